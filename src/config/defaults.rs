@@ -1,0 +1,38 @@
+//! Built-in defaults, each with the reason for its value.
+
+/// Tenant API: all interfaces, HeyGen-compatible.
+pub const DEFAULT_LISTEN: &str = "0.0.0.0:8080";
+/// Admin API: loopback only unless ops choose otherwise.
+pub const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:9091";
+pub const DEFAULT_ADMIN_TOKEN_ENV: &str = "HEYGEN_GATEWAY_ADMIN_TOKEN";
+pub const DEFAULT_API_KEY_ENV: &str = "HEYGEN_API_KEY";
+pub const DEFAULT_API_URL: &str = "https://api.heygen.com";
+pub const DEFAULT_UPLOAD_URL: &str = "https://upload.heygen.com";
+/// Streamed bodies (asset uploads): HeyGen's own upload limits are far below.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 512 * 1024 * 1024;
+/// JSON bodies the gateway must read to price: 50 scenes × 5,000 chars fit easily.
+pub const DEFAULT_MAX_JSON_BODY_BYTES: u64 = 2 * 1024 * 1024;
+pub const DEFAULT_SHUTDOWN_GRACE_SECONDS: u64 = 30;
+pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 5_000;
+/// Time to upstream response headers for API calls.
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 60_000;
+/// Uploads of hundreds of MB need longer than API calls.
+pub const DEFAULT_UPLOAD_TIMEOUT_MS: u64 = 600_000;
+pub const DEFAULT_POOL_IDLE_TIMEOUT_SECONDS: u64 = 90;
+pub const DEFAULT_STORE_URL: &str = "sqlite://data/ledger.db";
+pub const DEFAULT_STORE_POOL_SIZE: u32 = 8;
+/// HeyGen's Scale plan caps videos at 30 minutes.
+pub const DEFAULT_MAX_VIDEO_SECONDS: u32 = 1800;
+/// HeyGen retries webhooks for 24 h; renders rarely take more than hours.
+/// Unsettled holds are captured in full after two days so spend is never undercounted.
+pub const DEFAULT_HOLD_TTL_SECONDS: u64 = 48 * 3600;
+pub const DEFAULT_POLL_INTERVAL_SECONDS: u64 = 60;
+/// Give webhooks and clients' own status calls a chance before polling.
+pub const DEFAULT_POLL_MIN_AGE_SECONDS: u64 = 120;
+pub const DEFAULT_POLL_CONCURRENCY: u32 = 4;
+pub const DEFAULT_QUOTA_POLL_SECONDS: u64 = 300;
+pub const DEFAULT_ALERT_THRESHOLDS: &[u8] = &[80, 95];
+/// v3 deliveries older than this are refused (replay protection).
+pub const DEFAULT_WEBHOOK_TOLERANCE_SECONDS: u64 = 300;
+/// Default per-tenant request rate when a tenant sets none.
+pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 600;

@@ -1,0 +1,249 @@
+//! Raw configuration as it appears in TOML. Every struct denies unknown keys
+//! so a typo is an error, not a silently ignored setting. Nothing here is
+//! trusted: `validate.rs` turns these into [`super::Config`].
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::defaults::*;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    #[serde(default)]
+    pub server: FileServer,
+    #[serde(default)]
+    pub upstream: FileUpstream,
+    #[serde(default)]
+    pub store: FileStore,
+    #[serde(default)]
+    pub plan: FilePlan,
+    #[serde(default)]
+    pub webhooks: FileWebhooks,
+    #[serde(default)]
+    pub pricing: crate::pricing::FilePricing,
+    #[serde(default)]
+    pub settlement: FileSettlement,
+    #[serde(default)]
+    pub routes: FileRoutes,
+    #[serde(default)]
+    pub metrics: FileMetrics,
+    #[serde(default)]
+    pub org: FileOrg,
+    #[serde(default)]
+    pub tenants: Vec<FileTenant>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileServer {
+    pub listen: String,
+    pub admin_listen: String,
+    pub admin_token_env: String,
+    pub max_body_bytes: u64,
+    pub max_json_body_bytes: u64,
+    pub shutdown_grace_seconds: u64,
+    pub log_format: String,
+}
+
+impl Default for FileServer {
+    fn default() -> Self {
+        Self {
+            listen: DEFAULT_LISTEN.into(),
+            admin_listen: DEFAULT_ADMIN_LISTEN.into(),
+            admin_token_env: DEFAULT_ADMIN_TOKEN_ENV.into(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_json_body_bytes: DEFAULT_MAX_JSON_BODY_BYTES,
+            shutdown_grace_seconds: DEFAULT_SHUTDOWN_GRACE_SECONDS,
+            log_format: "text".into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileUpstream {
+    pub api_url: String,
+    pub upload_url: String,
+    pub api_key_env: Option<String>,
+    pub api_key_file: Option<String>,
+    pub connect_timeout_ms: u64,
+    pub request_timeout_ms: u64,
+    pub upload_timeout_ms: u64,
+    pub pool_idle_timeout_seconds: u64,
+}
+
+impl Default for FileUpstream {
+    fn default() -> Self {
+        Self {
+            api_url: DEFAULT_API_URL.into(),
+            upload_url: DEFAULT_UPLOAD_URL.into(),
+            api_key_env: None,
+            api_key_file: None,
+            connect_timeout_ms: DEFAULT_CONNECT_TIMEOUT_MS,
+            request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
+            upload_timeout_ms: DEFAULT_UPLOAD_TIMEOUT_MS,
+            pool_idle_timeout_seconds: DEFAULT_POOL_IDLE_TIMEOUT_SECONDS,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileStore {
+    pub url: String,
+    pub pool_size: u32,
+}
+
+impl Default for FileStore {
+    fn default() -> Self {
+        Self {
+            url: DEFAULT_STORE_URL.into(),
+            pool_size: DEFAULT_STORE_POOL_SIZE,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FilePlan {
+    pub tier: String,
+    pub max_video_seconds: u32,
+    pub timezone: String,
+}
+
+impl Default for FilePlan {
+    fn default() -> Self {
+        Self {
+            tier: "pay_as_you_go".into(),
+            max_video_seconds: DEFAULT_MAX_VIDEO_SECONDS,
+            timezone: "UTC".into(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileWebhooks {
+    pub secret_env: Option<String>,
+    pub secret_file: Option<String>,
+    /// Accept v3 deliveries whose `Heygen-Timestamp` is within this many seconds.
+    pub tolerance_seconds: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileSettlement {
+    pub hold_ttl_seconds: u64,
+    pub poll_interval_seconds: u64,
+    pub poll_min_age_seconds: u64,
+    pub poll_concurrency: u32,
+}
+
+impl Default for FileSettlement {
+    fn default() -> Self {
+        Self {
+            hold_ttl_seconds: DEFAULT_HOLD_TTL_SECONDS,
+            poll_interval_seconds: DEFAULT_POLL_INTERVAL_SECONDS,
+            poll_min_age_seconds: DEFAULT_POLL_MIN_AGE_SECONDS,
+            poll_concurrency: DEFAULT_POLL_CONCURRENCY,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileRoutes {
+    /// `"deny"` (default) or `"allow"`: writes to paths the catalog does not know.
+    pub unknown_writes: String,
+}
+
+impl Default for FileRoutes {
+    fn default() -> Self {
+        Self {
+            unknown_writes: "deny".into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileMetrics {
+    /// Poll HeyGen's remaining quota this often; 0 disables the poll.
+    pub quota_poll_seconds: u64,
+    /// Budget usage thresholds (percent) that raise an alert metric and log.
+    pub alert_thresholds: Vec<u8>,
+}
+
+impl Default for FileMetrics {
+    fn default() -> Self {
+        Self {
+            quota_poll_seconds: DEFAULT_QUOTA_POLL_SECONDS,
+            alert_thresholds: DEFAULT_ALERT_THRESHOLDS.to_vec(),
+        }
+    }
+}
+
+/// Budgets in credits (integers or decimals) per calendar window.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileBudgets {
+    pub daily: Option<f64>,
+    pub weekly: Option<f64>,
+    pub monthly: Option<f64>,
+    pub total: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileOrg {
+    pub budgets: FileBudgets,
+    /// Org-wide cap on renders in flight (match the HeyGen plan's concurrency).
+    pub renders_in_flight: Option<u32>,
+    /// Evaluate org budgets without enforcing them.
+    pub shadow: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileLimits {
+    pub requests_per_minute: Option<u32>,
+    pub burst: Option<u32>,
+    pub renders_in_flight: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRouteAccess {
+    #[serde(default)]
+    pub allow: Vec<String>,
+    #[serde(default)]
+    pub deny: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileTenant {
+    pub id: String,
+    pub name: Option<String>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub keys: Vec<String>,
+    #[serde(default)]
+    pub budgets: FileBudgets,
+    #[serde(default)]
+    pub limits: FileLimits,
+    #[serde(default)]
+    pub routes: FileRouteAccess,
+    #[serde(default)]
+    pub shadow: bool,
+    /// Free-form labels kept for ops (never used as metric labels).
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+fn yes() -> bool {
+    true
+}

@@ -1,0 +1,254 @@
+//! Configuration in two stages: [`file`] holds the raw serde structs (unknown
+//! keys are errors), [`validate`] turns them into the immutable [`Config`]
+//! below, collecting every problem at once with the key path and the fix.
+
+pub mod defaults;
+pub mod file;
+mod secret;
+mod validate;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use secret::{EnvSource, MapEnv, ProcessEnv, Secret, SecretSource};
+
+use crate::money::Micros;
+use crate::pricing::PriceBook;
+
+/// One configuration problem: the key path (`tenants[1].budgets.daily`) and
+/// what is wrong with it, phrased so the reader knows the fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub key: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "`{}`: {}", self.key, self.message)
+        }
+    }
+}
+
+/// Every problem found in one file, printed one per line.
+#[derive(Debug)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl std::fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// The validated configuration. Runtime code never re-parses strings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub upstream: UpstreamConfig,
+    pub store: StoreConfig,
+    pub plan: PlanConfig,
+    pub webhooks: WebhookConfig,
+    pub pricing: PriceBook,
+    pub settlement: SettlementConfig,
+    pub routes: RoutesConfig,
+    pub metrics: MetricsConfig,
+    pub org: OrgConfig,
+    pub tenants: Vec<TenantConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub admin_listen: SocketAddr,
+    pub admin_token_env: String,
+    pub max_body_bytes: u64,
+    pub max_json_body_bytes: usize,
+    pub shutdown_grace: Duration,
+    pub log_json: bool,
+}
+
+/// A HeyGen base URL, split once so requests only swap the path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseUrl {
+    pub scheme: http::uri::Scheme,
+    pub authority: http::uri::Authority,
+}
+
+impl std::fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}://{}", self.scheme, self.authority)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct UpstreamConfig {
+    pub api: BaseUrl,
+    pub upload: BaseUrl,
+    pub api_key: SecretSource,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    pub upload_timeout: Duration,
+    pub pool_idle_timeout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    Sqlite { path: PathBuf },
+    Postgres { url: String, pool_size: u32 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    PayAsYouGo,
+    Enterprise,
+}
+
+impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::PayAsYouGo => "pay_as_you_go",
+            Tier::Enterprise => "enterprise",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PlanConfig {
+    pub tier: Tier,
+    pub max_video_seconds: u32,
+    pub timezone: chrono_tz::Tz,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    pub secret: Option<SecretSource>,
+    pub tolerance: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct SettlementConfig {
+    pub hold_ttl: Duration,
+    pub poll_interval: Duration,
+    pub poll_min_age: Duration,
+    pub poll_concurrency: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnknownWrites {
+    Deny,
+    Allow,
+}
+
+#[derive(Debug, Clone)]
+pub struct RoutesConfig {
+    pub unknown_writes: UnknownWrites,
+}
+
+#[derive(Debug, Clone)]
+pub struct MetricsConfig {
+    pub quota_poll: Option<Duration>,
+    pub alert_thresholds: Vec<u8>,
+}
+
+/// Budgets of one scope in micro-credits; `None` means no limit for that window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Budgets {
+    pub daily: Option<Micros>,
+    pub weekly: Option<Micros>,
+    pub monthly: Option<Micros>,
+    pub total: Option<Micros>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OrgConfig {
+    pub budgets: Budgets,
+    pub renders_in_flight: Option<u32>,
+    pub shadow: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct TenantLimits {
+    pub requests_per_minute: std::num::NonZeroU32,
+    pub burst: std::num::NonZeroU32,
+    pub renders_in_flight: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TenantConfig {
+    pub id: String,
+    pub name: String,
+    pub enabled: bool,
+    /// SHA-256 digests of the tenant's tokens (several, for rotation).
+    pub key_hashes: Vec<[u8; 32]>,
+    pub budgets: Budgets,
+    pub limits: TenantLimits,
+    /// Route families this tenant may use; empty means all.
+    pub allow: Vec<crate::catalog::Family>,
+    pub deny: Vec<crate::catalog::Family>,
+    pub shadow: bool,
+}
+
+impl TenantConfig {
+    /// Whether this tenant may call routes of `family`.
+    pub fn may_use(&self, family: crate::catalog::Family) -> bool {
+        !self.deny.contains(&family) && (self.allow.is_empty() || self.allow.contains(&family))
+    }
+}
+
+/// Environment variable that names the config file when `--config` is absent.
+pub const ENV_CONFIG: &str = "HEYGEN_GATEWAY_CONFIG";
+/// Config file used when neither `--config` nor the env var is given.
+pub const DEFAULT_CONFIG_PATH: &str = "config/gateway.toml";
+
+impl Config {
+    /// Parses and validates TOML text, reporting every problem at once.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigErrors> {
+        let de = toml::Deserializer::parse(text)
+            .map_err(|e| ConfigErrors(vec![ConfigError::new("", format!("invalid TOML: {e}"))]))?;
+        let raw: file::FileConfig = serde_path_to_error::deserialize(de).map_err(|e| {
+            let key = e.path().to_string();
+            let key = if key == "." { String::new() } else { key };
+            ConfigErrors(vec![ConfigError::new(
+                key,
+                e.into_inner().message().to_string(),
+            )])
+        })?;
+        validate::validate(raw).map_err(ConfigErrors)
+    }
+
+    /// Reads, parses and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigErrors(vec![ConfigError::new(
+                "",
+                format!("cannot read config file {}: {e}", path.display()),
+            )])
+        })?;
+        Self::from_toml(&text)
+    }
+
+    pub fn tenant(&self, id: &str) -> Option<&TenantConfig> {
+        self.tenants.iter().find(|t| t.id == id)
+    }
+}
