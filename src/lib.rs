@@ -1,8 +1,28 @@
 //! heygen-gateway: a credit-aware reverse proxy in front of the HeyGen API.
+//!
+//! A request on the tenant listener goes through, in order:
+//! [`proxy::path`] (normalise once) → [`auth`] (tenant by key digest) →
+//! [`limits`] (request rate) → [`catalog`] (what route is this) →
+//! [`pricing`] (project the cost, apply plan policy; pure) → `ledger` (hold
+//! the cost in every window of tenant and org, atomically and durably) →
+//! [`proxy::client`] (forward with the org key) → record the upstream job ids
+//! → settle later from status reads, webhooks or the poller.
+//! Every refusal is one [`error::GatewayError`]; every metric is in [`metrics`].
 
+pub mod admin;
+pub mod auth;
+mod background;
 pub mod catalog;
+pub mod cli;
 pub mod clock;
+pub mod commands;
 pub mod config;
+pub mod error;
+pub mod gateway_api;
+pub mod limits;
+pub mod metrics;
 pub mod money;
 pub mod pricing;
+pub mod proxy;
 pub mod server;
+pub mod state;

@@ -1,10 +1,32 @@
-//! Listeners and lifecycle. (Stub: the real server lands with the proxy core.)
+//! Listeners and lifecycle: the tenant listener and the admin listener, both
+//! HTTP/1.1 + HTTP/2 (h2c), graceful drain on shutdown, bound addresses
+//! reported so tests (and `:0` configs) know where to connect.
 
+use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use futures_util::FutureExt;
+use http::{Request, Response};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
-use crate::config::{Config, EnvSource};
+use crate::config::{Config, EnvSource, Secret};
+use crate::error::{GatewayError, Generation};
+use crate::metrics::Metrics;
+use crate::proxy::client::{full, Body, Upstream};
+use crate::state::AppState;
 
 /// Options for starting a gateway in-process (tests use all of them).
 pub struct StartOptions {
@@ -14,7 +36,7 @@ pub struct StartOptions {
     pub clock: Arc<dyn Clock>,
     /// Registry that receives every metric family.
     pub registry: prometheus::Registry,
-    /// Path of the config file, for reloads (`None`: reload re-validates the same config).
+    /// Path of the config file, for reloads (`None`: reload is refused).
     pub config_path: Option<std::path::PathBuf>,
 }
 
@@ -22,14 +44,173 @@ pub struct StartOptions {
 pub struct RunningGateway {
     pub addr: SocketAddr,
     pub admin_addr: SocketAddr,
+    pub state: Arc<AppState>,
+    stop: watch::Sender<bool>,
+    tenant_task: JoinHandle<()>,
+    admin_task: JoinHandle<()>,
+    background: Vec<JoinHandle<()>>,
 }
 
 impl RunningGateway {
     /// Starts listeners for `config` (use port 0 to let the OS pick).
-    pub async fn start(_config: Config, _opts: StartOptions) -> anyhow::Result<RunningGateway> {
-        anyhow::bail!("not implemented yet")
+    pub async fn start(config: Config, opts: StartOptions) -> anyhow::Result<RunningGateway> {
+        let org_key = config
+            .upstream
+            .api_key
+            .resolve(opts.env.as_ref())
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "the HeyGen org key ({}) is unavailable: {e}",
+                    config.upstream.api_key
+                )
+            })?;
+        let admin_token = opts
+            .env
+            .var(&config.server.admin_token_env)
+            .filter(|t| !t.trim().is_empty())
+            .map(Secret::new);
+        if admin_token.is_none() {
+            tracing::warn!(env = %config.server.admin_token_env, "Admin token not set: /admin/v1 endpoints refuse every request.");
+        }
+        let webhook_secret = match &config.webhooks.secret {
+            Some(src) => match src.resolve(opts.env.as_ref()) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    tracing::warn!(error = %e, "Webhook secret unavailable: webhook deliveries will be refused.");
+                    None
+                }
+            },
+            None => None,
+        };
+        let metrics = Metrics::register(&opts.registry).context("registering metrics")?;
+        let upstream = Upstream::new(&config.upstream, org_key)
+            .map_err(|e| anyhow::anyhow!("building the upstream client: {e}"))?;
+        let listen = config.server.listen;
+        let admin_listen = config.server.admin_listen;
+        let grace = config.server.shutdown_grace;
+        let state = Arc::new(AppState::new(
+            config,
+            upstream,
+            metrics,
+            opts.registry,
+            opts.clock,
+            opts.env,
+            admin_token,
+            webhook_secret,
+            opts.config_path,
+        ));
+        let tenant = TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("binding the tenant listener on {listen}"))?;
+        let admin = TcpListener::bind(admin_listen)
+            .await
+            .with_context(|| format!("binding the admin listener on {admin_listen}"))?;
+        let addr = tenant.local_addr()?;
+        let admin_addr = admin.local_addr()?;
+        let (stop, stop_rx) = watch::channel(false);
+        let tenant_task = {
+            let state = state.clone();
+            tokio::spawn(serve(tenant, stop_rx.clone(), grace, move |req, remote| {
+                crate::proxy::handler::handle(state.clone(), req, remote)
+            }))
+        };
+        let admin_task = {
+            let state = state.clone();
+            tokio::spawn(serve(admin, stop_rx.clone(), grace, move |req, _remote| {
+                crate::admin::handle(state.clone(), req)
+            }))
+        };
+        let background = crate::background::spawn(&state, stop_rx);
+        state.set_ready(true);
+        tracing::info!(%addr, %admin_addr, "Gateway listening.");
+        Ok(RunningGateway {
+            addr,
+            admin_addr,
+            state,
+            stop,
+            tenant_task,
+            admin_task,
+            background,
+        })
     }
 
-    /// Graceful shutdown: stop accepting, drain in-flight requests, stop background tasks.
-    pub async fn shutdown(self) {}
+    /// Graceful shutdown: readiness goes 503, listeners stop accepting,
+    /// in-flight requests drain (bounded by `server.shutdown_grace_seconds`),
+    /// background tasks stop.
+    pub async fn shutdown(self) {
+        self.state.set_draining();
+        let _ = self.stop.send(true);
+        let _ = self.tenant_task.await;
+        let _ = self.admin_task.await;
+        for t in self.background {
+            let _ = t.await;
+        }
+        tracing::info!("Gateway stopped.");
+    }
+}
+
+/// Accepts connections until `stop` flips, then drains them.
+async fn serve<F, Fut>(
+    listener: TcpListener,
+    mut stop: watch::Receiver<bool>,
+    grace: Duration,
+    handler: F,
+) where
+    F: Fn(Request<Incoming>, SocketAddr) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
+{
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // Slow-loris protection: a client gets 30 s to send its request head.
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30));
+    builder.http2().timer(TokioTimer::new());
+    let graceful = GracefulShutdown::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, remote) = match accepted {
+                    Ok(c) => c,
+                    Err(e) => {
+                        // Usually EMFILE: back off instead of spinning.
+                        tracing::warn!(error = %e, "Accept failed.");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let handler = handler.clone();
+                let svc = service_fn(move |req: Request<Incoming>| {
+                    let generation = Generation::of_path(req.uri().path());
+                    let fut = AssertUnwindSafe(handler(req, remote)).catch_unwind();
+                    async move {
+                        // A panic is a bug; the client still gets a clean 500.
+                        Ok::<_, Infallible>(fut.await.unwrap_or_else(|_| {
+                            tracing::error!("Request handler panicked.");
+                            GatewayError::Internal.to_response(generation, chrono::Utc::now()).map(full)
+                        }))
+                    }
+                });
+                let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "Connection ended with an error.");
+                    }
+                });
+            }
+            _ = stop.changed() => break,
+        }
+    }
+    drop(listener);
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            grace_seconds = grace.as_secs(),
+            "Shutdown grace expired with requests still in flight."
+        );
+    }
 }

@@ -23,3 +23,28 @@ impl PriceBook {
         })
     }
 }
+
+/// Stub of the pricing error (replaced by the pricing work).
+#[derive(Debug, Clone)]
+pub struct PricingError {
+    status: u16,
+    code: &'static str,
+    message: String,
+}
+
+impl PricingError {
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+}
+
+impl std::fmt::Display for PricingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for PricingError {}

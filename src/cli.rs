@@ -1,0 +1,76 @@
+//! Command-line interface.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{DEFAULT_CONFIG_PATH, ENV_CONFIG};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "heygen-gateway",
+    version,
+    about = "Credit-aware reverse proxy in front of the HeyGen API"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ConfigArg {
+    /// Configuration file.
+    #[arg(long, short, env = ENV_CONFIG, default_value = DEFAULT_CONFIG_PATH)]
+    pub config: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway (tenant and admin listeners).
+    Serve(ConfigArg),
+    /// Validate the configuration and report every problem (exit 64 if any).
+    CheckConfig(ConfigArg),
+    /// Generate a tenant token and the `sha256:` line for the config.
+    Keygen {
+        /// Tenant id the token is for (printed in the snippet).
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Price a request without sending it.
+    Quote {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// HTTP method of the request.
+        #[arg(long, default_value = "POST")]
+        method: String,
+        /// HeyGen path, e.g. /v2/video/generate.
+        #[arg(long)]
+        path: String,
+        /// JSON body file (`-` for standard input).
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Show budgets and usage from the ledger.
+    Usage {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Only this tenant (default: the org and every tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the mock HeyGen upstream (for trying the gateway without an account).
+    MockUpstream {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        listen: std::net::SocketAddr,
+        /// The org key the mock accepts.
+        #[arg(long, env = "HEYGEN_API_KEY")]
+        key: String,
+        /// Complete every job immediately with this duration in seconds.
+        #[arg(long)]
+        auto_complete: Option<f64>,
+    },
+}

@@ -1,0 +1,117 @@
+//! What each subcommand does.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::cli::Command;
+use crate::clock::SystemClock;
+use crate::config::{Config, ProcessEnv};
+use crate::server::{RunningGateway, StartOptions};
+
+/// Exit code for invalid configuration or usage (sysexits EX_USAGE).
+pub const EXIT_CONFIG: u8 = 64;
+
+pub async fn run(command: Command) -> ExitCode {
+    match command {
+        Command::Serve(c) => serve(&c.config).await,
+        Command::CheckConfig(c) => check_config(&c.config),
+        Command::Keygen { tenant } => {
+            let token = crate::auth::generate_token();
+            println!("# Give this token to tenant {tenant:?} (shown once; store it as a secret):");
+            println!("{token}");
+            println!();
+            println!("# Add this line to the tenant's `keys` in the config:");
+            println!("\"{}\"", crate::auth::hash_line(&token));
+            ExitCode::SUCCESS
+        }
+        Command::Quote { .. } | Command::Usage { .. } | Command::MockUpstream { .. } => {
+            eprintln!("error: not implemented yet");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
+    Config::load(path).map_err(|errs| {
+        eprintln!("{}: {} problem(s):", path.display(), errs.0.len());
+        for e in &errs.0 {
+            eprintln!("  - {e}");
+        }
+        ExitCode::from(EXIT_CONFIG)
+    })
+}
+
+fn check_config(path: &std::path::Path) -> ExitCode {
+    match load(path) {
+        Ok(cfg) => {
+            println!(
+                "{}: ok ({} tenant(s), price book {}, store {:?})",
+                path.display(),
+                cfg.tenants.len(),
+                cfg.pricing.version,
+                cfg.store
+            );
+            ExitCode::SUCCESS
+        }
+        Err(code) => code,
+    }
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HEYGEN_GATEWAY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn serve(path: &std::path::Path) -> ExitCode {
+    let config = match load(path) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    init_logging(config.server.log_json);
+    let opts = StartOptions {
+        env: Arc::new(ProcessEnv),
+        clock: Arc::new(SystemClock),
+        registry: prometheus::Registry::new(),
+        config_path: Some(path.to_path_buf()),
+    };
+    let gateway = match RunningGateway::start(config, opts).await {
+        Ok(g) => g,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "Gateway failed to start.");
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    wait_for_signals(&gateway).await;
+    gateway.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+/// SIGTERM/SIGINT → drain and stop; SIGHUP → reload the config file.
+async fn wait_for_signals(gateway: &RunningGateway) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::hangup()),
+    ) else {
+        tracing::error!("Cannot install signal handlers; stopping.");
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = hup.recv() => {
+                let _ = gateway.state.reload();
+            }
+        }
+    }
+    tracing::info!("Shutdown signal received; draining.");
+}

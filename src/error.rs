@@ -1,0 +1,278 @@
+//! The one error type at the edge. Every refusal the gateway makes maps to a
+//! status, a HeyGen-style code in the envelope of the path's API generation,
+//! a bounded reason (metric label and `X-Gateway-Rejected` header) and, where
+//! waiting helps, `Retry-After`.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use http::{HeaderValue, Response, StatusCode};
+use serde_json::{json, Map, Value};
+
+use crate::money::{format_credits, Micros};
+use crate::pricing::PricingError;
+
+/// Header naming the reason of a gateway refusal, so clients can tell the
+/// gateway's answers from HeyGen's.
+pub const HEADER_REJECTED: &str = "x-gateway-rejected";
+
+/// API generation of a path; decides the error envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Generation {
+    V1,
+    V2,
+    V3,
+}
+
+impl Generation {
+    /// v1 and v2 paths get their own envelopes; everything else (v3, the
+    /// gateway's own endpoints, unknown prefixes) gets v3's.
+    pub fn of_path(path: &str) -> Generation {
+        if path.starts_with("/v1/") || path == "/v1" {
+            Generation::V1
+        } else if path.starts_with("/v2/") || path == "/v2" {
+            Generation::V2
+        } else {
+            Generation::V3
+        }
+    }
+}
+
+/// Budget shortfall detail carried by a 402.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shortfall {
+    pub scope: String,
+    pub window: String,
+    pub required: Micros,
+    pub remaining: Micros,
+    pub resets_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("missing or unknown API key")]
+    Unauthenticated,
+    #[error("this tenant is disabled")]
+    TenantDisabled,
+    #[error("{message}")]
+    BadRequest { message: String },
+    #[error("{0}")]
+    Pricing(PricingError),
+    #[error("route family `{family}` is not allowed for this tenant")]
+    RouteForbidden { family: &'static str },
+    #[error("writes to unknown HeyGen routes are refused so no paid endpoint bypasses budgets")]
+    UnknownWrite,
+    #[error("no such gateway endpoint")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("request body exceeds the limit of {limit} bytes")]
+    PayloadTooLarge { limit: u64 },
+    #[error(
+        "insufficient credit in the {} {} budget: required {}, remaining {}",
+        .0.scope, .0.window, format_credits(.0.required), format_credits(.0.remaining)
+    )]
+    InsufficientCredit(Shortfall),
+    #[error("rate limit exceeded; retry later")]
+    RateLimited { retry_after: Duration },
+    #[error("{scope} already has {cap} renders in flight; retry when one finishes")]
+    RenderCap { scope: String, cap: u32 },
+    #[error("a request with this Idempotency-Key is still in progress")]
+    IdempotencyInProgress,
+    #[error("this Idempotency-Key was used with a different request body")]
+    IdempotencyMismatch,
+    #[error("invalid Idempotency-Key: use 1-255 characters of A-Z a-z 0-9 _ : . -")]
+    IdempotencyKeyInvalid,
+    #[error("invalid webhook signature")]
+    WebhookSignature,
+    #[error("the credit ledger is unavailable; costed requests are refused until it is back")]
+    LedgerUnavailable,
+    #[error("HeyGen could not be reached")]
+    UpstreamUnreachable,
+    #[error("HeyGen did not answer in time")]
+    UpstreamTimeout,
+    #[error("the gateway is shutting down")]
+    Draining,
+    #[error("internal error")]
+    Internal,
+}
+
+impl GatewayError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        GatewayError::BadRequest {
+            message: message.into(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        use GatewayError::*;
+        match self {
+            Unauthenticated | TenantDisabled | WebhookSignature => StatusCode::UNAUTHORIZED,
+            BadRequest { .. } | IdempotencyKeyInvalid => StatusCode::BAD_REQUEST,
+            Pricing(e) => StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
+            RouteForbidden { .. } | UnknownWrite => StatusCode::FORBIDDEN,
+            NotFound => StatusCode::NOT_FOUND,
+            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            InsufficientCredit(_) => StatusCode::PAYMENT_REQUIRED,
+            RateLimited { .. } | RenderCap { .. } => StatusCode::TOO_MANY_REQUESTS,
+            IdempotencyInProgress => StatusCode::CONFLICT,
+            IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+            LedgerUnavailable | Draining => StatusCode::SERVICE_UNAVAILABLE,
+            UpstreamUnreachable => StatusCode::BAD_GATEWAY,
+            UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
+            Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// HeyGen-style code for the envelope.
+    pub fn code(&self) -> &'static str {
+        use GatewayError::*;
+        match self {
+            Unauthenticated | TenantDisabled | WebhookSignature => "unauthorized",
+            BadRequest { .. } | IdempotencyKeyInvalid => "invalid_parameter",
+            Pricing(e) => e.code(),
+            RouteForbidden { .. } | UnknownWrite => "forbidden",
+            NotFound => "not_found",
+            MethodNotAllowed => "method_not_allowed",
+            PayloadTooLarge { .. } => "payload_too_large",
+            InsufficientCredit(_) => "insufficient_credit",
+            RateLimited { .. } => "rate_limit_exceeded",
+            RenderCap { .. } => "concurrency_limit_exceeded",
+            IdempotencyInProgress => "request_in_progress",
+            IdempotencyMismatch => "idempotency_key_reused",
+            LedgerUnavailable | Draining => "service_unavailable",
+            UpstreamUnreachable => "bad_gateway",
+            UpstreamTimeout => "gateway_timeout",
+            Internal => "internal_error",
+        }
+    }
+
+    /// Bounded reason: the `X-Gateway-Rejected` value and the metric label.
+    pub fn reason(&self) -> &'static str {
+        use GatewayError::*;
+        match self {
+            Unauthenticated => "unauthenticated",
+            TenantDisabled => "tenant_disabled",
+            WebhookSignature => "webhook_signature",
+            BadRequest { .. } => "invalid_request",
+            IdempotencyKeyInvalid => "idempotency_key_invalid",
+            Pricing(e) => e.code(),
+            RouteForbidden { .. } => "route_forbidden",
+            UnknownWrite => "unknown_route",
+            NotFound => "not_found",
+            MethodNotAllowed => "method_not_allowed",
+            PayloadTooLarge { .. } => "payload_too_large",
+            InsufficientCredit(_) => "insufficient_credit",
+            RateLimited { .. } => "rate_limited",
+            RenderCap { .. } => "renders_in_flight",
+            IdempotencyInProgress => "request_in_progress",
+            IdempotencyMismatch => "idempotency_mismatch",
+            LedgerUnavailable => "ledger_unavailable",
+            Draining => "draining",
+            UpstreamUnreachable => "upstream_unreachable",
+            UpstreamTimeout => "upstream_timeout",
+            Internal => "internal",
+        }
+    }
+
+    /// Legacy numeric code for v1 envelopes (HeyGen's own where one exists).
+    fn v1_code(&self) -> i64 {
+        match self.status().as_u16() {
+            401 => 400112,
+            400 => 400175,
+            403 => 400599,
+            other => i64::from(other) * 1000,
+        }
+    }
+
+    pub fn retry_after(&self, now: DateTime<Utc>) -> Option<Duration> {
+        match self {
+            GatewayError::RateLimited { retry_after } => Some(*retry_after),
+            GatewayError::RenderCap { .. } | GatewayError::IdempotencyInProgress => {
+                Some(Duration::from_secs(5))
+            }
+            GatewayError::InsufficientCredit(s) => s
+                .resets_at
+                .map(|at| (at - now).to_std().unwrap_or_default()),
+            GatewayError::LedgerUnavailable | GatewayError::Draining => {
+                Some(Duration::from_secs(1))
+            }
+            _ => None,
+        }
+    }
+
+    /// Extra machine-readable detail for the envelope.
+    fn detail(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("gateway_reason".into(), json!(self.reason()));
+        match self {
+            GatewayError::InsufficientCredit(s) => {
+                m.insert("scope".into(), json!(s.scope));
+                m.insert("window".into(), json!(s.window));
+                m.insert("required".into(), json!(format_credits(s.required)));
+                m.insert("remaining".into(), json!(format_credits(s.remaining)));
+                m.insert(
+                    "resets_at".into(),
+                    json!(s.resets_at.map(|t| t.to_rfc3339())),
+                );
+            }
+            GatewayError::RenderCap { scope, cap } => {
+                m.insert("scope".into(), json!(scope));
+                m.insert("renders_in_flight_cap".into(), json!(cap));
+            }
+            GatewayError::PayloadTooLarge { limit } => {
+                m.insert("limit_bytes".into(), json!(limit));
+            }
+            _ => {}
+        }
+        m
+    }
+
+    /// The JSON body in the envelope of `generation`.
+    pub fn envelope(&self, generation: Generation) -> Value {
+        let message = self.to_string();
+        let mut detail = self.detail();
+        match generation {
+            Generation::V1 => {
+                let mut top = Map::new();
+                top.insert("code".into(), json!(self.v1_code()));
+                top.insert("message".into(), json!(message));
+                top.insert("error_code".into(), json!(self.code()));
+                top.append(&mut detail);
+                Value::Object(top)
+            }
+            Generation::V2 | Generation::V3 => {
+                let mut err = Map::new();
+                err.insert("code".into(), json!(self.code()));
+                err.insert("message".into(), json!(message));
+                err.append(&mut detail);
+                if generation == Generation::V2 {
+                    json!({"data": null, "error": err})
+                } else {
+                    json!({"error": err})
+                }
+            }
+        }
+    }
+
+    /// Builds the full response: status, envelope, `X-Gateway-Rejected`,
+    /// `Retry-After` (whole seconds, rounded up, at least 1).
+    pub fn to_response(&self, generation: Generation, now: DateTime<Utc>) -> Response<Bytes> {
+        let body = Bytes::from(self.envelope(generation).to_string());
+        let mut resp = Response::new(body);
+        *resp.status_mut() = self.status();
+        let h = resp.headers_mut();
+        h.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        h.insert(HEADER_REJECTED, HeaderValue::from_static(self.reason()));
+        if let Some(wait) = self.retry_after(now) {
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            h.insert(http::header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        }
+        resp
+    }
+}

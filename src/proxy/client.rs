@@ -1,0 +1,179 @@
+//! The upstream client: pooled keep-alive connections to the two HeyGen
+//! hosts, TLS by rustls, HTTP/2 when the server offers it over ALPN.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, Response, Uri};
+use http_body_util::combinators::BoxBody;
+use hyper::body::Incoming;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+use crate::config::{BaseUrl, Secret, UpstreamConfig};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// The one body type the gateway sends and returns.
+pub type Body = BoxBody<Bytes, BoxError>;
+
+type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Body>;
+
+/// Which HeyGen host a request goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Host {
+    Api,
+    Upload,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("upstream unreachable: {0}")]
+    Unreachable(String),
+    #[error("upstream timed out")]
+    Timeout,
+    #[error("request body exceeded the limit")]
+    BodyTooLarge,
+}
+
+/// A client bound to the configured HeyGen hosts and the org key. It can only
+/// build URLs for those hosts, so the key cannot be sent anywhere else.
+#[derive(Clone)]
+pub struct Upstream {
+    client: HttpsClient,
+    api: BaseUrl,
+    upload: BaseUrl,
+    org_key: Secret,
+    request_timeout: Duration,
+    upload_timeout: Duration,
+}
+
+impl std::fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upstream")
+            .field("api", &self.api)
+            .field("upload", &self.upload)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Upstream {
+    pub fn new(cfg: &UpstreamConfig, org_key: Secret) -> Result<Upstream, BoxError> {
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(cfg.connect_timeout));
+        http.set_nodelay(true);
+        http.set_keepalive(Some(Duration::from_secs(60)));
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())?
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .wrap_connector(http);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(cfg.pool_idle_timeout)
+            .pool_max_idle_per_host(256)
+            .build(https);
+        Ok(Upstream {
+            client,
+            api: cfg.api.clone(),
+            upload: cfg.upload.clone(),
+            org_key,
+            request_timeout: cfg.request_timeout,
+            upload_timeout: cfg.upload_timeout,
+        })
+    }
+
+    pub fn org_key(&self) -> &Secret {
+        &self.org_key
+    }
+
+    fn uri(&self, host: Host, path_and_query: &str) -> Result<Uri, UpstreamError> {
+        let base = match host {
+            Host::Api => &self.api,
+            Host::Upload => &self.upload,
+        };
+        Uri::builder()
+            .scheme(base.scheme.clone())
+            .authority(base.authority.clone())
+            .path_and_query(path_and_query)
+            .build()
+            .map_err(|e| UpstreamError::Unreachable(format!("bad upstream uri: {e}")))
+    }
+
+    /// Sends one request and waits (bounded) for the response head. The
+    /// headers must already be prepared (see `headers::prepare_upstream`).
+    pub async fn send(
+        &self,
+        host: Host,
+        method: Method,
+        path_and_query: &str,
+        headers: HeaderMap,
+        body: Body,
+    ) -> Result<Response<Incoming>, UpstreamError> {
+        let mut req = Request::new(body);
+        *req.method_mut() = method;
+        *req.uri_mut() = self.uri(host, path_and_query)?;
+        *req.headers_mut() = headers;
+        let limit = match host {
+            Host::Api => self.request_timeout,
+            Host::Upload => self.upload_timeout,
+        };
+        match tokio::time::timeout(limit, self.client.request(req)).await {
+            Err(_) => Err(UpstreamError::Timeout),
+            Ok(Ok(resp)) => Ok(resp),
+            Ok(Err(e)) => Err(classify(&e)),
+        }
+    }
+
+    /// A GET with the org key for the gateway's own calls (status re-reads, quota).
+    pub async fn get_json(&self, path_and_query: &str) -> Result<(u16, Bytes), UpstreamError> {
+        let mut headers = HeaderMap::new();
+        if let Ok(mut v) = http::HeaderValue::from_str(self.org_key.expose()) {
+            v.set_sensitive(true);
+            headers.insert(super::headers::X_API_KEY, v);
+        }
+        headers.insert(
+            http::header::ACCEPT,
+            http::HeaderValue::from_static("application/json"),
+        );
+        let resp = self
+            .send(Host::Api, Method::GET, path_and_query, headers, empty())
+            .await?;
+        let status = resp.status().as_u16();
+        let body = tokio::time::timeout(
+            self.request_timeout,
+            super::body::collect_limited(resp.into_body(), 4 << 20),
+        )
+        .await
+        .map_err(|_| UpstreamError::Timeout)?
+        .map_err(|e| UpstreamError::Unreachable(e.to_string()))?;
+        Ok((status, body))
+    }
+}
+
+/// Finds why the client failed by walking the error's sources.
+fn classify(err: &(dyn std::error::Error + 'static)) -> UpstreamError {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cur {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return UpstreamError::BodyTooLarge;
+        }
+        cur = e.source();
+    }
+    UpstreamError::Unreachable(err.to_string())
+}
+
+pub fn empty() -> Body {
+    use http_body_util::BodyExt;
+    http_body_util::Empty::<Bytes>::new()
+        .map_err(|e| match e {})
+        .boxed()
+}
+
+pub fn full(bytes: impl Into<Bytes>) -> Body {
+    use http_body_util::BodyExt;
+    http_body_util::Full::new(bytes.into())
+        .map_err(|e| match e {})
+        .boxed()
+}

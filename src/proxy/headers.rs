@@ -1,0 +1,172 @@
+//! Header hygiene between tenant and HeyGen: hop-by-hop headers never cross
+//! the proxy (RFC 9110 §7.6.1), the tenant's credentials never reach HeyGen,
+//! the org key is injected only on requests built for the configured hosts.
+
+use std::net::IpAddr;
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+
+use crate::config::Secret;
+
+pub const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+pub const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+
+/// Hop-by-hop headers from RFC 9110 plus the de-facto `proxy-connection` and `keep-alive`.
+const HOP_BY_HOP: [&str; 9] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// Removes hop-by-hop headers, including any the `Connection` header names.
+pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in &named {
+        headers.remove(name);
+    }
+    for name in HOP_BY_HOP {
+        headers.remove(name);
+    }
+}
+
+/// The tenant's key from `X-Api-Key` (any case: `HeaderMap` is case-blind) or
+/// `Authorization: Bearer`.
+pub fn tenant_token(headers: &HeaderMap) -> Option<&str> {
+    if let Some(v) = headers.get(X_API_KEY).and_then(|v| v.to_str().ok()) {
+        let v = v.trim();
+        if !v.is_empty() {
+            return Some(v);
+        }
+    }
+    let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = auth.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// Rewrites request headers for HeyGen: no hop-by-hop, no tenant credentials,
+/// no client `Host`, the org key injected, `X-Forwarded-*` appended.
+pub fn prepare_upstream(
+    headers: &mut HeaderMap,
+    org_key: &Secret,
+    client_ip: IpAddr,
+    request_id: &HeaderValue,
+) {
+    strip_hop_by_hop(headers);
+    headers.remove(header::AUTHORIZATION);
+    headers.remove(X_API_KEY);
+    headers.remove(header::HOST);
+    if let Ok(mut key) = HeaderValue::from_str(org_key.expose()) {
+        // Keeps the key out of HTTP/2 header compression tables and debug dumps.
+        key.set_sensitive(true);
+        headers.insert(X_API_KEY, key);
+    }
+    let xff = match headers.get(X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
+        Some(prev) => format!("{prev}, {client_ip}"),
+        None => client_ip.to_string(),
+    };
+    if let Ok(v) = HeaderValue::from_str(&xff) {
+        headers.insert(X_FORWARDED_FOR, v);
+    }
+    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
+    headers.insert(X_REQUEST_ID, request_id.clone());
+}
+
+/// Rewrites response headers for the tenant.
+pub fn prepare_downstream(headers: &mut HeaderMap, request_id: &HeaderValue) {
+    strip_hop_by_hop(headers);
+    headers.insert(X_REQUEST_ID, request_id.clone());
+}
+
+/// The client's `X-Request-Id` when it is sane, else a fresh one.
+pub fn request_id(headers: &HeaderMap) -> HeaderValue {
+    headers
+        .get(X_REQUEST_ID)
+        .filter(|v| {
+            let b = v.as_bytes();
+            !b.is_empty() && b.len() <= 128 && b.iter().all(|c| c.is_ascii_graphic())
+        })
+        .cloned()
+        .unwrap_or_else(|| {
+            HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
+                .unwrap_or_else(|_| HeaderValue::from_static("invalid"))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_hop_by_hop_and_connection_named_headers() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("keep-alive, x-secret-hop"),
+        );
+        h.insert("x-secret-hop", HeaderValue::from_static("1"));
+        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        h.insert(header::TE, HeaderValue::from_static("trailers"));
+        h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        h.insert("x-keep", HeaderValue::from_static("1"));
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1);
+        assert!(h.contains_key("x-keep"));
+    }
+
+    #[test]
+    fn finds_tenant_token_in_either_header() {
+        let mut h = HeaderMap::new();
+        h.insert("X-API-KEY", HeaderValue::from_static("tok1"));
+        assert_eq!(tenant_token(&h), Some("tok1"));
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer tok2"),
+        );
+        assert_eq!(tenant_token(&h), Some("tok2"));
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert_eq!(tenant_token(&h), None);
+    }
+
+    #[test]
+    fn injects_org_key_and_drops_tenant_credentials() {
+        let mut h = HeaderMap::new();
+        h.insert("x-api-key", HeaderValue::from_static("tenant"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer tenant"),
+        );
+        h.insert(header::HOST, HeaderValue::from_static("gateway.local"));
+        let rid = HeaderValue::from_static("rid-1");
+        prepare_upstream(
+            &mut h,
+            &Secret::new("org"),
+            "10.0.0.1".parse().unwrap(),
+            &rid,
+        );
+        assert_eq!(h.get("x-api-key").unwrap(), "org");
+        assert!(h.get(header::AUTHORIZATION).is_none());
+        assert!(h.get(header::HOST).is_none());
+        assert_eq!(h.get(X_FORWARDED_FOR).unwrap(), "10.0.0.1");
+        assert_eq!(h.get(X_REQUEST_ID).unwrap(), "rid-1");
+    }
+}

@@ -1,0 +1,146 @@
+//! Path normalisation, done once: what is normalised is what is priced and
+//! what is forwarded, so no spelling of a paid path reaches HeyGen unpriced.
+//!
+//! Steps (RFC 3986 §6.2.2 and §5.2.4): decode percent-encoded unreserved
+//! characters, upper-case the remaining escapes, collapse duplicate slashes,
+//! remove dot segments, drop a trailing slash. A path that climbs above the
+//! root, or holds an invalid escape or control character, is refused.
+
+/// Why a path was refused (always a 400).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PathError {
+    #[error("the request path must start with '/'")]
+    NotAbsolute,
+    #[error("the request path contains an invalid percent-encoding")]
+    BadEscape,
+    #[error("the request path contains a control character or encoded NUL")]
+    ControlChar,
+    #[error("the request path climbs above the root")]
+    AboveRoot,
+}
+
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+fn hex_val(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes escapes of unreserved characters; keeps others escaped, upper-cased.
+fn decode_unreserved(path: &str) -> Result<String, PathError> {
+    let bytes = path.as_bytes();
+    let mut out = String::with_capacity(path.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'%' {
+            let (Some(h), Some(l)) = (
+                bytes.get(i + 1).copied().and_then(hex_val),
+                bytes.get(i + 2).copied().and_then(hex_val),
+            ) else {
+                return Err(PathError::BadEscape);
+            };
+            let v = h * 16 + l;
+            if v < 0x20 || v == 0x7f {
+                return Err(PathError::ControlChar);
+            }
+            if is_unreserved(v) {
+                out.push(char::from(v));
+            } else {
+                out.push('%');
+                out.push(char::from(b"0123456789ABCDEF"[usize::from(h)]));
+                out.push(char::from(b"0123456789ABCDEF"[usize::from(l)]));
+            }
+            i += 3;
+        } else {
+            if b < 0x20 || b == 0x7f {
+                return Err(PathError::ControlChar);
+            }
+            out.push(char::from(b));
+            i += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// Normalises an origin-form request path (without the query).
+pub fn normalize(path: &str) -> Result<String, PathError> {
+    if !path.starts_with('/') {
+        return Err(PathError::NotAbsolute);
+    }
+    if !path.is_ascii() {
+        // hyper only hands us ASCII paths; anything else is malformed.
+        return Err(PathError::BadEscape);
+    }
+    let decoded = decode_unreserved(path)?;
+    let mut segments: Vec<&str> = Vec::new();
+    for seg in decoded.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if segments.pop().is_none() {
+                    return Err(PathError::AboveRoot);
+                }
+            }
+            s => segments.push(s),
+        }
+    }
+    let mut out = String::with_capacity(decoded.len());
+    for seg in &segments {
+        out.push('/');
+        out.push_str(seg);
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_real_client_spellings() {
+        let cases = [
+            ("/v2/../v1/video_status.get", "/v1/video_status.get"),
+            ("//v2/video/generate", "/v2/video/generate"),
+            ("/v2//video///generate/", "/v2/video/generate"),
+            ("/v2/%2e%2e/v1/video_status.get", "/v1/video_status.get"),
+            ("/v2/%2E%2E/v2/video/generate", "/v2/video/generate"),
+            ("/v2/./video/generate", "/v2/video/generate"),
+            ("/%76%32/video/%67enerate", "/v2/video/generate"),
+            ("/v3/videos/abc%2fdef", "/v3/videos/abc%2Fdef"),
+            ("/v1/video_status.get", "/v1/video_status.get"),
+            ("/", "/"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(normalize(input).as_deref(), Ok(want), "{input}");
+        }
+    }
+
+    #[test]
+    fn refuses_bad_paths() {
+        assert_eq!(normalize("/../v1/x"), Err(PathError::AboveRoot));
+        assert_eq!(normalize("/v1/../../etc"), Err(PathError::AboveRoot));
+        assert_eq!(normalize("/%2e%2e/v1"), Err(PathError::AboveRoot));
+        assert_eq!(normalize("/v1/%zz"), Err(PathError::BadEscape));
+        assert_eq!(normalize("/v1/%2"), Err(PathError::BadEscape));
+        assert_eq!(normalize("/v1/%00"), Err(PathError::ControlChar));
+        assert_eq!(normalize("v1/x"), Err(PathError::NotAbsolute));
+    }
+
+    #[test]
+    fn is_idempotent() {
+        for p in ["/v2/../v1/a", "//v2//b/", "/v3/a%2fb/./c", "/v2/%41"] {
+            let once = normalize(p).unwrap();
+            assert_eq!(normalize(&once).unwrap(), once);
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Shared state. Reloadable data lives in one `ArcSwap<Runtime>`; a request
+//! loads the snapshot once, so auth, limits, pricing and routing all see the
+//! same config version even if a reload lands mid-request.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+
+use crate::auth::KeyStore;
+use crate::clock::Clock;
+use crate::config::{Config, EnvSource, Secret};
+use crate::limits::RateLimiter;
+use crate::metrics::Metrics;
+use crate::proxy::client::Upstream;
+
+/// One validated config and what is derived from it.
+pub struct Runtime {
+    pub config: Arc<Config>,
+    pub keys: KeyStore,
+}
+
+impl Runtime {
+    pub fn new(config: Config) -> Runtime {
+        let keys = KeyStore::new(&config);
+        Runtime {
+            config: Arc::new(config),
+            keys,
+        }
+    }
+}
+
+pub struct AppState {
+    pub runtime: ArcSwap<Runtime>,
+    pub upstream: Upstream,
+    pub metrics: Metrics,
+    pub registry: prometheus::Registry,
+    pub limiter: RateLimiter,
+    pub clock: Arc<dyn Clock>,
+    pub env: Arc<dyn EnvSource>,
+    pub admin_token: Option<Secret>,
+    pub webhook_secret: Option<Secret>,
+    pub config_path: Option<std::path::PathBuf>,
+    ready: AtomicBool,
+    draining: AtomicBool,
+}
+
+impl AppState {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        config: Config,
+        upstream: Upstream,
+        metrics: Metrics,
+        registry: prometheus::Registry,
+        clock: Arc<dyn Clock>,
+        env: Arc<dyn EnvSource>,
+        admin_token: Option<Secret>,
+        webhook_secret: Option<Secret>,
+        config_path: Option<std::path::PathBuf>,
+    ) -> AppState {
+        let limiter = RateLimiter::new(&config.tenants);
+        AppState {
+            runtime: ArcSwap::from_pointee(Runtime::new(config)),
+            upstream,
+            metrics,
+            registry,
+            limiter,
+            clock,
+            env,
+            admin_token,
+            webhook_secret,
+            config_path,
+            ready: AtomicBool::new(false),
+            draining: AtomicBool::new(false),
+        }
+    }
+
+    pub fn snapshot(&self) -> Arc<Runtime> {
+        self.runtime.load_full()
+    }
+
+    pub fn set_ready(&self, v: bool) {
+        self.ready.store(v, Ordering::SeqCst);
+    }
+
+    pub fn set_draining(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst) && !self.is_draining()
+    }
+
+    /// Swaps in a new validated config. Budgets keep their usage because the
+    /// ledger tracks every window whether or not a budget is configured.
+    pub fn install(&self, config: Config) {
+        self.limiter.reconfigure(&config.tenants);
+        self.runtime.store(Arc::new(Runtime::new(config)));
+    }
+}
+
+impl AppState {
+    /// Re-reads and validates the config file off the hot path, then swaps it
+    /// in atomically. On failure the old config stays and the failure is counted.
+    pub fn reload(&self) -> Result<(), crate::config::ConfigErrors> {
+        let result = match &self.config_path {
+            Some(path) => Config::load(path),
+            None => Err(crate::config::ConfigErrors(vec![
+                crate::config::ConfigError::new(
+                    "",
+                    "this gateway was started without a config file; nothing to reload",
+                ),
+            ])),
+        };
+        match result {
+            Ok(new) => {
+                let old = self.snapshot();
+                let restart_only = [
+                    (
+                        "server.listen",
+                        old.config.server.listen != new.server.listen,
+                    ),
+                    (
+                        "server.admin_listen",
+                        old.config.server.admin_listen != new.server.admin_listen,
+                    ),
+                    ("store.url", old.config.store != new.store),
+                    (
+                        "upstream",
+                        old.config.upstream.api != new.upstream.api
+                            || old.config.upstream.upload != new.upstream.upload,
+                    ),
+                ];
+                for (key, changed) in restart_only {
+                    if changed {
+                        tracing::warn!(key, "Changed key takes effect only after a restart.");
+                    }
+                }
+                self.install(new);
+                self.metrics.config_reload(true);
+                tracing::info!("Configuration reloaded.");
+                Ok(())
+            }
+            Err(errs) => {
+                self.metrics.config_reload(false);
+                tracing::error!(errors = %errs, "Configuration reload failed; keeping the previous configuration.");
+                Err(errs)
+            }
+        }
+    }
+}
