@@ -1,0 +1,134 @@
+//! Configuration: shipped configs validate, errors name the key path and the
+//! fix, and `check-config` exits 64 listing every problem at once.
+
+use std::process::Command;
+
+use heygen_gateway::config::Config;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_heygen-gateway"))
+}
+
+fn errors(toml: &str) -> Vec<String> {
+    match Config::from_toml(toml) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.0.iter().map(|e| e.to_string()).collect(),
+    }
+}
+
+#[test]
+fn shipped_configs_pass_check_config() {
+    let mut files = vec!["config/gateway.toml".to_string()];
+    for dir in ["config", "deploy/k8s"] {
+        if let Ok(rd) = std::fs::read_dir(dir) {
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.extension().is_some_and(|x| x == "toml") {
+                    files.push(p.display().to_string());
+                }
+            }
+        }
+    }
+    for f in files {
+        let out = bin()
+            .args(["check-config", "--config", &f])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{f}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn unknown_key_is_named_with_its_path() {
+    let errs = errors("[server]\nlisten = \"127.0.0.1:1\"\nlisen = 1\n");
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].contains("`server.lisen`"), "{errs:?}");
+    let errs = errors("[[tenants]]\nid = \"a\"\nkeys = []\nbudget = {}\n");
+    assert!(errs[0].contains("tenants[0].budget"), "{errs:?}");
+}
+
+#[test]
+fn every_validation_problem_is_reported_with_key_and_fix() {
+    let toml = r#"
+[server]
+listen = "nowhere"
+[store]
+url = "mysql://x"
+[plan]
+tier = "gold"
+timezone = "Mars/Olympus"
+[org.budgets]
+monthly = -5
+[[tenants]]
+id = "bad id"
+keys = ["md5:abc"]
+routes = { deny = ["videos"] }
+[[tenants]]
+id = "twin"
+keys = ["sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"]
+[[tenants]]
+id = "twin"
+keys = ["sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"]
+"#;
+    let errs = errors(toml);
+    for key in [
+        "`server.listen`",
+        "`store.url`",
+        "`plan.tier`",
+        "`plan.timezone`",
+        "`org.budgets.monthly`",
+        "`tenants[0].id`",
+        "`tenants[0].keys[0]`",
+        "`tenants[0].routes.deny[0]`",
+        "`tenants[2].id`",
+        "`tenants[2].keys[0]`",
+    ] {
+        assert!(
+            errs.iter().any(|e| e.starts_with(key)),
+            "missing {key} in {errs:#?}"
+        );
+    }
+    assert!(
+        errs.iter().any(|e| e.contains("keygen")),
+        "the key error says how to fix it: {errs:#?}"
+    );
+}
+
+#[test]
+fn check_config_exits_64_and_lists_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "[plan]\ntier = \"gold\"\nmax_video_seconds = 0\n").unwrap();
+    let out = bin()
+        .args(["check-config", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(64));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("plan.tier") && stderr.contains("plan.max_video_seconds"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn keygen_prints_a_token_and_its_hash_line() {
+    let out = bin()
+        .args(["keygen", "--tenant", "marketing"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let token = text
+        .lines()
+        .find(|l| l.starts_with("hgw_"))
+        .expect("token line");
+    assert!(token.len() >= 4 + 32, "at least 128 bits");
+    let want = heygen_gateway::auth::hash_line(token);
+    assert!(text.contains(&want), "{text}");
+}
