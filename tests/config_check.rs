@@ -132,3 +132,19 @@ fn keygen_prints_a_token_and_its_hash_line() {
     let want = heygen_gateway::auth::hash_line(token);
     assert!(text.contains(&want), "{text}");
 }
+
+#[test]
+fn unknown_keys_and_type_errors_do_not_hide_other_problems() {
+    let errs = errors("[server]\nlisen = 1\nlisten = 5\n[plan]\ntier = \"gold\"\n[[tenants]]\nid = \"a\"\nkeys = []\ncolour = \"red\"\n");
+    for key in [
+        "`server.lisen`",
+        "`server.listen`",
+        "`plan.tier`",
+        "`tenants[0].colour`",
+    ] {
+        assert!(
+            errs.iter().any(|e| e.starts_with(key)),
+            "missing {key} in {errs:#?}"
+        );
+    }
+}

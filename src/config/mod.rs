@@ -222,19 +222,43 @@ pub const ENV_CONFIG: &str = "HEYGEN_GATEWAY_CONFIG";
 pub const DEFAULT_CONFIG_PATH: &str = "config/gateway.toml";
 
 impl Config {
-    /// Parses and validates TOML text, reporting every problem at once.
+    /// Parses and validates TOML text, reporting every problem at once: a
+    /// key that fails to deserialise (unknown, wrong type) is recorded and
+    /// removed, and parsing is retried so the remaining keys are still checked.
     pub fn from_toml(text: &str) -> Result<Config, ConfigErrors> {
-        let de = toml::Deserializer::parse(text)
+        let mut table: toml::Table = toml::from_str(text)
             .map_err(|e| ConfigErrors(vec![ConfigError::new("", format!("invalid TOML: {e}"))]))?;
-        let raw: file::FileConfig = serde_path_to_error::deserialize(de).map_err(|e| {
-            let key = e.path().to_string();
-            let key = if key == "." { String::new() } else { key };
-            ConfigErrors(vec![ConfigError::new(
-                key,
-                e.into_inner().message().to_string(),
-            )])
-        })?;
-        validate::validate(raw).map_err(ConfigErrors)
+        let mut errors = Vec::new();
+        // Each retry removes one offending key, so this ends; the bound only
+        // guards against a pathological file.
+        for _ in 0..64 {
+            let value = toml::Value::Table(table.clone());
+            match serde_path_to_error::deserialize::<_, file::FileConfig>(value) {
+                Ok(raw) => {
+                    return match validate::validate(raw) {
+                        Ok(cfg) if errors.is_empty() => Ok(cfg),
+                        Ok(_) => Err(ConfigErrors(errors)),
+                        Err(mut more) => {
+                            errors.append(&mut more);
+                            Err(ConfigErrors(errors))
+                        }
+                    };
+                }
+                Err(e) => {
+                    let path = e.path().clone();
+                    let key = path.to_string();
+                    let key = if key == "." { String::new() } else { key };
+                    errors.push(ConfigError::new(
+                        key,
+                        e.into_inner().to_string().trim().to_string(),
+                    ));
+                    if !remove_path(&mut table, &path) {
+                        return Err(ConfigErrors(errors));
+                    }
+                }
+            }
+        }
+        Err(ConfigErrors(errors))
     }
 
     /// Reads, parses and validates a config file.
@@ -248,7 +272,49 @@ impl Config {
         Self::from_toml(&text)
     }
 
+    /// The tenant with this id, if configured.
     pub fn tenant(&self, id: &str) -> Option<&TenantConfig> {
         self.tenants.iter().find(|t| t.id == id)
+    }
+}
+
+/// Removes the value at a serde path from a TOML table; false if not found.
+fn remove_path(table: &mut toml::Table, path: &serde_path_to_error::Path) -> bool {
+    use serde_path_to_error::Segment;
+    let segs: Vec<&Segment> = path.iter().collect();
+    let Some((last, parents)) = segs.split_last() else {
+        return false;
+    };
+    let mut cur: &mut toml::Value = match parents.first() {
+        Some(Segment::Map { key }) => match table.get_mut(key) {
+            Some(v) => v,
+            None => return false,
+        },
+        None => {
+            return match last {
+                Segment::Map { key } => table.remove(key).is_some(),
+                _ => false,
+            }
+        }
+        _ => return false,
+    };
+    for seg in parents.iter().skip(1) {
+        let next = match (seg, cur) {
+            (Segment::Map { key }, toml::Value::Table(t)) => t.get_mut(key),
+            (Segment::Seq { index }, toml::Value::Array(a)) => a.get_mut(*index),
+            _ => None,
+        };
+        match next {
+            Some(v) => cur = v,
+            None => return false,
+        }
+    }
+    match (last, cur) {
+        (Segment::Map { key }, toml::Value::Table(t)) => t.remove(key).is_some(),
+        (Segment::Seq { index }, toml::Value::Array(a)) if *index < a.len() => {
+            a.remove(*index);
+            true
+        }
+        _ => false,
     }
 }
