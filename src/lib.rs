@@ -3,6 +3,8 @@
 pub mod catalog;
 pub mod clock;
 pub mod config;
+pub mod limits;
+pub mod metrics;
 pub mod money;
 pub mod pricing;
 pub mod server;
