@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod clock;
 pub mod config;
+pub mod mock;
 pub mod money;
 pub mod pricing;
 pub mod server;
