@@ -21,6 +21,7 @@ pub mod error;
 pub mod gateway_api;
 pub mod limits;
 pub mod metrics;
+pub mod mock;
 pub mod money;
 pub mod pricing;
 pub mod proxy;

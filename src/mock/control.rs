@@ -1,0 +1,149 @@
+//! The control API tests use instead of HTTP: recorded requests, job state,
+//! quota and faults.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::StatusCode;
+
+use super::faults::FaultControl;
+use super::state::{unix_now, Job, JobStatus, ReceivedRequest, Shared, Upload};
+
+/// Cloneable handle to a running mock's state.
+#[derive(Clone)]
+pub struct MockControl {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl MockControl {
+    /// Every request received so far, in arrival order.
+    pub fn requests(&self) -> Vec<ReceivedRequest> {
+        self.shared.lock().requests.clone()
+    }
+
+    /// Requests whose path is exactly `path`.
+    pub fn requests_to(&self, path: &str) -> Vec<ReceivedRequest> {
+        self.shared
+            .lock()
+            .requests
+            .iter()
+            .filter(|r| r.path == path)
+            .cloned()
+            .collect()
+    }
+
+    /// Number of requests received.
+    pub fn count(&self) -> usize {
+        self.shared.lock().requests.len()
+    }
+
+    /// Forgets recorded requests and uploads (jobs and faults stay).
+    pub fn clear(&self) {
+        let mut inner = self.shared.lock();
+        inner.requests.clear();
+        inner.uploads.clear();
+    }
+
+    /// Every job created so far.
+    pub fn jobs(&self) -> Vec<Job> {
+        self.shared.lock().jobs.clone()
+    }
+
+    /// One job by id.
+    pub fn job(&self, id: &str) -> Option<Job> {
+        self.shared.lock().jobs.iter().find(|j| j.id == id).cloned()
+    }
+
+    /// Marks a job completed with `duration_secs` of output; `false` if unknown.
+    pub fn complete(&self, job_id: &str, duration_secs: f64) -> bool {
+        self.shared.update_job(job_id, |j| {
+            j.status = JobStatus::Completed;
+            j.duration = Some(duration_secs);
+            j.error = None;
+            j.completed_at = Some(unix_now());
+        })
+    }
+
+    /// Marks a job failed with `message`; `false` if unknown.
+    pub fn fail(&self, job_id: &str, message: &str) -> bool {
+        self.shared.update_job(job_id, |j| {
+            j.status = JobStatus::Failed;
+            j.duration = None;
+            j.error = Some(message.to_string());
+            j.completed_at = Some(unix_now());
+        })
+    }
+
+    /// Moves a job to `processing`; `false` if unknown.
+    pub fn set_processing(&self, job_id: &str) -> bool {
+        self.shared
+            .update_job(job_id, |j| j.status = JobStatus::Processing)
+    }
+
+    /// Complete new jobs at creation with this duration (`None`: leave them pending).
+    pub fn set_auto_complete(&self, duration_secs: Option<f64>) {
+        self.shared.lock().auto_complete = duration_secs;
+    }
+
+    /// What `GET /v2/user/remaining_quota` reports from now on.
+    pub fn set_remaining_quota(&self, quota: u64) {
+        self.shared.lock().remaining_quota = quota;
+    }
+
+    /// Assets received on `POST /v1/asset`: byte count and SHA-256 of each body.
+    pub fn uploads(&self) -> Vec<Upload> {
+        self.shared.lock().uploads.clone()
+    }
+
+    /// Fault controls for every path.
+    pub fn faults(&self) -> FaultControl {
+        FaultControl {
+            shared: self.shared.clone(),
+            prefix: None,
+        }
+    }
+
+    /// Fault controls for paths starting with `prefix` (they win over global ones).
+    pub fn on_path(&self, prefix: &str) -> FaultControl {
+        FaultControl {
+            shared: self.shared.clone(),
+            prefix: Some(prefix.to_string()),
+        }
+    }
+
+    /// Global: delay every answer.
+    pub fn set_latency(&self, latency: Duration) {
+        self.faults().set_latency(latency);
+    }
+
+    /// Global: the next `n` requests get `status` in an error envelope.
+    pub fn fail_next(&self, n: u32, status: StatusCode) {
+        self.faults().fail_next(n, status);
+    }
+
+    /// Global: answer every request with `status` (`None` to stop).
+    pub fn set_status_override(&self, status: Option<StatusCode>) {
+        self.faults().set_status_override(status);
+    }
+
+    /// Global: close connections without answering.
+    pub fn reset_connections(&self, on: bool) {
+        self.faults().reset_connections(on);
+    }
+
+    /// Global: never answer.
+    pub fn hang(&self, on: bool) {
+        self.faults().hang(on);
+    }
+
+    /// Global: 429 `rate_limit_exceeded` with `Retry-After` (`None` to stop).
+    pub fn set_rate_limited(&self, retry_after_secs: Option<u64>) {
+        self.faults().set_rate_limited(retry_after_secs);
+    }
+
+    /// Removes every fault, global and per path.
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults = Default::default();
+        self.shared.faults_changed.notify_waiters();
+    }
+}

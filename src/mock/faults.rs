@@ -1,0 +1,158 @@
+//! Fault injection: latency, 5xx, 429, connection resets and hangs, set
+//! globally or for a path prefix, changeable while the mock runs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::StatusCode;
+
+use super::state::Shared;
+
+/// Faults of one scope (global or one path prefix).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FaultSet {
+    latency: Option<Duration>,
+    fail_next: u32,
+    fail_status: Option<StatusCode>,
+    status_override: Option<StatusCode>,
+    reset: bool,
+    hang: bool,
+    /// `Some(retry_after_seconds)` while rate limited.
+    rate_limited: Option<u64>,
+}
+
+/// The global scope plus prefix scopes.
+#[derive(Debug, Default)]
+pub(crate) struct Faults {
+    global: FaultSet,
+    by_prefix: Vec<(String, FaultSet)>,
+}
+
+/// What to do with one request instead of (or before) answering it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fault {
+    None,
+    Hang,
+    Reset,
+    Status(StatusCode),
+    RateLimited(u64),
+}
+
+impl Faults {
+    fn scope_mut(&mut self, prefix: Option<&str>) -> &mut FaultSet {
+        let Some(prefix) = prefix else {
+            return &mut self.global;
+        };
+        let idx = match self.by_prefix.iter().position(|(p, _)| p == prefix) {
+            Some(i) => i,
+            None => {
+                self.by_prefix
+                    .push((prefix.to_string(), FaultSet::default()));
+                self.by_prefix.len() - 1
+            }
+        };
+        &mut self.by_prefix[idx].1
+    }
+
+    /// Whether a request to `path` should still hang.
+    pub(crate) fn hangs(&self, path: &str) -> bool {
+        self.global.hang
+            || self
+                .by_prefix
+                .iter()
+                .any(|(p, s)| s.hang && path.starts_with(p.as_str()))
+    }
+
+    /// Decides the fault for `path` (consuming one `fail_next` if used) and
+    /// the latency to add. Prefix scopes win over the global one; the longest
+    /// matching prefix wins among prefixes.
+    pub(crate) fn decide(&mut self, path: &str) -> (Option<Duration>, Fault) {
+        let mut scopes: Vec<&mut FaultSet> = Vec::new();
+        let mut matching: Vec<&mut (String, FaultSet)> = self
+            .by_prefix
+            .iter_mut()
+            .filter(|(p, _)| path.starts_with(p.as_str()))
+            .collect();
+        matching.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+        scopes.extend(matching.into_iter().map(|(_, s)| s));
+        scopes.push(&mut self.global);
+
+        let latency = scopes.iter().filter_map(|s| s.latency).max();
+        if scopes.iter().any(|s| s.hang) {
+            return (latency, Fault::Hang);
+        }
+        if scopes.iter().any(|s| s.reset) {
+            return (latency, Fault::Reset);
+        }
+        if let Some(secs) = scopes.iter().find_map(|s| s.rate_limited) {
+            return (latency, Fault::RateLimited(secs));
+        }
+        if let Some(s) = scopes.iter_mut().find(|s| s.fail_next > 0) {
+            s.fail_next -= 1;
+            let status = s.fail_status.unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return (latency, Fault::Status(status));
+        }
+        if let Some(status) = scopes.iter().find_map(|s| s.status_override) {
+            return (latency, Fault::Status(status));
+        }
+        (latency, Fault::None)
+    }
+}
+
+/// Fault controls for one scope: global (`MockControl::faults()`) or a path
+/// prefix (`MockControl::on_path("/v2/")`).
+#[derive(Clone)]
+pub struct FaultControl {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) prefix: Option<String>,
+}
+
+impl FaultControl {
+    fn with(&self, f: impl FnOnce(&mut FaultSet)) {
+        {
+            let mut inner = self.shared.lock();
+            f(inner.faults.scope_mut(self.prefix.as_deref()));
+        }
+        // Hung requests re-check whether they are released.
+        self.shared.faults_changed.notify_waiters();
+    }
+
+    /// Delays every answer by `latency` (zero removes the delay).
+    pub fn set_latency(&self, latency: Duration) {
+        self.with(|s| s.latency = (!latency.is_zero()).then_some(latency));
+    }
+
+    /// The next `n` requests get `status` with an error envelope.
+    pub fn fail_next(&self, n: u32, status: StatusCode) {
+        self.with(|s| {
+            s.fail_next = n;
+            s.fail_status = Some(status);
+        });
+    }
+
+    /// Every request gets `status` with an error envelope until set to `None`.
+    pub fn set_status_override(&self, status: Option<StatusCode>) {
+        self.with(|s| s.status_override = status);
+    }
+
+    /// Close the connection without answering.
+    pub fn reset_connections(&self, on: bool) {
+        self.with(|s| s.reset = on);
+    }
+
+    /// Never answer: requests wait until hanging is turned off (then they are
+    /// answered normally) or the mock shuts down (then the connection closes).
+    pub fn hang(&self, on: bool) {
+        self.with(|s| s.hang = on);
+    }
+
+    /// Answer 429 `rate_limit_exceeded` with `Retry-After: secs`; `None` turns it off.
+    pub fn set_rate_limited(&self, retry_after_secs: Option<u64>) {
+        self.with(|s| s.rate_limited = retry_after_secs);
+    }
+
+    /// Removes every fault of this scope.
+    pub fn clear(&self) {
+        self.with(|s| *s = FaultSet::default());
+    }
+}

@@ -1,0 +1,207 @@
+//! Accept loop, per-connection serving (HTTP/1.1 and h2c via the hyper_util
+//! auto builder) and the request pipeline: record → faults → auth → route.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http::{header, HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use sha2::{Digest, Sha256};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::envelope::{self, Generation};
+use super::faults::Fault;
+use super::routes::{self, Req};
+use super::state::{ReceivedRequest, Shared};
+
+/// How much of each body is kept (the rest is only counted and hashed).
+pub(crate) const RECORDED_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Returned by the service to make hyper drop the connection unanswered.
+#[derive(Debug)]
+struct ResetConnection;
+
+impl std::fmt::Display for ResetConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("mock: connection reset on purpose")
+    }
+}
+
+impl std::error::Error for ResetConnection {}
+
+pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    let mut shutdown = shared.shutdown.clone();
+    loop {
+        let accepted = tokio::select! {
+            r = listener.accept() => r,
+            _ = shutdown.wait_for(|stop| *stop) => break,
+        };
+        match accepted {
+            Ok((stream, _)) => {
+                let _ = stream.set_nodelay(true);
+                tokio::spawn(serve_connection(stream, shared.clone()));
+            }
+            // Out of file descriptors and the like: back off instead of spinning.
+            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+}
+
+async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
+    let mut shutdown = shared.shutdown.clone();
+    let svc = hyper::service::service_fn(move |req| handle(shared.clone(), req));
+    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    let conn = builder.serve_connection(TokioIo::new(stream), svc);
+    tokio::select! {
+        _ = conn => {}
+        _ = shutdown.wait_for(|stop| *stop) => {}
+    }
+}
+
+struct BodySummary {
+    prefix: Bytes,
+    len: u64,
+    sha256: String,
+    /// The whole body is in `prefix` and arrived without error.
+    complete: bool,
+}
+
+/// Streams the body: counts and hashes everything, keeps the first 1 MiB.
+async fn read_body(mut body: Incoming) -> BodySummary {
+    let mut hasher = Sha256::new();
+    let mut prefix = BytesMut::new();
+    let mut len: u64 = 0;
+    let mut errored = false;
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(frame) => {
+                if let Ok(data) = frame.into_data() {
+                    len += data.len() as u64;
+                    hasher.update(&data);
+                    let room = RECORDED_BODY_LIMIT.saturating_sub(prefix.len());
+                    prefix.extend_from_slice(&data[..room.min(data.len())]);
+                }
+            }
+            Err(_) => {
+                errored = true;
+                break;
+            }
+        }
+    }
+    BodySummary {
+        complete: !errored && len <= RECORDED_BODY_LIMIT as u64,
+        prefix: prefix.freeze(),
+        len,
+        sha256: hex::encode(hasher.finalize()),
+    }
+}
+
+async fn handle(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, ResetConnection> {
+    let (parts, body) = req.into_parts();
+    let body = read_body(body).await;
+    let path = parts.uri.path().to_string();
+    let gen = Generation::of_path(&path);
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| parts.uri.authority().map(|a| a.to_string()));
+    let (latency, fault) = {
+        let mut inner = shared.lock();
+        inner.requests.push(ReceivedRequest {
+            method: parts.method.clone(),
+            path: path.clone(),
+            query: parts.uri.query().map(str::to_string),
+            headers: parts.headers.clone(),
+            version: parts.version,
+            body_len: body.len,
+            body: body.prefix.clone(),
+            body_sha256: body.sha256.clone(),
+            host,
+        });
+        inner.faults.decide(&path)
+    };
+
+    let mut shutdown = shared.shutdown.clone();
+    if let Some(latency) = latency {
+        tokio::select! {
+            _ = tokio::time::sleep(latency) => {}
+            _ = shutdown.wait_for(|stop| *stop) => return Err(ResetConnection),
+        }
+    }
+    match fault {
+        Fault::None => {}
+        Fault::Hang => wait_while_hung(&shared, &path).await?,
+        Fault::Reset => return Err(ResetConnection),
+        Fault::Status(status) => {
+            return Ok(envelope::error(
+                gen,
+                status,
+                envelope::code_for_status(status),
+                "mock: injected failure",
+            ))
+        }
+        Fault::RateLimited(secs) => {
+            let mut resp = envelope::error(
+                gen,
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_exceeded",
+                "Too many concurrent jobs; retry later.",
+            );
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            return Ok(resp);
+        }
+    }
+
+    if !authorized(&shared, &parts.headers) {
+        return Ok(envelope::unauthorized(gen));
+    }
+    let req = Req {
+        method: &parts.method,
+        path: &path,
+        query: parts.uri.query(),
+        headers: &parts.headers,
+        body: &body.prefix,
+        body_len: body.len,
+        body_complete: body.complete,
+        body_sha256: &body.sha256,
+    };
+    Ok(routes::route(&shared, &req))
+}
+
+/// Exactly one `X-Api-Key` (any letter case: header names are case-insensitive)
+/// equal to the org key.
+fn authorized(shared: &Shared, headers: &http::HeaderMap) -> bool {
+    let mut values = headers.get_all("x-api-key").iter();
+    match (values.next(), values.next()) {
+        (Some(v), None) => v.as_bytes() == shared.org_key.as_bytes(),
+        _ => false,
+    }
+}
+
+/// Waits until hanging is switched off for `path` (then the request is
+/// answered) or the mock shuts down (then the connection is dropped).
+async fn wait_while_hung(shared: &Shared, path: &str) -> Result<(), ResetConnection> {
+    let mut shutdown = shared.shutdown.clone();
+    loop {
+        // Register interest before checking, so a change in between is not missed.
+        let changed = shared.faults_changed.notified();
+        tokio::pin!(changed);
+        changed.as_mut().enable();
+        if !shared.lock().faults.hangs(path) {
+            return Ok(());
+        }
+        tokio::select! {
+            _ = &mut changed => {}
+            _ = shutdown.wait_for(|stop| *stop) => return Err(ResetConnection),
+        }
+    }
+}

@@ -1,0 +1,297 @@
+//! GET endpoints: job status reads (heygen-api.md §4), lists and quota.
+
+use bytes::Bytes;
+use http::{Response, StatusCode};
+use http_body_util::Full;
+use serde_json::{json, Value};
+
+use super::envelope::{self, Generation};
+use super::state::{Job, JobKind, JobStatus, Shared};
+
+type Resp = Response<Full<Bytes>>;
+
+/// Answers a GET, or `None` when the path is not one the mock knows.
+pub(crate) fn read(shared: &Shared, path: &str, query: Option<&str>) -> Option<Resp> {
+    use Generation::{V1, V2, V3};
+    let video = [JobKind::Video];
+    let resp = match path {
+        "/v1/video_status.get" => {
+            let id = query_param(query, "video_id").unwrap_or_default();
+            with_job(shared, V1, &id, &video, v1_status)
+        }
+        "/v2/avatars" => envelope::v2_ok(avatars()),
+        "/v2/voices" => envelope::v2_ok(voices()),
+        "/v1/video.list" => envelope::v1_ok(video_list(shared)),
+        "/v2/user/remaining_quota" => {
+            let quota = shared.lock().remaining_quota;
+            envelope::v2_ok(json!({
+                "remaining_quota": quota,
+                "details": {"api": quota, "streaming_avatar": 0,
+                            "streaming_avatar_instance_quota": 0, "seat": 1},
+            }))
+        }
+        "/v2/video_translate/target_languages" => envelope::v2_ok(json!({
+            "languages": ["English", "Spanish (Spain)", "French", "German", "Japanese"],
+        })),
+        "/v3/users/me" => envelope::v3_ok(users_me(shared)),
+        _ => {
+            let (prefix, id) = path.rsplit_once('/')?;
+            if id.is_empty() {
+                return None;
+            }
+            let translation = [JobKind::Translation];
+            match prefix {
+                "/v2/videos" => with_job(shared, V2, id, &video, v2_video),
+                "/v3/videos" => with_job(shared, V3, id, &video, v3_video),
+                "/v2/video_translate" => with_job(shared, V2, id, &translation, v2_translate),
+                "/v3/video-translations" => with_job(shared, V3, id, &translation, v3_translate),
+                "/v3/lipsyncs" => with_job(shared, V3, id, &[JobKind::Lipsync], v3_lipsync),
+                "/v3/video-agents" => with_job(shared, V3, id, &video, v3_agent),
+                _ => return None,
+            }
+        }
+    };
+    Some(resp)
+}
+
+/// Renders the job, or 404 `not_found` in the envelope of `gen`.
+fn with_job(
+    shared: &Shared,
+    gen: Generation,
+    id: &str,
+    kinds: &[JobKind],
+    render: fn(&Job) -> Value,
+) -> Resp {
+    match shared.find_job(id, kinds) {
+        Some(job) => envelope::ok(gen, render(&job)),
+        None => envelope::error(
+            gen,
+            StatusCode::NOT_FOUND,
+            "not_found",
+            &format!("{id:?} not found"),
+        ),
+    }
+}
+
+/// Raw `key=value` lookup in a query string (ids are plain hex; `+` and `%`
+/// escapes are decoded for completeness).
+pub(crate) fn query_param(query: Option<&str>, key: &str) -> Option<String> {
+    query?.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (k == key).then(|| percent_decode(v))
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    fn hex(b: u8) -> Option<u8> {
+        (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let decoded = match bytes[i] {
+            b'+' => Some((b' ', 1)),
+            b'%' => match (
+                bytes.get(i + 1).and_then(|b| hex(*b)),
+                bytes.get(i + 2).and_then(|b| hex(*b)),
+            ) {
+                (Some(h), Some(l)) => Some((h * 16 + l, 3)),
+                _ => None,
+            },
+            _ => None,
+        };
+        let (b, step) = decoded.unwrap_or((bytes[i], 1));
+        out.push(b);
+        i += step;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn done(job: &Job) -> bool {
+    job.status == JobStatus::Completed
+}
+
+fn url_if_done(job: &Job, suffix: &str) -> Value {
+    if done(job) {
+        Value::from(format!("https://files.heygen.ai/mock/{}{suffix}", job.id))
+    } else {
+        Value::Null
+    }
+}
+
+fn v1_status(job: &Job) -> Value {
+    let error = match (&job.status, &job.error) {
+        (JobStatus::Failed, msg) => {
+            let msg = msg.clone().unwrap_or_else(|| "render failed".into());
+            json!({"code": 40119, "message": msg, "detail": msg})
+        }
+        _ => Value::Null,
+    };
+    json!({
+        "id": job.id,
+        "status": job.status.as_str(),
+        "duration": job.duration,
+        "video_url": url_if_done(job, ".mp4"),
+        "thumbnail_url": url_if_done(job, ".jpg"),
+        "gif_url": url_if_done(job, ".gif"),
+        "caption_url": null,
+        "video_url_caption": null,
+        "callback_id": job.callback_id,
+        "created_at": job.created_at,
+        "error": error,
+    })
+}
+
+fn v2_video(job: &Job) -> Value {
+    json!({
+        "video_id": job.id,
+        "status": job.status.as_str(),
+        "duration": job.duration,
+        "video_url": url_if_done(job, ".mp4"),
+        "thumbnail_url": url_if_done(job, ".jpg"),
+        "created_at": job.created_at,
+        "error": job.error,
+    })
+}
+
+fn v3_video(job: &Job) -> Value {
+    let failed = job.status == JobStatus::Failed;
+    json!({
+        "id": job.id,
+        "title": job.title,
+        "status": job.status.as_str(),
+        "created_at": job.created_at,
+        "completed_at": job.completed_at,
+        "duration": job.duration,
+        "video_url": url_if_done(job, ".mp4"),
+        "captioned_video_url": null,
+        "subtitle_url": null,
+        "thumbnail_url": url_if_done(job, ".jpg"),
+        "gif_url": url_if_done(job, ".gif"),
+        "folder_id": null,
+        "output_language": job.output_language,
+        "failure_code": if failed { Value::from("render_failed") } else { Value::Null },
+        "failure_message": if failed { Value::from(job.error.clone()) } else { Value::Null },
+        "video_page_url": null,
+    })
+}
+
+/// v2 translate status (`pending|running|success|failed`); `duration` is an
+/// addition of the mock so the gateway can settle translations from it.
+fn v2_translate(job: &Job) -> Value {
+    json!({
+        "video_translate_id": job.id,
+        "title": job.title,
+        "status": job.status.translate_str(true),
+        "url": url_if_done(job, ".mp4"),
+        "message": job.error,
+        "duration": job.duration,
+        "output_language": job.output_language,
+        "callback_id": job.callback_id,
+    })
+}
+
+fn v3_translate(job: &Job) -> Value {
+    json!({
+        "id": job.id,
+        "title": job.title,
+        "status": job.status.translate_str(false),
+        "output_language": job.output_language,
+        "duration": job.duration,
+        "video_url": url_if_done(job, ".mp4"),
+        "audio_url": url_if_done(job, ".mp3"),
+        "caption_url": null,
+        "created_at": job.created_at,
+        "completed_at": job.completed_at,
+        "failure_message": job.error,
+        "callback_id": job.callback_id,
+    })
+}
+
+fn v3_lipsync(job: &Job) -> Value {
+    json!({
+        "id": job.id,
+        "status": job.status.as_str(),
+        "duration": job.duration,
+        "video_url": url_if_done(job, ".mp4"),
+        "created_at": job.created_at,
+        "completed_at": job.completed_at,
+        "failure_message": job.error,
+    })
+}
+
+fn v3_agent(job: &Job) -> Value {
+    json!({
+        "session_id": job.session_id,
+        "status": job.status.as_str(),
+        "video_id": job.id,
+        "created_at": job.created_at,
+    })
+}
+
+fn video_list(shared: &Shared) -> Value {
+    let inner = shared.lock();
+    let videos: Vec<Value> = inner
+        .jobs
+        .iter()
+        .filter(|j| matches!(j.kind, JobKind::Video | JobKind::Translation))
+        .map(|j| {
+            json!({
+                "video_id": j.id,
+                "video_title": j.title,
+                "status": j.status.as_str(),
+                "created_at": j.created_at,
+                "type": if j.kind == JobKind::Translation { "TRANSLATED" } else { "GENERATED" },
+            })
+        })
+        .collect();
+    json!({"videos": videos, "token": null})
+}
+
+fn users_me(shared: &Shared) -> Value {
+    let quota = shared.lock().remaining_quota;
+    // Legacy quota units are 1/60 credit (§4); report the same balance.
+    let credits = quota as f64 / 60.0;
+    json!({
+        "email": "mock@example.invalid",
+        "username": "mock-heygen",
+        "billing_type": "wallet",
+        "wallet": {
+            "currency": "credits",
+            "remaining_balance": credits,
+            "auto_reload": {"enabled": false, "threshold_usd": null, "amount_usd": null},
+        },
+    })
+}
+
+fn avatars() -> Value {
+    json!({
+        "avatars": [
+            {"avatar_id": "Daisy-inskirt-20220818", "avatar_name": "Daisy", "gender": "female",
+             "preview_image_url": "https://files.heygen.ai/mock/daisy.jpg",
+             "preview_video_url": "https://files.heygen.ai/mock/daisy.mp4", "premium": false},
+            {"avatar_id": "Wayne_20240716", "avatar_name": "Wayne", "gender": "male",
+             "preview_image_url": "https://files.heygen.ai/mock/wayne.jpg",
+             "preview_video_url": "https://files.heygen.ai/mock/wayne.mp4", "premium": false},
+        ],
+        "talking_photos": [
+            {"talking_photo_id": "6f8eddd848eb481687a541389acaee45",
+             "talking_photo_name": "Mock photo",
+             "preview_image_url": "https://files.heygen.ai/mock/photo.jpg"},
+        ],
+    })
+}
+
+fn voices() -> Value {
+    json!({
+        "voices": [
+            {"voice_id": "2d5b0e6cf36f460aa7fc47e3eee4ba54", "language": "English", "gender": "female",
+             "name": "Mock Voice", "preview_audio": "https://files.heygen.ai/mock/voice.mp3",
+             "support_pause": true, "emotion_support": true, "support_interactive_avatar": true},
+            {"voice_id": "075ab2b118bb4429b7a93a67de94c842", "language": "Spanish", "gender": "male",
+             "name": "Voz de prueba", "preview_audio": "https://files.heygen.ai/mock/voz.mp3",
+             "support_pause": true, "emotion_support": false, "support_interactive_avatar": false},
+        ],
+    })
+}
