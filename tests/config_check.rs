@@ -148,3 +148,25 @@ fn unknown_keys_and_type_errors_do_not_hide_other_problems() {
         );
     }
 }
+
+/// The Kubernetes ConfigMap embeds a config file under `gateway.toml: |`.
+#[test]
+fn kubernetes_configmap_config_passes_check_config() {
+    let yaml = std::fs::read_to_string("deploy/k8s/configmap.yaml").unwrap();
+    let mut lines = yaml
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("gateway.toml: |"))
+        .skip(1)
+        .peekable();
+    let first = *lines.peek().expect("configmap embeds gateway.toml");
+    let indent = first.len() - first.trim_start().len();
+    let toml: Vec<&str> = lines
+        .take_while(|l| l.trim().is_empty() || l.len() - l.trim_start().len() >= indent)
+        .map(|l| l.get(indent..).unwrap_or(""))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gateway.toml");
+    std::fs::write(&path, toml.join("\n")).unwrap();
+    let out = bin().args(["check-config", "--config"]).arg(&path).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
