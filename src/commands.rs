@@ -24,7 +24,12 @@ pub async fn run(command: Command) -> ExitCode {
             println!("\"{}\"", crate::auth::hash_line(&token));
             ExitCode::SUCCESS
         }
-        Command::Quote { .. } | Command::Usage { .. } | Command::MockUpstream { .. } => {
+        Command::MockUpstream {
+            listen,
+            key,
+            auto_complete,
+        } => mock_upstream(listen, key, auto_complete).await,
+        Command::Quote { .. } | Command::Usage { .. } => {
             eprintln!("error: not implemented yet");
             ExitCode::FAILURE
         }
@@ -114,4 +119,27 @@ async fn wait_for_signals(gateway: &RunningGateway) {
         }
     }
     tracing::info!("Shutdown signal received; draining.");
+}
+
+/// Runs the mock HeyGen server until SIGINT/SIGTERM.
+async fn mock_upstream(
+    listen: std::net::SocketAddr,
+    key: String,
+    auto_complete: Option<f64>,
+) -> ExitCode {
+    init_logging(false);
+    let mut cfg = crate::mock::MockConfig::new(key);
+    cfg.listen = listen;
+    cfg.auto_complete = auto_complete;
+    let mock = match crate::mock::MockHeygen::start(cfg).await {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: cannot start the mock on {listen}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("mock HeyGen listening on {}", mock.url());
+    let _ = tokio::signal::ctrl_c().await;
+    mock.shutdown().await;
+    ExitCode::SUCCESS
 }
