@@ -46,6 +46,7 @@ pub struct RunningGateway {
     pub admin_addr: SocketAddr,
     pub state: Arc<AppState>,
     stop: watch::Sender<bool>,
+    admin_stop: watch::Sender<bool>,
     tenant_task: JoinHandle<()>,
     admin_task: JoinHandle<()>,
     background: Vec<JoinHandle<()>>,
@@ -108,6 +109,9 @@ impl RunningGateway {
         let addr = tenant.local_addr()?;
         let admin_addr = admin.local_addr()?;
         let (stop, stop_rx) = watch::channel(false);
+        // The admin listener outlives the tenant drain so probes see 503 and
+        // metrics stay scrapeable while requests finish.
+        let (admin_stop, admin_stop_rx) = watch::channel(false);
         let tenant_task = {
             let state = state.clone();
             tokio::spawn(serve(tenant, stop_rx.clone(), grace, move |req, remote| {
@@ -116,7 +120,7 @@ impl RunningGateway {
         };
         let admin_task = {
             let state = state.clone();
-            tokio::spawn(serve(admin, stop_rx.clone(), grace, move |req, _remote| {
+            tokio::spawn(serve(admin, admin_stop_rx, grace, move |req, _remote| {
                 crate::admin::handle(state.clone(), req)
             }))
         };
@@ -128,19 +132,22 @@ impl RunningGateway {
             admin_addr,
             state,
             stop,
+            admin_stop,
             tenant_task,
             admin_task,
             background,
         })
     }
 
-    /// Graceful shutdown: readiness goes 503, listeners stop accepting,
-    /// in-flight requests drain (bounded by `server.shutdown_grace_seconds`),
+    /// Graceful shutdown: readiness goes 503, the tenant listener stops
+    /// accepting, in-flight requests drain (bounded by
+    /// `server.shutdown_grace_seconds`), then the admin listener and
     /// background tasks stop.
     pub async fn shutdown(self) {
         self.state.set_draining();
         let _ = self.stop.send(true);
         let _ = self.tenant_task.await;
+        let _ = self.admin_stop.send(true);
         let _ = self.admin_task.await;
         for t in self.background {
             let _ = t.await;

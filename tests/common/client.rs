@@ -51,14 +51,33 @@ pub fn full(body: impl Into<Bytes>) -> TestBody {
         .boxed()
 }
 
+/// Bytes `offset..offset + n` of the pattern where byte i is `i % 251`, copied
+/// from one period so debug builds generate hundreds of MB quickly.
+fn pattern_piece(offset: u64, n: usize) -> Bytes {
+    const PERIOD: [u8; 251] = {
+        let mut p = [0u8; 251];
+        let mut i = 0;
+        while i < 251 {
+            p[i] = i as u8;
+            i += 1;
+        }
+        p
+    };
+    let mut out = Vec::with_capacity(n);
+    let mut start = (offset % 251) as usize;
+    while out.len() < n {
+        let take = (251 - start).min(n - out.len());
+        out.extend_from_slice(&PERIOD[start..start + take]);
+        start = 0;
+    }
+    Bytes::from(out)
+}
+
 /// A body of `total` bytes sent as `chunk`-sized frames, generated lazily (it
 /// is never in memory whole), and the SHA-256 hex it will hash to.
 pub fn chunked_body(total: u64, chunk: usize) -> (TestBody, String) {
     let chunk = chunk.max(1) as u64;
-    let piece = move |offset: u64| -> Bytes {
-        let n = chunk.min(total - offset);
-        (offset..offset + n).map(|i| (i % 251) as u8).collect()
-    };
+    let piece = move |offset: u64| pattern_piece(offset, chunk.min(total - offset) as usize);
     let mut hasher = Sha256::new();
     let mut offset = 0;
     while offset < total {
