@@ -1,49 +1,208 @@
-//! Price book and cost projection. Pure: no I/O, no clock.
-//! (Stub: replaced by the pricing work.)
+//! Price book, duration projection and plan policy. Pure: no I/O, no clock,
+//! no async. Money is integer micro-credits; floats only read JSON numbers
+//! and config values, converted once.
+//!
+//! Flow: [`crate::catalog::classify`] → [`quote`] (policy + projection +
+//! price) → hold → forward → [`jobs_from_response`] → settle each job from
+//! [`status_outcome`] / [`parse_webhook`] with [`settle_cost`].
 
-use serde::Deserialize;
+mod book;
+pub mod features;
+mod jobs;
+mod json;
+mod quote;
+mod rules;
+mod rules_v3;
+#[cfg(test)]
+mod tests;
+pub mod text;
 
-use crate::config::ConfigError;
+use serde::Serialize;
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FilePricing {
-    pub version: Option<String>,
+pub use book::{FileFeature, FilePricing, FileProjection, Price, PriceBook, Projection};
+pub use features::Unit;
+pub use jobs::{
+    jobs_from_response, parse_webhook, status_outcome, Job, JobOutcome, WebhookEvent,
+    WebhookOutcome,
+};
+pub use quote::{quote, quote_request, settle_cost};
+
+use crate::config::Tier;
+use crate::money::{format_credits, Micros};
+
+/// The plan rules applied before forwarding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanPolicy {
+    pub tier: Tier,
+    pub max_video_seconds: u32,
 }
 
-#[derive(Debug, Clone)]
-pub struct PriceBook {
-    pub version: String,
-}
-
-impl PriceBook {
-    pub fn from_file(file: &FilePricing) -> Result<PriceBook, Vec<ConfigError>> {
-        Ok(PriceBook {
-            version: file.version.clone().unwrap_or_else(|| "builtin".into()),
-        })
+impl From<&crate::config::PlanConfig> for PlanPolicy {
+    fn from(plan: &crate::config::PlanConfig) -> Self {
+        PlanPolicy {
+            tier: plan.tier,
+            max_video_seconds: plan.max_video_seconds,
+        }
     }
 }
 
-/// Stub of the pricing error (replaced by the pricing work).
-#[derive(Debug, Clone)]
+impl PlanPolicy {
+    fn enterprise(&self) -> bool {
+        self.tier == Tier::Enterprise
+    }
+}
+
+/// How the hold for a quote is settled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SettleMode {
+    /// Each job is captured later at its actual duration (status/webhook/poller).
+    /// A 2xx response from which no job id can be read should be captured at
+    /// the quote (never undercount).
+    PerJob,
+    /// Per-call or session features: capture the quote when upstream answers 2xx.
+    OnSuccess,
+    /// `test: true` or zero-cost: nothing is held.
+    Free,
+}
+
+/// A priced request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quote {
+    /// Price-book key; for mixed batches the feature carrying most credits.
+    pub feature: String,
+    /// One per upstream job the request is expected to create, in response order.
+    pub jobs: Vec<JobQuote>,
+    /// Per-scene breakdown for display (may be empty).
+    pub scenes: Vec<SceneQuote>,
+    /// Total projected length (safety factor applied), before rounding.
+    pub projected_ms: u64,
+    /// Total seconds charged after per-video rounding.
+    pub billed_seconds: u64,
+    /// Total cost: the sum of `jobs[*].credits`.
+    pub credits: Micros,
+    /// Price-book version used.
+    pub version: String,
+    pub settle: SettleMode,
+}
+
+/// One expected upstream job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobQuote {
+    pub feature: String,
+    pub projected_ms: u64,
+    pub billed_seconds: u64,
+    pub credits: Micros,
+}
+
+/// One scene (or item) of a job, for display.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SceneQuote {
+    /// Index into [`Quote::jobs`].
+    pub job: usize,
+    pub feature: String,
+    pub projected_ms: u64,
+    /// What the length is based on: `text`, `silence`, `audio_default`,
+    /// `time_range`, `source_default`, `template_default`, `duration_sec`,
+    /// `agent_default`, `session_default`, `duration`, `per_call`.
+    pub basis: &'static str,
+}
+
+#[derive(Serialize)]
+struct QuoteJson<'a> {
+    feature: &'a str,
+    jobs: &'a [JobQuote],
+    scenes: &'a [SceneQuote],
+    projected_ms: u64,
+    billed_seconds: u64,
+    credits: String,
+    credits_micros: Micros,
+    version: &'a str,
+    settle: SettleMode,
+}
+
+impl Serialize for Quote {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        QuoteJson {
+            feature: &self.feature,
+            jobs: &self.jobs,
+            scenes: &self.scenes,
+            projected_ms: self.projected_ms,
+            billed_seconds: self.billed_seconds,
+            credits: format_credits(self.credits),
+            credits_micros: self.credits,
+            version: &self.version,
+            settle: self.settle,
+        }
+        .serialize(s)
+    }
+}
+
+#[derive(Serialize)]
+struct JobQuoteJson<'a> {
+    feature: &'a str,
+    projected_ms: u64,
+    billed_seconds: u64,
+    credits: String,
+    credits_micros: Micros,
+}
+
+impl Serialize for JobQuote {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        JobQuoteJson {
+            feature: &self.feature,
+            projected_ms: self.projected_ms,
+            billed_seconds: self.billed_seconds,
+            credits: format_credits(self.credits),
+            credits_micros: self.credits,
+        }
+        .serialize(s)
+    }
+}
+
+/// Why a request was refused before forwarding, in HeyGen's vocabulary.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PricingError {
     status: u16,
     code: &'static str,
     message: String,
 }
 
+// === impl PricingError ===
+
 impl PricingError {
+    /// 400 `invalid_parameter`: `field` names the JSON path.
+    pub fn invalid(field: &str, what: impl std::fmt::Display) -> Self {
+        Self::new(400, "invalid_parameter", format!("{field}: {what}"))
+    }
+
+    fn new(status: u16, code: &'static str, message: String) -> Self {
+        Self {
+            status,
+            code,
+            message,
+        }
+    }
+
+    /// HTTP status: 400 or 403.
     pub fn status(&self) -> u16 {
         self.status
     }
+
+    /// HeyGen-style code: `invalid_parameter`, `video_too_long`,
+    /// `resolution_not_allowed`, `enterprise_only`, `unpriceable`, `unknown_route`.
     pub fn code(&self) -> &'static str {
         self.code
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
     }
 }
 
 impl std::fmt::Display for PricingError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
+        write!(f, "{} ({}): {}", self.code, self.status, self.message)
     }
 }
 

@@ -1,0 +1,54 @@
+//! Projecting and pricing a 50-scene `POST /v2/video/generate` request (the
+//! HeyGen maximum), ~40 words per scene with a break, mixed voice types.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use heygen_gateway::catalog::{classify, RouteKind};
+use heygen_gateway::config::Tier;
+use heygen_gateway::pricing::{quote, PlanPolicy, PriceBook};
+use http::Method;
+use serde_json::json;
+
+fn body() -> Vec<u8> {
+    let scenes: Vec<_> = (0..50)
+        .map(|i| match i % 5 {
+            3 => json!({"character": {"type": "avatar", "avatar_id": "a"},
+                        "voice": {"type": "silence", "duration": 2.5}}),
+            4 => json!({"character": {"type": "talking_photo", "talking_photo_id": "p"},
+                        "voice": {"type": "audio", "audio_url": "https://example.com/a.mp3"}}),
+            _ => json!({"character": {"type": "avatar", "avatar_id": "a", "use_avatar_iv_model": i == 0},
+                        "voice": {"type": "text", "voice_id": "v", "speed": 1.1,
+                                  "input_text": format!("{} <break time=\"1s\"/> 你好世界", "Scene words go here and keep going. ".repeat(6))},
+                        "background": {"type": "color", "value": "#FFFFFF"}}),
+        })
+        .collect();
+    serde_json::to_vec(&json!({"title": "bench", "dimension": {"width": 1920, "height": 1080}, "video_inputs": scenes}))
+        .unwrap_or_default()
+}
+
+fn bench(c: &mut Criterion) {
+    let book = PriceBook::builtin();
+    let plan = PlanPolicy {
+        tier: Tier::PayAsYouGo,
+        max_video_seconds: 1800,
+    };
+    let body = body();
+    let RouteKind::Billable(billable) = classify(&Method::POST, "/v2/video/generate").kind else {
+        return;
+    };
+    c.bench_function("quote_v2_generate_50_scenes", |b| {
+        b.iter(|| {
+            quote(
+                &book,
+                &plan,
+                std::hint::black_box(&billable),
+                std::hint::black_box(&body),
+            )
+        })
+    });
+    c.bench_function("classify_v3_video_status", |b| {
+        b.iter(|| classify(&Method::GET, std::hint::black_box("/v3/videos/abc123")))
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

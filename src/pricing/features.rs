@@ -1,0 +1,146 @@
+//! The built-in price book: every feature the catalog can charge, its unit
+//! and its default price, each with the source of the number. HeyGen has
+//! changed prices several times, so all of these are overridable in
+//! `[pricing.features.<name>]`; the names are the contract.
+
+/// How a feature is charged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Credits per minute of (projected, then actual) duration, rounded up
+    /// per video to `increment_seconds`, never below `minimum_seconds`.
+    PerMinute,
+    /// A flat price per successful call.
+    PerCall,
+}
+
+/// One built-in feature.
+#[derive(Debug, Clone, Copy)]
+pub struct FeatureSpec {
+    pub name: &'static str,
+    pub unit: Unit,
+    /// Credits per minute (PerMinute) or per call (PerCall).
+    pub credits: f64,
+    pub increment_seconds: u32,
+    pub minimum_seconds: u32,
+}
+
+pub const STANDARD_AVATAR: &str = "standard_avatar";
+pub const AVATAR_IV: &str = "avatar_iv";
+pub const CINEMATIC_AVATAR: &str = "cinematic_avatar";
+pub const TEMPLATE: &str = "template";
+pub const TRANSLATION_FAST: &str = "translation_fast";
+pub const TRANSLATION_QUALITY: &str = "translation_quality";
+pub const PROOFREAD: &str = "proofread";
+pub const VIDEO_AGENT: &str = "video_agent";
+pub const LIPSYNC_SPEED: &str = "lipsync_speed";
+pub const LIPSYNC_PRECISION: &str = "lipsync_precision";
+pub const TTS: &str = "tts";
+pub const STREAMING: &str = "streaming";
+pub const AVATAR_REALTIME: &str = "avatar_realtime";
+pub const AVATAR_CREATION: &str = "avatar_creation";
+pub const PHOTO_AVATAR_GENERATE: &str = "photo_avatar_generate";
+pub const PHOTO_AVATAR_LOOK: &str = "photo_avatar_look";
+pub const PHOTO_AVATAR_TRAIN: &str = "photo_avatar_train";
+pub const PHOTO_AVATAR_MOTION: &str = "photo_avatar_motion";
+pub const PHOTO_AVATAR_SOUND_EFFECT: &str = "photo_avatar_sound_effect";
+pub const PHOTO_AVATAR_UPSCALE: &str = "photo_avatar_upscale";
+pub const VOICE_CLONE: &str = "voice_clone";
+pub const VOICE_DESIGN: &str = "voice_design";
+pub const AI_CLIPPING: &str = "ai_clipping";
+pub const BACKGROUND_REMOVAL: &str = "background_removal";
+
+const fn per_minute(name: &'static str, credits: f64, increment_seconds: u32) -> FeatureSpec {
+    FeatureSpec {
+        name,
+        unit: Unit::PerMinute,
+        credits,
+        increment_seconds,
+        minimum_seconds: 0,
+    }
+}
+
+const fn per_call(name: &'static str, credits: f64) -> FeatureSpec {
+    FeatureSpec {
+        name,
+        unit: Unit::PerCall,
+        credits,
+        increment_seconds: 1,
+        minimum_seconds: 0,
+    }
+}
+
+/// Legacy API credits round each video up to 30 s (limits page, help centre).
+const LEGACY_INCREMENT: u32 = 30;
+
+/// Every feature the catalog can charge, in display order.
+pub const FEATURES: &[FeatureSpec] = &[
+    // Seed text: "1 credit = 1 minute of generated avatar video (standard generation)".
+    per_minute(STANDARD_AVATAR, 1.0, LEGACY_INCREMENT),
+    // Seed text: Avatar IV "1 credit per 10 seconds" (~6/min); limits page 2025-11.
+    per_minute(AVATAR_IV, 6.0, LEGACY_INCREMENT),
+    // v3 PAYG: $7 flat per cinematic video; enterprise prices $1 ≈ 1 credit (avatar creation).
+    per_call(CINEMATIC_AVATAR, 7.0),
+    // Templates render avatar video: priced as standard avatar until learned otherwise.
+    per_minute(TEMPLATE, 1.0, LEGACY_INCREMENT),
+    // Seed text: 3 credits per source minute; limits page: quality mode consumes double.
+    per_minute(TRANSLATION_FAST, 3.0, LEGACY_INCREMENT),
+    per_minute(TRANSLATION_QUALITY, 6.0, LEGACY_INCREMENT),
+    // Limits page 2025: "1 credit / 2 min", charged per 2 minutes.
+    per_minute(PROOFREAD, 0.5, 120),
+    // Seed text: "Video Agent costs around 2 Credits per 1 minute".
+    per_minute(VIDEO_AGENT, 2.0, LEGACY_INCREMENT),
+    // v3 enterprise: lipsync 0.05 / 0.1 credits per second, per-second billing.
+    per_minute(LIPSYNC_SPEED, 3.0, 1),
+    per_minute(LIPSYNC_PRECISION, 6.0, 1),
+    // v3 enterprise: TTS 0.000333 credits/s ≈ 0.02 credits/min.
+    per_minute(TTS, 0.02, 1),
+    // Limits page 2025: streaming 0.2 credits/min, 30 s minimum then 1 s increments.
+    FeatureSpec {
+        name: STREAMING,
+        unit: Unit::PerMinute,
+        credits: 0.2,
+        increment_seconds: 1,
+        minimum_seconds: 30,
+    },
+    // v3 enterprise: Avatar Realtime 0.05 credits/s = 3/min.
+    per_minute(AVATAR_REALTIME, 3.0, 1),
+    // v3 enterprise: avatar creation 1 credit per call.
+    per_call(AVATAR_CREATION, 1.0),
+    // Limits page 2025: photo/generate 1, look/generate 1 (2025-11), train 4,
+    // add_motion 1, sound effects free, upscale 0.5 credits per call.
+    per_call(PHOTO_AVATAR_GENERATE, 1.0),
+    per_call(PHOTO_AVATAR_LOOK, 1.0),
+    per_call(PHOTO_AVATAR_TRAIN, 4.0),
+    per_call(PHOTO_AVATAR_MOTION, 1.0),
+    per_call(PHOTO_AVATAR_SOUND_EFFECT, 0.0),
+    per_call(PHOTO_AVATAR_UPSCALE, 0.5),
+    // Unpriced in every source: a conservative 1 credit per call, set real prices in config.
+    per_call(VOICE_CLONE, 1.0),
+    per_call(VOICE_DESIGN, 1.0),
+    per_call(AI_CLIPPING, 1.0),
+    per_call(BACKGROUND_REMOVAL, 1.0),
+];
+
+/// Looks a built-in feature up by name.
+pub fn spec(name: &str) -> Option<&'static FeatureSpec> {
+    FEATURES.iter().find(|f| f.name == name)
+}
+
+/// Version recorded in ledger entries when the file sets none.
+pub const DEFAULT_VERSION: &str = "builtin-2026-02";
+/// HeyGen's own guidance: ~150 words per minute at speed 1.0.
+pub const DEFAULT_WORDS_PER_MINUTE: f64 = 150.0;
+/// Mandarin read speech ≈ 5.2 Hanzi/s; 4.5 is the pessimistic planning figure.
+pub const DEFAULT_CJK_CHARS_PER_SECOND: f64 = 4.5;
+/// Estimates of speech err high by 10 %; settlement trues up.
+pub const DEFAULT_SAFETY_FACTOR: f64 = 1.1;
+/// Audio inputs of unknown length (HeyGen allows up to 10 min): 3 minutes.
+pub const DEFAULT_AUDIO_SECONDS: u32 = 180;
+/// Source videos of unknown length (translations, lipsyncs): 5 minutes.
+pub const DEFAULT_TRANSLATION_SOURCE_SECONDS: u32 = 300;
+/// Templates, whose narration is not in the request: 2 minutes.
+pub const DEFAULT_TEMPLATE_SECONDS: u32 = 120;
+/// Video Agent without `duration_sec` (HeyGen accepts 5–300 s): 2 minutes.
+pub const DEFAULT_AGENT_SECONDS: u32 = 120;
+/// Streaming / realtime sessions are held for 10 minutes and captured on success.
+pub const DEFAULT_SESSION_SECONDS: u32 = 600;

@@ -1,0 +1,311 @@
+//! Reading upstream answers: job ids from creation responses, outcomes from
+//! status reads, and HeyGen webhook events. Tolerant of the v1 (`{code,data}`),
+//! v2 (`{error,data}`) and v3 (`{data}`) envelopes; returns nothing rather
+//! than guessing when a body does not say.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::json::Obj;
+use super::{Quote, SettleMode};
+use crate::catalog::{Billable, StatusRead};
+use crate::money::Micros;
+
+/// One upstream job created by a forwarded request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Job {
+    pub id: String,
+    pub feature: String,
+    /// `path?query` to GET for this job's status; `classify` maps its path to
+    /// the matching [`StatusRead`].
+    pub status_path: String,
+    /// The part of the quote this job accounts for (a batch job carries the
+    /// whole batch). Over all jobs of a response these sum to `quote.credits`.
+    pub quoted: Micros,
+}
+
+/// What a status read says about a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobOutcome {
+    Pending,
+    /// `duration_ms: None` means "finished, length unknown": capture the quote.
+    Completed {
+        duration_ms: Option<u64>,
+    },
+    Failed,
+}
+
+/// A HeyGen webhook delivery, legacy or v3.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookEvent {
+    /// v3 deliveries only (dedupe key).
+    pub event_id: Option<String>,
+    pub event_type: String,
+    pub job_id: String,
+    pub outcome: WebhookOutcome,
+    /// `event_data.duration` when a delivery carries it (undocumented).
+    pub duration_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookOutcome {
+    Success,
+    Failed,
+    Other,
+}
+
+/// Upstream ids are opaque but short and URL-safe; anything else is not
+/// put into a status path.
+fn safe_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+}
+
+/// `data` of an envelope, or the body itself when there is none.
+fn data(body: &[u8]) -> Option<Obj> {
+    match serde_json::from_slice::<Value>(body).ok()? {
+        Value::Object(mut o) => match o.remove("data") {
+            Some(Value::Object(d)) => Some(d),
+            _ => Some(o),
+        },
+        _ => None,
+    }
+}
+
+fn ids(d: &Obj, keys: &[&str]) -> Vec<String> {
+    for key in keys {
+        match d.get(*key) {
+            Some(Value::String(s)) if safe_id(s) => return vec![s.clone()],
+            Some(Value::Array(list)) => {
+                let found: Vec<String> = list
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .filter(|s| safe_id(s))
+                    .map(str::to_owned)
+                    .collect();
+                if !found.is_empty() {
+                    return found;
+                }
+            }
+            _ => {}
+        }
+    }
+    Vec::new()
+}
+
+/// Job ids (and where to poll them) from an upstream 2xx creation body.
+/// Empty for [`SettleMode::OnSuccess`]/[`SettleMode::Free`] quotes and for
+/// bodies that carry no id.
+pub fn jobs_from_response(billable: &Billable, quote: &Quote, response_body: &[u8]) -> Vec<Job> {
+    if quote.settle != SettleMode::PerJob {
+        return Vec::new();
+    }
+    let Some(d) = data(response_body) else {
+        return Vec::new();
+    };
+    let (found, status): (Vec<String>, fn(&str) -> String) = match billable {
+        Billable::StudioVideo
+        | Billable::WebmVideo
+        | Billable::Av4Video
+        | Billable::V2Template { .. }
+        | Billable::V1VideoAgent
+        | Billable::PersonalizedVideo => (ids(&d, &["video_id"]), |id| {
+            format!("/v1/video_status.get?video_id={id}")
+        }),
+        Billable::V2AvatarIvVideo => (ids(&d, &["video_id"]), |id| format!("/v2/videos/{id}")),
+        Billable::V2Translation | Billable::V2ProofreadGenerate { .. } => (
+            ids(&d, &["video_translate_id", "video_translate_ids"]),
+            |id| format!("/v2/video_translate/{id}"),
+        ),
+        Billable::V3Video | Billable::V3Template { .. } => {
+            (ids(&d, &["video_id"]), |id| format!("/v3/videos/{id}"))
+        }
+        Billable::V3VideoAgent | Billable::V3VideoAgentMessage { .. } => {
+            // The rendered video's status carries its duration; fall back to the session.
+            let v = ids(&d, &["video_id"]);
+            if v.is_empty() {
+                (ids(&d, &["session_id"]), |id| {
+                    format!("/v3/video-agents/{id}")
+                })
+            } else {
+                (v, |id| format!("/v3/videos/{id}"))
+            }
+        }
+        Billable::V3Translation | Billable::V3ProofreadGenerate { .. } => (
+            ids(
+                &d,
+                &[
+                    "video_translation_ids",
+                    "video_translation_id",
+                    "video_translate_id",
+                ],
+            ),
+            |id| format!("/v3/video-translations/{id}"),
+        ),
+        Billable::V3Lipsync => (ids(&d, &["lipsync_id", "id"]), |id| {
+            format!("/v3/lipsyncs/{id}")
+        }),
+        Billable::V3VideoBatch => (ids(&d, &["batch_id"]), |id| {
+            format!("/v3/videos/batches/{id}")
+        }),
+        Billable::V3TranslationBatch => (ids(&d, &["batch_id"]), |id| {
+            format!("/v3/video-translations/batches/{id}")
+        }),
+        Billable::V3LipsyncBatch => (ids(&d, &["batch_id"]), |id| {
+            format!("/v3/lipsyncs/batches/{id}")
+        }),
+        _ => (Vec::new(), |_| String::new()),
+    };
+    let n = found.len();
+    let mut remaining = quote.credits;
+    found
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| {
+            // Job i carries quote job i; the last one also carries any quote
+            // jobs without an id of their own (a batch id covers all items).
+            let quoted = if i + 1 == n {
+                remaining
+            } else {
+                quote
+                    .jobs
+                    .get(i)
+                    .map(|j| j.credits)
+                    .unwrap_or(0)
+                    .min(remaining)
+            };
+            remaining -= quoted;
+            let feature = quote
+                .jobs
+                .get(i)
+                .map(|j| j.feature.clone())
+                .unwrap_or_else(|| quote.feature.clone());
+            Job {
+                status_path: status(&id),
+                id,
+                feature,
+                quoted,
+            }
+        })
+        .collect()
+}
+
+/// A JSON number of seconds → milliseconds, if sane.
+fn duration_ms(v: Option<&Value>) -> Option<u64> {
+    let s = v?.as_f64()?;
+    (s.is_finite() && (0.0..1e9).contains(&s)).then(|| (s * 1000.0).ceil() as u64)
+}
+
+fn outcome_of(d: &Obj) -> Option<JobOutcome> {
+    let status = d.get("status")?.as_str()?.to_ascii_lowercase();
+    Some(match status.as_str() {
+        "completed" | "success" | "succeeded" | "done" => JobOutcome::Completed {
+            duration_ms: duration_ms(d.get("duration")),
+        },
+        "failed" | "fail" | "error" => JobOutcome::Failed,
+        _ => JobOutcome::Pending,
+    })
+}
+
+/// Batches report no durations: a finished batch is captured at its quote,
+/// one where nothing completed is released.
+fn batch_outcome(d: &Obj) -> Option<JobOutcome> {
+    let status = d.get("status")?.as_str()?;
+    let completed = d
+        .get("counts_by_status")
+        .and_then(|c| c.get("completed"))
+        .and_then(Value::as_u64);
+    Some(match status {
+        "completed" => JobOutcome::Completed { duration_ms: None },
+        "failed" if completed == Some(0) => JobOutcome::Failed,
+        "failed" => JobOutcome::Completed { duration_ms: None },
+        _ => JobOutcome::Pending,
+    })
+}
+
+fn query_param<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {
+    query?
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The job id and outcome in a status response (passing through the proxy,
+/// or fetched by the poller from [`Job::status_path`]). `None` when the body
+/// is not a success body of that shape.
+pub fn status_outcome(
+    status: &StatusRead,
+    path: &str,
+    query: Option<&str>,
+    body: &[u8],
+) -> Option<(String, JobOutcome)> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    let root = v.as_object()?;
+    // v1 errors carry a non-100 `code`; v2/v3 errors a non-null `error`.
+    if root.get("error").is_some_and(|e| !e.is_null()) {
+        return None;
+    }
+    if let Some(code) = root.get("code").and_then(Value::as_i64) {
+        if code != 100 {
+            return None;
+        }
+    }
+    let d = root.get("data")?.as_object()?;
+    let id = match status {
+        StatusRead::V1VideoStatus => query_param(query, "video_id")
+            .or_else(|| d.get("id").and_then(Value::as_str))
+            .or_else(|| d.get("video_id").and_then(Value::as_str))?,
+        _ => path.trim_end_matches('/').rsplit('/').next()?,
+    };
+    if !safe_id(id) {
+        return None;
+    }
+    let outcome = match status {
+        StatusRead::V3VideoBatch | StatusRead::V3TranslationBatch | StatusRead::V3LipsyncBatch => {
+            batch_outcome(d)?
+        }
+        _ => outcome_of(d)?,
+    };
+    Some((id.to_owned(), outcome))
+}
+
+/// Parses a webhook body: legacy `{event_type, event_data{video_id | video_translate_id, …}}`
+/// or v3 (same plus top-level `event_id`). `None` when no job id is present.
+pub fn parse_webhook(body: &[u8]) -> Option<WebhookEvent> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    let root = v.as_object()?;
+    let event_type = root.get("event_type")?.as_str()?.to_owned();
+    let d = root.get("event_data")?.as_object()?;
+    let job_id = [
+        "video_id",
+        "video_translate_id",
+        "video_translation_id",
+        "lipsync_id",
+        "session_id",
+        "id",
+    ]
+    .iter()
+    .find_map(|k| d.get(*k).and_then(Value::as_str).filter(|s| safe_id(s)))?
+    .to_owned();
+    let outcome = if event_type.ends_with(".success") {
+        WebhookOutcome::Success
+    } else if event_type.ends_with(".fail") || event_type.ends_with(".failed") {
+        WebhookOutcome::Failed
+    } else {
+        WebhookOutcome::Other
+    };
+    Some(WebhookEvent {
+        event_id: root
+            .get("event_id")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        event_type,
+        job_id,
+        outcome,
+        duration_ms: duration_ms(d.get("duration")),
+    })
+}

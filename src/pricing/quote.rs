@@ -1,0 +1,258 @@
+//! Turns a rule's draft (jobs made of scenes with projected lengths) into a
+//! priced [`Quote`], applying the plan policy on the way.
+
+use super::book::PriceBook;
+use super::features::Unit;
+use super::{
+    json, rules, rules_v3, JobQuote, PlanPolicy, PricingError, Quote, SceneQuote, SettleMode,
+};
+use crate::catalog::{classify, Billable, PerCallOp, RouteKind};
+use crate::money::Micros;
+
+/// Context a projection rule reads.
+pub(super) struct Ctx<'a> {
+    pub book: &'a PriceBook,
+    pub plan: &'a PlanPolicy,
+}
+
+impl Ctx<'_> {
+    pub fn proj(&self) -> &super::book::Projection {
+        self.book.projection()
+    }
+
+    pub fn enterprise(&self) -> bool {
+        self.plan.enterprise()
+    }
+}
+
+/// One scene of a draft job.
+pub(super) struct DraftScene {
+    pub feature: &'static str,
+    pub ms: u64,
+    pub basis: &'static str,
+}
+
+/// One expected upstream job before pricing.
+pub(super) struct DraftJob {
+    pub feature: &'static str,
+    pub scenes: Vec<DraftScene>,
+    /// Produces a video: subject to `max_video_seconds`.
+    pub video: bool,
+}
+
+impl DraftJob {
+    pub fn single(feature: &'static str, ms: u64, basis: &'static str, video: bool) -> Self {
+        DraftJob {
+            feature,
+            scenes: vec![DraftScene { feature, ms, basis }],
+            video,
+        }
+    }
+
+    pub fn per_call(feature: &'static str) -> Self {
+        DraftJob::single(feature, 0, "per_call", false)
+    }
+
+    fn ms(&self) -> u64 {
+        self.scenes.iter().fold(0u64, |a, s| a.saturating_add(s.ms))
+    }
+}
+
+/// A rule's result.
+pub(super) struct Draft {
+    pub jobs: Vec<DraftJob>,
+    pub settle: SettleMode,
+    /// `test: true`: projected and policy-checked but free.
+    pub test: bool,
+}
+
+impl Draft {
+    pub fn new(jobs: Vec<DraftJob>, settle: SettleMode) -> Self {
+        Draft {
+            jobs,
+            settle,
+            test: false,
+        }
+    }
+}
+
+pub(super) fn enterprise_only(what: &str) -> PricingError {
+    PricingError::new(
+        403,
+        "enterprise_only",
+        format!("{what} is available to HeyGen enterprise API plans only"),
+    )
+}
+
+pub(super) fn unpriceable(what: String) -> PricingError {
+    PricingError::new(400, "unpriceable", what)
+}
+
+/// Features refused before the body is read.
+fn path_gate(billable: &Billable, plan: &PlanPolicy) -> Result<(), PricingError> {
+    if plan.enterprise() {
+        return Ok(());
+    }
+    match billable {
+        Billable::V2ProofreadCreate
+        | Billable::V2ProofreadGenerate { .. }
+        | Billable::V3ProofreadCreate
+        | Billable::V3ProofreadGenerate { .. } => Err(enterprise_only("proofreading")),
+        Billable::PerCall(PerCallOp::VideoAvatarCreate) => Err(enterprise_only(
+            "custom digital twin (video avatar) creation",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Prices a billable request and applies the plan policy. Refuses anything
+/// it cannot price; never returns a zero quote for paid work.
+pub fn quote(
+    book: &PriceBook,
+    plan: &PlanPolicy,
+    billable: &Billable,
+    body: &[u8],
+) -> Result<Quote, PricingError> {
+    path_gate(billable, plan)?;
+    let obj = json::parse_object(body)?;
+    let ctx = Ctx { book, plan };
+    let draft = match rules::draft(&ctx, billable, &obj)? {
+        Some(d) => d,
+        None => rules_v3::draft(&ctx, billable, &obj)?,
+    };
+    price(&ctx, draft)
+}
+
+fn price(ctx: &Ctx<'_>, draft: Draft) -> Result<Quote, PricingError> {
+    let mut jobs = Vec::with_capacity(draft.jobs.len());
+    let mut scenes = Vec::new();
+    for (i, job) in draft.jobs.iter().enumerate() {
+        let price = ctx.book.price(job.feature).ok_or_else(|| {
+            unpriceable(format!(
+                "feature {:?} has no price in the price book",
+                job.feature
+            ))
+        })?;
+        let ms = job.ms();
+        if job.video && !ctx.enterprise() && ms > u64::from(ctx.plan.max_video_seconds) * 1000 {
+            return Err(PricingError::new(
+                400,
+                "video_too_long",
+                format!(
+                    "projected video length {} s exceeds the plan maximum of {} s; \
+                     shorten or split the video",
+                    ms.div_ceil(1000),
+                    ctx.plan.max_video_seconds
+                ),
+            ));
+        }
+        let (billed_seconds, mut credits) = match price.unit {
+            Unit::PerCall => (0, price.micros),
+            Unit::PerMinute => price.cost(ms),
+        };
+        if draft.test {
+            credits = 0;
+        }
+        scenes.extend(job.scenes.iter().map(|s| SceneQuote {
+            job: i,
+            feature: s.feature.to_owned(),
+            projected_ms: s.ms,
+            basis: s.basis,
+        }));
+        jobs.push(JobQuote {
+            feature: job.feature.to_owned(),
+            projected_ms: ms,
+            billed_seconds,
+            credits,
+        });
+    }
+    if jobs.is_empty() {
+        return Err(unpriceable("the request creates no billable job".into()));
+    }
+    let credits = jobs
+        .iter()
+        .fold(0 as Micros, |a, j| a.saturating_add(j.credits));
+    let settle = if draft.test || credits == 0 {
+        SettleMode::Free
+    } else {
+        draft.settle
+    };
+    Ok(Quote {
+        feature: main_feature(&jobs),
+        projected_ms: jobs
+            .iter()
+            .fold(0u64, |a, j| a.saturating_add(j.projected_ms)),
+        billed_seconds: jobs
+            .iter()
+            .fold(0u64, |a, j| a.saturating_add(j.billed_seconds)),
+        credits,
+        version: ctx.book.version().to_owned(),
+        settle,
+        jobs,
+        scenes,
+    })
+}
+
+/// The feature of the jobs if they agree, else the one carrying most credits
+/// (first on ties).
+fn main_feature(jobs: &[JobQuote]) -> String {
+    let first = jobs.first().map(|j| j.feature.as_str()).unwrap_or_default();
+    if jobs.iter().all(|j| j.feature == first) {
+        return first.to_owned();
+    }
+    let mut best: Vec<(&str, Micros)> = Vec::new();
+    for j in jobs {
+        match best.iter_mut().find(|(f, _)| *f == j.feature) {
+            Some((_, c)) => *c = c.saturating_add(j.credits),
+            None => best.push((&j.feature, j.credits)),
+        }
+    }
+    let mut top = best[0];
+    for b in &best[1..] {
+        if b.1 > top.1 {
+            top = *b;
+        }
+    }
+    top.0.to_owned()
+}
+
+/// Quote helper for the CLI and `POST /gateway/v1/quote`: classifies, then
+/// prices billable routes. Free routes, status reads and unknown reads get a
+/// zero quote (feature `"free"`, no jobs, [`SettleMode::Free`]); writes to
+/// unknown routes are refused with 403 `unknown_route`.
+pub fn quote_request(
+    book: &PriceBook,
+    plan: &PlanPolicy,
+    method: &http::Method,
+    path: &str,
+    body: &[u8],
+) -> Result<Quote, PricingError> {
+    match classify(method, path).kind {
+        RouteKind::Billable(b) => quote(book, plan, &b, body),
+        RouteKind::Free | RouteKind::Status(_) | RouteKind::UnknownRead => Ok(Quote {
+            feature: "free".into(),
+            jobs: Vec::new(),
+            scenes: Vec::new(),
+            projected_ms: 0,
+            billed_seconds: 0,
+            credits: 0,
+            version: book.version().to_owned(),
+            settle: SettleMode::Free,
+        }),
+        RouteKind::UnknownWrite => Err(PricingError::new(
+            403,
+            "unknown_route",
+            format!(
+                "{method} {path} is not a known HeyGen route; writes to unknown routes are \
+                 refused unless routes.unknown_writes = \"allow\""
+            ),
+        )),
+    }
+}
+
+/// Actual cost of a finished job: its duration rounded up to the feature's
+/// increment (and minimum), priced with integer math. Per-call features cost
+/// their flat price. `None` for a feature the book does not know.
+pub fn settle_cost(book: &PriceBook, feature: &str, duration_ms: u64) -> Option<Micros> {
+    book.price(feature).map(|p| p.cost(duration_ms).1)
+}

@@ -1,0 +1,372 @@
+//! Projection rules for v1/v2 routes, and helpers shared with v3.
+//! Each rule validates only what it needs to price (and what the policy
+//! checks), naming the field when something is wrong.
+
+use super::features::*;
+use super::json::{self, arr_opt, as_obj, bool_opt, field, num_opt, obj_opt, obj_req, path};
+use super::json::{secs_opt, speed_milli, str_opt, str_req, Obj};
+use super::quote::{Ctx, Draft, DraftJob, DraftScene};
+use super::text::{script_ms, with_safety};
+use super::{PricingError, SettleMode};
+use crate::catalog::{Billable, PerCallOp};
+
+/// Drafts v1/v2 routes; `Ok(None)` for routes handled by the v3 rules.
+pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Option<Draft>, PricingError> {
+    let p = ctx.proj();
+    let d = match b {
+        Billable::StudioVideo => studio(ctx, o)?,
+        Billable::WebmVideo => webm(ctx, o)?,
+        Billable::Av4Video | Billable::V2AvatarIvVideo => {
+            check_dimension(ctx, o, "")?;
+            let scene = script_or_audio(ctx, o, "", AVATAR_IV, &["script", "input_text"])?;
+            video_job(AVATAR_IV, vec![scene])
+        }
+        Billable::V2Template { .. } | Billable::PersonalizedVideo => {
+            check_dimension(ctx, o, "")?;
+            let settle = if matches!(b, Billable::PersonalizedVideo) {
+                SettleMode::OnSuccess
+            } else {
+                SettleMode::PerJob
+            };
+            let job = DraftJob::single(TEMPLATE, p.default_template_ms, "template_default", true);
+            Draft::new(vec![job], settle)
+        }
+        Billable::V2Translation => {
+            str_req(o, "video_url", "")?;
+            let feature = translation_feature(o, "")?;
+            let n = languages(o, "", true)?;
+            let jobs = (0..n)
+                .map(|_| {
+                    DraftJob::single(
+                        feature,
+                        p.default_translation_source_ms,
+                        "source_default",
+                        true,
+                    )
+                })
+                .collect();
+            Draft::new(jobs, SettleMode::PerJob)
+        }
+        Billable::V2ProofreadCreate => {
+            let n = languages(o, "", false)?;
+            let jobs = (0..n)
+                .map(|_| {
+                    DraftJob::single(
+                        PROOFREAD,
+                        p.default_translation_source_ms,
+                        "source_default",
+                        false,
+                    )
+                })
+                .collect();
+            Draft::new(jobs, SettleMode::OnSuccess)
+        }
+        Billable::V2ProofreadGenerate { .. } => {
+            let feature = translation_feature(o, "")?;
+            let job = DraftJob::single(
+                feature,
+                p.default_translation_source_ms,
+                "source_default",
+                true,
+            );
+            Draft::new(vec![job], SettleMode::PerJob)
+        }
+        Billable::V1VideoAgent => {
+            str_req(o, "prompt", "")?;
+            let cfg = obj_opt(o, "config", "")?;
+            let given = match cfg {
+                Some(c) => secs_opt(c, "duration_sec", "config")?,
+                None => None,
+            };
+            Draft::new(vec![agent_job(ctx, given)], SettleMode::PerJob)
+        }
+        Billable::PerCall(op) => Draft::new(
+            vec![DraftJob::per_call(per_call_feature(*op))],
+            SettleMode::OnSuccess,
+        ),
+        Billable::StreamingSession => {
+            let job = DraftJob::single(STREAMING, p.default_session_ms, "session_default", false);
+            Draft::new(vec![job], SettleMode::OnSuccess)
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(d))
+}
+
+/// The price-book feature of a per-call operation.
+pub(super) fn per_call_feature(op: PerCallOp) -> &'static str {
+    match op {
+        PerCallOp::PhotoGenerate => PHOTO_AVATAR_GENERATE,
+        PerCallOp::LookGenerate => PHOTO_AVATAR_LOOK,
+        PerCallOp::PhotoTrain => PHOTO_AVATAR_TRAIN,
+        PerCallOp::AddMotion => PHOTO_AVATAR_MOTION,
+        PerCallOp::AddSoundEffect => PHOTO_AVATAR_SOUND_EFFECT,
+        PerCallOp::Upscale => PHOTO_AVATAR_UPSCALE,
+        PerCallOp::VideoAvatarCreate => AVATAR_CREATION,
+        PerCallOp::VoiceClone => VOICE_CLONE,
+        PerCallOp::VoiceDesign => VOICE_DESIGN,
+        PerCallOp::AiClipping => AI_CLIPPING,
+        PerCallOp::BackgroundRemoval => BACKGROUND_REMOVAL,
+    }
+}
+
+pub(super) fn video_job(feature: &'static str, scenes: Vec<DraftScene>) -> Draft {
+    Draft::new(
+        vec![DraftJob {
+            feature,
+            scenes,
+            video: true,
+        }],
+        SettleMode::PerJob,
+    )
+}
+
+/// Video Agent: the requested `duration_sec` (a hint, so the safety factor
+/// applies) or the configured default.
+pub(super) fn agent_job(ctx: &Ctx<'_>, given_ms: Option<u64>) -> DraftJob {
+    match given_ms {
+        Some(ms) => DraftJob::single(
+            VIDEO_AGENT,
+            with_safety(ms, ctx.proj()),
+            "duration_sec",
+            true,
+        ),
+        None => DraftJob::single(
+            VIDEO_AGENT,
+            ctx.proj().default_agent_ms,
+            "agent_default",
+            true,
+        ),
+    }
+}
+
+/// `POST /v2/video/generate`: scenes summed; a video with any Avatar IV
+/// scene is billed entirely at the costliest scene feature.
+fn studio(ctx: &Ctx<'_>, o: &Obj) -> Result<Draft, PricingError> {
+    let test = bool_opt(o, "test", "")?.unwrap_or(false);
+    check_dimension(ctx, o, "")?;
+    let scenes = studio_scenes(ctx, o)?;
+    let mut d = video_job(costliest(ctx, &scenes), scenes);
+    d.test = test;
+    Ok(d)
+}
+
+fn studio_scenes(ctx: &Ctx<'_>, o: &Obj) -> Result<Vec<DraftScene>, PricingError> {
+    let inputs =
+        arr_opt(o, "video_inputs", "")?.ok_or_else(|| json::missing("", "video_inputs"))?;
+    if inputs.is_empty() {
+        return Err(PricingError::invalid(
+            "video_inputs",
+            "must contain at least one scene",
+        ));
+    }
+    let mut scenes = Vec::with_capacity(inputs.len());
+    for (i, v) in inputs.iter().enumerate() {
+        let at = format!("video_inputs[{i}]");
+        let scene = as_obj(v, &at)?;
+        let iv = match obj_opt(scene, "character", &at)? {
+            Some(c) => {
+                bool_opt(c, "use_avatar_iv_model", &path(&at, "character"))?.unwrap_or(false)
+            }
+            None => false,
+        };
+        let feature = if iv { AVATAR_IV } else { STANDARD_AVATAR };
+        let voice = obj_req(scene, "voice", &at)?;
+        scenes.push(voice_scene(ctx, voice, &path(&at, "voice"), feature)?);
+    }
+    Ok(scenes)
+}
+
+/// The scene feature with the highest per-minute price.
+fn costliest(ctx: &Ctx<'_>, scenes: &[DraftScene]) -> &'static str {
+    let rate = |f: &str| ctx.book.price(f).map(|p| p.micros).unwrap_or(0);
+    scenes
+        .iter()
+        .map(|s| s.feature)
+        .fold(
+            STANDARD_AVATAR,
+            |best, f| if rate(f) > rate(best) { f } else { best },
+        )
+}
+
+/// A v2 scene voice: text (words, CJK, breaks at `speed`), audio (default
+/// length) or silence (`duration`, default 1 s).
+fn voice_scene(
+    ctx: &Ctx<'_>,
+    v: &Obj,
+    at: &str,
+    feature: &'static str,
+) -> Result<DraftScene, PricingError> {
+    let (ms, basis) = match str_req(v, "type", at)? {
+        "text" => {
+            let text = str_req(v, "input_text", at)?;
+            let speed = speed_milli(v, "speed", at)?;
+            (script_ms(text, ctx.proj(), speed), "text")
+        }
+        "audio" => (ctx.proj().default_audio_ms, "audio_default"),
+        "silence" => (secs_opt(v, "duration", at)?.unwrap_or(1000), "silence"),
+        other => {
+            return Err(PricingError::invalid(
+                &path(at, "type"),
+                format!("is {other:?}; expected \"text\", \"audio\" or \"silence\""),
+            ))
+        }
+    };
+    Ok(DraftScene { feature, ms, basis })
+}
+
+/// `POST /v1/video.webm`: flat `input_text` / `input_audio`, or v2 scenes.
+fn webm(ctx: &Ctx<'_>, o: &Obj) -> Result<Draft, PricingError> {
+    check_dimension(ctx, o, "")?;
+    if field(o, "video_inputs").is_some() {
+        let scenes = studio_scenes(ctx, o)?;
+        return Ok(video_job(costliest(ctx, &scenes), scenes));
+    }
+    let scene = if let Some(text) = str_opt(o, "input_text", "")? {
+        let speed = speed_milli(o, "speed", "")?;
+        DraftScene {
+            feature: STANDARD_AVATAR,
+            ms: script_ms(text, ctx.proj(), speed),
+            basis: "text",
+        }
+    } else if field(o, "input_audio").is_some() || field(o, "audio_url").is_some() {
+        DraftScene {
+            feature: STANDARD_AVATAR,
+            ms: ctx.proj().default_audio_ms,
+            basis: "audio_default",
+        }
+    } else {
+        return Err(PricingError::invalid(
+            "input_text",
+            "is required (or input_audio)",
+        ));
+    };
+    Ok(video_job(STANDARD_AVATAR, vec![scene]))
+}
+
+/// A script under one of `script_keys` (speed from `voice_settings.speed` or
+/// `speed`), else an audio input at the default length.
+pub(super) fn script_or_audio(
+    ctx: &Ctx<'_>,
+    o: &Obj,
+    at: &str,
+    feature: &'static str,
+    script_keys: &[&str],
+) -> Result<DraftScene, PricingError> {
+    for key in script_keys {
+        if let Some(text) = str_opt(o, key, at)? {
+            let speed = match obj_opt(o, "voice_settings", at)? {
+                Some(vs) if field(vs, "speed").is_some() => {
+                    speed_milli(vs, "speed", &path(at, "voice_settings"))?
+                }
+                _ => speed_milli(o, "speed", at)?,
+            };
+            return Ok(DraftScene {
+                feature,
+                ms: script_ms(text, ctx.proj(), speed),
+                basis: "text",
+            });
+        }
+    }
+    let audio = ["audio_url", "audio_asset_id", "audio"]
+        .iter()
+        .any(|k| field(o, k).is_some());
+    if audio {
+        return Ok(DraftScene {
+            feature,
+            ms: ctx.proj().default_audio_ms,
+            basis: "audio_default",
+        });
+    }
+    Err(PricingError::invalid(
+        &path(at, script_keys.first().copied().unwrap_or("script")),
+        "is required (or audio_url / audio_asset_id)",
+    ))
+}
+
+/// v2 `dimension {width, height}` above 1080p (long side > 1920 or short
+/// side > 1080) is refused unless enterprise.
+pub(super) fn check_dimension(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<(), PricingError> {
+    let Some(dim) = obj_opt(o, "dimension", at)? else {
+        return Ok(());
+    };
+    let dat = path(at, "dimension");
+    let side = |k: &str| -> Result<u64, PricingError> {
+        match num_opt(dim, k, &dat)? {
+            Some(v) if v > 0.0 => Ok(v.min(1e9).ceil() as u64),
+            Some(_) => Err(PricingError::invalid(&path(&dat, k), "must be positive")),
+            None => Err(json::missing(&dat, k)),
+        }
+    };
+    let (w, h) = (side("width")?, side("height")?);
+    if !ctx.enterprise() && (w.max(h) > 1920 || w.min(h) > 1080) {
+        return Err(super::PricingError::new(
+            400,
+            "resolution_not_allowed",
+            format!("{dat}: {w}x{h} is above 1080p; the plan allows at most 1920x1080 (either orientation)"),
+        ));
+    }
+    Ok(())
+}
+
+/// v3 `resolution: "4k"` is refused unless enterprise.
+pub(super) fn check_resolution(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<(), PricingError> {
+    let Some(r) = str_opt(o, "resolution", at)? else {
+        return Ok(());
+    };
+    let above_1080 = matches!(
+        r.to_ascii_lowercase().as_str(),
+        "4k" | "2160p" | "1440p" | "2k"
+    );
+    if above_1080 && !ctx.enterprise() {
+        return Err(super::PricingError::new(
+            400,
+            "resolution_not_allowed",
+            format!(
+                "{}: {r:?} is above 1080p; the plan allows 1080p at most",
+                path(at, "resolution")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Translation feature from `mode`: fast/speed (default) or quality/precision.
+pub(super) fn translation_feature(o: &Obj, at: &str) -> Result<&'static str, PricingError> {
+    match str_opt(o, "mode", at)? {
+        None | Some("fast" | "speed") => Ok(TRANSLATION_FAST),
+        Some("quality" | "precision") => Ok(TRANSLATION_QUALITY),
+        Some(other) => Err(PricingError::invalid(
+            &path(at, "mode"),
+            format!("is {other:?}; expected \"fast\"/\"speed\" or \"quality\"/\"precision\""),
+        )),
+    }
+}
+
+/// Number of output languages: `output_languages` (non-empty array of
+/// strings) or `output_language`; when not `required`, absent means one.
+pub(super) fn languages(o: &Obj, at: &str, required: bool) -> Result<usize, PricingError> {
+    if let Some(list) = arr_opt(o, "output_languages", at)? {
+        if list.is_empty() {
+            return Err(PricingError::invalid(
+                &path(at, "output_languages"),
+                "must not be empty",
+            ));
+        }
+        if let Some(i) = list.iter().position(|v| !v.is_string()) {
+            return Err(PricingError::invalid(
+                &format!("{}[{i}]", path(at, "output_languages")),
+                "expected a string",
+            ));
+        }
+        return Ok(list.len());
+    }
+    match str_opt(o, "output_language", at)? {
+        Some(_) => Ok(1),
+        None if !required => Ok(1),
+        None => Err(PricingError::invalid(
+            &path(at, "output_language"),
+            "is required (or output_languages)",
+        )),
+    }
+}

@@ -1,0 +1,287 @@
+//! Projection rules for v3 routes.
+
+use serde_json::Value;
+
+use super::features::*;
+use super::json::{
+    self, arr_opt, as_obj, field, obj_opt, path, secs_opt, speed_milli, str_opt, str_req, Obj,
+};
+use super::quote::{enterprise_only, unpriceable, Ctx, Draft, DraftJob, DraftScene};
+use super::rules::{agent_job, check_resolution, languages, script_or_audio, translation_feature};
+use super::text::script_ms;
+use super::{PricingError, SettleMode};
+use crate::catalog::Billable;
+
+pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Draft, PricingError> {
+    let p = ctx.proj();
+    Ok(match b {
+        Billable::V3Video => Draft::new(vec![video(ctx, o, "")?], SettleMode::PerJob),
+        Billable::V3VideoBatch => {
+            let (key, items) = batch_items(o, &["videos", "items"])?;
+            let mut jobs = Vec::with_capacity(items.len());
+            for (i, v) in items.iter().enumerate() {
+                let at = format!("{key}[{i}]");
+                jobs.push(video(ctx, as_obj(v, &at)?, &at)?);
+            }
+            Draft::new(jobs, SettleMode::PerJob)
+        }
+        Billable::V3Template { .. } => {
+            check_resolution(ctx, o, "")?;
+            let job = DraftJob::single(TEMPLATE, p.default_template_ms, "template_default", true);
+            Draft::new(vec![job], SettleMode::PerJob)
+        }
+        Billable::V3VideoAgent => {
+            str_req(o, "prompt", "")?;
+            let given = match secs_opt(o, "duration_sec", "")? {
+                Some(ms) => Some(ms),
+                None => match obj_opt(o, "config", "")? {
+                    Some(c) => secs_opt(c, "duration_sec", "config")?,
+                    None => None,
+                },
+            };
+            Draft::new(vec![agent_job(ctx, given)], SettleMode::PerJob)
+        }
+        Billable::V3VideoAgentMessage { .. } => {
+            Draft::new(vec![agent_job(ctx, None)], SettleMode::PerJob)
+        }
+        Billable::V3Translation => Draft::new(translation(ctx, o, "")?, SettleMode::PerJob),
+        Billable::V3TranslationBatch => {
+            let (key, items) = batch_items(o, &["video_translations", "translations", "items"])?;
+            let mut jobs = Vec::new();
+            for (i, v) in items.iter().enumerate() {
+                let at = format!("{key}[{i}]");
+                jobs.extend(translation(ctx, as_obj(v, &at)?, &at)?);
+            }
+            Draft::new(jobs, SettleMode::PerJob)
+        }
+        Billable::V3ProofreadCreate => {
+            let ms = source_ms(ctx, o, "")?;
+            let n = languages(o, "", false)?;
+            let jobs = (0..n)
+                .map(|_| DraftJob::single(PROOFREAD, ms.0, ms.1, false))
+                .collect();
+            Draft::new(jobs, SettleMode::OnSuccess)
+        }
+        Billable::V3ProofreadGenerate { .. } => {
+            let feature = translation_feature(o, "")?;
+            let job = DraftJob::single(
+                feature,
+                p.default_translation_source_ms,
+                "source_default",
+                true,
+            );
+            Draft::new(vec![job], SettleMode::PerJob)
+        }
+        Billable::V3Lipsync => Draft::new(vec![lipsync(ctx, o, "")?], SettleMode::PerJob),
+        Billable::V3LipsyncBatch => {
+            let (key, items) = batch_items(o, &["lipsyncs", "items"])?;
+            let mut jobs = Vec::with_capacity(items.len());
+            for (i, v) in items.iter().enumerate() {
+                let at = format!("{key}[{i}]");
+                jobs.push(lipsync(ctx, as_obj(v, &at)?, &at)?);
+            }
+            Draft::new(jobs, SettleMode::PerJob)
+        }
+        Billable::V3Speech => {
+            let text = ["text", "input_text", "script"]
+                .iter()
+                .find_map(|k| str_opt(o, k, "").transpose())
+                .transpose()?
+                .ok_or_else(|| json::missing("", "text"))?;
+            let speed = match obj_opt(o, "voice_settings", "")? {
+                Some(vs) if field(vs, "speed").is_some() => {
+                    speed_milli(vs, "speed", "voice_settings")?
+                }
+                _ => speed_milli(o, "speed", "")?,
+            };
+            let job = DraftJob::single(TTS, script_ms(text, p, speed), "text", false);
+            Draft::new(vec![job], SettleMode::OnSuccess)
+        }
+        Billable::V3Avatar => {
+            match str_req(o, "type", "")? {
+                "photo" | "prompt" => {}
+                "video" | "digital_twin" => {
+                    if !ctx.enterprise() {
+                        return Err(enterprise_only(
+                            "custom digital twin (video avatar) creation",
+                        ));
+                    }
+                }
+                other => {
+                    return Err(PricingError::invalid(
+                        "type",
+                        format!("is {other:?}; expected \"photo\", \"prompt\" or \"video\""),
+                    ))
+                }
+            }
+            Draft::new(
+                vec![DraftJob::per_call(AVATAR_CREATION)],
+                SettleMode::OnSuccess,
+            )
+        }
+        Billable::V3AvatarRealtime => {
+            let job = DraftJob::single(
+                AVATAR_REALTIME,
+                p.default_session_ms,
+                "session_default",
+                false,
+            );
+            Draft::new(vec![job], SettleMode::OnSuccess)
+        }
+        other => {
+            return Err(unpriceable(format!("no projection rule for {other:?}")));
+        }
+    })
+}
+
+/// The first present array among `keys`; it must hold at least one item.
+fn batch_items<'a>(
+    o: &'a Obj,
+    keys: &[&'static str],
+) -> Result<(&'static str, &'a [Value]), PricingError> {
+    for key in keys {
+        if let Some(items) = arr_opt(o, key, "")? {
+            if items.is_empty() {
+                return Err(PricingError::invalid(key, "must contain at least one item"));
+            }
+            return Ok((key, items));
+        }
+    }
+    Err(json::missing("", keys.first().copied().unwrap_or("items")))
+}
+
+/// One `POST /v3/videos` payload (also a batch item).
+fn video(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<DraftJob, PricingError> {
+    check_resolution(ctx, o, at)?;
+    let kind = match str_opt(o, "type", at)? {
+        Some(t) => t,
+        None if field(o, "avatar_id").is_some() => "avatar",
+        None if field(o, "image").is_some() || field(o, "image_url").is_some() => "image",
+        None => return Err(json::missing(at, "type")),
+    };
+    let feature = match kind {
+        "avatar" | "studio" => engine_feature(o, at)?,
+        "image" => AVATAR_IV,
+        "cinematic_avatar" => {
+            // Flat price per video; the 4–15 s duration is shown, not billed.
+            let ms = secs_opt(o, "duration", at)?.unwrap_or(15_000);
+            return Ok(DraftJob {
+                feature: CINEMATIC_AVATAR,
+                scenes: vec![DraftScene {
+                    feature: CINEMATIC_AVATAR,
+                    ms,
+                    basis: "duration",
+                }],
+                video: true,
+            });
+        }
+        other => {
+            return Err(unpriceable(format!(
+                "{}: video type {other:?} has no price; add a rule before allowing it",
+                path(at, "type")
+            )))
+        }
+    };
+    let keys = ["script", "input_text"];
+    let scenes = match script_or_audio(ctx, o, at, feature, &keys) {
+        Ok(scene) => vec![scene],
+        Err(e) => match arr_opt(o, "scenes", at)? {
+            // Studio videos may carry scenes, each with its own script or audio.
+            Some(list) if kind == "studio" && !list.is_empty() => {
+                let mut scenes = Vec::with_capacity(list.len());
+                for (i, v) in list.iter().enumerate() {
+                    let sat = format!("{}[{i}]", path(at, "scenes"));
+                    scenes.push(script_or_audio(
+                        ctx,
+                        as_obj(v, &sat)?,
+                        &sat,
+                        feature,
+                        &keys,
+                    )?);
+                }
+                scenes
+            }
+            _ => return Err(e),
+        },
+    };
+    Ok(DraftJob {
+        feature,
+        scenes,
+        video: true,
+    })
+}
+
+/// `engine.type`: Avatar III is standard; IV (default) and V are Avatar IV.
+fn engine_feature(o: &Obj, at: &str) -> Result<&'static str, PricingError> {
+    let engine = match obj_opt(o, "engine", at)? {
+        Some(e) => str_opt(e, "type", &path(at, "engine"))?,
+        None => None,
+    };
+    match engine {
+        None | Some("avatar_iv" | "avatar_v") => Ok(AVATAR_IV),
+        Some("avatar_iii") => Ok(STANDARD_AVATAR),
+        Some(other) => Err(unpriceable(format!(
+            "{}: engine {other:?} has no price; add a rule before allowing it",
+            path(at, "engine.type")
+        ))),
+    }
+}
+
+/// Source length: `end_time - start_time` when given, else the default.
+fn source_ms(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<(u64, &'static str), PricingError> {
+    let start = secs_opt(o, "start_time", at)?;
+    let end = secs_opt(o, "end_time", at)?;
+    match (start, end) {
+        (s, Some(e)) => {
+            let s = s.unwrap_or(0);
+            if e < s {
+                return Err(PricingError::invalid(
+                    &path(at, "end_time"),
+                    "must not be before start_time",
+                ));
+            }
+            Ok((e - s, "time_range"))
+        }
+        _ => Ok((ctx.proj().default_translation_source_ms, "source_default")),
+    }
+}
+
+/// One v3 translation payload: a job per output language.
+fn translation(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<Vec<DraftJob>, PricingError> {
+    if field(o, "video").is_none() && field(o, "video_url").is_none() {
+        return Err(json::missing(at, "video"));
+    }
+    let srt = field(o, "srt").is_some() || field(o, "srt_role").is_some();
+    if srt && !ctx.enterprise() {
+        return Err(enterprise_only(
+            "translation with SRT input (srt, srt_role)",
+        ));
+    }
+    let feature = translation_feature(o, at)?;
+    let n = languages(o, at, true)?;
+    let (ms, basis) = source_ms(ctx, o, at)?;
+    Ok((0..n)
+        .map(|_| DraftJob::single(feature, ms, basis, true))
+        .collect())
+}
+
+/// One v3 lipsync payload.
+fn lipsync(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<DraftJob, PricingError> {
+    for key in ["video", "audio"] {
+        if field(o, key).is_none() {
+            return Err(json::missing(at, key));
+        }
+    }
+    let feature = match str_opt(o, "mode", at)? {
+        None | Some("speed") => LIPSYNC_SPEED,
+        Some("precision") => LIPSYNC_PRECISION,
+        Some(other) => {
+            return Err(PricingError::invalid(
+                &path(at, "mode"),
+                format!("is {other:?}; expected \"speed\" or \"precision\""),
+            ))
+        }
+    };
+    let (ms, basis) = source_ms(ctx, o, at)?;
+    Ok(DraftJob::single(feature, ms, basis, true))
+}

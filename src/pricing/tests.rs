@@ -1,0 +1,148 @@
+use super::book::*;
+use super::features::{self, FEATURES};
+use super::text::{analyse, script_ms, TextStats};
+use super::*;
+
+fn book() -> PriceBook {
+    PriceBook::builtin()
+}
+
+#[test]
+fn builtin_book_is_valid_and_complete() {
+    let b = PriceBook::from_file(&FilePricing::default()).expect("builtin valid");
+    assert_eq!(b.features().count(), FEATURES.len());
+    assert_eq!(b.version(), features::DEFAULT_VERSION);
+    let p = b.price(features::AVATAR_IV).expect("priced");
+    assert_eq!(p.micros, 6_000_000);
+    assert_eq!(p.increment_seconds, 30);
+}
+
+#[test]
+fn text_counts_words_cjk_and_breaks() {
+    assert_eq!(
+        analyse("Hello, world! <break time=\"1.5s\"/> 你好 <break time='500ms'/> — ok"),
+        TextStats {
+            words: 3,
+            cjk_chars: 2,
+            breaks_ms: 2000
+        }
+    );
+    // Not tags: a lone `<`, a tag with no close, an over-long tag.
+    assert_eq!(analyse("a < b").words, 2);
+    assert_eq!(analyse("<break time=\"2s\"").words, 2);
+    assert_eq!(analyse("<break/>").breaks_ms, 1000);
+    assert_eq!(analyse("<prosody rate=\"slow\">hi</prosody>").words, 1);
+    assert_eq!(analyse("<break time=\"0.25s\"/>").breaks_ms, 250);
+    assert_eq!(
+        analyse("<break time=\"99999999999999s\"/>").breaks_ms,
+        3_600_000
+    );
+    assert_eq!(analyse("").words, 0);
+}
+
+#[test]
+fn script_ms_applies_rate_speed_and_safety() {
+    let p = book().projection().clone();
+    let words = "word ".repeat(150);
+    assert_eq!(script_ms(&words, &p, 1000), 66_000);
+    assert_eq!(script_ms(&words, &p, 1500), 44_000);
+    // 45 Hanzi at 4.5/s = 10 s, ×1.1.
+    assert_eq!(script_ms(&"中".repeat(45), &p, 1000), 11_000);
+}
+
+#[test]
+fn price_rounds_up_per_increment_with_minimum() {
+    let p = Price {
+        unit: Unit::PerMinute,
+        micros: 1_000_000,
+        increment_seconds: 30,
+        minimum_seconds: 0,
+    };
+    assert_eq!(p.cost(0), (30, 500_000));
+    assert_eq!(p.cost(30_000), (30, 500_000));
+    assert_eq!(p.cost(30_001), (60, 1_000_000));
+    let s = Price {
+        unit: Unit::PerMinute,
+        micros: 200_000,
+        increment_seconds: 1,
+        minimum_seconds: 30,
+    };
+    assert_eq!(s.cost(5_000), (30, 100_000));
+    assert_eq!(s.cost(61_000), (61, 203_334));
+}
+
+fn errors(toml_text: &str) -> Vec<String> {
+    let file: FilePricing = toml::from_str(toml_text).expect("parses");
+    match PriceBook::from_file(&file) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.into_iter().map(|e| e.key).collect(),
+    }
+}
+
+#[test]
+fn overrides_apply_and_keep_other_defaults() {
+    let file: FilePricing = toml::from_str(
+        "version = \"2026-03\"\n[features.avatar_iv]\ncredits_per_minute = 7.5\n\
+         [projection]\nwords_per_minute = 130\nsafety_factor = 1.25\n",
+    )
+    .expect("parses");
+    let b = PriceBook::from_file(&file).expect("valid");
+    assert_eq!(b.version(), "2026-03");
+    assert_eq!(b.price("avatar_iv").map(|p| p.micros), Some(7_500_000));
+    assert_eq!(b.price("avatar_iv").map(|p| p.increment_seconds), Some(30));
+    assert_eq!(b.projection().wpm_milli, 130_000);
+    assert_eq!(b.projection().safety_permille, 1250);
+}
+
+#[test]
+fn invalid_pricing_names_the_key() {
+    assert_eq!(
+        errors("[features.avatar_iv]\ncredits_per_minute = -1.0\n"),
+        ["pricing.features.avatar_iv.credits_per_minute"]
+    );
+    assert_eq!(
+        errors("[features.teleport]\ncredits_per_call = 1.0\n"),
+        ["pricing.features.teleport"]
+    );
+    assert_eq!(
+        errors("[features.avatar_creation]\ncredits_per_minute = 1.0\n"),
+        ["pricing.features.avatar_creation"]
+    );
+    assert_eq!(
+        errors("[features.tts]\nincrement_seconds = 0\n"),
+        ["pricing.features.tts.increment_seconds"]
+    );
+    assert_eq!(
+        errors("[projection]\nsafety_factor = 0.9\n"),
+        ["pricing.projection.safety_factor"]
+    );
+    assert_eq!(errors("version = \"\"\n"), ["pricing.version"]);
+    assert!(toml::from_str::<FilePricing>("[features.tts]\nprice = 1\n").is_err());
+}
+
+#[test]
+fn without_defaults_every_catalog_feature_needs_a_price() {
+    let errs = errors("inherit_defaults = false\n[features.avatar_iv]\ncredits_per_minute = 6.0\n");
+    assert_eq!(errs.len(), FEATURES.len() - 1);
+    assert!(errs.contains(&"pricing.features.standard_avatar.credits_per_minute".to_owned()));
+    assert!(errs.contains(&"pricing.features.avatar_creation.credits_per_call".to_owned()));
+}
+
+#[test]
+fn settle_cost_uses_the_book() {
+    let b = book();
+    assert_eq!(settle_cost(&b, "avatar_iv", 27_430), Some(3_000_000));
+    assert_eq!(settle_cost(&b, "standard_avatar", 61_000), Some(1_500_000));
+    assert_eq!(settle_cost(&b, "lipsync_speed", 10_001), Some(550_000));
+    assert_eq!(settle_cost(&b, "streaming", 5_000), Some(100_000));
+    assert_eq!(settle_cost(&b, "avatar_creation", 0), Some(1_000_000));
+    assert_eq!(settle_cost(&b, "nope", 1), None);
+}
+
+#[test]
+fn pricing_error_accessors() {
+    let e = PricingError::invalid("video_inputs[0].voice", "is required");
+    assert_eq!((e.status(), e.code()), (400, "invalid_parameter"));
+    assert_eq!(e.message(), "video_inputs[0].voice: is required");
+    assert!(e.to_string().contains("invalid_parameter"));
+}
