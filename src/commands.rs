@@ -53,7 +53,7 @@ fn check_config(path: &std::path::Path) -> ExitCode {
                 "{}: ok ({} tenant(s), price book {}, store {:?})",
                 path.display(),
                 cfg.tenants.len(),
-                cfg.pricing.version,
+                cfg.pricing.version(),
                 cfg.store
             );
             ExitCode::SUCCESS
