@@ -5,6 +5,9 @@
 //! server started by `common/pg.rs` (one per binary, a database per test)
 //! and fails loudly if it cannot start.
 
+// Case helpers are test code: a failed unwrap is a failed assertion.
+#![allow(clippy::unwrap_used)]
+
 #[path = "common/pg.rs"]
 mod pg;
 

@@ -224,7 +224,7 @@ fn find_bin_dir() -> Option<PathBuf> {
             return real
                 .and_then(|p| p.parent().map(Path::to_path_buf))
                 .filter(|d| has_tools(d))
-                .or_else(|| Some(d));
+                .or(Some(d));
         }
     }
     let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")

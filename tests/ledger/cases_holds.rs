@@ -39,7 +39,7 @@ fn count_held(ds: &[HoldDecision]) -> usize {
 /// held, no overspend in any counter, and the journal agrees.
 pub async fn race_admits_exactly_k(f: Fixture) {
     let now = t0();
-    let ds = fire(&[f.ledger.clone()], 250, |_| {
+    let ds = fire(std::slice::from_ref(&f.ledger), 250, |_| {
         let mut r = req("acme", credits(1), now);
         r.tenant_budgets = daily(10);
         r.org_budgets = monthly(1000);
@@ -125,7 +125,7 @@ pub async fn render_caps_hold_under_concurrency(f: Fixture) {
         r.org_render_cap = Some(10);
         r
     };
-    let ds = fire(&[f.ledger.clone()], 60, make).await;
+    let ds = fire(std::slice::from_ref(&f.ledger), 60, make).await;
     assert_eq!(count_held(&ds), 3);
     assert!(ds.iter().all(|d| matches!(
         d,
