@@ -18,6 +18,8 @@ mod support;
 mod cases_holds;
 #[path = "ledger/cases_idem.rs"]
 mod cases_idem;
+#[path = "ledger/cases_load.rs"]
+mod cases_load;
 #[path = "ledger/cases_settle.rs"]
 mod cases_settle;
 #[path = "ledger/cases_windows.rs"]
@@ -149,6 +151,7 @@ both!(
     cases_settle::adjust_shows_in_usage,
     cases_idem::idempotency_lifecycle,
     cases_idem::concurrent_duplicates_get_one_new,
+    cases_load::mixed_load_balances_the_books,
     cases_windows::daily_rollover,
     cases_windows::month_and_iso_week_rollover,
     cases_windows::local_time_zone_windows,

@@ -156,33 +156,62 @@ pub async fn open_ledger_with_clock(
     }
 }
 
-/// Builds usage rows from counters read for the current periods.
-pub(crate) fn usage_of(
-    scope: &Scope,
-    budgets: &Budgets,
+/// Counter rows a usage report reads: every window of every scope, in the
+/// current periods.
+pub(crate) fn usage_keys(
+    scopes: &[(Scope, Budgets)],
     tz: Tz,
     now: DateTime<Utc>,
-    mut counter: impl FnMut(Window, &str) -> Result<decide::Counter, LedgerError>,
-) -> Result<ScopeUsage, LedgerError> {
-    let windows = Window::ALL
-        .into_iter()
-        .map(|w| {
-            let period = window::period_key(w, now, tz);
-            let c = counter(w, &period)?;
-            let limit = w.limit(budgets);
-            Ok(WindowUsage {
+) -> Vec<rows::CounterKey> {
+    let mut keys = Vec::with_capacity(scopes.len() * 4);
+    for (scope, _) in scopes {
+        for w in Window::ALL {
+            keys.push(rows::CounterKey {
+                scope: scope.key(),
                 window: w,
-                limit,
-                held: c.held,
-                spent: c.spent,
-                remaining: limit.map(|l| l.saturating_sub(c.held).saturating_sub(c.spent)),
-                resets_at: window::resets_at(w, now, tz),
-                period,
-            })
+                period: window::period_key(w, now, tz),
+            });
+        }
+    }
+    keys
+}
+
+/// Builds the usage report from the rows read for [`usage_keys`]; a
+/// missing row means nothing was held or spent in that period.
+pub(crate) fn usage_report(
+    scopes: &[(Scope, Budgets)],
+    tz: Tz,
+    now: DateTime<Utc>,
+    counters: &std::collections::HashMap<rows::CounterKey, decide::Counter>,
+) -> Vec<ScopeUsage> {
+    scopes
+        .iter()
+        .map(|(scope, budgets)| {
+            let windows = Window::ALL
+                .into_iter()
+                .map(|w| {
+                    let key = rows::CounterKey {
+                        scope: scope.key(),
+                        window: w,
+                        period: window::period_key(w, now, tz),
+                    };
+                    let c = counters.get(&key).copied().unwrap_or_default();
+                    let limit = w.limit(budgets);
+                    WindowUsage {
+                        window: w,
+                        limit,
+                        held: c.held,
+                        spent: c.spent,
+                        remaining: limit.map(|l| l.saturating_sub(c.held).saturating_sub(c.spent)),
+                        resets_at: window::resets_at(w, now, tz),
+                        period: key.period,
+                    }
+                })
+                .collect();
+            ScopeUsage {
+                scope: scope.clone(),
+                windows,
+            }
         })
-        .collect::<Result<_, LedgerError>>()?;
-    Ok(ScopeUsage {
-        scope: scope.clone(),
-        windows,
-    })
+        .collect()
 }

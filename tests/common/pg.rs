@@ -23,6 +23,7 @@ pub struct PgServer {
     dir: PathBuf,
     port: u16,
     as_postgres: bool,
+    durable: bool,
     next_db: AtomicU32,
 }
 
@@ -33,8 +34,14 @@ impl PgServer {
         SERVER.get_or_init(PgServer::start)
     }
 
-    /// Starts a new server. Panics with the reason if that is impossible.
+    /// Starts a new server without fsync (tests: speed over durability).
+    /// Panics with the reason if that is impossible.
     pub fn start() -> PgServer {
+        PgServer::start_with(false)
+    }
+
+    /// Starts a new server; `durable` keeps fsync on (benchmarks).
+    pub fn start_with(durable: bool) -> PgServer {
         let bin = find_bin_dir().unwrap_or_else(|| {
             panic!(
                 "PostgreSQL tests need initdb and pg_ctl: not on PATH nor in \
@@ -52,6 +59,7 @@ impl PgServer {
             dir,
             port: 0,
             as_postgres,
+            durable,
             next_db: AtomicU32::new(0),
         };
         if as_postgres {
@@ -141,9 +149,13 @@ impl PgServer {
     }
 
     fn try_start(&self) -> bool {
+        let sync = if self.durable {
+            ""
+        } else {
+            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        };
         let opts = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
-             -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300{sync}",
             self.port,
             self.dir.display()
         );

@@ -18,7 +18,7 @@ use tokio_postgres::NoTls;
 
 use super::decide::new_hold_id;
 use super::rows::{from_us, to_us, RowAccess};
-use super::{usage_of, Ledger, IDEMPOTENCY_TTL};
+use super::{usage_keys, usage_report, Ledger, IDEMPOTENCY_TTL};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Budgets;
 use crate::ledger::types::*;
@@ -121,7 +121,10 @@ macro_rules! in_tx {
             }
             .await;
             match result {
-                Err(e) if e.retryable() && attempt < MAX_ATTEMPTS => continue,
+                Err(e) if e.retryable() && attempt < MAX_ATTEMPTS => {
+                    tracing::warn!(attempt, error = ?e, "ledger transaction retried");
+                    continue;
+                }
                 other => break other.map_err(Fail::into_ledger),
             }
         }
@@ -272,28 +275,9 @@ impl Ledger for PostgresLedger {
         tz: Tz,
         now: DateTime<Utc>,
     ) -> Result<Vec<ScopeUsage>, LedgerError> {
-        let client = self.client().await?;
-        let mut out = Vec::with_capacity(scopes.len());
-        for (scope, budgets) in scopes {
-            let key = scope.key();
-            // Read the four rows first; `usage_of` is synchronous.
-            let mut counters = Vec::with_capacity(4);
-            for w in super::Window::ALL {
-                let period = super::window::period_key(w, now, tz);
-                let c = read::counter(&client, &key, w, &period)
-                    .await
-                    .map_err(Fail::into_ledger)?;
-                counters.push((w, c));
-            }
-            out.push(usage_of(scope, budgets, tz, now, |w, _| {
-                Ok(counters
-                    .iter()
-                    .find(|(cw, _)| *cw == w)
-                    .map(|(_, c)| *c)
-                    .unwrap_or_default())
-            })?);
-        }
-        Ok(out)
+        let keys = usage_keys(scopes, tz, now);
+        let counters = on_client!(self, |c| read::counters(&c, &keys))?;
+        Ok(usage_report(scopes, tz, now, &counters))
     }
 
     async fn get_hold(&self, hold_id: &str) -> Result<Option<HoldInfo>, LedgerError> {

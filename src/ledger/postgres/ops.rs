@@ -8,6 +8,7 @@
 //! values, so two replicas can never both spend the last credit.
 
 use deadpool_postgres::{GenericClient, Transaction};
+use tokio_postgres::types::ToSql;
 
 use super::{Fail, PgRow};
 use crate::ledger::decide::{
@@ -25,7 +26,7 @@ use crate::money::Micros;
 
 type R<T> = Result<T, Fail>;
 
-fn key_arrays(keys: &[CounterKey]) -> (Vec<String>, Vec<String>, Vec<String>) {
+pub(super) fn key_arrays(keys: &[CounterKey]) -> (Vec<String>, Vec<String>, Vec<String>) {
     let scopes = keys.iter().map(|k| k.scope.clone()).collect();
     let wins = keys.iter().map(|k| k.window.as_str().to_string()).collect();
     let periods = keys.iter().map(|k| k.period.clone()).collect();
@@ -42,7 +43,6 @@ async fn lock_counters(tx: &Transaction<'_>, keys: &[CounterKey]) -> R<CounterSe
              ORDER BY k.s, k.w, k.p ON CONFLICT DO NOTHING",
         )
         .await?;
-    tx.execute(&insert, &[&s, &w, &p]).await?;
     let lock = tx
         .prepare_cached(
             "SELECT scope, win, held, spent FROM counters \
@@ -51,7 +51,9 @@ async fn lock_counters(tx: &Transaction<'_>, keys: &[CounterKey]) -> R<CounterSe
              ORDER BY scope, win, period FOR UPDATE",
         )
         .await?;
-    let rows = tx.query(&lock, &[&s, &w, &p]).await?;
+    // Pipelined: both are sent at once and run in this order.
+    let params: [&(dyn ToSql + Sync); 3] = [&s, &w, &p];
+    let (_, rows) = tokio::try_join!(tx.execute(&insert, &params), tx.query(&lock, &params))?;
     if rows.len() != keys.len() {
         return Err(LedgerError::Unavailable(format!(
             "locked {} of {} counter rows",
@@ -101,17 +103,7 @@ pub(super) async fn hold(
     // Counted after the locks: every hold locks the org rows, so all
     // earlier holds have committed and are visible to this statement.
     let renders = if needs_render_count(req) {
-        let stmt = tx
-            .prepare_cached(
-                "SELECT COUNT(*) FILTER (WHERE tenant = $1), COUNT(*) FROM holds \
-                 WHERE render AND state IN ('held', 'submitted')",
-            )
-            .await?;
-        let r = tx.query_one(&stmt, &[&req.tenant]).await?;
-        RenderCounts {
-            tenant: r.try_get::<_, i64>(0)?.max(0) as u64,
-            org: r.try_get::<_, i64>(1)?.max(0) as u64,
-        }
+        count_renders(tx, req).await?
     } else {
         RenderCounts::default()
     };
@@ -121,10 +113,13 @@ pub(super) async fn hold(
             remaining,
             shadow_shortfalls,
         } => {
-            add_to_counters(tx, &keys, req.amount, 0).await?;
             let (row, journal) = new_hold(req, hold_id.to_string());
-            insert_hold(tx, &row).await?;
-            insert_journal(tx, &journal).await?;
+            // Independent writes, pipelined in one round trip.
+            tokio::try_join!(
+                add_to_counters(tx, &keys, req.amount, 0),
+                insert_hold(tx, &row),
+                insert_journal(tx, &journal)
+            )?;
             Ok(HoldDecision::Held {
                 hold_id: hold_id.to_string(),
                 remaining,
@@ -132,6 +127,32 @@ pub(super) async fn hold(
             })
         }
     }
+}
+
+/// Open render holds of the scopes whose cap applies (a count the request
+/// has no cap for stays 0 and is never compared).
+async fn count_renders(tx: &Transaction<'_>, req: &HoldRequest) -> R<RenderCounts> {
+    let mut counts = RenderCounts::default();
+    if req.tenant_render_cap.is_some() {
+        let stmt = tx
+            .prepare_cached(
+                "SELECT COUNT(*) FROM holds WHERE tenant = $1 AND render \
+                 AND state IN ('held', 'submitted')",
+            )
+            .await?;
+        let n: i64 = tx.query_one(&stmt, &[&req.tenant]).await?.try_get(0)?;
+        counts.tenant = n.max(0) as u64;
+    }
+    if req.org_render_cap.is_some() {
+        let stmt = tx
+            .prepare_cached(
+                "SELECT COUNT(*) FROM holds WHERE render AND state IN ('held', 'submitted')",
+            )
+            .await?;
+        let n: i64 = tx.query_one(&stmt, &[]).await?.try_get(0)?;
+        counts.org = n.max(0) as u64;
+    }
+    Ok(counts)
 }
 
 async fn insert_hold(tx: &Transaction<'_>, h: &HoldRow) -> R<()> {

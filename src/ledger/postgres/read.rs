@@ -1,39 +1,46 @@
 //! PostgreSQL reads and idempotency keys.
 
+use std::collections::HashMap;
+
 use deadpool_postgres::{GenericClient, Transaction};
 
 use super::{Fail, PgRow};
 use crate::ledger::decide::Counter;
 use crate::ledger::rows::{
-    headers_from_json, headers_to_json, hold_from, journal_from, pending_from, HOLD_COLS,
-    JOURNAL_COLS, PENDING_COLS,
+    headers_from_json, headers_to_json, hold_from, journal_from, parse_window, pending_from,
+    CounterKey, HOLD_COLS, JOURNAL_COLS, PENDING_COLS,
 };
 use crate::ledger::types::*;
-use crate::ledger::window::Window;
 
 type R<T> = Result<T, Fail>;
 
-pub(super) async fn counter(
+/// Reads many counter rows in one round trip.
+pub(super) async fn counters(
     c: &impl GenericClient,
-    scope: &str,
-    window: Window,
-    period: &str,
-) -> R<Counter> {
+    keys: &[CounterKey],
+) -> R<HashMap<CounterKey, Counter>> {
+    let (s, w, p) = super::ops::key_arrays(keys);
     let stmt = c
         .prepare_cached(
-            "SELECT held, spent FROM counters WHERE scope = $1 AND win = $2 AND period = $3",
+            "SELECT scope, win, period, held, spent FROM counters \
+             WHERE (scope, win, period) IN \
+                   (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))",
         )
         .await?;
-    match c
-        .query_opt(&stmt, &[&scope, &window.as_str(), &period])
-        .await?
-    {
-        Some(r) => Ok(Counter {
-            held: r.try_get(0)?,
-            spent: r.try_get(1)?,
-        }),
-        None => Ok(Counter::default()),
+    let mut out = HashMap::with_capacity(keys.len());
+    for r in c.query(&stmt, &[&s, &w, &p]).await? {
+        let key = CounterKey {
+            scope: r.try_get(0)?,
+            window: parse_window(r.try_get::<_, &str>(1)?)?,
+            period: r.try_get(2)?,
+        };
+        let v = Counter {
+            held: r.try_get(3)?,
+            spent: r.try_get(4)?,
+        };
+        out.insert(key, v);
     }
+    Ok(out)
 }
 
 pub(super) async fn list_holds(c: &impl GenericClient, f: &HoldFilter) -> R<Vec<HoldInfo>> {

@@ -6,6 +6,7 @@ mod read;
 mod schema;
 mod worker;
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -16,7 +17,7 @@ use rusqlite::Connection;
 
 use super::decide::new_hold_id;
 use super::rows::{from_us, to_us, RowAccess};
-use super::{usage_of, Ledger, IDEMPOTENCY_TTL};
+use super::{usage_keys, usage_report, Ledger, IDEMPOTENCY_TTL};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Budgets;
 use crate::ledger::types::*;
@@ -192,14 +193,12 @@ impl Ledger for SqliteLedger {
         let scopes = scopes.to_vec();
         self.worker
             .call(move |c| {
-                let mut out = Vec::with_capacity(scopes.len());
-                for (scope, budgets) in &scopes {
-                    let key = scope.key();
-                    out.push(usage_of(scope, budgets, tz, now, |w, period| {
-                        read::counter(c, &key, w, period)
-                    })?);
+                let mut counters = HashMap::new();
+                for key in usage_keys(&scopes, tz, now) {
+                    let v = read::counter(c, &key.scope, key.window, &key.period)?;
+                    counters.insert(key, v);
                 }
-                Ok(out)
+                Ok(usage_report(&scopes, tz, now, &counters))
             })
             .await
     }

@@ -22,7 +22,7 @@ pub(super) fn hold(conn: &Connection, req: &HoldRequest, hold_id: String) -> R<H
     let keys = hold_keys(&req.tenant, &Periods::at(req.now, req.tz));
     let counters = read_counters(conn, &keys)?;
     let renders = if needs_render_count(req) {
-        count_renders(conn, &req.tenant)?
+        count_renders(conn, req)?
     } else {
         RenderCounts::default()
     };
@@ -68,20 +68,30 @@ pub(super) fn read_counters(conn: &Connection, keys: &[CounterKey]) -> R<Counter
     Ok(set)
 }
 
-fn count_renders(conn: &Connection, tenant: &str) -> R<RenderCounts> {
-    conn.prepare_cached(
-        "SELECT COALESCE(SUM(tenant = ?1), 0), COUNT(*) FROM holds \
-         WHERE render = 1 AND state IN ('held', 'submitted')",
-    )
-    .and_then(|mut s| {
-        s.query_row([tenant], |r| {
-            Ok(RenderCounts {
-                tenant: r.get::<_, i64>(0)?.max(0) as u64,
-                org: r.get::<_, i64>(1)?.max(0) as u64,
-            })
-        })
-    })
-    .map_err(sql_err)
+/// Open render holds of the scopes whose cap applies (a count the request
+/// has no cap for stays 0 and is never compared).
+fn count_renders(conn: &Connection, req: &HoldRequest) -> R<RenderCounts> {
+    let mut counts = RenderCounts::default();
+    if req.tenant_render_cap.is_some() {
+        let n: i64 = conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM holds WHERE tenant = ?1 AND render = 1 \
+                 AND state IN ('held', 'submitted')",
+            )
+            .and_then(|mut s| s.query_row([&req.tenant], |r| r.get(0)))
+            .map_err(sql_err)?;
+        counts.tenant = n.max(0) as u64;
+    }
+    if req.org_render_cap.is_some() {
+        let n: i64 = conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM holds WHERE render = 1 AND state IN ('held', 'submitted')",
+            )
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .map_err(sql_err)?;
+        counts.org = n.max(0) as u64;
+    }
+    Ok(counts)
 }
 
 /// Adds to counter rows, creating missing ones.
