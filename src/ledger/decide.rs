@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::rows::{to_us, CounterKey, HoldRow, JournalDraft};
 use super::types::{
-    Adjustment, HoldDecision, HoldRequest, HoldState, JournalKind, Scope, Shortfall,
+    Adjustment, HoldDecision, HoldRequest, HoldState, JournalKind, LedgerError, Scope, Shortfall,
 };
 use super::window::{resets_at, Periods, Window};
 use crate::config::Budgets;
@@ -55,6 +55,20 @@ pub(crate) enum Evaluation {
         remaining: Option<(Scope, Window, Micros)>,
         shadow_shortfalls: Vec<Shortfall>,
     },
+}
+
+/// Rejects requests no projection can produce, before any row is touched.
+pub(crate) fn validate(req: &HoldRequest) -> Result<(), LedgerError> {
+    if req.amount < 0 {
+        return Err(LedgerError::InvalidState(format!(
+            "negative hold amount {}",
+            req.amount
+        )));
+    }
+    if req.tenant.is_empty() {
+        return Err(LedgerError::InvalidState("hold without a tenant".into()));
+    }
+    Ok(())
 }
 
 /// Decides one hold. Every configured window of both scopes must have

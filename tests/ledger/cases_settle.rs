@@ -233,6 +233,14 @@ pub async fn unknown_job_and_invalid_transitions(f: Fixture) {
         l.submit("hold_missing", &[job("j", 1)]).await,
         Err(LedgerError::NotFound(_))
     ));
+    assert!(matches!(
+        l.hold(req("acme", -1, t0())).await,
+        Err(LedgerError::InvalidState(_))
+    ));
+    assert!(matches!(
+        l.hold(req("", 1, t0())).await,
+        Err(LedgerError::InvalidState(_))
+    ));
     let a = held(l.hold(req("acme", credits(1), t0())).await.unwrap());
     let b = held(l.hold(req("acme", credits(1), t0())).await.unwrap());
     l.submit(&a, &[job("shared", credits(1))]).await.unwrap();

@@ -12,8 +12,8 @@ use tokio_postgres::types::ToSql;
 
 use super::{Fail, PgRow};
 use crate::ledger::decide::{
-    adjust_journal, adjust_keys, evaluate, needs_render_count, new_hold, Counter, CounterSet,
-    Evaluation, RenderCounts,
+    adjust_journal, adjust_keys, evaluate, needs_render_count, new_hold, validate, Counter,
+    CounterSet, Evaluation, RenderCounts,
 };
 use crate::ledger::rows::{
     hold_from, hold_keys, job_from, parse_window, CounterKey, HoldRow, JobRow, JournalDraft,
@@ -98,6 +98,7 @@ pub(super) async fn hold(
     req: &HoldRequest,
     hold_id: &str,
 ) -> R<HoldDecision> {
+    validate(req)?;
     let keys = hold_keys(&req.tenant, &Periods::at(req.now, req.tz));
     let counters = lock_counters(tx, &keys).await?;
     // Counted after the locks: every hold locks the org rows, so all

@@ -5,8 +5,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{sql_err, SqlRow};
 use crate::ledger::decide::{
-    adjust_journal, adjust_keys, evaluate, needs_render_count, new_hold, Counter, CounterSet,
-    Evaluation, RenderCounts,
+    adjust_journal, adjust_keys, evaluate, needs_render_count, new_hold, validate, Counter,
+    CounterSet, Evaluation, RenderCounts,
 };
 use crate::ledger::rows::{
     hold_from, hold_keys, job_from, CounterKey, HoldRow, JobRow, JournalDraft, HOLD_COLS, JOB_COLS,
@@ -19,6 +19,7 @@ use crate::money::Micros;
 type R<T> = Result<T, LedgerError>;
 
 pub(super) fn hold(conn: &Connection, req: &HoldRequest, hold_id: String) -> R<HoldDecision> {
+    validate(req)?;
     let keys = hold_keys(&req.tenant, &Periods::at(req.now, req.tz));
     let counters = read_counters(conn, &keys)?;
     let renders = if needs_render_count(req) {
