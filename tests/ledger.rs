@@ -14,6 +14,8 @@ mod pg;
 #[path = "ledger/support.rs"]
 mod support;
 
+#[path = "ledger/cases_expiry.rs"]
+mod cases_expiry;
 #[path = "ledger/cases_holds.rs"]
 mod cases_holds;
 #[path = "ledger/cases_idem.rs"]
@@ -147,8 +149,8 @@ both!(
     cases_settle::multi_job_translation,
     cases_settle::settlement_is_idempotent,
     cases_settle::unknown_job_and_invalid_transitions,
-    cases_settle::ttl_expiry_captures_and_flags,
-    cases_settle::adjust_shows_in_usage,
+    cases_expiry::ttl_expiry_captures_and_flags,
+    cases_expiry::adjust_shows_in_usage,
     cases_idem::idempotency_lifecycle,
     cases_idem::concurrent_duplicates_get_one_new,
     cases_load::mixed_load_balances_the_books,

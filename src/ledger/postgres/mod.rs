@@ -1,6 +1,7 @@
 //! PostgreSQL backend for replicas sharing budgets: a deadpool pool,
 //! migrations applied at connect, row locks for atomic holds (see `ops`).
 
+mod lifecycle;
 mod ops;
 mod read;
 mod schema;
@@ -199,17 +200,17 @@ impl Ledger for PostgresLedger {
 
     async fn submit(&self, hold_id: &str, jobs: &[JobRecord]) -> Result<(), LedgerError> {
         let now = self.now_us();
-        in_tx!(self, |tx| ops::submit(&tx, hold_id, jobs, now))
+        in_tx!(self, |tx| lifecycle::submit(&tx, hold_id, jobs, now))
     }
 
     async fn release(&self, hold_id: &str, reason: &str) -> Result<(), LedgerError> {
         let now = self.now_us();
-        in_tx!(self, |tx| ops::release(&tx, hold_id, reason, now))
+        in_tx!(self, |tx| lifecycle::release(&tx, hold_id, reason, now))
     }
 
     async fn capture_hold(&self, hold_id: &str, amount: Micros) -> Result<Settlement, LedgerError> {
         let now = self.now_us();
-        in_tx!(self, |tx| ops::capture(&tx, hold_id, amount, now))
+        in_tx!(self, |tx| lifecycle::capture(&tx, hold_id, amount, now))
     }
 
     async fn settle_job(
@@ -219,7 +220,7 @@ impl Ledger for PostgresLedger {
         source: &str,
     ) -> Result<SettleResult, LedgerError> {
         let now = self.now_us();
-        in_tx!(self, |tx| ops::settle_job(
+        in_tx!(self, |tx| lifecycle::settle_job(
             &tx, job_id, outcome, source, now
         ))
     }
@@ -232,7 +233,7 @@ impl Ledger for PostgresLedger {
         let mut out = Vec::new();
         // One transaction per hold keeps each within the global lock order.
         for id in ids {
-            if let Some(x) = in_tx!(self, |tx| ops::expire_one(&tx, &id, now_us))? {
+            if let Some(x) = in_tx!(self, |tx| lifecycle::expire_one(&tx, &id, now_us))? {
                 out.push(x);
             }
         }
@@ -240,7 +241,7 @@ impl Ledger for PostgresLedger {
     }
 
     async fn adjust(&self, adj: Adjustment) -> Result<(), LedgerError> {
-        in_tx!(self, |tx| ops::adjust(&tx, &adj))
+        in_tx!(self, |tx| lifecycle::adjust(&tx, &adj))
     }
 
     async fn idem_begin(
