@@ -19,6 +19,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod gateway_api;
+pub mod ledger;
 pub mod limits;
 pub mod metrics;
 pub mod mock;

@@ -1,0 +1,217 @@
+//! The durable credit ledger: holds against org and tenant budgets, their
+//! settlement, the append-only journal and idempotency keys.
+//!
+//! Two backends implement [`Ledger`] with identical semantics: embedded
+//! SQLite (one replica, the default) and PostgreSQL (replicas sharing
+//! budgets). What they share lives here once: window math ([`window`]), the
+//! budget decision (`decide`), lifecycle arithmetic (`settle`) and row
+//! shapes (`rows`). A backend only loads rows under lock, asks for a
+//! decision or plan, and writes the result in the same transaction.
+//!
+//! Every hold touches eight counter rows (tenant and org × daily, weekly,
+//! monthly, total) in the periods current at hold time, whether or not a
+//! budget is configured, so a budget added on reload sees real usage. A
+//! settlement adjusts those same rows: a charge stays in the period where
+//! it was held.
+
+mod decide;
+pub mod postgres;
+mod rows;
+mod settle;
+pub mod sqlite;
+mod types;
+pub mod window;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+pub use postgres::PostgresLedger;
+pub use sqlite::SqliteLedger;
+pub use types::*;
+pub use window::{Periods, Window};
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Budgets, StoreConfig};
+use crate::money::Micros;
+
+/// How long an idempotency key is remembered.
+pub const IDEMPOTENCY_TTL: chrono::Duration = chrono::Duration::hours(24);
+
+/// Storage of holds, settlements, journal and idempotency keys.
+/// Object-safe: the proxy holds an `Arc<dyn Ledger>`.
+#[async_trait]
+pub trait Ledger: Send + Sync + 'static {
+    /// Checks every configured window of the tenant and the org and takes the
+    /// hold in all eight counter rows, in one transaction, all or nothing.
+    /// When this returns `Held`, the hold is durable.
+    async fn hold(&self, req: HoldRequest) -> Result<HoldDecision, LedgerError>;
+
+    /// Records the upstream job(s) created under a hold: `held` → `submitted`.
+    async fn submit(&self, hold_id: &str, jobs: &[JobRecord]) -> Result<(), LedgerError>;
+
+    /// Frees a `held` hold (upstream refused, transport failure). Idempotent.
+    async fn release(&self, hold_id: &str, reason: &str) -> Result<(), LedgerError>;
+
+    /// Captures a `held` hold of a per-call feature at `amount`.
+    async fn capture_hold(&self, hold_id: &str, amount: Micros) -> Result<Settlement, LedgerError>;
+
+    /// Settles one upstream job; idempotent. `source` is `status`, `webhook` or `poller`.
+    async fn settle_job(
+        &self,
+        job_id: &str,
+        outcome: JobSettlement,
+        source: &str,
+    ) -> Result<SettleResult, LedgerError>;
+
+    /// Captures open holds whose `expires_at <= now` at their held amount.
+    async fn expire_holds(&self, now: DateTime<Utc>) -> Result<Vec<ExpiredHold>, LedgerError>;
+
+    /// Grants (`amount > 0`, lowers spent) or debits credits in the current
+    /// period of one window, or all four; journaled with the actor.
+    async fn adjust(&self, adj: Adjustment) -> Result<(), LedgerError>;
+
+    /// Claims an idempotency key atomically: of concurrent duplicates exactly
+    /// one gets `New`. Entries older than [`IDEMPOTENCY_TTL`] count as absent.
+    async fn idem_begin(
+        &self,
+        tenant: &str,
+        key: &str,
+        body_hash: [u8; 32],
+        now: DateTime<Utc>,
+    ) -> Result<IdemBegin, LedgerError>;
+
+    /// Stores the response of a claimed key for replay.
+    async fn idem_complete(
+        &self,
+        tenant: &str,
+        key: &str,
+        response: &StoredResponse,
+    ) -> Result<(), LedgerError>;
+
+    /// Forgets an unfinished claim so a retry may proceed.
+    async fn idem_abandon(&self, tenant: &str, key: &str) -> Result<(), LedgerError>;
+
+    /// Current-period usage of all four windows of each scope.
+    async fn usage(
+        &self,
+        scopes: &[(Scope, Budgets)],
+        tz: Tz,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ScopeUsage>, LedgerError>;
+
+    /// One hold by id.
+    async fn get_hold(&self, hold_id: &str) -> Result<Option<HoldInfo>, LedgerError>;
+
+    /// Holds, newest first.
+    async fn list_holds(&self, filter: HoldFilter) -> Result<Vec<HoldInfo>, LedgerError>;
+
+    /// Journal entries with `from <= at < to`, in sequence order.
+    async fn journal(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<JournalEntry>, LedgerError>;
+
+    /// Number of open holds and the creation time of the oldest.
+    async fn open_holds(&self) -> Result<(u64, Option<DateTime<Utc>>), LedgerError>;
+
+    /// Open render holds of a scope.
+    async fn renders_in_flight(&self, scope: &Scope) -> Result<u32, LedgerError>;
+
+    /// Unsettled jobs submitted before `submitted_before`, oldest first.
+    async fn jobs_to_poll(
+        &self,
+        submitted_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PendingJob>, LedgerError>;
+
+    /// Readiness: the store answers.
+    async fn ping(&self) -> Result<(), LedgerError>;
+}
+
+/// Opens the configured backend with the system clock.
+pub async fn open_ledger(store: &StoreConfig) -> Result<Arc<dyn Ledger>, LedgerError> {
+    open_ledger_with_clock(store, Arc::new(SystemClock)).await
+}
+
+/// Opens the configured backend; `clock` timestamps settlements, submits
+/// and journal rows that take no explicit `now`.
+pub async fn open_ledger_with_clock(
+    store: &StoreConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<dyn Ledger>, LedgerError> {
+    match store {
+        StoreConfig::Sqlite { path } => {
+            let l = SqliteLedger::open_with_clock(path, clock).await?;
+            Ok(Arc::new(l))
+        }
+        StoreConfig::Postgres { url, pool_size } => {
+            let l = PostgresLedger::connect_with_clock(url, *pool_size, clock).await?;
+            Ok(Arc::new(l))
+        }
+    }
+}
+
+/// Counter rows a usage report reads: every window of every scope, in the
+/// current periods.
+pub(crate) fn usage_keys(
+    scopes: &[(Scope, Budgets)],
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Vec<rows::CounterKey> {
+    let mut keys = Vec::with_capacity(scopes.len() * 4);
+    for (scope, _) in scopes {
+        for w in Window::ALL {
+            keys.push(rows::CounterKey {
+                scope: scope.key(),
+                window: w,
+                period: window::period_key(w, now, tz),
+            });
+        }
+    }
+    keys
+}
+
+/// Builds the usage report from the rows read for [`usage_keys`]; a
+/// missing row means nothing was held or spent in that period.
+pub(crate) fn usage_report(
+    scopes: &[(Scope, Budgets)],
+    tz: Tz,
+    now: DateTime<Utc>,
+    counters: &std::collections::HashMap<rows::CounterKey, decide::Counter>,
+) -> Vec<ScopeUsage> {
+    scopes
+        .iter()
+        .map(|(scope, budgets)| {
+            let windows = Window::ALL
+                .into_iter()
+                .map(|w| {
+                    let key = rows::CounterKey {
+                        scope: scope.key(),
+                        window: w,
+                        period: window::period_key(w, now, tz),
+                    };
+                    let c = counters.get(&key).copied().unwrap_or_default();
+                    let limit = w.limit(budgets);
+                    WindowUsage {
+                        window: w,
+                        limit,
+                        held: c.held,
+                        spent: c.spent,
+                        remaining: limit.map(|l| l.saturating_sub(c.held).saturating_sub(c.spent)),
+                        resets_at: window::resets_at(w, now, tz),
+                        period: key.period,
+                    }
+                })
+                .collect();
+            ScopeUsage {
+                scope: scope.clone(),
+                windows,
+            }
+        })
+        .collect()
+}

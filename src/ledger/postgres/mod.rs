@@ -1,0 +1,325 @@
+//! PostgreSQL backend for replicas sharing budgets: a deadpool pool,
+//! migrations applied at connect, row locks for atomic holds (see `ops`).
+
+mod lifecycle;
+mod ops;
+mod read;
+mod schema;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::NoTls;
+
+use super::decide::new_hold_id;
+use super::rows::{from_us, to_us, RowAccess};
+use super::{usage_keys, usage_report, Ledger, IDEMPOTENCY_TTL};
+use crate::clock::{Clock, SystemClock};
+use crate::config::Budgets;
+use crate::ledger::types::*;
+use crate::money::Micros;
+
+/// Holds expired per `expire_holds` call; the caller loops on a timer.
+const EXPIRE_BATCH: u32 = 1000;
+/// Attempts of a transaction that hit a deadlock or serialization failure.
+const MAX_ATTEMPTS: u32 = 5;
+/// How long a request waits for a pooled connection (or a new one) before
+/// the ledger is reported unavailable.
+const POOL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The PostgreSQL ledger.
+pub struct PostgresLedger {
+    pool: Pool,
+    clock: Arc<dyn Clock>,
+}
+
+/// Internal error: a database error keeps its SQLSTATE so the transaction
+/// can be retried on deadlock or serialization failure.
+#[derive(Debug)]
+pub(super) enum Fail {
+    Db(tokio_postgres::Error),
+    Ledger(LedgerError),
+}
+
+impl From<tokio_postgres::Error> for Fail {
+    fn from(e: tokio_postgres::Error) -> Self {
+        Fail::Db(e)
+    }
+}
+
+impl From<LedgerError> for Fail {
+    fn from(e: LedgerError) -> Self {
+        Fail::Ledger(e)
+    }
+}
+
+impl Fail {
+    fn retryable(&self) -> bool {
+        matches!(self, Fail::Db(e) if e.code() == Some(&SqlState::T_R_DEADLOCK_DETECTED)
+            || e.code() == Some(&SqlState::T_R_SERIALIZATION_FAILURE))
+    }
+
+    fn into_ledger(self) -> LedgerError {
+        match self {
+            Fail::Ledger(e) => e,
+            Fail::Db(e) => pg_err(e),
+        }
+    }
+}
+
+fn pg_err(e: tokio_postgres::Error) -> LedgerError {
+    match e.as_db_error() {
+        Some(db) if db.code() == &SqlState::UNIQUE_VIOLATION => {
+            LedgerError::Conflict(db.message().to_string())
+        }
+        Some(db) => {
+            LedgerError::Unavailable(format!("postgres: {}: {}", db.code().code(), db.message()))
+        }
+        None => LedgerError::Unavailable(format!("postgres: {e}")),
+    }
+}
+
+/// [`RowAccess`] over a tokio-postgres row.
+pub(super) struct PgRow<'a>(pub &'a tokio_postgres::Row);
+
+impl RowAccess for PgRow<'_> {
+    fn text(&self, i: usize) -> Result<String, LedgerError> {
+        self.0.try_get(i).map_err(pg_err)
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>, LedgerError> {
+        self.0.try_get(i).map_err(pg_err)
+    }
+    fn int(&self, i: usize) -> Result<i64, LedgerError> {
+        self.0.try_get(i).map_err(pg_err)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, LedgerError> {
+        self.0.try_get(i).map_err(pg_err)
+    }
+    fn flag(&self, i: usize) -> Result<bool, LedgerError> {
+        self.0.try_get(i).map_err(pg_err)
+    }
+}
+
+/// Runs `$body` (an expression using the transaction `$tx`) in a fresh
+/// transaction, commits, and retries on deadlock or serialization failure.
+macro_rules! in_tx {
+    ($self:ident, |$tx:ident| $body:expr) => {{
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut client = $self.client().await?;
+            let result: Result<_, Fail> = async {
+                let $tx = client.transaction().await?;
+                let out = $body.await?;
+                $tx.commit().await?;
+                Ok(out)
+            }
+            .await;
+            match result {
+                Err(e) if e.retryable() && attempt < MAX_ATTEMPTS => {
+                    tracing::warn!(attempt, error = ?e, "ledger transaction retried");
+                    continue;
+                }
+                other => break other.map_err(Fail::into_ledger),
+            }
+        }
+    }};
+}
+
+/// Runs `$body` (using the pooled client `$c`) outside a transaction.
+macro_rules! on_client {
+    ($self:ident, |$c:ident| $body:expr) => {{
+        let $c = $self.client().await?;
+        $body.await.map_err(Fail::into_ledger)
+    }};
+}
+
+impl PostgresLedger {
+    /// Connects, applies migrations, and keeps a pool of `pool_size`.
+    pub async fn connect(url: &str, pool_size: u32) -> Result<PostgresLedger, LedgerError> {
+        Self::connect_with_clock(url, pool_size, Arc::new(SystemClock)).await
+    }
+
+    /// [`PostgresLedger::connect`] with a clock for submit and settlement times.
+    pub async fn connect_with_clock(
+        url: &str,
+        pool_size: u32,
+        clock: Arc<dyn Clock>,
+    ) -> Result<PostgresLedger, LedgerError> {
+        let mut config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| LedgerError::Unavailable(format!("invalid postgres url: {e}")))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(POOL_TIMEOUT);
+        }
+        config.application_name("heygen-gateway");
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(pool_size.max(1) as usize)
+            .wait_timeout(Some(POOL_TIMEOUT))
+            .create_timeout(Some(POOL_TIMEOUT))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| LedgerError::Unavailable(format!("postgres pool: {e}")))?;
+        let ledger = PostgresLedger { pool, clock };
+        let mut client = ledger.client().await?;
+        schema::migrate(&mut client).await.map_err(pg_err)?;
+        drop(client);
+        Ok(ledger)
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, LedgerError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| LedgerError::Unavailable(format!("postgres pool: {e}")))
+    }
+
+    fn now_us(&self) -> i64 {
+        to_us(self.clock.now())
+    }
+}
+
+#[async_trait]
+impl Ledger for PostgresLedger {
+    async fn hold(&self, req: HoldRequest) -> Result<HoldDecision, LedgerError> {
+        let id = new_hold_id();
+        in_tx!(self, |tx| ops::hold(&tx, &req, &id))
+    }
+
+    async fn submit(&self, hold_id: &str, jobs: &[JobRecord]) -> Result<(), LedgerError> {
+        let now = self.now_us();
+        in_tx!(self, |tx| lifecycle::submit(&tx, hold_id, jobs, now))
+    }
+
+    async fn release(&self, hold_id: &str, reason: &str) -> Result<(), LedgerError> {
+        let now = self.now_us();
+        in_tx!(self, |tx| lifecycle::release(&tx, hold_id, reason, now))
+    }
+
+    async fn capture_hold(&self, hold_id: &str, amount: Micros) -> Result<Settlement, LedgerError> {
+        let now = self.now_us();
+        in_tx!(self, |tx| lifecycle::capture(&tx, hold_id, amount, now))
+    }
+
+    async fn settle_job(
+        &self,
+        job_id: &str,
+        outcome: JobSettlement,
+        source: &str,
+    ) -> Result<SettleResult, LedgerError> {
+        let now = self.now_us();
+        in_tx!(self, |tx| lifecycle::settle_job(
+            &tx, job_id, outcome, source, now
+        ))
+    }
+
+    async fn expire_holds(&self, now: DateTime<Utc>) -> Result<Vec<ExpiredHold>, LedgerError> {
+        let now_us = to_us(now);
+        let cutoff = to_us(now - IDEMPOTENCY_TTL);
+        on_client!(self, |c| read::purge_idempotency(&c, cutoff))?;
+        let ids = on_client!(self, |c| read::expired_hold_ids(&c, now_us, EXPIRE_BATCH))?;
+        let mut out = Vec::new();
+        // One transaction per hold keeps each within the global lock order.
+        for id in ids {
+            if let Some(x) = in_tx!(self, |tx| lifecycle::expire_one(&tx, &id, now_us))? {
+                out.push(x);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn adjust(&self, adj: Adjustment) -> Result<(), LedgerError> {
+        in_tx!(self, |tx| lifecycle::adjust(&tx, &adj))
+    }
+
+    async fn idem_begin(
+        &self,
+        tenant: &str,
+        key: &str,
+        body_hash: [u8; 32],
+        now: DateTime<Utc>,
+    ) -> Result<IdemBegin, LedgerError> {
+        let (now_us, cutoff) = (to_us(now), to_us(now - IDEMPOTENCY_TTL));
+        in_tx!(self, |tx| read::idem_begin(
+            &tx, tenant, key, &body_hash, now_us, cutoff
+        ))
+    }
+
+    async fn idem_complete(
+        &self,
+        tenant: &str,
+        key: &str,
+        response: &StoredResponse,
+    ) -> Result<(), LedgerError> {
+        on_client!(self, |c| read::idem_complete(&c, tenant, key, response))
+    }
+
+    async fn idem_abandon(&self, tenant: &str, key: &str) -> Result<(), LedgerError> {
+        on_client!(self, |c| read::idem_abandon(&c, tenant, key))
+    }
+
+    async fn usage(
+        &self,
+        scopes: &[(Scope, Budgets)],
+        tz: Tz,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ScopeUsage>, LedgerError> {
+        let keys = usage_keys(scopes, tz, now);
+        let counters = on_client!(self, |c| read::counters(&c, &keys))?;
+        Ok(usage_report(scopes, tz, now, &counters))
+    }
+
+    async fn get_hold(&self, hold_id: &str) -> Result<Option<HoldInfo>, LedgerError> {
+        let h = on_client!(self, |c| ops::load_hold(&c, hold_id, false))?;
+        Ok(h.map(|h| h.info()))
+    }
+
+    async fn list_holds(&self, filter: HoldFilter) -> Result<Vec<HoldInfo>, LedgerError> {
+        on_client!(self, |c| read::list_holds(&c, &filter))
+    }
+
+    async fn journal(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<JournalEntry>, LedgerError> {
+        on_client!(self, |c| read::journal(&c, to_us(from), to_us(to), limit))
+    }
+
+    async fn open_holds(&self) -> Result<(u64, Option<DateTime<Utc>>), LedgerError> {
+        let (n, oldest) = on_client!(self, |c| read::open_holds(&c))?;
+        Ok((n, oldest.map(from_us)))
+    }
+
+    async fn renders_in_flight(&self, scope: &Scope) -> Result<u32, LedgerError> {
+        on_client!(self, |c| read::renders(&c, scope.tenant()))
+    }
+
+    async fn jobs_to_poll(
+        &self,
+        submitted_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PendingJob>, LedgerError> {
+        let before = to_us(submitted_before);
+        on_client!(self, |c| read::jobs_to_poll(&c, before, limit))
+    }
+
+    async fn ping(&self) -> Result<(), LedgerError> {
+        let client = self.client().await?;
+        client.simple_query("SELECT 1").await.map_err(pg_err)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,363 @@
+//! Lifecycle transitions (submit, release, capture, job settlement, expiry)
+//! as pure plans over loaded rows. A backend loads the hold and its jobs
+//! under lock, asks for a plan, and applies the [`Effect`] in the same
+//! transaction; the arithmetic lives here once.
+
+use super::rows::HoldRow;
+use super::rows::{JobRow, JobState, JournalDraft};
+use super::types::{
+    ExpiredHold, HoldState, JobRecord, JobSettlement, JournalKind, LedgerError, Settlement,
+};
+use crate::money::Micros;
+
+/// Changes to apply atomically. Counter deltas apply to all eight rows of
+/// the hold (its periods, both scopes).
+#[derive(Debug, Default)]
+pub(crate) struct Effect {
+    pub held_delta: Micros,
+    pub spent_delta: Micros,
+    pub hold: Option<HoldRow>,
+    pub insert_jobs: Vec<JobRow>,
+    pub update_jobs: Vec<JobRow>,
+    pub journal: Vec<JournalDraft>,
+}
+
+impl Effect {
+    pub(crate) fn touches_counters(&self) -> bool {
+        self.held_delta != 0 || self.spent_delta != 0
+    }
+}
+
+/// Records upstream jobs under `hold`. `existing` holds any stored jobs with
+/// the same ids (under any hold): re-submitting one is a no-op, one that
+/// belongs to another hold is a conflict.
+pub(crate) fn submit(
+    hold: &HoldRow,
+    existing: &[JobRow],
+    records: &[JobRecord],
+    now_us: i64,
+) -> Result<Effect, LedgerError> {
+    if records.is_empty() {
+        return Err(LedgerError::InvalidState("submit without job ids".into()));
+    }
+    let expired = match hold.state {
+        HoldState::Held | HoldState::Submitted => false,
+        // The upstream accepted after the TTL ran out: record the jobs so a
+        // late settlement can still correct the expiry capture.
+        HoldState::Expired => true,
+        s => {
+            return Err(LedgerError::InvalidState(format!(
+                "cannot submit jobs on a {} hold",
+                s.as_str()
+            )))
+        }
+    };
+    let mut effect = Effect::default();
+    for r in records {
+        if let Some(e) = existing.iter().find(|j| j.job_id == r.job_id) {
+            if e.hold_id != hold.hold_id {
+                return Err(LedgerError::Conflict(format!(
+                    "job {} already belongs to {}",
+                    r.job_id, e.hold_id
+                )));
+            }
+            continue;
+        }
+        if effect.insert_jobs.iter().any(|j| j.job_id == r.job_id) {
+            continue;
+        }
+        let share = r.held.max(0);
+        effect.insert_jobs.push(JobRow {
+            job_id: r.job_id.clone(),
+            hold_id: hold.hold_id.clone(),
+            feature: r.feature.clone(),
+            status_path: r.status_path.clone(),
+            held: share,
+            held_open: if expired { 0 } else { share },
+            captured: if expired { share } else { 0 },
+            state: if expired {
+                JobState::Expired
+            } else {
+                JobState::Pending
+            },
+            source: None,
+            submitted_us: now_us,
+            settled_us: None,
+        });
+    }
+    if effect.insert_jobs.is_empty() {
+        return Ok(effect);
+    }
+    let mut row = hold.clone();
+    if row.state == HoldState::Held {
+        row.state = HoldState::Submitted;
+    }
+    let mut j = JournalDraft::for_hold(hold, JournalKind::Submit, 0, now_us);
+    let ids: Vec<&str> = effect
+        .insert_jobs
+        .iter()
+        .map(|j| j.job_id.as_str())
+        .collect();
+    j.upstream_ids = Some(ids.join(","));
+    effect.journal.push(j);
+    effect.hold = Some(row);
+    Ok(effect)
+}
+
+/// Frees a hold the upstream refused. Releasing twice is a no-op.
+pub(crate) fn release(hold: &HoldRow, reason: &str, now_us: i64) -> Result<Effect, LedgerError> {
+    match hold.state {
+        HoldState::Held => {}
+        HoldState::Released => return Ok(Effect::default()),
+        s => {
+            return Err(LedgerError::InvalidState(format!(
+                "cannot release a {} hold",
+                s.as_str()
+            )))
+        }
+    }
+    let mut row = hold.clone();
+    let freed = row.held_open;
+    row.held_open = 0;
+    row.state = HoldState::Released;
+    row.settled_us = Some(now_us);
+    let mut j = JournalDraft::for_hold(hold, JournalKind::Release, freed, now_us);
+    j.reason = Some(reason.to_string());
+    Ok(Effect {
+        held_delta: -freed,
+        hold: Some(row),
+        journal: vec![j],
+        ..Effect::default()
+    })
+}
+
+/// Captures a per-call hold (no upstream job to wait for) at `amount`.
+pub(crate) fn capture(
+    hold: &HoldRow,
+    amount: Micros,
+    now_us: i64,
+) -> Result<(Effect, Settlement), LedgerError> {
+    if hold.state != HoldState::Held {
+        return Err(LedgerError::InvalidState(format!(
+            "cannot capture a {} hold",
+            hold.state.as_str()
+        )));
+    }
+    if amount < 0 {
+        return Err(LedgerError::InvalidState("negative capture".into()));
+    }
+    let mut row = hold.clone();
+    let held = row.held_open;
+    row.held_open = 0;
+    row.captured += amount;
+    row.state = HoldState::Captured;
+    row.settled_us = Some(now_us);
+    let mut journal = vec![JournalDraft::for_hold(
+        hold,
+        JournalKind::Capture,
+        amount,
+        now_us,
+    )];
+    if held > amount {
+        journal.push(JournalDraft::for_hold(
+            hold,
+            JournalKind::Release,
+            held - amount,
+            now_us,
+        ));
+    }
+    let settlement = Settlement {
+        hold_id: hold.hold_id.clone(),
+        tenant: hold.tenant.clone(),
+        feature: hold.feature.clone(),
+        captured: amount,
+        released: (held - amount).max(0),
+        overage: (amount - held).max(0),
+        hold_state: HoldState::Captured,
+    };
+    let effect = Effect {
+        held_delta: -held,
+        spent_delta: amount,
+        hold: Some(row),
+        journal,
+        ..Effect::default()
+    };
+    Ok((effect, settlement))
+}
+
+/// Result of [`settle_job`].
+#[derive(Debug)]
+pub(crate) enum JobPlan {
+    Apply(Box<Effect>, Settlement),
+    AlreadySettled,
+}
+
+/// Settles one job of `hold`; `jobs` are all jobs of the hold. A job already
+/// completed or failed is left alone (redelivered webhook, repeated status
+/// read). A job whose hold expired was counted at its share; the actual cost
+/// corrects that by the difference.
+pub(crate) fn settle_job(
+    hold: &HoldRow,
+    jobs: &[JobRow],
+    job_id: &str,
+    outcome: JobSettlement,
+    source: &str,
+    now_us: i64,
+) -> Result<JobPlan, LedgerError> {
+    let job = jobs
+        .iter()
+        .find(|j| j.job_id == job_id)
+        .ok_or_else(|| LedgerError::NotFound(job_id.to_string()))?;
+    if matches!(job.state, JobState::Completed | JobState::Failed) {
+        return Ok(JobPlan::AlreadySettled);
+    }
+    let late = job.state == JobState::Expired;
+    let cost = match outcome {
+        JobSettlement::Completed { cost } => cost.max(0),
+        JobSettlement::Failed => 0,
+    };
+    let mut row = hold.clone();
+    let freed = job.held_open.min(row.held_open).max(0);
+    let spent_delta = cost - job.captured;
+    row.held_open -= freed;
+    row.captured += spent_delta;
+
+    let mut updated = job.clone();
+    updated.state = match outcome {
+        JobSettlement::Completed { .. } => JobState::Completed,
+        JobSettlement::Failed => JobState::Failed,
+    };
+    updated.held_open = 0;
+    updated.captured = cost;
+    updated.source = Some(source.to_string());
+    updated.settled_us = Some(now_us);
+
+    let mut journal = Vec::new();
+    let mut entry = |kind, amount, reason: &str| {
+        let mut j = JournalDraft::for_hold(hold, kind, amount, now_us);
+        j.upstream_ids = Some(job.job_id.clone());
+        j.actor = Some(source.to_string());
+        j.reason = Some(reason.to_string());
+        journal.push(j);
+    };
+    if spent_delta != 0 || matches!(outcome, JobSettlement::Completed { .. }) {
+        let reason = if late {
+            "settled after expiry"
+        } else {
+            "completed"
+        };
+        entry(JournalKind::Capture, spent_delta, reason);
+    }
+    let unused = (freed - cost.min(freed)).max(0);
+    if unused > 0 {
+        let reason = match outcome {
+            JobSettlement::Failed => "failed",
+            JobSettlement::Completed { .. } => "below hold",
+        };
+        entry(JournalKind::Release, unused, reason);
+    }
+
+    // The hold is final once no job is pending.
+    let mut released = unused;
+    let others_pending = jobs
+        .iter()
+        .any(|j| j.job_id != job_id && j.state == JobState::Pending);
+    if row.state.is_open() && !others_pending {
+        let leftover = row.held_open.max(0);
+        if leftover > 0 {
+            let mut j = JournalDraft::for_hold(hold, JournalKind::Release, leftover, now_us);
+            j.reason = Some("unallocated remainder".into());
+            journal.push(j);
+        }
+        released += leftover;
+        let any_completed = jobs.iter().any(|j| {
+            if j.job_id == job_id {
+                updated.state == JobState::Completed
+            } else {
+                j.state == JobState::Completed
+            }
+        });
+        row.state = if any_completed {
+            HoldState::Captured
+        } else {
+            HoldState::Released
+        };
+        row.held_open = 0;
+        row.settled_us = Some(now_us);
+    }
+    let settlement = Settlement {
+        hold_id: hold.hold_id.clone(),
+        tenant: hold.tenant.clone(),
+        feature: hold.feature.clone(),
+        captured: spent_delta,
+        released,
+        overage: (cost - job.held).max(0),
+        hold_state: row.state,
+    };
+    let effect = Effect {
+        held_delta: -(hold.held_open - row.held_open),
+        spent_delta,
+        hold: Some(row),
+        update_jobs: vec![updated],
+        journal,
+        ..Effect::default()
+    };
+    Ok(JobPlan::Apply(Box::new(effect), settlement))
+}
+
+/// Captures an open hold past its TTL at what it still holds and flags it
+/// `expired`; its pending jobs are marked expired (a late settlement corrects
+/// the amount). `None` when the hold is not open.
+pub(crate) fn expire(
+    hold: &HoldRow,
+    jobs: &[JobRow],
+    now_us: i64,
+) -> Option<(Effect, ExpiredHold)> {
+    if !hold.state.is_open() {
+        return None;
+    }
+    let amount = hold.held_open.max(0);
+    let mut row = hold.clone();
+    row.held_open = 0;
+    row.captured += amount;
+    row.state = HoldState::Expired;
+    row.settled_us = Some(now_us);
+    let update_jobs: Vec<JobRow> = jobs
+        .iter()
+        .filter(|j| j.state == JobState::Pending)
+        .map(|j| {
+            let mut u = j.clone();
+            u.captured += u.held_open;
+            u.held_open = 0;
+            u.state = JobState::Expired;
+            u
+        })
+        .collect();
+    let job_ids: Vec<String> = jobs.iter().map(|j| j.job_id.clone()).collect();
+    let mut j = JournalDraft::for_hold(hold, JournalKind::Expire, amount, now_us);
+    j.reason = Some("hold TTL elapsed".into());
+    if !job_ids.is_empty() {
+        j.upstream_ids = Some(job_ids.join(","));
+    }
+    let expired = ExpiredHold {
+        hold_id: hold.hold_id.clone(),
+        tenant: hold.tenant.clone(),
+        feature: hold.feature.clone(),
+        captured: amount,
+        created_at: super::rows::from_us(hold.created_us),
+        job_ids,
+    };
+    let effect = Effect {
+        held_delta: -hold.held_open,
+        spent_delta: amount,
+        hold: Some(row),
+        update_jobs,
+        journal: vec![j],
+        ..Effect::default()
+    };
+    Some((effect, expired))
+}
+
+#[cfg(test)]
+#[path = "settle_tests.rs"]
+mod tests;

@@ -1,0 +1,259 @@
+//! Embedded SQLite backend: one file, WAL, `synchronous=FULL`, one
+//! connection owned by a dedicated thread that group-commits (see `worker`).
+
+mod ops;
+mod read;
+mod schema;
+mod worker;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use rusqlite::Connection;
+
+use super::decide::new_hold_id;
+use super::rows::{from_us, to_us, RowAccess};
+use super::{usage_keys, usage_report, Ledger, IDEMPOTENCY_TTL};
+use crate::clock::{Clock, SystemClock};
+use crate::config::Budgets;
+use crate::ledger::types::*;
+use crate::money::Micros;
+use worker::Worker;
+
+/// Holds expired per `expire_holds` call; the caller loops on a timer.
+const EXPIRE_BATCH: u32 = 1000;
+
+/// The SQLite ledger.
+pub struct SqliteLedger {
+    worker: Worker,
+    clock: Arc<dyn Clock>,
+}
+
+impl SqliteLedger {
+    /// Opens (creating it and its parent directory if needed) the ledger file.
+    pub async fn open(path: &Path) -> Result<SqliteLedger, LedgerError> {
+        Self::open_with_clock(path, Arc::new(SystemClock)).await
+    }
+
+    /// [`SqliteLedger::open`] with a clock for submit and settlement times.
+    pub async fn open_with_clock(
+        path: &Path,
+        clock: Arc<dyn Clock>,
+    ) -> Result<SqliteLedger, LedgerError> {
+        let path = path.to_path_buf();
+        let conn = tokio::task::spawn_blocking(move || open_conn(&path))
+            .await
+            .map_err(|e| LedgerError::Unavailable(format!("ledger open task: {e}")))??;
+        Ok(SqliteLedger {
+            worker: Worker::start(conn)?,
+            clock,
+        })
+    }
+
+    fn now_us(&self) -> i64 {
+        to_us(self.clock.now())
+    }
+}
+
+fn open_conn(path: &Path) -> Result<Connection, LedgerError> {
+    let unavailable = |what: &str, e: &dyn std::fmt::Display| {
+        LedgerError::Unavailable(format!("{what} {}: {e}", path.display()))
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| unavailable("cannot create directory for", &e))?;
+    }
+    let mut conn = Connection::open(path).map_err(|e| unavailable("cannot open", &e))?;
+    schema::configure(&conn).map_err(|e| unavailable("cannot configure", &e))?;
+    schema::migrate(&mut conn).map_err(|e| unavailable("cannot migrate", &e))?;
+    Ok(conn)
+}
+
+pub(super) fn sql_err(e: rusqlite::Error) -> LedgerError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ConstraintViolation) => LedgerError::Conflict(e.to_string()),
+        _ => LedgerError::Unavailable(format!("sqlite: {e}")),
+    }
+}
+
+/// [`RowAccess`] over a rusqlite row.
+pub(super) struct SqlRow<'a, 'b>(pub &'a rusqlite::Row<'b>);
+
+impl RowAccess for SqlRow<'_, '_> {
+    fn text(&self, i: usize) -> Result<String, LedgerError> {
+        self.0.get(i).map_err(sql_err)
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>, LedgerError> {
+        self.0.get(i).map_err(sql_err)
+    }
+    fn int(&self, i: usize) -> Result<i64, LedgerError> {
+        self.0.get(i).map_err(sql_err)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, LedgerError> {
+        self.0.get(i).map_err(sql_err)
+    }
+    fn flag(&self, i: usize) -> Result<bool, LedgerError> {
+        self.0.get(i).map_err(sql_err)
+    }
+}
+
+#[async_trait]
+impl Ledger for SqliteLedger {
+    async fn hold(&self, req: HoldRequest) -> Result<HoldDecision, LedgerError> {
+        let id = new_hold_id();
+        self.worker.call(move |c| ops::hold(c, &req, id)).await
+    }
+
+    async fn submit(&self, hold_id: &str, jobs: &[JobRecord]) -> Result<(), LedgerError> {
+        let (id, jobs, now) = (hold_id.to_string(), jobs.to_vec(), self.now_us());
+        self.worker
+            .call(move |c| ops::submit(c, &id, &jobs, now))
+            .await
+    }
+
+    async fn release(&self, hold_id: &str, reason: &str) -> Result<(), LedgerError> {
+        let (id, reason, now) = (hold_id.to_string(), reason.to_string(), self.now_us());
+        self.worker
+            .call(move |c| ops::release(c, &id, &reason, now))
+            .await
+    }
+
+    async fn capture_hold(&self, hold_id: &str, amount: Micros) -> Result<Settlement, LedgerError> {
+        let (id, now) = (hold_id.to_string(), self.now_us());
+        self.worker
+            .call(move |c| ops::capture(c, &id, amount, now))
+            .await
+    }
+
+    async fn settle_job(
+        &self,
+        job_id: &str,
+        outcome: JobSettlement,
+        source: &str,
+    ) -> Result<SettleResult, LedgerError> {
+        let (id, source, now) = (job_id.to_string(), source.to_string(), self.now_us());
+        self.worker
+            .call(move |c| ops::settle_job(c, &id, outcome, &source, now))
+            .await
+    }
+
+    async fn expire_holds(&self, now: DateTime<Utc>) -> Result<Vec<ExpiredHold>, LedgerError> {
+        let cutoff = to_us(now - IDEMPOTENCY_TTL);
+        self.worker
+            .call(move |c| ops::expire(c, to_us(now), cutoff, EXPIRE_BATCH))
+            .await
+    }
+
+    async fn adjust(&self, adj: Adjustment) -> Result<(), LedgerError> {
+        self.worker.call(move |c| ops::adjust(c, &adj)).await
+    }
+
+    async fn idem_begin(
+        &self,
+        tenant: &str,
+        key: &str,
+        body_hash: [u8; 32],
+        now: DateTime<Utc>,
+    ) -> Result<IdemBegin, LedgerError> {
+        let (tenant, key) = (tenant.to_string(), key.to_string());
+        let (now_us, cutoff) = (to_us(now), to_us(now - IDEMPOTENCY_TTL));
+        self.worker
+            .call(move |c| read::idem_begin(c, &tenant, &key, &body_hash, now_us, cutoff))
+            .await
+    }
+
+    async fn idem_complete(
+        &self,
+        tenant: &str,
+        key: &str,
+        response: &StoredResponse,
+    ) -> Result<(), LedgerError> {
+        let (tenant, key, resp) = (tenant.to_string(), key.to_string(), response.clone());
+        self.worker
+            .call(move |c| read::idem_complete(c, &tenant, &key, &resp))
+            .await
+    }
+
+    async fn idem_abandon(&self, tenant: &str, key: &str) -> Result<(), LedgerError> {
+        let (tenant, key) = (tenant.to_string(), key.to_string());
+        self.worker
+            .call(move |c| read::idem_abandon(c, &tenant, &key))
+            .await
+    }
+
+    async fn usage(
+        &self,
+        scopes: &[(Scope, Budgets)],
+        tz: Tz,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ScopeUsage>, LedgerError> {
+        let scopes = scopes.to_vec();
+        self.worker
+            .call(move |c| {
+                let mut counters = HashMap::new();
+                for key in usage_keys(&scopes, tz, now) {
+                    let v = read::counter(c, &key.scope, key.window, &key.period)?;
+                    counters.insert(key, v);
+                }
+                Ok(usage_report(&scopes, tz, now, &counters))
+            })
+            .await
+    }
+
+    async fn get_hold(&self, hold_id: &str) -> Result<Option<HoldInfo>, LedgerError> {
+        let id = hold_id.to_string();
+        self.worker
+            .call(move |c| Ok(ops::load_hold(c, &id)?.map(|h| h.info())))
+            .await
+    }
+
+    async fn list_holds(&self, filter: HoldFilter) -> Result<Vec<HoldInfo>, LedgerError> {
+        self.worker
+            .call(move |c| read::list_holds(c, &filter))
+            .await
+    }
+
+    async fn journal(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<JournalEntry>, LedgerError> {
+        let (from, to) = (to_us(from), to_us(to));
+        self.worker
+            .call(move |c| read::journal(c, from, to, limit))
+            .await
+    }
+
+    async fn open_holds(&self) -> Result<(u64, Option<DateTime<Utc>>), LedgerError> {
+        let (n, oldest) = self.worker.call(read::open_holds).await?;
+        Ok((n, oldest.map(from_us)))
+    }
+
+    async fn renders_in_flight(&self, scope: &Scope) -> Result<u32, LedgerError> {
+        let tenant = scope.tenant().map(str::to_string);
+        self.worker
+            .call(move |c| read::renders(c, tenant.as_deref()))
+            .await
+    }
+
+    async fn jobs_to_poll(
+        &self,
+        submitted_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PendingJob>, LedgerError> {
+        let before = to_us(submitted_before);
+        self.worker
+            .call(move |c| read::jobs_to_poll(c, before, limit))
+            .await
+    }
+
+    async fn ping(&self) -> Result<(), LedgerError> {
+        self.worker
+            .call(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(sql_err))
+            .await
+    }
+}

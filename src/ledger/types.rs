@@ -1,0 +1,377 @@
+//! Request, decision and row types of the ledger API, shared by every backend.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::window::Window;
+use crate::config::Budgets;
+use crate::money::Micros;
+
+/// Who a budget belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    Org,
+    Tenant(String),
+}
+
+impl Scope {
+    /// Storage key: `org` or `tenant:<id>` (tenant ids come from config).
+    pub fn key(&self) -> String {
+        match self {
+            Scope::Org => "org".to_string(),
+            Scope::Tenant(t) => format!("tenant:{t}"),
+        }
+    }
+
+    /// Inverse of [`Scope::key`].
+    pub fn from_key(key: &str) -> Option<Scope> {
+        if key == "org" {
+            return Some(Scope::Org);
+        }
+        key.strip_prefix("tenant:")
+            .map(|t| Scope::Tenant(t.to_string()))
+    }
+
+    /// `org` or `tenant`, for responses and metric labels.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Scope::Org => "org",
+            Scope::Tenant(_) => "tenant",
+        }
+    }
+
+    /// The tenant id, if this is a tenant scope.
+    pub fn tenant(&self) -> Option<&str> {
+        match self {
+            Scope::Org => None,
+            Scope::Tenant(t) => Some(t),
+        }
+    }
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.key())
+    }
+}
+
+/// Everything the ledger needs to take one hold; the proxy fills it from the
+/// projection and the current configuration snapshot.
+#[derive(Debug, Clone)]
+pub struct HoldRequest {
+    pub tenant: String,
+    pub feature: String,
+    pub route: String,
+    pub amount: Micros,
+    pub price_version: String,
+    pub request_id: String,
+    /// Zone of the calendar windows (`plan.timezone`).
+    pub tz: Tz,
+    pub now: DateTime<Utc>,
+    /// When an unsettled hold is captured at its held amount.
+    pub expires_at: DateTime<Utc>,
+    pub tenant_budgets: Budgets,
+    pub org_budgets: Budgets,
+    /// Shadow scopes never refuse; their would-be refusals are reported.
+    pub tenant_shadow: bool,
+    pub org_shadow: bool,
+    /// Whether this hold is a render that counts against the in-flight caps.
+    pub render: bool,
+    pub tenant_render_cap: Option<u32>,
+    pub org_render_cap: Option<u32>,
+}
+
+/// Why a window cannot take a hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shortfall {
+    pub scope: Scope,
+    pub window: Window,
+    /// The amount asked for.
+    pub required: Micros,
+    /// Room left before the hold (negative after an overage).
+    pub remaining: Micros,
+    /// When the window resets; `None` for `total`.
+    pub resets_at: Option<DateTime<Utc>>,
+}
+
+/// Outcome of [`super::Ledger::hold`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HoldDecision {
+    Held {
+        hold_id: String,
+        /// Tightest configured window after the hold; `None` when nothing is limited.
+        remaining: Option<(Scope, Window, Micros)>,
+        /// Refusals a shadow scope would have made.
+        shadow_shortfalls: Vec<Shortfall>,
+    },
+    Insufficient(Shortfall),
+    RenderCapReached {
+        scope: Scope,
+        cap: u32,
+    },
+}
+
+/// States of a hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HoldState {
+    Held,
+    Submitted,
+    Captured,
+    Released,
+    /// Never settled within its TTL: captured at the held amount.
+    Expired,
+}
+
+impl HoldState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HoldState::Held => "held",
+            HoldState::Submitted => "submitted",
+            HoldState::Captured => "captured",
+            HoldState::Released => "released",
+            HoldState::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<HoldState> {
+        [
+            HoldState::Held,
+            HoldState::Submitted,
+            HoldState::Captured,
+            HoldState::Released,
+            HoldState::Expired,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
+    }
+
+    /// Still counted in `held` and in renders in flight.
+    pub fn is_open(self) -> bool {
+        matches!(self, HoldState::Held | HoldState::Submitted)
+    }
+}
+
+/// One upstream job created under a hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRecord {
+    /// HeyGen's id (`video_id`, `video_translate_id`, session id, ...).
+    pub job_id: String,
+    pub feature: String,
+    /// Path whose GET returns this job's status (for the poller).
+    pub status_path: String,
+    /// This job's share of the hold.
+    pub held: Micros,
+}
+
+/// How an upstream job ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobSettlement {
+    /// Done; `cost` is the actual cost (duration rounded by the price book).
+    Completed { cost: Micros },
+    /// Failed upstream: HeyGen charges nothing.
+    Failed,
+}
+
+/// What a settlement moved, for metrics and logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settlement {
+    pub hold_id: String,
+    pub tenant: String,
+    pub feature: String,
+    /// Moved into `spent`.
+    pub captured: Micros,
+    /// Held but not needed, freed.
+    pub released: Micros,
+    /// Captured beyond the held share.
+    pub overage: Micros,
+    /// State of the hold after this settlement.
+    pub hold_state: HoldState,
+}
+
+/// Outcome of [`super::Ledger::settle_job`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SettleResult {
+    Settled(Settlement),
+    /// Redelivery or repeated status read: nothing changed.
+    AlreadySettled,
+    /// Not a job of this gateway (or not recorded yet).
+    UnknownJob,
+}
+
+/// A hold captured by [`super::Ledger::expire_holds`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiredHold {
+    pub hold_id: String,
+    pub tenant: String,
+    pub feature: String,
+    /// Amount moved from held to spent at expiry.
+    pub captured: Micros,
+    pub created_at: DateTime<Utc>,
+    pub job_ids: Vec<String>,
+}
+
+/// A one-off grant (`amount > 0` lowers spent) or debit (`amount < 0`).
+#[derive(Debug, Clone)]
+pub struct Adjustment {
+    pub scope: Scope,
+    /// The current period of this window, or all four windows when `None`.
+    pub window: Option<Window>,
+    pub amount: Micros,
+    pub reason: String,
+    pub actor: String,
+    pub tz: Tz,
+    pub now: DateTime<Utc>,
+}
+
+/// A response stored under an `Idempotency-Key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// Outcome of [`super::Ledger::idem_begin`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdemBegin {
+    /// First use of the key: the caller proceeds and later completes or abandons.
+    New,
+    Replay(StoredResponse),
+    /// Another request with this key has not finished.
+    InProgress,
+    /// Same key, different body.
+    Mismatch,
+}
+
+/// Usage of one window in its current period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowUsage {
+    pub window: Window,
+    pub period: String,
+    pub limit: Option<Micros>,
+    pub held: Micros,
+    pub spent: Micros,
+    pub remaining: Option<Micros>,
+    pub resets_at: Option<DateTime<Utc>>,
+}
+
+/// Usage of one scope, all four windows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeUsage {
+    pub scope: Scope,
+    pub windows: Vec<WindowUsage>,
+}
+
+/// Filter of [`super::Ledger::list_holds`]; newest first.
+#[derive(Debug, Clone, Default)]
+pub struct HoldFilter {
+    pub state: Option<HoldState>,
+    pub tenant: Option<String>,
+    pub limit: u32,
+}
+
+/// A hold as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoldInfo {
+    pub hold_id: String,
+    pub tenant: String,
+    pub feature: String,
+    pub route: String,
+    /// Amount taken at hold time.
+    pub amount: Micros,
+    /// Still counted in `held`.
+    pub held: Micros,
+    /// Counted in `spent` so far.
+    pub captured: Micros,
+    pub state: HoldState,
+    pub render: bool,
+    pub price_version: String,
+    pub request_id: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub settled_at: Option<DateTime<Utc>>,
+}
+
+/// A submitted job nobody has settled yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingJob {
+    pub job_id: String,
+    pub hold_id: String,
+    pub tenant: String,
+    pub feature: String,
+    pub status_path: String,
+    pub submitted_at: DateTime<Utc>,
+}
+
+/// Kinds of journal entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JournalKind {
+    Hold,
+    Submit,
+    Capture,
+    Release,
+    Expire,
+    Adjust,
+}
+
+impl JournalKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JournalKind::Hold => "hold",
+            JournalKind::Submit => "submit",
+            JournalKind::Capture => "capture",
+            JournalKind::Release => "release",
+            JournalKind::Expire => "expire",
+            JournalKind::Adjust => "adjust",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<JournalKind> {
+        [
+            JournalKind::Hold,
+            JournalKind::Submit,
+            JournalKind::Capture,
+            JournalKind::Release,
+            JournalKind::Expire,
+            JournalKind::Adjust,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// One append-only journal row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalEntry {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub kind: JournalKind,
+    pub hold_id: Option<String>,
+    pub scope: Scope,
+    pub tenant: Option<String>,
+    pub feature: Option<String>,
+    /// hold: held; capture/expire: captured; release: freed;
+    /// adjust: the grant (+) or debit (-); submit: 0.
+    pub amount: Micros,
+    pub price_version: Option<String>,
+    pub request_id: Option<String>,
+    pub upstream_ids: Vec<String>,
+    pub actor: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// Errors of every ledger operation.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// Storage unreachable or failing: billable requests get 503.
+    #[error("ledger unavailable: {0}")]
+    Unavailable(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// A uniqueness rule was violated (e.g. a job id recorded under another hold).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The operation does not apply in the current state (e.g. submit on a released hold).
+    #[error("invalid state: {0}")]
+    InvalidState(String),
+}

@@ -1,0 +1,256 @@
+//! The ledger suite: every case runs against SQLite and PostgreSQL.
+//!
+//! Cases are async fns taking a [`Fixture`] (in `tests/ledger/`); the
+//! `both!` macro instantiates each for both backends. PostgreSQL runs on a
+//! server started by `common/pg.rs` (one per binary, a database per test)
+//! and fails loudly if it cannot start.
+
+// Case helpers are test code: a failed unwrap is a failed assertion.
+#![allow(clippy::unwrap_used)]
+
+#[path = "common/pg.rs"]
+mod pg;
+
+#[path = "ledger/support.rs"]
+mod support;
+
+#[path = "ledger/cases_expiry.rs"]
+mod cases_expiry;
+#[path = "ledger/cases_holds.rs"]
+mod cases_holds;
+#[path = "ledger/cases_idem.rs"]
+mod cases_idem;
+#[path = "ledger/cases_load.rs"]
+mod cases_load;
+#[path = "ledger/cases_settle.rs"]
+mod cases_settle;
+#[path = "ledger/cases_windows.rs"]
+mod cases_windows;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use heygen_gateway::clock::ManualClock;
+use heygen_gateway::ledger::{Ledger, PostgresLedger, SqliteLedger};
+
+/// Where a fixture's ledger lives, so a case can open a second instance on
+/// the same store (a "replica", or a reopen after a drop).
+pub enum Store {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+/// One fresh, empty ledger and the clock it uses for settlement times.
+pub struct Fixture {
+    pub ledger: Arc<dyn Ledger>,
+    pub clock: Arc<ManualClock>,
+    pub store: Store,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Fixture {
+    /// Another ledger instance on the same store, with its own connection(s).
+    pub async fn open_again(&self) -> Arc<dyn Ledger> {
+        open_store(&self.store, self.clock.clone()).await
+    }
+
+    /// Closes the ledger (its last reference) and opens the store again.
+    pub async fn reopen(self) -> Fixture {
+        let Fixture {
+            ledger,
+            clock,
+            store,
+            _dir,
+        } = self;
+        drop(ledger);
+        let ledger = open_store(&store, clock.clone()).await;
+        Fixture {
+            ledger,
+            clock,
+            store,
+            _dir,
+        }
+    }
+}
+
+async fn open_store(store: &Store, clock: Arc<ManualClock>) -> Arc<dyn Ledger> {
+    match store {
+        Store::Sqlite(path) => Arc::new(SqliteLedger::open_with_clock(path, clock).await.unwrap()),
+        Store::Postgres(url) => Arc::new(
+            PostgresLedger::connect_with_clock(url, 16, clock)
+                .await
+                .unwrap(),
+        ),
+    }
+}
+
+pub async fn sqlite_fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    // A nested path: open must create the parent directory.
+    let path = dir.path().join("data").join("ledger.db");
+    let clock = Arc::new(ManualClock::new(support::t0()));
+    let ledger = SqliteLedger::open_with_clock(&path, clock.clone())
+        .await
+        .unwrap();
+    Fixture {
+        ledger: Arc::new(ledger),
+        clock,
+        store: Store::Sqlite(path),
+        _dir: Some(dir),
+    }
+}
+
+pub async fn postgres_fixture() -> Fixture {
+    let url = pg::PgServer::shared().create_database();
+    let clock = Arc::new(ManualClock::new(support::t0()));
+    let ledger = PostgresLedger::connect_with_clock(&url, 16, clock.clone())
+        .await
+        .unwrap();
+    Fixture {
+        ledger: Arc::new(ledger),
+        clock,
+        store: Store::Postgres(url),
+        _dir: None,
+    }
+}
+
+/// Instantiates each named case (`module::fn`) for both backends.
+macro_rules! both {
+    ($($module:ident :: $case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    crate::$module::$case(crate::sqlite_fixture().await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    crate::$module::$case(crate::postgres_fixture().await).await;
+                }
+            )*
+        }
+    };
+}
+
+both!(
+    cases_holds::race_admits_exactly_k,
+    cases_holds::race_between_two_instances,
+    cases_holds::render_caps_hold_under_concurrency,
+    cases_holds::shadow_scope_reports_but_admits,
+    cases_holds::release_frees_budget,
+    cases_holds::counters_track_unconfigured_windows,
+    cases_holds::durable_across_reopen,
+    cases_holds::reads_report_open_holds_and_jobs,
+    cases_settle::capture_below_and_above_hold,
+    cases_settle::multi_job_translation,
+    cases_settle::settlement_is_idempotent,
+    cases_settle::unknown_job_and_invalid_transitions,
+    cases_expiry::ttl_expiry_captures_and_flags,
+    cases_expiry::adjust_shows_in_usage,
+    cases_idem::idempotency_lifecycle,
+    cases_idem::concurrent_duplicates_get_one_new,
+    cases_load::mixed_load_balances_the_books,
+    cases_windows::daily_rollover,
+    cases_windows::month_and_iso_week_rollover,
+    cases_windows::local_time_zone_windows,
+    cases_windows::charges_stay_in_the_window_they_were_held,
+);
+
+/// Backend-specific cases: opening through config, failures reported as
+/// `Unavailable` (the proxy's 503), replicas migrating at the same time.
+mod open {
+    use std::sync::Arc;
+
+    use heygen_gateway::config::StoreConfig;
+    use heygen_gateway::ledger::{open_ledger, HoldDecision, Ledger, LedgerError, PostgresLedger};
+
+    use crate::support::{credits, req, t0};
+
+    async fn smoke(l: Arc<dyn Ledger>) {
+        l.ping().await.unwrap();
+        let d = l.hold(req("acme", credits(1), t0())).await.unwrap();
+        assert!(matches!(d, HoldDecision::Held { .. }));
+    }
+
+    #[tokio::test]
+    async fn open_ledger_picks_the_configured_backend() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested").join("ledger.db");
+        smoke(
+            open_ledger(&StoreConfig::Sqlite { path: path.clone() })
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert!(path.exists());
+        let url = crate::pg::PgServer::shared().create_database();
+        smoke(
+            open_ledger(&StoreConfig::Postgres { url, pool_size: 4 })
+                .await
+                .unwrap(),
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn unreachable_stores_are_unavailable() {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory where the file should be: cannot open.
+        let path = dir.path().to_path_buf();
+        let err = open_ledger(&StoreConfig::Sqlite { path })
+            .await
+            .err()
+            .unwrap();
+        assert!(matches!(err, LedgerError::Unavailable(_)), "{err}");
+        // Nothing listens on this port.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("postgres://postgres@127.0.0.1:{port}/none");
+        let err = PostgresLedger::connect(&url, 2).await.err().unwrap();
+        assert!(matches!(err, LedgerError::Unavailable(_)), "{err}");
+        let err = PostgresLedger::connect("not a url", 2).await.err().unwrap();
+        assert!(matches!(err, LedgerError::Unavailable(_)), "{err}");
+    }
+
+    /// Two replicas starting together on an empty database both come up;
+    /// the advisory lock lets exactly one apply the migrations.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn replicas_migrate_concurrently() {
+        let url = crate::pg::PgServer::shared().create_database();
+        let (a, b, c) = tokio::join!(
+            PostgresLedger::connect(&url, 2),
+            PostgresLedger::connect(&url, 2),
+            PostgresLedger::connect(&url, 2)
+        );
+        for l in [a.unwrap(), b.unwrap(), c.unwrap()] {
+            smoke(Arc::new(l)).await;
+        }
+    }
+
+    /// The database going away mid-service yields `Unavailable` (503), not
+    /// a hang and not a panic.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn database_down_is_unavailable() {
+        let server = crate::pg::PgServer::start();
+        let url = server.create_database();
+        let l: Arc<dyn Ledger> = Arc::new(PostgresLedger::connect(&url, 2).await.unwrap());
+        smoke(l.clone()).await;
+        drop(server);
+        let guard = std::time::Duration::from_secs(30);
+        let res = tokio::time::timeout(guard, l.hold(req("acme", credits(1), t0())))
+            .await
+            .expect("hold must fail, not hang");
+        assert!(matches!(res, Err(LedgerError::Unavailable(_))), "{res:?}");
+        let ping = tokio::time::timeout(guard, l.ping())
+            .await
+            .expect("ping must not hang");
+        assert!(matches!(ping, Err(LedgerError::Unavailable(_))));
+    }
+}

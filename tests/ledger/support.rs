@@ -1,0 +1,151 @@
+//! Builders and assertions shared by the ledger cases.
+#![allow(dead_code)]
+
+use chrono::{DateTime, Duration, Utc};
+use heygen_gateway::config::Budgets;
+use heygen_gateway::ledger::*;
+use heygen_gateway::money::{Micros, MICROS_PER_CREDIT};
+
+/// A Tuesday noon, far from any boundary.
+pub fn t0() -> DateTime<Utc> {
+    at("2026-11-24T12:00:00Z")
+}
+
+pub fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+pub fn credits(n: i64) -> Micros {
+    n * MICROS_PER_CREDIT
+}
+
+/// A hold request with no budgets, UTC windows, a 48 h TTL.
+pub fn req(tenant: &str, amount: Micros, now: DateTime<Utc>) -> HoldRequest {
+    HoldRequest {
+        tenant: tenant.to_string(),
+        feature: "avatar_video".into(),
+        route: "POST /v2/video/generate".into(),
+        amount,
+        price_version: "2026-02".into(),
+        request_id: format!("req-{}", uuid::Uuid::new_v4().simple()),
+        tz: chrono_tz::UTC,
+        now,
+        expires_at: now + Duration::hours(48),
+        tenant_budgets: Budgets::default(),
+        org_budgets: Budgets::default(),
+        tenant_shadow: false,
+        org_shadow: false,
+        render: false,
+        tenant_render_cap: None,
+        org_render_cap: None,
+    }
+}
+
+pub fn daily(c: i64) -> Budgets {
+    Budgets {
+        daily: Some(credits(c)),
+        ..Budgets::default()
+    }
+}
+
+pub fn monthly(c: i64) -> Budgets {
+    Budgets {
+        monthly: Some(credits(c)),
+        ..Budgets::default()
+    }
+}
+
+pub fn total(c: i64) -> Budgets {
+    Budgets {
+        total: Some(credits(c)),
+        ..Budgets::default()
+    }
+}
+
+pub fn tenant(t: &str) -> Scope {
+    Scope::Tenant(t.to_string())
+}
+
+/// The hold id of a `Held` decision; panics with the decision otherwise.
+pub fn held(d: HoldDecision) -> String {
+    match d {
+        HoldDecision::Held { hold_id, .. } => hold_id,
+        other => panic!("expected Held, got {other:?}"),
+    }
+}
+
+pub fn shortfall(d: HoldDecision) -> Shortfall {
+    match d {
+        HoldDecision::Insufficient(s) => s,
+        other => panic!("expected Insufficient, got {other:?}"),
+    }
+}
+
+pub fn settled(r: SettleResult) -> Settlement {
+    match r {
+        SettleResult::Settled(s) => s,
+        other => panic!("expected Settled, got {other:?}"),
+    }
+}
+
+pub fn job(id: &str, held: Micros) -> JobRecord {
+    JobRecord {
+        job_id: id.to_string(),
+        feature: "video_translation".into(),
+        status_path: format!("/v2/video_translate/{id}"),
+        held,
+    }
+}
+
+/// Usage of one window of one scope (budgets only affect `limit`/`remaining`).
+pub async fn window(
+    l: &dyn Ledger,
+    scope: Scope,
+    budgets: Budgets,
+    tz: chrono_tz::Tz,
+    now: DateTime<Utc>,
+    w: Window,
+) -> WindowUsage {
+    let u = l.usage(&[(scope, budgets)], tz, now).await.unwrap();
+    u[0].windows.iter().find(|x| x.window == w).unwrap().clone()
+}
+
+/// (held, spent) of a window in UTC at `now`.
+pub async fn counts(
+    l: &dyn Ledger,
+    scope: Scope,
+    now: DateTime<Utc>,
+    w: Window,
+) -> (Micros, Micros) {
+    let u = window(l, scope, Budgets::default(), chrono_tz::UTC, now, w).await;
+    (u.held, u.spent)
+}
+
+/// Every journal entry ever written.
+pub async fn all_journal(l: &dyn Ledger) -> Vec<JournalEntry> {
+    l.journal(
+        at("2000-01-01T00:00:00Z"),
+        at("2100-01-01T00:00:00Z"),
+        100_000,
+    )
+    .await
+    .unwrap()
+}
+
+/// `spent` of a scope's total window as rebuilt from the journal:
+/// captures + expiries - adjustments. Must equal the counter.
+pub fn journal_spent(entries: &[JournalEntry], scope: &Scope) -> Micros {
+    entries
+        .iter()
+        .filter(|e| match scope {
+            Scope::Org => true,
+            Scope::Tenant(t) => e.tenant.as_deref() == Some(t.as_str()),
+        })
+        .filter(|e| e.kind != JournalKind::Adjust || &e.scope == scope)
+        .map(|e| match e.kind {
+            JournalKind::Capture | JournalKind::Expire => e.amount,
+            JournalKind::Adjust => -e.amount,
+            _ => 0,
+        })
+        .sum()
+}
