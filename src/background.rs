@@ -1,12 +1,247 @@
-//! Background tasks (settlement poller, hold expiry, quota poll, gauges).
+//! Background tasks: the settlement poller (jobs nobody asked about), hold
+//! expiry, budget/hold gauges with threshold alerts, and HeyGen's remaining
+//! quota with its drift from the ledger. One loop, three timers.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
+use futures_util::stream::{self, StreamExt};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio::time::{interval, Instant, MissedTickBehavior};
 
+use crate::ledger::{PendingJob, Scope, Window};
+use crate::money::{micros_to_credits, Micros};
 use crate::state::AppState;
 
-pub(crate) fn spawn(_state: &Arc<AppState>, _stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-    Vec::new()
+/// How often gauges are refreshed from the ledger.
+const GAUGE_INTERVAL: Duration = Duration::from_secs(15);
+/// Longest wait between polls of one pending job.
+const MAX_BACKOFF: Duration = Duration::from_secs(30 * 60);
+/// Jobs examined per poll tick.
+const POLL_BATCH: u32 = 200;
+
+pub(crate) fn spawn(state: &Arc<AppState>, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    vec![tokio::spawn(run(state.clone(), stop))]
+}
+
+async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
+    let cfg = state.snapshot().config.clone();
+    let mut poll = interval(cfg.settlement.poll_interval);
+    let mut gauges_tick = interval(GAUGE_INTERVAL);
+    let mut quota_tick = interval(cfg.metrics.quota_poll.unwrap_or(Duration::from_secs(3600)));
+    for t in [&mut poll, &mut gauges_tick, &mut quota_tick] {
+        t.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    }
+    let mut poller = Poller::default();
+    let mut drift = Drift::default();
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            _ = poll.tick() => {
+                expire(&state).await;
+                poller.tick(&state).await;
+            }
+            _ = gauges_tick.tick() => gauges(&state).await,
+            _ = quota_tick.tick() => {
+                if state.snapshot().config.metrics.quota_poll.is_some() {
+                    drift.tick(&state).await;
+                }
+            }
+        }
+    }
+}
+
+async fn expire(state: &AppState) {
+    match state.ledger.expire_holds(state.clock.now()).await {
+        Ok(expired) => {
+            for h in expired {
+                tracing::warn!(hold_id = %h.hold_id, tenant = %h.tenant, amount = %crate::money::format_credits(h.captured),
+                    "Hold expired unsettled; captured at its held amount.");
+            }
+        }
+        Err(e) => {
+            state.ledger_down("expire", &e);
+        }
+    }
+}
+
+/// Per-job exponential backoff for jobs still pending upstream.
+#[derive(Default)]
+struct Poller {
+    next: HashMap<String, (u32, Instant)>,
+}
+
+impl Poller {
+    async fn tick(&mut self, state: &AppState) {
+        let cfg = state.snapshot().config.clone();
+        let now = state.clock.now();
+        let before =
+            now - chrono::Duration::from_std(cfg.settlement.poll_min_age).unwrap_or_default();
+        let jobs = match state.ledger.jobs_to_poll(before, POLL_BATCH).await {
+            Ok(j) => j,
+            Err(e) => {
+                state.ledger_down("jobs_to_poll", &e);
+                return;
+            }
+        };
+        let live: std::collections::HashSet<&str> =
+            jobs.iter().map(|j| j.job_id.as_str()).collect();
+        self.next.retain(|id, _| live.contains(id.as_str()));
+        let due: Vec<PendingJob> = jobs
+            .iter()
+            .filter(|j| {
+                self.next
+                    .get(&j.job_id)
+                    .is_none_or(|(_, at)| *at <= Instant::now())
+            })
+            .cloned()
+            .collect();
+        let results: Vec<(String, bool)> = stream::iter(due)
+            .map(|j: PendingJob| async move {
+                let settled = crate::settle::refresh(state, &j.job_id, &j.status_path, "poller")
+                    .await
+                    .unwrap_or_else(|e| {
+                        state.ledger_down("settle", &e);
+                        false
+                    });
+                (j.job_id, settled)
+            })
+            .buffer_unordered(cfg.settlement.poll_concurrency)
+            .collect()
+            .await;
+        for (id, settled) in results {
+            if settled {
+                self.next.remove(&id);
+            } else {
+                let attempts = self.next.get(&id).map_or(0, |(a, _)| *a) + 1;
+                let wait = cfg
+                    .settlement
+                    .poll_interval
+                    .saturating_mul(1 << attempts.min(6))
+                    .min(MAX_BACKOFF);
+                self.next.insert(id, (attempts, Instant::now() + wait));
+            }
+        }
+    }
+}
+
+/// Scopes with their budgets from the current config: the org, then every tenant.
+fn scopes(state: &AppState) -> Vec<(Scope, crate::config::Budgets)> {
+    let rt = state.snapshot();
+    let mut v = vec![(Scope::Org, rt.config.org.budgets)];
+    v.extend(
+        rt.config
+            .tenants
+            .iter()
+            .map(|t| (Scope::Tenant(t.id.clone()), t.budgets)),
+    );
+    v
+}
+
+async fn gauges(state: &AppState) {
+    let rt = state.snapshot();
+    let now = state.clock.now();
+    let usage = match state
+        .ledger
+        .usage(&scopes(state), rt.config.plan.timezone, now)
+        .await
+    {
+        Ok(u) => u,
+        Err(e) => {
+            state.ledger_down("usage", &e);
+            return;
+        }
+    };
+    for u in &usage {
+        let scope = u.scope.label();
+        for w in &u.windows {
+            state.metrics.set_budget(
+                &scope,
+                w.window.as_str(),
+                w.limit,
+                w.remaining,
+                w.resets_at.map(|t| t.timestamp()),
+            );
+            if let Some(limit) = w.limit.filter(|l| *l > 0) {
+                let used = w.held + w.spent;
+                let ratio = used as f64 / limit as f64;
+                for threshold in
+                    state
+                        .thresholds
+                        .observe(&scope, w.window.as_str(), &w.period, ratio)
+                {
+                    tracing::warn!(scope = %scope, window = w.window.as_str(), period = %w.period, threshold,
+                        used = %crate::money::format_credits(used), limit = %crate::money::format_credits(limit),
+                        "Budget threshold crossed.");
+                }
+            }
+        }
+    }
+    match state.ledger.open_holds().await {
+        Ok((count, oldest)) => {
+            let age = oldest.map_or(0.0, |t| (now - t).num_milliseconds().max(0) as f64 / 1000.0);
+            state.metrics.set_open_holds(count, age);
+        }
+        Err(e) => {
+            state.ledger_down("open_holds", &e);
+        }
+    }
+    for (scope, _) in scopes(state) {
+        if let Ok(n) = state.ledger.renders_in_flight(&scope).await {
+            state
+                .metrics
+                .set_renders_in_flight(&scope.label(), u64::from(n));
+        }
+    }
+}
+
+/// HeyGen's remaining quota (credits = quota ÷ 60) and its drift from the
+/// ledger: HeyGen's consumption since the first poll minus the org's
+/// captured spend over the same time. Positive drift means HeyGen charged
+/// more than the gateway recorded.
+#[derive(Default)]
+struct Drift {
+    baseline: Option<(f64, Micros)>,
+}
+
+impl Drift {
+    async fn tick(&mut self, state: &AppState) {
+        let (status, body) = match state.upstream.get_json("/v2/user/remaining_quota").await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "Remaining-quota poll failed.");
+                return;
+            }
+        };
+        let quota = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.pointer("/data/remaining_quota").and_then(|q| q.as_f64()));
+        let Some(quota) = quota.filter(|_| status == 200) else {
+            tracing::warn!(status, "Remaining-quota answer not understood.");
+            return;
+        };
+        let balance = quota / 60.0;
+        state.metrics.set_org_balance(balance);
+        let tz = state.snapshot().config.plan.timezone;
+        let spent = match state
+            .ledger
+            .usage(&[(Scope::Org, Default::default())], tz, state.clock.now())
+            .await
+        {
+            Ok(u) => u
+                .first()
+                .and_then(|s| s.windows.iter().find(|w| w.window == Window::Total))
+                .map_or(0, |w| w.spent),
+            Err(e) => {
+                state.ledger_down("usage", &e);
+                return;
+            }
+        };
+        let (b0, s0) = *self.baseline.get_or_insert((balance, spent));
+        state
+            .metrics
+            .set_ledger_drift((b0 - balance) - micros_to_credits(spent - s0));
+    }
 }

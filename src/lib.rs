@@ -27,4 +27,5 @@ pub mod money;
 pub mod pricing;
 pub mod proxy;
 pub mod server;
+pub mod settle;
 pub mod state;

@@ -86,12 +86,16 @@ impl RunningGateway {
         let metrics = Metrics::register(&opts.registry).context("registering metrics")?;
         let upstream = Upstream::new(&config.upstream, org_key)
             .map_err(|e| anyhow::anyhow!("building the upstream client: {e}"))?;
+        let ledger = crate::ledger::open_ledger_with_clock(&config.store, opts.clock.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("opening the ledger ({:?}): {e}", config.store))?;
         let listen = config.server.listen;
         let admin_listen = config.server.admin_listen;
         let grace = config.server.shutdown_grace;
         let state = Arc::new(AppState::new(
             config,
             upstream,
+            ledger,
             metrics,
             opts.registry,
             opts.clock,

@@ -10,8 +10,10 @@ use arc_swap::ArcSwap;
 use crate::auth::KeyStore;
 use crate::clock::Clock;
 use crate::config::{Config, EnvSource, Secret};
+use crate::error::GatewayError;
+use crate::ledger::{Ledger, LedgerError};
 use crate::limits::RateLimiter;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, ThresholdTracker};
 use crate::proxy::client::Upstream;
 
 /// One validated config and what is derived from it.
@@ -33,7 +35,9 @@ impl Runtime {
 pub struct AppState {
     pub runtime: ArcSwap<Runtime>,
     pub upstream: Upstream,
+    pub ledger: Arc<dyn Ledger>,
     pub metrics: Metrics,
+    pub thresholds: ThresholdTracker,
     pub registry: prometheus::Registry,
     pub limiter: RateLimiter,
     pub clock: Arc<dyn Clock>,
@@ -50,6 +54,7 @@ impl AppState {
     pub fn new(
         config: Config,
         upstream: Upstream,
+        ledger: Arc<dyn Ledger>,
         metrics: Metrics,
         registry: prometheus::Registry,
         clock: Arc<dyn Clock>,
@@ -59,10 +64,13 @@ impl AppState {
         config_path: Option<std::path::PathBuf>,
     ) -> AppState {
         let limiter = RateLimiter::new(&config.tenants);
+        let thresholds = ThresholdTracker::new(metrics.clone(), &config.metrics.alert_thresholds);
         AppState {
             runtime: ArcSwap::from_pointee(Runtime::new(config)),
             upstream,
+            ledger,
             metrics,
+            thresholds,
             registry,
             limiter,
             clock,
@@ -72,6 +80,17 @@ impl AppState {
             config_path,
             ready: AtomicBool::new(false),
             draining: AtomicBool::new(false),
+        }
+    }
+
+    /// Logs and counts a ledger failure once, and maps it to the edge error
+    /// (503 for an unreachable store: costed requests fail closed).
+    pub fn ledger_down(&self, op: &str, e: &LedgerError) -> GatewayError {
+        self.metrics.ledger_error(op);
+        tracing::error!(op, error = %e, "Ledger operation failed.");
+        match e {
+            LedgerError::Unavailable(_) => GatewayError::LedgerUnavailable,
+            _ => GatewayError::Internal,
         }
     }
 
@@ -99,6 +118,15 @@ impl AppState {
     /// ledger tracks every window whether or not a budget is configured.
     pub fn install(&self, config: Config) {
         self.limiter.reconfigure(&config.tenants);
+        self.thresholds
+            .set_thresholds(&config.metrics.alert_thresholds);
+        let old = self.snapshot();
+        for t in &old.config.tenants {
+            if config.tenant(&t.id).is_none() {
+                self.metrics.forget_scope(&t.id);
+                self.thresholds.forget_scope(&t.id);
+            }
+        }
         self.runtime.store(Arc::new(Runtime::new(config)));
     }
 }

@@ -1,5 +1,7 @@
 //! The admin listener: probes, metrics and the admin API.
 
+mod api;
+
 use std::sync::Arc;
 
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
@@ -25,6 +27,10 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Bo
                 HeaderValue::from_static("text/plain; version=0.0.4"),
             );
             resp
+        }
+        (_, path) if path.starts_with("/admin/v1/") => {
+            let rest = path.trim_start_matches("/admin/v1/").to_string();
+            api::handle(state, req, &rest).await
         }
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     }

@@ -105,6 +105,9 @@ pub trait Ledger: Send + Sync + 'static {
     /// One hold by id.
     async fn get_hold(&self, hold_id: &str) -> Result<Option<HoldInfo>, LedgerError>;
 
+    /// One upstream job by HeyGen's id (settlement needs its feature and share).
+    async fn get_job(&self, job_id: &str) -> Result<Option<JobInfo>, LedgerError>;
+
     /// Holds, newest first.
     async fn list_holds(&self, filter: HoldFilter) -> Result<Vec<HoldInfo>, LedgerError>;
 

@@ -305,6 +305,21 @@ pub(crate) fn pending_from(r: &impl RowAccess) -> Result<super::types::PendingJo
     })
 }
 
+pub(crate) const JOB_INFO_COLS: &str =
+    "j.job_id, j.hold_id, h.tenant, j.feature, j.status_path, j.held, j.state";
+
+pub(crate) fn job_info_from(r: &impl RowAccess) -> Result<super::types::JobInfo, LedgerError> {
+    Ok(super::types::JobInfo {
+        job_id: r.text(0)?,
+        hold_id: r.text(1)?,
+        tenant: r.text(2)?,
+        feature: r.text(3)?,
+        status_path: r.text(4)?,
+        held: r.int(5)?,
+        pending: r.text(6)? == "pending",
+    })
+}
+
 /// Stored idempotency headers: a JSON array of `[name, value]` pairs.
 pub(crate) fn headers_to_json(h: &[(String, String)]) -> String {
     serde_json::to_string(h).unwrap_or_else(|_| "[]".to_string())

@@ -40,6 +40,14 @@ impl Scope {
         }
     }
 
+    /// `org` or the tenant id: the `scope` metric label and the 402 detail.
+    pub fn label(&self) -> String {
+        match self {
+            Scope::Org => "org".to_string(),
+            Scope::Tenant(t) => t.clone(),
+        }
+    }
+
     /// The tenant id, if this is a tenant scope.
     pub fn tenant(&self) -> Option<&str> {
         match self {
@@ -301,6 +309,20 @@ pub struct PendingJob {
     pub feature: String,
     pub status_path: String,
     pub submitted_at: DateTime<Utc>,
+}
+
+/// One upstream job as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobInfo {
+    pub job_id: String,
+    pub hold_id: String,
+    pub tenant: String,
+    pub feature: String,
+    pub status_path: String,
+    /// This job's share of the hold.
+    pub held: Micros,
+    /// Not settled yet.
+    pub pending: bool,
 }
 
 /// Kinds of journal entries.

@@ -19,12 +19,20 @@ use crate::error::{GatewayError, Generation};
 use crate::state::{AppState, Runtime};
 
 /// What the access log and metrics learn about a request as it goes.
+#[derive(Clone)]
 pub(crate) struct Ctx {
     pub request_id: HeaderValue,
     pub remote: SocketAddr,
     pub family: &'static str,
     pub outcome: &'static str,
     pub tenant: Option<String>,
+}
+
+impl Ctx {
+    /// A copy for work that outlives the request (the billable forward task).
+    pub(crate) fn detached(&self) -> Ctx {
+        self.clone()
+    }
 }
 
 /// Entry point for every tenant-listener request; never fails: errors become
@@ -205,8 +213,13 @@ pub(crate) async fn pass_through(
 /// Turns an upstream response into the tenant's response.
 pub(crate) fn downstream(resp: Response<Incoming>, ctx: &Ctx) -> Response<Body> {
     let (mut parts, incoming) = resp.into_parts();
-    headers::prepare_downstream(&mut parts.headers, &ctx.request_id);
+    downstream_parts(&mut parts, ctx);
     Response::from_parts(parts, body::boxed(incoming))
+}
+
+/// Header hygiene on an upstream response head.
+pub(crate) fn downstream_parts(parts: &mut http::response::Parts, ctx: &Ctx) {
+    headers::prepare_downstream(&mut parts.headers, &ctx.request_id);
 }
 
 pub(crate) fn content_length(h: &http::HeaderMap) -> Option<u64> {

@@ -1,5 +1,6 @@
 //! The tenant-facing proxy.
 
+mod billing;
 pub mod body;
 pub mod client;
 pub mod handler;

@@ -308,6 +308,11 @@ impl Ledger for PostgresLedger {
         on_client!(self, |c| read::renders(&c, scope.tenant()))
     }
 
+    async fn get_job(&self, job_id: &str) -> Result<Option<JobInfo>, LedgerError> {
+        let id = job_id.to_string();
+        on_client!(self, |c| read::get_job(&c, &id))
+    }
+
     async fn jobs_to_poll(
         &self,
         submitted_before: DateTime<Utc>,

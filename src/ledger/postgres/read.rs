@@ -7,8 +7,8 @@ use deadpool_postgres::{GenericClient, Transaction};
 use super::{Fail, PgRow};
 use crate::ledger::decide::Counter;
 use crate::ledger::rows::{
-    headers_from_json, headers_to_json, hold_from, journal_from, parse_window, pending_from,
-    CounterKey, HOLD_COLS, JOURNAL_COLS, PENDING_COLS,
+    headers_from_json, headers_to_json, hold_from, job_info_from, journal_from, parse_window,
+    pending_from, CounterKey, HOLD_COLS, JOB_INFO_COLS, JOURNAL_COLS, PENDING_COLS,
 };
 use crate::ledger::types::*;
 
@@ -114,6 +114,16 @@ pub(super) async fn jobs_to_poll(
     let stmt = c.prepare_cached(&sql).await?;
     let rows = c.query(&stmt, &[&before_us, &i64::from(limit)]).await?;
     rows.iter().map(|r| Ok(pending_from(&PgRow(r))?)).collect()
+}
+
+pub(super) async fn get_job(c: &impl GenericClient, job_id: &str) -> R<Option<JobInfo>> {
+    let sql = format!("SELECT {JOB_INFO_COLS} FROM jobs j JOIN holds h ON h.hold_id = j.hold_id WHERE j.job_id = $1");
+    let stmt = c.prepare_cached(&sql).await?;
+    let rows = c.query(&stmt, &[&job_id]).await?;
+    match rows.first() {
+        Some(r) => Ok(Some(job_info_from(&PgRow(r))?)),
+        None => Ok(None),
+    }
 }
 
 pub(super) async fn expired_hold_ids(

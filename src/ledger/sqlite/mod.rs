@@ -210,6 +210,11 @@ impl Ledger for SqliteLedger {
             .await
     }
 
+    async fn get_job(&self, job_id: &str) -> Result<Option<JobInfo>, LedgerError> {
+        let id = job_id.to_string();
+        self.worker.call(move |c| read::get_job(c, &id)).await
+    }
+
     async fn list_holds(&self, filter: HoldFilter) -> Result<Vec<HoldInfo>, LedgerError> {
         self.worker
             .call(move |c| read::list_holds(c, &filter))

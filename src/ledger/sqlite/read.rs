@@ -5,8 +5,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::{sql_err, SqlRow};
 use crate::ledger::decide::Counter;
 use crate::ledger::rows::{
-    headers_from_json, headers_to_json, hold_from, journal_from, pending_from, HOLD_COLS,
-    JOURNAL_COLS, PENDING_COLS,
+    headers_from_json, headers_to_json, hold_from, job_info_from, journal_from, pending_from,
+    HOLD_COLS, JOB_INFO_COLS, JOURNAL_COLS, PENDING_COLS,
 };
 use crate::ledger::types::*;
 use crate::ledger::window::Window;
@@ -98,6 +98,16 @@ pub(super) fn jobs_to_poll(conn: &Connection, before_us: i64, limit: u32) -> R<V
         out.push(pending_from(&SqlRow(r))?);
     }
     Ok(out)
+}
+
+pub(super) fn get_job(conn: &Connection, job_id: &str) -> R<Option<JobInfo>> {
+    let sql = format!("SELECT {JOB_INFO_COLS} FROM jobs j JOIN holds h ON h.hold_id = j.hold_id WHERE j.job_id = ?1");
+    let mut stmt = conn.prepare_cached(&sql).map_err(sql_err)?;
+    let mut rows = stmt.query(params![job_id]).map_err(sql_err)?;
+    match rows.next().map_err(sql_err)? {
+        Some(r) => Ok(Some(job_info_from(&SqlRow(r))?)),
+        None => Ok(None),
+    }
 }
 
 /// Claims `key`; an entry older than the cutoff counts as absent.

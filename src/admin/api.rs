@@ -1,0 +1,402 @@
+//! `/admin/v1/…`: tenants with usage, holds, the journal, credit adjustments
+//! and reload. Bearer token from the environment; every write is an audit
+//! event in the log and (adjustments) a journal row with the actor.
+
+// Handlers return `Err(response)` for early exits; the response is built once
+// per admin call, so boxing it would buy nothing.
+#![allow(clippy::result_large_err)]
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use serde_json::{json, Value};
+use subtle::ConstantTimeEq;
+
+use crate::gateway_api::{json_response, usage_json};
+use crate::ledger::{
+    Adjustment, HoldFilter, HoldInfo, HoldState, JournalEntry, LedgerError, Scope, Window,
+};
+use crate::money::{credits_to_micros, format_credits};
+use crate::proxy::body::collect_limited;
+use crate::proxy::client::{full, Body};
+use crate::state::AppState;
+
+/// Most rows one list or export returns.
+const MAX_ROWS: u32 = 100_000;
+
+pub(crate) async fn handle(
+    state: Arc<AppState>,
+    req: Request<Incoming>,
+    rest: &str,
+) -> Response<Body> {
+    if !authorized(&state, req.headers()) {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "missing or wrong admin bearer token",
+        );
+    }
+    let query = req.uri().query().unwrap_or("").to_string();
+    let result = match (req.method().clone(), rest) {
+        (Method::GET, "tenants") => tenants(&state).await,
+        (Method::GET, "holds") => holds(&state, &query).await,
+        (Method::GET, "ledger") => ledger(&state, &query).await,
+        (Method::POST, "adjustments") => adjust(&state, req).await,
+        (Method::POST, "reload") => reload(&state, req.headers()),
+        (_, "tenants" | "holds" | "ledger" | "adjustments" | "reload") => Err(error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "method not allowed",
+        )),
+        _ => Err(error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such admin endpoint",
+        )),
+    };
+    result.unwrap_or_else(|resp| resp)
+}
+
+type AdminResult = Result<Response<Body>, Response<Body>>;
+
+fn authorized(state: &AppState, h: &HeaderMap) -> bool {
+    let Some(token) = &state.admin_token else {
+        return false;
+    };
+    let Some(given) = h
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+    else {
+        return false;
+    };
+    given
+        .trim()
+        .as_bytes()
+        .ct_eq(token.expose().as_bytes())
+        .into()
+}
+
+fn error(status: StatusCode, code: &str, message: impl std::fmt::Display) -> Response<Body> {
+    json_response(
+        status,
+        json!({"error": {"code": code, "message": message.to_string()}}),
+    )
+}
+
+fn ledger_error(state: &AppState, op: &str, e: &LedgerError) -> Response<Body> {
+    let err = state.ledger_down(op, e);
+    error(err.status(), err.code(), err)
+}
+
+fn param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn time_param(query: &str, name: &str) -> Result<Option<DateTime<Utc>>, Response<Body>> {
+    match param(query, name) {
+        None | Some("") => Ok(None),
+        Some(v) => {
+            let v = v
+                .replace("%3A", ":")
+                .replace("%3a", ":")
+                .replace("%2B", "+")
+                .replace("%2b", "+");
+            DateTime::parse_from_rfc3339(&v)
+                .map(|t| Some(t.with_timezone(&Utc)))
+                .map_err(|_| {
+                    error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_parameter",
+                        format!("`{name}` must be an RFC 3339 time like 2026-11-01T00:00:00Z"),
+                    )
+                })
+        }
+    }
+}
+
+async fn tenants(state: &AppState) -> AdminResult {
+    let rt = state.snapshot();
+    let cfg = &rt.config;
+    let mut scopes = vec![(Scope::Org, cfg.org.budgets)];
+    scopes.extend(
+        cfg.tenants
+            .iter()
+            .map(|t| (Scope::Tenant(t.id.clone()), t.budgets)),
+    );
+    let usage = state
+        .ledger
+        .usage(&scopes, cfg.plan.timezone, state.clock.now())
+        .await
+        .map_err(|e| ledger_error(state, "usage", &e))?;
+    let mut org =
+        json!({"shadow": cfg.org.shadow, "renders_in_flight_cap": cfg.org.renders_in_flight});
+    let mut tenants = Vec::new();
+    for u in &usage {
+        match &u.scope {
+            Scope::Org => org["windows"] = usage_json(u),
+            Scope::Tenant(id) => {
+                let Some(t) = cfg.tenant(id) else { continue };
+                tenants.push(json!({
+                    "id": t.id, "name": t.name, "enabled": t.enabled, "shadow": t.shadow, "keys": t.key_hashes.len(),
+                    "limits": {"requests_per_minute": t.limits.requests_per_minute.get(), "burst": t.limits.burst.get(),
+                               "renders_in_flight": t.limits.renders_in_flight},
+                    "routes": {"allow": t.allow.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
+                               "deny": t.deny.iter().map(|f| f.as_str()).collect::<Vec<_>>()},
+                    "windows": usage_json(u),
+                }));
+            }
+        }
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        json!({"data": {"org": org, "tenants": tenants, "price_book": cfg.pricing.version()}}),
+    ))
+}
+
+fn hold_json(h: &HoldInfo) -> Value {
+    json!({
+        "hold_id": h.hold_id, "tenant": h.tenant, "feature": h.feature, "route": h.route, "state": h.state.as_str(),
+        "amount": format_credits(h.amount), "held": format_credits(h.held), "captured": format_credits(h.captured),
+        "render": h.render, "price_version": h.price_version, "request_id": h.request_id,
+        "created_at": h.created_at.to_rfc3339(), "expires_at": h.expires_at.to_rfc3339(),
+        "settled_at": h.settled_at.map(|t| t.to_rfc3339()),
+    })
+}
+
+async fn holds(state: &AppState, query: &str) -> AdminResult {
+    let hold_state = match param(query, "state") {
+        None | Some("") => None,
+        Some(s) => Some(HoldState::parse(s).ok_or_else(|| {
+            error(
+                StatusCode::BAD_REQUEST,
+                "invalid_parameter",
+                "`state` is one of held, submitted, captured, released, expired",
+            )
+        })?),
+    };
+    let limit = param(query, "limit")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000)
+        .min(MAX_ROWS);
+    let filter = HoldFilter {
+        state: hold_state,
+        tenant: param(query, "tenant").map(str::to_string),
+        limit,
+    };
+    let list = state
+        .ledger
+        .list_holds(filter)
+        .await
+        .map_err(|e| ledger_error(state, "list_holds", &e))?;
+    Ok(json_response(
+        StatusCode::OK,
+        json!({"data": list.iter().map(hold_json).collect::<Vec<_>>()}),
+    ))
+}
+
+fn entry_json(e: &JournalEntry) -> Value {
+    json!({
+        "seq": e.seq, "at": e.at.to_rfc3339(), "kind": e.kind.as_str(), "hold_id": e.hold_id, "scope": e.scope.key(),
+        "tenant": e.tenant, "feature": e.feature, "amount": format_credits(e.amount), "price_version": e.price_version,
+        "request_id": e.request_id, "upstream_ids": e.upstream_ids, "actor": e.actor, "reason": e.reason,
+    })
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+async fn ledger(state: &AppState, query: &str) -> AdminResult {
+    let from = time_param(query, "from")?.unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let to = time_param(query, "to")?.unwrap_or(DateTime::<Utc>::MAX_UTC);
+    let limit = param(query, "limit")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(MAX_ROWS)
+        .min(MAX_ROWS);
+    let rows = state
+        .ledger
+        .journal(from, to, limit)
+        .await
+        .map_err(|e| ledger_error(state, "journal", &e))?;
+    let (body, ctype) = match param(query, "format").unwrap_or("jsonl") {
+        "jsonl" => {
+            let mut out = String::new();
+            for r in &rows {
+                out.push_str(&entry_json(r).to_string());
+                out.push('\n');
+            }
+            (out, "application/x-ndjson")
+        }
+        "csv" => {
+            let mut out = String::from("seq,at,kind,hold_id,scope,tenant,feature,amount,price_version,request_id,upstream_ids,actor,reason\n");
+            for r in &rows {
+                let fields = [
+                    r.seq.to_string(),
+                    r.at.to_rfc3339(),
+                    r.kind.as_str().to_string(),
+                    r.hold_id.clone().unwrap_or_default(),
+                    r.scope.key(),
+                    r.tenant.clone().unwrap_or_default(),
+                    r.feature.clone().unwrap_or_default(),
+                    format_credits(r.amount),
+                    r.price_version.clone().unwrap_or_default(),
+                    r.request_id.clone().unwrap_or_default(),
+                    r.upstream_ids.join(" "),
+                    r.actor.clone().unwrap_or_default(),
+                    r.reason.clone().unwrap_or_default(),
+                ];
+                out.push_str(
+                    &fields
+                        .iter()
+                        .map(|f| csv_field(f))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                );
+                out.push('\n');
+            }
+            (out, "text/csv")
+        }
+        _ => {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                "invalid_parameter",
+                "`format` is jsonl or csv",
+            ))
+        }
+    };
+    let mut resp = Response::new(full(Bytes::from(body)));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    Ok(resp)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdjustRequest {
+    /// Tenant id; absent or null for the org.
+    tenant: Option<String>,
+    /// Credits as a number or decimal string; positive grants, negative debits.
+    credits: Value,
+    /// One window, or all four when absent.
+    window: Option<String>,
+    reason: String,
+    actor: Option<String>,
+}
+
+async fn adjust(state: &AppState, req: Request<Incoming>) -> AdminResult {
+    let actor_header = req
+        .headers()
+        .get("x-admin-actor")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body = collect_limited(req.into_body(), 64 * 1024)
+        .await
+        .map_err(|e| error(StatusCode::BAD_REQUEST, "invalid_parameter", e))?;
+    let a: AdjustRequest = serde_json::from_slice(&body)
+        .map_err(|e| error(StatusCode::BAD_REQUEST, "invalid_parameter", e))?;
+    let rt = state.snapshot();
+    let scope = match &a.tenant {
+        None => Scope::Org,
+        Some(id) if rt.config.tenant(id).is_some() => Scope::Tenant(id.clone()),
+        Some(id) => {
+            return Err(error(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no tenant {id:?} in the configuration"),
+            ))
+        }
+    };
+    let credits = match &a.credits {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    let Some(amount) = credits.and_then(credits_to_micros).filter(|m| *m != 0) else {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            "`credits` must be a non-zero number (positive grants, negative debits)",
+        ));
+    };
+    let window = match a.window.as_deref() {
+        None => None,
+        Some(w) => Some(Window::parse(w).ok_or_else(|| {
+            error(
+                StatusCode::BAD_REQUEST,
+                "invalid_parameter",
+                "`window` is one of daily, weekly, monthly, total",
+            )
+        })?),
+    };
+    if a.reason.trim().is_empty() {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            "`reason` is required",
+        ));
+    }
+    let actor = a
+        .actor
+        .or(actor_header)
+        .unwrap_or_else(|| "admin".to_string());
+    let adj = Adjustment {
+        scope: scope.clone(),
+        window,
+        amount,
+        reason: a.reason.clone(),
+        actor: actor.clone(),
+        tz: rt.config.plan.timezone,
+        now: state.clock.now(),
+    };
+    state
+        .ledger
+        .adjust(adj)
+        .await
+        .map_err(|e| ledger_error(state, "adjust", &e))?;
+    tracing::info!(audit = true, actor = %actor, action = "adjust", scope = %scope, window = window.map_or("all", |w| w.as_str()),
+        credits = %format_credits(amount), reason = %a.reason, "Admin adjusted credits.");
+    Ok(json_response(
+        StatusCode::OK,
+        json!({"data": {"scope": scope.key(), "window": window.map(|w| w.as_str()), "credits": format_credits(amount), "actor": actor}}),
+    ))
+}
+
+fn reload(state: &AppState, h: &HeaderMap) -> AdminResult {
+    let actor = h
+        .get("x-admin-actor")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("admin")
+        .to_string();
+    match state.reload() {
+        Ok(()) => {
+            tracing::info!(audit = true, actor = %actor, action = "reload", result = "success", "Admin reloaded the configuration.");
+            Ok(json_response(
+                StatusCode::OK,
+                json!({"data": {"reloaded": true}}),
+            ))
+        }
+        Err(errs) => {
+            tracing::warn!(audit = true, actor = %actor, action = "reload", result = "failure", "Admin reload refused.");
+            let list: Vec<String> = errs.0.iter().map(|e| e.to_string()).collect();
+            Err(json_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({"error": {"code": "invalid_config", "message": "the new configuration is invalid; the previous one stays", "problems": list}}),
+            ))
+        }
+    }
+}

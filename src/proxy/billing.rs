@@ -1,0 +1,399 @@
+//! Billable requests: price → hold → forward → record. The hold is committed
+//! durably before anything leaves; the forward-and-record step runs in its own
+//! task so a client that disconnects cannot strand a hold half-way.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use sha2::{Digest, Sha256};
+
+use super::body::{collect_limited, BodyError};
+use super::client::{full, Body};
+use super::handler::{content_length, downstream_parts, forward, host_for, Ctx};
+use super::headers::IDEMPOTENCY_KEY;
+use crate::catalog::{Billable, Route};
+use crate::config::TenantConfig;
+use crate::error::{GatewayError, Shortfall};
+use crate::ledger::{HoldDecision, HoldRequest, IdemBegin, JobRecord, StoredResponse};
+use crate::metrics::CreditKind;
+use crate::money::format_credits;
+use crate::pricing::{self, PlanPolicy, Quote, SettleMode};
+use crate::state::{AppState, Runtime};
+
+pub const HEADER_PROJECTED: &str = "x-gateway-credits-projected";
+pub const HEADER_REMAINING: &str = "x-gateway-credits-remaining";
+pub const HEADER_HOLD_ID: &str = "x-gateway-hold-id";
+pub const HEADER_REPLAYED: &str = "x-gateway-idempotent-replay";
+
+/// Largest upstream answer to a creation call the gateway will buffer to find
+/// job ids; HeyGen's are a few hundred bytes.
+const MAX_CREATE_RESPONSE: usize = 4 << 20;
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn billable(
+    state: &Arc<AppState>,
+    rt: &Runtime,
+    tenant: &TenantConfig,
+    req: Request<Incoming>,
+    path: &str,
+    path_and_query: &str,
+    route: &Route,
+    billable: &Billable,
+    ctx: &mut Ctx,
+) -> Result<Response<Body>, GatewayError> {
+    let cfg = &rt.config;
+    let limit = cfg.server.max_json_body_bytes;
+    if content_length(req.headers()).is_some_and(|n| n > limit as u64) {
+        return Err(GatewayError::PayloadTooLarge {
+            limit: limit as u64,
+        });
+    }
+    let (parts, incoming) = req.into_parts();
+    let body = collect_limited(incoming, limit)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge(_) => GatewayError::PayloadTooLarge {
+                limit: limit as u64,
+            },
+            BodyError::Read(m) => {
+                GatewayError::bad_request(format!("could not read the request body: {m}"))
+            }
+        })?;
+    let plan = PlanPolicy {
+        tier: cfg.plan.tier,
+        max_video_seconds: cfg.plan.max_video_seconds,
+    };
+    let quote =
+        pricing::quote(&cfg.pricing, &plan, billable, &body).map_err(GatewayError::Pricing)?;
+    state.metrics.credits(
+        CreditKind::Projected,
+        &tenant.id,
+        &quote.feature,
+        quote.credits,
+    );
+
+    let idem_key = idempotency_key(&parts.headers)?;
+    let now = state.clock.now();
+    if let Some(key) = &idem_key {
+        let digest: [u8; 32] = Sha256::digest(&body).into();
+        match state.ledger.idem_begin(&tenant.id, key, digest, now).await {
+            Ok(IdemBegin::New) => {}
+            Ok(IdemBegin::Replay(stored)) => {
+                ctx.outcome = "replayed";
+                return Ok(replay(stored));
+            }
+            Ok(IdemBegin::InProgress) => return Err(GatewayError::IdempotencyInProgress),
+            Ok(IdemBegin::Mismatch) => return Err(GatewayError::IdempotencyMismatch),
+            Err(e) => return Err(state.ledger_down("idem_begin", &e)),
+        }
+    }
+
+    let hold = HoldRequest {
+        tenant: tenant.id.clone(),
+        feature: quote.feature.clone(),
+        route: route.template.to_string(),
+        amount: quote.credits,
+        price_version: quote.version.clone(),
+        request_id: ctx.request_id.to_str().unwrap_or("-").to_string(),
+        tz: cfg.plan.timezone,
+        now,
+        expires_at: now
+            + chrono::Duration::from_std(cfg.settlement.hold_ttl)
+                .unwrap_or(chrono::Duration::days(2)),
+        tenant_budgets: tenant.budgets,
+        org_budgets: cfg.org.budgets,
+        tenant_shadow: tenant.shadow,
+        org_shadow: cfg.org.shadow,
+        render: quote.settle == SettleMode::PerJob,
+        tenant_render_cap: tenant.limits.renders_in_flight,
+        org_render_cap: cfg.org.renders_in_flight,
+    };
+    let decision = match state.ledger.hold(hold).await {
+        Ok(d) => d,
+        Err(e) => {
+            abandon(state, &tenant.id, idem_key.as_deref()).await;
+            return Err(state.ledger_down("hold", &e));
+        }
+    };
+    let (hold_id, remaining) = match decision {
+        HoldDecision::Held {
+            hold_id,
+            remaining,
+            shadow_shortfalls,
+        } => {
+            for s in &shadow_shortfalls {
+                state
+                    .metrics
+                    .shadow_rejection(&s.scope.label(), "insufficient_credit");
+                tracing::warn!(tenant = %tenant.id, scope = %s.scope.label(), window = s.window.as_str(),
+                    required = %format_credits(s.required), remaining = %format_credits(s.remaining),
+                    "Shadow budget would have refused this request.");
+            }
+            (hold_id, remaining)
+        }
+        HoldDecision::Insufficient(s) => {
+            abandon(state, &tenant.id, idem_key.as_deref()).await;
+            return Err(GatewayError::InsufficientCredit(Shortfall {
+                scope: s.scope.label(),
+                window: s.window.as_str().to_string(),
+                required: s.required,
+                remaining: s.remaining,
+                resets_at: s.resets_at,
+            }));
+        }
+        HoldDecision::RenderCapReached { scope, cap } => {
+            abandon(state, &tenant.id, idem_key.as_deref()).await;
+            return Err(GatewayError::RenderCap {
+                scope: scope.label(),
+                cap,
+            });
+        }
+    };
+    state
+        .metrics
+        .credits(CreditKind::Held, &tenant.id, &quote.feature, quote.credits);
+
+    // From here the hold exists: finish in a task of its own so the outcome is
+    // recorded even if the client goes away mid-request.
+    let job = Forward {
+        state: state.clone(),
+        tenant: tenant.id.clone(),
+        method: parts.method.clone(),
+        headers: parts.headers,
+        host: host_for(&parts.method, path),
+        path_and_query: path_and_query.to_string(),
+        body,
+        billable: billable.clone(),
+        quote,
+        hold_id,
+        idem_key,
+        ctx: ctx.detached(),
+    };
+    let mut resp = tokio::spawn(job.run()).await.map_err(|e| {
+        tracing::error!(error = %e, "Billable forward task failed.");
+        GatewayError::Internal
+    })??;
+    let remaining =
+        remaining.map_or_else(|| "unlimited".to_string(), |(_, _, m)| format_credits(m));
+    if let Ok(v) = HeaderValue::from_str(&remaining) {
+        resp.headers_mut().insert(HEADER_REMAINING, v);
+    }
+    Ok(resp)
+}
+
+/// Validates an `Idempotency-Key` (HeyGen's rule: 1-255 of `[A-Za-z0-9_:.-]`).
+fn idempotency_key(h: &HeaderMap) -> Result<Option<String>, GatewayError> {
+    let Some(v) = h.get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let b = v.as_bytes();
+    let ok = !b.is_empty()
+        && b.len() <= 255
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"_:.-".contains(c));
+    if !ok {
+        return Err(GatewayError::IdempotencyKeyInvalid);
+    }
+    Ok(v.to_str().ok().map(str::to_string))
+}
+
+async fn abandon(state: &AppState, tenant: &str, key: Option<&str>) {
+    if let Some(key) = key {
+        if let Err(e) = state.ledger.idem_abandon(tenant, key).await {
+            state.ledger_down("idem_abandon", &e);
+        }
+    }
+}
+
+fn replay(stored: StoredResponse) -> Response<Body> {
+    let mut resp = Response::new(full(stored.body));
+    *resp.status_mut() = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    for (k, v) in stored.headers {
+        if let (Ok(k), Ok(v)) = (
+            http::HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(&v),
+        ) {
+            resp.headers_mut().append(k, v);
+        }
+    }
+    resp.headers_mut()
+        .insert(HEADER_REPLAYED, HeaderValue::from_static("true"));
+    resp
+}
+
+struct Forward {
+    state: Arc<AppState>,
+    tenant: String,
+    method: http::Method,
+    headers: HeaderMap,
+    host: super::client::Host,
+    path_and_query: String,
+    body: Bytes,
+    billable: Billable,
+    quote: Quote,
+    hold_id: String,
+    idem_key: Option<String>,
+    ctx: Ctx,
+}
+
+impl Forward {
+    async fn run(self) -> Result<Response<Body>, GatewayError> {
+        let s = &self.state;
+        let sent = forward(
+            s,
+            self.method.clone(),
+            self.headers.clone(),
+            self.host,
+            &self.path_and_query,
+            full(self.body.clone()),
+            &self.ctx,
+        )
+        .await;
+        let resp = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                self.release("transport_error").await;
+                return Err(e);
+            }
+        };
+        let (mut parts, incoming) = resp.into_parts();
+        let body = match collect_limited(incoming, MAX_CREATE_RESPONSE).await {
+            Ok(b) => b,
+            Err(e) => {
+                // HeyGen answered but the body was lost: the job may exist, so
+                // keep the hold (the TTL captures it) rather than release it.
+                tracing::warn!(hold_id = %self.hold_id, error = %e, "Upstream response body unreadable; hold kept for TTL settlement.");
+                return Err(GatewayError::UpstreamUnreachable);
+            }
+        };
+        downstream_parts(&mut parts, &self.ctx);
+        if parts.status.is_success() {
+            self.record_success(&body).await;
+        } else {
+            self.release(&format!("upstream_status_{}", parts.status.as_u16()))
+                .await;
+        }
+        let h = &mut parts.headers;
+        if let Ok(v) = HeaderValue::from_str(&format_credits(self.quote.credits)) {
+            h.insert(HEADER_PROJECTED, v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&self.hold_id) {
+            h.insert(HEADER_HOLD_ID, v);
+        }
+        if let Some(key) = &self.idem_key {
+            let status = parts.status.as_u16();
+            // Retryable answers are not stored, so a retry can try again.
+            let result = if status == 429 || status >= 500 {
+                s.ledger.idem_abandon(&self.tenant, key).await
+            } else {
+                let stored = StoredResponse {
+                    status,
+                    headers: parts
+                        .headers
+                        .iter()
+                        .filter(|(k, _)| *k != http::header::CONTENT_LENGTH)
+                        .filter_map(|(k, v)| {
+                            Some((k.as_str().to_string(), v.to_str().ok()?.to_string()))
+                        })
+                        .collect(),
+                    body: body.to_vec(),
+                };
+                s.ledger.idem_complete(&self.tenant, key, &stored).await
+            };
+            if let Err(e) = result {
+                s.ledger_down("idem_complete", &e);
+            }
+        }
+        Ok(Response::from_parts(parts, full(body)))
+    }
+
+    async fn release(&self, reason: &str) {
+        let s = &self.state;
+        match s.ledger.release(&self.hold_id, reason).await {
+            Ok(()) => s.metrics.credits(
+                CreditKind::Released,
+                &self.tenant,
+                &self.quote.feature,
+                self.quote.credits,
+            ),
+            Err(e) => {
+                s.ledger_down("release", &e);
+            }
+        }
+        if let Some(key) = &self.idem_key {
+            if let Err(e) = s.ledger.idem_abandon(&self.tenant, key).await {
+                s.ledger_down("idem_abandon", &e);
+            }
+        }
+    }
+
+    async fn record_success(&self, body: &[u8]) {
+        let s = &self.state;
+        let q = &self.quote;
+        let result = match q.settle {
+            SettleMode::PerJob => {
+                let jobs = pricing::jobs_from_response(&self.billable, q, body);
+                if jobs.is_empty() {
+                    // Accepted but no job id to settle by: never undercount.
+                    tracing::warn!(hold_id = %self.hold_id, "No job id in HeyGen's answer; capturing the projection.");
+                    s.ledger
+                        .capture_hold(&self.hold_id, q.credits)
+                        .await
+                        .map(|_| q.credits)
+                } else {
+                    let records = job_records(q, &jobs);
+                    s.ledger.submit(&self.hold_id, &records).await.map(|_| 0)
+                }
+            }
+            SettleMode::OnSuccess => s
+                .ledger
+                .capture_hold(&self.hold_id, q.credits)
+                .await
+                .map(|_| q.credits),
+            SettleMode::Free => s.ledger.capture_hold(&self.hold_id, 0).await.map(|_| 0),
+        };
+        match result {
+            Ok(captured) if q.settle != SettleMode::PerJob || captured > 0 => {
+                s.metrics
+                    .credits(CreditKind::Captured, &self.tenant, &q.feature, captured);
+                s.metrics.credits(
+                    CreditKind::Released,
+                    &self.tenant,
+                    &q.feature,
+                    q.credits - captured,
+                );
+            }
+            Ok(_) => {}
+            Err(e) => {
+                // The job exists upstream; the hold stays and the TTL captures it.
+                tracing::error!(hold_id = %self.hold_id, error = %e, "Recording the upstream job failed; hold kept for TTL settlement.");
+                s.metrics.ledger_error("submit");
+            }
+        }
+    }
+}
+
+/// Splits the hold over the jobs: the quote's per-job amounts when the counts
+/// match, else an even split (remainder on the first job) so shares sum exactly.
+fn job_records(q: &Quote, jobs: &[pricing::Job]) -> Vec<JobRecord> {
+    let n = jobs.len() as i64;
+    let matched = q.jobs.len() == jobs.len();
+    jobs.iter()
+        .enumerate()
+        .map(|(i, j)| {
+            let held = if matched {
+                q.jobs[i].credits
+            } else {
+                q.credits / n + if i == 0 { q.credits % n } else { 0 }
+            };
+            JobRecord {
+                job_id: j.id.clone(),
+                feature: j.feature.clone(),
+                status_path: j.status_path.clone(),
+                held,
+            }
+        })
+        .collect()
+}

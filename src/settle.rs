@@ -1,0 +1,93 @@
+//! Settlement: turning a job's real outcome into a capture or release.
+//! Three sources feed the same function — status reads passing through the
+//! proxy, HeyGen webhooks, and the background poller — and the ledger makes
+//! each settlement idempotent, so whichever arrives first wins and repeats
+//! change nothing.
+
+use crate::ledger::{JobSettlement, LedgerError, SettleResult};
+use crate::metrics::CreditKind;
+use crate::pricing::{self, JobOutcome};
+use crate::state::AppState;
+
+/// Settles one job from an observed outcome. `Pending` is a no-op.
+pub async fn settle(
+    state: &AppState,
+    job_id: &str,
+    outcome: JobOutcome,
+    source: &str,
+) -> Result<Option<SettleResult>, LedgerError> {
+    let settlement = match outcome {
+        JobOutcome::Pending => return Ok(None),
+        JobOutcome::Failed => JobSettlement::Failed,
+        JobOutcome::Completed { duration_ms } => {
+            let Some(job) = state.ledger.get_job(job_id).await? else {
+                return Ok(Some(SettleResult::UnknownJob));
+            };
+            let book = &state.snapshot().config.pricing;
+            let cost = duration_ms.and_then(|d| pricing::settle_cost(book, &job.feature, d));
+            match cost {
+                Some(cost) => JobSettlement::Completed { cost },
+                // Completed without a usable duration: capture what was held
+                // rather than guess low.
+                None => {
+                    tracing::warn!(job_id, feature = %job.feature, "Completed job without a priceable duration; capturing the held amount.");
+                    JobSettlement::Completed { cost: job.held }
+                }
+            }
+        }
+    };
+    let result = state.ledger.settle_job(job_id, settlement, source).await?;
+    if let SettleResult::Settled(s) = &result {
+        state
+            .metrics
+            .credits(CreditKind::Captured, &s.tenant, &s.feature, s.captured);
+        state
+            .metrics
+            .credits(CreditKind::Released, &s.tenant, &s.feature, s.released);
+        tracing::info!(job_id, hold_id = %s.hold_id, tenant = %s.tenant, source,
+            captured = %crate::money::format_credits(s.captured),
+            overage = %crate::money::format_credits(s.overage), "Job settled.");
+    }
+    Ok(Some(result))
+}
+
+/// Re-reads a job's status from HeyGen and settles it (webhooks and poller).
+pub async fn refresh(
+    state: &AppState,
+    job_id: &str,
+    status_path: &str,
+    source: &str,
+) -> Result<bool, LedgerError> {
+    let (status, body) = match state.upstream.get_json(status_path).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::debug!(job_id, error = %e, "Status re-read failed; will retry.");
+            return Ok(false);
+        }
+    };
+    if !(200..300).contains(&status) {
+        tracing::debug!(job_id, status, "Status re-read refused; will retry.");
+        return Ok(false);
+    }
+    let (path, query) = match status_path.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (status_path, None),
+    };
+    let route = crate::catalog::classify(&http::Method::GET, path);
+    let crate::catalog::RouteKind::Status(read) = &route.kind else {
+        tracing::warn!(
+            job_id,
+            status_path,
+            "Stored status path is not a known status read."
+        );
+        return Ok(false);
+    };
+    match pricing::status_outcome(read, path, query, &body) {
+        Some((id, outcome)) if id == job_id => {
+            let settled = !matches!(outcome, JobOutcome::Pending);
+            settle(state, job_id, outcome, source).await?;
+            Ok(settled)
+        }
+        _ => Ok(false),
+    }
+}
