@@ -29,10 +29,17 @@ pub async fn run(command: Command) -> ExitCode {
             key,
             auto_complete,
         } => mock_upstream(listen, key, auto_complete).await,
-        Command::Quote { .. } | Command::Usage { .. } => {
-            eprintln!("error: not implemented yet");
-            ExitCode::FAILURE
-        }
+        Command::Quote {
+            config,
+            method,
+            path,
+            file,
+        } => quote(&config.config, method, path, file),
+        Command::Usage {
+            config,
+            tenant,
+            json,
+        } => usage(&config.config, tenant, json).await,
     }
 }
 
@@ -141,5 +148,134 @@ async fn mock_upstream(
     println!("mock HeyGen listening on {}", mock.url());
     let _ = tokio::signal::ctrl_c().await;
     mock.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+/// Prices a request offline and prints the JSON answer of `POST /gateway/v1/quote`.
+fn quote(
+    path: &std::path::Path,
+    method: String,
+    req_path: String,
+    file: Option<std::path::PathBuf>,
+) -> ExitCode {
+    let config = match load(path) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let text = match file.as_deref() {
+        None => String::from("{}"),
+        Some(f) if f.as_os_str() == "-" => {
+            let mut s = String::new();
+            if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut s) {
+                eprintln!("error: reading standard input: {e}");
+                return ExitCode::from(EXIT_CONFIG);
+            }
+            s
+        }
+        Some(f) => match std::fs::read_to_string(f) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: cannot read {}: {e}", f.display());
+                return ExitCode::from(EXIT_CONFIG);
+            }
+        },
+    };
+    let body: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: the body is not JSON: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let rt = crate::state::Runtime::new(config);
+    let q = crate::gateway_api::QuoteRequest {
+        method,
+        path: req_path,
+        body,
+    };
+    match crate::gateway_api::quote_json(&rt, None, &q) {
+        Ok(v) => {
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+    }
+}
+
+/// Prints budgets and usage of the org and tenants from the configured ledger.
+async fn usage(path: &std::path::Path, tenant: Option<String>, json: bool) -> ExitCode {
+    use crate::ledger::Scope;
+    let config = match load(path) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let mut scopes = Vec::new();
+    match &tenant {
+        Some(id) => match config.tenant(id) {
+            Some(t) => scopes.push((Scope::Tenant(t.id.clone()), t.budgets)),
+            None => {
+                eprintln!("error: no tenant {id:?} in {}", path.display());
+                return ExitCode::from(EXIT_CONFIG);
+            }
+        },
+        None => {
+            scopes.push((Scope::Org, config.org.budgets));
+            scopes.extend(
+                config
+                    .tenants
+                    .iter()
+                    .map(|t| (Scope::Tenant(t.id.clone()), t.budgets)),
+            );
+        }
+    }
+    let ledger = match crate::ledger::open_ledger(&config.store).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: cannot open the ledger: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let usage = match ledger
+        .usage(&scopes, config.plan.timezone, chrono::Utc::now())
+        .await
+    {
+        Ok(u) => u,
+        Err(e) => {
+            eprintln!("error: reading usage: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if json {
+        let v: Vec<serde_json::Value> = usage
+            .iter()
+            .map(|u| serde_json::json!({"scope": u.scope.label(), "windows": crate::gateway_api::usage_json(u)}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return ExitCode::SUCCESS;
+    }
+    use crate::money::format_credits;
+    let dash = || "-".to_string();
+    println!(
+        "{:<20} {:<8} {:<11} {:>12} {:>12} {:>12} {:>12}  RESETS",
+        "SCOPE", "WINDOW", "PERIOD", "LIMIT", "HELD", "SPENT", "REMAINING"
+    );
+    for u in &usage {
+        for w in &u.windows {
+            println!(
+                "{:<20} {:<8} {:<11} {:>12} {:>12} {:>12} {:>12}  {}",
+                u.scope.label(),
+                w.window.as_str(),
+                w.period,
+                w.limit.map_or_else(dash, format_credits),
+                format_credits(w.held),
+                format_credits(w.spent),
+                w.remaining.map_or_else(dash, format_credits),
+                w.resets_at.map_or_else(dash, |t| t.to_rfc3339()),
+            );
+        }
+    }
     ExitCode::SUCCESS
 }

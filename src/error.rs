@@ -57,7 +57,7 @@ pub enum GatewayError {
     TenantDisabled,
     #[error("{message}")]
     BadRequest { message: String },
-    #[error("{0}")]
+    #[error("{}", .0.message())]
     Pricing(PricingError),
     #[error("route family `{family}` is not allowed for this tenant")]
     RouteForbidden { family: &'static str },

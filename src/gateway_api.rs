@@ -125,12 +125,23 @@ pub fn quote_json(
                     "quote": quote, "credits": format_credits(quote.credits),
                     "verdict": {"allowed": true},
                 })),
-                Err(e) => Ok(verdict(
-                    &path,
-                    route.template,
-                    None,
-                    GatewayError::Pricing(e),
-                )),
+                Err(e) => {
+                    // Show what the request would cost without the plan's
+                    // rules, so the caller sees why it was refused.
+                    let unlimited = PlanPolicy {
+                        tier: crate::config::Tier::Enterprise,
+                        max_video_seconds: u32::MAX,
+                    };
+                    let projection = pricing::quote(&cfg.pricing, &unlimited, b, &body)
+                        .ok()
+                        .and_then(|q| serde_json::to_value(q).ok());
+                    Ok(verdict(
+                        &path,
+                        route.template,
+                        projection,
+                        GatewayError::Pricing(e),
+                    ))
+                }
             }
         }
         RouteKind::UnknownWrite
