@@ -14,7 +14,7 @@ use super::client::{full, Body};
 use super::handler::{content_length, downstream_parts, forward, host_for, Ctx};
 use super::headers::IDEMPOTENCY_KEY;
 use crate::catalog::{Billable, Route};
-use crate::config::TenantConfig;
+use crate::config::{Config, TenantConfig};
 use crate::error::{GatewayError, Shortfall};
 use crate::ledger::{HoldDecision, HoldRequest, IdemBegin, JobRecord, StoredResponse};
 use crate::metrics::CreditKind;
@@ -75,91 +75,14 @@ pub(crate) async fn billable(
     );
 
     let idem_key = idempotency_key(&parts.headers)?;
-    let now = state.clock.now();
-    if let Some(key) = &idem_key {
-        let digest: [u8; 32] = Sha256::digest(&body).into();
-        match state.ledger.idem_begin(&tenant.id, key, digest, now).await {
-            Ok(IdemBegin::New) => {}
-            Ok(IdemBegin::Replay(stored)) => {
-                ctx.outcome = "replayed";
-                return Ok(replay(stored));
-            }
-            Ok(IdemBegin::InProgress) => return Err(GatewayError::IdempotencyInProgress),
-            Ok(IdemBegin::Mismatch) => return Err(GatewayError::IdempotencyMismatch),
-            Err(e) => return Err(state.ledger_down("idem_begin", &e)),
-        }
-    }
-
-    let hold = HoldRequest {
-        tenant: tenant.id.clone(),
-        feature: quote.feature.clone(),
-        route: route.template.to_string(),
-        amount: quote.credits,
-        price_version: quote.version.clone(),
-        request_id: ctx.request_id.to_str().unwrap_or("-").to_string(),
-        tz: cfg.plan.timezone,
-        now,
-        expires_at: now
-            + chrono::Duration::from_std(cfg.settlement.hold_ttl)
-                .unwrap_or(chrono::Duration::days(2)),
-        tenant_budgets: tenant.budgets,
-        org_budgets: cfg.org.budgets,
-        tenant_shadow: tenant.shadow,
-        org_shadow: cfg.org.shadow,
-        render: quote.settle == SettleMode::PerJob,
-        tenant_render_cap: tenant.limits.renders_in_flight,
-        org_render_cap: cfg.org.renders_in_flight,
-    };
-    let decision = match state.ledger.hold(hold).await {
-        Ok(d) => d,
-        Err(e) => {
-            abandon(state, &tenant.id, idem_key.as_deref()).await;
-            return Err(state.ledger_down("hold", &e));
-        }
-    };
-    let (hold_id, remaining) = match decision {
-        HoldDecision::Held {
-            hold_id,
-            remaining,
-            shadow_shortfalls,
-        } => {
-            for s in &shadow_shortfalls {
-                state
-                    .metrics
-                    .shadow_rejection(&s.scope.label(), "insufficient_credit");
-                tracing::warn!(tenant = %tenant.id, scope = %s.scope.label(), window = s.window.as_str(),
-                    required = %format_credits(s.required), remaining = %format_credits(s.remaining),
-                    "Shadow budget would have refused this request.");
-            }
-            (hold_id, remaining)
-        }
-        HoldDecision::Insufficient(s) => {
-            abandon(state, &tenant.id, idem_key.as_deref()).await;
-            return Err(GatewayError::InsufficientCredit(Shortfall {
-                scope: s.scope.label(),
-                window: s.window.as_str().to_string(),
-                required: s.required,
-                remaining: s.remaining,
-                resets_at: s.resets_at,
-            }));
-        }
-        HoldDecision::RenderCapReached { scope, cap } => {
-            abandon(state, &tenant.id, idem_key.as_deref()).await;
-            return Err(GatewayError::RenderCap {
-                scope: scope.label(),
-                cap,
-            });
-        }
-    };
-    state
-        .metrics
-        .credits(CreditKind::Held, &tenant.id, &quote.feature, quote.credits);
-
-    // From here the hold exists: finish in a task of its own so the outcome is
-    // recorded even if the client goes away mid-request.
-    let job = Forward {
+    // Everything from the idempotency claim on runs in a task of its own: a
+    // client that hangs up mid-request must not leave a key "in progress" or
+    // a hold taken for a request that was never sent or never recorded.
+    let admission = Admission {
         state: state.clone(),
-        tenant: tenant.id.clone(),
+        config: rt.config.clone(),
+        tenant: tenant.clone(),
+        route: route.template,
         method: parts.method.clone(),
         headers: parts.headers,
         host: host_for(&parts.method, path),
@@ -167,20 +90,110 @@ pub(crate) async fn billable(
         body,
         billable: billable.clone(),
         quote,
-        hold_id,
         idem_key,
         ctx: ctx.detached(),
     };
-    let mut resp = tokio::spawn(job.run()).await.map_err(|e| {
-        tracing::error!(error = %e, "Billable forward task failed.");
+    let (resp, outcome) = tokio::spawn(admission.run()).await.map_err(|e| {
+        tracing::error!(error = %e, "Billable request task failed.");
         GatewayError::Internal
     })??;
-    let remaining =
-        remaining.map_or_else(|| "unlimited".to_string(), |(_, _, m)| format_credits(m));
-    if let Ok(v) = HeaderValue::from_str(&remaining) {
-        resp.headers_mut().insert(HEADER_REMAINING, v);
-    }
+    ctx.outcome = outcome;
     Ok(resp)
+}
+
+/// A priced request on its way: claim the idempotency key, hold, forward, record.
+struct Admission {
+    state: Arc<AppState>,
+    config: Arc<Config>,
+    tenant: TenantConfig,
+    route: &'static str,
+    method: http::Method,
+    headers: HeaderMap,
+    host: super::client::Host,
+    path_and_query: String,
+    body: Bytes,
+    billable: Billable,
+    quote: Quote,
+    idem_key: Option<String>,
+    ctx: Ctx,
+}
+
+impl Admission {
+    async fn run(self) -> Result<(Response<Body>, &'static str), GatewayError> {
+        let state = &self.state;
+        let (cfg, tenant, quote) = (&self.config, &self.tenant, &self.quote);
+        let now = state.clock.now();
+        if let Some(key) = &self.idem_key {
+            let digest: [u8; 32] = Sha256::digest(&self.body).into();
+            match state.ledger.idem_begin(&tenant.id, key, digest, now).await {
+                Ok(IdemBegin::New) => {}
+                Ok(IdemBegin::Replay(stored)) => return Ok((replay(stored), "replayed")),
+                Ok(IdemBegin::InProgress) => return Err(GatewayError::IdempotencyInProgress),
+                Ok(IdemBegin::Mismatch) => return Err(GatewayError::IdempotencyMismatch),
+                Err(e) => return Err(state.ledger_down("idem_begin", &e)),
+            }
+        }
+        let hold = HoldRequest {
+            tenant: tenant.id.clone(),
+            feature: quote.feature.clone(),
+            route: self.route.to_string(),
+            amount: quote.credits,
+            price_version: quote.version.clone(),
+            request_id: self.ctx.request_id.to_str().unwrap_or("-").to_string(),
+            tz: cfg.plan.timezone,
+            now,
+            expires_at: now
+                + chrono::Duration::from_std(cfg.settlement.hold_ttl)
+                    .unwrap_or(chrono::Duration::days(2)),
+            tenant_budgets: tenant.budgets,
+            org_budgets: cfg.org.budgets,
+            tenant_shadow: tenant.shadow,
+            org_shadow: cfg.org.shadow,
+            render: quote.settle == SettleMode::PerJob,
+            tenant_render_cap: tenant.limits.renders_in_flight,
+            org_render_cap: cfg.org.renders_in_flight,
+        };
+        let refused = match state.ledger.hold(hold).await {
+            Err(e) => state.ledger_down("hold", &e),
+            Ok(HoldDecision::Held {
+                hold_id,
+                remaining,
+                shadow_shortfalls,
+            }) => {
+                for s in &shadow_shortfalls {
+                    state
+                        .metrics
+                        .shadow_rejection(&s.scope.label(), "insufficient_credit");
+                    tracing::warn!(tenant = %tenant.id, scope = %s.scope.label(), window = s.window.as_str(),
+                        required = %format_credits(s.required), remaining = %format_credits(s.remaining),
+                        "Shadow budget would have refused this request.");
+                }
+                state
+                    .metrics
+                    .credits(CreditKind::Held, &tenant.id, &quote.feature, quote.credits);
+                let mut resp = self.forward(&hold_id).await?;
+                let remaining = remaining
+                    .map_or_else(|| "unlimited".to_string(), |(_, _, m)| format_credits(m));
+                if let Ok(v) = HeaderValue::from_str(&remaining) {
+                    resp.headers_mut().insert(HEADER_REMAINING, v);
+                }
+                return Ok((resp, "forwarded"));
+            }
+            Ok(HoldDecision::Insufficient(s)) => GatewayError::InsufficientCredit(Shortfall {
+                scope: s.scope.label(),
+                window: s.window.as_str().to_string(),
+                required: s.required,
+                remaining: s.remaining,
+                resets_at: s.resets_at,
+            }),
+            Ok(HoldDecision::RenderCapReached { scope, cap }) => GatewayError::RenderCap {
+                scope: scope.label(),
+                cap,
+            },
+        };
+        abandon(state, &tenant.id, self.idem_key.as_deref()).await;
+        Err(refused)
+    }
 }
 
 /// Validates an `Idempotency-Key` (HeyGen's rule: 1-255 of `[A-Za-z0-9_:.-]`).
@@ -223,23 +236,8 @@ fn replay(stored: StoredResponse) -> Response<Body> {
     resp
 }
 
-struct Forward {
-    state: Arc<AppState>,
-    tenant: String,
-    method: http::Method,
-    headers: HeaderMap,
-    host: super::client::Host,
-    path_and_query: String,
-    body: Bytes,
-    billable: Billable,
-    quote: Quote,
-    hold_id: String,
-    idem_key: Option<String>,
-    ctx: Ctx,
-}
-
-impl Forward {
-    async fn run(self) -> Result<Response<Body>, GatewayError> {
+impl Admission {
+    async fn forward(&self, hold_id: &str) -> Result<Response<Body>, GatewayError> {
         let s = &self.state;
         let sent = forward(
             s,
@@ -254,7 +252,7 @@ impl Forward {
         let resp = match sent {
             Ok(r) => r,
             Err(e) => {
-                self.release("transport_error").await;
+                self.release(hold_id, "transport_error").await;
                 return Err(e);
             }
         };
@@ -264,29 +262,32 @@ impl Forward {
             Err(e) => {
                 // HeyGen answered but the body was lost: the job may exist, so
                 // keep the hold (the TTL captures it) rather than release it.
-                tracing::warn!(hold_id = %self.hold_id, error = %e, "Upstream response body unreadable; hold kept for TTL settlement.");
+                tracing::warn!(hold_id = %hold_id, error = %e, "Upstream response body unreadable; hold kept for TTL settlement.");
                 return Err(GatewayError::UpstreamUnreachable);
             }
         };
         downstream_parts(&mut parts, &self.ctx);
         if parts.status.is_success() {
-            self.record_success(&body).await;
+            self.record_success(hold_id, &body).await;
         } else {
-            self.release(&format!("upstream_status_{}", parts.status.as_u16()))
-                .await;
+            self.release(
+                hold_id,
+                &format!("upstream_status_{}", parts.status.as_u16()),
+            )
+            .await;
         }
         let h = &mut parts.headers;
         if let Ok(v) = HeaderValue::from_str(&format_credits(self.quote.credits)) {
             h.insert(HEADER_PROJECTED, v);
         }
-        if let Ok(v) = HeaderValue::from_str(&self.hold_id) {
+        if let Ok(v) = HeaderValue::from_str(hold_id) {
             h.insert(HEADER_HOLD_ID, v);
         }
         if let Some(key) = &self.idem_key {
             let status = parts.status.as_u16();
             // Retryable answers are not stored, so a retry can try again.
             let result = if status == 429 || status >= 500 {
-                s.ledger.idem_abandon(&self.tenant, key).await
+                s.ledger.idem_abandon(&self.tenant.id, key).await
             } else {
                 let stored = StoredResponse {
                     status,
@@ -300,7 +301,7 @@ impl Forward {
                         .collect(),
                     body: body.to_vec(),
                 };
-                s.ledger.idem_complete(&self.tenant, key, &stored).await
+                s.ledger.idem_complete(&self.tenant.id, key, &stored).await
             };
             if let Err(e) = result {
                 s.ledger_down("idem_complete", &e);
@@ -309,12 +310,12 @@ impl Forward {
         Ok(Response::from_parts(parts, full(body)))
     }
 
-    async fn release(&self, reason: &str) {
+    async fn release(&self, hold_id: &str, reason: &str) {
         let s = &self.state;
-        match s.ledger.release(&self.hold_id, reason).await {
+        match s.ledger.release(hold_id, reason).await {
             Ok(()) => s.metrics.credits(
                 CreditKind::Released,
-                &self.tenant,
+                &self.tenant.id,
                 &self.quote.feature,
                 self.quote.credits,
             ),
@@ -323,13 +324,13 @@ impl Forward {
             }
         }
         if let Some(key) = &self.idem_key {
-            if let Err(e) = s.ledger.idem_abandon(&self.tenant, key).await {
+            if let Err(e) = s.ledger.idem_abandon(&self.tenant.id, key).await {
                 s.ledger_down("idem_abandon", &e);
             }
         }
     }
 
-    async fn record_success(&self, body: &[u8]) {
+    async fn record_success(&self, hold_id: &str, body: &[u8]) {
         let s = &self.state;
         let q = &self.quote;
         let result = match q.settle {
@@ -337,30 +338,30 @@ impl Forward {
                 let jobs = pricing::jobs_from_response(&self.billable, q, body);
                 if jobs.is_empty() {
                     // Accepted but no job id to settle by: never undercount.
-                    tracing::warn!(hold_id = %self.hold_id, "No job id in HeyGen's answer; capturing the projection.");
+                    tracing::warn!(hold_id = %hold_id, "No job id in HeyGen's answer; capturing the projection.");
                     s.ledger
-                        .capture_hold(&self.hold_id, q.credits)
+                        .capture_hold(hold_id, q.credits)
                         .await
                         .map(|_| q.credits)
                 } else {
                     let records = job_records(q, &jobs);
-                    s.ledger.submit(&self.hold_id, &records).await.map(|_| 0)
+                    s.ledger.submit(hold_id, &records).await.map(|_| 0)
                 }
             }
             SettleMode::OnSuccess => s
                 .ledger
-                .capture_hold(&self.hold_id, q.credits)
+                .capture_hold(hold_id, q.credits)
                 .await
                 .map(|_| q.credits),
-            SettleMode::Free => s.ledger.capture_hold(&self.hold_id, 0).await.map(|_| 0),
+            SettleMode::Free => s.ledger.capture_hold(hold_id, 0).await.map(|_| 0),
         };
         match result {
             Ok(captured) if q.settle != SettleMode::PerJob || captured > 0 => {
                 s.metrics
-                    .credits(CreditKind::Captured, &self.tenant, &q.feature, captured);
+                    .credits(CreditKind::Captured, &self.tenant.id, &q.feature, captured);
                 s.metrics.credits(
                     CreditKind::Released,
-                    &self.tenant,
+                    &self.tenant.id,
                     &q.feature,
                     q.credits - captured,
                 );
@@ -368,7 +369,7 @@ impl Forward {
             Ok(_) => {}
             Err(e) => {
                 // The job exists upstream; the hold stays and the TTL captures it.
-                tracing::error!(hold_id = %self.hold_id, error = %e, "Recording the upstream job failed; hold kept for TTL settlement.");
+                tracing::error!(hold_id = %hold_id, error = %e, "Recording the upstream job failed; hold kept for TTL settlement.");
                 s.metrics.ledger_error("submit");
             }
         }
