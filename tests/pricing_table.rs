@@ -1210,3 +1210,46 @@ mod props {
         }
     }
 }
+
+#[test]
+fn bare_v2_video_status_body() {
+    let body = br#"{"video_id":"v1","status":"completed","duration":5}"#;
+    assert_eq!(
+        status_outcome(&StatusRead::V2Video, "/v2/videos/v1", None, body),
+        Some((
+            "v1".into(),
+            JobOutcome::Completed {
+                duration_ms: Some(5_000)
+            }
+        ))
+    );
+}
+
+#[test]
+fn check_config_reports_pricing_problems_with_key_paths() {
+    use heygen_gateway::config::Config;
+    let ok = Config::from_toml("[pricing]\nversion = \"2026-02\"\n[pricing.features.avatar_iv]\ncredits_per_minute = 6.0\nincrement_seconds = 30\n");
+    if let Err(e) = &ok {
+        assert!(!e.to_string().contains("pricing"), "{e}");
+    }
+    let err =
+        Config::from_toml("[pricing]\ninherit_defaults = false\n").expect_err("unpriced features");
+    assert!(
+        err.to_string()
+            .contains("`pricing.features.standard_avatar.credits_per_minute`"),
+        "{err}"
+    );
+    let err = Config::from_toml("[pricing.features.avatar_iv]\ncredits_per_minute = \"six\"\n")
+        .expect_err("type");
+    assert!(
+        err.to_string()
+            .contains("pricing.features.avatar_iv.credits_per_minute"),
+        "{err}"
+    );
+    let err = Config::from_toml("[pricing.features.teleport]\ncredits_per_call = 1\n")
+        .expect_err("unknown");
+    assert!(
+        err.to_string().contains("`pricing.features.teleport`"),
+        "{err}"
+    );
+}
