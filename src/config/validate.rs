@@ -184,7 +184,7 @@ fn secret_source(
     match (env, file) {
         (Some(_), Some(_)) => {
             errs.push(
-                format!("{section}"),
+                section.to_string(),
                 "set only one of the `*_env` and `*_file` keys for this secret",
             );
             None
