@@ -7,6 +7,7 @@
 //! "unknown" (path parameters such as ids keep their case).
 
 mod table;
+mod table_v3;
 #[cfg(test)]
 mod tests;
 

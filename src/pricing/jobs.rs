@@ -254,7 +254,12 @@ pub fn status_outcome(
             return None;
         }
     }
-    let d = root.get("data")?.as_object()?;
+    // `GET /v2/videos/{id}` may answer without an envelope.
+    let d = match root.get("data") {
+        Some(Value::Object(d)) => d,
+        _ if root.contains_key("status") => root,
+        _ => return None,
+    };
     let id = match status {
         StatusRead::V1VideoStatus => query_param(query, "video_id")
             .or_else(|| d.get("id").and_then(Value::as_str))

@@ -1,0 +1,316 @@
+//! v3 routes: videos, batches, agents, translations, lipsyncs, speech, avatars.
+
+use super::*;
+
+// --- v3 ----------------------------------------------------------------------
+
+pub(crate) fn v3_avatar(extra: Value) -> Value {
+    let mut body =
+        json!({"type": "avatar", "avatar_id": "a", "script": words150(), "voice_id": "v"});
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            b.insert(k.clone(), v.clone());
+        }
+    }
+    body
+}
+
+#[test]
+fn v3_videos() {
+    let table: Vec<(Value, &str, Micros)> = vec![
+        // Default engine is Avatar IV: 66 s → 90 s at 6/min.
+        (v3_avatar(json!({})), "avatar_iv", 9_000_000),
+        (
+            v3_avatar(json!({"engine": {"type": "avatar_v"}, "resolution": "1080p"})),
+            "avatar_iv",
+            9_000_000,
+        ),
+        (
+            v3_avatar(json!({"engine": {"type": "avatar_iii"}})),
+            "standard_avatar",
+            1_500_000,
+        ),
+        // speed 1.5: 44 s → 60 s.
+        (
+            v3_avatar(json!({"voice_settings": {"speed": 1.5}})),
+            "avatar_iv",
+            6_000_000,
+        ),
+        // Audio instead of script: default 180 s.
+        (
+            json!({"type": "avatar", "avatar_id": "a", "audio_url": "https://x"}),
+            "avatar_iv",
+            18_000_000,
+        ),
+        (
+            json!({"type": "image", "image": {"type": "url", "url": "u"}, "script": words150()}),
+            "avatar_iv",
+            9_000_000,
+        ),
+        (
+            json!({"type": "cinematic_avatar", "prompt": "p", "duration": 8}),
+            "cinematic_avatar",
+            7_000_000,
+        ),
+        (
+            json!({"type": "studio", "scenes": [{"script": words150()}, {"audio_url": "u"}]}),
+            "avatar_iv",
+            27_000_000,
+        ),
+    ];
+    for (body, feature, credits) in table {
+        let quote = q("/v3/videos", body.clone());
+        assert_eq!(
+            (quote.feature.as_str(), quote.credits),
+            (feature, credits),
+            "{body}"
+        );
+    }
+    assert_eq!(
+        refused(&PAYG, "/v3/videos", v3_avatar(json!({"resolution": "4k"}))),
+        (400, "resolution_not_allowed")
+    );
+    assert!(try_quote(&ENT, "/v3/videos", &v3_avatar(json!({"resolution": "4K"}))).is_ok());
+    assert_eq!(
+        refused(
+            &PAYG,
+            "/v3/videos",
+            v3_avatar(json!({"engine": {"type": "avatar_x"}}))
+        ),
+        (400, "unpriceable")
+    );
+    assert_eq!(
+        refused(
+            &PAYG,
+            "/v3/videos",
+            json!({"type": "avatar", "avatar_id": "a"})
+        ),
+        (400, "invalid_parameter")
+    );
+    assert_eq!(
+        refused(&PAYG, "/v3/videos", json!({"script": "hi"})),
+        (400, "invalid_parameter")
+    );
+}
+
+#[test]
+fn v3_batches_sum_items() {
+    let videos = json!({"videos": [v3_avatar(json!({})),
+        {"type": "avatar", "avatar_id": "a", "audio_url": "u", "engine": {"type": "avatar_iii"}}]});
+    // 9 + 3 credits; feature = the one carrying most credits.
+    let quote = q("/v3/videos/batches", videos);
+    assert_eq!(
+        (quote.jobs.len(), quote.credits, quote.feature.as_str()),
+        (2, 12_000_000, "avatar_iv")
+    );
+    let bad = json!({"videos": [v3_avatar(json!({})), v3_avatar(json!({"resolution": "4k"}))]});
+    assert_eq!(
+        refused(&PAYG, "/v3/videos/batches", bad),
+        (400, "resolution_not_allowed")
+    );
+    // Lipsyncs: 10 s at 3/min (per second) + default 300 s at 6/min.
+    let lips = json!({"lipsyncs": [
+        {"video": {"type": "url", "url": "u"}, "audio": {"type": "url", "url": "a"}, "end_time": 10},
+        {"video": {"type": "url", "url": "u"}, "audio": {"type": "url", "url": "a"}, "mode": "precision"}]});
+    assert_eq!(q("/v3/lipsyncs/batches", lips).credits, 30_500_000);
+    // Translations: (2 languages × 96 s → 120 s at 3/min) + 1 × default 300 s.
+    let trs = json!({"video_translations": [
+        {"video": {"type": "url", "url": "u"}, "output_languages": ["es", "fr"], "start_time": 0, "end_time": 95.5},
+        {"video": {"type": "url", "url": "u"}, "output_language": "de"}]});
+    let quote = q("/v3/video-translations/batches", trs);
+    assert_eq!((quote.jobs.len(), quote.credits), (3, 27_000_000));
+}
+
+#[test]
+fn v3_other_routes() {
+    let tr = json!({"video": {"type": "url", "url": "u"}, "output_languages": ["es", "fr"],
+                    "mode": "speed", "start_time": 0, "end_time": 95.5});
+    let table: Vec<(&str, Value, &str, Micros, SettleMode)> = vec![
+        (
+            "/v3/templates/t1",
+            json!({"variables": {}}),
+            "template",
+            2_000_000,
+            SettleMode::PerJob,
+        ),
+        (
+            "/v3/video-agents",
+            json!({"prompt": "p"}),
+            "video_agent",
+            4_000_000,
+            SettleMode::PerJob,
+        ),
+        (
+            "/v3/video-agents/s1",
+            json!({"message": "shorter"}),
+            "video_agent",
+            4_000_000,
+            SettleMode::PerJob,
+        ),
+        // 95.5 s → 96 s → 120 s at 3/min, two languages.
+        (
+            "/v3/video-translations",
+            tr,
+            "translation_fast",
+            12_000_000,
+            SettleMode::PerJob,
+        ),
+        (
+            "/v3/video-translations",
+            json!({"video": {"type": "url", "url": "u"}, "output_language": "es", "mode": "precision", "end_time": 30}),
+            "translation_quality",
+            3_000_000,
+            SettleMode::PerJob,
+        ),
+        // Lipsync per second: 10 s at 3/min.
+        (
+            "/v3/lipsyncs",
+            json!({"video": {"type": "url", "url": "u"}, "audio": {"type": "url", "url": "a"}, "start_time": 5, "end_time": 15}),
+            "lipsync_speed",
+            500_000,
+            SettleMode::PerJob,
+        ),
+        // TTS: 66 s at 0.02/min = 0.022 credits.
+        (
+            "/v3/voices/speech",
+            json!({"text": words150(), "voice_id": "v"}),
+            "tts",
+            22_000,
+            SettleMode::OnSuccess,
+        ),
+        (
+            "/v3/voices/clone",
+            json!({}),
+            "voice_clone",
+            1_000_000,
+            SettleMode::OnSuccess,
+        ),
+        (
+            "/v3/voices",
+            json!({"prompt": "warm"}),
+            "voice_design",
+            1_000_000,
+            SettleMode::OnSuccess,
+        ),
+        (
+            "/v3/avatars",
+            json!({"type": "photo", "name": "n", "file": {}}),
+            "avatar_creation",
+            1_000_000,
+            SettleMode::OnSuccess,
+        ),
+        (
+            "/v3/avatars",
+            json!({"type": "prompt", "name": "n", "prompt": "p"}),
+            "avatar_creation",
+            1_000_000,
+            SettleMode::OnSuccess,
+        ),
+        // Realtime session: 600 s at 3/min.
+        (
+            "/v3/avatar-realtime",
+            json!({"type": "tts"}),
+            "avatar_realtime",
+            30_000_000,
+            SettleMode::OnSuccess,
+        ),
+        (
+            "/v3/ai-clipping",
+            json!({}),
+            "ai_clipping",
+            1_000_000,
+            SettleMode::OnSuccess,
+        ),
+        (
+            "/v3/background-removals",
+            json!({}),
+            "background_removal",
+            1_000_000,
+            SettleMode::OnSuccess,
+        ),
+    ];
+    for (path, body, feature, credits, settle) in table {
+        let quote = q(path, body);
+        assert_eq!(
+            (quote.feature.as_str(), quote.credits, quote.settle),
+            (feature, credits, settle),
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn v3_policy() {
+    let twin = json!({"type": "video", "name": "n", "file": {}});
+    assert_eq!(
+        refused(&PAYG, "/v3/avatars", twin.clone()),
+        (403, "enterprise_only")
+    );
+    assert_eq!(
+        refused(&PAYG, "/v3/avatars", json!({"type": "digital_twin"})),
+        (403, "enterprise_only")
+    );
+    assert!(try_quote(&ENT, "/v3/avatars", &twin).is_ok());
+    let pr =
+        json!({"video": {"type": "url", "url": "u"}, "output_language": "es", "end_time": 100});
+    assert_eq!(
+        refused(&PAYG, "/v3/video-translations/proofreads", pr.clone()),
+        (403, "enterprise_only")
+    );
+    assert_eq!(
+        refused(
+            &PAYG,
+            "/v3/video-translations/proofreads/p1/generate",
+            json!({})
+        ),
+        (403, "enterprise_only")
+    );
+    // 100 s → 120 s at 0.5/min.
+    assert_eq!(
+        try_quote(&ENT, "/v3/video-translations/proofreads", &pr).map(|q| q.credits),
+        Ok(1_000_000)
+    );
+    assert_eq!(
+        try_quote(
+            &ENT,
+            "/v3/video-translations/proofreads/p1/generate",
+            &json!({})
+        )
+        .map(|q| q.credits),
+        Ok(15_000_000)
+    );
+    let srt = json!({"video": {"type": "url", "url": "u"}, "output_language": "es", "srt": {"type": "url"}});
+    assert_eq!(
+        refused(&PAYG, "/v3/video-translations", srt),
+        (403, "enterprise_only")
+    );
+    let long =
+        json!({"video": {"type": "url", "url": "u"}, "output_language": "es", "end_time": 1801});
+    assert_eq!(
+        refused(&PAYG, "/v3/video-translations", long),
+        (400, "video_too_long")
+    );
+    let agent = json!({"prompt": "p", "duration_sec": 1700});
+    // 1700 s × 1.1 = 1870 s > 1800 s.
+    assert_eq!(
+        refused(&PAYG, "/v3/video-agents", agent),
+        (400, "video_too_long")
+    );
+    let bad_range = json!({"video": {}, "audio": {}, "start_time": 20, "end_time": 10});
+    assert_eq!(
+        refused(&PAYG, "/v3/lipsyncs", bad_range),
+        (400, "invalid_parameter")
+    );
+    assert_eq!(
+        refused(&PAYG, "/v3/video-translations", json!({"video": {}})),
+        (400, "invalid_parameter")
+    );
+    assert_eq!(
+        refused(&PAYG, "/v3/voices/speech", json!({})),
+        (400, "invalid_parameter")
+    );
+    assert_eq!(
+        refused(&PAYG, "/v3/avatars", json!({"type": "robot"})),
+        (400, "invalid_parameter")
+    );
+}
