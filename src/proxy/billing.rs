@@ -344,7 +344,7 @@ impl Admission {
                         .await
                         .map(|_| q.credits)
                 } else {
-                    let records = job_records(q, &jobs);
+                    let records = job_records(&jobs);
                     s.ledger.submit(hold_id, &records).await.map(|_| 0)
                 }
             }
@@ -376,25 +376,15 @@ impl Admission {
     }
 }
 
-/// Splits the hold over the jobs: the quote's per-job amounts when the counts
-/// match, else an even split (remainder on the first job) so shares sum exactly.
-fn job_records(q: &Quote, jobs: &[pricing::Job]) -> Vec<JobRecord> {
-    let n = jobs.len() as i64;
-    let matched = q.jobs.len() == jobs.len();
+/// Each job carries the share of the hold the quote assigned it (the shares
+/// sum to the quote, so the hold is split exactly).
+fn job_records(jobs: &[pricing::Job]) -> Vec<JobRecord> {
     jobs.iter()
-        .enumerate()
-        .map(|(i, j)| {
-            let held = if matched {
-                q.jobs[i].credits
-            } else {
-                q.credits / n + if i == 0 { q.credits % n } else { 0 }
-            };
-            JobRecord {
-                job_id: j.id.clone(),
-                feature: j.feature.clone(),
-                status_path: j.status_path.clone(),
-                held,
-            }
+        .map(|j| JobRecord {
+            job_id: j.id.clone(),
+            feature: j.feature.clone(),
+            status_path: j.status_path.clone(),
+            held: j.quoted,
         })
         .collect()
 }
