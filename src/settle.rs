@@ -16,23 +16,27 @@ pub async fn settle(
     outcome: JobOutcome,
     source: &str,
 ) -> Result<Option<SettleResult>, LedgerError> {
+    if matches!(outcome, JobOutcome::Pending) {
+        return Ok(None);
+    }
+    // Clients keep reading a finished job's status; a read of the job row
+    // keeps those repeats from costing a write transaction each.
+    let Some(job) = state.ledger.get_job(job_id).await? else {
+        return Ok(Some(SettleResult::UnknownJob));
+    };
+    if !job.pending {
+        return Ok(Some(SettleResult::AlreadySettled));
+    }
     let settlement = match outcome {
         JobOutcome::Pending => return Ok(None),
         JobOutcome::Failed => JobSettlement::Failed,
         JobOutcome::Completed { duration_ms } => {
-            let Some(job) = state.ledger.get_job(job_id).await? else {
-                return Ok(Some(SettleResult::UnknownJob));
-            };
             let book = &state.snapshot().config.pricing;
-            let cost = duration_ms.and_then(|d| pricing::settle_cost(book, &job.feature, d));
-            match cost {
+            match duration_ms.and_then(|d| pricing::settle_cost(book, &job.feature, d)) {
                 Some(cost) => JobSettlement::Completed { cost },
-                // Completed without a usable duration: capture what was held
-                // rather than guess low.
-                None => {
-                    tracing::warn!(job_id, feature = %job.feature, "Completed job without a priceable duration; capturing the held amount.");
-                    JobSettlement::Completed { cost: job.held }
-                }
+                // Completed without a usable duration (e.g. a batch): capture
+                // what was held rather than guess low.
+                None => JobSettlement::Completed { cost: job.held },
             }
         }
     };
