@@ -165,17 +165,11 @@ async fn gauges(state: &AppState) {
                 w.resets_at.map(|t| t.timestamp()),
             );
             if let Some(limit) = w.limit.filter(|l| *l > 0) {
-                let used = w.held + w.spent;
-                let ratio = used as f64 / limit as f64;
-                for threshold in
-                    state
-                        .thresholds
-                        .observe(&scope, w.window.as_str(), &w.period, ratio)
-                {
-                    tracing::warn!(scope = %scope, window = w.window.as_str(), period = %w.period, threshold,
-                        used = %crate::money::format_credits(used), limit = %crate::money::format_credits(limit),
-                        "Budget threshold crossed.");
-                }
+                // The tracker sets the gauge and logs each crossing once per period.
+                let ratio = (w.held + w.spent) as f64 / limit as f64;
+                state
+                    .thresholds
+                    .observe(&scope, w.window.as_str(), &w.period, ratio);
             }
         }
     }
