@@ -1,0 +1,105 @@
+//! Upstream refusals and transport failures release the hold.
+
+use http::StatusCode;
+
+use crate::common::*;
+use crate::{half_credit, hold_id, Rig};
+
+/// Asserts nothing is held any more and `hold` ended `released`.
+async fn assert_released(rig: &Rig, hold: &str) {
+    let released = rig.holds(Some("released")).await;
+    assert!(
+        released.iter().any(|h| h["hold_id"] == hold),
+        "hold {hold} is released: {released:?}"
+    );
+    let h = rig.hold(hold).await;
+    assert_eq!(h["captured"], "0", "{h}");
+    let (held, spent, _) = rig.credits("alpha", "daily").await;
+    assert_eq!((held.as_str(), spent.as_str()), ("0", "0"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_4xx_and_5xx_release_the_hold() {
+    let rig = Rig::start(|c| c.tenant_budgets("alpha", "daily = 10")).await;
+    for status in [StatusCode::BAD_REQUEST, StatusCode::INTERNAL_SERVER_ERROR] {
+        rig.mock.fail_next(1, status);
+        let resp = rig.post("/v2/video/generate", &half_credit()).await;
+        assert_eq!(resp.status, status, "HeyGen's answer is passed through");
+        assert!(
+            resp.header("x-gateway-rejected").is_none(),
+            "HeyGen's refusal is not the gateway's"
+        );
+        assert_released(&rig, &hold_id(&resp)).await;
+    }
+    assert_eq!(rig.holds(Some("released")).await.len(), 2);
+    // The budget is intact: a later request is held normally.
+    let resp = rig.post("/v2/video/generate", &half_credit()).await;
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.header("x-gateway-credits-remaining"), Some("9.5"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_timeout_releases_the_hold() {
+    let rig = Rig::start(|c| {
+        c.tenant_budgets("alpha", "daily = 10")
+            .set("upstream", "request_timeout_ms", "300")
+    })
+    .await;
+    rig.mock.hang(true);
+    let resp = rig.post("/v2/video/generate", &half_credit()).await;
+    rig.mock.hang(false);
+    assert_refused_upstream(&resp, 504, "upstream_timeout");
+    assert_eq!(rig.creates("/v2/video/generate"), 1, "it was sent");
+    let released = rig.holds(Some("released")).await;
+    assert_eq!(released.len(), 1, "{released:?}");
+    assert_eq!(released[0]["amount"], "0.5");
+    let (held, spent, _) = rig.credits("alpha", "daily").await;
+    assert_eq!((held.as_str(), spent.as_str()), ("0", "0"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_upstream_releases_the_hold() {
+    // Port 1 on loopback: nothing listens, connections are refused.
+    let cfg = TestConfig::new("http://127.0.0.1:1").tenant_budgets("alpha", "daily = 10");
+    let gw = TestGateway::start(cfg).await;
+    let token = tenant_token("alpha");
+    let resp = send(
+        "POST",
+        &gw.url("/v2/video/generate"),
+        &[("x-api-key", &token), ("content-type", "application/json")],
+        crate::half_credit().to_string(),
+    )
+    .await;
+    assert_refused_upstream(&resp, 502, "upstream_unreachable");
+    let auth = format!("Bearer {ADMIN_TOKEN}");
+    let holds = send(
+        "GET",
+        &gw.admin_url("/admin/v1/holds?state=released"),
+        &[("authorization", &auth)],
+        "",
+    )
+    .await
+    .json();
+    let holds = holds["data"].as_array().cloned().unwrap_or_default();
+    assert_eq!(holds.len(), 1, "{holds:?}");
+    let usage = send(
+        "GET",
+        &gw.url("/gateway/v1/usage"),
+        &[("x-api-key", &token)],
+        "",
+    )
+    .await
+    .json();
+    let daily = usage["data"]["windows"]
+        .as_array()
+        .and_then(|ws| ws.iter().find(|w| w["window"] == "daily").cloned())
+        .expect("daily window");
+    assert_eq!(daily["held"], "0", "{daily}");
+    assert_eq!(daily["spent"], "0", "{daily}");
+}
+
+#[track_caller]
+fn assert_refused_upstream(resp: &TestResponse, status: u16, reason: &str) {
+    assert_eq!(resp.status, status, "{}", resp.text());
+    assert_eq!(resp.header("x-gateway-rejected"), Some(reason));
+}

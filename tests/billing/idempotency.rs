@@ -1,0 +1,143 @@
+//! `Idempotency-Key`: replay, mismatch, in-progress duplicates, invalid keys,
+//! and retryable upstream answers that are not stored.
+
+use http::StatusCode;
+
+use crate::common::*;
+use crate::{assert_refused, half_credit, one_and_a_half, Rig};
+
+async fn post_with_key(rig: &Rig, key: &str, body: &serde_json::Value) -> TestResponse {
+    rig.call(
+        "alpha",
+        "POST",
+        "/v2/video/generate",
+        &[("idempotency-key", key)],
+        body.to_string(),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_key_same_body_replays_without_a_new_hold() {
+    let rig = Rig::start(|c| c.tenant_budgets("alpha", "daily = 10")).await;
+    let first = post_with_key(&rig, "order-42", &half_credit()).await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert!(first.header("x-gateway-idempotent-replay").is_none());
+    let second = post_with_key(&rig, "order-42", &half_credit()).await;
+    assert_eq!(second.status, 200, "{}", second.text());
+    assert_eq!(second.header("x-gateway-idempotent-replay"), Some("true"));
+    assert_eq!(second.body, first.body, "the stored response is replayed");
+    assert_eq!(
+        second.header("x-gateway-hold-id"),
+        first.header("x-gateway-hold-id"),
+        "same hold"
+    );
+    assert_eq!(rig.creates("/v2/video/generate"), 1, "one upstream job");
+    assert_eq!(rig.holds(None).await.len(), 1);
+    assert_eq!(rig.credits("alpha", "daily").await.0, "0.5", "held once");
+
+    // Keys are per tenant: beta may use the same key for its own request.
+    let beta = rig
+        .call(
+            "beta",
+            "POST",
+            "/v2/video/generate",
+            &[("idempotency-key", "order-42")],
+            half_credit().to_string(),
+        )
+        .await;
+    assert_eq!(beta.status, 200, "{}", beta.text());
+    assert!(beta.header("x-gateway-idempotent-replay").is_none());
+    assert_eq!(rig.creates("/v2/video/generate"), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_key_different_body_is_422() {
+    let rig = Rig::start(|c| c).await;
+    let first = post_with_key(&rig, "k-1", &half_credit()).await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    let other = post_with_key(&rig, "k-1", &one_and_a_half()).await;
+    assert_refused(
+        &other,
+        422,
+        "idempotency_key_reused",
+        "idempotency_mismatch",
+    );
+    assert_eq!(rig.creates("/v2/video/generate"), 1);
+    assert_eq!(rig.holds(None).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_duplicate_is_409_while_the_first_is_in_flight() {
+    let rig = Rig::start(|c| c.tenant_budgets("alpha", "daily = 10")).await;
+    // The first request hangs at HeyGen until released, so the duplicate
+    // certainly overlaps it.
+    rig.mock.on_path("/v2/video/generate").hang(true);
+    let url = rig.gw.url("/v2/video/generate");
+    let token = tenant_token("alpha");
+    let body = half_credit().to_string();
+    let first = {
+        let (url, token, body) = (url.clone(), token.clone(), body.clone());
+        tokio::spawn(async move {
+            send(
+                "POST",
+                &url,
+                &[
+                    ("x-api-key", token.as_str()),
+                    ("idempotency-key", "dup-1"),
+                    ("content-type", "application/json"),
+                ],
+                body,
+            )
+            .await
+        })
+    };
+    eventually(|| rig.creates("/v2/video/generate") == 1, SETTLE_WAIT).await;
+    let dup = post_with_key(&rig, "dup-1", &half_credit()).await;
+    assert_refused(&dup, 409, "request_in_progress", "request_in_progress");
+    assert!(dup.header("retry-after").is_some());
+    rig.mock.on_path("/v2/video/generate").hang(false);
+    let first = first.await.expect("first request");
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert_eq!(rig.creates("/v2/video/generate"), 1);
+    assert_eq!(rig.credits("alpha", "daily").await.0, "0.5", "held once");
+    // Once finished, the duplicate replays.
+    let replay = post_with_key(&rig, "dup-1", &half_credit()).await;
+    assert_eq!(replay.header("x-gateway-idempotent-replay"), Some("true"));
+    assert_eq!(replay.body, first.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_keys_are_400_and_nothing_is_held() {
+    let rig = Rig::start(|c| c).await;
+    let long = "k".repeat(256);
+    for key in ["bad/key", "semi;colon", "sp ace", long.as_str()] {
+        let resp = post_with_key(&rig, key, &half_credit()).await;
+        assert_refused(&resp, 400, "invalid_parameter", "idempotency_key_invalid");
+    }
+    assert_eq!(rig.mock.count(), 0);
+    assert!(rig.holds(None).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_5xx_is_not_stored_so_a_retry_goes_through() {
+    let rig = Rig::start(|c| c.tenant_budgets("alpha", "daily = 10")).await;
+    rig.mock.fail_next(1, StatusCode::INTERNAL_SERVER_ERROR);
+    let failed = post_with_key(&rig, "retry-me", &half_credit()).await;
+    assert_eq!(failed.status, 500, "{}", failed.text());
+    let retry = post_with_key(&rig, "retry-me", &half_credit()).await;
+    assert_eq!(retry.status, 200, "{}", retry.text());
+    assert!(
+        retry.header("x-gateway-idempotent-replay").is_none(),
+        "the retry was really sent"
+    );
+    assert_eq!(rig.creates("/v2/video/generate"), 2);
+    assert_eq!(rig.holds(Some("released")).await.len(), 1);
+    assert_eq!(rig.credits("alpha", "daily").await.0, "0.5");
+    // And now it is stored: a third try replays the success.
+    let third = post_with_key(&rig, "retry-me", &half_credit()).await;
+    assert_eq!(third.header("x-gateway-idempotent-replay"), Some("true"));
+    assert_eq!(third.body, retry.body);
+}
+
+use crate::SETTLE_WAIT;

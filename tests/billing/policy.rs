@@ -1,0 +1,305 @@
+//! Plan policy and route access through HTTP (issue 3): nothing refused is
+//! forwarded or held; every spelling of a paid path is priced.
+
+use serde_json::json;
+
+use crate::common::*;
+use crate::{assert_refused, assert_v2_envelope, half_credit, hold_id, text_scene, v3_video, Rig};
+
+/// Asserts HeyGen saw nothing and no hold was taken.
+async fn assert_untouched(rig: &Rig) {
+    assert_eq!(rig.mock.count(), 0, "forwarded: {:?}", rig.mock.requests());
+    assert!(rig.holds(None).await.is_empty(), "a hold was taken");
+}
+
+fn long_video() -> serde_json::Value {
+    // 5,000 words: 2,000 s × 1.1 = 2,200 s, over the 1,800 s default.
+    json!({"video_inputs": [text_scene(&"word ".repeat(5000))]})
+}
+
+fn uhd_v2() -> serde_json::Value {
+    let mut body = half_credit();
+    body["dimension"] = json!({"width": 3840, "height": 2160});
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_policy_refuses_before_forwarding() {
+    let rig = Rig::start(|c| c).await;
+
+    let long = rig.post("/v2/video/generate", &long_video()).await;
+    assert_refused(&long, 400, "video_too_long", "video_too_long");
+    assert_v2_envelope(&long.json());
+
+    let uhd = rig.post("/v2/video/generate", &uhd_v2()).await;
+    assert_refused(
+        &uhd,
+        400,
+        "resolution_not_allowed",
+        "resolution_not_allowed",
+    );
+    // Portrait 2160×3840 is just as far above 1080p.
+    let mut portrait = half_credit();
+    portrait["dimension"] = json!({"width": 2160, "height": 3840});
+    let portrait = rig.post("/v2/video/generate", &portrait).await;
+    assert_refused(
+        &portrait,
+        400,
+        "resolution_not_allowed",
+        "resolution_not_allowed",
+    );
+
+    let v3_4k = rig
+        .post("/v3/videos", &v3_video(json!({"resolution": "4k"})))
+        .await;
+    assert_refused(
+        &v3_4k,
+        400,
+        "resolution_not_allowed",
+        "resolution_not_allowed",
+    );
+    assert!(v3_4k.json().get("data").is_none(), "v3 envelope");
+
+    let twin = rig
+        .post(
+            "/v3/avatars",
+            &json!({"type": "digital_twin", "name": "me", "file": {}}),
+        )
+        .await;
+    assert_refused(&twin, 403, "enterprise_only", "enterprise_only");
+
+    let translation =
+        json!({"video_url": "https://files.example/src.mp4", "output_language": "French"});
+    for path in [
+        "/v2/video_translate/proofread",
+        "/v3/video-translations/proofreads",
+    ] {
+        let resp = rig.post(path, &translation).await;
+        assert_refused(&resp, 403, "enterprise_only", "enterprise_only");
+    }
+    assert_untouched(&rig).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enterprise_plan_allows_long_and_4k() {
+    let rig = Rig::start(|c| c.set("plan", "tier", "\"enterprise\"")).await;
+    for (path, body) in [
+        ("/v2/video/generate", long_video()),
+        ("/v2/video/generate", uhd_v2()),
+        ("/v3/videos", v3_video(json!({"resolution": "4k"}))),
+        (
+            "/v3/avatars",
+            json!({"type": "digital_twin", "name": "me", "file": {}}),
+        ),
+    ] {
+        let resp = rig.post(path, &body).await;
+        assert_eq!(resp.status, 200, "{path}: {}", resp.text());
+        hold_id(&resp);
+    }
+    assert_eq!(rig.mock.count(), 4);
+    assert_eq!(rig.holds(None).await.len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_writes_are_refused_by_default() {
+    let rig = Rig::start(|c| c).await;
+    let resp = rig
+        .post("/v2/brand_new_paid_thing", &json!({"anything": 1}))
+        .await;
+    assert_refused(&resp, 403, "forbidden", "unknown_route");
+    assert_v2_envelope(&resp.json());
+    let v3 = rig.post("/v3/shiny-new-feature", &json!({})).await;
+    assert_refused(&v3, 403, "forbidden", "unknown_route");
+    assert_untouched(&rig).await;
+    // Unknown reads still pass (they cannot spend).
+    let read = rig.get("/v2/brand_new_read").await;
+    assert_eq!(read.status, 404, "HeyGen's own answer");
+    assert_eq!(rig.mock.count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_writes_pass_when_allowed() {
+    let rig = Rig::start(|c| c.set("routes", "unknown_writes", "\"allow\"")).await;
+    let resp = rig
+        .post("/v2/brand_new_paid_thing", &json!({"anything": 1}))
+        .await;
+    assert!(
+        resp.header("x-gateway-rejected").is_none(),
+        "{}",
+        resp.text()
+    );
+    assert_eq!(rig.mock.requests_to("/v2/brand_new_paid_thing").len(), 1);
+    assert!(
+        rig.holds(None).await.is_empty(),
+        "unknown routes are not priced"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_or_oversized_json_is_refused_and_nothing_held() {
+    let rig = Rig::start(|c| c.set("server", "max_json_body_bytes", "4096")).await;
+    for bad in ["{not json", "[1, 2, 3]", "", "{\"video_inputs\": 7}"] {
+        let resp = rig
+            .call("alpha", "POST", "/v2/video/generate", &[], bad)
+            .await;
+        assert_refused(&resp, 400, "invalid_parameter", "invalid_parameter");
+    }
+    let big = json!({"video_inputs": [text_scene(&"word ".repeat(2000))]}).to_string();
+    assert!(big.len() > 4096);
+    let resp = rig
+        .call("alpha", "POST", "/v2/video/generate", &[], big.clone())
+        .await;
+    assert_refused(&resp, 413, "payload_too_large", "payload_too_large");
+    // Without Content-Length (chunked), the limit still holds.
+    let token = tenant_token("alpha");
+    let (body, _) = chunked_body(8192, 512);
+    let chunked = send_body(
+        "POST",
+        &rig.gw.url("/v2/video/generate"),
+        &[("x-api-key", token.as_str())],
+        body,
+    )
+    .await;
+    assert_refused(&chunked, 413, "payload_too_large", "payload_too_large");
+    assert_untouched(&rig).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_spelling_of_a_paid_path_is_priced() {
+    let rig = Rig::start(|c| c).await;
+    let spellings = [
+        "/v2/video/generate",
+        "//v2/video/generate",
+        "/v2//video///generate",
+        "/v2/../v2/video/generate",
+        "/v2/./video/generate",
+        "/v2/%76ideo/generate",
+        "/v2/video/%67%65%6E%65%72%61%74%65",
+        "/v2/video/generate/",
+    ];
+    for (i, path) in spellings.iter().enumerate() {
+        let resp = rig.post(path, &half_credit()).await;
+        assert!(
+            resp.header("x-gateway-hold-id").is_some(),
+            "{path} was not priced ({}): {}",
+            resp.status,
+            resp.text()
+        );
+        assert_eq!(resp.header("x-gateway-credits-projected"), Some("0.5"));
+        // HeyGen saw exactly one request per hold.
+        assert_eq!(rig.mock.count(), i + 1, "{path}");
+        assert_eq!(rig.holds(None).await.len(), i + 1, "{path}");
+    }
+    // What reached HeyGen is the normalised path, the one that was priced.
+    for r in rig.mock.requests() {
+        assert_eq!(r.path, "/v2/video/generate", "{r:?}");
+    }
+    // Other letter cases are either priced or not forwarded at all.
+    for path in ["/V2/Video/Generate", "/v2/VIDEO/generate"] {
+        let before = rig.mock.count();
+        let resp = rig.post(path, &half_credit()).await;
+        if resp.header("x-gateway-hold-id").is_none() {
+            assert_eq!(rig.mock.count(), before, "{path} forwarded unpriced");
+        }
+    }
+    let forwarded = rig.mock.count();
+    assert_eq!(
+        rig.holds(None).await.len(),
+        forwarded,
+        "one hold per request HeyGen saw"
+    );
+    // Paid spellings that carry a bad body are still refused, not passed.
+    let resp = rig
+        .call("alpha", "POST", "//v2/%76ideo/generate/", &[], "{oops")
+        .await;
+    assert_refused(&resp, 400, "invalid_parameter", "invalid_parameter");
+    assert_eq!(rig.mock.count(), forwarded);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_route_allow_and_deny() {
+    let rig = Rig::start(|c| {
+        c.tenant("beta", |t| {
+            t.lines.push("routes = { deny = [\"video\"] }".into())
+        })
+        .tenant("gamma", |t| {
+            t.lines
+                .push("routes = { allow = [\"translation\"] }".into())
+        })
+    })
+    .await;
+    for tenant in ["beta", "gamma"] {
+        let resp = rig
+            .call(
+                tenant,
+                "POST",
+                "/v2/video/generate",
+                &[],
+                half_credit().to_string(),
+            )
+            .await;
+        assert_refused(&resp, 403, "forbidden", "route_forbidden");
+        // Reads of a forbidden family are refused too.
+        let read = rig.call(tenant, "GET", "/v1/video.list", &[], "").await;
+        assert_refused(&read, 403, "forbidden", "route_forbidden");
+    }
+    assert_untouched(&rig).await;
+    // gamma may translate; alpha (no rules) may do anything.
+    let tr = rig
+        .call(
+            "gamma",
+            "POST",
+            "/v2/video_translate",
+            &[],
+            json!({"video_url": "https://files.example/src.mp4", "output_language": "French"})
+                .to_string(),
+        )
+        .await;
+    assert_eq!(tr.status, 200, "{}", tr.text());
+    hold_id(&tr);
+    let ok = rig.post("/v2/video/generate", &half_credit()).await;
+    assert_eq!(ok.status, 200, "{}", ok.text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_videos_are_forwarded_free() {
+    let rig = Rig::start(|c| c.tenant_budgets("alpha", "daily = 1")).await;
+    let mut body = half_credit();
+    body["test"] = json!(true);
+    let resp = rig.post("/v2/video/generate", &body).await;
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.header("x-gateway-credits-projected"), Some("0"));
+    let sent = rig.mock.requests_to("/v2/video/generate");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].json().expect("json")["test"],
+        true,
+        "forwarded as is"
+    );
+    let h = rig.hold(&hold_id(&resp)).await;
+    assert_eq!(h["amount"], "0", "{h}");
+    assert_eq!(h["captured"], "0", "{h}");
+    let (held, spent, remaining) = rig.credits("alpha", "daily").await;
+    assert_eq!((held.as_str(), spent.as_str()), ("0", "0"));
+    assert_eq!(remaining, "1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_call_features_are_captured_on_success() {
+    let rig = Rig::start(|c| c.tenant_budgets("alpha", "daily = 10")).await;
+    let resp = rig
+        .post(
+            "/v3/avatars",
+            &json!({"type": "photo", "name": "me", "file": {"type": "url", "url": "https://x/p.jpg"}}),
+        )
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.header("x-gateway-credits-projected"), Some("1"));
+    // Captured before the answer is returned: no settlement to wait for.
+    let h = rig.hold(&hold_id(&resp)).await;
+    assert_eq!(h["state"], "captured", "{h}");
+    assert_eq!(h["feature"], "avatar_creation");
+    assert_eq!(h["captured"], "1");
+    let (held, spent, _) = rig.credits("alpha", "daily").await;
+    assert_eq!((held.as_str(), spent.as_str()), ("0", "1"));
+}

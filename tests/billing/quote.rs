@@ -1,0 +1,120 @@
+//! Quotes without sending: `POST /gateway/v1/quote` and the `quote` CLI.
+
+use serde_json::{json, Value};
+
+use crate::common::*;
+use crate::{text_scene, v3_video, Rig};
+
+fn two_scenes() -> Value {
+    // 66 s of speech + 3 s of silence = 69 s → 90 s at 1 credit/min.
+    json!({"video_inputs": [text_scene(&"word ".repeat(150)),
+                             {"voice": {"type": "silence", "duration": 3}}]})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quote_endpoint_prices_without_sending() {
+    let rig = Rig::start(|c| c).await;
+    let q = rig.quote("POST", "/v2/video/generate", &two_scenes()).await;
+    assert_eq!(q["billable"], true, "{q}");
+    assert_eq!(q["credits"], "1.5", "{q}");
+    assert_eq!(q["verdict"]["allowed"], true, "{q}");
+    let quote = &q["quote"];
+    assert_eq!(quote["feature"], "standard_avatar");
+    let scenes: Vec<u64> = quote["scenes"]
+        .as_array()
+        .expect("scenes")
+        .iter()
+        .map(|s| s["projected_ms"].as_u64().expect("ms"))
+        .collect();
+    assert_eq!(scenes, vec![66_000, 3_000], "per-scene seconds: {q}");
+    assert_eq!(quote["projected_ms"], 69_000);
+    assert_eq!(quote["billed_seconds"], 90);
+    assert_eq!(quote["credits"], "1.5");
+    assert_eq!(quote["credits_micros"], 1_500_000);
+    assert_eq!(quote["version"], "builtin-2026-02");
+    assert_eq!(rig.mock.count(), 0, "a quote sends nothing");
+    assert!(rig.holds(None).await.is_empty(), "a quote holds nothing");
+
+    // A configured price-book version is reported.
+    let versioned = Rig::start(|c| c.set("pricing", "version", "\"acme-2026-07\"")).await;
+    let q = versioned
+        .quote("POST", "/v2/video/generate", &two_scenes())
+        .await;
+    assert_eq!(q["quote"]["version"], "acme-2026-07");
+
+    // Refused by policy: the verdict carries the status and code.
+    let q = rig
+        .quote("POST", "/v3/videos", &v3_video(json!({"resolution": "4k"})))
+        .await;
+    let v = &q["verdict"];
+    assert_eq!(v["allowed"], false, "{q}");
+    assert_eq!(v["status"], 400, "{q}");
+    assert_eq!(v["code"], "resolution_not_allowed", "{q}");
+
+    // Spellings are normalised like real requests; free routes cost 0.
+    let q = rig
+        .quote("POST", "//v2/%76ideo/generate/", &two_scenes())
+        .await;
+    assert_eq!(q["credits"], "1.5", "{q}");
+    let q = rig.quote("GET", "/v1/video_status.get", &json!(null)).await;
+    assert_eq!(
+        (q["billable"].clone(), q["credits"].clone()),
+        (json!(false), json!("0"))
+    );
+    let q = rig
+        .quote("POST", "/v2/brand_new_paid_thing", &json!({}))
+        .await;
+    assert_eq!(q["verdict"]["allowed"], false, "{q}");
+    assert_eq!(q["verdict"]["status"], 403, "{q}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quote_endpoint_needs_a_tenant_key() {
+    let rig = Rig::start(|c| c).await;
+    let req = json!({"method": "POST", "path": "/v2/video/generate", "body": two_scenes()});
+    let resp = send(
+        "POST",
+        &rig.gw.url("/gateway/v1/quote"),
+        &[],
+        req.to_string(),
+    )
+    .await;
+    assert_eq!(resp.status, 401, "{}", resp.text());
+    let bad = rig
+        .call("alpha", "POST", "/gateway/v1/quote", &[], "{\"nope\": 1}")
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_quote_matches_the_endpoint() {
+    let rig = Rig::start(|c| c).await;
+    let endpoint = rig.quote("POST", "/v2/video/generate", &two_scenes()).await;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("body.json");
+    std::fs::write(&file, two_scenes().to_string()).expect("write body");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_heygen-gateway"))
+        .arg("quote")
+        .arg("--config")
+        .arg(&rig.gw.config_path)
+        .args(["--path", "/v2/video/generate", "--file"])
+        .arg(&file)
+        .env("HEYGEN_API_KEY", ORG_KEY)
+        .env("HEYGEN_GATEWAY_ADMIN_TOKEN", ADMIN_TOKEN)
+        .env("HEYGEN_WEBHOOK_SECRET", WEBHOOK_SECRET)
+        .output()
+        .expect("run heygen-gateway quote");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "quote failed ({}): {stdout}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("quote output is not JSON ({e}): {stdout}"));
+    assert_eq!(cli["credits"], endpoint["credits"], "{cli}");
+    assert_eq!(cli["quote"], endpoint["quote"], "{cli}");
+    assert_eq!(cli["verdict"], endpoint["verdict"], "{cli}");
+}
