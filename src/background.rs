@@ -1,6 +1,7 @@
 //! Background tasks: the settlement poller (jobs nobody asked about), hold
 //! expiry, budget/hold gauges with threshold alerts, and HeyGen's remaining
-//! quota with its drift from the ledger. One loop, three timers.
+//! quota with its drift from the ledger. One loop, three timers; the gauge
+//! period is `metrics.gauge_interval_seconds` (read at start).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,8 +16,6 @@ use crate::ledger::{PendingJob, Scope, Window};
 use crate::money::{micros_to_credits, Micros};
 use crate::state::AppState;
 
-/// How often gauges are refreshed from the ledger.
-const GAUGE_INTERVAL: Duration = Duration::from_secs(15);
 /// Longest wait between polls of one pending job.
 const MAX_BACKOFF: Duration = Duration::from_secs(30 * 60);
 /// Jobs examined per poll tick.
@@ -29,7 +28,7 @@ pub(crate) fn spawn(state: &Arc<AppState>, stop: watch::Receiver<bool>) -> Vec<J
 async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     let cfg = state.snapshot().config.clone();
     let mut poll = interval(cfg.settlement.poll_interval);
-    let mut gauges_tick = interval(GAUGE_INTERVAL);
+    let mut gauges_tick = interval(cfg.metrics.gauge_interval);
     let mut quota_tick = interval(cfg.metrics.quota_poll.unwrap_or(Duration::from_secs(3600)));
     for t in [&mut poll, &mut gauges_tick, &mut quota_tick] {
         t.set_missed_tick_behavior(MissedTickBehavior::Delay);

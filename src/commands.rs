@@ -86,6 +86,12 @@ async fn serve(path: &std::path::Path) -> ExitCode {
         Err(code) => return code,
     };
     init_logging(config.server.log_json);
+    // Installed before the listeners open: until then SIGHUP's default action
+    // (terminate) would kill a gateway reloaded right after it came up.
+    let Some(signals) = Signals::install() else {
+        tracing::error!("Cannot install signal handlers; not starting.");
+        return ExitCode::FAILURE;
+    };
     let opts = StartOptions {
         env: Arc::new(ProcessEnv),
         clock: Arc::new(SystemClock),
@@ -100,32 +106,41 @@ async fn serve(path: &std::path::Path) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    wait_for_signals(&gateway).await;
+    signals.wait(&gateway).await;
     gateway.shutdown().await;
     ExitCode::SUCCESS
 }
 
 /// SIGTERM/SIGINT → drain and stop; SIGHUP → reload the config file.
-async fn wait_for_signals(gateway: &RunningGateway) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::hangup()),
-    ) else {
-        tracing::error!("Cannot install signal handlers; stopping.");
-        return;
-    };
-    loop {
-        tokio::select! {
-            _ = term.recv() => break,
-            _ = int.recv() => break,
-            _ = hup.recv() => {
-                let _ = gateway.state.reload();
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> Option<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Some(Signals {
+            term: signal(SignalKind::terminate()).ok()?,
+            int: signal(SignalKind::interrupt()).ok()?,
+            hup: signal(SignalKind::hangup()).ok()?,
+        })
+    }
+
+    /// Reloads on every SIGHUP; returns on the first SIGTERM or SIGINT.
+    async fn wait(mut self, gateway: &RunningGateway) {
+        loop {
+            tokio::select! {
+                _ = self.term.recv() => break,
+                _ = self.int.recv() => break,
+                _ = self.hup.recv() => {
+                    let _ = gateway.state.reload();
+                }
             }
         }
+        tracing::info!("Shutdown signal received; draining.");
     }
-    tracing::info!("Shutdown signal received; draining.");
 }
 
 /// Runs the mock HeyGen server until SIGINT/SIGTERM.

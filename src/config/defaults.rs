@@ -32,6 +32,9 @@ pub const DEFAULT_POLL_MIN_AGE_SECONDS: u64 = 120;
 pub const DEFAULT_POLL_CONCURRENCY: u32 = 4;
 pub const DEFAULT_QUOTA_POLL_SECONDS: u64 = 300;
 pub const DEFAULT_ALERT_THRESHOLDS: &[u8] = &[80, 95];
+/// Budget, hold and render gauges (and threshold alerts) are recomputed from
+/// the ledger this often; one usage query per tick.
+pub const DEFAULT_GAUGE_INTERVAL_SECONDS: u64 = 15;
 /// v3 deliveries older than this are refused (replay protection).
 pub const DEFAULT_WEBHOOK_TOLERANCE_SECONDS: u64 = 300;
 /// Default per-tenant request rate when a tenant sets none.

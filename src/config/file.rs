@@ -174,6 +174,8 @@ pub struct FileMetrics {
     pub quota_poll_seconds: u64,
     /// Budget usage thresholds (percent) that raise an alert metric and log.
     pub alert_thresholds: Vec<u8>,
+    /// Recompute budget/hold/render gauges and threshold alerts this often.
+    pub gauge_interval_seconds: u64,
 }
 
 impl Default for FileMetrics {
@@ -181,6 +183,7 @@ impl Default for FileMetrics {
         Self {
             quota_poll_seconds: DEFAULT_QUOTA_POLL_SECONDS,
             alert_thresholds: DEFAULT_ALERT_THRESHOLDS.to_vec(),
+            gauge_interval_seconds: DEFAULT_GAUGE_INTERVAL_SECONDS,
         }
     }
 }

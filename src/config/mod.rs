@@ -169,6 +169,8 @@ pub struct RoutesConfig {
 pub struct MetricsConfig {
     pub quota_poll: Option<Duration>,
     pub alert_thresholds: Vec<u8>,
+    /// How often budget, hold and render gauges are refreshed from the ledger.
+    pub gauge_interval: Duration,
 }
 
 /// Budgets of one scope in micro-credits; `None` means no limit for that window.

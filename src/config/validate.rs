@@ -329,9 +329,13 @@ fn metrics(m: &FileMetrics, errs: &mut Errors) -> MetricsConfig {
     }
     thresholds.sort_unstable();
     thresholds.dedup();
+    if m.gauge_interval_seconds == 0 {
+        errs.push("metrics.gauge_interval_seconds", "must be at least 1");
+    }
     MetricsConfig {
         quota_poll: (m.quota_poll_seconds > 0).then(|| Duration::from_secs(m.quota_poll_seconds)),
         alert_thresholds: thresholds,
+        gauge_interval: Duration::from_secs(m.gauge_interval_seconds.max(1)),
     }
 }
 

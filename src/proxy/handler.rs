@@ -116,6 +116,11 @@ async fn dispatch(
     let tenant = &rt.config.tenants[tenant_idx];
     ctx.tenant = Some(tenant.id.clone());
     if let Err(wait) = state.limiter.check(&tenant.id) {
+        // The family is otherwise set by `route`; without it a rate-limited
+        // video request would be counted under `family="other"`.
+        ctx.family = crate::catalog::classify(req.method(), &path)
+            .family
+            .as_str();
         return Err(GatewayError::RateLimited { retry_after: wait });
     }
     let path_and_query = match req.uri().query() {

@@ -1,7 +1,7 @@
 //! Captures `tracing` output into a buffer so tests can search it.
 
 use std::io;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -50,6 +50,7 @@ impl<'a> MakeWriter<'a> for LogBuffer {
 /// runtime (plain `#[tokio::test]`) so every task logs on this thread; work
 /// moved to other threads (`spawn_blocking`) is not captured.
 pub fn capture_logs() -> (tracing::subscriber::DefaultGuard, LogBuffer) {
+    keep_a_second_dispatcher();
     let buf = LogBuffer::default();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(buf.clone())
@@ -57,4 +58,14 @@ pub fn capture_logs() -> (tracing::subscriber::DefaultGuard, LogBuffer) {
         .with_max_level(tracing::Level::TRACE)
         .finish();
     (tracing::subscriber::set_default(subscriber), buf)
+}
+
+/// tracing-core treats a lone registered dispatcher as the global one
+/// (`has_just_one`): a callsite first hit on another test's thread (no
+/// subscriber there) then caches "never" for every thread, and a capture
+/// running alone in parallel with other tests misses those events. A second
+/// dispatcher kept alive for the whole run turns that shortcut off.
+fn keep_a_second_dispatcher() {
+    static EXTRA: OnceLock<tracing::Dispatch> = OnceLock::new();
+    EXTRA.get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
 }

@@ -1,0 +1,355 @@
+//! The admin API: bearer-token refusal on every route, tenants with usage,
+//! holds by state and tenant, the journal as JSON lines and CSV over a time
+//! range, and credit adjustments.
+
+use chrono::Duration as ChronoDuration;
+
+use super::*;
+
+/// Every admin route with a body that would succeed with the right token.
+fn routes() -> Vec<(&'static str, &'static str, String)> {
+    let adjust = json!({"tenant": "alpha", "credits": 5, "reason": "should not happen"});
+    vec![
+        ("GET", "tenants", String::new()),
+        ("GET", "holds", String::new()),
+        ("GET", "holds?state=held&tenant=alpha", String::new()),
+        ("GET", "ledger", String::new()),
+        ("GET", "ledger?format=csv", String::new()),
+        ("POST", "adjustments", adjust.to_string()),
+        ("POST", "reload", String::new()),
+        ("GET", "no-such-endpoint", String::new()),
+    ]
+}
+
+#[tokio::test]
+async fn every_admin_route_refuses_a_missing_or_wrong_token() {
+    let rig = Rig::start(|c| c.tenant_budgets("alpha", "daily = 10")).await;
+    let wrong_right = format!("Bearer {ADMIN_TOKEN}x");
+    let basic = format!("Basic {ADMIN_TOKEN}");
+    let bare = ADMIN_TOKEN.to_string();
+    let prefix = format!("Bearer {}", &ADMIN_TOKEN[..ADMIN_TOKEN.len() - 1]);
+    let bad: Vec<Option<&str>> = vec![
+        None,
+        Some("Bearer wrong-token"),
+        Some("Bearer "),
+        Some(&wrong_right),
+        Some(&prefix),
+        Some(&basic),
+        Some(&bare),
+    ];
+    for (method, path, body) in routes() {
+        let url = rig.gw.admin_url(&format!("/admin/v1/{path}"));
+        for auth in &bad {
+            let mut headers = vec![("content-type", "application/json")];
+            if let Some(a) = auth {
+                headers.push(("authorization", a));
+            }
+            let r = send(method, &url, &headers, body.clone()).await;
+            assert_eq!(r.status, 401, "{method} {path} with {auth:?}: {}", r.text());
+            assert_eq!(r.json()["error"]["code"], "unauthorized");
+        }
+    }
+    // Nothing the refused writes asked for happened.
+    assert_eq!(window(&rig.usage("alpha").await, "daily")["spent"], "0");
+    let text = rig.metrics().await;
+    assert_metric(
+        &text,
+        "heygen_gateway_config_reloads_total{result=\"success\"} 0",
+    );
+
+    // The right token works on every route (the unknown one is a 404).
+    for (method, path, body) in routes() {
+        let r = rig.admin(method, path, &body).await;
+        let want = if path == "no-such-endpoint" { 404 } else { 200 };
+        assert_eq!(r.status, want, "{method} {path}: {}", r.text());
+    }
+    // The one adjustment made with the right token: a 5-credit grant.
+    assert_eq!(window(&rig.usage("alpha").await, "daily")["spent"], "-5");
+    rig.gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn tenants_lists_budgets_limits_and_usage() {
+    let rig = Rig::start(|c| {
+        c.tenant_budgets("alpha", "daily = 10, monthly = 100")
+            .tenant_limits(
+                "alpha",
+                "requests_per_minute = 120, burst = 20, renders_in_flight = 3",
+            )
+            .org_budgets(&[("monthly", "5000")])
+            .set("org", "renders_in_flight", "10")
+    })
+    .await;
+    rig.video_ok("alpha").await;
+    let r = rig.admin("GET", "tenants", "").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let body = r.json();
+    let alpha = admin_tenant(&body, "alpha");
+    assert_eq!(alpha["enabled"], true);
+    assert_eq!(alpha["shadow"], false);
+    assert_eq!(alpha["keys"], 1);
+    assert_eq!(
+        alpha["limits"],
+        json!({"requests_per_minute": 120, "burst": 20, "renders_in_flight": 3})
+    );
+    let windows = alpha["windows"].as_array().expect("windows");
+    let daily = window(windows, "daily");
+    assert_eq!(
+        (
+            &daily["limit"],
+            &daily["held"],
+            &daily["spent"],
+            &daily["remaining"]
+        ),
+        (&json!("10"), &json!("0.5"), &json!("0"), &json!("9.5"))
+    );
+    let weekly = window(windows, "weekly");
+    assert_eq!(
+        (&weekly["limit"], &weekly["held"]),
+        (&Value::Null, &json!("0.5"))
+    );
+    // Idle tenants are listed too.
+    let gamma = admin_tenant(&body, "gamma");
+    assert_eq!(
+        window(gamma["windows"].as_array().expect("windows"), "daily")["held"],
+        "0"
+    );
+    let org = &body["data"]["org"];
+    assert_eq!(org["renders_in_flight_cap"], 10);
+    let monthly = window(org["windows"].as_array().expect("org windows"), "monthly");
+    assert_eq!(
+        (&monthly["limit"], &monthly["remaining"]),
+        (&json!("5000"), &json!("4999.5"))
+    );
+    rig.gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn holds_filter_by_state_and_tenant() {
+    let rig = Rig::start(|c| c).await;
+    let a1 = rig.video_ok("alpha").await;
+    rig.video_ok("alpha").await;
+    rig.video_ok("beta").await;
+    rig.settle("alpha", &a1, 3.0).await;
+
+    assert_eq!(rig.holds("").await.len(), 3);
+    assert_eq!(rig.holds("tenant=alpha").await.len(), 2);
+    let submitted = rig.holds("tenant=alpha&state=submitted").await;
+    assert_eq!(submitted.len(), 1);
+    assert_eq!(submitted[0]["tenant"], "alpha");
+    assert_eq!(submitted[0]["feature"], "standard_avatar");
+    assert_eq!(submitted[0]["render"], true);
+    let captured = rig.holds("state=captured").await;
+    assert_eq!(captured.len(), 1);
+    assert_eq!(
+        (&captured[0]["tenant"], &captured[0]["captured"]),
+        (&json!("alpha"), &json!("0.5"))
+    );
+    let beta = rig.holds("tenant=beta").await;
+    assert_eq!(beta.len(), 1);
+    assert_eq!(beta[0]["state"], "submitted");
+    assert!(rig.holds("state=released").await.is_empty());
+    assert!(rig.holds("tenant=gamma").await.is_empty());
+
+    let r = rig.admin("GET", "holds?state=bogus", "").await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.json()["error"]["code"], "invalid_parameter");
+    rig.gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn ledger_exports_json_lines_and_csv_over_a_time_range() {
+    let rig = Rig::start_manual(|c| c).await;
+    rig.video_ok("alpha").await; // at noon
+    rig.clock().advance(ChronoDuration::hours(2));
+    rig.video_ok("beta").await; // at 14:00
+
+    let range = "from=2026-03-11T11:59:00Z&to=2026-03-11T13:00:00Z";
+    let r = rig.admin("GET", &format!("ledger?{range}"), "").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("application/x-ndjson"));
+    let rows: Vec<Value> = r
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(!rows.is_empty(), "no rows in range");
+    for row in &rows {
+        assert_eq!(row["tenant"], "alpha", "{row}");
+        assert_eq!(row["at"], noon().to_rfc3339(), "{row}");
+    }
+    let kinds: Vec<&str> = rows.iter().filter_map(|r| r["kind"].as_str()).collect();
+    assert!(kinds.contains(&"hold"), "{kinds:?}");
+    let hold = rows.iter().find(|r| r["kind"] == "hold").expect("hold row");
+    assert_eq!(hold["amount"], "0.5");
+    assert_eq!(hold["feature"], "standard_avatar");
+
+    // The same range as CSV: a header and the same rows.
+    let r = rig
+        .admin("GET", &format!("ledger?{range}&format=csv"), "")
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("text/csv"));
+    let text = r.text();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    assert_eq!(header[0], "seq");
+    let tenant_col = header
+        .iter()
+        .position(|h| *h == "tenant")
+        .expect("tenant column");
+    let kind_col = header
+        .iter()
+        .position(|h| *h == "kind")
+        .expect("kind column");
+    let csv: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(csv.len(), rows.len(), "{text}");
+    for (fields, row) in csv.iter().zip(&rows) {
+        assert_eq!(fields.len(), header.len(), "{text}");
+        assert_eq!(fields[tenant_col], "alpha");
+        assert_eq!(Some(fields[kind_col]), row["kind"].as_str());
+    }
+
+    // Without a range: both tenants; `to` is exclusive.
+    let all = rig.admin("GET", "ledger", "").await.text();
+    assert!(all.contains("\"tenant\":\"beta\""), "{all}");
+    let before = rig.admin("GET", "ledger?to=2026-03-11T12:00:00Z", "").await;
+    assert_eq!(before.status, 200);
+    assert_eq!(before.text(), "");
+
+    for bad in [
+        "ledger?from=yesterday",
+        "ledger?to=2026-13-01",
+        "ledger?format=xml",
+    ] {
+        let r = rig.admin("GET", bad, "").await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.text());
+    }
+    rig.gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn adjustments_are_journaled_and_show_in_usage() {
+    let (_guard, logs) = capture_logs();
+    let rig = Rig::start(|c| c.tenant_budgets("alpha", "daily = 10")).await;
+    // A grant to one window, with the actor in the body.
+    let grant = json!({"tenant": "alpha", "credits": 5, "window": "daily",
+                       "reason": "goodwill, for ticket 42", "actor": "ops@example.com"});
+    let r = rig.admin("POST", "adjustments", &grant.to_string()).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.json()["data"],
+        json!({"scope": "tenant:alpha", "window": "daily", "credits": "5", "actor": "ops@example.com"})
+    );
+    let daily = window(&rig.usage("alpha").await, "daily").clone();
+    assert_eq!(
+        (&daily["spent"], &daily["remaining"]),
+        (&json!("-5"), &json!("15"))
+    );
+
+    // A debit to every window, the credits as a string, the actor from a header.
+    let debit = json!({"tenant": "alpha", "credits": "-2", "reason": "correction"});
+    let auth = format!("Bearer {ADMIN_TOKEN}");
+    let r = send(
+        "POST",
+        &rig.gw.admin_url("/admin/v1/adjustments"),
+        &[
+            ("authorization", auth.as_str()),
+            ("x-admin-actor", "oncall"),
+        ],
+        debit.to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let usage = rig.usage("alpha").await;
+    assert_eq!(window(&usage, "daily")["spent"], "-3");
+    assert_eq!(window(&usage, "daily")["remaining"], "13");
+    assert_eq!(window(&usage, "monthly")["spent"], "2");
+    let tenants = rig.admin("GET", "tenants", "").await.json();
+    let alpha = admin_tenant(&tenants, "alpha");
+    assert_eq!(
+        window(alpha["windows"].as_array().expect("windows"), "daily")["spent"],
+        "-3"
+    );
+
+    // Journaled with actor and reason.
+    let journal: Vec<Value> = rig
+        .admin("GET", "ledger", "")
+        .await
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .filter(|r: &Value| r["kind"] == "adjust")
+        .collect();
+    assert!(
+        journal.iter().any(|r| r["actor"] == "ops@example.com"
+            // A one-window adjustment names its window in the reason.
+            && r["reason"] == "goodwill, for ticket 42 [window=daily]"
+            && r["amount"] == "5"
+            && r["tenant"] == "alpha"),
+        "{journal:?}"
+    );
+    assert!(
+        journal
+            .iter()
+            .any(|r| r["actor"] == "oncall" && r["reason"] == "correction" && r["amount"] == "-2"),
+        "{journal:?}"
+    );
+    // The CSV quotes the reason's comma.
+    let csv = rig.admin("GET", "ledger?format=csv", "").await.text();
+    assert!(
+        csv.contains(",ops@example.com,\"goodwill, for ticket 42 [window=daily]\""),
+        "{csv}"
+    );
+    // And every write is an audit event.
+    assert!(
+        logs.contents()
+            .lines()
+            .any(|l| l.contains("Admin adjusted credits")
+                && l.contains("audit=true")
+                && l.contains("ops@example.com")),
+        "{}",
+        logs.contents()
+    );
+
+    // An org grant (no tenant).
+    let r = rig
+        .admin(
+            "POST",
+            "adjustments",
+            &json!({"credits": 100, "reason": "top-up"}).to_string(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["data"]["scope"], "org");
+
+    // Bad input is a 400 that names the problem; an unknown tenant is a 404.
+    let bad = [
+        json!({"tenant": "alpha", "credits": 0, "reason": "r"}).to_string(),
+        json!({"tenant": "alpha", "credits": "abc", "reason": "r"}).to_string(),
+        json!({"tenant": "alpha", "credits": true, "reason": "r"}).to_string(),
+        json!({"tenant": "alpha", "credits": 1}).to_string(),
+        json!({"tenant": "alpha", "credits": 1, "reason": "  "}).to_string(),
+        json!({"tenant": "alpha", "credits": 1, "reason": "r", "window": "yearly"}).to_string(),
+        json!({"tenant": "alpha", "credits": 1, "reason": "r", "extra": 1}).to_string(),
+        "not json".to_string(),
+    ];
+    for body in bad {
+        let r = rig.admin("POST", "adjustments", &body).await;
+        assert_eq!(r.status, 400, "{body}: {}", r.text());
+        assert_eq!(r.json()["error"]["code"], "invalid_parameter", "{body}");
+    }
+    let r = rig
+        .admin(
+            "POST",
+            "adjustments",
+            &json!({"tenant": "nobody", "credits": 1, "reason": "r"}).to_string(),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text());
+    // None of the refused ones changed anything.
+    assert_eq!(window(&rig.usage("alpha").await, "daily")["spent"], "-3");
+    let r = rig.admin("GET", "adjustments", "").await;
+    assert_eq!(r.status, 405, "{}", r.text());
+    rig.gw.shutdown().await;
+}

@@ -1,0 +1,290 @@
+//! Exact metric lines after known traffic, budget gauges of idle scopes,
+//! threshold alerts (gauge + one log event per threshold and period) and the
+//! remaining-quota poll with its drift.
+
+use chrono::Duration as ChronoDuration;
+
+use super::*;
+
+const REQ: &str = "heygen_gateway_requests_total";
+const VIDEO_OK: &str =
+    "heygen_gateway_requests_total{family=\"video\",outcome=\"forwarded\",status_class=\"2xx\"}";
+
+fn credits(stage: &str, tenant: &str) -> String {
+    format!(
+        "heygen_gateway_credits_{stage}_total{{feature=\"standard_avatar\",tenant=\"{tenant}\"}}"
+    )
+}
+
+#[tokio::test]
+async fn exact_lines_after_known_traffic() {
+    let rig = Rig::start(|c| c.tenant_budgets("alpha", "daily = 1")).await;
+    let first = rig.video("alpha").await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert_eq!(first.header("x-gateway-credits-projected"), Some("0.5"));
+    assert_eq!(first.header("x-gateway-credits-remaining"), Some("0.5"));
+    let first_id = first.json()["data"]["video_id"]
+        .as_str()
+        .expect("video_id")
+        .to_string();
+    let second_id = rig.video_ok("alpha").await;
+    let refused = rig.video("alpha").await;
+    assert_eq!(refused.status, 402, "{}", refused.text());
+    let err = &refused.json()["error"];
+    assert_eq!(err["code"], "insufficient_credit");
+    assert_eq!(
+        (
+            &err["scope"],
+            &err["window"],
+            &err["required"],
+            &err["remaining"]
+        ),
+        (&json!("alpha"), &json!("daily"), &json!("0.5"), &json!("0"))
+    );
+
+    let text = rig.metrics().await;
+    assert_metric(&text, &format!("{VIDEO_OK} 2"));
+    assert_metric(
+        &text,
+        &format!("{REQ}{{family=\"video\",outcome=\"rejected\",status_class=\"4xx\"}} 1"),
+    );
+    assert_metric(
+        &text,
+        "heygen_gateway_rejections_total{reason=\"insufficient_credit\"} 1",
+    );
+    // Every priced request is projected, the refused one included; only
+    // the two accepted ones are held.
+    assert_metric(&text, &format!("{} 1.5", credits("projected", "alpha")));
+    assert_metric(&text, &format!("{} 1", credits("held", "alpha")));
+    assert_eq!(metric_value(&text, &credits("captured", "alpha")), None);
+    // Total latency for all three, upstream latency only for the two sent.
+    assert_metric(
+        &text,
+        "heygen_gateway_request_duration_seconds_count{family=\"video\"} 3",
+    );
+    assert_metric(
+        &text,
+        "heygen_gateway_upstream_duration_seconds_count{family=\"video\"} 2",
+    );
+    assert_metric(
+        &text,
+        "heygen_gateway_request_duration_seconds_bucket{family=\"video\",le=\"+Inf\"} 3",
+    );
+
+    // Settle: the first renders 3 s (billed 30 s = 0.5), the second fails.
+    rig.settle("alpha", &first_id, 3.0).await;
+    assert!(rig.mock.control().fail(&second_id, "render failed"));
+    let token = tenant_token("alpha");
+    let r = send(
+        "GET",
+        &rig.gw
+            .url(&format!("/v1/video_status.get?video_id={second_id}")),
+        &[("x-api-key", token.as_str())],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    eventually_async(
+        || async { rig.holds("tenant=alpha&state=released").await.len() == 1 },
+        WAIT,
+    )
+    .await;
+
+    let text = rig.metrics().await;
+    assert_metric(&text, &format!("{} 0.5", credits("captured", "alpha")));
+    assert_metric(&text, &format!("{} 0.5", credits("released", "alpha")));
+    assert_metric(&text, &format!("{} 1", credits("held", "alpha")));
+    // The two status reads are video-family forwards too.
+    assert_metric(&text, &format!("{VIDEO_OK} 4"));
+    rig.gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn idle_scopes_have_budget_gauges() {
+    let rig = Rig::start_manual(|c| {
+        c.tenant_budgets("beta", "daily = 10, monthly = 100")
+            .org_budgets(&[("monthly", "5000"), ("total", "20000")])
+    })
+    .await;
+    // The first gauge refresh runs at start; no request has been made.
+    rig.wait_metric("heygen_gateway_budget_limit_credits{scope=\"beta\",window=\"daily\"} 10")
+        .await;
+    let text = rig.metrics().await;
+    let tomorrow = (noon().date_naive() + ChronoDuration::days(1))
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc()
+        .timestamp();
+    let april = Utc
+        .with_ymd_and_hms(2026, 4, 1, 0, 0, 0)
+        .single()
+        .expect("valid")
+        .timestamp();
+    for line in [
+        "heygen_gateway_budget_remaining_credits{scope=\"beta\",window=\"daily\"} 10".to_string(),
+        "heygen_gateway_budget_used_ratio{scope=\"beta\",window=\"daily\"} 0".to_string(),
+        format!("heygen_gateway_budget_reset_timestamp_seconds{{scope=\"beta\",window=\"daily\"}} {tomorrow}"),
+        "heygen_gateway_budget_limit_credits{scope=\"beta\",window=\"monthly\"} 100".to_string(),
+        "heygen_gateway_budget_remaining_credits{scope=\"beta\",window=\"monthly\"} 100".to_string(),
+        format!("heygen_gateway_budget_reset_timestamp_seconds{{scope=\"beta\",window=\"monthly\"}} {april}"),
+        "heygen_gateway_budget_threshold_crossed{scope=\"beta\",threshold=\"80\",window=\"daily\"} 0".to_string(),
+        "heygen_gateway_budget_threshold_crossed{scope=\"beta\",threshold=\"95\",window=\"monthly\"} 0".to_string(),
+        "heygen_gateway_budget_limit_credits{scope=\"org\",window=\"monthly\"} 5000".to_string(),
+        "heygen_gateway_budget_remaining_credits{scope=\"org\",window=\"monthly\"} 5000".to_string(),
+        format!("heygen_gateway_budget_reset_timestamp_seconds{{scope=\"org\",window=\"monthly\"}} {april}"),
+        "heygen_gateway_budget_limit_credits{scope=\"org\",window=\"total\"} 20000".to_string(),
+        "heygen_gateway_budget_threshold_crossed{scope=\"org\",threshold=\"80\",window=\"total\"} 0".to_string(),
+        "heygen_gateway_renders_in_flight{scope=\"beta\"} 0".to_string(),
+        "heygen_gateway_renders_in_flight{scope=\"org\"} 0".to_string(),
+        "heygen_gateway_holds_open 0".to_string(),
+        "heygen_gateway_holds_oldest_age_seconds 0".to_string(),
+        format!("heygen_gateway_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION")),
+        "heygen_gateway_config_reloads_total{result=\"failure\"} 0".to_string(),
+        "heygen_gateway_config_reloads_total{result=\"success\"} 0".to_string(),
+    ] {
+        assert_metric(&text, &line);
+    }
+    // Only configured windows have series; `total` never resets.
+    for absent in [
+        "heygen_gateway_budget_limit_credits{scope=\"beta\",window=\"weekly\"}",
+        "heygen_gateway_budget_limit_credits{scope=\"gamma\",window=\"daily\"}",
+        "heygen_gateway_budget_limit_credits{scope=\"org\",window=\"daily\"}",
+        "heygen_gateway_budget_reset_timestamp_seconds{scope=\"org\",window=\"total\"}",
+    ] {
+        assert_eq!(metric_value(&text, absent), None, "{absent}\n{text}");
+    }
+    rig.gw.shutdown().await;
+}
+
+/// Log lines announcing that `threshold` of `scope`'s `window` was crossed
+/// (matched loosely, so a second event with other wording is counted too).
+fn crossings(logs: &LogBuffer, scope: &str, window: &str, threshold: u8) -> usize {
+    let t = format!("threshold={threshold}");
+    logs.contents()
+        .lines()
+        .filter(|l| {
+            let lower = l.to_lowercase();
+            let announces =
+                lower.contains("threshold crossed") || lower.contains("crossed alert threshold");
+            l.contains(" WARN ")
+                && announces
+                && l.contains(scope)
+                && l.contains(window)
+                && l.split_whitespace().any(|w| w == t)
+        })
+        .count()
+}
+
+/// The log lines mentioning thresholds (for failure messages).
+fn threshold_lines(logs: &LogBuffer) -> String {
+    logs.contents()
+        .lines()
+        .filter(|l| l.contains("threshold"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn thresholds_raise_a_gauge_and_one_event_per_period() {
+    let (_guard, logs) = capture_logs();
+    let rig = Rig::start_manual(|c| {
+        c.tenant_budgets("alpha", "daily = 1.2")
+            .set("metrics", "gauge_interval_seconds", "1")
+    })
+    .await;
+    let gauge = |t: u8, v: u8| {
+        format!(
+            "heygen_gateway_budget_threshold_crossed{{scope=\"alpha\",threshold=\"{t}\",window=\"daily\"}} {v}"
+        )
+    };
+    rig.video_ok("alpha").await; // 0.5 of 1.2: 42 %
+    rig.video_ok("alpha").await; // 1.0 of 1.2: 83 %
+    rig.wait_metric(&gauge(80, 1)).await;
+    assert_metric(&rig.metrics().await, &gauge(95, 0));
+    assert_eq!(
+        crossings(&logs, "alpha", "daily", 80),
+        1,
+        "{}",
+        threshold_lines(&logs)
+    );
+
+    // Later refreshes in the same period stay silent: the hold age gauge
+    // shows the clock's minute only after another refresh ran.
+    rig.clock().advance(ChronoDuration::seconds(60));
+    rig.wait_metric("heygen_gateway_holds_oldest_age_seconds 60")
+        .await;
+    assert_eq!(
+        crossings(&logs, "alpha", "daily", 80),
+        1,
+        "{}",
+        threshold_lines(&logs)
+    );
+
+    // A debit pushes usage to 100 %: 95 crosses once, 80 does not repeat.
+    let r = rig
+        .admin(
+            "POST",
+            "adjustments",
+            &json!({"tenant": "alpha", "credits": -0.2, "window": "daily", "reason": "test debit"})
+                .to_string(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    rig.wait_metric(&gauge(95, 1)).await;
+    rig.clock().advance(ChronoDuration::seconds(60));
+    rig.wait_metric("heygen_gateway_holds_oldest_age_seconds 120")
+        .await;
+    assert_eq!(
+        crossings(&logs, "alpha", "daily", 95),
+        1,
+        "{}",
+        threshold_lines(&logs)
+    );
+    assert_eq!(
+        crossings(&logs, "alpha", "daily", 80),
+        1,
+        "{}",
+        threshold_lines(&logs)
+    );
+
+    // The next day is a new period: the gauge follows usage back to 0, and
+    // crossing again announces again.
+    rig.clock().advance(ChronoDuration::days(1));
+    rig.wait_metric(&gauge(80, 0)).await;
+    rig.video_ok("alpha").await;
+    rig.video_ok("alpha").await;
+    rig.wait_metric(&gauge(80, 1)).await;
+    assert_eq!(
+        crossings(&logs, "alpha", "daily", 80),
+        2,
+        "{}",
+        threshold_lines(&logs)
+    );
+    assert_eq!(
+        crossings(&logs, "alpha", "daily", 95),
+        1,
+        "{}",
+        threshold_lines(&logs)
+    );
+    rig.gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn remaining_quota_poll_sets_balance_and_drift() {
+    let rig = Rig::start(|c| c.set("metrics", "quota_poll_seconds", "1")).await;
+    // The mock starts at 60,000 quota units = 1,000 credits.
+    rig.wait_metric("heygen_gateway_org_balance_credits 1000")
+        .await;
+    rig.wait_metric("heygen_gateway_ledger_drift_credits 0")
+        .await;
+    // The gateway captures 0.5 credit while HeyGen reports 100 credits used:
+    // drift = 100 − 0.5.
+    let id = rig.video_ok("alpha").await;
+    rig.settle("alpha", &id, 3.0).await;
+    rig.mock.control().set_remaining_quota(54_000);
+    rig.wait_metric("heygen_gateway_org_balance_credits 900")
+        .await;
+    rig.wait_metric("heygen_gateway_ledger_drift_credits 99.5")
+        .await;
+    rig.gw.shutdown().await;
+}

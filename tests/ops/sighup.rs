@@ -1,0 +1,99 @@
+//! SIGHUP reloads the config file of the real binary (`serve`).
+
+use std::process::Stdio;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+use super::*;
+
+/// Sends `signal` (`HUP`, `TERM`) to `pid` with `kill(1)`.
+async fn signal(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .args([format!("-{signal}"), pid.to_string()])
+        .status()
+        .await
+        .expect("run kill");
+    assert!(status.success(), "kill -{signal} {pid}");
+}
+
+async fn read_as(gw: &str, tenant: &str) -> u16 {
+    let token = tenant_token(tenant);
+    send(
+        "GET",
+        &format!("http://{gw}/v2/user/remaining_quota"),
+        &[("x-api-key", token.as_str())],
+        "",
+    )
+    .await
+    .status
+    .as_u16()
+}
+
+#[tokio::test]
+async fn sighup_reloads_the_config_file() {
+    let mock = start_mock().await;
+    let make = |cfg: TestConfig| cfg.set("server", "log_format", "\"json\"");
+    let cfg = make(TestConfig::for_mock(&mock));
+    let path = cfg.dir.path().join("gateway.toml");
+    std::fs::write(&path, cfg.toml()).expect("write config");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_heygen-gateway"))
+        .args(["serve", "--config"])
+        .arg(&path)
+        .env("HEYGEN_API_KEY", ORG_KEY)
+        .env("HEYGEN_GATEWAY_ADMIN_TOKEN", ADMIN_TOKEN)
+        .env("HEYGEN_WEBHOOK_SECRET", WEBHOOK_SECRET)
+        .env("HEYGEN_GATEWAY_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn the gateway binary");
+    let pid = child.id().expect("pid");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    // The JSON log line that reports the bound addresses.
+    let listening = tokio::time::timeout(WAIT, async {
+        while let Some(line) = lines.next_line().await.expect("read log") {
+            let Ok(v) = serde_json::from_str::<Value>(&line) else {
+                continue;
+            };
+            if v["fields"]["message"] == "Gateway listening." {
+                return v["fields"].clone();
+            }
+        }
+        panic!("the gateway exited before listening");
+    })
+    .await
+    .expect("gateway did not start in time");
+    // Keep draining the log so the pipe never blocks the gateway.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let gw = listening["addr"].as_str().expect("addr").to_string();
+    let admin = listening["admin_addr"]
+        .as_str()
+        .expect("admin_addr")
+        .to_string();
+
+    assert_eq!(read_as(&gw, "delta").await, 401);
+    let store = format!("sqlite://{}", cfg.dir.path().join("ledger.db").display());
+    let next = make(TestConfig::for_mock(&mock))
+        .set("store", "url", &format!("{store:?}"))
+        .add_tenant(TenantSpec::new("delta"))
+        .disable_tenant("gamma");
+    std::fs::write(&path, next.toml()).expect("rewrite config");
+    signal(pid, "HUP").await;
+    eventually_async(|| async { read_as(&gw, "delta").await == 200 }, WAIT).await;
+    assert_eq!(read_as(&gw, "gamma").await, 401);
+    let addr: std::net::SocketAddr = admin.parse().expect("admin addr");
+    let text = metrics_text(addr).await;
+    assert_metric(
+        &text,
+        "heygen_gateway_config_reloads_total{result=\"success\"} 1",
+    );
+
+    signal(pid, "TERM").await;
+    let status = tokio::time::timeout(WAIT, child.wait())
+        .await
+        .expect("gateway did not stop in time")
+        .expect("wait for the gateway");
+    assert!(status.success(), "{status}");
+}
