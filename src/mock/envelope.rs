@@ -5,26 +5,8 @@ use http::{header, HeaderValue, Response, StatusCode};
 use http_body_util::Full;
 use serde_json::{json, Value};
 
-/// API generation, which decides the envelope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Generation {
-    V1,
-    V2,
-    V3,
-}
-
-impl Generation {
-    /// The generation of a path by its first segment; anything else answers like v3.
-    pub fn of_path(path: &str) -> Generation {
-        if path.starts_with("/v1/") || path == "/v1" {
-            Generation::V1
-        } else if path.starts_with("/v2/") || path == "/v2" {
-            Generation::V2
-        } else {
-            Generation::V3
-        }
-    }
-}
+/// API generation, which decides the envelope (the gateway's own rule).
+pub use crate::error::Generation;
 
 /// Legacy numeric codes for the v1 envelope.
 const V1_UNAUTHORIZED: i64 = 400112;
