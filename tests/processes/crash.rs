@@ -34,7 +34,7 @@ fn accepted(mock: &MockHeygen) -> BTreeSet<String> {
 /// Loops billable requests on `WORKERS` clients until the gateway stops
 /// answering; kills it once `OK_BEFORE_KILL` have succeeded. Returns the hold
 /// ids of every 200 seen before the kill.
-async fn load_then_kill(gw: GatewayProc) -> BTreeSet<String> {
+async fn load_then_kill(mut gw: GatewayProc) -> BTreeSet<String> {
     let base = gw.url("");
     let seen = Arc::new(Mutex::new(BTreeSet::new()));
     let ok = Arc::new(AtomicUsize::new(0));
@@ -59,16 +59,26 @@ async fn load_then_kill(gw: GatewayProc) -> BTreeSet<String> {
             })
         })
         .collect();
+    // A worker that stopped early (a failed assertion, or the gateway died
+    // on its own) ends the wait too; joining it below reports why.
     eventually(
-        || ok.load(Ordering::SeqCst) >= OK_BEFORE_KILL,
+        || ok.load(Ordering::SeqCst) >= OK_BEFORE_KILL || workers.iter().any(|w| w.is_finished()),
         Duration::from_secs(60),
     )
     .await;
     gw.kill();
     killed.store(true, Ordering::SeqCst);
     for w in workers {
-        w.await.unwrap();
+        if let Err(e) = w.await {
+            panic!("a load worker failed: {e}; gateway log:\n{}", gw.log_text());
+        }
     }
+    let ok = ok.load(Ordering::SeqCst);
+    assert!(
+        ok >= OK_BEFORE_KILL,
+        "the load stopped after {ok} successes; gateway log:\n{}",
+        gw.log_text()
+    );
     let seen = seen.lock().unwrap().clone();
     seen
 }
@@ -78,7 +88,6 @@ async fn crash(store: Option<String>) {
     mock.set_latency(MOCK_LATENCY);
     let mut node = Node::new(base_config(&mock, store.as_deref()));
     let seen = load_then_kill(node.start().await).await;
-    assert!(seen.len() >= OK_BEFORE_KILL);
 
     // Restart on the same ledger and config (same ports when still free).
     let gw = node.start().await;

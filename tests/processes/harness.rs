@@ -49,7 +49,7 @@ impl GatewayProc {
     }
 
     /// SIGKILL (`Child::kill` on Unix) and reap: no drain, no cleanup.
-    pub fn kill(mut self) {
+    pub fn kill(&mut self) {
         self.kill_now();
     }
 
@@ -72,7 +72,9 @@ impl GatewayProc {
                 return Err(format!("exited with {status}:\n{}", self.log_text()));
             }
             if let Ok(r) = common::try_send("GET", &url, &[], full(""), false).await {
-                if r.status == 200 {
+                // Still running: a 200 from a process that took our port
+                // while this child failed to bind must not count.
+                if r.status == 200 && matches!(self.child.try_wait(), Ok(None)) {
                     return Ok(());
                 }
             }
