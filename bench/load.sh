@@ -14,7 +14,7 @@
 # Usage: bench/load.sh            (builds `cargo build --release` first)
 # Knobs (environment):
 #   LOAD_DURATION=10      seconds per scenario (upper bound)
-#   LOAD_MAX=100000       requests per scenario (upper bound; with wrk a run
+#   LOAD_MAX=1000000      requests per scenario (upper bound; with wrk a run
 #                         that hits it reports req/s as a lower bound, "(capped)")
 #   LOAD_CONNECTIONS=32   concurrent connections
 #   LOAD_THREADS=2        client threads (wrk)
@@ -24,7 +24,7 @@
 set -euo pipefail
 
 DURATION=${LOAD_DURATION:-10}
-MAX=${LOAD_MAX:-100000}
+MAX=${LOAD_MAX:-1000000}
 CONNS=${LOAD_CONNECTIONS:-32}
 THREADS=${LOAD_THREADS:-2}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
