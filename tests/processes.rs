@@ -1,0 +1,35 @@
+//! Process-level tests of the ledger (issue 4, "Tests that must exist"): the
+//! real `heygen-gateway serve` binary runs as child processes in front of the
+//! in-process mock HeyGen, on SQLite or on a PostgreSQL server started by
+//! `common/pg.rs`.
+//!
+//! - race: 200+ concurrent billable requests against a budget that fits
+//!   exactly K, spread over two processes sharing one PostgreSQL ledger (and
+//!   over one process on SQLite): exactly K forwarded, zero overspend.
+//! - crash: SIGKILL a gateway during billable load, restart it on the same
+//!   ledger; every job HeyGen accepted has exactly one hold, none lost or
+//!   doubled, and the restarted gateway settles normally.
+
+// A failed unwrap in a test helper is a failed assertion.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+#[path = "common/pg.rs"]
+mod pg;
+
+#[path = "processes/crash.rs"]
+mod crash;
+#[path = "processes/harness.rs"]
+mod harness;
+#[path = "processes/ledger_view.rs"]
+mod ledger_view;
+#[path = "processes/race.rs"]
+mod race;
+
+/// A fresh database on the shared PostgreSQL server of this binary (started
+/// on first use, off the async threads because `initdb` blocks for seconds).
+async fn pg_database() -> String {
+    tokio::task::spawn_blocking(|| pg::PgServer::shared().create_database())
+        .await
+        .expect("PostgreSQL setup panicked")
+}
