@@ -112,22 +112,17 @@ async fn dispatch(
     if !(path.starts_with("/v1/") || path.starts_with("/v2/") || path.starts_with("/v3/")) {
         return Err(GatewayError::NotFound);
     }
+    // Classified before anything can refuse, so every outcome (401, 429, …)
+    // is counted under the route's family.
+    let route = crate::catalog::classify(req.method(), &path);
+    ctx.family = route.family.as_str();
     let tenant_idx = authenticate(&rt, req.headers())?;
     let tenant = &rt.config.tenants[tenant_idx];
     ctx.tenant = Some(tenant.id.clone());
     if let Err(wait) = state.limiter.check(&tenant.id) {
-        // The family is otherwise set by `route`; without it a rate-limited
-        // video request would be counted under `family="other"`.
-        ctx.family = crate::catalog::classify(req.method(), &path)
-            .family
-            .as_str();
         return Err(GatewayError::RateLimited { retry_after: wait });
     }
-    let path_and_query = match req.uri().query() {
-        Some(q) => format!("{path}?{q}"),
-        None => path.clone(),
-    };
-    super::route::route(state, &rt, tenant_idx, req, path, path_and_query, ctx).await
+    super::route::route(state, &rt, tenant_idx, req, &route, path, ctx).await
 }
 
 /// Resolves the tenant from `X-Api-Key` / `Authorization: Bearer`.

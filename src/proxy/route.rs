@@ -10,7 +10,7 @@ use hyper::body::Incoming;
 use super::body::{collect_limited, BodyError};
 use super::client::{full, Body};
 use super::handler::{downstream_parts, forward, host_for, pass_through, Ctx};
-use crate::catalog::{classify, RouteKind, StatusRead};
+use crate::catalog::{Route, RouteKind, StatusRead};
 use crate::config::UnknownWrites;
 use crate::error::GatewayError;
 use crate::state::{AppState, Runtime};
@@ -24,13 +24,16 @@ pub(crate) async fn route(
     rt: &Runtime,
     tenant_idx: usize,
     req: Request<Incoming>,
+    route: &Route,
     path: String,
-    path_and_query: String,
     ctx: &mut Ctx,
 ) -> Result<Response<Body>, GatewayError> {
+    // The query goes upstream byte for byte; only the path was normalised.
+    let path_and_query = match req.uri().query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path.clone(),
+    };
     let tenant = &rt.config.tenants[tenant_idx];
-    let route = classify(req.method(), &path);
-    ctx.family = route.family.as_str();
     if !tenant.may_use(route.family) {
         return Err(GatewayError::RouteForbidden {
             family: route.family.as_str(),
@@ -45,7 +48,7 @@ pub(crate) async fn route(
                 req,
                 &path,
                 &path_and_query,
-                &route,
+                route,
                 b,
                 ctx,
             )
