@@ -253,6 +253,7 @@ impl Admission {
             Ok(r) => r,
             Err(e) => {
                 self.release(hold_id, "transport_error").await;
+                abandon(s, &self.tenant.id, self.idem_key.as_deref()).await;
                 return Err(e);
             }
         };
@@ -263,6 +264,9 @@ impl Admission {
                 // HeyGen answered but the body was lost: the job may exist, so
                 // keep the hold (the TTL captures it) rather than release it.
                 tracing::warn!(hold_id = %hold_id, error = %e, "Upstream response body unreadable; hold kept for TTL settlement.");
+                // Free the key anyway: a key stuck "in progress" would answer
+                // 409 for a day; a retry's new hold is charged on its own.
+                abandon(s, &self.tenant.id, self.idem_key.as_deref()).await;
                 return Err(GatewayError::UpstreamUnreachable);
             }
         };
@@ -286,8 +290,8 @@ impl Admission {
         if let Some(key) = &self.idem_key {
             let status = parts.status.as_u16();
             // Retryable answers are not stored, so a retry can try again.
-            let result = if status == 429 || status >= 500 {
-                s.ledger.idem_abandon(&self.tenant.id, key).await
+            if status == 429 || status >= 500 {
+                abandon(s, &self.tenant.id, Some(key)).await;
             } else {
                 let stored = StoredResponse {
                     status,
@@ -301,10 +305,9 @@ impl Admission {
                         .collect(),
                     body: body.to_vec(),
                 };
-                s.ledger.idem_complete(&self.tenant.id, key, &stored).await
-            };
-            if let Err(e) = result {
-                s.ledger_down("idem_complete", &e);
+                if let Err(e) = s.ledger.idem_complete(&self.tenant.id, key, &stored).await {
+                    s.ledger_down("idem_complete", &e);
+                }
             }
         }
         Ok(Response::from_parts(parts, full(body)))
@@ -321,11 +324,6 @@ impl Admission {
             ),
             Err(e) => {
                 s.ledger_down("release", &e);
-            }
-        }
-        if let Some(key) = &self.idem_key {
-            if let Err(e) = s.ledger.idem_abandon(&self.tenant.id, key).await {
-                s.ledger_down("idem_abandon", &e);
             }
         }
     }

@@ -140,4 +140,27 @@ async fn upstream_5xx_is_not_stored_so_a_retry_goes_through() {
     assert_eq!(third.body, retry.body);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_4xx_is_stored_and_replayed_without_ledger_errors() {
+    let rig = Rig::start(|c| c.tenant_budgets("alpha", "daily = 10")).await;
+    rig.mock.fail_next(1, StatusCode::BAD_REQUEST);
+    let refused = post_with_key(&rig, "bad-once", &half_credit()).await;
+    assert_eq!(refused.status, 400, "{}", refused.text());
+    let again = post_with_key(&rig, "bad-once", &half_credit()).await;
+    assert_eq!(again.status, 400, "{}", again.text());
+    assert_eq!(again.header("x-gateway-idempotent-replay"), Some("true"));
+    assert_eq!(again.body, refused.body);
+    assert_eq!(
+        rig.creates("/v2/video/generate"),
+        1,
+        "HeyGen's answer is final"
+    );
+    assert_eq!(rig.holds(Some("released")).await.len(), 1);
+    let metrics = metrics_text(rig.gw.admin_addr).await;
+    assert!(
+        !metrics.contains("heygen_gateway_ledger_errors_total{"),
+        "no ledger operation failed:\n{metrics}"
+    );
+}
+
 use crate::SETTLE_WAIT;
