@@ -277,13 +277,11 @@ async fn webhook(
                 return;
             }
         };
+        // The event only says "look now": HeyGen's status read decides. A
+        // `.fail` event may be about a by-product (caption, gif) of a video
+        // that rendered fine, and success events carry no duration.
         let result = match event.outcome {
-            WebhookOutcome::Failed => {
-                crate::settle::settle(&state, &job.job_id, pricing::JobOutcome::Failed, "webhook")
-                    .await
-                    .map(|_| true)
-            }
-            WebhookOutcome::Success => {
+            WebhookOutcome::Failed | WebhookOutcome::Success => {
                 crate::settle::refresh(&state, &job.job_id, &job.status_path, "webhook").await
             }
             WebhookOutcome::Other => Ok(false),

@@ -28,8 +28,8 @@ mod policy;
 mod quote;
 #[path = "billing/race.rs"]
 mod race;
-#[path = "billing/review.rs"]
-mod review;
+#[path = "billing/regressions.rs"]
+mod regressions;
 #[path = "billing/settlement.rs"]
 mod settlement;
 #[path = "billing/windows.rs"]

@@ -226,12 +226,19 @@ fn batch_outcome(d: &Obj) -> Option<JobOutcome> {
     })
 }
 
-fn query_param<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {
-    query?
+/// The value of `name` when the query holds exactly one key spelled that way
+/// and no percent-encoded key at all (which some servers decode to `name`).
+fn single_query_param<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {
+    let pairs: Vec<(&str, &str)> = query?
         .split('&')
         .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+        .collect();
+    if pairs.iter().any(|(k, _)| k.contains('%')) {
+        return None;
+    }
+    let mut matches = pairs.iter().filter(|(k, _)| *k == name);
+    let (_, v) = matches.next()?;
+    matches.next().is_none().then_some(*v)
 }
 
 /// The job id and outcome in a status response (passing through the proxy,
@@ -261,9 +268,17 @@ pub fn status_outcome(
         _ => return None,
     };
     let id = match status {
-        StatusRead::V1VideoStatus => query_param(query, "video_id")
-            .or_else(|| d.get("id").and_then(Value::as_str))
-            .or_else(|| d.get("video_id").and_then(Value::as_str))?,
+        // The body names the job it describes; the query may not (repeated or
+        // encoded `video_id` keys are read differently by different servers),
+        // so it is used only when the body is silent and it is unambiguous.
+        StatusRead::V1VideoStatus => match d
+            .get("id")
+            .or_else(|| d.get("video_id"))
+            .and_then(Value::as_str)
+        {
+            Some(id) => id,
+            None => single_query_param(query, "video_id")?,
+        },
         _ => path.trim_end_matches('/').rsplit('/').next()?,
     };
     if !safe_id(id) {

@@ -1,6 +1,6 @@
 use super::book::*;
 use super::features::{self, FEATURES};
-use super::text::{analyse, script_ms, TextStats};
+use super::text::{analyse, script_ms, speech_ms, TextStats};
 use super::*;
 
 fn book() -> PriceBook {
@@ -23,13 +23,14 @@ fn text_counts_words_cjk_and_breaks() {
         analyse("Hello, world! <break time=\"1.5s\"/> 你好 <break time='500ms'/> — ok"),
         TextStats {
             words: 3,
+            letters: 12,
             cjk_chars: 2,
             breaks_ms: 2000
         }
     );
     // Not tags: a lone `<`, a tag with no close, an over-long tag.
     assert_eq!(analyse("a < b").words, 2);
-    assert_eq!(analyse("<break time=\"2s\"").words, 2);
+    assert_eq!(analyse("<break time=\"2s\"").words, 3);
     assert_eq!(analyse("<break/>").breaks_ms, 1000);
     assert_eq!(analyse("<prosody rate=\"slow\">hi</prosody>").words, 1);
     assert_eq!(analyse("<break time=\"0.25s\"/>").breaks_ms, 250);
@@ -38,6 +39,24 @@ fn text_counts_words_cjk_and_breaks() {
         3_600_000
     );
     assert_eq!(analyse("").words, 0);
+}
+
+#[test]
+fn unseparated_or_bracketed_text_is_not_projected_short() {
+    // Punctuation ends words; apostrophes and hyphens do not.
+    assert_eq!(analyse("one,two,three.four/five").words, 5);
+    assert_eq!(analyse("don't well-known").words, 2);
+    // Text in unknown `<…>` is read, only SSML tags are markup.
+    assert_eq!(analyse("<hello there my friend>").words, 4);
+    // No separators at all (Thai-like): the letter floor applies.
+    let p = book().projection().clone();
+    let glued = "a".repeat(8_000);
+    assert_eq!(analyse(&glued).words, 1);
+    let ms = speech_ms(&analyse(&glued), &p, 1000);
+    assert_eq!(
+        ms, 400_000,
+        "8000 letters ÷ 8 per word = 1000 words at 150 wpm"
+    );
 }
 
 #[test]

@@ -8,8 +8,13 @@ use super::book::Projection;
 /// What a script contains, as far as duration is concerned.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TextStats {
-    /// Whitespace-separated tokens holding at least one letter or digit.
+    /// Runs of letters and digits (apostrophes and hyphens join a word;
+    /// whitespace and punctuation end it).
     pub words: u64,
+    /// Letters and digits outside CJK: a floor for scripts without word
+    /// separators (Thai, Lao, or words glued together) so they are not
+    /// projected as one word.
+    pub letters: u64,
     /// Han, kana and Hangul characters, each read on its own.
     pub cjk_chars: u64,
     /// Sum of SSML break durations.
@@ -22,6 +27,15 @@ const MAX_TAG_BYTES: usize = 256;
 const DEFAULT_BREAK_MS: u64 = 1000;
 /// One break never counts for more than an hour.
 const MAX_BREAK_MS: u64 = 3_600_000;
+/// Letters per spoken word for the floor: English averages about 4.7, so
+/// ordinary text is counted by its words and only unseparated text by this.
+const LETTERS_PER_WORD: u64 = 8;
+/// SSML elements whose tags are markup, not speech. Anything else in `<…>`
+/// is read as text, so wrapping a script in brackets does not hide it.
+const SSML_TAGS: &[&str] = &[
+    "break", "prosody", "emphasis", "say-as", "phoneme", "sub", "voice", "speak", "p", "s", "lang",
+    "mark", "audio", "w",
+];
 
 fn is_cjk(c: char) -> bool {
     matches!(c,
@@ -33,11 +47,6 @@ fn is_cjk(c: char) -> bool {
         | '\u{F900}'..='\u{FAFF}'   // CJK compatibility ideographs
         | '\u{20000}'..='\u{2FFFF}' // CJK Extensions B–F
     )
-}
-
-/// CJK and full-width punctuation separates words but is not read.
-fn is_cjk_punct(c: char) -> bool {
-    matches!(c, '\u{3000}'..='\u{303F}' | '\u{FF00}'..='\u{FFEF}')
 }
 
 /// Counts words, CJK characters and SSML breaks in `text`.
@@ -63,11 +72,12 @@ pub fn analyse(text: &str) -> TextStats {
             stats.words += u64::from(word_has_alnum);
             word_has_alnum = false;
             stats.cjk_chars += 1;
-        } else if c.is_whitespace() || is_cjk_punct(c) {
-            stats.words += u64::from(word_has_alnum);
-            word_has_alnum = false;
         } else if c.is_alphanumeric() {
             word_has_alnum = true;
+            stats.letters += 1;
+        } else if !matches!(c, '\'' | '\u{2019}' | '-') {
+            stats.words += u64::from(word_has_alnum);
+            word_has_alnum = false;
         }
         i += c.len_utf8();
     }
@@ -85,7 +95,19 @@ fn tag_len(after: &[u8]) -> Option<usize> {
     let window = &after[..after.len().min(MAX_TAG_BYTES)];
     let len = window.iter().position(|&b| b == b'>')?;
     // `<` inside means this was not one tag.
-    (!window[..len].contains(&b'<')).then_some(len)
+    if window[..len].contains(&b'<') {
+        return None;
+    }
+    let body = window[..len].strip_prefix(b"/").unwrap_or(&window[..len]);
+    let name_len = body
+        .iter()
+        .position(|&b| b.is_ascii_whitespace() || b == b'/')
+        .unwrap_or(body.len());
+    let name = body[..name_len].to_ascii_lowercase();
+    SSML_TAGS
+        .iter()
+        .any(|t| t.as_bytes() == name.as_slice())
+        .then_some(len)
 }
 
 /// Duration of a `break` tag body (`break time="1.5s"/`), `None` for other tags.
@@ -144,7 +166,8 @@ fn parse_time_ms(v: &str) -> Option<u64> {
 /// or safety factor: words ÷ (wpm × speed) + CJK chars ÷ (cps × speed).
 pub fn speech_ms(stats: &TextStats, p: &Projection, speed_milli: u64) -> u64 {
     let speed = u128::from(speed_milli.max(1));
-    let words = u128::from(stats.words) * 60_000_000_000;
+    let words = stats.words.max(stats.letters.div_ceil(LETTERS_PER_WORD));
+    let words = u128::from(words) * 60_000_000_000;
     let words_ms = words.div_ceil(u128::from(p.wpm_milli.max(1)) * speed);
     let cjk = u128::from(stats.cjk_chars) * 1_000_000_000;
     let cjk_ms = cjk.div_ceil(u128::from(p.cjk_cps_milli.max(1)) * speed);

@@ -1,5 +1,4 @@
-//! Review findings, written as the behaviour the spec requires. Each test
-//! fails on main at the time of the review.
+//! Regressions found in review: each pins down behaviour the spec requires.
 
 use heygen_gateway::catalog::{Billable, StatusRead};
 use heygen_gateway::config::Tier;
@@ -13,7 +12,7 @@ use crate::{hold_id, one_and_a_half, video_id, Rig, SETTLE_WAIT};
 /// A signed `avatar_video_caption.fail` (the caption failed, the video
 /// rendered) must not release the video's hold: the video is billed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn review_caption_fail_webhook_does_not_release_a_rendered_video() {
+async fn caption_fail_webhook_does_not_release_a_rendered_video() {
     let rig = Rig::start(|c| c.tenant_budgets("alpha", "daily = 10")).await;
     let resp = rig.post("/v2/video/generate", &one_and_a_half()).await;
     assert_eq!(resp.status, 200, "{}", resp.text());
@@ -42,7 +41,10 @@ async fn review_caption_fail_webhook_does_not_release_a_rendered_video() {
     )
     .await;
     let h = rig.hold(&hold).await;
-    assert_eq!(h["state"], "captured", "rendered video must be charged: {h}");
+    assert_eq!(
+        h["state"], "captured",
+        "rendered video must be charged: {h}"
+    );
     assert_eq!(h["captured"], "1.5", "{h}");
 }
 
@@ -50,7 +52,7 @@ async fn review_caption_fail_webhook_does_not_release_a_rendered_video() {
 /// HeyGen answers for one `video_id`; with the parameter repeated (or its
 /// name percent-encoded) the gateway's first-match parser may pick another.
 #[test]
-fn review_status_read_settles_the_job_the_body_describes() {
+fn status_read_settles_the_job_the_body_describes() {
     // HeyGen (last value wins, as in Starlette/FastAPI) answers for B, which failed.
     let body = json!({"code": 100, "message": "Success",
                       "data": {"id": "vidB", "status": "failed", "duration": null,
@@ -72,7 +74,7 @@ fn review_status_read_settles_the_job_the_body_describes() {
 /// Text without spaces between words (commas, Thai) must not project to
 /// ~1 s: 6,000 words is ~40 min of speech and must hit the 30-min cap.
 #[test]
-fn review_comma_joined_script_is_not_projected_as_one_word() {
+fn comma_joined_script_is_not_projected_as_one_word() {
     let words: Vec<String> = (0..6000).map(|i| format!("word{i}")).collect();
     let body = json!({"video_inputs": [{
         "character": {"type": "avatar", "avatar_id": "a"},
@@ -82,7 +84,12 @@ fn review_comma_joined_script_is_not_projected_as_one_word() {
         tier: Tier::PayAsYouGo,
         max_video_seconds: 1800,
     };
-    let q = pricing::quote(&PriceBook::builtin(), &plan, &Billable::StudioVideo, body.as_bytes());
+    let q = pricing::quote(
+        &PriceBook::builtin(),
+        &plan,
+        &Billable::StudioVideo,
+        body.as_bytes(),
+    );
     match q {
         Err(e) => assert_eq!(e.code(), "video_too_long", "{e}"),
         Ok(q) => panic!(
