@@ -18,8 +18,11 @@ use crate::state::AppState;
 
 /// Longest wait between polls of one pending job.
 const MAX_BACKOFF: Duration = Duration::from_secs(30 * 60);
-/// Jobs examined per poll tick.
-const POLL_BATCH: u32 = 200;
+/// Pending jobs read per tick: far more than are polled, so jobs backing off
+/// (or stuck upstream) at the head of the queue cannot starve newer ones.
+const POLL_SCAN: u32 = 10_000;
+/// Status re-reads per tick at most.
+const POLL_BATCH: usize = 200;
 
 pub(crate) fn spawn(state: &Arc<AppState>, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     vec![tokio::spawn(run(state.clone(), stop))]
@@ -78,7 +81,7 @@ impl Poller {
         let now = state.clock.now();
         let before =
             now - chrono::Duration::from_std(cfg.settlement.poll_min_age).unwrap_or_default();
-        let jobs = match state.ledger.jobs_to_poll(before, POLL_BATCH).await {
+        let jobs = match state.ledger.jobs_to_poll(before, POLL_SCAN).await {
             Ok(j) => j,
             Err(e) => {
                 state.ledger_down("jobs_to_poll", &e);
@@ -95,6 +98,7 @@ impl Poller {
                     .get(&j.job_id)
                     .is_none_or(|(_, at)| *at <= Instant::now())
             })
+            .take(POLL_BATCH)
             .cloned()
             .collect();
         let results: Vec<(String, bool)> = stream::iter(due)

@@ -90,6 +90,8 @@ pub enum GatewayError {
     LedgerUnavailable,
     #[error("HeyGen could not be reached")]
     UpstreamUnreachable,
+    #[error("the connection to HeyGen failed before it answered")]
+    UpstreamFailed,
     #[error("HeyGen did not answer in time")]
     UpstreamTimeout,
     #[error("the gateway is shutting down")]
@@ -120,7 +122,7 @@ impl GatewayError {
             IdempotencyInProgress => StatusCode::CONFLICT,
             IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
             LedgerUnavailable | Draining => StatusCode::SERVICE_UNAVAILABLE,
-            UpstreamUnreachable => StatusCode::BAD_GATEWAY,
+            UpstreamUnreachable | UpstreamFailed => StatusCode::BAD_GATEWAY,
             UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -143,7 +145,7 @@ impl GatewayError {
             IdempotencyInProgress => "request_in_progress",
             IdempotencyMismatch => "idempotency_key_reused",
             LedgerUnavailable | Draining => "service_unavailable",
-            UpstreamUnreachable => "bad_gateway",
+            UpstreamUnreachable | UpstreamFailed => "bad_gateway",
             UpstreamTimeout => "gateway_timeout",
             Internal => "internal_error",
         }
@@ -172,6 +174,7 @@ impl GatewayError {
             LedgerUnavailable => "ledger_unavailable",
             Draining => "draining",
             UpstreamUnreachable => "upstream_unreachable",
+            UpstreamFailed => "upstream_failed",
             UpstreamTimeout => "upstream_timeout",
             Internal => "internal",
         }

@@ -251,14 +251,27 @@ impl Admission {
         .await;
         let resp = match sent {
             Ok(r) => r,
+            // Nothing reached HeyGen: the hold is freed. A timeout or a
+            // connection lost after sending is ambiguous (HeyGen may have
+            // created the job), so the hold stays and the TTL captures it in
+            // full rather than risk undercounting.
+            Err(e @ GatewayError::UpstreamUnreachable) => {
+                self.release(hold_id, "upstream_unreachable").await;
+                abandon(s, &self.tenant.id, self.idem_key.as_deref()).await;
+                return Err(e);
+            }
             Err(e) => {
-                self.release(hold_id, "transport_error").await;
+                tracing::warn!(
+                    hold_id,
+                    reason = e.reason(),
+                    "Outcome upstream unknown; hold kept for TTL settlement."
+                );
                 abandon(s, &self.tenant.id, self.idem_key.as_deref()).await;
                 return Err(e);
             }
         };
         let (mut parts, incoming) = resp.into_parts();
-        let body = match collect_limited(incoming, MAX_CREATE_RESPONSE).await {
+        let body = match s.upstream.read_body(incoming, MAX_CREATE_RESPONSE).await {
             Ok(b) => b,
             Err(e) => {
                 // HeyGen answered but the body was lost: the job may exist, so
@@ -267,7 +280,7 @@ impl Admission {
                 // Free the key anyway: a key stuck "in progress" would answer
                 // 409 for a day; a retry's new hold is charged on its own.
                 abandon(s, &self.tenant.id, self.idem_key.as_deref()).await;
-                return Err(GatewayError::UpstreamUnreachable);
+                return Err(GatewayError::UpstreamFailed);
             }
         };
         downstream_parts(&mut parts, &self.ctx);

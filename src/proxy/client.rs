@@ -28,8 +28,12 @@ pub enum Host {
 
 #[derive(Debug, thiserror::Error)]
 pub enum UpstreamError {
+    /// No connection was made: HeyGen never saw the request.
     #[error("upstream unreachable: {0}")]
     Unreachable(String),
+    /// Connected, then failed: HeyGen may have acted on the request.
+    #[error("upstream failed after connecting: {0}")]
+    Failed(String),
     #[error("upstream timed out")]
     Timeout,
     #[error("request body exceeded the limit")]
@@ -88,6 +92,22 @@ impl Upstream {
         &self.org_key
     }
 
+    /// Reads a response body the gateway must inspect, bounded in size and in
+    /// time: `request_timeout` bounds only the head, and a HeyGen that stalls
+    /// mid-body must not hold a request (and its hold) open forever.
+    pub async fn read_body(
+        &self,
+        body: Incoming,
+        limit: usize,
+    ) -> Result<Bytes, super::body::BodyError> {
+        tokio::time::timeout(
+            self.request_timeout,
+            super::body::collect_limited(body, limit),
+        )
+        .await
+        .unwrap_or_else(|_| Err(super::body::BodyError::Read("timed out".into())))
+    }
+
     fn uri(&self, host: Host, path_and_query: &str) -> Result<Uri, UpstreamError> {
         let base = match host {
             Host::Api => &self.api,
@@ -122,6 +142,7 @@ impl Upstream {
         match tokio::time::timeout(limit, self.client.request(req)).await {
             Err(_) => Err(UpstreamError::Timeout),
             Ok(Ok(resp)) => Ok(resp),
+            Ok(Err(e)) if e.is_connect() => Err(UpstreamError::Unreachable(e.to_string())),
             Ok(Err(e)) => Err(classify(&e)),
         }
     }
@@ -141,13 +162,10 @@ impl Upstream {
             .send(Host::Api, Method::GET, path_and_query, headers, empty())
             .await?;
         let status = resp.status().as_u16();
-        let body = tokio::time::timeout(
-            self.request_timeout,
-            super::body::collect_limited(resp.into_body(), 4 << 20),
-        )
-        .await
-        .map_err(|_| UpstreamError::Timeout)?
-        .map_err(|e| UpstreamError::Unreachable(e.to_string()))?;
+        let body = self
+            .read_body(resp.into_body(), 4 << 20)
+            .await
+            .map_err(|e| UpstreamError::Failed(e.to_string()))?;
         Ok((status, body))
     }
 }
@@ -161,7 +179,7 @@ fn classify(err: &(dyn std::error::Error + 'static)) -> UpstreamError {
         }
         cur = e.source();
     }
-    UpstreamError::Unreachable(err.to_string())
+    UpstreamError::Failed(err.to_string())
 }
 
 pub fn empty() -> Body {

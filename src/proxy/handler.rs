@@ -155,6 +155,9 @@ pub(crate) async fn forward(
     body: Body,
     ctx: &Ctx,
 ) -> Result<Response<Incoming>, GatewayError> {
+    if let Some(tenant) = &ctx.tenant {
+        headers::scope_idempotency_key(&mut headers, tenant);
+    }
     headers::prepare_upstream(
         &mut headers,
         state.upstream.org_key(),
@@ -178,6 +181,7 @@ pub(crate) fn upstream_error(e: &UpstreamError, limit: u64) -> GatewayError {
     match e {
         UpstreamError::Timeout => GatewayError::UpstreamTimeout,
         UpstreamError::Unreachable(_) => GatewayError::UpstreamUnreachable,
+        UpstreamError::Failed(_) => GatewayError::UpstreamFailed,
         UpstreamError::BodyTooLarge => GatewayError::PayloadTooLarge { limit },
     }
 }

@@ -89,6 +89,24 @@ pub fn prepare_upstream(
     headers.insert(X_REQUEST_ID, request_id.clone());
 }
 
+/// HeyGen keeps idempotency keys per org key, and every tenant shares the
+/// org key: a tenant's `Idempotency-Key` is sent as a digest of tenant and
+/// key, so two tenants choosing the same key never see each other's answers.
+pub fn scope_idempotency_key(headers: &mut HeaderMap, tenant: &str) {
+    use sha2::{Digest, Sha256};
+    let Some(key) = headers.get(IDEMPOTENCY_KEY) else {
+        return;
+    };
+    let mut h = Sha256::new();
+    h.update(tenant.as_bytes());
+    h.update([0]);
+    h.update(key.as_bytes());
+    let scoped = format!("gw-{}", hex::encode(h.finalize()));
+    if let Ok(v) = HeaderValue::from_str(&scoped) {
+        headers.insert(IDEMPOTENCY_KEY, v);
+    }
+}
+
 /// Rewrites response headers for the tenant.
 pub fn prepare_downstream(headers: &mut HeaderMap, request_id: &HeaderValue) {
     strip_hop_by_hop(headers);
@@ -145,6 +163,23 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
         assert_eq!(tenant_token(&h), None);
+    }
+
+    #[test]
+    fn idempotency_keys_are_scoped_per_tenant() {
+        let scoped = |tenant: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(IDEMPOTENCY_KEY, HeaderValue::from_static("order-1"));
+            scope_idempotency_key(&mut h, tenant);
+            h.get(IDEMPOTENCY_KEY)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_string()
+        };
+        assert_ne!(scoped("a"), scoped("b"));
+        assert_eq!(scoped("a"), scoped("a"));
+        assert!(scoped("a").starts_with("gw-") && scoped("a").len() == 67);
     }
 
     #[test]

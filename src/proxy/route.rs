@@ -7,7 +7,6 @@ use std::sync::Arc;
 use http::{Request, Response};
 use hyper::body::Incoming;
 
-use super::body::{collect_limited, BodyError};
 use super::client::{full, Body};
 use super::handler::{downstream_parts, forward, host_for, pass_through, Ctx};
 use crate::catalog::{Route, RouteKind, StatusRead};
@@ -87,15 +86,17 @@ async fn status_read(
     .await?;
     let (mut parts, incoming) = resp.into_parts();
     downstream_parts(&mut parts, ctx);
-    if !parts.status.is_success() {
+    // Only small success answers are inspected; anything else streams through.
+    let too_big =
+        super::handler::content_length(&parts.headers).is_some_and(|n| n > MAX_STATUS_BODY as u64);
+    if !parts.status.is_success() || too_big {
         return Ok(Response::from_parts(parts, super::body::boxed(incoming)));
     }
-    let body = match collect_limited(incoming, MAX_STATUS_BODY).await {
-        Ok(b) => b,
-        Err(BodyError::TooLarge(_)) | Err(BodyError::Read(_)) => {
-            return Err(GatewayError::UpstreamUnreachable)
-        }
-    };
+    let body = state
+        .upstream
+        .read_body(incoming, MAX_STATUS_BODY)
+        .await
+        .map_err(|_| GatewayError::UpstreamFailed)?;
     let query = path_and_query.split_once('?').map(|(_, q)| q);
     if let Some((job_id, outcome)) = crate::pricing::status_outcome(read, path, query, &body) {
         if !matches!(outcome, crate::pricing::JobOutcome::Pending) {

@@ -39,7 +39,7 @@ async fn upstream_4xx_and_5xx_release_the_hold() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn upstream_timeout_releases_the_hold() {
+async fn upstream_timeout_keeps_the_hold_for_ttl_settlement() {
     let rig = Rig::start(|c| {
         c.tenant_budgets("alpha", "daily = 10")
             .set("upstream", "request_timeout_ms", "300")
@@ -50,11 +50,14 @@ async fn upstream_timeout_releases_the_hold() {
     rig.mock.hang(false);
     assert_refused_upstream(&resp, 504, "upstream_timeout");
     assert_eq!(rig.creates("/v2/video/generate"), 1, "it was sent");
-    let released = rig.holds(Some("released")).await;
-    assert_eq!(released.len(), 1, "{released:?}");
-    assert_eq!(released[0]["amount"], "0.5");
+    // HeyGen may have created the job: releasing could undercount, so the
+    // hold stays open and the TTL captures it.
+    assert!(rig.holds(Some("released")).await.is_empty());
+    let held = rig.holds(Some("held")).await;
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0]["amount"], "0.5");
     let (held, spent, _) = rig.credits("alpha", "daily").await;
-    assert_eq!((held.as_str(), spent.as_str()), ("0", "0"));
+    assert_eq!((held.as_str(), spent.as_str()), ("0.5", "0"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

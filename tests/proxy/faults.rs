@@ -88,10 +88,11 @@ async fn heygen_5xx_passes_through_unchanged() {
             "HeyGen's answer, not the gateway's"
         );
     }
-    // A reset connection is the gateway's 502.
+    // A connection lost after sending is the gateway's 502, told apart from
+    // "never connected" because HeyGen may have acted on the request.
     rig.mock.reset_connections(true);
     let r = rig.get("/v2/avatars", &[]).await;
-    assert_gateway_error(&r, 502, "bad_gateway", "upstream_unreachable");
+    assert_gateway_error(&r, 502, "bad_gateway", "upstream_failed");
 }
 
 #[tokio::test]
