@@ -94,8 +94,6 @@ pub enum GatewayError {
     UpstreamFailed,
     #[error("HeyGen did not answer in time")]
     UpstreamTimeout,
-    #[error("the gateway is shutting down")]
-    Draining,
     #[error("internal error")]
     Internal,
 }
@@ -121,7 +119,7 @@ impl GatewayError {
             RateLimited { .. } | RenderCap { .. } => StatusCode::TOO_MANY_REQUESTS,
             IdempotencyInProgress => StatusCode::CONFLICT,
             IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
-            LedgerUnavailable | Draining => StatusCode::SERVICE_UNAVAILABLE,
+            LedgerUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             UpstreamUnreachable | UpstreamFailed => StatusCode::BAD_GATEWAY,
             UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -144,7 +142,7 @@ impl GatewayError {
             RenderCap { .. } => "concurrency_limit_exceeded",
             IdempotencyInProgress => "request_in_progress",
             IdempotencyMismatch => "idempotency_key_reused",
-            LedgerUnavailable | Draining => "service_unavailable",
+            LedgerUnavailable => "service_unavailable",
             UpstreamUnreachable | UpstreamFailed => "bad_gateway",
             UpstreamTimeout => "gateway_timeout",
             Internal => "internal_error",
@@ -172,7 +170,6 @@ impl GatewayError {
             IdempotencyInProgress => "request_in_progress",
             IdempotencyMismatch => "idempotency_mismatch",
             LedgerUnavailable => "ledger_unavailable",
-            Draining => "draining",
             UpstreamUnreachable => "upstream_unreachable",
             UpstreamFailed => "upstream_failed",
             UpstreamTimeout => "upstream_timeout",
@@ -199,9 +196,7 @@ impl GatewayError {
             GatewayError::InsufficientCredit(s) => s
                 .resets_at
                 .map(|at| (at - now).to_std().unwrap_or_default()),
-            GatewayError::LedgerUnavailable | GatewayError::Draining => {
-                Some(Duration::from_secs(1))
-            }
+            GatewayError::LedgerUnavailable => Some(Duration::from_secs(1)),
             _ => None,
         }
     }
@@ -277,5 +272,191 @@ impl GatewayError {
             h.insert(http::header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
         }
         resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    /// Every variant: status, code, reason label and Retry-After, in one table,
+    /// so a new variant or a changed mapping is a deliberate edit here.
+    #[test]
+    fn every_variant_maps_to_status_code_reason_and_retry_after() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 24, 23, 0, 0).unwrap();
+        let shortfall = Shortfall {
+            scope: "alpha".into(),
+            window: "daily".into(),
+            required: 1_500_000,
+            remaining: 500_000,
+            resets_at: Some(Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap()),
+        };
+        use GatewayError as E;
+        let table: Vec<(E, u16, &str, &str, Option<u64>)> = vec![
+            (
+                E::Unauthenticated,
+                401,
+                "unauthorized",
+                "unauthenticated",
+                None,
+            ),
+            (
+                E::TenantDisabled,
+                401,
+                "unauthorized",
+                "tenant_disabled",
+                None,
+            ),
+            (
+                E::WebhookSignature,
+                401,
+                "unauthorized",
+                "webhook_signature",
+                None,
+            ),
+            (
+                E::bad_request("x"),
+                400,
+                "invalid_parameter",
+                "invalid_request",
+                None,
+            ),
+            (
+                E::IdempotencyKeyInvalid,
+                400,
+                "invalid_parameter",
+                "idempotency_key_invalid",
+                None,
+            ),
+            (
+                E::Pricing(PricingError::invalid("script", "missing")),
+                400,
+                "invalid_parameter",
+                "invalid_parameter",
+                None,
+            ),
+            (
+                E::RouteForbidden { family: "video" },
+                403,
+                "forbidden",
+                "route_forbidden",
+                None,
+            ),
+            (E::UnknownWrite, 403, "forbidden", "unknown_route", None),
+            (E::NotFound, 404, "not_found", "not_found", None),
+            (
+                E::MethodNotAllowed,
+                405,
+                "method_not_allowed",
+                "method_not_allowed",
+                None,
+            ),
+            (
+                E::PayloadTooLarge { limit: 10 },
+                413,
+                "payload_too_large",
+                "payload_too_large",
+                None,
+            ),
+            (
+                E::InsufficientCredit(shortfall),
+                402,
+                "insufficient_credit",
+                "insufficient_credit",
+                Some(3600),
+            ),
+            (
+                E::RateLimited {
+                    retry_after: Duration::from_millis(1500),
+                },
+                429,
+                "rate_limit_exceeded",
+                "rate_limited",
+                Some(2),
+            ),
+            (
+                E::RenderCap {
+                    scope: "alpha".into(),
+                    cap: 2,
+                },
+                429,
+                "concurrency_limit_exceeded",
+                "renders_in_flight",
+                Some(5),
+            ),
+            (
+                E::IdempotencyInProgress,
+                409,
+                "request_in_progress",
+                "request_in_progress",
+                Some(5),
+            ),
+            (
+                E::IdempotencyMismatch,
+                422,
+                "idempotency_key_reused",
+                "idempotency_mismatch",
+                None,
+            ),
+            (
+                E::LedgerUnavailable,
+                503,
+                "service_unavailable",
+                "ledger_unavailable",
+                Some(1),
+            ),
+            (
+                E::UpstreamUnreachable,
+                502,
+                "bad_gateway",
+                "upstream_unreachable",
+                None,
+            ),
+            (
+                E::UpstreamFailed,
+                502,
+                "bad_gateway",
+                "upstream_failed",
+                None,
+            ),
+            (
+                E::UpstreamTimeout,
+                504,
+                "gateway_timeout",
+                "upstream_timeout",
+                None,
+            ),
+            (E::Internal, 500, "internal_error", "internal", None),
+        ];
+        for (err, status, code, reason, retry) in table {
+            let resp = err.to_response(Generation::V3, now);
+            assert_eq!(resp.status().as_u16(), status, "{err:?}");
+            assert_eq!(err.code(), code, "{err:?}");
+            assert_eq!(resp.headers()[HEADER_REJECTED], reason, "{err:?}");
+            let got = resp
+                .headers()
+                .get(http::header::RETRY_AFTER)
+                .map(|v| v.to_str().unwrap().parse::<u64>().unwrap());
+            assert_eq!(got, retry, "{err:?}");
+        }
+    }
+
+    #[test]
+    fn envelopes_follow_the_path_generation() {
+        assert_eq!(Generation::of_path("/v1/video_status.get"), Generation::V1);
+        assert_eq!(Generation::of_path("/v2/video/generate"), Generation::V2);
+        assert_eq!(Generation::of_path("/v3/videos"), Generation::V3);
+        assert_eq!(Generation::of_path("/gateway/v1/usage"), Generation::V3);
+        let e = GatewayError::Unauthenticated;
+        let v1 = e.envelope(Generation::V1);
+        assert_eq!(v1["code"], 400112);
+        assert_eq!(v1["error_code"], "unauthorized");
+        let v2 = e.envelope(Generation::V2);
+        assert!(v2["data"].is_null());
+        assert_eq!(v2["error"]["code"], "unauthorized");
+        let v3 = e.envelope(Generation::V3);
+        assert_eq!(v3["error"]["code"], "unauthorized");
+        assert_eq!(v3["error"]["gateway_reason"], "unauthenticated");
     }
 }

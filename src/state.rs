@@ -104,6 +104,7 @@ impl AppState {
 
     pub fn set_draining(&self) {
         self.draining.store(true, Ordering::SeqCst);
+        self.metrics.set_draining(true);
     }
 
     pub fn is_draining(&self) -> bool {

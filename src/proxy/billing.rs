@@ -91,7 +91,7 @@ pub(crate) async fn billable(
         billable: billable.clone(),
         quote,
         idem_key,
-        ctx: ctx.detached(),
+        ctx: ctx.clone(),
     };
     let (resp, outcome) = tokio::spawn(admission.run()).await.map_err(|e| {
         tracing::error!(error = %e, "Billable request task failed.");

@@ -28,13 +28,6 @@ pub(crate) struct Ctx {
     pub tenant: Option<String>,
 }
 
-impl Ctx {
-    /// A copy for work that outlives the request (the billable forward task).
-    pub(crate) fn detached(&self) -> Ctx {
-        self.clone()
-    }
-}
-
 /// Entry point for every tenant-listener request; never fails: errors become
 /// HeyGen-shaped responses here, once.
 pub async fn handle(
