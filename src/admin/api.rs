@@ -95,33 +95,27 @@ fn ledger_error(state: &AppState, op: &str, e: &LedgerError) -> Response<Body> {
     error(err.status(), err.code(), err)
 }
 
-fn param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
+/// A decoded query parameter; a malformed escape reads as absent.
+fn param(query: &str, name: &str) -> Option<String> {
     query
         .split('&')
         .filter_map(|kv| kv.split_once('='))
         .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+        .and_then(|(_, v)| crate::proxy::path::percent_decode(v))
 }
 
 fn time_param(query: &str, name: &str) -> Result<Option<DateTime<Utc>>, Response<Body>> {
-    match param(query, name) {
+    match param(query, name).as_deref() {
         None | Some("") => Ok(None),
-        Some(v) => {
-            let v = v
-                .replace("%3A", ":")
-                .replace("%3a", ":")
-                .replace("%2B", "+")
-                .replace("%2b", "+");
-            DateTime::parse_from_rfc3339(&v)
-                .map(|t| Some(t.with_timezone(&Utc)))
-                .map_err(|_| {
-                    error(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_parameter",
-                        format!("`{name}` must be an RFC 3339 time like 2026-11-01T00:00:00Z"),
-                    )
-                })
-        }
+        Some(v) => DateTime::parse_from_rfc3339(v)
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .map_err(|_| {
+                error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_parameter",
+                    format!("`{name}` must be an RFC 3339 time like 2026-11-01T00:00:00Z"),
+                )
+            }),
     }
 }
 
@@ -175,7 +169,7 @@ fn hold_json(h: &HoldInfo) -> Value {
 }
 
 async fn holds(state: &AppState, query: &str) -> AdminResult {
-    let hold_state = match param(query, "state") {
+    let hold_state = match param(query, "state").as_deref() {
         None | Some("") => None,
         Some(s) => Some(HoldState::parse(s).ok_or_else(|| {
             error(
@@ -191,7 +185,7 @@ async fn holds(state: &AppState, query: &str) -> AdminResult {
         .min(MAX_ROWS);
     let filter = HoldFilter {
         state: hold_state,
-        tenant: param(query, "tenant").map(str::to_string),
+        tenant: param(query, "tenant"),
         limit,
     };
     let list = state
@@ -233,7 +227,7 @@ async fn ledger(state: &AppState, query: &str) -> AdminResult {
         .journal(from, to, limit)
         .await
         .map_err(|e| ledger_error(state, "journal", &e))?;
-    let (body, ctype) = match param(query, "format").unwrap_or("jsonl") {
+    let (body, ctype) = match param(query, "format").as_deref().unwrap_or("jsonl") {
         "jsonl" => {
             let mut out = String::new();
             for r in &rows {

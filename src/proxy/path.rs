@@ -69,6 +69,27 @@ fn decode_unreserved(path: &str) -> Result<String, PathError> {
     Ok(out)
 }
 
+/// Decodes every `%XX` escape of a query value (no `+` → space: admin
+/// queries carry RFC 3339 offsets like `+01:00`). `None` on a bad escape or
+/// a result that is not UTF-8.
+pub fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let h = b.get(i + 1).copied().and_then(hex_val)?;
+            let l = b.get(i + 2).copied().and_then(hex_val)?;
+            out.push(h * 16 + l);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 /// Normalises an origin-form request path (without the query).
 pub fn normalize(path: &str) -> Result<String, PathError> {
     if !path.starts_with('/') {
@@ -134,6 +155,17 @@ mod tests {
         assert_eq!(normalize("/v1/%2"), Err(PathError::BadEscape));
         assert_eq!(normalize("/v1/%00"), Err(PathError::ControlChar));
         assert_eq!(normalize("v1/x"), Err(PathError::NotAbsolute));
+    }
+
+    #[test]
+    fn percent_decodes_query_values() {
+        assert_eq!(
+            percent_decode("2026-11-01T00%3A00%3A00%2B01%3A00").as_deref(),
+            Some("2026-11-01T00:00:00+01:00")
+        );
+        assert_eq!(percent_decode("a+b").as_deref(), Some("a+b"));
+        assert_eq!(percent_decode("%zz"), None);
+        assert_eq!(percent_decode("%ff"), None, "not UTF-8");
     }
 
     #[test]
