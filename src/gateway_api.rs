@@ -115,10 +115,7 @@ pub fn quote_json(
     match &route.kind {
         RouteKind::Billable(b) => {
             let body = serde_json::to_vec(&q.body).unwrap_or_default();
-            let plan = PlanPolicy {
-                tier: cfg.plan.tier,
-                max_video_seconds: cfg.plan.max_video_seconds,
-            };
+            let plan = PlanPolicy::from(&cfg.plan);
             match pricing::quote(&cfg.pricing, &plan, b, &body) {
                 Ok(quote) => Ok(json!({
                     "path": path, "route": route.template, "billable": true,

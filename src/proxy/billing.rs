@@ -61,10 +61,7 @@ pub(crate) async fn billable(
                 GatewayError::bad_request(format!("could not read the request body: {m}"))
             }
         })?;
-    let plan = PlanPolicy {
-        tier: cfg.plan.tier,
-        max_video_seconds: cfg.plan.max_video_seconds,
-    };
+    let plan = PlanPolicy::from(&cfg.plan);
     let quote =
         pricing::quote(&cfg.pricing, &plan, billable, &body).map_err(GatewayError::Pricing)?;
     state.metrics.credits(
