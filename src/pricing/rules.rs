@@ -85,7 +85,7 @@ pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Option<Draft
 }
 
 /// The price-book feature of a per-call operation.
-pub(super) fn per_call_feature(op: PerCallOp) -> &'static str {
+fn per_call_feature(op: PerCallOp) -> &'static str {
     match op {
         PerCallOp::PhotoGenerate => PHOTO_AVATAR_GENERATE,
         PerCallOp::LookGenerate => PHOTO_AVATAR_LOOK,
@@ -101,7 +101,7 @@ pub(super) fn per_call_feature(op: PerCallOp) -> &'static str {
     }
 }
 
-pub(super) fn video_job(feature: &'static str, scenes: Vec<DraftScene>) -> Draft {
+fn video_job(feature: &'static str, scenes: Vec<DraftScene>) -> Draft {
     Draft::new(
         vec![DraftJob {
             feature,
@@ -286,7 +286,7 @@ pub(super) fn script_or_audio(
 
 /// v2 `dimension {width, height}` above 1080p (long side > 1920 or short
 /// side > 1080) is refused unless enterprise.
-pub(super) fn check_dimension(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<(), PricingError> {
+fn check_dimension(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<(), PricingError> {
     let Some(dim) = obj_opt(o, "dimension", at)? else {
         return Ok(());
     };
