@@ -149,7 +149,7 @@ pub(crate) fn capture(
     let mut row = hold.clone();
     let held = row.held_open;
     row.held_open = 0;
-    row.captured += amount;
+    row.captured = row.captured.saturating_add(amount);
     row.state = HoldState::Captured;
     row.settled_us = Some(now_us);
     let mut journal = vec![JournalDraft::for_hold(
@@ -220,7 +220,9 @@ pub(crate) fn settle_job(
     let freed = job.held_open.min(row.held_open).max(0);
     let spent_delta = cost - job.captured;
     row.held_open -= freed;
-    row.captured += spent_delta;
+    // Upstream-reported durations can price a job at up to Micros::MAX;
+    // saturate instead of overflowing the hold's running total.
+    row.captured = row.captured.saturating_add(spent_delta);
 
     let mut updated = job.clone();
     updated.state = match outcome {
@@ -269,7 +271,7 @@ pub(crate) fn settle_job(
             j.reason = Some("unallocated remainder".into());
             journal.push(j);
         }
-        released += leftover;
+        released = released.saturating_add(leftover);
         let any_completed = jobs.iter().any(|j| {
             if j.job_id == job_id {
                 updated.state == JobState::Completed
@@ -319,7 +321,7 @@ pub(crate) fn expire(
     let amount = hold.held_open.max(0);
     let mut row = hold.clone();
     row.held_open = 0;
-    row.captured += amount;
+    row.captured = row.captured.saturating_add(amount);
     row.state = HoldState::Expired;
     row.settled_us = Some(now_us);
     let update_jobs: Vec<JobRow> = jobs
@@ -327,7 +329,7 @@ pub(crate) fn expire(
         .filter(|j| j.state == JobState::Pending)
         .map(|j| {
             let mut u = j.clone();
-            u.captured += u.held_open;
+            u.captured = u.captured.saturating_add(u.held_open);
             u.held_open = 0;
             u.state = JobState::Expired;
             u

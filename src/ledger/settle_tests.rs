@@ -153,3 +153,19 @@ fn release_and_capture_rules() {
     let (e, s) = capture(&h, 15, 3).unwrap();
     assert_eq!((e.held_delta, e.spent_delta, s.overage), (-10, 15, 5));
 }
+
+#[test]
+fn huge_upstream_costs_saturate_instead_of_overflowing() {
+    let (h, mut jobs) = submitted(30, &[("a", 10), ("b", 20)]);
+    let max = JobSettlement::Completed { cost: Micros::MAX };
+    let JobPlan::Apply(e, _) = settle_job(&h, &jobs, "a", max, "status", 5).unwrap() else {
+        panic!("expected apply")
+    };
+    let h = e.hold.unwrap();
+    jobs[0] = e.update_jobs[0].clone();
+    let JobPlan::Apply(e, s) = settle_job(&h, &jobs, "b", max, "status", 6).unwrap() else {
+        panic!("expected apply")
+    };
+    assert_eq!(e.hold.unwrap().captured, Micros::MAX);
+    assert_eq!(s.hold_state, HoldState::Captured);
+}

@@ -1,6 +1,9 @@
 //! Per-scope series (budgets, thresholds): set, and removed when a reload
 //! drops a tenant.
 
+use std::collections::HashMap;
+use std::sync::MutexGuard;
+
 use super::{Metrics, Seen};
 use crate::money::{micros_to_credits, Micros};
 
@@ -60,10 +63,7 @@ impl Metrics {
     /// removed tenant's last increments should still reach Prometheus.
     pub fn forget_scope(&self, scope: &str) {
         let i = &self.inner;
-        let seen = match i.seen.lock() {
-            Ok(mut m) => m.remove(scope),
-            Err(poisoned) => poisoned.into_inner().remove(scope),
-        };
+        let seen = self.seen_map().remove(scope);
         let _ = i.renders_in_flight.remove_label_values(&[scope]);
         let Some(seen) = seen else { return };
         for w in &seen.windows {
@@ -109,8 +109,13 @@ impl Metrics {
     }
 
     pub(super) fn seen(&self, scope: &str, f: impl FnOnce(&mut Seen)) {
-        let mut map = self.inner.seen.lock().unwrap_or_else(|p| p.into_inner());
-        f(map.entry(scope.to_owned()).or_default());
+        f(self.seen_map().entry(scope.to_owned()).or_default());
+    }
+
+    /// The label bookkeeping; a panic elsewhere while holding it leaves it
+    /// usable (it only lists label values), so poisoning is ignored.
+    fn seen_map(&self) -> MutexGuard<'_, HashMap<String, Seen>> {
+        self.inner.seen.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

@@ -75,7 +75,7 @@ fn with_job(
 
 /// Raw `key=value` lookup in a query string (ids are plain hex; `+` and `%`
 /// escapes are decoded for completeness).
-pub(crate) fn query_param(query: Option<&str>, key: &str) -> Option<String> {
+fn query_param(query: Option<&str>, key: &str) -> Option<String> {
     query?.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         (k == key).then(|| percent_decode(v))

@@ -142,7 +142,7 @@ pub(super) fn missing(at: &str, key: &str) -> PricingError {
 }
 
 /// Seconds (a JSON number) → milliseconds, rounded up; negative is invalid.
-pub(super) fn secs_ms(secs: f64, field: &str) -> Result<u64, PricingError> {
+fn secs_ms(secs: f64, field: &str) -> Result<u64, PricingError> {
     if !secs.is_finite() || secs < 0.0 {
         return Err(PricingError::invalid(
             field,

@@ -207,13 +207,11 @@ fn main_feature(jobs: &[JobQuote]) -> String {
             None => best.push((&j.feature, j.credits)),
         }
     }
-    let mut top = best[0];
-    for b in &best[1..] {
-        if b.1 > top.1 {
-            top = *b;
-        }
-    }
-    top.0.to_owned()
+    // `reduce` keeps the earlier entry unless a later one is strictly larger.
+    best.into_iter()
+        .reduce(|top, b| if b.1 > top.1 { b } else { top })
+        .map(|(f, _)| f.to_owned())
+        .unwrap_or_default()
 }
 
 /// Quote helper for the CLI and `POST /gateway/v1/quote`: classifies, then

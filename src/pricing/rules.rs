@@ -61,16 +61,7 @@ pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Option<Draft
                 .collect();
             Draft::new(jobs, SettleMode::OnSuccess)
         }
-        Billable::V2ProofreadGenerate { .. } => {
-            let feature = translation_feature(o, "")?;
-            let job = DraftJob::single(
-                feature,
-                p.default_translation_source_ms,
-                "source_default",
-                true,
-            );
-            Draft::new(vec![job], SettleMode::PerJob)
-        }
+        Billable::V2ProofreadGenerate { .. } => proofread_generate(ctx, o)?,
         Billable::V1VideoAgent => {
             str_req(o, "prompt", "")?;
             let cfg = obj_opt(o, "config", "")?;
@@ -94,7 +85,7 @@ pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Option<Draft
 }
 
 /// The price-book feature of a per-call operation.
-pub(super) fn per_call_feature(op: PerCallOp) -> &'static str {
+fn per_call_feature(op: PerCallOp) -> &'static str {
     match op {
         PerCallOp::PhotoGenerate => PHOTO_AVATAR_GENERATE,
         PerCallOp::LookGenerate => PHOTO_AVATAR_LOOK,
@@ -110,7 +101,7 @@ pub(super) fn per_call_feature(op: PerCallOp) -> &'static str {
     }
 }
 
-pub(super) fn video_job(feature: &'static str, scenes: Vec<DraftScene>) -> Draft {
+fn video_job(feature: &'static str, scenes: Vec<DraftScene>) -> Draft {
     Draft::new(
         vec![DraftJob {
             feature,
@@ -119,6 +110,15 @@ pub(super) fn video_job(feature: &'static str, scenes: Vec<DraftScene>) -> Draft
         }],
         SettleMode::PerJob,
     )
+}
+
+/// Proofread → generate (v2 and v3 alike): one translation job of the
+/// default source length, feature from `mode`.
+pub(super) fn proofread_generate(ctx: &Ctx<'_>, o: &Obj) -> Result<Draft, PricingError> {
+    let feature = translation_feature(o, "")?;
+    let ms = ctx.proj().default_translation_source_ms;
+    let job = DraftJob::single(feature, ms, "source_default", true);
+    Ok(Draft::new(vec![job], SettleMode::PerJob))
 }
 
 /// Video Agent: the requested `duration_sec` (a hint, so the safety factor
@@ -286,7 +286,7 @@ pub(super) fn script_or_audio(
 
 /// v2 `dimension {width, height}` above 1080p (long side > 1920 or short
 /// side > 1080) is refused unless enterprise.
-pub(super) fn check_dimension(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<(), PricingError> {
+fn check_dimension(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<(), PricingError> {
     let Some(dim) = obj_opt(o, "dimension", at)? else {
         return Ok(());
     };

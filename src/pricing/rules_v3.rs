@@ -6,8 +6,11 @@ use super::features::*;
 use super::json::{
     self, arr_opt, as_obj, field, obj_opt, path, secs_opt, speed_milli, str_opt, str_req, Obj,
 };
-use super::quote::{enterprise_only, unpriceable, Ctx, Draft, DraftJob, DraftScene};
-use super::rules::{agent_job, check_resolution, languages, script_or_audio, translation_feature};
+use super::quote::{enterprise_only, unpriceable, Ctx, Draft, DraftJob};
+use super::rules::{
+    agent_job, check_resolution, languages, proofread_generate, script_or_audio,
+    translation_feature,
+};
 use super::text::script_ms;
 use super::{PricingError, SettleMode};
 use crate::catalog::Billable;
@@ -62,16 +65,7 @@ pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Draft, Prici
                 .collect();
             Draft::new(jobs, SettleMode::OnSuccess)
         }
-        Billable::V3ProofreadGenerate { .. } => {
-            let feature = translation_feature(o, "")?;
-            let job = DraftJob::single(
-                feature,
-                p.default_translation_source_ms,
-                "source_default",
-                true,
-            );
-            Draft::new(vec![job], SettleMode::PerJob)
-        }
+        Billable::V3ProofreadGenerate { .. } => proofread_generate(ctx, o)?,
         Billable::V3Lipsync => Draft::new(vec![lipsync(ctx, o, "")?], SettleMode::PerJob),
         Billable::V3LipsyncBatch => {
             let (key, items) = batch_items(o, &["lipsyncs", "items"])?;
@@ -165,15 +159,7 @@ fn video(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<DraftJob, PricingError> {
         "cinematic_avatar" => {
             // Flat price per video; the 4–15 s duration is shown, not billed.
             let ms = secs_opt(o, "duration", at)?.unwrap_or(15_000);
-            return Ok(DraftJob {
-                feature: CINEMATIC_AVATAR,
-                scenes: vec![DraftScene {
-                    feature: CINEMATIC_AVATAR,
-                    ms,
-                    basis: "duration",
-                }],
-                video: true,
-            });
+            return Ok(DraftJob::single(CINEMATIC_AVATAR, ms, "duration", true));
         }
         other => {
             return Err(unpriceable(format!(

@@ -4,7 +4,7 @@
 
 use deadpool_postgres::Transaction;
 
-use super::ops::{add_to_counters, insert_journal, load_hold, lock_counters};
+use super::ops::{add_to_counters, exec, insert_journal, load_hold, lock_counters};
 use super::{Fail, PgRow};
 use crate::ledger::decide::{adjust_journal, adjust_keys};
 use crate::ledger::rows::{hold_from, job_from, HoldRow, JobRow, HOLD_COLS, JOB_COLS};
@@ -36,14 +36,10 @@ async fn apply(tx: &Transaction<'_>, effect: &Effect) -> R<()> {
             lock_counters(tx, &keys).await?;
             add_to_counters(tx, &keys, effect.held_delta, effect.spent_delta).await?;
         }
-        let stmt = tx
-            .prepare_cached(
-                "UPDATE holds SET state = $2, held_open = $3, captured = $4, settled_us = $5 \
-                 WHERE hold_id = $1",
-            )
-            .await?;
-        tx.execute(
-            &stmt,
+        exec(
+            tx,
+            "UPDATE holds SET state = $2, held_open = $3, captured = $4, settled_us = $5 \
+             WHERE hold_id = $1",
             &[
                 &h.hold_id,
                 &h.state.as_str(),
@@ -54,13 +50,13 @@ async fn apply(tx: &Transaction<'_>, effect: &Effect) -> R<()> {
         )
         .await?;
     }
+    let insert_job = format!(
+        "INSERT INTO jobs ({JOB_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    );
     for j in &effect.insert_jobs {
-        let sql = format!(
-            "INSERT INTO jobs ({JOB_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-        );
-        let stmt = tx.prepare_cached(&sql).await?;
-        tx.execute(
-            &stmt,
+        exec(
+            tx,
+            &insert_job,
             &[
                 &j.job_id,
                 &j.hold_id,
@@ -78,14 +74,10 @@ async fn apply(tx: &Transaction<'_>, effect: &Effect) -> R<()> {
         .await?;
     }
     for j in &effect.update_jobs {
-        let stmt = tx
-            .prepare_cached(
-                "UPDATE jobs SET state = $2, held_open = $3, captured = $4, source = $5, \
-                 settled_us = $6 WHERE job_id = $1",
-            )
-            .await?;
-        tx.execute(
-            &stmt,
+        exec(
+            tx,
+            "UPDATE jobs SET state = $2, held_open = $3, captured = $4, source = $5, \
+             settled_us = $6 WHERE job_id = $1",
             &[
                 &j.job_id,
                 &j.state.as_str(),

@@ -71,6 +71,13 @@ pub(super) async fn lock_counters(tx: &Transaction<'_>, keys: &[CounterKey]) -> 
     Ok(set)
 }
 
+/// Runs one cached prepared write.
+pub(super) async fn exec(tx: &Transaction<'_>, sql: &str, params: &[&(dyn ToSql + Sync)]) -> R<()> {
+    let stmt = tx.prepare_cached(sql).await?;
+    tx.execute(&stmt, params).await?;
+    Ok(())
+}
+
 /// Adds to counter rows already locked by [`lock_counters`].
 pub(super) async fn add_to_counters(
     tx: &Transaction<'_>,
@@ -79,15 +86,14 @@ pub(super) async fn add_to_counters(
     spent: Micros,
 ) -> R<()> {
     let (s, w, p) = key_arrays(keys);
-    let stmt = tx
-        .prepare_cached(
-            "UPDATE counters c SET held = c.held + $4, spent = c.spent + $5 \
-             FROM unnest($1::text[], $2::text[], $3::text[]) AS k(s, w, p) \
-             WHERE c.scope = k.s AND c.win = k.w AND c.period = k.p",
-        )
-        .await?;
-    tx.execute(&stmt, &[&s, &w, &p, &held, &spent]).await?;
-    Ok(())
+    exec(
+        tx,
+        "UPDATE counters c SET held = c.held + $4, spent = c.spent + $5 \
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS k(s, w, p) \
+         WHERE c.scope = k.s AND c.win = k.w AND c.period = k.p",
+        &[&s, &w, &p, &held, &spent],
+    )
+    .await
 }
 
 pub(super) async fn hold(
@@ -158,9 +164,9 @@ async fn insert_hold(tx: &Transaction<'_>, h: &HoldRow) -> R<()> {
         "INSERT INTO holds ({HOLD_COLS}) VALUES \
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
     );
-    let stmt = tx.prepare_cached(&sql).await?;
-    tx.execute(
-        &stmt,
+    exec(
+        tx,
+        &sql,
         &[
             &h.hold_id,
             &h.tenant,
@@ -181,20 +187,15 @@ async fn insert_hold(tx: &Transaction<'_>, h: &HoldRow) -> R<()> {
             &h.settled_us,
         ],
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 pub(super) async fn insert_journal(tx: &Transaction<'_>, j: &JournalDraft) -> R<()> {
-    let stmt = tx
-        .prepare_cached(
-            "INSERT INTO journal (at_us, kind, hold_id, scope, tenant, feature, amount, \
-             price_version, request_id, upstream_ids, actor, reason) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .await?;
-    tx.execute(
-        &stmt,
+    exec(
+        tx,
+        "INSERT INTO journal (at_us, kind, hold_id, scope, tenant, feature, amount, \
+         price_version, request_id, upstream_ids, actor, reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         &[
             &j.at_us,
             &j.kind.as_str(),
@@ -210,8 +211,7 @@ pub(super) async fn insert_journal(tx: &Transaction<'_>, j: &JournalDraft) -> R<
             &j.reason,
         ],
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Loads a hold; `lock` takes its row lock (first in the lock order).

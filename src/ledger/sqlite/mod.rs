@@ -100,6 +100,22 @@ impl RowAccess for SqlRow<'_, '_> {
     }
 }
 
+/// Runs a cached query and maps every row it returns.
+pub(super) fn query_rows<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    map: impl Fn(SqlRow<'_, '_>) -> Result<T, LedgerError>,
+) -> Result<Vec<T>, LedgerError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(sql_err)?;
+    let mut rows = stmt.query(params).map_err(sql_err)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(sql_err)? {
+        out.push(map(SqlRow(r))?);
+    }
+    Ok(out)
+}
+
 #[async_trait]
 impl Ledger for SqliteLedger {
     async fn hold(&self, req: HoldRequest) -> Result<HoldDecision, LedgerError> {
@@ -195,7 +211,7 @@ impl Ledger for SqliteLedger {
             .call(move |c| {
                 let mut counters = HashMap::new();
                 for key in usage_keys(&scopes, tz, now) {
-                    let v = read::counter(c, &key.scope, key.window, &key.period)?;
+                    let v = read::counter(c, &key)?;
                     counters.insert(key, v);
                 }
                 Ok(usage_report(&scopes, tz, now, &counters))

@@ -1,12 +1,12 @@
 //! Ledger writes on one SQLite connection, each run inside the worker's
 //! transaction: load rows, ask the shared decision or plan, apply it.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 
-use super::{sql_err, SqlRow};
+use super::{query_rows, read, sql_err};
 use crate::ledger::decide::{
-    adjust_journal, adjust_keys, evaluate, needs_render_count, new_hold, validate, Counter,
-    CounterSet, Evaluation, RenderCounts,
+    adjust_journal, adjust_keys, evaluate, needs_render_count, new_hold, validate, CounterSet,
+    Evaluation, RenderCounts,
 };
 use crate::ledger::rows::{
     hold_from, hold_keys, job_from, CounterKey, HoldRow, JobRow, JournalDraft, HOLD_COLS, JOB_COLS,
@@ -46,25 +46,10 @@ pub(super) fn hold(conn: &Connection, req: &HoldRequest, hold_id: String) -> R<H
     }
 }
 
-pub(super) fn read_counters(conn: &Connection, keys: &[CounterKey]) -> R<CounterSet> {
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT held, spent FROM counters WHERE scope = ?1 AND win = ?2 AND period = ?3",
-        )
-        .map_err(sql_err)?;
+fn read_counters(conn: &Connection, keys: &[CounterKey]) -> R<CounterSet> {
     let mut set = CounterSet::default();
     for k in keys {
-        let c = stmt
-            .query_row(params![k.scope, k.window.as_str(), k.period], |r| {
-                Ok(Counter {
-                    held: r.get(0)?,
-                    spent: r.get(1)?,
-                })
-            })
-            .optional()
-            .map_err(sql_err)?
-            .unwrap_or_default();
-        set.insert(k.scope.clone(), k.window, c);
+        set.insert(k.scope.clone(), k.window, read::counter(conn, k)?);
     }
     Ok(set)
 }
@@ -111,42 +96,51 @@ fn add_to_counters(conn: &Connection, keys: &[CounterKey], held: Micros, spent: 
     Ok(())
 }
 
-fn insert_hold(conn: &Connection, h: &HoldRow) -> R<()> {
-    let sql = format!("INSERT INTO holds ({HOLD_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)");
-    conn.prepare_cached(&sql)
-        .and_then(|mut s| {
-            s.execute(params![
-                h.hold_id,
-                h.tenant,
-                h.feature,
-                h.route,
-                h.amount,
-                h.held_open,
-                h.captured,
-                h.state.as_str(),
-                h.render,
-                h.price_version,
-                h.request_id,
-                h.periods.daily,
-                h.periods.weekly,
-                h.periods.monthly,
-                h.created_us,
-                h.expires_us,
-                h.settled_us
-            ])
-        })
+/// Runs one cached prepared write.
+fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> R<()> {
+    conn.prepare_cached(sql)
+        .and_then(|mut s| s.execute(params))
         .map(drop)
         .map_err(sql_err)
 }
 
-pub(super) fn insert_journal(conn: &Connection, j: &JournalDraft) -> R<()> {
-    conn.prepare_cached(
+fn insert_hold(conn: &Connection, h: &HoldRow) -> R<()> {
+    let sql = format!(
+        "INSERT INTO holds ({HOLD_COLS}) VALUES \
+         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+    );
+    exec(
+        conn,
+        &sql,
+        params![
+            h.hold_id,
+            h.tenant,
+            h.feature,
+            h.route,
+            h.amount,
+            h.held_open,
+            h.captured,
+            h.state.as_str(),
+            h.render,
+            h.price_version,
+            h.request_id,
+            h.periods.daily,
+            h.periods.weekly,
+            h.periods.monthly,
+            h.created_us,
+            h.expires_us,
+            h.settled_us
+        ],
+    )
+}
+
+fn insert_journal(conn: &Connection, j: &JournalDraft) -> R<()> {
+    exec(
+        conn,
         "INSERT INTO journal (at_us, kind, hold_id, scope, tenant, feature, amount, \
          price_version, request_id, upstream_ids, actor, reason) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    )
-    .and_then(|mut s| {
-        s.execute(params![
+        params![
             j.at_us,
             j.kind.as_str(),
             j.hold_id,
@@ -159,20 +153,13 @@ pub(super) fn insert_journal(conn: &Connection, j: &JournalDraft) -> R<()> {
             j.upstream_ids,
             j.actor,
             j.reason
-        ])
-    })
-    .map(drop)
-    .map_err(sql_err)
+        ],
+    )
 }
 
 pub(super) fn load_hold(conn: &Connection, hold_id: &str) -> R<Option<HoldRow>> {
     let sql = format!("SELECT {HOLD_COLS} FROM holds WHERE hold_id = ?1");
-    let mut stmt = conn.prepare_cached(&sql).map_err(sql_err)?;
-    let mut rows = stmt.query([hold_id]).map_err(sql_err)?;
-    match rows.next().map_err(sql_err)? {
-        Some(r) => Ok(Some(hold_from(&SqlRow(r))?)),
-        None => Ok(None),
-    }
+    Ok(query_rows(conn, &sql, [hold_id], |r| hold_from(&r))?.pop())
 }
 
 fn must_hold(conn: &Connection, hold_id: &str) -> R<HoldRow> {
@@ -181,13 +168,7 @@ fn must_hold(conn: &Connection, hold_id: &str) -> R<HoldRow> {
 
 fn jobs_where(conn: &Connection, clause: &str, arg: &str) -> R<Vec<JobRow>> {
     let sql = format!("SELECT {JOB_COLS} FROM jobs WHERE {clause}");
-    let mut stmt = conn.prepare_cached(&sql).map_err(sql_err)?;
-    let mut rows = stmt.query([arg]).map_err(sql_err)?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(sql_err)? {
-        out.push(job_from(&SqlRow(r))?);
-    }
-    Ok(out)
+    query_rows(conn, &sql, [arg], |r| job_from(&r))
 }
 
 /// Writes a plan: counters of the hold's eight rows, the hold, its jobs,
@@ -197,59 +178,55 @@ fn apply(conn: &Connection, effect: &Effect) -> R<()> {
         if effect.touches_counters() {
             add_to_counters(conn, &h.keys(), effect.held_delta, effect.spent_delta)?;
         }
-        conn.prepare_cached(
+        exec(
+            conn,
             "UPDATE holds SET state = ?2, held_open = ?3, captured = ?4, settled_us = ?5 \
              WHERE hold_id = ?1",
-        )
-        .and_then(|mut s| {
-            s.execute(params![
+            params![
                 h.hold_id,
                 h.state.as_str(),
                 h.held_open,
                 h.captured,
                 h.settled_us
-            ])
-        })
-        .map_err(sql_err)?;
+            ],
+        )?;
     }
+    let insert_job = format!(
+        "INSERT INTO jobs ({JOB_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+    );
     for j in &effect.insert_jobs {
-        let sql = format!(
-            "INSERT INTO jobs ({JOB_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-        );
-        conn.prepare_cached(&sql)
-            .and_then(|mut s| {
-                s.execute(params![
-                    j.job_id,
-                    j.hold_id,
-                    j.feature,
-                    j.status_path,
-                    j.held,
-                    j.held_open,
-                    j.captured,
-                    j.state.as_str(),
-                    j.source,
-                    j.submitted_us,
-                    j.settled_us
-                ])
-            })
-            .map_err(sql_err)?;
+        exec(
+            conn,
+            &insert_job,
+            params![
+                j.job_id,
+                j.hold_id,
+                j.feature,
+                j.status_path,
+                j.held,
+                j.held_open,
+                j.captured,
+                j.state.as_str(),
+                j.source,
+                j.submitted_us,
+                j.settled_us
+            ],
+        )?;
     }
     for j in &effect.update_jobs {
-        conn.prepare_cached(
+        exec(
+            conn,
             "UPDATE jobs SET state = ?2, held_open = ?3, captured = ?4, source = ?5, \
              settled_us = ?6 WHERE job_id = ?1",
-        )
-        .and_then(|mut s| {
-            s.execute(params![
+            params![
                 j.job_id,
                 j.state.as_str(),
                 j.held_open,
                 j.captured,
                 j.source,
                 j.settled_us
-            ])
-        })
-        .map_err(sql_err)?;
+            ],
+        )?;
     }
     for j in &effect.journal {
         insert_journal(conn, j)?;

@@ -2,23 +2,23 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{sql_err, SqlRow};
+use super::{query_rows, sql_err};
 use crate::ledger::decide::Counter;
 use crate::ledger::rows::{
     headers_from_json, headers_to_json, hold_from, job_info_from, journal_from, pending_from,
-    HOLD_COLS, JOB_INFO_COLS, JOURNAL_COLS, PENDING_COLS,
+    CounterKey, HOLD_COLS, JOB_INFO_COLS, JOURNAL_COLS, PENDING_COLS,
 };
 use crate::ledger::types::*;
-use crate::ledger::window::Window;
 
 type R<T> = Result<T, LedgerError>;
 
-pub(super) fn counter(conn: &Connection, scope: &str, window: Window, period: &str) -> R<Counter> {
+/// One counter row; a missing row is zero.
+pub(super) fn counter(conn: &Connection, key: &CounterKey) -> R<Counter> {
     conn.prepare_cached(
         "SELECT held, spent FROM counters WHERE scope = ?1 AND win = ?2 AND period = ?3",
     )
     .and_then(|mut s| {
-        s.query_row(params![scope, window.as_str(), period], |r| {
+        s.query_row(params![key.scope, key.window.as_str(), key.period], |r| {
             Ok(Counter {
                 held: r.get(0)?,
                 spent: r.get(1)?,
@@ -35,15 +35,12 @@ pub(super) fn list_holds(conn: &Connection, f: &HoldFilter) -> R<Vec<HoldInfo>> 
         "SELECT {HOLD_COLS} FROM holds WHERE (?1 IS NULL OR state = ?1) \
          AND (?2 IS NULL OR tenant = ?2) ORDER BY created_us DESC, hold_id LIMIT ?3"
     );
-    let mut stmt = conn.prepare_cached(&sql).map_err(sql_err)?;
-    let mut rows = stmt
-        .query(params![f.state.map(HoldState::as_str), f.tenant, f.limit])
-        .map_err(sql_err)?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(sql_err)? {
-        out.push(hold_from(&SqlRow(r))?.info());
-    }
-    Ok(out)
+    query_rows(
+        conn,
+        &sql,
+        params![f.state.map(HoldState::as_str), f.tenant, f.limit],
+        |r| Ok(hold_from(&r)?.info()),
+    )
 }
 
 pub(super) fn journal(
@@ -55,15 +52,9 @@ pub(super) fn journal(
     let sql = format!(
         "SELECT {JOURNAL_COLS} FROM journal WHERE at_us >= ?1 AND at_us < ?2 ORDER BY seq LIMIT ?3"
     );
-    let mut stmt = conn.prepare_cached(&sql).map_err(sql_err)?;
-    let mut rows = stmt
-        .query(params![from_us, to_us, limit])
-        .map_err(sql_err)?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(sql_err)? {
-        out.push(journal_from(&SqlRow(r))?);
-    }
-    Ok(out)
+    query_rows(conn, &sql, params![from_us, to_us, limit], |r| {
+        journal_from(&r)
+    })
 }
 
 pub(super) fn open_holds(conn: &Connection) -> R<(u64, Option<i64>)> {
@@ -91,23 +82,12 @@ pub(super) fn jobs_to_poll(conn: &Connection, before_us: i64, limit: u32) -> R<V
         "SELECT {PENDING_COLS} FROM jobs j JOIN holds h ON h.hold_id = j.hold_id \
          WHERE j.state = 'pending' AND j.submitted_us < ?1 ORDER BY j.submitted_us, j.job_id LIMIT ?2"
     );
-    let mut stmt = conn.prepare_cached(&sql).map_err(sql_err)?;
-    let mut rows = stmt.query(params![before_us, limit]).map_err(sql_err)?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(sql_err)? {
-        out.push(pending_from(&SqlRow(r))?);
-    }
-    Ok(out)
+    query_rows(conn, &sql, params![before_us, limit], |r| pending_from(&r))
 }
 
 pub(super) fn get_job(conn: &Connection, job_id: &str) -> R<Option<JobInfo>> {
     let sql = format!("SELECT {JOB_INFO_COLS} FROM jobs j JOIN holds h ON h.hold_id = j.hold_id WHERE j.job_id = ?1");
-    let mut stmt = conn.prepare_cached(&sql).map_err(sql_err)?;
-    let mut rows = stmt.query(params![job_id]).map_err(sql_err)?;
-    match rows.next().map_err(sql_err)? {
-        Some(r) => Ok(Some(job_info_from(&SqlRow(r))?)),
-        None => Ok(None),
-    }
+    Ok(query_rows(conn, &sql, [job_id], |r| job_info_from(&r))?.pop())
 }
 
 /// Claims `key`; an entry older than the cutoff counts as absent.
