@@ -9,6 +9,11 @@ use crate::metrics::CreditKind;
 use crate::pricing::{self, JobOutcome};
 use crate::state::AppState;
 
+/// Longest duration a settlement believes: far beyond any HeyGen render, it
+/// keeps an absurd reported duration from pushing ledger counters toward
+/// integer overflow (the overage above the hold is still recorded).
+const MAX_JOB_DURATION_MS: u64 = 24 * 3600 * 1000;
+
 /// Settles one job from an observed outcome. `Pending` is a no-op.
 pub async fn settle(
     state: &AppState,
@@ -32,6 +37,7 @@ pub async fn settle(
         JobOutcome::Failed => JobSettlement::Failed,
         JobOutcome::Completed { duration_ms } => {
             let book = &state.snapshot().config.pricing;
+            let duration_ms = duration_ms.map(|d| d.min(MAX_JOB_DURATION_MS));
             match duration_ms.and_then(|d| pricing::settle_cost(book, &job.feature, d)) {
                 Some(cost) => JobSettlement::Completed { cost },
                 // Completed without a usable duration (e.g. a batch): capture
