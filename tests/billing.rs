@@ -14,6 +14,8 @@ mod common;
 #[path = "common/pg.rs"]
 mod pg;
 
+#[path = "billing/cli.rs"]
+mod cli;
 #[path = "billing/failures.rs"]
 mod failures;
 #[path = "billing/headers.rs"]
