@@ -226,5 +226,8 @@ fn check_config_reports_unknown_and_unpriced_features() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("acme-2"), "the version is reported: {stdout}");
+    assert!(
+        stdout.contains("acme-2"),
+        "the version is reported: {stdout}"
+    );
 }

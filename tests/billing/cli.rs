@@ -68,7 +68,11 @@ async fn usage_cli_prints_a_table_and_json_matching_the_endpoint() {
     let org = json_window(&all, "org", "monthly");
     assert_eq!(
         (&org["limit"], &org["held"], &org["remaining"]),
-        (&Value::from("5000"), &Value::from("1.5"), &Value::from("4998.5"))
+        (
+            &Value::from("5000"),
+            &Value::from("1.5"),
+            &Value::from("4998.5")
+        )
     );
     assert!(json_window(&all, "beta", "daily")["limit"].is_null());
 
@@ -84,7 +88,16 @@ async fn usage_cli_prints_a_table_and_json_matching_the_endpoint() {
     let header: Vec<&str> = lines.next().expect("header").split_whitespace().collect();
     assert_eq!(
         header,
-        ["SCOPE", "WINDOW", "PERIOD", "LIMIT", "HELD", "SPENT", "REMAINING", "RESETS"]
+        [
+            "SCOPE",
+            "WINDOW",
+            "PERIOD",
+            "LIMIT",
+            "HELD",
+            "SPENT",
+            "REMAINING",
+            "RESETS"
+        ]
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split_whitespace().collect()).collect();
     let daily_row = rows
@@ -104,7 +117,10 @@ async fn usage_cli_prints_a_table_and_json_matching_the_endpoint() {
         ],
         "{table}"
     );
-    assert_eq!(daily_row[7], endpoint["resets_at"].as_str().expect("resets_at"));
+    assert_eq!(
+        daily_row[7],
+        endpoint["resets_at"].as_str().expect("resets_at")
+    );
     let weekly = rows
         .iter()
         .find(|r| r.get(1) == Some(&"weekly"))

@@ -75,12 +75,19 @@ async fn quote_endpoint_needs_a_tenant_key() {
     let gamma = tenant_token("gamma");
     for (headers, reason) in [
         (vec![], "unauthenticated"),
-        (vec![("x-api-key", "hgw_not_a_tenant_key")], "unauthenticated"),
+        (
+            vec![("x-api-key", "hgw_not_a_tenant_key")],
+            "unauthenticated",
+        ),
         (vec![("x-api-key", ORG_KEY)], "unauthenticated"),
         (vec![("x-api-key", gamma.as_str())], "tenant_disabled"),
     ] {
         for path in ["/gateway/v1/quote", "/gateway/v1/usage"] {
-            let method = if path.ends_with("quote") { "POST" } else { "GET" };
+            let method = if path.ends_with("quote") {
+                "POST"
+            } else {
+                "GET"
+            };
             let resp = send(method, &rig.gw.url(path), &headers, req.to_string()).await;
             assert_eq!(resp.status, 401, "{path} {headers:?}: {}", resp.text());
             assert_eq!(resp.header("x-gateway-rejected"), Some(reason), "{path}");

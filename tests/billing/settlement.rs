@@ -154,7 +154,11 @@ async fn webhooks_settle_verified_and_idempotent() {
     }
     eventually(|| reads_of_a() == 3, SETTLE_WAIT).await;
     let journal = rig.journal_when_quiet().await;
-    assert_eq!(captures_of(&journal, &hold_a), 1, "redelivery captured again");
+    assert_eq!(
+        captures_of(&journal, &hold_a),
+        1,
+        "redelivery captured again"
+    );
     let metrics = metrics_text(rig.gw.admin_addr).await;
     assert_metric(
         &metrics,

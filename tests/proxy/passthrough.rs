@@ -247,3 +247,36 @@ async fn request_id_is_returned_on_the_gateways_own_errors() {
     generated.dedup();
     assert_eq!(generated.len(), want.len(), "ids are unique: {generated:?}");
 }
+
+#[tokio::test]
+async fn the_org_key_can_come_from_a_file_and_never_inline() {
+    let mock = start_mock().await;
+    let cfg = TestConfig::for_mock(&mock);
+    let key_file = cfg.dir.path().join("heygen.key");
+    std::fs::write(&key_file, format!("{ORG_KEY}\n")).expect("write key file");
+    let cfg = cfg.unset("upstream", "api_key_env").set(
+        "upstream",
+        "api_key_file",
+        &format!("{:?}", key_file.display().to_string()),
+    );
+    let gw = TestGateway::start(cfg).await;
+    let token = tenant_token("alpha");
+    let r = send("GET", &gw.url("/v2/avatars"), &[("x-api-key", &token)], "").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let seen = mock.requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        seen[0].header("x-api-key"),
+        Some(ORG_KEY),
+        "trimmed file content"
+    );
+
+    // The key itself in the config is refused, naming the key path.
+    let inline = TestConfig::for_mock(&mock).set("upstream", "api_key", &format!("{ORG_KEY:?}"));
+    let errs = match heygen_gateway::config::Config::from_toml(&inline.toml()) {
+        Ok(_) => panic!("an inline org key was accepted"),
+        Err(e) => e.to_string(),
+    };
+    assert!(errs.contains("upstream.api_key"), "{errs}");
+    assert!(!errs.contains(ORG_KEY), "the error repeats the key: {errs}");
+}
