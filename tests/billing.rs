@@ -14,6 +14,8 @@ mod common;
 #[path = "common/pg.rs"]
 mod pg;
 
+#[path = "billing/cli.rs"]
+mod cli;
 #[path = "billing/failures.rs"]
 mod failures;
 #[path = "billing/headers.rs"]
@@ -46,6 +48,8 @@ use serde_json::{json, Value};
 
 /// How long background settlement may take before a test fails.
 pub const SETTLE_WAIT: Duration = Duration::from_secs(30);
+/// Consecutive unchanged polls (50 ms apart) that count as "settled down".
+pub const QUIET_POLLS: usize = 10;
 
 /// A mock HeyGen and a gateway in front of it.
 pub struct Rig {
@@ -177,6 +181,42 @@ impl Rig {
             .lines()
             .map(|l| serde_json::from_str(l).expect("journal line is JSON"))
             .collect()
+    }
+
+    /// The `heygen_gateway_credits_*` samples of the exposition, in order.
+    pub async fn credit_metrics(&self) -> Vec<String> {
+        metrics_text(self.gw.admin_addr)
+            .await
+            .lines()
+            .filter(|l| l.starts_with("heygen_gateway_credits_"))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Waits until background settlement has gone quiet: the journal and the
+    /// credit counters stay the same over [`QUIET_POLLS`] consecutive polls.
+    /// Returns the journal. Use it after a condition proving the work under
+    /// test started (e.g. its status re-read reached the mock), so a slow
+    /// second capture is seen before the test asserts there was none.
+    pub async fn journal_when_quiet(&self) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + SETTLE_WAIT;
+        let mut last = (self.journal().await, self.credit_metrics().await);
+        let mut same = 0;
+        while same < QUIET_POLLS {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "settlement never went quiet within {SETTLE_WAIT:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let now = (self.journal().await, self.credit_metrics().await);
+            if now == last {
+                same += 1;
+            } else {
+                same = 0;
+                last = now;
+            }
+        }
+        last.0
     }
 
     /// `POST /gateway/v1/quote` as alpha: the `data` object.

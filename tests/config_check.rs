@@ -178,3 +178,56 @@ fn kubernetes_configmap_config_passes_check_config() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `check-config` refuses a price book that names a feature the catalog does
+/// not have, or leaves a catalog feature without a price, naming each key.
+#[test]
+fn check_config_reports_unknown_and_unpriced_features() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pricing.toml");
+    std::fs::write(
+        &path,
+        "[pricing]\nversion = \"acme-1\"\ninherit_defaults = false\n\
+         [pricing.features.teleport]\ncredits_per_call = 1\n\
+         [pricing.features.avatar_iv]\ncredits_per_minute = 6.0\nincrement_seconds = 30\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["check-config", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(64), "{stderr}");
+    for key in [
+        "`pricing.features.teleport`",
+        "`pricing.features.standard_avatar.credits_per_minute`",
+    ] {
+        assert!(stderr.contains(key), "missing {key} in {stderr}");
+    }
+    // The feature that is priced is not reported.
+    assert!(!stderr.contains("`pricing.features.avatar_iv"), "{stderr}");
+
+    // With the defaults inherited, overriding one feature is fine.
+    std::fs::write(
+        &path,
+        "[pricing]\nversion = \"acme-2\"\n\
+         [pricing.features.avatar_iv]\ncredits_per_minute = 5.0\nincrement_seconds = 30\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["check-config", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("acme-2"),
+        "the version is reported: {stdout}"
+    );
+}

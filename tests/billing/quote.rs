@@ -70,16 +70,30 @@ async fn quote_endpoint_prices_without_sending() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quote_endpoint_needs_a_tenant_key() {
-    let rig = Rig::start(|c| c).await;
+    let rig = Rig::start(|c| c.disable_tenant("gamma")).await;
     let req = json!({"method": "POST", "path": "/v2/video/generate", "body": two_scenes()});
-    let resp = send(
-        "POST",
-        &rig.gw.url("/gateway/v1/quote"),
-        &[],
-        req.to_string(),
-    )
-    .await;
-    assert_eq!(resp.status, 401, "{}", resp.text());
+    let gamma = tenant_token("gamma");
+    for (headers, reason) in [
+        (vec![], "unauthenticated"),
+        (
+            vec![("x-api-key", "hgw_not_a_tenant_key")],
+            "unauthenticated",
+        ),
+        (vec![("x-api-key", ORG_KEY)], "unauthenticated"),
+        (vec![("x-api-key", gamma.as_str())], "tenant_disabled"),
+    ] {
+        for path in ["/gateway/v1/quote", "/gateway/v1/usage"] {
+            let method = if path.ends_with("quote") {
+                "POST"
+            } else {
+                "GET"
+            };
+            let resp = send(method, &rig.gw.url(path), &headers, req.to_string()).await;
+            assert_eq!(resp.status, 401, "{path} {headers:?}: {}", resp.text());
+            assert_eq!(resp.header("x-gateway-rejected"), Some(reason), "{path}");
+            assert!(resp.json().get("data").is_none(), "{path}: {}", resp.text());
+        }
+    }
     let bad = rig
         .call("alpha", "POST", "/gateway/v1/quote", &[], "{\"nope\": 1}")
         .await;

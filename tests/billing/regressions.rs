@@ -27,14 +27,9 @@ async fn caption_fail_webhook_does_not_release_a_rendered_video() {
         .await
         .expect("delivered");
     assert_eq!(st.as_u16(), 200);
-    // Give the webhook's background settlement time to run.
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    eprintln!("after webhook: {}", rig.hold(&hold).await);
-    // Then the tenant reads the (completed, 61 s) status.
-    let s = rig
-        .get(&format!("/v1/video_status.get?video_id={video}"))
-        .await;
-    assert_eq!(s.status, 200);
+    // A `.fail` event only says "look now": the gateway re-reads the status
+    // (completed, 61 s) and settles from it. Wait for that settlement rather
+    // than for a fixed time, so a release however late is seen.
     eventually_async(
         || async { rig.hold(&hold).await["state"] != "submitted" },
         SETTLE_WAIT,
@@ -46,6 +41,19 @@ async fn caption_fail_webhook_does_not_release_a_rendered_video() {
         "rendered video must be charged: {h}"
     );
     assert_eq!(h["captured"], "1.5", "{h}");
+    // A tenant's later read of the same status changes nothing.
+    let s = rig
+        .get(&format!("/v1/video_status.get?video_id={video}"))
+        .await;
+    assert_eq!(s.status, 200);
+    let journal = rig.journal_when_quiet().await;
+    let kinds: Vec<&str> = journal
+        .iter()
+        .filter(|e| e["hold_id"] == hold.as_str())
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["hold", "submit", "capture"], "{journal:?}");
+    assert_eq!(rig.hold(&hold).await["captured"], "1.5");
 }
 
 /// The job a status read settles must be the job the answer describes.

@@ -131,19 +131,40 @@ async fn webhooks_settle_verified_and_idempotent() {
     let a = rig.wait_hold(&hold_a, "captured").await;
     assert_eq!(a["captured"], "0.5", "{a}");
 
-    // Redelivery (legacy and v3 headers) changes nothing.
+    let query_a = format!("video_id={video_a}");
+    let reads_of_a = || {
+        rig.mock
+            .requests_to("/v1/video_status.get")
+            .iter()
+            .filter(|r| r.query.as_deref() == Some(query_a.as_str()))
+            .count()
+    };
+    assert_eq!(reads_of_a(), 1, "the first delivery re-read A's status");
+    assert_eq!(captures_of(&rig.journal().await, &hold_a), 1);
+
+    // Redelivery (legacy and v3 headers) changes nothing: each re-reads the
+    // status, then its settlement must find A already settled. Wait for both
+    // re-reads, then for the gateway to go quiet, so a slow second capture
+    // would be in the journal and the counters before they are checked.
     for v3 in [false, true] {
         let status = send_webhook(&url, WEBHOOK_SECRET, v3, event_a.as_bytes())
             .await
             .expect("delivered");
         assert_eq!(status.as_u16(), 200);
     }
-    // Both redeliveries re-read the status (after the first delivery's read).
-    eventually(
-        || rig.mock.requests_to("/v1/video_status.get").len() >= 3,
-        SETTLE_WAIT,
-    )
-    .await;
+    eventually(|| reads_of_a() == 3, SETTLE_WAIT).await;
+    let journal = rig.journal_when_quiet().await;
+    assert_eq!(
+        captures_of(&journal, &hold_a),
+        1,
+        "redelivery captured again"
+    );
+    let metrics = metrics_text(rig.gw.admin_addr).await;
+    assert_metric(
+        &metrics,
+        "heygen_gateway_credits_captured_total{feature=\"standard_avatar\",tenant=\"alpha\"} 0.5",
+    );
+    assert_eq!(rig.credits("alpha", "daily").await.1, "0.5");
 
     // v3 `Heygen-Signature` + `Heygen-Timestamp`: 61 s → 90 s = 1.5.
     let event_b = webhook::as_v3_event(
@@ -173,13 +194,35 @@ async fn webhooks_settle_verified_and_idempotent() {
     assert_eq!(a["captured"], "0.5", "{a}");
     let (held, spent, _) = rig.credits("alpha", "daily").await;
     assert_eq!((held.as_str(), spent.as_str()), ("0", "2"));
-    let captures_of_a = rig
-        .journal()
-        .await
-        .into_iter()
-        .filter(|e| e["hold_id"] == hold_a.as_str() && e["kind"] == "capture")
-        .count();
-    assert_eq!(captures_of_a, 1, "one capture entry for A");
+    let journal = rig.journal_when_quiet().await;
+    assert_eq!(captures_of(&journal, &hold_a), 1, "one capture entry for A");
+}
+
+/// Capture entries of `hold` in a journal.
+fn captures_of(journal: &[Value], hold: &str) -> usize {
+    journal
+        .iter()
+        .filter(|e| e["hold_id"] == hold && e["kind"] == "capture")
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_endpoint_answers_heygens_options_validation() {
+    let rig = Rig::start(|c| c).await;
+    // HeyGen checks a new endpoint with an unsigned OPTIONS request.
+    let resp = send(
+        "OPTIONS",
+        &rig.gw.url("/gateway/v1/webhooks/heygen"),
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert!(resp.header("x-gateway-rejected").is_none());
+    // Other unsigned methods are not accepted as validation.
+    let get = send("GET", &rig.gw.url("/gateway/v1/webhooks/heygen"), &[], "").await;
+    assert_eq!(get.status, 405, "{}", get.text());
+    assert_eq!(rig.mock.count(), 0, "nothing reaches HeyGen");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -212,12 +255,21 @@ async fn poller_settles_jobs_nobody_asked_about() {
     assert_eq!(failed["captured"], "0", "{failed}");
     let (held, spent, _) = rig.credits("alpha", "daily").await;
     assert_eq!((held.as_str(), spent.as_str()), ("0", "0.5"));
-    // Only the poller read these statuses: no tenant request besides the creates.
-    assert!(rig
-        .mock
-        .requests_to("/v1/video_status.get")
-        .iter()
-        .all(|r| r.header("x-api-key") == Some(ORG_KEY)));
+    // The poller settled them (the journal names the source as the actor),
+    // and no tenant read passed through: only the creates were counted.
+    let journal = rig.journal().await;
+    for (hold, kind) in [(&done_hold, "capture"), (&failed_hold, "release")] {
+        let entry = journal
+            .iter()
+            .find(|e| e["hold_id"] == hold.as_str() && e["kind"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} of {hold} in {journal:?}"));
+        assert_eq!(entry["actor"], "poller", "{entry}");
+    }
+    let metrics = metrics_text(rig.gw.admin_addr).await;
+    assert_metric(
+        &metrics,
+        "heygen_gateway_requests_total{family=\"video\",outcome=\"forwarded\",status_class=\"2xx\"} 2",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -353,3 +353,49 @@ async fn adjustments_are_journaled_and_show_in_usage() {
     assert_eq!(r.status, 405, "{}", r.text());
     rig.gw.shutdown().await;
 }
+
+#[tokio::test]
+async fn ledger_csv_quotes_quotes_and_line_breaks() {
+    let rig = Rig::start(|c| c).await;
+    let reason = "said \"refund\", twice\nsecond line";
+    let r = rig
+        .admin(
+            "POST",
+            "adjustments",
+            &json!({"tenant": "alpha", "credits": 1, "reason": reason, "actor": "a,b"}).to_string(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let csv = rig.admin("GET", "ledger?format=csv", "").await.text();
+    // RFC 4180: fields with commas, quotes or line breaks are quoted, inner
+    // quotes doubled; the record stays one logical row.
+    let want = ",\"a,b\",\"said \"\"refund\"\", twice\nsecond line\"\n";
+    assert!(csv.ends_with(want), "{csv}");
+    let header_fields = csv.lines().next().expect("header").split(',').count();
+    let record = csv.split_once('\n').expect("a record").1;
+    let fields = csv_fields(record);
+    assert_eq!(fields.len(), header_fields, "{csv}");
+    assert_eq!(fields.last().map(String::as_str), Some(reason), "{csv}");
+    rig.gw.shutdown().await;
+}
+
+/// Splits one RFC 4180 record (quoted fields may hold `,`, `""` and line
+/// breaks) into its fields.
+fn csv_fields(record: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = record.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                fields.last_mut().expect("field").push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(String::new()),
+            ('\n', false) => break,
+            (c, _) => fields.last_mut().expect("field").push(c),
+        }
+    }
+    fields
+}

@@ -163,3 +163,39 @@ async fn bad_reload_is_refused_and_the_old_config_keeps_serving() {
     assert_eq!(window(&rig.usage("alpha").await, "daily")["held"], "0.5");
     rig.gw.shutdown().await;
 }
+
+#[tokio::test]
+async fn every_reload_is_an_audit_event() {
+    let (_guard, logs) = capture_logs();
+    let rig = Rig::start(|c| c).await;
+    let auth = format!("Bearer {ADMIN_TOKEN}");
+    let reload_as = |actor: &'static str| {
+        let (url, auth) = (rig.gw.admin_url("/admin/v1/reload"), auth.clone());
+        async move {
+            send(
+                "POST",
+                &url,
+                &[("authorization", auth.as_str()), ("x-admin-actor", actor)],
+                "",
+            )
+            .await
+        }
+    };
+    assert_eq!(reload_as("alice").await.status, 200);
+    std::fs::write(&rig.gw.config_path, "[server\n").expect("write");
+    assert_eq!(reload_as("bob").await.status, 422);
+    let audit = |actor: &str, result: &str| {
+        logs.contents()
+            .lines()
+            .filter(|l| {
+                l.contains("audit=true")
+                    && l.contains("action=\"reload\"")
+                    && l.contains(actor)
+                    && l.contains(&format!("result=\"{result}\""))
+            })
+            .count()
+    };
+    assert_eq!(audit("alice", "success"), 1, "{}", logs.contents());
+    assert_eq!(audit("bob", "failure"), 1, "{}", logs.contents());
+    rig.gw.shutdown().await;
+}

@@ -30,16 +30,20 @@ async fn read_as(gw: &str, tenant: &str) -> u16 {
     .as_u16()
 }
 
-#[tokio::test]
-async fn sighup_reloads_the_config_file() {
-    let mock = start_mock().await;
-    let make = |cfg: TestConfig| cfg.set("server", "log_format", "\"json\"");
-    let cfg = make(TestConfig::for_mock(&mock));
-    let path = cfg.dir.path().join("gateway.toml");
-    std::fs::write(&path, cfg.toml()).expect("write config");
+/// A `serve` child process and the addresses its log reported.
+struct Served {
+    child: tokio::process::Child,
+    pid: u32,
+    gw: String,
+    admin: String,
+}
+
+/// Runs `serve --config PATH` (JSON logs on stdout) and waits for the log
+/// line that reports the bound addresses; keeps draining the log after.
+async fn serve(path: &std::path::Path) -> Served {
     let mut child = Command::new(env!("CARGO_BIN_EXE_heygen-gateway"))
         .args(["serve", "--config"])
-        .arg(&path)
+        .arg(path)
         .env("HEYGEN_API_KEY", ORG_KEY)
         .env("HEYGEN_GATEWAY_ADMIN_TOKEN", ADMIN_TOKEN)
         .env("HEYGEN_WEBHOOK_SECRET", WEBHOOK_SECRET)
@@ -67,11 +71,30 @@ async fn sighup_reloads_the_config_file() {
     .expect("gateway did not start in time");
     // Keep draining the log so the pipe never blocks the gateway.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let gw = listening["addr"].as_str().expect("addr").to_string();
-    let admin = listening["admin_addr"]
-        .as_str()
-        .expect("admin_addr")
-        .to_string();
+    Served {
+        child,
+        pid,
+        gw: listening["addr"].as_str().expect("addr").to_string(),
+        admin: listening["admin_addr"]
+            .as_str()
+            .expect("admin_addr")
+            .to_string(),
+    }
+}
+
+#[tokio::test]
+async fn sighup_reloads_the_config_file() {
+    let mock = start_mock().await;
+    let make = |cfg: TestConfig| cfg.set("server", "log_format", "\"json\"");
+    let cfg = make(TestConfig::for_mock(&mock));
+    let path = cfg.dir.path().join("gateway.toml");
+    std::fs::write(&path, cfg.toml()).expect("write config");
+    let Served {
+        mut child,
+        pid,
+        gw,
+        admin,
+    } = serve(&path).await;
 
     assert_eq!(read_as(&gw, "delta").await, 401);
     let store = format!("sqlite://{}", cfg.dir.path().join("ledger.db").display());
@@ -96,4 +119,62 @@ async fn sighup_reloads_the_config_file() {
         .expect("gateway did not stop in time")
         .expect("wait for the gateway");
     assert!(status.success(), "{status}");
+}
+
+#[tokio::test]
+async fn sigterm_drains_in_flight_requests_of_the_real_binary() {
+    let mock = start_mock().await;
+    let cfg = TestConfig::for_mock(&mock)
+        .set("server", "log_format", "\"json\"")
+        .set("server", "shutdown_grace_seconds", "30");
+    let path = cfg.dir.path().join("gateway.toml");
+    std::fs::write(&path, cfg.toml()).expect("write config");
+    let Served {
+        mut child,
+        pid,
+        gw,
+        admin,
+    } = serve(&path).await;
+    let readyz = format!("http://{admin}/readyz");
+    assert_eq!(send("GET", &readyz, &[], "").await.status, 200);
+
+    // A request held at HeyGen is in flight when SIGTERM arrives.
+    mock.hang(true);
+    let in_flight = {
+        let gw = gw.clone();
+        tokio::spawn(async move { read_as(&gw, "alpha").await })
+    };
+    let control = mock.control();
+    eventually(|| control.count() == 1, WAIT).await;
+    signal(pid, "TERM").await;
+
+    // Draining: not ready, the tenant listener closed, the process still up.
+    eventually_async(
+        || async {
+            try_send("GET", &readyz, &[], full(""), false)
+                .await
+                .is_ok_and(|r| r.status == 503)
+        },
+        WAIT,
+    )
+    .await;
+    eventually_async(
+        || async { tokio::net::TcpStream::connect(&gw).await.is_err() },
+        WAIT,
+    )
+    .await;
+    assert!(
+        child.try_wait().expect("poll the child").is_none(),
+        "exited with a request in flight"
+    );
+
+    // Released, the in-flight request completes and the process exits 0.
+    mock.hang(false);
+    assert_eq!(in_flight.await.expect("request task"), 200);
+    let status = tokio::time::timeout(WAIT, child.wait())
+        .await
+        .expect("gateway did not stop after draining")
+        .expect("wait for the gateway");
+    assert!(status.success(), "{status}");
+    assert_eq!(mock.count(), 1, "nothing else was forwarded");
 }

@@ -187,3 +187,96 @@ async fn http2_prior_knowledge_clients_work_end_to_end() {
     assert_eq!(r.status, 401);
     assert_eq!(r.header("x-gateway-rejected"), Some("unauthenticated"));
 }
+
+#[tokio::test]
+async fn request_id_is_returned_on_the_gateways_own_errors() {
+    let rig = Rig::start_with(|c| {
+        c.set("upstream", "request_timeout_ms", "300")
+            .set("server", "max_body_bytes", "1000")
+    })
+    .await;
+    let token = tenant_token("alpha");
+    // Each case makes the gateway answer by itself: (status, reason).
+    async fn attempt(rig: &Rig, case: usize, headers: &[(&str, &str)]) -> TestResponse {
+        match case {
+            0 => send("GET", &rig.gw.url("/../v2/avatars"), headers, "").await,
+            1 => send("POST", &rig.gw.url("/v1/asset"), headers, vec![0u8; 2000]).await,
+            2 => {
+                rig.mock.hang(true);
+                let r = send("GET", &rig.gw.url("/v2/voices"), headers, "").await;
+                rig.mock.hang(false);
+                r
+            }
+            _ => {
+                rig.mock.reset_connections(true);
+                let r = send("GET", &rig.gw.url("/v2/voices"), headers, "").await;
+                rig.mock.reset_connections(false);
+                r
+            }
+        }
+    }
+    let want = [
+        (400, "invalid_request"),
+        (413, "payload_too_large"),
+        (504, "upstream_timeout"),
+        (502, "upstream_failed"),
+    ];
+    let mut generated = Vec::new();
+    for (case, (status, reason)) in want.iter().enumerate() {
+        let id = format!("client-err-{case}");
+        let given = attempt(
+            &rig,
+            case,
+            &[("x-api-key", token.as_str()), ("x-request-id", id.as_str())],
+        )
+        .await;
+        assert_eq!(given.status, *status, "{}", given.text());
+        assert_eq!(given.header("x-gateway-rejected"), Some(*reason));
+        assert_eq!(given.header("x-request-id"), Some(id.as_str()), "{reason}");
+
+        let fresh = attempt(&rig, case, &[("x-api-key", token.as_str())]).await;
+        assert_eq!(fresh.status, *status, "{}", fresh.text());
+        let fresh_id = fresh
+            .header("x-request-id")
+            .unwrap_or_else(|| panic!("{reason}: no generated X-Request-Id"))
+            .to_string();
+        assert!(!fresh_id.is_empty(), "{reason}");
+        generated.push(fresh_id);
+    }
+    generated.sort();
+    generated.dedup();
+    assert_eq!(generated.len(), want.len(), "ids are unique: {generated:?}");
+}
+
+#[tokio::test]
+async fn the_org_key_can_come_from_a_file_and_never_inline() {
+    let mock = start_mock().await;
+    let cfg = TestConfig::for_mock(&mock);
+    let key_file = cfg.dir.path().join("heygen.key");
+    std::fs::write(&key_file, format!("{ORG_KEY}\n")).expect("write key file");
+    let cfg = cfg.unset("upstream", "api_key_env").set(
+        "upstream",
+        "api_key_file",
+        &format!("{:?}", key_file.display().to_string()),
+    );
+    let gw = TestGateway::start(cfg).await;
+    let token = tenant_token("alpha");
+    let r = send("GET", &gw.url("/v2/avatars"), &[("x-api-key", &token)], "").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let seen = mock.requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        seen[0].header("x-api-key"),
+        Some(ORG_KEY),
+        "trimmed file content"
+    );
+
+    // The key itself in the config is refused, naming the key path.
+    let inline = TestConfig::for_mock(&mock).set("upstream", "api_key", &format!("{ORG_KEY:?}"));
+    let errs = match heygen_gateway::config::Config::from_toml(&inline.toml()) {
+        Ok(_) => panic!("an inline org key was accepted"),
+        Err(e) => e.to_string(),
+    };
+    assert!(errs.contains("upstream.api_key"), "{errs}");
+    assert!(!errs.contains(ORG_KEY), "the error repeats the key: {errs}");
+}
