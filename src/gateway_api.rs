@@ -262,7 +262,7 @@ async fn webhook(
     // Answer fast (HeyGen wants 2xx within seconds); the status re-read and
     // the settlement happen in the background and are idempotent.
     let state = state.clone();
-    tokio::spawn(async move {
+    state.clone().tasks.spawn(async move {
         let job = match state.ledger.get_job(&event.job_id).await {
             Ok(Some(job)) => job,
             Ok(None) => {

@@ -146,11 +146,23 @@ impl RunningGateway {
     /// Graceful shutdown: readiness goes 503, the tenant listener stops
     /// accepting, in-flight requests drain (bounded by
     /// `server.shutdown_grace_seconds`), then the admin listener and
-    /// background tasks stop.
+    /// background tasks stop. Admissions and settlements that outlive their
+    /// request (client gone, webhook already answered) finish first, within
+    /// the same grace, so a settlement is not cut between HeyGen's answer and
+    /// the ledger write.
     pub async fn shutdown(self) {
+        let deadline =
+            tokio::time::Instant::now() + self.state.snapshot().config.server.shutdown_grace;
         self.state.set_draining();
         let _ = self.stop.send(true);
         let _ = self.tenant_task.await;
+        self.state.tasks.close();
+        if tokio::time::timeout_at(deadline, self.state.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("Shutdown grace expired with settlements still running; the poller finishes them after restart.");
+        }
         let _ = self.admin_stop.send(true);
         let _ = self.admin_task.await;
         for t in self.background {

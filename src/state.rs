@@ -45,6 +45,9 @@ pub struct AppState {
     pub admin_token: Option<Secret>,
     pub webhook_secret: Option<Secret>,
     pub config_path: Option<std::path::PathBuf>,
+    /// Work that must finish before shutdown completes even when no client
+    /// waits for it: billable admissions and settlements.
+    pub tasks: tokio_util::task::TaskTracker,
     ready: AtomicBool,
     draining: AtomicBool,
 }
@@ -78,6 +81,7 @@ impl AppState {
             admin_token,
             webhook_secret,
             config_path,
+            tasks: tokio_util::task::TaskTracker::new(),
             ready: AtomicBool::new(false),
             draining: AtomicBool::new(false),
         }

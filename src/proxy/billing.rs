@@ -90,7 +90,7 @@ pub(crate) async fn billable(
         idem_key,
         ctx: ctx.clone(),
     };
-    let (resp, outcome) = tokio::spawn(admission.run()).await.map_err(|e| {
+    let (resp, outcome) = state.tasks.spawn(admission.run()).await.map_err(|e| {
         tracing::error!(error = %e, "Billable request task failed.");
         GatewayError::Internal
     })??;

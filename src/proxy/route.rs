@@ -103,7 +103,7 @@ async fn status_read(
             // Settle off the response path: the tenant's read is not delayed
             // by the ledger, and settlement is idempotent if it races a webhook.
             let state = state.clone();
-            tokio::spawn(async move {
+            state.clone().tasks.spawn(async move {
                 if let Err(e) = crate::settle::settle(&state, &job_id, outcome, "status").await {
                     state.ledger_down("settle", &e);
                 }

@@ -321,3 +321,38 @@ async fn holds_past_their_ttl_expire_captured_at_the_held_amount() {
 }
 
 use crate::SETTLE_WAIT;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_waits_for_a_webhook_settlement_in_flight() {
+    let rig = Rig::start(|c| c.tenant_budgets("alpha", "daily = 10")).await;
+    let (hold, video) = create(&rig, &one_and_a_half()).await;
+    assert!(rig.mock.complete(&video, 27.43));
+    // The webhook is answered at once; its status re-read then takes a while.
+    rig.mock
+        .on_path("/v1/video_status.get")
+        .set_latency(std::time::Duration::from_millis(800));
+    let url = rig.gw.url("/gateway/v1/webhooks/heygen");
+    let event = avatar_video_success(&video, "https://files.example/v.mp4", None).to_string();
+    let status = send_webhook(&url, WEBHOOK_SECRET, false, event.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let Rig { mock, gw } = rig;
+    let dir = gw.shutdown_keeping_files().await;
+    drop(mock);
+    // HeyGen will not redeliver an answered webhook: the settlement must
+    // have been written before shutdown returned.
+    let ledger = heygen_gateway::ledger::SqliteLedger::open(&dir.path().join("ledger.db"))
+        .await
+        .unwrap();
+    let held = heygen_gateway::ledger::Ledger::get_hold(&ledger, &hold)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        held.state,
+        heygen_gateway::ledger::HoldState::Captured,
+        "{held:?}"
+    );
+    assert_eq!(held.captured, 500_000);
+}

@@ -312,6 +312,16 @@ impl TestGateway {
             g.shutdown().await;
         }
     }
+
+    /// Graceful shutdown that hands back the temp dir (ledger and config)
+    /// so a test can inspect what the gateway left behind.
+    pub async fn shutdown_keeping_files(mut self) -> tempfile::TempDir {
+        if let Some(g) = self.gateway.take() {
+            g.shutdown().await;
+        }
+        let TestGateway { _dir, .. } = self;
+        _dir
+    }
 }
 
 /// The Prometheus text exposition from the admin listener.
