@@ -64,7 +64,7 @@ async fn expire(state: &AppState) {
             }
         }
         Err(e) => {
-            state.ledger_down("expire", &e);
+            state.note_ledger_error("expire", &e);
         }
     }
 }
@@ -84,7 +84,7 @@ impl Poller {
         let jobs = match state.ledger.jobs_to_poll(before, POLL_SCAN).await {
             Ok(j) => j,
             Err(e) => {
-                state.ledger_down("jobs_to_poll", &e);
+                state.note_ledger_error("jobs_to_poll", &e);
                 return;
             }
         };
@@ -103,12 +103,13 @@ impl Poller {
             .collect();
         let results: Vec<(String, bool)> = stream::iter(due)
             .map(|j: PendingJob| async move {
-                let settled = crate::settle::refresh(state, &j.job_id, &j.status_path, "poller")
-                    .await
-                    .unwrap_or_else(|e| {
-                        state.ledger_down("settle", &e);
-                        false
-                    });
+                let settled =
+                    crate::settlement::refresh(state, &j.job_id, &j.status_path, "poller")
+                        .await
+                        .unwrap_or_else(|e| {
+                            state.note_ledger_error("settle", &e);
+                            false
+                        });
                 (j.job_id, settled)
             })
             .buffer_unordered(cfg.settlement.poll_concurrency)
@@ -153,7 +154,7 @@ async fn gauges(state: &AppState) {
     {
         Ok(u) => u,
         Err(e) => {
-            state.ledger_down("usage", &e);
+            state.note_ledger_error("usage", &e);
             return;
         }
     };
@@ -182,7 +183,7 @@ async fn gauges(state: &AppState) {
             state.metrics.set_open_holds(count, age);
         }
         Err(e) => {
-            state.ledger_down("open_holds", &e);
+            state.note_ledger_error("open_holds", &e);
         }
     }
     for (scope, _) in scopes(state) {
@@ -232,7 +233,7 @@ impl Drift {
                 .and_then(|s| s.windows.iter().find(|w| w.window == Window::Total))
                 .map_or(0, |w| w.spent),
             Err(e) => {
-                state.ledger_down("usage", &e);
+                state.note_ledger_error("usage", &e);
                 return;
             }
         };

@@ -203,12 +203,12 @@ fn quote(
         }
     };
     let rt = crate::state::Runtime::new(config);
-    let q = crate::gateway_api::QuoteRequest {
+    let q = crate::proxy::self_service::QuoteRequest {
         method,
         path: req_path,
         body,
     };
-    match crate::gateway_api::quote_json(&rt, None, &q) {
+    match crate::proxy::self_service::quote_json(&rt, None, &q) {
         Ok(v) => {
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             ExitCode::SUCCESS
@@ -266,7 +266,7 @@ async fn usage(path: &std::path::Path, tenant: Option<String>, json: bool) -> Ex
     if json {
         let v: Vec<serde_json::Value> = usage
             .iter()
-            .map(|u| serde_json::json!({"scope": u.scope.label(), "windows": crate::gateway_api::usage_json(u)}))
+            .map(|u| serde_json::json!({"scope": u.scope.label(), "windows": crate::proxy::self_service::usage_json(u)}))
             .collect();
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return ExitCode::SUCCESS;

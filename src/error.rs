@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use http::{HeaderValue, Response, StatusCode};
 use serde_json::{json, Map, Value};
 
+use crate::ledger::LedgerError;
 use crate::money::{format_credits, Micros};
 use crate::pricing::PricingError;
 
@@ -86,8 +87,20 @@ pub enum GatewayError {
     IdempotencyKeyInvalid,
     #[error("invalid webhook signature")]
     WebhookSignature,
-    #[error("the credit ledger is unavailable; costed requests are refused until it is back")]
-    LedgerUnavailable,
+    /// A ledger operation failed: 503 when the store is unreachable (costed
+    /// requests fail closed), 500 otherwise. `op` labels the metric and the
+    /// log line the edge writes.
+    #[error("{}", ledger_message(source))]
+    Ledger {
+        op: &'static str,
+        source: LedgerError,
+    },
+    #[error("missing or wrong admin bearer token")]
+    AdminUnauthorized,
+    #[error("no tenant {id:?} in the configuration")]
+    UnknownTenant { id: String },
+    #[error("the new configuration is invalid; the previous one stays")]
+    InvalidConfig { problems: Vec<String> },
     #[error("HeyGen could not be reached")]
     UpstreamUnreachable,
     #[error("the connection to HeyGen failed before it answered")]
@@ -98,7 +111,24 @@ pub enum GatewayError {
     Internal,
 }
 
+fn unavailable(e: &LedgerError) -> bool {
+    matches!(e, LedgerError::Unavailable(_))
+}
+
+fn ledger_message(e: &LedgerError) -> &'static str {
+    if unavailable(e) {
+        "the credit ledger is unavailable; costed requests are refused until it is back"
+    } else {
+        "internal error"
+    }
+}
+
 impl GatewayError {
+    /// A ledger failure of operation `op`, for `map_err`.
+    pub fn ledger(op: &'static str) -> impl FnOnce(LedgerError) -> GatewayError {
+        move |source| GatewayError::Ledger { op, source }
+    }
+
     pub fn bad_request(message: impl Into<String>) -> Self {
         GatewayError::BadRequest {
             message: message.into(),
@@ -108,18 +138,22 @@ impl GatewayError {
     pub fn status(&self) -> StatusCode {
         use GatewayError::*;
         match self {
-            Unauthenticated | TenantDisabled | WebhookSignature => StatusCode::UNAUTHORIZED,
+            Unauthenticated | TenantDisabled | WebhookSignature | AdminUnauthorized => {
+                StatusCode::UNAUTHORIZED
+            }
             BadRequest { .. } | IdempotencyKeyInvalid => StatusCode::BAD_REQUEST,
             Pricing(e) => StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
             RouteForbidden { .. } | UnknownWrite => StatusCode::FORBIDDEN,
-            NotFound => StatusCode::NOT_FOUND,
+            NotFound | UnknownTenant { .. } => StatusCode::NOT_FOUND,
+            InvalidConfig { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             InsufficientCredit(_) => StatusCode::PAYMENT_REQUIRED,
             RateLimited { .. } | RenderCap { .. } => StatusCode::TOO_MANY_REQUESTS,
             IdempotencyInProgress => StatusCode::CONFLICT,
             IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
-            LedgerUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Ledger { source, .. } if unavailable(source) => StatusCode::SERVICE_UNAVAILABLE,
+            Ledger { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             UpstreamUnreachable | UpstreamFailed => StatusCode::BAD_GATEWAY,
             UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -130,11 +164,14 @@ impl GatewayError {
     pub fn code(&self) -> &'static str {
         use GatewayError::*;
         match self {
-            Unauthenticated | TenantDisabled | WebhookSignature => "unauthorized",
+            Unauthenticated | TenantDisabled | WebhookSignature | AdminUnauthorized => {
+                "unauthorized"
+            }
             BadRequest { .. } | IdempotencyKeyInvalid => "invalid_parameter",
             Pricing(e) => e.code(),
             RouteForbidden { .. } | UnknownWrite => "forbidden",
-            NotFound => "not_found",
+            NotFound | UnknownTenant { .. } => "not_found",
+            InvalidConfig { .. } => "invalid_config",
             MethodNotAllowed => "method_not_allowed",
             PayloadTooLarge { .. } => "payload_too_large",
             InsufficientCredit(_) => "insufficient_credit",
@@ -142,7 +179,8 @@ impl GatewayError {
             RenderCap { .. } => "concurrency_limit_exceeded",
             IdempotencyInProgress => "request_in_progress",
             IdempotencyMismatch => "idempotency_key_reused",
-            LedgerUnavailable => "service_unavailable",
+            Ledger { source, .. } if unavailable(source) => "service_unavailable",
+            Ledger { .. } => "internal_error",
             UpstreamUnreachable | UpstreamFailed => "bad_gateway",
             UpstreamTimeout => "gateway_timeout",
             Internal => "internal_error",
@@ -156,12 +194,15 @@ impl GatewayError {
             Unauthenticated => "unauthenticated",
             TenantDisabled => "tenant_disabled",
             WebhookSignature => "webhook_signature",
+            AdminUnauthorized => "admin_unauthorized",
             BadRequest { .. } => "invalid_request",
             IdempotencyKeyInvalid => "idempotency_key_invalid",
             Pricing(e) => e.code(),
             RouteForbidden { .. } => "route_forbidden",
             UnknownWrite => "unknown_route",
             NotFound => "not_found",
+            UnknownTenant { .. } => "unknown_tenant",
+            InvalidConfig { .. } => "invalid_config",
             MethodNotAllowed => "method_not_allowed",
             PayloadTooLarge { .. } => "payload_too_large",
             InsufficientCredit(_) => "insufficient_credit",
@@ -169,7 +210,8 @@ impl GatewayError {
             RenderCap { .. } => "renders_in_flight",
             IdempotencyInProgress => "request_in_progress",
             IdempotencyMismatch => "idempotency_mismatch",
-            LedgerUnavailable => "ledger_unavailable",
+            Ledger { source, .. } if unavailable(source) => "ledger_unavailable",
+            Ledger { .. } => "internal",
             UpstreamUnreachable => "upstream_unreachable",
             UpstreamFailed => "upstream_failed",
             UpstreamTimeout => "upstream_timeout",
@@ -196,7 +238,9 @@ impl GatewayError {
             GatewayError::InsufficientCredit(s) => s
                 .resets_at
                 .map(|at| (at - now).to_std().unwrap_or_default()),
-            GatewayError::LedgerUnavailable => Some(Duration::from_secs(1)),
+            GatewayError::Ledger { source, .. } if unavailable(source) => {
+                Some(Duration::from_secs(1))
+            }
             _ => None,
         }
     }
@@ -222,6 +266,9 @@ impl GatewayError {
             }
             GatewayError::PayloadTooLarge { limit } => {
                 m.insert("limit_bytes".into(), json!(limit));
+            }
+            GatewayError::InvalidConfig { problems } => {
+                m.insert("problems".into(), json!(problems));
             }
             _ => {}
         }
@@ -400,11 +447,31 @@ mod tests {
                 None,
             ),
             (
-                E::LedgerUnavailable,
+                E::Ledger {
+                    op: "hold",
+                    source: LedgerError::Unavailable("down".into()),
+                },
                 503,
                 "service_unavailable",
                 "ledger_unavailable",
                 Some(1),
+            ),
+            (
+                E::Ledger {
+                    op: "hold",
+                    source: LedgerError::Conflict("dup".into()),
+                },
+                500,
+                "internal_error",
+                "internal",
+                None,
+            ),
+            (
+                E::AdminUnauthorized,
+                401,
+                "unauthorized",
+                "admin_unauthorized",
+                None,
             ),
             (
                 E::UpstreamUnreachable,
@@ -425,6 +492,22 @@ mod tests {
                 504,
                 "gateway_timeout",
                 "upstream_timeout",
+                None,
+            ),
+            (
+                E::UnknownTenant { id: "x".into() },
+                404,
+                "not_found",
+                "unknown_tenant",
+                None,
+            ),
+            (
+                E::InvalidConfig {
+                    problems: vec!["p".into()],
+                },
+                422,
+                "invalid_config",
+                "invalid_config",
                 None,
             ),
             (E::Internal, 500, "internal_error", "internal", None),

@@ -3,30 +3,27 @@
 //! reported so tests (and `:0` configs) know where to connect.
 
 use std::convert::Infallible;
-use std::future::Future;
 use std::net::SocketAddr;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use futures_util::FutureExt;
 use http::{Request, Response};
 use hyper::body::Incoming;
-use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::config::{Config, EnvSource, Secret};
-use crate::error::{GatewayError, Generation};
 use crate::metrics::Metrics;
-use crate::proxy::client::{full, Body, Upstream};
-use crate::state::AppState;
+use crate::proxy::context::ClientAddr;
+use crate::state::{AppState, Secrets, StateParts};
+use crate::upstream::Upstream;
 
 /// Options for starting a gateway in-process (tests use all of them).
 pub struct StartOptions {
@@ -92,18 +89,19 @@ impl RunningGateway {
         let listen = config.server.listen;
         let admin_listen = config.server.admin_listen;
         let grace = config.server.shutdown_grace;
-        let state = Arc::new(AppState::new(
+        let state = Arc::new(AppState::new(StateParts {
             config,
             upstream,
             ledger,
             metrics,
-            opts.registry,
-            opts.clock,
-            opts.env,
-            admin_token,
-            webhook_secret,
-            opts.config_path,
-        ));
+            registry: opts.registry,
+            clock: opts.clock,
+            secrets: Secrets {
+                admin_token,
+                webhook_secret,
+            },
+            config_path: opts.config_path,
+        }));
         let tenant = TcpListener::bind(listen)
             .await
             .with_context(|| format!("binding the tenant listener on {listen}"))?;
@@ -116,18 +114,18 @@ impl RunningGateway {
         // The admin listener outlives the tenant drain so probes see 503 and
         // metrics stay scrapeable while requests finish.
         let (admin_stop, admin_stop_rx) = watch::channel(false);
-        let tenant_task = {
-            let state = state.clone();
-            tokio::spawn(serve(tenant, stop_rx.clone(), grace, move |req, remote| {
-                crate::proxy::handler::handle(state.clone(), req, remote)
-            }))
-        };
-        let admin_task = {
-            let state = state.clone();
-            tokio::spawn(serve(admin, admin_stop_rx, grace, move |req, _remote| {
-                crate::admin::handle(state.clone(), req)
-            }))
-        };
+        let tenant_task = tokio::spawn(serve(
+            tenant,
+            stop_rx.clone(),
+            grace,
+            crate::stack::tenant_service(state.clone()),
+        ));
+        let admin_task = tokio::spawn(serve(
+            admin,
+            admin_stop_rx,
+            grace,
+            crate::admin::service(state.clone()),
+        ));
         let background = crate::background::spawn(&state, stop_rx);
         state.set_ready(true);
         tracing::info!(%addr, %admin_addr, "Gateway listening.");
@@ -172,15 +170,22 @@ impl RunningGateway {
     }
 }
 
-/// Accepts connections until `stop` flips, then drains them.
-async fn serve<F, Fut>(
+/// Accepts connections until `stop` flips, then drains them. Each
+/// connection gets a clone of `service`; every request carries the peer's
+/// address as [`ClientAddr`].
+async fn serve<S, B>(
     listener: TcpListener,
     mut stop: watch::Receiver<bool>,
     grace: Duration,
-    handler: F,
+    service: S,
 ) where
-    F: Fn(Request<Incoming>, SocketAddr) -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = Response<Body>> + Send + 'static,
+    S: tower::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     // Slow-loris protection: a client gets 30 s to send its request head.
@@ -203,18 +208,11 @@ async fn serve<F, Fut>(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let handler = handler.clone();
-                let svc = service_fn(move |req: Request<Incoming>| {
-                    let generation = Generation::of_path(req.uri().path());
-                    let fut = AssertUnwindSafe(handler(req, remote)).catch_unwind();
-                    async move {
-                        // A panic is a bug; the client still gets a clean 500.
-                        Ok::<_, Infallible>(fut.await.unwrap_or_else(|_| {
-                            tracing::error!("Request handler panicked.");
-                            GatewayError::Internal.to_response(generation, chrono::Utc::now()).map(full)
-                        }))
-                    }
+                let svc = tower::ServiceExt::map_request(service.clone(), move |mut req: Request<Incoming>| {
+                    req.extensions_mut().insert(ClientAddr(remote));
+                    req
                 });
+                let svc = TowerToHyperService::new(svc);
                 let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {

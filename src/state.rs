@@ -9,12 +9,11 @@ use arc_swap::ArcSwap;
 
 use crate::auth::KeyStore;
 use crate::clock::Clock;
-use crate::config::{Config, EnvSource, Secret};
-use crate::error::GatewayError;
+use crate::config::{Config, Secret};
 use crate::ledger::{Ledger, LedgerError};
 use crate::limits::RateLimiter;
 use crate::metrics::{Metrics, ThresholdTracker};
-use crate::proxy::client::Upstream;
+use crate::upstream::Upstream;
 
 /// One validated config and what is derived from it.
 pub struct Runtime {
@@ -32,6 +31,27 @@ impl Runtime {
     }
 }
 
+/// Secrets the listeners check requests against.
+pub struct Secrets {
+    /// Bearer token of the admin API (`None`: the admin API refuses all).
+    pub admin_token: Option<Secret>,
+    /// HeyGen's webhook signing secret (`None`: webhooks are refused).
+    pub webhook_secret: Option<Secret>,
+}
+
+/// What [`AppState`] is built from; the rest is derived.
+pub struct StateParts {
+    pub config: Config,
+    pub upstream: Upstream,
+    pub ledger: Arc<dyn Ledger>,
+    pub metrics: Metrics,
+    pub registry: prometheus::Registry,
+    pub clock: Arc<dyn Clock>,
+    pub secrets: Secrets,
+    /// The config file, for reloads (`None`: reload is refused).
+    pub config_path: Option<std::path::PathBuf>,
+}
+
 pub struct AppState {
     pub runtime: ArcSwap<Runtime>,
     pub upstream: Upstream,
@@ -41,10 +61,8 @@ pub struct AppState {
     pub registry: prometheus::Registry,
     pub limiter: RateLimiter,
     pub clock: Arc<dyn Clock>,
-    pub env: Arc<dyn EnvSource>,
-    pub admin_token: Option<Secret>,
-    pub webhook_secret: Option<Secret>,
-    pub config_path: Option<std::path::PathBuf>,
+    pub secrets: Secrets,
+    config_path: Option<std::path::PathBuf>,
     /// Work that must finish before shutdown completes even when no client
     /// waits for it: billable admissions and settlements.
     pub tasks: tokio_util::task::TaskTracker,
@@ -53,49 +71,33 @@ pub struct AppState {
 }
 
 impl AppState {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        config: Config,
-        upstream: Upstream,
-        ledger: Arc<dyn Ledger>,
-        metrics: Metrics,
-        registry: prometheus::Registry,
-        clock: Arc<dyn Clock>,
-        env: Arc<dyn EnvSource>,
-        admin_token: Option<Secret>,
-        webhook_secret: Option<Secret>,
-        config_path: Option<std::path::PathBuf>,
-    ) -> AppState {
-        let limiter = RateLimiter::new(&config.tenants);
-        let thresholds = ThresholdTracker::new(metrics.clone(), &config.metrics.alert_thresholds);
+    pub fn new(p: StateParts) -> AppState {
+        let limiter = RateLimiter::new(&p.config.tenants);
+        let thresholds =
+            ThresholdTracker::new(p.metrics.clone(), &p.config.metrics.alert_thresholds);
         AppState {
-            runtime: ArcSwap::from_pointee(Runtime::new(config)),
-            upstream,
-            ledger,
-            metrics,
+            runtime: ArcSwap::from_pointee(Runtime::new(p.config)),
+            upstream: p.upstream,
+            ledger: p.ledger,
+            metrics: p.metrics,
             thresholds,
-            registry,
+            registry: p.registry,
             limiter,
-            clock,
-            env,
-            admin_token,
-            webhook_secret,
-            config_path,
+            clock: p.clock,
+            secrets: p.secrets,
+            config_path: p.config_path,
             tasks: tokio_util::task::TaskTracker::new(),
             ready: AtomicBool::new(false),
             draining: AtomicBool::new(false),
         }
     }
 
-    /// Logs and counts a ledger failure once, and maps it to the edge error
-    /// (503 for an unreachable store: costed requests fail closed).
-    pub fn ledger_down(&self, op: &str, e: &LedgerError) -> GatewayError {
+    /// Counts and logs a ledger failure that is handled where it happens
+    /// (background work, cleanups); failures that refuse a request travel
+    /// as `GatewayError::Ledger` and are logged once at the edge.
+    pub fn note_ledger_error(&self, op: &str, e: &LedgerError) {
         self.metrics.ledger_error(op);
         tracing::error!(op, error = %e, "Ledger operation failed.");
-        match e {
-            LedgerError::Unavailable(_) => GatewayError::LedgerUnavailable,
-            _ => GatewayError::Internal,
-        }
     }
 
     pub fn snapshot(&self) -> Arc<Runtime> {

@@ -2,10 +2,6 @@
 //! and reload. Bearer token from the environment; every write is an audit
 //! event in the log and (adjustments) a journal row with the actor.
 
-// Handlers return `Err(response)` for early exits; the response is built once
-// per admin call, so boxing it would buy nothing.
-#![allow(clippy::result_large_err)]
-
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -15,13 +11,11 @@ use hyper::body::Incoming;
 use serde_json::{json, Value};
 use subtle::ConstantTimeEq;
 
-use crate::gateway_api::{json_response, usage_json};
-use crate::ledger::{
-    Adjustment, HoldFilter, HoldInfo, HoldState, JournalEntry, LedgerError, Scope, Window,
-};
+use crate::error::{GatewayError, Generation};
+use crate::http::{collect_limited, full, json_response, Body};
+use crate::ledger::{Adjustment, HoldFilter, HoldInfo, HoldState, JournalEntry, Scope, Window};
 use crate::money::{credits_to_micros, format_credits};
-use crate::proxy::body::collect_limited;
-use crate::proxy::client::{full, Body};
+use crate::proxy::self_service::usage_json;
 use crate::state::AppState;
 
 /// Most rows one list or export returns.
@@ -33,11 +27,7 @@ pub(crate) async fn handle(
     rest: &str,
 ) -> Response<Body> {
     if !authorized(&state, req.headers()) {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "missing or wrong admin bearer token",
-        );
+        return render(&state, GatewayError::AdminUnauthorized);
     }
     let query = req.uri().query().unwrap_or("").to_string();
     let result = match (req.method().clone(), rest) {
@@ -46,24 +36,27 @@ pub(crate) async fn handle(
         (Method::GET, "ledger") => ledger(&state, &query).await,
         (Method::POST, "adjustments") => adjust(&state, req).await,
         (Method::POST, "reload") => reload(&state, req.headers()),
-        (_, "tenants" | "holds" | "ledger" | "adjustments" | "reload") => Err(error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "method not allowed",
-        )),
-        _ => Err(error(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "no such admin endpoint",
-        )),
+        (_, "tenants" | "holds" | "ledger" | "adjustments" | "reload") => {
+            Err(GatewayError::MethodNotAllowed)
+        }
+        _ => Err(GatewayError::NotFound),
     };
-    result.unwrap_or_else(|resp| resp)
+    result.unwrap_or_else(|e| render(&state, e))
 }
 
-type AdminResult = Result<Response<Body>, Response<Body>>;
+type AdminResult = Result<Response<Body>, GatewayError>;
+
+/// Admin refusals use the same error type and envelope (v3's) as the
+/// tenant listener; ledger failures are counted and logged here, at the edge.
+fn render(state: &AppState, e: GatewayError) -> Response<Body> {
+    if let GatewayError::Ledger { op, source } = &e {
+        state.note_ledger_error(op, source);
+    }
+    e.to_response(Generation::V3, state.clock.now()).map(full)
+}
 
 fn authorized(state: &AppState, h: &HeaderMap) -> bool {
-    let Some(token) = &state.admin_token else {
+    let Some(token) = &state.secrets.admin_token else {
         return false;
     };
     let Some(given) = h
@@ -83,18 +76,6 @@ fn authorized(state: &AppState, h: &HeaderMap) -> bool {
         .into()
 }
 
-fn error(status: StatusCode, code: &str, message: impl std::fmt::Display) -> Response<Body> {
-    json_response(
-        status,
-        json!({"error": {"code": code, "message": message.to_string()}}),
-    )
-}
-
-fn ledger_error(state: &AppState, op: &str, e: &LedgerError) -> Response<Body> {
-    let err = state.ledger_down(op, e);
-    error(err.status(), err.code(), err)
-}
-
 /// A decoded query parameter; a malformed escape reads as absent.
 fn param(query: &str, name: &str) -> Option<String> {
     query
@@ -104,17 +85,15 @@ fn param(query: &str, name: &str) -> Option<String> {
         .and_then(|(_, v)| crate::proxy::path::percent_decode(v))
 }
 
-fn time_param(query: &str, name: &str) -> Result<Option<DateTime<Utc>>, Response<Body>> {
+fn time_param(query: &str, name: &str) -> Result<Option<DateTime<Utc>>, GatewayError> {
     match param(query, name).as_deref() {
         None | Some("") => Ok(None),
         Some(v) => DateTime::parse_from_rfc3339(v)
             .map(|t| Some(t.with_timezone(&Utc)))
             .map_err(|_| {
-                error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_parameter",
-                    format!("`{name}` must be an RFC 3339 time like 2026-11-01T00:00:00Z"),
-                )
+                GatewayError::bad_request(format!(
+                    "`{name}` must be an RFC 3339 time like 2026-11-01T00:00:00Z"
+                ))
             }),
     }
 }
@@ -132,7 +111,7 @@ async fn tenants(state: &AppState) -> AdminResult {
         .ledger
         .usage(&scopes, cfg.plan.timezone, state.clock.now())
         .await
-        .map_err(|e| ledger_error(state, "usage", &e))?;
+        .map_err(GatewayError::ledger("usage"))?;
     let mut org =
         json!({"shadow": cfg.org.shadow, "renders_in_flight_cap": cfg.org.renders_in_flight});
     let mut tenants = Vec::new();
@@ -172,9 +151,7 @@ async fn holds(state: &AppState, query: &str) -> AdminResult {
     let hold_state = match param(query, "state").as_deref() {
         None | Some("") => None,
         Some(s) => Some(HoldState::parse(s).ok_or_else(|| {
-            error(
-                StatusCode::BAD_REQUEST,
-                "invalid_parameter",
+            GatewayError::bad_request(
                 "`state` is one of held, submitted, captured, released, expired",
             )
         })?),
@@ -192,7 +169,7 @@ async fn holds(state: &AppState, query: &str) -> AdminResult {
         .ledger
         .list_holds(filter)
         .await
-        .map_err(|e| ledger_error(state, "list_holds", &e))?;
+        .map_err(GatewayError::ledger("list_holds"))?;
     Ok(json_response(
         StatusCode::OK,
         json!({"data": list.iter().map(hold_json).collect::<Vec<_>>()}),
@@ -226,7 +203,7 @@ async fn ledger(state: &AppState, query: &str) -> AdminResult {
         .ledger
         .journal(from, to, limit)
         .await
-        .map_err(|e| ledger_error(state, "journal", &e))?;
+        .map_err(GatewayError::ledger("journal"))?;
     let (body, ctype) = match param(query, "format").as_deref().unwrap_or("jsonl") {
         "jsonl" => {
             let mut out = String::new();
@@ -265,13 +242,7 @@ async fn ledger(state: &AppState, query: &str) -> AdminResult {
             }
             (out, "text/csv")
         }
-        _ => {
-            return Err(error(
-                StatusCode::BAD_REQUEST,
-                "invalid_parameter",
-                "`format` is jsonl or csv",
-            ))
-        }
+        _ => return Err(GatewayError::bad_request("`format` is jsonl or csv")),
     };
     let mut resp = Response::new(full(Bytes::from(body)));
     resp.headers_mut()
@@ -300,20 +271,14 @@ async fn adjust(state: &AppState, req: Request<Incoming>) -> AdminResult {
         .map(str::to_string);
     let body = collect_limited(req.into_body(), 64 * 1024)
         .await
-        .map_err(|e| error(StatusCode::BAD_REQUEST, "invalid_parameter", e))?;
-    let a: AdjustRequest = serde_json::from_slice(&body)
-        .map_err(|e| error(StatusCode::BAD_REQUEST, "invalid_parameter", e))?;
+        .map_err(|e| GatewayError::bad_request(e.to_string()))?;
+    let a: AdjustRequest =
+        serde_json::from_slice(&body).map_err(|e| GatewayError::bad_request(e.to_string()))?;
     let rt = state.snapshot();
     let scope = match &a.tenant {
         None => Scope::Org,
         Some(id) if rt.config.tenant(id).is_some() => Scope::Tenant(id.clone()),
-        Some(id) => {
-            return Err(error(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!("no tenant {id:?} in the configuration"),
-            ))
-        }
+        Some(id) => return Err(GatewayError::UnknownTenant { id: id.clone() }),
     };
     let credits = match &a.credits {
         Value::Number(n) => n.as_f64(),
@@ -321,28 +286,18 @@ async fn adjust(state: &AppState, req: Request<Incoming>) -> AdminResult {
         _ => None,
     };
     let Some(amount) = credits.and_then(credits_to_micros).filter(|m| *m != 0) else {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            "invalid_parameter",
+        return Err(GatewayError::bad_request(
             "`credits` must be a non-zero number (positive grants, negative debits)",
         ));
     };
     let window = match a.window.as_deref() {
         None => None,
         Some(w) => Some(Window::parse(w).ok_or_else(|| {
-            error(
-                StatusCode::BAD_REQUEST,
-                "invalid_parameter",
-                "`window` is one of daily, weekly, monthly, total",
-            )
+            GatewayError::bad_request("`window` is one of daily, weekly, monthly, total")
         })?),
     };
     if a.reason.trim().is_empty() {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            "invalid_parameter",
-            "`reason` is required",
-        ));
+        return Err(GatewayError::bad_request("`reason` is required"));
     }
     let actor = a
         .actor
@@ -361,7 +316,7 @@ async fn adjust(state: &AppState, req: Request<Incoming>) -> AdminResult {
         .ledger
         .adjust(adj)
         .await
-        .map_err(|e| ledger_error(state, "adjust", &e))?;
+        .map_err(GatewayError::ledger("adjust"))?;
     tracing::info!(audit = true, actor = %actor, action = "adjust", scope = %scope, window = window.map_or("all", |w| w.as_str()),
         credits = %format_credits(amount), reason = %a.reason, "Admin adjusted credits.");
     Ok(json_response(
@@ -386,11 +341,9 @@ fn reload(state: &AppState, h: &HeaderMap) -> AdminResult {
         }
         Err(errs) => {
             tracing::warn!(audit = true, actor = %actor, action = "reload", result = "failure", "Admin reload refused.");
-            let list: Vec<String> = errs.0.iter().map(|e| e.to_string()).collect();
-            Err(json_response(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                json!({"error": {"code": "invalid_config", "message": "the new configuration is invalid; the previous one stays", "problems": list}}),
-            ))
+            Err(GatewayError::InvalidConfig {
+                problems: errs.0.iter().map(|e| e.to_string()).collect(),
+            })
         }
     }
 }

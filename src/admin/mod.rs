@@ -2,15 +2,33 @@
 
 mod api;
 
+use std::convert::Infallible;
 use std::sync::Arc;
 
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 
-use crate::proxy::client::{full, Body};
+use crate::http::{full, Body};
 use crate::state::AppState;
 
-pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Body> {
+/// The admin listener's service.
+pub fn service(
+    state: Arc<AppState>,
+) -> impl tower::Service<
+    Request<Incoming>,
+    Response = Response<Body>,
+    Error = Infallible,
+    Future = impl std::future::Future<Output = Result<Response<Body>, Infallible>> + Send,
+> + Clone
+       + Send
+       + 'static {
+    tower::service_fn(move |req| {
+        let state = state.clone();
+        async move { Ok(handle(state, req).await) }
+    })
+}
+
+async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Body> {
     match (req.method(), req.uri().path()) {
         (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
         (&Method::GET, "/readyz") => {

@@ -1,21 +1,24 @@
 //! The upstream client: pooled keep-alive connections to the two HeyGen
-//! hosts, TLS by rustls, HTTP/2 when the server offers it over ALPN.
+//! hosts, TLS by rustls, HTTP/2 when the server offers it over ALPN. It can
+//! only build URLs for the configured hosts, so the org key it carries
+//! cannot be sent anywhere else. A leaf below the proxy: it knows hosts and
+//! transport errors, nothing about tenants or money.
 
 use std::time::Duration;
 
 use bytes::Bytes;
+use http::header::HeaderName;
 use http::{HeaderMap, Method, Request, Response, Uri};
-use http_body_util::combinators::BoxBody;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use crate::config::{BaseUrl, Secret, UpstreamConfig};
+use crate::http::{collect_limited, empty, Body, BodyError, BoxError};
 
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
-/// The one body type the gateway sends and returns.
-pub type Body = BoxBody<Bytes, BoxError>;
+/// HeyGen's API key header; the org key travels in it.
+pub const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 
 type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Body>;
 
@@ -24,6 +27,18 @@ type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Body>;
 pub enum Host {
     Api,
     Upload,
+}
+
+impl Host {
+    /// The host a normalised path belongs to: only the legacy raw upload
+    /// goes to the upload host.
+    pub fn for_request(method: &Method, path: &str) -> Host {
+        if method == Method::POST && path == "/v1/asset" {
+            Host::Upload
+        } else {
+            Host::Api
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,17 +110,10 @@ impl Upstream {
     /// Reads a response body the gateway must inspect, bounded in size and in
     /// time: `request_timeout` bounds only the head, and a HeyGen that stalls
     /// mid-body must not hold a request (and its hold) open forever.
-    pub async fn read_body(
-        &self,
-        body: Incoming,
-        limit: usize,
-    ) -> Result<Bytes, super::body::BodyError> {
-        tokio::time::timeout(
-            self.request_timeout,
-            super::body::collect_limited(body, limit),
-        )
-        .await
-        .unwrap_or_else(|_| Err(super::body::BodyError::Read("timed out".into())))
+    pub async fn read_body(&self, body: Incoming, limit: usize) -> Result<Bytes, BodyError> {
+        tokio::time::timeout(self.request_timeout, collect_limited(body, limit))
+            .await
+            .unwrap_or_else(|_| Err(BodyError::Read("timed out".into())))
     }
 
     fn uri(&self, host: Host, path_and_query: &str) -> Result<Uri, UpstreamError> {
@@ -152,7 +160,7 @@ impl Upstream {
         let mut headers = HeaderMap::new();
         if let Ok(mut v) = http::HeaderValue::from_str(self.org_key.expose()) {
             v.set_sensitive(true);
-            headers.insert(super::headers::X_API_KEY, v);
+            headers.insert(X_API_KEY, v);
         }
         headers.insert(
             http::header::ACCEPT,
@@ -180,18 +188,4 @@ fn classify(err: &(dyn std::error::Error + 'static)) -> UpstreamError {
         cur = e.source();
     }
     UpstreamError::Failed(err.to_string())
-}
-
-pub fn empty() -> Body {
-    use http_body_util::BodyExt;
-    http_body_util::Empty::<Bytes>::new()
-        .map_err(|e| match e {})
-        .boxed()
-}
-
-pub fn full(bytes: impl Into<Bytes>) -> Body {
-    use http_body_util::BodyExt;
-    http_body_util::Full::new(bytes.into())
-        .map_err(|e| match e {})
-        .boxed()
 }

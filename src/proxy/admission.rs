@@ -1,0 +1,270 @@
+//! A priced request admitted for HeyGen: claim its idempotency key, hold its
+//! cost in every window of tenant and org, forward it, record the jobs HeyGen
+//! created. The hold is durable before anything leaves. Each step hands its
+//! guard to the next; the claim is finished in one place from the result.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderValue, Response};
+
+use super::billable::{replay, HEADER_HOLD_ID, HEADER_PROJECTED, HEADER_REMAINING};
+use super::context::Outcome;
+use super::forward::{downstream_parts, forward, Origin, Outbound};
+use super::guard::{Claim, HoldGuard, IdemClaim};
+use crate::catalog::Billable;
+use crate::config::{Config, TenantConfig};
+use crate::error::{GatewayError, Shortfall};
+use crate::http::{full, Body};
+use crate::ledger::{HoldDecision, HoldRequest, JobRecord, StoredResponse};
+use crate::metrics::CreditKind;
+use crate::money::format_credits;
+use crate::pricing::{self, Quote, SettleMode};
+use crate::state::AppState;
+
+/// Largest upstream answer to a creation call the gateway will buffer to find
+/// job ids; HeyGen's are a few hundred bytes.
+const MAX_CREATE_RESPONSE: usize = 4 << 20;
+
+/// What pricing decided about the request.
+pub(super) struct Priced {
+    pub route: &'static str,
+    pub billable: Billable,
+    pub quote: Quote,
+}
+
+pub(super) struct Admission {
+    pub state: Arc<AppState>,
+    pub config: Arc<Config>,
+    pub tenant: TenantConfig,
+    pub priced: Priced,
+    pub idem_key: Option<String>,
+    pub outbound: Outbound,
+    pub body: Bytes,
+    pub origin: Origin,
+}
+
+/// HeyGen's answer, read whole, with the gateway's headers added.
+struct Answered {
+    parts: http::response::Parts,
+    body: Bytes,
+    /// `X-Gateway-Credits-Remaining`: not part of a stored answer, because a
+    /// replay does not hold again.
+    remaining: String,
+}
+
+// === impl Admission ===
+
+impl Admission {
+    pub(super) async fn run(self) -> Result<(Response<Body>, Outcome), GatewayError> {
+        let claim = match &self.idem_key {
+            None => None,
+            Some(key) => {
+                match IdemClaim::begin(&self.state, &self.tenant.id, key, &self.body).await? {
+                    Claim::Replay(stored) => return Ok(replay(stored)),
+                    Claim::New(claim) => Some(claim),
+                }
+            }
+        };
+        let result = self.hold_and_forward().await;
+        if let Some(claim) = claim {
+            finish_claim(claim, &result).await;
+        }
+        let answered = result?;
+        let mut resp = Response::from_parts(answered.parts, full(answered.body));
+        if let Ok(v) = HeaderValue::from_str(&answered.remaining) {
+            resp.headers_mut().insert(HEADER_REMAINING, v);
+        }
+        Ok((resp, Outcome::Forwarded))
+    }
+
+    fn hold_request(&self) -> HoldRequest {
+        let (cfg, tenant, quote) = (&self.config, &self.tenant, &self.priced.quote);
+        let now = self.state.clock.now();
+        HoldRequest {
+            tenant: tenant.id.clone(),
+            feature: quote.feature.clone(),
+            route: self.priced.route.to_string(),
+            amount: quote.credits,
+            price_version: quote.version.clone(),
+            request_id: self.origin.request_id.to_str().unwrap_or("-").to_string(),
+            tz: cfg.plan.timezone,
+            now,
+            expires_at: now
+                + chrono::Duration::from_std(cfg.settlement.hold_ttl)
+                    .unwrap_or(chrono::Duration::days(2)),
+            tenant_budgets: tenant.budgets,
+            org_budgets: cfg.org.budgets,
+            tenant_shadow: tenant.shadow,
+            org_shadow: cfg.org.shadow,
+            render: quote.settle == SettleMode::PerJob,
+            tenant_render_cap: tenant.limits.renders_in_flight,
+            org_render_cap: cfg.org.renders_in_flight,
+        }
+    }
+
+    async fn hold_and_forward(self) -> Result<Answered, GatewayError> {
+        let state = &self.state;
+        let quote = &self.priced.quote;
+        let decision = state
+            .ledger
+            .hold(self.hold_request())
+            .await
+            .map_err(GatewayError::ledger("hold"))?;
+        let (hold_id, remaining) = match decision {
+            HoldDecision::Held {
+                hold_id,
+                remaining,
+                shadow_shortfalls,
+            } => {
+                for s in &shadow_shortfalls {
+                    state
+                        .metrics
+                        .shadow_rejection(&s.scope.label(), "insufficient_credit");
+                    tracing::warn!(tenant = %self.tenant.id, scope = %s.scope.label(), window = s.window.as_str(),
+                        required = %format_credits(s.required), remaining = %format_credits(s.remaining),
+                        "Shadow budget would have refused this request.");
+                }
+                (hold_id, remaining)
+            }
+            HoldDecision::Insufficient(s) => {
+                return Err(GatewayError::InsufficientCredit(Shortfall {
+                    scope: s.scope.label(),
+                    window: s.window.as_str().to_string(),
+                    required: s.required,
+                    remaining: s.remaining,
+                    resets_at: s.resets_at,
+                }))
+            }
+            HoldDecision::RenderCapReached { scope, cap } => {
+                return Err(GatewayError::RenderCap {
+                    scope: scope.label(),
+                    cap,
+                })
+            }
+        };
+        state.metrics.credits(
+            CreditKind::Held,
+            &self.tenant.id,
+            &quote.feature,
+            quote.credits,
+        );
+        let mut hold = HoldGuard::new(
+            state.clone(),
+            hold_id,
+            self.tenant.id.clone(),
+            quote.feature.clone(),
+            quote.credits,
+        );
+        hold.mark_sent();
+        let body = full(self.body.clone());
+        let max_body = self.body.len() as u64;
+        let sent = forward(state, &self.origin, self.outbound, body, max_body).await;
+        let resp = match sent {
+            Ok(r) => r,
+            // Nothing reached HeyGen: the hold is freed. A timeout or a
+            // connection lost after sending is ambiguous (HeyGen may have
+            // created the job), so the hold stays and the TTL captures it in
+            // full rather than risk undercounting.
+            Err(e @ GatewayError::UpstreamUnreachable) => {
+                hold.release("upstream_unreachable").await;
+                return Err(e);
+            }
+            Err(e) => {
+                hold.keep(e.reason());
+                return Err(e);
+            }
+        };
+        let (mut parts, incoming) = resp.into_parts();
+        let body = match state
+            .upstream
+            .read_body(incoming, MAX_CREATE_RESPONSE)
+            .await
+        {
+            Ok(b) => b,
+            Err(e) => {
+                // HeyGen answered but the body was lost: the job may exist.
+                tracing::warn!(hold_id = %hold.id(), error = %e, "Upstream response body unreadable.");
+                hold.keep("response body unreadable");
+                return Err(GatewayError::UpstreamFailed);
+            }
+        };
+        downstream_parts(&mut parts, &self.origin);
+        let h = &mut parts.headers;
+        if let Ok(v) = HeaderValue::from_str(&format_credits(quote.credits)) {
+            h.insert(HEADER_PROJECTED, v);
+        }
+        if let Ok(v) = HeaderValue::from_str(hold.id()) {
+            h.insert(HEADER_HOLD_ID, v);
+        }
+        if parts.status.is_success() {
+            record_accepted(hold, &self.priced, &body).await;
+        } else {
+            let reason = format!("upstream_status_{}", parts.status.as_u16());
+            hold.release(&reason).await;
+        }
+        Ok(Answered {
+            parts,
+            body,
+            remaining: remaining
+                .map_or_else(|| "unlimited".to_string(), |(_, _, m)| format_credits(m)),
+        })
+    }
+}
+
+/// HeyGen accepted the request: record its jobs, or capture now what has no
+/// job to settle by.
+async fn record_accepted(hold: HoldGuard, priced: &Priced, body: &[u8]) {
+    let q = &priced.quote;
+    match q.settle {
+        SettleMode::PerJob => {
+            let jobs = pricing::jobs_from_response(&priced.billable, q, body);
+            if jobs.is_empty() {
+                // Accepted but no job id to settle by: never undercount.
+                tracing::warn!(hold_id = %hold.id(), "No job id in HeyGen's answer; capturing the projection.");
+                hold.capture(q.credits).await;
+            } else {
+                hold.submit(&job_records(&jobs)).await;
+            }
+        }
+        SettleMode::OnSuccess => hold.capture(q.credits).await,
+        SettleMode::Free => hold.capture(0).await,
+    }
+}
+
+/// Stores a final answer under the key, or frees the key when a retry
+/// should be allowed (refusals, retryable answers, unknown outcomes).
+async fn finish_claim(claim: IdemClaim, result: &Result<Answered, GatewayError>) {
+    let Ok(a) = result else {
+        return claim.abandon().await;
+    };
+    let status = a.parts.status.as_u16();
+    if status == 429 || status >= 500 {
+        return claim.abandon().await;
+    }
+    let stored = StoredResponse {
+        status,
+        headers: a
+            .parts
+            .headers
+            .iter()
+            .filter(|(k, _)| *k != http::header::CONTENT_LENGTH)
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect(),
+        body: a.body.to_vec(),
+    };
+    claim.complete(&stored).await;
+}
+
+/// Each job carries the share of the hold the quote assigned it (the shares
+/// sum to the quote, so the hold is split exactly).
+fn job_records(jobs: &[pricing::Job]) -> Vec<JobRecord> {
+    jobs.iter()
+        .map(|j| JobRecord {
+            job_id: j.id.clone(),
+            feature: j.feature.clone(),
+            status_path: j.status_path.clone(),
+            held: j.quoted,
+        })
+        .collect()
+}

@@ -1,0 +1,172 @@
+//! Admission: everything decided from the request head alone, before any
+//! body is read or anything is sent — target checks, path normalisation,
+//! classification, authentication and the request-rate limit. An admitted
+//! request carries an [`Admitted`] in its extensions; a refused one gets a
+//! ready error future and never reaches the branches.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::{Method, Request, Version};
+use tower::{Layer, Service};
+
+use super::context::{Admitted, RequestContext, Target};
+use super::{headers, path};
+use crate::auth::AuthOutcome;
+use crate::error::GatewayError;
+use crate::state::{AppState, Runtime};
+
+#[derive(Clone)]
+pub struct AdmitLayer {
+    state: Arc<AppState>,
+}
+
+impl AdmitLayer {
+    pub fn new(state: Arc<AppState>) -> Self {
+        AdmitLayer { state }
+    }
+}
+
+impl<S> Layer<S> for AdmitLayer {
+    type Service = Admit<S>;
+    fn layer(&self, inner: S) -> Admit<S> {
+        Admit {
+            inner,
+            state: self.state.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Admit<S> {
+    inner: S,
+    state: Arc<AppState>,
+}
+
+pin_project_lite::pin_project! {
+    /// Either the inner service's future or an immediate refusal.
+    #[project = AdmitFutureProj]
+    pub enum AdmitFuture<F> {
+        Inner { #[pin] fut: F },
+        Refused { err: Option<GatewayError> },
+    }
+}
+
+impl<F, R> Future for AdmitFuture<F>
+where
+    F: Future<Output = Result<R, GatewayError>>,
+{
+    type Output = Result<R, GatewayError>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            AdmitFutureProj::Inner { fut } => fut.poll(cx),
+            AdmitFutureProj::Refused { err } => {
+                Poll::Ready(Err(err.take().unwrap_or(GatewayError::Internal)))
+            }
+        }
+    }
+}
+
+// === impl Admit ===
+
+impl<S, B> Service<Request<B>> for Admit<S>
+where
+    S: Service<Request<B>, Error = GatewayError>,
+{
+    type Response = S::Response;
+    type Error = GatewayError;
+    type Future = AdmitFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), GatewayError>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<B>) -> Self::Future {
+        match admit(&self.state, &req) {
+            Ok(admitted) => {
+                req.extensions_mut().insert(admitted);
+                AdmitFuture::Inner {
+                    fut: self.inner.call(req),
+                }
+            }
+            Err(err) => AdmitFuture::Refused { err: Some(err) },
+        }
+    }
+}
+
+/// The head-only checks, in order. The config snapshot is loaded here once
+/// and travels with the request, so every later stage sees the same config
+/// even if a reload lands mid-request.
+fn admit<B>(state: &AppState, req: &Request<B>) -> Result<Admitted, GatewayError> {
+    let ctx = req.extensions().get::<RequestContext>();
+    let tag = |f: &dyn Fn(&mut super::context::Tags)| {
+        if let Some(ctx) = ctx {
+            ctx.tag(f);
+        }
+    };
+    // Absolute-form targets and CONNECT are how proxies are abused to reach
+    // other hosts; this gateway only ever talks to HeyGen. HTTP/2 always
+    // carries an authority, so only HTTP/1 absolute-form is refused.
+    if req.method() == Method::CONNECT {
+        return Err(GatewayError::bad_request("CONNECT is not supported"));
+    }
+    if req.version() < Version::HTTP_2 && req.uri().authority().is_some() {
+        return Err(GatewayError::bad_request(
+            "absolute-form request targets are not supported; send the path only",
+        ));
+    }
+    let path =
+        path::normalize(req.uri().path()).map_err(|e| GatewayError::bad_request(e.to_string()))?;
+    let runtime = state.snapshot();
+    if let Some(rest) = path.strip_prefix("/gateway/v1/") {
+        tag(&|t| t.family = Some("gateway"));
+        // The endpoint decides whether it needs a tenant (HeyGen's callbacks
+        // carry a signature instead), after its own 404/405 checks.
+        return Ok(Admitted {
+            runtime,
+            principal: None,
+            target: Target::SelfService {
+                rest: rest.to_string(),
+            },
+        });
+    }
+    if !(path.starts_with("/v1/") || path.starts_with("/v2/") || path.starts_with("/v3/")) {
+        return Err(GatewayError::NotFound);
+    }
+    // Classified before anything can refuse, so every outcome (401, 429, …)
+    // is counted under the route's family.
+    let route = crate::catalog::classify(req.method(), &path);
+    tag(&|t| t.family = Some(route.family.as_str()));
+    let index = authenticate(&runtime, req.headers())?;
+    let tenant = &runtime.config.tenants[index];
+    tag(&|t| t.tenant = Some(tenant.id.clone()));
+    if let Err(wait) = state.limiter.check(&tenant.id) {
+        return Err(GatewayError::RateLimited { retry_after: wait });
+    }
+    // The query goes upstream byte for byte; only the path was normalised.
+    let path_and_query = match req.uri().query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path.clone(),
+    };
+    Ok(Admitted {
+        runtime,
+        principal: Some(index),
+        target: Target::Heygen {
+            route,
+            path,
+            path_and_query,
+        },
+    })
+}
+
+/// Resolves the tenant from `X-Api-Key` / `Authorization: Bearer`.
+pub(super) fn authenticate(rt: &Runtime, h: &http::HeaderMap) -> Result<usize, GatewayError> {
+    let token = headers::tenant_token(h).ok_or(GatewayError::Unauthenticated)?;
+    match rt.keys.authenticate(&rt.config.tenants, token) {
+        AuthOutcome::Tenant(i) => Ok(i),
+        AuthOutcome::Disabled => Err(GatewayError::TenantDisabled),
+        AuthOutcome::Unknown => Err(GatewayError::Unauthenticated),
+    }
+}

@@ -1,0 +1,133 @@
+//! The billable branch: read and price the body, then hand the rest to an
+//! [`Admission`] running in its own task — claim the idempotency key, hold
+//! the cost durably, forward, record the jobs. Running it apart from the
+//! connection means a client that hangs up mid-request cannot strand a hold
+//! half-way; the guards end the hold and the claim on every path.
+
+use std::sync::Arc;
+
+use http::{HeaderMap, HeaderValue, Request, Response};
+use hyper::body::Incoming;
+
+use super::admission::{Admission, Priced};
+use super::context::{Admitted, Outcome, RequestContext};
+use super::forward::{Origin, Outbound};
+use super::headers::IDEMPOTENCY_KEY;
+use crate::catalog::{Billable, Route};
+use crate::error::GatewayError;
+use crate::http::{collect_limited, content_length, Body, BodyError};
+use crate::metrics::CreditKind;
+use crate::pricing::{self, PlanPolicy};
+use crate::state::AppState;
+
+pub const HEADER_PROJECTED: &str = "x-gateway-credits-projected";
+pub const HEADER_REMAINING: &str = "x-gateway-credits-remaining";
+pub const HEADER_HOLD_ID: &str = "x-gateway-hold-id";
+pub const HEADER_REPLAYED: &str = "x-gateway-idempotent-replay";
+
+/// A billable request on its way in.
+pub(super) struct BillableRequest<'a> {
+    pub admitted: &'a Admitted,
+    pub route: &'a Route,
+    pub billable: &'a Billable,
+    pub path: &'a str,
+    pub path_and_query: &'a str,
+    pub origin: Origin,
+}
+
+pub(super) async fn handle(
+    state: &Arc<AppState>,
+    ctx: &RequestContext,
+    br: BillableRequest<'_>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, GatewayError> {
+    let cfg = &br.admitted.runtime.config;
+    let limit = cfg.server.max_json_body_bytes;
+    let too_large = GatewayError::PayloadTooLarge {
+        limit: limit as u64,
+    };
+    if content_length(req.headers()).is_some_and(|n| n > limit as u64) {
+        return Err(too_large);
+    }
+    let (parts, incoming) = req.into_parts();
+    let body = collect_limited(incoming, limit)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge(_) => too_large,
+            BodyError::Read(m) => {
+                GatewayError::bad_request(format!("could not read the request body: {m}"))
+            }
+        })?;
+    let plan = PlanPolicy::from(&cfg.plan);
+    let quote =
+        pricing::quote(&cfg.pricing, &plan, br.billable, &body).map_err(GatewayError::Pricing)?;
+    state.metrics.credits(
+        CreditKind::Projected,
+        &br.origin.tenant,
+        &quote.feature,
+        quote.credits,
+    );
+    let idem_key = idempotency_key(&parts.headers)?;
+    let admission = Admission {
+        state: state.clone(),
+        config: cfg.clone(),
+        tenant: br
+            .admitted
+            .tenant()
+            .cloned()
+            .ok_or(GatewayError::Unauthenticated)?,
+        priced: Priced {
+            route: br.route.template,
+            billable: br.billable.clone(),
+            quote,
+        },
+        idem_key,
+        outbound: Outbound {
+            method: parts.method,
+            headers: parts.headers,
+            path: br.path.to_string(),
+            path_and_query: br.path_and_query.to_string(),
+        },
+        body,
+        origin: br.origin,
+    };
+    let (resp, outcome) = state.tasks.spawn(admission.run()).await.map_err(|e| {
+        tracing::error!(error = %e, "Billable request task failed.");
+        GatewayError::Internal
+    })??;
+    ctx.tag(|t| t.outcome = outcome);
+    Ok(resp)
+}
+
+/// Validates an `Idempotency-Key` (HeyGen's rule: 1-255 of `[A-Za-z0-9_:.-]`).
+fn idempotency_key(h: &HeaderMap) -> Result<Option<String>, GatewayError> {
+    let Some(v) = h.get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let b = v.as_bytes();
+    let ok = !b.is_empty()
+        && b.len() <= 255
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"_:.-".contains(c));
+    if !ok {
+        return Err(GatewayError::IdempotencyKeyInvalid);
+    }
+    Ok(v.to_str().ok().map(str::to_string))
+}
+
+/// A stored answer, replayed with a marker header.
+pub(super) fn replay(stored: crate::ledger::StoredResponse) -> (Response<Body>, Outcome) {
+    let mut resp = Response::new(crate::http::full(stored.body));
+    *resp.status_mut() = http::StatusCode::from_u16(stored.status).unwrap_or(http::StatusCode::OK);
+    for (k, v) in stored.headers {
+        if let (Ok(k), Ok(v)) = (
+            http::HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(&v),
+        ) {
+            resp.headers_mut().append(k, v);
+        }
+    }
+    resp.headers_mut()
+        .insert(HEADER_REPLAYED, HeaderValue::from_static("true"));
+    (resp, Outcome::Replayed)
+}

@@ -1,0 +1,122 @@
+//! What the stages of one request hand down through request extensions:
+//! the connection's client address (from the server), the request id and
+//! the tags the access log reports (from [`super::request_log`]), and what
+//! admission learned (from [`super::admit`]).
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use http::HeaderValue;
+
+use crate::catalog::Route;
+use crate::config::TenantConfig;
+use crate::state::Runtime;
+
+/// The peer of the connection a request arrived on.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub SocketAddr);
+
+/// How a request ended, as the access log and the request counter label it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Outcome {
+    /// Sent to HeyGen (whatever HeyGen answered) or answered by the gateway's
+    /// own endpoints.
+    #[default]
+    Forwarded,
+    /// A stored answer replayed for an `Idempotency-Key`.
+    Replayed,
+    /// Refused by the gateway with a 4xx.
+    Rejected,
+    /// Failed in the gateway or upstream with a 5xx of the gateway's own.
+    Error,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Forwarded => "forwarded",
+            Outcome::Replayed => "replayed",
+            Outcome::Rejected => "rejected",
+            Outcome::Error => "error",
+        }
+    }
+}
+
+/// Facts about a request the access log reports, filled in by whichever
+/// stage learns them. Shared because a rejection (an `Err` travelling up)
+/// or a panic carries no response extensions of its own.
+#[derive(Debug, Default)]
+pub struct Tags {
+    pub family: Option<&'static str>,
+    pub tenant: Option<String>,
+    pub outcome: Outcome,
+}
+
+/// Per-request context inserted by the outermost layer.
+#[derive(Clone)]
+pub struct RequestContext {
+    pub request_id: HeaderValue,
+    tags: Arc<Mutex<Tags>>,
+}
+
+// === impl RequestContext ===
+
+impl RequestContext {
+    pub fn new(request_id: HeaderValue) -> Self {
+        RequestContext {
+            request_id,
+            tags: Arc::default(),
+        }
+    }
+
+    /// The request id as text for log fields.
+    pub fn id_str(&self) -> &str {
+        self.request_id.to_str().unwrap_or("-")
+    }
+
+    /// Updates the tags; the lock is never held across an await.
+    pub fn tag(&self, f: impl FnOnce(&mut Tags)) {
+        f(&mut self.tags.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+
+    /// Takes the tags for the access log.
+    pub fn take_tags(&self) -> Tags {
+        std::mem::take(&mut self.tags.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+/// What admission decided about a request, for the branches below it.
+#[derive(Clone)]
+pub struct Admitted {
+    /// The config snapshot this request uses from admission to the end.
+    pub runtime: Arc<Runtime>,
+    /// Index of the authenticated tenant in `runtime.config.tenants`
+    /// (`None` for the gateway's own endpoints, which authenticate per
+    /// endpoint: HeyGen's callbacks carry a signature, not a tenant key).
+    pub principal: Option<usize>,
+    pub target: Target,
+}
+
+/// Where an admitted request goes.
+#[derive(Clone)]
+pub enum Target {
+    /// A HeyGen path, normalised once and classified.
+    Heygen {
+        route: Route,
+        path: String,
+        /// The normalised path plus the query exactly as the client sent it.
+        path_and_query: String,
+    },
+    /// The gateway's own endpoint under `/gateway/v1/` (the rest of the path).
+    SelfService { rest: String },
+}
+
+// === impl Admitted ===
+
+impl Admitted {
+    /// The authenticated tenant's config.
+    pub fn tenant(&self) -> Option<&TenantConfig> {
+        self.principal
+            .and_then(|i| self.runtime.config.tenants.get(i))
+    }
+}

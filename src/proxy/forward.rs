@@ -1,0 +1,106 @@
+//! Forwarding to HeyGen: header hygiene on the way out (org key injected,
+//! tenant credentials dropped) and on the way back, transport failures
+//! mapped to edge errors, and plain streaming pass-through. A leaf of the
+//! proxy: the branches call it, it calls only the upstream client.
+
+use std::net::IpAddr;
+
+use http::{HeaderMap, HeaderValue, Method, Request, Response};
+use hyper::body::Incoming;
+use tokio::time::Instant;
+
+use super::headers;
+use crate::error::GatewayError;
+use crate::http::{boxed, content_length, stream_limited, Body};
+use crate::state::AppState;
+use crate::upstream::{Host, UpstreamError};
+
+/// Who a forwarded request comes from.
+#[derive(Clone)]
+pub(super) struct Origin {
+    pub request_id: HeaderValue,
+    pub client_ip: IpAddr,
+    pub tenant: String,
+    /// Route family: the upstream latency metric's label.
+    pub family: &'static str,
+}
+
+/// A request head on its way to HeyGen (its body travels separately).
+pub(super) struct Outbound {
+    pub method: Method,
+    pub headers: HeaderMap,
+    /// The normalised path: decides the host.
+    pub path: String,
+    /// The normalised path plus the client's query, byte for byte.
+    pub path_and_query: String,
+}
+
+/// Sends one request with the org key; `max_body` is the limit a streamed
+/// body was cut at (for the 413 it becomes).
+pub(super) async fn forward(
+    state: &AppState,
+    origin: &Origin,
+    out: Outbound,
+    body: Body,
+    max_body: u64,
+) -> Result<Response<Incoming>, GatewayError> {
+    let Outbound {
+        method,
+        mut headers,
+        path,
+        path_and_query,
+    } = out;
+    let host = Host::for_request(&method, &path);
+    headers::scope_idempotency_key(&mut headers, &origin.tenant);
+    headers::prepare_upstream(
+        &mut headers,
+        state.upstream.org_key(),
+        origin.client_ip,
+        &origin.request_id,
+    );
+    let start = Instant::now();
+    let result = state
+        .upstream
+        .send(host, method, &path_and_query, headers, body)
+        .await;
+    state.metrics.upstream(origin.family, start.elapsed());
+    result.map_err(|e| {
+        tracing::warn!(request_id = origin.request_id.to_str().unwrap_or("-"), error = %e, "Upstream request failed.");
+        match e {
+            UpstreamError::Timeout => GatewayError::UpstreamTimeout,
+            UpstreamError::Unreachable(_) => GatewayError::UpstreamUnreachable,
+            UpstreamError::Failed(_) => GatewayError::UpstreamFailed,
+            UpstreamError::BodyTooLarge => GatewayError::PayloadTooLarge { limit: max_body },
+        }
+    })
+}
+
+/// Streams a request through unchanged (apart from header hygiene).
+pub(super) async fn pass_through(
+    state: &AppState,
+    origin: &Origin,
+    req: Request<Incoming>,
+    path: &str,
+    path_and_query: &str,
+    limit: u64,
+) -> Result<Response<Body>, GatewayError> {
+    if content_length(req.headers()).is_some_and(|n| n > limit) {
+        return Err(GatewayError::PayloadTooLarge { limit });
+    }
+    let (parts, incoming) = req.into_parts();
+    let out = Outbound {
+        method: parts.method,
+        headers: parts.headers,
+        path: path.to_string(),
+        path_and_query: path_and_query.to_string(),
+    };
+    let resp = forward(state, origin, out, stream_limited(incoming, limit), limit).await?;
+    let (mut parts, incoming) = resp.into_parts();
+    downstream_parts(&mut parts, origin);
+    Ok(Response::from_parts(parts, boxed(incoming)))
+}
+
+/// Header hygiene on an upstream response head.
+pub(super) fn downstream_parts(parts: &mut http::response::Parts, origin: &Origin) {
+    headers::prepare_downstream(&mut parts.headers, &origin.request_id);
+}

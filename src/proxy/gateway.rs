@@ -1,0 +1,123 @@
+//! The innermost service: an admitted request goes to exactly one branch —
+//! the gateway's own endpoints, a billable admission, a status read that
+//! settles on the way back, or a plain pass-through. Route policy (the
+//! tenant's allowed families, unknown writes) is decided here, once.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::{Request, Response};
+use hyper::body::Incoming;
+use tower::Service;
+
+use super::billable::{self, BillableRequest};
+use super::context::{Admitted, ClientAddr, RequestContext, Target};
+use super::forward::{pass_through, Origin};
+use super::{self_service, status};
+use crate::catalog::RouteKind;
+use crate::config::UnknownWrites;
+use crate::error::GatewayError;
+use crate::http::Body;
+use crate::state::AppState;
+
+#[derive(Clone)]
+pub struct Gateway {
+    state: Arc<AppState>,
+}
+
+impl Gateway {
+    pub fn new(state: Arc<AppState>) -> Self {
+        Gateway { state }
+    }
+}
+
+type GatewayFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, GatewayError>> + Send>>;
+
+// === impl Gateway ===
+
+impl Service<Request<Incoming>> for Gateway {
+    type Response = Response<Body>;
+    type Error = GatewayError;
+    type Future = GatewayFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), GatewayError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, mut req: Request<Incoming>) -> GatewayFuture {
+        let state = self.state.clone();
+        Box::pin(async move {
+            // Both are put there by the layers above; a request without them
+            // was not admitted and must not be served.
+            let admitted = req
+                .extensions_mut()
+                .remove::<Admitted>()
+                .ok_or(GatewayError::Internal)?;
+            let ctx = req
+                .extensions()
+                .get::<RequestContext>()
+                .cloned()
+                .ok_or(GatewayError::Internal)?;
+            dispatch(&state, &admitted, &ctx, req).await
+        })
+    }
+}
+
+async fn dispatch(
+    state: &Arc<AppState>,
+    admitted: &Admitted,
+    ctx: &RequestContext,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, GatewayError> {
+    let (route, path, path_and_query) = match &admitted.target {
+        Target::SelfService { rest } => {
+            return self_service::handle(state, admitted, ctx, rest, req).await
+        }
+        Target::Heygen {
+            route,
+            path,
+            path_and_query,
+        } => (route, path.as_str(), path_and_query.as_str()),
+    };
+    let tenant = admitted.tenant().ok_or(GatewayError::Unauthenticated)?;
+    if !tenant.may_use(route.family) {
+        return Err(GatewayError::RouteForbidden {
+            family: route.family.as_str(),
+        });
+    }
+    let origin = Origin {
+        request_id: ctx.request_id.clone(),
+        client_ip: req
+            .extensions()
+            .get::<ClientAddr>()
+            .map_or(std::net::Ipv4Addr::LOCALHOST.into(), |a| a.0.ip()),
+        tenant: tenant.id.clone(),
+        family: route.family.as_str(),
+    };
+    let cfg = &admitted.runtime.config;
+    match &route.kind {
+        RouteKind::Billable(b) => {
+            let br = BillableRequest {
+                admitted,
+                route,
+                billable: b,
+                path,
+                path_and_query,
+                origin,
+            };
+            billable::handle(state, ctx, br, req).await
+        }
+        RouteKind::Status(read) => {
+            status::read(state, &origin, req, (path, path_and_query), read).await
+        }
+        RouteKind::UnknownWrite if cfg.routes.unknown_writes == UnknownWrites::Deny => {
+            Err(GatewayError::UnknownWrite)
+        }
+        RouteKind::Free | RouteKind::UnknownRead | RouteKind::UnknownWrite => {
+            let limit = cfg.server.max_body_bytes;
+            pass_through(state, &origin, req, path, path_and_query, limit).await
+        }
+    }
+}

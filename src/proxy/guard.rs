@@ -1,0 +1,245 @@
+//! Guards for what an admission takes and must give back: a ledger hold and
+//! an idempotency-key claim. Each is ended by one consuming method; if a
+//! guard is dropped unended (a bug, a panic, a cancelled task) its `Drop`
+//! runs the safe cleanup once, in a task of its own (the idea of
+//! tower-http's `OnEarlyDropGuard`), so no exit path can strand either.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+
+use crate::error::GatewayError;
+use crate::ledger::{IdemBegin, JobRecord, StoredResponse};
+use crate::metrics::CreditKind;
+use crate::money::Micros;
+use crate::state::AppState;
+
+/// A durable hold taken for one request.
+pub(super) struct HoldGuard {
+    state: Arc<AppState>,
+    hold_id: String,
+    tenant: String,
+    feature: String,
+    amount: Micros,
+    /// Set once the request may have reached HeyGen: from then on an
+    /// unended guard keeps the hold (the TTL captures it) instead of
+    /// releasing it, because HeyGen may have created the job.
+    sent: bool,
+    ended: bool,
+}
+
+// === impl HoldGuard ===
+
+impl HoldGuard {
+    pub(super) fn new(
+        state: Arc<AppState>,
+        hold_id: String,
+        tenant: String,
+        feature: String,
+        amount: Micros,
+    ) -> Self {
+        HoldGuard {
+            state,
+            hold_id,
+            tenant,
+            feature,
+            amount,
+            sent: false,
+            ended: false,
+        }
+    }
+
+    pub(super) fn id(&self) -> &str {
+        &self.hold_id
+    }
+
+    /// The request is about to leave for HeyGen.
+    pub(super) fn mark_sent(&mut self) {
+        self.sent = true;
+    }
+
+    /// Frees the hold: HeyGen refused the request or never saw it.
+    pub(super) async fn release(mut self, reason: &str) {
+        self.ended = true;
+        release(
+            &self.state,
+            &self.hold_id,
+            reason,
+            &self.tenant,
+            &self.feature,
+            self.amount,
+        )
+        .await;
+    }
+
+    /// Leaves the hold open for the TTL to capture in full: HeyGen may have
+    /// acted on the request but the gateway cannot know its outcome.
+    pub(super) fn keep(mut self, why: &str) {
+        self.ended = true;
+        tracing::warn!(hold_id = %self.hold_id, why, "Outcome upstream unknown; hold kept for TTL settlement.");
+    }
+
+    /// Records the jobs HeyGen created: `held` → `submitted`.
+    pub(super) async fn submit(mut self, jobs: &[JobRecord]) {
+        self.ended = true;
+        if let Err(e) = self.state.ledger.submit(&self.hold_id, jobs).await {
+            // The job exists upstream; the hold stays and the TTL captures it.
+            self.state.note_ledger_error("submit", &e);
+        }
+    }
+
+    /// Captures the hold at `amount` (per-call features, or no job id to
+    /// settle by); the rest of the hold is freed.
+    pub(super) async fn capture(mut self, amount: Micros) {
+        self.ended = true;
+        let s = &self.state;
+        match s.ledger.capture_hold(&self.hold_id, amount).await {
+            Ok(_) => {
+                s.metrics
+                    .credits(CreditKind::Captured, &self.tenant, &self.feature, amount);
+                s.metrics.credits(
+                    CreditKind::Released,
+                    &self.tenant,
+                    &self.feature,
+                    self.amount - amount,
+                );
+            }
+            // The hold stays open and the TTL captures it in full.
+            Err(e) => s.note_ledger_error("capture", &e),
+        }
+    }
+}
+
+impl Drop for HoldGuard {
+    fn drop(&mut self) {
+        if self.ended {
+            return;
+        }
+        if self.sent {
+            tracing::warn!(hold_id = %self.hold_id, "Admission ended early after sending; hold kept for TTL settlement.");
+            return;
+        }
+        let state = self.state.clone();
+        let (hold_id, tenant, feature, amount) = (
+            std::mem::take(&mut self.hold_id),
+            std::mem::take(&mut self.tenant),
+            std::mem::take(&mut self.feature),
+            self.amount,
+        );
+        spawn_cleanup(&self.state, async move {
+            release(&state, &hold_id, "abandoned", &tenant, &feature, amount).await;
+        });
+    }
+}
+
+async fn release(
+    state: &AppState,
+    hold_id: &str,
+    reason: &str,
+    tenant: &str,
+    feature: &str,
+    amount: Micros,
+) {
+    match state.ledger.release(hold_id, reason).await {
+        Ok(()) => state
+            .metrics
+            .credits(CreditKind::Released, tenant, feature, amount),
+        Err(e) => state.note_ledger_error("release", &e),
+    }
+}
+
+/// An `Idempotency-Key` this request claimed.
+pub(super) struct IdemClaim {
+    state: Arc<AppState>,
+    tenant: String,
+    key: String,
+    ended: bool,
+}
+
+/// What claiming a key found.
+pub(super) enum Claim {
+    /// First use: the claim must be completed or abandoned.
+    New(IdemClaim),
+    /// A finished request with this key and body: replay its answer.
+    Replay(StoredResponse),
+}
+
+// === impl IdemClaim ===
+
+impl IdemClaim {
+    /// Claims `key` for `body` atomically: of concurrent duplicates exactly
+    /// one gets [`Claim::New`].
+    pub(super) async fn begin(
+        state: &Arc<AppState>,
+        tenant: &str,
+        key: &str,
+        body: &Bytes,
+    ) -> Result<Claim, GatewayError> {
+        let digest: [u8; 32] = Sha256::digest(body).into();
+        let now = state.clock.now();
+        match state.ledger.idem_begin(tenant, key, digest, now).await {
+            Ok(IdemBegin::New) => Ok(Claim::New(IdemClaim {
+                state: state.clone(),
+                tenant: tenant.to_string(),
+                key: key.to_string(),
+                ended: false,
+            })),
+            Ok(IdemBegin::Replay(stored)) => Ok(Claim::Replay(stored)),
+            Ok(IdemBegin::InProgress) => Err(GatewayError::IdempotencyInProgress),
+            Ok(IdemBegin::Mismatch) => Err(GatewayError::IdempotencyMismatch),
+            Err(e) => Err(GatewayError::ledger("idem_begin")(e)),
+        }
+    }
+
+    /// Stores the answer for replay.
+    pub(super) async fn complete(mut self, stored: &StoredResponse) {
+        self.ended = true;
+        if let Err(e) = self
+            .state
+            .ledger
+            .idem_complete(&self.tenant, &self.key, stored)
+            .await
+        {
+            self.state.note_ledger_error("idem_complete", &e);
+        }
+    }
+
+    /// Forgets the claim so a retry may proceed (refusals, retryable or
+    /// unknown outcomes: a key stuck "in progress" would answer 409 for a day).
+    pub(super) async fn abandon(mut self) {
+        self.ended = true;
+        abandon(&self.state, &self.tenant, &self.key).await;
+    }
+}
+
+impl Drop for IdemClaim {
+    fn drop(&mut self) {
+        if self.ended {
+            return;
+        }
+        let state = self.state.clone();
+        let (tenant, key) = (
+            std::mem::take(&mut self.tenant),
+            std::mem::take(&mut self.key),
+        );
+        spawn_cleanup(&self.state, async move {
+            abandon(&state, &tenant, &key).await;
+        });
+    }
+}
+
+async fn abandon(state: &AppState, tenant: &str, key: &str) {
+    if let Err(e) = state.ledger.idem_abandon(tenant, key).await {
+        state.note_ledger_error("idem_abandon", &e);
+    }
+}
+
+/// Runs a guard's cleanup on the task tracker, so shutdown waits for it.
+/// Outside a runtime (a guard dropped during runtime shutdown) there is
+/// nothing to run it on; the hold's TTL and the key's TTL still end both.
+fn spawn_cleanup(state: &AppState, fut: impl std::future::Future<Output = ()> + Send + 'static) {
+    if let Ok(handle) = tokio::runtime::Handle::try_current() {
+        state.tasks.spawn_on(fut, &handle);
+    }
+}

@@ -1,0 +1,132 @@
+//! The outermost layer: gives the request its id (the client's sane
+//! `X-Request-Id` or a fresh one) before anything can log, then, when the
+//! response is ready, emits the access-log line and the request metrics as
+//! one event, so the two can never disagree.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::{Request, Response};
+use tokio::time::Instant;
+use tower::{Layer, Service};
+
+use super::context::{Outcome, RequestContext};
+use super::headers::{self, X_REQUEST_ID};
+use super::render::Rejection;
+use crate::error::GatewayError;
+use crate::metrics::Metrics;
+
+#[derive(Clone)]
+pub struct RequestLogLayer {
+    metrics: Metrics,
+}
+
+impl RequestLogLayer {
+    pub fn new(metrics: Metrics) -> Self {
+        RequestLogLayer { metrics }
+    }
+}
+
+impl<S> Layer<S> for RequestLogLayer {
+    type Service = RequestLog<S>;
+    fn layer(&self, inner: S) -> RequestLog<S> {
+        RequestLog {
+            inner,
+            metrics: self.metrics.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct RequestLog<S> {
+    inner: S,
+    metrics: Metrics,
+}
+
+/// The access log's event: one log line and the request metrics.
+struct RequestEvent<'a> {
+    ctx: &'a RequestContext,
+    method: &'a http::Method,
+    path: &'a str,
+    status: u16,
+    rejection: Option<&'a Rejection>,
+    elapsed: std::time::Duration,
+}
+
+// === impl RequestLog ===
+
+impl<S, ReqB, ResB> Service<Request<ReqB>> for RequestLog<S>
+where
+    S: Service<Request<ReqB>, Response = Response<ResB>, Error = Infallible>,
+    S::Future: Send + 'static,
+    ResB: 'static,
+{
+    type Response = Response<ResB>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<ResB>, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqB>) -> Self::Future {
+        let start = Instant::now();
+        let ctx = RequestContext::new(headers::request_id(req.headers()));
+        req.extensions_mut().insert(ctx.clone());
+        let method = req.method().clone();
+        let path: Arc<str> = req.uri().path().into();
+        let fut = self.inner.call(req);
+        let metrics = self.metrics.clone();
+        Box::pin(async move {
+            let Ok(mut resp) = fut.await;
+            resp.headers_mut()
+                .insert(X_REQUEST_ID, ctx.request_id.clone());
+            RequestEvent {
+                ctx: &ctx,
+                method: &method,
+                path: &path,
+                status: resp.status().as_u16(),
+                rejection: resp.extensions().get::<Rejection>(),
+                elapsed: start.elapsed(),
+            }
+            .emit(&metrics);
+            Ok(resp)
+        })
+    }
+}
+
+// === impl RequestEvent ===
+
+impl RequestEvent<'_> {
+    fn emit(self, metrics: &Metrics) {
+        let mut tags = self.ctx.take_tags();
+        if let Some(Rejection(err)) = self.rejection {
+            tags.outcome = if err.status().is_server_error() {
+                Outcome::Error
+            } else {
+                Outcome::Rejected
+            };
+            metrics.rejection(err.reason());
+            if let GatewayError::Ledger { op, source } = err.as_ref() {
+                metrics.ledger_error(op);
+                tracing::error!(request_id = self.ctx.id_str(), op, error = %source, "Ledger operation failed.");
+            }
+        }
+        let family = tags.family.unwrap_or("other");
+        metrics.request(family, self.status, tags.outcome.as_str(), self.elapsed);
+        tracing::info!(
+            request_id = self.ctx.id_str(),
+            tenant = tags.tenant.as_deref().unwrap_or("-"),
+            method = %self.method,
+            path = %self.path,
+            status = self.status,
+            outcome = tags.outcome.as_str(),
+            reason = self.rejection.map_or("-", |r| r.0.reason()),
+            elapsed_ms = self.elapsed.as_millis() as u64,
+            "Request handled."
+        );
+    }
+}

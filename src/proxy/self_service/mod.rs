@@ -1,0 +1,96 @@
+//! The gateway's own tenant-listener endpoints under `/gateway/v1/`:
+//! `GET usage` (the tenant's budgets), `POST quote` (price without sending),
+//! `POST webhooks/heygen` (HeyGen's signed callbacks; no tenant key).
+
+mod quote;
+mod webhook;
+
+use std::sync::Arc;
+
+use http::{Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use serde_json::{json, Value};
+
+pub use quote::{quote_json, QuoteRequest};
+pub use webhook::verify_signature;
+
+use super::admit::authenticate;
+use super::context::{Admitted, RequestContext};
+use crate::config::TenantConfig;
+use crate::error::GatewayError;
+use crate::http::{collect_limited, json_response, Body};
+use crate::ledger::{Scope, ScopeUsage};
+use crate::money::format_credits;
+use crate::state::AppState;
+
+pub(super) async fn handle(
+    state: &Arc<AppState>,
+    admitted: &Admitted,
+    ctx: &RequestContext,
+    rest: &str,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, GatewayError> {
+    let rt = &admitted.runtime;
+    // The tenant, for the endpoints that need one.
+    let tenant = |req: &Request<Incoming>| -> Result<&TenantConfig, GatewayError> {
+        let t = &rt.config.tenants[authenticate(rt, req.headers())?];
+        ctx.tag(|tags| tags.tenant = Some(t.id.clone()));
+        Ok(t)
+    };
+    match (req.method().clone(), rest) {
+        (Method::POST, "webhooks/heygen") => webhook::receive(state, req).await,
+        // HeyGen validates a new endpoint with an OPTIONS request.
+        (Method::OPTIONS, "webhooks/heygen") => Ok(json_response(StatusCode::OK, json!({}))),
+        (Method::GET, "usage") => {
+            let tenant = tenant(&req)?;
+            let now = state.clock.now();
+            let scopes = [(Scope::Tenant(tenant.id.clone()), tenant.budgets)];
+            let usage = state
+                .ledger
+                .usage(&scopes, rt.config.plan.timezone, now)
+                .await
+                .map_err(GatewayError::ledger("usage"))?;
+            let windows = usage.first().map(usage_json).unwrap_or(Value::Null);
+            Ok(json_response(
+                StatusCode::OK,
+                json!({"data": {"tenant": tenant.id, "name": tenant.name, "shadow": tenant.shadow, "windows": windows}}),
+            ))
+        }
+        (Method::POST, "quote") => {
+            let tenant = tenant(&req)?;
+            let body =
+                collect_limited(req.into_body(), rt.config.server.max_json_body_bytes + 4096)
+                    .await
+                    .map_err(|e| GatewayError::bad_request(format!("quote body: {e}")))?;
+            let q: QuoteRequest = serde_json::from_slice(&body).map_err(|e| {
+                GatewayError::bad_request(format!(
+                    "quote body must be {{\"method\", \"path\", \"body\"}}: {e}"
+                ))
+            })?;
+            let value = quote_json(rt, Some(tenant), &q)?;
+            Ok(json_response(StatusCode::OK, json!({ "data": value })))
+        }
+        (_, "webhooks/heygen" | "usage" | "quote") => Err(GatewayError::MethodNotAllowed),
+        _ => Err(GatewayError::NotFound),
+    }
+}
+
+/// Usage windows as JSON (credits as exact decimal strings).
+pub fn usage_json(u: &ScopeUsage) -> Value {
+    Value::Array(
+        u.windows
+            .iter()
+            .map(|w| {
+                json!({
+                    "window": w.window.as_str(),
+                    "period": w.period,
+                    "limit": w.limit.map(format_credits),
+                    "held": format_credits(w.held),
+                    "spent": format_credits(w.spent),
+                    "remaining": w.remaining.map(format_credits),
+                    "resets_at": w.resets_at.map(|t| t.to_rfc3339()),
+                })
+            })
+            .collect(),
+    )
+}

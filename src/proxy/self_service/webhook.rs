@@ -1,0 +1,155 @@
+//! `POST /gateway/v1/webhooks/heygen`: HeyGen's signed callbacks. The
+//! signature is checked over the raw body before anything else is read from
+//! it; the settlement runs in the background (HeyGen wants a 2xx within
+//! seconds) and is idempotent.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use hmac::{Hmac, Mac};
+use http::{HeaderMap, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use serde_json::json;
+use subtle::ConstantTimeEq;
+
+use crate::error::GatewayError;
+use crate::http::{collect_limited, json_response, Body};
+use crate::pricing::{self, WebhookOutcome};
+use crate::state::AppState;
+
+const MAX_WEBHOOK_BODY: usize = 1 << 20;
+
+/// Verifies HeyGen's HMAC-SHA256 signature over the raw body: v3's
+/// `Heygen-Signature` (with `Heygen-Timestamp` inside the tolerance) or the
+/// legacy `Signature`. Comparison is constant-time.
+pub fn verify_signature(
+    secret: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    now_unix: i64,
+    tolerance_secs: u64,
+) -> bool {
+    let provided = headers
+        .get("heygen-signature")
+        .or_else(|| headers.get("signature"));
+    let Some(provided) = provided.and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    if let Some(ts) = headers.get("heygen-timestamp") {
+        let Some(ts) = ts.to_str().ok().and_then(|s| s.trim().parse::<i64>().ok()) else {
+            return false;
+        };
+        if now_unix.abs_diff(ts) > tolerance_secs {
+            return false;
+        }
+    }
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else {
+        return false;
+    };
+    mac.update(body);
+    let expected = hex::encode(mac.finalize().into_bytes());
+    let provided = provided.trim().to_ascii_lowercase();
+    expected.as_bytes().ct_eq(provided.as_bytes()).into()
+}
+
+pub(super) async fn receive(
+    state: &Arc<AppState>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, GatewayError> {
+    let (parts, incoming) = req.into_parts();
+    let body: Bytes = collect_limited(incoming, MAX_WEBHOOK_BODY)
+        .await
+        .map_err(|_| GatewayError::PayloadTooLarge {
+            limit: MAX_WEBHOOK_BODY as u64,
+        })?;
+    let Some(secret) = &state.secrets.webhook_secret else {
+        return Err(GatewayError::WebhookSignature);
+    };
+    let rt = state.snapshot();
+    let now = state.clock.now();
+    if !verify_signature(
+        secret.expose(),
+        &parts.headers,
+        &body,
+        now.timestamp(),
+        rt.config.webhooks.tolerance.as_secs(),
+    ) {
+        return Err(GatewayError::WebhookSignature);
+    }
+    let Some(event) = pricing::parse_webhook(&body) else {
+        // Signed but not an event we settle on (gif, caption, …): acknowledge.
+        return Ok(json_response(
+            StatusCode::OK,
+            json!({"data": {"handled": false}}),
+        ));
+    };
+    // Answer fast (HeyGen wants 2xx within seconds); the status re-read and
+    // the settlement happen in the background and are idempotent.
+    let state = state.clone();
+    state.clone().tasks.spawn(async move {
+        let job = match state.ledger.get_job(&event.job_id).await {
+            Ok(Some(job)) => job,
+            Ok(None) => {
+                tracing::info!(job_id = %event.job_id, event = %event.event_type, "Webhook for a job the gateway did not create; ignored.");
+                return;
+            }
+            Err(e) => {
+                state.note_ledger_error("get_job", &e);
+                return;
+            }
+        };
+        // The event only says "look now": HeyGen's status read decides. A
+        // `.fail` event may be about a by-product (caption, gif) of a video
+        // that rendered fine, and success events carry no duration.
+        let result = match event.outcome {
+            WebhookOutcome::Failed | WebhookOutcome::Success => {
+                crate::settlement::refresh(&state, &job.job_id, &job.status_path, "webhook").await
+            }
+            WebhookOutcome::Other => Ok(false),
+        };
+        if let Err(e) = result {
+            state.note_ledger_error("settle", &e);
+        }
+    });
+    Ok(json_response(
+        StatusCode::OK,
+        json!({"data": {"handled": true}}),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sign(secret: &str, body: &[u8]) -> String {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(body);
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    #[test]
+    fn verifies_v3_and_legacy_signatures() {
+        let body = br#"{"event_type":"avatar_video.success"}"#;
+        let mut h = HeaderMap::new();
+        h.insert("signature", sign("s3cret", body).parse().unwrap());
+        assert!(verify_signature("s3cret", &h, body, 1000, 300));
+        assert!(!verify_signature("other", &h, body, 1000, 300));
+        assert!(!verify_signature("s3cret", &h, b"tampered", 1000, 300));
+
+        let mut h = HeaderMap::new();
+        h.insert("heygen-signature", sign("s3cret", body).parse().unwrap());
+        h.insert("heygen-timestamp", "1000".parse().unwrap());
+        assert!(verify_signature("s3cret", &h, body, 1200, 300));
+        assert!(
+            !verify_signature("s3cret", &h, body, 2000, 300),
+            "stale timestamp"
+        );
+        assert!(!verify_signature(
+            "s3cret",
+            &HeaderMap::new(),
+            body,
+            1000,
+            300
+        ));
+    }
+}

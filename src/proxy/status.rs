@@ -1,0 +1,62 @@
+//! The status-read branch: forward a job's status read, and when HeyGen's
+//! answer is terminal, settle the job on the way back (off the response
+//! path, idempotently, so it may race a webhook or the poller).
+
+use std::sync::Arc;
+
+use http::{Request, Response};
+use hyper::body::Incoming;
+
+use super::forward::{downstream_parts, forward, Origin, Outbound};
+use crate::catalog::StatusRead;
+use crate::error::GatewayError;
+use crate::http::{boxed, content_length, empty, full, Body};
+use crate::pricing::{self, JobOutcome};
+use crate::state::AppState;
+
+/// Status answers larger than this are streamed without settlement (they are
+/// small JSON in practice; this only bounds memory).
+const MAX_STATUS_BODY: usize = 1 << 20;
+
+pub(super) async fn read(
+    state: &Arc<AppState>,
+    origin: &Origin,
+    req: Request<Incoming>,
+    out_path: (&str, &str),
+    read: &StatusRead,
+) -> Result<Response<Body>, GatewayError> {
+    let (path, path_and_query) = out_path;
+    let (parts, _body) = req.into_parts();
+    let out = Outbound {
+        method: parts.method,
+        headers: parts.headers,
+        path: path.to_string(),
+        path_and_query: path_and_query.to_string(),
+    };
+    let resp = forward(state, origin, out, empty(), 0).await?;
+    let (mut parts, incoming) = resp.into_parts();
+    downstream_parts(&mut parts, origin);
+    // Only small success answers are inspected; anything else streams through.
+    let too_big = content_length(&parts.headers).is_some_and(|n| n > MAX_STATUS_BODY as u64);
+    if !parts.status.is_success() || too_big {
+        return Ok(Response::from_parts(parts, boxed(incoming)));
+    }
+    let body = state
+        .upstream
+        .read_body(incoming, MAX_STATUS_BODY)
+        .await
+        .map_err(|_| GatewayError::UpstreamFailed)?;
+    let query = path_and_query.split_once('?').map(|(_, q)| q);
+    if let Some((job_id, outcome)) = pricing::status_outcome(read, path, query, &body) {
+        if !matches!(outcome, JobOutcome::Pending) {
+            let state = state.clone();
+            state.clone().tasks.spawn(async move {
+                if let Err(e) = crate::settlement::settle(&state, &job_id, outcome, "status").await
+                {
+                    state.note_ledger_error("settle", &e);
+                }
+            });
+        }
+    }
+    Ok(Response::from_parts(parts, full(body)))
+}
