@@ -1,4 +1,4 @@
-//! The tenant listener's request path, composed in [`crate::stack`]:
+//! The tenant listener's request path, composed in `stack.rs`:
 //! [`request_log`] (id, access log, metrics) → [`render`] (errors become
 //! HeyGen envelopes; panics too) → [`admit`] (head-only checks, one config
 //! snapshot) → [`gateway`] (one branch: self-service, billable, status read
