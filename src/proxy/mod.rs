@@ -21,3 +21,6 @@ pub mod self_service;
 mod status;
 
 pub use billable::{HEADER_HOLD_ID, HEADER_PROJECTED, HEADER_REMAINING, HEADER_REPLAYED};
+
+#[cfg(test)]
+mod tests;
