@@ -4,9 +4,11 @@
 //! Two backends implement [`Ledger`] with identical semantics: embedded
 //! SQLite (one replica, the default) and PostgreSQL (replicas sharing
 //! budgets). What they share lives here once: window math ([`window`]), the
-//! budget decision (`decide`), lifecycle arithmetic (`settle`) and row
-//! shapes (`rows`). A backend only loads rows under lock, asks for a
-//! decision or plan, and writes the result in the same transaction.
+//! budget decision (`decide`), lifecycle arithmetic (`lifecycle`: pure
+//! plans for submit, release, capture, job settlement, expiry), row shapes
+//! (`rows`), and the order of every write's steps (`ops`, generic over the
+//! backend's transaction primitives). A backend supplies only those
+//! primitives, its reads, its idempotency SQL and its transactions.
 //!
 //! Every hold touches eight counter rows (tenant and org × daily, weekly,
 //! monthly, total) in the periods current at hold time, whether or not a
@@ -15,9 +17,10 @@
 //! it was held.
 
 mod decide;
+mod lifecycle;
+mod ops;
 pub mod postgres;
 mod rows;
-mod settle;
 pub mod sqlite;
 mod types;
 pub mod window;
