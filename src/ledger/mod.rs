@@ -20,6 +20,8 @@ mod decide;
 mod lifecycle;
 mod ops;
 pub mod postgres;
+mod registry;
+mod resources;
 mod rows;
 pub mod sqlite;
 mod types;
@@ -32,6 +34,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 pub use postgres::PostgresLedger;
+pub use registry::Registry;
+pub use resources::*;
 pub use sqlite::SqliteLedger;
 pub use types::*;
 pub use window::{Periods, Window};
@@ -43,16 +47,19 @@ use crate::money::Micros;
 /// How long an idempotency key is remembered.
 pub const IDEMPOTENCY_TTL: chrono::Duration = chrono::Duration::hours(24);
 
-/// Storage of holds, settlements, journal and idempotency keys.
+/// Storage of holds, settlements, journal and idempotency keys; also a
+/// [`Registry`] (resource owners, webhook endpoints, outbox).
 /// Object-safe: the proxy holds an `Arc<dyn Ledger>`.
 #[async_trait]
-pub trait Ledger: Send + Sync + 'static {
+pub trait Ledger: Registry + Send + Sync + 'static {
     /// Checks every configured window of the tenant and the org and takes the
     /// hold in all eight counter rows, in one transaction, all or nothing.
     /// When this returns `Held`, the hold is durable.
     async fn hold(&self, req: HoldRequest) -> Result<HoldDecision, LedgerError>;
 
     /// Records the upstream job(s) created under a hold: `held` → `submitted`.
+    /// Each job id is also recorded as owned by the hold's tenant (see
+    /// [`Registry::submit_with_resources`]).
     async fn submit(&self, hold_id: &str, jobs: &[JobRecord]) -> Result<(), LedgerError>;
 
     /// Frees a `held` hold (upstream refused, transport failure). Idempotent.

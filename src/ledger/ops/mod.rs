@@ -9,6 +9,8 @@
 //! independent writes joined here are pipelined in one round trip.
 
 mod hold;
+pub(crate) mod outbox;
+pub(crate) mod registry;
 mod transitions;
 
 use std::future::Future;
@@ -18,7 +20,7 @@ pub(crate) use hold::hold;
 pub(crate) use transitions::{adjust, capture, expire_one, release, settle_job, submit};
 
 use super::decide::CounterSet;
-use super::rows::{CounterKey, HoldRow, JobRow, JournalDraft};
+use super::rows::{CounterKey, HoldRow, JobRow, JournalDraft, RowAccess};
 use super::types::LedgerError;
 use crate::money::Micros;
 
@@ -84,6 +86,63 @@ pub(crate) trait Tx {
 
     /// Writes the lifecycle columns (state, held_open, captured, source, settled).
     async fn update_job(&self, job: &JobRow) -> Result<(), Self::Error>;
+
+    /// Runs one statement written once for both backends: `?N` placeholders,
+    /// integers as BIGINT, `CAST(?N AS …)` where a type cannot be inferred.
+    /// Returns the number of rows changed.
+    async fn exec(&self, sql: &str, params: &[Param]) -> Result<u64, Self::Error>;
+
+    /// [`Tx::exec`] for a query; `map` reads each row.
+    async fn query<T>(
+        &self,
+        sql: &str,
+        params: &[Param],
+        map: fn(&dyn RowAccess) -> Result<T, LedgerError>,
+    ) -> Result<Vec<T>, Self::Error>;
+
+    /// Suffix of a `SELECT` claiming rows of table alias `alias` so that
+    /// concurrent claimers skip them (empty where the transaction already
+    /// excludes other writers).
+    fn skip_locked(&self, alias: &str) -> String;
+}
+
+/// A statement parameter of [`Tx::exec`] / [`Tx::query`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Param {
+    Text(String),
+    Int(i64),
+    Bool(bool),
+    Null,
+}
+
+impl From<&str> for Param {
+    fn from(s: &str) -> Self {
+        Param::Text(s.to_string())
+    }
+}
+
+impl From<String> for Param {
+    fn from(s: String) -> Self {
+        Param::Text(s)
+    }
+}
+
+impl From<i64> for Param {
+    fn from(i: i64) -> Self {
+        Param::Int(i)
+    }
+}
+
+impl From<bool> for Param {
+    fn from(b: bool) -> Self {
+        Param::Bool(b)
+    }
+}
+
+impl<T: Into<Param>> From<Option<T>> for Param {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Param::Null, Into::into)
+    }
 }
 
 /// Drives an operation over primitives that never wait (SQLite's) to its

@@ -3,9 +3,10 @@
 //! the pure plan in `ledger::lifecycle`, and apply it, all in the caller's
 //! transaction.
 
-use super::Tx;
+use super::{registry, Tx};
 use crate::ledger::decide::{adjust_journal, adjust_keys};
 use crate::ledger::lifecycle::{self, JobStep, Plan};
+use crate::ledger::resources::{ResourceRecord, JOB_KIND};
 use crate::ledger::rows::HoldRow;
 use crate::ledger::types::*;
 use crate::ledger::window::Periods;
@@ -41,17 +42,34 @@ async fn apply<T: Tx>(tx: &T, plan: &Plan) -> Result<(), T::Error> {
     Ok(())
 }
 
-/// Records upstream jobs under a hold: `held` → `submitted`.
+/// Records upstream jobs under a hold (`held` → `submitted`) and, in the
+/// same transaction, the hold's tenant as owner of `resources` and of every
+/// job id `resources` does not name (as [`JOB_KIND`]).
 pub(crate) async fn submit<T: Tx>(
     tx: &T,
     hold_id: &str,
     records: &[JobRecord],
+    resources: &[ResourceRecord],
     now_us: i64,
 ) -> Result<(), T::Error> {
     let hold = must_hold(tx, hold_id).await?;
     let ids: Vec<String> = records.iter().map(|r| r.job_id.clone()).collect();
     let existing = tx.jobs_by_ids(&ids).await?;
-    apply(tx, &lifecycle::submit(&hold, &existing, records, now_us)?).await
+    apply(tx, &lifecycle::submit(&hold, &existing, records, now_us)?).await?;
+    let mut owned = resources.to_vec();
+    for id in ids {
+        if !owned.iter().any(|r| r.resource_id == id) {
+            owned.push(ResourceRecord::new(id, JOB_KIND));
+        }
+    }
+    let conflicts = registry::record(tx, &hold.tenant, Some(hold_id), &owned, now_us).await?;
+    for c in conflicts {
+        // HeyGen ids are unique, so this is an id recorded by hand (assign)
+        // or a bug upstream; the first owner keeps it.
+        tracing::warn!(hold_id, resource_id = %c.resource_id, owner = %c.owner,
+            tenant = %hold.tenant, "resource already owned by another tenant");
+    }
+    Ok(())
 }
 
 pub(crate) async fn release<T: Tx>(

@@ -142,6 +142,8 @@ macro_rules! on_client {
     }};
 }
 
+mod registry;
+
 impl PostgresLedger {
     /// Connects, applies migrations, and keeps a pool of `pool_size`.
     pub async fn connect(url: &str, pool_size: u32) -> Result<PostgresLedger, LedgerError> {
@@ -202,7 +204,7 @@ impl Ledger for PostgresLedger {
 
     async fn submit(&self, hold_id: &str, jobs: &[JobRecord]) -> Result<(), LedgerError> {
         let now = self.now_us();
-        in_tx!(self, |tx| ops::submit(&PgTx(&tx), hold_id, jobs, now))
+        in_tx!(self, |tx| ops::submit(&PgTx(&tx), hold_id, jobs, &[], now))
     }
 
     async fn release(&self, hold_id: &str, reason: &str) -> Result<(), LedgerError> {

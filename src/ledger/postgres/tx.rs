@@ -12,10 +12,10 @@ use tokio_postgres::types::ToSql;
 
 use super::{Fail, PgRow};
 use crate::ledger::decide::{Counter, CounterSet};
-use crate::ledger::ops::Tx;
+use crate::ledger::ops::{Param, Tx};
 use crate::ledger::rows::{
-    hold_from, job_from, parse_window, CounterKey, HoldRow, JobRow, JournalDraft, HOLD_COLS,
-    JOB_COLS,
+    hold_from, job_from, parse_window, CounterKey, HoldRow, JobRow, JournalDraft, RowAccess,
+    HOLD_COLS, JOB_COLS,
 };
 use crate::ledger::types::LedgerError;
 use crate::money::Micros;
@@ -60,6 +60,38 @@ async fn jobs_query(tx: &Transaction<'_>, sql: &str, param: &(dyn ToSql + Sync))
     let stmt = tx.prepare_cached(sql).await?;
     let rows = tx.query(&stmt, &[param]).await?;
     rows.iter().map(|r| Ok(job_from(&PgRow(r))?)).collect()
+}
+
+impl ToSql for Param {
+    fn to_sql(
+        &self,
+        ty: &tokio_postgres::types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            Param::Text(s) => s.to_sql(ty, out),
+            Param::Int(i) => i.to_sql(ty, out),
+            Param::Bool(b) => b.to_sql(ty, out),
+            Param::Null => Ok(tokio_postgres::types::IsNull::Yes),
+        }
+    }
+
+    fn accepts(_: &tokio_postgres::types::Type) -> bool {
+        // Shared SQL binds integers only to BIGINT and texts only to TEXT
+        // (see `Tx::exec`), so the inner value's encoding always matches.
+        true
+    }
+
+    tokio_postgres::types::to_sql_checked!();
+}
+
+/// Shared SQL uses `?N`; PostgreSQL numbers parameters `$N`.
+fn pg_sql(sql: &str) -> String {
+    sql.replace('?', "$")
+}
+
+fn pg_params(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
 }
 
 impl Tx for PgTx<'_, '_> {
@@ -280,6 +312,26 @@ impl Tx for PgTx<'_, '_> {
             ],
         )
         .await
+    }
+
+    async fn exec(&self, sql: &str, params: &[Param]) -> R<u64> {
+        let stmt = self.0.prepare_cached(&pg_sql(sql)).await?;
+        Ok(self.0.execute(&stmt, &pg_params(params)).await?)
+    }
+
+    async fn query<T>(
+        &self,
+        sql: &str,
+        params: &[Param],
+        map: fn(&dyn RowAccess) -> Result<T, LedgerError>,
+    ) -> R<Vec<T>> {
+        let stmt = self.0.prepare_cached(&pg_sql(sql)).await?;
+        let rows = self.0.query(&stmt, &pg_params(params)).await?;
+        rows.iter().map(|r| Ok(map(&PgRow(r))?)).collect()
+    }
+
+    fn skip_locked(&self, alias: &str) -> String {
+        format!(" FOR UPDATE OF {alias} SKIP LOCKED")
     }
 
     async fn update_job(&self, j: &JobRow) -> R<()> {

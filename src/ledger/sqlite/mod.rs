@@ -3,6 +3,7 @@
 
 mod idem;
 mod read;
+mod registry;
 mod schema;
 mod tx;
 mod worker;
@@ -154,7 +155,7 @@ impl Ledger for SqliteLedger {
     async fn submit(&self, hold_id: &str, jobs: &[JobRecord]) -> Result<(), LedgerError> {
         let (id, jobs, now) = (hold_id.to_string(), jobs.to_vec(), self.now_us());
         self.worker
-            .call(move |c| run_ready(ops::submit(&SqliteTx(c), &id, &jobs, now)))
+            .call(move |c| run_ready(ops::submit(&SqliteTx(c), &id, &jobs, &[], now)))
             .await
     }
 

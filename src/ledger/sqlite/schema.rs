@@ -3,7 +3,8 @@
 use rusqlite::Connection;
 
 /// Each entry upgrades from its index to index + 1.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE counters (
     scope  TEXT NOT NULL,
     win    TEXT NOT NULL,
@@ -87,7 +88,49 @@ CREATE TABLE idempotency (
     PRIMARY KEY (tenant, key)
 );
 CREATE INDEX idempotency_created ON idempotency (created_us);
-"#];
+"#,
+    // 2: ownership registry, webhook endpoints, delivery outbox.
+    r#"
+CREATE TABLE resources (
+    resource_id TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    tenant      TEXT NOT NULL,
+    created_us  INTEGER NOT NULL,
+    hold_id     TEXT,
+    source      TEXT NOT NULL
+);
+CREATE INDEX resources_tenant ON resources (tenant, created_us);
+
+CREATE TABLE webhook_endpoints (
+    id         TEXT PRIMARY KEY,
+    tenant     TEXT NOT NULL,
+    url        TEXT NOT NULL,
+    events     TEXT NOT NULL,
+    created_us INTEGER NOT NULL,
+    secret     TEXT NOT NULL
+);
+CREATE INDEX webhook_endpoints_tenant ON webhook_endpoints (tenant, created_us);
+
+CREATE TABLE deliveries (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id        TEXT NOT NULL,
+    tenant          TEXT NOT NULL,
+    endpoint_id     TEXT NOT NULL,
+    payload         TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_us INTEGER NOT NULL,
+    locked_until_us INTEGER NOT NULL DEFAULT 0,
+    last_status     INTEGER,
+    last_error      TEXT,
+    created_us      INTEGER NOT NULL,
+    delivered_us    INTEGER,
+    UNIQUE (event_id, endpoint_id)
+);
+CREATE INDEX deliveries_due ON deliveries (state, next_attempt_us);
+CREATE INDEX deliveries_tenant ON deliveries (tenant, endpoint_id, id);
+"#,
+];
 
 /// Connection settings: WAL, and `synchronous=FULL` so a commit (a hold) is
 /// on disk before the request is forwarded, even across power loss.

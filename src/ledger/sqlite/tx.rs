@@ -7,9 +7,9 @@ use rusqlite::{params, Connection};
 
 use super::{query_rows, read, sql_err};
 use crate::ledger::decide::CounterSet;
-use crate::ledger::ops::Tx;
+use crate::ledger::ops::{Param, Tx};
 use crate::ledger::rows::{
-    hold_from, job_from, CounterKey, HoldRow, JobRow, JournalDraft, HOLD_COLS, JOB_COLS,
+    hold_from, job_from, CounterKey, HoldRow, JobRow, JournalDraft, RowAccess, HOLD_COLS, JOB_COLS,
 };
 use crate::ledger::types::LedgerError;
 use crate::money::Micros;
@@ -35,6 +35,18 @@ pub(super) fn load_hold(conn: &Connection, hold_id: &str) -> R<Option<HoldRow>> 
 fn jobs_where(conn: &Connection, clause: &str, arg: &str) -> R<Vec<JobRow>> {
     let sql = format!("SELECT {JOB_COLS} FROM jobs WHERE {clause}");
     query_rows(conn, &sql, [arg], |r| job_from(&r))
+}
+
+impl rusqlite::ToSql for Param {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+        Ok(match self {
+            Param::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Param::Int(i) => ToSqlOutput::Owned(Value::Integer(*i)),
+            Param::Bool(b) => ToSqlOutput::Owned(Value::Integer(i64::from(*b))),
+            Param::Null => ToSqlOutput::Owned(Value::Null),
+        })
+    }
 }
 
 impl Tx for SqliteTx<'_> {
@@ -212,6 +224,28 @@ impl Tx for SqliteTx<'_> {
                 j.settled_us
             ],
         )
+    }
+
+    async fn exec(&self, sql: &str, params: &[Param]) -> R<u64> {
+        self.0
+            .prepare_cached(sql)
+            .and_then(|mut s| s.execute(rusqlite::params_from_iter(params)))
+            .map(|n| n as u64)
+            .map_err(sql_err)
+    }
+
+    async fn query<T>(
+        &self,
+        sql: &str,
+        params: &[Param],
+        map: fn(&dyn RowAccess) -> R<T>,
+    ) -> R<Vec<T>> {
+        query_rows(self.0, sql, rusqlite::params_from_iter(params), |r| map(&r))
+    }
+
+    fn skip_locked(&self, _alias: &str) -> String {
+        // BEGIN IMMEDIATE: no other writer runs until this commits.
+        String::new()
     }
 
     async fn update_job(&self, j: &JobRow) -> R<()> {
