@@ -23,6 +23,7 @@ pub mod postgres;
 mod registry;
 mod resources;
 mod rows;
+mod schema;
 pub mod sqlite;
 mod types;
 pub mod window;

@@ -2,6 +2,7 @@
 //! migrations applied at connect, row locks for atomic holds (see `ops`).
 
 mod idem;
+mod params;
 mod read;
 mod schema;
 mod tx;

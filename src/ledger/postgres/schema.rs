@@ -7,9 +7,8 @@ use tokio_postgres::Client;
 /// Arbitrary constant naming the ledger's migration lock.
 const MIGRATION_LOCK: i64 = 0x4865_7947_656e_4c64; // "HeyGenLd"
 
-/// Each entry is version index + 1.
-const MIGRATIONS: &[&str] = &[
-    r#"
+/// Migration 1, verbatim; later ones come from `ledger::schema`.
+const FIRST: &[&str] = &[r#"
 CREATE TABLE counters (
     scope  TEXT NOT NULL,
     win    TEXT NOT NULL,
@@ -95,49 +94,7 @@ CREATE TABLE idempotency (
     PRIMARY KEY (tenant, key)
 );
 CREATE INDEX idempotency_created ON idempotency (created_us);
-"#,
-    // 2: ownership registry, webhook endpoints, delivery outbox.
-    r#"
-CREATE TABLE resources (
-    resource_id TEXT PRIMARY KEY,
-    kind        TEXT NOT NULL,
-    tenant      TEXT NOT NULL,
-    created_us  BIGINT NOT NULL,
-    hold_id     TEXT,
-    source      TEXT NOT NULL
-);
-CREATE INDEX resources_tenant ON resources (tenant, created_us);
-
-CREATE TABLE webhook_endpoints (
-    id         TEXT PRIMARY KEY,
-    tenant     TEXT NOT NULL,
-    url        TEXT NOT NULL,
-    events     TEXT NOT NULL,
-    created_us BIGINT NOT NULL,
-    secret     TEXT NOT NULL
-);
-CREATE INDEX webhook_endpoints_tenant ON webhook_endpoints (tenant, created_us);
-
-CREATE TABLE deliveries (
-    id              BIGSERIAL PRIMARY KEY,
-    event_id        TEXT NOT NULL,
-    tenant          TEXT NOT NULL,
-    endpoint_id     TEXT NOT NULL,
-    payload         TEXT NOT NULL,
-    state           TEXT NOT NULL,
-    attempts        BIGINT NOT NULL DEFAULT 0,
-    next_attempt_us BIGINT NOT NULL,
-    locked_until_us BIGINT NOT NULL DEFAULT 0,
-    last_status     BIGINT,
-    last_error      TEXT,
-    created_us      BIGINT NOT NULL,
-    delivered_us    BIGINT,
-    UNIQUE (event_id, endpoint_id)
-);
-CREATE INDEX deliveries_due ON deliveries (state, next_attempt_us);
-CREATE INDEX deliveries_tenant ON deliveries (tenant, endpoint_id, id);
-"#,
-];
+"#];
 
 /// Applies missing migrations in one transaction.
 pub(super) async fn migrate(client: &mut Client) -> Result<(), tokio_postgres::Error> {
@@ -158,7 +115,7 @@ pub(super) async fn migrate(client: &mut Client) -> Result<(), tokio_postgres::E
         )
         .await?;
     let current: i32 = row.try_get(0)?;
-    for (i, sql) in MIGRATIONS.iter().enumerate() {
+    for (i, sql) in migrations().iter().enumerate() {
         let version = i as i32 + 1;
         if version <= current {
             continue;
@@ -171,4 +128,10 @@ pub(super) async fn migrate(client: &mut Client) -> Result<(), tokio_postgres::E
         .await?;
     }
     tx.commit().await
+}
+
+/// Every migration in order; entry `i` brings the schema to version `i + 1`.
+fn migrations() -> Vec<String> {
+    let shared = crate::ledger::schema::shared_migrations(&crate::ledger::schema::POSTGRES);
+    FIRST.iter().map(|m| m.to_string()).chain(shared).collect()
 }

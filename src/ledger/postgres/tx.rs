@@ -10,6 +10,7 @@
 use deadpool_postgres::{GenericClient, Transaction};
 use tokio_postgres::types::ToSql;
 
+use super::params::{pg_params, pg_sql};
 use super::{Fail, PgRow};
 use crate::ledger::decide::{Counter, CounterSet};
 use crate::ledger::ops::{Param, Tx};
@@ -60,38 +61,6 @@ async fn jobs_query(tx: &Transaction<'_>, sql: &str, param: &(dyn ToSql + Sync))
     let stmt = tx.prepare_cached(sql).await?;
     let rows = tx.query(&stmt, &[param]).await?;
     rows.iter().map(|r| Ok(job_from(&PgRow(r))?)).collect()
-}
-
-impl ToSql for Param {
-    fn to_sql(
-        &self,
-        ty: &tokio_postgres::types::Type,
-        out: &mut bytes::BytesMut,
-    ) -> Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
-        match self {
-            Param::Text(s) => s.to_sql(ty, out),
-            Param::Int(i) => i.to_sql(ty, out),
-            Param::Bool(b) => b.to_sql(ty, out),
-            Param::Null => Ok(tokio_postgres::types::IsNull::Yes),
-        }
-    }
-
-    fn accepts(_: &tokio_postgres::types::Type) -> bool {
-        // Shared SQL binds integers only to BIGINT and texts only to TEXT
-        // (see `Tx::exec`), so the inner value's encoding always matches.
-        true
-    }
-
-    tokio_postgres::types::to_sql_checked!();
-}
-
-/// Shared SQL uses `?N`; PostgreSQL numbers parameters `$N`.
-fn pg_sql(sql: &str) -> String {
-    sql.replace('?', "$")
-}
-
-fn pg_params(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
-    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
 }
 
 impl Tx for PgTx<'_, '_> {

@@ -2,9 +2,8 @@
 
 use rusqlite::Connection;
 
-/// Each entry upgrades from its index to index + 1.
-const MIGRATIONS: &[&str] = &[
-    r#"
+/// Migration 1, verbatim; later ones come from `ledger::schema`.
+const FIRST: &[&str] = &[r#"
 CREATE TABLE counters (
     scope  TEXT NOT NULL,
     win    TEXT NOT NULL,
@@ -88,49 +87,7 @@ CREATE TABLE idempotency (
     PRIMARY KEY (tenant, key)
 );
 CREATE INDEX idempotency_created ON idempotency (created_us);
-"#,
-    // 2: ownership registry, webhook endpoints, delivery outbox.
-    r#"
-CREATE TABLE resources (
-    resource_id TEXT PRIMARY KEY,
-    kind        TEXT NOT NULL,
-    tenant      TEXT NOT NULL,
-    created_us  INTEGER NOT NULL,
-    hold_id     TEXT,
-    source      TEXT NOT NULL
-);
-CREATE INDEX resources_tenant ON resources (tenant, created_us);
-
-CREATE TABLE webhook_endpoints (
-    id         TEXT PRIMARY KEY,
-    tenant     TEXT NOT NULL,
-    url        TEXT NOT NULL,
-    events     TEXT NOT NULL,
-    created_us INTEGER NOT NULL,
-    secret     TEXT NOT NULL
-);
-CREATE INDEX webhook_endpoints_tenant ON webhook_endpoints (tenant, created_us);
-
-CREATE TABLE deliveries (
-    id              INTEGER PRIMARY KEY AUTOINCREMENT,
-    event_id        TEXT NOT NULL,
-    tenant          TEXT NOT NULL,
-    endpoint_id     TEXT NOT NULL,
-    payload         TEXT NOT NULL,
-    state           TEXT NOT NULL,
-    attempts        INTEGER NOT NULL DEFAULT 0,
-    next_attempt_us INTEGER NOT NULL,
-    locked_until_us INTEGER NOT NULL DEFAULT 0,
-    last_status     INTEGER,
-    last_error      TEXT,
-    created_us      INTEGER NOT NULL,
-    delivered_us    INTEGER,
-    UNIQUE (event_id, endpoint_id)
-);
-CREATE INDEX deliveries_due ON deliveries (state, next_attempt_us);
-CREATE INDEX deliveries_tenant ON deliveries (tenant, endpoint_id, id);
-"#,
-];
+"#];
 
 /// Connection settings: WAL, and `synchronous=FULL` so a commit (a hold) is
 /// on disk before the request is forwarded, even across power loss.
@@ -147,9 +104,55 @@ pub(super) fn configure(conn: &Connection) -> rusqlite::Result<()> {
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+    for (i, sql) in migrations()
+        .iter()
+        .enumerate()
+        .skip(version.max(0) as usize)
+    {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
     }
     tx.commit()
+}
+
+/// Every migration in order; entry `i` brings the schema to version `i + 1`.
+fn migrations() -> Vec<String> {
+    let shared = crate::ledger::schema::shared_migrations(&crate::ledger::schema::SQLITE);
+    FIRST.iter().map(|m| m.to_string()).chain(shared).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file created before migration 2 gains the registry tables on open
+    /// and keeps its rows.
+    #[test]
+    fn upgrades_a_version_1_file() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(FIRST[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO counters (scope, win, period, held) VALUES ('org', 'total', 'all', 5)",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, migrations().len() as i64);
+        let held: i64 = conn
+            .query_row("SELECT held FROM counters", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(held, 5);
+        for table in ["resources", "webhook_endpoints", "deliveries"] {
+            let n: i64 = conn
+                .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(n, 0);
+        }
+        // Migrating again is a no-op.
+        migrate(&mut conn).unwrap();
+    }
 }
