@@ -314,7 +314,8 @@ impl Ledger for PostgresLedger {
     }
 
     async fn renders_in_flight(&self, scope: &Scope) -> Result<u32, LedgerError> {
-        on_client!(self, |c| read::renders(&c, scope.tenant()))
+        let n = on_client!(self, |c| tx::count_renders(&c, scope.tenant()))?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 
     async fn get_job(&self, job_id: &str) -> Result<Option<JobInfo>, LedgerError> {

@@ -90,17 +90,6 @@ pub(super) async fn open_holds(c: &impl GenericClient) -> R<(u64, Option<i64>)> 
     Ok((r.try_get::<_, i64>(0)?.max(0) as u64, r.try_get(1)?))
 }
 
-pub(super) async fn renders(c: &impl GenericClient, tenant: Option<&str>) -> R<u32> {
-    let r = c
-        .query_one(
-            "SELECT COUNT(*) FROM holds WHERE render AND state IN ('held', 'submitted') \
-             AND ($1::text IS NULL OR tenant = $1)",
-            &[&tenant],
-        )
-        .await?;
-    Ok(u32::try_from(r.try_get::<_, i64>(0)?.max(0)).unwrap_or(u32::MAX))
-}
-
 pub(super) async fn jobs_to_poll(
     c: &impl GenericClient,
     before_us: i64,

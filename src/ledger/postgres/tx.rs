@@ -63,6 +63,34 @@ async fn jobs_query(tx: &Transaction<'_>, sql: &str, param: &(dyn ToSql + Sync))
     rows.iter().map(|r| Ok(job_from(&PgRow(r))?)).collect()
 }
 
+/// Open render holds of one tenant, or of the org (`None`); also the
+/// `renders_in_flight` report.
+pub(super) async fn count_renders(tx: &impl GenericClient, tenant: Option<&str>) -> R<u64> {
+    // Two statements rather than `$1 IS NULL OR …`, so each uses the
+    // partial index on open renders.
+    let n: i64 = match tenant {
+        Some(t) => {
+            let stmt = tx
+                .prepare_cached(
+                    "SELECT COUNT(*) FROM holds WHERE tenant = $1 AND render \
+                     AND state IN ('held', 'submitted')",
+                )
+                .await?;
+            tx.query_one(&stmt, &[&t]).await?.try_get(0)?
+        }
+        None => {
+            let stmt = tx
+                .prepare_cached(
+                    "SELECT COUNT(*) FROM holds WHERE render \
+                     AND state IN ('held', 'submitted')",
+                )
+                .await?;
+            tx.query_one(&stmt, &[]).await?.try_get(0)?
+        }
+    };
+    Ok(n.max(0) as u64)
+}
+
 impl Tx for PgTx<'_, '_> {
     type Error = Fail;
 
@@ -124,30 +152,7 @@ impl Tx for PgTx<'_, '_> {
     }
 
     async fn count_renders(&self, tenant: Option<&str>) -> R<u64> {
-        let tx = self.0;
-        // Two statements rather than `$1 IS NULL OR …`, so each uses the
-        // partial index on open renders.
-        let n: i64 = match tenant {
-            Some(t) => {
-                let stmt = tx
-                    .prepare_cached(
-                        "SELECT COUNT(*) FROM holds WHERE tenant = $1 AND render \
-                         AND state IN ('held', 'submitted')",
-                    )
-                    .await?;
-                tx.query_one(&stmt, &[&t]).await?.try_get(0)?
-            }
-            None => {
-                let stmt = tx
-                    .prepare_cached(
-                        "SELECT COUNT(*) FROM holds WHERE render \
-                         AND state IN ('held', 'submitted')",
-                    )
-                    .await?;
-                tx.query_one(&stmt, &[]).await?.try_get(0)?
-            }
-        };
-        Ok(n.max(0) as u64)
+        count_renders(self.0, tenant).await
     }
 
     async fn insert_hold(&self, h: &HoldRow) -> R<()> {

@@ -18,7 +18,7 @@ use chrono_tz::Tz;
 use rusqlite::Connection;
 
 use super::decide::new_hold_id;
-use super::ops::{self, run_ready};
+use super::ops::{self, run_ready, Tx};
 use super::rows::{from_us, to_us, RowAccess};
 use super::{usage_keys, usage_report, Ledger, IDEMPOTENCY_TTL};
 use crate::clock::{Clock, SystemClock};
@@ -288,7 +288,10 @@ impl Ledger for SqliteLedger {
     async fn renders_in_flight(&self, scope: &Scope) -> Result<u32, LedgerError> {
         let tenant = scope.tenant().map(str::to_string);
         self.worker
-            .call(move |c| read::renders(c, tenant.as_deref()))
+            .call(move |c| {
+                let n = run_ready(SqliteTx(c).count_renders(tenant.as_deref()))?;
+                Ok(u32::try_from(n).unwrap_or(u32::MAX))
+            })
             .await
     }
 

@@ -66,17 +66,6 @@ pub(super) fn open_holds(conn: &Connection) -> R<(u64, Option<i64>)> {
     .map_err(sql_err)
 }
 
-pub(super) fn renders(conn: &Connection, tenant: Option<&str>) -> R<u32> {
-    conn.query_row(
-        "SELECT COUNT(*) FROM holds WHERE render = 1 AND state IN ('held', 'submitted') \
-         AND (?1 IS NULL OR tenant = ?1)",
-        [tenant],
-        |r| r.get::<_, i64>(0),
-    )
-    .map(|n| u32::try_from(n.max(0)).unwrap_or(u32::MAX))
-    .map_err(sql_err)
-}
-
 pub(super) fn jobs_to_poll(conn: &Connection, before_us: i64, limit: u32) -> R<Vec<PendingJob>> {
     let sql = format!(
         "SELECT {PENDING_COLS} FROM jobs j JOIN holds h ON h.hold_id = j.hold_id \
