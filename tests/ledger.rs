@@ -22,6 +22,10 @@ mod cases_holds;
 mod cases_idem;
 #[path = "ledger/cases_load.rs"]
 mod cases_load;
+#[path = "ledger/cases_outbox.rs"]
+mod cases_outbox;
+#[path = "ledger/cases_registry.rs"]
+mod cases_registry;
 #[path = "ledger/cases_settle.rs"]
 mod cases_settle;
 #[path = "ledger/cases_windows.rs"]
@@ -158,6 +162,14 @@ both!(
     cases_windows::month_and_iso_week_rollover,
     cases_windows::local_time_zone_windows,
     cases_windows::charges_stay_in_the_window_they_were_held,
+    cases_registry::submit_records_job_owners,
+    cases_registry::first_owner_wins,
+    cases_registry::concurrent_recorders_get_one_owner,
+    cases_registry::assign_adopts_and_journals,
+    cases_registry::endpoints_lifecycle,
+    cases_outbox::delivers_each_event_once,
+    cases_outbox::failures_retry_then_die,
+    cases_outbox::replicas_claim_disjoint_rows,
 );
 
 /// Backend-specific cases: opening through config, failures reported as

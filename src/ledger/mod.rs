@@ -4,9 +4,11 @@
 //! Two backends implement [`Ledger`] with identical semantics: embedded
 //! SQLite (one replica, the default) and PostgreSQL (replicas sharing
 //! budgets). What they share lives here once: window math ([`window`]), the
-//! budget decision (`decide`), lifecycle arithmetic (`settle`) and row
-//! shapes (`rows`). A backend only loads rows under lock, asks for a
-//! decision or plan, and writes the result in the same transaction.
+//! budget decision (`decide`), lifecycle arithmetic (`lifecycle`: pure
+//! plans for submit, release, capture, job settlement, expiry), row shapes
+//! (`rows`), and the order of every write's steps (`ops`, generic over the
+//! backend's transaction primitives). A backend supplies only those
+//! primitives, its reads, its idempotency SQL and its transactions.
 //!
 //! Every hold touches eight counter rows (tenant and org × daily, weekly,
 //! monthly, total) in the periods current at hold time, whether or not a
@@ -15,9 +17,13 @@
 //! it was held.
 
 mod decide;
+mod lifecycle;
+mod ops;
 pub mod postgres;
+mod registry;
+mod resources;
 mod rows;
-mod settle;
+mod schema;
 pub mod sqlite;
 mod types;
 pub mod window;
@@ -29,6 +35,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 pub use postgres::PostgresLedger;
+pub use registry::Registry;
+pub use resources::*;
 pub use sqlite::SqliteLedger;
 pub use types::*;
 pub use window::{Periods, Window};
@@ -40,16 +48,19 @@ use crate::money::Micros;
 /// How long an idempotency key is remembered.
 pub const IDEMPOTENCY_TTL: chrono::Duration = chrono::Duration::hours(24);
 
-/// Storage of holds, settlements, journal and idempotency keys.
+/// Storage of holds, settlements, journal and idempotency keys; also a
+/// [`Registry`] (resource owners, webhook endpoints, outbox).
 /// Object-safe: the proxy holds an `Arc<dyn Ledger>`.
 #[async_trait]
-pub trait Ledger: Send + Sync + 'static {
+pub trait Ledger: Registry + Send + Sync + 'static {
     /// Checks every configured window of the tenant and the org and takes the
     /// hold in all eight counter rows, in one transaction, all or nothing.
     /// When this returns `Held`, the hold is durable.
     async fn hold(&self, req: HoldRequest) -> Result<HoldDecision, LedgerError>;
 
     /// Records the upstream job(s) created under a hold: `held` → `submitted`.
+    /// Each job id is also recorded as owned by the hold's tenant (see
+    /// [`Registry::submit_with_resources`]).
     async fn submit(&self, hold_id: &str, jobs: &[JobRecord]) -> Result<(), LedgerError>;
 
     /// Frees a `held` hold (upstream refused, transport failure). Idempotent.

@@ -334,6 +334,8 @@ pub enum JournalKind {
     Release,
     Expire,
     Adjust,
+    /// Ops assigned resources to a tenant (amount 0; ids in `upstream_ids`).
+    Assign,
 }
 
 impl JournalKind {
@@ -345,6 +347,7 @@ impl JournalKind {
             JournalKind::Release => "release",
             JournalKind::Expire => "expire",
             JournalKind::Adjust => "adjust",
+            JournalKind::Assign => "assign",
         }
     }
 
@@ -356,6 +359,7 @@ impl JournalKind {
             JournalKind::Release,
             JournalKind::Expire,
             JournalKind::Adjust,
+            JournalKind::Assign,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

@@ -1,10 +1,11 @@
 //! PostgreSQL backend for replicas sharing budgets: a deadpool pool,
 //! migrations applied at connect, row locks for atomic holds (see `ops`).
 
-mod lifecycle;
-mod ops;
+mod idem;
+mod params;
 mod read;
 mod schema;
+mod tx;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -18,12 +19,14 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::NoTls;
 
 use super::decide::new_hold_id;
+use super::ops;
 use super::rows::{from_us, to_us, RowAccess};
 use super::{usage_keys, usage_report, Ledger, IDEMPOTENCY_TTL};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Budgets;
 use crate::ledger::types::*;
 use crate::money::Micros;
+use tx::PgTx;
 
 /// Holds expired per `expire_holds` call; the caller loops on a timer.
 const EXPIRE_BATCH: u32 = 1000;
@@ -140,6 +143,8 @@ macro_rules! on_client {
     }};
 }
 
+mod registry;
+
 impl PostgresLedger {
     /// Connects, applies migrations, and keeps a pool of `pool_size`.
     pub async fn connect(url: &str, pool_size: u32) -> Result<PostgresLedger, LedgerError> {
@@ -195,22 +200,22 @@ impl PostgresLedger {
 impl Ledger for PostgresLedger {
     async fn hold(&self, req: HoldRequest) -> Result<HoldDecision, LedgerError> {
         let id = new_hold_id();
-        in_tx!(self, |tx| ops::hold(&tx, &req, &id))
+        in_tx!(self, |tx| ops::hold(&PgTx(&tx), &req, &id))
     }
 
     async fn submit(&self, hold_id: &str, jobs: &[JobRecord]) -> Result<(), LedgerError> {
         let now = self.now_us();
-        in_tx!(self, |tx| lifecycle::submit(&tx, hold_id, jobs, now))
+        in_tx!(self, |tx| ops::submit(&PgTx(&tx), hold_id, jobs, &[], now))
     }
 
     async fn release(&self, hold_id: &str, reason: &str) -> Result<(), LedgerError> {
         let now = self.now_us();
-        in_tx!(self, |tx| lifecycle::release(&tx, hold_id, reason, now))
+        in_tx!(self, |tx| ops::release(&PgTx(&tx), hold_id, reason, now))
     }
 
     async fn capture_hold(&self, hold_id: &str, amount: Micros) -> Result<Settlement, LedgerError> {
         let now = self.now_us();
-        in_tx!(self, |tx| lifecycle::capture(&tx, hold_id, amount, now))
+        in_tx!(self, |tx| ops::capture(&PgTx(&tx), hold_id, amount, now))
     }
 
     async fn settle_job(
@@ -220,20 +225,24 @@ impl Ledger for PostgresLedger {
         source: &str,
     ) -> Result<SettleResult, LedgerError> {
         let now = self.now_us();
-        in_tx!(self, |tx| lifecycle::settle_job(
-            &tx, job_id, outcome, source, now
+        in_tx!(self, |tx| ops::settle_job(
+            &PgTx(&tx),
+            job_id,
+            outcome,
+            source,
+            now
         ))
     }
 
     async fn expire_holds(&self, now: DateTime<Utc>) -> Result<Vec<ExpiredHold>, LedgerError> {
         let now_us = to_us(now);
         let cutoff = to_us(now - IDEMPOTENCY_TTL);
-        on_client!(self, |c| read::purge_idempotency(&c, cutoff))?;
+        on_client!(self, |c| idem::purge(&c, cutoff))?;
         let ids = on_client!(self, |c| read::expired_hold_ids(&c, now_us, EXPIRE_BATCH))?;
         let mut out = Vec::new();
         // One transaction per hold keeps each within the global lock order.
         for id in ids {
-            if let Some(x) = in_tx!(self, |tx| lifecycle::expire_one(&tx, &id, now_us))? {
+            if let Some(x) = in_tx!(self, |tx| ops::expire_one(&PgTx(&tx), &id, now_us))? {
                 out.push(x);
             }
         }
@@ -241,7 +250,7 @@ impl Ledger for PostgresLedger {
     }
 
     async fn adjust(&self, adj: Adjustment) -> Result<(), LedgerError> {
-        in_tx!(self, |tx| lifecycle::adjust(&tx, &adj))
+        in_tx!(self, |tx| ops::adjust(&PgTx(&tx), &adj))
     }
 
     async fn idem_begin(
@@ -252,7 +261,7 @@ impl Ledger for PostgresLedger {
         now: DateTime<Utc>,
     ) -> Result<IdemBegin, LedgerError> {
         let (now_us, cutoff) = (to_us(now), to_us(now - IDEMPOTENCY_TTL));
-        in_tx!(self, |tx| read::idem_begin(
+        in_tx!(self, |tx| idem::begin(
             &tx, tenant, key, &body_hash, now_us, cutoff
         ))
     }
@@ -263,11 +272,11 @@ impl Ledger for PostgresLedger {
         key: &str,
         response: &StoredResponse,
     ) -> Result<(), LedgerError> {
-        on_client!(self, |c| read::idem_complete(&c, tenant, key, response))
+        on_client!(self, |c| idem::complete(&c, tenant, key, response))
     }
 
     async fn idem_abandon(&self, tenant: &str, key: &str) -> Result<(), LedgerError> {
-        on_client!(self, |c| read::idem_abandon(&c, tenant, key))
+        on_client!(self, |c| idem::abandon(&c, tenant, key))
     }
 
     async fn usage(
@@ -282,7 +291,7 @@ impl Ledger for PostgresLedger {
     }
 
     async fn get_hold(&self, hold_id: &str) -> Result<Option<HoldInfo>, LedgerError> {
-        let h = on_client!(self, |c| ops::load_hold(&c, hold_id, false))?;
+        let h = on_client!(self, |c| tx::load_hold(&c, hold_id, false))?;
         Ok(h.map(|h| h.info()))
     }
 
@@ -305,7 +314,8 @@ impl Ledger for PostgresLedger {
     }
 
     async fn renders_in_flight(&self, scope: &Scope) -> Result<u32, LedgerError> {
-        on_client!(self, |c| read::renders(&c, scope.tenant()))
+        let n = on_client!(self, |c| tx::count_renders(&c, scope.tenant()))?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 
     async fn get_job(&self, job_id: &str) -> Result<Option<JobInfo>, LedgerError> {

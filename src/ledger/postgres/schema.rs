@@ -7,8 +7,8 @@ use tokio_postgres::Client;
 /// Arbitrary constant naming the ledger's migration lock.
 const MIGRATION_LOCK: i64 = 0x4865_7947_656e_4c64; // "HeyGenLd"
 
-/// Each entry is version index + 1.
-const MIGRATIONS: &[&str] = &[r#"
+/// Migration 1, verbatim; later ones come from `ledger::schema`.
+const FIRST: &[&str] = &[r#"
 CREATE TABLE counters (
     scope  TEXT NOT NULL,
     win    TEXT NOT NULL,
@@ -115,7 +115,7 @@ pub(super) async fn migrate(client: &mut Client) -> Result<(), tokio_postgres::E
         )
         .await?;
     let current: i32 = row.try_get(0)?;
-    for (i, sql) in MIGRATIONS.iter().enumerate() {
+    for (i, sql) in migrations().iter().enumerate() {
         let version = i as i32 + 1;
         if version <= current {
             continue;
@@ -128,4 +128,10 @@ pub(super) async fn migrate(client: &mut Client) -> Result<(), tokio_postgres::E
         .await?;
     }
     tx.commit().await
+}
+
+/// Every migration in order; entry `i` brings the schema to version `i + 1`.
+fn migrations() -> Vec<String> {
+    let shared = crate::ledger::schema::shared_migrations(&crate::ledger::schema::POSTGRES);
+    FIRST.iter().map(|m| m.to_string()).chain(shared).collect()
 }

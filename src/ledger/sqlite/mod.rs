@@ -1,9 +1,11 @@
 //! Embedded SQLite backend: one file, WAL, `synchronous=FULL`, one
 //! connection owned by a dedicated thread that group-commits (see `worker`).
 
-mod ops;
+mod idem;
 mod read;
+mod registry;
 mod schema;
+mod tx;
 mod worker;
 
 use std::collections::HashMap;
@@ -16,12 +18,14 @@ use chrono_tz::Tz;
 use rusqlite::Connection;
 
 use super::decide::new_hold_id;
+use super::ops::{self, run_ready, Tx};
 use super::rows::{from_us, to_us, RowAccess};
 use super::{usage_keys, usage_report, Ledger, IDEMPOTENCY_TTL};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Budgets;
 use crate::ledger::types::*;
 use crate::money::Micros;
+use tx::SqliteTx;
 use worker::Worker;
 
 /// Holds expired per `expire_holds` call; the caller loops on a timer.
@@ -116,31 +120,56 @@ pub(super) fn query_rows<T>(
     Ok(out)
 }
 
+/// Expires up to [`EXPIRE_BATCH`] due holds in one transaction; also purges
+/// stale idempotency keys.
+fn expire(
+    conn: &Connection,
+    now_us: i64,
+    idem_cutoff_us: i64,
+) -> Result<Vec<ExpiredHold>, LedgerError> {
+    idem::purge(conn, idem_cutoff_us)?;
+    let ids = query_rows(
+        conn,
+        "SELECT hold_id FROM holds WHERE state IN ('held', 'submitted') AND expires_us <= ?1 \
+         ORDER BY expires_us LIMIT ?2",
+        rusqlite::params![now_us, EXPIRE_BATCH],
+        |r| r.0.get::<_, String>(0).map_err(sql_err),
+    )?;
+    let tx = SqliteTx(conn);
+    let mut out = Vec::new();
+    for id in ids {
+        out.extend(run_ready(ops::expire_one(&tx, &id, now_us))?);
+    }
+    Ok(out)
+}
+
 #[async_trait]
 impl Ledger for SqliteLedger {
     async fn hold(&self, req: HoldRequest) -> Result<HoldDecision, LedgerError> {
         let id = new_hold_id();
-        self.worker.call(move |c| ops::hold(c, &req, id)).await
+        self.worker
+            .call(move |c| run_ready(ops::hold(&SqliteTx(c), &req, &id)))
+            .await
     }
 
     async fn submit(&self, hold_id: &str, jobs: &[JobRecord]) -> Result<(), LedgerError> {
         let (id, jobs, now) = (hold_id.to_string(), jobs.to_vec(), self.now_us());
         self.worker
-            .call(move |c| ops::submit(c, &id, &jobs, now))
+            .call(move |c| run_ready(ops::submit(&SqliteTx(c), &id, &jobs, &[], now)))
             .await
     }
 
     async fn release(&self, hold_id: &str, reason: &str) -> Result<(), LedgerError> {
         let (id, reason, now) = (hold_id.to_string(), reason.to_string(), self.now_us());
         self.worker
-            .call(move |c| ops::release(c, &id, &reason, now))
+            .call(move |c| run_ready(ops::release(&SqliteTx(c), &id, &reason, now)))
             .await
     }
 
     async fn capture_hold(&self, hold_id: &str, amount: Micros) -> Result<Settlement, LedgerError> {
         let (id, now) = (hold_id.to_string(), self.now_us());
         self.worker
-            .call(move |c| ops::capture(c, &id, amount, now))
+            .call(move |c| run_ready(ops::capture(&SqliteTx(c), &id, amount, now)))
             .await
     }
 
@@ -152,19 +181,21 @@ impl Ledger for SqliteLedger {
     ) -> Result<SettleResult, LedgerError> {
         let (id, source, now) = (job_id.to_string(), source.to_string(), self.now_us());
         self.worker
-            .call(move |c| ops::settle_job(c, &id, outcome, &source, now))
+            .call(move |c| run_ready(ops::settle_job(&SqliteTx(c), &id, outcome, &source, now)))
             .await
     }
 
     async fn expire_holds(&self, now: DateTime<Utc>) -> Result<Vec<ExpiredHold>, LedgerError> {
         let cutoff = to_us(now - IDEMPOTENCY_TTL);
         self.worker
-            .call(move |c| ops::expire(c, to_us(now), cutoff, EXPIRE_BATCH))
+            .call(move |c| expire(c, to_us(now), cutoff))
             .await
     }
 
     async fn adjust(&self, adj: Adjustment) -> Result<(), LedgerError> {
-        self.worker.call(move |c| ops::adjust(c, &adj)).await
+        self.worker
+            .call(move |c| run_ready(ops::adjust(&SqliteTx(c), &adj)))
+            .await
     }
 
     async fn idem_begin(
@@ -177,7 +208,7 @@ impl Ledger for SqliteLedger {
         let (tenant, key) = (tenant.to_string(), key.to_string());
         let (now_us, cutoff) = (to_us(now), to_us(now - IDEMPOTENCY_TTL));
         self.worker
-            .call(move |c| read::idem_begin(c, &tenant, &key, &body_hash, now_us, cutoff))
+            .call(move |c| idem::begin(c, &tenant, &key, &body_hash, now_us, cutoff))
             .await
     }
 
@@ -189,14 +220,14 @@ impl Ledger for SqliteLedger {
     ) -> Result<(), LedgerError> {
         let (tenant, key, resp) = (tenant.to_string(), key.to_string(), response.clone());
         self.worker
-            .call(move |c| read::idem_complete(c, &tenant, &key, &resp))
+            .call(move |c| idem::complete(c, &tenant, &key, &resp))
             .await
     }
 
     async fn idem_abandon(&self, tenant: &str, key: &str) -> Result<(), LedgerError> {
         let (tenant, key) = (tenant.to_string(), key.to_string());
         self.worker
-            .call(move |c| read::idem_abandon(c, &tenant, &key))
+            .call(move |c| idem::abandon(c, &tenant, &key))
             .await
     }
 
@@ -222,7 +253,7 @@ impl Ledger for SqliteLedger {
     async fn get_hold(&self, hold_id: &str) -> Result<Option<HoldInfo>, LedgerError> {
         let id = hold_id.to_string();
         self.worker
-            .call(move |c| Ok(ops::load_hold(c, &id)?.map(|h| h.info())))
+            .call(move |c| Ok(tx::load_hold(c, &id)?.map(|h| h.info())))
             .await
     }
 
@@ -257,7 +288,10 @@ impl Ledger for SqliteLedger {
     async fn renders_in_flight(&self, scope: &Scope) -> Result<u32, LedgerError> {
         let tenant = scope.tenant().map(str::to_string);
         self.worker
-            .call(move |c| read::renders(c, tenant.as_deref()))
+            .call(move |c| {
+                let n = run_ready(SqliteTx(c).count_renders(tenant.as_deref()))?;
+                Ok(u32::try_from(n).unwrap_or(u32::MAX))
+            })
             .await
     }
 

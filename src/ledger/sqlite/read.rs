@@ -1,12 +1,12 @@
-//! SQLite reads and idempotency keys.
+//! SQLite reads outside any write (reports, lookups, pollers).
 
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{query_rows, sql_err};
 use crate::ledger::decide::Counter;
 use crate::ledger::rows::{
-    headers_from_json, headers_to_json, hold_from, job_info_from, journal_from, pending_from,
-    CounterKey, HOLD_COLS, JOB_INFO_COLS, JOURNAL_COLS, PENDING_COLS,
+    hold_from, job_info_from, journal_from, pending_from, CounterKey, HOLD_COLS, JOB_INFO_COLS,
+    JOURNAL_COLS, PENDING_COLS,
 };
 use crate::ledger::types::*;
 
@@ -66,17 +66,6 @@ pub(super) fn open_holds(conn: &Connection) -> R<(u64, Option<i64>)> {
     .map_err(sql_err)
 }
 
-pub(super) fn renders(conn: &Connection, tenant: Option<&str>) -> R<u32> {
-    conn.query_row(
-        "SELECT COUNT(*) FROM holds WHERE render = 1 AND state IN ('held', 'submitted') \
-         AND (?1 IS NULL OR tenant = ?1)",
-        [tenant],
-        |r| r.get::<_, i64>(0),
-    )
-    .map(|n| u32::try_from(n.max(0)).unwrap_or(u32::MAX))
-    .map_err(sql_err)
-}
-
 pub(super) fn jobs_to_poll(conn: &Connection, before_us: i64, limit: u32) -> R<Vec<PendingJob>> {
     let sql = format!(
         "SELECT {PENDING_COLS} FROM jobs j JOIN holds h ON h.hold_id = j.hold_id \
@@ -88,99 +77,4 @@ pub(super) fn jobs_to_poll(conn: &Connection, before_us: i64, limit: u32) -> R<V
 pub(super) fn get_job(conn: &Connection, job_id: &str) -> R<Option<JobInfo>> {
     let sql = format!("SELECT {JOB_INFO_COLS} FROM jobs j JOIN holds h ON h.hold_id = j.hold_id WHERE j.job_id = ?1");
     Ok(query_rows(conn, &sql, [job_id], |r| job_info_from(&r))?.pop())
-}
-
-/// Claims `key`; an entry older than the cutoff counts as absent.
-pub(super) fn idem_begin(
-    conn: &Connection,
-    tenant: &str,
-    key: &str,
-    hash: &[u8; 32],
-    now_us: i64,
-    cutoff_us: i64,
-) -> R<IdemBegin> {
-    type Stored = (
-        Vec<u8>,
-        String,
-        Option<i64>,
-        Option<String>,
-        Option<Vec<u8>>,
-        i64,
-    );
-    let row: Option<Stored> = conn
-        .query_row(
-            "SELECT body_hash, state, status, headers, body, created_us FROM idempotency \
-             WHERE tenant = ?1 AND key = ?2",
-            params![tenant, key],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            },
-        )
-        .optional()
-        .map_err(sql_err)?;
-    if let Some((stored_hash, state, status, headers, body, created_us)) = row {
-        if created_us >= cutoff_us {
-            return if stored_hash.as_slice() != hash.as_slice() {
-                Ok(IdemBegin::Mismatch)
-            } else if state != "done" {
-                Ok(IdemBegin::InProgress)
-            } else {
-                Ok(IdemBegin::Replay(StoredResponse {
-                    status: status.and_then(|s| u16::try_from(s).ok()).unwrap_or(500),
-                    headers: headers_from_json(headers.as_deref().unwrap_or("[]"))?,
-                    body: body.unwrap_or_default(),
-                }))
-            };
-        }
-    }
-    conn.execute(
-        "INSERT INTO idempotency (tenant, key, body_hash, state, created_us) \
-         VALUES (?1, ?2, ?3, 'pending', ?4) \
-         ON CONFLICT (tenant, key) DO UPDATE SET body_hash = excluded.body_hash, \
-         state = 'pending', status = NULL, headers = NULL, body = NULL, created_us = excluded.created_us",
-        params![tenant, key, hash.as_slice(), now_us],
-    )
-    .map_err(sql_err)?;
-    Ok(IdemBegin::New)
-}
-
-pub(super) fn idem_complete(
-    conn: &Connection,
-    tenant: &str,
-    key: &str,
-    resp: &StoredResponse,
-) -> R<()> {
-    let n = conn
-        .execute(
-            "UPDATE idempotency SET state = 'done', status = ?3, headers = ?4, body = ?5 \
-             WHERE tenant = ?1 AND key = ?2",
-            params![
-                tenant,
-                key,
-                resp.status,
-                headers_to_json(&resp.headers),
-                resp.body
-            ],
-        )
-        .map_err(sql_err)?;
-    if n == 0 {
-        return Err(LedgerError::NotFound(format!("idempotency key {key}")));
-    }
-    Ok(())
-}
-
-pub(super) fn idem_abandon(conn: &Connection, tenant: &str, key: &str) -> R<()> {
-    conn.execute(
-        "DELETE FROM idempotency WHERE tenant = ?1 AND key = ?2 AND state = 'pending'",
-        params![tenant, key],
-    )
-    .map(drop)
-    .map_err(sql_err)
 }

@@ -2,8 +2,8 @@
 
 use rusqlite::Connection;
 
-/// Each entry upgrades from its index to index + 1.
-const MIGRATIONS: &[&str] = &[r#"
+/// Migration 1, verbatim; later ones come from `ledger::schema`.
+const FIRST: &[&str] = &[r#"
 CREATE TABLE counters (
     scope  TEXT NOT NULL,
     win    TEXT NOT NULL,
@@ -104,9 +104,55 @@ pub(super) fn configure(conn: &Connection) -> rusqlite::Result<()> {
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+    for (i, sql) in migrations()
+        .iter()
+        .enumerate()
+        .skip(version.max(0) as usize)
+    {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
     }
     tx.commit()
+}
+
+/// Every migration in order; entry `i` brings the schema to version `i + 1`.
+fn migrations() -> Vec<String> {
+    let shared = crate::ledger::schema::shared_migrations(&crate::ledger::schema::SQLITE);
+    FIRST.iter().map(|m| m.to_string()).chain(shared).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file created before migration 2 gains the registry tables on open
+    /// and keeps its rows.
+    #[test]
+    fn upgrades_a_version_1_file() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(FIRST[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO counters (scope, win, period, held) VALUES ('org', 'total', 'all', 5)",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, migrations().len() as i64);
+        let held: i64 = conn
+            .query_row("SELECT held FROM counters", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(held, 5);
+        for table in ["resources", "webhook_endpoints", "deliveries"] {
+            let n: i64 = conn
+                .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(n, 0);
+        }
+        // Migrating again is a no-op.
+        migrate(&mut conn).unwrap();
+    }
 }

@@ -1,6 +1,6 @@
 //! Lifecycle transitions (submit, release, capture, job settlement, expiry)
 //! as pure plans over loaded rows. A backend loads the hold and its jobs
-//! under lock, asks for a plan, and applies the [`Effect`] in the same
+//! under lock, asks for a plan, and applies the [`Plan`] in the same
 //! transaction; the arithmetic lives here once.
 
 use super::rows::HoldRow;
@@ -13,7 +13,7 @@ use crate::money::Micros;
 /// Changes to apply atomically. Counter deltas apply to all eight rows of
 /// the hold (its periods, both scopes).
 #[derive(Debug, Default)]
-pub(crate) struct Effect {
+pub(crate) struct Plan {
     pub held_delta: Micros,
     pub spent_delta: Micros,
     pub hold: Option<HoldRow>,
@@ -22,7 +22,7 @@ pub(crate) struct Effect {
     pub journal: Vec<JournalDraft>,
 }
 
-impl Effect {
+impl Plan {
     pub(crate) fn touches_counters(&self) -> bool {
         self.held_delta != 0 || self.spent_delta != 0
     }
@@ -36,7 +36,7 @@ pub(crate) fn submit(
     existing: &[JobRow],
     records: &[JobRecord],
     now_us: i64,
-) -> Result<Effect, LedgerError> {
+) -> Result<Plan, LedgerError> {
     if records.is_empty() {
         return Err(LedgerError::InvalidState("submit without job ids".into()));
     }
@@ -52,7 +52,7 @@ pub(crate) fn submit(
             )))
         }
     };
-    let mut effect = Effect::default();
+    let mut plan = Plan::default();
     for r in records {
         if let Some(e) = existing.iter().find(|j| j.job_id == r.job_id) {
             if e.hold_id != hold.hold_id {
@@ -63,11 +63,11 @@ pub(crate) fn submit(
             }
             continue;
         }
-        if effect.insert_jobs.iter().any(|j| j.job_id == r.job_id) {
+        if plan.insert_jobs.iter().any(|j| j.job_id == r.job_id) {
             continue;
         }
         let share = r.held.max(0);
-        effect.insert_jobs.push(JobRow {
+        plan.insert_jobs.push(JobRow {
             job_id: r.job_id.clone(),
             hold_id: hold.hold_id.clone(),
             feature: r.feature.clone(),
@@ -85,30 +85,26 @@ pub(crate) fn submit(
             settled_us: None,
         });
     }
-    if effect.insert_jobs.is_empty() {
-        return Ok(effect);
+    if plan.insert_jobs.is_empty() {
+        return Ok(plan);
     }
     let mut row = hold.clone();
     if row.state == HoldState::Held {
         row.state = HoldState::Submitted;
     }
     let mut j = JournalDraft::for_hold(hold, JournalKind::Submit, 0, now_us);
-    let ids: Vec<&str> = effect
-        .insert_jobs
-        .iter()
-        .map(|j| j.job_id.as_str())
-        .collect();
+    let ids: Vec<&str> = plan.insert_jobs.iter().map(|j| j.job_id.as_str()).collect();
     j.upstream_ids = Some(ids.join(","));
-    effect.journal.push(j);
-    effect.hold = Some(row);
-    Ok(effect)
+    plan.journal.push(j);
+    plan.hold = Some(row);
+    Ok(plan)
 }
 
 /// Frees a hold the upstream refused. Releasing twice is a no-op.
-pub(crate) fn release(hold: &HoldRow, reason: &str, now_us: i64) -> Result<Effect, LedgerError> {
+pub(crate) fn release(hold: &HoldRow, reason: &str, now_us: i64) -> Result<Plan, LedgerError> {
     match hold.state {
         HoldState::Held => {}
-        HoldState::Released => return Ok(Effect::default()),
+        HoldState::Released => return Ok(Plan::default()),
         s => {
             return Err(LedgerError::InvalidState(format!(
                 "cannot release a {} hold",
@@ -123,11 +119,11 @@ pub(crate) fn release(hold: &HoldRow, reason: &str, now_us: i64) -> Result<Effec
     row.settled_us = Some(now_us);
     let mut j = JournalDraft::for_hold(hold, JournalKind::Release, freed, now_us);
     j.reason = Some(reason.to_string());
-    Ok(Effect {
+    Ok(Plan {
         held_delta: -freed,
         hold: Some(row),
         journal: vec![j],
-        ..Effect::default()
+        ..Plan::default()
     })
 }
 
@@ -136,7 +132,7 @@ pub(crate) fn capture(
     hold: &HoldRow,
     amount: Micros,
     now_us: i64,
-) -> Result<(Effect, Settlement), LedgerError> {
+) -> Result<(Plan, Settlement), LedgerError> {
     if hold.state != HoldState::Held {
         return Err(LedgerError::InvalidState(format!(
             "cannot capture a {} hold",
@@ -175,20 +171,20 @@ pub(crate) fn capture(
         overage: (amount - held).max(0),
         hold_state: HoldState::Captured,
     };
-    let effect = Effect {
+    let plan = Plan {
         held_delta: -held,
         spent_delta: amount,
         hold: Some(row),
         journal,
-        ..Effect::default()
+        ..Plan::default()
     };
-    Ok((effect, settlement))
+    Ok((plan, settlement))
 }
 
 /// Result of [`settle_job`].
 #[derive(Debug)]
-pub(crate) enum JobPlan {
-    Apply(Box<Effect>, Settlement),
+pub(crate) enum JobStep {
+    Apply(Box<Plan>, Settlement),
     AlreadySettled,
 }
 
@@ -203,13 +199,13 @@ pub(crate) fn settle_job(
     outcome: JobSettlement,
     source: &str,
     now_us: i64,
-) -> Result<JobPlan, LedgerError> {
+) -> Result<JobStep, LedgerError> {
     let job = jobs
         .iter()
         .find(|j| j.job_id == job_id)
         .ok_or_else(|| LedgerError::NotFound(job_id.to_string()))?;
     if matches!(job.state, JobState::Completed | JobState::Failed) {
-        return Ok(JobPlan::AlreadySettled);
+        return Ok(JobStep::AlreadySettled);
     }
     let late = job.state == JobState::Expired;
     let cost = match outcome {
@@ -296,25 +292,21 @@ pub(crate) fn settle_job(
         overage: (cost - job.held).max(0),
         hold_state: row.state,
     };
-    let effect = Effect {
+    let plan = Plan {
         held_delta: -(hold.held_open - row.held_open),
         spent_delta,
         hold: Some(row),
         update_jobs: vec![updated],
         journal,
-        ..Effect::default()
+        ..Plan::default()
     };
-    Ok(JobPlan::Apply(Box::new(effect), settlement))
+    Ok(JobStep::Apply(Box::new(plan), settlement))
 }
 
 /// Captures an open hold past its TTL at what it still holds and flags it
 /// `expired`; its pending jobs are marked expired (a late settlement corrects
 /// the amount). `None` when the hold is not open.
-pub(crate) fn expire(
-    hold: &HoldRow,
-    jobs: &[JobRow],
-    now_us: i64,
-) -> Option<(Effect, ExpiredHold)> {
+pub(crate) fn expire(hold: &HoldRow, jobs: &[JobRow], now_us: i64) -> Option<(Plan, ExpiredHold)> {
     if !hold.state.is_open() {
         return None;
     }
@@ -349,17 +341,17 @@ pub(crate) fn expire(
         created_at: super::rows::from_us(hold.created_us),
         job_ids,
     };
-    let effect = Effect {
+    let plan = Plan {
         held_delta: -hold.held_open,
         spent_delta: amount,
         hold: Some(row),
         update_jobs,
         journal: vec![j],
-        ..Effect::default()
+        ..Plan::default()
     };
-    Some((effect, expired))
+    Some((plan, expired))
 }
 
 #[cfg(test)]
-#[path = "settle_tests.rs"]
+#[path = "lifecycle_tests.rs"]
 mod tests;

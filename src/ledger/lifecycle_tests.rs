@@ -59,7 +59,7 @@ fn submit_moves_to_submitted_and_ignores_duplicates() {
 #[test]
 fn settling_all_jobs_finalises_the_hold() {
     let (h, mut jobs) = submitted(30, &[("a", 10), ("b", 20)]);
-    let JobPlan::Apply(e, s) = settle_job(
+    let JobStep::Apply(e, s) = settle_job(
         &h,
         &jobs,
         "a",
@@ -75,7 +75,7 @@ fn settling_all_jobs_finalises_the_hold() {
     assert_eq!(s.hold_state, HoldState::Submitted);
     let h = e.hold.unwrap();
     jobs[0] = e.update_jobs[0].clone();
-    let JobPlan::Apply(e, s) = settle_job(
+    let JobStep::Apply(e, s) = settle_job(
         &h,
         &jobs,
         "b",
@@ -94,14 +94,14 @@ fn settling_all_jobs_finalises_the_hold() {
     assert_eq!((h.held_open, h.captured), (0, 29));
     assert!(matches!(
         settle_job(&h, &jobs, "b", JobSettlement::Failed, "status", 7).unwrap(),
-        JobPlan::AlreadySettled
+        JobStep::AlreadySettled
     ));
 }
 
 #[test]
 fn all_failed_releases_and_unallocated_remainder_is_freed() {
     let (h, jobs) = submitted(30, &[("a", 10)]);
-    let JobPlan::Apply(e, s) =
+    let JobStep::Apply(e, s) =
         settle_job(&h, &jobs, "a", JobSettlement::Failed, "status", 5).unwrap()
     else {
         panic!("expected apply")
@@ -119,7 +119,7 @@ fn expiry_captures_held_and_late_settlement_corrects() {
     let h = e.hold.unwrap();
     assert_eq!(h.state, HoldState::Expired);
     assert!(expire(&h, &e.update_jobs, 10).is_none());
-    let JobPlan::Apply(e, s) = settle_job(
+    let JobStep::Apply(e, s) = settle_job(
         &h,
         &e.update_jobs,
         "a",
@@ -158,12 +158,12 @@ fn release_and_capture_rules() {
 fn huge_upstream_costs_saturate_instead_of_overflowing() {
     let (h, mut jobs) = submitted(30, &[("a", 10), ("b", 20)]);
     let max = JobSettlement::Completed { cost: Micros::MAX };
-    let JobPlan::Apply(e, _) = settle_job(&h, &jobs, "a", max, "status", 5).unwrap() else {
+    let JobStep::Apply(e, _) = settle_job(&h, &jobs, "a", max, "status", 5).unwrap() else {
         panic!("expected apply")
     };
     let h = e.hold.unwrap();
     jobs[0] = e.update_jobs[0].clone();
-    let JobPlan::Apply(e, s) = settle_job(&h, &jobs, "b", max, "status", 6).unwrap() else {
+    let JobStep::Apply(e, s) = settle_job(&h, &jobs, "b", max, "status", 6).unwrap() else {
         panic!("expected apply")
     };
     assert_eq!(e.hold.unwrap().captured, Micros::MAX);

@@ -1,0 +1,185 @@
+//! The durable webhook outbox, written once over [`Tx`]: rows are queued
+//! once per (event, endpoint), claimed under a lease so replicas never send
+//! the same row at once, and finished as delivered or dead.
+
+use super::Tx;
+use crate::ledger::resources::*;
+use crate::ledger::rows::{from_us, RowAccess};
+use crate::ledger::types::LedgerError;
+
+fn count(r: &dyn RowAccess, i: usize) -> Result<u32, LedgerError> {
+    Ok(u32::try_from(r.int(i)?.max(0)).unwrap_or(u32::MAX))
+}
+
+fn state_from(s: &str) -> Result<DeliveryState, LedgerError> {
+    DeliveryState::parse(s).ok_or_else(|| {
+        LedgerError::Unavailable(format!("corrupt ledger row: unknown delivery state {s:?}"))
+    })
+}
+
+fn log_from(r: &dyn RowAccess) -> Result<DeliveryLogEntry, LedgerError> {
+    Ok(DeliveryLogEntry {
+        id: r.int(0)?,
+        event_id: r.text(1)?,
+        endpoint_id: r.text(2)?,
+        state: state_from(&r.text(3)?)?,
+        attempts: count(r, 4)?,
+        last_status: r.opt_int(5)?.and_then(|s| u16::try_from(s).ok()),
+        last_error: r.opt_text(6)?,
+        created_at: from_us(r.int(7)?),
+        next_attempt_at: from_us(r.int(8)?),
+        delivered_at: r.opt_int(9)?.map(from_us),
+    })
+}
+
+const LOG_COLS: &str = "id, event_id, endpoint_id, state, attempts, last_status, last_error, \
+     created_us, next_attempt_us, delivered_us";
+
+/// Queues one row per endpoint of `tenant` (ids of other tenants' endpoints
+/// are skipped); returns how many rows were new.
+pub(crate) async fn enqueue<T: Tx>(
+    tx: &T,
+    event_id: &str,
+    tenant: &str,
+    payload: &str,
+    endpoint_ids: &[String],
+    now_us: i64,
+) -> Result<u32, T::Error> {
+    if event_id.is_empty() {
+        return Err(LedgerError::InvalidState("delivery needs an event id".into()).into());
+    }
+    let mut queued = 0u32;
+    for endpoint in endpoint_ids {
+        // The SELECT's WHERE also lets SQLite parse the ON CONFLICT clause.
+        let n = tx
+            .exec(
+                "INSERT INTO deliveries (event_id, tenant, endpoint_id, payload, state, attempts, \
+                 next_attempt_us, locked_until_us, created_us) \
+                 SELECT CAST(?1 AS TEXT), e.tenant, e.id, CAST(?3 AS TEXT), 'pending', 0, \
+                 CAST(?4 AS BIGINT), 0, CAST(?4 AS BIGINT) \
+                 FROM webhook_endpoints e WHERE e.id = ?5 AND e.tenant = ?2 \
+                 ON CONFLICT (event_id, endpoint_id) DO NOTHING",
+                &[
+                    event_id.into(),
+                    tenant.into(),
+                    payload.into(),
+                    now_us.into(),
+                    endpoint.as_str().into(),
+                ],
+            )
+            .await?;
+        queued = queued.saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
+    }
+    Ok(queued)
+}
+
+/// Claims due rows until `now + DELIVERY_LEASE`.
+pub(crate) async fn claim<T: Tx>(
+    tx: &T,
+    now_us: i64,
+    limit: u32,
+) -> Result<Vec<Delivery>, T::Error> {
+    let sql = format!(
+        "SELECT d.id, d.event_id, d.tenant, d.endpoint_id, e.url, e.secret, d.payload, d.attempts \
+         FROM deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+         WHERE d.state = 'pending' AND d.next_attempt_us <= ?1 AND d.locked_until_us <= ?1 \
+         ORDER BY d.next_attempt_us, d.id LIMIT ?2{}",
+        tx.skip_locked("d")
+    );
+    let due = tx
+        .query(&sql, &[now_us.into(), i64::from(limit).into()], |r| {
+            Ok(Delivery {
+                id: r.int(0)?,
+                event_id: r.text(1)?,
+                tenant: r.text(2)?,
+                endpoint_id: r.text(3)?,
+                url: r.text(4)?,
+                secret: r.text(5)?,
+                payload: r.text(6)?,
+                attempts: count(r, 7)?,
+            })
+        })
+        .await?;
+    let lease = DELIVERY_LEASE.num_microseconds().unwrap_or(i64::MAX);
+    let until = now_us.saturating_add(lease);
+    for d in &due {
+        tx.exec(
+            "UPDATE deliveries SET locked_until_us = ?2 WHERE id = ?1",
+            &[d.id.into(), until.into()],
+        )
+        .await?;
+    }
+    Ok(due)
+}
+
+/// Records one attempt on a pending row; returns the row's state after.
+pub(crate) async fn finish<T: Tx>(
+    tx: &T,
+    id: i64,
+    ok: bool,
+    status: Option<u16>,
+    error: Option<&str>,
+    next_attempt_us: i64,
+    now_us: i64,
+) -> Result<DeliveryState, T::Error> {
+    tx.exec(
+        "UPDATE deliveries SET attempts = attempts + 1, last_status = ?3, last_error = ?4, \
+         locked_until_us = 0, \
+         state = CASE WHEN ?2 THEN 'delivered' WHEN attempts + 1 >= ?5 THEN 'dead' \
+                 ELSE 'pending' END, \
+         next_attempt_us = CASE WHEN ?2 THEN next_attempt_us ELSE ?6 END, \
+         delivered_us = CASE WHEN ?2 THEN ?7 ELSE delivered_us END \
+         WHERE id = ?1 AND state = 'pending'",
+        &[
+            id.into(),
+            ok.into(),
+            status.map(i64::from).into(),
+            error.into(),
+            i64::from(MAX_DELIVERY_ATTEMPTS).into(),
+            next_attempt_us.into(),
+            now_us.into(),
+        ],
+    )
+    .await?;
+    let state = tx
+        .query(
+            "SELECT state FROM deliveries WHERE id = ?1",
+            &[id.into()],
+            |r| state_from(&r.text(0)?),
+        )
+        .await?;
+    match state.into_iter().next() {
+        Some(s) => Ok(s),
+        None => Err(LedgerError::NotFound(format!("delivery {id}")).into()),
+    }
+}
+
+pub(crate) async fn log<T: Tx>(
+    tx: &T,
+    tenant: &str,
+    endpoint_id: Option<&str>,
+    limit: u32,
+) -> Result<Vec<DeliveryLogEntry>, T::Error> {
+    let (filter, params) = match endpoint_id {
+        Some(e) => (
+            "AND endpoint_id = ?3",
+            vec![tenant.into(), i64::from(limit).into(), e.into()],
+        ),
+        None => ("", vec![tenant.into(), i64::from(limit).into()]),
+    };
+    let sql = format!(
+        "SELECT {LOG_COLS} FROM deliveries WHERE tenant = ?1 {filter} ORDER BY id DESC LIMIT ?2"
+    );
+    tx.query(&sql, &params, log_from).await
+}
+
+pub(crate) async fn depth<T: Tx>(tx: &T) -> Result<u64, T::Error> {
+    let n = tx
+        .query(
+            "SELECT COUNT(*) FROM deliveries WHERE state = 'pending'",
+            &[],
+            |r| r.int(0),
+        )
+        .await?;
+    Ok(n.into_iter().next().unwrap_or(0).max(0) as u64)
+}

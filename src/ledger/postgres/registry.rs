@@ -1,0 +1,181 @@
+//! [`Registry`] on PostgreSQL: each call is one shared operation from
+//! `ledger::ops` in its own transaction (retried on deadlock).
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::tx::PgTx;
+use super::{Fail, PostgresLedger, MAX_ATTEMPTS};
+use crate::ledger::ops::{self, outbox, registry};
+use crate::ledger::rows::to_us;
+use crate::ledger::{Registry, *};
+
+type R<T> = Result<T, LedgerError>;
+
+#[async_trait]
+impl Registry for PostgresLedger {
+    async fn submit_with_resources(
+        &self,
+        hold_id: &str,
+        jobs: &[JobRecord],
+        resources: &[ResourceRecord],
+    ) -> R<()> {
+        let now = self.now_us();
+        in_tx!(self, |tx| ops::submit(
+            &PgTx(&tx),
+            hold_id,
+            jobs,
+            resources,
+            now
+        ))
+    }
+
+    async fn record_resources(
+        &self,
+        tenant: &str,
+        resources: &[ResourceRecord],
+    ) -> R<Vec<ResourceConflict>> {
+        let now = self.now_us();
+        in_tx!(self, |tx| registry::record(
+            &PgTx(&tx),
+            tenant,
+            None,
+            resources,
+            now
+        ))
+    }
+
+    async fn owner_of(&self, resource_id: &str) -> R<Option<Owner>> {
+        in_tx!(self, |tx| registry::owner_of(&PgTx(&tx), resource_id))
+    }
+
+    async fn owners_of(&self, resource_ids: &[String]) -> R<HashMap<String, String>> {
+        in_tx!(self, |tx| registry::owners_of(&PgTx(&tx), resource_ids))
+    }
+
+    async fn assign(
+        &self,
+        resource_ids: &[String],
+        tenant: &str,
+        kind: &str,
+        actor: &str,
+    ) -> R<()> {
+        let now = self.now_us();
+        in_tx!(self, |tx| registry::assign(
+            &PgTx(&tx),
+            resource_ids,
+            tenant,
+            kind,
+            actor,
+            now
+        ))
+    }
+
+    async fn list_resources(
+        &self,
+        tenant: &str,
+        kind: Option<&str>,
+        limit: u32,
+    ) -> R<Vec<ResourceInfo>> {
+        in_tx!(self, |tx| registry::list(&PgTx(&tx), tenant, kind, limit))
+    }
+
+    async fn add_endpoint(
+        &self,
+        tenant: &str,
+        url: &str,
+        events: &[String],
+        secret: &str,
+    ) -> R<EndpointInfo> {
+        let now = self.now_us();
+        in_tx!(self, |tx| registry::add_endpoint(
+            &PgTx(&tx),
+            tenant,
+            url,
+            events,
+            secret,
+            now
+        ))
+    }
+
+    async fn list_endpoints(&self, tenant: &str) -> R<Vec<EndpointInfo>> {
+        let all = in_tx!(self, |tx| registry::endpoints(&PgTx(&tx), tenant))?;
+        Ok(all.into_iter().map(|e| e.info).collect())
+    }
+
+    async fn delete_endpoint(&self, tenant: &str, endpoint_id: &str) -> R<bool> {
+        in_tx!(self, |tx| registry::delete_endpoint(
+            &PgTx(&tx),
+            tenant,
+            endpoint_id
+        ))
+    }
+
+    async fn endpoints_for(&self, tenant: &str, event: &str) -> R<Vec<Endpoint>> {
+        let all = in_tx!(self, |tx| registry::endpoints(&PgTx(&tx), tenant))?;
+        Ok(registry::subscribed(all, event))
+    }
+
+    async fn enqueue_deliveries(
+        &self,
+        event_id: &str,
+        tenant: &str,
+        payload: &str,
+        endpoint_ids: &[String],
+    ) -> R<u32> {
+        let now = self.now_us();
+        in_tx!(self, |tx| outbox::enqueue(
+            &PgTx(&tx),
+            event_id,
+            tenant,
+            payload,
+            endpoint_ids,
+            now
+        ))
+    }
+
+    async fn due_deliveries(&self, now: DateTime<Utc>, limit: u32) -> R<Vec<Delivery>> {
+        let now = to_us(now);
+        in_tx!(self, |tx| outbox::claim(&PgTx(&tx), now, limit))
+    }
+
+    async fn delivery_result(
+        &self,
+        id: i64,
+        ok: bool,
+        status: Option<u16>,
+        error: Option<&str>,
+        next_attempt_at: DateTime<Utc>,
+    ) -> R<DeliveryState> {
+        let (next, now) = (to_us(next_attempt_at), self.now_us());
+        in_tx!(self, |tx| outbox::finish(
+            &PgTx(&tx),
+            id,
+            ok,
+            status,
+            error,
+            next,
+            now
+        ))
+    }
+
+    async fn delivery_log(
+        &self,
+        tenant: &str,
+        endpoint_id: Option<&str>,
+        limit: u32,
+    ) -> R<Vec<DeliveryLogEntry>> {
+        in_tx!(self, |tx| outbox::log(
+            &PgTx(&tx),
+            tenant,
+            endpoint_id,
+            limit
+        ))
+    }
+
+    async fn outbox_depth(&self) -> R<u64> {
+        in_tx!(self, |tx| outbox::depth(&PgTx(&tx)))
+    }
+}

@@ -1,0 +1,118 @@
+//! [`Registry`]: who owns which HeyGen resource, each tenant's webhook
+//! endpoints, and the durable outbox of deliveries to them. Every
+//! [`super::Ledger`] is a `Registry`, so the same handle serves both
+//! (bring this trait into scope to call its methods on `dyn Ledger`).
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::resources::*;
+use super::types::{JobRecord, LedgerError};
+
+type R<T> = Result<T, LedgerError>;
+
+/// Ownership registry, webhook endpoints and outbox; both backends.
+#[async_trait]
+pub trait Registry: Send + Sync + 'static {
+    /// [`super::Ledger::submit`], also recording `resources` and every job
+    /// id (as [`JOB_KIND`] unless `resources` names it) as owned by the
+    /// hold's tenant, in the same transaction as the jobs. An id another
+    /// tenant already owns is logged and left with its owner.
+    async fn submit_with_resources(
+        &self,
+        hold_id: &str,
+        jobs: &[JobRecord],
+        resources: &[ResourceRecord],
+    ) -> R<()>;
+
+    /// Records resources created without a hold. The first owner wins:
+    /// re-recording by the same tenant is a no-op; ids another tenant owns
+    /// are returned and not overwritten.
+    async fn record_resources(
+        &self,
+        tenant: &str,
+        resources: &[ResourceRecord],
+    ) -> R<Vec<ResourceConflict>>;
+
+    async fn owner_of(&self, resource_id: &str) -> R<Option<Owner>>;
+
+    /// Owners of the recorded ids among `resource_ids` (unknown ids are
+    /// absent), in one query per 512 ids: for filtering lists.
+    async fn owners_of(&self, resource_ids: &[String]) -> R<HashMap<String, String>>;
+
+    /// Ops adoption: makes `tenant` the owner of `resource_ids` (recorded or
+    /// not) with `kind`; journaled with `actor`.
+    async fn assign(&self, resource_ids: &[String], tenant: &str, kind: &str, actor: &str)
+        -> R<()>;
+
+    /// A tenant's resources, newest first, optionally of one kind.
+    async fn list_resources(
+        &self,
+        tenant: &str,
+        kind: Option<&str>,
+        limit: u32,
+    ) -> R<Vec<ResourceInfo>>;
+
+    /// Adds a webhook endpoint (also recorded as the tenant's
+    /// `webhook_endpoint` resource). `events` must be non-empty names
+    /// without commas; `*` subscribes to all.
+    async fn add_endpoint(
+        &self,
+        tenant: &str,
+        url: &str,
+        events: &[String],
+        secret: &str,
+    ) -> R<EndpointInfo>;
+
+    /// A tenant's endpoints, oldest first, without secrets.
+    async fn list_endpoints(&self, tenant: &str) -> R<Vec<EndpointInfo>>;
+
+    /// Deletes a tenant's endpoint; its pending deliveries become `dead`.
+    /// `false` when the tenant has no such endpoint.
+    async fn delete_endpoint(&self, tenant: &str, endpoint_id: &str) -> R<bool>;
+
+    /// The tenant's endpoints subscribed to `event`, with their secrets.
+    async fn endpoints_for(&self, tenant: &str, event: &str) -> R<Vec<Endpoint>>;
+
+    /// Queues `payload` for each of the tenant's `endpoint_ids`; a pair
+    /// (event_id, endpoint) already queued is not queued again, so a
+    /// redelivered HeyGen webhook is sent once. Returns how many were new.
+    async fn enqueue_deliveries(
+        &self,
+        event_id: &str,
+        tenant: &str,
+        payload: &str,
+        endpoint_ids: &[String],
+    ) -> R<u32>;
+
+    /// Claims up to `limit` pending deliveries due at `now` for
+    /// [`DELIVERY_LEASE`]: no other caller gets them until the lease ends
+    /// or a result is recorded.
+    async fn due_deliveries(&self, now: DateTime<Utc>, limit: u32) -> R<Vec<Delivery>>;
+
+    /// Records one attempt. `ok` marks it delivered (never sent again);
+    /// a failure schedules `next_attempt_at`, or gives up (`dead`) at
+    /// [`MAX_DELIVERY_ATTEMPTS`]. A row no longer pending is left alone.
+    /// Returns the row's state afterwards.
+    async fn delivery_result(
+        &self,
+        id: i64,
+        ok: bool,
+        status: Option<u16>,
+        error: Option<&str>,
+        next_attempt_at: DateTime<Utc>,
+    ) -> R<DeliveryState>;
+
+    /// A tenant's deliveries, newest first, optionally of one endpoint.
+    async fn delivery_log(
+        &self,
+        tenant: &str,
+        endpoint_id: Option<&str>,
+        limit: u32,
+    ) -> R<Vec<DeliveryLogEntry>>;
+
+    /// Pending deliveries (due or not).
+    async fn outbox_depth(&self) -> R<u64>;
+}

@@ -1,0 +1,88 @@
+//! Migrations written once for both backends, in a small dialect template:
+//! `{INT}` is a 64-bit integer column, `{SERIAL_PK}` an auto-numbered
+//! 64-bit primary key. (Migration 1 predates this and stays verbatim in each
+//! backend: an applied migration's text is never edited.)
+
+/// What differs between the backends' DDL.
+pub(crate) struct Dialect {
+    pub int: &'static str,
+    pub serial_pk: &'static str,
+}
+
+pub(crate) const SQLITE: Dialect = Dialect {
+    int: "INTEGER",
+    serial_pk: "INTEGER PRIMARY KEY AUTOINCREMENT",
+};
+
+pub(crate) const POSTGRES: Dialect = Dialect {
+    int: "BIGINT",
+    serial_pk: "BIGSERIAL PRIMARY KEY",
+};
+
+/// Migration 2: ownership registry, webhook endpoints, delivery outbox.
+const REGISTRY: &str = r#"
+CREATE TABLE resources (
+    resource_id TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    tenant      TEXT NOT NULL,
+    created_us  {INT} NOT NULL,
+    hold_id     TEXT,
+    source      TEXT NOT NULL
+);
+CREATE INDEX resources_tenant ON resources (tenant, created_us);
+
+CREATE TABLE webhook_endpoints (
+    id         TEXT PRIMARY KEY,
+    tenant     TEXT NOT NULL,
+    url        TEXT NOT NULL,
+    events     TEXT NOT NULL,
+    created_us {INT} NOT NULL,
+    secret     TEXT NOT NULL
+);
+CREATE INDEX webhook_endpoints_tenant ON webhook_endpoints (tenant, created_us);
+
+CREATE TABLE deliveries (
+    id              {SERIAL_PK},
+    event_id        TEXT NOT NULL,
+    tenant          TEXT NOT NULL,
+    endpoint_id     TEXT NOT NULL,
+    payload         TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    attempts        {INT} NOT NULL DEFAULT 0,
+    next_attempt_us {INT} NOT NULL,
+    locked_until_us {INT} NOT NULL DEFAULT 0,
+    last_status     {INT},
+    last_error      TEXT,
+    created_us      {INT} NOT NULL,
+    delivered_us    {INT},
+    UNIQUE (event_id, endpoint_id)
+);
+CREATE INDEX deliveries_due ON deliveries (state, next_attempt_us);
+CREATE INDEX deliveries_tenant ON deliveries (tenant, endpoint_id, id);
+"#;
+
+/// Shared migrations after the first, in order, for `d`.
+pub(crate) fn shared_migrations(d: &Dialect) -> Vec<String> {
+    [REGISTRY]
+        .iter()
+        .map(|m| {
+            m.replace("{SERIAL_PK}", d.serial_pk)
+                .replace("{INT}", d.int)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_leave_no_placeholder() {
+        for d in [SQLITE, POSTGRES] {
+            for m in shared_migrations(&d) {
+                assert!(!m.contains('{'), "{m}");
+                assert!(m.contains(d.int));
+            }
+        }
+    }
+}

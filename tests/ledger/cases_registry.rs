@@ -1,0 +1,217 @@
+//! Ownership registry and webhook endpoints: owners recorded with the jobs
+//! of a submit, first owner wins, ops assignment, endpoint CRUD.
+
+use std::collections::HashMap;
+
+use heygen_gateway::ledger::*;
+
+use crate::support::*;
+use crate::Fixture;
+
+fn ids(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+pub async fn submit_records_job_owners(f: Fixture) {
+    let l = f.ledger.as_ref();
+    let h = held(l.hold(req("acme", credits(2), t0())).await.unwrap());
+    l.submit(&h, &[job("j1", credits(1)), job("j2", credits(1))])
+        .await
+        .unwrap();
+    let o = l.owner_of("j1").await.unwrap().unwrap();
+    assert_eq!((o.tenant.as_str(), o.kind.as_str()), ("acme", JOB_KIND));
+    assert_eq!(l.owner_of("j2").await.unwrap().unwrap().tenant, "acme");
+    assert_eq!(l.owner_of("nope").await.unwrap(), None);
+    // Re-submitting the same job is a no-op for the registry too.
+    l.submit(&h, &[job("j1", credits(1))]).await.unwrap();
+
+    // Explicit kinds, and extra resources created by the same request.
+    let h2 = held(l.hold(req("beta", credits(1), t0())).await.unwrap());
+    let res = [
+        ResourceRecord::new("v9", "video"),
+        ResourceRecord::new("look1", "photo_avatar_look"),
+    ];
+    l.submit_with_resources(&h2, &[job("v9", credits(1))], &res)
+        .await
+        .unwrap();
+    let list = l.list_resources("beta", None, 10).await.unwrap();
+    assert_eq!(list.len(), 2, "{list:?}");
+    assert!(list
+        .iter()
+        .all(|r| r.hold_id.as_deref() == Some(h2.as_str()) && r.source == "created"));
+    let v9 = list.iter().find(|r| r.resource_id == "v9").unwrap();
+    assert_eq!(v9.kind, "video");
+    assert_eq!(v9.created_at, t0());
+    let videos = l.list_resources("beta", Some("video"), 10).await.unwrap();
+    assert_eq!(videos.len(), 1);
+    assert_eq!(l.list_resources("beta", None, 1).await.unwrap().len(), 1);
+
+    // A submit that fails records no owner (same transaction).
+    let h3 = held(l.hold(req("acme", credits(1), t0())).await.unwrap());
+    l.release(&h3, "upstream refused").await.unwrap();
+    assert!(l.submit(&h3, &[job("j3", credits(1))]).await.is_err());
+    assert_eq!(l.owner_of("j3").await.unwrap(), None);
+}
+
+pub async fn first_owner_wins(f: Fixture) {
+    let l = f.ledger.as_ref();
+    let video = |id: &str| ResourceRecord::new(id, "video");
+    let none = l
+        .record_resources("acme", &[video("r1"), video("r2")])
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+    // Same tenant again: no-op.
+    assert!(l
+        .record_resources("acme", &[video("r1")])
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(l.list_resources("acme", None, 10).await.unwrap().len(), 2);
+    // Another tenant: reported, not overwritten.
+    let c = l
+        .record_resources("beta", &[video("r2"), video("r3")])
+        .await
+        .unwrap();
+    assert_eq!(
+        c,
+        vec![ResourceConflict {
+            resource_id: "r2".into(),
+            owner: "acme".into()
+        }]
+    );
+    assert_eq!(l.owner_of("r2").await.unwrap().unwrap().tenant, "acme");
+    assert_eq!(l.owner_of("r3").await.unwrap().unwrap().tenant, "beta");
+
+    let owners = l
+        .owners_of(&ids(&["r1", "r2", "r3", "unknown"]))
+        .await
+        .unwrap();
+    let want: HashMap<String, String> = [("r1", "acme"), ("r2", "acme"), ("r3", "beta")]
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(owners, want);
+    assert!(l.owners_of(&[]).await.unwrap().is_empty());
+
+    // Many ids: batched and padded, every recorded one found.
+    let many: Vec<ResourceRecord> = (0..600).map(|i| video(&format!("m{i}"))).collect();
+    l.record_resources("gamma", &many).await.unwrap();
+    let mut query: Vec<String> = (0..700).map(|i| format!("m{i}")).collect();
+    query.push("r1".into());
+    let owners = l.owners_of(&query).await.unwrap();
+    assert_eq!(owners.len(), 601);
+    assert_eq!(owners["m599"], "gamma");
+    assert_eq!(owners["r1"], "acme");
+
+    let err = l.record_resources("acme", &[video("")]).await.unwrap_err();
+    assert!(matches!(err, LedgerError::InvalidState(_)), "{err}");
+}
+
+pub async fn concurrent_recorders_get_one_owner(f: Fixture) {
+    let other = f.open_again().await;
+    for i in 0..20 {
+        let id = format!("race{i}");
+        let rec = [ResourceRecord::new(&id, "video")];
+        let (a, b) = tokio::join!(
+            f.ledger.record_resources("acme", &rec),
+            other.record_resources("beta", &rec)
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        let owner = f.ledger.owner_of(&id).await.unwrap().unwrap().tenant;
+        // Exactly the loser is told who owns it.
+        match owner.as_str() {
+            "acme" => assert!(a.is_empty() && b.len() == 1 && b[0].owner == "acme"),
+            "beta" => assert!(b.is_empty() && a.len() == 1 && a[0].owner == "beta"),
+            o => panic!("unexpected owner {o}"),
+        }
+    }
+}
+
+pub async fn assign_adopts_and_journals(f: Fixture) {
+    let l = f.ledger.as_ref();
+    l.record_resources("acme", &[ResourceRecord::new("r1", "video")])
+        .await
+        .unwrap();
+    l.assign(&ids(&["r1", "r9"]), "beta", "voice", "ops@example.com")
+        .await
+        .unwrap();
+    for id in ["r1", "r9"] {
+        let o = l.owner_of(id).await.unwrap().unwrap();
+        assert_eq!((o.tenant.as_str(), o.kind.as_str()), ("beta", "voice"));
+    }
+    let list = l.list_resources("beta", None, 10).await.unwrap();
+    assert_eq!(list.len(), 2);
+    assert!(list.iter().all(|r| r.source == "assigned"));
+    assert!(l.list_resources("acme", None, 10).await.unwrap().is_empty());
+    let j: Vec<JournalEntry> = all_journal(l)
+        .await
+        .into_iter()
+        .filter(|e| e.kind == JournalKind::Assign)
+        .collect();
+    assert_eq!(j.len(), 1);
+    assert_eq!(j[0].upstream_ids, ids(&["r1", "r9"]));
+    assert_eq!(j[0].actor.as_deref(), Some("ops@example.com"));
+    assert_eq!(j[0].tenant.as_deref(), Some("beta"));
+    assert_eq!(j[0].amount, 0);
+    let err = l.assign(&[], "beta", "voice", "ops").await.unwrap_err();
+    assert!(matches!(err, LedgerError::InvalidState(_)), "{err}");
+}
+
+pub async fn endpoints_lifecycle(f: Fixture) {
+    let l = f.ledger.as_ref();
+    let ev = |v: &[&str]| ids(v);
+    let a = l
+        .add_endpoint(
+            "acme",
+            "https://a.example/hook",
+            &ev(&["avatar_video.success"]),
+            "s1",
+        )
+        .await
+        .unwrap();
+    assert_eq!(a.tenant, "acme");
+    assert_eq!(a.created_at, t0());
+    // Listed oldest first.
+    f.clock.advance(chrono::Duration::seconds(1));
+    let all = l
+        .add_endpoint("acme", "https://b.example/hook", &ev(&["*"]), "s2")
+        .await
+        .unwrap();
+    l.add_endpoint("beta", "https://c.example/hook", &ev(&["*"]), "s3")
+        .await
+        .unwrap();
+    for (url, events) in [
+        ("ftp://x", ev(&["a"])),
+        ("https://x", ev(&[])),
+        ("https://x", ev(&["a,b"])),
+    ] {
+        let err = l.add_endpoint("acme", url, &events, "s").await.unwrap_err();
+        assert!(matches!(err, LedgerError::InvalidState(_)), "{err}");
+    }
+
+    let listed = l.list_endpoints("acme").await.unwrap();
+    assert_eq!(listed, vec![a.clone(), all.clone()]);
+    let on_success = l
+        .endpoints_for("acme", "avatar_video.success")
+        .await
+        .unwrap();
+    assert_eq!(on_success.len(), 2);
+    let secrets: Vec<&str> = on_success.iter().map(|e| e.secret.as_str()).collect();
+    assert!(secrets.contains(&"s1") && secrets.contains(&"s2"));
+    let on_fail = l.endpoints_for("acme", "avatar_video.fail").await.unwrap();
+    assert_eq!(on_fail.len(), 1);
+    assert_eq!(on_fail[0].info.id, all.id);
+    // Endpoints are owned resources of their tenant.
+    let o = l.owner_of(&a.id).await.unwrap().unwrap();
+    assert_eq!(
+        (o.tenant.as_str(), o.kind.as_str()),
+        ("acme", "webhook_endpoint")
+    );
+
+    assert!(!l.delete_endpoint("beta", &a.id).await.unwrap());
+    assert!(l.delete_endpoint("acme", &a.id).await.unwrap());
+    assert!(!l.delete_endpoint("acme", &a.id).await.unwrap());
+    assert_eq!(l.list_endpoints("acme").await.unwrap(), vec![all]);
+    assert_eq!(l.list_endpoints("beta").await.unwrap().len(), 1);
+}
