@@ -57,6 +57,10 @@ pub enum GatewayError {
     TenantDisabled,
     #[error("{message}")]
     BadRequest { message: String },
+    /// The client sent its request body too slowly (issue 12); nothing was
+    /// held or forwarded.
+    #[error("the request body arrived too slowly; send it without pauses")]
+    RequestTimeout,
     #[error("{}", .0.message())]
     Pricing(PricingError),
     #[error("route family `{family}` is not allowed for this tenant")]
@@ -114,6 +118,7 @@ impl GatewayError {
             RouteForbidden { .. } | UnknownWrite => StatusCode::FORBIDDEN,
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             InsufficientCredit(_) => StatusCode::PAYMENT_REQUIRED,
             RateLimited { .. } | RenderCap { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -136,6 +141,7 @@ impl GatewayError {
             RouteForbidden { .. } | UnknownWrite => "forbidden",
             NotFound => "not_found",
             MethodNotAllowed => "method_not_allowed",
+            RequestTimeout => "request_timeout",
             PayloadTooLarge { .. } => "payload_too_large",
             InsufficientCredit(_) => "insufficient_credit",
             RateLimited { .. } => "rate_limit_exceeded",
@@ -163,6 +169,7 @@ impl GatewayError {
             UnknownWrite => "unknown_route",
             NotFound => "not_found",
             MethodNotAllowed => "method_not_allowed",
+            RequestTimeout => "body_timeout",
             PayloadTooLarge { .. } => "payload_too_large",
             InsufficientCredit(_) => "insufficient_credit",
             RateLimited { .. } => "rate_limited",
@@ -425,6 +432,13 @@ mod tests {
                 504,
                 "gateway_timeout",
                 "upstream_timeout",
+                None,
+            ),
+            (
+                E::RequestTimeout,
+                408,
+                "request_timeout",
+                "body_timeout",
                 None,
             ),
             (E::Internal, 500, "internal_error", "internal", None),

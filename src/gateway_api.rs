@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
+use crate::conn::ReqBody;
 use bytes::Bytes;
 use hmac::{Hmac, Mac};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
-use hyper::body::Incoming;
 use serde_json::{json, Value};
 use subtle::ConstantTimeEq;
 
@@ -16,7 +16,7 @@ use crate::error::GatewayError;
 use crate::ledger::{Scope, ScopeUsage};
 use crate::money::format_credits;
 use crate::pricing::{self, PlanPolicy, WebhookOutcome};
-use crate::proxy::body::collect_limited;
+use crate::proxy::body::{collect_limited, BodyError};
 use crate::proxy::client::{full, Body};
 use crate::proxy::handler::{authenticate, Ctx};
 use crate::state::{AppState, Runtime};
@@ -27,7 +27,7 @@ pub(crate) async fn handle(
     state: &Arc<AppState>,
     rt: &Runtime,
     rest: String,
-    req: Request<Incoming>,
+    req: Request<ReqBody>,
     ctx: &mut Ctx,
 ) -> Result<Response<Body>, GatewayError> {
     match (req.method().clone(), rest.as_str()) {
@@ -58,7 +58,10 @@ pub(crate) async fn handle(
             let body =
                 collect_limited(req.into_body(), rt.config.server.max_json_body_bytes + 4096)
                     .await
-                    .map_err(|e| GatewayError::bad_request(format!("quote body: {e}")))?;
+                    .map_err(|e| match e {
+                        BodyError::TimedOut => GatewayError::RequestTimeout,
+                        e => GatewayError::bad_request(format!("quote body: {e}")),
+                    })?;
             let q: QuoteRequest = serde_json::from_slice(&body).map_err(|e| {
                 GatewayError::bad_request(format!(
                     "quote body must be {{\"method\", \"path\", \"body\"}}: {e}"
@@ -230,14 +233,15 @@ pub fn verify_signature(
 
 async fn webhook(
     state: &Arc<AppState>,
-    req: Request<Incoming>,
+    req: Request<ReqBody>,
 ) -> Result<Response<Body>, GatewayError> {
+    // Unauthenticated until the signature checks out: refuse a declared
+    // oversize body before reading a byte of it.
+    crate::proxy::hygiene::declared_length_within(req.headers(), MAX_WEBHOOK_BODY as u64)?;
     let (parts, incoming) = req.into_parts();
     let body: Bytes = collect_limited(incoming, MAX_WEBHOOK_BODY)
         .await
-        .map_err(|_| GatewayError::PayloadTooLarge {
-            limit: MAX_WEBHOOK_BODY as u64,
-        })?;
+        .map_err(|e| e.into_gateway())?;
     let Some(secret) = &state.webhook_secret else {
         return Err(GatewayError::WebhookSignature);
     };

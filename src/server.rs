@@ -1,6 +1,7 @@
 //! Listeners and lifecycle: the tenant listener and the admin listener, both
 //! HTTP/1.1 + HTTP/2 (h2c), graceful drain on shutdown, bound addresses
-//! reported so tests (and `:0` configs) know where to connect.
+//! reported so tests (and `:0` configs) know where to connect. Each listener
+//! admits connections through `conn` (caps, idle and body timeouts).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -12,6 +13,7 @@ use std::time::Duration;
 use anyhow::Context;
 use futures_util::FutureExt;
 use http::{Request, Response};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -23,6 +25,9 @@ use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::config::{Config, EnvSource, Secret};
+use crate::conn::{
+    AcceptBackoff, ConnConfig, ConnLimiter, ConnMetrics, IdleTracker, ReqBody, TimedBody,
+};
 use crate::error::{GatewayError, Generation};
 use crate::metrics::Metrics;
 use crate::proxy::client::{full, Body, Upstream};
@@ -84,6 +89,11 @@ impl RunningGateway {
             None => None,
         };
         let metrics = Metrics::register(&opts.registry).context("registering metrics")?;
+        let conn_metrics =
+            ConnMetrics::register(&opts.registry).context("registering connection metrics")?;
+        crate::conn::check_fd_budget(config.server.conn.max_connections);
+        let tenant_policy = ConnPolicy::new("tenant", &config.server.conn, &conn_metrics);
+        let admin_policy = ConnPolicy::new("admin", &config.server.conn, &conn_metrics);
         let upstream = Upstream::new(&config.upstream, org_key)
             .map_err(|e| anyhow::anyhow!("building the upstream client: {e}"))?;
         let ledger = crate::ledger::open_ledger_with_clock(&config.store, opts.clock.clone())
@@ -118,15 +128,23 @@ impl RunningGateway {
         let (admin_stop, admin_stop_rx) = watch::channel(false);
         let tenant_task = {
             let state = state.clone();
-            tokio::spawn(serve(tenant, stop_rx.clone(), grace, move |req, remote| {
-                crate::proxy::handler::handle(state.clone(), req, remote)
-            }))
+            tokio::spawn(serve(
+                tenant,
+                stop_rx.clone(),
+                grace,
+                tenant_policy,
+                move |req, remote| crate::proxy::handler::handle(state.clone(), req, remote),
+            ))
         };
         let admin_task = {
             let state = state.clone();
-            tokio::spawn(serve(admin, admin_stop_rx, grace, move |req, _remote| {
-                crate::admin::handle(state.clone(), req)
-            }))
+            tokio::spawn(serve(
+                admin,
+                admin_stop_rx,
+                grace,
+                admin_policy,
+                move |req, _remote| crate::admin::handle(state.clone(), req),
+            ))
         };
         let background = crate::background::spawn(&state, stop_rx);
         state.set_ready(true);
@@ -172,55 +190,102 @@ impl RunningGateway {
     }
 }
 
+/// Connection policy of one listener: caps, timeouts, metrics.
+#[derive(Clone)]
+struct ConnPolicy {
+    name: &'static str,
+    cfg: ConnConfig,
+    limiter: ConnLimiter,
+    metrics: ConnMetrics,
+}
+
+impl ConnPolicy {
+    fn new(name: &'static str, cfg: &ConnConfig, metrics: &ConnMetrics) -> ConnPolicy {
+        ConnPolicy {
+            name,
+            cfg: cfg.clone(),
+            limiter: ConnLimiter::new(cfg.max_connections, cfg.max_connections_per_ip),
+            metrics: metrics.clone(),
+        }
+    }
+}
+
+/// hyper settings against hostile clients: head size (431 past it), head
+/// timeout, HTTP/2 stream and reset limits (CVE-2023-44487 "rapid reset",
+/// CVE-2024-27316-style header floods).
+fn builder(cfg: &ConnConfig) -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(cfg.header_read_timeout)
+        // hyper answers 431 when a head does not fit the read buffer (the
+        // auto builder has no separate head limit); bodies stream through
+        // the same buffer in pieces of at most this size.
+        .max_buf_size(cfg.max_header_bytes.max(8192));
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(cfg.h2_max_concurrent_streams)
+        .max_header_list_size(u32::try_from(cfg.max_header_bytes).unwrap_or(u32::MAX))
+        .max_pending_accept_reset_streams(20)
+        .max_local_error_reset_streams(256);
+    builder
+}
+
 /// Accepts connections until `stop` flips, then drains them.
 async fn serve<F, Fut>(
     listener: TcpListener,
     mut stop: watch::Receiver<bool>,
     grace: Duration,
+    policy: ConnPolicy,
     handler: F,
 ) where
-    F: Fn(Request<Incoming>, SocketAddr) -> Fut + Clone + Send + Sync + 'static,
+    F: Fn(Request<ReqBody>, SocketAddr) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response<Body>> + Send + 'static,
 {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    // Slow-loris protection: a client gets 30 s to send its request head.
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30));
-    builder.http2().timer(TokioTimer::new());
+    let builder = builder(&policy.cfg);
     let graceful = GracefulShutdown::new();
+    let mut backoff = AcceptBackoff::default();
+    let name = policy.name;
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, remote) = match accepted {
                     Ok(c) => c,
                     Err(e) => {
-                        // Usually EMFILE: back off instead of spinning.
-                        tracing::warn!(error = %e, "Accept failed.");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        policy.metrics.accept_error(name);
+                        tokio::time::sleep(backoff.failed(name, &e)).await;
+                        continue;
+                    }
+                };
+                backoff.succeeded(name);
+                let permit = match policy.limiter.try_acquire(remote.ip()) {
+                    Ok(p) => p,
+                    Err(why) => {
+                        policy.metrics.shed(name, why);
+                        crate::conn::shed(stream);
                         continue;
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let handler = handler.clone();
-                let svc = service_fn(move |req: Request<Incoming>| {
-                    let generation = Generation::of_path(req.uri().path());
-                    let fut = AssertUnwindSafe(handler(req, remote)).catch_unwind();
-                    async move {
-                        // A panic is a bug; the client still gets a clean 500.
-                        Ok::<_, Infallible>(fut.await.unwrap_or_else(|_| {
-                            tracing::error!("Request handler panicked.");
-                            GatewayError::Internal.to_response(generation, chrono::Utc::now()).map(full)
-                        }))
-                    }
-                });
+                let tracker = IdleTracker::new();
+                let svc = service(handler.clone(), remote, tracker.clone(), &policy.cfg);
                 let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
                 let conn = graceful.watch(conn);
+                let (metrics, idle) = (policy.metrics.clone(), policy.cfg.idle_timeout);
+                metrics.opened(name);
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "Connection ended with an error.");
+                    tokio::select! {
+                        r = conn => if let Err(e) = r {
+                            tracing::debug!(error = %e, "Connection ended with an error.");
+                        },
+                        // Dropping the connection closes the socket; no
+                        // request is in progress on it by construction.
+                        _ = tracker.expired(idle) => metrics.closed_idle(name),
                     }
+                    metrics.closed(name);
+                    drop(permit);
                 });
             }
             _ = stop.changed() => break,
@@ -236,4 +301,48 @@ async fn serve<F, Fut>(
             "Shutdown grace expired with requests still in flight."
         );
     }
+}
+
+/// One connection's service: bodies get read deadlines, each request counts
+/// as activity until its response body is done, a panic becomes a 500.
+fn service<F, Fut>(
+    handler: F,
+    remote: SocketAddr,
+    tracker: IdleTracker,
+    cfg: &ConnConfig,
+) -> impl hyper::service::Service<
+    Request<Incoming>,
+    Response = Response<Body>,
+    Error = Infallible,
+    Future = impl Future<Output = Result<Response<Body>, Infallible>> + Send,
+> + Clone
+where
+    F: Fn(Request<ReqBody>, SocketAddr) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
+{
+    let (stall, min_rate) = (cfg.body_read_timeout, cfg.body_min_rate);
+    service_fn(move |req: Request<Incoming>| {
+        let activity = tracker.begin();
+        let generation = Generation::of_path(req.uri().path());
+        let req = req.map(|b| TimedBody::new(b, stall, min_rate));
+        let fut = AssertUnwindSafe(handler(req, remote)).catch_unwind();
+        async move {
+            // A panic is a bug; the client still gets a clean 500.
+            let resp = fut.await.unwrap_or_else(|_| {
+                tracing::error!("Request handler panicked.");
+                GatewayError::Internal
+                    .to_response(generation, chrono::Utc::now())
+                    .map(full)
+            });
+            // The guard rides in the body: hyper drops it once the last
+            // byte is written (or the client goes away).
+            Ok::<_, Infallible>(resp.map(|b| {
+                b.map_frame(move |f| {
+                    let _in_progress = &activity;
+                    f
+                })
+                .boxed()
+            }))
+        }
+    })
 }

@@ -4,13 +4,13 @@ mod api;
 
 use std::sync::Arc;
 
+use crate::conn::ReqBody;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
-use hyper::body::Incoming;
 
 use crate::proxy::client::{full, Body};
 use crate::state::AppState;
 
-pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Body> {
+pub async fn handle(state: Arc<AppState>, req: Request<ReqBody>) -> Response<Body> {
     match (req.method(), req.uri().path()) {
         (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
         (&Method::GET, "/readyz") => {

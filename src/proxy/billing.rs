@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
+use crate::conn::ReqBody;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
-use hyper::body::Incoming;
 use sha2::{Digest, Sha256};
 
 use super::body::{collect_limited, BodyError};
@@ -36,7 +36,7 @@ pub(crate) async fn billable(
     state: &Arc<AppState>,
     rt: &Runtime,
     tenant: &TenantConfig,
-    req: Request<Incoming>,
+    req: Request<ReqBody>,
     path: &str,
     path_and_query: &str,
     route: &Route,
@@ -57,9 +57,7 @@ pub(crate) async fn billable(
             BodyError::TooLarge(_) => GatewayError::PayloadTooLarge {
                 limit: limit as u64,
             },
-            BodyError::Read(m) => {
-                GatewayError::bad_request(format!("could not read the request body: {m}"))
-            }
+            other => other.into_gateway(),
         })?;
     let plan = PlanPolicy::from(&cfg.plan);
     let quote =

@@ -12,6 +12,25 @@ pub enum BodyError {
     TooLarge(usize),
     #[error("error reading body: {0}")]
     Read(String),
+    /// The client stalled (see `conn::TimedBody`).
+    #[error("the body arrived too slowly")]
+    TimedOut,
+}
+
+impl BodyError {
+    /// The client's answer for a request body that could not be read.
+    pub fn into_gateway(self) -> crate::error::GatewayError {
+        use crate::error::GatewayError;
+        match self {
+            BodyError::TooLarge(limit) => GatewayError::PayloadTooLarge {
+                limit: limit as u64,
+            },
+            BodyError::TimedOut => GatewayError::RequestTimeout,
+            BodyError::Read(m) => {
+                GatewayError::bad_request(format!("could not read the request body: {m}"))
+            }
+        }
+    }
 }
 
 /// Reads a whole body, refusing more than `limit` bytes.
@@ -23,6 +42,7 @@ where
     match Limited::new(body, limit).collect().await {
         Ok(c) => Ok(c.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge(limit)),
+        Err(e) if e.is::<crate::conn::BodyReadTimeout>() => Err(BodyError::TimedOut),
         Err(e) => Err(BodyError::Read(e.to_string())),
     }
 }

@@ -6,7 +6,9 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use crate::conn::ReqBody;
 use http::{HeaderValue, Method, Request, Response, Version};
+use http_body::Body as _;
 use hyper::body::Incoming;
 use tokio::time::Instant;
 
@@ -32,7 +34,7 @@ pub(crate) struct Ctx {
 /// HeyGen-shaped responses here, once.
 pub async fn handle(
     state: Arc<AppState>,
-    req: Request<Incoming>,
+    req: Request<ReqBody>,
     remote: SocketAddr,
 ) -> Response<Body> {
     let start = Instant::now();
@@ -81,7 +83,7 @@ pub async fn handle(
 
 async fn dispatch(
     state: &Arc<AppState>,
-    req: Request<Incoming>,
+    req: Request<ReqBody>,
     ctx: &mut Ctx,
 ) -> Result<Response<Body>, GatewayError> {
     // Absolute-form targets and CONNECT are how proxies are abused to reach
@@ -95,6 +97,7 @@ async fn dispatch(
             "absolute-form request targets are not supported; send the path only",
         ));
     }
+    super::hygiene::check_request(req.method(), req.headers(), req.body().is_end_stream())?;
     let path =
         path::normalize(req.uri().path()).map_err(|e| GatewayError::bad_request(e.to_string()))?;
     let rt = state.snapshot();
@@ -176,6 +179,7 @@ pub(crate) fn upstream_error(e: &UpstreamError, limit: u64) -> GatewayError {
         UpstreamError::Unreachable(_) => GatewayError::UpstreamUnreachable,
         UpstreamError::Failed(_) => GatewayError::UpstreamFailed,
         UpstreamError::BodyTooLarge => GatewayError::PayloadTooLarge { limit },
+        UpstreamError::ClientBodyTimeout => GatewayError::RequestTimeout,
     }
 }
 
@@ -183,7 +187,7 @@ pub(crate) fn upstream_error(e: &UpstreamError, limit: u64) -> GatewayError {
 pub(crate) async fn pass_through(
     state: &AppState,
     rt: &Runtime,
-    req: Request<Incoming>,
+    req: Request<ReqBody>,
     path: &str,
     path_and_query: &str,
     ctx: &Ctx,

@@ -5,5 +5,6 @@ pub mod body;
 pub mod client;
 pub mod handler;
 pub mod headers;
+pub mod hygiene;
 pub mod path;
 mod route;

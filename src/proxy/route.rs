@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
+use crate::conn::ReqBody;
 use http::{Request, Response};
-use hyper::body::Incoming;
 
 use super::client::{full, Body};
 use super::handler::{downstream_parts, forward, host_for, pass_through, Ctx};
@@ -22,7 +22,7 @@ pub(crate) async fn route(
     state: &Arc<AppState>,
     rt: &Runtime,
     tenant_idx: usize,
-    req: Request<Incoming>,
+    req: Request<ReqBody>,
     route: &Route,
     path: String,
     ctx: &mut Ctx,
@@ -66,7 +66,7 @@ pub(crate) async fn route(
 /// Forwards a status read; a terminal answer settles the job on the way back.
 async fn status_read(
     state: &Arc<AppState>,
-    req: Request<Incoming>,
+    req: Request<ReqBody>,
     path: &str,
     path_and_query: &str,
     read: &StatusRead,
