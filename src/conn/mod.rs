@@ -73,28 +73,28 @@ impl ConnMetrics {
         use prometheus::{IntCounterVec, IntGaugeVec, Opts};
         let open = IntGaugeVec::new(
             Opts::new(
-                "gateway_connections_open",
+                "heygen_gateway_connections_open",
                 "Connections currently open, by listener.",
             ),
             &["listener"],
         )?;
         let shed = IntCounterVec::new(
             Opts::new(
-                "gateway_connections_shed_total",
+                "heygen_gateway_connections_shed_total",
                 "Connections closed at accept because a connection limit was reached.",
             ),
             &["listener", "limit"],
         )?;
         let accept_errors = IntCounterVec::new(
             Opts::new(
-                "gateway_accept_errors_total",
+                "heygen_gateway_accept_errors_total",
                 "Failed accepts (usually EMFILE: out of file descriptors).",
             ),
             &["listener"],
         )?;
         let closed_idle = IntCounterVec::new(
             Opts::new(
-                "gateway_connections_idle_closed_total",
+                "heygen_gateway_connections_idle_closed_total",
                 "Connections closed because no request arrived within the idle timeout.",
             ),
             &["listener"],
