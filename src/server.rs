@@ -26,7 +26,7 @@ use tokio::task::JoinHandle;
 use crate::clock::Clock;
 use crate::config::{Config, EnvSource, Secret};
 use crate::conn::{
-    AcceptBackoff, ConnConfig, ConnLimiter, ConnMetrics, IdleTracker, ReqBody, TimedBody,
+    AcceptBackoff, ConnConfig, ConnLimiter, ConnMetrics, IdleTracker, ReqBody, TimedBody, Tracked,
 };
 use crate::error::{GatewayError, Generation};
 use crate::metrics::Metrics;
@@ -336,13 +336,7 @@ where
             });
             // The guard rides in the body: hyper drops it once the last
             // byte is written (or the client goes away).
-            Ok::<_, Infallible>(resp.map(|b| {
-                b.map_frame(move |f| {
-                    let _in_progress = &activity;
-                    f
-                })
-                .boxed()
-            }))
+            Ok::<_, Infallible>(resp.map(|b| Tracked::new(b, activity).boxed()))
         }
     })
 }

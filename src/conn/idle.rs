@@ -106,6 +106,43 @@ impl Drop for ActivityGuard {
     }
 }
 
+pin_project_lite::pin_project! {
+    /// A response body that keeps its request counted as activity until
+    /// hyper drops it (after the last byte, or when the client goes away).
+    /// Size and end-of-stream pass through, so `Content-Length` survives.
+    pub struct Tracked<B> {
+        #[pin]
+        inner: B,
+        guard: ActivityGuard,
+    }
+}
+
+impl<B> Tracked<B> {
+    pub fn new(inner: B, guard: ActivityGuard) -> Tracked<B> {
+        Tracked { inner, guard }
+    }
+}
+
+impl<B: http_body::Body> http_body::Body for Tracked<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<B::Data>, B::Error>>> {
+        self.project().inner.poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,7 @@ use std::time::Duration;
 pub use accept::{shed, AcceptBackoff};
 pub use body::{BodyReadTimeout, ReqBody, TimedBody};
 pub use fd::{check_fd_budget, FdBudget};
-pub use idle::{ActivityGuard, IdleTracker};
+pub use idle::{ActivityGuard, IdleTracker, Tracked};
 pub use limiter::{ConnLimiter, ConnPermit, Shed};
 
 /// Validated `[server]` connection settings (see `config::validate`).
