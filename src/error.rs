@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use http::{HeaderValue, Response, StatusCode};
 use serde_json::{json, Map, Value};
 
+use crate::http::BodyError;
 use crate::ledger::LedgerError;
 use crate::money::{format_credits, Micros};
 use crate::pricing::PricingError;
@@ -58,6 +59,10 @@ pub enum GatewayError {
     TenantDisabled,
     #[error("{message}")]
     BadRequest { message: String },
+    /// The client sent its request body too slowly (issue 12); nothing was
+    /// held or forwarded.
+    #[error("the request body arrived too slowly; send it without pauses")]
+    RequestTimeout,
     #[error("{}", .0.message())]
     Pricing(PricingError),
     #[error("route family `{family}` is not allowed for this tenant")]
@@ -111,6 +116,21 @@ pub enum GatewayError {
     Internal,
 }
 
+/// The client's answer for a request body that could not be read.
+impl From<BodyError> for GatewayError {
+    fn from(e: BodyError) -> Self {
+        match e {
+            BodyError::TooLarge(limit) => GatewayError::PayloadTooLarge {
+                limit: limit as u64,
+            },
+            BodyError::TimedOut => GatewayError::RequestTimeout,
+            BodyError::Read(m) => {
+                GatewayError::bad_request(format!("could not read the request body: {m}"))
+            }
+        }
+    }
+}
+
 fn unavailable(e: &LedgerError) -> bool {
     matches!(e, LedgerError::Unavailable(_))
 }
@@ -147,6 +167,7 @@ impl GatewayError {
             NotFound | UnknownTenant { .. } => StatusCode::NOT_FOUND,
             InvalidConfig { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             InsufficientCredit(_) => StatusCode::PAYMENT_REQUIRED,
             RateLimited { .. } | RenderCap { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -173,6 +194,7 @@ impl GatewayError {
             NotFound | UnknownTenant { .. } => "not_found",
             InvalidConfig { .. } => "invalid_config",
             MethodNotAllowed => "method_not_allowed",
+            RequestTimeout => "request_timeout",
             PayloadTooLarge { .. } => "payload_too_large",
             InsufficientCredit(_) => "insufficient_credit",
             RateLimited { .. } => "rate_limit_exceeded",
@@ -204,6 +226,7 @@ impl GatewayError {
             UnknownTenant { .. } => "unknown_tenant",
             InvalidConfig { .. } => "invalid_config",
             MethodNotAllowed => "method_not_allowed",
+            RequestTimeout => "body_timeout",
             PayloadTooLarge { .. } => "payload_too_large",
             InsufficientCredit(_) => "insufficient_credit",
             RateLimited { .. } => "rate_limited",
@@ -508,6 +531,13 @@ mod tests {
                 422,
                 "invalid_config",
                 "invalid_config",
+                None,
+            ),
+            (
+                E::RequestTimeout,
+                408,
+                "request_timeout",
+                "body_timeout",
                 None,
             ),
             (E::Internal, 500, "internal_error", "internal", None),

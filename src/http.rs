@@ -18,6 +18,9 @@ pub enum BodyError {
     TooLarge(usize),
     #[error("error reading body: {0}")]
     Read(String),
+    /// The client stalled (see `conn::TimedBody`).
+    #[error("the body arrived too slowly")]
+    TimedOut,
 }
 
 /// An empty body.
@@ -63,6 +66,7 @@ where
     match Limited::new(body, limit).collect().await {
         Ok(c) => Ok(c.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge(limit)),
+        Err(e) if e.is::<crate::conn::BodyReadTimeout>() => Err(BodyError::TimedOut),
         Err(e) => Err(BodyError::Read(e.to_string())),
     }
 }

@@ -5,7 +5,7 @@
 //! [`limits`] (request rate) → [`catalog`] (what route is this) →
 //! [`pricing`] (project the cost, apply plan policy; pure) → `ledger` (hold
 //! the cost in every window of tenant and org, atomically and durably) →
-//! [`proxy::client`] (forward with the org key) → record the upstream job ids
+//! `upstream` (forward with the org key) → record the upstream job ids
 //! → settle later from status reads, webhooks or the poller.
 //! Every refusal is one [`error::GatewayError`]; every metric is in [`metrics`].
 
@@ -17,6 +17,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod conn;
 pub mod error;
 pub mod http;
 pub mod ledger;

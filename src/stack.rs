@@ -4,6 +4,7 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
+use crate::conn::ReqBody;
 use crate::http::Body;
 use crate::proxy::admit::AdmitLayer;
 use crate::proxy::catch_panic::CatchPanicLayer;
@@ -12,12 +13,11 @@ use crate::proxy::render::RenderErrorLayer;
 use crate::proxy::request_log::RequestLogLayer;
 use crate::state::AppState;
 use http::{Request, Response};
-use hyper::body::Incoming;
 use tower::util::BoxCloneSyncService;
 use tower::ServiceBuilder;
 
 /// The composed tenant service (cloned once per connection).
-pub type TenantService = BoxCloneSyncService<Request<Incoming>, Response<Body>, Infallible>;
+pub type TenantService = BoxCloneSyncService<Request<ReqBody>, Response<Body>, Infallible>;
 
 /// Builds the tenant listener's service over `state`.
 pub fn tenant_service(state: Arc<AppState>) -> TenantService {

@@ -165,6 +165,10 @@ impl AppState {
                     ),
                     ("store.url", old.config.store != new.store),
                     (
+                        "server connection limits and timeouts",
+                        old.config.server.conn != new.server.conn,
+                    ),
+                    (
                         "upstream",
                         old.config.upstream.api != new.upstream.api
                             || old.config.upstream.upload != new.upstream.upload,

@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
+use crate::conn::ReqBody;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
-use hyper::body::Incoming;
 use serde_json::{json, Value};
 use subtle::ConstantTimeEq;
 
@@ -23,7 +23,7 @@ const MAX_ROWS: u32 = 100_000;
 
 pub(crate) async fn handle(
     state: Arc<AppState>,
-    req: Request<Incoming>,
+    req: Request<ReqBody>,
     rest: &str,
 ) -> Response<Body> {
     if !authorized(&state, req.headers()) {
@@ -263,7 +263,7 @@ struct AdjustRequest {
     actor: Option<String>,
 }
 
-async fn adjust(state: &AppState, req: Request<Incoming>) -> AdminResult {
+async fn adjust(state: &AppState, req: Request<ReqBody>) -> AdminResult {
     let actor_header = req
         .headers()
         .get("x-admin-actor")

@@ -5,8 +5,8 @@ mod api;
 use std::convert::Infallible;
 use std::sync::Arc;
 
+use crate::conn::ReqBody;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
-use hyper::body::Incoming;
 
 use crate::http::{full, Body};
 use crate::state::AppState;
@@ -15,7 +15,7 @@ use crate::state::AppState;
 pub fn service(
     state: Arc<AppState>,
 ) -> impl tower::Service<
-    Request<Incoming>,
+    Request<ReqBody>,
     Response = Response<Body>,
     Error = Infallible,
     Future = impl std::future::Future<Output = Result<Response<Body>, Infallible>> + Send,
@@ -28,7 +28,7 @@ pub fn service(
     })
 }
 
-async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Body> {
+async fn handle(state: Arc<AppState>, req: Request<ReqBody>) -> Response<Body> {
     match (req.method(), req.uri().path()) {
         (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
         (&Method::GET, "/readyz") => {

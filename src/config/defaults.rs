@@ -39,3 +39,22 @@ pub const DEFAULT_GAUGE_INTERVAL_SECONDS: u64 = 15;
 pub const DEFAULT_WEBHOOK_TOLERANCE_SECONDS: u64 = 300;
 /// Default per-tenant request rate when a tenant sets none.
 pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 600;
+/// A connection with no request in progress is closed after 10 s: long enough
+/// for a client's keep-alive reuse, short enough that idle sockets cannot
+/// pile up (issue 12).
+pub const DEFAULT_IDLE_TIMEOUT_MS: u64 = 10_000;
+/// A request head is a few hundred bytes; 10 s is generous on any link.
+pub const DEFAULT_HEADER_READ_TIMEOUT_MS: u64 = 10_000;
+/// A body that sends nothing for 10 s is abandoned with 408.
+pub const DEFAULT_BODY_READ_TIMEOUT_MS: u64 = 10_000;
+/// 1 KiB/s: a 512 MB upload may take up to ~6 days on average, a trickle of
+/// a few bytes per timeout cannot hold a handler.
+pub const DEFAULT_BODY_MIN_RATE_BYTES_PER_SECOND: u64 = 1024;
+/// Per listener; with the headroom this fits a 16k descriptor limit.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// One address (or NAT) may not take more than this share of the total.
+pub const DEFAULT_MAX_CONNECTIONS_PER_IP: usize = 256;
+/// HTTP/2 streams per connection (hyper's default is 200).
+pub const DEFAULT_H2_MAX_CONCURRENT_STREAMS: u32 = 100;
+/// Request heads over 64 KiB get 431; HeyGen requests carry a few headers.
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 64 * 1024;

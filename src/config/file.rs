@@ -45,6 +45,14 @@ pub struct FileServer {
     pub max_json_body_bytes: u64,
     pub shutdown_grace_seconds: u64,
     pub log_format: String,
+    pub idle_timeout_ms: u64,
+    pub header_read_timeout_ms: u64,
+    pub body_read_timeout_ms: u64,
+    pub body_min_rate_bytes_per_second: u64,
+    pub max_connections: u64,
+    pub max_connections_per_ip: u64,
+    pub http2_max_concurrent_streams: u32,
+    pub max_header_bytes: u64,
 }
 
 impl Default for FileServer {
@@ -57,6 +65,14 @@ impl Default for FileServer {
             max_json_body_bytes: DEFAULT_MAX_JSON_BODY_BYTES,
             shutdown_grace_seconds: DEFAULT_SHUTDOWN_GRACE_SECONDS,
             log_format: "text".into(),
+            idle_timeout_ms: DEFAULT_IDLE_TIMEOUT_MS,
+            header_read_timeout_ms: DEFAULT_HEADER_READ_TIMEOUT_MS,
+            body_read_timeout_ms: DEFAULT_BODY_READ_TIMEOUT_MS,
+            body_min_rate_bytes_per_second: DEFAULT_BODY_MIN_RATE_BYTES_PER_SECOND,
+            max_connections: DEFAULT_MAX_CONNECTIONS as u64,
+            max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP as u64,
+            http2_max_concurrent_streams: DEFAULT_H2_MAX_CONCURRENT_STREAMS,
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES as u64,
         }
     }
 }

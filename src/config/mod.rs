@@ -2,6 +2,7 @@
 //! keys are errors), [`validate`] turns them into the immutable [`Config`]
 //! below, collecting every problem at once with the key path and the fix.
 
+mod conn;
 pub mod defaults;
 pub mod file;
 mod secret;
@@ -86,6 +87,8 @@ pub struct ServerConfig {
     pub max_json_body_bytes: usize,
     pub shutdown_grace: Duration,
     pub log_json: bool,
+    /// Connection caps and timeouts (issue 12).
+    pub conn: crate::conn::ConnConfig,
 }
 
 /// A HeyGen base URL, split once so requests only swap the path.

@@ -134,6 +134,7 @@ fn server(s: &FileServer, errs: &mut Errors) -> ServerConfig {
         max_json_body_bytes: s.max_json_body_bytes as usize,
         shutdown_grace: Duration::from_secs(s.shutdown_grace_seconds),
         log_json,
+        conn: super::conn::conn(s, &mut errs.0),
     }
 }
 

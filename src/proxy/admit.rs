@@ -74,6 +74,7 @@ where
 impl<S, B> Service<Request<B>> for Admit<S>
 where
     S: Service<Request<B>, Error = GatewayError>,
+    B: http_body::Body,
 {
     type Response = S::Response;
     type Error = GatewayError;
@@ -99,7 +100,7 @@ where
 /// The head-only checks, in order. The config snapshot is loaded here once
 /// and travels with the request, so every later stage sees the same config
 /// even if a reload lands mid-request.
-fn admit<B>(state: &AppState, req: &Request<B>) -> Result<Admitted, GatewayError> {
+fn admit<B: http_body::Body>(state: &AppState, req: &Request<B>) -> Result<Admitted, GatewayError> {
     let ctx = req.extensions().get::<RequestContext>();
     let tag = |f: &dyn Fn(&mut super::context::Tags)| {
         if let Some(ctx) = ctx {
@@ -117,6 +118,7 @@ fn admit<B>(state: &AppState, req: &Request<B>) -> Result<Admitted, GatewayError
             "absolute-form request targets are not supported; send the path only",
         ));
     }
+    super::hygiene::check_request(req.method(), req.headers(), req.body().is_end_stream())?;
     let path =
         path::normalize(req.uri().path()).map_err(|e| GatewayError::bad_request(e.to_string()))?;
     let runtime = state.snapshot();

@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
+use crate::conn::ReqBody;
 use http::{HeaderMap, HeaderValue, Request, Response};
-use hyper::body::Incoming;
 
 use super::admission::{Admission, Priced};
 use super::context::{Admitted, Outcome, RequestContext};
@@ -39,7 +39,7 @@ pub(super) async fn handle(
     state: &Arc<AppState>,
     ctx: &RequestContext,
     br: BillableRequest<'_>,
-    req: Request<Incoming>,
+    req: Request<ReqBody>,
 ) -> Result<Response<Body>, GatewayError> {
     let cfg = &br.admitted.runtime.config;
     let limit = cfg.server.max_json_body_bytes;
@@ -54,9 +54,7 @@ pub(super) async fn handle(
         .await
         .map_err(|e| match e {
             BodyError::TooLarge(_) => too_large,
-            BodyError::Read(m) => {
-                GatewayError::bad_request(format!("could not read the request body: {m}"))
-            }
+            other => other.into(),
         })?;
     let plan = PlanPolicy::from(&cfg.plan);
     let quote =

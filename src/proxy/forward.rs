@@ -5,6 +5,7 @@
 
 use std::net::IpAddr;
 
+use crate::conn::ReqBody;
 use http::{HeaderMap, HeaderValue, Method, Request, Response};
 use hyper::body::Incoming;
 use tokio::time::Instant;
@@ -71,6 +72,7 @@ pub(super) async fn forward(
             UpstreamError::Unreachable(_) => GatewayError::UpstreamUnreachable,
             UpstreamError::Failed(_) => GatewayError::UpstreamFailed,
             UpstreamError::BodyTooLarge => GatewayError::PayloadTooLarge { limit: max_body },
+            UpstreamError::ClientBodyTimeout => GatewayError::RequestTimeout,
         }
     })
 }
@@ -79,7 +81,7 @@ pub(super) async fn forward(
 pub(super) async fn pass_through(
     state: &AppState,
     origin: &Origin,
-    req: Request<Incoming>,
+    req: Request<ReqBody>,
     path: &str,
     path_and_query: &str,
     limit: u64,

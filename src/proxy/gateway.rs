@@ -8,8 +8,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use crate::conn::ReqBody;
 use http::{Request, Response};
-use hyper::body::Incoming;
 use tower::Service;
 
 use super::billable::{self, BillableRequest};
@@ -37,7 +37,7 @@ type GatewayFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, GatewayE
 
 // === impl Gateway ===
 
-impl Service<Request<Incoming>> for Gateway {
+impl Service<Request<ReqBody>> for Gateway {
     type Response = Response<Body>;
     type Error = GatewayError;
     type Future = GatewayFuture;
@@ -46,7 +46,7 @@ impl Service<Request<Incoming>> for Gateway {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, mut req: Request<Incoming>) -> GatewayFuture {
+    fn call(&mut self, mut req: Request<ReqBody>) -> GatewayFuture {
         let state = self.state.clone();
         Box::pin(async move {
             // Both are put there by the layers above; a request without them
@@ -69,7 +69,7 @@ async fn dispatch(
     state: &Arc<AppState>,
     admitted: &Admitted,
     ctx: &RequestContext,
-    req: Request<Incoming>,
+    req: Request<ReqBody>,
 ) -> Result<Response<Body>, GatewayError> {
     let (route, path, path_and_query) = match &admitted.target {
         Target::SelfService { rest } => {

@@ -27,6 +27,21 @@ const HOP_BY_HOP: [&str; 9] = [
     "upgrade",
 ];
 
+/// Headers some frameworks honour to treat a request as another method: the
+/// gateway prices and routes by the real method, so HeyGen must see only that.
+const METHOD_OVERRIDES: [&str; 3] = [
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+];
+
+/// Removes method-override headers (see [`METHOD_OVERRIDES`]).
+pub fn strip_method_overrides(headers: &mut HeaderMap) {
+    for name in METHOD_OVERRIDES {
+        headers.remove(name);
+    }
+}
+
 /// Removes hop-by-hop headers, including any the `Connection` header names.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     let named: Vec<HeaderName> = headers
@@ -70,6 +85,7 @@ pub fn prepare_upstream(
     request_id: &HeaderValue,
 ) {
     strip_hop_by_hop(headers);
+    strip_method_overrides(headers);
     headers.remove(header::AUTHORIZATION);
     headers.remove(X_API_KEY);
     headers.remove(header::HOST);
@@ -191,6 +207,9 @@ mod tests {
             HeaderValue::from_static("Bearer tenant"),
         );
         h.insert(header::HOST, HeaderValue::from_static("gateway.local"));
+        h.insert("X-HTTP-Method-Override", HeaderValue::from_static("POST"));
+        h.insert("x-http-method", HeaderValue::from_static("POST"));
+        h.insert("X-Method-Override", HeaderValue::from_static("DELETE"));
         let rid = HeaderValue::from_static("rid-1");
         prepare_upstream(
             &mut h,
@@ -201,6 +220,9 @@ mod tests {
         assert_eq!(h.get("x-api-key").unwrap(), "org");
         assert!(h.get(header::AUTHORIZATION).is_none());
         assert!(h.get(header::HOST).is_none());
+        for name in METHOD_OVERRIDES {
+            assert!(h.get(name).is_none(), "{name} reached HeyGen");
+        }
         assert_eq!(h.get(X_FORWARDED_FOR).unwrap(), "10.0.0.1");
         assert_eq!(h.get(X_REQUEST_ID).unwrap(), "rid-1");
     }

@@ -14,6 +14,7 @@ mod forward;
 pub mod gateway;
 mod guard;
 pub mod headers;
+pub mod hygiene;
 pub mod path;
 pub mod render;
 pub mod request_log;

@@ -4,7 +4,10 @@
 //! Steps (RFC 3986 §6.2.2 and §5.2.4): decode percent-encoded unreserved
 //! characters, upper-case the remaining escapes, collapse duplicate slashes,
 //! remove dot segments, drop a trailing slash. A path that climbs above the
-//! root, or holds an invalid escape or control character, is refused.
+//! root, or holds an invalid escape or control character, is refused, and so
+//! is an encoded `/` or `\` (`%2F`, `%5C`): HeyGen or a proxy in front of it
+//! may decode one into a separator after the gateway priced the path
+//! (`/v3/folders/..%2Fvideos`), and no HeyGen path needs one.
 
 /// Why a path was refused (always a 400).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -17,6 +20,8 @@ pub enum PathError {
     ControlChar,
     #[error("the request path climbs above the root")]
     AboveRoot,
+    #[error("the request path contains an encoded '/' or '\\' (%2F, %5C)")]
+    EncodedSeparator,
 }
 
 fn is_unreserved(b: u8) -> bool {
@@ -49,6 +54,9 @@ fn decode_unreserved(path: &str) -> Result<String, PathError> {
             let v = h * 16 + l;
             if v < 0x20 || v == 0x7f {
                 return Err(PathError::ControlChar);
+            }
+            if v == b'/' || v == b'\\' {
+                return Err(PathError::EncodedSeparator);
             }
             if is_unreserved(v) {
                 out.push(char::from(v));
@@ -137,7 +145,7 @@ mod tests {
             ("/v2/%2E%2E/v2/video/generate", "/v2/video/generate"),
             ("/v2/./video/generate", "/v2/video/generate"),
             ("/%76%32/video/%67enerate", "/v2/video/generate"),
-            ("/v3/videos/abc%2fdef", "/v3/videos/abc%2Fdef"),
+            ("/v3/videos/abc%3adef", "/v3/videos/abc%3Adef"),
             ("/v1/video_status.get", "/v1/video_status.get"),
             ("/", "/"),
         ];
@@ -155,6 +163,15 @@ mod tests {
         assert_eq!(normalize("/v1/%2"), Err(PathError::BadEscape));
         assert_eq!(normalize("/v1/%00"), Err(PathError::ControlChar));
         assert_eq!(normalize("v1/x"), Err(PathError::NotAbsolute));
+        for p in [
+            "/v3/folders/..%2Fvideos",
+            "/v3/folders/..%2fvideos",
+            "/v3/videos/a%5Cb",
+            "/v3/videos/a%5cb",
+            "/v2/%2F%2Fevil/v2/avatars",
+        ] {
+            assert_eq!(normalize(p), Err(PathError::EncodedSeparator), "{p}");
+        }
     }
 
     #[test]
@@ -170,7 +187,7 @@ mod tests {
 
     #[test]
     fn is_idempotent() {
-        for p in ["/v2/../v1/a", "//v2//b/", "/v3/a%2fb/./c", "/v2/%41"] {
+        for p in ["/v2/../v1/a", "//v2//b/", "/v3/a%3ab/./c", "/v2/%41"] {
             let once = normalize(p).unwrap();
             assert_eq!(normalize(&once).unwrap(), once);
         }

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
+use crate::conn::ReqBody;
 use http::{Request, Response};
-use hyper::body::Incoming;
 
 use super::forward::{downstream_parts, forward, Origin, Outbound};
 use crate::catalog::StatusRead;
@@ -21,7 +21,7 @@ const MAX_STATUS_BODY: usize = 1 << 20;
 pub(super) async fn read(
     state: &Arc<AppState>,
     origin: &Origin,
-    req: Request<Incoming>,
+    req: Request<ReqBody>,
     out_path: (&str, &str),
     read: &StatusRead,
 ) -> Result<Response<Body>, GatewayError> {

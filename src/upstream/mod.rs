@@ -53,6 +53,9 @@ pub enum UpstreamError {
     Timeout,
     #[error("request body exceeded the limit")]
     BodyTooLarge,
+    /// The tenant stalled while its body was streamed to HeyGen.
+    #[error("the client's request body stalled")]
+    ClientBodyTimeout,
 }
 
 /// A client bound to the configured HeyGen hosts and the org key. It can only
@@ -184,6 +187,9 @@ fn classify(err: &(dyn std::error::Error + 'static)) -> UpstreamError {
     while let Some(e) = cur {
         if e.is::<http_body_util::LengthLimitError>() {
             return UpstreamError::BodyTooLarge;
+        }
+        if e.is::<crate::conn::BodyReadTimeout>() {
+            return UpstreamError::ClientBodyTimeout;
         }
         cur = e.source();
     }

@@ -7,8 +7,8 @@ mod webhook;
 
 use std::sync::Arc;
 
+use crate::conn::ReqBody;
 use http::{Method, Request, Response, StatusCode};
-use hyper::body::Incoming;
 use serde_json::{json, Value};
 
 pub use quote::{quote_json, QuoteRequest};
@@ -18,7 +18,7 @@ use super::admit::authenticate;
 use super::context::{Admitted, RequestContext};
 use crate::config::TenantConfig;
 use crate::error::GatewayError;
-use crate::http::{collect_limited, json_response, Body};
+use crate::http::{collect_limited, json_response, Body, BodyError};
 use crate::ledger::{Scope, ScopeUsage};
 use crate::money::format_credits;
 use crate::state::AppState;
@@ -28,11 +28,11 @@ pub(super) async fn handle(
     admitted: &Admitted,
     ctx: &RequestContext,
     rest: &str,
-    req: Request<Incoming>,
+    req: Request<ReqBody>,
 ) -> Result<Response<Body>, GatewayError> {
     let rt = &admitted.runtime;
     // The tenant, for the endpoints that need one.
-    let tenant = |req: &Request<Incoming>| -> Result<&TenantConfig, GatewayError> {
+    let tenant = |req: &Request<ReqBody>| -> Result<&TenantConfig, GatewayError> {
         let t = &rt.config.tenants[authenticate(rt, req.headers())?];
         ctx.tag(|tags| tags.tenant = Some(t.id.clone()));
         Ok(t)
@@ -61,7 +61,10 @@ pub(super) async fn handle(
             let body =
                 collect_limited(req.into_body(), rt.config.server.max_json_body_bytes + 4096)
                     .await
-                    .map_err(|e| GatewayError::bad_request(format!("quote body: {e}")))?;
+                    .map_err(|e| match e {
+                        BodyError::TimedOut => GatewayError::RequestTimeout,
+                        e => GatewayError::bad_request(format!("quote body: {e}")),
+                    })?;
             let q: QuoteRequest = serde_json::from_slice(&body).map_err(|e| {
                 GatewayError::bad_request(format!(
                     "quote body must be {{\"method\", \"path\", \"body\"}}: {e}"

@@ -5,10 +5,10 @@
 
 use std::sync::Arc;
 
+use crate::conn::ReqBody;
 use bytes::Bytes;
 use hmac::{Hmac, Mac};
 use http::{HeaderMap, Request, Response, StatusCode};
-use hyper::body::Incoming;
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
@@ -54,14 +54,13 @@ pub fn verify_signature(
 
 pub(super) async fn receive(
     state: &Arc<AppState>,
-    req: Request<Incoming>,
+    req: Request<ReqBody>,
 ) -> Result<Response<Body>, GatewayError> {
+    // Unauthenticated until the signature checks out: refuse a declared
+    // oversize body before reading a byte of it.
+    crate::proxy::hygiene::declared_length_within(req.headers(), MAX_WEBHOOK_BODY as u64)?;
     let (parts, incoming) = req.into_parts();
-    let body: Bytes = collect_limited(incoming, MAX_WEBHOOK_BODY)
-        .await
-        .map_err(|_| GatewayError::PayloadTooLarge {
-            limit: MAX_WEBHOOK_BODY as u64,
-        })?;
+    let body: Bytes = collect_limited(incoming, MAX_WEBHOOK_BODY).await?;
     let Some(secret) = &state.secrets.webhook_secret else {
         return Err(GatewayError::WebhookSignature);
     };

@@ -1,0 +1,141 @@
+//! Connection-level defences: idle timeout from accept and between
+//! requests, total and per-address caps, a flood of idle sockets.
+
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+
+use crate::common::*;
+use crate::{connect_from, exchange, rss_kib, status_of, tenant_get, until_closed, Rig};
+
+#[tokio::test]
+async fn a_connection_that_sends_nothing_is_closed_after_the_idle_timeout() {
+    let rig = Rig::start(&[("idle_timeout_ms", "300")]).await;
+    let mut silent = connect_from([127, 0, 0, 1], rig.gw.addr).await;
+    let got = until_closed(&mut silent, Duration::from_secs(10)).await;
+    assert_eq!(got.as_deref(), Some(""), "closed without a word");
+    let m = rig.metrics().await;
+    assert_metric(
+        &m,
+        "heygen_gateway_connections_idle_closed_total{listener=\"tenant\"} 1",
+    );
+}
+
+#[tokio::test]
+async fn a_keep_alive_connection_is_closed_when_idle_between_requests() {
+    let rig = Rig::start(&[("idle_timeout_ms", "300")]).await;
+    let mut s = connect_from([127, 0, 0, 1], rig.gw.addr).await;
+    let req = format!(
+        "GET /v2/avatars HTTP/1.1\r\nHost: gw\r\nX-Api-Key: {}\r\n\r\n",
+        tenant_token("alpha")
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    // The answer arrives, then the idle connection is closed by the server.
+    let got = until_closed(&mut s, Duration::from_secs(10))
+        .await
+        .expect("the server closes the idle keep-alive connection");
+    assert!(status_of(&got).starts_with("HTTP/1.1 200"), "{got}");
+}
+
+#[tokio::test]
+async fn connections_over_the_caps_are_shed_while_established_ones_are_served() {
+    let rig = Rig::start(&[("max_connections", "6"), ("max_connections_per_ip", "3")]).await;
+    let addr = rig.gw.addr;
+    // One address fills its share: the first stays as an established tenant.
+    let mut established = connect_from([127, 0, 0, 1], addr).await;
+    let _a2 = connect_from([127, 0, 0, 1], addr).await;
+    let _a3 = connect_from([127, 0, 0, 1], addr).await;
+    eventually_async(
+        || async {
+            metric_value(
+                &rig.metrics().await,
+                "heygen_gateway_connections_open{listener=\"tenant\"}",
+            ) == Some(3.0)
+        },
+        Duration::from_secs(5),
+    )
+    .await;
+    let mut over = connect_from([127, 0, 0, 1], addr).await;
+    let shed = until_closed(&mut over, Duration::from_secs(5))
+        .await
+        .expect("a connection over the per-address cap is closed at once");
+    assert!(
+        shed.is_empty() || status_of(&shed).starts_with("HTTP/1.1 503"),
+        "{shed}"
+    );
+    // Other addresses still get in, up to the total.
+    let _b1 = connect_from([127, 0, 0, 2], addr).await;
+    let _b2 = connect_from([127, 0, 0, 2], addr).await;
+    let mut c1 = connect_from([127, 0, 0, 3], addr).await;
+    let mut c2 = connect_from([127, 0, 0, 3], addr).await;
+    // Of c1 and c2 exactly one fits under the total of 6.
+    let served = exchange(&mut c1, tenant_get("/v2/avatars").as_bytes()).await;
+    let refused = until_closed(&mut c2, Duration::from_secs(5)).await;
+    assert!(status_of(&served).starts_with("HTTP/1.1 200"), "{served}");
+    assert!(refused.is_some(), "the seventh connection is shed");
+    // The established tenant connection is still served.
+    let got = exchange(&mut established, tenant_get("/v2/avatars").as_bytes()).await;
+    assert!(status_of(&got).starts_with("HTTP/1.1 200"), "{got}");
+    let m = rig.metrics().await;
+    assert_metric(
+        &m,
+        "heygen_gateway_connections_shed_total{limit=\"per_ip\",listener=\"tenant\"} 1",
+    );
+    assert_metric(
+        &m,
+        "heygen_gateway_connections_shed_total{limit=\"total\",listener=\"tenant\"} 1",
+    );
+}
+
+/// How many idle sockets the flood test opens: 2,000, or fewer when the
+/// descriptor limit (two per connection in one process) is lower.
+fn flood_size() -> usize {
+    let limit = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
+    usize::try_from(limit.saturating_sub(512) / 2)
+        .unwrap_or(2000)
+        .min(2000)
+}
+
+#[tokio::test]
+async fn a_flood_of_idle_sockets_does_not_starve_a_tenant_and_is_reaped() {
+    let n = flood_size();
+    assert!(n >= 100, "descriptor limit too low for the test: {n}");
+    let rig = Rig::start(&[
+        ("idle_timeout_ms", "5000"),
+        ("max_connections_per_ip", "5000"),
+    ])
+    .await;
+    let before = rss_kib();
+    let mut idle = Vec::with_capacity(n);
+    for _ in 0..n {
+        idle.push(connect_from([127, 0, 0, 1], rig.gw.addr).await);
+    }
+    let open_series = "heygen_gateway_connections_open{listener=\"tenant\"}";
+    eventually_async(
+        || async { metric_value(&rig.metrics().await, open_series) == Some(n as f64) },
+        Duration::from_secs(10),
+    )
+    .await;
+    let after = rss_kib();
+    eprintln!(
+        "{n} idle connections: RSS {before} KiB -> {after} KiB ({} bytes per connection, both ends)",
+        (after.saturating_sub(before) * 1024) / n as u64
+    );
+    // A tenant from another address is served while the flood is open.
+    let mut tenant = connect_from([127, 0, 0, 2], rig.gw.addr).await;
+    let got = exchange(&mut tenant, tenant_get("/v2/avatars").as_bytes()).await;
+    assert!(status_of(&got).starts_with("HTTP/1.1 200"), "{got}");
+    // Every idle socket is closed by the server after the idle timeout.
+    for s in &mut idle {
+        assert_eq!(
+            until_closed(s, Duration::from_secs(20)).await.as_deref(),
+            Some(""),
+            "idle socket not closed"
+        );
+    }
+    eventually_async(
+        || async { metric_value(&rig.metrics().await, open_series) == Some(0.0) },
+        Duration::from_secs(10),
+    )
+    .await;
+}
