@@ -17,6 +17,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod egress;
 pub mod error;
 pub mod gateway_api;
 pub mod ledger;

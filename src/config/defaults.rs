@@ -39,3 +39,11 @@ pub const DEFAULT_GAUGE_INTERVAL_SECONDS: u64 = 15;
 pub const DEFAULT_WEBHOOK_TOLERANCE_SECONDS: u64 = 300;
 /// Default per-tenant request rate when a tenant sets none.
 pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 600;
+/// Egress guard: tenant endpoints that cannot accept a TCP connection in 3 s
+/// are down; waiting longer only ties up webhook workers.
+pub const DEFAULT_EGRESS_CONNECT_TIMEOUT_MS: u64 = 3_000;
+/// Whole guarded exchange (resolve, connect, send, read).
+pub const DEFAULT_EGRESS_TIMEOUT_MS: u64 = 10_000;
+/// Responses from tenant URLs are held in memory; 1 MiB covers any webhook
+/// acknowledgement and any media header chunk.
+pub const DEFAULT_EGRESS_MAX_RESPONSE_BYTES: u64 = 1024 * 1024;

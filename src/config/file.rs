@@ -33,6 +33,8 @@ pub struct FileConfig {
     pub org: FileOrg,
     #[serde(default)]
     pub tenants: Vec<FileTenant>,
+    #[serde(default)]
+    pub egress: crate::egress::FileEgress,
 }
 
 #[derive(Debug, Deserialize)]

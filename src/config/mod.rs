@@ -75,6 +75,7 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub org: OrgConfig,
     pub tenants: Vec<TenantConfig>,
+    pub egress: crate::egress::EgressConfig,
 }
 
 #[derive(Debug, Clone)]
