@@ -26,6 +26,7 @@ pub mod metrics;
 pub mod mock;
 pub mod money;
 pub mod pricing;
+pub mod probe;
 pub mod proxy;
 pub mod server;
 pub mod settle;

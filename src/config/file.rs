@@ -35,6 +35,8 @@ pub struct FileConfig {
     pub tenants: Vec<FileTenant>,
     #[serde(default)]
     pub egress: crate::egress::FileEgress,
+    #[serde(default)]
+    pub probe: crate::probe::FileProbe,
 }
 
 #[derive(Debug, Deserialize)]

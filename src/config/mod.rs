@@ -76,6 +76,7 @@ pub struct Config {
     pub org: OrgConfig,
     pub tenants: Vec<TenantConfig>,
     pub egress: crate::egress::EgressConfig,
+    pub probe: crate::probe::ProbeConfig,
 }
 
 #[derive(Debug, Clone)]

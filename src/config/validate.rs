@@ -72,6 +72,7 @@ pub(super) fn validate(raw: FileConfig) -> Result<Config, Vec<ConfigError>> {
     };
     let tenants = tenants(&raw.tenants, &mut errs);
     let egress = crate::egress::EgressConfig::from_file(&raw.egress, &mut errs.0);
+    let probe = crate::probe::ProbeConfig::from_file(&raw.probe, &mut errs.0);
     match (errs.0.is_empty(), pricing) {
         (true, Some(pricing)) => Ok(Config {
             server,
@@ -86,6 +87,7 @@ pub(super) fn validate(raw: FileConfig) -> Result<Config, Vec<ConfigError>> {
             org,
             tenants,
             egress,
+            probe,
         }),
         _ => Err(errs.0),
     }
