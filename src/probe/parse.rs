@@ -135,9 +135,9 @@ fn check_pcm_length(
     ) else {
         return Ok(());
     };
-    let is_pcm = format!("{:?}", a.codec)
-        .to_ascii_lowercase()
-        .contains("pcm");
+    use symphonia::core::codecs::audio::well_known::{CODEC_ID_PCM_MULAW, CODEC_ID_PCM_S32LE};
+    // Symphonia numbers its PCM codec ids contiguously, first to last.
+    let is_pcm = (CODEC_ID_PCM_S32LE..=CODEC_ID_PCM_MULAW).contains(&a.codec);
     if !is_pcm {
         return Ok(());
     }
@@ -155,8 +155,13 @@ fn mp4_duration(data: &Data, gaps: &Gaps) -> Result<(Container, u64), ParseError
     // Unknown size (a server that ignored Range and sent more than the
     // cap): read boxes until a gap, which then reports the file too large.
     let size = data.size.unwrap_or(u64::MAX);
-    let mp4 =
-        mp4::Mp4Reader::read_header(reader, size).map_err(|e| ParseError::Parser(e.to_string()))?;
+    let mp4 = mp4::Mp4Reader::read_header(reader, size).map_err(|e| match e {
+        // A top-level box claiming more bytes than the file has: cut off.
+        mp4::Error::InvalidData(why) if why.contains("larger size than it") => {
+            ParseError::Probe(ProbeError::Truncated)
+        }
+        e => ParseError::Parser(e.to_string()),
+    })?;
     let container = if mp4.major_brand().to_string().starts_with("qt") {
         Container::Mov
     } else {
