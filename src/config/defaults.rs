@@ -58,3 +58,24 @@ pub const DEFAULT_MAX_CONNECTIONS_PER_IP: usize = 256;
 pub const DEFAULT_H2_MAX_CONCURRENT_STREAMS: u32 = 100;
 /// Request heads over 64 KiB get 431; HeyGen requests carry a few headers.
 pub const DEFAULT_MAX_HEADER_BYTES: usize = 64 * 1024;
+/// Egress guard: tenant endpoints that cannot accept a TCP connection in 3 s
+/// are down; waiting longer only ties up webhook workers.
+pub const DEFAULT_EGRESS_CONNECT_TIMEOUT_MS: u64 = 3_000;
+/// Whole guarded exchange (resolve, connect, send, read).
+pub const DEFAULT_EGRESS_TIMEOUT_MS: u64 = 10_000;
+/// Responses from tenant URLs are held in memory; 1 MiB covers any webhook
+/// acknowledgement and any media header chunk.
+pub const DEFAULT_EGRESS_MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
+/// Media probing: the first ranged read. 64 KiB holds the header of WAV,
+/// MP3, FLAC, OGG, WebM and MP4 files whose `moov` comes first.
+pub const DEFAULT_PROBE_FIRST_CHUNK_BYTES: u64 = 64 * 1024;
+/// Total bytes one probe may read (MP4 `moov` at the end of a long video
+/// runs to a few MiB); past it the probe gives up and the caller's
+/// conservative default applies.
+pub const DEFAULT_PROBE_MAX_BYTES: u64 = 4 * 1024 * 1024;
+/// A declared duration beyond a day is a lie or a broken file, not media
+/// HeyGen will be asked to use.
+pub const DEFAULT_PROBE_MAX_DURATION_SECONDS: u64 = 24 * 3600;
+pub const DEFAULT_PROBE_CACHE_ENTRIES: u64 = 1024;
+/// Media at a URL rarely changes; an hour bounds staleness if it does.
+pub const DEFAULT_PROBE_CACHE_TTL_SECONDS: u64 = 3600;

@@ -33,6 +33,10 @@ pub struct FileConfig {
     pub org: FileOrg,
     #[serde(default)]
     pub tenants: Vec<FileTenant>,
+    #[serde(default)]
+    pub egress: crate::egress::FileEgress,
+    #[serde(default)]
+    pub probe: crate::probe::FileProbe,
 }
 
 #[derive(Debug, Deserialize)]

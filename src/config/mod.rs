@@ -76,6 +76,8 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub org: OrgConfig,
     pub tenants: Vec<TenantConfig>,
+    pub egress: crate::egress::EgressConfig,
+    pub probe: crate::probe::ProbeConfig,
 }
 
 #[derive(Debug, Clone)]

@@ -1,0 +1,146 @@
+//! Media files built byte by byte, so each test knows the exact duration
+//! and can cut or falsify exactly the field it is about.
+
+use bytes::Bytes;
+
+/// 16-bit mono PCM WAV at 8 kHz, `ms` long.
+pub fn wav(ms: u64) -> Bytes {
+    let rate: u32 = 8_000;
+    let samples = (u64::from(rate) * ms / 1000) as u32;
+    let data_len = samples * 2;
+    let mut b = Vec::with_capacity(44 + data_len as usize);
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + data_len).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    b.extend_from_slice(&1u16.to_le_bytes()); // mono
+    b.extend_from_slice(&rate.to_le_bytes());
+    b.extend_from_slice(&(rate * 2).to_le_bytes()); // byte rate
+    b.extend_from_slice(&2u16.to_le_bytes()); // block align
+    b.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&data_len.to_le_bytes());
+    for i in 0..samples {
+        // A quiet saw wave: any samples will do.
+        b.extend_from_slice(&((i % 200) as i16 * 10).to_le_bytes());
+    }
+    Bytes::from(b)
+}
+
+fn bx(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
+    let mut b = Vec::with_capacity(8 + payload.len());
+    b.extend_from_slice(&(8 + payload.len() as u32).to_be_bytes());
+    b.extend_from_slice(kind);
+    b.extend_from_slice(payload);
+    b
+}
+
+/// ISO-BMFF: ftyp, a moov holding only mvhd (timescale 1000, so the
+/// duration is in ms), and an mdat of `mdat_len` zero bytes, with the moov
+/// before or after the mdat. `v1` writes a 64-bit duration.
+pub fn mp4(duration_ms: u64, mdat_len: usize, moov_first: bool, v1: bool) -> Bytes {
+    let ftyp = bx(b"ftyp", b"isom\0\0\x02\0isomiso2");
+    let mut mvhd = Vec::new();
+    if v1 {
+        mvhd.extend_from_slice(&[1, 0, 0, 0]);
+        mvhd.extend_from_slice(&[0; 16]); // creation, modification
+        mvhd.extend_from_slice(&1000u32.to_be_bytes());
+        mvhd.extend_from_slice(&duration_ms.to_be_bytes());
+    } else {
+        mvhd.extend_from_slice(&[0; 4]);
+        mvhd.extend_from_slice(&[0; 8]);
+        mvhd.extend_from_slice(&1000u32.to_be_bytes());
+        mvhd.extend_from_slice(&(duration_ms as u32).to_be_bytes());
+    }
+    mvhd.extend_from_slice(&0x0001_0000u32.to_be_bytes()); // rate 1.0
+    mvhd.extend_from_slice(&0x0100u16.to_be_bytes()); // volume 1.0
+    mvhd.extend_from_slice(&[0; 10]); // reserved
+    for m in [0x0001_0000u32, 0, 0, 0, 0x0001_0000, 0, 0, 0, 0x4000_0000] {
+        mvhd.extend_from_slice(&m.to_be_bytes()); // unity matrix
+    }
+    mvhd.extend_from_slice(&[0; 24]); // pre_defined
+    mvhd.extend_from_slice(&2u32.to_be_bytes()); // next track id
+    let moov = bx(b"moov", &bx(b"mvhd", &mvhd));
+    let mdat = bx(b"mdat", &vec![0u8; mdat_len]);
+    let mut b = ftyp;
+    if moov_first {
+        b.extend_from_slice(&moov);
+        b.extend_from_slice(&mdat);
+    } else {
+        b.extend_from_slice(&mdat);
+        b.extend_from_slice(&moov);
+    }
+    Bytes::from(b)
+}
+
+/// An EBML element with a one-byte size (payloads < 127 bytes) or an
+/// eight-byte size.
+fn el(id: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut b = id.to_vec();
+    if payload.len() < 127 {
+        b.push(0x80 | payload.len() as u8);
+    } else {
+        b.push(0x01);
+        b.extend_from_slice(&(payload.len() as u64).to_be_bytes()[1..]);
+    }
+    b.extend_from_slice(payload);
+    b
+}
+
+fn uint(id: &[u8], v: u64) -> Vec<u8> {
+    let bytes = v.to_be_bytes();
+    let first = bytes.iter().position(|b| *b != 0).unwrap_or(7);
+    el(id, &bytes[first..])
+}
+
+/// WebM with millisecond timestamps and `duration_ms` in Segment Info.
+pub fn webm(duration_ms: f64) -> Bytes {
+    let header = el(
+        &[0x1A, 0x45, 0xDF, 0xA3],
+        &[
+            uint(&[0x42, 0x86], 1),
+            uint(&[0x42, 0xF7], 1),
+            uint(&[0x42, 0xF2], 4),
+            uint(&[0x42, 0xF3], 8),
+            el(&[0x42, 0x82], b"webm"),
+            uint(&[0x42, 0x87], 4),
+            uint(&[0x42, 0x85], 2),
+        ]
+        .concat(),
+    );
+    let info = el(
+        &[0x15, 0x49, 0xA9, 0x66],
+        &[
+            uint(&[0x2A, 0xD7, 0xB1], 1_000_000),
+            el(&[0x44, 0x89], &duration_ms.to_be_bytes()),
+            el(&[0x4D, 0x80], b"probe-test"),
+            el(&[0x57, 0x41], b"probe-test"),
+        ]
+        .concat(),
+    );
+    let video = el(&[0xE0], &[uint(&[0xB0], 16), uint(&[0xBA], 16)].concat());
+    let track = el(
+        &[0xAE],
+        &[
+            uint(&[0xD7], 1),
+            uint(&[0x73, 0xC5], 1),
+            uint(&[0x83], 1),
+            el(&[0x86], b"V_VP8"),
+            video,
+        ]
+        .concat(),
+    );
+    let tracks = el(&[0x16, 0x54, 0xAE, 0x6B], &track);
+    let cluster = el(&[0x1F, 0x43, 0xB6, 0x75], &uint(&[0xE7], 0));
+    let segment = el(&[0x18, 0x53, 0x80, 0x67], &[info, tracks, cluster].concat());
+    Bytes::from([header, segment].concat())
+}
+
+/// MPEG-1 Layer III, 128 kbit/s, 44.1 kHz, mono, no Xing/VBRI header:
+/// `frames` frames of 417 bytes, 1152 samples each.
+pub fn mp3_cbr(frames: usize) -> Bytes {
+    let mut frame = vec![0u8; 417];
+    frame[..4].copy_from_slice(&[0xFF, 0xFB, 0x90, 0xC0]);
+    Bytes::from(frame.repeat(frames))
+}
