@@ -164,3 +164,32 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     }
     msg
 }
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use tower::Service;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn pinned_resolver_answers_only_the_checked_host() {
+        let addr: SocketAddr = "93.184.215.14:443".parse().unwrap();
+        let mut r = PinnedResolver {
+            host: Arc::from("media.example.com"),
+            addrs: vec![addr],
+        };
+        let got: Vec<SocketAddr> = r
+            .call(Name::from_str("MEDIA.example.com").unwrap())
+            .await
+            .unwrap()
+            .collect();
+        assert_eq!(got, vec![addr]);
+        let err = r
+            .call(Name::from_str("other.example.com").unwrap())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::PermissionDenied);
+    }
+}
