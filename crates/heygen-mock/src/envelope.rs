@@ -131,3 +131,35 @@ pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response<Full<B
     }
     resp
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generation_follows_the_path_prefix_segment() {
+        assert_eq!(Generation::of_path("/v1/video_status.get"), Generation::V1);
+        assert_eq!(Generation::of_path("/v2/video/generate"), Generation::V2);
+        assert_eq!(Generation::of_path("/v3/videos"), Generation::V3);
+        // Only a whole segment counts: `/v10` and `/v2x` are not v1/v2.
+        assert_eq!(Generation::of_path("/v10/x"), Generation::V3);
+        assert_eq!(Generation::of_path("/v2x"), Generation::V3);
+        assert_eq!(Generation::of_path("/v1"), Generation::V1);
+    }
+
+    #[test]
+    fn error_bodies_use_each_generations_envelope() {
+        assert_eq!(
+            error_body(Generation::V1, "unauthorized", "no"),
+            json!({"code": V1_UNAUTHORIZED, "message": "no"})
+        );
+        assert_eq!(
+            error_body(Generation::V2, "not_found", "gone"),
+            json!({"data": null, "error": {"code": "not_found", "message": "gone"}})
+        );
+        assert_eq!(
+            error_body(Generation::V3, "not_found", "gone"),
+            json!({"error": {"code": "not_found", "message": "gone"}})
+        );
+    }
+}
