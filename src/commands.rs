@@ -3,6 +3,8 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use heygen_mock::{MockConfig, MockHeygen};
+
 use crate::cli::Command;
 use crate::clock::SystemClock;
 use crate::config::{Config, ProcessEnv};
@@ -150,10 +152,10 @@ async fn mock_upstream(
     auto_complete: Option<f64>,
 ) -> ExitCode {
     init_logging(false);
-    let mut cfg = crate::mock::MockConfig::new(key);
+    let mut cfg = MockConfig::new(key);
     cfg.listen = listen;
     cfg.auto_complete = auto_complete;
-    let mock = match crate::mock::MockHeygen::start(cfg).await {
+    let mock = match MockHeygen::start(cfg).await {
         Ok(m) => m,
         Err(e) => {
             eprintln!("error: cannot start the mock on {listen}: {e}");

@@ -24,7 +24,6 @@ pub mod http;
 pub mod ledger;
 pub mod limits;
 pub mod metrics;
-pub mod mock;
 pub mod money;
 pub mod pricing;
 pub mod probe;

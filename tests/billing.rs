@@ -43,7 +43,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::*;
 use heygen_gateway::clock::{Clock, ManualClock, SystemClock};
-use heygen_gateway::mock::MockHeygen;
+use heygen_mock::MockHeygen;
 use serde_json::{json, Value};
 
 /// How long background settlement may take before a test fails.

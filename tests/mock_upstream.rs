@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use heygen_gateway::mock::{self, JobStatus, MockConfig, MockHeygen};
+use heygen_mock::{JobStatus, MockConfig, MockHeygen};
 use http::StatusCode;
 use serde_json::{json, Value};
 
@@ -492,19 +492,19 @@ async fn webhooks_are_signed_like_heygen() {
     // The mock itself is the receiver here: it records the delivery.
     let receiver = start_mock().await;
     let url = format!("{}/hooks/heygen", receiver.url());
-    let event = mock::webhook::avatar_video_success("vid1", "https://x/v.mp4", Some("t:1"));
+    let event = heygen_mock::webhook::avatar_video_success("vid1", "https://x/v.mp4", Some("t:1"));
     let body = event.to_string();
-    let status = mock::send_webhook(&url, WEBHOOK_SECRET, false, body.as_bytes())
+    let status = heygen_mock::send_webhook(&url, WEBHOOK_SECRET, false, body.as_bytes())
         .await
         .expect("delivered");
     assert_eq!(status, 401, "the mock wants an API key");
-    let status = mock::send_webhook(&url, WEBHOOK_SECRET, true, body.as_bytes())
+    let status = heygen_mock::send_webhook(&url, WEBHOOK_SECRET, true, body.as_bytes())
         .await
         .expect("delivered");
     assert_eq!(status, 401);
 
     let got = receiver.requests_to("/hooks/heygen");
-    let expected = mock::sign(WEBHOOK_SECRET, body.as_bytes());
+    let expected = heygen_mock::sign(WEBHOOK_SECRET, body.as_bytes());
     assert_eq!(expected.len(), 64);
     assert_eq!(got[0].header("signature"), Some(expected.as_str()));
     assert_eq!(got[1].header("heygen-signature"), Some(expected.as_str()));

@@ -28,7 +28,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use common::*;
 use heygen_gateway::clock::{Clock, ManualClock};
-use heygen_gateway::mock::MockHeygen;
+use heygen_mock::MockHeygen;
 use serde_json::{json, Value};
 
 /// How long background work (settlement tasks, gauge ticks) may take.

@@ -23,7 +23,7 @@ mod passthrough;
 mod paths;
 
 use common::*;
-use heygen_gateway::mock::MockHeygen;
+use heygen_mock::MockHeygen;
 use serde_json::json;
 
 /// A mock HeyGen and a gateway in front of it.

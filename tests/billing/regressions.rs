@@ -2,8 +2,8 @@
 
 use heygen_gateway::catalog::{Billable, StatusRead};
 use heygen_gateway::config::Tier;
-use heygen_gateway::mock::send_webhook;
 use heygen_gateway::pricing::{self, JobOutcome, PlanPolicy, PriceBook};
+use heygen_mock::send_webhook;
 use serde_json::json;
 
 use crate::common::*;

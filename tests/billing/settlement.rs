@@ -1,8 +1,8 @@
 //! Settlement from the four sources: status reads passing through, signed
 //! webhooks, the background poller, and hold expiry.
 
-use heygen_gateway::mock::webhook::{self, avatar_video_fail, avatar_video_success};
-use heygen_gateway::mock::{send_webhook, sign};
+use heygen_mock::webhook::{self, avatar_video_fail, avatar_video_success};
+use heygen_mock::{send_webhook, sign};
 use serde_json::Value;
 
 use crate::common::*;

@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use heygen_gateway::clock::{Clock, SystemClock};
 use heygen_gateway::config::{Config, MapEnv};
-use heygen_gateway::mock::{MockConfig, MockHeygen};
 use heygen_gateway::server::{RunningGateway, StartOptions};
+use heygen_mock::{MockConfig, MockHeygen};
 use sha2::{Digest, Sha256};
 
 pub use client::{

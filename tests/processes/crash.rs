@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use heygen_gateway::mock::MockHeygen;
+use heygen_mock::MockHeygen;
 
 use crate::common::{self, eventually, eventually_async, start_mock, tenant_token};
 use crate::harness::{base_config, generate, GatewayProc, Node, GENERATE, HOLD_MICROS};

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use heygen_gateway::mock::MockHeygen;
+use heygen_mock::MockHeygen;
 
 use crate::common::{
     self, full, tenant_token, TestConfig, TestResponse, ADMIN_TOKEN, ORG_KEY, WEBHOOK_SECRET,

@@ -21,7 +21,7 @@ const HOP: [&str; 9] = [
 ];
 
 #[track_caller]
-fn assert_no_hop_headers(req: &heygen_gateway::mock::ReceivedRequest) {
+fn assert_no_hop_headers(req: &heygen_mock::ReceivedRequest) {
     for name in HOP {
         assert!(
             req.headers.get(name).is_none(),

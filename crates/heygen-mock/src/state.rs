@@ -10,7 +10,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, Version};
 use tokio::sync::{watch, Notify};
 
-use super::faults::Faults;
+use crate::faults::Faults;
 
 /// One request as the mock received it.
 #[derive(Debug, Clone)]

@@ -51,8 +51,8 @@ pub async fn send_webhook(
     v3: bool,
     body: &[u8],
 ) -> Result<StatusCode, WebhookError> {
-    let event_id = format!("evt_{}", super::state::new_id());
-    let headers = signed_headers(secret, v3, body, super::state::unix_now(), &event_id);
+    let event_id = format!("evt_{}", crate::state::new_id());
+    let headers = signed_headers(secret, v3, body, crate::state::unix_now(), &event_id);
     post(url, &headers, body).await
 }
 

@@ -5,8 +5,8 @@ use http::{Response, StatusCode};
 use http_body_util::Full;
 use serde_json::{json, Value};
 
-use super::envelope::{self, Generation};
-use super::state::{Job, JobKind, JobStatus, Shared};
+use crate::envelope::{self, Generation};
+use crate::state::{Job, JobKind, JobStatus, Shared};
 
 type Resp = Response<Full<Bytes>>;
 

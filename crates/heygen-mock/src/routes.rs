@@ -1,13 +1,13 @@
-//! Routing and the create (POST) endpoints. Reads live in [`super::status`].
+//! Routing and the create (POST) endpoints. Reads live in [`crate::status`].
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, Response, StatusCode};
 use http_body_util::Full;
 use serde_json::{json, Map, Value};
 
-use super::envelope::{self, Generation};
-use super::state::{new_id, JobKind, NewJob, Shared, Upload};
-use super::status;
+use crate::envelope::{self, Generation};
+use crate::state::{new_id, JobKind, NewJob, Shared, Upload};
+use crate::status;
 
 /// The parts of a received request the handlers need.
 pub(crate) struct Req<'a> {

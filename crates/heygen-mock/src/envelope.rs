@@ -5,8 +5,28 @@ use http::{header, HeaderValue, Response, StatusCode};
 use http_body_util::Full;
 use serde_json::{json, Value};
 
-/// API generation, which decides the envelope (the gateway's own rule).
-pub use crate::error::Generation;
+/// HeyGen API generation of a path, which decides the envelope.
+// Not shared with the gateway's `error::Generation`: the mock must not depend
+// on the crate it tests, and these envelopes are HeyGen's facts, not gateway policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Generation {
+    V1,
+    V2,
+    V3,
+}
+
+impl Generation {
+    /// `/v1/…` and `/v2/…` get their own envelopes; v3 and anything else get v3's.
+    pub(crate) fn of_path(path: &str) -> Generation {
+        if path.starts_with("/v1/") || path == "/v1" {
+            Generation::V1
+        } else if path.starts_with("/v2/") || path == "/v2" {
+            Generation::V2
+        } else {
+            Generation::V3
+        }
+    }
+}
 
 /// Legacy numeric codes for the v1 envelope.
 const V1_UNAUTHORIZED: i64 = 400112;
@@ -14,7 +34,7 @@ const V1_INVALID_PARAMETER: i64 = 400175;
 
 /// The error envelope for `gen`. `code` is the v2/v3 string code; v1 gets a
 /// numeric code derived from it.
-pub fn error_body(gen: Generation, code: &str, message: &str) -> Value {
+pub(crate) fn error_body(gen: Generation, code: &str, message: &str) -> Value {
     match gen {
         Generation::V1 => {
             let numeric = match code {
@@ -32,7 +52,7 @@ pub fn error_body(gen: Generation, code: &str, message: &str) -> Value {
 }
 
 /// HeyGen's 401 body for a wrong or missing key, per generation.
-pub fn unauthorized(gen: Generation) -> Response<Full<Bytes>> {
+pub(crate) fn unauthorized(gen: Generation) -> Response<Full<Bytes>> {
     let body = match gen {
         Generation::V1 => json!({"code": V1_UNAUTHORIZED, "message": "Unauthorized"}),
         Generation::V2 => {
@@ -45,7 +65,7 @@ pub fn unauthorized(gen: Generation) -> Response<Full<Bytes>> {
 }
 
 /// An error response in the envelope of `gen`.
-pub fn error(
+pub(crate) fn error(
     gen: Generation,
     status: StatusCode,
     code: &str,
@@ -55,7 +75,7 @@ pub fn error(
 }
 
 /// The string code HeyGen uses for an injected status.
-pub fn code_for_status(status: StatusCode) -> &'static str {
+pub(crate) fn code_for_status(status: StatusCode) -> &'static str {
     match status.as_u16() {
         400 => "invalid_parameter",
         401 => "unauthorized",
@@ -70,7 +90,7 @@ pub fn code_for_status(status: StatusCode) -> &'static str {
 }
 
 /// `{"code":100,"data":…,"message":"Success"}`
-pub fn v1_ok(data: Value) -> Response<Full<Bytes>> {
+pub(crate) fn v1_ok(data: Value) -> Response<Full<Bytes>> {
     json_response(
         StatusCode::OK,
         &json!({"code": 100, "data": data, "message": "Success"}),
@@ -78,17 +98,17 @@ pub fn v1_ok(data: Value) -> Response<Full<Bytes>> {
 }
 
 /// `{"error":null,"data":…}`
-pub fn v2_ok(data: Value) -> Response<Full<Bytes>> {
+pub(crate) fn v2_ok(data: Value) -> Response<Full<Bytes>> {
     json_response(StatusCode::OK, &json!({"error": null, "data": data}))
 }
 
 /// `{"data":…}`
-pub fn v3_ok(data: Value) -> Response<Full<Bytes>> {
+pub(crate) fn v3_ok(data: Value) -> Response<Full<Bytes>> {
     json_response(StatusCode::OK, &json!({ "data": data }))
 }
 
 /// Success in the envelope of `gen`.
-pub fn ok(gen: Generation, data: Value) -> Response<Full<Bytes>> {
+pub(crate) fn ok(gen: Generation, data: Value) -> Response<Full<Bytes>> {
     match gen {
         Generation::V1 => v1_ok(data),
         Generation::V2 => v2_ok(data),
@@ -97,7 +117,7 @@ pub fn ok(gen: Generation, data: Value) -> Response<Full<Bytes>> {
 }
 
 /// A JSON response with a fresh `X-Request-Id`, as HeyGen sends.
-pub fn json_response(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     let mut resp = Response::new(Full::new(Bytes::from(bytes)));
     *resp.status_mut() = status;
@@ -106,8 +126,40 @@ pub fn json_response(status: StatusCode, body: &Value) -> Response<Full<Bytes>> 
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    if let Ok(v) = HeaderValue::from_str(&super::state::new_id()) {
+    if let Ok(v) = HeaderValue::from_str(&crate::state::new_id()) {
         headers.insert("x-request-id", v);
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generation_follows_the_path_prefix_segment() {
+        assert_eq!(Generation::of_path("/v1/video_status.get"), Generation::V1);
+        assert_eq!(Generation::of_path("/v2/video/generate"), Generation::V2);
+        assert_eq!(Generation::of_path("/v3/videos"), Generation::V3);
+        // Only a whole segment counts: `/v10` and `/v2x` are not v1/v2.
+        assert_eq!(Generation::of_path("/v10/x"), Generation::V3);
+        assert_eq!(Generation::of_path("/v2x"), Generation::V3);
+        assert_eq!(Generation::of_path("/v1"), Generation::V1);
+    }
+
+    #[test]
+    fn error_bodies_use_each_generations_envelope() {
+        assert_eq!(
+            error_body(Generation::V1, "unauthorized", "no"),
+            json!({"code": V1_UNAUTHORIZED, "message": "no"})
+        );
+        assert_eq!(
+            error_body(Generation::V2, "not_found", "gone"),
+            json!({"data": null, "error": {"code": "not_found", "message": "gone"}})
+        );
+        assert_eq!(
+            error_body(Generation::V3, "not_found", "gone"),
+            json!({"error": {"code": "not_found", "message": "gone"}})
+        );
+    }
 }

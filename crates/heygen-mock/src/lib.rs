@@ -9,12 +9,16 @@
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! use heygen_gateway::mock::{MockConfig, MockHeygen};
+//! use heygen_mock::{MockConfig, MockHeygen};
 //! let mock = MockHeygen::start(MockConfig::new("sk_org_key")).await?;
 //! println!("HeyGen at {}", mock.url());
 //! mock.set_auto_complete(Some(12.5));
 //! # Ok(()) }
 //! ```
+
+// The API is what tests, benches and the gateway's `mock-upstream` command
+// call; everything else stays crate-private, and this lint keeps that honest.
+#![warn(unreachable_pub)]
 
 mod control;
 mod envelope;
@@ -32,7 +36,6 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use control::MockControl;
-pub use envelope::Generation;
 pub use faults::FaultControl;
 pub use state::{Job, JobKind, JobStatus, ReceivedRequest, Upload};
 pub use webhook::{send_webhook, sign};

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use http::StatusCode;
 
-use super::faults::FaultControl;
-use super::state::{unix_now, Job, JobStatus, ReceivedRequest, Shared, Upload};
+use crate::faults::FaultControl;
+use crate::state::{unix_now, Job, JobStatus, ReceivedRequest, Shared, Upload};
 
 /// Cloneable handle to a running mock's state.
 #[derive(Clone)]

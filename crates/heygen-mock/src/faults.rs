@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 
-use super::state::Shared;
+use crate::state::Shared;
 
 /// Faults of one scope (global or one path prefix).
 #[derive(Debug, Clone, Default)]

@@ -12,10 +12,10 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use sha2::{Digest, Sha256};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::envelope::{self, Generation};
-use super::faults::Fault;
-use super::routes::{self, Req};
-use super::state::{ReceivedRequest, Shared};
+use crate::envelope::{self, Generation};
+use crate::faults::Fault;
+use crate::routes::{self, Req};
+use crate::state::{ReceivedRequest, Shared};
 
 /// How much of each body is kept (the rest is only counted and hashed).
 pub(crate) const RECORDED_BODY_LIMIT: usize = 1024 * 1024;
