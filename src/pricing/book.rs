@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::features::{self, Unit, FEATURES};
-use crate::config::ConfigError;
 use crate::money::{credits_to_micros, Micros};
 
 /// Raw `[pricing]` section. Every key is optional: built-in defaults cover
@@ -45,6 +44,24 @@ pub struct FileProjection {
     pub default_template_seconds: Option<u32>,
     pub default_agent_seconds: Option<u32>,
     pub default_session_seconds: Option<u32>,
+}
+
+/// One problem in the `[pricing]` section: the key path inside the section
+/// (`features.avatar_iv.credits_per_minute`) and the fix. Config prefixes
+/// the section name when it reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookError {
+    pub key: String,
+    pub message: String,
+}
+
+impl BookError {
+    fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
 }
 
 /// A validated price: integer micro-credits per minute or per call.
@@ -141,13 +158,13 @@ impl PriceBook {
 
     /// Validates the `[pricing]` section; every problem is reported with its
     /// key path and the fix.
-    pub fn from_file(file: &FilePricing) -> Result<PriceBook, Vec<ConfigError>> {
+    pub fn from_file(file: &FilePricing) -> Result<PriceBook, Vec<BookError>> {
         let mut errs = Vec::new();
         let version = match file.version.as_deref().map(str::trim) {
             None => features::DEFAULT_VERSION.to_owned(),
             Some(v) if v.is_empty() || v.len() > 100 || v.chars().any(char::is_control) => {
-                errs.push(ConfigError::new(
-                    "pricing.version",
+                errs.push(BookError::new(
+                    "version",
                     "must be 1–100 printable characters, e.g. \"2026-02\"",
                 ));
                 String::new()
@@ -158,8 +175,8 @@ impl PriceBook {
         for name in file.features.keys() {
             if features::spec(name).is_none() {
                 let known: Vec<&str> = FEATURES.iter().map(|f| f.name).collect();
-                errs.push(ConfigError::new(
-                    format!("pricing.features.{name}"),
+                errs.push(BookError::new(
+                    format!("features.{name}"),
                     format!("unknown feature; use one of: {}", known.join(", ")),
                 ));
             }
@@ -208,9 +225,9 @@ fn feature_price(
     spec: &features::FeatureSpec,
     over: Option<&FileFeature>,
     inherit: bool,
-    errs: &mut Vec<ConfigError>,
+    errs: &mut Vec<BookError>,
 ) -> Option<Price> {
-    let key = format!("pricing.features.{}", spec.name);
+    let key = format!("features.{}", spec.name);
     let empty = FileFeature::default();
     let f = over.unwrap_or(&empty);
     let (given, wrong, price_key) = match spec.unit {
@@ -228,7 +245,7 @@ fn feature_price(
         ),
     };
     if wrong {
-        errs.push(ConfigError::new(
+        errs.push(BookError::new(
             key.clone(),
             format!("this feature is priced by {price_key} only; remove the other keys"),
         ));
@@ -237,7 +254,7 @@ fn feature_price(
         (Some(c), _) => c,
         (None, true) => spec.credits,
         (None, false) => {
-            errs.push(ConfigError::new(
+            errs.push(BookError::new(
                 format!("{key}.{price_key}"),
                 "missing: the catalog charges this feature and inherit_defaults = false; \
                  set a price or set pricing.inherit_defaults = true",
@@ -248,7 +265,7 @@ fn feature_price(
     let micros = match credits_to_micros(credits) {
         Some(m) if (0..=1_000_000 * crate::money::MICROS_PER_CREDIT).contains(&m) => m,
         _ => {
-            errs.push(ConfigError::new(
+            errs.push(BookError::new(
                 format!("{key}.{price_key}"),
                 format!("is {credits}; must be a number of credits between 0 and 1000000"),
             ));
@@ -257,14 +274,14 @@ fn feature_price(
     };
     let increment = f.increment_seconds.unwrap_or(spec.increment_seconds);
     if !(1..=3600).contains(&increment) {
-        errs.push(ConfigError::new(
+        errs.push(BookError::new(
             format!("{key}.increment_seconds"),
             format!("is {increment}; must be 1–3600 (HeyGen legacy credits use 30)"),
         ));
     }
     let minimum = f.minimum_seconds.unwrap_or(spec.minimum_seconds);
     if minimum > 86_400 {
-        errs.push(ConfigError::new(
+        errs.push(BookError::new(
             format!("{key}.minimum_seconds"),
             format!("is {minimum}; must be at most 86400"),
         ));
@@ -297,27 +314,27 @@ fn milli(
     key: &str,
     min: f64,
     max: f64,
-    errs: &mut Vec<ConfigError>,
+    errs: &mut Vec<BookError>,
 ) -> Option<u64> {
     let v = value?;
     if v.is_finite() && (min..=max).contains(&v) {
         Some((v * 1000.0).round() as u64)
     } else {
-        errs.push(ConfigError::new(
-            format!("pricing.projection.{key}"),
+        errs.push(BookError::new(
+            format!("projection.{key}"),
             format!("is {v}; must be between {min} and {max}"),
         ));
         None
     }
 }
 
-fn seconds(value: Option<u32>, key: &str, default_ms: u64, errs: &mut Vec<ConfigError>) -> u64 {
+fn seconds(value: Option<u32>, key: &str, default_ms: u64, errs: &mut Vec<BookError>) -> u64 {
     match value {
         None => default_ms,
         Some(v) if (1..=86_400).contains(&v) => u64::from(v) * 1000,
         Some(v) => {
-            errs.push(ConfigError::new(
-                format!("pricing.projection.{key}"),
+            errs.push(BookError::new(
+                format!("projection.{key}"),
                 format!("is {v}; must be 1–86400 seconds"),
             ));
             default_ms
@@ -325,7 +342,7 @@ fn seconds(value: Option<u32>, key: &str, default_ms: u64, errs: &mut Vec<Config
     }
 }
 
-fn projection(p: &FileProjection, errs: &mut Vec<ConfigError>) -> Projection {
+fn projection(p: &FileProjection, errs: &mut Vec<BookError>) -> Projection {
     let d = builtin_projection();
     Projection {
         wpm_milli: milli(p.words_per_minute, "words_per_minute", 10.0, 1000.0, errs)

@@ -7,9 +7,11 @@
 //! [`status_outcome`] / [`parse_webhook`] with [`settle_cost`].
 
 mod book;
+mod draft;
 pub mod features;
 mod jobs;
 mod json;
+mod plan;
 mod quote;
 mod rules;
 mod rules_v3;
@@ -19,38 +21,16 @@ pub mod text;
 
 use serde::Serialize;
 
-pub use book::{FileFeature, FilePricing, FileProjection, Price, PriceBook, Projection};
+pub use book::{BookError, FileFeature, FilePricing, FileProjection, Price, PriceBook, Projection};
 pub use features::Unit;
 pub use jobs::{
     jobs_from_response, parse_webhook, status_outcome, Job, JobOutcome, WebhookEvent,
     WebhookOutcome,
 };
+pub use plan::{PlanPolicy, Tier};
 pub use quote::{quote, quote_request, settle_cost};
 
-use crate::config::Tier;
 use crate::money::{format_credits, Micros};
-
-/// The plan rules applied before forwarding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PlanPolicy {
-    pub tier: Tier,
-    pub max_video_seconds: u32,
-}
-
-impl From<&crate::config::PlanConfig> for PlanPolicy {
-    fn from(plan: &crate::config::PlanConfig) -> Self {
-        PlanPolicy {
-            tier: plan.tier,
-            max_video_seconds: plan.max_video_seconds,
-        }
-    }
-}
-
-impl PlanPolicy {
-    fn enterprise(&self) -> bool {
-        self.tier == Tier::Enterprise
-    }
-}
 
 /// How the hold for a quote is settled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -2,10 +2,10 @@
 //! Each rule validates only what it needs to price (and what the policy
 //! checks), naming the field when something is wrong.
 
+use super::draft::{Ctx, Draft, DraftJob, DraftScene};
 use super::features::*;
 use super::json::{self, arr_opt, as_obj, bool_opt, field, num_opt, obj_opt, obj_req, path};
 use super::json::{secs_opt, speed_milli, str_opt, str_req, Obj};
-use super::quote::{Ctx, Draft, DraftJob, DraftScene};
 use super::text::{script_ms, with_safety};
 use super::{PricingError, SettleMode};
 use crate::catalog::{Billable, PerCallOp};

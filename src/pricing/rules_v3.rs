@@ -2,11 +2,11 @@
 
 use serde_json::Value;
 
+use super::draft::{enterprise_only, unpriceable, Ctx, Draft, DraftJob};
 use super::features::*;
 use super::json::{
     self, arr_opt, as_obj, field, obj_opt, path, secs_opt, speed_milli, str_opt, str_req, Obj,
 };
-use super::quote::{enterprise_only, unpriceable, Ctx, Draft, DraftJob};
 use super::rules::{
     agent_job, check_resolution, languages, proofread_generate, script_or_audio,
     translation_feature,

@@ -117,25 +117,25 @@ fn overrides_apply_and_keep_other_defaults() {
 fn invalid_pricing_names_the_key() {
     assert_eq!(
         errors("[features.avatar_iv]\ncredits_per_minute = -1.0\n"),
-        ["pricing.features.avatar_iv.credits_per_minute"]
+        ["features.avatar_iv.credits_per_minute"]
     );
     assert_eq!(
         errors("[features.teleport]\ncredits_per_call = 1.0\n"),
-        ["pricing.features.teleport"]
+        ["features.teleport"]
     );
     assert_eq!(
         errors("[features.avatar_creation]\ncredits_per_minute = 1.0\n"),
-        ["pricing.features.avatar_creation"]
+        ["features.avatar_creation"]
     );
     assert_eq!(
         errors("[features.tts]\nincrement_seconds = 0\n"),
-        ["pricing.features.tts.increment_seconds"]
+        ["features.tts.increment_seconds"]
     );
     assert_eq!(
         errors("[projection]\nsafety_factor = 0.9\n"),
-        ["pricing.projection.safety_factor"]
+        ["projection.safety_factor"]
     );
-    assert_eq!(errors("version = \"\"\n"), ["pricing.version"]);
+    assert_eq!(errors("version = \"\"\n"), ["version"]);
     assert!(toml::from_str::<FilePricing>("[features.tts]\nprice = 1\n").is_err());
 }
 
@@ -143,8 +143,8 @@ fn invalid_pricing_names_the_key() {
 fn without_defaults_every_catalog_feature_needs_a_price() {
     let errs = errors("inherit_defaults = false\n[features.avatar_iv]\ncredits_per_minute = 6.0\n");
     assert_eq!(errs.len(), FEATURES.len() - 1);
-    assert!(errs.contains(&"pricing.features.standard_avatar.credits_per_minute".to_owned()));
-    assert!(errs.contains(&"pricing.features.avatar_creation.credits_per_call".to_owned()));
+    assert!(errs.contains(&"features.standard_avatar.credits_per_minute".to_owned()));
+    assert!(errs.contains(&"features.avatar_creation.credits_per_call".to_owned()));
 }
 
 #[test]
