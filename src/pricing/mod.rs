@@ -15,9 +15,13 @@ mod plan;
 mod quote;
 mod rules;
 mod rules_v3;
+mod ssml;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_text;
 pub mod text;
+mod verbal;
 
 use serde::Serialize;
 

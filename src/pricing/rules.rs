@@ -5,7 +5,7 @@
 use super::draft::{Ctx, Draft, DraftJob, DraftScene};
 use super::features::*;
 use super::json::{self, arr_opt, as_obj, bool_opt, field, num_opt, obj_opt, obj_req, path};
-use super::json::{secs_opt, speed_milli, str_opt, str_req, Obj};
+use super::json::{secs_opt, speed_milli, str_opt, str_req, Obj, VIDEO_SPEED};
 use super::text::{script_ms, with_safety};
 use super::{PricingError, SettleMode};
 use crate::catalog::{Billable, PerCallOp};
@@ -200,7 +200,7 @@ fn voice_scene(
     let (ms, basis) = match str_req(v, "type", at)? {
         "text" => {
             let text = str_req(v, "input_text", at)?;
-            let speed = speed_milli(v, "speed", at)?;
+            let speed = speed_milli(v, "speed", at, VIDEO_SPEED)?;
             (script_ms(text, ctx.proj(), speed), "text")
         }
         "audio" => (ctx.proj().default_audio_ms, "audio_default"),
@@ -223,7 +223,7 @@ fn webm(ctx: &Ctx<'_>, o: &Obj) -> Result<Draft, PricingError> {
         return Ok(video_job(costliest(ctx, &scenes), scenes));
     }
     let scene = if let Some(text) = str_opt(o, "input_text", "")? {
-        let speed = speed_milli(o, "speed", "")?;
+        let speed = speed_milli(o, "speed", "", VIDEO_SPEED)?;
         DraftScene {
             feature: STANDARD_AVATAR,
             ms: script_ms(text, ctx.proj(), speed),
@@ -245,7 +245,8 @@ fn webm(ctx: &Ctx<'_>, o: &Obj) -> Result<Draft, PricingError> {
 }
 
 /// A script under one of `script_keys` (speed from `voice_settings.speed` or
-/// `speed`), else an audio input at the default length.
+/// `speed`) or an audio input at the default length; when a body has both
+/// (HeyGen would reject it, or read either) the longer is priced.
 pub(super) fn script_or_audio(
     ctx: &Ctx<'_>,
     o: &Obj,
@@ -253,35 +254,48 @@ pub(super) fn script_or_audio(
     feature: &'static str,
     script_keys: &[&str],
 ) -> Result<DraftScene, PricingError> {
+    let mut best: Option<DraftScene> = None;
     for key in script_keys {
         if let Some(text) = str_opt(o, key, at)? {
-            let speed = match obj_opt(o, "voice_settings", at)? {
-                Some(vs) if field(vs, "speed").is_some() => {
-                    speed_milli(vs, "speed", &path(at, "voice_settings"))?
-                }
-                _ => speed_milli(o, "speed", at)?,
-            };
-            return Ok(DraftScene {
+            let speed = voice_speed(o, at)?;
+            best = Some(DraftScene {
                 feature,
                 ms: script_ms(text, ctx.proj(), speed),
                 basis: "text",
             });
+            break;
         }
     }
     let audio = ["audio_url", "audio_asset_id", "audio"]
         .iter()
         .any(|k| field(o, k).is_some());
-    if audio {
-        return Ok(DraftScene {
+    if audio
+        && best
+            .as_ref()
+            .is_none_or(|s| s.ms < ctx.proj().default_audio_ms)
+    {
+        best = Some(DraftScene {
             feature,
             ms: ctx.proj().default_audio_ms,
             basis: "audio_default",
         });
     }
-    Err(PricingError::invalid(
-        &path(at, script_keys.first().copied().unwrap_or("script")),
-        "is required (or audio_url / audio_asset_id)",
-    ))
+    best.ok_or_else(|| {
+        PricingError::invalid(
+            &path(at, script_keys.first().copied().unwrap_or("script")),
+            "is required (or audio_url / audio_asset_id)",
+        )
+    })
+}
+
+/// `voice_settings.speed` when given, else a flat `speed`.
+pub(super) fn voice_speed(o: &Obj, at: &str) -> Result<u64, PricingError> {
+    match obj_opt(o, "voice_settings", at)? {
+        Some(vs) if field(vs, "speed").is_some() => {
+            speed_milli(vs, "speed", &path(at, "voice_settings"), VIDEO_SPEED)
+        }
+        _ => speed_milli(o, "speed", at, VIDEO_SPEED),
+    }
 }
 
 /// v2 `dimension {width, height}` above 1080p (long side > 1920 or short

@@ -6,6 +6,7 @@ use super::draft::{enterprise_only, unpriceable, Ctx, Draft, DraftJob};
 use super::features::*;
 use super::json::{
     self, arr_opt, as_obj, field, obj_opt, path, secs_opt, speed_milli, str_opt, str_req, Obj,
+    TTS_SPEED,
 };
 use super::rules::{
     agent_job, check_resolution, languages, proofread_generate, script_or_audio,
@@ -82,11 +83,12 @@ pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Draft, Prici
                 .find_map(|k| str_opt(o, k, "").transpose())
                 .transpose()?
                 .ok_or_else(|| json::missing("", "text"))?;
+            // Starfish TTS accepts a wider speed range than avatar video.
             let speed = match obj_opt(o, "voice_settings", "")? {
                 Some(vs) if field(vs, "speed").is_some() => {
-                    speed_milli(vs, "speed", "voice_settings")?
+                    speed_milli(vs, "speed", "voice_settings", TTS_SPEED)?
                 }
-                _ => speed_milli(o, "speed", "")?,
+                _ => speed_milli(o, "speed", "", TTS_SPEED)?,
             };
             let job = DraftJob::single(TTS, script_ms(text, p, speed), "text", false);
             Draft::new(vec![job], SettleMode::OnSuccess)

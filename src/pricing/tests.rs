@@ -25,12 +25,16 @@ fn text_counts_words_cjk_and_breaks() {
             words: 3,
             letters: 12,
             cjk_chars: 2,
-            breaks_ms: 2000
+            breaks_ms: 2000,
+            words_w: 3000,
+            letters_w: 12_000,
+            cjk_w: 2000,
         }
     );
     // Not tags: a lone `<`, a tag with no close, an over-long tag.
     assert_eq!(analyse("a < b").words, 2);
-    assert_eq!(analyse("<break time=\"2s\"").words, 3);
+    // Not a tag: read as "break time equals two s".
+    assert_eq!(analyse("<break time=\"2s\"").words, 5);
     assert_eq!(analyse("<break/>").breaks_ms, 1000);
     assert_eq!(analyse("<prosody rate=\"slow\">hi</prosody>").words, 1);
     assert_eq!(analyse("<break time=\"0.25s\"/>").breaks_ms, 250);
