@@ -16,6 +16,8 @@ use serde_json::{json, Value};
 mod props;
 #[path = "pricing_table/settle.rs"]
 mod settle;
+#[path = "pricing_table/strict.rs"]
+mod strict;
 #[path = "pricing_table/text.rs"]
 mod text;
 #[path = "pricing_table/v3.rs"]

@@ -22,18 +22,15 @@ pub(super) fn path(at: &str, key: &str) -> String {
     }
 }
 
-/// Parses a request body into an object; an empty body is `{}`.
+/// Parses a request body into an object; an empty body is `{}`. Duplicate
+/// and case-variant keys are refused (see [`super::strict`]).
 pub(super) fn parse_object(body: &[u8]) -> Result<Obj, PricingError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Obj::new());
     }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(o)) => Ok(o),
-        Ok(_) => Err(PricingError::invalid("body", "expected a JSON object")),
-        Err(e) => Err(PricingError::invalid(
-            "body",
-            format!("malformed JSON at line {} column {}", e.line(), e.column()),
-        )),
+    match super::strict::parse(body)? {
+        Value::Object(o) => Ok(o),
+        _ => Err(PricingError::invalid("body", "expected a JSON object")),
     }
 }
 

@@ -16,6 +16,7 @@ mod quote;
 mod rules;
 mod rules_v3;
 mod ssml;
+mod strict;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
