@@ -22,6 +22,8 @@ mod strict;
 mod text;
 #[path = "pricing_table/v3.rs"]
 mod v3;
+#[path = "pricing_table/v3_studio.rs"]
+mod v3_studio;
 
 const PAYG: PlanPolicy = PlanPolicy {
     tier: Tier::PayAsYouGo,

@@ -15,6 +15,7 @@ mod plan;
 mod quote;
 mod rules;
 mod rules_v3;
+mod rules_v3_video;
 mod ssml;
 mod strict;
 #[cfg(test)]

@@ -9,9 +9,9 @@ use super::json::{
     TTS_SPEED,
 };
 use super::rules::{
-    agent_job, check_resolution, languages, proofread_generate, script_or_audio,
-    translation_feature,
+    agent_job, check_resolution, languages, proofread_generate, translation_feature,
 };
+use super::rules_v3_video::video;
 use super::text::script_ms;
 use super::{PricingError, SettleMode};
 use crate::catalog::Billable;
@@ -144,75 +144,6 @@ fn batch_items<'a>(
         }
     }
     Err(json::missing("", keys.first().copied().unwrap_or("items")))
-}
-
-/// One `POST /v3/videos` payload (also a batch item).
-fn video(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<DraftJob, PricingError> {
-    check_resolution(ctx, o, at)?;
-    let kind = match str_opt(o, "type", at)? {
-        Some(t) => t,
-        None if field(o, "avatar_id").is_some() => "avatar",
-        None if field(o, "image").is_some() || field(o, "image_url").is_some() => "image",
-        None => return Err(json::missing(at, "type")),
-    };
-    let feature = match kind {
-        "avatar" | "studio" => engine_feature(o, at)?,
-        "image" => AVATAR_IV,
-        "cinematic_avatar" => {
-            // Flat price per video; the 4–15 s duration is shown, not billed.
-            let ms = secs_opt(o, "duration", at)?.unwrap_or(15_000);
-            return Ok(DraftJob::single(CINEMATIC_AVATAR, ms, "duration", true));
-        }
-        other => {
-            return Err(unpriceable(format!(
-                "{}: video type {other:?} has no price; add a rule before allowing it",
-                path(at, "type")
-            )))
-        }
-    };
-    let keys = ["script", "input_text"];
-    let scenes = match script_or_audio(ctx, o, at, feature, &keys) {
-        Ok(scene) => vec![scene],
-        Err(e) => match arr_opt(o, "scenes", at)? {
-            // Studio videos may carry scenes, each with its own script or audio.
-            Some(list) if kind == "studio" && !list.is_empty() => {
-                let mut scenes = Vec::with_capacity(list.len());
-                for (i, v) in list.iter().enumerate() {
-                    let sat = format!("{}[{i}]", path(at, "scenes"));
-                    scenes.push(script_or_audio(
-                        ctx,
-                        as_obj(v, &sat)?,
-                        &sat,
-                        feature,
-                        &keys,
-                    )?);
-                }
-                scenes
-            }
-            _ => return Err(e),
-        },
-    };
-    Ok(DraftJob {
-        feature,
-        scenes,
-        video: true,
-    })
-}
-
-/// `engine.type`: Avatar III is standard; IV (default) and V are Avatar IV.
-fn engine_feature(o: &Obj, at: &str) -> Result<&'static str, PricingError> {
-    let engine = match obj_opt(o, "engine", at)? {
-        Some(e) => str_opt(e, "type", &path(at, "engine"))?,
-        None => None,
-    };
-    match engine {
-        None | Some("avatar_iv" | "avatar_v") => Ok(AVATAR_IV),
-        Some("avatar_iii") => Ok(STANDARD_AVATAR),
-        Some(other) => Err(unpriceable(format!(
-            "{}: engine {other:?} has no price; add a rule before allowing it",
-            path(at, "engine.type")
-        ))),
-    }
 }
 
 /// Source length: `end_time - start_time` when given, else the default.
