@@ -28,6 +28,8 @@ pub struct FilePricing {
 pub struct FileFeature {
     pub credits_per_minute: Option<f64>,
     pub increment_seconds: Option<u32>,
+    /// Rounding step for v3 routes (HeyGen bills v3 per second).
+    pub increment_seconds_v3: Option<u32>,
     pub minimum_seconds: Option<u32>,
     pub credits_per_call: Option<f64>,
 }
@@ -70,22 +72,55 @@ pub struct Price {
     pub unit: Unit,
     /// Micro-credits per minute (PerMinute) or per call (PerCall).
     pub micros: Micros,
+    /// Rounding step of v1/v2 (legacy API credit) routes.
     pub increment_seconds: u32,
+    /// Rounding step of v3 routes.
+    pub increment_seconds_v3: u32,
     pub minimum_seconds: u32,
+}
+
+/// The API generation a job was created through: it decides the rounding
+/// step (legacy credits round to 30 s, v3 bills per second).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Generation {
+    /// v1/v2 routes and legacy streaming.
+    Legacy,
+    /// `/v3/...` routes.
+    V3,
+}
+
+impl Generation {
+    /// The generation of a request or status path (`/v3/...` is v3).
+    pub fn of_path(path: &str) -> Generation {
+        if path.starts_with("/v3/") {
+            Generation::V3
+        } else {
+            Generation::Legacy
+        }
+    }
 }
 
 // === impl Price ===
 
 impl Price {
-    /// Seconds charged for a video of `duration_ms`: whole seconds rounded up
-    /// to the increment, at least one increment and `minimum_seconds`.
-    /// Per-call prices bill no seconds.
+    /// Seconds charged for a legacy (v1/v2) video of `duration_ms`.
     pub fn billed_seconds(&self, duration_ms: u64) -> u64 {
+        self.billed_seconds_in(Generation::Legacy, duration_ms)
+    }
+
+    /// Seconds charged for a video of `duration_ms` made through `gen`:
+    /// whole seconds rounded up to that generation's increment, at least one
+    /// increment and `minimum_seconds`. Per-call prices bill no seconds.
+    pub fn billed_seconds_in(&self, gen: Generation, duration_ms: u64) -> u64 {
         if self.unit == Unit::PerCall {
             return 0;
         }
         let secs = duration_ms.div_ceil(1000).max(1);
-        let inc = u64::from(self.increment_seconds.max(1));
+        let step = match gen {
+            Generation::Legacy => self.increment_seconds,
+            Generation::V3 => self.increment_seconds_v3,
+        };
+        let inc = u64::from(step.max(1));
         secs.div_ceil(inc)
             .saturating_mul(inc)
             .max(u64::from(self.minimum_seconds))
@@ -103,9 +138,14 @@ impl Price {
         }
     }
 
-    /// `(billed_seconds, cost)` of one video of `duration_ms`.
+    /// `(billed_seconds, cost)` of one legacy video of `duration_ms`.
     pub fn cost(&self, duration_ms: u64) -> (u64, Micros) {
-        let billed = self.billed_seconds(duration_ms);
+        self.cost_in(Generation::Legacy, duration_ms)
+    }
+
+    /// `(billed_seconds, cost)` of one video of `duration_ms` made through `gen`.
+    pub fn cost_in(&self, gen: Generation, duration_ms: u64) -> (u64, Micros) {
+        let billed = self.billed_seconds_in(gen, duration_ms);
         (billed, self.cost_of_seconds(billed))
     }
 }
@@ -240,6 +280,7 @@ fn feature_price(
             f.credits_per_call,
             f.credits_per_minute.is_some()
                 || f.increment_seconds.is_some()
+                || f.increment_seconds_v3.is_some()
                 || f.minimum_seconds.is_some(),
             "credits_per_call",
         ),
@@ -279,6 +320,13 @@ fn feature_price(
             format!("is {increment}; must be 1–3600 (HeyGen legacy credits use 30)"),
         ));
     }
+    let increment_v3 = f.increment_seconds_v3.unwrap_or(spec.increment_seconds_v3);
+    if !(1..=3600).contains(&increment_v3) {
+        errs.push(BookError::new(
+            format!("{key}.increment_seconds_v3"),
+            format!("is {increment_v3}; must be 1–3600 (HeyGen v3 bills per second: 1)"),
+        ));
+    }
     let minimum = f.minimum_seconds.unwrap_or(spec.minimum_seconds);
     if minimum > 86_400 {
         errs.push(BookError::new(
@@ -290,6 +338,7 @@ fn feature_price(
         unit: spec.unit,
         micros,
         increment_seconds: increment,
+        increment_seconds_v3: increment_v3,
         minimum_seconds: minimum,
     })
 }

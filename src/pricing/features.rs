@@ -20,7 +20,10 @@ pub struct FeatureSpec {
     pub unit: Unit,
     /// Credits per minute (PerMinute) or per call (PerCall).
     pub credits: f64,
+    /// Rounding step of v1/v2 routes (legacy API credits).
     pub increment_seconds: u32,
+    /// Rounding step of v3 routes.
+    pub increment_seconds_v3: u32,
     pub minimum_seconds: u32,
 }
 
@@ -55,6 +58,7 @@ const fn per_minute(name: &'static str, credits: f64, increment_seconds: u32) ->
         unit: Unit::PerMinute,
         credits,
         increment_seconds,
+        increment_seconds_v3: V3_INCREMENT,
         minimum_seconds: 0,
     }
 }
@@ -65,12 +69,17 @@ const fn per_call(name: &'static str, credits: f64) -> FeatureSpec {
         unit: Unit::PerCall,
         credits,
         increment_seconds: 1,
+        increment_seconds_v3: 1,
         minimum_seconds: 0,
     }
 }
 
 /// Legacy API credits round each video up to 30 s (limits page, help centre).
 const LEGACY_INCREMENT: u32 = 30;
+/// v3 bills per second of output: PAYG prices are quoted per second and
+/// enterprise credits per second (Avatar IV 0.1 credit/s); developers.heygen.com
+/// pricing, reference §6.2–6.4 and §13.
+const V3_INCREMENT: u32 = 1;
 
 /// Every feature the catalog can charge, in display order.
 pub const FEATURES: &[FeatureSpec] = &[
@@ -100,6 +109,7 @@ pub const FEATURES: &[FeatureSpec] = &[
         unit: Unit::PerMinute,
         credits: 0.2,
         increment_seconds: 1,
+        increment_seconds_v3: 1,
         minimum_seconds: 30,
     },
     // v3 enterprise: Avatar Realtime 0.05 credits/s = 3/min.

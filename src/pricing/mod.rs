@@ -27,14 +27,16 @@ mod verbal;
 
 use serde::Serialize;
 
-pub use book::{BookError, FileFeature, FilePricing, FileProjection, Price, PriceBook, Projection};
+pub use book::{
+    BookError, FileFeature, FilePricing, FileProjection, Generation, Price, PriceBook, Projection,
+};
 pub use features::Unit;
 pub use jobs::{
     jobs_from_response, parse_webhook, status_outcome, Job, JobOutcome, WebhookEvent,
     WebhookOutcome,
 };
 pub use plan::{PlanPolicy, Tier};
-pub use quote::{quote, quote_request, settle_cost};
+pub use quote::{quote, quote_request, settle_cost, settle_cost_in};
 
 use crate::money::{format_credits, Micros};
 

@@ -1,7 +1,7 @@
 //! Turns a rule's draft (jobs made of scenes with projected lengths) into a
 //! priced [`Quote`], applying the plan policy on the way.
 
-use super::book::PriceBook;
+use super::book::{Generation, PriceBook};
 use super::draft::{enterprise_only, unpriceable, Ctx, Draft};
 use super::features::Unit;
 use super::{
@@ -38,14 +38,14 @@ pub fn quote(
     path_gate(billable, plan)?;
     let obj = json::parse_object(body)?;
     let ctx = Ctx { book, plan };
-    let draft = match rules::draft(&ctx, billable, &obj)? {
-        Some(d) => d,
-        None => rules_v3::draft(&ctx, billable, &obj)?,
+    let (draft, gen) = match rules::draft(&ctx, billable, &obj)? {
+        Some(d) => (d, Generation::Legacy),
+        None => (rules_v3::draft(&ctx, billable, &obj)?, Generation::V3),
     };
-    price(&ctx, draft)
+    price(&ctx, draft, gen)
 }
 
-fn price(ctx: &Ctx<'_>, draft: Draft) -> Result<Quote, PricingError> {
+fn price(ctx: &Ctx<'_>, draft: Draft, gen: Generation) -> Result<Quote, PricingError> {
     let mut jobs = Vec::with_capacity(draft.jobs.len());
     let mut scenes = Vec::new();
     for (i, job) in draft.jobs.iter().enumerate() {
@@ -70,7 +70,7 @@ fn price(ctx: &Ctx<'_>, draft: Draft) -> Result<Quote, PricingError> {
         }
         let (billed_seconds, mut credits) = match price.unit {
             Unit::PerCall => (0, price.micros),
-            Unit::PerMinute => price.cost(ms),
+            Unit::PerMinute => price.cost_in(gen, ms),
         };
         if draft.test {
             credits = 0;
@@ -170,9 +170,20 @@ pub fn quote_request(
     }
 }
 
-/// Actual cost of a finished job: its duration rounded up to the feature's
-/// increment (and minimum), priced with integer math. Per-call features cost
-/// their flat price. `None` for a feature the book does not know.
+/// Actual cost of a finished legacy (v1/v2) job; see [`settle_cost_in`].
 pub fn settle_cost(book: &PriceBook, feature: &str, duration_ms: u64) -> Option<Micros> {
-    book.price(feature).map(|p| p.cost(duration_ms).1)
+    settle_cost_in(book, feature, Generation::Legacy, duration_ms)
+}
+
+/// Actual cost of a finished job made through `gen` (from its status path,
+/// [`Generation::of_path`]): its duration rounded up to that generation's
+/// increment (and the minimum), priced with integer math. Per-call features
+/// cost their flat price. `None` for a feature the book does not know.
+pub fn settle_cost_in(
+    book: &PriceBook,
+    feature: &str,
+    gen: Generation,
+    duration_ms: u64,
+) -> Option<Micros> {
+    book.price(feature).map(|p| p.cost_in(gen, duration_ms).1)
 }

@@ -47,8 +47,8 @@ fn plan_length_uses_the_hardened_projection() {
         v3_avatar(json!({"script": "% ".repeat(2500)})),
     );
     assert_eq!(ok.projected_ms, 1_100_000);
-    // 1100 s → 1110 s (30 s steps) at 6 credits/min.
-    assert_eq!(ok.credits, 111_000_000);
+    // Per-second v3 billing: 1100 s at 6 credits/min = 110 credits.
+    assert_eq!(ok.credits, 110_000_000);
     assert_eq!(
         refused(
             &PAYG,
