@@ -6,8 +6,8 @@ use heygen_gateway::catalog::{classify, Billable, RouteKind, StatusRead};
 use heygen_gateway::config::Tier;
 use heygen_gateway::money::Micros;
 use heygen_gateway::pricing::{
-    jobs_from_response, parse_webhook, quote, quote_request, status_outcome, JobOutcome,
-    PlanPolicy, PriceBook, PricingError, Quote, SettleMode, WebhookOutcome,
+    jobs_from_response, parse_webhook, quote, quote_request, settle_cost_in, status_outcome,
+    Generation, JobOutcome, PlanPolicy, PriceBook, PricingError, Quote, SettleMode, WebhookOutcome,
 };
 use http::Method;
 use serde_json::{json, Value};
@@ -22,6 +22,8 @@ mod strict;
 mod text;
 #[path = "pricing_table/v3.rs"]
 mod v3;
+#[path = "pricing_table/v3_more.rs"]
+mod v3_more;
 #[path = "pricing_table/v3_studio.rs"]
 mod v3_studio;
 
@@ -437,9 +439,11 @@ fn enterprise_only_v2() {
         &json!({}),
     )
     .expect("ent");
+    // The generate body does not say the proofread's mode: priced as
+    // precision (300 s at 6/min), never as fast.
     assert_eq!(
         (gen.feature.as_str(), gen.credits),
-        ("translation_fast", 15_000_000)
+        ("translation_quality", 30_000_000)
     );
     let va = try_quote(&ENT, "/v2/video_avatar", &json!({})).expect("ent");
     assert_eq!(

@@ -46,6 +46,7 @@ pub struct FileProjection {
     pub default_template_seconds: Option<u32>,
     pub default_agent_seconds: Option<u32>,
     pub default_session_seconds: Option<u32>,
+    pub default_render_seconds: Option<u32>,
 }
 
 /// One problem in the `[pricing]` section: the key path inside the section
@@ -164,6 +165,8 @@ pub struct Projection {
     pub default_template_ms: u64,
     pub default_agent_ms: u64,
     pub default_session_ms: u64,
+    /// HyperFrames renders (length set by the composition).
+    pub default_render_ms: u64,
 }
 
 /// The validated, immutable price book.
@@ -354,6 +357,7 @@ fn builtin_projection() -> Projection {
         default_template_ms: s(features::DEFAULT_TEMPLATE_SECONDS),
         default_agent_ms: s(features::DEFAULT_AGENT_SECONDS),
         default_session_ms: s(features::DEFAULT_SESSION_SECONDS),
+        default_render_ms: s(features::DEFAULT_RENDER_SECONDS),
     }
 }
 
@@ -434,6 +438,12 @@ fn projection(p: &FileProjection, errs: &mut Vec<BookError>) -> Projection {
             p.default_session_seconds,
             "default_session_seconds",
             d.default_session_ms,
+            errs,
+        ),
+        default_render_ms: seconds(
+            p.default_render_seconds,
+            "default_render_seconds",
+            d.default_render_ms,
             errs,
         ),
     }

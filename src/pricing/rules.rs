@@ -21,15 +21,21 @@ pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Option<Draft
             let scene = script_or_audio(ctx, o, "", AVATAR_IV, &["script", "input_text"])?;
             video_job(AVATAR_IV, vec![scene])
         }
-        Billable::V2Template { .. } | Billable::PersonalizedVideo => {
+        Billable::V2Template { .. } => {
             check_dimension(ctx, o, "")?;
-            let settle = if matches!(b, Billable::PersonalizedVideo) {
-                SettleMode::OnSuccess
-            } else {
-                SettleMode::PerJob
-            };
             let job = DraftJob::single(TEMPLATE, p.default_template_ms, "template_default", true);
-            Draft::new(vec![job], settle)
+            Draft::new(vec![job], SettleMode::PerJob)
+        }
+        Billable::PersonalizedVideo => {
+            check_dimension(ctx, o, "")?;
+            // One video per contact; the response names none of them, so
+            // the whole quote is captured when HeyGen accepts.
+            let jobs = (0..contacts(o)?)
+                .map(|_| {
+                    DraftJob::single(TEMPLATE, p.default_template_ms, "template_default", true)
+                })
+                .collect();
+            Draft::new(jobs, SettleMode::OnSuccess)
         }
         Billable::V2Translation => {
             str_req(o, "video_url", "")?;
@@ -112,10 +118,29 @@ fn video_job(feature: &'static str, scenes: Vec<DraftScene>) -> Draft {
     )
 }
 
+/// `add_contact`: `variables_list` renders one video per entry; a body
+/// without it is one contact.
+fn contacts(o: &Obj) -> Result<usize, PricingError> {
+    match arr_opt(o, "variables_list", "")? {
+        Some([]) => Err(PricingError::invalid(
+            "variables_list",
+            "must contain at least one contact",
+        )),
+        Some(list) => Ok(list.len()),
+        None => Ok(1),
+    }
+}
+
 /// Proofread → generate (v2 and v3 alike): one translation job of the
-/// default source length, feature from `mode`.
+/// default source length. The mode was fixed when the proofread was created
+/// and the generate body does not repeat it, so without an explicit `mode`
+/// it is priced as precision: a precision proofread is never held at the
+/// fast rate.
 pub(super) fn proofread_generate(ctx: &Ctx<'_>, o: &Obj) -> Result<Draft, PricingError> {
-    let feature = translation_feature(o, "")?;
+    let feature = match field(o, "mode") {
+        None => TRANSLATION_QUALITY,
+        Some(_) => translation_feature(o, "")?,
+    };
     let ms = ctx.proj().default_translation_source_ms;
     let job = DraftJob::single(feature, ms, "source_default", true);
     Ok(Draft::new(vec![job], SettleMode::PerJob))

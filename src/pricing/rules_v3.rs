@@ -5,8 +5,8 @@ use serde_json::Value;
 use super::draft::{enterprise_only, unpriceable, Ctx, Draft, DraftJob};
 use super::features::*;
 use super::json::{
-    self, arr_opt, as_obj, field, obj_opt, path, secs_opt, speed_milli, str_opt, str_req, Obj,
-    TTS_SPEED,
+    self, arr_opt, as_obj, field, num_opt, obj_opt, path, secs_opt, speed_milli, str_opt, str_req,
+    Obj, TTS_SPEED,
 };
 use super::rules::{
     agent_job, check_resolution, languages, proofread_generate, translation_feature,
@@ -59,6 +59,8 @@ pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Draft, Prici
             Draft::new(jobs, SettleMode::PerJob)
         }
         Billable::V3ProofreadCreate => {
+            // Validates `mode`; the proofread itself has one rate.
+            translation_feature(o, "")?;
             let ms = source_ms(ctx, o, "")?;
             let n = languages(o, "", false)?;
             let jobs = (0..n)
@@ -124,6 +126,7 @@ pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Draft, Prici
             );
             Draft::new(vec![job], SettleMode::OnSuccess)
         }
+        Billable::V3HyperframesRender => Draft::new(vec![hyperframes(ctx, o)?], SettleMode::PerJob),
         other => {
             return Err(unpriceable(format!("no projection rule for {other:?}")));
         }
@@ -203,4 +206,47 @@ fn lipsync(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<DraftJob, PricingError> {
     };
     let (ms, basis) = source_ms(ctx, o, at)?;
     Ok(DraftJob::single(feature, ms, basis, true))
+}
+
+/// A HyperFrames render: the composition sets its length (not in the
+/// request), so the configured default is held and the render's reported
+/// `duration` settles it. The rate rises with fps and resolution.
+fn hyperframes(ctx: &Ctx<'_>, o: &Obj) -> Result<DraftJob, PricingError> {
+    if field(o, "project").is_none() {
+        return Err(json::missing("", "project"));
+    }
+    check_resolution(ctx, o, "")?;
+    let uhd = match str_opt(o, "resolution", "")? {
+        None => false,
+        Some(r) => match r.to_ascii_lowercase().as_str() {
+            "720p" | "1080p" => false,
+            "4k" | "2160p" => true,
+            _ => {
+                return Err(PricingError::invalid(
+                    "resolution",
+                    format!("is {r:?}; expected \"1080p\" or \"4k\""),
+                ))
+            }
+        },
+    };
+    // HyperFrames renders at 24/25/30/60 fps; 30 when unset.
+    let high_fps = match num_opt(o, "fps", "")? {
+        None => false,
+        Some(f) if f > 0.0 && f <= 30.0 => false,
+        Some(f) if f > 30.0 && f <= 60.0 => true,
+        Some(f) => {
+            return Err(PricingError::invalid(
+                "fps",
+                format!("is {f}; must be greater than 0 and at most 60"),
+            ))
+        }
+    };
+    let feature = match (uhd, high_fps) {
+        (false, false) => HYPERFRAMES,
+        (false, true) => HYPERFRAMES_60FPS,
+        (true, false) => HYPERFRAMES_4K,
+        (true, true) => HYPERFRAMES_4K_60FPS,
+    };
+    let ms = ctx.proj().default_render_ms;
+    Ok(DraftJob::single(feature, ms, "render_default", true))
 }

@@ -277,7 +277,7 @@ fn v3_policy() {
             &json!({})
         )
         .map(|q| q.credits),
-        Ok(15_000_000)
+        Ok(30_000_000)
     );
     let srt = json!({"video": {"type": "url", "url": "u"}, "output_language": "es", "srt": {"type": "url"}});
     assert_eq!(
