@@ -14,6 +14,8 @@ use serde_json::{json, Value};
 
 #[path = "pricing_table/props.rs"]
 mod props;
+#[path = "pricing_table/props_monotone.rs"]
+mod props_monotone;
 #[path = "pricing_table/settle.rs"]
 mod settle;
 #[path = "pricing_table/strict.rs"]
