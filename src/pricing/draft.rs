@@ -83,3 +83,20 @@ pub(super) fn enterprise_only(what: &str) -> PricingError {
 pub(super) fn unpriceable(what: String) -> PricingError {
     PricingError::new(400, "unpriceable", what)
 }
+
+/// The scene feature with the highest per-minute price: one video is billed
+/// at one rate, and the gateway errs high (standard avatar when none is
+/// dearer).
+pub(super) fn costliest(ctx: &Ctx<'_>, scenes: &[DraftScene]) -> &'static str {
+    let rate = |f: &str| ctx.book.price(f).map(|p| p.micros).unwrap_or(0);
+    scenes
+        .iter()
+        .map(|s| s.feature)
+        .fold(super::features::STANDARD_AVATAR, |best, f| {
+            if rate(f) > rate(best) {
+                f
+            } else {
+                best
+            }
+        })
+}

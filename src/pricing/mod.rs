@@ -7,6 +7,7 @@
 //! [`status_outcome`] / [`parse_webhook`] with [`settle_cost`].
 
 mod book;
+mod book_file;
 mod draft;
 pub mod features;
 mod jobs;
@@ -14,6 +15,7 @@ mod json;
 mod plan;
 mod quote;
 mod rules;
+mod rules_v2_video;
 mod rules_v3;
 mod rules_v3_video;
 mod ssml;
@@ -27,9 +29,8 @@ mod verbal;
 
 use serde::Serialize;
 
-pub use book::{
-    BookError, FileFeature, FilePricing, FileProjection, Generation, Price, PriceBook, Projection,
-};
+pub use book::{Generation, Price, PriceBook, Projection};
+pub use book_file::{BookError, FileFeature, FilePricing, FileProjection};
 pub use features::Unit;
 pub use jobs::{
     jobs_from_response, parse_webhook, status_outcome, Job, JobOutcome, WebhookEvent,

@@ -5,7 +5,7 @@
 //! (a clip whose length the request does not carry). Every shape is priced
 //! scene by scene or refused naming the field.
 
-use super::draft::{unpriceable, Ctx, DraftJob, DraftScene};
+use super::draft::{costliest, unpriceable, Ctx, DraftJob, DraftScene};
 use super::features::*;
 use super::json::{self, arr_opt, as_obj, field, obj_opt, path, secs_opt, str_opt, Obj};
 use super::rules::{check_resolution, script_or_audio};
@@ -53,25 +53,6 @@ pub(super) fn video(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<DraftJob, Pricin
         scenes,
         video: true,
     })
-}
-
-/// The scene feature with the highest per-minute price: one video is billed
-/// at one rate, and the gateway errs high.
-fn costliest(ctx: &Ctx<'_>, scenes: &[DraftScene]) -> &'static str {
-    let rate = |f: &str| ctx.book.price(f).map(|p| p.micros).unwrap_or(0);
-    scenes
-        .iter()
-        .map(|s| s.feature)
-        .fold(
-            STANDARD_AVATAR,
-            |best, f| {
-                if rate(f) > rate(best) {
-                    f
-                } else {
-                    best
-                }
-            },
-        )
 }
 
 /// The scenes of a `studio` video. Older bodies without `scenes` but with a
