@@ -93,7 +93,8 @@ pub struct SceneQuote {
     pub projected_ms: u64,
     /// What the length is based on: `text`, `silence`, `audio_default`,
     /// `time_range`, `source_default`, `template_default`, `duration_sec`,
-    /// `agent_default`, `session_default`, `duration`, `per_call`.
+    /// `agent_default`, `session_default`, `render_default`, `duration`,
+    /// `per_call`.
     pub basis: &'static str,
 }
 

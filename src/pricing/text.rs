@@ -5,7 +5,7 @@
 
 use super::book::Projection;
 use super::ssml::{self, Rate, SayAs, Tag};
-use super::verbal::{letters_words, number_words, symbol_words};
+use super::verbal::{digit_count, is_digit, letters_words, number_words, symbol_words};
 
 /// What a script contains, as far as duration is concerned.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -50,7 +50,7 @@ fn joins(prev: char, c: char, next: Option<char>) -> bool {
     let Some(next) = next else { return false };
     match c {
         '\'' | '\u{2019}' | '-' => prev.is_alphanumeric() && next.is_alphanumeric(),
-        ',' | '.' => prev.is_ascii_digit() && next.is_ascii_digit(),
+        ',' | '.' => is_digit(prev) && is_digit(next),
         _ => false,
     }
 }
@@ -114,7 +114,7 @@ impl Scan {
             let mut start = 0;
             let mut cur: Option<bool> = None;
             for (i, c) in piece.char_indices() {
-                let digit = c.is_ascii_digit() || c == ',' || c == '.';
+                let digit = is_digit(c) || c == ',' || c == '.';
                 if cur.is_some_and(|d| d != digit) {
                     words += segment_words(&piece[start..i], cur == Some(true), mode);
                     start = i;
@@ -132,6 +132,9 @@ impl Scan {
 /// Splits a run at hyphens and apostrophes that touch a digit: "2026-12-03"
 /// is three numbers, while "well-known" stays one word.
 fn split_at_digit_joiners(run: &str) -> Vec<&str> {
+    if !run.contains(['-', '\'', '\u{2019}']) {
+        return vec![run];
+    }
     let mut pieces = Vec::new();
     let mut start = 0;
     let mut prev: Option<char> = None;
@@ -139,8 +142,7 @@ fn split_at_digit_joiners(run: &str) -> Vec<&str> {
     while let Some((i, c)) = chars.next() {
         let next = chars.peek().map(|&(_, n)| n);
         let joiner = matches!(c, '\'' | '\u{2019}' | '-');
-        let digit_side =
-            prev.is_some_and(|p| p.is_ascii_digit()) || next.is_some_and(|n| n.is_ascii_digit());
+        let digit_side = prev.is_some_and(is_digit) || next.is_some_and(is_digit);
         if joiner && digit_side {
             pieces.push(&run[start..i]);
             start = i + c.len_utf8();
@@ -153,7 +155,7 @@ fn split_at_digit_joiners(run: &str) -> Vec<&str> {
 
 fn segment_words(seg: &str, digits: bool, mode: SayAs) -> u64 {
     if digits && mode == SayAs::Digits {
-        seg.bytes().filter(u8::is_ascii_digit).count() as u64
+        digit_count(seg)
     } else if digits {
         number_words(seg)
     } else {

@@ -3,9 +3,31 @@
 //! "percent"), currencies, emoji, acronyms and a few abbreviations.
 //!
 //! Only word *counts* are needed, so this is a small table rather than a
-//! number-to-words crate: no strings are built, and every function is linear
+//! number-to-words crate (`num2words` 1.2 exists, but it converts machine
+//! numbers to strings, while scripts hold digit runs of any length and only
+//! their count matters): no strings are built, and every function is linear
 //! in its input. Counts err high where engines differ (an emoji may be read
 //! as its name, "NASA" may be spelled out).
+
+/// The value of a decimal digit in the scripts TTS engines read as numbers:
+/// ASCII, fullwidth (common in CJK text), Arabic-Indic, Extended
+/// Arabic-Indic and Devanagari. Without this, a run of non-ASCII digits
+/// would count as one word.
+pub(super) fn digit_value(c: char) -> Option<u8> {
+    let zero = match c {
+        '0'..='9' => '0',
+        '\u{FF10}'..='\u{FF19}' => '\u{FF10}',
+        '\u{0660}'..='\u{0669}' => '\u{0660}',
+        '\u{06F0}'..='\u{06F9}' => '\u{06F0}',
+        '\u{0966}'..='\u{096F}' => '\u{0966}',
+        _ => return None,
+    };
+    u8::try_from(c as u32 - zero as u32).ok()
+}
+
+pub(super) fn is_digit(c: char) -> bool {
+    digit_value(c).is_some()
+}
 
 /// Words spoken for one symbol character outside a word, or `None` when the
 /// engine is silent on it (punctuation).
@@ -55,7 +77,7 @@ pub(super) fn letters_words(run: &str) -> u64 {
     }
 }
 
-/// Words of a number token made of ASCII digits, `,` and `.` (as scanned:
+/// Words of a number token made of digits, `,` and `.` (as scanned:
 /// it starts and ends with a digit). `1,000,000` is one number; `3.14` is
 /// "three point one four"; `1.2.3` is "one dot two dot three".
 pub(super) fn number_words(token: &str) -> u64 {
@@ -70,30 +92,30 @@ pub(super) fn number_words(token: &str) -> u64 {
     }
 }
 
-fn digit_count(s: &str) -> u64 {
-    s.bytes().filter(u8::is_ascii_digit).count() as u64
+pub(super) fn digit_count(s: &str) -> u64 {
+    s.chars().filter(|&c| is_digit(c)).count() as u64
 }
 
 /// An integer with optional `,` separators. Leading zeros ("007", phone
 /// numbers) are read digit by digit; otherwise as a cardinal.
 fn integer_words(s: &str) -> u64 {
-    let digits: Vec<u8> = s.bytes().filter(u8::is_ascii_digit).collect();
+    let digits: Vec<u8> = s.chars().filter_map(digit_value).collect();
     match digits.as_slice() {
         [] => 0,
-        [b'0', _, ..] => digits.len() as u64,
+        [0, _, ..] => digits.len() as u64,
         d => cardinal_words(d),
     }
 }
 
-/// Words of a cardinal in English: per group of three, "nine hundred" (2)
+/// Words of a cardinal in English (`digits` are values 0–9): per group of three, "nine hundred" (2)
 /// plus the tens ("ninety nine": 2, "nineteen": 1) plus its scale word
 /// ("billion"). Numbers past the named scales still count a scale word per
 /// group, which errs high.
 pub(super) fn cardinal_words(digits: &[u8]) -> u64 {
-    if digits.iter().all(|&d| d == b'0') {
+    if digits.iter().all(|&d| d == 0) {
         return 1; // "zero"
     }
-    let val = |b: u8| u64::from(b - b'0');
+    let val = |d: u8| u64::from(d.min(9));
     let mut words = 0u64;
     let groups = digits.len().div_ceil(3);
     // The first group may be shorter than three digits.
