@@ -1,9 +1,11 @@
 //! Projecting and pricing a 50-scene `POST /v2/video/generate` request (the
-//! HeyGen maximum), ~40 words per scene with a break, mixed voice types.
+//! HeyGen maximum), ~40 words per scene with a break, mixed voice types; and
+//! projecting the adversarial scripts (symbols, long numbers, padded SSML).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use heygen_gateway::catalog::{classify, RouteKind};
 use heygen_gateway::config::Tier;
+use heygen_gateway::pricing::text::script_ms;
 use heygen_gateway::pricing::{quote, PlanPolicy, PriceBook};
 use http::Method;
 use serde_json::json;
@@ -45,6 +47,23 @@ fn bench(c: &mut Criterion) {
             )
         })
     });
+    let proj = book.projection().clone();
+    let scripts = [
+        ("percent", "% ".repeat(2500)),
+        ("numbers", "999999999999 ".repeat(380)),
+        (
+            "padded_ssml",
+            format!(
+                "<prosody rate=\"x-slow\">{}</prosody>",
+                format!("word <break{}time=\"1s\"/> ", " ".repeat(300)).repeat(100)
+            ),
+        ),
+    ];
+    for (name, script) in &scripts {
+        c.bench_function(&format!("script_ms_{name}"), |b| {
+            b.iter(|| script_ms(std::hint::black_box(script), &proj, 1000))
+        });
+    }
     c.bench_function("classify_v3_video_status", |b| {
         b.iter(|| classify(&Method::GET, std::hint::black_box("/v3/videos/abc123")))
     });

@@ -38,7 +38,9 @@ pub async fn settle(
         JobOutcome::Completed { duration_ms } => {
             let book = &state.snapshot().config.pricing;
             let duration_ms = duration_ms.map(|d| d.min(MAX_JOB_DURATION_MS));
-            match duration_ms.and_then(|d| pricing::settle_cost(book, &job.feature, d)) {
+            // v3 jobs (status path `/v3/...`) round per second, legacy ones to 30 s.
+            let gen = pricing::Generation::of_path(&job.status_path);
+            match duration_ms.and_then(|d| pricing::settle_cost_in(book, &job.feature, gen, d)) {
                 Some(cost) => JobSettlement::Completed { cost },
                 // Completed without a usable duration (e.g. a batch): capture
                 // what was held rather than guess low.

@@ -6,18 +6,28 @@ use heygen_gateway::catalog::{classify, Billable, RouteKind, StatusRead};
 use heygen_gateway::config::Tier;
 use heygen_gateway::money::Micros;
 use heygen_gateway::pricing::{
-    jobs_from_response, parse_webhook, quote, quote_request, status_outcome, JobOutcome,
-    PlanPolicy, PriceBook, PricingError, Quote, SettleMode, WebhookOutcome,
+    jobs_from_response, parse_webhook, quote, quote_request, settle_cost_in, status_outcome,
+    Generation, JobOutcome, PlanPolicy, PriceBook, PricingError, Quote, SettleMode, WebhookOutcome,
 };
 use http::Method;
 use serde_json::{json, Value};
 
 #[path = "pricing_table/props.rs"]
 mod props;
+#[path = "pricing_table/props_monotone.rs"]
+mod props_monotone;
 #[path = "pricing_table/settle.rs"]
 mod settle;
+#[path = "pricing_table/strict.rs"]
+mod strict;
+#[path = "pricing_table/text.rs"]
+mod text;
 #[path = "pricing_table/v3.rs"]
 mod v3;
+#[path = "pricing_table/v3_more.rs"]
+mod v3_more;
+#[path = "pricing_table/v3_studio.rs"]
+mod v3_studio;
 
 const PAYG: PlanPolicy = PlanPolicy {
     tier: Tier::PayAsYouGo,
@@ -431,9 +441,11 @@ fn enterprise_only_v2() {
         &json!({}),
     )
     .expect("ent");
+    // The generate body does not say the proofread's mode: priced as
+    // precision (300 s at 6/min), never as fast.
     assert_eq!(
         (gen.feature.as_str(), gen.credits),
-        ("translation_fast", 15_000_000)
+        ("translation_quality", 30_000_000)
     );
     let va = try_quote(&ENT, "/v2/video_avatar", &json!({})).expect("ent");
     assert_eq!(

@@ -168,6 +168,8 @@ pub enum Billable {
     V3Avatar,
     /// `POST /v3/avatar-realtime`: a realtime stream session.
     V3AvatarRealtime,
+    /// `POST /v3/hyperframes/renders`: per output minute by fps and resolution.
+    V3HyperframesRender,
 }
 
 /// Operations billed a flat price per call.
@@ -220,6 +222,8 @@ pub enum StatusRead {
     V3TranslationBatch,
     /// `GET /v3/lipsyncs/batches/{id}`.
     V3LipsyncBatch,
+    /// `GET /v3/hyperframes/renders/{id}` (reports `duration` when done).
+    V3HyperframesRender,
 }
 
 /// Classifies a normalised path (no dot segments or duplicate slashes; query

@@ -185,6 +185,20 @@ fn v3_misc(m: M, s: &[&str]) -> Option<Route> {
         (Get | Post | Put | Patch | Delete, ["webhooks", ..]) => free(F::Webhook, "* /v3/webhooks"),
         (Get | Post | Put | Patch | Delete, ["folders", ..]) => free(F::Other, "* /v3/folders"),
         (Get, ["users", "me"]) => free(F::Account, "GET /v3/users/me"),
+        (Post, ["hyperframes", "renders"]) => bill(
+            F::Video,
+            "POST /v3/hyperframes/renders",
+            Billable::V3HyperframesRender,
+        ),
+        (Get, ["hyperframes", "renders", _]) => status(
+            F::Video,
+            "GET /v3/hyperframes/renders/{id}",
+            StatusRead::V3HyperframesRender,
+        ),
+        (Delete, ["hyperframes", "renders", _]) => {
+            free(F::Video, "DELETE /v3/hyperframes/renders/{id}")
+        }
+        (Get, ["hyperframes", ..]) => free(F::Video, "GET /v3/hyperframes/*"),
         _ => return None,
     })
 }

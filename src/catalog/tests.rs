@@ -28,6 +28,14 @@ fn billable_paths_classify_with_params() {
         kind(Method::POST, "/v3/video-agents/Sess1/stop"),
         RouteKind::Free
     );
+    assert_eq!(
+        kind(Method::POST, "/v3/HyperFrames/renders/"),
+        RouteKind::Billable(Billable::V3HyperframesRender)
+    );
+    assert_eq!(
+        kind(Method::DELETE, "/v3/hyperframes/renders/r1"),
+        RouteKind::Free
+    );
 }
 
 #[test]
@@ -112,6 +120,7 @@ fn status_paths_of_jobs_classify_as_their_status_reads() {
             StatusRead::V3TranslationBatch,
         ),
         ("/v3/lipsyncs/batches/x", StatusRead::V3LipsyncBatch),
+        ("/v3/hyperframes/renders/x", StatusRead::V3HyperframesRender),
     ] {
         assert_eq!(kind(Method::GET, p), RouteKind::Status(s), "{p}");
     }

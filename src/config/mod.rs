@@ -123,26 +123,31 @@ pub enum StoreConfig {
     Postgres { url: String, pool_size: u32 },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tier {
-    PayAsYouGo,
-    Enterprise,
-}
-
-impl Tier {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Tier::PayAsYouGo => "pay_as_you_go",
-            Tier::Enterprise => "enterprise",
-        }
-    }
-}
+/// Pricing owns the tier (its policy reads it); re-exported so
+/// `config::Tier` keeps naming it.
+pub use crate::pricing::Tier;
 
 #[derive(Debug, Clone)]
 pub struct PlanConfig {
     pub tier: Tier,
     pub max_video_seconds: u32,
     pub timezone: chrono_tz::Tz,
+}
+
+impl From<&PlanConfig> for crate::pricing::PlanPolicy {
+    fn from(plan: &PlanConfig) -> Self {
+        crate::pricing::PlanPolicy {
+            tier: plan.tier,
+            max_video_seconds: plan.max_video_seconds,
+        }
+    }
+}
+
+impl From<crate::pricing::BookError> for ConfigError {
+    /// Book errors name keys inside `[pricing]`; config adds the section.
+    fn from(e: crate::pricing::BookError) -> Self {
+        ConfigError::new(format!("pricing.{}", e.key), e.message)
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -42,7 +42,7 @@ pub(super) fn validate(raw: FileConfig) -> Result<Config, Vec<ConfigError>> {
     let pricing = match crate::pricing::PriceBook::from_file(&raw.pricing) {
         Ok(book) => Some(book),
         Err(list) => {
-            errs.0.extend(list);
+            errs.0.extend(list.into_iter().map(ConfigError::from));
             None
         }
     };

@@ -1,51 +1,11 @@
-//! The price book: raw `[pricing]` TOML ([`FilePricing`]) validated into
-//! integer prices ([`PriceBook`]). Floats appear only here, converted once.
+//! The validated price book ([`PriceBook`]): integer prices per feature,
+//! rounding per API generation, and projection parameters. The raw TOML
+//! side lives in [`super::book_file`].
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-
-use super::features::{self, Unit, FEATURES};
-use crate::config::ConfigError;
-use crate::money::{credits_to_micros, Micros};
-
-/// Raw `[pricing]` section. Every key is optional: built-in defaults cover
-/// the whole catalog unless `inherit_defaults = false`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FilePricing {
-    pub version: Option<String>,
-    /// `false`: every catalog feature must be priced in this file.
-    pub inherit_defaults: Option<bool>,
-    #[serde(default)]
-    pub features: BTreeMap<String, FileFeature>,
-    #[serde(default)]
-    pub projection: FileProjection,
-}
-
-/// Raw `[pricing.features.<name>]`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileFeature {
-    pub credits_per_minute: Option<f64>,
-    pub increment_seconds: Option<u32>,
-    pub minimum_seconds: Option<u32>,
-    pub credits_per_call: Option<f64>,
-}
-
-/// Raw `[pricing.projection]`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileProjection {
-    pub words_per_minute: Option<f64>,
-    pub cjk_chars_per_second: Option<f64>,
-    pub safety_factor: Option<f64>,
-    pub default_audio_seconds: Option<u32>,
-    pub default_translation_source_seconds: Option<u32>,
-    pub default_template_seconds: Option<u32>,
-    pub default_agent_seconds: Option<u32>,
-    pub default_session_seconds: Option<u32>,
-}
+use super::features::Unit;
+use crate::money::Micros;
 
 /// A validated price: integer micro-credits per minute or per call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,22 +13,55 @@ pub struct Price {
     pub unit: Unit,
     /// Micro-credits per minute (PerMinute) or per call (PerCall).
     pub micros: Micros,
+    /// Rounding step of v1/v2 (legacy API credit) routes.
     pub increment_seconds: u32,
+    /// Rounding step of v3 routes.
+    pub increment_seconds_v3: u32,
     pub minimum_seconds: u32,
+}
+
+/// The API generation a job was created through: it decides the rounding
+/// step (legacy credits round to 30 s, v3 bills per second).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Generation {
+    /// v1/v2 routes and legacy streaming.
+    Legacy,
+    /// `/v3/...` routes.
+    V3,
+}
+
+impl Generation {
+    /// The generation of a request or status path (`/v3/...` is v3).
+    pub fn of_path(path: &str) -> Generation {
+        if path.starts_with("/v3/") {
+            Generation::V3
+        } else {
+            Generation::Legacy
+        }
+    }
 }
 
 // === impl Price ===
 
 impl Price {
-    /// Seconds charged for a video of `duration_ms`: whole seconds rounded up
-    /// to the increment, at least one increment and `minimum_seconds`.
-    /// Per-call prices bill no seconds.
+    /// Seconds charged for a legacy (v1/v2) video of `duration_ms`.
     pub fn billed_seconds(&self, duration_ms: u64) -> u64 {
+        self.billed_seconds_in(Generation::Legacy, duration_ms)
+    }
+
+    /// Seconds charged for a video of `duration_ms` made through `gen`:
+    /// whole seconds rounded up to that generation's increment, at least one
+    /// increment and `minimum_seconds`. Per-call prices bill no seconds.
+    pub fn billed_seconds_in(&self, gen: Generation, duration_ms: u64) -> u64 {
         if self.unit == Unit::PerCall {
             return 0;
         }
         let secs = duration_ms.div_ceil(1000).max(1);
-        let inc = u64::from(self.increment_seconds.max(1));
+        let step = match gen {
+            Generation::Legacy => self.increment_seconds,
+            Generation::V3 => self.increment_seconds_v3,
+        };
+        let inc = u64::from(step.max(1));
         secs.div_ceil(inc)
             .saturating_mul(inc)
             .max(u64::from(self.minimum_seconds))
@@ -86,9 +79,14 @@ impl Price {
         }
     }
 
-    /// `(billed_seconds, cost)` of one video of `duration_ms`.
+    /// `(billed_seconds, cost)` of one legacy video of `duration_ms`.
     pub fn cost(&self, duration_ms: u64) -> (u64, Micros) {
-        let billed = self.billed_seconds(duration_ms);
+        self.cost_in(Generation::Legacy, duration_ms)
+    }
+
+    /// `(billed_seconds, cost)` of one video of `duration_ms` made through `gen`.
+    pub fn cost_in(&self, gen: Generation, duration_ms: u64) -> (u64, Micros) {
+        let billed = self.billed_seconds_in(gen, duration_ms);
         (billed, self.cost_of_seconds(billed))
     }
 }
@@ -107,82 +105,22 @@ pub struct Projection {
     pub default_template_ms: u64,
     pub default_agent_ms: u64,
     pub default_session_ms: u64,
+    /// HyperFrames renders (length set by the composition).
+    pub default_render_ms: u64,
 }
 
 /// The validated, immutable price book.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PriceBook {
-    version: String,
-    prices: BTreeMap<&'static str, Price>,
-    projection: Projection,
-}
-
-impl Default for PriceBook {
-    fn default() -> Self {
-        Self::builtin()
-    }
+    // Built only by `book_file` (validation) so a book is always valid.
+    pub(super) version: String,
+    pub(super) prices: BTreeMap<&'static str, Price>,
+    pub(super) projection: Projection,
 }
 
 // === impl PriceBook ===
 
 impl PriceBook {
-    /// The built-in book (no overrides).
-    pub fn builtin() -> PriceBook {
-        match Self::from_file(&FilePricing::default()) {
-            Ok(book) => book,
-            // The built-in table is validated by a unit test; never reached.
-            Err(_) => PriceBook {
-                version: features::DEFAULT_VERSION.into(),
-                prices: BTreeMap::new(),
-                projection: builtin_projection(),
-            },
-        }
-    }
-
-    /// Validates the `[pricing]` section; every problem is reported with its
-    /// key path and the fix.
-    pub fn from_file(file: &FilePricing) -> Result<PriceBook, Vec<ConfigError>> {
-        let mut errs = Vec::new();
-        let version = match file.version.as_deref().map(str::trim) {
-            None => features::DEFAULT_VERSION.to_owned(),
-            Some(v) if v.is_empty() || v.len() > 100 || v.chars().any(char::is_control) => {
-                errs.push(ConfigError::new(
-                    "pricing.version",
-                    "must be 1–100 printable characters, e.g. \"2026-02\"",
-                ));
-                String::new()
-            }
-            Some(v) => v.to_owned(),
-        };
-        let inherit = file.inherit_defaults.unwrap_or(true);
-        for name in file.features.keys() {
-            if features::spec(name).is_none() {
-                let known: Vec<&str> = FEATURES.iter().map(|f| f.name).collect();
-                errs.push(ConfigError::new(
-                    format!("pricing.features.{name}"),
-                    format!("unknown feature; use one of: {}", known.join(", ")),
-                ));
-            }
-        }
-        let mut prices = BTreeMap::new();
-        for spec in FEATURES {
-            let over = file.features.get(spec.name);
-            if let Some(price) = feature_price(spec, over, inherit, &mut errs) {
-                prices.insert(spec.name, price);
-            }
-        }
-        let projection = projection(&file.projection, &mut errs);
-        if errs.is_empty() {
-            Ok(PriceBook {
-                version,
-                prices,
-                projection,
-            })
-        } else {
-            Err(errs)
-        }
-    }
-
     /// Version string recorded with every ledger entry.
     pub fn version(&self) -> &str {
         &self.version
@@ -201,174 +139,5 @@ impl PriceBook {
     /// Projection parameters.
     pub fn projection(&self) -> &Projection {
         &self.projection
-    }
-}
-
-fn feature_price(
-    spec: &features::FeatureSpec,
-    over: Option<&FileFeature>,
-    inherit: bool,
-    errs: &mut Vec<ConfigError>,
-) -> Option<Price> {
-    let key = format!("pricing.features.{}", spec.name);
-    let empty = FileFeature::default();
-    let f = over.unwrap_or(&empty);
-    let (given, wrong, price_key) = match spec.unit {
-        Unit::PerMinute => (
-            f.credits_per_minute,
-            f.credits_per_call.is_some(),
-            "credits_per_minute",
-        ),
-        Unit::PerCall => (
-            f.credits_per_call,
-            f.credits_per_minute.is_some()
-                || f.increment_seconds.is_some()
-                || f.minimum_seconds.is_some(),
-            "credits_per_call",
-        ),
-    };
-    if wrong {
-        errs.push(ConfigError::new(
-            key.clone(),
-            format!("this feature is priced by {price_key} only; remove the other keys"),
-        ));
-    }
-    let credits = match (given, inherit) {
-        (Some(c), _) => c,
-        (None, true) => spec.credits,
-        (None, false) => {
-            errs.push(ConfigError::new(
-                format!("{key}.{price_key}"),
-                "missing: the catalog charges this feature and inherit_defaults = false; \
-                 set a price or set pricing.inherit_defaults = true",
-            ));
-            return None;
-        }
-    };
-    let micros = match credits_to_micros(credits) {
-        Some(m) if (0..=1_000_000 * crate::money::MICROS_PER_CREDIT).contains(&m) => m,
-        _ => {
-            errs.push(ConfigError::new(
-                format!("{key}.{price_key}"),
-                format!("is {credits}; must be a number of credits between 0 and 1000000"),
-            ));
-            return None;
-        }
-    };
-    let increment = f.increment_seconds.unwrap_or(spec.increment_seconds);
-    if !(1..=3600).contains(&increment) {
-        errs.push(ConfigError::new(
-            format!("{key}.increment_seconds"),
-            format!("is {increment}; must be 1–3600 (HeyGen legacy credits use 30)"),
-        ));
-    }
-    let minimum = f.minimum_seconds.unwrap_or(spec.minimum_seconds);
-    if minimum > 86_400 {
-        errs.push(ConfigError::new(
-            format!("{key}.minimum_seconds"),
-            format!("is {minimum}; must be at most 86400"),
-        ));
-    }
-    Some(Price {
-        unit: spec.unit,
-        micros,
-        increment_seconds: increment,
-        minimum_seconds: minimum,
-    })
-}
-
-fn builtin_projection() -> Projection {
-    let s = |secs: u32| u64::from(secs) * 1000;
-    Projection {
-        wpm_milli: (features::DEFAULT_WORDS_PER_MINUTE * 1000.0) as u64,
-        cjk_cps_milli: (features::DEFAULT_CJK_CHARS_PER_SECOND * 1000.0) as u64,
-        safety_permille: (features::DEFAULT_SAFETY_FACTOR * 1000.0).round() as u64,
-        default_audio_ms: s(features::DEFAULT_AUDIO_SECONDS),
-        default_translation_source_ms: s(features::DEFAULT_TRANSLATION_SOURCE_SECONDS),
-        default_template_ms: s(features::DEFAULT_TEMPLATE_SECONDS),
-        default_agent_ms: s(features::DEFAULT_AGENT_SECONDS),
-        default_session_ms: s(features::DEFAULT_SESSION_SECONDS),
-    }
-}
-
-/// A float setting × 1000 within `[min, max]`, or an error naming the key.
-fn milli(
-    value: Option<f64>,
-    key: &str,
-    min: f64,
-    max: f64,
-    errs: &mut Vec<ConfigError>,
-) -> Option<u64> {
-    let v = value?;
-    if v.is_finite() && (min..=max).contains(&v) {
-        Some((v * 1000.0).round() as u64)
-    } else {
-        errs.push(ConfigError::new(
-            format!("pricing.projection.{key}"),
-            format!("is {v}; must be between {min} and {max}"),
-        ));
-        None
-    }
-}
-
-fn seconds(value: Option<u32>, key: &str, default_ms: u64, errs: &mut Vec<ConfigError>) -> u64 {
-    match value {
-        None => default_ms,
-        Some(v) if (1..=86_400).contains(&v) => u64::from(v) * 1000,
-        Some(v) => {
-            errs.push(ConfigError::new(
-                format!("pricing.projection.{key}"),
-                format!("is {v}; must be 1–86400 seconds"),
-            ));
-            default_ms
-        }
-    }
-}
-
-fn projection(p: &FileProjection, errs: &mut Vec<ConfigError>) -> Projection {
-    let d = builtin_projection();
-    Projection {
-        wpm_milli: milli(p.words_per_minute, "words_per_minute", 10.0, 1000.0, errs)
-            .unwrap_or(d.wpm_milli),
-        cjk_cps_milli: milli(
-            p.cjk_chars_per_second,
-            "cjk_chars_per_second",
-            0.5,
-            50.0,
-            errs,
-        )
-        .unwrap_or(d.cjk_cps_milli),
-        safety_permille: milli(p.safety_factor, "safety_factor", 1.0, 10.0, errs)
-            .unwrap_or(d.safety_permille),
-        default_audio_ms: seconds(
-            p.default_audio_seconds,
-            "default_audio_seconds",
-            d.default_audio_ms,
-            errs,
-        ),
-        default_translation_source_ms: seconds(
-            p.default_translation_source_seconds,
-            "default_translation_source_seconds",
-            d.default_translation_source_ms,
-            errs,
-        ),
-        default_template_ms: seconds(
-            p.default_template_seconds,
-            "default_template_seconds",
-            d.default_template_ms,
-            errs,
-        ),
-        default_agent_ms: seconds(
-            p.default_agent_seconds,
-            "default_agent_seconds",
-            d.default_agent_ms,
-            errs,
-        ),
-        default_session_ms: seconds(
-            p.default_session_seconds,
-            "default_session_seconds",
-            d.default_session_ms,
-            errs,
-        ),
     }
 }

@@ -20,7 +20,10 @@ pub struct FeatureSpec {
     pub unit: Unit,
     /// Credits per minute (PerMinute) or per call (PerCall).
     pub credits: f64,
+    /// Rounding step of v1/v2 routes (legacy API credits).
     pub increment_seconds: u32,
+    /// Rounding step of v3 routes.
+    pub increment_seconds_v3: u32,
     pub minimum_seconds: u32,
 }
 
@@ -48,6 +51,10 @@ pub const VOICE_CLONE: &str = "voice_clone";
 pub const VOICE_DESIGN: &str = "voice_design";
 pub const AI_CLIPPING: &str = "ai_clipping";
 pub const BACKGROUND_REMOVAL: &str = "background_removal";
+pub const HYPERFRAMES: &str = "hyperframes";
+pub const HYPERFRAMES_60FPS: &str = "hyperframes_60fps";
+pub const HYPERFRAMES_4K: &str = "hyperframes_4k";
+pub const HYPERFRAMES_4K_60FPS: &str = "hyperframes_4k_60fps";
 
 const fn per_minute(name: &'static str, credits: f64, increment_seconds: u32) -> FeatureSpec {
     FeatureSpec {
@@ -55,6 +62,7 @@ const fn per_minute(name: &'static str, credits: f64, increment_seconds: u32) ->
         unit: Unit::PerMinute,
         credits,
         increment_seconds,
+        increment_seconds_v3: V3_INCREMENT,
         minimum_seconds: 0,
     }
 }
@@ -65,12 +73,17 @@ const fn per_call(name: &'static str, credits: f64) -> FeatureSpec {
         unit: Unit::PerCall,
         credits,
         increment_seconds: 1,
+        increment_seconds_v3: 1,
         minimum_seconds: 0,
     }
 }
 
 /// Legacy API credits round each video up to 30 s (limits page, help centre).
 const LEGACY_INCREMENT: u32 = 30;
+/// v3 bills per second of output: PAYG prices are quoted per second and
+/// enterprise credits per second (Avatar IV 0.1 credit/s); developers.heygen.com
+/// pricing, reference §6.2–6.4 and §13.
+const V3_INCREMENT: u32 = 1;
 
 /// Every feature the catalog can charge, in display order.
 pub const FEATURES: &[FeatureSpec] = &[
@@ -100,6 +113,7 @@ pub const FEATURES: &[FeatureSpec] = &[
         unit: Unit::PerMinute,
         credits: 0.2,
         increment_seconds: 1,
+        increment_seconds_v3: 1,
         minimum_seconds: 30,
     },
     // v3 enterprise: Avatar Realtime 0.05 credits/s = 3/min.
@@ -119,6 +133,14 @@ pub const FEATURES: &[FeatureSpec] = &[
     per_call(VOICE_DESIGN, 1.0),
     per_call(AI_CLIPPING, 1.0),
     per_call(BACKGROUND_REMOVAL, 1.0),
+    // HyperFrames renders: billed per output minute, the rate rising with fps
+    // and resolution (4K ×1.5) per developers.heygen.com/docs/hyperframes;
+    // the figures are unpublished, so these are conservative guesses (60 fps
+    // doubles the frames rendered). v3 only: per-second rounding.
+    per_minute(HYPERFRAMES, 1.0, 1),
+    per_minute(HYPERFRAMES_60FPS, 2.0, 1),
+    per_minute(HYPERFRAMES_4K, 1.5, 1),
+    per_minute(HYPERFRAMES_4K_60FPS, 3.0, 1),
 ];
 
 /// Looks a built-in feature up by name.
@@ -144,3 +166,6 @@ pub const DEFAULT_TEMPLATE_SECONDS: u32 = 120;
 pub const DEFAULT_AGENT_SECONDS: u32 = 120;
 /// Streaming / realtime sessions are held for 10 minutes and captured on success.
 pub const DEFAULT_SESSION_SECONDS: u32 = 600;
+/// HyperFrames renders, whose length is set by the composition (not in the
+/// request): 2 minutes, trued up from the render's `duration`.
+pub const DEFAULT_RENDER_SECONDS: u32 = 120;

@@ -157,6 +157,9 @@ pub fn jobs_from_response(billable: &Billable, quote: &Quote, response_body: &[u
         Billable::V3LipsyncBatch => (ids(&d, &["batch_id"]), |id| {
             format!("/v3/lipsyncs/batches/{id}")
         }),
+        Billable::V3HyperframesRender => (ids(&d, &["render_id", "id"]), |id| {
+            format!("/v3/hyperframes/renders/{id}")
+        }),
         _ => (Vec::new(), |_| String::new()),
     };
     let n = found.len();
@@ -305,6 +308,7 @@ pub fn parse_webhook(body: &[u8]) -> Option<WebhookEvent> {
         "video_translate_id",
         "video_translation_id",
         "lipsync_id",
+        "render_id",
         "session_id",
         "id",
     ]

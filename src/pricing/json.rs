@@ -22,18 +22,15 @@ pub(super) fn path(at: &str, key: &str) -> String {
     }
 }
 
-/// Parses a request body into an object; an empty body is `{}`.
+/// Parses a request body into an object; an empty body is `{}`. Duplicate
+/// and case-variant keys are refused (see [`super::strict`]).
 pub(super) fn parse_object(body: &[u8]) -> Result<Obj, PricingError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Obj::new());
     }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(o)) => Ok(o),
-        Ok(_) => Err(PricingError::invalid("body", "expected a JSON object")),
-        Err(e) => Err(PricingError::invalid(
-            "body",
-            format!("malformed JSON at line {} column {}", e.line(), e.column()),
-        )),
+    match super::strict::parse(body)? {
+        Value::Object(o) => Ok(o),
+        _ => Err(PricingError::invalid("body", "expected a JSON object")),
     }
 }
 
@@ -164,15 +161,35 @@ pub(super) fn secs_opt(o: &Obj, key: &str, at: &str) -> Result<Option<u64>, Pric
         .transpose()
 }
 
-/// A speed multiplier → thousandths, clamped to HeyGen's widest range
-/// (0.5–2.0); zero, negative and non-finite are invalid.
-pub(super) fn speed_milli(o: &Obj, key: &str, at: &str) -> Result<u64, PricingError> {
-    match num_opt(o, key, at)? {
-        None => Ok(1000),
-        Some(s) if s > 0.0 => Ok((s.clamp(0.5, 2.0) * 1000.0).round() as u64),
-        Some(_) => Err(PricingError::invalid(
+/// Speed range HeyGen accepts for avatar-video voices (v2 `voice.speed`,
+/// v3 `voice_settings.speed`), in thousandths.
+pub(super) const VIDEO_SPEED: (u64, u64) = (500, 1500);
+/// Speed range of Starfish TTS (`POST /v3/voices/speech`).
+pub(super) const TTS_SPEED: (u64, u64) = (500, 2000);
+
+/// A speed multiplier → thousandths. HeyGen rejects values outside its
+/// range, so does the gateway (400 naming the field) instead of pricing a
+/// speed the render would never use.
+pub(super) fn speed_milli(
+    o: &Obj,
+    key: &str,
+    at: &str,
+    (min, max): (u64, u64),
+) -> Result<u64, PricingError> {
+    let Some(s) = num_opt(o, key, at)? else {
+        return Ok(1000);
+    };
+    let milli = (s * 1000.0).round();
+    if milli >= min as f64 && milli <= max as f64 {
+        Ok(milli as u64)
+    } else {
+        Err(PricingError::invalid(
             &path(at, key),
-            "must be a positive multiplier",
-        )),
+            format!(
+                "is {s}; must be between {} and {}",
+                min as f64 / 1000.0,
+                max as f64 / 1000.0
+            ),
+        ))
     }
 }

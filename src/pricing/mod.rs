@@ -7,50 +7,39 @@
 //! [`status_outcome`] / [`parse_webhook`] with [`settle_cost`].
 
 mod book;
+mod book_file;
+mod draft;
 pub mod features;
 mod jobs;
 mod json;
+mod plan;
 mod quote;
 mod rules;
+mod rules_v2_video;
 mod rules_v3;
+mod rules_v3_video;
+mod ssml;
+mod strict;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_text;
 pub mod text;
+mod verbal;
 
 use serde::Serialize;
 
-pub use book::{FileFeature, FilePricing, FileProjection, Price, PriceBook, Projection};
+pub use book::{Generation, Price, PriceBook, Projection};
+pub use book_file::{BookError, FileFeature, FilePricing, FileProjection};
 pub use features::Unit;
 pub use jobs::{
     jobs_from_response, parse_webhook, status_outcome, Job, JobOutcome, WebhookEvent,
     WebhookOutcome,
 };
-pub use quote::{quote, quote_request, settle_cost};
+pub use plan::{PlanPolicy, Tier};
+pub use quote::{quote, quote_request, settle_cost, settle_cost_in};
 
-use crate::config::Tier;
 use crate::money::{format_credits, Micros};
-
-/// The plan rules applied before forwarding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PlanPolicy {
-    pub tier: Tier,
-    pub max_video_seconds: u32,
-}
-
-impl From<&crate::config::PlanConfig> for PlanPolicy {
-    fn from(plan: &crate::config::PlanConfig) -> Self {
-        PlanPolicy {
-            tier: plan.tier,
-            max_video_seconds: plan.max_video_seconds,
-        }
-    }
-}
-
-impl PlanPolicy {
-    fn enterprise(&self) -> bool {
-        self.tier == Tier::Enterprise
-    }
-}
 
 /// How the hold for a quote is settled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -104,7 +93,8 @@ pub struct SceneQuote {
     pub projected_ms: u64,
     /// What the length is based on: `text`, `silence`, `audio_default`,
     /// `time_range`, `source_default`, `template_default`, `duration_sec`,
-    /// `agent_default`, `session_default`, `duration`, `per_call`.
+    /// `agent_default`, `session_default`, `render_default`, `duration`,
+    /// `per_call`.
     pub basis: &'static str,
 }
 

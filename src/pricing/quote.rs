@@ -1,92 +1,14 @@
 //! Turns a rule's draft (jobs made of scenes with projected lengths) into a
 //! priced [`Quote`], applying the plan policy on the way.
 
-use super::book::PriceBook;
+use super::book::{Generation, PriceBook};
+use super::draft::{enterprise_only, unpriceable, Ctx, Draft};
 use super::features::Unit;
 use super::{
     json, rules, rules_v3, JobQuote, PlanPolicy, PricingError, Quote, SceneQuote, SettleMode,
 };
 use crate::catalog::{classify, Billable, PerCallOp, RouteKind};
 use crate::money::Micros;
-
-/// Context a projection rule reads.
-pub(super) struct Ctx<'a> {
-    pub book: &'a PriceBook,
-    pub plan: &'a PlanPolicy,
-}
-
-impl Ctx<'_> {
-    pub fn proj(&self) -> &super::book::Projection {
-        self.book.projection()
-    }
-
-    pub fn enterprise(&self) -> bool {
-        self.plan.enterprise()
-    }
-}
-
-/// One scene of a draft job.
-pub(super) struct DraftScene {
-    pub feature: &'static str,
-    pub ms: u64,
-    pub basis: &'static str,
-}
-
-/// One expected upstream job before pricing.
-pub(super) struct DraftJob {
-    pub feature: &'static str,
-    pub scenes: Vec<DraftScene>,
-    /// Produces a video: subject to `max_video_seconds`.
-    pub video: bool,
-}
-
-impl DraftJob {
-    pub fn single(feature: &'static str, ms: u64, basis: &'static str, video: bool) -> Self {
-        DraftJob {
-            feature,
-            scenes: vec![DraftScene { feature, ms, basis }],
-            video,
-        }
-    }
-
-    pub fn per_call(feature: &'static str) -> Self {
-        DraftJob::single(feature, 0, "per_call", false)
-    }
-
-    fn ms(&self) -> u64 {
-        self.scenes.iter().fold(0u64, |a, s| a.saturating_add(s.ms))
-    }
-}
-
-/// A rule's result.
-pub(super) struct Draft {
-    pub jobs: Vec<DraftJob>,
-    pub settle: SettleMode,
-    /// `test: true`: projected and policy-checked but free.
-    pub test: bool,
-}
-
-impl Draft {
-    pub fn new(jobs: Vec<DraftJob>, settle: SettleMode) -> Self {
-        Draft {
-            jobs,
-            settle,
-            test: false,
-        }
-    }
-}
-
-pub(super) fn enterprise_only(what: &str) -> PricingError {
-    PricingError::new(
-        403,
-        "enterprise_only",
-        format!("{what} is available to HeyGen enterprise API plans only"),
-    )
-}
-
-pub(super) fn unpriceable(what: String) -> PricingError {
-    PricingError::new(400, "unpriceable", what)
-}
 
 /// Features refused before the body is read.
 fn path_gate(billable: &Billable, plan: &PlanPolicy) -> Result<(), PricingError> {
@@ -116,14 +38,14 @@ pub fn quote(
     path_gate(billable, plan)?;
     let obj = json::parse_object(body)?;
     let ctx = Ctx { book, plan };
-    let draft = match rules::draft(&ctx, billable, &obj)? {
-        Some(d) => d,
-        None => rules_v3::draft(&ctx, billable, &obj)?,
+    let (draft, gen) = match rules::draft(&ctx, billable, &obj)? {
+        Some(d) => (d, Generation::Legacy),
+        None => (rules_v3::draft(&ctx, billable, &obj)?, Generation::V3),
     };
-    price(&ctx, draft)
+    price(&ctx, draft, gen)
 }
 
-fn price(ctx: &Ctx<'_>, draft: Draft) -> Result<Quote, PricingError> {
+fn price(ctx: &Ctx<'_>, draft: Draft, gen: Generation) -> Result<Quote, PricingError> {
     let mut jobs = Vec::with_capacity(draft.jobs.len());
     let mut scenes = Vec::new();
     for (i, job) in draft.jobs.iter().enumerate() {
@@ -148,7 +70,7 @@ fn price(ctx: &Ctx<'_>, draft: Draft) -> Result<Quote, PricingError> {
         }
         let (billed_seconds, mut credits) = match price.unit {
             Unit::PerCall => (0, price.micros),
-            Unit::PerMinute => price.cost(ms),
+            Unit::PerMinute => price.cost_in(gen, ms),
         };
         if draft.test {
             credits = 0;
@@ -248,9 +170,20 @@ pub fn quote_request(
     }
 }
 
-/// Actual cost of a finished job: its duration rounded up to the feature's
-/// increment (and minimum), priced with integer math. Per-call features cost
-/// their flat price. `None` for a feature the book does not know.
+/// Actual cost of a finished legacy (v1/v2) job; see [`settle_cost_in`].
 pub fn settle_cost(book: &PriceBook, feature: &str, duration_ms: u64) -> Option<Micros> {
-    book.price(feature).map(|p| p.cost(duration_ms).1)
+    settle_cost_in(book, feature, Generation::Legacy, duration_ms)
+}
+
+/// Actual cost of a finished job made through `gen` (from its status path,
+/// [`Generation::of_path`]): its duration rounded up to that generation's
+/// increment (and the minimum), priced with integer math. Per-call features
+/// cost their flat price. `None` for a feature the book does not know.
+pub fn settle_cost_in(
+    book: &PriceBook,
+    feature: &str,
+    gen: Generation,
+    duration_ms: u64,
+) -> Option<Micros> {
+    book.price(feature).map(|p| p.cost_in(gen, duration_ms).1)
 }

@@ -2,10 +2,11 @@
 //! Each rule validates only what it needs to price (and what the policy
 //! checks), naming the field when something is wrong.
 
+use super::draft::{Ctx, Draft, DraftJob, DraftScene};
 use super::features::*;
-use super::json::{self, arr_opt, as_obj, bool_opt, field, num_opt, obj_opt, obj_req, path};
-use super::json::{secs_opt, speed_milli, str_opt, str_req, Obj};
-use super::quote::{Ctx, Draft, DraftJob, DraftScene};
+use super::json::{arr_opt, field, obj_opt, path};
+use super::json::{secs_opt, speed_milli, str_opt, str_req, Obj, VIDEO_SPEED};
+use super::rules_v2_video::{check_dimension, studio, video_job, webm};
 use super::text::{script_ms, with_safety};
 use super::{PricingError, SettleMode};
 use crate::catalog::{Billable, PerCallOp};
@@ -21,15 +22,21 @@ pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Option<Draft
             let scene = script_or_audio(ctx, o, "", AVATAR_IV, &["script", "input_text"])?;
             video_job(AVATAR_IV, vec![scene])
         }
-        Billable::V2Template { .. } | Billable::PersonalizedVideo => {
+        Billable::V2Template { .. } => {
             check_dimension(ctx, o, "")?;
-            let settle = if matches!(b, Billable::PersonalizedVideo) {
-                SettleMode::OnSuccess
-            } else {
-                SettleMode::PerJob
-            };
             let job = DraftJob::single(TEMPLATE, p.default_template_ms, "template_default", true);
-            Draft::new(vec![job], settle)
+            Draft::new(vec![job], SettleMode::PerJob)
+        }
+        Billable::PersonalizedVideo => {
+            check_dimension(ctx, o, "")?;
+            // One video per contact; the response names none of them, so
+            // the whole quote is captured when HeyGen accepts.
+            let jobs = (0..contacts(o)?)
+                .map(|_| {
+                    DraftJob::single(TEMPLATE, p.default_template_ms, "template_default", true)
+                })
+                .collect();
+            Draft::new(jobs, SettleMode::OnSuccess)
         }
         Billable::V2Translation => {
             str_req(o, "video_url", "")?;
@@ -101,21 +108,29 @@ fn per_call_feature(op: PerCallOp) -> &'static str {
     }
 }
 
-fn video_job(feature: &'static str, scenes: Vec<DraftScene>) -> Draft {
-    Draft::new(
-        vec![DraftJob {
-            feature,
-            scenes,
-            video: true,
-        }],
-        SettleMode::PerJob,
-    )
+/// `add_contact`: `variables_list` renders one video per entry; a body
+/// without it is one contact.
+fn contacts(o: &Obj) -> Result<usize, PricingError> {
+    match arr_opt(o, "variables_list", "")? {
+        Some([]) => Err(PricingError::invalid(
+            "variables_list",
+            "must contain at least one contact",
+        )),
+        Some(list) => Ok(list.len()),
+        None => Ok(1),
+    }
 }
 
 /// Proofread → generate (v2 and v3 alike): one translation job of the
-/// default source length, feature from `mode`.
+/// default source length. The mode was fixed when the proofread was created
+/// and the generate body does not repeat it, so without an explicit `mode`
+/// it is priced as precision: a precision proofread is never held at the
+/// fast rate.
 pub(super) fn proofread_generate(ctx: &Ctx<'_>, o: &Obj) -> Result<Draft, PricingError> {
-    let feature = translation_feature(o, "")?;
+    let feature = match field(o, "mode") {
+        None => TRANSLATION_QUALITY,
+        Some(_) => translation_feature(o, "")?,
+    };
     let ms = ctx.proj().default_translation_source_ms;
     let job = DraftJob::single(feature, ms, "source_default", true);
     Ok(Draft::new(vec![job], SettleMode::PerJob))
@@ -140,112 +155,9 @@ pub(super) fn agent_job(ctx: &Ctx<'_>, given_ms: Option<u64>) -> DraftJob {
     }
 }
 
-/// `POST /v2/video/generate`: scenes summed; a video with any Avatar IV
-/// scene is billed entirely at the costliest scene feature.
-fn studio(ctx: &Ctx<'_>, o: &Obj) -> Result<Draft, PricingError> {
-    let test = bool_opt(o, "test", "")?.unwrap_or(false);
-    check_dimension(ctx, o, "")?;
-    let scenes = studio_scenes(ctx, o)?;
-    let mut d = video_job(costliest(ctx, &scenes), scenes);
-    d.test = test;
-    Ok(d)
-}
-
-fn studio_scenes(ctx: &Ctx<'_>, o: &Obj) -> Result<Vec<DraftScene>, PricingError> {
-    let inputs =
-        arr_opt(o, "video_inputs", "")?.ok_or_else(|| json::missing("", "video_inputs"))?;
-    if inputs.is_empty() {
-        return Err(PricingError::invalid(
-            "video_inputs",
-            "must contain at least one scene",
-        ));
-    }
-    let mut scenes = Vec::with_capacity(inputs.len());
-    for (i, v) in inputs.iter().enumerate() {
-        let at = format!("video_inputs[{i}]");
-        let scene = as_obj(v, &at)?;
-        let iv = match obj_opt(scene, "character", &at)? {
-            Some(c) => {
-                bool_opt(c, "use_avatar_iv_model", &path(&at, "character"))?.unwrap_or(false)
-            }
-            None => false,
-        };
-        let feature = if iv { AVATAR_IV } else { STANDARD_AVATAR };
-        let voice = obj_req(scene, "voice", &at)?;
-        scenes.push(voice_scene(ctx, voice, &path(&at, "voice"), feature)?);
-    }
-    Ok(scenes)
-}
-
-/// The scene feature with the highest per-minute price.
-fn costliest(ctx: &Ctx<'_>, scenes: &[DraftScene]) -> &'static str {
-    let rate = |f: &str| ctx.book.price(f).map(|p| p.micros).unwrap_or(0);
-    scenes
-        .iter()
-        .map(|s| s.feature)
-        .fold(
-            STANDARD_AVATAR,
-            |best, f| if rate(f) > rate(best) { f } else { best },
-        )
-}
-
-/// A v2 scene voice: text (words, CJK, breaks at `speed`), audio (default
-/// length) or silence (`duration`, default 1 s).
-fn voice_scene(
-    ctx: &Ctx<'_>,
-    v: &Obj,
-    at: &str,
-    feature: &'static str,
-) -> Result<DraftScene, PricingError> {
-    let (ms, basis) = match str_req(v, "type", at)? {
-        "text" => {
-            let text = str_req(v, "input_text", at)?;
-            let speed = speed_milli(v, "speed", at)?;
-            (script_ms(text, ctx.proj(), speed), "text")
-        }
-        "audio" => (ctx.proj().default_audio_ms, "audio_default"),
-        "silence" => (secs_opt(v, "duration", at)?.unwrap_or(1000), "silence"),
-        other => {
-            return Err(PricingError::invalid(
-                &path(at, "type"),
-                format!("is {other:?}; expected \"text\", \"audio\" or \"silence\""),
-            ))
-        }
-    };
-    Ok(DraftScene { feature, ms, basis })
-}
-
-/// `POST /v1/video.webm`: flat `input_text` / `input_audio`, or v2 scenes.
-fn webm(ctx: &Ctx<'_>, o: &Obj) -> Result<Draft, PricingError> {
-    check_dimension(ctx, o, "")?;
-    if field(o, "video_inputs").is_some() {
-        let scenes = studio_scenes(ctx, o)?;
-        return Ok(video_job(costliest(ctx, &scenes), scenes));
-    }
-    let scene = if let Some(text) = str_opt(o, "input_text", "")? {
-        let speed = speed_milli(o, "speed", "")?;
-        DraftScene {
-            feature: STANDARD_AVATAR,
-            ms: script_ms(text, ctx.proj(), speed),
-            basis: "text",
-        }
-    } else if field(o, "input_audio").is_some() || field(o, "audio_url").is_some() {
-        DraftScene {
-            feature: STANDARD_AVATAR,
-            ms: ctx.proj().default_audio_ms,
-            basis: "audio_default",
-        }
-    } else {
-        return Err(PricingError::invalid(
-            "input_text",
-            "is required (or input_audio)",
-        ));
-    };
-    Ok(video_job(STANDARD_AVATAR, vec![scene]))
-}
-
 /// A script under one of `script_keys` (speed from `voice_settings.speed` or
-/// `speed`), else an audio input at the default length.
+/// `speed`) or an audio input at the default length; when a body has both
+/// (HeyGen would reject it, or read either) the longer is priced.
 pub(super) fn script_or_audio(
     ctx: &Ctx<'_>,
     o: &Obj,
@@ -253,60 +165,48 @@ pub(super) fn script_or_audio(
     feature: &'static str,
     script_keys: &[&str],
 ) -> Result<DraftScene, PricingError> {
+    let mut best: Option<DraftScene> = None;
     for key in script_keys {
         if let Some(text) = str_opt(o, key, at)? {
-            let speed = match obj_opt(o, "voice_settings", at)? {
-                Some(vs) if field(vs, "speed").is_some() => {
-                    speed_milli(vs, "speed", &path(at, "voice_settings"))?
-                }
-                _ => speed_milli(o, "speed", at)?,
-            };
-            return Ok(DraftScene {
+            let speed = voice_speed(o, at)?;
+            best = Some(DraftScene {
                 feature,
                 ms: script_ms(text, ctx.proj(), speed),
                 basis: "text",
             });
+            break;
         }
     }
     let audio = ["audio_url", "audio_asset_id", "audio"]
         .iter()
         .any(|k| field(o, k).is_some());
-    if audio {
-        return Ok(DraftScene {
+    if audio
+        && best
+            .as_ref()
+            .is_none_or(|s| s.ms < ctx.proj().default_audio_ms)
+    {
+        best = Some(DraftScene {
             feature,
             ms: ctx.proj().default_audio_ms,
             basis: "audio_default",
         });
     }
-    Err(PricingError::invalid(
-        &path(at, script_keys.first().copied().unwrap_or("script")),
-        "is required (or audio_url / audio_asset_id)",
-    ))
+    best.ok_or_else(|| {
+        PricingError::invalid(
+            &path(at, script_keys.first().copied().unwrap_or("script")),
+            "is required (or audio_url / audio_asset_id)",
+        )
+    })
 }
 
-/// v2 `dimension {width, height}` above 1080p (long side > 1920 or short
-/// side > 1080) is refused unless enterprise.
-fn check_dimension(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<(), PricingError> {
-    let Some(dim) = obj_opt(o, "dimension", at)? else {
-        return Ok(());
-    };
-    let dat = path(at, "dimension");
-    let side = |k: &str| -> Result<u64, PricingError> {
-        match num_opt(dim, k, &dat)? {
-            Some(v) if v > 0.0 => Ok(v.min(1e9).ceil() as u64),
-            Some(_) => Err(PricingError::invalid(&path(&dat, k), "must be positive")),
-            None => Err(json::missing(&dat, k)),
+/// `voice_settings.speed` when given, else a flat `speed`.
+pub(super) fn voice_speed(o: &Obj, at: &str) -> Result<u64, PricingError> {
+    match obj_opt(o, "voice_settings", at)? {
+        Some(vs) if field(vs, "speed").is_some() => {
+            speed_milli(vs, "speed", &path(at, "voice_settings"), VIDEO_SPEED)
         }
-    };
-    let (w, h) = (side("width")?, side("height")?);
-    if !ctx.enterprise() && (w.max(h) > 1920 || w.min(h) > 1080) {
-        return Err(super::PricingError::new(
-            400,
-            "resolution_not_allowed",
-            format!("{dat}: {w}x{h} is above 1080p; the plan allows at most 1920x1080 (either orientation)"),
-        ));
+        _ => speed_milli(o, "speed", at, VIDEO_SPEED),
     }
-    Ok(())
 }
 
 /// v3 `resolution: "4k"` is refused unless enterprise.

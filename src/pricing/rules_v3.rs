@@ -2,15 +2,16 @@
 
 use serde_json::Value;
 
+use super::draft::{enterprise_only, unpriceable, Ctx, Draft, DraftJob};
 use super::features::*;
 use super::json::{
-    self, arr_opt, as_obj, field, obj_opt, path, secs_opt, speed_milli, str_opt, str_req, Obj,
+    self, arr_opt, as_obj, field, num_opt, obj_opt, path, secs_opt, speed_milli, str_opt, str_req,
+    Obj, TTS_SPEED,
 };
-use super::quote::{enterprise_only, unpriceable, Ctx, Draft, DraftJob};
 use super::rules::{
-    agent_job, check_resolution, languages, proofread_generate, script_or_audio,
-    translation_feature,
+    agent_job, check_resolution, languages, proofread_generate, translation_feature,
 };
+use super::rules_v3_video::video;
 use super::text::script_ms;
 use super::{PricingError, SettleMode};
 use crate::catalog::Billable;
@@ -58,6 +59,8 @@ pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Draft, Prici
             Draft::new(jobs, SettleMode::PerJob)
         }
         Billable::V3ProofreadCreate => {
+            // Validates `mode`; the proofread itself has one rate.
+            translation_feature(o, "")?;
             let ms = source_ms(ctx, o, "")?;
             let n = languages(o, "", false)?;
             let jobs = (0..n)
@@ -82,11 +85,12 @@ pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Draft, Prici
                 .find_map(|k| str_opt(o, k, "").transpose())
                 .transpose()?
                 .ok_or_else(|| json::missing("", "text"))?;
+            // Starfish TTS accepts a wider speed range than avatar video.
             let speed = match obj_opt(o, "voice_settings", "")? {
                 Some(vs) if field(vs, "speed").is_some() => {
-                    speed_milli(vs, "speed", "voice_settings")?
+                    speed_milli(vs, "speed", "voice_settings", TTS_SPEED)?
                 }
-                _ => speed_milli(o, "speed", "")?,
+                _ => speed_milli(o, "speed", "", TTS_SPEED)?,
             };
             let job = DraftJob::single(TTS, script_ms(text, p, speed), "text", false);
             Draft::new(vec![job], SettleMode::OnSuccess)
@@ -122,6 +126,7 @@ pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Draft, Prici
             );
             Draft::new(vec![job], SettleMode::OnSuccess)
         }
+        Billable::V3HyperframesRender => Draft::new(vec![hyperframes(ctx, o)?], SettleMode::PerJob),
         other => {
             return Err(unpriceable(format!("no projection rule for {other:?}")));
         }
@@ -142,75 +147,6 @@ fn batch_items<'a>(
         }
     }
     Err(json::missing("", keys.first().copied().unwrap_or("items")))
-}
-
-/// One `POST /v3/videos` payload (also a batch item).
-fn video(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<DraftJob, PricingError> {
-    check_resolution(ctx, o, at)?;
-    let kind = match str_opt(o, "type", at)? {
-        Some(t) => t,
-        None if field(o, "avatar_id").is_some() => "avatar",
-        None if field(o, "image").is_some() || field(o, "image_url").is_some() => "image",
-        None => return Err(json::missing(at, "type")),
-    };
-    let feature = match kind {
-        "avatar" | "studio" => engine_feature(o, at)?,
-        "image" => AVATAR_IV,
-        "cinematic_avatar" => {
-            // Flat price per video; the 4–15 s duration is shown, not billed.
-            let ms = secs_opt(o, "duration", at)?.unwrap_or(15_000);
-            return Ok(DraftJob::single(CINEMATIC_AVATAR, ms, "duration", true));
-        }
-        other => {
-            return Err(unpriceable(format!(
-                "{}: video type {other:?} has no price; add a rule before allowing it",
-                path(at, "type")
-            )))
-        }
-    };
-    let keys = ["script", "input_text"];
-    let scenes = match script_or_audio(ctx, o, at, feature, &keys) {
-        Ok(scene) => vec![scene],
-        Err(e) => match arr_opt(o, "scenes", at)? {
-            // Studio videos may carry scenes, each with its own script or audio.
-            Some(list) if kind == "studio" && !list.is_empty() => {
-                let mut scenes = Vec::with_capacity(list.len());
-                for (i, v) in list.iter().enumerate() {
-                    let sat = format!("{}[{i}]", path(at, "scenes"));
-                    scenes.push(script_or_audio(
-                        ctx,
-                        as_obj(v, &sat)?,
-                        &sat,
-                        feature,
-                        &keys,
-                    )?);
-                }
-                scenes
-            }
-            _ => return Err(e),
-        },
-    };
-    Ok(DraftJob {
-        feature,
-        scenes,
-        video: true,
-    })
-}
-
-/// `engine.type`: Avatar III is standard; IV (default) and V are Avatar IV.
-fn engine_feature(o: &Obj, at: &str) -> Result<&'static str, PricingError> {
-    let engine = match obj_opt(o, "engine", at)? {
-        Some(e) => str_opt(e, "type", &path(at, "engine"))?,
-        None => None,
-    };
-    match engine {
-        None | Some("avatar_iv" | "avatar_v") => Ok(AVATAR_IV),
-        Some("avatar_iii") => Ok(STANDARD_AVATAR),
-        Some(other) => Err(unpriceable(format!(
-            "{}: engine {other:?} has no price; add a rule before allowing it",
-            path(at, "engine.type")
-        ))),
-    }
 }
 
 /// Source length: `end_time - start_time` when given, else the default.
@@ -270,4 +206,47 @@ fn lipsync(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<DraftJob, PricingError> {
     };
     let (ms, basis) = source_ms(ctx, o, at)?;
     Ok(DraftJob::single(feature, ms, basis, true))
+}
+
+/// A HyperFrames render: the composition sets its length (not in the
+/// request), so the configured default is held and the render's reported
+/// `duration` settles it. The rate rises with fps and resolution.
+fn hyperframes(ctx: &Ctx<'_>, o: &Obj) -> Result<DraftJob, PricingError> {
+    if field(o, "project").is_none() {
+        return Err(json::missing("", "project"));
+    }
+    check_resolution(ctx, o, "")?;
+    let uhd = match str_opt(o, "resolution", "")? {
+        None => false,
+        Some(r) => match r.to_ascii_lowercase().as_str() {
+            "720p" | "1080p" => false,
+            "4k" | "2160p" => true,
+            _ => {
+                return Err(PricingError::invalid(
+                    "resolution",
+                    format!("is {r:?}; expected \"1080p\" or \"4k\""),
+                ))
+            }
+        },
+    };
+    // HyperFrames renders at 24/25/30/60 fps; 30 when unset.
+    let high_fps = match num_opt(o, "fps", "")? {
+        None => false,
+        Some(f) if f > 0.0 && f <= 30.0 => false,
+        Some(f) if f > 30.0 && f <= 60.0 => true,
+        Some(f) => {
+            return Err(PricingError::invalid(
+                "fps",
+                format!("is {f}; must be greater than 0 and at most 60"),
+            ))
+        }
+    };
+    let feature = match (uhd, high_fps) {
+        (false, false) => HYPERFRAMES,
+        (false, true) => HYPERFRAMES_60FPS,
+        (true, false) => HYPERFRAMES_4K,
+        (true, true) => HYPERFRAMES_4K_60FPS,
+    };
+    let ms = ctx.proj().default_render_ms;
+    Ok(DraftJob::single(feature, ms, "render_default", true))
 }

@@ -25,12 +25,16 @@ fn text_counts_words_cjk_and_breaks() {
             words: 3,
             letters: 12,
             cjk_chars: 2,
-            breaks_ms: 2000
+            breaks_ms: 2000,
+            words_w: 3000,
+            letters_w: 12_000,
+            cjk_w: 2000,
         }
     );
     // Not tags: a lone `<`, a tag with no close, an over-long tag.
     assert_eq!(analyse("a < b").words, 2);
-    assert_eq!(analyse("<break time=\"2s\"").words, 3);
+    // Not a tag: read as "break time equals two s".
+    assert_eq!(analyse("<break time=\"2s\"").words, 5);
     assert_eq!(analyse("<break/>").breaks_ms, 1000);
     assert_eq!(analyse("<prosody rate=\"slow\">hi</prosody>").words, 1);
     assert_eq!(analyse("<break time=\"0.25s\"/>").breaks_ms, 250);
@@ -75,6 +79,7 @@ fn price_rounds_up_per_increment_with_minimum() {
         unit: Unit::PerMinute,
         micros: 1_000_000,
         increment_seconds: 30,
+        increment_seconds_v3: 1,
         minimum_seconds: 0,
     };
     assert_eq!(p.cost(0), (30, 500_000));
@@ -84,6 +89,7 @@ fn price_rounds_up_per_increment_with_minimum() {
         unit: Unit::PerMinute,
         micros: 200_000,
         increment_seconds: 1,
+        increment_seconds_v3: 1,
         minimum_seconds: 30,
     };
     assert_eq!(s.cost(5_000), (30, 100_000));
@@ -117,25 +123,25 @@ fn overrides_apply_and_keep_other_defaults() {
 fn invalid_pricing_names_the_key() {
     assert_eq!(
         errors("[features.avatar_iv]\ncredits_per_minute = -1.0\n"),
-        ["pricing.features.avatar_iv.credits_per_minute"]
+        ["features.avatar_iv.credits_per_minute"]
     );
     assert_eq!(
         errors("[features.teleport]\ncredits_per_call = 1.0\n"),
-        ["pricing.features.teleport"]
+        ["features.teleport"]
     );
     assert_eq!(
         errors("[features.avatar_creation]\ncredits_per_minute = 1.0\n"),
-        ["pricing.features.avatar_creation"]
+        ["features.avatar_creation"]
     );
     assert_eq!(
         errors("[features.tts]\nincrement_seconds = 0\n"),
-        ["pricing.features.tts.increment_seconds"]
+        ["features.tts.increment_seconds"]
     );
     assert_eq!(
         errors("[projection]\nsafety_factor = 0.9\n"),
-        ["pricing.projection.safety_factor"]
+        ["projection.safety_factor"]
     );
-    assert_eq!(errors("version = \"\"\n"), ["pricing.version"]);
+    assert_eq!(errors("version = \"\"\n"), ["version"]);
     assert!(toml::from_str::<FilePricing>("[features.tts]\nprice = 1\n").is_err());
 }
 
@@ -143,8 +149,8 @@ fn invalid_pricing_names_the_key() {
 fn without_defaults_every_catalog_feature_needs_a_price() {
     let errs = errors("inherit_defaults = false\n[features.avatar_iv]\ncredits_per_minute = 6.0\n");
     assert_eq!(errs.len(), FEATURES.len() - 1);
-    assert!(errs.contains(&"pricing.features.standard_avatar.credits_per_minute".to_owned()));
-    assert!(errs.contains(&"pricing.features.avatar_creation.credits_per_call".to_owned()));
+    assert!(errs.contains(&"features.standard_avatar.credits_per_minute".to_owned()));
+    assert!(errs.contains(&"features.avatar_creation.credits_per_call".to_owned()));
 }
 
 #[test]
@@ -164,4 +170,55 @@ fn pricing_error_accessors() {
     assert_eq!((e.status(), e.code()), (400, "invalid_parameter"));
     assert_eq!(e.message(), "video_inputs[0].voice: is required");
     assert!(e.to_string().contains("invalid_parameter"));
+}
+
+#[test]
+fn rounding_follows_the_api_generation() {
+    let b = book();
+    // (feature, generation, duration ms, billed seconds, micro-credits)
+    // Sources: legacy 30 s steps (limits page); v3 per second (v3 pricing).
+    let table: &[(&str, Generation, u64, u64, i64)] = &[
+        ("avatar_iv", Generation::V3, 12_000, 12, 1_200_000),
+        ("avatar_iv", Generation::Legacy, 12_000, 30, 3_000_000),
+        ("avatar_iv", Generation::V3, 12_001, 13, 1_300_000),
+        ("standard_avatar", Generation::V3, 61_000, 61, 1_016_667),
+        ("standard_avatar", Generation::Legacy, 61_000, 90, 1_500_000),
+        ("translation_fast", Generation::V3, 95_500, 96, 4_800_000),
+        ("proofread", Generation::Legacy, 100_000, 120, 1_000_000),
+        ("proofread", Generation::V3, 100_000, 100, 833_334),
+        // Streaming is legacy-only: 30 s minimum either way.
+        ("streaming", Generation::V3, 5_000, 30, 100_000),
+        ("avatar_creation", Generation::V3, 0, 0, 1_000_000),
+    ];
+    for &(feature, gen, ms, secs, micros) in table {
+        let p = b.price(feature).expect("priced");
+        assert_eq!(p.cost_in(gen, ms), (secs, micros), "{feature} {gen:?} {ms}");
+        assert_eq!(settle_cost_in(&b, feature, gen, ms), Some(micros));
+    }
+    // The legacy entry points keep legacy rounding.
+    assert_eq!(settle_cost(&b, "avatar_iv", 12_000), Some(3_000_000));
+    assert_eq!(Generation::of_path("/v3/videos/v1"), Generation::V3);
+    assert_eq!(
+        Generation::of_path("/v1/video_status.get?video_id=x"),
+        Generation::Legacy
+    );
+    assert_eq!(Generation::of_path("/v2/videos/x"), Generation::Legacy);
+}
+
+#[test]
+fn v3_increment_is_configurable_per_feature() {
+    let file: FilePricing =
+        toml::from_str("[features.avatar_iv]\nincrement_seconds_v3 = 30\n").expect("parses");
+    let b = PriceBook::from_file(&file).expect("valid");
+    let p = b.price("avatar_iv").expect("priced");
+    assert_eq!((p.increment_seconds, p.increment_seconds_v3), (30, 30));
+    assert_eq!(p.cost_in(Generation::V3, 12_000), (30, 3_000_000));
+    assert_eq!(
+        errors("[features.avatar_iv]\nincrement_seconds_v3 = 0\n"),
+        ["features.avatar_iv.increment_seconds_v3"]
+    );
+    assert_eq!(
+        errors("[features.avatar_creation]\nincrement_seconds_v3 = 1\n"),
+        ["features.avatar_creation"]
+    );
 }

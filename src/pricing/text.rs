@@ -1,15 +1,17 @@
-//! Speech-length estimation for TTS scripts: words at a words-per-minute
-//! rate, CJK characters at a characters-per-second rate, plus SSML
-//! `<break time="…"/>` pauses. Integer milliseconds; linear time in the
-//! length of the text (tags are only looked for within a bounded window).
+//! Speech-length estimation for TTS scripts: what the engine *speaks* —
+//! words, verbalised numbers and symbols ([`super::verbal`]), CJK characters
+//! — at a words-per-minute rate, scaled by SSML `<prosody rate>`, plus SSML
+//! `<break>` pauses ([`super::ssml`]). Integer milliseconds; one linear pass.
 
 use super::book::Projection;
+use super::ssml::{self, Rate, SayAs, Tag};
+use super::verbal::{digit_count, is_digit, letters_words, number_words, symbol_words};
 
 /// What a script contains, as far as duration is concerned.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TextStats {
-    /// Runs of letters and digits (apostrophes and hyphens join a word;
-    /// whitespace and punctuation end it).
+    /// Spoken words: runs of letters (apostrophes and hyphens join them),
+    /// numbers as read aloud, symbols and emoji as their names.
     pub words: u64,
     /// Letters and digits outside CJK: a floor for scripts without word
     /// separators (Thai, Lao, or words glued together) so they are not
@@ -19,23 +21,16 @@ pub struct TextStats {
     pub cjk_chars: u64,
     /// Sum of SSML break durations.
     pub breaks_ms: u64,
+    /// `words`, `letters` and `cjk_chars` weighted by the prosody rate they
+    /// are read at: 1000 each at normal rate, 2000 under `x-slow` (0.5).
+    pub words_w: u64,
+    pub letters_w: u64,
+    pub cjk_w: u64,
 }
 
-/// Longest SSML tag considered; longer `<…>` runs are read as text.
-const MAX_TAG_BYTES: usize = 256;
-/// A `<break>` without a readable `time` counts as one second (errs high).
-const DEFAULT_BREAK_MS: u64 = 1000;
-/// One break never counts for more than an hour.
-const MAX_BREAK_MS: u64 = 3_600_000;
 /// Letters per spoken word for the floor: English averages about 4.7, so
 /// ordinary text is counted by its words and only unseparated text by this.
 const LETTERS_PER_WORD: u64 = 8;
-/// SSML elements whose tags are markup, not speech. Anything else in `<…>`
-/// is read as text, so wrapping a script in brackets does not hide it.
-const SSML_TAGS: &[&str] = &[
-    "break", "prosody", "emphasis", "say-as", "phoneme", "sub", "voice", "speak", "p", "s", "lang",
-    "mark", "audio", "w",
-];
 
 fn is_cjk(c: char) -> bool {
     matches!(c,
@@ -49,127 +44,186 @@ fn is_cjk(c: char) -> bool {
     )
 }
 
-/// Counts words, CJK characters and SSML breaks in `text`.
+/// Characters that keep a word going when letters or digits follow:
+/// apostrophes and hyphens in words, `,`/`.` inside numbers.
+fn joins(prev: char, c: char, next: Option<char>) -> bool {
+    let Some(next) = next else { return false };
+    match c {
+        '\'' | '\u{2019}' | '-' => prev.is_alphanumeric() && next.is_alphanumeric(),
+        ',' | '.' => is_digit(prev) && is_digit(next),
+        _ => false,
+    }
+}
+
+/// Scanner state: the prosody rate and say-as mode in force.
+struct Scan {
+    stats: TextStats,
+    rates: Vec<u64>,
+    say: Vec<SayAs>,
+}
+
+impl Scan {
+    fn rate(&self) -> u64 {
+        self.rates.last().copied().unwrap_or(1000)
+    }
+
+    /// Weight of one unit read at the current rate (1000 at normal rate),
+    /// rounded up so slow speech is never undercounted.
+    fn weight(&self) -> u64 {
+        1_000_000u64.div_ceil(self.rate().max(1))
+    }
+
+    fn add_words(&mut self, n: u64) {
+        let w = self.weight();
+        self.stats.words = self.stats.words.saturating_add(n);
+        self.stats.words_w = self.stats.words_w.saturating_add(n.saturating_mul(w));
+    }
+
+    fn tag(&mut self, tag: Tag) {
+        match tag {
+            Tag::Break(ms) => self.stats.breaks_ms = self.stats.breaks_ms.saturating_add(ms),
+            Tag::ProsodyOpen(rate) => {
+                let cur = self.rate();
+                self.rates.push(rate.map_or(cur, |r: Rate| r.resolve(cur)));
+            }
+            Tag::ProsodyClose => {
+                self.rates.pop();
+            }
+            Tag::SayAsOpen(how) => self.say.push(how),
+            Tag::SayAsClose => {
+                self.say.pop();
+            }
+            Tag::Other => {}
+        }
+    }
+
+    /// Counts one run of letters, digits and joiners.
+    fn run(&mut self, run: &str) {
+        let alnum = run.chars().filter(|c| c.is_alphanumeric()).count() as u64;
+        let w = self.weight();
+        self.stats.letters = self.stats.letters.saturating_add(alnum);
+        self.stats.letters_w = self.stats.letters_w.saturating_add(alnum.saturating_mul(w));
+        let mode = self.say.last().copied().unwrap_or(SayAs::Normal);
+        if mode == SayAs::Characters {
+            self.add_words(alnum);
+            return;
+        }
+        let mut words = 0u64;
+        for piece in split_at_digit_joiners(run) {
+            // Maximal number and letter segments ("10km" → "10", "km").
+            let mut start = 0;
+            let mut cur: Option<bool> = None;
+            for (i, c) in piece.char_indices() {
+                let digit = is_digit(c) || c == ',' || c == '.';
+                if cur.is_some_and(|d| d != digit) {
+                    words += segment_words(&piece[start..i], cur == Some(true), mode);
+                    start = i;
+                }
+                cur = Some(digit);
+            }
+            if let Some(digit) = cur {
+                words += segment_words(&piece[start..], digit, mode);
+            }
+        }
+        self.add_words(words);
+    }
+}
+
+/// Splits a run at hyphens and apostrophes that touch a digit: "2026-12-03"
+/// is three numbers, while "well-known" stays one word.
+fn split_at_digit_joiners(run: &str) -> Vec<&str> {
+    if !run.contains(['-', '\'', '\u{2019}']) {
+        return vec![run];
+    }
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut prev: Option<char> = None;
+    let mut chars = run.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let next = chars.peek().map(|&(_, n)| n);
+        let joiner = matches!(c, '\'' | '\u{2019}' | '-');
+        let digit_side = prev.is_some_and(is_digit) || next.is_some_and(is_digit);
+        if joiner && digit_side {
+            pieces.push(&run[start..i]);
+            start = i + c.len_utf8();
+        }
+        prev = Some(c);
+    }
+    pieces.push(&run[start..]);
+    pieces
+}
+
+fn segment_words(seg: &str, digits: bool, mode: SayAs) -> u64 {
+    if digits && mode == SayAs::Digits {
+        digit_count(seg)
+    } else if digits {
+        number_words(seg)
+    } else {
+        letters_words(seg)
+    }
+}
+
+/// Counts what `text` speaks: words, CJK characters and SSML breaks, each
+/// weighted by the prosody rate in force.
 pub fn analyse(text: &str) -> TextStats {
-    let mut stats = TextStats::default();
-    let mut word_has_alnum = false;
+    let mut scan = Scan {
+        stats: TextStats::default(),
+        rates: Vec::new(),
+        say: Vec::new(),
+    };
     let bytes = text.as_bytes();
+    let mut run_start: Option<usize> = None;
+    let mut prev = ' ';
     let mut i = 0;
     while let Some(c) = text[i..].chars().next() {
+        let next_i = i + c.len_utf8();
+        let next = text[next_i..].chars().next();
+        let in_run = c.is_alphanumeric() && !is_cjk(c);
+        if in_run || (run_start.is_some() && joins(prev, c, next)) {
+            run_start.get_or_insert(i);
+            prev = c;
+            i = next_i;
+            continue;
+        }
+        if let Some(start) = run_start.take() {
+            scan.run(&text[start..i]);
+        }
+        prev = c;
         if c == '<' {
-            if let Some(len) = tag_len(&bytes[i + 1..]) {
-                let tag = &text[i + 1..i + 1 + len];
-                stats.words += u64::from(word_has_alnum);
-                word_has_alnum = false;
-                if let Some(ms) = break_ms(tag) {
-                    stats.breaks_ms = stats.breaks_ms.saturating_add(ms);
-                }
+            if let Some(len) = ssml::tag_len(&bytes[i + 1..]) {
+                scan.tag(ssml::parse(&text[i + 1..i + 1 + len]));
                 i += len + 2;
                 continue;
             }
         }
         if is_cjk(c) {
-            stats.words += u64::from(word_has_alnum);
-            word_has_alnum = false;
-            stats.cjk_chars += 1;
-        } else if c.is_alphanumeric() {
-            word_has_alnum = true;
-            stats.letters += 1;
-        } else if !matches!(c, '\'' | '\u{2019}' | '-') {
-            stats.words += u64::from(word_has_alnum);
-            word_has_alnum = false;
+            let w = scan.weight();
+            scan.stats.cjk_chars += 1;
+            scan.stats.cjk_w = scan.stats.cjk_w.saturating_add(w);
+        } else if let Some(n) = symbol_words(c) {
+            scan.add_words(n);
         }
-        i += c.len_utf8();
+        i = next_i;
     }
-    stats.words += u64::from(word_has_alnum);
-    stats
-}
-
-/// Length of the tag body after a `<` if it looks like markup (`<break …/>`,
-/// `</prosody>`): starts with a letter or `/` and closes within the window.
-fn tag_len(after: &[u8]) -> Option<usize> {
-    let first = *after.first()?;
-    if !(first.is_ascii_alphabetic() || first == b'/') {
-        return None;
+    if let Some(start) = run_start {
+        scan.run(&text[start..]);
     }
-    let window = &after[..after.len().min(MAX_TAG_BYTES)];
-    let len = window.iter().position(|&b| b == b'>')?;
-    // `<` inside means this was not one tag.
-    if window[..len].contains(&b'<') {
-        return None;
-    }
-    let body = window[..len].strip_prefix(b"/").unwrap_or(&window[..len]);
-    let name_len = body
-        .iter()
-        .position(|&b| b.is_ascii_whitespace() || b == b'/')
-        .unwrap_or(body.len());
-    let name = body[..name_len].to_ascii_lowercase();
-    SSML_TAGS
-        .iter()
-        .any(|t| t.as_bytes() == name.as_slice())
-        .then_some(len)
-}
-
-/// Duration of a `break` tag body (`break time="1.5s"/`), `None` for other tags.
-fn break_ms(tag: &str) -> Option<u64> {
-    let lower = tag.to_ascii_lowercase();
-    let rest = lower.strip_prefix("break")?;
-    if !(rest.is_empty() || rest.starts_with(|c: char| c.is_whitespace() || c == '/')) {
-        return None;
-    }
-    let Some(pos) = rest.find("time") else {
-        return Some(DEFAULT_BREAK_MS);
-    };
-    let value = rest[pos + 4..].trim_start();
-    let value = value.strip_prefix('=').map(str::trim_start).unwrap_or("");
-    let value = value.trim_start_matches(['"', '\'']);
-    let end = value
-        .find(|c: char| c == '"' || c == '\'' || c == '/' || c.is_whitespace())
-        .unwrap_or(value.len());
-    Some(parse_time_ms(&value[..end]).unwrap_or(DEFAULT_BREAK_MS))
-}
-
-/// `"1.5s"` → 1500, `"500ms"` → 500, `"2"` → 2000 (seconds), rounded up.
-fn parse_time_ms(v: &str) -> Option<u64> {
-    let (num, scale_ms) = if let Some(n) = v.strip_suffix("ms") {
-        (n, 1)
-    } else if let Some(n) = v.strip_suffix('s') {
-        (n, 1000)
-    } else {
-        (v, 1000)
-    };
-    let (int, frac) = num.split_once('.').unwrap_or((num, ""));
-    if int.is_empty() && frac.is_empty() {
-        return None;
-    }
-    if !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    // Cap the digits so the arithmetic below cannot overflow.
-    let int_v: u64 = if int.len() > 9 {
-        999_999_999
-    } else {
-        int.parse().unwrap_or(0)
-    };
-    let frac = &frac[..frac.len().min(6)];
-    let frac_v: u64 = if frac.is_empty() {
-        0
-    } else {
-        frac.parse().unwrap_or(0)
-    };
-    let frac_den = 10u64.pow(frac.len() as u32);
-    let ms = int_v * scale_ms + (frac_v * scale_ms).div_ceil(frac_den);
-    Some(ms.min(MAX_BREAK_MS))
+    scan.stats
 }
 
 /// Speech time of `stats` at `speed_milli` (1000 = normal), without breaks
-/// or safety factor: words ÷ (wpm × speed) + CJK chars ÷ (cps × speed).
+/// or safety factor: words ÷ (wpm × speed) + CJK chars ÷ (cps × speed),
+/// each unit weighted by its prosody rate.
 pub fn speech_ms(stats: &TextStats, p: &Projection, speed_milli: u64) -> u64 {
     let speed = u128::from(speed_milli.max(1));
-    let words = stats.words.max(stats.letters.div_ceil(LETTERS_PER_WORD));
-    let words = u128::from(words) * 60_000_000_000;
+    let words = stats
+        .words_w
+        .max(stats.letters_w.div_ceil(LETTERS_PER_WORD));
+    // words_w is in thousandths of a word: ×60 000 ms/min ×1000 (wpm_milli)
+    // ×1000 (speed_milli) ÷ 1000.
+    let words = u128::from(words) * 60_000_000;
     let words_ms = words.div_ceil(u128::from(p.wpm_milli.max(1)) * speed);
-    let cjk = u128::from(stats.cjk_chars) * 1_000_000_000;
+    let cjk = u128::from(stats.cjk_w) * 1_000_000;
     let cjk_ms = cjk.div_ceil(u128::from(p.cjk_cps_milli.max(1)) * speed);
     u64::try_from(words_ms + cjk_ms).unwrap_or(u64::MAX)
 }

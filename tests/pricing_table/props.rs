@@ -41,10 +41,16 @@ const BILLABLE_PATHS: &[&str] = &[
     "/v3/avatar-realtime",
     "/v3/ai-clipping",
     "/v3/background-removals",
+    "/v3/hyperframes/renders",
 ];
 
 const KEYS: &[&str] = &[
     "video_inputs",
+    "variables_list",
+    "scenes",
+    "input",
+    "fps",
+    "project",
     "voice",
     "character",
     "type",

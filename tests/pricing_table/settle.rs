@@ -128,7 +128,7 @@ fn jobs_from_translations_and_batches() {
     assert_eq!(jobs.len(), 1);
     assert_eq!(
         (jobs[0].status_path.as_str(), jobs[0].quoted),
-        ("/v3/videos/batches/b1", 18_000_000)
+        ("/v3/videos/batches/b1", 13_200_000)
     );
     let done = br#"{"data":{"batch_id":"b1","status":"failed","counts_by_status":{"failed":2,"completed":0}}}"#;
     assert_eq!(

@@ -18,23 +18,23 @@ pub(crate) fn v3_avatar(extra: Value) -> Value {
 #[test]
 fn v3_videos() {
     let table: Vec<(Value, &str, Micros)> = vec![
-        // Default engine is Avatar IV: 66 s → 90 s at 6/min.
-        (v3_avatar(json!({})), "avatar_iv", 9_000_000),
+        // Default engine is Avatar IV: 66 s billed per second (v3) at 6/min.
+        (v3_avatar(json!({})), "avatar_iv", 6_600_000),
         (
             v3_avatar(json!({"engine": {"type": "avatar_v"}, "resolution": "1080p"})),
             "avatar_iv",
-            9_000_000,
+            6_600_000,
         ),
         (
             v3_avatar(json!({"engine": {"type": "avatar_iii"}})),
             "standard_avatar",
-            1_500_000,
+            1_100_000,
         ),
-        // speed 1.5: 44 s → 60 s.
+        // speed 1.5: 44 s.
         (
             v3_avatar(json!({"voice_settings": {"speed": 1.5}})),
             "avatar_iv",
-            6_000_000,
+            4_400_000,
         ),
         // Audio instead of script: default 180 s.
         (
@@ -45,7 +45,7 @@ fn v3_videos() {
         (
             json!({"type": "image", "image": {"type": "url", "url": "u"}, "script": words150()}),
             "avatar_iv",
-            9_000_000,
+            6_600_000,
         ),
         (
             json!({"type": "cinematic_avatar", "prompt": "p", "duration": 8}),
@@ -55,7 +55,7 @@ fn v3_videos() {
         (
             json!({"type": "studio", "scenes": [{"script": words150()}, {"audio_url": "u"}]}),
             "avatar_iv",
-            27_000_000,
+            24_600_000,
         ),
     ];
     for (body, feature, credits) in table {
@@ -97,11 +97,11 @@ fn v3_videos() {
 fn v3_batches_sum_items() {
     let videos = json!({"videos": [v3_avatar(json!({})),
         {"type": "avatar", "avatar_id": "a", "audio_url": "u", "engine": {"type": "avatar_iii"}}]});
-    // 9 + 3 credits; feature = the one carrying most credits.
+    // 6.6 + 3 credits; feature = the one carrying most credits.
     let quote = q("/v3/videos/batches", videos);
     assert_eq!(
         (quote.jobs.len(), quote.credits, quote.feature.as_str()),
-        (2, 12_000_000, "avatar_iv")
+        (2, 9_600_000, "avatar_iv")
     );
     let bad = json!({"videos": [v3_avatar(json!({})), v3_avatar(json!({"resolution": "4k"}))]});
     assert_eq!(
@@ -113,12 +113,12 @@ fn v3_batches_sum_items() {
         {"video": {"type": "url", "url": "u"}, "audio": {"type": "url", "url": "a"}, "end_time": 10},
         {"video": {"type": "url", "url": "u"}, "audio": {"type": "url", "url": "a"}, "mode": "precision"}]});
     assert_eq!(q("/v3/lipsyncs/batches", lips).credits, 30_500_000);
-    // Translations: (2 languages × 96 s → 120 s at 3/min) + 1 × default 300 s.
+    // Translations: (2 languages × 96 s at 3/min, per second) + 1 × default 300 s.
     let trs = json!({"video_translations": [
         {"video": {"type": "url", "url": "u"}, "output_languages": ["es", "fr"], "start_time": 0, "end_time": 95.5},
         {"video": {"type": "url", "url": "u"}, "output_language": "de"}]});
     let quote = q("/v3/video-translations/batches", trs);
-    assert_eq!((quote.jobs.len(), quote.credits), (3, 27_000_000));
+    assert_eq!((quote.jobs.len(), quote.credits), (3, 24_600_000));
 }
 
 #[test]
@@ -147,12 +147,12 @@ fn v3_other_routes() {
             4_000_000,
             SettleMode::PerJob,
         ),
-        // 95.5 s → 96 s → 120 s at 3/min, two languages.
+        // 95.5 s → 96 s (per second) at 3/min, two languages.
         (
             "/v3/video-translations",
             tr,
             "translation_fast",
-            12_000_000,
+            9_600_000,
             SettleMode::PerJob,
         ),
         (
@@ -265,10 +265,10 @@ fn v3_policy() {
         ),
         (403, "enterprise_only")
     );
-    // 100 s → 120 s at 0.5/min.
+    // 100 s per second at 0.5/min, rounded up to the micro-credit.
     assert_eq!(
         try_quote(&ENT, "/v3/video-translations/proofreads", &pr).map(|q| q.credits),
-        Ok(1_000_000)
+        Ok(833_334)
     );
     assert_eq!(
         try_quote(
@@ -277,7 +277,7 @@ fn v3_policy() {
             &json!({})
         )
         .map(|q| q.credits),
-        Ok(15_000_000)
+        Ok(30_000_000)
     );
     let srt = json!({"video": {"type": "url", "url": "u"}, "output_language": "es", "srt": {"type": "url"}});
     assert_eq!(

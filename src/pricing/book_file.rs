@@ -1,0 +1,322 @@
+//! The raw `[pricing]` TOML structs and their validation into prices and
+//! projection parameters. Floats appear only here, converted once; every
+//! problem is reported with its key path inside the section.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::book::{Price, PriceBook, Projection};
+use super::features::{self, Unit, FEATURES};
+use crate::money::credits_to_micros;
+
+/// Raw `[pricing]` section. Every key is optional: built-in defaults cover
+/// the whole catalog unless `inherit_defaults = false`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilePricing {
+    pub version: Option<String>,
+    /// `false`: every catalog feature must be priced in this file.
+    pub inherit_defaults: Option<bool>,
+    #[serde(default)]
+    pub features: BTreeMap<String, FileFeature>,
+    #[serde(default)]
+    pub projection: FileProjection,
+}
+
+/// Raw `[pricing.features.<name>]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileFeature {
+    pub credits_per_minute: Option<f64>,
+    pub increment_seconds: Option<u32>,
+    /// Rounding step for v3 routes (HeyGen bills v3 per second).
+    pub increment_seconds_v3: Option<u32>,
+    pub minimum_seconds: Option<u32>,
+    pub credits_per_call: Option<f64>,
+}
+
+/// Raw `[pricing.projection]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileProjection {
+    pub words_per_minute: Option<f64>,
+    pub cjk_chars_per_second: Option<f64>,
+    pub safety_factor: Option<f64>,
+    pub default_audio_seconds: Option<u32>,
+    pub default_translation_source_seconds: Option<u32>,
+    pub default_template_seconds: Option<u32>,
+    pub default_agent_seconds: Option<u32>,
+    pub default_session_seconds: Option<u32>,
+    pub default_render_seconds: Option<u32>,
+}
+
+/// One problem in the `[pricing]` section: the key path inside the section
+/// (`features.avatar_iv.credits_per_minute`) and the fix. Config prefixes
+/// the section name when it reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookError {
+    pub key: String,
+    pub message: String,
+}
+
+impl BookError {
+    fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+}
+
+// === impl PriceBook (construction) ===
+
+impl Default for PriceBook {
+    fn default() -> Self {
+        Self::builtin()
+    }
+}
+
+impl PriceBook {
+    /// The built-in book (no overrides).
+    pub fn builtin() -> PriceBook {
+        match Self::from_file(&FilePricing::default()) {
+            Ok(book) => book,
+            // The built-in table is validated by a unit test; never reached.
+            Err(_) => PriceBook {
+                version: features::DEFAULT_VERSION.into(),
+                prices: BTreeMap::new(),
+                projection: builtin_projection(),
+            },
+        }
+    }
+
+    /// Validates the `[pricing]` section; every problem is reported with its
+    /// key path and the fix.
+    pub fn from_file(file: &FilePricing) -> Result<PriceBook, Vec<BookError>> {
+        let mut errs = Vec::new();
+        let version = match file.version.as_deref().map(str::trim) {
+            None => features::DEFAULT_VERSION.to_owned(),
+            Some(v) if v.is_empty() || v.len() > 100 || v.chars().any(char::is_control) => {
+                errs.push(BookError::new(
+                    "version",
+                    "must be 1–100 printable characters, e.g. \"2026-02\"",
+                ));
+                String::new()
+            }
+            Some(v) => v.to_owned(),
+        };
+        let inherit = file.inherit_defaults.unwrap_or(true);
+        for name in file.features.keys() {
+            if features::spec(name).is_none() {
+                let known: Vec<&str> = FEATURES.iter().map(|f| f.name).collect();
+                errs.push(BookError::new(
+                    format!("features.{name}"),
+                    format!("unknown feature; use one of: {}", known.join(", ")),
+                ));
+            }
+        }
+        let mut prices = BTreeMap::new();
+        for spec in FEATURES {
+            let over = file.features.get(spec.name);
+            if let Some(price) = feature_price(spec, over, inherit, &mut errs) {
+                prices.insert(spec.name, price);
+            }
+        }
+        let projection = projection(&file.projection, &mut errs);
+        if errs.is_empty() {
+            Ok(PriceBook {
+                version,
+                prices,
+                projection,
+            })
+        } else {
+            Err(errs)
+        }
+    }
+}
+
+fn feature_price(
+    spec: &features::FeatureSpec,
+    over: Option<&FileFeature>,
+    inherit: bool,
+    errs: &mut Vec<BookError>,
+) -> Option<Price> {
+    let key = format!("features.{}", spec.name);
+    let empty = FileFeature::default();
+    let f = over.unwrap_or(&empty);
+    let (given, wrong, price_key) = match spec.unit {
+        Unit::PerMinute => (
+            f.credits_per_minute,
+            f.credits_per_call.is_some(),
+            "credits_per_minute",
+        ),
+        Unit::PerCall => (
+            f.credits_per_call,
+            f.credits_per_minute.is_some()
+                || f.increment_seconds.is_some()
+                || f.increment_seconds_v3.is_some()
+                || f.minimum_seconds.is_some(),
+            "credits_per_call",
+        ),
+    };
+    if wrong {
+        errs.push(BookError::new(
+            key.clone(),
+            format!("this feature is priced by {price_key} only; remove the other keys"),
+        ));
+    }
+    let credits = match (given, inherit) {
+        (Some(c), _) => c,
+        (None, true) => spec.credits,
+        (None, false) => {
+            errs.push(BookError::new(
+                format!("{key}.{price_key}"),
+                "missing: the catalog charges this feature and inherit_defaults = false; \
+                 set a price or set pricing.inherit_defaults = true",
+            ));
+            return None;
+        }
+    };
+    let micros = match credits_to_micros(credits) {
+        Some(m) if (0..=1_000_000 * crate::money::MICROS_PER_CREDIT).contains(&m) => m,
+        _ => {
+            errs.push(BookError::new(
+                format!("{key}.{price_key}"),
+                format!("is {credits}; must be a number of credits between 0 and 1000000"),
+            ));
+            return None;
+        }
+    };
+    let increment = f.increment_seconds.unwrap_or(spec.increment_seconds);
+    if !(1..=3600).contains(&increment) {
+        errs.push(BookError::new(
+            format!("{key}.increment_seconds"),
+            format!("is {increment}; must be 1–3600 (HeyGen legacy credits use 30)"),
+        ));
+    }
+    let increment_v3 = f.increment_seconds_v3.unwrap_or(spec.increment_seconds_v3);
+    if !(1..=3600).contains(&increment_v3) {
+        errs.push(BookError::new(
+            format!("{key}.increment_seconds_v3"),
+            format!("is {increment_v3}; must be 1–3600 (HeyGen v3 bills per second: 1)"),
+        ));
+    }
+    let minimum = f.minimum_seconds.unwrap_or(spec.minimum_seconds);
+    if minimum > 86_400 {
+        errs.push(BookError::new(
+            format!("{key}.minimum_seconds"),
+            format!("is {minimum}; must be at most 86400"),
+        ));
+    }
+    Some(Price {
+        unit: spec.unit,
+        micros,
+        increment_seconds: increment,
+        increment_seconds_v3: increment_v3,
+        minimum_seconds: minimum,
+    })
+}
+
+fn builtin_projection() -> Projection {
+    let s = |secs: u32| u64::from(secs) * 1000;
+    Projection {
+        wpm_milli: (features::DEFAULT_WORDS_PER_MINUTE * 1000.0) as u64,
+        cjk_cps_milli: (features::DEFAULT_CJK_CHARS_PER_SECOND * 1000.0) as u64,
+        safety_permille: (features::DEFAULT_SAFETY_FACTOR * 1000.0).round() as u64,
+        default_audio_ms: s(features::DEFAULT_AUDIO_SECONDS),
+        default_translation_source_ms: s(features::DEFAULT_TRANSLATION_SOURCE_SECONDS),
+        default_template_ms: s(features::DEFAULT_TEMPLATE_SECONDS),
+        default_agent_ms: s(features::DEFAULT_AGENT_SECONDS),
+        default_session_ms: s(features::DEFAULT_SESSION_SECONDS),
+        default_render_ms: s(features::DEFAULT_RENDER_SECONDS),
+    }
+}
+
+/// A float setting × 1000 within `[min, max]`, or an error naming the key.
+fn milli(
+    value: Option<f64>,
+    key: &str,
+    min: f64,
+    max: f64,
+    errs: &mut Vec<BookError>,
+) -> Option<u64> {
+    let v = value?;
+    if v.is_finite() && (min..=max).contains(&v) {
+        Some((v * 1000.0).round() as u64)
+    } else {
+        errs.push(BookError::new(
+            format!("projection.{key}"),
+            format!("is {v}; must be between {min} and {max}"),
+        ));
+        None
+    }
+}
+
+fn seconds(value: Option<u32>, key: &str, default_ms: u64, errs: &mut Vec<BookError>) -> u64 {
+    match value {
+        None => default_ms,
+        Some(v) if (1..=86_400).contains(&v) => u64::from(v) * 1000,
+        Some(v) => {
+            errs.push(BookError::new(
+                format!("projection.{key}"),
+                format!("is {v}; must be 1–86400 seconds"),
+            ));
+            default_ms
+        }
+    }
+}
+
+fn projection(p: &FileProjection, errs: &mut Vec<BookError>) -> Projection {
+    let d = builtin_projection();
+    Projection {
+        wpm_milli: milli(p.words_per_minute, "words_per_minute", 10.0, 1000.0, errs)
+            .unwrap_or(d.wpm_milli),
+        cjk_cps_milli: milli(
+            p.cjk_chars_per_second,
+            "cjk_chars_per_second",
+            0.5,
+            50.0,
+            errs,
+        )
+        .unwrap_or(d.cjk_cps_milli),
+        safety_permille: milli(p.safety_factor, "safety_factor", 1.0, 10.0, errs)
+            .unwrap_or(d.safety_permille),
+        default_audio_ms: seconds(
+            p.default_audio_seconds,
+            "default_audio_seconds",
+            d.default_audio_ms,
+            errs,
+        ),
+        default_translation_source_ms: seconds(
+            p.default_translation_source_seconds,
+            "default_translation_source_seconds",
+            d.default_translation_source_ms,
+            errs,
+        ),
+        default_template_ms: seconds(
+            p.default_template_seconds,
+            "default_template_seconds",
+            d.default_template_ms,
+            errs,
+        ),
+        default_agent_ms: seconds(
+            p.default_agent_seconds,
+            "default_agent_seconds",
+            d.default_agent_ms,
+            errs,
+        ),
+        default_session_ms: seconds(
+            p.default_session_seconds,
+            "default_session_seconds",
+            d.default_session_ms,
+            errs,
+        ),
+        default_render_ms: seconds(
+            p.default_render_seconds,
+            "default_render_seconds",
+            d.default_render_ms,
+            errs,
+        ),
+    }
+}

@@ -1,0 +1,102 @@
+//! What a projection rule produces before pricing: jobs made of scenes with
+//! projected lengths, plus the context rules read and the refusals they
+//! share. A leaf: rules depend on it, quote depends on rules, never back.
+
+use super::book::{PriceBook, Projection};
+use super::{PlanPolicy, PricingError, SettleMode};
+
+/// Context a projection rule reads.
+pub(super) struct Ctx<'a> {
+    pub book: &'a PriceBook,
+    pub plan: &'a PlanPolicy,
+}
+
+impl Ctx<'_> {
+    pub fn proj(&self) -> &Projection {
+        self.book.projection()
+    }
+
+    pub fn enterprise(&self) -> bool {
+        self.plan.enterprise()
+    }
+}
+
+/// One scene of a draft job.
+pub(super) struct DraftScene {
+    pub feature: &'static str,
+    pub ms: u64,
+    pub basis: &'static str,
+}
+
+/// One expected upstream job before pricing.
+pub(super) struct DraftJob {
+    pub feature: &'static str,
+    pub scenes: Vec<DraftScene>,
+    /// Produces a video: subject to `max_video_seconds`.
+    pub video: bool,
+}
+
+impl DraftJob {
+    pub fn single(feature: &'static str, ms: u64, basis: &'static str, video: bool) -> Self {
+        DraftJob {
+            feature,
+            scenes: vec![DraftScene { feature, ms, basis }],
+            video,
+        }
+    }
+
+    pub fn per_call(feature: &'static str) -> Self {
+        DraftJob::single(feature, 0, "per_call", false)
+    }
+
+    pub fn ms(&self) -> u64 {
+        self.scenes.iter().fold(0u64, |a, s| a.saturating_add(s.ms))
+    }
+}
+
+/// A rule's result.
+pub(super) struct Draft {
+    pub jobs: Vec<DraftJob>,
+    pub settle: SettleMode,
+    /// `test: true`: projected and policy-checked but free.
+    pub test: bool,
+}
+
+impl Draft {
+    pub fn new(jobs: Vec<DraftJob>, settle: SettleMode) -> Self {
+        Draft {
+            jobs,
+            settle,
+            test: false,
+        }
+    }
+}
+
+pub(super) fn enterprise_only(what: &str) -> PricingError {
+    PricingError::new(
+        403,
+        "enterprise_only",
+        format!("{what} is available to HeyGen enterprise API plans only"),
+    )
+}
+
+pub(super) fn unpriceable(what: String) -> PricingError {
+    PricingError::new(400, "unpriceable", what)
+}
+
+/// The scene feature with the highest per-minute price: one video is billed
+/// at one rate, and the gateway errs high (standard avatar when none is
+/// dearer).
+pub(super) fn costliest(ctx: &Ctx<'_>, scenes: &[DraftScene]) -> &'static str {
+    let rate = |f: &str| ctx.book.price(f).map(|p| p.micros).unwrap_or(0);
+    scenes
+        .iter()
+        .map(|s| s.feature)
+        .fold(super::features::STANDARD_AVATAR, |best, f| {
+            if rate(f) > rate(best) {
+                f
+            } else {
+                best
+            }
+        })
+}

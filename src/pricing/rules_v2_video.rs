@@ -1,0 +1,137 @@
+//! v1/v2 avatar-video rules: `POST /v2/video/generate` scenes and
+//! `POST /v1/video.webm`, plus the v2 `dimension` policy.
+
+use super::draft::{costliest, Ctx, Draft, DraftJob, DraftScene};
+use super::features::*;
+use super::json::{self, arr_opt, as_obj, bool_opt, field, num_opt, obj_opt, obj_req, path};
+use super::json::{secs_opt, speed_milli, str_opt, str_req, Obj, VIDEO_SPEED};
+use super::text::script_ms;
+use super::{PricingError, SettleMode};
+
+pub(super) fn video_job(feature: &'static str, scenes: Vec<DraftScene>) -> Draft {
+    Draft::new(
+        vec![DraftJob {
+            feature,
+            scenes,
+            video: true,
+        }],
+        SettleMode::PerJob,
+    )
+}
+
+/// `POST /v2/video/generate`: scenes summed; a video with any Avatar IV
+/// scene is billed entirely at the costliest scene feature.
+pub(super) fn studio(ctx: &Ctx<'_>, o: &Obj) -> Result<Draft, PricingError> {
+    let test = bool_opt(o, "test", "")?.unwrap_or(false);
+    check_dimension(ctx, o, "")?;
+    let scenes = studio_scenes(ctx, o)?;
+    let mut d = video_job(costliest(ctx, &scenes), scenes);
+    d.test = test;
+    Ok(d)
+}
+
+fn studio_scenes(ctx: &Ctx<'_>, o: &Obj) -> Result<Vec<DraftScene>, PricingError> {
+    let inputs =
+        arr_opt(o, "video_inputs", "")?.ok_or_else(|| json::missing("", "video_inputs"))?;
+    if inputs.is_empty() {
+        return Err(PricingError::invalid(
+            "video_inputs",
+            "must contain at least one scene",
+        ));
+    }
+    let mut scenes = Vec::with_capacity(inputs.len());
+    for (i, v) in inputs.iter().enumerate() {
+        let at = format!("video_inputs[{i}]");
+        let scene = as_obj(v, &at)?;
+        let iv = match obj_opt(scene, "character", &at)? {
+            Some(c) => {
+                bool_opt(c, "use_avatar_iv_model", &path(&at, "character"))?.unwrap_or(false)
+            }
+            None => false,
+        };
+        let feature = if iv { AVATAR_IV } else { STANDARD_AVATAR };
+        let voice = obj_req(scene, "voice", &at)?;
+        scenes.push(voice_scene(ctx, voice, &path(&at, "voice"), feature)?);
+    }
+    Ok(scenes)
+}
+
+/// A v2 scene voice: text (words, CJK, breaks at `speed`), audio (default
+/// length) or silence (`duration`, default 1 s).
+fn voice_scene(
+    ctx: &Ctx<'_>,
+    v: &Obj,
+    at: &str,
+    feature: &'static str,
+) -> Result<DraftScene, PricingError> {
+    let (ms, basis) = match str_req(v, "type", at)? {
+        "text" => {
+            let text = str_req(v, "input_text", at)?;
+            let speed = speed_milli(v, "speed", at, VIDEO_SPEED)?;
+            (script_ms(text, ctx.proj(), speed), "text")
+        }
+        "audio" => (ctx.proj().default_audio_ms, "audio_default"),
+        "silence" => (secs_opt(v, "duration", at)?.unwrap_or(1000), "silence"),
+        other => {
+            return Err(PricingError::invalid(
+                &path(at, "type"),
+                format!("is {other:?}; expected \"text\", \"audio\" or \"silence\""),
+            ))
+        }
+    };
+    Ok(DraftScene { feature, ms, basis })
+}
+
+/// `POST /v1/video.webm`: flat `input_text` / `input_audio`, or v2 scenes.
+pub(super) fn webm(ctx: &Ctx<'_>, o: &Obj) -> Result<Draft, PricingError> {
+    check_dimension(ctx, o, "")?;
+    if field(o, "video_inputs").is_some() {
+        let scenes = studio_scenes(ctx, o)?;
+        return Ok(video_job(costliest(ctx, &scenes), scenes));
+    }
+    let scene = if let Some(text) = str_opt(o, "input_text", "")? {
+        let speed = speed_milli(o, "speed", "", VIDEO_SPEED)?;
+        DraftScene {
+            feature: STANDARD_AVATAR,
+            ms: script_ms(text, ctx.proj(), speed),
+            basis: "text",
+        }
+    } else if field(o, "input_audio").is_some() || field(o, "audio_url").is_some() {
+        DraftScene {
+            feature: STANDARD_AVATAR,
+            ms: ctx.proj().default_audio_ms,
+            basis: "audio_default",
+        }
+    } else {
+        return Err(PricingError::invalid(
+            "input_text",
+            "is required (or input_audio)",
+        ));
+    };
+    Ok(video_job(STANDARD_AVATAR, vec![scene]))
+}
+
+/// v2 `dimension {width, height}` above 1080p (long side > 1920 or short
+/// side > 1080) is refused unless enterprise.
+pub(super) fn check_dimension(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<(), PricingError> {
+    let Some(dim) = obj_opt(o, "dimension", at)? else {
+        return Ok(());
+    };
+    let dat = path(at, "dimension");
+    let side = |k: &str| -> Result<u64, PricingError> {
+        match num_opt(dim, k, &dat)? {
+            Some(v) if v > 0.0 => Ok(v.min(1e9).ceil() as u64),
+            Some(_) => Err(PricingError::invalid(&path(&dat, k), "must be positive")),
+            None => Err(json::missing(&dat, k)),
+        }
+    };
+    let (w, h) = (side("width")?, side("height")?);
+    if !ctx.enterprise() && (w.max(h) > 1920 || w.min(h) > 1080) {
+        return Err(super::PricingError::new(
+            400,
+            "resolution_not_allowed",
+            format!("{dat}: {w}x{h} is above 1080p; the plan allows at most 1920x1080 (either orientation)"),
+        ));
+    }
+    Ok(())
+}

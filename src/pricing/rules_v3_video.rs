@@ -1,0 +1,172 @@
+//! `POST /v3/videos` and its batch items, per HeyGen's current schema
+//! (heygen-cli `gen/video.go`): `avatar`, `image`, `cinematic_avatar` and
+//! `studio`, whose scenes are `avatar_video` (script or audio under
+//! `input`), `image` (silent for `duration`, or narrated) and `video`
+//! (a clip whose length the request does not carry). Every shape is priced
+//! scene by scene or refused naming the field.
+
+use super::draft::{costliest, unpriceable, Ctx, DraftJob, DraftScene};
+use super::features::*;
+use super::json::{self, arr_opt, as_obj, field, obj_opt, path, secs_opt, str_opt, Obj};
+use super::rules::{check_resolution, script_or_audio};
+use super::PricingError;
+
+/// HeyGen's limit on studio scenes.
+const MAX_STUDIO_SCENES: usize = 50;
+/// HeyGen's limit on a silent image scene.
+const MAX_SILENT_IMAGE_MS: u64 = 300_000;
+/// Cinematic videos are 4–15 s; the longest is shown (the price is flat).
+const CINEMATIC_MAX_MS: u64 = 15_000;
+const SCRIPT_KEYS: &[&str] = &["script", "input_text"];
+
+/// One `POST /v3/videos` payload (also a batch item).
+pub(super) fn video(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<DraftJob, PricingError> {
+    check_resolution(ctx, o, at)?;
+    let kind = match str_opt(o, "type", at)? {
+        Some(t) => t,
+        None if field(o, "avatar_id").is_some() => "avatar",
+        None if field(o, "image").is_some() || field(o, "image_url").is_some() => "image",
+        None => return Err(json::missing(at, "type")),
+    };
+    let scenes = match kind {
+        "avatar" => {
+            let feature = engine_feature(o, at)?;
+            vec![script_or_audio(ctx, o, at, feature, SCRIPT_KEYS)?]
+        }
+        // An animated still image: Avatar IV's photo rate.
+        "image" => vec![script_or_audio(ctx, o, at, AVATAR_IV, SCRIPT_KEYS)?],
+        "cinematic_avatar" => {
+            // Flat price per video; the duration is shown, not billed.
+            let ms = secs_opt(o, "duration", at)?.unwrap_or(CINEMATIC_MAX_MS);
+            return Ok(DraftJob::single(CINEMATIC_AVATAR, ms, "duration", true));
+        }
+        "studio" => studio_scenes(ctx, o, at)?,
+        other => {
+            return Err(unpriceable(format!(
+                "{}: video type {other:?} has no price; add a rule before allowing it",
+                path(at, "type")
+            )))
+        }
+    };
+    Ok(DraftJob {
+        feature: costliest(ctx, &scenes),
+        scenes,
+        video: true,
+    })
+}
+
+/// The scenes of a `studio` video. Older bodies without `scenes` but with a
+/// top-level script or audio are priced as one scene.
+fn studio_scenes(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<Vec<DraftScene>, PricingError> {
+    let sat = path(at, "scenes");
+    let Some(list) = arr_opt(o, "scenes", at)? else {
+        return Ok(vec![script_or_audio(ctx, o, at, AVATAR_IV, SCRIPT_KEYS)
+            .map_err(|_| json::missing(at, "scenes"))?]);
+    };
+    if list.is_empty() || list.len() > MAX_STUDIO_SCENES {
+        return Err(PricingError::invalid(
+            &sat,
+            format!("must contain 1 to {MAX_STUDIO_SCENES} scenes"),
+        ));
+    }
+    list.iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let at = format!("{sat}[{i}]");
+            studio_scene(ctx, as_obj(v, &at)?, &at)
+        })
+        .collect()
+}
+
+/// One studio scene. A scene without `type` is read by what it carries
+/// (`input` → `avatar_video`; a script or audio → narrated).
+fn studio_scene(ctx: &Ctx<'_>, s: &Obj, at: &str) -> Result<DraftScene, PricingError> {
+    let kind = match str_opt(s, "type", at)? {
+        Some(t) => t,
+        None if field(s, "input").is_some() => "avatar_video",
+        None => "narrated",
+    };
+    match kind {
+        "avatar_video" => {
+            let Some(input) = obj_opt(s, "input", at)? else {
+                // Tolerated: the script on the scene itself.
+                return script_or_audio(ctx, s, at, AVATAR_IV, SCRIPT_KEYS);
+            };
+            let iat = path(at, "input");
+            let feature = match str_opt(input, "type", &iat)? {
+                None | Some("avatar") => engine_feature(input, &iat)?,
+                Some("image") => AVATAR_IV,
+                Some(other) => {
+                    return Err(PricingError::invalid(
+                        &path(&iat, "type"),
+                        format!("is {other:?}; expected \"avatar\" or \"image\""),
+                    ))
+                }
+            };
+            script_or_audio(ctx, input, &iat, feature, SCRIPT_KEYS)
+        }
+        "image" => image_scene(ctx, s, at),
+        "video" => {
+            if field(s, "source").is_none() {
+                return Err(json::missing(at, "source"));
+            }
+            // The clip's length is not in the request: the configured
+            // source default, trued up from the rendered duration.
+            Ok(DraftScene {
+                feature: AVATAR_IV,
+                ms: ctx.proj().default_translation_source_ms,
+                basis: "source_default",
+            })
+        }
+        "narrated" => script_or_audio(ctx, s, at, AVATAR_IV, SCRIPT_KEYS),
+        other => Err(PricingError::invalid(
+            &path(at, "type"),
+            format!("is {other:?}; expected \"avatar_video\", \"image\" or \"video\""),
+        )),
+    }
+}
+
+/// A still image: silent for `duration` (0 < d ≤ 300 s) or narrated by a
+/// script or audio. Both given (HeyGen refuses that): the longer.
+fn image_scene(ctx: &Ctx<'_>, s: &Obj, at: &str) -> Result<DraftScene, PricingError> {
+    let silent = match secs_opt(s, "duration", at)? {
+        Some(ms) if ms == 0 || ms > MAX_SILENT_IMAGE_MS => {
+            return Err(PricingError::invalid(
+                &path(at, "duration"),
+                "must be greater than 0 and at most 300 seconds",
+            ))
+        }
+        Some(ms) => Some(DraftScene {
+            feature: AVATAR_IV,
+            ms,
+            basis: "duration",
+        }),
+        None => None,
+    };
+    let narrated = script_or_audio(ctx, s, at, AVATAR_IV, &["script"]).ok();
+    match (silent, narrated) {
+        (Some(a), Some(b)) if b.ms > a.ms => Ok(b),
+        (Some(a), _) => Ok(a),
+        (None, Some(b)) => Ok(b),
+        (None, None) => Err(PricingError::invalid(
+            &path(at, "duration"),
+            "is required for a silent image scene (or script / audio_url / audio_asset_id)",
+        )),
+    }
+}
+
+/// `engine.type`: Avatar III is standard; IV (default) and V are Avatar IV.
+pub(super) fn engine_feature(o: &Obj, at: &str) -> Result<&'static str, PricingError> {
+    let engine = match obj_opt(o, "engine", at)? {
+        Some(e) => str_opt(e, "type", &path(at, "engine"))?,
+        None => None,
+    };
+    match engine {
+        None | Some("avatar_iv" | "avatar_v") => Ok(AVATAR_IV),
+        Some("avatar_iii") => Ok(STANDARD_AVATAR),
+        Some(other) => Err(unpriceable(format!(
+            "{}: engine {other:?} has no price; add a rule before allowing it",
+            path(at, "engine.type")
+        ))),
+    }
+}
