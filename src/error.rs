@@ -102,6 +102,13 @@ pub enum GatewayError {
     },
     #[error("missing or wrong admin bearer token")]
     AdminUnauthorized,
+    /// 404, not 403, so another tenant's ids cannot be probed.
+    #[error("not found")]
+    NotOwner,
+    #[error(
+        "this route acts on the whole HeyGen account; the tenant needs route family `org_admin`"
+    )]
+    OrgRoute,
     #[error("no tenant {id:?} in the configuration")]
     UnknownTenant { id: String },
     #[error("the new configuration is invalid; the previous one stays")]
@@ -163,7 +170,8 @@ impl GatewayError {
             }
             BadRequest { .. } | IdempotencyKeyInvalid => StatusCode::BAD_REQUEST,
             Pricing(e) => StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
-            RouteForbidden { .. } | UnknownWrite => StatusCode::FORBIDDEN,
+            RouteForbidden { .. } | UnknownWrite | OrgRoute => StatusCode::FORBIDDEN,
+            NotOwner => StatusCode::NOT_FOUND,
             NotFound | UnknownTenant { .. } => StatusCode::NOT_FOUND,
             InvalidConfig { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -190,7 +198,8 @@ impl GatewayError {
             }
             BadRequest { .. } | IdempotencyKeyInvalid => "invalid_parameter",
             Pricing(e) => e.code(),
-            RouteForbidden { .. } | UnknownWrite => "forbidden",
+            RouteForbidden { .. } | UnknownWrite | OrgRoute => "forbidden",
+            NotOwner => "not_found",
             NotFound | UnknownTenant { .. } => "not_found",
             InvalidConfig { .. } => "invalid_config",
             MethodNotAllowed => "method_not_allowed",
@@ -222,6 +231,8 @@ impl GatewayError {
             Pricing(e) => e.code(),
             RouteForbidden { .. } => "route_forbidden",
             UnknownWrite => "unknown_route",
+            OrgRoute => "org_route",
+            NotOwner => "not_owner",
             NotFound => "not_found",
             UnknownTenant { .. } => "unknown_tenant",
             InvalidConfig { .. } => "invalid_config",
@@ -540,6 +551,8 @@ mod tests {
                 "body_timeout",
                 None,
             ),
+            (E::NotOwner, 404, "not_found", "not_owner", None),
+            (E::OrgRoute, 403, "forbidden", "org_route", None),
             (E::Internal, 500, "internal_error", "internal", None),
         ];
         for (err, status, code, reason, retry) in table {

@@ -25,6 +25,7 @@ pub mod ledger;
 pub mod limits;
 pub mod metrics;
 pub mod money;
+pub mod ownership;
 pub mod pricing;
 pub mod probe;
 pub mod proxy;

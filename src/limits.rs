@@ -160,6 +160,7 @@ mod tests {
             allow: vec![],
             deny: vec![],
             shadow: false,
+            isolation: Default::default(),
         }
     }
 

@@ -115,7 +115,7 @@ impl Rig {
         let token = tenant_token(tenant);
         send(
             "GET",
-            &self.gw.url("/v2/user/remaining_quota"),
+            &self.gw.url("/v2/avatars"),
             &[("x-api-key", token.as_str())],
             "",
         )

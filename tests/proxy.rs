@@ -32,6 +32,11 @@ pub struct Rig {
     pub gw: TestGateway,
 }
 
+/// Makes a tenant org-wide (`isolation = "org"`).
+pub fn org_wide(t: &mut TenantSpec) {
+    t.lines.push("isolation = \"org\"".into());
+}
+
 impl Rig {
     /// Default config pointing both upstream hosts at one mock.
     pub async fn start() -> Rig {
@@ -41,7 +46,11 @@ impl Rig {
     /// Like [`Rig::start`] with the config adjusted by `f`.
     pub async fn start_with(f: impl FnOnce(TestConfig) -> TestConfig) -> Rig {
         let mock = start_mock().await;
-        let gw = TestGateway::start(f(TestConfig::for_mock(&mock))).await;
+        // These suites check pass-through fidelity on resources the mock
+        // made itself (nobody's), so alpha is an org-wide tenant here;
+        // tests/isolation.rs covers what ordinary tenants may see.
+        let cfg = TestConfig::for_mock(&mock).tenant("alpha", org_wide);
+        let gw = TestGateway::start(f(cfg)).await;
         Rig { mock, gw }
     }
 

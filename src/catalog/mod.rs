@@ -33,6 +33,9 @@ pub enum Family {
     Asset,
     Webhook,
     Account,
+    /// Account-wide management (webhook endpoints, user, wallet): never
+    /// implied by an empty allow list; a tenant must name it.
+    OrgAdmin,
     Other,
 }
 
@@ -52,6 +55,7 @@ impl Family {
         Family::Asset,
         Family::Webhook,
         Family::Account,
+        Family::OrgAdmin,
         Family::Other,
     ];
 
@@ -71,6 +75,7 @@ impl Family {
             Family::Asset => "asset",
             Family::Webhook => "webhook",
             Family::Account => "account",
+            Family::OrgAdmin => "org_admin",
             Family::Other => "other",
         }
     }

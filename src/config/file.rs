@@ -37,6 +37,8 @@ pub struct FileConfig {
     pub egress: crate::egress::FileEgress,
     #[serde(default)]
     pub probe: crate::probe::FileProbe,
+    #[serde(default)]
+    pub isolation: super::isolation::FileIsolation,
 }
 
 #[derive(Debug, Deserialize)]
@@ -262,6 +264,8 @@ pub struct FileTenant {
     pub routes: FileRouteAccess,
     #[serde(default)]
     pub shadow: bool,
+    /// `tenant` (default: only its own resources) or `org` (the whole account).
+    pub isolation: Option<String>,
     /// Free-form labels kept for ops (never used as metric labels).
     #[serde(default)]
     pub labels: BTreeMap<String, String>,

@@ -5,7 +5,9 @@
 mod conn;
 pub mod defaults;
 pub mod file;
+pub mod isolation;
 mod secret;
+pub use isolation::{Isolation, Unowned};
 mod validate;
 
 use std::net::SocketAddr;
@@ -78,6 +80,7 @@ pub struct Config {
     pub tenants: Vec<TenantConfig>,
     pub egress: crate::egress::EgressConfig,
     pub probe: crate::probe::ProbeConfig,
+    pub isolation: isolation::IsolationConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -219,6 +222,7 @@ pub struct TenantConfig {
     pub allow: Vec<crate::catalog::Family>,
     pub deny: Vec<crate::catalog::Family>,
     pub shadow: bool,
+    pub isolation: isolation::Isolation,
 }
 
 impl TenantConfig {

@@ -73,6 +73,7 @@ pub(super) fn validate(raw: FileConfig) -> Result<Config, Vec<ConfigError>> {
     let tenants = tenants(&raw.tenants, &mut errs);
     let egress = crate::egress::EgressConfig::from_file(&raw.egress, &mut errs.0);
     let probe = crate::probe::ProbeConfig::from_file(&raw.probe, &mut errs.0);
+    let isolation = super::isolation::IsolationConfig::from_file(&raw.isolation, &mut errs.0);
     match (errs.0.is_empty(), pricing) {
         (true, Some(pricing)) => Ok(Config {
             server,
@@ -88,6 +89,7 @@ pub(super) fn validate(raw: FileConfig) -> Result<Config, Vec<ConfigError>> {
             tenants,
             egress,
             probe,
+            isolation,
         }),
         _ => Err(errs.0),
     }
@@ -482,6 +484,11 @@ fn tenants(list: &[FileTenant], errs: &mut Errors) -> Vec<TenantConfig> {
             allow: families(&format!("{key}.routes.allow"), &t.routes.allow, errs),
             deny: families(&format!("{key}.routes.deny"), &t.routes.deny, errs),
             shadow: t.shadow,
+            isolation: super::isolation::tenant_isolation(
+                &format!("{key}.isolation"),
+                t.isolation.as_deref(),
+                &mut errs.0,
+            ),
         });
     }
     out

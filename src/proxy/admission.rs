@@ -19,6 +19,7 @@ use crate::http::{full, Body};
 use crate::ledger::{HoldDecision, HoldRequest, JobRecord, StoredResponse};
 use crate::metrics::CreditKind;
 use crate::money::format_credits;
+use crate::ownership;
 use crate::pricing::{self, Quote, SettleMode};
 use crate::state::AppState;
 
@@ -31,6 +32,9 @@ pub(super) struct Priced {
     pub route: &'static str,
     pub billable: Billable,
     pub quote: Quote,
+    /// Answer fields naming what the request creates, recorded as the
+    /// tenant's (job ids are recorded with the hold in any case).
+    pub created: &'static [&'static str],
 }
 
 pub(super) struct Admission {
@@ -198,6 +202,11 @@ impl Admission {
             h.insert(HEADER_HOLD_ID, v);
         }
         if parts.status.is_success() {
+            if !self.priced.created.is_empty() {
+                let ledger = state.ledger.as_ref();
+                ownership::record_created(ledger, &self.tenant.id, self.priced.created, &body)
+                    .await;
+            }
             record_accepted(hold, &self.priced, &body).await;
         } else {
             let reason = format!("upstream_status_{}", parts.status.as_u16());

@@ -17,6 +17,7 @@ use crate::catalog::{Billable, Route};
 use crate::error::GatewayError;
 use crate::http::{collect_limited, content_length, Body, BodyError};
 use crate::metrics::CreditKind;
+use crate::ownership::{self, Access, Named, Policy};
 use crate::pricing::{self, PlanPolicy};
 use crate::state::AppState;
 
@@ -33,6 +34,9 @@ pub(super) struct BillableRequest<'a> {
     pub path: &'a str,
     pub path_and_query: &'a str,
     pub origin: Origin,
+    /// What isolation said about the route (body-named ids, creations).
+    pub access: &'a Access,
+    pub policy: Policy,
 }
 
 pub(super) async fn handle(
@@ -56,6 +60,14 @@ pub(super) async fn handle(
             BodyError::TooLarge(_) => too_large,
             other => other.into(),
         })?;
+    if let Access::BodyIds(named, fields) = br.access {
+        let named = Named {
+            ids: ownership::body_ids(&body, fields),
+            stock_if_unrecorded: named.stock_if_unrecorded,
+        };
+        let tenant = &br.origin.tenant;
+        ownership::check_named(state.ledger.as_ref(), br.policy, tenant, &named, false).await?;
+    }
     let plan = PlanPolicy::from(&cfg.plan);
     let quote =
         pricing::quote(&cfg.pricing, &plan, br.billable, &body).map_err(GatewayError::Pricing)?;
@@ -78,6 +90,10 @@ pub(super) async fn handle(
             route: br.route.template,
             billable: br.billable.clone(),
             quote,
+            created: match br.access {
+                Access::Create(fields) => fields,
+                _ => &[],
+            },
         },
         idem_key,
         outbound: Outbound {

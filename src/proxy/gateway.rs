@@ -15,11 +15,13 @@ use tower::Service;
 use super::billable::{self, BillableRequest};
 use super::context::{Admitted, ClientAddr, RequestContext, Target};
 use super::forward::{pass_through, Origin};
+use super::isolated::{self, Hop};
 use super::{self_service, status};
-use crate::catalog::RouteKind;
+use crate::catalog::{Family, RouteKind};
 use crate::config::UnknownWrites;
 use crate::error::GatewayError;
 use crate::http::Body;
+use crate::ownership::{self, Access, Policy};
 use crate::state::AppState;
 
 #[derive(Clone)]
@@ -97,26 +99,60 @@ async fn dispatch(
         family: route.family.as_str(),
     };
     let cfg = &admitted.runtime.config;
-    match &route.kind {
-        RouteKind::Billable(b) => {
+    // Isolation before anything is sent: account-wide routes need
+    // `org_admin`, a named resource needs its owner.
+    let policy = Policy::new(
+        tenant.isolation,
+        tenant.allow.contains(&Family::OrgAdmin),
+        cfg.isolation.unowned,
+    );
+    let query = path_and_query.split_once('?').map(|(_, q)| q);
+    let access = if policy.org_wide {
+        Access::Public
+    } else {
+        ownership::access(req.method(), path, query)
+    };
+    let read = matches!(*req.method(), http::Method::GET | http::Method::HEAD);
+    match &access {
+        Access::OrgAdmin if !policy.org_admin => return Err(GatewayError::OrgRoute),
+        Access::Named(named) => {
+            ownership::check_named(state.ledger.as_ref(), policy, &tenant.id, named, read).await?
+        }
+        _ => {}
+    }
+    let hop = Hop {
+        state,
+        origin: &origin,
+        path,
+        path_and_query,
+    };
+    let limit = cfg.server.max_body_bytes;
+    match (&route.kind, &access) {
+        (RouteKind::Billable(b), _) => {
             let br = BillableRequest {
                 admitted,
                 route,
                 billable: b,
                 path,
                 path_and_query,
-                origin,
+                origin: origin.clone(),
+                access: &access,
+                policy,
             };
             billable::handle(state, ctx, br, req).await
         }
-        RouteKind::Status(read) => {
-            status::read(state, &origin, req, (path, path_and_query), read).await
-        }
-        RouteKind::UnknownWrite if cfg.routes.unknown_writes == UnknownWrites::Deny => {
+        (RouteKind::UnknownWrite, _) if cfg.routes.unknown_writes == UnknownWrites::Deny => {
             Err(GatewayError::UnknownWrite)
         }
-        RouteKind::Free | RouteKind::UnknownRead | RouteKind::UnknownWrite => {
-            let limit = cfg.server.max_body_bytes;
+        (_, Access::List(shape)) => isolated::list(hop, req, *shape, policy).await,
+        (_, Access::Create(fields)) => isolated::create(hop, req, fields, limit).await,
+        (_, Access::BodyIds(named, fields)) => {
+            isolated::body_named(hop, req, named, fields, policy).await
+        }
+        (RouteKind::Status(read), _) => {
+            status::read(state, &origin, req, (path, path_and_query), read).await
+        }
+        (RouteKind::Free | RouteKind::UnknownRead | RouteKind::UnknownWrite, _) => {
             pass_through(state, &origin, req, path, path_and_query, limit).await
         }
     }

@@ -15,6 +15,7 @@ pub mod gateway;
 mod guard;
 pub mod headers;
 pub mod hygiene;
+mod isolated;
 pub mod path;
 pub mod render;
 pub mod request_log;

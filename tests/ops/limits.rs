@@ -44,7 +44,7 @@ async fn request_rate_over_the_burst_is_429_with_retry_after() {
     );
     assert_metric(
         &text,
-        "heygen_gateway_requests_total{family=\"account\",outcome=\"rejected\",status_class=\"4xx\"} 1",
+        "heygen_gateway_requests_total{family=\"avatar\",outcome=\"rejected\",status_class=\"4xx\"} 1",
     );
     rig.gw.shutdown().await;
 }

@@ -48,7 +48,7 @@ async fn reload_swaps_keys_and_budgets_keeping_usage() {
     assert_eq!(revoked.status, 401, "{}", revoked.text());
     let r = send(
         "GET",
-        &rig.gw.url("/v2/user/remaining_quota"),
+        &rig.gw.url("/v2/avatars"),
         &[("x-api-key", rotated.as_str())],
         "",
     )

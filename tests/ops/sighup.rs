@@ -21,7 +21,7 @@ async fn read_as(gw: &str, tenant: &str) -> u16 {
     let token = tenant_token(tenant);
     send(
         "GET",
-        &format!("http://{gw}/v2/user/remaining_quota"),
+        &format!("http://{gw}/v2/avatars"),
         &[("x-api-key", token.as_str())],
         "",
     )

@@ -33,7 +33,7 @@ fn assert_gateway_error(r: &TestResponse, status: u16, code: &str, reason: &str)
 #[tokio::test]
 async fn upstream_down_is_a_502_bad_gateway() {
     let url = closed_port_url().await;
-    let gw = TestGateway::start(TestConfig::new(&url)).await;
+    let gw = TestGateway::start(TestConfig::new(&url).tenant("alpha", crate::org_wide)).await;
     let token = tenant_token("alpha");
     let r = send("GET", &gw.url("/v2/avatars"), &[("x-api-key", &token)], "").await;
     assert_gateway_error(&r, 502, "bad_gateway", "upstream_unreachable");

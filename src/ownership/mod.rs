@@ -1,0 +1,121 @@
+//! Tenant isolation over the shared org key. HeyGen sees one account, so
+//! the gateway keeps who created what (in the ledger's registry, recorded
+//! with the job ids) and, for each request, decides from [`rules::access`]:
+//! account-wide routes need family `org_admin`; a route naming a resource
+//! proceeds only for its owner (anyone else gets 404 `not_owner`, so ids
+//! cannot be probed); lists are filtered to the tenant's own; creations are
+//! recorded. The proxy calls this module; it never calls the proxy.
+
+pub mod list;
+pub mod rules;
+
+use serde_json::Value;
+
+pub use crate::config::{Isolation, Unowned};
+use crate::error::GatewayError;
+use crate::ledger::{Ledger, ResourceRecord};
+pub use rules::{access, Access, ListShape, Named};
+
+/// How isolation applies to one tenant.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    /// Org-wide tenants (an internal admin app) see and change everything.
+    pub org_wide: bool,
+    /// What tenants may do with resources nobody recorded.
+    pub unowned: Unowned,
+    pub org_admin: bool,
+}
+
+// === impl Policy ===
+
+impl Policy {
+    /// `allows_org_admin`: the tenant names family `org_admin` in its allow
+    /// list (an empty list, "everything", does not include it).
+    pub fn new(isolation: Isolation, allows_org_admin: bool, unowned: Unowned) -> Policy {
+        Policy {
+            org_wide: isolation == Isolation::Org,
+            unowned,
+            org_admin: isolation == Isolation::Org || allows_org_admin,
+        }
+    }
+}
+
+/// Refuses a request that names resources the tenant does not own. `read`
+/// is whether the request only reads (for `unowned = "read"`).
+pub async fn check_named(
+    ledger: &dyn Ledger,
+    policy: Policy,
+    tenant: &str,
+    named: &Named,
+    read: bool,
+) -> Result<(), GatewayError> {
+    if policy.org_wide || named.ids.is_empty() {
+        return Ok(());
+    }
+    let owners = ledger
+        .owners_of(&named.ids)
+        .await
+        .map_err(GatewayError::ledger("owners_of"))?;
+    for id in &named.ids {
+        match owners.get(id) {
+            Some(owner) if owner == tenant => {}
+            Some(_) => return Err(GatewayError::NotOwner),
+            None if named.stock_if_unrecorded => {}
+            None if read && policy.unowned == Unowned::Read => {}
+            None => return Err(GatewayError::NotOwner),
+        }
+    }
+    Ok(())
+}
+
+/// The string values of `fields` in a JSON body's top level (or `data`).
+pub fn body_ids(body: &[u8], fields: &[&str]) -> Vec<String> {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return Vec::new();
+    };
+    let mut ids = Vec::new();
+    for obj in [Some(&v), v.get("data")].into_iter().flatten() {
+        for f in fields {
+            match obj.get(*f) {
+                Some(Value::String(s)) if !s.is_empty() => ids.push(s.clone()),
+                Some(Value::Array(a)) => {
+                    ids.extend(a.iter().filter_map(Value::as_str).map(str::to_string))
+                }
+                _ => {}
+            }
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// Records what a successful creation answer names as the tenant's. A
+/// failure is logged, not returned: the resource exists upstream either way,
+/// and ops can `assign` it.
+pub async fn record_created(
+    ledger: &dyn Ledger,
+    tenant: &str,
+    fields: &[&str],
+    answer: &[u8],
+) -> Vec<String> {
+    let ids = body_ids(answer, fields);
+    if ids.is_empty() {
+        return ids;
+    }
+    let records: Vec<ResourceRecord> = ids
+        .iter()
+        .map(|id| ResourceRecord::new(id.clone(), "created"))
+        .collect();
+    match ledger.record_resources(tenant, &records).await {
+        Ok(conflicts) => {
+            for c in conflicts {
+                tracing::warn!(tenant, resource = %c.resource_id, owner = %c.owner, "Created resource already owned by another tenant; left with its owner.");
+            }
+        }
+        Err(e) => {
+            tracing::error!(tenant, error = %e, "Recording created resources failed; assign them with `heygen-gateway assign`.")
+        }
+    }
+    ids
+}

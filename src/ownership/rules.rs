@@ -1,0 +1,242 @@
+//! Which resource a HeyGen route names, lists or creates, and which routes
+//! act on the whole account. Pure: from method, normalised path and query
+//! only (body-named ids are read by the caller from [`Access::BodyIds`]).
+//!
+//! Every tenant shares the org key, so HeyGen cannot tell tenants apart;
+//! this table is how the gateway does. A route missing here is treated as
+//! public (stock avatars, voices, templates): the catalog tests walk every
+//! catalog route through [`access`] so a new route is a deliberate choice.
+
+use http::Method;
+
+/// What isolation must do with a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// Not owned by anyone: stock catalog content, languages, event types.
+    Public,
+    /// Reads or changes the whole account (webhook endpoints, user, wallet):
+    /// refused unless the tenant may use family `org_admin`.
+    OrgAdmin,
+    /// Names these resources (path or query); only their owner may proceed.
+    Named(Named),
+    /// Names resources in JSON body fields (read before forwarding).
+    BodyIds(Named, &'static [&'static str]),
+    /// Lists resources: the answer is filtered to the tenant's own.
+    List(ListShape),
+    /// Creates resources whose ids are in the answer at these fields.
+    Create(&'static [&'static str]),
+}
+
+/// Ids a route names, and whether ids nobody recorded are stock content
+/// anyone may read (avatars, voices, looks) rather than unowned resources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Named {
+    pub ids: Vec<String>,
+    pub stock_if_unrecorded: bool,
+}
+
+/// Where a list answer keeps its items and its page token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListShape {
+    /// v1: `{"code":100,"data":{"<items>":[…],"token":…}}`.
+    V1(&'static str),
+    /// v2 list: `{"data":{"<items>":[…]}}` (no token).
+    V2(&'static str),
+    /// v3: `{"data":[…],"has_more":bool,"next_token":…}`.
+    V3,
+}
+
+/// Item fields that carry a resource's id, in the order they are tried.
+pub const ID_FIELDS: [&str; 9] = [
+    "id",
+    "video_id",
+    "session_id",
+    "video_translate_id",
+    "proofread_id",
+    "lipsync_id",
+    "asset_id",
+    "talking_photo_id",
+    "group_id",
+];
+
+fn named(ids: Vec<String>) -> Access {
+    Access::Named(Named {
+        ids,
+        stock_if_unrecorded: false,
+    })
+}
+
+fn stock(ids: Vec<String>) -> Access {
+    Access::Named(Named {
+        ids,
+        stock_if_unrecorded: true,
+    })
+}
+
+/// A query parameter's raw value(s), comma lists split (`ids=a,b`).
+fn query_ids(query: Option<&str>, name: &str) -> Vec<String> {
+    query
+        .unwrap_or("")
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .filter(|(k, _)| *k == name)
+        .flat_map(|(_, v)| v.split([',', ' ']).map(str::to_string))
+        .map(|v| crate::proxy::path::percent_decode(&v).unwrap_or(v))
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+fn one(id: &str) -> Vec<String> {
+    vec![id.to_string()]
+}
+
+/// Classifies a request for isolation. `path` is normalised.
+pub fn access(method: &Method, path: &str, query: Option<&str>) -> Access {
+    let mut parts = path.trim_matches('/').split('/');
+    let version = parts.next().unwrap_or("");
+    let segs: Vec<String> = parts.map(str::to_ascii_lowercase).collect();
+    let raw: Vec<&str> = path.trim_matches('/').split('/').skip(1).collect();
+    let s: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let get = method == Method::GET || method == Method::HEAD;
+    let post = method == Method::POST;
+    match version {
+        "v1" => v1(&s, &raw, query, get, post),
+        "v2" => v2(&s, &raw, query, get, post),
+        "v3" => v3(&s, &raw, query, get, post),
+        _ => Access::Public,
+    }
+}
+
+fn v1(s: &[&str], raw: &[&str], q: Option<&str>, get: bool, post: bool) -> Access {
+    match s {
+        ["video_status.get"] | ["video.delete"] => named(query_ids(q, "video_id")),
+        ["video.list"] if get => Access::List(ListShape::V1("videos")),
+        ["asset"] if post => Access::Create(&["id", "asset_id"]),
+        ["talking_photo"] if post => Access::Create(&["talking_photo_id", "id"]),
+        ["talking_photo.list"] => Access::List(ListShape::V2("talking_photos")),
+        ["talking_photo", _] => named(one(raw[1])),
+        ["streaming.list"] => Access::List(ListShape::V1("sessions")),
+        ["streaming.new"] => Access::Create(&["session_id"]),
+        ["video.webm"] => Access::Create(&["video_id"]),
+        ["streaming.create_token" | "streaming.avatar.list"] | ["streaming", ..] => Access::Public,
+        [c] if c.starts_with("streaming.") => Access::BodyIds(
+            Named {
+                ids: Vec::new(),
+                stock_if_unrecorded: false,
+            },
+            &["session_id"],
+        ),
+        ["personalized_video", ..] => named(query_ids(q, "id")),
+        ["user", ..] | ["webhook", ..] => Access::OrgAdmin,
+        _ => Access::Public,
+    }
+}
+
+fn v2(s: &[&str], raw: &[&str], q: Option<&str>, get: bool, post: bool) -> Access {
+    let _ = q;
+    match s {
+        ["videos"] if get => Access::List(ListShape::V2("videos")),
+        ["videos", _] => named(one(raw[1])),
+        ["video_translate", "target_languages"] => Access::Public,
+        ["video_translate", "proofread"] => Access::Public,
+        ["video_translate", "proofread", _, ..] => named(one(raw[2])),
+        ["video_translate", _] => named(one(raw[1])),
+        ["photo_avatar", "avatar_group", "create"] if post => Access::Create(&["group_id", "id"]),
+        ["photo_avatar", "look", "generate" | "train"]
+        | ["photo_avatar", "train" | "add_motion" | "add_sound_effect" | "upscale"]
+            if post =>
+        {
+            Access::BodyIds(
+                Named {
+                    ids: Vec::new(),
+                    stock_if_unrecorded: true,
+                },
+                &["group_id", "id", "photo_avatar_id"],
+            )
+        }
+        ["photo_avatar", "photo", "generate"] => Access::Public,
+        ["photo_avatar", "generation" | "train", .., _]
+        | ["photo_avatar", "avatar_group", .., _]
+            if raw.len() >= 3 =>
+        {
+            stock(one(raw[raw.len() - 1]))
+        }
+        ["photo_avatar" | "photo_avatar_group", _] => stock(one(raw[1])),
+        ["video_avatar", _, ..] => named(one(raw[1])),
+        ["user", ..] => Access::OrgAdmin,
+        ["folders"] if get => Access::List(ListShape::V2("folders")),
+        ["folders"] if post => Access::Create(&["id", "folder_id"]),
+        ["folders", _, ..] => named(one(raw[1])),
+        _ => Access::Public,
+    }
+}
+
+/// Fields of a v3 creation answer (`data.*`) that name what was created.
+const V3_CREATED: &[&str] = &[
+    "id",
+    "video_id",
+    "session_id",
+    "video_translation_id",
+    "proofread_id",
+    "lipsync_id",
+    "batch_id",
+];
+
+fn v3(s: &[&str], raw: &[&str], q: Option<&str>, get: bool, post: bool) -> Access {
+    // GET on a collection lists it; POST creates in it (billable creates'
+    // job ids are also recorded with the hold).
+    let list = |get: bool| {
+        if get {
+            Access::List(ListShape::V3)
+        } else if post {
+            Access::Create(V3_CREATED)
+        } else {
+            Access::Public
+        }
+    };
+    match s {
+        // Collections that only hold what tenants created.
+        ["videos"
+        | "video-translations"
+        | "lipsyncs"
+        | "video-agents"
+        | "avatar-realtime"
+        | "ai-clipping"
+        | "background-removals"] => list(get),
+        ["videos" | "video-translations" | "lipsyncs", "batches"] => list(get),
+        ["videos" | "video-translations" | "lipsyncs", "statuses"] => named(query_ids(q, "ids")),
+        ["video-translations", "languages"] | ["video-agents", "styles" | "resources", ..] => {
+            Access::Public
+        }
+        ["video-translations", "proofreads"] => list(get),
+        ["video-translations", "proofreads", _, ..] => named(one(raw[2])),
+        ["videos" | "video-translations" | "lipsyncs", "batches", _, ..] => named(one(raw[2])),
+        ["videos"
+        | "video-translations"
+        | "lipsyncs"
+        | "video-agents"
+        | "avatar-realtime"
+        | "ai-clipping"
+        | "background-removals", _, ..] => named(one(raw[1])),
+        ["assets"] if get => list(true),
+        ["assets"] if post => Access::Create(&["id", "asset_id"]),
+        ["assets", _, ..] => named(one(raw[1])),
+        ["folders"] if get => list(true),
+        ["folders"] if post => Access::Create(&["id", "folder_id"]),
+        ["folders", _, ..] => named(one(raw[1])),
+        ["voices"] if post => Access::Create(&["voice_id", "id"]),
+        ["voices", "clone"] if post => Access::Create(&["voice_id", "id"]),
+        ["voices", "speech"] => Access::Public,
+        ["voices", _] if !get => named(one(raw[1])),
+        ["voices", _] => stock(one(raw[1])),
+        ["avatars"] if post => Access::Create(&["avatar_id", "group_id", "look_id", "id"]),
+        ["avatars", "looks", _, ..] => stock(one(raw[2])),
+        ["avatars", _, ..] if !get => named(one(raw[1])),
+        ["avatars", _, ..] => stock(one(raw[1])),
+        ["templates", ..] => Access::Public,
+        ["webhooks", ..] | ["users", ..] | ["user", ..] | ["wallet", ..] | ["billing", ..] => {
+            Access::OrgAdmin
+        }
+        _ => Access::Public,
+    }
+}

@@ -1,0 +1,193 @@
+//! Branches that isolation reshapes: lists filtered to the tenant's own
+//! items, free creations whose ids are recorded, and free calls that name
+//! a resource in their JSON body. The decisions are `ownership`'s; this
+//! module only moves bytes to and from HeyGen around them.
+
+use http::{Request, Response, StatusCode};
+
+use super::forward::{downstream_parts, forward, Origin, Outbound};
+use crate::conn::ReqBody;
+use crate::error::GatewayError;
+use crate::http::{collect_limited, full, json_response, Body};
+use crate::ownership::{self, list, ListShape, Named, Policy};
+use crate::state::AppState;
+
+/// Largest list or creation answer read to filter or record (HeyGen's are
+/// a few KiB per page).
+const MAX_ANSWER: usize = 4 << 20;
+/// Largest body read to find the resource it names.
+const MAX_NAMING_BODY: usize = 256 << 10;
+
+/// Where the request goes, as the branches need it.
+pub(super) struct Hop<'a> {
+    pub state: &'a AppState,
+    pub origin: &'a Origin,
+    pub path: &'a str,
+    pub path_and_query: &'a str,
+}
+
+impl Hop<'_> {
+    fn outbound(&self, parts: http::request::Parts) -> Outbound {
+        Outbound {
+            method: parts.method,
+            headers: parts.headers,
+            path: self.path.to_string(),
+            path_and_query: self.path_and_query.to_string(),
+        }
+    }
+
+    /// Forwards and reads the whole answer (bounded).
+    async fn exchange(
+        &self,
+        parts: http::request::Parts,
+        body: Body,
+        max_body: u64,
+    ) -> Result<(http::response::Parts, bytes::Bytes), GatewayError> {
+        let resp = forward(
+            self.state,
+            self.origin,
+            self.outbound(parts),
+            body,
+            max_body,
+        )
+        .await?;
+        let (mut parts, incoming) = resp.into_parts();
+        downstream_parts(&mut parts, self.origin);
+        let body = self
+            .state
+            .upstream
+            .read_body(incoming, MAX_ANSWER)
+            .await
+            .map_err(|_| GatewayError::UpstreamFailed)?;
+        Ok((parts, body))
+    }
+}
+
+/// A list read: HeyGen's page filtered to the tenant's items, topped up
+/// from further upstream pages (bounded) so a page is not mostly empty.
+pub(super) async fn list(
+    hop: Hop<'_>,
+    req: Request<ReqBody>,
+    shape: ListShape,
+    policy: Policy,
+) -> Result<Response<Body>, GatewayError> {
+    let (parts, _) = req.into_parts();
+    let query = hop
+        .path_and_query
+        .split_once('?')
+        .map(|(_, q)| q.to_string());
+    let (head, body) = hop.exchange(parts, crate::http::empty(), 0).await?;
+    if !head.status.is_success() {
+        return Ok(Response::from_parts(head, full(body)));
+    }
+    let Some((first, mut page)) = list::parse(shape, &body) else {
+        // Passing an unexpected shape through would leak other tenants'
+        // items; refusing is the safe answer.
+        tracing::warn!(
+            path = hop.path,
+            "List answer not in the expected shape; refused."
+        );
+        return Err(GatewayError::UpstreamFailed);
+    };
+    let wanted = list::wanted(query.as_deref());
+    let mut kept = Vec::new();
+    for read in 1..=list::MAX_UPSTREAM_PAGES {
+        let ids: Vec<String> = page
+            .items
+            .iter()
+            .filter_map(|i| list::item_id(i).map(str::to_string))
+            .collect();
+        let owners = hop
+            .state
+            .ledger
+            .owners_of(&ids)
+            .await
+            .map_err(GatewayError::ledger("owners_of"))?;
+        kept.extend(list::keep(
+            std::mem::take(&mut page.items),
+            &owners,
+            &hop.origin.tenant,
+            policy,
+        ));
+        let Some(token) = page.next.clone() else {
+            break;
+        };
+        if kept.len() >= wanted || read == list::MAX_UPSTREAM_PAGES {
+            break;
+        }
+        let next = list::next_page(hop.path, query.as_deref(), &token);
+        let (status, body) = hop
+            .state
+            .upstream
+            .get_json(&next)
+            .await
+            .map_err(|_| GatewayError::UpstreamFailed)?;
+        match list::parse(shape, &body) {
+            Some((_, p)) if (200..300).contains(&status) => page = p,
+            // A later page failing ends the walk; the client pages on
+            // from the last token that worked.
+            _ => {
+                page.next = Some(token);
+                break;
+            }
+        }
+    }
+    let out = list::assemble(shape, first, kept, page.next);
+    let mut resp = json_response(StatusCode::OK, out);
+    resp.headers_mut()
+        .insert(super::headers::X_REQUEST_ID, hop.origin.request_id.clone());
+    Ok(resp)
+}
+
+/// A free creation: forwarded as is; the ids in a success answer become
+/// the tenant's.
+pub(super) async fn create(
+    hop: Hop<'_>,
+    req: Request<ReqBody>,
+    fields: &'static [&'static str],
+    limit: u64,
+) -> Result<Response<Body>, GatewayError> {
+    let (parts, body) = req.into_parts();
+    let (head, answer) = hop
+        .exchange(parts, crate::http::stream_limited(body, limit), limit)
+        .await?;
+    if head.status.is_success() {
+        ownership::record_created(
+            hop.state.ledger.as_ref(),
+            &hop.origin.tenant,
+            fields,
+            &answer,
+        )
+        .await;
+    }
+    Ok(Response::from_parts(head, full(answer)))
+}
+
+/// A free call naming resources in its JSON body: read (bounded), check
+/// the owner, then forward the same bytes.
+pub(super) async fn body_named(
+    hop: Hop<'_>,
+    req: Request<ReqBody>,
+    named: &Named,
+    fields: &'static [&'static str],
+    policy: Policy,
+) -> Result<Response<Body>, GatewayError> {
+    let (parts, body) = req.into_parts();
+    let body = collect_limited(body, MAX_NAMING_BODY).await?;
+    let named = Named {
+        ids: ownership::body_ids(&body, fields),
+        stock_if_unrecorded: named.stock_if_unrecorded,
+    };
+    let read = parts.method == http::Method::GET;
+    ownership::check_named(
+        hop.state.ledger.as_ref(),
+        policy,
+        &hop.origin.tenant,
+        &named,
+        read,
+    )
+    .await?;
+    let len = body.len() as u64;
+    let (head, answer) = hop.exchange(parts, full(body), len).await?;
+    Ok(Response::from_parts(head, full(answer)))
+}
