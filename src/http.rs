@@ -12,6 +12,12 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// The one body type the gateway sends and returns.
 pub type Body = BoxBody<Bytes, BoxError>;
 
+/// A request body read failed because the client sent it too slowly (see
+/// `conn::TimedBody`); defined here so body readers can recognise it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the client sent the request body too slowly")]
+pub struct BodyReadTimeout;
+
 #[derive(Debug, thiserror::Error)]
 pub enum BodyError {
     #[error("body exceeds {0} bytes")]
@@ -66,7 +72,7 @@ where
     match Limited::new(body, limit).collect().await {
         Ok(c) => Ok(c.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge(limit)),
-        Err(e) if e.is::<crate::conn::BodyReadTimeout>() => Err(BodyError::TimedOut),
+        Err(e) if e.is::<BodyReadTimeout>() => Err(BodyError::TimedOut),
         Err(e) => Err(BodyError::Read(e.to_string())),
     }
 }
@@ -90,4 +96,35 @@ pub fn content_length(h: &http::HeaderMap) -> Option<u64> {
         .trim()
         .parse()
         .ok()
+}
+
+/// Decodes every `%XX` escape of a query value (no `+` → space: admin
+/// queries carry RFC 3339 offsets like `+01:00`). `None` on a bad escape or
+/// a result that is not UTF-8.
+pub fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let h = b.get(i + 1).copied().and_then(hex_val)?;
+            let l = b.get(i + 2).copied().and_then(hex_val)?;
+            out.push(h * 16 + l);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The value of one hex digit.
+pub fn hex_val(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
 }

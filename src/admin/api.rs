@@ -82,7 +82,7 @@ fn param(query: &str, name: &str) -> Option<String> {
         .split('&')
         .filter_map(|kv| kv.split_once('='))
         .find(|(k, _)| *k == name)
-        .and_then(|(_, v)| crate::proxy::path::percent_decode(v))
+        .and_then(|(_, v)| crate::http::percent_decode(v))
 }
 
 fn time_param(query: &str, name: &str) -> Result<Option<DateTime<Utc>>, GatewayError> {

@@ -6,7 +6,45 @@ use std::time::Duration;
 
 use super::file::FileServer;
 use super::ConfigError;
-use crate::conn::ConnConfig;
+
+/// Validated `[server]` connection settings (see `config::validate`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnConfig {
+    /// A connection with no request in progress is closed after this long,
+    /// counted from accept or from the end of the previous response.
+    pub idle_timeout: Duration,
+    /// HTTP/1 request heads must arrive whole within this long.
+    pub header_read_timeout: Duration,
+    /// A request body that sends nothing for this long fails with 408; it is
+    /// also the grace before [`Self::body_min_rate`] applies.
+    pub body_read_timeout: Duration,
+    /// Bytes per second a body must average once past the grace; 0 disables.
+    pub body_min_rate: u64,
+    /// Connections open at once on one listener; more are shed.
+    pub max_connections: usize,
+    /// Connections open at once from one client address; more are shed.
+    pub max_connections_per_ip: usize,
+    /// HTTP/2 streams a client may have open on one connection.
+    pub h2_max_concurrent_streams: u32,
+    /// Largest request head (HTTP/1) or header list (HTTP/2), in bytes.
+    pub max_header_bytes: usize,
+}
+
+impl Default for ConnConfig {
+    fn default() -> Self {
+        use super::defaults::*;
+        ConnConfig {
+            idle_timeout: Duration::from_millis(DEFAULT_IDLE_TIMEOUT_MS),
+            header_read_timeout: Duration::from_millis(DEFAULT_HEADER_READ_TIMEOUT_MS),
+            body_read_timeout: Duration::from_millis(DEFAULT_BODY_READ_TIMEOUT_MS),
+            body_min_rate: DEFAULT_BODY_MIN_RATE_BYTES_PER_SECOND,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
+            h2_max_concurrent_streams: DEFAULT_H2_MAX_CONCURRENT_STREAMS,
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+        }
+    }
+}
 
 /// Longest timeout accepted: past an hour a "timeout" protects nothing.
 const MAX_TIMEOUT_MS: u64 = 3_600_000;

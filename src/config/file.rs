@@ -34,9 +34,9 @@ pub struct FileConfig {
     #[serde(default)]
     pub tenants: Vec<FileTenant>,
     #[serde(default)]
-    pub egress: crate::egress::FileEgress,
+    pub egress: super::FileEgress,
     #[serde(default)]
-    pub probe: crate::probe::FileProbe,
+    pub probe: super::FileProbe,
     #[serde(default)]
     pub isolation: super::isolation::FileIsolation,
 }

@@ -3,6 +3,11 @@
 //! below, collecting every problem at once with the key path and the fix.
 
 mod conn;
+mod egress;
+mod probe;
+pub use conn::ConnConfig;
+pub use egress::{EgressConfig, FileEgress};
+pub use probe::{FileProbe, ProbeConfig};
 pub mod defaults;
 pub mod file;
 pub mod isolation;
@@ -78,8 +83,8 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub org: OrgConfig,
     pub tenants: Vec<TenantConfig>,
-    pub egress: crate::egress::EgressConfig,
-    pub probe: crate::probe::ProbeConfig,
+    pub egress: EgressConfig,
+    pub probe: ProbeConfig,
     pub isolation: isolation::IsolationConfig,
 }
 
@@ -93,7 +98,7 @@ pub struct ServerConfig {
     pub shutdown_grace: Duration,
     pub log_json: bool,
     /// Connection caps and timeouts (issue 12).
-    pub conn: crate::conn::ConnConfig,
+    pub conn: ConnConfig,
 }
 
 /// A HeyGen base URL, split once so requests only swap the path.

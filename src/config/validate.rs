@@ -71,8 +71,8 @@ pub(super) fn validate(raw: FileConfig) -> Result<Config, Vec<ConfigError>> {
         shadow: raw.org.shadow,
     };
     let tenants = tenants(&raw.tenants, &mut errs);
-    let egress = crate::egress::EgressConfig::from_file(&raw.egress, &mut errs.0);
-    let probe = crate::probe::ProbeConfig::from_file(&raw.probe, &mut errs.0);
+    let egress = super::EgressConfig::from_file(&raw.egress, &mut errs.0);
+    let probe = super::ProbeConfig::from_file(&raw.probe, &mut errs.0);
     let isolation = super::isolation::IsolationConfig::from_file(&raw.isolation, &mut errs.0);
     match (errs.0.is_empty(), pricing) {
         (true, Some(pricing)) => Ok(Config {

@@ -16,15 +16,10 @@ use http_body::{Body as HttpBody, Frame, SizeHint};
 use hyper::body::Incoming;
 use tokio::time::{Instant, Sleep};
 
-use crate::http::BoxError;
+use crate::http::{BodyReadTimeout, BoxError};
 
 /// The request body every handler receives.
 pub type ReqBody = TimedBody<Incoming>;
-
-/// The client sent its request body too slowly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the client sent the request body too slowly")]
-pub struct BodyReadTimeout;
 
 pin_project_lite::pin_project! {
     /// A body whose reads fail when the client stalls (see the module docs).

@@ -13,7 +13,6 @@
 //! a connect timeout, a total timeout and a response-size cap.
 
 mod client;
-mod config;
 pub mod policy;
 
 use std::net::{IpAddr, SocketAddr};
@@ -24,7 +23,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode, Uri};
 use ipnet::IpNet;
 
-pub use config::{EgressConfig, FileEgress};
+pub use crate::config::{EgressConfig, FileEgress};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EgressError {

@@ -81,7 +81,7 @@ fn query_ids(query: Option<&str>, name: &str) -> Vec<String> {
         .filter_map(|kv| kv.split_once('='))
         .filter(|(k, _)| *k == name)
         .flat_map(|(_, v)| v.split([',', ' ']).map(str::to_string))
-        .map(|v| crate::proxy::path::percent_decode(&v).unwrap_or(v))
+        .map(|v| crate::http::percent_decode(&v).unwrap_or(v))
         .filter(|v| !v.is_empty())
         .collect()
 }

@@ -10,15 +10,14 @@
 //! conservative default, so a lie can only make the tenant pay more.
 
 mod cache;
-mod config;
 mod fetch;
 mod parse;
 mod source;
 
 use std::sync::Arc;
 
+pub use crate::config::{FileProbe, ProbeConfig};
 pub use cache::Prober;
-pub use config::{FileProbe, ProbeConfig};
 
 use crate::egress::{EgressError, EgressGuard};
 use fetch::Served;

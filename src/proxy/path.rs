@@ -28,15 +28,6 @@ fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
-fn hex_val(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
 /// Decodes escapes of unreserved characters; keeps others escaped, upper-cased.
 fn decode_unreserved(path: &str) -> Result<String, PathError> {
     let bytes = path.as_bytes();
@@ -46,8 +37,8 @@ fn decode_unreserved(path: &str) -> Result<String, PathError> {
         let b = bytes[i];
         if b == b'%' {
             let (Some(h), Some(l)) = (
-                bytes.get(i + 1).copied().and_then(hex_val),
-                bytes.get(i + 2).copied().and_then(hex_val),
+                bytes.get(i + 1).copied().and_then(crate::http::hex_val),
+                bytes.get(i + 2).copied().and_then(crate::http::hex_val),
             ) else {
                 return Err(PathError::BadEscape);
             };
@@ -75,27 +66,6 @@ fn decode_unreserved(path: &str) -> Result<String, PathError> {
         }
     }
     Ok(out)
-}
-
-/// Decodes every `%XX` escape of a query value (no `+` → space: admin
-/// queries carry RFC 3339 offsets like `+01:00`). `None` on a bad escape or
-/// a result that is not UTF-8.
-pub fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let h = b.get(i + 1).copied().and_then(hex_val)?;
-            let l = b.get(i + 2).copied().and_then(hex_val)?;
-            out.push(h * 16 + l);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// Normalises an origin-form request path (without the query).
@@ -176,6 +146,7 @@ mod tests {
 
     #[test]
     fn percent_decodes_query_values() {
+        use crate::http::percent_decode;
         assert_eq!(
             percent_decode("2026-11-01T00%3A00%3A00%2B01%3A00").as_deref(),
             Some("2026-11-01T00:00:00+01:00")

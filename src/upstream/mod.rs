@@ -188,7 +188,7 @@ fn classify(err: &(dyn std::error::Error + 'static)) -> UpstreamError {
         if e.is::<http_body_util::LengthLimitError>() {
             return UpstreamError::BodyTooLarge;
         }
-        if e.is::<crate::conn::BodyReadTimeout>() {
+        if e.is::<crate::http::BodyReadTimeout>() {
             return UpstreamError::ClientBodyTimeout;
         }
         cur = e.source();

@@ -109,6 +109,9 @@ async fn idle_scopes_have_budget_gauges() {
     // The first gauge refresh runs at start; no request has been made.
     rig.wait_metric("heygen_gateway_budget_limit_credits{scope=\"beta\",window=\"daily\"} 10")
         .await;
+    // Render gauges are the last the refresh sets.
+    rig.wait_metric("heygen_gateway_renders_in_flight{scope=\"org\"} 0")
+        .await;
     let text = rig.metrics().await;
     let tomorrow = (noon().date_naive() + ChronoDuration::days(1))
         .and_hms_opt(0, 0, 0)

@@ -4,11 +4,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::config::defaults::{
+use super::defaults::{
     DEFAULT_PROBE_CACHE_ENTRIES, DEFAULT_PROBE_CACHE_TTL_SECONDS, DEFAULT_PROBE_FIRST_CHUNK_BYTES,
     DEFAULT_PROBE_MAX_BYTES, DEFAULT_PROBE_MAX_DURATION_SECONDS,
 };
-use crate::config::ConfigError;
+use super::ConfigError;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -5,10 +5,10 @@ use std::time::Duration;
 use ipnet::IpNet;
 use serde::Deserialize;
 
-use crate::config::defaults::{
+use super::defaults::{
     DEFAULT_EGRESS_CONNECT_TIMEOUT_MS, DEFAULT_EGRESS_MAX_RESPONSE_BYTES, DEFAULT_EGRESS_TIMEOUT_MS,
 };
-use crate::config::ConfigError;
+use super::ConfigError;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
