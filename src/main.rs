@@ -6,8 +6,20 @@ use std::process::ExitCode;
 use clap::Parser;
 use heygen_gateway::cli::Cli;
 
+/// Exit code for usage errors (sysexits EX_USAGE), as for invalid config.
+const EXIT_USAGE: u8 = 64;
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // clap exits 2 on a usage error; the README promises 64 (sysexits).
+    // Help and version requests still print and succeed.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -231,3 +231,21 @@ fn check_config_reports_unknown_and_unpriced_features() {
         "the version is reported: {stdout}"
     );
 }
+
+#[test]
+fn usage_errors_exit_64_and_help_exits_0() {
+    for args in [
+        &["bogus"][..],
+        &["keygen"][..],
+        &["serve", "--no-such-flag"][..],
+    ] {
+        let out = bin().args(args).output().expect("run the binary");
+        assert_eq!(out.status.code(), Some(64), "{args:?}: {out:?}");
+        assert!(
+            !out.stderr.is_empty(),
+            "{args:?}: the usage error is explained"
+        );
+    }
+    let out = bin().arg("--help").output().expect("run the binary");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}

@@ -13,6 +13,8 @@ mod common;
 mod admin;
 #[path = "ops/limits.rs"]
 mod limits;
+#[path = "ops/logs.rs"]
+mod logs;
 #[path = "ops/metrics.rs"]
 mod metrics;
 #[path = "ops/reload.rs"]

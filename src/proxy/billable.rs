@@ -77,6 +77,8 @@ pub(super) async fn handle(
         &quote.feature,
         quote.credits,
     );
+    let credits = quote.credits;
+    ctx.tag(|t| t.credits = Some(credits));
     let idem_key = idempotency_key(&parts.headers)?;
     let admission = Admission {
         state: state.clone(),
@@ -109,7 +111,15 @@ pub(super) async fn handle(
         tracing::error!(error = %e, "Billable request task failed.");
         GatewayError::Internal
     })??;
-    ctx.tag(|t| t.outcome = outcome);
+    let hold_id = resp
+        .headers()
+        .get(HEADER_HOLD_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    ctx.tag(|t| {
+        t.outcome = outcome;
+        t.hold_id = hold_id;
+    });
     Ok(resp)
 }
 

@@ -50,6 +50,11 @@ pub struct Tags {
     pub family: Option<&'static str>,
     pub tenant: Option<String>,
     pub outcome: Outcome,
+    /// Credits projected for a billable request (micro-credits).
+    pub credits: Option<crate::money::Micros>,
+    pub hold_id: Option<String>,
+    /// HeyGen's status and how long HeyGen took to answer, when forwarded.
+    pub upstream: Option<(u16, std::time::Duration)>,
 }
 
 /// Per-request context inserted by the outermost layer.

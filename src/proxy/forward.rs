@@ -20,6 +20,8 @@ use crate::upstream::{Host, UpstreamError};
 #[derive(Clone)]
 pub(super) struct Origin {
     pub request_id: HeaderValue,
+    /// The access log's tags, for HeyGen's status and latency.
+    pub log: super::context::RequestContext,
     pub client_ip: IpAddr,
     pub tenant: String,
     /// Route family: the upstream latency metric's label.
@@ -64,7 +66,12 @@ pub(super) async fn forward(
         .upstream
         .send(host, method, &path_and_query, headers, body)
         .await;
-    state.metrics.upstream(origin.family, start.elapsed());
+    let took = start.elapsed();
+    state.metrics.upstream(origin.family, took);
+    if let Ok(resp) = &result {
+        let status = resp.status().as_u16();
+        origin.log.tag(|t| t.upstream = Some((status, took)));
+    }
     result.map_err(|e| {
         tracing::warn!(request_id = origin.request_id.to_str().unwrap_or("-"), error = %e, "Upstream request failed.");
         match e {

@@ -91,6 +91,7 @@ async fn dispatch(
     }
     let origin = Origin {
         request_id: ctx.request_id.clone(),
+        log: ctx.clone(),
         client_ip: req
             .extensions()
             .get::<ClientAddr>()

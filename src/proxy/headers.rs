@@ -129,6 +129,23 @@ pub fn prepare_downstream(headers: &mut HeaderMap, request_id: &HeaderValue) {
     headers.insert(X_REQUEST_ID, request_id.clone());
 }
 
+/// The trace id of a well-formed W3C `traceparent`
+/// (`00-<32 hex>-<16 hex>-<2 hex>`, ids not all zero).
+pub fn trace_id(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get("traceparent")?.to_str().ok()?.trim();
+    let parts: Vec<&str> = v.split('-').collect();
+    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let ok = parts.len() >= 4
+        && hex(parts[0], 2)
+        && parts[0] != "ff"
+        && hex(parts[1], 32)
+        && hex(parts[2], 16)
+        && hex(parts[3], 2)
+        && parts[1].bytes().any(|b| b != b'0')
+        && parts[2].bytes().any(|b| b != b'0');
+    ok.then(|| parts[1].to_ascii_lowercase())
+}
+
 /// The client's `X-Request-Id` when it is sane, else a fresh one.
 pub fn request_id(headers: &HeaderMap) -> HeaderValue {
     headers
@@ -163,6 +180,29 @@ mod tests {
         strip_hop_by_hop(&mut h);
         assert_eq!(h.len(), 1);
         assert!(h.contains_key("x-keep"));
+    }
+
+    #[test]
+    fn reads_only_well_formed_traceparents() {
+        let h = |v: &str| {
+            let mut m = HeaderMap::new();
+            m.insert("traceparent", HeaderValue::from_str(v).unwrap());
+            trace_id(&m)
+        };
+        assert_eq!(
+            h("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01").as_deref(),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736")
+        );
+        assert_eq!(
+            h("00-00000000000000000000000000000000-00f067aa0ba902b7-01"),
+            None
+        );
+        assert_eq!(
+            h("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+            None
+        );
+        assert_eq!(h("00-xyz-00f067aa0ba902b7-01"), None);
+        assert_eq!(trace_id(&HeaderMap::new()), None);
     }
 
     #[test]

@@ -49,6 +49,7 @@ pub struct RequestLog<S> {
 /// The access log's event: one log line and the request metrics.
 struct RequestEvent<'a> {
     ctx: &'a RequestContext,
+    trace_id: Option<&'a str>,
     method: &'a http::Method,
     path: &'a str,
     status: u16,
@@ -76,6 +77,9 @@ where
         let start = Instant::now();
         let ctx = RequestContext::new(headers::request_id(req.headers()));
         req.extensions_mut().insert(ctx.clone());
+        // W3C trace context: logged so a request can be followed across
+        // services; the header itself travels on to HeyGen untouched.
+        let trace_id = headers::trace_id(req.headers());
         let method = req.method().clone();
         let path: Arc<str> = req.uri().path().into();
         let fut = self.inner.call(req);
@@ -86,6 +90,7 @@ where
                 .insert(X_REQUEST_ID, ctx.request_id.clone());
             RequestEvent {
                 ctx: &ctx,
+                trace_id: trace_id.as_deref(),
                 method: &method,
                 path: &path,
                 status: resp.status().as_u16(),
@@ -117,15 +122,22 @@ impl RequestEvent<'_> {
         }
         let family = tags.family.unwrap_or("other");
         metrics.request(family, self.status, tags.outcome.as_str(), self.elapsed);
+        let ms = |d: std::time::Duration| (d.as_secs_f64() * 1e6).round() / 1e3;
         tracing::info!(
             request_id = self.ctx.id_str(),
+            trace_id = self.trace_id.unwrap_or("-"),
             tenant = tags.tenant.as_deref().unwrap_or("-"),
+            family,
             method = %self.method,
             path = %self.path,
             status = self.status,
             outcome = tags.outcome.as_str(),
             reason = self.rejection.map_or("-", |r| r.0.reason()),
-            elapsed_ms = self.elapsed.as_millis() as u64,
+            credits_projected = %tags.credits.map_or_else(|| "-".into(), crate::money::format_credits),
+            hold_id = tags.hold_id.as_deref().unwrap_or("-"),
+            upstream_status = tags.upstream.map_or(0, |u| u.0),
+            upstream_ms = tags.upstream.map_or(0.0, |u| ms(u.1)),
+            elapsed_ms = ms(self.elapsed),
             "Request handled."
         );
     }

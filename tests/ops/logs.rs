@@ -1,0 +1,79 @@
+//! The access log: one line per request with what ops need to answer "why
+//! was this refused / what did it cost" without joining other sources, and
+//! W3C trace context carried through to HeyGen.
+
+use crate::common::*;
+use crate::Rig;
+
+const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+fn request_lines(logs: &LogBuffer) -> Vec<String> {
+    logs.contents()
+        .lines()
+        .filter(|l| l.contains("Request handled."))
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_request_line_names_reason_credits_hold_and_upstream() {
+    let (_guard, logs) = capture_logs();
+    let rig = Rig::start(|c| c.tenant_budgets("alpha", "daily = 0.5")).await;
+    let token = tenant_token("alpha");
+    let r = send(
+        "POST",
+        &rig.gw.url("/v2/video/generate"),
+        &[
+            ("x-api-key", token.as_str()),
+            ("content-type", "application/json"),
+            ("traceparent", TRACEPARENT),
+        ],
+        serde_json::json!({"video_inputs": [{"character": {"type": "avatar", "avatar_id": "a"},
+            "voice": {"type": "silence", "duration": 10}}]})
+        .to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let hold = r.header("x-gateway-hold-id").expect("hold id").to_string();
+    let seen = rig.mock.requests();
+    let sent = seen.last().expect("forwarded");
+    assert_eq!(
+        sent.headers
+            .get("traceparent")
+            .and_then(|v| v.to_str().ok()),
+        Some(TRACEPARENT),
+        "trace context reaches HeyGen"
+    );
+    // Over budget now: refused with a reason.
+    let refused = rig.video("alpha").await;
+    assert_eq!(refused.status, 402, "{}", refused.text());
+
+    let lines = request_lines(&logs);
+    let ok = lines
+        .iter()
+        .find(|l| l.contains(&hold))
+        .unwrap_or_else(|| panic!("no line with the hold id: {lines:#?}"));
+    for field in [
+        "trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\"",
+        "credits_projected=0.5",
+        "upstream_status=200",
+        "reason=\"-\"",
+    ] {
+        assert!(ok.contains(field), "{field} in {ok}");
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("reason=\"insufficient_credit\"") && l.contains("status=402")),
+        "{lines:#?}"
+    );
+    // Latency has decimals (sub-millisecond requests are not all 0).
+    assert!(
+        ok.contains("elapsed_ms=")
+            && ok
+                .split("elapsed_ms=")
+                .nth(1)
+                .is_some_and(|v| v.contains('.')),
+        "{ok}"
+    );
+}
