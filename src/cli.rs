@@ -61,6 +61,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Ledger maintenance.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
     /// Run the mock HeyGen upstream (for trying the gateway without an account).
     MockUpstream {
         /// Address to listen on.
@@ -72,5 +77,22 @@ pub enum Command {
         /// Complete every job immediately with this duration in seconds.
         #[arg(long)]
         auto_complete: Option<f64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Recompute every counter and hold from the journal and check the
+    /// ledger's invariants, read-only (exit 0 when all hold, 1 otherwise).
+    Verify {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Seconds an open hold may be past its expiry before it is reported
+        /// (expiry runs periodically).
+        #[arg(long, default_value_t = crate::ledger::audit::DEFAULT_GRACE_SECONDS)]
+        grace_seconds: u64,
     },
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use heygen_mock::{MockConfig, MockHeygen};
 
-use crate::cli::Command;
+use crate::cli::{Command, LedgerCommand};
 use crate::clock::SystemClock;
 use crate::config::{Config, ProcessEnv};
 use crate::server::{RunningGateway, StartOptions};
@@ -42,6 +42,14 @@ pub async fn run(command: Command) -> ExitCode {
             tenant,
             json,
         } => usage(&config.config, tenant, json).await,
+        Command::Ledger {
+            command:
+                LedgerCommand::Verify {
+                    config,
+                    json,
+                    grace_seconds,
+                },
+        } => ledger_verify(&config.config, json, grace_seconds).await,
     }
 }
 
@@ -305,4 +313,39 @@ async fn usage(path: &std::path::Path, tenant: Option<String>, json: bool) -> Ex
         }
     }
     ExitCode::SUCCESS
+}
+
+/// `ledger verify`: exit 0 when every invariant holds, 1 with the report
+/// (or when the ledger cannot be read), 64 for an invalid configuration.
+async fn ledger_verify(path: &std::path::Path, json: bool, grace_seconds: u64) -> ExitCode {
+    use crate::ledger::audit::{verify, AuditOptions};
+    let config = match load(path) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let opts = AuditOptions {
+        tz: config.plan.timezone,
+        now: chrono::Utc::now(),
+        grace_seconds,
+    };
+    let report = match verify(&config.store, &opts).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot read the ledger: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report.to_json()).unwrap_or_default()
+        );
+    } else {
+        print!("{}", report.to_text());
+    }
+    if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

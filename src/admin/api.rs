@@ -1,5 +1,5 @@
-//! `/admin/v1/…`: tenants with usage, holds, the journal, credit adjustments
-//! and reload. Bearer token from the environment; every write is an audit
+//! `/admin/v1/…`: tenants with usage, holds, the journal, the ledger audit,
+//! credit adjustments and reload. Bearer token from the environment; every write is an audit
 //! event in the log and (adjustments) a journal row with the actor.
 
 use std::sync::Arc;
@@ -34,9 +34,10 @@ pub(crate) async fn handle(
         (Method::GET, "tenants") => tenants(&state).await,
         (Method::GET, "holds") => holds(&state, &query).await,
         (Method::GET, "ledger") => ledger(&state, &query).await,
+        (Method::GET, "ledger/verify") => verify(&state, &query).await,
         (Method::POST, "adjustments") => adjust(&state, req).await,
         (Method::POST, "reload") => reload(&state, req.headers()),
-        (_, "tenants" | "holds" | "ledger" | "adjustments" | "reload") => {
+        (_, "tenants" | "holds" | "ledger" | "ledger/verify" | "adjustments" | "reload") => {
             Err(GatewayError::MethodNotAllowed)
         }
         _ => Err(GatewayError::NotFound),
@@ -248,6 +249,35 @@ async fn ledger(state: &AppState, query: &str) -> AdminResult {
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
     Ok(resp)
+}
+
+/// `GET ledger/verify[?grace_seconds=N]`: the `ledger verify` report as
+/// JSON, 200 whether it passes or not (`ok` says which). Reads its own
+/// read-only snapshot of the configured store.
+async fn verify(state: &AppState, query: &str) -> AdminResult {
+    use crate::ledger::audit::{AuditOptions, DEFAULT_GRACE_SECONDS};
+    let grace_seconds = match param(query, "grace_seconds").as_deref() {
+        None | Some("") => DEFAULT_GRACE_SECONDS,
+        Some(v) => v.parse().map_err(|_| {
+            GatewayError::bad_request("`grace_seconds` must be a non-negative integer")
+        })?,
+    };
+    let rt = state.snapshot();
+    let opts = AuditOptions {
+        tz: rt.config.plan.timezone,
+        now: state.clock.now(),
+        grace_seconds,
+    };
+    let report = crate::ledger::audit::verify(&rt.config.store, &opts)
+        .await
+        .map_err(GatewayError::ledger("verify"))?;
+    if !report.ok {
+        tracing::warn!(
+            violations = report.violations.len(),
+            "Ledger verification found violations."
+        );
+    }
+    Ok(json_response(StatusCode::OK, report.to_json()))
 }
 
 #[derive(serde::Deserialize)]

@@ -16,6 +16,7 @@
 //! settlement adjusts those same rows: a charge stays in the period where
 //! it was held.
 
+pub mod audit;
 mod decide;
 mod lifecycle;
 mod ops;

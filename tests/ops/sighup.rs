@@ -61,8 +61,9 @@ async fn serve(path: &std::path::Path) -> Served {
             let Ok(v) = serde_json::from_str::<Value>(&line) else {
                 continue;
             };
-            if v["fields"]["message"] == "Gateway listening." {
-                return v["fields"].clone();
+            // JSON log events are flat: fields sit beside the message.
+            if v["message"] == "Gateway listening." {
+                return v;
             }
         }
         panic!("the gateway exited before listening");
