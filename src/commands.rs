@@ -10,6 +10,8 @@ use crate::clock::SystemClock;
 use crate::config::{Config, ProcessEnv};
 use crate::server::{RunningGateway, StartOptions};
 
+/// Exit code of `quote` when the gateway would refuse the request.
+const EXIT_QUOTE_REFUSED: u8 = 3;
 /// Exit code for invalid configuration or usage (sysexits EX_USAGE).
 pub const EXIT_CONFIG: u8 = 64;
 
@@ -231,7 +233,12 @@ fn quote(
     match crate::proxy::self_service::quote_json(&rt, None, &q) {
         Ok(v) => {
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-            ExitCode::SUCCESS
+            // Scripts can tell "priced and allowed" from "would be refused".
+            if v["verdict"]["allowed"] == serde_json::Value::Bool(false) {
+                ExitCode::from(EXIT_QUOTE_REFUSED)
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Err(e) => {
             eprintln!("error: {e}");

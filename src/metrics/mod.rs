@@ -92,6 +92,32 @@ struct Seen {
 
 // === impl Metrics ===
 
+/// The git revision the binary was built from (`build.rs`), or `unknown`.
+const GIT_REVISION: &str = match option_env!("HEYGEN_GATEWAY_GIT_REVISION") {
+    Some(r) => r,
+    None => "unknown",
+};
+
+/// Ledger operations whose failures are counted (`op` label values).
+const LEDGER_OPS: [&str; 16] = [
+    "adjust",
+    "capture",
+    "expire",
+    "get_job",
+    "hold",
+    "idem_abandon",
+    "idem_begin",
+    "idem_complete",
+    "jobs_to_poll",
+    "open_holds",
+    "owners_of",
+    "release",
+    "settle",
+    "submit",
+    "usage",
+    "verify",
+];
+
 impl Metrics {
     /// Registers every family on `registry` and sets `build_info` to 1.
     /// Fails if a family is already registered there.
@@ -193,12 +219,21 @@ impl Metrics {
         };
         let build_info = r.int_gauge_vec(
             "heygen_gateway_build_info",
-            "Always 1; the version label identifies the running build.",
-            &["version"],
+            "Always 1; the labels identify the running build.",
+            &["version", "git_revision"],
         )?;
         build_info
-            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .with_label_values(&[env!("CARGO_PKG_VERSION"), GIT_REVISION])
             .set(1);
+        // Alerts use `rate(ledger_errors_total[5m]) > 0`: every operation's
+        // series exists at 0 from start, so the first error is a rise.
+        for op in LEDGER_OPS {
+            inner.ledger_errors.with_label_values(&[op]);
+        }
+        #[cfg(target_os = "linux")]
+        registry.register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ))?;
         // Both results exist from the start so `increase(...[1h]) > 0` alerts
         // see the first failure instead of a series appearing from nothing.
         for result in ["success", "failure"] {

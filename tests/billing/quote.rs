@@ -138,3 +138,27 @@ async fn cli_quote_matches_the_endpoint() {
     assert_eq!(cli["quote"], endpoint["quote"], "{cli}");
     assert_eq!(cli["verdict"], endpoint["verdict"], "{cli}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_quote_exits_3_when_the_request_would_be_refused() {
+    let rig = Rig::start(|c| c).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("body.json");
+    // 4K output is refused on a pay-as-you-go plan.
+    let body = serde_json::json!({"dimension": {"width": 3840, "height": 2160},
+        "video_inputs": [{"voice": {"type": "silence", "duration": 5}}]});
+    std::fs::write(&file, body.to_string()).expect("write body");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_heygen-gateway"))
+        .arg("quote")
+        .arg("--config")
+        .arg(&rig.gw.config_path)
+        .args(["--path", "/v2/video/generate", "--file"])
+        .arg(&file)
+        .env("HEYGEN_API_KEY", ORG_KEY)
+        .output()
+        .expect("run heygen-gateway quote");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    let v: Value = serde_json::from_str(&stdout).expect("still prints the verdict");
+    assert_eq!(v["verdict"]["allowed"], false, "{v}");
+}

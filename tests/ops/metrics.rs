@@ -141,12 +141,28 @@ async fn idle_scopes_have_budget_gauges() {
         "heygen_gateway_renders_in_flight{scope=\"org\"} 0".to_string(),
         "heygen_gateway_holds_open 0".to_string(),
         "heygen_gateway_holds_oldest_age_seconds 0".to_string(),
-        format!("heygen_gateway_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION")),
+        "heygen_gateway_ledger_errors_total{op=\"hold\"} 0".to_string(),
         "heygen_gateway_config_reloads_total{result=\"failure\"} 0".to_string(),
         "heygen_gateway_config_reloads_total{result=\"success\"} 0".to_string(),
     ] {
         assert_metric(&text, &line);
     }
+    let build = text
+        .lines()
+        .find(|l| l.starts_with("heygen_gateway_build_info{"))
+        .unwrap_or_else(|| panic!("no build_info: {text}"));
+    assert!(
+        build.contains("git_revision=") && build.ends_with(" 1"),
+        "{build}"
+    );
+    assert!(
+        build.contains(&format!("version=\"{}\"", env!("CARGO_PKG_VERSION"))),
+        "{build}"
+    );
+    assert!(
+        text.contains("process_resident_memory_bytes "),
+        "process metrics"
+    );
     // Only configured windows have series; `total` never resets.
     for absent in [
         "heygen_gateway_budget_limit_credits{scope=\"beta\",window=\"weekly\"}",
