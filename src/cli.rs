@@ -29,7 +29,29 @@ pub enum Command {
     /// Run the gateway (tenant and admin listeners).
     Serve(ConfigArg),
     /// Validate the configuration and report every problem (exit 64 if any).
-    CheckConfig(ConfigArg),
+    CheckConfig {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Skip checking that referenced secrets (org key, webhook secret,
+        /// admin token) resolve on this machine.
+        #[arg(long)]
+        offline: bool,
+        /// `text` (default) or `json`.
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+    },
+    /// Health probe for containers: exit 0 when the admin listener's
+    /// `/readyz` answers 200, 1 otherwise.
+    Probe {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 3)]
+        timeout: u64,
+        /// Admin address to probe instead of the config's `server.admin_listen`.
+        #[arg(long)]
+        admin: Option<std::net::SocketAddr>,
+    },
     /// Generate a tenant token and the `sha256:` line for the config.
     Keygen {
         /// Tenant id the token is for (printed in the snippet).

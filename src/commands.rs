@@ -18,7 +18,16 @@ pub const EXIT_CONFIG: u8 = 64;
 pub async fn run(command: Command) -> ExitCode {
     match command {
         Command::Serve(c) => serve(&c.config).await,
-        Command::CheckConfig(c) => check_config(&c.config),
+        Command::CheckConfig {
+            config,
+            offline,
+            format,
+        } => check_config(&config.config, offline, format == "json"),
+        Command::Probe {
+            config,
+            timeout,
+            admin,
+        } => probe(&config.config, admin, timeout).await,
         Command::Keygen { tenant } => {
             let token = crate::auth::generate_token();
             println!("# Give this token to tenant {tenant:?} (shown once; store it as a secret):");
@@ -65,19 +74,86 @@ fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
     })
 }
 
-fn check_config(path: &std::path::Path) -> ExitCode {
-    match load(path) {
-        Ok(cfg) => {
-            println!(
-                "{}: ok ({} tenant(s), price book {}, store {:?})",
-                path.display(),
-                cfg.tenants.len(),
-                cfg.pricing.version(),
-                cfg.store
-            );
-            ExitCode::SUCCESS
+fn check_config(path: &std::path::Path, offline: bool, json: bool) -> ExitCode {
+    let cfg = match load(path) {
+        Ok(cfg) => cfg,
+        Err(code) => return code,
+    };
+    let found = crate::preflight::check(&cfg, &ProcessEnv, offline);
+    let ok = found.errors.is_empty();
+    if json {
+        let v = serde_json::json!({
+            "file": path.display().to_string(), "ok": ok,
+            "errors": found.errors, "warnings": found.warnings,
+            "tenants": cfg.tenants.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(),
+            "price_book": cfg.pricing.version(), "store": store_name(&cfg.store),
+            "listen": cfg.server.listen.to_string(), "admin_listen": cfg.server.admin_listen.to_string(),
+        });
+        println!("{v:#}");
+    } else {
+        for e in &found.errors {
+            eprintln!("error: {}: {}", e.key, e.message);
         }
-        Err(code) => code,
+        for w in &found.warnings {
+            eprintln!("warning: {}: {}", w.key, w.message);
+        }
+        let verdict = if ok { "ok" } else { "NOT OK" };
+        println!("{}: {verdict}", path.display());
+        println!("  tenants:     {}", cfg.tenants.len());
+        println!("  price book:  {}", cfg.pricing.version());
+        println!("  store:       {}", store_name(&cfg.store));
+        println!(
+            "  listen:      {} (admin {})",
+            cfg.server.listen, cfg.server.admin_listen
+        );
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_CONFIG)
+    }
+}
+
+/// The store without credentials, for humans.
+fn store_name(store: &crate::config::StoreConfig) -> String {
+    match store {
+        crate::config::StoreConfig::Sqlite { path } => format!("sqlite {}", path.display()),
+        crate::config::StoreConfig::Postgres { .. } => "postgres".into(),
+    }
+}
+
+/// `probe`: the admin listener's readiness, for container health checks.
+async fn probe(
+    path: &std::path::Path,
+    admin: Option<std::net::SocketAddr>,
+    timeout: u64,
+) -> ExitCode {
+    let mut addr = match admin {
+        Some(a) => a,
+        None => match load(path) {
+            Ok(cfg) => cfg.server.admin_listen,
+            Err(code) => return code,
+        },
+    };
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let ready = tokio::time::timeout(std::time::Duration::from_secs(timeout), async {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
+        s.write_all(b"GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .await
+            .ok()?;
+        let mut head = [0u8; 12];
+        s.read_exact(&mut head).await.ok()?;
+        Some(head.ends_with(b"200"))
+    })
+    .await;
+    if ready == Ok(Some(true)) {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("not ready: http://{addr}/readyz");
+        ExitCode::FAILURE
     }
 }
 
@@ -108,6 +184,18 @@ async fn serve(path: &std::path::Path) -> ExitCode {
         Err(code) => return code,
     };
     init_logging(config.server.log_json);
+    // The same checks as `check-config`: a config that would refuse every
+    // billable request (no org key) or expose the demo token stops here.
+    let found = crate::preflight::check(&config, &ProcessEnv, false);
+    for w in &found.warnings {
+        tracing::warn!(key = %w.key, "{}", w.message);
+    }
+    if !found.errors.is_empty() {
+        for e in &found.errors {
+            tracing::error!(key = %e.key, "{}", e.message);
+        }
+        return ExitCode::from(EXIT_CONFIG);
+    }
     // Installed before the listeners open: until then SIGHUP's default action
     // (terminate) would kill a gateway reloaded right after it came up.
     let Some(signals) = Signals::install() else {

@@ -26,6 +26,7 @@ pub mod limits;
 pub mod metrics;
 pub mod money;
 pub mod ownership;
+pub mod preflight;
 pub mod pricing;
 pub mod probe;
 pub mod proxy;

@@ -30,8 +30,9 @@ fn shipped_configs_pass_check_config() {
         }
     }
     for f in files {
+        // --offline: the shipped configs name secrets this machine lacks.
         let out = bin()
-            .args(["check-config", "--config", &f])
+            .args(["check-config", "--offline", "--config", &f])
             .output()
             .unwrap();
         assert!(
@@ -168,7 +169,7 @@ fn kubernetes_configmap_config_passes_check_config() {
     let path = dir.path().join("gateway.toml");
     std::fs::write(&path, toml.join("\n")).unwrap();
     let out = bin()
-        .args(["check-config", "--config"])
+        .args(["check-config", "--offline", "--config"])
         .arg(&path)
         .output()
         .unwrap();
@@ -216,7 +217,7 @@ fn check_config_reports_unknown_and_unpriced_features() {
     )
     .unwrap();
     let out = bin()
-        .args(["check-config", "--config"])
+        .args(["check-config", "--offline", "--config"])
         .arg(&path)
         .output()
         .unwrap();
@@ -248,4 +249,44 @@ fn usage_errors_exit_64_and_help_exits_0() {
     }
     let out = bin().arg("--help").output().expect("run the binary");
     assert_eq!(out.status.code(), Some(0), "{out:?}");
+}
+
+#[test]
+fn check_config_checks_secrets_unless_offline_and_speaks_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("g.toml");
+    std::fs::write(
+        &f,
+        "[server]\nlisten = \"127.0.0.1:0\"\n[upstream]\napi_key_env = \"HGW_TEST_ORG_KEY_UNSET\"\n\
+         [org.budgets]\ndaily = 100\nmonthly = 10\n",
+    )
+    .unwrap();
+    let path = f.display().to_string();
+    let out = bin()
+        .args(["check-config", "--config", &path])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(64), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("upstream.api_key_env"), "{err}");
+    assert!(
+        err.contains("org.budgets.daily"),
+        "inconsistent budgets warned: {err}"
+    );
+    let out = bin()
+        .args([
+            "check-config",
+            "--offline",
+            "--format",
+            "json",
+            "--config",
+            &path,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["warnings"][0]["key"], "org.budgets.daily", "{v}");
+    assert_eq!(v["store"], "sqlite data/ledger.db", "no Debug output: {v}");
 }

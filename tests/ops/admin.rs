@@ -399,3 +399,24 @@ fn csv_fields(record: &str) -> Vec<String> {
     }
     fields
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probe_command_reports_readiness() {
+    let rig = Rig::start(|c| c).await;
+    let admin = rig.gw.admin_addr.to_string();
+    let run = move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_heygen-gateway"))
+            .args(["probe", "--timeout", "5", "--admin", &admin])
+            .output()
+            .expect("run probe")
+    };
+    let out = tokio::task::spawn_blocking(run.clone()).await.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    rig.gw.shutdown().await;
+    let out = tokio::task::spawn_blocking(run).await.unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a stopped gateway is not ready: {out:?}"
+    );
+}

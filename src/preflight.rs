@@ -1,0 +1,167 @@
+//! Checks a config must pass before it serves, shared by `serve` and
+//! `check-config`: referenced secrets resolve, budgets are consistent, and
+//! the published demo token never guards a listener reachable from other
+//! hosts. Errors stop `serve`; warnings are printed.
+
+use serde::Serialize;
+
+use crate::config::{Budgets, Config, EnvSource};
+
+/// SHA-256 of the demo token printed in the README and the default config.
+const DEMO_TOKEN: &str = "hgw_demo_marketing_do_not_use_in_production";
+
+#[derive(Debug, Default, Serialize)]
+pub struct Findings {
+    pub errors: Vec<Finding>,
+    pub warnings: Vec<Finding>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Finding {
+    pub key: String,
+    pub message: String,
+}
+
+// === impl Findings ===
+
+impl Findings {
+    fn error(&mut self, key: &str, message: impl Into<String>) {
+        self.errors.push(Finding {
+            key: key.into(),
+            message: message.into(),
+        });
+    }
+
+    fn warn(&mut self, key: &str, message: impl Into<String>) {
+        self.warnings.push(Finding {
+            key: key.into(),
+            message: message.into(),
+        });
+    }
+}
+
+/// Runs every check; `offline` skips the secrets (for checking a config on
+/// a machine that does not hold them, e.g. in CI).
+pub fn check(cfg: &Config, env: &dyn EnvSource, offline: bool) -> Findings {
+    let mut f = Findings::default();
+    if !offline {
+        secrets(cfg, env, &mut f);
+    }
+    demo_token(cfg, &mut f);
+    budgets("org.budgets", &cfg.org.budgets, &mut f);
+    for (i, t) in cfg.tenants.iter().enumerate() {
+        budgets(&format!("tenants[{i}].budgets"), &t.budgets, &mut f);
+    }
+    f
+}
+
+fn secrets(cfg: &Config, env: &dyn EnvSource, f: &mut Findings) {
+    if let Err(e) = cfg.upstream.api_key.resolve(env) {
+        f.error(
+            "upstream.api_key_env",
+            format!(
+                "the org key ({}) does not resolve: {e}",
+                cfg.upstream.api_key
+            ),
+        );
+    }
+    if let Some(src) = &cfg.webhooks.secret {
+        if let Err(e) = src.resolve(env) {
+            f.warn(
+                "webhooks.secret_env",
+                format!("the webhook secret ({src}) does not resolve: {e}; HeyGen's webhooks will be refused"),
+            );
+        }
+    }
+    let admin = &cfg.server.admin_token_env;
+    if env.var(admin).is_none_or(|v| v.trim().is_empty()) {
+        f.warn(
+            "server.admin_token_env",
+            format!("${admin} is not set: the admin API will refuse every request"),
+        );
+    }
+}
+
+/// The demo token is public (README, default config): fine on loopback for
+/// trying the gateway, never on an address other hosts reach.
+fn demo_token(cfg: &Config, f: &mut Findings) {
+    let demo = crate::auth::digest(DEMO_TOKEN);
+    let exposed = !cfg.server.listen.ip().is_loopback();
+    for (i, t) in cfg.tenants.iter().enumerate() {
+        if exposed && t.key_hashes.contains(&demo) {
+            f.error(
+                &format!("tenants[{i}].keys"),
+                format!(
+                    "tenant {:?} uses the published demo token while server.listen ({}) is reachable from other hosts; \
+                     replace it (`heygen-gateway keygen --tenant {}`) or listen on 127.0.0.1",
+                    t.id, cfg.server.listen, t.id
+                ),
+            );
+        }
+    }
+}
+
+/// A shorter window allowing more than a longer one is almost always a
+/// typo (`daily = 100` beside `monthly = 10`): the longer one wins anyway.
+fn budgets(key: &str, b: &Budgets, f: &mut Findings) {
+    let windows = [
+        ("daily", b.daily),
+        ("weekly", b.weekly),
+        ("monthly", b.monthly),
+        ("total", b.total),
+    ];
+    for (i, (short, s)) in windows.iter().enumerate() {
+        for (long, l) in &windows[i + 1..] {
+            if let (Some(s), Some(l)) = (s, l) {
+                if s > l {
+                    f.warn(
+                        &format!("{key}.{short}"),
+                        format!(
+                            "{} exceeds {long} = {}: the {long} budget binds first",
+                            crate::money::format_credits(*s),
+                            crate::money::format_credits(*l)
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::MapEnv;
+
+    fn cfg(extra: &str) -> Config {
+        Config::from_toml(&format!(
+            "[upstream]\napi_key_env = \"ORG\"\n{extra}\n[[tenants]]\nid = \"t\"\nkeys = [\"{}\"]\n",
+            crate::auth::hash_line(DEMO_TOKEN)
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn unresolved_org_key_is_an_error_unless_offline() {
+        let c = cfg("[server]\nlisten = \"127.0.0.1:8080\"");
+        let env = MapEnv::default();
+        let f = check(&c, &env, false);
+        assert!(
+            f.errors.iter().any(|e| e.key == "upstream.api_key_env"),
+            "{f:?}"
+        );
+        assert!(check(&c, &env, true).errors.is_empty());
+    }
+
+    #[test]
+    fn demo_token_is_refused_off_loopback_and_budgets_are_checked() {
+        let c =
+            cfg("[server]\nlisten = \"0.0.0.0:8080\"\n[org.budgets]\ndaily = 100\nmonthly = 10");
+        let f = check(&c, &MapEnv::default(), true);
+        assert!(f.errors.iter().any(|e| e.key == "tenants[0].keys"), "{f:?}");
+        assert!(
+            f.warnings.iter().any(|w| w.key == "org.budgets.daily"),
+            "{f:?}"
+        );
+    }
+}
