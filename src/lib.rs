@@ -27,6 +27,7 @@ pub mod metrics;
 pub mod money;
 pub mod ownership;
 pub mod preflight;
+pub mod price_books;
 pub mod pricing;
 pub mod probe;
 pub mod proxy;

@@ -36,7 +36,8 @@ pub async fn settle(
         JobOutcome::Pending => return Ok(None),
         JobOutcome::Failed => JobSettlement::Failed,
         JobOutcome::Completed { duration_ms } => {
-            let book = &state.snapshot().config.pricing;
+            let book = book_of_hold(state, &job.hold_id).await;
+            let book = book.as_ref();
             let duration_ms = duration_ms.map(|d| d.min(MAX_JOB_DURATION_MS));
             // v3 jobs (status path `/v3/...`) round per second, legacy ones to 30 s.
             let gen = pricing::Generation::of_path(&job.status_path);
@@ -61,6 +62,24 @@ pub async fn settle(
             overage = %crate::money::format_credits(s.overage), "Job settled.");
     }
     Ok(Some(result))
+}
+
+/// The price book the job's hold was admitted under (settlement never
+/// re-prices admitted work), or the current one when this process has not
+/// run with that version (logged).
+async fn book_of_hold(
+    state: &AppState,
+    hold_id: &str,
+) -> std::sync::Arc<crate::pricing::PriceBook> {
+    let current = || std::sync::Arc::new(state.snapshot().config.pricing.clone());
+    let version = match state.ledger.get_hold(hold_id).await {
+        Ok(Some(h)) => h.price_version,
+        _ => return current(),
+    };
+    state.price_books.get(&version).unwrap_or_else(|| {
+        tracing::warn!(hold_id, version = %version, "Price book of the hold unknown to this process; settling with the current one.");
+        current()
+    })
 }
 
 /// Re-reads a job's status from HeyGen and settles it (webhooks and poller).

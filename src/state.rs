@@ -62,6 +62,9 @@ pub struct AppState {
     pub limiter: RateLimiter,
     pub clock: Arc<dyn Clock>,
     pub secrets: Secrets,
+    /// Every price book this process ran with, for settling holds at the
+    /// prices they were admitted under.
+    pub price_books: crate::price_books::PriceBooks,
     config_path: Option<std::path::PathBuf>,
     /// Work that must finish before shutdown completes even when no client
     /// waits for it: billable admissions and settlements.
@@ -75,7 +78,9 @@ impl AppState {
         let limiter = RateLimiter::new(&p.config.tenants);
         let thresholds =
             ThresholdTracker::new(p.metrics.clone(), &p.config.metrics.alert_thresholds);
+        let price_books = crate::price_books::PriceBooks::new(&p.config.pricing);
         AppState {
+            price_books,
             runtime: ArcSwap::from_pointee(Runtime::new(p.config)),
             upstream: p.upstream,
             ledger: p.ledger,
@@ -153,6 +158,13 @@ impl AppState {
         };
         match result {
             Ok(new) => {
+                if let Err(e) = self.price_books.add(&new.pricing) {
+                    self.metrics.config_reload(false);
+                    tracing::error!(error = %e, "Configuration reload refused; keeping the previous configuration.");
+                    return Err(crate::config::ConfigErrors(vec![
+                        crate::config::ConfigError::new("pricing.version", e.to_string()),
+                    ]));
+                }
                 let old = self.snapshot();
                 let restart_only = [
                     (

@@ -199,3 +199,46 @@ async fn every_reload_is_an_audit_event() {
     assert_eq!(audit("bob", "failure"), 1, "{}", logs.contents());
     rig.gw.shutdown().await;
 }
+
+#[tokio::test]
+async fn settlement_uses_the_price_book_the_hold_was_admitted_under() {
+    let rig = Rig::start(|c| c.tenant_budgets("alpha", "daily = 100")).await;
+    let video = rig.video_ok("alpha").await; // 3 s silence, standard avatar: 0.5 held
+                                             // Prices double under a new version.
+    rewrite(&rig, |c| {
+        c.tenant_budgets("alpha", "daily = 100").extra(
+            "[pricing]\nversion = \"doubled\"\n\
+             [pricing.features.standard_avatar]\ncredits_per_minute = 2.0\nincrement_seconds = 30\n",
+        )
+    });
+    let r = reload(&rig).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    // 60 s at the admitted price (1 credit/min) is 1 credit, not 2.
+    assert!(rig.mock.control().complete(&video, 60.0));
+    let token = tenant_token("alpha");
+    let s = send(
+        "GET",
+        &rig.gw
+            .url(&format!("/v1/video_status.get?video_id={video}")),
+        &[("x-api-key", token.as_str())],
+        "",
+    )
+    .await;
+    assert_eq!(s.status, 200, "{}", s.text());
+    eventually_async(
+        || async { window(&rig.usage("alpha").await, "daily")["spent"] == json!("1") },
+        Duration::from_secs(10),
+    )
+    .await;
+
+    // Changing prices under the same version name is refused.
+    rewrite(&rig, |c| {
+        c.extra(
+            "[pricing]\nversion = \"doubled\"\n\
+             [pricing.features.standard_avatar]\ncredits_per_minute = 3.0\nincrement_seconds = 30\n",
+        )
+    });
+    let r = reload(&rig).await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("pricing.version"), "{}", r.text());
+}
