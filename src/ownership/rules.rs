@@ -182,6 +182,17 @@ const V3_CREATED: &[&str] = &[
     "batch_id",
 ];
 
+/// v3 collections whose every item a tenant created.
+const V3_OWNED_COLLECTIONS: [&str; 7] = [
+    "videos",
+    "video-translations",
+    "lipsyncs",
+    "video-agents",
+    "avatar-realtime",
+    "ai-clipping",
+    "background-removals",
+];
+
 fn v3(s: &[&str], raw: &[&str], q: Option<&str>, get: bool, post: bool) -> Access {
     // GET on a collection lists it; POST creates in it (billable creates'
     // job ids are also recorded with the hold).
@@ -194,15 +205,10 @@ fn v3(s: &[&str], raw: &[&str], q: Option<&str>, get: bool, post: bool) -> Acces
             Access::Public
         }
     };
+    // Collections that only hold what tenants created.
+    let owned = |c: &str| V3_OWNED_COLLECTIONS.contains(&c);
     match s {
-        // Collections that only hold what tenants created.
-        ["videos"
-        | "video-translations"
-        | "lipsyncs"
-        | "video-agents"
-        | "avatar-realtime"
-        | "ai-clipping"
-        | "background-removals"] => list(get),
+        [c] if owned(c) => list(get),
         ["videos" | "video-translations" | "lipsyncs", "batches"] => list(get),
         ["videos" | "video-translations" | "lipsyncs", "statuses"] => named(query_ids(q, "ids")),
         ["video-translations", "languages"] | ["video-agents", "styles" | "resources", ..] => {
@@ -211,13 +217,7 @@ fn v3(s: &[&str], raw: &[&str], q: Option<&str>, get: bool, post: bool) -> Acces
         ["video-translations", "proofreads"] => list(get),
         ["video-translations", "proofreads", _, ..] => named(one(raw[2])),
         ["videos" | "video-translations" | "lipsyncs", "batches", _, ..] => named(one(raw[2])),
-        ["videos"
-        | "video-translations"
-        | "lipsyncs"
-        | "video-agents"
-        | "avatar-realtime"
-        | "ai-clipping"
-        | "background-removals", _, ..] => named(one(raw[1])),
+        [c, _, ..] if owned(c) => named(one(raw[1])),
         ["assets"] if get => list(true),
         ["assets"] if post => Access::Create(&["id", "asset_id"]),
         ["assets", _, ..] => named(one(raw[1])),

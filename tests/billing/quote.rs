@@ -114,17 +114,7 @@ async fn cli_quote_matches_the_endpoint() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("body.json");
     std::fs::write(&file, two_scenes().to_string()).expect("write body");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_heygen-gateway"))
-        .arg("quote")
-        .arg("--config")
-        .arg(&rig.gw.config_path)
-        .args(["--path", "/v2/video/generate", "--file"])
-        .arg(&file)
-        .env("HEYGEN_API_KEY", ORG_KEY)
-        .env("HEYGEN_GATEWAY_ADMIN_TOKEN", ADMIN_TOKEN)
-        .env("HEYGEN_WEBHOOK_SECRET", WEBHOOK_SECRET)
-        .output()
-        .expect("run heygen-gateway quote");
+    let out = quote_cli(&rig, &file);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -148,17 +138,22 @@ async fn cli_quote_exits_3_when_the_request_would_be_refused() {
     let body = serde_json::json!({"dimension": {"width": 3840, "height": 2160},
         "video_inputs": [{"voice": {"type": "silence", "duration": 5}}]});
     std::fs::write(&file, body.to_string()).expect("write body");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_heygen-gateway"))
-        .arg("quote")
-        .arg("--config")
-        .arg(&rig.gw.config_path)
-        .args(["--path", "/v2/video/generate", "--file"])
-        .arg(&file)
-        .env("HEYGEN_API_KEY", ORG_KEY)
-        .output()
-        .expect("run heygen-gateway quote");
+    let out = quote_cli(&rig, &file);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(3), "{stdout}");
     let v: Value = serde_json::from_str(&stdout).expect("still prints the verdict");
     assert_eq!(v["verdict"]["allowed"], false, "{v}");
+}
+
+/// `heygen-gateway quote --path /v2/video/generate --file FILE` on the rig's config.
+fn quote_cli(rig: &Rig, file: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_heygen-gateway"))
+        .arg("quote")
+        .arg("--config")
+        .arg(&rig.gw.config_path)
+        .args(["--path", "/v2/video/generate", "--file"])
+        .arg(file)
+        .env("HEYGEN_API_KEY", ORG_KEY)
+        .output()
+        .expect("run heygen-gateway quote")
 }
