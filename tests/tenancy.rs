@@ -1,0 +1,228 @@
+//! Tenant isolation over the shared org key, end to end: what one tenant
+//! created, another can neither read, list, change nor delete — and HeyGen
+//! never sees the attempt; account-wide routes need `org_admin`; resources
+//! nobody recorded follow `isolation.unowned`.
+
+mod common;
+
+use serde_json::{json, Value};
+
+use common::*;
+use heygen_mock::MockHeygen;
+
+struct Rig {
+    mock: MockHeygen,
+    gw: TestGateway,
+}
+
+impl Rig {
+    async fn start(f: impl FnOnce(TestConfig) -> TestConfig) -> Rig {
+        let mock = start_mock().await;
+        let gw = TestGateway::start(f(TestConfig::for_mock(&mock))).await;
+        Rig { mock, gw }
+    }
+
+    async fn call(&self, tenant: &str, method: &str, path: &str, body: &str) -> TestResponse {
+        let token = tenant_token(tenant);
+        let headers = [
+            ("x-api-key", token.as_str()),
+            ("content-type", "application/json"),
+        ];
+        send(method, &self.gw.url(path), &headers, body.to_string()).await
+    }
+
+    /// A video created through the gateway by `tenant`.
+    async fn video(&self, tenant: &str) -> String {
+        let body = json!({"video_inputs": [{"voice": {"type": "silence", "duration": 3.0}}]});
+        let r = self
+            .call(tenant, "POST", "/v2/video/generate", &body.to_string())
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()["data"]["video_id"]
+            .as_str()
+            .expect("video_id")
+            .to_string()
+    }
+
+    /// A video made with the org key directly (before the gateway).
+    async fn unrecorded_video(&self) -> String {
+        let body = json!({"video_inputs": [{"voice": {"type": "silence", "duration": 3.0}}]});
+        let r = send(
+            "POST",
+            &format!("{}/v2/video/generate", self.mock.url()),
+            &[("x-api-key", ORG_KEY), ("content-type", "application/json")],
+            body.to_string(),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()["data"]["video_id"]
+            .as_str()
+            .expect("video_id")
+            .to_string()
+    }
+}
+
+fn assert_not_owner(r: &TestResponse) {
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert_eq!(
+        r.header("x-gateway-rejected"),
+        Some("not_owner"),
+        "{}",
+        r.text()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_tenant_cannot_read_change_or_delete_a_video_and_heygen_sees_nothing() {
+    let rig = Rig::start(|c| c).await;
+    let video = rig.video("alpha").await;
+    let reads = [
+        format!("/v1/video_status.get?video_id={video}"),
+        format!("/v2/videos/{video}"),
+        format!("/v3/videos/{video}"),
+        format!("/v3/videos/statuses?ids=x,{video}"),
+    ];
+    rig.mock.clear();
+    for path in &reads {
+        assert_not_owner(&rig.call("beta", "GET", path, "").await);
+    }
+    for (method, path) in [
+        ("DELETE", format!("/v1/video.delete?video_id={video}")),
+        ("DELETE", format!("/v3/videos/{video}")),
+    ] {
+        assert_not_owner(&rig.call("beta", method, &path, "").await);
+    }
+    assert_eq!(rig.mock.count(), 0, "{:?}", rig.mock.requests());
+    // The v1 envelope for a v1 path, the v3 one for v3.
+    let v1 = rig.call("beta", "GET", &reads[0], "").await.json();
+    assert_eq!(v1["error_code"], "not_found", "{v1}");
+    let v3 = rig.call("beta", "GET", &reads[2], "").await.json();
+    assert_eq!(v3["error"]["code"], "not_found", "{v3}");
+    // The owner reads it.
+    for path in &reads[..3] {
+        let r = rig.call("alpha", "GET", path, "").await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_show_only_the_tenants_own_videos() {
+    let rig = Rig::start(|c| c).await;
+    let a = rig.video("alpha").await;
+    let b = rig.video("beta").await;
+    let stray = rig.unrecorded_video().await;
+    let ids = |v: &Value| -> Vec<String> {
+        v["data"]["videos"]
+            .as_array()
+            .expect("videos")
+            .iter()
+            .filter_map(|x| x["video_id"].as_str().map(str::to_string))
+            .collect()
+    };
+    let alpha = rig.call("alpha", "GET", "/v1/video.list", "").await;
+    assert_eq!(alpha.status, 200, "{}", alpha.text());
+    assert_eq!(ids(&alpha.json()), vec![a.clone()], "{}", alpha.text());
+    assert_eq!(alpha.json()["code"], 100, "HeyGen's v1 envelope is kept");
+    let beta = rig.call("beta", "GET", "/v1/video.list", "").await;
+    assert_eq!(ids(&beta.json()), vec![b], "{}", beta.text());
+    assert!(!ids(&beta.json()).contains(&stray));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_wide_routes_need_org_admin() {
+    let rig = Rig::start(|c| {
+        c.tenant("gamma", |t| {
+            t.lines
+                .push("routes = { allow = [\"org_admin\", \"account\", \"webhook\"] }".into())
+        })
+    })
+    .await;
+    let routes = [
+        (
+            "POST",
+            "/v1/webhook/endpoint.add",
+            r#"{"url":"https://attacker.example/h"}"#,
+        ),
+        (
+            "PATCH",
+            "/v1/webhook/endpoint.update",
+            r#"{"endpoint_id":"e","url":"https://x.example"}"#,
+        ),
+        ("POST", "/v3/webhooks/endpoints/e1/rotate-secret", "{}"),
+        ("GET", "/v3/users/me", ""),
+        ("GET", "/v2/user/remaining_quota", ""),
+    ];
+    rig.mock.clear();
+    for (method, path, body) in routes {
+        let r = rig.call("alpha", method, path, body).await;
+        assert_eq!(r.status, 403, "{path}: {}", r.text());
+        assert_eq!(r.header("x-gateway-rejected"), Some("org_route"), "{path}");
+    }
+    assert_eq!(
+        rig.mock.count(),
+        0,
+        "nothing forwarded: {:?}",
+        rig.mock.requests()
+    );
+    // A tenant that names org_admin reaches HeyGen.
+    let r = rig.call("gamma", "GET", "/v3/users/me", "").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(rig.mock.count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unowned_resources_follow_the_isolation_setting() {
+    // deny (default): invisible.
+    let rig = Rig::start(|c| c).await;
+    let stray = rig.unrecorded_video().await;
+    assert_not_owner(
+        &rig.call("alpha", "GET", &format!("/v3/videos/{stray}"), "")
+            .await,
+    );
+    // read: readable, not deletable; stock content is readable either way.
+    let rig = Rig::start(|c| c.set("isolation", "unowned", "\"read\"")).await;
+    let stray = rig.unrecorded_video().await;
+    let r = rig
+        .call("alpha", "GET", &format!("/v3/videos/{stray}"), "")
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_not_owner(
+        &rig.call("alpha", "DELETE", &format!("/v3/videos/{stray}"), "")
+            .await,
+    );
+    for path in ["/v2/avatars", "/v2/voices"] {
+        assert_eq!(
+            rig.call("beta", "GET", path, "").await.status,
+            200,
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streaming_controls_check_the_session_named_in_the_body() {
+    let rig = Rig::start(|c| c).await;
+    let r = rig
+        .call("alpha", "POST", "/v1/streaming.new", r#"{"quality":"low"}"#)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let session = r.json()["data"]["session_id"]
+        .as_str()
+        .expect("session_id")
+        .to_string();
+    rig.mock.clear();
+    for control in ["streaming.task", "streaming.stop"] {
+        let body = json!({"session_id": session, "text": "say this"}).to_string();
+        assert_not_owner(
+            &rig.call("beta", "POST", &format!("/v1/{control}"), &body)
+                .await,
+        );
+    }
+    assert_eq!(rig.mock.count(), 0, "{:?}", rig.mock.requests());
+    let body = json!({"session_id": session, "text": "hello"}).to_string();
+    let r = rig.call("alpha", "POST", "/v1/streaming.task", &body).await;
+    // Forwarded (the mock has no streaming.task route; HeyGen's answer,
+    // whatever it is, is not a gateway refusal).
+    assert!(r.header("x-gateway-rejected").is_none(), "{}", r.text());
+    assert_eq!(rig.mock.count(), 1);
+}
