@@ -1,7 +1,8 @@
 //! Background tasks: the settlement poller (jobs nobody asked about), hold
 //! expiry, budget/hold gauges with threshold alerts, and HeyGen's remaining
 //! quota with its drift from the ledger. One loop, three timers; the gauge
-//! period is `metrics.gauge_interval_seconds` (read at start).
+//! period is `metrics.gauge_interval_seconds` (read at start). The webhook
+//! fan-out worker (`crate::fanout::worker`) is a second task.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,7 +26,12 @@ const POLL_SCAN: u32 = 10_000;
 const POLL_BATCH: usize = 200;
 
 pub(crate) fn spawn(state: &Arc<AppState>, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-    vec![tokio::spawn(run(state.clone(), stop))]
+    vec![
+        tokio::spawn(run(state.clone(), stop.clone())),
+        // Webhook fan-out runs on its own timer: a slow tenant endpoint must
+        // not delay settlement polling, nor the other way round.
+        crate::fanout::spawn(state, stop),
+    ]
 }
 
 async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {

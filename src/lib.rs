@@ -20,6 +20,7 @@ pub mod config;
 pub mod conn;
 pub mod egress;
 pub mod error;
+pub mod fanout;
 pub mod http;
 pub mod ledger;
 pub mod limits;

@@ -37,6 +37,13 @@ pub const DEFAULT_ALERT_THRESHOLDS: &[u8] = &[80, 95];
 pub const DEFAULT_GAUGE_INTERVAL_SECONDS: u64 = 15;
 /// v3 deliveries older than this are refused (replay protection).
 pub const DEFAULT_WEBHOOK_TOLERANCE_SECONDS: u64 = 300;
+/// Fan-out worker poll period: a delivery waits at most this long after it
+/// is queued or due (one cheap outbox query per tick).
+pub const DEFAULT_FANOUT_INTERVAL_MS: u64 = 1_000;
+/// Deliveries in flight at once: tenant endpoints answer within seconds.
+pub const DEFAULT_FANOUT_CONCURRENCY: u32 = 4;
+/// First retry after up to 5 s, doubling to the 1 h cap (full jitter).
+pub const DEFAULT_FANOUT_RETRY_BASE_MS: u64 = 5_000;
 /// Default per-tenant request rate when a tenant sets none.
 pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 600;
 /// A connection with no request in progress is closed after 10 s: long enough

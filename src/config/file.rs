@@ -152,6 +152,12 @@ pub struct FileWebhooks {
     pub secret_file: Option<String>,
     /// Accept v3 deliveries whose `Heygen-Timestamp` is within this many seconds.
     pub tolerance_seconds: Option<u64>,
+    /// Fan-out worker poll period (milliseconds).
+    pub fanout_interval_ms: Option<u64>,
+    /// Deliveries to tenant endpoints sent at once per process.
+    pub fanout_concurrency: Option<u32>,
+    /// Base of the exponential retry delay of a failed delivery (milliseconds).
+    pub fanout_retry_base_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]

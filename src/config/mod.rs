@@ -162,6 +162,12 @@ impl From<crate::pricing::BookError> for ConfigError {
 pub struct WebhookConfig {
     pub secret: Option<SecretSource>,
     pub tolerance: Duration,
+    /// How often the fan-out worker looks for due deliveries.
+    pub fanout_interval: Duration,
+    /// Deliveries in flight at once per process (≥ 1).
+    pub fanout_concurrency: usize,
+    /// Retry `n` waits a random time up to `fanout_retry_base × 2^n` (capped).
+    pub fanout_retry_base: Duration,
 }
 
 #[derive(Debug, Clone)]

@@ -25,20 +25,7 @@ pub(super) fn validate(raw: FileConfig) -> Result<Config, Vec<ConfigError>> {
     let upstream = upstream(&raw.upstream, &mut errs);
     let store = store(&raw.store, &mut errs);
     let plan = plan(&raw.plan, &mut errs);
-    let webhooks = WebhookConfig {
-        secret: secret_source(
-            "webhooks",
-            raw.webhooks.secret_env.as_deref(),
-            raw.webhooks.secret_file.as_deref(),
-            None,
-            &mut errs,
-        ),
-        tolerance: Duration::from_secs(
-            raw.webhooks
-                .tolerance_seconds
-                .unwrap_or(DEFAULT_WEBHOOK_TOLERANCE_SECONDS),
-        ),
-    };
+    let webhooks = webhooks(&raw.webhooks, &mut errs);
     let pricing = match crate::pricing::PriceBook::from_file(&raw.pricing) {
         Ok(book) => Some(book),
         Err(list) => {
@@ -92,6 +79,48 @@ pub(super) fn validate(raw: FileConfig) -> Result<Config, Vec<ConfigError>> {
             isolation,
         }),
         _ => Err(errs.0),
+    }
+}
+
+fn webhooks(w: &FileWebhooks, errs: &mut Errors) -> WebhookConfig {
+    let interval_ms = w.fanout_interval_ms.unwrap_or(DEFAULT_FANOUT_INTERVAL_MS);
+    if interval_ms == 0 {
+        errs.push(
+            "webhooks.fanout_interval_ms",
+            "must be greater than 0 (milliseconds between outbox polls)",
+        );
+    }
+    let concurrency = w.fanout_concurrency.unwrap_or(DEFAULT_FANOUT_CONCURRENCY);
+    if !(1..=256).contains(&concurrency) {
+        errs.push(
+            "webhooks.fanout_concurrency",
+            "must be between 1 and 256 (deliveries in flight at once)",
+        );
+    }
+    let retry_ms = w
+        .fanout_retry_base_ms
+        .unwrap_or(DEFAULT_FANOUT_RETRY_BASE_MS);
+    if retry_ms == 0 {
+        errs.push(
+            "webhooks.fanout_retry_base_ms",
+            "must be greater than 0 (milliseconds; the first retry waits up to this long)",
+        );
+    }
+    WebhookConfig {
+        secret: secret_source(
+            "webhooks",
+            w.secret_env.as_deref(),
+            w.secret_file.as_deref(),
+            None,
+            errs,
+        ),
+        tolerance: Duration::from_secs(
+            w.tolerance_seconds
+                .unwrap_or(DEFAULT_WEBHOOK_TOLERANCE_SECONDS),
+        ),
+        fanout_interval: Duration::from_millis(interval_ms.max(1)),
+        fanout_concurrency: concurrency.clamp(1, 256) as usize,
+        fanout_retry_base: Duration::from_millis(retry_ms.max(1)),
     }
 }
 

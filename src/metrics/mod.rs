@@ -14,6 +14,7 @@
 mod reg;
 mod scope;
 mod threshold;
+mod webhooks;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -25,6 +26,7 @@ use prometheus::{
 };
 
 pub use threshold::ThresholdTracker;
+pub use webhooks::DELIVERY_RESULTS;
 
 use reg::Reg;
 
@@ -78,6 +80,7 @@ struct Inner {
     org_balance: Gauge,
     ledger_drift: Gauge,
     draining: IntGauge,
+    webhooks: webhooks::WebhookFamilies,
     /// Label values set per scope, so `forget_scope` can remove them
     /// (prometheus 0.14 has no partial-match removal).
     seen: Mutex<HashMap<String, Seen>>,
@@ -215,6 +218,7 @@ impl Metrics {
                 "heygen_gateway_draining",
                 "1 while shutting down (readiness fails, in-flight requests finish).",
             )?,
+            webhooks: webhooks::WebhookFamilies::register(&r)?,
             seen: Mutex::new(HashMap::new()),
         };
         let build_info = r.int_gauge_vec(

@@ -1,7 +1,9 @@
 //! The gateway's own tenant-listener endpoints under `/gateway/v1/`:
 //! `GET usage` (the tenant's budgets), `POST quote` (price without sending),
-//! `POST webhooks/heygen` (HeyGen's signed callbacks; no tenant key).
+//! `POST webhooks/heygen` (HeyGen's signed callbacks; no tenant key), and
+//! the tenant's own webhook endpoints and delivery log ([`endpoints`]).
 
+mod endpoints;
 mod quote;
 mod webhook;
 
@@ -37,6 +39,11 @@ pub(super) async fn handle(
         ctx.tag(|tags| tags.tenant = Some(t.id.clone()));
         Ok(t)
     };
+    if let Some(op) = endpoints::route(req.method(), rest) {
+        let op = op?;
+        let tenant = tenant(&req)?;
+        return endpoints::handle(state, rt, tenant, op, req).await;
+    }
     match (req.method().clone(), rest) {
         (Method::POST, "webhooks/heygen") => webhook::receive(state, req).await,
         // HeyGen validates a new endpoint with an OPTIONS request.

@@ -1,7 +1,8 @@
 //! `POST /gateway/v1/webhooks/heygen`: HeyGen's signed callbacks. The
 //! signature is checked over the raw body before anything else is read from
-//! it; the settlement runs in the background (HeyGen wants a 2xx within
-//! seconds) and is idempotent.
+//! it; the event is queued for the owning tenant's endpoints (`fanout`)
+//! before the 2xx, and the settlement runs in the background (HeyGen wants a
+//! 2xx within seconds) and is idempotent.
 
 use std::sync::Arc;
 
@@ -82,6 +83,13 @@ pub(super) async fn receive(
             json!({"data": {"handled": false}}),
         ));
     };
+    // Queue the tenant's copy before acknowledging: once HeyGen has its 2xx
+    // it never sends the event again, so a crash must not lose it. The
+    // outbox write is one short transaction, idempotent per (event,
+    // endpoint); if it fails, HeyGen's retry (after our 5xx) queues it.
+    crate::fanout::enqueue(state.ledger.as_ref(), &event, &body)
+        .await
+        .map_err(GatewayError::ledger("fanout_enqueue"))?;
     // Answer fast (HeyGen wants 2xx within seconds); the status re-read and
     // the settlement happen in the background and are idempotent.
     let state = state.clone();

@@ -1,0 +1,134 @@
+//! Webhook fan-out: HeyGen's signed callbacks, passed on to the endpoints
+//! the owning tenant registered with the gateway.
+//!
+//! The receiver (`proxy/self_service/webhook.rs`) verifies HeyGen's
+//! signature and calls [`enqueue`], which writes one durable outbox row per
+//! subscribed endpoint of the job's owner — idempotent per (event, endpoint),
+//! so HeyGen's redeliveries are sent once. The [`worker`] (one per process;
+//! replicas share the outbox safely because claimed rows are leased) sends
+//! each row's original bytes through the egress guard, signed with the
+//! tenant's secret in HeyGen's own scheme ([`signed_headers`]), and retries
+//! failures with exponentially growing, fully jittered delays ([`backoff`])
+//! until the ledger gives up after `MAX_DELIVERY_ATTEMPTS`.
+
+pub mod worker;
+
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use http::{HeaderMap, HeaderValue};
+use rand::Rng;
+use sha2::{Digest, Sha256};
+
+use crate::ledger::{Ledger, LedgerError};
+use crate::pricing::WebhookEvent;
+
+pub use worker::spawn;
+
+/// Longest wait between two attempts of one delivery.
+pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(3600);
+
+/// A fresh per-endpoint signing secret: 32 random bytes as `whsec_<hex>`
+/// (HeyGen's v3 prefix, so tenants' existing verifiers accept its shape).
+pub fn new_secret() -> String {
+    let bytes: [u8; 32] = rand::rng().random();
+    format!("whsec_{}", hex::encode(bytes))
+}
+
+/// The dedupe key of a HeyGen delivery: the event id in the signed body
+/// (v3), else a digest of the raw body. Headers are not used: they are not
+/// covered by the signature, so a replayed body with a new `Heygen-Event-Id`
+/// header must not count as a new event.
+pub fn event_id(event: &WebhookEvent, body: &[u8]) -> String {
+    match event.event_id.as_deref().filter(|id| !id.is_empty()) {
+        Some(id) => id.to_owned(),
+        None => format!("sha256:{}", hex::encode(Sha256::digest(body))),
+    }
+}
+
+/// Queues `body` (HeyGen's verified payload) for the endpoints of the
+/// tenant owning the event's job that subscribe to its type. The owner is
+/// the registry's, else the job's hold's tenant; a job the gateway does not
+/// know goes nowhere. Returns how many deliveries were newly queued (0 for
+/// a redelivery).
+pub async fn enqueue(
+    ledger: &dyn Ledger,
+    event: &WebhookEvent,
+    body: &[u8],
+) -> Result<u32, LedgerError> {
+    let owner = match ledger.owner_of(&event.job_id).await? {
+        Some(owner) => Some(owner.tenant),
+        None => ledger.get_job(&event.job_id).await?.map(|job| job.tenant),
+    };
+    let Some(tenant) = owner else {
+        return Ok(0);
+    };
+    let endpoints = ledger.endpoints_for(&tenant, &event.event_type).await?;
+    if endpoints.is_empty() {
+        return Ok(0);
+    }
+    // The receiver parsed the body as JSON, so it is UTF-8; the outbox keeps
+    // the exact bytes HeyGen sent so the tenant's digest of them matches.
+    let payload = std::str::from_utf8(body)
+        .map_err(|_| LedgerError::InvalidState("webhook body is not UTF-8".into()))?;
+    let ids: Vec<String> = endpoints.into_iter().map(|e| e.info.id).collect();
+    let queued = ledger
+        .enqueue_deliveries(&event_id(event, body), &tenant, payload, &ids)
+        .await?;
+    if queued > 0 {
+        tracing::debug!(%tenant, job_id = %event.job_id, event = %event.event_type, queued, "Webhook queued for fan-out.");
+    }
+    Ok(queued)
+}
+
+/// Delay before the retry after `attempts` failed attempts: uniformly
+/// random in `[0, min(base × 2^attempts, MAX_RETRY_DELAY)]` ("full
+/// jitter"), so endpoints coming back from an outage are not hit by every
+/// replica's retries at the same instant.
+pub fn backoff(base: Duration, attempts: u32) -> Duration {
+    let ceiling = base
+        .saturating_mul(1u32 << attempts.min(20))
+        .min(MAX_RETRY_DELAY);
+    let ms = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
+    Duration::from_millis(rand::rng().random_range(0..=ms))
+}
+
+/// Lowercase hex HMAC-SHA256 of `body` keyed with `secret`.
+fn hmac_hex(secret: &str, body: &[u8]) -> String {
+    match Hmac::<Sha256>::new_from_slice(secret.as_bytes()) {
+        Ok(mut mac) => {
+            mac.update(body);
+            hex::encode(mac.finalize().into_bytes())
+        }
+        // HMAC takes keys of any length; nothing to sign with otherwise.
+        Err(_) => String::new(),
+    }
+}
+
+/// Headers of a delivery in HeyGen's own scheme, so code written to verify
+/// HeyGen's webhooks verifies the gateway's unchanged: legacy `Signature`
+/// and v3 `Heygen-Signature` (both the hex HMAC-SHA256 of the raw body),
+/// `Heygen-Timestamp` (unix seconds, for the receiver's replay window) and
+/// `Heygen-Event-Id` (the receiver's dedupe key).
+pub fn signed_headers(secret: &str, body: &[u8], event_id: &str, now_unix: i64) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    let signature = hmac_hex(secret, body);
+    let mut put = |name: &'static str, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            h.insert(name, v);
+        }
+    };
+    put("content-type", "application/json");
+    put(
+        "user-agent",
+        concat!("heygen-gateway/", env!("CARGO_PKG_VERSION")),
+    );
+    put("signature", &signature);
+    put("heygen-signature", &signature);
+    put("heygen-timestamp", &now_unix.to_string());
+    put("heygen-event-id", event_id);
+    h
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,318 @@
+//! A tenant's own webhook endpoints (fan-out of HeyGen's callbacks):
+//! `POST|GET webhooks/endpoints`, `DELETE webhooks/endpoints/{id}`,
+//! `GET webhooks/deliveries?endpoint_id=&limit=`. Tenant key required.
+//! A URL must pass the egress guard at registration (and again at every
+//! delivery, since DNS may change); the signing secret is shown once.
+
+use std::sync::Arc;
+
+use http::{Method, Request, Response, StatusCode};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::config::TenantConfig;
+use crate::conn::ReqBody;
+use crate::egress::EgressGuard;
+use crate::error::GatewayError;
+use crate::http::{collect_limited, json_response, Body};
+use crate::ledger::{DeliveryLogEntry, EndpointInfo};
+use crate::state::{AppState, Runtime};
+
+/// Fan-out multiplies every event by the endpoint count; keep it small.
+const MAX_ENDPOINTS_PER_TENANT: usize = 20;
+const MAX_EVENTS: usize = 64;
+const MAX_URL_LEN: usize = 2048;
+const MAX_BODY: usize = 64 * 1024;
+const DEFAULT_LOG_LIMIT: u32 = 50;
+const MAX_LOG_LIMIT: u32 = 500;
+
+/// What a request under `webhooks/` asks for.
+pub(super) enum Op {
+    Add,
+    List,
+    Delete(String),
+    Log,
+}
+
+/// `None` when `rest` is not one of these endpoints; `Some(Err)` for a
+/// known path with the wrong method.
+pub(super) fn route(method: &Method, rest: &str) -> Option<Result<Op, GatewayError>> {
+    let op = match rest {
+        "webhooks/endpoints" => match *method {
+            Method::POST => Ok(Op::Add),
+            Method::GET => Ok(Op::List),
+            _ => Err(GatewayError::MethodNotAllowed),
+        },
+        "webhooks/deliveries" => match *method {
+            Method::GET => Ok(Op::Log),
+            _ => Err(GatewayError::MethodNotAllowed),
+        },
+        _ => {
+            let id = rest.strip_prefix("webhooks/endpoints/")?;
+            if id.is_empty() || id.contains('/') {
+                return None;
+            }
+            match *method {
+                Method::DELETE => Ok(Op::Delete(id.to_owned())),
+                _ => Err(GatewayError::MethodNotAllowed),
+            }
+        }
+    };
+    Some(op)
+}
+
+pub(super) async fn handle(
+    state: &Arc<AppState>,
+    rt: &Runtime,
+    tenant: &TenantConfig,
+    op: Op,
+    req: Request<ReqBody>,
+) -> Result<Response<Body>, GatewayError> {
+    let ledger = state.ledger.as_ref();
+    match op {
+        Op::Add => add(state, rt, tenant, req).await,
+        Op::List => {
+            let list = ledger
+                .list_endpoints(&tenant.id)
+                .await
+                .map_err(GatewayError::ledger("list_endpoints"))?;
+            let list: Vec<Value> = list.iter().map(endpoint_json).collect();
+            Ok(json_response(
+                StatusCode::OK,
+                json!({"data": {"endpoints": list}}),
+            ))
+        }
+        Op::Delete(id) => {
+            let deleted = ledger
+                .delete_endpoint(&tenant.id, &id)
+                .await
+                .map_err(GatewayError::ledger("delete_endpoint"))?;
+            if !deleted {
+                return Err(GatewayError::NotFound);
+            }
+            Ok(json_response(
+                StatusCode::OK,
+                json!({"data": {"endpoint_id": id, "deleted": true}}),
+            ))
+        }
+        Op::Log => {
+            let (endpoint_id, limit) = log_query(req.uri().query().unwrap_or(""))?;
+            let log = ledger
+                .delivery_log(&tenant.id, endpoint_id.as_deref(), limit)
+                .await
+                .map_err(GatewayError::ledger("delivery_log"))?;
+            let log: Vec<Value> = log.iter().map(log_json).collect();
+            Ok(json_response(
+                StatusCode::OK,
+                json!({"data": {"deliveries": log}}),
+            ))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddRequest {
+    url: String,
+    #[serde(default)]
+    events: Option<Vec<String>>,
+}
+
+async fn add(
+    state: &AppState,
+    rt: &Runtime,
+    tenant: &TenantConfig,
+    req: Request<ReqBody>,
+) -> Result<Response<Body>, GatewayError> {
+    let body = collect_limited(req.into_body(), MAX_BODY).await?;
+    let add: AddRequest = serde_json::from_slice(&body).map_err(|e| {
+        GatewayError::bad_request(format!(
+            "body must be {{\"url\": \"https://…\", \"events\": [\"avatar_video.success\", …]}}: {e}"
+        ))
+    })?;
+    let url = add.url.trim().to_owned();
+    if url.len() > MAX_URL_LEN {
+        return Err(GatewayError::bad_request(format!(
+            "url: longer than {MAX_URL_LEN} characters"
+        )));
+    }
+    let events = events(add.events)?;
+    // Checked now so a tenant learns at once that a private or loopback
+    // address is refused; checked again at each delivery.
+    let guard = EgressGuard::new(&rt.config.egress).map_err(|e| {
+        tracing::error!(error = %e, "Cannot build the egress guard.");
+        GatewayError::Internal
+    })?;
+    guard
+        .check(&url)
+        .await
+        .map_err(|e| GatewayError::bad_request(format!("url: {e}")))?;
+    let ledger = state.ledger.as_ref();
+    let existing = ledger
+        .list_endpoints(&tenant.id)
+        .await
+        .map_err(GatewayError::ledger("list_endpoints"))?;
+    if existing.len() >= MAX_ENDPOINTS_PER_TENANT {
+        return Err(GatewayError::bad_request(format!(
+            "a tenant may register at most {MAX_ENDPOINTS_PER_TENANT} endpoints; delete one first"
+        )));
+    }
+    let secret = crate::fanout::new_secret();
+    let info = ledger
+        .add_endpoint(&tenant.id, &url, &events, &secret)
+        .await
+        .map_err(GatewayError::ledger("add_endpoint"))?;
+    let mut data = endpoint_json(&info);
+    if let Some(obj) = data.as_object_mut() {
+        // Shown once: the gateway never returns it again.
+        obj.insert("secret".into(), Value::from(secret));
+    }
+    Ok(json_response(StatusCode::CREATED, json!({ "data": data })))
+}
+
+/// The subscribed event names; omitted or null means all (`*`).
+fn events(raw: Option<Vec<String>>) -> Result<Vec<String>, GatewayError> {
+    let Some(raw) = raw else {
+        return Ok(vec!["*".into()]);
+    };
+    if raw.is_empty() || raw.len() > MAX_EVENTS {
+        return Err(GatewayError::bad_request(format!(
+            "events: give 1 to {MAX_EVENTS} event names, or omit it for all events"
+        )));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for e in raw {
+        let e = e.trim().to_owned();
+        let valid = e == "*"
+            || (!e.is_empty()
+                && e.len() <= 100
+                && e.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-')));
+        if !valid {
+            return Err(GatewayError::bad_request(format!(
+                "events: {e:?} is not an event name like \"avatar_video.success\" (or \"*\" for all)"
+            )));
+        }
+        if !out.contains(&e) {
+            out.push(e);
+        }
+    }
+    if out.iter().any(|e| e == "*") {
+        out = vec!["*".into()];
+    }
+    Ok(out)
+}
+
+/// `endpoint_id` and `limit` from the query string.
+fn log_query(query: &str) -> Result<(Option<String>, u32), GatewayError> {
+    let mut endpoint_id = None;
+    let mut limit = DEFAULT_LOG_LIMIT;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        match k {
+            "endpoint_id" if !v.is_empty() => {
+                // Ids are `whe_<hex>`: anything else matches nothing anyway,
+                // and needs no percent-decoding.
+                if !v
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+                {
+                    return Err(GatewayError::bad_request(format!(
+                        "endpoint_id: {v:?} is not an endpoint id"
+                    )));
+                }
+                endpoint_id = Some(v.to_owned());
+            }
+            "limit" => {
+                limit = v
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=MAX_LOG_LIMIT).contains(n))
+                    .ok_or_else(|| {
+                        GatewayError::bad_request(format!(
+                            "limit: {v:?} must be a whole number from 1 to {MAX_LOG_LIMIT}"
+                        ))
+                    })?;
+            }
+            _ => {}
+        }
+    }
+    Ok((endpoint_id, limit))
+}
+
+fn endpoint_json(e: &EndpointInfo) -> Value {
+    json!({
+        "endpoint_id": e.id,
+        "url": e.url,
+        "events": e.events,
+        "status": "enabled",
+        "created_at": e.created_at.to_rfc3339(),
+    })
+}
+
+fn log_json(d: &DeliveryLogEntry) -> Value {
+    json!({
+        "delivery_id": d.id,
+        "event_id": d.event_id,
+        "endpoint_id": d.endpoint_id,
+        "state": d.state.as_str(),
+        "attempts": d.attempts,
+        "last_status": d.last_status,
+        "last_error": d.last_error,
+        "created_at": d.created_at.to_rfc3339(),
+        "next_attempt_at": d.next_attempt_at.to_rfc3339(),
+        "delivered_at": d.delivered_at.map(|t| t.to_rfc3339()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_split_404_from_405() {
+        assert!(matches!(
+            route(&Method::POST, "webhooks/endpoints"),
+            Some(Ok(Op::Add))
+        ));
+        assert!(matches!(
+            route(&Method::DELETE, "webhooks/endpoints/whe_1"),
+            Some(Ok(Op::Delete(id))) if id == "whe_1"
+        ));
+        assert!(matches!(
+            route(&Method::PUT, "webhooks/deliveries"),
+            Some(Err(GatewayError::MethodNotAllowed))
+        ));
+        assert!(route(&Method::DELETE, "webhooks/endpoints/a/b").is_none());
+        assert!(route(&Method::GET, "webhooks/other").is_none());
+    }
+
+    #[test]
+    fn events_default_to_all_and_are_validated() {
+        assert_eq!(events(None).unwrap(), ["*"]);
+        assert_eq!(
+            events(Some(vec!["a.success".into(), "a.success".into()])).unwrap(),
+            ["a.success"]
+        );
+        assert_eq!(
+            events(Some(vec!["a.fail".into(), "*".into()])).unwrap(),
+            ["*"]
+        );
+        assert!(events(Some(vec![])).is_err());
+        assert!(events(Some(vec!["a,b".into()])).is_err());
+        assert!(events(Some(vec!["".into()])).is_err());
+    }
+
+    #[test]
+    fn log_query_defaults_and_bounds() {
+        assert_eq!(log_query("").unwrap(), (None, DEFAULT_LOG_LIMIT));
+        assert_eq!(
+            log_query("endpoint_id=whe_ab&limit=5").unwrap(),
+            (Some("whe_ab".into()), 5)
+        );
+        assert!(log_query("limit=0").is_err());
+        assert!(log_query("limit=501").is_err());
+        assert!(log_query("limit=x").is_err());
+        assert!(log_query("endpoint_id=%27").is_err());
+    }
+}
