@@ -34,6 +34,7 @@ pub mod probe;
 pub mod proxy;
 pub mod server;
 pub mod settlement;
+pub mod signature;
 pub mod stack;
 pub mod state;
 pub mod upstream;

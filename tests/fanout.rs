@@ -28,8 +28,8 @@ mod receiver;
 use std::time::Duration;
 
 use common::*;
-use heygen_gateway::mock::webhook::avatar_video_success;
-use heygen_gateway::mock::{send_webhook, MockHeygen};
+use heygen_mock::webhook::avatar_video_success;
+use heygen_mock::{send_webhook, MockHeygen};
 use serde_json::{json, Value};
 
 /// How long background work (settlement, delivery) may take before a test fails.

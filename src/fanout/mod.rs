@@ -15,7 +15,6 @@ pub mod worker;
 
 use std::time::Duration;
 
-use hmac::{Hmac, Mac};
 use http::{HeaderMap, HeaderValue};
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -93,18 +92,6 @@ pub fn backoff(base: Duration, attempts: u32) -> Duration {
     Duration::from_millis(rand::rng().random_range(0..=ms))
 }
 
-/// Lowercase hex HMAC-SHA256 of `body` keyed with `secret`.
-fn hmac_hex(secret: &str, body: &[u8]) -> String {
-    match Hmac::<Sha256>::new_from_slice(secret.as_bytes()) {
-        Ok(mut mac) => {
-            mac.update(body);
-            hex::encode(mac.finalize().into_bytes())
-        }
-        // HMAC takes keys of any length; nothing to sign with otherwise.
-        Err(_) => String::new(),
-    }
-}
-
 /// Headers of a delivery in HeyGen's own scheme, so code written to verify
 /// HeyGen's webhooks verifies the gateway's unchanged: legacy `Signature`
 /// and v3 `Heygen-Signature` (both the hex HMAC-SHA256 of the raw body),
@@ -112,7 +99,7 @@ fn hmac_hex(secret: &str, body: &[u8]) -> String {
 /// `Heygen-Event-Id` (the receiver's dedupe key).
 pub fn signed_headers(secret: &str, body: &[u8], event_id: &str, now_unix: i64) -> HeaderMap {
     let mut h = HeaderMap::new();
-    let signature = hmac_hex(secret, body);
+    let signature = crate::signature::hmac_hex(secret, body);
     let mut put = |name: &'static str, value: &str| {
         if let Ok(v) = HeaderValue::from_str(value) {
             h.insert(name, v);

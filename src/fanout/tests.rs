@@ -4,7 +4,7 @@ use http::HeaderMap;
 
 use super::*;
 use crate::pricing::{parse_webhook, WebhookOutcome};
-use crate::proxy::self_service::verify_signature;
+use crate::signature::verify as verify_signature;
 
 #[test]
 fn secrets_are_whsec_and_fresh() {

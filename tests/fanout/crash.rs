@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use heygen_gateway::mock::send_webhook;
+use heygen_mock::send_webhook;
 use serde_json::Value;
 
 use crate::common::*;
@@ -94,7 +94,7 @@ async fn a_pending_delivery_survives_sigkill_and_arrives_after_restart() {
     let last = got.last().unwrap();
     assert_eq!(last.body, event.as_bytes());
     let now = chrono::Utc::now().timestamp();
-    assert!(heygen_gateway::proxy::self_service::verify_signature(
+    assert!(heygen_gateway::signature::verify(
         &secret,
         &last.headers,
         &last.body,

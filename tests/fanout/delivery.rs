@@ -1,9 +1,9 @@
 //! Deliveries: only to the owner, signed in HeyGen's scheme, retried after
 //! a failure, exactly once after acknowledgement, once per HeyGen event.
 
-use heygen_gateway::mock::send_webhook;
-use heygen_gateway::mock::webhook::{as_v3_event, avatar_video_success};
-use heygen_gateway::proxy::self_service::verify_signature;
+use heygen_gateway::signature::verify as verify_signature;
+use heygen_mock::send_webhook;
+use heygen_mock::webhook::{as_v3_event, avatar_video_success};
 
 use crate::common::*;
 use crate::receiver::Receiver;

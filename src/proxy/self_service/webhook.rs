@@ -8,50 +8,17 @@ use std::sync::Arc;
 
 use crate::conn::ReqBody;
 use bytes::Bytes;
-use hmac::{Hmac, Mac};
-use http::{HeaderMap, Request, Response, StatusCode};
+use http::{Request, Response, StatusCode};
 use serde_json::json;
-use subtle::ConstantTimeEq;
 
 use crate::error::GatewayError;
 use crate::http::{collect_limited, json_response, Body};
 use crate::pricing::{self, WebhookOutcome};
 use crate::state::AppState;
 
-const MAX_WEBHOOK_BODY: usize = 1 << 20;
+pub use crate::signature::verify as verify_signature;
 
-/// Verifies HeyGen's HMAC-SHA256 signature over the raw body: v3's
-/// `Heygen-Signature` (with `Heygen-Timestamp` inside the tolerance) or the
-/// legacy `Signature`. Comparison is constant-time.
-pub fn verify_signature(
-    secret: &str,
-    headers: &HeaderMap,
-    body: &[u8],
-    now_unix: i64,
-    tolerance_secs: u64,
-) -> bool {
-    let provided = headers
-        .get("heygen-signature")
-        .or_else(|| headers.get("signature"));
-    let Some(provided) = provided.and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    if let Some(ts) = headers.get("heygen-timestamp") {
-        let Some(ts) = ts.to_str().ok().and_then(|s| s.trim().parse::<i64>().ok()) else {
-            return false;
-        };
-        if now_unix.abs_diff(ts) > tolerance_secs {
-            return false;
-        }
-    }
-    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else {
-        return false;
-    };
-    mac.update(body);
-    let expected = hex::encode(mac.finalize().into_bytes());
-    let provided = provided.trim().to_ascii_lowercase();
-    expected.as_bytes().ct_eq(provided.as_bytes()).into()
-}
+const MAX_WEBHOOK_BODY: usize = 1 << 20;
 
 pub(super) async fn receive(
     state: &Arc<AppState>,
@@ -122,41 +89,4 @@ pub(super) async fn receive(
         StatusCode::OK,
         json!({"data": {"handled": true}}),
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sign(secret: &str, body: &[u8]) -> String {
-        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-        mac.update(body);
-        hex::encode(mac.finalize().into_bytes())
-    }
-
-    #[test]
-    fn verifies_v3_and_legacy_signatures() {
-        let body = br#"{"event_type":"avatar_video.success"}"#;
-        let mut h = HeaderMap::new();
-        h.insert("signature", sign("s3cret", body).parse().unwrap());
-        assert!(verify_signature("s3cret", &h, body, 1000, 300));
-        assert!(!verify_signature("other", &h, body, 1000, 300));
-        assert!(!verify_signature("s3cret", &h, b"tampered", 1000, 300));
-
-        let mut h = HeaderMap::new();
-        h.insert("heygen-signature", sign("s3cret", body).parse().unwrap());
-        h.insert("heygen-timestamp", "1000".parse().unwrap());
-        assert!(verify_signature("s3cret", &h, body, 1200, 300));
-        assert!(
-            !verify_signature("s3cret", &h, body, 2000, 300),
-            "stale timestamp"
-        );
-        assert!(!verify_signature(
-            "s3cret",
-            &HeaderMap::new(),
-            body,
-            1000,
-            300
-        ));
-    }
 }
