@@ -116,7 +116,8 @@ fn counters_by_reason_op_and_result() {
         r#"heygen_gateway_shadow_rejections_total{reason="insufficient_credit",scope="marketing"} 1"#,
     );
     let build = format!(
-        r#"heygen_gateway_build_info{{version="{}"}} 1"#,
+        r#"heygen_gateway_build_info{{git_revision="{}",version="{}"}} 1"#,
+        super::GIT_REVISION,
         env!("CARGO_PKG_VERSION")
     );
     assert_line(&reg, &build);
