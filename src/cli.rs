@@ -83,6 +83,24 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Make a tenant the owner of resources that existed before the gateway
+    /// (or were created with the org key directly). Journaled.
+    Assign {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The tenant that becomes the owner.
+        #[arg(long)]
+        tenant: String,
+        /// A label for the resources (video, translation, asset, …).
+        #[arg(long, default_value = "assigned")]
+        kind: String,
+        /// Who is doing this, for the journal.
+        #[arg(long, default_value = "cli")]
+        actor: String,
+        /// HeyGen resource ids.
+        #[arg(required = true)]
+        resources: Vec<String>,
+    },
     /// Ledger maintenance.
     Ledger {
         #[command(subcommand)]

@@ -23,6 +23,13 @@ pub async fn run(command: Command) -> ExitCode {
             offline,
             format,
         } => check_config(&config.config, offline, format == "json"),
+        Command::Assign {
+            config,
+            tenant,
+            kind,
+            actor,
+            resources,
+        } => assign(&config.config, &tenant, &kind, &actor, &resources).await,
         Command::Probe {
             config,
             timeout,
@@ -119,6 +126,41 @@ fn store_name(store: &crate::config::StoreConfig) -> String {
     match store {
         crate::config::StoreConfig::Sqlite { path } => format!("sqlite {}", path.display()),
         crate::config::StoreConfig::Postgres { .. } => "postgres".into(),
+    }
+}
+
+/// `assign`: ops adoption of existing resources to a tenant.
+async fn assign(
+    path: &std::path::Path,
+    tenant: &str,
+    kind: &str,
+    actor: &str,
+    resources: &[String],
+) -> ExitCode {
+    let config = match load(path) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if config.tenant(tenant).is_none() {
+        eprintln!("error: no tenant {tenant:?} in {}", path.display());
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let ledger = match crate::ledger::open_ledger(&config.store).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: opening the ledger: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match ledger.assign(resources, tenant, kind, actor).await {
+        Ok(()) => {
+            println!("assigned {} resource(s) to {tenant}", resources.len());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -226,3 +226,68 @@ async fn streaming_controls_check_the_session_named_in_the_body() {
     assert!(r.header("x-gateway-rejected").is_none(), "{}", r.text());
     assert_eq!(rig.mock.count(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ops_adopt_existing_resources_by_cli_and_admin_api() {
+    let rig = Rig::start(|c| c).await;
+    let first = rig.unrecorded_video().await;
+    let second = rig.unrecorded_video().await;
+    let status = |id: &str| format!("/v3/videos/{id}");
+    assert_not_owner(&rig.call("alpha", "GET", &status(&first), "").await);
+
+    // CLI: the config's store, journaled; unknown tenants are usage errors.
+    let cli = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_heygen-gateway"))
+            .arg("assign")
+            .arg("--config")
+            .arg(&rig.gw.config_path)
+            .args(args)
+            .env("HEYGEN_API_KEY", ORG_KEY)
+            .output()
+            .expect("run assign")
+    };
+    let out = cli(&["--tenant", "nobody", &first]);
+    assert_eq!(out.status.code(), Some(64), "{out:?}");
+    let out = cli(&["--tenant", "alpha", "--kind", "video", &first]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let r = rig.call("alpha", "GET", &status(&first), "").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_not_owner(&rig.call("beta", "GET", &status(&first), "").await);
+
+    // Admin API.
+    let admin = |method: &str, path: &str, body: String| {
+        let auth = format!("Bearer {ADMIN_TOKEN}");
+        let url = rig.gw.admin_url(path);
+        let method = method.to_string();
+        async move { send(&method, &url, &[("authorization", auth.as_str())], body).await }
+    };
+    let r = admin(
+        "POST",
+        "/admin/v1/resources",
+        json!({"tenant": "beta", "resources": [second], "kind": "video", "actor": "ops@example"})
+            .to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["data"]["assigned"], 1);
+    assert_eq!(
+        rig.call("beta", "GET", &status(&second), "").await.status,
+        200
+    );
+    let r = admin(
+        "POST",
+        "/admin/v1/resources",
+        json!({"tenant": "ghost", "resources": ["x"]}).to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 404, "{}", r.text());
+    let listed = admin("GET", "/admin/v1/resources?tenant=beta", String::new()).await;
+    assert_eq!(listed.status, 200, "{}", listed.text());
+    let ids: Vec<String> = listed.json()["data"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|r| r["resource_id"].as_str().map(str::to_string))
+        .collect();
+    assert!(ids.contains(&second), "{ids:?}");
+}

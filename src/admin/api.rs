@@ -36,10 +36,32 @@ pub(crate) async fn handle(
         (Method::GET, "ledger") => ledger(&state, &query).await,
         (Method::GET, "ledger/verify") => verify(&state, &query).await,
         (Method::POST, "adjustments") => adjust(&state, req).await,
-        (Method::POST, "reload") => reload(&state, req.headers()),
-        (_, "tenants" | "holds" | "ledger" | "ledger/verify" | "adjustments" | "reload") => {
-            Err(GatewayError::MethodNotAllowed)
+        (Method::POST, "resources") => {
+            let headers = req.headers().clone();
+            match collect_limited(req.into_body(), 1 << 20).await {
+                Ok(body) => super::resources::assign(&state, &headers, body).await,
+                Err(e) => Err(e.into()),
+            }
         }
+        (Method::GET, "resources") => {
+            let limit = param(&query, "limit")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1000)
+                .min(MAX_ROWS);
+            super::resources::list(
+                &state,
+                param(&query, "tenant"),
+                param(&query, "kind"),
+                limit,
+            )
+            .await
+        }
+        (Method::POST, "reload") => reload(&state, req.headers()),
+        (
+            _,
+            "tenants" | "holds" | "ledger" | "ledger/verify" | "adjustments" | "reload"
+            | "resources",
+        ) => Err(GatewayError::MethodNotAllowed),
         _ => Err(GatewayError::NotFound),
     };
     result.unwrap_or_else(|e| render(&state, e))

@@ -1,6 +1,7 @@
 //! The admin listener: probes, metrics and the admin API.
 
 mod api;
+mod resources;
 
 use std::convert::Infallible;
 use std::sync::Arc;

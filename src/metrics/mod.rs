@@ -102,8 +102,9 @@ const GIT_REVISION: &str = match option_env!("HEYGEN_GATEWAY_GIT_REVISION") {
 };
 
 /// Ledger operations whose failures are counted (`op` label values).
-const LEDGER_OPS: [&str; 16] = [
+const LEDGER_OPS: [&str; 18] = [
     "adjust",
+    "assign",
     "capture",
     "expire",
     "get_job",
@@ -112,6 +113,7 @@ const LEDGER_OPS: [&str; 16] = [
     "idem_begin",
     "idem_complete",
     "jobs_to_poll",
+    "list_resources",
     "open_holds",
     "owners_of",
     "release",
