@@ -1,15 +1,21 @@
 //! heygen-gateway: a credit-aware reverse proxy in front of the HeyGen API.
 //!
-//! A request on the tenant listener goes through, in order:
-//! [`proxy::path`] (normalise once) → [`auth`] (tenant by key digest) →
-//! [`limits`] (request rate) → [`catalog`] (what route is this) →
-//! [`pricing`] (project the cost, apply plan policy; pure) → `ledger` (hold
-//! the cost in every window of tenant and org, atomically and durably) →
-//! `upstream` (forward with the org key) → record the upstream job ids
-//! → settle later from status reads, webhooks or the poller.
-//! Every refusal is one [`error::GatewayError`]; every metric is in [`metrics`].
+//! The tenant listener serves one tower stack (`stack.rs`), outermost first:
+//! request log (id, access line, metrics) → error rendering (HeyGen
+//! envelopes) → catch-panic → admission (normalise the path once, classify
+//! with [`catalog`], authenticate with [`auth`], rate-limit with [`limits`])
+//! → the gateway service, which applies isolation (`ownership`) and takes one
+//! branch: self-service, billable ([`pricing`] projects the cost, the
+//! [`ledger`] holds it durably, `upstream` forwards with the org key, jobs
+//! are recorded), status read (settles on the way back), or pass-through.
+//! Settlement also comes from webhooks and the poller. Every refusal is one
+//! [`error::GatewayError`]; every metric is in [`metrics`].
 
-pub mod admin;
+// `pub` only where a module is API (tests, benches, the binary use it);
+// the request path's internals are crate-private and say so.
+#![warn(unreachable_pub)]
+
+pub(crate) mod admin;
 pub mod auth;
 mod background;
 pub mod catalog;
@@ -20,21 +26,21 @@ pub mod config;
 pub mod conn;
 pub mod egress;
 pub mod error;
-pub mod fanout;
+pub(crate) mod fanout;
 pub mod http;
 pub mod ledger;
 pub mod limits;
 pub mod metrics;
 pub mod money;
-pub mod ownership;
-pub mod preflight;
+pub(crate) mod ownership;
+pub(crate) mod preflight;
 pub mod price_books;
 pub mod pricing;
 pub mod probe;
-pub mod proxy;
+pub(crate) mod proxy;
 pub mod server;
-pub mod settlement;
+pub(crate) mod settlement;
 pub mod signature;
-pub mod stack;
+pub(crate) mod stack;
 pub mod state;
 pub mod upstream;

@@ -11,13 +11,13 @@ use crate::config::{Budgets, Config, EnvSource};
 const DEMO_TOKEN: &str = "hgw_demo_marketing_do_not_use_in_production";
 
 #[derive(Debug, Default, Serialize)]
-pub struct Findings {
+pub(crate) struct Findings {
     pub errors: Vec<Finding>,
     pub warnings: Vec<Finding>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Finding {
+pub(crate) struct Finding {
     pub key: String,
     pub message: String,
 }
@@ -42,7 +42,7 @@ impl Findings {
 
 /// Runs every check; `offline` skips the secrets (for checking a config on
 /// a machine that does not hold them, e.g. in CI).
-pub fn check(cfg: &Config, env: &dyn EnvSource, offline: bool) -> Findings {
+pub(crate) fn check(cfg: &Config, env: &dyn EnvSource, offline: bool) -> Findings {
     let mut f = Findings::default();
     if !offline {
         secrets(cfg, env, &mut f);

@@ -15,7 +15,7 @@ use crate::state::AppState;
 const MAX_JOB_DURATION_MS: u64 = 24 * 3600 * 1000;
 
 /// Settles one job from an observed outcome. `Pending` is a no-op.
-pub async fn settle(
+pub(crate) async fn settle(
     state: &AppState,
     job_id: &str,
     outcome: JobOutcome,
@@ -83,7 +83,7 @@ async fn book_of_hold(
 }
 
 /// Re-reads a job's status from HeyGen and settles it (webhooks and poller).
-pub async fn refresh(
+pub(crate) async fn refresh(
     state: &AppState,
     job_id: &str,
     status_path: &str,

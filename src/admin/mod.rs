@@ -13,7 +13,7 @@ use crate::http::{full, Body};
 use crate::state::AppState;
 
 /// The admin listener's service.
-pub fn service(
+pub(crate) fn service(
     state: Arc<AppState>,
 ) -> impl tower::Service<
     Request<ReqBody>,

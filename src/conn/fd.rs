@@ -6,7 +6,7 @@
 
 /// Descriptors kept aside for the ledger, the upstream pool, the admin
 /// listener, config and log files.
-pub const FD_HEADROOM: u64 = 1024;
+pub(super) const FD_HEADROOM: u64 = 1024;
 
 /// What the start-up check found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +26,7 @@ impl FdBudget {
 
 /// Descriptors `max_connections` tenant connections may need: one each plus
 /// the headroom (upstream connections are pooled and far fewer).
-pub fn needed(max_connections: usize) -> u64 {
+pub(super) fn needed(max_connections: usize) -> u64 {
     (max_connections as u64).saturating_add(FD_HEADROOM)
 }
 

@@ -11,7 +11,7 @@
 //! failures with exponentially growing, fully jittered delays ([`backoff`])
 //! until the ledger gives up after `MAX_DELIVERY_ATTEMPTS`.
 
-pub mod worker;
+pub(crate) mod worker;
 
 use std::time::Duration;
 
@@ -22,14 +22,14 @@ use sha2::{Digest, Sha256};
 use crate::ledger::{Ledger, LedgerError};
 use crate::pricing::WebhookEvent;
 
-pub use worker::spawn;
+pub(crate) use worker::spawn;
 
 /// Longest wait between two attempts of one delivery.
-pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(3600);
+pub(crate) const MAX_RETRY_DELAY: Duration = Duration::from_secs(3600);
 
 /// A fresh per-endpoint signing secret: 32 random bytes as `whsec_<hex>`
 /// (HeyGen's v3 prefix, so tenants' existing verifiers accept its shape).
-pub fn new_secret() -> String {
+pub(crate) fn new_secret() -> String {
     let bytes: [u8; 32] = rand::rng().random();
     format!("whsec_{}", hex::encode(bytes))
 }
@@ -38,7 +38,7 @@ pub fn new_secret() -> String {
 /// (v3), else a digest of the raw body. Headers are not used: they are not
 /// covered by the signature, so a replayed body with a new `Heygen-Event-Id`
 /// header must not count as a new event.
-pub fn event_id(event: &WebhookEvent, body: &[u8]) -> String {
+pub(crate) fn event_id(event: &WebhookEvent, body: &[u8]) -> String {
     match event.event_id.as_deref().filter(|id| !id.is_empty()) {
         Some(id) => id.to_owned(),
         None => format!("sha256:{}", hex::encode(Sha256::digest(body))),
@@ -50,7 +50,7 @@ pub fn event_id(event: &WebhookEvent, body: &[u8]) -> String {
 /// the registry's, else the job's hold's tenant; a job the gateway does not
 /// know goes nowhere. Returns how many deliveries were newly queued (0 for
 /// a redelivery).
-pub async fn enqueue(
+pub(crate) async fn enqueue(
     ledger: &dyn Ledger,
     event: &WebhookEvent,
     body: &[u8],
@@ -84,7 +84,7 @@ pub async fn enqueue(
 /// random in `[0, min(base × 2^attempts, MAX_RETRY_DELAY)]` ("full
 /// jitter"), so endpoints coming back from an outage are not hit by every
 /// replica's retries at the same instant.
-pub fn backoff(base: Duration, attempts: u32) -> Duration {
+pub(crate) fn backoff(base: Duration, attempts: u32) -> Duration {
     let ceiling = base
         .saturating_mul(1u32 << attempts.min(20))
         .min(MAX_RETRY_DELAY);
@@ -97,7 +97,12 @@ pub fn backoff(base: Duration, attempts: u32) -> Duration {
 /// and v3 `Heygen-Signature` (both the hex HMAC-SHA256 of the raw body),
 /// `Heygen-Timestamp` (unix seconds, for the receiver's replay window) and
 /// `Heygen-Event-Id` (the receiver's dedupe key).
-pub fn signed_headers(secret: &str, body: &[u8], event_id: &str, now_unix: i64) -> HeaderMap {
+pub(crate) fn signed_headers(
+    secret: &str,
+    body: &[u8],
+    event_id: &str,
+    now_unix: i64,
+) -> HeaderMap {
     let mut h = HeaderMap::new();
     let signature = crate::signature::hmac_hex(secret, body);
     let mut put = |name: &'static str, value: &str| {

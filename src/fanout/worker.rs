@@ -32,7 +32,7 @@ fn send_timeout(egress: &EgressConfig) -> Duration {
 }
 
 /// Starts the worker; it stops when `stop` changes, after its current batch.
-pub fn spawn(state: &Arc<AppState>, stop: watch::Receiver<bool>) -> JoinHandle<()> {
+pub(crate) fn spawn(state: &Arc<AppState>, stop: watch::Receiver<bool>) -> JoinHandle<()> {
     tokio::spawn(run(state.clone(), stop))
 }
 

@@ -13,20 +13,20 @@ use super::Policy;
 use crate::config::Unowned;
 
 /// Upstream pages one list request may read (the first included).
-pub const MAX_UPSTREAM_PAGES: usize = 5;
+pub(crate) const MAX_UPSTREAM_PAGES: usize = 5;
 /// Page size HeyGen uses when the client names none.
 const DEFAULT_LIMIT: usize = 10;
 
 /// One page of a list answer, taken apart.
 #[derive(Debug, Default)]
-pub struct Page {
+pub(crate) struct Page {
     pub items: Vec<Value>,
     /// The token for the next page, if HeyGen says there is one.
     pub next: Option<String>,
 }
 
 /// The item's id: the first of [`ID_FIELDS`] it carries.
-pub fn item_id(item: &Value) -> Option<&str> {
+pub(crate) fn item_id(item: &Value) -> Option<&str> {
     ID_FIELDS
         .iter()
         .find_map(|f| item.get(*f).and_then(Value::as_str))
@@ -34,7 +34,7 @@ pub fn item_id(item: &Value) -> Option<&str> {
 
 /// Takes a list answer apart; `None` when it is not the expected shape
 /// (then it is refused rather than passed unfiltered).
-pub fn parse(shape: ListShape, body: &[u8]) -> Option<(Value, Page)> {
+pub(crate) fn parse(shape: ListShape, body: &[u8]) -> Option<(Value, Page)> {
     let v: Value = serde_json::from_slice(body).ok()?;
     let page = match shape {
         ListShape::V1(key) => Page {
@@ -65,7 +65,7 @@ fn token(v: Option<&Value>) -> Option<String> {
 
 /// Keeps the items the tenant owns (and unrecorded ones under
 /// `unowned = "read"`).
-pub fn keep(
+pub(crate) fn keep(
     items: Vec<Value>,
     owners: &HashMap<String, String>,
     tenant: &str,
@@ -81,7 +81,7 @@ pub fn keep(
 }
 
 /// Puts filtered items and the token back into the first page's envelope.
-pub fn assemble(
+pub(crate) fn assemble(
     shape: ListShape,
     mut first: Value,
     items: Vec<Value>,
@@ -108,7 +108,7 @@ pub fn assemble(
 }
 
 /// The page size the client asked for (`limit`), or HeyGen's default.
-pub fn wanted(query: Option<&str>) -> usize {
+pub(crate) fn wanted(query: Option<&str>) -> usize {
     query
         .unwrap_or("")
         .split('&')
@@ -121,7 +121,7 @@ pub fn wanted(query: Option<&str>) -> usize {
 }
 
 /// The path and query for the next upstream page: `token` replaced.
-pub fn next_page(path: &str, query: Option<&str>, token: &str) -> String {
+pub(crate) fn next_page(path: &str, query: Option<&str>, token: &str) -> String {
     let mut params: Vec<String> = query
         .unwrap_or("")
         .split('&')

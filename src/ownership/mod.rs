@@ -6,19 +6,19 @@
 //! cannot be probed); lists are filtered to the tenant's own; creations are
 //! recorded. The proxy calls this module; it never calls the proxy.
 
-pub mod list;
-pub mod rules;
+pub(crate) mod list;
+pub(crate) mod rules;
 
 use serde_json::Value;
 
-pub use crate::config::{Isolation, Unowned};
+pub(crate) use crate::config::{Isolation, Unowned};
 use crate::error::GatewayError;
 use crate::ledger::{Ledger, ResourceRecord};
-pub use rules::{access, Access, ListShape, Named};
+pub(crate) use rules::{access, Access, ListShape, Named};
 
 /// How isolation applies to one tenant.
 #[derive(Debug, Clone, Copy)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// Org-wide tenants (an internal admin app) see and change everything.
     pub org_wide: bool,
     /// What tenants may do with resources nobody recorded.
@@ -31,7 +31,7 @@ pub struct Policy {
 impl Policy {
     /// `allows_org_admin`: the tenant names family `org_admin` in its allow
     /// list (an empty list, "everything", does not include it).
-    pub fn new(isolation: Isolation, allows_org_admin: bool, unowned: Unowned) -> Policy {
+    pub(crate) fn new(isolation: Isolation, allows_org_admin: bool, unowned: Unowned) -> Policy {
         Policy {
             org_wide: isolation == Isolation::Org,
             unowned,
@@ -42,7 +42,7 @@ impl Policy {
 
 /// Refuses a request that names resources the tenant does not own. `read`
 /// is whether the request only reads (for `unowned = "read"`).
-pub async fn check_named(
+pub(crate) async fn check_named(
     ledger: &dyn Ledger,
     policy: Policy,
     tenant: &str,
@@ -69,7 +69,7 @@ pub async fn check_named(
 }
 
 /// The string values of `fields` in a JSON body's top level (or `data`).
-pub fn body_ids(body: &[u8], fields: &[&str]) -> Vec<String> {
+pub(crate) fn body_ids(body: &[u8], fields: &[&str]) -> Vec<String> {
     let Ok(v) = serde_json::from_slice::<Value>(body) else {
         return Vec::new();
     };
@@ -93,7 +93,7 @@ pub fn body_ids(body: &[u8], fields: &[&str]) -> Vec<String> {
 /// Records what a successful creation answer names as the tenant's. A
 /// failure is logged, not returned: the resource exists upstream either way,
 /// and ops can `assign` it.
-pub async fn record_created(
+pub(crate) async fn record_created(
     ledger: &dyn Ledger,
     tenant: &str,
     fields: &[&str],

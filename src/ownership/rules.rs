@@ -11,7 +11,7 @@ use http::Method;
 
 /// What isolation must do with a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Access {
+pub(crate) enum Access {
     /// Not owned by anyone: stock catalog content, languages, event types.
     Public,
     /// Reads or changes the whole account (webhook endpoints, user, wallet):
@@ -30,14 +30,14 @@ pub enum Access {
 /// Ids a route names, and whether ids nobody recorded are stock content
 /// anyone may read (avatars, voices, looks) rather than unowned resources.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Named {
+pub(crate) struct Named {
     pub ids: Vec<String>,
     pub stock_if_unrecorded: bool,
 }
 
 /// Where a list answer keeps its items and its page token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListShape {
+pub(crate) enum ListShape {
     /// v1: `{"code":100,"data":{"<items>":[…],"token":…}}`.
     V1(&'static str),
     /// v2 list: `{"data":{"<items>":[…]}}` (no token).
@@ -47,7 +47,7 @@ pub enum ListShape {
 }
 
 /// Item fields that carry a resource's id, in the order they are tried.
-pub const ID_FIELDS: [&str; 9] = [
+pub(crate) const ID_FIELDS: [&str; 9] = [
     "id",
     "video_id",
     "session_id",
@@ -91,7 +91,7 @@ fn one(id: &str) -> Vec<String> {
 }
 
 /// Classifies a request for isolation. `path` is normalised.
-pub fn access(method: &Method, path: &str, query: Option<&str>) -> Access {
+pub(crate) fn access(method: &Method, path: &str, query: Option<&str>) -> Access {
     let mut parts = path.trim_matches('/').split('/');
     let version = parts.next().unwrap_or("");
     let segs: Vec<String> = parts.map(str::to_ascii_lowercase).collect();

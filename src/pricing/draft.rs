@@ -12,11 +12,11 @@ pub(super) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    pub fn proj(&self) -> &Projection {
+    pub(super) fn proj(&self) -> &Projection {
         self.book.projection()
     }
 
-    pub fn enterprise(&self) -> bool {
+    pub(super) fn enterprise(&self) -> bool {
         self.plan.enterprise()
     }
 }
@@ -37,7 +37,7 @@ pub(super) struct DraftJob {
 }
 
 impl DraftJob {
-    pub fn single(feature: &'static str, ms: u64, basis: &'static str, video: bool) -> Self {
+    pub(super) fn single(feature: &'static str, ms: u64, basis: &'static str, video: bool) -> Self {
         DraftJob {
             feature,
             scenes: vec![DraftScene { feature, ms, basis }],
@@ -45,11 +45,11 @@ impl DraftJob {
         }
     }
 
-    pub fn per_call(feature: &'static str) -> Self {
+    pub(super) fn per_call(feature: &'static str) -> Self {
         DraftJob::single(feature, 0, "per_call", false)
     }
 
-    pub fn ms(&self) -> u64 {
+    pub(super) fn ms(&self) -> u64 {
         self.scenes.iter().fold(0u64, |a, s| a.saturating_add(s.ms))
     }
 }
@@ -63,7 +63,7 @@ pub(super) struct Draft {
 }
 
 impl Draft {
-    pub fn new(jobs: Vec<DraftJob>, settle: SettleMode) -> Self {
+    pub(super) fn new(jobs: Vec<DraftJob>, settle: SettleMode) -> Self {
         Draft {
             jobs,
             settle,

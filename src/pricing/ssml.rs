@@ -54,7 +54,7 @@ pub(super) enum Rate {
 
 impl Rate {
     /// The rate in thousandths given the enclosing one, clamped.
-    pub fn resolve(self, enclosing: u64) -> u64 {
+    pub(super) fn resolve(self, enclosing: u64) -> u64 {
         let r = match self {
             Rate::Absolute(r) => r,
             Rate::Relative(p) => enclosing.saturating_mul(p) / 1000,

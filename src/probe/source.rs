@@ -22,7 +22,7 @@ pub(super) struct Data {
 }
 
 impl Data {
-    pub fn insert(&mut self, start: u64, bytes: Bytes) {
+    pub(super) fn insert(&mut self, start: u64, bytes: Bytes) {
         if !bytes.is_empty() {
             // A longer read at the same offset replaces a shorter one.
             let keep = self
@@ -36,7 +36,7 @@ impl Data {
     }
 
     /// Whether byte `pos` has been fetched.
-    pub fn has(&self, pos: u64) -> bool {
+    pub(super) fn has(&self, pos: u64) -> bool {
         self.segment_at(pos).is_some()
     }
 
@@ -48,12 +48,12 @@ impl Data {
     }
 
     /// The first bytes of the file (for recognising the container).
-    pub fn head(&self) -> &[u8] {
+    pub(super) fn head(&self) -> &[u8] {
         self.segs.get(&0).map(|b| &b[..]).unwrap_or(&[])
     }
 
     /// First offset after the fetched prefix that starts at 0.
-    pub fn prefix_end(&self) -> u64 {
+    pub(super) fn prefix_end(&self) -> u64 {
         self.head().len() as u64
     }
 }
@@ -76,11 +76,11 @@ impl Default for Gaps {
 }
 
 impl Gaps {
-    pub fn miss(&self) -> Option<u64> {
+    pub(super) fn miss(&self) -> Option<u64> {
         Some(self.miss.load(Ordering::Relaxed)).filter(|m| *m != u64::MAX)
     }
 
-    pub fn hit_eof(&self) -> bool {
+    pub(super) fn hit_eof(&self) -> bool {
         self.eof.load(Ordering::Relaxed)
     }
 
@@ -100,7 +100,7 @@ pub(super) struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(data: &'a Data, gaps: &'a Gaps) -> Self {
+    pub(super) fn new(data: &'a Data, gaps: &'a Gaps) -> Self {
         Self { data, gaps, pos: 0 }
     }
 }

@@ -19,12 +19,12 @@ use crate::error::GatewayError;
 use crate::state::{AppState, Runtime};
 
 #[derive(Clone)]
-pub struct AdmitLayer {
+pub(crate) struct AdmitLayer {
     state: Arc<AppState>,
 }
 
 impl AdmitLayer {
-    pub fn new(state: Arc<AppState>) -> Self {
+    pub(crate) fn new(state: Arc<AppState>) -> Self {
         AdmitLayer { state }
     }
 }
@@ -40,7 +40,7 @@ impl<S> Layer<S> for AdmitLayer {
 }
 
 #[derive(Clone)]
-pub struct Admit<S> {
+pub(crate) struct Admit<S> {
     inner: S,
     state: Arc<AppState>,
 }

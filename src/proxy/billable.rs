@@ -21,10 +21,10 @@ use crate::ownership::{self, Access, Named, Policy};
 use crate::pricing::{self, PlanPolicy};
 use crate::state::AppState;
 
-pub const HEADER_PROJECTED: &str = "x-gateway-credits-projected";
-pub const HEADER_REMAINING: &str = "x-gateway-credits-remaining";
-pub const HEADER_HOLD_ID: &str = "x-gateway-hold-id";
-pub const HEADER_REPLAYED: &str = "x-gateway-idempotent-replay";
+pub(crate) const HEADER_PROJECTED: &str = "x-gateway-credits-projected";
+pub(crate) const HEADER_REMAINING: &str = "x-gateway-credits-remaining";
+pub(crate) const HEADER_HOLD_ID: &str = "x-gateway-hold-id";
+pub(crate) const HEADER_REPLAYED: &str = "x-gateway-idempotent-replay";
 
 /// A billable request on its way in.
 pub(super) struct BillableRequest<'a> {

@@ -17,7 +17,7 @@ use tower::{Layer, Service};
 use crate::error::GatewayError;
 
 #[derive(Debug, Clone, Copy, Default)]
-pub struct CatchPanicLayer;
+pub(crate) struct CatchPanicLayer;
 
 impl<S> Layer<S> for CatchPanicLayer {
     type Service = CatchPanic<S>;
@@ -27,7 +27,7 @@ impl<S> Layer<S> for CatchPanicLayer {
 }
 
 #[derive(Debug, Clone)]
-pub struct CatchPanic<S> {
+pub(crate) struct CatchPanic<S> {
     inner: S,
 }
 

@@ -14,11 +14,11 @@ use crate::state::Runtime;
 
 /// The peer of the connection a request arrived on.
 #[derive(Debug, Clone, Copy)]
-pub struct ClientAddr(pub SocketAddr);
+pub(crate) struct ClientAddr(pub SocketAddr);
 
 /// How a request ended, as the access log and the request counter label it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Sent to HeyGen (whatever HeyGen answered) or answered by the gateway's
     /// own endpoints.
     #[default]
@@ -32,7 +32,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Outcome::Forwarded => "forwarded",
             Outcome::Replayed => "replayed",
@@ -46,7 +46,7 @@ impl Outcome {
 /// stage learns them. Shared because a rejection (an `Err` travelling up)
 /// or a panic carries no response extensions of its own.
 #[derive(Debug, Default)]
-pub struct Tags {
+pub(crate) struct Tags {
     pub family: Option<&'static str>,
     pub tenant: Option<String>,
     pub outcome: Outcome,
@@ -59,7 +59,7 @@ pub struct Tags {
 
 /// Per-request context inserted by the outermost layer.
 #[derive(Clone)]
-pub struct RequestContext {
+pub(crate) struct RequestContext {
     pub request_id: HeaderValue,
     tags: Arc<Mutex<Tags>>,
 }
@@ -67,7 +67,7 @@ pub struct RequestContext {
 // === impl RequestContext ===
 
 impl RequestContext {
-    pub fn new(request_id: HeaderValue) -> Self {
+    pub(crate) fn new(request_id: HeaderValue) -> Self {
         RequestContext {
             request_id,
             tags: Arc::default(),
@@ -75,24 +75,24 @@ impl RequestContext {
     }
 
     /// The request id as text for log fields.
-    pub fn id_str(&self) -> &str {
+    pub(crate) fn id_str(&self) -> &str {
         self.request_id.to_str().unwrap_or("-")
     }
 
     /// Updates the tags; the lock is never held across an await.
-    pub fn tag(&self, f: impl FnOnce(&mut Tags)) {
+    pub(crate) fn tag(&self, f: impl FnOnce(&mut Tags)) {
         f(&mut self.tags.lock().unwrap_or_else(PoisonError::into_inner));
     }
 
     /// Takes the tags for the access log.
-    pub fn take_tags(&self) -> Tags {
+    pub(crate) fn take_tags(&self) -> Tags {
         std::mem::take(&mut self.tags.lock().unwrap_or_else(PoisonError::into_inner))
     }
 }
 
 /// What admission decided about a request, for the branches below it.
 #[derive(Clone)]
-pub struct Admitted {
+pub(crate) struct Admitted {
     /// The config snapshot this request uses from admission to the end.
     pub runtime: Arc<Runtime>,
     /// Index of the authenticated tenant in `runtime.config.tenants`
@@ -104,7 +104,7 @@ pub struct Admitted {
 
 /// Where an admitted request goes.
 #[derive(Clone)]
-pub enum Target {
+pub(crate) enum Target {
     /// A HeyGen path, normalised once and classified.
     Heygen {
         route: Route,
@@ -120,7 +120,7 @@ pub enum Target {
 
 impl Admitted {
     /// The authenticated tenant's config.
-    pub fn tenant(&self) -> Option<&TenantConfig> {
+    pub(crate) fn tenant(&self) -> Option<&TenantConfig> {
         self.principal
             .and_then(|i| self.runtime.config.tenants.get(i))
     }

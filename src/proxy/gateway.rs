@@ -25,12 +25,12 @@ use crate::ownership::{self, Access, Policy};
 use crate::state::AppState;
 
 #[derive(Clone)]
-pub struct Gateway {
+pub(crate) struct Gateway {
     state: Arc<AppState>,
 }
 
 impl Gateway {
-    pub fn new(state: Arc<AppState>) -> Self {
+    pub(crate) fn new(state: Arc<AppState>) -> Self {
         Gateway { state }
     }
 }

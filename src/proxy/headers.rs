@@ -8,11 +8,11 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 use crate::config::Secret;
 
-pub const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
-pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
-pub const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
-pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+pub(crate) const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub(crate) const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+pub(crate) const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+pub(crate) const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 
 /// Hop-by-hop headers from RFC 9110 plus the de-facto `proxy-connection` and `keep-alive`.
 const HOP_BY_HOP: [&str; 9] = [
@@ -36,14 +36,14 @@ const METHOD_OVERRIDES: [&str; 3] = [
 ];
 
 /// Removes method-override headers (see [`METHOD_OVERRIDES`]).
-pub fn strip_method_overrides(headers: &mut HeaderMap) {
+pub(crate) fn strip_method_overrides(headers: &mut HeaderMap) {
     for name in METHOD_OVERRIDES {
         headers.remove(name);
     }
 }
 
 /// Removes hop-by-hop headers, including any the `Connection` header names.
-pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap) {
     let named: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()
@@ -61,7 +61,7 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
 
 /// The tenant's key from `X-Api-Key` (any case: `HeaderMap` is case-blind) or
 /// `Authorization: Bearer`.
-pub fn tenant_token(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn tenant_token(headers: &HeaderMap) -> Option<&str> {
     if let Some(v) = headers.get(X_API_KEY).and_then(|v| v.to_str().ok()) {
         let v = v.trim();
         if !v.is_empty() {
@@ -78,7 +78,7 @@ pub fn tenant_token(headers: &HeaderMap) -> Option<&str> {
 
 /// Rewrites request headers for HeyGen: no hop-by-hop, no tenant credentials,
 /// no client `Host`, the org key injected, `X-Forwarded-*` appended.
-pub fn prepare_upstream(
+pub(crate) fn prepare_upstream(
     headers: &mut HeaderMap,
     org_key: &Secret,
     client_ip: IpAddr,
@@ -108,7 +108,7 @@ pub fn prepare_upstream(
 /// HeyGen keeps idempotency keys per org key, and every tenant shares the
 /// org key: a tenant's `Idempotency-Key` is sent as a digest of tenant and
 /// key, so two tenants choosing the same key never see each other's answers.
-pub fn scope_idempotency_key(headers: &mut HeaderMap, tenant: &str) {
+pub(crate) fn scope_idempotency_key(headers: &mut HeaderMap, tenant: &str) {
     use sha2::{Digest, Sha256};
     let Some(key) = headers.get(IDEMPOTENCY_KEY) else {
         return;
@@ -124,14 +124,14 @@ pub fn scope_idempotency_key(headers: &mut HeaderMap, tenant: &str) {
 }
 
 /// Rewrites response headers for the tenant.
-pub fn prepare_downstream(headers: &mut HeaderMap, request_id: &HeaderValue) {
+pub(crate) fn prepare_downstream(headers: &mut HeaderMap, request_id: &HeaderValue) {
     strip_hop_by_hop(headers);
     headers.insert(X_REQUEST_ID, request_id.clone());
 }
 
 /// The trace id of a well-formed W3C `traceparent`
 /// (`00-<32 hex>-<16 hex>-<2 hex>`, ids not all zero).
-pub fn trace_id(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn trace_id(headers: &HeaderMap) -> Option<String> {
     let v = headers.get("traceparent")?.to_str().ok()?.trim();
     let parts: Vec<&str> = v.split('-').collect();
     let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
@@ -147,7 +147,7 @@ pub fn trace_id(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The client's `X-Request-Id` when it is sane, else a fresh one.
-pub fn request_id(headers: &HeaderMap) -> HeaderValue {
+pub(crate) fn request_id(headers: &HeaderMap) -> HeaderValue {
     headers
         .get(X_REQUEST_ID)
         .filter(|v| {

@@ -11,7 +11,7 @@ use crate::error::GatewayError;
 /// Refuses requests whose framing or method/body combination is ambiguous.
 /// `body_ends` is the body's `is_end_stream()`: true when the request head
 /// said there is no body (HTTP/1 without length, HTTP/2 END_STREAM).
-pub fn check_request(
+pub(crate) fn check_request(
     method: &Method,
     headers: &HeaderMap,
     body_ends: bool,
@@ -48,7 +48,7 @@ pub fn check_request(
 }
 
 /// The request's Content-Length when it is one plain decimal number.
-pub fn declared_length(headers: &HeaderMap) -> Option<u64> {
+pub(crate) fn declared_length(headers: &HeaderMap) -> Option<u64> {
     let v = headers.get(CONTENT_LENGTH)?.to_str().ok()?.trim();
     if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -57,7 +57,7 @@ pub fn declared_length(headers: &HeaderMap) -> Option<u64> {
 }
 
 /// 413 when the request declares a body over `limit`, before reading it.
-pub fn declared_length_within(headers: &HeaderMap, limit: u64) -> Result<(), GatewayError> {
+pub(crate) fn declared_length_within(headers: &HeaderMap, limit: u64) -> Result<(), GatewayError> {
     match declared_length(headers) {
         Some(n) if n > limit => Err(GatewayError::PayloadTooLarge { limit }),
         _ => Ok(()),

@@ -6,23 +6,21 @@
 //! their holds and idempotency claims through [`guard`]s.
 
 mod admission;
-pub mod admit;
+pub(crate) mod admit;
 mod billable;
-pub mod catch_panic;
-pub mod context;
+pub(crate) mod catch_panic;
+pub(crate) mod context;
 mod forward;
-pub mod gateway;
+pub(crate) mod gateway;
 mod guard;
-pub mod headers;
-pub mod hygiene;
+pub(crate) mod headers;
+pub(crate) mod hygiene;
 mod isolated;
-pub mod path;
-pub mod render;
-pub mod request_log;
-pub mod self_service;
+pub(crate) mod path;
+pub(crate) mod render;
+pub(crate) mod request_log;
+pub(crate) mod self_service;
 mod status;
-
-pub use billable::{HEADER_HOLD_ID, HEADER_PROJECTED, HEADER_REMAINING, HEADER_REPLAYED};
 
 #[cfg(test)]
 mod tests;

@@ -20,15 +20,15 @@ use crate::http::{full, Body};
 /// Marks a response the gateway refused or failed itself, carrying the
 /// error for the access log.
 #[derive(Debug, Clone)]
-pub struct Rejection(pub Arc<GatewayError>);
+pub(crate) struct Rejection(pub Arc<GatewayError>);
 
 #[derive(Clone)]
-pub struct RenderErrorLayer {
+pub(crate) struct RenderErrorLayer {
     clock: Arc<dyn Clock>,
 }
 
 impl RenderErrorLayer {
-    pub fn new(clock: Arc<dyn Clock>) -> Self {
+    pub(crate) fn new(clock: Arc<dyn Clock>) -> Self {
         RenderErrorLayer { clock }
     }
 }
@@ -44,13 +44,17 @@ impl<S> Layer<S> for RenderErrorLayer {
 }
 
 #[derive(Clone)]
-pub struct RenderError<S> {
+pub(crate) struct RenderError<S> {
     inner: S,
     clock: Arc<dyn Clock>,
 }
 
 /// Builds the response for a gateway error in the given generation's envelope.
-pub fn render(err: GatewayError, generation: Generation, clock: &dyn Clock) -> Response<Body> {
+pub(crate) fn render(
+    err: GatewayError,
+    generation: Generation,
+    clock: &dyn Clock,
+) -> Response<Body> {
     let mut resp = err.to_response(generation, clock.now()).map(full);
     resp.extensions_mut().insert(Rejection(Arc::new(err)));
     resp

@@ -20,12 +20,12 @@ use crate::error::GatewayError;
 use crate::metrics::Metrics;
 
 #[derive(Clone)]
-pub struct RequestLogLayer {
+pub(crate) struct RequestLogLayer {
     metrics: Metrics,
 }
 
 impl RequestLogLayer {
-    pub fn new(metrics: Metrics) -> Self {
+    pub(crate) fn new(metrics: Metrics) -> Self {
         RequestLogLayer { metrics }
     }
 }
@@ -41,7 +41,7 @@ impl<S> Layer<S> for RequestLogLayer {
 }
 
 #[derive(Clone)]
-pub struct RequestLog<S> {
+pub(crate) struct RequestLog<S> {
     inner: S,
     metrics: Metrics,
 }

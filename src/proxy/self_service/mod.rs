@@ -13,8 +13,7 @@ use crate::conn::ReqBody;
 use http::{Method, Request, Response, StatusCode};
 use serde_json::{json, Value};
 
-pub use quote::{quote_json, QuoteRequest};
-pub use webhook::verify_signature;
+pub(crate) use quote::{quote_json, QuoteRequest};
 
 use super::admit::authenticate;
 use super::context::{Admitted, RequestContext};
@@ -86,7 +85,7 @@ pub(super) async fn handle(
 }
 
 /// Usage windows as JSON (credits as exact decimal strings).
-pub fn usage_json(u: &ScopeUsage) -> Value {
+pub(crate) fn usage_json(u: &ScopeUsage) -> Value {
     Value::Array(
         u.windows
             .iter()

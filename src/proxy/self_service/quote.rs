@@ -13,7 +13,7 @@ use crate::state::Runtime;
 /// A request to price: what the tenant would send to HeyGen.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct QuoteRequest {
+pub(crate) struct QuoteRequest {
     #[serde(default = "post")]
     pub method: String,
     pub path: String,
@@ -26,7 +26,7 @@ fn post() -> String {
 }
 
 /// Prices a request and states the policy verdict (shared by the endpoint and the CLI).
-pub fn quote_json(
+pub(crate) fn quote_json(
     rt: &Runtime,
     tenant: Option<&crate::config::TenantConfig>,
     q: &QuoteRequest,

@@ -16,7 +16,7 @@ use crate::http::{collect_limited, json_response, Body};
 use crate::pricing::{self, WebhookOutcome};
 use crate::state::AppState;
 
-pub use crate::signature::verify as verify_signature;
+pub(crate) use crate::signature::verify as verify_signature;
 
 const MAX_WEBHOOK_BODY: usize = 1 << 20;
 
