@@ -69,24 +69,18 @@ impl RunningGateway {
                     config.upstream.api_key
                 )
             })?;
+        // A missing admin token or webhook secret is not fatal; `serve`'s
+        // preflight (`preflight::check`) has already warned about both.
         let admin_token = opts
             .env
             .var(&config.server.admin_token_env)
             .filter(|t| !t.trim().is_empty())
             .map(Secret::new);
-        if admin_token.is_none() {
-            tracing::warn!(env = %config.server.admin_token_env, "Admin token not set: /admin/v1 endpoints refuse every request.");
-        }
-        let webhook_secret = match &config.webhooks.secret {
-            Some(src) => match src.resolve(opts.env.as_ref()) {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    tracing::warn!(error = %e, "Webhook secret unavailable: webhook deliveries will be refused.");
-                    None
-                }
-            },
-            None => None,
-        };
+        let webhook_secret = config
+            .webhooks
+            .secret
+            .as_ref()
+            .and_then(|src| src.resolve(opts.env.as_ref()).ok());
         let metrics = Metrics::register(&opts.registry).context("registering metrics")?;
         let conn_metrics =
             ConnMetrics::register(&opts.registry).context("registering connection metrics")?;
