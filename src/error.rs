@@ -123,6 +123,17 @@ pub enum GatewayError {
     Internal,
 }
 
+/// A ledger failure whose operation is not named (prefer
+/// [`GatewayError::ledger`], which labels the metric and the log line).
+impl From<LedgerError> for GatewayError {
+    fn from(source: LedgerError) -> Self {
+        GatewayError::Ledger {
+            op: "ledger",
+            source,
+        }
+    }
+}
+
 /// The client's answer for a request body that could not be read.
 impl From<BodyError> for GatewayError {
     fn from(e: BodyError) -> Self {
