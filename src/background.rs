@@ -166,6 +166,11 @@ async fn gauges(state: &AppState) {
     };
     for u in &usage {
         let scope = u.scope.label();
+        let shadow = match &u.scope {
+            Scope::Org => rt.config.org.shadow,
+            Scope::Tenant(id) => rt.config.tenant(id).is_some_and(|t| t.shadow),
+        };
+        state.metrics.set_budget_shadow(&scope, shadow);
         for w in &u.windows {
             state.metrics.set_budget(
                 &scope,

@@ -73,6 +73,7 @@ struct Inner {
     budget_remaining: GaugeVec,
     budget_reset: GaugeVec,
     budget_used_ratio: GaugeVec,
+    budget_shadow: IntGaugeVec,
     threshold_crossed: GaugeVec,
     holds_open: IntGauge,
     holds_oldest_age: Gauge,
@@ -173,6 +174,11 @@ impl Metrics {
                 "heygen_gateway_config_reloads_total",
                 "Configuration reloads by result.",
                 &["result"],
+            )?,
+            budget_shadow: r.int_gauge_vec(
+                "heygen_gateway_budget_shadow",
+                "1 when the scope's budgets are in shadow mode (evaluated, never enforced): alerts on exhaustion exclude these.",
+                &["scope"],
             )?,
             budget_limit: budget(
                 "heygen_gateway_budget_limit_credits",

@@ -65,6 +65,7 @@ impl Metrics {
         let i = &self.inner;
         let seen = self.seen_map().remove(scope);
         let _ = i.renders_in_flight.remove_label_values(&[scope]);
+        let _ = i.budget_shadow.remove_label_values(&[scope]);
         let Some(seen) = seen else { return };
         for w in &seen.windows {
             for vec in [
@@ -82,6 +83,14 @@ impl Metrics {
         for r in &seen.shadow_reasons {
             let _ = i.shadow_rejections.remove_label_values(&[scope, r]);
         }
+    }
+
+    /// Marks a scope's budgets as shadow (1) or enforced (0).
+    pub fn set_budget_shadow(&self, scope: &str, shadow: bool) {
+        self.inner
+            .budget_shadow
+            .with_label_values(&[scope])
+            .set(i64::from(shadow));
     }
 
     /// Sets the threshold gauge; used by [`ThresholdTracker`].

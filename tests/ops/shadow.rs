@@ -21,7 +21,11 @@ async fn shadow_tenant_over_budget_is_forwarded_and_counted() {
     let refused = rig.video("beta").await;
     assert_eq!(refused.status, 402, "{}", refused.text());
 
+    // Shadow scopes are marked so exhaustion alerts can leave them out.
+    rig.wait_metric("heygen_gateway_budget_shadow{scope=\"beta\"} 0")
+        .await;
     let text = rig.metrics().await;
+    assert_metric(&text, "heygen_gateway_budget_shadow{scope=\"alpha\"} 1");
     assert_metric(
         &text,
         "heygen_gateway_shadow_rejections_total{reason=\"insufficient_credit\",scope=\"alpha\"} 1",
