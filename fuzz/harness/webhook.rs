@@ -70,14 +70,13 @@ pub fn run(data: &[u8]) {
     );
 
     // Whatever the fuzzer offers as a signature verifies iff it is the MAC.
+    // (A header value that is not visible ASCII never verifies.)
     if let Ok(v) = HeaderValue::from_bytes(candidate) {
+        let expected = v
+            .to_str()
+            .is_ok_and(|s| s.trim().eq_ignore_ascii_case(&good));
         let mut h = HeaderMap::new();
         h.insert("heygen-signature", v);
-        let expected = String::from_utf8_lossy(candidate)
-            .trim()
-            .to_ascii_lowercase()
-            == good;
-        let expected = expected && std::str::from_utf8(candidate).is_ok();
         assert_eq!(verify(&h), expected, "candidate {candidate:?}");
     }
 }
