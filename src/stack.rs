@@ -17,10 +17,10 @@ use tower::util::BoxCloneSyncService;
 use tower::ServiceBuilder;
 
 /// The composed tenant service (cloned once per connection).
-pub(crate) type TenantService = BoxCloneSyncService<Request<ReqBody>, Response<Body>, Infallible>;
+pub type TenantService = BoxCloneSyncService<Request<ReqBody>, Response<Body>, Infallible>;
 
 /// Builds the tenant listener's service over `state`.
-pub(crate) fn tenant_service(state: Arc<AppState>) -> TenantService {
+pub fn tenant_service(state: Arc<AppState>) -> TenantService {
     let svc = ServiceBuilder::new()
         // Outermost: the request id exists before anything can log, and the
         // access line and request metrics see every response — admitted,

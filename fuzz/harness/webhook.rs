@@ -4,7 +4,7 @@
 //! oracle (HMAC-SHA256 of the body, hex, case-insensitive, trimmed).
 
 use heygen_gateway::pricing::parse_webhook;
-use heygen_gateway::proxy::self_service::verify_signature;
+use heygen_gateway::signature::verify as verify_signature;
 use hmac::{Hmac, Mac};
 use http::{HeaderMap, HeaderValue};
 

@@ -14,7 +14,7 @@ use crate::state::Runtime;
 
 /// The peer of the connection a request arrived on.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct ClientAddr(pub SocketAddr);
+pub struct ClientAddr(pub SocketAddr);
 
 /// How a request ended, as the access log and the request counter label it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -11,7 +11,7 @@
 
 /// Why a path was refused (always a 400).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum PathError {
+pub enum PathError {
     #[error("the request path must start with '/'")]
     NotAbsolute,
     #[error("the request path contains an invalid percent-encoding")]
@@ -69,7 +69,7 @@ fn decode_unreserved(path: &str) -> Result<String, PathError> {
 }
 
 /// Normalises an origin-form request path (without the query).
-pub(crate) fn normalize(path: &str) -> Result<String, PathError> {
+pub fn normalize(path: &str) -> Result<String, PathError> {
     if !path.starts_with('/') {
         return Err(PathError::NotAbsolute);
     }
