@@ -366,6 +366,7 @@ fn deploy_files_use_only_exported_names() {
     m.ledger_error("op");
     m.set_budget("t", "daily", Some(1), Some(1), Some(1));
     m.set_renders_in_flight("t", 1);
+    m.set_budget_shadow("t", false);
     ThresholdTracker::new(m.clone(), &[80]).observe("t", "daily", "p", 0.0);
     let exported: BTreeSet<String> = reg.gather().iter().map(|f| f.name().to_owned()).collect();
 
