@@ -128,6 +128,7 @@ impl RunningGateway {
             state
                 .limiter
                 .use_redis(url.expose(), &config, state.metrics.clone())
+                .await
                 .map_err(|e| anyhow::anyhow!("cluster.redis_url: {e}"))?;
         } else {
             state.metrics.set_rate_limit_backend(false);

@@ -112,24 +112,33 @@ impl RateLimiter {
     }
 
     /// Shares limits through the Redis at `url` from now on (call once, at
-    /// startup, inside the runtime). The connection is made in the
-    /// background; until it is up, decisions fall back. Errors only on an
-    /// unparsable URL.
-    pub fn use_redis(&self, url: &str, config: &Config, metrics: Metrics) -> Result<(), String> {
+    /// startup). Waits for a first connection attempt so a healthy cluster
+    /// starts on Redis; if Redis is down, decisions fall back and the
+    /// connection is retried in the background. Errors only on an
+    /// unparsable URL (or a second call).
+    pub async fn use_redis(
+        &self,
+        url: &str,
+        config: &Config,
+        metrics: Metrics,
+    ) -> Result<(), String> {
         let ClusterConfig {
             replicas,
             redis_timeout,
             ..
         } = config.cluster;
         let redis = Arc::new(redis::RedisLimiter::new(url, redis_timeout)?);
-        redis.connect_in_background();
-        metrics.set_rate_limit_backend(false);
+        let connected = redis.connect_now().await;
+        metrics.set_rate_limit_backend(connected);
+        if !connected {
+            tracing::warn!("Redis rate limiter unreachable at startup: each replica limits alone at rate / cluster.replicas until it connects.");
+        }
         let cluster = Cluster {
             redis,
             fallback: LocalLimiter::new(&config.tenants, config.org.limits, replicas),
             quotas: ArcSwap::from_pointee(Quotas::from_config(config)),
             metrics,
-            on_redis: AtomicBool::new(false),
+            on_redis: AtomicBool::new(connected),
             skip_until_ms: AtomicU64::new(0),
             started: Instant::now(),
         };

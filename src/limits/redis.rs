@@ -101,6 +101,16 @@ impl RedisLimiter {
         }
     }
 
+    /// Connects once, waiting for it (startup): `true` when connected.
+    pub(super) async fn connect_now(self: &Arc<Self>) -> bool {
+        if self.connecting.swap(true, Ordering::AcqRel) {
+            return false;
+        }
+        let ok = self.try_connect().await;
+        self.connecting.store(false, Ordering::Release);
+        ok
+    }
+
     /// Starts one connection attempt unless one is under way; later
     /// reconnects are the [`ConnectionManager`]'s own.
     pub(super) fn connect_in_background(self: &Arc<Self>) {
@@ -109,15 +119,25 @@ impl RedisLimiter {
         }
         let this = Arc::clone(self);
         tokio::spawn(async move {
-            let cfg = ConnectionManagerConfig::new()
-                .set_connection_timeout(CONNECT_TIMEOUT)
-                .set_number_of_retries(1);
-            match ConnectionManager::new_with_config(this.client.clone(), cfg).await {
-                Ok(conn) => this.conn.store(Some(Arc::new(conn))),
-                Err(e) => tracing::debug!(error = %e, "Redis connection attempt failed."),
-            }
+            this.try_connect().await;
             this.connecting.store(false, Ordering::Release);
         });
+    }
+
+    async fn try_connect(&self) -> bool {
+        let cfg = ConnectionManagerConfig::new()
+            .set_connection_timeout(CONNECT_TIMEOUT)
+            .set_number_of_retries(1);
+        match ConnectionManager::new_with_config(self.client.clone(), cfg).await {
+            Ok(conn) => {
+                self.conn.store(Some(Arc::new(conn)));
+                true
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "Redis connection attempt failed.");
+                false
+            }
+        }
     }
 }
 
