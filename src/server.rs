@@ -92,6 +92,15 @@ impl RunningGateway {
         let ledger = crate::ledger::open_ledger_with_clock(&config.store, opts.clock.clone())
             .await
             .map_err(|e| anyhow::anyhow!("opening the ledger ({:?}): {e}", config.store))?;
+        // Resolved before the state is built so a missing variable stops
+        // startup with a clear message (Redis being down does not).
+        let redis_url = match &config.cluster.redis {
+            Some(src) => Some(
+                src.resolve(opts.env.as_ref())
+                    .map_err(|e| anyhow::anyhow!("the cluster Redis URL is unavailable: {e}"))?,
+            ),
+            None => None,
+        };
         let listen = config.server.listen;
         let admin_listen = config.server.admin_listen;
         let grace = config.server.shutdown_grace;
@@ -108,6 +117,16 @@ impl RunningGateway {
             },
             config_path: opts.config_path,
         }));
+        if let Some(url) = redis_url {
+            let config = state.snapshot().config.clone();
+            state
+                .limiter
+                .use_redis(url.expose(), &config, state.metrics.clone())
+                .await
+                .map_err(|e| anyhow::anyhow!("cluster.redis_url: {e}"))?;
+        } else {
+            state.metrics.set_rate_limit_backend(false);
+        }
         let tenant = TcpListener::bind(listen)
             .await
             .with_context(|| format!("binding the tenant listener on {listen}"))?;

@@ -75,7 +75,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(p: StateParts) -> AppState {
-        let limiter = RateLimiter::new(&p.config.tenants);
+        let limiter = RateLimiter::new(&p.config);
         let thresholds =
             ThresholdTracker::new(p.metrics.clone(), &p.config.metrics.alert_thresholds);
         let price_books = crate::price_books::PriceBooks::new(&p.config.pricing);
@@ -129,7 +129,7 @@ impl AppState {
     /// Swaps in a new validated config. Budgets keep their usage because the
     /// ledger tracks every window whether or not a budget is configured.
     pub fn install(&self, config: Config) {
-        self.limiter.reconfigure(&config.tenants);
+        self.limiter.reconfigure(&config);
         self.thresholds
             .set_thresholds(&config.metrics.alert_thresholds);
         let old = self.snapshot();

@@ -39,6 +39,8 @@ pub struct FileConfig {
     pub probe: super::FileProbe,
     #[serde(default)]
     pub isolation: super::isolation::FileIsolation,
+    #[serde(default)]
+    pub cluster: super::FileCluster,
 }
 
 #[derive(Debug, Deserialize)]
@@ -234,6 +236,8 @@ pub struct FileOrg {
     pub renders_in_flight: Option<u32>,
     /// Evaluate org budgets without enforcing them.
     pub shadow: bool,
+    /// Org-wide request rate (`requests_per_minute`, `burst`).
+    pub limits: super::FileOrgLimits,
 }
 
 #[derive(Debug, Default, Deserialize)]

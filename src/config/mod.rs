@@ -2,9 +2,11 @@
 //! keys are errors), [`validate`] turns them into the immutable [`Config`]
 //! below, collecting every problem at once with the key path and the fix.
 
+mod cluster;
 mod conn;
 mod egress;
 mod probe;
+pub use cluster::{ClusterConfig, FileCluster, FileOrgLimits, RateQuota, RedisSource};
 pub use conn::ConnConfig;
 pub use egress::{EgressConfig, FileEgress};
 pub use probe::{FileProbe, ProbeConfig};
@@ -86,6 +88,8 @@ pub struct Config {
     pub egress: EgressConfig,
     pub probe: ProbeConfig,
     pub isolation: isolation::IsolationConfig,
+    /// `[cluster]`: shared rate limits on Redis (issue 14).
+    pub cluster: ClusterConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -211,6 +215,8 @@ pub struct OrgConfig {
     pub budgets: Budgets,
     pub renders_in_flight: Option<u32>,
     pub shadow: bool,
+    /// Org-wide request rate across all tenants (`None`: no org limit).
+    pub limits: Option<RateQuota>,
 }
 
 #[derive(Debug, Clone)]

@@ -56,11 +56,13 @@ pub(super) fn validate(raw: FileConfig) -> Result<Config, Vec<ConfigError>> {
             &mut errs,
         ),
         shadow: raw.org.shadow,
+        limits: super::cluster::org_limits(&raw.org.limits, &mut errs.0),
     };
     let tenants = tenants(&raw.tenants, &mut errs);
     let egress = super::EgressConfig::from_file(&raw.egress, &mut errs.0);
     let probe = super::ProbeConfig::from_file(&raw.probe, &mut errs.0);
     let isolation = super::isolation::IsolationConfig::from_file(&raw.isolation, &mut errs.0);
+    let cluster = super::ClusterConfig::from_file(&raw.cluster, &mut errs.0);
     match (errs.0.is_empty(), pricing) {
         (true, Some(pricing)) => Ok(Config {
             server,
@@ -77,6 +79,7 @@ pub(super) fn validate(raw: FileConfig) -> Result<Config, Vec<ConfigError>> {
             egress,
             probe,
             isolation,
+            cluster,
         }),
         _ => Err(errs.0),
     }

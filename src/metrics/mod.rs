@@ -82,6 +82,8 @@ struct Inner {
     ledger_drift: Gauge,
     draining: IntGauge,
     webhooks: webhooks::WebhookFamilies,
+    rate_limit_fallback: IntCounterVec,
+    rate_limit_backend: IntGaugeVec,
     /// Label values set per scope, so `forget_scope` can remove them
     /// (prometheus 0.14 has no partial-match removal).
     seen: Mutex<HashMap<String, Seen>>,
@@ -227,6 +229,16 @@ impl Metrics {
                 "1 while shutting down (readiness fails, in-flight requests finish).",
             )?,
             webhooks: webhooks::WebhookFamilies::register(&r)?,
+            rate_limit_fallback: r.int_counter(
+                "heygen_gateway_rate_limit_fallback_total",
+                "Rate-limit decisions made locally (rate / cluster.replicas) because Redis failed, by reason.",
+                &["reason"],
+            )?,
+            rate_limit_backend: r.int_gauge_vec(
+                "heygen_gateway_rate_limit_backend",
+                "1 for the backend deciding request-rate limits now (redis or local).",
+                &["backend"],
+            )?,
             seen: Mutex::new(HashMap::new()),
         };
         let build_info = r.int_gauge_vec(
@@ -347,6 +359,23 @@ impl Metrics {
     /// Marks the gateway as draining (1) or serving (0).
     pub fn set_draining(&self, draining: bool) {
         self.inner.draining.set(i64::from(draining));
+    }
+
+    /// Counts one rate-limit decision made by the local fallback;
+    /// `reason` is `unreachable`, `timeout` or `error` (bounded by code).
+    pub fn rate_limit_fallback(&self, reason: &'static str) {
+        self.inner
+            .rate_limit_fallback
+            .with_label_values(&[reason])
+            .inc();
+    }
+
+    /// Marks `backend` (`redis` or `local`) as the one deciding now; both
+    /// series always exist so a dashboard sees the switch as 1 → 0.
+    pub fn set_rate_limit_backend(&self, redis: bool) {
+        let g = &self.inner.rate_limit_backend;
+        g.with_label_values(&["redis"]).set(i64::from(redis));
+        g.with_label_values(&["local"]).set(i64::from(!redis));
     }
 }
 

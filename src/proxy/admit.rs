@@ -2,7 +2,8 @@
 //! body is read or anything is sent — target checks, path normalisation,
 //! classification, authentication and the request-rate limit. An admitted
 //! request carries an [`Admitted`] in its extensions; a refused one gets a
-//! ready error future and never reaches the branches.
+//! ready error future and never reaches the branches (a rate-limit decision
+//! pending on Redis is the one refusal that may come later).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -16,6 +17,7 @@ use super::context::{Admitted, RequestContext, Target};
 use super::{headers, path};
 use crate::auth::AuthOutcome;
 use crate::error::GatewayError;
+use crate::limits::{Check, CheckFuture};
 use crate::state::{AppState, Runtime};
 
 #[derive(Clone)]
@@ -46,25 +48,47 @@ pub(crate) struct Admit<S> {
 }
 
 pin_project_lite::pin_project! {
-    /// Either the inner service's future or an immediate refusal.
+    /// The inner service's future, a refusal decided from the head alone
+    /// (ready), or a rate-limit decision still waiting for Redis (then the
+    /// request and a ready clone of the service wait with it).
     #[project = AdmitFutureProj]
-    pub enum AdmitFuture<F> {
-        Inner { #[pin] fut: F },
+    pub enum AdmitFuture<S, B>
+    where
+        S: Service<Request<B>>,
+    {
+        Inner { #[pin] fut: S::Future },
+        Limiting { check: CheckFuture, svc: Option<S>, req: Option<Request<B>> },
         Refused { err: Option<GatewayError> },
     }
 }
 
-impl<F, R> Future for AdmitFuture<F>
+impl<S, B> Future for AdmitFuture<S, B>
 where
-    F: Future<Output = Result<R, GatewayError>>,
+    S: Service<Request<B>, Error = GatewayError>,
 {
-    type Output = Result<R, GatewayError>;
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project() {
-            AdmitFutureProj::Inner { fut } => fut.poll(cx),
-            AdmitFutureProj::Refused { err } => {
-                Poll::Ready(Err(err.take().unwrap_or(GatewayError::Internal)))
-            }
+    type Output = Result<S::Response, GatewayError>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            let fut = match self.as_mut().project() {
+                AdmitFutureProj::Inner { fut } => return fut.poll(cx),
+                AdmitFutureProj::Refused { err } => {
+                    return Poll::Ready(Err(err.take().unwrap_or(GatewayError::Internal)))
+                }
+                AdmitFutureProj::Limiting { check, svc, req } => {
+                    match std::task::ready!(check.as_mut().poll(cx)) {
+                        Err(wait) => {
+                            return Poll::Ready(Err(GatewayError::RateLimited {
+                                retry_after: wait,
+                            }))
+                        }
+                        Ok(()) => match (svc.take(), req.take()) {
+                            (Some(mut svc), Some(req)) => svc.call(req),
+                            _ => return Poll::Ready(Err(GatewayError::Internal)),
+                        },
+                    }
+                }
+            };
+            self.set(AdmitFuture::Inner { fut });
         }
     }
 }
@@ -73,26 +97,49 @@ where
 
 impl<S, B> Service<Request<B>> for Admit<S>
 where
-    S: Service<Request<B>, Error = GatewayError>,
+    S: Service<Request<B>, Error = GatewayError> + Clone,
     B: http_body::Body,
 {
     type Response = S::Response;
     type Error = GatewayError;
-    type Future = AdmitFuture<S::Future>;
+    type Future = AdmitFuture<S, B>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), GatewayError>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
-        match admit(&self.state, &req) {
-            Ok(admitted) => {
-                req.extensions_mut().insert(admitted);
-                AdmitFuture::Inner {
-                    fut: self.inner.call(req),
+        let admitted = match admit(&self.state, &req) {
+            Ok(admitted) => admitted,
+            Err(err) => return AdmitFuture::Refused { err: Some(err) },
+        };
+        // The request rate, last: only authenticated tenant requests count.
+        let tenant = admitted
+            .principal
+            .and_then(|i| admitted.runtime.config.tenants.get(i));
+        let check = match tenant {
+            Some(t) => self.state.limiter.check(&t.id),
+            None => Check::Ready(Ok(())),
+        };
+        req.extensions_mut().insert(admitted);
+        match check {
+            Check::Ready(Ok(())) => AdmitFuture::Inner {
+                fut: self.inner.call(req),
+            },
+            Check::Ready(Err(wait)) => AdmitFuture::Refused {
+                err: Some(GatewayError::RateLimited { retry_after: wait }),
+            },
+            Check::Pending(check) => {
+                // The service made ready by `poll_ready` goes with the
+                // request; a fresh clone stays for the next `poll_ready`.
+                let ready = self.inner.clone();
+                let svc = std::mem::replace(&mut self.inner, ready);
+                AdmitFuture::Limiting {
+                    check,
+                    svc: Some(svc),
+                    req: Some(req),
                 }
             }
-            Err(err) => AdmitFuture::Refused { err: Some(err) },
         }
     }
 }
@@ -144,9 +191,8 @@ fn admit<B: http_body::Body>(state: &AppState, req: &Request<B>) -> Result<Admit
     let index = authenticate(&runtime, req.headers())?;
     let tenant = &runtime.config.tenants[index];
     tag(&|t| t.tenant = Some(tenant.id.clone()));
-    if let Err(wait) = state.limiter.check(&tenant.id) {
-        return Err(GatewayError::RateLimited { retry_after: wait });
-    }
+    // The request-rate limit is checked by the caller (it may wait on
+    // Redis); everything here is decided from the head alone.
     // The query goes upstream byte for byte; only the path was normalised.
     let path_and_query = match req.uri().query() {
         Some(q) => format!("{path}?{q}"),

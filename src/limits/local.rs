@@ -1,60 +1,73 @@
-//! Per-tenant request-rate limits (GCRA via `governor`).
+//! The in-process limiter: per-tenant GCRA (and the optional org-wide one)
+//! with `governor`.
 //!
 //! Governor's keyed limiters share one quota for every key (governor#193), but
 //! each tenant has its own `requests_per_minute` and `burst`. Tenants are
 //! bounded by the config file, so each tenant gets its own direct limiter in
 //! a map swapped atomically on reload: no keyed store to grow, no housekeeping.
 //!
-//! Render-in-flight caps are not here: they are counted atomically by the
-//! ledger together with the hold, so replicas sharing a store agree.
+//! The same type is the cluster fallback: built with `divisor =
+//! cluster.replicas`, every quota is divided so N replicas deciding alone
+//! admit about what the shared limit would.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::NoOpMiddleware;
 use governor::state::{InMemoryState, NotKeyed};
 use governor::Quota;
 
-use crate::config::TenantConfig;
+use super::round_up_secs;
+use crate::config::{RateQuota, TenantConfig};
 
 /// Per-tenant rate limiter, generic over governor's clock so tests can use
-/// `governor::clock::FakeRelativeClock`. Share it as `Arc<RateLimiter>`.
-pub struct RateLimiter<C: Clock = DefaultClock> {
+/// `governor::clock::FakeRelativeClock`.
+pub struct LocalLimiter<C: Clock = DefaultClock> {
     clock: C,
+    divisor: NonZeroU32,
     tenants: ArcSwap<HashMap<String, Arc<TenantLimiter<C>>>>,
+    org: ArcSwapOption<TenantLimiter<C>>,
 }
 
 type Direct<C> =
     governor::RateLimiter<NotKeyed, InMemoryState, C, NoOpMiddleware<<C as Clock>::Instant>>;
 
-/// One tenant's limiter and the quota it was built from, so a reload can tell
-/// whether the quota changed.
+/// One limiter and the (configured, undivided) quota it was built from, so
+/// a reload can tell whether the quota changed.
 struct TenantLimiter<C: Clock> {
-    requests_per_minute: NonZeroU32,
-    burst: NonZeroU32,
+    quota: RateQuota,
     limiter: Direct<C>,
 }
 
-// === impl RateLimiter ===
+// === impl LocalLimiter ===
 
-impl RateLimiter<DefaultClock> {
-    /// Builds limiters for `tenants` on governor's default (monotonic) clock.
-    pub fn new(tenants: &[TenantConfig]) -> Self {
-        Self::with_clock(tenants, DefaultClock::default())
+impl LocalLimiter<DefaultClock> {
+    /// Builds limiters for `tenants` (and the org) on governor's default
+    /// (monotonic) clock, each quota divided by `divisor`.
+    pub fn new(tenants: &[TenantConfig], org: Option<RateQuota>, divisor: NonZeroU32) -> Self {
+        Self::with_clock(tenants, org, divisor, DefaultClock::default())
     }
 }
 
-impl<C: Clock + Clone> RateLimiter<C> {
-    /// Builds limiters for `tenants` on `clock` (tests pass a `FakeRelativeClock`).
-    pub fn with_clock(tenants: &[TenantConfig], clock: C) -> Self {
-        let map = build(&HashMap::new(), tenants, &clock);
+impl<C: Clock + Clone> LocalLimiter<C> {
+    /// Builds limiters on `clock` (tests pass a `FakeRelativeClock`).
+    pub fn with_clock(
+        tenants: &[TenantConfig],
+        org: Option<RateQuota>,
+        divisor: NonZeroU32,
+        clock: C,
+    ) -> Self {
+        let map = build(&HashMap::new(), tenants, divisor, &clock);
+        let org = org.map(|q| Arc::new(limiter(q, divisor, &clock)));
         Self {
             clock,
+            divisor,
             tenants: ArcSwap::from_pointee(map),
+            org: ArcSwapOption::new(org),
         }
     }
 
@@ -66,25 +79,36 @@ impl<C: Clock + Clone> RateLimiter<C> {
     /// written into `Retry-After` as `retry_after.as_secs()` without a client
     /// retrying too early. A tenant id that is not configured (e.g. removed
     /// by a reload that raced this request) is admitted: authentication,
-    /// not the rate limiter, decides who may call.
+    /// not the rate limiter, decides who may call. The org limit is checked
+    /// after the tenant's; a request the org refuses has still used one
+    /// tenant cell (governor cannot give it back), which errs on refusing.
     pub fn check(&self, tenant: &str) -> Result<(), Duration> {
         let map = self.tenants.load();
         let Some(entry) = map.get(tenant) else {
             return Ok(());
         };
-        entry
-            .limiter
-            .check()
-            .map_err(|not_until| round_up_secs(not_until.wait_time_from(self.clock.now())))
+        let wait = |not_until: governor::NotUntil<C::Instant>| {
+            round_up_secs(not_until.wait_time_from(self.clock.now()))
+        };
+        entry.limiter.check().map_err(wait)?;
+        match &*self.org.load() {
+            Some(org) => org.limiter.check().map_err(wait),
+            None => Ok(()),
+        }
     }
 
     /// Applies a reloaded tenant list: unchanged quotas keep their state (a
     /// reload must not hand everyone a fresh burst), changed quotas start a
     /// fresh limiter, removed tenants are dropped.
-    pub fn reconfigure(&self, tenants: &[TenantConfig]) {
+    pub fn reconfigure(&self, tenants: &[TenantConfig], org: Option<RateQuota>) {
         // `rcu` retries the closure if another reload raced this one; building
         // the map twice is harmless.
-        self.tenants.rcu(|old| build(old, tenants, &self.clock));
+        self.tenants
+            .rcu(|old| build(old, tenants, self.divisor, &self.clock));
+        self.org.rcu(|old| match (old, org) {
+            (Some(e), Some(q)) if e.quota == q => Some(Arc::clone(e)),
+            (_, q) => q.map(|q| Arc::new(limiter(q, self.divisor, &self.clock))),
+        });
     }
 
     /// Number of tenants with a limiter (for tests and a gauge).
@@ -98,9 +122,9 @@ impl<C: Clock + Clone> RateLimiter<C> {
     }
 }
 
-impl<C: Clock> std::fmt::Debug for RateLimiter<C> {
+impl<C: Clock> std::fmt::Debug for LocalLimiter<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RateLimiter")
+        f.debug_struct("LocalLimiter")
             .field("tenants", &self.tenants.load().len())
             .finish_non_exhaustive()
     }
@@ -110,32 +134,36 @@ impl<C: Clock> std::fmt::Debug for RateLimiter<C> {
 fn build<C: Clock + Clone>(
     old: &HashMap<String, Arc<TenantLimiter<C>>>,
     tenants: &[TenantConfig],
+    divisor: NonZeroU32,
     clock: &C,
 ) -> HashMap<String, Arc<TenantLimiter<C>>> {
     tenants
         .iter()
         .map(|t| {
-            let (rpm, burst) = (t.limits.requests_per_minute, t.limits.burst);
+            let quota = RateQuota {
+                requests_per_minute: t.limits.requests_per_minute,
+                burst: t.limits.burst,
+            };
             let entry = match old.get(&t.id) {
-                Some(e) if e.requests_per_minute == rpm && e.burst == burst => Arc::clone(e),
-                _ => Arc::new(TenantLimiter {
-                    requests_per_minute: rpm,
-                    burst,
-                    limiter: governor::RateLimiter::direct_with_clock(
-                        Quota::per_minute(rpm).allow_burst(burst),
-                        clock.clone(),
-                    ),
-                }),
+                Some(e) if e.quota == quota => Arc::clone(e),
+                _ => Arc::new(limiter(quota, divisor, clock)),
             };
             (t.id.clone(), entry)
         })
         .collect()
 }
 
-/// Whole seconds, rounded up, never zero: `Retry-After: 0` invites a hot loop.
-fn round_up_secs(wait: Duration) -> Duration {
-    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    Duration::from_secs(secs.max(1))
+/// A limiter for `quota ÷ divisor`, never below 1 request per minute and a
+/// burst of 1 (a replica must be able to serve something on its own).
+fn limiter<C: Clock + Clone>(quota: RateQuota, divisor: NonZeroU32, clock: &C) -> TenantLimiter<C> {
+    let div = |n: NonZeroU32| NonZeroU32::new(n.get() / divisor.get()).unwrap_or(NonZeroU32::MIN);
+    TenantLimiter {
+        quota,
+        limiter: governor::RateLimiter::direct_with_clock(
+            Quota::per_minute(div(quota.requests_per_minute)).allow_burst(div(quota.burst)),
+            clock.clone(),
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -164,6 +192,8 @@ mod tests {
         }
     }
 
+    const ONE: NonZeroU32 = NonZeroU32::MIN;
+
     fn secs(s: u64) -> Duration {
         Duration::from_secs(s)
     }
@@ -171,7 +201,7 @@ mod tests {
     #[test]
     fn burst_then_limited_then_replenished() {
         let clock = FakeRelativeClock::default();
-        let rl = RateLimiter::with_clock(&[tenant("a", 60, 3)], clock.clone());
+        let rl = LocalLimiter::with_clock(&[tenant("a", 60, 3)], None, ONE, clock.clone());
         for _ in 0..3 {
             assert_eq!(rl.check("a"), Ok(()));
         }
@@ -186,7 +216,7 @@ mod tests {
     fn retry_after_rounds_up_to_whole_seconds() {
         let clock = FakeRelativeClock::default();
         // 10/min: one request every 6 s.
-        let rl = RateLimiter::with_clock(&[tenant("a", 10, 1)], clock.clone());
+        let rl = LocalLimiter::with_clock(&[tenant("a", 10, 1)], None, ONE, clock.clone());
         assert_eq!(rl.check("a"), Ok(()));
         assert_eq!(rl.check("a"), Err(secs(6)));
         clock.advance(Duration::from_millis(2_500));
@@ -200,7 +230,8 @@ mod tests {
     #[test]
     fn tenants_are_independent_and_unknown_ids_pass() {
         let clock = FakeRelativeClock::default();
-        let rl = RateLimiter::with_clock(&[tenant("a", 60, 1), tenant("b", 60, 1)], clock);
+        let rl =
+            LocalLimiter::with_clock(&[tenant("a", 60, 1), tenant("b", 60, 1)], None, ONE, clock);
         assert_eq!(rl.check("a"), Ok(()));
         assert!(rl.check("a").is_err());
         assert_eq!(rl.check("b"), Ok(()));
@@ -211,23 +242,28 @@ mod tests {
     #[test]
     fn reconfigure_keeps_unchanged_resets_changed_drops_removed() {
         let clock = FakeRelativeClock::default();
-        let rl = RateLimiter::with_clock(
+        let rl = LocalLimiter::with_clock(
             &[
                 tenant("same", 60, 1),
                 tenant("changed", 60, 1),
                 tenant("gone", 60, 1),
             ],
+            None,
+            ONE,
             clock,
         );
         for id in ["same", "changed", "gone"] {
             assert_eq!(rl.check(id), Ok(()));
             assert!(rl.check(id).is_err());
         }
-        rl.reconfigure(&[
-            tenant("same", 60, 1),
-            tenant("changed", 60, 5),
-            tenant("new", 6, 1),
-        ]);
+        rl.reconfigure(
+            &[
+                tenant("same", 60, 1),
+                tenant("changed", 60, 5),
+                tenant("new", 6, 1),
+            ],
+            None,
+        );
         assert_eq!(rl.len(), 3);
         // Unchanged quota keeps its exhausted state: no free burst on reload.
         assert_eq!(rl.check("same"), Err(secs(1)));
@@ -243,11 +279,50 @@ mod tests {
         assert_eq!(rl.check("new"), Err(secs(10)));
     }
 
+    fn quota(rpm: u32, burst: u32) -> RateQuota {
+        RateQuota {
+            requests_per_minute: NonZeroU32::new(rpm).unwrap(),
+            burst: NonZeroU32::new(burst).unwrap(),
+        }
+    }
+
     #[test]
-    fn rounding() {
-        assert_eq!(round_up_secs(Duration::ZERO), secs(1));
-        assert_eq!(round_up_secs(Duration::from_nanos(1)), secs(1));
-        assert_eq!(round_up_secs(secs(2)), secs(2));
-        assert_eq!(round_up_secs(Duration::from_millis(2_001)), secs(3));
+    fn org_limit_caps_all_tenants_together() {
+        let clock = FakeRelativeClock::default();
+        let rl = LocalLimiter::with_clock(
+            &[tenant("a", 60, 10), tenant("b", 60, 10)],
+            Some(quota(60, 3)),
+            ONE,
+            clock.clone(),
+        );
+        assert_eq!(rl.check("a"), Ok(()));
+        assert_eq!(rl.check("b"), Ok(()));
+        assert_eq!(rl.check("a"), Ok(()));
+        assert_eq!(rl.check("b"), Err(secs(1)));
+        clock.advance(secs(1));
+        assert_eq!(rl.check("b"), Ok(()));
+        // A reload that drops the org limit frees the tenants.
+        rl.reconfigure(&[tenant("a", 60, 10), tenant("b", 60, 10)], None);
+        assert_eq!(rl.check("b"), Ok(()));
+        assert_eq!(rl.check("b"), Ok(()));
+    }
+
+    #[test]
+    fn divisor_splits_quotas_but_never_below_one() {
+        let clock = FakeRelativeClock::default();
+        let three = NonZeroU32::new(3).unwrap();
+        let rl = LocalLimiter::with_clock(
+            &[tenant("a", 60, 9), tenant("tiny", 2, 2)],
+            None,
+            three,
+            clock.clone(),
+        );
+        for _ in 0..3 {
+            assert_eq!(rl.check("a"), Ok(()));
+        }
+        // 60/min ÷ 3 = one every 3 s.
+        assert_eq!(rl.check("a"), Err(secs(3)));
+        assert_eq!(rl.check("tiny"), Ok(()));
+        assert_eq!(rl.check("tiny"), Err(secs(60)));
     }
 }
