@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# Side-by-side hot-path benchmark: the gateway against nginx doing the same work.
+#
+# In one run, on loopback, it starts
+#   upstream  a static nginx answering GET /v2/avatars with a fixed JSON body,
+#             and 401 unless X-Api-Key carries the org key (HeyGen's role);
+#   nginx     nginx as the proxy: the same tenant-key check (a map of tenant
+#             keys), the org key injected, keep-alive to the upstream;
+#   gateway   the release-built gateway (SQLite ledger, logs at warn, metrics
+#             and rate limiting on) in front of the same upstream;
+# then drives a free read (GET /v2/avatars) through each with wrk and prints
+# req/s, p50/p99, the gateway's peak RSS and the gateway:nginx ratios.
+#
+# Usage: bench/compare.sh   (builds `cargo build --release` first; needs nginx and
+#                            wrk: apt-get install -y nginx wrk)
+# Knobs: CMP_DURATION=10 (s per run), CMP_CONNECTIONS=32, CMP_THREADS=2,
+#        CMP_BIN=path (gateway binary), CMP_NGINX=path (nginx binary)
+# Results vary with the machine; run it on a quiet one and compare within one run.
+set -euo pipefail
+
+DURATION=${CMP_DURATION:-10}
+CONNS=${CMP_CONNECTIONS:-32}
+THREADS=${CMP_THREADS:-2}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ORG_KEY=sk_bench_org_key_0123456789
+TENANT_TOKEN=hgw_bench_tenant_5f3c9a1e7d2b4c6a8e0f1d3b5a7c9e2f
+ADMIN_TOKEN=bench_admin_token_0123456789
+
+die() { echo "compare.sh: $*" >&2; exit 1; }
+
+NGINX=${CMP_NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+[[ -x $NGINX ]] || die "no nginx: apt-get install -y nginx"
+command -v wrk >/dev/null || die "no wrk: apt-get install -y wrk"
+command -v curl >/dev/null || die "curl is needed for readiness probes"
+
+if [[ -n ${CMP_BIN:-} ]]; then
+    BIN=$CMP_BIN
+else
+    echo "building the release binary..." >&2
+    (cd "$ROOT" && cargo build --release --quiet --bin heygen-gateway)
+    BIN=$ROOT/target/release/heygen-gateway
+fi
+[[ -x $BIN ]] || die "no gateway binary at $BIN"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/hg-compare.XXXXXX")
+chmod 755 "$WORK"
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+free_port() {
+    local p=$1
+    while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
+    echo "$p"
+}
+UP_PORT=$(free_port 28090)
+NGX_PORT=$(free_port $((UP_PORT + 1)))
+GW_PORT=$(free_port $((NGX_PORT + 1)))
+ADMIN_PORT=$(free_port $((GW_PORT + 1)))
+
+# One nginx config per role; both run in the foreground from $WORK.
+nginx_conf() { # name body
+    cat >"$WORK/$1.conf" <<EOF
+worker_processes 2;
+daemon off;
+pid $WORK/$1.pid;
+error_log $WORK/$1.error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/$1.body;
+    proxy_temp_path $WORK/$1.proxy;
+    fastcgi_temp_path $WORK/$1.fcgi;
+    uwsgi_temp_path $WORK/$1.uwsgi;
+    scgi_temp_path $WORK/$1.scgi;
+    keepalive_requests 1000000;
+$2
+}
+EOF
+}
+
+nginx_conf upstream "
+    server {
+        listen 127.0.0.1:$UP_PORT;
+        location = /v2/avatars {
+            if (\$http_x_api_key != \"$ORG_KEY\") { return 401; }
+            default_type application/json;
+            return 200 '{\"error\":null,\"data\":{\"avatars\":[{\"avatar_id\":\"Angela-inTshirt-20220820\",\"avatar_name\":\"Angela\"}]}}';
+        }
+    }"
+
+# The proxy's key check: a map from the tenant key to a tenant id, as the
+# gateway's digest table does; unknown keys get 401 before anything is sent.
+nginx_conf proxy "
+    map_hash_bucket_size 128;
+    map \$http_x_api_key \$tenant {
+        default \"\";
+        \"$TENANT_TOKEN\" bench;
+    }
+    upstream heygen { server 127.0.0.1:$UP_PORT; keepalive 64; }
+    server {
+        listen 127.0.0.1:$NGX_PORT;
+        location / {
+            if (\$tenant = \"\") { return 401; }
+            proxy_http_version 1.1;
+            proxy_set_header Connection \"\";
+            proxy_set_header X-Api-Key \"$ORG_KEY\";
+            proxy_pass http://heygen;
+        }
+    }"
+
+hash=$(printf %s "$TENANT_TOKEN" | sha256sum | cut -d' ' -f1)
+cat >"$WORK/gateway.toml" <<EOF
+[server]
+listen = "127.0.0.1:$GW_PORT"
+admin_listen = "127.0.0.1:$ADMIN_PORT"
+
+[upstream]
+api_url = "http://127.0.0.1:$UP_PORT"
+upload_url = "http://127.0.0.1:$UP_PORT"
+
+[store]
+url = "sqlite://$WORK/ledger.db"
+
+[settlement]
+poll_min_age_seconds = 86400
+
+[metrics]
+quota_poll_seconds = 0
+
+[[tenants]]
+id = "bench"
+name = "Compare benchmark"
+keys = ["sha256:$hash"]
+limits = { requests_per_minute = 100000000, burst = 10000000 }
+EOF
+
+wait_ok() { # url key what
+    for _ in $(seq 1 300); do
+        [[ $(curl -s -o /dev/null -w '%{http_code}' -H "X-Api-Key: $2" "$1") == 200 ]] && return 0
+        sleep 0.1
+    done
+    cat "$WORK"/*.log >&2 2>/dev/null || true
+    die "$3 not answering 200 at $1"
+}
+
+"$NGINX" -c "$WORK/upstream.conf" -p "$WORK" >"$WORK/upstream.log" 2>&1 &
+PIDS+=($!)
+"$NGINX" -c "$WORK/proxy.conf" -p "$WORK" >"$WORK/proxy.log" 2>&1 &
+PIDS+=($!)
+HEYGEN_API_KEY=$ORG_KEY HEYGEN_GATEWAY_ADMIN_TOKEN=$ADMIN_TOKEN HEYGEN_GATEWAY_LOG=warn \
+    "$BIN" serve --config "$WORK/gateway.toml" >"$WORK/gateway.log" 2>&1 &
+PIDS+=($!)
+gw_pid=$!
+
+wait_ok "http://127.0.0.1:$UP_PORT/v2/avatars" "$ORG_KEY" upstream
+wait_ok "http://127.0.0.1:$NGX_PORT/v2/avatars" "$TENANT_TOKEN" "nginx proxy"
+wait_ok "http://127.0.0.1:$GW_PORT/v2/avatars" "$TENANT_TOKEN" gateway
+# Both proxies must refuse a wrong key, or the comparison is unfair.
+for port in "$NGX_PORT" "$GW_PORT"; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Api-Key: wrong' "http://127.0.0.1:$port/v2/avatars")
+    [[ $code == 401 ]] || die "proxy on $port answered $code to a wrong key"
+done
+
+cat >"$WORK/report.lua" <<'EOF'
+function done(summary, latency, requests)
+    local e = summary.errors
+    io.write(string.format("RESULT %.0f %.2f %.2f %d\n",
+        summary.requests / (summary.duration / 1e6),
+        latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+        e.status + e.connect + e.read + e.write + e.timeout))
+end
+EOF
+
+run() { # name port key
+    local out
+    out=$(wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --timeout 10s -H "X-Api-Key: $3" \
+        -s "$WORK/report.lua" "http://127.0.0.1:$2/v2/avatars" | grep '^RESULT')
+    echo "$1 ${out#RESULT }"
+}
+
+echo "wrk -t$THREADS -c$CONNS -d${DURATION}s, free read GET /v2/avatars" >&2
+results=$(
+    run upstream "$UP_PORT" "$ORG_KEY"
+    run nginx "$NGX_PORT" "$TENANT_TOKEN"
+    run gateway "$GW_PORT" "$TENANT_TOKEN"
+)
+rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$gw_pid/status")
+
+printf '%-9s %10s %8s %8s %7s\n' target 'req/s' 'p50 ms' 'p99 ms' errors
+while read -r name rps p50 p99 err; do
+    printf '%-9s %10s %8s %8s %7s\n' "$name" "$rps" "$p50" "$p99" "$err"
+done <<<"$results"
+ngx=$(awk '$1 == "nginx"' <<<"$results")
+gw=$(awk '$1 == "gateway"' <<<"$results")
+awk -v n="$ngx" -v g="$gw" 'BEGIN {
+    split(n, a, " "); split(g, b, " ");
+    printf "gateway/nginx: throughput %.2fx, p99 %.2fx\n", b[2] / a[2], b[4] / a[4] }'
+echo "gateway peak RSS: $((rss_kib / 1024)) MiB"
