@@ -14,7 +14,8 @@
 # Usage: bench/compare.sh   (builds `cargo build --release` first; needs nginx and
 #                            wrk: apt-get install -y nginx wrk)
 # Knobs: CMP_DURATION=10 (s per run), CMP_CONNECTIONS=32, CMP_THREADS=2,
-#        CMP_BIN=path (gateway binary), CMP_NGINX=path (nginx binary)
+#        CMP_BIN=path (gateway binary), CMP_NGINX=path (nginx binary),
+#        CMP_PERF=file (record a perf profile of the gateway's run into file)
 # Results vary with the machine; run it on a quiet one and compare within one run.
 set -euo pipefail
 
@@ -187,7 +188,12 @@ echo "wrk -t$THREADS -c$CONNS -d${DURATION}s, free read GET /v2/avatars" >&2
 results=$(
     run upstream "$UP_PORT" "$ORG_KEY"
     run nginx "$NGX_PORT" "$TENANT_TOKEN"
+    if [[ -n ${CMP_PERF:-} ]]; then
+        perf record -q -g -p "$gw_pid" -o "$CMP_PERF" -- sleep "$DURATION" >/dev/null 2>&1 &
+        perf_pid=$!
+    fi
     run gateway "$GW_PORT" "$TENANT_TOKEN"
+    [[ -z ${CMP_PERF:-} ]] || wait "$perf_pid"
 )
 rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$gw_pid/status")
 
