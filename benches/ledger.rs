@@ -6,7 +6,8 @@
 //! counter rows, hold row, journal row). SQLite uses `synchronous=FULL`
 //! on a temp dir; PostgreSQL runs on a server started by
 //! `tests/common/pg.rs`, once with fsync on (durable, comparable) and once
-//! with fsync off (what the test suite uses).
+//! with fsync off (what the test suite uses), and with fsync on as two
+//! replicas (two ledgers, own pools) sharing one database.
 
 #[path = "../tests/common/pg.rs"]
 mod pg;
@@ -53,13 +54,18 @@ fn request(i: usize) -> HoldRequest {
     }
 }
 
-/// Runs `n` holds with `concurrency` callers; returns (holds/s, p50, p99).
-async fn run(ledger: Arc<dyn Ledger>, n: usize, concurrency: usize) -> (f64, Duration, Duration) {
+/// Runs `n` holds with `concurrency` callers spread round robin over the
+/// replicas; returns (holds/s, p50, p99).
+async fn run(
+    replicas: &[Arc<dyn Ledger>],
+    n: usize,
+    concurrency: usize,
+) -> (f64, Duration, Duration) {
     let start = Instant::now();
     let per_worker = n / concurrency;
     let mut workers = Vec::with_capacity(concurrency);
     for w in 0..concurrency {
-        let l = ledger.clone();
+        let l = replicas[w % replicas.len()].clone();
         workers.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(per_worker);
             for i in 0..per_worker {
@@ -90,11 +96,11 @@ async fn run(ledger: Arc<dyn Ledger>, n: usize, concurrency: usize) -> (f64, Dur
     )
 }
 
-async fn bench(name: &str, ledger: Arc<dyn Ledger>, n: usize) {
+async fn bench(name: &str, replicas: &[Arc<dyn Ledger>], n: usize) {
     // Warm up: statement caches, counter rows, pool connections.
-    run(ledger.clone(), 64, 8).await;
+    run(replicas, 64, 8).await;
     for c in CONCURRENCY {
-        let (rate, p50, p99) = run(ledger.clone(), n, c).await;
+        let (rate, p50, p99) = run(replicas, n, c).await;
         println!(
             "{name:<22} concurrency {c:>3}: {rate:>8.0} holds/s  p50 {:>7.2} ms  p99 {:>7.2} ms",
             p50.as_secs_f64() * 1e3,
@@ -121,7 +127,7 @@ async fn main() {
         Err(e) => panic!("temp dir: {e}"),
     };
     match SqliteLedger::open(&dir.path().join("bench.db")).await {
-        Ok(l) => bench("sqlite (FULL sync)", Arc::new(l), n).await,
+        Ok(l) => bench("sqlite (FULL sync)", &[Arc::new(l)], n).await,
         Err(e) => panic!("sqlite: {e}"),
     }
     for durable in [true, false] {
@@ -132,9 +138,19 @@ async fn main() {
         } else {
             "postgres (fsync off)"
         };
-        match PostgresLedger::connect(&url, 16).await {
-            Ok(l) => bench(name, Arc::new(l), n).await,
-            Err(e) => panic!("postgres: {e}"),
+        bench(name, &[replica(&url).await], n).await;
+        if durable {
+            // Two replicas on one database: their batches contend for the
+            // same org counter rows, as two gateway processes would.
+            let two = [replica(&url).await, replica(&url).await];
+            bench("postgres ×2 replicas", &two, n).await;
         }
+    }
+}
+
+async fn replica(url: &str) -> Arc<dyn Ledger> {
+    match PostgresLedger::connect(url, 16).await {
+        Ok(l) => Arc::new(l),
+        Err(e) => panic!("postgres: {e}"),
     }
 }

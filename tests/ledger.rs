@@ -14,6 +14,8 @@ mod pg;
 #[path = "ledger/support.rs"]
 mod support;
 
+#[path = "ledger/cases_batch.rs"]
+mod cases_batch;
 #[path = "ledger/cases_expiry.rs"]
 mod cases_expiry;
 #[path = "ledger/cases_holds.rs"]
@@ -141,6 +143,8 @@ macro_rules! both {
 }
 
 both!(
+    cases_batch::burst_decides_each_hold_alone,
+    cases_batch::burst_respects_every_render_cap,
     cases_holds::race_admits_exactly_k,
     cases_holds::race_between_two_instances,
     cases_holds::render_caps_hold_under_concurrency,

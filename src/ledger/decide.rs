@@ -27,6 +27,13 @@ impl CounterSet {
         self.0.insert((scope, window), c);
     }
 
+    /// Adds an accepted hold to the in-memory rows, so the next decision of
+    /// the same batch sees it as a later transaction would.
+    pub(crate) fn add_held(&mut self, key: &CounterKey, amount: Micros) {
+        let c = self.0.entry((key.scope.clone(), key.window)).or_default();
+        c.held = c.held.saturating_add(amount);
+    }
+
     fn get(&self, scope: &str, window: Window) -> Counter {
         self.0
             .get(&(scope.to_string(), window))

@@ -387,7 +387,7 @@ pub struct JournalEntry {
 }
 
 /// Errors of every ledger operation.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum LedgerError {
     /// Storage unreachable or failing: billable requests get 503.
     #[error("ledger unavailable: {0}")]

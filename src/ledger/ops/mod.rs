@@ -16,7 +16,7 @@ mod transitions;
 use std::future::Future;
 use std::task::{Context, Poll, Waker};
 
-pub(crate) use hold::hold;
+pub(crate) use hold::{hold, hold_batch, BatchItem};
 pub(crate) use transitions::{adjust, capture, expire_one, release, settle_job, submit};
 
 use super::decide::CounterSet;

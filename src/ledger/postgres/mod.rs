@@ -1,6 +1,7 @@
 //! PostgreSQL backend for replicas sharing budgets: a deadpool pool,
 //! migrations applied at connect, row locks for atomic holds (see `ops`).
 
+mod batch;
 mod idem;
 mod params;
 mod read;
@@ -31,7 +32,7 @@ use tx::PgTx;
 /// Holds expired per `expire_holds` call; the caller loops on a timer.
 const EXPIRE_BATCH: u32 = 1000;
 /// Attempts of a transaction that hit a deadlock or serialization failure.
-const MAX_ATTEMPTS: u32 = 5;
+pub(super) const MAX_ATTEMPTS: u32 = 5;
 /// How long a request waits for a pooled connection (or a new one) before
 /// the ledger is reported unavailable.
 const POOL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -40,6 +41,8 @@ const POOL_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct PostgresLedger {
     pool: Pool,
     clock: Arc<dyn Clock>,
+    /// Holds go through the batching task (see `batch`).
+    holds: batch::HoldQueue,
 }
 
 /// Internal error: a database error keeps its SQLSTATE so the transaction
@@ -63,12 +66,12 @@ impl From<LedgerError> for Fail {
 }
 
 impl Fail {
-    fn retryable(&self) -> bool {
+    pub(super) fn retryable(&self) -> bool {
         matches!(self, Fail::Db(e) if e.code() == Some(&SqlState::T_R_DEADLOCK_DETECTED)
             || e.code() == Some(&SqlState::T_R_SERIALIZATION_FAILURE))
     }
 
-    fn into_ledger(self) -> LedgerError {
+    pub(super) fn into_ledger(self) -> LedgerError {
         match self {
             Fail::Ledger(e) => e,
             Fail::Db(e) => pg_err(e),
@@ -177,7 +180,8 @@ impl PostgresLedger {
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| LedgerError::Unavailable(format!("postgres pool: {e}")))?;
-        let ledger = PostgresLedger { pool, clock };
+        let holds = batch::HoldQueue::start(pool.clone());
+        let ledger = PostgresLedger { pool, clock, holds };
         let mut client = ledger.client().await?;
         schema::migrate(&mut client).await.map_err(pg_err)?;
         drop(client);
@@ -199,8 +203,7 @@ impl PostgresLedger {
 #[async_trait]
 impl Ledger for PostgresLedger {
     async fn hold(&self, req: HoldRequest) -> Result<HoldDecision, LedgerError> {
-        let id = new_hold_id();
-        in_tx!(self, |tx| ops::hold(&PgTx(&tx), &req, &id))
+        self.holds.hold(req, new_hold_id()).await
     }
 
     async fn submit(&self, hold_id: &str, jobs: &[JobRecord]) -> Result<(), LedgerError> {
