@@ -15,7 +15,8 @@
 #                            wrk: apt-get install -y nginx wrk)
 # Knobs: CMP_DURATION=10 (s per run), CMP_CONNECTIONS=32, CMP_THREADS=2,
 #        CMP_BIN=path (gateway binary), CMP_NGINX=path (nginx binary),
-#        CMP_PERF=file (record a perf profile of the gateway's run into file)
+#        CMP_PERF=file (record a perf profile of the gateway's run into file),
+#        CMP_IO_THREADS=n (the gateway's server.io_threads; default one per core)
 # Results vary with the machine; run it on a quiet one and compare within one run.
 set -euo pipefail
 
@@ -23,6 +24,7 @@ DURATION=${CMP_DURATION:-10}
 CONNS=${CMP_CONNECTIONS:-32}
 THREADS=${CMP_THREADS:-2}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+IO_THREADS_LINE=${CMP_IO_THREADS:+io_threads = $CMP_IO_THREADS}
 ORG_KEY=sk_bench_org_key_0123456789
 TENANT_TOKEN=hgw_bench_tenant_5f3c9a1e7d2b4c6a8e0f1d3b5a7c9e2f
 ADMIN_TOKEN=bench_admin_token_0123456789
@@ -119,6 +121,7 @@ cat >"$WORK/gateway.toml" <<EOF
 [server]
 listen = "127.0.0.1:$GW_PORT"
 admin_listen = "127.0.0.1:$ADMIN_PORT"
+$IO_THREADS_LINE
 
 [upstream]
 api_url = "http://127.0.0.1:$UP_PORT"

@@ -32,6 +32,7 @@ fn bench(c: &mut Criterion) {
     let plan = PlanPolicy {
         tier: Tier::PayAsYouGo,
         max_video_seconds: 1800,
+        test_mode: heygen_gateway::pricing::TestMode::Billed,
     };
     let body = body();
     let RouteKind::Billable(billable) = classify(&Method::POST, "/v2/video/generate").kind else {

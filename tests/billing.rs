@@ -34,6 +34,8 @@ mod race;
 mod regressions;
 #[path = "billing/settlement.rs"]
 mod settlement;
+#[path = "billing/test_mode.rs"]
+mod test_mode;
 #[path = "billing/windows.rs"]
 mod windows;
 

@@ -120,10 +120,12 @@ async fn config_keys_reject_nonsense() {
         .set("server", "max_connections", "10")
         .set("server", "max_connections_per_ip", "20")
         .set("server", "idle_timeout_ms", "0")
+        .set("server", "io_threads", "1000")
         .toml();
     let err = heygen_gateway::config::Config::from_toml(&text)
         .expect_err("invalid connection keys")
         .to_string();
     assert!(err.contains("server.max_connections_per_ip"), "{err}");
     assert!(err.contains("server.idle_timeout_ms"), "{err}");
+    assert!(err.contains("server.io_threads"), "{err}");
 }

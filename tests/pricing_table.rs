@@ -7,7 +7,8 @@ use heygen_gateway::config::Tier;
 use heygen_gateway::money::Micros;
 use heygen_gateway::pricing::{
     jobs_from_response, parse_webhook, quote, quote_request, settle_cost_in, status_outcome,
-    Generation, JobOutcome, PlanPolicy, PriceBook, PricingError, Quote, SettleMode, WebhookOutcome,
+    Generation, JobOutcome, PlanPolicy, PriceBook, PricingError, Quote, SettleMode, TestMode,
+    WebhookOutcome,
 };
 use http::Method;
 use serde_json::{json, Value};
@@ -32,10 +33,12 @@ mod v3_studio;
 const PAYG: PlanPolicy = PlanPolicy {
     tier: Tier::PayAsYouGo,
     max_video_seconds: 1800,
+    test_mode: TestMode::Billed,
 };
 const ENT: PlanPolicy = PlanPolicy {
     tier: Tier::Enterprise,
     max_video_seconds: 1800,
+    test_mode: TestMode::Billed,
 };
 
 fn try_quote(plan: &PlanPolicy, path: &str, body: &Value) -> Result<Quote, PricingError> {
@@ -164,14 +167,28 @@ fn v2_avatar_iv_scene_bills_the_video_at_avatar_iv() {
 }
 
 #[test]
-fn v2_test_videos_are_free() {
-    let quote = q(
-        "/v2/video/generate",
-        json!({"test": true, "video_inputs": [text_scene(&words150())]}),
-    );
-    assert_eq!(quote.credits, 0);
+fn v2_test_videos_are_held_at_full_price() {
+    let body = json!({"test": true, "video_inputs": [text_scene(&words150())]});
+    // Billed test mode (the default): an ordinary render.
+    let billed = q("/v2/video/generate", body.clone());
+    assert_eq!(billed.credits, 1_500_000);
+    assert_eq!(billed.settle, SettleMode::PerJob);
+    // Free test mode: still priced (the hold must fit the budget), released
+    // once HeyGen accepts it.
+    let free = PlanPolicy {
+        test_mode: TestMode::Free,
+        ..PAYG
+    };
+    let quote = try_quote(&free, "/v2/video/generate", &body).expect("quote");
+    assert_eq!(quote.credits, 1_500_000);
     assert_eq!(quote.settle, SettleMode::Free);
     assert_eq!(quote.billed_seconds, 90);
+    // The plan's length limit applies to test renders too.
+    let long = json!({"test": true, "video_inputs": [text_scene(&"word ".repeat(5000))]});
+    assert_eq!(
+        refused(&free, "/v2/video/generate", long),
+        (400, "video_too_long")
+    );
 }
 
 #[test]

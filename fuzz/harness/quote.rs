@@ -6,7 +6,7 @@
 use heygen_gateway::catalog::{Billable, PerCallOp, StatusRead};
 use heygen_gateway::config::Tier;
 use heygen_gateway::pricing::{
-    jobs_from_response, parse_webhook, quote, status_outcome, PlanPolicy, PriceBook,
+    jobs_from_response, parse_webhook, quote, status_outcome, PlanPolicy, PriceBook, TestMode,
 };
 
 /// Every billable route; [`covers`] makes a new variant a compile error
@@ -128,11 +128,16 @@ pub fn run(data: &[u8]) {
     let all = all_billables();
     let billable = &all[usize::from(pick) % all.len()];
     let book = PriceBook::builtin();
-    for tier in [Tier::PayAsYouGo, Tier::Enterprise] {
-        let plan = PlanPolicy {
-            tier,
-            max_video_seconds: 1800,
-        };
+    let plans = [Tier::PayAsYouGo, Tier::Enterprise].map(|tier| PlanPolicy {
+        tier,
+        max_video_seconds: 1800,
+        test_mode: TestMode::Billed,
+    });
+    let free_tests = PlanPolicy {
+        test_mode: TestMode::Free,
+        ..plans[0]
+    };
+    for plan in plans.into_iter().chain([free_tests]) {
         let Ok(q) = quote(&book, &plan, billable, body) else {
             continue;
         };

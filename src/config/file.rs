@@ -61,6 +61,8 @@ pub struct FileServer {
     pub max_connections_per_ip: u64,
     pub http2_max_concurrent_streams: u32,
     pub max_header_bytes: u64,
+    /// Absent: one I/O thread per core; 0: serve on the shared runtime.
+    pub io_threads: Option<u64>,
 }
 
 impl Default for FileServer {
@@ -81,6 +83,7 @@ impl Default for FileServer {
             max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP as u64,
             http2_max_concurrent_streams: DEFAULT_H2_MAX_CONCURRENT_STREAMS,
             max_header_bytes: DEFAULT_MAX_HEADER_BYTES as u64,
+            io_threads: None,
         }
     }
 }
@@ -135,6 +138,7 @@ pub struct FilePlan {
     pub tier: String,
     pub max_video_seconds: u32,
     pub timezone: String,
+    pub test_mode: String,
 }
 
 impl Default for FilePlan {
@@ -143,6 +147,7 @@ impl Default for FilePlan {
             tier: "pay_as_you_go".into(),
             max_video_seconds: DEFAULT_MAX_VIDEO_SECONDS,
             timezone: "UTC".into(),
+            test_mode: "billed".into(),
         }
     }
 }

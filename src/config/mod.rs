@@ -103,6 +103,10 @@ pub struct ServerConfig {
     pub log_json: bool,
     /// Connection caps and timeouts (issue 12).
     pub conn: ConnConfig,
+    /// Tenant connections are served by this many per-core threads, each
+    /// with its own listener (SO_REUSEPORT) and upstream pool; 0 serves
+    /// them on the shared runtime (issue 14).
+    pub io_threads: usize,
 }
 
 /// A HeyGen base URL, split once so requests only swap the path.
@@ -144,6 +148,8 @@ pub struct PlanConfig {
     pub tier: Tier,
     pub max_video_seconds: u32,
     pub timezone: chrono_tz::Tz,
+    /// `plan.test_mode`: whether `test: true` renders cost credits.
+    pub test_mode: crate::pricing::TestMode,
 }
 
 impl From<&PlanConfig> for crate::pricing::PlanPolicy {
@@ -151,6 +157,7 @@ impl From<&PlanConfig> for crate::pricing::PlanPolicy {
         crate::pricing::PlanPolicy {
             tier: plan.tier,
             max_video_seconds: plan.max_video_seconds,
+            test_mode: plan.test_mode,
         }
     }
 }

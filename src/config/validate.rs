@@ -10,6 +10,7 @@ use super::file::*;
 use super::*;
 use crate::catalog::Family;
 use crate::money::credits_to_micros;
+use crate::pricing::TestMode;
 
 struct Errors(Vec<ConfigError>);
 
@@ -137,6 +138,9 @@ fn addr(key: &str, value: &str, errs: &mut Errors) -> SocketAddr {
     })
 }
 
+/// More I/O threads than this is a typo, not a machine.
+const MAX_IO_THREADS: u64 = 256;
+
 fn server(s: &FileServer, errs: &mut Errors) -> ServerConfig {
     if s.max_body_bytes == 0 {
         errs.push("server.max_body_bytes", "must be greater than 0");
@@ -164,6 +168,17 @@ fn server(s: &FileServer, errs: &mut Errors) -> ServerConfig {
             "must name the environment variable holding the admin bearer token",
         );
     }
+    let io_threads = match s.io_threads {
+        None => std::thread::available_parallelism().map_or(1, usize::from),
+        Some(n) if n <= MAX_IO_THREADS => n as usize,
+        Some(n) => {
+            errs.push(
+                "server.io_threads",
+                format!("is {n}; use 0 (shared runtime) up to {MAX_IO_THREADS}, or leave it out for one per core"),
+            );
+            0
+        }
+    };
     ServerConfig {
         listen: addr("server.listen", &s.listen, errs),
         admin_listen: addr("server.admin_listen", &s.admin_listen, errs),
@@ -173,6 +188,7 @@ fn server(s: &FileServer, errs: &mut Errors) -> ServerConfig {
         shutdown_grace: Duration::from_secs(s.shutdown_grace_seconds),
         log_json,
         conn: super::conn::conn(s, &mut errs.0),
+        io_threads,
     }
 }
 
@@ -328,10 +344,22 @@ fn plan(p: &FilePlan, errs: &mut Errors) -> PlanConfig {
         );
         chrono_tz::UTC
     });
+    let test_mode = match p.test_mode.as_str() {
+        "billed" => TestMode::Billed,
+        "free" => TestMode::Free,
+        other => {
+            errs.push(
+                "plan.test_mode",
+                format!("is {other:?}; use \"billed\" (test renders cost credits) or \"free\" (your account still has free test mode)"),
+            );
+            TestMode::Billed
+        }
+    };
     PlanConfig {
         tier,
         max_video_seconds: p.max_video_seconds,
         timezone,
+        test_mode,
     }
 }
 

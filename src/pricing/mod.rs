@@ -36,7 +36,7 @@ pub use jobs::{
     jobs_from_response, parse_webhook, status_outcome, Job, JobOutcome, WebhookEvent,
     WebhookOutcome,
 };
-pub use plan::{PlanPolicy, Tier};
+pub use plan::{PlanPolicy, TestMode, Tier};
 pub use quote::{quote, quote_request, settle_cost, settle_cost_in};
 
 use crate::money::{format_credits, Micros};

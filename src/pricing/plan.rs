@@ -18,11 +18,33 @@ impl Tier {
     }
 }
 
+/// What HeyGen charges for a `test: true` render on this account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestMode {
+    /// Billed like any render (accounts where test mode is gone): priced,
+    /// held and settled at the real length.
+    Billed,
+    /// Free and watermarked: still priced and held (a test render must fit
+    /// the budget and the plan's length limit), released once HeyGen
+    /// accepts it.
+    Free,
+}
+
+impl TestMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TestMode::Billed => "billed",
+            TestMode::Free => "free",
+        }
+    }
+}
+
 /// The plan rules applied before forwarding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlanPolicy {
     pub tier: Tier,
     pub max_video_seconds: u32,
+    pub test_mode: TestMode,
 }
 
 impl PlanPolicy {

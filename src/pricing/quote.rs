@@ -6,6 +6,7 @@ use super::draft::{enterprise_only, unpriceable, Ctx, Draft};
 use super::features::Unit;
 use super::{
     json, rules, rules_v3, JobQuote, PlanPolicy, PricingError, Quote, SceneQuote, SettleMode,
+    TestMode,
 };
 use crate::catalog::{classify, Billable, PerCallOp, RouteKind};
 use crate::money::Micros;
@@ -68,13 +69,10 @@ fn price(ctx: &Ctx<'_>, draft: Draft, gen: Generation) -> Result<Quote, PricingE
                 ),
             ));
         }
-        let (billed_seconds, mut credits) = match price.unit {
+        let (billed_seconds, credits) = match price.unit {
             Unit::PerCall => (0, price.micros),
             Unit::PerMinute => price.cost_in(gen, ms),
         };
-        if draft.test {
-            credits = 0;
-        }
         scenes.extend(job.scenes.iter().map(|s| SceneQuote {
             job: i,
             feature: s.feature.to_owned(),
@@ -94,7 +92,10 @@ fn price(ctx: &Ctx<'_>, draft: Draft, gen: Generation) -> Result<Quote, PricingE
     let credits = jobs
         .iter()
         .fold(0 as Micros, |a, j| a.saturating_add(j.credits));
-    let settle = if draft.test || credits == 0 {
+    // A test render is held at its full price either way, so it must fit
+    // the budget; a free one is released once HeyGen accepts it.
+    let free_test = draft.test && ctx.plan.test_mode == TestMode::Free;
+    let settle = if free_test || credits == 0 {
         SettleMode::Free
     } else {
         draft.settle

@@ -40,7 +40,7 @@ limits = {{ requests_per_minute = 60, burst = 1 }}
         .await
         .expect("ledger");
     let upstream =
-        crate::upstream::Upstream::new(&config.upstream, crate::config::Secret::new("sk_org"))
+        crate::upstream::Upstream::new(&config.upstream, crate::config::Secret::new("sk_org"), 0)
             .expect("upstream");
     Arc::new(AppState::new(StateParts {
         config,

@@ -4,6 +4,8 @@
 //! cannot be sent anywhere else. A leaf below the proxy: it knows hosts and
 //! transport errors, nothing about tenants or money.
 
+use std::cell::Cell;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -60,9 +62,14 @@ pub enum UpstreamError {
 
 /// A client bound to the configured HeyGen hosts and the org key. It can only
 /// build URLs for those hosts, so the key cannot be sent anywhere else.
+///
+/// It keeps one connection pool per I/O thread (see `server::workers`): a
+/// pooled connection is driven by the runtime that opened it, so sharing one
+/// pool across per-core runtimes would bounce every response between
+/// threads. Pool 0 serves the shared runtime (poller, admin, webhooks).
 #[derive(Clone)]
 pub struct Upstream {
-    client: HttpsClient,
+    pools: Arc<[HttpsClient]>,
     api: BaseUrl,
     upload: BaseUrl,
     org_key: Secret,
@@ -79,25 +86,29 @@ impl std::fmt::Debug for Upstream {
     }
 }
 
+thread_local! {
+    /// Which pool this thread's requests use; set once by an I/O thread.
+    static POOL: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Pins the calling thread to upstream pool `index` (an I/O thread calls
+/// this before it serves; other threads keep pool 0).
+pub fn pin_pool(index: usize) {
+    POOL.with(|p| p.set(index));
+}
+
 impl Upstream {
-    pub fn new(cfg: &UpstreamConfig, org_key: Secret) -> Result<Upstream, BoxError> {
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(cfg.connect_timeout));
-        http.set_nodelay(true);
-        http.set_keepalive(Some(Duration::from_secs(60)));
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())?
-            .https_or_http()
-            .enable_http1()
-            .enable_http2()
-            .wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(cfg.pool_idle_timeout)
-            .pool_max_idle_per_host(256)
-            .build(https);
+    /// A client with one pool for the shared runtime plus one per I/O thread.
+    pub fn new(
+        cfg: &UpstreamConfig,
+        org_key: Secret,
+        io_threads: usize,
+    ) -> Result<Upstream, BoxError> {
+        let pools = (0..=io_threads)
+            .map(|_| pool(cfg))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Upstream {
-            client,
+            pools: pools.into(),
             api: cfg.api.clone(),
             upload: cfg.upload.clone(),
             org_key,
@@ -106,6 +117,32 @@ impl Upstream {
         })
     }
 
+    fn client(&self) -> &HttpsClient {
+        let i = POOL.with(Cell::get);
+        &self.pools[i.min(self.pools.len() - 1)]
+    }
+}
+
+/// One keep-alive pool over TLS (rustls) or plain HTTP for tests.
+fn pool(cfg: &UpstreamConfig) -> Result<HttpsClient, BoxError> {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_connect_timeout(Some(cfg.connect_timeout));
+    http.set_nodelay(true);
+    http.set_keepalive(Some(Duration::from_secs(60)));
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())?
+        .https_or_http()
+        .enable_http1()
+        .enable_http2()
+        .wrap_connector(http);
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(cfg.pool_idle_timeout)
+        .pool_max_idle_per_host(256)
+        .build(https))
+}
+
+impl Upstream {
     pub fn org_key(&self) -> &Secret {
         &self.org_key
     }
@@ -150,7 +187,7 @@ impl Upstream {
             Host::Api => self.request_timeout,
             Host::Upload => self.upload_timeout,
         };
-        match tokio::time::timeout(limit, self.client.request(req)).await {
+        match tokio::time::timeout(limit, self.client().request(req)).await {
             Err(_) => Err(UpstreamError::Timeout),
             Ok(Ok(resp)) => Ok(resp),
             Ok(Err(e)) if e.is_connect() => Err(UpstreamError::Unreachable(e.to_string())),

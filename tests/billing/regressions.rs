@@ -91,6 +91,7 @@ fn comma_joined_script_is_not_projected_as_one_word() {
     let plan = PlanPolicy {
         tier: Tier::PayAsYouGo,
         max_video_seconds: 1800,
+        test_mode: heygen_gateway::pricing::TestMode::Billed,
     };
     let q = pricing::quote(
         &PriceBook::builtin(),

@@ -132,7 +132,45 @@ async fn admin_listener_serves_probes_and_metrics() {
 
 #[tokio::test]
 async fn shutdown_drains_in_flight_requests_and_reports_not_ready() {
-    let rig = Rig::start().await;
+    drain_with_io_threads(None).await;
+}
+
+/// The same drain with tenant connections on the shared runtime
+/// (`server.io_threads = 0`) and on more I/O threads than cores.
+#[tokio::test]
+async fn shutdown_drains_on_the_shared_runtime_and_on_many_io_threads() {
+    drain_with_io_threads(Some("0")).await;
+    drain_with_io_threads(Some("5")).await;
+}
+
+/// Every I/O thread's listener serves: many connections at once all get
+/// answered through one port, whichever thread the kernel hands them to.
+#[tokio::test]
+async fn every_io_thread_serves_the_one_port() {
+    let rig = Rig::start_with(|c| c.set("server", "io_threads", "4")).await;
+    let token = tenant_token("alpha");
+    let url = rig.gw.url("/v2/avatars");
+    let calls = (0..32).map(|_| {
+        let (url, token) = (url.clone(), token.clone());
+        // A fresh connection each: the kernel spreads them over listeners.
+        tokio::spawn(async move {
+            try_send("GET", &url, &[("x-api-key", &token)], full(""), false)
+                .await
+                .map(|r| r.status)
+        })
+    });
+    for call in calls.collect::<Vec<_>>() {
+        assert_eq!(call.await.expect("task").expect("answered"), 200);
+    }
+    assert_eq!(rig.mock.count(), 32);
+}
+
+async fn drain_with_io_threads(io_threads: Option<&str>) {
+    let rig = Rig::start_with(|c| match io_threads {
+        Some(n) => c.set("server", "io_threads", n),
+        None => c,
+    })
+    .await;
     let url = rig.gw.url("/v2/avatars");
     let admin = rig.gw.admin_addr;
     let tenant_addr = rig.gw.addr;

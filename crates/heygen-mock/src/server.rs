@@ -67,6 +67,8 @@ struct BodySummary {
     sha256: String,
     /// The whole body is in `prefix` and arrived without error.
     complete: bool,
+    /// The body ended in an error (the sender aborted it).
+    aborted: bool,
 }
 
 /// Streams the body: counts and hashes everything, keeps the first 1 MiB.
@@ -93,6 +95,7 @@ async fn read_body(mut body: Incoming) -> BodySummary {
     }
     BodySummary {
         complete: !errored && len <= RECORDED_BODY_LIMIT as u64,
+        aborted: errored,
         prefix: prefix.freeze(),
         len,
         sha256: hex::encode(hasher.finalize()),
@@ -128,6 +131,11 @@ async fn handle(
         });
         inner.faults.decide(&path)
     };
+    // A body cut off mid-stream means the sender went away; like HeyGen,
+    // act on nothing (an upload is not stored half-read).
+    if body.aborted {
+        return Err(ResetConnection);
+    }
 
     let mut shutdown = shared.shutdown.clone();
     if let Some(latency) = latency {

@@ -66,6 +66,7 @@ pub(crate) fn quote_json(
                     let unlimited = PlanPolicy {
                         tier: crate::config::Tier::Enterprise,
                         max_video_seconds: u32::MAX,
+                        ..plan
                     };
                     let projection = pricing::quote(&cfg.pricing, &unlimited, b, &body)
                         .ok()

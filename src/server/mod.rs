@@ -1,0 +1,187 @@
+//! Listeners and lifecycle: the tenant listener and the admin listener, both
+//! HTTP/1.1 + HTTP/2 (h2c), graceful drain on shutdown, bound addresses
+//! reported so tests (and `:0` configs) know where to connect. Each listener
+//! admits connections through `conn` (caps, idle and body timeouts).
+
+mod listen;
+mod workers;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::clock::Clock;
+use crate::config::{Config, EnvSource, Secret};
+use crate::conn::ConnMetrics;
+use crate::metrics::Metrics;
+use crate::state::{AppState, Secrets, StateParts};
+use crate::upstream::Upstream;
+use listen::{serve, ConnPolicy};
+use workers::TenantServers;
+
+/// Options for starting a gateway in-process (tests use all of them).
+pub struct StartOptions {
+    /// Where environment variables (org key, admin token, webhook secret) come from.
+    pub env: Arc<dyn EnvSource>,
+    /// Wall clock for budgets and TTLs.
+    pub clock: Arc<dyn Clock>,
+    /// Registry that receives every metric family.
+    pub registry: prometheus::Registry,
+    /// Path of the config file, for reloads (`None`: reload is refused).
+    pub config_path: Option<std::path::PathBuf>,
+}
+
+/// A started gateway: the actually bound addresses and a shutdown handle.
+pub struct RunningGateway {
+    pub addr: SocketAddr,
+    pub admin_addr: SocketAddr,
+    pub state: Arc<AppState>,
+    stop: watch::Sender<bool>,
+    admin_stop: watch::Sender<bool>,
+    tenant: TenantServers,
+    admin_task: JoinHandle<()>,
+    background: Vec<JoinHandle<()>>,
+}
+
+impl RunningGateway {
+    /// Starts listeners for `config` (use port 0 to let the OS pick).
+    pub async fn start(config: Config, opts: StartOptions) -> anyhow::Result<RunningGateway> {
+        let org_key = config
+            .upstream
+            .api_key
+            .resolve(opts.env.as_ref())
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "the HeyGen org key ({}) is unavailable: {e}",
+                    config.upstream.api_key
+                )
+            })?;
+        // A missing admin token or webhook secret is not fatal; `serve`'s
+        // preflight (`preflight::check`) has already warned about both.
+        let admin_token = opts
+            .env
+            .var(&config.server.admin_token_env)
+            .filter(|t| !t.trim().is_empty())
+            .map(Secret::new);
+        let webhook_secret = config
+            .webhooks
+            .secret
+            .as_ref()
+            .and_then(|src| src.resolve(opts.env.as_ref()).ok());
+        let metrics = Metrics::register(&opts.registry).context("registering metrics")?;
+        let conn_metrics =
+            ConnMetrics::register(&opts.registry).context("registering connection metrics")?;
+        crate::conn::check_fd_budget(config.server.conn.max_connections);
+        let tenant_policy = ConnPolicy::new("tenant", &config.server.conn, &conn_metrics);
+        let admin_policy = ConnPolicy::new("admin", &config.server.conn, &conn_metrics);
+        let io_threads = config.server.io_threads;
+        let upstream = Upstream::new(&config.upstream, org_key, io_threads)
+            .map_err(|e| anyhow::anyhow!("building the upstream client: {e}"))?;
+        let ledger = crate::ledger::open_ledger_with_clock(&config.store, opts.clock.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("opening the ledger ({:?}): {e}", config.store))?;
+        // Resolved before the state is built so a missing variable stops
+        // startup with a clear message (Redis being down does not).
+        let redis_url = match &config.cluster.redis {
+            Some(src) => Some(
+                src.resolve(opts.env.as_ref())
+                    .map_err(|e| anyhow::anyhow!("the cluster Redis URL is unavailable: {e}"))?,
+            ),
+            None => None,
+        };
+        let listen = config.server.listen;
+        let admin_listen = config.server.admin_listen;
+        let grace = config.server.shutdown_grace;
+        let state = Arc::new(AppState::new(StateParts {
+            config,
+            upstream,
+            ledger,
+            metrics,
+            registry: opts.registry,
+            clock: opts.clock,
+            secrets: Secrets {
+                admin_token,
+                webhook_secret,
+            },
+            config_path: opts.config_path,
+        }));
+        if let Some(url) = redis_url {
+            let config = state.snapshot().config.clone();
+            state
+                .limiter
+                .use_redis(url.expose(), &config, state.metrics.clone())
+                .await
+                .map_err(|e| anyhow::anyhow!("cluster.redis_url: {e}"))?;
+        } else {
+            state.metrics.set_rate_limit_backend(false);
+        }
+        let tenant = workers::bind(listen, io_threads)?;
+        let admin = TcpListener::bind(admin_listen)
+            .await
+            .with_context(|| format!("binding the admin listener on {admin_listen}"))?;
+        let addr = tenant
+            .first()
+            .context("no tenant listener was bound")?
+            .local_addr()?;
+        let admin_addr = admin.local_addr()?;
+        let (stop, stop_rx) = watch::channel(false);
+        // The admin listener outlives the tenant drain so probes see 503 and
+        // metrics stay scrapeable while requests finish.
+        let (admin_stop, admin_stop_rx) = watch::channel(false);
+        let tenant =
+            TenantServers::start(tenant, io_threads, &stop_rx, grace, &tenant_policy, &state)?;
+        let admin_task = tokio::spawn(serve(
+            admin,
+            admin_stop_rx,
+            grace,
+            admin_policy,
+            crate::admin::service(state.clone()),
+        ));
+        let background = crate::background::spawn(&state, stop_rx);
+        state.set_ready(true);
+        tracing::info!(%addr, %admin_addr, io_threads, "Gateway listening.");
+        Ok(RunningGateway {
+            addr,
+            admin_addr,
+            state,
+            stop,
+            admin_stop,
+            tenant,
+            admin_task,
+            background,
+        })
+    }
+
+    /// Graceful shutdown: readiness goes 503, the tenant listener stops
+    /// accepting, in-flight requests drain (bounded by
+    /// `server.shutdown_grace_seconds`), then the admin listener and
+    /// background tasks stop. Admissions and settlements that outlive their
+    /// request (client gone, webhook already answered) finish first, within
+    /// the same grace, so a settlement is not cut between HeyGen's answer and
+    /// the ledger write.
+    pub async fn shutdown(mut self) {
+        let deadline =
+            tokio::time::Instant::now() + self.state.snapshot().config.server.shutdown_grace;
+        self.state.set_draining();
+        let _ = self.stop.send(true);
+        self.tenant.drained().await;
+        self.state.tasks.close();
+        if tokio::time::timeout_at(deadline, self.state.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("Shutdown grace expired with settlements still running; the poller finishes them after restart.");
+        }
+        self.tenant.finish().await;
+        let _ = self.admin_stop.send(true);
+        let _ = self.admin_task.await;
+        for t in self.background {
+            let _ = t.await;
+        }
+        tracing::info!("Gateway stopped.");
+    }
+}
