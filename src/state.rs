@@ -10,23 +10,36 @@ use arc_swap::ArcSwap;
 use crate::auth::KeyStore;
 use crate::clock::Clock;
 use crate::config::{Config, Secret};
+use crate::egress::EgressGuard;
 use crate::ledger::{Ledger, LedgerError};
 use crate::limits::RateLimiter;
 use crate::metrics::{Metrics, ThresholdTracker};
+use crate::probe::Prober;
 use crate::upstream::Upstream;
 
 /// One validated config and what is derived from it.
 pub struct Runtime {
     pub config: Arc<Config>,
     pub keys: KeyStore,
+    /// Reads finished outputs' lengths for settlement, through the egress
+    /// guard of this config (`None` only if TLS could not be set up).
+    pub prober: Option<Prober>,
 }
 
 impl Runtime {
     pub fn new(config: Config) -> Runtime {
         let keys = KeyStore::new(&config);
+        let prober = match EgressGuard::new(&config.egress) {
+            Ok(guard) => Some(Prober::new(guard, config.probe.clone())),
+            Err(e) => {
+                tracing::error!(error = %e, "Cannot build the egress guard; jobs without a reported length settle at their hold.");
+                None
+            }
+        };
         Runtime {
             config: Arc::new(config),
             keys,
+            prober,
         }
     }
 }
@@ -79,6 +92,8 @@ impl AppState {
         let thresholds =
             ThresholdTracker::new(p.metrics.clone(), &p.config.metrics.alert_thresholds);
         let price_books = crate::price_books::PriceBooks::new(&p.config.pricing);
+        p.metrics
+            .init_settlement_features(p.config.pricing.features());
         AppState {
             price_books,
             runtime: ArcSwap::from_pointee(Runtime::new(p.config)),

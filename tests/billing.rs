@@ -16,6 +16,8 @@ mod pg;
 
 #[path = "billing/cli.rs"]
 mod cli;
+#[path = "billing/delete.rs"]
+mod delete;
 #[path = "billing/failures.rs"]
 mod failures;
 #[path = "billing/headers.rs"]
@@ -34,6 +36,8 @@ mod race;
 mod regressions;
 #[path = "billing/settlement.rs"]
 mod settlement;
+#[path = "billing/sources.rs"]
+mod sources;
 #[path = "billing/test_mode.rs"]
 mod test_mode;
 #[path = "billing/windows.rs"]

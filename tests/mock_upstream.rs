@@ -225,12 +225,33 @@ async fn translations_return_one_id_per_language() {
         .await
         .json();
     assert_eq!(s["data"]["status"], "pending");
-    assert_eq!(s["data"]["output_language"], "French");
+    // Exactly the fields of heygen-api.md §3.4: no duration to settle by.
+    let mut keys: Vec<&str> = s["data"]
+        .as_object()
+        .expect("data")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["message", "status", "title", "url", "video_translate_id"]
+    );
     mock.complete(first, 95.5);
     let s = get(&mock, &format!("/v2/video_translate/{first}"))
         .await
         .json();
     assert_eq!(s["data"]["status"], "success");
+    assert!(s["data"].get("duration").is_none(), "{s}");
+    // The output URL serves a real MP4 of the job's length, without a key.
+    let url = s["data"]["url"].as_str().expect("url").to_string();
+    let media = send("GET", &url, &[], "").await;
+    assert_eq!(media.status, 200);
+    assert_eq!(
+        media.body,
+        heygen_mock::media::mp4(95_500, 0, true, false),
+        "{url}"
+    );
 
     let v3 = post_json(
         &mock,

@@ -13,6 +13,7 @@
 
 mod reg;
 mod scope;
+mod settlement;
 mod threshold;
 mod webhooks;
 
@@ -25,6 +26,7 @@ use prometheus::{
     Registry, TextEncoder,
 };
 
+pub use settlement::SETTLEMENT_SOURCES;
 pub use threshold::ThresholdTracker;
 pub use webhooks::DELIVERY_RESULTS;
 
@@ -82,6 +84,7 @@ struct Inner {
     ledger_drift: Gauge,
     draining: IntGauge,
     webhooks: webhooks::WebhookFamilies,
+    settlement: settlement::SettlementFamilies,
     rate_limit_fallback: IntCounterVec,
     rate_limit_backend: IntGaugeVec,
     /// Label values set per scope, so `forget_scope` can remove them
@@ -229,6 +232,7 @@ impl Metrics {
                 "1 while shutting down (readiness fails, in-flight requests finish).",
             )?,
             webhooks: webhooks::WebhookFamilies::register(&r)?,
+            settlement: settlement::SettlementFamilies::register(&r)?,
             rate_limit_fallback: r.int_counter(
                 "heygen_gateway_rate_limit_fallback_total",
                 "Rate-limit decisions made locally (rate / cluster.replicas) because Redis failed, by reason.",

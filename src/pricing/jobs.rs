@@ -25,12 +25,15 @@ pub struct Job {
 }
 
 /// What a status read says about a job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobOutcome {
     Pending,
-    /// `duration_ms: None` means "finished, length unknown": capture the quote.
+    /// `duration_ms: None` means "finished, length unknown": settlement
+    /// then reads the length from `output_url` (the finished file), else
+    /// captures the hold.
     Completed {
         duration_ms: Option<u64>,
+        output_url: Option<String>,
     },
     Failed,
 }
@@ -207,6 +210,12 @@ fn outcome_of(d: &Obj) -> Option<JobOutcome> {
     Some(match status.as_str() {
         "completed" | "success" | "succeeded" | "done" => JobOutcome::Completed {
             duration_ms: duration_ms(d.get("duration")),
+            // v1/v3 name it `video_url`; the v2 translation status `url`.
+            output_url: ["video_url", "url"]
+                .iter()
+                .find_map(|k| d.get(*k).and_then(Value::as_str))
+                .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+                .map(str::to_owned),
         },
         "failed" | "fail" | "error" => JobOutcome::Failed,
         _ => JobOutcome::Pending,
@@ -222,9 +231,15 @@ fn batch_outcome(d: &Obj) -> Option<JobOutcome> {
         .and_then(|c| c.get("completed"))
         .and_then(Value::as_u64);
     Some(match status {
-        "completed" => JobOutcome::Completed { duration_ms: None },
+        "completed" => JobOutcome::Completed {
+            duration_ms: None,
+            output_url: None,
+        },
         "failed" if completed == Some(0) => JobOutcome::Failed,
-        "failed" => JobOutcome::Completed { duration_ms: None },
+        "failed" => JobOutcome::Completed {
+            duration_ms: None,
+            output_url: None,
+        },
         _ => JobOutcome::Pending,
     })
 }

@@ -121,6 +121,14 @@ async fn dispatch(
         }
         _ => {}
     }
+    // A deleted job's status is gone: settle it first (issue 10).
+    if req.method() == http::Method::DELETE {
+        if let Access::Named(named) = ownership::access(req.method(), path, query) {
+            for id in &named.ids {
+                crate::settlement::before_delete(state, id).await?;
+            }
+        }
+    }
     let hop = Hop {
         state,
         origin: &origin,

@@ -262,13 +262,18 @@ async fn tenant_route_allow_and_deny() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn test_videos_are_forwarded_free() {
-    let rig = Rig::start(|c| c.tenant_budgets("alpha", "daily = 1")).await;
+async fn free_test_videos_are_forwarded_as_is_held_and_released() {
+    let rig = Rig::start(|c| {
+        c.set("plan", "test_mode", "\"free\"")
+            .tenant_budgets("alpha", "daily = 1")
+    })
+    .await;
     let mut body = half_credit();
     body["test"] = json!(true);
     let resp = rig.post("/v2/video/generate", &body).await;
     assert_eq!(resp.status, 200, "{}", resp.text());
-    assert_eq!(resp.header("x-gateway-credits-projected"), Some("0"));
+    // Priced and held like any render (it had to fit the budget)...
+    assert_eq!(resp.header("x-gateway-credits-projected"), Some("0.5"));
     let sent = rig.mock.requests_to("/v2/video/generate");
     assert_eq!(sent.len(), 1);
     assert_eq!(
@@ -276,8 +281,9 @@ async fn test_videos_are_forwarded_free() {
         true,
         "forwarded as is"
     );
-    let h = rig.hold(&hold_id(&resp)).await;
-    assert_eq!(h["amount"], "0", "{h}");
+    // ...and released once HeyGen accepted it.
+    let h = rig.wait_hold(&hold_id(&resp), "captured").await;
+    assert_eq!(h["amount"], "0.5", "{h}");
     assert_eq!(h["captured"], "0", "{h}");
     let (held, spent, remaining) = rig.credits("alpha", "daily").await;
     assert_eq!((held.as_str(), spent.as_str()), ("0", "0"));

@@ -44,7 +44,8 @@ fn jobs_from_v2_video_and_poll_v1_status() {
         Some((
             "abc123".into(),
             JobOutcome::Completed {
-                duration_ms: Some(27_430)
+                duration_ms: Some(27_430),
+                output_url: None,
             }
         ))
     );
@@ -90,7 +91,8 @@ fn jobs_from_translations_and_batches() {
         Some((
             "t2".into(),
             JobOutcome::Completed {
-                duration_ms: Some(61_200)
+                duration_ms: Some(61_200),
+                output_url: None,
             }
         ))
     );
@@ -105,7 +107,9 @@ fn jobs_from_translations_and_batches() {
         br#"{"error":null,"data":{"video_translate_id":"vt9"}}"#,
     );
     assert_eq!(jobs[0].status_path, "/v2/video_translate/vt9");
-    let st = br#"{"error":null,"data":{"video_translate_id":"vt9","status":"success","url":"u"}}"#;
+    // No duration in HeyGen's v2 translation status: the translated video's
+    // URL is kept so settlement can read its length.
+    let st = br#"{"error":null,"data":{"video_translate_id":"vt9","status":"success","url":"https://files.heygen.ai/vt9.mp4"}}"#;
     assert_eq!(
         status_outcome(
             &status_read("/v2/video_translate/vt9"),
@@ -113,7 +117,13 @@ fn jobs_from_translations_and_batches() {
             None,
             st
         ),
-        Some(("vt9".into(), JobOutcome::Completed { duration_ms: None }))
+        Some((
+            "vt9".into(),
+            JobOutcome::Completed {
+                duration_ms: None,
+                output_url: Some("https://files.heygen.ai/vt9.mp4".into()),
+            }
+        ))
     );
     // A batch is one job carrying the whole quote.
     let batch = q(
@@ -229,7 +239,8 @@ fn bare_v2_video_status_body() {
         Some((
             "v1".into(),
             JobOutcome::Completed {
-                duration_ms: Some(5_000)
+                duration_ms: Some(5_000),
+                output_url: None,
             }
         ))
     );

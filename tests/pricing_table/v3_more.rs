@@ -156,7 +156,8 @@ fn hyperframes_renders_settle_from_the_render_duration() {
         Some((
             "r1".into(),
             JobOutcome::Completed {
-                duration_ms: Some(42_400)
+                duration_ms: Some(42_400),
+                output_url: None,
             }
         ))
     );

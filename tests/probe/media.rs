@@ -28,51 +28,7 @@ pub fn wav(ms: u64) -> Bytes {
     Bytes::from(b)
 }
 
-fn bx(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
-    let mut b = Vec::with_capacity(8 + payload.len());
-    b.extend_from_slice(&(8 + payload.len() as u32).to_be_bytes());
-    b.extend_from_slice(kind);
-    b.extend_from_slice(payload);
-    b
-}
-
-/// ISO-BMFF: ftyp, a moov holding only mvhd (timescale 1000, so the
-/// duration is in ms), and an mdat of `mdat_len` zero bytes, with the moov
-/// before or after the mdat. `v1` writes a 64-bit duration.
-pub fn mp4(duration_ms: u64, mdat_len: usize, moov_first: bool, v1: bool) -> Bytes {
-    let ftyp = bx(b"ftyp", b"isom\0\0\x02\0isomiso2");
-    let mut mvhd = Vec::new();
-    if v1 {
-        mvhd.extend_from_slice(&[1, 0, 0, 0]);
-        mvhd.extend_from_slice(&[0; 16]); // creation, modification
-        mvhd.extend_from_slice(&1000u32.to_be_bytes());
-        mvhd.extend_from_slice(&duration_ms.to_be_bytes());
-    } else {
-        mvhd.extend_from_slice(&[0; 4]);
-        mvhd.extend_from_slice(&[0; 8]);
-        mvhd.extend_from_slice(&1000u32.to_be_bytes());
-        mvhd.extend_from_slice(&(duration_ms as u32).to_be_bytes());
-    }
-    mvhd.extend_from_slice(&0x0001_0000u32.to_be_bytes()); // rate 1.0
-    mvhd.extend_from_slice(&0x0100u16.to_be_bytes()); // volume 1.0
-    mvhd.extend_from_slice(&[0; 10]); // reserved
-    for m in [0x0001_0000u32, 0, 0, 0, 0x0001_0000, 0, 0, 0, 0x4000_0000] {
-        mvhd.extend_from_slice(&m.to_be_bytes()); // unity matrix
-    }
-    mvhd.extend_from_slice(&[0; 24]); // pre_defined
-    mvhd.extend_from_slice(&2u32.to_be_bytes()); // next track id
-    let moov = bx(b"moov", &bx(b"mvhd", &mvhd));
-    let mdat = bx(b"mdat", &vec![0u8; mdat_len]);
-    let mut b = ftyp;
-    if moov_first {
-        b.extend_from_slice(&moov);
-        b.extend_from_slice(&mdat);
-    } else {
-        b.extend_from_slice(&mdat);
-        b.extend_from_slice(&moov);
-    }
-    Bytes::from(b)
-}
+pub use heygen_mock::media::mp4;
 
 /// An EBML element with a one-byte size (payloads < 127 bytes) or an
 /// eight-byte size.

@@ -23,6 +23,7 @@
 mod control;
 mod envelope;
 mod faults;
+pub mod media;
 mod routes;
 mod server;
 mod state;
@@ -91,6 +92,7 @@ impl MockHeygen {
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let shared = Arc::new(state::Shared {
             org_key: config.org_key,
+            base: format!("http://{addr}"),
             inner: std::sync::Mutex::new(state::Inner {
                 requests: Vec::new(),
                 jobs: Vec::new(),

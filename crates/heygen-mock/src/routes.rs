@@ -39,6 +39,10 @@ pub(crate) fn route(shared: &Shared, req: &Req<'_>) -> Resp {
         if let Some(resp) = create(shared, req) {
             return resp;
         }
+    } else if *req.method == Method::DELETE {
+        if let Some(resp) = delete(shared, req) {
+            return resp;
+        }
     }
     envelope::error(
         gen,
@@ -46,6 +50,31 @@ pub(crate) fn route(shared: &Shared, req: &Req<'_>) -> Resp {
         "not_found",
         &format!("{} {path} not found", req.method),
     )
+}
+
+/// `DELETE /v1/video.delete?video_id=…` and `DELETE /v3/videos/{id}`
+/// (heygen-api.md §13): the job and its status are gone afterwards.
+fn delete(shared: &Shared, req: &Req<'_>) -> Option<Resp> {
+    let (gen, id) = match req.path.strip_prefix("/v3/videos/") {
+        Some(id) if !id.contains('/') => (Generation::V3, id.to_string()),
+        _ if req.path == "/v1/video.delete" => (
+            Generation::V1,
+            crate::status::query_param(req.query, "video_id").unwrap_or_default(),
+        ),
+        _ => return None,
+    };
+    if !shared.remove_job(&id, &[JobKind::Video]) {
+        return Some(envelope::error(
+            gen,
+            StatusCode::NOT_FOUND,
+            "not_found",
+            &format!("{id:?} not found"),
+        ));
+    }
+    Some(match gen {
+        Generation::V3 => envelope::v3_ok(json!({"id": id, "deleted": true})),
+        _ => envelope::v1_ok(json!({})),
+    })
 }
 
 /// Dispatches the billable POSTs; `None` if the path is not one of them.

@@ -107,6 +107,13 @@ async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, ResetConnection> {
     let (parts, body) = req.into_parts();
+    if parts.method == http::Method::GET {
+        if let Some(file) = parts.uri.path().strip_prefix("/media/") {
+            // Output files, like HeyGen's signed file URLs: no API key, not
+            // an API request (not recorded).
+            return Ok(crate::media::serve(&shared, file));
+        }
+    }
     let body = read_body(body).await;
     let path = parts.uri.path().to_string();
     let gen = Generation::of_path(&path);

@@ -123,6 +123,8 @@ pub struct Upload {
 /// Everything the handlers share.
 pub(crate) struct Shared {
     pub(crate) org_key: String,
+    /// `http://ADDR`: finished jobs' output URLs point here (`/media/…`).
+    pub(crate) base: String,
     pub(crate) inner: Mutex<Inner>,
     /// Flips to `true` on shutdown; hung requests wait on it.
     pub(crate) shutdown: watch::Receiver<bool>,
@@ -189,6 +191,16 @@ impl Shared {
                 kinds.contains(&j.kind) && (j.id == id || j.session_id.as_deref() == Some(id))
             })
             .cloned()
+    }
+
+    /// Removes the job with this id; `false` if there is none.
+    pub(crate) fn remove_job(&self, id: &str, kinds: &[JobKind]) -> bool {
+        let mut inner = self.lock();
+        let before = inner.jobs.len();
+        inner
+            .jobs
+            .retain(|j| !(kinds.contains(&j.kind) && j.id == id));
+        inner.jobs.len() != before
     }
 
     /// Applies `f` to the job with this id; `false` if there is none.

@@ -60,10 +60,10 @@ fn with_job(
     gen: Generation,
     id: &str,
     kinds: &[JobKind],
-    render: fn(&Job) -> Value,
+    render: fn(&Job, &str) -> Value,
 ) -> Resp {
     match shared.find_job(id, kinds) {
-        Some(job) => envelope::ok(gen, render(&job)),
+        Some(job) => envelope::ok(gen, render(&job, &shared.base)),
         None => envelope::error(
             gen,
             StatusCode::NOT_FOUND,
@@ -75,7 +75,7 @@ fn with_job(
 
 /// Raw `key=value` lookup in a query string (ids are plain hex; `+` and `%`
 /// escapes are decoded for completeness).
-fn query_param(query: Option<&str>, key: &str) -> Option<String> {
+pub(crate) fn query_param(query: Option<&str>, key: &str) -> Option<String> {
     query?.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         (k == key).then(|| percent_decode(v))
@@ -112,15 +112,18 @@ fn done(job: &Job) -> bool {
     job.status == JobStatus::Completed
 }
 
-fn url_if_done(job: &Job, suffix: &str) -> Value {
+/// The finished output's URL: served by the mock itself (`/media/ID.mp4`
+/// answers a real MP4 of the job's length), like HeyGen's signed file URLs
+/// that need no API key.
+fn url_if_done(job: &Job, base: &str, suffix: &str) -> Value {
     if done(job) {
-        Value::from(format!("https://files.heygen.ai/mock/{}{suffix}", job.id))
+        Value::from(format!("{base}/media/{}{suffix}", job.id))
     } else {
         Value::Null
     }
 }
 
-fn v1_status(job: &Job) -> Value {
+fn v1_status(job: &Job, base: &str) -> Value {
     let error = match (&job.status, &job.error) {
         (JobStatus::Failed, msg) => {
             let msg = msg.clone().unwrap_or_else(|| "render failed".into());
@@ -132,9 +135,9 @@ fn v1_status(job: &Job) -> Value {
         "id": job.id,
         "status": job.status.as_str(),
         "duration": job.duration,
-        "video_url": url_if_done(job, ".mp4"),
-        "thumbnail_url": url_if_done(job, ".jpg"),
-        "gif_url": url_if_done(job, ".gif"),
+        "video_url": url_if_done(job, base, ".mp4"),
+        "thumbnail_url": url_if_done(job, base, ".jpg"),
+        "gif_url": url_if_done(job, base, ".gif"),
         "caption_url": null,
         "video_url_caption": null,
         "callback_id": job.callback_id,
@@ -143,19 +146,19 @@ fn v1_status(job: &Job) -> Value {
     })
 }
 
-fn v2_video(job: &Job) -> Value {
+fn v2_video(job: &Job, base: &str) -> Value {
     json!({
         "video_id": job.id,
         "status": job.status.as_str(),
         "duration": job.duration,
-        "video_url": url_if_done(job, ".mp4"),
-        "thumbnail_url": url_if_done(job, ".jpg"),
+        "video_url": url_if_done(job, base, ".mp4"),
+        "thumbnail_url": url_if_done(job, base, ".jpg"),
         "created_at": job.created_at,
         "error": job.error,
     })
 }
 
-fn v3_video(job: &Job) -> Value {
+fn v3_video(job: &Job, base: &str) -> Value {
     let failed = job.status == JobStatus::Failed;
     json!({
         "id": job.id,
@@ -164,11 +167,11 @@ fn v3_video(job: &Job) -> Value {
         "created_at": job.created_at,
         "completed_at": job.completed_at,
         "duration": job.duration,
-        "video_url": url_if_done(job, ".mp4"),
+        "video_url": url_if_done(job, base, ".mp4"),
         "captioned_video_url": null,
         "subtitle_url": null,
-        "thumbnail_url": url_if_done(job, ".jpg"),
-        "gif_url": url_if_done(job, ".gif"),
+        "thumbnail_url": url_if_done(job, base, ".jpg"),
+        "gif_url": url_if_done(job, base, ".gif"),
         "folder_id": null,
         "output_language": job.output_language,
         "failure_code": if failed { Value::from("render_failed") } else { Value::Null },
@@ -177,30 +180,27 @@ fn v3_video(job: &Job) -> Value {
     })
 }
 
-/// v2 translate status (`pending|running|success|failed`); `duration` is an
-/// addition of the mock so the gateway can settle translations from it.
-fn v2_translate(job: &Job) -> Value {
+/// v2 translate status: exactly the fields of heygen-api.md §3.4 — no
+/// duration, so the gateway must learn the length from the output (`url`).
+fn v2_translate(job: &Job, base: &str) -> Value {
     json!({
         "video_translate_id": job.id,
         "title": job.title,
         "status": job.status.translate_str(true),
-        "url": url_if_done(job, ".mp4"),
+        "url": url_if_done(job, base, ".mp4"),
         "message": job.error,
-        "duration": job.duration,
-        "output_language": job.output_language,
-        "callback_id": job.callback_id,
     })
 }
 
-fn v3_translate(job: &Job) -> Value {
+fn v3_translate(job: &Job, base: &str) -> Value {
     json!({
         "id": job.id,
         "title": job.title,
         "status": job.status.translate_str(false),
         "output_language": job.output_language,
         "duration": job.duration,
-        "video_url": url_if_done(job, ".mp4"),
-        "audio_url": url_if_done(job, ".mp3"),
+        "video_url": url_if_done(job, base, ".mp4"),
+        "audio_url": url_if_done(job, base, ".mp3"),
         "caption_url": null,
         "created_at": job.created_at,
         "completed_at": job.completed_at,
@@ -209,19 +209,19 @@ fn v3_translate(job: &Job) -> Value {
     })
 }
 
-fn v3_lipsync(job: &Job) -> Value {
+fn v3_lipsync(job: &Job, base: &str) -> Value {
     json!({
         "id": job.id,
         "status": job.status.as_str(),
         "duration": job.duration,
-        "video_url": url_if_done(job, ".mp4"),
+        "video_url": url_if_done(job, base, ".mp4"),
         "created_at": job.created_at,
         "completed_at": job.completed_at,
         "failure_message": job.error,
     })
 }
 
-fn v3_agent(job: &Job) -> Value {
+fn v3_agent(job: &Job, _base: &str) -> Value {
     json!({
         "session_id": job.session_id,
         "status": job.status.as_str(),

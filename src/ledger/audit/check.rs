@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::replay::Replay;
-use super::report::{Check, IdempotencyStats, Report, Stats, Violation};
+use super::report::{AtEstimate, Check, IdempotencyStats, Report, Stats, Violation, AT_ESTIMATE};
 use super::snapshot::Snapshot;
 use super::AuditOptions;
 use crate::ledger::decide::{adjust_keys, Counter};
@@ -65,12 +65,28 @@ pub(super) fn check(snap: &Snapshot, opts: &AuditOptions) -> Report {
         resources: snap.resources.len() as u64,
         idempotency,
     };
+    let at_estimate = snap
+        .jobs
+        .iter()
+        .filter(|j| {
+            j.source
+                .as_deref()
+                .is_some_and(|s| s.ends_with(AT_ESTIMATE))
+        })
+        .map(|j| AtEstimate {
+            job_id: j.job_id.clone(),
+            hold_id: j.hold_id.clone(),
+            feature: j.feature.clone(),
+            captured: format_credits(j.captured),
+        })
+        .collect();
     Report::new(
         opts.now,
         opts.tz.name().to_string(),
         opts.grace_seconds,
         stats,
         out,
+        at_estimate,
     )
 }
 

@@ -16,7 +16,7 @@ mod snapshot;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-pub use report::{Check, IdempotencyStats, Report, Stats, Violation};
+pub use report::{AtEstimate, Check, IdempotencyStats, Report, Stats, Violation, AT_ESTIMATE};
 
 use super::types::LedgerError;
 use crate::config::StoreConfig;

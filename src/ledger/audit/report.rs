@@ -154,6 +154,23 @@ pub struct Report {
     pub grace_seconds: u64,
     pub stats: Stats,
     pub violations: Vec<Violation>,
+    /// Completed jobs captured at their hold because no real length could
+    /// be learned (settle source ending in [`AT_ESTIMATE`]): not a broken
+    /// invariant, but spend nobody checked against HeyGen's bill.
+    pub at_estimate: Vec<AtEstimate>,
+}
+
+/// Suffix of a job's settle source when it was captured at its hold.
+pub const AT_ESTIMATE: &str = "/estimate";
+
+/// One job captured at the gateway's own estimate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AtEstimate {
+    pub job_id: String,
+    pub hold_id: String,
+    pub feature: String,
+    /// Exact credits, as a decimal string.
+    pub captured: String,
 }
 
 fn rfc3339<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
@@ -167,6 +184,7 @@ impl Report {
         grace_seconds: u64,
         stats: Stats,
         mut violations: Vec<Violation>,
+        at_estimate: Vec<AtEstimate>,
     ) -> Report {
         violations.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         Report {
@@ -176,6 +194,7 @@ impl Report {
             grace_seconds,
             stats,
             violations,
+            at_estimate,
         }
     }
 
@@ -219,6 +238,18 @@ impl Report {
                 v.found,
                 v.detail
             ));
+        }
+        if !self.at_estimate.is_empty() {
+            out.push_str(&format!(
+                "note: {} job(s) captured at the hold (no real length learned):\n",
+                self.at_estimate.len()
+            ));
+            for e in &self.at_estimate {
+                out.push_str(&format!(
+                    "  at_estimate: job {}, hold {}: {} captured ({})\n",
+                    e.job_id, e.hold_id, e.captured, e.feature
+                ));
+            }
         }
         out
     }

@@ -2,7 +2,13 @@
 //! Three sources feed the same function — status reads passing through the
 //! proxy, HeyGen webhooks, and the background poller — and the ledger makes
 //! each settlement idempotent, so whichever arrives first wins and repeats
-//! change nothing.
+//! change nothing. A completed job's length comes from `length`: the
+//! status, else the finished output, else the hold is captured and counted.
+
+mod delete;
+mod length;
+
+pub(crate) use delete::before_delete;
 
 use crate::ledger::{JobSettlement, LedgerError, SettleResult};
 use crate::metrics::CreditKind;
@@ -32,24 +38,48 @@ pub(crate) async fn settle(
     if !job.pending {
         return Ok(Some(SettleResult::AlreadySettled));
     }
+    let mut learned = None;
     let settlement = match outcome {
         JobOutcome::Pending => return Ok(None),
         JobOutcome::Failed => JobSettlement::Failed,
-        JobOutcome::Completed { duration_ms } => {
+        JobOutcome::Completed {
+            duration_ms,
+            output_url,
+        } => {
             let book = book_of_hold(state, &job.hold_id).await;
             let book = book.as_ref();
-            let duration_ms = duration_ms.map(|d| d.min(MAX_JOB_DURATION_MS));
+            let len =
+                length::learn(state, job_id, duration_ms, output_url.as_deref(), source).await;
+            let duration_ms = len.ms.map(|d| d.min(MAX_JOB_DURATION_MS));
             // v3 jobs (status path `/v3/...`) round per second, legacy ones to 30 s.
             let gen = pricing::Generation::of_path(&job.status_path);
             match duration_ms.and_then(|d| pricing::settle_cost_in(book, &job.feature, gen, d)) {
-                Some(cost) => JobSettlement::Completed { cost },
-                // Completed without a usable duration (e.g. a batch): capture
-                // what was held rather than guess low.
-                None => JobSettlement::Completed { cost: job.held },
+                Some(cost) => {
+                    learned = Some(len.source);
+                    JobSettlement::Completed { cost }
+                }
+                // Completed without a usable length (e.g. a batch): capture
+                // what was held rather than guess low, and say so.
+                None => {
+                    learned = Some("estimate");
+                    JobSettlement::Completed { cost: job.held }
+                }
             }
         }
     };
-    let result = state.ledger.settle_job(job_id, settlement, source).await?;
+    // `ledger verify` lists jobs whose source says they were captured blind.
+    let source = match learned {
+        Some("estimate") => format!("{source}{}", crate::ledger::audit::AT_ESTIMATE),
+        _ => source.to_owned(),
+    };
+    let result = state.ledger.settle_job(job_id, settlement, &source).await?;
+    if let (SettleResult::Settled(s), Some(from)) = (&result, learned) {
+        state.metrics.settled_from(from, &s.feature);
+        if from == "estimate" {
+            tracing::warn!(job_id, feature = %s.feature, held = %crate::money::format_credits(job.held),
+                "Job completed without a length HeyGen or its output could tell; captured at the hold.");
+        }
+    }
     if let SettleResult::Settled(s) = &result {
         state
             .metrics
