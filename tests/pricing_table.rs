@@ -367,6 +367,22 @@ fn v1_v2_routes() {
             4_000_000,
             SettleMode::PerJob,
         ),
+        // HeyGen's 5–300 s range: 0 is read as 5 s (5.5 s → 30 s = 1 credit),
+        // 10000 as 300 s (330 s = 11 credits).
+        (
+            "/v1/video_agent/generate",
+            json!({"prompt": "p", "config": {"duration_sec": 0}}),
+            "video_agent",
+            1_000_000,
+            SettleMode::PerJob,
+        ),
+        (
+            "/v1/video_agent/generate",
+            json!({"prompt": "p", "config": {"duration_sec": 10000}}),
+            "video_agent",
+            11_000_000,
+            SettleMode::PerJob,
+        ),
         // Streaming session: 600 s at 0.2/min.
         (
             "/v1/streaming.new",

@@ -34,6 +34,9 @@ pub enum JobOutcome {
     Completed {
         duration_ms: Option<u64>,
         output_url: Option<String>,
+        /// Status path of the video a finished Video Agent session produced
+        /// (its own status has neither length nor file).
+        produced: Option<String>,
     },
     Failed,
 }
@@ -216,6 +219,7 @@ fn outcome_of(d: &Obj) -> Option<JobOutcome> {
                 .find_map(|k| d.get(*k).and_then(Value::as_str))
                 .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
                 .map(str::to_owned),
+            produced: None,
         },
         "failed" | "fail" | "error" => JobOutcome::Failed,
         _ => JobOutcome::Pending,
@@ -234,11 +238,13 @@ fn batch_outcome(d: &Obj) -> Option<JobOutcome> {
         "completed" => JobOutcome::Completed {
             duration_ms: None,
             output_url: None,
+            produced: None,
         },
         "failed" if completed == Some(0) => JobOutcome::Failed,
         "failed" => JobOutcome::Completed {
             duration_ms: None,
             output_url: None,
+            produced: None,
         },
         _ => JobOutcome::Pending,
     })
@@ -306,6 +312,22 @@ pub fn status_outcome(
         StatusRead::V3VideoBatch | StatusRead::V3TranslationBatch | StatusRead::V3LipsyncBatch => {
             batch_outcome(d)?
         }
+        StatusRead::V3VideoAgent => match outcome_of(d)? {
+            JobOutcome::Completed {
+                duration_ms: None,
+                output_url: None,
+                ..
+            } => JobOutcome::Completed {
+                duration_ms: None,
+                output_url: None,
+                produced: d
+                    .get("video_id")
+                    .and_then(Value::as_str)
+                    .filter(|v| safe_id(v))
+                    .map(|v| format!("/v3/videos/{v}")),
+            },
+            other => other,
+        },
         _ => outcome_of(d)?,
     };
     Some((id.to_owned(), outcome))

@@ -72,8 +72,11 @@ pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Option<Draft
         Billable::V1VideoAgent => {
             str_req(o, "prompt", "")?;
             let cfg = obj_opt(o, "config", "")?;
+            // HeyGen takes 5–300 s (approximate): a hint outside is clamped
+            // as HeyGen would, so 0 cannot hold nothing.
             let given = match cfg {
-                Some(c) => secs_opt(c, "duration_sec", "config")?,
+                Some(c) => secs_opt(c, "duration_sec", "config")?
+                    .map(|ms| ms.clamp(AGENT_MIN_MS, AGENT_MAX_MS)),
                 None => None,
             };
             Draft::new(vec![agent_job(ctx, given)], SettleMode::PerJob)
@@ -135,6 +138,10 @@ pub(super) fn proofread_generate(ctx: &Ctx<'_>, o: &Obj) -> Result<Draft, Pricin
     let job = DraftJob::single(feature, ms, "source_default", true);
     Ok(Draft::new(vec![job], SettleMode::PerJob))
 }
+
+/// HeyGen's range for the legacy agent's `config.duration_sec`.
+const AGENT_MIN_MS: u64 = 5_000;
+const AGENT_MAX_MS: u64 = 300_000;
 
 /// Video Agent: the requested `duration_sec` (a hint, so the safety factor
 /// applies) or the configured default.

@@ -36,14 +36,9 @@ pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Draft, Prici
         }
         Billable::V3VideoAgent => {
             str_req(o, "prompt", "")?;
-            let given = match secs_opt(o, "duration_sec", "")? {
-                Some(ms) => Some(ms),
-                None => match obj_opt(o, "config", "")? {
-                    Some(c) => secs_opt(c, "duration_sec", "config")?,
-                    None => None,
-                },
-            };
-            Draft::new(vec![agent_job(ctx, given)], SettleMode::PerJob)
+            // v3 defines no duration (heygen-api.md §3.5): a `duration_sec`
+            // here is not HeyGen's and cannot shrink the hold.
+            Draft::new(vec![agent_job(ctx, None)], SettleMode::PerJob)
         }
         Billable::V3VideoAgentMessage { .. } => {
             Draft::new(vec![agent_job(ctx, None)], SettleMode::PerJob)

@@ -2,7 +2,9 @@
 //! it for most jobs; where it does not (the v2 translation status, some v3
 //! shapes), the finished output itself is probed: its container header is
 //! read with ranged requests through the egress guard (`probe`), so the job
-//! settles at what HeyGen rendered instead of at the gateway's estimate.
+//! settles at what HeyGen rendered instead of at the gateway's estimate. A
+//! finished v3 Video Agent session names the video it produced: that
+//! video's status (then its file) gives the session's length.
 
 use crate::state::AppState;
 
@@ -13,9 +15,78 @@ pub(super) struct Length {
     pub source: &'static str,
 }
 
-/// The length reported by the status (`reported`), else the probed length
-/// of `output_url`, else none (`estimate`: the hold is captured).
+/// What a completed status said about the job's length.
+pub(super) struct Reported<'a> {
+    pub duration_ms: Option<u64>,
+    pub output_url: Option<&'a str>,
+    /// Status path of the video a session produced.
+    pub produced: Option<&'a str>,
+}
+
+/// The length reported by the status, else the probed length of its
+/// output, else that of the video it produced, else none (`estimate`: the
+/// hold is captured).
 pub(super) async fn learn(
+    state: &AppState,
+    job_id: &str,
+    reported: Reported<'_>,
+    caller: &str,
+) -> Length {
+    if reported.duration_ms.is_none() && reported.output_url.is_none() {
+        if let Some(path) = reported.produced {
+            return follow(state, job_id, path, caller).await;
+        }
+    }
+    from_status_or_output(
+        state,
+        job_id,
+        reported.duration_ms,
+        reported.output_url,
+        caller,
+    )
+    .await
+}
+
+/// Reads the produced video's status (once: no further following).
+async fn follow(state: &AppState, job_id: &str, path: &str, caller: &str) -> Length {
+    let read = match state.upstream.get_json(path).await {
+        Ok((status, body)) if (200..300).contains(&status) => {
+            let route = crate::catalog::classify(&http::Method::GET, path);
+            match &route.kind {
+                crate::catalog::RouteKind::Status(read) => {
+                    crate::pricing::status_outcome(read, path, None, &body)
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    match read {
+        Some((
+            _,
+            crate::pricing::JobOutcome::Completed {
+                duration_ms,
+                output_url,
+                ..
+            },
+        )) => {
+            from_status_or_output(state, job_id, duration_ms, output_url.as_deref(), caller).await
+        }
+        _ => {
+            tracing::warn!(
+                job_id,
+                path,
+                "The session's video has no readable finished status; the hold is captured."
+            );
+            Length {
+                ms: None,
+                source: "estimate",
+            }
+        }
+    }
+}
+
+async fn from_status_or_output(
     state: &AppState,
     job_id: &str,
     reported: Option<u64>,

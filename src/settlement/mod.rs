@@ -45,11 +45,16 @@ pub(crate) async fn settle(
         JobOutcome::Completed {
             duration_ms,
             output_url,
+            produced,
         } => {
             let book = book_of_hold(state, &job.hold_id).await;
             let book = book.as_ref();
-            let len =
-                length::learn(state, job_id, duration_ms, output_url.as_deref(), source).await;
+            let reported = length::Reported {
+                duration_ms,
+                output_url: output_url.as_deref(),
+                produced: produced.as_deref(),
+            };
+            let len = length::learn(state, job_id, reported, source).await;
             let duration_ms = len.ms.map(|d| d.min(MAX_JOB_DURATION_MS));
             // v3 jobs (status path `/v3/...`) round per second, legacy ones to 30 s.
             let gen = pricing::Generation::of_path(&job.status_path);

@@ -120,3 +120,40 @@ async fn a_status_with_a_duration_is_counted_as_status() {
         r#"heygen_gateway_settlement_source_total{source="status"} 1"#,
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_v3_agent_session_settles_from_the_video_it_produced() {
+    let rig = Rig::start(|c| c.tenant_budgets("alpha", "daily = 100")).await;
+    rig.mock.set_agent_video_id_later(true);
+    // `duration_sec` is not a v3 field: the default 120 s (4 credits) is held.
+    let resp = rig
+        .post(
+            "/v3/video-agents",
+            &json!({"prompt": "a demo", "duration_sec": 0}),
+        )
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.header("x-gateway-credits-projected"), Some("4"));
+    let hold = hold_id(&resp);
+    let session = resp.json()["data"]["session_id"]
+        .as_str()
+        .expect("session")
+        .to_string();
+    let read = rig.get(&format!("/v3/video-agents/{session}")).await;
+    assert_eq!(read.status, 200, "{}", read.text());
+    let video = read.json()["data"]["video_id"]
+        .as_str()
+        .expect("video id")
+        .to_string();
+    // The agent made a 3-minute video: 6 credits at 2/min.
+    assert!(rig.mock.complete(&video, 180.0));
+    let done = rig.get(&format!("/v3/video-agents/{session}")).await;
+    assert_eq!(
+        done.json()["data"]["status"],
+        "completed",
+        "{}",
+        done.text()
+    );
+    let h = rig.wait_hold(&hold, "captured").await;
+    assert_eq!(h["captured"], "6", "{h}");
+}

@@ -46,6 +46,7 @@ fn jobs_from_v2_video_and_poll_v1_status() {
             JobOutcome::Completed {
                 duration_ms: Some(27_430),
                 output_url: None,
+                produced: None,
             }
         ))
     );
@@ -93,6 +94,7 @@ fn jobs_from_translations_and_batches() {
             JobOutcome::Completed {
                 duration_ms: Some(61_200),
                 output_url: None,
+                produced: None,
             }
         ))
     );
@@ -122,6 +124,7 @@ fn jobs_from_translations_and_batches() {
             JobOutcome::Completed {
                 duration_ms: None,
                 output_url: Some("https://files.heygen.ai/vt9.mp4".into()),
+                produced: None,
             }
         ))
     );
@@ -241,6 +244,7 @@ fn bare_v2_video_status_body() {
             JobOutcome::Completed {
                 duration_ms: Some(5_000),
                 output_url: None,
+                produced: None,
             }
         ))
     );

@@ -290,12 +290,14 @@ fn v3_policy() {
         refused(&PAYG, "/v3/video-translations", long),
         (400, "video_too_long")
     );
-    let agent = json!({"prompt": "p", "duration_sec": 1700});
-    // 1700 s × 1.1 = 1870 s > 1800 s.
-    assert_eq!(
-        refused(&PAYG, "/v3/video-agents", agent),
-        (400, "video_too_long")
-    );
+    // v3 Video Agent has no duration field: a `duration_sec` is not
+    // HeyGen's, so neither 0 nor 1700 moves the 120 s default hold.
+    for given in [0, 1700] {
+        let agent =
+            json!({"prompt": "p", "duration_sec": given, "config": {"duration_sec": given}});
+        let quote = try_quote(&PAYG, "/v3/video-agents", &agent).expect("quote");
+        assert_eq!(quote.credits, 4_000_000, "duration_sec {given}");
+    }
     let bad_range = json!({"video": {}, "audio": {}, "start_time": 20, "end_time": 10});
     assert_eq!(
         refused(&PAYG, "/v3/lipsyncs", bad_range),

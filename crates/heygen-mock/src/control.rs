@@ -85,6 +85,12 @@ impl MockControl {
         self.shared.lock().auto_complete = duration_secs;
     }
 
+    /// New v3 Video Agent sessions answer `video_id: null` at creation (the
+    /// agent has not started its video yet); the session status names it.
+    pub fn set_agent_video_id_later(&self, later: bool) {
+        self.shared.lock().agent_video_id_later = later;
+    }
+
     /// What `GET /v2/user/remaining_quota` reports from now on.
     pub fn set_remaining_quota(&self, quota: u64) {
         self.shared.lock().remaining_quota = quota;

@@ -100,6 +100,7 @@ impl MockHeygen {
                 faults: faults::Faults::default(),
                 auto_complete: config.auto_complete,
                 remaining_quota: config.remaining_quota,
+                agent_video_id_later: false,
             }),
             shutdown: shutdown_rx,
             faults_changed: tokio::sync::Notify::new(),

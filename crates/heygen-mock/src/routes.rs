@@ -233,10 +233,11 @@ fn create_v3_agent(shared: &Shared, path: &str, body: &Map<String, Value>) -> Re
             ..new_job(body)
         },
     );
+    let later = shared.lock().agent_video_id_later;
     envelope::v3_ok(json!({
         "session_id": session,
         "status": job.status.as_str(),
-        "video_id": job.id,
+        "video_id": if later { Value::Null } else { Value::from(job.id) },
         "created_at": job.created_at,
     }))
 }

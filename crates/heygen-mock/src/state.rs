@@ -139,6 +139,8 @@ pub(crate) struct Inner {
     pub(crate) faults: Faults,
     pub(crate) auto_complete: Option<f64>,
     pub(crate) remaining_quota: u64,
+    /// See `MockControl::set_agent_video_id_later`.
+    pub(crate) agent_video_id_later: bool,
 }
 
 /// Fields of a job taken from the create request.
