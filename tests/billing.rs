@@ -14,6 +14,8 @@ mod common;
 #[path = "common/pg.rs"]
 mod pg;
 
+#[path = "billing/batches.rs"]
+mod batches;
 #[path = "billing/cli.rs"]
 mod cli;
 #[path = "billing/delete.rs"]

@@ -163,7 +163,7 @@ async fn every_create_endpoint_answers_in_its_envelope() {
         ("/v3/lipsyncs", "/data/lipsync_id"),
         ("/v1/streaming.new", "/data/session_id"),
         ("/v3/avatars", "/data/avatar_id"),
-        ("/v3/videos/batches", "/data/videos/1/video_id"),
+        ("/v3/videos/batches", "/data/batch_id"),
         ("/v3/videos", "/data/video_id"),
     ];
     for (path, pointer) in cases {

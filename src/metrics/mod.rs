@@ -108,7 +108,7 @@ const GIT_REVISION: &str = match option_env!("HEYGEN_GATEWAY_GIT_REVISION") {
 };
 
 /// Ledger operations whose failures are counted (`op` label values).
-const LEDGER_OPS: [&str; 18] = [
+const LEDGER_OPS: [&str; 19] = [
     "adjust",
     "assign",
     "capture",
@@ -122,6 +122,7 @@ const LEDGER_OPS: [&str; 18] = [
     "list_resources",
     "open_holds",
     "owners_of",
+    "record_resources",
     "release",
     "settle",
     "submit",

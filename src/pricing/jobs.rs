@@ -6,6 +6,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use super::batch_status::BatchItems;
 use super::json::Obj;
 use super::{Quote, SettleMode};
 use crate::catalog::{Billable, StatusRead};
@@ -37,6 +38,8 @@ pub enum JobOutcome {
         /// Status path of the video a finished Video Agent session produced
         /// (its own status has neither length nor file).
         produced: Option<String>,
+        /// A finished batch's items: each settles from its own status.
+        batch: Option<BatchItems>,
     },
     Failed,
 }
@@ -62,7 +65,7 @@ pub enum WebhookOutcome {
 
 /// Upstream ids are opaque but short and URL-safe; anything else is not
 /// put into a status path.
-fn safe_id(id: &str) -> bool {
+pub(super) fn safe_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 128
         && id
@@ -220,32 +223,9 @@ fn outcome_of(d: &Obj) -> Option<JobOutcome> {
                 .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
                 .map(str::to_owned),
             produced: None,
+            batch: None,
         },
         "failed" | "fail" | "error" => JobOutcome::Failed,
-        _ => JobOutcome::Pending,
-    })
-}
-
-/// Batches report no durations: a finished batch is captured at its quote,
-/// one where nothing completed is released.
-fn batch_outcome(d: &Obj) -> Option<JobOutcome> {
-    let status = d.get("status")?.as_str()?;
-    let completed = d
-        .get("counts_by_status")
-        .and_then(|c| c.get("completed"))
-        .and_then(Value::as_u64);
-    Some(match status {
-        "completed" => JobOutcome::Completed {
-            duration_ms: None,
-            output_url: None,
-            produced: None,
-        },
-        "failed" if completed == Some(0) => JobOutcome::Failed,
-        "failed" => JobOutcome::Completed {
-            duration_ms: None,
-            output_url: None,
-            produced: None,
-        },
         _ => JobOutcome::Pending,
     })
 }
@@ -310,7 +290,7 @@ pub fn status_outcome(
     }
     let outcome = match status {
         StatusRead::V3VideoBatch | StatusRead::V3TranslationBatch | StatusRead::V3LipsyncBatch => {
-            batch_outcome(d)?
+            super::batch_status::outcome(status, d)?
         }
         StatusRead::V3VideoAgent => match outcome_of(d)? {
             JobOutcome::Completed {
@@ -325,6 +305,7 @@ pub fn status_outcome(
                     .and_then(Value::as_str)
                     .filter(|v| safe_id(v))
                     .map(|v| format!("/v3/videos/{v}")),
+                batch: None,
             },
             other => other,
         },

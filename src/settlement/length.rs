@@ -48,7 +48,7 @@ pub(super) async fn learn(
 }
 
 /// Reads the produced video's status (once: no further following).
-async fn follow(state: &AppState, job_id: &str, path: &str, caller: &str) -> Length {
+pub(super) async fn follow(state: &AppState, job_id: &str, path: &str, caller: &str) -> Length {
     let read = match state.upstream.get_json(path).await {
         Ok((status, body)) if (200..300).contains(&status) => {
             let route = crate::catalog::classify(&http::Method::GET, path);
@@ -76,7 +76,7 @@ async fn follow(state: &AppState, job_id: &str, path: &str, caller: &str) -> Len
             tracing::warn!(
                 job_id,
                 path,
-                "The session's video has no readable finished status; the hold is captured."
+                "The produced video has no readable finished status; its share of the hold is captured."
             );
             Length {
                 ms: None,

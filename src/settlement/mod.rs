@@ -5,6 +5,7 @@
 //! change nothing. A completed job's length comes from `length`: the
 //! status, else the finished output, else the hold is captured and counted.
 
+mod batch;
 mod delete;
 mod length;
 
@@ -43,9 +44,18 @@ pub(crate) async fn settle(
         JobOutcome::Pending => return Ok(None),
         JobOutcome::Failed => JobSettlement::Failed,
         JobOutcome::Completed {
+            batch: Some(items), ..
+        } => {
+            let book = book_of_hold(state, &job.hold_id).await;
+            let (cost, from) = batch::cost(state, &job, &book, &items, source).await;
+            learned = Some(from);
+            JobSettlement::Completed { cost }
+        }
+        JobOutcome::Completed {
             duration_ms,
             output_url,
             produced,
+            batch: None,
         } => {
             let book = book_of_hold(state, &job.hold_id).await;
             let book = book.as_ref();

@@ -47,6 +47,7 @@ fn jobs_from_v2_video_and_poll_v1_status() {
                 duration_ms: Some(27_430),
                 output_url: None,
                 produced: None,
+                batch: None,
             }
         ))
     );
@@ -95,6 +96,7 @@ fn jobs_from_translations_and_batches() {
                 duration_ms: Some(61_200),
                 output_url: None,
                 produced: None,
+                batch: None,
             }
         ))
     );
@@ -125,6 +127,7 @@ fn jobs_from_translations_and_batches() {
                 duration_ms: None,
                 output_url: Some("https://files.heygen.ai/vt9.mp4".into()),
                 produced: None,
+                batch: None,
             }
         ))
     );
@@ -152,6 +155,36 @@ fn jobs_from_translations_and_batches() {
             done
         ),
         Some(("b1".into(), JobOutcome::Failed))
+    );
+    // A finished batch names its items: each settles from its own status.
+    let done = br#"{"data":{"batch_id":"b1","status":"completed","total_items":3,
+        "counts_by_status":{"completed":2,"failed":1},
+        "items":[{"item_index":0,"status":"completed","video_id":"va"},
+                 {"item_index":1,"status":"failed","video_id":"vb"},
+                 {"item_index":2,"status":"completed","video_id":"../x"}],
+        "has_more":false}}"#;
+    let Some((
+        _,
+        JobOutcome::Completed {
+            batch: Some(items), ..
+        },
+    )) = status_outcome(
+        &status_read("/v3/videos/batches/b1"),
+        "/v3/videos/batches/b1",
+        None,
+        done,
+    )
+    else {
+        panic!("a completed batch with items");
+    };
+    // An id that is not URL-safe is not followed (its item stays unknown).
+    assert_eq!(
+        items,
+        heygen_gateway::pricing::BatchItems {
+            total: 3,
+            completed: vec!["/v3/videos/va".into()],
+            failed: 1,
+        }
     );
     // Lipsync and agent ids.
     let lip = q(
@@ -245,6 +278,7 @@ fn bare_v2_video_status_body() {
                 duration_ms: Some(5_000),
                 output_url: None,
                 produced: None,
+                batch: None,
             }
         ))
     );

@@ -159,6 +159,7 @@ fn hyperframes_renders_settle_from_the_render_duration() {
                 duration_ms: Some(42_400),
                 output_url: None,
                 produced: None,
+                batch: None,
             }
         ))
     );

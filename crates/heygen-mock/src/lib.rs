@@ -96,6 +96,7 @@ impl MockHeygen {
             inner: std::sync::Mutex::new(state::Inner {
                 requests: Vec::new(),
                 jobs: Vec::new(),
+                batches: Vec::new(),
                 uploads: Vec::new(),
                 faults: faults::Faults::default(),
                 auto_complete: config.auto_complete,

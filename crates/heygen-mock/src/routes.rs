@@ -211,15 +211,21 @@ fn create_v3_batch(shared: &Shared, path: &str, body: &Map<String, Value>) -> Re
             "videos must be a non-empty array",
         );
     };
-    let videos: Vec<Value> = items
+    let ids: Vec<String> = items
         .iter()
         .map(|item| {
             let fields = item.as_object().cloned().unwrap_or_default();
-            let job = shared.create_job(JobKind::Video, path, new_job(&fields));
-            json!({"video_id": job.id, "status": "waiting"})
+            shared.create_job(JobKind::Video, path, new_job(&fields)).id
         })
         .collect();
-    envelope::v3_ok(json!({"batch_id": new_id(), "videos": videos}))
+    // Like HeyGen: the batch id now, the items' video ids from its status.
+    let batch_id = new_id();
+    let total = ids.len();
+    shared
+        .lock()
+        .batches
+        .push((batch_id.clone(), crate::state::unix_now(), ids));
+    envelope::v3_ok(json!({"batch_id": batch_id, "status": "processing", "total_items": total}))
 }
 
 /// `POST /v3/video-agents`: a session whose video is the job.

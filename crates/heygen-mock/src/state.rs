@@ -135,6 +135,8 @@ pub(crate) struct Shared {
 pub(crate) struct Inner {
     pub(crate) requests: Vec<ReceivedRequest>,
     pub(crate) jobs: Vec<Job>,
+    /// v3 video batches: id, creation time and item job ids in order.
+    pub(crate) batches: Vec<(String, i64, Vec<String>)>,
     pub(crate) uploads: Vec<Upload>,
     pub(crate) faults: Faults,
     pub(crate) auto_complete: Option<f64>,
