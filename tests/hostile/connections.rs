@@ -45,16 +45,7 @@ async fn connections_over_the_caps_are_shed_while_established_ones_are_served() 
     let mut established = connect_from([127, 0, 0, 1], addr).await;
     let _a2 = connect_from([127, 0, 0, 1], addr).await;
     let _a3 = connect_from([127, 0, 0, 1], addr).await;
-    eventually_async(
-        || async {
-            metric_value(
-                &rig.metrics().await,
-                "heygen_gateway_connections_open{listener=\"tenant\"}",
-            ) == Some(3.0)
-        },
-        Duration::from_secs(5),
-    )
-    .await;
+    tenant_connections_reach(&rig, 3.0).await;
     let mut over = connect_from([127, 0, 0, 1], addr).await;
     let shed = until_closed(&mut over, Duration::from_secs(5))
         .await
@@ -69,16 +60,7 @@ async fn connections_over_the_caps_are_shed_while_established_ones_are_served() 
     let mut c1 = connect_from([127, 0, 0, 3], addr).await;
     // With one listener per I/O thread the kernel's accept queues are not
     // one FIFO: wait until the total is reached before the seventh arrives.
-    eventually_async(
-        || async {
-            metric_value(
-                &rig.metrics().await,
-                "heygen_gateway_connections_open{listener=\"tenant\"}",
-            ) == Some(6.0)
-        },
-        Duration::from_secs(5),
-    )
-    .await;
+    tenant_connections_reach(&rig, 6.0).await;
     let mut c2 = connect_from([127, 0, 0, 3], addr).await;
     // c1 fits under the total of 6; c2 does not.
     let served = exchange(&mut c1, tenant_get("/v2/avatars").as_bytes()).await;
@@ -148,6 +130,20 @@ async fn a_flood_of_idle_sockets_does_not_starve_a_tenant_and_is_reaped() {
     eventually_async(
         || async { metric_value(&rig.metrics().await, open_series) == Some(0.0) },
         Duration::from_secs(10),
+    )
+    .await;
+}
+
+/// Waits until the tenant listener counts `n` open connections.
+async fn tenant_connections_reach(rig: &Rig, n: f64) {
+    eventually_async(
+        || async {
+            metric_value(
+                &rig.metrics().await,
+                "heygen_gateway_connections_open{listener=\"tenant\"}",
+            ) == Some(n)
+        },
+        Duration::from_secs(5),
     )
     .await;
 }
