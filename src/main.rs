@@ -6,6 +6,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use heygen_gateway::cli::Cli;
 
+/// mimalloc: per-thread free lists suit the per-request allocations of the
+/// I/O threads (glibc malloc showed ~5% of the hot path's CPU in `perf`).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit code for usage errors (sysexits EX_USAGE), as for invalid config.
 const EXIT_USAGE: u8 = 64;
 
