@@ -3,6 +3,10 @@
 //! projecting the adversarial scripts (symbols, long numbers, padded SSML).
 
 use criterion::{criterion_group, criterion_main, Criterion};
+
+/// The allocator the gateway binary runs with (`src/main.rs`).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use heygen_gateway::catalog::{classify, RouteKind};
 use heygen_gateway::config::Tier;
 use heygen_gateway::pricing::text::script_ms;

@@ -77,7 +77,7 @@ pub(super) fn parse(body: &[u8]) -> Result<Value, PricingError> {
     let found = RefCell::new(None);
     let mut de = serde_json::Deserializer::from_slice(body);
     let seed = Strict {
-        path: String::new(),
+        path: Seg::Root,
         free_form: false,
         found: &found,
     };
@@ -93,15 +93,70 @@ pub(super) fn parse(body: &[u8]) -> Result<Value, PricingError> {
     })
 }
 
-struct Strict<'a> {
-    path: String,
+/// Where a value sits (`video_inputs[3].voice`), kept as a chain of
+/// borrowed segments and only rendered for a refusal: most bodies are fine,
+/// and formatting a path per value was a fifth of the parse.
+#[derive(Clone, Copy)]
+enum Seg<'p> {
+    Root,
+    Key(&'p Seg<'p>, &'p str),
+    Index(&'p Seg<'p>, usize),
+}
+
+impl Seg<'_> {
+    fn render(&self) -> String {
+        match self {
+            Seg::Root => String::new(),
+            Seg::Key(parent, key) => {
+                let p = parent.render();
+                if p.is_empty() {
+                    (*key).to_owned()
+                } else {
+                    format!("{p}.{key}")
+                }
+            }
+            Seg::Index(parent, i) => format!("{}[{i}]", parent.render()),
+        }
+    }
+}
+
+/// Maps with more keys than this track letter case in a hash map; smaller
+/// ones scan their keys (no allocation per key).
+const SCAN_KEYS: usize = 32;
+
+/// The earlier key of `out` equal to `key` but for letter case (Unicode
+/// lower-casing, as HeyGen's case-insensitive decoders may do).
+fn case_twin<'o>(
+    out: &'o Map<String, Value>,
+    lowered: &'o HashMap<String, String>,
+    key: &str,
+) -> Option<&'o str> {
+    if out.len() < SCAN_KEYS {
+        out.keys()
+            .map(String::as_str)
+            .find(|k| same_but_case(k, key))
+    } else {
+        lowered.get(&key.to_lowercase()).map(String::as_str)
+    }
+}
+
+fn same_but_case(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.to_lowercase() == b.to_lowercase()
+    }
+}
+
+struct Strict<'a, 'p> {
+    path: Seg<'p>,
     /// Inside a caller-named map: only exact duplicates are refused.
     free_form: bool,
     found: &'a RefCell<Option<PricingError>>,
 }
 
-impl<'a> Strict<'a> {
-    fn child(&self, path: String, free_form: bool) -> Strict<'a> {
+impl<'a> Strict<'a, '_> {
+    fn child<'q>(&self, path: Seg<'q>, free_form: bool) -> Strict<'a, 'q> {
         Strict {
             path,
             free_form,
@@ -111,17 +166,13 @@ impl<'a> Strict<'a> {
 
     /// Records the refusal and aborts the parse.
     fn refuse<E: de::Error>(&self, key: &str, what: String) -> E {
-        let at = if self.path.is_empty() {
-            key.to_owned()
-        } else {
-            format!("{}.{key}", self.path)
-        };
+        let at = Seg::Key(&self.path, key).render();
         *self.found.borrow_mut() = Some(PricingError::invalid(&at, what));
         E::custom("refused key")
     }
 }
 
-impl<'de> DeserializeSeed<'de> for Strict<'_> {
+impl<'de> DeserializeSeed<'de> for Strict<'_, '_> {
     type Value = Value;
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
@@ -129,7 +180,7 @@ impl<'de> DeserializeSeed<'de> for Strict<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for Strict<'_> {
+impl<'de> Visitor<'de> for Strict<'_, '_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -166,31 +217,31 @@ impl<'de> Visitor<'de> for Strict<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut out = Vec::new();
-        while let Some(v) = seq.next_element_seed(
-            self.child(format!("{}[{}]", self.path, out.len()), self.free_form),
-        )? {
-            out.push(v);
+        loop {
+            let here = Seg::Index(&self.path, out.len());
+            match seq.next_element_seed(self.child(here, self.free_form))? {
+                Some(v) => out.push(v),
+                None => break,
+            }
         }
         Ok(Value::Array(out))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
-        // Lower-cased key → the spelling first seen.
-        let mut seen: HashMap<String, String> = HashMap::new();
+        // Lower-cased key → the spelling first seen, once the map is big.
+        let mut lowered: HashMap<String, String> = HashMap::new();
         while let Some(key) = map.next_key::<String>()? {
             if out.contains_key(&key) {
                 return Err(self.refuse(&key, "duplicate key; send each field once".into()));
             }
-            let lower = key.to_lowercase();
-            match seen.get(&lower) {
-                Some(first) if !self.free_form => {
+            if !self.free_form {
+                if let Some(first) = case_twin(&out, &lowered, &key) {
                     return Err(self.refuse(
                         &key,
                         format!("differs from {first:?} only by letter case; send one"),
                     ));
                 }
-                _ => {}
             }
             if !self.free_form {
                 if let Some(known) = KNOWN_FIELDS
@@ -205,14 +256,16 @@ impl<'de> Visitor<'de> for Strict<'_> {
                     ));
                 }
             }
-            seen.entry(lower).or_insert_with(|| key.clone());
-            let path = if self.path.is_empty() {
-                key.clone()
-            } else {
-                format!("{}.{key}", self.path)
-            };
             let free = self.free_form || FREE_FORM.contains(&key.as_str());
-            let value = map.next_value_seed(self.child(path, free))?;
+            let value = map.next_value_seed(self.child(Seg::Key(&self.path, &key), free))?;
+            if !self.free_form && out.len() + 1 >= SCAN_KEYS {
+                if lowered.is_empty() {
+                    lowered.extend(out.keys().map(|k| (k.to_lowercase(), k.clone())));
+                }
+                lowered
+                    .entry(key.to_lowercase())
+                    .or_insert_with(|| key.clone());
+            }
             out.insert(key, value);
         }
         Ok(Value::Object(out))

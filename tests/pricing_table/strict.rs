@@ -56,6 +56,25 @@ fn duplicate_and_case_variant_keys_are_refused_naming_the_key() {
                 .to_owned(),
             "videos[1].type:",
         ),
+        // Past 32 keys the case check switches to a hash map: same answer.
+        (
+            "/v3/videos",
+            format!(
+                r#"{{"type":"avatar","avatar_id":"a","script":"hi",{},"TITLE_7":1,"title_7":2}}"#,
+                (0..40)
+                    .map(|i| format!(r#""k{i}":{i}"#))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+            "title_7:",
+        ),
+        // Unicode lower-casing: KELVIN SIGN lowers to "k".
+        (
+            "/v3/videos",
+            "{\"type\":\"avatar\",\"avatar_id\":\"a\",\"script\":\"hi\",\"ok\":1,\"o\u{212A}\":2}"
+                .to_owned(),
+            "o\u{212A}:",
+        ),
     ];
     for (path, body, key) in table {
         let err = raw(path, &body).expect_err(&body);
