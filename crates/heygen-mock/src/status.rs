@@ -251,13 +251,15 @@ fn v3_translate(job: &Job, base: &str) -> Value {
         "id": job.id,
         "title": job.title,
         "status": job.status.translate_str(false),
+        "input_language": null,
         "output_language": job.output_language,
+        "translate_audio_only": false,
         "duration": job.duration,
         "video_url": url_if_done(job, base, ".mp4"),
         "audio_url": url_if_done(job, base, ".mp3"),
-        "caption_url": null,
+        "srt_caption_url": null,
+        "vtt_caption_url": null,
         "created_at": job.created_at,
-        "completed_at": job.completed_at,
         "failure_message": job.error,
         "callback_id": job.callback_id,
     })
@@ -266,19 +268,24 @@ fn v3_translate(job: &Job, base: &str) -> Value {
 fn v3_lipsync(job: &Job, base: &str) -> Value {
     json!({
         "id": job.id,
+        "title": job.title,
         "status": job.status.as_str(),
         "duration": job.duration,
         "video_url": url_if_done(job, base, ".mp4"),
+        "caption_url": null,
         "created_at": job.created_at,
-        "completed_at": job.completed_at,
         "failure_message": job.error,
+        "callback_id": job.callback_id,
     })
 }
 
 fn v3_agent(job: &Job, _base: &str) -> Value {
     json!({
         "session_id": job.session_id,
+        "title": job.title,
         "status": job.status.as_str(),
+        "progress": if done(job) { 100 } else { 0 },
+        "messages": [],
         "video_id": job.id,
         "created_at": job.created_at,
     })
