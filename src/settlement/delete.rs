@@ -8,7 +8,6 @@
 //! its feature, and counted as a capture at the estimate.
 
 use crate::ledger::{JobSettlement, LedgerError, SettleResult};
-use crate::metrics::CreditKind;
 use crate::pricing;
 use crate::state::AppState;
 
@@ -35,10 +34,8 @@ pub(crate) async fn before_delete(state: &AppState, job_id: &str) -> Result<(), 
         .settle_job(job_id, JobSettlement::Completed { cost }, &source)
         .await?;
     if let SettleResult::Settled(s) = &result {
-        let m = &state.metrics;
-        m.credits(CreditKind::Captured, &s.tenant, &s.feature, s.captured);
-        m.credits(CreditKind::Released, &s.tenant, &s.feature, s.released);
-        m.settled_from("estimate", &s.feature);
+        super::count_credits(state, s);
+        state.metrics.settled_from("estimate", &s.feature);
         tracing::warn!(job_id, hold_id = %s.hold_id, tenant = %s.tenant,
             captured = %crate::money::format_credits(s.captured),
             "Job deleted before HeyGen reported its length; captured at the plan's longest video.");

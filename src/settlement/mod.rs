@@ -11,7 +11,7 @@ mod length;
 
 pub(crate) use delete::before_delete;
 
-use crate::ledger::{JobSettlement, LedgerError, SettleResult};
+use crate::ledger::{JobSettlement, LedgerError, SettleResult, Settlement};
 use crate::metrics::CreditKind;
 use crate::pricing::{self, JobOutcome};
 use crate::state::AppState;
@@ -96,17 +96,19 @@ pub(crate) async fn settle(
         }
     }
     if let SettleResult::Settled(s) = &result {
-        state
-            .metrics
-            .credits(CreditKind::Captured, &s.tenant, &s.feature, s.captured);
-        state
-            .metrics
-            .credits(CreditKind::Released, &s.tenant, &s.feature, s.released);
+        count_credits(state, s);
         tracing::info!(job_id, hold_id = %s.hold_id, tenant = %s.tenant, source,
             captured = %crate::money::format_credits(s.captured),
             overage = %crate::money::format_credits(s.overage), "Job settled.");
     }
     Ok(Some(result))
+}
+
+/// Counts a settlement's captured and released credits.
+fn count_credits(state: &AppState, s: &Settlement) {
+    let m = &state.metrics;
+    m.credits(CreditKind::Captured, &s.tenant, &s.feature, s.captured);
+    m.credits(CreditKind::Released, &s.tenant, &s.feature, s.released);
 }
 
 /// The price book the job's hold was admitted under (settlement never
