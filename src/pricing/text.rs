@@ -108,33 +108,42 @@ impl Scan {
             self.add_words(alnum);
             return;
         }
-        let mut words = 0u64;
-        for piece in split_at_digit_joiners(run) {
-            // Maximal number and letter segments ("10km" → "10", "km").
-            let mut start = 0;
-            let mut cur: Option<bool> = None;
-            for (i, c) in piece.char_indices() {
-                let digit = is_digit(c) || c == ',' || c == '.';
-                if cur.is_some_and(|d| d != digit) {
-                    words += segment_words(&piece[start..i], cur == Some(true), mode);
-                    start = i;
-                }
-                cur = Some(digit);
-            }
-            if let Some(digit) = cur {
-                words += segment_words(&piece[start..], digit, mode);
-            }
-        }
+        // Most runs have no joiner: no split (and no allocation) for them.
+        let words = if run.contains(['-', '\'', '\u{2019}']) {
+            split_at_digit_joiners(run)
+                .into_iter()
+                .map(|piece| piece_words(piece, mode))
+                .sum()
+        } else {
+            piece_words(run, mode)
+        };
         self.add_words(words);
     }
+}
+
+/// Words of a piece as maximal number and letter segments ("10km" → "10",
+/// "km").
+fn piece_words(piece: &str, mode: SayAs) -> u64 {
+    let mut words = 0u64;
+    let mut start = 0;
+    let mut cur: Option<bool> = None;
+    for (i, c) in piece.char_indices() {
+        let digit = is_digit(c) || c == ',' || c == '.';
+        if cur.is_some_and(|d| d != digit) {
+            words += segment_words(&piece[start..i], cur == Some(true), mode);
+            start = i;
+        }
+        cur = Some(digit);
+    }
+    if let Some(digit) = cur {
+        words += segment_words(&piece[start..], digit, mode);
+    }
+    words
 }
 
 /// Splits a run at hyphens and apostrophes that touch a digit: "2026-12-03"
 /// is three numbers, while "well-known" stays one word.
 fn split_at_digit_joiners(run: &str) -> Vec<&str> {
-    if !run.contains(['-', '\'', '\u{2019}']) {
-        return vec![run];
-    }
     let mut pieces = Vec::new();
     let mut start = 0;
     let mut prev: Option<char> = None;

@@ -68,13 +68,20 @@ pub(super) fn letters_words(run: &str) -> u64 {
     if (2..=5).contains(&n) && run.bytes().all(|b| b.is_ascii_uppercase()) {
         return n;
     }
-    match run.to_ascii_lowercase().as_str() {
+    // Compared without lower-casing a copy: this runs for every word.
+    const SPOKEN_LONGER: [(&str, u64); 5] = [
         // "et cetera", "approximately" (five syllables).
-        "etc" | "approx" => 2,
+        ("etc", 2),
+        ("approx", 2),
         // "miles per hour", "kilometres per hour", "revolutions per minute".
-        "mph" | "kph" | "rpm" => 3,
-        _ => 1,
-    }
+        ("mph", 3),
+        ("kph", 3),
+        ("rpm", 3),
+    ];
+    SPOKEN_LONGER
+        .iter()
+        .find(|(w, _)| run.eq_ignore_ascii_case(w))
+        .map_or(1, |(_, n)| *n)
 }
 
 /// Words of a number token made of digits, `,` and `.` (as scanned:
