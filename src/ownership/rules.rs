@@ -154,7 +154,9 @@ fn v2(s: &[&str], raw: &[&str], q: Option<&str>, get: bool, post: bool) -> Acces
                 &["group_id", "id", "photo_avatar_id"],
             )
         }
-        ["photo_avatar", "photo", "generate"] => Access::Public,
+        // Its answer's `generation_id` is the tenant's (status reads of
+        // generations treat unrecorded ids as stock, so it must be recorded).
+        ["photo_avatar", "photo", "generate"] if post => Access::Create(&["generation_id"]),
         ["photo_avatar", "generation" | "train", .., _]
         | ["photo_avatar", "avatar_group", .., _]
             if raw.len() >= 3 =>

@@ -94,6 +94,8 @@ pub(super) async fn handle(
             quote,
             created: match br.access {
                 Access::Create(fields) => fields,
+                // A photo look generated from the tenant's group is its own.
+                Access::BodyIds(..) => &["generation_id"],
                 _ => &[],
             },
         },

@@ -97,6 +97,9 @@ fn create(shared: &Shared, req: &Req<'_>) -> Option<Resp> {
         "/v3/lipsyncs" => CreateKind::Lipsync,
         "/v1/streaming.new" => CreateKind::Streaming,
         "/v3/avatars" => CreateKind::Avatar,
+        "/v2/photo_avatar/photo/generate" | "/v2/photo_avatar/look/generate" => {
+            CreateKind::PhotoGeneration
+        }
         _ if seg.len() == 4 && seg[0] == "v2" && seg[1] == "template" && seg[3] == "generate" => {
             CreateKind::Video(V2, false)
         }
@@ -137,6 +140,7 @@ fn create(shared: &Shared, req: &Req<'_>) -> Option<Resp> {
                 "realtime_endpoint": format!("wss://mock.heygen.invalid/v1/ws/streaming.chat?session_id={}", job.id),
             }))
         }
+        CreateKind::PhotoGeneration => envelope::v2_ok(json!({ "generation_id": new_id() })),
         CreateKind::Avatar => {
             let job = shared.create_job(JobKind::Avatar, path, new_job(&body));
             envelope::v3_ok(json!({"avatar_id": job.id, "status": job.status.as_str()}))
@@ -153,6 +157,8 @@ enum CreateKind {
     Lipsync,
     Streaming,
     Avatar,
+    /// v2 photo avatar photo or look generation: `{generation_id}`.
+    PhotoGeneration,
 }
 
 fn parse_object(req: &Req<'_>) -> Result<Map<String, Value>, String> {
