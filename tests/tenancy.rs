@@ -293,27 +293,28 @@ async fn ops_adopt_existing_resources_by_cli_and_admin_api() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_photo_generation_is_its_creators_not_stock() {
+async fn photo_and_look_generations_are_their_creators_not_stock() {
     let rig = Rig::start(|c| c).await;
-    let r = rig
-        .call(
-            "alpha",
-            "POST",
-            "/v2/photo_avatar/photo/generate",
-            r#"{"name":"n","age":"Young Adult","gender":"Woman","ethnicity":"Unspecified","orientation":"square","pose":"half_body","style":"Realistic","appearance":"a"}"#,
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    let generation = r.json()["data"]["generation_id"]
-        .as_str()
-        .expect("generation_id")
-        .to_string();
-    let path = format!("/v2/photo_avatar/generation/{generation}");
-    rig.mock.clear();
-    // Recorded as alpha's: beta is refused without HeyGen seeing it...
-    assert_not_owner(&rig.call("beta", "GET", &path, "").await);
-    assert_eq!(rig.mock.count(), 0, "{:?}", rig.mock.requests());
-    // ...while alpha's read is forwarded.
-    rig.call("alpha", "GET", &path, "").await;
-    assert_eq!(rig.mock.count(), 1, "{:?}", rig.mock.requests());
+    let photo = r#"{"name":"n","age":"Young Adult","gender":"Woman","ethnicity":"Unspecified","orientation":"square","pose":"half_body","style":"Realistic","appearance":"a"}"#;
+    // A look from a stock (unrecorded) group: allowed, and the look is alpha's.
+    let look = r#"{"group_id":"stock_group_1","prompt":"p","orientation":"square","pose":"half_body","style":"Realistic"}"#;
+    for (create, body) in [
+        ("/v2/photo_avatar/photo/generate", photo),
+        ("/v2/photo_avatar/look/generate", look),
+    ] {
+        let r = rig.call("alpha", "POST", create, body).await;
+        assert_eq!(r.status, 200, "{create}: {}", r.text());
+        let generation = r.json()["data"]["generation_id"]
+            .as_str()
+            .expect("generation_id")
+            .to_string();
+        let path = format!("/v2/photo_avatar/generation/{generation}");
+        rig.mock.clear();
+        // Recorded as alpha's: beta is refused without HeyGen seeing it...
+        assert_not_owner(&rig.call("beta", "GET", &path, "").await);
+        assert_eq!(rig.mock.count(), 0, "{create}: {:?}", rig.mock.requests());
+        // ...while alpha's read is forwarded.
+        rig.call("alpha", "GET", &path, "").await;
+        assert_eq!(rig.mock.count(), 1, "{create}: {:?}", rig.mock.requests());
+    }
 }

@@ -19,8 +19,13 @@ pub(crate) enum Access {
     OrgAdmin,
     /// Names these resources (path or query); only their owner may proceed.
     Named(Named),
-    /// Names resources in JSON body fields (read before forwarding).
-    BodyIds(Named, &'static [&'static str]),
+    /// Names resources in JSON body `fields` (read before forwarding); the
+    /// answer may create more, at `created`.
+    BodyIds {
+        named: Named,
+        fields: &'static [&'static str],
+        created: &'static [&'static str],
+    },
     /// Lists resources: the answer is filtered to the tenant's own.
     List(ListShape),
     /// Creates resources whose ids are in the answer at these fields.
@@ -119,13 +124,14 @@ fn v1(s: &[&str], raw: &[&str], q: Option<&str>, get: bool, post: bool) -> Acces
         ["streaming.new"] => Access::Create(&["session_id"]),
         ["video.webm"] => Access::Create(&["video_id"]),
         ["streaming.create_token" | "streaming.avatar.list"] | ["streaming", ..] => Access::Public,
-        [c] if c.starts_with("streaming.") => Access::BodyIds(
-            Named {
+        [c] if c.starts_with("streaming.") => Access::BodyIds {
+            named: Named {
                 ids: Vec::new(),
                 stock_if_unrecorded: false,
             },
-            &["session_id"],
-        ),
+            fields: &["session_id"],
+            created: &[],
+        },
         ["personalized_video", ..] => named(query_ids(q, "id")),
         ["user", ..] | ["webhook", ..] => Access::OrgAdmin,
         _ => Access::Public,
@@ -146,13 +152,19 @@ fn v2(s: &[&str], raw: &[&str], q: Option<&str>, get: bool, post: bool) -> Acces
         | ["photo_avatar", "train" | "add_motion" | "add_sound_effect" | "upscale"]
             if post =>
         {
-            Access::BodyIds(
-                Named {
+            Access::BodyIds {
+                named: Named {
                     ids: Vec::new(),
                     stock_if_unrecorded: true,
                 },
-                &["group_id", "id", "photo_avatar_id"],
-            )
+                fields: &["group_id", "id", "photo_avatar_id"],
+                // A look generated from the tenant's group is its own.
+                created: if matches!(s, ["photo_avatar", "look", "generate"]) {
+                    &["generation_id"]
+                } else {
+                    &[]
+                },
+            }
         }
         // Its answer's `generation_id` is the tenant's (status reads of
         // generations treat unrecorded ids as stock, so it must be recorded).

@@ -60,7 +60,7 @@ pub(super) async fn handle(
             BodyError::TooLarge(_) => too_large,
             other => other.into(),
         })?;
-    if let Access::BodyIds(named, fields) = br.access {
+    if let Access::BodyIds { named, fields, .. } = br.access {
         let named = Named {
             ids: ownership::body_ids(&body, fields),
             stock_if_unrecorded: named.stock_if_unrecorded,
@@ -93,9 +93,10 @@ pub(super) async fn handle(
             billable: br.billable.clone(),
             quote,
             created: match br.access {
-                Access::Create(fields) => fields,
-                // A photo look generated from the tenant's group is its own.
-                Access::BodyIds(..) => &["generation_id"],
+                Access::Create(fields)
+                | Access::BodyIds {
+                    created: fields, ..
+                } => fields,
                 _ => &[],
             },
         },

@@ -155,7 +155,7 @@ async fn dispatch(
         }
         (_, Access::List(shape)) => isolated::list(hop, req, *shape, policy).await,
         (_, Access::Create(fields)) => isolated::create(hop, req, fields, limit).await,
-        (_, Access::BodyIds(named, fields)) => {
+        (_, Access::BodyIds { named, fields, .. }) => {
             isolated::body_named(hop, req, named, fields, policy).await
         }
         (RouteKind::Status(read), _) => {
