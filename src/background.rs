@@ -99,6 +99,8 @@ impl Poller {
         self.next.retain(|id, _| live.contains(id.as_str()));
         let due: Vec<PendingJob> = jobs
             .iter()
+            // Contact placeholders have no status until their webhook binds them.
+            .filter(|j| !j.status_path.is_empty())
             .filter(|j| {
                 self.next
                     .get(&j.job_id)

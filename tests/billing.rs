@@ -18,6 +18,8 @@ mod pg;
 mod batches;
 #[path = "billing/cli.rs"]
 mod cli;
+#[path = "billing/contacts.rs"]
+mod contacts;
 #[path = "billing/delete.rs"]
 mod delete;
 #[path = "billing/failures.rs"]

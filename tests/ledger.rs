@@ -171,6 +171,8 @@ both!(
     cases_registry::concurrent_recorders_get_one_owner,
     cases_registry::assign_adopts_and_journals,
     cases_registry::endpoints_lifecycle,
+    cases_registry::registry_survives_reopen,
+    cases_registry::contact_videos_bind_to_placeholders,
     cases_outbox::delivers_each_event_once,
     cases_outbox::failures_retry_then_die,
     cases_outbox::replicas_claim_disjoint_rows,

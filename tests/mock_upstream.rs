@@ -153,7 +153,7 @@ async fn v3_video_can_fail_and_unknown_ids_are_404() {
 #[tokio::test]
 async fn every_create_endpoint_answers_in_its_envelope() {
     let mock = start_mock().await;
-    let cases: [(&str, &str); 11] = [
+    let cases: [(&str, &str); 23] = [
         ("/v2/video/av4/generate", "/data/video_id"),
         ("/v2/videos", "/data/video_id"),
         ("/v2/template/tpl123/generate", "/data/video_id"),
@@ -162,7 +162,19 @@ async fn every_create_endpoint_answers_in_its_envelope() {
         ("/v3/video-agents", "/data/session_id"),
         ("/v3/lipsyncs", "/data/lipsync_id"),
         ("/v1/streaming.new", "/data/session_id"),
-        ("/v3/avatars", "/data/avatar_id"),
+        ("/v3/avatars", "/data/avatar_item/id"),
+        ("/v3/avatars", "/data/avatar_group/id"),
+        ("/v3/templates/tpl1", "/data/id"),
+        ("/v2/video_translate/proofread", "/data/proofread_id"),
+        ("/v3/video-translations/proofreads", "/data/proofread_ids/0"),
+        ("/v2/photo_avatar/avatar_group/create", "/data/group_id"),
+        ("/v2/video_avatar", "/data/avatar_id"),
+        ("/v3/voices/clone", "/data/voice_clone_id"),
+        ("/v3/voices", "/data/voices/1/voice_id"),
+        ("/v3/assets", "/data/asset_id"),
+        ("/v3/avatar-realtime", "/data/stream_id"),
+        ("/v3/hyperframes/renders", "/data/render_id"),
+        ("/v3/ai-clipping", "/data/id"),
         ("/v3/videos/batches", "/data/batch_id"),
         ("/v3/videos", "/data/video_id"),
     ];

@@ -335,7 +335,7 @@ fn v1_v2_routes() {
             json!({"project_id": "p"}),
             "template",
             2_000_000,
-            SettleMode::OnSuccess,
+            SettleMode::PerJob,
         ),
         // Translation default 300 s at 3/min (fast) or 6/min (quality), per language.
         (

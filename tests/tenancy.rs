@@ -148,8 +148,23 @@ async fn account_wide_routes_need_org_admin() {
             "/v1/webhook/endpoint.update",
             r#"{"endpoint_id":"e","url":"https://x.example"}"#,
         ),
+        ("DELETE", "/v1/webhook/endpoint.delete?endpoint_id=e", ""),
+        ("GET", "/v1/webhook/endpoint.list", ""),
+        (
+            "POST",
+            "/v3/webhooks/endpoints",
+            r#"{"url":"https://x.example"}"#,
+        ),
+        (
+            "PATCH",
+            "/v3/webhooks/endpoints/e1",
+            r#"{"url":"https://x.example"}"#,
+        ),
+        ("DELETE", "/v3/webhooks/endpoints/e1", ""),
+        ("GET", "/v3/webhooks/endpoints", ""),
         ("POST", "/v3/webhooks/endpoints/e1/rotate-secret", "{}"),
         ("GET", "/v3/users/me", ""),
+        ("GET", "/v1/user/me", ""),
         ("GET", "/v2/user/remaining_quota", ""),
     ];
     rig.mock.clear();

@@ -35,6 +35,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+pub use ops::contacts::{placeholder_id, CONTACT_PREFIX};
 pub use postgres::PostgresLedger;
 pub use registry::Registry;
 pub use resources::*;

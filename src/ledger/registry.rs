@@ -38,6 +38,18 @@ pub trait Registry: Send + Sync + 'static {
 
     async fn owner_of(&self, resource_id: &str) -> R<Option<Owner>>;
 
+    /// Personalized videos: binds `video_id` (from a contact's
+    /// `personalized_video` webhook) to the oldest open placeholder job of
+    /// `project_id`, with `status_path` for its settlement, and records it
+    /// as the hold tenant's. Returns that tenant; `None` when the project
+    /// has no open placeholder. Idempotent for a video already bound.
+    async fn bind_contact_video(
+        &self,
+        project_id: &str,
+        video_id: &str,
+        status_path: &str,
+    ) -> R<Option<String>>;
+
     /// Owners of the recorded ids among `resource_ids` (unknown ids are
     /// absent), in one query per 512 ids: for filtering lists.
     async fn owners_of(&self, resource_ids: &[String]) -> R<HashMap<String, String>>;

@@ -108,9 +108,10 @@ const GIT_REVISION: &str = match option_env!("HEYGEN_GATEWAY_GIT_REVISION") {
 };
 
 /// Ledger operations whose failures are counted (`op` label values).
-const LEDGER_OPS: [&str; 19] = [
+const LEDGER_OPS: [&str; 20] = [
     "adjust",
     "assign",
+    "bind_contact",
     "capture",
     "expire",
     "get_job",

@@ -6,6 +6,8 @@
 //! cannot be probed); lists are filtered to the tenant's own; creations are
 //! recorded. The proxy calls this module; it never calls the proxy.
 
+#[cfg(test)]
+mod creations;
 pub(crate) mod list;
 pub(crate) mod rules;
 
@@ -68,7 +70,9 @@ pub(crate) async fn check_named(
     Ok(())
 }
 
-/// The string values of `fields` in a JSON body's top level (or `data`).
+/// The string values at `fields` in a JSON body's top level (or `data`).
+/// A field is a path: `avatar_group.id` reads a nested object's field and
+/// `voices[].voice_id` every item's field of an array.
 pub(crate) fn body_ids(body: &[u8], fields: &[&str]) -> Vec<String> {
     let Ok(v) = serde_json::from_slice::<Value>(body) else {
         return Vec::new();
@@ -76,18 +80,45 @@ pub(crate) fn body_ids(body: &[u8], fields: &[&str]) -> Vec<String> {
     let mut ids = Vec::new();
     for obj in [Some(&v), v.get("data")].into_iter().flatten() {
         for f in fields {
-            match obj.get(*f) {
-                Some(Value::String(s)) if !s.is_empty() => ids.push(s.clone()),
-                Some(Value::Array(a)) => {
-                    ids.extend(a.iter().filter_map(Value::as_str).map(str::to_string))
-                }
-                _ => {}
-            }
+            collect(obj, f, &mut ids);
         }
     }
     ids.sort();
     ids.dedup();
     ids
+}
+
+/// Pushes the string(s) at `path` under `v` (see [`body_ids`]).
+fn collect(v: &Value, path: &str, out: &mut Vec<String>) {
+    let (head, rest) = match path.split_once('.') {
+        Some((h, r)) => (h, Some(r)),
+        None => (path, None),
+    };
+    let (key, each) = match head.strip_suffix("[]") {
+        Some(k) => (k, true),
+        None => (head, false),
+    };
+    let Some(found) = v.get(key) else {
+        return;
+    };
+    let items: Vec<&Value> = match (each, found) {
+        (true, Value::Array(a)) => a.iter().collect(),
+        (true, _) => return,
+        (false, x) => vec![x],
+    };
+    for item in items {
+        match (rest, item) {
+            (Some(r), _) => collect(item, r, out),
+            (None, Value::String(s)) if !s.is_empty() => out.push(s.clone()),
+            (None, Value::Array(a)) => out.extend(
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string),
+            ),
+            _ => {}
+        }
+    }
 }
 
 /// Records what a successful creation answer names as the tenant's. A

@@ -78,17 +78,44 @@ fn stock(ids: Vec<String>) -> Access {
     })
 }
 
-/// A query parameter's raw value(s), comma lists split (`ids=a,b`).
+/// A query parameter's value(s), comma lists split (`ids=a,b`).
 fn query_ids(query: Option<&str>, name: &str) -> Vec<String> {
+    query_ids_where(query, |k| k == name)
+}
+
+/// The values of every query parameter whose (decoded) name passes `keep`:
+/// a key spelled `video%5Fids` must not slip an id past the check.
+fn query_ids_where(query: Option<&str>, keep: impl Fn(&str) -> bool) -> Vec<String> {
+    let decode = |s: &str| crate::http::percent_decode(s).unwrap_or_else(|| s.to_string());
     query
         .unwrap_or("")
         .split('&')
         .filter_map(|kv| kv.split_once('='))
-        .filter(|(k, _)| *k == name)
+        .filter(|(k, _)| keep(&decode(k)))
         .flat_map(|(_, v)| v.split([',', ' ']).map(str::to_string))
-        .map(|v| crate::http::percent_decode(&v).unwrap_or(v))
+        .map(|v| decode(&v))
+        .flat_map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>())
         .filter(|v| !v.is_empty())
         .collect()
+}
+
+/// Bulk status reads name ids in `ids`, `video_ids`, `batch_ids`,
+/// `lipsync_ids`, `video_translation_ids`, `asset_ids` (heygen-cli): every
+/// such parameter is checked.
+fn status_ids(query: Option<&str>) -> Vec<String> {
+    query_ids_where(query, |k| k == "ids" || k.ends_with("_ids"))
+}
+
+/// Ids in a JSON body's `fields` that name stock content when unrecorded.
+const fn stock_body(fields: &'static [&'static str]) -> Access {
+    Access::BodyIds {
+        named: Named {
+            ids: Vec::new(),
+            stock_if_unrecorded: true,
+        },
+        fields,
+        created: &[],
+    }
 }
 
 fn one(id: &str) -> Vec<String> {
@@ -132,8 +159,14 @@ fn v1(s: &[&str], raw: &[&str], q: Option<&str>, get: bool, post: bool) -> Acces
             fields: &["session_id"],
             created: &[],
         },
-        ["personalized_video", ..] => named(query_ids(q, "id")),
+        // Projects are made in HeyGen's app, like templates: anyone may use
+        // one nobody recorded; one ops assigned is its tenant's alone.
+        ["personalized_video", "add_contact"] if post => stock_body(&["project_id"]),
+        ["personalized_video", ..] => stock(query_ids(q, "id")),
         ["user", ..] | ["webhook", ..] => Access::OrgAdmin,
+        ["folders"] if get => Access::List(ListShape::V1("folders")),
+        ["folders", "create"] if post => Access::Create(&["folder_id", "id"]),
+        ["folders", _, ..] => named(one(raw[1])),
         _ => Access::Public,
     }
 }
@@ -144,10 +177,12 @@ fn v2(s: &[&str], raw: &[&str], q: Option<&str>, get: bool, post: bool) -> Acces
         ["videos"] if get => Access::List(ListShape::V2("videos")),
         ["videos", _] => named(one(raw[1])),
         ["video_translate", "target_languages"] => Access::Public,
+        ["video_translate", "proofread"] if post => Access::Create(&["proofread_id"]),
         ["video_translate", "proofread"] => Access::Public,
         ["video_translate", "proofread", _, ..] => named(one(raw[2])),
         ["video_translate", _] => named(one(raw[1])),
         ["photo_avatar", "avatar_group", "create"] if post => Access::Create(&["group_id", "id"]),
+        ["photo_avatar", "avatar_group", "add"] if post => stock_body(&["group_id"]),
         ["photo_avatar", "look", "generate" | "train"]
         | ["photo_avatar", "train" | "add_motion" | "add_sound_effect" | "upscale"]
             if post =>
@@ -176,6 +211,7 @@ fn v2(s: &[&str], raw: &[&str], q: Option<&str>, get: bool, post: bool) -> Acces
             stock(one(raw[raw.len() - 1]))
         }
         ["photo_avatar" | "photo_avatar_group", _] => stock(one(raw[1])),
+        ["video_avatar"] if post => Access::Create(&["avatar_id", "video_avatar_id", "id"]),
         ["video_avatar", _, ..] => named(one(raw[1])),
         ["user", ..] => Access::OrgAdmin,
         ["folders"] if get => Access::List(ListShape::V2("folders")),
@@ -190,10 +226,13 @@ const V3_CREATED: &[&str] = &[
     "id",
     "video_id",
     "session_id",
+    "stream_id",
     "video_translation_id",
     "proofread_id",
+    "proofread_ids",
     "lipsync_id",
     "batch_id",
+    "render_id",
 ];
 
 /// v3 collections whose every item a tenant created.
@@ -224,7 +263,7 @@ fn v3(s: &[&str], raw: &[&str], q: Option<&str>, get: bool, post: bool) -> Acces
     match s {
         [c] if owned(c) => list(get),
         ["videos" | "video-translations" | "lipsyncs", "batches"] => list(get),
-        ["videos" | "video-translations" | "lipsyncs", "statuses"] => named(query_ids(q, "ids")),
+        ["videos" | "video-translations" | "lipsyncs", "statuses"] => named(status_ids(q)),
         ["video-translations", "languages"] | ["video-agents", "styles" | "resources", ..] => {
             Access::Public
         }
@@ -234,20 +273,40 @@ fn v3(s: &[&str], raw: &[&str], q: Option<&str>, get: bool, post: bool) -> Acces
         [c, _, ..] if owned(c) => named(one(raw[1])),
         ["assets"] if get => list(true),
         ["assets"] if post => Access::Create(&["id", "asset_id"]),
+        ["assets", "direct-uploads"] if post => Access::Create(&["asset_id"]),
+        ["assets", "direct-uploads", "batches"] if post => {
+            Access::Create(&["batch_id", "items[].asset_id"])
+        }
+        ["assets", "complete", "batches"] => Access::BodyIds {
+            named: Named {
+                ids: Vec::new(),
+                stock_if_unrecorded: false,
+            },
+            fields: &["batch_id"],
+            created: &[],
+        },
+        ["assets", "search"] => list(get),
+        ["assets", "statuses"] => named(status_ids(q)),
+        ["assets", "batches", _, ..] => named(one(raw[2])),
         ["assets", _, ..] => named(one(raw[1])),
         ["folders"] if get => list(true),
         ["folders"] if post => Access::Create(&["id", "folder_id"]),
         ["folders", _, ..] => named(one(raw[1])),
-        ["voices"] if post => Access::Create(&["voice_id", "id"]),
-        ["voices", "clone"] if post => Access::Create(&["voice_id", "id"]),
+        // Voice design answers the voices it made (heygen-cli `voices[]`).
+        ["voices"] if post => Access::Create(&["voices[].voice_id", "voice_id"]),
+        ["voices", "clone"] if post => Access::Create(&["voice_clone_id", "voice_id"]),
         ["voices", "speech"] => Access::Public,
         ["voices", _] if !get => named(one(raw[1])),
         ["voices", _] => stock(one(raw[1])),
-        ["avatars"] if post => Access::Create(&["avatar_id", "group_id", "look_id", "id"]),
+        // heygen-cli: `{avatar_group: {id}, avatar_item: {id, group_id}}`.
+        ["avatars"] if post => Access::Create(&["avatar_group.id", "avatar_item.id", "avatar_id"]),
+        ["avatars", "looks", _, ..] if !get => named(one(raw[2])),
         ["avatars", "looks", _, ..] => stock(one(raw[2])),
         ["avatars", _, ..] if !get => named(one(raw[1])),
         ["avatars", _, ..] => stock(one(raw[1])),
         ["templates", ..] => Access::Public,
+        ["hyperframes", "renders"] => list(get),
+        ["hyperframes", "renders", _, ..] => named(one(raw[2])),
         ["webhooks", ..] | ["users", ..] | ["user", ..] | ["wallet", ..] | ["billing", ..] => {
             Access::OrgAdmin
         }

@@ -54,6 +54,9 @@ pub struct WebhookEvent {
     pub outcome: WebhookOutcome,
     /// `event_data.duration` when a delivery carries it (undocumented).
     pub duration_ms: Option<u64>,
+    /// `event_data.project_id` of a `personalized_video` event: which
+    /// project's contact the video is.
+    pub project_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +68,7 @@ pub enum WebhookOutcome {
 
 /// Upstream ids are opaque but short and URL-safe; anything else is not
 /// put into a status path.
-pub(super) fn safe_id(id: &str) -> bool {
+pub(crate) fn safe_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 128
         && id
@@ -115,62 +118,7 @@ pub fn jobs_from_response(billable: &Billable, quote: &Quote, response_body: &[u
     let Some(d) = data(response_body) else {
         return Vec::new();
     };
-    let (found, status): (Vec<String>, fn(&str) -> String) = match billable {
-        Billable::StudioVideo
-        | Billable::WebmVideo
-        | Billable::Av4Video
-        | Billable::V2Template { .. }
-        | Billable::V1VideoAgent
-        | Billable::PersonalizedVideo => (ids(&d, &["video_id"]), |id| {
-            format!("/v1/video_status.get?video_id={id}")
-        }),
-        Billable::V2AvatarIvVideo => (ids(&d, &["video_id"]), |id| format!("/v2/videos/{id}")),
-        Billable::V2Translation | Billable::V2ProofreadGenerate { .. } => (
-            ids(&d, &["video_translate_id", "video_translate_ids"]),
-            |id| format!("/v2/video_translate/{id}"),
-        ),
-        Billable::V3Video | Billable::V3Template { .. } => {
-            (ids(&d, &["video_id"]), |id| format!("/v3/videos/{id}"))
-        }
-        Billable::V3VideoAgent | Billable::V3VideoAgentMessage { .. } => {
-            // The rendered video's status carries its duration; fall back to the session.
-            let v = ids(&d, &["video_id"]);
-            if v.is_empty() {
-                (ids(&d, &["session_id"]), |id| {
-                    format!("/v3/video-agents/{id}")
-                })
-            } else {
-                (v, |id| format!("/v3/videos/{id}"))
-            }
-        }
-        Billable::V3Translation | Billable::V3ProofreadGenerate { .. } => (
-            ids(
-                &d,
-                &[
-                    "video_translation_ids",
-                    "video_translation_id",
-                    "video_translate_id",
-                ],
-            ),
-            |id| format!("/v3/video-translations/{id}"),
-        ),
-        Billable::V3Lipsync => (ids(&d, &["lipsync_id", "id"]), |id| {
-            format!("/v3/lipsyncs/{id}")
-        }),
-        Billable::V3VideoBatch => (ids(&d, &["batch_id"]), |id| {
-            format!("/v3/videos/batches/{id}")
-        }),
-        Billable::V3TranslationBatch => (ids(&d, &["batch_id"]), |id| {
-            format!("/v3/video-translations/batches/{id}")
-        }),
-        Billable::V3LipsyncBatch => (ids(&d, &["batch_id"]), |id| {
-            format!("/v3/lipsyncs/batches/{id}")
-        }),
-        Billable::V3HyperframesRender => (ids(&d, &["render_id", "id"]), |id| {
-            format!("/v3/hyperframes/renders/{id}")
-        }),
-        _ => (Vec::new(), |_| String::new()),
-    };
+    let (found, status) = job_ids(billable, &d);
     let n = found.len();
     let mut remaining = quote.credits;
     found
@@ -203,6 +151,76 @@ pub fn jobs_from_response(billable: &Billable, quote: &Quote, response_body: &[u
             }
         })
         .collect()
+}
+
+/// The job ids a creation answer's `data` names for `billable`, and how to
+/// build each one's status path.
+fn job_ids(billable: &Billable, d: &Obj) -> (Vec<String>, fn(&str) -> String) {
+    match billable {
+        Billable::StudioVideo
+        | Billable::WebmVideo
+        | Billable::Av4Video
+        | Billable::V2Template { .. }
+        | Billable::V1VideoAgent
+        | Billable::PersonalizedVideo => (ids(d, &["video_id"]), |id| {
+            format!("/v1/video_status.get?video_id={id}")
+        }),
+        Billable::V2AvatarIvVideo => (ids(d, &["video_id"]), |id| format!("/v2/videos/{id}")),
+        Billable::V2Translation | Billable::V2ProofreadGenerate { .. } => (
+            ids(d, &["video_translate_id", "video_translate_ids"]),
+            |id| format!("/v2/video_translate/{id}"),
+        ),
+        Billable::V3Video => (ids(d, &["video_id"]), |id| format!("/v3/videos/{id}")),
+        // heygen-cli: the template render answers the video itself (`id`).
+        Billable::V3Template { .. } => {
+            (ids(d, &["video_id", "id"]), |id| format!("/v3/videos/{id}"))
+        }
+        Billable::V3VideoAgent | Billable::V3VideoAgentMessage { .. } => {
+            // The rendered video's status carries its duration; fall back to the session.
+            let v = ids(d, &["video_id"]);
+            if v.is_empty() {
+                (ids(d, &["session_id"]), |id| {
+                    format!("/v3/video-agents/{id}")
+                })
+            } else {
+                (v, |id| format!("/v3/videos/{id}"))
+            }
+        }
+        Billable::V3Translation | Billable::V3ProofreadGenerate { .. } => (
+            ids(
+                d,
+                &[
+                    "video_translation_ids",
+                    "video_translation_id",
+                    "video_translate_id",
+                ],
+            ),
+            |id| format!("/v3/video-translations/{id}"),
+        ),
+        Billable::V3Lipsync => (ids(d, &["lipsync_id", "id"]), |id| {
+            format!("/v3/lipsyncs/{id}")
+        }),
+        Billable::V3VideoBatch => (ids(d, &["batch_id"]), |id| {
+            format!("/v3/videos/batches/{id}")
+        }),
+        Billable::V3TranslationBatch => (ids(d, &["batch_id"]), |id| {
+            format!("/v3/video-translations/batches/{id}")
+        }),
+        Billable::V3LipsyncBatch => (ids(d, &["batch_id"]), |id| {
+            format!("/v3/lipsyncs/batches/{id}")
+        }),
+        Billable::V3HyperframesRender => (ids(d, &["render_id", "id"]), |id| {
+            format!("/v3/hyperframes/renders/{id}")
+        }),
+        _ => (Vec::new(), |_| String::new()),
+    }
+}
+
+/// The job ids a creation answer names (what settlement will poll and the
+/// ownership registry records), whatever the quote's settle mode.
+#[cfg(test)]
+pub(crate) fn created_job_ids(billable: &Billable, response_body: &[u8]) -> Vec<String> {
+    data(response_body).map_or_else(Vec::new, |d| job_ids(billable, &d).0)
 }
 
 /// A JSON number of seconds → milliseconds, if sane.
@@ -333,7 +351,8 @@ pub fn parse_webhook(body: &[u8]) -> Option<WebhookEvent> {
     .iter()
     .find_map(|k| d.get(*k).and_then(Value::as_str).filter(|s| safe_id(s)))?
     .to_owned();
-    let outcome = if event_type.ends_with(".success") {
+    // A personalized video's one event is sent when the contact's video is done.
+    let outcome = if event_type.ends_with(".success") || event_type == "personalized_video" {
         WebhookOutcome::Success
     } else if event_type.ends_with(".fail") || event_type.ends_with(".failed") {
         WebhookOutcome::Failed
@@ -349,5 +368,10 @@ pub fn parse_webhook(body: &[u8]) -> Option<WebhookEvent> {
         job_id,
         outcome,
         duration_ms: duration_ms(d.get("duration")),
+        project_id: d
+            .get("project_id")
+            .and_then(Value::as_str)
+            .filter(|s| safe_id(s))
+            .map(str::to_owned),
     })
 }

@@ -11,7 +11,7 @@ mod book;
 mod book_file;
 mod draft;
 pub mod features;
-mod jobs;
+pub(crate) mod jobs;
 mod json;
 mod plan;
 mod quote;

@@ -29,14 +29,16 @@ pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Option<Draft
         }
         Billable::PersonalizedVideo => {
             check_dimension(ctx, o, "")?;
-            // One video per contact; the response names none of them, so
-            // the whole quote is captured when HeyGen accepts.
+            str_req(o, "project_id", "")?;
+            // One video per contact; the answer names none of them, so each
+            // is held as a placeholder job until the contact's
+            // `personalized_video` webhook names its video.
             let jobs = (0..contacts(o)?)
                 .map(|_| {
                     DraftJob::single(TEMPLATE, p.default_template_ms, "template_default", true)
                 })
                 .collect();
-            Draft::new(jobs, SettleMode::OnSuccess)
+            Draft::new(jobs, SettleMode::PerJob)
         }
         Billable::V2Translation => {
             str_req(o, "video_url", "")?;

@@ -207,7 +207,7 @@ impl Admission {
                 ownership::record_created(ledger, &self.tenant.id, self.priced.created, &body)
                     .await;
             }
-            record_accepted(hold, &self.priced, &body).await;
+            record_accepted(hold, &self.priced, &self.body, &body).await;
         } else {
             let reason = format!("upstream_status_{}", parts.status.as_u16());
             hold.release(&reason).await;
@@ -223,17 +223,20 @@ impl Admission {
 
 /// HeyGen accepted the request: record its jobs, or capture now what has no
 /// job to settle by.
-async fn record_accepted(hold: HoldGuard, priced: &Priced, body: &[u8]) {
+async fn record_accepted(hold: HoldGuard, priced: &Priced, request: &[u8], body: &[u8]) {
     let q = &priced.quote;
     match q.settle {
         SettleMode::PerJob => {
-            let jobs = pricing::jobs_from_response(&priced.billable, q, body);
+            let mut jobs = job_records(&pricing::jobs_from_response(&priced.billable, q, body));
+            if jobs.is_empty() && priced.billable == Billable::PersonalizedVideo {
+                jobs = crate::settlement::contacts::placeholders(q, request, hold.id());
+            }
             if jobs.is_empty() {
                 // Accepted but no job id to settle by: never undercount.
                 tracing::warn!(hold_id = %hold.id(), "No job id in HeyGen's answer; capturing the projection.");
                 hold.capture(q.credits).await;
             } else {
-                hold.submit(&job_records(&jobs)).await;
+                hold.submit(&jobs).await;
             }
         }
         SettleMode::OnSuccess => hold.capture(q.credits).await,

@@ -6,6 +6,7 @@
 //! status, else the finished output, else the hold is captured and counted.
 
 mod batch;
+pub(crate) mod contacts;
 mod delete;
 mod length;
 

@@ -215,3 +215,98 @@ pub async fn endpoints_lifecycle(f: Fixture) {
     assert_eq!(l.list_endpoints("acme").await.unwrap(), vec![all]);
     assert_eq!(l.list_endpoints("beta").await.unwrap().len(), 1);
 }
+
+/// Owners (recorded, submitted with jobs, and assigned) and tenants'
+/// endpoints survive closing and reopening the store.
+pub async fn registry_survives_reopen(f: Fixture) {
+    let l = f.ledger.as_ref();
+    l.record_resources("acme", &[ResourceRecord::new("kept1", "video")])
+        .await
+        .unwrap();
+    let h = held(l.hold(req("beta", credits(1), t0())).await.unwrap());
+    l.submit(&h, &[job("kept2", credits(1))]).await.unwrap();
+    l.assign(&ids(&["kept3"]), "acme", "asset", "ops")
+        .await
+        .unwrap();
+    let f = f.reopen().await;
+    let owners = f
+        .ledger
+        .owners_of(&ids(&["kept1", "kept2", "kept3"]))
+        .await
+        .unwrap();
+    let want: HashMap<String, String> = [
+        ("kept1".to_string(), "acme".to_string()),
+        ("kept2".to_string(), "beta".to_string()),
+        ("kept3".to_string(), "acme".to_string()),
+    ]
+    .into();
+    assert_eq!(owners, want);
+}
+
+/// Personalized-video placeholders: a contact's video binds to the oldest
+/// open placeholder of its project (a `_` in a project id is literal, not a
+/// wildcard), becomes the hold tenant's, then settles like any job.
+pub async fn contact_videos_bind_to_placeholders(f: Fixture) {
+    let l = f.ledger.as_ref();
+    let placeholder = |project: &str, hold: &str, i: usize| JobRecord {
+        job_id: placeholder_id(project, hold, i),
+        feature: "template".into(),
+        status_path: String::new(),
+        held: credits(1),
+    };
+    let a = held(l.hold(req("acme", credits(2), t0())).await.unwrap());
+    l.submit(&a, &[placeholder("p_1", &a, 0), placeholder("p_1", &a, 1)])
+        .await
+        .unwrap();
+    f.clock.advance(chrono::Duration::seconds(1));
+    let b = held(l.hold(req("beta", credits(1), t0())).await.unwrap());
+    l.submit(&b, &[placeholder("pX1", &b, 0)]).await.unwrap();
+
+    let path = |v: &str| format!("/v1/video_status.get?video_id={v}");
+    // `p_1` must not match `pX1`: beta's placeholder stays open.
+    for v in ["v1", "v2"] {
+        let t = l.bind_contact_video("p_1", v, &path(v)).await.unwrap();
+        assert_eq!(t.as_deref(), Some("acme"), "{v}");
+    }
+    assert_eq!(
+        l.bind_contact_video("p_1", "v3", &path("v3"))
+            .await
+            .unwrap(),
+        None
+    );
+    // Redelivery: same tenant, nothing changes.
+    assert_eq!(
+        l.bind_contact_video("p_1", "v1", &path("v1"))
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("acme")
+    );
+    let job = l.get_job("v1").await.unwrap().expect("bound job");
+    assert_eq!(
+        (job.hold_id.as_str(), job.status_path.as_str()),
+        (a.as_str(), path("v1").as_str())
+    );
+    assert_eq!(l.owner_of("v2").await.unwrap().unwrap().tenant, "acme");
+    assert_eq!(
+        l.bind_contact_video("pX1", "w1", &path("w1"))
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("beta")
+    );
+    // Bound jobs settle the hold as usual.
+    for v in ["v1", "v2"] {
+        l.settle_job(
+            v,
+            JobSettlement::Completed {
+                cost: credits(1) / 2,
+            },
+            "webhook",
+        )
+        .await
+        .unwrap();
+    }
+    let h = l.get_hold(&a).await.unwrap().unwrap();
+    assert_eq!(h.captured, credits(1));
+}

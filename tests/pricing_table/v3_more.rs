@@ -21,7 +21,7 @@ fn personalized_videos_bill_one_video_per_contact() {
             (jobs, credits),
             "{n} contacts"
         );
-        assert_eq!(quote.settle, SettleMode::OnSuccess);
+        assert_eq!(quote.settle, SettleMode::PerJob);
     }
     // No list: one contact.
     let one = q(
@@ -32,11 +32,23 @@ fn personalized_videos_bill_one_video_per_contact() {
     let err = try_quote(
         &PAYG,
         "/v1/personalized_video/add_contact",
-        &json!({"variables_list": []}),
+        &json!({"project_id": "p", "variables_list": []}),
     )
     .expect_err("empty");
     assert!(
         err.message().starts_with("variables_list:"),
+        "{}",
+        err.message()
+    );
+    // The project names where contacts' webhooks come from: required.
+    let err = try_quote(
+        &PAYG,
+        "/v1/personalized_video/add_contact",
+        &json!({"variables_list": [{"name": "a"}]}),
+    )
+    .expect_err("no project");
+    assert!(
+        err.message().starts_with("project_id:"),
         "{}",
         err.message()
     );

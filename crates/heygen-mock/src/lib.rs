@@ -23,7 +23,9 @@
 mod control;
 mod envelope;
 mod faults;
+mod lists;
 pub mod media;
+mod resources;
 mod routes;
 mod server;
 mod state;

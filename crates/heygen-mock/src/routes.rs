@@ -39,6 +39,12 @@ pub(crate) fn route(shared: &Shared, req: &Req<'_>) -> Resp {
         if let Some(resp) = create(shared, req) {
             return resp;
         }
+        let title = parse_object(req)
+            .ok()
+            .and_then(|b| str_field(&b, "title").or_else(|| str_field(&b, "name")));
+        if let Some(resp) = crate::resources::create(shared, path, title) {
+            return resp;
+        }
     } else if *req.method == Method::DELETE {
         if let Some(resp) = delete(shared, req) {
             return resp;
@@ -97,6 +103,7 @@ fn create(shared: &Shared, req: &Req<'_>) -> Option<Resp> {
         "/v3/lipsyncs" => CreateKind::Lipsync,
         "/v1/streaming.new" => CreateKind::Streaming,
         "/v3/avatars" => CreateKind::Avatar,
+        "/v1/personalized_video/add_contact" => CreateKind::Contacts,
         "/v2/photo_avatar/photo/generate" | "/v2/photo_avatar/look/generate" => {
             CreateKind::PhotoGeneration
         }
@@ -141,9 +148,16 @@ fn create(shared: &Shared, req: &Req<'_>) -> Option<Resp> {
             }))
         }
         CreateKind::PhotoGeneration => envelope::v2_ok(json!({ "generation_id": new_id() })),
+        CreateKind::Contacts => add_contacts(shared, path, &body),
+        // heygen-cli: the group and its first look.
         CreateKind::Avatar => {
             let job = shared.create_job(JobKind::Avatar, path, new_job(&body));
-            envelope::v3_ok(json!({"avatar_id": job.id, "status": job.status.as_str()}))
+            let group = new_id();
+            envelope::v3_ok(json!({
+                "avatar_group": {"id": group, "name": job.title, "status": job.status.as_str()},
+                "avatar_item": {"id": job.id, "group_id": group, "name": job.title,
+                                "avatar_type": "photo_avatar", "status": job.status.as_str()},
+            }))
         }
     })
 }
@@ -159,6 +173,30 @@ enum CreateKind {
     Avatar,
     /// v2 photo avatar photo or look generation: `{generation_id}`.
     PhotoGeneration,
+    /// `add_contact`: one video per contact, none named in the answer.
+    Contacts,
+}
+
+/// `POST /v1/personalized_video/add_contact`: one video job per entry of
+/// `variables_list` (one without a list). HeyGen names no video in its
+/// answer; each arrives in a `personalized_video` webhook.
+fn add_contacts(shared: &Shared, path: &str, body: &Map<String, Value>) -> Resp {
+    if str_field(body, "project_id").is_none() {
+        return envelope::error(
+            Generation::V1,
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            "project_id is required",
+        );
+    }
+    let contacts = body
+        .get("variables_list")
+        .and_then(Value::as_array)
+        .map_or(1, Vec::len);
+    for _ in 0..contacts {
+        shared.create_job(JobKind::Video, path, new_job(body));
+    }
+    envelope::v1_ok(json!({}))
 }
 
 fn parse_object(req: &Req<'_>) -> Result<Map<String, Value>, String> {

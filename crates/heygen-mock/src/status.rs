@@ -21,7 +21,8 @@ pub(crate) fn read(shared: &Shared, path: &str, query: Option<&str>) -> Option<R
         }
         "/v2/avatars" => envelope::v2_ok(avatars()),
         "/v2/voices" => envelope::v2_ok(voices()),
-        "/v1/video.list" => envelope::v1_ok(video_list(shared)),
+        "/v1/video.list" => crate::lists::v1_videos(shared, query),
+        "/v3/videos" => crate::lists::v3_videos(shared, query),
         "/v2/user/remaining_quota" => {
             let quota = shared.lock().remaining_quota;
             envelope::v2_ok(json!({
@@ -212,7 +213,7 @@ fn v2_video(job: &Job, base: &str) -> Value {
     })
 }
 
-fn v3_video(job: &Job, base: &str) -> Value {
+pub(crate) fn v3_video(job: &Job, base: &str) -> Value {
     let failed = job.status == JobStatus::Failed;
     json!({
         "id": job.id,
@@ -289,25 +290,6 @@ fn v3_agent(job: &Job, _base: &str) -> Value {
         "video_id": job.id,
         "created_at": job.created_at,
     })
-}
-
-fn video_list(shared: &Shared) -> Value {
-    let inner = shared.lock();
-    let videos: Vec<Value> = inner
-        .jobs
-        .iter()
-        .filter(|j| matches!(j.kind, JobKind::Video | JobKind::Translation))
-        .map(|j| {
-            json!({
-                "video_id": j.id,
-                "video_title": j.title,
-                "status": j.status.as_str(),
-                "created_at": j.created_at,
-                "type": if j.kind == JobKind::Translation { "TRANSLATED" } else { "GENERATED" },
-            })
-        })
-        .collect();
-    json!({"videos": videos, "token": null})
 }
 
 fn users_me(shared: &Shared) -> Value {

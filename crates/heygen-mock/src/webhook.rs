@@ -88,6 +88,13 @@ pub fn avatar_video_success(video_id: &str, url: &str, callback_id: Option<&str>
            "event_data": {"video_id": video_id, "url": url, "callback_id": callback_id}})
 }
 
+/// `personalized_video`: a contact's video of a project is ready (§5).
+pub fn personalized_video(project_id: &str, video_id: &str, url: &str) -> Value {
+    json!({"event_type": "personalized_video", "event_data": {
+        "project_id": project_id, "video_id": video_id, "video_url": url,
+        "landing_page_url": url, "gif_url": null, "gif_html": null, "contact_info": "c"}})
+}
+
 /// `avatar_video.fail`
 pub fn avatar_video_fail(video_id: &str, msg: &str, callback_id: Option<&str>) -> Value {
     json!({"event_type": "avatar_video.fail",

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::tx::PgTx;
 use super::{Fail, PostgresLedger, MAX_ATTEMPTS};
-use crate::ledger::ops::{self, outbox, registry};
+use crate::ledger::ops::{self, contacts, outbox, registry};
 use crate::ledger::rows::to_us;
 use crate::ledger::{Registry, *};
 
@@ -49,6 +49,22 @@ impl Registry for PostgresLedger {
 
     async fn owner_of(&self, resource_id: &str) -> R<Option<Owner>> {
         in_tx!(self, |tx| registry::owner_of(&PgTx(&tx), resource_id))
+    }
+
+    async fn bind_contact_video(
+        &self,
+        project_id: &str,
+        video_id: &str,
+        status_path: &str,
+    ) -> R<Option<String>> {
+        let now = self.now_us();
+        in_tx!(self, |tx| contacts::bind(
+            &PgTx(&tx),
+            project_id,
+            video_id,
+            status_path,
+            now
+        ))
     }
 
     async fn owners_of(&self, resource_ids: &[String]) -> R<HashMap<String, String>> {

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::tx::SqliteTx;
 use super::SqliteLedger;
-use crate::ledger::ops::{self, outbox, registry, run_ready};
+use crate::ledger::ops::{self, contacts, outbox, registry, run_ready};
 use crate::ledger::rows::to_us;
 use crate::ledger::{Registry, *};
 
@@ -52,6 +52,23 @@ impl Registry for SqliteLedger {
         let id = resource_id.to_string();
         self.worker
             .call(move |c| run_ready(registry::owner_of(&SqliteTx(c), &id)))
+            .await
+    }
+
+    async fn bind_contact_video(
+        &self,
+        project_id: &str,
+        video_id: &str,
+        status_path: &str,
+    ) -> R<Option<String>> {
+        let (p, v, s, now) = (
+            project_id.to_string(),
+            video_id.to_string(),
+            status_path.to_string(),
+            self.now_us(),
+        );
+        self.worker
+            .call(move |c| run_ready(contacts::bind(&SqliteTx(c), &p, &v, &s, now)))
             .await
     }
 

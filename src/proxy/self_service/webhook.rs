@@ -50,6 +50,11 @@ pub(super) async fn receive(
             json!({"data": {"handled": false}}),
         ));
     };
+    // A contact's video is bound to its add_contact hold first, so the
+    // fan-out below knows its owner.
+    crate::settlement::contacts::bind(state, &event)
+        .await
+        .map_err(GatewayError::ledger("bind_contact"))?;
     // Queue the tenant's copy before acknowledging: once HeyGen has its 2xx
     // it never sends the event again, so a crash must not lose it. The
     // outbox write is one short transaction, idempotent per (event,

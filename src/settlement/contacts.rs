@@ -1,0 +1,71 @@
+//! Personalized videos, one job per contact. `add_contact` answers no video
+//! ids, so the accepted request's hold gets one placeholder job per contact
+//! (no status path: the poller skips it). Each contact's
+//! `personalized_video` webhook names its project and video; the ledger
+//! binds the video to the project's oldest open placeholder, records it as
+//! the tenant's, and the video then settles from its status like any other.
+//! Contacts whose webhook never comes are captured at their share when the
+//! hold expires (never lower).
+
+use serde_json::Value;
+
+use crate::ledger::{placeholder_id, JobRecord};
+use crate::pricing::{Quote, WebhookEvent};
+use crate::state::AppState;
+
+/// The event HeyGen sends once per rendered contact (heygen-api.md §5).
+pub(crate) const EVENT: &str = "personalized_video";
+
+/// One placeholder job per quoted contact of an accepted `add_contact`
+/// `request`; empty when the request names no project (then the caller
+/// captures the projection).
+pub(crate) fn placeholders(quote: &Quote, request: &[u8], hold_id: &str) -> Vec<JobRecord> {
+    let project = serde_json::from_slice::<Value>(request)
+        .ok()
+        .and_then(|v| v.get("project_id")?.as_str().map(str::to_owned))
+        .filter(|p| crate::pricing::jobs::safe_id(p));
+    let Some(project) = project else {
+        return Vec::new();
+    };
+    quote
+        .jobs
+        .iter()
+        .enumerate()
+        .map(|(i, j)| JobRecord {
+            job_id: placeholder_id(&project, hold_id, i),
+            feature: j.feature.clone(),
+            status_path: String::new(),
+            held: j.credits,
+        })
+        .collect()
+}
+
+/// Binds a contact's video before the event is fanned out (so its owner
+/// is known); `Ok(false)` when the event is not a contact's or no
+/// placeholder of its project is open.
+pub(crate) async fn bind(
+    state: &AppState,
+    event: &WebhookEvent,
+) -> Result<bool, crate::ledger::LedgerError> {
+    let Some(project) = event
+        .project_id
+        .as_deref()
+        .filter(|_| event.event_type == EVENT)
+    else {
+        return Ok(false);
+    };
+    let status = format!("/v1/video_status.get?video_id={}", event.job_id);
+    let tenant = state
+        .ledger
+        .bind_contact_video(project, &event.job_id, &status)
+        .await?;
+    match &tenant {
+        Some(t) => {
+            tracing::info!(tenant = %t, project, video_id = %event.job_id, "Contact video bound to its add_contact hold.")
+        }
+        None => {
+            tracing::info!(project, video_id = %event.job_id, "Contact video with no open add_contact hold (made outside the gateway, or expired).")
+        }
+    }
+    Ok(tenant.is_some())
+}
