@@ -571,3 +571,60 @@ async fn lists_page_through_only_the_tenants_own_items() {
         assert_eq!(reads, 5, "{path}: the upstream page bound is 5");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stock_lists_hide_only_what_other_tenants_made() {
+    let rig = Rig::start().await;
+    let clone = json!({"name": "Me", "audio": {"type": "url", "url": "https://example.com/a.mp3"}});
+    let voice = rig
+        .call("alpha", "POST", "/v3/voices/clone", &clone.to_string())
+        .await
+        .json()["data"]["voice_clone_id"]
+        .as_str()
+        .expect("voice")
+        .to_string();
+    let avatar = json!({"type": "photo", "name": "Me", "file": {"type": "url", "url": "https://example.com/me.png"}});
+    let look = rig
+        .call("alpha", "POST", "/v3/avatars", &avatar.to_string())
+        .await
+        .json()["data"]["avatar_item"]["id"]
+        .as_str()
+        .expect("look")
+        .to_string();
+    let ids = |v: &Value, key: &str| -> Vec<String> {
+        v["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .filter_map(|i| i[key].as_str().map(str::to_string))
+            .collect()
+    };
+    for (path, key, own) in [
+        ("/v3/voices", "voice_id", &voice),
+        ("/v3/avatars/looks", "id", &look),
+    ] {
+        let a = rig.call("alpha", "GET", path, "").await.json();
+        let b = rig.call("beta", "GET", path, "").await.json();
+        let (a, b) = (ids(&a, key), ids(&b, key));
+        assert!(a.contains(own), "{path}: the creator sees its own: {a:?}");
+        assert!(!b.contains(own), "{path}: others do not: {b:?}");
+        assert_eq!(b.len(), 1, "{path}: stock content stays listed: {b:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_an_unrecorded_photo_avatar_follows_the_unowned_setting() {
+    let rig = Rig::start().await;
+    rig.mock.clear();
+    // Reads of ids nobody recorded are stock; deletes need an owner.
+    let read = rig
+        .call("beta", "GET", "/v2/photo_avatar/generation/g0", "")
+        .await;
+    assert_ne!(read.header("x-gateway-rejected"), Some("not_owner"));
+    for path in ["/v2/photo_avatar/p0", "/v2/photo_avatar_group/g0"] {
+        let r = rig.call("beta", "DELETE", path, "").await;
+        assert_eq!(r.status, 404, "{path}: {}", r.text());
+        assert_eq!(r.header("x-gateway-rejected"), Some("not_owner"), "{path}");
+        assert!(rig.mock.requests_to(path).is_empty(), "{path}");
+    }
+}

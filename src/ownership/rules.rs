@@ -28,6 +28,9 @@ pub(crate) enum Access {
     },
     /// Lists resources: the answer is filtered to the tenant's own.
     List(ListShape),
+    /// Lists stock content mixed with tenants' own (avatars, looks,
+    /// voices): items another tenant owns are removed, unrecorded ones kept.
+    StockList(ListShape),
     /// Creates resources whose ids are in the answer at these fields.
     Create(&'static [&'static str]),
 }
@@ -52,7 +55,7 @@ pub(crate) enum ListShape {
 }
 
 /// Item fields that carry a resource's id, in the order they are tried.
-pub(crate) const ID_FIELDS: [&str; 9] = [
+pub(crate) const ID_FIELDS: [&str; 11] = [
     "id",
     "video_id",
     "session_id",
@@ -62,6 +65,8 @@ pub(crate) const ID_FIELDS: [&str; 9] = [
     "asset_id",
     "talking_photo_id",
     "group_id",
+    "voice_id",
+    "avatar_id",
 ];
 
 fn named(ids: Vec<String>) -> Access {
@@ -210,9 +215,14 @@ fn v2(s: &[&str], raw: &[&str], q: Option<&str>, get: bool, post: bool) -> Acces
         {
             stock(one(raw[raw.len() - 1]))
         }
+        // Deleting follows `unowned` for ids nobody recorded; reads are stock.
+        ["photo_avatar" | "photo_avatar_group", _] if !get => named(one(raw[1])),
         ["photo_avatar" | "photo_avatar_group", _] => stock(one(raw[1])),
         ["video_avatar"] if post => Access::Create(&["avatar_id", "video_avatar_id", "id"]),
         ["video_avatar", _, ..] => named(one(raw[1])),
+        ["voices"] if get => Access::StockList(ListShape::V2("voices")),
+        // Its `talking_photos` are tenants' uploads; `avatars` pass as stock.
+        ["avatars"] if get => Access::StockList(ListShape::V2("talking_photos")),
         ["user", ..] => Access::OrgAdmin,
         ["folders"] if get => Access::List(ListShape::V2("folders")),
         ["folders"] if post => Access::Create(&["id", "folder_id"]),
@@ -296,10 +306,12 @@ fn v3(s: &[&str], raw: &[&str], q: Option<&str>, get: bool, post: bool) -> Acces
         ["voices"] if post => Access::Create(&["voices[].voice_id", "voice_id"]),
         ["voices", "clone"] if post => Access::Create(&["voice_clone_id", "voice_id"]),
         ["voices", "speech"] => Access::Public,
+        ["voices"] if get => Access::StockList(ListShape::V3),
         ["voices", _] if !get => named(one(raw[1])),
         ["voices", _] => stock(one(raw[1])),
         // heygen-cli: `{avatar_group: {id}, avatar_item: {id, group_id}}`.
         ["avatars"] if post => Access::Create(&["avatar_group.id", "avatar_item.id", "avatar_id"]),
+        ["avatars"] | ["avatars", "looks"] if get => Access::StockList(ListShape::V3),
         ["avatars", "looks", _, ..] if !get => named(one(raw[2])),
         ["avatars", "looks", _, ..] => stock(one(raw[2])),
         ["avatars", _, ..] if !get => named(one(raw[1])),

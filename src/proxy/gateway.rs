@@ -108,10 +108,11 @@ async fn dispatch(
         cfg.isolation.unowned,
     );
     let query = path_and_query.split_once('?').map(|(_, q)| q);
+    let rules = ownership::access(req.method(), path, query);
     let access = if policy.org_wide {
         Access::Public
     } else {
-        ownership::access(req.method(), path, query)
+        rules.clone()
     };
     let read = matches!(*req.method(), http::Method::GET | http::Method::HEAD);
     match &access {
@@ -123,7 +124,8 @@ async fn dispatch(
     }
     // A deleted job's status is gone: settle it first (issue 10).
     if req.method() == http::Method::DELETE {
-        if let Access::Named(named) = ownership::access(req.method(), path, query) {
+        // Org-wide tenants too: `rules`, not the isolation decision.
+        if let Access::Named(named) = &rules {
             for id in &named.ids {
                 crate::settlement::before_delete(state, id).await?;
             }
@@ -154,6 +156,14 @@ async fn dispatch(
             Err(GatewayError::UnknownWrite)
         }
         (_, Access::List(shape)) => isolated::list(hop, req, *shape, policy).await,
+        // Stock items are nobody's: kept like unowned ones under `read`.
+        (_, Access::StockList(shape)) => {
+            let stock = Policy {
+                unowned: crate::config::Unowned::Read,
+                ..policy
+            };
+            isolated::list(hop, req, *shape, stock).await
+        }
         (_, Access::Create(fields)) => isolated::create(hop, req, fields, limit).await,
         (_, Access::BodyIds { named, fields, .. }) => {
             isolated::body_named(hop, req, named, fields, policy).await

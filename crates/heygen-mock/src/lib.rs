@@ -104,6 +104,7 @@ impl MockHeygen {
                 auto_complete: config.auto_complete,
                 remaining_quota: config.remaining_quota,
                 agent_video_id_later: false,
+                voices: Vec::new(),
             }),
             shutdown: shutdown_rx,
             faults_changed: tokio::sync::Notify::new(),

@@ -1,6 +1,7 @@
 //! Paged lists: `GET /v1/video.list` (`limit`, `token`; heygen-api.md §4)
 //! and `GET /v3/videos` (`limit`, `token` → `has_more`, `next_token`;
-//! heygen-cli `gen/video.go`). Tokens are opaque to clients; here they are
+//! heygen-cli `gen/video.go`); one-page lists of stock content mixed with
+//! what the account made (`GET /v3/voices`, `/v3/avatars/looks`). Tokens are opaque to clients; here they are
 //! the offset of the page's first item, oldest first.
 
 use bytes::Bytes;
@@ -89,4 +90,42 @@ pub(crate) fn v3_videos(shared: &Shared, query: Option<&str>) -> Resp {
         StatusCode::OK,
         &json!({"data": data, "has_more": p.next.is_some(), "next_token": p.next}),
     )
+}
+
+/// A stock voice and a stock look, listed with the account's own.
+const STOCK_VOICE: &str = "2d5b0e6cf36f460aa7fc47e3eee4ba54";
+const STOCK_LOOK: &str = "Daisy-inskirt-20220818";
+
+fn one_page(data: Vec<Value>) -> Resp {
+    envelope::json_response(
+        StatusCode::OK,
+        &json!({"data": data, "has_more": false, "next_token": null}),
+    )
+}
+
+/// `GET /v3/voices`: stock voices and the account's cloned/designed ones.
+pub(crate) fn v3_voices(shared: &Shared) -> Resp {
+    let mut data = vec![crate::resources::designed(STOCK_VOICE, "Mock Voice")];
+    let own = shared.lock().voices.clone();
+    data.extend(own.iter().map(|id| crate::resources::designed(id, "Own")));
+    one_page(data)
+}
+
+/// `GET /v3/avatars/looks`: a stock look and every look the account made
+/// (heygen-cli look fields `id`, `name`, `avatar_type`, `group_id`).
+pub(crate) fn v3_looks(shared: &Shared) -> Resp {
+    let look = |id: &str, kind: &str| {
+        json!({"id": id, "name": id, "avatar_type": kind, "group_id": null,
+               "preview_image_url": null, "status": "completed"})
+    };
+    let mut data = vec![look(STOCK_LOOK, "studio_avatar")];
+    let own: Vec<String> = shared
+        .lock()
+        .jobs
+        .iter()
+        .filter(|j| j.kind == JobKind::Avatar)
+        .map(|j| j.id.clone())
+        .collect();
+    data.extend(own.iter().map(|id| look(id, "photo_avatar")));
+    one_page(data)
 }

@@ -42,11 +42,18 @@ pub(crate) fn create(shared: &Shared, path: &str, title: Option<String>) -> Opti
             "talking_photo_id": id,
             "talking_photo_url": format!("https://resource.heygen.ai/mock/{id}.jpg"),
         })),
-        ["v3", "voices", "clone"] => envelope::v3_ok(json!({ "voice_clone_id": id })),
-        ["v3", "voices"] => envelope::v3_ok(json!({
-            "seed": 7,
-            "voices": [designed(&id, "A"), designed(&new_id(), "B")],
-        })),
+        ["v3", "voices", "clone"] => {
+            shared.lock().voices.push(id.clone());
+            envelope::v3_ok(json!({ "voice_clone_id": id }))
+        }
+        ["v3", "voices"] => {
+            let other = new_id();
+            shared.lock().voices.extend([id.clone(), other.clone()]);
+            envelope::v3_ok(json!({
+                "seed": 7,
+                "voices": [designed(&id, "A"), designed(&other, "B")],
+            }))
+        }
         ["v3", "assets"] => envelope::v3_ok(json!({
             "asset_id": id,
             "url": format!("https://resource.heygen.ai/mock/{id}"),
@@ -68,7 +75,7 @@ pub(crate) fn create(shared: &Shared, path: &str, title: Option<String>) -> Opti
 }
 
 /// One voice of a voice-design answer (heygen-cli `voices[]`).
-fn designed(id: &str, name: &str) -> Value {
+pub(crate) fn designed(id: &str, name: &str) -> Value {
     json!({
         "voice_id": id,
         "name": name,

@@ -143,6 +143,8 @@ pub(crate) struct Inner {
     pub(crate) remaining_quota: u64,
     /// See `MockControl::set_agent_video_id_later`.
     pub(crate) agent_video_id_later: bool,
+    /// Voices cloned or designed through the API (listed with the stock ones).
+    pub(crate) voices: Vec<String>,
 }
 
 /// Fields of a job taken from the create request.
