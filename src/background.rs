@@ -39,7 +39,13 @@ async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     let mut poll = interval(cfg.settlement.poll_interval);
     let mut gauges_tick = interval(cfg.metrics.gauge_interval);
     let mut quota_tick = interval(cfg.metrics.quota_poll.unwrap_or(Duration::from_secs(3600)));
-    for t in [&mut poll, &mut gauges_tick, &mut quota_tick] {
+    let mut sessions_tick = interval(cfg.settlement.session_tick);
+    for t in [
+        &mut poll,
+        &mut gauges_tick,
+        &mut quota_tick,
+        &mut sessions_tick,
+    ] {
         t.set_missed_tick_behavior(MissedTickBehavior::Delay);
     }
     let mut poller = Poller::default();
@@ -52,6 +58,7 @@ async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
                 poller.tick(&state).await;
             }
             _ = gauges_tick.tick() => gauges(&state).await,
+            _ = sessions_tick.tick() => crate::sessions::meter::tick(&state).await,
             _ = quota_tick.tick() => {
                 if state.snapshot().config.metrics.quota_poll.is_some() {
                     drift.tick(&state).await;

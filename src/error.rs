@@ -80,6 +80,10 @@ pub enum GatewayError {
         .0.scope, .0.window, format_credits(.0.required), format_credits(.0.remaining)
     )]
     InsufficientCredit(Shortfall),
+    /// A live session the gateway stopped because its next minute did not
+    /// fit the budget.
+    #[error("this session was stopped because the budget ran out")]
+    SessionStopped,
     #[error("rate limit exceeded; retry later")]
     RateLimited { retry_after: Duration },
     #[error("{scope} already has {cap} renders in flight; retry when one finishes")]
@@ -188,7 +192,7 @@ impl GatewayError {
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            InsufficientCredit(_) => StatusCode::PAYMENT_REQUIRED,
+            InsufficientCredit(_) | SessionStopped => StatusCode::PAYMENT_REQUIRED,
             RateLimited { .. } | RenderCap { .. } => StatusCode::TOO_MANY_REQUESTS,
             IdempotencyInProgress => StatusCode::CONFLICT,
             IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
@@ -216,7 +220,7 @@ impl GatewayError {
             MethodNotAllowed => "method_not_allowed",
             RequestTimeout => "request_timeout",
             PayloadTooLarge { .. } => "payload_too_large",
-            InsufficientCredit(_) => "insufficient_credit",
+            InsufficientCredit(_) | SessionStopped => "insufficient_credit",
             RateLimited { .. } => "rate_limit_exceeded",
             RenderCap { .. } => "concurrency_limit_exceeded",
             IdempotencyInProgress => "request_in_progress",
@@ -251,6 +255,7 @@ impl GatewayError {
             RequestTimeout => "body_timeout",
             PayloadTooLarge { .. } => "payload_too_large",
             InsufficientCredit(_) => "insufficient_credit",
+            SessionStopped => "session_stopped",
             RateLimited { .. } => "rate_limited",
             RenderCap { .. } => "renders_in_flight",
             IdempotencyInProgress => "request_in_progress",
@@ -391,6 +396,13 @@ mod tests {
                 401,
                 "unauthorized",
                 "unauthenticated",
+                None,
+            ),
+            (
+                E::SessionStopped,
+                402,
+                "insufficient_credit",
+                "session_stopped",
                 None,
             ),
             (

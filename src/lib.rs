@@ -39,6 +39,7 @@ pub mod pricing;
 pub mod probe;
 pub mod proxy;
 pub mod server;
+pub(crate) mod sessions;
 pub(crate) mod settlement;
 pub mod signature;
 pub mod stack;

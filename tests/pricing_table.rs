@@ -383,12 +383,12 @@ fn v1_v2_routes() {
             11_000_000,
             SettleMode::PerJob,
         ),
-        // Streaming session: 600 s at 0.2/min.
+        // Streaming session: the first minute at 0.2/min (metering holds the rest).
         (
             "/v1/streaming.new",
             json!({"quality": "medium"}),
             "streaming",
-            2_000_000,
+            200_000,
             SettleMode::OnSuccess,
         ),
         (

@@ -30,6 +30,11 @@ pub const DEFAULT_POLL_INTERVAL_SECONDS: u64 = 60;
 /// Give webhooks and clients' own status calls a chance before polling.
 pub const DEFAULT_POLL_MIN_AGE_SECONDS: u64 = 120;
 pub const DEFAULT_POLL_CONCURRENCY: u32 = 4;
+/// A session runs past its budget by at most one tick: 5 s keeps that
+/// small at one cheap ledger read per tick.
+pub const DEFAULT_SESSION_TICK_SECONDS: u64 = 5;
+/// HeyGen's own default `activity_idle_timeout` for streaming sessions.
+pub const DEFAULT_SESSION_IDLE_SECONDS: u64 = 120;
 pub const DEFAULT_QUOTA_POLL_SECONDS: u64 = 300;
 pub const DEFAULT_ALERT_THRESHOLDS: &[u8] = &[80, 95];
 /// Budget, hold and render gauges (and threshold alerts) are recomputed from

@@ -174,6 +174,11 @@ pub struct FileSettlement {
     pub poll_interval_seconds: u64,
     pub poll_min_age_seconds: u64,
     pub poll_concurrency: u32,
+    /// How often live sessions are metered (seconds, 1-30).
+    pub session_tick_seconds: u64,
+    /// A live session with no call through the gateway for this long is
+    /// stopped (seconds); `streaming.new`'s `activity_idle_timeout` wins.
+    pub session_idle_seconds: u64,
 }
 
 impl Default for FileSettlement {
@@ -183,6 +188,8 @@ impl Default for FileSettlement {
             poll_interval_seconds: DEFAULT_POLL_INTERVAL_SECONDS,
             poll_min_age_seconds: DEFAULT_POLL_MIN_AGE_SECONDS,
             poll_concurrency: DEFAULT_POLL_CONCURRENCY,
+            session_tick_seconds: DEFAULT_SESSION_TICK_SECONDS,
+            session_idle_seconds: DEFAULT_SESSION_IDLE_SECONDS,
         }
     }
 }

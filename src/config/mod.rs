@@ -187,6 +187,8 @@ pub struct SettlementConfig {
     pub poll_interval: Duration,
     pub poll_min_age: Duration,
     pub poll_concurrency: usize,
+    pub session_tick: Duration,
+    pub session_idle: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

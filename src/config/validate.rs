@@ -376,11 +376,22 @@ fn settlement(s: &FileSettlement, errs: &mut Errors) -> SettlementConfig {
     if s.poll_concurrency == 0 {
         errs.push("settlement.poll_concurrency", "must be at least 1");
     }
+    if !(1..=30).contains(&s.session_tick_seconds) {
+        errs.push(
+            "settlement.session_tick_seconds",
+            "must be 1 to 30: a session may run past its budget by one tick",
+        );
+    }
+    if !(10..=3600).contains(&s.session_idle_seconds) {
+        errs.push("settlement.session_idle_seconds", "must be 10 to 3600");
+    }
     SettlementConfig {
         hold_ttl: Duration::from_secs(s.hold_ttl_seconds),
         poll_interval: Duration::from_secs(s.poll_interval_seconds.max(1)),
         poll_min_age: Duration::from_secs(s.poll_min_age_seconds),
         poll_concurrency: s.poll_concurrency.max(1) as usize,
+        session_tick: Duration::from_secs(s.session_tick_seconds.clamp(1, 30)),
+        session_idle: Duration::from_secs(s.session_idle_seconds),
     }
 }
 

@@ -38,6 +38,38 @@ pub trait Registry: Send + Sync + 'static {
 
     async fn owner_of(&self, resource_id: &str) -> R<Option<Owner>>;
 
+    /// Registers a metered session (a repeat of its id is a no-op).
+    async fn open_session(&self, session: &SessionRow) -> R<()>;
+
+    /// Notes a call on a live session at the ledger's clock.
+    async fn touch_session(&self, session_id: &str) -> R<()>;
+
+    /// Moves a live session from minute hold `from` to `to` (begun at
+    /// `slot_us`), with the running `captured` total; `false` when another
+    /// replica or a stop moved it first.
+    async fn advance_session(
+        &self,
+        session_id: &str,
+        from: &str,
+        to: &str,
+        slot_us: i64,
+        captured: i64,
+    ) -> R<bool>;
+
+    /// Stops a live session on minute hold `from`; `false` if it was not
+    /// live on that minute any more.
+    async fn stop_session(
+        &self,
+        session_id: &str,
+        from: &str,
+        reason: &str,
+        stopped_us: i64,
+        captured: i64,
+    ) -> R<bool>;
+
+    /// One session by id, or (`None`) every live session.
+    async fn sessions(&self, session_id: Option<&str>) -> R<Vec<SessionRow>>;
+
     /// Personalized videos: binds `video_id` (from a contact's
     /// `personalized_video` webhook) to the oldest open placeholder job of
     /// `project_id`, with `status_path` for its settlement, and records it

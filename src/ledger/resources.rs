@@ -134,3 +134,29 @@ pub struct DeliveryLogEntry {
     pub next_attempt_at: DateTime<Utc>,
     pub delivered_at: Option<DateTime<Utc>>,
 }
+
+/// A live (or stopped) metered session (the `sessions` module meters it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub session_id: String,
+    pub tenant: String,
+    pub feature: String,
+    /// `streaming` (legacy `/v1/streaming.*`) or `realtime` (v3).
+    pub kind: String,
+    /// Micro-credits per minute.
+    pub rate: i64,
+    pub idle_s: i64,
+    pub started_us: i64,
+    pub last_activity_us: i64,
+    /// The hold of the current minute.
+    pub hold_id: String,
+    /// When the current minute began.
+    pub slot_us: i64,
+    /// Minutes held so far (the current one included).
+    pub minutes: i64,
+    /// Captured for the minutes before the current one.
+    pub captured: i64,
+    pub live: bool,
+    pub stop_reason: Option<String>,
+    pub stopped_us: Option<i64>,
+}

@@ -61,9 +61,33 @@ CREATE INDEX deliveries_due ON deliveries (state, next_attempt_us);
 CREATE INDEX deliveries_tenant ON deliveries (tenant, endpoint_id, id);
 "#;
 
+/// Migration 3: live sessions metered by the minute (the `sessions` module).
+/// `hold_id` is the hold of the minute that began at `slot_us`; advancing
+/// and stopping compare it, so two replicas never meter one minute twice.
+const SESSIONS: &str = r#"
+CREATE TABLE sessions (
+    session_id       TEXT PRIMARY KEY,
+    tenant           TEXT NOT NULL,
+    feature          TEXT NOT NULL,
+    kind             TEXT NOT NULL,
+    rate             {INT} NOT NULL,
+    idle_s           {INT} NOT NULL,
+    started_us       {INT} NOT NULL,
+    last_activity_us {INT} NOT NULL,
+    hold_id          TEXT NOT NULL,
+    slot_us          {INT} NOT NULL,
+    minutes          {INT} NOT NULL,
+    captured         {INT} NOT NULL,
+    state            TEXT NOT NULL,
+    stop_reason      TEXT,
+    stopped_us       {INT}
+);
+CREATE INDEX sessions_state ON sessions (state, tenant);
+"#;
+
 /// Shared migrations after the first, in order, for `d`.
 pub(crate) fn shared_migrations(d: &Dialect) -> Vec<String> {
-    [REGISTRY]
+    [REGISTRY, SESSIONS]
         .iter()
         .map(|m| {
             m.replace("{SERIAL_PK}", d.serial_pk)

@@ -13,6 +13,7 @@
 
 mod reg;
 mod scope;
+mod sessions;
 mod settlement;
 mod threshold;
 mod webhooks;
@@ -26,6 +27,7 @@ use prometheus::{
     Registry, TextEncoder,
 };
 
+pub use sessions::SESSION_STOP_REASONS;
 pub use settlement::SETTLEMENT_SOURCES;
 pub use threshold::ThresholdTracker;
 pub use webhooks::DELIVERY_RESULTS;
@@ -85,6 +87,7 @@ struct Inner {
     draining: IntGauge,
     webhooks: webhooks::WebhookFamilies,
     settlement: settlement::SettlementFamilies,
+    sessions: sessions::SessionFamilies,
     rate_limit_fallback: IntCounterVec,
     rate_limit_backend: IntGaugeVec,
     /// Label values set per scope, so `forget_scope` can remove them
@@ -108,7 +111,7 @@ const GIT_REVISION: &str = match option_env!("HEYGEN_GATEWAY_GIT_REVISION") {
 };
 
 /// Ledger operations whose failures are counted (`op` label values).
-const LEDGER_OPS: [&str; 20] = [
+const LEDGER_OPS: [&str; 21] = [
     "adjust",
     "assign",
     "bind_contact",
@@ -125,6 +128,7 @@ const LEDGER_OPS: [&str; 20] = [
     "owners_of",
     "record_resources",
     "release",
+    "sessions",
     "settle",
     "submit",
     "usage",
@@ -235,6 +239,7 @@ impl Metrics {
             )?,
             webhooks: webhooks::WebhookFamilies::register(&r)?,
             settlement: settlement::SettlementFamilies::register(&r)?,
+            sessions: sessions::SessionFamilies::register(&r)?,
             rate_limit_fallback: r.int_counter(
                 "heygen_gateway_rate_limit_fallback_total",
                 "Rate-limit decisions made locally (rate / cluster.replicas) because Redis failed, by reason.",

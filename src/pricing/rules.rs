@@ -87,14 +87,19 @@ pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Option<Draft
             vec![DraftJob::per_call(per_call_feature(*op))],
             SettleMode::OnSuccess,
         ),
+        // Sessions are metered minute by minute (the `sessions` module): the
+        // start holds the first minute.
         Billable::StreamingSession => {
-            let job = DraftJob::single(STREAMING, p.default_session_ms, "session_default", false);
+            let job = DraftJob::single(STREAMING, FIRST_MINUTE_MS, "first_minute", false);
             Draft::new(vec![job], SettleMode::OnSuccess)
         }
         _ => return Ok(None),
     };
     Ok(Some(d))
 }
+
+/// What a session's start holds: its first minute (metering holds the rest).
+pub(super) const FIRST_MINUTE_MS: u64 = 60_000;
 
 /// The price-book feature of a per-call operation.
 fn per_call_feature(op: PerCallOp) -> &'static str {

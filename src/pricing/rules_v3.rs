@@ -115,8 +115,8 @@ pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Draft, Prici
         Billable::V3AvatarRealtime => {
             let job = DraftJob::single(
                 AVATAR_REALTIME,
-                p.default_session_ms,
-                "session_default",
+                super::rules::FIRST_MINUTE_MS,
+                "first_minute",
                 false,
             );
             Draft::new(vec![job], SettleMode::OnSuccess)

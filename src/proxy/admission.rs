@@ -207,7 +207,24 @@ impl Admission {
                 ownership::record_created(ledger, &self.tenant.id, self.priced.created, &body)
                     .await;
             }
-            record_accepted(hold, &self.priced, &self.body, &body).await;
+            let session = crate::sessions::Kind::of(&self.priced.billable);
+            if let Some(kind) = session {
+                let (q, tenant) = (&self.priced.quote, &self.tenant.id);
+                let start = crate::sessions::Start {
+                    kind,
+                    tenant,
+                    feature: &q.feature,
+                    rate: q.credits,
+                    hold_id: hold.id(),
+                };
+                if crate::sessions::open(state, start, &self.body, &body).await {
+                    hold.into_session();
+                } else {
+                    record_accepted(hold, &self.priced, &self.body, &body).await;
+                }
+            } else {
+                record_accepted(hold, &self.priced, &self.body, &body).await;
+            }
         } else {
             let reason = format!("upstream_status_{}", parts.status.as_u16());
             hold.release(&reason).await;

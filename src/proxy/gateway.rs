@@ -131,6 +131,14 @@ async fn dispatch(
             }
         }
     }
+    // Calls on a v3 realtime session (path-named) are metered activity;
+    // v1 streaming controls name theirs in the body (`isolated::body_named`).
+    let realtime: Vec<String> = match &rules {
+        Access::Named(n) if !read && crate::sessions::is_session_call(path) => n.ids.clone(),
+        _ => Vec::new(),
+    };
+    crate::sessions::before_call(state, &realtime).await?;
+    let method = req.method().clone();
     let hop = Hop {
         state,
         origin: &origin,
@@ -138,7 +146,7 @@ async fn dispatch(
         path_and_query,
     };
     let limit = cfg.server.max_body_bytes;
-    match (&route.kind, &access) {
+    let resp = match (&route.kind, &access) {
         (RouteKind::Billable(b), _) => {
             let br = BillableRequest {
                 admitted,
@@ -174,5 +182,9 @@ async fn dispatch(
         (RouteKind::Free | RouteKind::UnknownRead | RouteKind::UnknownWrite, _) => {
             pass_through(state, &origin, req, path, path_and_query, limit).await
         }
+    };
+    if let (false, Ok(r)) = (realtime.is_empty(), &resp) {
+        crate::sessions::after_call(state, &method, path, &realtime, r.status()).await;
     }
+    resp
 }

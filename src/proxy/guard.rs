@@ -75,6 +75,12 @@ impl HoldGuard {
 
     /// Leaves the hold open for the TTL to capture in full: HeyGen may have
     /// acted on the request but the gateway cannot know its outcome.
+    /// The hold pays a live session's first minute; session metering
+    /// (`crate::sessions`) captures it.
+    pub(super) fn into_session(mut self) {
+        self.ended = true;
+    }
+
     pub(super) fn keep(mut self, why: &str) {
         self.ended = true;
         tracing::warn!(hold_id = %self.hold_id, why, "Outcome upstream unknown; hold kept for TTL settlement.");

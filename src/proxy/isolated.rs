@@ -187,7 +187,16 @@ pub(super) async fn body_named(
         read,
     )
     .await?;
+    // Streaming controls act on a metered session.
+    let session = crate::sessions::is_session_call(hop.path);
+    if session {
+        crate::sessions::before_call(hop.state, &named.ids).await?;
+    }
+    let method = parts.method.clone();
     let len = body.len() as u64;
     let (head, answer) = hop.exchange(parts, full(body), len).await?;
+    if session {
+        crate::sessions::after_call(hop.state, &method, hop.path, &named.ids, head.status).await;
+    }
     Ok(Response::from_parts(head, full(answer)))
 }

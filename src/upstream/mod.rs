@@ -197,6 +197,17 @@ impl Upstream {
 
     /// A GET with the org key for the gateway's own calls (status re-reads, quota).
     pub async fn get_json(&self, path_and_query: &str) -> Result<(u16, Bytes), UpstreamError> {
+        self.call_json(Method::GET, path_and_query, None).await
+    }
+
+    /// A call with the org key for the gateway's own use (a JSON body if
+    /// given): status re-reads, quota, stopping a session over budget.
+    pub async fn call_json(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        json: Option<Bytes>,
+    ) -> Result<(u16, Bytes), UpstreamError> {
         let mut headers = HeaderMap::new();
         if let Ok(mut v) = http::HeaderValue::from_str(self.org_key.expose()) {
             v.set_sensitive(true);
@@ -206,8 +217,18 @@ impl Upstream {
             http::header::ACCEPT,
             http::HeaderValue::from_static("application/json"),
         );
+        let body = match json {
+            Some(b) => {
+                headers.insert(
+                    http::header::CONTENT_TYPE,
+                    http::HeaderValue::from_static("application/json"),
+                );
+                crate::http::full(b)
+            }
+            None => empty(),
+        };
         let resp = self
-            .send(Host::Api, Method::GET, path_and_query, headers, empty())
+            .send(Host::Api, method, path_and_query, headers, body)
             .await?;
         let status = resp.status().as_u16();
         let body = self

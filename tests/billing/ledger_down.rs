@@ -40,8 +40,12 @@ async fn billable_is_503_while_reads_pass() {
     // Reads of public content still pass. Reads naming a tenant's resource
     // need the ownership registry (in the ledger): they fail closed with
     // 503 rather than risk showing one tenant another's video.
+    let languages = rig.get("/v2/video_translate/target_languages").await;
+    assert_eq!(languages.status, 200, "{}", languages.text());
+    // Lists that mix stock avatars with tenants' talking photos are filtered
+    // through the registry: they fail closed too.
     let avatars = rig.get("/v2/avatars").await;
-    assert_eq!(avatars.status, 200, "{}", avatars.text());
+    assert_refused(&avatars, 503, "service_unavailable", "ledger_unavailable");
     assert!(rig.mock.complete(&video, 12.0));
     let status = tokio::time::timeout(
         guard,

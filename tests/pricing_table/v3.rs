@@ -206,12 +206,12 @@ fn v3_other_routes() {
             1_000_000,
             SettleMode::OnSuccess,
         ),
-        // Realtime session: 600 s at 3/min.
+        // Realtime session: the first minute at 3/min (metering holds the rest).
         (
             "/v3/avatar-realtime",
             json!({"type": "tts"}),
             "avatar_realtime",
-            30_000_000,
+            3_000_000,
             SettleMode::OnSuccess,
         ),
         (

@@ -61,6 +61,15 @@ pub(crate) fn create(shared: &Shared, path: &str, title: Option<String>) -> Opti
             "size_bytes": 0,
         })),
         ["v3", "avatar-realtime"] => envelope::v3_ok(json!({ "stream_id": id })),
+        ["v3", "avatar-realtime", stream, "text"] => {
+            envelope::v3_ok(json!({"stream_id": stream, "accepted": true}))
+        }
+        ["v1", "streaming.create_token"] => {
+            envelope::v1_ok(json!({ "token": format!("mock_streaming_token_{id}") }))
+        }
+        // Session controls (§3.7): accepted; the gateway's stops are read
+        // from the request log.
+        ["v1", op] if op.starts_with("streaming.") => envelope::v1_ok(json!({})),
         ["v3", "hyperframes", "renders"] => {
             envelope::v3_ok(json!({"render_id": id, "status": "queued"}))
         }

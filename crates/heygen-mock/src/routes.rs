@@ -61,6 +61,9 @@ pub(crate) fn route(shared: &Shared, req: &Req<'_>) -> Resp {
 /// `DELETE /v1/video.delete?video_id=…` and `DELETE /v3/videos/{id}`
 /// (heygen-api.md §13): the job and its status are gone afterwards.
 fn delete(shared: &Shared, req: &Req<'_>) -> Option<Resp> {
+    if let Some(stream) = req.path.strip_prefix("/v3/avatar-realtime/") {
+        return Some(envelope::v3_ok(json!({"id": stream, "status": "stopped"})));
+    }
     let (gen, id) = match req.path.strip_prefix("/v3/videos/") {
         Some(id) if !id.contains('/') => (Generation::V3, id.to_string()),
         _ if req.path == "/v1/video.delete" => (

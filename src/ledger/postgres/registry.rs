@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::tx::PgTx;
 use super::{Fail, PostgresLedger, MAX_ATTEMPTS};
-use crate::ledger::ops::{self, contacts, outbox, registry};
+use crate::ledger::ops::{self, contacts, outbox, registry, sessions};
 use crate::ledger::rows::to_us;
 use crate::ledger::{Registry, *};
 
@@ -49,6 +49,55 @@ impl Registry for PostgresLedger {
 
     async fn owner_of(&self, resource_id: &str) -> R<Option<Owner>> {
         in_tx!(self, |tx| registry::owner_of(&PgTx(&tx), resource_id))
+    }
+
+    async fn open_session(&self, session: &SessionRow) -> R<()> {
+        in_tx!(self, |tx| sessions::open(&PgTx(&tx), session))
+    }
+
+    async fn touch_session(&self, session_id: &str) -> R<()> {
+        let now = self.now_us();
+        in_tx!(self, |tx| sessions::touch(&PgTx(&tx), session_id, now))
+    }
+
+    async fn advance_session(
+        &self,
+        session_id: &str,
+        from: &str,
+        to: &str,
+        slot_us: i64,
+        captured: i64,
+    ) -> R<bool> {
+        in_tx!(self, |tx| sessions::advance(
+            &PgTx(&tx),
+            session_id,
+            from,
+            to,
+            slot_us,
+            captured
+        ))
+    }
+
+    async fn stop_session(
+        &self,
+        session_id: &str,
+        from: &str,
+        reason: &str,
+        stopped_us: i64,
+        captured: i64,
+    ) -> R<bool> {
+        in_tx!(self, |tx| sessions::stop(
+            &PgTx(&tx),
+            session_id,
+            from,
+            reason,
+            stopped_us,
+            captured
+        ))
+    }
+
+    async fn sessions(&self, session_id: Option<&str>) -> R<Vec<SessionRow>> {
+        in_tx!(self, |tx| sessions::list(&PgTx(&tx), session_id))
     }
 
     async fn bind_contact_video(

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::tx::SqliteTx;
 use super::SqliteLedger;
-use crate::ledger::ops::{self, contacts, outbox, registry, run_ready};
+use crate::ledger::ops::{self, contacts, outbox, registry, run_ready, sessions};
 use crate::ledger::rows::to_us;
 use crate::ledger::{Registry, *};
 
@@ -52,6 +52,73 @@ impl Registry for SqliteLedger {
         let id = resource_id.to_string();
         self.worker
             .call(move |c| run_ready(registry::owner_of(&SqliteTx(c), &id)))
+            .await
+    }
+
+    async fn open_session(&self, session: &SessionRow) -> R<()> {
+        let row = session.clone();
+        self.worker
+            .call(move |c| run_ready(sessions::open(&SqliteTx(c), &row)))
+            .await
+    }
+
+    async fn touch_session(&self, session_id: &str) -> R<()> {
+        let (id, now) = (session_id.to_string(), self.now_us());
+        self.worker
+            .call(move |c| run_ready(sessions::touch(&SqliteTx(c), &id, now)))
+            .await
+    }
+
+    async fn advance_session(
+        &self,
+        session_id: &str,
+        from: &str,
+        to: &str,
+        slot_us: i64,
+        captured: i64,
+    ) -> R<bool> {
+        let (id, f, t) = (session_id.to_string(), from.to_string(), to.to_string());
+        self.worker
+            .call(move |c| {
+                run_ready(sessions::advance(
+                    &SqliteTx(c),
+                    &id,
+                    &f,
+                    &t,
+                    slot_us,
+                    captured,
+                ))
+            })
+            .await
+    }
+
+    async fn stop_session(
+        &self,
+        session_id: &str,
+        from: &str,
+        reason: &str,
+        stopped_us: i64,
+        captured: i64,
+    ) -> R<bool> {
+        let (id, f, r) = (session_id.to_string(), from.to_string(), reason.to_string());
+        self.worker
+            .call(move |c| {
+                run_ready(sessions::stop(
+                    &SqliteTx(c),
+                    &id,
+                    &f,
+                    &r,
+                    stopped_us,
+                    captured,
+                ))
+            })
+            .await
+    }
+
+    async fn sessions(&self, session_id: Option<&str>) -> R<Vec<SessionRow>> {
+        let id = session_id.map(str::to_string);
+        self.worker
+            .call(move |c| run_ready(sessions::list(&SqliteTx(c), id.as_deref())))
             .await
     }
 

@@ -1,0 +1,129 @@
+//! Metered sessions' rows (see the `sessions` module), written once over [`Tx`].
+//! Advancing and stopping compare the current minute's hold id, so of two
+//! replicas metering one session only one moves it on.
+
+use super::Tx;
+use crate::ledger::resources::SessionRow;
+use crate::ledger::rows::RowAccess;
+use crate::ledger::types::LedgerError;
+
+const COLS: &str = "session_id, tenant, feature, kind, rate, idle_s, started_us, \
+    last_activity_us, hold_id, slot_us, minutes, captured, state, stop_reason, stopped_us";
+
+fn row(r: &dyn RowAccess) -> Result<SessionRow, LedgerError> {
+    Ok(SessionRow {
+        session_id: r.text(0)?,
+        tenant: r.text(1)?,
+        feature: r.text(2)?,
+        kind: r.text(3)?,
+        rate: r.int(4)?,
+        idle_s: r.int(5)?,
+        started_us: r.int(6)?,
+        last_activity_us: r.int(7)?,
+        hold_id: r.text(8)?,
+        slot_us: r.int(9)?,
+        minutes: r.int(10)?,
+        captured: r.int(11)?,
+        live: r.text(12)? == "live",
+        stop_reason: r.opt_text(13)?,
+        stopped_us: r.opt_int(14)?,
+    })
+}
+
+pub(crate) async fn open<T: Tx>(tx: &T, s: &SessionRow) -> Result<(), T::Error> {
+    tx.exec(
+        "INSERT INTO sessions (session_id, tenant, feature, kind, rate, idle_s, started_us, \
+         last_activity_us, hold_id, slot_us, minutes, captured, state) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'live') \
+         ON CONFLICT (session_id) DO NOTHING",
+        &[
+            s.session_id.as_str().into(),
+            s.tenant.as_str().into(),
+            s.feature.as_str().into(),
+            s.kind.as_str().into(),
+            s.rate.into(),
+            s.idle_s.into(),
+            s.started_us.into(),
+            s.last_activity_us.into(),
+            s.hold_id.as_str().into(),
+            s.slot_us.into(),
+            s.minutes.into(),
+            s.captured.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn touch<T: Tx>(tx: &T, id: &str, now_us: i64) -> Result<(), T::Error> {
+    tx.exec(
+        "UPDATE sessions SET last_activity_us = ?2 \
+         WHERE session_id = ?1 AND state = 'live' AND last_activity_us < ?2",
+        &[id.into(), now_us.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Moves a live session from minute hold `from` to `to`, which began at
+/// `slot_us`; `captured` is the running total. `false` if another replica
+/// (or a stop) moved it first.
+pub(crate) async fn advance<T: Tx>(
+    tx: &T,
+    id: &str,
+    from: &str,
+    to: &str,
+    slot_us: i64,
+    captured: i64,
+) -> Result<bool, T::Error> {
+    let n = tx
+        .exec(
+            "UPDATE sessions SET hold_id = ?3, slot_us = ?4, minutes = minutes + 1, captured = ?5 \
+             WHERE session_id = ?1 AND hold_id = ?2 AND state = 'live'",
+            &[
+                id.into(),
+                from.into(),
+                to.into(),
+                slot_us.into(),
+                captured.into(),
+            ],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// Stops a live session whose current minute is `from`. `false` if it was
+/// no longer live on that minute.
+pub(crate) async fn stop<T: Tx>(
+    tx: &T,
+    id: &str,
+    from: &str,
+    reason: &str,
+    stopped_us: i64,
+    captured: i64,
+) -> Result<bool, T::Error> {
+    let n = tx
+        .exec(
+            "UPDATE sessions SET state = 'stopped', stop_reason = ?3, stopped_us = ?4, captured = ?5 \
+             WHERE session_id = ?1 AND hold_id = ?2 AND state = 'live'",
+            &[id.into(), from.into(), reason.into(), stopped_us.into(), captured.into()],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// One session by id, or every live one (oldest first).
+pub(crate) async fn list<T: Tx>(tx: &T, id: Option<&str>) -> Result<Vec<SessionRow>, T::Error> {
+    match id {
+        Some(id) => {
+            let sql = format!("SELECT {COLS} FROM sessions WHERE session_id = ?1");
+            tx.query(&sql, &[id.into()], row).await
+        }
+        None => {
+            let sql = format!(
+                "SELECT {COLS} FROM sessions WHERE state = ?1 ORDER BY started_us, session_id"
+            );
+            tx.query(&sql, &["live".into()], row).await
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! Live-session families: how many sessions are being metered, how long
+//! they ran, and why they stopped.
+
+use prometheus::{CounterVec, IntCounterVec, IntGaugeVec};
+
+use super::reg::Reg;
+use super::Metrics;
+
+/// Why a session ended, as the `reason` label spells it.
+pub const SESSION_STOP_REASONS: [&str; 4] = ["client", "idle", "budget", "tenant_removed"];
+
+pub(super) struct SessionFamilies {
+    live: IntGaugeVec,
+    seconds: CounterVec,
+    stopped: IntCounterVec,
+}
+
+impl SessionFamilies {
+    pub(super) fn register(r: &Reg<'_>) -> Result<SessionFamilies, prometheus::Error> {
+        let families = SessionFamilies {
+            live: r.int_gauge_vec(
+                "heygen_gateway_sessions_live",
+                "Live sessions being metered, for the org and per tenant (scope).",
+                &["scope"],
+            )?,
+            seconds: r.counter(
+                "heygen_gateway_session_seconds_total",
+                "Seconds of ended sessions, by tenant and feature.",
+                &["tenant", "feature"],
+            )?,
+            stopped: r.int_counter(
+                "heygen_gateway_sessions_stopped_total",
+                "Sessions ended, by reason (client, idle, budget, tenant_removed).",
+                &["reason"],
+            )?,
+        };
+        for reason in SESSION_STOP_REASONS {
+            families.stopped.with_label_values(&[reason]);
+        }
+        families.live.with_label_values(&["org"]);
+        Ok(families)
+    }
+}
+
+// === impl Metrics (sessions) ===
+
+impl Metrics {
+    /// Sets the live-session gauges: `org` and each tenant in `per_tenant`
+    /// (tenants with none are set to 0 by the caller listing every tenant).
+    pub fn sessions_live(&self, per_tenant: &[(&str, i64)]) {
+        let live = &self.inner.sessions.live;
+        live.with_label_values(&["org"])
+            .set(per_tenant.iter().map(|(_, n)| n).sum());
+        for (tenant, n) in per_tenant {
+            live.with_label_values(&[tenant]).set(*n);
+        }
+    }
+
+    /// Counts an ended session.
+    pub fn session_ended(&self, tenant: &str, feature: &str, reason: &str, seconds: f64) {
+        let s = &self.inner.sessions;
+        s.stopped.with_label_values(&[reason]).inc();
+        s.seconds
+            .with_label_values(&[tenant, feature])
+            .inc_by(seconds.max(0.0));
+    }
+}

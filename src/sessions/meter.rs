@@ -1,0 +1,289 @@
+//! The metering timer and the end of a session.
+//!
+//! Each tick, for every live session: past its idle limit → stopped
+//! upstream and captured to the idle deadline; within two ticks of its
+//! current minute's end → the next minute is held (budget-checked like any
+//! request). Held: the session moves on to it (compare-and-set on the
+//! minute's hold, so two replicas never both do), then the ended minute is
+//! captured whole. Refused: the session is stopped upstream and captured to
+//! the second. After downtime the gateway catches up minute by minute, so a
+//! session that ran while the gateway was down is charged for that time.
+//!
+//! Crash safety: every step leaves a hold the TTL captures in full, never
+//! less: a crash after moving on but before capturing leaves the ended
+//! minute held (captured whole at the TTL, as it would have been); a crash
+//! between holding the next minute and moving on leaves that hold to the
+//! TTL too (at most one minute charged twice, per crash).
+
+use crate::config::Config;
+use crate::ledger::{HoldDecision, HoldRequest, SessionRow};
+use crate::metrics::CreditKind;
+use crate::state::AppState;
+
+const MINUTE_US: i64 = 60_000_000;
+/// Minutes one tick may catch up for one session (after a long downtime).
+const MAX_CATCH_UP: usize = 120;
+
+/// One metering pass over every live session.
+pub(crate) async fn tick(state: &AppState) {
+    let cfg = state.snapshot().config.clone();
+    let rows = match state.ledger.sessions(None).await {
+        Ok(r) => r,
+        Err(e) => return state.note_ledger_error("sessions", &e),
+    };
+    let lead = 2 * i64::try_from(cfg.settlement.session_tick.as_micros()).unwrap_or(MINUTE_US);
+    let mut live: Vec<(String, i64)> = cfg.tenants.iter().map(|t| (t.id.clone(), 0)).collect();
+    for s in rows {
+        if meter(state, &cfg, s.clone(), lead).await {
+            if let Some(n) = live.iter_mut().find(|(t, _)| *t == s.tenant) {
+                n.1 += 1;
+            }
+        }
+    }
+    let per_tenant: Vec<(&str, i64)> = live.iter().map(|(t, n)| (t.as_str(), *n)).collect();
+    state.metrics.sessions_live(&per_tenant);
+}
+
+/// Meters one session; `true` while it stays live.
+async fn meter(state: &AppState, cfg: &Config, mut s: SessionRow, lead: i64) -> bool {
+    let now = state.clock.now().timestamp_micros();
+    let idle_end = s.last_activity_us + s.idle_s * 1_000_000;
+    if now >= idle_end {
+        close(state, &s, idle_end.max(s.slot_us), "idle", true).await;
+        return false;
+    }
+    for _ in 0..MAX_CATCH_UP {
+        let slot_end = s.slot_us + MINUTE_US;
+        if now + lead < slot_end {
+            return true;
+        }
+        let Some(tenant) = cfg.tenant(&s.tenant).filter(|t| t.enabled) else {
+            close(state, &s, now, "tenant_removed", true).await;
+            return false;
+        };
+        let req = HoldRequest {
+            tenant: s.tenant.clone(),
+            feature: s.feature.clone(),
+            route: format!("session {}", s.kind),
+            amount: s.rate,
+            price_version: cfg.pricing.version().to_string(),
+            request_id: s.session_id.clone(),
+            tz: cfg.plan.timezone,
+            now: state.clock.now(),
+            expires_at: state.clock.now()
+                + chrono::Duration::from_std(cfg.settlement.hold_ttl)
+                    .unwrap_or(chrono::Duration::days(2)),
+            tenant_budgets: tenant.budgets,
+            org_budgets: cfg.org.budgets,
+            tenant_shadow: tenant.shadow,
+            org_shadow: cfg.org.shadow,
+            render: false,
+            tenant_render_cap: None,
+            org_render_cap: None,
+        };
+        let next = match state.ledger.hold(req).await {
+            Ok(HoldDecision::Held { hold_id, .. }) => hold_id,
+            Ok(_) => {
+                tracing::warn!(tenant = %s.tenant, session_id = %s.session_id,
+                    "The next minute of a session does not fit the budget; stopping it.");
+                close(state, &s, now, "budget", true).await;
+                return false;
+            }
+            // Fail closed on money, but a ledger outage is no reason to cut
+            // a session: the current hold stays, the next tick retries.
+            Err(e) => {
+                state.note_ledger_error("hold", &e);
+                return true;
+            }
+        };
+        state
+            .metrics
+            .credits(CreditKind::Held, &s.tenant, &s.feature, s.rate);
+        let captured = s.captured.saturating_add(s.rate);
+        match state
+            .ledger
+            .advance_session(&s.session_id, &s.hold_id, &next, slot_end, captured)
+            .await
+        {
+            Ok(true) => {}
+            // Another replica (or a stop) moved it: give this minute back.
+            Ok(false) | Err(_) => {
+                if let Err(e) = state.ledger.release(&next, "session moved on").await {
+                    state.note_ledger_error("release", &e);
+                }
+                return true;
+            }
+        }
+        capture(state, &s, &s.hold_id, s.rate).await;
+        s.hold_id = next;
+        s.slot_us = slot_end;
+        s.captured = captured;
+        s.minutes += 1;
+    }
+    true
+}
+
+/// Ends a live session now (a client's stop).
+pub(crate) async fn end(state: &AppState, session_id: &str, reason: &str) {
+    let now = state.clock.now().timestamp_micros();
+    match state.ledger.sessions(Some(session_id)).await {
+        Ok(rows) => {
+            for s in rows.into_iter().filter(|s| s.live) {
+                close(state, &s, now, reason, false).await;
+            }
+        }
+        Err(e) => state.note_ledger_error("sessions", &e),
+    }
+}
+
+/// What the current minute costs when the session ends at `end_us`: the
+/// price book's cost of the whole session (its rounding and minimum, e.g.
+/// streaming's 30 s minimum then per second) less what the earlier minutes
+/// captured. Past the minute (the gateway was down) it keeps counting,
+/// recorded as overage rather than lost; without a price, the minute's rate
+/// per second.
+fn last_minute_cost(book: &crate::pricing::PriceBook, s: &SessionRow, end_us: i64) -> i64 {
+    let gen = match s.kind.as_str() {
+        "realtime" => crate::pricing::Generation::V3,
+        _ => crate::pricing::Generation::Legacy,
+    };
+    let ms = u64::try_from(end_us - s.started_us)
+        .unwrap_or(0)
+        .div_ceil(1000);
+    let total = crate::pricing::settle_cost_in(book, &s.feature, gen, ms).unwrap_or_else(|| {
+        let rate = u128::try_from(s.rate).unwrap_or(0);
+        i64::try_from((rate * u128::from(ms)).div_ceil(60_000)).unwrap_or(i64::MAX)
+    });
+    total.saturating_sub(s.captured).max(0)
+}
+
+/// Stops a session at `end_us`: marks it (compare-and-set), captures the
+/// current minute to the second, and stops it upstream when the gateway
+/// ended it.
+async fn close(state: &AppState, s: &SessionRow, end_us: i64, reason: &str, upstream: bool) {
+    let cost = last_minute_cost(&state.snapshot().config.pricing, s, end_us);
+    let total = s.captured.saturating_add(cost);
+    match state
+        .ledger
+        .stop_session(&s.session_id, &s.hold_id, reason, end_us, total)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => return state.note_ledger_error("sessions", &e),
+    }
+    capture(state, s, &s.hold_id, cost).await;
+    let seconds = (end_us - s.started_us).max(0) as f64 / 1e6;
+    state
+        .metrics
+        .session_ended(&s.tenant, &s.feature, reason, seconds);
+    tracing::info!(tenant = %s.tenant, session_id = %s.session_id, reason, seconds,
+        charged = %crate::money::format_credits(total), "Session ended.");
+    if upstream {
+        stop_upstream(state, s).await;
+    }
+}
+
+async fn capture(state: &AppState, s: &SessionRow, hold_id: &str, amount: i64) {
+    match state.ledger.capture_hold(hold_id, amount).await {
+        Ok(settled) => {
+            let m = &state.metrics;
+            m.credits(
+                CreditKind::Captured,
+                &s.tenant,
+                &s.feature,
+                settled.captured,
+            );
+            m.credits(
+                CreditKind::Released,
+                &s.tenant,
+                &s.feature,
+                settled.released,
+            );
+        }
+        // Left held: the TTL captures the whole minute.
+        Err(e) => state.note_ledger_error("capture", &e),
+    }
+}
+
+/// Stops the session at HeyGen with the org key.
+async fn stop_upstream(state: &AppState, s: &SessionRow) {
+    let id = &s.session_id;
+    let call = match s.kind.as_str() {
+        "realtime" => (
+            http::Method::DELETE,
+            format!("/v3/avatar-realtime/{id}"),
+            None,
+        ),
+        _ => (
+            http::Method::POST,
+            "/v1/streaming.stop".to_string(),
+            Some(bytes::Bytes::from(
+                serde_json::json!({ "session_id": id }).to_string(),
+            )),
+        ),
+    };
+    match state.upstream.call_json(call.0, &call.1, call.2).await {
+        Ok((status, _)) if status < 300 => {
+            tracing::info!(session_id = %id, "Session stopped at HeyGen.")
+        }
+        Ok((status, _)) => {
+            tracing::warn!(session_id = %id, status, "HeyGen refused to stop the session.")
+        }
+        Err(e) => {
+            tracing::warn!(session_id = %id, error = %e, "Stopping the session at HeyGen failed.")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(kind: &str, feature: &str, rate: i64) -> SessionRow {
+        SessionRow {
+            session_id: "s".into(),
+            tenant: "t".into(),
+            feature: feature.into(),
+            kind: kind.into(),
+            rate,
+            idle_s: 120,
+            started_us: 0,
+            last_activity_us: 0,
+            hold_id: "h".into(),
+            slot_us: 0,
+            minutes: 1,
+            captured: 0,
+            live: true,
+            stop_reason: None,
+            stopped_us: None,
+        }
+    }
+
+    #[test]
+    fn the_session_is_charged_as_the_price_book_rounds_it() {
+        let book = crate::pricing::PriceBook::builtin();
+        // Streaming: 0.2 credits/min, 30 s minimum, then per second.
+        let mut s = session("streaming", "streaming", 200_000);
+        assert_eq!(
+            last_minute_cost(&book, &s, 10_000_000),
+            100_000,
+            "30 s minimum"
+        );
+        assert_eq!(last_minute_cost(&book, &s, 45_000_000), 150_000);
+        // 3 min 10 s with three minutes captured: 10 s more.
+        s.captured = 600_000;
+        s.slot_us = 180_000_000;
+        assert_eq!(last_minute_cost(&book, &s, 190_000_000), 33_334);
+        // Realtime (v3): 3 credits/min per second; a started second counts.
+        let r = session("realtime", "avatar_realtime", 3_000_000);
+        assert_eq!(last_minute_cost(&book, &r, 9_000_001), 500_000);
+        // Unknown feature: the minute's rate per second.
+        let u = session("streaming", "nope", 60_000_000);
+        assert_eq!(
+            last_minute_cost(&book, &u, 90_000_000),
+            90_000_000,
+            "downtime keeps counting"
+        );
+    }
+}
