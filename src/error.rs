@@ -88,6 +88,8 @@ pub enum GatewayError {
     RateLimited { retry_after: Duration },
     #[error("{scope} already has {cap} renders in flight; retry when one finishes")]
     RenderCap { scope: String, cap: u32 },
+    #[error("{scope} already has {cap} live sessions; retry when one ends")]
+    SessionCap { scope: String, cap: u32 },
     #[error("a request with this Idempotency-Key is still in progress")]
     IdempotencyInProgress,
     #[error("this Idempotency-Key was used with a different request body")]
@@ -193,7 +195,9 @@ impl GatewayError {
             RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             InsufficientCredit(_) | SessionStopped => StatusCode::PAYMENT_REQUIRED,
-            RateLimited { .. } | RenderCap { .. } => StatusCode::TOO_MANY_REQUESTS,
+            RateLimited { .. } | RenderCap { .. } | SessionCap { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             IdempotencyInProgress => StatusCode::CONFLICT,
             IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
             Ledger { source, .. } if unavailable(source) => StatusCode::SERVICE_UNAVAILABLE,
@@ -222,7 +226,7 @@ impl GatewayError {
             PayloadTooLarge { .. } => "payload_too_large",
             InsufficientCredit(_) | SessionStopped => "insufficient_credit",
             RateLimited { .. } => "rate_limit_exceeded",
-            RenderCap { .. } => "concurrency_limit_exceeded",
+            RenderCap { .. } | SessionCap { .. } => "concurrency_limit_exceeded",
             IdempotencyInProgress => "request_in_progress",
             IdempotencyMismatch => "idempotency_key_reused",
             Ledger { source, .. } if unavailable(source) => "service_unavailable",
@@ -258,6 +262,7 @@ impl GatewayError {
             SessionStopped => "session_stopped",
             RateLimited { .. } => "rate_limited",
             RenderCap { .. } => "renders_in_flight",
+            SessionCap { .. } => "sessions_in_flight",
             IdempotencyInProgress => "request_in_progress",
             IdempotencyMismatch => "idempotency_mismatch",
             Ledger { source, .. } if unavailable(source) => "ledger_unavailable",
@@ -282,9 +287,9 @@ impl GatewayError {
     pub fn retry_after(&self, now: DateTime<Utc>) -> Option<Duration> {
         match self {
             GatewayError::RateLimited { retry_after } => Some(*retry_after),
-            GatewayError::RenderCap { .. } | GatewayError::IdempotencyInProgress => {
-                Some(Duration::from_secs(5))
-            }
+            GatewayError::RenderCap { .. }
+            | GatewayError::SessionCap { .. }
+            | GatewayError::IdempotencyInProgress => Some(Duration::from_secs(5)),
             GatewayError::InsufficientCredit(s) => s
                 .resets_at
                 .map(|at| (at - now).to_std().unwrap_or_default()),
@@ -313,6 +318,10 @@ impl GatewayError {
             GatewayError::RenderCap { scope, cap } => {
                 m.insert("scope".into(), json!(scope));
                 m.insert("renders_in_flight_cap".into(), json!(cap));
+            }
+            GatewayError::SessionCap { scope, cap } => {
+                m.insert("scope".into(), json!(scope));
+                m.insert("sessions_in_flight_cap".into(), json!(cap));
             }
             GatewayError::PayloadTooLarge { limit } => {
                 m.insert("limit_bytes".into(), json!(limit));
@@ -397,6 +406,16 @@ mod tests {
                 "unauthorized",
                 "unauthenticated",
                 None,
+            ),
+            (
+                E::SessionCap {
+                    scope: "org".into(),
+                    cap: 3,
+                },
+                429,
+                "concurrency_limit_exceeded",
+                "sessions_in_flight",
+                Some(5),
             ),
             (
                 E::SessionStopped,

@@ -25,6 +25,7 @@ pub fn all_billables() -> Vec<Billable> {
         Billable::V1VideoAgent,
         Billable::PersonalizedVideo,
         Billable::StreamingSession,
+        Billable::StreamingToken,
         Billable::V3Video,
         Billable::V3VideoBatch,
         Billable::V3Template { template_id: id() },
@@ -76,6 +77,7 @@ fn covers(b: &Billable) -> bool {
         | Billable::V1VideoAgent
         | Billable::PersonalizedVideo
         | Billable::StreamingSession
+        | Billable::StreamingToken
         | Billable::V3Video
         | Billable::V3VideoBatch
         | Billable::V3Template { .. }

@@ -57,10 +57,16 @@ pub(crate) async fn handle(
             .await
         }
         (Method::POST, "reload") => reload(&state, req.headers()),
+        (Method::GET, "sessions") => {
+            crate::sessions::live_json(&state, param(&query, "tenant").as_deref())
+                .await
+                .map(|v| json_response(StatusCode::OK, json!({ "data": v })))
+                .map_err(GatewayError::ledger("sessions"))
+        }
         (
             _,
             "tenants" | "holds" | "ledger" | "ledger/verify" | "adjustments" | "reload"
-            | "resources",
+            | "resources" | "sessions",
         ) => Err(GatewayError::MethodNotAllowed),
         _ => Err(GatewayError::NotFound),
     };

@@ -145,6 +145,9 @@ pub enum Billable {
     PerCall(PerCallOp),
     /// `POST /v1/streaming.new`: an interactive session.
     StreamingSession,
+    /// `POST /v1/streaming.create_token`: a token HeyGen's SDKs start a
+    /// session with directly; a session start all the same.
+    StreamingToken,
     /// `POST /v3/videos`.
     V3Video,
     /// `POST /v3/videos/batches`.

@@ -146,6 +146,11 @@ fn v1(m: M, s: &[&str], _o: &[&str]) -> Option<Route> {
             "POST /v1/streaming.new",
             Billable::StreamingSession,
         ),
+        (Post, ["streaming.create_token"]) => bill(
+            F::Streaming,
+            "POST /v1/streaming.create_token",
+            Billable::StreamingToken,
+        ),
         (Post, [op]) if STREAMING_CONTROL.contains(op) => {
             free(F::Streaming, "POST /v1/streaming.{control}")
         }

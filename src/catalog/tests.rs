@@ -94,7 +94,6 @@ fn free_writes_are_explicit() {
     for (m, p) in [
         (Method::POST, "/v1/asset"),
         (Method::POST, "/v3/assets"),
-        (Method::POST, "/v1/streaming.create_token"),
         (Method::POST, "/v1/streaming.stop"),
         (Method::POST, "/v2/voices/v1/preview"),
         (Method::POST, "/v3/webhooks/endpoints"),

@@ -246,6 +246,8 @@ pub struct FileOrg {
     pub budgets: FileBudgets,
     /// Org-wide cap on renders in flight (match the HeyGen plan's concurrency).
     pub renders_in_flight: Option<u32>,
+    /// Org-wide cap on live interactive sessions (and tokens waiting for one).
+    pub sessions_in_flight: Option<u32>,
     /// Evaluate org budgets without enforcing them.
     pub shadow: bool,
     /// Org-wide request rate (`requests_per_minute`, `burst`).
@@ -258,6 +260,7 @@ pub struct FileLimits {
     pub requests_per_minute: Option<u32>,
     pub burst: Option<u32>,
     pub renders_in_flight: Option<u32>,
+    pub sessions_in_flight: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -223,6 +223,7 @@ pub struct Budgets {
 pub struct OrgConfig {
     pub budgets: Budgets,
     pub renders_in_flight: Option<u32>,
+    pub sessions_in_flight: Option<u32>,
     pub shadow: bool,
     /// Org-wide request rate across all tenants (`None`: no org limit).
     pub limits: Option<RateQuota>,
@@ -233,6 +234,7 @@ pub struct TenantLimits {
     pub requests_per_minute: std::num::NonZeroU32,
     pub burst: std::num::NonZeroU32,
     pub renders_in_flight: Option<u32>,
+    pub sessions_in_flight: Option<u32>,
 }
 
 #[derive(Debug, Clone)]

@@ -56,6 +56,11 @@ pub(super) fn validate(raw: FileConfig) -> Result<Config, Vec<ConfigError>> {
             raw.org.renders_in_flight,
             &mut errs,
         ),
+        sessions_in_flight: nonzero_opt(
+            "org.sessions_in_flight",
+            raw.org.sessions_in_flight,
+            &mut errs,
+        ),
         shadow: raw.org.shadow,
         limits: super::cluster::org_limits(&raw.org.limits, &mut errs.0),
     };
@@ -549,6 +554,11 @@ fn tenants(list: &[FileTenant], errs: &mut Errors) -> Vec<TenantConfig> {
                 renders_in_flight: nonzero_opt(
                     &format!("{key}.limits.renders_in_flight"),
                     t.limits.renders_in_flight,
+                    errs,
+                ),
+                sessions_in_flight: nonzero_opt(
+                    &format!("{key}.limits.sessions_in_flight"),
+                    t.limits.sessions_in_flight,
                     errs,
                 ),
             },

@@ -67,8 +67,13 @@ pub trait Registry: Send + Sync + 'static {
         captured: i64,
     ) -> R<bool>;
 
-    /// One session by id, or (`None`) every live session.
-    async fn sessions(&self, session_id: Option<&str>) -> R<Vec<SessionRow>>;
+    /// Sessions by `filter`.
+    async fn sessions(&self, filter: SessionFilter<'_>) -> R<Vec<SessionRow>>;
+
+    /// Binds a session seen in HeyGen's list to the oldest minted token
+    /// (see [`SessionFilter::Tokens`]); `None` when no token is waiting.
+    async fn claim_token_session(&self, session_id: &str, started_us: i64)
+        -> R<Option<SessionRow>>;
 
     /// Personalized videos: binds `video_id` (from a contact's
     /// `personalized_video` webhook) to the oldest open placeholder job of

@@ -156,7 +156,25 @@ pub struct SessionRow {
     pub minutes: i64,
     /// Captured for the minutes before the current one.
     pub captured: i64,
-    pub live: bool,
+    /// `live`, `token` (a minted token whose session is not seen yet; its
+    /// id is `token:{hold_id}`) or `stopped`.
+    pub state: String,
     pub stop_reason: Option<String>,
     pub stopped_us: Option<i64>,
+}
+
+impl SessionRow {
+    pub fn is_live(&self) -> bool {
+        self.state == "live"
+    }
+}
+
+/// Which sessions [`super::Registry::sessions`] lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionFilter<'a> {
+    One(&'a str),
+    /// Every live session, oldest first.
+    Live,
+    /// Minted tokens not yet bound to a session, oldest first.
+    Tokens,
 }

@@ -184,6 +184,7 @@ mod tests {
                 requests_per_minute: NonZeroU32::new(rpm).unwrap(),
                 burst: NonZeroU32::new(burst).unwrap(),
                 renders_in_flight: None,
+                sessions_in_flight: None,
             },
             allow: vec![],
             deny: vec![],

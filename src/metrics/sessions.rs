@@ -7,7 +7,14 @@ use super::reg::Reg;
 use super::Metrics;
 
 /// Why a session ended, as the `reason` label spells it.
-pub const SESSION_STOP_REASONS: [&str; 4] = ["client", "idle", "budget", "tenant_removed"];
+pub const SESSION_STOP_REASONS: [&str; 6] = [
+    "client",
+    "idle",
+    "budget",
+    "tenant_removed",
+    "ended",
+    "unused",
+];
 
 pub(super) struct SessionFamilies {
     live: IntGaugeVec,
@@ -30,7 +37,7 @@ impl SessionFamilies {
             )?,
             stopped: r.int_counter(
                 "heygen_gateway_sessions_stopped_total",
-                "Sessions ended, by reason (client, idle, budget, tenant_removed).",
+                "Sessions ended, by reason (client, idle, budget, tenant_removed, ended, unused).",
                 &["reason"],
             )?,
         };

@@ -49,7 +49,7 @@ const CASES: &[(&str, &str, Makes)] = &[
     // §3.7.
     ("POST", "/v1/streaming.new", Ids(r#"{"code":100,"data":{"session_id":"s1","access_token":"t","url":"wss://x"}}"#, &["s1"])),
     ("POST", "/v1/streaming.task", NoId("drives the session named in the body")),
-    ("POST", "/v1/streaming.create_token", NoId("a client token, not a resource")),
+    ("POST", "/v1/streaming.create_token", NoId("a token, not a resource; the session it starts is bound from streaming.list")),
     ("GET", "/v1/streaming.list", Nothing),
     ("GET", "/v1/streaming/avatar.list", Nothing),
     ("POST", "/v1/webhook/endpoint.add", NoId("org_admin only: the org's own endpoint (tenants register theirs with the gateway)")),

@@ -89,7 +89,7 @@ pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Option<Draft
         ),
         // Sessions are metered minute by minute (the `sessions` module): the
         // start holds the first minute.
-        Billable::StreamingSession => {
+        Billable::StreamingSession | Billable::StreamingToken => {
             let job = DraftJob::single(STREAMING, FIRST_MINUTE_MS, "first_minute", false);
             Draft::new(vec![job], SettleMode::OnSuccess)
         }

@@ -80,14 +80,18 @@ pub(super) async fn handle(
     let credits = quote.credits;
     ctx.tag(|t| t.credits = Some(credits));
     let idem_key = idempotency_key(&parts.headers)?;
+    let tenant = br
+        .admitted
+        .tenant()
+        .cloned()
+        .ok_or(GatewayError::Unauthenticated)?;
+    if crate::sessions::Kind::of(br.billable).is_some() {
+        crate::sessions::check_cap(state, &tenant, cfg.org.sessions_in_flight).await?;
+    }
     let admission = Admission {
         state: state.clone(),
         config: cfg.clone(),
-        tenant: br
-            .admitted
-            .tenant()
-            .cloned()
-            .ok_or(GatewayError::Unauthenticated)?,
+        tenant,
         priced: Priced {
             route: br.route.template,
             billable: br.billable.clone(),

@@ -16,7 +16,7 @@
 //! TTL too (at most one minute charged twice, per crash).
 
 use crate::config::Config;
-use crate::ledger::{HoldDecision, HoldRequest, SessionRow};
+use crate::ledger::{HoldDecision, HoldRequest, SessionFilter, SessionRow};
 use crate::metrics::CreditKind;
 use crate::state::AppState;
 
@@ -27,10 +27,11 @@ const MAX_CATCH_UP: usize = 120;
 /// One metering pass over every live session.
 pub(crate) async fn tick(state: &AppState) {
     let cfg = state.snapshot().config.clone();
-    let rows = match state.ledger.sessions(None).await {
+    let rows = match state.ledger.sessions(SessionFilter::Live).await {
         Ok(r) => r,
         Err(e) => return state.note_ledger_error("sessions", &e),
     };
+    let rows = super::tokens::watch(state, rows).await;
     let lead = 2 * i64::try_from(cfg.settlement.session_tick.as_micros()).unwrap_or(MINUTE_US);
     let mut live: Vec<(String, i64)> = cfg.tenants.iter().map(|t| (t.id.clone(), 0)).collect();
     for s in rows {
@@ -48,7 +49,9 @@ pub(crate) async fn tick(state: &AppState) {
 async fn meter(state: &AppState, cfg: &Config, mut s: SessionRow, lead: i64) -> bool {
     let now = state.clock.now().timestamp_micros();
     let idle_end = s.last_activity_us + s.idle_s * 1_000_000;
-    if now >= idle_end {
+    // A token's session talks to HeyGen directly: its end comes from
+    // HeyGen's list (`tokens::watch`), not from activity here.
+    if s.kind != "token" && now >= idle_end {
         close(state, &s, idle_end.max(s.slot_us), "idle", true).await;
         return false;
     }
@@ -126,9 +129,9 @@ async fn meter(state: &AppState, cfg: &Config, mut s: SessionRow, lead: i64) -> 
 /// Ends a live session now (a client's stop).
 pub(crate) async fn end(state: &AppState, session_id: &str, reason: &str) {
     let now = state.clock.now().timestamp_micros();
-    match state.ledger.sessions(Some(session_id)).await {
+    match state.ledger.sessions(SessionFilter::One(session_id)).await {
         Ok(rows) => {
-            for s in rows.into_iter().filter(|s| s.live) {
+            for s in rows.into_iter().filter(SessionRow::is_live) {
                 close(state, &s, now, reason, false).await;
             }
         }
@@ -142,7 +145,11 @@ pub(crate) async fn end(state: &AppState, session_id: &str, reason: &str) {
 /// captured. Past the minute (the gateway was down) it keeps counting,
 /// recorded as overage rather than lost; without a price, the minute's rate
 /// per second.
-fn last_minute_cost(book: &crate::pricing::PriceBook, s: &SessionRow, end_us: i64) -> i64 {
+pub(super) fn last_minute_cost(
+    book: &crate::pricing::PriceBook,
+    s: &SessionRow,
+    end_us: i64,
+) -> i64 {
     let gen = match s.kind.as_str() {
         "realtime" => crate::pricing::Generation::V3,
         _ => crate::pricing::Generation::Legacy,
@@ -160,7 +167,13 @@ fn last_minute_cost(book: &crate::pricing::PriceBook, s: &SessionRow, end_us: i6
 /// Stops a session at `end_us`: marks it (compare-and-set), captures the
 /// current minute to the second, and stops it upstream when the gateway
 /// ended it.
-async fn close(state: &AppState, s: &SessionRow, end_us: i64, reason: &str, upstream: bool) {
+pub(super) async fn close(
+    state: &AppState,
+    s: &SessionRow,
+    end_us: i64,
+    reason: &str,
+    upstream: bool,
+) {
     let cost = last_minute_cost(&state.snapshot().config.pricing, s, end_us);
     let total = s.captured.saturating_add(cost);
     match state
@@ -184,7 +197,7 @@ async fn close(state: &AppState, s: &SessionRow, end_us: i64, reason: &str, upst
     }
 }
 
-async fn capture(state: &AppState, s: &SessionRow, hold_id: &str, amount: i64) {
+pub(super) async fn capture(state: &AppState, s: &SessionRow, hold_id: &str, amount: i64) {
     match state.ledger.capture_hold(hold_id, amount).await {
         Ok(settled) => {
             let m = &state.metrics;
@@ -254,7 +267,7 @@ mod tests {
             slot_us: 0,
             minutes: 1,
             captured: 0,
-            live: true,
+            state: "live".into(),
             stop_reason: None,
             stopped_us: None,
         }

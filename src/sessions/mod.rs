@@ -15,12 +15,13 @@
 //! request pipeline calls this module; it never calls the pipeline.
 
 pub(crate) mod meter;
+mod tokens;
 
 use serde_json::Value;
 
 use crate::catalog::Billable;
 use crate::error::GatewayError;
-use crate::ledger::SessionRow;
+use crate::ledger::{SessionFilter, SessionRow};
 use crate::money::Micros;
 use crate::state::AppState;
 
@@ -31,6 +32,10 @@ pub(crate) enum Kind {
     Streaming,
     /// `POST /v3/avatar-realtime` … `DELETE /v3/avatar-realtime/{id}`.
     Realtime,
+    /// `POST /v1/streaming.create_token`: HeyGen's SDKs start the session
+    /// with the token directly, so the gateway learns of it from
+    /// `GET /v1/streaming.list` ([`meter`]) and stops it like `Streaming`.
+    Token,
 }
 
 impl Kind {
@@ -38,6 +43,7 @@ impl Kind {
         match billable {
             Billable::StreamingSession => Some(Kind::Streaming),
             Billable::V3AvatarRealtime => Some(Kind::Realtime),
+            Billable::StreamingToken => Some(Kind::Token),
             _ => None,
         }
     }
@@ -46,6 +52,7 @@ impl Kind {
         match self {
             Kind::Streaming => "streaming",
             Kind::Realtime => "realtime",
+            Kind::Token => "token",
         }
     }
 }
@@ -76,8 +83,14 @@ pub(crate) async fn open(
         rate,
         hold_id,
     } = start;
-    let Some(session_id) = session_id_in(answer) else {
-        return false;
+    // A token's session is not known yet: its row waits under the hold's
+    // id until the session shows in HeyGen's list.
+    let (session_id, row_state) = match kind {
+        Kind::Token => (format!("token:{hold_id}"), "token"),
+        _ => match session_id_in(answer) {
+            Some(id) => (id, "live"),
+            None => return false,
+        },
     };
     let idle = idle_seconds(state, kind, request);
     let now = state.clock.now().timestamp_micros();
@@ -94,7 +107,7 @@ pub(crate) async fn open(
         slot_us: now,
         minutes: 1,
         captured: 0,
-        live: true,
+        state: row_state.to_string(),
         stop_reason: None,
         stopped_us: None,
     };
@@ -130,7 +143,7 @@ fn idle_seconds(state: &AppState, kind: Kind, request: &[u8]) -> i64 {
     let body: Value = serde_json::from_slice(request).unwrap_or(Value::Null);
     let configured = state.snapshot().config.settlement.session_idle.as_secs() as i64;
     match kind {
-        Kind::Streaming => body
+        Kind::Streaming | Kind::Token => body
             .get("activity_idle_timeout")
             .and_then(Value::as_i64)
             .map_or(configured, |s| s.clamp(30, 3600)),
@@ -158,11 +171,11 @@ pub(crate) async fn before_call(state: &AppState, ids: &[String]) -> Result<(), 
     for id in ids {
         let rows = state
             .ledger
-            .sessions(Some(id))
+            .sessions(SessionFilter::One(id))
             .await
             .map_err(GatewayError::ledger("sessions"))?;
         match rows.first() {
-            Some(s) if s.live => state
+            Some(s) if s.is_live() => state
                 .ledger
                 .touch_session(id)
                 .await
@@ -191,4 +204,77 @@ pub(crate) async fn after_call(
     for id in ids {
         meter::end(state, id, "client").await;
     }
+}
+
+/// Refuses a session start when the tenant or the org already has its cap
+/// of live sessions (tokens waiting for theirs count). Checked before the
+/// hold, not inside it: two starts racing may both pass, by one.
+pub(crate) async fn check_cap(
+    state: &AppState,
+    tenant: &crate::config::TenantConfig,
+    org_cap: Option<u32>,
+) -> Result<(), GatewayError> {
+    let (tenant_cap, org_cap) = (tenant.limits.sessions_in_flight, org_cap);
+    if tenant_cap.is_none() && org_cap.is_none() {
+        return Ok(());
+    }
+    let mut open = Vec::new();
+    for filter in [SessionFilter::Live, SessionFilter::Tokens] {
+        open.extend(
+            state
+                .ledger
+                .sessions(filter)
+                .await
+                .map_err(GatewayError::ledger("sessions"))?,
+        );
+    }
+    let mine = open.iter().filter(|s| s.tenant == tenant.id).count();
+    let over = |cap: Option<u32>, n: usize| cap.filter(|c| n >= *c as usize);
+    if let Some(cap) = over(tenant_cap, mine) {
+        return Err(GatewayError::SessionCap {
+            scope: tenant.id.clone(),
+            cap,
+        });
+    }
+    if let Some(cap) = over(org_cap, open.len()) {
+        return Err(GatewayError::SessionCap {
+            scope: "org".into(),
+            cap,
+        });
+    }
+    Ok(())
+}
+
+/// Live sessions (of `tenant`, or all) with what each has cost so far, as
+/// `/gateway/v1/usage` and `GET /admin/v1/sessions` show them.
+pub(crate) async fn live_json(
+    state: &AppState,
+    tenant: Option<&str>,
+) -> Result<Value, crate::ledger::LedgerError> {
+    let now = state.clock.now().timestamp_micros();
+    let book = state.snapshot().config.pricing.clone();
+    let rows = state.ledger.sessions(SessionFilter::Live).await?;
+    let at = |us: i64| chrono::DateTime::from_timestamp_micros(us).map(|t| t.to_rfc3339());
+    let out: Vec<Value> = rows
+        .iter()
+        .filter(|s| tenant.is_none_or(|t| s.tenant == t))
+        .map(|s| {
+            let so_far = s
+                .captured
+                .saturating_add(meter::last_minute_cost(&book, s, now));
+            serde_json::json!({
+                "session_id": s.session_id,
+                "tenant": s.tenant,
+                "feature": s.feature,
+                "kind": s.kind,
+                "started_at": at(s.started_us),
+                "last_activity_at": at(s.last_activity_us),
+                "seconds": (now - s.started_us).max(0) / 1_000_000,
+                "minutes_held": s.minutes,
+                "cost_so_far": crate::money::format_credits(so_far),
+                "rate_per_minute": crate::money::format_credits(s.rate),
+            })
+        })
+        .collect();
+    Ok(Value::Array(out))
 }

@@ -99,6 +99,31 @@ async fn a_session_of_3_min_10_s_is_charged_for_exactly_that() {
         wait_minutes(&rig, minute as usize + 1).await;
     }
     at(&clock, 190);
+    // Usage and the admin API list it live with its running cost.
+    let usage = rig
+        .call("alpha", "GET", "/gateway/v1/usage", &[], "")
+        .await
+        .json();
+    let live = &usage["data"]["sessions"][0];
+    assert_eq!(live["session_id"], session.as_str(), "{usage}");
+    assert_eq!(
+        (live["seconds"].as_i64(), live["cost_so_far"].as_str()),
+        (Some(190), Some("0.633334"))
+    );
+    let auth = format!("Bearer {ADMIN_TOKEN}");
+    let admin = send(
+        "GET",
+        &rig.gw.admin_url("/admin/v1/sessions"),
+        &[("authorization", &auth)],
+        "",
+    )
+    .await;
+    assert_eq!(
+        admin.json()["data"][0]["tenant"],
+        "alpha",
+        "{}",
+        admin.text()
+    );
     let stop = json!({ "session_id": session }).to_string();
     let r = rig
         .call("alpha", "POST", "/v1/streaming.stop", &[], stop)
@@ -262,4 +287,146 @@ async fn realtime_streams_are_metered_per_second_and_stopped_by_delete() {
         (holds[0]["state"].as_str(), holds[0]["captured"].as_str()),
         (Some("captured"), Some("2.1"))
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_started_with_a_token_is_metered_from_heygens_list() {
+    let clock = manual_clock(T0);
+    let rig = Rig::start_with_clock(
+        |c| metered(c).tenant_budgets("alpha", "daily = 100"),
+        clock.clone(),
+    )
+    .await;
+    let r = rig.post("/v1/streaming.create_token", &json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        minute_holds(&rig).await[0]["state"],
+        "held",
+        "the token holds a minute"
+    );
+    // The app's SDK starts the session at HeyGen with the token: the
+    // gateway sees no call, only HeyGen's session list.
+    let direct = send(
+        "POST",
+        &format!("{}/v1/streaming.new", rig.mock.url()),
+        &[("x-api-key", ORG_KEY), ("content-type", "application/json")],
+        json!({"avatar_id": "a"}).to_string(),
+    )
+    .await;
+    let session = direct.json()["data"]["session_id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    // Bound to alpha once the gateway sees it in HeyGen's list: then its
+    // calls through the gateway are alpha's.
+    let keep = json!({ "session_id": session }).to_string();
+    eventually_async(
+        || async {
+            let r = rig
+                .call(
+                    "alpha",
+                    "POST",
+                    "/v1/streaming.keep_alive",
+                    &[],
+                    keep.clone(),
+                )
+                .await;
+            r.status == 200
+        },
+        SETTLE_WAIT,
+    )
+    .await;
+    // Metered: the next minute is held on time.
+    at(&clock, 59);
+    wait_minutes(&rig, 2).await;
+    let stop = json!({ "session_id": session }).to_string();
+    let beta = rig
+        .call("beta", "POST", "/v1/streaming.stop", &[], stop.clone())
+        .await;
+    assert_eq!(beta.status, 404, "alpha's session: {}", beta.text());
+    // The SDK stops it at HeyGen; the gateway sees it leave the list.
+    send(
+        "POST",
+        &format!("{}/v1/streaming.stop", rig.mock.url()),
+        &[("x-api-key", ORG_KEY), ("content-type", "application/json")],
+        stop,
+    )
+    .await;
+    at(&clock, 70);
+    let holds = wait_all_settled(&rig).await;
+    // Ended when seen gone (70 s): 0.2 + 10 s.
+    assert_eq!(captured(&holds), ["0.2", "0.033334"], "{holds:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_no_session_uses_is_released() {
+    let clock = manual_clock(T0);
+    let rig = Rig::start_with_clock(
+        |c| metered(c).tenant_budgets("alpha", "daily = 100"),
+        clock.clone(),
+    )
+    .await;
+    let r = rig.post("/v1/streaming.create_token", &json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    at(&clock, 11 * 60);
+    eventually_async(
+        || async { minute_holds(&rig).await[0]["state"] == "released" },
+        SETTLE_WAIT,
+    )
+    .await;
+    let (held, spent, _) = rig.credits("alpha", "daily").await;
+    assert_eq!((held.as_str(), spent.as_str()), ("0", "0"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_sessions_are_capped_per_tenant_and_org() {
+    let rig = Rig::start(|c| {
+        metered(c)
+            .tenant_limits("alpha", "sessions_in_flight = 1")
+            .set("org", "sessions_in_flight", "2")
+    })
+    .await;
+    let first = start_session(&rig, json!({"avatar_id": "a"})).await;
+    let second = rig
+        .post("/v1/streaming.new", &json!({"avatar_id": "a"}))
+        .await;
+    assert_eq!(second.status, 429, "{}", second.text());
+    assert_eq!(
+        second.header("x-gateway-rejected"),
+        Some("sessions_in_flight")
+    );
+    assert!(second.header("retry-after").is_some());
+    // Beta fills the org's second slot; a third anywhere is refused.
+    let beta = rig
+        .call(
+            "beta",
+            "POST",
+            "/v1/streaming.new",
+            &[],
+            json!({"avatar_id": "a"}).to_string(),
+        )
+        .await;
+    assert_eq!(beta.status, 200, "{}", beta.text());
+    let gamma = rig
+        .call("gamma", "POST", "/v1/streaming.create_token", &[], "{}")
+        .await;
+    assert_eq!(gamma.status, 429, "{}", gamma.text());
+    assert_eq!(
+        gamma.json()["scope"],
+        "org",
+        "v1 envelope: {}",
+        gamma.text()
+    );
+    // Ending one frees its slot.
+    let stop = json!({ "session_id": first }).to_string();
+    assert_eq!(
+        rig.call("alpha", "POST", "/v1/streaming.stop", &[], stop)
+            .await
+            .status,
+        200
+    );
+    let again = rig
+        .post("/v1/streaming.new", &json!({"avatar_id": "a"}))
+        .await;
+    assert_eq!(again.status, 200, "{}", again.text());
 }

@@ -310,3 +310,95 @@ pub async fn contact_videos_bind_to_placeholders(f: Fixture) {
     let h = l.get_hold(&a).await.unwrap().unwrap();
     assert_eq!(h.captured, credits(1));
 }
+
+fn session_row(id: &str, hold: &str, state: &str) -> SessionRow {
+    SessionRow {
+        session_id: id.into(),
+        tenant: "acme".into(),
+        feature: "streaming".into(),
+        kind: "streaming".into(),
+        rate: credits(1),
+        idle_s: 120,
+        started_us: 1_000,
+        last_activity_us: 1_000,
+        hold_id: hold.into(),
+        slot_us: 1_000,
+        minutes: 1,
+        captured: 0,
+        state: state.into(),
+        stop_reason: None,
+        stopped_us: None,
+    }
+}
+
+/// Metered sessions: moving to the next minute and stopping compare the
+/// current minute's hold, so of two replicas only one moves a session on;
+/// a token's row becomes the session HeyGen's list shows.
+pub async fn sessions_move_on_once(f: Fixture) {
+    let l = f.ledger.as_ref();
+    l.open_session(&session_row("s1", "h1", "live"))
+        .await
+        .unwrap();
+    l.open_session(&session_row("s1", "other", "live"))
+        .await
+        .unwrap();
+    let other = f.open_again().await;
+    let (a, b) = tokio::join!(
+        l.advance_session("s1", "h1", "h2a", 61_000, credits(1)),
+        other.advance_session("s1", "h1", "h2b", 61_000, credits(1)),
+    );
+    assert!(a.unwrap() ^ b.unwrap(), "exactly one replica moves it on");
+    let s = l
+        .sessions(SessionFilter::One("s1"))
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!((s.minutes, s.captured, s.slot_us), (2, credits(1), 61_000));
+    assert!(s.hold_id.starts_with("h2"));
+    assert!(
+        !l.stop_session("s1", "h1", "client", 70_000, 0)
+            .await
+            .unwrap(),
+        "stale minute"
+    );
+    assert!(l
+        .stop_session("s1", &s.hold_id, "client", 70_000, credits(1))
+        .await
+        .unwrap());
+    assert!(!l
+        .stop_session("s1", &s.hold_id, "client", 70_000, credits(1))
+        .await
+        .unwrap());
+    let s = l
+        .sessions(SessionFilter::One("s1"))
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(
+        (s.state.as_str(), s.stop_reason.as_deref()),
+        ("stopped", Some("client"))
+    );
+    assert!(l.sessions(SessionFilter::Live).await.unwrap().is_empty());
+
+    l.open_session(&session_row("token:t1", "t1", "token"))
+        .await
+        .unwrap();
+    assert_eq!(l.sessions(SessionFilter::Tokens).await.unwrap().len(), 1);
+    let bound = l
+        .claim_token_session("real1", 5_000)
+        .await
+        .unwrap()
+        .expect("bound");
+    assert_eq!(
+        (bound.session_id.as_str(), bound.state.as_str()),
+        ("real1", "live")
+    );
+    assert_eq!(
+        (bound.started_us, bound.slot_us, bound.hold_id.as_str()),
+        (5_000, 5_000, "t1")
+    );
+    assert_eq!(l.owner_of("real1").await.unwrap().unwrap().tenant, "acme");
+    assert_eq!(l.claim_token_session("real2", 5_000).await.unwrap(), None);
+    l.touch_session("real1").await.unwrap();
+    assert_eq!(l.sessions(SessionFilter::Live).await.unwrap().len(), 1);
+}

@@ -129,3 +129,16 @@ pub(crate) fn v3_looks(shared: &Shared) -> Resp {
     data.extend(own.iter().map(|id| look(id, "photo_avatar")));
     one_page(data)
 }
+
+/// `GET /v1/streaming.list`: the account's open sessions (§3.7), however
+/// they were started (through the gateway, or by an SDK with a token).
+pub(crate) fn v1_streaming(shared: &Shared) -> Resp {
+    let sessions: Vec<Value> = shared
+        .lock()
+        .jobs
+        .iter()
+        .filter(|j| j.kind == JobKind::Streaming)
+        .map(|j| json!({"session_id": j.id, "status": "connected", "created_at": j.created_at}))
+        .collect();
+    envelope::v1_ok(json!({ "sessions": sessions }))
+}

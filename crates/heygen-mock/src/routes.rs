@@ -39,9 +39,14 @@ pub(crate) fn route(shared: &Shared, req: &Req<'_>) -> Resp {
         if let Some(resp) = create(shared, req) {
             return resp;
         }
-        let title = parse_object(req)
-            .ok()
-            .and_then(|b| str_field(&b, "title").or_else(|| str_field(&b, "name")));
+        let parsed = parse_object(req).ok();
+        if path == "/v1/streaming.stop" {
+            // The session is gone from `streaming.list` afterwards.
+            if let Some(id) = parsed.as_ref().and_then(|b| str_field(b, "session_id")) {
+                shared.remove_job(&id, &[JobKind::Streaming]);
+            }
+        }
+        let title = parsed.and_then(|b| str_field(&b, "title").or_else(|| str_field(&b, "name")));
         if let Some(resp) = crate::resources::create(shared, path, title) {
             return resp;
         }

@@ -24,6 +24,7 @@ pub(crate) fn read(shared: &Shared, path: &str, query: Option<&str>) -> Option<R
         "/v1/video.list" => crate::lists::v1_videos(shared, query),
         "/v3/videos" => crate::lists::v3_videos(shared, query),
         "/v3/voices" => crate::lists::v3_voices(shared),
+        "/v1/streaming.list" => crate::lists::v1_streaming(shared),
         "/v3/avatars/looks" => crate::lists::v3_looks(shared),
         "/v2/user/remaining_quota" => {
             let quota = shared.lock().remaining_quota;

@@ -2,8 +2,8 @@
 //! Advancing and stopping compare the current minute's hold id, so of two
 //! replicas metering one session only one moves it on.
 
-use super::Tx;
-use crate::ledger::resources::SessionRow;
+use super::{registry, Tx};
+use crate::ledger::resources::{ResourceRecord, SessionFilter, SessionRow};
 use crate::ledger::rows::RowAccess;
 use crate::ledger::types::LedgerError;
 
@@ -24,7 +24,7 @@ fn row(r: &dyn RowAccess) -> Result<SessionRow, LedgerError> {
         slot_us: r.int(9)?,
         minutes: r.int(10)?,
         captured: r.int(11)?,
-        live: r.text(12)? == "live",
+        state: r.text(12)?,
         stop_reason: r.opt_text(13)?,
         stopped_us: r.opt_int(14)?,
     })
@@ -34,7 +34,7 @@ pub(crate) async fn open<T: Tx>(tx: &T, s: &SessionRow) -> Result<(), T::Error> 
     tx.exec(
         "INSERT INTO sessions (session_id, tenant, feature, kind, rate, idle_s, started_us, \
          last_activity_us, hold_id, slot_us, minutes, captured, state) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'live') \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
          ON CONFLICT (session_id) DO NOTHING",
         &[
             s.session_id.as_str().into(),
@@ -49,6 +49,7 @@ pub(crate) async fn open<T: Tx>(tx: &T, s: &SessionRow) -> Result<(), T::Error> 
             s.slot_us.into(),
             s.minutes.into(),
             s.captured.into(),
+            s.state.as_str().into(),
         ],
     )
     .await?;
@@ -105,25 +106,69 @@ pub(crate) async fn stop<T: Tx>(
     let n = tx
         .exec(
             "UPDATE sessions SET state = 'stopped', stop_reason = ?3, stopped_us = ?4, captured = ?5 \
-             WHERE session_id = ?1 AND hold_id = ?2 AND state = 'live'",
+             WHERE session_id = ?1 AND hold_id = ?2 AND state IN ('live', 'token')",
             &[id.into(), from.into(), reason.into(), stopped_us.into(), captured.into()],
         )
         .await?;
     Ok(n == 1)
 }
 
-/// One session by id, or every live one (oldest first).
-pub(crate) async fn list<T: Tx>(tx: &T, id: Option<&str>) -> Result<Vec<SessionRow>, T::Error> {
-    match id {
-        Some(id) => {
-            let sql = format!("SELECT {COLS} FROM sessions WHERE session_id = ?1");
-            tx.query(&sql, &[id.into()], row).await
-        }
-        None => {
-            let sql = format!(
-                "SELECT {COLS} FROM sessions WHERE state = ?1 ORDER BY started_us, session_id"
-            );
-            tx.query(&sql, &["live".into()], row).await
+pub(crate) async fn list<T: Tx>(
+    tx: &T,
+    filter: SessionFilter<'_>,
+) -> Result<Vec<SessionRow>, T::Error> {
+    let (sql, param) = match filter {
+        SessionFilter::One(id) => (
+            format!("SELECT {COLS} FROM sessions WHERE session_id = ?1"),
+            id,
+        ),
+        SessionFilter::Live | SessionFilter::Tokens => (
+            format!("SELECT {COLS} FROM sessions WHERE state = ?1 ORDER BY started_us, session_id"),
+            if filter == SessionFilter::Live {
+                "live"
+            } else {
+                "token"
+            },
+        ),
+    };
+    tx.query(&sql, &[param.into()], row).await
+}
+
+/// Binds `session_id`, seen in HeyGen's session list, to the oldest minted
+/// token: the token's row becomes the live session (its hold pays the
+/// first minute from `started_us`), recorded as the token tenant's.
+pub(crate) async fn claim_token<T: Tx>(
+    tx: &T,
+    session_id: &str,
+    started_us: i64,
+    now_us: i64,
+) -> Result<Option<SessionRow>, T::Error> {
+    for _ in 0..8 {
+        let Some(token) = list(tx, SessionFilter::Tokens).await?.into_iter().next() else {
+            return Ok(None);
+        };
+        // Not before the token existed (clocks differ).
+        let started_us = started_us.max(token.started_us);
+        let n = tx
+            .exec(
+                "UPDATE sessions SET session_id = ?2, state = 'live', started_us = ?3, \
+                 slot_us = ?3, last_activity_us = ?4 WHERE session_id = ?1 AND state = 'token'",
+                &[
+                    token.session_id.as_str().into(),
+                    session_id.into(),
+                    started_us.into(),
+                    now_us.into(),
+                ],
+            )
+            .await?;
+        if n == 1 {
+            let owned = [ResourceRecord::new(session_id, "streaming_session")];
+            registry::record(tx, &token.tenant, Some(&token.hold_id), &owned, now_us).await?;
+            return Ok(list(tx, SessionFilter::One(session_id))
+                .await?
+                .into_iter()
+                .next());
         }
     }
+    Ok(None)
 }

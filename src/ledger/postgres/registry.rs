@@ -96,8 +96,22 @@ impl Registry for PostgresLedger {
         ))
     }
 
-    async fn sessions(&self, session_id: Option<&str>) -> R<Vec<SessionRow>> {
-        in_tx!(self, |tx| sessions::list(&PgTx(&tx), session_id))
+    async fn sessions(&self, filter: SessionFilter<'_>) -> R<Vec<SessionRow>> {
+        in_tx!(self, |tx| sessions::list(&PgTx(&tx), filter))
+    }
+
+    async fn claim_token_session(
+        &self,
+        session_id: &str,
+        started_us: i64,
+    ) -> R<Option<SessionRow>> {
+        let now = self.now_us();
+        in_tx!(self, |tx| sessions::claim_token(
+            &PgTx(&tx),
+            session_id,
+            started_us,
+            now
+        ))
     }
 
     async fn bind_contact_video(

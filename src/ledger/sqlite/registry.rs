@@ -115,10 +115,33 @@ impl Registry for SqliteLedger {
             .await
     }
 
-    async fn sessions(&self, session_id: Option<&str>) -> R<Vec<SessionRow>> {
-        let id = session_id.map(str::to_string);
+    async fn sessions(&self, filter: SessionFilter<'_>) -> R<Vec<SessionRow>> {
+        // The worker closure is 'static: carry the filter as owned parts.
+        let (one, tokens) = match filter {
+            SessionFilter::One(id) => (Some(id.to_string()), false),
+            SessionFilter::Tokens => (None, true),
+            SessionFilter::Live => (None, false),
+        };
         self.worker
-            .call(move |c| run_ready(sessions::list(&SqliteTx(c), id.as_deref())))
+            .call(move |c| {
+                let filter = match (&one, tokens) {
+                    (Some(id), _) => SessionFilter::One(id),
+                    (None, true) => SessionFilter::Tokens,
+                    (None, false) => SessionFilter::Live,
+                };
+                run_ready(sessions::list(&SqliteTx(c), filter))
+            })
+            .await
+    }
+
+    async fn claim_token_session(
+        &self,
+        session_id: &str,
+        started_us: i64,
+    ) -> R<Option<SessionRow>> {
+        let (id, now) = (session_id.to_string(), self.now_us());
+        self.worker
+            .call(move |c| run_ready(sessions::claim_token(&SqliteTx(c), &id, started_us, now)))
             .await
     }
 

@@ -57,9 +57,13 @@ pub(super) async fn handle(
                 .await
                 .map_err(GatewayError::ledger("usage"))?;
             let windows = usage.first().map(usage_json).unwrap_or(Value::Null);
+            let sessions = crate::sessions::live_json(state, Some(&tenant.id))
+                .await
+                .map_err(GatewayError::ledger("sessions"))?;
             Ok(json_response(
                 StatusCode::OK,
-                json!({"data": {"tenant": tenant.id, "name": tenant.name, "shadow": tenant.shadow, "windows": windows}}),
+                json!({"data": {"tenant": tenant.id, "name": tenant.name, "shadow": tenant.shadow,
+                    "windows": windows, "sessions": sessions}}),
             ))
         }
         (Method::POST, "quote") => {

@@ -1,0 +1,127 @@
+//! Sessions started with a `streaming.create_token` token. HeyGen's SDKs
+//! use the token against HeyGen directly, so no session call passes the
+//! gateway. Minting the token held the first minute and left a `token`
+//! row; while any token waits or any token session lives, each tick reads
+//! `GET /v1/streaming.list` with the org key: a session the ledger does
+//! not know is bound to the oldest waiting token (its tenant pays, from
+//! the session's `created_at`), a token session gone from the list has
+//! ended, and a token no session used within [`TOKEN_WAIT`] is released.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use crate::ledger::{SessionFilter, SessionRow};
+use crate::state::AppState;
+
+/// How long a minted token may wait for its session before its hold is
+/// released.
+const TOKEN_WAIT_US: i64 = 10 * 60 * 1_000_000;
+
+/// Binds new sessions, ends vanished ones, releases unused tokens; returns
+/// the live sessions still to meter.
+pub(super) async fn watch(state: &AppState, live: Vec<SessionRow>) -> Vec<SessionRow> {
+    let tokens = match state.ledger.sessions(SessionFilter::Tokens).await {
+        Ok(t) => t,
+        Err(e) => {
+            state.note_ledger_error("sessions", &e);
+            return live;
+        }
+    };
+    let watched = live.iter().any(|s| s.kind == "token");
+    if tokens.is_empty() && !watched {
+        return live;
+    }
+    let now = state.clock.now().timestamp_micros();
+    for t in tokens
+        .iter()
+        .filter(|t| now - t.started_us >= TOKEN_WAIT_US)
+    {
+        unused(state, t, now).await;
+    }
+    let Some(listed) = listed(state).await else {
+        return live;
+    };
+    let known: HashSet<&str> = live.iter().map(|s| s.session_id.as_str()).collect();
+    let mut bound = Vec::new();
+    for (id, created_us) in &listed {
+        if known.contains(id.as_str()) {
+            continue;
+        }
+        let started = created_us.unwrap_or(now).min(now);
+        match state.ledger.claim_token_session(id, started).await {
+            Ok(Some(s)) => {
+                tracing::info!(tenant = %s.tenant, session_id = %id, "Token session bound; metering it.");
+                bound.push(s);
+            }
+            Ok(None) => {
+                tracing::debug!(session_id = %id, "Session in HeyGen's list no token of the gateway explains.")
+            }
+            Err(e) => state.note_ledger_error("sessions", &e),
+        }
+    }
+    let present: HashSet<&str> = listed.iter().map(|(id, _)| id.as_str()).collect();
+    let mut out = Vec::new();
+    for s in live.into_iter().chain(bound) {
+        if s.kind == "token" && !present.contains(s.session_id.as_str()) {
+            super::meter::close(state, &s, now, "ended", false).await;
+        } else {
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// The open sessions in HeyGen's list (`data.sessions[]`: `session_id`,
+/// `status`, `created_at` in seconds); `None` when the list cannot be read.
+async fn listed(state: &AppState) -> Option<Vec<(String, Option<i64>)>> {
+    let (status, body) = state.upstream.get_json("/v1/streaming.list").await.ok()?;
+    if !(200..300).contains(&status) {
+        return None;
+    }
+    let v: Value = serde_json::from_slice(&body).ok()?;
+    let items = v.get("data")?.get("sessions")?.as_array()?;
+    Some(
+        items
+            .iter()
+            .filter(|i| {
+                !matches!(
+                    i.get("status").and_then(Value::as_str),
+                    Some("closed" | "closing")
+                )
+            })
+            .filter_map(|i| {
+                let id = i.get("session_id")?.as_str()?;
+                let created = i
+                    .get("created_at")
+                    .and_then(Value::as_i64)
+                    .map(|s| s * 1_000_000);
+                Some((id.to_string(), created))
+            })
+            .collect(),
+    )
+}
+
+/// A token no session used: its first-minute hold is released.
+async fn unused(state: &AppState, t: &SessionRow, now: i64) {
+    match state
+        .ledger
+        .stop_session(&t.session_id, &t.hold_id, "unused", now, 0)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => return state.note_ledger_error("sessions", &e),
+    }
+    match state.ledger.release(&t.hold_id, "token unused").await {
+        Ok(()) => {
+            let kind = crate::metrics::CreditKind::Released;
+            state.metrics.credits(kind, &t.tenant, &t.feature, t.rate);
+        }
+        Err(e) => state.note_ledger_error("release", &e),
+    }
+    state
+        .metrics
+        .session_ended(&t.tenant, &t.feature, "unused", 0.0);
+    tracing::info!(tenant = %t.tenant, hold_id = %t.hold_id, "Streaming token unused; its hold released.");
+}
