@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::resources::*;
-use super::types::{JobRecord, LedgerError};
+use super::types::{HoldRequest, JobRecord, LedgerError, Settlement};
+use crate::money::Micros;
 
 type R<T> = Result<T, LedgerError>;
 
@@ -44,28 +45,27 @@ pub trait Registry: Send + Sync + 'static {
     /// Notes a call on a live session at the ledger's clock.
     async fn touch_session(&self, session_id: &str) -> R<()>;
 
-    /// Moves a live session from minute hold `from` to `to` (begun at
-    /// `slot_us`), with the running `captured` total; `false` when another
-    /// replica or a stop moved it first.
-    async fn advance_session(
+    /// Atomically: holds a live session's next minute (`req`), captures the
+    /// ended minute `from` whole and moves the session on (from `slot_us`).
+    async fn next_session_minute(
         &self,
         session_id: &str,
         from: &str,
-        to: &str,
+        req: HoldRequest,
         slot_us: i64,
-        captured: i64,
-    ) -> R<bool>;
+    ) -> R<NextMinute>;
 
-    /// Stops a live session on minute hold `from`; `false` if it was not
-    /// live on that minute any more.
-    async fn stop_session(
+    /// Atomically: stops a session live on minute hold `from` at `end_us`
+    /// and captures `cost` from that hold (the rest is released). `None`
+    /// when it was not live on that minute any more.
+    async fn end_session(
         &self,
         session_id: &str,
         from: &str,
         reason: &str,
-        stopped_us: i64,
-        captured: i64,
-    ) -> R<bool>;
+        end_us: i64,
+        cost: Micros,
+    ) -> R<Option<Settlement>>;
 
     /// Sessions by `filter`.
     async fn sessions(&self, filter: SessionFilter<'_>) -> R<Vec<SessionRow>>;

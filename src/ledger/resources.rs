@@ -169,6 +169,21 @@ impl SessionRow {
     }
 }
 
+/// What [`super::Registry::next_session_minute`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NextMinute {
+    /// The next minute is held (`hold_id`); the ended one was captured.
+    Held {
+        hold_id: String,
+        ended: super::types::Settlement,
+    },
+    /// The next minute does not fit: nothing changed.
+    Refused(super::types::HoldDecision),
+    /// The session is no longer live on that minute (another replica moved
+    /// it on, or it stopped): nothing changed.
+    Moved,
+}
+
 /// Which sessions [`super::Registry::sessions`] lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionFilter<'a> {

@@ -2,21 +2,17 @@
 //!
 //! Each tick, for every live session: past its idle limit → stopped
 //! upstream and captured to the idle deadline; within two ticks of its
-//! current minute's end → the next minute is held (budget-checked like any
-//! request). Held: the session moves on to it (compare-and-set on the
-//! minute's hold, so two replicas never both do), then the ended minute is
-//! captured whole. Refused: the session is stopped upstream and captured to
-//! the second. After downtime the gateway catches up minute by minute, so a
-//! session that ran while the gateway was down is charged for that time.
-//!
-//! Crash safety: every step leaves a hold the TTL captures in full, never
-//! less: a crash after moving on but before capturing leaves the ended
-//! minute held (captured whole at the TTL, as it would have been); a crash
-//! between holding the next minute and moving on leaves that hold to the
-//! TTL too (at most one minute charged twice, per crash).
+//! current minute's end → the next minute. Holding it (budget-checked like
+//! any request), capturing the ended minute whole and moving the session on
+//! are one ledger transaction that first locks the session on its current
+//! minute, so two replicas never both do it and a crash leaves either all
+//! or nothing. Refused: the session is stopped upstream and captured to the
+//! second (stop and capture are one transaction too). After downtime the
+//! gateway catches up minute by minute, so a session that ran while the
+//! gateway was down is charged for that time.
 
 use crate::config::Config;
-use crate::ledger::{HoldDecision, HoldRequest, SessionFilter, SessionRow};
+use crate::ledger::{HoldRequest, NextMinute, SessionFilter, SessionRow, Settlement};
 use crate::metrics::CreditKind;
 use crate::state::AppState;
 
@@ -84,44 +80,35 @@ async fn meter(state: &AppState, cfg: &Config, mut s: SessionRow, lead: i64) -> 
             tenant_render_cap: None,
             org_render_cap: None,
         };
-        let next = match state.ledger.hold(req).await {
-            Ok(HoldDecision::Held { hold_id, .. }) => hold_id,
-            Ok(_) => {
+        match state
+            .ledger
+            .next_session_minute(&s.session_id, &s.hold_id, req, slot_end)
+            .await
+        {
+            Ok(NextMinute::Held { hold_id, ended }) => {
+                let m = &state.metrics;
+                m.credits(CreditKind::Held, &s.tenant, &s.feature, s.rate);
+                m.credits(CreditKind::Captured, &s.tenant, &s.feature, ended.captured);
+                s.hold_id = hold_id;
+                s.slot_us = slot_end;
+                s.captured = s.captured.saturating_add(ended.captured);
+                s.minutes += 1;
+            }
+            Ok(NextMinute::Refused(_)) => {
                 tracing::warn!(tenant = %s.tenant, session_id = %s.session_id,
                     "The next minute of a session does not fit the budget; stopping it.");
                 close(state, &s, now, "budget", true).await;
                 return false;
             }
+            // Another replica moved it on (or it stopped): its tick meters it.
+            Ok(NextMinute::Moved) => return true,
             // Fail closed on money, but a ledger outage is no reason to cut
-            // a session: the current hold stays, the next tick retries.
+            // a session: the current minute stays held, the next tick retries.
             Err(e) => {
-                state.note_ledger_error("hold", &e);
-                return true;
-            }
-        };
-        state
-            .metrics
-            .credits(CreditKind::Held, &s.tenant, &s.feature, s.rate);
-        let captured = s.captured.saturating_add(s.rate);
-        match state
-            .ledger
-            .advance_session(&s.session_id, &s.hold_id, &next, slot_end, captured)
-            .await
-        {
-            Ok(true) => {}
-            // Another replica (or a stop) moved it: give this minute back.
-            Ok(false) | Err(_) => {
-                if let Err(e) = state.ledger.release(&next, "session moved on").await {
-                    state.note_ledger_error("release", &e);
-                }
+                state.note_ledger_error("sessions", &e);
                 return true;
             }
         }
-        capture(state, &s, &s.hold_id, s.rate).await;
-        s.hold_id = next;
-        s.slot_us = slot_end;
-        s.captured = captured;
-        s.minutes += 1;
     }
     true
 }
@@ -175,48 +162,43 @@ pub(super) async fn close(
     upstream: bool,
 ) {
     let cost = last_minute_cost(&state.snapshot().config.pricing, s, end_us);
-    let total = s.captured.saturating_add(cost);
-    match state
+    let settled = match state
         .ledger
-        .stop_session(&s.session_id, &s.hold_id, reason, end_us, total)
+        .end_session(&s.session_id, &s.hold_id, reason, end_us, cost)
         .await
     {
-        Ok(true) => {}
-        Ok(false) => return,
+        Ok(Some(settled)) => settled,
+        Ok(None) => return,
         Err(e) => return state.note_ledger_error("sessions", &e),
-    }
-    capture(state, s, &s.hold_id, cost).await;
+    };
+    count(state, s, &settled);
     let seconds = (end_us - s.started_us).max(0) as f64 / 1e6;
     state
         .metrics
         .session_ended(&s.tenant, &s.feature, reason, seconds);
     tracing::info!(tenant = %s.tenant, session_id = %s.session_id, reason, seconds,
-        charged = %crate::money::format_credits(total), "Session ended.");
+        charged = %crate::money::format_credits(s.captured.saturating_add(settled.captured)),
+        "Session ended.");
     if upstream {
         stop_upstream(state, s).await;
     }
 }
 
-pub(super) async fn capture(state: &AppState, s: &SessionRow, hold_id: &str, amount: i64) {
-    match state.ledger.capture_hold(hold_id, amount).await {
-        Ok(settled) => {
-            let m = &state.metrics;
-            m.credits(
-                CreditKind::Captured,
-                &s.tenant,
-                &s.feature,
-                settled.captured,
-            );
-            m.credits(
-                CreditKind::Released,
-                &s.tenant,
-                &s.feature,
-                settled.released,
-            );
-        }
-        // Left held: the TTL captures the whole minute.
-        Err(e) => state.note_ledger_error("capture", &e),
-    }
+/// Counts what ending a minute's hold captured and released.
+pub(super) fn count(state: &AppState, s: &SessionRow, settled: &Settlement) {
+    let m = &state.metrics;
+    m.credits(
+        CreditKind::Captured,
+        &s.tenant,
+        &s.feature,
+        settled.captured,
+    );
+    m.credits(
+        CreditKind::Released,
+        &s.tenant,
+        &s.feature,
+        settled.released,
+    );
 }
 
 /// Stops the session at HeyGen with the org key.

@@ -106,19 +106,12 @@ async fn listed(state: &AppState) -> Option<Vec<(String, Option<i64>)>> {
 async fn unused(state: &AppState, t: &SessionRow, now: i64) {
     match state
         .ledger
-        .stop_session(&t.session_id, &t.hold_id, "unused", now, 0)
+        .end_session(&t.session_id, &t.hold_id, "unused", now, 0)
         .await
     {
-        Ok(true) => {}
-        Ok(false) => return,
+        Ok(Some(settled)) => super::meter::count(state, t, &settled),
+        Ok(None) => return,
         Err(e) => return state.note_ledger_error("sessions", &e),
-    }
-    match state.ledger.release(&t.hold_id, "token unused").await {
-        Ok(()) => {
-            let kind = crate::metrics::CreditKind::Released;
-            state.metrics.credits(kind, &t.tenant, &t.feature, t.rate);
-        }
-        Err(e) => state.note_ledger_error("release", &e),
     }
     state
         .metrics

@@ -60,39 +60,41 @@ impl Registry for PostgresLedger {
         in_tx!(self, |tx| sessions::touch(&PgTx(&tx), session_id, now))
     }
 
-    async fn advance_session(
+    async fn next_session_minute(
         &self,
         session_id: &str,
         from: &str,
-        to: &str,
+        req: HoldRequest,
         slot_us: i64,
-        captured: i64,
-    ) -> R<bool> {
-        in_tx!(self, |tx| sessions::advance(
+    ) -> R<NextMinute> {
+        let now = self.now_us();
+        in_tx!(self, |tx| sessions::next_minute(
             &PgTx(&tx),
             session_id,
             from,
-            to,
+            &req,
             slot_us,
-            captured
+            now
         ))
     }
 
-    async fn stop_session(
+    async fn end_session(
         &self,
         session_id: &str,
         from: &str,
         reason: &str,
-        stopped_us: i64,
-        captured: i64,
-    ) -> R<bool> {
-        in_tx!(self, |tx| sessions::stop(
+        end_us: i64,
+        cost: Micros,
+    ) -> R<Option<Settlement>> {
+        let now = self.now_us();
+        in_tx!(self, |tx| sessions::end(
             &PgTx(&tx),
             session_id,
             from,
             reason,
-            stopped_us,
-            captured
+            end_us,
+            cost,
+            now
         ))
     }
 

@@ -69,49 +69,44 @@ impl Registry for SqliteLedger {
             .await
     }
 
-    async fn advance_session(
+    async fn next_session_minute(
         &self,
         session_id: &str,
         from: &str,
-        to: &str,
+        req: HoldRequest,
         slot_us: i64,
-        captured: i64,
-    ) -> R<bool> {
-        let (id, f, t) = (session_id.to_string(), from.to_string(), to.to_string());
+    ) -> R<NextMinute> {
+        let (id, f, now) = (session_id.to_string(), from.to_string(), self.now_us());
         self.worker
             .call(move |c| {
-                run_ready(sessions::advance(
+                run_ready(sessions::next_minute(
                     &SqliteTx(c),
                     &id,
                     &f,
-                    &t,
+                    &req,
                     slot_us,
-                    captured,
+                    now,
                 ))
             })
             .await
     }
 
-    async fn stop_session(
+    async fn end_session(
         &self,
         session_id: &str,
         from: &str,
         reason: &str,
-        stopped_us: i64,
-        captured: i64,
-    ) -> R<bool> {
-        let (id, f, r) = (session_id.to_string(), from.to_string(), reason.to_string());
+        end_us: i64,
+        cost: Micros,
+    ) -> R<Option<Settlement>> {
+        let (id, f, r, now) = (
+            session_id.to_string(),
+            from.to_string(),
+            reason.to_string(),
+            self.now_us(),
+        );
         self.worker
-            .call(move |c| {
-                run_ready(sessions::stop(
-                    &SqliteTx(c),
-                    &id,
-                    &f,
-                    &r,
-                    stopped_us,
-                    captured,
-                ))
-            })
+            .call(move |c| run_ready(sessions::end(&SqliteTx(c), &id, &f, &r, end_us, cost, now)))
             .await
     }
 
