@@ -83,6 +83,21 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Spend report of a period for chargeback: held, captured, released,
+    /// expired, adjusted and overage per tenant and feature.
+    Report {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// A month (2026-11) or a day (2026-11-05) in `plan.timezone`.
+        #[arg(long)]
+        period: String,
+        /// `tenant`, `feature` or `tenant,feature` (default).
+        #[arg(long)]
+        group_by: Option<String>,
+        /// Print CSV instead of JSON.
+        #[arg(long)]
+        csv: bool,
+    },
     /// Make a tenant the owner of resources that existed before the gateway
     /// (or were created with the org key directly). Journaled.
     Assign {

@@ -60,6 +60,12 @@ pub async fn run(command: Command) -> ExitCode {
             tenant,
             json,
         } => usage(&config.config, tenant, json).await,
+        Command::Report {
+            config,
+            period,
+            group_by,
+            csv,
+        } => report(&config.config, &period, group_by.as_deref(), csv).await,
         Command::Ledger {
             command:
                 LedgerCommand::Verify {
@@ -378,6 +384,45 @@ fn quote(
 }
 
 /// Prints budgets and usage of the org and tenants from the configured ledger.
+/// `report`: the spend report of a period, JSON or CSV on stdout.
+async fn report(
+    path: &std::path::Path,
+    period: &str,
+    group_by: Option<&str>,
+    csv: bool,
+) -> ExitCode {
+    use crate::admin::reports;
+    let config = match load(path) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let parsed = reports::period(period, config.plan.timezone)
+        .and_then(|p| reports::GroupBy::parse(group_by).map(|g| (p, g)));
+    let ((from, to), by) = match parsed {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let rows = match crate::ledger::open_ledger(&config.store).await {
+        Ok(l) => l.spend_report(from, to).await,
+        Err(e) => Err(e),
+    };
+    match rows {
+        Ok(rows) if csv => print!("{}", reports::csv(&rows, by)),
+        Ok(rows) => println!(
+            "{}",
+            serde_json::to_string_pretty(&reports::json(&rows, by, from, to)).unwrap_or_default()
+        ),
+        Err(e) => {
+            eprintln!("error: reading the ledger: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
+}
+
 async fn usage(path: &std::path::Path, tenant: Option<String>, json: bool) -> ExitCode {
     use crate::ledger::Scope;
     let config = match load(path) {

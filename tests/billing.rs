@@ -38,6 +38,8 @@ mod quote;
 mod race;
 #[path = "billing/regressions.rs"]
 mod regressions;
+#[path = "billing/reports.rs"]
+mod reports;
 #[path = "billing/sessions.rs"]
 mod sessions;
 #[path = "billing/settlement.rs"]

@@ -57,6 +57,7 @@ pub(crate) async fn handle(
             .await
         }
         (Method::POST, "reload") => reload(&state, req.headers()),
+        (Method::GET, "reports/spend") => spend_report(&state, &query).await,
         (Method::GET, "sessions") => {
             crate::sessions::live_json(&state, param(&query, "tenant").as_deref())
                 .await
@@ -66,7 +67,7 @@ pub(crate) async fn handle(
         (
             _,
             "tenants" | "holds" | "ledger" | "ledger/verify" | "adjustments" | "reload"
-            | "resources" | "sessions",
+            | "resources" | "sessions" | "reports/spend",
         ) => Err(GatewayError::MethodNotAllowed),
         _ => Err(GatewayError::NotFound),
     };
@@ -221,6 +222,43 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+/// `GET /admin/v1/reports/spend?period=2026-11 | from=…&to=…`, `group_by`,
+/// `format=json|csv`.
+async fn spend_report(state: &AppState, query: &str) -> AdminResult {
+    use super::reports;
+    let tz = state.snapshot().config.plan.timezone;
+    let (from, to) =
+        match param(query, "period") {
+            Some(p) => reports::period(&p, tz).map_err(GatewayError::bad_request)?,
+            None => match (time_param(query, "from")?, time_param(query, "to")?) {
+                (Some(f), Some(t)) if f < t => (f, t),
+                _ => return Err(GatewayError::bad_request(
+                    "give `period` (2026-11) or both `from` and `to` (RFC 3339, from before to)",
+                )),
+            },
+        };
+    let by = reports::GroupBy::parse(param(query, "group_by").as_deref())
+        .map_err(GatewayError::bad_request)?;
+    let rows = state
+        .ledger
+        .spend_report(from, to)
+        .await
+        .map_err(GatewayError::ledger("report"))?;
+    match param(query, "format").as_deref().unwrap_or("json") {
+        "json" => Ok(json_response(
+            StatusCode::OK,
+            json!({ "data": reports::json(&rows, by, from, to) }),
+        )),
+        "csv" => {
+            let mut resp = Response::new(full(Bytes::from(reports::csv(&rows, by))));
+            resp.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv"));
+            Ok(resp)
+        }
+        _ => Err(GatewayError::bad_request("`format` is json or csv")),
+    }
+}
+
 async fn ledger(state: &AppState, query: &str) -> AdminResult {
     let from = time_param(query, "from")?.unwrap_or(DateTime::<Utc>::MIN_UTC);
     let to = time_param(query, "to")?.unwrap_or(DateTime::<Utc>::MAX_UTC);
@@ -228,11 +266,22 @@ async fn ledger(state: &AppState, query: &str) -> AdminResult {
         .and_then(|v| v.parse().ok())
         .unwrap_or(MAX_ROWS)
         .min(MAX_ROWS);
+    // Cursor: the last `seq` of the previous page (`X-Next-After`).
+    let after = match param(query, "after").as_deref() {
+        None | Some("") => 0,
+        Some(v) => v.parse().map_err(|_| {
+            GatewayError::bad_request("`after` is the `seq` of the last entry read")
+        })?,
+    };
     let rows = state
         .ledger
-        .journal(from, to, limit)
+        .journal(from, to, after, limit)
         .await
         .map_err(GatewayError::ledger("journal"))?;
+    // A full page may have more after it: say where to go on.
+    let next = (rows.len() as u64 == u64::from(limit))
+        .then(|| rows.last().map(|r| r.seq))
+        .flatten();
     let (body, ctype) = match param(query, "format").as_deref().unwrap_or("jsonl") {
         "jsonl" => {
             let mut out = String::new();
@@ -276,6 +325,10 @@ async fn ledger(state: &AppState, query: &str) -> AdminResult {
     let mut resp = Response::new(full(Bytes::from(body)));
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    if let Some(seq) = next {
+        resp.headers_mut()
+            .insert("x-next-after", HeaderValue::from(seq));
+    }
     Ok(resp)
 }
 

@@ -124,11 +124,13 @@ pub trait Ledger: Registry + Send + Sync + 'static {
     /// Holds, newest first.
     async fn list_holds(&self, filter: HoldFilter) -> Result<Vec<HoldInfo>, LedgerError>;
 
-    /// Journal entries with `from <= at < to`, in sequence order.
+    /// Journal entries with `from <= at < to` and `seq > after_seq`, in
+    /// sequence order: page with the last `seq` seen.
     async fn journal(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
+        after_seq: i64,
         limit: u32,
     ) -> Result<Vec<JournalEntry>, LedgerError>;
 

@@ -67,6 +67,10 @@ pub trait Registry: Send + Sync + 'static {
         cost: Micros,
     ) -> R<Option<Settlement>>;
 
+    /// The spend report: journal sums per tenant and feature for entries
+    /// with `from <= at < to`.
+    async fn spend_report(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> R<Vec<SpendRow>>;
+
     /// Sessions by `filter`.
     async fn sessions(&self, filter: SessionFilter<'_>) -> R<Vec<SessionRow>>;
 

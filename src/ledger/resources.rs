@@ -193,3 +193,25 @@ pub enum SessionFilter<'a> {
     /// Minted tokens not yet bound to a session, oldest first.
     Tokens,
 }
+
+/// One group of the spend report: journal sums over a period for one
+/// tenant (or `org` for org-wide adjustments) and feature. Amounts in
+/// micro-credits; `held` is what requests held when admitted, the rest is
+/// how holds ended in the period (a hold admitted in one period may end
+/// in the next).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SpendRow {
+    pub tenant: String,
+    pub feature: String,
+    /// Holds taken (admitted requests and metered session minutes).
+    pub requests: i64,
+    pub held: i64,
+    pub captured: i64,
+    pub released: i64,
+    /// Captured at the hold when its TTL ran out.
+    pub expired: i64,
+    /// Grants (+) and debits (-) by ops.
+    pub adjusted: i64,
+    /// Captured beyond what was held (holds settled in the period).
+    pub overage: i64,
+}

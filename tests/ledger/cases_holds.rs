@@ -331,10 +331,28 @@ pub async fn reads_report_open_holds_and_jobs(f: Fixture) {
     };
     assert_eq!(l.list_holds(sub_a).await.unwrap()[0].hold_id, c);
     let window = l
-        .journal(t0() + Duration::minutes(1), t0() + Duration::minutes(2), 10)
+        .journal(
+            t0() + Duration::minutes(1),
+            t0() + Duration::minutes(2),
+            0,
+            10,
+        )
         .await
         .unwrap();
     assert_eq!(window.len(), 1);
     assert_eq!(window[0].hold_id.as_deref(), Some(b.as_str()));
+    // Paging by sequence: the whole journal in pages of one, none twice.
+    let (wide_from, wide_to) = (t0() - Duration::days(1), t0() + Duration::days(1));
+    let all = l.journal(wide_from, wide_to, 0, 1000).await.unwrap();
+    let mut paged = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = l.journal(wide_from, wide_to, after, 1).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        paged.extend(page);
+    }
+    assert_eq!(paged.len(), all.len());
+    assert!(paged.iter().zip(&all).all(|(p, a)| p.seq == a.seq));
     l.ping().await.unwrap();
 }

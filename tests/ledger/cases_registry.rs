@@ -443,3 +443,35 @@ pub async fn sessions_move_on_once(f: Fixture) {
     l.touch_session("real1").await.unwrap();
     assert_eq!(l.sessions(SessionFilter::Live).await.unwrap().len(), 1);
 }
+
+/// The spend report sums the journal per tenant and feature in a period
+/// (the same SQL on both backends).
+pub async fn spend_report_sums_the_period(f: Fixture) {
+    let l = f.ledger.as_ref();
+    let a = held(l.hold(req("acme", credits(3), t0())).await.unwrap());
+    l.capture_hold(&a, credits(4)).await.unwrap();
+    let b = held(l.hold(req("acme", credits(2), t0())).await.unwrap());
+    l.release(&b, "upstream refused").await.unwrap();
+    held(l.hold(req("beta", credits(1), t0())).await.unwrap());
+    let day = chrono::Duration::days(1);
+    let rows = l.spend_report(t0() - day, t0() + day).await.unwrap();
+    let acme = rows.iter().find(|r| r.tenant == "acme").expect("acme");
+    assert_eq!(
+        (
+            acme.requests,
+            acme.held,
+            acme.captured,
+            acme.released,
+            acme.overage
+        ),
+        (2, credits(5), credits(4), credits(2), credits(1)),
+        "{rows:?}"
+    );
+    let beta = rows.iter().find(|r| r.tenant == "beta").expect("beta");
+    assert_eq!((beta.held, beta.captured), (credits(1), 0));
+    assert!(l
+        .spend_report(t0() + day, t0() + day * 2)
+        .await
+        .unwrap()
+        .is_empty());
+}

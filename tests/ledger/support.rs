@@ -126,6 +126,7 @@ pub async fn all_journal(l: &dyn Ledger) -> Vec<JournalEntry> {
     l.journal(
         at("2000-01-01T00:00:00Z"),
         at("2100-01-01T00:00:00Z"),
+        0,
         100_000,
     )
     .await

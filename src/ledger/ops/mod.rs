@@ -12,6 +12,7 @@ pub(crate) mod contacts;
 mod hold;
 pub(crate) mod outbox;
 pub(crate) mod registry;
+pub(crate) mod report;
 pub(crate) mod sessions;
 mod transitions;
 

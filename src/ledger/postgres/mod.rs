@@ -306,9 +306,16 @@ impl Ledger for PostgresLedger {
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
+        after_seq: i64,
         limit: u32,
     ) -> Result<Vec<JournalEntry>, LedgerError> {
-        on_client!(self, |c| read::journal(&c, to_us(from), to_us(to), limit))
+        on_client!(self, |c| read::journal(
+            &c,
+            to_us(from),
+            to_us(to),
+            after_seq,
+            limit
+        ))
     }
 
     async fn open_holds(&self) -> Result<(u64, Option<DateTime<Utc>>), LedgerError> {

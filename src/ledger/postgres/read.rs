@@ -68,14 +68,16 @@ pub(super) async fn journal(
     c: &impl GenericClient,
     from_us: i64,
     to_us: i64,
+    after_seq: i64,
     limit: u32,
 ) -> R<Vec<JournalEntry>> {
     let sql = format!(
-        "SELECT {JOURNAL_COLS} FROM journal WHERE at_us >= $1 AND at_us < $2 ORDER BY seq LIMIT $3"
+        "SELECT {JOURNAL_COLS} FROM journal WHERE at_us >= $1 AND at_us < $2 AND seq > $3 \
+         ORDER BY seq LIMIT $4"
     );
     let stmt = c.prepare_cached(&sql).await?;
     let rows = c
-        .query(&stmt, &[&from_us, &to_us, &i64::from(limit)])
+        .query(&stmt, &[&from_us, &to_us, &after_seq, &i64::from(limit)])
         .await?;
     rows.iter().map(|r| Ok(journal_from(&PgRow(r))?)).collect()
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::tx::PgTx;
 use super::{Fail, PostgresLedger, MAX_ATTEMPTS};
-use crate::ledger::ops::{self, contacts, outbox, registry, sessions};
+use crate::ledger::ops::{self, contacts, outbox, registry, report, sessions};
 use crate::ledger::rows::to_us;
 use crate::ledger::{Registry, *};
 
@@ -100,6 +100,11 @@ impl Registry for PostgresLedger {
 
     async fn sessions(&self, filter: SessionFilter<'_>) -> R<Vec<SessionRow>> {
         in_tx!(self, |tx| sessions::list(&PgTx(&tx), filter))
+    }
+
+    async fn spend_report(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> R<Vec<SpendRow>> {
+        let (f, t) = (to_us(from), to_us(to));
+        in_tx!(self, |tx| report::spend(&PgTx(&tx), f, t))
     }
 
     async fn claim_token_session(

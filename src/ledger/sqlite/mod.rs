@@ -272,11 +272,12 @@ impl Ledger for SqliteLedger {
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
+        after_seq: i64,
         limit: u32,
     ) -> Result<Vec<JournalEntry>, LedgerError> {
         let (from, to) = (to_us(from), to_us(to));
         self.worker
-            .call(move |c| read::journal(c, from, to, limit))
+            .call(move |c| read::journal(c, from, to, after_seq, limit))
             .await
     }
 

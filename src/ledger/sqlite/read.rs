@@ -47,12 +47,14 @@ pub(super) fn journal(
     conn: &Connection,
     from_us: i64,
     to_us: i64,
+    after_seq: i64,
     limit: u32,
 ) -> R<Vec<JournalEntry>> {
     let sql = format!(
-        "SELECT {JOURNAL_COLS} FROM journal WHERE at_us >= ?1 AND at_us < ?2 ORDER BY seq LIMIT ?3"
+        "SELECT {JOURNAL_COLS} FROM journal WHERE at_us >= ?1 AND at_us < ?2 AND seq > ?3 \
+         ORDER BY seq LIMIT ?4"
     );
-    query_rows(conn, &sql, params![from_us, to_us, limit], |r| {
+    query_rows(conn, &sql, params![from_us, to_us, after_seq, limit], |r| {
         journal_from(&r)
     })
 }

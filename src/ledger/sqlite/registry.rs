@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::tx::SqliteTx;
 use super::SqliteLedger;
-use crate::ledger::ops::{self, contacts, outbox, registry, run_ready, sessions};
+use crate::ledger::ops::{self, contacts, outbox, registry, report, run_ready, sessions};
 use crate::ledger::rows::to_us;
 use crate::ledger::{Registry, *};
 
@@ -126,6 +126,13 @@ impl Registry for SqliteLedger {
                 };
                 run_ready(sessions::list(&SqliteTx(c), filter))
             })
+            .await
+    }
+
+    async fn spend_report(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> R<Vec<SpendRow>> {
+        let (f, t) = (to_us(from), to_us(to));
+        self.worker
+            .call(move |c| run_ready(report::spend(&SqliteTx(c), f, t)))
             .await
     }
 
