@@ -98,6 +98,18 @@ pub enum Command {
         #[arg(long)]
         csv: bool,
     },
+    /// How far projections were from what settled jobs really lasted, per
+    /// feature and tenant, with suggested `pricing.projection` values.
+    Calibrate {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Only jobs settled since (RFC 3339; default: 30 days ago).
+        #[arg(long)]
+        since: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Make a tenant the owner of resources that existed before the gateway
     /// (or were created with the org key directly). Journaled.
     Assign {

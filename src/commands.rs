@@ -60,6 +60,11 @@ pub async fn run(command: Command) -> ExitCode {
             tenant,
             json,
         } => usage(&config.config, tenant, json).await,
+        Command::Calibrate {
+            config,
+            since,
+            json,
+        } => calibrate(&config.config, since.as_deref(), json).await,
         Command::Report {
             config,
             period,
@@ -384,6 +389,51 @@ fn quote(
 }
 
 /// Prints budgets and usage of the org and tenants from the configured ledger.
+/// `calibrate`: projected against real lengths of settled jobs.
+async fn calibrate(path: &std::path::Path, since: Option<&str>, json: bool) -> ExitCode {
+    use crate::admin::calibrate;
+    let config = match load(path) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let since = match since {
+        None => chrono::Utc::now() - chrono::Duration::days(30),
+        Some(s) => match chrono::DateTime::parse_from_rfc3339(s) {
+            Ok(t) => t.with_timezone(&chrono::Utc),
+            Err(_) => {
+                eprintln!("error: --since must be an RFC 3339 time like 2026-11-01T00:00:00Z");
+                return ExitCode::from(EXIT_CONFIG);
+            }
+        },
+    };
+    let samples = match crate::ledger::open_ledger(&config.store).await {
+        Ok(l) => l.calibration_samples(since).await,
+        Err(e) => Err(e),
+    };
+    let samples = match samples {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: reading the ledger: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let report = calibrate::report(&samples, config.pricing.projection());
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+    } else if samples.is_empty() {
+        println!(
+            "No job settled since {} with a known length yet.",
+            since.to_rfc3339()
+        );
+    } else {
+        print!("{}", calibrate::table(&report));
+    }
+    ExitCode::SUCCESS
+}
+
 /// `report`: the spend report of a period, JSON or CSV on stdout.
 async fn report(
     path: &std::path::Path,

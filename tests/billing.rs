@@ -16,6 +16,8 @@ mod pg;
 
 #[path = "billing/batches.rs"]
 mod batches;
+#[path = "billing/calibration.rs"]
+mod calibration;
 #[path = "billing/cli.rs"]
 mod cli;
 #[path = "billing/contacts.rs"]

@@ -175,6 +175,7 @@ both!(
     cases_registry::contact_videos_bind_to_placeholders,
     cases_registry::sessions_move_on_once,
     cases_registry::spend_report_sums_the_period,
+    cases_registry::calibration_samples_pair_projected_and_real,
     cases_outbox::delivers_each_event_once,
     cases_outbox::failures_retry_then_die,
     cases_outbox::replicas_claim_disjoint_rows,

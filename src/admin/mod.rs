@@ -1,6 +1,7 @@
 //! The admin listener: probes, metrics and the admin API.
 
 mod api;
+pub(crate) mod calibrate;
 pub(crate) mod reports;
 mod resources;
 

@@ -71,6 +71,16 @@ pub trait Registry: Send + Sync + 'static {
     /// with `from <= at < to`.
     async fn spend_report(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> R<Vec<SpendRow>>;
 
+    /// Records the projected length of submitted jobs (`(job_id, ms)`).
+    async fn record_projections(&self, jobs: &[(String, i64)]) -> R<()>;
+
+    /// Records a settled job's real length; returns its feature and
+    /// projected length when one was recorded.
+    async fn record_job_length(&self, job_id: &str, actual_ms: i64) -> R<Option<(String, i64)>>;
+
+    /// Settled jobs since `since` with projected and real length.
+    async fn calibration_samples(&self, since: DateTime<Utc>) -> R<Vec<CalibrationSample>>;
+
     /// Sessions by `filter`.
     async fn sessions(&self, filter: SessionFilter<'_>) -> R<Vec<SessionRow>>;
 

@@ -215,3 +215,12 @@ pub struct SpendRow {
     /// Captured beyond what was held (holds settled in the period).
     pub overage: i64,
 }
+
+/// One settled job's projected and real length, with its tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalibrationSample {
+    pub feature: String,
+    pub tenant: String,
+    pub projected_ms: i64,
+    pub actual_ms: i64,
+}

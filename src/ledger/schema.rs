@@ -85,9 +85,16 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_state ON sessions (state, tenant);
 "#;
 
+/// Migration 4: what each job was projected to last and what it really
+/// lasted, for `heygen-gateway calibrate` (NULL where unknown).
+const CALIBRATION: &str = r#"
+ALTER TABLE jobs ADD COLUMN projected_ms {INT};
+ALTER TABLE jobs ADD COLUMN actual_ms {INT};
+"#;
+
 /// Shared migrations after the first, in order, for `d`.
 pub(crate) fn shared_migrations(d: &Dialect) -> Vec<String> {
-    [REGISTRY, SESSIONS]
+    [REGISTRY, SESSIONS, CALIBRATION]
         .iter()
         .map(|m| {
             m.replace("{SERIAL_PK}", d.serial_pk)

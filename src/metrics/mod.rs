@@ -111,10 +111,11 @@ const GIT_REVISION: &str = match option_env!("HEYGEN_GATEWAY_GIT_REVISION") {
 };
 
 /// Ledger operations whose failures are counted (`op` label values).
-const LEDGER_OPS: [&str; 21] = [
+const LEDGER_OPS: [&str; 22] = [
     "adjust",
     "assign",
     "bind_contact",
+    "calibration",
     "capture",
     "expire",
     "get_job",

@@ -1,7 +1,7 @@
 //! Settlement families: where each completed job's real length came from,
 //! and the captures that had to fall back to the gateway's own estimate.
 
-use prometheus::IntCounterVec;
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec};
 
 use super::reg::Reg;
 use super::Metrics;
@@ -12,9 +12,16 @@ use super::Metrics;
 /// captured: the estimate).
 pub const SETTLEMENT_SOURCES: [&str; 4] = ["status", "webhook", "output_probe", "estimate"];
 
+/// Real ÷ projected length: below 1 the hold erred high (as it should),
+/// above 1 the projection was short.
+const RATIO_BUCKETS: [f64; 12] = [
+    0.25, 0.5, 0.75, 0.9, 1.0, 1.05, 1.1, 1.25, 1.5, 2.0, 3.0, 5.0,
+];
+
 pub(super) struct SettlementFamilies {
     sources: IntCounterVec,
     at_estimate: IntCounterVec,
+    projection_ratio: HistogramVec,
 }
 
 impl SettlementFamilies {
@@ -32,6 +39,15 @@ impl SettlementFamilies {
                  by feature: each is spend the gateway could not check against HeyGen's bill.",
                 &["feature"],
             )?,
+            projection_ratio: r.add(HistogramVec::new(
+                HistogramOpts::new(
+                    "heygen_gateway_projection_ratio",
+                    "Settled jobs' real length divided by the length they were held for, by feature \
+                     (`heygen-gateway calibrate` reads the same from the ledger).",
+                )
+                .buckets(RATIO_BUCKETS.to_vec()),
+                &["feature"],
+            )?)?,
         };
         // Zero from start so `increase(...) > 0` alerts see the first one.
         for source in SETTLEMENT_SOURCES {
@@ -51,6 +67,14 @@ impl Metrics {
         s.sources.with_label_values(&[source]).inc();
         if source == "estimate" {
             s.at_estimate.with_label_values(&[feature]).inc();
+        }
+    }
+
+    /// Observes a settled job's real ÷ projected length.
+    pub fn projection_ratio(&self, feature: &str, ratio: f64) {
+        if ratio.is_finite() && ratio >= 0.0 {
+            let h = &self.inner.settlement.projection_ratio;
+            h.with_label_values(&[feature]).observe(ratio);
         }
     }
 

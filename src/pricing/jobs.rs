@@ -23,6 +23,9 @@ pub struct Job {
     /// The part of the quote this job accounts for (a batch job carries the
     /// whole batch). Over all jobs of a response these sum to `quote.credits`.
     pub quoted: Micros,
+    /// The projected length this job was held for (calibration compares it
+    /// with the real one at settlement).
+    pub projected_ms: u64,
 }
 
 /// What a status read says about a job.
@@ -143,11 +146,18 @@ pub fn jobs_from_response(billable: &Billable, quote: &Quote, response_body: &[u
                 .get(i)
                 .map(|j| j.feature.clone())
                 .unwrap_or_else(|| quote.feature.clone());
+            // Like `quoted`: the last job also carries the quote jobs after it.
+            let mine = if i + 1 == n {
+                quote.jobs.get(i..).unwrap_or_default()
+            } else {
+                quote.jobs.get(i..=i).unwrap_or_default()
+            };
             Job {
                 status_path: status(&id),
                 id,
                 feature,
                 quoted,
+                projected_ms: mine.iter().map(|j| j.projected_ms).sum(),
             }
         })
         .collect()

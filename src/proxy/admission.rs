@@ -220,10 +220,10 @@ impl Admission {
                 if crate::sessions::open(state, start, &self.body, &body).await {
                     hold.into_session();
                 } else {
-                    record_accepted(hold, &self.priced, &self.body, &body).await;
+                    record_accepted(state, hold, &self.priced, &self.body, &body).await;
                 }
             } else {
-                record_accepted(hold, &self.priced, &self.body, &body).await;
+                record_accepted(state, hold, &self.priced, &self.body, &body).await;
             }
         } else {
             let reason = format!("upstream_status_{}", parts.status.as_u16());
@@ -240,13 +240,34 @@ impl Admission {
 
 /// HeyGen accepted the request: record its jobs, or capture now what has no
 /// job to settle by.
-async fn record_accepted(hold: HoldGuard, priced: &Priced, request: &[u8], body: &[u8]) {
+async fn record_accepted(
+    state: &AppState,
+    hold: HoldGuard,
+    priced: &Priced,
+    request: &[u8],
+    body: &[u8],
+) {
     let q = &priced.quote;
     match q.settle {
         SettleMode::PerJob => {
-            let mut jobs = job_records(&pricing::jobs_from_response(&priced.billable, q, body));
+            let found = pricing::jobs_from_response(&priced.billable, q, body);
+            let mut projected: Vec<(String, i64)> = found
+                .iter()
+                .map(|j| {
+                    (
+                        j.id.clone(),
+                        i64::try_from(j.projected_ms).unwrap_or(i64::MAX),
+                    )
+                })
+                .collect();
+            let mut jobs = job_records(&found);
             if jobs.is_empty() && priced.billable == Billable::PersonalizedVideo {
                 jobs = crate::settlement::contacts::placeholders(q, request, hold.id());
+                projected = jobs
+                    .iter()
+                    .zip(&q.jobs)
+                    .map(|(j, p)| (j.job_id.clone(), i64::try_from(p.projected_ms).unwrap_or(0)))
+                    .collect();
             }
             if jobs.is_empty() {
                 // Accepted but no job id to settle by: never undercount.
@@ -254,6 +275,10 @@ async fn record_accepted(hold: HoldGuard, priced: &Priced, request: &[u8], body:
                 hold.capture(q.credits).await;
             } else {
                 hold.submit(&jobs).await;
+                // For calibration only: a failure costs no money, just a sample.
+                if let Err(e) = state.ledger.record_projections(&projected).await {
+                    state.note_ledger_error("calibration", &e);
+                }
             }
         }
         SettleMode::OnSuccess => hold.capture(q.credits).await,

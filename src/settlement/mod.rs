@@ -41,6 +41,8 @@ pub(crate) async fn settle(
         return Ok(Some(SettleResult::AlreadySettled));
     }
     let mut learned = None;
+    // The real length, when one was learned (calibration).
+    let mut calibrated = None;
     let settlement = match outcome {
         JobOutcome::Pending => return Ok(None),
         JobOutcome::Failed => JobSettlement::Failed,
@@ -72,6 +74,7 @@ pub(crate) async fn settle(
             match duration_ms.and_then(|d| pricing::settle_cost_in(book, &job.feature, gen, d)) {
                 Some(cost) => {
                     learned = Some(len.source);
+                    calibrated = duration_ms;
                     JobSettlement::Completed { cost }
                 }
                 // Completed without a usable length (e.g. a batch): capture
@@ -96,6 +99,9 @@ pub(crate) async fn settle(
                 "Job completed without a length HeyGen or its output could tell; captured at the hold.");
         }
     }
+    if let (SettleResult::Settled(_), Some(ms)) = (&result, calibrated) {
+        record_length(state, job_id, ms).await;
+    }
     if let SettleResult::Settled(s) = &result {
         count_credits(state, s);
         tracing::info!(job_id, hold_id = %s.hold_id, tenant = %s.tenant, source,
@@ -103,6 +109,21 @@ pub(crate) async fn settle(
             overage = %crate::money::format_credits(s.overage), "Job settled.");
     }
     Ok(Some(result))
+}
+
+/// Records a settled job's real length beside its projection and observes
+/// the ratio (`heygen_gateway_projection_ratio`).
+async fn record_length(state: &AppState, job_id: &str, actual_ms: u64) {
+    let actual = i64::try_from(actual_ms).unwrap_or(i64::MAX);
+    match state.ledger.record_job_length(job_id, actual).await {
+        Ok(Some((feature, projected))) if projected > 0 => {
+            state
+                .metrics
+                .projection_ratio(&feature, actual as f64 / projected as f64);
+        }
+        Ok(_) => {}
+        Err(e) => state.note_ledger_error("calibration", &e),
+    }
 }
 
 /// Counts a settlement's captured and released credits.

@@ -475,3 +475,37 @@ pub async fn spend_report_sums_the_period(f: Fixture) {
         .unwrap()
         .is_empty());
 }
+
+/// Calibration samples: projected lengths recorded at submit, real ones at
+/// settlement; only jobs with both, settled since the cut-off, come back.
+pub async fn calibration_samples_pair_projected_and_real(f: Fixture) {
+    let l = f.ledger.as_ref();
+    let h = held(l.hold(req("acme", credits(2), t0())).await.unwrap());
+    l.submit(&h, &[job("c1", credits(1)), job("c2", credits(1))])
+        .await
+        .unwrap();
+    l.record_projections(&[("c1".into(), 30_000), ("c2".into(), 60_000)])
+        .await
+        .unwrap();
+    let done = JobSettlement::Completed { cost: credits(1) };
+    l.settle_job("c1", done, "status").await.unwrap();
+    assert_eq!(
+        l.record_job_length("c1", 45_000).await.unwrap(),
+        Some(("video_translation".to_string(), 30_000))
+    );
+    assert_eq!(l.record_job_length("nope", 1).await.unwrap(), None);
+    let s = l
+        .calibration_samples(t0() - chrono::Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(s.len(), 1, "c2 has no real length yet: {s:?}");
+    assert_eq!(
+        (s[0].tenant.as_str(), s[0].projected_ms, s[0].actual_ms),
+        ("acme", 30_000, 45_000)
+    );
+    let later = l
+        .calibration_samples(t0() + chrono::Duration::days(1))
+        .await
+        .unwrap();
+    assert!(later.is_empty());
+}

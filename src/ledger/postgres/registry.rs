@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::tx::PgTx;
 use super::{Fail, PostgresLedger, MAX_ATTEMPTS};
-use crate::ledger::ops::{self, contacts, outbox, registry, report, sessions};
+use crate::ledger::ops::{self, calibration, contacts, outbox, registry, report, sessions};
 use crate::ledger::rows::to_us;
 use crate::ledger::{Registry, *};
 
@@ -105,6 +105,23 @@ impl Registry for PostgresLedger {
     async fn spend_report(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> R<Vec<SpendRow>> {
         let (f, t) = (to_us(from), to_us(to));
         in_tx!(self, |tx| report::spend(&PgTx(&tx), f, t))
+    }
+
+    async fn record_projections(&self, jobs: &[(String, i64)]) -> R<()> {
+        in_tx!(self, |tx| calibration::record_projections(&PgTx(&tx), jobs))
+    }
+
+    async fn record_job_length(&self, job_id: &str, actual_ms: i64) -> R<Option<(String, i64)>> {
+        in_tx!(self, |tx| calibration::record_length(
+            &PgTx(&tx),
+            job_id,
+            actual_ms
+        ))
+    }
+
+    async fn calibration_samples(&self, since: DateTime<Utc>) -> R<Vec<CalibrationSample>> {
+        let since = to_us(since);
+        in_tx!(self, |tx| calibration::samples(&PgTx(&tx), since))
     }
 
     async fn claim_token_session(

@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 
 use super::tx::SqliteTx;
 use super::SqliteLedger;
-use crate::ledger::ops::{self, contacts, outbox, registry, report, run_ready, sessions};
+use crate::ledger::ops::{
+    self, calibration, contacts, outbox, registry, report, run_ready, sessions,
+};
 use crate::ledger::rows::to_us;
 use crate::ledger::{Registry, *};
 
@@ -133,6 +135,27 @@ impl Registry for SqliteLedger {
         let (f, t) = (to_us(from), to_us(to));
         self.worker
             .call(move |c| run_ready(report::spend(&SqliteTx(c), f, t)))
+            .await
+    }
+
+    async fn record_projections(&self, jobs: &[(String, i64)]) -> R<()> {
+        let jobs = jobs.to_vec();
+        self.worker
+            .call(move |c| run_ready(calibration::record_projections(&SqliteTx(c), &jobs)))
+            .await
+    }
+
+    async fn record_job_length(&self, job_id: &str, actual_ms: i64) -> R<Option<(String, i64)>> {
+        let id = job_id.to_string();
+        self.worker
+            .call(move |c| run_ready(calibration::record_length(&SqliteTx(c), &id, actual_ms)))
+            .await
+    }
+
+    async fn calibration_samples(&self, since: DateTime<Utc>) -> R<Vec<CalibrationSample>> {
+        let since = to_us(since);
+        self.worker
+            .call(move |c| run_ready(calibration::samples(&SqliteTx(c), since)))
             .await
     }
 
