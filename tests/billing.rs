@@ -34,6 +34,8 @@ mod idempotency;
 mod ledger_down;
 #[path = "billing/policy.rs"]
 mod policy;
+#[path = "billing/probing.rs"]
+mod probing;
 #[path = "billing/quote.rs"]
 mod quote;
 #[path = "billing/race.rs"]

@@ -9,11 +9,27 @@ use super::{PlanPolicy, PricingError, SettleMode};
 pub(super) struct Ctx<'a> {
     pub book: &'a PriceBook,
     pub plan: &'a PlanPolicy,
+    /// Lengths of media the request points at, when the caller read them.
+    pub media: &'a super::media::MediaLengths,
 }
 
 impl Ctx<'_> {
     pub(super) fn proj(&self) -> &Projection {
         self.book.projection()
+    }
+
+    /// The length of the media at `url` if it was read (`probed`), else
+    /// `default_ms` with `default_basis`.
+    pub(super) fn media_ms(
+        &self,
+        url: Option<&str>,
+        default_ms: u64,
+        default_basis: &'static str,
+    ) -> (u64, &'static str) {
+        match url.and_then(|u| self.media.get(u)) {
+            Some(ms) => (ms, "probed"),
+            None => (default_ms, default_basis),
+        }
     }
 
     pub(super) fn enterprise(&self) -> bool {

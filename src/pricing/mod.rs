@@ -13,6 +13,7 @@ mod draft;
 pub mod features;
 pub(crate) mod jobs;
 mod json;
+pub mod media;
 mod plan;
 mod quote;
 mod rules;
@@ -38,8 +39,9 @@ pub use jobs::{
     jobs_from_response, parse_webhook, status_outcome, Job, JobOutcome, WebhookEvent,
     WebhookOutcome,
 };
+pub use media::MediaLengths;
 pub use plan::{PlanPolicy, TestMode, Tier};
-pub use quote::{quote, quote_request, settle_cost, settle_cost_in};
+pub use quote::{quote, quote_request, quote_with_media, settle_cost, settle_cost_in};
 
 use crate::money::{format_credits, Micros};
 
@@ -93,10 +95,11 @@ pub struct SceneQuote {
     pub job: usize,
     pub feature: String,
     pub projected_ms: u64,
-    /// What the length is based on: `text`, `silence`, `audio_default`,
-    /// `time_range`, `source_default`, `template_default`, `duration_sec`,
-    /// `agent_default`, `session_default`, `render_default`, `duration`,
-    /// `per_call`.
+    /// What the length is based on — probed: `probed` (the media's own
+    /// header, read through the egress guard); declared: `text`, `silence`,
+    /// `time_range`, `duration_sec`, `duration`; defaulted: `audio_default`,
+    /// `source_default`, `template_default`, `agent_default`,
+    /// `render_default`; and `first_minute` (sessions), `per_call`.
     pub basis: &'static str,
 }
 

@@ -4,6 +4,7 @@
 use super::book::{Generation, PriceBook};
 use super::draft::{enterprise_only, unpriceable, Ctx, Draft};
 use super::features::Unit;
+use super::media::MediaLengths;
 use super::{
     json, rules, rules_v3, JobQuote, PlanPolicy, PricingError, Quote, SceneQuote, SettleMode,
     TestMode,
@@ -36,9 +37,22 @@ pub fn quote(
     billable: &Billable,
     body: &[u8],
 ) -> Result<Quote, PricingError> {
+    quote_with_media(book, plan, billable, body, &MediaLengths::new())
+}
+
+/// [`quote`] with the lengths of media the body points at (read by the
+/// caller, e.g. probed through the egress guard): each known one is priced
+/// at its length (basis `probed`) instead of the default.
+pub fn quote_with_media(
+    book: &PriceBook,
+    plan: &PlanPolicy,
+    billable: &Billable,
+    body: &[u8],
+    media: &MediaLengths,
+) -> Result<Quote, PricingError> {
     path_gate(billable, plan)?;
     let obj = json::parse_object(body)?;
-    let ctx = Ctx { book, plan };
+    let ctx = Ctx { book, plan, media };
     let (draft, gen) = match rules::draft(&ctx, billable, &obj)? {
         Some(d) => (d, Generation::Legacy),
         None => (rules_v3::draft(&ctx, billable, &obj)?, Generation::V3),

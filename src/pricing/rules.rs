@@ -41,18 +41,13 @@ pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Option<Draft
             Draft::new(jobs, SettleMode::PerJob)
         }
         Billable::V2Translation => {
-            str_req(o, "video_url", "")?;
+            let url = str_req(o, "video_url", "")?;
             let feature = translation_feature(o, "")?;
             let n = languages(o, "", true)?;
+            let (ms, basis) =
+                ctx.media_ms(Some(url), p.default_translation_source_ms, "source_default");
             let jobs = (0..n)
-                .map(|_| {
-                    DraftJob::single(
-                        feature,
-                        p.default_translation_source_ms,
-                        "source_default",
-                        true,
-                    )
-                })
+                .map(|_| DraftJob::single(feature, ms, basis, true))
                 .collect();
             Draft::new(jobs, SettleMode::PerJob)
         }
@@ -194,15 +189,15 @@ pub(super) fn script_or_audio(
     let audio = ["audio_url", "audio_asset_id", "audio"]
         .iter()
         .any(|k| field(o, k).is_some());
-    if audio
-        && best
-            .as_ref()
-            .is_none_or(|s| s.ms < ctx.proj().default_audio_ms)
-    {
+    let url = super::media::url_of(field(o, "audio_url"))
+        .or_else(|| super::media::url_of(field(o, "audio")));
+    let (audio_ms, basis) = ctx.media_ms(url, ctx.proj().default_audio_ms, "audio_default");
+    // The longer of script and audio, when both are given.
+    if audio && best.as_ref().is_none_or(|s| s.ms < audio_ms) {
         best = Some(DraftScene {
             feature,
-            ms: ctx.proj().default_audio_ms,
-            basis: "audio_default",
+            ms: audio_ms,
+            basis,
         });
     }
     best.ok_or_else(|| {

@@ -70,7 +70,11 @@ fn voice_scene(
             let speed = speed_milli(v, "speed", at, VIDEO_SPEED)?;
             (script_ms(text, ctx.proj(), speed), "text")
         }
-        "audio" => (ctx.proj().default_audio_ms, "audio_default"),
+        "audio" => ctx.media_ms(
+            super::media::url_of(field(v, "audio_url")),
+            ctx.proj().default_audio_ms,
+            "audio_default",
+        ),
         "silence" => (secs_opt(v, "duration", at)?.unwrap_or(1000), "silence"),
         other => {
             return Err(PricingError::invalid(
@@ -97,10 +101,13 @@ pub(super) fn webm(ctx: &Ctx<'_>, o: &Obj) -> Result<Draft, PricingError> {
             basis: "text",
         }
     } else if field(o, "input_audio").is_some() || field(o, "audio_url").is_some() {
+        let url = super::media::url_of(field(o, "audio_url"))
+            .or_else(|| super::media::url_of(field(o, "input_audio")));
+        let (ms, basis) = ctx.media_ms(url, ctx.proj().default_audio_ms, "audio_default");
         DraftScene {
             feature: STANDARD_AVATAR,
-            ms: ctx.proj().default_audio_ms,
-            basis: "audio_default",
+            ms,
+            basis,
         }
     } else {
         return Err(PricingError::invalid(

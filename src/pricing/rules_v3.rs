@@ -159,7 +159,11 @@ fn source_ms(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<(u64, &'static str), Pr
             }
             Ok((e - s, "time_range"))
         }
-        _ => Ok((ctx.proj().default_translation_source_ms, "source_default")),
+        _ => Ok(ctx.media_ms(
+            super::media::url_of(field(o, "video")),
+            ctx.proj().default_translation_source_ms,
+            "source_default",
+        )),
     }
 }
 

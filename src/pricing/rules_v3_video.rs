@@ -110,12 +110,18 @@ fn studio_scene(ctx: &Ctx<'_>, s: &Obj, at: &str) -> Result<DraftScene, PricingE
             if field(s, "source").is_none() {
                 return Err(json::missing(at, "source"));
             }
-            // The clip's length is not in the request: the configured
-            // source default, trued up from the rendered duration.
+            // The clip's length is not in the request: its probed length,
+            // else the configured source default, trued up from the
+            // rendered duration.
+            let (ms, basis) = ctx.media_ms(
+                super::media::url_of(field(s, "source")),
+                ctx.proj().default_translation_source_ms,
+                "source_default",
+            );
             Ok(DraftScene {
                 feature: AVATAR_IV,
-                ms: ctx.proj().default_translation_source_ms,
-                basis: "source_default",
+                ms,
+                basis,
             })
         }
         "narrated" => script_or_audio(ctx, s, at, AVATAR_IV, SCRIPT_KEYS),

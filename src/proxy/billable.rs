@@ -69,8 +69,9 @@ pub(super) async fn handle(
         ownership::check_named(state.ledger.as_ref(), br.policy, tenant, &named, false).await?;
     }
     let plan = PlanPolicy::from(&cfg.plan);
-    let quote =
-        pricing::quote(&cfg.pricing, &plan, br.billable, &body).map_err(GatewayError::Pricing)?;
+    let media = super::media::lengths(state, &body).await;
+    let quote = pricing::quote_with_media(&cfg.pricing, &plan, br.billable, &body, &media)
+        .map_err(GatewayError::Pricing)?;
     state.metrics.credits(
         CreditKind::Projected,
         &br.origin.tenant,

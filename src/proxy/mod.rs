@@ -16,6 +16,7 @@ mod guard;
 pub(crate) mod headers;
 pub(crate) mod hygiene;
 mod isolated;
+mod media;
 pub mod path;
 pub(crate) mod render;
 pub(crate) mod request_log;

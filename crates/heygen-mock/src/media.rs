@@ -11,10 +11,18 @@ use crate::state::{JobKind, Shared};
 /// length; 404 for anything else (unknown id, unfinished job, other type).
 pub(crate) fn serve(shared: &Shared, file: &str) -> Response<Full<Bytes>> {
     let kinds = [JobKind::Video, JobKind::Translation, JobKind::Lipsync];
-    let seconds = file
-        .strip_suffix(".mp4")
-        .and_then(|id| shared.find_job(id, &kinds))
-        .and_then(|job| job.duration);
+    // `clip-MS.mp4`: an input file of MS milliseconds (an app's narration
+    // or source video, for tests of pricing by probed length).
+    let clip = file
+        .strip_prefix("clip-")
+        .and_then(|f| f.strip_suffix(".mp4"))
+        .and_then(|ms| ms.parse::<u64>().ok())
+        .map(|ms| ms as f64 / 1000.0);
+    let seconds = clip.or_else(|| {
+        file.strip_suffix(".mp4")
+            .and_then(|id| shared.find_job(id, &kinds))
+            .and_then(|job| job.duration)
+    });
     let mut resp = Response::new(Full::new(Bytes::new()));
     match seconds {
         Some(s) => {
