@@ -18,6 +18,8 @@ mod pg;
 mod batches;
 #[path = "billing/calibration.rs"]
 mod calibration;
+#[path = "billing/chaos.rs"]
+mod chaos;
 #[path = "billing/cli.rs"]
 mod cli;
 #[path = "billing/contacts.rs"]

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use http::StatusCode;
 
 use crate::state::Shared;
@@ -19,6 +20,8 @@ pub(crate) struct FaultSet {
     hang: bool,
     /// `Some(retry_after_seconds)` while rate limited.
     rate_limited: Option<u64>,
+    /// Answer with exactly this status and body (garbage, a 200 naming no job).
+    raw: Option<(StatusCode, Bytes)>,
 }
 
 /// The global scope plus prefix scopes.
@@ -29,13 +32,14 @@ pub(crate) struct Faults {
 }
 
 /// What to do with one request instead of (or before) answering it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Fault {
     None,
     Hang,
     Reset,
     Status(StatusCode),
     RateLimited(u64),
+    Raw(StatusCode, Bytes),
 }
 
 impl Faults {
@@ -95,6 +99,9 @@ impl Faults {
         if let Some(status) = scopes.iter().find_map(|s| s.status_override) {
             return (latency, Fault::Status(status));
         }
+        if let Some((status, body)) = scopes.iter().find_map(|s| s.raw.clone()) {
+            return (latency, Fault::Raw(status, body));
+        }
         (latency, Fault::None)
     }
 }
@@ -115,6 +122,12 @@ impl FaultControl {
         }
         // Hung requests re-check whether they are released.
         self.shared.faults_changed.notify_waiters();
+    }
+
+    /// Answers every request in scope with exactly `status` and `body`
+    /// (`None` stops): garbage, or a 2xx that names no job.
+    pub fn answer_raw(&self, answer: Option<(StatusCode, &'static [u8])>) {
+        self.with(|s| s.raw = answer.map(|(st, b)| (st, Bytes::from_static(b))));
     }
 
     /// Delays every answer by `latency` (zero removes the delay).

@@ -163,6 +163,11 @@ async fn handle(
                 "mock: injected failure",
             ))
         }
+        Fault::Raw(status, body) => {
+            let mut resp = Response::new(Full::new(body));
+            *resp.status_mut() = status;
+            return Ok(resp);
+        }
         Fault::RateLimited(secs) => {
             let mut resp = envelope::error(
                 gen,
