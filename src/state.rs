@@ -21,24 +21,33 @@ use crate::upstream::Upstream;
 pub struct Runtime {
     pub config: Arc<Config>,
     pub keys: KeyStore,
-    /// Reads finished outputs' lengths for settlement, through the egress
-    /// guard of this config (`None` only if TLS could not be set up).
+    /// The one guard every call to a tenant-given URL goes through (webhook
+    /// deliveries, endpoint checks, media probing), built from this
+    /// config's `[egress]` (`None` only if TLS could not be set up: then
+    /// such calls are not made).
+    pub egress: Option<EgressGuard>,
+    /// Reads media lengths (pricing inputs, finished outputs) through
+    /// [`Runtime::egress`].
     pub prober: Option<Prober>,
 }
 
 impl Runtime {
     pub fn new(config: Config) -> Runtime {
         let keys = KeyStore::new(&config);
-        let prober = match EgressGuard::new(&config.egress) {
-            Ok(guard) => Some(Prober::new(guard, config.probe.clone())),
+        let egress = match EgressGuard::new(&config.egress) {
+            Ok(guard) => Some(guard),
             Err(e) => {
-                tracing::error!(error = %e, "Cannot build the egress guard; jobs without a reported length settle at their hold.");
+                tracing::error!(error = %e, "Cannot build the egress guard; no tenant-given URL will be called.");
                 None
             }
         };
+        let prober = egress
+            .clone()
+            .map(|guard| Prober::new(guard, config.probe.clone()));
         Runtime {
             config: Arc::new(config),
             keys,
+            egress,
             prober,
         }
     }

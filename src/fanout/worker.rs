@@ -43,26 +43,17 @@ async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
         .init_webhook_tenants(cfg.tenants.iter().map(|t| t.id.as_str()));
     let mut tick = interval(cfg.webhooks.fanout_interval);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut guard: Option<(EgressConfig, EgressGuard)> = None;
     loop {
         tokio::select! {
             _ = stop.changed() => break,
             _ = tick.tick() => {}
         }
-        // Rebuilt only when a reload changed `[egress]`: the allow list in
-        // force is the one each delivery is checked against.
-        let egress = state.snapshot().config.egress.clone();
-        if guard.as_ref().is_none_or(|(c, _)| *c != egress) {
-            match EgressGuard::new(&egress) {
-                Ok(g) => guard = Some((egress, g)),
-                Err(e) => {
-                    tracing::error!(error = %e, "Cannot build the egress guard; webhook deliveries wait.");
-                    continue;
-                }
-            }
-        }
-        if let Some((egress, g)) = &guard {
-            drain(&state, g, send_timeout(egress), &stop).await;
+        // The guard of the config in force (a reload brings its own), so
+        // each delivery is checked against the current allow list.
+        let rt = state.snapshot();
+        match &rt.egress {
+            Some(g) => drain(&state, g, send_timeout(&rt.config.egress), &stop).await,
+            None => tracing::error!("No egress guard; webhook deliveries wait."),
         }
         match state.ledger.outbox_depth().await {
             Ok(n) => state.metrics.set_webhook_outbox_depth(n),

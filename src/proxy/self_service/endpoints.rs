@@ -12,7 +12,6 @@ use serde_json::{json, Value};
 
 use crate::config::TenantConfig;
 use crate::conn::ReqBody;
-use crate::egress::EgressGuard;
 use crate::error::GatewayError;
 use crate::http::{collect_limited, json_response, Body};
 use crate::ledger::{DeliveryLogEntry, EndpointInfo};
@@ -139,10 +138,7 @@ async fn add(
     let events = events(add.events)?;
     // Checked now so a tenant learns at once that a private or loopback
     // address is refused; checked again at each delivery.
-    let guard = EgressGuard::new(&rt.config.egress).map_err(|e| {
-        tracing::error!(error = %e, "Cannot build the egress guard.");
-        GatewayError::Internal
-    })?;
+    let guard = rt.egress.as_ref().ok_or(GatewayError::Internal)?;
     guard
         .check(&url)
         .await
