@@ -186,16 +186,36 @@ impl Rig {
         self.hold(hold_id).await
     }
 
+    /// Runs `heygen-gateway COMMAND --config <this gateway's config> ARGS`.
+    pub fn cli(&self, command: &str, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_heygen-gateway"))
+            .arg(command)
+            .arg("--config")
+            .arg(&self.gw.config_path)
+            .args(args)
+            .env("HEYGEN_API_KEY", ORG_KEY)
+            .output()
+            .unwrap_or_else(|e| panic!("run heygen-gateway {command}: {e}"))
+    }
+
+    /// `METHOD path` on the admin listener with the admin token.
+    pub async fn admin(&self, method: &str, path: &str, body: &str) -> TestResponse {
+        let auth = format!("Bearer {ADMIN_TOKEN}");
+        send(
+            method,
+            &self.gw.admin_url(path),
+            &[
+                ("authorization", auth.as_str()),
+                ("content-type", "application/json"),
+            ],
+            body.to_string(),
+        )
+        .await
+    }
+
     /// The admin journal (JSON lines).
     pub async fn journal(&self) -> Vec<Value> {
-        let auth = format!("Bearer {ADMIN_TOKEN}");
-        let resp = send(
-            "GET",
-            &self.gw.admin_url("/admin/v1/ledger"),
-            &[("authorization", &auth)],
-            "",
-        )
-        .await;
+        let resp = self.admin("GET", "/admin/v1/ledger", "").await;
         assert_eq!(resp.status, 200, "ledger: {}", resp.text());
         resp.text()
             .lines()

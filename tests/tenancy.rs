@@ -23,12 +23,7 @@ impl Rig {
     }
 
     async fn call(&self, tenant: &str, method: &str, path: &str, body: &str) -> TestResponse {
-        let token = tenant_token(tenant);
-        let headers = [
-            ("x-api-key", token.as_str()),
-            ("content-type", "application/json"),
-        ];
-        send(method, &self.gw.url(path), &headers, body.to_string()).await
+        call_as(&self.gw, tenant, method, path, body).await
     }
 
     /// A video created through the gateway by `tenant`.

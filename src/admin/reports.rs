@@ -80,33 +80,9 @@ pub(crate) fn group(rows: &[SpendRow], by: GroupBy) -> Vec<SpendRow> {
     for r in rows {
         let tenant = if by.tenant { r.tenant.as_str() } else { "" };
         let feature = if by.feature { r.feature.as_str() } else { "" };
-        let i = match out
-            .iter()
-            .position(|o| o.tenant == tenant && o.feature == feature)
-        {
-            Some(i) => i,
-            None => {
-                out.push(SpendRow {
-                    tenant: tenant.into(),
-                    feature: feature.into(),
-                    ..SpendRow::default()
-                });
-                out.len() - 1
-            }
-        };
-        add(&mut out[i], r);
+        SpendRow::entry(&mut out, tenant, feature).add(r);
     }
     out
-}
-
-fn add(to: &mut SpendRow, r: &SpendRow) {
-    to.requests += r.requests;
-    to.held += r.held;
-    to.captured += r.captured;
-    to.released += r.released;
-    to.expired += r.expired;
-    to.adjusted += r.adjusted;
-    to.overage += r.overage;
 }
 
 fn amounts(r: &SpendRow) -> Value {
@@ -132,7 +108,7 @@ pub(crate) fn json(
     let groups: Vec<Value> = group(rows, by)
         .iter()
         .map(|g| {
-            add(&mut total, g);
+            total.add(g);
             let mut v = amounts(g);
             if by.tenant {
                 v["tenant"] = json!(g.tenant);

@@ -216,6 +216,38 @@ pub struct SpendRow {
     pub overage: i64,
 }
 
+impl SpendRow {
+    /// The row of (`tenant`, `feature`) in `rows`, added if missing.
+    pub fn entry<'a>(rows: &'a mut Vec<SpendRow>, tenant: &str, feature: &str) -> &'a mut SpendRow {
+        let i = match rows
+            .iter()
+            .position(|r| r.tenant == tenant && r.feature == feature)
+        {
+            Some(i) => i,
+            None => {
+                rows.push(SpendRow {
+                    tenant: tenant.to_string(),
+                    feature: feature.to_string(),
+                    ..SpendRow::default()
+                });
+                rows.len() - 1
+            }
+        };
+        &mut rows[i]
+    }
+
+    /// Adds `other`'s sums to this row's.
+    pub fn add(&mut self, other: &SpendRow) {
+        self.requests += other.requests;
+        self.held += other.held;
+        self.captured += other.captured;
+        self.released += other.released;
+        self.expired += other.expired;
+        self.adjusted += other.adjusted;
+        self.overage += other.overage;
+    }
+}
+
 /// One settled job's projected and real length, with its tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CalibrationSample {

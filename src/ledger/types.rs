@@ -89,6 +89,40 @@ pub struct HoldRequest {
     pub org_render_cap: Option<u32>,
 }
 
+impl HoldRequest {
+    /// A hold of `amount` for `feature` by `tenant` under `cfg`'s budgets,
+    /// shadow flags, plan zone and hold TTL; not a render. Callers set the
+    /// route, request id, price version and render caps that apply.
+    pub fn for_tenant(
+        cfg: &crate::config::Config,
+        tenant: &crate::config::TenantConfig,
+        feature: &str,
+        amount: Micros,
+        now: DateTime<Utc>,
+    ) -> HoldRequest {
+        HoldRequest {
+            tenant: tenant.id.clone(),
+            feature: feature.to_string(),
+            route: String::new(),
+            amount,
+            price_version: cfg.pricing.version().to_string(),
+            request_id: String::new(),
+            tz: cfg.plan.timezone,
+            now,
+            expires_at: now
+                + chrono::Duration::from_std(cfg.settlement.hold_ttl)
+                    .unwrap_or(chrono::Duration::days(2)),
+            tenant_budgets: tenant.budgets,
+            org_budgets: cfg.org.budgets,
+            tenant_shadow: tenant.shadow,
+            org_shadow: cfg.org.shadow,
+            render: false,
+            tenant_render_cap: None,
+            org_render_cap: None,
+        }
+    }
+}
+
 /// Why a window cannot take a hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shortfall {

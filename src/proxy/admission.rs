@@ -86,24 +86,13 @@ impl Admission {
         let (cfg, tenant, quote) = (&self.config, &self.tenant, &self.priced.quote);
         let now = self.state.clock.now();
         HoldRequest {
-            tenant: tenant.id.clone(),
-            feature: quote.feature.clone(),
             route: self.priced.route.to_string(),
-            amount: quote.credits,
             price_version: quote.version.clone(),
             request_id: self.origin.request_id.to_str().unwrap_or("-").to_string(),
-            tz: cfg.plan.timezone,
-            now,
-            expires_at: now
-                + chrono::Duration::from_std(cfg.settlement.hold_ttl)
-                    .unwrap_or(chrono::Duration::days(2)),
-            tenant_budgets: tenant.budgets,
-            org_budgets: cfg.org.budgets,
-            tenant_shadow: tenant.shadow,
-            org_shadow: cfg.org.shadow,
             render: quote.settle == SettleMode::PerJob,
             tenant_render_cap: tenant.limits.renders_in_flight,
             org_render_cap: cfg.org.renders_in_flight,
+            ..HoldRequest::for_tenant(cfg, tenant, &quote.feature, quote.credits, now)
         }
     }
 

@@ -61,24 +61,9 @@ async fn meter(state: &AppState, cfg: &Config, mut s: SessionRow, lead: i64) -> 
             return false;
         };
         let req = HoldRequest {
-            tenant: s.tenant.clone(),
-            feature: s.feature.clone(),
             route: format!("session {}", s.kind),
-            amount: s.rate,
-            price_version: cfg.pricing.version().to_string(),
             request_id: s.session_id.clone(),
-            tz: cfg.plan.timezone,
-            now: state.clock.now(),
-            expires_at: state.clock.now()
-                + chrono::Duration::from_std(cfg.settlement.hold_ttl)
-                    .unwrap_or(chrono::Duration::days(2)),
-            tenant_budgets: tenant.budgets,
-            org_budgets: cfg.org.budgets,
-            tenant_shadow: tenant.shadow,
-            org_shadow: cfg.org.shadow,
-            render: false,
-            tenant_render_cap: None,
-            org_render_cap: None,
+            ..HoldRequest::for_tenant(cfg, tenant, &s.feature, s.rate, state.clock.now())
         };
         match state
             .ledger

@@ -3,8 +3,6 @@
 //! tenant with suggested projection settings, and
 //! `heygen_gateway_projection_ratio` observes the same.
 
-use std::process::Command;
-
 use serde_json::{json, Value};
 
 use crate::common::*;
@@ -36,12 +34,7 @@ async fn calibrate_reports_real_against_projected_lengths_per_feature_and_tenant
         assert_eq!(rig.call(tenant, "GET", &read, &[], "").await.status, 200);
         rig.wait_hold(&hold, "captured").await;
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_heygen-gateway"))
-        .args(["calibrate", "--json", "--config"])
-        .arg(&rig.gw.config_path)
-        .env("HEYGEN_API_KEY", ORG_KEY)
-        .output()
-        .expect("run calibrate");
+    let out = rig.cli("calibrate", &["--json"]);
     assert!(
         out.status.success(),
         "{}",
@@ -64,12 +57,7 @@ async fn calibrate_reports_real_against_projected_lengths_per_feature_and_tenant
     // Short projections: a larger safety factor is suggested (never < 1).
     assert!(f["suggested_safety_factor"].as_f64().unwrap() >= 2.0, "{f}");
     // The table, for people.
-    let table = Command::new(env!("CARGO_BIN_EXE_heygen-gateway"))
-        .args(["calibrate", "--config"])
-        .arg(&rig.gw.config_path)
-        .env("HEYGEN_API_KEY", ORG_KEY)
-        .output()
-        .expect("run calibrate");
+    let table = rig.cli("calibrate", &[]);
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(text.contains("FEATURE") && text.contains("alpha"), "{text}");
     // The same ratios as a histogram.

@@ -17,15 +17,7 @@ use crate::common::*;
 use crate::{half_credit, hold_id, video_id, Rig};
 
 async fn audit(rig: &Rig) -> Value {
-    let auth = format!("Bearer {ADMIN_TOKEN}");
-    let v = send(
-        "GET",
-        &rig.gw.admin_url("/admin/v1/ledger/verify"),
-        &[("authorization", &auth)],
-        "",
-    )
-    .await
-    .json();
+    let v = rig.admin("GET", "/admin/v1/ledger/verify", "").await.json();
     assert_eq!(v["ok"], true, "the ledger audit fails: {v}");
     v
 }

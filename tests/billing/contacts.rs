@@ -12,6 +12,16 @@ use crate::{hold_id, Rig};
 
 const ADD: &str = "/v1/personalized_video/add_contact";
 
+/// The videos HeyGen (the mock) rendered for contacts, in order.
+fn contact_videos(rig: &Rig) -> Vec<String> {
+    rig.mock
+        .jobs()
+        .into_iter()
+        .filter(|j| j.created_by == ADD)
+        .map(|j| j.id)
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_contact_settles_at_its_own_length_and_is_the_tenants() {
     let rig = Rig::start(|c| c.tenant_budgets("alpha", "daily = 100")).await;
@@ -29,13 +39,7 @@ async fn each_contact_settles_at_its_own_length_and_is_the_tenants() {
         (Some("submitted"), Some("6")),
         "{h}"
     );
-    let videos: Vec<String> = rig
-        .mock
-        .jobs()
-        .into_iter()
-        .filter(|j| j.created_by == ADD)
-        .map(|j| j.id)
-        .collect();
+    let videos = contact_videos(&rig);
     assert_eq!(videos.len(), 3);
 
     // HeyGen renders 30 s, 60 s and 90 s and calls back per contact.
@@ -83,13 +87,7 @@ async fn contacts_bind_to_the_oldest_open_request_of_their_project() {
     let second = rig.call("beta", "POST", ADD, &[], one.to_string()).await;
     assert_eq!(second.status, 200, "{}", second.text());
     let second = hold_id(&second);
-    let videos: Vec<String> = rig
-        .mock
-        .jobs()
-        .into_iter()
-        .filter(|j| j.created_by == ADD)
-        .map(|j| j.id)
-        .collect();
+    let videos = contact_videos(&rig);
     for (video, secs) in videos.iter().zip([60.0, 120.0]) {
         assert!(rig.mock.complete(video, secs));
         let event = personalized_video("proj2", video, "https://x/v.mp4").to_string();

@@ -2,26 +2,9 @@
 //! `heygen-gateway report` sum the journal per tenant and feature over a
 //! period; totals reconcile with the journal export.
 
-use std::process::Command;
-
 use serde_json::{json, Value};
 
-use crate::common::*;
 use crate::{half_credit, hold_id, manual_clock, one_and_a_half, video_id, Rig};
-
-async fn admin(rig: &Rig, method: &str, path: &str, body: &str) -> TestResponse {
-    let auth = format!("Bearer {ADMIN_TOKEN}");
-    send(
-        method,
-        &rig.gw.admin_url(path),
-        &[
-            ("authorization", auth.as_str()),
-            ("content-type", "application/json"),
-        ],
-        body.to_string(),
-    )
-    .await
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_months_spend_per_tenant_and_feature_reconciles_with_the_journal() {
@@ -55,10 +38,14 @@ async fn a_months_spend_per_tenant_and_feature_reconciles_with_the_journal() {
         .await;
     assert_eq!(b.status, 200, "{}", b.text());
     let grant = json!({"tenant": "alpha", "credits": 5, "window": "monthly", "actor": "ops", "reason": "pilot"});
-    let g = admin(&rig, "POST", "/admin/v1/adjustments", &grant.to_string()).await;
+    let g = rig
+        .admin("POST", "/admin/v1/adjustments", &grant.to_string())
+        .await;
     assert_eq!(g.status, 200, "{}", g.text());
 
-    let r = admin(&rig, "GET", "/admin/v1/reports/spend?period=2026-11", "").await;
+    let r = rig
+        .admin("GET", "/admin/v1/reports/spend?period=2026-11", "")
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let report = r.json()["data"].clone();
     let group = |tenant: &str| -> Value {
@@ -100,13 +87,13 @@ async fn a_months_spend_per_tenant_and_feature_reconciles_with_the_journal() {
     );
 
     // Totals equal the journal's sums over the same period.
-    let export = admin(
-        &rig,
-        "GET",
-        "/admin/v1/ledger?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z",
-        "",
-    )
-    .await;
+    let export = rig
+        .admin(
+            "GET",
+            "/admin/v1/ledger?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z",
+            "",
+        )
+        .await;
     let mut held = 0.0;
     let mut captured = 0.0;
     for line in export.text().lines() {
@@ -128,13 +115,13 @@ async fn a_months_spend_per_tenant_and_feature_reconciles_with_the_journal() {
     let everything = export.text().lines().count();
     let (mut after, mut paged) = (String::new(), 0);
     loop {
-        let page = admin(
-            &rig,
-            "GET",
-            &format!("/admin/v1/ledger?limit=2&after={after}"),
-            "",
-        )
-        .await;
+        let page = rig
+            .admin(
+                "GET",
+                &format!("/admin/v1/ledger?limit=2&after={after}"),
+                "",
+            )
+            .await;
         assert_eq!(page.status, 200, "{}", page.text());
         paged += page.text().lines().count();
         match page.header("x-next-after") {
@@ -145,26 +132,27 @@ async fn a_months_spend_per_tenant_and_feature_reconciles_with_the_journal() {
     assert_eq!(paged, everything);
 
     // Another month is empty; by tenant only; CSV; bad input is a 400.
-    let dec = admin(&rig, "GET", "/admin/v1/reports/spend?period=2026-12", "")
+    let dec = rig
+        .admin("GET", "/admin/v1/reports/spend?period=2026-12", "")
         .await
         .json();
     assert_eq!(dec["data"]["groups"], json!([]));
-    let by_tenant = admin(
-        &rig,
-        "GET",
-        "/admin/v1/reports/spend?period=2026-11&group_by=tenant",
-        "",
-    )
-    .await
-    .json();
+    let by_tenant = rig
+        .admin(
+            "GET",
+            "/admin/v1/reports/spend?period=2026-11&group_by=tenant",
+            "",
+        )
+        .await
+        .json();
     assert!(by_tenant["data"]["groups"][0].get("feature").is_none());
-    let csv = admin(
-        &rig,
-        "GET",
-        "/admin/v1/reports/spend?period=2026-11&format=csv",
-        "",
-    )
-    .await;
+    let csv = rig
+        .admin(
+            "GET",
+            "/admin/v1/reports/spend?period=2026-11&format=csv",
+            "",
+        )
+        .await;
     assert_eq!(csv.header("content-type"), Some("text/csv"));
     assert!(
         csv.text()
@@ -177,18 +165,14 @@ async fn a_months_spend_per_tenant_and_feature_reconciles_with_the_journal() {
         "group_by=scope&period=2026-11",
         "from=2026-11-02T00:00:00Z",
     ] {
-        let r = admin(&rig, "GET", &format!("/admin/v1/reports/spend?{bad}"), "").await;
+        let r = rig
+            .admin("GET", &format!("/admin/v1/reports/spend?{bad}"), "")
+            .await;
         assert_eq!(r.status, 400, "{bad}: {}", r.text());
     }
 
     // The CLI prints the same report from the ledger.
-    let out = Command::new(env!("CARGO_BIN_EXE_heygen-gateway"))
-        .args(["report", "--config"])
-        .arg(&rig.gw.config_path)
-        .args(["--period", "2026-11"])
-        .env("HEYGEN_API_KEY", ORG_KEY)
-        .output()
-        .expect("run report");
+    let out = rig.cli("report", &["--period", "2026-11"]);
     assert!(
         out.status.success(),
         "{}",
@@ -196,12 +180,6 @@ async fn a_months_spend_per_tenant_and_feature_reconciles_with_the_journal() {
     );
     let cli: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(cli["totals"], report["totals"]);
-    let bad = Command::new(env!("CARGO_BIN_EXE_heygen-gateway"))
-        .args(["report", "--config"])
-        .arg(&rig.gw.config_path)
-        .args(["--period", "someday"])
-        .env("HEYGEN_API_KEY", ORG_KEY)
-        .output()
-        .expect("run report");
+    let bad = rig.cli("report", &["--period", "someday"]);
     assert_eq!(bad.status.code(), Some(64));
 }

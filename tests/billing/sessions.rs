@@ -22,6 +22,18 @@ fn metered(c: TestConfig) -> TestConfig {
     c.set("settlement", "session_tick_seconds", "1")
 }
 
+/// A gateway metering every second on a manual clock at [`T0`], alpha
+/// with `budget`.
+async fn metered_rig(budget: &str) -> (Rig, std::sync::Arc<ManualClock>) {
+    let clock = manual_clock(T0);
+    let rig = Rig::start_with_clock(
+        |c| metered(c).tenant_budgets("alpha", budget),
+        clock.clone(),
+    )
+    .await;
+    (rig, clock)
+}
+
 async fn start_session(rig: &Rig, body: Value) -> String {
     let r = rig.post("/v1/streaming.new", &body).await;
     assert_eq!(r.status, 200, "{}", r.text());
@@ -81,12 +93,7 @@ fn stops_sent(rig: &Rig, session: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_of_3_min_10_s_is_charged_for_exactly_that() {
-    let clock = manual_clock(T0);
-    let rig = Rig::start_with_clock(
-        |c| metered(c).tenant_budgets("alpha", "daily = 100"),
-        clock.clone(),
-    )
-    .await;
+    let (rig, clock) = metered_rig("daily = 100").await;
     let session = start_session(&rig, json!({"quality": "medium", "avatar_id": "a"})).await;
     // Keep it active; each minute is held just before the last one ends.
     for minute in 1..=3 {
@@ -110,14 +117,7 @@ async fn a_session_of_3_min_10_s_is_charged_for_exactly_that() {
         (live["seconds"].as_i64(), live["cost_so_far"].as_str()),
         (Some(190), Some("0.633334"))
     );
-    let auth = format!("Bearer {ADMIN_TOKEN}");
-    let admin = send(
-        "GET",
-        &rig.gw.admin_url("/admin/v1/sessions"),
-        &[("authorization", &auth)],
-        "",
-    )
-    .await;
+    let admin = rig.admin("GET", "/admin/v1/sessions", "").await;
     assert_eq!(
         admin.json()["data"][0]["tenant"],
         "alpha",
@@ -186,12 +186,7 @@ async fn a_session_past_its_budget_is_stopped_at_heygen_and_refused_after() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_session_ends_at_its_last_activity_plus_the_idle_limit() {
-    let clock = manual_clock(T0);
-    let rig = Rig::start_with_clock(
-        |c| metered(c).tenant_budgets("alpha", "daily = 100"),
-        clock.clone(),
-    )
-    .await;
+    let (rig, clock) = metered_rig("daily = 100").await;
     let session = start_session(&rig, json!({"avatar_id": "a", "activity_idle_timeout": 30})).await;
     at(&clock, 20);
     let keep = json!({ "session_id": session }).to_string();
@@ -251,12 +246,7 @@ async fn a_restart_resumes_metering_and_charges_the_downtime_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn realtime_streams_are_metered_per_second_and_stopped_by_delete() {
-    let clock = manual_clock(T0);
-    let rig = Rig::start_with_clock(
-        |c| metered(c).tenant_budgets("alpha", "daily = 100"),
-        clock.clone(),
-    )
-    .await;
+    let (rig, clock) = metered_rig("daily = 100").await;
     let body = json!({"type": "tts", "avatar_id": "a", "voice_id": "v"});
     let r = rig.post("/v3/avatar-realtime", &body).await;
     assert_eq!(r.status, 200, "{}", r.text());
@@ -291,12 +281,7 @@ async fn realtime_streams_are_metered_per_second_and_stopped_by_delete() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_started_with_a_token_is_metered_from_heygens_list() {
-    let clock = manual_clock(T0);
-    let rig = Rig::start_with_clock(
-        |c| metered(c).tenant_budgets("alpha", "daily = 100"),
-        clock.clone(),
-    )
-    .await;
+    let (rig, clock) = metered_rig("daily = 100").await;
     let r = rig.post("/v1/streaming.create_token", &json!({})).await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(
@@ -360,12 +345,7 @@ async fn a_session_started_with_a_token_is_metered_from_heygens_list() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_no_session_uses_is_released() {
-    let clock = manual_clock(T0);
-    let rig = Rig::start_with_clock(
-        |c| metered(c).tenant_budgets("alpha", "daily = 100"),
-        clock.clone(),
-    )
-    .await;
+    let (rig, clock) = metered_rig("daily = 100").await;
     let r = rig.post("/v1/streaming.create_token", &json!({})).await;
     assert_eq!(r.status, 200, "{}", r.text());
     at(&clock, 11 * 60);

@@ -24,7 +24,7 @@ pub(crate) async fn spend<T: Tx>(
         )
         .await?;
     for (tenant, feature, kind, count, sum) in sums {
-        let row = entry(&mut rows, &tenant, &feature);
+        let row = SpendRow::entry(&mut rows, &tenant, &feature);
         match kind.as_str() {
             "hold" => {
                 row.requests += count;
@@ -47,26 +47,8 @@ pub(crate) async fn spend<T: Tx>(
         )
         .await?;
     for (tenant, feature, sum) in overage {
-        entry(&mut rows, &tenant, &feature).overage += sum;
+        SpendRow::entry(&mut rows, &tenant, &feature).overage += sum;
     }
     rows.sort_by(|a, b| (&a.tenant, &a.feature).cmp(&(&b.tenant, &b.feature)));
     Ok(rows)
-}
-
-fn entry<'a>(rows: &'a mut Vec<SpendRow>, tenant: &str, feature: &str) -> &'a mut SpendRow {
-    let i = match rows
-        .iter()
-        .position(|r| r.tenant == tenant && r.feature == feature)
-    {
-        Some(i) => i,
-        None => {
-            rows.push(SpendRow {
-                tenant: tenant.to_string(),
-                feature: feature.to_string(),
-                ..SpendRow::default()
-            });
-            rows.len() - 1
-        }
-    };
-    &mut rows[i]
 }
