@@ -34,7 +34,7 @@ pub(crate) enum Kind {
     Realtime,
     /// `POST /v1/streaming.create_token`: HeyGen's SDKs start the session
     /// with the token directly, so the gateway learns of it from
-    /// `GET /v1/streaming.list` ([`meter`]) and stops it like `Streaming`.
+    /// `GET /v1/streaming.list` (`tokens`) and stops it like `Streaming`.
     Token,
 }
 

@@ -1,11 +1,12 @@
-//! Sessions started with a `streaming.create_token` token. HeyGen's SDKs
-//! use the token against HeyGen directly, so no session call passes the
-//! gateway. Minting the token held the first minute and left a `token`
-//! row; while any token waits or any token session lives, each tick reads
-//! `GET /v1/streaming.list` with the org key: a session the ledger does
-//! not know is bound to the oldest waiting token (its tenant pays, from
-//! the session's `created_at`), a token session gone from the list has
-//! ended, and a token no session used within [`TOKEN_WAIT`] is released.
+//! HeyGen's own list of streaming sessions. Sessions started with a
+//! `streaming.create_token` token talk to HeyGen directly, so no session
+//! call passes the gateway: minting the token held the first minute and
+//! left a `token` row. While a token waits or a streaming session lives,
+//! each tick reads `GET /v1/streaming.list` with the org key: a session the
+//! ledger does not know is bound to the oldest waiting token (its tenant
+//! pays, from the session's `created_at`); a streaming session gone from
+//! the list has ended (HeyGen's own idle timeout, or an SDK's stop), and a
+//! token no session used within `TOKEN_WAIT_US` is released.
 
 use std::collections::HashSet;
 
@@ -28,7 +29,8 @@ pub(super) async fn watch(state: &AppState, live: Vec<SessionRow>) -> Vec<Sessio
             return live;
         }
     };
-    let watched = live.iter().any(|s| s.kind == "token");
+    let listed_kind = |s: &SessionRow| s.kind == "token" || s.kind == "streaming";
+    let watched = live.iter().any(listed_kind);
     if tokens.is_empty() && !watched {
         return live;
     }
@@ -63,7 +65,7 @@ pub(super) async fn watch(state: &AppState, live: Vec<SessionRow>) -> Vec<Sessio
     let present: HashSet<&str> = listed.iter().map(|(id, _)| id.as_str()).collect();
     let mut out = Vec::new();
     for s in live.into_iter().chain(bound) {
-        if s.kind == "token" && !present.contains(s.session_id.as_str()) {
+        if listed_kind(&s) && !present.contains(s.session_id.as_str()) {
             super::meter::close(state, &s, now, "ended", false).await;
         } else {
             out.push(s);

@@ -410,3 +410,26 @@ async fn live_sessions_are_capped_per_tenant_and_org() {
         .await;
     assert_eq!(again.status, 200, "{}", again.text());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_heygen_ends_on_its_own_stops_being_charged() {
+    let (rig, clock) = metered_rig("daily = 100").await;
+    let session = start_session(
+        &rig,
+        json!({"avatar_id": "a", "activity_idle_timeout": 3600}),
+    )
+    .await;
+    // At 45 s HeyGen closes it (its own timeout, or an SDK's stop straight
+    // to HeyGen).
+    at(&clock, 45);
+    send(
+        "POST",
+        &format!("{}/v1/streaming.stop", rig.mock.url()),
+        &[("x-api-key", ORG_KEY), ("content-type", "application/json")],
+        json!({ "session_id": session }).to_string(),
+    )
+    .await;
+    let holds = wait_all_settled(&rig).await;
+    // Ended when seen gone, not at the idle limit an hour later.
+    assert_eq!(captured(&holds), ["0.15"], "{holds:?}");
+}
