@@ -109,13 +109,12 @@ async fn dispatch(
     );
     let query = path_and_query.split_once('?').map(|(_, q)| q);
     let rules = ownership::access(req.method(), path, query);
-    let access = if policy.org_wide {
-        Access::Public
-    } else {
-        rules.clone()
-    };
+    // Org-wide tenants pass isolation; the rules still drive settling
+    // before deletes and session metering below.
+    const OPEN: Access = Access::Public;
+    let access = if policy.org_wide { &OPEN } else { &rules };
     let read = matches!(*req.method(), http::Method::GET | http::Method::HEAD);
-    match &access {
+    match access {
         Access::OrgAdmin if !policy.org_admin => return Err(GatewayError::OrgRoute),
         Access::Named(named) => {
             ownership::check_named(state.ledger.as_ref(), policy, &tenant.id, named, read).await?
@@ -146,7 +145,7 @@ async fn dispatch(
         path_and_query,
     };
     let limit = cfg.server.max_body_bytes;
-    let resp = match (&route.kind, &access) {
+    let resp = match (&route.kind, access) {
         (RouteKind::Billable(b), _) => {
             let br = BillableRequest {
                 admitted,
@@ -155,7 +154,7 @@ async fn dispatch(
                 path,
                 path_and_query,
                 origin: origin.clone(),
-                access: &access,
+                access,
                 policy,
             };
             billable::handle(state, ctx, br, req).await
