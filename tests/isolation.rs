@@ -238,6 +238,7 @@ fn families() -> Vec<Family> {
                     "/v2/photo_avatar/look/generate",
                     r#"{"group_id":"{id}","prompt":"p","orientation":"square","pose":"half_body","style":"Realistic"}"#,
                 ),
+                ("GET", "/v2/avatar_group/{id}/avatars", ""),
                 ("DELETE", "/v2/photo_avatar_group/{id}", ""),
             ],
         },

@@ -289,6 +289,16 @@ fn what_a_creation_makes_is_then_owner_only() {
             other => panic!("{read}: {other:?}"),
         }
     }
+    // A photo avatar group's looks are its owner's; the group list mixes
+    // public groups with tenants' and is filtered.
+    match access(&Method::GET, "/v2/avatar_group/pg1/avatars", None) {
+        Access::Named(n) => assert_eq!(n.ids, ["pg1"]),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        access(&Method::GET, "/v2/avatar_group.list", None),
+        Access::StockList(_)
+    ));
     // Writes to a look need its owner; reads of an unrecorded one are stock.
     let (get, patch) = (
         access(&Method::GET, "/v3/avatars/looks/l1", None),

@@ -218,6 +218,11 @@ fn v2(s: &[&str], raw: &[&str], q: Option<&str>, get: bool, post: bool) -> Acces
         // Deleting follows `unowned` for ids nobody recorded; reads are stock.
         ["photo_avatar" | "photo_avatar_group", _] if !get => named(one(raw[1])),
         ["photo_avatar" | "photo_avatar_group", _] => stock(one(raw[1])),
+        // A group's looks: a tenant's own group is its alone; public ones stay open.
+        ["avatar_group", _, "avatars"] => stock(one(raw[1])),
+        // Public groups and every tenant's photo avatar groups, mixed
+        // (`data.avatar_group_list`, assumed: no source gives the shape).
+        ["avatar_group.list"] if get => Access::StockList(ListShape::V2("avatar_group_list")),
         ["video_avatar"] if post => Access::Create(&["avatar_id", "video_avatar_id", "id"]),
         ["video_avatar", _, ..] => named(one(raw[1])),
         ["voices"] if get => Access::StockList(ListShape::V2("voices")),
