@@ -43,6 +43,18 @@ async fn start_session(rig: &Rig, body: Value) -> String {
         .to_string()
 }
 
+/// `POST path` straight to HeyGen with the org key, past the gateway: what
+/// an SDK holding a session token does.
+async fn at_heygen(rig: &Rig, path: &str, body: Value) -> TestResponse {
+    send(
+        "POST",
+        &format!("{}{path}", rig.mock.url()),
+        &[("x-api-key", ORG_KEY), ("content-type", "application/json")],
+        body.to_string(),
+    )
+    .await
+}
+
 /// Alpha's session holds (one per metered minute), oldest first.
 async fn minute_holds(rig: &Rig) -> Vec<Value> {
     let mut holds: Vec<Value> = rig
@@ -291,13 +303,7 @@ async fn a_session_started_with_a_token_is_metered_from_heygens_list() {
     );
     // The app's SDK starts the session at HeyGen with the token: the
     // gateway sees no call, only HeyGen's session list.
-    let direct = send(
-        "POST",
-        &format!("{}/v1/streaming.new", rig.mock.url()),
-        &[("x-api-key", ORG_KEY), ("content-type", "application/json")],
-        json!({"avatar_id": "a"}).to_string(),
-    )
-    .await;
+    let direct = at_heygen(&rig, "/v1/streaming.new", json!({"avatar_id": "a"})).await;
     let session = direct.json()["data"]["session_id"]
         .as_str()
         .expect("id")
@@ -330,11 +336,10 @@ async fn a_session_started_with_a_token_is_metered_from_heygens_list() {
         .await;
     assert_eq!(beta.status, 404, "alpha's session: {}", beta.text());
     // The SDK stops it at HeyGen; the gateway sees it leave the list.
-    send(
-        "POST",
-        &format!("{}/v1/streaming.stop", rig.mock.url()),
-        &[("x-api-key", ORG_KEY), ("content-type", "application/json")],
-        stop,
+    at_heygen(
+        &rig,
+        "/v1/streaming.stop",
+        serde_json::from_str(&stop).expect("json"),
     )
     .await;
     at(&clock, 70);
@@ -422,13 +427,7 @@ async fn a_session_heygen_ends_on_its_own_stops_being_charged() {
     // At 45 s HeyGen closes it (its own timeout, or an SDK's stop straight
     // to HeyGen).
     at(&clock, 45);
-    send(
-        "POST",
-        &format!("{}/v1/streaming.stop", rig.mock.url()),
-        &[("x-api-key", ORG_KEY), ("content-type", "application/json")],
-        json!({ "session_id": session }).to_string(),
-    )
-    .await;
+    at_heygen(&rig, "/v1/streaming.stop", json!({ "session_id": session })).await;
     let holds = wait_all_settled(&rig).await;
     // Ended when seen gone, not at the idle limit an hour later.
     assert_eq!(captured(&holds), ["0.15"], "{holds:?}");
