@@ -175,22 +175,19 @@ async fn gauges(state: &AppState) {
     };
     for u in &usage {
         let scope = u.scope.label();
-        let shadow = match &u.scope {
-            Scope::Org => rt.config.org.shadow,
-            Scope::Tenant(id) => rt.config.tenant(id).is_some_and(|t| t.shadow),
-        };
+        let shadow = rt.config.is_shadow(u.scope.tenant());
         state.metrics.set_budget_shadow(&scope, shadow);
         for w in &u.windows {
             state.metrics.set_budget(
                 &scope,
                 w.window.as_str(),
-                w.limit,
+                w.effective_limit(),
+                w.granted,
                 w.remaining,
                 w.resets_at.map(|t| t.timestamp()),
             );
-            if let Some(limit) = w.limit.filter(|l| *l > 0) {
+            if let Some(ratio) = w.used_ratio() {
                 // The tracker sets the gauge and logs each crossing once per period.
-                let ratio = (w.held + w.spent) as f64 / limit as f64;
                 state
                     .thresholds
                     .observe(&scope, w.window.as_str(), &w.period, ratio);

@@ -518,25 +518,38 @@ async fn usage(path: &std::path::Path, tenant: Option<String>, json: bool) -> Ex
     if json {
         let v: Vec<serde_json::Value> = usage
             .iter()
-            .map(|u| serde_json::json!({"scope": u.scope.label(), "windows": crate::proxy::self_service::usage_json(u)}))
+            .map(|u| {
+                let shadow = config.is_shadow(u.scope.tenant());
+                serde_json::json!({"scope": u.scope.label(), "shadow": shadow,
+                    "windows": crate::proxy::self_service::usage_json(u)})
+            })
             .collect();
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return ExitCode::SUCCESS;
     }
     use crate::money::format_credits;
     let dash = || "-".to_string();
+    // LIMIT is the period's effective limit: the configured one plus GRANTED.
+    // MODE `shadow`: the scope's budgets only report, nothing is refused.
     println!(
-        "{:<20} {:<8} {:<11} {:>12} {:>12} {:>12} {:>12}  RESETS",
-        "SCOPE", "WINDOW", "PERIOD", "LIMIT", "HELD", "SPENT", "REMAINING"
+        "{:<20} {:<8} {:<8} {:<11} {:>12} {:>10} {:>12} {:>12} {:>12}  RESETS",
+        "SCOPE", "MODE", "WINDOW", "PERIOD", "LIMIT", "GRANTED", "HELD", "SPENT", "REMAINING"
     );
     for u in &usage {
+        let mode = if config.is_shadow(u.scope.tenant()) {
+            "shadow"
+        } else {
+            "enforced"
+        };
         for w in &u.windows {
             println!(
-                "{:<20} {:<8} {:<11} {:>12} {:>12} {:>12} {:>12}  {}",
+                "{:<20} {:<8} {:<8} {:<11} {:>12} {:>10} {:>12} {:>12} {:>12}  {}",
                 u.scope.label(),
+                mode,
                 w.window.as_str(),
                 w.period,
-                w.limit.map_or_else(dash, format_credits),
+                w.effective_limit().map_or_else(dash, format_credits),
+                format_credits(w.granted),
                 format_credits(w.held),
                 format_credits(w.spent),
                 w.remaining.map_or_else(dash, format_credits),

@@ -208,7 +208,7 @@ async fn holds(state: &AppState, query: &str) -> AdminResult {
 
 fn entry_json(e: &JournalEntry) -> Value {
     json!({
-        "seq": e.seq, "at": e.at.to_rfc3339(), "kind": e.kind.as_str(), "hold_id": e.hold_id, "scope": e.scope.key(),
+        "seq": e.seq, "at": e.at.to_rfc3339(), "kind": e.kind.as_str(), "hold_id": e.hold_id, "scope": e.scope.label(),
         "tenant": e.tenant, "feature": e.feature, "amount": format_credits(e.amount), "price_version": e.price_version,
         "request_id": e.request_id, "upstream_ids": e.upstream_ids, "actor": e.actor, "reason": e.reason,
     })
@@ -432,7 +432,7 @@ async fn adjust(state: &AppState, req: Request<ReqBody>) -> AdminResult {
         credits = %format_credits(amount), reason = %a.reason, "Admin adjusted credits.");
     Ok(json_response(
         StatusCode::OK,
-        json!({"data": {"scope": scope.key(), "window": window.map(|w| w.as_str()), "credits": format_credits(amount), "actor": actor}}),
+        json!({"data": {"scope": scope.label(), "window": window.map(|w| w.as_str()), "credits": format_credits(amount), "actor": actor}}),
     ))
 }
 

@@ -320,6 +320,15 @@ impl Config {
     pub fn tenant(&self, id: &str) -> Option<&TenantConfig> {
         self.tenants.iter().find(|t| t.id == id)
     }
+
+    /// Whether the budgets of a scope (the org for `None`, else a tenant)
+    /// only report instead of refusing.
+    pub fn is_shadow(&self, tenant: Option<&str>) -> bool {
+        match tenant {
+            None => self.org.shadow,
+            Some(id) => self.tenant(id).is_some_and(|t| t.shadow),
+        }
+    }
 }
 
 /// Removes the value at a serde path from a TOML table; false if not found.

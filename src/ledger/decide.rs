@@ -11,11 +11,31 @@ use super::window::{resets_at, Periods, Window};
 use crate::config::Budgets;
 use crate::money::Micros;
 
-/// Held and spent of one counter row.
+/// One counter row: held, spent, and credits granted (or debited, when
+/// negative) by ops for its period.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Counter {
     pub held: Micros,
     pub spent: Micros,
+    pub granted: Micros,
+}
+
+impl std::ops::AddAssign for Counter {
+    fn add_assign(&mut self, d: Counter) {
+        self.held = self.held.saturating_add(d.held);
+        self.spent = self.spent.saturating_add(d.spent);
+        self.granted = self.granted.saturating_add(d.granted);
+    }
+}
+
+impl Counter {
+    /// What is left of `limit` in this period: `limit + granted - held - spent`.
+    pub(crate) fn room(&self, limit: Micros) -> Micros {
+        limit
+            .saturating_add(self.granted)
+            .saturating_sub(self.held)
+            .saturating_sub(self.spent)
+    }
 }
 
 /// Counter rows read (and locked) for one decision, by scope key and window.
@@ -79,7 +99,7 @@ pub(crate) fn validate(req: &HoldRequest) -> Result<(), LedgerError> {
 }
 
 /// Decides one hold. Every configured window of both scopes must have
-/// `limit - (held + spent) >= amount`; shadow scopes only report. A
+/// `limit + granted - (held + spent) >= amount`; shadow scopes only report. A
 /// zero-amount hold (free test video) passes the budget check: it cannot
 /// overspend, even when a window is already negative.
 pub(crate) fn evaluate(
@@ -103,7 +123,7 @@ pub(crate) fn evaluate(
         let mut shadow_worst: Option<Shortfall> = None;
         for (window, limit) in configured(budgets) {
             let c = counters.get(&key, window);
-            let room = limit.saturating_sub(c.held).saturating_sub(c.spent);
+            let room = c.room(limit);
             let after = room.saturating_sub(req.amount);
             if remaining.as_ref().is_none_or(|(_, _, r)| after < *r) {
                 remaining = Some((scope.clone(), window, after));

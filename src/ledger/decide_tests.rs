@@ -38,6 +38,7 @@ fn set(entries: &[(&str, Window, Micros, Micros)]) -> CounterSet {
             Counter {
                 held: *held,
                 spent: *spent,
+                granted: 0,
             },
         );
     }
@@ -80,6 +81,30 @@ fn exact_fit_admits_and_one_more_micro_refuses() {
             assert_eq!(s.required, 11);
             assert!(s.resets_at.is_some());
         }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn grants_raise_and_debits_lower_the_room() {
+    let mut r = req(3);
+    r.tenant_budgets.daily = Some(10);
+    let mut c = CounterSet::default();
+    let row = |granted| Counter {
+        held: 0,
+        spent: 10,
+        granted,
+    };
+    c.insert("tenant:t1".into(), Window::Daily, row(5));
+    match evaluate(&r, &c, RenderCounts::default()) {
+        Evaluation::Accept { remaining, .. } => {
+            assert_eq!(remaining.map(|(_, _, m)| m), Some(2));
+        }
+        other => panic!("{other:?}"),
+    }
+    c.insert("tenant:t1".into(), Window::Daily, row(-1));
+    match evaluate(&r, &c, RenderCounts::default()) {
+        Evaluation::Refuse(HoldDecision::Insufficient(s)) => assert_eq!(s.remaining, -1),
         other => panic!("{other:?}"),
     }
 }

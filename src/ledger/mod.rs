@@ -82,8 +82,9 @@ pub trait Ledger: Registry + Send + Sync + 'static {
     /// Captures open holds whose `expires_at <= now` at their held amount.
     async fn expire_holds(&self, now: DateTime<Utc>) -> Result<Vec<ExpiredHold>, LedgerError>;
 
-    /// Grants (`amount > 0`, lowers spent) or debits credits in the current
-    /// period of one window, or all four; journaled with the actor.
+    /// Grants (`amount > 0`, raises the period's effective limit) or debits
+    /// credits in the current period of one window, or all four; journaled
+    /// with the actor. Spend is never touched.
     async fn adjust(&self, adj: Adjustment) -> Result<(), LedgerError>;
 
     /// Claims an idempotency key atomically: of concurrent duplicates exactly
@@ -218,9 +219,10 @@ pub(crate) fn usage_report(
                     WindowUsage {
                         window: w,
                         limit,
+                        granted: c.granted,
                         held: c.held,
                         spent: c.spent,
-                        remaining: limit.map(|l| l.saturating_sub(c.held).saturating_sub(c.spent)),
+                        remaining: limit.map(|l| c.room(l)),
                         resets_at: window::resets_at(w, now, tz),
                         period: key.period,
                     }

@@ -92,9 +92,25 @@ ALTER TABLE jobs ADD COLUMN projected_ms {INT};
 ALTER TABLE jobs ADD COLUMN actual_ms {INT};
 "#;
 
+/// Migration 5: grants apart from spend. An adjustment used to be written
+/// into `spent` (a +5 grant made spent negative, so ratios and remaining
+/// disagreed with the limit); it now moves `granted`, which raises the
+/// period's effective limit. Rows adjusted before this migration keep their
+/// grants folded into `spent`; `grants_from_seq` tells the audit which
+/// journal rows wrote which column.
+const GRANTS: &str = r#"
+ALTER TABLE counters ADD COLUMN granted {INT} NOT NULL DEFAULT 0;
+CREATE TABLE ledger_meta (
+    key   TEXT PRIMARY KEY,
+    value {INT} NOT NULL
+);
+INSERT INTO ledger_meta (key, value)
+    SELECT 'grants_from_seq', COALESCE(MAX(seq), 0) FROM journal;
+"#;
+
 /// Shared migrations after the first, in order, for `d`.
 pub(crate) fn shared_migrations(d: &Dialect) -> Vec<String> {
-    [REGISTRY, SESSIONS, CALIBRATION]
+    [REGISTRY, SESSIONS, CALIBRATION, GRANTS]
         .iter()
         .map(|m| {
             m.replace("{SERIAL_PK}", d.serial_pk)

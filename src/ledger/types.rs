@@ -286,15 +286,37 @@ pub enum IdemBegin {
 }
 
 /// Usage of one window in its current period.
+///
+/// `limit` is the configured budget; ops' adjustments of this period are
+/// `granted` (negative for a debit). The window's effective limit is
+/// `limit + granted`, and `remaining = limit + granted - held - spent`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WindowUsage {
     pub window: Window,
     pub period: String,
     pub limit: Option<Micros>,
+    pub granted: Micros,
     pub held: Micros,
     pub spent: Micros,
     pub remaining: Option<Micros>,
     pub resets_at: Option<DateTime<Utc>>,
+}
+
+impl WindowUsage {
+    /// `limit + granted`, or `None` for a window without a budget.
+    pub fn effective_limit(&self) -> Option<Micros> {
+        self.limit.map(|l| l.saturating_add(self.granted))
+    }
+
+    /// Share of the effective limit held or spent (`None` without a budget);
+    /// a limit of zero or less counts as fully used.
+    pub fn used_ratio(&self) -> Option<f64> {
+        let limit = self.effective_limit()?;
+        if limit <= 0 {
+            return Some(1.0);
+        }
+        Some(self.held.saturating_add(self.spent) as f64 / limit as f64)
+    }
 }
 
 /// Usage of one scope, all four windows.

@@ -74,6 +74,7 @@ struct Inner {
     ledger_errors: IntCounterVec,
     config_reloads: IntCounterVec,
     budget_limit: GaugeVec,
+    budget_granted: GaugeVec,
     budget_remaining: GaugeVec,
     budget_reset: GaugeVec,
     budget_used_ratio: GaugeVec,
@@ -194,11 +195,17 @@ impl Metrics {
             )?,
             budget_limit: budget(
                 "heygen_gateway_budget_limit_credits",
-                "Configured budget per scope and window (configured windows only).",
+                "Effective budget of the current period per scope and window: configured \
+                 limit plus ops' grants (configured windows only).",
+            )?,
+            budget_granted: budget(
+                "heygen_gateway_budget_granted_credits",
+                "Credits granted (negative: debited) by ops in the current period; \
+                 included in budget_limit_credits.",
             )?,
             budget_remaining: budget(
                 "heygen_gateway_budget_remaining_credits",
-                "Budget left in the current window; negative after an overage.",
+                "limit - held - spent in the current period; negative after an overage.",
             )?,
             budget_reset: budget(
                 "heygen_gateway_budget_reset_timestamp_seconds",
@@ -261,7 +268,7 @@ impl Metrics {
         build_info
             .with_label_values(&[env!("CARGO_PKG_VERSION"), GIT_REVISION])
             .set(1);
-        // Alerts use `rate(ledger_errors_total[5m]) > 0`: every operation's
+        // Alerts use `increase(ledger_errors_total[5m]) > 0`: every operation's
         // series exists at 0 from start, so the first error is a rise.
         for op in LEDGER_OPS {
             inner.ledger_errors.with_label_values(&[op]);

@@ -11,26 +11,34 @@ use crate::money::{micros_to_credits, Micros};
 
 impl Metrics {
     /// Sets the budget gauges of one scope (`"org"` or a tenant id) and
-    /// window. `limit_micros: None` (no budget for that window) removes the
-    /// limit, remaining and ratio series; `remaining_micros: None` (unknown)
-    /// removes remaining and ratio; `resets_at_unix: None` removes the reset.
+    /// window. `limit_micros` is the effective limit (configured plus
+    /// `granted_micros`); `None` (no budget for that window) removes the
+    /// limit, granted, remaining and ratio series; `remaining_micros: None`
+    /// (unknown) removes remaining and ratio; `resets_at_unix: None` removes
+    /// the reset. With both set, `remaining = limit × (1 − used_ratio)`.
     pub fn set_budget(
         &self,
         scope: &str,
         window: &str,
         limit_micros: Option<Micros>,
+        granted_micros: Micros,
         remaining_micros: Option<Micros>,
         resets_at_unix: Option<i64>,
     ) {
         let i = &self.inner;
         let labels = [scope, window];
         match limit_micros {
-            Some(limit) => i
-                .budget_limit
-                .with_label_values(&labels)
-                .set(micros_to_credits(limit)),
+            Some(limit) => {
+                i.budget_limit
+                    .with_label_values(&labels)
+                    .set(micros_to_credits(limit));
+                i.budget_granted
+                    .with_label_values(&labels)
+                    .set(micros_to_credits(granted_micros));
+            }
             None => {
                 let _ = i.budget_limit.remove_label_values(&labels);
+                let _ = i.budget_granted.remove_label_values(&labels);
             }
         }
         match (limit_micros, remaining_micros) {
@@ -70,6 +78,7 @@ impl Metrics {
         for w in &seen.windows {
             for vec in [
                 &i.budget_limit,
+                &i.budget_granted,
                 &i.budget_remaining,
                 &i.budget_reset,
                 &i.budget_used_ratio,

@@ -158,14 +158,16 @@ fn budget_gauges_only_for_configured_windows() {
         "idle",
         "daily",
         Some(50_000_000),
+        0,
         Some(50_000_000),
         Some(1_767_312_000),
     );
-    m.set_budget("idle", "total", None, Some(0), None);
+    m.set_budget("idle", "total", None, 0, Some(0), None);
     m.set_budget(
         "org",
         "monthly",
         Some(5_000_000_000),
+        0,
         Some(1_250_000_000),
         Some(1_769_904_000),
     );
@@ -195,8 +197,15 @@ fn budget_gauges_only_for_configured_windows() {
     );
 
     // Overage: remaining negative, ratio above 1; a zero limit is fully used.
-    m.set_budget("idle", "daily", Some(50_000_000), Some(-10_000_000), None);
-    m.set_budget("zero", "daily", Some(0), Some(0), None);
+    m.set_budget(
+        "idle",
+        "daily",
+        Some(50_000_000),
+        0,
+        Some(-10_000_000),
+        None,
+    );
+    m.set_budget("zero", "daily", Some(0), 0, Some(0), None);
     assert_line(
         &reg,
         r#"heygen_gateway_budget_remaining_credits{scope="idle",window="daily"} -10"#,
@@ -214,9 +223,40 @@ fn budget_gauges_only_for_configured_windows() {
         r#"heygen_gateway_budget_reset_timestamp_seconds{scope="idle""#,
     );
 
+    // +5 granted on a 2-credit day with 1 spent: limit 7, remaining 6,
+    // ratio 1/7 — remaining = limit × (1 − ratio), whatever the grants.
+    m.set_budget(
+        "granted",
+        "daily",
+        Some(7_000_000),
+        5_000_000,
+        Some(6_000_000),
+        None,
+    );
+    assert_line(
+        &reg,
+        r#"heygen_gateway_budget_limit_credits{scope="granted",window="daily"} 7"#,
+    );
+    assert_line(
+        &reg,
+        r#"heygen_gateway_budget_granted_credits{scope="granted",window="daily"} 5"#,
+    );
+    assert_line(
+        &reg,
+        r#"heygen_gateway_budget_remaining_credits{scope="granted",window="daily"} 6"#,
+    );
+    assert_line(
+        &reg,
+        r#"heygen_gateway_budget_used_ratio{scope="granted",window="daily"} 0.14285714285714285"#,
+    );
+
     // A reload removes the daily budget: its series go.
-    m.set_budget("idle", "daily", None, None, None);
+    m.set_budget("idle", "daily", None, 0, None, None);
     assert_no_series(&reg, r#"heygen_gateway_budget_limit_credits{scope="idle""#);
+    assert_no_series(
+        &reg,
+        r#"heygen_gateway_budget_granted_credits{scope="idle""#,
+    );
     assert_no_series(&reg, r#"heygen_gateway_budget_used_ratio{scope="idle""#);
 }
 
@@ -225,7 +265,14 @@ fn forget_scope_removes_its_gauges_only() {
     let (reg, m) = setup();
     let tracker = ThresholdTracker::new(m.clone(), &[80]);
     for scope in ["gone", "kept"] {
-        m.set_budget(scope, "daily", Some(10_000_000), Some(1_000_000), Some(1));
+        m.set_budget(
+            scope,
+            "daily",
+            Some(10_000_000),
+            0,
+            Some(1_000_000),
+            Some(1),
+        );
         m.set_renders_in_flight(scope, 2);
         m.shadow_rejection(scope, "insufficient_credit");
         tracker.observe(scope, "daily", "2026-01-01", 0.9);
@@ -364,7 +411,7 @@ fn deploy_files_use_only_exported_names() {
     m.rejection("r");
     m.shadow_rejection("t", "r");
     m.ledger_error("op");
-    m.set_budget("t", "daily", Some(1), Some(1), Some(1));
+    m.set_budget("t", "daily", Some(1), 0, Some(1), Some(1));
     m.set_renders_in_flight("t", 1);
     m.set_budget_shadow("t", false);
     ThresholdTracker::new(m.clone(), &[80]).observe("t", "daily", "p", 0.0);

@@ -32,7 +32,7 @@ async fn counter_off_by_one(f: Fixture) {
         .await;
     let v = only(&f.verify().await, Check::Counter);
     assert_eq!(v.len(), 1);
-    assert_eq!(v[0].scope.as_deref(), Some("tenant:beta"));
+    assert_eq!(v[0].scope.as_deref(), Some("beta"));
     assert_eq!(v[0].window.as_deref(), Some("monthly"));
     assert_eq!(v[0].period.as_deref(), Some("2026-11"));
     assert_eq!(v[0].expected, "held 4 spent 0");

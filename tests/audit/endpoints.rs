@@ -141,7 +141,7 @@ async fn admin_endpoint_answers_the_report() {
     assert_eq!(v["ok"], false, "{v}");
     assert_eq!(v["grace_seconds"], 0);
     assert_eq!(v["violations"][0]["check"], "counter");
-    assert_eq!(v["violations"][0]["scope"], "tenant:alpha");
+    assert_eq!(v["violations"][0]["scope"], "alpha");
 
     let r = send("GET", &format!("{url}?grace_seconds=soon"), &headers, "").await;
     assert_eq!(r.status, 400, "{}", r.text());

@@ -90,9 +90,11 @@ async fn usage_cli_prints_a_table_and_json_matching_the_endpoint() {
         header,
         [
             "SCOPE",
+            "MODE",
             "WINDOW",
             "PERIOD",
             "LIMIT",
+            "GRANTED",
             "HELD",
             "SPENT",
             "REMAINING",
@@ -102,15 +104,17 @@ async fn usage_cli_prints_a_table_and_json_matching_the_endpoint() {
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split_whitespace().collect()).collect();
     let daily_row = rows
         .iter()
-        .find(|r| r.get(1) == Some(&"daily"))
+        .find(|r| r.get(2) == Some(&"daily"))
         .unwrap_or_else(|| panic!("no daily row:\n{table}"));
     assert_eq!(
-        daily_row[..7],
+        daily_row[..9],
         [
             "alpha",
+            "enforced",
             "daily",
             endpoint["period"].as_str().expect("period"),
             "10",
+            "0",
             "1.5",
             "0",
             "8.5"
@@ -118,14 +122,14 @@ async fn usage_cli_prints_a_table_and_json_matching_the_endpoint() {
         "{table}"
     );
     assert_eq!(
-        daily_row[7],
+        daily_row[9],
         endpoint["resets_at"].as_str().expect("resets_at")
     );
     let weekly = rows
         .iter()
-        .find(|r| r.get(1) == Some(&"weekly"))
+        .find(|r| r.get(2) == Some(&"weekly"))
         .unwrap_or_else(|| panic!("no weekly row:\n{table}"));
-    assert_eq!(weekly[3], "-", "no limit is a dash: {table}");
+    assert_eq!(weekly[4], "-", "no limit is a dash: {table}");
     assert!(rows.iter().all(|r| r[0] == "alpha"), "{table}");
 
     // An unknown tenant is a usage error.

@@ -109,7 +109,12 @@ pub async fn adjust_shows_in_usage(f: Fixture) {
         Window::Daily,
     )
     .await;
-    assert_eq!((u.spent, u.remaining), (credits(5), Some(credits(5))));
+    // A grant raises the period's limit; spend stays what was spent.
+    assert_eq!(
+        (u.spent, u.granted, u.remaining, u.effective_limit()),
+        (credits(10), credits(5), Some(credits(5)), Some(credits(15)))
+    );
+    assert_eq!(u.used_ratio(), Some(10.0 / 15.0));
     // Other windows are untouched by a one-window grant.
     assert_eq!(
         counts(l, tenant("acme"), t0(), Window::Monthly).await,
@@ -132,8 +137,20 @@ pub async fn adjust_shows_in_usage(f: Fixture) {
     };
     l.adjust(debit).await.unwrap();
     for w in Window::ALL {
-        assert_eq!(counts(l, Scope::Org, t0(), w).await.1, credits(12));
+        let u = window(l, Scope::Org, daily(100), chrono_tz::UTC, t0(), w).await;
+        assert_eq!((u.spent, u.granted), (credits(10), credits(-2)), "{w:?}");
     }
+    let u = window(
+        l,
+        Scope::Org,
+        daily(100),
+        chrono_tz::UTC,
+        t0(),
+        Window::Daily,
+    )
+    .await;
+    // 100 configured - 2 debited - 3 held - 10 spent.
+    assert_eq!(u.remaining, Some(credits(85)));
     let adj: Vec<_> = all_journal(l)
         .await
         .into_iter()

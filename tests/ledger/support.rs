@@ -134,7 +134,8 @@ pub async fn all_journal(l: &dyn Ledger) -> Vec<JournalEntry> {
 }
 
 /// `spent` of a scope's total window as rebuilt from the journal:
-/// captures + expiries - adjustments. Must equal the counter.
+/// captures + expiries (adjustments move `granted`, not spend). Must equal
+/// the counter.
 pub fn journal_spent(entries: &[JournalEntry], scope: &Scope) -> Micros {
     entries
         .iter()
@@ -142,10 +143,8 @@ pub fn journal_spent(entries: &[JournalEntry], scope: &Scope) -> Micros {
             Scope::Org => true,
             Scope::Tenant(t) => e.tenant.as_deref() == Some(t.as_str()),
         })
-        .filter(|e| e.kind != JournalKind::Adjust || &e.scope == scope)
         .map(|e| match e.kind {
             JournalKind::Capture | JournalKind::Expire => e.amount,
-            JournalKind::Adjust => -e.amount,
             _ => 0,
         })
         .sum()

@@ -64,7 +64,11 @@ async fn every_admin_route_refuses_a_missing_or_wrong_token() {
         assert_eq!(r.status, want, "{method} {path}: {}", r.text());
     }
     // The one adjustment made with the right token: a 5-credit grant.
-    assert_eq!(window(&rig.usage("alpha").await, "daily")["spent"], "-5");
+    let daily = window(&rig.usage("alpha").await, "daily").clone();
+    assert_eq!(
+        (&daily["spent"], &daily["granted"]),
+        (&json!("0"), &json!("5"))
+    );
     rig.gw.shutdown().await;
 }
 
@@ -239,13 +243,35 @@ async fn adjustments_are_journaled_and_show_in_usage() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(
         r.json()["data"],
-        json!({"scope": "tenant:alpha", "window": "daily", "credits": "5", "actor": "ops@example.com"})
+        json!({"scope": "alpha", "window": "daily", "credits": "5", "actor": "ops@example.com"})
     );
+    // A grant raises the period's limit; spend stays what was spent, so
+    // limit, remaining and ratio agree (issue 15: ratio -2, SPENT -4 before).
     let daily = window(&rig.usage("alpha").await, "daily").clone();
     assert_eq!(
-        (&daily["spent"], &daily["remaining"]),
-        (&json!("-5"), &json!("15"))
+        [
+            &daily["configured_limit"],
+            &daily["granted"],
+            &daily["limit"],
+            &daily["spent"],
+            &daily["remaining"]
+        ],
+        [
+            &json!("10"),
+            &json!("5"),
+            &json!("15"),
+            &json!("0"),
+            &json!("15")
+        ]
     );
+    for line in [
+        r#"heygen_gateway_budget_limit_credits{scope="alpha",window="daily"} 15"#,
+        r#"heygen_gateway_budget_granted_credits{scope="alpha",window="daily"} 5"#,
+        r#"heygen_gateway_budget_remaining_credits{scope="alpha",window="daily"} 15"#,
+        r#"heygen_gateway_budget_used_ratio{scope="alpha",window="daily"} 0"#,
+    ] {
+        rig.wait_metric(line).await;
+    }
 
     // A debit to every window, the credits as a string, the actor from a header.
     let debit = json!({"tenant": "alpha", "credits": "-2", "reason": "correction"});
@@ -262,14 +288,15 @@ async fn adjustments_are_journaled_and_show_in_usage() {
     .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let usage = rig.usage("alpha").await;
-    assert_eq!(window(&usage, "daily")["spent"], "-3");
+    assert_eq!(window(&usage, "daily")["granted"], "3");
     assert_eq!(window(&usage, "daily")["remaining"], "13");
-    assert_eq!(window(&usage, "monthly")["spent"], "2");
+    assert_eq!(window(&usage, "monthly")["granted"], "-2");
+    assert_eq!(window(&usage, "monthly")["spent"], "0");
     let tenants = rig.admin("GET", "tenants", "").await.json();
     let alpha = admin_tenant(&tenants, "alpha");
     assert_eq!(
-        window(alpha["windows"].as_array().expect("windows"), "daily")["spent"],
-        "-3"
+        window(alpha["windows"].as_array().expect("windows"), "daily")["granted"],
+        "3"
     );
 
     // Journaled with actor and reason.
@@ -348,7 +375,7 @@ async fn adjustments_are_journaled_and_show_in_usage() {
         .await;
     assert_eq!(r.status, 404, "{}", r.text());
     // None of the refused ones changed anything.
-    assert_eq!(window(&rig.usage("alpha").await, "daily")["spent"], "-3");
+    assert_eq!(window(&rig.usage("alpha").await, "daily")["granted"], "3");
     let r = rig.admin("GET", "adjustments", "").await;
     assert_eq!(r.status, 405, "{}", r.text());
     rig.gw.shutdown().await;

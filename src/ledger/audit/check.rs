@@ -10,7 +10,7 @@ use super::snapshot::Snapshot;
 use super::AuditOptions;
 use crate::ledger::decide::{adjust_keys, Counter};
 use crate::ledger::rows::{hold_keys, CounterKey, HoldRow, JobState};
-use crate::ledger::types::{HoldState, JournalEntry, JournalKind};
+use crate::ledger::types::{HoldState, JournalEntry, JournalKind, Scope};
 use crate::ledger::window::{Periods, Window};
 use crate::money::{format_credits, Micros};
 
@@ -23,11 +23,9 @@ pub(super) fn check(snap: &Snapshot, opts: &AuditOptions) -> Report {
         snap.holds.iter().map(|h| (h.hold_id.as_str(), h)).collect();
     let replays = replay_all(snap);
     let mut expected: BTreeMap<CounterKey, Counter> = BTreeMap::new();
-    let mut add = |keys: Vec<CounterKey>, held: Micros, spent: Micros| {
+    let mut add = |keys: Vec<CounterKey>, delta: Counter| {
         for k in keys {
-            let c = expected.entry(k).or_default();
-            c.held = c.held.saturating_add(held);
-            c.spent = c.spent.saturating_add(spent);
+            *expected.entry(k).or_default() += delta;
         }
     };
     for (id, r) in &replays {
@@ -40,7 +38,14 @@ pub(super) fn check(snap: &Snapshot, opts: &AuditOptions) -> Report {
                 hold_keys(&tenant, &Periods::at(at, opts.tz))
             }
         };
-        add(keys, r.open, r.spent());
+        add(
+            keys,
+            Counter {
+                held: r.open,
+                spent: r.spent(),
+                granted: 0,
+            },
+        );
     }
     let mut adjustments = 0;
     for e in snap
@@ -50,7 +55,19 @@ pub(super) fn check(snap: &Snapshot, opts: &AuditOptions) -> Report {
     {
         adjustments += 1;
         let keys = adjust_keys(&e.scope, adjusted_window(e), &Periods::at(e.at, opts.tz));
-        add(keys, 0, e.amount.saturating_neg());
+        // Adjustments journaled before migration 5 were written into spent.
+        let delta = if e.seq > snap.grants_from_seq {
+            Counter {
+                granted: e.amount,
+                ..Counter::default()
+            }
+        } else {
+            Counter {
+                spent: e.amount.saturating_neg(),
+                ..Counter::default()
+            }
+        };
+        add(keys, delta);
     }
     check_counters(snap, &expected, &mut out);
     check_holds(snap, &replays, opts, &mut out);
@@ -144,24 +161,31 @@ fn check_counters(
         if e != f {
             let mut v = Violation::new(
                 Check::Counter,
-                format!(
-                    "held {} spent {}",
-                    format_credits(e.held),
-                    format_credits(e.spent)
-                ),
-                format!(
-                    "held {} spent {}",
-                    format_credits(f.held),
-                    format_credits(f.spent)
-                ),
+                counter_text(&e),
+                counter_text(&f),
                 "counter row differs from the journal's sums".into(),
             );
-            v.scope = Some(k.scope.clone());
+            // The label scheme of metrics and exports: `org` or the tenant id.
+            v.scope =
+                Some(Scope::from_key(&k.scope).map_or_else(|| k.scope.clone(), |s| s.label()));
             v.window = Some(k.window.as_str().to_string());
             v.period = Some(k.period.clone());
             out.push(v);
         }
     }
+}
+
+/// `held H spent S`, and ` granted G` when ops granted or debited any.
+fn counter_text(c: &Counter) -> String {
+    let mut s = format!(
+        "held {} spent {}",
+        format_credits(c.held),
+        format_credits(c.spent)
+    );
+    if c.granted != 0 {
+        s.push_str(&format!(" granted {}", format_credits(c.granted)));
+    }
+    s
 }
 
 fn check_holds(

@@ -19,10 +19,11 @@ const HOLDS: &str = "holds ORDER BY hold_id";
 const JOBS: &str = "jobs ORDER BY job_id";
 const JOURNAL: &str = "journal ORDER BY seq";
 const COUNTERS: &str =
-    "SELECT scope, win, period, held, spent FROM counters ORDER BY scope, win, period";
+    "SELECT scope, win, period, held, spent, granted FROM counters ORDER BY scope, win, period";
 const IDEMPOTENCY: &str =
     "SELECT tenant, key, state, headers FROM idempotency ORDER BY tenant, key";
 const RESOURCES: &str = "SELECT resource_id FROM resources ORDER BY resource_id";
+const GRANTS_FROM: &str = "SELECT value FROM ledger_meta WHERE key = 'grants_from_seq'";
 
 /// How long a connection attempt or a busy database may stall the audit.
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -37,8 +38,15 @@ fn counter_from(r: &impl RowAccess) -> Result<(CounterKey, Counter), LedgerError
         Counter {
             held: r.int(3)?,
             spent: r.int(4)?,
+            granted: r.int(5)?,
         },
     ))
+}
+
+/// The migration writes the row; a ledger without it has no adjustments
+/// from before grants were kept apart.
+fn first(values: Vec<i64>) -> i64 {
+    values.into_iter().next().unwrap_or(0)
 }
 
 fn idem_from(r: &impl RowAccess) -> Result<IdemRow, LedgerError> {
@@ -98,6 +106,7 @@ fn sqlite_blocking(path: &Path) -> Result<Snapshot, LedgerError> {
         counters: all(&tx, COUNTERS, |r| counter_from(r))?,
         idempotency: all(&tx, IDEMPOTENCY, |r| idem_from(r))?,
         resources: all(&tx, RESOURCES, |r| resource_from(r))?,
+        grants_from_seq: first(all(&tx, GRANTS_FROM, |r| r.int(0))?),
     };
     // Nothing was written; ending the read transaction releases the snapshot.
     tx.rollback().map_err(err)?;
@@ -156,6 +165,7 @@ pub(super) async fn postgres(url: &str) -> Result<Snapshot, LedgerError> {
             counters: all(&tx, COUNTERS, |r| counter_from(r)).await?,
             idempotency: all(&tx, IDEMPOTENCY, |r| idem_from(r)).await?,
             resources: all(&tx, RESOURCES, |r| resource_from(r)).await?,
+            grants_from_seq: first(all(&tx, GRANTS_FROM, |r| r.int(0)).await?),
         };
         tx.rollback().await.map_err(err)?;
         Ok(snap)

@@ -14,6 +14,9 @@ pub(crate) struct Snapshot {
     pub counters: Vec<(CounterKey, Counter)>,
     pub idempotency: Vec<IdemRow>,
     pub resources: Vec<ResourceRow>,
+    /// Adjustments journaled at or before this seq wrote `spent`, later
+    /// ones `granted` (ledger migration 5).
+    pub grants_from_seq: i64,
 }
 
 /// An idempotency key and its stored headers (`None` until completed).

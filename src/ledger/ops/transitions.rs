@@ -134,11 +134,24 @@ pub(crate) async fn expire_one<T: Tx>(
     }
 }
 
-/// Grants or debits credits in the current period of one window, or all four.
+/// Grants or debits credits in the current period of one window, or all
+/// four: `granted` moves, spend stays what was really spent.
 pub(crate) async fn adjust<T: Tx>(tx: &T, adj: &Adjustment) -> Result<(), T::Error> {
     let keys = adjust_keys(&adj.scope, adj.window, &Periods::at(adj.now, adj.tz));
     tx.lock_counters(&keys).await?;
-    tx.add_to_counters(&keys, 0, adj.amount.saturating_neg())
+    for k in &keys {
+        tx.exec(
+            "INSERT INTO counters (scope, win, period, granted) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (scope, win, period) DO UPDATE \
+             SET granted = counters.granted + excluded.granted",
+            &[
+                k.scope.as_str().into(),
+                k.window.as_str().into(),
+                k.period.as_str().into(),
+                adj.amount.into(),
+            ],
+        )
         .await?;
+    }
     tx.insert_journal(&adjust_journal(adj)).await
 }

@@ -22,7 +22,7 @@ pub(super) async fn counters(
     let (s, w, p) = super::tx::key_arrays(keys);
     let stmt = c
         .prepare_cached(
-            "SELECT scope, win, period, held, spent FROM counters \
+            "SELECT scope, win, period, held, spent, granted FROM counters \
              WHERE (scope, win, period) IN \
                    (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))",
         )
@@ -37,6 +37,7 @@ pub(super) async fn counters(
         let v = Counter {
             held: r.try_get(3)?,
             spent: r.try_get(4)?,
+            granted: r.try_get(5)?,
         };
         out.insert(key, v);
     }

@@ -106,7 +106,7 @@ impl Tx for PgTx<'_, '_> {
             .await?;
         let lock = tx
             .prepare_cached(
-                "SELECT scope, win, held, spent FROM counters \
+                "SELECT scope, win, held, spent, granted FROM counters \
                  WHERE (scope, win, period) IN \
                        (SELECT * FROM unnest($1::text[], $2::text[], $3::text[])) \
                  ORDER BY scope, win, period FOR UPDATE",
@@ -129,6 +129,7 @@ impl Tx for PgTx<'_, '_> {
             let c = Counter {
                 held: r.try_get(2)?,
                 spent: r.try_get(3)?,
+                granted: r.try_get(4)?,
             };
             set.insert(r.try_get(0)?, window, c);
         }

@@ -15,13 +15,14 @@ type R<T> = Result<T, LedgerError>;
 /// One counter row; a missing row is zero.
 pub(super) fn counter(conn: &Connection, key: &CounterKey) -> R<Counter> {
     conn.prepare_cached(
-        "SELECT held, spent FROM counters WHERE scope = ?1 AND win = ?2 AND period = ?3",
+        "SELECT held, spent, granted FROM counters WHERE scope = ?1 AND win = ?2 AND period = ?3",
     )
     .and_then(|mut s| {
         s.query_row(params![key.scope, key.window.as_str(), key.period], |r| {
             Ok(Counter {
                 held: r.get(0)?,
                 spent: r.get(1)?,
+                granted: r.get(2)?,
             })
         })
         .optional()

@@ -88,7 +88,9 @@ pub(super) async fn handle(
     }
 }
 
-/// Usage windows as JSON (credits as exact decimal strings).
+/// Usage windows as JSON (credits as exact decimal strings). `limit` is the
+/// period's effective limit (`configured_limit + granted`), the number
+/// `remaining` and the metrics are computed against.
 pub(crate) fn usage_json(u: &ScopeUsage) -> Value {
     Value::Array(
         u.windows
@@ -97,7 +99,9 @@ pub(crate) fn usage_json(u: &ScopeUsage) -> Value {
                 json!({
                     "window": w.window.as_str(),
                     "period": w.period,
-                    "limit": w.limit.map(format_credits),
+                    "limit": w.effective_limit().map(format_credits),
+                    "configured_limit": w.limit.map(format_credits),
+                    "granted": format_credits(w.granted),
                     "held": format_credits(w.held),
                     "spent": format_credits(w.spent),
                     "remaining": w.remaining.map(format_credits),
