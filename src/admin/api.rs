@@ -107,7 +107,7 @@ fn authorized(state: &AppState, h: &HeaderMap) -> bool {
 }
 
 /// A decoded query parameter; a malformed escape reads as absent.
-fn param(query: &str, name: &str) -> Option<String> {
+pub(crate) fn param(query: &str, name: &str) -> Option<String> {
     query
         .split('&')
         .filter_map(|kv| kv.split_once('='))
@@ -299,7 +299,7 @@ async fn ledger(state: &AppState, query: &str) -> AdminResult {
                     r.at.to_rfc3339(),
                     r.kind.as_str().to_string(),
                     r.hold_id.clone().unwrap_or_default(),
-                    r.scope.key(),
+                    r.scope.label(),
                     r.tenant.clone().unwrap_or_default(),
                     r.feature.clone().unwrap_or_default(),
                     format_credits(r.amount),

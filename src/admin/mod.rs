@@ -1,9 +1,10 @@
-//! The admin listener: probes, metrics and the admin API.
+//! The admin listener: probes, metrics, the admin API and the usage page.
 
 mod api;
 pub(crate) mod calibrate;
 pub(crate) mod reports;
 mod resources;
+mod ui;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -25,14 +26,24 @@ pub(crate) fn service(
 > + Clone
        + Send
        + 'static {
+    // Usage-page sign-ins live as long as this listener's service.
+    let sessions = Arc::new(ui::Sessions::default());
     tower::service_fn(move |req| {
         let state = state.clone();
-        async move { Ok(handle(state, req).await) }
+        let sessions = sessions.clone();
+        async move { Ok(handle(state, &sessions, req).await) }
     })
 }
 
-async fn handle(state: Arc<AppState>, req: Request<ReqBody>) -> Response<Body> {
+async fn handle(
+    state: Arc<AppState>,
+    sessions: &ui::Sessions,
+    req: Request<ReqBody>,
+) -> Response<Body> {
     match (req.method(), req.uri().path()) {
+        (_, path) if path == "/ui" || path.starts_with("/ui/") => {
+            ui::handle(&state, sessions, req).await
+        }
         (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
         (&Method::GET, "/readyz") => {
             if state.is_ready() {

@@ -1,0 +1,340 @@
+//! The list pages: open holds, live sessions, the journal with filters, the
+//! spend report (and its CSV), and the running configuration with secrets
+//! redacted.
+
+use std::fmt::Write;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
+
+use super::html::{esc, select, table, url_param};
+use super::overview::age;
+use crate::admin::api::param;
+use crate::admin::reports::{self, GroupBy};
+use crate::error::GatewayError;
+use crate::ledger::{HoldFilter, HoldState, JournalKind};
+use crate::money::format_credits;
+use crate::state::AppState;
+
+/// Most journal rows read for one page view, and most shown.
+const JOURNAL_SCAN: u32 = 20_000;
+const JOURNAL_SHOWN: usize = 500;
+
+pub(crate) async fn holds(state: &AppState) -> Result<String, GatewayError> {
+    let now = state.clock.now();
+    let mut all = Vec::new();
+    for s in [HoldState::Held, HoldState::Submitted] {
+        let filter = HoldFilter {
+            state: Some(s),
+            tenant: None,
+            limit: 1000,
+        };
+        all.extend(
+            state
+                .ledger
+                .list_holds(filter)
+                .await
+                .map_err(GatewayError::ledger("list_holds"))?,
+        );
+    }
+    // Oldest first: those are the ones that need a look.
+    all.sort_by_key(|h| h.created_at);
+    let rows: Vec<Vec<String>> = all
+        .iter()
+        .map(|h| {
+            vec![
+                esc(&h.hold_id),
+                esc(&h.tenant),
+                esc(&h.feature),
+                h.state.as_str().into(),
+                format_credits(h.held),
+                age(now - h.created_at),
+                esc(&h.expires_at.format("%Y-%m-%d %H:%M").to_string()),
+            ]
+        })
+        .collect();
+    let head = match all.first() {
+        Some(h) => format!(
+            "<p id=\"oldest\">{} open; the oldest, {}, is {} old.</p>",
+            all.len(),
+            esc(&h.hold_id),
+            age(now - h.created_at)
+        ),
+        None => "<p id=\"oldest\">No open holds.</p>".into(),
+    };
+    Ok(head
+        + &table(
+            "holds",
+            &[
+                "hold",
+                "tenant",
+                "feature",
+                "state",
+                "held",
+                "age",
+                "expires (UTC)",
+            ],
+            &rows,
+        ))
+}
+
+pub(crate) async fn sessions(state: &AppState) -> Result<String, GatewayError> {
+    let live = crate::sessions::live_json(state, None)
+        .await
+        .map_err(GatewayError::ledger("sessions"))?;
+    let text = |v: &Value, k: &str| match &v[k] {
+        Value::String(s) => esc(s),
+        Value::Null => String::new(),
+        other => esc(&other.to_string()),
+    };
+    let rows: Vec<Vec<String>> = live
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            [
+                "session_id",
+                "tenant",
+                "feature",
+                "started_at",
+                "seconds",
+                "rate_per_minute",
+                "cost_so_far",
+            ]
+            .iter()
+            .map(|k| text(s, k))
+            .collect()
+        })
+        .collect();
+    Ok(table(
+        "sessions",
+        &[
+            "session",
+            "tenant",
+            "feature",
+            "started",
+            "seconds",
+            "per minute",
+            "cost so far",
+        ],
+        &rows,
+    ))
+}
+
+/// A day filter: as given, and the day's `[from, to)`.
+type Day = (String, DateTime<Utc>, DateTime<Utc>);
+
+/// A `YYYY-MM-DD` query parameter as that day in the plan's zone.
+fn day_param(query: &str, name: &str, tz: chrono_tz::Tz) -> Result<Option<Day>, GatewayError> {
+    match param(query, name).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => {
+            NaiveDate::parse_from_str(&v, "%Y-%m-%d").map_err(|_| {
+                GatewayError::bad_request(format!("`{name}` is a date like 2026-11-05"))
+            })?;
+            let (from, to) = reports::period(&v, tz).map_err(GatewayError::bad_request)?;
+            Ok(Some((v, from, to)))
+        }
+    }
+}
+
+pub(crate) async fn journal(state: &AppState, query: &str) -> Result<String, GatewayError> {
+    let rt = state.snapshot();
+    let tz = rt.config.plan.timezone;
+    let now = state.clock.now();
+    let from = day_param(query, "from", tz)?;
+    let to = day_param(query, "to", tz)?;
+    let tenant = param(query, "tenant").unwrap_or_default();
+    let kind = param(query, "kind").unwrap_or_default();
+    let start = from
+        .as_ref()
+        .map_or(now - chrono::Duration::days(7), |(_, f, _)| *f);
+    let end = to.as_ref().map_or(DateTime::<Utc>::MAX_UTC, |(_, _, t)| *t);
+    let rows = state
+        .ledger
+        .journal(start, end, 0, JOURNAL_SCAN)
+        .await
+        .map_err(GatewayError::ledger("journal"))?;
+    let scanned = rows.len();
+    let mut shown: Vec<_> = rows
+        .into_iter()
+        .filter(|e| tenant.is_empty() || e.scope.label() == tenant)
+        .filter(|e| kind.is_empty() || e.kind.as_str() == kind)
+        .collect();
+    shown.reverse();
+    let total = shown.len();
+    shown.truncate(JOURNAL_SHOWN);
+    let mut tenants = vec![
+        (String::new(), "all".to_string()),
+        ("org".into(), "org".into()),
+    ];
+    tenants.extend(
+        rt.config
+            .tenants
+            .iter()
+            .map(|t| (t.id.clone(), t.id.clone())),
+    );
+    let mut kinds = vec![(String::new(), "all".to_string())];
+    kinds.extend(
+        [
+            JournalKind::Hold,
+            JournalKind::Submit,
+            JournalKind::Capture,
+            JournalKind::Release,
+            JournalKind::Expire,
+            JournalKind::Adjust,
+            JournalKind::Assign,
+        ]
+        .map(|k| (k.as_str().to_string(), k.as_str().to_string())),
+    );
+    let date = |d: &Option<Day>| d.as_ref().map_or(String::new(), |(s, _, _)| esc(s));
+    let mut out = format!(
+        "<form class=\"filters\" method=\"get\" action=\"/ui/journal\">\
+         <label>scope{}</label><label>kind{}</label>\
+         <label>from<input type=\"date\" name=\"from\" value=\"{}\"></label>\
+         <label>to<input type=\"date\" name=\"to\" value=\"{}\"></label>\
+         <button type=\"submit\">Filter</button></form>",
+        select("tenant", &tenants, &tenant),
+        select("kind", &kinds, &kind),
+        date(&from),
+        date(&to),
+    );
+    let _ = write!(
+        out,
+        "<p class=\"muted\" id=\"journal-count\">{total} matching entr{} (newest first{}); \
+         the full export is <code>GET /admin/v1/ledger</code>.</p>",
+        if total == 1 { "y" } else { "ies" },
+        if total > JOURNAL_SHOWN || scanned as u32 == JOURNAL_SCAN {
+            format!(", first {JOURNAL_SHOWN} shown of the {scanned} scanned")
+        } else {
+            String::new()
+        },
+    );
+    let rows: Vec<Vec<String>> = shown
+        .iter()
+        .map(|e| {
+            vec![
+                e.seq.to_string(),
+                esc(&e
+                    .at
+                    .with_timezone(&tz)
+                    .format("%Y-%m-%d %H:%M:%S")
+                    .to_string()),
+                e.kind.as_str().into(),
+                esc(&e.scope.label()),
+                esc(e.feature.as_deref().unwrap_or("")),
+                format_credits(e.amount),
+                esc(e.hold_id.as_deref().unwrap_or("")),
+                esc(e.actor.as_deref().unwrap_or("")),
+                esc(e.reason.as_deref().unwrap_or("")),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        "journal",
+        &[
+            "seq", "at", "kind", "scope", "feature", "credits", "hold", "actor", "reason",
+        ],
+        &rows,
+    ));
+    Ok(out)
+}
+
+/// The report's period and grouping from the query (default: this month).
+fn report_params(state: &AppState, query: &str) -> Result<(String, GroupBy, String), GatewayError> {
+    let tz = state.snapshot().config.plan.timezone;
+    let period = param(query, "period")
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| {
+            state
+                .clock
+                .now()
+                .with_timezone(&tz)
+                .format("%Y-%m")
+                .to_string()
+        });
+    let group = param(query, "group_by").unwrap_or_else(|| "tenant,feature".into());
+    let by = GroupBy::parse(Some(&group)).map_err(GatewayError::bad_request)?;
+    Ok((period, by, group))
+}
+
+async fn report_rows(
+    state: &AppState,
+    period: &str,
+) -> Result<(Vec<crate::ledger::SpendRow>, DateTime<Utc>, DateTime<Utc>), GatewayError> {
+    let tz = state.snapshot().config.plan.timezone;
+    let (from, to) = reports::period(period, tz).map_err(GatewayError::bad_request)?;
+    let rows = state
+        .ledger
+        .spend_report(from, to)
+        .await
+        .map_err(GatewayError::ledger("report"))?;
+    Ok((rows, from, to))
+}
+
+pub(crate) async fn report(state: &AppState, query: &str) -> Result<String, GatewayError> {
+    let (period, by, group) = report_params(state, query)?;
+    let (rows, from, to) = report_rows(state, &period).await?;
+    let v = reports::json(&rows, by, from, to);
+    let groups = [
+        ("tenant,feature", "tenant and feature"),
+        ("tenant", "tenant"),
+        ("feature", "feature"),
+    ]
+    .map(|(v, l)| (v.to_string(), l.to_string()));
+    let mut out = format!(
+        "<form class=\"filters\" method=\"get\" action=\"/ui/reports\">\
+         <label>period<input name=\"period\" value=\"{p}\" placeholder=\"2026-11\"></label>\
+         <label>group by{g}</label><button type=\"submit\">Show</button>\
+         <a id=\"csv\" href=\"/ui/reports.csv?period={pu}&amp;group_by={gu}\" download>Download CSV</a></form>",
+        p = esc(&period),
+        g = select("group_by", &groups, &group),
+        pu = url_param(&period),
+        gu = url_param(&group),
+    );
+    let keys: Vec<&str> = [
+        by.tenant.then_some("tenant"),
+        by.feature.then_some("feature"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let amounts = [
+        "requests", "held", "captured", "released", "expired", "adjusted", "overage",
+    ];
+    let cell = |g: &Value, k: &str| match &g[k] {
+        Value::String(s) => esc(s),
+        other => esc(&other.to_string()),
+    };
+    let mut body: Vec<Vec<String>> = v["groups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|g| {
+            keys.iter()
+                .chain(amounts.iter())
+                .map(|k| cell(g, k))
+                .collect()
+        })
+        .collect();
+    let mut total: Vec<String> = keys.iter().map(|_| "<b>total</b>".to_string()).collect();
+    total.extend(
+        amounts
+            .iter()
+            .map(|k| format!("<b>{}</b>", cell(&v["totals"], k))),
+    );
+    body.push(total);
+    let head: Vec<&str> = keys.iter().chain(amounts.iter()).copied().collect();
+    out.push_str(&table("report", &head, &body));
+    Ok(out)
+}
+
+/// `/ui/reports.csv`: the same CSV as the admin API, as a download.
+pub(crate) async fn report_csv(
+    state: &AppState,
+    query: &str,
+) -> Result<(String, String), GatewayError> {
+    let (period, by, _) = report_params(state, query)?;
+    let (rows, _, _) = report_rows(state, &period).await?;
+    Ok((reports::csv(&rows, by), format!("spend-{period}.csv")))
+}
