@@ -2,7 +2,9 @@
 //! expiry, budget/hold gauges with threshold alerts, and HeyGen's remaining
 //! quota with its drift from the ledger. One loop, three timers; the gauge
 //! period is `metrics.gauge_interval_seconds` (read at start). The webhook
-//! fan-out worker (`crate::fanout::worker`) is a second task.
+//! fan-out worker (`crate::fanout::worker`) is a second task, the alert
+//! worker (`crate::alerts::worker`) a third; the gauge tick and the drift
+//! poll hand their readings to `crate::alerts` to raise alerts.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,7 +32,9 @@ pub(crate) fn spawn(state: &Arc<AppState>, stop: watch::Receiver<bool>) -> Vec<J
         tokio::spawn(run(state.clone(), stop.clone())),
         // Webhook fan-out runs on its own timer: a slow tenant endpoint must
         // not delay settlement polling, nor the other way round.
-        crate::fanout::spawn(state, stop),
+        crate::fanout::spawn(state, stop.clone()),
+        // Ops alerts likewise: a slow alert receiver delays nothing else.
+        crate::alerts::spawn(state.alerts.clone(), stop),
     ]
 }
 
@@ -194,6 +198,14 @@ async fn gauges(state: &AppState) {
             }
         }
     }
+    // Crossed thresholds and exhausted windows go to the alert outbox
+    // (each once per period: repeats are dropped there).
+    state
+        .alerts
+        .budget_usage(&usage, &rt.config.metrics.alert_thresholds, |s| {
+            rt.config.is_shadow(s.tenant())
+        })
+        .await;
     match state.ledger.open_holds().await {
         Ok((count, oldest)) => {
             let age = oldest.map_or(0.0, |t| (now - t).num_milliseconds().max(0) as f64 / 1000.0);
@@ -255,8 +267,10 @@ impl Drift {
             }
         };
         let (b0, s0) = *self.baseline.get_or_insert((balance, spent));
-        state
-            .metrics
-            .set_ledger_drift((b0 - balance) - micros_to_credits(spent - s0));
+        let drift = (b0 - balance) - micros_to_credits(spent - s0);
+        state.metrics.set_ledger_drift(drift);
+        if let Some(micros) = crate::money::credits_to_micros(drift) {
+            state.alerts.drift(micros).await;
+        }
     }
 }

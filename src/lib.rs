@@ -16,6 +16,7 @@
 #![warn(unreachable_pub)]
 
 pub(crate) mod admin;
+pub mod alerts;
 pub mod auth;
 mod background;
 pub mod catalog;

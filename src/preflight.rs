@@ -73,6 +73,20 @@ fn secrets(cfg: &Config, env: &dyn EnvSource, f: &mut Findings) {
             );
         }
     }
+    // An alert webhook whose URL is missing would fail every alert, and
+    // nobody would hear about it: an error, like the org key.
+    for (i, hook) in cfg.alerts.webhooks.iter().enumerate() {
+        if let Err(e) = crate::alerts::resolve_url(hook, env) {
+            let key = match hook.url {
+                crate::config::SecretSource::Env(_) => "url_env",
+                crate::config::SecretSource::File(_) => "url_file",
+            };
+            f.error(
+                &format!("alerts.webhooks[{i}].{key}"),
+                format!("webhook {:?}: {e}", hook.name),
+            );
+        }
+    }
     let admin = &cfg.server.admin_token_env;
     if env.var(admin).is_none_or(|v| v.trim().is_empty()) {
         f.warn(
@@ -151,6 +165,30 @@ mod tests {
             "{f:?}"
         );
         assert!(check(&c, &env, true).errors.is_empty());
+    }
+
+    #[test]
+    fn an_alert_webhook_url_must_resolve_unless_offline() {
+        let c = cfg("[server]\nlisten = \"127.0.0.1:8080\"\n[[alerts.webhooks]]\nname = \"ops\"\nurl_env = \"OPS_URL\"\nformat = \"slack\"");
+        let env = MapEnv::default().with("ORG", "k");
+        let f = check(&c, &env, false);
+        let e = f
+            .errors
+            .iter()
+            .find(|e| e.key == "alerts.webhooks[0].url_env")
+            .expect("unset url_env is an error");
+        assert!(e.message.contains("OPS_URL is not set"), "{}", e.message);
+        assert!(check(&c, &env, true).errors.is_empty());
+        let ok = env.with("OPS_URL", "https://hooks.example.com/x");
+        assert!(
+            check(&c, &ok, false).errors.is_empty(),
+            "{:?}",
+            check(&c, &ok, false)
+        );
+        let bad = MapEnv::default()
+            .with("ORG", "k")
+            .with("OPS_URL", "not a url");
+        assert!(!check(&c, &bad, false).errors.is_empty());
     }
 
     #[test]

@@ -25,7 +25,8 @@ pub fn tenant_service(state: Arc<AppState>) -> TenantService {
         // Outermost: the request id exists before anything can log, and the
         // access line and request metrics see every response — admitted,
         // refused, failed or panicked — with its final status.
-        .layer(RequestLogLayer::new(state.metrics.clone()))
+        // A refusal because the ledger failed also raises an ops alert.
+        .layer(RequestLogLayer::new(state.metrics.clone()).with_alerts(state.alerts.clone()))
         // Below this, refusals are `Err(GatewayError)`; above it, responses
         // in the envelope of the path's API generation, marked for the log.
         .layer(RenderErrorLayer::new(state.clock.clone()))

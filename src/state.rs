@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
+use crate::alerts::Alerts;
 use crate::auth::KeyStore;
 use crate::clock::Clock;
-use crate::config::{Config, Secret};
+use crate::config::{Config, EnvSource, Secret};
 use crate::egress::EgressGuard;
 use crate::ledger::{Ledger, LedgerError};
 use crate::limits::RateLimiter;
@@ -59,6 +60,8 @@ pub struct Secrets {
     pub admin_token: Option<Secret>,
     /// HeyGen's webhook signing secret (`None`: webhooks are refused).
     pub webhook_secret: Option<Secret>,
+    /// Where secrets resolved at reload come from (alert webhook URLs).
+    pub env: Arc<dyn EnvSource>,
 }
 
 /// What [`AppState`] is built from; the rest is derived.
@@ -80,6 +83,8 @@ pub struct AppState {
     pub ledger: Arc<dyn Ledger>,
     pub metrics: Metrics,
     pub thresholds: ThresholdTracker,
+    /// Ops alerts to `[[alerts.webhooks]]`, reconfigured on every reload.
+    pub alerts: Arc<Alerts>,
     pub registry: prometheus::Registry,
     pub limiter: RateLimiter,
     pub clock: Arc<dyn Clock>,
@@ -103,9 +108,18 @@ impl AppState {
         let price_books = crate::price_books::PriceBooks::new(&p.config.pricing);
         p.metrics
             .init_settlement_features(p.config.pricing.features());
+        let alerts = Arc::new(Alerts::new(
+            p.ledger.clone(),
+            p.metrics.clone(),
+            p.clock.clone(),
+            p.secrets.env.clone(),
+        ));
+        let runtime = Runtime::new(p.config);
+        alerts.configure(&runtime.config, runtime.egress.clone());
         AppState {
             price_books,
-            runtime: ArcSwap::from_pointee(Runtime::new(p.config)),
+            runtime: ArcSwap::from_pointee(runtime),
+            alerts,
             upstream: p.upstream,
             ledger: p.ledger,
             metrics: p.metrics,
@@ -124,9 +138,10 @@ impl AppState {
     /// Counts and logs a ledger failure that is handled where it happens
     /// (background work, cleanups); failures that refuse a request travel
     /// as `GatewayError::Ledger` and are logged once at the edge.
+    /// Also raises a `ledger_error` alert (from memory: the ledger may be
+    /// what is down).
     pub fn note_ledger_error(&self, op: &str, e: &LedgerError) {
-        self.metrics.ledger_error(op);
-        tracing::error!(op, error = %e, "Ledger operation failed.");
+        self.alerts.ledger_failed(op, e);
     }
 
     pub fn snapshot(&self) -> Arc<Runtime> {
@@ -163,7 +178,10 @@ impl AppState {
                 self.thresholds.forget_scope(&t.id);
             }
         }
-        self.runtime.store(Arc::new(Runtime::new(config)));
+        let runtime = Runtime::new(config);
+        self.alerts
+            .configure(&runtime.config, runtime.egress.clone());
+        self.runtime.store(Arc::new(runtime));
     }
 }
 

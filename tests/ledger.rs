@@ -14,6 +14,8 @@ mod pg;
 #[path = "ledger/support.rs"]
 mod support;
 
+#[path = "ledger/cases_alerts.rs"]
+mod cases_alerts;
 #[path = "ledger/cases_batch.rs"]
 mod cases_batch;
 #[path = "ledger/cases_expiry.rs"]
@@ -179,6 +181,9 @@ both!(
     cases_outbox::delivers_each_event_once,
     cases_outbox::failures_retry_then_die,
     cases_outbox::replicas_claim_disjoint_rows,
+    cases_alerts::alerts_are_queued_once_and_delivered_once,
+    cases_alerts::failing_alerts_retry_then_fail,
+    cases_alerts::replicas_claim_disjoint_alerts,
 );
 
 /// Backend-specific cases: opening through config, failures reported as

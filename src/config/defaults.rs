@@ -49,6 +49,13 @@ pub const DEFAULT_FANOUT_INTERVAL_MS: u64 = 1_000;
 pub const DEFAULT_FANOUT_CONCURRENCY: u32 = 4;
 /// First retry after up to 5 s, doubling to the 1 h cap (full jitter).
 pub const DEFAULT_FANOUT_RETRY_BASE_MS: u64 = 5_000;
+/// `drift` alerts fire when HeyGen and the ledger disagree by more than
+/// this many credits: above rounding of in-flight jobs, below a real leak.
+pub const DEFAULT_ALERT_DRIFT_CREDITS: f64 = 50.0;
+/// Alert worker poll period: an alert waits at most this long once queued.
+pub const DEFAULT_ALERT_INTERVAL_MS: u64 = 1_000;
+/// First alert retry after up to 5 s, doubling (full jitter).
+pub const DEFAULT_ALERT_RETRY_BASE_MS: u64 = 5_000;
 /// Default per-tenant request rate when a tenant sets none.
 pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 600;
 /// A connection with no request in progress is closed after 10 s: long enough

@@ -41,6 +41,8 @@ pub struct FileConfig {
     pub isolation: super::isolation::FileIsolation,
     #[serde(default)]
     pub cluster: super::FileCluster,
+    #[serde(default)]
+    pub alerts: super::FileAlerts,
 }
 
 #[derive(Debug, Deserialize)]

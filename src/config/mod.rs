@@ -2,10 +2,14 @@
 //! keys are errors), [`validate`] turns them into the immutable [`Config`]
 //! below, collecting every problem at once with the key path and the fix.
 
+mod alerts;
 mod cluster;
 mod conn;
 mod egress;
 mod probe;
+pub use alerts::{
+    AlertEvent, AlertFormat, AlertWebhook, AlertsConfig, FileAlertWebhook, FileAlerts,
+};
 pub use cluster::{ClusterConfig, FileCluster, FileOrgLimits, RateQuota, RedisSource};
 pub use conn::ConnConfig;
 pub use egress::{EgressConfig, FileEgress};
@@ -90,6 +94,8 @@ pub struct Config {
     pub isolation: isolation::IsolationConfig,
     /// `[cluster]`: shared rate limits on Redis (issue 14).
     pub cluster: ClusterConfig,
+    /// `[alerts]`: ops alerts sent to webhooks (issue 15).
+    pub alerts: AlertsConfig,
 }
 
 #[derive(Debug, Clone)]

@@ -69,6 +69,7 @@ pub(super) fn validate(raw: FileConfig) -> Result<Config, Vec<ConfigError>> {
     let probe = super::ProbeConfig::from_file(&raw.probe, &mut errs.0);
     let isolation = super::isolation::IsolationConfig::from_file(&raw.isolation, &mut errs.0);
     let cluster = super::ClusterConfig::from_file(&raw.cluster, &mut errs.0);
+    let alerts = super::AlertsConfig::from_file(&raw.alerts, &mut errs.0);
     match (errs.0.is_empty(), pricing) {
         (true, Some(pricing)) => Ok(Config {
             server,
@@ -86,6 +87,7 @@ pub(super) fn validate(raw: FileConfig) -> Result<Config, Vec<ConfigError>> {
             probe,
             isolation,
             cluster,
+            alerts,
         }),
         _ => Err(errs.0),
     }

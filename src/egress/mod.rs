@@ -14,6 +14,7 @@
 
 mod client;
 pub mod policy;
+pub(crate) mod retry;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;

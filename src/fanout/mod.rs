@@ -8,12 +8,11 @@
 //! replicas share the outbox safely because claimed rows are leased) sends
 //! each row's original bytes through the egress guard, signed with the
 //! tenant's secret in HeyGen's own scheme ([`signed_headers`]), and retries
-//! failures with exponentially growing, fully jittered delays ([`backoff`])
+//! failures with exponentially growing, fully jittered delays ([`backoff`],
+//! shared with the alert outbox)
 //! until the ledger gives up after `MAX_DELIVERY_ATTEMPTS`.
 
 pub(crate) mod worker;
-
-use std::time::Duration;
 
 use http::{HeaderMap, HeaderValue};
 use rand::Rng;
@@ -22,10 +21,10 @@ use sha2::{Digest, Sha256};
 use crate::ledger::{Ledger, LedgerError};
 use crate::pricing::WebhookEvent;
 
+pub(crate) use crate::egress::retry::backoff;
+#[cfg(test)]
+use crate::egress::retry::MAX_RETRY_DELAY;
 pub(crate) use worker::spawn;
-
-/// Longest wait between two attempts of one delivery.
-pub(crate) const MAX_RETRY_DELAY: Duration = Duration::from_secs(3600);
 
 /// A fresh per-endpoint signing secret: 32 random bytes as `whsec_<hex>`
 /// (HeyGen's v3 prefix, so tenants' existing verifiers accept its shape).
@@ -78,18 +77,6 @@ pub(crate) async fn enqueue(
         tracing::debug!(%tenant, job_id = %event.job_id, event = %event.event_type, queued, "Webhook queued for fan-out.");
     }
     Ok(queued)
-}
-
-/// Delay before the retry after `attempts` failed attempts: uniformly
-/// random in `[0, min(base × 2^attempts, MAX_RETRY_DELAY)]` ("full
-/// jitter"), so endpoints coming back from an outage are not hit by every
-/// replica's retries at the same instant.
-pub(crate) fn backoff(base: Duration, attempts: u32) -> Duration {
-    let ceiling = base
-        .saturating_mul(1u32 << attempts.min(20))
-        .min(MAX_RETRY_DELAY);
-    let ms = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
-    Duration::from_millis(rand::rng().random_range(0..=ms))
 }
 
 /// Headers of a delivery in HeyGen's own scheme, so code written to verify

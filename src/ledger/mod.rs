@@ -16,6 +16,7 @@
 //! settlement adjusts those same rows: a charge stays in the period where
 //! it was held.
 
+mod alert_outbox;
 pub mod audit;
 mod decide;
 mod lifecycle;
@@ -35,6 +36,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+pub use alert_outbox::*;
 pub use ops::contacts::{placeholder_id, CONTACT_PREFIX};
 pub use postgres::PostgresLedger;
 pub use registry::Registry;
@@ -51,10 +53,11 @@ use crate::money::Micros;
 pub const IDEMPOTENCY_TTL: chrono::Duration = chrono::Duration::hours(24);
 
 /// Storage of holds, settlements, journal and idempotency keys; also a
-/// [`Registry`] (resource owners, webhook endpoints, outbox).
+/// [`Registry`] (resource owners, webhook endpoints, outbox) and an
+/// [`AlertOutbox`] (ops alerts).
 /// Object-safe: the proxy holds an `Arc<dyn Ledger>`.
 #[async_trait]
-pub trait Ledger: Registry + Send + Sync + 'static {
+pub trait Ledger: Registry + AlertOutbox + Send + Sync + 'static {
     /// Checks every configured window of the tenant and the org and takes the
     /// hold in all eight counter rows, in one transaction, all or nothing.
     /// When this returns `Held`, the hold is durable.

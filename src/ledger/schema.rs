@@ -108,9 +108,33 @@ INSERT INTO ledger_meta (key, value)
     SELECT 'grants_from_seq', COALESCE(MAX(seq), 0) FROM journal;
 "#;
 
+/// Migration 6: the ops alert outbox (`alerts` module). One row per
+/// (alert key, webhook name): the unique pair makes enqueueing exactly-once
+/// across restarts and replicas (`ON CONFLICT DO NOTHING`); rows are
+/// claimed under a lease like `deliveries` and end `delivered` or `failed`.
+const ALERTS: &str = r#"
+CREATE TABLE alerts (
+    id              {SERIAL_PK},
+    alert_key       TEXT NOT NULL,
+    webhook         TEXT NOT NULL,
+    event           TEXT NOT NULL,
+    payload         TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    attempts        {INT} NOT NULL DEFAULT 0,
+    next_attempt_us {INT} NOT NULL,
+    locked_until_us {INT} NOT NULL DEFAULT 0,
+    last_status     {INT},
+    last_error      TEXT,
+    created_us      {INT} NOT NULL,
+    delivered_us    {INT},
+    UNIQUE (alert_key, webhook)
+);
+CREATE INDEX alerts_due ON alerts (state, next_attempt_us);
+"#;
+
 /// Shared migrations after the first, in order, for `d`.
 pub(crate) fn shared_migrations(d: &Dialect) -> Vec<String> {
-    [REGISTRY, SESSIONS, CALIBRATION, GRANTS]
+    [REGISTRY, SESSIONS, CALIBRATION, GRANTS, ALERTS]
         .iter()
         .map(|m| {
             m.replace("{SERIAL_PK}", d.serial_pk)

@@ -11,6 +11,7 @@
 //! unambiguous; a sentinel like `+Inf` breaks dashboards and ratio maths).
 //! The reset timestamp is absent for the `total` window, which never resets.
 
+mod alerts;
 mod reg;
 mod scope;
 mod sessions;
@@ -27,6 +28,7 @@ use prometheus::{
     Registry, TextEncoder,
 };
 
+pub use alerts::{ALERT_EVENTS, ALERT_RESULTS};
 pub use sessions::SESSION_STOP_REASONS;
 pub use settlement::SETTLEMENT_SOURCES;
 pub use threshold::ThresholdTracker;
@@ -87,6 +89,7 @@ struct Inner {
     ledger_drift: Gauge,
     draining: IntGauge,
     webhooks: webhooks::WebhookFamilies,
+    alerts: alerts::AlertFamilies,
     settlement: settlement::SettlementFamilies,
     sessions: sessions::SessionFamilies,
     rate_limit_fallback: IntCounterVec,
@@ -112,8 +115,12 @@ const GIT_REVISION: &str = match option_env!("HEYGEN_GATEWAY_GIT_REVISION") {
 };
 
 /// Ledger operations whose failures are counted (`op` label values).
-const LEDGER_OPS: [&str; 22] = [
+const LEDGER_OPS: [&str; 26] = [
     "adjust",
+    "alert_depth",
+    "alert_result",
+    "alerts_due",
+    "alerts_enqueue",
     "assign",
     "bind_contact",
     "calibration",
@@ -246,6 +253,7 @@ impl Metrics {
                 "1 while shutting down (readiness fails, in-flight requests finish).",
             )?,
             webhooks: webhooks::WebhookFamilies::register(&r)?,
+            alerts: alerts::AlertFamilies::register(&r)?,
             settlement: settlement::SettlementFamilies::register(&r)?,
             sessions: sessions::SessionFamilies::register(&r)?,
             rate_limit_fallback: r.int_counter(

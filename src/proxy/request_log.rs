@@ -16,17 +16,29 @@ use tower::{Layer, Service};
 use super::context::{Outcome, RequestContext};
 use super::headers::{self, X_REQUEST_ID};
 use super::render::Rejection;
+use crate::alerts::Alerts;
 use crate::error::GatewayError;
 use crate::metrics::Metrics;
 
 #[derive(Clone)]
 pub(crate) struct RequestLogLayer {
     metrics: Metrics,
+    alerts: Option<Arc<Alerts>>,
 }
 
 impl RequestLogLayer {
     pub(crate) fn new(metrics: Metrics) -> Self {
-        RequestLogLayer { metrics }
+        RequestLogLayer {
+            metrics,
+            alerts: None,
+        }
+    }
+
+    /// Raises a `ledger_error` alert for each request refused because the
+    /// ledger failed (the outage ops most need to hear about).
+    pub(crate) fn with_alerts(mut self, alerts: Arc<Alerts>) -> Self {
+        self.alerts = Some(alerts);
+        self
     }
 }
 
@@ -36,6 +48,7 @@ impl<S> Layer<S> for RequestLogLayer {
         RequestLog {
             inner,
             metrics: self.metrics.clone(),
+            alerts: self.alerts.clone(),
         }
     }
 }
@@ -44,6 +57,7 @@ impl<S> Layer<S> for RequestLogLayer {
 pub(crate) struct RequestLog<S> {
     inner: S,
     metrics: Metrics,
+    alerts: Option<Arc<Alerts>>,
 }
 
 /// The access log's event: one log line and the request metrics.
@@ -84,6 +98,7 @@ where
         let path: Arc<str> = req.uri().path().into();
         let fut = self.inner.call(req);
         let metrics = self.metrics.clone();
+        let alerts = self.alerts.clone();
         Box::pin(async move {
             let Ok(mut resp) = fut.await;
             resp.headers_mut()
@@ -97,7 +112,7 @@ where
                 rejection: resp.extensions().get::<Rejection>(),
                 elapsed: start.elapsed(),
             }
-            .emit(&metrics);
+            .emit(&metrics, alerts.as_deref());
             Ok(resp)
         })
     }
@@ -106,7 +121,7 @@ where
 // === impl RequestEvent ===
 
 impl RequestEvent<'_> {
-    fn emit(self, metrics: &Metrics) {
+    fn emit(self, metrics: &Metrics, alerts: Option<&Alerts>) {
         let mut tags = self.ctx.take_tags();
         if let Some(Rejection(err)) = self.rejection {
             tags.outcome = if err.status().is_server_error() {
@@ -118,6 +133,9 @@ impl RequestEvent<'_> {
             if let GatewayError::Ledger { op, source } = err.as_ref() {
                 metrics.ledger_error(op);
                 tracing::error!(request_id = self.ctx.id_str(), op, error = %source, "Ledger operation failed.");
+                if let Some(alerts) = alerts {
+                    alerts.ledger_error(op, &source.to_string());
+                }
             }
         }
         let family = tags.family.unwrap_or("other");

@@ -52,6 +52,7 @@ limits = {{ requests_per_minute = 60, burst = 1 }}
         secrets: Secrets {
             admin_token: None,
             webhook_secret: None,
+            env: Arc::new(crate::config::MapEnv::default()),
         },
         config_path: None,
     }))

@@ -106,6 +106,7 @@ impl RunningGateway {
             secrets: Secrets {
                 admin_token,
                 webhook_secret,
+                env: opts.env.clone(),
             },
             config_path: opts.config_path,
         }));

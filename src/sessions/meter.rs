@@ -167,6 +167,11 @@ pub(super) async fn close(
     if upstream {
         stop_upstream(state, s).await;
     }
+    // Only the caller whose compare-and-set ended the session gets here,
+    // and the alert's key is the session: one alert per session.
+    if reason == "budget" {
+        state.alerts.session_stopped(&s.tenant, &s.session_id).await;
+    }
 }
 
 /// Counts what ending a minute's hold captured and released.

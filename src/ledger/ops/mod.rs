@@ -8,6 +8,7 @@
 //! inside its group-commit transaction. PostgreSQL's await the server, so
 //! independent writes joined here are pipelined in one round trip.
 
+pub(crate) mod alerts;
 pub(crate) mod calibration;
 pub(crate) mod contacts;
 mod hold;

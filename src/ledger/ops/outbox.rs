@@ -7,7 +7,7 @@ use crate::ledger::resources::*;
 use crate::ledger::rows::{from_us, RowAccess};
 use crate::ledger::types::LedgerError;
 
-fn count(r: &dyn RowAccess, i: usize) -> Result<u32, LedgerError> {
+pub(super) fn count(r: &dyn RowAccess, i: usize) -> Result<u32, LedgerError> {
     Ok(u32::try_from(r.int(i)?.max(0)).unwrap_or(u32::MAX))
 }
 
@@ -100,15 +100,8 @@ pub(crate) async fn claim<T: Tx>(
             })
         })
         .await?;
-    let lease = DELIVERY_LEASE.num_microseconds().unwrap_or(i64::MAX);
-    let until = now_us.saturating_add(lease);
-    for d in &due {
-        tx.exec(
-            "UPDATE deliveries SET locked_until_us = ?2 WHERE id = ?1",
-            &[d.id.into(), until.into()],
-        )
-        .await?;
-    }
+    let ids: Vec<i64> = due.iter().map(|d| d.id).collect();
+    lease(tx, &DELIVERIES, &ids, now_us).await?;
     Ok(due)
 }
 
@@ -122,36 +115,17 @@ pub(crate) async fn finish<T: Tx>(
     next_attempt_us: i64,
     now_us: i64,
 ) -> Result<DeliveryState, T::Error> {
-    tx.exec(
-        "UPDATE deliveries SET attempts = attempts + 1, last_status = ?3, last_error = ?4, \
-         locked_until_us = 0, \
-         state = CASE WHEN ?2 THEN 'delivered' WHEN attempts + 1 >= ?5 THEN 'dead' \
-                 ELSE 'pending' END, \
-         next_attempt_us = CASE WHEN ?2 THEN next_attempt_us ELSE ?6 END, \
-         delivered_us = CASE WHEN ?2 THEN ?7 ELSE delivered_us END \
-         WHERE id = ?1 AND state = 'pending'",
-        &[
-            id.into(),
-            ok.into(),
-            status.map(i64::from).into(),
-            error.into(),
-            i64::from(MAX_DELIVERY_ATTEMPTS).into(),
-            next_attempt_us.into(),
-            now_us.into(),
-        ],
-    )
-    .await?;
-    let state = tx
-        .query(
-            "SELECT state FROM deliveries WHERE id = ?1",
-            &[id.into()],
-            |r| state_from(&r.text(0)?),
-        )
-        .await?;
-    match state.into_iter().next() {
-        Some(s) => Ok(s),
-        None => Err(LedgerError::NotFound(format!("delivery {id}")).into()),
-    }
+    let attempt = Attempt {
+        ok,
+        status,
+        error,
+        next_attempt_us,
+        now_us,
+        // Tenant deliveries are given up by attempts only.
+        give_up_created_before_us: i64::MIN,
+    };
+    let state = record_attempt(tx, &DELIVERIES, id, &attempt).await?;
+    Ok(state_from(&state)?)
 }
 
 pub(crate) async fn log<T: Tx>(
@@ -174,12 +148,96 @@ pub(crate) async fn log<T: Tx>(
 }
 
 pub(crate) async fn depth<T: Tx>(tx: &T) -> Result<u64, T::Error> {
-    let n = tx
-        .query(
-            "SELECT COUNT(*) FROM deliveries WHERE state = 'pending'",
-            &[],
-            |r| r.int(0),
-        )
-        .await?;
-    Ok(n.into_iter().next().unwrap_or(0).max(0) as u64)
+    pending(tx, &DELIVERIES).await
+}
+
+/// What the durable outboxes (tenant webhook deliveries, ops alerts) share:
+/// claimed rows are leased, and one attempt is recorded the same way.
+pub(crate) struct OutboxTable {
+    pub(crate) table: &'static str,
+    /// The state a row ends in when given up.
+    pub(crate) gave_up: &'static str,
+    pub(crate) max_attempts: u32,
+}
+
+pub(crate) const DELIVERIES: OutboxTable = OutboxTable {
+    table: "deliveries",
+    gave_up: "dead",
+    max_attempts: MAX_DELIVERY_ATTEMPTS,
+};
+
+/// One attempt's outcome, as [`record_attempt`] writes it.
+pub(crate) struct Attempt<'a> {
+    pub(crate) ok: bool,
+    pub(crate) status: Option<u16>,
+    pub(crate) error: Option<&'a str>,
+    pub(crate) next_attempt_us: i64,
+    pub(crate) now_us: i64,
+    /// A failed row created before this is given up whatever its attempts.
+    pub(crate) give_up_created_before_us: i64,
+}
+
+/// Leases claimed rows until `now + DELIVERY_LEASE`, so other claimers
+/// (replicas) skip them until a result is recorded or the lease ends.
+pub(crate) async fn lease<T: Tx>(
+    tx: &T,
+    t: &OutboxTable,
+    ids: &[i64],
+    now_us: i64,
+) -> Result<(), T::Error> {
+    let lease = DELIVERY_LEASE.num_microseconds().unwrap_or(i64::MAX);
+    let until = now_us.saturating_add(lease);
+    let sql = format!("UPDATE {} SET locked_until_us = ?2 WHERE id = ?1", t.table);
+    for id in ids {
+        tx.exec(&sql, &[(*id).into(), until.into()]).await?;
+    }
+    Ok(())
+}
+
+/// Records one attempt on a pending row (a row already finished is left
+/// alone, so a late failure cannot resurrect an acknowledged one); returns
+/// the row's state text afterwards.
+pub(crate) async fn record_attempt<T: Tx>(
+    tx: &T,
+    t: &OutboxTable,
+    id: i64,
+    a: &Attempt<'_>,
+) -> Result<String, T::Error> {
+    let sql = format!(
+        "UPDATE {} SET attempts = attempts + 1, last_status = ?3, last_error = ?4, \
+         locked_until_us = 0, \
+         state = CASE WHEN ?2 THEN 'delivered' \
+                 WHEN attempts + 1 >= ?5 OR created_us < ?8 THEN '{}' ELSE 'pending' END, \
+         next_attempt_us = CASE WHEN ?2 THEN next_attempt_us ELSE ?6 END, \
+         delivered_us = CASE WHEN ?2 THEN ?7 ELSE delivered_us END \
+         WHERE id = ?1 AND state = 'pending'",
+        t.table, t.gave_up
+    );
+    tx.exec(
+        &sql,
+        &[
+            id.into(),
+            a.ok.into(),
+            a.status.map(i64::from).into(),
+            a.error.into(),
+            i64::from(t.max_attempts).into(),
+            a.next_attempt_us.into(),
+            a.now_us.into(),
+            a.give_up_created_before_us.into(),
+        ],
+    )
+    .await?;
+    let sql = format!("SELECT state FROM {} WHERE id = ?1", t.table);
+    let state = tx.query(&sql, &[id.into()], |r| r.text(0)).await?;
+    match state.into_iter().next() {
+        Some(s) => Ok(s),
+        None => Err(LedgerError::NotFound(format!("{} row {id}", t.table)).into()),
+    }
+}
+
+/// Rows still pending (due or not).
+pub(crate) async fn pending<T: Tx>(tx: &T, t: &OutboxTable) -> Result<u64, T::Error> {
+    let sql = format!("SELECT COUNT(*) FROM {} WHERE state = 'pending'", t.table);
+    let n = tx.query(&sql, &[], |r| r.int(0)).await?;
+    Ok(u64::try_from(n.into_iter().next().unwrap_or(0)).unwrap_or(0))
 }

@@ -146,6 +146,7 @@ macro_rules! on_client {
     }};
 }
 
+mod alerts;
 mod registry;
 
 impl PostgresLedger {

@@ -1,6 +1,7 @@
 //! Embedded SQLite backend: one file, WAL, `synchronous=FULL`, one
 //! connection owned by a dedicated thread that group-commits (see `worker`).
 
+mod alerts;
 mod idem;
 mod read;
 mod registry;

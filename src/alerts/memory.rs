@@ -1,0 +1,120 @@
+//! `ledger_error` alerts, kept in memory because the ledger may be what
+//! failed. Deduplicated per operation per hour in this process, retried
+//! with the same backoff as the outbox, bounded in number. The limit, as
+//! the README says: a crash loses the queue, and each replica sends its own.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+
+use super::format::Alert;
+
+/// Alerts held at once; past it the oldest is dropped (with a log line), so
+/// a ledger flapping for days cannot grow the queue without bound.
+const MAX_QUEUED: usize = 64;
+
+/// One in-memory alert for one webhook.
+#[derive(Debug, Clone)]
+pub(crate) struct MemAlert {
+    pub(crate) key: String,
+    pub(crate) webhook: String,
+    pub(crate) payload: String,
+    pub(crate) attempts: u32,
+    pub(crate) next_at: DateTime<Utc>,
+    pub(crate) created_at: DateTime<Utc>,
+}
+
+#[derive(Default)]
+pub(crate) struct Memory {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// The hour each operation last raised an alert in.
+    last: HashMap<String, String>,
+    queue: VecDeque<MemAlert>,
+}
+
+// === impl Memory ===
+
+impl Memory {
+    /// Queues `alert` for `webhooks` unless `op` already raised one this
+    /// hour; returns how many were queued.
+    pub(crate) fn offer(
+        &self,
+        op: &str,
+        alert: &Alert,
+        webhooks: &[String],
+        now: DateTime<Utc>,
+    ) -> u32 {
+        let hour = alert.period.clone().unwrap_or_default();
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if inner.last.get(op) == Some(&hour) {
+            return 0;
+        }
+        inner.last.insert(op.to_string(), hour);
+        let payload = alert.to_json().to_string();
+        for webhook in webhooks {
+            if inner.queue.len() >= MAX_QUEUED {
+                if let Some(dropped) = inner.queue.pop_front() {
+                    tracing::warn!(key = %dropped.key, webhook = %dropped.webhook,
+                        "Too many ledger_error alerts waiting; dropped the oldest.");
+                }
+            }
+            inner.queue.push_back(MemAlert {
+                key: alert.key.clone(),
+                webhook: webhook.clone(),
+                payload: payload.clone(),
+                attempts: 0,
+                next_at: now,
+                created_at: now,
+            });
+        }
+        u32::try_from(webhooks.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Takes the alerts due at `now` out of the queue.
+    pub(crate) fn take_due(&self, now: DateTime<Utc>) -> Vec<MemAlert> {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let (due, wait): (Vec<MemAlert>, Vec<MemAlert>) =
+            inner.queue.drain(..).partition(|a| a.next_at <= now);
+        inner.queue = wait.into();
+        due
+    }
+
+    /// Puts back an alert that failed and will be retried.
+    pub(crate) fn put_back(&self, alert: MemAlert) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if inner.queue.len() < MAX_QUEUED {
+            inner.queue.push_back(alert);
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::config::AlertEvent;
+
+    #[test]
+    fn one_alert_per_op_per_hour() {
+        let m = Memory::default();
+        let now = Utc::now();
+        let alert = |hour: &str| Alert {
+            event: Some(AlertEvent::LedgerError),
+            key: format!("ledger_error:hold:{hour}"),
+            period: Some(hour.to_string()),
+            ..Alert::default()
+        };
+        let hooks = vec!["a".to_string(), "b".to_string()];
+        assert_eq!(m.offer("hold", &alert("h1"), &hooks, now), 2);
+        assert_eq!(m.offer("hold", &alert("h1"), &hooks, now), 0);
+        assert_eq!(m.offer("usage", &alert("h1"), &hooks, now), 2);
+        assert_eq!(m.offer("hold", &alert("h2"), &hooks, now), 2);
+        assert_eq!(m.take_due(now).len(), 6);
+        assert!(m.take_due(now).is_empty());
+    }
+}
