@@ -296,6 +296,19 @@ impl Metrics {
     }
 
     /// Counts one finished request and observes its total latency.
+    /// Creates the 5xx series of every route family at 0 (for both outcomes
+    /// a 5xx can have), so the shipped 5xx-rate alert sees the first error
+    /// as a rise instead of a new series `rate()` cannot read yet.
+    pub fn declare_request_families(&self, families: &[&str]) {
+        for family in families {
+            for outcome in ["forwarded", "error"] {
+                self.inner
+                    .requests
+                    .with_label_values(&[family, "5xx", outcome]);
+            }
+        }
+    }
+
     pub fn request(&self, family: &str, status: u16, outcome: &str, elapsed: Duration) {
         let i = &self.inner;
         i.requests

@@ -451,3 +451,19 @@ fn deploy_files_use_only_exported_names() {
         assert!(found > 5, "{what}: expected metric references");
     }
 }
+
+#[test]
+fn five_xx_series_exist_from_start() {
+    let (reg, m) = setup();
+    m.declare_request_families(&["video", "other"]);
+    for family in ["video", "other"] {
+        for outcome in ["forwarded", "error"] {
+            assert_line(
+                &reg,
+                &format!(
+                    r#"heygen_gateway_requests_total{{family="{family}",outcome="{outcome}",status_class="5xx"}} 0"#
+                ),
+            );
+        }
+    }
+}

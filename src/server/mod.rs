@@ -73,6 +73,11 @@ impl RunningGateway {
             .as_ref()
             .and_then(|src| src.resolve(opts.env.as_ref()).ok());
         let metrics = Metrics::register(&opts.registry).context("registering metrics")?;
+        let families: Vec<&str> = crate::catalog::Family::ALL
+            .iter()
+            .map(|f| f.as_str())
+            .collect();
+        metrics.declare_request_families(&families);
         let conn_metrics =
             ConnMetrics::register(&opts.registry).context("registering connection metrics")?;
         crate::conn::check_fd_budget(config.server.conn.max_connections);
