@@ -119,6 +119,22 @@ pub fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Percent-encodes every byte but RFC 3986's unreserved ones, so the result
+/// is one path segment or query value whatever `s` holds (ids and filters
+/// that came from users).
+pub fn percent_encode(s: &str) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
 /// The value of one hex digit.
 pub fn hex_val(b: u8) -> Option<u8> {
     match b {

@@ -31,6 +31,7 @@ pub(crate) mod fanout;
 pub mod http;
 pub mod ledger;
 pub mod limits;
+pub mod lookup;
 pub mod metrics;
 pub mod money;
 pub(crate) mod ownership;

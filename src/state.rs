@@ -92,6 +92,8 @@ pub struct AppState {
     /// Every price book this process ran with, for settling holds at the
     /// prices they were admitted under.
     pub price_books: crate::price_books::PriceBooks,
+    /// Looks and templates read for pricing, cached per id.
+    pub lookups: crate::lookup::Lookups,
     config_path: Option<std::path::PathBuf>,
     /// Work that must finish before shutdown completes even when no client
     /// waits for it: billable admissions and settlements.
@@ -118,6 +120,7 @@ impl AppState {
         alerts.configure(&runtime.config, runtime.egress.clone());
         AppState {
             price_books,
+            lookups: crate::lookup::Lookups::default(),
             runtime: ArcSwap::from_pointee(runtime),
             alerts,
             upstream: p.upstream,

@@ -34,6 +34,8 @@ mod headers;
 mod idempotency;
 #[path = "billing/ledger_down.rs"]
 mod ledger_down;
+#[path = "billing/lookups.rs"]
+mod lookups;
 #[path = "billing/policy.rs"]
 mod policy;
 #[path = "billing/probing.rs"]

@@ -9,8 +9,8 @@ use super::{PlanPolicy, PricingError, SettleMode};
 pub(super) struct Ctx<'a> {
     pub book: &'a PriceBook,
     pub plan: &'a PlanPolicy,
-    /// Lengths of media the request points at, when the caller read them.
-    pub media: &'a super::media::MediaLengths,
+    /// What the caller read about the request's media, looks and template.
+    pub facts: &'a super::facts::Facts,
 }
 
 impl Ctx<'_> {
@@ -26,7 +26,7 @@ impl Ctx<'_> {
         default_ms: u64,
         default_basis: &'static str,
     ) -> (u64, &'static str) {
-        match url.and_then(|u| self.media.get(u)) {
+        match url.and_then(|u| self.facts.media.get(u)) {
             Some(ms) => (ms, "probed"),
             None => (default_ms, default_basis),
         }

@@ -10,6 +10,7 @@ mod batch_status;
 mod book;
 mod book_file;
 mod draft;
+pub mod facts;
 pub mod features;
 pub(crate) mod jobs;
 mod json;
@@ -17,6 +18,7 @@ pub mod media;
 mod plan;
 mod quote;
 mod rules;
+mod rules_template;
 mod rules_v2_video;
 mod rules_v3;
 mod rules_v3_video;
@@ -34,6 +36,7 @@ use serde::Serialize;
 pub use batch_status::BatchItems;
 pub use book::{Generation, Price, PriceBook, Projection};
 pub use book_file::{BookError, FileFeature, FilePricing, FileProjection};
+pub use facts::Facts;
 pub use features::Unit;
 pub use jobs::{
     jobs_from_response, parse_webhook, status_outcome, Job, JobOutcome, WebhookEvent,
@@ -41,7 +44,9 @@ pub use jobs::{
 };
 pub use media::MediaLengths;
 pub use plan::{PlanPolicy, TestMode, Tier};
-pub use quote::{quote, quote_request, quote_with_media, settle_cost, settle_cost_in};
+pub use quote::{
+    quote, quote_request, quote_with_facts, quote_with_media, settle_cost, settle_cost_in,
+};
 
 use crate::money::{format_credits, Micros};
 

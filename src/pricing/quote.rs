@@ -3,6 +3,7 @@
 
 use super::book::{Generation, PriceBook};
 use super::draft::{enterprise_only, unpriceable, Ctx, Draft};
+use super::facts::Facts;
 use super::features::Unit;
 use super::media::MediaLengths;
 use super::{
@@ -50,9 +51,22 @@ pub fn quote_with_media(
     body: &[u8],
     media: &MediaLengths,
 ) -> Result<Quote, PricingError> {
+    let facts = Facts::with_media(media.clone());
+    quote_with_facts(book, plan, billable, body, &facts)
+}
+
+/// [`quote`] with everything the caller read about the request: media
+/// lengths, the looks it names and the template it renders.
+pub fn quote_with_facts(
+    book: &PriceBook,
+    plan: &PlanPolicy,
+    billable: &Billable,
+    body: &[u8],
+    facts: &Facts,
+) -> Result<Quote, PricingError> {
     path_gate(billable, plan)?;
     let obj = json::parse_object(body)?;
-    let ctx = Ctx { book, plan, media };
+    let ctx = Ctx { book, plan, facts };
     let (draft, gen) = match rules::draft(&ctx, billable, &obj)? {
         Some(d) => (d, Generation::Legacy),
         None => (rules_v3::draft(&ctx, billable, &obj)?, Generation::V3),

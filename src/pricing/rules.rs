@@ -22,9 +22,9 @@ pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Option<Draft
             let scene = script_or_audio(ctx, o, "", AVATAR_IV, &["script", "input_text"])?;
             video_job(AVATAR_IV, vec![scene])
         }
-        Billable::V2Template { .. } => {
+        Billable::V2Template { template_id } => {
             check_dimension(ctx, o, "")?;
-            let job = DraftJob::single(TEMPLATE, p.default_template_ms, "template_default", true);
+            let job = super::rules_template::job(ctx, template_id, o)?;
             Draft::new(vec![job], SettleMode::PerJob)
         }
         Billable::PersonalizedVideo => {

@@ -29,9 +29,9 @@ pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Draft, Prici
             }
             Draft::new(jobs, SettleMode::PerJob)
         }
-        Billable::V3Template { .. } => {
+        Billable::V3Template { template_id } => {
             check_resolution(ctx, o, "")?;
-            let job = DraftJob::single(TEMPLATE, p.default_template_ms, "template_default", true);
+            let job = super::rules_template::job(ctx, template_id, o)?;
             Draft::new(vec![job], SettleMode::PerJob)
         }
         Billable::V3VideoAgent => {

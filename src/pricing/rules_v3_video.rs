@@ -30,7 +30,7 @@ pub(super) fn video(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<DraftJob, Pricin
     };
     let scenes = match kind {
         "avatar" => {
-            let feature = engine_feature(o, at)?;
+            let feature = engine_feature(ctx, o, at)?;
             vec![script_or_audio(ctx, o, at, feature, SCRIPT_KEYS)?]
         }
         // An animated still image: Avatar IV's photo rate.
@@ -94,7 +94,7 @@ fn studio_scene(ctx: &Ctx<'_>, s: &Obj, at: &str) -> Result<DraftScene, PricingE
             };
             let iat = path(at, "input");
             let feature = match str_opt(input, "type", &iat)? {
-                None | Some("avatar") => engine_feature(input, &iat)?,
+                None | Some("avatar") => engine_feature(ctx, input, &iat)?,
                 Some("image") => AVATAR_IV,
                 Some(other) => {
                     return Err(PricingError::invalid(
@@ -161,13 +161,22 @@ fn image_scene(ctx: &Ctx<'_>, s: &Obj, at: &str) -> Result<DraftScene, PricingEr
     }
 }
 
-/// `engine.type`: Avatar III is standard; IV (default) and V are Avatar IV.
-pub(super) fn engine_feature(o: &Obj, at: &str) -> Result<&'static str, PricingError> {
+/// `engine.type`: Avatar III is standard; IV and V are Avatar IV. Without
+/// one, HeyGen renders with the look's default engine: Avatar III when the
+/// look (read before pricing) supports nothing newer, else — and whenever
+/// the look is unknown — the Avatar IV rate, the highest it could be.
+pub(super) fn engine_feature(
+    ctx: &Ctx<'_>,
+    o: &Obj,
+    at: &str,
+) -> Result<&'static str, PricingError> {
     let engine = match obj_opt(o, "engine", at)? {
         Some(e) => str_opt(e, "type", &path(at, "engine"))?,
         None => None,
     };
+    let look = str_opt(o, "avatar_id", at)?.and_then(|id| ctx.facts.looks.get(id));
     match engine {
+        None if look.is_some_and(|l| l.only_avatar_iii()) => Ok(STANDARD_AVATAR),
         None | Some("avatar_iv" | "avatar_v") => Ok(AVATAR_IV),
         Some("avatar_iii") => Ok(STANDARD_AVATAR),
         Some(other) => Err(unpriceable(format!(

@@ -70,7 +70,11 @@ pub(super) async fn handle(
     }
     let plan = PlanPolicy::from(&cfg.plan);
     let media = super::media::lengths(state, &body).await;
-    let quote = pricing::quote_with_media(&cfg.pricing, &plan, br.billable, &body, &media)
+    let facts = state
+        .lookups
+        .facts(&state.upstream, br.billable, &body, media)
+        .await;
+    let quote = pricing::quote_with_facts(&cfg.pricing, &plan, br.billable, &body, &facts)
         .map_err(GatewayError::Pricing)?;
     state.metrics.credits(
         CreditKind::Projected,

@@ -91,6 +91,17 @@ impl MockControl {
         self.shared.lock().agent_video_id_later = later;
     }
 
+    /// `GET {path}` (e.g. `/v3/templates/tpl_1`, `/v3/avatars/looks/look_1`)
+    /// answers `{"data": data}` in the v3 envelope from now on; `None`
+    /// removes it (then such a read is a 404).
+    pub fn set_detail(&self, path: &str, data: Option<serde_json::Value>) {
+        let mut inner = self.shared.lock();
+        match data {
+            Some(d) => inner.details.insert(path.to_string(), d),
+            None => inner.details.remove(path),
+        };
+    }
+
     /// What `GET /v2/user/remaining_quota` reports from now on.
     pub fn set_remaining_quota(&self, quota: u64) {
         self.shared.lock().remaining_quota = quota;

@@ -105,6 +105,7 @@ impl MockHeygen {
                 remaining_quota: config.remaining_quota,
                 agent_video_id_later: false,
                 voices: Vec::new(),
+                details: std::collections::HashMap::new(),
             }),
             shutdown: shutdown_rx,
             faults_changed: tokio::sync::Notify::new(),

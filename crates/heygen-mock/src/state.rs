@@ -145,6 +145,8 @@ pub(crate) struct Inner {
     pub(crate) agent_video_id_later: bool,
     /// Voices cloned or designed through the API (listed with the stock ones).
     pub(crate) voices: Vec<String>,
+    /// Detail reads set by a test (`MockControl::set_detail`): path → `data`.
+    pub(crate) details: std::collections::HashMap<String, serde_json::Value>,
 }
 
 /// Fields of a job taken from the create request.

@@ -13,6 +13,10 @@ type Resp = Response<Full<Bytes>>;
 /// Answers a GET, or `None` when the path is not one the mock knows.
 pub(crate) fn read(shared: &Shared, path: &str, query: Option<&str>) -> Option<Resp> {
     use Generation::{V1, V2, V3};
+    let detail = shared.lock().details.get(path).cloned();
+    if let Some(data) = detail {
+        return Some(envelope::v3_ok(data));
+    }
     let video = [JobKind::Video];
     let resp = match path {
         "/v1/video_status.get" => {

@@ -20,19 +20,6 @@ pub(crate) fn esc(s: &str) -> String {
     out
 }
 
-/// Percent-encodes a query parameter value.
-pub(crate) fn url_param(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
-}
-
 /// The navigation, in page order: (path, title).
 pub(crate) const NAV: [(&str, &str); 6] = [
     ("/ui/", "Overview"),
@@ -156,7 +143,10 @@ mod tests {
             esc(r#"<a href="x">'&'</a>"#),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
         );
-        assert_eq!(url_param("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
+        assert_eq!(
+            crate::http::percent_encode("a b&c=d/é"),
+            "a%20b%26c%3Dd%2F%C3%A9"
+        );
     }
 
     #[test]

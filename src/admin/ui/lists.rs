@@ -7,11 +7,12 @@ use std::fmt::Write;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 
-use super::html::{esc, select, table, url_param};
+use super::html::{esc, select, table};
 use super::overview::age;
 use crate::admin::api::param;
 use crate::admin::reports::{self, GroupBy};
 use crate::error::GatewayError;
+use crate::http::percent_encode as url_param;
 use crate::ledger::{HoldFilter, HoldState, JournalKind};
 use crate::money::format_credits;
 use crate::state::AppState;

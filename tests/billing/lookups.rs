@@ -1,0 +1,145 @@
+//! Pricing from what HeyGen says about the ids a request names (issue 11):
+//! a template render is projected from the template's own scenes and
+//! scripts (`GET /v3/templates/{id}`, with the org key, cached), repeated
+//! scenes counted; a v3 video without `engine` is priced at Avatar III only
+//! when its look (`GET /v3/avatars/looks/{id}`) supports nothing newer.
+//! Any look-up that fails prices as before: the highest engine rate, the
+//! template default.
+
+use serde_json::{json, Value};
+
+use crate::common::*;
+use crate::Rig;
+
+fn projected(r: &TestResponse) -> f64 {
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.header("x-gateway-credits-projected")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no projection: {}", r.text()))
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-6
+}
+
+fn render(scene_ids: Option<&[&str]>, name: &str) -> Value {
+    let mut body = json!({"variables": {"name": {"name": "name", "type": "text",
+                                                  "properties": {"content": name}}}});
+    if let Some(ids) = scene_ids {
+        body["scene_ids"] = json!(ids);
+    }
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn template_renders_are_held_at_the_template_s_own_length() {
+    let rig = Rig::start(|c| c).await;
+    // Three scenes: two scripted (one with a placeholder), one without a
+    // script (a clip): held at the 120 s default shared by 3 scenes = 40 s.
+    rig.mock.control().set_detail(
+        "/v3/templates/tpl_1",
+        Some(
+            json!({"id": "tpl_1", "name": "Quarterly", "scene_ids": ["s1", "s2", "s3"],
+            "scenes": [
+                {"scene_id": "s1", "script": "Hello {{name}}, welcome to the quarterly review."},
+                {"scene_id": "s2", "script": "Revenue grew in every region this quarter."},
+                {"scene_id": "s3"}],
+            "variables": {"name": {"type": "text", "properties": {"content": "team"}}}}),
+        ),
+    );
+    let path = "/v3/templates/tpl_1";
+    // Template is priced at 1 credit/min, per second on v3.
+    let clip = projected(&rig.post(path, &render(Some(&["s3"]), "x")).await);
+    assert!(close(clip, 40.0 / 60.0), "unscripted scene: {clip}");
+    let twice = projected(&rig.post(path, &render(Some(&["s3", "s3"]), "x")).await);
+    assert!(
+        close(twice, 80.0 / 60.0),
+        "a repeated scene counts twice: {twice}"
+    );
+
+    // The whole template: both scripts and the clip, far below the 120 s
+    // default of an unread template, and a longer variable costs more.
+    let whole = projected(&rig.post(path, &render(None, "Ada")).await);
+    assert!(whole > clip && whole < 2.0, "{whole}");
+    let long_name = "Ada Lovelace and every member of the analytical engine team".to_string();
+    let longer = projected(&rig.post(path, &render(None, &long_name)).await);
+    assert!(longer > whole, "{longer} vs {whole}");
+
+    // One read of the template, however many renders (cached).
+    let reads: Vec<_> = rig
+        .mock
+        .requests_to("/v3/templates/tpl_1")
+        .into_iter()
+        .filter(|r| r.method == http::Method::GET)
+        .collect();
+    assert_eq!(reads.len(), 1);
+    // The org key read it (the mock refuses any other).
+    assert_eq!(
+        reads[0]
+            .headers
+            .get("x-api-key")
+            .and_then(|v| v.to_str().ok()),
+        Some(ORG_KEY)
+    );
+
+    // A scene the template does not have is refused, naming the field.
+    let bad = rig.post(path, &render(Some(&["s9"]), "x")).await;
+    assert_eq!(bad.status, 400, "{}", bad.text());
+    assert!(bad.text().contains("scene_ids[0]"), "{}", bad.text());
+
+    // An unreadable template (404) is held at the configured default: 120 s.
+    let unknown = projected(&rig.post("/v3/templates/tpl_404", &render(None, "x")).await);
+    assert!(close(unknown, 2.0), "{unknown}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_look_decides_the_engine_only_when_it_is_known() {
+    let rig = Rig::start(|c| c).await;
+    rig.mock.control().set_detail(
+        "/v3/avatars/looks/look_iii",
+        Some(
+            json!({"id": "look_iii", "name": "Classic", "avatar_type": "studio_avatar",
+                    "supported_api_engines": ["avatar_iii"]}),
+        ),
+    );
+    rig.mock.control().set_detail(
+        "/v3/avatars/looks/look_new",
+        Some(
+            json!({"id": "look_new", "name": "New", "avatar_type": "digital_twin",
+                    "supported_api_engines": ["avatar_v", "avatar_iv", "avatar_iii"]}),
+        ),
+    );
+    let script = "A short script read by the avatar for this test of engines.";
+    let video = |look: &str, engine: Option<&str>| {
+        let mut b = json!({"type": "avatar", "avatar_id": look, "voice_id": "v", "script": script});
+        if let Some(e) = engine {
+            b["engine"] = json!({"type": e});
+        }
+        b
+    };
+    let iii = projected(
+        &rig.post("/v3/videos", &video("look_new", Some("avatar_iii")))
+            .await,
+    );
+    let iv = projected(
+        &rig.post("/v3/videos", &video("look_new", Some("avatar_iv")))
+            .await,
+    );
+    assert!(iii < iv);
+    // A look that supports only Avatar III renders (and bills) with it.
+    let only_iii = projected(&rig.post("/v3/videos", &video("look_iii", None)).await);
+    assert!(close(only_iii, iii), "{only_iii} vs {iii}");
+    // A look with newer engines, an unknown look, a failing look-up: the
+    // highest rate the request could incur.
+    let newer = projected(&rig.post("/v3/videos", &video("look_new", None)).await);
+    let unknown = projected(&rig.post("/v3/videos", &video("look_404", None)).await);
+    rig.mock
+        .on_path("/v3/avatars/looks/look_err")
+        .fail_next(5, http::StatusCode::INTERNAL_SERVER_ERROR);
+    let failing = projected(&rig.post("/v3/videos", &video("look_err", None)).await);
+    for p in [newer, unknown, failing] {
+        assert!(close(p, iv), "{p} vs {iv}");
+    }
+    // A named engine needs no look-up.
+    assert!(rig.mock.requests_to("/v3/avatars/looks/look_new").len() == 1);
+}
