@@ -131,3 +131,50 @@ fn families_round_trip() {
         assert_eq!(f.as_str().parse::<Family>(), Ok(*f));
     }
 }
+
+/// Every route the table prices (`bill(` / `per_call(` with a template)
+/// has a row in the README's per-route price table, so the table says what
+/// each route holds and a new route cannot ship undocumented.
+#[test]
+fn every_billable_route_is_in_the_readme_price_table() {
+    let readme = include_str!("../../README.md");
+    let start = readme
+        .find("#### What each billable route holds")
+        .expect("README per-route price table");
+    let section = &readme[start..];
+    let section = &section[..section.find("\nNot modelled").unwrap_or(section.len())];
+    let sources = [include_str!("table.rs"), include_str!("table_v3.rs")];
+    let mut missing = Vec::new();
+    let mut seen = 0;
+    for src in sources {
+        for (i, _) in src
+            .match_indices("bill(")
+            .chain(src.match_indices("per_call("))
+        {
+            // The definitions themselves (`fn bill(`) name no route.
+            if src[..i].ends_with("fn ") {
+                continue;
+            }
+            let rest = &src[i..];
+            let Some(open) = rest.find('"') else { continue };
+            let lit = &rest[open + 1..];
+            let Some(close) = lit.find('"') else { continue };
+            let template = &lit[..close];
+            if !template.starts_with("POST ") {
+                continue;
+            }
+            seen += 1;
+            if !section.contains(&format!("`{template}`")) {
+                missing.push(template.to_string());
+            }
+        }
+    }
+    assert!(
+        seen >= 30,
+        "found only {seen} billable routes in the table sources"
+    );
+    assert!(
+        missing.is_empty(),
+        "billable routes without a README price row: {missing:?}"
+    );
+}

@@ -121,13 +121,18 @@ fn collect(v: &Value, path: &str, out: &mut Vec<String>) {
     }
 }
 
-/// Records what a successful creation answer names as the tenant's. A
-/// failure is logged, not returned: the resource exists upstream either way,
-/// and ops can `assign` it.
+/// The resource kind of what a creation answer names (unless the creation
+/// says more, like a proofread's mode).
+pub(crate) const CREATED: &str = "created";
+
+/// Records what a successful creation answer names as the tenant's, as
+/// `kind`. A failure is logged, not returned: the resource exists upstream
+/// either way, and ops can `assign` it.
 pub(crate) async fn record_created(
     ledger: &dyn Ledger,
     tenant: &str,
     fields: &[&str],
+    kind: &str,
     answer: &[u8],
 ) -> Vec<String> {
     let ids = body_ids(answer, fields);
@@ -136,7 +141,7 @@ pub(crate) async fn record_created(
     }
     let records: Vec<ResourceRecord> = ids
         .iter()
-        .map(|id| ResourceRecord::new(id.clone(), "created"))
+        .map(|id| ResourceRecord::new(id.clone(), kind))
         .collect();
     match ledger.record_resources(tenant, &records).await {
         Ok(conflicts) => {

@@ -22,6 +22,9 @@ pub struct Facts {
     pub media: MediaLengths,
     pub looks: HashMap<String, Look>,
     pub templates: HashMap<String, Template>,
+    /// Proofreads by id: the translation feature of the mode they were
+    /// created with (remembered in the ledger as their resource kind).
+    pub proofreads: HashMap<String, &'static str>,
 }
 
 impl Facts {
@@ -132,6 +135,48 @@ pub(crate) fn text_value(v: &Value) -> Option<String> {
     }
 }
 
+/// Resource-kind prefix of a proofread; the rest names its mode's feature.
+const PROOFREAD_KIND: &str = "proofread:";
+
+/// The resource kind a proofread creation records: its mode as the
+/// translation feature it will generate at (`None` for other requests or
+/// a body whose mode cannot be read — then pricing refuses it anyway).
+pub fn proofread_kind(billable: &Billable, body: &[u8]) -> Option<String> {
+    if !matches!(
+        billable,
+        Billable::V2ProofreadCreate | Billable::V3ProofreadCreate
+    ) {
+        return None;
+    }
+    let v: Value = serde_json::from_slice(body).ok()?;
+    let feature = match v.get("mode").and_then(Value::as_str) {
+        None | Some("fast" | "speed") => super::features::TRANSLATION_FAST,
+        Some("quality" | "precision") => super::features::TRANSLATION_QUALITY,
+        Some(_) => return None,
+    };
+    Some(format!("{PROOFREAD_KIND}{feature}"))
+}
+
+/// The feature a proofread of resource kind `kind` generates at.
+pub fn proofread_feature(kind: &str) -> Option<&'static str> {
+    match kind.strip_prefix(PROOFREAD_KIND)? {
+        f if f == super::features::TRANSLATION_FAST => Some(super::features::TRANSLATION_FAST),
+        f if f == super::features::TRANSLATION_QUALITY => {
+            Some(super::features::TRANSLATION_QUALITY)
+        }
+        _ => None,
+    }
+}
+
+/// The proofread a generate request names, if any.
+pub fn proofread_id(billable: &Billable) -> Option<&str> {
+    match billable {
+        Billable::V2ProofreadGenerate { proofread_id }
+        | Billable::V3ProofreadGenerate { proofread_id } => Some(proofread_id),
+        _ => None,
+    }
+}
+
 /// The template a request renders, if any.
 pub fn template_id(billable: &Billable) -> Option<&str> {
     match billable {
@@ -218,6 +263,23 @@ mod tests {
         assert_eq!(t.defaults.get("name").map(String::as_str), Some("there"));
         assert!(!t.defaults.contains_key("logo"));
         assert!(Template::from_data(&json!({"scenes": []})).is_none());
+    }
+
+    #[test]
+    fn proofread_modes_round_trip_through_the_resource_kind() {
+        let create = Billable::V3ProofreadCreate;
+        let kind = proofread_kind(&create, br#"{"mode": "precision"}"#).unwrap();
+        assert_eq!(
+            proofread_feature(&kind),
+            Some(super::super::features::TRANSLATION_QUALITY)
+        );
+        let fast = proofread_kind(&create, b"{}").unwrap();
+        assert_eq!(
+            proofread_feature(&fast),
+            Some(super::super::features::TRANSLATION_FAST)
+        );
+        assert_eq!(proofread_kind(&Billable::V3Video, b"{}"), None);
+        assert_eq!(proofread_feature("created"), None);
     }
 
     #[test]

@@ -65,7 +65,7 @@ pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Option<Draft
                 .collect();
             Draft::new(jobs, SettleMode::OnSuccess)
         }
-        Billable::V2ProofreadGenerate { .. } => proofread_generate(ctx, o)?,
+        Billable::V2ProofreadGenerate { proofread_id } => proofread_generate(ctx, proofread_id, o)?,
         Billable::V1VideoAgent => {
             str_req(o, "prompt", "")?;
             let cfg = obj_opt(o, "config", "")?;
@@ -128,12 +128,22 @@ fn contacts(o: &Obj) -> Result<usize, PricingError> {
 
 /// Proofread → generate (v2 and v3 alike): one translation job of the
 /// default source length. The mode was fixed when the proofread was created
-/// and the generate body does not repeat it, so without an explicit `mode`
-/// it is priced as precision: a precision proofread is never held at the
-/// fast rate.
-pub(super) fn proofread_generate(ctx: &Ctx<'_>, o: &Obj) -> Result<Draft, PricingError> {
+/// and the generate body does not repeat it: without an explicit `mode` it
+/// is priced at the mode the ledger remembered from the creation, or — for
+/// a proofread made outside the gateway — as precision, so a precision
+/// proofread is never held at the fast rate.
+pub(super) fn proofread_generate(
+    ctx: &Ctx<'_>,
+    proofread_id: &str,
+    o: &Obj,
+) -> Result<Draft, PricingError> {
     let feature = match field(o, "mode") {
-        None => TRANSLATION_QUALITY,
+        None => ctx
+            .facts
+            .proofreads
+            .get(proofread_id)
+            .copied()
+            .unwrap_or(TRANSLATION_QUALITY),
         Some(_) => translation_feature(o, "")?,
     };
     let ms = ctx.proj().default_translation_source_ms;

@@ -63,7 +63,7 @@ pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Draft, Prici
                 .collect();
             Draft::new(jobs, SettleMode::OnSuccess)
         }
-        Billable::V3ProofreadGenerate { .. } => proofread_generate(ctx, o)?,
+        Billable::V3ProofreadGenerate { proofread_id } => proofread_generate(ctx, proofread_id, o)?,
         Billable::V3Lipsync => Draft::new(vec![lipsync(ctx, o, "")?], SettleMode::PerJob),
         Billable::V3LipsyncBatch => {
             let (key, items) = batch_items(o, &["lipsyncs", "items"])?;

@@ -35,6 +35,9 @@ pub(super) struct Priced {
     /// Answer fields naming what the request creates, recorded as the
     /// tenant's (job ids are recorded with the hold in any case).
     pub created: &'static [&'static str],
+    /// The resource kind they are recorded as (`created`, or a proofread's
+    /// mode, which its generate is later priced at).
+    pub created_kind: String,
 }
 
 pub(super) struct Admission {
@@ -193,8 +196,8 @@ impl Admission {
         if parts.status.is_success() {
             if !self.priced.created.is_empty() {
                 let ledger = state.ledger.as_ref();
-                ownership::record_created(ledger, &self.tenant.id, self.priced.created, &body)
-                    .await;
+                let (tenant, kind) = (&self.tenant.id, &self.priced.created_kind);
+                ownership::record_created(ledger, tenant, self.priced.created, kind, &body).await;
             }
             let session = crate::sessions::Kind::of(&self.priced.billable);
             if let Some(kind) = session {

@@ -70,10 +70,19 @@ pub(super) async fn handle(
     }
     let plan = PlanPolicy::from(&cfg.plan);
     let media = super::media::lengths(state, &body).await;
-    let facts = state
+    let mut facts = state
         .lookups
         .facts(&state.upstream, br.billable, &body, media)
         .await;
+    if let Some(id) = pricing::facts::proofread_id(br.billable) {
+        // The mode the proofread was created with (a ledger read; a
+        // failure prices the highest mode).
+        if let Ok(Some(owner)) = state.ledger.owner_of(id).await {
+            if let Some(feature) = pricing::facts::proofread_feature(&owner.kind) {
+                facts.proofreads.insert(id.to_string(), feature);
+            }
+        }
+    }
     let quote = pricing::quote_with_facts(&cfg.pricing, &plan, br.billable, &body, &facts)
         .map_err(GatewayError::Pricing)?;
     state.metrics.credits(
@@ -108,6 +117,8 @@ pub(super) async fn handle(
                 } => fields,
                 _ => &[],
             },
+            created_kind: pricing::facts::proofread_kind(br.billable, &body)
+                .unwrap_or_else(|| ownership::CREATED.to_string()),
         },
         idem_key,
         outbound: Outbound {

@@ -156,6 +156,7 @@ pub(super) async fn create(
             hop.state.ledger.as_ref(),
             &hop.origin.tenant,
             fields,
+            ownership::CREATED,
             &answer,
         )
         .await;

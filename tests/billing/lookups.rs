@@ -143,3 +143,42 @@ async fn a_look_decides_the_engine_only_when_it_is_known() {
     // A named engine needs no look-up.
     assert!(rig.mock.requests_to("/v3/avatars/looks/look_new").len() == 1);
 }
+
+/// A proofread's generate is priced at the mode the proofread was created
+/// with (remembered in the ledger), not always at precision; one made
+/// outside the gateway is priced at precision, the higher rate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proofread_generate_is_priced_at_the_mode_it_was_created_with() {
+    let rig = Rig::start(|c| c.set("plan", "tier", "\"enterprise\"")).await;
+    let source = json!({"type": "url", "url": "https://example.com/source.mp4"});
+    let mut ids = Vec::new();
+    for mode in ["fast", "precision"] {
+        let body = json!({"video": source, "output_languages": ["French"], "mode": mode});
+        let r = rig.post("/v3/video-translations/proofreads", &body).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        ids.push(
+            r.json()["data"]["proofread_ids"][0]
+                .as_str()
+                .expect("id")
+                .to_string(),
+        );
+    }
+    let generate = |id: &str| format!("/v3/video-translations/proofreads/{id}/generate");
+    // The mock does not render proofreads (its answer is a 404, and the
+    // hold is released); the projection header is there either way.
+    let held = |r: TestResponse| -> f64 {
+        r.header("x-gateway-credits-projected")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no projection: {}", r.text()))
+    };
+    let fast = held(rig.post(&generate(&ids[0]), &json!({})).await);
+    let precise = held(rig.post(&generate(&ids[1]), &json!({})).await);
+    // The default source length at 3 vs 6 credits per minute.
+    assert!(close(fast * 2.0, precise), "{fast} vs {precise}");
+    // A mode in the generate body wins over the remembered one.
+    let asked = held(
+        rig.post(&generate(&ids[0]), &json!({"mode": "precision"}))
+            .await,
+    );
+    assert!(close(asked, precise), "{asked}");
+}
