@@ -31,7 +31,8 @@ impl Generation {
     /// v1 and v2 paths get their own envelopes; everything else (v3, the
     /// gateway's own endpoints, unknown prefixes) gets v3's.
     pub fn of_path(path: &str) -> Generation {
-        if path.starts_with("/v1/") || path == "/v1" {
+        // LiveAvatar answers `{"code", "data", "message"}`: v1's shape.
+        if path.starts_with("/v1/") || path == "/v1" || path.starts_with("/liveavatar/") {
             Generation::V1
         } else if path.starts_with("/v2/") || path == "/v2" {
             Generation::V2
@@ -119,6 +120,10 @@ pub enum GatewayError {
     UnknownTenant { id: String },
     #[error("the new configuration is invalid; the previous one stays")]
     InvalidConfig { problems: Vec<String> },
+    /// A `/liveavatar/` route while `upstream.liveavatar_key_env` / `_file`
+    /// is unset (or does not resolve).
+    #[error("LiveAvatar is not configured on this gateway (upstream.liveavatar_key_env)")]
+    LiveAvatarNotConfigured,
     #[error("HeyGen could not be reached")]
     UpstreamUnreachable,
     #[error("the connection to HeyGen failed before it answered")]
@@ -201,6 +206,7 @@ impl GatewayError {
             IdempotencyInProgress => StatusCode::CONFLICT,
             IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
             Ledger { source, .. } if unavailable(source) => StatusCode::SERVICE_UNAVAILABLE,
+            LiveAvatarNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
             Ledger { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             UpstreamUnreachable | UpstreamFailed => StatusCode::BAD_GATEWAY,
             UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
@@ -230,6 +236,7 @@ impl GatewayError {
             IdempotencyInProgress => "request_in_progress",
             IdempotencyMismatch => "idempotency_key_reused",
             Ledger { source, .. } if unavailable(source) => "service_unavailable",
+            LiveAvatarNotConfigured => "service_unavailable",
             Ledger { .. } => "internal_error",
             UpstreamUnreachable | UpstreamFailed => "bad_gateway",
             UpstreamTimeout => "gateway_timeout",
@@ -266,6 +273,7 @@ impl GatewayError {
             IdempotencyInProgress => "request_in_progress",
             IdempotencyMismatch => "idempotency_mismatch",
             Ledger { source, .. } if unavailable(source) => "ledger_unavailable",
+            LiveAvatarNotConfigured => "liveavatar_not_configured",
             Ledger { .. } => "internal",
             UpstreamUnreachable => "upstream_unreachable",
             UpstreamFailed => "upstream_failed",

@@ -52,6 +52,7 @@ pub(crate) fn check(cfg: &Config, env: &dyn EnvSource, offline: bool) -> Finding
     for (i, t) in cfg.tenants.iter().enumerate() {
         budgets(&format!("tenants[{i}].budgets"), &t.budgets, &mut f);
     }
+    liveavatar(cfg, env, offline, &mut f);
     f
 }
 
@@ -93,6 +94,28 @@ fn secrets(cfg: &Config, env: &dyn EnvSource, f: &mut Findings) {
             "server.admin_token_env",
             format!("${admin} is not set: the admin API will refuse every request"),
         );
+    }
+}
+
+/// LiveAvatar is optional: without its key (or with one that does not
+/// resolve) its routes answer 503, which is worth a warning, not a refusal.
+fn liveavatar(cfg: &Config, env: &dyn EnvSource, offline: bool, f: &mut Findings) {
+    let key = "upstream.liveavatar_key_env";
+    match &cfg.upstream.liveavatar_key {
+        None => f.warn(
+            key,
+            "LiveAvatar is not configured: /liveavatar/ routes answer 503 \
+             (set upstream.liveavatar_key_env or liveavatar_key_file)",
+        ),
+        Some(src) if !offline => {
+            if let Err(e) = src.resolve(env) {
+                f.warn(
+                    key,
+                    format!("the LiveAvatar key ({src}) does not resolve: {e}; /liveavatar/ routes answer 503"),
+                );
+            }
+        }
+        Some(_) => {}
     }
 }
 
@@ -189,6 +212,23 @@ mod tests {
             .with("ORG", "k")
             .with("OPS_URL", "not a url");
         assert!(!check(&c, &bad, false).errors.is_empty());
+    }
+
+    #[test]
+    fn liveavatar_without_a_key_is_a_warning_not_an_error() {
+        let env = MapEnv::default().with("ORG", "k");
+        let key = "upstream.liveavatar_key_env";
+        let f = check(&cfg("[server]\nlisten = \"127.0.0.1:8080\""), &env, false);
+        assert!(f.errors.is_empty(), "{f:?}");
+        assert!(f.warnings.iter().any(|w| w.key == key), "{f:?}");
+        let c = cfg("liveavatar_key_env = \"LA\"\n[server]\nlisten = \"127.0.0.1:8080\"");
+        let f = check(&c, &env, false);
+        assert!(
+            f.errors.is_empty() && f.warnings.iter().any(|w| w.key == key),
+            "{f:?}"
+        );
+        let f = check(&c, &env.with("LA", "la_key"), false);
+        assert!(!f.warnings.iter().any(|w| w.key == key), "{f:?}");
     }
 
     #[test]

@@ -34,6 +34,10 @@ mod headers;
 mod idempotency;
 #[path = "billing/ledger_down.rs"]
 mod ledger_down;
+#[path = "billing/liveavatar.rs"]
+mod liveavatar;
+#[path = "billing/liveavatar_keys.rs"]
+mod liveavatar_keys;
 #[path = "billing/lookups.rs"]
 mod lookups;
 #[path = "billing/policy.rs"]

@@ -8,6 +8,8 @@ pub const DEFAULT_ADMIN_TOKEN_ENV: &str = "HEYGEN_GATEWAY_ADMIN_TOKEN";
 pub const DEFAULT_API_KEY_ENV: &str = "HEYGEN_API_KEY";
 pub const DEFAULT_API_URL: &str = "https://api.heygen.com";
 pub const DEFAULT_UPLOAD_URL: &str = "https://upload.heygen.com";
+/// LiveAvatar, HeyGen's interactive-avatar product on its own host and key.
+pub const DEFAULT_LIVEAVATAR_URL: &str = "https://api.liveavatar.com";
 /// Streamed bodies (asset uploads): HeyGen's own upload limits are far below.
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 512 * 1024 * 1024;
 /// JSON bodies the gateway must read to price: 50 scenes × 5,000 chars fit easily.

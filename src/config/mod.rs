@@ -133,6 +133,10 @@ pub struct UpstreamConfig {
     pub api: BaseUrl,
     pub upload: BaseUrl,
     pub api_key: SecretSource,
+    /// LiveAvatar's host; only its own org key (`liveavatar_key`) goes there.
+    pub liveavatar: BaseUrl,
+    /// `None`: LiveAvatar is not configured and its routes answer 503.
+    pub liveavatar_key: Option<SecretSource>,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     pub upload_timeout: Duration,

@@ -84,6 +84,13 @@ pub trait Registry: Send + Sync + 'static {
     /// Sessions by `filter`.
     async fn sessions(&self, filter: SessionFilter<'_>) -> R<Vec<SessionRow>>;
 
+    /// Registers a metered session started with a session token (LiveAvatar)
+    /// with the token's digest and owner, in one transaction.
+    async fn open_token_session(&self, session: &SessionRow, token: &SessionToken) -> R<()>;
+
+    /// A stored session token, by digest or by session.
+    async fn session_token(&self, key: TokenKey<'_>) -> R<Option<SessionToken>>;
+
     /// Binds a session seen in HeyGen's list to the oldest minted token
     /// (see [`SessionFilter::Tokens`]); `None` when no token is waiting.
     async fn claim_token_session(&self, session_id: &str, started_us: i64)

@@ -184,6 +184,28 @@ pub enum NextMinute {
     Moved,
 }
 
+/// A session token the gateway handed out (LiveAvatar's `session_token`),
+/// stored as its SHA-256 so a bearer can be mapped to its session without
+/// keeping the token itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionToken {
+    /// Hex SHA-256 of the token.
+    pub token_sha256: String,
+    pub session_id: String,
+    pub tenant: String,
+    /// The session may not be metered past this (`max_session_duration`).
+    pub max_end_us: Option<i64>,
+}
+
+/// How [`super::Registry::session_token`] looks a token up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKey<'a> {
+    /// By the token's hex SHA-256.
+    Digest(&'a str),
+    /// By the session it started.
+    Session(&'a str),
+}
+
 /// Which sessions [`super::Registry::sessions`] lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionFilter<'a> {

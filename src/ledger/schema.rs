@@ -132,15 +132,35 @@ CREATE TABLE alerts (
 CREATE INDEX alerts_due ON alerts (state, next_attempt_us);
 "#;
 
+/// Migration 7: session tokens (LiveAvatar's `session_token`, by SHA-256)
+/// → the metered session they act on, so a browser's bearer is the
+/// tenant's credential for exactly that session; `max_end_us` bounds it.
+const SESSION_TOKENS: &str = r#"
+CREATE TABLE session_tokens (
+    token_sha256 TEXT PRIMARY KEY,
+    session_id   TEXT NOT NULL,
+    tenant       TEXT NOT NULL,
+    max_end_us   {INT}
+);
+CREATE INDEX session_tokens_session ON session_tokens (session_id);
+"#;
+
 /// Shared migrations after the first, in order, for `d`.
 pub(crate) fn shared_migrations(d: &Dialect) -> Vec<String> {
-    [REGISTRY, SESSIONS, CALIBRATION, GRANTS, ALERTS]
-        .iter()
-        .map(|m| {
-            m.replace("{SERIAL_PK}", d.serial_pk)
-                .replace("{INT}", d.int)
-        })
-        .collect()
+    [
+        REGISTRY,
+        SESSIONS,
+        CALIBRATION,
+        GRANTS,
+        ALERTS,
+        SESSION_TOKENS,
+    ]
+    .iter()
+    .map(|m| {
+        m.replace("{SERIAL_PK}", d.serial_pk)
+            .replace("{INT}", d.int)
+    })
+    .collect()
 }
 
 #[cfg(test)]

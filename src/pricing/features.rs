@@ -55,6 +55,9 @@ pub const HYPERFRAMES: &str = "hyperframes";
 pub const HYPERFRAMES_60FPS: &str = "hyperframes_60fps";
 pub const HYPERFRAMES_4K: &str = "hyperframes_4k";
 pub const HYPERFRAMES_4K_60FPS: &str = "hyperframes_4k_60fps";
+pub const LIVEAVATAR_FULL: &str = "liveavatar_full";
+pub const LIVEAVATAR_LITE: &str = "liveavatar_lite";
+pub const LIVEAVATAR_SANDBOX: &str = "liveavatar_sandbox";
 
 const fn per_minute(name: &'static str, credits: f64, increment_seconds: u32) -> FeatureSpec {
     FeatureSpec {
@@ -141,7 +144,21 @@ pub const FEATURES: &[FeatureSpec] = &[
     per_minute(HYPERFRAMES_60FPS, 2.0, 1),
     per_minute(HYPERFRAMES_4K, 1.5, 1),
     per_minute(HYPERFRAMES_4K_60FPS, 3.0, 1),
+    // LiveAvatar (its own host and key; docs.liveavatar.com credits page):
+    // FULL 2 and LITE 1 credits per elapsed minute, a minute held at start;
+    // sandbox sessions (`is_sandbox`, ~1 min) are free.
+    liveavatar(LIVEAVATAR_FULL, 2.0),
+    liveavatar(LIVEAVATAR_LITE, 1.0),
+    liveavatar(LIVEAVATAR_SANDBOX, 0.0),
 ];
+
+/// LiveAvatar sessions are charged per started minute.
+const fn liveavatar(name: &'static str, credits: f64) -> FeatureSpec {
+    FeatureSpec {
+        increment_seconds_v3: 60,
+        ..per_minute(name, credits, 60)
+    }
+}
 
 /// Looks a built-in feature up by name.
 pub fn spec(name: &str) -> Option<&'static FeatureSpec> {

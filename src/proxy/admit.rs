@@ -181,6 +181,22 @@ fn admit<B: http_body::Body>(state: &AppState, req: &Request<B>) -> Result<Admit
             },
         });
     }
+    if let Some(rest) = path.strip_prefix(super::liveavatar::PREFIX) {
+        if rest.starts_with("/v1/") {
+            tag(&|t| t.family = Some(crate::catalog::Family::Streaming.as_str()));
+            let principal = super::liveavatar::authenticate(&runtime, req.headers())?;
+            if let Some(t) = principal.and_then(|i| runtime.config.tenants.get(i)) {
+                tag(&|tags| tags.tenant = Some(t.id.clone()));
+            }
+            return Ok(Admitted {
+                runtime,
+                principal,
+                target: Target::LiveAvatar {
+                    path: rest.to_string(),
+                },
+            });
+        }
+    }
     if !(path.starts_with("/v1/") || path.starts_with("/v2/") || path.starts_with("/v3/")) {
         return Err(GatewayError::NotFound);
     }

@@ -114,6 +114,11 @@ pub(crate) enum Target {
     },
     /// The gateway's own endpoint under `/gateway/v1/` (the rest of the path).
     SelfService { rest: String },
+    /// LiveAvatar under `/liveavatar` (`path` without the prefix, e.g.
+    /// `/v1/sessions/token`; its routes take no query). `principal` is
+    /// `None` when the credential is a session token, resolved from the
+    /// ledger by the handler.
+    LiveAvatar { path: String },
 }
 
 // === impl Admitted ===

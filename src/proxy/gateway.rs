@@ -77,6 +77,9 @@ async fn dispatch(
         Target::SelfService { rest } => {
             return self_service::handle(state, admitted, ctx, rest, req).await
         }
+        Target::LiveAvatar { path } => {
+            return super::liveavatar::handle(state, admitted, ctx, path, req).await
+        }
         Target::Heygen {
             route,
             path,

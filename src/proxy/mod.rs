@@ -16,6 +16,8 @@ mod guard;
 pub(crate) mod headers;
 pub(crate) mod hygiene;
 mod isolated;
+mod liveavatar;
+mod liveavatar_token;
 mod media;
 pub mod path;
 pub(crate) mod render;

@@ -79,6 +79,7 @@ fn echo_admitted() -> impl tower::Service<
                 path_and_query
             ),
             Target::SelfService { rest } => format!("self {rest}"),
+            Target::LiveAvatar { path } => format!("liveavatar {path}"),
         };
         Ok(Response::new(full(text)))
     })

@@ -84,8 +84,16 @@ impl RunningGateway {
         let tenant_policy = ConnPolicy::new("tenant", &config.server.conn, &conn_metrics);
         let admin_policy = ConnPolicy::new("admin", &config.server.conn, &conn_metrics);
         let io_threads = config.server.io_threads;
+        // LiveAvatar is optional: without its key its routes answer 503
+        // (preflight warns).
+        let liveavatar_key = config
+            .upstream
+            .liveavatar_key
+            .as_ref()
+            .and_then(|src| src.resolve(opts.env.as_ref()).ok());
         let upstream = Upstream::new(&config.upstream, org_key, io_threads)
-            .map_err(|e| anyhow::anyhow!("building the upstream client: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("building the upstream client: {e}"))?
+            .with_liveavatar(config.upstream.liveavatar.clone(), liveavatar_key);
         let ledger = crate::ledger::open_ledger_with_clock(&config.store, opts.clock.clone())
             .await
             .map_err(|e| anyhow::anyhow!("opening the ledger ({:?}): {e}", config.store))?;

@@ -51,6 +51,13 @@ async fn meter(state: &AppState, cfg: &Config, mut s: SessionRow, lead: i64) -> 
         close(state, &s, idle_end.max(s.slot_us), "idle", true).await;
         return false;
     }
+    // LiveAvatar's `max_session_duration` bounds what is metered.
+    if let Some(max_end) = super::liveavatar::max_end(state, &s).await {
+        if now >= max_end {
+            close(state, &s, max_end.max(s.slot_us), "max_duration", true).await;
+            return false;
+        }
+    }
     for _ in 0..MAX_CATCH_UP {
         let slot_end = s.slot_us + MINUTE_US;
         if now + lead < slot_end {
@@ -165,7 +172,7 @@ pub(super) async fn close(
         charged = %crate::money::format_credits(s.captured.saturating_add(settled.captured)),
         "Session ended.");
     if upstream {
-        stop_upstream(state, s).await;
+        stop_upstream(state, s, reason).await;
     }
     // Only the caller whose compare-and-set ended the session gets here,
     // and the alert's key is the session: one alert per session.
@@ -191,8 +198,11 @@ pub(super) fn count(state: &AppState, s: &SessionRow, settled: &Settlement) {
     );
 }
 
-/// Stops the session at HeyGen with the org key.
-async fn stop_upstream(state: &AppState, s: &SessionRow) {
+/// Stops the session at HeyGen with the org key (LiveAvatar's with its own).
+async fn stop_upstream(state: &AppState, s: &SessionRow, reason: &str) {
+    if s.kind == super::liveavatar::KIND {
+        return super::liveavatar::stop_upstream(state, s, reason).await;
+    }
     let id = &s.session_id;
     let call = match s.kind.as_str() {
         "realtime" => (

@@ -14,6 +14,7 @@
 //! windows, journal and audit see sessions like any other spend. The
 //! request pipeline calls this module; it never calls the pipeline.
 
+pub(crate) mod liveavatar;
 pub(crate) mod meter;
 mod tokens;
 

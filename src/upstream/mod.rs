@@ -22,6 +22,10 @@ use crate::http::{collect_limited, empty, Body, BodyError, BoxError};
 /// HeyGen's API key header; the org key travels in it.
 pub const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 
+mod liveavatar;
+
+pub use liveavatar::LaAuth;
+
 type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Body>;
 
 /// Which HeyGen host a request goes to.
@@ -73,6 +77,8 @@ pub struct Upstream {
     api: BaseUrl,
     upload: BaseUrl,
     org_key: Secret,
+    /// LiveAvatar's host and key (`None`: not configured).
+    liveavatar: Option<liveavatar::LiveAvatarHost>,
     request_timeout: Duration,
     upload_timeout: Duration,
 }
@@ -112,6 +118,7 @@ impl Upstream {
             api: cfg.api.clone(),
             upload: cfg.upload.clone(),
             org_key,
+            liveavatar: None,
             request_timeout: cfg.request_timeout,
             upload_timeout: cfg.upload_timeout,
         })

@@ -28,6 +28,8 @@ pub use logs::{capture_logs, LogBuffer};
 
 /// The fake HeyGen org key the mock accepts and the gateway injects.
 pub const ORG_KEY: &str = "sk_test_org_ORGKEY_0123456789";
+/// The fake LiveAvatar org key (its own product and key, `X-API-KEY`).
+pub const LIVEAVATAR_KEY: &str = "la_test_org_LAKEY_9876543210";
 /// Bearer token of the admin API.
 pub const ADMIN_TOKEN: &str = "admin_test_token_0123456789";
 /// Secret HeyGen signs webhooks with.
@@ -245,6 +247,7 @@ impl TestConfig {
 pub fn test_env() -> MapEnv {
     MapEnv::default()
         .with("HEYGEN_API_KEY", ORG_KEY)
+        .with("LIVEAVATAR_API_KEY", LIVEAVATAR_KEY)
         .with("HEYGEN_GATEWAY_ADMIN_TOKEN", ADMIN_TOKEN)
         .with("HEYGEN_WEBHOOK_SECRET", WEBHOOK_SECRET)
 }

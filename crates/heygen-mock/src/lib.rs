@@ -24,6 +24,7 @@ mod control;
 mod envelope;
 mod faults;
 mod lists;
+pub mod liveavatar;
 pub mod media;
 mod resources;
 mod routes;

@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 
 use super::tx::PgTx;
 use super::{Fail, PostgresLedger, MAX_ATTEMPTS};
-use crate::ledger::ops::{self, calibration, contacts, outbox, registry, report, sessions};
+use crate::ledger::ops::{
+    self, calibration, contacts, outbox, registry, report, session_tokens, sessions,
+};
 use crate::ledger::rows::to_us;
 use crate::ledger::{Registry, *};
 
@@ -122,6 +124,20 @@ impl Registry for PostgresLedger {
     async fn calibration_samples(&self, since: DateTime<Utc>) -> R<Vec<CalibrationSample>> {
         let since = to_us(since);
         in_tx!(self, |tx| calibration::samples(&PgTx(&tx), since))
+    }
+
+    async fn open_token_session(&self, session: &SessionRow, token: &SessionToken) -> R<()> {
+        let now = self.now_us();
+        in_tx!(self, |tx| session_tokens::open(
+            &PgTx(&tx),
+            session,
+            token,
+            now
+        ))
+    }
+
+    async fn session_token(&self, key: TokenKey<'_>) -> R<Option<SessionToken>> {
+        in_tx!(self, |tx| session_tokens::find(&PgTx(&tx), key))
     }
 
     async fn claim_token_session(

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use super::tx::SqliteTx;
 use super::SqliteLedger;
 use crate::ledger::ops::{
-    self, calibration, contacts, outbox, registry, report, run_ready, sessions,
+    self, calibration, contacts, outbox, registry, report, run_ready, session_tokens, sessions,
 };
 use crate::ledger::rows::to_us;
 use crate::ledger::{Registry, *};
@@ -156,6 +156,31 @@ impl Registry for SqliteLedger {
         let since = to_us(since);
         self.worker
             .call(move |c| run_ready(calibration::samples(&SqliteTx(c), since)))
+            .await
+    }
+
+    async fn open_token_session(&self, session: &SessionRow, token: &SessionToken) -> R<()> {
+        let (row, tok, now) = (session.clone(), token.clone(), self.now_us());
+        self.worker
+            .call(move |c| run_ready(session_tokens::open(&SqliteTx(c), &row, &tok, now)))
+            .await
+    }
+
+    async fn session_token(&self, key: TokenKey<'_>) -> R<Option<SessionToken>> {
+        // The worker closure is 'static: carry the key as owned parts.
+        let (by_digest, value) = match key {
+            TokenKey::Digest(d) => (true, d.to_string()),
+            TokenKey::Session(s) => (false, s.to_string()),
+        };
+        self.worker
+            .call(move |c| {
+                let key = if by_digest {
+                    TokenKey::Digest(&value)
+                } else {
+                    TokenKey::Session(&value)
+                };
+                run_ready(session_tokens::find(&SqliteTx(c), key))
+            })
             .await
     }
 

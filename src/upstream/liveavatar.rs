@@ -1,0 +1,111 @@
+//! LiveAvatar's host (`upstream.liveavatar_url`) and its own org key. The
+//! only way a request reaches that host is through these methods, which
+//! put LiveAvatar's key (or the browser's session bearer) on it; the HeyGen
+//! methods build URLs for the HeyGen hosts only. So neither org key can
+//! travel to the other product's host.
+
+use bytes::Bytes;
+use http::header::{AUTHORIZATION, CONTENT_TYPE};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, Uri};
+use hyper::body::Incoming;
+
+use super::{classify, Upstream, UpstreamError, X_API_KEY};
+use crate::config::{BaseUrl, Secret};
+use crate::http::{empty, full, Body};
+
+/// LiveAvatar's host and the org's LiveAvatar key.
+#[derive(Clone)]
+pub(super) struct LiveAvatarHost {
+    base: BaseUrl,
+    key: Secret,
+}
+
+/// Which credential a LiveAvatar request carries.
+pub enum LaAuth {
+    /// The org's LiveAvatar key in `X-API-KEY` (token minting, the
+    /// gateway's own stops, a tenant's server acting on its session).
+    OrgKey,
+    /// The browser's `Authorization: Bearer <session_token>`, unchanged.
+    Bearer(HeaderValue),
+}
+
+impl Upstream {
+    /// Adds LiveAvatar (`key` `None`: not configured, its calls fail).
+    pub fn with_liveavatar(mut self, base: BaseUrl, key: Option<Secret>) -> Upstream {
+        self.liveavatar = key.map(|key| LiveAvatarHost { base, key });
+        self
+    }
+
+    /// Whether LiveAvatar has a key (else its routes answer 503).
+    pub fn liveavatar_configured(&self) -> bool {
+        self.liveavatar.is_some()
+    }
+
+    /// Sends one request to LiveAvatar and waits (bounded) for the head.
+    /// Any credential in `headers` is replaced by `auth`'s.
+    pub async fn send_liveavatar(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        mut headers: HeaderMap,
+        auth: LaAuth,
+        body: Body,
+    ) -> Result<Response<Incoming>, UpstreamError> {
+        let host = self
+            .liveavatar
+            .as_ref()
+            .ok_or_else(|| UpstreamError::Unreachable("LiveAvatar is not configured".into()))?;
+        headers.remove(X_API_KEY);
+        headers.remove(AUTHORIZATION);
+        match auth {
+            LaAuth::OrgKey => {
+                if let Ok(mut v) = HeaderValue::from_str(host.key.expose()) {
+                    v.set_sensitive(true);
+                    headers.insert(X_API_KEY, v);
+                }
+            }
+            LaAuth::Bearer(mut v) => {
+                v.set_sensitive(true);
+                headers.insert(AUTHORIZATION, v);
+            }
+        }
+        let uri = Uri::builder()
+            .scheme(host.base.scheme.clone())
+            .authority(host.base.authority.clone())
+            .path_and_query(path_and_query)
+            .build()
+            .map_err(|e| UpstreamError::Unreachable(format!("bad upstream uri: {e}")))?;
+        let mut req = Request::new(body);
+        *req.method_mut() = method;
+        *req.uri_mut() = uri;
+        *req.headers_mut() = headers;
+        match tokio::time::timeout(self.request_timeout, self.client().request(req)).await {
+            Err(_) => Err(UpstreamError::Timeout),
+            Ok(Ok(resp)) => Ok(resp),
+            Ok(Err(e)) if e.is_connect() => Err(UpstreamError::Unreachable(e.to_string())),
+            Ok(Err(e)) => Err(classify(&e)),
+        }
+    }
+
+    /// A JSON call with the org's LiveAvatar key for the gateway's own use
+    /// (stopping a session over budget); the answer read whole.
+    pub async fn liveavatar_json(
+        &self,
+        method: Method,
+        path: &str,
+        json: Bytes,
+    ) -> Result<(u16, Bytes), UpstreamError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let body = if json.is_empty() { empty() } else { full(json) };
+        let resp = self
+            .send_liveavatar(method, path, headers, LaAuth::OrgKey, body)
+            .await?;
+        let status = resp.status().as_u16();
+        let body = self
+            .read_body(resp.into_body(), 1 << 20)
+            .await
+            .map_err(|e| UpstreamError::Failed(e.to_string()))?;
+        Ok((status, body))
+    }
+}
