@@ -129,6 +129,43 @@ impl PgServer {
         self.url(&name)
     }
 
+    /// Stops the server (`pg_ctl stop -m fast`: clients are disconnected,
+    /// the data stays) and waits until it is down; panics if it is not.
+    pub fn stop(&self) {
+        let data = self.data_dir();
+        run_ok(
+            &mut self.pg_cmd(
+                "pg_ctl",
+                &[
+                    "-D".as_ref(),
+                    data.as_os_str(),
+                    "stop".as_ref(),
+                    "-m".as_ref(),
+                    "fast".as_ref(),
+                    "-w".as_ref(),
+                ],
+            ),
+            "pg_ctl stop -m fast",
+        );
+    }
+
+    /// Starts a server stopped by [`PgServer::stop`] again on the same port
+    /// (clients keep their URL); panics with the server log if it cannot.
+    pub fn restart(&self) {
+        for _ in 0..20 {
+            if self.try_start() {
+                return;
+            }
+            // The port may linger for a moment after the stop.
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let log = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
+        panic!(
+            "PostgreSQL did not start again on port {}; log:\n{log}",
+            self.port
+        );
+    }
+
     fn data_dir(&self) -> PathBuf {
         self.dir.join("data")
     }
