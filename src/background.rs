@@ -61,7 +61,12 @@ async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
                 expire(&state).await;
                 poller.tick(&state).await;
             }
-            _ = gauges_tick.tick() => gauges(&state).await,
+            _ = gauges_tick.tick() => {
+                gauges(&state).await;
+                if state.snapshot().config.pricing.projection().learn {
+                    state.lookups.refresh_learned(state.ledger.as_ref(), state.clock.now()).await;
+                }
+            }
             _ = sessions_tick.tick() => crate::sessions::meter::tick(&state).await,
             _ = quota_tick.tick() => {
                 if state.snapshot().config.metrics.quota_poll.is_some() {

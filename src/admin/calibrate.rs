@@ -9,38 +9,10 @@ use serde_json::{json, Value};
 use crate::ledger::CalibrationSample;
 use crate::pricing::Projection;
 
-/// The ratio distribution of one group.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Stats {
-    pub jobs: usize,
-    pub p50: f64,
-    pub p90: f64,
-    pub p95: f64,
-    pub max: f64,
-}
-
-/// Nearest-rank percentile of sorted values.
-fn pct(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
+pub(crate) use crate::pricing::learn::Stats;
 
 pub(crate) fn stats(samples: &[&CalibrationSample]) -> Stats {
-    let mut r: Vec<f64> = samples
-        .iter()
-        .map(|s| s.actual_ms as f64 / s.projected_ms.max(1) as f64)
-        .collect();
-    r.sort_by(f64::total_cmp);
-    Stats {
-        jobs: r.len(),
-        p50: pct(&r, 0.5),
-        p90: pct(&r, 0.9),
-        p95: pct(&r, 0.95),
-        max: r.last().copied().unwrap_or(0.0),
-    }
+    Stats::of(samples.iter().map(|s| (s.projected_ms, s.actual_ms)))
 }
 
 /// The safety factor that would have held 95 % of the jobs: the current

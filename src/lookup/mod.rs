@@ -7,9 +7,11 @@
 //! highest rate (looks) or the configured default (templates).
 
 mod cache;
+mod learned;
 
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
 use serde_json::Value;
 
@@ -20,6 +22,7 @@ use crate::pricing::{Facts, MediaLengths};
 use crate::upstream::Upstream;
 
 use cache::Cache;
+use learned::Learned;
 
 /// The longest a request waits for its look-ups, all at once.
 const BUDGET: Duration = Duration::from_secs(2);
@@ -31,10 +34,12 @@ const NEGATIVE_TTL: Duration = Duration::from_secs(30);
 /// Most ids remembered per kind.
 const CAPACITY: usize = 4096;
 
-/// The caches of both kinds; one per process, shared by every request.
+/// The caches of both kinds and the learned corrections; one per process,
+/// shared by every request.
 pub struct Lookups {
     looks: Cache<Look>,
     templates: Cache<Template>,
+    learned: Learned,
 }
 
 impl Default for Lookups {
@@ -42,6 +47,7 @@ impl Default for Lookups {
         Lookups {
             looks: Cache::new(CAPACITY),
             templates: Cache::new(CAPACITY),
+            learned: Learned::default(),
         }
     }
 }
@@ -53,6 +59,17 @@ impl std::fmt::Debug for Lookups {
 }
 
 impl Lookups {
+    /// Rebuilds the learned corrections from settled jobs when due (the
+    /// background loop calls this while `pricing.projection.learn` is on).
+    pub async fn refresh_learned(&self, ledger: &dyn crate::ledger::Ledger, now: DateTime<Utc>) {
+        self.learned.refresh(ledger, now).await;
+    }
+
+    /// A tenant's learned corrections by feature, ×1000.
+    pub fn corrections_of(&self, tenant: &str) -> std::collections::HashMap<String, u64> {
+        self.learned.of_tenant(tenant)
+    }
+
     /// Everything pricing may use about this request: `media` as read by
     /// the prober, plus the looks and template read here.
     pub async fn facts(

@@ -107,6 +107,8 @@ pub struct Projection {
     pub default_session_ms: u64,
     /// HyperFrames renders (length set by the composition).
     pub default_render_ms: u64,
+    /// Apply learned per-tenant corrections (`pricing::learn`).
+    pub learn: bool,
 }
 
 /// The validated, immutable price book.

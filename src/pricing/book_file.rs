@@ -49,6 +49,9 @@ pub struct FileProjection {
     pub default_agent_seconds: Option<u32>,
     pub default_session_seconds: Option<u32>,
     pub default_render_seconds: Option<u32>,
+    /// Scale a tenant's projections by what its settled jobs showed (see
+    /// `pricing::learn`); off by default.
+    pub learn: Option<bool>,
 }
 
 /// One problem in the `[pricing]` section: the key path inside the section
@@ -230,6 +233,7 @@ fn builtin_projection() -> Projection {
         default_agent_ms: s(features::DEFAULT_AGENT_SECONDS),
         default_session_ms: s(features::DEFAULT_SESSION_SECONDS),
         default_render_ms: s(features::DEFAULT_RENDER_SECONDS),
+        learn: false,
     }
 }
 
@@ -318,5 +322,6 @@ fn projection(p: &FileProjection, errs: &mut Vec<BookError>) -> Projection {
             d.default_render_ms,
             errs,
         ),
+        learn: p.learn.unwrap_or(d.learn),
     }
 }

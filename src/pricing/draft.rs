@@ -64,10 +64,6 @@ impl DraftJob {
     pub(super) fn per_call(feature: &'static str) -> Self {
         DraftJob::single(feature, 0, "per_call", false)
     }
-
-    pub(super) fn ms(&self) -> u64 {
-        self.scenes.iter().fold(0u64, |a, s| a.saturating_add(s.ms))
-    }
 }
 
 /// A rule's result.

@@ -25,6 +25,9 @@ pub struct Facts {
     /// Proofreads by id: the translation feature of the mode they were
     /// created with (remembered in the ledger as their resource kind).
     pub proofreads: HashMap<String, &'static str>,
+    /// The tenant's learned corrections by feature, ×1000 (empty unless
+    /// `pricing.projection.learn`; see `pricing::learn`).
+    pub corrections: HashMap<String, u64>,
 }
 
 impl Facts {

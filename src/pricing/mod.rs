@@ -14,6 +14,7 @@ pub mod facts;
 pub mod features;
 pub(crate) mod jobs;
 mod json;
+pub mod learn;
 pub mod media;
 mod plan;
 mod quote;

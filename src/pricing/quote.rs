@@ -84,7 +84,19 @@ fn price(ctx: &Ctx<'_>, draft: Draft, gen: Generation) -> Result<Quote, PricingE
                 job.feature
             ))
         })?;
-        let ms = job.ms();
+        // A learned correction scales what was projected from words.
+        let correction = ctx.facts.corrections.get(job.feature).copied();
+        let scaled = |s: &super::draft::DraftScene| match correction {
+            Some(c) if super::learn::LEARNED_BASES.contains(&s.basis) => {
+                s.ms.saturating_mul(c).div_ceil(1000)
+            }
+            _ => s.ms,
+        };
+        let ms = job
+            .scenes
+            .iter()
+            .map(scaled)
+            .fold(0u64, u64::saturating_add);
         if job.video && !ctx.enterprise() && ms > u64::from(ctx.plan.max_video_seconds) * 1000 {
             return Err(PricingError::new(
                 400,
@@ -104,7 +116,7 @@ fn price(ctx: &Ctx<'_>, draft: Draft, gen: Generation) -> Result<Quote, PricingE
         scenes.extend(job.scenes.iter().map(|s| SceneQuote {
             job: i,
             feature: s.feature.to_owned(),
-            projected_ms: s.ms,
+            projected_ms: scaled(s),
             basis: s.basis,
         }));
         jobs.push(JobQuote {

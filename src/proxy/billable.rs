@@ -74,6 +74,9 @@ pub(super) async fn handle(
         .lookups
         .facts(&state.upstream, br.billable, &body, media)
         .await;
+    if cfg.pricing.projection().learn {
+        facts.corrections = state.lookups.corrections_of(&br.origin.tenant);
+    }
     if let Some(id) = pricing::facts::proofread_id(br.billable) {
         // The mode the proofread was created with (a ledger read; a
         // failure prices the highest mode).

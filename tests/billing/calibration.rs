@@ -69,3 +69,61 @@ async fn calibrate_reports_real_against_projected_lengths_per_feature_and_tenant
         .to_string();
     assert!(count.ends_with(" 3"), "{count}");
 }
+
+/// `pricing.projection.learn`: once a tenant has ten settled jobs of a
+/// feature that ran twice as long as projected, its later projections of
+/// that feature are doubled (the 90th-percentile ratio); other tenants'
+/// are not. The corrections are rebuilt from the ledger at start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn learned_corrections_raise_a_tenant_s_projections_after_enough_jobs() {
+    let learn = |c: TestConfig| c.set("pricing.projection", "learn", "true");
+    let rig = Rig::start(learn).await;
+    let body = json!({"type": "avatar", "avatar_id": "a", "voice_id": "v",
+        "script": "Our quarterly numbers are in, and every region grew faster than planned."});
+    let credits = |r: &TestResponse| -> f64 {
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.header("x-gateway-credits-projected")
+            .and_then(|v| v.parse().ok())
+            .expect("projection")
+    };
+    let mut plain = 0.0;
+    for _ in 0..10 {
+        let r = rig.post("/v3/videos", &body).await;
+        plain = credits(&r);
+        let (hold, data) = (hold_id(&r), r.json()["data"].clone());
+        let video = data["video_id"]
+            .as_str()
+            .or(data["id"].as_str())
+            .expect("id")
+            .to_string();
+        // Avatar IV on v3: 0.1 credit per second; the video runs twice as long.
+        assert!(rig.mock.complete(&video, plain * 10.0 * 2.0));
+        assert_eq!(rig.get(&format!("/v3/videos/{video}")).await.status, 200);
+        rig.wait_hold(&hold, "captured").await;
+    }
+    // A restart on the same ledger rebuilds the corrections at once.
+    let db = rig.gw.config_path.with_file_name("ledger.db");
+    let Rig { mock, gw } = rig;
+    let _files = gw.shutdown_keeping_files().await;
+    let cfg = learn(TestConfig::for_mock(&mock)).set(
+        "store",
+        "url",
+        &format!("{:?}", format!("sqlite://{}", db.display())),
+    );
+    let rig = Rig {
+        gw: TestGateway::start(cfg).await,
+        mock,
+    };
+    eventually_async(
+        || async { credits(&rig.post("/v3/videos", &body).await) >= 2.0 * plain - 0.1 + 1e-9 },
+        crate::SETTLE_WAIT,
+    )
+    .await;
+    let beta = rig
+        .call("beta", "POST", "/v3/videos", &[], body.to_string())
+        .await;
+    assert!(
+        (credits(&beta) - plain).abs() < 1e-9,
+        "beta has no correction"
+    );
+}
