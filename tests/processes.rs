@@ -9,6 +9,9 @@
 //! - crash: SIGKILL a gateway during billable load, restart it on the same
 //!   ledger; every job HeyGen accepted has exactly one hold, none lost or
 //!   doubled, and the restarted gateway settles normally.
+//! - sessions: SIGKILL a gateway in the middle of a metered LiveAvatar
+//!   session, restart it after a minute boundary passed; every started
+//!   minute is charged once and `heygen-gateway ledger verify` passes.
 
 // A failed unwrap in a test helper is a failed assertion.
 #![allow(clippy::unwrap_used)]
@@ -25,6 +28,8 @@ mod harness;
 mod ledger_view;
 #[path = "processes/race.rs"]
 mod race;
+#[path = "processes/sessions.rs"]
+mod sessions;
 
 /// A fresh database on the shared PostgreSQL server of this binary (started
 /// on first use, off the async threads because `initdb` blocks for seconds).

@@ -125,6 +125,11 @@ impl Node {
         self.cfg.as_ref().unwrap().dir.path()
     }
 
+    /// The config file `start` runs with (for CLI commands on its ledger).
+    pub fn config_path(&self) -> PathBuf {
+        self.dir().join("gateway.toml")
+    }
+
     /// Runs `serve --config FILE` and waits for `/readyz`. A restart reuses
     /// the previous ports; if a port was taken meanwhile (the child exits
     /// with "address in use"), fresh ones are picked and the start retried.
