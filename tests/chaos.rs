@@ -23,5 +23,43 @@ mod harness;
 #[path = "processes/ledger_view.rs"]
 mod ledger_view;
 
+#[path = "chaos/full_disk.rs"]
+mod full_disk;
 #[path = "chaos/pg_outage.rs"]
 mod pg_outage;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{TestConfig, ADMIN_TOKEN, ORG_KEY, WEBHOOK_SECRET};
+
+/// The binary under test.
+const BIN: &str = env!("CARGO_BIN_EXE_heygen-gateway");
+
+/// Writes `cfg` as it stands to `verify.toml` in its own directory, for
+/// `ledger verify` (which reads only the store and plan sections, so the
+/// listen ports the harness picks later do not matter).
+pub fn write_verify_config(cfg: &TestConfig) -> PathBuf {
+    let path = cfg.dir.path().join("verify.toml");
+    std::fs::write(&path, cfg.toml()).unwrap();
+    path
+}
+
+/// Runs `heygen-gateway ledger verify --config PATH`: its exit code and
+/// everything it printed.
+pub fn ledger_verify(config: &Path) -> (Option<i32>, String) {
+    let out = Command::new(BIN)
+        .args(["ledger", "verify", "--config"])
+        .arg(config)
+        .env("HEYGEN_API_KEY", ORG_KEY)
+        .env("HEYGEN_GATEWAY_ADMIN_TOKEN", ADMIN_TOKEN)
+        .env("HEYGEN_WEBHOOK_SECRET", WEBHOOK_SECRET)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
