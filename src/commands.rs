@@ -371,7 +371,9 @@ fn quote(
         path: req_path,
         body,
     };
-    match crate::proxy::self_service::quote_json(&rt, None, &q) {
+    // Offline: no probing or look-ups, so the defaults are shown.
+    let facts = crate::pricing::Facts::default();
+    match crate::proxy::self_service::quote_json(&rt, None, &q, &facts) {
         Ok(v) => {
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             // Scripts can tell "priced and allowed" from "would be refused".

@@ -69,23 +69,7 @@ pub(super) async fn handle(
         ownership::check_named(state.ledger.as_ref(), br.policy, tenant, &named, false).await?;
     }
     let plan = PlanPolicy::from(&cfg.plan);
-    let media = super::media::lengths(state, &body).await;
-    let mut facts = state
-        .lookups
-        .facts(&state.upstream, br.billable, &body, media)
-        .await;
-    if cfg.pricing.projection().learn {
-        facts.corrections = state.lookups.corrections_of(&br.origin.tenant);
-    }
-    if let Some(id) = pricing::facts::proofread_id(br.billable) {
-        // The mode the proofread was created with (a ledger read; a
-        // failure prices the highest mode).
-        if let Ok(Some(owner)) = state.ledger.owner_of(id).await {
-            if let Some(feature) = pricing::facts::proofread_feature(&owner.kind) {
-                facts.proofreads.insert(id.to_string(), feature);
-            }
-        }
-    }
+    let facts = super::media::facts(state, br.billable, &body, &br.origin.tenant).await;
     let quote = pricing::quote_with_facts(&cfg.pricing, &plan, br.billable, &body, &facts)
         .map_err(GatewayError::Pricing)?;
     state.metrics.credits(

@@ -1,20 +1,22 @@
 //! Before pricing: the lengths of the media a billable request points at
 //! (narration `audio_url`s, translation sources, v3 URL inputs), probed
 //! through the egress guard (`crate::probe`: range requests, byte cap,
-//! timeouts, cached by URL). Pricing stays pure and gets the lengths as
-//! facts; a URL that cannot be read in time is priced at the default.
+//! timeouts, cached by URL), then every other fact pricing may use (see
+//! [`facts`]). Pricing stays pure and gets them as facts; a URL that cannot
+//! be read in time is priced at the default.
 
 use std::time::Duration;
 
 use futures_util::future::join_all;
 
-use crate::pricing::{media, MediaLengths};
+use crate::catalog::Billable;
+use crate::pricing::{self, media, Facts, MediaLengths};
 use crate::state::AppState;
 
 /// The longest a request waits for its media to be probed, all URLs at once.
 const PROBE_BUDGET: Duration = Duration::from_secs(5);
 
-pub(super) async fn lengths(state: &AppState, body: &[u8]) -> MediaLengths {
+async fn lengths(state: &AppState, body: &[u8]) -> MediaLengths {
     let mut out = MediaLengths::new();
     let urls = media::urls(body);
     if urls.is_empty() {
@@ -46,4 +48,33 @@ pub(super) async fn lengths(state: &AppState, body: &[u8]) -> MediaLengths {
         }
     }
     out
+}
+
+/// Everything read before pricing a billable request of `tenant`: media
+/// lengths, looks and template (the `lookup` module), the tenant's learned
+/// corrections when `pricing.projection.learn` is on, and the mode a
+/// proofread was created with (a ledger read; unknown → the highest mode).
+/// The request path and the quote endpoint price from the same facts.
+pub(crate) async fn facts(
+    state: &AppState,
+    billable: &Billable,
+    body: &[u8],
+    tenant: &str,
+) -> Facts {
+    let media = lengths(state, body).await;
+    let mut facts = state
+        .lookups
+        .facts(&state.upstream, billable, body, media)
+        .await;
+    if state.snapshot().config.pricing.projection().learn {
+        facts.corrections = state.lookups.corrections_of(tenant);
+    }
+    if let Some(id) = pricing::facts::proofread_id(billable) {
+        if let Ok(Some(owner)) = state.ledger.owner_of(id).await {
+            if let Some(feature) = pricing::facts::proofread_feature(&owner.kind) {
+                facts.proofreads.insert(id.to_string(), feature);
+            }
+        }
+    }
+    facts
 }

@@ -37,6 +37,13 @@ async fn narration_and_source_videos_are_held_at_their_probed_length() {
         (p * 180.0 - d * 8.0).abs() < 1e-6,
         "probed {p} vs default {d}"
     );
+    // The quote endpoint reads the same facts: it shows the probed price.
+    let quote = rig.quote("POST", "/v3/videos", &v3(clip(7_300))).await;
+    assert_eq!(
+        quote["credits"].as_str(),
+        probed.header("x-gateway-credits-projected")
+    );
+    assert_eq!(quote["quote"]["scenes"][0]["basis"], "probed", "{quote}");
 
     // A v2 translation of a 60 s source: 60 s per language, not 300 s.
     let tr = |url: String| json!({"video_url": url, "output_languages": ["French", "German"]});

@@ -80,7 +80,11 @@ pub(super) async fn handle(
                     "quote body must be {{\"method\", \"path\", \"body\"}}: {e}"
                 ))
             })?;
-            let value = quote_json(rt, Some(tenant), &q)?;
+            let facts = match quote::billable_of(&q) {
+                Some((b, body)) => crate::proxy::media::facts(state, &b, &body, &tenant.id).await,
+                None => crate::pricing::Facts::default(),
+            };
+            let value = quote_json(rt, Some(tenant), &q, &facts)?;
             Ok(json_response(StatusCode::OK, json!({ "data": value })))
         }
         (_, "webhooks/heygen" | "usage" | "quote") => Err(GatewayError::MethodNotAllowed),

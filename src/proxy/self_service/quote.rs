@@ -25,11 +25,26 @@ fn post() -> String {
     "POST".into()
 }
 
-/// Prices a request and states the policy verdict (shared by the endpoint and the CLI).
+/// The billable route a quote request names, if it is one (the endpoint
+/// reads its facts before [`quote_json`]).
+pub(crate) fn billable_of(q: &QuoteRequest) -> Option<(crate::catalog::Billable, Vec<u8>)> {
+    let method = Method::from_bytes(q.method.to_ascii_uppercase().as_bytes()).ok()?;
+    let (raw_path, _) = q.path.split_once('?').unwrap_or((q.path.as_str(), ""));
+    let path = crate::proxy::path::normalize(raw_path).ok()?;
+    match classify(&method, &path).kind {
+        RouteKind::Billable(b) => Some((b, serde_json::to_vec(&q.body).unwrap_or_default())),
+        _ => None,
+    }
+}
+
+/// Prices a request and states the policy verdict (shared by the endpoint
+/// and the CLI): from `facts` (what the endpoint probed and looked up; the
+/// CLI has none, so it shows the defaults).
 pub(crate) fn quote_json(
     rt: &Runtime,
     tenant: Option<&crate::config::TenantConfig>,
     q: &QuoteRequest,
+    facts: &pricing::Facts,
 ) -> Result<Value, GatewayError> {
     let method = Method::from_bytes(q.method.to_ascii_uppercase().as_bytes())
         .map_err(|_| GatewayError::bad_request(format!("{:?} is not an HTTP method", q.method)))?;
@@ -54,7 +69,7 @@ pub(crate) fn quote_json(
         RouteKind::Billable(b) => {
             let body = serde_json::to_vec(&q.body).unwrap_or_default();
             let plan = PlanPolicy::from(&cfg.plan);
-            match pricing::quote(&cfg.pricing, &plan, b, &body) {
+            match pricing::quote_with_facts(&cfg.pricing, &plan, b, &body, facts) {
                 Ok(quote) => Ok(json!({
                     "path": path, "route": route.template, "billable": true,
                     "quote": quote, "credits": format_credits(quote.credits),
@@ -68,9 +83,10 @@ pub(crate) fn quote_json(
                         max_video_seconds: u32::MAX,
                         ..plan
                     };
-                    let projection = pricing::quote(&cfg.pricing, &unlimited, b, &body)
-                        .ok()
-                        .and_then(|q| serde_json::to_value(q).ok());
+                    let projection =
+                        pricing::quote_with_facts(&cfg.pricing, &unlimited, b, &body, facts)
+                            .ok()
+                            .and_then(|q| serde_json::to_value(q).ok());
                     Ok(verdict(
                         &path,
                         route.template,
