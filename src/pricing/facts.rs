@@ -180,6 +180,12 @@ pub fn proofread_id(billable: &Billable) -> Option<&str> {
     }
 }
 
+/// Whether pricing this request would use a look or a template read from
+/// HeyGen.
+pub fn needs_lookup(billable: &Billable, body: &[u8]) -> bool {
+    template_id(billable).is_some() || !look_ids(billable, body).is_empty()
+}
+
 /// The template a request renders, if any.
 pub fn template_id(billable: &Billable) -> Option<&str> {
     match billable {

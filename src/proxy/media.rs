@@ -62,11 +62,21 @@ pub(crate) async fn facts(
     tenant: &str,
 ) -> Facts {
     let media = lengths(state, body).await;
+    let cfg = state.snapshot().config.clone();
+    if pricing::facts::needs_lookup(billable, body) {
+        // A request the plan refuses whatever HeyGen would say (4K without
+        // enterprise, too long even at the cheapest engine…) is refused
+        // without asking HeyGen anything.
+        let plan = pricing::PlanPolicy::from(&cfg.plan);
+        if pricing::quote_with_media(&cfg.pricing, &plan, billable, body, &media).is_err() {
+            return Facts::with_media(media);
+        }
+    }
     let mut facts = state
         .lookups
         .facts(&state.upstream, billable, body, media)
         .await;
-    if state.snapshot().config.pricing.projection().learn {
+    if cfg.pricing.projection().learn {
         facts.corrections = state.lookups.corrections_of(tenant);
     }
     if let Some(id) = pricing::facts::proofread_id(billable) {
