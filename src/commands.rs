@@ -237,6 +237,13 @@ async fn serve(path: &std::path::Path) -> ExitCode {
         Err(code) => return code,
     };
     init_logging(config.server.log_json);
+    if let Some(point) = crate::faultpoint::armed() {
+        tracing::warn!(
+            point,
+            "{} is set: the process kills itself there (fault tests only).",
+            crate::faultpoint::ENV_KILL_AT
+        );
+    }
     // The same checks as `check-config`: a config that would refuse every
     // billable request (no org key) or expose the demo token stops here.
     let found = crate::preflight::check(&config, &ProcessEnv, false);

@@ -28,6 +28,7 @@ pub mod conn;
 pub mod egress;
 pub mod error;
 pub(crate) mod fanout;
+pub mod faultpoint;
 pub mod http;
 pub mod ledger;
 pub mod limits;

@@ -153,6 +153,7 @@ impl Admission {
             quote.credits,
         );
         hold.mark_sent();
+        crate::faultpoint::hit(crate::faultpoint::ADMISSION_AFTER_HOLD);
         let body = full(self.body.clone());
         let max_body = self.body.len() as u64;
         let sent = forward(state, &self.origin, self.outbound, body, max_body).await;
@@ -194,6 +195,7 @@ impl Admission {
             h.insert(HEADER_HOLD_ID, v);
         }
         if parts.status.is_success() {
+            crate::faultpoint::hit(crate::faultpoint::ADMISSION_AFTER_FORWARD);
             if !self.priced.created.is_empty() {
                 let ledger = state.ledger.as_ref();
                 let (tenant, kind) = (&self.tenant.id, &self.priced.created_kind);

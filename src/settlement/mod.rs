@@ -91,6 +91,7 @@ pub(crate) async fn settle(
         Some("estimate") => format!("{source}{}", crate::ledger::audit::AT_ESTIMATE),
         _ => source.to_owned(),
     };
+    crate::faultpoint::hit(crate::faultpoint::SETTLEMENT_BEFORE_CAPTURE);
     let result = state.ledger.settle_job(job_id, settlement, &source).await?;
     if let (SettleResult::Settled(s), Some(from)) = (&result, learned) {
         state.metrics.settled_from(from, &s.feature);

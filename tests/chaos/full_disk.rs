@@ -129,7 +129,7 @@ async fn sqlite_on_a_full_disk_refuses_without_corruption_and_recovers_when_spac
     );
     let verify_config = crate::write_verify_config(&cfg);
     let mut node = Node::new(cfg);
-    let gw = node.start().await;
+    let gw = crate::start(&mut node, None).await;
     let base = gw.url("");
     let mut answers: Vec<TestResponse> = Vec::new();
     for _ in 0..10 {

@@ -136,7 +136,7 @@ async fn postgres_stopped_and_restarted_under_load_refuses_then_recovers_without
     let mock = common::start_mock().await;
     let cfg = base_config(&mock, Some(&url)).set("store", "pool_size", "4");
     let mut node = Node::new(cfg);
-    let gw = node.start().await;
+    let gw = crate::start(&mut node, None).await;
 
     let phase = Arc::new(AtomicU8::new(UP));
     let stop = Arc::new(AtomicBool::new(false));

@@ -245,9 +245,12 @@ impl Ledger for PostgresLedger {
         let ids = on_client!(self, |c| read::expired_hold_ids(&c, now_us, EXPIRE_BATCH))?;
         let mut out = Vec::new();
         // One transaction per hold keeps each within the global lock order.
-        for id in ids {
-            if let Some(x) = in_tx!(self, |tx| ops::expire_one(&PgTx(&tx), &id, now_us))? {
+        for (i, id) in ids.iter().enumerate() {
+            if let Some(x) = in_tx!(self, |tx| ops::expire_one(&PgTx(&tx), id, now_us))? {
                 out.push(x);
+            }
+            if i == 0 {
+                crate::faultpoint::hit(crate::faultpoint::EXPIRY_AFTER_FIRST_HOLD);
             }
         }
         Ok(out)

@@ -138,8 +138,11 @@ fn expire(
     )?;
     let tx = SqliteTx(conn);
     let mut out = Vec::new();
-    for id in ids {
-        out.extend(run_ready(ops::expire_one(&tx, &id, now_us))?);
+    for (i, id) in ids.iter().enumerate() {
+        out.extend(run_ready(ops::expire_one(&tx, id, now_us))?);
+        if i == 0 {
+            crate::faultpoint::hit(crate::faultpoint::EXPIRY_AFTER_FIRST_HOLD);
+        }
     }
     Ok(out)
 }

@@ -62,6 +62,7 @@ pub(super) async fn receive(
     crate::fanout::enqueue(state.ledger.as_ref(), &event, &body)
         .await
         .map_err(GatewayError::ledger("fanout_enqueue"))?;
+    crate::faultpoint::hit(crate::faultpoint::FANOUT_AFTER_ENQUEUE);
     // Answer fast (HeyGen wants 2xx within seconds); the status re-read and
     // the settlement happen in the background and are idempotent.
     let state = state.clone();
