@@ -2,7 +2,8 @@
 //! nothing are closed, caps shed new connections while established tenants
 //! are served, stalled or trickled bodies get 408 without reaching HeyGen,
 //! and requests with ambiguous framing, method overrides, bodies on reads or
-//! encoded separators are refused. Everything goes through raw sockets: a
+//! encoded separators are refused, HTTP/2 streams past the limit are refused
+//! and rapid resets end in GOAWAY. Everything goes through raw sockets: a
 //! well-behaved client cannot send most of it.
 
 mod common;
@@ -11,6 +12,8 @@ mod common;
 mod bodies;
 #[path = "hostile/connections.rs"]
 mod connections;
+#[path = "hostile/http2.rs"]
+mod http2;
 #[path = "hostile/requests.rs"]
 mod requests;
 
