@@ -51,6 +51,7 @@ fn request(i: usize) -> HoldRequest {
         render: false,
         tenant_render_cap: None,
         org_render_cap: None,
+        session_cap: None,
     }
 }
 

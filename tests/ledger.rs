@@ -150,6 +150,7 @@ both!(
     cases_holds::race_admits_exactly_k,
     cases_holds::race_between_two_instances,
     cases_holds::render_caps_hold_under_concurrency,
+    cases_holds::session_caps_hold_under_concurrency,
     cases_holds::shadow_scope_reports_but_admits,
     cases_holds::release_frees_budget,
     cases_holds::counters_track_unconfigured_windows,

@@ -26,6 +26,7 @@ fn req(amount: Micros) -> HoldRequest {
         render: false,
         tenant_render_cap: None,
         org_render_cap: None,
+        session_cap: None,
     }
 }
 

@@ -87,6 +87,22 @@ pub struct HoldRequest {
     pub render: bool,
     pub tenant_render_cap: Option<u32>,
     pub org_render_cap: Option<u32>,
+    /// Set on a session start: the live-session caps this hold is checked
+    /// against in its own transaction.
+    pub session_cap: Option<SessionCap>,
+}
+
+/// Caps on live sessions, checked when a session starts. A live session
+/// (or a start not yet answered, or a minted token not yet used) always has
+/// exactly one open hold of a session feature — its current minute — so
+/// the open holds of `features` count the sessions, inside the hold's
+/// transaction, without a race.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionCap {
+    pub tenant: Option<u32>,
+    pub org: Option<u32>,
+    /// Every price-book feature sessions are metered under.
+    pub features: Vec<String>,
 }
 
 impl HoldRequest {
@@ -119,6 +135,7 @@ impl HoldRequest {
             render: false,
             tenant_render_cap: None,
             org_render_cap: None,
+            session_cap: None,
         }
     }
 }
@@ -148,6 +165,11 @@ pub enum HoldDecision {
     },
     Insufficient(Shortfall),
     RenderCapReached {
+        scope: Scope,
+        cap: u32,
+    },
+    /// A session start past `limits.sessions_in_flight` (tenant or org).
+    SessionCapReached {
         scope: Scope,
         cap: u32,
     },

@@ -95,6 +95,8 @@ impl Admission {
             render: quote.settle == SettleMode::PerJob,
             tenant_render_cap: tenant.limits.renders_in_flight,
             org_render_cap: cfg.org.renders_in_flight,
+            session_cap: crate::sessions::Kind::of(&self.priced.billable)
+                .and_then(|_| crate::sessions::cap_for(cfg, tenant)),
             ..HoldRequest::for_tenant(cfg, tenant, &quote.feature, quote.credits, now)
         }
     }
@@ -134,6 +136,12 @@ impl Admission {
             }
             HoldDecision::RenderCapReached { scope, cap } => {
                 return Err(GatewayError::RenderCap {
+                    scope: scope.label(),
+                    cap,
+                })
+            }
+            HoldDecision::SessionCapReached { scope, cap } => {
+                return Err(GatewayError::SessionCap {
                     scope: scope.label(),
                     cap,
                 })

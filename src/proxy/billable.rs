@@ -86,9 +86,6 @@ pub(super) async fn handle(
         .tenant()
         .cloned()
         .ok_or(GatewayError::Unauthenticated)?;
-    if crate::sessions::Kind::of(br.billable).is_some() {
-        crate::sessions::check_cap(state, &tenant, cfg.org.sessions_in_flight).await?;
-    }
     let admission = Admission {
         state: state.clone(),
         config: cfg.clone(),

@@ -98,10 +98,10 @@ pub(super) async fn mint(
         .metrics
         .credits(CreditKind::Projected, &tenant.id, ask.feature, rate);
     ctx.tag(|t| t.credits = Some(rate));
-    crate::sessions::check_cap(state, &tenant, cfg.org.sessions_in_flight).await?;
     let hold_req = HoldRequest {
         route: "POST /liveavatar/v1/sessions/token".to_string(),
         request_id: ctx.id_str().to_string(),
+        session_cap: crate::sessions::cap_for(&cfg, &tenant),
         ..HoldRequest::for_tenant(&cfg, &tenant, ask.feature, rate, state.clock.now())
     };
     let (state2, ctx2) = (state.clone(), ctx.clone());
@@ -155,8 +155,9 @@ async fn hold(
             remaining: s.remaining,
             resets_at: s.resets_at,
         })),
-        // Not a render: no render cap applies to it.
-        HoldDecision::RenderCapReached { scope, cap } => Err(GatewayError::SessionCap {
+        HoldDecision::SessionCapReached { scope, cap }
+        // Not a render: a render cap never applies, but map it all the same.
+        | HoldDecision::RenderCapReached { scope, cap } => Err(GatewayError::SessionCap {
             scope: scope.label(),
             cap,
         }),

@@ -207,44 +207,32 @@ pub(crate) async fn after_call(
     }
 }
 
-/// Refuses a session start when the tenant or the org already has its cap
-/// of live sessions (tokens waiting for theirs count). Checked before the
-/// hold, not inside it: two starts racing may both pass, by one.
-pub(crate) async fn check_cap(
-    state: &AppState,
+/// The live-session caps a session start's hold is checked against in
+/// the ledger (`None` when neither the tenant nor the org has one).
+pub(crate) fn cap_for(
+    cfg: &crate::config::Config,
     tenant: &crate::config::TenantConfig,
-    org_cap: Option<u32>,
-) -> Result<(), GatewayError> {
-    let (tenant_cap, org_cap) = (tenant.limits.sessions_in_flight, org_cap);
+) -> Option<crate::ledger::SessionCap> {
+    let (tenant_cap, org_cap) = (tenant.limits.sessions_in_flight, cfg.org.sessions_in_flight);
     if tenant_cap.is_none() && org_cap.is_none() {
-        return Ok(());
+        return None;
     }
-    let mut open = Vec::new();
-    for filter in [SessionFilter::Live, SessionFilter::Tokens] {
-        open.extend(
-            state
-                .ledger
-                .sessions(filter)
-                .await
-                .map_err(GatewayError::ledger("sessions"))?,
-        );
-    }
-    let mine = open.iter().filter(|s| s.tenant == tenant.id).count();
-    let over = |cap: Option<u32>, n: usize| cap.filter(|c| n >= *c as usize);
-    if let Some(cap) = over(tenant_cap, mine) {
-        return Err(GatewayError::SessionCap {
-            scope: tenant.id.clone(),
-            cap,
-        });
-    }
-    if let Some(cap) = over(org_cap, open.len()) {
-        return Err(GatewayError::SessionCap {
-            scope: "org".into(),
-            cap,
-        });
-    }
-    Ok(())
+    Some(crate::ledger::SessionCap {
+        tenant: tenant_cap,
+        org: org_cap,
+        features: SESSION_FEATURES.iter().map(|f| f.to_string()).collect(),
+    })
 }
+
+/// Every feature sessions are metered under: each live session, pending
+/// start or unused token holds one open hold of one of these.
+const SESSION_FEATURES: &[&str] = &[
+    crate::pricing::features::STREAMING,
+    crate::pricing::features::AVATAR_REALTIME,
+    crate::pricing::features::LIVEAVATAR_FULL,
+    crate::pricing::features::LIVEAVATAR_LITE,
+    crate::pricing::features::LIVEAVATAR_SANDBOX,
+];
 
 /// Live sessions (of `tenant`, or all) with what each has cost so far, as
 /// `/gateway/v1/usage` and `GET /admin/v1/sessions` show them.

@@ -416,6 +416,26 @@ async fn live_sessions_are_capped_per_tenant_and_org() {
     assert_eq!(again.status, 200, "{}", again.text());
 }
 
+/// The cap is decided inside the start's hold transaction: of twelve
+/// concurrent starts under a cap of three, exactly three open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_session_starts_never_pass_the_cap() {
+    let rig = Rig::start(|c| metered(c).tenant_limits("alpha", "sessions_in_flight = 3")).await;
+    let body = json!({"avatar_id": "a"});
+    let starts = (0..12).map(|_| rig.post("/v1/streaming.new", &body));
+    let answers = futures_util::future::join_all(starts).await;
+    let opened = answers.iter().filter(|r| r.status == 200).count();
+    let capped = answers.iter().filter(|r| r.status == 429).count();
+    assert_eq!(
+        (opened, capped),
+        (3, 9),
+        "{:?}",
+        answers.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    // HeyGen saw only the three that were admitted.
+    assert_eq!(rig.creates("/v1/streaming.new"), 3);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_heygen_ends_on_its_own_stops_being_charged() {
     let (rig, clock) = metered_rig("daily = 100").await;

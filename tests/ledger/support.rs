@@ -38,6 +38,7 @@ pub fn req(tenant: &str, amount: Micros, now: DateTime<Utc>) -> HoldRequest {
         render: false,
         tenant_render_cap: None,
         org_render_cap: None,
+        session_cap: None,
     }
 }
 

@@ -3,12 +3,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::Tx;
+use super::{Param, Tx};
 use crate::ledger::decide::{
     evaluate, needs_render_count, new_hold, validate, CounterSet, Evaluation, RenderCounts,
 };
 use crate::ledger::rows::{hold_keys, CounterKey};
-use crate::ledger::types::{HoldDecision, HoldRequest, LedgerError};
+use crate::ledger::types::{HoldDecision, HoldRequest, LedgerError, Scope, SessionCap};
 use crate::ledger::window::Periods;
 use crate::money::Micros;
 
@@ -35,6 +35,9 @@ pub(crate) async fn hold<T: Tx>(
             remaining,
             shadow_shortfalls,
         } => {
+            if let Some(refusal) = session_refusal(tx, req, (0, 0)).await? {
+                return Ok(refusal);
+            }
             let (row, journal) = new_hold(req, hold_id.to_string());
             // Independent writes: PostgreSQL pipelines them in one round trip.
             tokio::try_join!(
@@ -103,6 +106,9 @@ pub(crate) async fn hold_batch<T: Tx>(
         )
     };
     let mut accepted = Vec::new();
+    // Session starts accepted earlier in this batch, per tenant (not yet
+    // visible to the count query).
+    let mut sessions: HashMap<String, u64> = HashMap::new();
     let mut out = Vec::with_capacity(items.len());
     for (item, valid) in items.iter().zip(checked) {
         if let Err(e) = valid {
@@ -114,7 +120,21 @@ pub(crate) async fn hold_batch<T: Tx>(
             tenant: renders.tenants.get(&req.tenant).copied().unwrap_or(0),
             org: renders.org,
         };
-        out.push(Ok(match evaluate(req, &counters, counts) {
+        let session_extra = (
+            sessions.get(&req.tenant).copied().unwrap_or(0),
+            sessions.values().sum(),
+        );
+        let mut evaluation = evaluate(req, &counters, counts);
+        if matches!(evaluation, Evaluation::Accept { .. }) {
+            match session_refusal(tx, req, session_extra).await? {
+                Some(refusal) => evaluation = Evaluation::Refuse(refusal),
+                None if req.session_cap.is_some() => {
+                    *sessions.entry(req.tenant.clone()).or_default() += 1;
+                }
+                None => {}
+            }
+        }
+        out.push(Ok(match evaluation {
             Evaluation::Refuse(d) => d,
             Evaluation::Accept {
                 remaining,
@@ -184,4 +204,58 @@ async fn batch_render_counts<T: Tx>(tx: &T, items: &[BatchItem]) -> Result<Batch
         counts.org = tx.count_renders(None).await?;
     }
     Ok(counts)
+}
+
+/// A session start's refusal when the tenant's or the org's live sessions
+/// (open holds of session features, plus `extra` = (tenant, org) starts
+/// accepted earlier in the same batch) already reach a cap. Counted after
+/// the counter locks, like renders, so concurrent starts cannot both pass.
+async fn session_refusal<T: Tx>(
+    tx: &T,
+    req: &HoldRequest,
+    extra: (u64, u64),
+) -> Result<Option<HoldDecision>, T::Error> {
+    let Some(cap) = &req.session_cap else {
+        return Ok(None);
+    };
+    let scopes = [
+        (
+            Scope::Tenant(req.tenant.clone()),
+            cap.tenant,
+            Some(req.tenant.as_str()),
+            extra.0,
+        ),
+        (Scope::Org, cap.org, None, extra.1),
+    ];
+    for (scope, limit, tenant, extra) in scopes {
+        let Some(limit) = limit else { continue };
+        let open = open_session_holds(tx, cap, tenant).await? + extra;
+        if open >= u64::from(limit) {
+            return Ok(Some(HoldDecision::SessionCapReached { scope, cap: limit }));
+        }
+    }
+    Ok(None)
+}
+
+/// Open holds of the session features, of one tenant or of the org.
+async fn open_session_holds<T: Tx>(
+    tx: &T,
+    cap: &SessionCap,
+    tenant: Option<&str>,
+) -> Result<u64, T::Error> {
+    if cap.features.is_empty() {
+        return Ok(0);
+    }
+    let mut params: Vec<Param> = cap.features.iter().map(|f| f.as_str().into()).collect();
+    let marks: Vec<String> = (1..=params.len()).map(|i| format!("?{i}")).collect();
+    let mut sql = format!(
+        "SELECT COUNT(*) FROM holds WHERE state IN ('held', 'submitted') AND feature IN ({})",
+        marks.join(", ")
+    );
+    if let Some(t) = tenant {
+        params.push(t.into());
+        sql.push_str(&format!(" AND tenant = ?{}", params.len()));
+    }
+    let n = tx.query(&sql, &params, |r| r.int(0)).await?;
+    Ok(n.first().copied().unwrap_or(0).max(0) as u64)
 }
