@@ -235,7 +235,12 @@ async fn ledger_exports_json_lines_and_csv_over_a_time_range() {
 #[tokio::test]
 async fn adjustments_are_journaled_and_show_in_usage() {
     let (_guard, logs) = capture_logs();
-    let rig = Rig::start(|c| c.tenant_budgets("alpha", "daily = 10")).await;
+    // Gauges refresh every second, so the grant shows in /metrics quickly.
+    let rig = Rig::start(|c| {
+        c.tenant_budgets("alpha", "daily = 10")
+            .set("metrics", "gauge_interval_seconds", "1")
+    })
+    .await;
     // A grant to one window, with the actor in the body.
     let grant = json!({"tenant": "alpha", "credits": 5, "window": "daily",
                        "reason": "goodwill, for ticket 42", "actor": "ops@example.com"});
