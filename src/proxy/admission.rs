@@ -14,9 +14,9 @@ use super::forward::{downstream_parts, forward, Origin, Outbound};
 use super::guard::{Claim, HoldGuard, IdemClaim};
 use crate::catalog::Billable;
 use crate::config::{Config, TenantConfig};
-use crate::error::{GatewayError, Shortfall};
+use crate::error::GatewayError;
 use crate::http::{full, Body};
-use crate::ledger::{HoldDecision, HoldRequest, JobRecord, StoredResponse};
+use crate::ledger::{HoldRequest, JobRecord, StoredResponse};
 use crate::metrics::CreditKind;
 use crate::money::format_credits;
 use crate::ownership;
@@ -109,44 +109,16 @@ impl Admission {
             .hold(self.hold_request())
             .await
             .map_err(GatewayError::ledger("hold"))?;
-        let (hold_id, remaining) = match decision {
-            HoldDecision::Held {
-                hold_id,
-                remaining,
-                shadow_shortfalls,
-            } => {
-                for s in &shadow_shortfalls {
-                    state
-                        .metrics
-                        .shadow_rejection(&s.scope.label(), "insufficient_credit");
-                    tracing::warn!(tenant = %self.tenant.id, scope = %s.scope.label(), window = s.window.as_str(),
-                        required = %format_credits(s.required), remaining = %format_credits(s.remaining),
-                        "Shadow budget would have refused this request.");
-                }
-                (hold_id, remaining)
-            }
-            HoldDecision::Insufficient(s) => {
-                return Err(GatewayError::InsufficientCredit(Shortfall {
-                    scope: s.scope.label(),
-                    window: s.window.as_str().to_string(),
-                    required: s.required,
-                    remaining: s.remaining,
-                    resets_at: s.resets_at,
-                }))
-            }
-            HoldDecision::RenderCapReached { scope, cap } => {
-                return Err(GatewayError::RenderCap {
-                    scope: scope.label(),
-                    cap,
-                })
-            }
-            HoldDecision::SessionCapReached { scope, cap } => {
-                return Err(GatewayError::SessionCap {
-                    scope: scope.label(),
-                    cap,
-                })
-            }
-        };
+        let granted = super::guard::granted(decision)?;
+        for s in &granted.shadow_shortfalls {
+            state
+                .metrics
+                .shadow_rejection(&s.scope.label(), "insufficient_credit");
+            tracing::warn!(tenant = %self.tenant.id, scope = %s.scope.label(), window = s.window.as_str(),
+                required = %format_credits(s.required), remaining = %format_credits(s.remaining),
+                "Shadow budget would have refused this request.");
+        }
+        let (hold_id, remaining) = (granted.hold_id, granted.remaining);
         state.metrics.credits(
             CreditKind::Held,
             &self.tenant.id,
@@ -165,21 +137,7 @@ impl Admission {
         let body = full(self.body.clone());
         let max_body = self.body.len() as u64;
         let sent = forward(state, &self.origin, self.outbound, body, max_body).await;
-        let resp = match sent {
-            Ok(r) => r,
-            // Nothing reached HeyGen: the hold is freed. A timeout or a
-            // connection lost after sending is ambiguous (HeyGen may have
-            // created the job), so the hold stays and the TTL captures it in
-            // full rather than risk undercounting.
-            Err(e @ GatewayError::UpstreamUnreachable) => {
-                hold.release("upstream_unreachable").await;
-                return Err(e);
-            }
-            Err(e) => {
-                hold.keep(e.reason());
-                return Err(e);
-            }
-        };
+        let (hold, resp) = hold.after_send(sent).await?;
         let (mut parts, incoming) = resp.into_parts();
         let body = match state
             .upstream

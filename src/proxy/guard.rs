@@ -9,8 +9,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
-use crate::error::GatewayError;
-use crate::ledger::{IdemBegin, JobRecord, StoredResponse};
+use crate::error::{GatewayError, Shortfall as EdgeShortfall};
+use crate::ledger::{HoldDecision, IdemBegin, JobRecord, Scope, Shortfall, StoredResponse, Window};
 use crate::metrics::CreditKind;
 use crate::money::Micros;
 use crate::state::AppState;
@@ -27,6 +27,45 @@ pub(super) struct HoldGuard {
     /// releasing it, because HeyGen may have created the job.
     sent: bool,
     ended: bool,
+}
+
+/// A hold the ledger granted: its id, the tightest window left after it,
+/// and what shadow scopes would have refused.
+pub(super) struct Granted {
+    pub hold_id: String,
+    pub remaining: Option<(Scope, Window, Micros)>,
+    pub shadow_shortfalls: Vec<Shortfall>,
+}
+
+/// The ledger's decision as the edge sees it: the granted hold, or the
+/// refusal as the error the client gets (402, or 429 at a cap).
+pub(super) fn granted(d: HoldDecision) -> Result<Granted, GatewayError> {
+    match d {
+        HoldDecision::Held {
+            hold_id,
+            remaining,
+            shadow_shortfalls,
+        } => Ok(Granted {
+            hold_id,
+            remaining,
+            shadow_shortfalls,
+        }),
+        HoldDecision::Insufficient(s) => Err(GatewayError::InsufficientCredit(EdgeShortfall {
+            scope: s.scope.label(),
+            window: s.window.as_str().to_string(),
+            required: s.required,
+            remaining: s.remaining,
+            resets_at: s.resets_at,
+        })),
+        HoldDecision::RenderCapReached { scope, cap } => Err(GatewayError::RenderCap {
+            scope: scope.label(),
+            cap,
+        }),
+        HoldDecision::SessionCapReached { scope, cap } => Err(GatewayError::SessionCap {
+            scope: scope.label(),
+            cap,
+        }),
+    }
 }
 
 // === impl HoldGuard ===
@@ -79,6 +118,28 @@ impl HoldGuard {
     /// (`crate::sessions`) captures it.
     pub(super) fn into_session(mut self) {
         self.ended = true;
+    }
+
+    /// Ends the hold when the request could not be sent: nothing reached
+    /// HeyGen → released; a timeout or a connection lost after sending is
+    /// ambiguous (HeyGen may have created the job) → kept for the TTL to
+    /// capture in full rather than risk undercounting. A sent request
+    /// hands the guard back with the answer.
+    pub(super) async fn after_send<T>(
+        self,
+        sent: Result<T, GatewayError>,
+    ) -> Result<(HoldGuard, T), GatewayError> {
+        match sent {
+            Ok(answer) => Ok((self, answer)),
+            Err(e @ GatewayError::UpstreamUnreachable) => {
+                self.release("upstream_unreachable").await;
+                Err(e)
+            }
+            Err(e) => {
+                self.keep(e.reason());
+                Err(e)
+            }
+        }
     }
 
     pub(super) fn keep(mut self, why: &str) {

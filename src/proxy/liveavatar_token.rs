@@ -18,9 +18,9 @@ use super::context::{Admitted, RequestContext};
 use super::guard::HoldGuard;
 use crate::config::TenantConfig;
 use crate::conn::ReqBody;
-use crate::error::{GatewayError, Shortfall};
+use crate::error::GatewayError;
 use crate::http::{full, Body};
-use crate::ledger::{HoldDecision, HoldRequest};
+use crate::ledger::HoldRequest;
 use crate::metrics::CreditKind;
 use crate::money::{format_credits, Micros};
 use crate::pricing::features::{LIVEAVATAR_FULL, LIVEAVATAR_LITE, LIVEAVATAR_SANDBOX};
@@ -135,33 +135,17 @@ async fn hold(
         .hold(req)
         .await
         .map_err(GatewayError::ledger("hold"))?;
-    match decision {
-        HoldDecision::Held { hold_id, .. } => {
-            state
-                .metrics
-                .credits(CreditKind::Held, &tenant.id, feature, rate);
-            Ok(HoldGuard::new(
-                state.clone(),
-                hold_id,
-                tenant.id.clone(),
-                feature.to_string(),
-                rate,
-            ))
-        }
-        HoldDecision::Insufficient(s) => Err(GatewayError::InsufficientCredit(Shortfall {
-            scope: s.scope.label(),
-            window: s.window.as_str().to_string(),
-            required: s.required,
-            remaining: s.remaining,
-            resets_at: s.resets_at,
-        })),
-        HoldDecision::SessionCapReached { scope, cap }
-        // Not a render: a render cap never applies, but map it all the same.
-        | HoldDecision::RenderCapReached { scope, cap } => Err(GatewayError::SessionCap {
-            scope: scope.label(),
-            cap,
-        }),
-    }
+    let granted = super::guard::granted(decision)?;
+    state
+        .metrics
+        .credits(CreditKind::Held, &tenant.id, feature, rate);
+    Ok(HoldGuard::new(
+        state.clone(),
+        granted.hold_id,
+        tenant.id.clone(),
+        feature.to_string(),
+        rate,
+    ))
 }
 
 /// Sends the token request with the org's LiveAvatar key and ends the
@@ -178,17 +162,7 @@ async fn forward(
     hold.mark_sent();
     let path = "/v1/sessions/token";
     let sent = super::liveavatar::send(state, ctx, path, headers, LaAuth::OrgKey, full(body)).await;
-    let resp = match sent {
-        Ok(r) => r,
-        Err(e @ GatewayError::UpstreamUnreachable) => {
-            hold.release("upstream_unreachable").await;
-            return Err(e);
-        }
-        Err(e) => {
-            hold.keep(e.reason());
-            return Err(e);
-        }
-    };
+    let (hold, resp) = hold.after_send(sent).await?;
     let (mut parts, incoming) = resp.into_parts();
     let Ok(answer) = state.upstream.read_body(incoming, 1 << 20).await else {
         hold.keep("response body unreadable");
