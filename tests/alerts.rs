@@ -12,6 +12,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "common/pg.rs"]
+mod pg;
 
 #[path = "fanout/receiver.rs"]
 #[allow(dead_code)]
@@ -27,6 +29,7 @@ use heygen_gateway::config::Config;
 use heygen_gateway::ledger::{AlertInfo, AlertState, SessionFilter};
 use heygen_gateway::server::{RunningGateway, StartOptions};
 use heygen_mock::MockHeygen;
+use pg::PgServer;
 use receiver::Receiver;
 use serde_json::{json, Value};
 
@@ -66,7 +69,16 @@ impl Rig {
         urls: &[(&str, String)],
         clock: Arc<dyn Clock>,
     ) -> Rig {
-        let mock = start_mock().await;
+        Self::start_on(start_mock().await, f, urls, clock).await
+    }
+
+    /// [`Rig::start`] in front of a mock the test prepared.
+    async fn start_on(
+        mock: MockHeygen,
+        f: impl FnOnce(TestConfig) -> TestConfig,
+        urls: &[(&str, String)],
+        clock: Arc<dyn Clock>,
+    ) -> Rig {
         let cfg = f(fast(TestConfig::for_mock(&mock)));
         let mut rig = Rig {
             _mock: mock,
@@ -575,4 +587,96 @@ fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p
+}
+
+/// HeyGen's balance falling by more than `alerts.drift_credits` without the
+/// ledger capturing it is announced once (a day), in the JSON format.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn balance_drift_is_announced_once() {
+    let r = Receiver::start().await;
+    let hook = webhook("ops", "OPS_URL", "json", Some(r#"["drift"]"#));
+    // 1,000 credits (HeyGen reports quota, 60 a credit) before the first
+    // poll, which is the baseline.
+    let mock = start_mock().await;
+    mock.control().set_remaining_quota(60_000);
+    let rig = Rig::start_on(
+        mock,
+        |c| {
+            c.set("metrics", "quota_poll_seconds", "1")
+                .set("alerts", "drift_credits", "5")
+                .extra(&hook)
+        },
+        &[("OPS_URL", r.url("/drift"))],
+        Arc::new(SystemClock),
+    )
+    .await;
+    let series = "heygen_gateway_org_balance_credits 1000";
+    let m = rig.gw().admin_addr;
+    eventually_async(
+        || async { metrics_text(m).await.lines().any(|l| l == series) },
+        WAIT,
+    )
+    .await;
+    // 10 credits (600 quota units) spent outside the gateway.
+    rig._mock.control().set_remaining_quota(60_000 - 600);
+    wait_count(&r, 1).await;
+    let j = &bodies(&r)[0];
+    assert_eq!(j["event"], "drift", "{j}");
+    assert!(j["message"].as_str().unwrap().contains("10"), "{j}");
+    stays_at(&r, 1).await;
+}
+
+/// A ledger failure is announced even though the ledger is what failed:
+/// from memory, once per operation and hour.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ledger_failure_is_announced_from_memory() {
+    let pg = PgServer::start();
+    let r = Receiver::start().await;
+    let hook = webhook("ops", "OPS_URL", "slack", Some(r#"["ledger_error"]"#));
+    let url = pg.create_database();
+    let rig = Rig::start(
+        |c| c.set("store", "url", &format!("{url:?}")).extra(&hook),
+        &[("OPS_URL", r.url("/ledger"))],
+        Arc::new(SystemClock),
+    )
+    .await;
+    assert_eq!(rig.video("alpha").await.status, 200);
+    pg.stop();
+    for _ in 0..3 {
+        assert_eq!(rig.video("alpha").await.status, 503);
+    }
+    let texts = || -> Vec<String> {
+        bodies(&r)
+            .iter()
+            .map(|b| b["text"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let hold_alerts = |t: &[String]| {
+        t.iter()
+            .filter(|x| x.contains("operation `hold` failed"))
+            .count()
+    };
+    let r2 = r.clone();
+    eventually(
+        move || {
+            bodies(&r2)
+                .iter()
+                .any(|b| b["text"].as_str().unwrap_or("").contains("`hold` failed"))
+        },
+        WAIT,
+    )
+    .await;
+    // Three failed holds in one hour: one message for `hold`; every other
+    // failing operation (the alert worker's own reads) at most one each.
+    for _ in 0..QUIET_POLLS {
+        let t = texts();
+        assert_eq!(hold_alerts(&t), 1, "{t:?}");
+        let mut ops: Vec<&String> = t.iter().collect();
+        ops.sort();
+        ops.dedup();
+        assert_eq!(ops.len(), t.len(), "a repeat: {t:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(texts()[0].contains("billable requests are refused"));
+    pg.restart();
 }
