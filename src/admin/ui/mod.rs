@@ -7,6 +7,7 @@ mod auth;
 mod html;
 mod lists;
 mod overview;
+mod report;
 mod settings;
 mod svg;
 
@@ -64,7 +65,7 @@ pub(crate) async fn handle(
 
 async fn page(state: &AppState, path: &str, query: &str, csrf: &str) -> Response<Body> {
     if path == "/ui/reports.csv" {
-        return match lists::report_csv(state, query).await {
+        return match report::csv(state, query).await {
             Ok((csv, name)) => {
                 let mut r = respond(StatusCode::OK, "text/csv; charset=utf-8", Bytes::from(csv));
                 if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
@@ -85,7 +86,7 @@ async fn page(state: &AppState, path: &str, query: &str, csrf: &str) -> Response
         "/ui/holds" => lists::holds(state).await,
         "/ui/sessions" => lists::sessions(state).await,
         "/ui/journal" => lists::journal(state, query).await,
-        "/ui/reports" => lists::report(state, query).await,
+        "/ui/reports" => report::page(state, query).await,
         "/ui/config" => Ok(settings::render(&state.snapshot().config)),
         _ => overview::render(state).await,
     };
