@@ -228,13 +228,22 @@ async fn streaming_controls_check_the_session_named_in_the_body() {
                 .await,
         );
     }
-    assert_eq!(rig.mock.count(), 0, "{:?}", rig.mock.requests());
+    // The session meter's own watch (`GET /v1/streaming.list` with the org
+    // key) may run meanwhile; it is not the tenants' traffic.
+    let forwarded = || {
+        rig.mock
+            .requests()
+            .into_iter()
+            .filter(|r| r.path != "/v1/streaming.list")
+            .count()
+    };
+    assert_eq!(forwarded(), 0, "{:?}", rig.mock.requests());
     let body = json!({"session_id": session, "text": "hello"}).to_string();
     let r = rig.call("alpha", "POST", "/v1/streaming.task", &body).await;
     // Forwarded (the mock has no streaming.task route; HeyGen's answer,
     // whatever it is, is not a gateway refusal).
     assert!(r.header("x-gateway-rejected").is_none(), "{}", r.text());
-    assert_eq!(rig.mock.count(), 1);
+    assert_eq!(forwarded(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
