@@ -36,30 +36,13 @@ NGINX=${CMP_NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 command -v wrk >/dev/null || die "no wrk: apt-get install -y wrk"
 command -v curl >/dev/null || die "curl is needed for readiness probes"
 
-if [[ -n ${CMP_BIN:-} ]]; then
-    BIN=$CMP_BIN
-else
-    echo "building the release binary..." >&2
-    (cd "$ROOT" && cargo build --release --quiet --bin heygen-gateway)
-    BIN=$ROOT/target/release/heygen-gateway
-fi
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+BIN=$(bench_bin "${CMP_BIN:-}")
 [[ -x $BIN ]] || die "no gateway binary at $BIN"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/hg-compare.XXXXXX")
+bench_workdir hg-compare
 chmod 755 "$WORK"
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
-
-free_port() {
-    local p=$1
-    while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
-    echo "$p"
-}
 UP_PORT=$(free_port 28090)
 NGX_PORT=$(free_port $((UP_PORT + 1)))
 GW_PORT=$(free_port $((NGX_PORT + 1)))
@@ -92,7 +75,7 @@ nginx_conf upstream "
         location = /v2/avatars {
             if (\$http_x_api_key != \"$ORG_KEY\") { return 401; }
             default_type application/json;
-            return 200 '{\"error\":null,\"data\":{\"avatars\":[{\"avatar_id\":\"Angela-inTshirt-20220820\",\"avatar_name\":\"Angela\"}]}}';
+            return 200 '{\"error\":null,\"data\":{\"avatars\":[{\"avatar_id\":\"Angela-inTshirt-20220820\",\"avatar_name\":\"Angela\"}],\"talking_photos\":[]}}';
         }
     }"
 

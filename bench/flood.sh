@@ -24,28 +24,12 @@ TENANT_TOKEN=hgw_bench_tenant_5f3c9a1e7d2b4c6a8e0f1d3b5a7c9e2f
 ADMIN_TOKEN=bench_admin_token_0123456789
 die() { echo "flood.sh: $*" >&2; exit 1; }
 
-if [[ -n ${FLOOD_BIN:-} ]]; then
-    BIN=$FLOOD_BIN
-else
-    echo "building the release binary..." >&2
-    (cd "$ROOT" && cargo build --locked --release --quiet --bin heygen-gateway)
-    BIN=$ROOT/target/release/heygen-gateway
-fi
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+BIN=$(bench_bin "${FLOOD_BIN:-}")
 [[ -x $BIN ]] || die "no gateway binary at $BIN"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/hg-flood.XXXXXX")
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
-free_port() {
-    local p=$1
-    while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
-    echo "$p"
-}
+bench_workdir hg-flood
 MOCK_PORT=$(free_port 18190)
 GW_PORT=$(free_port 18180)
 ADMIN_PORT=$(free_port 19191)

@@ -45,30 +45,12 @@ fi
 [[ -n $tool ]] || die "no load tool: install wrk (apt-get install -y wrk), oha or hey"
 command -v curl >/dev/null || die "curl is needed for the readiness probes"
 
-if [[ -n ${LOAD_BIN:-} ]]; then
-    BIN=$LOAD_BIN
-else
-    echo "building the release binary (a few minutes on a small machine)..." >&2
-    (cd "$ROOT" && cargo build --release --quiet --bin heygen-gateway)
-    BIN=$ROOT/target/release/heygen-gateway
-fi
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+BIN=$(bench_bin "${LOAD_BIN:-}")
 [[ -x $BIN ]] || die "no gateway binary at $BIN"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/hg-load.XXXXXX")
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
-
-# A loopback port nobody listens on, from $1 upwards.
-free_port() {
-    local p=$1
-    while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
-    echo "$p"
-}
+bench_workdir hg-load
 MOCK_PORT=$(free_port 18090)
 GW_PORT=$(free_port 18080)
 ADMIN_PORT=$(free_port 19091)
