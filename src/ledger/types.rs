@@ -429,18 +429,19 @@ impl JournalKind {
         }
     }
 
+    /// Every kind, in lifecycle order.
+    pub const ALL: [JournalKind; 7] = [
+        JournalKind::Hold,
+        JournalKind::Submit,
+        JournalKind::Capture,
+        JournalKind::Release,
+        JournalKind::Expire,
+        JournalKind::Adjust,
+        JournalKind::Assign,
+    ];
+
     pub fn parse(s: &str) -> Option<JournalKind> {
-        [
-            JournalKind::Hold,
-            JournalKind::Submit,
-            JournalKind::Capture,
-            JournalKind::Release,
-            JournalKind::Expire,
-            JournalKind::Adjust,
-            JournalKind::Assign,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 

@@ -118,11 +118,7 @@ pub(super) async fn handle(
         tracing::error!(error = %e, "Billable request task failed.");
         GatewayError::Internal
     })??;
-    let hold_id = resp
-        .headers()
-        .get(HEADER_HOLD_ID)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let hold_id = hold_id_of(&resp);
     ctx.tag(|t| {
         t.outcome = outcome;
         t.hold_id = hold_id;
@@ -161,4 +157,12 @@ pub(super) fn replay(stored: crate::ledger::StoredResponse) -> (Response<Body>, 
     resp.headers_mut()
         .insert(HEADER_REPLAYED, HeaderValue::from_static("true"));
     (resp, Outcome::Replayed)
+}
+
+/// The hold an answer names (`X-Gateway-Hold-Id`), for the access log.
+pub(super) fn hold_id_of(resp: &Response<Body>) -> Option<String> {
+    resp.headers()
+        .get(HEADER_HOLD_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }

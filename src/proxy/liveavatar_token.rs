@@ -113,11 +113,7 @@ pub(super) async fn mint(
         tracing::error!(error = %e, "LiveAvatar token task failed.");
         GatewayError::Internal
     })??;
-    let hold_id = resp
-        .headers()
-        .get(HEADER_HOLD_ID)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let hold_id = super::billable::hold_id_of(&resp);
     ctx.tag(|t| t.hold_id = hold_id);
     Ok(resp)
 }

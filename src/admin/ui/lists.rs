@@ -173,18 +173,7 @@ pub(crate) async fn journal(state: &AppState, query: &str) -> Result<String, Gat
             .map(|t| (t.id.clone(), t.id.clone())),
     );
     let mut kinds = vec![(String::new(), "all".to_string())];
-    kinds.extend(
-        [
-            JournalKind::Hold,
-            JournalKind::Submit,
-            JournalKind::Capture,
-            JournalKind::Release,
-            JournalKind::Expire,
-            JournalKind::Adjust,
-            JournalKind::Assign,
-        ]
-        .map(|k| (k.as_str().to_string(), k.as_str().to_string())),
-    );
+    kinds.extend(JournalKind::ALL.map(|k| (k.as_str().to_string(), k.as_str().to_string())));
     let date = |d: &Option<Day>| d.as_ref().map_or(String::new(), |(s, _, _)| esc(s));
     let mut out = format!(
         "<form class=\"filters\" method=\"get\" action=\"/ui/journal\">\
