@@ -71,6 +71,16 @@ pub enum Command {
         /// JSON body file (`-` for standard input).
         #[arg(long)]
         file: Option<PathBuf>,
+        /// Price as this tenant would be (route permissions; with
+        /// `--online` also its learned corrections).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Read what a request would read before pricing — media lengths
+        /// (probed through the egress guard), looks and templates (HeyGen,
+        /// with the org key), recorded uploads and proofread modes (the
+        /// ledger) — instead of pricing at the defaults.
+        #[arg(long)]
+        online: bool,
     },
     /// Show budgets and usage from the ledger.
     Usage {

@@ -1,5 +1,7 @@
 //! What each subcommand does.
 
+mod quote;
+
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -10,8 +12,6 @@ use crate::clock::SystemClock;
 use crate::config::{Config, ProcessEnv};
 use crate::server::{RunningGateway, StartOptions};
 
-/// Exit code of `quote` when the gateway would refuse the request.
-const EXIT_QUOTE_REFUSED: u8 = 3;
 /// Exit code for invalid configuration or usage (sysexits EX_USAGE).
 pub const EXIT_CONFIG: u8 = 64;
 
@@ -54,7 +54,18 @@ pub async fn run(command: Command) -> ExitCode {
             method,
             path,
             file,
-        } => quote(&config.config, method, path, file),
+            tenant,
+            online,
+        } => {
+            let args = quote::QuoteArgs {
+                method,
+                path,
+                file,
+                tenant,
+                online,
+            };
+            quote::quote(&config.config, args).await
+        }
         Command::Usage {
             config,
             tenant,
@@ -334,67 +345,6 @@ async fn mock_upstream(
     let _ = tokio::signal::ctrl_c().await;
     mock.shutdown().await;
     ExitCode::SUCCESS
-}
-
-/// Prices a request offline and prints the JSON answer of `POST /gateway/v1/quote`.
-fn quote(
-    path: &std::path::Path,
-    method: String,
-    req_path: String,
-    file: Option<std::path::PathBuf>,
-) -> ExitCode {
-    let config = match load(path) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let text = match file.as_deref() {
-        None => String::from("{}"),
-        Some(f) if f.as_os_str() == "-" => {
-            let mut s = String::new();
-            if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut s) {
-                eprintln!("error: reading standard input: {e}");
-                return ExitCode::from(EXIT_CONFIG);
-            }
-            s
-        }
-        Some(f) => match std::fs::read_to_string(f) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("error: cannot read {}: {e}", f.display());
-                return ExitCode::from(EXIT_CONFIG);
-            }
-        },
-    };
-    let body: serde_json::Value = match serde_json::from_str(&text) {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("error: the body is not JSON: {e}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
-    };
-    let rt = crate::state::Runtime::new(config);
-    let q = crate::proxy::self_service::QuoteRequest {
-        method,
-        path: req_path,
-        body,
-    };
-    // Offline: no probing or look-ups, so the defaults are shown.
-    let facts = crate::pricing::Facts::default();
-    match crate::proxy::self_service::quote_json(&rt, None, &q, &facts) {
-        Ok(v) => {
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-            // Scripts can tell "priced and allowed" from "would be refused".
-            if v["verdict"]["allowed"] == serde_json::Value::Bool(false) {
-                ExitCode::from(EXIT_QUOTE_REFUSED)
-            } else {
-                ExitCode::SUCCESS
-            }
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(EXIT_CONFIG)
-        }
-    }
 }
 
 /// Prints budgets and usage of the org and tenants from the configured ledger.

@@ -18,7 +18,7 @@ pub(crate) mod hygiene;
 mod isolated;
 mod liveavatar;
 mod liveavatar_token;
-mod media;
+pub(crate) mod media;
 pub mod path;
 pub(crate) mod render;
 pub(crate) mod request_log;

@@ -50,89 +50,17 @@ pub struct RunningGateway {
 impl RunningGateway {
     /// Starts listeners for `config` (use port 0 to let the OS pick).
     pub async fn start(config: Config, opts: StartOptions) -> anyhow::Result<RunningGateway> {
-        let org_key = config
-            .upstream
-            .api_key
-            .resolve(opts.env.as_ref())
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "the HeyGen org key ({}) is unavailable: {e}",
-                    config.upstream.api_key
-                )
-            })?;
-        // A missing admin token or webhook secret is not fatal; `serve`'s
-        // preflight (`preflight::check`) has already warned about both.
-        let admin_token = opts
-            .env
-            .var(&config.server.admin_token_env)
-            .filter(|t| !t.trim().is_empty())
-            .map(Secret::new);
-        let webhook_secret = config
-            .webhooks
-            .secret
-            .as_ref()
-            .and_then(|src| src.resolve(opts.env.as_ref()).ok());
-        let metrics = Metrics::register(&opts.registry).context("registering metrics")?;
-        let families: Vec<&str> = crate::catalog::Family::ALL
-            .iter()
-            .map(|f| f.as_str())
-            .collect();
-        metrics.declare_request_families(&families);
+        let state = build_state(config, opts).await?;
+        let config = state.snapshot().config.clone();
         let conn_metrics =
-            ConnMetrics::register(&opts.registry).context("registering connection metrics")?;
+            ConnMetrics::register(&state.registry).context("registering connection metrics")?;
         crate::conn::check_fd_budget(config.server.conn.max_connections);
         let tenant_policy = ConnPolicy::new("tenant", &config.server.conn, &conn_metrics);
         let admin_policy = ConnPolicy::new("admin", &config.server.conn, &conn_metrics);
         let io_threads = config.server.io_threads;
-        // LiveAvatar is optional: without its key its routes answer 503
-        // (preflight warns).
-        let liveavatar_key = config
-            .upstream
-            .liveavatar_key
-            .as_ref()
-            .and_then(|src| src.resolve(opts.env.as_ref()).ok());
-        let upstream = Upstream::new(&config.upstream, org_key, io_threads)
-            .map_err(|e| anyhow::anyhow!("building the upstream client: {e}"))?
-            .with_liveavatar(config.upstream.liveavatar.clone(), liveavatar_key);
-        let ledger = crate::ledger::open_ledger_with_clock(&config.store, opts.clock.clone())
-            .await
-            .map_err(|e| anyhow::anyhow!("opening the ledger ({:?}): {e}", config.store))?;
-        // Resolved before the state is built so a missing variable stops
-        // startup with a clear message (Redis being down does not).
-        let redis_url = match &config.cluster.redis {
-            Some(src) => Some(
-                src.resolve(opts.env.as_ref())
-                    .map_err(|e| anyhow::anyhow!("the cluster Redis URL is unavailable: {e}"))?,
-            ),
-            None => None,
-        };
         let listen = config.server.listen;
         let admin_listen = config.server.admin_listen;
         let grace = config.server.shutdown_grace;
-        let state = Arc::new(AppState::new(StateParts {
-            config,
-            upstream,
-            ledger,
-            metrics,
-            registry: opts.registry,
-            clock: opts.clock,
-            secrets: Secrets {
-                admin_token,
-                webhook_secret,
-                env: opts.env.clone(),
-            },
-            config_path: opts.config_path,
-        }));
-        if let Some(url) = redis_url {
-            let config = state.snapshot().config.clone();
-            state
-                .limiter
-                .use_redis(url.expose(), &config, state.metrics.clone())
-                .await
-                .map_err(|e| anyhow::anyhow!("cluster.redis_url: {e}"))?;
-        } else {
-            state.metrics.set_rate_limit_backend(false);
-        }
         let tenant = workers::bind(listen, io_threads)?;
         let admin = TcpListener::bind(admin_listen)
             .await
@@ -198,4 +126,85 @@ impl RunningGateway {
         }
         tracing::info!("Gateway stopped.");
     }
+}
+
+/// The state `serve` runs with — org key, upstream client, ledger, metrics,
+/// cluster rate limiter — built without listening (`quote --online` prices
+/// with it exactly as a request would be).
+pub async fn build_state(config: Config, opts: StartOptions) -> anyhow::Result<Arc<AppState>> {
+    let org_key = config
+        .upstream
+        .api_key
+        .resolve(opts.env.as_ref())
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "the HeyGen org key ({}) is unavailable: {e}",
+                config.upstream.api_key
+            )
+        })?;
+    // A missing admin token or webhook secret is not fatal; `serve`'s
+    // preflight (`preflight::check`) has already warned about both.
+    let admin_token = opts
+        .env
+        .var(&config.server.admin_token_env)
+        .filter(|t| !t.trim().is_empty())
+        .map(Secret::new);
+    let webhook_secret = config
+        .webhooks
+        .secret
+        .as_ref()
+        .and_then(|src| src.resolve(opts.env.as_ref()).ok());
+    let metrics = Metrics::register(&opts.registry).context("registering metrics")?;
+    let families: Vec<&str> = crate::catalog::Family::ALL
+        .iter()
+        .map(|f| f.as_str())
+        .collect();
+    metrics.declare_request_families(&families);
+    // LiveAvatar is optional: without its key its routes answer 503
+    // (preflight warns).
+    let liveavatar_key = config
+        .upstream
+        .liveavatar_key
+        .as_ref()
+        .and_then(|src| src.resolve(opts.env.as_ref()).ok());
+    let upstream = Upstream::new(&config.upstream, org_key, config.server.io_threads)
+        .map_err(|e| anyhow::anyhow!("building the upstream client: {e}"))?
+        .with_liveavatar(config.upstream.liveavatar.clone(), liveavatar_key);
+    let ledger = crate::ledger::open_ledger_with_clock(&config.store, opts.clock.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("opening the ledger ({:?}): {e}", config.store))?;
+    // Resolved before the state is built so a missing variable stops
+    // startup with a clear message (Redis being down does not).
+    let redis_url = match &config.cluster.redis {
+        Some(src) => Some(
+            src.resolve(opts.env.as_ref())
+                .map_err(|e| anyhow::anyhow!("the cluster Redis URL is unavailable: {e}"))?,
+        ),
+        None => None,
+    };
+    let state = Arc::new(AppState::new(StateParts {
+        config,
+        upstream,
+        ledger,
+        metrics,
+        registry: opts.registry,
+        clock: opts.clock,
+        secrets: Secrets {
+            admin_token,
+            webhook_secret,
+            env: opts.env.clone(),
+        },
+        config_path: opts.config_path,
+    }));
+    if let Some(url) = redis_url {
+        let config = state.snapshot().config.clone();
+        state
+            .limiter
+            .use_redis(url.expose(), &config, state.metrics.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("cluster.redis_url: {e}"))?;
+    } else {
+        state.metrics.set_rate_limit_backend(false);
+    }
+    Ok(state)
 }

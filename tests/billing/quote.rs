@@ -147,13 +147,74 @@ async fn cli_quote_exits_3_when_the_request_would_be_refused() {
 
 /// `heygen-gateway quote --path /v2/video/generate --file FILE` on the rig's config.
 fn quote_cli(rig: &Rig, file: &std::path::Path) -> std::process::Output {
+    quote_cli_with(rig, "/v2/video/generate", file, &[])
+}
+
+fn quote_cli_with(
+    rig: &Rig,
+    path: &str,
+    file: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_heygen-gateway"))
         .arg("quote")
         .arg("--config")
         .arg(&rig.gw.config_path)
-        .args(["--path", "/v2/video/generate", "--file"])
+        .args(["--path", path, "--file"])
         .arg(file)
+        .args(extra)
         .env("HEYGEN_API_KEY", ORG_KEY)
         .output()
         .expect("run heygen-gateway quote")
+}
+
+fn quote_json(out: &std::process::Output) -> Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "quote failed ({}): {stdout}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("quote output is not JSON ({e}): {stdout}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_quote_online_reads_what_a_request_would() {
+    // The mock serves its media on loopback, which ops must allow.
+    let rig = Rig::start(|c| c.set("egress", "allow_cidrs", "[\"127.0.0.0/8\"]")).await;
+    let body = serde_json::json!({"type": "avatar", "avatar_id": "a", "voice_id": "v",
+        "audio_url": format!("{}/media/clip-7300.mp4", rig.mock.url())});
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("body.json");
+    std::fs::write(&file, body.to_string()).expect("write body");
+
+    // Offline: nothing is read, the default is shown and named as such.
+    let offline = quote_json(&quote_cli_with(&rig, "/v3/videos", &file, &[]));
+    assert_eq!(
+        offline["quote"]["scenes"][0]["basis"], "audio_default",
+        "{offline}"
+    );
+
+    // Online: the file is probed through the egress guard, as the gateway
+    // would before holding, and the answer equals the endpoint's.
+    let online = quote_json(&quote_cli_with(
+        &rig,
+        "/v3/videos",
+        &file,
+        &["--online", "--tenant", "alpha"],
+    ));
+    assert_eq!(online["quote"]["scenes"][0]["basis"], "probed", "{online}");
+    assert_eq!(
+        online["quote"]["scenes"][0]["projected_ms"], 7_300,
+        "{online}"
+    );
+    let endpoint = rig.quote("POST", "/v3/videos", &body).await;
+    assert_eq!(online["quote"], endpoint["quote"], "{online}");
+    assert!(rig.holds(None).await.is_empty(), "a quote holds nothing");
+
+    // An unknown tenant is a usage error, not a quote.
+    let out = quote_cli_with(&rig, "/v3/videos", &file, &["--tenant", "nobody"]);
+    assert_eq!(out.status.code(), Some(64), "{out:?}");
 }
