@@ -1,6 +1,8 @@
 //! Before pricing: what a request names by id and its price depends on —
-//! the v3 avatar looks of a video without an `engine` (which engines the
-//! look supports) and the template a render uses (its scenes and scripts)
+//! the avatar looks of v2 and v3 videos whose look could change the price
+//! (its kind, photo avatar or not, and the engines it supports; v2 avatar
+//! ids are look ids, and the v2 detail read cannot tell a photo avatar
+//! from a twin) and the template a render uses (its scenes and scripts)
 //! — read from HeyGen with the org key, cached per id with a TTL in a
 //! bounded map. Pricing stays pure and gets these as facts; a look-up that
 //! fails or takes too long leaves the fact out, and pricing then holds the
@@ -18,7 +20,7 @@ use serde_json::Value;
 use crate::catalog::Billable;
 use crate::http::percent_encode;
 use crate::pricing::facts::{look_ids, template_id, Look, Template};
-use crate::pricing::{Facts, MediaLengths};
+use crate::pricing::{Facts, MediaLengths, PriceBook};
 use crate::upstream::Upstream;
 
 use cache::Cache;
@@ -71,16 +73,18 @@ impl Lookups {
     }
 
     /// Everything pricing may use about this request: `media` as read by
-    /// the prober, plus the looks and template read here.
+    /// the prober, plus the looks and template read here. `book` decides
+    /// which looks could change the price (only those are read).
     pub async fn facts(
         &self,
         upstream: &Upstream,
+        book: &PriceBook,
         billable: &Billable,
         body: &[u8],
         media: MediaLengths,
     ) -> Facts {
         let mut facts = Facts::with_media(media);
-        let looks = look_ids(billable, body);
+        let looks = look_ids(book, billable, body);
         let template = template_id(billable);
         if looks.is_empty() && template.is_none() {
             return facts;

@@ -97,18 +97,16 @@ pub(super) fn unpriceable(what: String) -> PricingError {
 }
 
 /// The scene feature with the highest per-minute price: one video is billed
-/// at one rate, and the gateway errs high (standard avatar when none is
-/// dearer).
+/// at one rate, and the gateway errs high. Starts from the first scene (a
+/// photo-avatar video may be cheaper than a standard avatar one); on equal
+/// prices the earlier scene's name is kept.
 pub(super) fn costliest(ctx: &Ctx<'_>, scenes: &[DraftScene]) -> &'static str {
+    let first = scenes
+        .first()
+        .map_or(super::features::STANDARD_AVATAR, |s| s.feature);
     let rate = |f: &str| ctx.book.price(f).map(|p| p.micros).unwrap_or(0);
     scenes
         .iter()
         .map(|s| s.feature)
-        .fold(super::features::STANDARD_AVATAR, |best, f| {
-            if rate(f) > rate(best) {
-                f
-            } else {
-                best
-            }
-        })
+        .fold(first, |best, f| if rate(f) > rate(best) { f } else { best })
 }

@@ -1,7 +1,7 @@
 //! Facts about what a request names by id, read before pricing by the
 //! proxy (with the org key, cached) and handed in, so pricing stays pure:
-//! the media lengths of [`MediaLengths`], the engines a v3 avatar look
-//! supports, and a template's scenes with their scripts. A missing fact is
+//! the media lengths of [`MediaLengths`], the kind and engines of an avatar
+//! look ([`looks`]), and a template's scenes with their scripts. A missing fact is
 //! priced as before: at the highest rate the request could incur (looks)
 //! or at the configured default (templates, media).
 
@@ -11,10 +11,11 @@ use serde_json::Value;
 
 use super::media::MediaLengths;
 use crate::catalog::Billable;
+use crate::pricing::PriceBook;
 
-/// Most looks one request is read for (batches name many; the rest are
-/// priced at the highest engine rate).
-pub const MAX_LOOKS: usize = 8;
+mod looks;
+
+pub use looks::{avatar_feature, look_ids, Engine, Look, MAX_LOOKS};
 
 /// Everything read about a request before pricing.
 #[derive(Debug, Clone, Default)]
@@ -36,46 +37,6 @@ impl Facts {
             media,
             ..Facts::default()
         }
-    }
-}
-
-/// A v3 avatar look (`GET /v3/avatars/looks/{id}`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Look {
-    /// `studio_avatar`, `digital_twin` or `photo_avatar`.
-    pub avatar_type: String,
-    /// `supported_api_engines`: `avatar_v`, `avatar_iv`, `avatar_iii`.
-    pub engines: Vec<String>,
-}
-
-impl Look {
-    /// The look in a `data` object (the look itself, or under `avatar_item`).
-    pub fn from_data(data: &Value) -> Option<Look> {
-        let look = data.get("avatar_item").unwrap_or(data);
-        let avatar_type = look.get("avatar_type")?.as_str()?.to_string();
-        let engines = look
-            .get("supported_api_engines")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|e| e.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        Some(Look {
-            avatar_type,
-            engines,
-        })
-    }
-
-    /// Whether a video without `engine` can only render with Avatar III
-    /// (the look supports neither IV nor V): then it is billed at III.
-    pub fn only_avatar_iii(&self) -> bool {
-        !self.engines.is_empty()
-            && self
-                .engines
-                .iter()
-                .all(|e| e != "avatar_iv" && e != "avatar_v")
     }
 }
 
@@ -180,10 +141,10 @@ pub fn proofread_id(billable: &Billable) -> Option<&str> {
     }
 }
 
-/// Whether pricing this request would use a look or a template read from
-/// HeyGen.
-pub fn needs_lookup(billable: &Billable, body: &[u8]) -> bool {
-    template_id(billable).is_some() || !look_ids(billable, body).is_empty()
+/// Whether pricing this request with `book` would use a look or a
+/// template read from HeyGen.
+pub fn needs_lookup(book: &PriceBook, billable: &Billable, body: &[u8]) -> bool {
+    template_id(billable).is_some() || !look_ids(book, billable, body).is_empty()
 }
 
 /// The template a request renders, if any.
@@ -196,69 +157,10 @@ pub fn template_id(billable: &Billable) -> Option<&str> {
     }
 }
 
-/// The look ids of a v3 video request whose engine is not named (the only
-/// ones a look decides), at most [`MAX_LOOKS`], sorted.
-pub fn look_ids(billable: &Billable, body: &[u8]) -> Vec<String> {
-    if !matches!(billable, Billable::V3Video | Billable::V3VideoBatch)
-        || !body.windows(9).any(|w| w == b"avatar_id")
-    {
-        return Vec::new();
-    }
-    let Ok(v) = serde_json::from_slice::<Value>(body) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let mut visit = |o: &Value| {
-        if o.get("engine").is_none() {
-            if let Some(id) = o.get("avatar_id").and_then(Value::as_str) {
-                out.push(id.to_string());
-            }
-        }
-    };
-    let items: Vec<&Value> = match v.get("videos").or_else(|| v.get("items")) {
-        Some(Value::Array(a)) => a.iter().collect(),
-        _ => vec![&v],
-    };
-    for item in items {
-        visit(item);
-        for scene in item
-            .get("scenes")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(input) = scene.get("input") {
-                visit(input);
-            }
-        }
-    }
-    out.sort();
-    out.dedup();
-    out.truncate(MAX_LOOKS);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn looks_read_engines_from_either_shape() {
-        let l = Look::from_data(&json!({"avatar_type": "photo_avatar",
-            "supported_api_engines": ["avatar_iii"]}))
-        .unwrap();
-        assert!(l.only_avatar_iii());
-        let nested = Look::from_data(&json!({"avatar_item": {"avatar_type": "digital_twin",
-            "supported_api_engines": ["avatar_v", "avatar_iv", "avatar_iii"]}}))
-        .unwrap();
-        assert!(!nested.only_avatar_iii());
-        // Nothing known about engines: never assume the cheaper one.
-        assert!(!Look::from_data(&json!({"avatar_type": "x"}))
-            .unwrap()
-            .only_avatar_iii());
-        assert!(Look::from_data(&json!({"name": "x"})).is_none());
-    }
 
     #[test]
     fn templates_keep_scene_order_scripts_and_text_defaults() {
@@ -289,17 +191,5 @@ mod tests {
         );
         assert_eq!(proofread_kind(&Billable::V3Video, b"{}"), None);
         assert_eq!(proofread_feature("created"), None);
-    }
-
-    #[test]
-    fn look_ids_only_where_the_engine_is_not_named() {
-        let body = json!({"type": "studio", "scenes": [
-            {"type": "avatar_video", "input": {"avatar_id": "b", "script": "x"}},
-            {"type": "avatar_video", "input": {"avatar_id": "c", "engine": {"type": "avatar_iv"}}}]})
-        .to_string();
-        assert_eq!(look_ids(&Billable::V3Video, body.as_bytes()), ["b"]);
-        let top = json!({"type": "avatar", "avatar_id": "a", "script": "x"}).to_string();
-        assert_eq!(look_ids(&Billable::V3Video, top.as_bytes()), ["a"]);
-        assert!(look_ids(&Billable::StudioVideo, top.as_bytes()).is_empty());
     }
 }

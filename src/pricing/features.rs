@@ -29,6 +29,8 @@ pub struct FeatureSpec {
 
 pub const STANDARD_AVATAR: &str = "standard_avatar";
 pub const AVATAR_IV: &str = "avatar_iv";
+pub const TALKING_PHOTO: &str = "talking_photo";
+pub const PHOTO_AVATAR_IV: &str = "photo_avatar_iv";
 pub const CINEMATIC_AVATAR: &str = "cinematic_avatar";
 pub const TEMPLATE: &str = "template";
 pub const TRANSLATION_FAST: &str = "translation_fast";
@@ -94,6 +96,16 @@ pub const FEATURES: &[FeatureSpec] = &[
     per_minute(STANDARD_AVATAR, 1.0, LEGACY_INCREMENT),
     // Seed text: Avatar IV "1 credit per 10 seconds" (~6/min); limits page 2025-11.
     per_minute(AVATAR_IV, 6.0, LEGACY_INCREMENT),
+    // A photo avatar at the standard engine (v2 `talking_photo`, a v3
+    // `photo_avatar` look at Avatar III). Seed text: 1/min for every avatar
+    // video; the 2025-11-26 limits snapshot bills photo avatars 1/min and
+    // video avatars 2/min (reference §6.1): on that table set
+    // `standard_avatar` to 2.
+    per_minute(TALKING_PHOTO, 1.0, LEGACY_INCREMENT),
+    // A photo avatar at Avatar IV/V: the 2025-11 limits page bills av4 photo
+    // renders 6/min. v3 PAYG bills photo avatars at 0.75x the twin rate
+    // ($0.05 vs $0.0667/s): a v3 wallet may set 4.5.
+    per_minute(PHOTO_AVATAR_IV, 6.0, LEGACY_INCREMENT),
     // v3 PAYG: $7 flat per cinematic video; enterprise prices $1 ≈ 1 credit (avatar creation).
     per_call(CINEMATIC_AVATAR, 7.0),
     // Templates render avatar video: priced as standard avatar until learned otherwise.

@@ -2,6 +2,7 @@
 //! `POST /v1/video.webm`, plus the v2 `dimension` policy.
 
 use super::draft::{costliest, Ctx, Draft, DraftJob, DraftScene};
+use super::facts::{avatar_feature, Engine};
 use super::features::*;
 use super::json::{self, arr_opt, as_obj, bool_opt, field, num_opt, obj_opt, obj_req, path};
 use super::json::{secs_opt, speed_milli, str_opt, str_req, Obj, VIDEO_SPEED};
@@ -19,8 +20,8 @@ pub(super) fn video_job(feature: &'static str, scenes: Vec<DraftScene>) -> Draft
     )
 }
 
-/// `POST /v2/video/generate`: scenes summed; a video with any Avatar IV
-/// scene is billed entirely at the costliest scene feature.
+/// `POST /v2/video/generate`: scenes summed; the video is billed entirely
+/// at its costliest scene's feature (one Avatar IV scene makes it IV).
 pub(super) fn studio(ctx: &Ctx<'_>, o: &Obj) -> Result<Draft, PricingError> {
     let test = bool_opt(o, "test", "")?.unwrap_or(false);
     check_dimension(ctx, o, "")?;
@@ -43,17 +44,36 @@ fn studio_scenes(ctx: &Ctx<'_>, o: &Obj) -> Result<Vec<DraftScene>, PricingError
     for (i, v) in inputs.iter().enumerate() {
         let at = format!("video_inputs[{i}]");
         let scene = as_obj(v, &at)?;
-        let iv = match obj_opt(scene, "character", &at)? {
-            Some(c) => {
-                bool_opt(c, "use_avatar_iv_model", &path(&at, "character"))?.unwrap_or(false)
-            }
-            None => false,
-        };
-        let feature = if iv { AVATAR_IV } else { STANDARD_AVATAR };
+        let feature = character_feature(ctx, scene, &at)?;
         let voice = obj_req(scene, "voice", &at)?;
         scenes.push(voice_scene(ctx, voice, &path(&at, "voice"), feature)?);
     }
     Ok(scenes)
+}
+
+/// A scene's feature from its `character`: `talking_photo` is a photo
+/// avatar; `avatar` (or no type) is priced by its look (`avatar_id` is a
+/// look id), a photo-avatar look as a photo avatar, an unknown look at the
+/// video-avatar rate (the dearer); `use_avatar_iv_model` selects Avatar IV.
+/// A scene without a character is priced as an avatar of unknown look.
+fn character_feature(ctx: &Ctx<'_>, scene: &Obj, at: &str) -> Result<&'static str, PricingError> {
+    let Some(c) = obj_opt(scene, "character", at)? else {
+        return Ok(avatar_feature(ctx.book, None, Engine::Iii));
+    };
+    let cat = path(at, "character");
+    let iv = bool_opt(c, "use_avatar_iv_model", &cat)?.unwrap_or(false);
+    let engine = if iv { Engine::Iv } else { Engine::Iii };
+    match str_opt(c, "type", &cat)? {
+        Some("talking_photo") => Ok(if iv { PHOTO_AVATAR_IV } else { TALKING_PHOTO }),
+        None | Some("avatar") => {
+            let look = str_opt(c, "avatar_id", &cat)?.and_then(|id| ctx.facts.looks.get(id));
+            Ok(avatar_feature(ctx.book, look, engine))
+        }
+        Some(other) => Err(PricingError::invalid(
+            &path(&cat, "type"),
+            format!("is {other:?}; expected \"avatar\" or \"talking_photo\""),
+        )),
+    }
 }
 
 /// A v2 scene voice: text (words, CJK, breaks at `speed`), audio (default

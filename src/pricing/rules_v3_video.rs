@@ -6,6 +6,7 @@
 //! scene by scene or refused naming the field.
 
 use super::draft::{costliest, unpriceable, Ctx, DraftJob, DraftScene};
+use super::facts::{avatar_feature, Engine};
 use super::features::*;
 use super::json::{self, arr_opt, as_obj, field, obj_opt, path, secs_opt, str_opt, Obj};
 use super::rules::{check_resolution, script_or_audio};
@@ -161,27 +162,28 @@ fn image_scene(ctx: &Ctx<'_>, s: &Obj, at: &str) -> Result<DraftScene, PricingEr
     }
 }
 
-/// `engine.type`: Avatar III is standard; IV and V are Avatar IV. Without
-/// one, HeyGen renders with the look's default engine: Avatar III when the
-/// look (read before pricing) supports nothing newer, else — and whenever
-/// the look is unknown — the Avatar IV rate, the highest it could be.
+/// The feature of an avatar scene: its engine (`engine.type`: Avatar III,
+/// or IV / V; without one, the look's default — III when the look supports
+/// nothing newer) and its look's kind (a `photo_avatar` look is billed as a
+/// photo avatar: `talking_photo` at III, `photo_avatar_iv` at IV/V). A look
+/// that is not known is priced at the dearest feature it could be (the
+/// Avatar IV rate by default).
 pub(super) fn engine_feature(
     ctx: &Ctx<'_>,
     o: &Obj,
     at: &str,
 ) -> Result<&'static str, PricingError> {
-    let engine = match obj_opt(o, "engine", at)? {
+    let named = match obj_opt(o, "engine", at)? {
         Some(e) => str_opt(e, "type", &path(at, "engine"))?,
         None => None,
     };
+    let Some(engine) = Engine::of_v3(named) else {
+        return Err(unpriceable(format!(
+            "{}: engine {:?} has no price; add a rule before allowing it",
+            path(at, "engine.type"),
+            named.unwrap_or_default()
+        )));
+    };
     let look = str_opt(o, "avatar_id", at)?.and_then(|id| ctx.facts.looks.get(id));
-    match engine {
-        None if look.is_some_and(|l| l.only_avatar_iii()) => Ok(STANDARD_AVATAR),
-        None | Some("avatar_iv" | "avatar_v") => Ok(AVATAR_IV),
-        Some("avatar_iii") => Ok(STANDARD_AVATAR),
-        Some(other) => Err(unpriceable(format!(
-            "{}: engine {other:?} has no price; add a rule before allowing it",
-            path(at, "engine.type")
-        ))),
-    }
+    Ok(avatar_feature(ctx.book, look, engine))
 }

@@ -3,6 +3,8 @@ use super::features::{self, FEATURES};
 use super::text::{analyse, script_ms, speech_ms, TextStats};
 use super::*;
 
+mod avatar_kind;
+
 fn book() -> PriceBook {
     PriceBook::builtin()
 }

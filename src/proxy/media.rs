@@ -63,7 +63,7 @@ pub(crate) async fn facts(
 ) -> Facts {
     let media = lengths(state, body).await;
     let cfg = state.snapshot().config.clone();
-    if pricing::facts::needs_lookup(billable, body) {
+    if pricing::facts::needs_lookup(&cfg.pricing, billable, body) {
         // A request the plan refuses whatever HeyGen would say (4K without
         // enterprise, too long even at the cheapest engine…) is refused
         // without asking HeyGen anything.
@@ -74,7 +74,7 @@ pub(crate) async fn facts(
     }
     let mut facts = state
         .lookups
-        .facts(&state.upstream, billable, body, media)
+        .facts(&state.upstream, &cfg.pricing, billable, body, media)
         .await;
     if cfg.pricing.projection().learn {
         facts.corrections = state.lookups.corrections_of(tenant);

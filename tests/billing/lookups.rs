@@ -2,8 +2,9 @@
 //! a template render is projected from the template's own scenes and
 //! scripts (`GET /v3/templates/{id}`, with the org key, cached), repeated
 //! scenes counted; a v3 video without `engine` is priced at Avatar III only
-//! when its look (`GET /v3/avatars/looks/{id}`) supports nothing newer.
-//! Any look-up that fails prices as before: the highest engine rate, the
+//! when its look (`GET /v3/avatars/looks/{id}`) supports nothing newer, and
+//! a look that is a photo avatar (v2 `avatar` scenes too) at the photo
+//! rate. Any look-up that fails prices as before: the highest rate, the
 //! template default.
 
 use serde_json::{json, Value};
@@ -181,4 +182,109 @@ async fn proofread_generate_is_priced_at_the_mode_it_was_created_with() {
             .await,
     );
     assert!(close(asked, precise), "{asked}");
+}
+
+/// The 2025-11 limits table: photo avatars 1/min, video avatars 2/min, and
+/// a v3 wallet's photo rate at Avatar IV (0.75× the twin's).
+fn photo_table(c: TestConfig) -> TestConfig {
+    c.set(
+        "pricing.features.standard_avatar",
+        "credits_per_minute",
+        "2.0",
+    )
+    .set(
+        "pricing.features.photo_avatar_iv",
+        "credits_per_minute",
+        "4.5",
+    )
+}
+
+fn v2_scene(character: Value) -> Value {
+    json!({"video_inputs": [{"character": character,
+        "voice": {"type": "text", "voice_id": "v", "input_text": "A short hello."}}]})
+}
+
+/// A v2 `avatar` scene whose look is a photo avatar is priced as one (the
+/// look read once, with the org key, through the v3 look read); a
+/// `talking_photo` scene needs no look; v3 reads the kind as well.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_avatar_look_is_priced_as_a_photo_avatar() {
+    let rig = Rig::start(photo_table).await;
+    rig.mock.control().set_detail(
+        "/v3/avatars/looks/look_photo",
+        Some(
+            json!({"id": "look_photo", "name": "Me", "avatar_type": "photo_avatar",
+                    "supported_api_engines": ["avatar_iv", "avatar_iii"]}),
+        ),
+    );
+    rig.mock.control().set_detail(
+        "/v3/avatars/looks/look_twin",
+        Some(
+            json!({"id": "look_twin", "name": "Twin", "avatar_type": "digital_twin",
+                    "supported_api_engines": ["avatar_v", "avatar_iv", "avatar_iii"]}),
+        ),
+    );
+    let gen = "/v2/video/generate";
+    let avatar = |id: &str| json!({"type": "avatar", "avatar_id": id});
+    // A short script: one 30 s step.
+    let photo = projected(&rig.post(gen, &v2_scene(avatar("look_photo"))).await);
+    let twin = projected(&rig.post(gen, &v2_scene(avatar("look_twin"))).await);
+    let talking = projected(
+        &rig.post(
+            gen,
+            &v2_scene(json!({"type": "talking_photo", "talking_photo_id": "tp1"})),
+        )
+        .await,
+    );
+    assert!(close(photo, 0.5), "{photo}");
+    assert!(close(twin, 1.0), "{twin}");
+    assert!(close(talking, 0.5), "{talking}");
+    let again = projected(&rig.post(gen, &v2_scene(avatar("look_photo"))).await);
+    assert!(close(again, 0.5), "{again}");
+    let reads = rig.mock.requests_to("/v3/avatars/looks/look_photo");
+    assert_eq!(reads.len(), 1, "cached");
+    assert_eq!(
+        reads[0]
+            .headers
+            .get("x-api-key")
+            .and_then(|v| v.to_str().ok()),
+        Some(ORG_KEY)
+    );
+    // v3 without `engine`: the photo look renders at IV, the photo rate.
+    let v3 = |id: &str| json!({"type": "avatar", "avatar_id": id, "voice_id": "v", "script": "A short hello."});
+    let v3_photo = projected(&rig.post("/v3/videos", &v3("look_photo")).await);
+    let v3_twin = projected(&rig.post("/v3/videos", &v3("look_twin")).await);
+    assert!(
+        close(v3_photo * 6.0, v3_twin * 4.5),
+        "{v3_photo} vs {v3_twin}"
+    );
+    // Nothing in a talking_photo scene names a look.
+    assert!(rig.mock.requests_to("/v3/avatars/looks/tp1").is_empty());
+}
+
+/// A look that cannot be read (HeyGen failing, or no such look) holds the
+/// video-avatar rate, never the cheaper photo rate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_look_read_holds_the_video_avatar_rate() {
+    let rig = Rig::start(photo_table).await;
+    rig.mock
+        .on_path("/v3/avatars/looks/look_err")
+        .fail_next(5, http::StatusCode::INTERNAL_SERVER_ERROR);
+    let scene = |id: &str, iv: bool| {
+        v2_scene(json!({"type": "avatar", "avatar_id": id, "use_avatar_iv_model": iv}))
+    };
+    let failing = projected(
+        &rig.post("/v2/video/generate", &scene("look_err", false))
+            .await,
+    );
+    assert!(close(failing, 1.0), "{failing}");
+    let missing = projected(
+        &rig.post("/v2/video/generate", &scene("look_404", true))
+            .await,
+    );
+    assert!(close(missing, 3.0), "Avatar IV, 6/min: {missing}");
+    assert!(!rig
+        .mock
+        .requests_to("/v3/avatars/looks/look_err")
+        .is_empty());
 }
