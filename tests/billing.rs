@@ -60,6 +60,8 @@ mod settlement;
 mod sources;
 #[path = "billing/test_mode.rs"]
 mod test_mode;
+#[path = "billing/uploads.rs"]
+mod uploads;
 #[path = "billing/windows.rs"]
 mod windows;
 

@@ -16,6 +16,8 @@ mod support;
 
 #[path = "ledger/cases_alerts.rs"]
 mod cases_alerts;
+#[path = "ledger/cases_assets.rs"]
+mod cases_assets;
 #[path = "ledger/cases_batch.rs"]
 mod cases_batch;
 #[path = "ledger/cases_expiry.rs"]
@@ -185,6 +187,7 @@ both!(
     cases_alerts::alerts_are_queued_once_and_delivered_once,
     cases_alerts::failing_alerts_retry_then_fail,
     cases_alerts::replicas_claim_disjoint_alerts,
+    cases_assets::asset_lengths_are_recorded_once_and_survive_reopen,
 );
 
 /// Backend-specific cases: opening through config, failures reported as

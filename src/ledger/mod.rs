@@ -17,6 +17,7 @@
 //! it was held.
 
 mod alert_outbox;
+mod asset_media;
 pub mod audit;
 mod decide;
 mod lifecycle;
@@ -37,6 +38,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 pub use alert_outbox::*;
+pub use asset_media::{AssetLengths, AssetMedia, MAX_ASSET_LOOKUP};
 pub use ops::contacts::{placeholder_id, CONTACT_PREFIX};
 pub use postgres::PostgresLedger;
 pub use registry::Registry;
@@ -53,11 +55,11 @@ use crate::money::Micros;
 pub const IDEMPOTENCY_TTL: chrono::Duration = chrono::Duration::hours(24);
 
 /// Storage of holds, settlements, journal and idempotency keys; also a
-/// [`Registry`] (resource owners, webhook endpoints, outbox) and an
-/// [`AlertOutbox`] (ops alerts).
+/// [`Registry`] (resource owners, webhook endpoints, outbox), an
+/// [`AlertOutbox`] (ops alerts) and [`AssetLengths`] (uploads' lengths).
 /// Object-safe: the proxy holds an `Arc<dyn Ledger>`.
 #[async_trait]
-pub trait Ledger: Registry + AlertOutbox + Send + Sync + 'static {
+pub trait Ledger: Registry + AlertOutbox + AssetLengths + Send + Sync + 'static {
     /// Checks every configured window of the tenant and the org and takes the
     /// hold in all eight counter rows, in one transaction, all or nothing.
     /// When this returns `Held`, the hold is durable.

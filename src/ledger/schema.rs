@@ -145,6 +145,20 @@ CREATE TABLE session_tokens (
 CREATE INDEX session_tokens_session ON session_tokens (session_id);
 "#;
 
+/// Migration 8: what the gateway read of each file uploaded through it,
+/// by HeyGen's asset id (`ledger::asset_media`). `duration_ms` and
+/// `container` are NULL for a file that is not media or could not be read.
+const ASSET_MEDIA: &str = r#"
+CREATE TABLE asset_media (
+    asset_id    TEXT PRIMARY KEY,
+    tenant      TEXT NOT NULL,
+    size_bytes  {INT} NOT NULL,
+    duration_ms {INT},
+    container   TEXT,
+    created_us  {INT} NOT NULL
+);
+"#;
+
 /// Shared migrations after the first, in order, for `d`.
 pub(crate) fn shared_migrations(d: &Dialect) -> Vec<String> {
     [
@@ -154,6 +168,7 @@ pub(crate) fn shared_migrations(d: &Dialect) -> Vec<String> {
         GRANTS,
         ALERTS,
         SESSION_TOKENS,
+        ASSET_MEDIA,
     ]
     .iter()
     .map(|m| {

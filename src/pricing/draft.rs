@@ -18,18 +18,17 @@ impl Ctx<'_> {
         self.book.projection()
     }
 
-    /// The length of the media at `url` if it was read (`probed`), else
-    /// `default_ms` with `default_basis`.
+    /// The length of the media at `key` if it was read (`probed` by URL,
+    /// `recorded` at upload for an asset id), else `default_ms` with
+    /// `default_basis`.
     pub(super) fn media_ms(
         &self,
-        url: Option<&str>,
+        key: Option<super::media::MediaKey<'_>>,
         default_ms: u64,
         default_basis: &'static str,
     ) -> (u64, &'static str) {
-        match url.and_then(|u| self.facts.media.get(u)) {
-            Some(ms) => (ms, "probed"),
-            None => (default_ms, default_basis),
-        }
+        key.and_then(|k| self.facts.media.length(k))
+            .unwrap_or((default_ms, default_basis))
     }
 
     pub(super) fn enterprise(&self) -> bool {

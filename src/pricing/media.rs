@@ -2,7 +2,10 @@
 //! translation source `video_url`s, v3 `{type: "url", url}` inputs), read
 //! by the proxy before pricing (the `probe` module, through the egress guard)
 //! and handed in here, so pricing stays pure: a URL with a known length is
-//! priced at it (`probed`), any other at the configured default.
+//! priced at it (`probed`), any other at the configured default. Media named
+//! by asset id (`audio_asset_id`, `{type: "asset_id", asset_id}`) is priced
+//! at the length the gateway recorded when the file was uploaded through it
+//! (`recorded`), else at the default too.
 
 use std::collections::HashMap;
 
@@ -11,25 +14,55 @@ use serde_json::Value;
 /// Most URLs one request is probed for (the rest use defaults).
 pub const MAX_PROBED_URLS: usize = 8;
 
-/// Media lengths by URL, in milliseconds.
+/// Most asset ids one request looks up (one ledger query; the rest use
+/// defaults). More than URLs: a look-up fetches nothing, and a v2 video
+/// may narrate each of its 50 scenes with an uploaded file.
+pub const MAX_RECORDED_ASSETS: usize = 64;
+
+/// Where a request's media is: what its length is found by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaKey<'a> {
+    Url(&'a str),
+    Asset(&'a str),
+}
+
+/// Media lengths in milliseconds: probed by URL, recorded by asset id.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MediaLengths(HashMap<String, u64>);
+pub struct MediaLengths {
+    urls: HashMap<String, u64>,
+    assets: HashMap<String, u64>,
+}
 
 impl MediaLengths {
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// A URL's probed length.
     pub fn insert(&mut self, url: String, ms: u64) {
-        self.0.insert(url, ms);
+        self.urls.insert(url, ms);
     }
 
+    /// An uploaded asset's recorded length.
+    pub fn insert_recorded(&mut self, asset_id: String, ms: u64) {
+        self.assets.insert(asset_id, ms);
+    }
+
+    /// A URL's probed length.
     pub fn get(&self, url: &str) -> Option<u64> {
-        self.0.get(url).copied()
+        self.urls.get(url).copied()
+    }
+
+    /// The length of the media at `key` and its quote basis.
+    pub fn length(&self, key: MediaKey<'_>) -> Option<(u64, &'static str)> {
+        match key {
+            MediaKey::Url(u) => self.urls.get(u).map(|ms| (*ms, "probed")),
+            MediaKey::Asset(a) => self.assets.get(a).map(|ms| (*ms, "recorded")),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.urls.is_empty() && self.assets.is_empty()
     }
 }
 
@@ -83,90 +116,73 @@ fn walk(v: &Value, depth: usize, out: &mut Vec<String>) {
     }
 }
 
-/// The URL of a `{"type": "url", "url": …}` input object, or a plain string.
-pub(super) fn url_of(v: Option<&Value>) -> Option<&str> {
+/// The media of an input: a plain string (a URL), `{"type": "url", "url"}`
+/// or `{"type": "asset_id", "asset_id"}`.
+pub(super) fn url_of(v: Option<&Value>) -> Option<MediaKey<'_>> {
     match v? {
-        Value::String(s) => Some(s.as_str()),
-        Value::Object(m) if m.get("type").and_then(Value::as_str) == Some("url") => {
-            m.get("url").and_then(Value::as_str)
-        }
+        Value::String(s) => Some(MediaKey::Url(s)),
+        Value::Object(m) => match m.get("type").and_then(Value::as_str)? {
+            "url" => m.get("url").and_then(Value::as_str).map(MediaKey::Url),
+            "asset_id" => m
+                .get("asset_id")
+                .and_then(Value::as_str)
+                .map(MediaKey::Asset),
+            _ => None,
+        },
         _ => None,
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// An asset id given as a plain string (`audio_asset_id`).
+pub(super) fn asset_of(v: Option<&Value>) -> Option<MediaKey<'_>> {
+    v?.as_str().map(MediaKey::Asset)
+}
 
-    #[test]
-    fn finds_the_urls_that_decide_a_price() {
-        let body = serde_json::json!({
-            "video_inputs": [
-                {"voice": {"type": "audio", "audio_url": "https://x/a.mp3"}},
-                {"voice": {"type": "text", "input_text": "hi"}},
-            ],
-            "video": {"type": "url", "url": "https://x/src.mp4"},
-            "audio": {"type": "asset_id", "asset_id": "a1"},
-            "callback_url": "https://x/hook",
-            "video_url": "ftp://nope",
-        });
-        assert_eq!(
-            urls(body.to_string().as_bytes()),
-            ["https://x/a.mp3", "https://x/src.mp4"]
-        );
-        assert!(urls(b"not json").is_empty());
-        let many: Vec<Value> = (0..20)
-            .map(|i| serde_json::json!({"audio_url": format!("https://x/{i}.mp3")}))
-            .collect();
-        assert_eq!(
-            urls(Value::Array(many).to_string().as_bytes()).len(),
-            MAX_PROBED_URLS
-        );
+/// The asset ids in a request body whose recorded length may decide its
+/// price, at most [`MAX_RECORDED_ASSETS`], sorted: strings at
+/// `audio_asset_id`, and `asset_id` of `{"type": "asset_id"}` objects at
+/// `audio`, `video` or `source`. (A v2 background's `video_asset_id` loops
+/// or freezes to the scene: its length decides nothing.)
+pub fn asset_ids(body: &[u8]) -> Vec<String> {
+    // Most bodies name no asset: a byte scan spares them a parse.
+    if memchr::memmem::find(body, b"asset_id\"").is_none() {
+        return Vec::new();
+    }
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    walk_assets(&v, 0, &mut out);
+    out.sort();
+    out.dedup();
+    out.truncate(MAX_RECORDED_ASSETS);
+    out
+}
+
+fn walk_assets(v: &Value, depth: usize, out: &mut Vec<String>) {
+    // Bounded like `walk`; collecting past the cap is wasted work (a body
+    // naming that many is priced at the defaults for the rest anyway).
+    if depth > 6 || out.len() >= MAX_RECORDED_ASSETS {
+        return;
+    }
+    match v {
+        Value::Object(o) => {
+            for (k, child) in o {
+                match (k.as_str(), child) {
+                    ("audio_asset_id", Value::String(s)) if !s.is_empty() => out.push(s.clone()),
+                    ("audio" | "video" | "source", Value::Object(_)) => match url_of(Some(child)) {
+                        Some(MediaKey::Asset(a)) if !a.is_empty() => out.push(a.to_string()),
+                        _ => walk_assets(child, depth + 1, out),
+                    },
+                    _ => walk_assets(child, depth + 1, out),
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| walk_assets(x, depth + 1, out)),
+        _ => {}
     }
 }
 
 #[cfg(test)]
-mod quote_tests {
-    use super::*;
-    use crate::catalog::Billable;
-    use crate::pricing::{quote, quote_with_media, PlanPolicy, PriceBook, TestMode, Tier};
-
-    #[test]
-    fn a_probed_length_replaces_the_default_and_says_so() {
-        let plan = PlanPolicy {
-            tier: Tier::PayAsYouGo,
-            max_video_seconds: 1800,
-            test_mode: TestMode::Billed,
-        };
-        let book = PriceBook::builtin();
-        let body = serde_json::json!({"video_inputs": [
-            {"voice": {"type": "audio", "audio_url": "https://x/a.mp3"}},
-            {"voice": {"type": "silence", "duration": 2.0}},
-        ]})
-        .to_string();
-        let plain = quote(&book, &plan, &Billable::StudioVideo, body.as_bytes()).unwrap();
-        assert_eq!(plain.scenes[0].basis, "audio_default");
-        let mut media = MediaLengths::new();
-        media.insert("https://x/a.mp3".into(), 7_300);
-        let q = quote_with_media(
-            &book,
-            &plan,
-            &Billable::StudioVideo,
-            body.as_bytes(),
-            &media,
-        )
-        .unwrap();
-        assert_eq!(
-            (q.scenes[0].basis, q.scenes[0].projected_ms),
-            ("probed", 7_300)
-        );
-        assert!(q.credits < plain.credits);
-        // A script longer than its audio still wins (the longer of the two).
-        let both = serde_json::json!({"type": "avatar", "avatar_id": "a", "voice_id": "v",
-            "audio_url": "https://x/a.mp3", "script": "word ".repeat(200)})
-        .to_string();
-        let q =
-            quote_with_media(&book, &plan, &Billable::V3Video, both.as_bytes(), &media).unwrap();
-        assert_eq!(q.scenes[0].basis, "text");
-    }
-}
+#[path = "media_tests.rs"]
+mod tests;

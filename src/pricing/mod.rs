@@ -43,7 +43,7 @@ pub use jobs::{
     jobs_from_response, parse_webhook, status_outcome, Job, JobOutcome, WebhookEvent,
     WebhookOutcome,
 };
-pub use media::MediaLengths;
+pub use media::{MediaKey, MediaLengths};
 pub use plan::{PlanPolicy, TestMode, Tier};
 pub use quote::{
     quote, quote_request, quote_with_facts, quote_with_media, settle_cost, settle_cost_in,
@@ -102,8 +102,10 @@ pub struct SceneQuote {
     pub feature: String,
     pub projected_ms: u64,
     /// What the length is based on — probed: `probed` (the media's own
-    /// header, read through the egress guard); declared: `text`, `silence`,
-    /// `time_range`, `duration_sec`, `duration`; defaulted: `audio_default`,
+    /// header, read through the egress guard), `recorded` (an uploaded
+    /// asset's header, read as it streamed through the gateway); declared:
+    /// `text`, `silence`, `time_range`, `duration_sec`, `duration`;
+    /// defaulted: `audio_default`,
     /// `source_default`, `template_default`, `agent_default`,
     /// `render_default`; and `first_minute` (sessions), `per_call`.
     pub basis: &'static str,

@@ -44,8 +44,11 @@ pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Option<Draft
             let url = str_req(o, "video_url", "")?;
             let feature = translation_feature(o, "")?;
             let n = languages(o, "", true)?;
-            let (ms, basis) =
-                ctx.media_ms(Some(url), p.default_translation_source_ms, "source_default");
+            let (ms, basis) = ctx.media_ms(
+                Some(super::media::MediaKey::Url(url)),
+                p.default_translation_source_ms,
+                "source_default",
+            );
             let jobs = (0..n)
                 .map(|_| DraftJob::single(feature, ms, basis, true))
                 .collect();
@@ -200,7 +203,8 @@ pub(super) fn script_or_audio(
         .iter()
         .any(|k| field(o, k).is_some());
     let url = super::media::url_of(field(o, "audio_url"))
-        .or_else(|| super::media::url_of(field(o, "audio")));
+        .or_else(|| super::media::url_of(field(o, "audio")))
+        .or_else(|| super::media::asset_of(field(o, "audio_asset_id")));
     let (audio_ms, basis) = ctx.media_ms(url, ctx.proj().default_audio_ms, "audio_default");
     // The longer of script and audio, when both are given.
     if audio && best.as_ref().is_none_or(|s| s.ms < audio_ms) {

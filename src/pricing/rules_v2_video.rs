@@ -91,7 +91,8 @@ fn voice_scene(
             (script_ms(text, ctx.proj(), speed), "text")
         }
         "audio" => ctx.media_ms(
-            super::media::url_of(field(v, "audio_url")),
+            super::media::url_of(field(v, "audio_url"))
+                .or_else(|| super::media::asset_of(field(v, "audio_asset_id"))),
             ctx.proj().default_audio_ms,
             "audio_default",
         ),

@@ -8,11 +8,17 @@
 //! truncated, declares an absurd duration or needs more than the budget is
 //! refused with a distinct error; the caller then falls back to its
 //! conservative default, so a lie can only make the tenant pay more.
+//!
+//! Uploads through the gateway are read too, from their first and last
+//! bytes as they stream past ([`upload`], [`tee`]): nothing is fetched.
 
 mod cache;
 mod fetch;
+mod multipart;
 mod parse;
 mod source;
+pub mod tee;
+pub mod upload;
 
 use std::sync::Arc;
 
@@ -124,20 +130,7 @@ pub async fn probe_duration(
             Outcome::Done {
                 container,
                 duration_ms,
-            } => {
-                let max_ms = u64::try_from(cfg.max_duration.as_millis()).unwrap_or(u64::MAX);
-                if duration_ms > max_ms {
-                    return Err(ProbeError::Implausible { duration_ms });
-                }
-                if duration_ms == 0 {
-                    return Err(ProbeError::NoDuration);
-                }
-                return Ok(Probed {
-                    duration_ms,
-                    container,
-                    bytes_read: total as u64,
-                });
-            }
+            } => return accept(container, duration_ms, total as u64, cfg),
             Outcome::Fail(e) => return Err(e),
             Outcome::Need(offset) => {
                 if data.size.is_some_and(|s| offset >= s) {
@@ -170,5 +163,28 @@ pub async fn probe_duration(
     }
 }
 
+/// A parsed duration, unless it is beyond `probe.max_duration` or zero.
+fn accept(
+    container: Container,
+    duration_ms: u64,
+    bytes_read: u64,
+    cfg: &ProbeConfig,
+) -> Result<Probed, ProbeError> {
+    let max_ms = u64::try_from(cfg.max_duration.as_millis()).unwrap_or(u64::MAX);
+    if duration_ms > max_ms {
+        return Err(ProbeError::Implausible { duration_ms });
+    }
+    if duration_ms == 0 {
+        return Err(ProbeError::NoDuration);
+    }
+    Ok(Probed {
+        duration_ms,
+        container,
+        bytes_read,
+    })
+}
+
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod upload_tests;

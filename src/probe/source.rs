@@ -35,6 +35,20 @@ impl Data {
         }
     }
 
+    /// A file of known `size` of which only the first bytes (`head`) and
+    /// the last (`tail`) are at hand, e.g. kept while an upload streamed
+    /// past: nothing is fetched, a read of the middle is a gap.
+    pub(super) fn from_ends(head: Bytes, tail: Bytes, size: u64) -> Data {
+        let mut data = Data {
+            size: Some(size),
+            ..Data::default()
+        };
+        let tail_start = size.saturating_sub(tail.len() as u64);
+        data.insert(0, head);
+        data.insert(tail_start, tail);
+        data
+    }
+
     /// Whether byte `pos` has been fetched.
     pub(super) fn has(&self, pos: u64) -> bool {
         self.segment_at(pos).is_some()
@@ -188,6 +202,22 @@ mod tests {
         r.seek(SeekFrom::Start(6)).unwrap();
         assert!(r.read(&mut buf).is_err());
         assert_eq!(gaps.miss(), Some(4), "the first gap is kept");
+    }
+
+    #[test]
+    fn head_and_tail_of_a_known_size_leave_the_middle_a_gap() {
+        let data = Data::from_ends(Bytes::from_static(b"abc"), Bytes::from_static(b"xyz"), 10);
+        assert_eq!(data.size, Some(10));
+        assert!(data.has(2) && !data.has(3) && !data.has(6) && data.has(7) && data.has(9));
+        let gaps = Gaps::default();
+        let mut r = Reader::new(&data, &gaps);
+        let mut buf = [0u8; 4];
+        r.seek(SeekFrom::End(-3)).unwrap();
+        assert_eq!(r.read(&mut buf).unwrap(), 3);
+        assert_eq!(&buf[..3], b"xyz");
+        // A whole small file is its head: the tail adds nothing new.
+        let whole = Data::from_ends(Bytes::from_static(b"abcd"), Bytes::new(), 4);
+        assert!((0..4).all(|i| whole.has(i)));
     }
 
     #[test]

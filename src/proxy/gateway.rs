@@ -175,6 +175,10 @@ async fn dispatch(
             isolated::list(hop, req, *shape, stock).await
         }
         (_, Access::Create(fields)) => isolated::create(hop, req, fields, limit).await,
+        // An org-wide tenant's upload: no owner recorded, its length is.
+        (RouteKind::Free, _) if super::upload::is_upload(&method, path) => {
+            isolated::create(hop, req, &[], limit).await
+        }
         (_, Access::BodyIds { named, fields, .. }) => {
             isolated::body_named(hop, req, named, fields, policy).await
         }

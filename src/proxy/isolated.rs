@@ -140,7 +140,8 @@ pub(super) async fn list(
 }
 
 /// A free creation: forwarded as is; the ids in a success answer become
-/// the tenant's.
+/// the tenant's (none when `fields` is empty). An upload's length is
+/// recorded too.
 pub(super) async fn create(
     hop: Hop<'_>,
     req: Request<ReqBody>,
@@ -148,9 +149,13 @@ pub(super) async fn create(
     limit: u64,
 ) -> Result<Response<Body>, GatewayError> {
     let (parts, body) = req.into_parts();
-    let (head, answer) = hop
-        .exchange(parts, crate::http::stream_limited(body, limit), limit)
-        .await?;
+    let mut body = crate::http::stream_limited(body, limit);
+    // Uploads: the file's ends are kept as it streams (`upload`).
+    let tap = super::upload::tap(&parts, hop.path);
+    if let Some(t) = &tap {
+        body = t.wrap(body);
+    }
+    let (head, answer) = hop.exchange(parts, body, limit).await?;
     if head.status.is_success() {
         ownership::record_created(
             hop.state.ledger.as_ref(),
@@ -160,6 +165,9 @@ pub(super) async fn create(
             &answer,
         )
         .await;
+        if let Some(t) = tap {
+            super::upload::record(hop.state, &hop.origin.tenant, t, &answer).await;
+        }
     }
     Ok(Response::from_parts(head, full(answer)))
 }

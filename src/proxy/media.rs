@@ -1,9 +1,10 @@
 //! Before pricing: the lengths of the media a billable request points at
 //! (narration `audio_url`s, translation sources, v3 URL inputs), probed
 //! through the egress guard (`crate::probe`: range requests, byte cap,
-//! timeouts, cached by URL), then every other fact pricing may use (see
-//! [`facts`]). Pricing stays pure and gets them as facts; a URL that cannot
-//! be read in time is priced at the default.
+//! timeouts, cached by URL), and of the uploaded assets it names by id, as
+//! recorded at upload (`super::upload`); then every other fact pricing may
+//! use (see [`facts`]). Pricing stays pure and gets them as facts; a URL
+//! that cannot be read in time is priced at the default.
 
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ const PROBE_BUDGET: Duration = Duration::from_secs(5);
 
 async fn lengths(state: &AppState, body: &[u8]) -> MediaLengths {
     let mut out = MediaLengths::new();
+    recorded(state, body, &mut out).await;
     let urls = media::urls(body);
     if urls.is_empty() {
         return out;
@@ -48,6 +50,29 @@ async fn lengths(state: &AppState, body: &[u8]) -> MediaLengths {
         }
     }
     out
+}
+
+/// The lengths recorded when the assets the body names were uploaded
+/// through the gateway (`upload`), in one ledger read. A ledger that cannot
+/// answer leaves them at the default: the hold that follows needs the
+/// ledger anyway and reports it.
+async fn recorded(state: &AppState, body: &[u8], out: &mut MediaLengths) {
+    let ids = media::asset_ids(body);
+    if ids.is_empty() {
+        return;
+    }
+    match state.ledger.asset_media(&ids).await {
+        Ok(rows) => {
+            for m in rows {
+                if let Some(ms) = m.duration_ms {
+                    out.insert_recorded(m.asset_id, ms);
+                }
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "Reading uploaded assets' lengths failed; priced at the defaults.")
+        }
+    }
 }
 
 /// Everything read before pricing a billable request of `tenant`: media

@@ -24,6 +24,7 @@ pub(crate) mod render;
 pub(crate) mod request_log;
 pub(crate) mod self_service;
 mod status;
+mod upload;
 
 #[cfg(test)]
 mod tests;

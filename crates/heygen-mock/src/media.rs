@@ -1,5 +1,6 @@
 //! Media bytes the mock serves at its output URLs (a finished video's
-//! `video_url`), built byte by byte so the duration is exact.
+//! `video_url`), built byte by byte so the duration is exact; the same
+//! builders make the files tests upload or serve as inputs.
 
 use bytes::Bytes;
 use http::{header, Response, StatusCode};
@@ -36,6 +37,31 @@ pub(crate) fn serve(shared: &Shared, file: &str) -> Response<Full<Bytes>> {
         None => *resp.status_mut() = StatusCode::NOT_FOUND,
     }
     resp
+}
+
+/// 16-bit mono PCM WAV at 8 kHz, `ms` long.
+pub fn wav(ms: u64) -> Bytes {
+    let rate: u32 = 8_000;
+    let samples = (u64::from(rate) * ms / 1000) as u32;
+    let data_len = samples * 2;
+    let mut b = Vec::with_capacity(44 + data_len as usize);
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + data_len).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    b.extend_from_slice(&1u16.to_le_bytes()); // mono
+    b.extend_from_slice(&rate.to_le_bytes());
+    b.extend_from_slice(&(rate * 2).to_le_bytes()); // byte rate
+    b.extend_from_slice(&2u16.to_le_bytes()); // block align
+    b.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&data_len.to_le_bytes());
+    for i in 0..samples {
+        // A quiet saw wave: any samples will do.
+        b.extend_from_slice(&((i % 200) as i16 * 10).to_le_bytes());
+    }
+    Bytes::from(b)
 }
 
 fn bx(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {

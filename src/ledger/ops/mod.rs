@@ -9,6 +9,7 @@
 //! independent writes joined here are pipelined in one round trip.
 
 pub(crate) mod alerts;
+pub(crate) mod asset_media;
 pub(crate) mod calibration;
 pub(crate) mod contacts;
 mod hold;

@@ -147,6 +147,7 @@ macro_rules! on_client {
 }
 
 mod alerts;
+mod asset_media;
 mod registry;
 
 impl PostgresLedger {

@@ -2,6 +2,7 @@
 //! connection owned by a dedicated thread that group-commits (see `worker`).
 
 mod alerts;
+mod asset_media;
 mod idem;
 mod read;
 mod registry;
