@@ -352,6 +352,24 @@ fn v1_v2_routes() {
             90_000_000,
             SettleMode::PerJob,
         ),
+        // `translate_audio_only` at the fast mode is its own feature (v3
+        // enterprise: 3/min like speed; PAYG half); precision has no
+        // audio-only rate and stays precision.
+        (
+            "/v2/video_translate",
+            json!({"video_url": "u", "output_language": "French", "translate_audio_only": true}),
+            "translation_audio_only",
+            15_000_000,
+            SettleMode::PerJob,
+        ),
+        (
+            "/v2/video_translate",
+            json!({"video_url": "u", "output_language": "French", "mode": "quality",
+                   "translate_audio_only": true}),
+            "translation_quality",
+            30_000_000,
+            SettleMode::PerJob,
+        ),
         // Video Agent: 60 s × 1.1 = 66 s → 90 s at 2/min; default 120 s.
         (
             "/v1/video_agent/generate",
@@ -555,4 +573,37 @@ fn check_config_reports_pricing_problems_with_key_paths() {
         err.to_string().contains("`pricing.features.teleport`"),
         "{err}"
     );
+}
+
+#[test]
+fn refinements_follow_their_parent_only_in_a_book_without_defaults() {
+    use heygen_gateway::config::Config;
+    use heygen_gateway::pricing::features::{parent, Unit, FEATURES};
+    let micros = |cfg: &Config, f: &str| cfg.pricing.price(f).map(|p| p.micros);
+    // With the defaults inherited a refinement has its own price: the
+    // 2025-11 table raises video avatars to 2/min, photo avatars stay 1.
+    let cfg = Config::from_toml(
+        "[pricing.features.standard_avatar]\ncredits_per_minute = 2\n\
+         [pricing.features.translation_audio_only]\ncredits_per_minute = 1.5\n",
+    )
+    .expect("valid");
+    assert_eq!(micros(&cfg, "talking_photo"), Some(1_000_000));
+    assert_eq!(micros(&cfg, "translation_audio_only"), Some(1_500_000));
+    assert_eq!(micros(&cfg, "translation_fast"), Some(3_000_000));
+
+    // A book written with `inherit_defaults = false` before the
+    // refinements existed still loads: they follow their parents.
+    let mut toml = String::from("[pricing]\ninherit_defaults = false\n");
+    for f in FEATURES.iter().filter(|f| parent(f.name).is_none()) {
+        let key = match f.unit {
+            Unit::PerMinute => "credits_per_minute",
+            Unit::PerCall => "credits_per_call",
+        };
+        toml.push_str(&format!("[pricing.features.{}]\n{key} = 4\n", f.name));
+    }
+    toml.push_str("[pricing.features.talking_photo]\ncredits_per_minute = 1\n");
+    let cfg = Config::from_toml(&toml).expect("every parent priced");
+    assert_eq!(micros(&cfg, "photo_avatar_iv"), Some(4_000_000));
+    assert_eq!(micros(&cfg, "translation_audio_only"), Some(4_000_000));
+    assert_eq!(micros(&cfg, "talking_photo"), Some(1_000_000));
 }

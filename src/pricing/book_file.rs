@@ -122,6 +122,15 @@ impl PriceBook {
         let mut prices = BTreeMap::new();
         for spec in FEATURES {
             let over = file.features.get(spec.name);
+            if let (None, false, Some(parent)) = (over, inherit, features::parent(spec.name)) {
+                // A book that prices everything itself but not this
+                // refinement (written before it existed): priced like its
+                // parent (already resolved, or already reported missing).
+                if let Some(price) = prices.get(parent).cloned() {
+                    prices.insert(spec.name, price);
+                }
+                continue;
+            }
             if let Some(price) = feature_price(spec, over, inherit, &mut errs) {
                 prices.insert(spec.name, price);
             }

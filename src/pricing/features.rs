@@ -35,6 +35,7 @@ pub const CINEMATIC_AVATAR: &str = "cinematic_avatar";
 pub const TEMPLATE: &str = "template";
 pub const TRANSLATION_FAST: &str = "translation_fast";
 pub const TRANSLATION_QUALITY: &str = "translation_quality";
+pub const TRANSLATION_AUDIO_ONLY: &str = "translation_audio_only";
 pub const PROOFREAD: &str = "proofread";
 pub const VIDEO_AGENT: &str = "video_agent";
 pub const LIPSYNC_SPEED: &str = "lipsync_speed";
@@ -113,6 +114,10 @@ pub const FEATURES: &[FeatureSpec] = &[
     // Seed text: 3 credits per source minute; limits page: quality mode consumes double.
     per_minute(TRANSLATION_FAST, 3.0, LEGACY_INCREMENT),
     per_minute(TRANSLATION_QUALITY, 6.0, LEGACY_INCREMENT),
+    // `translate_audio_only` at the fast mode: v3 enterprise bills "speed
+    // (audio-only or lip-sync)" alike, 0.05 credits/s = 3/min; v3 PAYG bills
+    // it at half ($0.0167 vs $0.0333/s): a wallet may set 1.5.
+    per_minute(TRANSLATION_AUDIO_ONLY, 3.0, LEGACY_INCREMENT),
     // Limits page 2025: "1 credit / 2 min", charged per 2 minutes.
     per_minute(PROOFREAD, 0.5, 120),
     // Seed text: "Video Agent costs around 2 Credits per 1 minute".
@@ -172,6 +177,21 @@ const fn liveavatar(name: &'static str, credits: f64) -> FeatureSpec {
     }
 }
 
+/// Refinements of a feature: same built-in price, and in a book with
+/// `inherit_defaults = false` that does not price them (written before they
+/// existed) priced like their parent instead of refused. Parents come
+/// before their refinements in [`FEATURES`].
+const REFINES: &[(&str, &str)] = &[
+    (TALKING_PHOTO, STANDARD_AVATAR),
+    (PHOTO_AVATAR_IV, AVATAR_IV),
+    (TRANSLATION_AUDIO_ONLY, TRANSLATION_FAST),
+];
+
+/// The feature `name` refines, if any.
+pub fn parent(name: &str) -> Option<&'static str> {
+    REFINES.iter().find(|(f, _)| *f == name).map(|(_, p)| *p)
+}
+
 /// Looks a built-in feature up by name.
 pub fn spec(name: &str) -> Option<&'static FeatureSpec> {
     FEATURES.iter().find(|f| f.name == name)
@@ -198,3 +218,31 @@ pub const DEFAULT_SESSION_SECONDS: u32 = 600;
 /// HyperFrames renders, whose length is set by the composition (not in the
 /// request): 2 minutes, trued up from the render's `duration`.
 pub const DEFAULT_RENDER_SECONDS: u32 = 120;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refinements_are_priced_like_their_parent_by_default_and_come_after_it() {
+        let at = |n: &str| FEATURES.iter().position(|f| f.name == n);
+        for (child, parent) in REFINES {
+            let (c, p) = (spec(child).unwrap(), spec(parent).unwrap());
+            assert!(at(parent) < at(child), "{parent} must come before {child}");
+            assert_eq!((c.unit, c.credits), (p.unit, p.credits), "{child}");
+            assert_eq!(
+                (
+                    c.increment_seconds,
+                    c.increment_seconds_v3,
+                    c.minimum_seconds
+                ),
+                (
+                    p.increment_seconds,
+                    p.increment_seconds_v3,
+                    p.minimum_seconds
+                ),
+                "{child}"
+            );
+        }
+    }
+}

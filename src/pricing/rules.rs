@@ -4,7 +4,7 @@
 
 use super::draft::{Ctx, Draft, DraftJob, DraftScene};
 use super::features::*;
-use super::json::{arr_opt, field, obj_opt, path};
+use super::json::{arr_opt, bool_opt, field, obj_opt, path};
 use super::json::{secs_opt, speed_milli, str_opt, str_req, Obj, VIDEO_SPEED};
 use super::rules_v2_video::{check_dimension, studio, video_job, webm};
 use super::text::{script_ms, with_safety};
@@ -254,9 +254,13 @@ pub(super) fn check_resolution(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<(), P
     Ok(())
 }
 
-/// Translation feature from `mode`: fast/speed (default) or quality/precision.
+/// Translation feature from `mode`: fast/speed (default) or quality/precision;
+/// `translate_audio_only` at the fast mode is its own feature (PAYG bills it
+/// at half). Precision has no audio-only rate, so it stays precision.
 pub(super) fn translation_feature(o: &Obj, at: &str) -> Result<&'static str, PricingError> {
+    let audio_only = bool_opt(o, "translate_audio_only", at)?.unwrap_or(false);
     match str_opt(o, "mode", at)? {
+        None | Some("fast" | "speed") if audio_only => Ok(TRANSLATION_AUDIO_ONLY),
         None | Some("fast" | "speed") => Ok(TRANSLATION_FAST),
         Some("quality" | "precision") => Ok(TRANSLATION_QUALITY),
         Some(other) => Err(PricingError::invalid(

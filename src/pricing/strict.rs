@@ -54,6 +54,7 @@ const KNOWN_FIELDS: &[&str] = &[
     "start_time",
     "test",
     "text",
+    "translate_audio_only",
     "translations",
     "type",
     "use_avatar_iv_model",

@@ -68,6 +68,12 @@ fn duplicate_and_case_variant_keys_are_refused_naming_the_key() {
             ),
             "title_7:",
         ),
+        (
+            "/v2/video_translate",
+            r#"{"video_url":"u","output_language":"fr","translate_audio_only":false,"Translate_Audio_Only":true}"#
+                .to_owned(),
+            "Translate_Audio_Only:",
+        ),
         // Unicode lower-casing: KELVIN SIGN lowers to "k".
         (
             "/v3/videos",

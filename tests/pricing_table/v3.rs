@@ -162,6 +162,15 @@ fn v3_other_routes() {
             3_000_000,
             SettleMode::PerJob,
         ),
+        // Audio-only at the fast mode: its own feature, 3/min by default.
+        (
+            "/v3/video-translations",
+            json!({"video": {"type": "url", "url": "u"}, "output_language": "es",
+                   "translate_audio_only": true, "end_time": 30}),
+            "translation_audio_only",
+            1_500_000,
+            SettleMode::PerJob,
+        ),
         // Lipsync per second: 10 s at 3/min.
         (
             "/v3/lipsyncs",
