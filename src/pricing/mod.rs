@@ -24,12 +24,16 @@ mod rules_v2_video;
 mod rules_v3;
 mod rules_v3_video;
 mod ssml;
+#[cfg(test)]
+mod ssml_reference;
 mod strict;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_text;
 pub mod text;
+#[cfg(test)]
+mod text_reference;
 mod verbal;
 
 use serde::Serialize;

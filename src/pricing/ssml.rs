@@ -8,13 +8,13 @@
 /// (errs high; SSML's default is "medium").
 pub(super) const DEFAULT_BREAK_MS: u64 = 1000;
 /// One break never counts for more than an hour.
-const MAX_BREAK_MS: u64 = 3_600_000;
+pub(super) const MAX_BREAK_MS: u64 = 3_600_000;
 /// Prosody rates are clamped to what engines accept (20 %–200 %, thousandths).
 const MIN_RATE: u64 = 200;
 const MAX_RATE: u64 = 2000;
 
 /// SSML elements whose tags are markup, not speech.
-const SSML_TAGS: &[&str] = &[
+pub(super) const SSML_TAGS: &[&str] = &[
     "break", "prosody", "emphasis", "say-as", "phoneme", "sub", "voice", "speak", "p", "s", "lang",
     "mark", "audio", "w",
 ];
@@ -72,7 +72,7 @@ pub(super) fn tag_len(after: &[u8]) -> Option<usize> {
     if !(first.is_ascii_alphabetic() || first == b'/') {
         return None;
     }
-    let len = after.iter().position(|&b| b == b'>' || b == b'<')?;
+    let len = find_angle(after)?;
     if after[len] != b'>' {
         return None;
     }
@@ -81,6 +81,29 @@ pub(super) fn tag_len(after: &[u8]) -> Option<usize> {
         .iter()
         .any(|t| t.as_bytes().eq_ignore_ascii_case(name))
         .then_some(len)
+}
+
+/// The first `<` or `>`, eight bytes at a time: the two differ only in bit
+/// 1, so `b | 2 == b'>'` finds both, and padded tags are mostly skipped a
+/// word at a time.
+fn find_angle(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in chunks.by_ref() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = (u64::from_le_bytes(word) | (ONES * 2)) ^ (ONES * u64::from(b'>'));
+        if x.wrapping_sub(ONES) & !x & HIGH != 0 {
+            break;
+        }
+        at += 8;
+    }
+    bytes[at..]
+        .iter()
+        .position(|&b| b | 2 == b'>')
+        .map(|p| at + p)
 }
 
 fn tag_name(body: &[u8]) -> &[u8] {
@@ -92,53 +115,112 @@ fn tag_name(body: &[u8]) -> &[u8] {
     &body[..end]
 }
 
-/// Interprets a recognised tag body (between `<` and `>`).
+/// Interprets a recognised tag body (between `<` and `>`). Names, keys and
+/// values compare without letter case and nothing is copied.
 pub(super) fn parse(body: &str) -> Tag {
     let closing = body.starts_with('/');
     let self_closing = body.trim_end().ends_with('/');
-    let name = String::from_utf8_lossy(tag_name(body.as_bytes())).to_ascii_lowercase();
+    let name = tag_name(body.as_bytes());
+    let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
     let attrs = || attributes(body);
-    match (name.as_str(), closing) {
-        ("break", false) => Tag::Break(break_ms(attrs())),
-        ("prosody", true) => Tag::ProsodyClose,
-        ("prosody", false) if !self_closing => {
-            let rate = attrs()
-                .find(|(k, _)| k == "rate")
-                .and_then(|(_, v)| rate(&v));
-            Tag::ProsodyOpen(rate)
-        }
-        ("say-as", true) => Tag::SayAsClose,
-        ("say-as", false) if !self_closing => {
-            let how = attrs()
-                .find(|(k, _)| k == "interpret-as")
-                .map(|(_, v)| v.to_ascii_lowercase());
-            Tag::SayAsOpen(match how.as_deref() {
-                Some("characters" | "spell-out" | "verbatim" | "letters") => SayAs::Characters,
-                Some("digits" | "telephone") => SayAs::Digits,
-                _ => SayAs::Normal,
-            })
-        }
-        _ => Tag::Other,
+    if is("break") && !closing {
+        Tag::Break(break_ms(attrs()))
+    } else if is("prosody") && closing {
+        Tag::ProsodyClose
+    } else if is("prosody") && !self_closing {
+        let rate = attrs()
+            .find(|(k, _)| k.eq_ignore_ascii_case("rate"))
+            .and_then(|(_, v)| rate(v));
+        Tag::ProsodyOpen(rate)
+    } else if is("say-as") && closing {
+        Tag::SayAsClose
+    } else if is("say-as") && !self_closing {
+        let how = attrs()
+            .find(|(k, _)| k.eq_ignore_ascii_case("interpret-as"))
+            .map(|(_, v)| v);
+        let one_of =
+            |names: &[&str]| how.is_some_and(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)));
+        Tag::SayAsOpen(
+            if one_of(&["characters", "spell-out", "verbatim", "letters"]) {
+                SayAs::Characters
+            } else if one_of(&["digits", "telephone"]) {
+                SayAs::Digits
+            } else {
+                SayAs::Normal
+            },
+        )
+    } else {
+        Tag::Other
     }
 }
 
-/// `key="value"`, `key='value'` or `key=value` pairs after the tag name;
-/// keys lower-cased. Tolerant: malformed pieces are skipped.
-fn attributes(body: &str) -> impl Iterator<Item = (String, String)> + '_ {
+/// `char::is_whitespace` for an ASCII byte.
+fn ascii_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')
+}
+
+/// Bytes of `s` before the first char that is whitespace or one of `stops`
+/// (ASCII), i.e. `s.find(|c| c.is_whitespace() || stops…)`, without
+/// decoding ASCII.
+fn until_ws_or(s: &str, stops: &[u8]) -> usize {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while let Some(&x) = b.get(i) {
+        if x < 0x80 {
+            if ascii_ws(x) || stops.contains(&x) {
+                return i;
+            }
+            i += 1;
+        } else {
+            match s[i..].chars().next() {
+                Some(c) if c.is_whitespace() => return i,
+                Some(c) => i += c.len_utf8(),
+                None => break,
+            }
+        }
+    }
+    b.len()
+}
+
+/// `s.trim_start_matches(|c| c.is_whitespace() || c == '/')`, skipping runs
+/// of spaces eight at a time (padding).
+fn skip_ws_slash(s: &str) -> &str {
+    let b = s.as_bytes();
+    let mut i = 0;
+    loop {
+        while b.get(i..i + 8).is_some_and(|w| w == b"        ") {
+            i += 8;
+        }
+        match b.get(i) {
+            Some(&x) if x < 0x80 => {
+                if !(ascii_ws(x) || x == b'/') {
+                    break;
+                }
+                i += 1;
+            }
+            Some(_) => match s[i..].chars().next() {
+                Some(c) if c.is_whitespace() => i += c.len_utf8(),
+                _ => break,
+            },
+            None => break,
+        }
+    }
+    &s[i..]
+}
+
+/// `key="value"`, `key='value'` or `key=value` pairs after the tag name,
+/// borrowed as written (compare keys without case). Tolerant: malformed
+/// pieces are skipped.
+fn attributes(body: &str) -> impl Iterator<Item = (&str, &str)> + '_ {
     let body = body.trim_start_matches('/');
-    let start = body
-        .find(|c: char| c.is_whitespace() || c == '/')
-        .unwrap_or(body.len());
-    let mut rest = &body[start..];
+    let mut rest = &body[until_ws_or(body, b"/")..];
     std::iter::from_fn(move || loop {
-        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '/');
+        rest = skip_ws_slash(rest);
         if rest.is_empty() {
             return None;
         }
-        let key_end = rest
-            .find(|c: char| c.is_whitespace() || c == '=' || c == '/')
-            .unwrap_or(rest.len());
-        let key = rest[..key_end].to_ascii_lowercase();
+        let key_end = until_ws_or(rest, b"=/");
+        let key = &rest[..key_end];
         rest = rest[key_end..].trim_start();
         let Some(after_eq) = rest.strip_prefix('=') else {
             if key_end == 0 {
@@ -156,26 +238,26 @@ fn attributes(body: &str) -> impl Iterator<Item = (String, String)> + '_ {
                 (&inner[..end], &inner[(end + 1).min(inner.len())..])
             }
             _ => {
-                let end = v
-                    .find(|c: char| c.is_whitespace() || c == '/')
-                    .unwrap_or(v.len());
+                let end = until_ws_or(v, b"/");
                 (&v[..end], &v[end..])
             }
         };
         rest = tail;
-        return Some((key, value.trim().to_owned()));
+        return Some((key, value.trim()));
     })
 }
 
 /// A break's length: the larger of `time` and `strength` when both are
 /// given (engines differ on which wins), the default when neither reads.
-fn break_ms(attrs: impl Iterator<Item = (String, String)>) -> u64 {
+fn break_ms<'a>(attrs: impl Iterator<Item = (&'a str, &'a str)>) -> u64 {
     let mut best: Option<u64> = None;
     for (k, v) in attrs {
-        let ms = match k.as_str() {
-            "time" => parse_time_ms(&v.to_ascii_lowercase()),
-            "strength" => strength_ms(&v.to_ascii_lowercase()),
-            _ => None,
+        let ms = if k.eq_ignore_ascii_case("time") {
+            parse_time_ms(v)
+        } else if k.eq_ignore_ascii_case("strength") {
+            strength_ms(v)
+        } else {
+            None
         };
         if let Some(ms) = ms {
             best = Some(best.map_or(ms, |b| b.max(ms)));
@@ -184,32 +266,36 @@ fn break_ms(attrs: impl Iterator<Item = (String, String)>) -> u64 {
     best.unwrap_or(DEFAULT_BREAK_MS)
 }
 
-/// SSML break strengths (Azure/Polly figures, rounded up).
+/// SSML break strengths (Azure/Polly figures, rounded up), any letter case.
 fn strength_ms(v: &str) -> Option<u64> {
-    Some(match v {
-        "none" => 0,
-        "x-weak" => 250,
-        "weak" => 500,
-        "medium" => 750,
-        "strong" => 1000,
-        "x-strong" => 2000,
-        _ => return None,
-    })
+    const STRENGTHS: [(&str, u64); 6] = [
+        ("none", 0),
+        ("x-weak", 250),
+        ("weak", 500),
+        ("medium", 750),
+        ("strong", 1000),
+        ("x-strong", 2000),
+    ];
+    STRENGTHS
+        .iter()
+        .find(|(name, _)| v.eq_ignore_ascii_case(name))
+        .map(|&(_, ms)| ms)
 }
 
-/// `x-slow|slow|medium|fast|x-fast|default`, `NN%` (absolute), `+NN%`/`-NN%`
-/// and bare multipliers `0.8` (relative). Unknown values keep the rate.
+/// `x-slow|slow|medium|fast|x-fast|default` (any case), `NN%` (absolute),
+/// `+NN%`/`-NN%` and bare multipliers `0.8` (relative). Unknown values keep
+/// the rate.
 fn rate(v: &str) -> Option<Rate> {
-    let v = v.trim().to_ascii_lowercase();
-    let named = match v.as_str() {
-        "x-slow" => Some(500),
-        "slow" => Some(640),
-        "medium" | "default" => Some(1000),
-        "fast" => Some(1550),
-        "x-fast" => Some(2000),
-        _ => None,
-    };
-    if let Some(r) = named {
+    let v = v.trim();
+    const NAMED: [(&str, u64); 6] = [
+        ("x-slow", 500),
+        ("slow", 640),
+        ("medium", 1000),
+        ("default", 1000),
+        ("fast", 1550),
+        ("x-fast", 2000),
+    ];
+    if let Some(&(_, r)) = NAMED.iter().find(|(n, _)| v.eq_ignore_ascii_case(n)) {
         return Some(Rate::Absolute(r));
     }
     if let Some(pct) = v.strip_suffix('%') {
@@ -226,56 +312,50 @@ fn rate(v: &str) -> Option<Rate> {
             _ => Rate::Relative(1000u64.saturating_sub(p)),
         });
     }
-    parse_milli(&v).map(|m| Rate::Relative(m.min(1_000_000)))
+    parse_milli(v).map(|m| Rate::Relative(m.min(1_000_000)))
 }
 
-/// A non-negative decimal ×1000 (`"0.8"` → 800, `"50"` → 50000), digits capped.
-fn parse_milli(v: &str) -> Option<u64> {
+/// `int.frac` of ASCII digits (either part may be empty, not both), with
+/// at most nine integer digits read (larger reads as 999 999 999) and the
+/// first `frac_digits` fraction digits: (integer, fraction, its digits).
+fn decimal(v: &str, frac_digits: usize) -> Option<(u64, u64, u32)> {
     let (int, frac) = v.split_once('.').unwrap_or((v, ""));
     if (int.is_empty() && frac.is_empty())
         || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
     {
         return None;
     }
-    let int_v: u64 = if int.len() > 9 {
+    let int_v = if int.len() > 9 {
         999_999_999
     } else {
-        int.parse().unwrap_or(0)
+        int.bytes().fold(0, |a, b| a * 10 + u64::from(b - b'0'))
     };
-    let frac3: String = frac.chars().chain("000".chars()).take(3).collect();
-    Some(int_v * 1000 + frac3.parse::<u64>().unwrap_or(0))
+    let frac = &frac.as_bytes()[..frac.len().min(frac_digits)];
+    let frac_v = frac.iter().fold(0, |a, b| a * 10 + u64::from(b - b'0'));
+    Some((int_v, frac_v, frac.len() as u32))
 }
 
-/// `"1.5s"` → 1500, `"500ms"` → 500, `"2"` → 2000 (seconds), rounded up.
+/// A non-negative decimal ×1000 (`"0.8"` → 800, `"50"` → 50000), digits capped.
+fn parse_milli(v: &str) -> Option<u64> {
+    let (int, frac, n) = decimal(v, 3)?;
+    Some(int * 1000 + frac * 10u64.pow(3 - n))
+}
+
+/// `"1.5s"` → 1500, `"500ms"` → 500, `"2"` → 2000 (seconds), rounded up;
+/// units in any letter case.
 pub(super) fn parse_time_ms(v: &str) -> Option<u64> {
-    let (num, scale_ms) = if let Some(n) = v.strip_suffix("ms") {
-        (n, 1)
-    } else if let Some(n) = v.strip_suffix('s') {
-        (n, 1000)
+    let ends = |suffix: &str| {
+        v.len() >= suffix.len()
+            && v.as_bytes()[v.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+    };
+    let (num, scale_ms) = if ends("ms") {
+        (&v[..v.len() - 2], 1)
+    } else if ends("s") {
+        (&v[..v.len() - 1], 1000)
     } else {
         (v, 1000)
     };
-    let num = num.trim();
-    let (int, frac) = num.split_once('.').unwrap_or((num, ""));
-    if int.is_empty() && frac.is_empty() {
-        return None;
-    }
-    if !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    // Cap the digits so the arithmetic below cannot overflow.
-    let int_v: u64 = if int.len() > 9 {
-        999_999_999
-    } else {
-        int.parse().unwrap_or(0)
-    };
-    let frac = &frac[..frac.len().min(6)];
-    let frac_v: u64 = if frac.is_empty() {
-        0
-    } else {
-        frac.parse().unwrap_or(0)
-    };
-    let frac_den = 10u64.pow(frac.len() as u32);
-    let ms = int_v * scale_ms + (frac_v * scale_ms).div_ceil(frac_den);
+    let (int_v, frac_v, n) = decimal(num.trim(), 6)?;
+    let ms = int_v * scale_ms + (frac_v * scale_ms).div_ceil(10u64.pow(n));
     Some(ms.min(MAX_BREAK_MS))
 }

@@ -32,7 +32,7 @@ pub struct TextStats {
 /// ordinary text is counted by its words and only unseparated text by this.
 const LETTERS_PER_WORD: u64 = 8;
 
-fn is_cjk(c: char) -> bool {
+pub(super) fn is_cjk(c: char) -> bool {
     matches!(c,
         '\u{1100}'..='\u{11FF}'     // Hangul Jamo
         | '\u{3040}'..='\u{30FF}'   // Hiragana, Katakana
@@ -55,111 +55,197 @@ fn joins(prev: char, c: char, next: Option<char>) -> bool {
     }
 }
 
+/// A letter or digit that belongs to a word run (CJK is read per character).
+fn in_run(c: char) -> bool {
+    !is_cjk(c) && c.is_alphanumeric()
+}
+
 /// Scanner state: the prosody rate and say-as mode in force.
 struct Scan {
     stats: TextStats,
     rates: Vec<u64>,
     say: Vec<SayAs>,
+    /// The say-as mode in force (the top of `say`).
+    mode: SayAs,
+    /// [`Scan::weight_of`] the rate in force, kept as the rate changes.
+    weight: u64,
+    /// Words, letters and CJK characters read since the rate last changed:
+    /// weighted once when it changes (a multiplication per word, and a
+    /// division for the weight, were a third of the scan).
+    pending: [u64; 3],
 }
 
 impl Scan {
+    fn new() -> Self {
+        Scan {
+            stats: TextStats::default(),
+            rates: Vec::new(),
+            say: Vec::new(),
+            mode: SayAs::Normal,
+            weight: 1000,
+            pending: [0; 3],
+        }
+    }
+
     fn rate(&self) -> u64 {
         self.rates.last().copied().unwrap_or(1000)
     }
 
-    /// Weight of one unit read at the current rate (1000 at normal rate),
-    /// rounded up so slow speech is never undercounted.
-    fn weight(&self) -> u64 {
-        1_000_000u64.div_ceil(self.rate().max(1))
+    /// Weight of one unit read at `rate` (1000 at normal rate), rounded up
+    /// so slow speech is never undercounted.
+    fn weight_of(rate: u64) -> u64 {
+        1_000_000u64.div_ceil(rate.max(1))
+    }
+
+    /// Adds what was read at the current rate to the weighted totals.
+    fn flush(&mut self) {
+        let [words, letters, cjk] = std::mem::take(&mut self.pending);
+        let w = self.weight;
+        let s = &mut self.stats;
+        s.words_w = s.words_w.saturating_add(words.saturating_mul(w));
+        s.letters_w = s.letters_w.saturating_add(letters.saturating_mul(w));
+        s.cjk_w = s.cjk_w.saturating_add(cjk.saturating_mul(w));
     }
 
     fn add_words(&mut self, n: u64) {
-        let w = self.weight();
         self.stats.words = self.stats.words.saturating_add(n);
-        self.stats.words_w = self.stats.words_w.saturating_add(n.saturating_mul(w));
+        self.pending[0] = self.pending[0].saturating_add(n);
+    }
+
+    fn add_letters(&mut self, n: u64) {
+        self.stats.letters = self.stats.letters.saturating_add(n);
+        self.pending[1] = self.pending[1].saturating_add(n);
+    }
+
+    fn add_cjk(&mut self) {
+        self.stats.cjk_chars = self.stats.cjk_chars.saturating_add(1);
+        self.pending[2] = self.pending[2].saturating_add(1);
+    }
+
+    /// A run of ASCII letters alone (the common word).
+    fn word(&mut self, w: &str) {
+        let n = w.len() as u64;
+        self.add_letters(n);
+        self.add_words(if self.mode == SayAs::Characters {
+            n
+        } else {
+            letters_words(w)
+        });
     }
 
     fn tag(&mut self, tag: Tag) {
         match tag {
             Tag::Break(ms) => self.stats.breaks_ms = self.stats.breaks_ms.saturating_add(ms),
             Tag::ProsodyOpen(rate) => {
+                self.flush();
                 let cur = self.rate();
                 self.rates.push(rate.map_or(cur, |r: Rate| r.resolve(cur)));
+                self.weight = Scan::weight_of(self.rate());
             }
             Tag::ProsodyClose => {
+                self.flush();
                 self.rates.pop();
+                self.weight = Scan::weight_of(self.rate());
             }
-            Tag::SayAsOpen(how) => self.say.push(how),
+            Tag::SayAsOpen(how) => {
+                self.say.push(how);
+                self.mode = how;
+            }
             Tag::SayAsClose => {
                 self.say.pop();
+                self.mode = self.say.last().copied().unwrap_or(SayAs::Normal);
             }
             Tag::Other => {}
         }
     }
 
-    /// Counts one run of letters, digits and joiners.
-    fn run(&mut self, run: &str) {
-        let alnum = run.chars().filter(|c| c.is_alphanumeric()).count() as u64;
-        let w = self.weight();
-        self.stats.letters = self.stats.letters.saturating_add(alnum);
-        self.stats.letters_w = self.stats.letters_w.saturating_add(alnum.saturating_mul(w));
-        let mode = self.say.last().copied().unwrap_or(SayAs::Normal);
-        if mode == SayAs::Characters {
-            self.add_words(alnum);
-            return;
+    /// Counts the run of letters, digits and joiners starting at `start`
+    /// (a letter or digit) and returns where it ends. A run is cut into
+    /// pieces at hyphens and apostrophes that touch a digit ("2026-12-03"
+    /// is three numbers, "well-known" one word), and each piece into
+    /// maximal number and letter segments ("10km" → "10", "km"), each
+    /// counted as it closes; stretches of ASCII letters or digits are taken
+    /// a byte at a time.
+    fn run(&mut self, text: &str, start: usize) -> usize {
+        let bytes = text.as_bytes();
+        let mode = self.mode;
+        let (mut alnum, mut words) = (0u64, 0u64);
+        let mut seg_start = start;
+        // The class of the open segment (digits, `,`, `.` vs the rest).
+        let mut seg: Option<bool> = None;
+        let mut prev = '\0';
+        let mut i = start;
+        while let Some(&b) = bytes.get(i) {
+            let (c, len) = if b.is_ascii_alphanumeric() {
+                let digit = b.is_ascii_digit();
+                let same = |x: &u8| {
+                    if digit {
+                        x.is_ascii_digit()
+                    } else {
+                        x.is_ascii_alphabetic()
+                    }
+                };
+                let end = i + 1 + bytes[i + 1..].iter().take_while(|x| same(x)).count();
+                if seg.is_some_and(|d| d != digit) {
+                    words += segment_words(&text[seg_start..i], !digit, mode);
+                    seg_start = i;
+                }
+                seg = Some(digit);
+                alnum += (end - i) as u64;
+                prev = char::from(bytes[end - 1]);
+                i = end;
+                continue;
+            } else if b < 0x80 {
+                // Other ASCII never continues a word: only these join.
+                if !matches!(b, b'\'' | b'-' | b',' | b'.') {
+                    break;
+                }
+                (char::from(b), 1)
+            } else {
+                match text[i..].chars().next() {
+                    Some(c) => (c, c.len_utf8()),
+                    None => break,
+                }
+            };
+            let next_i = i + len;
+            if in_run(c) {
+                alnum += 1;
+            } else {
+                let next = text[next_i..].chars().next();
+                if i == start || !joins(prev, c, next) {
+                    break;
+                }
+                let joiner = matches!(c, '\'' | '\u{2019}' | '-');
+                if joiner && (is_digit(prev) || next.is_some_and(is_digit)) {
+                    if let Some(d) = seg.take() {
+                        words += segment_words(&text[seg_start..i], d, mode);
+                    }
+                    seg_start = next_i;
+                    prev = c;
+                    i = next_i;
+                    continue;
+                }
+            }
+            let digit = is_digit(c) || c == ',' || c == '.';
+            if seg.is_some_and(|d| d != digit) {
+                words += segment_words(&text[seg_start..i], !digit, mode);
+                seg_start = i;
+            }
+            seg = Some(digit);
+            prev = c;
+            i = next_i;
         }
-        // Most runs have no joiner: no split (and no allocation) for them.
-        let words = if run.contains(['-', '\'', '\u{2019}']) {
-            split_at_digit_joiners(run)
-                .into_iter()
-                .map(|piece| piece_words(piece, mode))
-                .sum()
+        if let Some(d) = seg {
+            words += segment_words(&text[seg_start..i], d, mode);
+        }
+        self.add_letters(alnum);
+        self.add_words(if mode == SayAs::Characters {
+            alnum
         } else {
-            piece_words(run, mode)
-        };
-        self.add_words(words);
+            words
+        });
+        i
     }
-}
-
-/// Words of a piece as maximal number and letter segments ("10km" → "10",
-/// "km").
-fn piece_words(piece: &str, mode: SayAs) -> u64 {
-    let mut words = 0u64;
-    let mut start = 0;
-    let mut cur: Option<bool> = None;
-    for (i, c) in piece.char_indices() {
-        let digit = is_digit(c) || c == ',' || c == '.';
-        if cur.is_some_and(|d| d != digit) {
-            words += segment_words(&piece[start..i], cur == Some(true), mode);
-            start = i;
-        }
-        cur = Some(digit);
-    }
-    if let Some(digit) = cur {
-        words += segment_words(&piece[start..], digit, mode);
-    }
-    words
-}
-
-/// Splits a run at hyphens and apostrophes that touch a digit: "2026-12-03"
-/// is three numbers, while "well-known" stays one word.
-fn split_at_digit_joiners(run: &str) -> Vec<&str> {
-    let mut pieces = Vec::new();
-    let mut start = 0;
-    let mut prev: Option<char> = None;
-    let mut chars = run.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let next = chars.peek().map(|&(_, n)| n);
-        let joiner = matches!(c, '\'' | '\u{2019}' | '-');
-        let digit_side = prev.is_some_and(is_digit) || next.is_some_and(is_digit);
-        if joiner && digit_side {
-            pieces.push(&run[start..i]);
-            start = i + c.len_utf8();
-        }
-        prev = Some(c);
-    }
-    pieces.push(&run[start..]);
-    pieces
 }
 
 fn segment_words(seg: &str, digits: bool, mode: SayAs) -> u64 {
@@ -172,51 +258,99 @@ fn segment_words(seg: &str, digits: bool, mode: SayAs) -> u64 {
     }
 }
 
+/// How many ASCII letters `b` starts with, eight bytes at a time.
+fn ascii_letters(b: &[u8]) -> usize {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let mut n = 0;
+    while let Some(chunk) = b.get(n..n + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        // Per byte: fold case, then `x >= b'a'` and `x > b'z'` as the high
+        // bit of x + 0x1F and x + 0x05 (no carry: x < 0x80); non-ASCII
+        // bytes are not letters.
+        let x = (w | 0x2020_2020_2020_2020) & LOW7;
+        let ge_a = x + 0x1F1F_1F1F_1F1F_1F1F;
+        let past_z = x + 0x0505_0505_0505_0505;
+        let letters = ge_a & !past_z & !w & HIGH;
+        if letters != HIGH {
+            return n + ((!letters & HIGH).trailing_zeros() / 8) as usize;
+        }
+        n += 8;
+    }
+    n + b[n..]
+        .iter()
+        .take_while(|x| x.is_ascii_alphabetic())
+        .count()
+}
+
+/// Words spoken for an ASCII character outside a word (see
+/// [`symbol_words`]).
+fn ascii_symbol_words(b: u8) -> u64 {
+    u64::from(matches!(b, b'%' | b'&' | b'+' | b'@' | b'#' | b'=' | b'$'))
+}
+
 /// Counts what `text` speaks: words, CJK characters and SSML breaks, each
-/// weighted by the prosody rate in force.
+/// weighted by the prosody rate in force. One pass over the bytes with no
+/// allocation (but for nested prosody/say-as): ASCII is classified by
+/// byte, other characters decoded where they occur.
 pub fn analyse(text: &str) -> TextStats {
-    let mut scan = Scan {
-        stats: TextStats::default(),
-        rates: Vec::new(),
-        say: Vec::new(),
-    };
+    let mut scan = Scan::new();
     let bytes = text.as_bytes();
-    let mut run_start: Option<usize> = None;
-    let mut prev = ' ';
     let mut i = 0;
-    while let Some(c) = text[i..].chars().next() {
-        let next_i = i + c.len_utf8();
-        let next = text[next_i..].chars().next();
-        let in_run = c.is_alphanumeric() && !is_cjk(c);
-        if in_run || (run_start.is_some() && joins(prev, c, next)) {
-            run_start.get_or_insert(i);
-            prev = c;
-            i = next_i;
+    while let Some(&b) = bytes.get(i) {
+        if b == b' ' {
+            i += 1;
             continue;
         }
-        if let Some(start) = run_start.take() {
-            scan.run(&text[start..i]);
-        }
-        prev = c;
-        if c == '<' {
-            if let Some(len) = ssml::tag_len(&bytes[i + 1..]) {
-                scan.tag(ssml::parse(&text[i + 1..i + 1 + len]));
-                i += len + 2;
-                continue;
+        if b.is_ascii_alphabetic() {
+            // A word of ASCII letters ended by what cannot continue it is
+            // counted here; anything else goes through the full run.
+            let end = i + 1 + ascii_letters(&bytes[i + 1..]);
+            let ends = |t: &u8| *t < 0x80 && !t.is_ascii_digit() && *t != b'\'' && *t != b'-';
+            if bytes.get(end).is_none_or(ends) {
+                scan.word(&text[i..end]);
+                i = end;
+            } else {
+                i = scan.run(text, i);
             }
+            continue;
+        }
+        if b.is_ascii_digit() {
+            i = scan.run(text, i);
+            continue;
+        }
+        if b < 0x80 {
+            if b == b'<' {
+                if let Some(len) = ssml::tag_len(&bytes[i + 1..]) {
+                    scan.tag(ssml::parse(&text[i + 1..i + 1 + len]));
+                    i += len + 2;
+                    continue;
+                }
+            }
+            let n = ascii_symbol_words(b);
+            if n > 0 {
+                scan.add_words(n);
+            }
+            i += 1;
+            continue;
+        }
+        let Some(c) = text[i..].chars().next() else {
+            break;
+        };
+        if in_run(c) {
+            i = scan.run(text, i);
+            continue;
         }
         if is_cjk(c) {
-            let w = scan.weight();
-            scan.stats.cjk_chars += 1;
-            scan.stats.cjk_w = scan.stats.cjk_w.saturating_add(w);
+            scan.add_cjk();
         } else if let Some(n) = symbol_words(c) {
             scan.add_words(n);
         }
-        i = next_i;
+        i += c.len_utf8();
     }
-    if let Some(start) = run_start {
-        scan.run(&text[start..]);
-    }
+    scan.flush();
     scan.stats
 }
 

@@ -62,11 +62,17 @@ fn is_emoji(c: char) -> bool {
 }
 
 /// Words of a letter run: acronyms (2–5 capitals) are spelled letter by
-/// letter, a few abbreviations expand, anything else is one word.
+/// letter, a few abbreviations expand, anything else is one word. Reads
+/// bytes only: all-capital runs are ASCII, and the abbreviations are 3 or 6
+/// bytes long.
+#[inline]
 pub(super) fn letters_words(run: &str) -> u64 {
-    let n = run.chars().count() as u64;
-    if (2..=5).contains(&n) && run.bytes().all(|b| b.is_ascii_uppercase()) {
-        return n;
+    let len = run.len();
+    if (2..=5).contains(&len) && run.bytes().all(|b| b.is_ascii_uppercase()) {
+        return len as u64;
+    }
+    if len != 3 && len != 6 {
+        return 1;
     }
     // Compared without lower-casing a copy: this runs for every word.
     const SPOKEN_LONGER: [(&str, u64); 5] = [
@@ -88,29 +94,33 @@ pub(super) fn letters_words(run: &str) -> u64 {
 /// it starts and ends with a digit). `1,000,000` is one number; `3.14` is
 /// "three point one four"; `1.2.3` is "one dot two dot three".
 pub(super) fn number_words(token: &str) -> u64 {
-    let parts: Vec<&str> = token.split('.').collect();
-    match parts.as_slice() {
-        [int] => integer_words(int),
-        [int, frac] => integer_words(int) + 1 + digit_count(frac),
-        many => {
-            let sum = many.iter().map(|p| integer_words(p)).sum::<u64>();
-            sum + many.len() as u64 - 1
+    match token.split_once('.') {
+        None => integer_words(token),
+        Some((int, frac)) if !frac.contains('.') => integer_words(int) + 1 + digit_count(frac),
+        Some(_) => {
+            let parts = token.split('.');
+            let dots = token.bytes().filter(|&b| b == b'.').count() as u64;
+            parts.map(integer_words).sum::<u64>() + dots
         }
     }
 }
 
 pub(super) fn digit_count(s: &str) -> u64 {
+    if s.is_ascii() {
+        return s.bytes().filter(u8::is_ascii_digit).count() as u64;
+    }
     s.chars().filter(|&c| is_digit(c)).count() as u64
 }
 
 /// An integer with optional `,` separators. Leading zeros ("007", phone
 /// numbers) are read digit by digit; otherwise as a cardinal.
 fn integer_words(s: &str) -> u64 {
-    let digits: Vec<u8> = s.chars().filter_map(digit_value).collect();
-    match digits.as_slice() {
-        [] => 0,
-        [0, _, ..] => digits.len() as u64,
-        d => cardinal_words(d),
+    let n = digit_count(s);
+    let mut digits = s.chars().filter_map(digit_value);
+    match digits.next() {
+        None => 0,
+        Some(0) if n >= 2 => n,
+        Some(first) => cardinal(std::iter::once(first).chain(digits), n),
     }
 }
 
@@ -118,34 +128,42 @@ fn integer_words(s: &str) -> u64 {
 /// plus the tens ("ninety nine": 2, "nineteen": 1) plus its scale word
 /// ("billion"). Numbers past the named scales still count a scale word per
 /// group, which errs high.
+#[cfg(test)]
 pub(super) fn cardinal_words(digits: &[u8]) -> u64 {
-    if digits.iter().all(|&d| d == 0) {
-        return 1; // "zero"
-    }
-    let val = |d: u8| u64::from(d.min(9));
-    let mut words = 0u64;
-    let groups = digits.len().div_ceil(3);
+    cardinal(digits.iter().copied(), digits.len() as u64)
+}
+
+/// [`cardinal_words`] over the `len` digits `digits` yields, in one pass.
+fn cardinal(digits: impl Iterator<Item = u8>, len: u64) -> u64 {
+    let groups = len.div_ceil(3);
     // The first group may be shorter than three digits.
-    let first = digits.len() - (groups - 1) * 3;
-    let mut start = 0;
-    for g in 0..groups {
-        let len = if g == 0 { first } else { 3 };
-        let group = &digits[start..start + len];
-        start += len;
-        let v = group.iter().fold(0u64, |a, &d| a * 10 + val(d));
-        if v == 0 {
+    let mut group_len = len - groups.saturating_sub(1) * 3;
+    let (mut words, mut g, mut filled, mut v) = (0u64, 0u64, 0u64, 0u64);
+    let mut all_zero = true;
+    for d in digits {
+        v = v * 10 + u64::from(d.min(9));
+        filled += 1;
+        if filled < group_len {
             continue;
         }
-        let (hundreds, rest) = (v / 100, v % 100);
-        words += if hundreds > 0 { 2 } else { 0 };
-        words += match rest {
-            0 => 0,
-            1..=20 => 1,
-            r if r % 10 == 0 => 1,
-            _ => 2,
-        };
-        // Every group but the last carries a scale word.
-        words += u64::from(g + 1 < groups);
+        if v != 0 {
+            all_zero = false;
+            let (hundreds, rest) = (v / 100, v % 100);
+            words += if hundreds > 0 { 2 } else { 0 };
+            words += match rest {
+                0 => 0,
+                1..=20 => 1,
+                r if r % 10 == 0 => 1,
+                _ => 2,
+            };
+            // Every group but the last carries a scale word.
+            words += u64::from(g + 1 < groups);
+        }
+        (g, filled, v, group_len) = (g + 1, 0, 0, 3);
     }
-    words
+    if all_zero {
+        1 // "zero"
+    } else {
+        words
+    }
 }
