@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::jobs::{safe_id, JobOutcome};
 use crate::catalog::StatusRead;
 
-use super::json::Obj;
+type Obj = serde_json::Map<String, Value>;
 
 /// What a finished batch said about its items.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::batch_status::BatchItems;
-use super::json::Obj;
+type Obj = serde_json::Map<String, Value>;
 use super::{Quote, SettleMode};
 use crate::catalog::{Billable, StatusRead};
 use crate::money::Micros;

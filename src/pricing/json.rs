@@ -2,12 +2,119 @@
 //! (`video_inputs[2].voice.input_text`). A missing key and `null` are the
 //! same; a present value of the wrong type is an `invalid_parameter` error.
 //! JSON numbers are read as `f64` here and converted once to integers.
+//!
+//! The body is parsed once into a [`Value`] tree that borrows its keys and
+//! strings from the body (copied only when they hold escapes), with the
+//! strict key checks done on the way ([`super::strict`]).
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 use super::PricingError;
 
-pub(super) type Obj = Map<String, Value>;
+/// A JSON value of a request body; strings borrow from the body.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Value<'a> {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(Cow<'a, str>),
+    Array(Vec<Value<'a>>),
+    Object(Obj<'a>),
+}
+
+/// A JSON object: keys in body order, each once (the strict parse refuses
+/// duplicates). Request objects have a handful of keys, so a lookup scans.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(super) struct Obj<'a> {
+    entries: Vec<(Cow<'a, str>, Value<'a>)>,
+}
+
+// === impl Obj ===
+
+impl<'a> Obj<'a> {
+    pub(super) fn new() -> Self {
+        Obj::default()
+    }
+
+    pub(super) fn get(&self, key: &str) -> Option<&Value<'a>> {
+        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(super) fn iter(&self) -> impl Iterator<Item = (&str, &Value<'a>)> {
+        self.entries.iter().map(|(k, v)| (&**k, v))
+    }
+
+    pub(super) fn entries(&self) -> &[(Cow<'a, str>, Value<'a>)] {
+        &self.entries
+    }
+
+    pub(super) fn push(&mut self, key: Cow<'a, str>, value: Value<'a>) {
+        self.entries.push((key, value));
+    }
+}
+
+// === impl Value ===
+
+impl<'a> Value<'a> {
+    pub(super) fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub(super) fn is_string(&self) -> bool {
+        matches!(self, Value::String(_))
+    }
+
+    pub(super) fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    pub(super) fn as_object(&self) -> Option<&Obj<'a>> {
+        match self {
+            Value::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    /// The member `key` of an object (`None` for other values).
+    pub(super) fn get(&self, key: &str) -> Option<&Value<'a>> {
+        self.as_object()?.get(key)
+    }
+}
+
+/// What reading a media input needs of a JSON value, for request trees
+/// ([`Value`]) and response/probe documents (`serde_json::Value`) alike.
+pub(super) trait JsonRead {
+    fn as_str(&self) -> Option<&str>;
+    /// The member `key` of an object (`None` for other values).
+    fn member(&self, key: &str) -> Option<&Self>;
+}
+
+impl JsonRead for Value<'_> {
+    fn as_str(&self) -> Option<&str> {
+        Value::as_str(self)
+    }
+
+    fn member(&self, key: &str) -> Option<&Self> {
+        self.get(key)
+    }
+}
+
+impl JsonRead for serde_json::Value {
+    fn as_str(&self) -> Option<&str> {
+        serde_json::Value::as_str(self)
+    }
+
+    fn member(&self, key: &str) -> Option<&Self> {
+        self.get(key)
+    }
+}
 
 /// Longest duration any single JSON number may stand for (10^7 s ≈ 115 days);
 /// larger values are clamped, which still fails every plan limit.
@@ -24,17 +131,23 @@ pub(super) fn path(at: &str, key: &str) -> String {
 
 /// Parses a request body into an object; an empty body is `{}`. Duplicate
 /// and case-variant keys are refused (see [`super::strict`]).
-pub(super) fn parse_object(body: &[u8]) -> Result<Obj, PricingError> {
+pub(super) fn parse_object(body: &[u8]) -> Result<Obj<'_>, PricingError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Obj::new());
     }
-    match super::strict::parse(body)? {
+    // Plainly valid bodies take the fast parser; the serde one decides
+    // the rest (and words every refusal).
+    let parsed = match super::json_fast::parse(body) {
+        Some(v) => v,
+        None => super::strict::parse(body)?,
+    };
+    match parsed {
         Value::Object(o) => Ok(o),
         _ => Err(PricingError::invalid("body", "expected a JSON object")),
     }
 }
 
-fn type_name(v: &Value) -> &'static str {
+fn type_name(v: &Value<'_>) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -45,7 +158,7 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-fn wrong(at: &str, key: &str, want: &str, got: &Value) -> PricingError {
+fn wrong(at: &str, key: &str, want: &str, got: &Value<'_>) -> PricingError {
     PricingError::invalid(
         &path(at, key),
         format!("expected {want}, got {}", type_name(got)),
@@ -53,27 +166,27 @@ fn wrong(at: &str, key: &str, want: &str, got: &Value) -> PricingError {
 }
 
 /// The value of `key` unless missing or `null`.
-pub(super) fn field<'a>(o: &'a Obj, key: &str) -> Option<&'a Value> {
+pub(super) fn field<'a, 'b>(o: &'a Obj<'b>, key: &str) -> Option<&'a Value<'b>> {
     o.get(key).filter(|v| !v.is_null())
 }
 
 pub(super) fn str_opt<'a>(
-    o: &'a Obj,
+    o: &'a Obj<'_>,
     key: &str,
     at: &str,
 ) -> Result<Option<&'a str>, PricingError> {
     match field(o, key) {
         None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
+        Some(Value::String(s)) => Ok(Some(&**s)),
         Some(v) => Err(wrong(at, key, "a string", v)),
     }
 }
 
-pub(super) fn str_req<'a>(o: &'a Obj, key: &str, at: &str) -> Result<&'a str, PricingError> {
+pub(super) fn str_req<'a>(o: &'a Obj<'_>, key: &str, at: &str) -> Result<&'a str, PricingError> {
     str_opt(o, key, at)?.ok_or_else(|| missing(at, key))
 }
 
-pub(super) fn bool_opt(o: &Obj, key: &str, at: &str) -> Result<Option<bool>, PricingError> {
+pub(super) fn bool_opt(o: &Obj<'_>, key: &str, at: &str) -> Result<Option<bool>, PricingError> {
     match field(o, key) {
         None => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
@@ -81,25 +194,23 @@ pub(super) fn bool_opt(o: &Obj, key: &str, at: &str) -> Result<Option<bool>, Pri
     }
 }
 
-pub(super) fn num_opt(o: &Obj, key: &str, at: &str) -> Result<Option<f64>, PricingError> {
+pub(super) fn num_opt(o: &Obj<'_>, key: &str, at: &str) -> Result<Option<f64>, PricingError> {
     match field(o, key) {
         None => Ok(None),
-        Some(Value::Number(n)) => match n.as_f64() {
-            Some(f) if f.is_finite() => Ok(Some(f)),
-            _ => Err(PricingError::invalid(
-                &path(at, key),
-                "is not a finite number",
-            )),
-        },
+        Some(Value::Number(f)) if f.is_finite() => Ok(Some(*f)),
+        Some(Value::Number(_)) => Err(PricingError::invalid(
+            &path(at, key),
+            "is not a finite number",
+        )),
         Some(v) => Err(wrong(at, key, "a number", v)),
     }
 }
 
-pub(super) fn obj_opt<'a>(
-    o: &'a Obj,
+pub(super) fn obj_opt<'a, 'b>(
+    o: &'a Obj<'b>,
     key: &str,
     at: &str,
-) -> Result<Option<&'a Obj>, PricingError> {
+) -> Result<Option<&'a Obj<'b>>, PricingError> {
     match field(o, key) {
         None => Ok(None),
         Some(Value::Object(m)) => Ok(Some(m)),
@@ -107,15 +218,19 @@ pub(super) fn obj_opt<'a>(
     }
 }
 
-pub(super) fn obj_req<'a>(o: &'a Obj, key: &str, at: &str) -> Result<&'a Obj, PricingError> {
+pub(super) fn obj_req<'a, 'b>(
+    o: &'a Obj<'b>,
+    key: &str,
+    at: &str,
+) -> Result<&'a Obj<'b>, PricingError> {
     obj_opt(o, key, at)?.ok_or_else(|| missing(at, key))
 }
 
-pub(super) fn arr_opt<'a>(
-    o: &'a Obj,
+pub(super) fn arr_opt<'a, 'b>(
+    o: &'a Obj<'b>,
     key: &str,
     at: &str,
-) -> Result<Option<&'a [Value]>, PricingError> {
+) -> Result<Option<&'a [Value<'b>]>, PricingError> {
     match field(o, key) {
         None => Ok(None),
         Some(Value::Array(a)) => Ok(Some(a)),
@@ -124,7 +239,7 @@ pub(super) fn arr_opt<'a>(
 }
 
 /// An array element that must be an object.
-pub(super) fn as_obj<'a>(v: &'a Value, at: &str) -> Result<&'a Obj, PricingError> {
+pub(super) fn as_obj<'a, 'b>(v: &'a Value<'b>, at: &str) -> Result<&'a Obj<'b>, PricingError> {
     match v {
         Value::Object(m) => Ok(m),
         other => Err(PricingError::invalid(
@@ -155,7 +270,7 @@ fn secs_ms(secs: f64, field: &str) -> Result<u64, PricingError> {
 }
 
 /// Optional `key` in seconds → milliseconds.
-pub(super) fn secs_opt(o: &Obj, key: &str, at: &str) -> Result<Option<u64>, PricingError> {
+pub(super) fn secs_opt(o: &Obj<'_>, key: &str, at: &str) -> Result<Option<u64>, PricingError> {
     num_opt(o, key, at)?
         .map(|s| secs_ms(s, &path(at, key)))
         .transpose()
@@ -171,7 +286,7 @@ pub(super) const TTS_SPEED: (u64, u64) = (500, 2000);
 /// range, so does the gateway (400 naming the field) instead of pricing a
 /// speed the render would never use.
 pub(super) fn speed_milli(
-    o: &Obj,
+    o: &Obj<'_>,
     key: &str,
     at: &str,
     (min, max): (u64, u64),

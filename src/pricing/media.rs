@@ -11,6 +11,8 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use super::json::JsonRead;
+
 /// Most URLs one request is probed for (the rest use defaults).
 pub const MAX_PROBED_URLS: usize = 8;
 
@@ -118,23 +120,20 @@ fn walk(v: &Value, depth: usize, out: &mut Vec<String>) {
 
 /// The media of an input: a plain string (a URL), `{"type": "url", "url"}`
 /// or `{"type": "asset_id", "asset_id"}`.
-pub(super) fn url_of(v: Option<&Value>) -> Option<MediaKey<'_>> {
-    match v? {
-        Value::String(s) => Some(MediaKey::Url(s)),
-        Value::Object(m) => match m.get("type").and_then(Value::as_str)? {
-            "url" => m.get("url").and_then(Value::as_str).map(MediaKey::Url),
-            "asset_id" => m
-                .get("asset_id")
-                .and_then(Value::as_str)
-                .map(MediaKey::Asset),
-            _ => None,
-        },
+pub(super) fn url_of<V: JsonRead>(v: Option<&V>) -> Option<MediaKey<'_>> {
+    let v = v?;
+    if let Some(s) = v.as_str() {
+        return Some(MediaKey::Url(s));
+    }
+    match v.member("type")?.as_str()? {
+        "url" => v.member("url")?.as_str().map(MediaKey::Url),
+        "asset_id" => v.member("asset_id")?.as_str().map(MediaKey::Asset),
         _ => None,
     }
 }
 
 /// An asset id given as a plain string (`audio_asset_id`).
-pub(super) fn asset_of(v: Option<&Value>) -> Option<MediaKey<'_>> {
+pub(super) fn asset_of<V: JsonRead>(v: Option<&V>) -> Option<MediaKey<'_>> {
     v?.as_str().map(MediaKey::Asset)
 }
 

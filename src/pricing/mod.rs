@@ -14,6 +14,9 @@ pub mod facts;
 pub mod features;
 pub(crate) mod jobs;
 mod json;
+mod json_fast;
+#[cfg(test)]
+mod json_tests;
 pub mod learn;
 pub mod media;
 mod plan;
@@ -27,6 +30,7 @@ mod ssml;
 #[cfg(test)]
 mod ssml_reference;
 mod strict;
+mod strict_keys;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

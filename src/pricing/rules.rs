@@ -12,7 +12,11 @@ use super::{PricingError, SettleMode};
 use crate::catalog::{Billable, PerCallOp};
 
 /// Drafts v1/v2 routes; `Ok(None)` for routes handled by the v3 rules.
-pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Option<Draft>, PricingError> {
+pub(super) fn draft(
+    ctx: &Ctx<'_>,
+    b: &Billable,
+    o: &Obj<'_>,
+) -> Result<Option<Draft>, PricingError> {
     let p = ctx.proj();
     let d = match b {
         Billable::StudioVideo => studio(ctx, o)?,
@@ -118,7 +122,7 @@ fn per_call_feature(op: PerCallOp) -> &'static str {
 
 /// `add_contact`: `variables_list` renders one video per entry; a body
 /// without it is one contact.
-fn contacts(o: &Obj) -> Result<usize, PricingError> {
+fn contacts(o: &Obj<'_>) -> Result<usize, PricingError> {
     match arr_opt(o, "variables_list", "")? {
         Some([]) => Err(PricingError::invalid(
             "variables_list",
@@ -138,7 +142,7 @@ fn contacts(o: &Obj) -> Result<usize, PricingError> {
 pub(super) fn proofread_generate(
     ctx: &Ctx<'_>,
     proofread_id: &str,
-    o: &Obj,
+    o: &Obj<'_>,
 ) -> Result<Draft, PricingError> {
     let feature = match field(o, "mode") {
         None => ctx
@@ -182,7 +186,7 @@ pub(super) fn agent_job(ctx: &Ctx<'_>, given_ms: Option<u64>) -> DraftJob {
 /// (HeyGen would reject it, or read either) the longer is priced.
 pub(super) fn script_or_audio(
     ctx: &Ctx<'_>,
-    o: &Obj,
+    o: &Obj<'_>,
     at: &str,
     feature: &'static str,
     script_keys: &[&str],
@@ -223,7 +227,7 @@ pub(super) fn script_or_audio(
 }
 
 /// `voice_settings.speed` when given, else a flat `speed`.
-pub(super) fn voice_speed(o: &Obj, at: &str) -> Result<u64, PricingError> {
+pub(super) fn voice_speed(o: &Obj<'_>, at: &str) -> Result<u64, PricingError> {
     match obj_opt(o, "voice_settings", at)? {
         Some(vs) if field(vs, "speed").is_some() => {
             speed_milli(vs, "speed", &path(at, "voice_settings"), VIDEO_SPEED)
@@ -233,7 +237,7 @@ pub(super) fn voice_speed(o: &Obj, at: &str) -> Result<u64, PricingError> {
 }
 
 /// v3 `resolution: "4k"` is refused unless enterprise.
-pub(super) fn check_resolution(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<(), PricingError> {
+pub(super) fn check_resolution(ctx: &Ctx<'_>, o: &Obj<'_>, at: &str) -> Result<(), PricingError> {
     let Some(r) = str_opt(o, "resolution", at)? else {
         return Ok(());
     };
@@ -257,7 +261,7 @@ pub(super) fn check_resolution(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<(), P
 /// Translation feature from `mode`: fast/speed (default) or quality/precision;
 /// `translate_audio_only` at the fast mode is its own feature (PAYG bills it
 /// at half). Precision has no audio-only rate, so it stays precision.
-pub(super) fn translation_feature(o: &Obj, at: &str) -> Result<&'static str, PricingError> {
+pub(super) fn translation_feature(o: &Obj<'_>, at: &str) -> Result<&'static str, PricingError> {
     let audio_only = bool_opt(o, "translate_audio_only", at)?.unwrap_or(false);
     match str_opt(o, "mode", at)? {
         None | Some("fast" | "speed") if audio_only => Ok(TRANSLATION_AUDIO_ONLY),
@@ -272,7 +276,7 @@ pub(super) fn translation_feature(o: &Obj, at: &str) -> Result<&'static str, Pri
 
 /// Number of output languages: `output_languages` (non-empty array of
 /// strings) or `output_language`; when not `required`, absent means one.
-pub(super) fn languages(o: &Obj, at: &str, required: bool) -> Result<usize, PricingError> {
+pub(super) fn languages(o: &Obj<'_>, at: &str, required: bool) -> Result<usize, PricingError> {
     if let Some(list) = arr_opt(o, "output_languages", at)? {
         if list.is_empty() {
             return Err(PricingError::invalid(

@@ -10,9 +10,9 @@
 use std::collections::HashMap;
 
 use super::draft::{Ctx, DraftJob, DraftScene};
-use super::facts::{text_value, Template};
+use super::facts::Template;
 use super::features::TEMPLATE;
-use super::json::{arr_opt, obj_opt, Obj};
+use super::json::{arr_opt, obj_opt, Obj, Value};
 use super::text::script_ms;
 use super::PricingError;
 
@@ -22,7 +22,7 @@ const MIN_UNSCRIPTED_SCENE_MS: u64 = 10_000;
 const SPEED_ONE: u64 = 1000;
 
 /// The job of a template render.
-pub(super) fn job(ctx: &Ctx<'_>, template_id: &str, o: &Obj) -> Result<DraftJob, PricingError> {
+pub(super) fn job(ctx: &Ctx<'_>, template_id: &str, o: &Obj<'_>) -> Result<DraftJob, PricingError> {
     let default_ms = ctx.proj().default_template_ms;
     let Some(t) = ctx.facts.templates.get(template_id) else {
         return Ok(DraftJob::single(
@@ -81,16 +81,31 @@ pub(super) fn job(ctx: &Ctx<'_>, template_id: &str, o: &Obj) -> Result<DraftJob,
 }
 
 /// The text variables in force: the request's over the template's defaults.
-fn variables(o: &Obj, t: &Template) -> Result<HashMap<String, String>, PricingError> {
+fn variables(o: &Obj<'_>, t: &Template) -> Result<HashMap<String, String>, PricingError> {
     let mut vars = t.defaults.clone();
     if let Some(given) = obj_opt(o, "variables", "")? {
-        for (name, v) in given {
+        for (name, v) in given.iter() {
             if let Some(text) = text_value(v) {
-                vars.insert(name.clone(), text);
+                vars.insert(name.to_owned(), text);
             }
         }
     }
     Ok(vars)
+}
+
+/// A variable's text: a string, or a text variable object's
+/// `properties.content` (as [`super::facts::text_value`] reads a
+/// template's defaults).
+fn text_value(v: &Value<'_>) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.to_string()),
+        Value::Object(o) => o
+            .get("properties")
+            .and_then(|p| p.get("content"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        _ => None,
+    }
 }
 
 /// The script with each `{{name}}` replaced by its value; unknown

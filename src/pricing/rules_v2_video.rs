@@ -22,7 +22,7 @@ pub(super) fn video_job(feature: &'static str, scenes: Vec<DraftScene>) -> Draft
 
 /// `POST /v2/video/generate`: scenes summed; the video is billed entirely
 /// at its costliest scene's feature (one Avatar IV scene makes it IV).
-pub(super) fn studio(ctx: &Ctx<'_>, o: &Obj) -> Result<Draft, PricingError> {
+pub(super) fn studio(ctx: &Ctx<'_>, o: &Obj<'_>) -> Result<Draft, PricingError> {
     let test = bool_opt(o, "test", "")?.unwrap_or(false);
     check_dimension(ctx, o, "")?;
     let scenes = studio_scenes(ctx, o)?;
@@ -31,7 +31,7 @@ pub(super) fn studio(ctx: &Ctx<'_>, o: &Obj) -> Result<Draft, PricingError> {
     Ok(d)
 }
 
-fn studio_scenes(ctx: &Ctx<'_>, o: &Obj) -> Result<Vec<DraftScene>, PricingError> {
+fn studio_scenes(ctx: &Ctx<'_>, o: &Obj<'_>) -> Result<Vec<DraftScene>, PricingError> {
     let inputs =
         arr_opt(o, "video_inputs", "")?.ok_or_else(|| json::missing("", "video_inputs"))?;
     if inputs.is_empty() {
@@ -56,7 +56,11 @@ fn studio_scenes(ctx: &Ctx<'_>, o: &Obj) -> Result<Vec<DraftScene>, PricingError
 /// look id), a photo-avatar look as a photo avatar, an unknown look at the
 /// video-avatar rate (the dearer); `use_avatar_iv_model` selects Avatar IV.
 /// A scene without a character is priced as an avatar of unknown look.
-fn character_feature(ctx: &Ctx<'_>, scene: &Obj, at: &str) -> Result<&'static str, PricingError> {
+fn character_feature(
+    ctx: &Ctx<'_>,
+    scene: &Obj<'_>,
+    at: &str,
+) -> Result<&'static str, PricingError> {
     let Some(c) = obj_opt(scene, "character", at)? else {
         return Ok(avatar_feature(ctx.book, None, Engine::Iii));
     };
@@ -80,7 +84,7 @@ fn character_feature(ctx: &Ctx<'_>, scene: &Obj, at: &str) -> Result<&'static st
 /// length) or silence (`duration`, default 1 s).
 fn voice_scene(
     ctx: &Ctx<'_>,
-    v: &Obj,
+    v: &Obj<'_>,
     at: &str,
     feature: &'static str,
 ) -> Result<DraftScene, PricingError> {
@@ -108,7 +112,7 @@ fn voice_scene(
 }
 
 /// `POST /v1/video.webm`: flat `input_text` / `input_audio`, or v2 scenes.
-pub(super) fn webm(ctx: &Ctx<'_>, o: &Obj) -> Result<Draft, PricingError> {
+pub(super) fn webm(ctx: &Ctx<'_>, o: &Obj<'_>) -> Result<Draft, PricingError> {
     check_dimension(ctx, o, "")?;
     if field(o, "video_inputs").is_some() {
         let scenes = studio_scenes(ctx, o)?;
@@ -141,7 +145,7 @@ pub(super) fn webm(ctx: &Ctx<'_>, o: &Obj) -> Result<Draft, PricingError> {
 
 /// v2 `dimension {width, height}` above 1080p (long side > 1920 or short
 /// side > 1080) is refused unless enterprise.
-pub(super) fn check_dimension(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<(), PricingError> {
+pub(super) fn check_dimension(ctx: &Ctx<'_>, o: &Obj<'_>, at: &str) -> Result<(), PricingError> {
     let Some(dim) = obj_opt(o, "dimension", at)? else {
         return Ok(());
     };

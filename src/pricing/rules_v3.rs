@@ -1,12 +1,10 @@
 //! Projection rules for v3 routes.
 
-use serde_json::Value;
-
 use super::draft::{enterprise_only, unpriceable, Ctx, Draft, DraftJob};
 use super::features::*;
 use super::json::{
     self, arr_opt, as_obj, field, num_opt, obj_opt, path, secs_opt, speed_milli, str_opt, str_req,
-    Obj, TTS_SPEED,
+    Obj, Value, TTS_SPEED,
 };
 use super::rules::{
     agent_job, check_resolution, languages, proofread_generate, translation_feature,
@@ -16,7 +14,7 @@ use super::text::script_ms;
 use super::{PricingError, SettleMode};
 use crate::catalog::Billable;
 
-pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Draft, PricingError> {
+pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj<'_>) -> Result<Draft, PricingError> {
     let p = ctx.proj();
     Ok(match b {
         Billable::V3Video => Draft::new(vec![video(ctx, o, "")?], SettleMode::PerJob),
@@ -129,10 +127,10 @@ pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj) -> Result<Draft, Prici
 }
 
 /// The first present array among `keys`; it must hold at least one item.
-fn batch_items<'a>(
-    o: &'a Obj,
+fn batch_items<'a, 'b>(
+    o: &'a Obj<'b>,
     keys: &[&'static str],
-) -> Result<(&'static str, &'a [Value]), PricingError> {
+) -> Result<(&'static str, &'a [Value<'b>]), PricingError> {
     for key in keys {
         if let Some(items) = arr_opt(o, key, "")? {
             if items.is_empty() {
@@ -145,7 +143,7 @@ fn batch_items<'a>(
 }
 
 /// Source length: `end_time - start_time` when given, else the default.
-fn source_ms(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<(u64, &'static str), PricingError> {
+fn source_ms(ctx: &Ctx<'_>, o: &Obj<'_>, at: &str) -> Result<(u64, &'static str), PricingError> {
     let start = secs_opt(o, "start_time", at)?;
     let end = secs_opt(o, "end_time", at)?;
     match (start, end) {
@@ -168,7 +166,7 @@ fn source_ms(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<(u64, &'static str), Pr
 }
 
 /// One v3 translation payload: a job per output language.
-fn translation(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<Vec<DraftJob>, PricingError> {
+fn translation(ctx: &Ctx<'_>, o: &Obj<'_>, at: &str) -> Result<Vec<DraftJob>, PricingError> {
     if field(o, "video").is_none() && field(o, "video_url").is_none() {
         return Err(json::missing(at, "video"));
     }
@@ -187,7 +185,7 @@ fn translation(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<Vec<DraftJob>, Pricin
 }
 
 /// One v3 lipsync payload.
-fn lipsync(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<DraftJob, PricingError> {
+fn lipsync(ctx: &Ctx<'_>, o: &Obj<'_>, at: &str) -> Result<DraftJob, PricingError> {
     for key in ["video", "audio"] {
         if field(o, key).is_none() {
             return Err(json::missing(at, key));
@@ -210,7 +208,7 @@ fn lipsync(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<DraftJob, PricingError> {
 /// A HyperFrames render: the composition sets its length (not in the
 /// request), so the configured default is held and the render's reported
 /// `duration` settles it. The rate rises with fps and resolution.
-fn hyperframes(ctx: &Ctx<'_>, o: &Obj) -> Result<DraftJob, PricingError> {
+fn hyperframes(ctx: &Ctx<'_>, o: &Obj<'_>) -> Result<DraftJob, PricingError> {
     if field(o, "project").is_none() {
         return Err(json::missing("", "project"));
     }

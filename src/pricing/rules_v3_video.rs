@@ -21,7 +21,7 @@ const CINEMATIC_MAX_MS: u64 = 15_000;
 const SCRIPT_KEYS: &[&str] = &["script", "input_text"];
 
 /// One `POST /v3/videos` payload (also a batch item).
-pub(super) fn video(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<DraftJob, PricingError> {
+pub(super) fn video(ctx: &Ctx<'_>, o: &Obj<'_>, at: &str) -> Result<DraftJob, PricingError> {
     check_resolution(ctx, o, at)?;
     let kind = match str_opt(o, "type", at)? {
         Some(t) => t,
@@ -58,7 +58,7 @@ pub(super) fn video(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<DraftJob, Pricin
 
 /// The scenes of a `studio` video. Older bodies without `scenes` but with a
 /// top-level script or audio are priced as one scene.
-fn studio_scenes(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<Vec<DraftScene>, PricingError> {
+fn studio_scenes(ctx: &Ctx<'_>, o: &Obj<'_>, at: &str) -> Result<Vec<DraftScene>, PricingError> {
     let sat = path(at, "scenes");
     let Some(list) = arr_opt(o, "scenes", at)? else {
         return Ok(vec![script_or_audio(ctx, o, at, AVATAR_IV, SCRIPT_KEYS)
@@ -81,7 +81,7 @@ fn studio_scenes(ctx: &Ctx<'_>, o: &Obj, at: &str) -> Result<Vec<DraftScene>, Pr
 
 /// One studio scene. A scene without `type` is read by what it carries
 /// (`input` → `avatar_video`; a script or audio → narrated).
-fn studio_scene(ctx: &Ctx<'_>, s: &Obj, at: &str) -> Result<DraftScene, PricingError> {
+fn studio_scene(ctx: &Ctx<'_>, s: &Obj<'_>, at: &str) -> Result<DraftScene, PricingError> {
     let kind = match str_opt(s, "type", at)? {
         Some(t) => t,
         None if field(s, "input").is_some() => "avatar_video",
@@ -135,7 +135,7 @@ fn studio_scene(ctx: &Ctx<'_>, s: &Obj, at: &str) -> Result<DraftScene, PricingE
 
 /// A still image: silent for `duration` (0 < d ≤ 300 s) or narrated by a
 /// script or audio. Both given (HeyGen refuses that): the longer.
-fn image_scene(ctx: &Ctx<'_>, s: &Obj, at: &str) -> Result<DraftScene, PricingError> {
+fn image_scene(ctx: &Ctx<'_>, s: &Obj<'_>, at: &str) -> Result<DraftScene, PricingError> {
     let silent = match secs_opt(s, "duration", at)? {
         Some(ms) if ms == 0 || ms > MAX_SILENT_IMAGE_MS => {
             return Err(PricingError::invalid(
@@ -170,7 +170,7 @@ fn image_scene(ctx: &Ctx<'_>, s: &Obj, at: &str) -> Result<DraftScene, PricingEr
 /// Avatar IV rate by default).
 pub(super) fn engine_feature(
     ctx: &Ctx<'_>,
-    o: &Obj,
+    o: &Obj<'_>,
     at: &str,
 ) -> Result<&'static str, PricingError> {
     let named = match obj_opt(o, "engine", at)? {

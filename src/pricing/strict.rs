@@ -4,77 +4,21 @@
 //! other. Likewise `Video_Inputs` or `"TEST": false` beside `"test": true`
 //! could be ignored by the gateway yet honoured upstream. Both are refused
 //! with 400 `invalid_parameter` naming the key; one pass, building the
-//! `Value` as it goes.
+//! borrowed [`Value`] tree as it goes (keys and strings are slices of the
+//! body unless they hold escapes).
 
+use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Number, Value};
 
+use super::json::{Obj, Value};
+use super::strict_keys::{known_variant, Seen, FREE_FORM};
 use super::PricingError;
 
-/// Every field a pricing rule reads. A key equal to one of these but for
-/// letter case is refused (the gateway would not see it; HeyGen might).
-const KNOWN_FIELDS: &[&str] = &[
-    "aspect_ratio",
-    "audio",
-    "audio_asset_id",
-    "audio_url",
-    "avatar_id",
-    "character",
-    "config",
-    "dimension",
-    "duration",
-    "duration_sec",
-    "end_time",
-    "engine",
-    "fps",
-    "height",
-    "image",
-    "image_url",
-    "input",
-    "input_audio",
-    "input_text",
-    "items",
-    "lipsyncs",
-    "mode",
-    "output_language",
-    "output_languages",
-    "prompt",
-    "quality",
-    "resolution",
-    "scenes",
-    "script",
-    "source",
-    "speed",
-    "srt",
-    "srt_role",
-    "start_time",
-    "test",
-    "text",
-    "translate_audio_only",
-    "translations",
-    "type",
-    "use_avatar_iv_model",
-    "variables_list",
-    "video",
-    "video_inputs",
-    "video_translations",
-    "video_url",
-    "videos",
-    "voice",
-    "voice_settings",
-    "width",
-];
-
-/// Objects whose keys are the caller's own names (template variables):
-/// only exact duplicates are refused inside them.
-const FREE_FORM: &[&str] = &["variables", "variables_list", "metadata"];
-
 /// Parses `body` as JSON, refusing duplicate and case-variant keys.
-pub(super) fn parse(body: &[u8]) -> Result<Value, PricingError> {
+pub(super) fn parse(body: &[u8]) -> Result<Value<'_>, PricingError> {
     let found = RefCell::new(None);
     let mut de = serde_json::Deserializer::from_slice(body);
     let seed = Strict {
@@ -121,34 +65,6 @@ impl Seg<'_> {
     }
 }
 
-/// Maps with more keys than this track letter case in a hash map; smaller
-/// ones scan their keys (no allocation per key).
-const SCAN_KEYS: usize = 32;
-
-/// The earlier key of `out` equal to `key` but for letter case (Unicode
-/// lower-casing, as HeyGen's case-insensitive decoders may do).
-fn case_twin<'o>(
-    out: &'o Map<String, Value>,
-    lowered: &'o HashMap<String, String>,
-    key: &str,
-) -> Option<&'o str> {
-    if out.len() < SCAN_KEYS {
-        out.keys()
-            .map(String::as_str)
-            .find(|k| same_but_case(k, key))
-    } else {
-        lowered.get(&key.to_lowercase()).map(String::as_str)
-    }
-}
-
-fn same_but_case(a: &str, b: &str) -> bool {
-    if a.is_ascii() && b.is_ascii() {
-        a.eq_ignore_ascii_case(b)
-    } else {
-        a.to_lowercase() == b.to_lowercase()
-    }
-}
-
 struct Strict<'a, 'p> {
     path: Seg<'p>,
     /// Inside a caller-named map: only exact duplicates are refused.
@@ -174,49 +90,88 @@ impl<'a> Strict<'a, '_> {
 }
 
 impl<'de> DeserializeSeed<'de> for Strict<'_, '_> {
-    type Value = Value;
+    type Value = Value<'de>;
 
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value<'de>, D::Error> {
         d.deserialize_any(self)
     }
 }
 
+/// A map key, borrowed from the body unless it holds escapes.
+struct Key;
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string key")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
 impl<'de> Visitor<'de> for Strict<'_, '_> {
-    type Value = Value;
+    type Value = Value<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
 
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+    fn visit_bool<E>(self, v: bool) -> Result<Value<'de>, E> {
         Ok(Value::Bool(v))
     }
 
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::Number(v.into()))
+    fn visit_i64<E>(self, v: i64) -> Result<Value<'de>, E> {
+        Ok(Value::Number(v as f64))
     }
 
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::Number(v.into()))
+    fn visit_u64<E>(self, v: u64) -> Result<Value<'de>, E> {
+        Ok(Value::Number(v as f64))
     }
 
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
+    fn visit_f64<E>(self, v: f64) -> Result<Value<'de>, E> {
+        Ok(if v.is_finite() {
+            Value::Number(v)
+        } else {
+            Value::Null
+        })
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Value<'de>, E> {
+        Ok(Value::String(Cow::Borrowed(v)))
     }
 
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
+    fn visit_str<E>(self, v: &str) -> Result<Value<'de>, E> {
+        Ok(Value::String(Cow::Owned(v.to_owned())))
     }
 
-    fn visit_unit<E>(self) -> Result<Value, E> {
+    fn visit_string<E>(self, v: String) -> Result<Value<'de>, E> {
+        Ok(Value::String(Cow::Owned(v)))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value<'de>, E> {
         Ok(Value::Null)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value<'de>, A::Error> {
         let mut out = Vec::new();
         loop {
             let here = Seg::Index(&self.path, out.len());
@@ -228,27 +183,21 @@ impl<'de> Visitor<'de> for Strict<'_, '_> {
         Ok(Value::Array(out))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::new();
-        // Lower-cased key → the spelling first seen, once the map is big.
-        let mut lowered: HashMap<String, String> = HashMap::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if out.contains_key(&key) {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value<'de>, A::Error> {
+        let mut out = Obj::new();
+        let mut seen = Seen::default();
+        while let Some(key) = map.next_key_seed(Key)? {
+            if seen.duplicate(&out, &key) {
                 return Err(self.refuse(&key, "duplicate key; send each field once".into()));
             }
             if !self.free_form {
-                if let Some(first) = case_twin(&out, &lowered, &key) {
+                if let Some(first) = seen.case_twin(&out, &key) {
                     return Err(self.refuse(
                         &key,
                         format!("differs from {first:?} only by letter case; send one"),
                     ));
                 }
-            }
-            if !self.free_form {
-                if let Some(known) = KNOWN_FIELDS
-                    .iter()
-                    .find(|k| **k != key && k.eq_ignore_ascii_case(&key))
-                {
+                if let Some(known) = known_variant(&key) {
                     return Err(self.refuse(
                         &key,
                         format!(
@@ -257,17 +206,10 @@ impl<'de> Visitor<'de> for Strict<'_, '_> {
                     ));
                 }
             }
-            let free = self.free_form || FREE_FORM.contains(&key.as_str());
+            let free = self.free_form || FREE_FORM.contains(&&*key);
             let value = map.next_value_seed(self.child(Seg::Key(&self.path, &key), free))?;
-            if !self.free_form && out.len() + 1 >= SCAN_KEYS {
-                if lowered.is_empty() {
-                    lowered.extend(out.keys().map(|k| (k.to_lowercase(), k.clone())));
-                }
-                lowered
-                    .entry(key.to_lowercase())
-                    .or_insert_with(|| key.clone());
-            }
-            out.insert(key, value);
+            out.push(key, value);
+            seen.add(&out, self.free_form);
         }
         Ok(Value::Object(out))
     }

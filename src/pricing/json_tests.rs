@@ -1,0 +1,121 @@
+//! The fast parser ([`super::json_fast`]) against the serde one
+//! ([`super::strict`]): wherever the fast one answers, both build the same
+//! tree; refused keys and malformed bodies are always left to serde.
+
+use proptest::prelude::*;
+
+use super::{json_fast, strict};
+
+/// JSON texts from a small grammar with the cases that matter: keys that
+/// repeat or differ by case (also inside free-form maps), escapes, numbers
+/// of every form, whitespace, nesting.
+fn doc(depth: u32) -> BoxedStrategy<String> {
+    let key = prop::sample::select(vec![
+        "type",
+        "Type",
+        "TYPE",
+        "voice",
+        "input_text",
+        "Input_Text",
+        "variables",
+        "metadata",
+        "name",
+        "Name",
+        "x",
+        "k\\u0065y",
+        "\\u0074ype",
+        "é",
+        "É",
+        "\u{212A}",
+    ]);
+    let string = prop::sample::select(vec![
+        "",
+        "plain",
+        "with \\\"quote\\\"",
+        "tab\\t",
+        "\\u00e9",
+        "\\uD83D\\uDE00",
+        "\\uD800",
+        "\\uDC00x",
+        "\\/",
+        "\\x",
+        "你好",
+        "\\u0000",
+        "a\\\\b",
+    ])
+    .prop_map(|s| format!("\"{s}\""));
+    let number = prop::sample::select(vec![
+        "0",
+        "7",
+        "1.1",
+        "2.50",
+        "-3",
+        "-0",
+        "1e3",
+        "1E-2",
+        "01",
+        "1.",
+        ".5",
+        "123456789012345",
+        "1234567890123456",
+        "99999999999999999999",
+        "0.000001",
+        "1e400",
+        "-",
+    ])
+    .prop_map(str::to_owned);
+    let leaf = prop_oneof![
+        string,
+        number,
+        prop::sample::select(vec!["true", "false", "null", "nul", "tru"]).prop_map(str::to_owned),
+    ];
+    if depth == 0 {
+        return leaf.boxed();
+    }
+    let ws = prop::sample::select(vec!["", " ", "\n", "\t", "\r\n  "]);
+    let inner = doc(depth - 1);
+    prop_oneof![
+        2 => leaf,
+        2 => prop::collection::vec((key, ws.clone(), inner.clone()), 0..5).prop_map(|kv| {
+            let body: Vec<String> =
+                kv.into_iter().map(|(k, w, v)| format!("{w}\"{k}\"{w}:{w}{v}")).collect();
+            format!("{{{}}}", body.join(","))
+        }),
+        1 => prop::collection::vec((ws, inner), 0..4).prop_map(|items| {
+            let body: Vec<String> = items.into_iter().map(|(w, v)| format!("{w}{v}")).collect();
+            format!("[{}]", body.join(","))
+        }),
+    ]
+    .boxed()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    #[test]
+    fn fast_parse_agrees_with_serde(text in doc(3), cut in any::<prop::sample::Index>()) {
+        for body in [text.as_bytes(), &text.as_bytes()[..cut.index(text.len() + 1)]] {
+            if let Some(v) = json_fast::parse(body) {
+                prop_assert_eq!(Ok(v), strict::parse(body), "{:?}", String::from_utf8_lossy(body));
+            }
+        }
+    }
+}
+
+#[test]
+fn ordinary_bodies_take_the_fast_path() {
+    let body = br#"{"video_inputs": [{"character": {"type": "avatar"},
+        "voice": {"type": "text", "input_text": "Hi <break time=\"1s\"/> \u00e9", "speed": 1.1}}],
+        "dimension": {"width": 1920, "height": 1080}, "test": false, "variables": {"a": 1, "A": 2}}"#;
+    let fast = json_fast::parse(body);
+    assert!(fast.is_some());
+    assert_eq!(fast.ok_or(()), strict::parse(body).map_err(|_| ()));
+    for refused in [
+        &br#"{"a": 1, "a": 2}"#[..],
+        br#"{"test": 1, "TEST": 2}"#,
+        br#"{"Voice": 1}"#,
+    ] {
+        assert!(json_fast::parse(refused).is_none());
+        assert!(strict::parse(refused).is_err());
+    }
+}

@@ -1,0 +1,164 @@
+//! The strict key rules shared by both parsers ([`super::strict`],
+//! [`super::json_fast`]): which keys of one map would be refused, as
+//! duplicates, case twins of each other or case variants of known fields.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+
+use super::json::Obj;
+
+/// Every field a pricing rule reads. A key equal to one of these but for
+/// letter case is refused (the gateway would not see it; HeyGen might).
+const KNOWN_FIELDS: &[&str] = &[
+    "aspect_ratio",
+    "audio",
+    "audio_asset_id",
+    "audio_url",
+    "avatar_id",
+    "character",
+    "config",
+    "dimension",
+    "duration",
+    "duration_sec",
+    "end_time",
+    "engine",
+    "fps",
+    "height",
+    "image",
+    "image_url",
+    "input",
+    "input_audio",
+    "input_text",
+    "items",
+    "lipsyncs",
+    "mode",
+    "output_language",
+    "output_languages",
+    "prompt",
+    "quality",
+    "resolution",
+    "scenes",
+    "script",
+    "source",
+    "speed",
+    "srt",
+    "srt_role",
+    "start_time",
+    "test",
+    "text",
+    "translate_audio_only",
+    "translations",
+    "type",
+    "use_avatar_iv_model",
+    "variables_list",
+    "video",
+    "video_inputs",
+    "video_translations",
+    "video_url",
+    "videos",
+    "voice",
+    "voice_settings",
+    "width",
+];
+
+/// Objects whose keys are the caller's own names (template variables):
+/// only exact duplicates are refused inside them.
+pub(super) const FREE_FORM: &[&str] = &["variables", "variables_list", "metadata"];
+
+/// Maps with more keys than this track keys and their letter case in hash
+/// maps; smaller ones scan their keys (no allocation per key).
+const SCAN_KEYS: usize = 32;
+
+/// Whether a key could have a case twin: it has a capital or a non-ASCII
+/// character (two different all-lower-case ASCII keys never lower-case
+/// alike).
+fn foldable(key: &str) -> bool {
+    key.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii())
+}
+
+fn same_but_case(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.to_lowercase() == b.to_lowercase()
+    }
+}
+
+/// The known field `key` spells with other letter case, if any. Known
+/// fields are lower-case ASCII, so only keys with a capital can be one.
+pub(super) fn known_variant(key: &str) -> Option<&'static str> {
+    if !key.bytes().any(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    KNOWN_FIELDS
+        .iter()
+        .copied()
+        .find(|k| k.eq_ignore_ascii_case(key))
+}
+
+/// The keys of one map so far, for the duplicate and case-twin checks.
+#[derive(Default)]
+pub(super) struct Seen<'de> {
+    /// Some key so far could have a case twin ([`foldable`]).
+    foldable: bool,
+    /// Past [`SCAN_KEYS`]: every key, and lower-cased key → first spelling.
+    exact: HashSet<Cow<'de, str>>,
+    lowered: HashMap<String, Cow<'de, str>>,
+}
+
+impl<'de> Seen<'de> {
+    /// Whether `key` would be refused in a map with `out` so far.
+    pub(super) fn refused(&self, out: &Obj<'de>, key: &str, free_form: bool) -> bool {
+        self.duplicate(out, key)
+            || (!free_form && (self.case_twin(out, key).is_some() || known_variant(key).is_some()))
+    }
+
+    fn big(&self) -> bool {
+        !self.exact.is_empty()
+    }
+
+    pub(super) fn duplicate(&self, out: &Obj<'de>, key: &str) -> bool {
+        if self.big() {
+            self.exact.contains(key)
+        } else {
+            out.iter().any(|(k, _)| k == key)
+        }
+    }
+
+    /// The earlier key of `out` equal to `key` but for letter case
+    /// (Unicode lower-casing, as HeyGen's case-insensitive decoders may do).
+    pub(super) fn case_twin<'o>(&'o self, out: &'o Obj<'de>, key: &str) -> Option<&'o str> {
+        if !self.foldable && !foldable(key) {
+            return None;
+        }
+        if self.big() {
+            self.lowered.get(&key.to_lowercase()).map(|k| &**k)
+        } else {
+            out.iter().map(|(k, _)| k).find(|k| same_but_case(k, key))
+        }
+    }
+
+    /// Takes in the key just pushed to `out`.
+    pub(super) fn add(&mut self, out: &Obj<'de>, free_form: bool) {
+        let Some((key, _)) = out.entries().last() else {
+            return;
+        };
+        self.foldable |= foldable(key);
+        if out.len() < SCAN_KEYS {
+            return;
+        }
+        let new = if self.big() {
+            &out.entries()[out.len() - 1..]
+        } else {
+            out.entries()
+        };
+        for (k, _) in new {
+            self.exact.insert(k.clone());
+            if !free_form {
+                self.lowered
+                    .entry(k.to_lowercase())
+                    .or_insert_with(|| k.clone());
+            }
+        }
+    }
+}
