@@ -27,6 +27,7 @@ mod rules_v2_video;
 mod rules_v3;
 mod rules_v3_video;
 mod ssml;
+mod ssml_attr;
 #[cfg(test)]
 mod ssml_reference;
 mod strict;
@@ -35,9 +36,12 @@ mod strict_keys;
 mod tests;
 #[cfg(test)]
 mod tests_text;
+#[cfg(test)]
+mod tests_text_diff;
 pub mod text;
 #[cfg(test)]
 mod text_reference;
+mod text_scan;
 mod verbal;
 
 use serde::Serialize;

@@ -1,7 +1,8 @@
 //! SSML tag reading as it was before the allocation-free rewrite, kept for
 //! tests only (see `text_reference`).
 
-use super::ssml::{Rate, SayAs, Tag, DEFAULT_BREAK_MS, MAX_BREAK_MS, SSML_TAGS};
+use super::ssml::{SayAs, Tag, SSML_TAGS};
+use super::ssml_attr::{Rate, DEFAULT_BREAK_MS, MAX_BREAK_MS};
 
 pub(super) fn tag_len(after: &[u8]) -> Option<usize> {
     let first = *after.first()?;

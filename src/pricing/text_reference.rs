@@ -4,7 +4,7 @@
 
 use super::ssml::{Rate, SayAs, Tag};
 use super::ssml_reference::{parse, tag_len};
-use super::text::{is_cjk, TextStats};
+use super::text_scan::{is_cjk, TextStats};
 use super::verbal::{digit_value, is_digit, symbol_words};
 
 fn joins(prev: char, c: char, next: Option<char>) -> bool {
