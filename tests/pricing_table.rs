@@ -23,6 +23,8 @@ mod settle;
 mod strict;
 #[path = "pricing_table/text.rs"]
 mod text;
+#[path = "pricing_table/uhd.rs"]
+mod uhd;
 #[path = "pricing_table/v3.rs"]
 mod v3;
 #[path = "pricing_table/v3_more.rs"]

@@ -63,6 +63,20 @@ impl DraftJob {
     pub(super) fn per_call(feature: &'static str) -> Self {
         DraftJob::single(feature, 0, "per_call", false)
     }
+
+    /// The video rendered above 1080p when `uhd`: each avatar scene's
+    /// feature becomes its 4K refinement (`features::uhd`; others are
+    /// unchanged) and the video is billed at the costliest of those, as
+    /// the 4K prices may rank differently from the 1080p ones.
+    pub(super) fn at_uhd(mut self, ctx: &Ctx<'_>, uhd: bool) -> Self {
+        if uhd {
+            for s in &mut self.scenes {
+                s.feature = super::features::uhd(s.feature).unwrap_or(s.feature);
+            }
+            self.feature = costliest(ctx, &self.scenes);
+        }
+        self
+    }
 }
 
 /// A rule's result.
@@ -80,6 +94,12 @@ impl Draft {
             settle,
             test: false,
         }
+    }
+
+    /// Every job at its 4K feature when `uhd` ([`DraftJob::at_uhd`]).
+    pub(super) fn at_uhd(mut self, ctx: &Ctx<'_>, uhd: bool) -> Self {
+        self.jobs = self.jobs.into_iter().map(|j| j.at_uhd(ctx, uhd)).collect();
+        self
     }
 }
 
@@ -100,10 +120,10 @@ pub(super) fn unpriceable(what: String) -> PricingError {
 /// photo-avatar video may be cheaper than a standard avatar one); on equal
 /// prices the earlier scene's name is kept.
 pub(super) fn costliest(ctx: &Ctx<'_>, scenes: &[DraftScene]) -> &'static str {
+    let rate = |f: &str| ctx.book.price(f).map(|p| p.micros).unwrap_or(0);
     let first = scenes
         .first()
         .map_or(super::features::STANDARD_AVATAR, |s| s.feature);
-    let rate = |f: &str| ctx.book.price(f).map(|p| p.micros).unwrap_or(0);
     scenes
         .iter()
         .map(|s| s.feature)

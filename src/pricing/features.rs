@@ -31,6 +31,10 @@ pub const STANDARD_AVATAR: &str = "standard_avatar";
 pub const AVATAR_IV: &str = "avatar_iv";
 pub const TALKING_PHOTO: &str = "talking_photo";
 pub const PHOTO_AVATAR_IV: &str = "photo_avatar_iv";
+pub const STANDARD_AVATAR_4K: &str = "standard_avatar_4k";
+pub const AVATAR_IV_4K: &str = "avatar_iv_4k";
+pub const TALKING_PHOTO_4K: &str = "talking_photo_4k";
+pub const PHOTO_AVATAR_IV_4K: &str = "photo_avatar_iv_4k";
 pub const CINEMATIC_AVATAR: &str = "cinematic_avatar";
 pub const TEMPLATE: &str = "template";
 pub const TRANSLATION_FAST: &str = "translation_fast";
@@ -107,6 +111,15 @@ pub const FEATURES: &[FeatureSpec] = &[
     // renders 6/min. v3 PAYG bills photo avatars at 0.75x the twin rate
     // ($0.05 vs $0.0667/s): a v3 wallet may set 4.5.
     per_minute(PHOTO_AVATAR_IV, 6.0, LEGACY_INCREMENT),
+    // The same avatar videos rendered above 1080p (v3 `resolution: "4k"`,
+    // v2 `dimension` above 1920x1080; enterprise only). v3 enterprise
+    // credits list no 4K rate, so by default they cost what 1080p costs;
+    // v3 PAYG bills 4K at 1.25x (twins, $0.0833 vs $0.0667/s) and 1.33x
+    // (photo avatars, $0.0667 vs $0.05/s): a wallet sets 7.5 / 6 for IV.
+    per_minute(STANDARD_AVATAR_4K, 1.0, LEGACY_INCREMENT),
+    per_minute(AVATAR_IV_4K, 6.0, LEGACY_INCREMENT),
+    per_minute(TALKING_PHOTO_4K, 1.0, LEGACY_INCREMENT),
+    per_minute(PHOTO_AVATAR_IV_4K, 6.0, LEGACY_INCREMENT),
     // v3 PAYG: $7 flat per cinematic video; enterprise prices $1 ≈ 1 credit (avatar creation).
     per_call(CINEMATIC_AVATAR, 7.0),
     // Templates render avatar video: priced as standard avatar until learned otherwise.
@@ -185,7 +198,23 @@ const REFINES: &[(&str, &str)] = &[
     (TALKING_PHOTO, STANDARD_AVATAR),
     (PHOTO_AVATAR_IV, AVATAR_IV),
     (TRANSLATION_AUDIO_ONLY, TRANSLATION_FAST),
+    (STANDARD_AVATAR_4K, STANDARD_AVATAR),
+    (AVATAR_IV_4K, AVATAR_IV),
+    (TALKING_PHOTO_4K, TALKING_PHOTO),
+    (PHOTO_AVATAR_IV_4K, PHOTO_AVATAR_IV),
 ];
+
+/// The feature an avatar video of `feature` is billed at above 1080p
+/// (`None`: resolution does not change its price).
+pub fn uhd(feature: &str) -> Option<&'static str> {
+    match feature {
+        STANDARD_AVATAR => Some(STANDARD_AVATAR_4K),
+        AVATAR_IV => Some(AVATAR_IV_4K),
+        TALKING_PHOTO => Some(TALKING_PHOTO_4K),
+        PHOTO_AVATAR_IV => Some(PHOTO_AVATAR_IV_4K),
+        _ => None,
+    }
+}
 
 /// The feature `name` refines, if any.
 pub fn parent(name: &str) -> Option<&'static str> {

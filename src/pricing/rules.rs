@@ -22,9 +22,9 @@ pub(super) fn draft(
         Billable::StudioVideo => studio(ctx, o)?,
         Billable::WebmVideo => webm(ctx, o)?,
         Billable::Av4Video | Billable::V2AvatarIvVideo => {
-            check_dimension(ctx, o, "")?;
+            let uhd = check_dimension(ctx, o, "")?;
             let scene = script_or_audio(ctx, o, "", AVATAR_IV, &["script", "input_text"])?;
-            video_job(AVATAR_IV, vec![scene])
+            video_job(AVATAR_IV, vec![scene]).at_uhd(ctx, uhd)
         }
         Billable::V2Template { template_id } => {
             check_dimension(ctx, o, "")?;
@@ -236,10 +236,11 @@ pub(super) fn voice_speed(o: &Obj<'_>, at: &str) -> Result<u64, PricingError> {
     }
 }
 
-/// v3 `resolution: "4k"` is refused unless enterprise.
-pub(super) fn check_resolution(ctx: &Ctx<'_>, o: &Obj<'_>, at: &str) -> Result<(), PricingError> {
+/// v3 `resolution` above 1080p (`4k`, …) is refused unless enterprise;
+/// `Ok(true)` when an enterprise plan renders above 1080p.
+pub(super) fn check_resolution(ctx: &Ctx<'_>, o: &Obj<'_>, at: &str) -> Result<bool, PricingError> {
     let Some(r) = str_opt(o, "resolution", at)? else {
-        return Ok(());
+        return Ok(false);
     };
     let above_1080 = matches!(
         r.to_ascii_lowercase().as_str(),
@@ -255,7 +256,7 @@ pub(super) fn check_resolution(ctx: &Ctx<'_>, o: &Obj<'_>, at: &str) -> Result<(
             ),
         ));
     }
-    Ok(())
+    Ok(above_1080)
 }
 
 /// Translation feature from `mode`: fast/speed (default) or quality/precision;

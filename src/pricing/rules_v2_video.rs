@@ -24,9 +24,9 @@ pub(super) fn video_job(feature: &'static str, scenes: Vec<DraftScene>) -> Draft
 /// at its costliest scene's feature (one Avatar IV scene makes it IV).
 pub(super) fn studio(ctx: &Ctx<'_>, o: &Obj<'_>) -> Result<Draft, PricingError> {
     let test = bool_opt(o, "test", "")?.unwrap_or(false);
-    check_dimension(ctx, o, "")?;
+    let uhd = check_dimension(ctx, o, "")?;
     let scenes = studio_scenes(ctx, o)?;
-    let mut d = video_job(costliest(ctx, &scenes), scenes);
+    let mut d = video_job(costliest(ctx, &scenes), scenes).at_uhd(ctx, uhd);
     d.test = test;
     Ok(d)
 }
@@ -113,10 +113,10 @@ fn voice_scene(
 
 /// `POST /v1/video.webm`: flat `input_text` / `input_audio`, or v2 scenes.
 pub(super) fn webm(ctx: &Ctx<'_>, o: &Obj<'_>) -> Result<Draft, PricingError> {
-    check_dimension(ctx, o, "")?;
+    let uhd = check_dimension(ctx, o, "")?;
     if field(o, "video_inputs").is_some() {
         let scenes = studio_scenes(ctx, o)?;
-        return Ok(video_job(costliest(ctx, &scenes), scenes));
+        return Ok(video_job(costliest(ctx, &scenes), scenes).at_uhd(ctx, uhd));
     }
     let scene = if let Some(text) = str_opt(o, "input_text", "")? {
         let speed = speed_milli(o, "speed", "", VIDEO_SPEED)?;
@@ -140,14 +140,15 @@ pub(super) fn webm(ctx: &Ctx<'_>, o: &Obj<'_>) -> Result<Draft, PricingError> {
             "is required (or input_audio)",
         ));
     };
-    Ok(video_job(STANDARD_AVATAR, vec![scene]))
+    Ok(video_job(STANDARD_AVATAR, vec![scene]).at_uhd(ctx, uhd))
 }
 
 /// v2 `dimension {width, height}` above 1080p (long side > 1920 or short
-/// side > 1080) is refused unless enterprise.
-pub(super) fn check_dimension(ctx: &Ctx<'_>, o: &Obj<'_>, at: &str) -> Result<(), PricingError> {
+/// side > 1080) is refused unless enterprise; `Ok(true)` when an enterprise
+/// plan renders above 1080p.
+pub(super) fn check_dimension(ctx: &Ctx<'_>, o: &Obj<'_>, at: &str) -> Result<bool, PricingError> {
     let Some(dim) = obj_opt(o, "dimension", at)? else {
-        return Ok(());
+        return Ok(false);
     };
     let dat = path(at, "dimension");
     let side = |k: &str| -> Result<u64, PricingError> {
@@ -158,12 +159,13 @@ pub(super) fn check_dimension(ctx: &Ctx<'_>, o: &Obj<'_>, at: &str) -> Result<()
         }
     };
     let (w, h) = (side("width")?, side("height")?);
-    if !ctx.enterprise() && (w.max(h) > 1920 || w.min(h) > 1080) {
+    let above_1080 = w.max(h) > 1920 || w.min(h) > 1080;
+    if !ctx.enterprise() && above_1080 {
         return Err(super::PricingError::new(
             400,
             "resolution_not_allowed",
             format!("{dat}: {w}x{h} is above 1080p; the plan allows at most 1920x1080 (either orientation)"),
         ));
     }
-    Ok(())
+    Ok(above_1080)
 }

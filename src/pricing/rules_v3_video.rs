@@ -22,7 +22,7 @@ const SCRIPT_KEYS: &[&str] = &["script", "input_text"];
 
 /// One `POST /v3/videos` payload (also a batch item).
 pub(super) fn video(ctx: &Ctx<'_>, o: &Obj<'_>, at: &str) -> Result<DraftJob, PricingError> {
-    check_resolution(ctx, o, at)?;
+    let uhd = check_resolution(ctx, o, at)?;
     let kind = match str_opt(o, "type", at)? {
         Some(t) => t,
         None if field(o, "avatar_id").is_some() => "avatar",
@@ -34,8 +34,9 @@ pub(super) fn video(ctx: &Ctx<'_>, o: &Obj<'_>, at: &str) -> Result<DraftJob, Pr
             let feature = engine_feature(ctx, o, at)?;
             vec![script_or_audio(ctx, o, at, feature, SCRIPT_KEYS)?]
         }
-        // An animated still image: Avatar IV's photo rate.
-        "image" => vec![script_or_audio(ctx, o, at, AVATAR_IV, SCRIPT_KEYS)?],
+        // An animated still image is a photo avatar at Avatar IV (PAYG bills
+        // it at the photo rate, $0.05/s).
+        "image" => vec![script_or_audio(ctx, o, at, PHOTO_AVATAR_IV, SCRIPT_KEYS)?],
         "cinematic_avatar" => {
             // Flat price per video; the duration is shown, not billed.
             let ms = secs_opt(o, "duration", at)?.unwrap_or(CINEMATIC_MAX_MS);
@@ -49,11 +50,12 @@ pub(super) fn video(ctx: &Ctx<'_>, o: &Obj<'_>, at: &str) -> Result<DraftJob, Pr
             )))
         }
     };
-    Ok(DraftJob {
+    let job = DraftJob {
         feature: costliest(ctx, &scenes),
         scenes,
         video: true,
-    })
+    };
+    Ok(job.at_uhd(ctx, uhd))
 }
 
 /// The scenes of a `studio` video. Older bodies without `scenes` but with a

@@ -43,8 +43,9 @@ fn v3_videos() {
             18_000_000,
         ),
         (
+            // An animated photo: Avatar IV's photo rate (6/min by default).
             json!({"type": "image", "image": {"type": "url", "url": "u"}, "script": words150()}),
-            "avatar_iv",
+            "photo_avatar_iv",
             6_600_000,
         ),
         (
