@@ -114,16 +114,7 @@ async fn cli_quote_matches_the_endpoint() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("body.json");
     std::fs::write(&file, two_scenes().to_string()).expect("write body");
-    let out = quote_cli(&rig, &file);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "quote failed ({}): {stdout}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let cli: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("quote output is not JSON ({e}): {stdout}"));
+    let cli = quote_json(&quote_cli(&rig, &file));
     assert_eq!(cli["credits"], endpoint["credits"], "{cli}");
     assert_eq!(cli["quote"], endpoint["quote"], "{cli}");
     assert_eq!(cli["verdict"], endpoint["verdict"], "{cli}");
