@@ -12,6 +12,8 @@ use super::rules::{ListShape, ID_FIELDS};
 use super::Policy;
 use crate::config::Unowned;
 
+pub(crate) use super::list_scan::scan;
+
 /// Upstream pages one list request may read (the first included).
 pub(crate) const MAX_UPSTREAM_PAGES: usize = 5;
 /// Page size HeyGen uses when the client names none.
@@ -78,6 +80,20 @@ pub(crate) fn keep(
             None => item_id(item).is_some() && policy.unowned == Unowned::Read,
         })
         .collect()
+}
+
+/// Whether [`keep`] would keep every item of these ids (a scanned page
+/// that can go out as it came).
+pub(crate) fn all_kept(
+    ids: &[String],
+    owners: &HashMap<String, String>,
+    tenant: &str,
+    policy: Policy,
+) -> bool {
+    ids.iter().all(|id| match owners.get(id) {
+        Some(owner) => owner == tenant,
+        None => policy.unowned == Unowned::Read,
+    })
 }
 
 /// Puts filtered items and the token back into the first page's envelope.

@@ -9,6 +9,8 @@
 #[cfg(test)]
 mod creations;
 pub(crate) mod list;
+mod json_parts;
+mod list_scan;
 pub(crate) mod rules;
 
 use serde_json::Value;

@@ -3,12 +3,14 @@
 //! a resource in their JSON body. The decisions are `ownership`'s; this
 //! module only moves bytes to and from HeyGen around them.
 
-use http::{Request, Response, StatusCode};
+use std::collections::HashMap;
+
+use http::{Request, Response};
 
 use super::forward::{downstream_parts, forward, Origin, Outbound};
 use crate::conn::ReqBody;
 use crate::error::GatewayError;
-use crate::http::{collect_limited, full, json_response, Body};
+use crate::http::{collect_limited, full, Body};
 use crate::ownership::{self, list, ListShape, Named, Policy};
 use crate::state::AppState;
 
@@ -80,6 +82,20 @@ pub(super) async fn list(
     if !head.status.is_success() {
         return Ok(Response::from_parts(head, full(body)));
     }
+    let wanted = list::wanted(query.as_deref());
+    // The common case — nothing foreign on a page that needs no more pages
+    // — is decided by a borrowing scan and answered with HeyGen's bytes.
+    let mut known = None;
+    if let Some(scan) = list::scan(shape, &body) {
+        let more = scan.next.is_some() && scan.ids.len() < wanted;
+        if scan.envelope_as_is && !more {
+            let owners = lookup_owners(&hop, &scan.ids).await?;
+            if list::all_kept(&scan.ids, &owners, &hop.origin.tenant, policy) {
+                return Ok(list_response(&hop, body));
+            }
+            known = Some((scan.ids, owners));
+        }
+    }
     let Some((first, mut page)) = list::parse(shape, &body) else {
         // Passing an unexpected shape through would leak other tenants'
         // items; refusing is the safe answer.
@@ -89,7 +105,6 @@ pub(super) async fn list(
         );
         return Err(GatewayError::UpstreamFailed);
     };
-    let wanted = list::wanted(query.as_deref());
     let mut kept = Vec::new();
     for read in 1..=list::MAX_UPSTREAM_PAGES {
         let ids: Vec<String> = page
@@ -97,12 +112,11 @@ pub(super) async fn list(
             .iter()
             .filter_map(|i| list::item_id(i).map(str::to_string))
             .collect();
-        let owners = hop
-            .state
-            .ledger
-            .owners_of(&ids)
-            .await
-            .map_err(GatewayError::ledger("owners_of"))?;
+        // The first page's owners, when the scan already asked for them.
+        let owners = match known.take() {
+            Some((scanned, owners)) if scanned == ids => owners,
+            _ => lookup_owners(&hop, &ids).await?,
+        };
         kept.extend(list::keep(
             std::mem::take(&mut page.items),
             &owners,
@@ -133,10 +147,35 @@ pub(super) async fn list(
         }
     }
     let out = list::assemble(shape, first, kept, page.next);
-    let mut resp = json_response(StatusCode::OK, out);
-    resp.headers_mut()
-        .insert(super::headers::X_REQUEST_ID, hop.origin.request_id.clone());
-    Ok(resp)
+    Ok(list_response(&hop, out.to_string().into()))
+}
+
+/// Who owns `ids` (no ledger call for an empty page).
+async fn lookup_owners(
+    hop: &Hop<'_>,
+    ids: &[String],
+) -> Result<HashMap<String, String>, GatewayError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    hop.state
+        .ledger
+        .owners_of(ids)
+        .await
+        .map_err(GatewayError::ledger("owners_of"))
+}
+
+/// A filtered list page: 200, JSON, the request id; HeyGen's other
+/// headers are not passed on (the body may no longer be HeyGen's).
+fn list_response(hop: &Hop<'_>, body: bytes::Bytes) -> Response<Body> {
+    let mut resp = Response::new(full(body));
+    let h = resp.headers_mut();
+    h.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    h.insert(super::headers::X_REQUEST_ID, hop.origin.request_id.clone());
+    resp
 }
 
 /// A free creation: forwarded as is; the ids in a success answer become
