@@ -8,8 +8,8 @@
 
 #[cfg(test)]
 mod creations;
-pub(crate) mod list;
 mod json_parts;
+pub(crate) mod list;
 mod list_scan;
 pub(crate) mod rules;
 
