@@ -108,6 +108,22 @@ fn bring_ttl_forward(db: &Path) {
     assert!(n > 0, "no open hold to expire");
 }
 
+/// Ends any delivery lease the killed process took — what waiting out
+/// `DELIVERY_LEASE` (60 s) does. Its worker ticks every 20 ms here and may
+/// claim the freshly queued row while `kill` is still being spawned; the
+/// row is then delivered once the lease ends, not at once.
+fn end_delivery_leases(db: &Path) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.busy_timeout(Duration::from_secs(10)).unwrap();
+    let n = conn
+        .execute(
+            "UPDATE deliveries SET locked_until_us = 0 WHERE state = 'pending'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(n, 1, "one queued delivery expected");
+}
+
 async fn wait_states(gw: &GatewayProc, want: &str, n: usize) -> LedgerView {
     eventually_async(
         || async move { LedgerView::read(gw).await.in_state(want).len() == n },
@@ -254,6 +270,7 @@ async fn killed_after_queueing_a_webhook_fan_out_it_is_delivered_once_after_rest
     assert!(first.is_err(), "HeyGen must get no answer: {first:?}");
     wait_dead(gw, FANOUT_AFTER_ENQUEUE).await;
     assert_eq!(rx.count(), 0, "nothing delivered before the kill");
+    end_delivery_leases(&s.db);
 
     // Restarted, the outbox row is delivered; HeyGen's retry of the same
     // event is acknowledged and queues nothing new.
