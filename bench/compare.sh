@@ -9,7 +9,8 @@
 #   gateway   the release-built gateway (SQLite ledger, logs at warn, metrics
 #             and rate limiting on) in front of the same upstream;
 # then drives a free read (GET /v2/avatars) through each with wrk and prints
-# req/s, p50/p99, the gateway's peak RSS and the gateway:nginx ratios.
+# req/s, p50/p99, CPU time per request of each server, the gateway's peak
+# RSS and the gateway:nginx ratios.
 #
 # Usage: bench/compare.sh   (builds `cargo build --release` first; needs nginx and
 #                            wrk: apt-get install -y nginx wrk)
@@ -137,8 +138,10 @@ wait_ok() { # url key what
 
 "$NGINX" -c "$WORK/upstream.conf" -p "$WORK" >"$WORK/upstream.log" 2>&1 &
 PIDS+=($!)
+up_pid=$!
 "$NGINX" -c "$WORK/proxy.conf" -p "$WORK" >"$WORK/proxy.log" 2>&1 &
 PIDS+=($!)
+ngx_pid=$!
 HEYGEN_API_KEY=$ORG_KEY HEYGEN_GATEWAY_ADMIN_TOKEN=$ADMIN_TOKEN HEYGEN_GATEWAY_LOG=warn \
     "$BIN" serve --config "$WORK/gateway.toml" >"$WORK/gateway.log" 2>&1 &
 PIDS+=($!)
@@ -163,33 +166,53 @@ function done(summary, latency, requests)
 end
 EOF
 
-run() { # name port key
-    local out
+# CPU time (utime + stime, in clock ticks) of a process and its children
+# (nginx's workers): with wrk and both nginx instances sharing the cores,
+# CPU per request is the figure least moved by contention.
+cpu_ticks() { # pid
+    local total=0 p f
+    for p in "$1" $(pgrep -P "$1" || true); do
+        # Fields 14 and 15 of /proc/PID/stat, after the ")" that ends comm.
+        f=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null) || continue
+        total=$((total + $(awk '{print $12 + $13}' <<<"$f")))
+    done
+    echo "$total"
+}
+
+run() { # name port key pid
+    local out before after
+    before=$(cpu_ticks "$4")
     out=$(wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --timeout 10s -H "X-Api-Key: $3" \
         -s "$WORK/report.lua" "http://127.0.0.1:$2/v2/avatars" | grep '^RESULT')
-    echo "$1 ${out#RESULT }"
+    after=$(cpu_ticks "$4")
+    echo "$1 ${out#RESULT } $((after - before))"
 }
 
 echo "wrk -t$THREADS -c$CONNS -d${DURATION}s, free read GET /v2/avatars" >&2
 results=$(
-    run upstream "$UP_PORT" "$ORG_KEY"
-    run nginx "$NGX_PORT" "$TENANT_TOKEN"
+    run upstream "$UP_PORT" "$ORG_KEY" "$up_pid"
+    run nginx "$NGX_PORT" "$TENANT_TOKEN" "$ngx_pid"
     if [[ -n ${CMP_PERF:-} ]]; then
         perf record -q -g -p "$gw_pid" -o "$CMP_PERF" -- sleep "$DURATION" >/dev/null 2>&1 &
         perf_pid=$!
     fi
-    run gateway "$GW_PORT" "$TENANT_TOKEN"
+    run gateway "$GW_PORT" "$TENANT_TOKEN" "$gw_pid"
     [[ -z ${CMP_PERF:-} ]] || wait "$perf_pid"
 )
 rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$gw_pid/status")
 
-printf '%-9s %10s %8s %8s %7s\n' target 'req/s' 'p50 ms' 'p99 ms' errors
-while read -r name rps p50 p99 err; do
-    printf '%-9s %10s %8s %8s %7s\n' "$name" "$rps" "$p50" "$p99" "$err"
+# CPU µs per request: ticks × (10^6 / ticks per second) ÷ requests.
+hz=$(getconf CLK_TCK)
+printf '%-9s %10s %8s %8s %7s %9s\n' target 'req/s' 'p50 ms' 'p99 ms' errors 'CPU µs/req'
+while read -r name rps p50 p99 err ticks; do
+    cpu=$(awk -v t="$ticks" -v hz="$hz" -v r="$rps" -v d="$DURATION" \
+        'BEGIN { printf "%.1f", (r > 0 ? t * 1e6 / hz / (r * d) : 0) }')
+    printf '%-9s %10s %8s %8s %7s %9s\n' "$name" "$rps" "$p50" "$p99" "$err" "$cpu"
 done <<<"$results"
 ngx=$(awk '$1 == "nginx"' <<<"$results")
 gw=$(awk '$1 == "gateway"' <<<"$results")
 awk -v n="$ngx" -v g="$gw" 'BEGIN {
     split(n, a, " "); split(g, b, " ");
-    printf "gateway/nginx: throughput %.2fx, p99 %.2fx\n", b[2] / a[2], b[4] / a[4] }'
+    printf "gateway/nginx: throughput %.2fx, p99 %.2fx, CPU per request %.2fx\n",
+        b[2] / a[2], b[4] / a[4], (b[6] / b[2]) / (a[6] / a[2]) }'
 echo "gateway peak RSS: $((rss_kib / 1024)) MiB"

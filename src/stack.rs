@@ -13,15 +13,24 @@ use crate::proxy::render::RenderErrorLayer;
 use crate::proxy::request_log::RequestLogLayer;
 use crate::state::AppState;
 use http::{Request, Response};
-use tower::util::BoxCloneSyncService;
-use tower::ServiceBuilder;
+use tower::{Service, ServiceBuilder};
 
-/// The composed tenant service (cloned once per connection).
-pub type TenantService = BoxCloneSyncService<Request<ReqBody>, Response<Body>, Infallible>;
-
-/// Builds the tenant listener's service over `state`.
-pub fn tenant_service(state: Arc<AppState>) -> TenantService {
-    let svc = ServiceBuilder::new()
+/// Builds the tenant listener's service over `state`. Its concrete type is
+/// kept (not boxed): a connection clones the service for every request, and
+/// cloning the layers is a few reference counts where a boxed service would
+/// allocate.
+pub fn tenant_service(
+    state: Arc<AppState>,
+) -> impl Service<
+    Request<ReqBody>,
+    Response = Response<Body>,
+    Error = Infallible,
+    Future = impl std::future::Future<Output = Result<Response<Body>, Infallible>> + Send,
+> + Clone
+       + Send
+       + Sync
+       + 'static {
+    ServiceBuilder::new()
         // Outermost: the request id exists before anything can log, and the
         // access line and request metrics see every response — admitted,
         // refused, failed or panicked — with its final status.
@@ -37,6 +46,5 @@ pub fn tenant_service(state: Arc<AppState>) -> TenantService {
         // classification, tenant key, request rate. Refusals are ready
         // futures; admitted requests carry one config snapshot down.
         .layer(AdmitLayer::new(state.clone()))
-        .service(Gateway::new(state));
-    BoxCloneSyncService::new(svc)
+        .service(Gateway::new(state))
 }

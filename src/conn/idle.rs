@@ -4,25 +4,29 @@
 //! hold its descriptor forever. A connection is idle while no request is in
 //! progress on it; idle for `idle_timeout` means it is closed.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
 use tokio::time::Instant;
 
 #[derive(Debug)]
-struct State {
-    in_flight: usize,
-    idle_since: Instant,
-}
-
-#[derive(Debug)]
 struct Inner {
-    state: Mutex<State>,
-    changed: Notify,
+    in_flight: AtomicUsize,
+    /// When the last request ended (or the connection was accepted), in
+    /// milliseconds since `epoch`.
+    idle_since_ms: AtomicU64,
+    epoch: Instant,
 }
 
 /// Shared between a connection's requests and its watchdog.
+///
+/// Requests only touch two atomics; nothing is woken per request. The
+/// watchdog sleeps until the earliest moment the connection could have
+/// been idle for the timeout, looks, and re-arms its one timer if a request
+/// came since — a per-request timer or notification would cost a timer
+/// registration (often an eventfd write) and a spurious poll of the
+/// connection on every request.
 #[derive(Debug, Clone)]
 pub struct IdleTracker {
     inner: Arc<Inner>,
@@ -39,11 +43,9 @@ impl IdleTracker {
     pub fn new() -> IdleTracker {
         IdleTracker {
             inner: Arc::new(Inner {
-                state: Mutex::new(State {
-                    in_flight: 0,
-                    idle_since: Instant::now(),
-                }),
-                changed: Notify::new(),
+                in_flight: AtomicUsize::new(0),
+                idle_since_ms: AtomicU64::new(0),
+                epoch: Instant::now(),
             }),
         }
     }
@@ -51,8 +53,7 @@ impl IdleTracker {
     /// Marks a request in progress until the guard drops (hold it until the
     /// response body is finished, so a long download is not "idle").
     pub fn begin(&self) -> ActivityGuard {
-        self.lock().in_flight += 1;
-        self.inner.changed.notify_one();
+        self.inner.in_flight.fetch_add(1, Ordering::AcqRel);
         ActivityGuard {
             tracker: self.clone(),
         }
@@ -60,30 +61,30 @@ impl IdleTracker {
 
     /// Resolves once no request has been in progress for `timeout`.
     pub async fn expired(&self, timeout: Duration) {
+        let sleep = tokio::time::sleep_until(self.inner.epoch + timeout);
+        tokio::pin!(sleep);
         loop {
-            let deadline = {
-                let s = self.lock();
-                (s.in_flight == 0).then(|| s.idle_since + timeout)
-            };
-            match deadline {
-                Some(d) if Instant::now() >= d => return,
-                Some(d) => {
-                    tokio::select! {
-                        _ = tokio::time::sleep_until(d) => {}
-                        _ = self.inner.changed.notified() => {}
-                    }
-                }
-                None => self.inner.changed.notified().await,
+            sleep.as_mut().await;
+            let now = Instant::now();
+            // Busy: the earliest the connection can expire is a full
+            // timeout after now (the request ends no sooner than now).
+            let next = self.idle_deadline(timeout).unwrap_or(now + timeout);
+            if next <= now {
+                return;
             }
+            sleep.as_mut().reset(next);
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        // Plain counters: usable even if a holder panicked.
-        self.inner
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+    /// When the connection expires if no request comes; `None` while one
+    /// is in progress.
+    fn idle_deadline(&self, timeout: Duration) -> Option<Instant> {
+        let i = &self.inner;
+        // The end time is stored before the count drops (see the guard), so
+        // a count of 0 read here comes with that request's end time.
+        (i.in_flight.load(Ordering::Acquire) == 0).then(|| {
+            i.epoch + Duration::from_millis(i.idle_since_ms.load(Ordering::Acquire)) + timeout
+        })
     }
 }
 
@@ -95,14 +96,13 @@ pub struct ActivityGuard {
 
 impl Drop for ActivityGuard {
     fn drop(&mut self) {
-        {
-            let mut s = self.tracker.lock();
-            s.in_flight = s.in_flight.saturating_sub(1);
-            if s.in_flight == 0 {
-                s.idle_since = Instant::now();
-            }
-        }
-        self.tracker.inner.changed.notify_one();
+        let i = &self.tracker.inner;
+        // Rounded up, so the connection never closes before a full timeout.
+        let since = i.epoch.elapsed();
+        let ms = u64::try_from(since.as_millis()).unwrap_or(u64::MAX);
+        let ms = ms.saturating_add(u64::from(since.subsec_nanos() % 1_000_000 != 0));
+        i.idle_since_ms.fetch_max(ms, Ordering::AcqRel);
+        i.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

@@ -57,7 +57,7 @@ pub(super) async fn forward(
     headers::scope_idempotency_key(&mut headers, &origin.tenant);
     headers::prepare_upstream(
         &mut headers,
-        state.upstream.org_key(),
+        state.upstream.org_key_header(),
         origin.client_ip,
         &origin.request_id,
     );

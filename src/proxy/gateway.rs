@@ -67,6 +67,10 @@ impl Service<Request<ReqBody>> for Gateway {
     }
 }
 
+/// Every request allocates this future once, sized for its largest state:
+/// the rare, deep branches (billable admission, the gateway's own endpoints,
+/// creations, session metering) are boxed where they are awaited, so a
+/// plain read does not allocate and copy kilobytes it never uses.
 async fn dispatch(
     state: &Arc<AppState>,
     admitted: &Admitted,
@@ -75,10 +79,10 @@ async fn dispatch(
 ) -> Result<Response<Body>, GatewayError> {
     let (route, path, path_and_query) = match &admitted.target {
         Target::SelfService { rest } => {
-            return self_service::handle(state, admitted, ctx, rest, req).await
+            return Box::pin(self_service::handle(state, admitted, ctx, rest, req)).await
         }
         Target::LiveAvatar { path } => {
-            return super::liveavatar::handle(state, admitted, ctx, path, req).await
+            return Box::pin(super::liveavatar::handle(state, admitted, ctx, path, req)).await
         }
         Target::Heygen {
             route,
@@ -129,7 +133,7 @@ async fn dispatch(
         // Org-wide tenants too: `rules`, not the isolation decision.
         if let Access::Named(named) = &rules {
             for id in &named.ids {
-                crate::settlement::before_delete(state, id).await?;
+                Box::pin(crate::settlement::before_delete(state, id)).await?;
             }
         }
     }
@@ -139,7 +143,9 @@ async fn dispatch(
         Access::Named(n) if !read && crate::sessions::is_session_call(path) => n.ids.clone(),
         _ => Vec::new(),
     };
-    crate::sessions::before_call(state, &realtime).await?;
+    if !realtime.is_empty() {
+        Box::pin(crate::sessions::before_call(state, &realtime)).await?;
+    }
     let method = req.method().clone();
     let hop = Hop {
         state,
@@ -160,7 +166,7 @@ async fn dispatch(
                 access,
                 policy,
             };
-            billable::handle(state, ctx, br, req).await
+            Box::pin(billable::handle(state, ctx, br, req)).await
         }
         (RouteKind::UnknownWrite, _) if cfg.routes.unknown_writes == UnknownWrites::Deny => {
             Err(GatewayError::UnknownWrite)
@@ -174,13 +180,13 @@ async fn dispatch(
             };
             isolated::list(hop, req, *shape, stock).await
         }
-        (_, Access::Create(fields)) => isolated::create(hop, req, fields, limit).await,
+        (_, Access::Create(fields)) => Box::pin(isolated::create(hop, req, fields, limit)).await,
         // An org-wide tenant's upload: no owner recorded, its length is.
         (RouteKind::Free, _) if super::upload::is_upload(&method, path) => {
-            isolated::create(hop, req, &[], limit).await
+            Box::pin(isolated::create(hop, req, &[], limit)).await
         }
         (_, Access::BodyIds { named, fields, .. }) => {
-            isolated::body_named(hop, req, named, fields, policy).await
+            Box::pin(isolated::body_named(hop, req, named, fields, policy)).await
         }
         (RouteKind::Status(read), _) => {
             status::read(state, &origin, req, (path, path_and_query), read).await
@@ -190,7 +196,14 @@ async fn dispatch(
         }
     };
     if let (false, Ok(r)) = (realtime.is_empty(), &resp) {
-        crate::sessions::after_call(state, &method, path, &realtime, r.status()).await;
+        Box::pin(crate::sessions::after_call(
+            state,
+            &method,
+            path,
+            &realtime,
+            r.status(),
+        ))
+        .await;
     }
     resp
 }

@@ -6,44 +6,55 @@ use std::net::IpAddr;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
-use crate::config::Secret;
-
 pub(crate) const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub(crate) const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 pub(crate) const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 pub(crate) const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 
-/// Hop-by-hop headers from RFC 9110 plus the de-facto `proxy-connection` and `keep-alive`.
-const HOP_BY_HOP: [&str; 9] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
+/// Hop-by-hop headers from RFC 9110 plus the de-facto `proxy-connection` and
+/// `keep-alive`. Names, not strings: a `&str` key is parsed on every lookup.
+const HOP_BY_HOP: [HeaderName; 9] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
 ];
 
 /// Headers some frameworks honour to treat a request as another method: the
 /// gateway prices and routes by the real method, so HeyGen must see only that.
-const METHOD_OVERRIDES: [&str; 3] = [
-    "x-http-method-override",
-    "x-http-method",
-    "x-method-override",
+const METHOD_OVERRIDES: [HeaderName; 3] = [
+    HeaderName::from_static("x-http-method-override"),
+    HeaderName::from_static("x-http-method"),
+    HeaderName::from_static("x-method-override"),
 ];
+
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 
 /// Removes method-override headers (see [`METHOD_OVERRIDES`]).
 pub(crate) fn strip_method_overrides(headers: &mut HeaderMap) {
-    for name in METHOD_OVERRIDES {
+    for name in &METHOD_OVERRIDES {
         headers.remove(name);
     }
 }
 
 /// Removes hop-by-hop headers, including any the `Connection` header names.
 pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    if headers.contains_key(header::CONNECTION) {
+        strip_connection_named(headers);
+    }
+    for name in &HOP_BY_HOP {
+        headers.remove(name);
+    }
+}
+
+/// Removes the headers a `Connection` header names.
+fn strip_connection_named(headers: &mut HeaderMap) {
     let named: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()
@@ -52,9 +63,6 @@ pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap) {
         .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
         .collect();
     for name in &named {
-        headers.remove(name);
-    }
-    for name in HOP_BY_HOP {
         headers.remove(name);
     }
 }
@@ -80,7 +88,7 @@ pub(crate) fn tenant_token(headers: &HeaderMap) -> Option<&str> {
 /// no client `Host`, the org key injected, `X-Forwarded-*` appended.
 pub(crate) fn prepare_upstream(
     headers: &mut HeaderMap,
-    org_key: &Secret,
+    org_key: &HeaderValue,
     client_ip: IpAddr,
     request_id: &HeaderValue,
 ) {
@@ -89,11 +97,7 @@ pub(crate) fn prepare_upstream(
     headers.remove(header::AUTHORIZATION);
     headers.remove(X_API_KEY);
     headers.remove(header::HOST);
-    if let Ok(mut key) = HeaderValue::from_str(org_key.expose()) {
-        // Keeps the key out of HTTP/2 header compression tables and debug dumps.
-        key.set_sensitive(true);
-        headers.insert(X_API_KEY, key);
-    }
+    headers.insert(X_API_KEY, org_key.clone());
     let xff = match headers.get(X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
         Some(prev) => format!("{prev}, {client_ip}"),
         None => client_ip.to_string(),
@@ -132,7 +136,7 @@ pub(crate) fn prepare_downstream(headers: &mut HeaderMap, request_id: &HeaderVal
 /// The trace id of a well-formed W3C `traceparent`
 /// (`00-<32 hex>-<16 hex>-<2 hex>`, ids not all zero).
 pub(crate) fn trace_id(headers: &HeaderMap) -> Option<String> {
-    let v = headers.get("traceparent")?.to_str().ok()?.trim();
+    let v = headers.get(TRACEPARENT)?.to_str().ok()?.trim();
     let parts: Vec<&str> = v.split('-').collect();
     let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
     let ok = parts.len() >= 4
@@ -155,10 +159,17 @@ pub(crate) fn request_id(headers: &HeaderMap) -> HeaderValue {
             !b.is_empty() && b.len() <= 128 && b.iter().all(|c| c.is_ascii_graphic())
         })
         .cloned()
-        .unwrap_or_else(|| {
-            HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
-                .unwrap_or_else(|_| HeaderValue::from_static("invalid"))
-        })
+        .unwrap_or_else(fresh_request_id)
+}
+
+/// A random (v4) UUID from the thread's RNG: `Uuid::new_v4` would ask the
+/// OS for randomness (a syscall) on every request.
+fn fresh_request_id() -> HeaderValue {
+    use rand::Rng;
+    let id = uuid::Builder::from_random_bytes(rand::rng().random()).into_uuid();
+    let mut buf = uuid::Uuid::encode_buffer();
+    HeaderValue::from_str(id.hyphenated().encode_lower(&mut buf))
+        .unwrap_or_else(|_| HeaderValue::from_static("invalid"))
 }
 
 #[cfg(test)]
@@ -253,14 +264,14 @@ mod tests {
         let rid = HeaderValue::from_static("rid-1");
         prepare_upstream(
             &mut h,
-            &Secret::new("org"),
+            &HeaderValue::from_static("org"),
             "10.0.0.1".parse().unwrap(),
             &rid,
         );
         assert_eq!(h.get("x-api-key").unwrap(), "org");
         assert!(h.get(header::AUTHORIZATION).is_none());
         assert!(h.get(header::HOST).is_none());
-        for name in METHOD_OVERRIDES {
+        for name in &METHOD_OVERRIDES {
             assert!(h.get(name).is_none(), "{name} reached HeyGen");
         }
         assert_eq!(h.get(X_FORWARDED_FOR).unwrap(), "10.0.0.1");

@@ -77,6 +77,9 @@ pub struct Upstream {
     api: BaseUrl,
     upload: BaseUrl,
     org_key: Secret,
+    /// The org key as the `X-Api-Key` value, validated and marked sensitive
+    /// once (kept out of HTTP/2 compression tables and debug dumps).
+    org_key_header: http::HeaderValue,
     /// LiveAvatar's host and key (`None`: not configured).
     liveavatar: Option<liveavatar::LiveAvatarHost>,
     request_timeout: Duration,
@@ -113,11 +116,15 @@ impl Upstream {
         let pools = (0..=io_threads)
             .map(|_| pool(cfg))
             .collect::<Result<Vec<_>, _>>()?;
+        let mut org_key_header = http::HeaderValue::from_str(org_key.expose())
+            .map_err(|_| "the org key contains characters not allowed in an HTTP header")?;
+        org_key_header.set_sensitive(true);
         Ok(Upstream {
             pools: pools.into(),
             api: cfg.api.clone(),
             upload: cfg.upload.clone(),
             org_key,
+            org_key_header,
             liveavatar: None,
             request_timeout: cfg.request_timeout,
             upload_timeout: cfg.upload_timeout,
@@ -152,6 +159,11 @@ fn pool(cfg: &UpstreamConfig) -> Result<HttpsClient, BoxError> {
 impl Upstream {
     pub fn org_key(&self) -> &Secret {
         &self.org_key
+    }
+
+    /// The org key as a ready `X-Api-Key` header value.
+    pub fn org_key_header(&self) -> &http::HeaderValue {
+        &self.org_key_header
     }
 
     /// Reads a response body the gateway must inspect, bounded in size and in
@@ -216,10 +228,7 @@ impl Upstream {
         json: Option<Bytes>,
     ) -> Result<(u16, Bytes), UpstreamError> {
         let mut headers = HeaderMap::new();
-        if let Ok(mut v) = http::HeaderValue::from_str(self.org_key.expose()) {
-            v.set_sensitive(true);
-            headers.insert(X_API_KEY, v);
-        }
+        headers.insert(X_API_KEY, self.org_key_header.clone());
         headers.insert(
             http::header::ACCEPT,
             http::HeaderValue::from_static("application/json"),
