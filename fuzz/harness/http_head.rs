@@ -18,7 +18,7 @@ use heygen_gateway::config::{Config, MapEnv};
 use heygen_gateway::conn::TimedBody;
 use heygen_gateway::proxy::context::ClientAddr;
 use heygen_gateway::server::{RunningGateway, StartOptions};
-use heygen_gateway::stack::{tenant_service, TenantService};
+use heygen_gateway::stack::tenant_service;
 use heygen_mock::{MockConfig, MockHeygen};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -34,6 +34,13 @@ const ORG_KEY: &str = "sk_fuzz_org_key_0123456789";
 const WEBHOOK_SECRET: &str = "whsec_fuzz_0123456789abcdef";
 /// Generous: a finished exchange takes milliseconds; only a hang hits it.
 const EXCHANGE_LIMIT: Duration = Duration::from_secs(30);
+
+/// The tenant stack, boxed so the fixture can name its type.
+type TenantService = tower::util::BoxCloneSyncService<
+    http::Request<heygen_gateway::conn::ReqBody>,
+    http::Response<heygen_gateway::http::Body>,
+    std::convert::Infallible,
+>;
 
 struct Fixture {
     rt: tokio::runtime::Runtime,
@@ -75,7 +82,7 @@ fn start() -> anyhow::Result<Fixture> {
         let gateway = RunningGateway::start(config, opts).await?;
         anyhow::Ok((mock, gateway))
     })?;
-    let service = tenant_service(gateway.state.clone());
+    let service = TenantService::new(tenant_service(gateway.state.clone()));
     Ok(Fixture {
         rt,
         service,
