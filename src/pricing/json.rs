@@ -9,6 +9,8 @@
 
 use std::borrow::Cow;
 
+pub(super) use super::json_at::{path, At, Loc};
+pub(super) use super::json_num::{secs_opt, speed_milli, TTS_SPEED, VIDEO_SPEED};
 use super::PricingError;
 
 /// A JSON value of a request body; strings borrow from the body.
@@ -40,16 +42,17 @@ impl<'a> Obj<'a> {
         self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
-    pub(super) fn len(&self) -> usize {
-        self.entries.len()
-    }
-
     pub(super) fn iter(&self) -> impl Iterator<Item = (&str, &Value<'a>)> {
         self.entries.iter().map(|(k, v)| (&**k, v))
     }
 
     pub(super) fn entries(&self) -> &[(Cow<'a, str>, Value<'a>)] {
         &self.entries
+    }
+
+    /// An object of `entries` (the parser has checked the keys).
+    pub(super) fn from_entries(entries: Vec<(Cow<'a, str>, Value<'a>)>) -> Self {
+        Obj { entries }
     }
 
     pub(super) fn push(&mut self, key: Cow<'a, str>, value: Value<'a>) {
@@ -116,19 +119,6 @@ impl JsonRead for serde_json::Value {
     }
 }
 
-/// Longest duration any single JSON number may stand for (10^7 s ≈ 115 days);
-/// larger values are clamped, which still fails every plan limit.
-const MAX_MS: u64 = 10_000_000_000;
-
-/// `at.key`, or `key` at the top level.
-pub(super) fn path(at: &str, key: &str) -> String {
-    if at.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{at}.{key}")
-    }
-}
-
 /// Parses a request body into an object; an empty body is `{}`. Duplicate
 /// and case-variant keys are refused (see [`super::strict`]).
 pub(super) fn parse_object(body: &[u8]) -> Result<Obj<'_>, PricingError> {
@@ -158,7 +148,7 @@ fn type_name(v: &Value<'_>) -> &'static str {
     }
 }
 
-fn wrong(at: &str, key: &str, want: &str, got: &Value<'_>) -> PricingError {
+fn wrong(at: &(impl Loc + ?Sized), key: &str, want: &str, got: &Value<'_>) -> PricingError {
     PricingError::invalid(
         &path(at, key),
         format!("expected {want}, got {}", type_name(got)),
@@ -173,7 +163,7 @@ pub(super) fn field<'a, 'b>(o: &'a Obj<'b>, key: &str) -> Option<&'a Value<'b>> 
 pub(super) fn str_opt<'a>(
     o: &'a Obj<'_>,
     key: &str,
-    at: &str,
+    at: &(impl Loc + ?Sized),
 ) -> Result<Option<&'a str>, PricingError> {
     match field(o, key) {
         None => Ok(None),
@@ -182,11 +172,19 @@ pub(super) fn str_opt<'a>(
     }
 }
 
-pub(super) fn str_req<'a>(o: &'a Obj<'_>, key: &str, at: &str) -> Result<&'a str, PricingError> {
+pub(super) fn str_req<'a>(
+    o: &'a Obj<'_>,
+    key: &str,
+    at: &(impl Loc + ?Sized),
+) -> Result<&'a str, PricingError> {
     str_opt(o, key, at)?.ok_or_else(|| missing(at, key))
 }
 
-pub(super) fn bool_opt(o: &Obj<'_>, key: &str, at: &str) -> Result<Option<bool>, PricingError> {
+pub(super) fn bool_opt(
+    o: &Obj<'_>,
+    key: &str,
+    at: &(impl Loc + ?Sized),
+) -> Result<Option<bool>, PricingError> {
     match field(o, key) {
         None => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
@@ -194,7 +192,11 @@ pub(super) fn bool_opt(o: &Obj<'_>, key: &str, at: &str) -> Result<Option<bool>,
     }
 }
 
-pub(super) fn num_opt(o: &Obj<'_>, key: &str, at: &str) -> Result<Option<f64>, PricingError> {
+pub(super) fn num_opt(
+    o: &Obj<'_>,
+    key: &str,
+    at: &(impl Loc + ?Sized),
+) -> Result<Option<f64>, PricingError> {
     match field(o, key) {
         None => Ok(None),
         Some(Value::Number(f)) if f.is_finite() => Ok(Some(*f)),
@@ -209,7 +211,7 @@ pub(super) fn num_opt(o: &Obj<'_>, key: &str, at: &str) -> Result<Option<f64>, P
 pub(super) fn obj_opt<'a, 'b>(
     o: &'a Obj<'b>,
     key: &str,
-    at: &str,
+    at: &(impl Loc + ?Sized),
 ) -> Result<Option<&'a Obj<'b>>, PricingError> {
     match field(o, key) {
         None => Ok(None),
@@ -221,7 +223,7 @@ pub(super) fn obj_opt<'a, 'b>(
 pub(super) fn obj_req<'a, 'b>(
     o: &'a Obj<'b>,
     key: &str,
-    at: &str,
+    at: &(impl Loc + ?Sized),
 ) -> Result<&'a Obj<'b>, PricingError> {
     obj_opt(o, key, at)?.ok_or_else(|| missing(at, key))
 }
@@ -229,7 +231,7 @@ pub(super) fn obj_req<'a, 'b>(
 pub(super) fn arr_opt<'a, 'b>(
     o: &'a Obj<'b>,
     key: &str,
-    at: &str,
+    at: &(impl Loc + ?Sized),
 ) -> Result<Option<&'a [Value<'b>]>, PricingError> {
     match field(o, key) {
         None => Ok(None),
@@ -239,72 +241,19 @@ pub(super) fn arr_opt<'a, 'b>(
 }
 
 /// An array element that must be an object.
-pub(super) fn as_obj<'a, 'b>(v: &'a Value<'b>, at: &str) -> Result<&'a Obj<'b>, PricingError> {
+pub(super) fn as_obj<'a, 'b>(
+    v: &'a Value<'b>,
+    at: &(impl Loc + ?Sized),
+) -> Result<&'a Obj<'b>, PricingError> {
     match v {
         Value::Object(m) => Ok(m),
         other => Err(PricingError::invalid(
-            at,
+            &at.render(),
             format!("expected an object, got {}", type_name(other)),
         )),
     }
 }
 
-pub(super) fn missing(at: &str, key: &str) -> PricingError {
+pub(super) fn missing(at: &(impl Loc + ?Sized), key: &str) -> PricingError {
     PricingError::invalid(&path(at, key), "is required")
-}
-
-/// Seconds (a JSON number) → milliseconds, rounded up; negative is invalid.
-fn secs_ms(secs: f64, field: &str) -> Result<u64, PricingError> {
-    if !secs.is_finite() || secs < 0.0 {
-        return Err(PricingError::invalid(
-            field,
-            "must be a non-negative number of seconds",
-        ));
-    }
-    let ms = (secs * 1000.0).ceil();
-    Ok(if ms >= MAX_MS as f64 {
-        MAX_MS
-    } else {
-        ms as u64
-    })
-}
-
-/// Optional `key` in seconds → milliseconds.
-pub(super) fn secs_opt(o: &Obj<'_>, key: &str, at: &str) -> Result<Option<u64>, PricingError> {
-    num_opt(o, key, at)?
-        .map(|s| secs_ms(s, &path(at, key)))
-        .transpose()
-}
-
-/// Speed range HeyGen accepts for avatar-video voices (v2 `voice.speed`,
-/// v3 `voice_settings.speed`), in thousandths.
-pub(super) const VIDEO_SPEED: (u64, u64) = (500, 1500);
-/// Speed range of Starfish TTS (`POST /v3/voices/speech`).
-pub(super) const TTS_SPEED: (u64, u64) = (500, 2000);
-
-/// A speed multiplier → thousandths. HeyGen rejects values outside its
-/// range, so does the gateway (400 naming the field) instead of pricing a
-/// speed the render would never use.
-pub(super) fn speed_milli(
-    o: &Obj<'_>,
-    key: &str,
-    at: &str,
-    (min, max): (u64, u64),
-) -> Result<u64, PricingError> {
-    let Some(s) = num_opt(o, key, at)? else {
-        return Ok(1000);
-    };
-    let milli = (s * 1000.0).round();
-    if milli >= min as f64 && milli <= max as f64 {
-        Ok(milli as u64)
-    } else {
-        Err(PricingError::invalid(
-            &path(at, key),
-            format!(
-                "is {s}; must be between {} and {}",
-                min as f64 / 1000.0,
-                max as f64 / 1000.0
-            ),
-        ))
-    }
 }

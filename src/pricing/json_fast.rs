@@ -24,16 +24,30 @@ pub(super) fn parse(body: &[u8]) -> Option<Value<'_>> {
         s: text,
         b: body,
         i: 0,
+        ok: true,
+        items: Vec::new(),
+        entries: Vec::new(),
     };
-    let v = p.value(0, false)?;
+    let v = p.value(0, false);
     p.ws();
-    (p.i == body.len()).then_some(v)
+    (p.ok && p.i == body.len()).then_some(v)
 }
+
+type Entry<'a> = (Cow<'a, str>, Value<'a>);
 
 struct Parser<'a> {
     s: &'a str,
     b: &'a [u8],
     i: usize,
+    /// Cleared at the first thing this parser leaves to serde; the values
+    /// returned after that are placeholders. (A flag instead of `Option`
+    /// returns: moving `Option<Value>` up the recursion was a third of it.)
+    ok: bool,
+    /// Elements and members of the arrays and objects being read, moved
+    /// into a vector of exactly their count when each closes (instead of
+    /// growing a vector per container).
+    items: Vec<Value<'a>>,
+    entries: Vec<Entry<'a>>,
 }
 
 impl<'a> Parser<'a> {
@@ -51,73 +65,102 @@ impl<'a> Parser<'a> {
         hit
     }
 
-    fn value(&mut self, depth: usize, free: bool) -> Option<Value<'a>> {
+    /// Leaves the body to the serde path.
+    fn fail(&mut self) -> Value<'a> {
+        self.ok = false;
+        Value::Null
+    }
+
+    fn value(&mut self, depth: usize, free: bool) -> Value<'a> {
         if depth > MAX_DEPTH {
-            return None;
+            return self.fail();
         }
         self.ws();
-        match *self.b.get(self.i)? {
+        let Some(&b) = self.b.get(self.i) else {
+            return self.fail();
+        };
+        match b {
             b'{' => self.object(depth, free),
             b'[' => self.array(depth, free),
             b'"' => {
                 self.i += 1;
-                self.string().map(Value::String)
+                match self.string() {
+                    Some(s) => Value::String(s),
+                    None => self.fail(),
+                }
             }
             b't' => self.literal("true", Value::Bool(true)),
             b'f' => self.literal("false", Value::Bool(false)),
             b'n' => self.literal("null", Value::Null),
-            b'0'..=b'9' => self.number(),
-            _ => None,
+            b'0'..=b'9' => match self.number() {
+                Some(n) => Value::Number(n),
+                None => self.fail(),
+            },
+            _ => self.fail(),
         }
     }
 
-    fn literal(&mut self, word: &str, v: Value<'a>) -> Option<Value<'a>> {
+    fn literal(&mut self, word: &str, v: Value<'a>) -> Value<'a> {
         let hit = self.b[self.i..].starts_with(word.as_bytes());
         self.i += word.len();
-        hit.then_some(v)
+        if hit {
+            v
+        } else {
+            self.fail()
+        }
     }
 
-    fn object(&mut self, depth: usize, free: bool) -> Option<Value<'a>> {
+    fn object(&mut self, depth: usize, free: bool) -> Value<'a> {
         self.i += 1;
-        let mut out = Obj::new();
+        let base = self.entries.len();
         let mut seen = Seen::default();
         if self.eat(b'}') {
-            return Some(Value::Object(out));
+            return Value::Object(Obj::new());
         }
         loop {
             if !self.eat(b'"') {
-                return None;
+                return self.fail();
             }
-            let key = self.string()?;
-            if seen.refused(&out, &key, free) || !self.eat(b':') {
-                return None;
+            let Some(key) = self.string() else {
+                return self.fail();
+            };
+            if seen.refused(&self.entries[base..], &key, free) || !self.eat(b':') {
+                return self.fail();
             }
             let child_free = free || FREE_FORM.contains(&&*key);
-            let v = self.value(depth + 1, child_free)?;
-            out.push(key, v);
-            seen.add(&out, free);
+            let v = self.value(depth + 1, child_free);
+            if !self.ok {
+                return v;
+            }
+            self.entries.push((key, v));
+            seen.add(&self.entries[base..], free);
             if self.eat(b'}') {
-                return Some(Value::Object(out));
+                let out = self.entries.drain(base..).collect();
+                return Value::Object(Obj::from_entries(out));
             }
             if !self.eat(b',') {
-                return None;
+                return self.fail();
             }
         }
     }
 
-    fn array(&mut self, depth: usize, free: bool) -> Option<Value<'a>> {
+    fn array(&mut self, depth: usize, free: bool) -> Value<'a> {
         self.i += 1;
-        let mut out = Vec::new();
+        let base = self.items.len();
         if self.eat(b']') {
-            return Some(Value::Array(out));
+            return Value::Array(Vec::new());
         }
         loop {
-            out.push(self.value(depth + 1, free)?);
+            let v = self.value(depth + 1, free);
+            if !self.ok {
+                return v;
+            }
+            self.items.push(v);
             if self.eat(b']') {
-                return Some(Value::Array(out));
+                return Value::Array(self.items.drain(base..).collect());
             }
             if !self.eat(b',') {
-                return None;
+                return self.fail();
             }
         }
     }
@@ -196,7 +239,7 @@ impl<'a> Parser<'a> {
     /// A non-negative number of at most 15 digits without exponent, read
     /// as serde_json reads it (an integer converted, or the digits divided
     /// once by an exact power of ten, which is correctly rounded).
-    fn number(&mut self) -> Option<Value<'a>> {
+    fn number(&mut self) -> Option<f64> {
         const POW10: [f64; 16] = [
             1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
         ];
@@ -228,7 +271,7 @@ impl<'a> Parser<'a> {
             .filter(|d| d.is_ascii_digit())
             .fold(0u64, |a, d| a * 10 + u64::from(d - b'0'));
         self.i = end;
-        Some(Value::Number(sig as f64 / POW10[frac]))
+        Some(sig as f64 / POW10[frac])
     }
 }
 

@@ -14,6 +14,8 @@ pub mod facts;
 pub mod features;
 pub(crate) mod jobs;
 mod json;
+mod json_at;
+mod json_num;
 mod json_fast;
 #[cfg(test)]
 mod json_tests;

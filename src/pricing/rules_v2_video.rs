@@ -4,7 +4,9 @@
 use super::draft::{costliest, Ctx, Draft, DraftJob, DraftScene};
 use super::facts::{avatar_feature, Engine};
 use super::features::*;
-use super::json::{self, arr_opt, as_obj, bool_opt, field, num_opt, obj_opt, obj_req, path};
+use super::json::{
+    self, arr_opt, as_obj, bool_opt, field, num_opt, obj_opt, obj_req, path, At, Loc,
+};
 use super::json::{secs_opt, speed_milli, str_opt, str_req, Obj, VIDEO_SPEED};
 use super::text::script_ms;
 use super::{PricingError, SettleMode};
@@ -23,8 +25,8 @@ pub(super) fn video_job(feature: &'static str, scenes: Vec<DraftScene>) -> Draft
 /// `POST /v2/video/generate`: scenes summed; the video is billed entirely
 /// at its costliest scene's feature (one Avatar IV scene makes it IV).
 pub(super) fn studio(ctx: &Ctx<'_>, o: &Obj<'_>) -> Result<Draft, PricingError> {
-    let test = bool_opt(o, "test", "")?.unwrap_or(false);
-    let uhd = check_dimension(ctx, o, "")?;
+    let test = bool_opt(o, "test", &At::Root)?.unwrap_or(false);
+    let uhd = check_dimension(ctx, o, &At::Root)?;
     let scenes = studio_scenes(ctx, o)?;
     let mut d = video_job(costliest(ctx, &scenes), scenes).at_uhd(ctx, uhd);
     d.test = test;
@@ -33,7 +35,7 @@ pub(super) fn studio(ctx: &Ctx<'_>, o: &Obj<'_>) -> Result<Draft, PricingError> 
 
 fn studio_scenes(ctx: &Ctx<'_>, o: &Obj<'_>) -> Result<Vec<DraftScene>, PricingError> {
     let inputs =
-        arr_opt(o, "video_inputs", "")?.ok_or_else(|| json::missing("", "video_inputs"))?;
+        arr_opt(o, "video_inputs", &At::Root)?.ok_or_else(|| json::missing("", "video_inputs"))?;
     if inputs.is_empty() {
         return Err(PricingError::invalid(
             "video_inputs",
@@ -41,12 +43,13 @@ fn studio_scenes(ctx: &Ctx<'_>, o: &Obj<'_>) -> Result<Vec<DraftScene>, PricingE
         ));
     }
     let mut scenes = Vec::with_capacity(inputs.len());
+    let list = At::Root.key("video_inputs");
     for (i, v) in inputs.iter().enumerate() {
-        let at = format!("video_inputs[{i}]");
+        let at = list.index(i);
         let scene = as_obj(v, &at)?;
         let feature = character_feature(ctx, scene, &at)?;
         let voice = obj_req(scene, "voice", &at)?;
-        scenes.push(voice_scene(ctx, voice, &path(&at, "voice"), feature)?);
+        scenes.push(voice_scene(ctx, voice, &at.key("voice"), feature)?);
     }
     Ok(scenes)
 }
@@ -59,12 +62,12 @@ fn studio_scenes(ctx: &Ctx<'_>, o: &Obj<'_>) -> Result<Vec<DraftScene>, PricingE
 fn character_feature(
     ctx: &Ctx<'_>,
     scene: &Obj<'_>,
-    at: &str,
+    at: &At<'_>,
 ) -> Result<&'static str, PricingError> {
     let Some(c) = obj_opt(scene, "character", at)? else {
         return Ok(avatar_feature(ctx.book, None, Engine::Iii));
     };
-    let cat = path(at, "character");
+    let cat = at.key("character");
     let iv = bool_opt(c, "use_avatar_iv_model", &cat)?.unwrap_or(false);
     let engine = if iv { Engine::Iv } else { Engine::Iii };
     match str_opt(c, "type", &cat)? {
@@ -85,7 +88,7 @@ fn character_feature(
 fn voice_scene(
     ctx: &Ctx<'_>,
     v: &Obj<'_>,
-    at: &str,
+    at: &At<'_>,
     feature: &'static str,
 ) -> Result<DraftScene, PricingError> {
     let (ms, basis) = match str_req(v, "type", at)? {
@@ -113,7 +116,7 @@ fn voice_scene(
 
 /// `POST /v1/video.webm`: flat `input_text` / `input_audio`, or v2 scenes.
 pub(super) fn webm(ctx: &Ctx<'_>, o: &Obj<'_>) -> Result<Draft, PricingError> {
-    let uhd = check_dimension(ctx, o, "")?;
+    let uhd = check_dimension(ctx, o, &At::Root)?;
     if field(o, "video_inputs").is_some() {
         let scenes = studio_scenes(ctx, o)?;
         return Ok(video_job(costliest(ctx, &scenes), scenes).at_uhd(ctx, uhd));
@@ -146,7 +149,11 @@ pub(super) fn webm(ctx: &Ctx<'_>, o: &Obj<'_>) -> Result<Draft, PricingError> {
 /// v2 `dimension {width, height}` above 1080p (long side > 1920 or short
 /// side > 1080) is refused unless enterprise; `Ok(true)` when an enterprise
 /// plan renders above 1080p.
-pub(super) fn check_dimension(ctx: &Ctx<'_>, o: &Obj<'_>, at: &str) -> Result<bool, PricingError> {
+pub(super) fn check_dimension(
+    ctx: &Ctx<'_>,
+    o: &Obj<'_>,
+    at: &(impl Loc + ?Sized),
+) -> Result<bool, PricingError> {
     let Some(dim) = obj_opt(o, "dimension", at)? else {
         return Ok(false);
     };

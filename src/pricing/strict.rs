@@ -187,11 +187,11 @@ impl<'de> Visitor<'de> for Strict<'_, '_> {
         let mut out = Obj::new();
         let mut seen = Seen::default();
         while let Some(key) = map.next_key_seed(Key)? {
-            if seen.duplicate(&out, &key) {
+            if seen.duplicate(out.entries(), &key) {
                 return Err(self.refuse(&key, "duplicate key; send each field once".into()));
             }
             if !self.free_form {
-                if let Some(first) = seen.case_twin(&out, &key) {
+                if let Some(first) = seen.case_twin(out.entries(), &key) {
                     return Err(self.refuse(
                         &key,
                         format!("differs from {first:?} only by letter case; send one"),
@@ -209,7 +209,7 @@ impl<'de> Visitor<'de> for Strict<'_, '_> {
             let free = self.free_form || FREE_FORM.contains(&&*key);
             let value = map.next_value_seed(self.child(Seg::Key(&self.path, &key), free))?;
             out.push(key, value);
-            seen.add(&out, self.free_form);
+            seen.add(out.entries(), self.free_form);
         }
         Ok(Value::Object(out))
     }

@@ -5,7 +5,10 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
-use super::json::Obj;
+use super::json::Value;
+
+/// The entries of one map so far, in body order.
+type Entries<'o, 'de> = &'o [(Cow<'de, str>, Value<'de>)];
 
 /// Every field a pricing rule reads. A key equal to one of these but for
 /// letter case is refused (the gateway would not see it; HeyGen might).
@@ -108,7 +111,7 @@ pub(super) struct Seen<'de> {
 
 impl<'de> Seen<'de> {
     /// Whether `key` would be refused in a map with `out` so far.
-    pub(super) fn refused(&self, out: &Obj<'de>, key: &str, free_form: bool) -> bool {
+    pub(super) fn refused(&self, out: Entries<'_, 'de>, key: &str, free_form: bool) -> bool {
         self.duplicate(out, key)
             || (!free_form && (self.case_twin(out, key).is_some() || known_variant(key).is_some()))
     }
@@ -117,7 +120,7 @@ impl<'de> Seen<'de> {
         !self.exact.is_empty()
     }
 
-    pub(super) fn duplicate(&self, out: &Obj<'de>, key: &str) -> bool {
+    pub(super) fn duplicate(&self, out: Entries<'_, 'de>, key: &str) -> bool {
         if self.big() {
             self.exact.contains(key)
         } else {
@@ -127,20 +130,22 @@ impl<'de> Seen<'de> {
 
     /// The earlier key of `out` equal to `key` but for letter case
     /// (Unicode lower-casing, as HeyGen's case-insensitive decoders may do).
-    pub(super) fn case_twin<'o>(&'o self, out: &'o Obj<'de>, key: &str) -> Option<&'o str> {
+    pub(super) fn case_twin<'o>(&'o self, out: Entries<'o, 'de>, key: &str) -> Option<&'o str> {
         if !self.foldable && !foldable(key) {
             return None;
         }
         if self.big() {
             self.lowered.get(&key.to_lowercase()).map(|k| &**k)
         } else {
-            out.iter().map(|(k, _)| k).find(|k| same_but_case(k, key))
+            out.iter()
+                .map(|(k, _)| &**k)
+                .find(|k| same_but_case(k, key))
         }
     }
 
     /// Takes in the key just pushed to `out`.
-    pub(super) fn add(&mut self, out: &Obj<'de>, free_form: bool) {
-        let Some((key, _)) = out.entries().last() else {
+    pub(super) fn add(&mut self, out: Entries<'_, 'de>, free_form: bool) {
+        let Some((key, _)) = out.last() else {
             return;
         };
         self.foldable |= foldable(key);
@@ -148,9 +153,9 @@ impl<'de> Seen<'de> {
             return;
         }
         let new = if self.big() {
-            &out.entries()[out.len() - 1..]
+            &out[out.len() - 1..]
         } else {
-            out.entries()
+            out
         };
         for (k, _) in new {
             self.exact.insert(k.clone());
