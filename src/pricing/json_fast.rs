@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 
-use super::json::{Obj, Value};
+use super::json::{same_key, Obj, Value};
 use super::strict_keys::{Seen, FREE_FORM};
 
 /// Nesting this parser leaves to the serde path (whose limit is 128).
@@ -127,7 +127,7 @@ impl<'a> Parser<'a> {
             if seen.refused(&self.entries[base..], &key, free) || !self.eat(b':') {
                 return self.fail();
             }
-            let child_free = free || FREE_FORM.contains(&&*key);
+            let child_free = free || FREE_FORM.iter().any(|f| same_key(f, &key));
             let v = self.value(depth + 1, child_free);
             if !self.ok {
                 return v;
@@ -275,28 +275,16 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// Bytes before the first `"`, `\` or control character, eight at a time;
-/// `None` if there is none (an unterminated string).
+/// Bytes before the first `"`, `\` or control character; `None` if there
+/// is none (an unterminated string). The quote or backslash is found with
+/// memchr's vector search, then the bytes before it are checked for a
+/// control character in one branch-free pass (rare in requests: only then
+/// is its place looked for).
 fn special(b: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    let mut at = 0;
-    for chunk in b.chunks_exact(8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
-        // The lowest flagged byte of each test is exact.
-        let hits = zero(w ^ (ONES * u64::from(b'"')))
-            | zero(w ^ (ONES * u64::from(b'\\')))
-            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
-        if hits != 0 {
-            return Some(at + (hits.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
+    let end = memchr::memchr2(b'"', b'\\', b);
+    let span = &b[..end.unwrap_or(b.len())];
+    if span.iter().fold(false, |any, &c| any | (c < 0x20)) {
+        return span.iter().position(|&c| c < 0x20);
     }
-    b[at..]
-        .iter()
-        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-        .map(|p| at + p)
+    end
 }

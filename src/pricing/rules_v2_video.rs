@@ -44,25 +44,35 @@ fn studio_scenes(ctx: &Ctx<'_>, o: &Obj<'_>) -> Result<Vec<DraftScene>, PricingE
     }
     let mut scenes = Vec::with_capacity(inputs.len());
     let list = At::Root.key("video_inputs");
+    let mut memo = Memo::new();
     for (i, v) in inputs.iter().enumerate() {
         let at = list.index(i);
         let scene = as_obj(v, &at)?;
-        let feature = character_feature(ctx, scene, &at)?;
+        let feature = character_feature(ctx, scene, &at, &mut memo)?;
         let voice = obj_req(scene, "voice", &at)?;
         scenes.push(voice_scene(ctx, voice, &at.key("voice"), feature)?);
     }
     Ok(scenes)
 }
 
+/// Features of the avatar looks (id, engine) met so far in one request:
+/// scenes mostly repeat a look, and weighing a look's possible features
+/// against the price book was a sixteenth of a 50-scene quote. The
+/// feature depends only on the look, the engine and the book, so the
+/// result is the same.
+type Memo<'o> = Vec<(Option<&'o str>, Engine, &'static str)>;
+const MEMO_LOOKS: usize = 8;
+
 /// A scene's feature from its `character`: `talking_photo` is a photo
 /// avatar; `avatar` (or no type) is priced by its look (`avatar_id` is a
 /// look id), a photo-avatar look as a photo avatar, an unknown look at the
 /// video-avatar rate (the dearer); `use_avatar_iv_model` selects Avatar IV.
 /// A scene without a character is priced as an avatar of unknown look.
-fn character_feature(
+fn character_feature<'o>(
     ctx: &Ctx<'_>,
-    scene: &Obj<'_>,
+    scene: &'o Obj<'_>,
     at: &At<'_>,
+    memo: &mut Memo<'o>,
 ) -> Result<&'static str, PricingError> {
     let Some(c) = obj_opt(scene, "character", at)? else {
         return Ok(avatar_feature(ctx.book, None, Engine::Iii));
@@ -73,8 +83,16 @@ fn character_feature(
     match str_opt(c, "type", &cat)? {
         Some("talking_photo") => Ok(if iv { PHOTO_AVATAR_IV } else { TALKING_PHOTO }),
         None | Some("avatar") => {
-            let look = str_opt(c, "avatar_id", &cat)?.and_then(|id| ctx.facts.looks.get(id));
-            Ok(avatar_feature(ctx.book, look, engine))
+            let id = str_opt(c, "avatar_id", &cat)?;
+            if let Some(&(_, _, f)) = memo.iter().find(|(i, e, _)| *i == id && *e == engine) {
+                return Ok(f);
+            }
+            let look = id.and_then(|id| ctx.facts.looks.get(id));
+            let f = avatar_feature(ctx.book, look, engine);
+            if memo.len() < MEMO_LOOKS {
+                memo.push((id, engine, f));
+            }
+            Ok(f)
         }
         Some(other) => Err(PricingError::invalid(
             &path(&cat, "type"),

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
-use super::json::Value;
+use super::json::{same_key, Value};
 
 /// The entries of one map so far, in body order.
 type Entries<'o, 'de> = &'o [(Cow<'de, str>, Value<'de>)];
@@ -104,7 +104,14 @@ pub(super) fn known_variant(key: &str) -> Option<&'static str> {
 pub(super) struct Seen<'de> {
     /// Some key so far could have a case twin ([`foldable`]).
     foldable: bool,
-    /// Past [`SCAN_KEYS`]: every key, and lower-cased key → first spelling.
+    /// Past [`SCAN_KEYS`] only: made then, so a small map builds no hash
+    /// maps (each seeds its hasher from a thread-local).
+    big: Option<Box<Big<'de>>>,
+}
+
+/// Every key, and lower-cased key → first spelling.
+#[derive(Default)]
+struct Big<'de> {
     exact: HashSet<Cow<'de, str>>,
     lowered: HashMap<String, Cow<'de, str>>,
 }
@@ -112,19 +119,23 @@ pub(super) struct Seen<'de> {
 impl<'de> Seen<'de> {
     /// Whether `key` would be refused in a map with `out` so far.
     pub(super) fn refused(&self, out: Entries<'_, 'de>, key: &str, free_form: bool) -> bool {
-        self.duplicate(out, key)
-            || (!free_form && (self.case_twin(out, key).is_some() || known_variant(key).is_some()))
-    }
-
-    fn big(&self) -> bool {
-        !self.exact.is_empty()
+        if self.duplicate(out, key) {
+            return true;
+        }
+        // The common key — lower-case ASCII among lower-case ASCII keys —
+        // can have no case twin and be no variant of a known field (one
+        // scan of its bytes instead of three).
+        if free_form || (!self.foldable && !foldable(key)) {
+            return false;
+        }
+        self.case_twin(out, key).is_some() || known_variant(key).is_some()
     }
 
     pub(super) fn duplicate(&self, out: Entries<'_, 'de>, key: &str) -> bool {
-        if self.big() {
-            self.exact.contains(key)
+        if let Some(big) = &self.big {
+            big.exact.contains(key)
         } else {
-            out.iter().any(|(k, _)| k == key)
+            out.iter().any(|(k, _)| same_key(k, key))
         }
     }
 
@@ -134,8 +145,8 @@ impl<'de> Seen<'de> {
         if !self.foldable && !foldable(key) {
             return None;
         }
-        if self.big() {
-            self.lowered.get(&key.to_lowercase()).map(|k| &**k)
+        if let Some(big) = &self.big {
+            big.lowered.get(&key.to_lowercase()).map(|k| &**k)
         } else {
             out.iter()
                 .map(|(k, _)| &**k)
@@ -152,15 +163,16 @@ impl<'de> Seen<'de> {
         if out.len() < SCAN_KEYS {
             return;
         }
-        let new = if self.big() {
+        let new = if self.big.is_some() {
             &out[out.len() - 1..]
         } else {
             out
         };
+        let big = self.big.get_or_insert_with(Box::default);
         for (k, _) in new {
-            self.exact.insert(k.clone());
+            big.exact.insert(k.clone());
             if !free_form {
-                self.lowered
+                big.lowered
                     .entry(k.to_lowercase())
                     .or_insert_with(|| k.clone());
             }
