@@ -119,3 +119,34 @@ fn ordinary_bodies_take_the_fast_path() {
         assert!(strict::parse(refused).is_err());
     }
 }
+
+/// Raw control bytes inside strings (before or after an escape, in long
+/// strings the vector search spans) are left to serde, which refuses them;
+/// a map past the scanned size still refuses duplicates and case twins.
+#[test]
+fn control_bytes_and_big_maps_agree_with_serde() {
+    let long = "x".repeat(70);
+    for refused in [
+        format!("{{\"a\": \"{long}\u{1}{long}\"}}"),
+        format!("{{\"a\": \"{long}\\n{long}\u{1f}\"}}"),
+        format!("{{\"a\": \"{long}"),
+    ] {
+        assert!(
+            json_fast::parse(refused.as_bytes()).is_none(),
+            "{refused:?}"
+        );
+        assert!(strict::parse(refused.as_bytes()).is_err(), "{refused:?}");
+    }
+    let escaped = format!("{{\"a\": \"{long}\\\"{long}\"}}");
+    let fast = json_fast::parse(escaped.as_bytes()).ok_or(());
+    assert_eq!(fast, strict::parse(escaped.as_bytes()).map_err(|_| ()));
+    assert!(fast.is_ok());
+    let keys: Vec<String> = (0..40).map(|i| format!("\"k{i}\": {i}")).collect();
+    let fine = format!("{{{}}}", keys.join(", "));
+    assert!(json_fast::parse(fine.as_bytes()).is_some());
+    for extra in ["\"k3\": 0", "\"K35\": 0", "\"VOICE\": 0"] {
+        let body = format!("{{{}, {extra}}}", keys.join(", "));
+        assert!(json_fast::parse(body.as_bytes()).is_none(), "{body}");
+        assert!(strict::parse(body.as_bytes()).is_err(), "{body}");
+    }
+}
