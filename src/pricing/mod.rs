@@ -15,8 +15,8 @@ pub mod features;
 pub(crate) mod jobs;
 mod json;
 mod json_at;
-mod json_num;
 mod json_fast;
+mod json_num;
 #[cfg(test)]
 mod json_tests;
 pub mod learn;
