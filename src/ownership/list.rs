@@ -75,10 +75,7 @@ pub(crate) fn keep(
 ) -> Vec<Value> {
     items
         .into_iter()
-        .filter(|item| match item_id(item).and_then(|id| owners.get(id)) {
-            Some(owner) => owner == tenant,
-            None => item_id(item).is_some() && policy.unowned == Unowned::Read,
-        })
+        .filter(|item| item_id(item).is_some_and(|id| visible(id, owners, tenant, policy)))
         .collect()
 }
 
@@ -90,10 +87,16 @@ pub(crate) fn all_kept(
     tenant: &str,
     policy: Policy,
 ) -> bool {
-    ids.iter().all(|id| match owners.get(id) {
+    ids.iter().all(|id| visible(id, owners, tenant, policy))
+}
+
+/// The one rule both apply: the tenant's own item, or an unrecorded one
+/// under `unowned = "read"`.
+fn visible(id: &str, owners: &HashMap<String, String>, tenant: &str, policy: Policy) -> bool {
+    match owners.get(id) {
         Some(owner) => owner == tenant,
         None => policy.unowned == Unowned::Read,
-    })
+    }
 }
 
 /// Puts filtered items and the token back into the first page's envelope.

@@ -76,7 +76,6 @@ pub struct Upstream {
     pools: Arc<[HttpsClient]>,
     api: BaseUrl,
     upload: BaseUrl,
-    org_key: Secret,
     /// The org key as the `X-Api-Key` value, validated and marked sensitive
     /// once (kept out of HTTP/2 compression tables and debug dumps).
     org_key_header: http::HeaderValue,
@@ -123,7 +122,6 @@ impl Upstream {
             pools: pools.into(),
             api: cfg.api.clone(),
             upload: cfg.upload.clone(),
-            org_key,
             org_key_header,
             liveavatar: None,
             request_timeout: cfg.request_timeout,
@@ -157,10 +155,6 @@ fn pool(cfg: &UpstreamConfig) -> Result<HttpsClient, BoxError> {
 }
 
 impl Upstream {
-    pub fn org_key(&self) -> &Secret {
-        &self.org_key
-    }
-
     /// The org key as a ready `X-Api-Key` header value.
     pub fn org_key_header(&self) -> &http::HeaderValue {
         &self.org_key_header
