@@ -166,6 +166,38 @@ mod tests {
         );
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn requests_closer_than_the_timeout_keep_it_open_and_the_last_one_counts() {
+        let t = IdleTracker::new();
+        let timeout = Duration::from_secs(60);
+        let watchdog = t.clone();
+        let expired = tokio::spawn(async move {
+            watchdog.expired(timeout).await;
+            Instant::now()
+        });
+        // A one-second request every 40 s for ten minutes: the watchdog's
+        // one timer fires many times and must re-arm from the last request.
+        for _ in 0..15 {
+            tokio::time::sleep(Duration::from_secs(39)).await;
+            let guard = t.begin();
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            drop(guard);
+        }
+        let last_end = Instant::now();
+        tokio::task::yield_now().await;
+        assert!(!expired.is_finished(), "expired while requests kept coming");
+        let at = expired.await.unwrap();
+        assert!(
+            at >= last_end + timeout,
+            "closed before a full idle timeout"
+        );
+        assert!(
+            at <= last_end + timeout + Duration::from_millis(5),
+            "closed late: {:?} after the timeout",
+            at - (last_end + timeout)
+        );
+    }
+
     #[tokio::test]
     async fn a_fresh_connection_expires_after_the_timeout() {
         let start = Instant::now();

@@ -200,6 +200,19 @@ mod tests {
     }
 
     #[test]
+    fn fresh_request_ids_are_distinct_lower_case_v4_uuids() {
+        let a = request_id(&HeaderMap::new());
+        let b = request_id(&HeaderMap::new());
+        assert_ne!(a, b);
+        let text = a.to_str().unwrap();
+        assert_eq!(text, text.to_ascii_lowercase());
+        let id = uuid::Uuid::parse_str(text).unwrap();
+        assert_eq!(id.get_version_num(), 4);
+        assert_eq!(id.get_variant(), uuid::Variant::RFC4122);
+        assert_eq!(id.hyphenated().to_string(), text);
+    }
+
+    #[test]
     fn reads_only_well_formed_traceparents() {
         let h = |v: &str| {
             let mut m = HeaderMap::new();

@@ -181,6 +181,19 @@ async fn render_uses_the_generation_envelope_and_marks_the_response() {
     assert!(body["data"].is_null());
 }
 
+#[test]
+fn an_org_key_that_is_no_header_value_stops_the_start() {
+    let toml = r#"
+[upstream]
+api_url = "http://127.0.0.1:9"
+upload_url = "http://127.0.0.1:9"
+"#;
+    let config = crate::config::Config::from_toml(toml).expect("config");
+    let bad = crate::config::Secret::new("sk_org\nX-Injected: 1");
+    let err = crate::upstream::Upstream::new(&config.upstream, bad, 0).unwrap_err();
+    assert!(err.to_string().contains("org key"), "{err}");
+}
+
 #[tokio::test]
 async fn request_log_sets_and_propagates_the_request_id() {
     let registry = prometheus::Registry::new();
