@@ -63,12 +63,13 @@ pub fn hit(point: &'static str) {
 #[cold]
 fn die(point: &str) -> ! {
     eprintln!("{ENV_KILL_AT}={point}: killing the process here (fault test)");
-    // SIGKILL through kill(1): a real kill without unsafe code. The signal
-    // lands while this thread waits for kill(1); abort only if it cannot run.
-    let pid = std::process::id().to_string();
-    let _ = std::process::Command::new("kill")
-        .args(["-KILL", &pid])
-        .status();
+    // SIGKILL through the kill(2) system call (rustix's safe wrapper): the
+    // signal is delivered before the call returns, so no other thread of
+    // this process gets further than it was at this point. (Spawning
+    // kill(1) took milliseconds, long enough for the fan-out worker to
+    // claim and deliver the row just queued — issue 12's chaos test saw it.)
+    // Abort only if the kernel refuses the signal.
+    let _ = rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::KILL);
     std::process::abort()
 }
 
