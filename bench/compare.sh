@@ -17,7 +17,10 @@
 # Knobs: CMP_DURATION=10 (s per run), CMP_CONNECTIONS=32, CMP_THREADS=2,
 #        CMP_BIN=path (gateway binary), CMP_NGINX=path (nginx binary),
 #        CMP_PERF=file (record a perf profile of the gateway's run into file),
-#        CMP_IO_THREADS=n (the gateway's server.io_threads; default one per core)
+#        CMP_IO_THREADS=n (the gateway's server.io_threads; default one per core),
+#        CMP_ALLOCS=1 (then count the gateway's heap allocations per request in
+#        an extra 2 s run: uprobes on mimalloc's entry points, needs root; the
+#        count is exact where timings are noisy, but slows that run ~20×)
 # Results vary with the machine; run it on a quiet one and compare within one run.
 set -euo pipefail
 
@@ -216,3 +219,24 @@ awk -v n="$ngx" -v g="$gw" 'BEGIN {
     printf "gateway/nginx: throughput %.2fx, p99 %.2fx, CPU per request %.2fx\n",
         b[2] / a[2], b[4] / a[4], (b[6] / b[2]) / (a[6] / a[2]) }'
 echo "gateway peak RSS: $((rss_kib / 1024)) MiB"
+
+if [[ -n ${CMP_ALLOCS:-} ]]; then
+    # The Rust allocator API reaches mimalloc through these three; every
+    # response is one writev to wrk and one to the upstream (2 per request).
+    probes=()
+    for f in mi_malloc_aligned mi_zalloc_aligned mi_realloc_aligned; do
+        perf probe -q -x "$BIN" -d "probe_cmp:$f" >/dev/null 2>&1 || true
+        perf probe -q -x "$BIN" --add "probe_cmp:$f=$f" >/dev/null 2>&1 ||
+            die "perf probe on $f failed (root and uprobes needed)"
+        probes+=("probe_cmp:$f")
+    done
+    events=$(IFS=,; echo "${probes[*]},syscalls:sys_enter_writev")
+    perf stat -x, -e "$events" -p "$gw_pid" -o "$WORK/allocs.csv" -- sleep 2 >/dev/null 2>&1 &
+    stat_pid=$!
+    wrk -t"$THREADS" -c"$CONNS" -d2s --timeout 10s -H "X-Api-Key: $TENANT_TOKEN" \
+        "http://127.0.0.1:$GW_PORT/v2/avatars" >/dev/null
+    wait "$stat_pid"
+    for p in "${probes[@]}"; do perf probe -q -d "$p" >/dev/null 2>&1 || true; done
+    awk -F, '$3 ~ /^probe_cmp/ { a += $1 } $3 ~ /writev/ { w = $1 }
+        END { if (w > 0) printf "gateway heap allocations per request: %.1f\n", a / (w / 2) }' "$WORK/allocs.csv"
+fi

@@ -6,6 +6,7 @@
 //! slashes are ignored, so no spelling of a paid path falls through to
 //! "unknown" (path parameters such as ids keep their case).
 
+pub(crate) mod segments;
 mod table;
 mod table_v3;
 #[cfg(test)]

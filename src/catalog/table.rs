@@ -5,6 +5,7 @@
 
 use http::Method;
 
+use super::segments::with_segments;
 use super::{Billable, Family, PerCallOp, Route, RouteKind, StatusRead};
 
 use Family as F;
@@ -84,20 +85,16 @@ pub(super) fn classify(method: &Method, path: &str) -> Route {
     };
     // A trailing slash must not turn a paid path into an unknown one.
     let rest = rest.trim_end_matches('/');
-    // ASCII lower-casing keeps byte offsets, so both splits line up.
-    let lower = rest.to_ascii_lowercase();
-    let s: Vec<&str> = lower.split('/').collect();
-    let o: Vec<&str> = rest.split('/').collect();
-    if s.len() != o.len() || s.iter().any(|seg| seg.is_empty()) {
-        return unknown(m);
-    }
-    let found = match s[0] {
-        "v1" => v1(m, &s[1..], &o[1..]),
-        "v2" => v2(m, &s[1..], &o[1..]),
-        "v3" => super::table_v3::v3(m, &s[1..], &o[1..]),
-        _ => None,
-    };
-    found.unwrap_or_else(|| unknown(m))
+    with_segments(rest, |s, o| {
+        let found = match s {
+            _ if s.iter().any(|seg| seg.is_empty()) => None,
+            ["v1", s @ ..] => v1(m, s, &o[1..]),
+            ["v2", s @ ..] => v2(m, s, &o[1..]),
+            ["v3", s @ ..] => super::table_v3::v3(m, s, &o[1..]),
+            _ => None,
+        };
+        found.unwrap_or_else(|| unknown(m))
+    })
 }
 
 const STREAMING_CONTROL: &[&str] = &[

@@ -9,6 +9,8 @@
 
 use http::Method;
 
+use crate::catalog::segments::with_segments;
+
 /// What isolation must do with a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Access {
@@ -129,19 +131,20 @@ fn one(id: &str) -> Vec<String> {
 
 /// Classifies a request for isolation. `path` is normalised.
 pub(crate) fn access(method: &Method, path: &str, query: Option<&str>) -> Access {
-    let mut parts = path.trim_matches('/').split('/');
-    let version = parts.next().unwrap_or("");
-    let segs: Vec<String> = parts.map(str::to_ascii_lowercase).collect();
-    let raw: Vec<&str> = path.trim_matches('/').split('/').skip(1).collect();
-    let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     let get = method == Method::GET || method == Method::HEAD;
     let post = method == Method::POST;
-    match version {
-        "v1" => v1(&s, &raw, query, get, post),
-        "v2" => v2(&s, &raw, query, get, post),
-        "v3" => v3(&s, &raw, query, get, post),
-        _ => Access::Public,
-    }
+    with_segments(path.trim_matches('/'), |s, raw| {
+        // The version segment as sent, the rest lower-cased beside it.
+        let (Some((version, raw)), Some((_, s))) = (raw.split_first(), s.split_first()) else {
+            return Access::Public;
+        };
+        match *version {
+            "v1" => v1(s, raw, query, get, post),
+            "v2" => v2(s, raw, query, get, post),
+            "v3" => v3(s, raw, query, get, post),
+            _ => Access::Public,
+        }
+    })
 }
 
 fn v1(s: &[&str], raw: &[&str], q: Option<&str>, get: bool, post: bool) -> Access {

@@ -104,15 +104,26 @@ pub(crate) fn prepare_upstream(
     headers.remove(X_API_KEY);
     headers.remove(header::HOST);
     headers.insert(X_API_KEY, org_key.clone());
-    let xff = match headers.get(X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
-        Some(prev) => format!("{prev}, {client_ip}"),
-        None => client_ip.to_string(),
-    };
-    if let Ok(v) = HeaderValue::from_str(&xff) {
+    if let Some(v) = forwarded_for(headers.get(X_FORWARDED_FOR), client_ip) {
         headers.insert(X_FORWARDED_FOR, v);
     }
     headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
     headers.insert(X_REQUEST_ID, request_id.clone());
+}
+
+/// `X-Forwarded-For` with `client_ip` appended, written once into the
+/// buffer the header value keeps (one allocation per request, not three).
+fn forwarded_for(prev: Option<&HeaderValue>, client_ip: IpAddr) -> Option<HeaderValue> {
+    use std::fmt::Write;
+    let prev = prev.and_then(|v| v.to_str().ok());
+    // An IPv6 address is at most 45 characters.
+    let mut buf = bytes::BytesMut::with_capacity(prev.map_or(0, |p| p.len() + 2) + 45);
+    match prev {
+        Some(prev) => write!(buf, "{prev}, {client_ip}"),
+        None => write!(buf, "{client_ip}"),
+    }
+    .ok()?;
+    HeaderValue::from_maybe_shared(buf.freeze()).ok()
 }
 
 /// HeyGen keeps idempotency keys per org key, and every tenant shares the
@@ -169,12 +180,15 @@ pub(crate) fn request_id(headers: &HeaderMap) -> HeaderValue {
 }
 
 /// A random (v4) UUID from the thread's RNG: `Uuid::new_v4` would ask the
-/// OS for randomness (a syscall) on every request.
+/// OS for randomness (a syscall) on every request. The text is owned by the
+/// header value's buffer (`Bytes::from_owner`), so the clones the request
+/// makes (upstream header, response header) share it without copying.
 fn fresh_request_id() -> HeaderValue {
     use rand::Rng;
     let id = uuid::Builder::from_random_bytes(rand::rng().random()).into_uuid();
-    let mut buf = uuid::Uuid::encode_buffer();
-    HeaderValue::from_str(id.hyphenated().encode_lower(&mut buf))
+    let mut buf = [0; uuid::fmt::Hyphenated::LENGTH];
+    id.hyphenated().encode_lower(&mut buf);
+    HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(buf))
         .unwrap_or_else(|_| HeaderValue::from_static("invalid"))
 }
 

@@ -95,7 +95,8 @@ where
         // services; the header itself travels on to HeyGen untouched.
         let trace_id = headers::trace_id(req.headers());
         let method = req.method().clone();
-        let path: Arc<str> = req.uri().path().into();
+        // The URI shares the buffer hyper parsed it from: no copy.
+        let uri = req.uri().clone();
         let fut = self.inner.call(req);
         let metrics = self.metrics.clone();
         let alerts = self.alerts.clone();
@@ -107,7 +108,7 @@ where
                 ctx: &ctx,
                 trace_id: trace_id.as_deref(),
                 method: &method,
-                path: &path,
+                path: uri.path(),
                 status: resp.status().as_u16(),
                 rejection: resp.extensions().get::<Rejection>(),
                 elapsed: start.elapsed(),

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 use http::{Request, Response};
-use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -141,6 +140,9 @@ pub(super) async fn serve<S>(
     }
 }
 
+/// A response whose body ends the connection's activity when it is done.
+type TrackedResponse = Response<Tracked<Body>>;
+
 /// One connection's view of the listener's service: bodies get read
 /// deadlines, requests carry the peer address, and each request counts as
 /// activity until its response body is done.
@@ -152,9 +154,9 @@ fn per_connection<S>(
 ) -> TowerToHyperService<
     impl tower::Service<
             Request<Incoming>,
-            Response = Response<Body>,
+            Response = TrackedResponse,
             Error = Infallible,
-            Future = impl std::future::Future<Output = Result<Response<Body>, Infallible>> + Send,
+            Future = impl std::future::Future<Output = Result<TrackedResponse, Infallible>> + Send,
         > + Clone,
 >
 where
@@ -172,7 +174,8 @@ where
         let fut = tower::ServiceExt::oneshot(service.clone(), req);
         // The guard rides in the body: hyper drops it once the last byte is
         // written (or the client goes away).
-        fut.map(move |r| r.map(|resp| resp.map(|b| Tracked::new(b, activity).boxed())))
+        // (Not boxed again: hyper takes the wrapper as it is.)
+        fut.map(move |r| r.map(|resp| resp.map(|b| Tracked::new(b, activity))))
     });
     TowerToHyperService::new(svc)
 }

@@ -23,10 +23,12 @@ use crate::http::{collect_limited, empty, Body, BodyError, BoxError};
 pub const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 
 mod liveavatar;
+mod tcp;
 
 pub use liveavatar::LaAuth;
+use tcp::TcpConnector;
 
-type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Body>;
+type HttpsClient = Client<hyper_rustls::HttpsConnector<TcpConnector>, Body>;
 
 /// Which HeyGen host a request goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,7 +149,7 @@ fn pool(cfg: &UpstreamConfig) -> Result<HttpsClient, BoxError> {
         .https_or_http()
         .enable_http1()
         .enable_http2()
-        .wrap_connector(http);
+        .wrap_connector(TcpConnector(http));
     Ok(Client::builder(TokioExecutor::new())
         .pool_idle_timeout(cfg.pool_idle_timeout)
         .pool_max_idle_per_host(256)
