@@ -214,6 +214,21 @@ mod tests {
     }
 
     #[test]
+    fn forwarded_for_appends_the_peer_of_either_family_to_the_chain() {
+        let v6: IpAddr = "2001:db8:ffff:ffff:ffff:ffff:255.255.255.255"
+            .parse()
+            .unwrap();
+        let chain = HeaderValue::from_static("203.0.113.9, 198.51.100.7");
+        let xff = forwarded_for(Some(&chain), v6).unwrap();
+        assert_eq!(xff, format!("203.0.113.9, 198.51.100.7, {v6}").as_str());
+        let v4: IpAddr = "127.0.0.1".parse().unwrap();
+        assert_eq!(forwarded_for(None, v4).unwrap(), "127.0.0.1");
+        // A chain that is no text is replaced, as before, not copied on.
+        let junk = HeaderValue::from_bytes(b"\xff\xfe").unwrap();
+        assert_eq!(forwarded_for(Some(&junk), v4).unwrap(), "127.0.0.1");
+    }
+
+    #[test]
     fn fresh_request_ids_are_distinct_lower_case_v4_uuids() {
         let a = request_id(&HeaderMap::new());
         let b = request_id(&HeaderMap::new());

@@ -127,7 +127,7 @@ mod tests {
         /// The fast path returns a path unchanged only where every step
         /// would have returned it unchanged too.
         #[test]
-        fn a_path_taken_as_normal_is_what_the_steps_return(tail in "[a-zA-Z0-9./%_~\\\x01\x7f -]{0,24}") {
+        fn a_path_taken_as_normal_is_what_the_steps_return(tail in r"[a-zA-Z0-9./%_~\\\x01\x7f -]{0,24}") {
             let path = format!("/{tail}");
             if is_normal(&path) {
                 prop_assert_eq!(steps(&path), Ok(path.clone()));
@@ -151,6 +151,29 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(normalize(input).as_deref(), Ok(want), "{input}");
+        }
+    }
+
+    #[test]
+    fn the_fast_path_takes_canonical_paths_and_only_those() {
+        for path in [
+            "/v2/video/generate",
+            "/v1/video_status.get",
+            "/v3/videos/Ab-9_~x",
+        ] {
+            assert!(is_normal(path), "{path}");
+        }
+        for path in [
+            "/",
+            "//v2/video",
+            "/v2/video/",
+            "/v2/./video",
+            "/v2/../v1",
+            "/v2/%76ideo",
+            "/v2/vid\x01eo",
+            "/v2/vid\x7feo",
+        ] {
+            assert!(!is_normal(path), "{path:?}");
         }
     }
 
