@@ -324,18 +324,19 @@ fn v1_v2_routes() {
             9_000_000,
             SettleMode::PerJob,
         ),
-        // Template default 120 s at 1/min.
+        // A template not read (no facts): the plan's longest job, 1800 s at 1/min.
         (
             "/v2/template/t1/generate",
             json!({"variables": {}}),
             "template",
-            2_000_000,
+            30_000_000,
             SettleMode::PerJob,
         ),
         (
             "/v1/personalized_video/add_contact",
             json!({"project_id": "p"}),
             "template",
+            // A contact: the template default, 120 s at 1/min.
             2_000_000,
             SettleMode::PerJob,
         ),

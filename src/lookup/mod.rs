@@ -6,7 +6,7 @@
 //! — read from HeyGen with the org key, cached per id with a TTL in a
 //! bounded map. Pricing stays pure and gets these as facts; a look-up that
 //! fails or takes too long leaves the fact out, and pricing then holds the
-//! highest rate (looks) or the configured default (templates).
+//! highest rate (looks) or the plan's longest job (templates).
 
 mod cache;
 mod learned;

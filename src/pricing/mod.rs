@@ -118,10 +118,12 @@ pub struct SceneQuote {
     /// What the length is based on — probed: `probed` (the media's own
     /// header, read through the egress guard), `recorded` (an uploaded
     /// asset's header, read as it streamed through the gateway); declared:
-    /// `text`, `silence`, `time_range`, `duration_sec`, `duration`;
-    /// defaulted: `audio_default`,
-    /// `source_default`, `template_default`, `agent_default`,
-    /// `render_default`; and `first_minute` (sessions), `per_call`.
+    /// `text`, `silence`, `time_range`, `duration_sec`, `duration`,
+    /// `template_script`; defaulted: `audio_default`, `source_default`,
+    /// `template_default` (a personalized-video contact),
+    /// `template_scene_default`, `agent_default`, `render_default`; the
+    /// plan's longest job: `template_unread`; and `first_minute`
+    /// (sessions), `per_call`.
     pub basis: &'static str,
 }
 

@@ -5,7 +5,9 @@
 //! request's text variables (else the template's defaults) put in for the
 //! `{{name}}` placeholders. A scene without a script is held at the
 //! configured template default shared across the template's scenes (at
-//! least 10 s). An unread template is held at the default.
+//! least 10 s). A template that could not be read is held at the plan's
+//! longest job: the most HeyGen could render from it, so the hold errs
+//! high (by at most that length) and never below the bill.
 
 use std::collections::HashMap;
 
@@ -25,12 +27,8 @@ const SPEED_ONE: u64 = 1000;
 pub(super) fn job(ctx: &Ctx<'_>, template_id: &str, o: &Obj<'_>) -> Result<DraftJob, PricingError> {
     let default_ms = ctx.proj().default_template_ms;
     let Some(t) = ctx.facts.templates.get(template_id) else {
-        return Ok(DraftJob::single(
-            TEMPLATE,
-            default_ms,
-            "template_default",
-            true,
-        ));
+        let longest = u64::from(ctx.plan.max_video_seconds) * 1000;
+        return Ok(DraftJob::single(TEMPLATE, longest, "template_unread", true));
     };
     let order: Vec<String> = match arr_opt(o, "scene_ids", "")? {
         Some(ids) => ids

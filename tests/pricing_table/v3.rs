@@ -131,7 +131,8 @@ fn v3_other_routes() {
             "/v3/templates/t1",
             json!({"variables": {}}),
             "template",
-            2_000_000,
+            // Not read: the plan's longest job, 1800 s at 1/min.
+            30_000_000,
             SettleMode::PerJob,
         ),
         (
