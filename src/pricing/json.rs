@@ -3,32 +3,38 @@
 //! same; a present value of the wrong type is an `invalid_parameter` error.
 //! JSON numbers are read as `f64` here and converted once to integers.
 //!
-//! The body is parsed once into a [`Value`] tree that borrows its keys and
-//! strings from the body (copied only when they hold escapes), with the
-//! strict key checks done on the way ([`super::strict`]).
+//! The body is parsed once into a [`Value`] tree held in an arena
+//! ([`bumpalo::Bump`]) that lives as long as the quote: keys and strings
+//! are slices of the body (copied into the arena only when they hold
+//! escapes), and arrays and objects are arena slices, so the tree is
+//! `Copy`, costs no allocation per container and is freed at once. The
+//! strict key checks are done on the way ([`super::strict`]).
 
-use std::borrow::Cow;
+use bumpalo::Bump;
 
 pub(super) use super::json_at::{path, At, Loc};
 pub(super) use super::json_num::{secs_opt, speed_milli, TTS_SPEED, VIDEO_SPEED};
 use super::PricingError;
 
-/// A JSON value of a request body; strings borrow from the body.
-#[derive(Debug, Clone, PartialEq)]
+/// A JSON value of a request body, borrowed from the body and its arena.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum Value<'a> {
     Null,
     Bool(bool),
     Number(f64),
-    String(Cow<'a, str>),
-    Array(Vec<Value<'a>>),
+    String(&'a str),
+    Array(&'a [Value<'a>]),
     Object(Obj<'a>),
 }
 
+/// One member of an object.
+pub(super) type Entry<'a> = (&'a str, Value<'a>);
+
 /// A JSON object: keys in body order, each once (the strict parse refuses
 /// duplicates). Request objects have a handful of keys, so a lookup scans.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub(super) struct Obj<'a> {
-    entries: Vec<(Cow<'a, str>, Value<'a>)>,
+    entries: &'a [Entry<'a>],
 }
 
 // === impl Obj ===
@@ -38,28 +44,20 @@ impl<'a> Obj<'a> {
         Obj::default()
     }
 
-    pub(super) fn get(&self, key: &str) -> Option<&Value<'a>> {
+    pub(super) fn get(&self, key: &str) -> Option<&'a Value<'a>> {
         self.entries
             .iter()
             .find(|(k, _)| same_key(k, key))
             .map(|(_, v)| v)
     }
 
-    pub(super) fn iter(&self) -> impl Iterator<Item = (&str, &Value<'a>)> {
-        self.entries.iter().map(|(k, v)| (&**k, v))
-    }
-
-    pub(super) fn entries(&self) -> &[(Cow<'a, str>, Value<'a>)] {
-        &self.entries
+    pub(super) fn iter(&self) -> impl Iterator<Item = (&'a str, &'a Value<'a>)> {
+        self.entries.iter().map(|(k, v)| (*k, v))
     }
 
     /// An object of `entries` (the parser has checked the keys).
-    pub(super) fn from_entries(entries: Vec<(Cow<'a, str>, Value<'a>)>) -> Self {
+    pub(super) fn from_entries(entries: &'a [Entry<'a>]) -> Self {
         Obj { entries }
-    }
-
-    pub(super) fn push(&mut self, key: Cow<'a, str>, value: Value<'a>) {
-        self.entries.push((key, value));
     }
 }
 
@@ -131,15 +129,15 @@ impl JsonRead for serde_json::Value {
 
 /// Parses a request body into an object; an empty body is `{}`. Duplicate
 /// and case-variant keys are refused (see [`super::strict`]).
-pub(super) fn parse_object(body: &[u8]) -> Result<Obj<'_>, PricingError> {
+pub(super) fn parse_object<'a>(body: &'a [u8], arena: &'a Bump) -> Result<Obj<'a>, PricingError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Obj::new());
     }
     // Plainly valid bodies take the fast parser; the serde one decides
     // the rest (and words every refusal).
-    let parsed = match super::json_fast::parse(body) {
+    let parsed = match super::json_fast::parse(body, arena) {
         Some(v) => v,
-        None => super::strict::parse(body)?,
+        None => super::strict::parse(body, arena)?,
     };
     match parsed {
         Value::Object(o) => Ok(o),
@@ -177,7 +175,7 @@ pub(super) fn str_opt<'a>(
 ) -> Result<Option<&'a str>, PricingError> {
     match field(o, key) {
         None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(&**s)),
+        Some(Value::String(s)) => Ok(Some(s)),
         Some(v) => Err(wrong(at, key, "a string", v)),
     }
 }

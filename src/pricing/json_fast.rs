@@ -8,9 +8,9 @@
 //! `line`/`column` messages. The differential test in `json_tests` checks
 //! that both agree wherever this one answers.
 
-use std::borrow::Cow;
+use bumpalo::Bump;
 
-use super::json::{same_key, Obj, Value};
+use super::json::{same_key, Entry, Obj, Value};
 use super::strict_keys::{Seen, FREE_FORM};
 
 /// Nesting this parser leaves to the serde path (whose limit is 128).
@@ -18,13 +18,14 @@ const MAX_DEPTH: usize = 100;
 
 /// `body` as a tree if it is valid JSON the strict rules accept (and in the
 /// shapes read here), else `None`.
-pub(super) fn parse(body: &[u8]) -> Option<Value<'_>> {
+pub(super) fn parse<'a>(body: &'a [u8], arena: &'a Bump) -> Option<Value<'a>> {
     let text = std::str::from_utf8(body).ok()?;
     let mut p = Parser {
         s: text,
         b: body,
         i: 0,
         ok: true,
+        arena,
         items: Vec::new(),
         entries: Vec::new(),
     };
@@ -32,8 +33,6 @@ pub(super) fn parse(body: &[u8]) -> Option<Value<'_>> {
     p.ws();
     (p.ok && p.i == body.len()).then_some(v)
 }
-
-type Entry<'a> = (Cow<'a, str>, Value<'a>);
 
 struct Parser<'a> {
     s: &'a str,
@@ -43,8 +42,10 @@ struct Parser<'a> {
     /// returned after that are placeholders. (A flag instead of `Option`
     /// returns: moving `Option<Value>` up the recursion was a third of it.)
     ok: bool,
-    /// Elements and members of the arrays and objects being read, moved
-    /// into a vector of exactly their count when each closes (instead of
+    /// Where arrays, objects and unescaped strings are kept.
+    arena: &'a Bump,
+    /// Elements and members of the arrays and objects being read, copied
+    /// into the arena at exactly their count when each closes (instead of
     /// growing a vector per container).
     items: Vec<Value<'a>>,
     entries: Vec<Entry<'a>>,
@@ -124,10 +125,10 @@ impl<'a> Parser<'a> {
             let Some(key) = self.string() else {
                 return self.fail();
             };
-            if seen.refused(&self.entries[base..], &key, free) || !self.eat(b':') {
+            if seen.refused(&self.entries[base..], key, free) || !self.eat(b':') {
                 return self.fail();
             }
-            let child_free = free || FREE_FORM.iter().any(|f| same_key(f, &key));
+            let child_free = free || FREE_FORM.iter().any(|f| same_key(f, key));
             let v = self.value(depth + 1, child_free);
             if !self.ok {
                 return v;
@@ -135,7 +136,8 @@ impl<'a> Parser<'a> {
             self.entries.push((key, v));
             seen.add(&self.entries[base..], free);
             if self.eat(b'}') {
-                let out = self.entries.drain(base..).collect();
+                let out = self.arena.alloc_slice_copy(&self.entries[base..]);
+                self.entries.truncate(base);
                 return Value::Object(Obj::from_entries(out));
             }
             if !self.eat(b',') {
@@ -148,7 +150,7 @@ impl<'a> Parser<'a> {
         self.i += 1;
         let base = self.items.len();
         if self.eat(b']') {
-            return Value::Array(Vec::new());
+            return Value::Array(&[]);
         }
         loop {
             let v = self.value(depth + 1, free);
@@ -157,7 +159,9 @@ impl<'a> Parser<'a> {
             }
             self.items.push(v);
             if self.eat(b']') {
-                return Value::Array(self.items.drain(base..).collect());
+                let out = self.arena.alloc_slice_copy(&self.items[base..]);
+                self.items.truncate(base);
+                return Value::Array(out);
             }
             if !self.eat(b',') {
                 return self.fail();
@@ -165,13 +169,14 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// A string after its opening quote: borrowed unless it has escapes.
-    fn string(&mut self) -> Option<Cow<'a, str>> {
+    /// A string after its opening quote: borrowed from the body unless it
+    /// has escapes (then unescaped into the arena).
+    fn string(&mut self) -> Option<&'a str> {
         let start = self.i;
         let end = start + special(&self.b[start..])?;
         if self.b[end] == b'"' {
             self.i = end + 1;
-            return Some(Cow::Borrowed(&self.s[start..end]));
+            return Some(&self.s[start..end]);
         }
         let mut out = String::with_capacity(end - start + 16);
         out.push_str(&self.s[start..end]);
@@ -203,7 +208,7 @@ impl<'a> Parser<'a> {
             i += n;
             if self.b[i] == b'"' {
                 self.i = i + 1;
-                return Some(Cow::Owned(out));
+                return Some(self.arena.alloc_str(&out));
             }
         }
     }

@@ -94,9 +94,10 @@ proptest! {
 
     #[test]
     fn fast_parse_agrees_with_serde(text in doc(3), cut in any::<prop::sample::Index>()) {
+        let a = bumpalo::Bump::new();
         for body in [text.as_bytes(), &text.as_bytes()[..cut.index(text.len() + 1)]] {
-            if let Some(v) = json_fast::parse(body) {
-                prop_assert_eq!(Ok(v), strict::parse(body), "{:?}", String::from_utf8_lossy(body));
+            if let Some(v) = json_fast::parse(body, &a) {
+                prop_assert_eq!(Ok(v), strict::parse(body, &a), "{:?}", String::from_utf8_lossy(body));
             }
         }
     }
@@ -104,19 +105,20 @@ proptest! {
 
 #[test]
 fn ordinary_bodies_take_the_fast_path() {
+    let a = bumpalo::Bump::new();
     let body = br#"{"video_inputs": [{"character": {"type": "avatar"},
         "voice": {"type": "text", "input_text": "Hi <break time=\"1s\"/> \u00e9", "speed": 1.1}}],
         "dimension": {"width": 1920, "height": 1080}, "test": false, "variables": {"a": 1, "A": 2}}"#;
-    let fast = json_fast::parse(body);
+    let fast = json_fast::parse(body, &a);
     assert!(fast.is_some());
-    assert_eq!(fast.ok_or(()), strict::parse(body).map_err(|_| ()));
+    assert_eq!(fast.ok_or(()), strict::parse(body, &a).map_err(|_| ()));
     for refused in [
         &br#"{"a": 1, "a": 2}"#[..],
         br#"{"test": 1, "TEST": 2}"#,
         br#"{"Voice": 1}"#,
     ] {
-        assert!(json_fast::parse(refused).is_none());
-        assert!(strict::parse(refused).is_err());
+        assert!(json_fast::parse(refused, &a).is_none());
+        assert!(strict::parse(refused, &a).is_err());
     }
 }
 
@@ -125,6 +127,7 @@ fn ordinary_bodies_take_the_fast_path() {
 /// a map past the scanned size still refuses duplicates and case twins.
 #[test]
 fn control_bytes_and_big_maps_agree_with_serde() {
+    let a = bumpalo::Bump::new();
     let long = "x".repeat(70);
     for refused in [
         format!("{{\"a\": \"{long}\u{1}{long}\"}}"),
@@ -132,21 +135,24 @@ fn control_bytes_and_big_maps_agree_with_serde() {
         format!("{{\"a\": \"{long}"),
     ] {
         assert!(
-            json_fast::parse(refused.as_bytes()).is_none(),
+            json_fast::parse(refused.as_bytes(), &a).is_none(),
             "{refused:?}"
         );
-        assert!(strict::parse(refused.as_bytes()).is_err(), "{refused:?}");
+        assert!(
+            strict::parse(refused.as_bytes(), &a).is_err(),
+            "{refused:?}"
+        );
     }
     let escaped = format!("{{\"a\": \"{long}\\\"{long}\"}}");
-    let fast = json_fast::parse(escaped.as_bytes()).ok_or(());
-    assert_eq!(fast, strict::parse(escaped.as_bytes()).map_err(|_| ()));
+    let fast = json_fast::parse(escaped.as_bytes(), &a).ok_or(());
+    assert_eq!(fast, strict::parse(escaped.as_bytes(), &a).map_err(|_| ()));
     assert!(fast.is_ok());
     let keys: Vec<String> = (0..40).map(|i| format!("\"k{i}\": {i}")).collect();
     let fine = format!("{{{}}}", keys.join(", "));
-    assert!(json_fast::parse(fine.as_bytes()).is_some());
+    assert!(json_fast::parse(fine.as_bytes(), &a).is_some());
     for extra in ["\"k3\": 0", "\"K35\": 0", "\"VOICE\": 0"] {
         let body = format!("{{{}, {extra}}}", keys.join(", "));
-        assert!(json_fast::parse(body.as_bytes()).is_none(), "{body}");
-        assert!(strict::parse(body.as_bytes()).is_err(), "{body}");
+        assert!(json_fast::parse(body.as_bytes(), &a).is_none(), "{body}");
+        assert!(strict::parse(body.as_bytes(), &a).is_err(), "{body}");
     }
 }

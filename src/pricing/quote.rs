@@ -65,7 +65,10 @@ pub fn quote_with_facts(
     facts: &Facts,
 ) -> Result<Quote, PricingError> {
     path_gate(billable, plan)?;
-    let obj = json::parse_object(body)?;
+    // The body's tree lives here for the quote; sized for the common body
+    // so it is one allocation.
+    let arena = bumpalo::Bump::with_capacity(body.len().saturating_mul(2));
+    let obj = json::parse_object(body, &arena)?;
     let ctx = Ctx { book, plan, facts };
     let (draft, gen) = match rules::draft(&ctx, billable, &obj)? {
         Some(d) => (d, Generation::Legacy),

@@ -4,27 +4,28 @@
 //! other. Likewise `Video_Inputs` or `"TEST": false` beside `"test": true`
 //! could be ignored by the gateway yet honoured upstream. Both are refused
 //! with 400 `invalid_parameter` naming the key; one pass, building the
-//! borrowed [`Value`] tree as it goes (keys and strings are slices of the
-//! body unless they hold escapes).
+//! borrowed [`Value`] tree in the arena as it goes (keys and strings are
+//! slices of the body unless they hold escapes).
 
-use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt;
 
+use bumpalo::Bump;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
-use super::json::{Obj, Value};
+use super::json::{Entry, Obj, Value};
 use super::strict_keys::{known_variant, Seen, FREE_FORM};
 use super::PricingError;
 
 /// Parses `body` as JSON, refusing duplicate and case-variant keys.
-pub(super) fn parse(body: &[u8]) -> Result<Value<'_>, PricingError> {
+pub(super) fn parse<'de>(body: &'de [u8], arena: &'de Bump) -> Result<Value<'de>, PricingError> {
     let found = RefCell::new(None);
     let mut de = serde_json::Deserializer::from_slice(body);
     let seed = Strict {
         path: Seg::Root,
         free_form: false,
         found: &found,
+        arena,
     };
     let parsed = seed.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
     if let Some(e) = found.into_inner() {
@@ -65,19 +66,21 @@ impl Seg<'_> {
     }
 }
 
-struct Strict<'a, 'p> {
+struct Strict<'a, 'p, 'de> {
     path: Seg<'p>,
     /// Inside a caller-named map: only exact duplicates are refused.
     free_form: bool,
     found: &'a RefCell<Option<PricingError>>,
+    arena: &'de Bump,
 }
 
-impl<'a> Strict<'a, '_> {
-    fn child<'q>(&self, path: Seg<'q>, free_form: bool) -> Strict<'a, 'q> {
+impl<'a, 'de> Strict<'a, '_, 'de> {
+    fn child<'q>(&self, path: Seg<'q>, free_form: bool) -> Strict<'a, 'q, 'de> {
         Strict {
             path,
             free_form,
             found: self.found,
+            arena: self.arena,
         }
     }
 
@@ -89,7 +92,7 @@ impl<'a> Strict<'a, '_> {
     }
 }
 
-impl<'de> DeserializeSeed<'de> for Strict<'_, '_> {
+impl<'de> DeserializeSeed<'de> for Strict<'_, '_, 'de> {
     type Value = Value<'de>;
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value<'de>, D::Error> {
@@ -97,38 +100,35 @@ impl<'de> DeserializeSeed<'de> for Strict<'_, '_> {
     }
 }
 
-/// A map key, borrowed from the body unless it holds escapes.
-struct Key;
+/// A map key, borrowed from the body unless it holds escapes (then kept
+/// in the arena).
+struct Key<'de>(&'de Bump);
 
-impl<'de> DeserializeSeed<'de> for Key {
-    type Value = Cow<'de, str>;
+impl<'de> DeserializeSeed<'de> for Key<'de> {
+    type Value = &'de str;
 
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<&'de str, D::Error> {
         d.deserialize_str(self)
     }
 }
 
-impl<'de> Visitor<'de> for Key {
-    type Value = Cow<'de, str>;
+impl<'de> Visitor<'de> for Key<'de> {
+    type Value = &'de str;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a string key")
     }
 
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Borrowed(v))
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<&'de str, E> {
+        Ok(v)
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Owned(v.to_owned()))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Owned(v))
+    fn visit_str<E>(self, v: &str) -> Result<&'de str, E> {
+        Ok(self.0.alloc_str(v))
     }
 }
 
-impl<'de> Visitor<'de> for Strict<'_, '_> {
+impl<'de> Visitor<'de> for Strict<'_, '_, 'de> {
     type Value = Value<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -156,15 +156,11 @@ impl<'de> Visitor<'de> for Strict<'_, '_> {
     }
 
     fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Value<'de>, E> {
-        Ok(Value::String(Cow::Borrowed(v)))
+        Ok(Value::String(v))
     }
 
     fn visit_str<E>(self, v: &str) -> Result<Value<'de>, E> {
-        Ok(Value::String(Cow::Owned(v.to_owned())))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Value<'de>, E> {
-        Ok(Value::String(Cow::Owned(v)))
+        Ok(Value::String(self.arena.alloc_str(v)))
     }
 
     fn visit_unit<E>(self) -> Result<Value<'de>, E> {
@@ -180,37 +176,39 @@ impl<'de> Visitor<'de> for Strict<'_, '_> {
                 None => break,
             }
         }
-        Ok(Value::Array(out))
+        Ok(Value::Array(self.arena.alloc_slice_copy(&out)))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value<'de>, A::Error> {
-        let mut out = Obj::new();
+        let mut out: Vec<Entry<'de>> = Vec::new();
         let mut seen = Seen::default();
-        while let Some(key) = map.next_key_seed(Key)? {
-            if seen.duplicate(out.entries(), &key) {
-                return Err(self.refuse(&key, "duplicate key; send each field once".into()));
+        while let Some(key) = map.next_key_seed(Key(self.arena))? {
+            if seen.duplicate(&out, key) {
+                return Err(self.refuse(key, "duplicate key; send each field once".into()));
             }
             if !self.free_form {
-                if let Some(first) = seen.case_twin(out.entries(), &key) {
+                if let Some(first) = seen.case_twin(&out, key) {
                     return Err(self.refuse(
-                        &key,
+                        key,
                         format!("differs from {first:?} only by letter case; send one"),
                     ));
                 }
-                if let Some(known) = known_variant(&key) {
+                if let Some(known) = known_variant(key) {
                     return Err(self.refuse(
-                        &key,
+                        key,
                         format!(
                             "unknown key; field names are case-sensitive, did you mean {known:?}?"
                         ),
                     ));
                 }
             }
-            let free = self.free_form || FREE_FORM.contains(&&*key);
-            let value = map.next_value_seed(self.child(Seg::Key(&self.path, &key), free))?;
-            out.push(key, value);
-            seen.add(out.entries(), self.free_form);
+            let free = self.free_form || FREE_FORM.contains(&key);
+            let value = map.next_value_seed(self.child(Seg::Key(&self.path, key), free))?;
+            out.push((key, value));
+            seen.add(&out, self.free_form);
         }
-        Ok(Value::Object(out))
+        Ok(Value::Object(Obj::from_entries(
+            self.arena.alloc_slice_copy(&out),
+        )))
     }
 }

@@ -2,13 +2,12 @@
 //! [`super::json_fast`]): which keys of one map would be refused, as
 //! duplicates, case twins of each other or case variants of known fields.
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
-use super::json::{same_key, Value};
+use super::json::{same_key, Entry};
 
 /// The entries of one map so far, in body order.
-type Entries<'o, 'de> = &'o [(Cow<'de, str>, Value<'de>)];
+type Entries<'o, 'de> = &'o [Entry<'de>];
 
 /// Every field a pricing rule reads. A key equal to one of these but for
 /// letter case is refused (the gateway would not see it; HeyGen might).
@@ -112,8 +111,8 @@ pub(super) struct Seen<'de> {
 /// Every key, and lower-cased key → first spelling.
 #[derive(Default)]
 struct Big<'de> {
-    exact: HashSet<Cow<'de, str>>,
-    lowered: HashMap<String, Cow<'de, str>>,
+    exact: HashSet<&'de str>,
+    lowered: HashMap<String, &'de str>,
 }
 
 impl<'de> Seen<'de> {
@@ -146,11 +145,9 @@ impl<'de> Seen<'de> {
             return None;
         }
         if let Some(big) = &self.big {
-            big.lowered.get(&key.to_lowercase()).map(|k| &**k)
+            big.lowered.get(&key.to_lowercase()).copied()
         } else {
-            out.iter()
-                .map(|(k, _)| &**k)
-                .find(|k| same_but_case(k, key))
+            out.iter().map(|(k, _)| *k).find(|k| same_but_case(k, key))
         }
     }
 
@@ -169,12 +166,10 @@ impl<'de> Seen<'de> {
             out
         };
         let big = self.big.get_or_insert_with(Box::default);
-        for (k, _) in new {
-            big.exact.insert(k.clone());
+        for &(k, _) in new {
+            big.exact.insert(k);
             if !free_form {
-                big.lowered
-                    .entry(k.to_lowercase())
-                    .or_insert_with(|| k.clone());
+                big.lowered.entry(k.to_lowercase()).or_insert(k);
             }
         }
     }
