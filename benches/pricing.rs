@@ -54,6 +54,24 @@ fn bench(c: &mut Criterion) {
     });
     let proj = book.projection().clone();
     let scripts = [
+        // One scene of the quote above: what ordinary scripts look like.
+        (
+            "plain_scene",
+            format!(
+                "{} <break time=\"1s\"/> 你好世界",
+                "Scene words go here and keep going. ".repeat(6)
+            ),
+        ),
+        // English prose with capitals, punctuation, a number and a hyphen.
+        (
+            "plain_paragraph",
+            "The quarterly report, which the team shared on Monday, shows that \
+             revenue grew by 12% over the previous period. Customers said the new \
+             onboarding flow was easier to follow; support tickets fell, and \
+             well-known partners renewed their contracts early. Next, we will \
+             focus on Europe and Asia."
+                .to_owned(),
+        ),
         ("percent", "% ".repeat(2500)),
         ("numbers", "999999999999 ".repeat(380)),
         (

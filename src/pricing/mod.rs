@@ -40,7 +40,10 @@ mod tests;
 mod tests_text;
 #[cfg(test)]
 mod tests_text_diff;
+#[cfg(test)]
+mod tests_text_plain;
 pub mod text;
+mod text_plain;
 #[cfg(test)]
 mod text_reference;
 mod text_scan;

@@ -146,9 +146,37 @@ fn tag() -> impl Strategy<Value = String> {
         })
 }
 
+/// Words for the prose fast path: any length (chunk edges fall anywhere in
+/// them), capitals, and the acronyms and abbreviations it must flag.
+fn word() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => "[a-z]{1,9}",
+        1 => "[A-Z][a-z]{0,8}",
+        1 => "[A-Z]{1,7}",
+        1 => "[a-zA-Z]{1,20}",
+        1 => prop::sample::select(vec![
+            "etc", "ETC", "Etc", "mph", "MPH", "kph", "rpm", "rPm", "approx", "APPROX", "Approx",
+            "it", "at", "up", "stop", "its",
+        ])
+        .prop_map(str::to_owned),
+    ]
+}
+
+/// Plain prose: words and the separators the fast path takes.
+fn prose() -> impl Strategy<Value = String> {
+    let sep = prop::sample::select(vec![
+        " ", " ", " ", ", ", ". ", "! ", "\"", "\n", "\t", ".", ",",
+    ]);
+    prop::collection::vec((word(), sep), 1..12)
+        .prop_map(|v| v.into_iter().map(|(w, s)| w + s).collect())
+}
+
 fn script() -> impl Strategy<Value = String> {
     let piece = prop_oneof![
         4 => prop::sample::select(PIECES).prop_map(str::to_owned),
+        3 => prose(),
+        1 => word(),
+        1 => "<break time=\"[0-9]{1,8}(s|ms|S)\"/?>",
         1 => tag(),
         1 => "[0-9]{1,30}",
         1 => "[a-zA-Z0-9,.'’\\-%<>/ =\"é٣３你😀]{1,12}",
@@ -161,6 +189,14 @@ proptest! {
 
     #[test]
     fn scanner_matches_the_reference(text in script()) {
+        prop_assert_eq!(analyse(&text), text_reference::analyse(&text), "{:?}", text);
+    }
+
+    #[test]
+    fn prose_is_taken_and_counted_as_before(text in prose()) {
+        // Prose starts with a word and has a separator: the fast path takes
+        // at least that.
+        prop_assert!(super::text_plain::take(&text, 0).is_some(), "{:?}", text);
         prop_assert_eq!(analyse(&text), text_reference::analyse(&text), "{:?}", text);
     }
 

@@ -4,7 +4,8 @@
 //! `<break>` pauses ([`super::ssml`]). Integer milliseconds; one linear pass.
 
 use super::book::Projection;
-use super::ssml;
+use super::ssml::{self, Tag};
+use super::text_plain;
 pub use super::text_scan::TextStats;
 use super::text_scan::{ascii_letters, in_run, is_cjk, Scan};
 use super::verbal::symbol_words;
@@ -33,6 +34,12 @@ pub fn analyse(text: &str) -> TextStats {
             continue;
         }
         if b.is_ascii_alphabetic() {
+            // Plain prose is taken eight bytes at a time.
+            if let Some(p) = text_plain::take(text, i) {
+                scan.plain(p);
+                i += p.len;
+                continue;
+            }
             // A word of ASCII letters ended by what cannot continue it is
             // counted here; anything else goes through the full run.
             let end = i + 1 + ascii_letters(&bytes[i + 1..]);
@@ -51,6 +58,11 @@ pub fn analyse(text: &str) -> TextStats {
         }
         if b < 0x80 {
             if b == b'<' {
+                if let Some((len, ms)) = ssml::common_break(&bytes[i + 1..]) {
+                    scan.tag(Tag::Break(ms));
+                    i += len + 2;
+                    continue;
+                }
                 if let Some(len) = ssml::tag_len(&bytes[i + 1..]) {
                     scan.tag(ssml::parse(&text[i + 1..i + 1 + len]));
                     i += len + 2;
@@ -86,17 +98,29 @@ pub fn analyse(text: &str) -> TextStats {
 /// or safety factor: words ÷ (wpm × speed) + CJK chars ÷ (cps × speed),
 /// each unit weighted by its prosody rate.
 pub fn speech_ms(stats: &TextStats, p: &Projection, speed_milli: u64) -> u64 {
-    let speed = u128::from(speed_milli.max(1));
+    let speed = speed_milli.max(1);
     let words = stats
         .words_w
         .max(stats.letters_w.div_ceil(LETTERS_PER_WORD));
     // words_w is in thousandths of a word: ×60 000 ms/min ×1000 (wpm_milli)
     // ×1000 (speed_milli) ÷ 1000.
-    let words = u128::from(words) * 60_000_000;
-    let words_ms = words.div_ceil(u128::from(p.wpm_milli.max(1)) * speed);
-    let cjk = u128::from(stats.cjk_w) * 1_000_000;
-    let cjk_ms = cjk.div_ceil(u128::from(p.cjk_cps_milli.max(1)) * speed);
+    let words_ms = mul_div_ceil(words, 60_000_000, p.wpm_milli.max(1), speed);
+    let cjk_ms = mul_div_ceil(stats.cjk_w, 1_000_000, p.cjk_cps_milli.max(1), speed);
     u64::try_from(words_ms + cjk_ms).unwrap_or(u64::MAX)
+}
+
+/// `⌈a × m ÷ (d1 × d2)⌉` without overflow (`d1`, `d2` >= 1). In 64 bits
+/// when nothing overflows there: a 128-bit division is a library call, and
+/// three of them were a tenth of a short script's projection.
+#[inline]
+fn mul_div_ceil(a: u64, m: u64, d1: u64, d2: u64) -> u128 {
+    if a == 0 {
+        return 0;
+    }
+    match (a.checked_mul(m), d1.checked_mul(d2)) {
+        (Some(n), Some(d)) => u128::from(n.div_ceil(d)),
+        _ => (u128::from(a) * u128::from(m)).div_ceil(u128::from(d1) * u128::from(d2)),
+    }
 }
 
 /// Projected length of a spoken script: speech × safety factor + breaks.
@@ -107,6 +131,6 @@ pub fn script_ms(text: &str, p: &Projection, speed_milli: u64) -> u64 {
 
 /// Applies the safety factor (rounded up) to an estimate.
 pub fn with_safety(ms: u64, p: &Projection) -> u64 {
-    let v = (u128::from(ms) * u128::from(p.safety_permille)).div_ceil(1000);
+    let v = mul_div_ceil(ms, p.safety_permille, 1000, 1);
     u64::try_from(v).unwrap_or(u64::MAX)
 }

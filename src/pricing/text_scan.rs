@@ -4,6 +4,7 @@
 //! weighted by the prosody rate once per rate change.
 
 use super::ssml::{Rate, SayAs, Tag};
+use super::text_plain::Plain;
 use super::verbal::{digit_count, is_digit, letters_words, number_words};
 
 /// What a script contains, as far as duration is concerned.
@@ -125,6 +126,16 @@ impl Scan {
             n
         } else {
             letters_words(w)
+        });
+    }
+
+    /// Plain words read by [`super::text_plain::take`].
+    pub(super) fn plain(&mut self, p: Plain) {
+        self.add_letters(p.letters);
+        self.add_words(if self.mode == SayAs::Characters {
+            p.letters
+        } else {
+            p.words
         });
     }
 
