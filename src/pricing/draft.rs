@@ -120,26 +120,35 @@ pub(super) fn unpriceable(what: String) -> PricingError {
 /// photo-avatar video may be cheaper than a standard avatar one); on equal
 /// prices the earlier scene's name is kept.
 pub(super) fn costliest(ctx: &Ctx<'_>, scenes: &[DraftScene]) -> &'static str {
-    let rate = |f: &str| ctx.book.price(f).map(|p| p.micros).unwrap_or(0);
     let first = scenes
         .first()
         .map_or(super::features::STANDARD_AVATAR, |s| s.feature);
-    // The best rate is kept, and a scene of the best feature is not looked
-    // up again (two price-book look-ups per scene were a twentieth of a
-    // 50-scene quote); the result is the same.
-    let (best, _) = scenes
-        .iter()
-        .map(|s| s.feature)
-        .fold((first, rate(first)), |(best, r), f| {
-            if f == best {
-                return (best, r);
-            }
-            let rf = rate(f);
-            if rf > r {
-                (f, rf)
-            } else {
-                (best, r)
-            }
-        });
-    best
+    // Each distinct feature is looked up in the price book once (a
+    // look-up per scene was a twentieth of a 50-scene quote); features are
+    // the catalog's constants, so the same one is found by its address
+    // before its text is compared. The result is the same.
+    let mut rates: [(&str, i64); 4] = [("", 0); 4];
+    let mut known = 0;
+    let mut rate = |f: &'static str| {
+        if let Some((_, r)) = rates[..known]
+            .iter()
+            .find(|(k, _)| std::ptr::eq(*k, f) || *k == f)
+        {
+            return *r;
+        }
+        let r = ctx.book.price(f).map_or(0, |p| p.micros);
+        if known < rates.len() {
+            rates[known] = (f, r);
+            known += 1;
+        }
+        r
+    };
+    let mut best = (first, rate(first));
+    for s in scenes {
+        let r = rate(s.feature);
+        if r > best.1 {
+            best = (s.feature, r);
+        }
+    }
+    best.0
 }

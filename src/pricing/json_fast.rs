@@ -11,7 +11,8 @@
 use bumpalo::Bump;
 
 use super::json::{same_key, Entry, Obj, Value};
-use super::strict_keys::{Seen, FREE_FORM};
+use super::json_scan::{key_end, special};
+use super::strict_keys::{foldable, Seen, FREE_FORM};
 
 /// Nesting this parser leaves to the serde path (whose limit is 128).
 const MAX_DEPTH: usize = 100;
@@ -28,6 +29,7 @@ pub(super) fn parse<'a>(body: &'a [u8], arena: &'a Bump) -> Option<Value<'a>> {
         arena,
         items: Vec::new(),
         entries: Vec::new(),
+        scratch: String::new(),
     };
     let v = p.value(0, false);
     p.ws();
@@ -49,6 +51,8 @@ struct Parser<'a> {
     /// growing a vector per container).
     items: Vec<Value<'a>>,
     entries: Vec<Entry<'a>>,
+    /// Where a string with escapes is unescaped.
+    scratch: String,
 }
 
 impl<'a> Parser<'a> {
@@ -122,19 +126,30 @@ impl<'a> Parser<'a> {
             if !self.eat(b'"') {
                 return self.fail();
             }
-            let Some(key) = self.string() else {
+            let Some((key, fold)) = self.key() else {
                 return self.fail();
             };
-            if seen.refused(&self.entries[base..], key, free) || !self.eat(b':') {
+            if seen.refused(&self.entries[base..], key, fold, free) || !self.eat(b':') {
                 return self.fail();
             }
-            let child_free = free || FREE_FORM.iter().any(|f| same_key(f, key));
-            let v = self.value(depth + 1, child_free);
-            if !self.ok {
-                return v;
+            self.ws();
+            // A string member is read here and its value built where it is
+            // pushed (the general path returns the value through memory).
+            if self.b.get(self.i) == Some(&b'"') {
+                self.i += 1;
+                let Some(text) = self.string() else {
+                    return self.fail();
+                };
+                self.entries.push((key, Value::String(text)));
+            } else {
+                let child_free = free || FREE_FORM.iter().any(|f| same_key(f, key));
+                let v = self.value(depth + 1, child_free);
+                if !self.ok {
+                    return v;
+                }
+                self.entries.push((key, v));
             }
-            self.entries.push((key, v));
-            seen.add(&self.entries[base..], free);
+            seen.add_known(&self.entries[base..], fold, free);
             if self.eat(b'}') {
                 let out = self.arena.alloc_slice_copy(&self.entries[base..]);
                 self.entries.truncate(base);
@@ -169,6 +184,22 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// A key after its opening quote, and whether it could have a case twin
+    /// ([`foldable`]), read in one pass eight bytes at a time, so the
+    /// strict checks need not scan the key again. A key with an escape
+    /// takes the string path.
+    fn key(&mut self) -> Option<(&'a str, bool)> {
+        let start = self.i;
+        if let Some((n, fold)) = key_end(&self.b[start..], usize::MAX) {
+            if self.b[start + n] == b'"' {
+                self.i = start + n + 1;
+                return Some((&self.s[start..start + n], fold));
+            }
+        }
+        let key = self.string()?;
+        Some((key, foldable(key)))
+    }
+
     /// A string after its opening quote: borrowed from the body unless it
     /// has escapes (then unescaped into the arena).
     fn string(&mut self) -> Option<&'a str> {
@@ -178,7 +209,10 @@ impl<'a> Parser<'a> {
             self.i = end + 1;
             return Some(&self.s[start..end]);
         }
-        let mut out = String::with_capacity(end - start + 16);
+        // Unescaped in a buffer kept across strings, then copied to the
+        // arena at its exact length.
+        let mut out = std::mem::take(&mut self.scratch);
+        out.clear();
         out.push_str(&self.s[start..end]);
         let mut i = end;
         loop {
@@ -208,7 +242,9 @@ impl<'a> Parser<'a> {
             i += n;
             if self.b[i] == b'"' {
                 self.i = i + 1;
-                return Some(self.arena.alloc_str(&out));
+                let kept = self.arena.alloc_str(&out);
+                self.scratch = out;
+                return Some(kept);
             }
         }
     }
@@ -278,18 +314,4 @@ impl<'a> Parser<'a> {
         self.i = end;
         Some(sig as f64 / POW10[frac])
     }
-}
-
-/// Bytes before the first `"`, `\` or control character; `None` if there
-/// is none (an unterminated string). The quote or backslash is found with
-/// memchr's vector search, then the bytes before it are checked for a
-/// control character in one branch-free pass (rare in requests: only then
-/// is its place looked for).
-fn special(b: &[u8]) -> Option<usize> {
-    let end = memchr::memchr2(b'"', b'\\', b);
-    let span = &b[..end.unwrap_or(b.len())];
-    if span.iter().fold(false, |any, &c| any | (c < 0x20)) {
-        return span.iter().position(|&c| c < 0x20);
-    }
-    end
 }

@@ -16,6 +16,7 @@ pub(crate) mod jobs;
 mod json;
 mod json_at;
 mod json_fast;
+mod json_scan;
 mod json_num;
 #[cfg(test)]
 mod json_tests;

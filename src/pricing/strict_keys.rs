@@ -74,7 +74,7 @@ const SCAN_KEYS: usize = 32;
 /// Whether a key could have a case twin: it has a capital or a non-ASCII
 /// character (two different all-lower-case ASCII keys never lower-case
 /// alike).
-fn foldable(key: &str) -> bool {
+pub(super) fn foldable(key: &str) -> bool {
     key.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii())
 }
 
@@ -98,11 +98,24 @@ pub(super) fn known_variant(key: &str) -> Option<&'static str> {
         .find(|k| k.eq_ignore_ascii_case(key))
 }
 
+/// A key's bit in [`Seen::bits`]: equal keys share it, and the keys of
+/// one request object (mostly of different lengths or ends) rarely do.
+#[inline]
+fn bit(key: &str) -> u64 {
+    let b = key.as_bytes();
+    let (first, last) = (b.first().copied(), b.last().copied());
+    let h = b.len() + 7 * usize::from(first.unwrap_or(0)) + 3 * usize::from(last.unwrap_or(0));
+    1 << (h % 64)
+}
+
 /// The keys of one map so far, for the duplicate and case-twin checks.
 #[derive(Default)]
 pub(super) struct Seen<'de> {
     /// Some key so far could have a case twin ([`foldable`]).
     foldable: bool,
+    /// One bit per key so far ([`bit`]): a key whose bit is clear is no
+    /// duplicate, so most keys are checked without scanning the others.
+    bits: u64,
     /// Past [`SCAN_KEYS`] only: made then, so a small map builds no hash
     /// maps (each seeds its hasher from a thread-local).
     big: Option<Box<Big<'de>>>,
@@ -116,21 +129,34 @@ struct Big<'de> {
 }
 
 impl<'de> Seen<'de> {
-    /// Whether `key` would be refused in a map with `out` so far.
-    pub(super) fn refused(&self, out: Entries<'_, 'de>, key: &str, free_form: bool) -> bool {
+    /// Whether `key` would be refused in a map with `out` so far;
+    /// `key_foldable` is [`foldable`]`(key)` (the fast parser learns it
+    /// while reading the key).
+    #[inline]
+    pub(super) fn refused(
+        &self,
+        out: Entries<'_, 'de>,
+        key: &str,
+        key_foldable: bool,
+        free_form: bool,
+    ) -> bool {
         if self.duplicate(out, key) {
             return true;
         }
         // The common key — lower-case ASCII among lower-case ASCII keys —
         // can have no case twin and be no variant of a known field (one
         // scan of its bytes instead of three).
-        if free_form || (!self.foldable && !foldable(key)) {
+        if free_form || (!self.foldable && !key_foldable) {
             return false;
         }
         self.case_twin(out, key).is_some() || known_variant(key).is_some()
     }
 
+    #[inline]
     pub(super) fn duplicate(&self, out: Entries<'_, 'de>, key: &str) -> bool {
+        if self.bits & bit(key) == 0 {
+            return false;
+        }
         if let Some(big) = &self.big {
             big.exact.contains(key)
         } else {
@@ -156,7 +182,16 @@ impl<'de> Seen<'de> {
         let Some((key, _)) = out.last() else {
             return;
         };
-        self.foldable |= foldable(key);
+        self.add_known(out, foldable(key), free_form);
+    }
+
+    /// [`Seen::add`] for a key whose [`foldable`] is known.
+    #[inline]
+    pub(super) fn add_known(&mut self, out: Entries<'_, 'de>, key_foldable: bool, free_form: bool) {
+        self.foldable |= key_foldable;
+        if let Some((key, _)) = out.last() {
+            self.bits |= bit(key);
+        }
         if out.len() < SCAN_KEYS {
             return;
         }

@@ -1,0 +1,143 @@
+//! Finding where a JSON string ends, for [`super::json_fast`]: the first
+//! `"`, `\` or control character. Request strings are mostly short (keys,
+//! ids, types), so they are read eight bytes at a time in a `u64` (SWAR):
+//! a vector search costs more to set up than such a string takes; long
+//! ones (scripts) go to memchr's vector search.
+
+/// Every byte's high bit.
+const HIGH: u64 = 0x8080_8080_8080_8080;
+/// `b` in every byte.
+const fn splat(b: u8) -> u64 {
+    0x0101_0101_0101_0101 * b as u64
+}
+
+/// High bit set in the lowest byte of `w` that is `"`, `\` or below 0x20
+/// (bytes above the first such one may be marked wrongly: only the lowest
+/// is read).
+#[inline]
+fn stops(w: u64) -> u64 {
+    let zero = |x: u64| x.wrapping_sub(splat(1)) & !x & HIGH;
+    let below_space = w.wrapping_sub(splat(0x20)) & !w & HIGH;
+    zero(w ^ splat(b'"')) | zero(w ^ splat(b'\\')) | below_space
+}
+
+/// High bit set in every byte of `w` that is an ASCII capital or not ASCII
+/// (exact per byte: no carries cross bytes).
+#[inline]
+fn foldable_bytes(w: u64) -> u64 {
+    let x = w & !HIGH;
+    let ge_a = x + splat(0x80 - b'A');
+    let gt_z = x + splat(0x80 - b'Z' - 1);
+    (ge_a & !gt_z & HIGH) | (w & HIGH)
+}
+
+/// Where the first stop byte of `b` is, if in the first eight bytes, and
+/// the foldable bits of the bytes before it; `None` when there are fewer
+/// than eight bytes.
+#[inline]
+fn word(b: &[u8], at: usize) -> Option<(u64, u64)> {
+    let chunk: [u8; 8] = b.get(at..at + 8)?.try_into().ok()?;
+    let w = u64::from_le_bytes(chunk);
+    Some((stops(w), foldable_bytes(w)))
+}
+
+/// The bytes before the first stop byte of a key, and whether any of them
+/// is a capital or not ASCII (see `strict_keys::foldable`); `None` if no
+/// stop byte is found before `limit` bytes (the caller takes its general
+/// path then).
+#[inline]
+pub(super) fn key_end(b: &[u8], limit: usize) -> Option<(usize, bool)> {
+    let mut at = 0;
+    let mut fold = 0;
+    while at < limit {
+        let Some((stop, f)) = word(b, at) else {
+            break;
+        };
+        if stop != 0 {
+            let n = stop.trailing_zeros() as usize / 8;
+            // The foldable bits of the bytes before the stop only.
+            fold |= f & ((1u64 << (8 * n)) - 1);
+            return Some((at + n, fold != 0));
+        }
+        fold |= f;
+        at += 8;
+    }
+    for (i, &c) in b.get(at..)?.iter().enumerate().take(8) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            let fold = fold != 0
+                || b[..at + i]
+                    .iter()
+                    .any(|c| c.is_ascii_uppercase() || !c.is_ascii());
+            return Some((at + i, fold));
+        }
+    }
+    None
+}
+
+/// Bytes before the first `"`, `\` or control character; `None` if there
+/// is none (an unterminated string). Short strings are read eight bytes at
+/// a time; past 16 bytes the quote or backslash is found with memchr's
+/// vector search, then the bytes before it are checked for a control
+/// character in one branch-free pass (rare in requests: only then is its
+/// place looked for).
+pub(super) fn special(b: &[u8]) -> Option<usize> {
+    const SHORT: usize = 16;
+    if let Some((end, _)) = key_end(b, SHORT) {
+        return Some(end);
+    }
+    let end = memchr::memchr2(b'"', b'\\', b);
+    let span = &b[..end.unwrap_or(b.len())];
+    if span.iter().fold(false, |any, &c| any | (c < 0x20)) {
+        return span.iter().position(|&c| c < 0x20);
+    }
+    end
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{key_end, special};
+
+    fn stop(c: u8) -> bool {
+        c == b'"' || c == b'\\' || c < 0x20
+    }
+
+    /// The byte-by-byte answer.
+    fn reference(b: &[u8]) -> Option<(usize, bool)> {
+        let n = b.iter().position(|&c| stop(c))?;
+        let fold = b[..n]
+            .iter()
+            .any(|c| c.is_ascii_uppercase() || !c.is_ascii());
+        Some((n, fold))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        /// Every byte class the word tricks treat apart, at every place in
+        /// strings shorter and longer than a word and than the short limit.
+        #[test]
+        fn word_scan_matches_bytes(b in prop::collection::vec(prop::sample::select(vec![
+            b'a', b'z', b'A', b'Z', b'@', b'[', b'`', b'{', b'_', b'0', b' ', b'"', b'\\',
+            0x00, 0x1f, 0x20, 0x7f, 0x80, 0xc3, 0xff, 0x21, 0x5c ^ 0x80, 0x22 ^ 0x80,
+        ]), 0..40)) {
+            prop_assert_eq!(key_end(&b, usize::MAX), reference(&b));
+            prop_assert_eq!(special(&b), reference(&b).map(|(n, _)| n));
+            if let Some((n, _)) = key_end(&b, 16) {
+                prop_assert_eq!(Some(n), reference(&b).map(|(n, _)| n));
+            }
+        }
+    }
+
+    #[test]
+    fn long_strings_go_to_the_vector_search() {
+        let mut b = vec![b'x'; 100];
+        b[70] = b'"';
+        assert_eq!(key_end(&b, 16), None);
+        assert_eq!(special(&b), Some(70));
+        b[50] = 0x01;
+        assert_eq!(special(&b), Some(50));
+        assert_eq!(special(&[b'x'; 30]), None);
+    }
+}
