@@ -7,7 +7,7 @@ use super::book::Projection;
 use super::ssml::{self, Tag};
 use super::text_plain;
 pub use super::text_scan::TextStats;
-use super::text_scan::{ascii_letters, in_run, is_cjk, Scan};
+use super::text_scan::{ascii_letters, is_cjk, Scan};
 use super::verbal::symbol_words;
 
 /// Letters per spoken word for the floor: English averages about 4.7, so
@@ -79,12 +79,13 @@ pub fn analyse(text: &str) -> TextStats {
         let Some(c) = text[i..].chars().next() else {
             break;
         };
-        if in_run(c) {
-            i = scan.run(text, i);
-            continue;
-        }
+        // CJK first: it is not in a run, and the range test is cheaper
+        // than `is_alphanumeric`'s table.
         if is_cjk(c) {
             scan.add_cjk();
+        } else if c.is_alphanumeric() {
+            i = scan.run(text, i);
+            continue;
         } else if let Some(n) = symbol_words(c) {
             scan.add_words(n);
         }

@@ -46,10 +46,10 @@ struct Chunk {
     sep: u64,
     /// Bytes that end the stretch: neither a letter nor a separator.
     other: u64,
-    /// Capitals, and `p`/`t` in either case (the second letter of `etc`,
-    /// `mph`, `kph`, `rpm` and `approx`); both only where `letter` is.
-    upper: u64,
-    p_or_t: u64,
+    /// Where a word's second letter makes it worth a look: capitals (the
+    /// second letter of an acronym) and `p`/`t` in either case (of `etc`,
+    /// `mph`, `kph`, `rpm` and `approx`); meaningful where `letter` is.
+    suspect: u64,
 }
 
 impl Chunk {
@@ -72,8 +72,7 @@ impl Chunk {
             sep,
             other: (w | !(letter | sep)) & HIGH,
             // Bit 5 is clear in capitals; `<< 2` brings it to the high bit.
-            upper: letter & !(w << 2),
-            p_or_t: letter & p_or_t,
+            suspect: !(w << 2) | p_or_t,
         }
     }
 }
@@ -96,7 +95,6 @@ struct State {
     letters: u64,
     letter: u64,
     first: u64,
-    upper: u64,
     /// Where the stretch starts: a word starts there.
     start: usize,
     /// Flagged words already looked at end before this byte.
@@ -111,12 +109,10 @@ impl State {
         let first = letter & !((letter << 8) | self.letter);
         self.words += count(first);
         self.letters += count(letter);
-        // Two adjacent capitals (an acronym?), or `p`/`t` second in a word
-        // (an abbreviation?): flagged where seen, then looked at.
-        let upper = c.upper & keep;
-        let acronym = upper & ((upper << 8) | self.upper);
-        let abbrev = c.p_or_t & keep & ((first << 8) | self.first);
-        let mut flags = acronym | abbrev;
+        // A capital (an acronym?) or `p`/`t` (an abbreviation?) second in a
+        // word: flagged, then looked at. Other words are read as one.
+        let second = letter & ((first << 8) | self.first);
+        let mut flags = second & c.suspect;
         while flags != 0 {
             let flag = at + (flags.trailing_zeros() / 8) as usize;
             if flag >= self.checked {
@@ -128,7 +124,6 @@ impl State {
         }
         self.letter = letter >> 56;
         self.first = first >> 56;
-        self.upper = upper >> 56;
     }
 }
 
@@ -166,11 +161,11 @@ pub(super) fn take(text: &str, start: usize) -> Option<Plain> {
     let mut chunks = bytes[start..].chunks_exact(8);
     let mut at = start;
     for c in chunks.by_ref() {
-        let c = Chunk::new(u64::from_le_bytes([
-            c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
-        ]));
+        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        let c = Chunk::new(w);
         if c.other != 0 {
-            return s.finish(text, start, at, &c);
+            // Classified again there: passing `c` kept it in memory.
+            return s.finish(text, start, at, w);
         }
         s.add(text, at, &c, u64::MAX);
         at += 8;
@@ -180,14 +175,15 @@ pub(super) fn take(text: &str, start: usize) -> Option<Plain> {
     for (d, b) in last.iter_mut().zip(chunks.remainder()) {
         *d = *b;
     }
-    s.finish(text, start, at, &Chunk::new(u64::from_le_bytes(last)))
+    s.finish(text, start, at, u64::from_le_bytes(last))
 }
 
 impl State {
-    /// Counts the last chunk `c` (at `at`) up to its first `other` byte,
+    /// Counts the last chunk `w` (at `at`) up to its first `other` byte,
     /// and cuts the stretch after its last separator.
-    fn finish(mut self, text: &str, start: usize, at: usize, c: &Chunk) -> Option<Plain> {
+    fn finish(mut self, text: &str, start: usize, at: usize, w: u64) -> Option<Plain> {
         let bytes = text.as_bytes();
+        let c = &Chunk::new(w);
         let keep = before_first(c.other);
         self.add(text, at, c, keep);
         let stop = (at + (c.other.trailing_zeros() / 8) as usize).min(bytes.len());
