@@ -98,24 +98,11 @@ pub(super) fn known_variant(key: &str) -> Option<&'static str> {
         .find(|k| k.eq_ignore_ascii_case(key))
 }
 
-/// A key's bit in [`Seen::bits`]: equal keys share it, and the keys of
-/// one request object (mostly of different lengths or ends) rarely do.
-#[inline]
-fn bit(key: &str) -> u64 {
-    let b = key.as_bytes();
-    let (first, last) = (b.first().copied(), b.last().copied());
-    let h = b.len() + 7 * usize::from(first.unwrap_or(0)) + 3 * usize::from(last.unwrap_or(0));
-    1 << (h % 64)
-}
-
 /// The keys of one map so far, for the duplicate and case-twin checks.
 #[derive(Default)]
 pub(super) struct Seen<'de> {
     /// Some key so far could have a case twin ([`foldable`]).
     foldable: bool,
-    /// One bit per key so far ([`bit`]): a key whose bit is clear is no
-    /// duplicate, so most keys are checked without scanning the others.
-    bits: u64,
     /// Past [`SCAN_KEYS`] only: made then, so a small map builds no hash
     /// maps (each seeds its hasher from a thread-local).
     big: Option<Box<Big<'de>>>,
@@ -154,9 +141,6 @@ impl<'de> Seen<'de> {
 
     #[inline]
     pub(super) fn duplicate(&self, out: Entries<'_, 'de>, key: &str) -> bool {
-        if self.bits & bit(key) == 0 {
-            return false;
-        }
         if let Some(big) = &self.big {
             big.exact.contains(key)
         } else {
@@ -189,9 +173,6 @@ impl<'de> Seen<'de> {
     #[inline]
     pub(super) fn add_known(&mut self, out: Entries<'_, 'de>, key_foldable: bool, free_form: bool) {
         self.foldable |= key_foldable;
-        if let Some((key, _)) = out.last() {
-            self.bits |= bit(key);
-        }
         if out.len() < SCAN_KEYS {
             return;
         }
