@@ -158,3 +158,15 @@ fn common_breaks_read_as_the_general_tag_reader() {
         assert_eq!(ssml::common_break(after.as_bytes()), None, "{after:?}");
     }
 }
+
+/// The fast path looks again only at words whose second letter is a
+/// capital or `p`/`t`: every abbreviation spoken longer must be one.
+#[test]
+fn every_abbreviation_is_flagged_by_its_second_letter() {
+    for (word, _) in super::verbal::SPOKEN_LONGER {
+        let second = word.as_bytes()[1].to_ascii_lowercase();
+        assert!(matches!(second, b'p' | b't'), "{word}");
+        let text = format!("and {word} then {} too ", word.to_uppercase());
+        assert_eq!(analyse(&text), text_reference::analyse(&text), "{text}");
+    }
+}
