@@ -16,8 +16,8 @@ pub(crate) mod jobs;
 mod json;
 mod json_at;
 mod json_fast;
-mod json_scan;
 mod json_num;
+mod json_scan;
 #[cfg(test)]
 mod json_tests;
 pub mod learn;
