@@ -4,21 +4,15 @@
 //! a vector search costs more to set up than such a string takes; long
 //! ones (scripts) go to memchr's vector search.
 
-/// Every byte's high bit.
-const HIGH: u64 = 0x8080_8080_8080_8080;
-/// `b` in every byte.
-const fn splat(b: u8) -> u64 {
-    0x0101_0101_0101_0101 * b as u64
-}
+use super::swar::{splat, word_at, zero_bytes, HIGH};
 
 /// High bit set in the lowest byte of `w` that is `"`, `\` or below 0x20
 /// (bytes above the first such one may be marked wrongly: only the lowest
 /// is read).
 #[inline]
 fn stops(w: u64) -> u64 {
-    let zero = |x: u64| x.wrapping_sub(splat(1)) & !x & HIGH;
     let below_space = w.wrapping_sub(splat(0x20)) & !w & HIGH;
-    zero(w ^ splat(b'"')) | zero(w ^ splat(b'\\')) | below_space
+    zero_bytes(w ^ splat(b'"')) | zero_bytes(w ^ splat(b'\\')) | below_space
 }
 
 /// High bit set in every byte of `w` that is an ASCII capital or not ASCII
@@ -36,8 +30,7 @@ fn foldable_bytes(w: u64) -> u64 {
 /// than eight bytes.
 #[inline]
 fn word(b: &[u8], at: usize) -> Option<(u64, u64)> {
-    let chunk: [u8; 8] = b.get(at..at + 8)?.try_into().ok()?;
-    let w = u64::from_le_bytes(chunk);
+    let w = word_at(b, at)?;
     Some((stops(w), foldable_bytes(w)))
 }
 

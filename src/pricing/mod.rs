@@ -35,6 +35,7 @@ mod ssml_attr;
 mod ssml_reference;
 mod strict;
 mod strict_keys;
+mod swar;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -90,15 +90,10 @@ pub(super) fn common_break(after: &[u8]) -> Option<(usize, u64)> {
 /// 1, so `b | 2 == b'>'` finds both, and padded tags are mostly skipped a
 /// word at a time.
 fn find_angle(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut chunks = bytes.chunks_exact(8);
+    use super::swar::{splat, word_at, zero_bytes};
     let mut at = 0;
-    for chunk in chunks.by_ref() {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = (u64::from_le_bytes(word) | (ONES * 2)) ^ (ONES * u64::from(b'>'));
-        if x.wrapping_sub(ONES) & !x & HIGH != 0 {
+    while let Some(w) = word_at(bytes, at) {
+        if zero_bytes((w | splat(2)) ^ splat(b'>')) != 0 {
             break;
         }
         at += 8;

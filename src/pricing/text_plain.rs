@@ -13,17 +13,9 @@
 //! [`letters_words`] reads as more than one) are rare: a word that could be
 //! one is flagged by its first letters and looked at on its own.
 
+use super::swar::{splat, HIGH, LOW7, ONES};
 use super::text_scan::ascii_letters;
 use super::verbal::letters_words;
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-
-/// `b` in every byte.
-const fn splat(b: u8) -> u64 {
-    ONES * b as u64
-}
 
 /// What [`take`] read: `len` bytes holding `letters` ASCII letters in
 /// `words` spoken words.

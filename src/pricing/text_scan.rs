@@ -266,8 +266,7 @@ fn segment_words(seg: &str, digits: bool, mode: SayAs) -> u64 {
 
 /// How many ASCII letters `b` starts with, eight bytes at a time.
 pub(super) fn ascii_letters(b: &[u8]) -> usize {
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    use super::swar::{HIGH, LOW7};
     let mut n = 0;
     while let Some(chunk) = b.get(n..n + 8) {
         let mut word = [0u8; 8];
