@@ -66,8 +66,9 @@ pub fn quote_with_facts(
 ) -> Result<Quote, PricingError> {
     path_gate(billable, plan)?;
     // The body's tree lives here for the quote; sized for the common body
-    // so it is one allocation.
-    let arena = bumpalo::Bump::with_capacity(body.len().saturating_mul(2));
+    // so it is one allocation (capped: the arena grows for a large one, and
+    // a body refused early should not cost its size twice up front).
+    let arena = bumpalo::Bump::with_capacity(body.len().saturating_mul(2).min(1 << 20));
     let obj = json::parse_object(body, &arena)?;
     let ctx = Ctx { book, plan, facts };
     let (draft, gen) = match rules::draft(&ctx, billable, &obj)? {
