@@ -135,3 +135,38 @@ pub fn with_safety(ms: u64, p: &Projection) -> u64 {
     let v = mul_div_ceil(ms, p.safety_permille, 1000, 1);
     u64::try_from(v).unwrap_or(u64::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::mul_div_ceil;
+
+    fn wide(a: u64, m: u64, d1: u64, d2: u64) -> u128 {
+        (u128::from(a) * u128::from(m)).div_ceil(u128::from(d1) * u128::from(d2))
+    }
+
+    proptest! {
+        /// The 64-bit shortcut answers as the 128-bit division, also where
+        /// a product overflows 64 bits (huge weighted counts, odd speeds).
+        #[test]
+        fn the_shortcut_divides_as_the_wide_division(
+            a in prop_oneof![0..1_000_000u64, any::<u64>()],
+            m in prop_oneof![Just(60_000_000u64), Just(1_000_000), 1..2000u64, any::<u64>()],
+            d1 in prop_oneof![1..1_000_000u64, 1..=u64::MAX],
+            d2 in prop_oneof![1..3000u64, 1..=u64::MAX],
+        ) {
+            prop_assert_eq!(mul_div_ceil(a, m, d1, d2), wide(a, m, d1, d2));
+        }
+    }
+
+    #[test]
+    fn overflowing_products_take_the_wide_path() {
+        assert_eq!(
+            mul_div_ceil(u64::MAX, 60_000_000, 1, 1),
+            wide(u64::MAX, 60_000_000, 1, 1)
+        );
+        assert_eq!(mul_div_ceil(7, 3, u64::MAX, 2), 1);
+        assert_eq!(mul_div_ceil(0, u64::MAX, 1, 1), 0);
+    }
+}
