@@ -56,6 +56,7 @@ struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
+    #[inline(always)]
     fn ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
             self.i += 1;
@@ -63,7 +64,14 @@ impl<'a> Parser<'a> {
     }
 
     /// Skips whitespace and takes `byte` if it comes next.
+    #[inline(always)]
     fn eat(&mut self, byte: u8) -> bool {
+        // Compact bodies (what clients' JSON encoders send) have no
+        // whitespace to skip: the byte is looked at first.
+        if self.b.get(self.i) == Some(&byte) {
+            self.i += 1;
+            return true;
+        }
         self.ws();
         let hit = self.b.get(self.i) == Some(&byte);
         self.i += usize::from(hit);
@@ -76,17 +84,17 @@ impl<'a> Parser<'a> {
         Value::Null
     }
 
+    /// The value at the cursor, built in the caller's frame: containers
+    /// come back from their (recursive, out-of-line) readers as slices in
+    /// registers, because a whole `Value` returned up the recursion went
+    /// through memory and reading it back stalled on the partial writes.
+    #[inline(always)]
     fn value(&mut self, depth: usize, free: bool) -> Value<'a> {
-        if depth > MAX_DEPTH {
-            return self.fail();
-        }
         self.ws();
         let Some(&b) = self.b.get(self.i) else {
             return self.fail();
         };
         match b {
-            b'{' => self.object(depth, free),
-            b'[' => self.array(depth, free),
             b'"' => {
                 self.i += 1;
                 match self.string() {
@@ -94,6 +102,8 @@ impl<'a> Parser<'a> {
                     None => self.fail(),
                 }
             }
+            b'{' => Value::Object(Obj::from_entries(self.object(depth, free))),
+            b'[' => Value::Array(self.array(depth, free)),
             b't' => self.literal("true", Value::Bool(true)),
             b'f' => self.literal("false", Value::Bool(false)),
             b'n' => self.literal("null", Value::Null),
@@ -115,71 +125,77 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn object(&mut self, depth: usize, free: bool) -> Value<'a> {
+    /// The members of the object whose `{` is at the cursor (empty after a
+    /// failure: `ok` tells).
+    fn object(&mut self, depth: usize, free: bool) -> &'a [Entry<'a>] {
         self.i += 1;
+        if depth > MAX_DEPTH {
+            self.fail();
+            return &[];
+        }
         let base = self.entries.len();
         let mut seen = Seen::default();
         if self.eat(b'}') {
-            return Value::Object(Obj::new());
+            return &[];
         }
         loop {
             if !self.eat(b'"') {
-                return self.fail();
+                self.fail();
+                return &[];
             }
             let Some((key, fold)) = self.key() else {
-                return self.fail();
+                self.fail();
+                return &[];
             };
             if seen.refused(&self.entries[base..], key, fold, free) || !self.eat(b':') {
-                return self.fail();
+                self.fail();
+                return &[];
             }
-            self.ws();
-            // A string member is read here and its value built where it is
-            // pushed (the general path returns the value through memory).
-            if self.b.get(self.i) == Some(&b'"') {
-                self.i += 1;
-                let Some(text) = self.string() else {
-                    return self.fail();
-                };
-                self.entries.push((key, Value::String(text)));
-            } else {
-                let child_free = free || FREE_FORM.iter().any(|f| same_key(f, key));
-                let v = self.value(depth + 1, child_free);
-                if !self.ok {
-                    return v;
-                }
-                self.entries.push((key, v));
+            let child_free = free || FREE_FORM.iter().any(|f| same_key(f, key));
+            let v = self.value(depth + 1, child_free);
+            if !self.ok {
+                return &[];
             }
+            self.entries.push((key, v));
             seen.add_known(&self.entries[base..], fold, free);
             if self.eat(b'}') {
                 let out = self.arena.alloc_slice_copy(&self.entries[base..]);
                 self.entries.truncate(base);
-                return Value::Object(Obj::from_entries(out));
+                return out;
             }
             if !self.eat(b',') {
-                return self.fail();
+                self.fail();
+                return &[];
             }
         }
     }
 
-    fn array(&mut self, depth: usize, free: bool) -> Value<'a> {
+    /// The elements of the array whose `[` is at the cursor (empty after a
+    /// failure: `ok` tells).
+    fn array(&mut self, depth: usize, free: bool) -> &'a [Value<'a>] {
         self.i += 1;
+        if depth > MAX_DEPTH {
+            self.fail();
+            return &[];
+        }
         let base = self.items.len();
         if self.eat(b']') {
-            return Value::Array(&[]);
+            return &[];
         }
         loop {
             let v = self.value(depth + 1, free);
             if !self.ok {
-                return v;
+                return &[];
             }
             self.items.push(v);
             if self.eat(b']') {
                 let out = self.arena.alloc_slice_copy(&self.items[base..]);
                 self.items.truncate(base);
-                return Value::Array(out);
+                return out;
             }
             if !self.eat(b',') {
-                return self.fail();
+                self.fail();
+                return &[];
             }
         }
     }

@@ -25,27 +25,27 @@ fn foldable_bytes(w: u64) -> u64 {
     (ge_a & !gt_z & HIGH) | (w & HIGH)
 }
 
-/// Where the first stop byte of `b` is, if in the first eight bytes, and
-/// the foldable bits of the bytes before it; `None` when there are fewer
-/// than eight bytes.
-#[inline]
-fn word(b: &[u8], at: usize) -> Option<(u64, u64)> {
-    let w = word_at(b, at)?;
-    Some((stops(w), foldable_bytes(w)))
-}
-
 /// The bytes before the first stop byte of a key, and whether any of them
 /// is a capital or not ASCII (see `strict_keys::foldable`); `None` if no
 /// stop byte is found before `limit` bytes (the caller takes its general
 /// path then).
-#[inline]
+#[inline(always)]
 pub(super) fn key_end(b: &[u8], limit: usize) -> Option<(usize, bool)> {
+    scan::<true>(b, limit)
+}
+
+/// [`key_end`], telling foldable bytes apart only when `FOLD` (a string
+/// value's scan does not need them: a few operations per word fewer).
+#[inline(always)]
+fn scan<const FOLD: bool>(b: &[u8], limit: usize) -> Option<(usize, bool)> {
     let mut at = 0;
     let mut fold = 0;
     while at < limit {
-        let Some((stop, f)) = word(b, at) else {
+        let Some(w) = word_at(b, at) else {
             break;
         };
+        let stop = stops(w);
+        let f = if FOLD { foldable_bytes(w) } else { 0 };
         if stop != 0 {
             let n = stop.trailing_zeros() as usize / 8;
             // The foldable bits of the bytes before the stop only.
@@ -57,10 +57,11 @@ pub(super) fn key_end(b: &[u8], limit: usize) -> Option<(usize, bool)> {
     }
     for (i, &c) in b.get(at..)?.iter().enumerate().take(8) {
         if c == b'"' || c == b'\\' || c < 0x20 {
-            let fold = fold != 0
-                || b[..at + i]
-                    .iter()
-                    .any(|c| c.is_ascii_uppercase() || !c.is_ascii());
+            let fold = FOLD
+                && (fold != 0
+                    || b[..at + i]
+                        .iter()
+                        .any(|c| c.is_ascii_uppercase() || !c.is_ascii()));
             return Some((at + i, fold));
         }
     }
@@ -73,11 +74,19 @@ pub(super) fn key_end(b: &[u8], limit: usize) -> Option<(usize, bool)> {
 /// vector search, then the bytes before it are checked for a control
 /// character in one branch-free pass (rare in requests: only then is its
 /// place looked for).
+#[inline(always)]
 pub(super) fn special(b: &[u8]) -> Option<usize> {
     const SHORT: usize = 16;
-    if let Some((end, _)) = key_end(b, SHORT) {
+    if let Some((end, _)) = scan::<false>(b, SHORT) {
         return Some(end);
     }
+    long_special(b)
+}
+
+/// [`special`] past its first 16 bytes (out of line: the short case is
+/// the common one).
+#[inline(never)]
+fn long_special(b: &[u8]) -> Option<usize> {
     let end = memchr::memchr2(b'"', b'\\', b);
     let span = &b[..end.unwrap_or(b.len())];
     if span.iter().fold(false, |any, &c| any | (c < 0x20)) {
