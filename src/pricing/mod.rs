@@ -118,7 +118,8 @@ pub struct JobQuote {
 pub struct SceneQuote {
     /// Index into [`Quote::jobs`].
     pub job: usize,
-    pub feature: String,
+    /// A price-book key (static: a 50-scene quote built 50 strings for it).
+    pub feature: &'static str,
     pub projected_ms: u64,
     /// What the length is based on — probed: `probed` (the media's own
     /// header, read through the egress guard), `recorded` (an uploaded

@@ -80,7 +80,7 @@ pub fn quote_with_facts(
 
 fn price(ctx: &Ctx<'_>, draft: Draft, gen: Generation) -> Result<Quote, PricingError> {
     let mut jobs = Vec::with_capacity(draft.jobs.len());
-    let mut scenes = Vec::new();
+    let mut scenes = Vec::with_capacity(draft.jobs.iter().map(|j| j.scenes.len()).sum());
     for (i, job) in draft.jobs.iter().enumerate() {
         let price = ctx.book.price(job.feature).ok_or_else(|| {
             unpriceable(format!(
@@ -119,7 +119,7 @@ fn price(ctx: &Ctx<'_>, draft: Draft, gen: Generation) -> Result<Quote, PricingE
         };
         scenes.extend(job.scenes.iter().map(|s| SceneQuote {
             job: i,
-            feature: s.feature.to_owned(),
+            feature: s.feature,
             projected_ms: scaled(s),
             basis: s.basis,
         }));
