@@ -74,11 +74,6 @@ fn before_first(flags: u64) -> u64 {
     ((flags & flags.wrapping_neg()) >> 7).wrapping_sub(1)
 }
 
-/// The bytes of a chunk in high-bit masks, added up.
-fn count(mask: u64) -> u64 {
-    (mask >> 7).wrapping_mul(ONES) >> 56
-}
-
 /// The running state of [`take`]: counts, and the classes of the previous
 /// chunk's last byte moved to where they continue this chunk.
 #[derive(Default)]
@@ -99,8 +94,11 @@ impl State {
     fn add(&mut self, text: &str, at: usize, c: &Chunk, keep: u64) {
         let letter = c.letter & keep;
         let first = letter & !((letter << 8) | self.letter);
-        self.words += count(first);
-        self.letters += count(letter);
+        // Both counts in one multiply: a chunk has at most 8 of each, so
+        // word starts fit the low nibble of the sum and letters the high.
+        let both = ((first >> 7) | (letter >> 3)).wrapping_mul(ONES) >> 56;
+        self.words += both & 15;
+        self.letters += both >> 4;
         // A capital (an acronym?) or `p`/`t` (an abbreviation?) second in a
         // word: flagged, then looked at. Other words are read as one.
         let second = letter & ((first << 8) | self.first);
