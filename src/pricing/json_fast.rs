@@ -31,7 +31,6 @@ pub(super) fn parse<'a>(body: &'a [u8], arena: &'a Bump) -> Option<Value<'a>> {
         arena,
         items: Vec::new(),
         entries: Vec::new(),
-        scratch: String::new(),
     };
     let v = p.value(0, false);
     p.ws();
@@ -53,8 +52,6 @@ struct Parser<'a> {
     /// growing a vector per container).
     items: Vec<Value<'a>>,
     entries: Vec<Entry<'a>>,
-    /// Where a string with escapes is unescaped.
-    scratch: String,
 }
 
 impl<'a> Parser<'a> {
@@ -227,10 +224,11 @@ impl<'a> Parser<'a> {
             self.i = end + 1;
             return Some(&self.s[start..end]);
         }
-        // Unescaped in a buffer kept across strings, then copied to the
-        // arena at its exact length.
-        let mut out = std::mem::take(&mut self.scratch);
-        out.clear();
+        // Unescaped straight into the arena: the raw string's length bounds
+        // the unescaped one (no escape is shorter than what it stands for),
+        // so the buffer never grows and nothing is copied twice.
+        let close = self.closing_quote(end)?;
+        let mut out = bumpalo::collections::String::with_capacity_in(close - start, self.arena);
         out.push_str(&self.s[start..end]);
         let mut i = end;
         loop {
@@ -260,10 +258,22 @@ impl<'a> Parser<'a> {
             i += n;
             if self.b[i] == b'"' {
                 self.i = i + 1;
-                let kept = self.arena.alloc_str(&out);
-                self.scratch = out;
-                return Some(kept);
+                return Some(out.into_bump_str());
             }
+        }
+    }
+
+    /// Where the string whose first escape or control character is at `i`
+    /// ends (its closing quote); `None` at a control character or the
+    /// body's end. Escapes are stepped over, not read.
+    fn closing_quote(&self, mut i: usize) -> Option<usize> {
+        loop {
+            match self.b[i] {
+                b'"' => return Some(i),
+                b'\\' if i + 2 <= self.b.len() => i += 2,
+                _ => return None,
+            }
+            i += special(self.b.get(i..)?)?;
         }
     }
 

@@ -156,3 +156,31 @@ fn control_bytes_and_big_maps_agree_with_serde() {
         assert!(strict::parse(body.as_bytes(), &a).is_err(), "{body}");
     }
 }
+
+/// A string is unescaped straight into the arena at its raw length: every
+/// escape form (one that shrinks most, a surrogate pair, sits at the very
+/// end, or follows a long plain stretch) reads as serde reads it, and a
+/// string cut inside an escape or before its closing quote is left to
+/// serde, which refuses it.
+#[test]
+fn escaped_strings_are_unescaped_in_place_as_serde_reads_them() {
+    let a = bumpalo::Bump::new();
+    let long = "word ".repeat(20);
+    for s in [
+        r#"\"\\\/\b\f\n\r\t"#.to_owned(),
+        r"\uD83D\uDE00\uD83D\uDE00".to_owned(),
+        r"\u00e9\u4f60\u0041".to_owned(),
+        format!(r#"{long}<break time=\"1s\"/>{long}"#),
+        format!(r"{long}\n"),
+        format!(r"\t{long}"),
+    ] {
+        let body = format!(r#"{{"input_text": "{s}", "after": "x"}}"#);
+        let fast = json_fast::parse(body.as_bytes(), &a).ok_or(());
+        assert!(fast.is_ok(), "{body}");
+        assert_eq!(fast, strict::parse(body.as_bytes(), &a).map_err(|_| ()));
+    }
+    for cut in [r#"{"a": "x\"#, r#"{"a": "x\u00"#, r#"{"a": "x\n"#] {
+        assert!(json_fast::parse(cut.as_bytes(), &a).is_none(), "{cut}");
+        assert!(strict::parse(cut.as_bytes(), &a).is_err(), "{cut}");
+    }
+}
