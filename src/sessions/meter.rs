@@ -23,6 +23,11 @@ const MAX_CATCH_UP: usize = 120;
 /// One metering pass over every live session.
 pub(crate) async fn tick(state: &AppState) {
     let cfg = state.snapshot().config.clone();
+    // The time is read before the sessions: a row read after it holds every
+    // activity up to it, so a keep-alive recorded while this tick reads (or
+    // while it asks HeyGen for token sessions) cannot be judged against a
+    // later clock and end a live session as idle.
+    let now = state.clock.now().timestamp_micros();
     let rows = match state.ledger.sessions(SessionFilter::Live).await {
         Ok(r) => r,
         Err(e) => return state.note_ledger_error("sessions", &e),
@@ -31,7 +36,7 @@ pub(crate) async fn tick(state: &AppState) {
     let lead = 2 * i64::try_from(cfg.settlement.session_tick.as_micros()).unwrap_or(MINUTE_US);
     let mut live: Vec<(String, i64)> = cfg.tenants.iter().map(|t| (t.id.clone(), 0)).collect();
     for s in rows {
-        if meter(state, &cfg, s.clone(), lead).await {
+        if meter(state, &cfg, s.clone(), lead, now).await {
             if let Some(n) = live.iter_mut().find(|(t, _)| *t == s.tenant) {
                 n.1 += 1;
             }
@@ -41,9 +46,8 @@ pub(crate) async fn tick(state: &AppState) {
     state.metrics.sessions_live(&per_tenant);
 }
 
-/// Meters one session; `true` while it stays live.
-async fn meter(state: &AppState, cfg: &Config, mut s: SessionRow, lead: i64) -> bool {
-    let now = state.clock.now().timestamp_micros();
+/// Meters one session at `now` (µs); `true` while it stays live.
+async fn meter(state: &AppState, cfg: &Config, mut s: SessionRow, lead: i64, now: i64) -> bool {
     let idle_end = s.last_activity_us + s.idle_s * 1_000_000;
     // A token's session talks to HeyGen directly: its end comes from
     // HeyGen's list (`tokens::watch`), not from activity here.
