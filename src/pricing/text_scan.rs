@@ -266,12 +266,9 @@ fn segment_words(seg: &str, digits: bool, mode: SayAs) -> u64 {
 
 /// How many ASCII letters `b` starts with, eight bytes at a time.
 pub(super) fn ascii_letters(b: &[u8]) -> usize {
-    use super::swar::{HIGH, LOW7};
+    use super::swar::{word_at, HIGH, LOW7};
     let mut n = 0;
-    while let Some(chunk) = b.get(n..n + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
+    while let Some(w) = word_at(b, n) {
         // Per byte: fold case, then `x >= b'a'` and `x > b'z'` as the high
         // bit of x + 0x1F and x + 0x05 (no carry: x < 0x80); non-ASCII
         // bytes are not letters.
