@@ -40,6 +40,10 @@ pub enum Family {
     Other,
 }
 
+/// The `family` label of the gateway's own endpoints (`/gateway/v1/…`),
+/// which are not HeyGen routes.
+pub const GATEWAY_FAMILY: &str = "gateway";
+
 impl Family {
     pub const ALL: &'static [Family] = &[
         Family::Video,

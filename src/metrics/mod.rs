@@ -13,6 +13,7 @@
 
 mod alerts;
 mod reg;
+mod requests;
 mod scope;
 mod sessions;
 mod settlement;
@@ -24,8 +25,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use prometheus::{
-    CounterVec, Encoder, Gauge, GaugeVec, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec,
-    Registry, TextEncoder,
+    CounterVec, Encoder, Gauge, GaugeVec, IntCounterVec, IntGauge, IntGaugeVec, Registry,
+    TextEncoder,
 };
 
 pub use alerts::{ALERT_EVENTS, ALERT_RESULTS};
@@ -64,9 +65,7 @@ pub struct Metrics {
 }
 
 struct Inner {
-    requests: IntCounterVec,
-    request_duration: HistogramVec,
-    upstream_duration: HistogramVec,
+    requests: requests::RequestFamilies,
     credits_projected: CounterVec,
     credits_held: CounterVec,
     credits_captured: CounterVec,
@@ -158,19 +157,7 @@ impl Metrics {
         };
         let budget = |name: &str, help: &str| r.gauge(name, help, &["scope", "window"]);
         let inner = Inner {
-            requests: r.int_counter(
-                "heygen_gateway_requests_total",
-                "Requests by route family, status class and outcome.",
-                &["family", "status_class", "outcome"],
-            )?,
-            request_duration: r.histogram(
-                "heygen_gateway_request_duration_seconds",
-                "Time from request received to response headers sent.",
-            )?,
-            upstream_duration: r.histogram(
-                "heygen_gateway_upstream_duration_seconds",
-                "Time waiting for HeyGen's response headers.",
-            )?,
+            requests: requests::RequestFamilies::register(&r)?,
             credits_projected: credits("projected")?,
             credits_held: credits("held")?,
             credits_captured: credits("captured")?,
@@ -295,36 +282,24 @@ impl Metrics {
         })
     }
 
-    /// Counts one finished request and observes its total latency.
     /// Creates the 5xx series of every route family at 0 (for both outcomes
     /// a 5xx can have), so the shipped 5xx-rate alert sees the first error
-    /// as a rise instead of a new series `rate()` cannot read yet.
-    pub fn declare_request_families(&self, families: &[&str]) {
-        for family in families {
-            for outcome in ["forwarded", "error"] {
-                self.inner
-                    .requests
-                    .with_label_values(&[family, "5xx", outcome]);
-            }
-        }
+    /// as a rise instead of a new series `rate()` cannot read yet; and keeps
+    /// these families' series at hand for the request path.
+    pub fn declare_request_families(&self, families: &[&'static str]) {
+        self.inner.requests.declare(families);
     }
 
+    /// Counts one finished request and observes its total latency.
     pub fn request(&self, family: &str, status: u16, outcome: &str, elapsed: Duration) {
-        let i = &self.inner;
-        i.requests
-            .with_label_values(&[family, status_class(status), outcome])
-            .inc();
-        i.request_duration
-            .with_label_values(&[family])
-            .observe(elapsed.as_secs_f64());
+        self.inner
+            .requests
+            .request(family, status, outcome, elapsed);
     }
 
     /// Observes the time HeyGen took to answer (to response headers).
     pub fn upstream(&self, family: &str, elapsed: Duration) {
-        self.inner
-            .upstream_duration
-            .with_label_values(&[family])
-            .observe(elapsed.as_secs_f64());
+        self.inner.requests.upstream(family, elapsed);
     }
 
     /// Adds `micros` to the credits counter of `kind`. Negative amounts are
@@ -434,18 +409,6 @@ pub fn encode(registry: &Registry) -> String {
         tracing::error!(error = %e, "encoding metrics failed");
     }
     String::from_utf8_lossy(&buf).into_owned()
-}
-
-/// `"2xx"` etc.; anything outside 100..=599 is `"other"`.
-fn status_class(status: u16) -> &'static str {
-    match status / 100 {
-        1 => "1xx",
-        2 => "2xx",
-        3 => "3xx",
-        4 => "4xx",
-        5 => "5xx",
-        _ => "other",
-    }
 }
 
 #[cfg(test)]

@@ -467,3 +467,55 @@ fn five_xx_series_exist_from_start() {
         }
     }
 }
+
+/// A declared family's series are kept resolved for the request path; what
+/// is exported must be exactly what the label-value path exports.
+#[test]
+fn declared_families_export_what_undeclared_ones_do() {
+    let record = |m: &Metrics| {
+        let d = Duration::from_millis(3);
+        for (status, outcome) in [
+            (200, "forwarded"),
+            (200, "forwarded"),
+            (101, "forwarded"),
+            (304, "replayed"),
+            (402, "rejected"),
+            (500, "forwarded"),
+            (503, "error"),
+            (999, "error"),
+            (201, "some_other_outcome"),
+        ] {
+            m.request("video", status, outcome, d);
+        }
+        m.upstream("video", d);
+        m.upstream("video", Duration::from_secs(2));
+    };
+    let (declared_reg, declared) = setup();
+    declared.declare_request_families(&["video", "gateway"]);
+    record(&declared);
+    let (plain_reg, plain) = setup();
+    plain.declare_request_families(&["gateway"]);
+    record(&plain);
+    let video = |reg: &Registry| -> Vec<String> {
+        encode(reg)
+            .lines()
+            .filter(|l| l.contains(r#"family="video""#))
+            .map(str::to_string)
+            .collect()
+    };
+    let exported = video(&declared_reg);
+    assert!(exported.len() > 30, "{exported:#?}");
+    assert_eq!(exported, video(&plain_reg));
+    assert_line(
+        &declared_reg,
+        r#"heygen_gateway_requests_total{family="video",outcome="forwarded",status_class="2xx"} 2"#,
+    );
+    assert_line(
+        &declared_reg,
+        r#"heygen_gateway_requests_total{family="video",outcome="error",status_class="other"} 1"#,
+    );
+    assert_line(
+        &declared_reg,
+        r#"heygen_gateway_upstream_duration_seconds_count{family="video"} 2"#,
+    );
+}

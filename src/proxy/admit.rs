@@ -170,7 +170,7 @@ fn admit<B: http_body::Body>(state: &AppState, req: &Request<B>) -> Result<Admit
         path::normalize(req.uri().path()).map_err(|e| GatewayError::bad_request(e.to_string()))?;
     let runtime = state.snapshot();
     if let Some(rest) = path.strip_prefix("/gateway/v1/") {
-        tag(&|t| t.family = Some("gateway"));
+        tag(&|t| t.family = Some(crate::catalog::GATEWAY_FAMILY));
         // The endpoint decides whether it needs a tenant (HeyGen's callbacks
         // carry a signature instead), after its own 404/405 checks.
         return Ok(Admitted {

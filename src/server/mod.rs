@@ -158,6 +158,7 @@ pub async fn build_state(config: Config, opts: StartOptions) -> anyhow::Result<A
     let families: Vec<&str> = crate::catalog::Family::ALL
         .iter()
         .map(|f| f.as_str())
+        .chain([crate::catalog::GATEWAY_FAMILY])
         .collect();
     metrics.declare_request_families(&families);
     // LiveAvatar is optional: without its key its routes answer 503
