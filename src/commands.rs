@@ -334,6 +334,8 @@ async fn mock_upstream(
     let mut cfg = MockConfig::new(key);
     cfg.listen = listen;
     cfg.auto_complete = auto_complete;
+    // Nothing reads recorded requests over HTTP.
+    cfg.record_requests = false;
     let mock = match MockHeygen::start(cfg).await {
         Ok(m) => m,
         Err(e) => {

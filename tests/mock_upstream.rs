@@ -725,3 +725,28 @@ async fn status_shapes_match_the_reference() {
         assert_eq!(keys(&read), want, "{create}: {read}");
     }
 }
+
+/// The `mock-upstream` command's mock keeps no request log (nothing can
+/// read it over HTTP, and it grew with every request): it still answers and
+/// keeps jobs.
+#[tokio::test]
+async fn a_mock_without_a_request_log_answers_and_keeps_jobs() {
+    let mock = MockHeygen::start(MockConfig {
+        record_requests: false,
+        auto_complete: Some(30.0),
+        ..MockConfig::new(ORG_KEY)
+    })
+    .await
+    .expect("start");
+    let q = get(&mock, "/v2/user/remaining_quota").await.json();
+    assert!(q["data"]["remaining_quota"].is_number(), "{q}");
+    let r = post_json(
+        &mock,
+        "/v2/video/generate",
+        json!({"video_inputs": [{"voice": {"type": "silence", "duration": 3.0}}]}),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(mock.count(), 0);
+    assert_eq!(mock.jobs().len(), 1);
+}

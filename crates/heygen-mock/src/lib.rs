@@ -58,6 +58,12 @@ pub struct MockConfig {
     pub remaining_quota: u64,
     /// Complete jobs at creation with this duration (seconds).
     pub auto_complete: Option<f64>,
+    /// Keep every request received for [`MockControl::requests`] (on by
+    /// default). A mock only reached over HTTP (the `mock-upstream`
+    /// command) has no one to read them: recording there only grows its
+    /// memory with every request, and the growing list's reallocations,
+    /// made under the state lock, stalled every request in flight.
+    pub record_requests: bool,
 }
 
 impl MockConfig {
@@ -68,6 +74,7 @@ impl MockConfig {
             org_key: org_key.into(),
             remaining_quota: DEFAULT_REMAINING_QUOTA,
             auto_complete: None,
+            record_requests: true,
         }
     }
 }
@@ -96,6 +103,7 @@ impl MockHeygen {
         let shared = Arc::new(state::Shared {
             org_key: config.org_key,
             base: format!("http://{addr}"),
+            record_requests: config.record_requests,
             inner: std::sync::Mutex::new(state::Inner {
                 requests: Vec::new(),
                 jobs: Vec::new(),

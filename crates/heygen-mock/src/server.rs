@@ -117,25 +117,27 @@ async fn handle(
     let body = read_body(body).await;
     let path = parts.uri.path().to_string();
     let gen = Generation::of_path(&path);
-    let host = parts
-        .headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| parts.uri.authority().map(|a| a.to_string()));
     let (latency, fault) = {
         let mut inner = shared.lock();
-        inner.requests.push(ReceivedRequest {
-            method: parts.method.clone(),
-            path: path.clone(),
-            query: parts.uri.query().map(str::to_string),
-            headers: parts.headers.clone(),
-            version: parts.version,
-            body_len: body.len,
-            body: body.prefix.clone(),
-            body_sha256: body.sha256.clone(),
-            host,
-        });
+        if shared.record_requests {
+            let host = parts
+                .headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+                .or_else(|| parts.uri.authority().map(|a| a.to_string()));
+            inner.requests.push(ReceivedRequest {
+                method: parts.method.clone(),
+                path: path.clone(),
+                query: parts.uri.query().map(str::to_string),
+                headers: parts.headers.clone(),
+                version: parts.version,
+                body_len: body.len,
+                body: body.prefix.clone(),
+                body_sha256: body.sha256.clone(),
+                host,
+            });
+        }
         inner.faults.decide(&path)
     };
     // A body cut off mid-stream means the sender went away; like HeyGen,

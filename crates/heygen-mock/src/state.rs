@@ -125,6 +125,8 @@ pub(crate) struct Shared {
     pub(crate) org_key: String,
     /// `http://ADDR`: finished jobs' output URLs point here (`/media/…`).
     pub(crate) base: String,
+    /// Whether `Inner::requests` is kept ([`crate::MockConfig::record_requests`]).
+    pub(crate) record_requests: bool,
     pub(crate) inner: Mutex<Inner>,
     /// Flips to `true` on shutdown; hung requests wait on it.
     pub(crate) shutdown: watch::Receiver<bool>,
