@@ -75,14 +75,15 @@ impl RequestFamilies {
         );
         for family in families {
             for outcome in ["forwarded", "error"] {
-                self.count(family, class_index(500), outcome, 0);
+                self.count(self.resolved(family), family, class_index(500), outcome, 0);
             }
         }
     }
 
     pub(super) fn request(&self, family: &str, status: u16, outcome: &str, elapsed: Duration) {
-        self.count(family, class_index(status), outcome, 1);
-        let slot = self.resolved(family).map(|r| &r.request_duration);
+        let resolved = self.resolved(family);
+        self.count(resolved, family, class_index(status), outcome, 1);
+        let slot = resolved.map(|r| &r.request_duration);
         observe(&self.request_duration, slot, family, elapsed);
     }
 
@@ -92,8 +93,15 @@ impl RequestFamilies {
     }
 
     /// Adds `n` to the request series (0 creates it).
-    fn count(&self, family: &str, class: usize, outcome: &str, n: u64) {
-        let slot = self.resolved(family).and_then(|r| {
+    fn count(
+        &self,
+        resolved: Option<&Resolved>,
+        family: &str,
+        class: usize,
+        outcome: &str,
+        n: u64,
+    ) {
+        let slot = resolved.and_then(|r| {
             let o = OUTCOMES.iter().position(|o| *o == outcome)?;
             r.requests.get(class * OUTCOMES.len() + o)
         });
