@@ -7,14 +7,13 @@ use std::net::IpAddr;
 
 use crate::conn::ReqBody;
 use http::{HeaderMap, HeaderValue, Method, Request, Response};
-use hyper::body::Incoming;
 use tokio::time::Instant;
 
 use super::headers;
 use crate::error::GatewayError;
 use crate::http::{boxed, content_length, stream_limited, Body};
 use crate::state::AppState;
-use crate::upstream::{Host, UpstreamError};
+use crate::upstream::{Host, UpBody, UpstreamError};
 
 /// Who a forwarded request comes from.
 #[derive(Clone)]
@@ -46,7 +45,7 @@ pub(super) async fn forward(
     out: Outbound,
     body: Body,
     max_body: u64,
-) -> Result<Response<Incoming>, GatewayError> {
+) -> Result<Response<UpBody>, GatewayError> {
     let Outbound {
         method,
         mut headers,

@@ -189,7 +189,7 @@ pub(super) async fn send(
     mut h: HeaderMap,
     auth: LaAuth,
     body: Body,
-) -> Result<Response<hyper::body::Incoming>, GatewayError> {
+) -> Result<Response<crate::upstream::UpBody>, GatewayError> {
     headers::strip_hop_by_hop(&mut h);
     headers::strip_method_overrides(&mut h);
     h.remove(HOST);

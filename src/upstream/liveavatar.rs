@@ -6,17 +6,17 @@
 
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
-use http::{HeaderMap, HeaderValue, Method, Request, Response, Uri};
-use hyper::body::Incoming;
+use http::{HeaderMap, HeaderValue, Method, Response};
 
-use super::{classify, Upstream, UpstreamError, X_API_KEY};
+use super::pool::Target;
+use super::{request, UpBody, Upstream, UpstreamError, X_API_KEY};
 use crate::config::{BaseUrl, Secret};
 use crate::http::{empty, full, Body};
 
 /// LiveAvatar's host and the org's LiveAvatar key.
 #[derive(Clone)]
 pub(super) struct LiveAvatarHost {
-    base: BaseUrl,
+    target: Target,
     key: Secret,
 }
 
@@ -32,7 +32,15 @@ pub enum LaAuth {
 impl Upstream {
     /// Adds LiveAvatar (`key` `None`: not configured, its calls fail).
     pub fn with_liveavatar(mut self, base: BaseUrl, key: Option<Secret>) -> Upstream {
-        self.liveavatar = key.map(|key| LiveAvatarHost { base, key });
+        self.liveavatar = key.and_then(|key| match Target::new(&base, 2) {
+            Ok(target) => Some(LiveAvatarHost { target, key }),
+            // A URL config accepted is a valid `Host`; were it not, the
+            // routes answer 503 as when no key is set.
+            Err(e) => {
+                tracing::error!(error = %e, "LiveAvatar's host is not a valid Host header.");
+                None
+            }
+        });
         self
     }
 
@@ -50,7 +58,7 @@ impl Upstream {
         mut headers: HeaderMap,
         auth: LaAuth,
         body: Body,
-    ) -> Result<Response<Incoming>, UpstreamError> {
+    ) -> Result<Response<UpBody>, UpstreamError> {
         let host = self
             .liveavatar
             .as_ref()
@@ -69,22 +77,8 @@ impl Upstream {
                 headers.insert(AUTHORIZATION, v);
             }
         }
-        let uri = Uri::builder()
-            .scheme(host.base.scheme.clone())
-            .authority(host.base.authority.clone())
-            .path_and_query(path_and_query)
-            .build()
-            .map_err(|e| UpstreamError::Unreachable(format!("bad upstream uri: {e}")))?;
-        let mut req = Request::new(body);
-        *req.method_mut() = method;
-        *req.uri_mut() = uri;
-        *req.headers_mut() = headers;
-        match tokio::time::timeout(self.request_timeout, self.client().request(req)).await {
-            Err(_) => Err(UpstreamError::Timeout),
-            Ok(Ok(resp)) => Ok(resp),
-            Ok(Err(e)) if e.is_connect() => Err(UpstreamError::Unreachable(e.to_string())),
-            Ok(Err(e)) => Err(classify(&e)),
-        }
+        let req = request(method, path_and_query, headers, body)?;
+        self.send_to(&host.target, req, self.request_timeout).await
     }
 
     /// A JSON call with the org's LiveAvatar key for the gateway's own use

@@ -1,5 +1,5 @@
 //! The upstream client: pooled keep-alive connections to the two HeyGen
-//! hosts, TLS by rustls, HTTP/2 when the server offers it over ALPN. It can
+//! hosts (`pool`), TLS by rustls, HTTP/2 when the server offers it over ALPN. It can
 //! only build URLs for the configured hosts, so the org key it carries
 //! cannot be sent anywhere else. A leaf below the proxy: it knows hosts and
 //! transport errors, nothing about tenants or money.
@@ -11,24 +11,21 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::HeaderName;
 use http::{HeaderMap, Method, Request, Response, Uri};
-use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
-use crate::config::{BaseUrl, Secret, UpstreamConfig};
+use crate::config::{Secret, UpstreamConfig};
 use crate::http::{collect_limited, empty, Body, BodyError, BoxError};
 
 /// HeyGen's API key header; the org key travels in it.
 pub const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 
+mod body;
 mod liveavatar;
-mod tcp;
+mod pool;
 
+pub use body::UpBody;
 pub use liveavatar::LaAuth;
-use tcp::TcpConnector;
-
-type HttpsClient = Client<hyper_rustls::HttpsConnector<TcpConnector>, Body>;
+use pool::{Pool, SendError, Target};
 
 /// Which HeyGen host a request goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,9 +72,9 @@ pub enum UpstreamError {
 /// threads. Pool 0 serves the shared runtime (poller, admin, webhooks).
 #[derive(Clone)]
 pub struct Upstream {
-    pools: Arc<[HttpsClient]>,
-    api: BaseUrl,
-    upload: BaseUrl,
+    pools: Arc<[Arc<Pool>]>,
+    api: Target,
+    upload: Target,
     /// The org key as the `X-Api-Key` value, validated and marked sensitive
     /// once (kept out of HTTP/2 compression tables and debug dumps).
     org_key_header: http::HeaderValue,
@@ -90,8 +87,8 @@ pub struct Upstream {
 impl std::fmt::Debug for Upstream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Upstream")
-            .field("api", &self.api)
-            .field("upload", &self.upload)
+            .field("api", &self.api.base)
+            .field("upload", &self.upload.base)
             .finish_non_exhaustive()
     }
 }
@@ -114,16 +111,34 @@ impl Upstream {
         org_key: Secret,
         io_threads: usize,
     ) -> Result<Upstream, BoxError> {
+        let roots = hyper_rustls::ConfigBuilderExt::with_webpki_roots(
+            rustls::ClientConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()?,
+        )
+        .with_no_client_auth();
+        Upstream::with_tls(cfg, org_key, io_threads, roots)
+    }
+
+    /// [`Upstream::new`] over `tls` (tests trust their own CA with it).
+    fn with_tls(
+        cfg: &UpstreamConfig,
+        org_key: Secret,
+        io_threads: usize,
+        tls: rustls::ClientConfig,
+    ) -> Result<Upstream, BoxError> {
+        let connector = connector(cfg, tls);
         let pools = (0..=io_threads)
-            .map(|_| pool(cfg))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|_| Arc::new(Pool::new(connector.clone(), SLOTS, cfg.pool_idle_timeout)))
+            .collect::<Vec<_>>();
         let mut org_key_header = http::HeaderValue::from_str(org_key.expose())
             .map_err(|_| "the org key contains characters not allowed in an HTTP header")?;
         org_key_header.set_sensitive(true);
         Ok(Upstream {
             pools: pools.into(),
-            api: cfg.api.clone(),
-            upload: cfg.upload.clone(),
+            api: Target::new(&cfg.api, 0)?,
+            upload: Target::new(&cfg.upload, 1)?,
             org_key_header,
             liveavatar: None,
             request_timeout: cfg.request_timeout,
@@ -131,29 +146,44 @@ impl Upstream {
         })
     }
 
-    fn client(&self) -> &HttpsClient {
+    fn pool(&self) -> &Arc<Pool> {
         let i = POOL.with(Cell::get);
         &self.pools[i.min(self.pools.len() - 1)]
     }
+
+    /// Sends `req` (its URI a path and query) to `target` within `limit`.
+    async fn send_to(
+        &self,
+        target: &Target,
+        req: Request<Body>,
+        limit: Duration,
+    ) -> Result<Response<UpBody>, UpstreamError> {
+        match tokio::time::timeout(limit, self.pool().send(target, req)).await {
+            Err(_) => Err(UpstreamError::Timeout),
+            Ok(Ok(resp)) => Ok(resp),
+            Ok(Err(SendError::NotSent(e))) => Err(UpstreamError::Unreachable(e.to_string())),
+            Ok(Err(SendError::Failed(e))) => Err(classify(&e)),
+        }
+    }
 }
 
-/// One keep-alive pool over TLS (rustls) or plain HTTP for tests.
-fn pool(cfg: &UpstreamConfig) -> Result<HttpsClient, BoxError> {
+/// Pool slots: the API host, the upload host, LiveAvatar's host.
+const SLOTS: usize = 3;
+
+/// The connector under every pool: TLS (rustls; it sets ALPN to offer
+/// HTTP/2 and HTTP/1.1) or plain HTTP for tests.
+fn connector(cfg: &UpstreamConfig, tls: rustls::ClientConfig) -> pool::Connector {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_connect_timeout(Some(cfg.connect_timeout));
     http.set_nodelay(true);
     http.set_keepalive(Some(Duration::from_secs(60)));
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())?
+    hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
         .https_or_http()
         .enable_http1()
         .enable_http2()
-        .wrap_connector(TcpConnector(http));
-    Ok(Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(cfg.pool_idle_timeout)
-        .pool_max_idle_per_host(256)
-        .build(https))
+        .wrap_connector(http)
 }
 
 impl Upstream {
@@ -165,23 +195,10 @@ impl Upstream {
     /// Reads a response body the gateway must inspect, bounded in size and in
     /// time: `request_timeout` bounds only the head, and a HeyGen that stalls
     /// mid-body must not hold a request (and its hold) open forever.
-    pub async fn read_body(&self, body: Incoming, limit: usize) -> Result<Bytes, BodyError> {
+    pub async fn read_body(&self, body: UpBody, limit: usize) -> Result<Bytes, BodyError> {
         tokio::time::timeout(self.request_timeout, collect_limited(body, limit))
             .await
             .unwrap_or_else(|_| Err(BodyError::Read("timed out".into())))
-    }
-
-    fn uri(&self, host: Host, path_and_query: &str) -> Result<Uri, UpstreamError> {
-        let base = match host {
-            Host::Api => &self.api,
-            Host::Upload => &self.upload,
-        };
-        Uri::builder()
-            .scheme(base.scheme.clone())
-            .authority(base.authority.clone())
-            .path_and_query(path_and_query)
-            .build()
-            .map_err(|e| UpstreamError::Unreachable(format!("bad upstream uri: {e}")))
     }
 
     /// Sends one request and waits (bounded) for the response head. The
@@ -193,21 +210,13 @@ impl Upstream {
         path_and_query: &str,
         headers: HeaderMap,
         body: Body,
-    ) -> Result<Response<Incoming>, UpstreamError> {
-        let mut req = Request::new(body);
-        *req.method_mut() = method;
-        *req.uri_mut() = self.uri(host, path_and_query)?;
-        *req.headers_mut() = headers;
-        let limit = match host {
-            Host::Api => self.request_timeout,
-            Host::Upload => self.upload_timeout,
+    ) -> Result<Response<UpBody>, UpstreamError> {
+        let (target, limit) = match host {
+            Host::Api => (&self.api, self.request_timeout),
+            Host::Upload => (&self.upload, self.upload_timeout),
         };
-        match tokio::time::timeout(limit, self.client().request(req)).await {
-            Err(_) => Err(UpstreamError::Timeout),
-            Ok(Ok(resp)) => Ok(resp),
-            Ok(Err(e)) if e.is_connect() => Err(UpstreamError::Unreachable(e.to_string())),
-            Ok(Err(e)) => Err(classify(&e)),
-        }
+        let req = request(method, path_and_query, headers, body)?;
+        self.send_to(target, req, limit).await
     }
 
     /// A GET with the org key for the gateway's own calls (status re-reads, quota).
@@ -250,6 +259,24 @@ impl Upstream {
         Ok((status, body))
     }
 }
+
+/// A request whose URI is `path_and_query` alone (the pool adds the host).
+fn request(
+    method: Method,
+    path_and_query: &str,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Request<Body>, UpstreamError> {
+    let mut req = Request::new(body);
+    *req.method_mut() = method;
+    *req.uri_mut() = Uri::try_from(path_and_query)
+        .map_err(|e| UpstreamError::Unreachable(format!("bad upstream uri: {e}")))?;
+    *req.headers_mut() = headers;
+    Ok(req)
+}
+
+#[cfg(test)]
+mod tests;
 
 /// Finds why the client failed by walking the error's sources.
 fn classify(err: &(dyn std::error::Error + 'static)) -> UpstreamError {

@@ -1,0 +1,234 @@
+//! The keep-alive pool under the upstream client: hyper's own connections
+//! (`hyper::client::conn`), HTTP/1.1 or HTTP/2 as ALPN decides, reused per
+//! target host.
+//!
+//! Why not hyper-util's legacy `Client`: a profile of a free read spent a
+//! tenth of the gateway's CPU in it. Per request it clones the connector and
+//! builds a connect future it rarely uses, takes the pool's lock twice,
+//! formats the `Host` header, and for HTTP/1.1 spawns a task that waits for
+//! the connection to be free again. Here a checkout is one uncontended lock
+//! and a pop, `Host` is made once per host, and an HTTP/1.1 connection goes
+//! back to the pool from its response body, when the body ends.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use http::{HeaderValue, Request, Response, Uri};
+use hyper::client::conn::{http1, http2};
+use hyper_util::client::legacy::connect::{Connection, HttpConnector};
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+use super::body::{GiveBack, UpBody};
+use crate::config::BaseUrl;
+use crate::http::{Body, BoxError};
+
+pub(super) type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+
+/// Idle HTTP/1.1 connections kept per host.
+const MAX_IDLE: usize = 256;
+
+/// A host the pool connects to, with what its requests need precomputed.
+#[derive(Clone, Debug)]
+pub(super) struct Target {
+    pub(super) base: BaseUrl,
+    /// The `Host` header of HTTP/1.1 requests.
+    host: HeaderValue,
+    /// Which of the pool's slots keeps this host's connections.
+    slot: usize,
+}
+
+impl Target {
+    pub(super) fn new(base: &BaseUrl, slot: usize) -> Result<Target, BoxError> {
+        Ok(Target {
+            host: HeaderValue::from_str(base.authority.as_str())?,
+            base: base.clone(),
+            slot,
+        })
+    }
+}
+
+/// Why a request got no response head.
+pub(super) enum SendError {
+    /// No connection could be made, or the request was not written to one:
+    /// HeyGen never saw it.
+    NotSent(BoxError),
+    /// Written (maybe in part), then failed: HeyGen may have acted on it.
+    Failed(hyper::Error),
+}
+
+/// One keep-alive pool (see `Upstream`: one per I/O thread).
+pub(super) struct Pool {
+    connector: Connector,
+    idle: Mutex<Vec<Slot>>,
+    idle_timeout: Duration,
+}
+
+#[derive(Default)]
+struct Slot {
+    /// Free HTTP/1.1 connections, oldest first.
+    h1: VecDeque<(http1::SendRequest<Body>, Instant)>,
+    /// The host's HTTP/2 connection, shared by concurrent requests.
+    h2: Option<http2::SendRequest<Body>>,
+}
+
+enum Conn {
+    H1(http1::SendRequest<Body>),
+    H2(http2::SendRequest<Body>),
+}
+
+impl Pool {
+    pub(super) fn new(connector: Connector, slots: usize, idle_timeout: Duration) -> Pool {
+        Pool {
+            connector,
+            idle: Mutex::new((0..slots).map(|_| Slot::default()).collect()),
+            idle_timeout,
+        }
+    }
+
+    fn slots(&self) -> std::sync::MutexGuard<'_, Vec<Slot>> {
+        // The lock guards no invariant a panic could break.
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Sends `req` (its URI only a path and query) to `t`. A request that
+    /// a reused connection refused before writing it (HeyGen closed the
+    /// connection while it was idle) is sent once more on a new one.
+    pub(super) async fn send(
+        self: &Arc<Self>,
+        t: &Target,
+        req: Request<Body>,
+    ) -> Result<Response<UpBody>, SendError> {
+        let (conn, reused) = match self.checkout(t.slot) {
+            Some(c) => (c, true),
+            None => (self.connect(t).await?, false),
+        };
+        match self.try_send(t, conn, req).await {
+            Err((Some(req), _)) if reused => {
+                let conn = self.connect(t).await?;
+                self.try_send(t, conn, req).await.map_err(|(_, e)| e)
+            }
+            r => r.map_err(|(_, e)| e),
+        }
+    }
+
+    fn checkout(&self, slot: usize) -> Option<Conn> {
+        let mut slots = self.slots();
+        let s = slots.get_mut(slot)?;
+        if let Some(h2) = &s.h2 {
+            if h2.is_ready() {
+                return Some(Conn::H2(h2.clone()));
+            }
+            s.h2 = None;
+        }
+        // The newest first: if it has idled too long, so have the rest.
+        while let Some((tx, since)) = s.h1.pop_back() {
+            if since.elapsed() > self.idle_timeout {
+                s.h1.clear();
+                return None;
+            }
+            if tx.is_ready() {
+                return Some(Conn::H1(tx));
+            }
+        }
+        None
+    }
+
+    /// Whether every idle HTTP/1.1 connection of `slot` has closed.
+    #[cfg(test)]
+    pub(super) fn idle_all_closed(&self, slot: usize) -> bool {
+        self.slots()[slot].h1.iter().all(|(tx, _)| tx.is_closed())
+    }
+
+    /// Returns a free HTTP/1.1 connection, dropping those idle too long.
+    pub(super) fn put(&self, slot: usize, tx: http1::SendRequest<Body>) {
+        let mut slots = self.slots();
+        let Some(s) = slots.get_mut(slot) else {
+            return;
+        };
+        while s
+            .h1
+            .front()
+            .is_some_and(|(_, since)| since.elapsed() > self.idle_timeout)
+        {
+            s.h1.pop_front();
+        }
+        if s.h1.len() < MAX_IDLE {
+            s.h1.push_back((tx, Instant::now()));
+        }
+    }
+
+    async fn connect(&self, t: &Target) -> Result<Conn, SendError> {
+        let uri = Uri::builder()
+            .scheme(t.base.scheme.clone())
+            .authority(t.base.authority.clone())
+            .path_and_query("/")
+            .build()
+            .map_err(|e| SendError::NotSent(e.into()))?;
+        let io = tower::ServiceExt::oneshot(self.connector.clone(), uri)
+            .await
+            .map_err(SendError::NotSent)?;
+        let not_sent = |e: hyper::Error| SendError::NotSent(e.into());
+        if io.connected().is_negotiated_h2() {
+            let (tx, conn) = http2::Builder::new(TokioExecutor::new())
+                .timer(TokioTimer::new())
+                .handshake(io)
+                .await
+                .map_err(not_sent)?;
+            tokio::spawn(drive(conn));
+            if let Some(s) = self.slots().get_mut(t.slot) {
+                s.h2 = Some(tx.clone());
+            }
+            Ok(Conn::H2(tx))
+        } else {
+            let (tx, conn) = http1::handshake(io).await.map_err(not_sent)?;
+            tokio::spawn(drive(conn));
+            Ok(Conn::H1(tx))
+        }
+    }
+
+    /// Sends on one connection; the request comes back with the error when
+    /// it was not written.
+    async fn try_send(
+        self: &Arc<Self>,
+        t: &Target,
+        conn: Conn,
+        mut req: Request<Body>,
+    ) -> Result<Response<UpBody>, (Option<Request<Body>>, SendError)> {
+        let failed =
+            |mut e: hyper::client::conn::TrySendError<Request<Body>>| match e.take_message() {
+                Some(req) => (Some(req), SendError::NotSent(e.into_error().into())),
+                None => (None, SendError::Failed(e.into_error())),
+            };
+        match conn {
+            Conn::H1(mut tx) => {
+                req.headers_mut().insert(http::header::HOST, t.host.clone());
+                let resp = tx.try_send_request(req).await.map_err(failed)?;
+                let back = GiveBack {
+                    tx,
+                    pool: self.clone(),
+                    slot: t.slot,
+                };
+                Ok(resp.map(|body| UpBody::new(body, Some(back))))
+            }
+            Conn::H2(mut tx) => {
+                // HTTP/2 names the host in `:authority`, from an absolute URI.
+                let mut parts = std::mem::take(req.uri_mut()).into_parts();
+                parts.scheme = Some(t.base.scheme.clone());
+                parts.authority = Some(t.base.authority.clone());
+                *req.uri_mut() =
+                    Uri::from_parts(parts).map_err(|e| (None, SendError::NotSent(e.into())))?;
+                req.headers_mut().remove(http::header::HOST);
+                let resp = tx.try_send_request(req).await.map_err(failed)?;
+                Ok(resp.map(|body| UpBody::new(body, None)))
+            }
+        }
+    }
+}
+
+/// Runs one connection until it closes.
+async fn drive<F: std::future::Future<Output = hyper::Result<()>>>(conn: F) {
+    if let Err(e) = conn.await {
+        tracing::debug!(error = %e, "Upstream connection ended with an error.");
+    }
+}

@@ -1,0 +1,237 @@
+//! The pool over TLS, as it reaches HeyGen: HTTP/2 when the server offers
+//! it over ALPN, else HTTP/1.1; connections reused; the host named the way
+//! each protocol names it. (Plain HTTP/1.1 is what every mock test uses.)
+//! The server is rustls on loopback with a certificate for `localhost`
+//! from a test CA (`tests/data/tls`, valid until 2126) the client trusts.
+
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, Response};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio::net::TcpListener;
+
+use super::{Host, Upstream, UpstreamError, X_API_KEY};
+use crate::config::{BaseUrl, Secret, SecretSource, UpstreamConfig};
+
+const CA: &[u8] = include_bytes!("../../tests/data/tls/ca.der");
+const LEAF: &[u8] = include_bytes!("../../tests/data/tls/leaf.der");
+const LEAF_KEY: &[u8] = include_bytes!("../../tests/data/tls/leaf.key.der");
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// A TLS server offering `alpn`; each answer says the request's version,
+/// the host it named, its key and its path. Counts connections.
+async fn server(alpn: &[&[u8]]) -> (u16, Arc<AtomicUsize>) {
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from(LEAF.to_vec())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(LEAF_KEY.to_vec())),
+        )
+        .expect("certificate");
+    cfg.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(cfg));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let svc = hyper::service::service_fn(|req: Request<Incoming>| async move {
+                    let h = |name| {
+                        req.headers()
+                            .get(name)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("-")
+                            .to_owned()
+                    };
+                    let authority = req.uri().authority().map_or("-".into(), |a| a.to_string());
+                    let answer = format!(
+                        "{:?} host={} authority={} key={} path={}",
+                        req.version(),
+                        h(http::header::HOST),
+                        authority,
+                        h(X_API_KEY),
+                        req.uri().path_and_query().map_or("-", |p| p.as_str()),
+                    );
+                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(answer))))
+                });
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tls), svc)
+                    .await;
+            });
+        }
+    });
+    (port, accepted)
+}
+
+/// An upstream whose API host is `https://localhost:port`, trusting the
+/// test CA only.
+fn upstream(port: u16) -> Upstream {
+    upstream_at(http::uri::Scheme::HTTPS, port)
+}
+
+fn upstream_at(scheme: http::uri::Scheme, port: u16) -> Upstream {
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from(CA.to_vec()))
+        .expect("test CA");
+    let tls = rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let base = BaseUrl {
+        scheme,
+        authority: format!("localhost:{port}").parse().expect("authority"),
+    };
+    let cfg = UpstreamConfig {
+        api: base.clone(),
+        upload: base.clone(),
+        api_key: SecretSource::Env("UNUSED".into()),
+        liveavatar: base,
+        liveavatar_key: None,
+        connect_timeout: Duration::from_secs(5),
+        request_timeout: Duration::from_secs(5),
+        upload_timeout: Duration::from_secs(5),
+        pool_idle_timeout: Duration::from_secs(60),
+    };
+    Upstream::with_tls(&cfg, Secret::new("sk_org"), 0, tls).expect("upstream")
+}
+
+/// One GET with the org key; the answer's body.
+async fn get(up: &Upstream, path: String) -> String {
+    let mut headers = HeaderMap::new();
+    headers.insert(X_API_KEY, up.org_key_header().clone());
+    let resp = up
+        .send(Host::Api, Method::GET, &path, headers, crate::http::empty())
+        .await
+        .expect("answer");
+    assert_eq!(resp.status(), 200);
+    let body = up.read_body(resp.into_body(), 1 << 16).await.expect("body");
+    String::from_utf8(body.to_vec()).expect("utf-8")
+}
+
+#[tokio::test]
+async fn http2_is_used_when_offered_and_one_connection_carries_all() {
+    let (port, accepted) = server(&[b"h2", b"http/1.1"]).await;
+    let up = upstream(port);
+    let first = get(&up, "/v2/avatars?limit=1".into()).await;
+    assert_eq!(
+        first,
+        format!("HTTP/2.0 host=- authority=localhost:{port} key=sk_org path=/v2/avatars?limit=1")
+    );
+    let answers =
+        futures_util::future::join_all((0..16).map(|i| get(&up, format!("/v1/x/{i}")))).await;
+    for (i, a) in answers.iter().enumerate() {
+        assert!(a.ends_with(&format!("path=/v1/x/{i}")), "{a}");
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 1, "HTTP/2 is multiplexed");
+}
+
+#[tokio::test]
+async fn http1_over_tls_names_the_host_and_reuses_connections() {
+    let (port, accepted) = server(&[b"http/1.1"]).await;
+    let up = upstream(port);
+    for i in 0..5 {
+        let answer = get(&up, format!("/v2/video/{i}")).await;
+        assert_eq!(
+            answer,
+            format!("HTTP/1.1 host=localhost:{port} authority=- key=sk_org path=/v2/video/{i}")
+        );
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 1, "one connection, reused");
+    // Concurrent requests each need a connection of their own; they go
+    // back to the pool, and later requests reuse them.
+    futures_util::future::join_all((0..4).map(|_| get(&up, "/v1/a".into()))).await;
+    let opened = accepted.load(Ordering::SeqCst);
+    assert!((1..=4).contains(&opened), "{opened} connections");
+    futures_util::future::join_all((0..4).map(|_| get(&up, "/v1/a".into()))).await;
+    assert_eq!(accepted.load(Ordering::SeqCst), opened, "no new connection");
+}
+
+#[tokio::test]
+async fn a_certificate_for_another_name_is_refused_before_anything_is_sent() {
+    let (port, accepted) = server(&[b"h2", b"http/1.1"]).await;
+    let mut up = upstream(port);
+    // The same server under a name its certificate does not carry.
+    up.api.base.authority = format!("127.0.0.1:{port}").parse().expect("authority");
+    let err = up
+        .send(
+            Host::Api,
+            Method::GET,
+            "/v2/avatars",
+            HeaderMap::new(),
+            crate::http::empty(),
+        )
+        .await
+        .expect_err("refused");
+    assert!(matches!(err, UpstreamError::Unreachable(_)), "{err:?}");
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+}
+
+/// A plain HTTP/1.1 server that answers one request per connection (with
+/// keep-alive, as if it meant to keep it) and then closes it, as HeyGen
+/// closes connections idle too long. Counts connections.
+async fn closing_server() -> (u16, Arc<AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tcp.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                let _ = tcp.write_all(answer).await;
+            });
+        }
+    });
+    (port, accepted)
+}
+
+#[tokio::test]
+async fn a_connection_closed_while_idle_is_not_used_again() {
+    let (port, accepted) = closing_server().await;
+    let up = upstream_at(http::uri::Scheme::HTTP, port);
+    for round in 1..=3 {
+        assert_eq!(get(&up, "/v1/a".into()).await, "ok");
+        assert_eq!(accepted.load(Ordering::SeqCst), round);
+        // Until the pooled connection has seen the close (what a request
+        // arriving a moment later would find).
+        let pool = up.pool().clone();
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while !pool.idle_all_closed(0) {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("the connection is seen closed");
+    }
+}
