@@ -33,15 +33,21 @@ const MAX_IDLE: usize = 256;
 pub(super) struct Target {
     pub(super) base: BaseUrl,
     /// The `Host` header of HTTP/1.1 requests.
-    host: HeaderValue,
+    pub(super) host: HeaderValue,
     /// Which of the pool's slots keeps this host's connections.
     slot: usize,
 }
 
 impl Target {
     pub(super) fn new(base: &BaseUrl, slot: usize) -> Result<Target, BoxError> {
+        // The scheme's own port is left out, as clients write `Host`.
+        let a = &base.authority;
+        let host = match (base.scheme.as_str(), a.port_u16()) {
+            ("https", Some(443)) | ("http", Some(80)) => a.host(),
+            _ => a.as_str(),
+        };
         Ok(Target {
-            host: HeaderValue::from_str(base.authority.as_str())?,
+            host: HeaderValue::from_str(host)?,
             base: base.clone(),
             slot,
         })

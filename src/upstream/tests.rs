@@ -235,3 +235,24 @@ async fn a_connection_closed_while_idle_is_not_used_again() {
         .expect("the connection is seen closed");
     }
 }
+
+#[test]
+fn host_leaves_out_the_schemes_own_port() {
+    let host = |url: &str| {
+        let uri: http::Uri = url.parse().expect("url");
+        let base = BaseUrl {
+            scheme: uri.scheme().expect("scheme").clone(),
+            authority: uri.authority().expect("authority").clone(),
+        };
+        super::pool::Target::new(&base, 0).expect("target").host
+    };
+    assert_eq!(host("https://api.heygen.com:443"), "api.heygen.com");
+    assert_eq!(host("https://api.heygen.com"), "api.heygen.com");
+    assert_eq!(host("http://127.0.0.1:80"), "127.0.0.1");
+    assert_eq!(host("http://127.0.0.1:8080"), "127.0.0.1:8080");
+    assert_eq!(
+        host("https://upload.heygen.com:8443"),
+        "upload.heygen.com:8443"
+    );
+    assert_eq!(host("http://[::1]:9000"), "[::1]:9000");
+}
