@@ -55,6 +55,12 @@ async fn server(alpn: &[&[u8]]) -> (u16, Arc<AtomicUsize>) {
                     return;
                 };
                 let svc = hyper::service::service_fn(|req: Request<Incoming>| async move {
+                    let (req, body) = req.into_parts();
+                    let body = http_body_util::BodyExt::collect(body)
+                        .await
+                        .map(|b| b.to_bytes())
+                        .unwrap_or_default();
+                    let req = Request::from_parts(req, ());
                     let h = |name| {
                         req.headers()
                             .get(name)
@@ -64,12 +70,17 @@ async fn server(alpn: &[&[u8]]) -> (u16, Arc<AtomicUsize>) {
                     };
                     let authority = req.uri().authority().map_or("-".into(), |a| a.to_string());
                     let answer = format!(
-                        "{:?} host={} authority={} key={} path={}",
+                        "{:?} host={} authority={} key={} path={}{}",
                         req.version(),
                         h(http::header::HOST),
                         authority,
                         h(X_API_KEY),
                         req.uri().path_and_query().map_or("-", |p| p.as_str()),
+                        if body.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" body={}", String::from_utf8_lossy(&body))
+                        },
                     );
                     Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(answer))))
                 });
@@ -118,10 +129,14 @@ fn upstream_at(scheme: http::uri::Scheme, port: u16) -> Upstream {
 
 /// One GET with the org key; the answer's body.
 async fn get(up: &Upstream, path: String) -> String {
+    send(up, Method::GET, path, crate::http::empty()).await
+}
+
+async fn send(up: &Upstream, method: Method, path: String, body: crate::http::Body) -> String {
     let mut headers = HeaderMap::new();
     headers.insert(X_API_KEY, up.org_key_header().clone());
     let resp = up
-        .send(Host::Api, Method::GET, &path, headers, crate::http::empty())
+        .send(Host::Api, method, &path, headers, body)
         .await
         .expect("answer");
     assert_eq!(resp.status(), 200);
@@ -143,6 +158,14 @@ async fn http2_is_used_when_offered_and_one_connection_carries_all() {
     for (i, a) in answers.iter().enumerate() {
         assert!(a.ends_with(&format!("path=/v1/x/{i}")), "{a}");
     }
+    let posted = send(
+        &up,
+        Method::POST,
+        "/v2/video/generate".into(),
+        crate::http::full(r#"{"video_inputs":[]}"#),
+    )
+    .await;
+    assert!(posted.ends_with(r#"body={"video_inputs":[]}"#), "{posted}");
     assert_eq!(accepted.load(Ordering::SeqCst), 1, "HTTP/2 is multiplexed");
 }
 
@@ -164,6 +187,15 @@ async fn http1_over_tls_names_the_host_and_reuses_connections() {
     let opened = accepted.load(Ordering::SeqCst);
     assert!((1..=4).contains(&opened), "{opened} connections");
     futures_util::future::join_all((0..4).map(|_| get(&up, "/v1/a".into()))).await;
+    let posted = send(
+        &up,
+        Method::POST,
+        "/v2/video/generate".into(),
+        crate::http::full(r#"{"video_inputs":[]}"#),
+    )
+    .await;
+    assert!(posted.starts_with("HTTP/1.1 host=localhost:"), "{posted}");
+    assert!(posted.ends_with(r#"body={"video_inputs":[]}"#), "{posted}");
     assert_eq!(accepted.load(Ordering::SeqCst), opened, "no new connection");
 }
 
