@@ -11,6 +11,7 @@
 //! back to the pool from its response body, when the body ends.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -68,14 +69,18 @@ pub(super) struct Pool {
     connector: Connector,
     idle: Mutex<Vec<Slot>>,
     idle_timeout: Duration,
+    /// Whether the task closing idle connections runs (started with the
+    /// first connection, on the runtime that made it).
+    reaping: AtomicBool,
 }
 
 #[derive(Default)]
 struct Slot {
-    /// Free HTTP/1.1 connections, oldest first.
+    /// Free HTTP/1.1 connections, oldest first, with when each was freed.
     h1: VecDeque<(http1::SendRequest<Body>, Instant)>,
-    /// The host's HTTP/2 connection, shared by concurrent requests.
-    h2: Option<http2::SendRequest<Body>>,
+    /// The host's HTTP/2 connection, shared by concurrent requests, with
+    /// when a request last took it.
+    h2: Option<(http2::SendRequest<Body>, Instant)>,
 }
 
 enum Conn {
@@ -89,6 +94,7 @@ impl Pool {
             connector,
             idle: Mutex::new((0..slots).map(|_| Slot::default()).collect()),
             idle_timeout,
+            reaping: AtomicBool::new(false),
         }
     }
 
@@ -121,8 +127,9 @@ impl Pool {
     fn checkout(&self, slot: usize) -> Option<Conn> {
         let mut slots = self.slots();
         let s = slots.get_mut(slot)?;
-        if let Some(h2) = &s.h2 {
+        if let Some((h2, used)) = &mut s.h2 {
             if h2.is_ready() {
+                *used = Instant::now();
                 return Some(Conn::H2(h2.clone()));
             }
             s.h2 = None;
@@ -146,25 +153,53 @@ impl Pool {
         self.slots()[slot].h1.iter().all(|(tx, _)| tx.is_closed())
     }
 
-    /// Returns a free HTTP/1.1 connection, dropping those idle too long.
+    /// Returns a free HTTP/1.1 connection.
     pub(super) fn put(&self, slot: usize, tx: http1::SendRequest<Body>) {
         let mut slots = self.slots();
-        let Some(s) = slots.get_mut(slot) else {
-            return;
-        };
-        while s
-            .h1
-            .front()
-            .is_some_and(|(_, since)| since.elapsed() > self.idle_timeout)
-        {
-            s.h1.pop_front();
-        }
-        if s.h1.len() < MAX_IDLE {
+        if let Some(s) = slots.get_mut(slot).filter(|s| s.h1.len() < MAX_IDLE) {
             s.h1.push_back((tx, Instant::now()));
         }
     }
 
-    async fn connect(&self, t: &Target) -> Result<Conn, SendError> {
+    /// Drops connections idle past the timeout (closing them: HeyGen's
+    /// end is not kept waiting) and those HeyGen closed.
+    fn reap(&self) {
+        let timeout = self.idle_timeout;
+        for s in self.slots().iter_mut() {
+            s.h1.retain(|(tx, since)| since.elapsed() <= timeout && !tx.is_closed());
+            if s.h2
+                .as_ref()
+                .is_some_and(|(tx, used)| used.elapsed() > timeout || tx.is_closed())
+            {
+                // Requests still on it keep it open until they finish.
+                s.h2 = None;
+            }
+        }
+    }
+
+    /// Starts the task that reaps idle connections every half timeout; it
+    /// ends with the pool.
+    fn start_reaper(self: &Arc<Self>) {
+        if self.reaping.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let pool = Arc::downgrade(self);
+        let every = (self.idle_timeout / 2).max(Duration::from_millis(10));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                match pool.upgrade() {
+                    Some(pool) => pool.reap(),
+                    None => return,
+                }
+            }
+        });
+    }
+
+    async fn connect(self: &Arc<Self>, t: &Target) -> Result<Conn, SendError> {
+        self.start_reaper();
         let uri = Uri::builder()
             .scheme(t.base.scheme.clone())
             .authority(t.base.authority.clone())
@@ -183,7 +218,7 @@ impl Pool {
                 .map_err(not_sent)?;
             tokio::spawn(drive(conn));
             if let Some(s) = self.slots().get_mut(t.slot) {
-                s.h2 = Some(tx.clone());
+                s.h2 = Some((tx.clone(), Instant::now()));
             }
             Ok(Conn::H2(tx))
         } else {

@@ -100,20 +100,31 @@ fn upstream(port: u16) -> Upstream {
 }
 
 fn upstream_at(scheme: http::uri::Scheme, port: u16) -> Upstream {
+    let mut cfg = test_config(port);
+    cfg.api.scheme = scheme;
+    Upstream::with_tls(&cfg, Secret::new("sk_org"), 0, client_tls()).expect("upstream")
+}
+
+/// Trusts the test CA only.
+fn client_tls() -> rustls::ClientConfig {
     let mut roots = rustls::RootCertStore::empty();
     roots
         .add(CertificateDer::from(CA.to_vec()))
         .expect("test CA");
-    let tls = rustls::ClientConfig::builder_with_provider(provider())
+    rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .expect("versions")
         .with_root_certificates(roots)
-        .with_no_client_auth();
+        .with_no_client_auth()
+}
+
+/// Every host at `https://localhost:port`.
+fn test_config(port: u16) -> UpstreamConfig {
     let base = BaseUrl {
-        scheme,
+        scheme: http::uri::Scheme::HTTPS,
         authority: format!("localhost:{port}").parse().expect("authority"),
     };
-    let cfg = UpstreamConfig {
+    UpstreamConfig {
         api: base.clone(),
         upload: base.clone(),
         api_key: SecretSource::Env("UNUSED".into()),
@@ -123,8 +134,7 @@ fn upstream_at(scheme: http::uri::Scheme, port: u16) -> Upstream {
         request_timeout: Duration::from_secs(5),
         upload_timeout: Duration::from_secs(5),
         pool_idle_timeout: Duration::from_secs(60),
-    };
-    Upstream::with_tls(&cfg, Secret::new("sk_org"), 0, tls).expect("upstream")
+    }
 }
 
 /// One GET with the org key; the answer's body.
@@ -287,4 +297,46 @@ fn host_leaves_out_the_schemes_own_port() {
         "upload.heygen.com:8443"
     );
     assert_eq!(host("http://[::1]:9000"), "[::1]:9000");
+}
+
+/// A plain HTTP/1.1 server that keeps connections alive and counts those
+/// the client closed.
+async fn keep_alive_server() -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let closed = Arc::new(AtomicUsize::new(0));
+    let count = closed.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let count = count.clone();
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(|_req: Request<Incoming>| async {
+                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(tcp), svc)
+                    .await;
+                count.fetch_add(1, Ordering::SeqCst);
+            });
+        }
+    });
+    (port, closed)
+}
+
+#[tokio::test]
+async fn connections_idle_past_the_timeout_are_closed() {
+    let (port, closed) = keep_alive_server().await;
+    let mut cfg = test_config(port);
+    cfg.api.scheme = http::uri::Scheme::HTTP;
+    cfg.pool_idle_timeout = Duration::from_millis(50);
+    let up = Upstream::with_tls(&cfg, Secret::new("sk_org"), 0, client_tls()).expect("upstream");
+    assert_eq!(get(&up, "/v1/a".into()).await, "ok");
+    assert_eq!(closed.load(Ordering::SeqCst), 0, "kept alive");
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while closed.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the idle connection is closed by the pool");
 }
