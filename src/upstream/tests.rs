@@ -154,6 +154,12 @@ async fn send(up: &Upstream, method: Method, path: String, body: crate::http::Bo
     String::from_utf8(body.to_vec()).expect("utf-8")
 }
 
+/// A POST with a small JSON body, as a billable request is sent.
+async fn post_generate(up: &Upstream) -> String {
+    let body = crate::http::full(r#"{"video_inputs":[]}"#);
+    send(up, Method::POST, "/v2/video/generate".into(), body).await
+}
+
 #[tokio::test]
 async fn http2_is_used_when_offered_and_one_connection_carries_all() {
     let (port, accepted) = server(&[b"h2", b"http/1.1"]).await;
@@ -168,13 +174,7 @@ async fn http2_is_used_when_offered_and_one_connection_carries_all() {
     for (i, a) in answers.iter().enumerate() {
         assert!(a.ends_with(&format!("path=/v1/x/{i}")), "{a}");
     }
-    let posted = send(
-        &up,
-        Method::POST,
-        "/v2/video/generate".into(),
-        crate::http::full(r#"{"video_inputs":[]}"#),
-    )
-    .await;
+    let posted = post_generate(&up).await;
     assert!(posted.ends_with(r#"body={"video_inputs":[]}"#), "{posted}");
     assert_eq!(accepted.load(Ordering::SeqCst), 1, "HTTP/2 is multiplexed");
 }
@@ -197,13 +197,7 @@ async fn http1_over_tls_names_the_host_and_reuses_connections() {
     let opened = accepted.load(Ordering::SeqCst);
     assert!((1..=4).contains(&opened), "{opened} connections");
     futures_util::future::join_all((0..4).map(|_| get(&up, "/v1/a".into()))).await;
-    let posted = send(
-        &up,
-        Method::POST,
-        "/v2/video/generate".into(),
-        crate::http::full(r#"{"video_inputs":[]}"#),
-    )
-    .await;
+    let posted = post_generate(&up).await;
     assert!(posted.starts_with("HTTP/1.1 host=localhost:"), "{posted}");
     assert!(posted.ends_with(r#"body={"video_inputs":[]}"#), "{posted}");
     assert_eq!(accepted.load(Ordering::SeqCst), opened, "no new connection");
