@@ -11,6 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::HeaderName;
 use http::{HeaderMap, Method, Request, Response, Uri};
+use hyper_rustls::ConfigBuilderExt;
 use hyper_util::client::legacy::connect::HttpConnector;
 
 use crate::config::{Secret, UpstreamConfig};
@@ -111,12 +112,11 @@ impl Upstream {
         org_key: Secret,
         io_threads: usize,
     ) -> Result<Upstream, BoxError> {
-        let roots = hyper_rustls::ConfigBuilderExt::with_webpki_roots(
-            rustls::ClientConfig::builder_with_provider(Arc::new(
-                rustls::crypto::ring::default_provider(),
-            ))
-            .with_safe_default_protocol_versions()?,
-        )
+        let roots = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()?
+        .with_webpki_roots()
         .with_no_client_auth();
         Upstream::with_tls(cfg, org_key, io_threads, roots)
     }

@@ -15,7 +15,7 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
 use super::{Host, Upstream, UpstreamError, X_API_KEY};
 use crate::config::{BaseUrl, Secret, SecretSource, UpstreamConfig};
@@ -42,6 +42,57 @@ async fn server(alpn: &[&[u8]]) -> (u16, Arc<AtomicUsize>) {
         .expect("certificate");
     cfg.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(cfg));
+    listen(move |tcp| {
+        let acceptor = acceptor.clone();
+        async move {
+            let Ok(tls) = acceptor.accept(tcp).await else {
+                return;
+            };
+            let svc = hyper::service::service_fn(|req: Request<Incoming>| async move {
+                let (req, body) = req.into_parts();
+                let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|b| b.to_bytes())
+                    .unwrap_or_default();
+                let req = Request::from_parts(req, ());
+                let h = |name| {
+                    req.headers()
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-")
+                        .to_owned()
+                };
+                let authority = req.uri().authority().map_or("-".into(), |a| a.to_string());
+                let answer = format!(
+                    "{:?} host={} authority={} key={} path={}{}",
+                    req.version(),
+                    h(http::header::HOST),
+                    authority,
+                    h(X_API_KEY),
+                    req.uri().path_and_query().map_or("-", |p| p.as_str()),
+                    if body.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" body={}", String::from_utf8_lossy(&body))
+                    },
+                );
+                Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(answer))))
+            });
+            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(tls), svc)
+                .await;
+        }
+    })
+    .await
+}
+
+/// A loopback listener that runs `serve` on each connection in a task of
+/// its own; its port, and how many connections it accepted.
+async fn listen<F, Fut>(serve: F) -> (u16, Arc<AtomicUsize>)
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let accepted = Arc::new(AtomicUsize::new(0));
@@ -49,45 +100,7 @@ async fn server(alpn: &[&[u8]]) -> (u16, Arc<AtomicUsize>) {
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
             count.fetch_add(1, Ordering::SeqCst);
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let Ok(tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let svc = hyper::service::service_fn(|req: Request<Incoming>| async move {
-                    let (req, body) = req.into_parts();
-                    let body = http_body_util::BodyExt::collect(body)
-                        .await
-                        .map(|b| b.to_bytes())
-                        .unwrap_or_default();
-                    let req = Request::from_parts(req, ());
-                    let h = |name| {
-                        req.headers()
-                            .get(name)
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or("-")
-                            .to_owned()
-                    };
-                    let authority = req.uri().authority().map_or("-".into(), |a| a.to_string());
-                    let answer = format!(
-                        "{:?} host={} authority={} key={} path={}{}",
-                        req.version(),
-                        h(http::header::HOST),
-                        authority,
-                        h(X_API_KEY),
-                        req.uri().path_and_query().map_or("-", |p| p.as_str()),
-                        if body.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" body={}", String::from_utf8_lossy(&body))
-                        },
-                    );
-                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(answer))))
-                });
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(tls), svc)
-                    .await;
-            });
+            tokio::spawn(serve(tcp));
         }
     });
     (port, accepted)
@@ -223,55 +236,6 @@ async fn a_certificate_for_another_name_is_refused_before_anything_is_sent() {
     assert_eq!(accepted.load(Ordering::SeqCst), 1);
 }
 
-/// A plain HTTP/1.1 server that answers one request per connection (with
-/// keep-alive, as if it meant to keep it) and then closes it, as HeyGen
-/// closes connections idle too long. Counts connections.
-async fn closing_server() -> (u16, Arc<AtomicUsize>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let count = accepted.clone();
-    tokio::spawn(async move {
-        while let Ok((mut tcp, _)) = listener.accept().await {
-            count.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match tcp.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
-                let _ = tcp.write_all(answer).await;
-            });
-        }
-    });
-    (port, accepted)
-}
-
-#[tokio::test]
-async fn a_connection_closed_while_idle_is_not_used_again() {
-    let (port, accepted) = closing_server().await;
-    let up = upstream_at(http::uri::Scheme::HTTP, port);
-    for round in 1..=3 {
-        assert_eq!(get(&up, "/v1/a".into()).await, "ok");
-        assert_eq!(accepted.load(Ordering::SeqCst), round);
-        // Until the pooled connection has seen the close (what a request
-        // arriving a moment later would find).
-        let pool = up.pool().clone();
-        tokio::time::timeout(Duration::from_secs(10), async {
-            while !pool.idle_all_closed(0) {
-                tokio::task::yield_now().await;
-            }
-        })
-        .await
-        .expect("the connection is seen closed");
-    }
-}
-
 #[test]
 fn host_leaves_out_the_schemes_own_port() {
     let host = |url: &str| {
@@ -293,44 +257,5 @@ fn host_leaves_out_the_schemes_own_port() {
     assert_eq!(host("http://[::1]:9000"), "[::1]:9000");
 }
 
-/// A plain HTTP/1.1 server that keeps connections alive and counts those
-/// the client closed.
-async fn keep_alive_server() -> (u16, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let closed = Arc::new(AtomicUsize::new(0));
-    let count = closed.clone();
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let count = count.clone();
-            tokio::spawn(async move {
-                let svc = hyper::service::service_fn(|_req: Request<Incoming>| async {
-                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(tcp), svc)
-                    .await;
-                count.fetch_add(1, Ordering::SeqCst);
-            });
-        }
-    });
-    (port, closed)
-}
-
-#[tokio::test]
-async fn connections_idle_past_the_timeout_are_closed() {
-    let (port, closed) = keep_alive_server().await;
-    let mut cfg = test_config(port);
-    cfg.api.scheme = http::uri::Scheme::HTTP;
-    cfg.pool_idle_timeout = Duration::from_millis(50);
-    let up = Upstream::with_tls(&cfg, Secret::new("sk_org"), 0, client_tls()).expect("upstream");
-    assert_eq!(get(&up, "/v1/a".into()).await, "ok");
-    assert_eq!(closed.load(Ordering::SeqCst), 0, "kept alive");
-    tokio::time::timeout(Duration::from_secs(10), async {
-        while closed.load(Ordering::SeqCst) == 0 {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-    .expect("the idle connection is closed by the pool");
-}
+#[path = "tests_idle.rs"]
+mod idle;
