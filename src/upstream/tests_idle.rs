@@ -1,5 +1,6 @@
 //! Idle HTTP/1.1 connections over plain HTTP: one HeyGen closed is not
-//! used again, and one idle past the pool's timeout is closed.
+//! used again, one idle past the pool's timeout is closed, and a request
+//! that one closing under it refused is sent again on a new one.
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -93,4 +94,71 @@ async fn connections_idle_past_the_timeout_are_closed() {
     })
     .await
     .expect("the idle connection is closed by the pool");
+}
+
+/// The race the pool's one retry is for: HeyGen closes a keep-alive
+/// connection just as a request takes it from the pool. The close must
+/// reach the kernel before the request is written, and the connection's
+/// task must not have seen it yet; this test arranges that order on the
+/// test's one thread (the server is a plain thread of its own). The
+/// server writes to `signal`, then closes the connection; while both
+/// wait in the kernel, the test is parked on `signal`. One wake-up then
+/// brings both, the test's first: it takes the still "ready" connection
+/// and queues its request, and the connection's task reads the close
+/// before it writes anything, so hyper hands the request back unsent.
+#[tokio::test(flavor = "current_thread")]
+async fn a_request_refused_by_a_connection_closing_under_it_is_sent_again() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let (mut signal_tx, signal) = std::os::unix::net::UnixStream::pair().expect("pair");
+    let (go_tx, go) = std::sync::mpsc::channel::<()>();
+    let (done, closed) = std::sync::mpsc::channel::<()>();
+    let server = std::thread::spawn(move || {
+        let answer = |tcp: &mut std::net::TcpStream| {
+            let mut head = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match tcp.read(&mut buf) {
+                    Ok(0) | Err(_) => return false,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            tcp.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                .is_ok()
+        };
+        let mut accepted = 0;
+        let (mut first, _) = listener.accept().expect("accept");
+        accepted += 1;
+        assert!(answer(&mut first), "the first request");
+        go.recv().expect("go");
+        signal_tx.write_all(b"!").expect("signal");
+        drop(first);
+        done.send(()).expect("done");
+        let (mut second, _) = listener.accept().expect("accept");
+        accepted += 1;
+        let answered = answer(&mut second);
+        (accepted, answered)
+    });
+
+    let up = upstream_at(http::uri::Scheme::HTTP, port);
+    assert_eq!(get(&up, "/v1/a".into()).await, "ok");
+    // Lets the connection's task settle idle, waiting to read.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    signal.set_nonblocking(true).expect("nonblocking");
+    let signal = tokio::net::UnixStream::from_std(signal).expect("signal");
+    go_tx.send(()).expect("go");
+    // Blocks this thread (no task runs, the runtime reads no events) while
+    // the server signals and closes, and a moment more for the close to
+    // arrive.
+    closed.recv().expect("closed");
+    std::thread::sleep(Duration::from_millis(20));
+    signal.readable().await.expect("signalled");
+    assert_eq!(get(&up, "/v1/b".into()).await, "ok");
+    let (accepted, answered) = server.join().expect("server");
+    assert_eq!(
+        (accepted, answered),
+        (2, true),
+        "sent again on a new connection"
+    );
 }
