@@ -111,13 +111,16 @@ impl Pool {
         t: &Target,
         req: Request<Body>,
     ) -> Result<Response<UpBody>, SendError> {
+        // Connecting is rare and its future large (the TLS and HTTP/2
+        // handshakes', ~6 KB): boxed, or every request's future, which holds
+        // this one and is allocated and copied whole, would carry it.
         let (conn, reused) = match self.checkout(t.slot) {
             Some(c) => (c, true),
-            None => (self.connect(t).await?, false),
+            None => (Box::pin(self.connect(t)).await?, false),
         };
         match self.try_send(t, conn, req).await {
             Err((Some(req), _)) if reused => {
-                let conn = self.connect(t).await?;
+                let conn = Box::pin(self.connect(t)).await?;
                 self.try_send(t, conn, req).await.map_err(|(_, e)| e)
             }
             r => r.map_err(|(_, e)| e),
