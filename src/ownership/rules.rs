@@ -172,6 +172,11 @@ fn v1(s: &[&str], raw: &[&str], q: Option<&str>, get: bool, post: bool) -> Acces
         ["personalized_video", "add_contact"] if post => stock_body(&["project_id"]),
         ["personalized_video", ..] => stock(query_ids(q, "id")),
         ["user", ..] | ["webhook", ..] => Access::OrgAdmin,
+        // Stock voices and avatars mixed with tenants' clones, as on v2/v3
+        // (`data.list` and `data.avatars`, assumed: no source gives the
+        // shapes; another shape is refused, not passed unfiltered).
+        ["voice.list"] if get => Access::StockList(ListShape::V2("list")),
+        ["avatar.list"] if get => Access::StockList(ListShape::V2("avatars")),
         ["folders"] if get => Access::List(ListShape::V1("folders")),
         ["folders", "create"] if post => Access::Create(&["folder_id", "id"]),
         ["folders", _, ..] => named(one(raw[1])),
@@ -229,6 +234,10 @@ fn v2(s: &[&str], raw: &[&str], q: Option<&str>, get: bool, post: bool) -> Acces
         ["video_avatar"] if post => Access::Create(&["avatar_id", "video_avatar_id", "id"]),
         ["video_avatar", _, ..] => named(one(raw[1])),
         ["voices"] if get => Access::StockList(ListShape::V2("voices")),
+        // A cloned voice or a tenant's avatar named here is its owner's
+        // alone, as on `/v3/voices/{id}` and `/v3/avatars/{id}`.
+        ["voices", _, "preview"] => stock(one(raw[1])),
+        ["avatar", _, "details"] => stock(one(raw[1])),
         // Its `talking_photos` are tenants' uploads; `avatars` pass as stock.
         ["avatars"] if get => Access::StockList(ListShape::V2("talking_photos")),
         ["user", ..] => Access::OrgAdmin,
