@@ -624,3 +624,28 @@ async fn deleting_an_unrecorded_photo_avatar_follows_the_unowned_setting() {
         assert!(rig.mock.requests_to(path).is_empty(), "{path}");
     }
 }
+
+#[tokio::test]
+async fn a_body_another_parser_could_read_differently_names_nothing_unchecked() {
+    let rig = Rig::start().await;
+    let body = json!({"quality": "medium", "avatar_id": "a"}).to_string();
+    let r = rig.call("alpha", "POST", "/v1/streaming.new", &body).await;
+    let id = r.json()["data"]["session_id"]
+        .as_str()
+        .expect("session_id")
+        .to_string();
+    // A BOM, `NaN`, a repeated key and another letter case: bodies HeyGen
+    // might read (finding alpha's session) where a lenient check found no
+    // id, or beta's. Each is refused with a 4xx and never forwarded.
+    for body in [
+        format!("\u{feff}{{\"session_id\":\"{id}\"}}"),
+        format!(r#"{{"session_id":"{id}","x":NaN}}"#),
+        format!(r#"{{"session_id":"mine","session_id":"{id}"}}"#),
+        format!(r#"{{"Session_Id":"{id}"}}"#),
+    ] {
+        let r = rig.call("beta", "POST", "/v1/streaming.stop", &body).await;
+        assert_eq!(r.status, 400, "{body}: {}", r.text());
+        let stops = rig.mock.requests_to("/v1/streaming.stop");
+        assert!(stops.is_empty(), "{body} was forwarded");
+    }
+}

@@ -329,38 +329,3 @@ fn bulk_status_reads_check_every_id_parameter_however_spelled() {
         }
     }
 }
-
-#[test]
-fn every_version_of_a_voice_or_avatar_read_checks_its_owner() {
-    // The v2 and v3 spellings of one id are checked alike: stock when
-    // nobody recorded it, its owner's alone when somebody did.
-    for (m, path, id) in [
-        (Method::GET, "/v3/voices/vc1", "vc1"),
-        (Method::POST, "/v2/voices/vc1/preview", "vc1"),
-        (Method::GET, "/v3/avatars/a1", "a1"),
-        (Method::GET, "/v2/avatar/a1/details", "a1"),
-    ] {
-        match access(&m, path, None) {
-            Access::Named(n) => {
-                assert_eq!(n.ids, [id], "{m} {path}");
-                assert!(n.stock_if_unrecorded, "{m} {path}");
-            }
-            other => panic!("{m} {path}: {other:?}"),
-        }
-    }
-    // Lists that mix stock content with tenants' clones are filtered on
-    // every version.
-    for path in [
-        "/v1/voice.list",
-        "/v1/avatar.list",
-        "/v2/voices",
-        "/v2/avatars",
-        "/v3/voices",
-        "/v3/avatars",
-    ] {
-        assert!(
-            matches!(access(&Method::GET, path, None), Access::StockList(_)),
-            "{path}"
-        );
-    }
-}

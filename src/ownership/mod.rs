@@ -72,6 +72,32 @@ pub(crate) async fn check_named(
     Ok(())
 }
 
+/// The ids at `fields` of a body that names resources, or why the body is
+/// refused: it must be a JSON object the strict rules accept, and no key
+/// may spell one of `fields` in other letter case (a case-insensitive
+/// decoder upstream would read `Session_Id` as `session_id`, unchecked).
+pub(crate) fn body_ids_checked(body: &[u8], fields: &[&str]) -> Result<Vec<String>, GatewayError> {
+    crate::pricing::check_json_object(body).map_err(GatewayError::Pricing)?;
+    let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    for obj in [Some(&v), v.get("data")].into_iter().flatten() {
+        let keys = obj.as_object().into_iter().flat_map(|m| m.keys());
+        for key in keys {
+            let twin = fields
+                .iter()
+                .map(|f| f.split(['.', '[']).next().unwrap_or(f));
+            if let Some(field) = twin
+                .into_iter()
+                .find(|f| key != f && key.eq_ignore_ascii_case(f))
+            {
+                return Err(GatewayError::BadRequest {
+                    message: format!("`{key}`: name the field `{field}`"),
+                });
+            }
+        }
+    }
+    Ok(body_ids(body, fields))
+}
+
 /// The string values at `fields` in a JSON body's top level (or `data`).
 /// A field is a path: `avatar_group.id` reads a nested object's field and
 /// `voices[].voice_id` every item's field of an array.
@@ -157,3 +183,6 @@ pub(crate) async fn record_created(
     }
     ids
 }
+
+#[cfg(test)]
+mod tests;

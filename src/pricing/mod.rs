@@ -70,6 +70,15 @@ pub use quote::{
 
 use crate::money::{format_credits, Micros};
 
+/// Whether `body` is a JSON object the strict rules accept (valid JSON, no
+/// duplicate or case-twin keys; an empty body is `{}`): what a body naming
+/// resources must be before the ids read from it are trusted, since HeyGen
+/// may read a body the gateway's parser cannot, or read it differently.
+pub fn check_json_object(body: &[u8]) -> Result<(), PricingError> {
+    let arena = bumpalo::Bump::new();
+    json::parse_object(body, &arena).map(|_| ())
+}
+
 /// How the hold for a quote is settled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -62,7 +62,7 @@ pub(super) async fn handle(
         })?;
     if let Access::BodyIds { named, fields, .. } = br.access {
         let named = Named {
-            ids: ownership::body_ids(&body, fields),
+            ids: ownership::body_ids_checked(&body, fields)?,
             stock_if_unrecorded: named.stock_if_unrecorded,
         };
         let tenant = &br.origin.tenant;

@@ -223,7 +223,7 @@ pub(super) async fn body_named(
     let (parts, body) = req.into_parts();
     let body = collect_limited(body, MAX_NAMING_BODY).await?;
     let named = Named {
-        ids: ownership::body_ids(&body, fields),
+        ids: ownership::body_ids_checked(&body, fields)?,
         stock_if_unrecorded: named.stock_if_unrecorded,
     };
     let read = parts.method == http::Method::GET;

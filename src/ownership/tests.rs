@@ -1,0 +1,70 @@
+//! Isolation rules that cut across versions and families, and the checks
+//! on bodies that name resources.
+
+use http::Method;
+
+use super::body_ids_checked;
+use super::rules::{access, Access};
+use crate::error::GatewayError;
+
+#[test]
+fn every_version_of_a_voice_or_avatar_read_checks_its_owner() {
+    // The v2 and v3 spellings of one id are checked alike: stock when
+    // nobody recorded it, its owner's alone when somebody did.
+    for (m, path, id) in [
+        (Method::GET, "/v3/voices/vc1", "vc1"),
+        (Method::POST, "/v2/voices/vc1/preview", "vc1"),
+        (Method::GET, "/v3/avatars/a1", "a1"),
+        (Method::GET, "/v2/avatar/a1/details", "a1"),
+    ] {
+        match access(&m, path, None) {
+            Access::Named(n) => {
+                assert_eq!(n.ids, [id], "{m} {path}");
+                assert!(n.stock_if_unrecorded, "{m} {path}");
+            }
+            other => panic!("{m} {path}: {other:?}"),
+        }
+    }
+    // Lists that mix stock content with tenants' clones are filtered on
+    // every version.
+    for path in [
+        "/v1/voice.list",
+        "/v1/avatar.list",
+        "/v2/voices",
+        "/v2/avatars",
+        "/v3/voices",
+        "/v3/avatars",
+    ] {
+        assert!(
+            matches!(access(&Method::GET, path, None), Access::StockList(_)),
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn a_body_naming_resources_must_be_one_the_gateway_reads_as_heygen_would() {
+    let fields = &["session_id"];
+    let ids = |body: &str| body_ids_checked(body.as_bytes(), fields);
+    assert_eq!(
+        ids(r#"{"session_id":"s1"}"#).ok(),
+        Some(vec!["s1".to_string()])
+    );
+    assert_eq!(ids("").ok(), Some(vec![]));
+    // Bodies another parser might read (and find an id in) but this one
+    // cannot, or would read differently: refused, never passed unchecked.
+    for refused in [
+        "\u{feff}{\"session_id\":\"s1\"}",
+        r#"{"session_id":"s1","x":NaN}"#,
+        r#"{"session_id":"mine","session_id":"theirs"}"#,
+        r#"{"Session_Id":"theirs"}"#,
+        r#"{"data":{"SESSION_ID":"theirs"}}"#,
+        r#"["session_id"]"#,
+        "{\"session_id\":\"s1\"",
+    ] {
+        match body_ids_checked(refused.as_bytes(), fields) {
+            Err(GatewayError::Pricing(_) | GatewayError::BadRequest { .. }) => {}
+            other => panic!("{refused}: {other:?}"),
+        }
+    }
+}
