@@ -146,7 +146,10 @@ pub trait Ledger: Registry + AlertOutbox + AssetLengths + Send + Sync + 'static 
     /// Open render holds of a scope.
     async fn renders_in_flight(&self, scope: &Scope) -> Result<u32, LedgerError>;
 
-    /// Unsettled jobs submitted before `submitted_before`, oldest first.
+    /// Unsettled jobs submitted before `submitted_before`, oldest first:
+    /// pending ones, and expired ones submitted less than
+    /// [`rows::LATE_POLL_US`] before it (their outcome corrects what expiry
+    /// captured; one HeyGen never finishes is not polled forever).
     async fn jobs_to_poll(
         &self,
         submitted_before: DateTime<Utc>,

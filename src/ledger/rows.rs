@@ -291,6 +291,10 @@ pub(crate) fn journal_from(r: &impl RowAccess) -> Result<super::types::JournalEn
 }
 
 /// Columns read by [`pending_from`]; `j` is jobs, `h` holds.
+/// How long after submission the poller still reads an expired job's
+/// status (a day: far beyond any render).
+pub(crate) const LATE_POLL_US: i64 = 24 * 3600 * 1_000_000;
+
 pub(crate) const PENDING_COLS: &str =
     "j.job_id, j.hold_id, h.tenant, j.feature, j.status_path, j.submitted_us";
 
@@ -316,7 +320,10 @@ pub(crate) fn job_info_from(r: &impl RowAccess) -> Result<super::types::JobInfo,
         feature: r.text(3)?,
         status_path: r.text(4)?,
         held: r.int(5)?,
-        pending: r.text(6)? == "pending",
+        // An expired job was captured at its hold, not at its real length:
+        // its outcome still settles it (the ledger's late path corrects the
+        // amount either way).
+        pending: matches!(r.text(6)?.as_str(), "pending" | "expired"),
     })
 }
 

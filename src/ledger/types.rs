@@ -399,7 +399,8 @@ pub struct JobInfo {
     pub status_path: String,
     /// This job's share of the hold.
     pub held: Micros,
-    /// Not settled yet.
+    /// Not settled by its outcome yet: pending, or expired (captured at
+    /// its hold when the TTL passed, to be corrected when it finishes).
     pub pending: bool,
 }
 

@@ -320,6 +320,67 @@ async fn holds_past_their_ttl_expire_captured_at_the_held_amount() {
     assert_eq!(expiries, 1, "flagged in the journal");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_finishing_after_its_hold_expired_is_settled_at_its_real_length() {
+    let clock = manual_clock("2026-03-10T12:00:00Z");
+    let rig = Rig::start_with_clock(
+        |c| {
+            c.tenant_budgets("alpha", "daily = 100")
+                .set("settlement", "hold_ttl_seconds", "600")
+        },
+        clock.clone(),
+    )
+    .await;
+    // Avatar IV held at 3 credits; the render outlives the hold's TTL.
+    let (hold, video) = create(&rig, &avatar_iv_three()).await;
+    clock.advance(chrono::Duration::seconds(601));
+    rig.wait_hold(&hold, "expired").await;
+    assert_eq!(rig.credits("alpha", "daily").await.1, "3");
+    // HeyGen finishes at 125 s (15 credits): the tenant's status read
+    // settles it, and spend is corrected up from what expiry captured.
+    assert!(rig.mock.complete(&video, 125.0));
+    let st = rig
+        .get(&format!("/v1/video_status.get?video_id={video}"))
+        .await;
+    assert_eq!(st.status, 200, "{}", st.text());
+    eventually_async(
+        || async { rig.credits("alpha", "daily").await.1 == "15" },
+        SETTLE_WAIT,
+    )
+    .await;
+    let late = rig
+        .journal()
+        .await
+        .into_iter()
+        .filter(|e| e["hold_id"] == hold.as_str() && e["reason"] == "settled after expiry")
+        .count();
+    assert_eq!(late, 1, "journalled as a late settlement");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_poller_settles_a_job_that_finished_after_its_hold_expired() {
+    let clock = manual_clock("2026-03-10T12:00:00Z");
+    let rig = Rig::start_with_clock(
+        |c| {
+            c.tenant_budgets("alpha", "daily = 100")
+                .set("settlement", "hold_ttl_seconds", "600")
+                .set("settlement", "poll_interval_seconds", "1")
+        },
+        clock.clone(),
+    )
+    .await;
+    let (hold, video) = create(&rig, &avatar_iv_three()).await;
+    clock.advance(chrono::Duration::seconds(601));
+    rig.wait_hold(&hold, "expired").await;
+    // Nobody reads the status and no webhook comes: the poller does.
+    assert!(rig.mock.complete(&video, 125.0));
+    eventually_async(
+        || async { rig.credits("alpha", "daily").await.1 == "15" },
+        SETTLE_WAIT,
+    )
+    .await;
+}
+
 use crate::SETTLE_WAIT;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

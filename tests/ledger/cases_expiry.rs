@@ -45,8 +45,12 @@ pub async fn ttl_expiry_captures_and_flags(f: Fixture) {
         l.get_hold(&long).await.unwrap().unwrap().state,
         HoldState::Held
     );
+    // The expired job is still polled for its real outcome, for a day.
+    let polled = l.jobs_to_poll(t0() + Duration::hours(2), 10).await.unwrap();
+    let ids: Vec<&str> = polled.iter().map(|j| j.job_id.as_str()).collect();
+    assert_eq!(ids, ["slow"]);
     assert!(l
-        .jobs_to_poll(t0() + Duration::days(1), 10)
+        .jobs_to_poll(t0() + Duration::days(2), 10)
         .await
         .unwrap()
         .is_empty());

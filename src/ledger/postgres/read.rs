@@ -100,11 +100,14 @@ pub(super) async fn jobs_to_poll(
 ) -> R<Vec<PendingJob>> {
     let sql = format!(
         "SELECT {PENDING_COLS} FROM jobs j JOIN holds h ON h.hold_id = j.hold_id \
-         WHERE j.state = 'pending' AND j.submitted_us < $1 \
-         ORDER BY j.submitted_us, j.job_id LIMIT $2"
+         WHERE (j.state = 'pending' OR (j.state = 'expired' AND j.submitted_us >= $3)) \
+         AND j.submitted_us < $1 ORDER BY j.submitted_us, j.job_id LIMIT $2"
     );
+    let late = before_us.saturating_sub(crate::ledger::rows::LATE_POLL_US);
     let stmt = c.prepare_cached(&sql).await?;
-    let rows = c.query(&stmt, &[&before_us, &i64::from(limit)]).await?;
+    let rows = c
+        .query(&stmt, &[&before_us, &i64::from(limit), &late])
+        .await?;
     rows.iter().map(|r| Ok(pending_from(&PgRow(r))?)).collect()
 }
 

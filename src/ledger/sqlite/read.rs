@@ -72,9 +72,13 @@ pub(super) fn open_holds(conn: &Connection) -> R<(u64, Option<i64>)> {
 pub(super) fn jobs_to_poll(conn: &Connection, before_us: i64, limit: u32) -> R<Vec<PendingJob>> {
     let sql = format!(
         "SELECT {PENDING_COLS} FROM jobs j JOIN holds h ON h.hold_id = j.hold_id \
-         WHERE j.state = 'pending' AND j.submitted_us < ?1 ORDER BY j.submitted_us, j.job_id LIMIT ?2"
+         WHERE (j.state = 'pending' OR (j.state = 'expired' AND j.submitted_us >= ?3)) \
+         AND j.submitted_us < ?1 ORDER BY j.submitted_us, j.job_id LIMIT ?2"
     );
-    query_rows(conn, &sql, params![before_us, limit], |r| pending_from(&r))
+    let late = before_us.saturating_sub(crate::ledger::rows::LATE_POLL_US);
+    query_rows(conn, &sql, params![before_us, limit, late], |r| {
+        pending_from(&r)
+    })
 }
 
 pub(super) fn get_job(conn: &Connection, job_id: &str) -> R<Option<JobInfo>> {
