@@ -164,6 +164,7 @@ both!(
     cases_settle::unknown_job_and_invalid_transitions,
     cases_expiry::ttl_expiry_captures_and_flags,
     cases_expiry::adjust_shows_in_usage,
+    cases_expiry::a_sessions_current_minute_is_left_to_the_meter,
     cases_idem::idempotency_lifecycle,
     cases_idem::concurrent_duplicates_get_one_new,
     cases_load::mixed_load_balances_the_books,

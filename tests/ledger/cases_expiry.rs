@@ -171,3 +171,45 @@ pub async fn adjust_shows_in_usage(f: Fixture) {
         (Scope::Org, credits(-2))
     );
 }
+
+/// A live session's current minute, or a waiting token's hold, is left to
+/// the meter past its TTL (the gateway was down longer than the TTL):
+/// expired, it could be neither moved on nor ended. Other holds expire.
+pub async fn a_sessions_current_minute_is_left_to_the_meter(f: Fixture) {
+    let l = f.ledger.as_ref();
+    let minute = |ttl_min| {
+        let mut r = req("acme", credits(1), t0());
+        r.expires_at = t0() + Duration::minutes(ttl_min);
+        r
+    };
+    let live = held(l.hold(minute(10)).await.unwrap());
+    let token = held(l.hold(minute(10)).await.unwrap());
+    let plain = held(l.hold(minute(10)).await.unwrap());
+    let row = crate::cases_registry::session_row;
+    l.open_session(&row("s1", &live, "live")).await.unwrap();
+    l.open_session(&row("token:t", &token, "token"))
+        .await
+        .unwrap();
+    let expired = l.expire_holds(t0() + Duration::minutes(11)).await.unwrap();
+    let ids: Vec<&str> = expired.iter().map(|x| x.hold_id.as_str()).collect();
+    assert_eq!(ids, [plain.as_str()]);
+    // The meter, back after the downtime, moves the session on and ends it.
+    let next = l
+        .next_session_minute("s1", &live, minute(30), 61_000_000)
+        .await
+        .unwrap();
+    let NextMinute::Held { hold_id, .. } = next else {
+        panic!("{next:?}");
+    };
+    assert!(l
+        .end_session("s1", &hold_id, "client", 90_000_000, credits(1))
+        .await
+        .unwrap()
+        .is_some());
+    let s = l
+        .sessions(SessionFilter::One("s1"))
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!((s.state.as_str(), s.captured), ("stopped", credits(2)));
+}

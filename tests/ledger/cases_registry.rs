@@ -311,7 +311,7 @@ pub async fn contact_videos_bind_to_placeholders(f: Fixture) {
     assert_eq!(h.captured, credits(1));
 }
 
-fn session_row(id: &str, hold: &str, state: &str) -> SessionRow {
+pub(crate) fn session_row(id: &str, hold: &str, state: &str) -> SessionRow {
     SessionRow {
         session_id: id.into(),
         tenant: "acme".into(),

@@ -128,8 +128,9 @@ pub(super) async fn expired_hold_ids(
 ) -> R<Vec<String>> {
     let stmt = c
         .prepare_cached(
-            "SELECT hold_id FROM holds WHERE state IN ('held', 'submitted') AND expires_us <= $1 \
-             ORDER BY expires_us LIMIT $2",
+            &crate::ledger::rows::EXPIRE_DUE_SQL
+                .replace("?1", "$1")
+                .replace("?2", "$2"),
         )
         .await?;
     let rows = c.query(&stmt, &[&now_us, &i64::from(limit)]).await?;

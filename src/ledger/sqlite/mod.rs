@@ -21,7 +21,7 @@ use rusqlite::Connection;
 
 use super::decide::new_hold_id;
 use super::ops::{self, run_ready, Tx};
-use super::rows::{from_us, to_us, RowAccess};
+use super::rows::{from_us, to_us, RowAccess, EXPIRE_DUE_SQL};
 use super::{usage_keys, usage_report, Ledger, IDEMPOTENCY_TTL};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Budgets;
@@ -132,8 +132,7 @@ fn expire(
     idem::purge(conn, idem_cutoff_us)?;
     let ids = query_rows(
         conn,
-        "SELECT hold_id FROM holds WHERE state IN ('held', 'submitted') AND expires_us <= ?1 \
-         ORDER BY expires_us LIMIT ?2",
+        EXPIRE_DUE_SQL,
         rusqlite::params![now_us, EXPIRE_BATCH],
         |r| r.0.get::<_, String>(0).map_err(sql_err),
     )?;
