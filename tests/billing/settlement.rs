@@ -327,6 +327,8 @@ async fn a_job_finishing_after_its_hold_expired_is_settled_at_its_real_length() 
         |c| {
             c.tenant_budgets("alpha", "daily = 100")
                 .set("settlement", "hold_ttl_seconds", "600")
+                // Expiry runs on the settlement tick.
+                .set("settlement", "poll_interval_seconds", "1")
         },
         clock.clone(),
     )
