@@ -649,3 +649,34 @@ async fn a_body_another_parser_could_read_differently_names_nothing_unchecked() 
         assert!(stops.is_empty(), "{body} was forwarded");
     }
 }
+
+#[tokio::test]
+async fn a_job_cannot_be_made_from_another_tenants_upload() {
+    let rig = Rig::start().await;
+    let r = rig.call("alpha", "POST", "/v3/assets", "{}").await;
+    let asset = r.json()["data"]["asset_id"]
+        .as_str()
+        .expect("asset_id")
+        .to_string();
+    let body = json!({"video": {"type": "asset", "asset_id": asset},
+                      "output_languages": ["French"]})
+    .to_string();
+    // Beta would get a translated copy of alpha's private upload.
+    let r = rig
+        .call("beta", "POST", "/v3/video-translations", &body)
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert_eq!(r.header("x-gateway-rejected"), Some("not_owner"));
+    assert!(rig.mock.requests_to("/v3/video-translations").is_empty());
+    // Alpha makes one from its own upload; a stock avatar stays anyone's.
+    let r = rig
+        .call("alpha", "POST", "/v3/video-translations", &body)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let stock = json!({"video_inputs": [{"character": {"type": "avatar", "avatar_id": "stock"},
+                                         "voice": {"type": "silence", "duration": 3.0}}]});
+    let r = rig
+        .call("beta", "POST", "/v2/video/generate", &stock.to_string())
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+}

@@ -98,6 +98,54 @@ pub(crate) fn body_ids_checked(body: &[u8], fields: &[&str]) -> Result<Vec<Strin
     Ok(body_ids(body, fields))
 }
 
+/// Keys that name an input a job is made from, wherever they appear in
+/// its body: uploads, talking photos, avatars, voices.
+const INPUT_REFS: [&str; 9] = [
+    "asset_id",
+    "audio_asset_id",
+    "video_asset_id",
+    "image_asset_id",
+    "talking_photo_id",
+    "photo_avatar_id",
+    "avatar_id",
+    "voice_id",
+    "look_id",
+];
+
+/// The inputs a job's body names. A job made from another tenant's upload
+/// or clone would hand that tenant's content to this one, so those are
+/// refused; ids nobody recorded (stock avatars and voices, uploads made
+/// outside the gateway) stay usable, as they were before the gateway.
+pub(crate) fn job_inputs(body: &[u8]) -> Named {
+    let mut ids = Vec::new();
+    if let Ok(v) = serde_json::from_slice::<Value>(body) {
+        walk_inputs(&v, &mut ids);
+    }
+    ids.sort();
+    ids.dedup();
+    Named {
+        ids,
+        stock_if_unrecorded: true,
+    }
+}
+
+fn walk_inputs(v: &Value, ids: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                match v {
+                    Value::String(s) if !s.is_empty() && INPUT_REFS.contains(&k.as_str()) => {
+                        ids.push(s.clone())
+                    }
+                    _ => walk_inputs(v, ids),
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|v| walk_inputs(v, ids)),
+        _ => {}
+    }
+}
+
 /// The string values at `fields` in a JSON body's top level (or `data`).
 /// A field is a path: `avatar_group.id` reads a nested object's field and
 /// `voices[].voice_id` every item's field of an array.

@@ -68,3 +68,20 @@ fn a_body_naming_resources_must_be_one_the_gateway_reads_as_heygen_would() {
         }
     }
 }
+
+#[test]
+fn a_jobs_inputs_are_found_wherever_its_body_names_them() {
+    let body = br#"{"video_inputs":[
+        {"character":{"type":"talking_photo","talking_photo_id":"tp1"},
+         "voice":{"type":"audio","audio_asset_id":"au1"},
+         "background":{"type":"video","video_asset_id":"bg1"}},
+        {"character":{"type":"avatar","avatar_id":"av1"},
+         "voice":{"type":"text","voice_id":"vc1","input_text":"asset_id"}}],
+        "video":{"type":"asset","asset_id":"as1"},
+        "title":"talking_photo_id"}"#;
+    let inputs = super::job_inputs(body);
+    assert_eq!(inputs.ids, ["as1", "au1", "av1", "bg1", "tp1", "vc1"]);
+    // Stock avatars and voices, and uploads nobody recorded, stay usable.
+    assert!(inputs.stock_if_unrecorded);
+    assert!(super::job_inputs(b"not json").ids.is_empty());
+}

@@ -68,6 +68,10 @@ pub(super) async fn handle(
         let tenant = &br.origin.tenant;
         ownership::check_named(state.ledger.as_ref(), br.policy, tenant, &named, false).await?;
     }
+    // What the job is made from must not be another tenant's.
+    let inputs = ownership::job_inputs(&body);
+    let tenant = &br.origin.tenant;
+    ownership::check_named(state.ledger.as_ref(), br.policy, tenant, &inputs, true).await?;
     let plan = PlanPolicy::from(&cfg.plan);
     let facts = super::media::facts(state, br.billable, &body, &br.origin.tenant).await;
     let quote = pricing::quote_with_facts(&cfg.pricing, &plan, br.billable, &body, &facts)
