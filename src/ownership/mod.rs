@@ -100,7 +100,7 @@ pub(crate) fn body_ids_checked(body: &[u8], fields: &[&str]) -> Result<Vec<Strin
 
 /// Keys that name an input a job is made from, wherever they appear in
 /// its body: uploads, talking photos, avatars, voices.
-const INPUT_REFS: [&str; 9] = [
+const INPUT_REFS: [&str; 10] = [
     "asset_id",
     "audio_asset_id",
     "video_asset_id",
@@ -110,6 +110,7 @@ const INPUT_REFS: [&str; 9] = [
     "avatar_id",
     "voice_id",
     "look_id",
+    "template_id",
 ];
 
 /// The inputs a job's body names. A job made from another tenant's upload

@@ -237,6 +237,7 @@ fn v2(s: &[&str], raw: &[&str], q: Option<&str>, get: bool, post: bool) -> Acces
         // A cloned voice or a tenant's avatar named here is its owner's
         // alone, as on `/v3/voices/{id}` and `/v3/avatars/{id}`.
         ["voices", _, "preview"] => stock(one(raw[1])),
+        ["template", _, ..] => stock(one(raw[1])),
         ["avatar", _, "details"] => stock(one(raw[1])),
         // Its `talking_photos` are tenants' uploads; `avatars` pass as stock.
         ["avatars"] if get => Access::StockList(ListShape::V2("talking_photos")),
@@ -333,6 +334,9 @@ fn v3(s: &[&str], raw: &[&str], q: Option<&str>, get: bool, post: bool) -> Acces
         ["avatars", "looks", _, ..] => stock(one(raw[2])),
         ["avatars", _, ..] if !get => named(one(raw[1])),
         ["avatars", _, ..] => stock(one(raw[1])),
+        // A template nobody recorded is stock; one ops assigned is its
+        // tenant's alone (reads and renders), as personalized projects are.
+        ["templates", _, ..] => stock(one(raw[1])),
         ["templates", ..] => Access::Public,
         ["hyperframes", "renders"] => list(get),
         ["hyperframes", "renders", _, ..] => named(one(raw[2])),

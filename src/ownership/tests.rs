@@ -25,6 +25,18 @@ fn every_version_of_a_voice_or_avatar_read_checks_its_owner() {
             other => panic!("{m} {path}: {other:?}"),
         }
     }
+    // A template is stock unless ops assigned it, on both versions.
+    for (m, path) in [
+        (Method::GET, "/v2/template/t1"),
+        (Method::POST, "/v2/template/t1/generate"),
+        (Method::GET, "/v3/templates/t1"),
+        (Method::POST, "/v3/templates/t1"),
+    ] {
+        match access(&m, path, None) {
+            Access::Named(n) => assert!(n.ids == ["t1"] && n.stock_if_unrecorded, "{path}"),
+            other => panic!("{m} {path}: {other:?}"),
+        }
+    }
     // Lists that mix stock content with tenants' clones are filtered on
     // every version.
     for path in [
