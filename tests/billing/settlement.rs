@@ -320,24 +320,30 @@ async fn holds_past_their_ttl_expire_captured_at_the_held_amount() {
     assert_eq!(expiries, 1, "flagged in the journal");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_job_finishing_after_its_hold_expired_is_settled_at_its_real_length() {
+/// An Avatar IV render held at 3 credits whose hold has expired (the
+/// render outlived the 600 s TTL): the rig, the hold and the video.
+async fn expired_render() -> (Rig, String, String) {
     let clock = manual_clock("2026-03-10T12:00:00Z");
     let rig = Rig::start_with_clock(
         |c| {
             c.tenant_budgets("alpha", "daily = 100")
                 .set("settlement", "hold_ttl_seconds", "600")
-                // Expiry runs on the settlement tick.
+                // Expiry and the poller run on the settlement tick.
                 .set("settlement", "poll_interval_seconds", "1")
         },
         clock.clone(),
     )
     .await;
-    // Avatar IV held at 3 credits; the render outlives the hold's TTL.
     let (hold, video) = create(&rig, &avatar_iv_three()).await;
     clock.advance(chrono::Duration::seconds(601));
     rig.wait_hold(&hold, "expired").await;
     assert_eq!(rig.credits("alpha", "daily").await.1, "3");
+    (rig, hold, video)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_finishing_after_its_hold_expired_is_settled_at_its_real_length() {
+    let (rig, hold, video) = expired_render().await;
     // HeyGen finishes at 125 s (15 credits): the tenant's status read
     // settles it, and spend is corrected up from what expiry captured.
     assert!(rig.mock.complete(&video, 125.0));
@@ -361,19 +367,7 @@ async fn a_job_finishing_after_its_hold_expired_is_settled_at_its_real_length() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_poller_settles_a_job_that_finished_after_its_hold_expired() {
-    let clock = manual_clock("2026-03-10T12:00:00Z");
-    let rig = Rig::start_with_clock(
-        |c| {
-            c.tenant_budgets("alpha", "daily = 100")
-                .set("settlement", "hold_ttl_seconds", "600")
-                .set("settlement", "poll_interval_seconds", "1")
-        },
-        clock.clone(),
-    )
-    .await;
-    let (hold, video) = create(&rig, &avatar_iv_three()).await;
-    clock.advance(chrono::Duration::seconds(601));
-    rig.wait_hold(&hold, "expired").await;
+    let (rig, _, video) = expired_render().await;
     // Nobody reads the status and no webhook comes: the poller does.
     assert!(rig.mock.complete(&video, 125.0));
     eventually_async(
