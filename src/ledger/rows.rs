@@ -290,7 +290,6 @@ pub(crate) fn journal_from(r: &impl RowAccess) -> Result<super::types::JournalEn
     })
 }
 
-/// Columns read by [`pending_from`]; `j` is jobs, `h` holds.
 /// Open holds past their TTL, oldest first, except the current hold of a
 /// live session or a waiting token: the meter captures or releases those
 /// itself (a live session's minute after downtime is charged when the
@@ -305,6 +304,7 @@ pub(crate) const EXPIRE_DUE_SQL: &str = "SELECT hold_id FROM holds \
 /// status (a day: far beyond any render).
 pub(crate) const LATE_POLL_US: i64 = 24 * 3600 * 1_000_000;
 
+/// Columns read by [`pending_from`]; `j` is jobs, `h` holds.
 pub(crate) const PENDING_COLS: &str =
     "j.job_id, j.hold_id, h.tenant, j.feature, j.status_path, j.submitted_us";
 

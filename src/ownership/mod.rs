@@ -82,13 +82,12 @@ pub(crate) fn body_ids_checked(body: &[u8], fields: &[&str]) -> Result<Vec<Strin
     for obj in [Some(&v), v.get("data")].into_iter().flatten() {
         let keys = obj.as_object().into_iter().flat_map(|m| m.keys());
         for key in keys {
-            let twin = fields
+            // A field's first step: `session_id`, `avatar_group` of
+            // `avatar_group.id`, `voices` of `voices[].voice_id`.
+            let mut heads = fields
                 .iter()
                 .map(|f| f.split(['.', '[']).next().unwrap_or(f));
-            if let Some(field) = twin
-                .into_iter()
-                .find(|f| key != f && key.eq_ignore_ascii_case(f))
-            {
+            if let Some(field) = heads.find(|f| key != f && key.eq_ignore_ascii_case(f)) {
                 return Err(GatewayError::BadRequest {
                     message: format!("`{key}`: name the field `{field}`"),
                 });
