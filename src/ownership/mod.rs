@@ -117,32 +117,12 @@ const INPUT_REFS: [&str; 10] = [
 /// refused; ids nobody recorded (stock avatars and voices, uploads made
 /// outside the gateway) stay usable, as they were before the gateway.
 pub(crate) fn job_inputs(body: &[u8]) -> Named {
-    let mut ids = Vec::new();
-    if let Ok(v) = serde_json::from_slice::<Value>(body) {
-        walk_inputs(&v, &mut ids);
-    }
+    let mut ids = crate::pricing::string_values_of(body, &INPUT_REFS);
     ids.sort();
     ids.dedup();
     Named {
         ids,
         stock_if_unrecorded: true,
-    }
-}
-
-fn walk_inputs(v: &Value, ids: &mut Vec<String>) {
-    match v {
-        Value::Object(m) => {
-            for (k, v) in m {
-                match v {
-                    Value::String(s) if !s.is_empty() && INPUT_REFS.contains(&k.as_str()) => {
-                        ids.push(s.clone())
-                    }
-                    _ => walk_inputs(v, ids),
-                }
-            }
-        }
-        Value::Array(a) => a.iter().for_each(|v| walk_inputs(v, ids)),
-        _ => {}
     }
 }
 

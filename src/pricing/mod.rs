@@ -79,6 +79,36 @@ pub fn check_json_object(body: &[u8]) -> Result<(), PricingError> {
     json::parse_object(body, &arena).map(|_| ())
 }
 
+/// The non-empty string values of `keys` at any depth of a JSON body, in
+/// body order: what a job is made from, for the isolation check. Read with
+/// the quote's own parser (a serde value tree of a 50-scene body took
+/// several times as long); empty when the body is refused, as pricing then
+/// refuses it too.
+pub fn string_values_of(body: &[u8], keys: &[&str]) -> Vec<String> {
+    fn walk(v: &json::Value<'_>, keys: &[&str], out: &mut Vec<String>) {
+        match v {
+            json::Value::Object(o) => {
+                for (k, v) in o.iter() {
+                    match v {
+                        json::Value::String(s) if !s.is_empty() && keys.contains(&k) => {
+                            out.push((*s).to_string())
+                        }
+                        _ => walk(v, keys, out),
+                    }
+                }
+            }
+            json::Value::Array(items) => items.iter().for_each(|v| walk(v, keys, out)),
+            _ => {}
+        }
+    }
+    let arena = bumpalo::Bump::new();
+    let mut out = Vec::new();
+    if let Ok(obj) = json::parse_object(body, &arena) {
+        walk(&json::Value::Object(obj), keys, &mut out);
+    }
+    out
+}
+
 /// How the hold for a quote is settled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
