@@ -79,7 +79,7 @@ pub(crate) async fn check_named(
 pub(crate) fn body_ids_checked(body: &[u8], fields: &[&str]) -> Result<Vec<String>, GatewayError> {
     crate::pricing::check_json_object(body).map_err(GatewayError::Pricing)?;
     let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-    for obj in [Some(&v), v.get("data")].into_iter().flatten() {
+    for obj in levels(&v) {
         let keys = obj.as_object().into_iter().flat_map(|m| m.keys());
         for key in keys {
             // A field's first step: `session_id`, `avatar_group` of
@@ -94,7 +94,7 @@ pub(crate) fn body_ids_checked(body: &[u8], fields: &[&str]) -> Result<Vec<Strin
             }
         }
     }
-    Ok(body_ids(body, fields))
+    Ok(ids_in(&v, fields))
 }
 
 /// Keys that name an input a job is made from, wherever they appear in
@@ -130,11 +130,21 @@ pub(crate) fn job_inputs(body: &[u8]) -> Named {
 /// A field is a path: `avatar_group.id` reads a nested object's field and
 /// `voices[].voice_id` every item's field of an array.
 pub(crate) fn body_ids(body: &[u8], fields: &[&str]) -> Vec<String> {
-    let Ok(v) = serde_json::from_slice::<Value>(body) else {
-        return Vec::new();
-    };
+    match serde_json::from_slice::<Value>(body) {
+        Ok(v) => ids_in(&v, fields),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Where a body's fields are read: its top level and its `data`.
+fn levels(v: &Value) -> impl Iterator<Item = &Value> {
+    [Some(v), v.get("data")].into_iter().flatten()
+}
+
+/// [`body_ids`] of a parsed body.
+fn ids_in(v: &Value, fields: &[&str]) -> Vec<String> {
     let mut ids = Vec::new();
-    for obj in [Some(&v), v.get("data")].into_iter().flatten() {
+    for obj in levels(v) {
         for f in fields {
             collect(obj, f, &mut ids);
         }
