@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# User-space instructions per free read, counted exactly by valgrind's
+# callgrind: the figure for A/B comparisons of the hot path on a machine
+# whose speed drifts (timings there move by a third within minutes; an
+# instruction count does not). Kernel work (syscalls, loopback TCP) is not
+# counted; bench/compare.sh measures the whole.
+#
+# It starts a static nginx upstream (as compare.sh does) and the gateway
+# under callgrind with one I/O thread, sends warm-up reads uncounted, then
+# counts CMP_IR_REQUESTS reads (GET /v2/avatars, keep-alive, 4 connections)
+# and prints instructions per request, the top functions, and the report
+# file's path.
+#
+# Usage: bench/instructions.sh   (needs valgrind, nginx, python3, curl)
+# Knobs: CMP_BIN=path (gateway binary; default: a release build),
+#        CMP_IR_REQUESTS=20000, CMP_IR_OUT=file (keep the callgrind report)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+REQUESTS=${CMP_IR_REQUESTS:-20000}
+ORG_KEY=sk_bench_org_key_0123456789
+TENANT_TOKEN=hgw_bench_tenant_5f3c9a1e7d2b4c6a8e0f1d3b5a7c9e2f
+
+die() { echo "instructions.sh: $*" >&2; exit 1; }
+for tool in valgrind callgrind_control callgrind_annotate python3 curl; do
+    command -v "$tool" >/dev/null || die "no $tool: apt-get install -y valgrind python3 curl"
+done
+NGINX=${CMP_NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+[[ -x $NGINX ]] || die "no nginx: apt-get install -y nginx"
+
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+BIN=$(bench_bin "${CMP_BIN:-}")
+bench_workdir hg-instructions
+chmod 755 "$WORK"
+UP_PORT=$(free_port 28190)
+GW_PORT=$(free_port $((UP_PORT + 1)))
+ADMIN_PORT=$(free_port $((GW_PORT + 1)))
+
+cat >"$WORK/upstream.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $WORK/upstream.pid;
+error_log $WORK/upstream.error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/body;
+    proxy_temp_path $WORK/proxy;
+    fastcgi_temp_path $WORK/fcgi;
+    uwsgi_temp_path $WORK/uwsgi;
+    scgi_temp_path $WORK/scgi;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$UP_PORT;
+        location = /v2/avatars {
+            if (\$http_x_api_key != "$ORG_KEY") { return 401; }
+            default_type application/json;
+            return 200 '{"error":null,"data":{"avatars":[{"avatar_id":"Angela-inTshirt-20220820","avatar_name":"Angela"}],"talking_photos":[]}}';
+        }
+    }
+}
+EOF
+
+hash=$(printf %s "$TENANT_TOKEN" | sha256sum | cut -d' ' -f1)
+cat >"$WORK/gateway.toml" <<EOF
+[server]
+listen = "127.0.0.1:$GW_PORT"
+admin_listen = "127.0.0.1:$ADMIN_PORT"
+io_threads = 1
+
+[upstream]
+api_url = "http://127.0.0.1:$UP_PORT"
+upload_url = "http://127.0.0.1:$UP_PORT"
+
+[store]
+url = "sqlite://$WORK/ledger.db"
+
+[settlement]
+poll_min_age_seconds = 86400
+
+[metrics]
+quota_poll_seconds = 0
+
+[[tenants]]
+id = "bench"
+name = "Instruction count"
+keys = ["sha256:$hash"]
+limits = { requests_per_minute = 100000000, burst = 10000000 }
+EOF
+
+"$NGINX" -c "$WORK/upstream.conf" -p "$WORK" >"$WORK/upstream.log" 2>&1 &
+PIDS+=($!)
+OUT=${CMP_IR_OUT:-$WORK/callgrind.out}
+HEYGEN_API_KEY=$ORG_KEY HEYGEN_GATEWAY_ADMIN_TOKEN=x HEYGEN_GATEWAY_LOG=warn \
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT" \
+    "$BIN" serve --config "$WORK/gateway.toml" >"$WORK/gateway.log" 2>&1 &
+PIDS+=($!)
+gw_pid=$!
+
+for _ in $(seq 1 600); do
+    [[ $(curl -s -o /dev/null -w '%{http_code}' -H "X-Api-Key: $TENANT_TOKEN" \
+        "http://127.0.0.1:$GW_PORT/v2/avatars") == 200 ]] && break
+    sleep 0.2
+done
+[[ $(curl -s -o /dev/null -w '%{http_code}' -H "X-Api-Key: $TENANT_TOKEN" \
+    "http://127.0.0.1:$GW_PORT/v2/avatars") == 200 ]] || { cat "$WORK/gateway.log" >&2; die "gateway not answering"; }
+
+# A fixed count of keep-alive reads on 4 connections (wrk runs for a time,
+# not a count).
+send() { # n
+    python3 - "$1" "$GW_PORT" "$TENANT_TOKEN" <<'PY'
+import http.client, sys, threading
+n, port, key = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+done = [0] * 4
+def run(i):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    for _ in range(n // 4):
+        c.request("GET", "/v2/avatars", headers={"X-Api-Key": key})
+        r = c.getresponse()
+        r.read()
+        done[i] += r.status == 200
+threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(sum(done))
+PY
+}
+send 2000 >/dev/null
+callgrind_control -i on "$gw_pid" >/dev/null 2>&1
+sent=$(send "$REQUESTS")
+callgrind_control -i off "$gw_pid" >/dev/null 2>&1
+callgrind_control -d "$gw_pid" >/dev/null 2>&1
+sleep 1
+kill "$gw_pid" 2>/dev/null || true
+wait "$gw_pid" 2>/dev/null || true
+
+# The explicit dump (the largest file); the one written at exit is empty.
+report=$(ls -S "$OUT"* | head -1)
+callgrind_annotate --threshold=60 "$report" >"$WORK/annotated" 2>/dev/null
+total=$(awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}' "$WORK/annotated")
+echo "requests counted: $sent"
+awk -v t="$total" -v n="$sent" 'BEGIN { printf "user-space instructions per request: %.0f\n", t / n }'
+sed -n '/^Ir/,$p' "$WORK/annotated" | head -40
+[[ -n ${CMP_IR_OUT:-} ]] && echo "report: $report"
