@@ -167,6 +167,11 @@ impl Upstream {
     }
 }
 
+/// [`Upstream::send`]'s future.
+pub type SendFuture<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Response<UpBody>, UpstreamError>> + Send + 'a>,
+>;
+
 /// Pool slots: the API host, the upload host, LiveAvatar's host.
 const SLOTS: usize = 3;
 
@@ -203,20 +208,28 @@ impl Upstream {
 
     /// Sends one request and waits (bounded) for the response head. The
     /// headers must already be prepared (see `headers::prepare_upstream`).
-    pub async fn send(
+    ///
+    /// The exchange's future (pool, timeout, hyper's send) is boxed here:
+    /// unboxed it made every caller's future ~2 KB larger, and each layer
+    /// above copies its callee's future in whole when it starts awaiting
+    /// it, so one allocation replaces several kilobytes of copying per
+    /// request.
+    pub fn send(
         &self,
         host: Host,
         method: Method,
         path_and_query: &str,
         headers: HeaderMap,
         body: Body,
-    ) -> Result<Response<UpBody>, UpstreamError> {
+    ) -> SendFuture<'_> {
         let (target, limit) = match host {
             Host::Api => (&self.api, self.request_timeout),
             Host::Upload => (&self.upload, self.upload_timeout),
         };
-        let req = request(method, path_and_query, headers, body)?;
-        self.send_to(target, req, limit).await
+        match request(method, path_and_query, headers, body) {
+            Ok(req) => Box::pin(self.send_to(target, req, limit)),
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+        }
     }
 
     /// A GET with the org key for the gateway's own calls (status re-reads, quota).
