@@ -3,22 +3,27 @@
 //! graceful drain. The same loop runs on the shared runtime or on each I/O
 //! thread (`workers`).
 
+use std::cell::RefCell;
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use futures_util::FutureExt;
+use futures_util::future::Either;
 use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tower::util::Oneshot;
 
 use crate::conn::{
-    AcceptBackoff, ConnConfig, ConnLimiter, ConnMetrics, IdleTracker, ReqBody, TimedBody, Tracked,
+    AcceptBackoff, ActivityGuard, ConnConfig, ConnLimiter, ConnMetrics, IdleTracker, ReqBody,
+    TimedBody, Tracked,
 };
 use crate::http::Body;
 use crate::proxy::context::ClientAddr;
@@ -146,19 +151,39 @@ type TrackedResponse = Response<Tracked<Body>>;
 /// One connection's view of the listener's service: bodies get read
 /// deadlines, requests carry the peer address, and each request counts as
 /// activity until its response body is done.
-fn per_connection<S>(
+///
+/// hyper's `Service` takes `&self`, and the tower adapter
+/// (`TowerToHyperService`) clones the whole stack for every request: a
+/// reference count on each layer's shared state, taken and dropped again,
+/// on cache lines every I/O thread writes. Here the connection's own copy
+/// of the stack is called in place (its layers are always ready).
+struct PerConnection<S> {
+    service: RefCell<S>,
+    /// Copied for a request that cannot use `service` in place.
+    spare: S,
+    client: ClientAddr,
+    tracker: IdleTracker,
+    stall: Duration,
+    min_rate: u64,
+}
+
+fn per_connection<S: Clone>(
     service: S,
     remote: SocketAddr,
     tracker: IdleTracker,
     cfg: &ConnConfig,
-) -> TowerToHyperService<
-    impl tower::Service<
-            Request<Incoming>,
-            Response = TrackedResponse,
-            Error = Infallible,
-            Future = impl std::future::Future<Output = Result<TrackedResponse, Infallible>> + Send,
-        > + Clone,
->
+) -> PerConnection<S> {
+    PerConnection {
+        spare: service.clone(),
+        service: RefCell::new(service),
+        client: ClientAddr::new(remote),
+        tracker,
+        stall: cfg.body_read_timeout,
+        min_rate: cfg.body_min_rate,
+    }
+}
+
+impl<S> hyper::service::Service<Request<Incoming>> for PerConnection<S>
 where
     S: tower::Service<Request<ReqBody>, Response = Response<Body>, Error = Infallible>
         + Clone
@@ -166,16 +191,59 @@ where
         + 'static,
     S::Future: Send + 'static,
 {
-    let (stall, min_rate) = (cfg.body_read_timeout, cfg.body_min_rate);
-    let svc = tower::service_fn(move |req: Request<Incoming>| {
-        let activity = tracker.begin();
-        let mut req = req.map(|b| TimedBody::new(b, stall, min_rate));
-        req.extensions_mut().insert(ClientAddr(remote));
-        let fut = tower::ServiceExt::oneshot(service.clone(), req);
-        // The guard rides in the body: hyper drops it once the last byte is
-        // written (or the client goes away).
-        // (Not boxed again: hyper takes the wrapper as it is.)
-        fut.map(move |r| r.map(|resp| resp.map(|b| Tracked::new(b, activity))))
-    });
-    TowerToHyperService::new(svc)
+    type Response = TrackedResponse;
+    type Error = Infallible;
+    type Future = TrackedFuture<Either<S::Future, Oneshot<S, Request<ReqBody>>>>;
+
+    fn call(&self, req: Request<Incoming>) -> Self::Future {
+        let activity = self.tracker.begin();
+        let mut req = req.map(|b| TimedBody::new(b, self.stall, self.min_rate));
+        req.extensions_mut().insert(self.client.clone());
+        // hyper makes one call at a time per connection (HTTP/2 streams'
+        // futures run apart, their calls do not), so the borrow is free.
+        let inner = match self.service.try_borrow_mut() {
+            Ok(mut svc) => {
+                let mut cx = Context::from_waker(Waker::noop());
+                match svc.poll_ready(&mut cx) {
+                    Poll::Ready(Ok(())) => Either::Left(svc.call(req)),
+                    _ => Either::Right(Oneshot::new(self.spare.clone(), req)),
+                }
+            }
+            Err(_) => Either::Right(Oneshot::new(self.spare.clone(), req)),
+        };
+        TrackedFuture {
+            inner,
+            activity: Some(activity),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A request's response future; its response body carries the
+    /// connection's activity guard, which hyper drops once the last byte
+    /// is written (or the client goes away).
+    struct TrackedFuture<F> {
+        #[pin]
+        inner: F,
+        activity: Option<ActivityGuard>,
+    }
+}
+
+impl<F> Future for TrackedFuture<F>
+where
+    F: Future<Output = Result<Response<Body>, Infallible>>,
+{
+    type Output = Result<TrackedResponse, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let Poll::Ready(Ok(resp)) = this.inner.poll(cx) else {
+            return Poll::Pending;
+        };
+        match this.activity.take() {
+            Some(activity) => Poll::Ready(Ok(resp.map(|b| Tracked::new(b, activity)))),
+            // Polled again after completing: a caller's bug, not served twice.
+            None => Poll::Pending,
+        }
+    }
 }
