@@ -154,7 +154,7 @@ async fn exchange(service: TenantService, data: &[u8]) -> Vec<u8> {
     // As `server::per_connection` does: timed bodies, the peer address.
     let svc = tower::service_fn(move |req: hyper::Request<Incoming>| {
         let mut req = req.map(|b| TimedBody::new(b, Duration::from_secs(5), 0));
-        req.extensions_mut().insert(ClientAddr(peer));
+        req.extensions_mut().insert(ClientAddr::new(peer));
         service.clone().oneshot(req)
     });
     let svc = TowerToHyperService::new(svc);

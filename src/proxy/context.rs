@@ -12,9 +12,22 @@ use crate::catalog::Route;
 use crate::config::TenantConfig;
 use crate::state::Runtime;
 
-/// The peer of the connection a request arrived on.
-#[derive(Debug, Clone, Copy)]
-pub struct ClientAddr(pub SocketAddr);
+/// The peer of the connection a request arrived on, and its address as the
+/// `X-Forwarded-For` text (made once per connection).
+#[derive(Debug, Clone)]
+pub struct ClientAddr {
+    pub addr: SocketAddr,
+    pub ip: HeaderValue,
+}
+
+impl ClientAddr {
+    pub fn new(addr: SocketAddr) -> ClientAddr {
+        ClientAddr {
+            addr,
+            ip: super::headers::peer_ip(addr.ip()),
+        }
+    }
+}
 
 /// How a request ended, as the access log and the request counter label it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -3,8 +3,6 @@
 //! mapped to edge errors, and plain streaming pass-through. A leaf of the
 //! proxy: the branches call it, it calls only the upstream client.
 
-use std::net::IpAddr;
-
 use crate::conn::ReqBody;
 use http::{HeaderMap, HeaderValue, Method, Request, Response};
 use tokio::time::Instant;
@@ -21,7 +19,8 @@ pub(super) struct Origin {
     pub request_id: HeaderValue,
     /// The access log's tags, for HeyGen's status and latency.
     pub log: super::context::RequestContext,
-    pub client_ip: IpAddr,
+    /// The peer's address, as `X-Forwarded-For` text.
+    pub client_ip: HeaderValue,
     pub tenant: String,
     /// Route family: the upstream latency metric's label.
     pub family: &'static str,
@@ -57,7 +56,7 @@ pub(super) async fn forward(
     headers::prepare_upstream(
         &mut headers,
         state.upstream.org_key_header(),
-        origin.client_ip,
+        &origin.client_ip,
         &origin.request_id,
     );
     let start = Instant::now();

@@ -102,7 +102,9 @@ async fn dispatch(
         client_ip: req
             .extensions()
             .get::<ClientAddr>()
-            .map_or(std::net::Ipv4Addr::LOCALHOST.into(), |a| a.0.ip()),
+            .map_or(http::HeaderValue::from_static("127.0.0.1"), |a| {
+                a.ip.clone()
+            }),
         tenant: tenant.id.clone(),
         family: route.family.as_str(),
     };

@@ -38,7 +38,8 @@ impl Hop<'_> {
         }
     }
 
-    /// Forwards and reads the whole answer (bounded).
+    /// Forwards and reads the whole answer (bounded). The head is HeyGen's
+    /// as it came: [`Hop::answer`] passes it on.
     async fn exchange(
         &self,
         parts: http::request::Parts,
@@ -53,8 +54,7 @@ impl Hop<'_> {
             max_body,
         )
         .await?;
-        let (mut parts, incoming) = resp.into_parts();
-        downstream_parts(&mut parts, self.origin);
+        let (parts, incoming) = resp.into_parts();
         let body = self
             .state
             .upstream
@@ -62,6 +62,12 @@ impl Hop<'_> {
             .await
             .map_err(|_| GatewayError::UpstreamFailed)?;
         Ok((parts, body))
+    }
+
+    /// HeyGen's answer passed on, after header hygiene.
+    fn answer(&self, mut head: http::response::Parts, body: bytes::Bytes) -> Response<Body> {
+        downstream_parts(&mut head, self.origin);
+        Response::from_parts(head, full(body))
     }
 }
 
@@ -80,7 +86,7 @@ pub(super) async fn list(
         .map(|(_, q)| q.to_string());
     let (head, body) = hop.exchange(parts, crate::http::empty(), 0).await?;
     if !head.status.is_success() {
-        return Ok(Response::from_parts(head, full(body)));
+        return Ok(hop.answer(head, body));
     }
     let wanted = list::wanted(query.as_deref());
     // The common case — nothing foreign on a page that needs no more pages
@@ -208,7 +214,7 @@ pub(super) async fn create(
             super::upload::record(hop.state, &hop.origin.tenant, t, &answer).await;
         }
     }
-    Ok(Response::from_parts(head, full(answer)))
+    Ok(hop.answer(head, answer))
 }
 
 /// A free call naming resources in its JSON body: read (bounded), check
@@ -246,5 +252,5 @@ pub(super) async fn body_named(
     if session {
         crate::sessions::after_call(hop.state, &method, hop.path, &named.ids, head.status).await;
     }
-    Ok(Response::from_parts(head, full(answer)))
+    Ok(hop.answer(head, answer))
 }
