@@ -253,7 +253,9 @@ async fn finish_claim(claim: IdemClaim, result: &Result<Answered, GatewayError>)
         return claim.abandon().await;
     };
     let status = a.parts.status.as_u16();
-    if status == 429 || status >= 500 {
+    // HeyGen's 409 `request_in_progress`: an earlier attempt with this key
+    // is still running there; its answer is not final, a retry gets it.
+    if status == 409 || status == 429 || status >= 500 {
         return claim.abandon().await;
     }
     let stored = StoredResponse {
