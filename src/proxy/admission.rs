@@ -9,9 +9,10 @@ use bytes::Bytes;
 use http::{HeaderValue, Response};
 
 use super::billable::{replay, HEADER_HOLD_ID, HEADER_PROJECTED, HEADER_REMAINING};
+use super::claim::{Claim, IdemClaim};
 use super::context::Outcome;
 use super::forward::{downstream_parts, forward, Origin, Outbound};
-use super::guard::{Claim, HoldGuard, IdemClaim};
+use super::guard::HoldGuard;
 use crate::catalog::Billable;
 use crate::config::{Config, TenantConfig};
 use crate::error::GatewayError;
