@@ -17,6 +17,8 @@ pub(super) struct IdemClaim {
     state: Arc<AppState>,
     tenant: String,
     key: String,
+    /// SHA-256 of the request body the key was claimed for.
+    body: [u8; 32],
     ended: bool,
 }
 
@@ -46,6 +48,7 @@ impl IdemClaim {
                 state: state.clone(),
                 tenant: tenant.to_string(),
                 key: key.to_string(),
+                body: digest,
                 ended: false,
             })),
             Ok(IdemBegin::Replay(stored)) => Ok(Claim::Replay(stored)),
@@ -53,6 +56,20 @@ impl IdemClaim {
             Ok(IdemBegin::Mismatch) => Err(GatewayError::IdempotencyMismatch),
             Err(e) => Err(GatewayError::ledger("idem_begin")(e)),
         }
+    }
+
+    /// Names this request across its attempts as HeyGen tells requests
+    /// apart (the key it is sent is derived from tenant and key; the body
+    /// must match): hex SHA-256 of tenant, key and body digest, delimited.
+    /// Every attempt with this key and body has the same fingerprint.
+    pub(super) fn fingerprint(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(self.tenant.as_bytes());
+        h.update([0]);
+        h.update(self.key.as_bytes());
+        h.update([0]);
+        h.update(self.body);
+        hex::encode(h.finalize())
     }
 
     /// Stores the answer for replay.

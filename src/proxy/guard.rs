@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use crate::error::{GatewayError, Shortfall as EdgeShortfall};
-use crate::ledger::{HoldDecision, JobRecord, Scope, Shortfall, Window};
+use crate::ledger::{HoldDecision, HoldInfo, HoldState, JobRecord, Scope, Shortfall, Window};
 use crate::metrics::CreditKind;
 use crate::money::Micros;
 use crate::state::AppState;
@@ -23,7 +23,19 @@ pub(super) struct HoldGuard {
     /// unended guard keeps the hold (the TTL captures it) instead of
     /// releasing it, because HeyGen may have created the job.
     sent: bool,
+    whose: Whose,
     ended: bool,
+}
+
+/// Which request a guarded hold was taken for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Whose {
+    /// This one.
+    Own,
+    /// An earlier attempt of the same idempotent request, whose outcome was
+    /// lost; this retry took it over (`proxy::hold`). `expired`: its TTL had
+    /// already captured it in full.
+    Adopted { expired: bool },
 }
 
 /// A hold the ledger granted: its id, the tightest window left after it,
@@ -82,6 +94,25 @@ impl HoldGuard {
             feature,
             amount,
             sent: false,
+            whose: Whose::Own,
+            ended: false,
+        }
+    }
+
+    /// Guards the hold an earlier attempt of this idempotent request left:
+    /// that attempt was sent, so the hold is never released for lack of an
+    /// answer to this one.
+    pub(super) fn adopted(state: Arc<AppState>, hold: HoldInfo) -> Self {
+        HoldGuard {
+            state,
+            hold_id: hold.hold_id,
+            tenant: hold.tenant,
+            feature: hold.feature,
+            amount: hold.amount,
+            sent: true,
+            whose: Whose::Adopted {
+                expired: hold.state == HoldState::Expired,
+            },
             ended: false,
         }
     }
@@ -90,13 +121,23 @@ impl HoldGuard {
         &self.hold_id
     }
 
+    /// What the hold holds (for an adopted hold, what its attempt was quoted).
+    pub(super) fn amount(&self) -> Micros {
+        self.amount
+    }
+
     /// The request is about to leave for HeyGen.
     pub(super) fn mark_sent(&mut self) {
         self.sent = true;
     }
 
-    /// Frees the hold: HeyGen refused the request or never saw it.
+    /// Frees the hold: HeyGen refused the request or never saw it. An
+    /// adopted hold is kept instead: this answer says nothing certain about
+    /// the earlier attempt, which may have made the job.
     pub(super) async fn release(mut self, reason: &str) {
+        if self.whose != Whose::Own {
+            return self.keep(reason);
+        }
         self.ended = true;
         release(
             &self.state,
@@ -157,6 +198,11 @@ impl HoldGuard {
     /// settle by); the rest of the hold is freed.
     pub(super) async fn capture(mut self, amount: Micros) {
         self.ended = true;
+        if self.whose == (Whose::Adopted { expired: true }) {
+            // Its TTL captured it in full already; capturing needs a held hold.
+            tracing::info!(hold_id = %self.hold_id, "Adopted hold was captured at expiry; nothing more to capture.");
+            return;
+        }
         let s = &self.state;
         match s.ledger.capture_hold(&self.hold_id, amount).await {
             Ok(_) => {

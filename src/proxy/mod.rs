@@ -15,6 +15,7 @@ mod forward;
 pub(crate) mod gateway;
 mod guard;
 pub(crate) mod headers;
+mod hold;
 pub(crate) mod hygiene;
 mod isolated;
 mod liveavatar;
