@@ -52,6 +52,7 @@ fn request(i: usize) -> HoldRequest {
         tenant_render_cap: None,
         org_render_cap: None,
         session_cap: None,
+        idem: None,
     }
 }
 

@@ -52,6 +52,10 @@ mod race;
 mod regressions;
 #[path = "billing/reports.rs"]
 mod reports;
+#[path = "billing/retries.rs"]
+mod retries;
+#[path = "billing/retries_scope.rs"]
+mod retries_scope;
 #[path = "billing/sessions.rs"]
 mod sessions;
 #[path = "billing/settlement.rs"]

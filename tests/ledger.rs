@@ -32,6 +32,8 @@ mod cases_load;
 mod cases_outbox;
 #[path = "ledger/cases_registry.rs"]
 mod cases_registry;
+#[path = "ledger/cases_retry.rs"]
+mod cases_retry;
 #[path = "ledger/cases_settle.rs"]
 mod cases_settle;
 #[path = "ledger/cases_windows.rs"]
@@ -167,6 +169,8 @@ both!(
     cases_expiry::a_sessions_current_minute_is_left_to_the_meter,
     cases_idem::idempotency_lifecycle,
     cases_idem::concurrent_duplicates_get_one_new,
+    cases_retry::a_retry_finds_only_the_open_hold_of_the_same_request,
+    cases_retry::an_expired_hold_is_found_and_its_late_job_settles_once,
     cases_load::mixed_load_balances_the_books,
     cases_windows::daily_rollover,
     cases_windows::month_and_iso_week_rollover,

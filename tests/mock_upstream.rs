@@ -1,6 +1,8 @@
 //! Tests of the mock HeyGen upstream itself (no gateway involved).
 
 mod common;
+#[path = "mock_upstream/idempotency.rs"]
+mod idempotency;
 
 use std::time::Duration;
 

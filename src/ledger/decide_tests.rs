@@ -27,6 +27,7 @@ fn req(amount: Micros) -> HoldRequest {
         tenant_render_cap: None,
         org_render_cap: None,
         session_cap: None,
+        idem: None,
     }
 }
 

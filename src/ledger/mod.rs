@@ -25,6 +25,7 @@ mod ops;
 pub mod postgres;
 mod registry;
 mod resources;
+mod retry;
 mod rows;
 mod schema;
 pub mod sqlite;
@@ -43,6 +44,7 @@ pub use ops::contacts::{placeholder_id, CONTACT_PREFIX};
 pub use postgres::PostgresLedger;
 pub use registry::Registry;
 pub use resources::*;
+pub use retry::RetryHolds;
 pub use sqlite::SqliteLedger;
 pub use types::*;
 pub use window::{Periods, Window};
@@ -56,10 +58,13 @@ pub const IDEMPOTENCY_TTL: chrono::Duration = chrono::Duration::hours(24);
 
 /// Storage of holds, settlements, journal and idempotency keys; also a
 /// [`Registry`] (resource owners, webhook endpoints, outbox), an
-/// [`AlertOutbox`] (ops alerts) and [`AssetLengths`] (uploads' lengths).
+/// [`AlertOutbox`] (ops alerts), [`AssetLengths`] (uploads' lengths) and
+/// [`RetryHolds`] (the hold a retried idempotent request takes over).
 /// Object-safe: the proxy holds an `Arc<dyn Ledger>`.
 #[async_trait]
-pub trait Ledger: Registry + AlertOutbox + AssetLengths + Send + Sync + 'static {
+pub trait Ledger:
+    Registry + AlertOutbox + AssetLengths + RetryHolds + Send + Sync + 'static
+{
     /// Checks every configured window of the tenant and the org and takes the
     /// hold in all eight counter rows, in one transaction, all or nothing.
     /// When this returns `Held`, the hold is durable.

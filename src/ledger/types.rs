@@ -90,6 +90,10 @@ pub struct HoldRequest {
     /// Set on a session start: the live-session caps this hold is checked
     /// against in its own transaction.
     pub session_cap: Option<SessionCap>,
+    /// The fingerprint of the idempotent request this hold is for, when
+    /// HeyGen dedupes it by key: recorded with the hold, in its transaction,
+    /// so a retry finds it ([`crate::ledger::RetryHolds`]).
+    pub idem: Option<String>,
 }
 
 /// Caps on live sessions, checked when a session starts. A live session
@@ -136,6 +140,7 @@ impl HoldRequest {
             tenant_render_cap: None,
             org_render_cap: None,
             session_cap: None,
+            idem: None,
         }
     }
 }

@@ -114,7 +114,7 @@ const GIT_REVISION: &str = match option_env!("HEYGEN_GATEWAY_GIT_REVISION") {
 };
 
 /// Ledger operations whose failures are counted (`op` label values).
-const LEDGER_OPS: [&str; 26] = [
+const LEDGER_OPS: [&str; 27] = [
     "adjust",
     "alert_depth",
     "alert_result",
@@ -136,6 +136,7 @@ const LEDGER_OPS: [&str; 26] = [
     "owners_of",
     "record_resources",
     "release",
+    "retry_hold",
     "sessions",
     "settle",
     "submit",

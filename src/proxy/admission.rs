@@ -9,15 +9,16 @@ use bytes::Bytes;
 use http::{HeaderValue, Response};
 
 use super::billable::{replay, HEADER_HOLD_ID, HEADER_PROJECTED, HEADER_REMAINING};
+use super::claim::{Claim, IdemClaim};
 use super::context::Outcome;
 use super::forward::{downstream_parts, forward, Origin, Outbound};
-use super::guard::{Claim, HoldGuard, IdemClaim};
+use super::guard::HoldGuard;
+use super::hold::Held;
 use crate::catalog::Billable;
 use crate::config::{Config, TenantConfig};
 use crate::error::GatewayError;
 use crate::http::{full, Body};
 use crate::ledger::{HoldRequest, JobRecord, StoredResponse};
-use crate::metrics::CreditKind;
 use crate::money::format_credits;
 use crate::ownership;
 use crate::pricing::{self, Quote, SettleMode};
@@ -73,7 +74,16 @@ impl Admission {
                 }
             }
         };
-        let result = self.hold_and_forward().await;
+        // Sessions are metered from their start's hold, which a retry must
+        // not share; every other create HeyGen dedupes links its hold to the
+        // request, so a retry of a lost attempt takes that hold over.
+        let dedupes = super::hold::heygen_dedupes(&self.outbound.path)
+            && crate::sessions::Kind::of(&self.priced.billable).is_none();
+        let idem = claim
+            .as_ref()
+            .filter(|_| dedupes)
+            .map(IdemClaim::fingerprint);
+        let result = self.hold_and_forward(idem).await;
         if let Some(claim) = claim {
             finish_claim(claim, &result).await;
         }
@@ -85,7 +95,7 @@ impl Admission {
         Ok((resp, Outcome::Forwarded))
     }
 
-    fn hold_request(&self) -> HoldRequest {
+    fn hold_request(&self, idem: Option<String>) -> HoldRequest {
         let (cfg, tenant, quote) = (&self.config, &self.tenant, &self.priced.quote);
         let now = self.state.clock.now();
         HoldRequest {
@@ -97,41 +107,23 @@ impl Admission {
             org_render_cap: cfg.org.renders_in_flight,
             session_cap: crate::sessions::Kind::of(&self.priced.billable)
                 .and_then(|_| crate::sessions::cap_for(cfg, tenant)),
+            idem,
             ..HoldRequest::for_tenant(cfg, tenant, &quote.feature, quote.credits, now)
         }
     }
 
-    async fn hold_and_forward(self) -> Result<Answered, GatewayError> {
+    async fn hold_and_forward(mut self, idem: Option<String>) -> Result<Answered, GatewayError> {
+        let req = self.hold_request(idem);
         let state = &self.state;
+        let Held {
+            mut hold,
+            remaining,
+        } = super::hold::take(state, &self.config, &self.tenant, req).await?;
+        // An adopted hold keeps what its attempt was quoted (the same body,
+        // so the same unless prices changed between): job shares and the
+        // projected header follow the hold, so shares sum to what it holds.
+        self.priced.quote.credits = hold.amount();
         let quote = &self.priced.quote;
-        let decision = state
-            .ledger
-            .hold(self.hold_request())
-            .await
-            .map_err(GatewayError::ledger("hold"))?;
-        let granted = super::guard::granted(decision)?;
-        for s in &granted.shadow_shortfalls {
-            state
-                .metrics
-                .shadow_rejection(&s.scope.label(), "insufficient_credit");
-            tracing::warn!(tenant = %self.tenant.id, scope = %s.scope.label(), window = s.window.as_str(),
-                required = %format_credits(s.required), remaining = %format_credits(s.remaining),
-                "Shadow budget would have refused this request.");
-        }
-        let (hold_id, remaining) = (granted.hold_id, granted.remaining);
-        state.metrics.credits(
-            CreditKind::Held,
-            &self.tenant.id,
-            &quote.feature,
-            quote.credits,
-        );
-        let mut hold = HoldGuard::new(
-            state.clone(),
-            hold_id,
-            self.tenant.id.clone(),
-            quote.feature.clone(),
-            quote.credits,
-        );
         hold.mark_sent();
         crate::faultpoint::hit(crate::faultpoint::ADMISSION_AFTER_HOLD);
         let body = full(self.body.clone());
@@ -192,8 +184,7 @@ impl Admission {
         Ok(Answered {
             parts,
             body,
-            remaining: remaining
-                .map_or_else(|| "unlimited".to_string(), |(_, _, m)| format_credits(m)),
+            remaining,
         })
     }
 }
@@ -253,7 +244,9 @@ async fn finish_claim(claim: IdemClaim, result: &Result<Answered, GatewayError>)
         return claim.abandon().await;
     };
     let status = a.parts.status.as_u16();
-    if status == 429 || status >= 500 {
+    // HeyGen's 409 `request_in_progress`: an earlier attempt with this key
+    // is still running there; its answer is not final, a retry gets it.
+    if status == 409 || status == 429 || status >= 500 {
         return claim.abandon().await;
     }
     let stored = StoredResponse {

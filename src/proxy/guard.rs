@@ -1,16 +1,13 @@
-//! Guards for what an admission takes and must give back: a ledger hold and
-//! an idempotency-key claim. Each is ended by one consuming method; if a
-//! guard is dropped unended (a bug, a panic, a cancelled task) its `Drop`
-//! runs the safe cleanup once, in a task of its own (the idea of
+//! Guards for what an admission takes and must give back: a ledger hold
+//! here, an idempotency-key claim in `claim`. Each is ended by one consuming
+//! method; if a guard is dropped unended (a bug, a panic, a cancelled task)
+//! its `Drop` runs the safe cleanup once, in a task of its own (the idea of
 //! tower-http's `OnEarlyDropGuard`), so no exit path can strand either.
 
 use std::sync::Arc;
 
-use bytes::Bytes;
-use sha2::{Digest, Sha256};
-
 use crate::error::{GatewayError, Shortfall as EdgeShortfall};
-use crate::ledger::{HoldDecision, IdemBegin, JobRecord, Scope, Shortfall, StoredResponse, Window};
+use crate::ledger::{HoldDecision, HoldInfo, HoldState, JobRecord, Scope, Shortfall, Window};
 use crate::metrics::CreditKind;
 use crate::money::Micros;
 use crate::state::AppState;
@@ -26,7 +23,19 @@ pub(super) struct HoldGuard {
     /// unended guard keeps the hold (the TTL captures it) instead of
     /// releasing it, because HeyGen may have created the job.
     sent: bool,
+    whose: Whose,
     ended: bool,
+}
+
+/// Which request a guarded hold was taken for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Whose {
+    /// This one.
+    Own,
+    /// An earlier attempt of the same idempotent request, whose outcome was
+    /// lost; this retry took it over (`proxy::hold`). `expired`: its TTL had
+    /// already captured it in full.
+    Adopted { expired: bool },
 }
 
 /// A hold the ledger granted: its id, the tightest window left after it,
@@ -85,6 +94,25 @@ impl HoldGuard {
             feature,
             amount,
             sent: false,
+            whose: Whose::Own,
+            ended: false,
+        }
+    }
+
+    /// Guards the hold an earlier attempt of this idempotent request left:
+    /// that attempt was sent, so the hold is never released for lack of an
+    /// answer to this one.
+    pub(super) fn adopted(state: Arc<AppState>, hold: HoldInfo) -> Self {
+        HoldGuard {
+            state,
+            hold_id: hold.hold_id,
+            tenant: hold.tenant,
+            feature: hold.feature,
+            amount: hold.amount,
+            sent: true,
+            whose: Whose::Adopted {
+                expired: hold.state == HoldState::Expired,
+            },
             ended: false,
         }
     }
@@ -93,13 +121,23 @@ impl HoldGuard {
         &self.hold_id
     }
 
+    /// What the hold holds (for an adopted hold, what its attempt was quoted).
+    pub(super) fn amount(&self) -> Micros {
+        self.amount
+    }
+
     /// The request is about to leave for HeyGen.
     pub(super) fn mark_sent(&mut self) {
         self.sent = true;
     }
 
-    /// Frees the hold: HeyGen refused the request or never saw it.
+    /// Frees the hold: HeyGen refused the request or never saw it. An
+    /// adopted hold is kept instead: this answer says nothing certain about
+    /// the earlier attempt, which may have made the job.
     pub(super) async fn release(mut self, reason: &str) {
+        if self.whose != Whose::Own {
+            return self.keep(reason);
+        }
         self.ended = true;
         release(
             &self.state,
@@ -160,6 +198,11 @@ impl HoldGuard {
     /// settle by); the rest of the hold is freed.
     pub(super) async fn capture(mut self, amount: Micros) {
         self.ended = true;
+        if self.whose == (Whose::Adopted { expired: true }) {
+            // Its TTL captured it in full already; capturing needs a held hold.
+            tracing::info!(hold_id = %self.hold_id, "Adopted hold was captured at expiry; nothing more to capture.");
+            return;
+        }
         let s = &self.state;
         match s.ledger.capture_hold(&self.hold_id, amount).await {
             Ok(_) => {
@@ -216,96 +259,13 @@ async fn release(
     }
 }
 
-/// An `Idempotency-Key` this request claimed.
-pub(super) struct IdemClaim {
-    state: Arc<AppState>,
-    tenant: String,
-    key: String,
-    ended: bool,
-}
-
-/// What claiming a key found.
-pub(super) enum Claim {
-    /// First use: the claim must be completed or abandoned.
-    New(IdemClaim),
-    /// A finished request with this key and body: replay its answer.
-    Replay(StoredResponse),
-}
-
-// === impl IdemClaim ===
-
-impl IdemClaim {
-    /// Claims `key` for `body` atomically: of concurrent duplicates exactly
-    /// one gets [`Claim::New`].
-    pub(super) async fn begin(
-        state: &Arc<AppState>,
-        tenant: &str,
-        key: &str,
-        body: &Bytes,
-    ) -> Result<Claim, GatewayError> {
-        let digest: [u8; 32] = Sha256::digest(body).into();
-        let now = state.clock.now();
-        match state.ledger.idem_begin(tenant, key, digest, now).await {
-            Ok(IdemBegin::New) => Ok(Claim::New(IdemClaim {
-                state: state.clone(),
-                tenant: tenant.to_string(),
-                key: key.to_string(),
-                ended: false,
-            })),
-            Ok(IdemBegin::Replay(stored)) => Ok(Claim::Replay(stored)),
-            Ok(IdemBegin::InProgress) => Err(GatewayError::IdempotencyInProgress),
-            Ok(IdemBegin::Mismatch) => Err(GatewayError::IdempotencyMismatch),
-            Err(e) => Err(GatewayError::ledger("idem_begin")(e)),
-        }
-    }
-
-    /// Stores the answer for replay.
-    pub(super) async fn complete(mut self, stored: &StoredResponse) {
-        self.ended = true;
-        if let Err(e) = self
-            .state
-            .ledger
-            .idem_complete(&self.tenant, &self.key, stored)
-            .await
-        {
-            self.state.note_ledger_error("idem_complete", &e);
-        }
-    }
-
-    /// Forgets the claim so a retry may proceed (refusals, retryable or
-    /// unknown outcomes: a key stuck "in progress" would answer 409 for a day).
-    pub(super) async fn abandon(mut self) {
-        self.ended = true;
-        abandon(&self.state, &self.tenant, &self.key).await;
-    }
-}
-
-impl Drop for IdemClaim {
-    fn drop(&mut self) {
-        if self.ended {
-            return;
-        }
-        let state = self.state.clone();
-        let (tenant, key) = (
-            std::mem::take(&mut self.tenant),
-            std::mem::take(&mut self.key),
-        );
-        spawn_cleanup(&self.state, async move {
-            abandon(&state, &tenant, &key).await;
-        });
-    }
-}
-
-async fn abandon(state: &AppState, tenant: &str, key: &str) {
-    if let Err(e) = state.ledger.idem_abandon(tenant, key).await {
-        state.note_ledger_error("idem_abandon", &e);
-    }
-}
-
 /// Runs a guard's cleanup on the task tracker, so shutdown waits for it.
 /// Outside a runtime (a guard dropped during runtime shutdown) there is
 /// nothing to run it on; the hold's TTL and the key's TTL still end both.
-fn spawn_cleanup(state: &AppState, fut: impl std::future::Future<Output = ()> + Send + 'static) {
+pub(super) fn spawn_cleanup(
+    state: &AppState,
+    fut: impl std::future::Future<Output = ()> + Send + 'static,
+) {
     if let Ok(handle) = tokio::runtime::Handle::try_current() {
         state.tasks.spawn_on(fut, &handle);
     }

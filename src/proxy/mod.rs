@@ -3,17 +3,19 @@
 //! HeyGen envelopes; panics too) → [`admit`] (head-only checks, one config
 //! snapshot) → [`gateway`] (one branch: self-service, billable, status read
 //! or pass-through). The branches share [`forward`]; billable admissions end
-//! their holds and idempotency claims through [`guard`]s.
+//! their holds and idempotency claims through guards ([`guard`], [`claim`]).
 
 mod admission;
 pub(crate) mod admit;
 mod billable;
 pub(crate) mod catch_panic;
+mod claim;
 pub mod context;
 mod forward;
 pub(crate) mod gateway;
 mod guard;
 pub(crate) mod headers;
+mod hold;
 pub(crate) mod hygiene;
 mod isolated;
 mod liveavatar;

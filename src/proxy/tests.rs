@@ -246,6 +246,7 @@ async fn take_hold(state: &AppState) -> String {
         tenant_render_cap: None,
         org_render_cap: None,
         session_cap: None,
+        idem: None,
     };
     match state.ledger.hold(req).await.unwrap() {
         crate::ledger::HoldDecision::Held { hold_id, .. } => hold_id,

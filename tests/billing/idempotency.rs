@@ -141,6 +141,43 @@ async fn upstream_5xx_is_not_stored_so_a_retry_goes_through() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heygens_409_in_progress_is_not_stored_so_a_later_retry_gets_the_answer() {
+    let rig = Rig::start(|c| {
+        c.tenant_budgets("alpha", "daily = 100")
+            .set("upstream", "request_timeout_ms", "300")
+    })
+    .await;
+    let body = crate::v3_video(serde_json::json!({}));
+    let keyed = || {
+        rig.call(
+            "alpha",
+            "POST",
+            "/v3/videos",
+            &[("idempotency-key", "slow-1")],
+            body.to_string(),
+        )
+    };
+    // HeyGen works on the first attempt past the gateway's timeout.
+    let videos = rig.mock.on_path("/v3/videos");
+    videos.delay_answers(std::time::Duration::from_millis(1200));
+    assert_eq!(keyed().await.status, 504);
+    videos.delay_answers(std::time::Duration::ZERO);
+    let busy = keyed().await;
+    assert_eq!(busy.status, 409, "{}", busy.text());
+    assert_eq!(busy.json()["error"]["code"], "request_in_progress");
+    // Not the key's final answer: once HeyGen is done, a retry gets its job.
+    let mut retry = keyed().await;
+    let deadline = tokio::time::Instant::now() + SETTLE_WAIT;
+    while retry.status == 409 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        retry = keyed().await;
+    }
+    assert_eq!(retry.status, 200, "{}", retry.text());
+    assert!(retry.header("x-gateway-idempotent-replay").is_none());
+    assert_eq!(crate::video_id(&retry), rig.mock.jobs()[0].id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upstream_4xx_is_stored_and_replayed_without_ledger_errors() {
     let rig = Rig::start(|c| c.tenant_budgets("alpha", "daily = 10")).await;
     rig.mock.fail_next(1, StatusCode::BAD_REQUEST);

@@ -39,6 +39,7 @@ pub fn req(tenant: &str, amount: Micros, now: DateTime<Utc>) -> HoldRequest {
         tenant_render_cap: None,
         org_render_cap: None,
         session_cap: None,
+        idem: None,
     }
 }
 

@@ -1,11 +1,14 @@
 //! Fault injection: latency, 5xx, 429, connection resets and hangs, set
-//! globally or for a path prefix, changeable while the mock runs.
+//! globally or for a path prefix, changeable while the mock runs; and
+//! answers lost or late after the request was acted on.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::StatusCode;
+use http::{header, HeaderValue, Response, StatusCode};
+use http_body_util::{Either, Full};
 
 use crate::state::Shared;
 
@@ -22,6 +25,10 @@ pub(crate) struct FaultSet {
     rate_limited: Option<u64>,
     /// Answer with exactly this status and body (garbage, a 200 naming no job).
     raw: Option<(StatusCode, Bytes)>,
+    /// Act on the request, then cut the answer off after its head.
+    cut_answer: bool,
+    /// Act on the request, then wait this long before answering.
+    answer_delay: Option<Duration>,
 }
 
 /// The global scope plus prefix scopes.
@@ -104,6 +111,20 @@ impl Faults {
         }
         (latency, Fault::None)
     }
+
+    /// What happens to the answer of a request to `path` that was acted on:
+    /// a delay before it is sent, and whether it is cut off after its head.
+    pub(crate) fn after_route(&self, path: &str) -> (Option<Duration>, bool) {
+        let scopes = || {
+            self.by_prefix
+                .iter()
+                .filter(|(p, _)| path.starts_with(p.as_str()))
+                .map(|(_, s)| s)
+                .chain([&self.global])
+        };
+        let delay = scopes().filter_map(|s| s.answer_delay).max();
+        (delay, scopes().any(|s| s.cut_answer))
+    }
 }
 
 /// Fault controls for one scope: global (`MockControl::faults()`) or a path
@@ -128,6 +149,20 @@ impl FaultControl {
     /// (`None` stops): garbage, or a 2xx that names no job.
     pub fn answer_raw(&self, answer: Option<(StatusCode, &'static [u8])>) {
         self.with(|s| s.raw = answer.map(|(st, b)| (st, Bytes::from_static(b))));
+    }
+
+    /// Acts on every request in scope (a create makes its job), then sends
+    /// the answer's head and half its body and closes the connection: the
+    /// caller cannot know what was created.
+    pub fn cut_answers(&self, on: bool) {
+        self.with(|s| s.cut_answer = on);
+    }
+
+    /// Acts on every request in scope at once, then waits `delay` before
+    /// answering (zero removes it): the job exists while the caller waits,
+    /// and a repeat of its `Idempotency-Key` meanwhile gets 409.
+    pub fn delay_answers(&self, delay: Duration) {
+        self.with(|s| s.answer_delay = (!delay.is_zero()).then_some(delay));
     }
 
     /// Delays every answer by `latency` (zero removes the delay).
@@ -167,5 +202,67 @@ impl FaultControl {
     /// Removes every fault of this scope.
     pub fn clear(&self) {
         self.with(|s| *s = FaultSet::default());
+    }
+}
+
+// === answers cut off mid-body (`FaultControl::cut_answers`) ===
+
+/// The head as it was, declaring the whole body's length; [`apply`] sends
+/// half the body and then aborts it ([`CutBody`]), so the caller reads the
+/// status and then loses the rest.
+pub(crate) fn cut_off(mut head: http::response::Parts, bytes: Bytes) -> Response<Full<Bytes>> {
+    head.headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    head.extensions
+        .insert(CutOff(bytes.slice(..bytes.len() / 2)));
+    Response::from_parts(head, Full::new(Bytes::new()))
+}
+
+/// Marks a response whose body is to be cut off: the part sent before.
+#[derive(Clone)]
+struct CutOff(Bytes);
+
+/// A body that sends its part and then fails, which makes hyper close the
+/// connection mid-body. It waits a moment in between: failing at once, hyper
+/// would drop the head it buffered and the caller would see no answer at all.
+pub(crate) struct CutBody {
+    part: Option<Bytes>,
+    pause: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl CutBody {
+    fn new(part: Bytes) -> Self {
+        CutBody {
+            part: Some(part),
+            pause: Box::pin(tokio::time::sleep(Duration::from_millis(50))),
+        }
+    }
+}
+
+impl hyper::body::Body for CutBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, std::io::Error>>> {
+        if let Some(part) = self.part.take() {
+            return std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(part))));
+        }
+        std::task::ready!(self.pause.as_mut().poll(cx));
+        let cut = std::io::Error::other("mock: answer cut off on purpose");
+        std::task::Poll::Ready(Some(Err(cut)))
+    }
+}
+
+/// What the mock answers with: whole, or cut off after a part.
+pub(crate) type MockBody = Either<Full<Bytes>, CutBody>;
+
+/// The response as served: a marked one's body is cut off after its part.
+pub(crate) fn apply(mut resp: Response<Full<Bytes>>) -> Response<MockBody> {
+    match resp.extensions_mut().remove::<CutOff>() {
+        Some(CutOff(part)) => resp.map(|_| Either::Right(CutBody::new(part))),
+        None => resp.map(Either::Left),
     }
 }

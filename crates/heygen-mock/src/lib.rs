@@ -4,8 +4,9 @@
 //! It serves the v1/v2/v3 endpoints the gateway prices and settles with
 //! HeyGen's real envelopes (`docs: shared/reference/heygen-api.md`), rejects
 //! every key but the org key with HeyGen's 401 bodies, records what it
-//! received, keeps job state that tests drive through [`MockControl`], and
-//! injects faults (latency, 5xx, 429, resets, hangs).
+//! received, keeps job state that tests drive through [`MockControl`],
+//! honours `Idempotency-Key` on v3 POSTs as HeyGen does, and injects faults
+//! (latency, 5xx, 429, resets, hangs, answers cut off or late).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -23,6 +24,7 @@
 mod control;
 mod envelope;
 mod faults;
+mod idem;
 mod lists;
 pub mod liveavatar;
 pub mod media;
@@ -115,6 +117,7 @@ impl MockHeygen {
                 agent_video_id_later: false,
                 voices: Vec::new(),
                 details: std::collections::HashMap::new(),
+                idem: Default::default(),
             }),
             shutdown: shutdown_rx,
             faults_changed: tokio::sync::Notify::new(),

@@ -1,5 +1,6 @@
 //! Accept loop, per-connection serving (HTTP/1.1 and h2c via the hyper_util
-//! auto builder) and the request pipeline: record → faults → auth → route.
+//! auto builder) and the request pipeline: record → faults → auth →
+//! idempotency key → route → faults on the answer.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +14,8 @@ use sha2::{Digest, Sha256};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::envelope::{self, Generation};
-use crate::faults::Fault;
+use crate::faults::{self, Fault};
+use crate::idem;
 use crate::routes::{self, Req};
 use crate::state::{ReceivedRequest, Shared};
 
@@ -102,7 +104,9 @@ async fn read_body(mut body: Incoming) -> BodySummary {
     }
 }
 
-async fn handle(
+/// The request pipeline (see the module doc), up to the answer; a cut-off
+/// fault only marks the answer, [`handle`] cuts its body.
+async fn respond(
     shared: Arc<Shared>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, ResetConnection> {
@@ -186,6 +190,10 @@ async fn handle(
     if !authorized(&shared, &parts.headers) {
         return Ok(envelope::unauthorized(gen));
     }
+    let claim = match idem::begin(&shared, &parts.method, &path, &parts.headers, &body.sha256) {
+        idem::Begin::Answer(resp) => return Ok(resp),
+        idem::Begin::Route(claim) => claim,
+    };
     let req = Req {
         method: &parts.method,
         path: &path,
@@ -196,7 +204,37 @@ async fn handle(
         body_complete: body.complete,
         body_sha256: &body.sha256,
     };
-    Ok(routes::route(&shared, &req))
+    let (head, full) = routes::route(&shared, &req).into_parts();
+    // `Full` holds its bytes: this is ready at the first poll, so nothing
+    // can cancel the request between acting on it and storing its answer.
+    let bytes = full
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    let (delay, cut) = shared.lock().faults.after_route(&path);
+    if let Some(claim) = &claim {
+        let due = delay.unwrap_or_default();
+        claim.answered(head.status, &head.headers, &bytes, due);
+    }
+    if let Some(delay) = delay {
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = shutdown.wait_for(|stop| *stop) => return Err(ResetConnection),
+        }
+    }
+    if cut {
+        return Ok(faults::cut_off(head, bytes));
+    }
+    Ok(Response::from_parts(head, Full::new(bytes)))
+}
+
+/// Serves one request: [`respond`]'s answer, its body cut off if marked.
+async fn handle(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<faults::MockBody>, ResetConnection> {
+    Ok(faults::apply(respond(shared, req).await?))
 }
 
 /// Exactly one `X-Api-Key` (any letter case: header names are case-insensitive)

@@ -149,6 +149,8 @@ pub(crate) struct Inner {
     pub(crate) voices: Vec<String>,
     /// Detail reads set by a test (`MockControl::set_detail`): path → `data`.
     pub(crate) details: std::collections::HashMap<String, serde_json::Value>,
+    /// `Idempotency-Key`s of v3 POSTs and their answers.
+    pub(crate) idem: crate::idem::Keys,
 }
 
 /// Fields of a job taken from the create request.

@@ -1,9 +1,10 @@
 //! Taking a hold: validate → counter keys → load and lock counters → count
-//! open renders → evaluate → apply, all in the caller's transaction.
+//! open renders → evaluate → apply (with the link of an idempotent
+//! request's hold, `retry`), all in the caller's transaction.
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{Param, Tx};
+use super::{retry, Param, Tx};
 use crate::ledger::decide::{
     evaluate, needs_render_count, new_hold, validate, CounterSet, Evaluation, RenderCounts,
 };
@@ -43,7 +44,8 @@ pub(crate) async fn hold<T: Tx>(
             tokio::try_join!(
                 tx.add_to_counters(&keys, req.amount, 0),
                 tx.insert_hold(&row),
-                tx.insert_journal(&journal)
+                tx.insert_journal(&journal),
+                retry::link(tx, &row, req.idem.as_deref())
             )?;
             Ok(HoldDecision::Held {
                 hold_id: hold_id.to_string(),
@@ -148,7 +150,7 @@ pub(crate) async fn hold_batch<T: Tx>(
                     *renders.tenants.entry(req.tenant.clone()).or_default() += 1;
                     renders.org += 1;
                 }
-                accepted.push((keys, new_hold(req, item.hold_id.clone()), req.amount));
+                accepted.push((keys, new_hold(req, item.hold_id.clone()), req));
                 HoldDecision::Held {
                     hold_id: item.hold_id.clone(),
                     remaining,
@@ -162,14 +164,19 @@ pub(crate) async fn hold_batch<T: Tx>(
     // times per batch, not once per hold. The writes are independent and
     // all in flight at once (PostgreSQL pipelines them).
     let mut sums: BTreeMap<&[CounterKey], Micros> = BTreeMap::new();
-    for (keys, _, amount) in &accepted {
-        *sums.entry(keys.as_slice()).or_default() += amount;
+    for (keys, _, req) in &accepted {
+        *sums.entry(keys.as_slice()).or_default() += req.amount;
     }
     let counter_writes = sums
         .into_iter()
         .map(|(keys, amount)| tx.add_to_counters(keys, amount, 0));
-    let row_writes = accepted.iter().map(|(_, (row, journal), _)| async move {
-        tokio::try_join!(tx.insert_hold(row), tx.insert_journal(journal)).map(drop)
+    let row_writes = accepted.iter().map(|(_, (row, journal), req)| async move {
+        tokio::try_join!(
+            tx.insert_hold(row),
+            tx.insert_journal(journal),
+            retry::link(tx, row, req.idem.as_deref())
+        )
+        .map(drop)
     });
     tokio::try_join!(
         futures_util::future::try_join_all(counter_writes),

@@ -149,6 +149,7 @@ macro_rules! on_client {
 mod alerts;
 mod asset_media;
 mod registry;
+mod retry;
 
 impl PostgresLedger {
     /// Connects, applies migrations, and keeps a pool of `pool_size`.

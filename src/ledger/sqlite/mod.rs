@@ -6,6 +6,7 @@ mod asset_media;
 mod idem;
 mod read;
 mod registry;
+mod retry;
 mod schema;
 mod tx;
 mod worker;

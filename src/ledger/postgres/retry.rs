@@ -1,0 +1,32 @@
+//! [`RetryHolds`] on PostgreSQL: the shared lookup from `ledger::ops::retry`
+//! in its own transaction.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::tx::PgTx;
+use super::{Fail, PostgresLedger, MAX_ATTEMPTS};
+use crate::ledger::ops::retry;
+use crate::ledger::rows::to_us;
+use crate::ledger::{HoldInfo, LedgerError, RetryHolds, IDEMPOTENCY_TTL};
+
+#[async_trait]
+impl RetryHolds for PostgresLedger {
+    async fn retry_hold(
+        &self,
+        tenant: &str,
+        route: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<HoldInfo>, LedgerError> {
+        let since = to_us(now - IDEMPOTENCY_TTL);
+        let hold = in_tx!(self, |tx| retry::find(
+            &PgTx(&tx),
+            tenant,
+            route,
+            fingerprint,
+            since
+        ))?;
+        Ok(hold.map(|h| h.info()))
+    }
+}

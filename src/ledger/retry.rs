@@ -1,0 +1,33 @@
+//! [`RetryHolds`]: the hold an earlier attempt of an idempotent request left.
+//!
+//! HeyGen dedupes v3 creates by `Idempotency-Key` (the gateway sends a key
+//! derived from tenant and key): an attempt whose outcome the gateway lost —
+//! it timed out, or the answer was cut off — may have made a job, and a
+//! retry with the same key and body is answered with that job. The attempt's
+//! hold was kept (never undercount); a second hold for the retry would
+//! charge the tenant twice for the one job. So the retry takes over the
+//! hold instead: the proxy looks it up here before holding.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::types::{HoldInfo, LedgerError};
+
+type R<T> = Result<T, LedgerError>;
+
+/// Holds of idempotent requests, by the request's fingerprint; both backends.
+#[async_trait]
+pub trait RetryHolds: Send + Sync + 'static {
+    /// The hold an earlier attempt of the request fingerprinted `fingerprint`
+    /// (from tenant, key and body) left on `route` with no job recorded and
+    /// not settled — `held`, or `expired` (captured in full by its TTL) —
+    /// taken within [`super::IDEMPOTENCY_TTL`] of `now`: HeyGen replays a
+    /// key that long, so an older attempt's job would not be named again.
+    async fn retry_hold(
+        &self,
+        tenant: &str,
+        route: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> R<Option<HoldInfo>>;
+}

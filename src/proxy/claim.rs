@@ -1,0 +1,116 @@
+//! The guard of an `Idempotency-Key` an admission claimed: completed with
+//! the answer to replay, or abandoned so a retry may proceed; dropped
+//! unended, abandoned by itself (see `guard`).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+
+use super::guard::spawn_cleanup;
+use crate::error::GatewayError;
+use crate::ledger::{IdemBegin, StoredResponse};
+use crate::state::AppState;
+
+/// An `Idempotency-Key` this request claimed.
+pub(super) struct IdemClaim {
+    state: Arc<AppState>,
+    tenant: String,
+    key: String,
+    /// SHA-256 of the request body the key was claimed for.
+    body: [u8; 32],
+    ended: bool,
+}
+
+/// What claiming a key found.
+pub(super) enum Claim {
+    /// First use: the claim must be completed or abandoned.
+    New(IdemClaim),
+    /// A finished request with this key and body: replay its answer.
+    Replay(StoredResponse),
+}
+
+// === impl IdemClaim ===
+
+impl IdemClaim {
+    /// Claims `key` for `body` atomically: of concurrent duplicates exactly
+    /// one gets [`Claim::New`].
+    pub(super) async fn begin(
+        state: &Arc<AppState>,
+        tenant: &str,
+        key: &str,
+        body: &Bytes,
+    ) -> Result<Claim, GatewayError> {
+        let digest: [u8; 32] = Sha256::digest(body).into();
+        let now = state.clock.now();
+        match state.ledger.idem_begin(tenant, key, digest, now).await {
+            Ok(IdemBegin::New) => Ok(Claim::New(IdemClaim {
+                state: state.clone(),
+                tenant: tenant.to_string(),
+                key: key.to_string(),
+                body: digest,
+                ended: false,
+            })),
+            Ok(IdemBegin::Replay(stored)) => Ok(Claim::Replay(stored)),
+            Ok(IdemBegin::InProgress) => Err(GatewayError::IdempotencyInProgress),
+            Ok(IdemBegin::Mismatch) => Err(GatewayError::IdempotencyMismatch),
+            Err(e) => Err(GatewayError::ledger("idem_begin")(e)),
+        }
+    }
+
+    /// Names this request across its attempts as HeyGen tells requests
+    /// apart (the key it is sent is derived from tenant and key; the body
+    /// must match): hex SHA-256 of tenant, key and body digest, delimited.
+    /// Every attempt with this key and body has the same fingerprint.
+    pub(super) fn fingerprint(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(self.tenant.as_bytes());
+        h.update([0]);
+        h.update(self.key.as_bytes());
+        h.update([0]);
+        h.update(self.body);
+        hex::encode(h.finalize())
+    }
+
+    /// Stores the answer for replay.
+    pub(super) async fn complete(mut self, stored: &StoredResponse) {
+        self.ended = true;
+        if let Err(e) = self
+            .state
+            .ledger
+            .idem_complete(&self.tenant, &self.key, stored)
+            .await
+        {
+            self.state.note_ledger_error("idem_complete", &e);
+        }
+    }
+
+    /// Forgets the claim so a retry may proceed (refusals, retryable or
+    /// unknown outcomes: a key stuck "in progress" would answer 409 for a day).
+    pub(super) async fn abandon(mut self) {
+        self.ended = true;
+        abandon(&self.state, &self.tenant, &self.key).await;
+    }
+}
+
+impl Drop for IdemClaim {
+    fn drop(&mut self) {
+        if self.ended {
+            return;
+        }
+        let state = self.state.clone();
+        let (tenant, key) = (
+            std::mem::take(&mut self.tenant),
+            std::mem::take(&mut self.key),
+        );
+        spawn_cleanup(&self.state, async move {
+            abandon(&state, &tenant, &key).await;
+        });
+    }
+}
+
+async fn abandon(state: &AppState, tenant: &str, key: &str) {
+    if let Err(e) = state.ledger.idem_abandon(tenant, key).await {
+        state.note_ledger_error("idem_abandon", &e);
+    }
+}

@@ -1,0 +1,133 @@
+//! The hold an admitted request is forwarded under: a new one, checked
+//! against every budget window of tenant and org; or, for a retry of an
+//! idempotent request HeyGen dedupes, the hold an earlier attempt left.
+//!
+//! HeyGen honours `Idempotency-Key` on v3 creates: a retry with the same key
+//! and body is answered with the job the first attempt made, if it made one.
+//! When the gateway lost that attempt's outcome (a timeout, a connection
+//! lost after sending, an answer cut off) it kept the attempt's hold, since
+//! the job may exist. Holding again for the retry would charge the tenant
+//! twice for that one job (the kept hold in full at its TTL, the retry's at
+//! the job's length); so the retry takes the kept hold over instead, and the
+//! job HeyGen names is recorded under it. Nothing new is held: the budget
+//! check that hold passed covers the retry.
+
+use std::sync::Arc;
+
+use crate::config::{Config, TenantConfig};
+use crate::error::GatewayError;
+use crate::ledger::{HoldRequest, Scope};
+use crate::metrics::CreditKind;
+use crate::money::format_credits;
+use crate::state::AppState;
+
+use super::guard::{granted, HoldGuard};
+
+/// A hold to forward under, and `X-Gateway-Credits-Remaining`: the tightest
+/// budget window left after it (`unlimited` when none is configured).
+pub(super) struct Held {
+    pub hold: HoldGuard,
+    pub remaining: String,
+}
+
+/// Whether HeyGen dedupes a create on `path` by its key: it honours
+/// `Idempotency-Key` on v3 POSTs (heygen-api.md §1, replayed for 24 h) and
+/// ignores it on v1 and v2, where a repeat makes another job — there the
+/// earlier attempt's hold stays its own, as its job may exist beside the
+/// retry's.
+pub(super) fn heygen_dedupes(path: &str) -> bool {
+    path.starts_with("/v3/")
+}
+
+/// Takes over the hold an earlier attempt of `req.idem`'s request left, if
+/// any; else holds `req` anew. The new hold is linked to `req.idem` in its
+/// transaction, for a later retry to find.
+pub(super) async fn take(
+    state: &Arc<AppState>,
+    cfg: &Config,
+    tenant: &TenantConfig,
+    req: HoldRequest,
+) -> Result<Held, GatewayError> {
+    if let Some(held) = adopt(state, cfg, tenant, &req).await? {
+        return Ok(held);
+    }
+    let (feature, amount) = (req.feature.clone(), req.amount);
+    let decision = state
+        .ledger
+        .hold(req)
+        .await
+        .map_err(GatewayError::ledger("hold"))?;
+    let granted = granted(decision)?;
+    for s in &granted.shadow_shortfalls {
+        state
+            .metrics
+            .shadow_rejection(&s.scope.label(), "insufficient_credit");
+        tracing::warn!(tenant = %tenant.id, scope = %s.scope.label(), window = s.window.as_str(),
+            required = %format_credits(s.required), remaining = %format_credits(s.remaining),
+            "Shadow budget would have refused this request.");
+    }
+    state
+        .metrics
+        .credits(CreditKind::Held, &tenant.id, &feature, amount);
+    let hold = HoldGuard::new(
+        state.clone(),
+        granted.hold_id,
+        tenant.id.clone(),
+        feature,
+        amount,
+    );
+    let remaining = granted
+        .remaining
+        .map_or_else(|| "unlimited".to_string(), |(_, _, m)| format_credits(m));
+    Ok(Held { hold, remaining })
+}
+
+/// The hold an earlier attempt left, guarded for this retry.
+async fn adopt(
+    state: &Arc<AppState>,
+    cfg: &Config,
+    tenant: &TenantConfig,
+    req: &HoldRequest,
+) -> Result<Option<Held>, GatewayError> {
+    let Some(fingerprint) = &req.idem else {
+        return Ok(None);
+    };
+    let found = state
+        .ledger
+        .retry_hold(&req.tenant, &req.route, fingerprint, req.now)
+        .await
+        .map_err(GatewayError::ledger("retry_hold"))?;
+    let Some(earlier) = found else {
+        return Ok(None);
+    };
+    let remaining = remaining_now(state, cfg, tenant).await?;
+    tracing::info!(hold_id = %earlier.hold_id, state = earlier.state.as_str(),
+        first_request_id = %earlier.request_id, request_id = %req.request_id,
+        "Retry of an idempotent request takes over the hold its earlier attempt left.");
+    let hold = HoldGuard::adopted(state.clone(), earlier);
+    Ok(Some(Held { hold, remaining }))
+}
+
+/// The tightest configured window of tenant and org now (the adopted hold
+/// is already counted in it), as a hold's decision would report it.
+async fn remaining_now(
+    state: &AppState,
+    cfg: &Config,
+    tenant: &TenantConfig,
+) -> Result<String, GatewayError> {
+    let scopes = [
+        (Scope::Tenant(tenant.id.clone()), tenant.budgets),
+        (Scope::Org, cfg.org.budgets),
+    ];
+    let usage = state
+        .ledger
+        .usage(&scopes, cfg.plan.timezone, state.clock.now())
+        .await
+        .map_err(GatewayError::ledger("usage"))?;
+    let tightest = usage
+        .iter()
+        .flat_map(|s| &s.windows)
+        .filter_map(|w| w.remaining)
+        .min();
+    Ok(tightest.map_or_else(|| "unlimited".to_string(), format_credits))
+}
