@@ -32,6 +32,8 @@ mod cases_load;
 mod cases_outbox;
 #[path = "ledger/cases_registry.rs"]
 mod cases_registry;
+#[path = "ledger/cases_sessions.rs"]
+mod cases_sessions;
 #[path = "ledger/cases_settle.rs"]
 mod cases_settle;
 #[path = "ledger/cases_windows.rs"]
@@ -179,7 +181,7 @@ both!(
     cases_registry::endpoints_lifecycle,
     cases_registry::registry_survives_reopen,
     cases_registry::contact_videos_bind_to_placeholders,
-    cases_registry::sessions_move_on_once,
+    cases_sessions::sessions_move_on_once,
     cases_registry::spend_report_sums_the_period,
     cases_registry::calibration_samples_pair_projected_and_real,
     cases_outbox::delivers_each_event_once,

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::resources::*;
+use super::session_types::*;
 use super::types::{HoldRequest, JobRecord, LedgerError, Settlement};
 use crate::money::Micros;
 

@@ -185,7 +185,7 @@ pub async fn a_sessions_current_minute_is_left_to_the_meter(f: Fixture) {
     let live = held(l.hold(minute(10)).await.unwrap());
     let token = held(l.hold(minute(10)).await.unwrap());
     let plain = held(l.hold(minute(10)).await.unwrap());
-    let row = crate::cases_registry::session_row;
+    let row = crate::cases_sessions::session_row;
     l.open_session(&row("s1", &live, "live")).await.unwrap();
     l.open_session(&row("token:t", &token, "token"))
         .await

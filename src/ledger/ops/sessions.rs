@@ -4,8 +4,9 @@
 
 use super::{registry, Tx};
 use crate::ledger::decide::new_hold_id;
-use crate::ledger::resources::{NextMinute, ResourceRecord, SessionFilter, SessionRow};
+use crate::ledger::resources::ResourceRecord;
 use crate::ledger::rows::RowAccess;
+use crate::ledger::session_types::{NextMinute, SessionFilter, SessionRow};
 use crate::ledger::types::{HoldDecision, HoldRequest, HoldState, LedgerError, Settlement};
 
 const COLS: &str = "session_id, tenant, feature, kind, rate, idle_s, started_us, \

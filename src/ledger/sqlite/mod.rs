@@ -7,6 +7,7 @@ mod idem;
 mod read;
 mod registry;
 mod schema;
+mod sessions;
 mod tx;
 mod worker;
 
