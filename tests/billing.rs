@@ -52,6 +52,8 @@ mod race;
 mod regressions;
 #[path = "billing/reports.rs"]
 mod reports;
+#[path = "billing/session_ticks.rs"]
+mod session_ticks;
 #[path = "billing/sessions.rs"]
 mod sessions;
 #[path = "billing/settlement.rs"]

@@ -32,6 +32,8 @@ mod cases_load;
 mod cases_outbox;
 #[path = "ledger/cases_registry.rs"]
 mod cases_registry;
+#[path = "ledger/cases_session_minutes.rs"]
+mod cases_session_minutes;
 #[path = "ledger/cases_sessions.rs"]
 mod cases_sessions;
 #[path = "ledger/cases_settle.rs"]
@@ -182,6 +184,9 @@ both!(
     cases_registry::registry_survives_reopen,
     cases_registry::contact_videos_bind_to_placeholders,
     cases_sessions::sessions_move_on_once,
+    cases_session_minutes::the_minute_ahead_is_held_before_the_current_one_is_captured,
+    cases_session_minutes::a_stop_inside_the_last_ticks_pays_to_the_second,
+    cases_session_minutes::the_minute_ahead_is_neither_a_session_nor_expired,
     cases_registry::spend_report_sums_the_period,
     cases_registry::calibration_samples_pair_projected_and_real,
     cases_outbox::delivers_each_event_once,

@@ -159,23 +159,35 @@ CREATE TABLE asset_media (
 );
 "#;
 
+/// Migration 9: a session's next minute held ahead of the current one's
+/// end (`SessionRow::next_hold_id`). The current minute is captured when it
+/// ends, not when the next is held, so a stop in between pays to the second
+/// and releases the next minute; NULL when no minute is held ahead.
+const SESSION_NEXT: &str = r#"
+ALTER TABLE sessions ADD COLUMN next_hold_id TEXT;
+"#;
+
+/// The shared migration templates after the first, in order.
+const SHARED: [&str; 8] = [
+    REGISTRY,
+    SESSIONS,
+    CALIBRATION,
+    GRANTS,
+    ALERTS,
+    SESSION_TOKENS,
+    ASSET_MEDIA,
+    SESSION_NEXT,
+];
+
 /// Shared migrations after the first, in order, for `d`.
 pub(crate) fn shared_migrations(d: &Dialect) -> Vec<String> {
-    [
-        REGISTRY,
-        SESSIONS,
-        CALIBRATION,
-        GRANTS,
-        ALERTS,
-        SESSION_TOKENS,
-        ASSET_MEDIA,
-    ]
-    .iter()
-    .map(|m| {
-        m.replace("{SERIAL_PK}", d.serial_pk)
-            .replace("{INT}", d.int)
-    })
-    .collect()
+    SHARED
+        .iter()
+        .map(|m| {
+            m.replace("{SERIAL_PK}", d.serial_pk)
+                .replace("{INT}", d.int)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -185,9 +197,10 @@ mod tests {
     #[test]
     fn templates_leave_no_placeholder() {
         for d in [SQLITE, POSTGRES] {
-            for m in shared_migrations(&d) {
+            for (m, template) in shared_migrations(&d).iter().zip(SHARED) {
                 assert!(!m.contains('{'), "{m}");
-                assert!(m.contains(d.int));
+                // Every integer column took the dialect's type.
+                assert_eq!(m.contains(d.int), template.contains("{INT}"), "{m}");
             }
         }
     }

@@ -18,10 +18,16 @@ pub struct SessionRow {
     pub hold_id: String,
     /// When the current minute began.
     pub slot_us: i64,
-    /// Minutes held so far (the current one included).
+    /// Minutes held so far (the current one, and the next when it is held
+    /// ahead, included).
     pub minutes: i64,
     /// Captured for the minutes before the current one.
     pub captured: i64,
+    /// The hold of the next minute, taken ahead (within two ticks of the
+    /// current minute's end) so the session never runs unheld. The current
+    /// minute is captured only when it has ended: a stop before that pays
+    /// it to the second and releases this hold.
+    pub next_hold_id: Option<String>,
     /// `live`, `token` (a minted token whose session is not seen yet; its
     /// id is `token:{hold_id}`) or `stopped`.
     pub state: String,
@@ -33,15 +39,36 @@ impl SessionRow {
     pub fn is_live(&self) -> bool {
         self.state == "live"
     }
+
+    /// The minute this row shows the session on.
+    pub fn minute(&self) -> SessionMinute<'_> {
+        SessionMinute {
+            session_id: &self.session_id,
+            hold_id: &self.hold_id,
+            next_hold_id: self.next_hold_id.as_deref(),
+        }
+    }
+}
+
+/// A session's minute as its meter read it: the current minute's hold and
+/// the next minute's, if held ahead. Moving the session on compares both,
+/// so a meter that read it before another replica moved it changes nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionMinute<'a> {
+    pub session_id: &'a str,
+    pub hold_id: &'a str,
+    pub next_hold_id: Option<&'a str>,
 }
 
 /// What [`super::Registry::next_session_minute`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NextMinute {
-    /// The next minute is held (`hold_id`); the ended one was captured.
+    /// The next minute is held (`hold_id`). `ended`: the current minute
+    /// had ended, was captured whole, and the session moved on to
+    /// `hold_id`; `None` while it runs (held ahead, not yet moved on).
     Held {
         hold_id: String,
-        ended: super::types::Settlement,
+        ended: Option<super::types::Settlement>,
     },
     /// The next minute does not fit: nothing changed.
     Refused(super::types::HoldDecision),

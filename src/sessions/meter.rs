@@ -2,10 +2,14 @@
 //!
 //! Each tick, for every live session: past its idle limit → stopped
 //! upstream and captured to the idle deadline; within two ticks of its
-//! current minute's end → the next minute. Holding it (budget-checked like
-//! any request), capturing the ended minute whole and moving the session on
-//! are one ledger transaction that first locks the session on its current
-//! minute, so two replicas never both do it and a crash leaves either all
+//! current minute's end → the next minute is held (budget-checked like any
+//! request), so the session never runs a moment unheld; once the current
+//! minute has ended → it is captured whole and the session moves on. The
+//! capture waits for the end so that a stop in between (the tenant's, the
+//! idle limit, HeyGen ending it) pays the current minute to the second and
+//! releases the minute held ahead. Each step is one ledger transaction that
+//! first locks the session on its current minute (and on the minute held
+//! ahead), so two replicas never both do it and a crash leaves either all
 //! or nothing. Refused: the session is stopped upstream and captured to the
 //! second (stop and capture are one transaction too). After downtime the
 //! gateway catches up minute by minute, so a session that ran while the
@@ -64,7 +68,9 @@ async fn meter(state: &AppState, cfg: &Config, mut s: SessionRow, lead: i64, now
     }
     for _ in 0..MAX_CATCH_UP {
         let slot_end = s.slot_us + MINUTE_US;
-        if now + lead < slot_end {
+        // Not yet within two ticks of the minute's end, or the next minute
+        // is held and this one has not ended: nothing to do this tick.
+        if now + lead < slot_end || (s.next_hold_id.is_some() && now < slot_end) {
             return true;
         }
         let Some(tenant) = cfg.tenant(&s.tenant).filter(|t| t.enabled) else {
@@ -78,17 +84,25 @@ async fn meter(state: &AppState, cfg: &Config, mut s: SessionRow, lead: i64, now
         };
         match state
             .ledger
-            .next_session_minute(&s.session_id, &s.hold_id, req, slot_end)
+            .next_session_minute(s.minute(), req, slot_end, now)
             .await
         {
             Ok(NextMinute::Held { hold_id, ended }) => {
                 let m = &state.metrics;
-                m.credits(CreditKind::Held, &s.tenant, &s.feature, s.rate);
+                if s.next_hold_id.is_none() {
+                    m.credits(CreditKind::Held, &s.tenant, &s.feature, s.rate);
+                    s.minutes += 1;
+                }
+                let Some(ended) = ended else {
+                    // Held ahead; the current minute runs to its end.
+                    s.next_hold_id = Some(hold_id);
+                    continue;
+                };
                 m.credits(CreditKind::Captured, &s.tenant, &s.feature, ended.captured);
                 s.hold_id = hold_id;
+                s.next_hold_id = None;
                 s.slot_us = slot_end;
                 s.captured = s.captured.saturating_add(ended.captured);
-                s.minutes += 1;
             }
             Ok(NextMinute::Refused(_)) => {
                 tracing::warn!(tenant = %s.tenant, session_id = %s.session_id,
@@ -122,12 +136,13 @@ pub(crate) async fn end(state: &AppState, session_id: &str, reason: &str) {
     }
 }
 
-/// What the current minute costs when the session ends at `end_us`: the
-/// price book's cost of the whole session (its rounding and minimum, e.g.
-/// streaming's 30 s minimum then per second) less what the earlier minutes
-/// captured. Past the minute (the gateway was down) it keeps counting,
-/// recorded as overage rather than lost; without a price, the minute's rate
-/// per second.
+/// What the session owes beyond its captured minutes when it ends at
+/// `end_us`: the price book's cost of the whole session (its rounding and
+/// minimum, e.g. streaming's 30 s minimum then per second) less what the
+/// earlier minutes captured. The ledger charges it to the current minute
+/// and, past that minute's end, to the one held ahead; past that too (the
+/// gateway was down) it keeps counting, recorded as overage rather than
+/// lost. Without a price, the minute's rate per second.
 pub(super) fn last_minute_cost(
     book: &crate::pricing::PriceBook,
     s: &SessionRow,
@@ -148,8 +163,8 @@ pub(super) fn last_minute_cost(
 }
 
 /// Stops a session at `end_us`: marks it (compare-and-set), captures the
-/// current minute to the second, and stops it upstream when the gateway
-/// ended it.
+/// current minute to the second (releasing a minute held ahead it did not
+/// reach), and stops it upstream when the gateway ended it.
 pub(super) async fn close(
     state: &AppState,
     s: &SessionRow,
@@ -256,6 +271,7 @@ mod tests {
             state: "live".into(),
             stop_reason: None,
             stopped_us: None,
+            next_hold_id: None,
         }
     }
 

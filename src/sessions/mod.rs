@@ -111,6 +111,7 @@ pub(crate) async fn open(
         state: row_state.to_string(),
         stop_reason: None,
         stopped_us: None,
+        next_hold_id: None,
     };
     if let Err(e) = state.ledger.open_session(&row).await {
         // The hold stays held; its TTL captures it in full.

@@ -7,6 +7,22 @@ use heygen_gateway::ledger::*;
 use crate::support::*;
 use crate::Fixture;
 
+/// A session's minute as a meter read it.
+pub(crate) fn on<'a>(id: &'a str, hold: &'a str, next: Option<&'a str>) -> SessionMinute<'a> {
+    SessionMinute {
+        session_id: id,
+        hold_id: hold,
+        next_hold_id: next,
+    }
+}
+
+/// A minute of acme's streaming session: 1 credit.
+pub(crate) fn minute_req() -> HoldRequest {
+    let mut r = req("acme", credits(1), t0());
+    r.feature = "streaming".into();
+    r
+}
+
 pub(crate) fn session_row(id: &str, hold: &str, state: &str) -> SessionRow {
     SessionRow {
         session_id: id.into(),
@@ -24,12 +40,13 @@ pub(crate) fn session_row(id: &str, hold: &str, state: &str) -> SessionRow {
         state: state.into(),
         stop_reason: None,
         stopped_us: None,
+        next_hold_id: None,
     }
 }
 
-/// Metered sessions: the next minute is held, the ended one captured and
-/// the session moved on in one transaction, so of two replicas only one
-/// does it; a refused minute changes nothing; ending compares the minute
+/// Metered sessions: past the current minute's end, the next minute is
+/// held, the ended one captured and the session moved on in one
+/// transaction, so of two replicas only one does it; a refused minute changes nothing; ending compares the minute
 /// too; a token's row becomes the session HeyGen's list shows.
 pub async fn sessions_move_on_once(f: Fixture) {
     let l = f.ledger.as_ref();
@@ -39,8 +56,8 @@ pub async fn sessions_move_on_once(f: Fixture) {
         .unwrap();
     let other = f.open_again().await;
     let (a, b) = tokio::join!(
-        l.next_session_minute("s1", &h1, req("acme", credits(1), t0()), 61_000),
-        other.next_session_minute("s1", &h1, req("acme", credits(1), t0()), 61_000),
+        l.next_session_minute(on("s1", &h1, None), minute_req(), 61_000, 61_000),
+        other.next_session_minute(on("s1", &h1, None), minute_req(), 61_000, 61_000),
     );
     let (a, b) = (a.unwrap(), b.unwrap());
     let won = [&a, &b]
@@ -61,10 +78,10 @@ pub async fn sessions_move_on_once(f: Fixture) {
     assert_eq!((held_now, spent), (credits(1), credits(1)));
 
     // A next minute over budget changes nothing.
-    let mut tight = req("acme", credits(1), t0());
+    let mut tight = minute_req();
     tight.tenant_budgets.daily = Some(credits(2));
     let refused = l
-        .next_session_minute("s1", &s.hold_id, tight, 121_000)
+        .next_session_minute(s.minute(), tight, 121_000, 121_000)
         .await
         .unwrap();
     assert!(matches!(refused, NextMinute::Refused(_)), "{refused:?}");

@@ -16,6 +16,7 @@ mod hold;
 pub(crate) mod outbox;
 pub(crate) mod registry;
 pub(crate) mod report;
+pub(crate) mod session_minutes;
 pub(crate) mod session_tokens;
 pub(crate) mod sessions;
 mod transitions;

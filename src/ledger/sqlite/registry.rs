@@ -65,12 +65,12 @@ impl Registry for SqliteLedger {
 
     async fn next_session_minute(
         &self,
-        session_id: &str,
-        from: &str,
+        minute: SessionMinute<'_>,
         req: HoldRequest,
         slot_us: i64,
+        at_us: i64,
     ) -> R<NextMinute> {
-        super::sessions::next_session_minute(self, session_id, from, req, slot_us).await
+        super::sessions::next_session_minute(self, minute, req, slot_us, at_us).await
     }
 
     async fn end_session(

@@ -5,7 +5,7 @@
 
 use super::tx::SqliteTx;
 use super::SqliteLedger;
-use crate::ledger::ops::{run_ready, session_tokens, sessions};
+use crate::ledger::ops::{run_ready, session_minutes, session_tokens, sessions};
 use crate::ledger::*;
 use crate::money::Micros;
 
@@ -27,20 +27,30 @@ pub(super) async fn touch_session(l: &SqliteLedger, session_id: &str) -> R<()> {
 
 pub(super) async fn next_session_minute(
     l: &SqliteLedger,
-    session_id: &str,
-    from: &str,
+    minute: SessionMinute<'_>,
     req: HoldRequest,
     slot_us: i64,
+    at_us: i64,
 ) -> R<NextMinute> {
-    let (id, f, now) = (session_id.to_string(), from.to_string(), l.now_us());
+    let (id, from, ahead) = (
+        minute.session_id.to_string(),
+        minute.hold_id.to_string(),
+        minute.next_hold_id.map(str::to_string),
+    );
+    let now = l.now_us();
     l.worker
         .call(move |c| {
-            run_ready(sessions::next_minute(
+            let minute = SessionMinute {
+                session_id: &id,
+                hold_id: &from,
+                next_hold_id: ahead.as_deref(),
+            };
+            run_ready(session_minutes::next_minute(
                 &SqliteTx(c),
-                &id,
-                &f,
+                minute,
                 &req,
                 slot_us,
+                at_us,
                 now,
             ))
         })
@@ -62,7 +72,17 @@ pub(super) async fn end_session(
         l.now_us(),
     );
     l.worker
-        .call(move |c| run_ready(sessions::end(&SqliteTx(c), &id, &f, &r, end_us, cost, now)))
+        .call(move |c| {
+            run_ready(session_minutes::end(
+                &SqliteTx(c),
+                &id,
+                &f,
+                &r,
+                end_us,
+                cost,
+                now,
+            ))
+        })
         .await
 }
 
