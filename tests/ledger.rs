@@ -34,6 +34,8 @@ mod cases_outbox;
 mod cases_registry;
 #[path = "ledger/cases_session_minutes.rs"]
 mod cases_session_minutes;
+#[path = "ledger/cases_session_stops.rs"]
+mod cases_session_stops;
 #[path = "ledger/cases_sessions.rs"]
 mod cases_sessions;
 #[path = "ledger/cases_settle.rs"]
@@ -185,8 +187,9 @@ both!(
     cases_registry::contact_videos_bind_to_placeholders,
     cases_sessions::sessions_move_on_once,
     cases_session_minutes::the_minute_ahead_is_held_before_the_current_one_is_captured,
-    cases_session_minutes::a_stop_inside_the_last_ticks_pays_to_the_second,
+    cases_session_stops::a_stop_inside_the_last_ticks_pays_to_the_second,
     cases_session_minutes::the_minute_ahead_is_neither_a_session_nor_expired,
+    cases_session_stops::a_stop_that_lost_to_the_minute_end_settles_on_the_new_minute,
     cases_registry::spend_report_sums_the_period,
     cases_registry::calibration_samples_pair_projected_and_real,
     cases_outbox::delivers_each_event_once,

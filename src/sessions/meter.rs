@@ -13,7 +13,9 @@
 //! or nothing. Refused: the session is stopped upstream and captured to the
 //! second (stop and capture are one transaction too). After downtime the
 //! gateway catches up minute by minute, so a session that ran while the
-//! gateway was down is charged for that time.
+//! gateway was down is charged for that time. A stop that lands between a
+//! read of the session and its minute-end capture settles against the
+//! minute the capture moved it on to (`stop::close`).
 
 use super::stop::{close, MINUTE_US};
 use crate::config::Config;

@@ -1,8 +1,16 @@
 //! The end of a session: a client's stop, and every stop the meter makes
-//! (idle, budget, `max_session_duration`, HeyGen ending it, tenant
-//! removed). A stop settles the session in one ledger transaction that
-//! compare-and-sets on the current minute's hold, so of two callers ending
-//! one session only one charges it.
+//! (idle, budget, `max_session_duration`, HeyGen ending it, tenant removed).
+//!
+//! A stop settles the session in one ledger transaction that compare-and-
+//! sets on the current minute's hold, read just before. The meter's
+//! minute-end capture (this replica's tick or another's) may move the
+//! session on to its next minute in between; the stop then finds it moved.
+//! Dropping the stop there would leave the session metered until HeyGen's
+//! list or the idle limit ended it, so the stop reads the session again and
+//! settles against its new current minute: what it owes is priced from the
+//! re-read row (its `captured` includes the minute just captured), so
+//! nothing is charged twice. It gives up when someone else ended the
+//! session, and does not carry a budget stop over to the new minute.
 
 use crate::ledger::{SessionFilter, SessionRow, Settlement};
 use crate::metrics::CreditKind;
@@ -59,17 +67,10 @@ pub(super) async fn close(
     reason: &str,
     upstream: bool,
 ) {
-    let cost = last_minute_cost(&state.snapshot().config.pricing, s, end_us);
-    let settled = match state
-        .ledger
-        .end_session(&s.session_id, &s.hold_id, reason, end_us, cost)
-        .await
-    {
-        Ok(Some(settled)) => settled,
-        Ok(None) => return,
-        Err(e) => return state.note_ledger_error("sessions", &e),
+    let Some((s, settled)) = settle(state, s, end_us, reason).await else {
+        return;
     };
-    count(state, s, &settled);
+    count(state, &s, &settled);
     let seconds = (end_us - s.started_us).max(0) as f64 / 1e6;
     state
         .metrics
@@ -78,13 +79,84 @@ pub(super) async fn close(
         charged = %crate::money::format_credits(s.captured.saturating_add(settled.captured)),
         "Session ended.");
     if upstream {
-        stop_upstream(state, s, reason).await;
+        stop_upstream(state, &s, reason).await;
     }
     // Only the caller whose compare-and-set ended the session gets here,
     // and the alert's key is the session: one alert per session.
     if reason == "budget" {
         state.alerts.session_stopped(&s.tenant, &s.session_id).await;
     }
+}
+
+/// Ends the session in the ledger, re-reading it each time the meter's
+/// minute-end capture moved it on first. Returns the row the stop settled
+/// against (the one whose `captured` the charge was priced from) and what
+/// it settled; `None` when another caller ended it, or on a ledger error
+/// (the session stays live and the next tick or stop tries again).
+async fn settle(
+    state: &AppState,
+    s: &SessionRow,
+    end_us: i64,
+    reason: &str,
+) -> Option<(SessionRow, Settlement)> {
+    let runtime = state.snapshot();
+    let mut s = s.clone();
+    let first_slot = s.slot_us;
+    let mut lost = 0;
+    loop {
+        let cost = last_minute_cost(&runtime.config.pricing, &s, end_us);
+        let ended = state
+            .ledger
+            .end_session(&s.session_id, &s.hold_id, reason, end_us, cost)
+            .await;
+        match ended {
+            Ok(Some(settled)) => return Some((s, settled)),
+            Ok(None) => {}
+            Err(e) => {
+                state.note_ledger_error("sessions", &e);
+                return None;
+            }
+        }
+        // A budget stop was judged on the minute that has since moved on
+        // (whoever moved it held the next one within the budget): the next
+        // tick judges the session's new minute instead.
+        if reason == "budget" {
+            return None;
+        }
+        let rows = match state
+            .ledger
+            .sessions(SessionFilter::One(&s.session_id))
+            .await
+        {
+            Ok(rows) => rows,
+            Err(e) => {
+                state.note_ledger_error("sessions", &e);
+                return None;
+            }
+        };
+        // Not live: another stop (or the meter) ended it and charged it.
+        s = rows.into_iter().find(SessionRow::is_live)?;
+        lost += 1;
+        let now = state.clock.now().timestamp_micros();
+        if lost > losses_allowed(first_slot, now) {
+            tracing::error!(tenant = %s.tenant, session_id = %s.session_id, reason, lost,
+                "A session kept moving on under its stop; left to the meter to end.");
+            return None;
+        }
+        tracing::debug!(session_id = %s.session_id, reason,
+            "The session moved on to its next minute under the stop; stopping it there.");
+    }
+}
+
+/// How often a stop may find the session moved on before it gives up. Each
+/// time is a minute-end capture that committed first, and the meter
+/// captures a minute only once it has ended, so a session read on the
+/// minute from `slot_us` moves on at most once per minute ended since; one
+/// more for a minute ending while the stop retries, one for another
+/// replica's clock running a little ahead. Past that something is wrong,
+/// and looping on would not fix it.
+fn losses_allowed(slot_us: i64, now_us: i64) -> i64 {
+    (now_us - slot_us).div_euclid(MINUTE_US).max(0) + 2
 }
 
 /// Counts what ending a minute's hold captured and released.
@@ -138,54 +210,5 @@ async fn stop_upstream(state: &AppState, s: &SessionRow, reason: &str) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn session(kind: &str, feature: &str, rate: i64) -> SessionRow {
-        SessionRow {
-            session_id: "s".into(),
-            tenant: "t".into(),
-            feature: feature.into(),
-            kind: kind.into(),
-            rate,
-            idle_s: 120,
-            started_us: 0,
-            last_activity_us: 0,
-            hold_id: "h".into(),
-            slot_us: 0,
-            minutes: 1,
-            captured: 0,
-            state: "live".into(),
-            stop_reason: None,
-            stopped_us: None,
-            next_hold_id: None,
-        }
-    }
-
-    #[test]
-    fn the_session_is_charged_as_the_price_book_rounds_it() {
-        let book = crate::pricing::PriceBook::builtin();
-        // Streaming: 0.2 credits/min, 30 s minimum, then per second.
-        let mut s = session("streaming", "streaming", 200_000);
-        assert_eq!(
-            last_minute_cost(&book, &s, 10_000_000),
-            100_000,
-            "30 s minimum"
-        );
-        assert_eq!(last_minute_cost(&book, &s, 45_000_000), 150_000);
-        // 3 min 10 s with three minutes captured: 10 s more.
-        s.captured = 600_000;
-        s.slot_us = 180_000_000;
-        assert_eq!(last_minute_cost(&book, &s, 190_000_000), 33_334);
-        // Realtime (v3): 3 credits/min per second; a started second counts.
-        let r = session("realtime", "avatar_realtime", 3_000_000);
-        assert_eq!(last_minute_cost(&book, &r, 9_000_001), 500_000);
-        // Unknown feature: the minute's rate per second.
-        let u = session("streaming", "nope", 60_000_000);
-        assert_eq!(
-            last_minute_cost(&book, &u, 90_000_000),
-            90_000_000,
-            "downtime keeps counting"
-        );
-    }
-}
+#[path = "stop_tests.rs"]
+mod tests;

@@ -1,8 +1,7 @@
 //! A session's last ticks of a minute: the next minute held ahead of the
-//! current one's end, the current one captured only once it has ended, a
-//! stop in between paying to the second and releasing the minute held
-//! ahead (also from a reopened ledger); the minute ahead neither a second
-//! session for the cap nor expired by its TTL.
+//! current one's end, the current one captured only once it has ended; the
+//! minute ahead neither a second session for the cap nor expired by its
+//! TTL. Stops around the minute's end are in `cases_session_stops`.
 
 use heygen_gateway::ledger::*;
 use heygen_gateway::money::Micros;
@@ -14,7 +13,7 @@ use crate::Fixture;
 /// Acme's session `id` live on a fresh first minute (1 credit, from 1 ms),
 /// with its next minute (from 61 ms) held ahead at 59 ms. Returns the
 /// (current, ahead) hold ids.
-async fn live_with_minute_ahead(l: &dyn Ledger, id: &str) -> (String, String) {
+pub(crate) async fn live_with_minute_ahead(l: &dyn Ledger, id: &str) -> (String, String) {
     let h1 = held(l.hold(minute_req()).await.unwrap());
     l.open_session(&session_row(id, &h1, "live")).await.unwrap();
     let next = l
@@ -31,11 +30,11 @@ async fn live_with_minute_ahead(l: &dyn Ledger, id: &str) -> (String, String) {
     (h1, hold_id)
 }
 
-async fn hold_of(l: &dyn Ledger, id: &str) -> HoldInfo {
+pub(crate) async fn hold_of(l: &dyn Ledger, id: &str) -> HoldInfo {
     l.get_hold(id).await.unwrap().unwrap()
 }
 
-async fn acme(l: &dyn Ledger) -> (Micros, Micros) {
+pub(crate) async fn acme(l: &dyn Ledger) -> (Micros, Micros) {
     counts(l, tenant("acme"), t0(), Window::Daily).await
 }
 
@@ -120,67 +119,6 @@ pub async fn the_minute_ahead_is_held_before_the_current_one_is_captured(f: Fixt
         .await
         .unwrap();
     assert_eq!(again, NextMinute::Moved, "moved on once");
-}
-
-/// A stop before the current minute's end pays it to the second and
-/// releases the minute held ahead; past the end the minute ahead pays the
-/// rest. The ledger alone (reopened, as after a restart) knows which hold
-/// is which.
-pub async fn a_stop_inside_the_last_ticks_pays_to_the_second(f: Fixture) {
-    let (h1, h2) = live_with_minute_ahead(f.ledger.as_ref(), "s1").await;
-    let (g1, g2) = live_with_minute_ahead(f.ledger.as_ref(), "s2").await;
-    let (k1, k2) = live_with_minute_ahead(f.ledger.as_ref(), "s3").await;
-    let f = f.reopen().await;
-    let l = f.ledger.as_ref();
-    // s1 stops at 59 ms, owing 0.9 credit: all of it the current minute's.
-    let tenth = credits(1) / 10;
-    let end = l
-        .end_session("s1", &h1, "client", 59_000, 9 * tenth)
-        .await
-        .unwrap()
-        .expect("ended");
-    assert_eq!(
-        (end.captured, end.released),
-        (9 * tenth, tenth + credits(1))
-    );
-    assert_eq!(hold_of(l, &h1).await.captured, 9 * tenth);
-    let ahead = hold_of(l, &h2).await;
-    assert_eq!((ahead.state, ahead.captured), (HoldState::Released, 0));
-    let s = l
-        .sessions(SessionFilter::One("s1"))
-        .await
-        .unwrap()
-        .remove(0);
-    assert_eq!(
-        (s.state.as_str(), s.captured, s.next_hold_id),
-        ("stopped", 9 * tenth, None)
-    );
-    // s2 ends past its minute's end, owing 1.25: the minute ahead pays 0.25.
-    let end = l
-        .end_session("s2", &g1, "idle", 76_000, credits(1) + credits(1) / 4)
-        .await
-        .unwrap()
-        .expect("ended");
-    assert_eq!(end.captured, credits(1) + credits(1) / 4);
-    assert_eq!(hold_of(l, &g1).await.captured, credits(1));
-    let ahead = hold_of(l, &g2).await;
-    assert_eq!(
-        (ahead.state, ahead.captured),
-        (HoldState::Captured, credits(1) / 4)
-    );
-    // s3 owes nothing (idle since its minute began): both released.
-    let end = l
-        .end_session("s3", &k1, "idle", 1_000, 0)
-        .await
-        .unwrap()
-        .expect("ended");
-    assert_eq!((end.captured, end.released), (0, credits(2)));
-    for h in [&k1, &k2] {
-        assert_eq!(hold_of(l, h).await.state, HoldState::Released);
-    }
-    let spent = 9 * tenth + credits(1) + credits(1) / 4;
-    assert_eq!(acme(l).await, (0, spent), "nothing left held");
-    assert!(l.sessions(SessionFilter::Live).await.unwrap().is_empty());
 }
 
 /// A minute held ahead belongs to a session already counted: it does not
