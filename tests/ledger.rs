@@ -34,6 +34,12 @@ mod cases_outbox;
 mod cases_registry;
 #[path = "ledger/cases_retry.rs"]
 mod cases_retry;
+#[path = "ledger/cases_session_minutes.rs"]
+mod cases_session_minutes;
+#[path = "ledger/cases_session_stops.rs"]
+mod cases_session_stops;
+#[path = "ledger/cases_sessions.rs"]
+mod cases_sessions;
 #[path = "ledger/cases_settle.rs"]
 mod cases_settle;
 #[path = "ledger/cases_windows.rs"]
@@ -183,7 +189,11 @@ both!(
     cases_registry::endpoints_lifecycle,
     cases_registry::registry_survives_reopen,
     cases_registry::contact_videos_bind_to_placeholders,
-    cases_registry::sessions_move_on_once,
+    cases_sessions::sessions_move_on_once,
+    cases_session_minutes::the_minute_ahead_is_held_before_the_current_one_is_captured,
+    cases_session_stops::a_stop_inside_the_last_ticks_pays_to_the_second,
+    cases_session_minutes::the_minute_ahead_is_neither_a_session_nor_expired,
+    cases_session_stops::a_stop_that_lost_to_the_minute_end_settles_on_the_new_minute,
     cases_registry::spend_report_sums_the_period,
     cases_registry::calibration_samples_pair_projected_and_real,
     cases_outbox::delivers_each_event_once,

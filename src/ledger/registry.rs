@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::resources::*;
+use super::session_types::*;
 use super::types::{HoldRequest, JobRecord, LedgerError, Settlement};
 use crate::money::Micros;
 
@@ -45,19 +46,25 @@ pub trait Registry: Send + Sync + 'static {
     /// Notes a call on a live session at the ledger's clock.
     async fn touch_session(&self, session_id: &str) -> R<()>;
 
-    /// Atomically: holds a live session's next minute (`req`), captures the
-    /// ended minute `from` whole and moves the session on (from `slot_us`).
+    /// Atomically, for a session on `minute`: holds its next minute (`req`,
+    /// from `slot_us`) unless it is held ahead already; once the current
+    /// minute has ended by the meter's clock (`at_us >= slot_us`), also
+    /// captures it whole and moves the session on to the next. Before
+    /// then the current minute stays held, so a stop pays it to the second.
     async fn next_session_minute(
         &self,
-        session_id: &str,
-        from: &str,
+        minute: SessionMinute<'_>,
         req: HoldRequest,
         slot_us: i64,
+        at_us: i64,
     ) -> R<NextMinute>;
 
     /// Atomically: stops a session live on minute hold `from` at `end_us`
-    /// and captures `cost` from that hold (the rest is released). `None`
-    /// when it was not live on that minute any more.
+    /// and charges `cost` (what it owes beyond the minutes captured): the
+    /// current minute up to its price, a minute held ahead the rest, each
+    /// hold's remainder released (all of the one ahead when the stop came
+    /// before the current minute's end). `None` when it was not live on
+    /// that minute any more.
     async fn end_session(
         &self,
         session_id: &str,

@@ -291,13 +291,15 @@ pub(crate) fn journal_from(r: &impl RowAccess) -> Result<super::types::JournalEn
 }
 
 /// Open holds past their TTL, oldest first, except the current hold of a
-/// live session or a waiting token: the meter captures or releases those
-/// itself (a live session's minute after downtime is charged when the
-/// meter comes back), and an expired one would leave the session unable
-/// to move on or end.
+/// live session or a waiting token and a live session's next minute held
+/// ahead: the meter captures or releases those itself (a live session's
+/// minute after downtime is charged when the meter comes back), and an
+/// expired one would leave the session unable to move on or end.
 pub(crate) const EXPIRE_DUE_SQL: &str = "SELECT hold_id FROM holds \
      WHERE state IN ('held', 'submitted') AND expires_us <= ?1 \
      AND hold_id NOT IN (SELECT hold_id FROM sessions WHERE state IN ('live', 'token')) \
+     AND hold_id NOT IN (SELECT next_hold_id FROM sessions \
+         WHERE state = 'live' AND next_hold_id IS NOT NULL) \
      ORDER BY expires_us LIMIT ?2";
 
 /// How long after submission the poller still reads an expired job's

@@ -174,8 +174,16 @@ CREATE TABLE idem_holds (
 CREATE INDEX idem_holds_fingerprint ON idem_holds (tenant, fingerprint);
 "#;
 
+/// Migration 10: a session's next minute held ahead of the current one's
+/// end (`SessionRow::next_hold_id`). The current minute is captured when it
+/// ends, not when the next is held, so a stop in between pays to the second
+/// and releases the next minute; NULL when no minute is held ahead.
+const SESSION_NEXT: &str = r#"
+ALTER TABLE sessions ADD COLUMN next_hold_id TEXT;
+"#;
+
 /// The shared migrations' templates, in order.
-const SHARED: [&str; 8] = [
+const SHARED: [&str; 9] = [
     REGISTRY,
     SESSIONS,
     CALIBRATION,
@@ -184,6 +192,7 @@ const SHARED: [&str; 8] = [
     SESSION_TOKENS,
     ASSET_MEDIA,
     RETRY_HOLDS,
+    SESSION_NEXT,
 ];
 
 /// Shared migrations after the first, in order, for `d`.
@@ -206,6 +215,7 @@ mod tests {
         for d in [SQLITE, POSTGRES] {
             for (m, template) in shared_migrations(&d).iter().zip(SHARED) {
                 assert!(!m.contains('{'), "{m}");
+                // Every integer column took the dialect's type.
                 assert_eq!(m.contains(d.int), template.contains("{INT}"), "{m}");
             }
         }

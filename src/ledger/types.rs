@@ -98,8 +98,9 @@ pub struct HoldRequest {
 
 /// Caps on live sessions, checked when a session starts. A live session
 /// (or a start not yet answered, or a minted token not yet used) always has
-/// exactly one open hold of a session feature — its current minute — so
-/// the open holds of `features` count the sessions, inside the hold's
+/// exactly one open hold of a session feature that is not a next minute
+/// held ahead (`SessionRow::next_hold_id`) — its current minute — so those
+/// open holds of `features` count the sessions, inside the hold's
 /// transaction, without a race.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionCap {

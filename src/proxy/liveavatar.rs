@@ -173,7 +173,7 @@ async fn session_call(
     sessions::before_call(state, std::slice::from_ref(&session_id)).await?;
     let resp = send(state, ctx, path, parts.headers, auth, full(body)).await?;
     if path == STOP && !resp.status().is_server_error() {
-        sessions::meter::end(state, &session_id, "client").await;
+        sessions::stop::end(state, &session_id, "client").await;
     }
     let (mut parts, incoming) = resp.into_parts();
     headers::prepare_downstream(&mut parts.headers, &ctx.request_id);

@@ -57,6 +57,7 @@ pub(crate) async fn open(state: &AppState, m: Minted<'_>) -> bool {
         state: "live".to_string(),
         stop_reason: None,
         stopped_us: None,
+        next_hold_id: None,
     };
     let token = SessionToken {
         token_sha256: digest(m.session_token),

@@ -6,8 +6,8 @@
 //! (capturing the one that ended), and when the next minute does not fit
 //! the tenant's or the org's budget, or the session went idle, stops it
 //! upstream with the org key and captures the last minute to the second.
-//! A client's own stop captures to the second too. Calls on a session the
-//! gateway stopped for budget are refused with 402.
+//! A client's own stop captures to the second too ([`stop`]). Calls on a
+//! session the gateway stopped for budget are refused with 402.
 //!
 //! State lives in the ledger's `sessions` table (both backends), so a
 //! restart resumes metering; each minute is a ledger hold, so budgets,
@@ -16,6 +16,7 @@
 
 pub(crate) mod liveavatar;
 pub(crate) mod meter;
+pub(crate) mod stop;
 mod tokens;
 
 use serde_json::Value;
@@ -111,6 +112,7 @@ pub(crate) async fn open(
         state: row_state.to_string(),
         stop_reason: None,
         stopped_us: None,
+        next_hold_id: None,
     };
     if let Err(e) = state.ledger.open_session(&row).await {
         // The hold stays held; its TTL captures it in full.
@@ -203,7 +205,7 @@ pub(crate) async fn after_call(
         return;
     }
     for id in ids {
-        meter::end(state, id, "client").await;
+        stop::end(state, id, "client").await;
     }
 }
 
@@ -250,7 +252,7 @@ pub(crate) async fn live_json(
         .map(|s| {
             let so_far = s
                 .captured
-                .saturating_add(meter::last_minute_cost(&book, s, now));
+                .saturating_add(stop::last_minute_cost(&book, s, now));
             serde_json::json!({
                 "session_id": s.session_id,
                 "tenant": s.tenant,

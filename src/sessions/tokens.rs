@@ -66,7 +66,7 @@ pub(super) async fn watch(state: &AppState, live: Vec<SessionRow>) -> Vec<Sessio
     let mut out = Vec::new();
     for s in live.into_iter().chain(bound) {
         if listed_kind(&s) && !present.contains(s.session_id.as_str()) {
-            super::meter::close(state, &s, now, "ended", false).await;
+            super::stop::close(state, &s, now, "ended", false).await;
         } else {
             out.push(s);
         }
@@ -111,7 +111,7 @@ async fn unused(state: &AppState, t: &SessionRow, now: i64) {
         .end_session(&t.session_id, &t.hold_id, "unused", now, 0)
         .await
     {
-        Ok(Some(settled)) => super::meter::count(state, t, &settled),
+        Ok(Some(settled)) => super::stop::count(state, t, &settled),
         Ok(None) => return,
         Err(e) => return state.note_ledger_error("sessions", &e),
     }

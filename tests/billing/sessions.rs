@@ -11,20 +11,20 @@ use serde_json::{json, Value};
 use crate::common::*;
 use crate::{manual_clock, Rig, SETTLE_WAIT};
 
-const T0: &str = "2026-12-02T10:00:00Z";
+pub(crate) const T0: &str = "2026-12-02T10:00:00Z";
 
-fn at(clock: &ManualClock, secs: i64) {
+pub(crate) fn at(clock: &ManualClock, secs: i64) {
     let t0 = chrono::DateTime::parse_from_rfc3339(T0).expect("t0");
     clock.set(t0.with_timezone(&chrono::Utc) + chrono::Duration::seconds(secs));
 }
 
-fn metered(c: TestConfig) -> TestConfig {
+pub(crate) fn metered(c: TestConfig) -> TestConfig {
     c.set("settlement", "session_tick_seconds", "1")
 }
 
 /// A gateway metering every second on a manual clock at [`T0`], alpha
 /// with `budget`.
-async fn metered_rig(budget: &str) -> (Rig, std::sync::Arc<ManualClock>) {
+pub(crate) async fn metered_rig(budget: &str) -> (Rig, std::sync::Arc<ManualClock>) {
     let clock = manual_clock(T0);
     let rig = Rig::start_with_clock(
         |c| metered(c).tenant_budgets("alpha", budget),
@@ -34,7 +34,7 @@ async fn metered_rig(budget: &str) -> (Rig, std::sync::Arc<ManualClock>) {
     (rig, clock)
 }
 
-async fn start_session(rig: &Rig, body: Value) -> String {
+pub(crate) async fn start_session(rig: &Rig, body: Value) -> String {
     let r = rig.post("/v1/streaming.new", &body).await;
     assert_eq!(r.status, 200, "{}", r.text());
     r.json()["data"]["session_id"]
@@ -45,7 +45,7 @@ async fn start_session(rig: &Rig, body: Value) -> String {
 
 /// `POST path` straight to HeyGen with the org key, past the gateway: what
 /// an SDK holding a session token does.
-async fn at_heygen(rig: &Rig, path: &str, body: Value) -> TestResponse {
+pub(crate) async fn at_heygen(rig: &Rig, path: &str, body: Value) -> TestResponse {
     send(
         "POST",
         &format!("{}{path}", rig.mock.url()),
@@ -56,7 +56,7 @@ async fn at_heygen(rig: &Rig, path: &str, body: Value) -> TestResponse {
 }
 
 /// Alpha's session holds (one per metered minute), oldest first.
-async fn minute_holds(rig: &Rig) -> Vec<Value> {
+pub(crate) async fn minute_holds(rig: &Rig) -> Vec<Value> {
     let mut holds: Vec<Value> = rig
         .holds(None)
         .await
@@ -67,7 +67,7 @@ async fn minute_holds(rig: &Rig) -> Vec<Value> {
     holds
 }
 
-async fn wait_minutes(rig: &Rig, n: usize) {
+pub(crate) async fn wait_minutes(rig: &Rig, n: usize) {
     eventually_async(|| async { minute_holds(rig).await.len() >= n }, SETTLE_WAIT).await;
 }
 
@@ -85,14 +85,14 @@ async fn wait_all_settled(rig: &Rig) -> Vec<Value> {
     minute_holds(rig).await
 }
 
-fn captured(holds: &[Value]) -> Vec<&str> {
+pub(crate) fn captured(holds: &[Value]) -> Vec<&str> {
     holds
         .iter()
         .map(|h| h["captured"].as_str().unwrap_or("?"))
         .collect()
 }
 
-fn stops_sent(rig: &Rig, session: &str) -> usize {
+pub(crate) fn stops_sent(rig: &Rig, session: &str) -> usize {
     rig.mock
         .requests_to("/v1/streaming.stop")
         .iter()

@@ -185,7 +185,10 @@ pub async fn a_sessions_current_minute_is_left_to_the_meter(f: Fixture) {
     let live = held(l.hold(minute(10)).await.unwrap());
     let token = held(l.hold(minute(10)).await.unwrap());
     let plain = held(l.hold(minute(10)).await.unwrap());
-    let row = crate::cases_registry::session_row;
+    let (row, on) = (
+        crate::cases_sessions::session_row,
+        crate::cases_sessions::on,
+    );
     l.open_session(&row("s1", &live, "live")).await.unwrap();
     l.open_session(&row("token:t", &token, "token"))
         .await
@@ -195,7 +198,7 @@ pub async fn a_sessions_current_minute_is_left_to_the_meter(f: Fixture) {
     assert_eq!(ids, [plain.as_str()]);
     // The meter, back after the downtime, moves the session on and ends it.
     let next = l
-        .next_session_minute("s1", &live, minute(30), 61_000_000)
+        .next_session_minute(on("s1", &live, None), minute(30), 61_000_000, 61_000_000)
         .await
         .unwrap();
     let NextMinute::Held { hold_id, .. } = next else {

@@ -244,7 +244,9 @@ async fn session_refusal<T: Tx>(
     Ok(None)
 }
 
-/// Open holds of the session features, of one tenant or of the org.
+/// Open holds of the session features, of one tenant or of the org, less
+/// the next minutes held ahead: a session holding its next minute before
+/// the current one ends is still one session.
 async fn open_session_holds<T: Tx>(
     tx: &T,
     cap: &SessionCap,
@@ -256,7 +258,9 @@ async fn open_session_holds<T: Tx>(
     let mut params: Vec<Param> = cap.features.iter().map(|f| f.as_str().into()).collect();
     let marks: Vec<String> = (1..=params.len()).map(|i| format!("?{i}")).collect();
     let mut sql = format!(
-        "SELECT COUNT(*) FROM holds WHERE state IN ('held', 'submitted') AND feature IN ({})",
+        "SELECT COUNT(*) FROM holds WHERE state IN ('held', 'submitted') AND feature IN ({}) \
+         AND hold_id NOT IN (SELECT next_hold_id FROM sessions \
+             WHERE state = 'live' AND next_hold_id IS NOT NULL)",
         marks.join(", ")
     );
     if let Some(t) = tenant {

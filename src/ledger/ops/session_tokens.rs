@@ -4,8 +4,9 @@
 //! ledger does not meter.
 
 use super::{registry, sessions, Tx};
-use crate::ledger::resources::{ResourceRecord, SessionRow, SessionToken, TokenKey};
+use crate::ledger::resources::ResourceRecord;
 use crate::ledger::rows::RowAccess;
+use crate::ledger::session_types::{SessionRow, SessionToken, TokenKey};
 use crate::ledger::types::LedgerError;
 
 /// Resource kind of a LiveAvatar session in the ownership registry.

@@ -1,15 +1,16 @@
-//! Metered sessions' rows (see the `sessions` module), written once over [`Tx`].
-//! Advancing and stopping compare the current minute's hold id, so of two
-//! replicas metering one session only one moves it on.
+//! Metered sessions' rows (see the `sessions` module), written once over
+//! [`Tx`]: opening, activity, listing and binding a token's session. Moving
+//! a session from minute to minute and ending it are in `session_minutes`.
 
 use super::{registry, Tx};
-use crate::ledger::decide::new_hold_id;
-use crate::ledger::resources::{NextMinute, ResourceRecord, SessionFilter, SessionRow};
+use crate::ledger::resources::ResourceRecord;
 use crate::ledger::rows::RowAccess;
-use crate::ledger::types::{HoldDecision, HoldRequest, HoldState, LedgerError, Settlement};
+use crate::ledger::session_types::{SessionFilter, SessionRow};
+use crate::ledger::types::LedgerError;
 
 const COLS: &str = "session_id, tenant, feature, kind, rate, idle_s, started_us, \
-    last_activity_us, hold_id, slot_us, minutes, captured, state, stop_reason, stopped_us";
+    last_activity_us, hold_id, slot_us, minutes, captured, state, stop_reason, stopped_us, \
+    next_hold_id";
 
 fn row(r: &dyn RowAccess) -> Result<SessionRow, LedgerError> {
     Ok(SessionRow {
@@ -28,9 +29,12 @@ fn row(r: &dyn RowAccess) -> Result<SessionRow, LedgerError> {
         state: r.text(12)?,
         stop_reason: r.opt_text(13)?,
         stopped_us: r.opt_int(14)?,
+        next_hold_id: r.opt_text(15)?,
     })
 }
 
+/// Registers a session on its first minute's hold. Its `next_hold_id` is
+/// not written: a session starts with no minute held ahead.
 pub(crate) async fn open<T: Tx>(tx: &T, s: &SessionRow) -> Result<(), T::Error> {
     tx.exec(
         "INSERT INTO sessions (session_id, tenant, feature, kind, rate, idle_s, started_us, \
@@ -65,103 +69,6 @@ pub(crate) async fn touch<T: Tx>(tx: &T, id: &str, now_us: i64) -> Result<(), T:
     )
     .await?;
     Ok(())
-}
-
-/// Locks a live session on minute hold `from` (a no-op write: PostgreSQL
-/// keeps the row lock to commit, so a racing replica's same statement waits
-/// and then finds the minute moved). `false` when it is not live on `from`.
-async fn lock_on<T: Tx>(tx: &T, id: &str, from: &str) -> Result<bool, T::Error> {
-    let n = tx
-        .exec(
-            "UPDATE sessions SET minutes = minutes \
-             WHERE session_id = ?1 AND hold_id = ?2 AND state IN ('live', 'token')",
-            &[id.into(), from.into()],
-        )
-        .await?;
-    Ok(n == 1)
-}
-
-/// In one transaction: holds the next minute (`req`, budget-checked like
-/// any hold), captures the ended minute `from` whole, and moves the session
-/// on to the new hold from `slot_us`. A refused hold changes nothing; a
-/// session no longer live on `from` (another replica moved it) neither.
-pub(crate) async fn next_minute<T: Tx>(
-    tx: &T,
-    id: &str,
-    from: &str,
-    req: &HoldRequest,
-    slot_us: i64,
-    now_us: i64,
-) -> Result<NextMinute, T::Error> {
-    if !lock_on(tx, id, from).await? {
-        return Ok(NextMinute::Moved);
-    }
-    let hold_id = new_hold_id();
-    let decision = super::hold(tx, req, &hold_id).await?;
-    if !matches!(decision, HoldDecision::Held { .. }) {
-        return Ok(NextMinute::Refused(decision));
-    }
-    let ended = super::capture(tx, from, req.amount, now_us).await?;
-    tx.exec(
-        "UPDATE sessions SET hold_id = ?2, slot_us = ?3, minutes = minutes + 1, \
-         captured = captured + ?4 WHERE session_id = ?1",
-        &[
-            id.into(),
-            hold_id.as_str().into(),
-            slot_us.into(),
-            ended.captured.into(),
-        ],
-    )
-    .await?;
-    Ok(NextMinute::Held { hold_id, ended })
-}
-
-/// In one transaction: stops a session live on minute hold `from` and
-/// captures `cost` from that hold; a cost of 0 (a token nobody used, a
-/// session idle since its minute began) releases it instead. `None` when
-/// it was not live on `from` any more.
-pub(crate) async fn end<T: Tx>(
-    tx: &T,
-    id: &str,
-    from: &str,
-    reason: &str,
-    end_us: i64,
-    cost: i64,
-    now_us: i64,
-) -> Result<Option<Settlement>, T::Error> {
-    if !lock_on(tx, id, from).await? {
-        return Ok(None);
-    }
-    let settled = if cost == 0 {
-        let hold = tx
-            .hold_for_update(from)
-            .await?
-            .ok_or_else(|| LedgerError::NotFound(from.to_string()))?;
-        super::release(tx, from, reason, now_us).await?;
-        Settlement {
-            hold_id: hold.hold_id,
-            tenant: hold.tenant,
-            feature: hold.feature,
-            captured: 0,
-            released: hold.held_open,
-            overage: 0,
-            hold_state: HoldState::Released,
-        }
-    } else {
-        super::capture(tx, from, cost, now_us).await?
-    };
-    tx.exec(
-        "UPDATE sessions SET state = 'stopped', stop_reason = ?2, stopped_us = ?3, \
-         captured = captured + ?4 WHERE session_id = ?1",
-        &[
-            id.into(),
-            reason.into(),
-            end_us.into(),
-            settled.captured.into(),
-        ],
-    )
-    .await?;
-    Ok(Some(settled))
 }
 
 pub(crate) async fn list<T: Tx>(

@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use super::tx::PgTx;
 use super::{Fail, PostgresLedger, MAX_ATTEMPTS};
 use crate::ledger::ops::{
-    self, calibration, contacts, outbox, registry, report, session_tokens, sessions,
+    self, calibration, contacts, outbox, registry, report, session_minutes, session_tokens,
+    sessions,
 };
 use crate::ledger::rows::to_us;
 use crate::ledger::{Registry, *};
@@ -64,18 +65,18 @@ impl Registry for PostgresLedger {
 
     async fn next_session_minute(
         &self,
-        session_id: &str,
-        from: &str,
+        minute: SessionMinute<'_>,
         req: HoldRequest,
         slot_us: i64,
+        at_us: i64,
     ) -> R<NextMinute> {
         let now = self.now_us();
-        in_tx!(self, |tx| sessions::next_minute(
+        in_tx!(self, |tx| session_minutes::next_minute(
             &PgTx(&tx),
-            session_id,
-            from,
+            minute,
             &req,
             slot_us,
+            at_us,
             now
         ))
     }
@@ -89,7 +90,7 @@ impl Registry for PostgresLedger {
         cost: Micros,
     ) -> R<Option<Settlement>> {
         let now = self.now_us();
-        in_tx!(self, |tx| sessions::end(
+        in_tx!(self, |tx| session_minutes::end(
             &PgTx(&tx),
             session_id,
             from,

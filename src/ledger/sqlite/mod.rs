@@ -8,6 +8,7 @@ mod read;
 mod registry;
 mod retry;
 mod schema;
+mod sessions;
 mod tx;
 mod worker;
 

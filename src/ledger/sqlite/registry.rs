@@ -8,9 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::tx::SqliteTx;
 use super::SqliteLedger;
-use crate::ledger::ops::{
-    self, calibration, contacts, outbox, registry, report, run_ready, session_tokens, sessions,
-};
+use crate::ledger::ops::{self, calibration, contacts, outbox, registry, report, run_ready};
 use crate::ledger::rows::to_us;
 use crate::ledger::{Registry, *};
 
@@ -58,39 +56,21 @@ impl Registry for SqliteLedger {
     }
 
     async fn open_session(&self, session: &SessionRow) -> R<()> {
-        let row = session.clone();
-        self.worker
-            .call(move |c| run_ready(sessions::open(&SqliteTx(c), &row)))
-            .await
+        super::sessions::open_session(self, session).await
     }
 
     async fn touch_session(&self, session_id: &str) -> R<()> {
-        let (id, now) = (session_id.to_string(), self.now_us());
-        self.worker
-            .call(move |c| run_ready(sessions::touch(&SqliteTx(c), &id, now)))
-            .await
+        super::sessions::touch_session(self, session_id).await
     }
 
     async fn next_session_minute(
         &self,
-        session_id: &str,
-        from: &str,
+        minute: SessionMinute<'_>,
         req: HoldRequest,
         slot_us: i64,
+        at_us: i64,
     ) -> R<NextMinute> {
-        let (id, f, now) = (session_id.to_string(), from.to_string(), self.now_us());
-        self.worker
-            .call(move |c| {
-                run_ready(sessions::next_minute(
-                    &SqliteTx(c),
-                    &id,
-                    &f,
-                    &req,
-                    slot_us,
-                    now,
-                ))
-            })
-            .await
+        super::sessions::next_session_minute(self, minute, req, slot_us, at_us).await
     }
 
     async fn end_session(
@@ -101,34 +81,11 @@ impl Registry for SqliteLedger {
         end_us: i64,
         cost: Micros,
     ) -> R<Option<Settlement>> {
-        let (id, f, r, now) = (
-            session_id.to_string(),
-            from.to_string(),
-            reason.to_string(),
-            self.now_us(),
-        );
-        self.worker
-            .call(move |c| run_ready(sessions::end(&SqliteTx(c), &id, &f, &r, end_us, cost, now)))
-            .await
+        super::sessions::end_session(self, session_id, from, reason, end_us, cost).await
     }
 
     async fn sessions(&self, filter: SessionFilter<'_>) -> R<Vec<SessionRow>> {
-        // The worker closure is 'static: carry the filter as owned parts.
-        let (one, tokens) = match filter {
-            SessionFilter::One(id) => (Some(id.to_string()), false),
-            SessionFilter::Tokens => (None, true),
-            SessionFilter::Live => (None, false),
-        };
-        self.worker
-            .call(move |c| {
-                let filter = match (&one, tokens) {
-                    (Some(id), _) => SessionFilter::One(id),
-                    (None, true) => SessionFilter::Tokens,
-                    (None, false) => SessionFilter::Live,
-                };
-                run_ready(sessions::list(&SqliteTx(c), filter))
-            })
-            .await
+        super::sessions::sessions(self, filter).await
     }
 
     async fn spend_report(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> R<Vec<SpendRow>> {
@@ -160,28 +117,11 @@ impl Registry for SqliteLedger {
     }
 
     async fn open_token_session(&self, session: &SessionRow, token: &SessionToken) -> R<()> {
-        let (row, tok, now) = (session.clone(), token.clone(), self.now_us());
-        self.worker
-            .call(move |c| run_ready(session_tokens::open(&SqliteTx(c), &row, &tok, now)))
-            .await
+        super::sessions::open_token_session(self, session, token).await
     }
 
     async fn session_token(&self, key: TokenKey<'_>) -> R<Option<SessionToken>> {
-        // The worker closure is 'static: carry the key as owned parts.
-        let (by_digest, value) = match key {
-            TokenKey::Digest(d) => (true, d.to_string()),
-            TokenKey::Session(s) => (false, s.to_string()),
-        };
-        self.worker
-            .call(move |c| {
-                let key = if by_digest {
-                    TokenKey::Digest(&value)
-                } else {
-                    TokenKey::Session(&value)
-                };
-                run_ready(session_tokens::find(&SqliteTx(c), key))
-            })
-            .await
+        super::sessions::session_token(self, key).await
     }
 
     async fn claim_token_session(
@@ -189,10 +129,7 @@ impl Registry for SqliteLedger {
         session_id: &str,
         started_us: i64,
     ) -> R<Option<SessionRow>> {
-        let (id, now) = (session_id.to_string(), self.now_us());
-        self.worker
-            .call(move |c| run_ready(sessions::claim_token(&SqliteTx(c), &id, started_us, now)))
-            .await
+        super::sessions::claim_token_session(self, session_id, started_us).await
     }
 
     async fn bind_contact_video(

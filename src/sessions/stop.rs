@@ -1,0 +1,214 @@
+//! The end of a session: a client's stop, and every stop the meter makes
+//! (idle, budget, `max_session_duration`, HeyGen ending it, tenant removed).
+//!
+//! A stop settles the session in one ledger transaction that compare-and-
+//! sets on the current minute's hold, read just before. The meter's
+//! minute-end capture (this replica's tick or another's) may move the
+//! session on to its next minute in between; the stop then finds it moved.
+//! Dropping the stop there would leave the session metered until HeyGen's
+//! list or the idle limit ended it, so the stop reads the session again and
+//! settles against its new current minute: what it owes is priced from the
+//! re-read row (its `captured` includes the minute just captured), so
+//! nothing is charged twice. It gives up when someone else ended the
+//! session, and does not carry a budget stop over to the new minute.
+
+use crate::ledger::{SessionFilter, SessionRow, Settlement};
+use crate::metrics::CreditKind;
+use crate::state::AppState;
+
+pub(super) const MINUTE_US: i64 = 60_000_000;
+
+/// Ends a live session now (a client's stop).
+pub(crate) async fn end(state: &AppState, session_id: &str, reason: &str) {
+    let now = state.clock.now().timestamp_micros();
+    match state.ledger.sessions(SessionFilter::One(session_id)).await {
+        Ok(rows) => {
+            for s in rows.into_iter().filter(SessionRow::is_live) {
+                close(state, &s, now, reason, false).await;
+            }
+        }
+        Err(e) => state.note_ledger_error("sessions", &e),
+    }
+}
+
+/// What the session owes beyond its captured minutes when it ends at
+/// `end_us`: the price book's cost of the whole session (its rounding and
+/// minimum, e.g. streaming's 30 s minimum then per second) less what the
+/// earlier minutes captured. The ledger charges it to the current minute
+/// and, past that minute's end, to the one held ahead; past that too (the
+/// gateway was down) it keeps counting, recorded as overage rather than
+/// lost. Without a price, the minute's rate per second.
+pub(super) fn last_minute_cost(
+    book: &crate::pricing::PriceBook,
+    s: &SessionRow,
+    end_us: i64,
+) -> i64 {
+    let gen = match s.kind.as_str() {
+        "realtime" => crate::pricing::Generation::V3,
+        _ => crate::pricing::Generation::Legacy,
+    };
+    let ms = u64::try_from(end_us - s.started_us)
+        .unwrap_or(0)
+        .div_ceil(1000);
+    let total = crate::pricing::settle_cost_in(book, &s.feature, gen, ms).unwrap_or_else(|| {
+        let rate = u128::try_from(s.rate).unwrap_or(0);
+        i64::try_from((rate * u128::from(ms)).div_ceil(60_000)).unwrap_or(i64::MAX)
+    });
+    total.saturating_sub(s.captured).max(0)
+}
+
+/// Stops a session at `end_us`: marks it (compare-and-set), captures the
+/// current minute to the second (releasing a minute held ahead it did not
+/// reach), and stops it upstream when the gateway ended it.
+pub(super) async fn close(
+    state: &AppState,
+    s: &SessionRow,
+    end_us: i64,
+    reason: &str,
+    upstream: bool,
+) {
+    let Some((s, settled)) = settle(state, s, end_us, reason).await else {
+        return;
+    };
+    count(state, &s, &settled);
+    let seconds = (end_us - s.started_us).max(0) as f64 / 1e6;
+    state
+        .metrics
+        .session_ended(&s.tenant, &s.feature, reason, seconds);
+    tracing::info!(tenant = %s.tenant, session_id = %s.session_id, reason, seconds,
+        charged = %crate::money::format_credits(s.captured.saturating_add(settled.captured)),
+        "Session ended.");
+    if upstream {
+        stop_upstream(state, &s, reason).await;
+    }
+    // Only the caller whose compare-and-set ended the session gets here,
+    // and the alert's key is the session: one alert per session.
+    if reason == "budget" {
+        state.alerts.session_stopped(&s.tenant, &s.session_id).await;
+    }
+}
+
+/// Ends the session in the ledger, re-reading it each time the meter's
+/// minute-end capture moved it on first. Returns the row the stop settled
+/// against (the one whose `captured` the charge was priced from) and what
+/// it settled; `None` when another caller ended it, or on a ledger error
+/// (the session stays live and the next tick or stop tries again).
+async fn settle(
+    state: &AppState,
+    s: &SessionRow,
+    end_us: i64,
+    reason: &str,
+) -> Option<(SessionRow, Settlement)> {
+    let runtime = state.snapshot();
+    let mut s = s.clone();
+    let first_slot = s.slot_us;
+    let mut lost = 0;
+    loop {
+        let cost = last_minute_cost(&runtime.config.pricing, &s, end_us);
+        let ended = state
+            .ledger
+            .end_session(&s.session_id, &s.hold_id, reason, end_us, cost)
+            .await;
+        match ended {
+            Ok(Some(settled)) => return Some((s, settled)),
+            Ok(None) => {}
+            Err(e) => {
+                state.note_ledger_error("sessions", &e);
+                return None;
+            }
+        }
+        // A budget stop was judged on the minute that has since moved on
+        // (whoever moved it held the next one within the budget): the next
+        // tick judges the session's new minute instead.
+        if reason == "budget" {
+            return None;
+        }
+        let rows = match state
+            .ledger
+            .sessions(SessionFilter::One(&s.session_id))
+            .await
+        {
+            Ok(rows) => rows,
+            Err(e) => {
+                state.note_ledger_error("sessions", &e);
+                return None;
+            }
+        };
+        // Not live: another stop (or the meter) ended it and charged it.
+        s = rows.into_iter().find(SessionRow::is_live)?;
+        lost += 1;
+        let now = state.clock.now().timestamp_micros();
+        if lost > losses_allowed(first_slot, now) {
+            tracing::error!(tenant = %s.tenant, session_id = %s.session_id, reason, lost,
+                "A session kept moving on under its stop; left to the meter to end.");
+            return None;
+        }
+        tracing::debug!(session_id = %s.session_id, reason,
+            "The session moved on to its next minute under the stop; stopping it there.");
+    }
+}
+
+/// How often a stop may find the session moved on before it gives up. Each
+/// time is a minute-end capture that committed first, and the meter
+/// captures a minute only once it has ended, so a session read on the
+/// minute from `slot_us` moves on at most once per minute ended since; one
+/// more for a minute ending while the stop retries, one for another
+/// replica's clock running a little ahead. Past that something is wrong,
+/// and looping on would not fix it.
+fn losses_allowed(slot_us: i64, now_us: i64) -> i64 {
+    (now_us - slot_us).div_euclid(MINUTE_US).max(0) + 2
+}
+
+/// Counts what ending a minute's hold captured and released.
+pub(super) fn count(state: &AppState, s: &SessionRow, settled: &Settlement) {
+    let m = &state.metrics;
+    m.credits(
+        CreditKind::Captured,
+        &s.tenant,
+        &s.feature,
+        settled.captured,
+    );
+    m.credits(
+        CreditKind::Released,
+        &s.tenant,
+        &s.feature,
+        settled.released,
+    );
+}
+
+/// Stops the session at HeyGen with the org key (LiveAvatar's with its own).
+async fn stop_upstream(state: &AppState, s: &SessionRow, reason: &str) {
+    if s.kind == super::liveavatar::KIND {
+        return super::liveavatar::stop_upstream(state, s, reason).await;
+    }
+    let id = &s.session_id;
+    let call = match s.kind.as_str() {
+        "realtime" => (
+            http::Method::DELETE,
+            format!("/v3/avatar-realtime/{id}"),
+            None,
+        ),
+        _ => (
+            http::Method::POST,
+            "/v1/streaming.stop".to_string(),
+            Some(bytes::Bytes::from(
+                serde_json::json!({ "session_id": id }).to_string(),
+            )),
+        ),
+    };
+    match state.upstream.call_json(call.0, &call.1, call.2).await {
+        Ok((status, _)) if status < 300 => {
+            tracing::info!(session_id = %id, "Session stopped at HeyGen.")
+        }
+        Ok((status, _)) => {
+            tracing::warn!(session_id = %id, status, "HeyGen refused to stop the session.")
+        }
+        Err(e) => {
+            tracing::warn!(session_id = %id, error = %e, "Stopping the session at HeyGen failed.")
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "stop_tests.rs"]
+mod tests;

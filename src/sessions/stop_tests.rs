@@ -1,0 +1,254 @@
+//! Ending a session: the price book's rounding, and a stop that loses the
+//! race to the minute-end capture (on SQLite and on PostgreSQL).
+//!
+//! The race is interleaved at `end`'s own seam: `end` reads the session,
+//! then `close`s the row it read. The tests read the row as `end` does, let
+//! the meter's tick capture the ended minute and move the session on, then
+//! `close` the row read before, all on a manual clock.
+
+use std::sync::Arc;
+
+use super::*;
+use crate::clock::ManualClock;
+use crate::ledger::{HoldDecision, HoldRequest, HoldState, Ledger};
+use crate::sessions::{meter, Kind, Start};
+use crate::state::{Secrets, StateParts};
+
+#[allow(unreachable_pub)]
+#[path = "../../tests/common/pg.rs"]
+mod pg;
+
+/// Realtime (v3): 3 credits a minute, charged per second (0.05 a second).
+const RATE: i64 = 3_000_000;
+const SECOND: i64 = RATE / 60;
+
+fn session(kind: &str, feature: &str, rate: i64) -> SessionRow {
+    SessionRow {
+        session_id: "s".into(),
+        tenant: "t".into(),
+        feature: feature.into(),
+        kind: kind.into(),
+        rate,
+        idle_s: 120,
+        started_us: 0,
+        last_activity_us: 0,
+        hold_id: "h".into(),
+        slot_us: 0,
+        minutes: 1,
+        captured: 0,
+        state: "live".into(),
+        stop_reason: None,
+        stopped_us: None,
+        next_hold_id: None,
+    }
+}
+
+#[test]
+fn the_session_is_charged_as_the_price_book_rounds_it() {
+    let book = crate::pricing::PriceBook::builtin();
+    // Streaming: 0.2 credits/min, 30 s minimum, then per second.
+    let mut s = session("streaming", "streaming", 200_000);
+    assert_eq!(
+        last_minute_cost(&book, &s, 10_000_000),
+        100_000,
+        "30 s minimum"
+    );
+    assert_eq!(last_minute_cost(&book, &s, 45_000_000), 150_000);
+    // 3 min 10 s with three minutes captured: 10 s more.
+    s.captured = 600_000;
+    s.slot_us = 180_000_000;
+    assert_eq!(last_minute_cost(&book, &s, 190_000_000), 33_334);
+    // Realtime (v3): 3 credits/min per second; a started second counts.
+    let r = session("realtime", "avatar_realtime", 3_000_000);
+    assert_eq!(last_minute_cost(&book, &r, 9_000_001), 500_000);
+    // Unknown feature: the minute's rate per second.
+    let u = session("streaming", "nope", 60_000_000);
+    assert_eq!(
+        last_minute_cost(&book, &u, 90_000_000),
+        90_000_000,
+        "downtime keeps counting"
+    );
+}
+
+#[test]
+fn a_stop_may_lose_once_per_minute_ended_since_it_read_the_session() {
+    assert_eq!(losses_allowed(0, 59_000_000), 2);
+    assert_eq!(losses_allowed(0, 61_000_000), 3);
+    assert_eq!(losses_allowed(0, 10 * MINUTE_US), 12);
+    assert_eq!(losses_allowed(MINUTE_US, 0), 2, "a clock behind the slot");
+}
+
+fn t0() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(1_796_292_000, 0).expect("t0")
+}
+
+fn at(clock: &ManualClock, secs: i64) -> i64 {
+    let t = t0() + chrono::Duration::seconds(secs);
+    clock.set(t);
+    t.timestamp_micros()
+}
+
+/// A gateway's state on `ledger`: tenant t1, ticks every second, HeyGen
+/// unreachable (realtime sessions never ask it anything while metered).
+fn state_on(dir: &tempfile::TempDir, ledger: Arc<dyn Ledger>, clock: Arc<ManualClock>) -> AppState {
+    let toml = format!(
+        r#"
+[upstream]
+api_url = "http://127.0.0.1:9"
+upload_url = "http://127.0.0.1:9"
+[store]
+url = "sqlite://{}/unused.db"
+[settlement]
+session_tick_seconds = 1
+[[tenants]]
+id = "t1"
+keys = ["{}"]
+"#,
+        dir.path().display(),
+        crate::auth::hash_line("hgw_t1_key_for_stop_tests_only")
+    );
+    let config = crate::config::Config::from_toml(&toml).expect("config");
+    let registry = prometheus::Registry::new();
+    let upstream =
+        crate::upstream::Upstream::new(&config.upstream, crate::config::Secret::new("sk_org"), 0)
+            .expect("upstream");
+    AppState::new(StateParts {
+        config,
+        upstream,
+        ledger,
+        metrics: crate::metrics::Metrics::register(&registry).expect("metrics"),
+        registry,
+        clock,
+        secrets: Secrets {
+            admin_token: None,
+            webhook_secret: None,
+            env: Arc::new(crate::config::MapEnv::default()),
+        },
+        config_path: None,
+    })
+}
+
+/// Starts realtime session `id` at t0, its first minute held (as a start
+/// request's admission does); returns that hold's id.
+async fn start(state: &AppState, id: &str) -> String {
+    let cfg = state.snapshot().config.clone();
+    let tenant = cfg.tenant("t1").expect("tenant");
+    let req = HoldRequest {
+        route: "session realtime".into(),
+        request_id: id.into(),
+        ..HoldRequest::for_tenant(&cfg, tenant, "avatar_realtime", RATE, state.clock.now())
+    };
+    let HoldDecision::Held { hold_id, .. } = state.ledger.hold(req).await.expect("hold") else {
+        panic!("first minute refused");
+    };
+    let start = Start {
+        kind: Kind::Realtime,
+        tenant: "t1",
+        feature: "avatar_realtime",
+        rate: RATE,
+        hold_id: &hold_id,
+    };
+    let answer = format!(r#"{{"data":{{"session_id":"{id}"}}}}"#);
+    assert!(super::super::open(state, start, b"{}", answer.as_bytes()).await);
+    hold_id
+}
+
+async fn row(state: &AppState, id: &str) -> SessionRow {
+    let rows = state.ledger.sessions(SessionFilter::One(id)).await;
+    rows.expect("sessions").into_iter().next().expect("row")
+}
+
+async fn hold(state: &AppState, id: &str) -> (HoldState, i64) {
+    let h = state.ledger.get_hold(id).await.expect("hold");
+    let h = h.expect("hold exists");
+    (h.state, h.captured)
+}
+
+/// The stop reads the session at 61 s, the minute held ahead at 58 s and
+/// the first not yet captured; the tick then captures the first minute
+/// whole and moves the session on; the stop's compare-and-set on the first
+/// minute fails. It must still end the session, charging 61 s once: the
+/// whole first minute, and 1 s of the second from the hold it moved on to.
+async fn a_stop_that_lost_to_the_minute_end_still_ends_it(
+    ledger: Arc<dyn Ledger>,
+    clock: Arc<ManualClock>,
+) {
+    let dir = tempfile::tempdir().expect("dir");
+    let state = state_on(&dir, ledger, clock.clone());
+    let first = start(&state, "s1").await;
+    at(&clock, 58);
+    meter::tick(&state).await;
+    let stop_at = at(&clock, 61);
+    let read = row(&state, "s1").await;
+    let ahead = read.next_hold_id.clone().expect("next minute held ahead");
+    assert_eq!((read.hold_id.as_str(), read.captured), (first.as_str(), 0));
+    meter::tick(&state).await;
+    let moved = row(&state, "s1").await;
+    assert_eq!(
+        (moved.hold_id.as_str(), moved.captured),
+        (ahead.as_str(), RATE),
+        "the tick moved the session on under the stop"
+    );
+    close(&state, &read, stop_at, "client", false).await;
+    let s = row(&state, "s1").await;
+    assert_eq!(
+        (s.state.as_str(), s.stop_reason.as_deref(), s.stopped_us),
+        ("stopped", Some("client"), Some(stop_at)),
+        "the stop was dropped"
+    );
+    assert_eq!(hold(&state, &first).await, (HoldState::Captured, RATE));
+    assert_eq!(hold(&state, &ahead).await, (HoldState::Captured, SECOND));
+    assert_eq!(s.captured, RATE + SECOND, "61 s, charged once");
+    // The same stop again (a retried request, another replica's): the
+    // session is no longer live, nothing more is charged.
+    close(&state, &read, stop_at, "client", false).await;
+    assert_eq!(row(&state, "s1").await, s);
+    assert_eq!(hold(&state, &ahead).await, (HoldState::Captured, SECOND));
+}
+
+/// A budget stop judged on the minute that moved on is not carried over to
+/// the new minute (whoever moved it held that one within the budget): the
+/// session stays live on it for the next tick to judge.
+async fn a_budget_stop_is_not_carried_to_the_next_minute(
+    ledger: Arc<dyn Ledger>,
+    clock: Arc<ManualClock>,
+) {
+    let dir = tempfile::tempdir().expect("dir");
+    let state = state_on(&dir, ledger, clock.clone());
+    start(&state, "s2").await;
+    let now = at(&clock, 61);
+    let read = row(&state, "s2").await;
+    meter::tick(&state).await;
+    close(&state, &read, now, "budget", true).await;
+    let s = row(&state, "s2").await;
+    assert!(s.is_live() && s.hold_id != read.hold_id, "{s:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_sqlite_a_stop_that_lost_to_the_minute_end_still_ends_it() {
+    for case in 0..2 {
+        let dir = tempfile::tempdir().expect("dir");
+        let clock = Arc::new(ManualClock::new(t0()));
+        let path = dir.path().join("ledger.db");
+        let ledger = crate::ledger::SqliteLedger::open_with_clock(&path, clock.clone())
+            .await
+            .expect("sqlite");
+        let ledger: Arc<dyn Ledger> = Arc::new(ledger);
+        match case {
+            0 => a_stop_that_lost_to_the_minute_end_still_ends_it(ledger, clock).await,
+            _ => a_budget_stop_is_not_carried_to_the_next_minute(ledger, clock).await,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_a_stop_that_lost_to_the_minute_end_still_ends_it() {
+    let url = tokio::task::spawn_blocking(|| pg::PgServer::shared().create_database())
+        .await
+        .expect("pg");
+    let clock = Arc::new(ManualClock::new(t0()));
+    let ledger = crate::ledger::PostgresLedger::connect_with_clock(&url, 4, clock.clone())
+        .await
+        .expect("postgres");
+    a_stop_that_lost_to_the_minute_end_still_ends_it(Arc::new(ledger), clock).await;
+}
