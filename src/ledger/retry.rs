@@ -19,7 +19,7 @@ type R<T> = Result<T, LedgerError>;
 #[async_trait]
 pub trait RetryHolds: Send + Sync + 'static {
     /// The hold an earlier attempt of the request fingerprinted `fingerprint`
-    /// (from tenant, key and body) left on `route` with no job recorded and
+    /// (from tenant, key, path and body) left on `route` with no job recorded and
     /// not settled — `held`, or `expired` (captured in full by its TTL) —
     /// taken within [`super::IDEMPOTENCY_TTL`] of `now`: HeyGen replays a
     /// key that long, so an older attempt's job would not be named again.

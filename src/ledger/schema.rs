@@ -159,7 +159,7 @@ CREATE TABLE asset_media (
 );
 "#;
 
-/// Migration 9: the fingerprint (tenant, `Idempotency-Key`, body) of each
+/// Migration 9: the fingerprint (tenant, `Idempotency-Key`, path, body) of each
 /// hold taken for a request HeyGen dedupes by key (`ops::retry`), so a retry
 /// of a request whose outcome was lost finds the hold its earlier attempt
 /// left. Apart from `holds` so that table's columns (and every reader of

@@ -79,10 +79,11 @@ impl Admission {
         // request, so a retry of a lost attempt takes that hold over.
         let dedupes = super::hold::heygen_dedupes(&self.outbound.path)
             && crate::sessions::Kind::of(&self.priced.billable).is_none();
+        let target = &self.outbound.path_and_query;
         let idem = claim
             .as_ref()
             .filter(|_| dedupes)
-            .map(IdemClaim::fingerprint);
+            .map(|c| c.fingerprint(target));
         let result = self.hold_and_forward(idem).await;
         if let Some(claim) = claim {
             finish_claim(claim, &result).await;

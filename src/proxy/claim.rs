@@ -60,14 +60,22 @@ impl IdemClaim {
 
     /// Names this request across its attempts as HeyGen tells requests
     /// apart (the key it is sent is derived from tenant and key; the body
-    /// must match): hex SHA-256 of tenant, key and body digest, delimited.
-    /// Every attempt with this key and body has the same fingerprint.
-    pub(super) fn fingerprint(&self) -> String {
+    /// must match): hex SHA-256 of tenant, key, `target` (the path and query
+    /// sent) and body digest, delimited. Every attempt with this key, target
+    /// and body has the same fingerprint. The target counts because one
+    /// route template spans many targets (`POST /v3/templates/{id}`): the
+    /// same key and body sent to another template is another request, to be
+    /// held and budget-checked at its own price, not under the first's hold.
+    pub(super) fn fingerprint(&self, target: &str) -> String {
         let mut h = Sha256::new();
-        h.update(self.tenant.as_bytes());
-        h.update([0]);
-        h.update(self.key.as_bytes());
-        h.update([0]);
+        for part in [
+            self.tenant.as_bytes(),
+            self.key.as_bytes(),
+            target.as_bytes(),
+        ] {
+            h.update(part);
+            h.update([0]);
+        }
         h.update(self.body);
         hex::encode(h.finalize())
     }

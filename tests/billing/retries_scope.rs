@@ -1,7 +1,8 @@
 //! Which retries take over the hold an earlier attempt left, and which hold
 //! anew: v1/v2 creates (HeyGen makes a job per attempt), an attempt that
-//! never reached HeyGen (its hold was released), and per-call v3 features
-//! (captured once HeyGen answers, even after the kept hold expired).
+//! never reached HeyGen (its hold was released), the same key and body sent
+//! to another target of the route, and per-call v3 features (captured once
+//! HeyGen answers, even after the kept hold expired).
 
 use serde_json::json;
 
@@ -134,4 +135,30 @@ async fn a_per_call_retry_is_captured_once_even_after_its_hold_expired() {
         .collect();
     assert!(failed.is_empty(), "no ledger operation failed: {failed:?}");
     audit(&rig).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_key_and_body_on_another_target_holds_anew() {
+    // Room for the short template's render, not for an unread template's
+    // (held at the plan's longest job, 30 credits).
+    let (rig, _clock) = start("daily = 5").await;
+    rig.mock.control().set_detail(
+        "/v3/templates/tpl_1",
+        Some(json!({"id": "tpl_1", "name": "Short", "scene_ids": ["s1"],
+            "scenes": [{"scene_id": "s1", "script": "Hello there."}]})),
+    );
+    let body = json!({"variables": {}});
+    // Read (and cached) before the fault, which would cut that read too.
+    let quote = rig.quote("POST", "/v3/templates/tpl_1", &body).await;
+    assert_eq!(quote["credits"], "0.016667", "{quote}");
+    let templates = rig.mock.on_path("/v3/templates");
+    templates.cut_answers(true);
+    let lost = keyed(&rig, "/v3/templates/tpl_1", &body).await;
+    assert_eq!(lost.status, 502, "{}", lost.text());
+    templates.cut_answers(false);
+    // One route template, one key, one body, but another template: another
+    // request, so it is held (and checked) on its own, not under tpl_1's hold.
+    let other = keyed(&rig, "/v3/templates/tpl_404", &body).await;
+    assert_eq!(other.status, 402, "{}", other.text());
+    assert_eq!(rig.holds(None).await.len(), 1);
 }

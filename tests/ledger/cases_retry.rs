@@ -129,3 +129,35 @@ pub async fn an_expired_hold_is_found_and_its_late_job_settles_once(f: Fixture) 
     );
     audit_ok(&f, later).await;
 }
+
+/// Retries of one lost attempt reaching two replicas at once: the key's
+/// claim lets exactly one through, so one retry takes the hold over.
+pub async fn racing_retries_on_two_replicas_take_the_hold_once(f: Fixture) {
+    let replicas = [f.ledger.clone(), f.open_again().await];
+    let (key, body) = ("order-7", [7; 32]);
+    let l = replicas[0].as_ref();
+    assert_eq!(
+        l.idem_begin("acme", key, body, t0()).await.unwrap(),
+        IdemBegin::New
+    );
+    let first = held(l.hold(keyed(Some(FP), 1, t0())).await.unwrap());
+    // Its outcome was lost: the hold is kept and the claim abandoned.
+    l.idem_abandon("acme", key).await.unwrap();
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let l = replicas[i % 2].clone();
+            tokio::spawn(async move {
+                match l.idem_begin("acme", key, body, t0()).await.unwrap() {
+                    IdemBegin::New => l.retry_hold("acme", ROUTE, FP, t0()).await.unwrap(),
+                    IdemBegin::InProgress => None,
+                    other => panic!("{other:?}"),
+                }
+            })
+        })
+        .collect();
+    let mut taken = Vec::new();
+    for t in tasks {
+        taken.extend(t.await.unwrap().map(|h| h.hold_id));
+    }
+    assert_eq!(taken, [first]);
+}
