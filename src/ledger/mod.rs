@@ -45,7 +45,7 @@ pub use ops::contacts::{placeholder_id, CONTACT_PREFIX};
 pub use postgres::PostgresLedger;
 pub use registry::Registry;
 pub use resources::*;
-pub use retry::RetryHolds;
+pub use retry::{RetryHolds, RETRY_LOOKBACK};
 pub use session_types::*;
 pub use sqlite::SqliteLedger;
 pub use types::*;

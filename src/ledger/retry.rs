@@ -15,14 +15,21 @@ use super::types::{HoldInfo, LedgerError};
 
 type R<T> = Result<T, LedgerError>;
 
+/// How far back a retry looks for its earlier attempt's hold: the 24 h
+/// HeyGen replays a key ([`super::IDEMPOTENCY_TTL`]) less an hour for the
+/// retry's own way to HeyGen. A retry reaching HeyGen after it forgot the
+/// key makes a second job; had it taken the first attempt's hold over, the
+/// first job (if any) would go uncharged. Past this the retry holds anew:
+/// possibly charged twice, never under.
+pub const RETRY_LOOKBACK: chrono::Duration = chrono::Duration::hours(23);
+
 /// Holds of idempotent requests, by the request's fingerprint; both backends.
 #[async_trait]
 pub trait RetryHolds: Send + Sync + 'static {
     /// The hold an earlier attempt of the request fingerprinted `fingerprint`
     /// (from tenant, key, path and body) left on `route` with no job recorded and
     /// not settled — `held`, or `expired` (captured in full by its TTL) —
-    /// taken within [`super::IDEMPOTENCY_TTL`] of `now`: HeyGen replays a
-    /// key that long, so an older attempt's job would not be named again.
+    /// taken within [`RETRY_LOOKBACK`] of `now`.
     async fn retry_hold(
         &self,
         tenant: &str,

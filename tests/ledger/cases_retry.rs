@@ -1,8 +1,9 @@
 //! [`RetryHolds`]: the hold an earlier attempt of an idempotent request left
 //! (linked to the request's fingerprint when it was taken) is found for a
 //! retry while no job is recorded under it and nobody settled it, within
-//! the 24 h HeyGen replays a key; a job recorded under it then settles it
-//! once, whether or not its TTL had captured it meanwhile.
+//! the 24 h HeyGen replays a key less an hour's margin; a job recorded
+//! under it then settles it once, whether or not its TTL had captured it
+//! meanwhile.
 
 use chrono::Duration;
 use heygen_gateway::config::StoreConfig;
@@ -71,12 +72,13 @@ pub async fn a_retry_finds_only_the_open_hold_of_the_same_request(f: Fixture) {
     // Another tenant or route is another request.
     assert_eq!(found(l, "other", ROUTE, FP, 0).await, None);
     assert_eq!(found(l, "acme", "POST /v3/lipsyncs", FP, 0).await, None);
-    // HeyGen replays a key for 24 h: an older attempt is not the retry's.
+    // HeyGen replays a key for 24 h: an attempt older than that less an
+    // hour's margin (`RETRY_LOOKBACK`) is not the retry's.
     assert_eq!(
-        found(l, "acme", ROUTE, FP, 86_400).await,
+        found(l, "acme", ROUTE, FP, 82_800).await,
         Some(first.clone())
     );
-    assert_eq!(found(l, "acme", ROUTE, FP, 86_401).await, None);
+    assert_eq!(found(l, "acme", ROUTE, FP, 82_801).await, None);
 
     // With a job recorded, the hold has the one job the key stands for.
     l.submit(&first, &[job("vid_1", credits(2))]).await.unwrap();

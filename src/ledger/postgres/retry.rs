@@ -8,7 +8,7 @@ use super::tx::PgTx;
 use super::{Fail, PostgresLedger, MAX_ATTEMPTS};
 use crate::ledger::ops::retry;
 use crate::ledger::rows::to_us;
-use crate::ledger::{HoldInfo, LedgerError, RetryHolds, IDEMPOTENCY_TTL};
+use crate::ledger::{HoldInfo, LedgerError, RetryHolds, RETRY_LOOKBACK};
 
 #[async_trait]
 impl RetryHolds for PostgresLedger {
@@ -19,7 +19,7 @@ impl RetryHolds for PostgresLedger {
         fingerprint: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<HoldInfo>, LedgerError> {
-        let since = to_us(now - IDEMPOTENCY_TTL);
+        let since = to_us(now - RETRY_LOOKBACK);
         let hold = in_tx!(self, |tx| retry::find(
             &PgTx(&tx),
             tenant,

@@ -8,7 +8,7 @@ use super::tx::SqliteTx;
 use super::SqliteLedger;
 use crate::ledger::ops::{retry, run_ready};
 use crate::ledger::rows::to_us;
-use crate::ledger::{HoldInfo, LedgerError, RetryHolds, IDEMPOTENCY_TTL};
+use crate::ledger::{HoldInfo, LedgerError, RetryHolds, RETRY_LOOKBACK};
 
 #[async_trait]
 impl RetryHolds for SqliteLedger {
@@ -24,7 +24,7 @@ impl RetryHolds for SqliteLedger {
             route.to_string(),
             fingerprint.to_string(),
         );
-        let since = to_us(now - IDEMPOTENCY_TTL);
+        let since = to_us(now - RETRY_LOOKBACK);
         self.worker
             .call(move |c| {
                 let hold = run_ready(retry::find(
