@@ -9,8 +9,8 @@
 use serde_json::{json, Value};
 
 use super::sessions::{
-    at, at_heygen, captured, metered, metered_rig, minute_holds, start_session, stops_sent,
-    wait_minutes, T0,
+    at, at_heygen, captured, durable_rig, metered, metered_rig, minute_holds, restart_at,
+    start_session, stops_sent, wait_minutes, T0,
 };
 use crate::common::*;
 use crate::{manual_clock, Rig, SETTLE_WAIT};
@@ -104,23 +104,12 @@ async fn a_session_heygen_ends_inside_the_last_two_ticks_pays_to_the_second() {
 /// the ledger alone says which minute runs and which is held ahead.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_inside_the_last_two_ticks_still_pays_to_the_second() {
-    let clock = manual_clock(T0);
     let store = tempfile::tempdir().expect("dir");
-    let url = format!("\"sqlite://{}\"", store.path().join("l.db").display());
-    let cfg = |c: TestConfig| {
-        metered(c)
-            .tenant_budgets("alpha", "daily = 100")
-            .set("store", "url", &url)
-    };
-    let rig = Rig::start_with_clock(cfg, clock.clone()).await;
+    let (rig, clock) = durable_rig(&store).await;
     let idle = json!({"avatar_id": "a", "activity_idle_timeout": 3600});
     let first = start_session(&rig, idle.clone()).await;
     held_ahead(&rig, &clock).await;
-    let Rig { mock, gw } = rig;
-    gw.shutdown().await;
-    at(&clock, 59);
-    let gw = TestGateway::start_with_clock(cfg(TestConfig::for_mock(&mock)), clock.clone()).await;
-    let rig = Rig { mock, gw };
+    let rig = restart_at(rig, &store, &clock, 59).await;
     stop(&rig, &first).await;
     let holds = wait_closed(&rig).await;
     assert_eq!(captured(&holds), ["0.196667", "0"], "{holds:?}");
@@ -133,23 +122,12 @@ async fn a_restart_inside_the_last_two_ticks_still_pays_to_the_second() {
 /// gateway captures the ended minute whole and meters on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_across_the_minutes_end_captures_it_whole() {
-    let clock = manual_clock(T0);
     let store = tempfile::tempdir().expect("dir");
-    let url = format!("\"sqlite://{}\"", store.path().join("l.db").display());
-    let cfg = |c: TestConfig| {
-        metered(c)
-            .tenant_budgets("alpha", "daily = 100")
-            .set("store", "url", &url)
-    };
-    let rig = Rig::start_with_clock(cfg, clock.clone()).await;
+    let (rig, clock) = durable_rig(&store).await;
     let idle = json!({"avatar_id": "a", "activity_idle_timeout": 3600});
     let session = start_session(&rig, idle).await;
     held_ahead(&rig, &clock).await;
-    let Rig { mock, gw } = rig;
-    gw.shutdown().await;
-    at(&clock, 65);
-    let gw = TestGateway::start_with_clock(cfg(TestConfig::for_mock(&mock)), clock.clone()).await;
-    let rig = Rig { mock, gw };
+    let rig = restart_at(rig, &store, &clock, 65).await;
     eventually_async(
         || async { minute_holds(&rig).await[0]["state"] == "captured" },
         SETTLE_WAIT,

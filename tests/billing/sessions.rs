@@ -34,6 +34,39 @@ pub(crate) async fn metered_rig(budget: &str) -> (Rig, std::sync::Arc<ManualCloc
     (rig, clock)
 }
 
+/// [`metered_rig`] with `daily = 100` and its ledger a file in `dir`, so
+/// [`restart_at`] can bring the gateway back on the same ledger.
+pub(crate) async fn durable_rig(dir: &tempfile::TempDir) -> (Rig, std::sync::Arc<ManualClock>) {
+    let clock = manual_clock(T0);
+    let rig = Rig::start_with_clock(durable(dir), clock.clone()).await;
+    (rig, clock)
+}
+
+fn durable(dir: &tempfile::TempDir) -> impl Fn(TestConfig) -> TestConfig {
+    let url = format!("\"sqlite://{}\"", dir.path().join("l.db").display());
+    move |c| {
+        metered(c)
+            .tenant_budgets("alpha", "daily = 100")
+            .set("store", "url", &url)
+    }
+}
+
+/// Shuts the gateway of a [`durable_rig`] down, moves the clock to `secs`
+/// while it is down, and starts it again on the same ledger and mock.
+pub(crate) async fn restart_at(
+    rig: Rig,
+    dir: &tempfile::TempDir,
+    clock: &std::sync::Arc<ManualClock>,
+    secs: i64,
+) -> Rig {
+    let Rig { mock, gw } = rig;
+    gw.shutdown().await;
+    at(clock, secs);
+    let cfg = durable(dir)(TestConfig::for_mock(&mock));
+    let gw = TestGateway::start_with_clock(cfg, clock.clone()).await;
+    Rig { mock, gw }
+}
+
 pub(crate) async fn start_session(rig: &Rig, body: Value) -> String {
     let r = rig.post("/v1/streaming.new", &body).await;
     assert_eq!(r.status, 200, "{}", r.text());
@@ -222,26 +255,15 @@ async fn an_idle_session_ends_at_its_last_activity_plus_the_idle_limit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_resumes_metering_and_charges_the_downtime_once() {
-    let clock = manual_clock(T0);
     let store = tempfile::tempdir().expect("dir");
-    let url = format!("\"sqlite://{}\"", store.path().join("l.db").display());
-    let cfg = |c: TestConfig| {
-        metered(c)
-            .tenant_budgets("alpha", "daily = 100")
-            .set("store", "url", &url)
-    };
-    let rig = Rig::start_with_clock(cfg, clock.clone()).await;
+    let (rig, clock) = durable_rig(&store).await;
     let session = start_session(
         &rig,
         json!({"avatar_id": "a", "activity_idle_timeout": 3600}),
     )
     .await;
-    let Rig { mock, gw } = rig;
-    gw.shutdown().await;
     // Down for two and a half minutes while the session ran at HeyGen.
-    at(&clock, 150);
-    let gw = TestGateway::start_with_clock(cfg(TestConfig::for_mock(&mock)), clock.clone()).await;
-    let rig = Rig { mock, gw };
+    let rig = restart_at(rig, &store, &clock, 150).await;
     wait_minutes(&rig, 3).await;
     at(&clock, 200);
     let stop = json!({ "session_id": session }).to_string();
