@@ -52,36 +52,7 @@ NGX_PORT=$(free_port $((UP_PORT + 1)))
 GW_PORT=$(free_port $((NGX_PORT + 1)))
 ADMIN_PORT=$(free_port $((GW_PORT + 1)))
 
-# One nginx config per role; both run in the foreground from $WORK.
-nginx_conf() { # name body
-    cat >"$WORK/$1.conf" <<EOF
-worker_processes 2;
-daemon off;
-pid $WORK/$1.pid;
-error_log $WORK/$1.error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $WORK/$1.body;
-    proxy_temp_path $WORK/$1.proxy;
-    fastcgi_temp_path $WORK/$1.fcgi;
-    uwsgi_temp_path $WORK/$1.uwsgi;
-    scgi_temp_path $WORK/$1.scgi;
-    keepalive_requests 1000000;
-$2
-}
-EOF
-}
-
-nginx_conf upstream "
-    server {
-        listen 127.0.0.1:$UP_PORT;
-        location = /v2/avatars {
-            if (\$http_x_api_key != \"$ORG_KEY\") { return 401; }
-            default_type application/json;
-            return 200 '{\"error\":null,\"data\":{\"avatars\":[{\"avatar_id\":\"Angela-inTshirt-20220820\",\"avatar_name\":\"Angela\"}],\"talking_photos\":[]}}';
-        }
-    }"
+static_upstream_conf "$UP_PORT"
 
 # The proxy's key check: a map from the tenant key to a tenant id, as the
 # gateway's digest table does; unknown keys get 401 before anything is sent.
@@ -103,32 +74,8 @@ nginx_conf proxy "
         }
     }"
 
-hash=$(printf %s "$TENANT_TOKEN" | sha256sum | cut -d' ' -f1)
-cat >"$WORK/gateway.toml" <<EOF
-[server]
-listen = "127.0.0.1:$GW_PORT"
-admin_listen = "127.0.0.1:$ADMIN_PORT"
-$IO_THREADS_LINE
-
-[upstream]
-api_url = "http://127.0.0.1:$UP_PORT"
-upload_url = "http://127.0.0.1:$UP_PORT"
-
-[store]
-url = "sqlite://$WORK/ledger.db"
-
-[settlement]
-poll_min_age_seconds = 86400
-
-[metrics]
-quota_poll_seconds = 0
-
-[[tenants]]
-id = "bench"
-name = "Compare benchmark"
-keys = ["sha256:$hash"]
-limits = { requests_per_minute = 100000000, burst = 10000000 }
-EOF
+gateway_toml "$GW_PORT" "$ADMIN_PORT" "http://127.0.0.1:$UP_PORT" "sqlite://$WORK/ledger.db" \
+    "Compare benchmark" "$IO_THREADS_LINE"
 
 wait_ok() { # url key what
     for _ in $(seq 1 300); do

@@ -37,57 +37,9 @@ UP_PORT=$(free_port 28190)
 GW_PORT=$(free_port $((UP_PORT + 1)))
 ADMIN_PORT=$(free_port $((GW_PORT + 1)))
 
-cat >"$WORK/upstream.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $WORK/upstream.pid;
-error_log $WORK/upstream.error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $WORK/body;
-    proxy_temp_path $WORK/proxy;
-    fastcgi_temp_path $WORK/fcgi;
-    uwsgi_temp_path $WORK/uwsgi;
-    scgi_temp_path $WORK/scgi;
-    keepalive_requests 1000000;
-    server {
-        listen 127.0.0.1:$UP_PORT;
-        location = /v2/avatars {
-            if (\$http_x_api_key != "$ORG_KEY") { return 401; }
-            default_type application/json;
-            return 200 '{"error":null,"data":{"avatars":[{"avatar_id":"Angela-inTshirt-20220820","avatar_name":"Angela"}],"talking_photos":[]}}';
-        }
-    }
-}
-EOF
-
-hash=$(printf %s "$TENANT_TOKEN" | sha256sum | cut -d' ' -f1)
-cat >"$WORK/gateway.toml" <<EOF
-[server]
-listen = "127.0.0.1:$GW_PORT"
-admin_listen = "127.0.0.1:$ADMIN_PORT"
-io_threads = 1
-
-[upstream]
-api_url = "http://127.0.0.1:$UP_PORT"
-upload_url = "http://127.0.0.1:$UP_PORT"
-
-[store]
-url = "sqlite://$WORK/ledger.db"
-
-[settlement]
-poll_min_age_seconds = 86400
-
-[metrics]
-quota_poll_seconds = 0
-
-[[tenants]]
-id = "bench"
-name = "Instruction count"
-keys = ["sha256:$hash"]
-limits = { requests_per_minute = 100000000, burst = 10000000 }
-EOF
+static_upstream_conf "$UP_PORT"
+gateway_toml "$GW_PORT" "$ADMIN_PORT" "http://127.0.0.1:$UP_PORT" "sqlite://$WORK/ledger.db" \
+    "Instruction count" "io_threads = 1"
 
 "$NGINX" -c "$WORK/upstream.conf" -p "$WORK" >"$WORK/upstream.log" 2>&1 &
 PIDS+=($!)

@@ -1,6 +1,6 @@
-# Sourced by the bench scripts (load.sh, compare.sh, flood.sh): the gateway
-# binary to run, a work directory removed with every process started, and
-# free loopback ports. Needs ROOT (the repository) set by the caller.
+# Sourced by the bench scripts (load.sh, compare.sh, flood.sh,
+# instructions.sh): the gateway binary to run, a work directory removed with
+# every process started, free loopback ports, and the configs they share. Needs ROOT (the repository) set by the caller.
 
 # The gateway binary: $1 when given (a *_BIN knob), else a release build.
 bench_bin() {
@@ -32,4 +32,74 @@ free_port() {
     local p=$1
     while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
     echo "$p"
+}
+
+# An nginx config named $1 in $WORK, its http block holding $2; nginx runs
+# it in the foreground from $WORK (compare.sh, instructions.sh).
+nginx_conf() { # name body
+    cat >"$WORK/$1.conf" <<EOF
+worker_processes 2;
+daemon off;
+pid $WORK/$1.pid;
+error_log $WORK/$1.error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/$1.body;
+    proxy_temp_path $WORK/$1.proxy;
+    fastcgi_temp_path $WORK/$1.fcgi;
+    uwsgi_temp_path $WORK/$1.uwsgi;
+    scgi_temp_path $WORK/$1.scgi;
+    keepalive_requests 1000000;
+$2
+}
+EOF
+}
+
+# $WORK/upstream.conf: a static nginx on port $1 standing in for HeyGen,
+# answering GET /v2/avatars with one stock avatar, 401 unless X-Api-Key
+# carries $ORG_KEY.
+static_upstream_conf() { # port
+    nginx_conf upstream "
+    server {
+        listen 127.0.0.1:$1;
+        location = /v2/avatars {
+            if (\$http_x_api_key != \"$ORG_KEY\") { return 401; }
+            default_type application/json;
+            return 200 '{\"error\":null,\"data\":{\"avatars\":[{\"avatar_id\":\"Angela-inTshirt-20220820\",\"avatar_name\":\"Angela\"}],\"talking_photos\":[]}}';
+        }
+    }"
+}
+
+# $WORK/gateway.toml for a bench run: tenant "bench" (key $TENANT_TOKEN,
+# no practical rate limit), the poller and quota reads idle so they do not
+# run during the measurement. $6 is an extra line for [server].
+gateway_toml() { # port admin_port upstream_url store_url name [server_line]
+    local hash
+    hash=$(printf %s "$TENANT_TOKEN" | sha256sum | cut -d' ' -f1)
+    cat >"$WORK/gateway.toml" <<EOF
+[server]
+listen = "127.0.0.1:$1"
+admin_listen = "127.0.0.1:$2"
+${6:-}
+
+[upstream]
+api_url = "$3"
+upload_url = "$3"
+
+[store]
+url = "$4"
+
+[settlement]
+poll_min_age_seconds = 86400
+
+[metrics]
+quota_poll_seconds = 0
+
+[[tenants]]
+id = "bench"
+name = "$5"
+keys = ["sha256:$hash"]
+limits = { requests_per_minute = 100000000, burst = 10000000 }
+EOF
 }

@@ -58,32 +58,8 @@ ADMIN_PORT=$(free_port 19091)
 MOCK=http://127.0.0.1:$MOCK_PORT
 GW=http://127.0.0.1:$GW_PORT
 
-hash=$(printf %s "$TENANT_TOKEN" | sha256sum | cut -d' ' -f1)
 store=${LOAD_STORE_URL:-sqlite://$WORK/ledger.db}
-cat >"$WORK/gateway.toml" <<EOF
-[server]
-listen = "127.0.0.1:$GW_PORT"
-admin_listen = "127.0.0.1:$ADMIN_PORT"
-
-[upstream]
-api_url = "$MOCK"
-upload_url = "$MOCK"
-
-[store]
-url = "$store"
-
-[settlement]
-poll_min_age_seconds = 86400
-
-[metrics]
-quota_poll_seconds = 0
-
-[[tenants]]
-id = "bench"
-name = "Load benchmark"
-keys = ["sha256:$hash"]
-limits = { requests_per_minute = 100000000, burst = 10000000 }
-EOF
+gateway_toml "$GW_PORT" "$ADMIN_PORT" "$MOCK" "$store" "Load benchmark"
 
 wait_http() { # url what pid
     for _ in $(seq 1 300); do
