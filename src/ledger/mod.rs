@@ -101,6 +101,9 @@ pub trait Ledger:
 
     /// Claims an idempotency key atomically: of concurrent duplicates exactly
     /// one gets `New`. Entries older than [`IDEMPOTENCY_TTL`] count as absent.
+    /// `body_hash` is the request's digest (method, target and body; see
+    /// `proxy::claim`): the name is the column's, from when only the body
+    /// counted.
     async fn idem_begin(
         &self,
         tenant: &str,

@@ -68,7 +68,9 @@ impl Admission {
         let claim = match &self.idem_key {
             None => None,
             Some(key) => {
-                match IdemClaim::begin(&self.state, &self.tenant.id, key, &self.body).await? {
+                let out = &self.outbound;
+                let request = (&out.method, out.path_and_query.as_str(), &self.body);
+                match IdemClaim::begin(&self.state, &self.tenant.id, key, request).await? {
                     Claim::Replay(stored) => return Ok(replay(stored)),
                     Claim::New(claim) => Some(claim),
                 }
@@ -79,11 +81,10 @@ impl Admission {
         // request, so a retry of a lost attempt takes that hold over.
         let dedupes = super::hold::heygen_dedupes(&self.outbound.path)
             && crate::sessions::Kind::of(&self.priced.billable).is_none();
-        let target = &self.outbound.path_and_query;
         let idem = claim
             .as_ref()
             .filter(|_| dedupes)
-            .map(|c| c.fingerprint(target));
+            .map(IdemClaim::fingerprint);
         let result = self.hold_and_forward(idem).await;
         if let Some(claim) = claim {
             finish_claim(claim, &result).await;

@@ -17,8 +17,9 @@ pub(super) struct IdemClaim {
     state: Arc<AppState>,
     tenant: String,
     key: String,
-    /// SHA-256 of the request body the key was claimed for.
-    body: [u8; 32],
+    /// SHA-256 of the request the key was claimed for: method, target
+    /// and body.
+    request: [u8; 32],
     ended: bool,
 }
 
@@ -26,29 +27,39 @@ pub(super) struct IdemClaim {
 pub(super) enum Claim {
     /// First use: the claim must be completed or abandoned.
     New(IdemClaim),
-    /// A finished request with this key and body: replay its answer.
+    /// A finished request with this key, target and body: replay its answer.
     Replay(StoredResponse),
 }
 
 // === impl IdemClaim ===
 
 impl IdemClaim {
-    /// Claims `key` for `body` atomically: of concurrent duplicates exactly
-    /// one gets [`Claim::New`].
+    /// Claims `key` for the request `method target body` atomically: of
+    /// concurrent duplicates exactly one gets [`Claim::New`]. The key stands
+    /// for that one request, as Stripe's do: the same key and body sent to
+    /// another target (another template, say) is refused as a reused key,
+    /// not answered with the first target's job.
     pub(super) async fn begin(
         state: &Arc<AppState>,
         tenant: &str,
         key: &str,
-        body: &Bytes,
+        request: (&http::Method, &str, &Bytes),
     ) -> Result<Claim, GatewayError> {
-        let digest: [u8; 32] = Sha256::digest(body).into();
+        let (method, target, body) = request;
+        let mut h = Sha256::new();
+        h.update(method.as_str());
+        h.update([0]);
+        h.update(target);
+        h.update([0]);
+        h.update(body);
+        let digest: [u8; 32] = h.finalize().into();
         let now = state.clock.now();
         match state.ledger.idem_begin(tenant, key, digest, now).await {
             Ok(IdemBegin::New) => Ok(Claim::New(IdemClaim {
                 state: state.clone(),
                 tenant: tenant.to_string(),
                 key: key.to_string(),
-                body: digest,
+                request: digest,
                 ended: false,
             })),
             Ok(IdemBegin::Replay(stored)) => Ok(Claim::Replay(stored)),
@@ -60,23 +71,20 @@ impl IdemClaim {
 
     /// Names this request across its attempts as HeyGen tells requests
     /// apart (the key it is sent is derived from tenant and key; the body
-    /// must match): hex SHA-256 of tenant, key, `target` (the path and query
-    /// sent) and body digest, delimited. Every attempt with this key, target
-    /// and body has the same fingerprint. The target counts because one
-    /// route template spans many targets (`POST /v3/templates/{id}`): the
-    /// same key and body sent to another template is another request, to be
-    /// held and budget-checked at its own price, not under the first's hold.
-    pub(super) fn fingerprint(&self, target: &str) -> String {
+    /// must match): hex SHA-256 of tenant, key and the claimed request's
+    /// digest (method, target, body), delimited. Every attempt with this
+    /// key, target and body has the same fingerprint. The target counts
+    /// because one route template spans many targets (`POST
+    /// /v3/templates/{id}`): the same key and body sent to another template
+    /// is another request, to be held and budget-checked at its own price,
+    /// not under the first's hold.
+    pub(super) fn fingerprint(&self) -> String {
         let mut h = Sha256::new();
-        for part in [
-            self.tenant.as_bytes(),
-            self.key.as_bytes(),
-            target.as_bytes(),
-        ] {
+        for part in [self.tenant.as_bytes(), self.key.as_bytes()] {
             h.update(part);
             h.update([0]);
         }
-        h.update(self.body);
+        h.update(self.request);
         hex::encode(h.finalize())
     }
 

@@ -2,6 +2,7 @@
 //! and retryable upstream answers that are not stored.
 
 use http::StatusCode;
+use serde_json::json;
 
 use crate::common::*;
 use crate::{assert_refused, half_credit, one_and_a_half, Rig};
@@ -65,6 +66,46 @@ async fn same_key_different_body_is_422() {
     );
     assert_eq!(rig.creates("/v2/video/generate"), 1);
     assert_eq!(rig.holds(None).await.len(), 1);
+}
+
+/// A key stands for one request: the same key and body sent to another
+/// target of the same route (another template) is refused as a reused key,
+/// not answered with the first template's job.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_key_and_body_on_another_target_is_422_not_a_replay() {
+    let rig = Rig::start(|c| c).await;
+    for id in ["tpl_1", "tpl_2"] {
+        rig.mock.control().set_detail(
+            &format!("/v3/templates/{id}"),
+            Some(json!({"id": id, "name": "Short", "scene_ids": ["s1"],
+                "scenes": [{"scene_id": "s1", "script": "Hello there."}]})),
+        );
+    }
+    let body = json!({"variables": {}}).to_string();
+    let send = |path: &'static str| {
+        rig.call(
+            "alpha",
+            "POST",
+            path,
+            &[("idempotency-key", "tpl-run")],
+            body.clone(),
+        )
+    };
+    let first = send("/v3/templates/tpl_1").await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    let other = send("/v3/templates/tpl_2").await;
+    assert_refused(
+        &other,
+        422,
+        "idempotency_key_reused",
+        "idempotency_mismatch",
+    );
+    assert!(other.header("x-gateway-idempotent-replay").is_none());
+    assert_eq!(rig.holds(None).await.len(), 1);
+    // The first target's retry still replays.
+    let again = send("/v3/templates/tpl_1").await;
+    assert_eq!(again.header("x-gateway-idempotent-replay"), Some("true"));
+    assert_eq!(again.body, first.body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
