@@ -15,18 +15,14 @@ use std::time::Duration;
 
 use heygen_gateway::clock::SystemClock;
 use heygen_gateway::config::{Config, MapEnv};
-use heygen_gateway::conn::TimedBody;
-use heygen_gateway::proxy::context::ClientAddr;
-use heygen_gateway::server::{RunningGateway, StartOptions};
+use heygen_gateway::conn::{ConnConfig, IdleTracker};
+use heygen_gateway::server::{per_connection, RunningGateway, StartOptions};
 use heygen_gateway::stack::tenant_service;
 use heygen_mock::{MockConfig, MockHeygen};
-use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::service::TowerToHyperService;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tower::ServiceExt;
 
 /// The tenant key seeds use (`Authorization: Bearer …` / `X-Api-Key`).
 pub const TENANT_TOKEN: &str = "hgw_fuzz_tenant_5f3c9a1e7d2b4c6a8e0f1d3b5a7c9e2f";
@@ -151,13 +147,14 @@ pub fn serve_bytes(data: &[u8]) -> Vec<u8> {
 async fn exchange(service: TenantService, data: &[u8]) -> Vec<u8> {
     let (client, server) = tokio::io::duplex(64 * 1024);
     let peer = SocketAddr::from(([127, 0, 0, 1], 40_000));
-    // As `server::per_connection` does: timed bodies, the peer address.
-    let svc = tower::service_fn(move |req: hyper::Request<Incoming>| {
-        let mut req = req.map(|b| TimedBody::new(b, Duration::from_secs(5), 0));
-        req.extensions_mut().insert(ClientAddr::new(peer));
-        service.clone().oneshot(req)
-    });
-    let svc = TowerToHyperService::new(svc);
+    // The listener's own per-connection service: timed bodies, the peer
+    // address, activity tracking, the stack called in place.
+    let cfg = ConnConfig {
+        body_read_timeout: Duration::from_secs(5),
+        body_min_rate: 0,
+        ..ConnConfig::default()
+    };
+    let svc = per_connection(service, peer, IdleTracker::new(), &cfg);
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()

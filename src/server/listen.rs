@@ -157,7 +157,7 @@ type TrackedResponse = Response<Tracked<Body>>;
 /// reference count on each layer's shared state, taken and dropped again,
 /// on cache lines every I/O thread writes. Here the connection's own copy
 /// of the stack is called in place (its layers are always ready).
-struct PerConnection<S> {
+pub struct PerConnection<S> {
     service: RefCell<S>,
     /// Copied for a request that cannot use `service` in place.
     spare: S,
@@ -167,7 +167,11 @@ struct PerConnection<S> {
     min_rate: u64,
 }
 
-fn per_connection<S: Clone>(
+/// The service one tenant connection serves: `service` behind the peer's
+/// address, body deadlines from `cfg` and `tracker`'s activity count. The
+/// listener uses it for every connection; the fuzz harness drives one
+/// connection with it, so what is fuzzed is what is served.
+pub fn per_connection<S: Clone>(
     service: S,
     remote: SocketAddr,
     tracker: IdleTracker,
@@ -222,7 +226,7 @@ pin_project_lite::pin_project! {
     /// A request's response future; its response body carries the
     /// connection's activity guard, which hyper drops once the last byte
     /// is written (or the client goes away).
-    struct TrackedFuture<F> {
+    pub struct TrackedFuture<F> {
         #[pin]
         inner: F,
         activity: Option<ActivityGuard>,
@@ -242,7 +246,8 @@ where
         };
         match this.activity.take() {
             Some(activity) => Poll::Ready(Ok(resp.map(|b| Tracked::new(b, activity)))),
-            // Polled again after completing: a caller's bug, not served twice.
+            // Not reached: `inner` is polled first, and a completed future
+            // polled again panics there (hyper never does it).
             None => Poll::Pending,
         }
     }

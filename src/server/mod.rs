@@ -20,6 +20,7 @@ use crate::conn::ConnMetrics;
 use crate::metrics::Metrics;
 use crate::state::{AppState, Secrets, StateParts};
 use crate::upstream::Upstream;
+pub use listen::{per_connection, PerConnection, TrackedFuture};
 use listen::{serve, ConnPolicy};
 use workers::TenantServers;
 
