@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use super::settlement::settled_late_once;
 use crate::common::*;
 use crate::{hold_id, manual_clock, v3_video, video_id, Rig, SETTLE_WAIT};
 
@@ -202,18 +203,7 @@ async fn a_retry_after_the_first_attempts_hold_expired_is_charged_once() {
     assert_eq!(st.status, 200, "{}", st.text());
     // 30 s of Avatar IV at 6 credits a minute: 3 credits, charged once
     // (not 3 + the 0.9 expiry captured).
-    eventually_async(
-        || async { rig.credits("alpha", "daily").await.1 == "3" },
-        SETTLE_WAIT,
-    )
-    .await;
-    let late = rig
-        .journal()
-        .await
-        .into_iter()
-        .filter(|e| e["hold_id"] == first.as_str() && e["reason"] == "settled after expiry")
-        .count();
-    assert_eq!(late, 1, "{first} is settled late, once");
+    settled_late_once(&rig, &first, "3").await;
     assert_eq!(rig.holds(None).await.len(), 1);
     audit(&rig).await;
 }
