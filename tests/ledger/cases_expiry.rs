@@ -209,10 +209,6 @@ pub async fn a_sessions_current_minute_is_left_to_the_meter(f: Fixture) {
         .await
         .unwrap()
         .is_some());
-    let s = l
-        .sessions(SessionFilter::One("s1"))
-        .await
-        .unwrap()
-        .remove(0);
+    let s = session(l, "s1").await;
     assert_eq!((s.state.as_str(), s.captured), ("stopped", credits(2)));
 }

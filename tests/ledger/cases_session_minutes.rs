@@ -63,11 +63,7 @@ pub async fn the_minute_ahead_is_held_before_the_current_one_is_captured(f: Fixt
         }
         _ => panic!("exactly one replica holds ahead: {a:?} {b:?}"),
     };
-    let s = l
-        .sessions(SessionFilter::One("s1"))
-        .await
-        .unwrap()
-        .remove(0);
+    let s = session(l, "s1").await;
     assert_eq!(
         (s.hold_id.as_str(), s.next_hold_id.as_deref()),
         (h1.as_str(), Some(ahead.as_str()))
@@ -106,11 +102,7 @@ pub async fn the_minute_ahead_is_held_before_the_current_one_is_captured(f: Fixt
         (hold_id.as_str(), ended.captured),
         (ahead.as_str(), credits(1))
     );
-    let s = l
-        .sessions(SessionFilter::One("s1"))
-        .await
-        .unwrap()
-        .remove(0);
+    let s = session(l, "s1").await;
     assert_eq!((s.hold_id.as_str(), s.next_hold_id), (ahead.as_str(), None));
     assert_eq!((s.minutes, s.captured, s.slot_us), (2, credits(1), 61_000));
     assert_eq!(acme(l).await, (credits(1), credits(1)));

@@ -34,11 +34,7 @@ pub async fn a_stop_inside_the_last_ticks_pays_to_the_second(f: Fixture) {
     assert_eq!(hold_of(l, &h1).await.captured, 9 * tenth);
     let ahead = hold_of(l, &h2).await;
     assert_eq!((ahead.state, ahead.captured), (HoldState::Released, 0));
-    let s = l
-        .sessions(SessionFilter::One("s1"))
-        .await
-        .unwrap()
-        .remove(0);
+    let s = session(l, "s1").await;
     assert_eq!(
         (s.state.as_str(), s.captured, s.next_hold_id),
         ("stopped", 9 * tenth, None)
@@ -80,11 +76,7 @@ pub async fn a_stop_inside_the_last_ticks_pays_to_the_second(f: Fixture) {
 pub async fn a_stop_that_lost_to_the_minute_end_settles_on_the_new_minute(f: Fixture) {
     let l = f.ledger.as_ref();
     let (h1, h2) = live_with_minute_ahead(l, "s1").await;
-    let read = l
-        .sessions(SessionFilter::One("s1"))
-        .await
-        .unwrap()
-        .remove(0);
+    let read = session(l, "s1").await;
     let replica = f.open_again().await;
     let rolled = replica
         .next_session_minute(read.minute(), minute_req(), 61_000, 61_000)
@@ -109,11 +101,7 @@ pub async fn a_stop_that_lost_to_the_minute_end_settles_on_the_new_minute(f: Fix
     assert_eq!(lost, None, "the session moved on under the stop");
     assert_eq!(hold_of(l, &h2).await.state, HoldState::Held, "untouched");
     assert_eq!(acme(l).await, (credits(1), credits(1)));
-    let again = l
-        .sessions(SessionFilter::One("s1"))
-        .await
-        .unwrap()
-        .remove(0);
+    let again = session(l, "s1").await;
     assert_eq!(
         (
             again.hold_id.as_str(),
@@ -137,11 +125,7 @@ pub async fn a_stop_that_lost_to_the_minute_end_settles_on_the_new_minute(f: Fix
         (ahead.state, ahead.captured),
         (HoldState::Captured, twentieth)
     );
-    let s = l
-        .sessions(SessionFilter::One("s1"))
-        .await
-        .unwrap()
-        .remove(0);
+    let s = session(l, "s1").await;
     assert_eq!(
         (s.state.as_str(), s.captured),
         ("stopped", credits(1) + twentieth)

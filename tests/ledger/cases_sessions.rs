@@ -66,11 +66,7 @@ pub async fn sessions_move_on_once(f: Fixture) {
         .count();
     assert_eq!(won, 1, "exactly one replica moves it on: {a:?} {b:?}");
     assert!([&a, &b].iter().any(|r| **r == NextMinute::Moved));
-    let s = l
-        .sessions(SessionFilter::One("s1"))
-        .await
-        .unwrap()
-        .remove(0);
+    let s = session(l, "s1").await;
     assert_eq!((s.minutes, s.captured, s.slot_us), (2, credits(1), 61_000));
     assert_eq!(l.get_hold(&h1).await.unwrap().unwrap().captured, credits(1));
     // Only one minute is held now: 1 captured + 1 held.
@@ -85,10 +81,7 @@ pub async fn sessions_move_on_once(f: Fixture) {
         .await
         .unwrap();
     assert!(matches!(refused, NextMinute::Refused(_)), "{refused:?}");
-    assert_eq!(
-        l.sessions(SessionFilter::One("s1")).await.unwrap()[0].hold_id,
-        s.hold_id
-    );
+    assert_eq!(session(l, "s1").await.hold_id, s.hold_id);
 
     assert_eq!(
         l.end_session("s1", &h1, "client", 70_000, 1).await.unwrap(),
@@ -106,11 +99,7 @@ pub async fn sessions_move_on_once(f: Fixture) {
             .unwrap(),
         None
     );
-    let s = l
-        .sessions(SessionFilter::One("s1"))
-        .await
-        .unwrap()
-        .remove(0);
+    let s = session(l, "s1").await;
     assert_eq!(
         (s.state.as_str(), s.stop_reason.as_deref()),
         ("stopped", Some("client"))

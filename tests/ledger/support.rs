@@ -151,3 +151,13 @@ pub fn journal_spent(entries: &[JournalEntry], scope: &Scope) -> Micros {
         })
         .sum()
 }
+
+/// The ledger's row of session `id` (which must exist).
+pub async fn session(l: &dyn Ledger, id: &str) -> SessionRow {
+    l.sessions(SessionFilter::One(id))
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("no session {id}"))
+}
