@@ -102,6 +102,34 @@ pub struct AppState {
     draining: AtomicBool,
 }
 
+impl StateParts {
+    /// Parts for unit tests: `config` on `ledger` and `clock`, a fresh
+    /// registry, the org key `sk_org`, no admin token or webhook secret.
+    #[cfg(test)]
+    pub(crate) fn for_tests(
+        config: Config,
+        ledger: Arc<dyn Ledger>,
+        clock: Arc<dyn Clock>,
+    ) -> StateParts {
+        let registry = prometheus::Registry::new();
+        let upstream = Upstream::new(&config.upstream, Secret::new("sk_org"), 0).expect("upstream");
+        StateParts {
+            config,
+            upstream,
+            ledger,
+            metrics: Metrics::register(&registry).expect("metrics"),
+            registry,
+            clock,
+            secrets: Secrets {
+                admin_token: None,
+                webhook_secret: None,
+                env: Arc::new(crate::config::MapEnv::default()),
+            },
+            config_path: None,
+        }
+    }
+}
+
 impl AppState {
     pub fn new(p: StateParts) -> AppState {
         let limiter = RateLimiter::new(&p.config);

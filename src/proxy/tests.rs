@@ -13,7 +13,7 @@ use super::request_log::RequestLogLayer;
 use crate::clock::SystemClock;
 use crate::error::GatewayError;
 use crate::http::{full, Body};
-use crate::state::{AppState, Secrets, StateParts};
+use crate::state::{AppState, StateParts};
 
 const TOKEN: &str = "hgw_demo_marketing_do_not_use_in_production";
 
@@ -34,28 +34,11 @@ limits = {{ requests_per_minute = 60, burst = 1 }}
         crate::auth::hash_line(TOKEN)
     );
     let config = crate::config::Config::from_toml(&toml).expect("config");
-    let registry = prometheus::Registry::new();
     let clock: Arc<dyn crate::clock::Clock> = Arc::new(SystemClock);
     let ledger = crate::ledger::open_ledger_with_clock(&config.store, clock.clone())
         .await
         .expect("ledger");
-    let upstream =
-        crate::upstream::Upstream::new(&config.upstream, crate::config::Secret::new("sk_org"), 0)
-            .expect("upstream");
-    Arc::new(AppState::new(StateParts {
-        config,
-        upstream,
-        ledger,
-        metrics: crate::metrics::Metrics::register(&registry).expect("metrics"),
-        registry,
-        clock,
-        secrets: Secrets {
-            admin_token: None,
-            webhook_secret: None,
-            env: Arc::new(crate::config::MapEnv::default()),
-        },
-        config_path: None,
-    }))
+    Arc::new(AppState::new(StateParts::for_tests(config, ledger, clock)))
 }
 
 /// An inner service that reports what admission put on the request.

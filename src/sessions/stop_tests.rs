@@ -12,7 +12,7 @@ use super::*;
 use crate::clock::ManualClock;
 use crate::ledger::{HoldDecision, HoldRequest, HoldState, Ledger};
 use crate::sessions::{meter, Kind, Start};
-use crate::state::{Secrets, StateParts};
+use crate::state::StateParts;
 
 #[allow(unreachable_pub)]
 #[path = "../../tests/common/pg.rs"]
@@ -108,24 +108,7 @@ keys = ["{}"]
         crate::auth::hash_line("hgw_t1_key_for_stop_tests_only")
     );
     let config = crate::config::Config::from_toml(&toml).expect("config");
-    let registry = prometheus::Registry::new();
-    let upstream =
-        crate::upstream::Upstream::new(&config.upstream, crate::config::Secret::new("sk_org"), 0)
-            .expect("upstream");
-    AppState::new(StateParts {
-        config,
-        upstream,
-        ledger,
-        metrics: crate::metrics::Metrics::register(&registry).expect("metrics"),
-        registry,
-        clock,
-        secrets: Secrets {
-            admin_token: None,
-            webhook_secret: None,
-            env: Arc::new(crate::config::MapEnv::default()),
-        },
-        config_path: None,
-    })
+    AppState::new(StateParts::for_tests(config, ledger, clock))
 }
 
 /// Starts realtime session `id` at t0, its first minute held (as a start
