@@ -6,13 +6,13 @@
 #             and 401 unless X-Api-Key carries the org key (HeyGen's role);
 #   nginx     nginx as the proxy: the same tenant-key check (a map of tenant
 #             keys), the org key injected, keep-alive to the upstream;
-#   gateway   the release-built gateway (SQLite ledger, logs at warn, metrics
+#   gateway   the dist-built gateway (SQLite ledger, logs at warn, metrics
 #             and rate limiting on) in front of the same upstream;
 # then drives a free read (GET /v2/avatars) through each with wrk and prints
 # req/s, p50/p99, CPU time per request of each server, the gateway's peak
 # RSS and the gateway:nginx ratios.
 #
-# Usage: bench/compare.sh   (builds `cargo build --release` first; needs nginx and
+# Usage: bench/compare.sh   (builds `cargo build --profile dist` first; needs nginx and
 #                            wrk: apt-get install -y nginx wrk)
 # Knobs: CMP_DURATION=10 (s per run), CMP_CONNECTIONS=32, CMP_THREADS=2,
 #        CMP_BIN=path (gateway binary), CMP_NGINX=path (nginx binary),

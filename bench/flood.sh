@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Connection flood: one client address opens FLOOD_SOCKETS (default 20,000)
-# TCP connections to the release gateway — half idle from the first byte,
+# TCP connections to the dist-built gateway — half idle from the first byte,
 # half stalled inside their request head — while a tenant on another
 # loopback address (127.0.0.2) keeps making requests. Prints the gateway's
 # peak RSS and open descriptors, how many flood sockets it accepted, shed

@@ -12,7 +12,7 @@
 # file's path.
 #
 # Usage: bench/instructions.sh   (needs valgrind, nginx, python3, curl)
-# Knobs: CMP_BIN=path (gateway binary; default: a release build),
+# Knobs: CMP_BIN=path (gateway binary; default: a dist build),
 #        CMP_IR_REQUESTS=20000, CMP_IR_OUT=file (keep the callgrind report)
 set -euo pipefail
 

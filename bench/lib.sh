@@ -2,15 +2,17 @@
 # instructions.sh): the gateway binary to run, a work directory removed with
 # every process started, free loopback ports, and the configs they share. Needs ROOT (the repository) set by the caller.
 
-# The gateway binary: $1 when given (a *_BIN knob), else a release build.
+# The gateway binary: $1 when given (a *_BIN knob), else the build that
+# ships: Cargo's `dist` profile (release with whole-program LTO), as
+# deploy/Dockerfile builds it.
 bench_bin() {
     if [[ -n ${1:-} ]]; then
         echo "$1"
         return
     fi
-    echo "building the release binary (a few minutes on a small machine)..." >&2
-    (cd "$ROOT" && cargo build --locked --release --quiet --bin heygen-gateway) >&2
-    echo "$ROOT/target/release/heygen-gateway"
+    echo "building the dist binary (several minutes on a small machine)..." >&2
+    (cd "$ROOT" && cargo build --locked --profile dist --quiet --bin heygen-gateway) >&2
+    echo "$ROOT/target/dist/heygen-gateway"
 }
 
 # WORK (a new temp dir named after $1) and PIDS; on exit every PID is

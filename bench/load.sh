@@ -2,7 +2,7 @@
 # Proxy load benchmark: what the gateway costs on top of a plain HTTP hop.
 #
 # Starts the mock HeyGen (`heygen-gateway mock-upstream --auto-complete 30`)
-# and a release-built gateway on loopback with a SQLite ledger (or
+# and a dist-built gateway on loopback with a SQLite ledger (or
 # LOAD_STORE_URL, e.g. a postgres:// URL), then drives, each for a bounded
 # time and a bounded number of requests:
 #   baseline  GET  /v2/avatars          straight at the mock (the plain hop)
@@ -11,7 +11,7 @@
 # and prints requests/s and p50/p99 latency for each. Traffic goes to
 # 127.0.0.1 only. Needs wrk (apt-get install -y wrk), or oha, or hey.
 #
-# Usage: bench/load.sh            (builds `cargo build --release` first)
+# Usage: bench/load.sh            (builds `cargo build --profile dist` first)
 # Knobs (environment):
 #   LOAD_DURATION=10      seconds per scenario (upper bound)
 #   LOAD_MAX=1000000      requests per scenario (upper bound; with wrk a run
