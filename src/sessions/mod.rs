@@ -17,6 +17,8 @@
 pub(crate) mod liveavatar;
 pub(crate) mod meter;
 pub(crate) mod stop;
+#[cfg(test)]
+mod test_rig;
 mod tokens;
 
 use serde_json::Value;
