@@ -16,6 +16,7 @@
 
 pub(crate) mod liveavatar;
 pub(crate) mod meter;
+mod pending;
 pub(crate) mod stop;
 #[cfg(test)]
 mod test_rig;
