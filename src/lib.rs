@@ -25,6 +25,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod conn;
+pub(crate) mod deferred_stops;
 pub mod egress;
 pub mod error;
 pub(crate) mod fanout;

@@ -94,6 +94,8 @@ pub struct AppState {
     pub price_books: crate::price_books::PriceBooks,
     /// Looks and templates read for pricing, cached per id.
     pub lookups: crate::lookup::Lookups,
+    /// Session stops the ledger failed to record, for the meter to settle.
+    pub(crate) deferred_stops: crate::deferred_stops::DeferredStops,
     config_path: Option<std::path::PathBuf>,
     /// Work that must finish before shutdown completes even when no client
     /// waits for it: billable admissions and settlements.
@@ -149,6 +151,7 @@ impl AppState {
         AppState {
             price_books,
             lookups: crate::lookup::Lookups::default(),
+            deferred_stops: Default::default(),
             runtime: ArcSwap::from_pointee(runtime),
             alerts,
             upstream: p.upstream,

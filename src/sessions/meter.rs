@@ -15,7 +15,9 @@
 //! gateway catches up minute by minute, so a session that ran while the
 //! gateway was down is charged for that time. A stop that lands between a
 //! read of the session and its minute-end capture settles against the
-//! minute the capture moved it on to (`stop::close`).
+//! minute the capture moved it on to (`stop::close`). A stop the ledger
+//! failed to record is retried first, and its session not metered on
+//! (`pending`).
 
 use super::stop::{close, MINUTE_US};
 use crate::config::Config;
@@ -28,6 +30,9 @@ const MAX_CATCH_UP: usize = 120;
 
 /// One metering pass over every live session.
 pub(crate) async fn tick(state: &AppState) {
+    // Stops the ledger failed to record come first: each ended its session
+    // before anything this tick would do to it, so it settles first.
+    super::pending::retry(state).await;
     let cfg = state.snapshot().config.clone();
     // The time is read before the sessions: a row read after it holds every
     // activity up to it, so a keep-alive recorded while this tick reads (or
@@ -42,6 +47,11 @@ pub(crate) async fn tick(state: &AppState) {
     let lead = 2 * i64::try_from(cfg.settlement.session_tick.as_micros()).unwrap_or(MINUTE_US);
     let mut live: Vec<(String, i64)> = cfg.tenants.iter().map(|t| (t.id.clone(), 0)).collect();
     for s in rows {
+        // Its stop still waits for the ledger: another minute held would
+        // be time after the stop. The next tick settles the stop first.
+        if state.deferred_stops.contains(&s.session_id) {
+            continue;
+        }
         if meter(state, &cfg, s.clone(), lead, now).await {
             if let Some(n) = live.iter_mut().find(|(t, _)| *t == s.tenant) {
                 n.1 += 1;

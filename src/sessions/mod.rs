@@ -16,7 +16,10 @@
 
 pub(crate) mod liveavatar;
 pub(crate) mod meter;
+mod pending;
 pub(crate) mod stop;
+#[cfg(test)]
+mod test_rig;
 mod tokens;
 
 use serde_json::Value;

@@ -11,7 +11,15 @@
 //! re-read row (its `captured` includes the minute just captured), so
 //! nothing is charged twice. It gives up when someone else ended the
 //! session, and does not carry a budget stop over to the new minute.
+//!
+//! A stop whose ledger transaction fails is not dropped either (the session
+//! would go on being metered after it stopped): it is deferred
+//! ([`super::pending`]) and the next tick settles it at the time the
+//! session stopped. Any later stop of that session settles at the deferred
+//! one's time too, whichever gets through to the ledger first.
 
+use super::pending;
+use crate::deferred_stops::DeferredStop;
 use crate::ledger::{SessionFilter, SessionRow, Settlement};
 use crate::metrics::CreditKind;
 use crate::state::AppState;
@@ -27,7 +35,21 @@ pub(crate) async fn end(state: &AppState, session_id: &str, reason: &str) {
                 close(state, &s, now, reason, false).await;
             }
         }
-        Err(e) => state.note_ledger_error("sessions", &e),
+        Err(e) => {
+            state.note_ledger_error("sessions", &e);
+            // The session may well be live: the next tick reads it again
+            // and, if it is, ends it as of now.
+            pending::defer(
+                state,
+                DeferredStop {
+                    session_id: session_id.to_string(),
+                    tenant: None,
+                    end_us: now,
+                    reason: reason.to_string(),
+                    upstream: false,
+                },
+            );
+        }
     }
 }
 
@@ -59,7 +81,9 @@ pub(super) fn last_minute_cost(
 
 /// Stops a session at `end_us`: marks it (compare-and-set), captures the
 /// current minute to the second (releasing a minute held ahead it did not
-/// reach), and stops it upstream when the gateway ended it.
+/// reach), and stops it upstream when the gateway ended it. A stop of the
+/// session deferred earlier ended it first, so it settles at that stop's
+/// time and reason instead; on a ledger error the stop is deferred.
 pub(super) async fn close(
     state: &AppState,
     s: &SessionRow,
@@ -67,18 +91,24 @@ pub(super) async fn close(
     reason: &str,
     upstream: bool,
 ) {
-    let Some((s, settled)) = settle(state, s, end_us, reason).await else {
-        return;
+    let stop = pending::stop_of(s, end_us, reason, upstream);
+    let stop = state.deferred_stops.first(stop);
+    let (end_us, reason) = (stop.end_us, stop.reason.as_str());
+    let (s, settled) = match settle(state, s, end_us, reason).await {
+        Settle::Ended(ended) => *ended,
+        Settle::Gone => return pending::forget(state, &s.session_id),
+        Settle::Failed => return pending::defer(state, stop),
     };
     count(state, &s, &settled);
     let seconds = (end_us - s.started_us).max(0) as f64 / 1e6;
     state
         .metrics
         .session_ended(&s.tenant, &s.feature, reason, seconds);
+    let charged = s.captured.saturating_add(settled.captured);
     tracing::info!(tenant = %s.tenant, session_id = %s.session_id, reason, seconds,
-        charged = %crate::money::format_credits(s.captured.saturating_add(settled.captured)),
-        "Session ended.");
-    if upstream {
+        charged = %crate::money::format_credits(charged), "Session ended.");
+    pending::settled(state, &s, charged);
+    if stop.upstream {
         stop_upstream(state, &s, reason).await;
     }
     // Only the caller whose compare-and-set ended the session gets here,
@@ -88,17 +118,21 @@ pub(super) async fn close(
     }
 }
 
+/// How a stop's ledger transaction went.
+enum Settle {
+    /// The stop ended the session: the row it settled against (the one
+    /// whose `captured` the charge was priced from) and what it settled.
+    Ended(Box<(SessionRow, Settlement)>),
+    /// Another caller ended the session, a budget stop found it moved on,
+    /// or it kept moving on: the stop has nothing left to do.
+    Gone,
+    /// The ledger failed: the session is still live as far as it knows.
+    Failed,
+}
+
 /// Ends the session in the ledger, re-reading it each time the meter's
-/// minute-end capture moved it on first. Returns the row the stop settled
-/// against (the one whose `captured` the charge was priced from) and what
-/// it settled; `None` when another caller ended it, or on a ledger error
-/// (the session stays live and the next tick or stop tries again).
-async fn settle(
-    state: &AppState,
-    s: &SessionRow,
-    end_us: i64,
-    reason: &str,
-) -> Option<(SessionRow, Settlement)> {
+/// minute-end capture moved it on first.
+async fn settle(state: &AppState, s: &SessionRow, end_us: i64, reason: &str) -> Settle {
     let runtime = state.snapshot();
     let mut s = s.clone();
     let first_slot = s.slot_us;
@@ -110,18 +144,18 @@ async fn settle(
             .end_session(&s.session_id, &s.hold_id, reason, end_us, cost)
             .await;
         match ended {
-            Ok(Some(settled)) => return Some((s, settled)),
+            Ok(Some(settled)) => return Settle::Ended(Box::new((s, settled))),
             Ok(None) => {}
             Err(e) => {
                 state.note_ledger_error("sessions", &e);
-                return None;
+                return Settle::Failed;
             }
         }
         // A budget stop was judged on the minute that has since moved on
         // (whoever moved it held the next one within the budget): the next
         // tick judges the session's new minute instead.
         if reason == "budget" {
-            return None;
+            return Settle::Gone;
         }
         let rows = match state
             .ledger
@@ -131,17 +165,20 @@ async fn settle(
             Ok(rows) => rows,
             Err(e) => {
                 state.note_ledger_error("sessions", &e);
-                return None;
+                return Settle::Failed;
             }
         };
         // Not live: another stop (or the meter) ended it and charged it.
-        s = rows.into_iter().find(SessionRow::is_live)?;
+        let Some(live) = rows.into_iter().find(SessionRow::is_live) else {
+            return Settle::Gone;
+        };
+        s = live;
         lost += 1;
         let now = state.clock.now().timestamp_micros();
         if lost > losses_allowed(first_slot, now) {
             tracing::error!(tenant = %s.tenant, session_id = %s.session_id, reason, lost,
                 "A session kept moving on under its stop; left to the meter to end.");
-            return None;
+            return Settle::Gone;
         }
         tracing::debug!(session_id = %s.session_id, reason,
             "The session moved on to its next minute under the stop; stopping it there.");

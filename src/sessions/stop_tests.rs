@@ -10,17 +10,13 @@ use std::sync::Arc;
 
 use super::*;
 use crate::clock::ManualClock;
-use crate::ledger::{HoldDecision, HoldRequest, HoldState, Ledger};
-use crate::sessions::{meter, Kind, Start};
-use crate::state::StateParts;
+use crate::ledger::{HoldState, Ledger};
+use crate::sessions::meter;
+use crate::sessions::test_rig::{at, hold, row, sqlite, start, state_on, t0, RATE, SECOND};
 
 #[allow(unreachable_pub)]
 #[path = "../../tests/common/pg.rs"]
 mod pg;
-
-/// Realtime (v3): 3 credits a minute, charged per second (0.05 a second).
-const RATE: i64 = 3_000_000;
-const SECOND: i64 = RATE / 60;
 
 fn session(kind: &str, feature: &str, rate: i64) -> SessionRow {
     SessionRow {
@@ -76,75 +72,6 @@ fn a_stop_may_lose_once_per_minute_ended_since_it_read_the_session() {
     assert_eq!(losses_allowed(0, 61_000_000), 3);
     assert_eq!(losses_allowed(0, 10 * MINUTE_US), 12);
     assert_eq!(losses_allowed(MINUTE_US, 0), 2, "a clock behind the slot");
-}
-
-fn t0() -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_timestamp(1_796_292_000, 0).expect("t0")
-}
-
-fn at(clock: &ManualClock, secs: i64) -> i64 {
-    let t = t0() + chrono::Duration::seconds(secs);
-    clock.set(t);
-    t.timestamp_micros()
-}
-
-/// A gateway's state on `ledger`: tenant t1, ticks every second, HeyGen
-/// unreachable (realtime sessions never ask it anything while metered).
-fn state_on(dir: &tempfile::TempDir, ledger: Arc<dyn Ledger>, clock: Arc<ManualClock>) -> AppState {
-    let toml = format!(
-        r#"
-[upstream]
-api_url = "http://127.0.0.1:9"
-upload_url = "http://127.0.0.1:9"
-[store]
-url = "sqlite://{}/unused.db"
-[settlement]
-session_tick_seconds = 1
-[[tenants]]
-id = "t1"
-keys = ["{}"]
-"#,
-        dir.path().display(),
-        crate::auth::hash_line("hgw_t1_key_for_stop_tests_only")
-    );
-    let config = crate::config::Config::from_toml(&toml).expect("config");
-    AppState::new(StateParts::for_tests(config, ledger, clock))
-}
-
-/// Starts realtime session `id` at t0, its first minute held (as a start
-/// request's admission does); returns that hold's id.
-async fn start(state: &AppState, id: &str) -> String {
-    let cfg = state.snapshot().config.clone();
-    let tenant = cfg.tenant("t1").expect("tenant");
-    let req = HoldRequest {
-        route: "session realtime".into(),
-        request_id: id.into(),
-        ..HoldRequest::for_tenant(&cfg, tenant, "avatar_realtime", RATE, state.clock.now())
-    };
-    let HoldDecision::Held { hold_id, .. } = state.ledger.hold(req).await.expect("hold") else {
-        panic!("first minute refused");
-    };
-    let start = Start {
-        kind: Kind::Realtime,
-        tenant: "t1",
-        feature: "avatar_realtime",
-        rate: RATE,
-        hold_id: &hold_id,
-    };
-    let answer = format!(r#"{{"data":{{"session_id":"{id}"}}}}"#);
-    assert!(super::super::open(state, start, b"{}", answer.as_bytes()).await);
-    hold_id
-}
-
-async fn row(state: &AppState, id: &str) -> SessionRow {
-    let rows = state.ledger.sessions(SessionFilter::One(id)).await;
-    rows.expect("sessions").into_iter().next().expect("row")
-}
-
-async fn hold(state: &AppState, id: &str) -> (HoldState, i64) {
-    let h = state.ledger.get_hold(id).await.expect("hold");
-    let h = h.expect("hold exists");
-    (h.state, h.captured)
 }
 
 /// The stop reads the session at 61 s, the minute held ahead at 58 s and
@@ -212,11 +139,7 @@ async fn on_sqlite_a_stop_that_lost_to_the_minute_end_still_ends_it() {
     for case in 0..2 {
         let dir = tempfile::tempdir().expect("dir");
         let clock = Arc::new(ManualClock::new(t0()));
-        let path = dir.path().join("ledger.db");
-        let ledger = crate::ledger::SqliteLedger::open_with_clock(&path, clock.clone())
-            .await
-            .expect("sqlite");
-        let ledger: Arc<dyn Ledger> = Arc::new(ledger);
+        let ledger = sqlite(&dir, clock.clone()).await;
         match case {
             0 => a_stop_that_lost_to_the_minute_end_still_ends_it(ledger, clock).await,
             _ => a_budget_stop_is_not_carried_to_the_next_minute(ledger, clock).await,

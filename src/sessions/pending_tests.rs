@@ -1,0 +1,165 @@
+//! A stop the ledger fails to record is kept, and the next tick settles it
+//! as of the stop; the session is not metered on in between.
+//!
+//! The ledger's failure is a SQLite trigger that aborts the update marking
+//! a session stopped (the last write of a stop's transaction, so the whole
+//! transaction rolls back and `end_session` returns an error) while the
+//! rest of the ledger, the meter's holds included, still works.
+
+use std::sync::Arc;
+
+use crate::clock::ManualClock;
+use crate::ledger::HoldState;
+use crate::sessions::test_rig::{
+    at, hold, row, sqlite, sqlite_path, start, state_on, t0, RATE, SECOND,
+};
+use crate::sessions::{meter, stop};
+use crate::state::AppState;
+
+/// Makes every session stop fail in the ledger of `dir` (`true`) or work
+/// again (`false`).
+fn fail_stops(dir: &tempfile::TempDir, fail: bool) {
+    let c = rusqlite::Connection::open(sqlite_path(dir)).expect("open the ledger file");
+    c.busy_timeout(std::time::Duration::from_secs(10))
+        .expect("busy timeout");
+    let sql = if fail {
+        "CREATE TRIGGER fail_stops BEFORE UPDATE OF stop_reason ON sessions \
+         BEGIN SELECT RAISE(ABORT, 'injected: the ledger is unavailable'); END;"
+    } else {
+        "DROP TRIGGER fail_stops;"
+    };
+    c.execute_batch(sql).expect("trigger");
+}
+
+/// A state on a fresh SQLite ledger with realtime session `s1` started at
+/// t0; returns its first minute's hold too.
+async fn started(dir: &tempfile::TempDir) -> (AppState, Arc<ManualClock>, String) {
+    let clock = Arc::new(ManualClock::new(t0()));
+    let state = state_on(dir, sqlite(dir, clock.clone()).await, clock.clone());
+    let first = start(&state, "s1").await;
+    (state, clock, first)
+}
+
+/// The client stops the session at 30 s while the ledger fails. The tick at
+/// 59 s, within two ticks of the minute's end, would hold the next minute:
+/// the ledger still fails the stop, and the stopped session gets no more
+/// minutes. Once the ledger works, the next tick settles the stop at 30 s:
+/// 30 s are charged, not the time up to the retry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_stop_is_settled_by_the_next_tick_as_of_the_stop() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (state, clock, first) = started(&dir).await;
+    fail_stops(&dir, true);
+    let stop_at = at(&clock, 30);
+    stop::end(&state, "s1", "client").await;
+    assert!(row(&state, "s1").await.is_live(), "the injected failure");
+    at(&clock, 59);
+    meter::tick(&state).await;
+    let s = row(&state, "s1").await;
+    assert!(s.is_live(), "the ledger still fails the stop");
+    assert_eq!(
+        (s.minutes, s.next_hold_id),
+        (1, None),
+        "a minute was held after the session stopped"
+    );
+    fail_stops(&dir, false);
+    at(&clock, 75);
+    meter::tick(&state).await;
+    let s = row(&state, "s1").await;
+    assert_eq!(
+        (s.state.as_str(), s.stop_reason.as_deref(), s.stopped_us),
+        ("stopped", Some("client"), Some(stop_at)),
+        "the failed stop was not settled as of the stop"
+    );
+    assert_eq!(
+        (s.captured, s.minutes),
+        (30 * SECOND, 1),
+        "30 s, charged once"
+    );
+    assert_eq!(
+        hold(&state, &first).await,
+        (HoldState::Captured, 30 * SECOND)
+    );
+    assert!(!state.deferred_stops.contains("s1"));
+    at(&clock, 200);
+    meter::tick(&state).await;
+    assert_eq!(row(&state, "s1").await, s, "settled once");
+}
+
+/// The stop fails at 61 s, after the tick held the next minute ahead and
+/// before it captured the first: the tick at 62 s neither captures the
+/// first minute nor moves on; the retry charges 61 s from both holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_stop_with_a_minute_held_ahead_pays_to_the_second() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (state, clock, first) = started(&dir).await;
+    at(&clock, 58);
+    meter::tick(&state).await;
+    let ahead = row(&state, "s1").await.next_hold_id.expect("held ahead");
+    fail_stops(&dir, true);
+    let stop_at = at(&clock, 61);
+    stop::end(&state, "s1", "client").await;
+    at(&clock, 62);
+    meter::tick(&state).await;
+    let s = row(&state, "s1").await;
+    assert_eq!(
+        (s.hold_id.as_str(), s.captured, s.minutes),
+        (first.as_str(), 0, 2),
+        "the meter moved a stopped session on"
+    );
+    fail_stops(&dir, false);
+    at(&clock, 63);
+    meter::tick(&state).await;
+    let s = row(&state, "s1").await;
+    assert_eq!((s.state.as_str(), s.stopped_us), ("stopped", Some(stop_at)));
+    assert_eq!(hold(&state, &first).await, (HoldState::Captured, RATE));
+    assert_eq!(hold(&state, &ahead).await, (HoldState::Captured, SECOND));
+    assert_eq!(s.captured, RATE + SECOND, "61 s");
+}
+
+/// The stop fails at 30 s; the client sends its stop again at 40 s, and the
+/// ledger takes that one: the session still ended at 30 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_later_stop_settles_as_of_the_failed_one() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (state, clock, _) = started(&dir).await;
+    fail_stops(&dir, true);
+    let stop_at = at(&clock, 30);
+    stop::end(&state, "s1", "client").await;
+    fail_stops(&dir, false);
+    at(&clock, 40);
+    stop::end(&state, "s1", "client").await;
+    let s = row(&state, "s1").await;
+    assert_eq!((s.stopped_us, s.captured), (Some(stop_at), 30 * SECOND));
+    assert!(!state.deferred_stops.contains("s1"));
+}
+
+/// The stop fails at 30 s; before the next tick another replica (its own
+/// memory, the same ledger) stops the session at 40 s and charges it. The
+/// retry finds it ended and drops the stop: nothing is charged twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_stop_of_a_session_ended_meanwhile_is_dropped() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (state, clock, first) = started(&dir).await;
+    fail_stops(&dir, true);
+    at(&clock, 30);
+    stop::end(&state, "s1", "client").await;
+    assert!(state.deferred_stops.contains("s1"), "the stop was not kept");
+    fail_stops(&dir, false);
+    let other = state_on(&dir, state.ledger.clone(), clock.clone());
+    let ended_at = at(&clock, 40);
+    stop::end(&other, "s1", "client").await;
+    let s = row(&state, "s1").await;
+    assert_eq!((s.stopped_us, s.captured), (Some(ended_at), 40 * SECOND));
+    at(&clock, 45);
+    meter::tick(&state).await;
+    assert_eq!(row(&state, "s1").await, s, "charged twice");
+    assert_eq!(
+        hold(&state, &first).await,
+        (HoldState::Captured, 40 * SECOND)
+    );
+    assert!(
+        !state.deferred_stops.contains("s1"),
+        "the stop is still kept"
+    );
+}
