@@ -9,8 +9,8 @@
 #   gateway   the dist-built gateway (SQLite ledger, logs at warn, metrics
 #             and rate limiting on) in front of the same upstream;
 # then drives a free read (GET /v2/avatars) through each with wrk and prints
-# req/s, p50/p99, CPU time per request of each server, the gateway's peak
-# RSS and the gateway:nginx ratios.
+# req/s, p50/p99, CPU time per request of each server (user and system
+# apart), the gateway's peak RSS and the gateway:nginx ratios.
 #
 # Usage: bench/compare.sh   (builds `cargo build --profile dist` first; needs nginx and
 #                            wrk: apt-get install -y nginx wrk)
@@ -116,26 +116,30 @@ function done(summary, latency, requests)
 end
 EOF
 
-# CPU time (utime + stime, in clock ticks) of a process and its children
-# (nginx's workers): with wrk and both nginx instances sharing the cores,
-# CPU per request is the figure least moved by contention.
-cpu_ticks() { # pid
-    local total=0 p f
+# CPU time of a process and its children (nginx's workers), in clock
+# ticks: user and system apart. With wrk and both nginx instances sharing
+# the cores, CPU per request is the figure least moved by contention; the
+# split shows where a difference lies (the kernel's share of a proxied
+# request, loopback TCP and syscalls, is nearly the same for both proxies).
+cpu_ticks() { # pid -> "user system"
+    local user=0 sys=0 p f
     for p in "$1" $(pgrep -P "$1" || true); do
         # Fields 14 and 15 of /proc/PID/stat, after the ")" that ends comm.
         f=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null) || continue
-        total=$((total + $(awk '{print $12 + $13}' <<<"$f")))
+        read -r u s < <(awk '{print $12, $13}' <<<"$f")
+        user=$((user + u))
+        sys=$((sys + s))
     done
-    echo "$total"
+    echo "$user $sys"
 }
 
 run() { # name port key pid
-    local out before after
-    before=$(cpu_ticks "$4")
+    local out u0 s0 u1 s1
+    read -r u0 s0 < <(cpu_ticks "$4")
     out=$(wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --timeout 10s -H "X-Api-Key: $3" \
         -s "$WORK/report.lua" "http://127.0.0.1:$2/v2/avatars" | grep '^RESULT')
-    after=$(cpu_ticks "$4")
-    echo "$1 ${out#RESULT } $((after - before))"
+    read -r u1 s1 < <(cpu_ticks "$4")
+    echo "$1 ${out#RESULT } $((u1 - u0 + s1 - s0)) $((u1 - u0)) $((s1 - s0))"
 }
 
 echo "wrk -t$THREADS -c$CONNS -d${DURATION}s, free read GET /v2/avatars" >&2
@@ -153,18 +157,23 @@ rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$gw_pid/status")
 
 # CPU µs per request: ticks × (10^6 / ticks per second) ÷ requests.
 hz=$(getconf CLK_TCK)
-printf '%-9s %10s %8s %8s %7s %9s\n' target 'req/s' 'p50 ms' 'p99 ms' errors 'CPU µs/req'
-while read -r name rps p50 p99 err ticks; do
-    cpu=$(awk -v t="$ticks" -v hz="$hz" -v r="$rps" -v d="$DURATION" \
-        'BEGIN { printf "%.1f", (r > 0 ? t * 1e6 / hz / (r * d) : 0) }')
-    printf '%-9s %10s %8s %8s %7s %9s\n' "$name" "$rps" "$p50" "$p99" "$err" "$cpu"
+per_req() { # ticks rps
+    awk -v t="$1" -v hz="$hz" -v r="$2" -v d="$DURATION" \
+        'BEGIN { printf "%.1f", (r > 0 ? t * 1e6 / hz / (r * d) : 0) }'
+}
+printf '%-9s %10s %8s %8s %7s %11s %6s %6s\n' target 'req/s' 'p50 ms' 'p99 ms' errors \
+    'CPU µs/req' user system
+while read -r name rps p50 p99 err ticks user sys; do
+    printf '%-9s %10s %8s %8s %7s %11s %6s %6s\n' "$name" "$rps" "$p50" "$p99" "$err" \
+        "$(per_req "$ticks" "$rps")" "$(per_req "$user" "$rps")" "$(per_req "$sys" "$rps")"
 done <<<"$results"
 ngx=$(awk '$1 == "nginx"' <<<"$results")
 gw=$(awk '$1 == "gateway"' <<<"$results")
 awk -v n="$ngx" -v g="$gw" 'BEGIN {
     split(n, a, " "); split(g, b, " ");
-    printf "gateway/nginx: throughput %.2fx, p99 %.2fx, CPU per request %.2fx\n",
-        b[2] / a[2], b[4] / a[4], (b[6] / b[2]) / (a[6] / a[2]) }'
+    printf "gateway/nginx: throughput %.2fx, p99 %.2fx, CPU per request %.2fx (user %.2fx, system %.2fx)\n",
+        b[2] / a[2], b[4] / a[4], (b[6] / b[2]) / (a[6] / a[2]),
+        (b[7] / b[2]) / (a[7] / a[2]), (b[8] / b[2]) / (a[8] / a[2]) }'
 echo "gateway peak RSS: $((rss_kib / 1024)) MiB"
 
 if [[ -n ${CMP_ALLOCS:-} ]]; then
