@@ -1,7 +1,12 @@
 //! Reading upstream answers: job ids from creation responses, outcomes from
 //! status reads, and HeyGen webhook events. Tolerant of the v1 (`{code,data}`),
 //! v2 (`{error,data}`) and v3 (`{data}`) envelopes; returns nothing rather
-//! than guessing when a body does not say.
+//! than guessing when a body does not say.//!
+//! This file holds the job types and the creation-answer side; status reads
+//! are in `status` and webhook deliveries in `webhook`, re-exported here.
+
+mod status;
+mod webhook;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -9,8 +14,10 @@ use serde_json::Value;
 use super::batch_status::BatchItems;
 type Obj = serde_json::Map<String, Value>;
 use super::{Quote, SettleMode};
-use crate::catalog::{Billable, StatusRead};
+use crate::catalog::Billable;
 use crate::money::Micros;
+pub use status::status_outcome;
+pub use webhook::{parse_webhook, WebhookEvent, WebhookOutcome};
 
 /// One upstream job created by a forwarded request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -18,7 +25,7 @@ pub struct Job {
     pub id: String,
     pub feature: String,
     /// `path?query` to GET for this job's status; `classify` maps its path to
-    /// the matching [`StatusRead`].
+    /// the matching [`StatusRead`](crate::catalog::StatusRead).
     pub status_path: String,
     /// The part of the quote this job accounts for (a batch job carries the
     /// whole batch). Over all jobs of a response these sum to `quote.credits`.
@@ -45,28 +52,6 @@ pub enum JobOutcome {
         batch: Option<BatchItems>,
     },
     Failed,
-}
-
-/// A HeyGen webhook delivery, legacy or v3.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WebhookEvent {
-    /// v3 deliveries only (dedupe key).
-    pub event_id: Option<String>,
-    pub event_type: String,
-    pub job_id: String,
-    pub outcome: WebhookOutcome,
-    /// `event_data.duration` when a delivery carries it (undocumented).
-    pub duration_ms: Option<u64>,
-    /// `event_data.project_id` of a `personalized_video` event: which
-    /// project's contact the video is.
-    pub project_id: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WebhookOutcome {
-    Success,
-    Failed,
-    Other,
 }
 
 /// Upstream ids are opaque but short and URL-safe; anything else is not
@@ -237,151 +222,4 @@ pub(crate) fn created_job_ids(billable: &Billable, response_body: &[u8]) -> Vec<
 fn duration_ms(v: Option<&Value>) -> Option<u64> {
     let s = v?.as_f64()?;
     (s.is_finite() && (0.0..1e9).contains(&s)).then(|| (s * 1000.0).ceil() as u64)
-}
-
-fn outcome_of(d: &Obj) -> Option<JobOutcome> {
-    let status = d.get("status")?.as_str()?.to_ascii_lowercase();
-    Some(match status.as_str() {
-        "completed" | "success" | "succeeded" | "done" => JobOutcome::Completed {
-            duration_ms: duration_ms(d.get("duration")),
-            // v1/v3 name it `video_url`; the v2 translation status `url`.
-            output_url: ["video_url", "url"]
-                .iter()
-                .find_map(|k| d.get(*k).and_then(Value::as_str))
-                .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
-                .map(str::to_owned),
-            produced: None,
-            batch: None,
-        },
-        "failed" | "fail" | "error" => JobOutcome::Failed,
-        _ => JobOutcome::Pending,
-    })
-}
-
-/// The value of `name` when the query holds exactly one key spelled that way
-/// and no percent-encoded key at all (which some servers decode to `name`).
-fn single_query_param<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {
-    let pairs: Vec<(&str, &str)> = query?
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .collect();
-    if pairs.iter().any(|(k, _)| k.contains('%')) {
-        return None;
-    }
-    let mut matches = pairs.iter().filter(|(k, _)| *k == name);
-    let (_, v) = matches.next()?;
-    matches.next().is_none().then_some(*v)
-}
-
-/// The job id and outcome in a status response (passing through the proxy,
-/// or fetched by the poller from [`Job::status_path`]). `None` when the body
-/// is not a success body of that shape.
-pub fn status_outcome(
-    status: &StatusRead,
-    path: &str,
-    query: Option<&str>,
-    body: &[u8],
-) -> Option<(String, JobOutcome)> {
-    let v: Value = serde_json::from_slice(body).ok()?;
-    let root = v.as_object()?;
-    // v1 errors carry a non-100 `code`; v2/v3 errors a non-null `error`.
-    if root.get("error").is_some_and(|e| !e.is_null()) {
-        return None;
-    }
-    if let Some(code) = root.get("code").and_then(Value::as_i64) {
-        if code != 100 {
-            return None;
-        }
-    }
-    // `GET /v2/videos/{id}` may answer without an envelope.
-    let d = match root.get("data") {
-        Some(Value::Object(d)) => d,
-        _ if root.contains_key("status") => root,
-        _ => return None,
-    };
-    let id = match status {
-        // The body names the job it describes; the query may not (repeated or
-        // encoded `video_id` keys are read differently by different servers),
-        // so it is used only when the body is silent and it is unambiguous.
-        StatusRead::V1VideoStatus => match d
-            .get("id")
-            .or_else(|| d.get("video_id"))
-            .and_then(Value::as_str)
-        {
-            Some(id) => id,
-            None => single_query_param(query, "video_id")?,
-        },
-        _ => path.trim_end_matches('/').rsplit('/').next()?,
-    };
-    if !safe_id(id) {
-        return None;
-    }
-    let outcome = match status {
-        StatusRead::V3VideoBatch | StatusRead::V3TranslationBatch | StatusRead::V3LipsyncBatch => {
-            super::batch_status::outcome(status, d)?
-        }
-        StatusRead::V3VideoAgent => match outcome_of(d)? {
-            JobOutcome::Completed {
-                duration_ms: None,
-                output_url: None,
-                ..
-            } => JobOutcome::Completed {
-                duration_ms: None,
-                output_url: None,
-                produced: d
-                    .get("video_id")
-                    .and_then(Value::as_str)
-                    .filter(|v| safe_id(v))
-                    .map(|v| format!("/v3/videos/{v}")),
-                batch: None,
-            },
-            other => other,
-        },
-        _ => outcome_of(d)?,
-    };
-    Some((id.to_owned(), outcome))
-}
-
-/// Parses a webhook body: legacy `{event_type, event_data{video_id | video_translate_id, …}}`
-/// or v3 (same plus top-level `event_id`). `None` when no job id is present.
-pub fn parse_webhook(body: &[u8]) -> Option<WebhookEvent> {
-    let v: Value = serde_json::from_slice(body).ok()?;
-    let root = v.as_object()?;
-    let event_type = root.get("event_type")?.as_str()?.to_owned();
-    let d = root.get("event_data")?.as_object()?;
-    let job_id = [
-        "video_id",
-        "video_translate_id",
-        "video_translation_id",
-        "lipsync_id",
-        "render_id",
-        "session_id",
-        "id",
-    ]
-    .iter()
-    .find_map(|k| d.get(*k).and_then(Value::as_str).filter(|s| safe_id(s)))?
-    .to_owned();
-    // A personalized video's one event is sent when the contact's video is done.
-    let outcome = if event_type.ends_with(".success") || event_type == "personalized_video" {
-        WebhookOutcome::Success
-    } else if event_type.ends_with(".fail") || event_type.ends_with(".failed") {
-        WebhookOutcome::Failed
-    } else {
-        WebhookOutcome::Other
-    };
-    Some(WebhookEvent {
-        event_id: root
-            .get("event_id")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        event_type,
-        job_id,
-        outcome,
-        duration_ms: duration_ms(d.get("duration")),
-        project_id: d
-            .get("project_id")
-            .and_then(Value::as_str)
-            .filter(|s| safe_id(s))
-            .map(str::to_owned),
-    })
 }

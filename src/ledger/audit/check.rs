@@ -1,21 +1,24 @@
 //! The invariants, checked over a [`Snapshot`]: counters against the
 //! journal, each hold against its journal rows, open holds against their
-//! expiry, idempotency keys against holds, jobs against their owners.
+//! expiry, idempotency keys against holds, jobs against their owners.//!
+//! This file runs them and holds the counter check (counters recomputed
+//! from every hold's replay and the adjustments); the per-hold checks are
+//! in `check_holds` and the cross-references (idempotency keys, job owners)
+//! in `check_refs`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
+use super::check_holds::check_holds;
+use super::check_refs::{check_idempotency, check_owners};
 use super::replay::Replay;
-use super::report::{AtEstimate, Check, IdempotencyStats, Report, Stats, Violation, AT_ESTIMATE};
+use super::report::{AtEstimate, Check, Report, Stats, Violation, AT_ESTIMATE};
 use super::snapshot::Snapshot;
 use super::AuditOptions;
 use crate::ledger::decide::{adjust_keys, Counter};
-use crate::ledger::rows::{hold_keys, CounterKey, HoldRow, JobState};
-use crate::ledger::types::{HoldState, JournalEntry, JournalKind, Scope};
+use crate::ledger::rows::{hold_keys, CounterKey, HoldRow};
+use crate::ledger::types::{JournalEntry, JournalKind, Scope};
 use crate::ledger::window::{Periods, Window};
 use crate::money::{format_credits, Micros};
-
-/// Header naming the hold in a stored billable response (see `proxy::billable`).
-const HOLD_ID_HEADER: &str = "x-gateway-hold-id";
 
 pub(super) fn check(snap: &Snapshot, opts: &AuditOptions) -> Report {
     let mut out = Vec::new();
@@ -186,207 +189,4 @@ fn counter_text(c: &Counter) -> String {
         s.push_str(&format!(" granted {}", format_credits(c.granted)));
     }
     s
-}
-
-fn check_holds(
-    snap: &Snapshot,
-    replays: &BTreeMap<String, Replay>,
-    opts: &AuditOptions,
-    out: &mut Vec<Violation>,
-) {
-    let failed: HashSet<&str> = snap
-        .jobs
-        .iter()
-        .filter(|j| j.state == JobState::Failed)
-        .map(|j| j.job_id.as_str())
-        .collect();
-    let rows: HashMap<&str, &HoldRow> =
-        snap.holds.iter().map(|h| (h.hold_id.as_str(), h)).collect();
-    let now_us = opts.now.timestamp_micros();
-    let grace_us = i64::try_from(opts.grace_seconds)
-        .unwrap_or(i64::MAX)
-        .saturating_mul(1_000_000);
-    for (id, r) in replays {
-        let v = |check, expected: String, found: String, detail: String| {
-            Violation::new(check, expected, found, detail).hold(id)
-        };
-        for a in &r.anomalies {
-            out.push(v(
-                Check::HoldJournal,
-                "a transition the ledger writes".into(),
-                a.clone(),
-                "journal row out of lifecycle order".into(),
-            ));
-        }
-        let Some(h) = rows.get(id.as_str()) else {
-            out.push(v(
-                Check::HoldJournal,
-                "a hold row".into(),
-                "none".into(),
-                "journal names a hold that does not exist".into(),
-            ));
-            continue;
-        };
-        if r.hold_amounts != [h.amount] {
-            let found = r
-                .hold_amounts
-                .iter()
-                .map(|a| format_credits(*a))
-                .collect::<Vec<_>>();
-            out.push(v(
-                Check::HoldJournal,
-                format!("one hold row of {}", format_credits(h.amount)),
-                format!("hold rows [{}]", found.join(", ")),
-                "journal's hold rows differ from the hold's amount".into(),
-            ));
-        }
-        if h.held_open != r.open {
-            out.push(v(
-                Check::Conservation,
-                format!("held {}", format_credits(r.open)),
-                format!("held {}", format_credits(h.held_open)),
-                format!(
-                    "amount {} = held + captured {} - overage {} + released {} + expired {}",
-                    format_credits(h.amount),
-                    format_credits(r.captured),
-                    format_credits(r.overage()),
-                    format_credits(r.released),
-                    format_credits(r.expired)
-                ),
-            ));
-        }
-        if h.captured != r.spent() {
-            out.push(v(
-                Check::Conservation,
-                format!("captured {}", format_credits(r.spent())),
-                format!("captured {}", format_credits(h.captured)),
-                format!(
-                    "captures {} + expiry {} from the journal",
-                    format_credits(r.captured),
-                    format_credits(r.expired)
-                ),
-            ));
-        }
-        check_state(id, h, r, &failed, out);
-        if h.state.is_open() && h.expires_us.saturating_add(grace_us) < now_us {
-            out.push(v(
-                Check::Overdue,
-                format!("expired by {}", opts.now.to_rfc3339()),
-                format!(
-                    "{} (expires_at {})",
-                    h.state.as_str(),
-                    h.info().expires_at.to_rfc3339()
-                ),
-                format!("open past its TTL plus {} s grace", opts.grace_seconds),
-            ));
-        }
-    }
-}
-
-fn check_state(
-    id: &str,
-    h: &HoldRow,
-    r: &Replay,
-    failed: &HashSet<&str>,
-    out: &mut Vec<Violation>,
-) {
-    let captured_in_journal = r.per_call_capture || !r.completed.is_empty() || r.is_expired;
-    if r.release_op && captured_in_journal {
-        out.push(
-            Violation::new(
-                Check::CapturedAndReleased,
-                "a release or a capture".into(),
-                "both in the journal".into(),
-                "hold released and captured".into(),
-            )
-            .hold(id),
-        );
-    }
-    let want = r.expected_state(failed);
-    if h.state == want {
-        return;
-    }
-    let check = if r.release_op && h.state == HoldState::Captured {
-        Check::CapturedAndReleased
-    } else {
-        Check::State
-    };
-    out.push(
-        Violation::new(
-            check,
-            want.as_str().into(),
-            h.state.as_str().into(),
-            "hold state disagrees with its journal rows".into(),
-        )
-        .hold(id),
-    );
-}
-
-fn check_idempotency(
-    snap: &Snapshot,
-    holds: &HashMap<&str, &HoldRow>,
-    out: &mut Vec<Violation>,
-) -> IdempotencyStats {
-    let mut stats = IdempotencyStats::default();
-    for k in &snap.idempotency {
-        stats.keys += 1;
-        let named = k
-            .headers
-            .as_deref()
-            .filter(|_| k.state == "done")
-            .and_then(|h| crate::ledger::rows::headers_from_json(h).ok())
-            .and_then(|hs| {
-                hs.into_iter()
-                    .find(|(n, _)| n.eq_ignore_ascii_case(HOLD_ID_HEADER))
-                    .map(|(_, v)| v)
-            });
-        let Some(hold_id) = named else {
-            stats.unlinked += 1;
-            continue;
-        };
-        match holds.get(hold_id.as_str()) {
-            Some(h) if h.tenant == k.tenant => stats.linked += 1,
-            found => {
-                let mut v = Violation::new(
-                    Check::Idempotency,
-                    format!("hold {hold_id} of tenant {}", k.tenant),
-                    found.map_or("no such hold".into(), |h| format!("tenant {}", h.tenant)),
-                    "stored response names a hold the ledger does not have".into(),
-                )
-                .hold(&hold_id);
-                v.idempotency_key = Some(format!("{}/{}", k.tenant, k.key));
-                out.push(v);
-            }
-        }
-    }
-    stats
-}
-
-fn check_owners(snap: &Snapshot, out: &mut Vec<Violation>) {
-    let owned: HashSet<&str> = snap
-        .resources
-        .iter()
-        .map(|r| r.resource_id.as_str())
-        .collect();
-    let tenants: HashMap<&str, &str> = snap
-        .holds
-        .iter()
-        .map(|h| (h.hold_id.as_str(), h.tenant.as_str()))
-        .collect();
-    for j in snap
-        .jobs
-        .iter()
-        .filter(|j| !owned.contains(j.job_id.as_str()))
-    {
-        let tenant = tenants.get(j.hold_id.as_str()).copied().unwrap_or("?");
-        let mut v = Violation::new(
-            Check::JobOwner,
-            format!("owner tenant {tenant}"),
-            "no owner".into(),
-            "job missing from resources".into(),
-        )
-        .hold(&j.hold_id);
-        v.job_id = Some(j.job_id.clone());
-        out.push(v);
-    }
 }

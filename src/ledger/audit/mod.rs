@@ -8,6 +8,8 @@
 //! backends.
 
 mod check;
+mod check_holds;
+mod check_refs;
 mod read;
 mod replay;
 mod report;

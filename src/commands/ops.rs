@@ -1,0 +1,127 @@
+//! The one-shot operator commands around a deployment: `check-config`
+//! (the same preflight `serve` runs), `assign` (adopting existing resources
+//! to a tenant) and `probe` (the admin listener's readiness, for container
+//! health checks). Each runs and exits; none serves.
+
+use std::process::ExitCode;
+
+use super::{load, EXIT_CONFIG};
+use crate::config::ProcessEnv;
+
+pub(super) fn check_config(path: &std::path::Path, offline: bool, json: bool) -> ExitCode {
+    let cfg = match load(path) {
+        Ok(cfg) => cfg,
+        Err(code) => return code,
+    };
+    let found = crate::preflight::check(&cfg, &ProcessEnv, offline);
+    let ok = found.errors.is_empty();
+    if json {
+        let v = serde_json::json!({
+            "file": path.display().to_string(), "ok": ok,
+            "errors": found.errors, "warnings": found.warnings,
+            "tenants": cfg.tenants.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(),
+            "price_book": cfg.pricing.version(), "store": store_name(&cfg.store),
+            "listen": cfg.server.listen.to_string(), "admin_listen": cfg.server.admin_listen.to_string(),
+        });
+        println!("{v:#}");
+    } else {
+        for e in &found.errors {
+            eprintln!("error: {}: {}", e.key, e.message);
+        }
+        for w in &found.warnings {
+            eprintln!("warning: {}: {}", w.key, w.message);
+        }
+        let verdict = if ok { "ok" } else { "NOT OK" };
+        println!("{}: {verdict}", path.display());
+        println!("  tenants:     {}", cfg.tenants.len());
+        println!("  price book:  {}", cfg.pricing.version());
+        println!("  store:       {}", store_name(&cfg.store));
+        println!(
+            "  listen:      {} (admin {})",
+            cfg.server.listen, cfg.server.admin_listen
+        );
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_CONFIG)
+    }
+}
+
+/// The store without credentials, for humans.
+fn store_name(store: &crate::config::StoreConfig) -> String {
+    match store {
+        crate::config::StoreConfig::Sqlite { path } => format!("sqlite {}", path.display()),
+        crate::config::StoreConfig::Postgres { .. } => "postgres".into(),
+    }
+}
+
+/// `assign`: ops adoption of existing resources to a tenant.
+pub(super) async fn assign(
+    path: &std::path::Path,
+    tenant: &str,
+    kind: &str,
+    actor: &str,
+    resources: &[String],
+) -> ExitCode {
+    let config = match load(path) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if config.tenant(tenant).is_none() {
+        eprintln!("error: no tenant {tenant:?} in {}", path.display());
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let ledger = match crate::ledger::open_ledger(&config.store).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: opening the ledger: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match ledger.assign(resources, tenant, kind, actor).await {
+        Ok(()) => {
+            println!("assigned {} resource(s) to {tenant}", resources.len());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `probe`: the admin listener's readiness, for container health checks.
+pub(super) async fn probe(
+    path: &std::path::Path,
+    admin: Option<std::net::SocketAddr>,
+    timeout: u64,
+) -> ExitCode {
+    let mut addr = match admin {
+        Some(a) => a,
+        None => match load(path) {
+            Ok(cfg) => cfg.server.admin_listen,
+            Err(code) => return code,
+        },
+    };
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let ready = tokio::time::timeout(std::time::Duration::from_secs(timeout), async {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
+        s.write_all(b"GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .await
+            .ok()?;
+        let mut head = [0u8; 12];
+        s.read_exact(&mut head).await.ok()?;
+        Some(head.ends_with(b"200"))
+    })
+    .await;
+    if ready == Ok(Some(true)) {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("not ready: http://{addr}/readyz");
+        ExitCode::FAILURE
+    }
+}

@@ -1,0 +1,247 @@
+//! Tests of the error mapping and envelopes (moved out of `error.rs` to keep
+//! it short).
+
+use super::*;
+use chrono::TimeZone;
+
+/// Every variant: status, code, reason label and Retry-After, in one table,
+/// so a new variant or a changed mapping is a deliberate edit here.
+#[test]
+fn every_variant_maps_to_status_code_reason_and_retry_after() {
+    let now = Utc.with_ymd_and_hms(2026, 11, 24, 23, 0, 0).unwrap();
+    let shortfall = Shortfall {
+        scope: "alpha".into(),
+        window: "daily".into(),
+        required: 1_500_000,
+        remaining: 500_000,
+        resets_at: Some(Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap()),
+    };
+    use GatewayError as E;
+    let table: Vec<(E, u16, &str, &str, Option<u64>)> = vec![
+        (
+            E::Unauthenticated,
+            401,
+            "unauthorized",
+            "unauthenticated",
+            None,
+        ),
+        (
+            E::SessionCap {
+                scope: "org".into(),
+                cap: 3,
+            },
+            429,
+            "concurrency_limit_exceeded",
+            "sessions_in_flight",
+            Some(5),
+        ),
+        (
+            E::SessionStopped,
+            402,
+            "insufficient_credit",
+            "session_stopped",
+            None,
+        ),
+        (
+            E::TenantDisabled,
+            401,
+            "unauthorized",
+            "tenant_disabled",
+            None,
+        ),
+        (
+            E::WebhookSignature,
+            401,
+            "unauthorized",
+            "webhook_signature",
+            None,
+        ),
+        (
+            E::bad_request("x"),
+            400,
+            "invalid_parameter",
+            "invalid_request",
+            None,
+        ),
+        (
+            E::IdempotencyKeyInvalid,
+            400,
+            "invalid_parameter",
+            "idempotency_key_invalid",
+            None,
+        ),
+        (
+            E::Pricing(PricingError::invalid("script", "missing")),
+            400,
+            "invalid_parameter",
+            "invalid_parameter",
+            None,
+        ),
+        (
+            E::RouteForbidden { family: "video" },
+            403,
+            "forbidden",
+            "route_forbidden",
+            None,
+        ),
+        (E::UnknownWrite, 403, "forbidden", "unknown_route", None),
+        (E::NotFound, 404, "not_found", "not_found", None),
+        (
+            E::MethodNotAllowed,
+            405,
+            "method_not_allowed",
+            "method_not_allowed",
+            None,
+        ),
+        (
+            E::PayloadTooLarge { limit: 10 },
+            413,
+            "payload_too_large",
+            "payload_too_large",
+            None,
+        ),
+        (
+            E::InsufficientCredit(shortfall),
+            402,
+            "insufficient_credit",
+            "insufficient_credit",
+            Some(3600),
+        ),
+        (
+            E::RateLimited {
+                retry_after: Duration::from_millis(1500),
+            },
+            429,
+            "rate_limit_exceeded",
+            "rate_limited",
+            Some(2),
+        ),
+        (
+            E::RenderCap {
+                scope: "alpha".into(),
+                cap: 2,
+            },
+            429,
+            "concurrency_limit_exceeded",
+            "renders_in_flight",
+            Some(5),
+        ),
+        (
+            E::IdempotencyInProgress,
+            409,
+            "request_in_progress",
+            "request_in_progress",
+            Some(5),
+        ),
+        (
+            E::IdempotencyMismatch,
+            422,
+            "idempotency_key_reused",
+            "idempotency_mismatch",
+            None,
+        ),
+        (
+            E::Ledger {
+                op: "hold",
+                source: LedgerError::Unavailable("down".into()),
+            },
+            503,
+            "service_unavailable",
+            "ledger_unavailable",
+            Some(1),
+        ),
+        (
+            E::Ledger {
+                op: "hold",
+                source: LedgerError::Conflict("dup".into()),
+            },
+            500,
+            "internal_error",
+            "internal",
+            None,
+        ),
+        (
+            E::AdminUnauthorized,
+            401,
+            "unauthorized",
+            "admin_unauthorized",
+            None,
+        ),
+        (
+            E::UpstreamUnreachable,
+            502,
+            "bad_gateway",
+            "upstream_unreachable",
+            None,
+        ),
+        (
+            E::UpstreamFailed,
+            502,
+            "bad_gateway",
+            "upstream_failed",
+            None,
+        ),
+        (
+            E::UpstreamTimeout,
+            504,
+            "gateway_timeout",
+            "upstream_timeout",
+            None,
+        ),
+        (
+            E::UnknownTenant { id: "x".into() },
+            404,
+            "not_found",
+            "unknown_tenant",
+            None,
+        ),
+        (
+            E::InvalidConfig {
+                problems: vec!["p".into()],
+            },
+            422,
+            "invalid_config",
+            "invalid_config",
+            None,
+        ),
+        (
+            E::RequestTimeout,
+            408,
+            "request_timeout",
+            "body_timeout",
+            None,
+        ),
+        (E::NotOwner, 404, "not_found", "not_owner", None),
+        (E::OrgRoute, 403, "forbidden", "org_route", None),
+        (E::Internal, 500, "internal_error", "internal", None),
+    ];
+    for (err, status, code, reason, retry) in table {
+        let resp = err.to_response(Generation::V3, now);
+        assert_eq!(resp.status().as_u16(), status, "{err:?}");
+        assert_eq!(err.code(), code, "{err:?}");
+        assert_eq!(resp.headers()[HEADER_REJECTED], reason, "{err:?}");
+        let got = resp
+            .headers()
+            .get(http::header::RETRY_AFTER)
+            .map(|v| v.to_str().unwrap().parse::<u64>().unwrap());
+        assert_eq!(got, retry, "{err:?}");
+    }
+}
+
+#[test]
+fn envelopes_follow_the_path_generation() {
+    assert_eq!(Generation::of_path("/v1/video_status.get"), Generation::V1);
+    assert_eq!(Generation::of_path("/v2/video/generate"), Generation::V2);
+    assert_eq!(Generation::of_path("/v3/videos"), Generation::V3);
+    assert_eq!(Generation::of_path("/gateway/v1/usage"), Generation::V3);
+    let e = GatewayError::Unauthenticated;
+    let v1 = e.envelope(Generation::V1);
+    assert_eq!(v1["code"], 400112);
+    assert_eq!(v1["error_code"], "unauthorized");
+    let v2 = e.envelope(Generation::V2);
+    assert!(v2["data"].is_null());
+    assert_eq!(v2["error"]["code"], "unauthorized");
+    let v3 = e.envelope(Generation::V3);
+    assert_eq!(v3["error"]["code"], "unauthorized");
+    assert_eq!(v3["error"]["gateway_reason"], "unauthenticated");
+}
