@@ -1,6 +1,8 @@
 //! Background tasks: the settlement poller (jobs nobody asked about), hold
-//! expiry, budget/hold gauges with threshold alerts, and HeyGen's remaining
-//! quota with its drift from the ledger. One loop, three timers; the gauge
+//! expiry, budget/hold gauges with threshold alerts, HeyGen's remaining
+//! quota with its drift from the ledger, and the ledger's schema version
+//! (`crate::schema_guard`: once a newer build migrated the ledger, expiry,
+//! the poller and the session meter stop here). One loop; the gauge
 //! period is `metrics.gauge_interval_seconds` (read at start). The webhook
 //! fan-out worker (`crate::fanout::worker`) is a second task, the alert
 //! worker (`crate::alerts::worker`) a third; the gauge tick and the drift
@@ -44,11 +46,13 @@ async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     let mut gauges_tick = interval(cfg.metrics.gauge_interval);
     let mut quota_tick = interval(cfg.metrics.quota_poll.unwrap_or(Duration::from_secs(3600)));
     let mut sessions_tick = interval(cfg.settlement.session_tick);
+    let mut schema_tick = interval(crate::schema_guard::period(cfg.metrics.gauge_interval));
     for t in [
         &mut poll,
         &mut gauges_tick,
         &mut quota_tick,
         &mut sessions_tick,
+        &mut schema_tick,
     ] {
         t.set_missed_tick_behavior(MissedTickBehavior::Delay);
     }
@@ -57,7 +61,9 @@ async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = stop.changed() => break,
-            _ = poll.tick() => {
+            _ = schema_tick.tick() => state.schema.check(state.ledger.as_ref()).await,
+            // Behind a newer ledger, money is the newer replicas' to write.
+            _ = poll.tick(), if !state.schema.is_behind() => {
                 expire(&state).await;
                 poller.tick(&state).await;
             }
@@ -67,7 +73,9 @@ async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
                     state.lookups.refresh_learned(state.ledger.as_ref(), state.clock.now()).await;
                 }
             }
-            _ = sessions_tick.tick() => crate::sessions::meter::tick(&state).await,
+            _ = sessions_tick.tick(), if !state.schema.is_behind() => {
+                crate::sessions::meter::tick(&state).await
+            }
             _ = quota_tick.tick() => {
                 if state.snapshot().config.metrics.quota_poll.is_some() {
                     drift.tick(&state).await;

@@ -165,7 +165,10 @@ impl From<BodyError> for GatewayError {
 }
 
 fn unavailable(e: &LedgerError) -> bool {
-    matches!(e, LedgerError::Unavailable(_))
+    matches!(
+        e,
+        LedgerError::Unavailable(_) | LedgerError::SchemaTooNew { .. }
+    )
 }
 
 fn ledger_message(e: &LedgerError) -> &'static str {

@@ -42,6 +42,7 @@ pub mod price_books;
 pub mod pricing;
 pub mod probe;
 pub mod proxy;
+pub mod schema_guard;
 pub mod server;
 pub(crate) mod sessions;
 pub(crate) mod settlement;

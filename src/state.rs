@@ -100,6 +100,9 @@ pub struct AppState {
     /// Work that must finish before shutdown completes even when no client
     /// waits for it: billable admissions and settlements.
     pub tasks: tokio_util::task::TaskTracker,
+    /// Set for good once a newer build migrated the ledger: not ready, no
+    /// new holds (`schema_guard`).
+    pub schema: crate::schema_guard::SchemaGuard,
     ready: AtomicBool,
     draining: AtomicBool,
 }
@@ -164,6 +167,7 @@ impl AppState {
             secrets: p.secrets,
             config_path: p.config_path,
             tasks: tokio_util::task::TaskTracker::new(),
+            schema: crate::schema_guard::SchemaGuard::new(),
             ready: AtomicBool::new(false),
             draining: AtomicBool::new(false),
         }
@@ -196,7 +200,7 @@ impl AppState {
     }
 
     pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::SeqCst) && !self.is_draining()
+        self.ready.load(Ordering::SeqCst) && !self.is_draining() && !self.schema.is_behind()
     }
 
     /// Swaps in a new validated config. Budgets keep their usage because the

@@ -34,6 +34,8 @@ mod cases_outbox;
 mod cases_registry;
 #[path = "ledger/cases_retry.rs"]
 mod cases_retry;
+#[path = "ledger/cases_schema.rs"]
+mod cases_schema;
 #[path = "ledger/cases_session_minutes.rs"]
 mod cases_session_minutes;
 #[path = "ledger/cases_session_stops.rs"]
@@ -204,6 +206,7 @@ both!(
     cases_alerts::failing_alerts_retry_then_fail,
     cases_alerts::replicas_claim_disjoint_alerts,
     cases_assets::asset_lengths_are_recorded_once_and_survive_reopen,
+    cases_schema::a_ledger_newer_than_the_build_is_refused,
 );
 
 /// Backend-specific cases: opening through config, failures reported as

@@ -12,6 +12,9 @@
 //! - sessions: SIGKILL a gateway in the middle of a metered LiveAvatar
 //!   session, restart it after a minute boundary passed; every started
 //!   minute is charged once and `heygen-gateway ledger verify` passes.
+//! - upgrade: a newer build migrates the PostgreSQL ledger under a running
+//!   gateway; it goes not ready and refuses billable requests with 503,
+//!   free reads pass, and neither its audit nor a restart accepts the ledger.
 
 // A failed unwrap in a test helper is a failed assertion.
 #![allow(clippy::unwrap_used)]
@@ -30,6 +33,8 @@ mod ledger_view;
 mod race;
 #[path = "processes/sessions.rs"]
 mod sessions;
+#[path = "processes/upgrade.rs"]
+mod upgrade;
 
 /// A fresh database on the shared PostgreSQL server of this binary (started
 /// on first use, off the async threads because `initdb` blocks for seconds).

@@ -28,6 +28,7 @@ mod resources;
 mod retry;
 mod rows;
 mod schema;
+mod schema_version;
 mod session_types;
 pub mod sqlite;
 mod types;
@@ -46,6 +47,7 @@ pub use postgres::PostgresLedger;
 pub use registry::Registry;
 pub use resources::*;
 pub use retry::{RetryHolds, RETRY_LOOKBACK};
+pub use schema_version::{SchemaVersion, SchemaVersions};
 pub use session_types::*;
 pub use sqlite::SqliteLedger;
 pub use types::*;
@@ -60,12 +62,13 @@ pub const IDEMPOTENCY_TTL: chrono::Duration = chrono::Duration::hours(24);
 
 /// Storage of holds, settlements, journal and idempotency keys; also a
 /// [`Registry`] (resource owners, webhook endpoints, outbox), an
-/// [`AlertOutbox`] (ops alerts), [`AssetLengths`] (uploads' lengths) and
-/// [`RetryHolds`] (the hold a retried idempotent request takes over).
+/// [`AlertOutbox`] (ops alerts), [`AssetLengths`] (uploads' lengths),
+/// [`RetryHolds`] (the hold a retried idempotent request takes over) and
+/// [`SchemaVersions`] (whether a newer build migrated it since).
 /// Object-safe: the proxy holds an `Arc<dyn Ledger>`.
 #[async_trait]
 pub trait Ledger:
-    Registry + AlertOutbox + AssetLengths + RetryHolds + Send + Sync + 'static
+    Registry + AlertOutbox + AssetLengths + RetryHolds + SchemaVersions + Send + Sync + 'static
 {
     /// Checks every configured window of the tenant and the org and takes the
     /// hold in all eight counter rows, in one transaction, all or nothing.

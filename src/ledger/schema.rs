@@ -195,6 +195,9 @@ const SHARED: [&str; 9] = [
     SESSION_NEXT,
 ];
 
+/// How many shared migrations there are (this build knows one more: the first).
+pub(crate) const SHARED_COUNT: u32 = SHARED.len() as u32;
+
 /// Shared migrations after the first, in order, for `d`.
 pub(crate) fn shared_migrations(d: &Dialect) -> Vec<String> {
     SHARED

@@ -164,4 +164,8 @@ pub enum LedgerError {
     /// The operation does not apply in the current state (e.g. submit on a released hold).
     #[error("invalid state: {0}")]
     InvalidState(String),
+    /// A newer heygen-gateway migrated the ledger past this build: billable
+    /// requests get 503, like [`LedgerError::Unavailable`].
+    #[error("the ledger's schema is version {found} but this build knows {known}: it was written by a newer heygen-gateway. Run that version (or newer); downgrading is not supported")]
+    SchemaTooNew { found: u32, known: u32 },
 }

@@ -48,6 +48,8 @@ pub(super) async fn take(
     tenant: &TenantConfig,
     req: HoldRequest,
 ) -> Result<Held, GatewayError> {
+    // Behind a newer ledger schema nothing billable is admitted here.
+    state.schema.admit().map_err(GatewayError::ledger("hold"))?;
     if let Some(held) = adopt(state, cfg, tenant, &req).await? {
         return Ok(held);
     }

@@ -126,6 +126,7 @@ async fn hold(
     rate: Micros,
     req: HoldRequest,
 ) -> Result<HoldGuard, GatewayError> {
+    state.schema.admit().map_err(GatewayError::ledger("hold"))?;
     let decision = state
         .ledger
         .hold(req)

@@ -42,7 +42,11 @@ pub struct AuditOptions {
 /// Reads the configured store in one read-only snapshot and checks it.
 /// Safe against a live ledger: it opens its own connection, never writes,
 /// and never migrates (SQLite: a `query_only` connection in one read
-/// transaction; PostgreSQL: `REPEATABLE READ READ ONLY`).
+/// transaction; PostgreSQL: `REPEATABLE READ READ ONLY`). A ledger a newer
+/// build migrated is refused ([`LedgerError::SchemaTooNew`]) rather than
+/// replayed under this build's rules: a report that could be wrong either
+/// way (false violations, or a clean bill for books it cannot read) is
+/// worse than none, and the newer build's `ledger verify` reads it right.
 pub async fn verify(store: &StoreConfig, opts: &AuditOptions) -> Result<Report, LedgerError> {
     let snap = match store {
         StoreConfig::Sqlite { path } => read::sqlite(path).await?,

@@ -14,6 +14,7 @@ use crate::ledger::rows::{
 };
 use crate::ledger::sqlite::SqlRow;
 use crate::ledger::types::LedgerError;
+use crate::ledger::SchemaVersion;
 
 const HOLDS: &str = "holds ORDER BY hold_id";
 const JOBS: &str = "jobs ORDER BY job_id";
@@ -24,6 +25,7 @@ const IDEMPOTENCY: &str =
     "SELECT tenant, key, state, headers FROM idempotency ORDER BY tenant, key";
 const RESOURCES: &str = "SELECT resource_id FROM resources ORDER BY resource_id";
 const GRANTS_FROM: &str = "SELECT value FROM ledger_meta WHERE key = 'grants_from_seq'";
+const PG_VERSION: &str = "SELECT COALESCE(MAX(version), 0) FROM ledger_migrations";
 
 /// How long a connection attempt or a busy database may stall the audit.
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -67,7 +69,8 @@ fn resource_from(r: &impl RowAccess) -> Result<ResourceRow, LedgerError> {
 /// Reads the SQLite file at `path` on a connection of its own: it must
 /// exist (never created), `query_only` forbids any write, and one deferred
 /// transaction gives every read the same WAL snapshot while the gateway
-/// keeps writing.
+/// keeps writing. Either backend refuses a ledger a newer build migrated
+/// (see `audit::verify`).
 pub(super) async fn sqlite(path: &Path) -> Result<Snapshot, LedgerError> {
     let path = path.to_path_buf();
     tokio::task::spawn_blocking(move || sqlite_blocking(&path))
@@ -86,6 +89,10 @@ fn sqlite_blocking(path: &Path) -> Result<Snapshot, LedgerError> {
     conn.busy_timeout(TIMEOUT).map_err(err)?;
     conn.pragma_update(None, "query_only", true).map_err(err)?;
     let tx = conn.transaction().map_err(err)?;
+    let version: i64 = tx
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(err)?;
+    SchemaVersion::of(version).refuse_newer()?;
     fn all<T>(
         c: &Connection,
         sql: &str,
@@ -138,6 +145,12 @@ pub(super) async fn postgres(url: &str) -> Result<Snapshot, LedgerError> {
             .start()
             .await
             .map_err(err)?;
+        let version: i32 = tx
+            .query_one(PG_VERSION, &[])
+            .await
+            .and_then(|r| r.try_get(0))
+            .map_err(err)?;
+        SchemaVersion::of(i64::from(version)).refuse_newer()?;
         async fn all<T>(
             tx: &tokio_postgres::Transaction<'_>,
             sql: &str,

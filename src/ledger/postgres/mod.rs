@@ -186,7 +186,10 @@ impl PostgresLedger {
         let holds = batch::HoldQueue::start(pool.clone());
         let ledger = PostgresLedger { pool, clock, holds };
         let mut client = ledger.client().await?;
-        schema::migrate(&mut client).await.map_err(pg_err)?;
+        schema::migrate(&mut client)
+            .await
+            .map_err(pg_err)?
+            .refuse_newer()?;
         drop(client);
         Ok(ledger)
     }

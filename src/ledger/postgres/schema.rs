@@ -2,7 +2,11 @@
 //! under a transaction-scoped advisory lock so two replicas starting
 //! together apply each migration exactly once.
 
+use async_trait::async_trait;
 use tokio_postgres::Client;
+
+use super::{pg_err, PostgresLedger};
+use crate::ledger::{LedgerError, SchemaVersion, SchemaVersions};
 
 /// Arbitrary constant naming the ledger's migration lock.
 const MIGRATION_LOCK: i64 = 0x4865_7947_656e_4c64; // "HeyGenLd"
@@ -96,8 +100,13 @@ CREATE TABLE idempotency (
 CREATE INDEX idempotency_created ON idempotency (created_us);
 "#];
 
-/// Applies missing migrations in one transaction.
-pub(super) async fn migrate(client: &mut Client) -> Result<(), tokio_postgres::Error> {
+/// The largest migration applied; the table is created before this is read.
+const CURRENT: &str = "SELECT COALESCE(MAX(version), 0) FROM ledger_migrations";
+
+/// Applies missing migrations in one transaction. Returns the version found
+/// before: a ledger a newer build migrated is left as it is (nothing applies
+/// past this build's last migration) for the caller to refuse.
+pub(super) async fn migrate(client: &mut Client) -> Result<SchemaVersion, tokio_postgres::Error> {
     let tx = client.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await?;
@@ -108,13 +117,7 @@ pub(super) async fn migrate(client: &mut Client) -> Result<(), tokio_postgres::E
         )",
     )
     .await?;
-    let row = tx
-        .query_one(
-            "SELECT COALESCE(MAX(version), 0) FROM ledger_migrations",
-            &[],
-        )
-        .await?;
-    let current: i32 = row.try_get(0)?;
+    let current: i32 = tx.query_one(CURRENT, &[]).await?.try_get(0)?;
     for (i, sql) in migrations().iter().enumerate() {
         let version = i as i32 + 1;
         if version <= current {
@@ -127,11 +130,38 @@ pub(super) async fn migrate(client: &mut Client) -> Result<(), tokio_postgres::E
         )
         .await?;
     }
-    tx.commit().await
+    tx.commit().await?;
+    Ok(SchemaVersion::of(i64::from(current)))
+}
+
+/// One indexed read of `ledger_migrations` on a pooled connection: a newer
+/// replica's migration is seen once it committed.
+#[async_trait]
+impl SchemaVersions for PostgresLedger {
+    async fn schema_version(&self) -> Result<SchemaVersion, LedgerError> {
+        let client = self.client().await?;
+        let row = client.query_one(CURRENT, &[]).await.map_err(pg_err)?;
+        let found: i32 = row.try_get(0).map_err(pg_err)?;
+        Ok(SchemaVersion::of(i64::from(found)))
+    }
 }
 
 /// Every migration in order; entry `i` brings the schema to version `i + 1`.
 fn migrations() -> Vec<String> {
     let shared = crate::ledger::schema::shared_migrations(&crate::ledger::schema::POSTGRES);
     FIRST.iter().map(|m| m.to_string()).chain(shared).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The audit and the running check compare against the shared count.
+    #[test]
+    fn knows_as_many_migrations_as_sqlite() {
+        assert_eq!(
+            migrations().len() as i64,
+            i64::from(SchemaVersion::of(0).known)
+        );
+    }
 }

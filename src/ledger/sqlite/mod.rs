@@ -76,7 +76,9 @@ fn open_conn(path: &Path) -> Result<Connection, LedgerError> {
     }
     let mut conn = Connection::open(path).map_err(|e| unavailable("cannot open", &e))?;
     schema::configure(&conn).map_err(|e| unavailable("cannot configure", &e))?;
-    schema::migrate(&mut conn).map_err(|e| unavailable("cannot migrate", &e))?;
+    schema::migrate(&mut conn)
+        .map_err(|e| unavailable("cannot migrate", &e))?
+        .refuse_newer()?;
     Ok(conn)
 }
 

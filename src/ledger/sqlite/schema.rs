@@ -1,6 +1,10 @@
 //! SQLite schema, applied at open and versioned with `PRAGMA user_version`.
 
+use async_trait::async_trait;
 use rusqlite::Connection;
+
+use super::SqliteLedger;
+use crate::ledger::{LedgerError, SchemaVersion, SchemaVersions};
 
 /// Migration 1, verbatim; later ones come from `ledger::schema`.
 const FIRST: &[&str] = &[r#"
@@ -100,19 +104,35 @@ pub(super) fn configure(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 /// Brings the schema up to date in one immediate transaction, so two
-/// processes opening the same file cannot both migrate.
-pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+/// processes opening the same file cannot both migrate. Returns the version
+/// found before: a file a newer build migrated is left as it is (nothing
+/// applies past this build's last migration) for the caller to refuse.
+pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<SchemaVersion> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    for (i, sql) in migrations()
-        .iter()
-        .enumerate()
-        .skip(version.max(0) as usize)
-    {
+    let found = SchemaVersion::of(user_version(&tx)?);
+    for (i, sql) in migrations().iter().enumerate().skip(found.found as usize) {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
     }
-    tx.commit()
+    tx.commit()?;
+    Ok(found)
+}
+
+fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "user_version", |r| r.get(0))
+}
+
+/// Read on the worker's connection: the header another process (a newer
+/// CLI migrating the same file) wrote is seen by the next read.
+#[async_trait]
+impl SchemaVersions for SqliteLedger {
+    async fn schema_version(&self) -> Result<SchemaVersion, LedgerError> {
+        let found = self
+            .worker
+            .call(|c| user_version(c).map_err(super::sql_err))
+            .await?;
+        Ok(SchemaVersion::of(found))
+    }
 }
 
 /// Every migration in order; entry `i` brings the schema to version `i + 1`.
@@ -142,6 +162,7 @@ mod tests {
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
         assert_eq!(version, migrations().len() as i64);
+        assert_eq!(version, i64::from(SchemaVersion::of(0).known));
         let held: i64 = conn
             .query_row("SELECT held FROM counters", [], |r| r.get(0))
             .unwrap();
@@ -153,6 +174,19 @@ mod tests {
             assert_eq!(n, 0);
         }
         // Migrating again is a no-op.
+        assert!(!migrate(&mut conn).unwrap().is_newer());
+    }
+
+    /// A file a newer build migrated is reported, and left untouched.
+    #[test]
+    fn a_newer_file_is_reported_not_migrated() {
+        let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn).unwrap();
+        let newer = i64::from(SchemaVersion::of(0).known) + 1;
+        conn.pragma_update(None, "user_version", newer).unwrap();
+        let found = migrate(&mut conn).unwrap();
+        assert!(found.is_newer());
+        assert_eq!(i64::from(found.found), newer);
+        assert_eq!(user_version(&conn).unwrap(), newer);
     }
 }

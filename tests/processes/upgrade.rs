@@ -1,0 +1,150 @@
+//! A rolling upgrade as an old replica sees it: a gateway process runs on a
+//! PostgreSQL ledger when a newer heygen-gateway migrates that ledger past
+//! what this build knows (simulated as the newer build leaves it: one more
+//! row in `ledger_migrations`). Within the check period (one second here,
+//! through `metrics.gauge_interval_seconds`) the running process logs the
+//! error once, `/readyz` answers 503, a billable request is refused with
+//! the 503 an unavailable ledger gets (and never reaches HeyGen), and free
+//! reads still pass. `ledger verify` of this build refuses the ledger, and
+//! so does a restart of this build: `serve` exits non-zero with a message
+//! naming both versions.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::common::{
+    self, eventually_async, full, start_mock, tenant_token, ADMIN_TOKEN, ORG_KEY, WEBHOOK_SECRET,
+};
+use crate::harness::{base_config, generate, GatewayProc, Node, GENERATE};
+
+/// The binary under test.
+const BIN: &str = env!("CARGO_BIN_EXE_heygen-gateway");
+/// A free read the gateway forwards without asking the ledger.
+const FREE_READ: &str = "/v2/video_translate/target_languages";
+/// How long the running check may take to notice (its period is 1 s here).
+const NOTICE_BOUND: Duration = Duration::from_secs(15);
+
+/// A plain connection to the shared ledger, for what the newer build does.
+async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+}
+
+async fn readyz(gw: &GatewayProc) -> u16 {
+    common::try_send("GET", &gw.admin_url("/readyz"), &[], full(""), false)
+        .await
+        .map(|r| r.status.as_u16())
+        .unwrap_or(0)
+}
+
+/// Runs the binary with `args` and the harness's environment; its exit code
+/// and everything it printed. Killed (and the test failed) if it does not
+/// exit within a minute: a `serve` that started would never end.
+fn run(args: &[&str], config: &Path) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let (out_path, err_path) = (dir.path().join("out"), dir.path().join("err"));
+    let mut child = Command::new(BIN)
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .env("HEYGEN_API_KEY", ORG_KEY)
+        .env("HEYGEN_GATEWAY_ADMIN_TOKEN", ADMIN_TOKEN)
+        .env("HEYGEN_WEBHOOK_SECRET", WEBHOOK_SECRET)
+        .env("HEYGEN_GATEWAY_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`{}` did not exit within a minute", args.join(" "));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let text = format!(
+        "{}{}",
+        std::fs::read_to_string(&out_path).unwrap_or_default(),
+        std::fs::read_to_string(&err_path).unwrap_or_default()
+    );
+    (status.code(), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_old_replica_steps_aside_once_a_newer_build_migrates_the_ledger() {
+    let url = crate::pg_database().await;
+    let mock = start_mock().await;
+    let cfg = base_config(&mock, Some(&url)).set("metrics", "gauge_interval_seconds", "1");
+    let mut node = Node::new(cfg);
+    let mut gw = node.start().await;
+    let r = generate(&gw.url("")).await.unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    // The newer build's migration.
+    let db = connect(&url).await;
+    let known: i32 = db
+        .query_one("SELECT MAX(version) FROM ledger_migrations", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let newer = known + 1;
+    db.execute(
+        "INSERT INTO ledger_migrations (version) VALUES ($1)",
+        &[&newer],
+    )
+    .await
+    .unwrap();
+
+    // The orchestrator takes the replica out of service...
+    eventually_async(|| async { readyz(&gw).await == 503 }, NOTICE_BOUND).await;
+    // ...and what still reaches it is not admitted.
+    let r = generate(&gw.url("")).await.unwrap();
+    assert_eq!(r.status, 503, "{}", r.text());
+    let body = r.json();
+    let code = body["error"]["code"]
+        .as_str()
+        .or_else(|| body["error_code"].as_str());
+    assert_eq!(code, Some("service_unavailable"), "{body}");
+    assert_eq!(r.header("x-gateway-rejected"), Some("ledger_unavailable"));
+    assert_eq!(mock.requests_to(GENERATE).len(), 1, "only the first one");
+    let token = tenant_token("alpha");
+    let read = common::try_send(
+        "GET",
+        &gw.url(FREE_READ),
+        &[("x-api-key", &token)],
+        full(""),
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(read.status, 200, "a free read passes: {}", read.text());
+    // Said once, with both versions and what to do.
+    let said = format!("The ledger's schema is version {newer} but this build knows {known}");
+    let log = gw.log_text();
+    assert_eq!(log.matches(&said).count(), 1, "{log}");
+    assert!(log.contains("replace it with the newer version"), "{log}");
+
+    // This build's audit and this build restarted refuse the ledger.
+    let refused = format!("the ledger's schema is version {newer} but this build knows {known}");
+    let config = node.config_path();
+    let (code, text) = run(&["ledger", "verify"], &config);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains(&refused), "{text}");
+    gw.kill();
+    let (code, text) = run(&["serve"], &config);
+    assert_ne!(code, Some(0), "{text}");
+    assert!(code.is_some(), "serve died of a signal: {text}");
+    assert!(text.contains(&refused), "{text}");
+    assert!(text.contains("downgrading is not supported"), "{text}");
+    assert!(!text.contains("panicked"), "{text}");
+}
