@@ -122,7 +122,7 @@ EOF
 # split shows where a difference lies (the kernel's share of a proxied
 # request, loopback TCP and syscalls, is nearly the same for both proxies).
 cpu_ticks() { # pid -> "user system"
-    local user=0 sys=0 p f
+    local user=0 sys=0 p f u s
     for p in "$1" $(pgrep -P "$1" || true); do
         # Fields 14 and 15 of /proc/PID/stat, after the ")" that ends comm.
         f=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null) || continue
@@ -161,7 +161,8 @@ per_req() { # ticks rps
     awk -v t="$1" -v hz="$hz" -v r="$2" -v d="$DURATION" \
         'BEGIN { printf "%.1f", (r > 0 ? t * 1e6 / hz / (r * d) : 0) }'
 }
-printf '%-9s %10s %8s %8s %7s %11s %6s %6s\n' target 'req/s' 'p50 ms' 'p99 ms' errors \
+# 'µ' is two bytes, so its column is one wider in the format.
+printf '%-9s %10s %8s %8s %7s %12s %6s %6s\n' target 'req/s' 'p50 ms' 'p99 ms' errors \
     'CPU µs/req' user system
 while read -r name rps p50 p99 err ticks user sys; do
     printf '%-9s %10s %8s %8s %7s %11s %6s %6s\n' "$name" "$rps" "$p50" "$p99" "$err" \

@@ -1,12 +1,14 @@
 //! Background tasks: the settlement poller (jobs nobody asked about), hold
 //! expiry, budget/hold gauges with threshold alerts, HeyGen's remaining
-//! quota with its drift from the ledger, and the ledger's schema version
-//! (`crate::schema_guard`: once a newer build migrated the ledger, expiry,
-//! the poller and the session meter stop here). One loop; the gauge
-//! period is `metrics.gauge_interval_seconds` (read at start). The webhook
-//! fan-out worker (`crate::fanout::worker`) is a second task, the alert
-//! worker (`crate::alerts::worker`) a third; the gauge tick and the drift
-//! poll hand their readings to `crate::alerts` to raise alerts.
+//! quota with its drift from the ledger, and the session meter, in one loop;
+//! the gauge period is `metrics.gauge_interval_seconds` (read at start).
+//! Once a newer build migrated the ledger (`crate::schema_guard`), expiry,
+//! the poller and the meter stop here; only the session stops this replica
+//! already took are still settled. The webhook fan-out worker
+//! (`crate::fanout::worker`) is a second task, the alert worker
+//! (`crate::alerts::worker`) a third, the schema check a fourth; the gauge
+//! tick and the drift poll hand their readings to `crate::alerts` to raise
+//! alerts.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -36,8 +38,24 @@ pub(crate) fn spawn(state: &Arc<AppState>, stop: watch::Receiver<bool>) -> Vec<J
         // not delay settlement polling, nor the other way round.
         crate::fanout::spawn(state, stop.clone()),
         // Ops alerts likewise: a slow alert receiver delays nothing else.
-        crate::alerts::spawn(state.alerts.clone(), stop),
+        crate::alerts::spawn(state.alerts.clone(), stop.clone()),
+        // The schema check too: a long meter or poller tick in `run` must
+        // not delay noticing a newer build's migration.
+        tokio::spawn(schema_checks(state.clone(), stop)),
     ]
+}
+
+/// Reads the ledger's schema version every `schema_guard::period`.
+async fn schema_checks(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
+    let gauge_interval = state.snapshot().config.metrics.gauge_interval;
+    let mut tick = interval(crate::schema_guard::period(gauge_interval));
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            _ = tick.tick() => state.schema.check(state.ledger.as_ref()).await,
+        }
+    }
 }
 
 async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
@@ -46,13 +64,11 @@ async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     let mut gauges_tick = interval(cfg.metrics.gauge_interval);
     let mut quota_tick = interval(cfg.metrics.quota_poll.unwrap_or(Duration::from_secs(3600)));
     let mut sessions_tick = interval(cfg.settlement.session_tick);
-    let mut schema_tick = interval(crate::schema_guard::period(cfg.metrics.gauge_interval));
     for t in [
         &mut poll,
         &mut gauges_tick,
         &mut quota_tick,
         &mut sessions_tick,
-        &mut schema_tick,
     ] {
         t.set_missed_tick_behavior(MissedTickBehavior::Delay);
     }
@@ -61,7 +77,6 @@ async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = stop.changed() => break,
-            _ = schema_tick.tick() => state.schema.check(state.ledger.as_ref()).await,
             // Behind a newer ledger, money is the newer replicas' to write.
             _ = poll.tick(), if !state.schema.is_behind() => {
                 expire(&state).await;
@@ -73,8 +88,15 @@ async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
                     state.lookups.refresh_learned(state.ledger.as_ref(), state.clock.now()).await;
                 }
             }
-            _ = sessions_tick.tick(), if !state.schema.is_behind() => {
-                crate::sessions::meter::tick(&state).await
+            _ = sessions_tick.tick() => {
+                if state.schema.is_behind() {
+                    // Stops this replica already took are work in flight:
+                    // the newer replicas do not know them and would meter
+                    // those sessions on.
+                    crate::sessions::retry_deferred_stops(&state).await
+                } else {
+                    crate::sessions::meter::tick(&state).await
+                }
             }
             _ = quota_tick.tick() => {
                 if state.snapshot().config.metrics.quota_poll.is_some() {

@@ -11,8 +11,12 @@
 //! takes the replica out of service), new holds are refused with the 503 an
 //! unavailable ledger gets, and the background work that writes money
 //! (expiry, the settlement poller, the session meter) stops, because the
-//! newer replicas do it under the rules the ledger now follows. Free reads
-//! still pass: they touch no money.
+//! newer replicas do it under the rules the ledger now follows; session
+//! stops this replica already took are still settled (the newer replicas
+//! do not know them). What still reaches the replica before it is taken
+//! out of service is served: reads, and the writes that finish work already
+//! admitted — a status read or webhook settling a job, a client's session
+//! stop, an admin adjustment.
 //!
 //! A ledger is never downgraded, so once behind is for good: a one-way latch.
 
@@ -80,10 +84,7 @@ impl SchemaGuard {
     /// versions in the log line.
     pub fn admit(&self) -> Result<(), LedgerError> {
         match self.behind.get() {
-            Some(v) => Err(LedgerError::SchemaTooNew {
-                found: v.found,
-                known: v.known,
-            }),
+            Some(v) => v.refuse_newer().map(drop),
             None => Ok(()),
         }
     }

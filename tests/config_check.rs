@@ -290,3 +290,29 @@ fn check_config_checks_secrets_unless_offline_and_speaks_json() {
     assert_eq!(v["warnings"][0]["key"], "org.budgets.daily", "{v}");
     assert_eq!(v["store"], "sqlite data/ledger.db", "no Debug output: {v}");
 }
+
+/// The store as messages and logs print it (`{}` and `{:?}`): never the
+/// PostgreSQL URL's user, password or parameters.
+#[test]
+fn the_store_is_printed_without_credentials() {
+    use heygen_gateway::config::StoreConfig;
+    let pg = StoreConfig::Postgres {
+        url: "postgres://gw:s3cret@db.internal:5432/ledger?sslmode=require&password=x".into(),
+        pool_size: 8,
+    };
+    for shown in [pg.to_string(), format!("{pg:?}")] {
+        assert_eq!(
+            shown,
+            "postgres postgres://db.internal:5432/ledger (credentials redacted), pool 8"
+        );
+    }
+    let kv = StoreConfig::Postgres {
+        url: "host=db user=gw password=s3cret".into(),
+        pool_size: 2,
+    };
+    assert_eq!(kv.to_string(), "postgres (url redacted), pool 2");
+    let sqlite = StoreConfig::Sqlite {
+        path: "data/ledger.db".into(),
+    };
+    assert_eq!(format!("{sqlite:?}"), "sqlite data/ledger.db");
+}

@@ -103,10 +103,41 @@ pub struct UpstreamConfig {
     pub pool_idle_timeout: Duration,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum StoreConfig {
     Sqlite { path: PathBuf },
     Postgres { url: String, pool_size: u32 },
+}
+
+/// Written without the PostgreSQL URL's user, password and parameters:
+/// this is what error messages and logs print (`{:?}` included), and the
+/// URL usually carries the password.
+impl std::fmt::Display for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreConfig::Sqlite { path } => write!(f, "sqlite {}", path.display()),
+            StoreConfig::Postgres { url, pool_size } => {
+                // `postgres://user:pass@host:port/db?params` → `postgres://host:port/db`;
+                // the `key=value` form names no host cheaply, so none is shown.
+                let shown = url.split_once("://").map(|(scheme, rest)| {
+                    let rest = rest.split('?').next().unwrap_or("");
+                    let (authority, db) = rest.split_once('/').unwrap_or((rest, ""));
+                    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+                    format!("{scheme}://{host}/{db}")
+                });
+                match shown {
+                    Some(u) => write!(f, "postgres {u} (credentials redacted), pool {pool_size}"),
+                    None => write!(f, "postgres (url redacted), pool {pool_size}"),
+                }
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 /// Pricing owns the tier (its policy reads it); re-exported so

@@ -1,7 +1,8 @@
 //! Reading upstream answers: job ids from creation responses, outcomes from
 //! status reads, and HeyGen webhook events. Tolerant of the v1 (`{code,data}`),
 //! v2 (`{error,data}`) and v3 (`{data}`) envelopes; returns nothing rather
-//! than guessing when a body does not say.//!
+//! than guessing when a body does not say.
+//!
 //! This file holds the job types and the creation-answer side; status reads
 //! are in `status` and webhook deliveries in `webhook`, re-exported here.
 

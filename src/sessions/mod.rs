@@ -17,6 +17,7 @@
 pub(crate) mod liveavatar;
 pub(crate) mod meter;
 mod pending;
+pub(crate) use pending::retry as retry_deferred_stops;
 pub(crate) mod stop;
 #[cfg(test)]
 mod test_rig;

@@ -64,7 +64,7 @@ pub(super) fn forget(state: &AppState, session_id: &str) {
 /// the second of the stop, not of the retry). A stop that fails again stays
 /// kept; one whose session is no longer live is dropped, since whoever ended
 /// it charged it.
-pub(super) async fn retry(state: &AppState) {
+pub(crate) async fn retry(state: &AppState) {
     for stop in state.deferred_stops.all() {
         let rows = match state
             .ledger

@@ -11,23 +11,31 @@ use std::sync::Arc;
 use crate::clock::ManualClock;
 use crate::ledger::HoldState;
 use crate::sessions::test_rig::{
-    at, hold, row, sqlite, sqlite_path, start, state_on, t0, RATE, SECOND,
+    at, hold, row, sqlite, sqlite_path, start, state_on, state_with_upstream, t0, RATE, SECOND,
 };
 use crate::sessions::{meter, stop};
 use crate::state::AppState;
 
 /// Makes every session stop fail in the ledger of `dir` (`true`) or work
-/// again (`false`).
+/// again (`false`). The trigger's error is SQLite's "integer overflow", an
+/// error the backend reports as the ledger being unavailable (as it does a
+/// busy or failing database), so a retry may succeed.
 fn fail_stops(dir: &tempfile::TempDir, fail: bool) {
+    trigger(
+        dir,
+        if fail {
+            "CREATE TRIGGER fail_stops BEFORE UPDATE OF stop_reason ON sessions \
+             BEGIN SELECT abs(-9223372036854775808); END;"
+        } else {
+            "DROP TRIGGER fail_stops;"
+        },
+    );
+}
+
+fn trigger(dir: &tempfile::TempDir, sql: &str) {
     let c = rusqlite::Connection::open(sqlite_path(dir)).expect("open the ledger file");
     c.busy_timeout(std::time::Duration::from_secs(10))
         .expect("busy timeout");
-    let sql = if fail {
-        "CREATE TRIGGER fail_stops BEFORE UPDATE OF stop_reason ON sessions \
-         BEGIN SELECT RAISE(ABORT, 'injected: the ledger is unavailable'); END;"
-    } else {
-        "DROP TRIGGER fail_stops;"
-    };
     c.execute_batch(sql).expect("trigger");
 }
 
@@ -161,5 +169,68 @@ async fn a_failed_stop_of_a_session_ended_meanwhile_is_dropped() {
     assert!(
         !state.deferred_stops.contains("s1"),
         "the stop is still kept"
+    );
+}
+
+/// The gateway stops the session itself (idle) at 30 s while the ledger
+/// fails: it is stopped at HeyGen at once, not when the ledger is back (the
+/// tenant pays to 30 s, so HeyGen's time after that would be the org's),
+/// and not a second time when the kept stop settles.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_stop_the_ledger_fails_to_record_stops_the_session_at_heygen_at_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mock = heygen_mock::MockHeygen::start(heygen_mock::MockConfig::new("sk_org"))
+        .await
+        .expect("mock");
+    let clock = Arc::new(ManualClock::new(t0()));
+    let ledger = sqlite(&dir, clock.clone()).await;
+    let state = state_with_upstream(&dir, ledger, clock.clone(), &mock.url());
+    let first = start(&state, "s1").await;
+    fail_stops(&dir, true);
+    let stop_at = at(&clock, 30);
+    let s = row(&state, "s1").await;
+    stop::close(&state, &s, stop_at, "idle", true).await;
+    let stops = || mock.control().requests_to("/v3/avatar-realtime/s1").len();
+    assert_eq!(stops(), 1, "not stopped at HeyGen while the ledger failed");
+    assert!(state.deferred_stops.contains("s1"), "the stop was not kept");
+    fail_stops(&dir, false);
+    at(&clock, 45);
+    meter::tick(&state).await;
+    let s = row(&state, "s1").await;
+    assert_eq!(
+        (s.stop_reason.as_deref(), s.stopped_us, s.captured),
+        (Some("idle"), Some(stop_at), 30 * SECOND)
+    );
+    assert_eq!(
+        hold(&state, &first).await,
+        (HoldState::Captured, 30 * SECOND)
+    );
+    assert_eq!(stops(), 1, "stopped at HeyGen twice");
+}
+
+/// A stop the ledger refuses rather than fails (a rule of its own, here a
+/// trigger's abort, which the backend reports as a conflict) would be
+/// refused again: it is not kept, and the session stays with the meter,
+/// which goes on holding its minutes and can still end it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_the_ledger_refuses_is_left_to_the_meter() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (state, clock, _) = started(&dir).await;
+    trigger(
+        &dir,
+        "CREATE TRIGGER refuse_stops BEFORE UPDATE OF stop_reason ON sessions \
+         BEGIN SELECT RAISE(ABORT, 'injected refusal'); END;",
+    );
+    at(&clock, 30);
+    stop::end(&state, "s1", "client").await;
+    assert!(
+        !state.deferred_stops.contains("s1"),
+        "a refused stop was kept"
+    );
+    at(&clock, 59);
+    meter::tick(&state).await;
+    assert!(
+        row(&state, "s1").await.next_hold_id.is_some(),
+        "the meter no longer meters the session"
     );
 }

@@ -12,15 +12,16 @@
 //! nothing is charged twice. It gives up when someone else ended the
 //! session, and does not carry a budget stop over to the new minute.
 //!
-//! A stop whose ledger transaction fails is not dropped either (the session
-//! would go on being metered after it stopped): it is deferred
-//! ([`super::pending`]) and the next tick settles it at the time the
-//! session stopped. Any later stop of that session settles at the deferred
+//! A stop whose ledger transaction fails (the ledger unavailable) is not
+//! dropped either (the session would go on being metered after it
+//! stopped): it is deferred ([`super::pending`]) and the next tick settles
+//! it at the time the session stopped; one the gateway makes is sent to
+//! HeyGen at once. Any later stop of that session settles at the deferred
 //! one's time too, whichever gets through to the ledger first.
 
 use super::pending;
 use crate::deferred_stops::DeferredStop;
-use crate::ledger::{SessionFilter, SessionRow, Settlement};
+use crate::ledger::{LedgerError, SessionFilter, SessionRow, Settlement};
 use crate::metrics::CreditKind;
 use crate::state::AppState;
 
@@ -37,18 +38,19 @@ pub(crate) async fn end(state: &AppState, session_id: &str, reason: &str) {
         }
         Err(e) => {
             state.note_ledger_error("sessions", &e);
+            if !matches!(e, LedgerError::Unavailable(_)) {
+                return;
+            }
             // The session may well be live: the next tick reads it again
             // and, if it is, ends it as of now.
-            pending::defer(
-                state,
-                DeferredStop {
-                    session_id: session_id.to_string(),
-                    tenant: None,
-                    end_us: now,
-                    reason: reason.to_string(),
-                    upstream: false,
-                },
-            );
+            let stop = DeferredStop {
+                session_id: session_id.to_string(),
+                tenant: None,
+                end_us: now,
+                reason: reason.to_string(),
+                upstream: false,
+            };
+            pending::defer(state, stop);
         }
     }
 }
@@ -91,13 +93,36 @@ pub(super) async fn close(
     reason: &str,
     upstream: bool,
 ) {
+    // A stop kept earlier has ended the session already (and stopped it at
+    // HeyGen, if it was the gateway's): it is settled whatever the minute
+    // is by now, budget stops included.
+    let kept = state.deferred_stops.contains(&s.session_id);
     let stop = pending::stop_of(s, end_us, reason, upstream);
     let stop = state.deferred_stops.first(stop);
     let (end_us, reason) = (stop.end_us, stop.reason.as_str());
-    let (s, settled) = match settle(state, s, end_us, reason).await {
+    let (s, settled) = match settle(state, s, end_us, reason, kept).await {
         Settle::Ended(ended) => *ended,
         Settle::Gone => return pending::forget(state, &s.session_id),
-        Settle::Failed => return pending::defer(state, stop),
+        Settle::Failed { transient: false } => {
+            // Retrying would fail alike, and a kept stop takes the session
+            // off the meter: leave it to the meter, as before stops were kept.
+            tracing::error!(tenant = %s.tenant, session_id = %s.session_id, reason,
+                "The ledger refused a session's stop; left to the meter to end.");
+            return pending::forget(state, &s.session_id);
+        }
+        Settle::Failed { transient: true } => {
+            // The session ends now for the tenant, who pays to `end_us`; one
+            // the gateway stops must not run on at HeyGen, at the org's
+            // expense, until the ledger is back. Stopping it twice is harmless.
+            if stop.upstream {
+                stop_upstream(state, s, reason).await;
+            }
+            let stop = DeferredStop {
+                upstream: false,
+                ..stop
+            };
+            return pending::defer(state, stop);
+        }
     };
     count(state, &s, &settled);
     let seconds = (end_us - s.started_us).max(0) as f64 / 1e6;
@@ -127,12 +152,27 @@ enum Settle {
     /// or it kept moving on: the stop has nothing left to do.
     Gone,
     /// The ledger failed: the session is still live as far as it knows.
-    Failed,
+    /// `transient`: unavailable, so a later retry may succeed.
+    Failed { transient: bool },
+}
+
+fn failed(state: &AppState, e: &LedgerError) -> Settle {
+    state.note_ledger_error("sessions", e);
+    Settle::Failed {
+        transient: matches!(e, LedgerError::Unavailable(_)),
+    }
 }
 
 /// Ends the session in the ledger, re-reading it each time the meter's
-/// minute-end capture moved it on first.
-async fn settle(state: &AppState, s: &SessionRow, end_us: i64, reason: &str) -> Settle {
+/// minute-end capture moved it on first. `stopped`: the session is already
+/// over (a kept stop), so a budget stop is settled on the new minute too.
+async fn settle(
+    state: &AppState,
+    s: &SessionRow,
+    end_us: i64,
+    reason: &str,
+    stopped: bool,
+) -> Settle {
     let runtime = state.snapshot();
     let mut s = s.clone();
     let first_slot = s.slot_us;
@@ -146,15 +186,12 @@ async fn settle(state: &AppState, s: &SessionRow, end_us: i64, reason: &str) -> 
         match ended {
             Ok(Some(settled)) => return Settle::Ended(Box::new((s, settled))),
             Ok(None) => {}
-            Err(e) => {
-                state.note_ledger_error("sessions", &e);
-                return Settle::Failed;
-            }
+            Err(e) => return failed(state, &e),
         }
-        // A budget stop was judged on the minute that has since moved on
-        // (whoever moved it held the next one within the budget): the next
-        // tick judges the session's new minute instead.
-        if reason == "budget" {
+        // A budget stop not yet made was judged on the minute that has since
+        // moved on (whoever moved it held the next one within the budget):
+        // the next tick judges the session's new minute instead.
+        if reason == "budget" && !stopped {
             return Settle::Gone;
         }
         let rows = match state
@@ -163,10 +200,7 @@ async fn settle(state: &AppState, s: &SessionRow, end_us: i64, reason: &str) -> 
             .await
         {
             Ok(rows) => rows,
-            Err(e) => {
-                state.note_ledger_error("sessions", &e);
-                return Settle::Failed;
-            }
+            Err(e) => return failed(state, &e),
         };
         // Not live: another stop (or the meter) ended it and charged it.
         let Some(live) = rows.into_iter().find(SessionRow::is_live) else {

@@ -43,11 +43,22 @@ pub(super) fn state_on(
     ledger: Arc<dyn Ledger>,
     clock: Arc<ManualClock>,
 ) -> AppState {
+    state_with_upstream(dir, ledger, clock, "http://127.0.0.1:9")
+}
+
+/// [`state_on`] with HeyGen at `api_url` (a mock, for stops the gateway
+/// sends; its org key is `sk_org`).
+pub(super) fn state_with_upstream(
+    dir: &tempfile::TempDir,
+    ledger: Arc<dyn Ledger>,
+    clock: Arc<ManualClock>,
+    api_url: &str,
+) -> AppState {
     let toml = format!(
         r#"
 [upstream]
-api_url = "http://127.0.0.1:9"
-upload_url = "http://127.0.0.1:9"
+api_url = "{api_url}"
+upload_url = "{api_url}"
 [store]
 url = "sqlite://{}/unused.db"
 [settlement]

@@ -1,6 +1,7 @@
 //! The invariants, checked over a [`Snapshot`]: counters against the
 //! journal, each hold against its journal rows, open holds against their
-//! expiry, idempotency keys against holds, jobs against their owners.//!
+//! expiry, idempotency keys against holds, jobs against their owners.
+//!
 //! This file runs them and holds the counter check (counters recomputed
 //! from every hold's replay and the adjustments); the per-hold checks are
 //! in `check_holds` and the cross-references (idempotency keys, job owners)

@@ -25,7 +25,6 @@ const IDEMPOTENCY: &str =
     "SELECT tenant, key, state, headers FROM idempotency ORDER BY tenant, key";
 const RESOURCES: &str = "SELECT resource_id FROM resources ORDER BY resource_id";
 const GRANTS_FROM: &str = "SELECT value FROM ledger_meta WHERE key = 'grants_from_seq'";
-const PG_VERSION: &str = "SELECT COALESCE(MAX(version), 0) FROM ledger_migrations";
 
 /// How long a connection attempt or a busy database may stall the audit.
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -89,9 +88,7 @@ fn sqlite_blocking(path: &Path) -> Result<Snapshot, LedgerError> {
     conn.busy_timeout(TIMEOUT).map_err(err)?;
     conn.pragma_update(None, "query_only", true).map_err(err)?;
     let tx = conn.transaction().map_err(err)?;
-    let version: i64 = tx
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .map_err(err)?;
+    let version = crate::ledger::sqlite::user_version(&tx).map_err(err)?;
     SchemaVersion::of(version).refuse_newer()?;
     fn all<T>(
         c: &Connection,
@@ -146,7 +143,7 @@ pub(super) async fn postgres(url: &str) -> Result<Snapshot, LedgerError> {
             .await
             .map_err(err)?;
         let version: i32 = tx
-            .query_one(PG_VERSION, &[])
+            .query_one(crate::ledger::postgres::SCHEMA_VERSION, &[])
             .await
             .and_then(|r| r.try_get(0))
             .map_err(err)?;

@@ -6,6 +6,7 @@ mod idem;
 mod params;
 mod read;
 mod schema;
+pub(crate) use schema::CURRENT as SCHEMA_VERSION;
 mod tx;
 
 use std::str::FromStr;

@@ -100,8 +100,9 @@ CREATE TABLE idempotency (
 CREATE INDEX idempotency_created ON idempotency (created_us);
 "#];
 
-/// The largest migration applied; the table is created before this is read.
-const CURRENT: &str = "SELECT COALESCE(MAX(version), 0) FROM ledger_migrations";
+/// The largest migration applied (the schema version); the table is
+/// created before this is read.
+pub(crate) const CURRENT: &str = "SELECT COALESCE(MAX(version), 0) FROM ledger_migrations";
 
 /// Applies missing migrations in one transaction. Returns the version found
 /// before: a ledger a newer build migrated is left as it is (nothing applies

@@ -8,6 +8,7 @@ mod read;
 mod registry;
 mod retry;
 mod schema;
+pub(crate) use schema::user_version;
 mod sessions;
 mod tx;
 mod worker;

@@ -118,7 +118,8 @@ pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<SchemaVersion> 
     Ok(found)
 }
 
-fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+/// The schema version the file's header records.
+pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))
 }
 
