@@ -25,6 +25,7 @@ pub mod media;
 mod plan;
 mod quote;
 mod rules;
+mod rules_shared;
 mod rules_template;
 mod rules_v2_video;
 mod rules_v3;

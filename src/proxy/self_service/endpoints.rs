@@ -3,6 +3,11 @@
 //! `GET webhooks/deliveries?endpoint_id=&limit=`. Tenant key required.
 //! A URL must pass the egress guard at registration (and again at every
 //! delivery, since DNS may change); the signing secret is shown once.
+//!
+//! This file holds routing, the handlers and the JSON they answer; event
+//! names and the log query are checked in `input`.
+
+mod input;
 
 use std::sync::Arc;
 
@@ -16,6 +21,7 @@ use crate::error::GatewayError;
 use crate::http::{collect_limited, json_response, Body};
 use crate::ledger::{DeliveryLogEntry, EndpointInfo};
 use crate::state::{AppState, Runtime};
+use input::{events, log_query};
 
 /// Fan-out multiplies every event by the endpoint count; keep it small.
 const MAX_ENDPOINTS_PER_TENANT: usize = 20;
@@ -164,76 +170,6 @@ async fn add(
         obj.insert("secret".into(), Value::from(secret));
     }
     Ok(json_response(StatusCode::CREATED, json!({ "data": data })))
-}
-
-/// The subscribed event names; omitted or null means all (`*`).
-fn events(raw: Option<Vec<String>>) -> Result<Vec<String>, GatewayError> {
-    let Some(raw) = raw else {
-        return Ok(vec!["*".into()]);
-    };
-    if raw.is_empty() || raw.len() > MAX_EVENTS {
-        return Err(GatewayError::bad_request(format!(
-            "events: give 1 to {MAX_EVENTS} event names, or omit it for all events"
-        )));
-    }
-    let mut out: Vec<String> = Vec::new();
-    for e in raw {
-        let e = e.trim().to_owned();
-        let valid = e == "*"
-            || (!e.is_empty()
-                && e.len() <= 100
-                && e.bytes()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-')));
-        if !valid {
-            return Err(GatewayError::bad_request(format!(
-                "events: {e:?} is not an event name like \"avatar_video.success\" (or \"*\" for all)"
-            )));
-        }
-        if !out.contains(&e) {
-            out.push(e);
-        }
-    }
-    if out.iter().any(|e| e == "*") {
-        out = vec!["*".into()];
-    }
-    Ok(out)
-}
-
-/// `endpoint_id` and `limit` from the query string.
-fn log_query(query: &str) -> Result<(Option<String>, u32), GatewayError> {
-    let mut endpoint_id = None;
-    let mut limit = DEFAULT_LOG_LIMIT;
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        match k {
-            "endpoint_id" if !v.is_empty() => {
-                // Ids are `whe_<hex>`: anything else matches nothing anyway,
-                // and needs no percent-decoding.
-                if !v
-                    .bytes()
-                    .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
-                {
-                    return Err(GatewayError::bad_request(format!(
-                        "endpoint_id: {v:?} is not an endpoint id"
-                    )));
-                }
-                endpoint_id = Some(v.to_owned());
-            }
-            "limit" => {
-                limit = v
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| (1..=MAX_LOG_LIMIT).contains(n))
-                    .ok_or_else(|| {
-                        GatewayError::bad_request(format!(
-                            "limit: {v:?} must be a whole number from 1 to {MAX_LOG_LIMIT}"
-                        ))
-                    })?;
-            }
-            _ => {}
-        }
-    }
-    Ok((endpoint_id, limit))
 }
 
 fn endpoint_json(e: &EndpointInfo) -> Value {
