@@ -12,6 +12,9 @@ impl<'a> Parser<'a> {
     /// ([`foldable`]), read in one pass eight bytes at a time, so the
     /// strict checks need not scan the key again. A key with an escape
     /// takes the string path.
+    // Called per value from the parser's other file: `inline` lets it be
+    // inlined there whatever codegen unit each file lands in.
+    #[inline]
     pub(super) fn key(&mut self) -> Option<(&'a str, bool)> {
         let start = self.i;
         if let Some((n, fold)) = key_end(&self.b[start..], usize::MAX) {
@@ -26,6 +29,7 @@ impl<'a> Parser<'a> {
 
     /// A string after its opening quote: borrowed from the body unless it
     /// has escapes (then unescaped into the arena).
+    #[inline]
     pub(super) fn string(&mut self) -> Option<&'a str> {
         let start = self.i;
         let end = start + special(&self.b[start..])?;
@@ -117,6 +121,7 @@ impl<'a> Parser<'a> {
     /// A non-negative number of at most 15 digits without exponent, read
     /// as serde_json reads it (an integer converted, or the digits divided
     /// once by an exact power of ten, which is correctly rounded).
+    #[inline]
     pub(super) fn number(&mut self) -> Option<f64> {
         const POW10: [f64; 16] = [
             1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
