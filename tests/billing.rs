@@ -56,6 +56,8 @@ mod reports;
 mod retries;
 #[path = "billing/retries_scope.rs"]
 mod retries_scope;
+#[path = "billing/retries_sessions.rs"]
+mod retries_sessions;
 #[path = "billing/session_ticks.rs"]
 mod session_ticks;
 #[path = "billing/sessions.rs"]

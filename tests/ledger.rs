@@ -180,6 +180,8 @@ both!(
     cases_retry::a_retry_finds_only_the_open_hold_of_the_same_request,
     cases_retry::an_expired_hold_is_found_and_its_late_job_settles_once,
     cases_retry::racing_retries_on_two_replicas_take_the_hold_once,
+    cases_retry::a_session_retry_takes_a_held_hold_and_keeps_it_from_expiry,
+    cases_retry::an_expired_first_minute_is_not_taken_over_nor_bound,
     cases_load::mixed_load_balances_the_books,
     cases_windows::daily_rollover,
     cases_windows::month_and_iso_week_rollover,

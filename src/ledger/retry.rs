@@ -6,7 +6,9 @@
 //! retry with the same key and body is answered with that job. The attempt's
 //! hold was kept (never undercount); a second hold for the retry would
 //! charge the tenant twice for the one job. So the retry takes over the
-//! hold instead: the proxy looks it up here before holding.
+//! hold instead: the proxy looks it up here before holding. A realtime
+//! session start is deduped the same way (a retry is answered with the same
+//! session), so its retry takes over the first minute its attempt held.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -36,5 +38,19 @@ pub trait RetryHolds: Send + Sync + 'static {
         route: &str,
         fingerprint: &str,
         now: DateTime<Utc>,
+    ) -> R<Option<HoldInfo>>;
+
+    /// For a retried session start: the hold [`RetryHolds::retry_hold`]
+    /// would find, but only while it is `held` with no session on it (an
+    /// expired hold cannot be a live session's minute), its TTL moved in
+    /// the same transaction to at least `until` (the retry's own), so
+    /// expiry cannot capture it before the answer binds it to the session.
+    async fn retry_session_hold(
+        &self,
+        tenant: &str,
+        route: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
     ) -> R<Option<HoldInfo>>;
 }

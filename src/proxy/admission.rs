@@ -76,11 +76,11 @@ impl Admission {
                 }
             }
         };
-        // Sessions are metered from their start's hold, which a retry must
-        // not share; every other create HeyGen dedupes links its hold to the
-        // request, so a retry of a lost attempt takes that hold over.
-        let dedupes = super::hold::heygen_dedupes(&self.outbound.path)
-            && crate::sessions::Kind::of(&self.priced.billable).is_none();
+        // Every create HeyGen dedupes by key links its hold to the request,
+        // so a retry of a lost attempt takes that hold over; a realtime
+        // session start too, as HeyGen answers its retry with the same
+        // session (v1 session starts are not deduped, by path).
+        let dedupes = super::hold::heygen_dedupes(&self.outbound.path);
         let idem = claim
             .as_ref()
             .filter(|_| dedupes)
@@ -117,10 +117,11 @@ impl Admission {
     async fn hold_and_forward(mut self, idem: Option<String>) -> Result<Answered, GatewayError> {
         let req = self.hold_request(idem);
         let state = &self.state;
+        let session = crate::sessions::Kind::of(&self.priced.billable).is_some();
         let Held {
             mut hold,
             remaining,
-        } = super::hold::take(state, &self.config, &self.tenant, req).await?;
+        } = super::hold::take(state, &self.config, &self.tenant, req, session).await?;
         // An adopted hold keeps what its attempt was quoted (the same body,
         // so the same unless prices changed between): job shares and the
         // projected header follow the hold, so shares sum to what it holds.

@@ -10,7 +10,10 @@
 //! twice for that one job (the kept hold in full at its TTL, the retry's at
 //! the job's length); so the retry takes the kept hold over instead, and the
 //! job HeyGen names is recorded under it. Nothing new is held: the budget
-//! check that hold passed covers the retry.
+//! check that hold passed covers the retry. A realtime session start is
+//! deduped alike (the retry is answered with the same session), and its
+//! hold is the session's first minute: taken over, it pays that minute
+//! once and counts once against the session cap.
 
 use std::sync::Arc;
 
@@ -41,16 +44,18 @@ pub(super) fn heygen_dedupes(path: &str) -> bool {
 
 /// Takes over the hold an earlier attempt of `req.idem`'s request left, if
 /// any; else holds `req` anew. The new hold is linked to `req.idem` in its
-/// transaction, for a later retry to find.
+/// transaction, for a later retry to find. `session`: the request starts a
+/// metered session, whose first minute the hold pays.
 pub(super) async fn take(
     state: &Arc<AppState>,
     cfg: &Config,
     tenant: &TenantConfig,
     req: HoldRequest,
+    session: bool,
 ) -> Result<Held, GatewayError> {
     // Behind a newer ledger schema nothing billable is admitted here.
     state.schema.admit().map_err(GatewayError::ledger("hold"))?;
-    if let Some(held) = adopt(state, cfg, tenant, &req).await? {
+    if let Some(held) = adopt(state, cfg, tenant, &req, session).await? {
         return Ok(held);
     }
     let (feature, amount) = (req.feature.clone(), req.amount);
@@ -90,15 +95,28 @@ async fn adopt(
     cfg: &Config,
     tenant: &TenantConfig,
     req: &HoldRequest,
+    session: bool,
 ) -> Result<Option<Held>, GatewayError> {
     let Some(fingerprint) = &req.idem else {
         return Ok(None);
     };
-    let found = state
-        .ledger
-        .retry_hold(&req.tenant, &req.route, fingerprint, req.now)
-        .await
-        .map_err(GatewayError::ledger("retry_hold"))?;
+    let (ledger, tenant_id, route) = (&state.ledger, &req.tenant, &req.route);
+    let found = if session {
+        // Only a hold still `held` becomes the session's first minute: an
+        // expired one was captured in full and closed by its TTL, and a
+        // closed hold cannot be a live session's current minute, so then
+        // the retry holds anew. The found hold gets the retry's TTL, so
+        // expiry cannot capture it before the answer binds the session.
+        let until = req.expires_at;
+        ledger
+            .retry_session_hold(tenant_id, route, fingerprint, req.now, until)
+            .await
+    } else {
+        ledger
+            .retry_hold(tenant_id, route, fingerprint, req.now)
+            .await
+    };
+    let found = found.map_err(GatewayError::ledger("retry_hold"))?;
     let Some(earlier) = found else {
         return Ok(None);
     };

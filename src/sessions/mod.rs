@@ -119,7 +119,9 @@ pub(crate) async fn open(
         next_hold_id: None,
     };
     if let Err(e) = state.ledger.open_session(&row).await {
-        // The hold stays held; its TTL captures it in full.
+        // The hold stays as it was: held, its TTL captures it in full; or
+        // (a retry's, taken over from its lost attempt) captured in full
+        // by expiry already, which the ledger refuses to bind a session to.
         state.note_ledger_error("sessions", &e);
         return true;
     }

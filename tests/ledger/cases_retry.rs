@@ -3,13 +3,19 @@
 //! retry while no job is recorded under it and nobody settled it, within
 //! the 24 h HeyGen replays a key less an hour's margin; a job recorded
 //! under it then settles it once, whether or not its TTL had captured it
-//! meanwhile.
+//! meanwhile. A retried realtime session start
+//! ([`RetryHolds::retry_session_hold`]) takes over the first minute its
+//! lost attempt held only while it is `held` with no session on it, and
+//! moves its TTL to the retry's in the same transaction, so expiry cannot
+//! capture it before the answer binds the session; a session is never
+//! registered on a hold expiry captured.
 
 use chrono::Duration;
 use heygen_gateway::config::StoreConfig;
 use heygen_gateway::ledger::audit::{verify, AuditOptions};
 use heygen_gateway::ledger::*;
 
+use crate::cases_sessions::session_row;
 use crate::support::*;
 use crate::{Fixture, Store};
 
@@ -162,4 +168,92 @@ pub async fn racing_retries_on_two_replicas_take_the_hold_once(f: Fixture) {
         taken.extend(t.await.unwrap().map(|h| h.hold_id));
     }
     assert_eq!(taken, [first]);
+}
+
+const STREAM_FP: &str = "fp-stream-7";
+const START: &str = "POST /v3/avatar-realtime";
+
+/// A realtime start's first minute (1 credit) for the request
+/// fingerprinted `fp`, expiring after 10 minutes.
+fn start(fp: &str) -> HoldRequest {
+    HoldRequest {
+        feature: "avatar_realtime".into(),
+        route: START.into(),
+        idem: Some(fp.to_string()),
+        expires_at: t0() + Duration::minutes(10),
+        ..req("acme", credits(1), t0())
+    }
+}
+
+fn mins(m: i64) -> chrono::DateTime<chrono::Utc> {
+    t0() + Duration::minutes(m)
+}
+
+async fn take(l: &dyn Ledger, fp: &str, now: i64, until: i64) -> Option<HoldInfo> {
+    l.retry_session_hold("acme", START, fp, mins(now), mins(until))
+        .await
+        .unwrap()
+}
+
+pub async fn a_session_retry_takes_a_held_hold_and_keeps_it_from_expiry(f: Fixture) {
+    let l = f.ledger.as_ref();
+    let first = held(l.hold(start(STREAM_FP)).await.unwrap());
+    // Retried a minute before its TTL: found, its TTL moved to the retry's.
+    let got = take(l, STREAM_FP, 9, 19).await.unwrap();
+    assert_eq!(
+        (got.hold_id.as_str(), got.state, got.expires_at),
+        (first.as_str(), HoldState::Held, mins(19))
+    );
+    let stored = l.get_hold(&first).await.unwrap().unwrap();
+    assert_eq!(stored.expires_at, mins(19));
+    // Past the first attempt's own TTL, while HeyGen answers the retry.
+    assert!(l.expire_holds(mins(11)).await.unwrap().is_empty());
+    // A later TTL is never moved back.
+    assert_eq!(
+        take(l, STREAM_FP, 9, 12).await.unwrap().expires_at,
+        mins(19)
+    );
+    // Bound to its session it is that session's minute: exempt from
+    // expiry, and no further retry takes it.
+    let row = SessionRow {
+        feature: "avatar_realtime".into(),
+        kind: "realtime".into(),
+        ..session_row("st_1", &first, "live")
+    };
+    l.open_session(&row).await.unwrap();
+    assert!(take(l, STREAM_FP, 10, 20).await.is_none());
+    assert!(l.expire_holds(mins(30)).await.unwrap().is_empty());
+    let h = l.get_hold(&first).await.unwrap().unwrap();
+    assert_eq!(h.state, HoldState::Held);
+}
+
+pub async fn an_expired_first_minute_is_not_taken_over_nor_bound(f: Fixture) {
+    let l = f.ledger.as_ref();
+    let first = held(l.hold(start(STREAM_FP)).await.unwrap());
+    let expired = l.expire_holds(mins(11)).await.unwrap();
+    assert_eq!(expired.len(), 1);
+    // Captured in full and closed: it cannot be a live session's minute,
+    // so a session retry holds anew (a job's retry would still take it).
+    assert!(take(l, STREAM_FP, 11, 21).await.is_none());
+    let job_retry = l
+        .retry_hold("acme", START, STREAM_FP, mins(11))
+        .await
+        .unwrap();
+    assert_eq!(job_retry.map(|h| h.hold_id), Some(first.clone()));
+    // Expiry won a race with the binding: the session is not registered
+    // on the expired hold.
+    let refused = l.open_session(&session_row("st_1", &first, "live")).await;
+    assert!(
+        matches!(refused, Err(LedgerError::InvalidState(_))),
+        "{refused:?}"
+    );
+    let rows = l.sessions(SessionFilter::One("st_1")).await.unwrap();
+    assert!(rows.is_empty(), "{rows:?}");
+    // A session registered on its hold earlier is still a no-op repeat
+    // once its minute moved on.
+    let live = held(l.hold(start("fp-other")).await.unwrap());
+    let row = session_row("st_2", &live, "live");
+    l.open_session(&row).await.unwrap();
+    l.capture_hold(&live, credits(1)).await.unwrap();
+    l.open_session(&row).await.unwrap();
 }

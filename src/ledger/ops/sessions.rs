@@ -6,7 +6,7 @@ use super::{registry, Tx};
 use crate::ledger::resources::ResourceRecord;
 use crate::ledger::rows::RowAccess;
 use crate::ledger::session_types::{SessionFilter, SessionRow};
-use crate::ledger::types::LedgerError;
+use crate::ledger::types::{HoldState, LedgerError};
 
 const COLS: &str = "session_id, tenant, feature, kind, rate, idle_s, started_us, \
     last_activity_us, hold_id, slot_us, minutes, captured, state, stop_reason, stopped_us, \
@@ -34,8 +34,30 @@ fn row(r: &dyn RowAccess) -> Result<SessionRow, LedgerError> {
 }
 
 /// Registers a session on its first minute's hold. Its `next_hold_id` is
-/// not written: a session starts with no minute held ahead.
+/// not written: a session starts with no minute held ahead. The hold must
+/// not be settled: a session on a settled hold could never be moved on or
+/// ended. A start's own hold always is (its TTL outlasts the forward), and
+/// one a retry took over had its TTL moved when it was found
+/// (`ops::retry`); the check under the hold's lock, which expiry takes too,
+/// keeps the session off a hold expiry captured all the same.
 pub(crate) async fn open<T: Tx>(tx: &T, s: &SessionRow) -> Result<(), T::Error> {
+    let hold = tx.hold_for_update(&s.hold_id).await?;
+    if let Some(state) = hold.map(|h| h.state).filter(|st| *st != HoldState::Held) {
+        if !list(tx, SessionFilter::One(&s.session_id))
+            .await?
+            .is_empty()
+        {
+            // A repeat of a registered session (its minute moved on since).
+            return Ok(());
+        }
+        let why = format!(
+            "session {} not registered: its first minute's hold {} is {}",
+            s.session_id,
+            s.hold_id,
+            state.as_str()
+        );
+        return Err(LedgerError::InvalidState(why).into());
+    }
     tx.exec(
         "INSERT INTO sessions (session_id, tenant, feature, kind, rate, idle_s, started_us, \
          last_activity_us, hold_id, slot_us, minutes, captured, state) \

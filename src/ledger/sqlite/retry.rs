@@ -6,9 +6,33 @@ use chrono::{DateTime, Utc};
 
 use super::tx::SqliteTx;
 use super::SqliteLedger;
-use crate::ledger::ops::{retry, run_ready};
+use crate::ledger::ops::retry::{self, Takeover};
+use crate::ledger::ops::run_ready;
 use crate::ledger::rows::to_us;
 use crate::ledger::{HoldInfo, LedgerError, RetryHolds, RETRY_LOOKBACK};
+
+impl SqliteLedger {
+    async fn find_retry_hold(
+        &self,
+        (tenant, route, fingerprint): (&str, &str, &str),
+        now: DateTime<Utc>,
+        takeover: Takeover,
+    ) -> Result<Option<HoldInfo>, LedgerError> {
+        let (tenant, route, fingerprint) = (
+            tenant.to_string(),
+            route.to_string(),
+            fingerprint.to_string(),
+        );
+        let since = to_us(now - RETRY_LOOKBACK);
+        self.worker
+            .call(move |c| {
+                let tx = SqliteTx(c);
+                let found = retry::find(&tx, &tenant, &route, &fingerprint, since, takeover);
+                Ok(run_ready(found)?.map(|h| h.info()))
+            })
+            .await
+    }
+}
 
 #[async_trait]
 impl RetryHolds for SqliteLedger {
@@ -19,23 +43,22 @@ impl RetryHolds for SqliteLedger {
         fingerprint: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<HoldInfo>, LedgerError> {
-        let (tenant, route, fingerprint) = (
-            tenant.to_string(),
-            route.to_string(),
-            fingerprint.to_string(),
-        );
-        let since = to_us(now - RETRY_LOOKBACK);
-        self.worker
-            .call(move |c| {
-                let hold = run_ready(retry::find(
-                    &SqliteTx(c),
-                    &tenant,
-                    &route,
-                    &fingerprint,
-                    since,
-                ))?;
-                Ok(hold.map(|h| h.info()))
-            })
-            .await
+        let request = (tenant, route, fingerprint);
+        self.find_retry_hold(request, now, Takeover::Job).await
+    }
+
+    async fn retry_session_hold(
+        &self,
+        tenant: &str,
+        route: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Option<HoldInfo>, LedgerError> {
+        let takeover = Takeover::Session {
+            until_us: to_us(until),
+        };
+        let request = (tenant, route, fingerprint);
+        self.find_retry_hold(request, now, takeover).await
     }
 }
