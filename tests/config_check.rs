@@ -303,7 +303,28 @@ fn the_store_is_printed_without_credentials() {
     for shown in [pg.to_string(), format!("{pg:?}")] {
         assert_eq!(
             shown,
-            "postgres postgres://db.internal:5432/ledger (credentials redacted), pool 8"
+            "postgres://db.internal:5432/ledger (credentials redacted), pool 8"
+        );
+    }
+    // Passwords holding `/`, `?` or `@` unencoded (the driver splits at the
+    // first `@`).
+    for url in [
+        "postgres://app:s3cr/et@db/ledger",
+        "postgres://app:s3c?ret@db/ledger",
+        "postgresql://app:p@ss@db/ledger?sslmode=require",
+    ] {
+        let shown = StoreConfig::Postgres {
+            url: url.into(),
+            pool_size: 1,
+        }
+        .to_string();
+        assert!(
+            !shown.contains("app") && !shown.contains("s3c") && !shown.contains("ss@"),
+            "{shown}"
+        );
+        assert!(
+            shown.ends_with("://db/ledger (credentials redacted), pool 1"),
+            "{shown}"
         );
     }
     let kv = StoreConfig::Postgres {

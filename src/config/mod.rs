@@ -117,16 +117,17 @@ impl std::fmt::Display for StoreConfig {
         match self {
             StoreConfig::Sqlite { path } => write!(f, "sqlite {}", path.display()),
             StoreConfig::Postgres { url, pool_size } => {
-                // `postgres://user:pass@host:port/db?params` → `postgres://host:port/db`;
-                // the `key=value` form names no host cheaply, so none is shown.
+                // `postgres://user:pass@host:port/db?params` → `postgres://host:port/db`.
+                // Everything up to the last `@` goes first: a password may
+                // hold `/`, `?` or `@` unencoded. The `key=value` form names
+                // no host cheaply, so none is shown.
                 let shown = url.split_once("://").map(|(scheme, rest)| {
+                    let rest = rest.rsplit_once('@').map_or(rest, |(_, after)| after);
                     let rest = rest.split('?').next().unwrap_or("");
-                    let (authority, db) = rest.split_once('/').unwrap_or((rest, ""));
-                    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-                    format!("{scheme}://{host}/{db}")
+                    format!("{scheme}://{rest}")
                 });
                 match shown {
-                    Some(u) => write!(f, "postgres {u} (credentials redacted), pool {pool_size}"),
+                    Some(u) => write!(f, "{u} (credentials redacted), pool {pool_size}"),
                     None => write!(f, "postgres (url redacted), pool {pool_size}"),
                 }
             }

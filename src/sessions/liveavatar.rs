@@ -114,7 +114,7 @@ fn reason_for(reason: &str) -> &'static str {
 
 /// Stops the session at LiveAvatar with the org's LiveAvatar key
 /// (`POST /v1/sessions/stop` accepts it with the session id in the body).
-pub(super) async fn stop_upstream(state: &AppState, s: &SessionRow, reason: &str) {
+pub(super) async fn stop_upstream(state: &AppState, s: &SessionRow, reason: &str) -> bool {
     let id = &s.session_id;
     let body = serde_json::json!({ "session_id": id, "reason": reason_for(reason) });
     let call = state
@@ -127,13 +127,16 @@ pub(super) async fn stop_upstream(state: &AppState, s: &SessionRow, reason: &str
         .await;
     match call {
         Ok((status, _)) if status < 300 => {
-            tracing::info!(session_id = %id, "Session stopped at LiveAvatar.")
+            tracing::info!(session_id = %id, "Session stopped at LiveAvatar.");
+            true
         }
         Ok((status, _)) => {
-            tracing::warn!(session_id = %id, status, "LiveAvatar refused to stop the session.")
+            tracing::warn!(session_id = %id, status, "LiveAvatar refused to stop the session.");
+            status < 500
         }
         Err(e) => {
-            tracing::warn!(session_id = %id, error = %e, "Stopping the session at LiveAvatar failed.")
+            tracing::warn!(session_id = %id, error = %e, "Stopping the session at LiveAvatar failed.");
+            false
         }
     }
 }

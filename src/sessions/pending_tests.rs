@@ -234,3 +234,35 @@ async fn a_stop_the_ledger_refuses_is_left_to_the_meter() {
         "the meter no longer meters the session"
     );
 }
+
+/// As above, but HeyGen fails that first stop (an outage the ledger's may
+/// share): the kept stop remembers it, and the session is stopped at
+/// HeyGen again when the stop settles.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_stop_heygen_did_not_answer_is_sent_again_when_it_settles() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mock = heygen_mock::MockHeygen::start(heygen_mock::MockConfig::new("sk_org"))
+        .await
+        .expect("mock");
+    let clock = Arc::new(ManualClock::new(t0()));
+    let ledger = sqlite(&dir, clock.clone()).await;
+    let state = state_with_upstream(&dir, ledger, clock.clone(), &mock.url());
+    start(&state, "s1").await;
+    fail_stops(&dir, true);
+    mock.control()
+        .fail_next(1, http::StatusCode::INTERNAL_SERVER_ERROR);
+    let stop_at = at(&clock, 30);
+    let s = row(&state, "s1").await;
+    stop::close(&state, &s, stop_at, "idle", true).await;
+    let kept = state.deferred_stops.all();
+    assert!(kept.len() == 1 && kept[0].upstream, "{kept:?}");
+    fail_stops(&dir, false);
+    at(&clock, 45);
+    meter::tick(&state).await;
+    assert_eq!(row(&state, "s1").await.stopped_us, Some(stop_at));
+    assert_eq!(
+        mock.control().requests_to("/v3/avatar-realtime/s1").len(),
+        2,
+        "not stopped at HeyGen again"
+    );
+}

@@ -113,15 +113,11 @@ pub(super) async fn close(
         Settle::Failed { transient: true } => {
             // The session ends now for the tenant, who pays to `end_us`; one
             // the gateway stops must not run on at HeyGen, at the org's
-            // expense, until the ledger is back. Stopping it twice is harmless.
-            if stop.upstream {
-                stop_upstream(state, s, reason).await;
-            }
-            let stop = DeferredStop {
-                upstream: false,
-                ..stop
-            };
-            return pending::defer(state, stop);
+            // expense, until the ledger is back. Stopping it twice is
+            // harmless, so a stop HeyGen did not answer (an outage often
+            // shared with the ledger's) is sent again when the stop settles.
+            let upstream = stop.upstream && !stop_upstream(state, s, reason).await;
+            return pending::defer(state, DeferredStop { upstream, ..stop });
         }
     };
     count(state, &s, &settled);
@@ -248,7 +244,9 @@ pub(super) fn count(state: &AppState, s: &SessionRow, settled: &Settlement) {
 }
 
 /// Stops the session at HeyGen with the org key (LiveAvatar's with its own).
-async fn stop_upstream(state: &AppState, s: &SessionRow, reason: &str) {
+/// Whether HeyGen answered it (a 4xx too: the session is gone or was never
+/// there); a 5xx or no answer may have left it running.
+async fn stop_upstream(state: &AppState, s: &SessionRow, reason: &str) -> bool {
     if s.kind == super::liveavatar::KIND {
         return super::liveavatar::stop_upstream(state, s, reason).await;
     }
@@ -269,13 +267,16 @@ async fn stop_upstream(state: &AppState, s: &SessionRow, reason: &str) {
     };
     match state.upstream.call_json(call.0, &call.1, call.2).await {
         Ok((status, _)) if status < 300 => {
-            tracing::info!(session_id = %id, "Session stopped at HeyGen.")
+            tracing::info!(session_id = %id, "Session stopped at HeyGen.");
+            true
         }
         Ok((status, _)) => {
-            tracing::warn!(session_id = %id, status, "HeyGen refused to stop the session.")
+            tracing::warn!(session_id = %id, status, "HeyGen refused to stop the session.");
+            status < 500
         }
         Err(e) => {
-            tracing::warn!(session_id = %id, error = %e, "Stopping the session at HeyGen failed.")
+            tracing::warn!(session_id = %id, error = %e, "Stopping the session at HeyGen failed.");
+            false
         }
     }
 }

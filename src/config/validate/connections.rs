@@ -239,9 +239,10 @@ pub(super) fn store(s: &FileStore, errs: &mut Errors) -> StoreConfig {
     } else {
         errs.push(
             "store.url",
+            // Only the scheme: the rest may carry a password.
             format!(
-                "{:?} is not supported; use \"sqlite://PATH\" or \"postgres://USER@HOST/DB\"",
-                s.url
+                "{:?} is not a supported scheme; use \"sqlite://PATH\" or \"postgres://USER@HOST/DB\"",
+                s.url.split_once("://").map_or("(none)", |(scheme, _)| scheme)
             ),
         );
         StoreConfig::Sqlite {
