@@ -16,6 +16,7 @@ mod schema;
 pub(crate) use schema::user_version;
 mod sessions;
 mod tx;
+mod webhooks;
 mod worker;
 
 use std::collections::HashMap;
