@@ -84,6 +84,7 @@ mod alerts;
 mod asset_media;
 mod registry;
 mod retry;
+mod sessions;
 
 #[async_trait]
 impl Ledger for PostgresLedger {
