@@ -1,4 +1,5 @@
 use super::*;
+use crate::ledger::types::JobSettlement;
 use crate::ledger::window::Periods;
 
 fn hold(amount: Micros) -> HoldRow {

@@ -133,3 +133,9 @@ pub fn encode(registry: &Registry) -> String {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests_gauges;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests_names;

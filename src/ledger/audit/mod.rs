@@ -57,3 +57,7 @@ pub async fn verify(store: &StoreConfig, opts: &AuditOptions) -> Result<Report, 
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_damage;
+#[cfg(test)]
+mod tests_replay;

@@ -1,7 +1,12 @@
 //! PostgreSQL backend for replicas sharing budgets: a deadpool pool,
 //! migrations applied at connect, row locks for atomic holds (see `ops`).
+//!
+//! This file holds the ledger type, the transaction macros and the `Ledger`
+//! impl; connecting is in `connect`, the error and row types in `fail`.
 
 mod batch;
+mod connect;
+mod fail;
 mod idem;
 mod params;
 mod read;
@@ -9,34 +14,29 @@ mod schema;
 pub(crate) use schema::CURRENT as SCHEMA_VERSION;
 mod tx;
 
-use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use tokio_postgres::error::SqlState;
-use tokio_postgres::NoTls;
+use deadpool_postgres::Pool;
 
 use super::decide::new_hold_id;
 use super::ops;
-use super::rows::{from_us, to_us, RowAccess};
+use super::rows::{from_us, to_us};
 use super::{usage_keys, usage_report, Ledger, IDEMPOTENCY_TTL};
-use crate::clock::{Clock, SystemClock};
+use crate::clock::Clock;
 use crate::config::Budgets;
 use crate::ledger::types::*;
 use crate::money::Micros;
+use fail::pg_err;
+pub(super) use fail::{Fail, PgRow};
 use tx::PgTx;
 
 /// Holds expired per `expire_holds` call; the caller loops on a timer.
 const EXPIRE_BATCH: u32 = 1000;
 /// Attempts of a transaction that hit a deadlock or serialization failure.
 pub(super) const MAX_ATTEMPTS: u32 = 5;
-/// How long a request waits for a pooled connection (or a new one) before
-/// the ledger is reported unavailable.
-const POOL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The PostgreSQL ledger.
 pub struct PostgresLedger {
@@ -44,73 +44,6 @@ pub struct PostgresLedger {
     clock: Arc<dyn Clock>,
     /// Holds go through the batching task (see `batch`).
     holds: batch::HoldQueue,
-}
-
-/// Internal error: a database error keeps its SQLSTATE so the transaction
-/// can be retried on deadlock or serialization failure.
-#[derive(Debug)]
-pub(super) enum Fail {
-    Db(tokio_postgres::Error),
-    Ledger(LedgerError),
-}
-
-impl From<tokio_postgres::Error> for Fail {
-    fn from(e: tokio_postgres::Error) -> Self {
-        Fail::Db(e)
-    }
-}
-
-impl From<LedgerError> for Fail {
-    fn from(e: LedgerError) -> Self {
-        Fail::Ledger(e)
-    }
-}
-
-impl Fail {
-    pub(super) fn retryable(&self) -> bool {
-        matches!(self, Fail::Db(e) if e.code() == Some(&SqlState::T_R_DEADLOCK_DETECTED)
-            || e.code() == Some(&SqlState::T_R_SERIALIZATION_FAILURE))
-    }
-
-    pub(super) fn into_ledger(self) -> LedgerError {
-        match self {
-            Fail::Ledger(e) => e,
-            Fail::Db(e) => pg_err(e),
-        }
-    }
-}
-
-fn pg_err(e: tokio_postgres::Error) -> LedgerError {
-    match e.as_db_error() {
-        Some(db) if db.code() == &SqlState::UNIQUE_VIOLATION => {
-            LedgerError::Conflict(db.message().to_string())
-        }
-        Some(db) => {
-            LedgerError::Unavailable(format!("postgres: {}: {}", db.code().code(), db.message()))
-        }
-        None => LedgerError::Unavailable(format!("postgres: {e}")),
-    }
-}
-
-/// [`RowAccess`] over a tokio-postgres row.
-pub(super) struct PgRow<'a>(pub &'a tokio_postgres::Row);
-
-impl RowAccess for PgRow<'_> {
-    fn text(&self, i: usize) -> Result<String, LedgerError> {
-        self.0.try_get(i).map_err(pg_err)
-    }
-    fn opt_text(&self, i: usize) -> Result<Option<String>, LedgerError> {
-        self.0.try_get(i).map_err(pg_err)
-    }
-    fn int(&self, i: usize) -> Result<i64, LedgerError> {
-        self.0.try_get(i).map_err(pg_err)
-    }
-    fn opt_int(&self, i: usize) -> Result<Option<i64>, LedgerError> {
-        self.0.try_get(i).map_err(pg_err)
-    }
-    fn flag(&self, i: usize) -> Result<bool, LedgerError> {
-        self.0.try_get(i).map_err(pg_err)
-    }
 }
 
 /// Runs `$body` (an expression using the transaction `$tx`) in a fresh
@@ -151,61 +84,7 @@ mod alerts;
 mod asset_media;
 mod registry;
 mod retry;
-
-impl PostgresLedger {
-    /// Connects, applies migrations, and keeps a pool of `pool_size`.
-    pub async fn connect(url: &str, pool_size: u32) -> Result<PostgresLedger, LedgerError> {
-        Self::connect_with_clock(url, pool_size, Arc::new(SystemClock)).await
-    }
-
-    /// [`PostgresLedger::connect`] with a clock for submit and settlement times.
-    pub async fn connect_with_clock(
-        url: &str,
-        pool_size: u32,
-        clock: Arc<dyn Clock>,
-    ) -> Result<PostgresLedger, LedgerError> {
-        let mut config = tokio_postgres::Config::from_str(url)
-            .map_err(|e| LedgerError::Unavailable(format!("invalid postgres url: {e}")))?;
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(POOL_TIMEOUT);
-        }
-        config.application_name("heygen-gateway");
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(pool_size.max(1) as usize)
-            .wait_timeout(Some(POOL_TIMEOUT))
-            .create_timeout(Some(POOL_TIMEOUT))
-            .runtime(Runtime::Tokio1)
-            .build()
-            .map_err(|e| LedgerError::Unavailable(format!("postgres pool: {e}")))?;
-        let holds = batch::HoldQueue::start(pool.clone());
-        let ledger = PostgresLedger { pool, clock, holds };
-        let mut client = ledger.client().await?;
-        schema::migrate(&mut client)
-            .await
-            .map_err(pg_err)?
-            .refuse_newer()?;
-        drop(client);
-        Ok(ledger)
-    }
-
-    async fn client(&self) -> Result<deadpool_postgres::Object, LedgerError> {
-        self.pool
-            .get()
-            .await
-            .map_err(|e| LedgerError::Unavailable(format!("postgres pool: {e}")))
-    }
-
-    fn now_us(&self) -> i64 {
-        to_us(self.clock.now())
-    }
-}
+mod sessions;
 
 #[async_trait]
 impl Ledger for PostgresLedger {

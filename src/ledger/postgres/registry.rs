@@ -1,5 +1,7 @@
 //! [`Registry`] on PostgreSQL: each call is one shared operation from
 //! `ledger::ops` in its own transaction (retried on deadlock).
+//!
+//! The session calls are in `sessions`; this impl delegates to them.
 
 use std::collections::HashMap;
 
@@ -8,10 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::tx::PgTx;
 use super::{Fail, PostgresLedger, MAX_ATTEMPTS};
-use crate::ledger::ops::{
-    self, calibration, contacts, outbox, registry, report, session_minutes, session_tokens,
-    sessions,
-};
+use crate::ledger::ops::{self, calibration, contacts, outbox, registry, report};
 use crate::ledger::rows::to_us;
 use crate::ledger::{Registry, *};
 
@@ -55,12 +54,11 @@ impl Registry for PostgresLedger {
     }
 
     async fn open_session(&self, session: &SessionRow) -> R<()> {
-        in_tx!(self, |tx| sessions::open(&PgTx(&tx), session))
+        super::sessions::open_session(self, session).await
     }
 
     async fn touch_session(&self, session_id: &str) -> R<()> {
-        let now = self.now_us();
-        in_tx!(self, |tx| sessions::touch(&PgTx(&tx), session_id, now))
+        super::sessions::touch_session(self, session_id).await
     }
 
     async fn next_session_minute(
@@ -70,15 +68,7 @@ impl Registry for PostgresLedger {
         slot_us: i64,
         at_us: i64,
     ) -> R<NextMinute> {
-        let now = self.now_us();
-        in_tx!(self, |tx| session_minutes::next_minute(
-            &PgTx(&tx),
-            minute,
-            &req,
-            slot_us,
-            at_us,
-            now
-        ))
+        super::sessions::next_session_minute(self, minute, req, slot_us, at_us).await
     }
 
     async fn end_session(
@@ -89,20 +79,11 @@ impl Registry for PostgresLedger {
         end_us: i64,
         cost: Micros,
     ) -> R<Option<Settlement>> {
-        let now = self.now_us();
-        in_tx!(self, |tx| session_minutes::end(
-            &PgTx(&tx),
-            session_id,
-            from,
-            reason,
-            end_us,
-            cost,
-            now
-        ))
+        super::sessions::end_session(self, session_id, from, reason, end_us, cost).await
     }
 
     async fn sessions(&self, filter: SessionFilter<'_>) -> R<Vec<SessionRow>> {
-        in_tx!(self, |tx| sessions::list(&PgTx(&tx), filter))
+        super::sessions::sessions(self, filter).await
     }
 
     async fn spend_report(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> R<Vec<SpendRow>> {
@@ -128,17 +109,11 @@ impl Registry for PostgresLedger {
     }
 
     async fn open_token_session(&self, session: &SessionRow, token: &SessionToken) -> R<()> {
-        let now = self.now_us();
-        in_tx!(self, |tx| session_tokens::open(
-            &PgTx(&tx),
-            session,
-            token,
-            now
-        ))
+        super::sessions::open_token_session(self, session, token).await
     }
 
     async fn session_token(&self, key: TokenKey<'_>) -> R<Option<SessionToken>> {
-        in_tx!(self, |tx| session_tokens::find(&PgTx(&tx), key))
+        super::sessions::session_token(self, key).await
     }
 
     async fn claim_token_session(
@@ -146,13 +121,7 @@ impl Registry for PostgresLedger {
         session_id: &str,
         started_us: i64,
     ) -> R<Option<SessionRow>> {
-        let now = self.now_us();
-        in_tx!(self, |tx| sessions::claim_token(
-            &PgTx(&tx),
-            session_id,
-            started_us,
-            now
-        ))
+        super::sessions::claim_token_session(self, session_id, started_us).await
     }
 
     async fn bind_contact_video(

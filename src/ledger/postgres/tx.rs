@@ -6,8 +6,13 @@
 //! same order, then locked with `SELECT … ORDER BY … FOR UPDATE`; the
 //! budget check reads the locked values, so two replicas can never both
 //! spend the last credit.
+//!
+//! This file holds the `Tx` impl; the free statement helpers it calls (also
+//! used outside a transaction) are in `tx/statements.rs`, re-exported here.
 
-use deadpool_postgres::{GenericClient, Transaction};
+mod statements;
+
+use deadpool_postgres::Transaction;
 use tokio_postgres::types::ToSql;
 
 use super::params::{pg_params, pg_sql};
@@ -15,81 +20,18 @@ use super::{Fail, PgRow};
 use crate::ledger::decide::{Counter, CounterSet};
 use crate::ledger::ops::{Param, Tx};
 use crate::ledger::rows::{
-    hold_from, job_from, parse_window, CounterKey, HoldRow, JobRow, JournalDraft, RowAccess,
-    HOLD_COLS, JOB_COLS,
+    hold_from, parse_window, CounterKey, HoldRow, JobRow, JournalDraft, RowAccess, HOLD_COLS,
+    JOB_COLS,
 };
 use crate::ledger::types::LedgerError;
 use crate::money::Micros;
+pub(super) use statements::{count_renders, key_arrays, load_hold};
+use statements::{exec, jobs_query};
 
 type R<T> = Result<T, Fail>;
 
 /// [`Tx`] over one open transaction.
 pub(super) struct PgTx<'a, 'b>(pub &'a Transaction<'b>);
-
-pub(super) fn key_arrays(keys: &[CounterKey]) -> (Vec<String>, Vec<String>, Vec<String>) {
-    let scopes = keys.iter().map(|k| k.scope.clone()).collect();
-    let wins = keys.iter().map(|k| k.window.as_str().to_string()).collect();
-    let periods = keys.iter().map(|k| k.period.clone()).collect();
-    (scopes, wins, periods)
-}
-
-/// Runs one cached prepared write.
-async fn exec(tx: &Transaction<'_>, sql: &str, params: &[&(dyn ToSql + Sync)]) -> R<()> {
-    let stmt = tx.prepare_cached(sql).await?;
-    tx.execute(&stmt, params).await?;
-    Ok(())
-}
-
-/// Loads a hold; `lock` takes its row lock (first in the lock order).
-pub(super) async fn load_hold(
-    c: &impl GenericClient,
-    hold_id: &str,
-    lock: bool,
-) -> R<Option<HoldRow>> {
-    let sql = format!(
-        "SELECT {HOLD_COLS} FROM holds WHERE hold_id = $1{}",
-        if lock { " FOR UPDATE" } else { "" }
-    );
-    let stmt = c.prepare_cached(&sql).await?;
-    match c.query_opt(&stmt, &[&hold_id]).await? {
-        Some(r) => Ok(Some(hold_from(&PgRow(&r))?)),
-        None => Ok(None),
-    }
-}
-
-async fn jobs_query(tx: &Transaction<'_>, sql: &str, param: &(dyn ToSql + Sync)) -> R<Vec<JobRow>> {
-    let stmt = tx.prepare_cached(sql).await?;
-    let rows = tx.query(&stmt, &[param]).await?;
-    rows.iter().map(|r| Ok(job_from(&PgRow(r))?)).collect()
-}
-
-/// Open render holds of one tenant, or of the org (`None`); also the
-/// `renders_in_flight` report.
-pub(super) async fn count_renders(tx: &impl GenericClient, tenant: Option<&str>) -> R<u64> {
-    // Two statements rather than `$1 IS NULL OR …`, so each uses the
-    // partial index on open renders.
-    let n: i64 = match tenant {
-        Some(t) => {
-            let stmt = tx
-                .prepare_cached(
-                    "SELECT COUNT(*) FROM holds WHERE tenant = $1 AND render \
-                     AND state IN ('held', 'submitted')",
-                )
-                .await?;
-            tx.query_one(&stmt, &[&t]).await?.try_get(0)?
-        }
-        None => {
-            let stmt = tx
-                .prepare_cached(
-                    "SELECT COUNT(*) FROM holds WHERE render \
-                     AND state IN ('held', 'submitted')",
-                )
-                .await?;
-            tx.query_one(&stmt, &[]).await?.try_get(0)?
-        }
-    };
-    Ok(n.max(0) as u64)
-}
 
 impl Tx for PgTx<'_, '_> {
     type Error = Fail;

@@ -1,9 +1,14 @@
 //! Embedded SQLite backend: one file, WAL, `synchronous=FULL`, one
 //! connection owned by a dedicated thread that group-commits (see `worker`).
+//!
+//! This file holds the ledger type, expiry and the `Ledger` impl; opening is
+//! in `open`, error mapping and row access in `access`.
 
+mod access;
 mod alerts;
 mod asset_media;
 mod idem;
+mod open;
 mod read;
 mod registry;
 mod retry;
@@ -11,10 +16,10 @@ mod schema;
 pub(crate) use schema::user_version;
 mod sessions;
 mod tx;
+mod webhooks;
 mod worker;
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -24,12 +29,13 @@ use rusqlite::Connection;
 
 use super::decide::new_hold_id;
 use super::ops::{self, run_ready, Tx};
-use super::rows::{from_us, to_us, RowAccess, EXPIRE_DUE_SQL};
+use super::rows::{from_us, to_us, EXPIRE_DUE_SQL};
 use super::{usage_keys, usage_report, Ledger, IDEMPOTENCY_TTL};
-use crate::clock::{Clock, SystemClock};
+use crate::clock::Clock;
 use crate::config::Budgets;
 use crate::ledger::types::*;
 use crate::money::Micros;
+pub(super) use access::{query_rows, sql_err, SqlRow};
 use tx::SqliteTx;
 use worker::Worker;
 
@@ -40,91 +46,6 @@ const EXPIRE_BATCH: u32 = 1000;
 pub struct SqliteLedger {
     worker: Worker,
     clock: Arc<dyn Clock>,
-}
-
-impl SqliteLedger {
-    /// Opens (creating it and its parent directory if needed) the ledger file.
-    pub async fn open(path: &Path) -> Result<SqliteLedger, LedgerError> {
-        Self::open_with_clock(path, Arc::new(SystemClock)).await
-    }
-
-    /// [`SqliteLedger::open`] with a clock for submit and settlement times.
-    pub async fn open_with_clock(
-        path: &Path,
-        clock: Arc<dyn Clock>,
-    ) -> Result<SqliteLedger, LedgerError> {
-        let path = path.to_path_buf();
-        let conn = tokio::task::spawn_blocking(move || open_conn(&path))
-            .await
-            .map_err(|e| LedgerError::Unavailable(format!("ledger open task: {e}")))??;
-        Ok(SqliteLedger {
-            worker: Worker::start(conn)?,
-            clock,
-        })
-    }
-
-    fn now_us(&self) -> i64 {
-        to_us(self.clock.now())
-    }
-}
-
-fn open_conn(path: &Path) -> Result<Connection, LedgerError> {
-    let unavailable = |what: &str, e: &dyn std::fmt::Display| {
-        LedgerError::Unavailable(format!("{what} {}: {e}", path.display()))
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| unavailable("cannot create directory for", &e))?;
-    }
-    let mut conn = Connection::open(path).map_err(|e| unavailable("cannot open", &e))?;
-    schema::configure(&conn).map_err(|e| unavailable("cannot configure", &e))?;
-    schema::migrate(&mut conn)
-        .map_err(|e| unavailable("cannot migrate", &e))?
-        .refuse_newer()?;
-    Ok(conn)
-}
-
-pub(super) fn sql_err(e: rusqlite::Error) -> LedgerError {
-    match e.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::ConstraintViolation) => LedgerError::Conflict(e.to_string()),
-        _ => LedgerError::Unavailable(format!("sqlite: {e}")),
-    }
-}
-
-/// [`RowAccess`] over a rusqlite row.
-pub(super) struct SqlRow<'a, 'b>(pub &'a rusqlite::Row<'b>);
-
-impl RowAccess for SqlRow<'_, '_> {
-    fn text(&self, i: usize) -> Result<String, LedgerError> {
-        self.0.get(i).map_err(sql_err)
-    }
-    fn opt_text(&self, i: usize) -> Result<Option<String>, LedgerError> {
-        self.0.get(i).map_err(sql_err)
-    }
-    fn int(&self, i: usize) -> Result<i64, LedgerError> {
-        self.0.get(i).map_err(sql_err)
-    }
-    fn opt_int(&self, i: usize) -> Result<Option<i64>, LedgerError> {
-        self.0.get(i).map_err(sql_err)
-    }
-    fn flag(&self, i: usize) -> Result<bool, LedgerError> {
-        self.0.get(i).map_err(sql_err)
-    }
-}
-
-/// Runs a cached query and maps every row it returns.
-pub(super) fn query_rows<T>(
-    conn: &Connection,
-    sql: &str,
-    params: impl rusqlite::Params,
-    map: impl Fn(SqlRow<'_, '_>) -> Result<T, LedgerError>,
-) -> Result<Vec<T>, LedgerError> {
-    let mut stmt = conn.prepare_cached(sql).map_err(sql_err)?;
-    let mut rows = stmt.query(params).map_err(sql_err)?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(sql_err)? {
-        out.push(map(SqlRow(r))?);
-    }
-    Ok(out)
 }
 
 /// Expires up to [`EXPIRE_BATCH`] due holds in one transaction; also purges

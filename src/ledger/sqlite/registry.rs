@@ -1,5 +1,8 @@
 //! [`Registry`] on SQLite: each call is one shared operation from
 //! `ledger::ops` run in the worker's group-commit transaction.
+//!
+//! The session calls are in `sessions` and the webhook endpoint and outbox
+//! calls in `webhooks`; this impl delegates to them.
 
 use std::collections::HashMap;
 
@@ -7,16 +10,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::tx::SqliteTx;
+use super::webhooks::owned;
 use super::SqliteLedger;
-use crate::ledger::ops::{self, calibration, contacts, outbox, registry, report, run_ready};
+use crate::ledger::ops::{self, calibration, contacts, registry, report, run_ready};
 use crate::ledger::rows::to_us;
 use crate::ledger::{Registry, *};
 
 type R<T> = Result<T, LedgerError>;
-
-fn owned(ids: &[String]) -> Vec<String> {
-    ids.to_vec()
-}
 
 #[async_trait]
 impl Registry for SqliteLedger {
@@ -194,41 +194,19 @@ impl Registry for SqliteLedger {
         events: &[String],
         secret: &str,
     ) -> R<EndpointInfo> {
-        let (t, u, e, s) = (
-            tenant.to_string(),
-            url.to_string(),
-            owned(events),
-            secret.to_string(),
-        );
-        let now = self.now_us();
-        self.worker
-            .call(move |c| run_ready(registry::add_endpoint(&SqliteTx(c), &t, &u, &e, &s, now)))
-            .await
+        super::webhooks::add_endpoint(self, tenant, url, events, secret).await
     }
 
     async fn list_endpoints(&self, tenant: &str) -> R<Vec<EndpointInfo>> {
-        let t = tenant.to_string();
-        let all = self
-            .worker
-            .call(move |c| run_ready(registry::endpoints(&SqliteTx(c), &t)))
-            .await?;
-        Ok(all.into_iter().map(|e| e.info).collect())
+        super::webhooks::list_endpoints(self, tenant).await
     }
 
     async fn delete_endpoint(&self, tenant: &str, endpoint_id: &str) -> R<bool> {
-        let (t, id) = (tenant.to_string(), endpoint_id.to_string());
-        self.worker
-            .call(move |c| run_ready(registry::delete_endpoint(&SqliteTx(c), &t, &id)))
-            .await
+        super::webhooks::delete_endpoint(self, tenant, endpoint_id).await
     }
 
     async fn endpoints_for(&self, tenant: &str, event: &str) -> R<Vec<Endpoint>> {
-        let t = tenant.to_string();
-        let all = self
-            .worker
-            .call(move |c| run_ready(registry::endpoints(&SqliteTx(c), &t)))
-            .await?;
-        Ok(registry::subscribed(all, event))
+        super::webhooks::endpoints_for(self, tenant, event).await
     }
 
     async fn enqueue_deliveries(
@@ -238,23 +216,11 @@ impl Registry for SqliteLedger {
         payload: &str,
         endpoint_ids: &[String],
     ) -> R<u32> {
-        let (ev, t, p, ids) = (
-            event_id.to_string(),
-            tenant.to_string(),
-            payload.to_string(),
-            owned(endpoint_ids),
-        );
-        let now = self.now_us();
-        self.worker
-            .call(move |c| run_ready(outbox::enqueue(&SqliteTx(c), &ev, &t, &p, &ids, now)))
-            .await
+        super::webhooks::enqueue_deliveries(self, event_id, tenant, payload, endpoint_ids).await
     }
 
     async fn due_deliveries(&self, now: DateTime<Utc>, limit: u32) -> R<Vec<Delivery>> {
-        let now = to_us(now);
-        self.worker
-            .call(move |c| run_ready(outbox::claim(&SqliteTx(c), now, limit)))
-            .await
+        super::webhooks::due_deliveries(self, now, limit).await
     }
 
     async fn delivery_result(
@@ -265,24 +231,7 @@ impl Registry for SqliteLedger {
         error: Option<&str>,
         next_attempt_at: DateTime<Utc>,
     ) -> R<DeliveryState> {
-        let (err, next, now) = (
-            error.map(str::to_string),
-            to_us(next_attempt_at),
-            self.now_us(),
-        );
-        self.worker
-            .call(move |c| {
-                run_ready(outbox::finish(
-                    &SqliteTx(c),
-                    id,
-                    ok,
-                    status,
-                    err.as_deref(),
-                    next,
-                    now,
-                ))
-            })
-            .await
+        super::webhooks::delivery_result(self, id, ok, status, error, next_attempt_at).await
     }
 
     async fn delivery_log(
@@ -291,15 +240,10 @@ impl Registry for SqliteLedger {
         endpoint_id: Option<&str>,
         limit: u32,
     ) -> R<Vec<DeliveryLogEntry>> {
-        let (t, e) = (tenant.to_string(), endpoint_id.map(str::to_string));
-        self.worker
-            .call(move |c| run_ready(outbox::log(&SqliteTx(c), &t, e.as_deref(), limit)))
-            .await
+        super::webhooks::delivery_log(self, tenant, endpoint_id, limit).await
     }
 
     async fn outbox_depth(&self) -> R<u64> {
-        self.worker
-            .call(|c| run_ready(outbox::depth(&SqliteTx(c))))
-            .await
+        super::webhooks::outbox_depth(self).await
     }
 }

@@ -1,0 +1,76 @@
+//! Opening the PostgreSQL ledger: the connection pool, migrations at
+//! connect, and the pooled-client and clock helpers every operation uses.
+//!
+//! Its own file because connection setup is apart from the `Ledger`
+//! operations in `mod.rs`, which only borrow a client from the pool.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::NoTls;
+
+use super::{batch, pg_err, schema, PostgresLedger};
+use crate::clock::{Clock, SystemClock};
+use crate::ledger::rows::to_us;
+use crate::ledger::types::LedgerError;
+
+/// How long a request waits for a pooled connection (or a new one) before
+/// the ledger is reported unavailable.
+const POOL_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl PostgresLedger {
+    /// Connects, applies migrations, and keeps a pool of `pool_size`.
+    pub async fn connect(url: &str, pool_size: u32) -> Result<PostgresLedger, LedgerError> {
+        Self::connect_with_clock(url, pool_size, Arc::new(SystemClock)).await
+    }
+
+    /// [`PostgresLedger::connect`] with a clock for submit and settlement times.
+    pub async fn connect_with_clock(
+        url: &str,
+        pool_size: u32,
+        clock: Arc<dyn Clock>,
+    ) -> Result<PostgresLedger, LedgerError> {
+        let mut config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| LedgerError::Unavailable(format!("invalid postgres url: {e}")))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(POOL_TIMEOUT);
+        }
+        config.application_name("heygen-gateway");
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(pool_size.max(1) as usize)
+            .wait_timeout(Some(POOL_TIMEOUT))
+            .create_timeout(Some(POOL_TIMEOUT))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| LedgerError::Unavailable(format!("postgres pool: {e}")))?;
+        let holds = batch::HoldQueue::start(pool.clone());
+        let ledger = PostgresLedger { pool, clock, holds };
+        let mut client = ledger.client().await?;
+        schema::migrate(&mut client)
+            .await
+            .map_err(pg_err)?
+            .refuse_newer()?;
+        drop(client);
+        Ok(ledger)
+    }
+
+    pub(super) async fn client(&self) -> Result<deadpool_postgres::Object, LedgerError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| LedgerError::Unavailable(format!("postgres pool: {e}")))
+    }
+
+    pub(super) fn now_us(&self) -> i64 {
+        to_us(self.clock.now())
+    }
+}
