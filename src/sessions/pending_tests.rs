@@ -172,6 +172,20 @@ async fn a_failed_stop_of_a_session_ended_meanwhile_is_dropped() {
     );
 }
 
+/// [`started`] with HeyGen a mock that records the stops sent to it.
+async fn with_heygen(
+    dir: &tempfile::TempDir,
+) -> (heygen_mock::MockHeygen, AppState, Arc<ManualClock>, String) {
+    let mock = heygen_mock::MockHeygen::start(heygen_mock::MockConfig::new("sk_org"))
+        .await
+        .expect("mock");
+    let clock = Arc::new(ManualClock::new(t0()));
+    let ledger = sqlite(dir, clock.clone()).await;
+    let state = state_with_upstream(dir, ledger, clock.clone(), &mock.url());
+    let first = start(&state, "s1").await;
+    (mock, state, clock, first)
+}
+
 /// The gateway stops the session itself (idle) at 30 s while the ledger
 /// fails: it is stopped at HeyGen at once, not when the ledger is back (the
 /// tenant pays to 30 s, so HeyGen's time after that would be the org's),
@@ -179,13 +193,7 @@ async fn a_failed_stop_of_a_session_ended_meanwhile_is_dropped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gateway_stop_the_ledger_fails_to_record_stops_the_session_at_heygen_at_once() {
     let dir = tempfile::tempdir().expect("dir");
-    let mock = heygen_mock::MockHeygen::start(heygen_mock::MockConfig::new("sk_org"))
-        .await
-        .expect("mock");
-    let clock = Arc::new(ManualClock::new(t0()));
-    let ledger = sqlite(&dir, clock.clone()).await;
-    let state = state_with_upstream(&dir, ledger, clock.clone(), &mock.url());
-    let first = start(&state, "s1").await;
+    let (mock, state, clock, first) = with_heygen(&dir).await;
     fail_stops(&dir, true);
     let stop_at = at(&clock, 30);
     let s = row(&state, "s1").await;
@@ -235,19 +243,13 @@ async fn a_stop_the_ledger_refuses_is_left_to_the_meter() {
     );
 }
 
-/// As above, but HeyGen fails that first stop (an outage the ledger's may
-/// share): the kept stop remembers it, and the session is stopped at
-/// HeyGen again when the stop settles.
+/// The gateway's own stop while the ledger fails, and HeyGen fails it too
+/// (an outage the ledger's may share): the kept stop remembers it, and the
+/// session is stopped at HeyGen again when the stop settles.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gateway_stop_heygen_did_not_answer_is_sent_again_when_it_settles() {
     let dir = tempfile::tempdir().expect("dir");
-    let mock = heygen_mock::MockHeygen::start(heygen_mock::MockConfig::new("sk_org"))
-        .await
-        .expect("mock");
-    let clock = Arc::new(ManualClock::new(t0()));
-    let ledger = sqlite(&dir, clock.clone()).await;
-    let state = state_with_upstream(&dir, ledger, clock.clone(), &mock.url());
-    start(&state, "s1").await;
+    let (mock, state, clock, _) = with_heygen(&dir).await;
     fail_stops(&dir, true);
     mock.control()
         .fail_next(1, http::StatusCode::INTERNAL_SERVER_ERROR);
