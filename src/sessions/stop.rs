@@ -85,7 +85,9 @@ pub(super) fn last_minute_cost(
 /// current minute to the second (releasing a minute held ahead it did not
 /// reach), and stops it upstream when the gateway ended it. A stop of the
 /// session deferred earlier ended it first, so it settles at that stop's
-/// time and reason instead; on a ledger error the stop is deferred.
+/// time and reason instead. When the ledger is unavailable the stop is
+/// deferred (a gateway's stop still goes to HeyGen now); when it refuses
+/// the stop, the session is left to the meter.
 pub(super) async fn close(
     state: &AppState,
     s: &SessionRow,
