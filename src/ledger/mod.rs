@@ -46,7 +46,7 @@ pub use ops::contacts::{placeholder_id, CONTACT_PREFIX};
 pub use postgres::PostgresLedger;
 pub use registry::Registry;
 pub use resources::*;
-pub use retry::{RetryHolds, RETRY_LOOKBACK};
+pub use retry::{RetryHolds, Takeover, RETRY_LOOKBACK};
 pub use schema_version::{SchemaVersion, SchemaVersions};
 pub use session_types::*;
 pub use sqlite::SqliteLedger;

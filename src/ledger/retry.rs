@@ -25,32 +25,36 @@ type R<T> = Result<T, LedgerError>;
 /// possibly charged twice, never under.
 pub const RETRY_LOOKBACK: chrono::Duration = chrono::Duration::hours(23);
 
+/// What a retry takes over, which decides the holds that qualify.
+#[derive(Debug, Clone, Copy)]
+pub enum Takeover {
+    /// The one job a create's key stands for: `held` (its attempt's
+    /// outcome unknown, kept for the TTL) or `expired` (the TTL captured it
+    /// in full; a job recorded now is settled late, correcting that).
+    Job,
+    /// A session start's first minute (`/v3/avatar-realtime`): `held` only,
+    /// with no session on it, and its TTL moved to at least `until` (the
+    /// retry's own). An expired hold is closed and cannot become a live
+    /// session's current minute (the meter could neither capture nor
+    /// release it), so such a retry holds anew. The TTL moves in the
+    /// transaction that finds the hold, under its lock, so expiry cannot
+    /// capture it before the retry's answer binds it to the session.
+    Session { until: DateTime<Utc> },
+}
+
 /// Holds of idempotent requests, by the request's fingerprint; both backends.
 #[async_trait]
 pub trait RetryHolds: Send + Sync + 'static {
     /// The hold an earlier attempt of the request fingerprinted `fingerprint`
     /// (from tenant, key, path and body) left on `route` with no job recorded and
-    /// not settled — `held`, or `expired` (captured in full by its TTL) —
-    /// taken within [`RETRY_LOOKBACK`] of `now`.
+    /// not settled, as `takeover` qualifies it, taken within
+    /// [`RETRY_LOOKBACK`] of `now`.
     async fn retry_hold(
         &self,
         tenant: &str,
         route: &str,
         fingerprint: &str,
         now: DateTime<Utc>,
-    ) -> R<Option<HoldInfo>>;
-
-    /// For a retried session start: the hold [`RetryHolds::retry_hold`]
-    /// would find, but only while it is `held` with no session on it (an
-    /// expired hold cannot be a live session's minute), its TTL moved in
-    /// the same transaction to at least `until` (the retry's own), so
-    /// expiry cannot capture it before the answer binds it to the session.
-    async fn retry_session_hold(
-        &self,
-        tenant: &str,
-        route: &str,
-        fingerprint: &str,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
+        takeover: Takeover,
     ) -> R<Option<HoldInfo>>;
 }

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use crate::config::{Config, TenantConfig};
 use crate::error::GatewayError;
-use crate::ledger::{HoldRequest, Scope};
+use crate::ledger::{HoldRequest, Scope, Takeover};
 use crate::metrics::CreditKind;
 use crate::money::format_credits;
 use crate::state::AppState;
@@ -101,22 +101,19 @@ async fn adopt(
         return Ok(None);
     };
     let (ledger, tenant_id, route) = (&state.ledger, &req.tenant, &req.route);
-    let found = if session {
-        // Only a hold still `held` becomes the session's first minute: an
-        // expired one was captured in full and closed by its TTL, and a
-        // closed hold cannot be a live session's current minute, so then
-        // the retry holds anew. The found hold gets the retry's TTL, so
-        // expiry cannot capture it before the answer binds the session.
-        let until = req.expires_at;
-        ledger
-            .retry_session_hold(tenant_id, route, fingerprint, req.now, until)
-            .await
+    // A session start's first minute is taken over only while `held`, and
+    // gets the retry's TTL (see `Takeover::Session`).
+    let takeover = if session {
+        Takeover::Session {
+            until: req.expires_at,
+        }
     } else {
-        ledger
-            .retry_hold(tenant_id, route, fingerprint, req.now)
-            .await
+        Takeover::Job
     };
-    let found = found.map_err(GatewayError::ledger("retry_hold"))?;
+    let found = ledger
+        .retry_hold(tenant_id, route, fingerprint, req.now, takeover)
+        .await
+        .map_err(GatewayError::ledger("retry_hold"))?;
     let Some(earlier) = found else {
         return Ok(None);
     };

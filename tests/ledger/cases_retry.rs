@@ -4,7 +4,7 @@
 //! the 24 h HeyGen replays a key less an hour's margin; a job recorded
 //! under it then settles it once, whether or not its TTL had captured it
 //! meanwhile. A retried realtime session start
-//! ([`RetryHolds::retry_session_hold`]) takes over the first minute its
+//! ([`Takeover::Session`]) takes over the first minute its
 //! lost attempt held only while it is `held` with no session on it, and
 //! moves its TTL to the retry's in the same transaction, so expiry cannot
 //! capture it before the answer binds the session; a session is never
@@ -34,7 +34,7 @@ fn keyed(fp: Option<&str>, amount: i64, now: chrono::DateTime<chrono::Utc>) -> H
 
 async fn found(l: &dyn Ledger, tenant: &str, route: &str, fp: &str, now: i64) -> Option<String> {
     let now = t0() + Duration::seconds(now);
-    l.retry_hold(tenant, route, fp, now)
+    l.retry_hold(tenant, route, fp, now, Takeover::Job)
         .await
         .unwrap()
         .map(|h| h.hold_id)
@@ -66,7 +66,7 @@ pub async fn a_retry_finds_only_the_open_hold_of_the_same_request(f: Fixture) {
 
     let first = held(l.hold(keyed(Some(FP), 2, t0())).await.unwrap());
     let got = l
-        .retry_hold("acme", ROUTE, FP, t0())
+        .retry_hold("acme", ROUTE, FP, t0(), Takeover::Job)
         .await
         .unwrap()
         .unwrap();
@@ -110,7 +110,7 @@ pub async fn an_expired_hold_is_found_and_its_late_job_settles_once(f: Fixture) 
     );
     // The retry finds it, and records the job HeyGen names under it.
     let got = l
-        .retry_hold("acme", ROUTE, FP, later)
+        .retry_hold("acme", ROUTE, FP, later, Takeover::Job)
         .await
         .unwrap()
         .unwrap();
@@ -156,7 +156,10 @@ pub async fn racing_retries_on_two_replicas_take_the_hold_once(f: Fixture) {
             let l = replicas[i % 2].clone();
             tokio::spawn(async move {
                 match l.idem_begin("acme", key, body, t0()).await.unwrap() {
-                    IdemBegin::New => l.retry_hold("acme", ROUTE, FP, t0()).await.unwrap(),
+                    IdemBegin::New => l
+                        .retry_hold("acme", ROUTE, FP, t0(), Takeover::Job)
+                        .await
+                        .unwrap(),
                     IdemBegin::InProgress => None,
                     other => panic!("{other:?}"),
                 }
@@ -190,9 +193,15 @@ fn mins(m: i64) -> chrono::DateTime<chrono::Utc> {
 }
 
 async fn take(l: &dyn Ledger, fp: &str, now: i64, until: i64) -> Option<HoldInfo> {
-    l.retry_session_hold("acme", START, fp, mins(now), mins(until))
-        .await
-        .unwrap()
+    l.retry_hold(
+        "acme",
+        START,
+        fp,
+        mins(now),
+        Takeover::Session { until: mins(until) },
+    )
+    .await
+    .unwrap()
 }
 
 pub async fn a_session_retry_takes_a_held_hold_and_keeps_it_from_expiry(f: Fixture) {
@@ -236,7 +245,7 @@ pub async fn an_expired_first_minute_is_not_taken_over_nor_bound(f: Fixture) {
     // so a session retry holds anew (a job's retry would still take it).
     assert!(take(l, STREAM_FP, 11, 21).await.is_none());
     let job_retry = l
-        .retry_hold("acme", START, STREAM_FP, mins(11))
+        .retry_hold("acme", START, STREAM_FP, mins(11), Takeover::Job)
         .await
         .unwrap();
     assert_eq!(job_retry.map(|h| h.hold_id), Some(first.clone()));

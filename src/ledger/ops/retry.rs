@@ -7,7 +7,8 @@
 //! minute that hold then pays.
 
 use super::{Param, Tx};
-use crate::ledger::rows::HoldRow;
+use crate::ledger::retry::Takeover;
+use crate::ledger::rows::{to_us, HoldRow};
 use crate::ledger::types::HoldState;
 
 /// Links `hold` to `fingerprint` (nothing without one). Called in the
@@ -31,23 +32,6 @@ pub(crate) async fn link<T: Tx>(
     )
     .await?;
     Ok(())
-}
-
-/// What a retry takes over, which decides the holds that qualify.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Takeover {
-    /// The one job a create's key stands for: `held` (its attempt's
-    /// outcome unknown, kept for the TTL) or `expired` (the TTL captured it
-    /// in full; a job recorded now is settled late, correcting that).
-    Job,
-    /// A session start's first minute (`/v3/avatar-realtime`): `held` only,
-    /// with no session on it, and its TTL moved to at least `until_us`. An
-    /// expired hold is closed and cannot become a live session's current
-    /// minute (the meter could neither capture nor release it), so such a
-    /// retry holds anew. The TTL moves in the transaction that finds the
-    /// hold, under its lock, so expiry cannot capture it before the retry's
-    /// answer binds it to the session ([`super::sessions::open`]).
-    Session { until_us: i64 },
 }
 
 /// The oldest hold of `tenant` on `route` linked to `fingerprint`, created
@@ -96,7 +80,8 @@ pub(crate) async fn find<T: Tx>(
     };
     match (takeover, hold.state) {
         (Takeover::Job, HoldState::Held | HoldState::Expired) => Ok(Some(hold)),
-        (Takeover::Session { until_us }, HoldState::Held) => {
+        (Takeover::Session { until }, HoldState::Held) => {
+            let until_us = to_us(until);
             if hold.expires_us < until_us {
                 tx.exec(
                     "UPDATE holds SET expires_us = ?2 WHERE hold_id = ?1",

@@ -6,15 +6,17 @@ use chrono::{DateTime, Utc};
 
 use super::tx::SqliteTx;
 use super::SqliteLedger;
-use crate::ledger::ops::retry::{self, Takeover};
-use crate::ledger::ops::run_ready;
+use crate::ledger::ops::{retry, run_ready};
 use crate::ledger::rows::to_us;
-use crate::ledger::{HoldInfo, LedgerError, RetryHolds, RETRY_LOOKBACK};
+use crate::ledger::{HoldInfo, LedgerError, RetryHolds, Takeover, RETRY_LOOKBACK};
 
-impl SqliteLedger {
-    async fn find_retry_hold(
+#[async_trait]
+impl RetryHolds for SqliteLedger {
+    async fn retry_hold(
         &self,
-        (tenant, route, fingerprint): (&str, &str, &str),
+        tenant: &str,
+        route: &str,
+        fingerprint: &str,
         now: DateTime<Utc>,
         takeover: Takeover,
     ) -> Result<Option<HoldInfo>, LedgerError> {
@@ -31,34 +33,5 @@ impl SqliteLedger {
                 Ok(run_ready(found)?.map(|h| h.info()))
             })
             .await
-    }
-}
-
-#[async_trait]
-impl RetryHolds for SqliteLedger {
-    async fn retry_hold(
-        &self,
-        tenant: &str,
-        route: &str,
-        fingerprint: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<HoldInfo>, LedgerError> {
-        let request = (tenant, route, fingerprint);
-        self.find_retry_hold(request, now, Takeover::Job).await
-    }
-
-    async fn retry_session_hold(
-        &self,
-        tenant: &str,
-        route: &str,
-        fingerprint: &str,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> Result<Option<HoldInfo>, LedgerError> {
-        let takeover = Takeover::Session {
-            until_us: to_us(until),
-        };
-        let request = (tenant, route, fingerprint);
-        self.find_retry_hold(request, now, takeover).await
     }
 }
