@@ -164,10 +164,14 @@ impl From<BodyError> for GatewayError {
     }
 }
 
+/// Ledger failures a client sees as 503 `ledger_unavailable`: costed
+/// requests fail closed whenever the ledger cannot record them, whether it
+/// is down or refused this one statement (the spec's one answer for both;
+/// on-call tells them apart by the `ledger_error` alert's message).
 fn unavailable(e: &LedgerError) -> bool {
     matches!(
         e,
-        LedgerError::Unavailable(_) | LedgerError::SchemaTooNew { .. }
+        LedgerError::Unavailable(_) | LedgerError::SchemaTooNew { .. } | LedgerError::Refused(_)
     )
 }
 

@@ -153,6 +153,16 @@ fn every_variant_maps_to_status_code_reason_and_retry_after() {
         (
             E::Ledger {
                 op: "hold",
+                source: LedgerError::Refused("check_violation".into()),
+            },
+            503,
+            "service_unavailable",
+            "ledger_unavailable",
+            Some(1),
+        ),
+        (
+            E::Ledger {
+                op: "hold",
                 source: LedgerError::Conflict("dup".into()),
             },
             500,

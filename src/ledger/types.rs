@@ -168,4 +168,20 @@ pub enum LedgerError {
     /// requests get 503, like [`LedgerError::Unavailable`].
     #[error("the ledger's schema is version {found} but this build knows {known}: it was written by a newer heygen-gateway. Run that version (or newer); downgrading is not supported")]
     SchemaTooNew { found: u32, known: u32 },
+    /// The database refused the statement for a reason the same statement
+    /// would meet again (a CHECK or NOT NULL constraint, a value out of
+    /// range, a column it cannot convert, a corrupt file). Billable requests
+    /// get 503 like [`LedgerError::Unavailable`], but work that waits for the
+    /// ledger to come back (a kept session stop) does not wait for this.
+    #[error("ledger refused the operation: {0}")]
+    Refused(String),
+}
+
+impl LedgerError {
+    /// Whether the same operation may well succeed later: the storage was
+    /// unreachable, busy, restarting or out of resources. Only these are
+    /// worth keeping work in memory for until the ledger is back.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, LedgerError::Unavailable(_))
+    }
 }

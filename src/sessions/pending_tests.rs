@@ -1,51 +1,79 @@
 //! A stop the ledger fails to record is kept, and the next tick settles it
 //! as of the stop; the session is not metered on in between.
 //!
-//! The ledger's failure is a SQLite trigger that aborts the update marking
-//! a session stopped (the last write of a stop's transaction, so the whole
-//! transaction rolls back and `end_session` returns an error) while the
-//! rest of the ledger, the meter's holds included, still works.
+//! The ledger is PostgreSQL, and its failure a trigger that aborts the
+//! update marking a session stopped (the last write of a stop's
+//! transaction, so the whole transaction rolls back and `end_session`
+//! returns an error) with SQLSTATE 58030, an I/O error, while the rest of
+//! the ledger, the meter's holds included, still works. The backend reports
+//! that class as the ledger being unavailable, as it does a server that is
+//! restarting, so a retry may succeed. A failure it reports as a refusal
+//! (one the same statement would meet again) is not kept.
 
 use std::sync::Arc;
 
 use crate::clock::ManualClock;
-use crate::ledger::HoldState;
+use crate::ledger::{HoldState, Ledger};
 use crate::sessions::test_rig::{
-    at, hold, row, sqlite, sqlite_path, start, state_on, state_with_upstream, t0, RATE, SECOND,
+    at, hold, postgres, row, sqlite, sqlite_path, start, state_on, state_with_upstream, t0, RATE,
+    SECOND,
 };
 use crate::sessions::{meter, stop};
 use crate::state::AppState;
 
-/// Makes every session stop fail in the ledger of `dir` (`true`) or work
-/// again (`false`). The trigger's error is SQLite's "integer overflow", an
-/// error the backend reports as the ledger being unavailable (as it does a
-/// busy or failing database), so a retry may succeed.
-fn fail_stops(dir: &tempfile::TempDir, fail: bool) {
-    trigger(
-        dir,
-        if fail {
-            "CREATE TRIGGER fail_stops BEFORE UPDATE OF stop_reason ON sessions \
-             BEGIN SELECT abs(-9223372036854775808); END;"
-        } else {
-            "DROP TRIGGER fail_stops;"
-        },
-    );
+/// Makes every session stop in the database at `url` fail with SQLSTATE
+/// `code` (`Some`) or work again (`None`).
+async fn fail_stops_with(url: &str, code: Option<&str>) {
+    let sql = match code {
+        Some(code) => format!(
+            "CREATE FUNCTION fail_stop() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN RAISE EXCEPTION 'injected failure' USING ERRCODE = '{code}'; END $$; \
+             CREATE TRIGGER fail_stops BEFORE UPDATE OF stop_reason ON sessions \
+             FOR EACH ROW EXECUTE FUNCTION fail_stop();"
+        ),
+        None => "DROP TRIGGER fail_stops ON sessions; DROP FUNCTION fail_stop();".into(),
+    };
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    let conn = tokio::spawn(conn);
+    client.batch_execute(&sql).await.expect("trigger");
+    drop(client);
+    let _ = conn.await;
 }
 
-fn trigger(dir: &tempfile::TempDir, sql: &str) {
+/// Makes every session stop fail as if the disk had failed (`true`), or
+/// work again (`false`).
+async fn fail_stops(url: &str, fail: bool) {
+    fail_stops_with(url, fail.then_some("58030")).await;
+}
+
+/// Runs `sql` on the SQLite ledger file in `dir`.
+fn sqlite_trigger(dir: &tempfile::TempDir, sql: &str) {
     let c = rusqlite::Connection::open(sqlite_path(dir)).expect("open the ledger file");
     c.busy_timeout(std::time::Duration::from_secs(10))
         .expect("busy timeout");
     c.execute_batch(sql).expect("trigger");
 }
 
-/// A state on a fresh SQLite ledger with realtime session `s1` started at
-/// t0; returns its first minute's hold too.
-async fn started(dir: &tempfile::TempDir) -> (AppState, Arc<ManualClock>, String) {
-    let clock = Arc::new(ManualClock::new(t0()));
-    let state = state_on(dir, sqlite(dir, clock.clone()).await, clock.clone());
+/// A state on `ledger` with realtime session `s1` started at t0; returns
+/// its first minute's hold too.
+async fn started_on(
+    dir: &tempfile::TempDir,
+    ledger: Arc<dyn Ledger>,
+    clock: Arc<ManualClock>,
+) -> (AppState, String) {
+    let state = state_on(dir, ledger, clock);
     let first = start(&state, "s1").await;
-    (state, clock, first)
+    (state, first)
+}
+
+/// [`started_on`] a fresh PostgreSQL ledger; returns its URL too.
+async fn started(dir: &tempfile::TempDir) -> (AppState, Arc<ManualClock>, String, String) {
+    let clock = Arc::new(ManualClock::new(t0()));
+    let (ledger, url) = postgres(clock.clone()).await;
+    let (state, first) = started_on(dir, ledger, clock.clone()).await;
+    (state, clock, first, url)
 }
 
 /// The client stops the session at 30 s while the ledger fails. The tick at
@@ -56,8 +84,8 @@ async fn started(dir: &tempfile::TempDir) -> (AppState, Arc<ManualClock>, String
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_stop_is_settled_by_the_next_tick_as_of_the_stop() {
     let dir = tempfile::tempdir().expect("dir");
-    let (state, clock, first) = started(&dir).await;
-    fail_stops(&dir, true);
+    let (state, clock, first, url) = started(&dir).await;
+    fail_stops(&url, true).await;
     let stop_at = at(&clock, 30);
     stop::end(&state, "s1", "client").await;
     assert!(row(&state, "s1").await.is_live(), "the injected failure");
@@ -70,7 +98,7 @@ async fn a_failed_stop_is_settled_by_the_next_tick_as_of_the_stop() {
         (1, None),
         "a minute was held after the session stopped"
     );
-    fail_stops(&dir, false);
+    fail_stops(&url, false).await;
     at(&clock, 75);
     meter::tick(&state).await;
     let s = row(&state, "s1").await;
@@ -100,11 +128,11 @@ async fn a_failed_stop_is_settled_by_the_next_tick_as_of_the_stop() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_stop_with_a_minute_held_ahead_pays_to_the_second() {
     let dir = tempfile::tempdir().expect("dir");
-    let (state, clock, first) = started(&dir).await;
+    let (state, clock, first, url) = started(&dir).await;
     at(&clock, 58);
     meter::tick(&state).await;
     let ahead = row(&state, "s1").await.next_hold_id.expect("held ahead");
-    fail_stops(&dir, true);
+    fail_stops(&url, true).await;
     let stop_at = at(&clock, 61);
     stop::end(&state, "s1", "client").await;
     at(&clock, 62);
@@ -115,7 +143,7 @@ async fn a_failed_stop_with_a_minute_held_ahead_pays_to_the_second() {
         (first.as_str(), 0, 2),
         "the meter moved a stopped session on"
     );
-    fail_stops(&dir, false);
+    fail_stops(&url, false).await;
     at(&clock, 63);
     meter::tick(&state).await;
     let s = row(&state, "s1").await;
@@ -130,11 +158,11 @@ async fn a_failed_stop_with_a_minute_held_ahead_pays_to_the_second() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_later_stop_settles_as_of_the_failed_one() {
     let dir = tempfile::tempdir().expect("dir");
-    let (state, clock, _) = started(&dir).await;
-    fail_stops(&dir, true);
+    let (state, clock, _, url) = started(&dir).await;
+    fail_stops(&url, true).await;
     let stop_at = at(&clock, 30);
     stop::end(&state, "s1", "client").await;
-    fail_stops(&dir, false);
+    fail_stops(&url, false).await;
     at(&clock, 40);
     stop::end(&state, "s1", "client").await;
     let s = row(&state, "s1").await;
@@ -148,12 +176,12 @@ async fn a_later_stop_settles_as_of_the_failed_one() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_stop_of_a_session_ended_meanwhile_is_dropped() {
     let dir = tempfile::tempdir().expect("dir");
-    let (state, clock, first) = started(&dir).await;
-    fail_stops(&dir, true);
+    let (state, clock, first, url) = started(&dir).await;
+    fail_stops(&url, true).await;
     at(&clock, 30);
     stop::end(&state, "s1", "client").await;
     assert!(state.deferred_stops.contains("s1"), "the stop was not kept");
-    fail_stops(&dir, false);
+    fail_stops(&url, false).await;
     let other = state_on(&dir, state.ledger.clone(), clock.clone());
     let ended_at = at(&clock, 40);
     stop::end(&other, "s1", "client").await;
@@ -180,10 +208,10 @@ async fn with_heygen(
         .await
         .expect("mock");
     let clock = Arc::new(ManualClock::new(t0()));
-    let ledger = sqlite(dir, clock.clone()).await;
+    let (ledger, url) = postgres(clock.clone()).await;
     let state = state_with_upstream(dir, ledger, clock.clone(), &mock.url());
-    let first = start(&state, "s1").await;
-    (mock, state, clock, first)
+    start(&state, "s1").await;
+    (mock, state, clock, url)
 }
 
 /// The gateway stops the session itself (idle) at 30 s while the ledger
@@ -193,15 +221,16 @@ async fn with_heygen(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gateway_stop_the_ledger_fails_to_record_stops_the_session_at_heygen_at_once() {
     let dir = tempfile::tempdir().expect("dir");
-    let (mock, state, clock, first) = with_heygen(&dir).await;
-    fail_stops(&dir, true);
+    let (mock, state, clock, url) = with_heygen(&dir).await;
+    let first = row(&state, "s1").await.hold_id;
+    fail_stops(&url, true).await;
     let stop_at = at(&clock, 30);
     let s = row(&state, "s1").await;
     stop::close(&state, &s, stop_at, "idle", true).await;
     let stops = || mock.control().requests_to("/v3/avatar-realtime/s1").len();
     assert_eq!(stops(), 1, "not stopped at HeyGen while the ledger failed");
     assert!(state.deferred_stops.contains("s1"), "the stop was not kept");
-    fail_stops(&dir, false);
+    fail_stops(&url, false).await;
     at(&clock, 45);
     meter::tick(&state).await;
     let s = row(&state, "s1").await;
@@ -216,31 +245,50 @@ async fn a_gateway_stop_the_ledger_fails_to_record_stops_the_session_at_heygen_a
     assert_eq!(stops(), 1, "stopped at HeyGen twice");
 }
 
-/// A stop the ledger refuses rather than fails (a rule of its own, here a
-/// trigger's abort, which the backend reports as a conflict) would be
-/// refused again: it is not kept, and the session stays with the meter,
-/// which goes on holding its minutes and can still end it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stop_the_ledger_refuses_is_left_to_the_meter() {
-    let dir = tempfile::tempdir().expect("dir");
-    let (state, clock, _) = started(&dir).await;
-    trigger(
-        &dir,
-        "CREATE TRIGGER refuse_stops BEFORE UPDATE OF stop_reason ON sessions \
-         BEGIN SELECT RAISE(ABORT, 'injected refusal'); END;",
-    );
-    at(&clock, 30);
-    stop::end(&state, "s1", "client").await;
+/// Stops `s1` at 30 s while the ledger refuses it: the stop is not kept,
+/// and the session stays with the meter, which holds its next minute.
+async fn refused_stop_is_left_to_the_meter(state: &AppState, clock: &ManualClock, what: &str) {
+    at(clock, 30);
+    stop::end(state, "s1", "client").await;
     assert!(
         !state.deferred_stops.contains("s1"),
-        "a refused stop was kept"
+        "{what}: a refused stop was kept"
     );
-    at(&clock, 59);
-    meter::tick(&state).await;
+    at(clock, 59);
+    meter::tick(state).await;
     assert!(
-        row(&state, "s1").await.next_hold_id.is_some(),
-        "the meter no longer meters the session"
+        row(state, "s1").await.next_hold_id.is_some(),
+        "{what}: the meter no longer meters the session"
     );
+}
+
+/// A stop the ledger refuses rather than fails would be refused again: it
+/// is not kept, and the session stays with the meter, which goes on holding
+/// its minutes and can still end it. Refusals: a rule of the ledger's own
+/// (a trigger's abort, reported as a conflict), an error SQLite would give
+/// again (integer overflow) and PostgreSQL's `check_violation` (23514).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_the_ledger_refuses_is_left_to_the_meter() {
+    for (what, body) in [
+        ("abort", "SELECT RAISE(ABORT, 'injected refusal');"),
+        ("overflow", "SELECT abs(-9223372036854775808);"),
+    ] {
+        let dir = tempfile::tempdir().expect("dir");
+        let clock = Arc::new(ManualClock::new(t0()));
+        let (state, _) = started_on(&dir, sqlite(&dir, clock.clone()).await, clock.clone()).await;
+        sqlite_trigger(
+            &dir,
+            &format!(
+                "CREATE TRIGGER refuse_stops BEFORE UPDATE OF stop_reason ON sessions \
+                 BEGIN {body} END;"
+            ),
+        );
+        refused_stop_is_left_to_the_meter(&state, &clock, what).await;
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let (state, clock, _, url) = started(&dir).await;
+    fail_stops_with(&url, Some("23514")).await;
+    refused_stop_is_left_to_the_meter(&state, &clock, "check_violation").await;
 }
 
 /// The gateway's own stop while the ledger fails, and HeyGen fails it too
@@ -249,8 +297,8 @@ async fn a_stop_the_ledger_refuses_is_left_to_the_meter() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gateway_stop_heygen_did_not_answer_is_sent_again_when_it_settles() {
     let dir = tempfile::tempdir().expect("dir");
-    let (mock, state, clock, _) = with_heygen(&dir).await;
-    fail_stops(&dir, true);
+    let (mock, state, clock, url) = with_heygen(&dir).await;
+    fail_stops(&url, true).await;
     mock.control()
         .fail_next(1, http::StatusCode::INTERNAL_SERVER_ERROR);
     let stop_at = at(&clock, 30);
@@ -258,7 +306,7 @@ async fn a_gateway_stop_heygen_did_not_answer_is_sent_again_when_it_settles() {
     stop::close(&state, &s, stop_at, "idle", true).await;
     let kept = state.deferred_stops.all();
     assert!(kept.len() == 1 && kept[0].upstream, "{kept:?}");
-    fail_stops(&dir, false);
+    fail_stops(&url, false).await;
     at(&clock, 45);
     meter::tick(&state).await;
     assert_eq!(row(&state, "s1").await.stopped_us, Some(stop_at));

@@ -38,7 +38,7 @@ pub(crate) async fn end(state: &AppState, session_id: &str, reason: &str) {
         }
         Err(e) => {
             state.note_ledger_error("sessions", &e);
-            if !matches!(e, LedgerError::Unavailable(_)) {
+            if !e.is_transient() {
                 return;
             }
             // The session may well be live: the next tick reads it again
@@ -157,7 +157,7 @@ enum Settle {
 fn failed(state: &AppState, e: &LedgerError) -> Settle {
     state.note_ledger_error("sessions", e);
     Settle::Failed {
-        transient: matches!(e, LedgerError::Unavailable(_)),
+        transient: e.is_transient(),
     }
 }
 

@@ -12,11 +12,9 @@ use super::*;
 use crate::clock::ManualClock;
 use crate::ledger::{HoldState, Ledger};
 use crate::sessions::meter;
-use crate::sessions::test_rig::{at, hold, row, sqlite, start, state_on, t0, RATE, SECOND};
-
-#[allow(unreachable_pub)]
-#[path = "../../tests/common/pg.rs"]
-mod pg;
+use crate::sessions::test_rig::{
+    at, hold, postgres, row, sqlite, start, state_on, t0, RATE, SECOND,
+};
 
 fn session(kind: &str, feature: &str, rate: i64) -> SessionRow {
     SessionRow {
@@ -149,12 +147,7 @@ async fn on_sqlite_a_stop_that_lost_to_the_minute_end_still_ends_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgres_a_stop_that_lost_to_the_minute_end_still_ends_it() {
-    let url = tokio::task::spawn_blocking(|| pg::PgServer::shared().create_database())
-        .await
-        .expect("pg");
     let clock = Arc::new(ManualClock::new(t0()));
-    let ledger = crate::ledger::PostgresLedger::connect_with_clock(&url, 4, clock.clone())
-        .await
-        .expect("postgres");
-    a_stop_that_lost_to_the_minute_end_still_ends_it(Arc::new(ledger), clock).await;
+    let (ledger, _) = postgres(clock.clone()).await;
+    a_stop_that_lost_to_the_minute_end_still_ends_it(ledger, clock).await;
 }

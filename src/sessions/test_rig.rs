@@ -18,6 +18,22 @@ pub(super) fn sqlite_path(dir: &tempfile::TempDir) -> std::path::PathBuf {
     dir.path().join("ledger.db")
 }
 
+#[allow(unreachable_pub)]
+#[path = "../../tests/common/pg.rs"]
+pub(super) mod pg;
+
+/// A ledger on a fresh database of the shared PostgreSQL test server, on
+/// `clock`, and that database's URL.
+pub(super) async fn postgres(clock: Arc<ManualClock>) -> (Arc<dyn Ledger>, String) {
+    let url = tokio::task::spawn_blocking(|| pg::PgServer::shared().create_database())
+        .await
+        .expect("pg");
+    let ledger = crate::ledger::PostgresLedger::connect_with_clock(&url, 4, clock)
+        .await
+        .expect("postgres");
+    (Arc::new(ledger), url)
+}
+
 /// A SQLite ledger at [`sqlite_path`] on `clock`.
 pub(super) async fn sqlite(dir: &tempfile::TempDir, clock: Arc<ManualClock>) -> Arc<dyn Ledger> {
     let ledger = crate::ledger::SqliteLedger::open_with_clock(&sqlite_path(dir), clock)

@@ -50,10 +50,38 @@ pub(super) fn pg_err(e: tokio_postgres::Error) -> LedgerError {
             LedgerError::Conflict(db.message().to_string())
         }
         Some(db) => {
-            LedgerError::Unavailable(format!("postgres: {}: {}", db.code().code(), db.message()))
+            let what = format!("postgres: {}: {}", db.code().code(), db.message());
+            if transient(db.code()) {
+                LedgerError::Unavailable(what)
+            } else {
+                LedgerError::Refused(what)
+            }
         }
+        // No SQLSTATE: the connection broke, timed out or never came up.
         None => LedgerError::Unavailable(format!("postgres: {e}")),
     }
+}
+
+/// SQLSTATEs a retry may get past: the server or the connection to it
+/// (classes 08, 53, 57, 58: restarting, out of connections, memory or
+/// disk, shut down by an operator), a transaction the server rolled back
+/// (40: deadlock, serialization) or a lock it would not wait for, and a
+/// server that is read-only for now (a standby before its promotion).
+/// Everything else (data exceptions, constraints other than uniqueness,
+/// a missing table) would fail the same way again.
+fn transient(code: &SqlState) -> bool {
+    let code = code.code();
+    ["08", "40", "53", "57", "58"]
+        .iter()
+        .any(|class| code.starts_with(class))
+        || code == SqlState::LOCK_NOT_AVAILABLE.code()
+        || code == SqlState::OBJECT_IN_USE.code()
+        || code == SqlState::READ_ONLY_SQL_TRANSACTION.code()
+}
+
+/// A stored value this build cannot read: the same row fails every time.
+fn row_err(e: tokio_postgres::Error) -> LedgerError {
+    LedgerError::Refused(format!("postgres: {e}"))
 }
 
 /// [`RowAccess`] over a tokio-postgres row.
@@ -61,18 +89,54 @@ pub(in crate::ledger) struct PgRow<'a>(pub &'a tokio_postgres::Row);
 
 impl RowAccess for PgRow<'_> {
     fn text(&self, i: usize) -> Result<String, LedgerError> {
-        self.0.try_get(i).map_err(pg_err)
+        self.0.try_get(i).map_err(row_err)
     }
     fn opt_text(&self, i: usize) -> Result<Option<String>, LedgerError> {
-        self.0.try_get(i).map_err(pg_err)
+        self.0.try_get(i).map_err(row_err)
     }
     fn int(&self, i: usize) -> Result<i64, LedgerError> {
-        self.0.try_get(i).map_err(pg_err)
+        self.0.try_get(i).map_err(row_err)
     }
     fn opt_int(&self, i: usize) -> Result<Option<i64>, LedgerError> {
-        self.0.try_get(i).map_err(pg_err)
+        self.0.try_get(i).map_err(row_err)
     }
     fn flag(&self, i: usize) -> Result<bool, LedgerError> {
-        self.0.try_get(i).map_err(pg_err)
+        self.0.try_get(i).map_err(row_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a retry may get past is kept apart from what it would meet
+    /// again: a kept session stop waits only for the former.
+    #[test]
+    fn sqlstates_are_transient_only_when_a_retry_may_pass() {
+        for code in [
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::CANNOT_CONNECT_NOW,
+            SqlState::CONNECTION_FAILURE,
+            SqlState::T_R_DEADLOCK_DETECTED,
+            SqlState::T_R_SERIALIZATION_FAILURE,
+            SqlState::DISK_FULL,
+            SqlState::TOO_MANY_CONNECTIONS,
+            SqlState::IO_ERROR,
+            SqlState::LOCK_NOT_AVAILABLE,
+            SqlState::READ_ONLY_SQL_TRANSACTION,
+        ] {
+            assert!(transient(&code), "{}", code.code());
+        }
+        for code in [
+            SqlState::CHECK_VIOLATION,
+            SqlState::NOT_NULL_VIOLATION,
+            SqlState::NUMERIC_VALUE_OUT_OF_RANGE,
+            SqlState::UNDEFINED_TABLE,
+            SqlState::UNDEFINED_COLUMN,
+            SqlState::DATA_CORRUPTED,
+            SqlState::RAISE_EXCEPTION,
+        ] {
+            assert!(!transient(&code), "{}", code.code());
+        }
     }
 }

@@ -11,9 +11,26 @@ use crate::ledger::rows::RowAccess;
 use crate::ledger::types::LedgerError;
 
 pub(in crate::ledger) fn sql_err(e: rusqlite::Error) -> LedgerError {
+    use rusqlite::ErrorCode as C;
     match e.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::ConstraintViolation) => LedgerError::Conflict(e.to_string()),
-        _ => LedgerError::Unavailable(format!("sqlite: {e}")),
+        Some(C::ConstraintViolation) => LedgerError::Conflict(e.to_string()),
+        // Another process holds the file, or the disk, memory, file system
+        // or its permissions failed: a retry may get past these.
+        Some(
+            C::DatabaseBusy
+            | C::DatabaseLocked
+            | C::SystemIoFailure
+            | C::DiskFull
+            | C::CannotOpen
+            | C::OutOfMemory
+            | C::ReadOnly
+            | C::PermissionDenied
+            | C::FileLockingProtocolFailed
+            | C::OperationInterrupted,
+        ) => LedgerError::Unavailable(format!("sqlite: {e}")),
+        // A corrupt file, a value out of range, a column of the wrong type,
+        // a statement the schema does not fit: the same call fails again.
+        _ => LedgerError::Refused(format!("sqlite: {e}")),
     }
 }
 
@@ -52,4 +69,47 @@ pub(in crate::ledger) fn query_rows<T>(
         out.push(map(SqlRow(r))?);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(code: i32) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None)
+    }
+
+    /// A busy, locked or failing file may work on a retry; a corrupt file
+    /// or a value the schema rejects will not; a constraint is a conflict.
+    #[test]
+    fn errors_are_transient_only_when_a_retry_may_pass() {
+        use rusqlite::ffi;
+        for code in [
+            ffi::SQLITE_BUSY,
+            ffi::SQLITE_LOCKED,
+            ffi::SQLITE_IOERR,
+            ffi::SQLITE_FULL,
+        ] {
+            assert!(sql_err(failure(code)).is_transient(), "{code}");
+        }
+        for code in [
+            ffi::SQLITE_CORRUPT,
+            ffi::SQLITE_MISMATCH,
+            ffi::SQLITE_TOOBIG,
+            ffi::SQLITE_ERROR,
+        ] {
+            assert!(
+                matches!(sql_err(failure(code)), LedgerError::Refused(_)),
+                "{code}"
+            );
+        }
+        let conflict = sql_err(failure(ffi::SQLITE_CONSTRAINT));
+        assert!(matches!(conflict, LedgerError::Conflict(_)));
+        let unreadable = sql_err(rusqlite::Error::InvalidColumnType(
+            0,
+            "x".into(),
+            rusqlite::types::Type::Text,
+        ));
+        assert!(matches!(unreadable, LedgerError::Refused(_)));
+    }
 }
