@@ -2,13 +2,13 @@
 # Side-by-side hot-path benchmark: the gateway against nginx doing the same work.
 #
 # In one run, on loopback, it starts
-#   upstream  a static nginx answering GET /v2/avatars with a fixed JSON body,
+#   upstream  a static nginx answering the read with a fixed JSON body,
 #             and 401 unless X-Api-Key carries the org key (HeyGen's role);
 #   nginx     nginx as the proxy: the same tenant-key check (a map of tenant
 #             keys), the org key injected, keep-alive to the upstream;
 #   gateway   the dist-built gateway (SQLite ledger, logs at warn, metrics
 #             and rate limiting on) in front of the same upstream;
-# then drives a free read (GET /v2/avatars) through each with wrk and prints
+# then drives a free read (GET $CMP_PATH) through each with wrk and prints
 # req/s, p50/p99, CPU time per request of each server (user and system
 # apart), the gateway's peak RSS and the gateway:nginx ratios.
 #
@@ -18,6 +18,10 @@
 #        CMP_BIN=path (gateway binary), CMP_NGINX=path (nginx binary),
 #        CMP_PERF=file (record a perf profile of the gateway's run into file),
 #        CMP_IO_THREADS=n (the gateway's server.io_threads; default one per core),
+#        CMP_PATH=/v2/avatars (default: a list the gateway filters to the
+#        tenant's own avatars, which nginx does not) or
+#        /v2/video_translate/target_languages (names nothing a tenant owns:
+#        both proxies do exactly the same work),
 #        CMP_ALLOCS=1 (then count the gateway's heap allocations per request in
 #        an extra 2 s run: uprobes on mimalloc's entry points, needs root; the
 #        count is exact where timings are noisy, but slows that run ~20×)
@@ -97,12 +101,12 @@ HEYGEN_API_KEY=$ORG_KEY HEYGEN_GATEWAY_ADMIN_TOKEN=$ADMIN_TOKEN HEYGEN_GATEWAY_L
 PIDS+=($!)
 gw_pid=$!
 
-wait_ok "http://127.0.0.1:$UP_PORT/v2/avatars" "$ORG_KEY" upstream
-wait_ok "http://127.0.0.1:$NGX_PORT/v2/avatars" "$TENANT_TOKEN" "nginx proxy"
-wait_ok "http://127.0.0.1:$GW_PORT/v2/avatars" "$TENANT_TOKEN" gateway
+wait_ok "http://127.0.0.1:$UP_PORT$READ_PATH" "$ORG_KEY" upstream
+wait_ok "http://127.0.0.1:$NGX_PORT$READ_PATH" "$TENANT_TOKEN" "nginx proxy"
+wait_ok "http://127.0.0.1:$GW_PORT$READ_PATH" "$TENANT_TOKEN" gateway
 # Both proxies must refuse a wrong key, or the comparison is unfair.
 for port in "$NGX_PORT" "$GW_PORT"; do
-    code=$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Api-Key: wrong' "http://127.0.0.1:$port/v2/avatars")
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Api-Key: wrong' "http://127.0.0.1:$port$READ_PATH")
     [[ $code == 401 ]] || die "proxy on $port answered $code to a wrong key"
 done
 
@@ -137,12 +141,12 @@ run() { # name port key pid
     local out u0 s0 u1 s1
     read -r u0 s0 < <(cpu_ticks "$4")
     out=$(wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --timeout 10s -H "X-Api-Key: $3" \
-        -s "$WORK/report.lua" "http://127.0.0.1:$2/v2/avatars" | grep '^RESULT')
+        -s "$WORK/report.lua" "http://127.0.0.1:$2$READ_PATH" | grep '^RESULT')
     read -r u1 s1 < <(cpu_ticks "$4")
     echo "$1 ${out#RESULT } $((u1 - u0 + s1 - s0)) $((u1 - u0)) $((s1 - s0))"
 }
 
-echo "wrk -t$THREADS -c$CONNS -d${DURATION}s, free read GET /v2/avatars" >&2
+echo "wrk -t$THREADS -c$CONNS -d${DURATION}s, free read GET $READ_PATH" >&2
 results=$(
     run upstream "$UP_PORT" "$ORG_KEY" "$up_pid"
     run nginx "$NGX_PORT" "$TENANT_TOKEN" "$ngx_pid"
@@ -191,7 +195,7 @@ if [[ -n ${CMP_ALLOCS:-} ]]; then
     perf stat -x, -e "$events" -p "$gw_pid" -o "$WORK/allocs.csv" -- sleep 2 >/dev/null 2>&1 &
     stat_pid=$!
     wrk -t"$THREADS" -c"$CONNS" -d2s --timeout 10s -H "X-Api-Key: $TENANT_TOKEN" \
-        "http://127.0.0.1:$GW_PORT/v2/avatars" >/dev/null
+        "http://127.0.0.1:$GW_PORT$READ_PATH" >/dev/null
     wait "$stat_pid"
     for p in "${probes[@]}"; do perf probe -q -d "$p" >/dev/null 2>&1 || true; done
     awk -F, '$3 ~ /^probe_cmp/ { a += $1 } $3 ~ /writev/ { w = $1 }

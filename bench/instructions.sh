@@ -7,13 +7,15 @@
 #
 # It starts a static nginx upstream (as compare.sh does) and the gateway
 # under callgrind with one I/O thread, sends warm-up reads uncounted, then
-# counts CMP_IR_REQUESTS reads (GET /v2/avatars, keep-alive, 4 connections)
+# counts CMP_IR_REQUESTS reads (GET $CMP_PATH, keep-alive, 4 connections)
 # and prints instructions per request, the top functions, and the report
 # file's path.
 #
 # Usage: bench/instructions.sh   (needs valgrind, nginx, python3, curl)
 # Knobs: CMP_BIN=path (gateway binary; default: a dist build),
-#        CMP_IR_REQUESTS=20000, CMP_IR_OUT=file (keep the callgrind report)
+#        CMP_IR_REQUESTS=20000, CMP_IR_OUT=file (keep the callgrind report),
+#        CMP_PATH=/v2/avatars (default; a list filtered to the tenant's own) or
+#        /v2/video_translate/target_languages (passed through as is)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,23 +54,23 @@ gw_pid=$!
 
 for _ in $(seq 1 600); do
     [[ $(curl -s -o /dev/null -w '%{http_code}' -H "X-Api-Key: $TENANT_TOKEN" \
-        "http://127.0.0.1:$GW_PORT/v2/avatars") == 200 ]] && break
+        "http://127.0.0.1:$GW_PORT$READ_PATH") == 200 ]] && break
     sleep 0.2
 done
 [[ $(curl -s -o /dev/null -w '%{http_code}' -H "X-Api-Key: $TENANT_TOKEN" \
-    "http://127.0.0.1:$GW_PORT/v2/avatars") == 200 ]] || { cat "$WORK/gateway.log" >&2; die "gateway not answering"; }
+    "http://127.0.0.1:$GW_PORT$READ_PATH") == 200 ]] || { cat "$WORK/gateway.log" >&2; die "gateway not answering"; }
 
 # A fixed count of keep-alive reads on 4 connections (wrk runs for a time,
 # not a count).
 send() { # n
-    python3 - "$1" "$GW_PORT" "$TENANT_TOKEN" <<'PY'
+    python3 - "$1" "$GW_PORT" "$TENANT_TOKEN" "$READ_PATH" <<'PY'
 import http.client, sys, threading
-n, port, key = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+n, port, key, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 done = [0] * 4
 def run(i):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     for _ in range(n // 4):
-        c.request("GET", "/v2/avatars", headers={"X-Api-Key": key})
+        c.request("GET", path, headers={"X-Api-Key": key})
         r = c.getresponse()
         r.read()
         done[i] += r.status == 200

@@ -58,9 +58,21 @@ $2
 EOF
 }
 
+# The free read the benches send (CMP_PATH). GET /v2/avatars, the default,
+# is a list the gateway filters to the tenant's own avatars (tenant
+# isolation: it reads the answer's ids and looks their owners up), work
+# nginx-as-proxy does not do. GET /v2/video_translate/target_languages
+# names nothing a tenant owns, so both proxies do exactly the same work.
+READ_PATH=${CMP_PATH:-/v2/avatars}
+case $READ_PATH in
+    /v2/avatars | /v2/video_translate/target_languages) ;;
+    *) echo "CMP_PATH must be /v2/avatars or /v2/video_translate/target_languages" >&2; exit 2 ;;
+esac
+
 # $WORK/upstream.conf: a static nginx on port $1 standing in for HeyGen,
-# answering GET /v2/avatars with one stock avatar, 401 unless X-Api-Key
-# carries $ORG_KEY.
+# answering GET /v2/avatars with one stock avatar and GET
+# /v2/video_translate/target_languages with three languages, 401 unless
+# X-Api-Key carries $ORG_KEY.
 static_upstream_conf() { # port
     nginx_conf upstream "
     server {
@@ -69,6 +81,11 @@ static_upstream_conf() { # port
             if (\$http_x_api_key != \"$ORG_KEY\") { return 401; }
             default_type application/json;
             return 200 '{\"error\":null,\"data\":{\"avatars\":[{\"avatar_id\":\"Angela-inTshirt-20220820\",\"avatar_name\":\"Angela\"}],\"talking_photos\":[]}}';
+        }
+        location = /v2/video_translate/target_languages {
+            if (\$http_x_api_key != \"$ORG_KEY\") { return 401; }
+            default_type application/json;
+            return 200 '{\"error\":null,\"data\":{\"languages\":[\"English\",\"Spanish (Spain)\",\"French (France)\"]}}';
         }
     }"
 }
