@@ -33,6 +33,8 @@ mod v2_generate;
 mod v3;
 #[path = "pricing_table/v3_more.rs"]
 mod v3_more;
+#[path = "pricing_table/v3_routes.rs"]
+mod v3_routes;
 #[path = "pricing_table/v3_studio.rs"]
 mod v3_studio;
 
