@@ -64,6 +64,8 @@ mod rig;
 mod session_ticks;
 #[path = "billing/sessions.rs"]
 mod sessions;
+#[path = "billing/sessions_starts.rs"]
+mod sessions_starts;
 #[path = "billing/settlement.rs"]
 mod settlement;
 #[path = "billing/sources.rs"]
