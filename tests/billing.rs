@@ -68,6 +68,8 @@ mod sessions;
 mod sessions_starts;
 #[path = "billing/settlement.rs"]
 mod settlement;
+#[path = "billing/settlement_background.rs"]
+mod settlement_background;
 #[path = "billing/sources.rs"]
 mod sources;
 #[path = "billing/test_mode.rs"]
