@@ -60,6 +60,8 @@ mod retries_scope;
 mod retries_sessions;
 #[path = "billing/rig.rs"]
 mod rig;
+#[path = "billing/route_access.rs"]
+mod route_access;
 #[path = "billing/session_ticks.rs"]
 mod session_ticks;
 #[path = "billing/sessions.rs"]
