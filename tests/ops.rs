@@ -19,6 +19,8 @@ mod limits;
 mod logs;
 #[path = "ops/metrics.rs"]
 mod metrics;
+#[path = "ops/metrics_alerts.rs"]
+mod metrics_alerts;
 #[path = "ops/reload.rs"]
 mod reload;
 #[path = "ops/shadow.rs"]
