@@ -11,6 +11,8 @@
 #[path = "common/pg.rs"]
 mod pg;
 
+#[path = "ledger/open.rs"]
+mod open;
 #[path = "ledger/support.rs"]
 mod support;
 
@@ -22,6 +24,8 @@ mod cases_assets;
 mod cases_batch;
 #[path = "ledger/cases_expiry.rs"]
 mod cases_expiry;
+#[path = "ledger/cases_hold_state.rs"]
+mod cases_hold_state;
 #[path = "ledger/cases_holds.rs"]
 mod cases_holds;
 #[path = "ledger/cases_idem.rs"]
@@ -30,6 +34,8 @@ mod cases_idem;
 mod cases_load;
 #[path = "ledger/cases_outbox.rs"]
 mod cases_outbox;
+#[path = "ledger/cases_records.rs"]
+mod cases_records;
 #[path = "ledger/cases_registry.rs"]
 mod cases_registry;
 #[path = "ledger/cases_retry.rs"]
@@ -163,11 +169,11 @@ both!(
     cases_holds::race_between_two_instances,
     cases_holds::render_caps_hold_under_concurrency,
     cases_holds::session_caps_hold_under_concurrency,
-    cases_holds::shadow_scope_reports_but_admits,
-    cases_holds::release_frees_budget,
-    cases_holds::counters_track_unconfigured_windows,
-    cases_holds::durable_across_reopen,
-    cases_holds::reads_report_open_holds_and_jobs,
+    cases_hold_state::shadow_scope_reports_but_admits,
+    cases_hold_state::release_frees_budget,
+    cases_hold_state::counters_track_unconfigured_windows,
+    cases_hold_state::durable_across_reopen,
+    cases_hold_state::reads_report_open_holds_and_jobs,
     cases_settle::capture_below_and_above_hold,
     cases_settle::multi_job_translation,
     cases_settle::settlement_is_idempotent,
@@ -191,7 +197,7 @@ both!(
     cases_registry::first_owner_wins,
     cases_registry::concurrent_recorders_get_one_owner,
     cases_registry::assign_adopts_and_journals,
-    cases_registry::endpoints_lifecycle,
+    cases_records::endpoints_lifecycle,
     cases_registry::registry_survives_reopen,
     cases_registry::contact_videos_bind_to_placeholders,
     cases_sessions::sessions_move_on_once,
@@ -199,8 +205,8 @@ both!(
     cases_session_stops::a_stop_inside_the_last_ticks_pays_to_the_second,
     cases_session_minutes::the_minute_ahead_is_neither_a_session_nor_expired,
     cases_session_stops::a_stop_that_lost_to_the_minute_end_settles_on_the_new_minute,
-    cases_registry::spend_report_sums_the_period,
-    cases_registry::calibration_samples_pair_projected_and_real,
+    cases_records::spend_report_sums_the_period,
+    cases_records::calibration_samples_pair_projected_and_real,
     cases_outbox::delivers_each_event_once,
     cases_outbox::failures_retry_then_die,
     cases_outbox::replicas_claim_disjoint_rows,
@@ -210,98 +216,3 @@ both!(
     cases_assets::asset_lengths_are_recorded_once_and_survive_reopen,
     cases_schema::a_ledger_newer_than_the_build_is_refused,
 );
-
-/// Backend-specific cases: opening through config, failures reported as
-/// `Unavailable` (the proxy's 503), replicas migrating at the same time.
-mod open {
-    use std::sync::Arc;
-
-    use heygen_gateway::config::StoreConfig;
-    use heygen_gateway::ledger::{open_ledger, HoldDecision, Ledger, LedgerError, PostgresLedger};
-
-    use crate::support::{credits, req, t0};
-
-    async fn smoke(l: Arc<dyn Ledger>) {
-        l.ping().await.unwrap();
-        let d = l.hold(req("acme", credits(1), t0())).await.unwrap();
-        assert!(matches!(d, HoldDecision::Held { .. }));
-    }
-
-    #[tokio::test]
-    async fn open_ledger_picks_the_configured_backend() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("nested").join("ledger.db");
-        smoke(
-            open_ledger(&StoreConfig::Sqlite { path: path.clone() })
-                .await
-                .unwrap(),
-        )
-        .await;
-        assert!(path.exists());
-        let url = crate::pg::PgServer::shared().create_database();
-        smoke(
-            open_ledger(&StoreConfig::Postgres { url, pool_size: 4 })
-                .await
-                .unwrap(),
-        )
-        .await;
-    }
-
-    #[tokio::test]
-    async fn unreachable_stores_are_unavailable() {
-        let dir = tempfile::tempdir().unwrap();
-        // A directory where the file should be: cannot open.
-        let path = dir.path().to_path_buf();
-        let err = open_ledger(&StoreConfig::Sqlite { path })
-            .await
-            .err()
-            .unwrap();
-        assert!(matches!(err, LedgerError::Unavailable(_)), "{err}");
-        // Nothing listens on this port.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let url = format!("postgres://postgres@127.0.0.1:{port}/none");
-        let err = PostgresLedger::connect(&url, 2).await.err().unwrap();
-        assert!(matches!(err, LedgerError::Unavailable(_)), "{err}");
-        let err = PostgresLedger::connect("not a url", 2).await.err().unwrap();
-        assert!(matches!(err, LedgerError::Unavailable(_)), "{err}");
-    }
-
-    /// Two replicas starting together on an empty database both come up;
-    /// the advisory lock lets exactly one apply the migrations.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn replicas_migrate_concurrently() {
-        let url = crate::pg::PgServer::shared().create_database();
-        let (a, b, c) = tokio::join!(
-            PostgresLedger::connect(&url, 2),
-            PostgresLedger::connect(&url, 2),
-            PostgresLedger::connect(&url, 2)
-        );
-        for l in [a.unwrap(), b.unwrap(), c.unwrap()] {
-            smoke(Arc::new(l)).await;
-        }
-    }
-
-    /// The database going away mid-service yields `Unavailable` (503), not
-    /// a hang and not a panic.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn database_down_is_unavailable() {
-        let server = crate::pg::PgServer::start();
-        let url = server.create_database();
-        let l: Arc<dyn Ledger> = Arc::new(PostgresLedger::connect(&url, 2).await.unwrap());
-        smoke(l.clone()).await;
-        drop(server);
-        let guard = std::time::Duration::from_secs(30);
-        let res = tokio::time::timeout(guard, l.hold(req("acme", credits(1), t0())))
-            .await
-            .expect("hold must fail, not hang");
-        assert!(matches!(res, Err(LedgerError::Unavailable(_))), "{res:?}");
-        let ping = tokio::time::timeout(guard, l.ping())
-            .await
-            .expect("ping must not hang");
-        assert!(matches!(ping, Err(LedgerError::Unavailable(_))));
-    }
-}

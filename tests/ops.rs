@@ -11,12 +11,16 @@ mod common;
 
 #[path = "ops/admin.rs"]
 mod admin;
+#[path = "ops/admin_ledger.rs"]
+mod admin_ledger;
 #[path = "ops/limits.rs"]
 mod limits;
 #[path = "ops/logs.rs"]
 mod logs;
 #[path = "ops/metrics.rs"]
 mod metrics;
+#[path = "ops/metrics_alerts.rs"]
+mod metrics_alerts;
 #[path = "ops/reload.rs"]
 mod reload;
 #[path = "ops/shadow.rs"]

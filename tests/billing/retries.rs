@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::settlement::settled_late_once;
+use super::settlement_background::settled_late_once;
 use crate::common::*;
 use crate::{hold_id, manual_clock, v3_video, video_id, Rig, SETTLE_WAIT};
 

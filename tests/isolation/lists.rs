@@ -1,0 +1,130 @@
+//! Lists: paging through only the tenant's own items (the upstream page
+//! bound included), and stock lists hiding only what other tenants made.
+
+use serde_json::{json, Value};
+
+use crate::Rig;
+
+impl Rig {
+    async fn video(&self, tenant: &str) -> String {
+        let body = json!({"video_inputs": [{"voice": {"type": "silence", "duration": 3.0}}]});
+        let r = self
+            .call(tenant, "POST", "/v2/video/generate", &body.to_string())
+            .await;
+        r.json()["data"]["video_id"]
+            .as_str()
+            .expect("video_id")
+            .to_string()
+    }
+
+    /// Pages through `path` as `tenant` with `limit`; returns every item id
+    /// in order and the most upstream list reads one gateway page made.
+    async fn page_through(&self, tenant: &str, path: &str, limit: usize) -> (Vec<String>, usize) {
+        let v3 = path.starts_with("/v3/");
+        let mut ids = Vec::new();
+        let mut token: Option<String> = None;
+        let mut most_reads = 0;
+        for _ in 0..100 {
+            let target = match &token {
+                Some(t) => format!("{path}?limit={limit}&token={t}"),
+                None => format!("{path}?limit={limit}"),
+            };
+            let before = self.mock.requests_to(path).len();
+            let r = self.call(tenant, "GET", &target, "").await;
+            assert_eq!(r.status, 200, "{target}: {}", r.text());
+            most_reads = most_reads.max(self.mock.requests_to(path).len() - before);
+            let v = r.json();
+            let (items, next) = if v3 {
+                (v["data"].clone(), v["next_token"].clone())
+            } else {
+                (v["data"]["videos"].clone(), v["data"]["token"].clone())
+            };
+            let key = if v3 { "id" } else { "video_id" };
+            for item in items.as_array().expect("items") {
+                ids.push(item[key].as_str().expect("id").to_string());
+            }
+            if v3 {
+                assert_eq!(v["has_more"], next.is_string(), "{v}");
+            }
+            match next.as_str() {
+                Some(t) => token = Some(t.to_string()),
+                None => return (ids, most_reads),
+            }
+        }
+        panic!("{path}: paging never ended");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_page_through_only_the_tenants_own_items() {
+    let rig = Rig::start().await;
+    let mut alpha = Vec::new();
+    for i in 0..14 {
+        if i % 2 == 0 {
+            alpha.push(rig.video("alpha").await);
+        } else {
+            rig.video("beta").await;
+        }
+    }
+    for path in ["/v1/video.list", "/v3/videos"] {
+        let (ids, reads) = rig.page_through("alpha", path, 3).await;
+        assert_eq!(
+            ids, alpha,
+            "{path}: alpha sees exactly its own, in order, once"
+        );
+        assert!(reads <= 5, "{path}: {reads} upstream pages for one page");
+    }
+    // Sparse: one own item behind many others. A gateway page reads at most
+    // five upstream pages, answers what it found and a token; paging on
+    // still reaches the item.
+    for _ in 0..20 {
+        rig.video("beta").await;
+    }
+    let last = rig.video("alpha").await;
+    alpha.push(last);
+    for path in ["/v1/video.list", "/v3/videos"] {
+        let (ids, reads) = rig.page_through("alpha", path, 2).await;
+        assert_eq!(ids, alpha, "{path}");
+        assert_eq!(reads, 5, "{path}: the upstream page bound is 5");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stock_lists_hide_only_what_other_tenants_made() {
+    let rig = Rig::start().await;
+    let clone = json!({"name": "Me", "audio": {"type": "url", "url": "https://example.com/a.mp3"}});
+    let voice = rig
+        .call("alpha", "POST", "/v3/voices/clone", &clone.to_string())
+        .await
+        .json()["data"]["voice_clone_id"]
+        .as_str()
+        .expect("voice")
+        .to_string();
+    let avatar = json!({"type": "photo", "name": "Me", "file": {"type": "url", "url": "https://example.com/me.png"}});
+    let look = rig
+        .call("alpha", "POST", "/v3/avatars", &avatar.to_string())
+        .await
+        .json()["data"]["avatar_item"]["id"]
+        .as_str()
+        .expect("look")
+        .to_string();
+    let ids = |v: &Value, key: &str| -> Vec<String> {
+        v["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .filter_map(|i| i[key].as_str().map(str::to_string))
+            .collect()
+    };
+    for (path, key, own) in [
+        ("/v3/voices", "voice_id", &voice),
+        ("/v3/avatars/looks", "id", &look),
+    ] {
+        let a = rig.call("alpha", "GET", path, "").await.json();
+        let b = rig.call("beta", "GET", path, "").await.json();
+        let (a, b) = (ids(&a, key), ids(&b, key));
+        assert!(a.contains(own), "{path}: the creator sees its own: {a:?}");
+        assert!(!b.contains(own), "{path}: others do not: {b:?}");
+        assert_eq!(b.len(), 1, "{path}: stock content stays listed: {b:?}");
+    }
+}
