@@ -7,9 +7,12 @@
 //! Opening such a ledger is refused outright (`ledger::open_ledger`). A
 //! process that opened it before cannot stop by itself without dropping
 //! work in flight, so it steps aside instead: the error is logged once with
-//! both versions and what to do, `/readyz` answers 503 (the orchestrator
-//! takes the replica out of service), new holds are refused with the 503 an
-//! unavailable ledger gets, and the background work that writes money
+//! both versions and what to do, `heygen_gateway_ledger_schema_behind`
+//! goes to 1 and a `ledger_schema_behind` alert is raised (once, from
+//! memory: the outbox is in the ledger the newer build now owns), `/readyz`
+//! answers 503 (the orchestrator takes the replica out of service), new
+//! holds are refused with the 503 an unavailable ledger gets, before their
+//! idempotency key is claimed, and the background work that writes money
 //! (expiry, the settlement poller, the session meter) stops, because the
 //! newer replicas do it under the rules the ledger now follows; session
 //! stops this replica already took are still settled (the newer replicas
@@ -20,10 +23,12 @@
 //!
 //! A ledger is never downgraded, so once behind is for good: a one-way latch.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use crate::alerts::Alerts;
 use crate::ledger::{Ledger, LedgerError, SchemaVersion};
+use crate::metrics::Metrics;
 
 /// Longest time a running replica takes to notice a newer migration: one
 /// indexed read per period is nothing next to the gauge tick's reads.
@@ -36,16 +41,29 @@ pub(crate) fn period(gauge_interval: Duration) -> Duration {
     gauge_interval.min(MAX_PERIOD)
 }
 
-/// Whether this process is behind its ledger's schema.
-#[derive(Debug, Default)]
+/// Whether this process is behind its ledger's schema, and who is told.
+#[derive(Debug)]
 pub struct SchemaGuard {
     /// The versions seen the first time the ledger was newer than this build.
     behind: OnceLock<SchemaVersion>,
+    metrics: Metrics,
+    alerts: Arc<Alerts>,
 }
 
+// === impl SchemaGuard ===
+
 impl SchemaGuard {
-    pub fn new() -> SchemaGuard {
-        SchemaGuard::default()
+    /// A guard that reports the versions on `metrics` (this build's from
+    /// now, the ledger's from the first read) and raises its one alert
+    /// through `alerts`.
+    pub fn new(metrics: Metrics, alerts: Arc<Alerts>) -> SchemaGuard {
+        metrics.set_ledger_schema(0, SchemaVersion::KNOWN);
+        metrics.set_ledger_schema_behind(false);
+        SchemaGuard {
+            behind: OnceLock::new(),
+            metrics,
+            alerts,
+        }
     }
 
     /// Reads the ledger's version and records it. A failed read changes
@@ -57,12 +75,16 @@ impl SchemaGuard {
         }
     }
 
-    /// Records `v`; the first time the ledger is newer than this build, logs
-    /// the error that tells ops what to do.
+    /// Records `v`; the first time the ledger is newer than this build,
+    /// latches, logs the error that tells ops what to do, sets the gauge
+    /// and raises the alert — each once, since the latch is set once.
     pub fn observe(&self, v: SchemaVersion) {
+        self.metrics.set_ledger_schema(v.found, v.known);
         if !v.is_newer() || self.behind.set(v).is_err() {
             return;
         }
+        self.metrics.set_ledger_schema_behind(true);
+        self.alerts.ledger_schema_behind(v.found, v.known);
         tracing::error!(
             found = v.found,
             known = v.known,
@@ -91,39 +113,5 @@ impl SchemaGuard {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A ledger at `found` seen by a build that knows 10 migrations.
-    fn version(found: u32) -> SchemaVersion {
-        SchemaVersion { found, known: 10 }
-    }
-
-    #[test]
-    fn only_a_newer_ledger_latches_and_for_good() {
-        let g = SchemaGuard::new();
-        g.observe(version(10));
-        g.observe(version(3));
-        assert!(!g.is_behind());
-        assert!(g.admit().is_ok());
-        g.observe(version(11));
-        // An older reading later (it cannot happen) does not undo it.
-        g.observe(version(10));
-        assert!(g.is_behind());
-        let refused = g.admit().unwrap_err();
-        assert!(matches!(
-            refused,
-            LedgerError::SchemaTooNew {
-                found: 11,
-                known: 10
-            }
-        ));
-    }
-
-    #[test]
-    fn the_period_is_the_gauge_interval_up_to_thirty_seconds() {
-        assert_eq!(period(Duration::from_secs(1)), Duration::from_secs(1));
-        assert_eq!(period(Duration::from_secs(15)), Duration::from_secs(15));
-        assert_eq!(period(Duration::from_secs(300)), MAX_PERIOD);
-    }
-}
+#[allow(clippy::unwrap_used)]
+mod tests;

@@ -101,7 +101,7 @@ pub struct AppState {
     /// waits for it: billable admissions and settlements.
     pub tasks: tokio_util::task::TaskTracker,
     /// Set for good once a newer build migrated the ledger: not ready, no
-    /// new holds (`schema_guard`).
+    /// new holds, a gauge and an alert (`schema_guard`).
     pub schema: crate::schema_guard::SchemaGuard,
     ready: AtomicBool,
     draining: AtomicBool,
@@ -151,6 +151,7 @@ impl AppState {
         ));
         let runtime = Runtime::new(p.config);
         alerts.configure(&runtime.config, runtime.egress.clone());
+        let schema = crate::schema_guard::SchemaGuard::new(p.metrics.clone(), alerts.clone());
         AppState {
             price_books,
             lookups: crate::lookup::Lookups::default(),
@@ -167,7 +168,7 @@ impl AppState {
             secrets: p.secrets,
             config_path: p.config_path,
             tasks: tokio_util::task::TaskTracker::new(),
-            schema: crate::schema_guard::SchemaGuard::new(),
+            schema,
             ready: AtomicBool::new(false),
             draining: AtomicBool::new(false),
         }

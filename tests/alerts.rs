@@ -3,7 +3,7 @@
 //! local receivers on 127.0.0.1 (allowed through the egress guard by
 //! `[egress] allow_cidrs`) in Slack and JSON format; retries, restarts on
 //! the same SQLite file, the egress guard refusing private addresses, and
-//! the config errors.
+//! the config errors; a replica a newer build left behind (`schema.rs`).
 //!
 //! Waits are `eventually` polls; "nothing more" is checked over quiet polls
 //! while the gauge tick (every second) keeps re-offering the same alerts.
@@ -25,6 +25,9 @@ mod events;
 #[path = "fanout/receiver.rs"]
 #[allow(dead_code)]
 mod receiver;
+
+#[path = "alerts/schema.rs"]
+mod schema;
 
 use std::sync::Arc;
 use std::time::Duration;

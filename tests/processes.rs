@@ -13,8 +13,10 @@
 //!   session, restart it after a minute boundary passed; every started
 //!   minute is charged once and `heygen-gateway ledger verify` passes.
 //! - upgrade: a newer build migrates the PostgreSQL ledger under a running
-//!   gateway; it goes not ready and refuses billable requests with 503,
-//!   free reads pass, and neither its audit nor a restart accepts the ledger.
+//!   gateway; it goes not ready, reports it on `/metrics` and to its alert
+//!   webhook once, refuses billable requests with 503 without claiming
+//!   their idempotency keys, free reads pass, and neither its audit nor a
+//!   restart accepts the ledger.
 
 // A failed unwrap in a test helper is a failed assertion.
 #![allow(clippy::unwrap_used)]
@@ -35,6 +37,10 @@ mod race;
 mod sessions;
 #[path = "processes/upgrade.rs"]
 mod upgrade;
+
+#[path = "fanout/receiver.rs"]
+#[allow(dead_code)]
+mod receiver;
 
 /// A fresh database on the shared PostgreSQL server of this binary (started
 /// on first use, off the async threads because `initdb` blocks for seconds).

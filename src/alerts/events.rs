@@ -9,6 +9,8 @@
 //! - `drift:{date}` — once per day (in `plan.timezone`).
 //! - `session_stopped:{session_id}` — once per session.
 //! - `ledger_error:{op}:{hour}` — memory only (see `super::memory`).
+//! - `ledger_schema_behind:{found}:{known}` — memory only, once per process
+//!   (the schema latch is one-way).
 
 use chrono::{DateTime, Utc};
 
@@ -111,16 +113,6 @@ impl Alerts {
     /// A ledger operation failed. Kept in memory (the ledger may be down)
     /// and sent by the worker; one per operation per hour per process.
     pub fn ledger_error(&self, op: &str, error: &str) {
-        let sinks = self.sinks();
-        let targets: Vec<String> = sinks
-            .webhooks
-            .iter()
-            .filter(|s| s.hook.wants(AlertEvent::LedgerError))
-            .map(|s| s.hook.name.clone())
-            .collect();
-        if targets.is_empty() {
-            return;
-        }
         let at = self.clock.now();
         let hour = hour_of(at);
         let alert = Alert {
@@ -132,10 +124,43 @@ impl Alerts {
             at,
             ..Alert::default()
         };
-        let queued = self.memory.offer(op, &alert, &targets, at);
+        self.in_memory(op, alert);
+    }
+
+    /// A newer heygen-gateway migrated the ledger to schema `found`, past
+    /// the `known` of this build. Kept in memory: the ledger's outbox is
+    /// the newer build's now. The caller raises it once (the schema latch);
+    /// it has no period, so its slot takes it once per process anyway.
+    pub fn ledger_schema_behind(&self, found: u32, known: u32) {
+        let event = AlertEvent::LedgerSchemaBehind;
+        let alert = Alert {
+            event: Some(event),
+            key: format!("{}:{found}:{known}", event.as_str()),
+            schema_version: Some(found),
+            schema_known: Some(known),
+            at: self.clock.now(),
+            ..Alert::default()
+        };
+        self.in_memory(event.as_str(), alert);
+    }
+
+    /// Queues `alert` in memory for every webhook that wants its event,
+    /// unless `slot` already raised one in the alert's period.
+    fn in_memory(&self, slot: &str, alert: Alert) {
+        let Some(event) = alert.event else { return };
+        let targets: Vec<String> = self
+            .sinks()
+            .webhooks
+            .iter()
+            .filter(|s| s.hook.wants(event))
+            .map(|s| s.hook.name.clone())
+            .collect();
+        if targets.is_empty() {
+            return;
+        }
+        let queued = self.memory.offer(slot, &alert, &targets, alert.at);
         if queued > 0 {
-            self.metrics
-                .alerts_queued(AlertEvent::LedgerError.as_str(), queued);
+            self.metrics.alerts_queued(event.as_str(), queued);
         }
     }
 }

@@ -30,6 +30,10 @@ pub(crate) struct Alert {
     pub drift: Option<Micros>,
     /// Error text (`ledger_error`).
     pub error: Option<String>,
+    /// The ledger's schema version and the newest this build knows
+    /// (`ledger_schema_behind`).
+    pub schema_version: Option<u32>,
+    pub schema_known: Option<u32>,
     pub at: DateTime<Utc>,
 }
 
@@ -59,6 +63,8 @@ impl Alert {
             "op": self.op,
             "drift_credits": credits(self.drift),
             "error": self.error,
+            "ledger_schema_version": self.schema_version,
+            "ledger_schema_known_version": self.schema_known,
             "at": self.at.to_rfc3339_opts(SecondsFormat::Secs, true),
             "gateway_version": env!("CARGO_PKG_VERSION"),
             "message": self.message(),
@@ -107,6 +113,18 @@ impl Alert {
                 self.op.as_deref().unwrap_or("?"),
                 self.error.as_deref().unwrap_or("?")
             ),
+            Some(AlertEvent::LedgerSchemaBehind) => {
+                let v = |n: Option<u32>| n.map_or_else(|| "?".to_string(), |n| n.to_string());
+                format!(
+                    "The ledger's schema is version {} but this replica's build knows {}: a newer \
+                     heygen-gateway migrated it while this one ran. The replica now reports not \
+                     ready, refuses billable requests with 503 and leaves expiry, the settlement \
+                     poller and the session meter to the newer replicas; replace it with the newer \
+                     version (downgrading is not supported).",
+                    v(self.schema_version),
+                    v(self.schema_known)
+                )
+            }
             None => "Unknown alert.".to_string(),
         };
         format!("heygen-gateway: {text}")
@@ -167,6 +185,8 @@ mod tests {
             "op",
             "drift_credits",
             "error",
+            "ledger_schema_version",
+            "ledger_schema_known_version",
             "at",
             "gateway_version",
             "message",

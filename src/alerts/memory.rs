@@ -1,7 +1,11 @@
-//! `ledger_error` alerts, kept in memory because the ledger may be what
-//! failed. Deduplicated per operation per hour in this process, retried
-//! with the same backoff as the outbox, bounded in number. The limit, as
-//! the README says: a crash loses the queue, and each replica sends its own.
+//! Alerts kept in memory because the ledger cannot be trusted to carry
+//! them: `ledger_error` (the ledger may be what failed) and
+//! `ledger_schema_behind` (a newer build migrated it, so this build's
+//! writes to its outbox may no longer mean what the newer replicas read).
+//! Deduplicated per slot and period in this process (a ledger operation per
+//! hour; the schema latch once), retried with the same backoff as the
+//! outbox, bounded in number. The limit, as the README says: a crash loses
+//! the queue, and each replica sends its own.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -17,6 +21,8 @@ const MAX_QUEUED: usize = 64;
 /// One in-memory alert for one webhook.
 #[derive(Debug, Clone)]
 pub(crate) struct MemAlert {
+    /// The `event` label its outcomes are counted under.
+    pub(crate) event: &'static str,
     pub(crate) key: String,
     pub(crate) webhook: String,
     pub(crate) payload: String,
@@ -32,7 +38,7 @@ pub(crate) struct Memory {
 
 #[derive(Default)]
 struct Inner {
-    /// The hour each operation last raised an alert in.
+    /// The period (the alert's, or none) each slot last raised one in.
     last: HashMap<String, String>,
     queue: VecDeque<MemAlert>,
 }
@@ -40,30 +46,32 @@ struct Inner {
 // === impl Memory ===
 
 impl Memory {
-    /// Queues `alert` for `webhooks` unless `op` already raised one this
-    /// hour; returns how many were queued.
+    /// Queues `alert` for `webhooks` unless `slot` (a ledger operation, or
+    /// an event raised once per process) already raised one in the alert's
+    /// period; returns how many were queued.
     pub(crate) fn offer(
         &self,
-        op: &str,
+        slot: &str,
         alert: &Alert,
         webhooks: &[String],
         now: DateTime<Utc>,
     ) -> u32 {
         let hour = alert.period.clone().unwrap_or_default();
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        if inner.last.get(op) == Some(&hour) {
+        if inner.last.get(slot) == Some(&hour) {
             return 0;
         }
-        inner.last.insert(op.to_string(), hour);
+        inner.last.insert(slot.to_string(), hour);
         let payload = alert.to_json().to_string();
         for webhook in webhooks {
             if inner.queue.len() >= MAX_QUEUED {
                 if let Some(dropped) = inner.queue.pop_front() {
                     tracing::warn!(key = %dropped.key, webhook = %dropped.webhook,
-                        "Too many ledger_error alerts waiting; dropped the oldest.");
+                        "Too many in-memory alerts waiting; dropped the oldest.");
                 }
             }
             inner.queue.push_back(MemAlert {
+                event: alert.event_str(),
                 key: alert.key.clone(),
                 webhook: webhook.clone(),
                 payload: payload.clone(),

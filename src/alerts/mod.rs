@@ -1,15 +1,17 @@
 //! Ops alerts: budget thresholds and exhaustion, ledger failures, drift
-//! from HeyGen's balance and sessions stopped at their budget, sent to the
+//! from HeyGen's balance, sessions stopped at their budget and a replica
+//! left behind by a newer build's migration, sent to the
 //! `[[alerts.webhooks]]` (Slack or JSON) without an Alertmanager.
 //!
 //! Callers (the gauge tick, the drift poll, the session meter, the state's
-//! ledger-error hook) hand events to [`Alerts`]. Each event has a dedup key
-//! naming its period ([`events`]); it is queued in the ledger's alert outbox
-//! once per (key, webhook), so it is sent once per period across restarts
-//! and replicas, and delivered by the [`worker`] through the egress guard
-//! with leases, retries and backoff. `ledger_error` is the exception: the
-//! ledger may be the thing that is down, so those alerts live in memory
-//! ([`memory`]), deduplicated per operation per hour per process.
+//! ledger-error hook, the schema guard) hand events to [`Alerts`]. Each
+//! event has a dedup key naming its period ([`events`]); it is queued in
+//! the ledger's alert outbox once per (key, webhook), so it is sent once per
+//! period across restarts and replicas, and delivered by the [`worker`]
+//! through the egress guard with leases, retries and backoff. `ledger_error`
+//! and `ledger_schema_behind` are the exceptions: the ledger may be the
+//! thing that is down, or the newer build's to write, so those alerts live
+//! in memory ([`memory`]), deduplicated per process.
 //!
 //! This module sits below the request path and background work: it knows
 //! the ledger, config, egress and metrics, never the state or the proxy.

@@ -1,9 +1,9 @@
-//! The alert worker: every `alerts.interval_ms` it sends the due
-//! `ledger_error` alerts held in memory, then claims due alerts from the
-//! ledger's outbox (leased, so two replicas never send one alert), sends
-//! each through the egress guard and records the attempt: 2xx = delivered,
-//! anything else (timeouts, 5xx, 429, refusals) = retried after
-//! [`backoff`], `failed` after `MAX_ALERT_ATTEMPTS` or `MAX_ALERT_AGE`.
+//! The alert worker: every `alerts.interval_ms` it sends the due alerts
+//! held in memory (`ledger_error`, `ledger_schema_behind`), then claims due
+//! alerts from the ledger's outbox (leased, so two replicas never send one
+//! alert), sends each through the egress guard and records the attempt:
+//! 2xx = delivered, anything else (timeouts, 5xx, 429, refusals) = retried
+//! after [`backoff`], `failed` after `MAX_ALERT_ATTEMPTS` or `MAX_ALERT_AGE`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,7 +57,7 @@ async fn run(alerts: Arc<Alerts>, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Sends the due in-memory `ledger_error` alerts; failures go back.
+/// Sends the due in-memory alerts; failures go back.
 async fn from_memory(alerts: &Alerts, sinks: &Sinks) {
     let now = alerts.clock.now();
     for mut a in alerts.memory.take_due(now) {
@@ -67,7 +67,7 @@ async fn from_memory(alerts: &Alerts, sinks: &Sinks) {
             !sent.ok && (a.attempts >= MAX_ALERT_ATTEMPTS || now - a.created_at > MAX_ALERT_AGE);
         let result = outcome(&sent, gave_up);
         log(&a.key, &a.webhook, a.attempts, result, &sent);
-        alerts.metrics.alert("ledger_error", result);
+        alerts.metrics.alert(a.event, result);
         if !sent.ok && !gave_up {
             a.next_at = now + retry_delay(sinks, a.attempts - 1);
             alerts.memory.put_back(a);

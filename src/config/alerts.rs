@@ -62,15 +62,17 @@ pub enum AlertEvent {
     LedgerError,
     Drift,
     SessionStopped,
+    LedgerSchemaBehind,
 }
 
 impl AlertEvent {
-    pub const ALL: [AlertEvent; 5] = [
+    pub const ALL: [AlertEvent; 6] = [
         AlertEvent::Threshold,
         AlertEvent::Exhausted,
         AlertEvent::LedgerError,
         AlertEvent::Drift,
         AlertEvent::SessionStopped,
+        AlertEvent::LedgerSchemaBehind,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -80,6 +82,7 @@ impl AlertEvent {
             AlertEvent::LedgerError => "ledger_error",
             AlertEvent::Drift => "drift",
             AlertEvent::SessionStopped => "session_stopped",
+            AlertEvent::LedgerSchemaBehind => "ledger_schema_behind",
         }
     }
 
@@ -226,6 +229,14 @@ mod tests {
             errors[5]
         );
         assert_eq!(cfg.webhooks.len(), 2);
+    }
+
+    /// The `event` label values the metrics create at 0 are these events,
+    /// so a new event's alerts are counted from start like the others.
+    #[test]
+    fn the_metrics_know_every_event() {
+        let events: Vec<&str> = AlertEvent::ALL.iter().map(|e| e.as_str()).collect();
+        assert_eq!(events, crate::metrics::ALERT_EVENTS);
     }
 
     #[test]

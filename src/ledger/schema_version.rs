@@ -28,6 +28,10 @@ pub struct SchemaVersion {
 }
 
 impl SchemaVersion {
+    /// The newest migration this build knows, for reporting it before the
+    /// ledger's version is first read.
+    pub const KNOWN: u32 = KNOWN;
+
     /// `found` as the store reports it (SQLite's `user_version`, the largest
     /// row of PostgreSQL's `ledger_migrations`) against [`KNOWN`]. A negative
     /// version is no migration of ours: it counts as none, as `migrate`

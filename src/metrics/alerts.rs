@@ -7,12 +7,13 @@ use super::reg::Reg;
 use super::Metrics;
 
 /// Events, as the `event` label spells them (the config's event names).
-pub const ALERT_EVENTS: [&str; 5] = [
+pub const ALERT_EVENTS: [&str; 6] = [
     "threshold",
     "exhausted",
     "ledger_error",
     "drift",
     "session_stopped",
+    "ledger_schema_behind",
 ];
 
 /// What happened to an alert, as the `result` label spells it: `queued`

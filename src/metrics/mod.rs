@@ -21,6 +21,7 @@ mod record;
 mod reg;
 mod register;
 mod requests;
+mod schema;
 mod scope;
 mod sessions;
 mod settlement;
@@ -91,6 +92,7 @@ struct Inner {
     draining: IntGauge,
     webhooks: webhooks::WebhookFamilies,
     alerts: alerts::AlertFamilies,
+    schema: schema::SchemaFamilies,
     settlement: settlement::SettlementFamilies,
     sessions: sessions::SessionFamilies,
     rate_limit_fallback: IntCounterVec,

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use prometheus::Registry;
 
 use super::reg::Reg;
-use super::{alerts, requests, sessions, settlement, webhooks};
+use super::{alerts, requests, schema, sessions, settlement, webhooks};
 use super::{Inner, Metrics, GIT_REVISION};
 
 /// Ledger operations whose failures are counted (`op` label values).
@@ -141,6 +141,7 @@ impl Metrics {
             )?,
             webhooks: webhooks::WebhookFamilies::register(&r)?,
             alerts: alerts::AlertFamilies::register(&r)?,
+            schema: schema::SchemaFamilies::register(&r)?,
             settlement: settlement::SettlementFamilies::register(&r)?,
             sessions: sessions::SessionFamilies::register(&r)?,
             rate_limit_fallback: r.int_counter(

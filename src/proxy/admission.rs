@@ -65,6 +65,17 @@ struct Answered {
 
 impl Admission {
     pub(super) async fn run(self) -> Result<(Response<Body>, Outcome), GatewayError> {
+        // Behind a newer ledger schema nothing billable is admitted, so its
+        // key is not claimed either: a claim written here and abandoned
+        // after the refusal is a write under this build's rules to a ledger
+        // the newer replicas own, and if the abandon fails (or while it is
+        // pending) the client's retry to an up-to-date replica finds the
+        // key "in progress". `hold::take` checks again for a latch set
+        // between here and the hold; that claim is abandoned as any refusal's.
+        self.state
+            .schema
+            .admit()
+            .map_err(GatewayError::ledger("hold"))?;
         let claim = match &self.idem_key {
             None => None,
             Some(key) => {
