@@ -4,10 +4,12 @@
 //! hold its descriptor forever. A connection is idle while no request is in
 //! progress on it; idle for `idle_timeout` means it is closed.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::Context;
 use std::time::Duration;
 
+use futures_util::task::AtomicWaker;
 use tokio::time::Instant;
 
 #[derive(Debug)]
@@ -17,6 +19,19 @@ struct Inner {
     /// milliseconds since `epoch`.
     idle_since_ms: AtomicU64,
     epoch: Instant,
+    /// What the watchdog asks of the connection (`Signal` bits), and the
+    /// connection's task to wake when it asks (see `guard`).
+    signal: AtomicU8,
+    waker: AtomicWaker,
+}
+
+/// What a connection's watchdog asks of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Signal {
+    /// Finish the requests in progress, then close.
+    Drain = 1,
+    /// Close now (idle for the timeout).
+    Close = 2,
 }
 
 /// Shared between a connection's requests and its watchdog.
@@ -46,6 +61,8 @@ impl IdleTracker {
                 in_flight: AtomicUsize::new(0),
                 idle_since_ms: AtomicU64::new(0),
                 epoch: Instant::now(),
+                signal: AtomicU8::new(0),
+                waker: AtomicWaker::new(),
             }),
         }
     }
@@ -73,6 +90,26 @@ impl IdleTracker {
                 return;
             }
             sleep.as_mut().reset(next);
+        }
+    }
+
+    /// Raises `s` and wakes the connection's task.
+    pub(super) fn signal(&self, s: Signal) {
+        self.inner.signal.fetch_or(s as u8, Ordering::AcqRel);
+        self.inner.waker.wake();
+    }
+
+    /// The strongest signal raised so far; the calling task is woken when
+    /// another is raised (registered before reading, so none is missed).
+    pub(super) fn poll_signal(&self, cx: &Context<'_>) -> Option<Signal> {
+        self.inner.waker.register(cx.waker());
+        let s = self.inner.signal.load(Ordering::Acquire);
+        if s & Signal::Close as u8 != 0 {
+            Some(Signal::Close)
+        } else if s & Signal::Drain as u8 != 0 {
+            Some(Signal::Drain)
+        } else {
+            None
         }
     }
 

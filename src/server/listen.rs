@@ -16,14 +16,13 @@ use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::util::Oneshot;
 
 use crate::conn::{
-    AcceptBackoff, ActivityGuard, ConnConfig, ConnLimiter, ConnMetrics, IdleTracker, ReqBody,
-    TimedBody, Tracked,
+    AcceptBackoff, ActivityGuard, ConnConfig, ConnLimiter, ConnMetrics, Ended, IdleTracker,
+    ReqBody, TimedBody, Tracked,
 };
 use crate::http::Body;
 use crate::proxy::context::ClientAddr;
@@ -87,7 +86,9 @@ pub(super) async fn serve<S>(
     S::Future: Send + 'static,
 {
     let builder = builder(&policy.cfg);
-    let graceful = GracefulShutdown::new();
+    // Each connection's watchdog holds a receiver until its connection
+    // ends: the drain below waits for them all.
+    let (drain, _) = watch::channel(());
     let mut backoff = AcceptBackoff::default();
     let name = policy.name;
     loop {
@@ -114,17 +115,25 @@ pub(super) async fn serve<S>(
                 let tracker = IdleTracker::new();
                 let svc = per_connection(service.clone(), remote, tracker.clone(), &policy.cfg);
                 let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
-                let conn = graceful.watch(conn);
-                let (metrics, idle) = (policy.metrics.clone(), policy.cfg.idle_timeout);
+                let (conn, watchdog) = crate::conn::guard(
+                    conn,
+                    |c| c.graceful_shutdown(),
+                    tracker,
+                    policy.cfg.idle_timeout,
+                    drain.subscribe(),
+                );
+                tokio::spawn(watchdog);
+                let metrics = policy.metrics.clone();
                 metrics.opened(name);
                 tokio::spawn(async move {
-                    tokio::select! {
-                        r = conn => if let Err(e) = r {
+                    match conn.await {
+                        Ended::Done(Ok(())) => {}
+                        Ended::Done(Err(e)) => {
                             tracing::debug!(error = %e, "Connection ended with an error.");
-                        },
+                        }
                         // Dropping the connection closes the socket; no
                         // request is in progress on it by construction.
-                        _ = tracker.expired(idle) => metrics.closed_idle(name),
+                        Ended::Idle => metrics.closed_idle(name),
                     }
                     metrics.closed(name);
                     drop(permit);
@@ -134,10 +143,9 @@ pub(super) async fn serve<S>(
         }
     }
     drop(listener);
-    if tokio::time::timeout(grace, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    // No receiver (no connection open) is no error: nothing to wait for.
+    let _ = drain.send(());
+    if tokio::time::timeout(grace, drain.closed()).await.is_err() {
         tracing::warn!(
             grace_seconds = grace.as_secs(),
             "Shutdown grace expired with requests still in flight."
