@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use tokio::sync::{oneshot, watch};
 
-use super::idle::{IdleTracker, Signal};
+use super::idle::{Expiry, IdleTracker, Signal};
 
 /// How a guarded connection ended.
 #[derive(Debug)]
@@ -22,6 +22,8 @@ pub enum Ended<T> {
     Done(T),
     /// Closed by the watchdog: idle for the timeout.
     Idle,
+    /// Closed by the watchdog: an HTTP/1 head did not arrive in time.
+    HeadTimeout,
 }
 
 pin_project_lite::pin_project! {
@@ -45,6 +47,7 @@ impl<C: Future> Future for Guarded<C> {
         let mut this = self.project();
         match this.tracker.poll_signal(cx) {
             Some(Signal::Close) => return Poll::Ready(Ended::Idle),
+            Some(Signal::CloseHead) => return Poll::Ready(Ended::HeadTimeout),
             Some(Signal::Drain) if !*this.draining => {
                 *this.draining = true;
                 (this.drain)(this.conn.as_mut());
@@ -56,14 +59,15 @@ impl<C: Future> Future for Guarded<C> {
 }
 
 /// `conn` under a watchdog: the connection to await, and the watchdog to
-/// spawn. `drain` asks the connection to finish its requests and close.
+/// spawn. `drain` asks the connection to finish its requests and close;
+/// `idle` and `head` are the timeouts (see `IdleTracker::expired`).
 /// The watchdog holds `shutdown` until the connection ends, so a listener
 /// waiting for its receivers to drop waits for its connections.
 pub fn guard<C>(
     conn: C,
     drain: fn(Pin<&mut C>),
     tracker: IdleTracker,
-    idle: Duration,
+    (idle, head): (Duration, Duration),
     shutdown: watch::Receiver<()>,
 ) -> (Guarded<C>, impl Future<Output = ()> + Send + 'static) {
     let (ended_tx, ended_rx) = oneshot::channel();
@@ -74,23 +78,26 @@ pub fn guard<C>(
         draining: false,
         _ended: ended_tx,
     };
-    (guarded, watchdog(tracker, idle, shutdown, ended_rx))
+    (guarded, watchdog(tracker, (idle, head), shutdown, ended_rx))
 }
 
 async fn watchdog(
     tracker: IdleTracker,
-    idle: Duration,
+    (idle, head): (Duration, Duration),
     mut shutdown: watch::Receiver<()>,
     mut ended: oneshot::Receiver<()>,
 ) {
-    let expired = tracker.expired(idle);
+    let expired = tracker.expired(idle, head);
     tokio::pin!(expired);
     let mut draining = false;
     loop {
         tokio::select! {
             _ = &mut ended => return,
-            () = &mut expired => {
-                tracker.signal(Signal::Close);
+            why = &mut expired => {
+                tracker.signal(match why {
+                    Expiry::Idle => Signal::Close,
+                    Expiry::Head => Signal::CloseHead,
+                });
                 // The connection's task ends now and drops `ended`.
                 let _ = ended.await;
                 return;
@@ -136,7 +143,7 @@ mod tests {
             fake(),
             |c| c.get_mut().drained = true,
             tracker,
-            Duration::from_secs(3600),
+            (Duration::from_secs(3600), Duration::from_secs(3600)),
             rx,
         );
         let watchdog = tokio::spawn(watchdog);
@@ -157,11 +164,35 @@ mod tests {
     async fn an_idle_connection_is_closed_by_its_watchdog() {
         let (_drain, rx) = watch::channel(());
         let tracker = IdleTracker::new();
-        let (conn, watchdog) = guard(fake(), |_| {}, tracker, Duration::from_secs(10), rx);
+        let limits = (Duration::from_secs(10), Duration::from_secs(10));
+        let (conn, watchdog) = guard(fake(), |_| {}, tracker, limits, rx);
         let watchdog = tokio::spawn(watchdog);
         let start = tokio::time::Instant::now();
         assert!(matches!(conn.await, Ended::Idle));
         assert!(start.elapsed() >= Duration::from_secs(10));
         watchdog.await.expect("watchdog task");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn http1_gets_the_shorter_head_timeout_and_http2_the_idle_one() {
+        let limits = (Duration::from_secs(10), Duration::from_secs(3));
+        for (h2, after, ends) in [(false, 3, Ended::HeadTimeout), (true, 10, Ended::Idle)] {
+            let (_drain, rx) = watch::channel(());
+            let tracker = IdleTracker::new();
+            // One request, so the protocol is known, then silence.
+            drop(tracker.begin());
+            if h2 {
+                tracker.saw_http2();
+            }
+            let (conn, watchdog) = guard(fake(), |_| {}, tracker, limits, rx);
+            let watchdog = tokio::spawn(watchdog);
+            let start = tokio::time::Instant::now();
+            let got = conn.await;
+            assert_eq!(std::mem::discriminant(&got), std::mem::discriminant(&ends));
+            let took = start.elapsed();
+            assert!(took >= Duration::from_secs(after), "{took:?}");
+            assert!(took < Duration::from_secs(after + 1), "{took:?}");
+            watchdog.await.expect("watchdog task");
+        }
     }
 }

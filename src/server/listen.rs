@@ -47,15 +47,18 @@ impl ConnPolicy {
     }
 }
 
-/// hyper settings against hostile clients: head size (431 past it), head
-/// timeout, HTTP/2 stream and reset limits (CVE-2023-44487 "rapid reset",
-/// CVE-2024-27316-style header floods).
+/// hyper settings against hostile clients: head size (431 past it),
+/// HTTP/2 stream and reset limits (CVE-2023-44487 "rapid reset",
+/// CVE-2024-27316-style header floods). The head timeout is the
+/// connection watchdog's (see `serve`).
 fn builder(cfg: &ConnConfig) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(cfg.header_read_timeout)
+        // The head timeout is the connection's watchdog's (`conn::guard`):
+        // hyper's allocated and registered a timer for every request.
+        .header_read_timeout(None)
         // hyper answers 431 when a head does not fit the read buffer (the
         // auto builder has no separate head limit); bodies stream through
         // the same buffer in pieces of at most this size.
@@ -119,7 +122,7 @@ pub(super) async fn serve<S>(
                     conn,
                     |c| c.graceful_shutdown(),
                     tracker,
-                    policy.cfg.idle_timeout,
+                    (policy.cfg.idle_timeout, policy.cfg.header_read_timeout),
                     drain.subscribe(),
                 );
                 tokio::spawn(watchdog);
@@ -134,6 +137,9 @@ pub(super) async fn serve<S>(
                         // Dropping the connection closes the socket; no
                         // request is in progress on it by construction.
                         Ended::Idle => metrics.closed_idle(name),
+                        Ended::HeadTimeout => tracing::debug!(
+                            "Connection closed: no request head within the head timeout."
+                        ),
                     }
                     metrics.closed(name);
                     drop(permit);
@@ -209,6 +215,9 @@ where
 
     fn call(&self, req: Request<Incoming>) -> Self::Future {
         let activity = self.tracker.begin();
+        if req.version() == http::Version::HTTP_2 {
+            self.tracker.saw_http2();
+        }
         let mut req = req.map(|b| TimedBody::new(b, self.stall, self.min_rate));
         req.extensions_mut().insert(self.client.clone());
         // hyper makes one call at a time per connection (HTTP/2 streams'
