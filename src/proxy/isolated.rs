@@ -26,15 +26,18 @@ pub(super) struct Hop<'a> {
     pub origin: &'a Origin,
     pub path: &'a str,
     pub path_and_query: &'a str,
+    /// `path_and_query` already parsed (see `Target::Heygen`).
+    pub parsed: Option<&'a http::uri::PathAndQuery>,
 }
 
-impl Hop<'_> {
-    fn outbound(&self, parts: http::request::Parts) -> Outbound {
+impl<'a> Hop<'a> {
+    fn outbound(&self, parts: http::request::Parts) -> Outbound<&'a str> {
         Outbound {
             method: parts.method,
             headers: parts.headers,
-            path: self.path.to_string(),
-            path_and_query: self.path_and_query.to_string(),
+            path: self.path,
+            path_and_query: self.path_and_query,
+            parsed: self.parsed.cloned(),
         }
     }
 
