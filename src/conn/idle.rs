@@ -3,11 +3,21 @@
 //! sniffing the protocol, so a client that connects and sends nothing would
 //! hold its descriptor forever. A connection is idle while no request is in
 //! progress on it; idle for `idle_timeout` means it is closed.
+//!
+//! The HTTP/1 head timeout is kept here too, not by hyper: hyper's timer
+//! runs from when it starts waiting for a head (the end of the previous
+//! response) until the head is read, which is exactly the idle time, and
+//! it re-registered a boxed timer for every request. So an HTTP/1
+//! connection (or one whose protocol is not known yet: no request so far)
+//! is closed after the shorter of the two timeouts; an HTTP/2 one after
+//! the idle timeout, as hyper has no head timeout for HTTP/2.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::Context;
 use std::time::Duration;
 
+use futures_util::task::AtomicWaker;
 use tokio::time::Instant;
 
 #[derive(Debug)]
@@ -17,6 +27,31 @@ struct Inner {
     /// milliseconds since `epoch`.
     idle_since_ms: AtomicU64,
     epoch: Instant,
+    /// What the watchdog asks of the connection (`Signal` bits), and the
+    /// connection's task to wake when it asks (see `guard`).
+    signal: AtomicU8,
+    waker: AtomicWaker,
+    /// Whether a request came as HTTP/2 (no head timeout then).
+    h2: AtomicBool,
+}
+
+/// Which timeout closed a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    Idle,
+    /// An HTTP/1 request head did not arrive whole in time.
+    Head,
+}
+
+/// What a connection's watchdog asks of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Signal {
+    /// Finish the requests in progress, then close.
+    Drain = 1,
+    /// Close now (idle for the timeout).
+    Close = 2,
+    /// Close now (no HTTP/1 head within the head timeout).
+    CloseHead = 4,
 }
 
 /// Shared between a connection's requests and its watchdog.
@@ -46,6 +81,9 @@ impl IdleTracker {
                 in_flight: AtomicUsize::new(0),
                 idle_since_ms: AtomicU64::new(0),
                 epoch: Instant::now(),
+                signal: AtomicU8::new(0),
+                waker: AtomicWaker::new(),
+                h2: AtomicBool::new(false),
             }),
         }
     }
@@ -59,20 +97,55 @@ impl IdleTracker {
         }
     }
 
-    /// Resolves once no request has been in progress for `timeout`.
-    pub async fn expired(&self, timeout: Duration) {
-        let sleep = tokio::time::sleep_until(self.inner.epoch + timeout);
+    /// Notes that the connection speaks HTTP/2 (hyper has no head timeout
+    /// there).
+    pub fn saw_http2(&self) {
+        self.inner.h2.store(true, Ordering::Relaxed);
+    }
+
+    /// Resolves once no request has been in progress for `idle`, or, on a
+    /// connection not known to speak HTTP/2, for `head` if that is shorter.
+    pub async fn expired(&self, idle: Duration, head: Duration) -> Expiry {
+        let shortest = idle.min(head);
+        let sleep = tokio::time::sleep_until(self.inner.epoch + shortest);
         tokio::pin!(sleep);
         loop {
             sleep.as_mut().await;
             let now = Instant::now();
+            let (timeout, why) = if head < idle && !self.inner.h2.load(Ordering::Relaxed) {
+                (head, Expiry::Head)
+            } else {
+                (idle, Expiry::Idle)
+            };
             // Busy: the earliest the connection can expire is a full
             // timeout after now (the request ends no sooner than now).
-            let next = self.idle_deadline(timeout).unwrap_or(now + timeout);
+            let next = self.idle_deadline(timeout).unwrap_or(now + shortest);
             if next <= now {
-                return;
+                return why;
             }
             sleep.as_mut().reset(next);
+        }
+    }
+
+    /// Raises `s` and wakes the connection's task.
+    pub(super) fn signal(&self, s: Signal) {
+        self.inner.signal.fetch_or(s as u8, Ordering::AcqRel);
+        self.inner.waker.wake();
+    }
+
+    /// The strongest signal raised so far; the calling task is woken when
+    /// another is raised (registered before reading, so none is missed).
+    pub(super) fn poll_signal(&self, cx: &Context<'_>) -> Option<Signal> {
+        self.inner.waker.register(cx.waker());
+        let s = self.inner.signal.load(Ordering::Acquire);
+        if s & Signal::CloseHead as u8 != 0 {
+            Some(Signal::CloseHead)
+        } else if s & Signal::Close as u8 != 0 {
+            Some(Signal::Close)
+        } else if s & Signal::Drain as u8 != 0 {
+            Some(Signal::Drain)
+        } else {
+            None
         }
     }
 
@@ -153,11 +226,12 @@ mod tests {
         let timeout = Duration::from_millis(50);
         let guard = t.begin();
         // A request in progress for longer than the timeout keeps it open.
-        let waited = tokio::time::timeout(Duration::from_millis(300), t.expired(timeout)).await;
+        let waited =
+            tokio::time::timeout(Duration::from_millis(300), t.expired(timeout, timeout)).await;
         assert!(waited.is_err(), "expired while a request was in progress");
         let start = Instant::now();
         drop(guard);
-        tokio::time::timeout(Duration::from_secs(10), t.expired(timeout))
+        tokio::time::timeout(Duration::from_secs(10), t.expired(timeout, timeout))
             .await
             .expect("idle connection expires");
         assert!(
@@ -172,7 +246,7 @@ mod tests {
         let timeout = Duration::from_secs(60);
         let watchdog = t.clone();
         let expired = tokio::spawn(async move {
-            watchdog.expired(timeout).await;
+            watchdog.expired(timeout, timeout).await;
             Instant::now()
         });
         // A one-second request every 40 s for ten minutes: the watchdog's
@@ -204,7 +278,7 @@ mod tests {
         let t = IdleTracker::new();
         tokio::time::timeout(
             Duration::from_secs(10),
-            t.expired(Duration::from_millis(30)),
+            t.expired(Duration::from_millis(30), Duration::from_secs(60)),
         )
         .await
         .expect("idle connection expires");

@@ -8,6 +8,7 @@
 mod accept;
 mod body;
 mod fd;
+mod guard;
 mod idle;
 mod limiter;
 
@@ -16,6 +17,7 @@ pub use crate::http::BodyReadTimeout;
 pub use accept::{shed, AcceptBackoff};
 pub use body::{ReqBody, TimedBody};
 pub use fd::{check_fd_budget, FdBudget};
+pub use guard::{guard, Ended, Guarded};
 pub use idle::{ActivityGuard, IdleTracker, Tracked};
 pub use limiter::{ConnLimiter, ConnPermit, Shed};
 

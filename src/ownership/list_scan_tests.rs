@@ -139,3 +139,24 @@ fn agrees_with_the_tree_path_on_mixed_answers() {
         }
     }
 }
+
+#[test]
+fn utf8_is_checked_once_with_the_same_verdicts() {
+    // Text beyond ASCII, in keys and values, and escapes: scanned as before.
+    let body = r#"{"error":null,"data":{"avatars":[],"talking_photos":[{"talking_photo_id":"tp-Å\u00e9","n":"Ångström 東京"}]}}"#;
+    let s = agrees(ListShape::V2("talking_photos"), body).expect("scanned");
+    assert_eq!(s.ids, ["tp-Åé"]);
+    // Bytes that are not UTF-8, inside a string or outside one: refused,
+    // as `serde_json::from_slice` refuses them.
+    let good = br#"{"error":null,"data":{"talking_photos":[{"talking_photo_id":"a"}]}}"#;
+    let at = good.iter().position(|&b| b == b'a').expect("an id");
+    for bad in [0xff_u8, 0xc3] {
+        let mut body = good.to_vec();
+        body[at] = bad;
+        assert!(scan(ListShape::V2("talking_photos"), &body).is_none());
+        assert!(serde_json::from_slice::<Value>(&body).is_err());
+    }
+    let mut outside = good.to_vec();
+    outside.insert(1, 0xff);
+    assert!(scan(ListShape::V2("talking_photos"), &outside).is_none());
+}

@@ -214,6 +214,11 @@ fn admit<B: http_body::Body>(state: &AppState, req: &Request<B>) -> Result<Admit
         Some(q) => format!("{path}?{q}"),
         None => path.clone(),
     };
+    let parsed = req
+        .uri()
+        .path_and_query()
+        .filter(|pq| pq.as_str() == path_and_query)
+        .cloned();
     Ok(Admitted {
         runtime,
         principal: Some(index),
@@ -221,6 +226,7 @@ fn admit<B: http_body::Body>(state: &AppState, req: &Request<B>) -> Result<Admit
             route,
             path,
             path_and_query,
+            parsed,
         },
     })
 }

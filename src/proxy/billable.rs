@@ -114,6 +114,7 @@ pub(super) async fn handle(
             headers: parts.headers,
             path: br.path.to_string(),
             path_and_query: br.path_and_query.to_string(),
+            parsed: None,
         },
         body,
         origin: br.origin,

@@ -124,6 +124,10 @@ pub(crate) enum Target {
         path: String,
         /// The normalised path plus the query exactly as the client sent it.
         path_and_query: String,
+        /// The client's own target as hyper parsed it, when normalising
+        /// changed nothing (the usual case): sent upstream as is, so it
+        /// is neither copied nor parsed again.
+        parsed: Option<http::uri::PathAndQuery>,
     },
     /// The gateway's own endpoint under `/gateway/v1/` (the rest of the path).
     SelfService { rest: String },

@@ -4,6 +4,7 @@
 //! proxy: the branches call it, it calls only the upstream client.
 
 use crate::conn::ReqBody;
+use http::uri::PathAndQuery;
 use http::{HeaderMap, HeaderValue, Method, Request, Response};
 use tokio::time::Instant;
 
@@ -26,22 +27,36 @@ pub(super) struct Origin {
     pub family: &'static str,
 }
 
-/// A request head on its way to HeyGen (its body travels separately).
-pub(super) struct Outbound {
+/// Where a request goes upstream, as admission left it.
+#[derive(Clone, Copy)]
+pub(super) struct UpPath<'a> {
+    pub path: &'a str,
+    pub path_and_query: &'a str,
+    /// `path_and_query` already parsed (see `Target::Heygen`).
+    pub parsed: Option<&'a PathAndQuery>,
+}
+
+/// A request head on its way to HeyGen (its body travels separately). The
+/// branches that answer within the request borrow the path from the
+/// admitted target (`P = &str`: no copies); a billable admission, which
+/// runs on a task of its own, owns it.
+pub(super) struct Outbound<P = String> {
     pub method: Method,
     pub headers: HeaderMap,
     /// The normalised path: decides the host.
-    pub path: String,
+    pub path: P,
     /// The normalised path plus the client's query, byte for byte.
-    pub path_and_query: String,
+    pub path_and_query: P,
+    /// `path_and_query` already parsed, when it is the client's target.
+    pub parsed: Option<PathAndQuery>,
 }
 
 /// Sends one request with the org key; `max_body` is the limit a streamed
 /// body was cut at (for the 413 it becomes).
-pub(super) async fn forward(
+pub(super) async fn forward<P: AsRef<str>>(
     state: &AppState,
     origin: &Origin,
-    out: Outbound,
+    out: Outbound<P>,
     body: Body,
     max_body: u64,
 ) -> Result<Response<UpBody>, GatewayError> {
@@ -50,8 +65,9 @@ pub(super) async fn forward(
         mut headers,
         path,
         path_and_query,
+        parsed,
     } = out;
-    let host = Host::for_request(&method, &path);
+    let host = Host::for_request(&method, path.as_ref());
     headers::scope_idempotency_key(&mut headers, &origin.tenant);
     headers::prepare_upstream(
         &mut headers,
@@ -62,7 +78,13 @@ pub(super) async fn forward(
     let start = Instant::now();
     let result = state
         .upstream
-        .send(host, method, &path_and_query, headers, body)
+        .send(
+            host,
+            method,
+            (path_and_query.as_ref(), parsed),
+            headers,
+            body,
+        )
         .await;
     let took = start.elapsed();
     state.metrics.upstream(origin.family, took);
@@ -87,8 +109,7 @@ pub(super) async fn pass_through(
     state: &AppState,
     origin: &Origin,
     req: Request<ReqBody>,
-    path: &str,
-    path_and_query: &str,
+    to: UpPath<'_>,
     limit: u64,
 ) -> Result<Response<Body>, GatewayError> {
     if content_length(req.headers()).is_some_and(|n| n > limit) {
@@ -98,8 +119,9 @@ pub(super) async fn pass_through(
     let out = Outbound {
         method: parts.method,
         headers: parts.headers,
-        path: path.to_string(),
-        path_and_query: path_and_query.to_string(),
+        path: to.path,
+        path_and_query: to.path_and_query,
+        parsed: to.parsed.cloned(),
     };
     let resp = forward(state, origin, out, stream_limited(incoming, limit), limit).await?;
     let (mut parts, incoming) = resp.into_parts();

@@ -14,7 +14,7 @@ use tower::Service;
 
 use super::billable::{self, BillableRequest};
 use super::context::{Admitted, ClientAddr, RequestContext, Target};
-use super::forward::{pass_through, Origin};
+use super::forward::{pass_through, Origin, UpPath};
 use super::isolated::{self, Hop};
 use super::{self_service, status};
 use crate::catalog::{Family, RouteKind};
@@ -77,7 +77,7 @@ async fn dispatch(
     ctx: &RequestContext,
     req: Request<ReqBody>,
 ) -> Result<Response<Body>, GatewayError> {
-    let (route, path, path_and_query) = match &admitted.target {
+    let (route, path, path_and_query, parsed) = match &admitted.target {
         Target::SelfService { rest } => {
             return Box::pin(self_service::handle(state, admitted, ctx, rest, req)).await
         }
@@ -88,7 +88,13 @@ async fn dispatch(
             route,
             path,
             path_and_query,
-        } => (route, path.as_str(), path_and_query.as_str()),
+            parsed,
+        } => (
+            route,
+            path.as_str(),
+            path_and_query.as_str(),
+            parsed.as_ref(),
+        ),
     };
     let tenant = admitted.tenant().ok_or(GatewayError::Unauthenticated)?;
     if !tenant.may_use(route.family) {
@@ -154,6 +160,7 @@ async fn dispatch(
         origin: &origin,
         path,
         path_and_query,
+        parsed,
     };
     let limit = cfg.server.max_body_bytes;
     let resp = match (&route.kind, access) {
@@ -191,10 +198,20 @@ async fn dispatch(
             Box::pin(isolated::body_named(hop, req, named, fields, policy)).await
         }
         (RouteKind::Status(read), _) => {
-            status::read(state, &origin, req, (path, path_and_query), read).await
+            let to = UpPath {
+                path,
+                path_and_query,
+                parsed,
+            };
+            status::read(state, &origin, req, to, read).await
         }
         (RouteKind::Free | RouteKind::UnknownRead | RouteKind::UnknownWrite, _) => {
-            pass_through(state, &origin, req, path, path_and_query, limit).await
+            let to = UpPath {
+                path,
+                path_and_query,
+                parsed,
+            };
+            pass_through(state, &origin, req, to, limit).await
         }
     };
     if let (false, Ok(r)) = (realtime.is_empty(), &resp) {

@@ -26,15 +26,18 @@ pub(super) struct Hop<'a> {
     pub origin: &'a Origin,
     pub path: &'a str,
     pub path_and_query: &'a str,
+    /// `path_and_query` already parsed (see `Target::Heygen`).
+    pub parsed: Option<&'a http::uri::PathAndQuery>,
 }
 
-impl Hop<'_> {
-    fn outbound(&self, parts: http::request::Parts) -> Outbound {
+impl<'a> Hop<'a> {
+    fn outbound(&self, parts: http::request::Parts) -> Outbound<&'a str> {
         Outbound {
             method: parts.method,
             headers: parts.headers,
-            path: self.path.to_string(),
-            path_and_query: self.path_and_query.to_string(),
+            path: self.path,
+            path_and_query: self.path_and_query,
+            parsed: self.parsed.cloned(),
         }
     }
 
@@ -97,7 +100,7 @@ pub(super) async fn list(
         if scan.envelope_as_is && !more {
             let owners = lookup_owners(&hop, &scan.ids).await?;
             if list::all_kept(&scan.ids, &owners, &hop.origin.tenant, policy) {
-                return Ok(list_response(&hop, body));
+                return Ok(list_response(body));
             }
             known = Some((scan.ids, owners));
         }
@@ -153,7 +156,7 @@ pub(super) async fn list(
         }
     }
     let out = list::assemble(shape, first, kept, page.next);
-    Ok(list_response(&hop, out.to_string().into()))
+    Ok(list_response(out.to_string().into()))
 }
 
 /// Who owns `ids` (no ledger call for an empty page).
@@ -171,16 +174,16 @@ async fn lookup_owners(
         .map_err(GatewayError::ledger("owners_of"))
 }
 
-/// A filtered list page: 200, JSON, the request id; HeyGen's other
-/// headers are not passed on (the body may no longer be HeyGen's).
-fn list_response(hop: &Hop<'_>, body: bytes::Bytes) -> Response<Body> {
+/// A filtered list page: 200, JSON; HeyGen's other headers are not passed
+/// on (the body may no longer be HeyGen's). The request id is the access
+/// log's to add (`request_log`, on every response): adding it here too
+/// was a second insert of the same header on every list read.
+fn list_response(body: bytes::Bytes) -> Response<Body> {
     let mut resp = Response::new(full(body));
-    let h = resp.headers_mut();
-    h.insert(
+    resp.headers_mut().insert(
         http::header::CONTENT_TYPE,
         http::HeaderValue::from_static("application/json"),
     );
-    h.insert(super::headers::X_REQUEST_ID, hop.origin.request_id.clone());
     resp
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::conn::ReqBody;
 use http::{Request, Response};
 
-use super::forward::{downstream_parts, forward, Origin, Outbound};
+use super::forward::{downstream_parts, forward, Origin, Outbound, UpPath};
 use crate::catalog::StatusRead;
 use crate::error::GatewayError;
 use crate::http::{boxed, content_length, empty, full, Body};
@@ -22,16 +22,17 @@ pub(super) async fn read(
     state: &Arc<AppState>,
     origin: &Origin,
     req: Request<ReqBody>,
-    out_path: (&str, &str),
+    to: UpPath<'_>,
     read: &StatusRead,
 ) -> Result<Response<Body>, GatewayError> {
-    let (path, path_and_query) = out_path;
+    let (path, path_and_query) = (to.path, to.path_and_query);
     let (parts, _body) = req.into_parts();
     let out = Outbound {
         method: parts.method,
         headers: parts.headers,
-        path: path.to_string(),
-        path_and_query: path_and_query.to_string(),
+        path,
+        path_and_query,
+        parsed: to.parsed.cloned(),
     };
     let resp = forward(state, origin, out, empty(), 0).await?;
     let (mut parts, incoming) = resp.into_parts();

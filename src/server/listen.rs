@@ -16,14 +16,13 @@ use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::util::Oneshot;
 
 use crate::conn::{
-    AcceptBackoff, ActivityGuard, ConnConfig, ConnLimiter, ConnMetrics, IdleTracker, ReqBody,
-    TimedBody, Tracked,
+    AcceptBackoff, ActivityGuard, ConnConfig, ConnLimiter, ConnMetrics, Ended, IdleTracker,
+    ReqBody, TimedBody, Tracked,
 };
 use crate::http::Body;
 use crate::proxy::context::ClientAddr;
@@ -48,15 +47,18 @@ impl ConnPolicy {
     }
 }
 
-/// hyper settings against hostile clients: head size (431 past it), head
-/// timeout, HTTP/2 stream and reset limits (CVE-2023-44487 "rapid reset",
-/// CVE-2024-27316-style header floods).
+/// hyper settings against hostile clients: head size (431 past it),
+/// HTTP/2 stream and reset limits (CVE-2023-44487 "rapid reset",
+/// CVE-2024-27316-style header floods). The head timeout is the
+/// connection watchdog's (see `serve`).
 fn builder(cfg: &ConnConfig) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(cfg.header_read_timeout)
+        // The head timeout is the connection's watchdog's (`conn::guard`):
+        // hyper's allocated and registered a timer for every request.
+        .header_read_timeout(None)
         // hyper answers 431 when a head does not fit the read buffer (the
         // auto builder has no separate head limit); bodies stream through
         // the same buffer in pieces of at most this size.
@@ -87,7 +89,9 @@ pub(super) async fn serve<S>(
     S::Future: Send + 'static,
 {
     let builder = builder(&policy.cfg);
-    let graceful = GracefulShutdown::new();
+    // Each connection's watchdog holds a receiver until its connection
+    // ends: the drain below waits for them all.
+    let (drain, _) = watch::channel(());
     let mut backoff = AcceptBackoff::default();
     let name = policy.name;
     loop {
@@ -114,17 +118,28 @@ pub(super) async fn serve<S>(
                 let tracker = IdleTracker::new();
                 let svc = per_connection(service.clone(), remote, tracker.clone(), &policy.cfg);
                 let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
-                let conn = graceful.watch(conn);
-                let (metrics, idle) = (policy.metrics.clone(), policy.cfg.idle_timeout);
+                let (conn, watchdog) = crate::conn::guard(
+                    conn,
+                    |c| c.graceful_shutdown(),
+                    tracker,
+                    (policy.cfg.idle_timeout, policy.cfg.header_read_timeout),
+                    drain.subscribe(),
+                );
+                tokio::spawn(watchdog);
+                let metrics = policy.metrics.clone();
                 metrics.opened(name);
                 tokio::spawn(async move {
-                    tokio::select! {
-                        r = conn => if let Err(e) = r {
+                    match conn.await {
+                        Ended::Done(Ok(())) => {}
+                        Ended::Done(Err(e)) => {
                             tracing::debug!(error = %e, "Connection ended with an error.");
-                        },
+                        }
                         // Dropping the connection closes the socket; no
                         // request is in progress on it by construction.
-                        _ = tracker.expired(idle) => metrics.closed_idle(name),
+                        Ended::Idle => metrics.closed_idle(name),
+                        Ended::HeadTimeout => tracing::debug!(
+                            "Connection closed: no request head within the head timeout."
+                        ),
                     }
                     metrics.closed(name);
                     drop(permit);
@@ -134,10 +149,9 @@ pub(super) async fn serve<S>(
         }
     }
     drop(listener);
-    if tokio::time::timeout(grace, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    // No receiver (no connection open) is no error: nothing to wait for.
+    let _ = drain.send(());
+    if tokio::time::timeout(grace, drain.closed()).await.is_err() {
         tracing::warn!(
             grace_seconds = grace.as_secs(),
             "Shutdown grace expired with requests still in flight."
@@ -201,6 +215,9 @@ where
 
     fn call(&self, req: Request<Incoming>) -> Self::Future {
         let activity = self.tracker.begin();
+        if req.version() == http::Version::HTTP_2 {
+            self.tracker.saw_http2();
+        }
         let mut req = req.map(|b| TimedBody::new(b, self.stall, self.min_rate));
         req.extensions_mut().insert(self.client.clone());
         // hyper makes one call at a time per connection (HTTP/2 streams'

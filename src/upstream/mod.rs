@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::HeaderName;
-use http::{HeaderMap, Method, Request, Response, Uri};
+use http::{HeaderMap, Method, Request, Response};
 use hyper_rustls::ConfigBuilderExt;
 use hyper_util::client::legacy::connect::HttpConnector;
 
@@ -24,10 +24,13 @@ mod body;
 mod json;
 mod liveavatar;
 mod pool;
+mod request;
 
 pub use body::UpBody;
 pub use liveavatar::LaAuth;
 use pool::{Pool, SendError, Target};
+pub use request::UpTarget;
+use request::{request, request_to};
 
 /// Which HeyGen host a request goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,38 +218,30 @@ impl Upstream {
     /// above copies its callee's future in whole when it starts awaiting
     /// it, so one allocation replaces several kilobytes of copying per
     /// request.
-    pub fn send(
-        &self,
+    ///
+    /// The path may come parsed already (`(text, Some(parsed))`, the same
+    /// target): then it is not copied or parsed again.
+    pub fn send<'a>(
+        &'a self,
         host: Host,
         method: Method,
-        path_and_query: &str,
+        path_and_query: impl Into<UpTarget<'a>>,
         headers: HeaderMap,
         body: Body,
-    ) -> SendFuture<'_> {
+    ) -> SendFuture<'a> {
         let (target, limit) = match host {
             Host::Api => (&self.api, self.request_timeout),
             Host::Upload => (&self.upload, self.upload_timeout),
         };
-        match request(method, path_and_query, headers, body) {
+        let built = match path_and_query.into() {
+            UpTarget(_, Some(parsed)) => Ok(request_to(method, parsed, headers, body)),
+            UpTarget(text, None) => request(method, text, headers, body),
+        };
+        match built {
             Ok(req) => Box::pin(self.send_to(target, req, limit)),
             Err(e) => Box::pin(std::future::ready(Err(e))),
         }
     }
-}
-
-/// A request whose URI is `path_and_query` alone (the pool adds the host).
-fn request(
-    method: Method,
-    path_and_query: &str,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Request<Body>, UpstreamError> {
-    let mut req = Request::new(body);
-    *req.method_mut() = method;
-    *req.uri_mut() = Uri::try_from(path_and_query)
-        .map_err(|e| UpstreamError::Unreachable(format!("bad upstream uri: {e}")))?;
-    *req.headers_mut() = headers;
-    Ok(req)
 }
 
 #[cfg(test)]

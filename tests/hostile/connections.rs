@@ -149,3 +149,45 @@ async fn tenant_connections_reach(rig: &Rig, n: f64) {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_head_trickled_past_the_head_timeout_is_cut_before_the_idle_timeout() {
+    let rig = Rig::start(&[
+        ("idle_timeout_ms", "20000"),
+        ("header_read_timeout_ms", "400"),
+    ])
+    .await;
+    let s = connect_from([127, 0, 0, 1], rig.gw.addr).await;
+    let (mut r, mut w) = s.into_split();
+    let start = std::time::Instant::now();
+    // A slowloris: a header line every 100 ms, the head never finished.
+    let trickle = tokio::spawn(async move {
+        let _ = w.write_all(b"GET /v2/avatars HTTP/1.1\r\n").await;
+        for i in 0..200 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if w.write_all(format!("X-Pad-{i}: x\r\n").as_bytes())
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    });
+    let mut buf = [0u8; 1024];
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match tokio::io::AsyncReadExt::read(&mut r, &mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the trickled head was not cut");
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(400) && took < Duration::from_secs(5),
+        "cut after {took:?}"
+    );
+    trickle.abort();
+}
