@@ -23,8 +23,9 @@ pub struct KeyStore {
 /// Hashes a digest key by its first eight bytes. A SHA-256 output is
 /// already uniform, so std's SipHash over all 32 bytes (made for keys an
 /// attacker picks) only cost time: ~270 instructions on every request.
-/// Only configured digests are in the map, and no token's digest can be
-/// aimed at a bucket without breaking SHA-256.
+/// Only configured digests are in the map and a request can never add
+/// one, so a caller who aims tokens at one bucket (a few bits of brute
+/// force) only probes that bucket's few configured keys: no flooding.
 #[derive(Debug, Default)]
 struct DigestHasher(u64);
 
