@@ -62,6 +62,8 @@ mod retries_sessions;
 mod session_ticks;
 #[path = "billing/sessions.rs"]
 mod sessions;
+#[path = "billing/sessions_org.rs"]
+mod sessions_org;
 #[path = "billing/settlement.rs"]
 mod settlement;
 #[path = "billing/sources.rs"]

@@ -120,10 +120,16 @@ async fn dispatch(
     let query = path_and_query.split_once('?').map(|(_, q)| q);
     let rules = ownership::access(req.method(), path, query);
     // Org-wide tenants pass isolation; the rules still drive settling
-    // before deletes and session metering below.
+    // before deletes and session metering below. Their streaming controls
+    // take the body-named branch as anyone's (whose owner check lets them
+    // through): it is where the session's activity and stop are seen.
     const OPEN: Access = Access::Public;
-    let access = if policy.org_wide { &OPEN } else { &rules };
     let read = matches!(*req.method(), http::Method::GET | http::Method::HEAD);
+    let access = match &rules {
+        _ if !policy.org_wide => &rules,
+        Access::BodyIds { .. } if !read && crate::sessions::is_session_call(path) => &rules,
+        _ => &OPEN,
+    };
     match access {
         Access::OrgAdmin if !policy.org_admin => return Err(GatewayError::OrgRoute),
         Access::Named(named) => {
