@@ -27,6 +27,9 @@ pub const ADMISSION_AFTER_HOLD: &str = "admission.after_hold";
 pub const ADMISSION_AFTER_FORWARD: &str = "admission.after_forward";
 /// Settlement: the job's outcome is read, the capture not yet made.
 pub const SETTLEMENT_BEFORE_CAPTURE: &str = "settlement.before_capture";
+/// Delete: HeyGen confirmed (2xx) the delete of a job whose length was
+/// still unknown; its capture at the estimate is not made yet.
+pub const DELETE_BEFORE_CAPTURE: &str = "delete.before_capture";
 /// Expiry: the first overdue hold of a batch is expired (SQLite: inside
 /// the batch's transaction; PostgreSQL: committed), the rest are not.
 pub const EXPIRY_AFTER_FIRST_HOLD: &str = "expiry.after_first_hold";
@@ -35,10 +38,11 @@ pub const EXPIRY_AFTER_FIRST_HOLD: &str = "expiry.after_first_hold";
 pub const FANOUT_AFTER_ENQUEUE: &str = "fanout.after_enqueue";
 
 /// Every point [`hit`] is called with.
-pub const POINTS: [&str; 5] = [
+pub const POINTS: [&str; 6] = [
     ADMISSION_AFTER_HOLD,
     ADMISSION_AFTER_FORWARD,
     SETTLEMENT_BEFORE_CAPTURE,
+    DELETE_BEFORE_CAPTURE,
     EXPIRY_AFTER_FIRST_HOLD,
     FANOUT_AFTER_ENQUEUE,
 ];

@@ -66,6 +66,8 @@ mod route_access;
 mod session_ticks;
 #[path = "billing/sessions.rs"]
 mod sessions;
+#[path = "billing/sessions_org.rs"]
+mod sessions_org;
 #[path = "billing/sessions_starts.rs"]
 mod sessions_starts;
 #[path = "billing/settlement.rs"]

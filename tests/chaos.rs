@@ -11,6 +11,8 @@
 //!   when space returns.
 //! - kill_points: SIGKILL at each named point of admission, settlement,
 //!   expiry and webhook fan-out, restart, `ledger verify` exits 0.
+//! - kill_delete: SIGKILL after HeyGen confirmed a delete, before the
+//!   capture it owes; the hold's TTL captures it.
 
 // A failed unwrap in a test helper is a failed assertion.
 #![allow(clippy::unwrap_used)]
@@ -29,6 +31,8 @@ mod ledger_view;
 
 #[path = "chaos/full_disk.rs"]
 mod full_disk;
+#[path = "chaos/kill_delete.rs"]
+mod kill_delete;
 #[path = "chaos/kill_points.rs"]
 mod kill_points;
 #[path = "chaos/pg_outage.rs"]

@@ -1,7 +1,8 @@
 //! The innermost service: an admitted request goes to exactly one branch —
 //! the gateway's own endpoints, a billable admission, a status read that
-//! settles on the way back, or a plain pass-through. Route policy (the
-//! tenant's allowed families, unknown writes) is decided here, once.
+//! settles on the way back, a delete that settles the jobs it names, or a
+//! plain pass-through. Route policy (the tenant's allowed families,
+//! isolation, unknown writes) is decided here, once, before any branch.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -16,7 +17,7 @@ use super::billable::{self, BillableRequest};
 use super::context::{Admitted, ClientAddr, RequestContext, Target};
 use super::forward::{pass_through, Origin, UpPath};
 use super::isolated::{self, Hop};
-use super::{self_service, status};
+use super::{delete, self_service, status};
 use crate::catalog::{Family, RouteKind};
 use crate::config::UnknownWrites;
 use crate::error::GatewayError;
@@ -125,10 +126,16 @@ async fn dispatch(
     let query = path_and_query.split_once('?').map(|(_, q)| q);
     let rules = ownership::access(req.method(), path, query);
     // Org-wide tenants pass isolation; the rules still drive settling
-    // before deletes and session metering below.
+    // before deletes and session metering below. Their streaming controls
+    // take the body-named branch as anyone's (whose owner check lets them
+    // through): it is where the session's activity and stop are seen.
     const OPEN: Access = Access::Public;
-    let access = if policy.org_wide { &OPEN } else { &rules };
     let read = matches!(*req.method(), http::Method::GET | http::Method::HEAD);
+    let access = match &rules {
+        _ if !policy.org_wide => &rules,
+        Access::BodyIds { .. } if !read && crate::sessions::is_session_call(path) => &rules,
+        _ => &OPEN,
+    };
     match access {
         Access::OrgAdmin if !policy.org_admin => return Err(GatewayError::OrgRoute),
         Access::Named(named) => {
@@ -136,15 +143,17 @@ async fn dispatch(
         }
         _ => {}
     }
-    // A deleted job's status is gone: settle it first (issue 10).
-    if req.method() == http::Method::DELETE {
-        // Org-wide tenants too: `rules`, not the isolation decision.
-        if let Access::Named(named) = &rules {
-            for id in &named.ids {
-                Box::pin(crate::settlement::before_delete(state, id)).await?;
-            }
-        }
+    // Route policy ends here, before anything acts on what the request
+    // names: a refused write must neither count as a session's activity
+    // nor settle the job it would have deleted.
+    if matches!(route.kind, RouteKind::UnknownWrite)
+        && cfg.routes.unknown_writes == UnknownWrites::Deny
+    {
+        return Err(GatewayError::UnknownWrite);
     }
+    // A deleted job's status is gone: settle it first (issue 10); what is
+    // still unknown is captured only once HeyGen confirms the delete.
+    let owed = Box::pin(delete::prepare(state, req.method(), &rules)).await?;
     // Calls on a v3 realtime session (path-named) are metered activity;
     // v1 streaming controls name theirs in the body (`isolated::body_named`).
     let realtime: Vec<String> = match &rules {
@@ -177,8 +186,14 @@ async fn dispatch(
             };
             Box::pin(billable::handle(state, ctx, br, req)).await
         }
-        (RouteKind::UnknownWrite, _) if cfg.routes.unknown_writes == UnknownWrites::Deny => {
-            Err(GatewayError::UnknownWrite)
+        _ if !owed.is_empty() => {
+            let to = delete::Delete {
+                origin: origin.clone(),
+                path: path.to_string(),
+                path_and_query: path_and_query.to_string(),
+                limit,
+            };
+            Box::pin(delete::forward(state, to, req, owed)).await
         }
         (_, Access::List(shape)) => isolated::list(hop, req, *shape, policy).await,
         // Stock items are nobody's: kept like unowned ones under `read`.

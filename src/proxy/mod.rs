@@ -11,6 +11,7 @@ mod billable;
 pub(crate) mod catch_panic;
 mod claim;
 pub mod context;
+mod delete;
 mod forward;
 pub(crate) mod gateway;
 mod guard;

@@ -10,7 +10,7 @@ pub(crate) mod contacts;
 mod delete;
 mod length;
 
-pub(crate) use delete::before_delete;
+pub(crate) use delete::{after_delete, before_delete, DeleteCapture};
 
 use crate::ledger::{JobSettlement, LedgerError, SettleResult, Settlement};
 use crate::metrics::CreditKind;

@@ -23,19 +23,19 @@ use crate::ledger_view::{tenant_window, LedgerView};
 /// How long a killed process may take to stop answering.
 const DEATH_WAIT: Duration = Duration::from_secs(20);
 /// How long the restarted process may take to settle or expire.
-const SETTLE_WAIT: Duration = Duration::from_secs(20);
+pub(crate) const SETTLE_WAIT: Duration = Duration::from_secs(20);
 
 /// A gateway deployment on SQLite with expiry every second, plus the paths
 /// the test reads the ledger through.
-struct Setup {
-    mock: MockHeygen,
+pub(crate) struct Setup {
+    pub(crate) mock: MockHeygen,
     node: Node,
-    db: PathBuf,
+    pub(crate) db: PathBuf,
     verify: PathBuf,
 }
 
 impl Setup {
-    async fn new(f: impl FnOnce(TestConfig) -> TestConfig) -> Setup {
+    pub(crate) async fn new(f: impl FnOnce(TestConfig) -> TestConfig) -> Setup {
         let mock = common::start_mock().await;
         let cfg = f(base_config(&mock, None).set("settlement", "poll_interval_seconds", "1"));
         let db = cfg.dir.path().join("ledger.db");
@@ -48,12 +48,12 @@ impl Setup {
         }
     }
 
-    async fn start(&mut self, kill_at: Option<&str>) -> GatewayProc {
+    pub(crate) async fn start(&mut self, kill_at: Option<&str>) -> GatewayProc {
         crate::start(&mut self.node, kill_at).await
     }
 
     /// `ledger verify` on the ledger must exit 0.
-    fn verify(&self, when: &str) {
+    pub(crate) fn verify(&self, when: &str) {
         let (code, report) = crate::ledger_verify(&self.verify);
         assert_eq!(code, Some(0), "ledger verify {when}:\n{report}");
     }
@@ -70,7 +70,7 @@ impl Setup {
 
 /// Waits until the killed process no longer answers on its admin port,
 /// then reaps it.
-async fn wait_dead(mut gw: GatewayProc, point: &str) {
+pub(crate) async fn wait_dead(mut gw: GatewayProc, point: &str) {
     let url = gw.admin_url("/readyz");
     let deadline = tokio::time::Instant::now() + DEATH_WAIT;
     while common::try_send("GET", &url, &[], common::full(""), false)
@@ -95,7 +95,7 @@ async fn wait_dead(mut gw: GatewayProc, point: &str) {
 
 /// Moves every open hold's TTL into the past, so the next expiry tick
 /// (every second here) captures it — what waiting `hold_ttl_seconds` does.
-fn bring_ttl_forward(db: &Path) {
+pub(crate) fn bring_ttl_forward(db: &Path) {
     let conn = rusqlite::Connection::open(db).unwrap();
     conn.busy_timeout(Duration::from_secs(10)).unwrap();
     let past = (chrono::Utc::now() - chrono::Duration::seconds(1)).timestamp_micros();
@@ -124,7 +124,7 @@ fn end_delivery_leases(db: &Path) {
     assert_eq!(n, 1, "one queued delivery expected");
 }
 
-async fn wait_states(gw: &GatewayProc, want: &str, n: usize) -> LedgerView {
+pub(crate) async fn wait_states(gw: &GatewayProc, want: &str, n: usize) -> LedgerView {
     eventually_async(
         || async move { LedgerView::read(gw).await.in_state(want).len() == n },
         SETTLE_WAIT,
