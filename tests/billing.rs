@@ -24,6 +24,8 @@ mod chaos;
 mod cli;
 #[path = "billing/contacts.rs"]
 mod contacts;
+#[path = "billing/cost_bound.rs"]
+mod cost_bound;
 #[path = "billing/delete.rs"]
 mod delete;
 #[path = "billing/failures.rs"]
