@@ -98,7 +98,7 @@ async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
                     // Stops this replica already took are work in flight:
                     // the newer replicas do not know them and would meter
                     // those sessions on.
-                    crate::sessions::retry_deferred_stops(&state).await
+                    crate::sessions::retry_kept_stops(&state).await
                 } else {
                     crate::sessions::meter::tick(&state).await
                 }

@@ -99,6 +99,14 @@ pub enum GatewayError {
     IdempotencyInProgress,
     #[error("this Idempotency-Key was used with a different request body")]
     IdempotencyMismatch,
+    /// HeyGen answered a session start with the session an earlier attempt
+    /// with this key started, which the gateway stopped because it could not
+    /// meter it: retrying with the key can only name that stopped session.
+    #[error(
+        "the session this Idempotency-Key started was stopped because the gateway could not \
+         meter it; start a new session with a new Idempotency-Key"
+    )]
+    SessionNotMetered,
     #[error("invalid Idempotency-Key: use 1-255 characters of A-Z a-z 0-9 _ : . -")]
     IdempotencyKeyInvalid,
     #[error("invalid webhook signature")]

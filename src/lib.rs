@@ -49,4 +49,5 @@ pub(crate) mod settlement;
 pub mod signature;
 pub mod stack;
 pub mod state;
+pub(crate) mod unregistered_sessions;
 pub mod upstream;

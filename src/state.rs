@@ -96,6 +96,8 @@ pub struct AppState {
     pub lookups: crate::lookup::Lookups,
     /// Session stops the ledger failed to record, for the meter to settle.
     pub(crate) deferred_stops: crate::deferred_stops::DeferredStops,
+    /// Sessions stopped because the ledger would not register them.
+    pub(crate) unregistered: crate::unregistered_sessions::UnregisteredSessions,
     config_path: Option<std::path::PathBuf>,
     /// Work that must finish before shutdown completes even when no client
     /// waits for it: billable admissions and settlements.
@@ -156,6 +158,7 @@ impl AppState {
             price_books,
             lookups: crate::lookup::Lookups::default(),
             deferred_stops: Default::default(),
+            unregistered: Default::default(),
             runtime: ArcSwap::from_pointee(runtime),
             alerts,
             upstream: p.upstream,

@@ -24,6 +24,8 @@ mod chaos;
 mod cli;
 #[path = "billing/contacts.rs"]
 mod contacts;
+#[path = "billing/cost_bound.rs"]
+mod cost_bound;
 #[path = "billing/delete.rs"]
 mod delete;
 #[path = "billing/failures.rs"]
@@ -78,6 +80,8 @@ mod settlement_background;
 mod sources;
 #[path = "billing/test_mode.rs"]
 mod test_mode;
+#[path = "billing/unregistered.rs"]
+mod unregistered;
 #[path = "billing/uploads.rs"]
 mod uploads;
 #[path = "billing/windows.rs"]

@@ -34,6 +34,8 @@ mod cases_idem;
 mod cases_load;
 #[path = "ledger/cases_outbox.rs"]
 mod cases_outbox;
+#[path = "ledger/cases_overflow.rs"]
+mod cases_overflow;
 #[path = "ledger/cases_records.rs"]
 mod cases_records;
 #[path = "ledger/cases_registry.rs"]
@@ -174,6 +176,9 @@ both!(
     cases_hold_state::counters_track_unconfigured_windows,
     cases_hold_state::durable_across_reopen,
     cases_hold_state::reads_report_open_holds_and_jobs,
+    cases_overflow::a_hold_past_a_counters_range_is_refused_and_the_next_still_works,
+    cases_overflow::an_overflowing_hold_among_concurrent_ones_fails_alone,
+    cases_overflow::captures_and_grants_past_a_counters_range_are_refused,
     cases_settle::capture_below_and_above_hold,
     cases_settle::multi_job_translation,
     cases_settle::settlement_is_idempotent,

@@ -30,7 +30,7 @@ impl GatewayError {
                 StatusCode::TOO_MANY_REQUESTS
             }
             IdempotencyInProgress => StatusCode::CONFLICT,
-            IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+            IdempotencyMismatch | SessionNotMetered => StatusCode::UNPROCESSABLE_ENTITY,
             Ledger { source, .. } if unavailable(source) => StatusCode::SERVICE_UNAVAILABLE,
             LiveAvatarNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
             Ledger { .. } => StatusCode::INTERNAL_SERVER_ERROR,
@@ -60,7 +60,7 @@ impl GatewayError {
             RateLimited { .. } => "rate_limit_exceeded",
             RenderCap { .. } | SessionCap { .. } => "concurrency_limit_exceeded",
             IdempotencyInProgress => "request_in_progress",
-            IdempotencyMismatch => "idempotency_key_reused",
+            IdempotencyMismatch | SessionNotMetered => "idempotency_key_reused",
             Ledger { source, .. } if unavailable(source) => "service_unavailable",
             LiveAvatarNotConfigured => "service_unavailable",
             Ledger { .. } => "internal_error",
@@ -98,6 +98,7 @@ impl GatewayError {
             SessionCap { .. } => "sessions_in_flight",
             IdempotencyInProgress => "request_in_progress",
             IdempotencyMismatch => "idempotency_mismatch",
+            SessionNotMetered => "session_not_metered",
             Ledger { source, .. } if unavailable(source) => "ledger_unavailable",
             LiveAvatarNotConfigured => "liveavatar_not_configured",
             Ledger { .. } => "internal",

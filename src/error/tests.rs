@@ -141,6 +141,13 @@ fn every_variant_maps_to_status_code_reason_and_retry_after() {
             None,
         ),
         (
+            E::SessionNotMetered,
+            422,
+            "idempotency_key_reused",
+            "session_not_metered",
+            None,
+        ),
+        (
             E::Ledger {
                 op: "hold",
                 source: LedgerError::Unavailable("down".into()),

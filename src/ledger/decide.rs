@@ -54,7 +54,7 @@ impl CounterSet {
         c.held = c.held.saturating_add(amount);
     }
 
-    fn get(&self, scope: &str, window: Window) -> Counter {
+    pub(crate) fn get(&self, scope: &str, window: Window) -> Counter {
         self.0
             .get(&(scope.to_string(), window))
             .copied()

@@ -7,13 +7,14 @@ use super::reg::Reg;
 use super::Metrics;
 
 /// Why a session ended, as the `reason` label spells it.
-pub const SESSION_STOP_REASONS: [&str; 6] = [
+pub const SESSION_STOP_REASONS: [&str; 7] = [
     "client",
     "idle",
     "budget",
     "tenant_removed",
     "ended",
     "unused",
+    "unregistered",
 ];
 
 pub(super) struct SessionFamilies {
@@ -37,7 +38,7 @@ impl SessionFamilies {
             )?,
             stopped: r.int_counter(
                 "heygen_gateway_sessions_stopped_total",
-                "Sessions ended, by reason (client, idle, budget, tenant_removed, ended, unused).",
+                "Sessions ended, by reason (client, idle, budget, tenant_removed, ended, unused, unregistered).",
                 &["reason"],
             )?,
         };

@@ -67,6 +67,7 @@ pub use media::{MediaKey, MediaLengths};
 pub use plan::{PlanPolicy, TestMode, Tier};
 pub use quote::{
     quote, quote_request, quote_with_facts, quote_with_media, settle_cost, settle_cost_in,
+    MAX_QUOTE_MICROS,
 };
 
 use crate::money::{format_credits, Micros};
@@ -255,7 +256,8 @@ impl PricingError {
     }
 
     /// HeyGen-style code: `invalid_parameter`, `video_too_long`,
-    /// `resolution_not_allowed`, `enterprise_only`, `unpriceable`, `unknown_route`.
+    /// `resolution_not_allowed`, `enterprise_only`, `unpriceable`,
+    /// `cost_too_high`, `unknown_route`.
     pub fn code(&self) -> &'static str {
         self.code
     }

@@ -11,7 +11,16 @@ use super::{
     TestMode,
 };
 use crate::catalog::{classify, Billable, PerCallOp, RouteKind};
-use crate::money::Micros;
+use crate::money::{format_credits, Micros, MICROS_PER_CREDIT};
+
+/// The most one request may be projected to cost: 10^9 credits. Far above
+/// any real job (a plan's 30-minute cap at the dearest per-minute price is a
+/// few hundred credits; an enterprise plan has no length cap, yet a day-long
+/// Avatar IV video is under 10^4 credits and a batch of a thousand of them
+/// under 10^7), and far below what the ledger's counters hold (`i64`
+/// micro-credits, about 9.2 × 10^12 credits). Anything above is a body that
+/// adds up absurd lengths, refused before a hold is even tried.
+pub const MAX_QUOTE_MICROS: Micros = 1_000_000_000 * MICROS_PER_CREDIT;
 
 /// Features refused before the body is read.
 fn path_gate(billable: &Billable, plan: &PlanPolicy) -> Result<(), PricingError> {
@@ -136,6 +145,18 @@ fn price(ctx: &Ctx<'_>, draft: Draft, gen: Generation) -> Result<Quote, PricingE
     let credits = jobs
         .iter()
         .fold(0 as Micros, |a, j| a.saturating_add(j.credits));
+    if credits > MAX_QUOTE_MICROS {
+        return Err(PricingError::new(
+            400,
+            "cost_too_high",
+            format!(
+                "projected cost {} credits exceeds the maximum of {} credits per request; \
+                 check the lengths and counts in the request",
+                format_credits(credits),
+                format_credits(MAX_QUOTE_MICROS)
+            ),
+        ));
+    }
     // A test render is held at its full price either way, so it must fit
     // the budget; a free one is released once HeyGen accepts it.
     let free_test = draft.test && ctx.plan.test_mode == TestMode::Free;

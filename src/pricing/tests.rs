@@ -230,3 +230,32 @@ fn v3_increment_is_configurable_per_feature() {
         ["features.avatar_creation"]
     );
 }
+
+/// A body adding up absurd lengths (each silence capped at 10^7 s, but
+/// scenes add up) is refused above [`MAX_QUOTE_MICROS`], even on an
+/// enterprise plan with no length cap; up to it, it is priced.
+#[test]
+fn a_quote_above_the_maximum_cost_is_refused() {
+    let plan = PlanPolicy {
+        tier: Tier::Enterprise,
+        max_video_seconds: 1800,
+        test_mode: TestMode::Billed,
+    };
+    let scene = serde_json::json!({
+        "character": {"type": "avatar", "avatar_id": "a", "use_avatar_iv_model": true},
+        "voice": {"type": "silence", "duration": 1e7},
+    });
+    let body = |n: usize| serde_json::json!({ "video_inputs": vec![scene.clone(); n] }).to_string();
+    let route = match crate::catalog::classify(&http::Method::POST, "/v2/video/generate").kind {
+        crate::catalog::RouteKind::Billable(b) => b,
+        other => panic!("{other:?}"),
+    };
+    let one = quote(&book(), &plan, &route, body(1).as_bytes()).expect("one scene");
+    let most = usize::try_from(MAX_QUOTE_MICROS / one.credits).expect("fits");
+    let at_most = quote(&book(), &plan, &route, body(most).as_bytes()).expect("at the maximum");
+    assert!(at_most.credits <= MAX_QUOTE_MICROS);
+    // Two scenes more: over it whatever the rounding of the whole video.
+    let over = quote(&book(), &plan, &route, body(most + 2).as_bytes()).expect_err("over it");
+    assert_eq!((over.status(), over.code()), (400, "cost_too_high"));
+    assert!(over.message().contains("1000000000 credits"), "{over}");
+}

@@ -22,6 +22,7 @@ use crate::ledger::{HoldRequest, JobRecord, StoredResponse};
 use crate::money::format_credits;
 use crate::ownership;
 use crate::pricing::{self, Quote, SettleMode};
+use crate::sessions::Opened;
 use crate::state::AppState;
 
 /// Largest upstream answer to a creation call the gateway will buffer to find
@@ -183,10 +184,17 @@ impl Admission {
                     rate: q.credits,
                     hold_id: hold.id(),
                 };
-                if crate::sessions::open(state, start, &self.body, &body).await {
-                    hold.into_session();
-                } else {
-                    record_accepted(state, hold, &self.priced, &self.body, &body).await;
+                match crate::sessions::open(state, start, &self.body, &body).await {
+                    Opened::Metered => hold.into_session(),
+                    Opened::NoSession => {
+                        record_accepted(state, hold, &self.priced, &self.body, &body).await
+                    }
+                    // Stopped at HeyGen (or never handed out): HeyGen's
+                    // answer, naming it, must not reach the client.
+                    Opened::Unmetered { owed, error } => {
+                        hold.settle_unmetered(owed).await;
+                        return Err(error);
+                    }
                 }
             } else {
                 record_accepted(state, hold, &self.priced, &self.body, &body).await;

@@ -10,6 +10,7 @@ use crate::error::{GatewayError, Shortfall as EdgeShortfall};
 use crate::ledger::{HoldDecision, HoldInfo, HoldState, JobRecord, Scope, Shortfall, Window};
 use crate::metrics::CreditKind;
 use crate::money::Micros;
+use crate::sessions::Owed;
 use crate::state::AppState;
 
 /// A durable hold taken for one request.
@@ -217,6 +218,23 @@ impl HoldGuard {
             }
             // The hold stays open and the TTL captures it in full.
             Err(e) => s.note_ledger_error("capture", &e),
+        }
+    }
+}
+
+// === impl HoldGuard (sessions) ===
+
+impl HoldGuard {
+    /// Settles the first minute of a session start the gateway could not
+    /// meter, as `owed` says (`sessions::Owed`).
+    pub(super) async fn settle_unmetered(self, owed: Owed) {
+        match owed {
+            Owed::Nothing => self.release("session_not_registered").await,
+            Owed::Ran(cost) => self.capture(cost).await,
+            // HeyGen replayed an earlier attempt's session: only the hold of
+            // that attempt, taken over, stands for it.
+            Owed::Replayed(cost) if self.whose != Whose::Own => self.capture(cost).await,
+            Owed::Replayed(_) => self.release("session_replayed").await,
         }
     }
 }

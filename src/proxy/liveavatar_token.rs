@@ -25,6 +25,7 @@ use crate::metrics::CreditKind;
 use crate::money::{format_credits, Micros};
 use crate::pricing::features::{LIVEAVATAR_FULL, LIVEAVATAR_LITE, LIVEAVATAR_SANDBOX};
 use crate::sessions::liveavatar::{self, Minted};
+use crate::sessions::Opened;
 use crate::state::AppState;
 use crate::upstream::LaAuth;
 
@@ -178,30 +179,33 @@ async fn forward(
         hold.release(&reason).await;
         return Ok(Response::from_parts(parts, full(answer)));
     }
-    let minted = session_in(&answer);
-    let opened = match &minted {
+    let opened = match session_in(&answer) {
         Some((session_id, token)) => {
             let m = Minted {
                 tenant,
                 feature: ask.feature,
                 rate,
                 hold_id: hold.id(),
-                session_id,
-                session_token: token,
+                session_id: &session_id,
+                session_token: &token,
                 max_seconds: ask.max_seconds,
             };
             liveavatar::open(state, m).await
         }
-        None => false,
+        None => Opened::NoSession,
     };
-    if opened {
-        hold.into_session();
-    } else if minted.is_some() {
-        hold.keep("session not recorded");
-    } else {
-        // Accepted, but no session to meter: never undercount.
-        tracing::warn!(hold_id = %hold.id(), "No session in LiveAvatar's answer; capturing the first minute.");
-        hold.capture(rate).await;
+    match opened {
+        Opened::Metered => hold.into_session(),
+        Opened::NoSession => {
+            // Accepted, but no session to meter: never undercount.
+            tracing::warn!(hold_id = %hold.id(), "No session in LiveAvatar's answer; capturing the first minute.");
+            hold.capture(rate).await;
+        }
+        // Stopped at LiveAvatar: its token must not reach the client.
+        Opened::Unmetered { owed, error } => {
+            hold.settle_unmetered(owed).await;
+            return Err(error);
+        }
     }
     Ok(Response::from_parts(parts, full(answer)))
 }

@@ -36,9 +36,9 @@ pub(crate) fn digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Starts metering a minted session; `false` when the ledger could not
-/// record it (its hold then stays held and its TTL captures it in full).
-pub(crate) async fn open(state: &AppState, m: Minted<'_>) -> bool {
+/// Starts metering a minted session. One the ledger could not record is
+/// stopped at LiveAvatar at once (`super::register`): nothing would meter it.
+pub(crate) async fn open(state: &AppState, m: Minted<'_>) -> super::Opened {
     let now = state.clock.now().timestamp_micros();
     let idle = state.snapshot().config.settlement.session_idle.as_secs() as i64;
     let row = SessionRow {
@@ -68,8 +68,7 @@ pub(crate) async fn open(state: &AppState, m: Minted<'_>) -> bool {
             .map(|s| now.saturating_add(s.saturating_mul(1_000_000))),
     };
     if let Err(e) = state.ledger.open_token_session(&row, &token).await {
-        state.note_ledger_error("sessions", &e);
-        return false;
+        return super::not_registered(state, row, e).await;
     }
     tracing::info!(
         tenant = m.tenant,
@@ -77,7 +76,7 @@ pub(crate) async fn open(state: &AppState, m: Minted<'_>) -> bool {
         feature = m.feature,
         "LiveAvatar session metering started."
     );
-    true
+    super::Opened::Metered
 }
 
 /// The session a token (or a session id) names, from the ledger.

@@ -32,7 +32,7 @@ const MAX_CATCH_UP: usize = 120;
 pub(crate) async fn tick(state: &AppState) {
     // Stops the ledger failed to record come first: each ended its session
     // before anything this tick would do to it, so it settles first.
-    super::pending::retry(state).await;
+    super::retry_kept_stops(state).await;
     let cfg = state.snapshot().config.clone();
     // The time is read before the sessions: a row read after it holds every
     // activity up to it, so a keep-alive recorded while this tick reads (or

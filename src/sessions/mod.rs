@@ -7,7 +7,9 @@
 //! the tenant's or the org's budget, or the session went idle, stops it
 //! upstream with the org key and captures the last minute to the second.
 //! A client's own stop captures to the second too ([`stop`]). Calls on a
-//! session the gateway stopped for budget are refused with 402.
+//! session the gateway stopped for budget are refused with 402. A session
+//! the ledger cannot register is stopped at once and its start fails
+//! ([`register`]): nothing would meter it.
 //!
 //! State lives in the ledger's `sessions` table (both backends), so a
 //! restart resumes metering; each minute is a ledger hold, so budgets,
@@ -17,7 +19,8 @@
 pub(crate) mod liveavatar;
 pub(crate) mod meter;
 mod pending;
-pub(crate) use pending::retry as retry_deferred_stops;
+mod register;
+pub(crate) use register::{not_registered, open, Opened, Owed};
 pub(crate) mod stop;
 #[cfg(test)]
 mod test_rig;
@@ -27,7 +30,7 @@ use serde_json::Value;
 
 use crate::catalog::Billable;
 use crate::error::GatewayError;
-use crate::ledger::{SessionFilter, SessionRow};
+use crate::ledger::SessionFilter;
 use crate::money::Micros;
 use crate::state::AppState;
 
@@ -73,92 +76,13 @@ pub(crate) struct Start<'a> {
     pub hold_id: &'a str,
 }
 
-/// Starts metering a session HeyGen accepted: the start request's hold
-/// pays its first minute. `false` when the answer names no session (the
-/// caller then settles the hold as a plain request).
-pub(crate) async fn open(
-    state: &AppState,
-    start: Start<'_>,
-    request: &[u8],
-    answer: &[u8],
-) -> bool {
-    let Start {
-        kind,
-        tenant,
-        feature,
-        rate,
-        hold_id,
-    } = start;
-    // A token's session is not known yet: its row waits under the hold's
-    // id until the session shows in HeyGen's list.
-    let (session_id, row_state) = match kind {
-        Kind::Token => (format!("token:{hold_id}"), "token"),
-        _ => match session_id_in(answer) {
-            Some(id) => (id, "live"),
-            None => return false,
-        },
-    };
-    let idle = idle_seconds(state, kind, request);
-    let now = state.clock.now().timestamp_micros();
-    let row = SessionRow {
-        session_id: session_id.clone(),
-        tenant: tenant.to_string(),
-        feature: feature.to_string(),
-        kind: kind.as_str().to_string(),
-        rate,
-        idle_s: idle,
-        started_us: now,
-        last_activity_us: now,
-        hold_id: hold_id.to_string(),
-        slot_us: now,
-        minutes: 1,
-        captured: 0,
-        state: row_state.to_string(),
-        stop_reason: None,
-        stopped_us: None,
-        next_hold_id: None,
-    };
-    if let Err(e) = state.ledger.open_session(&row).await {
-        // The hold stays as it was: held, its TTL captures it in full; or
-        // (a retry's, taken over from its lost attempt) captured in full
-        // by expiry already, which the ledger refuses to bind a session to.
-        state.note_ledger_error("sessions", &e);
-        return true;
-    }
-    tracing::info!(
-        tenant,
-        session_id,
-        kind = kind.as_str(),
-        idle_s = idle,
-        "Session metering started."
-    );
-    true
-}
-
-/// The session id in a start answer (`data.session_id`, v3 `stream_id`).
-fn session_id_in(answer: &[u8]) -> Option<String> {
-    let v: Value = serde_json::from_slice(answer).ok()?;
-    let d = v.get("data").unwrap_or(&v);
-    ["session_id", "stream_id", "id"]
-        .iter()
-        .find_map(|k| d.get(*k).and_then(Value::as_str))
-        .filter(|s| crate::pricing::jobs::safe_id(s))
-        .map(str::to_string)
-}
-
-/// Idle limit: the body's `activity_idle_timeout` (HeyGen: 30-3600 s) for
-/// streaming; HeyGen's 30 s for a v3 `text_stream`; else the configured one.
-fn idle_seconds(state: &AppState, kind: Kind, request: &[u8]) -> i64 {
-    let body: Value = serde_json::from_slice(request).unwrap_or(Value::Null);
-    let configured = state.snapshot().config.settlement.session_idle.as_secs() as i64;
-    match kind {
-        Kind::Streaming | Kind::Token => body
-            .get("activity_idle_timeout")
-            .and_then(Value::as_i64)
-            .map_or(configured, |s| s.clamp(30, 3600)),
-        Kind::Realtime if body.get("type").and_then(Value::as_str) == Some("text_stream") => 30,
-        Kind::Realtime => configured,
-    }
+/// Work kept in memory until it gets through, done first each tick (and
+/// all a replica behind a newer ledger still does): stops the ledger failed
+/// to record, and stops HeyGen did not answer of sessions stopped because
+/// they could not be registered.
+pub(crate) async fn retry_kept_stops(state: &AppState) {
+    pending::retry(state).await;
+    register::retry(state).await;
 }
 
 /// The session a request acts on, if it is a metered session route:

@@ -248,7 +248,7 @@ pub(super) fn count(state: &AppState, s: &SessionRow, settled: &Settlement) {
 /// Stops the session at HeyGen with the org key (LiveAvatar's with its own).
 /// Whether HeyGen answered it (a 4xx too: the session is gone or was never
 /// there); a 5xx or no answer may have left it running.
-async fn stop_upstream(state: &AppState, s: &SessionRow, reason: &str) -> bool {
+pub(super) async fn stop_upstream(state: &AppState, s: &SessionRow, reason: &str) -> bool {
     if s.kind == super::liveavatar::KIND {
         return super::liveavatar::stop_upstream(state, s, reason).await;
     }

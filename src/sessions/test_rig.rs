@@ -111,7 +111,8 @@ pub(super) async fn start(state: &AppState, id: &str) -> String {
         hold_id: &hold_id,
     };
     let answer = format!(r#"{{"data":{{"session_id":"{id}"}}}}"#);
-    assert!(super::open(state, start, b"{}", answer.as_bytes()).await);
+    let opened = super::open(state, start, b"{}", answer.as_bytes()).await;
+    assert!(matches!(opened, super::Opened::Metered), "not registered");
     hold_id
 }
 

@@ -47,7 +47,9 @@ pub(super) async fn watch(state: &AppState, live: Vec<SessionRow>) -> Vec<Sessio
     let known: HashSet<&str> = live.iter().map(|s| s.session_id.as_str()).collect();
     let mut bound = Vec::new();
     for (id, created_us) in &listed {
-        if known.contains(id.as_str()) {
+        // A session stopped because it could not be registered is no
+        // token's: binding it would charge another tenant for it.
+        if known.contains(id.as_str()) || state.unregistered.contains(id) {
             continue;
         }
         let started = created_us.unwrap_or(now).min(now);

@@ -23,6 +23,7 @@ pub(crate) async fn hold<T: Tx>(
     validate(req)?;
     let keys = hold_keys(&req.tenant, &Periods::at(req.now, req.tz));
     let counters = tx.counters_for_update(&keys).await?;
+    fits(req, &keys, &counters)?;
     // Counted after the locks: every hold locks the org rows, so all
     // earlier holds have committed and are visible to this count.
     let renders = if needs_render_count(req) {
@@ -53,6 +54,27 @@ pub(crate) async fn hold<T: Tx>(
                 shadow_shortfalls,
             })
         }
+    }
+}
+
+/// Refuses a hold taking a counter past `i64` (its capture too: `held +
+/// amount + spent`), so counters stay integers whatever pricing let by:
+/// SQLite would store a REAL no later read survives, PostgreSQL fail the batch.
+fn fits(req: &HoldRequest, keys: &[CounterKey], counters: &CounterSet) -> Result<(), LedgerError> {
+    let overflows = |k: &&CounterKey| {
+        let c = counters.get(&k.scope, k.window);
+        let held = c.held.checked_add(req.amount);
+        held.and_then(|h| h.checked_add(c.spent.max(0))).is_none()
+    };
+    match keys.iter().find(overflows) {
+        Some(k) => Err(LedgerError::Refused(format!(
+            "a hold of {} micro-credits would overflow the {} {} counter of period {}",
+            req.amount,
+            k.scope,
+            k.window.as_str(),
+            k.period
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -118,6 +140,12 @@ pub(crate) async fn hold_batch<T: Tx>(
             continue;
         }
         let req = &item.req;
+        // Against the counters as the batch's earlier holds left them; a
+        // refusal fails this hold alone.
+        if let Err(e) = fits(req, &keys_of(item), &counters) {
+            out.push(Err(e));
+            continue;
+        }
         let counts = RenderCounts {
             tenant: renders.tenants.get(&req.tenant).copied().unwrap_or(0),
             org: renders.org,

@@ -138,7 +138,22 @@ pub(crate) async fn expire_one<T: Tx>(
 /// four: `granted` moves, spend stays what was really spent.
 pub(crate) async fn adjust<T: Tx>(tx: &T, adj: &Adjustment) -> Result<(), T::Error> {
     let keys = adjust_keys(&adj.scope, adj.window, &Periods::at(adj.now, adj.tz));
-    tx.lock_counters(&keys).await?;
+    let counters = tx.counters_for_update(&keys).await?;
+    // Refused rather than overflowed: SQLite would store a REAL no read of
+    // the row survives (see `decide::fits`).
+    for k in &keys {
+        let granted = counters.get(&k.scope, k.window).granted;
+        if granted.checked_add(adj.amount).is_none() {
+            let why = format!(
+                "granting {} would overflow the {} {} counter of period {}",
+                adj.amount,
+                k.scope,
+                k.window.as_str(),
+                k.period
+            );
+            return Err(LedgerError::Refused(why).into());
+        }
+    }
     for k in &keys {
         tx.exec(
             "INSERT INTO counters (scope, win, period, granted) VALUES (?1, ?2, ?3, ?4) \

@@ -65,18 +65,31 @@ impl Tx for SqliteTx<'_> {
     }
 
     async fn add_to_counters(&self, keys: &[CounterKey], held: Micros, spent: Micros) -> R<()> {
+        // SQLite makes an integer sum past i64 a REAL and stores it, after
+        // which no read of the row succeeds (every hold of every tenant would
+        // fail). Such a sum is refused instead, rolling the operation back,
+        // as PostgreSQL refuses it (`bigint out of range`).
         let mut stmt = self
             .0
             .prepare_cached(
                 "INSERT INTO counters (scope, win, period, held, spent) \
                  VALUES (?1, ?2, ?3, ?4, ?5) \
                  ON CONFLICT (scope, win, period) DO UPDATE \
-                 SET held = held + excluded.held, spent = spent + excluded.spent",
+                 SET held = held + excluded.held, spent = spent + excluded.spent \
+                 RETURNING typeof(held) = 'integer' AND typeof(spent) = 'integer'",
             )
             .map_err(sql_err)?;
         for k in keys {
-            stmt.execute(params![k.scope, k.window.as_str(), k.period, held, spent])
-                .map_err(sql_err)?;
+            let p = params![k.scope, k.window.as_str(), k.period, held, spent];
+            let integers: bool = stmt.query_row(p, |r| r.get(0)).map_err(sql_err)?;
+            if !integers {
+                return Err(LedgerError::Refused(format!(
+                    "adding held {held}, spent {spent} would overflow the {} {} counter of period {}",
+                    k.scope,
+                    k.window.as_str(),
+                    k.period
+                )));
+            }
         }
         Ok(())
     }
