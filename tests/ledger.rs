@@ -20,6 +20,8 @@ mod cases_alerts;
 mod cases_assets;
 #[path = "ledger/cases_batch.rs"]
 mod cases_batch;
+#[path = "ledger/cases_contacts.rs"]
+mod cases_contacts;
 #[path = "ledger/cases_expiry.rs"]
 mod cases_expiry;
 #[path = "ledger/cases_holds.rs"]
@@ -194,6 +196,9 @@ both!(
     cases_registry::endpoints_lifecycle,
     cases_registry::registry_survives_reopen,
     cases_registry::contact_videos_bind_to_placeholders,
+    cases_contacts::a_projects_open_contacts_are_one_tenants_at_a_time,
+    cases_contacts::placeholders_of_two_tenants_bind_nothing,
+    cases_contacts::racing_add_contacts_leave_the_project_to_one_tenant,
     cases_sessions::sessions_move_on_once,
     cases_session_minutes::the_minute_ahead_is_held_before_the_current_one_is_captured,
     cases_session_stops::a_stop_inside_the_last_ticks_pays_to_the_second,
