@@ -68,6 +68,8 @@ mod settlement;
 mod sources;
 #[path = "billing/test_mode.rs"]
 mod test_mode;
+#[path = "billing/token_binding.rs"]
+mod token_binding;
 #[path = "billing/uploads.rs"]
 mod uploads;
 #[path = "billing/windows.rs"]
