@@ -53,6 +53,7 @@ fn request(i: usize) -> HoldRequest {
         org_render_cap: None,
         session_cap: None,
         idem: None,
+        contact_project: None,
     }
 }
 

@@ -1,6 +1,7 @@
-//! Live-session stops the ledger has not recorded yet: a stop (the tenant's,
-//! or one the meter makes) whose ledger transaction failed, kept in memory
-//! until a meter tick settles it at the time the session stopped.
+//! Live-session stops not done yet: a stop (the tenant's, or one the meter
+//! makes) whose ledger transaction failed, kept in memory until a meter
+//! tick settles it at the time the session stopped; and a stop the gateway
+//! made that HeyGen did not confirm, kept until a tick's retry is.
 //!
 //! Only the data lives here, below `state`, so that `AppState` can hold it
 //! without depending on the sessions module, which settles these stops

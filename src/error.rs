@@ -97,6 +97,14 @@ pub enum GatewayError {
     SessionCap { scope: String, cap: u32 },
     #[error("a request with this Idempotency-Key is still in progress")]
     IdempotencyInProgress,
+    /// An `add_contact` on a personalized-video project another tenant has
+    /// contacts of still open (HeyGen's webhook names only the project, so
+    /// two tenants' contacts of one project could not be told apart).
+    #[error(
+        "personalized-video project {project_id} has contacts of another tenant still rendering; \
+         retry when they are done, or ask ops to assign the project to one tenant"
+    )]
+    ProjectInUse { project_id: String },
     #[error("this Idempotency-Key was used with a different request body")]
     IdempotencyMismatch,
     /// HeyGen answered a session start with the session an earlier attempt

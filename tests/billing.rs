@@ -80,6 +80,8 @@ mod settlement_background;
 mod sources;
 #[path = "billing/test_mode.rs"]
 mod test_mode;
+#[path = "billing/token_binding.rs"]
+mod token_binding;
 #[path = "billing/unregistered.rs"]
 mod unregistered;
 #[path = "billing/uploads.rs"]

@@ -22,6 +22,8 @@ mod cases_alerts;
 mod cases_assets;
 #[path = "ledger/cases_batch.rs"]
 mod cases_batch;
+#[path = "ledger/cases_contacts.rs"]
+mod cases_contacts;
 #[path = "ledger/cases_expiry.rs"]
 mod cases_expiry;
 #[path = "ledger/cases_hold_state.rs"]
@@ -52,6 +54,8 @@ mod cases_session_stops;
 mod cases_sessions;
 #[path = "ledger/cases_settle.rs"]
 mod cases_settle;
+#[path = "ledger/cases_token_claims.rs"]
+mod cases_token_claims;
 #[path = "ledger/cases_windows.rs"]
 mod cases_windows;
 
@@ -205,7 +209,11 @@ both!(
     cases_records::endpoints_lifecycle,
     cases_registry::registry_survives_reopen,
     cases_registry::contact_videos_bind_to_placeholders,
+    cases_contacts::a_projects_open_contacts_are_one_tenants_at_a_time,
+    cases_contacts::placeholders_of_two_tenants_bind_nothing,
+    cases_contacts::racing_add_contacts_leave_the_project_to_one_tenant,
     cases_sessions::sessions_move_on_once,
+    cases_token_claims::a_listed_session_is_bound_only_when_one_tenant_could_have_started_it,
     cases_session_minutes::the_minute_ahead_is_held_before_the_current_one_is_captured,
     cases_session_stops::a_stop_inside_the_last_ticks_pays_to_the_second,
     cases_session_minutes::the_minute_ahead_is_neither_a_session_nor_expired,

@@ -34,6 +34,9 @@ impl GatewayError {
                 m.insert("scope".into(), json!(scope));
                 m.insert("sessions_in_flight_cap".into(), json!(cap));
             }
+            GatewayError::ProjectInUse { project_id } => {
+                m.insert("project_id".into(), json!(project_id));
+            }
             GatewayError::PayloadTooLarge { limit } => {
                 m.insert("limit_bytes".into(), json!(limit));
             }

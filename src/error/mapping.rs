@@ -29,7 +29,7 @@ impl GatewayError {
             RateLimited { .. } | RenderCap { .. } | SessionCap { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
             }
-            IdempotencyInProgress => StatusCode::CONFLICT,
+            IdempotencyInProgress | ProjectInUse { .. } => StatusCode::CONFLICT,
             IdempotencyMismatch | SessionNotMetered => StatusCode::UNPROCESSABLE_ENTITY,
             Ledger { source, .. } if unavailable(source) => StatusCode::SERVICE_UNAVAILABLE,
             LiveAvatarNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
@@ -60,6 +60,7 @@ impl GatewayError {
             RateLimited { .. } => "rate_limit_exceeded",
             RenderCap { .. } | SessionCap { .. } => "concurrency_limit_exceeded",
             IdempotencyInProgress => "request_in_progress",
+            ProjectInUse { .. } => "project_in_use",
             IdempotencyMismatch | SessionNotMetered => "idempotency_key_reused",
             Ledger { source, .. } if unavailable(source) => "service_unavailable",
             LiveAvatarNotConfigured => "service_unavailable",
@@ -97,6 +98,7 @@ impl GatewayError {
             RenderCap { .. } => "renders_in_flight",
             SessionCap { .. } => "sessions_in_flight",
             IdempotencyInProgress => "request_in_progress",
+            ProjectInUse { .. } => "project_in_use",
             IdempotencyMismatch => "idempotency_mismatch",
             SessionNotMetered => "session_not_metered",
             Ledger { source, .. } if unavailable(source) => "ledger_unavailable",

@@ -134,6 +134,15 @@ fn every_variant_maps_to_status_code_reason_and_retry_after() {
             Some(5),
         ),
         (
+            E::ProjectInUse {
+                project_id: "p1".into(),
+            },
+            409,
+            "project_in_use",
+            "project_in_use",
+            None,
+        ),
+        (
             E::IdempotencyMismatch,
             422,
             "idempotency_key_reused",

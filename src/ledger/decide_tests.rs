@@ -28,6 +28,7 @@ fn req(amount: Micros) -> HoldRequest {
         org_render_cap: None,
         session_cap: None,
         idem: None,
+        contact_project: None,
     }
 }
 

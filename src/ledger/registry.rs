@@ -98,10 +98,18 @@ pub trait Registry: Send + Sync + 'static {
     /// A stored session token, by digest or by session.
     async fn session_token(&self, key: TokenKey<'_>) -> R<Option<SessionToken>>;
 
-    /// Binds a session seen in HeyGen's list to the oldest minted token
-    /// (see [`SessionFilter::Tokens`]); `None` when no token is waiting.
-    async fn claim_token_session(&self, session_id: &str, started_us: i64)
-        -> R<Option<SessionRow>>;
+    /// Binds a session seen in HeyGen's list (created at `started_us`) to
+    /// the oldest minted token (see [`SessionFilter::Tokens`]) when one
+    /// tenant alone could have started it: never a session the ledger
+    /// knows; not when tokens, or session starts of the tokens' feature
+    /// taken since `starts_since_us` and not answered, are of several
+    /// tenants (see [`TokenClaim`]).
+    async fn claim_token_session(
+        &self,
+        session_id: &str,
+        started_us: i64,
+        starts_since_us: i64,
+    ) -> R<TokenClaim>;
 
     /// Personalized videos: binds `video_id` (from a contact's
     /// `personalized_video` webhook) to the oldest open placeholder job of

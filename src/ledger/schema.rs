@@ -182,8 +182,23 @@ const SESSION_NEXT: &str = r#"
 ALTER TABLE sessions ADD COLUMN next_hold_id TEXT;
 "#;
 
+/// Migration 11: the personalized-video project of each `add_contact`
+/// hold (`ops::contacts`), written in the hold's transaction. HeyGen's
+/// webhooks name a contact's project, not its request, so a project's open
+/// contacts must be one tenant's; a hold not yet answered has no
+/// placeholder jobs naming the project, so this row is what tells another
+/// tenant's `add_contact` that the project is taken meanwhile. Apart from
+/// `holds` for the same reason as `idem_holds`.
+const CONTACT_HOLDS: &str = r#"
+CREATE TABLE contact_holds (
+    hold_id    TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL
+);
+CREATE INDEX contact_holds_project ON contact_holds (project_id);
+"#;
+
 /// The shared migrations' templates, in order.
-const SHARED: [&str; 9] = [
+const SHARED: [&str; 10] = [
     REGISTRY,
     SESSIONS,
     CALIBRATION,
@@ -193,6 +208,7 @@ const SHARED: [&str; 9] = [
     ASSET_MEDIA,
     RETRY_HOLDS,
     SESSION_NEXT,
+    CONTACT_HOLDS,
 ];
 
 /// How many shared migrations there are (this build knows one more: the first).

@@ -29,7 +29,9 @@ pub struct SessionRow {
     /// it to the second and releases this hold.
     pub next_hold_id: Option<String>,
     /// `live`, `token` (a minted token whose session is not seen yet; its
-    /// id is `token:{hold_id}`) or `stopped`.
+    /// id is `token:{hold_id}`), `stopped`, or `unattributed` (a session
+    /// in HeyGen's list that tokens of several tenants could have started:
+    /// bound to none, metered for none; see [`TokenClaim::Unattributed`]).
     pub state: String,
     pub stop_reason: Option<String>,
     pub stopped_us: Option<i64>,
@@ -107,4 +109,23 @@ pub enum SessionFilter<'a> {
     Live,
     /// Minted tokens not yet bound to a session, oldest first.
     Tokens,
+}
+
+/// What [`super::Registry::claim_token_session`] made of a session seen in
+/// HeyGen's list that no live session of the ledger is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenClaim {
+    /// Bound to the oldest waiting token: its tenant is the only one whose
+    /// token (or start) could have started the session.
+    Bound(Box<SessionRow>),
+    /// The ledger knows the session already (a row in any state, or a
+    /// recorded owner): never a token's, whatever waits.
+    Known,
+    /// Waiting tokens, or session starts not answered yet, of more than one
+    /// tenant (`candidates`) could have started it, and HeyGen's list does
+    /// not say which: bound to none, and kept as `unattributed` so that no
+    /// later tick binds it by elimination either.
+    Unattributed { candidates: Vec<String> },
+    /// No token waits.
+    NoToken,
 }

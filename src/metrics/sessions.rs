@@ -1,7 +1,7 @@
 //! Live-session families: how many sessions are being metered, how long
 //! they ran, and why they stopped.
 
-use prometheus::{CounterVec, IntCounterVec, IntGaugeVec};
+use prometheus::{CounterVec, IntCounter, IntCounterVec, IntGaugeVec};
 
 use super::reg::Reg;
 use super::Metrics;
@@ -21,6 +21,7 @@ pub(super) struct SessionFamilies {
     live: IntGaugeVec,
     seconds: CounterVec,
     stopped: IntCounterVec,
+    unattributed: IntCounter,
 }
 
 impl SessionFamilies {
@@ -41,6 +42,11 @@ impl SessionFamilies {
                 "Sessions ended, by reason (client, idle, budget, tenant_removed, ended, unused, unregistered).",
                 &["reason"],
             )?,
+            unattributed: r.add(IntCounter::new(
+                "heygen_gateway_sessions_unattributed_total",
+                "Sessions in HeyGen's streaming list that tokens (or unanswered starts) of several \
+                 tenants could have started: bound to none, metered for none.",
+            )?)?,
         };
         for reason in SESSION_STOP_REASONS {
             families.stopped.with_label_values(&[reason]);
@@ -62,6 +68,11 @@ impl Metrics {
         for (tenant, n) in per_tenant {
             live.with_label_values(&[tenant]).set(*n);
         }
+    }
+
+    /// Counts a session left to no tenant (`TokenClaim::Unattributed`).
+    pub fn session_unattributed(&self) {
+        self.inner.sessions.unattributed.inc();
     }
 
     /// Counts an ended session.

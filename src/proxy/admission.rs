@@ -122,6 +122,11 @@ impl Admission {
             session_cap: crate::sessions::Kind::of(&self.priced.billable)
                 .and_then(|_| crate::sessions::cap_for(cfg, tenant)),
             idem,
+            // HeyGen's contact webhooks name only the project: the ledger
+            // keeps a project's open contacts one tenant's.
+            contact_project: (self.priced.billable == Billable::PersonalizedVideo)
+                .then(|| crate::settlement::contacts::project_of(&self.body))
+                .flatten(),
             ..HoldRequest::for_tenant(cfg, tenant, &quote.feature, quote.credits, now)
         }
     }

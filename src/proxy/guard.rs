@@ -75,6 +75,7 @@ pub(super) fn granted(d: HoldDecision) -> Result<Granted, GatewayError> {
             scope: scope.label(),
             cap,
         }),
+        HoldDecision::ProjectInUse { project_id } => Err(GatewayError::ProjectInUse { project_id }),
     }
 }
 

@@ -230,6 +230,7 @@ async fn take_hold(state: &AppState) -> String {
         org_render_cap: None,
         session_cap: None,
         idem: None,
+        contact_project: None,
     };
     match state.ledger.hold(req).await.unwrap() {
         crate::ledger::HoldDecision::Held { hold_id, .. } => hold_id,

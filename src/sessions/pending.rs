@@ -9,10 +9,22 @@
 //! stop is still kept is not metered further. The set is in memory only: a
 //! restart loses it, and such a session is then ended by the idle limit or
 //! HeyGen's list, as before.
+//!
+//! The same set keeps the gateway's own stops (idle, budget, …) that the
+//! ledger recorded but HeyGen did not confirm: the session is charged to
+//! its stop and no longer metered, so left running at HeyGen it would run
+//! on the org's account. Each tick sends such a stop again until HeyGen
+//! answers it (a 4xx too: the session is gone), for at most
+//! [`UNCONFIRMED_RETRY_US`].
 
 use crate::deferred_stops::{Deferred, DeferredStop};
 use crate::ledger::{SessionFilter, SessionRow};
 use crate::state::AppState;
+
+/// How long after a session's stop the gateway keeps sending a stop HeyGen
+/// did not confirm: past HeyGen's longest idle timeout (3600 s), HeyGen
+/// has ended the session itself.
+const UNCONFIRMED_RETRY_US: i64 = 3600 * 1_000_000;
 
 /// The stop of session `s` at `end_us`, as it is kept if it fails.
 pub(super) fn stop_of(s: &SessionRow, end_us: i64, reason: &str, upstream: bool) -> DeferredStop {
@@ -41,6 +53,20 @@ pub(super) fn defer(state: &AppState, stop: DeferredStop) {
     }
 }
 
+/// Keeps a stop the ledger recorded but HeyGen did not confirm, for the
+/// next tick to send again.
+pub(super) fn unconfirmed(state: &AppState, stop: DeferredStop) {
+    let tenant = stop.tenant.clone().unwrap_or_default();
+    let (session_id, reason) = (stop.session_id.clone(), stop.reason.clone());
+    match state.deferred_stops.defer(stop) {
+        Deferred::New => tracing::warn!(%tenant, %session_id, %reason,
+            "HeyGen did not confirm the gateway's stop of a session; each tick sends it again."),
+        Deferred::Merged => {}
+        Deferred::Full => tracing::error!(%tenant, %session_id, %reason,
+            "Too many session stops wait; this one is not sent to HeyGen again."),
+    }
+}
+
 /// After a stop ended session `s` (`charged` in all): a stop kept for it
 /// is done, and if one was kept, that it finally settled is logged.
 pub(super) fn settled(state: &AppState, s: &SessionRow, charged: i64) {
@@ -63,7 +89,8 @@ pub(super) fn forget(state: &AppState, session_id: &str) {
 /// Retries every stop kept, each at its own end time (the tenant pays to
 /// the second of the stop, not of the retry). A stop that fails again stays
 /// kept; one whose session is no longer live is dropped, since whoever ended
-/// it charged it.
+/// it charged it — once HeyGen confirmed it, when the gateway must stop the
+/// session there.
 pub(crate) async fn retry(state: &AppState) {
     for stop in state.deferred_stops.all() {
         let rows = match state
@@ -76,12 +103,31 @@ pub(crate) async fn retry(state: &AppState) {
             // fail alike, and the next tick tries them all again.
             Err(e) => return state.note_ledger_error("sessions", &e),
         };
-        match rows.into_iter().find(SessionRow::is_live) {
-            Some(s) => {
-                super::stop::close(state, &s, stop.end_us, &stop.reason, stop.upstream).await;
+        let live = rows.iter().find(|s| s.is_live());
+        match (live, rows.first()) {
+            (Some(s), _) => {
+                super::stop::close(state, s, stop.end_us, &stop.reason, stop.upstream).await;
             }
-            None => forget(state, &stop.session_id),
+            (None, Some(s)) if stop.upstream => stop_again(state, s, &stop).await,
+            _ => forget(state, &stop.session_id),
         }
+    }
+}
+
+/// Sends the gateway's stop of ended session `s` to HeyGen again; drops
+/// the kept stop once HeyGen answers it, or when it is too old to matter.
+async fn stop_again(state: &AppState, s: &SessionRow, stop: &DeferredStop) {
+    if super::stop::stop_upstream(state, s, &stop.reason).await {
+        state.deferred_stops.remove(&s.session_id);
+        tracing::info!(tenant = %s.tenant, session_id = %s.session_id, reason = %stop.reason,
+            "The gateway's stop of a session is confirmed by HeyGen.");
+        return;
+    }
+    let now = state.clock.now().timestamp_micros();
+    if now - stop.end_us > UNCONFIRMED_RETRY_US {
+        state.deferred_stops.remove(&s.session_id);
+        tracing::error!(tenant = %s.tenant, session_id = %s.session_id, reason = %stop.reason,
+            "HeyGen never confirmed the gateway's stop of a session; no longer sent.");
     }
 }
 

@@ -17,7 +17,9 @@
 //! stopped): it is deferred ([`super::pending`]) and the next tick settles
 //! it at the time the session stopped; one the gateway makes is sent to
 //! HeyGen at once. Any later stop of that session settles at the deferred
-//! one's time too, whichever gets through to the ledger first.
+//! one's time too, whichever gets through to the ledger first. A stop the
+//! gateway makes that HeyGen does not confirm is kept the same way, and
+//! sent again each tick until HeyGen answers it.
 
 use super::pending;
 use crate::deferred_stops::DeferredStop;
@@ -131,8 +133,11 @@ pub(super) async fn close(
     tracing::info!(tenant = %s.tenant, session_id = %s.session_id, reason, seconds,
         charged = %crate::money::format_credits(charged), "Session ended.");
     pending::settled(state, &s, charged);
-    if stop.upstream {
-        stop_upstream(state, &s, reason).await;
+    // Ended here, charged to `end_us`: left running at HeyGen it would run
+    // on the org, and the ledger no longer meters it. So a stop HeyGen did
+    // not confirm is kept and sent again each tick until it does.
+    if stop.upstream && !stop_upstream(state, &s, reason).await {
+        pending::unconfirmed(state, pending::stop_of(&s, end_us, reason, true));
     }
     // Only the caller whose compare-and-set ended the session gets here,
     // and the alert's key is the session: one alert per session.

@@ -151,3 +151,39 @@ async fn on_postgres_a_stop_that_lost_to_the_minute_end_still_ends_it() {
     let (ledger, _) = postgres(clock.clone()).await;
     a_stop_that_lost_to_the_minute_end_still_ends_it(ledger, clock).await;
 }
+
+/// The gateway stops `s1` itself (idle) at 30 s, the ledger records it, and
+/// HeyGen fails the stop twice: each tick sends it again until HeyGen
+/// answers, then no more. The session is charged to 30 s once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_stop_heygen_did_not_confirm_is_sent_again_until_it_is() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mock = heygen_mock::MockHeygen::start(heygen_mock::MockConfig::new("sk_org"))
+        .await
+        .expect("mock");
+    let clock = Arc::new(ManualClock::new(t0()));
+    let ledger = sqlite(&dir, clock.clone()).await;
+    let state =
+        crate::sessions::test_rig::state_with_upstream(&dir, ledger, clock.clone(), &mock.url());
+    let first = start(&state, "s1").await;
+    let path = "/v3/avatar-realtime/s1";
+    mock.control()
+        .on_path(path)
+        .fail_next(2, http::StatusCode::BAD_GATEWAY);
+    let stop_at = at(&clock, 30);
+    let s = row(&state, "s1").await;
+    close(&state, &s, stop_at, "idle", true).await;
+    assert_eq!(row(&state, "s1").await.stopped_us, Some(stop_at));
+    assert!(state.deferred_stops.contains("s1"), "the stop was not kept");
+    let stops = || mock.control().requests_to(path).len();
+    for (secs, sent) in [(31, 2), (32, 3), (33, 3)] {
+        at(&clock, secs);
+        meter::tick(&state).await;
+        assert_eq!(stops(), sent, "at {secs} s");
+    }
+    assert!(!state.deferred_stops.contains("s1"), "still kept");
+    assert_eq!(
+        hold(&state, &first).await,
+        (HoldState::Captured, 30 * SECOND)
+    );
+}

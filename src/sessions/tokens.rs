@@ -3,21 +3,29 @@
 //! call passes the gateway: minting the token held the first minute and
 //! left a `token` row. While a token waits or a streaming session lives,
 //! each tick reads `GET /v1/streaming.list` with the org key: a session the
-//! ledger does not know is bound to the oldest waiting token (its tenant
-//! pays, from the session's `created_at`); a streaming session gone from
-//! the list has ended (HeyGen's own idle timeout, or an SDK's stop), and a
-//! token no session used within `TOKEN_WAIT_US` is released.
+//! ledger does not know is bound to the oldest waiting token when one
+//! tenant alone could have started it (its tenant pays, from the session's
+//! `created_at`), and left to no tenant when several could
+//! (`ledger::ops::session_claims`); a streaming session gone from the list
+//! has ended (HeyGen's own idle timeout, or an SDK's stop), and a token no
+//! session used within `TOKEN_WAIT_US` is released.
 
 use std::collections::HashSet;
 
 use serde_json::Value;
 
-use crate::ledger::{SessionFilter, SessionRow};
+use crate::ledger::{SessionFilter, SessionRow, TokenClaim};
 use crate::state::AppState;
 
 /// How long a minted token may wait for its session before its hold is
 /// released.
 const TOKEN_WAIT_US: i64 = 10 * 60 * 1_000_000;
+
+/// How long a session start through the gateway that got no answer (in
+/// flight, or its answer lost after HeyGen made the session) counts as a
+/// possible origin of an unknown session in the list: as long as a token
+/// waits, since its session shows in the list as soon as HeyGen made it.
+const START_WAIT_US: i64 = TOKEN_WAIT_US;
 
 /// Binds new sessions, ends vanished ones, releases unused tokens; returns
 /// the live sessions still to meter.
@@ -53,12 +61,23 @@ pub(super) async fn watch(state: &AppState, live: Vec<SessionRow>) -> Vec<Sessio
             continue;
         }
         let started = created_us.unwrap_or(now).min(now);
-        match state.ledger.claim_token_session(id, started).await {
-            Ok(Some(s)) => {
+        let since = now - START_WAIT_US;
+        match state.ledger.claim_token_session(id, started, since).await {
+            Ok(TokenClaim::Bound(s)) => {
                 tracing::info!(tenant = %s.tenant, session_id = %id, "Token session bound; metering it.");
-                bound.push(s);
+                bound.push(*s);
             }
-            Ok(None) => {
+            Ok(TokenClaim::Unattributed { candidates }) => {
+                // Logged and counted once: the ledger keeps it, so the next
+                // tick finds it known.
+                state.metrics.session_unattributed();
+                tracing::warn!(session_id = %id, candidates = %candidates.join(","),
+                    "A session in HeyGen's list could have been started by tokens (or unanswered starts) of several tenants; bound to none, metered for none.");
+            }
+            Ok(TokenClaim::Known) => {
+                tracing::debug!(session_id = %id, "Session in HeyGen's list the ledger knows but does not meter as live.")
+            }
+            Ok(TokenClaim::NoToken) => {
                 tracing::debug!(session_id = %id, "Session in HeyGen's list no token of the gateway explains.")
             }
             Err(e) => state.note_ledger_error("sessions", &e),

@@ -78,32 +78,70 @@ async fn each_contact_settles_at_its_own_length_and_is_the_tenants() {
     assert_eq!(h["captured"], "3", "{h}");
 }
 
+/// Two tenants on one (stock) project: HeyGen's webhook names only the
+/// project, so while alpha's contacts are open beta's `add_contact` is
+/// refused (409, v1 envelope, nothing sent); once alpha's are bound, beta's
+/// contacts are its own. Before, beta's video rendering first was bound to
+/// alpha's older placeholder: alpha paid for it and owned it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn contacts_bind_to_the_oldest_open_request_of_their_project() {
+async fn a_projects_contacts_are_charged_to_and_owned_by_the_tenant_that_added_them() {
     let rig = Rig::start(|c| c.tenant_budgets("alpha", "daily = 100")).await;
     let url = rig.gw.url("/gateway/v1/webhooks/heygen");
+    let deliver = |video: &str| {
+        let event = personalized_video("proj2", video, "https://x/v.mp4").to_string();
+        let url = url.clone();
+        async move {
+            let ok = send_webhook(&url, WEBHOOK_SECRET, false, event.as_bytes())
+                .await
+                .expect("delivered");
+            assert_eq!(ok.as_u16(), 200);
+        }
+    };
     let one = json!({"project_id": "proj2", "variables_list": [{"name": "Ann"}]});
-    let first = hold_id(&rig.post(ADD, &one).await);
+    let first = rig.post(ADD, &one).await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    let first = hold_id(&first);
+
+    let refused = rig.call("beta", "POST", ADD, &[], one.to_string()).await;
+    assert_eq!(refused.status, 409, "{}", refused.text());
+    assert_eq!(refused.header("x-gateway-rejected"), Some("project_in_use"));
+    let body = refused.json();
+    assert_eq!(body["code"], 409000, "v1 envelope: {body}");
+    assert_eq!(body["error_code"], "project_in_use", "{body}");
+    assert_eq!(body["project_id"], "proj2", "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("another tenant"),
+        "{body}"
+    );
+    assert_eq!(rig.mock.requests_to(ADD).len(), 1, "beta's never sent");
+    let (held, spent, _) = rig.credits("beta", "daily").await;
+    assert_eq!((held.as_str(), spent.as_str()), ("0", "0"));
+
+    // Alpha's contact renders: alpha's.
+    let alphas = contact_videos(&rig);
+    assert!(rig.mock.complete(&alphas[0], 60.0));
+    deliver(&alphas[0]).await;
+    let a = rig.wait_hold(&first, "captured").await;
+    assert_eq!(a["captured"], "1", "{a}");
+
+    // Now beta may add its contact; its video is beta's and beta pays.
     let second = rig.call("beta", "POST", ADD, &[], one.to_string()).await;
     assert_eq!(second.status, 200, "{}", second.text());
     let second = hold_id(&second);
-    let videos = contact_videos(&rig);
-    for (video, secs) in videos.iter().zip([60.0, 120.0]) {
-        assert!(rig.mock.complete(video, secs));
-        let event = personalized_video("proj2", video, "https://x/v.mp4").to_string();
-        send_webhook(&url, WEBHOOK_SECRET, false, event.as_bytes())
-            .await
-            .expect("delivered");
-    }
-    // First come, first bound: alpha's request gets the first video.
-    let a = rig.wait_hold(&first, "captured").await;
+    let betas = contact_videos(&rig);
+    assert_eq!(betas.len(), 2);
+    assert!(rig.mock.complete(&betas[1], 120.0));
+    deliver(&betas[1]).await;
     let b = rig.wait_hold(&second, "captured").await;
     assert_eq!(
-        (a["captured"].as_str(), b["captured"].as_str()),
-        (Some("1"), Some("2"))
+        (b["tenant"].as_str(), b["captured"].as_str()),
+        (Some("beta"), Some("2"))
     );
-    let alpha_reads = rig
-        .get(&format!("/v1/video_status.get?video_id={}", videos[0]))
-        .await;
-    assert_eq!(alpha_reads.status, 200, "{}", alpha_reads.text());
+    let read = format!("/v1/video_status.get?video_id={}", betas[1]);
+    let beta_reads = rig.call("beta", "GET", &read, &[], "").await;
+    assert_eq!(beta_reads.status, 200, "{}", beta_reads.text());
+    assert_eq!(rig.get(&read).await.status, 404, "not alpha's");
 }

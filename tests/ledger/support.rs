@@ -40,6 +40,7 @@ pub fn req(tenant: &str, amount: Micros, now: DateTime<Utc>) -> HoldRequest {
         org_render_cap: None,
         session_cap: None,
         idem: None,
+        contact_project: None,
     }
 }
 

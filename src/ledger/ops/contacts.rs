@@ -3,9 +3,23 @@
 //! each contact's `personalized_video` webhook then binds the oldest open
 //! placeholder of its project to the real video id, which from then on
 //! settles like any video and belongs to the hold's tenant.
+//!
+//! The webhook names the project and the video, nothing of the contact or
+//! its request, so binding by project is only right while the project's
+//! open contacts are one tenant's. A project is stock (any tenant may use
+//! one nobody was assigned), so that is enforced here: an `add_contact`
+//! hold is refused while another tenant has contacts of its project open
+//! (a request held but not answered, or placeholders not yet bound), and
+//! its project is recorded in the hold's own transaction, after the counter
+//! locks every hold takes, so two tenants cannot both pass. A bind that
+//! still finds placeholders of several tenants (taken before this rule)
+//! binds nothing rather than guess.
+
+use std::collections::HashMap;
 
 use super::{registry, Tx};
 use crate::ledger::resources::ResourceRecord;
+use crate::ledger::types::{HoldDecision, HoldRequest};
 
 /// Placeholder job ids start with this; they have no status path, so the
 /// poller leaves them alone until bound.
@@ -29,11 +43,82 @@ fn like_prefix(prefix: &str) -> String {
     out
 }
 
+/// The refusal of `req` when it is an `add_contact` whose project another
+/// tenant has open contacts of. `batch`: project → tenant of the holds
+/// accepted earlier in the same transaction (not written yet). Called
+/// after the counter locks, so every earlier hold is visible.
+pub(crate) async fn project_refusal<T: Tx>(
+    tx: &T,
+    req: &HoldRequest,
+    batch: &HashMap<String, String>,
+) -> Result<Option<HoldDecision>, T::Error> {
+    let Some(project) = &req.contact_project else {
+        return Ok(None);
+    };
+    let taken = match batch.get(project) {
+        Some(tenant) => *tenant != req.tenant,
+        None => open_elsewhere(tx, project, &req.tenant).await?,
+    };
+    Ok(taken.then(|| HoldDecision::ProjectInUse {
+        project_id: project.clone(),
+    }))
+}
+
+/// Records the project of an accepted `add_contact` hold (nothing for
+/// other holds), in the transaction that inserts it.
+pub(crate) async fn link<T: Tx>(
+    tx: &T,
+    hold_id: &str,
+    project: Option<&str>,
+) -> Result<(), T::Error> {
+    let Some(project) = project else {
+        return Ok(());
+    };
+    tx.exec(
+        "INSERT INTO contact_holds (hold_id, project_id) VALUES (?1, ?2)",
+        &[hold_id.into(), project.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Whether a tenant other than `tenant` has contacts of `project` open: an
+/// `add_contact` held and not answered (its answer may yet be lost, while
+/// HeyGen renders its contacts), or a placeholder not yet bound (under any
+/// hold, those taken before the project was recorded included).
+async fn open_elsewhere<T: Tx>(tx: &T, project: &str, tenant: &str) -> Result<bool, T::Error> {
+    let pattern = like_prefix(&format!("{CONTACT_PREFIX}{project}:"));
+    let unbound = tx
+        .query(
+            "SELECT 1 FROM jobs j JOIN holds h ON h.hold_id = j.hold_id \
+             WHERE j.state = 'pending' AND j.job_id LIKE ?1 ESCAPE '\\' AND h.tenant <> ?2 \
+             LIMIT 1",
+            &[pattern.as_str().into(), tenant.into()],
+            |_| Ok(()),
+        )
+        .await?;
+    if !unbound.is_empty() {
+        return Ok(true);
+    }
+    let unanswered = tx
+        .query(
+            "SELECT 1 FROM contact_holds c JOIN holds h ON h.hold_id = c.hold_id \
+             WHERE c.project_id = ?1 AND h.state = 'held' AND h.tenant <> ?2 LIMIT 1",
+            &[project.into(), tenant.into()],
+            |_| Ok(()),
+        )
+        .await?;
+    Ok(!unanswered.is_empty())
+}
+
 /// Binds `video_id` to the oldest open placeholder of `project_id` and
 /// records it as the hold tenant's; returns that tenant. A video already
 /// bound (HeyGen redelivers) returns its hold's tenant and changes nothing;
 /// `None` when no placeholder is open (not created through the gateway,
-/// or its hold already expired).
+/// or its hold already expired), or when open placeholders of the project
+/// belong to more than one tenant: the webhook cannot say whose the video
+/// is, so none is charged for it; each hold's contacts are captured at
+/// their share when it expires.
 pub(crate) async fn bind<T: Tx>(
     tx: &T,
     project_id: &str,
@@ -45,6 +130,17 @@ pub(crate) async fn bind<T: Tx>(
         return Ok(tx.hold_for_update(&hold_id).await?.map(|h| h.tenant));
     }
     let pattern = like_prefix(&format!("{CONTACT_PREFIX}{project_id}:"));
+    let owners = tx
+        .query(
+            "SELECT DISTINCT h.tenant FROM jobs j JOIN holds h ON h.hold_id = j.hold_id \
+             WHERE j.state = 'pending' AND j.job_id LIKE ?1 ESCAPE '\\'",
+            &[pattern.as_str().into()],
+            |r| r.text(0),
+        )
+        .await?;
+    if owners.len() > 1 {
+        return Ok(None);
+    }
     // A concurrent bind may take the candidate first: then try the next.
     for _ in 0..8 {
         let found = tx

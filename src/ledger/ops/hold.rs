@@ -1,10 +1,11 @@
 //! Taking a hold: validate → counter keys → load and lock counters → count
 //! open renders → evaluate → apply (with the link of an idempotent
-//! request's hold, `retry`), all in the caller's transaction.
+//! request's hold, `retry`, and of an `add_contact`'s project, `contacts`),
+//! all in the caller's transaction.
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{retry, Param, Tx};
+use super::{contacts, retry, Param, Tx};
 use crate::ledger::decide::{
     evaluate, needs_render_count, new_hold, validate, CounterSet, Evaluation, RenderCounts,
 };
@@ -40,13 +41,17 @@ pub(crate) async fn hold<T: Tx>(
             if let Some(refusal) = session_refusal(tx, req, (0, 0)).await? {
                 return Ok(refusal);
             }
+            if let Some(refusal) = contacts::project_refusal(tx, req, &HashMap::new()).await? {
+                return Ok(refusal);
+            }
             let (row, journal) = new_hold(req, hold_id.to_string());
             // Independent writes: PostgreSQL pipelines them in one round trip.
             tokio::try_join!(
                 tx.add_to_counters(&keys, req.amount, 0),
                 tx.insert_hold(&row),
                 tx.insert_journal(&journal),
-                retry::link(tx, &row, req.idem.as_deref())
+                retry::link(tx, &row, req.idem.as_deref()),
+                contacts::link(tx, hold_id, req.contact_project.as_deref())
             )?;
             Ok(HoldDecision::Held {
                 hold_id: hold_id.to_string(),
@@ -133,6 +138,8 @@ pub(crate) async fn hold_batch<T: Tx>(
     // Session starts accepted earlier in this batch, per tenant (not yet
     // visible to the count query).
     let mut sessions: HashMap<String, u64> = HashMap::new();
+    // Contact projects taken earlier in this batch: project → tenant.
+    let mut projects: HashMap<String, String> = HashMap::new();
     let mut out = Vec::with_capacity(items.len());
     for (item, valid) in items.iter().zip(checked) {
         if let Err(e) = valid {
@@ -156,6 +163,11 @@ pub(crate) async fn hold_batch<T: Tx>(
         );
         let mut evaluation = evaluate(req, &counters, counts);
         if matches!(evaluation, Evaluation::Accept { .. }) {
+            if let Some(refusal) = contacts::project_refusal(tx, req, &projects).await? {
+                evaluation = Evaluation::Refuse(refusal);
+            }
+        }
+        if matches!(evaluation, Evaluation::Accept { .. }) {
             match session_refusal(tx, req, session_extra).await? {
                 Some(refusal) => evaluation = Evaluation::Refuse(refusal),
                 None if req.session_cap.is_some() => {
@@ -177,6 +189,9 @@ pub(crate) async fn hold_batch<T: Tx>(
                 if req.render {
                     *renders.tenants.entry(req.tenant.clone()).or_default() += 1;
                     renders.org += 1;
+                }
+                if let Some(p) = &req.contact_project {
+                    projects.insert(p.clone(), req.tenant.clone());
                 }
                 accepted.push((keys, new_hold(req, item.hold_id.clone()), req));
                 HoldDecision::Held {
@@ -202,7 +217,8 @@ pub(crate) async fn hold_batch<T: Tx>(
         tokio::try_join!(
             tx.insert_hold(row),
             tx.insert_journal(journal),
-            retry::link(tx, row, req.idem.as_deref())
+            retry::link(tx, row, req.idem.as_deref()),
+            contacts::link(tx, &row.hold_id, req.contact_project.as_deref())
         )
         .map(drop)
     });

@@ -17,6 +17,7 @@ pub(crate) mod outbox;
 pub(crate) mod registry;
 pub(crate) mod report;
 pub(crate) mod retry;
+pub(crate) mod session_claims;
 pub(crate) mod session_minutes;
 pub(crate) mod session_tokens;
 pub(crate) mod sessions;

@@ -1,9 +1,9 @@
 //! Metered sessions' rows (see the `sessions` module), written once over
-//! [`Tx`]: opening, activity, listing and binding a token's session. Moving
-//! a session from minute to minute and ending it are in `session_minutes`.
+//! [`Tx`]: opening, activity and listing. Binding a token's session is in
+//! `session_claims`; moving a session from minute to minute and ending it
+//! are in `session_minutes`.
 
-use super::{registry, Tx};
-use crate::ledger::resources::ResourceRecord;
+use super::Tx;
 use crate::ledger::rows::RowAccess;
 use crate::ledger::session_types::{SessionFilter, SessionRow};
 use crate::ledger::types::{HoldState, LedgerError};
@@ -58,6 +58,13 @@ pub(crate) async fn open<T: Tx>(tx: &T, s: &SessionRow) -> Result<(), T::Error> 
         );
         return Err(LedgerError::InvalidState(why).into());
     }
+    // The start's answer names the session: it is this tenant's, even if a
+    // tick saw it in HeyGen's list first and could not tell whose it was.
+    tx.exec(
+        "DELETE FROM sessions WHERE session_id = ?1 AND state = 'unattributed'",
+        &[s.session_id.as_str().into()],
+    )
+    .await?;
     tx.exec(
         "INSERT INTO sessions (session_id, tenant, feature, kind, rate, idle_s, started_us, \
          last_activity_us, hold_id, slot_us, minutes, captured, state) \
@@ -112,43 +119,4 @@ pub(crate) async fn list<T: Tx>(
         ),
     };
     tx.query(&sql, &[param.into()], row).await
-}
-
-/// Binds `session_id`, seen in HeyGen's session list, to the oldest minted
-/// token: the token's row becomes the live session (its hold pays the
-/// first minute from `started_us`), recorded as the token tenant's.
-pub(crate) async fn claim_token<T: Tx>(
-    tx: &T,
-    session_id: &str,
-    started_us: i64,
-    now_us: i64,
-) -> Result<Option<SessionRow>, T::Error> {
-    for _ in 0..8 {
-        let Some(token) = list(tx, SessionFilter::Tokens).await?.into_iter().next() else {
-            return Ok(None);
-        };
-        // Not before the token existed (clocks differ).
-        let started_us = started_us.max(token.started_us);
-        let n = tx
-            .exec(
-                "UPDATE sessions SET session_id = ?2, state = 'live', started_us = ?3, \
-                 slot_us = ?3, last_activity_us = ?4 WHERE session_id = ?1 AND state = 'token'",
-                &[
-                    token.session_id.as_str().into(),
-                    session_id.into(),
-                    started_us.into(),
-                    now_us.into(),
-                ],
-            )
-            .await?;
-        if n == 1 {
-            let owned = [ResourceRecord::new(session_id, "streaming_session")];
-            registry::record(tx, &token.tenant, Some(&token.hold_id), &owned, now_us).await?;
-            return Ok(list(tx, SessionFilter::One(session_id))
-                .await?
-                .into_iter()
-                .next());
-        }
-    }
-    Ok(None)
 }

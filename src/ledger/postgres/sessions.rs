@@ -8,6 +8,7 @@
 
 use super::tx::PgTx;
 use super::{Fail, PostgresLedger, MAX_ATTEMPTS};
+use crate::ledger::ops::session_claims::{self, Listed};
 use crate::ledger::ops::{session_minutes, session_tokens, sessions};
 use crate::ledger::*;
 use crate::money::Micros;
@@ -90,12 +91,13 @@ pub(super) async fn claim_token_session(
     l: &PostgresLedger,
     session_id: &str,
     started_us: i64,
-) -> R<Option<SessionRow>> {
+    starts_since_us: i64,
+) -> R<TokenClaim> {
     let now = l.now_us();
-    in_tx!(l, |tx| sessions::claim_token(
-        &PgTx(&tx),
+    let listed = Listed {
         session_id,
         started_us,
-        now
-    ))
+        starts_since_us,
+    };
+    in_tx!(l, |tx| session_claims::claim(&PgTx(&tx), listed, now))
 }

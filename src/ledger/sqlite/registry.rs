@@ -128,8 +128,9 @@ impl Registry for SqliteLedger {
         &self,
         session_id: &str,
         started_us: i64,
-    ) -> R<Option<SessionRow>> {
-        super::sessions::claim_token_session(self, session_id, started_us).await
+        starts_since_us: i64,
+    ) -> R<TokenClaim> {
+        super::sessions::claim_token_session(self, session_id, started_us, starts_since_us).await
     }
 
     async fn bind_contact_video(

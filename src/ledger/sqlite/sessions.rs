@@ -5,6 +5,7 @@
 
 use super::tx::SqliteTx;
 use super::SqliteLedger;
+use crate::ledger::ops::session_claims::{self, Listed};
 use crate::ledger::ops::{run_ready, session_minutes, session_tokens, sessions};
 use crate::ledger::*;
 use crate::money::Micros;
@@ -136,9 +137,17 @@ pub(super) async fn claim_token_session(
     l: &SqliteLedger,
     session_id: &str,
     started_us: i64,
-) -> R<Option<SessionRow>> {
+    starts_since_us: i64,
+) -> R<TokenClaim> {
     let (id, now) = (session_id.to_string(), l.now_us());
     l.worker
-        .call(move |c| run_ready(sessions::claim_token(&SqliteTx(c), &id, started_us, now)))
+        .call(move |c| {
+            let listed = Listed {
+                session_id: &id,
+                started_us,
+                starts_since_us,
+            };
+            run_ready(session_claims::claim(&SqliteTx(c), listed, now))
+        })
         .await
 }

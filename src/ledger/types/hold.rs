@@ -42,6 +42,10 @@ pub struct HoldRequest {
     /// HeyGen dedupes it by key: recorded with the hold, in its transaction,
     /// so a retry finds it ([`crate::ledger::RetryHolds`]).
     pub idem: Option<String>,
+    /// The project of a personalized-video `add_contact`: refused while
+    /// another tenant's contacts of it are open, and recorded with the hold
+    /// in its transaction ([`HoldDecision::ProjectInUse`]).
+    pub contact_project: Option<String>,
 }
 
 /// Caps on live sessions, checked when a session starts. A live session
@@ -90,6 +94,7 @@ impl HoldRequest {
             org_render_cap: None,
             session_cap: None,
             idem: None,
+            contact_project: None,
         }
     }
 }
@@ -126,5 +131,11 @@ pub enum HoldDecision {
     SessionCapReached {
         scope: Scope,
         cap: u32,
+    },
+    /// An `add_contact` on a project another tenant has contacts of still
+    /// open: HeyGen's webhook names only the project, so the gateway could
+    /// not tell whose contact a video is.
+    ProjectInUse {
+        project_id: String,
     },
 }

@@ -26,7 +26,9 @@ pub(super) fn v1(s: &[&str], raw: &[&str], q: Option<&str>, get: bool, post: boo
             created: &[],
         },
         // Projects are made in HeyGen's app, like templates: anyone may use
-        // one nobody recorded; one ops assigned is its tenant's alone.
+        // one nobody recorded; one ops assigned is its tenant's alone. Only
+        // one tenant at a time has open contacts of a project: the hold of
+        // another's add_contact is refused meanwhile (`ledger::ops::contacts`).
         ["personalized_video", "add_contact"] if post => stock_body(&["project_id"]),
         ["personalized_video", ..] => stock(query_ids(q, "id")),
         ["user", ..] | ["webhook", ..] => Access::OrgAdmin,
