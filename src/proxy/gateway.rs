@@ -153,7 +153,12 @@ async fn dispatch(
     }
     // A deleted job's status is gone: settle it first (issue 10); what is
     // still unknown is captured only once HeyGen confirms the delete.
-    let owed = Box::pin(delete::prepare(state, req.method(), &rules)).await?;
+    // Boxed only for a delete: every other request would pay an allocation.
+    let owed = if req.method() == http::Method::DELETE {
+        Box::pin(delete::prepare(state, req.method(), &rules)).await?
+    } else {
+        Vec::new()
+    };
     // Calls on a v3 realtime session (path-named) are metered activity;
     // v1 streaming controls name theirs in the body (`isolated::body_named`).
     let realtime: Vec<String> = match &rules {
