@@ -167,6 +167,10 @@ impl Alerts {
     /// A ledger operation failed: counted, logged and raised as a
     /// `ledger_error` alert from memory.
     pub fn ledger_failed(&self, op: &str, e: &LedgerError) {
+        if !e.is_failure() {
+            tracing::debug!(op, error = %e, "Ledger operation refused: this replica is behind the ledger's schema.");
+            return;
+        }
         self.metrics.ledger_error(op);
         tracing::error!(op, error = %e, "Ledger operation failed.");
         self.ledger_error(op, &e.to_string());

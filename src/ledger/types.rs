@@ -184,4 +184,13 @@ impl LedgerError {
     pub fn is_transient(&self) -> bool {
         matches!(self, LedgerError::Unavailable(_))
     }
+
+    /// Whether this is a failure to count and alert on as a ledger error.
+    /// Not [`LedgerError::SchemaTooNew`]: a replica a newer build left
+    /// behind refuses by design, and `schema_guard` reports that once (gauge
+    /// and alert); counting each refused request would page on-call again
+    /// for every request until the replica is replaced.
+    pub fn is_failure(&self) -> bool {
+        !matches!(self, LedgerError::SchemaTooNew { .. })
+    }
 }

@@ -131,7 +131,7 @@ impl RequestEvent<'_> {
                 Outcome::Rejected
             };
             metrics.rejection(err.reason());
-            if let GatewayError::Ledger { op, source } = err.as_ref() {
+            if let Some((op, source)) = ledger_failure(err.as_ref()) {
                 metrics.ledger_error(op);
                 tracing::error!(request_id = self.ctx.id_str(), op, error = %source, "Ledger operation failed.");
                 if let Some(alerts) = alerts {
@@ -159,5 +159,14 @@ impl RequestEvent<'_> {
             elapsed_ms = ms(self.elapsed),
             "Request handled."
         );
+    }
+}
+
+/// The ledger failure behind a refusal, if it is one to count and alert on
+/// ([`crate::ledger::LedgerError::is_failure`]).
+fn ledger_failure(err: &GatewayError) -> Option<(&'static str, &crate::ledger::LedgerError)> {
+    match err {
+        GatewayError::Ledger { op, source } if source.is_failure() => Some((op, source)),
+        _ => None,
     }
 }

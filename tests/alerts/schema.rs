@@ -131,6 +131,10 @@ async fn a_replica_behind_a_newer_ledger_says_so_once_and_claims_no_key() {
         r#"heygen_gateway_alerts_total{event="ledger_schema_behind",result="delivered"} 1"#,
     );
     assert_metric(&m, &format!("{BEHIND} 1"));
+    // The refusal is the replica stepping aside, told once above, not a
+    // failing ledger: no `ledger_error` count (nor its alert, which would
+    // page again for every refused request).
+    assert_metric(&m, r#"heygen_gateway_ledger_errors_total{op="hold"} 0"#);
 
     // The client's retry reaches an up-to-date replica (this build again,
     // on the ledger as this build knows it): a first attempt, forwarded,
