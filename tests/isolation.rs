@@ -7,6 +7,8 @@
 mod common;
 #[path = "isolation/families.rs"]
 mod families;
+#[path = "isolation/families_resources.rs"]
+mod families_resources;
 #[path = "isolation/lists.rs"]
 mod lists;
 

@@ -134,3 +134,7 @@ async fn stop_again(state: &AppState, s: &SessionRow, stop: &DeferredStop) {
 #[cfg(test)]
 #[path = "pending_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "pending_heygen_tests.rs"]
+mod heygen_tests;

@@ -13,6 +13,7 @@ pub(crate) mod asset_media;
 pub(crate) mod calibration;
 pub(crate) mod contacts;
 mod hold;
+mod hold_batch;
 pub(crate) mod outbox;
 pub(crate) mod registry;
 pub(crate) mod report;
@@ -26,7 +27,8 @@ mod transitions;
 use std::future::Future;
 use std::task::{Context, Poll, Waker};
 
-pub(crate) use hold::{hold, hold_batch, BatchItem};
+pub(crate) use hold::hold;
+pub(crate) use hold_batch::{hold_batch, BatchItem};
 pub(crate) use transitions::{adjust, capture, expire_one, release, settle_job, submit};
 
 use super::decide::CounterSet;
