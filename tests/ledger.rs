@@ -212,6 +212,7 @@ both!(
     cases_contacts::a_projects_open_contacts_are_one_tenants_at_a_time,
     cases_contacts::placeholders_of_two_tenants_bind_nothing,
     cases_contacts::racing_add_contacts_leave_the_project_to_one_tenant,
+    cases_contacts::a_project_stays_with_contacts_that_expired,
     cases_sessions::sessions_move_on_once,
     cases_token_claims::a_listed_session_is_bound_only_when_one_tenant_could_have_started_it,
     cases_session_minutes::the_minute_ahead_is_held_before_the_current_one_is_captured,

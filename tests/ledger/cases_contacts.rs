@@ -21,6 +21,15 @@ fn add_contact(tenant: &str, project: &str) -> HoldRequest {
     }
 }
 
+/// [`add_contact`] taken at `now`.
+fn add_contact_at(tenant: &str, project: &str, now: chrono::DateTime<chrono::Utc>) -> HoldRequest {
+    HoldRequest {
+        now,
+        expires_at: now + chrono::Duration::hours(48),
+        ..add_contact(tenant, project)
+    }
+}
+
 fn placeholder(project: &str, hold: &str, i: usize) -> JobRecord {
     JobRecord {
         job_id: placeholder_id(project, hold, i),
@@ -83,6 +92,48 @@ pub async fn a_projects_open_contacts_are_one_tenants_at_a_time(f: Fixture) {
     in_use(l.hold(add_contact("beta", "proj3")).await.unwrap(), "proj3");
     l.release(&lost, "upstream_status_500").await.unwrap();
     held(l.hold(add_contact("beta", "proj3")).await.unwrap());
+}
+
+/// Alpha's contacts expire with one unbound (captured in full), and a hold
+/// of it expires unanswered: HeyGen may still render those contacts, so the
+/// project stays alpha's for two days after, and a late webhook finds no
+/// placeholder of another tenant to charge. Then beta may use it.
+pub async fn a_project_stays_with_contacts_that_expired(f: Fixture) {
+    let l = f.ledger.as_ref();
+    let a = held(l.hold(add_contact("alpha", "proj1")).await.unwrap());
+    l.submit(
+        &a,
+        &[placeholder("proj1", &a, 0), placeholder("proj1", &a, 1)],
+    )
+    .await
+    .unwrap();
+    let bound = l.bind_contact_video("proj1", "va1", &status("va1")).await;
+    assert_eq!(bound.unwrap().as_deref(), Some("alpha"));
+    let lost = held(l.hold(add_contact("alpha", "proj2")).await.unwrap());
+    let expired_at = t0() + chrono::Duration::hours(49);
+    let expired = l.expire_holds(expired_at).await.unwrap();
+    let mut ids: Vec<&str> = expired.iter().map(|h| h.hold_id.as_str()).collect();
+    ids.sort_unstable();
+    let mut want = vec![a.as_str(), lost.as_str()];
+    want.sort_unstable();
+    assert_eq!(ids, want);
+
+    let at =
+        |hours: i64| add_contact_at("beta", "proj1", expired_at + chrono::Duration::hours(hours));
+    in_use(l.hold(at(1)).await.unwrap(), "proj1");
+    let late = add_contact_at("beta", "proj2", expired_at + chrono::Duration::hours(47));
+    in_use(l.hold(late).await.unwrap(), "proj2");
+    let bound = l.bind_contact_video("proj1", "va2", &status("va2")).await;
+    assert_eq!(bound.unwrap(), None, "nobody else is charged for it");
+    // Alpha's own contacts are not held back.
+    let again = held(
+        l.hold(add_contact_at("alpha", "proj1", expired_at))
+            .await
+            .unwrap(),
+    );
+    l.release(&again, "upstream_status_400").await.unwrap();
+    // Two days after the expiry, the project is free again.
+    held(l.hold(at(49)).await.unwrap());
 }
 
 /// Placeholders of two tenants open on one project (taken before the rule

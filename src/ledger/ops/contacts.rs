@@ -57,7 +57,7 @@ pub(crate) async fn project_refusal<T: Tx>(
     };
     let taken = match batch.get(project) {
         Some(tenant) => *tenant != req.tenant,
-        None => open_elsewhere(tx, project, &req.tenant).await?,
+        None => open_elsewhere(tx, project, &req.tenant, req.now.timestamp_micros()).await?,
     };
     Ok(taken.then(|| HoldDecision::ProjectInUse {
         project_id: project.clone(),
@@ -82,11 +82,25 @@ pub(crate) async fn link<T: Tx>(
     Ok(())
 }
 
+/// How long a project stays another tenant's after an `add_contact` hold
+/// of it expired (unanswered, or with contacts whose webhook never came):
+/// HeyGen may still render those contacts, and their late webhooks must
+/// find no other tenant's placeholder to bind to (the expiry already
+/// charged the holder in full). As long again as the default hold TTL.
+pub(crate) const EXPIRED_CONTACTS_KEEP_US: i64 = 48 * 3600 * 1_000_000;
+
 /// Whether a tenant other than `tenant` has contacts of `project` open: an
 /// `add_contact` held and not answered (its answer may yet be lost, while
-/// HeyGen renders its contacts), or a placeholder not yet bound (under any
-/// hold, those taken before the project was recorded included).
-async fn open_elsewhere<T: Tx>(tx: &T, project: &str, tenant: &str) -> Result<bool, T::Error> {
+/// HeyGen renders its contacts), a placeholder not yet bound (under any
+/// hold, those taken before the project was recorded included), or an
+/// `add_contact` hold that expired within [`EXPIRED_CONTACTS_KEEP_US`]
+/// before `now_us`.
+async fn open_elsewhere<T: Tx>(
+    tx: &T,
+    project: &str,
+    tenant: &str,
+    now_us: i64,
+) -> Result<bool, T::Error> {
     let pattern = like_prefix(&format!("{CONTACT_PREFIX}{project}:"));
     let unbound = tx
         .query(
@@ -98,6 +112,22 @@ async fn open_elsewhere<T: Tx>(tx: &T, project: &str, tenant: &str) -> Result<bo
         )
         .await?;
     if !unbound.is_empty() {
+        return Ok(true);
+    }
+    let expired = tx
+        .query(
+            "SELECT 1 FROM contact_holds c JOIN holds h ON h.hold_id = c.hold_id \
+             WHERE c.project_id = ?1 AND h.state = 'expired' AND h.tenant <> ?2 \
+             AND h.settled_us >= ?3 LIMIT 1",
+            &[
+                project.into(),
+                tenant.into(),
+                now_us.saturating_sub(EXPIRED_CONTACTS_KEEP_US).into(),
+            ],
+            |_| Ok(()),
+        )
+        .await?;
+    if !expired.is_empty() {
         return Ok(true);
     }
     let unanswered = tx
