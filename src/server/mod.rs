@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
-use crate::config::{Config, EnvSource, Secret};
+use crate::config::{Config, EnvSource, SecretSource};
 use crate::conn::ConnMetrics;
 use crate::metrics::Metrics;
 use crate::state::{AppState, Secrets, StateParts};
@@ -145,11 +145,12 @@ pub async fn build_state(config: Config, opts: StartOptions) -> anyhow::Result<A
         })?;
     // A missing admin token or webhook secret is not fatal; `serve`'s
     // preflight (`preflight::check`) has already warned about both.
-    let admin_token = opts
-        .env
-        .var(&config.server.admin_token_env)
-        .filter(|t| !t.trim().is_empty())
-        .map(Secret::new);
+    // Resolved (and trimmed) like every other secret: a token from a
+    // Kubernetes secret made with `--from-file` ends in a newline, and the
+    // header and form values it is compared with are trimmed.
+    let admin_token = SecretSource::Env(config.server.admin_token_env.clone())
+        .resolve(opts.env.as_ref())
+        .ok();
     let webhook_secret = config
         .webhooks
         .secret

@@ -70,6 +70,35 @@ async fn every_admin_route_refuses_a_missing_or_wrong_token() {
     rig.gw.shutdown().await;
 }
 
+/// A token from a file-mounted secret ends in a newline: it is trimmed, as
+/// every other secret is, so the token itself is accepted.
+#[tokio::test]
+async fn an_admin_token_with_a_trailing_newline_is_trimmed() {
+    let mock = start_mock().await;
+    let cfg = TestConfig::for_mock(&mock);
+    let env = test_env().with("HEYGEN_GATEWAY_ADMIN_TOKEN", &format!("{ADMIN_TOKEN}\n"));
+    let opts = heygen_gateway::server::StartOptions {
+        env: Arc::new(env),
+        clock: Arc::new(heygen_gateway::clock::SystemClock),
+        registry: prometheus::Registry::new(),
+        config_path: None,
+    };
+    let gw = heygen_gateway::server::RunningGateway::start(cfg.config(), opts)
+        .await
+        .unwrap();
+    let url = format!("http://{}/admin/v1/tenants", gw.admin_addr);
+    let auth = format!("Bearer {ADMIN_TOKEN}");
+    let r = send(
+        "GET",
+        &url,
+        &[("authorization", auth.as_str())],
+        String::new(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    gw.shutdown().await;
+}
+
 #[tokio::test]
 async fn tenants_lists_budgets_limits_and_usage() {
     let rig = Rig::start(|c| {
