@@ -116,6 +116,15 @@ async fn expire(state: &AppState) {
     match state.ledger.expire_holds(state.clock.now()).await {
         Ok(expired) => {
             for h in expired {
+                // Captured like any settlement, so the credit counters add up
+                // to the ledger's spend.
+                let m = &state.metrics;
+                m.credits(
+                    crate::metrics::CreditKind::Captured,
+                    &h.tenant,
+                    &h.feature,
+                    h.captured,
+                );
                 tracing::warn!(hold_id = %h.hold_id, tenant = %h.tenant, amount = %crate::money::format_credits(h.captured),
                     "Hold expired unsettled; captured at its held amount.");
             }

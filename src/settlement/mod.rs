@@ -132,6 +132,13 @@ fn count_credits(state: &AppState, s: &Settlement) {
     let m = &state.metrics;
     m.credits(CreditKind::Captured, &s.tenant, &s.feature, s.captured);
     m.credits(CreditKind::Released, &s.tenant, &s.feature, s.released);
+    // A job that finished after its hold expired, shorter than the hold:
+    // the spend expiry captured is corrected down. Counters only go up, so
+    // the credits given back are counted as released.
+    if s.captured < 0 {
+        let back = s.captured.saturating_neg();
+        m.credits(CreditKind::Released, &s.tenant, &s.feature, back);
+    }
 }
 
 /// The price book the job's hold was admitted under (settlement never

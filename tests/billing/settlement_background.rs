@@ -107,7 +107,20 @@ async fn expired_render() -> (Rig, String, String) {
     clock.advance(chrono::Duration::seconds(601));
     rig.wait_hold(&hold, "expired").await;
     assert_eq!(rig.credits("alpha", "daily").await.1, "3");
+    // The credit counters follow the ledger: the expiry is a capture.
+    assert_credits(&rig, "captured", "3").await;
     (rig, hold, video)
+}
+
+/// Alpha's Avatar IV `kind` credits counter reads `value`.
+async fn assert_credits(rig: &Rig, kind: &str, value: &str) {
+    let metrics = metrics_text(rig.gw.admin_addr).await;
+    assert_metric(
+        &metrics,
+        &format!(
+            "heygen_gateway_credits_{kind}_total{{feature=\"avatar_iv\",tenant=\"alpha\"}} {value}"
+        ),
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -121,6 +134,22 @@ async fn a_job_finishing_after_its_hold_expired_is_settled_at_its_real_length() 
         .await;
     assert_eq!(st.status, 200, "{}", st.text());
     settled_late_once(&rig, &hold, "15").await;
+    assert_credits(&rig, "captured", "15").await;
+}
+
+/// The render fails after its hold expired: HeyGen bills nothing, so the
+/// spend expiry captured is given back, and counted as released.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_failing_after_its_hold_expired_gives_the_capture_back() {
+    let (rig, hold, video) = expired_render().await;
+    assert!(rig.mock.fail(&video, "render failed"));
+    let st = rig
+        .get(&format!("/v1/video_status.get?video_id={video}"))
+        .await;
+    assert_eq!(st.status, 200, "{}", st.text());
+    settled_late_once(&rig, &hold, "0").await;
+    assert_credits(&rig, "captured", "3").await;
+    assert_credits(&rig, "released", "3").await;
 }
 
 /// Waits for alpha's daily spend to reach `spent`, then checks that `hold`
