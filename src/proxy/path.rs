@@ -77,6 +77,20 @@ fn is_normal(path: &str) -> bool {
     })
 }
 
+/// The generation (and so the error envelope) of the route `path` reaches
+/// once normalised: a client's `/v2/../v3/videos` is a v3 call. A path
+/// normalising fails is judged as sent.
+pub(crate) fn generation(path: &str) -> crate::error::Generation {
+    use crate::error::Generation;
+    if is_normal(path) {
+        return Generation::of_path(path);
+    }
+    match normalize(path) {
+        Ok(p) => Generation::of_path(&p),
+        Err(_) => Generation::of_path(path),
+    }
+}
+
 /// Normalises an origin-form request path (without the query).
 pub fn normalize(path: &str) -> Result<String, PathError> {
     if !path.starts_with('/') {
@@ -132,6 +146,22 @@ mod tests {
             if is_normal(&path) {
                 prop_assert_eq!(steps(&path), Ok(path.clone()));
             }
+        }
+    }
+
+    #[test]
+    fn errors_take_the_generation_of_the_normalised_path() {
+        use crate::error::Generation::{V1, V2, V3};
+        for (path, want) in [
+            ("/v2/../v1/video_status.get", V1),
+            ("//v2/video/generate", V2),
+            ("/v2/%2e%2e/v3/videos", V3),
+            ("/v3/videos", V3),
+            ("/v1/video_status.get", V1),
+            // Above the root: refused later, its envelope as sent.
+            ("/v2/../../v1/x", V2),
+        ] {
+            assert_eq!(generation(path), want, "{path}");
         }
     }
 

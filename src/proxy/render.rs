@@ -81,7 +81,7 @@ where
     }
 
     fn call(&mut self, req: Request<ReqB>) -> Self::Future {
-        let generation = Generation::of_path(req.uri().path());
+        let generation = super::path::generation(req.uri().path());
         let clock = self.clock.clone();
         let fut = self.inner.call(req);
         Box::pin(async move {

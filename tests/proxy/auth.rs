@@ -82,6 +82,20 @@ async fn unknown_missing_or_disabled_keys_get_401_and_nothing_is_forwarded() {
         assert_eq!(r.status, 401, "{path}");
         assert_401_envelope(path, &r.json());
     }
+    // A path with dot-segments (as heygen-mcp sends) gets the envelope of the
+    // route it normalises to, not of its first segment.
+    for (sent, routed) in [
+        (
+            "/v2/../v1/video_status.get?video_id=abc",
+            "/v1/video_status.get",
+        ),
+        ("//v2/avatars", "/v2/avatars"),
+        ("/v2/%2e%2e/v3/videos/abc", "/v3/videos/abc"),
+    ] {
+        let r = send("GET", &rig.gw.url(sent), &[("x-api-key", "hgw_nope")], "").await;
+        assert_eq!(r.status, 401, "{sent}: {}", r.text());
+        assert_401_envelope(routed, &r.json());
+    }
     assert_eq!(rig.mock.count(), 0, "{:?}", rig.mock.requests());
     assert!(rig.mock.uploads().is_empty());
 
