@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::num::NonZeroU32;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -71,6 +71,9 @@ struct Cluster {
     on_redis: AtomicBool,
     /// Until when (ms since `started`) Redis is skipped after a failure.
     skip_until_ms: AtomicU64,
+    /// The failure that started the skip (its index in `Failure::ALL`): the
+    /// fallback decisions made meanwhile are counted under its reason.
+    skip_reason: AtomicU8,
     started: Instant,
 }
 
@@ -140,6 +143,7 @@ impl RateLimiter {
             metrics,
             on_redis: AtomicBool::new(connected),
             skip_until_ms: AtomicU64::new(0),
+            skip_reason: AtomicU8::new(0),
             started: Instant::now(),
         };
         self.cluster
@@ -234,6 +238,7 @@ impl Cluster {
         let reason = match failure {
             Some(f) => {
                 let until = self.now_ms() + RETRY_REDIS_AFTER.as_millis() as u64;
+                self.skip_reason.store(f as u8, Ordering::Relaxed);
                 self.skip_until_ms.store(until, Ordering::Release);
                 if self.on_redis.swap(false, Ordering::AcqRel) {
                     self.metrics.set_rate_limit_backend(false);
@@ -244,7 +249,12 @@ impl Cluster {
                 }
                 f.as_str()
             }
-            None => "unreachable",
+            None => {
+                let i = usize::from(self.skip_reason.load(Ordering::Relaxed));
+                redis::Failure::ALL
+                    .get(i)
+                    .map_or("unreachable", |f| f.as_str())
+            }
         };
         self.metrics.rate_limit_fallback(reason);
         self.fallback.check(tenant)
@@ -258,18 +268,4 @@ fn round_up_secs(wait: Duration) -> Duration {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn secs(s: u64) -> Duration {
-        Duration::from_secs(s)
-    }
-
-    #[test]
-    fn rounding() {
-        assert_eq!(round_up_secs(Duration::ZERO), secs(1));
-        assert_eq!(round_up_secs(Duration::from_nanos(1)), secs(1));
-        assert_eq!(round_up_secs(secs(2)), secs(2));
-        assert_eq!(round_up_secs(Duration::from_millis(2_001)), secs(3));
-    }
-}
+mod tests;

@@ -32,6 +32,9 @@ pub(super) enum Failure {
 }
 
 impl Failure {
+    /// Every failure, indexed by its `u8` (kept in an atomic).
+    pub(super) const ALL: [Failure; 3] = [Failure::Unreachable, Failure::Timeout, Failure::Error];
+
     pub(super) fn as_str(self) -> &'static str {
         match self {
             Failure::Unreachable => "unreachable",
