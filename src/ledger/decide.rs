@@ -178,14 +178,17 @@ fn configured(b: &Budgets) -> impl Iterator<Item = (Window, Micros)> + '_ {
         .filter_map(move |w| w.limit(b).map(|l| (w, l)))
 }
 
-/// Keeps the failing window with the least room; on a tie the one that
-/// resets last (retrying before then cannot succeed).
+/// Keeps the failing window that resets last (`total`, which never does,
+/// first): every failing window must reset before a retry can succeed, so
+/// its reset is the refusal's `Retry-After`, and a refusal that names a
+/// window resetting sooner would send the client back to fail again. On a
+/// tie, the one with the least room.
 fn keep_tightest(slot: &mut Option<Shortfall>, s: Shortfall) {
     let replace = match slot {
         None => true,
         Some(cur) => {
-            s.remaining < cur.remaining
-                || (s.remaining == cur.remaining && later(s.resets_at, cur.resets_at))
+            later(s.resets_at, cur.resets_at)
+                || (s.resets_at == cur.resets_at && s.remaining < cur.remaining)
         }
     };
     if replace {

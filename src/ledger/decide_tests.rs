@@ -113,7 +113,7 @@ fn grants_raise_and_debits_lower_the_room() {
 }
 
 #[test]
-fn tightest_failing_window_wins_across_scopes() {
+fn a_window_that_never_resets_wins_across_scopes() {
     let mut r = req(10);
     r.tenant_budgets.monthly = Some(8);
     r.org_budgets.total = Some(3);
@@ -122,6 +122,39 @@ fn tightest_failing_window_wins_across_scopes() {
             assert_eq!(s.scope, Scope::Org);
             assert_eq!(s.window, Window::Total);
             assert_eq!(s.resets_at, None);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Today's window is spent out and the total nearly: retrying after
+/// midnight would fail on the total, which never resets, so the refusal
+/// names the total (no `Retry-After`), not the day with less room.
+#[test]
+fn the_failing_window_that_resets_last_is_named() {
+    let mut r = req(5);
+    r.tenant_budgets.daily = Some(50);
+    r.tenant_budgets.monthly = Some(53);
+    r.tenant_budgets.total = Some(100);
+    let counters = set(&[
+        ("tenant:t1", Window::Daily, 0, 50),
+        ("tenant:t1", Window::Monthly, 0, 50),
+        ("tenant:t1", Window::Total, 0, 98),
+    ]);
+    match evaluate(&r, &counters, RenderCounts::default()) {
+        Evaluation::Refuse(HoldDecision::Insufficient(s)) => {
+            assert_eq!(
+                (s.window, s.remaining, s.resets_at),
+                (Window::Total, 2, None)
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Without the total, the month (resetting after the day) is named.
+    r.tenant_budgets.total = None;
+    match evaluate(&r, &counters, RenderCounts::default()) {
+        Evaluation::Refuse(HoldDecision::Insufficient(s)) => {
+            assert_eq!((s.window, s.remaining), (Window::Monthly, 3));
         }
         other => panic!("{other:?}"),
     }
