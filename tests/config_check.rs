@@ -19,6 +19,33 @@ fn errors(toml: &str) -> Vec<String> {
     }
 }
 
+/// Durations past what the gateway can use are refused by name, not
+/// accepted to fail every costed request or stop the background task.
+#[test]
+fn durations_out_of_range_are_named() {
+    let errs = errors(
+        "[settlement]\nhold_ttl_seconds = 10000000000000\npoll_interval_seconds = 0\n\
+         [metrics]\ngauge_interval_seconds = 86400\nquota_poll_seconds = 1000000\n\
+         [webhooks]\ntolerance_seconds = 0\n",
+    );
+    for key in [
+        "`settlement.hold_ttl_seconds`",
+        "`settlement.poll_interval_seconds`",
+        "`metrics.gauge_interval_seconds`",
+        "`metrics.quota_poll_seconds`",
+        "`webhooks.tolerance_seconds`",
+    ] {
+        assert!(errs.iter().any(|e| e.contains(key)), "{key} in {errs:?}");
+    }
+    let errs = errors("[settlement]\nhold_ttl_seconds = 3600\npoll_min_age_seconds = 7200\n");
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].contains("`settlement.poll_min_age_seconds`"),
+        "{errs:?}"
+    );
+    assert!(errors("[webhooks]\ntolerance_seconds = 30\n").is_empty());
+}
+
 #[test]
 fn unknown_key_is_named_with_its_path() {
     let errs = errors("[server]\nlisten = \"127.0.0.1:1\"\nlisen = 1\n");

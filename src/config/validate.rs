@@ -144,6 +144,10 @@ fn plan(p: &FilePlan, errs: &mut Errors) -> PlanConfig {
     }
 }
 
+/// Longest hold TTL: a month keeps a hold's budget for a month already, and
+/// a TTL past what dates can add would fail every costed request.
+const MAX_HOLD_TTL_SECONDS: u64 = 30 * 24 * 3600;
+
 fn settlement(s: &FileSettlement, errs: &mut Errors) -> SettlementConfig {
     if s.hold_ttl_seconds < 600 {
         errs.push(
@@ -151,8 +155,20 @@ fn settlement(s: &FileSettlement, errs: &mut Errors) -> SettlementConfig {
             "must be at least 600: renders take minutes and an early expiry captures the full hold",
         );
     }
-    if s.poll_interval_seconds == 0 {
-        errs.push("settlement.poll_interval_seconds", "must be greater than 0");
+    if s.hold_ttl_seconds > MAX_HOLD_TTL_SECONDS {
+        errs.push(
+            "settlement.hold_ttl_seconds",
+            format!("must be at most {MAX_HOLD_TTL_SECONDS} (30 days): an unsettled hold keeps its budget that long"),
+        );
+    }
+    if s.poll_min_age_seconds > s.hold_ttl_seconds {
+        errs.push(
+            "settlement.poll_min_age_seconds",
+            "must not exceed settlement.hold_ttl_seconds: a job younger than this is not polled, so every hold would expire unpolled",
+        );
+    }
+    if !(1..=3600).contains(&s.poll_interval_seconds) {
+        errs.push("settlement.poll_interval_seconds", "must be 1 to 3600");
     }
     if s.poll_concurrency == 0 {
         errs.push("settlement.poll_concurrency", "must be at least 1");
@@ -188,8 +204,14 @@ fn metrics(m: &FileMetrics, errs: &mut Errors) -> MetricsConfig {
     }
     thresholds.sort_unstable();
     thresholds.dedup();
-    if m.gauge_interval_seconds == 0 {
-        errs.push("metrics.gauge_interval_seconds", "must be at least 1");
+    if !(1..=3600).contains(&m.gauge_interval_seconds) {
+        errs.push("metrics.gauge_interval_seconds", "must be 1 to 3600");
+    }
+    if m.quota_poll_seconds > 86_400 {
+        errs.push(
+            "metrics.quota_poll_seconds",
+            "must be at most 86400 (0 turns the balance poll off)",
+        );
     }
     MetricsConfig {
         quota_poll: (m.quota_poll_seconds > 0).then(|| Duration::from_secs(m.quota_poll_seconds)),

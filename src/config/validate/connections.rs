@@ -36,6 +36,14 @@ pub(super) fn webhooks(w: &FileWebhooks, errs: &mut Errors) -> WebhookConfig {
             "must be greater than 0 (milliseconds; the first retry waits up to this long)",
         );
     }
+    if let Some(t) = w.tolerance_seconds {
+        if !(30..=86_400).contains(&t) {
+            errs.push(
+                "webhooks.tolerance_seconds",
+                format!("is {t}; use 30 to 86400 (how old a signed webhook may be; 0 would refuse every one, and there is no \"off\")"),
+            );
+        }
+    }
     WebhookConfig {
         secret: secret_source(
             "webhooks",
