@@ -230,7 +230,7 @@ impl AppState {
 impl AppState {
     /// Re-reads and validates the config file off the hot path, then swaps it
     /// in atomically. On failure the old config stays and the failure is counted.
-    pub fn reload(&self) -> Result<(), crate::config::ConfigErrors> {
+    pub fn reload(&self) -> Result<Vec<&'static str>, crate::config::ConfigErrors> {
         let result = match &self.config_path {
             Some(path) => Config::load(path),
             None => Err(crate::config::ConfigErrors(vec![
@@ -250,35 +250,14 @@ impl AppState {
                     ]));
                 }
                 let old = self.snapshot();
-                let restart_only = [
-                    (
-                        "server.listen",
-                        old.config.server.listen != new.server.listen,
-                    ),
-                    (
-                        "server.admin_listen",
-                        old.config.server.admin_listen != new.server.admin_listen,
-                    ),
-                    ("store.url", old.config.store != new.store),
-                    (
-                        "server connection limits and timeouts",
-                        old.config.server.conn != new.server.conn,
-                    ),
-                    (
-                        "upstream",
-                        old.config.upstream.api != new.upstream.api
-                            || old.config.upstream.upload != new.upstream.upload,
-                    ),
-                ];
-                for (key, changed) in restart_only {
-                    if changed {
-                        tracing::warn!(key, "Changed key takes effect only after a restart.");
-                    }
+                let restart = crate::config::restart_only_changes(&old.config, &new);
+                for key in &restart {
+                    tracing::warn!(key, "Changed key takes effect only after a restart.");
                 }
                 self.install(new);
                 self.metrics.config_reload(true);
                 tracing::info!("Configuration reloaded.");
-                Ok(())
+                Ok(restart)
             }
             Err(errs) => {
                 self.metrics.config_reload(false);

@@ -10,6 +10,7 @@ mod cluster;
 mod conn;
 mod egress;
 mod probe;
+mod restart;
 pub use alerts::{
     AlertEvent, AlertFormat, AlertWebhook, AlertsConfig, FileAlertWebhook, FileAlerts,
 };
@@ -17,6 +18,7 @@ pub use cluster::{ClusterConfig, FileCluster, FileOrgLimits, RateQuota, RedisSou
 pub use conn::ConnConfig;
 pub use egress::{EgressConfig, FileEgress};
 pub use probe::{FileProbe, ProbeConfig};
+pub use restart::restart_only_changes;
 pub mod defaults;
 pub mod file;
 pub mod isolation;

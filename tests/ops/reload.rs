@@ -42,6 +42,7 @@ async fn reload_swaps_keys_and_budgets_keeping_usage() {
     let r = reload(&rig).await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["data"]["reloaded"], true);
+    assert_eq!(r.json()["data"]["restart_required"], json!([]));
     assert_eq!(rig.read("delta").await.status, 200);
     // The revoked key is refused from the very next request.
     let revoked = rig.read("gamma").await;
@@ -87,6 +88,26 @@ async fn reload_swaps_keys_and_budgets_keeping_usage() {
         "heygen_gateway_config_reloads_total{result=\"failure\"} 0",
     );
     rig.gw.shutdown().await;
+}
+
+/// A reload that changes a key read only at start-up applies the rest and
+/// says which keys wait for a restart, instead of a plain success.
+#[tokio::test]
+async fn a_reload_names_the_keys_that_need_a_restart() {
+    let rig = Rig::start(|c| c).await;
+    rewrite(&rig, |c| {
+        c.set("upstream", "request_timeout_ms", "5000").set(
+            "metrics",
+            "gauge_interval_seconds",
+            "30",
+        )
+    });
+    let r = reload(&rig).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.json()["data"]["restart_required"],
+        json!(["upstream timeouts", "metrics.gauge_interval_seconds"])
+    );
 }
 
 #[tokio::test]

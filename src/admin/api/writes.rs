@@ -95,11 +95,12 @@ pub(super) fn reload(state: &AppState, h: &HeaderMap) -> AdminResult {
         .unwrap_or("admin")
         .to_string();
     match state.reload() {
-        Ok(()) => {
+        Ok(restart_required) => {
             tracing::info!(audit = true, actor = %actor, action = "reload", result = "success", "Admin reloaded the configuration.");
+            // Keys read only at start-up: applied after a restart, not now.
             Ok(json_response(
                 StatusCode::OK,
-                json!({"data": {"reloaded": true}}),
+                json!({"data": {"reloaded": true, "restart_required": restart_required}}),
             ))
         }
         Err(errs) => {

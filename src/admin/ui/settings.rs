@@ -115,8 +115,10 @@ pub(crate) fn render(cfg: &Config) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        "<p class=\"muted\">The configuration this process runs now (after the last reload). \
-         Secrets are never shown: only where they are read from.</p>{}<h3>Tenants</h3>{}",
+        "<p class=\"muted\">The configuration of the last load or reload. Keys read only at \
+         start-up (listeners, store, upstream URLs, keys and timeouts, webhook secret, cluster, \
+         metric intervals) take a changed value at the next restart; the reload's answer and log \
+         name them. Secrets are never shown: only where they are read from.</p>{}<h3>Tenants</h3>{}",
         table("settings", &["key", "value"], &general),
         table(
             "tenants",

@@ -1,0 +1,89 @@
+//! Settings a running process reads once, at start-up: a reload that
+//! changes them is applied everywhere else but not to these, so it names
+//! them (logged as a warning) instead of reporting a clean success.
+
+use super::Config;
+
+/// The keys `new` changes that take effect only after a restart.
+pub fn restart_only_changes(old: &Config, new: &Config) -> Vec<&'static str> {
+    let (os, ns) = (&old.server, &new.server);
+    let (ou, nu) = (&old.upstream, &new.upstream);
+    [
+        ("server.listen", os.listen != ns.listen),
+        ("server.admin_listen", os.admin_listen != ns.admin_listen),
+        (
+            "server.admin_token_env",
+            os.admin_token_env != ns.admin_token_env,
+        ),
+        ("server.io_threads", os.io_threads != ns.io_threads),
+        ("server.log_json", os.log_json != ns.log_json),
+        ("server connection limits and timeouts", os.conn != ns.conn),
+        ("store.url", old.store != new.store),
+        (
+            "upstream base URLs",
+            ou.api != nu.api || ou.upload != nu.upload || ou.liveavatar != nu.liveavatar,
+        ),
+        (
+            "upstream keys",
+            ou.api_key != nu.api_key || ou.liveavatar_key != nu.liveavatar_key,
+        ),
+        (
+            "upstream timeouts",
+            ou.connect_timeout != nu.connect_timeout
+                || ou.request_timeout != nu.request_timeout
+                || ou.upload_timeout != nu.upload_timeout
+                || ou.pool_idle_timeout != nu.pool_idle_timeout,
+        ),
+        (
+            "webhooks.secret_env / secret_file",
+            old.webhooks.secret != new.webhooks.secret,
+        ),
+        ("cluster", old.cluster != new.cluster),
+        (
+            "metrics.gauge_interval_seconds",
+            old.metrics.gauge_interval != new.metrics.gauge_interval,
+        ),
+        (
+            "metrics.quota_poll_seconds",
+            old.metrics.quota_poll != new.metrics.quota_poll,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(key, changed)| changed.then_some(key))
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(toml: &str) -> Config {
+        Config::from_toml(toml).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn names_every_start_up_setting_a_reload_changes() {
+        let old = config("");
+        assert!(restart_only_changes(&old, &old).is_empty());
+        let new = config(
+            "[server]\nadmin_token_env = \"OTHER\"\n\
+             [upstream]\nrequest_timeout_ms = 5000\n\
+             [webhooks]\nsecret_env = \"OTHER_SECRET\"\n\
+             [cluster]\nredis_url = \"redis://127.0.0.1:6379\"\n\
+             [metrics]\ngauge_interval_seconds = 30\n",
+        );
+        assert_eq!(
+            restart_only_changes(&old, &new),
+            vec![
+                "server.admin_token_env",
+                "upstream timeouts",
+                "webhooks.secret_env / secret_file",
+                "cluster",
+                "metrics.gauge_interval_seconds",
+            ]
+        );
+        // Budgets, tenants and prices are live: nothing to name.
+        let live = config("[org.budgets]\nmonthly = 500\n");
+        assert!(restart_only_changes(&old, &live).is_empty());
+    }
+}
