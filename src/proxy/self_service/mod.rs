@@ -22,7 +22,7 @@ use crate::error::GatewayError;
 use crate::http::{collect_limited, json_response, Body, BodyError};
 use crate::ledger::{Scope, ScopeUsage};
 use crate::money::format_credits;
-use crate::state::AppState;
+use crate::state::{AppState, Runtime};
 
 pub(super) async fn handle(
     state: &Arc<AppState>,
@@ -32,15 +32,9 @@ pub(super) async fn handle(
     req: Request<ReqBody>,
 ) -> Result<Response<Body>, GatewayError> {
     let rt = &admitted.runtime;
-    // The tenant, for the endpoints that need one.
-    let tenant = |req: &Request<ReqBody>| -> Result<&TenantConfig, GatewayError> {
-        let t = &rt.config.tenants[authenticate(rt, req.headers())?];
-        ctx.tag(|tags| tags.tenant = Some(t.id.clone()));
-        Ok(t)
-    };
     if let Some(op) = endpoints::route(req.method(), rest) {
         let op = op?;
-        let tenant = tenant(&req)?;
+        let tenant = tenant_of(state, rt, ctx, req.headers()).await?;
         return endpoints::handle(state, rt, tenant, op, req).await;
     }
     match (req.method().clone(), rest) {
@@ -48,7 +42,7 @@ pub(super) async fn handle(
         // HeyGen validates a new endpoint with an OPTIONS request.
         (Method::OPTIONS, "webhooks/heygen") => Ok(json_response(StatusCode::OK, json!({}))),
         (Method::GET, "usage") => {
-            let tenant = tenant(&req)?;
+            let tenant = tenant_of(state, rt, ctx, req.headers()).await?;
             let now = state.clock.now();
             let scopes = [(Scope::Tenant(tenant.id.clone()), tenant.budgets)];
             let usage = state
@@ -67,7 +61,7 @@ pub(super) async fn handle(
             ))
         }
         (Method::POST, "quote") => {
-            let tenant = tenant(&req)?;
+            let tenant = tenant_of(state, rt, ctx, req.headers()).await?;
             let body =
                 collect_limited(req.into_body(), rt.config.server.max_json_body_bytes + 4096)
                     .await
@@ -80,7 +74,7 @@ pub(super) async fn handle(
                     "quote body must be {{\"method\", \"path\", \"body\"}}: {e}"
                 ))
             })?;
-            let facts = match quote::billable_of(&q) {
+            let facts = match quote::billable_of(&q, tenant) {
                 Some((b, body)) => crate::proxy::media::facts(state, &b, &body, &tenant.id).await,
                 None => crate::pricing::Facts::default(),
             };
@@ -90,6 +84,26 @@ pub(super) async fn handle(
         (_, "webhooks/heygen" | "usage" | "quote") => Err(GatewayError::MethodNotAllowed),
         _ => Err(GatewayError::NotFound),
     }
+}
+
+/// The tenant of a request to an endpoint that needs one: authenticated,
+/// then counted against its request rate like a HeyGen call (a quote
+/// probes media and reads HeyGen with the org key).
+async fn tenant_of<'a>(
+    state: &AppState,
+    rt: &'a Runtime,
+    ctx: &RequestContext,
+    headers: &http::HeaderMap,
+) -> Result<&'a TenantConfig, GatewayError> {
+    let t = &rt.config.tenants[authenticate(rt, headers)?];
+    ctx.tag(|tags| tags.tenant = Some(t.id.clone()));
+    state
+        .limiter
+        .check(&t.id)
+        .decide()
+        .await
+        .map_err(|retry_after| GatewayError::RateLimited { retry_after })?;
+    Ok(t)
 }
 
 /// Usage windows as JSON (credits as exact decimal strings). `limit` is the

@@ -25,13 +25,21 @@ fn post() -> String {
     "POST".into()
 }
 
-/// The billable route a quote request names, if it is one (the endpoint
-/// reads its facts before [`quote_json`]).
-pub(crate) fn billable_of(q: &QuoteRequest) -> Option<(crate::catalog::Billable, Vec<u8>)> {
+/// The billable route a quote request names, if it is one `tenant` may
+/// use (the endpoint reads its facts — media probes, HeyGen look-ups —
+/// before [`quote_json`], and none for a route the tenant is refused).
+pub(crate) fn billable_of(
+    q: &QuoteRequest,
+    tenant: &crate::config::TenantConfig,
+) -> Option<(crate::catalog::Billable, Vec<u8>)> {
     let method = Method::from_bytes(q.method.to_ascii_uppercase().as_bytes()).ok()?;
     let (raw_path, _) = q.path.split_once('?').unwrap_or((q.path.as_str(), ""));
     let path = crate::proxy::path::normalize(raw_path).ok()?;
-    match classify(&method, &path).kind {
+    let route = classify(&method, &path);
+    if !tenant.may_use(route.family) {
+        return None;
+    }
+    match route.kind {
         RouteKind::Billable(b) => Some((b, serde_json::to_vec(&q.body).unwrap_or_default())),
         _ => None,
     }
