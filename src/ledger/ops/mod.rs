@@ -14,6 +14,7 @@ pub(crate) mod calibration;
 pub(crate) mod contacts;
 mod hold;
 pub(crate) mod outbox;
+pub(crate) mod placeholders;
 pub(crate) mod registry;
 pub(crate) mod report;
 pub(crate) mod retry;
