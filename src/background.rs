@@ -11,25 +11,27 @@
 //! alerts.
 //!
 //! This file holds the task spawning, the loop, expiry and the settlement
-//! poller; the gauge and quota-drift readings are in `background/gauges.rs`.
+//! poller; the gauge and quota-drift readings are in `background/gauges.rs`,
+//! the poller's backoff in `backoff.rs` and its Video Agent pass (binding
+//! sessions' videos to their placeholders) in `agents.rs`.
 
+mod agents;
+mod backoff;
 mod gauges;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tokio::time::{interval, Instant, MissedTickBehavior};
+use tokio::time::{interval, MissedTickBehavior};
 
 use crate::ledger::PendingJob;
 use crate::state::AppState;
+use backoff::Backoff;
 use gauges::{gauges, Drift};
 
-/// Longest wait between polls of one pending job.
-const MAX_BACKOFF: Duration = Duration::from_secs(30 * 60);
 /// Pending jobs read per tick: far more than are polled, so jobs backing off
 /// (or stuck upstream) at the head of the queue cannot starve newer ones.
 const POLL_SCAN: u32 = 10_000;
@@ -135,14 +137,18 @@ async fn expire(state: &AppState) {
     }
 }
 
-/// Per-job exponential backoff for jobs still pending upstream.
+/// Per-job (and per Video Agent session) exponential backoff for work
+/// still pending upstream.
 #[derive(Default)]
 struct Poller {
-    next: HashMap<String, (u32, Instant)>,
+    jobs: Backoff,
+    sessions: Backoff,
 }
 
 impl Poller {
     async fn tick(&mut self, state: &AppState) {
+        // First, so videos bound now are polled below in this tick.
+        agents::bind(state, &mut self.sessions).await;
         let cfg = state.snapshot().config.clone();
         let now = state.clock.now();
         let before =
@@ -156,16 +162,13 @@ impl Poller {
         };
         let live: std::collections::HashSet<&str> =
             jobs.iter().map(|j| j.job_id.as_str()).collect();
-        self.next.retain(|id, _| live.contains(id.as_str()));
+        self.jobs.keep_only(&live);
         let due: Vec<PendingJob> = jobs
             .iter()
-            // Contact placeholders have no status until their webhook binds them.
+            // Placeholders have no status until a video is bound to them
+            // (a contact's webhook, a session's video list above).
             .filter(|j| !j.status_path.is_empty())
-            .filter(|j| {
-                self.next
-                    .get(&j.job_id)
-                    .is_none_or(|(_, at)| *at <= Instant::now())
-            })
+            .filter(|j| self.jobs.due(&j.job_id))
             .take(POLL_BATCH)
             .cloned()
             .collect();
@@ -184,17 +187,7 @@ impl Poller {
             .collect()
             .await;
         for (id, settled) in results {
-            if settled {
-                self.next.remove(&id);
-            } else {
-                let attempts = self.next.get(&id).map_or(0, |(a, _)| *a) + 1;
-                let wait = cfg
-                    .settlement
-                    .poll_interval
-                    .saturating_mul(1 << attempts.min(6))
-                    .min(MAX_BACKOFF);
-                self.next.insert(id, (attempts, Instant::now() + wait));
-            }
+            self.jobs.record(id, settled, cfg.settlement.poll_interval);
         }
     }
 }

@@ -14,6 +14,8 @@ mod common;
 #[path = "common/pg.rs"]
 mod pg;
 
+#[path = "billing/agents.rs"]
+mod agents;
 #[path = "billing/batches.rs"]
 mod batches;
 #[path = "billing/calibration.rs"]

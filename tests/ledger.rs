@@ -16,6 +16,8 @@ mod open;
 #[path = "ledger/support.rs"]
 mod support;
 
+#[path = "ledger/cases_agents.rs"]
+mod cases_agents;
 #[path = "ledger/cases_alerts.rs"]
 mod cases_alerts;
 #[path = "ledger/cases_assets.rs"]
@@ -213,6 +215,9 @@ both!(
     cases_contacts::placeholders_of_two_tenants_bind_nothing,
     cases_contacts::racing_add_contacts_leave_the_project_to_one_tenant,
     cases_contacts::a_project_stays_with_contacts_that_expired,
+    cases_agents::a_sessions_videos_bind_oldest_first_and_once,
+    cases_agents::an_unbound_placeholder_is_captured_at_its_projection,
+    cases_agents::a_sessions_binding_never_touches_another_tenants_holds,
     cases_sessions::sessions_move_on_once,
     cases_token_claims::a_listed_session_is_bound_only_when_one_tenant_could_have_started_it,
     cases_session_minutes::the_minute_ahead_is_held_before_the_current_one_is_captured,

@@ -1,6 +1,8 @@
 //! Tests of the mock HeyGen upstream itself (no gateway involved): the key
 //! check here, the rest by concern in `tests/mock_upstream/`.
 
+#[path = "mock_upstream/agents.rs"]
+mod agents;
 mod common;
 #[path = "mock_upstream/faults.rs"]
 mod faults;

@@ -16,6 +16,7 @@
 //! settlement adjusts those same rows: a charge stays in the period where
 //! it was held.
 
+mod agent_videos;
 mod alert_outbox;
 mod asset_media;
 pub mod audit;
@@ -40,9 +41,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+pub use agent_videos::{AgentVideos, OpenSession, PlaceholderBind};
 pub use alert_outbox::*;
 pub use asset_media::{AssetLengths, AssetMedia, MAX_ASSET_LOOKUP};
 pub use ops::contacts::{placeholder_id, CONTACT_PREFIX};
+pub use ops::placeholders::{agent_placeholder_id, placeholder_key, AGENT_PREFIX};
 pub use postgres::PostgresLedger;
 pub use registry::Registry;
 pub use resources::*;
@@ -63,12 +66,21 @@ pub const IDEMPOTENCY_TTL: chrono::Duration = chrono::Duration::hours(24);
 /// Storage of holds, settlements, journal and idempotency keys; also a
 /// [`Registry`] (resource owners, webhook endpoints, outbox), an
 /// [`AlertOutbox`] (ops alerts), [`AssetLengths`] (uploads' lengths),
-/// [`RetryHolds`] (the hold a retried idempotent request takes over) and
+/// [`RetryHolds`] (the hold a retried idempotent request takes over),
+/// [`AgentVideos`] (Video Agent sessions' placeholders) and
 /// [`SchemaVersions`] (whether a newer build migrated it since).
 /// Object-safe: the proxy holds an `Arc<dyn Ledger>`.
 #[async_trait]
 pub trait Ledger:
-    Registry + AlertOutbox + AssetLengths + RetryHolds + SchemaVersions + Send + Sync + 'static
+    Registry
+    + AlertOutbox
+    + AssetLengths
+    + RetryHolds
+    + AgentVideos
+    + SchemaVersions
+    + Send
+    + Sync
+    + 'static
 {
     /// Checks every configured window of the tenant and the org and takes the
     /// hold in all eight counter rows, in one transaction, all or nothing.

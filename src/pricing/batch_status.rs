@@ -35,7 +35,6 @@ pub(super) fn outcome(read: &StatusRead, d: &Obj) -> Option<JobOutcome> {
         "completed" | "failed" => JobOutcome::Completed {
             duration_ms: None,
             output_url: None,
-            produced: None,
             batch: Some(items(read, d)),
         },
         _ => JobOutcome::Pending,

@@ -4,8 +4,10 @@
 //! than guessing when a body does not say.
 //!
 //! This file holds the job types and the creation-answer side; status reads
-//! are in `status` and webhook deliveries in `webhook`, re-exported here.
+//! are in `status`, webhook deliveries in `webhook` (re-exported here), and
+//! a Video Agent session's video list in `agent_videos`.
 
+pub(crate) mod agent_videos;
 mod status;
 mod webhook;
 
@@ -46,9 +48,6 @@ pub enum JobOutcome {
     Completed {
         duration_ms: Option<u64>,
         output_url: Option<String>,
-        /// Status path of the video a finished Video Agent session produced
-        /// (its own status has neither length nor file).
-        produced: Option<String>,
         /// A finished batch's items: each settles from its own status.
         batch: Option<BatchItems>,
     },
@@ -171,17 +170,13 @@ fn job_ids(billable: &Billable, d: &Obj) -> (Vec<String>, fn(&str) -> String) {
         Billable::V3Template { .. } => {
             (ids(d, &["video_id", "id"]), |id| format!("/v3/videos/{id}"))
         }
-        Billable::V3VideoAgent | Billable::V3VideoAgentMessage { .. } => {
-            // The rendered video's status carries its duration; fall back to the session.
-            let v = ids(d, &["video_id"]);
-            if v.is_empty() {
-                (ids(d, &["session_id"]), |id| {
-                    format!("/v3/video-agents/{id}")
-                })
-            } else {
-                (v, |id| format!("/v3/videos/{id}"))
-            }
-        }
+        // A create may name its video; one that does not, and every
+        // revision (whose answer names a run, never a video: heygen-cli
+        // gen/video-agent.go), is held by a placeholder bound to the
+        // session's video later (`settlement::agents`). The session id is
+        // no job: a session makes a video per revision, and its status
+        // names only the latest.
+        Billable::V3VideoAgent => (ids(d, &["video_id"]), |id| format!("/v3/videos/{id}")),
         Billable::V3Translation | Billable::V3ProofreadGenerate { .. } => (
             ids(
                 d,

@@ -8,20 +8,20 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{HeaderValue, Response};
 
+use super::accepted::record_accepted;
 use super::billable::{replay, HEADER_HOLD_ID, HEADER_PROJECTED, HEADER_REMAINING};
 use super::claim::{Claim, IdemClaim};
 use super::context::Outcome;
 use super::forward::{downstream_parts, forward, Origin, Outbound};
-use super::guard::HoldGuard;
 use super::hold::Held;
 use crate::catalog::Billable;
 use crate::config::{Config, TenantConfig};
 use crate::error::GatewayError;
 use crate::http::{full, Body};
-use crate::ledger::{HoldRequest, JobRecord, StoredResponse};
+use crate::ledger::{HoldRequest, StoredResponse};
 use crate::money::format_credits;
 use crate::ownership;
-use crate::pricing::{self, Quote, SettleMode};
+use crate::pricing::{Quote, SettleMode};
 use crate::sessions::Opened;
 use crate::state::AppState;
 
@@ -216,54 +216,6 @@ impl Admission {
     }
 }
 
-/// HeyGen accepted the request: record its jobs, or capture now what has no
-/// job to settle by.
-async fn record_accepted(
-    state: &AppState,
-    hold: HoldGuard,
-    priced: &Priced,
-    request: &[u8],
-    body: &[u8],
-) {
-    let q = &priced.quote;
-    match q.settle {
-        SettleMode::PerJob => {
-            let found = pricing::jobs_from_response(&priced.billable, q, body);
-            let mut projected: Vec<(String, i64)> = found
-                .iter()
-                .map(|j| {
-                    (
-                        j.id.clone(),
-                        i64::try_from(j.projected_ms).unwrap_or(i64::MAX),
-                    )
-                })
-                .collect();
-            let mut jobs = job_records(&found);
-            if jobs.is_empty() && priced.billable == Billable::PersonalizedVideo {
-                jobs = crate::settlement::contacts::placeholders(q, request, hold.id());
-                projected = jobs
-                    .iter()
-                    .zip(&q.jobs)
-                    .map(|(j, p)| (j.job_id.clone(), i64::try_from(p.projected_ms).unwrap_or(0)))
-                    .collect();
-            }
-            if jobs.is_empty() {
-                // Accepted but no job id to settle by: never undercount.
-                tracing::warn!(hold_id = %hold.id(), "No job id in HeyGen's answer; capturing the projection.");
-                hold.capture(q.credits).await;
-            } else {
-                hold.submit(&jobs).await;
-                // For calibration only: a failure costs no money, just a sample.
-                if let Err(e) = state.ledger.record_projections(&projected).await {
-                    state.note_ledger_error("calibration", &e);
-                }
-            }
-        }
-        SettleMode::OnSuccess => hold.capture(q.credits).await,
-        SettleMode::Free => hold.capture(0).await,
-    }
-}
-
 /// Stores a final answer under the key, or frees the key when a retry
 /// should be allowed (refusals, retryable answers, unknown outcomes).
 async fn finish_claim(claim: IdemClaim, result: &Result<Answered, GatewayError>) {
@@ -288,17 +240,4 @@ async fn finish_claim(claim: IdemClaim, result: &Result<Answered, GatewayError>)
         body: a.body.to_vec(),
     };
     claim.complete(&stored).await;
-}
-
-/// Each job carries the share of the hold the quote assigned it (the shares
-/// sum to the quote, so the hold is split exactly).
-fn job_records(jobs: &[pricing::Job]) -> Vec<JobRecord> {
-    jobs.iter()
-        .map(|j| JobRecord {
-            job_id: j.id.clone(),
-            feature: j.feature.clone(),
-            status_path: j.status_path.clone(),
-            held: j.quoted,
-        })
-        .collect()
 }

@@ -5,6 +5,7 @@
 //! or pass-through). The branches share [`forward`]; billable admissions end
 //! their holds and idempotency claims through guards ([`guard`], [`claim`]).
 
+mod accepted;
 mod admission;
 pub(crate) mod admit;
 mod billable;

@@ -3,8 +3,8 @@
 //! shapes), the finished output itself is probed: its container header is
 //! read with ranged requests through the egress guard (`probe`), so the job
 //! settles at what HeyGen rendered instead of at the gateway's estimate. A
-//! finished v3 Video Agent session names the video it produced: that
-//! video's status (then its file) gives the session's length.
+//! finished v3 batch names each item's video: that video's status (then its
+//! file) gives the item's length (`follow`).
 
 use crate::state::AppState;
 
@@ -19,24 +19,16 @@ pub(super) struct Length {
 pub(super) struct Reported<'a> {
     pub duration_ms: Option<u64>,
     pub output_url: Option<&'a str>,
-    /// Status path of the video a session produced.
-    pub produced: Option<&'a str>,
 }
 
 /// The length reported by the status, else the probed length of its
-/// output, else that of the video it produced, else none (`estimate`: the
-/// hold is captured).
+/// output, else none (`estimate`: the hold is captured).
 pub(super) async fn learn(
     state: &AppState,
     job_id: &str,
     reported: Reported<'_>,
     caller: &str,
 ) -> Length {
-    if reported.duration_ms.is_none() && reported.output_url.is_none() {
-        if let Some(path) = reported.produced {
-            return follow(state, job_id, path, caller).await;
-        }
-    }
     from_status_or_output(
         state,
         job_id,
@@ -47,7 +39,8 @@ pub(super) async fn learn(
     .await
 }
 
-/// Reads the produced video's status (once: no further following).
+/// Reads a produced video's status (a batch item's; once: no further
+/// following).
 pub(super) async fn follow(state: &AppState, job_id: &str, path: &str, caller: &str) -> Length {
     let read = match state.upstream.get_json(path).await {
         Ok((status, body)) if (200..300).contains(&status) => {

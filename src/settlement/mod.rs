@@ -4,7 +4,11 @@
 //! each settlement idempotent, so whichever arrives first wins and repeats
 //! change nothing. A completed job's length comes from `length`: the
 //! status, else the finished output, else the hold is captured and counted.
+//! Jobs HeyGen's answer could not name are placeholders until a video is
+//! bound to them: personalized contacts by webhook (`contacts`), Video
+//! Agent requests from their session's video list (`agents`).
 
+pub(crate) mod agents;
 mod batch;
 pub(crate) mod contacts;
 mod delete;
@@ -57,7 +61,6 @@ pub(crate) async fn settle(
         JobOutcome::Completed {
             duration_ms,
             output_url,
-            produced,
             batch: None,
         } => {
             let book = book_of_hold(state, &job.hold_id).await;
@@ -65,7 +68,6 @@ pub(crate) async fn settle(
             let reported = length::Reported {
                 duration_ms,
                 output_url: output_url.as_deref(),
-                produced: produced.as_deref(),
             };
             let len = length::learn(state, job_id, reported, source).await;
             let duration_ms = len.ms.map(|d| d.min(MAX_JOB_DURATION_MS));
@@ -166,6 +168,14 @@ pub(crate) async fn refresh(
     status_path: &str,
     source: &str,
 ) -> Result<bool, LedgerError> {
+    if status_path.is_empty() {
+        // A placeholder has no status to read until a video is bound to
+        // it; a Video Agent session's are bound from its video list.
+        if let Some(session) = agents::session_of_placeholder(job_id) {
+            agents::bind_session(state, session).await?;
+        }
+        return Ok(false);
+    }
     let (status, body) = match state.upstream.get_json(status_path).await {
         Ok(r) => r,
         Err(e) => {

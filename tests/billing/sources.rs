@@ -121,9 +121,18 @@ async fn a_status_with_a_duration_is_counted_as_status() {
     );
 }
 
+/// A create whose answer names no video yet is held by a placeholder of
+/// its session; the poller binds the video the session lists to it, and it
+/// settles at that video's length. (Before, its job was the session,
+/// settled from whatever video the session's status named last.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_v3_agent_session_settles_from_the_video_it_produced() {
-    let rig = Rig::start(|c| c.tenant_budgets("alpha", "daily = 100")).await;
+    let rig = Rig::start(|c| {
+        c.tenant_budgets("alpha", "daily = 100")
+            .set("settlement", "poll_interval_seconds", "1")
+            .set("settlement", "poll_min_age_seconds", "0")
+    })
+    .await;
     rig.mock.set_agent_video_id_later(true);
     // `duration_sec` is not a v3 field: the default 120 s (4 credits) is held.
     let resp = rig
@@ -156,4 +165,11 @@ async fn a_v3_agent_session_settles_from_the_video_it_produced() {
     );
     let h = rig.wait_hold(&hold, "captured").await;
     assert_eq!(h["captured"], "6", "{h}");
+    // Settled from the video's own status, which the gateway now knows.
+    let m = metrics_text(rig.gw.admin_addr).await;
+    assert_metric(
+        &m,
+        r#"heygen_gateway_settlement_source_total{source="status"} 1"#,
+    );
+    assert_eq!(rig.get(&format!("/v3/videos/{video}")).await.status, 200);
 }

@@ -46,7 +46,6 @@ fn jobs_from_v2_video_and_poll_v1_status() {
             JobOutcome::Completed {
                 duration_ms: Some(27_430),
                 output_url: None,
-                produced: None,
                 batch: None,
             }
         ))
@@ -95,7 +94,6 @@ fn jobs_from_translations_and_batches() {
             JobOutcome::Completed {
                 duration_ms: Some(61_200),
                 output_url: None,
-                produced: None,
                 batch: None,
             }
         ))
@@ -126,7 +124,6 @@ fn jobs_from_translations_and_batches() {
             JobOutcome::Completed {
                 duration_ms: None,
                 output_url: Some("https://files.heygen.ai/vt9.mp4".into()),
-                produced: None,
                 batch: None,
             }
         ))
@@ -197,13 +194,29 @@ fn jobs_from_translations_and_batches() {
         br#"{"data":{"lipsync_id":"l1"}}"#,
     );
     assert_eq!(jobs[0].status_path, "/v3/lipsyncs/l1");
+    // A Video Agent create naming its video settles from it; one naming
+    // none, and a revision (`{session_id, run_id}`), name no job: the
+    // session is none (its videos are bound to placeholders instead).
     let agent = q("/v3/video-agents", json!({"prompt": "p"}));
     let jobs = jobs_from_response(
         &billable("/v3/video-agents"),
         &agent,
-        br#"{"data":{"session_id":"s1","status":"generating"}}"#,
+        br#"{"data":{"session_id":"s1","status":"generating","video_id":"v1"}}"#,
     );
-    assert_eq!(jobs[0].status_path, "/v3/video-agents/s1");
+    assert_eq!(jobs[0].status_path, "/v3/videos/v1");
+    assert!(jobs_from_response(
+        &billable("/v3/video-agents"),
+        &agent,
+        br#"{"data":{"session_id":"s1","status":"generating","video_id":null}}"#,
+    )
+    .is_empty());
+    let revision = q("/v3/video-agents/s1", json!({"message": "m"}));
+    assert!(jobs_from_response(
+        &billable("/v3/video-agents/s1"),
+        &revision,
+        br#"{"data":{"session_id":"s1","run_id":"r1","title":null}}"#,
+    )
+    .is_empty());
     // Per-call quotes settle on success: no jobs.
     let call = q("/v3/avatars", json!({"type": "photo"}));
     assert!(jobs_from_response(
@@ -277,7 +290,6 @@ fn bare_v2_video_status_body() {
             JobOutcome::Completed {
                 duration_ms: Some(5_000),
                 output_url: None,
-                produced: None,
                 batch: None,
             }
         ))

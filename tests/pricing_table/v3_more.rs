@@ -170,7 +170,6 @@ fn hyperframes_renders_settle_from_the_render_duration() {
             JobOutcome::Completed {
                 duration_ms: Some(42_400),
                 output_url: None,
-                produced: None,
                 batch: None,
             }
         ))

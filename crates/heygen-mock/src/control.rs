@@ -86,9 +86,17 @@ impl MockControl {
     }
 
     /// New v3 Video Agent sessions answer `video_id: null` at creation (the
-    /// agent has not started its video yet); the session status names it.
+    /// agent has not started its video yet); the session status and its
+    /// video list name it.
     pub fn set_agent_video_id_later(&self, later: bool) {
         self.shared.lock().agent_video_id_later = later;
+    }
+
+    /// Whether a message to a v3 Video Agent session starts a new video
+    /// (on by default); off, it is answered alike and renders nothing (a
+    /// question answered, a revision the agent turned down).
+    pub fn set_agent_revisions_render(&self, render: bool) {
+        self.shared.lock().agent_revisions_render = render;
     }
 
     /// `GET {path}` (e.g. `/v3/templates/tpl_1`, `/v3/avatars/looks/look_1`)

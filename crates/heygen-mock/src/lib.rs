@@ -21,6 +21,7 @@
 // call; everything else stays crate-private, and this lint keeps that honest.
 #![warn(unreachable_pub)]
 
+mod agents;
 mod control;
 mod envelope;
 mod faults;
@@ -115,6 +116,7 @@ impl MockHeygen {
                 auto_complete: config.auto_complete,
                 remaining_quota: config.remaining_quota,
                 agent_video_id_later: false,
+                agent_revisions_render: true,
                 voices: Vec::new(),
                 details: std::collections::HashMap::new(),
                 idem: Default::default(),

@@ -14,6 +14,7 @@ use crate::envelope::{self, Generation};
 use crate::state::{new_id, JobKind, Shared, Upload};
 use crate::status;
 use create::create;
+pub(crate) use create::new_job;
 
 /// The parts of a received request the handlers need.
 pub(crate) struct Req<'a> {

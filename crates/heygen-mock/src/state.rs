@@ -105,7 +105,8 @@ pub struct Job {
     pub title: Option<String>,
     pub callback_id: Option<String>,
     pub output_language: Option<String>,
-    /// v3 video-agent session id (the job id is the video id).
+    /// The v3 Video Agent session that made this video (each message may
+    /// make another).
     pub session_id: Option<String>,
     pub created_at: i64,
     pub completed_at: Option<i64>,
@@ -145,6 +146,8 @@ pub(crate) struct Inner {
     pub(crate) remaining_quota: u64,
     /// See `MockControl::set_agent_video_id_later`.
     pub(crate) agent_video_id_later: bool,
+    /// See `MockControl::set_agent_revisions_render`.
+    pub(crate) agent_revisions_render: bool,
     /// Voices cloned or designed through the API (listed with the stock ones).
     pub(crate) voices: Vec<String>,
     /// Detail reads set by a test (`MockControl::set_detail`): path → `data`.
@@ -194,14 +197,12 @@ impl Shared {
         job
     }
 
-    /// Finds a job of one of `kinds` by id (or by v3 session id).
+    /// Finds a job of one of `kinds` by id.
     pub(crate) fn find_job(&self, id: &str, kinds: &[JobKind]) -> Option<Job> {
         self.lock()
             .jobs
             .iter()
-            .find(|j| {
-                kinds.contains(&j.kind) && (j.id == id || j.session_id.as_deref() == Some(id))
-            })
+            .find(|j| kinds.contains(&j.kind) && j.id == id)
             .cloned()
     }
 

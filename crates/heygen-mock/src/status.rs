@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use crate::envelope::{self, Generation};
 use crate::state::{Job, JobKind, JobStatus, Shared};
 pub(crate) use render::v3_video;
-use render::{v1_status, v2_translate, v2_video, v3_agent, v3_lipsync, v3_translate};
+use render::{v1_status, v2_translate, v2_video, v3_lipsync, v3_translate};
 
 type Resp = Response<Full<Bytes>>;
 
@@ -49,6 +49,10 @@ pub(crate) fn read(shared: &Shared, path: &str, query: Option<&str>) -> Option<R
             "languages": ["English", "Spanish (Spain)", "French", "German", "Japanese"],
         })),
         "/v3/users/me" => envelope::v3_ok(users_me(shared)),
+        _ if path.starts_with("/v3/video-agents/") && path.ends_with("/videos") => {
+            let session = &path["/v3/video-agents/".len()..path.len() - "/videos".len()];
+            crate::agents::videos(shared, session, query)
+        }
         _ => {
             let (prefix, id) = path.rsplit_once('/')?;
             if id.is_empty() {
@@ -62,7 +66,7 @@ pub(crate) fn read(shared: &Shared, path: &str, query: Option<&str>) -> Option<R
                 "/v2/video_translate" => with_job(shared, V2, id, &translation, v2_translate),
                 "/v3/video-translations" => with_job(shared, V3, id, &translation, v3_translate),
                 "/v3/lipsyncs" => with_job(shared, V3, id, &[JobKind::Lipsync], v3_lipsync),
-                "/v3/video-agents" => with_job(shared, V3, id, &video, v3_agent),
+                "/v3/video-agents" => crate::agents::status(shared, id),
                 _ => return None,
             }
         }

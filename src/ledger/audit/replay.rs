@@ -6,7 +6,10 @@
 //! a capture consumes from `held` at most what was open for it (the hold's
 //! open amount for a per-call capture, the job's share for a job), and the
 //! rest is overage. Job shares are read from `jobs.held`, written once at
-//! submit and never changed.
+//! submit and never changed. A placeholder job (a personalized contact, a
+//! Video Agent request) is renamed to the video bound to it after its
+//! submit row was written: a settlement row naming a video its hold never
+//! submitted settles the hold's oldest placeholder not yet settled.
 
 use std::collections::{HashMap, HashSet};
 
@@ -42,6 +45,8 @@ pub(super) struct Replay {
     pub first_at_us: Option<i64>,
     phase: Option<HoldState>,
     job_open: HashMap<String, Micros>,
+    /// Bound video → the placeholder it was submitted as.
+    bound: HashMap<String, String>,
     after_per_call_capture: bool,
 }
 
@@ -131,6 +136,7 @@ impl Replay {
                         e.amount.clamp(0, self.open.max(0))
                     }
                     Some(job) => {
+                        let job = self.submitted_as(job, &share);
                         self.settled.insert(job.clone());
                         self.completed.insert(job.clone());
                         let job_open = self.job_open.insert(job.clone(), 0).unwrap_or(0);
@@ -153,8 +159,9 @@ impl Replay {
                 self.open -= e.amount;
                 match e.upstream_ids.first() {
                     Some(job) => {
+                        let job = self.submitted_as(job, &share);
                         self.settled.insert(job.clone());
-                        self.job_open.insert(job.clone(), 0);
+                        self.job_open.insert(job, 0);
                         if phase != Some(HoldState::Submitted) {
                             self.anomaly(e, name);
                         }
@@ -186,6 +193,32 @@ impl Replay {
         }
     }
 
+    /// The id `job` was submitted as: itself, or for a video bound to a
+    /// placeholder after submit, that placeholder (the oldest of the hold
+    /// not yet settled, which the bound job's share now stands for).
+    fn submitted_as(&mut self, job: &str, share: &impl Fn(&str) -> Option<Micros>) -> String {
+        if let Some(placeholder) = self.bound.get(job) {
+            return placeholder.clone();
+        }
+        if self.job_open.contains_key(job) {
+            return job.to_owned();
+        }
+        let placeholder = self.submitted.iter().find(|id| {
+            is_placeholder(id)
+                && !self.settled.contains(*id)
+                && !self.bound.values().any(|p| p == *id)
+        });
+        let Some(placeholder) = placeholder.cloned() else {
+            return job.to_owned();
+        };
+        if !self.is_expired {
+            let open = share(job).unwrap_or(0).max(0);
+            self.job_open.insert(placeholder.clone(), open);
+        }
+        self.bound.insert(job.to_owned(), placeholder.clone());
+        placeholder
+    }
+
     fn anomaly(&mut self, e: &JournalEntry, phase: &str) {
         self.anomalies.push(format!(
             "{} row (seq {}) on a {phase} hold",
@@ -193,4 +226,9 @@ impl Replay {
             e.seq
         ));
     }
+}
+
+fn is_placeholder(job_id: &str) -> bool {
+    job_id.starts_with(crate::ledger::CONTACT_PREFIX)
+        || job_id.starts_with(crate::ledger::AGENT_PREFIX)
 }

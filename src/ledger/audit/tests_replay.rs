@@ -69,3 +69,48 @@ fn every_two_job_settlement_replays_exactly() {
         }
     }
 }
+
+/// Placeholders (contacts, Video Agent requests) are renamed to the video
+/// bound to them after their submit row: the settlement rows name the
+/// video, and the replay must count them against the placeholders.
+#[test]
+fn videos_bound_to_placeholders_replay_exactly() {
+    let placeholders = [
+        crate::ledger::agent_placeholder_id("s1", "h", 0),
+        crate::ledger::placeholder_id("p1", "h2", 0),
+        crate::ledger::placeholder_id("p1", "h2", 1),
+    ];
+    for (over, fail_last) in [(false, false), (true, false), (false, true)] {
+        let mut m = Mem::default();
+        m.hold("h", 4 * C, t0(), 48);
+        m.submit("h", &[(placeholders[0].as_str(), 4 * C)]);
+        m.hold("h2", 6 * C, t0(), 48);
+        m.submit(
+            "h2",
+            &[
+                (placeholders[1].as_str(), 3 * C),
+                (placeholders[2].as_str(), 3 * C),
+            ],
+        );
+        // The binds, as `ops::placeholders::bind` writes them.
+        for (placeholder, video) in placeholders.iter().zip(["va", "vb", "vc"]) {
+            let job = m.snap.jobs.iter_mut().find(|j| j.job_id == *placeholder);
+            job.unwrap().job_id = video.into();
+            m.snap.resources.push(super::snapshot::ResourceRow {
+                resource_id: video.into(),
+            });
+        }
+        m.settle("va", cost(if over { 7 * C } else { 2 * C }));
+        m.settle("vb", cost(C));
+        m.settle(
+            "vc",
+            if fail_last {
+                JobSettlement::Failed
+            } else {
+                cost(3 * C)
+            },
+        );
+        let r = m.report();
+        assert!(r.ok, "over={over} fail_last={fail_last}: {}", r.to_text());
+    }
+}

@@ -80,6 +80,7 @@ macro_rules! on_client {
     }};
 }
 
+mod agent_videos;
 mod alerts;
 mod asset_media;
 mod registry;

@@ -5,6 +5,7 @@
 //! in `open`, error mapping and row access in `access`.
 
 mod access;
+mod agent_videos;
 mod alerts;
 mod asset_media;
 mod idem;

@@ -111,7 +111,10 @@ pub(super) const CASES: &[(&str, &str, Makes)] = &[
     ("POST", "/v3/video-agents", Ids(r#"{"data":{"session_id":"as","status":"generating","video_id":null,"created_at":1}}"#, &["as"])),
     ("POST", "/v3/video-agents", Ids(r#"{"data":{"session_id":"as2","status":"generating","video_id":"v9","created_at":1}}"#, &["as2", "v9"])),
     ("POST", "/v3/video-agents/as/stop", NoId("stops the named session")),
-    ("POST", "/v3/video-agents/as", Ids(r#"{"data":{"session_id":"as","run_id":"r1"}}"#, &["as"])),
+    // cli: a message or revision answers the session and a run, no video;
+    // the video it renders is bound from the session's video list, which
+    // records it.
+    ("POST", "/v3/video-agents/as", NoId("HeyGen's answer {session_id, run_id, title} names no video; a rendered one is bound from GET /v3/video-agents/{id}/videos (settlement::agents), which records it")),
     ("GET", "/v3/video-agents", Nothing),
     ("GET", "/v3/video-agents/styles", Nothing),
     ("GET", "/v3/video-agents/as", Nothing),

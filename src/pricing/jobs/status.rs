@@ -1,5 +1,5 @@
 //! Outcomes from status reads: the job id and whether it is pending,
-//! completed (with its length, file or produced video) or failed, from a
+//! completed (with its length or file) or failed, from a
 //! status body passing through the proxy or fetched by the poller. Its own
 //! file because each status route names its job and result differently.
 
@@ -19,7 +19,6 @@ fn outcome_of(d: &Obj) -> Option<JobOutcome> {
                 .find_map(|k| d.get(*k).and_then(Value::as_str))
                 .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
                 .map(str::to_owned),
-            produced: None,
             batch: None,
         },
         "failed" | "fail" | "error" => JobOutcome::Failed,
@@ -89,23 +88,15 @@ pub fn status_outcome(
         StatusRead::V3VideoBatch | StatusRead::V3TranslationBatch | StatusRead::V3LipsyncBatch => {
             crate::pricing::batch_status::outcome(status, d)?
         }
-        StatusRead::V3VideoAgent => match outcome_of(d)? {
-            JobOutcome::Completed {
-                duration_ms: None,
-                output_url: None,
-                ..
-            } => JobOutcome::Completed {
-                duration_ms: None,
-                output_url: None,
-                produced: d
-                    .get("video_id")
-                    .and_then(Value::as_str)
-                    .filter(|v| safe_id(v))
-                    .map(|v| format!("/v3/videos/{v}")),
-                batch: None,
-            },
-            other => other,
-        },
+        // A Video Agent session is no job: it makes a video per revision
+        // and its status names only the latest, so its `completed` or
+        // `failed` says nothing of one request's render. Its videos are
+        // bound to the requests' placeholders and settle from their own
+        // statuses (`settlement::agents`).
+        StatusRead::V3VideoAgent => {
+            outcome_of(d)?;
+            JobOutcome::Pending
+        }
         _ => outcome_of(d)?,
     };
     Some((id.to_owned(), outcome))

@@ -24,6 +24,13 @@ pub(super) fn create(shared: &Shared, req: &Req<'_>) -> Option<Resp> {
         "/v3/videos" => CreateKind::Video(V3, true),
         "/v3/videos/batches" => CreateKind::V3Batch,
         "/v3/video-agents" => CreateKind::V3Agent,
+        // A message or revision to a session (not its `stop`).
+        _ if seg.len() == 3
+            && seg[..2] == ["v3", "video-agents"]
+            && !["styles", "resources"].contains(&seg[2]) =>
+        {
+            CreateKind::V3AgentMessage(seg[2].to_owned())
+        }
         "/v2/video_translate" => CreateKind::Translate(V2),
         "/v3/video-translations" => CreateKind::Translate(V3),
         "/v3/lipsyncs" => CreateKind::Lipsync,
@@ -57,7 +64,10 @@ pub(super) fn create(shared: &Shared, req: &Req<'_>) -> Option<Resp> {
     Some(match kind {
         CreateKind::Video(g, with_status) => create_video(shared, path, g, with_status, &body),
         CreateKind::V3Batch => create_v3_batch(shared, path, &body),
-        CreateKind::V3Agent => create_v3_agent(shared, path, &body),
+        CreateKind::V3Agent => crate::agents::create(shared, path, &body),
+        CreateKind::V3AgentMessage(session) => {
+            crate::agents::message(shared, path, &session, &body)
+        }
         CreateKind::Translate(g) => create_translation(shared, path, g, &body),
         CreateKind::Lipsync => {
             let job = shared.create_job(JobKind::Lipsync, path, new_job(&body));
@@ -93,6 +103,8 @@ enum CreateKind {
     Video(Generation, bool),
     V3Batch,
     V3Agent,
+    /// `POST /v3/video-agents/{session_id}`.
+    V3AgentMessage(String),
     Translate(Generation),
     Lipsync,
     Streaming,
@@ -125,7 +137,7 @@ fn add_contacts(shared: &Shared, path: &str, body: &Map<String, Value>) -> Resp 
     envelope::v1_ok(json!({}))
 }
 
-fn new_job(body: &Map<String, Value>) -> NewJob {
+pub(crate) fn new_job(body: &Map<String, Value>) -> NewJob {
     NewJob {
         title: str_field(body, "title").or_else(|| str_field(body, "video_title")),
         callback_id: str_field(body, "callback_id"),
@@ -181,26 +193,6 @@ fn create_v3_batch(shared: &Shared, path: &str, body: &Map<String, Value>) -> Re
         .batches
         .push((batch_id.clone(), crate::state::unix_now(), ids));
     envelope::v3_ok(json!({"batch_id": batch_id, "status": "processing", "total_items": total}))
-}
-
-/// `POST /v3/video-agents`: a session whose video is the job.
-fn create_v3_agent(shared: &Shared, path: &str, body: &Map<String, Value>) -> Resp {
-    let session = new_id();
-    let job = shared.create_job(
-        JobKind::Video,
-        path,
-        NewJob {
-            session_id: Some(session.clone()),
-            ..new_job(body)
-        },
-    );
-    let later = shared.lock().agent_video_id_later;
-    envelope::v3_ok(json!({
-        "session_id": session,
-        "status": job.status.as_str(),
-        "video_id": if later { Value::Null } else { Value::from(job.id) },
-        "created_at": job.created_at,
-    }))
 }
 
 /// Translations: one job per output language.

@@ -1,5 +1,5 @@
 //! How a job looks in each status read: one renderer per endpoint shape
-//! (v1, v2, v3; videos, translations, lipsyncs, agents). Its own file
+//! (v1, v2, v3; videos, translations, lipsyncs). Its own file
 //! because these are pure `Job → JSON` functions; `status` does the lookup.
 
 use serde_json::{json, Value};
@@ -120,17 +120,5 @@ pub(super) fn v3_lipsync(job: &Job, base: &str) -> Value {
         "created_at": job.created_at,
         "failure_message": job.error,
         "callback_id": job.callback_id,
-    })
-}
-
-pub(super) fn v3_agent(job: &Job, _base: &str) -> Value {
-    json!({
-        "session_id": job.session_id,
-        "title": job.title,
-        "status": job.status.as_str(),
-        "progress": if done(job) { 100 } else { 0 },
-        "messages": [],
-        "video_id": job.id,
-        "created_at": job.created_at,
     })
 }
