@@ -34,7 +34,7 @@ pub(super) async fn handle(
     let rt = &admitted.runtime;
     if let Some(op) = endpoints::route(req.method(), rest) {
         let op = op?;
-        let tenant = tenant_of(state, rt, ctx, req.headers()).await?;
+        let tenant = tenant_of(rt, ctx, req.headers())?;
         return endpoints::handle(state, rt, tenant, op, req).await;
     }
     match (req.method().clone(), rest) {
@@ -42,7 +42,7 @@ pub(super) async fn handle(
         // HeyGen validates a new endpoint with an OPTIONS request.
         (Method::OPTIONS, "webhooks/heygen") => Ok(json_response(StatusCode::OK, json!({}))),
         (Method::GET, "usage") => {
-            let tenant = tenant_of(state, rt, ctx, req.headers()).await?;
+            let tenant = tenant_of(rt, ctx, req.headers())?;
             let now = state.clock.now();
             let scopes = [(Scope::Tenant(tenant.id.clone()), tenant.budgets)];
             let usage = state
@@ -61,7 +61,16 @@ pub(super) async fn handle(
             ))
         }
         (Method::POST, "quote") => {
-            let tenant = tenant_of(state, rt, ctx, req.headers()).await?;
+            let tenant = tenant_of(rt, ctx, req.headers())?;
+            // A quote reads HeyGen with the org key and probes media URLs,
+            // so it counts against the tenant's request rate as a HeyGen
+            // call does (the other endpoints read only the gateway's state).
+            state
+                .limiter
+                .check(&tenant.id)
+                .decide()
+                .await
+                .map_err(|retry_after| GatewayError::RateLimited { retry_after })?;
             let body =
                 collect_limited(req.into_body(), rt.config.server.max_json_body_bytes + 4096)
                     .await
@@ -86,23 +95,14 @@ pub(super) async fn handle(
     }
 }
 
-/// The tenant of a request to an endpoint that needs one: authenticated,
-/// then counted against its request rate like a HeyGen call (a quote
-/// probes media and reads HeyGen with the org key).
-async fn tenant_of<'a>(
-    state: &AppState,
+/// The tenant of a request to an endpoint that needs one.
+fn tenant_of<'a>(
     rt: &'a Runtime,
     ctx: &RequestContext,
     headers: &http::HeaderMap,
 ) -> Result<&'a TenantConfig, GatewayError> {
     let t = &rt.config.tenants[authenticate(rt, headers)?];
     ctx.tag(|tags| tags.tenant = Some(t.id.clone()));
-    state
-        .limiter
-        .check(&t.id)
-        .decide()
-        .await
-        .map_err(|retry_after| GatewayError::RateLimited { retry_after })?;
     Ok(t)
 }
 
