@@ -32,6 +32,7 @@ mod schema_version;
 mod session_types;
 pub mod sqlite;
 mod types;
+mod unconfirmed_stops;
 pub mod window;
 
 use std::sync::Arc;
@@ -51,6 +52,7 @@ pub use schema_version::{SchemaVersion, SchemaVersions};
 pub use session_types::*;
 pub use sqlite::SqliteLedger;
 pub use types::*;
+pub use unconfirmed_stops::UnconfirmedStops;
 pub use window::{Periods, Window};
 
 use crate::clock::{Clock, SystemClock};
@@ -63,12 +65,21 @@ pub const IDEMPOTENCY_TTL: chrono::Duration = chrono::Duration::hours(24);
 /// Storage of holds, settlements, journal and idempotency keys; also a
 /// [`Registry`] (resource owners, webhook endpoints, outbox), an
 /// [`AlertOutbox`] (ops alerts), [`AssetLengths`] (uploads' lengths),
-/// [`RetryHolds`] (the hold a retried idempotent request takes over) and
-/// [`SchemaVersions`] (whether a newer build migrated it since).
+/// [`RetryHolds`] (the hold a retried idempotent request takes over),
+/// [`SchemaVersions`] (whether a newer build migrated it since) and
+/// [`UnconfirmedStops`] (session stops HeyGen did not confirm).
 /// Object-safe: the proxy holds an `Arc<dyn Ledger>`.
 #[async_trait]
 pub trait Ledger:
-    Registry + AlertOutbox + AssetLengths + RetryHolds + SchemaVersions + Send + Sync + 'static
+    Registry
+    + AlertOutbox
+    + AssetLengths
+    + RetryHolds
+    + SchemaVersions
+    + UnconfirmedStops
+    + Send
+    + Sync
+    + 'static
 {
     /// Checks every configured window of the tenant and the org and takes the
     /// hold in all eight counter rows, in one transaction, all or nothing.
