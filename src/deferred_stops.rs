@@ -6,9 +6,13 @@
 //! Only the data lives here, below `state`, so that `AppState` can hold it
 //! without depending on the sessions module, which settles these stops
 //! (`sessions::pending`) and must stay above `state`. The set is per
-//! process and lost on restart; the README says what happens then.
+//! process: the stops HeyGen did not confirm are marked in the ledger too
+//! and loaded back once a process starts ([`DeferredStops::loaded`]); the
+//! ones the ledger failed to record are lost on restart (the README says
+//! what happens then).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// Stops kept at most. Keyed by session, so this bounds only stops the
@@ -61,6 +65,8 @@ pub(crate) enum Deferred {
 #[derive(Debug, Default)]
 pub(crate) struct DeferredStops {
     map: Mutex<HashMap<String, DeferredStop>>,
+    /// The ledger's unconfirmed stops were loaded into `map`.
+    loaded: AtomicBool,
 }
 
 impl DeferredStops {
@@ -100,6 +106,16 @@ impl DeferredStops {
     /// Forgets the session's stop (settled, or the session ended otherwise).
     pub(crate) fn remove(&self, session_id: &str) -> Option<DeferredStop> {
         self.map().remove(session_id)
+    }
+
+    /// Whether this process loaded the stops the ledger marks unconfirmed
+    /// (once: later ones it marked itself, and keeps here too).
+    pub(crate) fn loaded(&self) -> bool {
+        self.loaded.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_loaded(&self) {
+        self.loaded.store(true, Ordering::Release);
     }
 
     /// Every stop waiting, oldest end first.

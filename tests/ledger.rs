@@ -224,6 +224,7 @@ both!(
     cases_session_stops::a_stop_inside_the_last_ticks_pays_to_the_second,
     cases_session_minutes::the_minute_ahead_is_neither_a_session_nor_expired,
     cases_session_stops::a_stop_that_lost_to_the_minute_end_settles_on_the_new_minute,
+    cases_session_stops::unconfirmed_stops_are_marked_listed_and_cleared,
     cases_records::spend_report_sums_the_period,
     cases_records::calibration_samples_pair_projected_and_real,
     cases_outbox::delivers_each_event_once,

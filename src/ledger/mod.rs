@@ -33,6 +33,7 @@ mod schema_version;
 mod session_types;
 pub mod sqlite;
 mod types;
+mod unconfirmed_stops;
 pub mod window;
 
 use std::sync::Arc;
@@ -54,6 +55,7 @@ pub use schema_version::{SchemaVersion, SchemaVersions};
 pub use session_types::*;
 pub use sqlite::SqliteLedger;
 pub use types::*;
+pub use unconfirmed_stops::UnconfirmedStops;
 pub use window::{Periods, Window};
 
 use crate::clock::{Clock, SystemClock};
@@ -67,8 +69,9 @@ pub const IDEMPOTENCY_TTL: chrono::Duration = chrono::Duration::hours(24);
 /// [`Registry`] (resource owners, webhook endpoints, outbox), an
 /// [`AlertOutbox`] (ops alerts), [`AssetLengths`] (uploads' lengths),
 /// [`RetryHolds`] (the hold a retried idempotent request takes over),
-/// [`AgentVideos`] (Video Agent sessions' placeholders) and
-/// [`SchemaVersions`] (whether a newer build migrated it since).
+/// [`AgentVideos`] (Video Agent sessions' placeholders),
+/// [`SchemaVersions`] (whether a newer build migrated it since) and
+/// [`UnconfirmedStops`] (session stops HeyGen did not confirm).
 /// Object-safe: the proxy holds an `Arc<dyn Ledger>`.
 #[async_trait]
 pub trait Ledger:
@@ -78,6 +81,7 @@ pub trait Ledger:
     + RetryHolds
     + AgentVideos
     + SchemaVersions
+    + UnconfirmedStops
     + Send
     + Sync
     + 'static

@@ -197,8 +197,20 @@ CREATE TABLE contact_holds (
 CREATE INDEX contact_holds_project ON contact_holds (project_id);
 "#;
 
+/// Migration 12: since when HeyGen has not confirmed the gateway's own stop
+/// of a session ([`super::UnconfirmedStops`]), NULL once it did or the
+/// gateway gave up. The tick that sends such a stop again keeps it in
+/// memory; this is what a restarted process loads it back from, so a
+/// session charged to its stop does not run on at HeyGen unmetered. The
+/// partial index keeps that start-up read off the (ever-growing) table.
+const STOP_UNCONFIRMED: &str = r#"
+ALTER TABLE sessions ADD COLUMN stop_unconfirmed_us {INT};
+CREATE INDEX sessions_stop_unconfirmed ON sessions (stop_unconfirmed_us)
+    WHERE stop_unconfirmed_us IS NOT NULL;
+"#;
+
 /// The shared migrations' templates, in order.
-const SHARED: [&str; 10] = [
+const SHARED: [&str; 11] = [
     REGISTRY,
     SESSIONS,
     CALIBRATION,
@@ -209,6 +221,7 @@ const SHARED: [&str; 10] = [
     RETRY_HOLDS,
     SESSION_NEXT,
     CONTACT_HOLDS,
+    STOP_UNCONFIRMED,
 ];
 
 /// How many shared migrations there are (this build knows one more: the first).

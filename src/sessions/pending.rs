@@ -15,9 +15,14 @@
 //! its stop and no longer metered, so left running at HeyGen it would run
 //! on the org's account. Each tick sends such a stop again until HeyGen
 //! answers it (a 4xx too: the session is gone), for at most
-//! [`UNCONFIRMED_RETRY_US`].
+//! [`UNCONFIRMED_RETRY_US`]. Unlike a stop the ledger failed to record,
+//! this one is in the ledger, so it is marked there too (`UnconfirmedStops`)
+//! and a process starting (after a deploy or a crash) loads the recent
+//! marks before its first retry: the stop is sent again however often the
+//! gateway restarts. Every replica starting loads them all; sending a stop
+//! twice is harmless, and clearing a mark cleared already does nothing.
 
-use crate::deferred_stops::{Deferred, DeferredStop};
+use crate::deferred_stops::{Deferred, DeferredStop, MAX_DEFERRED};
 use crate::ledger::{SessionFilter, SessionRow};
 use crate::state::AppState;
 
@@ -54,8 +59,19 @@ pub(super) fn defer(state: &AppState, stop: DeferredStop) {
 }
 
 /// Keeps a stop the ledger recorded but HeyGen did not confirm, for the
-/// next tick to send again.
-pub(super) fn unconfirmed(state: &AppState, stop: DeferredStop) {
+/// next tick to send again, and marks it in the ledger for a process that
+/// starts before HeyGen confirms it. A mark that fails is counted and the
+/// stop kept all the same: this process still sends it, only a restart
+/// would forget it, as before marks existed.
+pub(super) async fn unconfirmed(state: &AppState, stop: DeferredStop) {
+    let now = state.clock.now().timestamp_micros();
+    let marked = state
+        .ledger
+        .mark_stop_unconfirmed(&stop.session_id, now)
+        .await;
+    if let Err(e) = marked {
+        state.note_ledger_error("sessions", &e);
+    }
     let tenant = stop.tenant.clone().unwrap_or_default();
     let (session_id, reason) = (stop.session_id.clone(), stop.reason.clone());
     match state.deferred_stops.defer(stop) {
@@ -63,7 +79,39 @@ pub(super) fn unconfirmed(state: &AppState, stop: DeferredStop) {
             "HeyGen did not confirm the gateway's stop of a session; each tick sends it again."),
         Deferred::Merged => {}
         Deferred::Full => tracing::error!(%tenant, %session_id, %reason,
-            "Too many session stops wait; this one is not sent to HeyGen again."),
+            "Too many session stops wait; this process does not send this one to HeyGen again."),
+    }
+}
+
+/// Once per process, before its first retry: the stops HeyGen had not
+/// confirmed within [`UNCONFIRMED_RETRY_US`] (marked by an earlier process,
+/// or by another replica still sending them), kept as this process's own.
+/// A read that fails is counted and tried again next tick.
+async fn load_unconfirmed(state: &AppState) {
+    if state.deferred_stops.loaded() {
+        return;
+    }
+    let since = state.clock.now().timestamp_micros() - UNCONFIRMED_RETRY_US;
+    let limit = u32::try_from(MAX_DEFERRED).unwrap_or(u32::MAX);
+    let rows = match state.ledger.unconfirmed_stops(since, limit).await {
+        Ok(rows) => rows,
+        Err(e) => return state.note_ledger_error("sessions", &e),
+    };
+    state.deferred_stops.set_loaded();
+    let mut kept = 0;
+    for s in &rows {
+        // Every stopped row has its stop's time and reason. The retry
+        // gives up counting from that time, as for a stop made here.
+        let (Some(end_us), Some(reason)) = (s.stopped_us, s.stop_reason.as_deref()) else {
+            continue;
+        };
+        if state.deferred_stops.defer(stop_of(s, end_us, reason, true)) == Deferred::New {
+            kept += 1;
+        }
+    }
+    if kept > 0 {
+        tracing::warn!(sessions = kept,
+            "Stops of sessions HeyGen had not confirmed before this process started; each tick sends them again.");
     }
 }
 
@@ -92,6 +140,7 @@ pub(super) fn forget(state: &AppState, session_id: &str) {
 /// it charged it — once HeyGen confirmed it, when the gateway must stop the
 /// session there.
 pub(crate) async fn retry(state: &AppState) {
+    load_unconfirmed(state).await;
     for stop in state.deferred_stops.all() {
         let rows = match state
             .ledger
@@ -115,19 +164,30 @@ pub(crate) async fn retry(state: &AppState) {
 }
 
 /// Sends the gateway's stop of ended session `s` to HeyGen again; drops
-/// the kept stop once HeyGen answers it, or when it is too old to matter.
+/// the kept stop (and its mark) once HeyGen answers it, or when it is too
+/// old to matter.
 async fn stop_again(state: &AppState, s: &SessionRow, stop: &DeferredStop) {
     if super::stop::stop_upstream(state, s, &stop.reason).await {
-        state.deferred_stops.remove(&s.session_id);
+        done(state, s).await;
         tracing::info!(tenant = %s.tenant, session_id = %s.session_id, reason = %stop.reason,
             "The gateway's stop of a session is confirmed by HeyGen.");
         return;
     }
     let now = state.clock.now().timestamp_micros();
     if now - stop.end_us > UNCONFIRMED_RETRY_US {
-        state.deferred_stops.remove(&s.session_id);
+        done(state, s).await;
         tracing::error!(tenant = %s.tenant, session_id = %s.session_id, reason = %stop.reason,
             "HeyGen never confirmed the gateway's stop of a session; no longer sent.");
+    }
+}
+
+/// Stops sending session `s`'s stop, here and after a restart. A mark the
+/// ledger fails to clear is counted and left: a process starting within
+/// the window sends the stop once more, which is harmless.
+async fn done(state: &AppState, s: &SessionRow) {
+    state.deferred_stops.remove(&s.session_id);
+    if let Err(e) = state.ledger.clear_stop_unconfirmed(&s.session_id).await {
+        state.note_ledger_error("sessions", &e);
     }
 }
 
@@ -138,3 +198,7 @@ mod tests;
 #[cfg(test)]
 #[path = "pending_heygen_tests.rs"]
 mod heygen_tests;
+
+#[cfg(test)]
+#[path = "pending_restart_tests.rs"]
+mod restart_tests;

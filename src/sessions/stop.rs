@@ -18,8 +18,9 @@
 //! it at the time the session stopped; one the gateway makes is sent to
 //! HeyGen at once. Any later stop of that session settles at the deferred
 //! one's time too, whichever gets through to the ledger first. A stop the
-//! gateway makes that HeyGen does not confirm is kept the same way, and
-//! sent again each tick until HeyGen answers it.
+//! gateway makes that HeyGen does not confirm is kept the same way (and
+//! marked in the ledger, for a restart), and sent again each tick until
+//! HeyGen answers it.
 
 use super::pending;
 use crate::deferred_stops::DeferredStop;
@@ -137,7 +138,7 @@ pub(super) async fn close(
     // on the org, and the ledger no longer meters it. So a stop HeyGen did
     // not confirm is kept and sent again each tick until it does.
     if stop.upstream && !stop_upstream(state, &s, reason).await {
-        pending::unconfirmed(state, pending::stop_of(&s, end_us, reason, true));
+        pending::unconfirmed(state, pending::stop_of(&s, end_us, reason, true)).await;
     }
     // Only the caller whose compare-and-set ended the session gets here,
     // and the alert's key is the session: one alert per session.

@@ -1,12 +1,13 @@
 //! Stops around a minute's end: a stop in the last ticks paying to the
 //! second and releasing the minute held ahead (also from a reopened
-//! ledger), and a stop that lost the race to the minute-end capture
-//! settling, once, against the minute it moved on to.
+//! ledger), a stop that lost the race to the minute-end capture
+//! settling, once, against the minute it moved on to, and the marks on
+//! stops HeyGen did not confirm.
 
 use heygen_gateway::ledger::*;
 
 use crate::cases_session_minutes::{acme, hold_of, live_with_minute_ahead};
-use crate::cases_sessions::minute_req;
+use crate::cases_sessions::{minute_req, session_row};
 use crate::support::*;
 use crate::Fixture;
 
@@ -139,4 +140,78 @@ pub async fn a_stop_that_lost_to_the_minute_end_settles_on_the_new_minute(f: Fix
         .unwrap();
     assert_eq!(late, None);
     assert_eq!(acme(l).await, (0, credits(1) + twentieth));
+}
+
+/// Acme's session `id` live on a fresh minute, stopped at `end_us` for
+/// `reason`.
+async fn stopped(l: &dyn Ledger, id: &str, reason: &str, end_us: i64) {
+    let h = held(l.hold(minute_req()).await.unwrap());
+    l.open_session(&session_row(id, &h, "live")).await.unwrap();
+    let end = l.end_session(id, &h, reason, end_us, credits(1) / 2).await;
+    assert!(end.unwrap().is_some(), "{id} not stopped");
+}
+
+/// Ids and (reason, stop time) of the sessions whose stop is unconfirmed
+/// since `since_us`.
+async fn unconfirmed(l: &dyn Ledger, since_us: i64, limit: u32) -> Vec<(String, String, i64)> {
+    let rows = l.unconfirmed_stops(since_us, limit).await.unwrap();
+    rows.into_iter()
+        .map(|s| {
+            assert_eq!(s.state, "stopped");
+            let reason = s.stop_reason.unwrap_or_default();
+            (s.session_id, reason, s.stopped_us.unwrap_or_default())
+        })
+        .collect()
+}
+
+/// A stop HeyGen did not confirm is marked on a stopped session only, once
+/// (a second mark keeps the first time, which the retry window counts
+/// from); the marks since a time are listed oldest first, with the stop's
+/// reason and time, from a reopened ledger and another replica too; marks
+/// older than that are not; clearing is idempotent, on any replica.
+pub async fn unconfirmed_stops_are_marked_listed_and_cleared(f: Fixture) {
+    let l = f.ledger.as_ref();
+    stopped(l, "s1", "idle", 30_000).await;
+    stopped(l, "s2", "budget", 40_000).await;
+    stopped(l, "old", "idle", 10_000).await;
+    let h = held(l.hold(minute_req()).await.unwrap());
+    l.open_session(&session_row("live", &h, "live"))
+        .await
+        .unwrap();
+    for (id, at) in [("s1", 100), ("s2", 200), ("old", 50), ("live", 100)] {
+        l.mark_stop_unconfirmed(id, at).await.unwrap();
+    }
+    l.mark_stop_unconfirmed("s1", 300).await.unwrap();
+    l.mark_stop_unconfirmed("unknown", 100).await.unwrap();
+    let both = vec![
+        ("s1".to_string(), "idle".to_string(), 30_000),
+        ("s2".to_string(), "budget".to_string(), 40_000),
+    ];
+    assert_eq!(unconfirmed(l, 100, 10).await, both, "live, old or unknown");
+    assert_eq!(unconfirmed(l, 100, 1).await, both[..1].to_vec());
+    assert_eq!(
+        unconfirmed(l, 101, 10).await,
+        both[1..].to_vec(),
+        "re-marked"
+    );
+    assert_eq!(unconfirmed(l, 0, 10).await.len(), 3, "old is still marked");
+
+    let f = f.reopen().await;
+    let (l, replica) = (f.ledger.as_ref(), f.open_again().await);
+    assert_eq!(unconfirmed(replica.as_ref(), 100, 10).await, both);
+    // Two replicas that both sent s1's stop clear it at once.
+    let (a, b) = tokio::join!(
+        l.clear_stop_unconfirmed("s1"),
+        replica.clear_stop_unconfirmed("s1")
+    );
+    a.unwrap();
+    b.unwrap();
+    l.clear_stop_unconfirmed("s1").await.unwrap();
+    l.clear_stop_unconfirmed("unknown").await.unwrap();
+    assert_eq!(unconfirmed(l, 100, 10).await, both[1..].to_vec());
+    replica.clear_stop_unconfirmed("s2").await.unwrap();
+    assert!(unconfirmed(l, 100, 10).await.is_empty());
+    // The stops themselves are as they were.
+    let s = session(l, "s1").await;
+    assert_eq!((s.state.as_str(), s.stopped_us), ("stopped", Some(30_000)));
 }

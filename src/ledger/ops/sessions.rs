@@ -1,7 +1,8 @@
 //! Metered sessions' rows (see the `sessions` module), written once over
-//! [`Tx`]: opening, activity and listing. Binding a token's session is in
-//! `session_claims`; moving a session from minute to minute and ending it
-//! are in `session_minutes`.
+//! [`Tx`]: opening, activity, listing, and the marks on stops HeyGen did
+//! not confirm ([`crate::ledger::UnconfirmedStops`]). Binding a token's
+//! session is in `session_claims`; moving a session from minute to minute
+//! and ending it are in `session_minutes`.
 
 use super::Tx;
 use crate::ledger::rows::RowAccess;
@@ -119,4 +120,43 @@ pub(crate) async fn list<T: Tx>(
         ),
     };
     tx.query(&sql, &[param.into()], row).await
+}
+
+/// Marks stopped session `id`'s stop unconfirmed as of `at_us`, unless it
+/// is marked already (the first mark starts the retry window).
+pub(crate) async fn mark_unconfirmed<T: Tx>(tx: &T, id: &str, at_us: i64) -> Result<(), T::Error> {
+    tx.exec(
+        "UPDATE sessions SET stop_unconfirmed_us = ?2 \
+         WHERE session_id = ?1 AND state = 'stopped' AND stop_unconfirmed_us IS NULL",
+        &[id.into(), at_us.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Stopped sessions whose stop is unconfirmed since `since_us`, oldest
+/// mark first (the partial index on the mark serves the range).
+pub(crate) async fn unconfirmed<T: Tx>(
+    tx: &T,
+    since_us: i64,
+    limit: u32,
+) -> Result<Vec<SessionRow>, T::Error> {
+    let sql = format!(
+        "SELECT {COLS} FROM sessions \
+         WHERE stop_unconfirmed_us >= ?1 AND state = 'stopped' \
+         ORDER BY stop_unconfirmed_us, session_id LIMIT ?2"
+    );
+    tx.query(&sql, &[since_us.into(), i64::from(limit).into()], row)
+        .await
+}
+
+/// Clears session `id`'s mark; a session not marked is left untouched.
+pub(crate) async fn clear_unconfirmed<T: Tx>(tx: &T, id: &str) -> Result<(), T::Error> {
+    tx.exec(
+        "UPDATE sessions SET stop_unconfirmed_us = NULL \
+         WHERE session_id = ?1 AND stop_unconfirmed_us IS NOT NULL",
+        &[id.into()],
+    )
+    .await?;
+    Ok(())
 }

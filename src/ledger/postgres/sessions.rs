@@ -1,10 +1,12 @@
 //! The session calls of [`Registry`](crate::ledger::Registry) on
 //! PostgreSQL: live and token sessions and their minutes, each one shared
 //! operation from `ledger::ops` in its own transaction (retried on
-//! deadlock).
+//! deadlock), and [`UnconfirmedStops`] the same way.
 //!
 //! Their own file, as on SQLite (`sqlite/sessions.rs`): the trait impl in
 //! `registry.rs` delegates to them.
+
+use async_trait::async_trait;
 
 use super::tx::PgTx;
 use super::{Fail, PostgresLedger, MAX_ATTEMPTS};
@@ -100,4 +102,30 @@ pub(super) async fn claim_token_session(
         starts_since_us,
     };
     in_tx!(l, |tx| session_claims::claim(&PgTx(&tx), listed, now))
+}
+
+#[async_trait]
+impl UnconfirmedStops for PostgresLedger {
+    async fn mark_stop_unconfirmed(&self, session_id: &str, at_us: i64) -> R<()> {
+        in_tx!(self, |tx| sessions::mark_unconfirmed(
+            &PgTx(&tx),
+            session_id,
+            at_us
+        ))
+    }
+
+    async fn unconfirmed_stops(&self, since_us: i64, limit: u32) -> R<Vec<SessionRow>> {
+        in_tx!(self, |tx| sessions::unconfirmed(
+            &PgTx(&tx),
+            since_us,
+            limit
+        ))
+    }
+
+    async fn clear_stop_unconfirmed(&self, session_id: &str) -> R<()> {
+        in_tx!(self, |tx| sessions::clear_unconfirmed(
+            &PgTx(&tx),
+            session_id
+        ))
+    }
 }

@@ -1,7 +1,9 @@
-//! The session calls of [`Registry`](crate::ledger::Registry) on SQLite:
-//! each runs one shared operation from `ledger::ops` in the worker's
-//! group-commit transaction. The worker's closures are 'static, so
-//! borrowed arguments travel as owned parts.
+//! The session calls of [`Registry`](crate::ledger::Registry) and
+//! [`UnconfirmedStops`] on SQLite: each runs one shared operation from
+//! `ledger::ops` in the worker's group-commit transaction. The worker's
+//! closures are 'static, so borrowed arguments travel as owned parts.
+
+use async_trait::async_trait;
 
 use super::tx::SqliteTx;
 use super::SqliteLedger;
@@ -150,4 +152,27 @@ pub(super) async fn claim_token_session(
             run_ready(session_claims::claim(&SqliteTx(c), listed, now))
         })
         .await
+}
+
+#[async_trait]
+impl UnconfirmedStops for SqliteLedger {
+    async fn mark_stop_unconfirmed(&self, session_id: &str, at_us: i64) -> R<()> {
+        let id = session_id.to_string();
+        self.worker
+            .call(move |c| run_ready(sessions::mark_unconfirmed(&SqliteTx(c), &id, at_us)))
+            .await
+    }
+
+    async fn unconfirmed_stops(&self, since_us: i64, limit: u32) -> R<Vec<SessionRow>> {
+        self.worker
+            .call(move |c| run_ready(sessions::unconfirmed(&SqliteTx(c), since_us, limit)))
+            .await
+    }
+
+    async fn clear_stop_unconfirmed(&self, session_id: &str) -> R<()> {
+        let id = session_id.to_string();
+        self.worker
+            .call(move |c| run_ready(sessions::clear_unconfirmed(&SqliteTx(c), &id)))
+            .await
+    }
 }
