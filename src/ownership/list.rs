@@ -47,6 +47,8 @@ pub(crate) fn parse(shape: ListShape, body: &[u8]) -> Option<(Value, Page)> {
             items: v.get("data")?.get(key)?.as_array()?.clone(),
             next: None,
         },
+        // Two arrays go back to two places: `keep_pair` filters them.
+        ListShape::V2Pair(..) => return None,
         ListShape::V3 => Page {
             items: v.get("data")?.as_array()?.clone(),
             next: if v.get("has_more").and_then(Value::as_bool) == Some(false) {
@@ -115,6 +117,7 @@ pub(crate) fn assemble(
                 }
             }
         }
+        ListShape::V2Pair(..) => {}
         ListShape::V3 => {
             if let Value::Object(top) = &mut first {
                 top.insert("data".into(), Value::Array(items));

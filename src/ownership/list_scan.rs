@@ -43,7 +43,7 @@ pub(crate) fn scan(shape: ListShape, body: &[u8]) -> Option<Scan> {
     let ids = top.items?;
     let envelope_as_is;
     let next = match shape {
-        ListShape::V2(_) => {
+        ListShape::V2(_) | ListShape::V2Pair(..) => {
             envelope_as_is = true;
             None
         }
@@ -136,12 +136,19 @@ impl<'de> Visitor<'de> for Top {
                 (ListShape::V3, "next_token") => {
                     once(&mut found.token, map.next_value()?, "next_token")?
                 }
-                (ListShape::V1(items) | ListShape::V2(items), "data") => {
+                (
+                    ListShape::V1(items) | ListShape::V2(items) | ListShape::V2Pair(items, _),
+                    "data",
+                ) => {
                     if std::mem::replace(&mut data_seen, true) {
                         return Err(de::Error::custom("duplicate key `data`"));
                     }
                     let inner = map.next_value_seed(Data {
                         items,
+                        also: match self.shape {
+                            ListShape::V2Pair(_, also) => Some(also),
+                            _ => None,
+                        },
                         token: matches!(self.shape, ListShape::V1(_)),
                     })?;
                     found.items = inner.items;
@@ -157,6 +164,9 @@ impl<'de> Visitor<'de> for Top {
 /// The `data` object of a v1/v2 answer.
 struct Data {
     items: &'static str,
+    /// A second items array whose ids join the first's (`V2Pair`); absent,
+    /// it holds nothing to filter.
+    also: Option<&'static str>,
     /// Whether `token` is read (v1).
     token: bool,
 }
@@ -175,14 +185,20 @@ impl<'de> Visitor<'de> for Data {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Found<'de>, A::Error> {
         let mut found = Found::default();
+        let mut also = None;
         while let Some(Key(key)) = map.next_key()? {
             if key == self.items {
                 once(&mut found.items, map.next_value_seed(Items)?, self.items)?;
+            } else if Some(key.as_ref()) == self.also {
+                once(&mut also, map.next_value_seed(Items)?, key.as_ref())?;
             } else if self.token && key == "token" {
                 once(&mut found.token, map.next_value()?, "token")?;
             } else {
                 map.next_value::<Skip>()?;
             }
+        }
+        if let (Some(ids), Some(more)) = (found.items.as_mut(), also) {
+            ids.extend(more);
         }
         Ok(found)
     }

@@ -129,7 +129,7 @@ fn agrees_with_the_tree_path_on_mixed_answers() {
                 ListShape::V3 => {
                     format!(r#"{{"data":[{list}],"has_more":false,"next_token":null}}"#)
                 }
-                ListShape::V1(k) | ListShape::V2(k) => {
+                ListShape::V1(k) | ListShape::V2(k) | ListShape::V2Pair(k, _) => {
                     format!(
                         r#"{{"code":100,"data":{{"{k}":[{list}],"token":null}},"message":"m"}}"#
                     )
@@ -159,4 +159,31 @@ fn utf8_is_checked_once_with_the_same_verdicts() {
     let mut outside = good.to_vec();
     outside.insert(1, 0xff);
     assert!(scan(ListShape::V2("talking_photos"), &outside).is_none());
+}
+
+/// `/v2/avatars`: the ids of both arrays, the first's then the second's; an
+/// absent second array holds nothing; a repeated one fails the scan.
+#[test]
+fn a_pair_list_scans_both_arrays() {
+    let pair = ListShape::V2Pair("avatars", "talking_photos");
+    let body = br#"{"error":null,"data":{"talking_photos":[{"talking_photo_id":"t1"}],"avatars":[{"avatar_id":"a1"},{"avatar_id":"a2"}]}}"#;
+    let s = scan(pair, body).expect("scanned");
+    assert_eq!(
+        (s.ids, s.next, s.envelope_as_is),
+        (vec!["a1".into(), "a2".into(), "t1".into()], None, true)
+    );
+    let s = scan(pair, br#"{"data":{"avatars":[{"avatar_id":"a1"}]}}"#).expect("scanned");
+    assert_eq!(s.ids, ["a1"]);
+    assert_eq!(
+        scan(
+            pair,
+            br#"{"data":{"avatars":[],"talking_photos":[],"talking_photos":[]}}"#
+        ),
+        None
+    );
+    assert_eq!(
+        scan(pair, br#"{"data":{"talking_photos":[]}}"#),
+        None,
+        "no first array: the tree path decides"
+    );
 }

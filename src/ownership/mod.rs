@@ -10,6 +10,7 @@
 mod creations;
 mod json_parts;
 pub(crate) mod list;
+pub(crate) mod list_pair;
 mod list_scan;
 pub(crate) mod rules;
 

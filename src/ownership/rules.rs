@@ -58,6 +58,10 @@ pub(crate) enum ListShape {
     V1(&'static str),
     /// v2 list: `{"data":{"<items>":[…]}}` (no token).
     V2(&'static str),
+    /// v2 list with two item arrays in `data`, each filtered alike (an
+    /// absent one is nothing to filter): `/v2/avatars`' `avatars` and
+    /// `talking_photos`.
+    V2Pair(&'static str, &'static str),
     /// v3: `{"data":[…],"has_more":bool,"next_token":…}`.
     V3,
 }

@@ -105,6 +105,9 @@ pub(super) async fn list(
             known = Some((scan.ids, owners));
         }
     }
+    if let ListShape::V2Pair(a, b) = shape {
+        return pair(&hop, &body, [a, b], policy).await;
+    }
     let Some((first, mut page)) = list::parse(shape, &body) else {
         // Passing an unexpected shape through would leak other tenants'
         // items; refusing is the safe answer.
@@ -157,6 +160,26 @@ pub(super) async fn list(
     }
     let out = list::assemble(shape, first, kept, page.next);
     Ok(list_response(out.to_string().into()))
+}
+
+/// A two-array v2 list the scan could not clear: both arrays filtered in
+/// place (`ownership::list_pair`); no pages to walk.
+async fn pair(
+    hop: &Hop<'_>,
+    body: &[u8],
+    keys: [&'static str; 2],
+    policy: Policy,
+) -> Result<Response<Body>, GatewayError> {
+    let Some((mut v, ids)) = crate::ownership::list_pair::parse(body, keys) else {
+        tracing::warn!(
+            path = hop.path,
+            "List answer not in the expected shape; refused."
+        );
+        return Err(GatewayError::UpstreamFailed);
+    };
+    let owners = lookup_owners(hop, &ids).await?;
+    crate::ownership::list_pair::keep_both(&mut v, keys, &owners, &hop.origin.tenant, policy);
+    Ok(list_response(v.to_string().into()))
 }
 
 /// Who owns `ids` (no ledger call for an empty page).

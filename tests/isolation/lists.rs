@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use crate::common::{send, ADMIN_TOKEN};
 use crate::Rig;
 
 impl Rig {
@@ -127,4 +128,50 @@ async fn stock_lists_hide_only_what_other_tenants_made() {
         assert!(!b.contains(own), "{path}: others do not: {b:?}");
         assert_eq!(b.len(), 1, "{path}: stock content stays listed: {b:?}");
     }
+}
+
+/// `GET /v2/avatars` lists the account's own avatars beside the stock ones
+/// in `avatars` (and uploads in `talking_photos`): one assigned to alpha
+/// (as a digital twin it made would be) is hidden from beta, as its detail
+/// route is; stock avatars stay listed for both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_v2_avatar_list_hides_other_tenants_avatars() {
+    let rig = Rig::start().await;
+    let auth = format!("Bearer {ADMIN_TOKEN}");
+    let body = json!({"tenant": "alpha", "resources": ["Wayne_20240716"], "kind": "avatar", "actor": "ops@example"});
+    let r = send(
+        "POST",
+        &rig.gw.admin_url("/admin/v1/resources"),
+        &[("authorization", auth.as_str())],
+        body.to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let avatars = |v: &Value| -> Vec<String> {
+        v["data"]["avatars"]
+            .as_array()
+            .expect("avatars")
+            .iter()
+            .filter_map(|i| i["avatar_id"].as_str().map(str::to_string))
+            .collect()
+    };
+    let a = rig.call("alpha", "GET", "/v2/avatars", "").await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert_eq!(
+        avatars(&a.json()),
+        ["Daisy-inskirt-20220818", "Wayne_20240716"]
+    );
+    let b = rig.call("beta", "GET", "/v2/avatars", "").await.json();
+    assert_eq!(avatars(&b), ["Daisy-inskirt-20220818"], "{b}");
+    // The talking photo nobody recorded stays listed, the envelope intact.
+    assert_eq!(
+        b["data"]["talking_photos"].as_array().map(Vec::len),
+        Some(1),
+        "{b}"
+    );
+    assert!(b["error"].is_null(), "{b}");
+    let details = rig
+        .call("beta", "GET", "/v2/avatar/Wayne_20240716/details", "")
+        .await;
+    assert_eq!(details.status, 404, "{}", details.text());
 }

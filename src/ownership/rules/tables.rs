@@ -99,8 +99,10 @@ pub(super) fn v2(s: &[&str], raw: &[&str], q: Option<&str>, get: bool, post: boo
         ["voices", _, "preview"] => stock(one(raw[1])),
         ["template", _, ..] => stock(one(raw[1])),
         ["avatar", _, "details"] => stock(one(raw[1])),
-        // Its `talking_photos` are tenants' uploads; `avatars` pass as stock.
-        ["avatars"] if get => Access::StockList(ListShape::V2("talking_photos")),
+        // Its `talking_photos` are tenants' uploads, and its `avatars` hold
+        // the account's own avatars (a tenant's digital twin, recorded from
+        // `/v2/video_avatar`) beside the stock ones, as `avatar.list` does.
+        ["avatars"] if get => Access::StockList(ListShape::V2Pair("avatars", "talking_photos")),
         ["user", ..] => Access::OrgAdmin,
         ["folders"] if get => Access::List(ListShape::V2("folders")),
         ["folders"] if post => Access::Create(&["id", "folder_id"]),
