@@ -169,6 +169,15 @@ pub trait Ledger:
         limit: u32,
     ) -> Result<Vec<JournalEntry>, LedgerError>;
 
+    /// The newest `limit` journal entries with `from <= at < to`, newest
+    /// first (what a page of recent activity shows).
+    async fn journal_newest(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<JournalEntry>, LedgerError>;
+
     /// Number of open holds and the creation time of the oldest.
     async fn open_holds(&self) -> Result<(u64, Option<DateTime<Utc>>), LedgerError>;
 

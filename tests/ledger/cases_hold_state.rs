@@ -166,10 +166,23 @@ pub async fn reads_report_open_holds_and_jobs(f: Fixture) {
         all.iter().map(|h| h.hold_id.clone()).collect::<Vec<_>>(),
         [c.clone(), b.clone(), a.clone()]
     );
+    let oldest = l
+        .list_holds(HoldFilter {
+            limit: 2,
+            oldest_first: true,
+            ..HoldFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        oldest.iter().map(|h| h.hold_id.clone()).collect::<Vec<_>>(),
+        [a.clone(), b.clone()]
+    );
     let sub_a = HoldFilter {
         state: Some(HoldState::Submitted),
         tenant: Some("a".into()),
         limit: 1,
+        oldest_first: false,
     };
     assert_eq!(l.list_holds(sub_a).await.unwrap()[0].hold_id, c);
     let window = l
@@ -186,6 +199,12 @@ pub async fn reads_report_open_holds_and_jobs(f: Fixture) {
     // Paging by sequence: the whole journal in pages of one, none twice.
     let (wide_from, wide_to) = (t0() - Duration::days(1), t0() + Duration::days(1));
     let all = l.journal(wide_from, wide_to, 0, 1000).await.unwrap();
+    // The newest entries first, capped: the last two of the same rows.
+    let newest = l.journal_newest(wide_from, wide_to, 2).await.unwrap();
+    let seqs = |v: &[JournalEntry]| v.iter().map(|e| e.seq).collect::<Vec<_>>();
+    let mut last_two = seqs(&all[all.len() - 2..]);
+    last_two.reverse();
+    assert_eq!(seqs(&newest), last_two);
     let mut paged = Vec::new();
     let mut after = 0;
     loop {

@@ -42,6 +42,7 @@ pub(super) async fn holds(state: &AppState, query: &str) -> AdminResult {
         state: hold_state,
         tenant: param(query, "tenant"),
         limit,
+        oldest_first: false,
     };
     let list = state
         .ledger

@@ -18,14 +18,24 @@ use crate::state::AppState;
 const JOURNAL_SCAN: u32 = 20_000;
 const JOURNAL_SHOWN: usize = 500;
 
+/// Most open holds listed (the oldest of each state).
+const HOLDS_SHOWN: u32 = 1000;
+
 pub(crate) async fn holds(state: &AppState) -> Result<String, GatewayError> {
     let now = state.clock.now();
+    // The count and the oldest from the ledger itself: the list is capped.
+    let (open, _) = state
+        .ledger
+        .open_holds()
+        .await
+        .map_err(GatewayError::ledger("open_holds"))?;
     let mut all = Vec::new();
     for s in [HoldState::Held, HoldState::Submitted] {
         let filter = HoldFilter {
             state: Some(s),
             tenant: None,
-            limit: 1000,
+            limit: HOLDS_SHOWN,
+            oldest_first: true,
         };
         all.extend(
             state
@@ -37,6 +47,7 @@ pub(crate) async fn holds(state: &AppState) -> Result<String, GatewayError> {
     }
     // Oldest first: those are the ones that need a look.
     all.sort_by_key(|h| h.created_at);
+    all.truncate(HOLDS_SHOWN as usize);
     let rows: Vec<Vec<String>> = all
         .iter()
         .map(|h| {
@@ -54,7 +65,7 @@ pub(crate) async fn holds(state: &AppState) -> Result<String, GatewayError> {
     let head = match all.first() {
         Some(h) => format!(
             "<p id=\"oldest\">{} open; the oldest, {}, is {} old.</p>",
-            all.len(),
+            open,
             esc(&h.hold_id),
             age(now - h.created_at)
         ),
@@ -148,9 +159,11 @@ pub(crate) async fn journal(state: &AppState, query: &str) -> Result<String, Gat
         .as_ref()
         .map_or(now - chrono::Duration::days(7), |(_, f, _)| *f);
     let end = to.as_ref().map_or(DateTime::<Utc>::MAX_UTC, |(_, _, t)| *t);
+    // The newest rows of the period: a long period's oldest rows are what
+    // a capped read must leave out, never today's.
     let rows = state
         .ledger
-        .journal(start, end, 0, JOURNAL_SCAN)
+        .journal_newest(start, end, JOURNAL_SCAN)
         .await
         .map_err(GatewayError::ledger("journal"))?;
     let scanned = rows.len();
@@ -159,7 +172,6 @@ pub(crate) async fn journal(state: &AppState, query: &str) -> Result<String, Gat
         .filter(|e| tenant.is_empty() || e.scope.label() == tenant)
         .filter(|e| kind.is_empty() || e.kind.as_str() == kind)
         .collect();
-    shown.reverse();
     let total = shown.len();
     shown.truncate(JOURNAL_SHOWN);
     let mut tenants = vec![

@@ -208,6 +208,20 @@ impl Ledger for PostgresLedger {
         ))
     }
 
+    async fn journal_newest(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<JournalEntry>, LedgerError> {
+        on_client!(self, |c| read::journal_newest(
+            &c,
+            to_us(from),
+            to_us(to),
+            limit
+        ))
+    }
+
     async fn open_holds(&self) -> Result<(u64, Option<DateTime<Utc>>), LedgerError> {
         let (n, oldest) = on_client!(self, |c| read::open_holds(&c))?;
         Ok((n, oldest.map(from_us)))

@@ -45,9 +45,10 @@ pub(super) async fn counters(
 }
 
 pub(super) async fn list_holds(c: &impl GenericClient, f: &HoldFilter) -> R<Vec<HoldInfo>> {
+    let order = if f.oldest_first { "ASC" } else { "DESC" };
     let sql = format!(
         "SELECT {HOLD_COLS} FROM holds WHERE ($1::text IS NULL OR state = $1) \
-         AND ($2::text IS NULL OR tenant = $2) ORDER BY created_us DESC, hold_id LIMIT $3"
+         AND ($2::text IS NULL OR tenant = $2) ORDER BY created_us {order}, hold_id LIMIT $3"
     );
     let stmt = c.prepare_cached(&sql).await?;
     let rows = c
@@ -79,6 +80,23 @@ pub(super) async fn journal(
     let stmt = c.prepare_cached(&sql).await?;
     let rows = c
         .query(&stmt, &[&from_us, &to_us, &after_seq, &i64::from(limit)])
+        .await?;
+    rows.iter().map(|r| Ok(journal_from(&PgRow(r))?)).collect()
+}
+
+pub(super) async fn journal_newest(
+    c: &impl GenericClient,
+    from_us: i64,
+    to_us: i64,
+    limit: u32,
+) -> R<Vec<JournalEntry>> {
+    let sql = format!(
+        "SELECT {JOURNAL_COLS} FROM journal WHERE at_us >= $1 AND at_us < $2 \
+         ORDER BY seq DESC LIMIT $3"
+    );
+    let stmt = c.prepare_cached(&sql).await?;
+    let rows = c
+        .query(&stmt, &[&from_us, &to_us, &i64::from(limit)])
         .await?;
     rows.iter().map(|r| Ok(journal_from(&PgRow(r))?)).collect()
 }

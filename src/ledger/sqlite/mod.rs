@@ -212,6 +212,18 @@ impl Ledger for SqliteLedger {
             .await
     }
 
+    async fn journal_newest(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<JournalEntry>, LedgerError> {
+        let (from, to) = (to_us(from), to_us(to));
+        self.worker
+            .call(move |c| read::journal_newest(c, from, to, limit))
+            .await
+    }
+
     async fn open_holds(&self) -> Result<(u64, Option<DateTime<Utc>>), LedgerError> {
         let (n, oldest) = self.worker.call(read::open_holds).await?;
         Ok((n, oldest.map(from_us)))

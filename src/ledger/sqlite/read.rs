@@ -32,9 +32,10 @@ pub(super) fn counter(conn: &Connection, key: &CounterKey) -> R<Counter> {
 }
 
 pub(super) fn list_holds(conn: &Connection, f: &HoldFilter) -> R<Vec<HoldInfo>> {
+    let order = if f.oldest_first { "ASC" } else { "DESC" };
     let sql = format!(
         "SELECT {HOLD_COLS} FROM holds WHERE (?1 IS NULL OR state = ?1) \
-         AND (?2 IS NULL OR tenant = ?2) ORDER BY created_us DESC, hold_id LIMIT ?3"
+         AND (?2 IS NULL OR tenant = ?2) ORDER BY created_us {order}, hold_id LIMIT ?3"
     );
     query_rows(
         conn,
@@ -56,6 +57,21 @@ pub(super) fn journal(
          ORDER BY seq LIMIT ?4"
     );
     query_rows(conn, &sql, params![from_us, to_us, after_seq, limit], |r| {
+        journal_from(&r)
+    })
+}
+
+pub(super) fn journal_newest(
+    conn: &Connection,
+    from_us: i64,
+    to_us: i64,
+    limit: u32,
+) -> R<Vec<JournalEntry>> {
+    let sql = format!(
+        "SELECT {JOURNAL_COLS} FROM journal WHERE at_us >= ?1 AND at_us < ?2 \
+         ORDER BY seq DESC LIMIT ?3"
+    );
+    query_rows(conn, &sql, params![from_us, to_us, limit], |r| {
         journal_from(&r)
     })
 }

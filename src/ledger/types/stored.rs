@@ -7,12 +7,15 @@ use chrono::{DateTime, Utc};
 use super::{HoldState, Scope};
 use crate::money::Micros;
 
-/// Filter of [`crate::ledger::Ledger::list_holds`]; newest first.
+/// Filter of [`crate::ledger::Ledger::list_holds`]; newest first unless
+/// `oldest_first`.
 #[derive(Debug, Clone, Default)]
 pub struct HoldFilter {
     pub state: Option<HoldState>,
     pub tenant: Option<String>,
     pub limit: u32,
+    /// Oldest first (the holds that need a look) instead of newest first.
+    pub oldest_first: bool,
 }
 
 /// A hold as stored.
