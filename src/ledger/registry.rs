@@ -190,6 +190,11 @@ pub trait Registry: Send + Sync + 'static {
         next_attempt_at: DateTime<Utc>,
     ) -> R<DeliveryState>;
 
+    /// Gives up a pending delivery unsent, as `dead` with `reason` (the
+    /// worker's verdict that its tenant may no longer receive webhooks).
+    /// `false` when the row was no longer pending.
+    async fn abandon_delivery(&self, id: i64, reason: &str) -> R<bool>;
+
     /// A tenant's deliveries, newest first, optionally of one endpoint.
     async fn delivery_log(
         &self,

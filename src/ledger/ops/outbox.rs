@@ -128,6 +128,20 @@ pub(crate) async fn finish<T: Tx>(
     Ok(state_from(&state)?)
 }
 
+/// Gives up a pending row without sending it (its tenant is no longer
+/// configured, or is disabled): `dead` with `reason`. `false` when the row
+/// was no longer pending.
+pub(crate) async fn abandon<T: Tx>(tx: &T, id: i64, reason: &str) -> Result<bool, T::Error> {
+    let n = tx
+        .exec(
+            "UPDATE deliveries SET state = 'dead', last_error = ?2, locked_until_us = 0 \
+             WHERE id = ?1 AND state = 'pending'",
+            &[id.into(), reason.into()],
+        )
+        .await?;
+    Ok(n > 0)
+}
+
 pub(crate) async fn log<T: Tx>(
     tx: &T,
     tenant: &str,

@@ -251,6 +251,10 @@ impl Registry for PostgresLedger {
         ))
     }
 
+    async fn abandon_delivery(&self, id: i64, reason: &str) -> R<bool> {
+        in_tx!(self, |tx| outbox::abandon(&PgTx(&tx), id, reason))
+    }
+
     async fn delivery_log(
         &self,
         tenant: &str,

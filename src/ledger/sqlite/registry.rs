@@ -235,6 +235,10 @@ impl Registry for SqliteLedger {
         super::webhooks::delivery_result(self, id, ok, status, error, next_attempt_at).await
     }
 
+    async fn abandon_delivery(&self, id: i64, reason: &str) -> R<bool> {
+        super::webhooks::abandon_delivery(self, id, reason).await
+    }
+
     async fn delivery_log(
         &self,
         tenant: &str,

@@ -123,6 +123,13 @@ pub(super) async fn delivery_result(
         .await
 }
 
+pub(super) async fn abandon_delivery(l: &SqliteLedger, id: i64, reason: &str) -> R<bool> {
+    let reason = reason.to_string();
+    l.worker
+        .call(move |c| run_ready(outbox::abandon(&SqliteTx(c), id, &reason)))
+        .await
+}
+
 pub(super) async fn delivery_log(
     l: &SqliteLedger,
     tenant: &str,
