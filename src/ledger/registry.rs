@@ -142,14 +142,17 @@ pub trait Registry: Send + Sync + 'static {
 
     /// Adds a webhook endpoint (also recorded as the tenant's
     /// `webhook_endpoint` resource). `events` must be non-empty names
-    /// without commas; `*` subscribes to all.
+    /// without commas; `*` subscribes to all. `None` when the tenant has
+    /// `max` endpoints already: counted in the same transaction as the
+    /// insert, so concurrent adds never exceed it.
     async fn add_endpoint(
         &self,
         tenant: &str,
         url: &str,
         events: &[String],
         secret: &str,
-    ) -> R<EndpointInfo>;
+        max: u32,
+    ) -> R<Option<EndpointInfo>>;
 
     /// A tenant's endpoints, oldest first, without secrets.
     async fn list_endpoints(&self, tenant: &str) -> R<Vec<EndpointInfo>>;

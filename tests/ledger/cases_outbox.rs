@@ -10,8 +10,9 @@ use crate::support::*;
 use crate::Fixture;
 
 async fn endpoint(l: &dyn Ledger, tenant: &str, url: &str) -> String {
-    l.add_endpoint(tenant, url, &["*".to_string()], "secret")
+    l.add_endpoint(tenant, url, &["*".to_string()], "secret", 20)
         .await
+        .unwrap()
         .unwrap()
         .id
 }

@@ -178,7 +178,8 @@ impl Registry for PostgresLedger {
         url: &str,
         events: &[String],
         secret: &str,
-    ) -> R<EndpointInfo> {
+        max: u32,
+    ) -> R<Option<EndpointInfo>> {
         let now = self.now_us();
         in_tx!(self, |tx| registry::add_endpoint(
             &PgTx(&tx),
@@ -186,6 +187,7 @@ impl Registry for PostgresLedger {
             url,
             events,
             secret,
+            max,
             now
         ))
     }

@@ -194,8 +194,9 @@ impl Registry for SqliteLedger {
         url: &str,
         events: &[String],
         secret: &str,
-    ) -> R<EndpointInfo> {
-        super::webhooks::add_endpoint(self, tenant, url, events, secret).await
+        max: u32,
+    ) -> R<Option<EndpointInfo>> {
+        super::webhooks::add_endpoint(self, tenant, url, events, secret, max).await
     }
 
     async fn list_endpoints(&self, tenant: &str) -> R<Vec<EndpointInfo>> {

@@ -27,7 +27,8 @@ pub(super) async fn add_endpoint(
     url: &str,
     events: &[String],
     secret: &str,
-) -> R<EndpointInfo> {
+    max: u32,
+) -> R<Option<EndpointInfo>> {
     let (t, u, e, s) = (
         tenant.to_string(),
         url.to_string(),
@@ -36,7 +37,17 @@ pub(super) async fn add_endpoint(
     );
     let now = l.now_us();
     l.worker
-        .call(move |c| run_ready(registry::add_endpoint(&SqliteTx(c), &t, &u, &e, &s, now)))
+        .call(move |c| {
+            run_ready(registry::add_endpoint(
+                &SqliteTx(c),
+                &t,
+                &u,
+                &e,
+                &s,
+                max,
+                now,
+            ))
+        })
         .await
 }
 
