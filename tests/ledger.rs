@@ -233,6 +233,7 @@ both!(
     cases_outbox::delivers_each_event_once,
     cases_outbox::failures_retry_then_die,
     cases_outbox::replicas_claim_disjoint_rows,
+    cases_outbox::old_finished_deliveries_are_purged,
     cases_alerts::alerts_are_queued_once_and_delivered_once,
     cases_alerts::failing_alerts_retry_then_fail,
     cases_alerts::replicas_claim_disjoint_alerts,

@@ -206,6 +206,10 @@ pub trait Registry: Send + Sync + 'static {
         limit: u32,
     ) -> R<Vec<DeliveryLogEntry>>;
 
+    /// Deletes up to `limit` delivered or dead deliveries created before
+    /// `before`, oldest first (pending ones are kept); returns how many.
+    async fn purge_deliveries(&self, before: DateTime<Utc>, limit: u32) -> R<u64>;
+
     /// Pending deliveries (due or not).
     async fn outbox_depth(&self) -> R<u64>;
 }

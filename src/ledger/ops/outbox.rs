@@ -161,6 +161,19 @@ pub(crate) async fn log<T: Tx>(
     tx.query(&sql, &params, log_from).await
 }
 
+/// Deletes up to `limit` finished (`delivered`, `dead`) rows created
+/// before `cutoff_us`, oldest first; returns how many. Pending rows stay
+/// whatever their age: they are still to be sent or given up.
+pub(crate) async fn purge<T: Tx>(tx: &T, cutoff_us: i64, limit: u32) -> Result<u64, T::Error> {
+    tx.exec(
+        "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries \
+         WHERE created_us < ?1 AND state IN ('delivered', 'dead') \
+         ORDER BY created_us LIMIT ?2)",
+        &[cutoff_us.into(), i64::from(limit).into()],
+    )
+    .await
+}
+
 pub(crate) async fn depth<T: Tx>(tx: &T) -> Result<u64, T::Error> {
     pending(tx, &DELIVERIES).await
 }

@@ -271,6 +271,11 @@ impl Registry for PostgresLedger {
         ))
     }
 
+    async fn purge_deliveries(&self, before: DateTime<Utc>, limit: u32) -> R<u64> {
+        let cutoff = to_us(before);
+        in_tx!(self, |tx| outbox::purge(&PgTx(&tx), cutoff, limit))
+    }
+
     async fn outbox_depth(&self) -> R<u64> {
         in_tx!(self, |tx| outbox::depth(&PgTx(&tx)))
     }

@@ -249,6 +249,10 @@ impl Registry for SqliteLedger {
         super::webhooks::delivery_log(self, tenant, endpoint_id, limit).await
     }
 
+    async fn purge_deliveries(&self, before: DateTime<Utc>, limit: u32) -> R<u64> {
+        super::webhooks::purge_deliveries(self, before, limit).await
+    }
+
     async fn outbox_depth(&self) -> R<u64> {
         super::webhooks::outbox_depth(self).await
     }

@@ -153,6 +153,17 @@ pub(super) async fn delivery_log(
         .await
 }
 
+pub(super) async fn purge_deliveries(
+    l: &SqliteLedger,
+    before: DateTime<Utc>,
+    limit: u32,
+) -> R<u64> {
+    let cutoff = to_us(before);
+    l.worker
+        .call(move |c| run_ready(outbox::purge(&SqliteTx(c), cutoff, limit)))
+        .await
+}
+
 pub(super) async fn outbox_depth(l: &SqliteLedger) -> R<u64> {
     l.worker
         .call(|c| run_ready(outbox::depth(&SqliteTx(c))))
