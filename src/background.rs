@@ -10,7 +10,8 @@
 //! tick and the drift poll hand their readings to `crate::alerts` to raise
 //! alerts.
 //!
-//! This file holds the task spawning, the loop, expiry and the settlement
+//! This file holds the task spawning, the loop, expiry (with the purge of
+//! finished webhook deliveries past their retention) and the settlement
 //! poller; the gauge and quota-drift readings are in `background/gauges.rs`,
 //! the poller's backoff in `backoff.rs` and its Video Agent pass (binding
 //! sessions' videos to their placeholders) in `agents.rs`.
@@ -37,6 +38,9 @@ use gauges::{gauges, Drift};
 const POLL_SCAN: u32 = 10_000;
 /// Status re-reads per tick at most.
 const POLL_BATCH: usize = 200;
+/// Finished deliveries deleted per purge transaction, and transactions per tick.
+const PURGE_BATCH: u32 = 1000;
+const PURGE_BATCHES: u32 = 10;
 
 pub(crate) fn spawn(state: &Arc<AppState>, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     vec![
@@ -87,6 +91,7 @@ async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
             // Behind a newer ledger, money is the newer replicas' to write.
             _ = poll.tick(), if !state.schema.is_behind() => {
                 expire(&state).await;
+                purge_deliveries(&state).await;
                 poller.tick(&state).await;
             }
             _ = gauges_tick.tick() => {
@@ -133,6 +138,23 @@ async fn expire(state: &AppState) {
         }
         Err(e) => {
             state.note_ledger_error("expire", &e);
+        }
+    }
+}
+
+/// Deletes finished webhook deliveries past `webhooks.delivery_retention`,
+/// [`PURGE_BATCH`] rows a transaction and at most [`PURGE_BATCHES`] a tick,
+/// so a backlog (the first tick after an upgrade) never holds the ledger
+/// for long; the next ticks take the rest.
+async fn purge_deliveries(state: &AppState) {
+    let retention = state.snapshot().config.webhooks.delivery_retention;
+    let retention = chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::days(7));
+    let before = state.clock.now() - retention;
+    for _ in 0..PURGE_BATCHES {
+        match state.ledger.purge_deliveries(before, PURGE_BATCH).await {
+            Ok(n) if n >= u64::from(PURGE_BATCH) => continue,
+            Ok(_) => return,
+            Err(e) => return state.note_ledger_error("purge_deliveries", &e),
         }
     }
 }

@@ -24,6 +24,8 @@ mod endpoints;
 mod harness;
 #[path = "fanout/receiver.rs"]
 mod receiver;
+#[path = "fanout/tenants.rs"]
+mod tenants;
 
 use std::time::Duration;
 

@@ -26,6 +26,8 @@ mod cases_assets;
 mod cases_batch;
 #[path = "ledger/cases_contacts.rs"]
 mod cases_contacts;
+#[path = "ledger/cases_endpoints.rs"]
+mod cases_endpoints;
 #[path = "ledger/cases_expiry.rs"]
 mod cases_expiry;
 #[path = "ledger/cases_hold_state.rs"]
@@ -209,6 +211,7 @@ both!(
     cases_registry::concurrent_recorders_get_one_owner,
     cases_registry::assign_adopts_and_journals,
     cases_records::endpoints_lifecycle,
+    cases_endpoints::concurrent_adds_stop_at_the_cap,
     cases_registry::registry_survives_reopen,
     cases_registry::contact_videos_bind_to_placeholders,
     cases_contacts::a_projects_open_contacts_are_one_tenants_at_a_time,
@@ -230,6 +233,7 @@ both!(
     cases_outbox::delivers_each_event_once,
     cases_outbox::failures_retry_then_die,
     cases_outbox::replicas_claim_disjoint_rows,
+    cases_outbox::old_finished_deliveries_are_purged,
     cases_alerts::alerts_are_queued_once_and_delivered_once,
     cases_alerts::failing_alerts_retry_then_fail,
     cases_alerts::replicas_claim_disjoint_alerts,

@@ -51,6 +51,10 @@ pub const DEFAULT_FANOUT_INTERVAL_MS: u64 = 1_000;
 pub const DEFAULT_FANOUT_CONCURRENCY: u32 = 4;
 /// First retry after up to 5 s, doubling to the 1 h cap (full jitter).
 pub const DEFAULT_FANOUT_RETRY_BASE_MS: u64 = 5_000;
+/// Finished deliveries are kept a week: well past HeyGen's 24 h of
+/// redeliveries (the row is what makes one a no-op) and long enough for a
+/// tenant to look back at its delivery log.
+pub const DEFAULT_DELIVERY_RETENTION_DAYS: u64 = 7;
 /// `drift` alerts fire when HeyGen and the ledger disagree by more than
 /// this many credits: above rounding of in-flight jobs, below a real leak.
 pub const DEFAULT_ALERT_DRIFT_CREDITS: f64 = 50.0;

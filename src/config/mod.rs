@@ -183,6 +183,8 @@ pub struct WebhookConfig {
     pub fanout_concurrency: usize,
     /// Retry `n` waits a random time up to `fanout_retry_base × 2^n` (capped).
     pub fanout_retry_base: Duration,
+    /// Delivered and dead deliveries older than this are purged.
+    pub delivery_retention: Duration,
 }
 
 #[derive(Debug, Clone)]

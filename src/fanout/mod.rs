@@ -11,6 +11,10 @@
 //! failures with exponentially growing, fully jittered delays ([`backoff`],
 //! shared with the alert outbox)
 //! until the ledger gives up after `MAX_DELIVERY_ATTEMPTS`.
+//!
+//! Only a tenant the config in force names and enables receives anything
+//! ([`barred`]): checked when queueing and again before each send, since a
+//! reload may remove or disable a tenant whose rows are already queued.
 
 pub(crate) mod worker;
 
@@ -18,6 +22,7 @@ use http::{HeaderMap, HeaderValue};
 use rand::Rng;
 use sha2::{Digest, Sha256};
 
+use crate::config::Config;
 use crate::ledger::{Ledger, LedgerError};
 use crate::pricing::WebhookEvent;
 
@@ -44,13 +49,27 @@ pub(crate) fn event_id(event: &WebhookEvent, body: &[u8]) -> String {
     }
 }
 
+/// Why `tenant` may not receive webhooks under `config`, if it may not.
+/// Tenant ids come from the config: an id no longer there is not a tenant
+/// any more (its ledger rows outlive it, and the id may be given to
+/// someone else later), and a disabled tenant gets nothing, as it may call
+/// nothing.
+pub(crate) fn barred(config: &Config, tenant: &str) -> Option<&'static str> {
+    match config.tenant(tenant) {
+        None => Some("tenant no longer configured"),
+        Some(t) if !t.enabled => Some("tenant disabled"),
+        Some(_) => None,
+    }
+}
+
 /// Queues `body` (HeyGen's verified payload) for the endpoints of the
 /// tenant owning the event's job that subscribe to its type. The owner is
 /// the registry's, else the job's hold's tenant; a job the gateway does not
-/// know goes nowhere. Returns how many deliveries were newly queued (0 for
-/// a redelivery).
+/// know, or whose tenant is [`barred`] by `config`, goes nowhere. Returns
+/// how many deliveries were newly queued (0 for a redelivery).
 pub(crate) async fn enqueue(
     ledger: &dyn Ledger,
+    config: &Config,
     event: &WebhookEvent,
     body: &[u8],
 ) -> Result<u32, LedgerError> {
@@ -61,6 +80,10 @@ pub(crate) async fn enqueue(
     let Some(tenant) = owner else {
         return Ok(0);
     };
+    if let Some(reason) = barred(config, &tenant) {
+        tracing::info!(%tenant, job_id = %event.job_id, event = %event.event_type, reason, "Webhook not fanned out.");
+        return Ok(0);
+    }
     let endpoints = ledger.endpoints_for(&tenant, &event.event_type).await?;
     if endpoints.is_empty() {
         return Ok(0);

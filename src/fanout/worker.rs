@@ -5,7 +5,8 @@
 //! [`super::backoff`], dead after the ledger's maximum attempts. It keeps
 //! claiming while batches come back full, so a backlog drains without
 //! waiting a tick per batch; small batches keep every send well inside the
-//! lease.
+//! lease. A row whose tenant the config in force no longer names, or
+//! disables, is marked `dead` unsent (see [`super::barred`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,6 +16,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::{interval, MissedTickBehavior};
 
+use crate::config::Config;
 use crate::egress::{EgressConfig, EgressError, EgressGuard, EgressRequest};
 use crate::ledger::{Delivery, DeliveryState, DELIVERY_LEASE};
 use crate::state::AppState;
@@ -91,6 +93,10 @@ async fn drain(
 
 /// One attempt at one delivery, recorded in the outbox and the metrics.
 async fn deliver(state: &AppState, guard: &EgressGuard, timeout: Duration, d: Delivery) {
+    let config = state.snapshot().config.clone();
+    if let Some(reason) = super::barred(&config, &d.tenant) {
+        return abandon(state, &config, &d, reason).await;
+    }
     let mut req = EgressRequest::post(d.url.clone(), d.payload.clone().into_bytes());
     req.headers = super::signed_headers(
         &d.secret,
@@ -155,4 +161,23 @@ async fn deliver(state: &AppState, guard: &EgressGuard, timeout: Duration, d: De
             attempt = d.attempts + 1, result, error = error.as_deref().unwrap_or(""), "Webhook delivery failed.");
     }
     state.metrics.webhook_delivery(&d.tenant, result);
+}
+
+/// Gives up a delivery whose tenant was removed or disabled since it was
+/// queued, unsent: its endpoints are no longer anyone's to receive it.
+async fn abandon(state: &AppState, config: &Config, d: &Delivery, reason: &str) {
+    match state.ledger.abandon_delivery(d.id, reason).await {
+        Ok(true) => {
+            tracing::warn!(tenant = %d.tenant, endpoint_id = %d.endpoint_id, event_id = %d.event_id,
+                reason, "Webhook delivery given up unsent.");
+            // The `tenant` label stays bounded to configured tenants: a
+            // removed one (any id the ledger ever held) is logged only.
+            if config.tenant(&d.tenant).is_some() {
+                state.metrics.webhook_delivery(&d.tenant, "dead");
+            }
+        }
+        Ok(false) => {}
+        // The lease runs out and the row is looked at again.
+        Err(e) => state.note_ledger_error("abandon_delivery", &e),
+    }
 }

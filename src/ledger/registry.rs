@@ -142,14 +142,17 @@ pub trait Registry: Send + Sync + 'static {
 
     /// Adds a webhook endpoint (also recorded as the tenant's
     /// `webhook_endpoint` resource). `events` must be non-empty names
-    /// without commas; `*` subscribes to all.
+    /// without commas; `*` subscribes to all. `None` when the tenant has
+    /// `max` endpoints already: counted in the same transaction as the
+    /// insert, so concurrent adds never exceed it.
     async fn add_endpoint(
         &self,
         tenant: &str,
         url: &str,
         events: &[String],
         secret: &str,
-    ) -> R<EndpointInfo>;
+        max: u32,
+    ) -> R<Option<EndpointInfo>>;
 
     /// A tenant's endpoints, oldest first, without secrets.
     async fn list_endpoints(&self, tenant: &str) -> R<Vec<EndpointInfo>>;
@@ -190,6 +193,11 @@ pub trait Registry: Send + Sync + 'static {
         next_attempt_at: DateTime<Utc>,
     ) -> R<DeliveryState>;
 
+    /// Gives up a pending delivery unsent, as `dead` with `reason` (the
+    /// worker's verdict that its tenant may no longer receive webhooks).
+    /// `false` when the row was no longer pending.
+    async fn abandon_delivery(&self, id: i64, reason: &str) -> R<bool>;
+
     /// A tenant's deliveries, newest first, optionally of one endpoint.
     async fn delivery_log(
         &self,
@@ -197,6 +205,10 @@ pub trait Registry: Send + Sync + 'static {
         endpoint_id: Option<&str>,
         limit: u32,
     ) -> R<Vec<DeliveryLogEntry>>;
+
+    /// Deletes up to `limit` delivered or dead deliveries created before
+    /// `before`, oldest first (pending ones are kept); returns how many.
+    async fn purge_deliveries(&self, before: DateTime<Utc>, limit: u32) -> R<u64>;
 
     /// Pending deliveries (due or not).
     async fn outbox_depth(&self) -> R<u64>;

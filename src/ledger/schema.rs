@@ -209,8 +209,19 @@ CREATE INDEX sessions_stop_unconfirmed ON sessions (stop_unconfirmed_us)
     WHERE stop_unconfirmed_us IS NOT NULL;
 "#;
 
+/// Migration 13: the reads of the `deliveries` outbox migration 2's
+/// indexes do not serve. A tenant's delivery log across its endpoints
+/// (`WHERE tenant = ? ORDER BY id DESC LIMIT ?`) could only use
+/// `deliveries_tenant (tenant, endpoint_id, id)` by reading and sorting all
+/// of the tenant's rows; `(tenant, id)` reads the newest rows in order.
+/// The retention purge (`ops::outbox::purge`) finds finished rows by age.
+const DELIVERY_READS: &str = r#"
+CREATE INDEX deliveries_tenant_log ON deliveries (tenant, id);
+CREATE INDEX deliveries_created ON deliveries (created_us);
+"#;
+
 /// The shared migrations' templates, in order.
-const SHARED: [&str; 11] = [
+const SHARED: [&str; 12] = [
     REGISTRY,
     SESSIONS,
     CALIBRATION,
@@ -222,6 +233,7 @@ const SHARED: [&str; 11] = [
     SESSION_NEXT,
     CONTACT_HOLDS,
     STOP_UNCONFIRMED,
+    DELIVERY_READS,
 ];
 
 /// How many shared migrations there are (this build knows one more: the first).

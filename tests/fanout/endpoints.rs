@@ -156,3 +156,30 @@ async fn deleting_an_endpoint_stops_its_deliveries() {
     stays(seen, || rx.count()).await;
     assert_eq!(rig.deliveries("alpha", None).await.len(), 1);
 }
+
+/// Creation resolves the URL's host through the egress guard, so it counts
+/// against the tenant's request rate; listing and the delivery log read
+/// only the gateway's state and do not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rapid_creations_are_rate_limited() {
+    let rig =
+        Rig::start(|c| fast(c).tenant_limits("alpha", "requests_per_minute = 1, burst = 1")).await;
+    let rx = Receiver::start().await;
+    rig.register("alpha", &rx.url("/a"), None).await;
+    let body = format!(r#"{{"url": "{}"}}"#, rx.url("/b"));
+    let r = rig.call("alpha", "POST", ENDPOINTS, &body).await;
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert_eq!(r.json()["error"]["code"], "rate_limit_exceeded");
+    assert!(r.header("retry-after").is_some(), "{:?}", r.headers);
+    for _ in 0..3 {
+        let list = rig.call("alpha", "GET", ENDPOINTS, "").await;
+        assert_eq!(list.status, 200, "{}", list.text());
+        assert_eq!(
+            list.json()["data"]["endpoints"].as_array().unwrap().len(),
+            1
+        );
+        assert!(rig.deliveries("alpha", None).await.is_empty());
+    }
+    // Another tenant has its own quota.
+    rig.register("beta", &rx.url("/b"), None).await;
+}

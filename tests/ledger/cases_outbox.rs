@@ -1,17 +1,20 @@
 //! The webhook outbox: queued once per (event, endpoint), claimed under a
-//! lease, delivered rows never resent, failures retried then given up.
+//! lease, delivered rows never resent, failures retried then given up, and
+//! finished rows purged past their retention.
 
 use std::collections::HashSet;
 
 use chrono::Duration;
+use heygen_gateway::clock::Clock;
 use heygen_gateway::ledger::*;
 
 use crate::support::*;
 use crate::Fixture;
 
 async fn endpoint(l: &dyn Ledger, tenant: &str, url: &str) -> String {
-    l.add_endpoint(tenant, url, &["*".to_string()], "secret")
+    l.add_endpoint(tenant, url, &["*".to_string()], "secret", 20)
         .await
+        .unwrap()
         .unwrap()
         .id
 }
@@ -176,4 +179,50 @@ pub async fn replicas_claim_disjoint_rows(f: Fixture) {
         }
     }
     assert_eq!(seen.len(), 120);
+}
+
+/// Queues `event` for endpoint `e` and, unless `end` is `None`, finishes it
+/// at the ledger's clock: delivered (`Some(true)`) or given up.
+async fn finished(f: &Fixture, e: &str, event: &str, end: Option<bool>) {
+    let l = f.ledger.as_ref();
+    let ids = [e.to_string()];
+    assert_eq!(
+        l.enqueue_deliveries(event, "acme", "{}", &ids)
+            .await
+            .unwrap(),
+        1
+    );
+    let Some(ok) = end else { return };
+    let now = f.clock.now();
+    let d = l.due_deliveries(now, 10).await.unwrap();
+    let d = d.iter().find(|d| d.event_id == event).unwrap();
+    if ok {
+        let s = l.delivery_result(d.id, true, Some(200), None, now);
+        assert_eq!(s.await.unwrap(), DeliveryState::Delivered);
+    } else {
+        assert!(l.abandon_delivery(d.id, "tenant disabled").await.unwrap());
+    }
+}
+
+/// Delivered and dead rows older than the cutoff are purged, a bounded
+/// batch at a time; pending rows (however old) and recent ones are kept.
+pub async fn old_finished_deliveries_are_purged(f: Fixture) {
+    let e = endpoint(f.ledger.as_ref(), "acme", "https://a.example/1").await;
+    finished(&f, &e, "old-delivered", Some(true)).await;
+    finished(&f, &e, "old-dead", Some(false)).await;
+    finished(&f, &e, "old-pending", None).await;
+    f.clock.advance(Duration::days(8));
+    finished(&f, &e, "new-delivered", Some(true)).await;
+    finished(&f, &e, "new-dead", Some(false)).await;
+
+    let l = f.ledger.as_ref();
+    let before = f.clock.now() - Duration::days(7);
+    assert_eq!(l.purge_deliveries(before, 1).await.unwrap(), 1);
+    assert_eq!(l.purge_deliveries(before, 10).await.unwrap(), 1);
+    assert_eq!(l.purge_deliveries(before, 10).await.unwrap(), 0);
+    let log = l.delivery_log("acme", None, 10).await.unwrap();
+    let mut kept: Vec<&str> = log.iter().map(|d| d.event_id.as_str()).collect();
+    kept.sort_unstable();
+    assert_eq!(kept, ["new-dead", "new-delivered", "old-pending"]);
+    assert_eq!(l.outbox_depth().await.unwrap(), 1);
 }

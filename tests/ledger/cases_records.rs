@@ -17,26 +17,33 @@ pub async fn endpoints_lifecycle(f: Fixture) {
             "https://a.example/hook",
             &ev(&["avatar_video.success"]),
             "s1",
+            20,
         )
         .await
+        .unwrap()
         .unwrap();
     assert_eq!(a.tenant, "acme");
     assert_eq!(a.created_at, t0());
     // Listed oldest first.
     f.clock.advance(chrono::Duration::seconds(1));
     let all = l
-        .add_endpoint("acme", "https://b.example/hook", &ev(&["*"]), "s2")
+        .add_endpoint("acme", "https://b.example/hook", &ev(&["*"]), "s2", 20)
         .await
+        .unwrap()
         .unwrap();
-    l.add_endpoint("beta", "https://c.example/hook", &ev(&["*"]), "s3")
+    l.add_endpoint("beta", "https://c.example/hook", &ev(&["*"]), "s3", 20)
         .await
+        .unwrap()
         .unwrap();
     for (url, events) in [
         ("ftp://x", ev(&["a"])),
         ("https://x", ev(&[])),
         ("https://x", ev(&["a,b"])),
     ] {
-        let err = l.add_endpoint("acme", url, &events, "s").await.unwrap_err();
+        let err = l
+            .add_endpoint("acme", url, &events, "s", 20)
+            .await
+            .unwrap_err();
         assert!(matches!(err, LedgerError::InvalidState(_)), "{err}");
     }
 

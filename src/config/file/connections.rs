@@ -115,4 +115,6 @@ pub struct FileWebhooks {
     pub fanout_concurrency: Option<u32>,
     /// Base of the exponential retry delay of a failed delivery (milliseconds).
     pub fanout_retry_base_ms: Option<u64>,
+    /// Days delivered and dead deliveries are kept before they are purged.
+    pub delivery_retention_days: Option<u64>,
 }

@@ -36,6 +36,15 @@ pub(super) fn webhooks(w: &FileWebhooks, errs: &mut Errors) -> WebhookConfig {
             "must be greater than 0 (milliseconds; the first retry waits up to this long)",
         );
     }
+    let retention_days = w
+        .delivery_retention_days
+        .unwrap_or(DEFAULT_DELIVERY_RETENTION_DAYS);
+    if !(2..=3650).contains(&retention_days) {
+        errs.push(
+            "webhooks.delivery_retention_days",
+            format!("is {retention_days}; use 2 to 3650 (a delivery's row is what makes HeyGen's redelivery within 24 h a no-op, so it must outlive that)"),
+        );
+    }
     if let Some(t) = w.tolerance_seconds {
         if !(30..=86_400).contains(&t) {
             errs.push(
@@ -59,6 +68,7 @@ pub(super) fn webhooks(w: &FileWebhooks, errs: &mut Errors) -> WebhookConfig {
         fanout_interval: Duration::from_millis(interval_ms.max(1)),
         fanout_concurrency: concurrency.clamp(1, 256) as usize,
         fanout_retry_base: Duration::from_millis(retry_ms.max(1)),
+        delivery_retention: Duration::from_secs(retention_days.clamp(2, 3650) * 86_400),
     }
 }
 

@@ -113,6 +113,12 @@ pub(crate) trait Tx {
         map: fn(&dyn RowAccess) -> Result<T, LedgerError>,
     ) -> Result<Vec<T>, Self::Error>;
 
+    /// Serializes this transaction, until it ends, after every other that
+    /// locked the same `name`: for a rule over rows that may not exist yet
+    /// (a tenant's endpoint count), which no row lock can guard. A no-op
+    /// where the transaction already excludes other writers.
+    async fn lock_name(&self, name: &str) -> Result<(), Self::Error>;
+
     /// Suffix of a `SELECT` claiming rows of table alias `alias` so that
     /// concurrent claimers skip them (empty where the transaction already
     /// excludes other writers).

@@ -128,6 +128,20 @@ pub(crate) async fn finish<T: Tx>(
     Ok(state_from(&state)?)
 }
 
+/// Gives up a pending row without sending it (its tenant is no longer
+/// configured, or is disabled): `dead` with `reason`. `false` when the row
+/// was no longer pending.
+pub(crate) async fn abandon<T: Tx>(tx: &T, id: i64, reason: &str) -> Result<bool, T::Error> {
+    let n = tx
+        .exec(
+            "UPDATE deliveries SET state = 'dead', last_error = ?2, locked_until_us = 0 \
+             WHERE id = ?1 AND state = 'pending'",
+            &[id.into(), reason.into()],
+        )
+        .await?;
+    Ok(n > 0)
+}
+
 pub(crate) async fn log<T: Tx>(
     tx: &T,
     tenant: &str,
@@ -145,6 +159,19 @@ pub(crate) async fn log<T: Tx>(
         "SELECT {LOG_COLS} FROM deliveries WHERE tenant = ?1 {filter} ORDER BY id DESC LIMIT ?2"
     );
     tx.query(&sql, &params, log_from).await
+}
+
+/// Deletes up to `limit` finished (`delivered`, `dead`) rows created
+/// before `cutoff_us`, oldest first; returns how many. Pending rows stay
+/// whatever their age: they are still to be sent or given up.
+pub(crate) async fn purge<T: Tx>(tx: &T, cutoff_us: i64, limit: u32) -> Result<u64, T::Error> {
+    tx.exec(
+        "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries \
+         WHERE created_us < ?1 AND state IN ('delivered', 'dead') \
+         ORDER BY created_us LIMIT ?2)",
+        &[cutoff_us.into(), i64::from(limit).into()],
+    )
+    .await
 }
 
 pub(crate) async fn depth<T: Tx>(tx: &T) -> Result<u64, T::Error> {

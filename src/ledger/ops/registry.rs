@@ -185,14 +185,18 @@ pub(crate) async fn list<T: Tx>(
     tx.query(&sql, &params, resource_from).await
 }
 
+/// Adds an endpoint unless the tenant has `max` already (`None`). Counted
+/// and inserted under one lock of the tenant's name, so concurrent adds
+/// cannot all see room for one more.
 pub(crate) async fn add_endpoint<T: Tx>(
     tx: &T,
     tenant: &str,
     url: &str,
     events: &[String],
     secret: &str,
+    max: u32,
     now_us: i64,
-) -> Result<EndpointInfo, T::Error> {
+) -> Result<Option<EndpointInfo>, T::Error> {
     if !(url.starts_with("https://") || url.starts_with("http://")) {
         return Err(invalid(format!("endpoint url must be http(s): {url:?}")).into());
     }
@@ -201,6 +205,17 @@ pub(crate) async fn add_endpoint<T: Tx>(
     }
     if secret.is_empty() {
         return Err(invalid("endpoint secret must not be empty").into());
+    }
+    tx.lock_name(&format!("webhook_endpoints:{tenant}")).await?;
+    let n = tx
+        .query(
+            "SELECT COUNT(*) FROM webhook_endpoints WHERE tenant = ?1",
+            &[tenant.into()],
+            |r| r.int(0),
+        )
+        .await?;
+    if n.into_iter().next().unwrap_or(0) >= i64::from(max) {
+        return Ok(None);
     }
     let id = format!("whe_{}", uuid::Uuid::new_v4().simple());
     tx.exec(
@@ -223,13 +238,13 @@ pub(crate) async fn add_endpoint<T: Tx>(
         now_us,
     )
     .await?;
-    Ok(EndpointInfo {
+    Ok(Some(EndpointInfo {
         id,
         tenant: tenant.to_string(),
         url: url.to_string(),
         events: events.to_vec(),
         created_at: from_us(now_us),
-    })
+    }))
 }
 
 /// All of a tenant's endpoints with secrets, oldest first.

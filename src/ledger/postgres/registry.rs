@@ -178,7 +178,8 @@ impl Registry for PostgresLedger {
         url: &str,
         events: &[String],
         secret: &str,
-    ) -> R<EndpointInfo> {
+        max: u32,
+    ) -> R<Option<EndpointInfo>> {
         let now = self.now_us();
         in_tx!(self, |tx| registry::add_endpoint(
             &PgTx(&tx),
@@ -186,6 +187,7 @@ impl Registry for PostgresLedger {
             url,
             events,
             secret,
+            max,
             now
         ))
     }
@@ -251,6 +253,10 @@ impl Registry for PostgresLedger {
         ))
     }
 
+    async fn abandon_delivery(&self, id: i64, reason: &str) -> R<bool> {
+        in_tx!(self, |tx| outbox::abandon(&PgTx(&tx), id, reason))
+    }
+
     async fn delivery_log(
         &self,
         tenant: &str,
@@ -263,6 +269,11 @@ impl Registry for PostgresLedger {
             endpoint_id,
             limit
         ))
+    }
+
+    async fn purge_deliveries(&self, before: DateTime<Utc>, limit: u32) -> R<u64> {
+        let cutoff = to_us(before);
+        in_tx!(self, |tx| outbox::purge(&PgTx(&tx), cutoff, limit))
     }
 
     async fn outbox_depth(&self) -> R<u64> {

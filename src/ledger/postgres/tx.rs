@@ -247,6 +247,18 @@ impl Tx for PgTx<'_, '_> {
         rows.iter().map(|r| Ok(map(&PgRow(r))?)).collect()
     }
 
+    async fn lock_name(&self, name: &str) -> R<()> {
+        // A transaction-scoped advisory lock on the name's hash: a hash
+        // collision only serializes two unrelated names, never wrongly
+        // lets two holders of one name through.
+        exec(
+            self.0,
+            "SELECT pg_advisory_xact_lock(hashtext($1)::bigint)",
+            &[&name],
+        )
+        .await
+    }
+
     fn skip_locked(&self, alias: &str) -> String {
         format!(" FOR UPDATE OF {alias} SKIP LOCKED")
     }

@@ -194,8 +194,9 @@ impl Registry for SqliteLedger {
         url: &str,
         events: &[String],
         secret: &str,
-    ) -> R<EndpointInfo> {
-        super::webhooks::add_endpoint(self, tenant, url, events, secret).await
+        max: u32,
+    ) -> R<Option<EndpointInfo>> {
+        super::webhooks::add_endpoint(self, tenant, url, events, secret, max).await
     }
 
     async fn list_endpoints(&self, tenant: &str) -> R<Vec<EndpointInfo>> {
@@ -235,6 +236,10 @@ impl Registry for SqliteLedger {
         super::webhooks::delivery_result(self, id, ok, status, error, next_attempt_at).await
     }
 
+    async fn abandon_delivery(&self, id: i64, reason: &str) -> R<bool> {
+        super::webhooks::abandon_delivery(self, id, reason).await
+    }
+
     async fn delivery_log(
         &self,
         tenant: &str,
@@ -242,6 +247,10 @@ impl Registry for SqliteLedger {
         limit: u32,
     ) -> R<Vec<DeliveryLogEntry>> {
         super::webhooks::delivery_log(self, tenant, endpoint_id, limit).await
+    }
+
+    async fn purge_deliveries(&self, before: DateTime<Utc>, limit: u32) -> R<u64> {
+        super::webhooks::purge_deliveries(self, before, limit).await
     }
 
     async fn outbox_depth(&self) -> R<u64> {

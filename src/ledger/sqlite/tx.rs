@@ -256,6 +256,11 @@ impl Tx for SqliteTx<'_> {
         query_rows(self.0, sql, rusqlite::params_from_iter(params), |r| map(&r))
     }
 
+    async fn lock_name(&self, _name: &str) -> R<()> {
+        // BEGIN IMMEDIATE: no other writer runs until this commits.
+        Ok(())
+    }
+
     fn skip_locked(&self, _alias: &str) -> String {
         // BEGIN IMMEDIATE: no other writer runs until this commits.
         String::new()

@@ -27,7 +27,8 @@ pub(super) async fn add_endpoint(
     url: &str,
     events: &[String],
     secret: &str,
-) -> R<EndpointInfo> {
+    max: u32,
+) -> R<Option<EndpointInfo>> {
     let (t, u, e, s) = (
         tenant.to_string(),
         url.to_string(),
@@ -36,7 +37,17 @@ pub(super) async fn add_endpoint(
     );
     let now = l.now_us();
     l.worker
-        .call(move |c| run_ready(registry::add_endpoint(&SqliteTx(c), &t, &u, &e, &s, now)))
+        .call(move |c| {
+            run_ready(registry::add_endpoint(
+                &SqliteTx(c),
+                &t,
+                &u,
+                &e,
+                &s,
+                max,
+                now,
+            ))
+        })
         .await
 }
 
@@ -123,6 +134,13 @@ pub(super) async fn delivery_result(
         .await
 }
 
+pub(super) async fn abandon_delivery(l: &SqliteLedger, id: i64, reason: &str) -> R<bool> {
+    let reason = reason.to_string();
+    l.worker
+        .call(move |c| run_ready(outbox::abandon(&SqliteTx(c), id, &reason)))
+        .await
+}
+
 pub(super) async fn delivery_log(
     l: &SqliteLedger,
     tenant: &str,
@@ -132,6 +150,17 @@ pub(super) async fn delivery_log(
     let (t, e) = (tenant.to_string(), endpoint_id.map(str::to_string));
     l.worker
         .call(move |c| run_ready(outbox::log(&SqliteTx(c), &t, e.as_deref(), limit)))
+        .await
+}
+
+pub(super) async fn purge_deliveries(
+    l: &SqliteLedger,
+    before: DateTime<Utc>,
+    limit: u32,
+) -> R<u64> {
+    let cutoff = to_us(before);
+    l.worker
+        .call(move |c| run_ready(outbox::purge(&SqliteTx(c), cutoff, limit)))
         .await
 }
 

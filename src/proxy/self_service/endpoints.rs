@@ -3,6 +3,8 @@
 //! `GET webhooks/deliveries?endpoint_id=&limit=`. Tenant key required.
 //! A URL must pass the egress guard at registration (and again at every
 //! delivery, since DNS may change); the signing secret is shown once.
+//! Creation counts against the tenant's request rate; the 20-endpoint cap
+//! is counted in the insert's ledger transaction.
 //!
 //! This file holds routing, the handlers and the JSON they answer; event
 //! names and the log query are checked in `input`.
@@ -24,7 +26,7 @@ use crate::state::{AppState, Runtime};
 use input::{events, log_query};
 
 /// Fan-out multiplies every event by the endpoint count; keep it small.
-const MAX_ENDPOINTS_PER_TENANT: usize = 20;
+const MAX_ENDPOINTS_PER_TENANT: u32 = 20;
 const MAX_EVENTS: usize = 64;
 const MAX_URL_LEN: usize = 2048;
 const MAX_BODY: usize = 64 * 1024;
@@ -129,6 +131,15 @@ async fn add(
     tenant: &TenantConfig,
     req: Request<ReqBody>,
 ) -> Result<Response<Body>, GatewayError> {
+    // Each creation resolves the URL's host through the egress guard, so
+    // it counts against the tenant's request rate as the quote does
+    // (listing and the log read only the gateway's own state).
+    state
+        .limiter
+        .check(&tenant.id)
+        .decide()
+        .await
+        .map_err(|retry_after| GatewayError::RateLimited { retry_after })?;
     let body = collect_limited(req.into_body(), MAX_BODY).await?;
     let add: AddRequest = serde_json::from_slice(&body).map_err(|e| {
         GatewayError::bad_request(format!(
@@ -149,21 +160,19 @@ async fn add(
         .check(&url)
         .await
         .map_err(|e| GatewayError::bad_request(format!("url: {e}")))?;
-    let ledger = state.ledger.as_ref();
-    let existing = ledger
-        .list_endpoints(&tenant.id)
-        .await
-        .map_err(GatewayError::ledger("list_endpoints"))?;
-    if existing.len() >= MAX_ENDPOINTS_PER_TENANT {
-        return Err(GatewayError::bad_request(format!(
-            "a tenant may register at most {MAX_ENDPOINTS_PER_TENANT} endpoints; delete one first"
-        )));
-    }
     let secret = crate::fanout::new_secret();
-    let info = ledger
-        .add_endpoint(&tenant.id, &url, &events, &secret)
+    // The cap is counted in the insert's transaction: a count read first
+    // would let parallel POSTs all see room for one more.
+    let info = state
+        .ledger
+        .add_endpoint(&tenant.id, &url, &events, &secret, MAX_ENDPOINTS_PER_TENANT)
         .await
-        .map_err(GatewayError::ledger("add_endpoint"))?;
+        .map_err(GatewayError::ledger("add_endpoint"))?
+        .ok_or_else(|| {
+            GatewayError::bad_request(format!(
+                "a tenant may register at most {MAX_ENDPOINTS_PER_TENANT} endpoints; delete one first"
+            ))
+        })?;
     let mut data = endpoint_json(&info);
     if let Some(obj) = data.as_object_mut() {
         // Shown once: the gateway never returns it again.

@@ -59,7 +59,7 @@ pub(super) async fn receive(
     // it never sends the event again, so a crash must not lose it. The
     // outbox write is one short transaction, idempotent per (event,
     // endpoint); if it fails, HeyGen's retry (after our 5xx) queues it.
-    crate::fanout::enqueue(state.ledger.as_ref(), &event, &body)
+    crate::fanout::enqueue(state.ledger.as_ref(), &rt.config, &event, &body)
         .await
         .map_err(GatewayError::ledger("fanout_enqueue"))?;
     crate::faultpoint::hit(crate::faultpoint::FANOUT_AFTER_ENQUEUE);
