@@ -134,12 +134,7 @@ async fn add(
     // Each creation resolves the URL's host through the egress guard, so
     // it counts against the tenant's request rate as the quote does
     // (listing and the log read only the gateway's own state).
-    state
-        .limiter
-        .check(&tenant.id)
-        .decide()
-        .await
-        .map_err(|retry_after| GatewayError::RateLimited { retry_after })?;
+    super::rate_limit(state, tenant).await?;
     let body = collect_limited(req.into_body(), MAX_BODY).await?;
     let add: AddRequest = serde_json::from_slice(&body).map_err(|e| {
         GatewayError::bad_request(format!(

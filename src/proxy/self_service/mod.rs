@@ -65,12 +65,7 @@ pub(super) async fn handle(
             // A quote reads HeyGen with the org key and probes media URLs,
             // so it counts against the tenant's request rate as a HeyGen
             // call does (the other endpoints read only the gateway's state).
-            state
-                .limiter
-                .check(&tenant.id)
-                .decide()
-                .await
-                .map_err(|retry_after| GatewayError::RateLimited { retry_after })?;
+            rate_limit(state, tenant).await?;
             let body =
                 collect_limited(req.into_body(), rt.config.server.max_json_body_bytes + 4096)
                     .await
@@ -93,6 +88,21 @@ pub(super) async fn handle(
         (_, "webhooks/heygen" | "usage" | "quote") => Err(GatewayError::MethodNotAllowed),
         _ => Err(GatewayError::NotFound),
     }
+}
+
+/// Counts a call of `tenant` that reaches outside the gateway (a quote's
+/// HeyGen reads and media probes, an endpoint's DNS check) against its
+/// request rate, as a HeyGen call is.
+pub(super) async fn rate_limit(
+    state: &AppState,
+    tenant: &TenantConfig,
+) -> Result<(), GatewayError> {
+    state
+        .limiter
+        .check(&tenant.id)
+        .decide()
+        .await
+        .map_err(|retry_after| GatewayError::RateLimited { retry_after })
 }
 
 /// The tenant of a request to an endpoint that needs one.
