@@ -13,6 +13,8 @@
 //!   expiry and webhook fan-out, restart, `ledger verify` exits 0.
 //! - kill_delete: SIGKILL after HeyGen confirmed a delete, before the
 //!   capture it owes; the hold's TTL captures it.
+//! - kill_idem: SIGKILL after forwarding a keyed v3 create; past the
+//!   claim's lease the retry takes the key and the lost hold over.
 
 // A failed unwrap in a test helper is a failed assertion.
 #![allow(clippy::unwrap_used)]
@@ -33,6 +35,8 @@ mod ledger_view;
 mod full_disk;
 #[path = "chaos/kill_delete.rs"]
 mod kill_delete;
+#[path = "chaos/kill_idem.rs"]
+mod kill_idem;
 #[path = "chaos/kill_points.rs"]
 mod kill_points;
 #[path = "chaos/pg_outage.rs"]

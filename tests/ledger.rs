@@ -196,6 +196,8 @@ both!(
     cases_expiry::a_sessions_current_minute_is_left_to_the_meter,
     cases_idem::idempotency_lifecycle,
     cases_idem::concurrent_duplicates_get_one_new,
+    cases_idem::a_pending_claim_past_its_lease_is_taken_over,
+    cases_idem::racing_retries_take_a_stale_claim_over_once,
     cases_retry::a_retry_finds_only_the_open_hold_of_the_same_request,
     cases_retry::an_expired_hold_is_found_and_its_late_job_settles_once,
     cases_retry::racing_retries_on_two_replicas_take_the_hold_once,

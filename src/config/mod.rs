@@ -105,6 +105,20 @@ pub struct UpstreamConfig {
     pub pool_idle_timeout: Duration,
 }
 
+impl UpstreamConfig {
+    /// How long a pending `Idempotency-Key` claim may still belong to a
+    /// running request: the connect, the longest response-head wait and the
+    /// response-body read, plus a margin. Past it, the request that claimed
+    /// the key is gone (killed, or its `complete`/`abandon` write was lost)
+    /// and a retry may take the key over instead of getting 409 for 24 h.
+    pub fn idem_lease(&self) -> Duration {
+        self.connect_timeout
+            .saturating_add(self.request_timeout.max(self.upload_timeout))
+            .saturating_add(self.request_timeout)
+            .saturating_add(defaults::IDEM_LEASE_MARGIN)
+    }
+}
+
 #[derive(Clone, PartialEq, Eq)]
 pub enum StoreConfig {
     Sqlite { path: PathBuf },

@@ -86,4 +86,16 @@ mod tests {
         let live = config("[org.budgets]\nmonthly = 500\n");
         assert!(restart_only_changes(&old, &live).is_empty());
     }
+
+    /// The lease of an `Idempotency-Key` claim is made of the upstream
+    /// timeouts (restart-only, so replicas of one deployment agree on it).
+    #[test]
+    fn an_idempotency_claims_lease_follows_the_upstream_timeouts() {
+        let secs = |toml: &str| config(toml).upstream.idem_lease().as_secs();
+        // 5 s connect + 600 s upload + 60 s body read + 300 s margin.
+        assert_eq!(secs(""), 965);
+        let short = "[upstream]\nconnect_timeout_ms = 1000\n\
+                     request_timeout_ms = 5000\nupload_timeout_ms = 2000\n";
+        assert_eq!(secs(short), 1 + 5 + 5 + 300);
+    }
 }

@@ -120,6 +120,9 @@ pub trait Ledger:
 
     /// Claims an idempotency key atomically: of concurrent duplicates exactly
     /// one gets `New`. Entries older than [`IDEMPOTENCY_TTL`] count as absent.
+    /// A claim of this same request still pending `lease` after it was made
+    /// is stale (its request is gone, see `UpstreamConfig::idem_lease`) and
+    /// is taken over as `New`, again by exactly one of concurrent callers.
     /// `body_hash` is the request's digest (method, target and body; see
     /// `proxy::claim`): the name is the column's, from when only the body
     /// counted.
@@ -129,6 +132,7 @@ pub trait Ledger:
         key: &str,
         body_hash: [u8; 32],
         now: DateTime<Utc>,
+        lease: std::time::Duration,
     ) -> Result<IdemBegin, LedgerError>;
 
     /// Stores the response of a claimed key for replay.

@@ -109,6 +109,31 @@ pub enum IdemBegin {
     Mismatch,
 }
 
+/// The creation times (µs) `idem_begin` compares a stored key with.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IdemCutoffs {
+    pub now_us: i64,
+    /// Created before this: forgotten ([`super::IDEMPOTENCY_TTL`]).
+    pub expired_us: i64,
+    /// Still pending and created before this: its lease ran out.
+    pub stale_us: i64,
+}
+
+impl IdemCutoffs {
+    pub(crate) fn new(now: DateTime<Utc>, lease: std::time::Duration) -> Self {
+        let ttl = super::IDEMPOTENCY_TTL;
+        // A lease past the TTL (absurd timeouts) changes nothing: expiry
+        // frees the key first.
+        let lease = chrono::Duration::from_std(lease).map_or(ttl, |l| l.min(ttl));
+        let us = |t: DateTime<Utc>| t.timestamp_micros();
+        IdemCutoffs {
+            now_us: us(now),
+            expired_us: us(now - ttl),
+            stale_us: us(now - lease),
+        }
+    }
+}
+
 /// Usage of one window in its current period.
 ///
 /// `limit` is the configured budget; ops' adjustments of this period are

@@ -54,7 +54,14 @@ impl IdemClaim {
         h.update(body);
         let digest: [u8; 32] = h.finalize().into();
         let now = state.clock.now();
-        match state.ledger.idem_begin(tenant, key, digest, now).await {
+        // The lease is read from the live config, but the upstream
+        // timeouts it is made of only change with a restart.
+        let lease = state.snapshot().config.upstream.idem_lease();
+        match state
+            .ledger
+            .idem_begin(tenant, key, digest, now, lease)
+            .await
+        {
             Ok(IdemBegin::New) => Ok(Claim::New(IdemClaim {
                 state: state.clone(),
                 tenant: tenant.to_string(),

@@ -141,7 +141,10 @@ impl Fixture {
         }
 
         for (key, hold) in [("k-linked", Some(&below)), ("k-refused", None)] {
-            let begun = l.idem_begin("acme", key, [7; 32], t0()).await.unwrap();
+            let begun = l
+                .idem_begin("acme", key, [7; 32], t0(), LEASE)
+                .await
+                .unwrap();
             assert_eq!(begun, IdemBegin::New);
             let headers = hold
                 .map(|h| vec![("X-Gateway-Hold-Id".to_string(), h.clone())])
@@ -153,7 +156,7 @@ impl Fixture {
             };
             l.idem_complete("acme", key, &resp).await.unwrap();
         }
-        l.idem_begin("acme", "k-pending", [8; 32], t0())
+        l.idem_begin("acme", "k-pending", [8; 32], t0(), LEASE)
             .await
             .unwrap();
         (released, open)

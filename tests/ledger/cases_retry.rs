@@ -145,7 +145,7 @@ pub async fn racing_retries_on_two_replicas_take_the_hold_once(f: Fixture) {
     let (key, body) = ("order-7", [7; 32]);
     let l = replicas[0].as_ref();
     assert_eq!(
-        l.idem_begin("acme", key, body, t0()).await.unwrap(),
+        l.idem_begin("acme", key, body, t0(), LEASE).await.unwrap(),
         IdemBegin::New
     );
     let first = held(l.hold(keyed(Some(FP), 1, t0())).await.unwrap());
@@ -155,7 +155,7 @@ pub async fn racing_retries_on_two_replicas_take_the_hold_once(f: Fixture) {
         .map(|i| {
             let l = replicas[i % 2].clone();
             tokio::spawn(async move {
-                match l.idem_begin("acme", key, body, t0()).await.unwrap() {
+                match l.idem_begin("acme", key, body, t0(), LEASE).await.unwrap() {
                     IdemBegin::New => l
                         .retry_hold("acme", ROUTE, FP, t0(), Takeover::Job)
                         .await

@@ -6,6 +6,10 @@ use heygen_gateway::config::Budgets;
 use heygen_gateway::ledger::*;
 use heygen_gateway::money::{Micros, MICROS_PER_CREDIT};
 
+/// An `Idempotency-Key` claim's lease, as the default upstream timeouts
+/// make it (`UpstreamConfig::idem_lease`): 16 min 5 s.
+pub const LEASE: std::time::Duration = std::time::Duration::from_secs(965);
+
 /// A Tuesday noon, far from any boundary.
 pub fn t0() -> DateTime<Utc> {
     at("2026-11-24T12:00:00Z")

@@ -8,16 +8,18 @@ use crate::ledger::types::*;
 
 type R<T> = Result<T, Fail>;
 
-/// Claims `key`. The upsert replaces only an entry older than the cutoff;
-/// a live entry is left alone (and locked), so of concurrent duplicates
-/// exactly one sees its row inserted.
+/// Claims `key`. The upsert replaces only an entry older than the TTL, or
+/// a pending claim of this same request past its lease (its request is
+/// gone); a live entry is left alone (and locked). The conflicting row is
+/// locked and the `WHERE` re-read on its latest version, so of concurrent
+/// duplicates exactly one sees its row inserted or taken over: the others
+/// find the claim it just renewed, within its lease.
 pub(super) async fn begin(
     tx: &Transaction<'_>,
     tenant: &str,
     key: &str,
     hash: &[u8; 32],
-    now_us: i64,
-    cutoff_us: i64,
+    at: IdemCutoffs,
 ) -> R<IdemBegin> {
     let claim = tx
         .prepare_cached(
@@ -26,12 +28,19 @@ pub(super) async fn begin(
              ON CONFLICT (tenant, key) DO UPDATE SET body_hash = EXCLUDED.body_hash, \
              state = 'pending', status = NULL, headers = NULL, body = NULL, \
              created_us = EXCLUDED.created_us \
-             WHERE idempotency.created_us < $5 RETURNING 1",
+             WHERE idempotency.created_us < $5 \
+             OR (idempotency.state = 'pending' AND idempotency.created_us < $6 \
+                 AND idempotency.body_hash = EXCLUDED.body_hash) \
+             RETURNING 1",
         )
         .await?;
     let hash = hash.as_slice();
+    let (now_us, expired_us, stale_us) = (at.now_us, at.expired_us, at.stale_us);
     if tx
-        .query_opt(&claim, &[&tenant, &key, &hash, &now_us, &cutoff_us])
+        .query_opt(
+            &claim,
+            &[&tenant, &key, &hash, &now_us, &expired_us, &stale_us],
+        )
         .await?
         .is_some()
     {

@@ -152,11 +152,10 @@ impl Ledger for PostgresLedger {
         key: &str,
         body_hash: [u8; 32],
         now: DateTime<Utc>,
+        lease: std::time::Duration,
     ) -> Result<IdemBegin, LedgerError> {
-        let (now_us, cutoff) = (to_us(now), to_us(now - IDEMPOTENCY_TTL));
-        in_tx!(self, |tx| idem::begin(
-            &tx, tenant, key, &body_hash, now_us, cutoff
-        ))
+        let at = IdemCutoffs::new(now, lease);
+        in_tx!(self, |tx| idem::begin(&tx, tenant, key, &body_hash, at))
     }
 
     async fn idem_complete(

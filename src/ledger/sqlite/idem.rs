@@ -9,14 +9,17 @@ use crate::ledger::types::*;
 
 type R<T> = Result<T, LedgerError>;
 
-/// Claims `key`; an entry older than the cutoff counts as absent.
+/// Claims `key`; an entry older than the TTL counts as absent, and so does
+/// a pending claim of this same request past its lease (its request is
+/// gone). The read and the upsert share the worker's transaction, so of
+/// racing retries of a stale claim only the first takes it over: the next
+/// finds the claim it just renewed, within its lease.
 pub(super) fn begin(
     conn: &Connection,
     tenant: &str,
     key: &str,
     hash: &[u8; 32],
-    now_us: i64,
-    cutoff_us: i64,
+    at: IdemCutoffs,
 ) -> R<IdemBegin> {
     type Stored = (
         Vec<u8>,
@@ -45,8 +48,12 @@ pub(super) fn begin(
         .optional()
         .map_err(sql_err)?;
     if let Some((stored_hash, state, status, headers, body, created_us)) = row {
-        if created_us >= cutoff_us {
-            return if stored_hash.as_slice() != hash.as_slice() {
+        let same = stored_hash.as_slice() == hash.as_slice();
+        // Pending past its lease: the request that claimed the key is gone,
+        // and this retry of it takes the key over.
+        let lost = same && state != "done" && created_us < at.stale_us;
+        if created_us >= at.expired_us && !lost {
+            return if !same {
                 Ok(IdemBegin::Mismatch)
             } else if state != "done" {
                 Ok(IdemBegin::InProgress)
@@ -64,7 +71,7 @@ pub(super) fn begin(
          VALUES (?1, ?2, ?3, 'pending', ?4) \
          ON CONFLICT (tenant, key) DO UPDATE SET body_hash = excluded.body_hash, \
          state = 'pending', status = NULL, headers = NULL, body = NULL, created_us = excluded.created_us",
-        params![tenant, key, hash.as_slice(), now_us],
+        params![tenant, key, hash.as_slice(), at.now_us],
     )
     .map_err(sql_err)?;
     Ok(IdemBegin::New)

@@ -135,11 +135,12 @@ impl Ledger for SqliteLedger {
         key: &str,
         body_hash: [u8; 32],
         now: DateTime<Utc>,
+        lease: std::time::Duration,
     ) -> Result<IdemBegin, LedgerError> {
         let (tenant, key) = (tenant.to_string(), key.to_string());
-        let (now_us, cutoff) = (to_us(now), to_us(now - IDEMPOTENCY_TTL));
+        let at = IdemCutoffs::new(now, lease);
         self.worker
-            .call(move |c| idem::begin(c, &tenant, &key, &body_hash, now_us, cutoff))
+            .call(move |c| idem::begin(c, &tenant, &key, &body_hash, at))
             .await
     }
 
