@@ -53,14 +53,10 @@ pub(crate) fn keep_both(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Unowned;
+    use crate::config::{Isolation, Unowned};
 
     fn policy(unowned: Unowned) -> Policy {
-        Policy {
-            org_wide: false,
-            unowned,
-            org_admin: false,
-        }
+        Policy::new(Isolation::Tenant, false, unowned)
     }
 
     #[test]
