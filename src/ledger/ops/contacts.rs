@@ -102,11 +102,12 @@ async fn open_elsewhere<T: Tx>(
     if !unbound.is_empty() {
         return Ok(true);
     }
-    let expired = tx
+    // An add_contact held and not answered, or expired within the window.
+    let held = tx
         .query(
             "SELECT 1 FROM contact_holds c JOIN holds h ON h.hold_id = c.hold_id \
-             WHERE c.project_id = ?1 AND h.state = 'expired' AND h.tenant <> ?2 \
-             AND h.settled_us >= ?3 LIMIT 1",
+             WHERE c.project_id = ?1 AND h.tenant <> ?2 \
+             AND (h.state = 'held' OR (h.state = 'expired' AND h.settled_us >= ?3)) LIMIT 1",
             &[
                 project.into(),
                 tenant.into(),
@@ -115,18 +116,7 @@ async fn open_elsewhere<T: Tx>(
             |_| Ok(()),
         )
         .await?;
-    if !expired.is_empty() {
-        return Ok(true);
-    }
-    let unanswered = tx
-        .query(
-            "SELECT 1 FROM contact_holds c JOIN holds h ON h.hold_id = c.hold_id \
-             WHERE c.project_id = ?1 AND h.state = 'held' AND h.tenant <> ?2 LIMIT 1",
-            &[project.into(), tenant.into()],
-            |_| Ok(()),
-        )
-        .await?;
-    Ok(!unanswered.is_empty())
+    Ok(!held.is_empty())
 }
 
 /// Binds `video_id` to the oldest open placeholder of `project_id` and
