@@ -18,10 +18,10 @@
 #        CMP_BIN=path (gateway binary), CMP_NGINX=path (nginx binary),
 #        CMP_PERF=file (record a perf profile of the gateway's run into file),
 #        CMP_IO_THREADS=n (the gateway's server.io_threads; default one per core),
-#        CMP_PATH=/v2/avatars (default: a list the gateway filters to the
-#        tenant's own avatars, which nginx does not) or
-#        /v2/video_translate/target_languages (names nothing a tenant owns:
-#        both proxies do exactly the same work),
+#        CMP_PATH=/v2/video_translate/target_languages (default: names
+#        nothing a tenant owns, so both proxies do exactly the same work) or
+#        /v2/avatars (a list the gateway filters to the tenant's own
+#        avatars, with a ledger look-up of its ids, which nginx does not do),
 #        CMP_ALLOCS=1 (then count the gateway's heap allocations per request in
 #        an extra 2 s run: uprobes on mimalloc's entry points, needs root; the
 #        count is exact where timings are noisy, but slows that run ~20×)

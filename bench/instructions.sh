@@ -14,8 +14,8 @@
 # Usage: bench/instructions.sh   (needs valgrind, nginx, python3, curl)
 # Knobs: CMP_BIN=path (gateway binary; default: a dist build),
 #        CMP_IR_REQUESTS=20000, CMP_IR_OUT=file (keep the callgrind report),
-#        CMP_PATH=/v2/avatars (default; a list filtered to the tenant's own) or
-#        /v2/video_translate/target_languages (passed through as is)
+#        CMP_PATH=/v2/video_translate/target_languages (default; passed
+#        through as is) or /v2/avatars (a list filtered to the tenant's own)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
