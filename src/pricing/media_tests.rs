@@ -142,4 +142,42 @@ mod quotes {
             quote_with_media(&book, &plan, &Billable::V3Video, both.as_bytes(), &media).unwrap();
         assert_eq!(q.scenes[0].basis, "text");
     }
+    /// A v2 proofread (captured on 2xx, never corrected) and a v3
+    /// translation naming its source as `video_url` are priced at the
+    /// probed source, not at the 300 s default.
+    #[test]
+    fn proofreads_and_v3_video_url_translations_use_the_probed_source() {
+        let plan = PlanPolicy {
+            tier: Tier::Enterprise,
+            max_video_seconds: 1800,
+            test_mode: TestMode::Billed,
+        };
+        let book = PriceBook::builtin();
+        let mut media = MediaLengths::new();
+        media.insert("https://x/src.mp4".into(), 1_200_000);
+        let proofread = serde_json::json!({"video_url": "https://x/src.mp4",
+            "output_language": "French"})
+        .to_string();
+        let q = quote_with_media(
+            &book,
+            &plan,
+            &Billable::V2ProofreadCreate,
+            proofread.as_bytes(),
+            &media,
+        )
+        .unwrap();
+        assert_eq!(q.jobs[0].projected_ms, 1_200_000, "{q:?}");
+        let v3 = serde_json::json!({"video_url": "https://x/src.mp4",
+            "output_languages": ["es"]})
+        .to_string();
+        let q = quote_with_media(
+            &book,
+            &plan,
+            &Billable::V3Translation,
+            v3.as_bytes(),
+            &media,
+        )
+        .unwrap();
+        assert_eq!(q.jobs[0].projected_ms, 1_200_000, "{q:?}");
+    }
 }

@@ -8,7 +8,7 @@
 use super::draft::{Ctx, Draft, DraftJob};
 use super::features::*;
 use super::json::{arr_opt, field, obj_opt};
-use super::json::{secs_opt, str_req, Obj};
+use super::json::{secs_opt, str_opt, str_req, Obj};
 pub(super) use super::rules_shared::{
     check_resolution, languages, script_or_audio, translation_feature,
 };
@@ -66,15 +66,16 @@ pub(super) fn draft(
         }
         Billable::V2ProofreadCreate => {
             let n = languages(o, "", false)?;
+            // Captured on 2xx and never corrected (HeyGen reports no
+            // proofread length): the source is read, as a translation's is.
+            let url = str_opt(o, "video_url", "")?;
+            let (ms, basis) = ctx.media_ms(
+                url.map(super::media::MediaKey::Url),
+                p.default_translation_source_ms,
+                "source_default",
+            );
             let jobs = (0..n)
-                .map(|_| {
-                    DraftJob::single(
-                        PROOFREAD,
-                        p.default_translation_source_ms,
-                        "source_default",
-                        false,
-                    )
-                })
+                .map(|_| DraftJob::single(PROOFREAD, ms, basis, false))
                 .collect();
             Draft::new(jobs, SettleMode::OnSuccess)
         }

@@ -157,8 +157,11 @@ fn source_ms(ctx: &Ctx<'_>, o: &Obj<'_>, at: &str) -> Result<(u64, &'static str)
             }
             Ok((e - s, "time_range"))
         }
+        // The source as `video` (a URL or asset input) or `video_url`,
+        // both of which `translation` accepts.
         _ => Ok(ctx.media_ms(
-            super::media::url_of(field(o, "video")),
+            super::media::url_of(field(o, "video"))
+                .or_else(|| super::media::url_of(field(o, "video_url"))),
             ctx.proj().default_translation_source_ms,
             "source_default",
         )),
