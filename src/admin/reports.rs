@@ -5,7 +5,7 @@
 //! journal's own sums over the same period, so a report reconciles with
 //! the export.
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde_json::{json, Value};
 
@@ -65,13 +65,10 @@ pub(crate) fn period(s: &str, tz: Tz) -> Result<(DateTime<Utc>, DateTime<Utc>), 
             .ok_or_else(bad)?;
         (first, next)
     };
-    let at = |d: NaiveDate| {
-        d.and_hms_opt(0, 0, 0)
-            .and_then(|t| tz.from_local_datetime(&t).earliest())
-            .map(|t| t.with_timezone(&Utc))
-            .ok_or_else(bad)
-    };
-    Ok((at(start)?, at(end)?))
+    // Where midnight is skipped (a DST change at midnight), the day starts
+    // at its first local time, as the budget windows count it.
+    let at = |d: NaiveDate| crate::ledger::window::local_midnight(d, tz);
+    Ok((at(start), at(end)))
 }
 
 /// Re-sums the ledger's per-(tenant, feature) rows by `by`.
@@ -186,6 +183,14 @@ mod tests {
         for bad in ["2026-13", "nov", "2026-11-31"] {
             assert!(period(bad, chrono_tz::UTC).is_err(), "{bad}");
         }
+        // São Paulo skipped midnight on 2018-11-04 (clocks went 00:00 →
+        // 01:00): that day starts at 01:00 local, the day before ends there.
+        let sp = chrono_tz::America::Sao_Paulo;
+        let (from, to) = period("2018-11-04", sp).unwrap();
+        assert_eq!(from.to_rfc3339(), "2018-11-04T03:00:00+00:00");
+        assert_eq!((to - from).num_hours(), 23);
+        let (_, end) = period("2018-11-03", sp).unwrap();
+        assert_eq!(end, from);
     }
 
     #[test]

@@ -145,7 +145,7 @@ fn local_date(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
 /// Local midnight of `date` as an instant. Where a DST change skips
 /// midnight (e.g. America/Sao_Paulo until 2019), the day starts at the first
 /// local time that exists; where midnight repeats, at the earlier one.
-fn local_midnight(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
+pub(crate) fn local_midnight(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
     let midnight = date.and_time(NaiveTime::MIN);
     // Gaps are at most a few hours; probe forward in 15-minute steps.
     for step in 0..=96 {
