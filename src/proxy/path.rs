@@ -71,10 +71,25 @@ fn decode_unreserved(path: &str) -> Result<String, PathError> {
 /// Whether an absolute ASCII `path` is already in normal form — nothing to
 /// decode, collapse or remove, as clients almost always send it — so the
 /// steps below would return it unchanged (a test checks they do).
+///
+/// One pass over the bytes (every request takes it, twice: the error
+/// layer's envelope and admission; splitting on `/` cost ~900 instructions
+/// a call): every segment after the leading `/` is non-empty, not `.` or
+/// `..`, and free of control bytes and `%`.
 fn is_normal(path: &str) -> bool {
-    path.split('/').skip(1).all(|seg| {
-        !matches!(seg, "" | "." | "..") && seg.bytes().all(|b| b >= 0x20 && b != 0x7f && b != b'%')
-    })
+    let Some(rest) = path.as_bytes().strip_prefix(b"/") else {
+        return false;
+    };
+    // No early exit, so the byte test compiles to vector code.
+    let odd = rest.iter().fold(false, |odd, &b| {
+        odd | (b < 0x20) | (b == 0x7f) | (b == b'%')
+    });
+    !odd && rest.split(|&b| b == b'/').all(segment_ok)
+}
+
+/// A segment of a path in normal form: not empty, `.` or `..`.
+fn segment_ok(seg: &[u8]) -> bool {
+    !matches!(seg, b"" | b"." | b"..")
 }
 
 /// The generation (and so the error envelope) of the route `path` reaches
@@ -137,7 +152,21 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// The definition the byte pass replaced, kept as the reference.
+    fn is_normal_by_split(path: &str) -> bool {
+        path.split('/').skip(1).all(|seg| {
+            !matches!(seg, "" | "." | "..")
+                && seg.bytes().all(|b| b >= 0x20 && b != 0x7f && b != b'%')
+        })
+    }
+
     proptest! {
+        #[test]
+        fn the_byte_pass_agrees_with_splitting(tail in r"[a-z0-9./%\x01\x7f-]{0,16}") {
+            let path = format!("/{tail}");
+            prop_assert_eq!(is_normal(&path), is_normal_by_split(&path), "{}", path);
+        }
+
         /// The fast path returns a path unchanged only where every step
         /// would have returned it unchanged too.
         #[test]
