@@ -150,17 +150,7 @@ pub(crate) fn next_page(path: &str, query: Option<&str>, token: &str) -> String 
         .filter(|kv| !kv.is_empty() && !kv.starts_with("token="))
         .map(str::to_string)
         .collect();
-    let enc: String = token
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    params.push(format!("token={enc}"));
+    params.push(format!("token={}", crate::http::percent_encode(token)));
     format!("{path}?{}", params.join("&"))
 }
 

@@ -38,7 +38,7 @@ pub(crate) fn videos_path(session_id: &str, token: Option<&str>) -> String {
     let mut path = format!("/v3/video-agents/{session_id}/videos?limit={VIDEOS_PAGE_LIMIT}");
     if let Some(token) = token {
         path.push_str("&token=");
-        path.push_str(&encode(token));
+        path.push_str(&crate::http::percent_encode(token));
     }
     path
 }
@@ -102,19 +102,6 @@ pub(crate) fn oldest_first(newest_first: Vec<AgentVideo>) -> Vec<AgentVideo> {
     // Stable: equal times keep the reversed listing order.
     videos.sort_by_key(|v| v.created_at.unwrap_or(i64::MAX));
     videos
-}
-
-/// Percent-encodes all but unreserved characters (RFC 3986).
-fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]
