@@ -1,7 +1,7 @@
 //! Background tasks: the settlement poller (jobs nobody asked about), hold
 //! expiry, budget/hold gauges with threshold alerts, HeyGen's remaining
 //! quota with its drift from the ledger, and the session meter, in one loop;
-//! the gauge period is `metrics.gauge_interval_seconds` (read at start).
+//! each timer follows its period in the config in force, reloads included.
 //! Once a newer build migrated the ledger (`crate::schema_guard`), expiry,
 //! the poller and the meter stop here; only the session stops this replica
 //! already took are still settled. The webhook fan-out worker
@@ -26,8 +26,8 @@ use std::time::Duration;
 use futures_util::stream::{self, StreamExt};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tokio::time::{interval, MissedTickBehavior};
 
+use crate::clock::Ticker;
 use crate::ledger::PendingJob;
 use crate::state::AppState;
 use backoff::Backoff;
@@ -58,31 +58,30 @@ pub(crate) fn spawn(state: &Arc<AppState>, stop: watch::Receiver<bool>) -> Vec<J
 
 /// Reads the ledger's schema version every `schema_guard::period`.
 async fn schema_checks(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
-    let gauge_interval = state.snapshot().config.metrics.gauge_interval;
-    let mut tick = interval(crate::schema_guard::period(gauge_interval));
-    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let period =
+        |s: &AppState| crate::schema_guard::period(s.snapshot().config.metrics.gauge_interval);
+    let mut tick = Ticker::new(period(&state));
     loop {
         tokio::select! {
             _ = stop.changed() => break,
             _ = tick.tick() => state.schema.check(state.ledger.as_ref()).await,
         }
+        tick.follow(period(&state));
     }
+}
+
+/// The quota poll's timer period: an hour while the poll is off, so a
+/// reload that turns it on is picked up within the hour at worst.
+fn quota_period(cfg: &crate::config::Config) -> Duration {
+    cfg.metrics.quota_poll.unwrap_or(Duration::from_secs(3600))
 }
 
 async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     let cfg = state.snapshot().config.clone();
-    let mut poll = interval(cfg.settlement.poll_interval);
-    let mut gauges_tick = interval(cfg.metrics.gauge_interval);
-    let mut quota_tick = interval(cfg.metrics.quota_poll.unwrap_or(Duration::from_secs(3600)));
-    let mut sessions_tick = interval(cfg.settlement.session_tick);
-    for t in [
-        &mut poll,
-        &mut gauges_tick,
-        &mut quota_tick,
-        &mut sessions_tick,
-    ] {
-        t.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    }
+    let mut poll = Ticker::new(cfg.settlement.poll_interval);
+    let mut gauges_tick = Ticker::new(cfg.metrics.gauge_interval);
+    let mut quota_tick = Ticker::new(quota_period(&cfg));
+    let mut sessions_tick = Ticker::new(cfg.settlement.session_tick);
     let mut poller = Poller::default();
     let mut drift = Drift::default();
     loop {
@@ -116,6 +115,13 @@ async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
                 }
             }
         }
+        // A reload's periods apply from the next tick (the meter's lead is
+        // computed from the tick in force, so the two must not disagree).
+        let cfg = state.snapshot().config.clone();
+        poll.follow(cfg.settlement.poll_interval);
+        gauges_tick.follow(cfg.metrics.gauge_interval);
+        quota_tick.follow(quota_period(&cfg));
+        sessions_tick.follow(cfg.settlement.session_tick);
     }
 }
 

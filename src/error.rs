@@ -54,6 +54,8 @@ pub struct Shortfall {
     pub required: Micros,
     pub remaining: Micros,
     pub resets_at: Option<DateTime<Utc>>,
+    /// Over the window's whole limit: waiting for the reset cannot help.
+    pub never_fits: bool,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -53,6 +53,14 @@ pub(crate) fn check(cfg: &Config, env: &dyn EnvSource, offline: bool) -> Finding
         budgets(&format!("tenants[{i}].budgets"), &t.budgets, &mut f);
     }
     liveavatar(cfg, env, offline, &mut f);
+    if cfg.cluster.redis.is_none() && cfg.cluster.replicas.get() > 1 {
+        f.warn(
+            "cluster.replicas",
+            "without cluster.redis_url each replica limits alone at rate ÷ replicas: \
+             exact only if the load balancer spreads requests evenly; \
+             set cluster.redis_url to share one limit",
+        );
+    }
     f
 }
 
@@ -241,5 +249,19 @@ mod tests {
             f.warnings.iter().any(|w| w.key == "org.budgets.daily"),
             "{f:?}"
         );
+    }
+
+    #[test]
+    fn replicas_without_redis_are_a_warning() {
+        let key = "cluster.replicas";
+        let warned = |extra: &str| {
+            let f = check(&cfg(extra), &MapEnv::default(), true);
+            f.warnings.iter().any(|w| w.key == key)
+        };
+        assert!(warned("[cluster]\nreplicas = 3"));
+        assert!(!warned("[cluster]\nreplicas = 1"));
+        assert!(!warned(
+            "[cluster]\nreplicas = 3\nredis_url = \"redis://127.0.0.1:6379\""
+        ));
     }
 }

@@ -39,14 +39,6 @@ pub fn restart_only_changes(old: &Config, new: &Config) -> Vec<&'static str> {
             old.webhooks.secret != new.webhooks.secret,
         ),
         ("cluster", old.cluster != new.cluster),
-        (
-            "metrics.gauge_interval_seconds",
-            old.metrics.gauge_interval != new.metrics.gauge_interval,
-        ),
-        (
-            "metrics.quota_poll_seconds",
-            old.metrics.quota_poll != new.metrics.quota_poll,
-        ),
     ]
     .into_iter()
     .filter_map(|(key, changed)| changed.then_some(key))
@@ -79,11 +71,16 @@ mod tests {
                 "upstream timeouts",
                 "webhooks.secret_env / secret_file",
                 "cluster",
-                "metrics.gauge_interval_seconds",
             ]
         );
-        // Budgets, tenants and prices are live: nothing to name.
-        let live = config("[org.budgets]\nmonthly = 500\n");
+        // Budgets, tenants, prices and the background tasks' periods
+        // (`clock::Ticker` follows them) are live: nothing to name.
+        let live = config(
+            "[org.budgets]\nmonthly = 500\n\
+             [settlement]\npoll_interval_seconds = 5\nsession_tick_seconds = 5\n\
+             [webhooks]\nfanout_interval_ms = 250\n\
+             [metrics]\ngauge_interval_seconds = 30\nquota_poll_seconds = 600\n",
+        );
         assert!(restart_only_changes(&old, &live).is_empty());
     }
 

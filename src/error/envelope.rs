@@ -25,6 +25,7 @@ impl GatewayError {
                     "resets_at".into(),
                     json!(s.resets_at.map(|t| t.to_rfc3339())),
                 );
+                m.insert("never_fits".into(), json!(s.never_fits));
             }
             GatewayError::RenderCap { scope, cap } => {
                 m.insert("scope".into(), json!(scope));

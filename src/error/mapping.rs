@@ -127,6 +127,7 @@ impl GatewayError {
             GatewayError::RenderCap { .. }
             | GatewayError::SessionCap { .. }
             | GatewayError::IdempotencyInProgress => Some(Duration::from_secs(5)),
+            GatewayError::InsufficientCredit(s) if s.never_fits => None,
             GatewayError::InsufficientCredit(s) => s
                 .resets_at
                 .map(|at| (at - now).to_std().unwrap_or_default()),

@@ -15,6 +15,7 @@ fn every_variant_maps_to_status_code_reason_and_retry_after() {
         required: 1_500_000,
         remaining: 500_000,
         resets_at: Some(Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap()),
+        never_fits: false,
     };
     use GatewayError as E;
     let table: Vec<(E, u16, &str, &str, Option<u64>)> = vec![
@@ -101,11 +102,22 @@ fn every_variant_maps_to_status_code_reason_and_retry_after() {
             None,
         ),
         (
-            E::InsufficientCredit(shortfall),
+            E::InsufficientCredit(shortfall.clone()),
             402,
             "insufficient_credit",
             "insufficient_credit",
             Some(3600),
+        ),
+        // Over the window's whole limit: no Retry-After to wait for.
+        (
+            E::InsufficientCredit(Shortfall {
+                never_fits: true,
+                ..shortfall
+            }),
+            402,
+            "insufficient_credit",
+            "insufficient_credit",
+            None,
         ),
         (
             E::RateLimited {

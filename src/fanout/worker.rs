@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 use futures_util::stream::{self, StreamExt};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tokio::time::{interval, MissedTickBehavior};
 
 use crate::config::Config;
 use crate::egress::{EgressConfig, EgressError, EgressGuard, EgressRequest};
@@ -43,8 +42,7 @@ async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     state
         .metrics
         .init_webhook_tenants(cfg.tenants.iter().map(|t| t.id.as_str()));
-    let mut tick = interval(cfg.webhooks.fanout_interval);
-    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut tick = crate::clock::Ticker::new(cfg.webhooks.fanout_interval);
     loop {
         tokio::select! {
             _ = stop.changed() => break,

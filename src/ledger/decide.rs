@@ -135,6 +135,7 @@ pub(crate) fn evaluate(
                     required: req.amount,
                     remaining: room,
                     resets_at: resets_at(window, req.now, req.tz),
+                    never_fits: req.amount > limit,
                 };
                 let slot = if *shadow {
                     &mut shadow_worst
@@ -184,11 +185,15 @@ fn configured(b: &Budgets) -> impl Iterator<Item = (Window, Micros)> + '_ {
 /// window resetting sooner would send the client back to fail again. On a
 /// tie, the one with the least room.
 fn keep_tightest(slot: &mut Option<Shortfall>, s: Shortfall) {
+    // A window the amount can never fit refuses for good, like `total`.
+    let until = |s: &Shortfall| if s.never_fits { None } else { s.resets_at };
     let replace = match slot {
         None => true,
         Some(cur) => {
-            later(s.resets_at, cur.resets_at)
-                || (s.resets_at == cur.resets_at && s.remaining < cur.remaining)
+            later(until(&s), until(cur))
+                || (until(&s) == until(cur)
+                    && (later(s.resets_at, cur.resets_at)
+                        || (s.resets_at == cur.resets_at && s.remaining < cur.remaining)))
         }
     };
     if replace {

@@ -171,6 +171,31 @@ fn tie_prefers_the_window_that_resets_last() {
     }
 }
 
+/// A render over the day's whole limit can never pass the day, whatever
+/// the month has left: the refusal says so and names no reset to wait for.
+#[test]
+fn an_amount_over_a_windows_whole_limit_never_fits() {
+    let mut r = req(10);
+    r.tenant_budgets.daily = Some(5);
+    r.tenant_budgets.monthly = Some(100);
+    let counters = set(&[("tenant:t1", Window::Monthly, 0, 95)]);
+    match evaluate(&r, &counters, RenderCounts::default()) {
+        Evaluation::Refuse(HoldDecision::Insufficient(s)) => {
+            assert_eq!((s.window, s.never_fits), (Window::Daily, true));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Within the day's limit, only spent out: waiting for midnight helps.
+    r.amount = 5;
+    let counters = set(&[("tenant:t1", Window::Daily, 0, 1)]);
+    match evaluate(&r, &counters, RenderCounts::default()) {
+        Evaluation::Refuse(HoldDecision::Insufficient(s)) => {
+            assert_eq!((s.window, s.never_fits), (Window::Daily, false));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 #[test]
 fn shadow_scope_reports_but_admits() {
     let mut r = req(10);

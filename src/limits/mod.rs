@@ -106,10 +106,19 @@ impl Quotas {
 // === impl RateLimiter ===
 
 impl RateLimiter {
-    /// The in-process limiter for `config`'s tenants and org limit.
+    /// The in-process limiter for `config`'s tenants and org limit. Without
+    /// Redis, replicas cannot share one count, so each admits `rate ÷
+    /// cluster.replicas` (what the fallback does while Redis is down):
+    /// together they admit the configured rate when the load balancer
+    /// spreads requests evenly, instead of `replicas ×` it. With Redis this
+    /// limiter is not consulted once `use_redis` ran.
     pub fn new(config: &Config) -> Self {
+        let share = match config.cluster.redis {
+            Some(_) => NonZeroU32::MIN,
+            None => config.cluster.replicas,
+        };
         Self {
-            local: LocalLimiter::new(&config.tenants, config.org.limits, NonZeroU32::MIN),
+            local: LocalLimiter::new(&config.tenants, config.org.limits, share),
             cluster: OnceLock::new(),
         }
     }

@@ -59,3 +59,24 @@ fn rounding() {
     assert_eq!(round_up_secs(secs(2)), secs(2));
     assert_eq!(round_up_secs(Duration::from_millis(2_001)), secs(3));
 }
+
+/// Without Redis, replicas cannot share one count: each admits its share,
+/// so `cluster.replicas = 2` does not let the pair admit twice the limit.
+#[test]
+fn without_redis_each_replica_admits_its_share() {
+    let admitted = |replicas: u32| {
+        let config = Config::from_toml(&format!(
+            "[cluster]\nreplicas = {replicas}\n\
+             [[tenants]]\nid = \"t\"\nkeys = [\"{}\"]\n\
+             [tenants.limits]\nrequests_per_minute = 60\nburst = 10\n",
+            crate::auth::hash_line("hgw_test_key_0123456789")
+        ))
+        .expect("config");
+        let limiter = RateLimiter::new(&config);
+        (0..20)
+            .filter(|_| matches!(limiter.check("t"), Check::Ready(Ok(()))))
+            .count()
+    };
+    assert_eq!(admitted(1), 10);
+    assert_eq!(admitted(2), 5);
+}

@@ -66,6 +66,7 @@ pub(super) fn granted(d: HoldDecision) -> Result<Granted, GatewayError> {
             required: s.required,
             remaining: s.remaining,
             resets_at: s.resets_at,
+            never_fits: s.never_fits,
         })),
         HoldDecision::RenderCapReached { scope, cap } => Err(GatewayError::RenderCap {
             scope: scope.label(),

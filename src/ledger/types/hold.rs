@@ -110,6 +110,9 @@ pub struct Shortfall {
     pub remaining: Micros,
     /// When the window resets; `None` for `total`.
     pub resets_at: Option<DateTime<Utc>>,
+    /// The amount is over the window's whole limit: no reset makes room,
+    /// so a retry is pointless (no `Retry-After`).
+    pub never_fits: bool,
 }
 
 /// Outcome of [`crate::ledger::Ledger::hold`].
