@@ -16,6 +16,8 @@ mod pg;
 
 #[path = "billing/agents.rs"]
 mod agents;
+#[path = "billing/batch_features.rs"]
+mod batch_features;
 #[path = "billing/batches.rs"]
 mod batches;
 #[path = "billing/calibration.rs"]

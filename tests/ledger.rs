@@ -36,6 +36,8 @@ mod cases_hold_state;
 mod cases_holds;
 #[path = "ledger/cases_idem.rs"]
 mod cases_idem;
+#[path = "ledger/cases_job_items.rs"]
+mod cases_job_items;
 #[path = "ledger/cases_load.rs"]
 mod cases_load;
 #[path = "ledger/cases_outbox.rs"]
@@ -241,4 +243,5 @@ both!(
     cases_alerts::replicas_claim_disjoint_alerts,
     cases_assets::asset_lengths_are_recorded_once_and_survive_reopen,
     cases_schema::a_ledger_newer_than_the_build_is_refused,
+    cases_job_items::a_batch_keeps_its_items_with_its_job,
 );

@@ -3,6 +3,8 @@
 
 #[path = "mock_upstream/agents.rs"]
 mod agents;
+#[path = "mock_upstream/batches.rs"]
+mod batches;
 mod common;
 #[path = "mock_upstream/faults.rs"]
 mod faults;

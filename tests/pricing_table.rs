@@ -13,6 +13,8 @@ use heygen_gateway::pricing::{
 use http::Method;
 use serde_json::{json, Value};
 
+#[path = "pricing_table/batches.rs"]
+mod batches;
 #[path = "pricing_table/props.rs"]
 mod props;
 #[path = "pricing_table/props_monotone.rs"]

@@ -32,6 +32,7 @@ fn rec(id: &str, held: Micros) -> JobRecord {
         feature: "video_translation".into(),
         status_path: format!("/v2/video_translate/{id}"),
         held,
+        items: Vec::new(),
     }
 }
 

@@ -220,8 +220,18 @@ CREATE INDEX deliveries_tenant_log ON deliveries (tenant, id);
 CREATE INDEX deliveries_created ON deliveries (created_us);
 "#;
 
+/// Migration 14: each v3 batch item's feature and projected credits, in
+/// submission order (`JobItem`), on the batch's one job: HeyGen answers a
+/// batch with one id, yet its items may differ in feature (Avatar III and
+/// IV, speed and precision), so settlement prices each item at its own
+/// (`settlement::batch`). NULL for every other job, and for batches
+/// submitted before it (they settle every item at the job's feature).
+const BATCH_ITEMS: &str = r#"
+ALTER TABLE jobs ADD COLUMN items TEXT;
+"#;
+
 /// The shared migrations' templates, in order.
-const SHARED: [&str; 12] = [
+const SHARED: [&str; 13] = [
     REGISTRY,
     SESSIONS,
     CALIBRATION,
@@ -234,6 +244,7 @@ const SHARED: [&str; 12] = [
     CONTACT_HOLDS,
     STOP_UNCONFIRMED,
     DELIVERY_READS,
+    BATCH_ITEMS,
 ];
 
 /// How many shared migrations there are (this build knows one more: the first).

@@ -2,15 +2,17 @@
 //!
 //! The scope, usage, adjustment, idempotency and error types live here; the
 //! hold request and its decision are in `hold`, the hold states and what a
-//! settlement or expiry moved in `settle`, and the stored rows and their
-//! filters in `stored`. All
+//! settlement or expiry moved in `settle`, a batch job's items in `items`,
+//! and the stored rows and their filters in `stored`. All
 //! are re-exported, so callers name them `ledger::types::X` (or `ledger::X`).
 
 mod hold;
+mod items;
 mod settle;
 mod stored;
 
 pub use hold::*;
+pub use items::*;
 pub use settle::*;
 pub use stored::*;
 

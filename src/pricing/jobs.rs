@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::batch_status::BatchItems;
 type Obj = serde_json::Map<String, Value>;
-use super::{Quote, SettleMode};
+use super::{JobQuote, Quote, SettleMode};
 use crate::catalog::Billable;
 use crate::money::Micros;
 pub use status::status_outcome;
@@ -36,6 +36,10 @@ pub struct Job {
     /// The projected length this job was held for (calibration compares it
     /// with the real one at settlement).
     pub projected_ms: u64,
+    /// A v3 batch's items, each priced on its own, in request order (HeyGen's
+    /// `item_index`; a translation payload's languages in turn): settlement
+    /// prices each item at its own feature. Empty for any other job.
+    pub items: Vec<JobQuote>,
 }
 
 /// What a status read says about a job.
@@ -108,6 +112,10 @@ pub fn jobs_from_response(billable: &Billable, quote: &Quote, response_body: &[u
     };
     let (found, status) = job_ids(billable, &d);
     let n = found.len();
+    let batch = matches!(
+        billable,
+        Billable::V3VideoBatch | Billable::V3TranslationBatch | Billable::V3LipsyncBatch
+    );
     let mut remaining = quote.credits;
     found
         .into_iter()
@@ -143,6 +151,12 @@ pub fn jobs_from_response(billable: &Billable, quote: &Quote, response_body: &[u
                 feature,
                 quoted,
                 projected_ms: mine.iter().map(|j| j.projected_ms).sum(),
+                // One `batch_id` answers for every item of a batch.
+                items: if batch && i + 1 == n {
+                    mine.to_vec()
+                } else {
+                    Vec::new()
+                },
             }
         })
         .collect()

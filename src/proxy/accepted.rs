@@ -8,7 +8,7 @@
 use super::admission::Priced;
 use super::guard::HoldGuard;
 use crate::catalog::Billable;
-use crate::ledger::JobRecord;
+use crate::ledger::{JobItem, JobRecord};
 use crate::pricing::{self, SettleMode};
 use crate::state::AppState;
 
@@ -98,6 +98,14 @@ fn job_records(jobs: &[pricing::Job]) -> Vec<JobRecord> {
             feature: j.feature.clone(),
             status_path: j.status_path.clone(),
             held: j.quoted,
+            items: j
+                .items
+                .iter()
+                .map(|q| JobItem {
+                    feature: q.feature.clone(),
+                    credits: q.credits,
+                })
+                .collect(),
         })
         .collect()
 }

@@ -57,6 +57,7 @@ pub(crate) fn placeholder(quote: &Quote, session_id: &str, hold_id: &str) -> Job
         feature: quote.feature.clone(),
         status_path: String::new(),
         held: quote.credits,
+        items: Vec::new(),
     }
 }
 

@@ -46,6 +46,7 @@ pub(crate) fn placeholders(quote: &Quote, request: &[u8], hold_id: &str) -> Vec<
             feature: j.feature.clone(),
             status_path: String::new(),
             held: j.credits,
+            items: Vec::new(),
         })
         .collect()
 }

@@ -10,6 +10,7 @@
 
 pub(crate) mod agents;
 mod batch;
+mod batch_cost;
 pub(crate) mod contacts;
 mod delete;
 mod length;
@@ -26,7 +27,8 @@ use crate::state::AppState;
 /// integer overflow (the overage above the hold is still recorded).
 const MAX_JOB_DURATION_MS: u64 = 24 * 3600 * 1000;
 
-/// Settles one job from an observed outcome. `Pending` is a no-op.
+/// Settles one job from an observed outcome. `None` when nothing was
+/// decided: `Pending`, or a batch whose item pages could not all be read.
 pub(crate) async fn settle(
     state: &AppState,
     job_id: &str,
@@ -54,7 +56,10 @@ pub(crate) async fn settle(
             batch: Some(items), ..
         } => {
             let book = book_of_hold(state, &job.hold_id).await;
-            let (cost, from) = batch::cost(state, &job, &book, &items, source).await;
+            // A page of its items unread: settled by a later read or poll.
+            let Some((cost, from)) = batch::cost(state, &job, &book, items, source).await else {
+                return Ok(None);
+            };
             learned = Some(from);
             JobSettlement::Completed { cost }
         }
@@ -202,9 +207,10 @@ pub(crate) async fn refresh(
     };
     match pricing::status_outcome(read, path, query, &body) {
         Some((id, outcome)) if id == job_id => {
-            let settled = !matches!(outcome, JobOutcome::Pending);
-            settle(state, job_id, outcome, source).await?;
-            Ok(settled)
+            let terminal = !matches!(outcome, JobOutcome::Pending);
+            // `None`: pending, or a batch whose pages could not all be read.
+            let done = settle(state, job_id, outcome, source).await?.is_some();
+            Ok(terminal && done)
         }
         _ => Ok(false),
     }

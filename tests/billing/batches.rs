@@ -73,7 +73,7 @@ async fn a_three_item_batch_settles_each_item_at_its_own_length() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_batch_item_whose_length_cannot_be_read_costs_its_share_and_is_flagged() {
+async fn a_batch_item_whose_length_cannot_be_read_costs_its_projection_and_is_flagged() {
     let rig = Rig::start(|c| c.tenant_budgets("alpha", "daily = 1000")).await;
     let (hold, id) = batch(&rig).await;
     let videos = items(&rig, &id).await;

@@ -27,6 +27,7 @@ async fn request(f: &Fixture, tenant: &str, session: &str, held: i64) -> String 
         feature: "video_agent".into(),
         status_path: String::new(),
         held: credits(held),
+        items: Vec::new(),
     };
     l.submit(&hold, &[job]).await.unwrap();
     // Submission times order the placeholders.

@@ -36,6 +36,7 @@ fn placeholder(project: &str, hold: &str, i: usize) -> JobRecord {
         feature: "template".into(),
         status_path: String::new(),
         held: credits(1),
+        items: Vec::new(),
     }
 }
 

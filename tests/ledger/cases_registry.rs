@@ -196,6 +196,7 @@ pub async fn contact_videos_bind_to_placeholders(f: Fixture) {
         feature: "template".into(),
         status_path: String::new(),
         held: credits(1),
+        items: Vec::new(),
     };
     let a = held(l.hold(req("acme", credits(2), t0())).await.unwrap());
     l.submit(&a, &[placeholder("p_1", &a, 0), placeholder("p_1", &a, 1)])

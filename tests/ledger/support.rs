@@ -101,6 +101,7 @@ pub fn job(id: &str, held: Micros) -> JobRecord {
         feature: "video_translation".into(),
         status_path: format!("/v2/video_translate/{id}"),
         held,
+        items: Vec::new(),
     }
 }
 

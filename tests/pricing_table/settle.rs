@@ -5,14 +5,14 @@ use super::*;
 
 // --- settlement readers --------------------------------------------------------
 
-fn billable(path: &str) -> Billable {
+pub(super) fn billable(path: &str) -> Billable {
     match classify(&Method::POST, path).kind {
         RouteKind::Billable(b) => b,
         other => panic!("{path}: {other:?}"),
     }
 }
 
-fn status_read(path: &str) -> StatusRead {
+pub(super) fn status_read(path: &str) -> StatusRead {
     match classify(&Method::GET, path).kind {
         RouteKind::Status(s) => s,
         other => panic!("{path}: {other:?}"),
@@ -152,36 +152,6 @@ fn jobs_from_translations_and_batches() {
             done
         ),
         Some(("b1".into(), JobOutcome::Failed))
-    );
-    // A finished batch names its items: each settles from its own status.
-    let done = br#"{"data":{"batch_id":"b1","status":"completed","total_items":3,
-        "counts_by_status":{"completed":2,"failed":1},
-        "items":[{"item_index":0,"status":"completed","video_id":"va"},
-                 {"item_index":1,"status":"failed","video_id":"vb"},
-                 {"item_index":2,"status":"completed","video_id":"../x"}],
-        "has_more":false}}"#;
-    let Some((
-        _,
-        JobOutcome::Completed {
-            batch: Some(items), ..
-        },
-    )) = status_outcome(
-        &status_read("/v3/videos/batches/b1"),
-        "/v3/videos/batches/b1",
-        None,
-        done,
-    )
-    else {
-        panic!("a completed batch with items");
-    };
-    // An id that is not URL-safe is not followed (its item stays unknown).
-    assert_eq!(
-        items,
-        heygen_gateway::pricing::BatchItems {
-            total: 3,
-            completed: vec!["/v3/videos/va".into()],
-            failed: 1,
-        }
     );
     // Lipsync and agent ids.
     let lip = q(

@@ -99,6 +99,13 @@ impl MockControl {
         self.shared.lock().agent_revisions_render = render;
     }
 
+    /// Batch status reads list at most `limit` items a page, whatever
+    /// `limit` the read asks for (`None`: as asked, 100 by default), so a
+    /// test pages a small batch the way a large one pages.
+    pub fn set_batch_page_limit(&self, limit: Option<usize>) {
+        self.shared.lock().batch_page_limit = limit;
+    }
+
     /// `GET {path}` (e.g. `/v3/templates/tpl_1`, `/v3/avatars/looks/look_1`)
     /// answers `{"data": data}` in the v3 envelope from now on; `None`
     /// removes it (then such a read is a 404).

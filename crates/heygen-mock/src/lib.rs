@@ -22,6 +22,7 @@
 #![warn(unreachable_pub)]
 
 mod agents;
+mod batches;
 mod control;
 mod envelope;
 mod faults;
@@ -111,6 +112,7 @@ impl MockHeygen {
                 requests: Vec::new(),
                 jobs: Vec::new(),
                 batches: Vec::new(),
+                batch_page_limit: None,
                 uploads: Vec::new(),
                 faults: faults::Faults::default(),
                 auto_complete: config.auto_complete,

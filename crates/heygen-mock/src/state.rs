@@ -138,8 +138,10 @@ pub(crate) struct Shared {
 pub(crate) struct Inner {
     pub(crate) requests: Vec<ReceivedRequest>,
     pub(crate) jobs: Vec<Job>,
-    /// v3 video batches: id, creation time and item job ids in order.
-    pub(crate) batches: Vec<(String, i64, Vec<String>)>,
+    /// v3 batches of every kind, oldest first.
+    pub(crate) batches: Vec<Batch>,
+    /// See `MockControl::set_batch_page_limit`.
+    pub(crate) batch_page_limit: Option<usize>,
     pub(crate) uploads: Vec<Upload>,
     pub(crate) faults: Faults,
     pub(crate) auto_complete: Option<f64>,
@@ -154,6 +156,17 @@ pub(crate) struct Inner {
     pub(crate) details: std::collections::HashMap<String, serde_json::Value>,
     /// `Idempotency-Key`s of v3 POSTs and their answers.
     pub(crate) idem: crate::idem::Keys,
+}
+
+/// A v3 batch (`crate::batches`).
+#[derive(Debug, Clone)]
+pub(crate) struct Batch {
+    pub(crate) id: String,
+    pub(crate) created_at: i64,
+    /// What its items are: videos, translations or lipsyncs.
+    pub(crate) kind: JobKind,
+    /// Item job ids by `item_index`.
+    pub(crate) items: Vec<String>,
 }
 
 /// Fields of a job taken from the create request.

@@ -11,7 +11,7 @@ use http_body_util::Full;
 use serde_json::{json, Value};
 
 use crate::envelope::{self, Generation};
-use crate::state::{Job, JobKind, JobStatus, Shared};
+use crate::state::{Job, JobKind, Shared};
 pub(crate) use render::v3_video;
 use render::{v1_status, v2_translate, v2_video, v3_lipsync, v3_translate};
 
@@ -58,10 +58,12 @@ pub(crate) fn read(shared: &Shared, path: &str, query: Option<&str>) -> Option<R
             if id.is_empty() {
                 return None;
             }
+            if let Some(kind) = crate::batches::kind_of(prefix) {
+                return Some(crate::batches::status(shared, kind, id, query));
+            }
             let translation = [JobKind::Translation];
             match prefix {
                 "/v2/videos" => with_job(shared, V2, id, &video, v2_video),
-                "/v3/videos/batches" => video_batch(shared, id),
                 "/v3/videos" => with_job(shared, V3, id, &video, v3_video),
                 "/v2/video_translate" => with_job(shared, V2, id, &translation, v2_translate),
                 "/v3/video-translations" => with_job(shared, V3, id, &translation, v3_translate),
@@ -72,59 +74,6 @@ pub(crate) fn read(shared: &Shared, path: &str, query: Option<&str>) -> Option<R
         }
     };
     Some(resp)
-}
-
-/// `GET /v3/videos/batches/{id}` in heygen-cli's shape: aggregate status,
-/// counts, and every item (one page) with its video id.
-fn video_batch(shared: &Shared, id: &str) -> Resp {
-    let batch = shared.lock().batches.iter().find(|b| b.0 == id).cloned();
-    let Some((batch_id, created_at, ids)) = batch else {
-        return envelope::error(
-            Generation::V3,
-            StatusCode::NOT_FOUND,
-            "not_found",
-            &format!("{id:?} not found"),
-        );
-    };
-    let mut counts = serde_json::Map::new();
-    let mut items = Vec::new();
-    for (i, vid) in ids.iter().enumerate() {
-        let job = shared.find_job(vid, &[JobKind::Video]);
-        let status = match job.as_ref().map(|j| j.status) {
-            Some(JobStatus::Completed) => "completed",
-            Some(JobStatus::Failed) | None => "failed",
-            Some(JobStatus::Processing) => "processing",
-            Some(JobStatus::Pending) => "queued",
-        };
-        let n = counts.get(status).and_then(Value::as_u64).unwrap_or(0);
-        counts.insert(status.to_owned(), Value::from(n + 1));
-        items.push(json!({
-            "item_index": i,
-            "status": status,
-            "video_id": vid,
-            "error": if status == "failed" { json!({"message": "render failed"}) } else { Value::Null },
-        }));
-    }
-    let done = |s: &str| counts.get(s).and_then(Value::as_u64).unwrap_or(0);
-    let terminal = done("completed") + done("failed");
-    let status = if terminal < ids.len() as u64 {
-        "processing"
-    } else if done("completed") > 0 {
-        "completed"
-    } else {
-        "failed"
-    };
-    envelope::v3_ok(json!({
-        "batch_id": batch_id,
-        "status": status,
-        "total_items": ids.len(),
-        "counts_by_status": counts,
-        "created_at": created_at,
-        "items": items,
-        "has_more": false,
-        "next_token": null,
-        "title": null,
-    }))
 }
 
 /// Renders the job, or 404 `not_found` in the envelope of `gen`.

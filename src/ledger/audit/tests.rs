@@ -148,6 +148,7 @@ impl Mem {
                 feature: "f".into(),
                 status_path: "/s".into(),
                 held: *s,
+                items: Vec::new(),
             })
             .collect();
         let plan = lifecycle::submit(&self.row(id), &self.snap.jobs, &recs, 2).unwrap();

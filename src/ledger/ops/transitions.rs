@@ -55,7 +55,24 @@ pub(crate) async fn submit<T: Tx>(
     let hold = must_hold(tx, hold_id).await?;
     let ids: Vec<String> = records.iter().map(|r| r.job_id.clone()).collect();
     let existing = tx.jobs_by_ids(&ids).await?;
-    apply(tx, &lifecycle::submit(&hold, &existing, records, now_us)?).await?;
+    let plan = lifecycle::submit(&hold, &existing, records, now_us)?;
+    apply(tx, &plan).await?;
+    // A batch's items, beside its job and written with it: settlement
+    // prices each item from them, so they are money, not a sample. Only
+    // jobs inserted now (a repeated submit changes nothing).
+    for job in &plan.insert_jobs {
+        let items = records
+            .iter()
+            .find(|r| r.job_id == job.job_id)
+            .and_then(|r| JobItem::encode(&r.items));
+        if let Some(items) = items {
+            tx.exec(
+                "UPDATE jobs SET items = ?2 WHERE job_id = ?1",
+                &[job.job_id.as_str().into(), items.into()],
+            )
+            .await?;
+        }
+    }
     let mut owned = resources.to_vec();
     for id in ids {
         if !owned.iter().any(|r| r.resource_id == id) {

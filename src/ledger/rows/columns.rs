@@ -7,7 +7,7 @@
 
 use super::{from_us, parse_hold_state, parse_kind, parse_scope, split_ids, HoldRow, JobRow};
 use super::{JobState, LedgerError, Periods};
-use crate::ledger::types::{JobInfo, JournalEntry, PendingJob};
+use crate::ledger::types::{JobInfo, JobItem, JournalEntry, PendingJob};
 
 /// Typed column access over a backend's row type, so both backends map
 /// rows with the same code and column lists.
@@ -106,7 +106,7 @@ pub(crate) fn pending_from(r: &impl RowAccess) -> Result<PendingJob, LedgerError
 }
 
 pub(crate) const JOB_INFO_COLS: &str =
-    "j.job_id, j.hold_id, h.tenant, j.feature, j.status_path, j.held, j.state";
+    "j.job_id, j.hold_id, h.tenant, j.feature, j.status_path, j.held, j.state, j.items";
 
 pub(crate) fn job_info_from(r: &impl RowAccess) -> Result<JobInfo, LedgerError> {
     Ok(JobInfo {
@@ -120,5 +120,6 @@ pub(crate) fn job_info_from(r: &impl RowAccess) -> Result<JobInfo, LedgerError> 
         // its outcome still settles it (the ledger's late path corrects the
         // amount either way).
         pending: matches!(r.text(6)?.as_str(), "pending" | "expired"),
+        items: JobItem::decode(r.opt_text(7)?.as_deref()),
     })
 }

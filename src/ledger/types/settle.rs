@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::JobItem;
 use crate::money::Micros;
 
 /// States of a hold.
@@ -57,6 +58,9 @@ pub struct JobRecord {
     pub status_path: String,
     /// This job's share of the hold.
     pub held: Micros,
+    /// A v3 batch job's items in submission order (HeyGen's `item_index`),
+    /// each with its own feature and projection; empty for any other job.
+    pub items: Vec<JobItem>,
 }
 
 /// How an upstream job ended.

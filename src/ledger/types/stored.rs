@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{HoldState, Scope};
+use super::{HoldState, JobItem, Scope};
 use crate::money::Micros;
 
 /// Filter of [`crate::ledger::Ledger::list_holds`]; newest first unless
@@ -64,6 +64,9 @@ pub struct JobInfo {
     /// Not settled by its outcome yet: pending, or expired (captured at
     /// its hold when the TTL passed, to be corrected when it finishes).
     pub pending: bool,
+    /// A v3 batch job's items as submitted (`JobRecord::items`); empty
+    /// for other jobs and for batches recorded before migration 14.
+    pub items: Vec<JobItem>,
 }
 
 /// Kinds of journal entries.

@@ -86,7 +86,7 @@ pub fn status_outcome(
     }
     let outcome = match status {
         StatusRead::V3VideoBatch | StatusRead::V3TranslationBatch | StatusRead::V3LipsyncBatch => {
-            crate::pricing::batch_status::outcome(status, d)?
+            crate::pricing::batch_status::outcome(status, query, d)?
         }
         // A Video Agent session is no job: it makes a video per revision
         // and its status names only the latest, so its `completed` or

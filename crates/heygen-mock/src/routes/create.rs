@@ -13,6 +13,13 @@ use crate::state::{new_id, JobKind, NewJob, Shared};
 pub(super) fn create(shared: &Shared, req: &Req<'_>) -> Option<Resp> {
     use Generation::{V1, V2, V3};
     let path = req.path;
+    // The three v3 batches share one shape (`crate::batches`).
+    if let Some(kind) = crate::batches::kind_of(path) {
+        return Some(match parse_object(req) {
+            Ok(body) => crate::batches::create(shared, path, kind, &body),
+            Err(msg) => envelope::error(V3, StatusCode::BAD_REQUEST, "invalid_parameter", &msg),
+        });
+    }
     let seg: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     // (envelope of the answer, handler)
     let kind: CreateKind = match path {
@@ -22,7 +29,6 @@ pub(super) fn create(shared: &Shared, req: &Req<'_>) -> Option<Resp> {
         // The legacy agent answers in the v2 envelope despite its v1 path (§3.5).
         "/v1/video_agent/generate" => CreateKind::Video(V2, false),
         "/v3/videos" => CreateKind::Video(V3, true),
-        "/v3/videos/batches" => CreateKind::V3Batch,
         "/v3/video-agents" => CreateKind::V3Agent,
         // A message or revision to a session (not its `stop`).
         _ if seg.len() == 3
@@ -63,7 +69,6 @@ pub(super) fn create(shared: &Shared, req: &Req<'_>) -> Option<Resp> {
     };
     Some(match kind {
         CreateKind::Video(g, with_status) => create_video(shared, path, g, with_status, &body),
-        CreateKind::V3Batch => create_v3_batch(shared, path, &body),
         CreateKind::V3Agent => crate::agents::create(shared, path, &body),
         CreateKind::V3AgentMessage(session) => {
             crate::agents::message(shared, path, &session, &body)
@@ -101,7 +106,6 @@ pub(super) fn create(shared: &Shared, req: &Req<'_>) -> Option<Resp> {
 enum CreateKind {
     /// A video create answering `{video_id}` (plus `status` when the flag is set).
     Video(Generation, bool),
-    V3Batch,
     V3Agent,
     /// `POST /v3/video-agents/{session_id}`.
     V3AgentMessage(String),
@@ -162,37 +166,6 @@ fn create_video(
         (_, false) => json!({ "video_id": job.id }),
     };
     envelope::ok(gen, data)
-}
-
-/// `POST /v3/videos/batches`: one video per item of `videos` (or `items`).
-fn create_v3_batch(shared: &Shared, path: &str, body: &Map<String, Value>) -> Resp {
-    let items = body
-        .get("videos")
-        .or_else(|| body.get("items"))
-        .and_then(Value::as_array);
-    let Some(items) = items.filter(|i| !i.is_empty()) else {
-        return envelope::error(
-            Generation::V3,
-            StatusCode::BAD_REQUEST,
-            "invalid_parameter",
-            "videos must be a non-empty array",
-        );
-    };
-    let ids: Vec<String> = items
-        .iter()
-        .map(|item| {
-            let fields = item.as_object().cloned().unwrap_or_default();
-            shared.create_job(JobKind::Video, path, new_job(&fields)).id
-        })
-        .collect();
-    // Like HeyGen: the batch id now, the items' video ids from its status.
-    let batch_id = new_id();
-    let total = ids.len();
-    shared
-        .lock()
-        .batches
-        .push((batch_id.clone(), crate::state::unix_now(), ids));
-    envelope::v3_ok(json!({"batch_id": batch_id, "status": "processing", "total_items": total}))
 }
 
 /// Translations: one job per output language.
