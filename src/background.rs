@@ -5,10 +5,11 @@
 //! Once a newer build migrated the ledger (`crate::schema_guard`), expiry,
 //! the poller and the meter stop here; only the session stops this replica
 //! already took are still settled. The webhook fan-out worker
-//! (`crate::fanout::worker`) is a second task, the alert worker
-//! (`crate::alerts::worker`) a third, the schema check a fourth; the gauge
-//! tick and the drift poll hand their readings to `crate::alerts` to raise
-//! alerts.
+//! (`crate::fanout::worker`) is a second task, the check of webhooks
+//! waiting for their job's owner (`crate::fanout::parked`) a third, the
+//! alert worker (`crate::alerts::worker`) a fourth, the schema check a
+//! fifth; the gauge tick and the drift poll hand their readings to
+//! `crate::alerts` to raise alerts.
 //!
 //! This file holds the task spawning, the loop, expiry (with the purge of
 //! finished webhook deliveries past their retention) and the settlement
@@ -48,6 +49,9 @@ pub(crate) fn spawn(state: &Arc<AppState>, stop: watch::Receiver<bool>) -> Vec<J
         // Webhook fan-out runs on its own timer: a slow tenant endpoint must
         // not delay settlement polling, nor the other way round.
         crate::fanout::spawn(state, stop.clone()),
+        // Events waiting for their job's owner likewise: reading open
+        // batches for it must not hold up deliveries already due.
+        crate::fanout::parked::spawn(state, stop.clone()),
         // Ops alerts likewise: a slow alert receiver delays nothing else.
         crate::alerts::spawn(state.alerts.clone(), stop.clone()),
         // The schema check too: a long meter or poller tick in `run` must

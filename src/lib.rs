@@ -19,6 +19,7 @@ pub(crate) mod admin;
 pub mod alerts;
 pub mod auth;
 mod background;
+pub(crate) mod batch_items;
 pub mod catalog;
 pub mod cli;
 pub mod clock;

@@ -26,7 +26,7 @@ fn durations_out_of_range_are_named() {
     let errs = errors(
         "[settlement]\nhold_ttl_seconds = 10000000000000\npoll_interval_seconds = 0\n\
          [metrics]\ngauge_interval_seconds = 86400\nquota_poll_seconds = 1000000\n\
-         [webhooks]\ntolerance_seconds = 0\n",
+         [webhooks]\ntolerance_seconds = 0\nowner_wait_seconds = 86401\n",
     );
     for key in [
         "`settlement.hold_ttl_seconds`",
@@ -34,6 +34,7 @@ fn durations_out_of_range_are_named() {
         "`metrics.gauge_interval_seconds`",
         "`metrics.quota_poll_seconds`",
         "`webhooks.tolerance_seconds`",
+        "`webhooks.owner_wait_seconds`",
     ] {
         assert!(errs.iter().any(|e| e.contains(key)), "{key} in {errs:?}");
     }
@@ -44,6 +45,8 @@ fn durations_out_of_range_are_named() {
         "{errs:?}"
     );
     assert!(errors("[webhooks]\ntolerance_seconds = 30\n").is_empty());
+    // 0 is "do not wait": events of jobs with no known owner are dropped.
+    assert!(errors("[webhooks]\nowner_wait_seconds = 0\n").is_empty());
 }
 
 #[test]

@@ -13,6 +13,8 @@
 
 mod common;
 
+#[path = "fanout/batches.rs"]
+mod batches;
 #[path = "fanout/crash.rs"]
 mod crash;
 #[path = "fanout/delivery.rs"]

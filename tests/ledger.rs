@@ -44,6 +44,8 @@ mod cases_load;
 mod cases_outbox;
 #[path = "ledger/cases_overflow.rs"]
 mod cases_overflow;
+#[path = "ledger/cases_parked.rs"]
+mod cases_parked;
 #[path = "ledger/cases_records.rs"]
 mod cases_records;
 #[path = "ledger/cases_registry.rs"]
@@ -238,6 +240,10 @@ both!(
     cases_outbox::failures_retry_then_die,
     cases_outbox::replicas_claim_disjoint_rows,
     cases_outbox::old_finished_deliveries_are_purged,
+    cases_parked::parked_events_wait_then_go_to_the_owner_once,
+    cases_parked::parked_events_survive_a_reopen,
+    cases_parked::replicas_claim_disjoint_parked_events,
+    cases_parked::open_batches_are_the_unsettled_batch_jobs,
     cases_alerts::alerts_are_queued_once_and_delivered_once,
     cases_alerts::failing_alerts_retry_then_fail,
     cases_alerts::replicas_claim_disjoint_alerts,

@@ -59,6 +59,10 @@ pub const DEFAULT_FANOUT_RETRY_BASE_MS: u64 = 5_000;
 /// redeliveries (the row is what makes one a no-op) and long enough for a
 /// tenant to look back at its delivery log.
 pub const DEFAULT_DELIVERY_RETENTION_DAYS: u64 = 7;
+/// An event for a job with no known owner waits an hour for one: a batch's
+/// status names its items' ids within minutes of the batch's creation, and
+/// the events of jobs the gateway never made are not kept for long.
+pub const DEFAULT_OWNER_WAIT_SECONDS: u64 = 3_600;
 /// `drift` alerts fire when HeyGen and the ledger disagree by more than
 /// this many credits: above rounding of in-flight jobs, below a real leak.
 pub const DEFAULT_ALERT_DRIFT_CREDITS: f64 = 50.0;

@@ -199,6 +199,8 @@ pub struct WebhookConfig {
     pub fanout_retry_base: Duration,
     /// Delivered and dead deliveries older than this are purged.
     pub delivery_retention: Duration,
+    /// How long an event of a job with no known owner yet waits for one.
+    pub owner_wait: Duration,
 }
 
 #[derive(Debug, Clone)]

@@ -4,7 +4,10 @@
 //! The receiver (`proxy/self_service/webhook.rs`) verifies HeyGen's
 //! signature and calls [`enqueue`], which writes one durable outbox row per
 //! subscribed endpoint of the job's owner — idempotent per (event, endpoint),
-//! so HeyGen's redeliveries are sent once. The [`worker`] (one per process;
+//! so HeyGen's redeliveries are sent once. An event whose job has no known
+//! owner yet (a v3 batch's item, before the batch's status named it) is
+//! parked until it has one, for `webhooks.owner_wait_seconds` at most
+//! ([`parked`]). The [`worker`] (one per process;
 //! replicas share the outbox safely because claimed rows are leased) sends
 //! each row's original bytes through the egress guard, signed with the
 //! tenant's secret in HeyGen's own scheme ([`signed_headers`]), and retries
@@ -16,6 +19,7 @@
 //! ([`barred`]): checked when queueing and again before each send, since a
 //! reload may remove or disable a tenant whose rows are already queued.
 
+pub(crate) mod parked;
 pub(crate) mod worker;
 
 use http::{HeaderMap, HeaderValue};
@@ -25,6 +29,7 @@ use sha2::{Digest, Sha256};
 use crate::config::Config;
 use crate::ledger::{Ledger, LedgerError};
 use crate::pricing::WebhookEvent;
+use crate::state::AppState;
 
 pub(crate) use crate::egress::retry::backoff;
 #[cfg(test)]
@@ -64,35 +69,29 @@ pub(crate) fn barred(config: &Config, tenant: &str) -> Option<&'static str> {
 
 /// Queues `body` (HeyGen's verified payload) for the endpoints of the
 /// tenant owning the event's job that subscribe to its type. The owner is
-/// the registry's, else the job's hold's tenant; a job the gateway does not
-/// know, or whose tenant is [`barred`] by `config`, goes nowhere. Returns
-/// how many deliveries were newly queued (0 for a redelivery).
+/// found by [`owner`]; an event whose job has none yet is parked to wait
+/// for one (`parked`), and one whose tenant is [`barred`] by `config` goes
+/// nowhere. Returns how many deliveries were newly queued (0 for a
+/// redelivery, or a parked event).
 pub(crate) async fn enqueue(
-    ledger: &dyn Ledger,
+    state: &AppState,
     config: &Config,
     event: &WebhookEvent,
     body: &[u8],
 ) -> Result<u32, LedgerError> {
-    let owner = match ledger.owner_of(&event.job_id).await? {
-        Some(owner) => Some(owner.tenant),
-        None => ledger.get_job(&event.job_id).await?.map(|job| job.tenant),
-    };
-    let Some(tenant) = owner else {
-        return Ok(0);
-    };
-    if let Some(reason) = barred(config, &tenant) {
-        tracing::info!(%tenant, job_id = %event.job_id, event = %event.event_type, reason, "Webhook not fanned out.");
-        return Ok(0);
-    }
-    let endpoints = ledger.endpoints_for(&tenant, &event.event_type).await?;
-    if endpoints.is_empty() {
-        return Ok(0);
-    }
     // The receiver parsed the body as JSON, so it is UTF-8; the outbox keeps
     // the exact bytes HeyGen sent so the tenant's digest of them matches.
     let payload = std::str::from_utf8(body)
         .map_err(|_| LedgerError::InvalidState("webhook body is not UTF-8".into()))?;
-    let ids: Vec<String> = endpoints.into_iter().map(|e| e.info.id).collect();
+    let ledger = state.ledger.as_ref();
+    let Some(tenant) = owner(ledger, &event.job_id, event.batch_id.as_deref()).await? else {
+        parked::park(state, config, event, &event_id(event, body), payload).await?;
+        return Ok(0);
+    };
+    let ids = targets(ledger, config, &tenant, &event.event_type, &event.job_id).await?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
     let queued = ledger
         .enqueue_deliveries(&event_id(event, body), &tenant, payload, &ids)
         .await?;
@@ -100,6 +99,43 @@ pub(crate) async fn enqueue(
         tracing::debug!(%tenant, job_id = %event.job_id, event = %event.event_type, queued, "Webhook queued for fan-out.");
     }
     Ok(queued)
+}
+
+/// The tenant owning job `job_id`: the registry's, else the job's hold's;
+/// failing both, the owner of the batch the event names (`batch_id`), for
+/// an item's event that says which batch it belongs to.
+pub(crate) async fn owner(
+    ledger: &dyn Ledger,
+    job_id: &str,
+    batch_id: Option<&str>,
+) -> Result<Option<String>, LedgerError> {
+    let batch = batch_id.filter(|b| *b != job_id);
+    for id in std::iter::once(job_id).chain(batch) {
+        if let Some(owner) = ledger.owner_of(id).await? {
+            return Ok(Some(owner.tenant));
+        }
+        if let Some(job) = ledger.get_job(id).await? {
+            return Ok(Some(job.tenant));
+        }
+    }
+    Ok(None)
+}
+
+/// Ids of `tenant`'s endpoints subscribed to `event_type`; none when the
+/// tenant is [`barred`] (logged).
+pub(crate) async fn targets(
+    ledger: &dyn Ledger,
+    config: &Config,
+    tenant: &str,
+    event_type: &str,
+    job_id: &str,
+) -> Result<Vec<String>, LedgerError> {
+    if let Some(reason) = barred(config, tenant) {
+        tracing::info!(%tenant, job_id, event = event_type, reason, "Webhook not fanned out.");
+        return Ok(Vec::new());
+    }
+    let endpoints = ledger.endpoints_for(tenant, event_type).await?;
+    Ok(endpoints.into_iter().map(|e| e.info.id).collect())
 }
 
 /// Headers of a delivery in HeyGen's own scheme, so code written to verify

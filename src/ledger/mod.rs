@@ -23,6 +23,7 @@ pub mod audit;
 mod decide;
 mod lifecycle;
 mod ops;
+mod parked_events;
 pub mod postgres;
 mod registry;
 mod resources;
@@ -47,6 +48,7 @@ pub use alert_outbox::*;
 pub use asset_media::{AssetLengths, AssetMedia, MAX_ASSET_LOOKUP};
 pub use ops::contacts::{placeholder_id, CONTACT_PREFIX};
 pub use ops::placeholders::{agent_placeholder_id, placeholder_key, AGENT_PREFIX};
+pub use parked_events::{NewParkedEvent, OpenBatch, ParkedEvent, ParkedEvents};
 pub use postgres::PostgresLedger;
 pub use registry::Registry;
 pub use resources::*;
@@ -70,8 +72,9 @@ pub const IDEMPOTENCY_TTL: chrono::Duration = chrono::Duration::hours(24);
 /// [`AlertOutbox`] (ops alerts), [`AssetLengths`] (uploads' lengths),
 /// [`RetryHolds`] (the hold a retried idempotent request takes over),
 /// [`AgentVideos`] (Video Agent sessions' placeholders),
-/// [`SchemaVersions`] (whether a newer build migrated it since) and
-/// [`UnconfirmedStops`] (session stops HeyGen did not confirm).
+/// [`SchemaVersions`] (whether a newer build migrated it since),
+/// [`UnconfirmedStops`] (session stops HeyGen did not confirm) and
+/// [`ParkedEvents`] (webhooks waiting for their job's owner).
 /// Object-safe: the proxy holds an `Arc<dyn Ledger>`.
 #[async_trait]
 pub trait Ledger:
@@ -82,6 +85,7 @@ pub trait Ledger:
     + AgentVideos
     + SchemaVersions
     + UnconfirmedStops
+    + ParkedEvents
     + Send
     + Sync
     + 'static

@@ -230,8 +230,30 @@ const BATCH_ITEMS: &str = r#"
 ALTER TABLE jobs ADD COLUMN items TEXT;
 "#;
 
+/// Migration 15: HeyGen webhooks whose job has no known owner yet
+/// (`ledger::parked_events`), such as an item of a v3 batch whose id the
+/// gateway learns only from the batch's status. One row per event id, so a
+/// redelivery parks nothing new; claimed under a lease like `deliveries`
+/// (`locked_until_us`) so replicas never check one row at once, and
+/// removed in the transaction that queues it for the owner. The resource
+/// index lets recording an owner make that id's parked events due at once.
+const PARKED_EVENTS: &str = r#"
+CREATE TABLE parked_events (
+    event_id        TEXT PRIMARY KEY,
+    resource_id     TEXT NOT NULL,
+    event_type      TEXT NOT NULL,
+    payload         TEXT NOT NULL,
+    created_us      {INT} NOT NULL,
+    next_check_us   {INT} NOT NULL,
+    locked_until_us {INT} NOT NULL DEFAULT 0,
+    checks          {INT} NOT NULL DEFAULT 0
+);
+CREATE INDEX parked_events_due ON parked_events (next_check_us);
+CREATE INDEX parked_events_resource ON parked_events (resource_id);
+"#;
+
 /// The shared migrations' templates, in order.
-const SHARED: [&str; 13] = [
+const SHARED: [&str; 14] = [
     REGISTRY,
     SESSIONS,
     CALIBRATION,
@@ -245,6 +267,7 @@ const SHARED: [&str; 13] = [
     STOP_UNCONFIRMED,
     DELIVERY_READS,
     BATCH_ITEMS,
+    PARKED_EVENTS,
 ];
 
 /// How many shared migrations there are (this build knows one more: the first).

@@ -1,5 +1,7 @@
 //! Webhook fan-out families: deliveries to tenant endpoints by result, the
-//! time each attempt took, and the outbox depth (set by the worker).
+//! time each attempt took, the outbox depth (set by the worker), and events
+//! whose job had no known owner when they arrived (parked, then resolved or
+//! given up; the parked count is set by `fanout::parked`).
 
 use std::time::Duration;
 
@@ -11,6 +13,10 @@ use super::Metrics;
 /// Results of one delivery attempt, as the `result` label spells them.
 pub const DELIVERY_RESULTS: [&str; 4] = ["delivered", "failed", "dead", "refused"];
 
+/// What became of an event with no known owner, as the `result` label
+/// spells it: parked to wait, its owner found later, or given up.
+pub const UNOWNED_RESULTS: [&str; 3] = ["parked", "resolved", "given_up"];
+
 /// Delivery attempts wait for a tenant's endpoint, not for HeyGen: 5 ms
 /// (a local receiver) to the egress guard's 10 s default timeout and beyond.
 const DELIVERY_BUCKETS: &[f64] = &[
@@ -21,6 +27,8 @@ pub(super) struct WebhookFamilies {
     deliveries: IntCounterVec,
     delivery_seconds: Histogram,
     outbox_depth: IntGauge,
+    unowned: IntCounterVec,
+    parked: IntGauge,
 }
 
 impl WebhookFamilies {
@@ -30,6 +38,16 @@ impl WebhookFamilies {
             "Time one delivery attempt to a tenant endpoint took (sent attempts only).",
         )
         .buckets(DELIVERY_BUCKETS.to_vec());
+        let unowned = r.int_counter(
+            "heygen_gateway_webhook_unowned_events_total",
+            "HeyGen events whose job had no known owner when they arrived, by result \
+             (parked = waiting for it, resolved = owner found and passed on, given_up = none in time).",
+            &["result"],
+        )?;
+        // At 0 from the start, so the first give-up is an increase.
+        for result in UNOWNED_RESULTS {
+            unowned.with_label_values(&[result]);
+        }
         Ok(WebhookFamilies {
             deliveries: r.int_counter(
                 "heygen_gateway_webhook_deliveries_total",
@@ -41,6 +59,11 @@ impl WebhookFamilies {
             outbox_depth: r.int_gauge(
                 "heygen_gateway_webhook_outbox_depth",
                 "Deliveries waiting in the outbox (due or backing off).",
+            )?,
+            unowned,
+            parked: r.int_gauge(
+                "heygen_gateway_webhook_parked_events",
+                "HeyGen events waiting for their job's owner to become known.",
             )?,
         })
     }
@@ -85,5 +108,23 @@ impl Metrics {
             .webhooks
             .outbox_depth
             .set(i64::try_from(depth).unwrap_or(i64::MAX));
+    }
+
+    /// Counts one event with no known owner; `result` is one of
+    /// [`UNOWNED_RESULTS`].
+    pub fn webhook_unowned(&self, result: &str) {
+        self.inner
+            .webhooks
+            .unowned
+            .with_label_values(&[result])
+            .inc();
+    }
+
+    /// Sets the number of events waiting for their owner.
+    pub fn set_webhook_parked(&self, parked: u64) {
+        self.inner
+            .webhooks
+            .parked
+            .set(i64::try_from(parked).unwrap_or(i64::MAX));
     }
 }

@@ -6,6 +6,7 @@
 //! price) → hold → forward → [`jobs_from_response`] → settle each job from
 //! [`status_outcome`] / [`parse_webhook`] with [`settle_cost`].
 
+mod batch_page;
 pub(crate) mod batch_status;
 mod book;
 mod book_file;
@@ -54,6 +55,7 @@ mod verbal;
 
 use serde::Serialize;
 
+pub use batch_page::{batch_page, BatchPage, MAX_PAGE_ITEMS};
 pub use batch_status::{BatchItems, ItemState, ListedItem};
 pub use book::{Generation, Price, PriceBook, Projection};
 pub use book_file::{BookError, FileFeature, FilePricing, FileProjection};

@@ -1,6 +1,7 @@
 //! The status-read branch: forward a job's status read, and when HeyGen's
 //! answer is terminal, settle the job on the way back (off the response
-//! path, idempotently, so it may race a webhook or the poller).
+//! path, idempotently, so it may race a webhook or the poller). A batch's
+//! status also records its items as the batch owner's (`batch_items`).
 
 use std::sync::Arc;
 
@@ -48,6 +49,14 @@ pub(super) async fn read(
         .await
         .map_err(|_| GatewayError::UpstreamFailed)?;
     let query = path_and_query.split_once('?').map(|(_, q)| q);
+    if crate::batch_items::is_batch(read) {
+        // The items a tenant's read of its batch names become its own (and
+        // their parked webhooks due), off the response path.
+        let (state, path, body) = (state.clone(), path.to_owned(), body.clone());
+        state.clone().tasks.spawn(async move {
+            crate::batch_items::learn(&state, &path, &body).await;
+        });
+    }
     if let Some((job_id, outcome)) = pricing::status_outcome(read, path, query, &body) {
         if !matches!(outcome, JobOutcome::Pending) {
             let state = state.clone();

@@ -205,6 +205,11 @@ pub(crate) async fn refresh(
         );
         return Ok(false);
     };
+    if crate::batch_items::is_batch(read) {
+        // A running batch's items are the owner's as soon as they exist,
+        // so their own webhooks find the owner before the batch settles.
+        crate::batch_items::learn(state, path, &body).await;
+    }
     match pricing::status_outcome(read, path, query, &body) {
         Some((id, outcome)) if id == job_id => {
             let terminal = !matches!(outcome, JobOutcome::Pending);

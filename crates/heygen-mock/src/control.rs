@@ -54,6 +54,13 @@ impl MockControl {
         self.shared.lock().jobs.iter().find(|j| j.id == id).cloned()
     }
 
+    /// The item video ids of a v3 batch, in order; `None` if unknown.
+    pub fn batch_items(&self, batch_id: &str) -> Option<Vec<String>> {
+        let inner = self.shared.lock();
+        let batch = inner.batches.iter().find(|b| b.0 == batch_id)?;
+        Some(batch.2.clone())
+    }
+
     /// Marks a job completed with `duration_secs` of output; `false` if unknown.
     pub fn complete(&self, job_id: &str, duration_secs: f64) -> bool {
         self.shared.update_job(job_id, |j| {

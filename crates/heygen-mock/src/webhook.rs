@@ -125,6 +125,14 @@ pub fn video_translate_fail(
                           "callback_id": callback_id, "output_language": output_language}})
 }
 
+/// `batch.finished`: every item of a v3 batch is terminal (the event the
+/// batch's `callback_url` gets; its `event_data` beyond `batch_id` is
+/// undocumented).
+pub fn batch_finished(batch_id: &str, status: &str) -> Value {
+    json!({"event_type": "batch.finished",
+           "event_data": {"batch_id": batch_id, "status": status}})
+}
+
 /// Adds the top-level `event_id` and `created_at` that v3 deliveries carry.
 pub fn as_v3_event(mut event: Value, event_id: &str, created_at: i64) -> Value {
     if let Some(obj) = event.as_object_mut() {

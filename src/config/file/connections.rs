@@ -117,4 +117,6 @@ pub struct FileWebhooks {
     pub fanout_retry_base_ms: Option<u64>,
     /// Days delivered and dead deliveries are kept before they are purged.
     pub delivery_retention_days: Option<u64>,
+    /// Seconds an event whose job has no known owner yet is kept for it.
+    pub owner_wait_seconds: Option<u64>,
 }

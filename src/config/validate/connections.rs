@@ -45,6 +45,13 @@ pub(super) fn webhooks(w: &FileWebhooks, errs: &mut Errors) -> WebhookConfig {
             format!("is {retention_days}; use 2 to 3650 (a delivery's row is what makes HeyGen's redelivery within 24 h a no-op, so it must outlive that)"),
         );
     }
+    let owner_wait = w.owner_wait_seconds.unwrap_or(DEFAULT_OWNER_WAIT_SECONDS);
+    if owner_wait > 86_400 {
+        errs.push(
+            "webhooks.owner_wait_seconds",
+            format!("is {owner_wait}; use 0 to 86400 (how long an event whose job has no known owner yet waits for one; 0 drops it at once)"),
+        );
+    }
     if let Some(t) = w.tolerance_seconds {
         if !(30..=86_400).contains(&t) {
             errs.push(
@@ -69,6 +76,7 @@ pub(super) fn webhooks(w: &FileWebhooks, errs: &mut Errors) -> WebhookConfig {
         fanout_concurrency: concurrency.clamp(1, 256) as usize,
         fanout_retry_base: Duration::from_millis(retry_ms.max(1)),
         delivery_retention: Duration::from_secs(retention_days.clamp(2, 3650) * 86_400),
+        owner_wait: Duration::from_secs(owner_wait.min(86_400)),
     }
 }
 

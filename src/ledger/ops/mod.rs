@@ -15,6 +15,7 @@ pub(crate) mod contacts;
 mod hold;
 mod hold_batch;
 pub(crate) mod outbox;
+pub(crate) mod parked;
 pub(crate) mod placeholders;
 pub(crate) mod registry;
 pub(crate) mod report;

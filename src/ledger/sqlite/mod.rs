@@ -10,6 +10,7 @@ mod alerts;
 mod asset_media;
 mod idem;
 mod open;
+mod parked;
 mod read;
 mod registry;
 mod retry;

@@ -1,8 +1,10 @@
 //! `POST /gateway/v1/webhooks/heygen`: HeyGen's signed callbacks. The
 //! signature is checked over the raw body before anything else is read from
-//! it; the event is queued for the owning tenant's endpoints (`fanout`)
-//! before the 2xx, and the settlement runs in the background (HeyGen wants a
-//! 2xx within seconds) and is idempotent.
+//! it; the event is queued for the owning tenant's endpoints (`fanout`), or
+//! parked until its job's owner is known, before the 2xx, and the
+//! settlement runs in the background (HeyGen wants a 2xx within seconds)
+//! and is idempotent. A `batch.finished` names its batch's job, so it
+//! settles the batch like any job's `.success`.
 
 use std::sync::Arc;
 
@@ -59,7 +61,7 @@ pub(super) async fn receive(
     // it never sends the event again, so a crash must not lose it. The
     // outbox write is one short transaction, idempotent per (event,
     // endpoint); if it fails, HeyGen's retry (after our 5xx) queues it.
-    crate::fanout::enqueue(state.ledger.as_ref(), &rt.config, &event, &body)
+    crate::fanout::enqueue(state, &rt.config, &event, &body)
         .await
         .map_err(GatewayError::ledger("fanout_enqueue"))?;
     crate::faultpoint::hit(crate::faultpoint::FANOUT_AFTER_ENQUEUE);

@@ -1,0 +1,169 @@
+//! Events whose job has no known owner when HeyGen sends them, kept until
+//! it has one (`ledger::ParkedEvents`).
+//!
+//! HeyGen's events for an item of a v3 batch name the item's own id, which
+//! the gateway learns from the batch's status (`batch_items`), often after
+//! the item's first event. Such an event is parked (durably, before HeyGen
+//! gets its 2xx) rather than dropped. A task per process checks parked
+//! events every `webhooks.fanout_interval_ms`: an event whose owner is known
+//! now is queued for the owner's subscribed endpoints in the transaction
+//! that removes it, so it is passed on once; while some still have none,
+//! open batches are read for their items' ids (`batch_items::Discovery`,
+//! bounded); one still without an owner is checked again after a growing
+//! delay (at most [`MAX_CHECK_DELAY`]) and given up once it has waited
+//! `webhooks.owner_wait_seconds`. Events of jobs the gateway never made
+//! end that way too, never passed on to anyone.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::{interval, MissedTickBehavior};
+
+use crate::batch_items::Discovery;
+use crate::config::Config;
+use crate::ledger::{LedgerError, NewParkedEvent, ParkedEvent};
+use crate::pricing::WebhookEvent;
+use crate::state::AppState;
+
+/// Parked events checked per pass at most; more wait for the next tick.
+const CHECK_BATCH: u32 = 100;
+/// Longest wait between two checks of one event.
+pub(crate) const MAX_CHECK_DELAY: Duration = Duration::from_secs(60);
+
+/// Parks an event whose job has no known owner (a redelivery of one parked
+/// already is a no-op). With `owner_wait_seconds = 0` it is dropped, as
+/// events of unknown jobs were before parking existed.
+pub(super) async fn park(
+    state: &AppState,
+    config: &Config,
+    event: &WebhookEvent,
+    event_id: &str,
+    payload: &str,
+) -> Result<(), LedgerError> {
+    if config.webhooks.owner_wait.is_zero() {
+        return Ok(());
+    }
+    let parked = NewParkedEvent {
+        event_id: event_id.to_owned(),
+        resource_id: event.job_id.clone(),
+        event_type: event.event_type.clone(),
+        payload: payload.to_owned(),
+    };
+    // Due at once: the first check reads the open batches.
+    if state.ledger.park_event(&parked, state.clock.now()).await? {
+        state.metrics.webhook_unowned("parked");
+        tracing::debug!(job_id = %event.job_id, event = %event.event_type, "Webhook of a job with no known owner parked.");
+    }
+    Ok(())
+}
+
+/// Starts the checking task; it stops when `stop` changes.
+pub(crate) fn spawn(state: &Arc<AppState>, stop: watch::Receiver<bool>) -> JoinHandle<()> {
+    tokio::spawn(run(state.clone(), stop))
+}
+
+async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
+    let mut tick = interval(state.snapshot().config.webhooks.fanout_interval);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut discovery = Discovery::default();
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            _ = tick.tick() => {}
+        }
+        check(&state, &mut discovery).await;
+        match state.ledger.parked_event_count().await {
+            Ok(n) => state.metrics.set_webhook_parked(n),
+            Err(e) => state.note_ledger_error("parked_event_count", &e),
+        }
+    }
+}
+
+/// One pass over the parked events due now.
+pub(crate) async fn check(state: &AppState, discovery: &mut Discovery) {
+    let now = state.clock.now();
+    let due = match state.ledger.due_parked_events(now, CHECK_BATCH).await {
+        Ok(d) => d,
+        Err(e) => return state.note_ledger_error("due_parked_events", &e),
+    };
+    let mut waiting = Vec::new();
+    for e in due {
+        if !resolve(state, &e).await {
+            waiting.push(e);
+        }
+    }
+    // Only while something waits are batches read, and then few.
+    if !waiting.is_empty() && discovery.pass(state).await > 0 {
+        let mut still = Vec::new();
+        for e in waiting {
+            if !resolve(state, &e).await {
+                still.push(e);
+            }
+        }
+        waiting = still;
+    }
+    let config = state.snapshot().config.clone();
+    for e in waiting {
+        wait_or_give_up(state, &config, &e).await;
+    }
+}
+
+/// Passes `e` on when its owner is known now; `false` while it is not (or
+/// the ledger failed: the lease runs out and it is checked again).
+async fn resolve(state: &AppState, e: &ParkedEvent) -> bool {
+    let ledger = state.ledger.as_ref();
+    let tenant = match super::owner(ledger, &e.resource_id, None).await {
+        Ok(Some(t)) => t,
+        Ok(None) => return false,
+        Err(err) => {
+            state.note_ledger_error("get_job", &err);
+            return false;
+        }
+    };
+    let config = state.snapshot().config.clone();
+    let targets = super::targets(ledger, &config, &tenant, &e.event_type, &e.resource_id).await;
+    let result = match targets {
+        Ok(ids) => {
+            ledger
+                .unpark_event(&e.event_id, Some((&tenant, &ids)))
+                .await
+        }
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(queued) => {
+            state.metrics.webhook_unowned("resolved");
+            tracing::debug!(%tenant, job_id = %e.resource_id, event = %e.event_type, queued,
+                "Parked webhook's owner found; passed on.");
+        }
+        Err(err) => state.note_ledger_error("unpark_event", &err),
+    }
+    true
+}
+
+/// Checks `e` again later, or gives it up once it has waited long enough.
+async fn wait_or_give_up(state: &AppState, config: &Config, e: &ParkedEvent) {
+    let now = state.clock.now();
+    let waited = (now - e.parked_at).to_std().unwrap_or_default();
+    let ledger = state.ledger.as_ref();
+    if waited >= config.webhooks.owner_wait {
+        match ledger.unpark_event(&e.event_id, None).await {
+            Ok(_) => {
+                state.metrics.webhook_unowned("given_up");
+                tracing::info!(job_id = %e.resource_id, event = %e.event_type, checks = e.checks,
+                    "No owner known for the webhook's job in time; not passed on.");
+            }
+            Err(err) => state.note_ledger_error("unpark_event", &err),
+        }
+        return;
+    }
+    // 1 s, 2 s, 4 s, … up to a minute: quick while a batch's ids are still
+    // being learned, cheap for the events of jobs that are nobody's.
+    let delay = Duration::from_secs(1u64 << e.checks.min(6)).min(MAX_CHECK_DELAY);
+    let at = now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::seconds(60));
+    if let Err(err) = ledger.defer_parked_event(&e.event_id, at).await {
+        state.note_ledger_error("defer_parked_event", &err);
+    }
+}
