@@ -78,18 +78,10 @@ impl Discovery {
 /// Reads every page of one batch's status; returns the ids newly recorded
 /// and whether every item had an id.
 async fn read_batch(state: &AppState, batch: &OpenBatch) -> (usize, bool) {
-    let path = batch
-        .status_path
-        .split_once('?')
-        .map_or(batch.status_path.as_str(), |(p, _)| p);
     let mut token: Option<String> = None;
     let (mut learned, mut seen) = (0, 0u64);
     for _ in 0..MAX_PAGES {
-        let mut target = format!("{path}?limit={}", crate::pricing::MAX_PAGE_ITEMS);
-        if let Some(t) = &token {
-            target.push_str("&token=");
-            target.push_str(&crate::http::percent_encode(t));
-        }
+        let target = crate::pricing::batch_status::page_path(&batch.status_path, token.as_deref());
         let body = match state.upstream.get_json(&target).await {
             Ok((status, body)) if (200..300).contains(&status) => body,
             Ok((status, _)) => {

@@ -7,11 +7,11 @@
 
 use serde_json::Value;
 
-use super::jobs::safe_id;
+use super::batch_status::{item_id, next_token, with_page, PAGE_LIMIT};
 
 /// Most items one page lists (HeyGen's `limit` is 1–100; a batch holds at
 /// most 100 items): more are ignored rather than trusted.
-pub const MAX_PAGE_ITEMS: usize = 100;
+const MAX_PAGE_ITEMS: usize = PAGE_LIMIT as usize;
 
 /// The item ids one page names and where the next page starts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -27,42 +27,25 @@ pub struct BatchPage {
 /// The item ids of a batch status answer; `None` when the body is not a
 /// success answer of that shape.
 pub fn batch_page(body: &[u8]) -> Option<BatchPage> {
-    let v: Value = serde_json::from_slice(body).ok()?;
-    let root = v.as_object()?;
-    if root.get("error").is_some_and(|e| !e.is_null()) {
-        return None;
-    }
-    let d = root.get("data")?.as_object()?;
-    let items = d.get("items")?.as_array()?;
-    let mut page = BatchPage {
-        total: d.get("total_items").and_then(Value::as_u64),
-        ..BatchPage::default()
-    };
-    for item in items
-        .iter()
-        .take(MAX_PAGE_ITEMS)
-        .filter_map(Value::as_object)
-    {
-        // The same keys settlement reads a completed item's id from.
-        let id = ["video_id", "video_translation_id", "lipsync_id", "id"]
+    with_page(body, |d, items| {
+        let mut page = BatchPage {
+            total: d.get("total_items").and_then(Value::as_u64),
+            next_token: next_token(d),
+            ..BatchPage::default()
+        };
+        for item in items
             .iter()
-            .find_map(|k| item.get(*k).and_then(Value::as_str))
-            .filter(|id| safe_id(id));
-        if let Some(id) = id {
-            if !page.item_ids.iter().any(|seen| seen == id) {
-                page.item_ids.push(id.to_owned());
+            .take(MAX_PAGE_ITEMS)
+            .filter_map(Value::as_object)
+        {
+            if let Some(id) = item_id(item) {
+                if !page.item_ids.iter().any(|seen| seen == id) {
+                    page.item_ids.push(id.to_owned());
+                }
             }
         }
-    }
-    // The cursor is sent back as one query value; one that could not be
-    // (empty, huge) ends the paging instead.
-    let more = d.get("has_more").and_then(Value::as_bool) == Some(true);
-    page.next_token = d
-        .get("next_token")
-        .and_then(Value::as_str)
-        .filter(|t| more && !t.is_empty() && t.len() <= 1024)
-        .map(str::to_owned);
-    Some(page)
+        page
+    })
 }
 
 #[cfg(test)]

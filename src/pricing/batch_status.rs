@@ -111,14 +111,39 @@ pub(crate) fn page_path(status_path: &str, token: Option<&str>) -> String {
 /// A page's items from a 2xx batch status body; `None` when the body is
 /// not one (an error envelope, another shape).
 pub(crate) fn page(read: &StatusRead, body: &[u8]) -> Option<BatchItems> {
+    with_page(body, |d, _| items(read, d))
+}
+
+/// `f` of a batch status body's `data` and its `items`; `None` when the
+/// body is not a success answer of that shape.
+pub(super) fn with_page<T>(body: &[u8], f: impl FnOnce(&Obj, &[Value]) -> T) -> Option<T> {
     let v: Value = serde_json::from_slice(body).ok()?;
     let root = v.as_object()?;
     if root.get("error").is_some_and(|e| !e.is_null()) {
         return None;
     }
     let d = root.get("data")?.as_object()?;
-    d.get("items")?.as_array()?;
-    Some(items(read, d))
+    let items = d.get("items")?.as_array()?;
+    Some(f(d, items))
+}
+
+/// `next_token` when `has_more` says there is another page. The cursor is
+/// sent back as one query value; one that could not be (empty, huge) ends
+/// the paging instead.
+pub(super) fn next_token(d: &Obj) -> Option<String> {
+    let more = d.get("has_more").and_then(Value::as_bool) == Some(true);
+    d.get("next_token")
+        .and_then(Value::as_str)
+        .filter(|t| more && !t.is_empty() && t.len() <= MAX_TOKEN_LEN)
+        .map(str::to_owned)
+}
+
+/// An item's own id, under any of the keys HeyGen's batch pages use.
+pub(super) fn item_id(item: &Obj) -> Option<&str> {
+    ["video_id", "video_translation_id", "lipsync_id", "id"]
+        .iter()
+        .find_map(|k| item.get(*k).and_then(Value::as_str))
+        .filter(|id| safe_id(id))
 }
 
 fn items(read: &StatusRead, d: &Obj) -> BatchItems {
@@ -127,12 +152,7 @@ fn items(read: &StatusRead, d: &Obj) -> BatchItems {
         .get("total_items")
         .and_then(Value::as_u64)
         .unwrap_or_else(|| listed.map_or(0, |l| l.len() as u64));
-    let more = d.get("has_more").and_then(Value::as_bool) == Some(true);
-    let next_token = d
-        .get("next_token")
-        .and_then(Value::as_str)
-        .filter(|t| more && !t.is_empty() && t.len() <= MAX_TOKEN_LEN)
-        .map(str::to_owned);
+    let next_token = next_token(d);
     let mut out = BatchItems {
         total,
         listed: Vec::new(),
@@ -155,13 +175,7 @@ fn items(read: &StatusRead, d: &Obj) -> BatchItems {
 
 fn listed_item(read: &StatusRead, item: &Obj) -> ListedItem {
     let state = match item.get("status").and_then(Value::as_str) {
-        Some("completed") => {
-            let id = ["video_id", "video_translation_id", "lipsync_id", "id"]
-                .iter()
-                .find_map(|k| item.get(*k).and_then(Value::as_str))
-                .filter(|id| safe_id(id));
-            ItemState::Completed(id.map(|id| item_path(read, id)))
-        }
+        Some("completed") => ItemState::Completed(item_id(item).map(|id| item_path(read, id))),
         Some("failed") => ItemState::Failed,
         _ => ItemState::Running,
     };

@@ -55,7 +55,7 @@ mod verbal;
 
 use serde::Serialize;
 
-pub use batch_page::{batch_page, BatchPage, MAX_PAGE_ITEMS};
+pub use batch_page::{batch_page, BatchPage};
 pub use batch_status::{BatchItems, ItemState, ListedItem};
 pub use book::{Generation, Price, PriceBook, Projection};
 pub use book_file::{BookError, FileFeature, FilePricing, FileProjection};

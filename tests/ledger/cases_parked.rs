@@ -37,6 +37,7 @@ fn batch_job(id: &str, status_path: &str) -> JobRecord {
         feature: "avatar_iv".into(),
         status_path: status_path.into(),
         held: credits(1),
+        items: Vec::new(),
     }
 }
 

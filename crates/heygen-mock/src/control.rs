@@ -57,8 +57,8 @@ impl MockControl {
     /// The item video ids of a v3 batch, in order; `None` if unknown.
     pub fn batch_items(&self, batch_id: &str) -> Option<Vec<String>> {
         let inner = self.shared.lock();
-        let batch = inner.batches.iter().find(|b| b.0 == batch_id)?;
-        Some(batch.2.clone())
+        let batch = inner.batches.iter().find(|b| b.id == batch_id)?;
+        Some(batch.items.clone())
     }
 
     /// Marks a job completed with `duration_secs` of output; `false` if unknown.
