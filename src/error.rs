@@ -91,6 +91,11 @@ pub enum GatewayError {
     /// fit the budget.
     #[error("this session was stopped because the budget ran out")]
     SessionStopped,
+    /// A call on a session that is no longer live for any other reason
+    /// (the client's stop, idle, HeyGen ending it, …): nothing would meter
+    /// what the call does.
+    #[error("this session is no longer live (stopped: {reason}); start a new session")]
+    SessionEnded { reason: String },
     #[error("rate limit exceeded; retry later")]
     RateLimited { retry_after: Duration },
     #[error("{scope} already has {cap} renders in flight; retry when one finishes")]

@@ -50,5 +50,6 @@ pub(crate) mod settlement;
 pub mod signature;
 pub mod stack;
 pub mod state;
+pub(crate) mod unexplained_sessions;
 pub(crate) mod unregistered_sessions;
 pub mod upstream;

@@ -98,6 +98,8 @@ pub struct AppState {
     pub(crate) deferred_stops: crate::deferred_stops::DeferredStops,
     /// Sessions stopped because the ledger would not register them.
     pub(crate) unregistered: crate::unregistered_sessions::UnregisteredSessions,
+    /// Sessions in HeyGen's list nothing of the gateway explains, counted once.
+    pub(crate) unexplained: crate::unexplained_sessions::UnexplainedSessions,
     config_path: Option<std::path::PathBuf>,
     /// Work that must finish before shutdown completes even when no client
     /// waits for it: billable admissions and settlements.
@@ -159,6 +161,7 @@ impl AppState {
             lookups: crate::lookup::Lookups::default(),
             deferred_stops: Default::default(),
             unregistered: Default::default(),
+            unexplained: Default::default(),
             runtime: ArcSwap::from_pointee(runtime),
             alerts,
             upstream: p.upstream,

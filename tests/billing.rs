@@ -68,6 +68,10 @@ mod retries_sessions;
 mod rig;
 #[path = "billing/route_access.rs"]
 mod route_access;
+#[path = "billing/session_prices.rs"]
+mod session_prices;
+#[path = "billing/session_stops.rs"]
+mod session_stops;
 #[path = "billing/session_ticks.rs"]
 mod session_ticks;
 #[path = "billing/sessions.rs"]
@@ -76,6 +80,8 @@ mod sessions;
 mod sessions_org;
 #[path = "billing/sessions_starts.rs"]
 mod sessions_starts;
+#[path = "billing/sessions_unmetered.rs"]
+mod sessions_unmetered;
 #[path = "billing/settlement.rs"]
 mod settlement;
 #[path = "billing/settlement_background.rs"]

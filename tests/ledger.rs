@@ -56,6 +56,8 @@ mod cases_retry;
 mod cases_schema;
 #[path = "ledger/cases_session_minutes.rs"]
 mod cases_session_minutes;
+#[path = "ledger/cases_session_settled.rs"]
+mod cases_session_settled;
 #[path = "ledger/cases_session_stops.rs"]
 mod cases_session_stops;
 #[path = "ledger/cases_sessions.rs"]
@@ -234,6 +236,10 @@ both!(
     cases_session_minutes::the_minute_ahead_is_neither_a_session_nor_expired,
     cases_session_stops::a_stop_that_lost_to_the_minute_end_settles_on_the_new_minute,
     cases_session_stops::unconfirmed_stops_are_marked_listed_and_cleared,
+    cases_session_settled::a_settled_current_minute_stops_the_session_on_moving_on,
+    cases_session_settled::a_settled_current_minute_holds_nothing_ahead,
+    cases_session_settled::a_stop_of_a_settled_current_minute_releases_the_minute_ahead,
+    cases_session_settled::a_sessions_minutes_keep_its_first_price_version,
     cases_records::spend_report_sums_the_period,
     cases_records::calibration_samples_pair_projected_and_real,
     cases_outbox::delivers_each_event_once,

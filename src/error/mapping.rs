@@ -29,7 +29,9 @@ impl GatewayError {
             RateLimited { .. } | RenderCap { .. } | SessionCap { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
             }
-            IdempotencyInProgress | ProjectInUse { .. } => StatusCode::CONFLICT,
+            IdempotencyInProgress | ProjectInUse { .. } | SessionEnded { .. } => {
+                StatusCode::CONFLICT
+            }
             IdempotencyMismatch | SessionNotMetered => StatusCode::UNPROCESSABLE_ENTITY,
             Ledger { source, .. } if unavailable(source) => StatusCode::SERVICE_UNAVAILABLE,
             LiveAvatarNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
@@ -61,6 +63,7 @@ impl GatewayError {
             RenderCap { .. } | SessionCap { .. } => "concurrency_limit_exceeded",
             IdempotencyInProgress => "request_in_progress",
             ProjectInUse { .. } => "project_in_use",
+            SessionEnded { .. } => "session_stopped",
             IdempotencyMismatch | SessionNotMetered => "idempotency_key_reused",
             Ledger { source, .. } if unavailable(source) => "service_unavailable",
             LiveAvatarNotConfigured => "service_unavailable",
@@ -94,6 +97,7 @@ impl GatewayError {
             PayloadTooLarge { .. } => "payload_too_large",
             InsufficientCredit(_) => "insufficient_credit",
             SessionStopped => "session_stopped",
+            SessionEnded { .. } => "session_ended",
             RateLimited { .. } => "rate_limited",
             RenderCap { .. } => "renders_in_flight",
             SessionCap { .. } => "sessions_in_flight",

@@ -44,6 +44,15 @@ fn every_variant_maps_to_status_code_reason_and_retry_after() {
             None,
         ),
         (
+            E::SessionEnded {
+                reason: "idle".into(),
+            },
+            409,
+            "session_stopped",
+            "session_ended",
+            None,
+        ),
+        (
             E::TenantDisabled,
             401,
             "unauthorized",

@@ -1,6 +1,10 @@
 //! Types of metered live sessions (the `sessions` module meters them; the
 //! ledger's `sessions` and `session_tokens` tables keep them).
 
+/// The stop reason of a session whose current minute's hold was settled
+/// elsewhere ([`NextMinute::Settled`]).
+pub const STOP_SETTLED: &str = "settled";
+
 /// A live (or stopped) metered session (the `sessions` module meters it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRow {
@@ -77,6 +81,10 @@ pub enum NextMinute {
     /// The session is no longer live on that minute (another replica moved
     /// it on, or it stopped): nothing changed.
     Moved,
+    /// The current minute's hold was settled elsewhere (no longer `held`):
+    /// the session is stopped ([`STOP_SETTLED`]) and the minute held ahead,
+    /// if any, released. What this released; it captured nothing.
+    Settled(super::types::Settlement),
 }
 
 /// A session token the gateway handed out (LiveAvatar's `session_token`),

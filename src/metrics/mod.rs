@@ -37,7 +37,7 @@ use prometheus::{
 };
 
 pub use alerts::{ALERT_EVENTS, ALERT_RESULTS};
-pub use sessions::SESSION_STOP_REASONS;
+pub use sessions::{SESSION_STOP_REASONS, SESSION_UNMETERED_REASONS};
 pub use settlement::SETTLEMENT_SOURCES;
 pub use threshold::ThresholdTracker;
 pub use webhooks::{DELIVERY_RESULTS, UNOWNED_RESULTS};

@@ -7,7 +7,7 @@ use super::reg::Reg;
 use super::Metrics;
 
 /// Why a session ended, as the `reason` label spells it.
-pub const SESSION_STOP_REASONS: [&str; 7] = [
+pub const SESSION_STOP_REASONS: [&str; 8] = [
     "client",
     "idle",
     "budget",
@@ -15,13 +15,22 @@ pub const SESSION_STOP_REASONS: [&str; 7] = [
     "ended",
     "unused",
     "unregistered",
+    // `ledger::STOP_SETTLED`: a current minute settled elsewhere.
+    "settled",
 ];
+
+/// Why a session runs with nothing metering it, as the `reason` label of
+/// `sessions_unmetered_total` spells it: a start's answer named no session
+/// id, or HeyGen's streaming list shows a session no token or start of the
+/// gateway explains.
+pub const SESSION_UNMETERED_REASONS: [&str; 2] = ["no_session_id", "no_token"];
 
 pub(super) struct SessionFamilies {
     live: IntGaugeVec,
     seconds: CounterVec,
     stopped: IntCounterVec,
     unattributed: IntCounter,
+    unmetered: IntCounterVec,
 }
 
 impl SessionFamilies {
@@ -39,7 +48,7 @@ impl SessionFamilies {
             )?,
             stopped: r.int_counter(
                 "heygen_gateway_sessions_stopped_total",
-                "Sessions ended, by reason (client, idle, budget, tenant_removed, ended, unused, unregistered).",
+                "Sessions ended, by reason (client, idle, budget, tenant_removed, ended, unused, unregistered, settled).",
                 &["reason"],
             )?,
             unattributed: r.add(IntCounter::new(
@@ -47,7 +56,17 @@ impl SessionFamilies {
                 "Sessions in HeyGen's streaming list that tokens (or unanswered starts) of several \
                  tenants could have started: bound to none, metered for none.",
             )?)?,
+            unmetered: r.int_counter(
+                "heygen_gateway_sessions_unmetered_total",
+                "Sessions running with nothing metering them, by reason (no_session_id: a start's \
+                 answer named none; no_token: in HeyGen's streaming list, explained by no token or \
+                 start of the gateway).",
+                &["reason"],
+            )?,
         };
+        for reason in SESSION_UNMETERED_REASONS {
+            families.unmetered.with_label_values(&[reason]);
+        }
         for reason in SESSION_STOP_REASONS {
             families.stopped.with_label_values(&[reason]);
         }
@@ -73,6 +92,15 @@ impl Metrics {
     /// Counts a session left to no tenant (`TokenClaim::Unattributed`).
     pub fn session_unattributed(&self) {
         self.inner.sessions.unattributed.inc();
+    }
+
+    /// Counts a session nothing meters (see [`SESSION_UNMETERED_REASONS`]).
+    pub fn session_unmetered(&self, reason: &str) {
+        self.inner
+            .sessions
+            .unmetered
+            .with_label_values(&[reason])
+            .inc();
     }
 
     /// Counts an ended session.

@@ -191,9 +191,9 @@ impl Admission {
                 };
                 match crate::sessions::open(state, start, &self.body, &body).await {
                     Opened::Metered => hold.into_session(),
-                    Opened::NoSession => {
-                        record_accepted(state, hold, &self.priced, &self.body, &body).await
-                    }
+                    // A session may run that nothing meters: fail closed,
+                    // the hold left to its TTL (`sessions::Opened`).
+                    Opened::NoSession => hold.keep("session start names no session"),
                     // Stopped at HeyGen (or never handed out): HeyGen's
                     // answer, naming it, must not reach the client.
                     Opened::Unmetered { owed, error } => {

@@ -166,7 +166,8 @@ async fn dispatch(
         _ => Vec::new(),
     };
     if !realtime.is_empty() {
-        Box::pin(crate::sessions::before_call(state, &realtime)).await?;
+        let stop = crate::sessions::is_stop(req.method(), path);
+        Box::pin(crate::sessions::before_call(state, &realtime, stop)).await?;
     }
     let method = req.method().clone();
     let hop = Hop {

@@ -237,6 +237,8 @@ impl HoldGuard {
             // that attempt, taken over, stands for it.
             Owed::Replayed(cost) if self.whose != Whose::Own => self.capture(cost).await,
             Owed::Replayed(_) => self.release("session_replayed").await,
+            // The session's own stop settled it in the ledger.
+            Owed::Settled => self.into_session(),
         }
     }
 }

@@ -270,7 +270,8 @@ pub(super) async fn body_named(
     // Streaming controls act on a metered session.
     let session = crate::sessions::is_session_call(hop.path);
     if session {
-        crate::sessions::before_call(hop.state, &named.ids).await?;
+        let stop = crate::sessions::is_stop(&parts.method, hop.path);
+        crate::sessions::before_call(hop.state, &named.ids, stop).await?;
     }
     let method = parts.method.clone();
     let len = body.len() as u64;

@@ -168,12 +168,20 @@ async fn session_call(
             (found.session_id, LaAuth::Bearer(raw))
         }
     };
-    // A session stopped for budget is refused (402); a live one notes the
-    // call as activity.
-    sessions::before_call(state, std::slice::from_ref(&session_id)).await?;
+    // A session no longer live is refused (402 after a budget stop, else
+    // 409) but for its stop; a live one notes the call as activity.
+    let ids = std::slice::from_ref(&session_id);
+    sessions::before_call(state, ids, path == STOP).await?;
     let resp = send(state, ctx, path, parts.headers, auth, full(body)).await?;
-    if path == STOP && !resp.status().is_server_error() {
-        sessions::stop::end(state, &session_id, "client").await;
+    // Only a stop LiveAvatar confirmed ends the metering: one it refused
+    // (a 4xx too) may have left the session running.
+    if path == STOP {
+        if resp.status().is_success() {
+            sessions::stop::end(state, &session_id, "client").await;
+        } else {
+            tracing::info!(session_id = %session_id, status = resp.status().as_u16(),
+                "LiveAvatar did not confirm a client's stop of a session; it stays metered.");
+        }
     }
     let (mut parts, incoming) = resp.into_parts();
     headers::prepare_downstream(&mut parts.headers, &ctx.request_id);

@@ -192,15 +192,16 @@ async fn forward(
             };
             liveavatar::open(state, m).await
         }
-        None => Opened::NoSession,
+        None => {
+            crate::sessions::no_session(state, tenant, hold.id(), liveavatar::KIND);
+            Opened::NoSession
+        }
     };
     match opened {
         Opened::Metered => hold.into_session(),
-        Opened::NoSession => {
-            // Accepted, but no session to meter: never undercount.
-            tracing::warn!(hold_id = %hold.id(), "No session in LiveAvatar's answer; capturing the first minute.");
-            hold.capture(rate).await;
-        }
+        // Accepted, but no session to meter: never undercount, and leave
+        // the hold to its TTL as for any start of unknown outcome.
+        Opened::NoSession => hold.keep("session start names no session"),
         // Stopped at LiveAvatar: its token must not reach the client.
         Opened::Unmetered { owed, error } => {
             hold.settle_unmetered(owed).await;

@@ -21,7 +21,7 @@
 
 use super::stop::{close, MINUTE_US};
 use crate::config::Config;
-use crate::ledger::{HoldRequest, NextMinute, SessionFilter, SessionRow};
+use crate::ledger::{HoldRequest, NextMinute, SessionFilter, SessionRow, Settlement, STOP_SETTLED};
 use crate::metrics::CreditKind;
 use crate::state::AppState;
 
@@ -124,6 +124,10 @@ async fn meter(state: &AppState, cfg: &Config, mut s: SessionRow, lead: i64, now
             }
             // Another replica moved it on (or it stopped): its tick meters it.
             Ok(NextMinute::Moved) => return true,
+            Ok(NextMinute::Settled(settled)) => {
+                settled_elsewhere(state, &s, &settled, now).await;
+                return false;
+            }
             // Fail closed on money, but a ledger outage is no reason to cut
             // a session: the current minute stays held, the next tick retries.
             Err(e) => {
@@ -134,3 +138,28 @@ async fn meter(state: &AppState, cfg: &Config, mut s: SessionRow, lead: i64, now
     }
     true
 }
+
+/// Session `s`, whose current minute's hold was settled elsewhere (say
+/// captured by a start whose registration seemed to fail though its row
+/// was committed), was stopped by the ledger, the minute held ahead
+/// released. Nothing meters it any more, so it is stopped at HeyGen too
+/// (again, if that start stopped it already: harmless), and a stop HeyGen
+/// does not confirm is kept and resent like any of the gateway's own.
+async fn settled_elsewhere(state: &AppState, s: &SessionRow, settled: &Settlement, now: i64) {
+    super::stop::count(state, s, settled);
+    tracing::warn!(tenant = %s.tenant, session_id = %s.session_id, hold_id = %s.hold_id,
+        released = %crate::money::format_credits(settled.released),
+        "A live session's current minute was settled elsewhere; the session is stopped.");
+    let seconds = (now - s.started_us).max(0) as f64 / 1e6;
+    state
+        .metrics
+        .session_ended(&s.tenant, &s.feature, STOP_SETTLED, seconds);
+    if !super::stop::stop_upstream(state, s, STOP_SETTLED).await {
+        let stop = super::pending::stop_of(s, now, STOP_SETTLED, true);
+        super::pending::unconfirmed(state, stop).await;
+    }
+}
+
+#[cfg(test)]
+#[path = "settled_tests.rs"]
+mod settled_tests;

@@ -6,10 +6,12 @@
 //! (capturing the one that ended), and when the next minute does not fit
 //! the tenant's or the org's budget, or the session went idle, stops it
 //! upstream with the org key and captures the last minute to the second.
-//! A client's own stop captures to the second too ([`stop`]). Calls on a
-//! session the gateway stopped for budget are refused with 402. A session
-//! the ledger cannot register is stopped at once and its start fails
-//! ([`register`]): nothing would meter it.
+//! A client's own stop captures to the second too ([`stop`]), once HeyGen
+//! confirmed it with a 2xx: a stop HeyGen refused (a wrong route, a 429)
+//! left the session running, so it stays metered. Calls on a session that
+//! is no longer live are refused (402 after a budget stop, 409 otherwise):
+//! nothing meters them. A session the ledger cannot register is stopped at
+//! once and its start fails ([`unregistered`]): nothing would meter it.
 //!
 //! State lives in the ledger's `sessions` table (both backends), so a
 //! restart resumes metering; each minute is a ledger hold, so budgets,
@@ -19,12 +21,15 @@
 pub(crate) mod liveavatar;
 pub(crate) mod meter;
 mod pending;
+mod price;
 mod register;
-pub(crate) use register::{not_registered, open, Opened, Owed};
+pub(crate) use register::{no_session, open, Opened, Owed};
+pub(crate) use unregistered::not_registered;
 pub(crate) mod stop;
 #[cfg(test)]
 mod test_rig;
 mod tokens;
+mod unregistered;
 
 use serde_json::Value;
 
@@ -82,7 +87,7 @@ pub(crate) struct Start<'a> {
 /// they could not be registered.
 pub(crate) async fn retry_kept_stops(state: &AppState) {
     pending::retry(state).await;
-    register::retry(state).await;
+    unregistered::retry(state).await;
 }
 
 /// The session a request acts on, if it is a metered session route:
@@ -92,15 +97,30 @@ pub(crate) fn is_session_call(path: &str) -> bool {
         || path.starts_with("/v3/avatar-realtime/")
 }
 
-/// Whether a call on a session stops it.
-fn is_stop(method: &http::Method, path: &str) -> bool {
-    path == "/v1/streaming.stop"
-        || (method == http::Method::DELETE && path.starts_with("/v3/avatar-realtime/"))
+/// Whether a call on a session is its stop: exactly `POST
+/// /v1/streaming.stop` or `DELETE /v3/avatar-realtime/{id}` (the route the
+/// gateway stops a realtime session with itself). Any other path under a
+/// session (`DELETE /v3/avatar-realtime/{id}/anything`) is no stop: HeyGen
+/// would answer it 404 and the session would run on.
+pub(crate) fn is_stop(method: &http::Method, path: &str) -> bool {
+    let realtime = path
+        .strip_prefix("/v3/avatar-realtime/")
+        .is_some_and(|id| !id.is_empty() && !id.contains('/'));
+    (method == http::Method::POST && path == "/v1/streaming.stop")
+        || (method == http::Method::DELETE && realtime)
 }
 
-/// Before a call on sessions is forwarded: a session the gateway stopped
-/// for budget is refused with 402; a live one notes the activity.
-pub(crate) async fn before_call(state: &AppState, ids: &[String]) -> Result<(), GatewayError> {
+/// Before a call on sessions is forwarded: a live one notes the activity;
+/// one that is no longer live (stopped for any reason, or metered for no
+/// tenant) is refused, 402 after a budget stop and 409 `session_stopped`
+/// otherwise, since nothing would meter what the call does. A stop
+/// (`stop`) of such a session is let through: it costs nothing, and it may
+/// stop at HeyGen a session whose stop HeyGen has not confirmed yet.
+pub(crate) async fn before_call(
+    state: &AppState,
+    ids: &[String],
+    stop: bool,
+) -> Result<(), GatewayError> {
     for id in ids {
         let rows = state
             .ledger
@@ -113,17 +133,26 @@ pub(crate) async fn before_call(state: &AppState, ids: &[String]) -> Result<(), 
                 .touch_session(id)
                 .await
                 .map_err(GatewayError::ledger("sessions"))?,
+            Some(_) if stop => {}
             Some(s) if s.stop_reason.as_deref() == Some("budget") => {
                 return Err(GatewayError::SessionStopped)
             }
-            _ => {}
+            Some(s) => {
+                return Err(GatewayError::SessionEnded {
+                    reason: s.stop_reason.clone().unwrap_or_else(|| s.state.clone()),
+                })
+            }
+            None => {}
         }
     }
     Ok(())
 }
 
-/// After a call was answered: a client's stop that HeyGen did not refuse
-/// with a 5xx ends the session, captured to the second.
+/// After a call was answered: a client's stop that HeyGen confirmed (2xx)
+/// ends the session, captured to the second. HeyGen documents no answer
+/// meaning "already closed", so any other answer (a 4xx such as 404 or 429,
+/// a 5xx) may have left the session running: it stays metered, and its
+/// idle limit, budget or HeyGen's list end it if the client goes away.
 pub(crate) async fn after_call(
     state: &AppState,
     method: &http::Method,
@@ -131,7 +160,12 @@ pub(crate) async fn after_call(
     ids: &[String],
     status: http::StatusCode,
 ) {
-    if !is_stop(method, path) || status.is_server_error() {
+    if !is_stop(method, path) {
+        return;
+    }
+    if !status.is_success() {
+        tracing::info!(session_ids = %ids.join(","), status = status.as_u16(),
+            "HeyGen did not confirm a client's stop of a session; it stays metered.");
         return;
     }
     for id in ids {
@@ -173,29 +207,28 @@ pub(crate) async fn live_json(
     tenant: Option<&str>,
 ) -> Result<Value, crate::ledger::LedgerError> {
     let now = state.clock.now().timestamp_micros();
-    let book = state.snapshot().config.pricing.clone();
     let rows = state.ledger.sessions(SessionFilter::Live).await?;
     let at = |us: i64| chrono::DateTime::from_timestamp_micros(us).map(|t| t.to_rfc3339());
-    let out: Vec<Value> = rows
-        .iter()
-        .filter(|s| tenant.is_none_or(|t| s.tenant == t))
-        .map(|s| {
-            let so_far = s
-                .captured
-                .saturating_add(stop::last_minute_cost(&book, s, now));
-            serde_json::json!({
-                "session_id": s.session_id,
-                "tenant": s.tenant,
-                "feature": s.feature,
-                "kind": s.kind,
-                "started_at": at(s.started_us),
-                "last_activity_at": at(s.last_activity_us),
-                "seconds": (now - s.started_us).max(0) / 1_000_000,
-                "minutes_held": s.minutes,
-                "cost_so_far": crate::money::format_credits(so_far),
-                "rate_per_minute": crate::money::format_credits(s.rate),
-            })
-        })
-        .collect();
+    let mut out = Vec::new();
+    for s in rows.iter().filter(|s| tenant.is_none_or(|t| s.tenant == t)) {
+        // What the stop would charge: the session's own book, not the
+        // current one (see `price`).
+        let book = price::book_of(state, s).await;
+        let so_far = s
+            .captured
+            .saturating_add(price::last_minute_cost(&book, s, now));
+        out.push(serde_json::json!({
+            "session_id": s.session_id,
+            "tenant": s.tenant,
+            "feature": s.feature,
+            "kind": s.kind,
+            "started_at": at(s.started_us),
+            "last_activity_at": at(s.last_activity_us),
+            "seconds": (now - s.started_us).max(0) / 1_000_000,
+            "minutes_held": s.minutes,
+            "cost_so_far": crate::money::format_credits(so_far),
+            "rate_per_minute": crate::money::format_credits(s.rate),
+        }));
+    }
     Ok(Value::Array(out))
 }

@@ -1,40 +1,27 @@
 //! Registering a session HeyGen accepted, so the meter sees it: the start
 //! request's hold becomes its first minute.
 //!
-//! When the ledger will not take the session's row (PostgreSQL restarting,
-//! SQLite busy, or a refusal), nothing would meter it: no next minute held,
-//! no budget cut-off, no idle limit, and the client's stop would find no
-//! row. Such a session is not left running at the org's expense: the
-//! gateway stops it at HeyGen at once with the org key and fails the start
-//! (503, as any costed request fails closed when the ledger cannot record
-//! it), its first minute settled at what the time it ran costs. A token has
-//! no session yet: it is simply not handed out, and its hold released.
-//! Keeping the registration in memory and retrying it each tick was the
-//! alternative; it would let the session run unbudgeted for as long as the
-//! ledger stays away, unknown to other replicas and lost on a restart.
-//!
-//! The session stopped is remembered (`crate::unregistered_sessions`): a
-//! stop HeyGen did not answer is resent each tick, and a v3 retry with the
-//! same key, which HeyGen answers with that same stopped session, is
-//! refused instead of being metered for a session that no longer runs.
+//! A session the ledger will not take is stopped instead (`unregistered`).
 
 use serde_json::Value;
 
-use super::stop;
+use super::unregistered::{not_registered, replayed, unavailable};
 use super::{Kind, Start};
 use crate::error::GatewayError;
-use crate::ledger::{LedgerError, SessionRow};
+use crate::ledger::SessionRow;
 use crate::money::Micros;
 use crate::state::AppState;
-use crate::unregistered_sessions::{Unregistered, KEEP_US};
 
 /// What became of a session start HeyGen accepted.
 pub(crate) enum Opened {
     /// Registered: metered from now, the start's hold its first minute.
     Metered,
-    /// The answer names no session: the hold is settled as a plain request.
+    /// A success that names no session: whatever session HeyGen made runs
+    /// unmetered, so the start is counted and logged ([`no_session`]) and
+    /// its hold kept `held` for its TTL to capture, never settled as a
+    /// one-off request.
     NoSession,
-    /// Not metered, so not left running (see the module doc): the start
+    /// Not metered, so not left running (`unregistered`): the start
     /// fails with `error`, and its hold is settled as `owed` says.
     Unmetered { owed: Owed, error: GatewayError },
 }
@@ -50,6 +37,9 @@ pub(crate) enum Owed {
     /// retry's replay): a hold of the retry's own paid for nothing new and
     /// is released; the earlier attempt's hold, taken over, pays this.
     Replayed(Micros),
+    /// The ledger had registered the session after all (its answer was
+    /// lost): the session's own stop settled the hold, nothing is left.
+    Settled,
 }
 
 /// Starts metering a session HeyGen accepted (see [`Opened`]).
@@ -72,7 +62,10 @@ pub(crate) async fn open(
         Kind::Token => (format!("token:{hold_id}"), "token"),
         _ => match session_id_in(answer) {
             Some(id) => (id, "live"),
-            None => return Opened::NoSession,
+            None => {
+                no_session(state, tenant, hold_id, kind.as_str());
+                return Opened::NoSession;
+            }
         },
     };
     if let Some(stopped) = state.unregistered.get(&session_id) {
@@ -131,85 +124,14 @@ pub(crate) async fn open(
     Opened::Metered
 }
 
-/// The ledger would not register session `row`, which HeyGen (or
-/// LiveAvatar) runs: stops it there now and remembers it; the start fails
-/// with `e`, its hold paying the time the session ran (to the second for
-/// streaming and realtime, per started minute for LiveAvatar). If HeyGen
-/// does not answer the stop, the whole minute: the gateway cannot tell
-/// when the session ended, and the stop is resent each tick.
-pub(crate) async fn not_registered(state: &AppState, row: SessionRow, e: LedgerError) -> Opened {
-    let now = state.clock.now().timestamp_micros();
-    let stopped = stop::stop_upstream(state, &row, "unregistered").await;
-    let owed = if stopped {
-        let runtime = state.snapshot();
-        stop::last_minute_cost(&runtime.config.pricing, &row, now).min(row.rate)
-    } else {
-        row.rate
-    };
-    tracing::error!(tenant = %row.tenant, session_id = %row.session_id, hold_id = %row.hold_id,
-        stopped, owed = %crate::money::format_credits(owed), error = %e,
-        "The ledger could not register a session; stopped it rather than leave it unmetered.");
-    let seconds = (now - row.started_us).max(0) as f64 / 1e6;
-    state
-        .metrics
-        .session_ended(&row.tenant, &row.feature, "unregistered", seconds);
-    let kept = Unregistered {
-        row,
-        owed,
-        at_us: now,
-        stopped,
-    };
-    if !state.unregistered.keep(kept) {
-        tracing::error!("Too many sessions stopped unregistered are remembered; this one is not.");
-    }
-    Opened::Unmetered {
-        owed: Owed::Ran(owed),
-        error: unavailable(e),
-    }
-}
-
-/// The start's answer when the ledger would not register its session: 503
-/// `ledger_unavailable`, whatever the ledger's reason (one by its own rules,
-/// such as a first minute no longer open, reads as a refusal): the session
-/// was stopped either way, and the client's way on is to start again.
-fn unavailable(e: LedgerError) -> GatewayError {
-    let source = match e {
-        LedgerError::Unavailable(_)
-        | LedgerError::Refused(_)
-        | LedgerError::SchemaTooNew { .. } => e,
-        other => LedgerError::Refused(other.to_string()),
-    };
-    GatewayError::ledger("sessions")(source)
-}
-
-/// HeyGen answered a start with a session the gateway stopped unregistered:
-/// a v3 retry with the first attempt's key, which HeyGen answers with that
-/// attempt's session. It no longer runs, so it is not metered; the client
-/// must start a new session with a new key.
-async fn replayed(state: &AppState, stopped: Unregistered) -> Opened {
-    tracing::warn!(tenant = %stopped.row.tenant, session_id = %stopped.row.session_id,
-        "A start was answered with a session the gateway stopped unregistered; refused.");
-    if !stopped.stopped && stop::stop_upstream(state, &stopped.row, "unregistered").await {
-        state.unregistered.stopped(&stopped.row.session_id);
-    }
-    Opened::Unmetered {
-        owed: Owed::Replayed(stopped.owed),
-        error: GatewayError::SessionNotMetered,
-    }
-}
-
-/// Each tick: resends the stops HeyGen did not answer, and forgets
-/// sessions past the replay window of a key.
-pub(crate) async fn retry(state: &AppState) {
-    for s in state.unregistered.to_stop() {
-        if stop::stop_upstream(state, &s.row, "unregistered").await {
-            state.unregistered.stopped(&s.row.session_id);
-        }
-    }
-    let now = state.clock.now().timestamp_micros();
-    state
-        .unregistered
-        .forget_before(now.saturating_sub(KEEP_US));
+/// A session start HeyGen accepted whose answer names no session: the
+/// session HeyGen made (if any) runs on the org's account with nothing to
+/// meter it. Logged and counted (`heygen_gateway_sessions_unmetered_total`,
+/// reason `no_session_id`), once per start.
+pub(crate) fn no_session(state: &AppState, tenant: &str, hold_id: &str, kind: &str) {
+    state.metrics.session_unmetered("no_session_id");
+    tracing::warn!(tenant, hold_id, kind,
+        "A session start was accepted but its answer names no session; it cannot be metered, and its first minute's hold is left to its TTL.");
 }
 
 /// The session id in a start answer (`data.session_id`, v3 `stream_id`).

@@ -23,6 +23,7 @@
 //! HeyGen answers it.
 
 use super::pending;
+use super::price::last_minute_cost;
 use crate::deferred_stops::DeferredStop;
 use crate::ledger::{LedgerError, SessionFilter, SessionRow, Settlement};
 use crate::metrics::CreditKind;
@@ -56,32 +57,6 @@ pub(crate) async fn end(state: &AppState, session_id: &str, reason: &str) {
             pending::defer(state, stop);
         }
     }
-}
-
-/// What the session owes beyond its captured minutes when it ends at
-/// `end_us`: the price book's cost of the whole session (its rounding and
-/// minimum, e.g. streaming's 30 s minimum then per second) less what the
-/// earlier minutes captured. The ledger charges it to the current minute
-/// and, past that minute's end, to the one held ahead; past that too (the
-/// gateway was down) it keeps counting, recorded as overage rather than
-/// lost. Without a price, the minute's rate per second.
-pub(super) fn last_minute_cost(
-    book: &crate::pricing::PriceBook,
-    s: &SessionRow,
-    end_us: i64,
-) -> i64 {
-    let gen = match s.kind.as_str() {
-        "realtime" => crate::pricing::Generation::V3,
-        _ => crate::pricing::Generation::Legacy,
-    };
-    let ms = u64::try_from(end_us - s.started_us)
-        .unwrap_or(0)
-        .div_ceil(1000);
-    let total = crate::pricing::settle_cost_in(book, &s.feature, gen, ms).unwrap_or_else(|| {
-        let rate = u128::try_from(s.rate).unwrap_or(0);
-        i64::try_from((rate * u128::from(ms)).div_ceil(60_000)).unwrap_or(i64::MAX)
-    });
-    total.saturating_sub(s.captured).max(0)
 }
 
 /// Stops a session at `end_us`: marks it (compare-and-set), captures the
@@ -177,12 +152,14 @@ async fn settle(
     reason: &str,
     stopped: bool,
 ) -> Settle {
-    let runtime = state.snapshot();
+    // Every minute of a session is held at its first minute's price
+    // version, so the book read here stays the session's on a re-read.
+    let book = super::price::book_of(state, s).await;
     let mut s = s.clone();
     let first_slot = s.slot_us;
     let mut lost = 0;
     loop {
-        let cost = last_minute_cost(&runtime.config.pricing, &s, end_us);
+        let cost = last_minute_cost(&book, &s, end_us);
         let ended = state
             .ledger
             .end_session(&s.session_id, &s.hold_id, reason, end_us, cost)

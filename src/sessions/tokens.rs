@@ -8,7 +8,12 @@
 //! `created_at`), and left to no tenant when several could
 //! (`ledger::ops::session_claims`); a streaming session gone from the list
 //! has ended (HeyGen's own idle timeout, or an SDK's stop), and a token no
-//! session used within `TOKEN_WAIT_US` is released.
+//! session used within `TOKEN_WAIT_US` is released. A session no waiting
+//! token explains (`TokenClaim::NoToken`) runs unmetered: the org's own, or
+//! a token reused or used after its wait. It is logged at warn and counted
+//! once (`crate::unexplained_sessions`), once it has stayed unexplained
+//! longer than a start in flight takes to be answered; it is not stopped,
+//! since the list cannot tell it from the org's own use of its key.
 
 use std::collections::HashSet;
 
@@ -54,6 +59,7 @@ pub(super) async fn watch(state: &AppState, live: Vec<SessionRow>) -> Vec<Sessio
     };
     let known: HashSet<&str> = live.iter().map(|s| s.session_id.as_str()).collect();
     let mut bound = Vec::new();
+    let mut unexplained = HashSet::new();
     for (id, created_us) in &listed {
         // A session stopped because it could not be registered is no
         // token's: binding it would charge another tenant for it.
@@ -78,11 +84,13 @@ pub(super) async fn watch(state: &AppState, live: Vec<SessionRow>) -> Vec<Sessio
                 tracing::debug!(session_id = %id, "Session in HeyGen's list the ledger knows but does not meter as live.")
             }
             Ok(TokenClaim::NoToken) => {
-                tracing::debug!(session_id = %id, "Session in HeyGen's list no token of the gateway explains.")
+                unexplained.insert(id.as_str());
+                no_token(state, id, now);
             }
             Err(e) => state.note_ledger_error("sessions", &e),
         }
     }
+    state.unexplained.keep_only(&unexplained);
     let present: HashSet<&str> = listed.iter().map(|(id, _)| id.as_str()).collect();
     let mut out = Vec::new();
     for s in live.into_iter().chain(bound) {
@@ -93,6 +101,25 @@ pub(super) async fn watch(state: &AppState, live: Vec<SessionRow>) -> Vec<Sessio
         }
     }
     out
+}
+
+/// Session `id` in HeyGen's list is explained by no waiting token (and the
+/// ledger knows it in no state): counted and logged once it has stayed so
+/// for longer than a start through the gateway could wait for its answer
+/// and be registered (the upstream request timeout and a tick).
+fn no_token(state: &AppState, id: &str, now: i64) {
+    let cfg = &state.snapshot().config;
+    let grace = cfg
+        .upstream
+        .request_timeout
+        .saturating_add(cfg.settlement.session_tick);
+    let grace_us = i64::try_from(grace.as_micros()).unwrap_or(i64::MAX);
+    if !state.unexplained.count_once(id, now, grace_us) {
+        return tracing::debug!(session_id = %id, "Session in HeyGen's list no token of the gateway explains.");
+    }
+    state.metrics.session_unmetered("no_token");
+    tracing::warn!(session_id = %id,
+        "A session in HeyGen's streaming list is explained by no waiting token or start of the gateway; it runs unmetered on the org's account.");
 }
 
 /// The open sessions in HeyGen's list (`data.sessions[]`: `session_id`,

@@ -151,7 +151,7 @@ fn count_credits(state: &AppState, s: &Settlement) {
 /// The price book the job's hold was admitted under (settlement never
 /// re-prices admitted work), or the current one when this process has not
 /// run with that version (logged).
-async fn book_of_hold(
+pub(crate) async fn book_of_hold(
     state: &AppState,
     hold_id: &str,
 ) -> std::sync::Arc<crate::pricing::PriceBook> {

@@ -57,6 +57,8 @@ struct State {
     requests: Vec<LaRequest>,
     sessions: Vec<Session>,
     stops: Vec<LaStop>,
+    /// Answer `/stop` with this status without stopping anything.
+    refuse_stops: Option<StatusCode>,
 }
 
 /// A running mock LiveAvatar; stops serving when dropped.
@@ -136,6 +138,12 @@ impl MockLiveAvatar {
         st.sessions
             .iter()
             .any(|s| s.id == session_id && s.started && !s.stopped)
+    }
+
+    /// Answers every `/v1/sessions/stop` with `status` (a 429, a 400)
+    /// without stopping the session, until called with `None`.
+    pub fn refuse_stops(&self, status: Option<StatusCode>) {
+        self.lock().refuse_stops = status;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -232,6 +240,10 @@ async fn handle(key: &str, state: &Mutex<State>, req: Request<Incoming>) -> Resp
     }
     // The session: by its token, or by id with the org key.
     let mut st = lock();
+    if let Some(status) = st.refuse_stops.filter(|_| path == "/v1/sessions/stop") {
+        let code = i64::from(status.as_u16());
+        return answer(status, code, Value::Null, "Stop refused");
+    }
     let found = st.sessions.iter_mut().find(|s| match (&bearer, by_key) {
         (_, true) => json["session_id"].as_str() == Some(s.id.as_str()),
         (Some(b), false) => *b == s.token,

@@ -72,8 +72,13 @@ pub(crate) fn route(shared: &Shared, req: &Req<'_>) -> Resp {
 
 /// `DELETE /v1/video.delete?video_id=…` and `DELETE /v3/videos/{id}`
 /// (heygen-api.md §13): the job and its status are gone afterwards.
+/// `DELETE /v3/avatar-realtime/{stream_id}` stops a realtime stream; a
+/// DELETE on any path below a stream is no route (404), as at HeyGen.
 fn delete(shared: &Shared, req: &Req<'_>) -> Option<Resp> {
     if let Some(stream) = req.path.strip_prefix("/v3/avatar-realtime/") {
+        if stream.is_empty() || stream.contains('/') {
+            return None;
+        }
         return Some(envelope::v3_ok(json!({"id": stream, "status": "stopped"})));
     }
     let (gen, id) = match req.path.strip_prefix("/v3/videos/") {

@@ -10,11 +10,21 @@
 //! compare-and-set on its hold id; moving on, on the minute held ahead
 //! too), so of two replicas only one moves it on, and each is one
 //! transaction: a crash leaves all of it or none.
+//!
+//! A session's current minute whose hold was settled by something else
+//! (captured by a start the gateway failed to register whose row was
+//! committed all the same, an operator's capture or release) can neither
+//! be captured nor released again. Failing on it every tick would strand
+//! the session live for good, with its minute held ahead never released
+//! (live sessions' holds are exempt from expiry) and the tenant's budget
+//! short by it: so moving on and ending both take such a session as
+//! settled already and stop it, releasing the minute held ahead.
 
 use super::sessions::list;
 use super::Tx;
 use crate::ledger::decide::new_hold_id;
-use crate::ledger::session_types::{NextMinute, SessionFilter, SessionMinute};
+use crate::ledger::rows::HoldRow;
+use crate::ledger::session_types::{NextMinute, SessionFilter, SessionMinute, STOP_SETTLED};
 use crate::ledger::types::{HoldDecision, HoldRequest, HoldState, LedgerError, Settlement};
 use crate::money::Micros;
 
@@ -42,11 +52,14 @@ async fn lock_on<T: Tx>(
 
 /// In one transaction, for a session on `minute` (current hold, and the
 /// next minute's from `slot_us` if held ahead): holds the next minute if it
-/// is not held yet (`req`, budget-checked like any hold), then, if the
+/// is not held yet (`req`, budget-checked like any hold, at the current
+/// minute's price version: a session is priced by the book its first
+/// minute was admitted under, whatever reloads came since), then, if the
 /// current minute has ended by the meter's clock (`at_us >= slot_us`),
 /// captures it whole (`req.amount`, the minute's price) and moves the
 /// session on to the next. A refused hold changes nothing, nor does a
-/// session no longer on `minute`: another replica moved it.
+/// session no longer on `minute`: another replica moved it. A current
+/// minute no longer `held` stops the session ([`NextMinute::Settled`]).
 pub(crate) async fn next_minute<T: Tx>(
     tx: &T,
     minute: SessionMinute<'_>,
@@ -63,11 +76,22 @@ pub(crate) async fn next_minute<T: Tx>(
     if !lock_on(tx, id, from, Some(ahead.unwrap_or(""))).await? {
         return Ok(NextMinute::Moved);
     }
+    let current = must_hold(tx, from).await?;
+    if current.state != HoldState::Held {
+        let end_us = current.settled_us.unwrap_or(now_us);
+        let stop = (STOP_SETTLED, end_us, now_us);
+        let settled = settled_elsewhere(tx, id, &current, ahead, stop).await?;
+        return Ok(NextMinute::Settled(settled));
+    }
     let next = match ahead {
         Some(next) => next.to_string(),
         None => {
             let hold_id = new_hold_id();
-            let decision = super::hold(tx, req, &hold_id).await?;
+            let req = HoldRequest {
+                price_version: current.price_version.clone(),
+                ..req.clone()
+            };
+            let decision = super::hold(tx, &req, &hold_id).await?;
             if !matches!(decision, HoldDecision::Held { .. }) {
                 return Ok(NextMinute::Refused(decision));
             }
@@ -113,7 +137,9 @@ pub(crate) async fn next_minute<T: Tx>(
 /// nothing when the stop came before the current minute's end, so that
 /// hold is released. A hold charged 0 is released rather than captured.
 /// Returns both holds' sums (`hold_id` is the current minute's); `None`
-/// when the session was not live on `from` any more.
+/// when the session was not live on `from` any more. A current minute
+/// settled elsewhere charges nothing more: the session stops, the minute
+/// held ahead released (see the module doc).
 pub(crate) async fn end<T: Tx>(
     tx: &T,
     id: &str,
@@ -131,6 +157,12 @@ pub(crate) async fn end<T: Tx>(
         .into_iter()
         .next()
         .ok_or_else(|| LedgerError::NotFound(id.to_string()))?;
+    let hold = must_hold(tx, from).await?;
+    if hold.state != HoldState::Held {
+        let ahead = session.next_hold_id.as_deref();
+        let stop = (reason, end_us, now_us);
+        return Ok(Some(settled_elsewhere(tx, id, &hold, ahead, stop).await?));
+    }
     let (current, ahead) = match &session.next_hold_id {
         Some(_) => {
             let current = cost.min(session.rate.max(0));
@@ -185,5 +217,52 @@ async fn settle_minute<T: Tx>(
         released: hold.held_open,
         overage: 0,
         hold_state: HoldState::Released,
+    })
+}
+
+async fn must_hold<T: Tx>(tx: &T, hold_id: &str) -> Result<HoldRow, T::Error> {
+    tx.hold_for_update(hold_id)
+        .await?
+        .ok_or_else(|| LedgerError::NotFound(hold_id.to_string()).into())
+}
+
+/// Stops session `id` whose current minute's hold `current` is settled
+/// already (`stop`: reason, end and now, µs): the minute held ahead, if
+/// still open, is released, and what `current` captured is added to the
+/// session's total. Returns what this released; nothing is captured here.
+async fn settled_elsewhere<T: Tx>(
+    tx: &T,
+    id: &str,
+    current: &HoldRow,
+    ahead: Option<&str>,
+    (reason, end_us, now_us): (&str, i64, i64),
+) -> Result<Settlement, T::Error> {
+    let mut released = 0;
+    if let Some(next) = ahead {
+        let next = must_hold(tx, next).await?;
+        if next.state == HoldState::Held {
+            super::release(tx, &next.hold_id, reason, now_us).await?;
+            released = next.held_open;
+        }
+    }
+    tx.exec(
+        "UPDATE sessions SET state = 'stopped', stop_reason = ?2, stopped_us = ?3, \
+         captured = captured + ?4, next_hold_id = NULL WHERE session_id = ?1",
+        &[
+            id.into(),
+            reason.into(),
+            end_us.into(),
+            current.captured.into(),
+        ],
+    )
+    .await?;
+    Ok(Settlement {
+        hold_id: current.hold_id.clone(),
+        tenant: current.tenant.clone(),
+        feature: current.feature.clone(),
+        captured: 0,
+        released,
+        overage: 0,
+        hold_state: current.state,
     })
 }
