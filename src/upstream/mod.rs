@@ -28,7 +28,7 @@ mod request;
 
 pub use body::UpBody;
 pub use liveavatar::LaAuth;
-use pool::{Pool, SendError, Target};
+use pool::{Limits, Pool, SendError, Target};
 pub use request::UpTarget;
 use request::{request, request_to};
 
@@ -85,6 +85,7 @@ pub struct Upstream {
     org_key_header: http::HeaderValue,
     /// LiveAvatar's host and key (`None`: not configured).
     liveavatar: Option<liveavatar::LiveAvatarHost>,
+    connect_timeout: Duration,
     request_timeout: Duration,
     upload_timeout: Duration,
 }
@@ -145,6 +146,7 @@ impl Upstream {
             upload: Target::new(&cfg.upload, 1)?,
             org_key_header,
             liveavatar: None,
+            connect_timeout: cfg.connect_timeout,
             request_timeout: cfg.request_timeout,
             upload_timeout: cfg.upload_timeout,
         })
@@ -155,18 +157,24 @@ impl Upstream {
         &self.pools[i.min(self.pools.len() - 1)]
     }
 
-    /// Sends `req` (its URI a path and query) to `target` within `limit`.
+    /// Sends `req` (its URI a path and query) to `target`, waiting `limit`
+    /// for the response head once a connection has the request (making the
+    /// connection has `connect_timeout` of its own: see `pool::Limits`).
     async fn send_to(
         &self,
         target: &Target,
         req: Request<Body>,
         limit: Duration,
     ) -> Result<Response<UpBody>, UpstreamError> {
-        match tokio::time::timeout(limit, self.pool().send(target, req)).await {
-            Err(_) => Err(UpstreamError::Timeout),
-            Ok(Ok(resp)) => Ok(resp),
-            Ok(Err(SendError::NotSent(e))) => Err(UpstreamError::Unreachable(e.to_string())),
-            Ok(Err(SendError::Failed(e))) => Err(classify(&e)),
+        let limits = Limits {
+            connect: self.connect_timeout,
+            request: limit,
+        };
+        match self.pool().send(target, req, limits).await {
+            Ok(resp) => Ok(resp),
+            Err(SendError::TimedOut) => Err(UpstreamError::Timeout),
+            Err(SendError::NotSent(e)) => Err(UpstreamError::Unreachable(e.to_string())),
+            Err(SendError::Failed(e)) => Err(classify(&e)),
         }
     }
 }

@@ -101,6 +101,51 @@ async fn unreachable_upstream_releases_the_hold() {
     assert_eq!(daily["spent"], "0", "{daily}");
 }
 
+/// A TLS peer that accepts TCP and never answers the handshake: the
+/// connect timeout (not the request timeout, which would call the request
+/// sent) ends the attempt, nothing reached HeyGen, the hold is released.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls_handshake_that_never_answers_releases_the_hold() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((tcp, _)) = listener.accept().await {
+            held.push(tcp);
+        }
+    });
+    let cfg = TestConfig::new(&format!("https://127.0.0.1:{port}"))
+        .tenant_budgets("alpha", "daily = 10")
+        .set("upstream", "connect_timeout_ms", "300")
+        .set("upstream", "request_timeout_ms", "1000");
+    let gw = TestGateway::start(cfg).await;
+    let token = tenant_token("alpha");
+    let resp = send(
+        "POST",
+        &gw.url("/v2/video/generate"),
+        &[("x-api-key", &token), ("content-type", "application/json")],
+        crate::half_credit().to_string(),
+    )
+    .await;
+    silent.abort();
+    assert_refused_upstream(&resp, 502, "upstream_unreachable");
+    let auth = format!("Bearer {ADMIN_TOKEN}");
+    let holds = |state: &'static str| {
+        let (auth, url) = (
+            auth.clone(),
+            gw.admin_url(&format!("/admin/v1/holds?state={state}")),
+        );
+        async move {
+            let v = send("GET", &url, &[("authorization", &auth)], "")
+                .await
+                .json();
+            v["data"].as_array().cloned().unwrap_or_default()
+        }
+    };
+    assert_eq!(holds("released").await.len(), 1);
+    assert!(holds("held").await.is_empty());
+}
+
 #[track_caller]
 fn assert_refused_upstream(resp: &TestResponse, status: u16, reason: &str) {
     assert_eq!(resp.status, status, "{}", resp.text());
