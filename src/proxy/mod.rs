@@ -24,6 +24,7 @@ mod liveavatar;
 mod liveavatar_token;
 pub(crate) mod media;
 pub mod path;
+mod refusal;
 pub(crate) mod render;
 pub(crate) mod request_log;
 pub(crate) mod self_service;

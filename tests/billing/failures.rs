@@ -1,4 +1,5 @@
-//! Upstream refusals and transport failures release the hold.
+//! Upstream refusals and transport failures before sending release the
+//! hold; answers after which HeyGen may have made the job keep it.
 
 use http::StatusCode;
 
@@ -36,6 +37,44 @@ async fn upstream_4xx_and_5xx_release_the_hold() {
     let resp = rig.post("/v2/video/generate", &half_credit()).await;
     assert_eq!(resp.status, 200, "{}", resp.text());
     assert_eq!(resp.header("x-gateway-credits-remaining"), Some("9.5"));
+}
+
+/// An edge's 5xx in front of HeyGen (here a 504 with a plain body) may
+/// follow a job the origin made: the hold is kept like a timeout's. HeyGen's
+/// own 5xx, in its error envelope, is a refusal: released.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edge_5xx_keeps_the_hold_and_heygens_own_5xx_releases_it() {
+    let rig = Rig::start(|c| c.tenant_budgets("alpha", "daily = 10")).await;
+    let video = rig.mock.on_path("/v2/video/generate");
+    video.answer_raw(Some((
+        StatusCode::GATEWAY_TIMEOUT,
+        b"upstream request timeout",
+    )));
+    let resp = rig.post("/v2/video/generate", &half_credit()).await;
+    video.answer_raw(None);
+    assert_eq!(resp.status, 504, "{}", resp.text());
+    assert_eq!(resp.body, &b"upstream request timeout"[..], "passed on");
+    assert!(resp.header("x-gateway-rejected").is_none());
+    let kept = hold_id(&resp);
+    let held = rig.holds(Some("held")).await;
+    assert!(held.iter().any(|h| h["hold_id"] == kept), "{held:?}");
+    assert!(rig.holds(Some("released")).await.is_empty());
+
+    rig.mock.fail_next(1, StatusCode::INTERNAL_SERVER_ERROR);
+    let resp = rig.post("/v2/video/generate", &half_credit()).await;
+    assert_eq!(resp.status, 500, "{}", resp.text());
+    assert!(
+        resp.json()["error"]["code"].is_string(),
+        "HeyGen's envelope"
+    );
+    let released = rig.holds(Some("released")).await;
+    assert!(
+        released.iter().any(|h| h["hold_id"] == hold_id(&resp)),
+        "{released:?}"
+    );
+    // Only the edge's answer's hold is still held.
+    let (held, spent, _) = rig.credits("alpha", "daily").await;
+    assert_eq!((held.as_str(), spent.as_str()), ("0.5", "0"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
