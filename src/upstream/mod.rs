@@ -51,6 +51,15 @@ impl Host {
     }
 }
 
+/// Whether a normalised path is a file upload (`POST /v1/asset` to the
+/// upload host, `POST /v3/assets` to the API host). Its request timeout
+/// is `upload_timeout`, on either host: the timeout runs while the
+/// client's body (up to 32 MB) streams through, and giving up on a slow
+/// client mid-upload would answer 504 for an asset HeyGen may create.
+pub fn is_upload(method: &Method, path: &str) -> bool {
+    method == Method::POST && (path == "/v1/asset" || path == "/v3/assets")
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum UpstreamError {
     /// No connection was made: HeyGen never saw the request.
@@ -218,8 +227,10 @@ impl Upstream {
             .unwrap_or_else(|_| Err(BodyError::Read("timed out".into())))
     }
 
-    /// Sends one request and waits (bounded) for the response head. The
-    /// headers must already be prepared (see `headers::prepare_upstream`).
+    /// Sends one request and waits (bounded) for the response head: an
+    /// upload (`is_upload`) `upload_timeout`, anything else
+    /// `request_timeout`. The headers must already be prepared (see
+    /// `headers::prepare_upstream`).
     ///
     /// The exchange's future (pool, timeout, hyper's send) is boxed here:
     /// unboxed it made every caller's future ~2 KB larger, and each layer
@@ -237,11 +248,17 @@ impl Upstream {
         headers: HeaderMap,
         body: Body,
     ) -> SendFuture<'a> {
-        let (target, limit) = match host {
-            Host::Api => (&self.api, self.request_timeout),
-            Host::Upload => (&self.upload, self.upload_timeout),
+        let target = match host {
+            Host::Api => &self.api,
+            Host::Upload => &self.upload,
         };
-        let built = match path_and_query.into() {
+        let up = path_and_query.into();
+        let limit = if method == Method::POST && is_upload(&method, up.path()) {
+            self.upload_timeout
+        } else {
+            self.request_timeout
+        };
+        let built = match up {
             UpTarget(_, Some(parsed)) => Ok(request_to(method, parsed, headers, body)),
             UpTarget(text, None) => request(method, text, headers, body),
         };
