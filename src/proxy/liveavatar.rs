@@ -171,10 +171,21 @@ async fn session_call(
     // A session stopped for budget is refused (402); a live one notes the
     // call as activity.
     sessions::before_call(state, std::slice::from_ref(&session_id)).await?;
-    let resp = send(state, ctx, path, parts.headers, auth, full(body)).await?;
-    if path == STOP && !resp.status().is_server_error() {
-        sessions::stop::end(state, &session_id, "client").await;
-    }
+    let resp = if path == STOP {
+        // A stop HeyGen answered ends the session's metering even if the
+        // client has gone by then: detached.
+        let (st, ctx) = (state.clone(), ctx.clone());
+        super::detached::run(state, async move {
+            let resp = send(&st, &ctx, STOP, parts.headers, auth, full(body)).await?;
+            if !resp.status().is_server_error() {
+                sessions::stop::end(&st, &session_id, "client").await;
+            }
+            Ok(resp)
+        })
+        .await?
+    } else {
+        send(state, ctx, path, parts.headers, auth, full(body)).await?
+    };
     let (mut parts, incoming) = resp.into_parts();
     headers::prepare_downstream(&mut parts.headers, &ctx.request_id);
     Ok(Response::from_parts(parts, boxed(incoming)))

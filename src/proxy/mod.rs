@@ -13,6 +13,7 @@ pub(crate) mod catch_panic;
 mod claim;
 pub mod context;
 mod delete;
+mod detached;
 mod forward;
 pub(crate) mod gateway;
 mod guard;
