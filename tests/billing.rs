@@ -34,6 +34,8 @@ mod cost_bound;
 mod delete;
 #[path = "billing/failures.rs"]
 mod failures;
+#[path = "billing/hangups.rs"]
+mod hangups;
 #[path = "billing/headers.rs"]
 mod headers;
 #[path = "billing/idempotency.rs"]

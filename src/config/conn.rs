@@ -20,6 +20,9 @@ pub struct ConnConfig {
     pub body_read_timeout: Duration,
     /// Bytes per second a body must average once past the grace; 0 disables.
     pub body_min_rate: u64,
+    /// A connection whose response the client has not read on (hyper could
+    /// write no more of it) for this long is closed.
+    pub write_timeout: Duration,
     /// Connections open at once on one listener; more are shed.
     pub max_connections: usize,
     /// Connections open at once from one client address; more are shed.
@@ -38,6 +41,7 @@ impl Default for ConnConfig {
             header_read_timeout: Duration::from_millis(DEFAULT_HEADER_READ_TIMEOUT_MS),
             body_read_timeout: Duration::from_millis(DEFAULT_BODY_READ_TIMEOUT_MS),
             body_min_rate: DEFAULT_BODY_MIN_RATE_BYTES_PER_SECOND,
+            write_timeout: Duration::from_millis(DEFAULT_WRITE_TIMEOUT_MS),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
             h2_max_concurrent_streams: DEFAULT_H2_MAX_CONCURRENT_STREAMS,
@@ -96,6 +100,7 @@ pub(super) fn conn(s: &FileServer, errs: &mut Vec<ConfigError>) -> ConnConfig {
         ),
         body_read_timeout: timeout("server.body_read_timeout_ms", s.body_read_timeout_ms, errs),
         body_min_rate: s.body_min_rate_bytes_per_second,
+        write_timeout: timeout("server.write_timeout_ms", s.write_timeout_ms, errs),
         max_connections: usize::try_from(s.max_connections).unwrap_or(usize::MAX),
         max_connections_per_ip: usize::try_from(s.max_connections_per_ip).unwrap_or(usize::MAX),
         h2_max_concurrent_streams: s.http2_max_concurrent_streams,
@@ -120,6 +125,7 @@ mod tests {
         let s = FileServer {
             idle_timeout_ms: 0,
             body_read_timeout_ms: MAX_TIMEOUT_MS + 1,
+            write_timeout_ms: 0,
             max_connections: 10,
             max_connections_per_ip: 11,
             http2_max_concurrent_streams: 0,
@@ -132,12 +138,13 @@ mod tests {
         for key in [
             "server.idle_timeout_ms",
             "server.body_read_timeout_ms",
+            "server.write_timeout_ms",
             "server.max_connections_per_ip",
             "server.http2_max_concurrent_streams",
             "server.max_header_bytes",
         ] {
             assert!(keys.iter().any(|k| k.contains(key)), "{key} in {keys:?}");
         }
-        assert_eq!(errs.len(), 5, "{keys:?}");
+        assert_eq!(errs.len(), 6, "{keys:?}");
     }
 }

@@ -80,6 +80,10 @@ pub const DEFAULT_IDLE_TIMEOUT_MS: u64 = 10_000;
 pub const DEFAULT_HEADER_READ_TIMEOUT_MS: u64 = 10_000;
 /// A body that sends nothing for 10 s is abandoned with 408.
 pub const DEFAULT_BODY_READ_TIMEOUT_MS: u64 = 10_000;
+/// A response the client reads nothing of for 30 s has its connection
+/// closed: longer than any pause a reading client takes, short enough that
+/// clients which never read cannot pile up answers and connections.
+pub const DEFAULT_WRITE_TIMEOUT_MS: u64 = 30_000;
 /// 1 KiB/s: a 512 MB upload may take up to ~6 days on average, a trickle of
 /// a few bytes per timeout cannot hold a handler.
 pub const DEFAULT_BODY_MIN_RATE_BYTES_PER_SECOND: u64 = 1024;

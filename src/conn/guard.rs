@@ -1,5 +1,5 @@
-//! What ends a connection from outside: the idle timeout and the listener's
-//! graceful shutdown. Both are watched by a task of their own (the
+//! What ends a connection from outside: the idle, head and write timeouts
+//! and the listener's graceful shutdown. Both are watched by a task of their own (the
 //! watchdog), not by the connection's task: a timer or channel polled
 //! alongside the connection was polled again on every wake-up of the
 //! connection, several times per request, though it fires at most once.
@@ -9,11 +9,10 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use tokio::sync::{oneshot, watch};
 
-use super::idle::{Expiry, IdleTracker, Signal};
+use super::idle::{Expiry, IdleTracker, Signal, Timeouts};
 
 /// How a guarded connection ended.
 #[derive(Debug)]
@@ -24,6 +23,8 @@ pub enum Ended<T> {
     Idle,
     /// Closed by the watchdog: an HTTP/1 head did not arrive in time.
     HeadTimeout,
+    /// Closed by the watchdog: the client stopped reading a response.
+    WriteTimeout,
 }
 
 pin_project_lite::pin_project! {
@@ -48,6 +49,7 @@ impl<C: Future> Future for Guarded<C> {
         match this.tracker.poll_signal(cx) {
             Some(Signal::Close) => return Poll::Ready(Ended::Idle),
             Some(Signal::CloseHead) => return Poll::Ready(Ended::HeadTimeout),
+            Some(Signal::CloseWrite) => return Poll::Ready(Ended::WriteTimeout),
             Some(Signal::Drain) if !*this.draining => {
                 *this.draining = true;
                 (this.drain)(this.conn.as_mut());
@@ -60,14 +62,14 @@ impl<C: Future> Future for Guarded<C> {
 
 /// `conn` under a watchdog: the connection to await, and the watchdog to
 /// spawn. `drain` asks the connection to finish its requests and close;
-/// `idle` and `head` are the timeouts (see `IdleTracker::expired`).
+/// `timeouts` are watched as `IdleTracker::expired` says.
 /// The watchdog holds `shutdown` until the connection ends, so a listener
 /// waiting for its receivers to drop waits for its connections.
 pub fn guard<C>(
     conn: C,
     drain: fn(Pin<&mut C>),
     tracker: IdleTracker,
-    (idle, head): (Duration, Duration),
+    timeouts: Timeouts,
     shutdown: watch::Receiver<()>,
 ) -> (Guarded<C>, impl Future<Output = ()> + Send + 'static) {
     let (ended_tx, ended_rx) = oneshot::channel();
@@ -78,16 +80,16 @@ pub fn guard<C>(
         draining: false,
         _ended: ended_tx,
     };
-    (guarded, watchdog(tracker, (idle, head), shutdown, ended_rx))
+    (guarded, watchdog(tracker, timeouts, shutdown, ended_rx))
 }
 
 async fn watchdog(
     tracker: IdleTracker,
-    (idle, head): (Duration, Duration),
+    timeouts: Timeouts,
     mut shutdown: watch::Receiver<()>,
     mut ended: oneshot::Receiver<()>,
 ) {
-    let expired = tracker.expired(idle, head);
+    let expired = tracker.expired(timeouts);
     tokio::pin!(expired);
     let mut draining = false;
     loop {
@@ -97,6 +99,7 @@ async fn watchdog(
                 tracker.signal(match why {
                     Expiry::Idle => Signal::Close,
                     Expiry::Head => Signal::CloseHead,
+                    Expiry::Write => Signal::CloseWrite,
                 });
                 // The connection's task ends now and drops `ended`.
                 let _ = ended.await;
@@ -113,7 +116,18 @@ async fn watchdog(
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+
+    /// Idle and head timeouts as given; writes never time out.
+    fn limits(idle: u64, head: u64) -> Timeouts {
+        Timeouts {
+            idle: Duration::from_secs(idle),
+            head: Duration::from_secs(head),
+            write: Duration::from_secs(3600),
+        }
+    }
 
     /// A connection that ends once asked to drain.
     struct Fake {
@@ -143,7 +157,7 @@ mod tests {
             fake(),
             |c| c.get_mut().drained = true,
             tracker,
-            (Duration::from_secs(3600), Duration::from_secs(3600)),
+            limits(3600, 3600),
             rx,
         );
         let watchdog = tokio::spawn(watchdog);
@@ -164,8 +178,7 @@ mod tests {
     async fn an_idle_connection_is_closed_by_its_watchdog() {
         let (_drain, rx) = watch::channel(());
         let tracker = IdleTracker::new();
-        let limits = (Duration::from_secs(10), Duration::from_secs(10));
-        let (conn, watchdog) = guard(fake(), |_| {}, tracker, limits, rx);
+        let (conn, watchdog) = guard(fake(), |_| {}, tracker, limits(10, 10), rx);
         let watchdog = tokio::spawn(watchdog);
         let start = tokio::time::Instant::now();
         assert!(matches!(conn.await, Ended::Idle));
@@ -175,7 +188,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn http1_gets_the_shorter_head_timeout_and_http2_the_idle_one() {
-        let limits = (Duration::from_secs(10), Duration::from_secs(3));
+        let limits = limits(10, 3);
         for (h2, after, ends) in [(false, 3, Ended::HeadTimeout), (true, 10, Ended::Idle)] {
             let (_drain, rx) = watch::channel(());
             let tracker = IdleTracker::new();

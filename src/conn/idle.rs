@@ -11,6 +11,18 @@
 //! connection (or one whose protocol is not known yet: no request so far)
 //! is closed after the shorter of the two timeouts; an HTTP/2 one after
 //! the idle timeout, as hyper has no head timeout for HTTP/2.
+//!
+//! And the write timeout: a request is in progress until hyper drops its
+//! response body, so a client that stops reading its answer would keep the
+//! connection (and the answer, and its upstream connection) forever, with
+//! neither timeout above running. The response body (`Tracked`) counts
+//! when it has handed hyper something and hyper has not come back for
+//! more ("blocked"), and how often hyper came back ("progress"); a
+//! connection blocked with no progress for `write` is closed. HTTP/2
+//! streams share the count, so a stream the client reads keeps a stalled
+//! one's connection: flow control bounds what the stalled one holds, and
+//! HTTP/2 pings (see `server::listen`) close a peer that stopped reading
+//! altogether.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -33,6 +45,21 @@ struct Inner {
     waker: AtomicWaker,
     /// Whether a request came as HTTP/2 (no head timeout then).
     h2: AtomicBool,
+    /// Response write progress in one word, so each step is one atomic
+    /// add: the low half counts responses blocked on the client reading,
+    /// the high half (wrapping) counts returns of hyper for more.
+    writes: AtomicU64,
+}
+
+/// `Inner::writes`' high half: one step of progress.
+const PROGRESS: u64 = 1 << 32;
+
+/// A connection's timeouts (see `IdleTracker::expired`).
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub idle: Duration,
+    pub head: Duration,
+    pub write: Duration,
 }
 
 /// Which timeout closed a connection.
@@ -41,6 +68,8 @@ pub enum Expiry {
     Idle,
     /// An HTTP/1 request head did not arrive whole in time.
     Head,
+    /// A response the client did not read on for the write timeout.
+    Write,
 }
 
 /// What a connection's watchdog asks of it.
@@ -52,6 +81,8 @@ pub(super) enum Signal {
     Close = 2,
     /// Close now (no HTTP/1 head within the head timeout).
     CloseHead = 4,
+    /// Close now (a response not read on within the write timeout).
+    CloseWrite = 8,
 }
 
 /// Shared between a connection's requests and its watchdog.
@@ -84,6 +115,7 @@ impl IdleTracker {
                 signal: AtomicU8::new(0),
                 waker: AtomicWaker::new(),
                 h2: AtomicBool::new(false),
+                writes: AtomicU64::new(0),
             }),
         }
     }
@@ -94,6 +126,7 @@ impl IdleTracker {
         self.inner.in_flight.fetch_add(1, Ordering::AcqRel);
         ActivityGuard {
             tracker: self.clone(),
+            waiting: false,
         }
     }
 
@@ -104,11 +137,19 @@ impl IdleTracker {
     }
 
     /// Resolves once no request has been in progress for `idle`, or, on a
-    /// connection not known to speak HTTP/2, for `head` if that is shorter.
-    pub async fn expired(&self, idle: Duration, head: Duration) -> Expiry {
-        let shortest = idle.min(head);
+    /// connection not known to speak HTTP/2, for `head` if that is shorter;
+    /// or once a response has waited on the client with no progress for
+    /// `write`. It looks when the connection could first expire, and every
+    /// shortest timeout while a request is in progress: a stalled write is
+    /// closed no sooner than `write` after its last progress, and at most
+    /// about an idle (or head) timeout later.
+    pub async fn expired(&self, t: Timeouts) -> Expiry {
+        let Timeouts { idle, head, write } = t;
+        let shortest = idle.min(head).min(write);
         let sleep = tokio::time::sleep_until(self.inner.epoch + shortest);
         tokio::pin!(sleep);
+        // The progress count seen while blocked, and since when.
+        let mut stalled: Option<(u64, Instant)> = None;
         loop {
             sleep.as_mut().await;
             let now = Instant::now();
@@ -117,14 +158,43 @@ impl IdleTracker {
             } else {
                 (idle, Expiry::Idle)
             };
-            // Busy: the earliest the connection can expire is a full
-            // timeout after now (the request ends no sooner than now).
-            let next = self.idle_deadline(timeout).unwrap_or(now + shortest);
-            if next <= now {
-                return why;
+            let mut next = match self.idle_deadline(timeout) {
+                Some(at) if at <= now => return why,
+                Some(at) => at,
+                // Busy: the earliest the connection can expire is a full
+                // timeout after now (the request ends no sooner than now).
+                None => now + shortest,
+            };
+            let w = self.inner.writes.load(Ordering::Acquire);
+            stalled = match stalled {
+                _ if w % PROGRESS == 0 => None,
+                Some((seen, since)) if seen == w / PROGRESS => {
+                    if now >= since + write {
+                        return Expiry::Write;
+                    }
+                    Some((seen, since))
+                }
+                _ => Some((w / PROGRESS, now)),
+            };
+            if let Some((_, since)) = stalled {
+                next = next.min(since + write);
             }
             sleep.as_mut().reset(next);
         }
+    }
+
+    /// A response handed something to hyper: it now waits on the client.
+    pub(super) fn blocked(&self) {
+        self.inner.writes.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// A blocked response is blocked no more: hyper came back for more
+    /// (`progress`), or dropped it.
+    pub(super) fn unblocked(&self, progress: bool) {
+        let step = if progress { PROGRESS - 1 } else { u64::MAX };
+        // Wrapping: `u64::MAX` takes one off the low half; the high half
+        // may wrap, and only equality is asked of it.
+        self.inner.writes.fetch_add(step, Ordering::AcqRel);
     }
 
     /// Raises `s` and wakes the connection's task.
@@ -138,7 +208,9 @@ impl IdleTracker {
     pub(super) fn poll_signal(&self, cx: &Context<'_>) -> Option<Signal> {
         self.inner.waker.register(cx.waker());
         let s = self.inner.signal.load(Ordering::Acquire);
-        if s & Signal::CloseHead as u8 != 0 {
+        if s & Signal::CloseWrite as u8 != 0 {
+            Some(Signal::CloseWrite)
+        } else if s & Signal::CloseHead as u8 != 0 {
             Some(Signal::CloseHead)
         } else if s & Signal::Close as u8 != 0 {
             Some(Signal::Close)
@@ -164,11 +236,16 @@ impl IdleTracker {
 /// A request in progress on a tracked connection.
 #[derive(Debug)]
 pub struct ActivityGuard {
-    tracker: IdleTracker,
+    pub(super) tracker: IdleTracker,
+    /// Its response is blocked on the client (see `Tracked`).
+    pub(super) waiting: bool,
 }
 
 impl Drop for ActivityGuard {
     fn drop(&mut self) {
+        if self.waiting {
+            self.tracker.unblocked(false);
+        }
         let i = &self.tracker.inner;
         // Rounded up, so the connection never closes before a full timeout.
         let since = i.epoch.elapsed();
@@ -179,109 +256,6 @@ impl Drop for ActivityGuard {
     }
 }
 
-pin_project_lite::pin_project! {
-    /// A response body that keeps its request counted as activity until
-    /// hyper drops it (after the last byte, or when the client goes away).
-    /// Size and end-of-stream pass through, so `Content-Length` survives.
-    pub struct Tracked<B> {
-        #[pin]
-        inner: B,
-        guard: ActivityGuard,
-    }
-}
-
-impl<B> Tracked<B> {
-    pub fn new(inner: B, guard: ActivityGuard) -> Tracked<B> {
-        Tracked { inner, guard }
-    }
-}
-
-impl<B: http_body::Body> http_body::Body for Tracked<B> {
-    type Data = B::Data;
-    type Error = B::Error;
-
-    fn poll_frame(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<http_body::Frame<B::Data>, B::Error>>> {
-        self.project().inner.poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.inner.size_hint()
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn expires_only_after_the_last_request_ends() {
-        let t = IdleTracker::new();
-        let timeout = Duration::from_millis(50);
-        let guard = t.begin();
-        // A request in progress for longer than the timeout keeps it open.
-        let waited =
-            tokio::time::timeout(Duration::from_millis(300), t.expired(timeout, timeout)).await;
-        assert!(waited.is_err(), "expired while a request was in progress");
-        let start = Instant::now();
-        drop(guard);
-        tokio::time::timeout(Duration::from_secs(10), t.expired(timeout, timeout))
-            .await
-            .expect("idle connection expires");
-        assert!(
-            start.elapsed() >= timeout,
-            "counted from the end of the request"
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn requests_closer_than_the_timeout_keep_it_open_and_the_last_one_counts() {
-        let t = IdleTracker::new();
-        let timeout = Duration::from_secs(60);
-        let watchdog = t.clone();
-        let expired = tokio::spawn(async move {
-            watchdog.expired(timeout, timeout).await;
-            Instant::now()
-        });
-        // A one-second request every 40 s for ten minutes: the watchdog's
-        // one timer fires many times and must re-arm from the last request.
-        for _ in 0..15 {
-            tokio::time::sleep(Duration::from_secs(39)).await;
-            let guard = t.begin();
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            drop(guard);
-        }
-        let last_end = Instant::now();
-        tokio::task::yield_now().await;
-        assert!(!expired.is_finished(), "expired while requests kept coming");
-        let at = expired.await.unwrap();
-        assert!(
-            at >= last_end + timeout,
-            "closed before a full idle timeout"
-        );
-        assert!(
-            at <= last_end + timeout + Duration::from_millis(5),
-            "closed late: {:?} after the timeout",
-            at - (last_end + timeout)
-        );
-    }
-
-    #[tokio::test]
-    async fn a_fresh_connection_expires_after_the_timeout() {
-        let start = Instant::now();
-        let t = IdleTracker::new();
-        tokio::time::timeout(
-            Duration::from_secs(10),
-            t.expired(Duration::from_millis(30), Duration::from_secs(60)),
-        )
-        .await
-        .expect("idle connection expires");
-        assert!(start.elapsed() >= Duration::from_millis(30));
-    }
-}
+#[path = "idle_tests.rs"]
+mod tests;

@@ -11,6 +11,7 @@ mod fd;
 mod guard;
 mod idle;
 mod limiter;
+mod tracked;
 
 pub use crate::config::ConnConfig;
 pub use crate::http::BodyReadTimeout;
@@ -18,8 +19,9 @@ pub use accept::{shed, AcceptBackoff};
 pub use body::{ReqBody, TimedBody};
 pub use fd::{check_fd_budget, FdBudget};
 pub use guard::{guard, Ended, Guarded};
-pub use idle::{ActivityGuard, IdleTracker, Tracked};
+pub use idle::{ActivityGuard, IdleTracker, Timeouts};
 pub use limiter::{ConnLimiter, ConnPermit, Shed};
+pub use tracked::Tracked;
 
 /// Connection metrics, registered on the gateway's registry next to the
 /// request metrics (kept here so connection handling owns its families).

@@ -205,8 +205,7 @@ impl Admission {
                 record_accepted(state, hold, &self.priced, &self.body, &body).await;
             }
         } else {
-            let reason = format!("upstream_status_{}", parts.status.as_u16());
-            hold.release(&reason).await;
+            super::refusal::end_hold(hold, parts.status, &body).await;
         }
         Ok(Answered {
             parts,

@@ -170,6 +170,19 @@ async fn dispatch(
         Box::pin(crate::sessions::before_call(state, &realtime, stop)).await?;
     }
     let method = req.method().clone();
+    // A call on v3 realtime sessions: a stop HeyGen answered ends their
+    // metering even if the client has gone by then, so the forward and
+    // `after_call` run detached. (These are free routes: a pass-through,
+    // or a delete that settles what it names.)
+    if !realtime.is_empty() && !matches!(route.kind, RouteKind::Billable(_)) {
+        let to = delete::Delete {
+            origin: origin.clone(),
+            path: path.to_string(),
+            path_and_query: path_and_query.to_string(),
+            limit: cfg.server.max_body_bytes,
+        };
+        return Box::pin(realtime_call(state, to, req, owed, (method, realtime))).await;
+    }
     let hop = Hop {
         state,
         origin: &origin,
@@ -235,6 +248,7 @@ async fn dispatch(
             pass_through(state, &origin, req, to, limit).await
         }
     };
+    // Realtime session calls on other routes (none today) meter inline.
     if let (false, Ok(r)) = (realtime.is_empty(), &resp) {
         Box::pin(crate::sessions::after_call(
             state,
@@ -246,4 +260,32 @@ async fn dispatch(
         .await;
     }
     resp
+}
+
+/// A call on the v3 realtime sessions `ids`, forwarded and metered in a
+/// task of its own (see `detached`).
+async fn realtime_call(
+    state: &Arc<AppState>,
+    to: delete::Delete,
+    req: Request<ReqBody>,
+    owed: Vec<crate::settlement::DeleteCapture>,
+    (method, ids): (http::Method, Vec<String>),
+) -> Result<Response<Body>, GatewayError> {
+    let st = state.clone();
+    super::detached::run(state, async move {
+        let path = to.path.clone();
+        let resp = if owed.is_empty() {
+            let up = UpPath {
+                path: &to.path,
+                path_and_query: &to.path_and_query,
+                parsed: None,
+            };
+            pass_through(&st, &to.origin, req, up, to.limit).await?
+        } else {
+            delete::forward(&st, to, req, owed).await?
+        };
+        crate::sessions::after_call(&st, &method, &path, &ids, resp.status()).await;
+        Ok(resp)
+    })
+    .await
 }

@@ -172,17 +172,25 @@ async fn session_call(
     // 409) but for its stop; a live one notes the call as activity.
     let ids = std::slice::from_ref(&session_id);
     sessions::before_call(state, ids, path == STOP).await?;
-    let resp = send(state, ctx, path, parts.headers, auth, full(body)).await?;
-    // Only a stop LiveAvatar confirmed ends the metering: one it refused
-    // (a 4xx too) may have left the session running.
-    if path == STOP {
-        if resp.status().is_success() {
-            sessions::stop::end(state, &session_id, "client").await;
-        } else {
-            tracing::info!(session_id = %session_id, status = resp.status().as_u16(),
-                "LiveAvatar did not confirm a client's stop of a session; it stays metered.");
-        }
-    }
+    let resp = if path == STOP {
+        // A stop LiveAvatar confirmed ends the session's metering even if
+        // the client has gone by then: detached. One it refused (a 4xx
+        // too) may have left the session running, so it stays metered.
+        let (st, ctx) = (state.clone(), ctx.clone());
+        super::detached::run(state, async move {
+            let resp = send(&st, &ctx, STOP, parts.headers, auth, full(body)).await?;
+            if resp.status().is_success() {
+                sessions::stop::end(&st, &session_id, "client").await;
+            } else {
+                tracing::info!(session_id = %session_id, status = resp.status().as_u16(),
+                    "LiveAvatar did not confirm a client's stop of a session; it stays metered.");
+            }
+            Ok(resp)
+        })
+        .await?
+    } else {
+        send(state, ctx, path, parts.headers, auth, full(body)).await?
+    };
     let (mut parts, incoming) = resp.into_parts();
     headers::prepare_downstream(&mut parts.headers, &ctx.request_id);
     Ok(Response::from_parts(parts, boxed(incoming)))

@@ -175,8 +175,7 @@ async fn forward(
         parts.headers.insert(HEADER_HOLD_ID, v);
     }
     if !parts.status.is_success() {
-        let reason = format!("upstream_status_{}", parts.status.as_u16());
-        hold.release(&reason).await;
+        super::refusal::end_hold(hold, parts.status, &answer).await;
         return Ok(Response::from_parts(parts, full(answer)));
     }
     let opened = match session_in(&answer) {

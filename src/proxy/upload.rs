@@ -13,7 +13,7 @@ use crate::state::AppState;
 
 /// Whether a request is an upload whose file the gateway reads.
 pub(super) fn is_upload(method: &Method, path: &str) -> bool {
-    *method == Method::POST && (path == "/v1/asset" || path == "/v3/assets")
+    crate::upstream::is_upload(method, path)
 }
 
 /// A tap for an upload's body; `None` (and no cost) for anything else.

@@ -22,7 +22,7 @@ use tower::util::Oneshot;
 
 use crate::conn::{
     AcceptBackoff, ActivityGuard, ConnConfig, ConnLimiter, ConnMetrics, Ended, IdleTracker,
-    ReqBody, TimedBody, Tracked,
+    ReqBody, TimedBody, Timeouts, Tracked,
 };
 use crate::http::Body;
 use crate::proxy::context::ClientAddr;
@@ -49,8 +49,9 @@ impl ConnPolicy {
 
 /// hyper settings against hostile clients: head size (431 past it),
 /// HTTP/2 stream and reset limits (CVE-2023-44487 "rapid reset",
-/// CVE-2024-27316-style header floods). The head timeout is the
-/// connection watchdog's (see `serve`).
+/// CVE-2024-27316-style header floods), HTTP/2 pings that close a
+/// connection whose peer stopped answering. The head and write timeouts
+/// are the connection watchdog's (see `serve`).
 fn builder(cfg: &ConnConfig) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -69,7 +70,12 @@ fn builder(cfg: &ConnConfig) -> auto::Builder<TokioExecutor> {
         .max_concurrent_streams(cfg.h2_max_concurrent_streams)
         .max_header_list_size(u32::try_from(cfg.max_header_bytes).unwrap_or(u32::MAX))
         .max_pending_accept_reset_streams(20)
-        .max_local_error_reset_streams(256);
+        .max_local_error_reset_streams(256)
+        // One ping per write timeout on a quiet connection, one per
+        // connection: a peer gone silent (that no longer reads even
+        // control frames) is closed within two write timeouts.
+        .keep_alive_interval(Some(cfg.write_timeout))
+        .keep_alive_timeout(cfg.write_timeout);
     builder
 }
 
@@ -122,7 +128,11 @@ pub(super) async fn serve<S>(
                     conn,
                     |c| c.graceful_shutdown(),
                     tracker,
-                    (policy.cfg.idle_timeout, policy.cfg.header_read_timeout),
+                    Timeouts {
+                        idle: policy.cfg.idle_timeout,
+                        head: policy.cfg.header_read_timeout,
+                        write: policy.cfg.write_timeout,
+                    },
                     drain.subscribe(),
                 );
                 tokio::spawn(watchdog);
@@ -139,6 +149,9 @@ pub(super) async fn serve<S>(
                         Ended::Idle => metrics.closed_idle(name),
                         Ended::HeadTimeout => tracing::debug!(
                             "Connection closed: no request head within the head timeout."
+                        ),
+                        Ended::WriteTimeout => tracing::debug!(
+                            "Connection closed: the client stopped reading its response."
                         ),
                     }
                     metrics.closed(name);

@@ -28,7 +28,7 @@ mod request;
 
 pub use body::UpBody;
 pub use liveavatar::LaAuth;
-use pool::{Pool, SendError, Target};
+use pool::{Limits, Pool, SendError, Target};
 pub use request::UpTarget;
 use request::{request, request_to};
 
@@ -49,6 +49,15 @@ impl Host {
             Host::Api
         }
     }
+}
+
+/// Whether a normalised path is a file upload (`POST /v1/asset` to the
+/// upload host, `POST /v3/assets` to the API host). Its request timeout
+/// is `upload_timeout`, on either host: the timeout runs while the
+/// client's body (up to 32 MB) streams through, and giving up on a slow
+/// client mid-upload would answer 504 for an asset HeyGen may create.
+pub fn is_upload(method: &Method, path: &str) -> bool {
+    method == Method::POST && (path == "/v1/asset" || path == "/v3/assets")
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +94,7 @@ pub struct Upstream {
     org_key_header: http::HeaderValue,
     /// LiveAvatar's host and key (`None`: not configured).
     liveavatar: Option<liveavatar::LiveAvatarHost>,
+    connect_timeout: Duration,
     request_timeout: Duration,
     upload_timeout: Duration,
 }
@@ -145,6 +155,7 @@ impl Upstream {
             upload: Target::new(&cfg.upload, 1)?,
             org_key_header,
             liveavatar: None,
+            connect_timeout: cfg.connect_timeout,
             request_timeout: cfg.request_timeout,
             upload_timeout: cfg.upload_timeout,
         })
@@ -155,18 +166,24 @@ impl Upstream {
         &self.pools[i.min(self.pools.len() - 1)]
     }
 
-    /// Sends `req` (its URI a path and query) to `target` within `limit`.
+    /// Sends `req` (its URI a path and query) to `target`, waiting `limit`
+    /// for the response head once a connection has the request (making the
+    /// connection has `connect_timeout` of its own: see `pool::Limits`).
     async fn send_to(
         &self,
         target: &Target,
         req: Request<Body>,
         limit: Duration,
     ) -> Result<Response<UpBody>, UpstreamError> {
-        match tokio::time::timeout(limit, self.pool().send(target, req)).await {
-            Err(_) => Err(UpstreamError::Timeout),
-            Ok(Ok(resp)) => Ok(resp),
-            Ok(Err(SendError::NotSent(e))) => Err(UpstreamError::Unreachable(e.to_string())),
-            Ok(Err(SendError::Failed(e))) => Err(classify(&e)),
+        let limits = Limits {
+            connect: self.connect_timeout,
+            request: limit,
+        };
+        match self.pool().send(target, req, limits).await {
+            Ok(resp) => Ok(resp),
+            Err(SendError::TimedOut) => Err(UpstreamError::Timeout),
+            Err(SendError::NotSent(e)) => Err(UpstreamError::Unreachable(e.to_string())),
+            Err(SendError::Failed(e)) => Err(classify(&e)),
         }
     }
 }
@@ -210,8 +227,10 @@ impl Upstream {
             .unwrap_or_else(|_| Err(BodyError::Read("timed out".into())))
     }
 
-    /// Sends one request and waits (bounded) for the response head. The
-    /// headers must already be prepared (see `headers::prepare_upstream`).
+    /// Sends one request and waits (bounded) for the response head: an
+    /// upload (`is_upload`) `upload_timeout`, anything else
+    /// `request_timeout`. The headers must already be prepared (see
+    /// `headers::prepare_upstream`).
     ///
     /// The exchange's future (pool, timeout, hyper's send) is boxed here:
     /// unboxed it made every caller's future ~2 KB larger, and each layer
@@ -229,11 +248,17 @@ impl Upstream {
         headers: HeaderMap,
         body: Body,
     ) -> SendFuture<'a> {
-        let (target, limit) = match host {
-            Host::Api => (&self.api, self.request_timeout),
-            Host::Upload => (&self.upload, self.upload_timeout),
+        let target = match host {
+            Host::Api => &self.api,
+            Host::Upload => &self.upload,
         };
-        let built = match path_and_query.into() {
+        let up = path_and_query.into();
+        let limit = if method == Method::POST && is_upload(&method, up.path()) {
+            self.upload_timeout
+        } else {
+            self.request_timeout
+        };
+        let built = match up {
             UpTarget(_, Some(parsed)) => Ok(request_to(method, parsed, headers, body)),
             UpTarget(text, None) => request(method, text, headers, body),
         };

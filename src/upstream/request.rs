@@ -11,6 +11,16 @@ use crate::http::Body;
 /// already parsed when the caller has it.
 pub struct UpTarget<'a>(pub &'a str, pub Option<PathAndQuery>);
 
+impl UpTarget<'_> {
+    /// The path, without the query.
+    pub(super) fn path(&self) -> &str {
+        match &self.1 {
+            Some(parsed) => parsed.path(),
+            None => self.0.split_once('?').map_or(self.0, |(path, _)| path),
+        }
+    }
+}
+
 impl<'a> From<&'a str> for UpTarget<'a> {
     fn from(text: &'a str) -> Self {
         UpTarget(text, None)

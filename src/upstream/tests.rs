@@ -31,17 +31,7 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 /// A TLS server offering `alpn`; each answer says the request's version,
 /// the host it named, its key and its path. Counts connections.
 async fn server(alpn: &[&[u8]]) -> (u16, Arc<AtomicUsize>) {
-    let mut cfg = rustls::ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .expect("versions")
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![CertificateDer::from(LEAF.to_vec())],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(LEAF_KEY.to_vec())),
-        )
-        .expect("certificate");
-    cfg.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(cfg));
+    let acceptor = acceptor(alpn);
     listen(move |tcp| {
         let acceptor = acceptor.clone();
         async move {
@@ -84,6 +74,21 @@ async fn server(alpn: &[&[u8]]) -> (u16, Arc<AtomicUsize>) {
         }
     })
     .await
+}
+
+/// TLS for `localhost` (the test CA's leaf), offering `alpn`.
+fn acceptor(alpn: &[&[u8]]) -> tokio_rustls::TlsAcceptor {
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from(LEAF.to_vec())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(LEAF_KEY.to_vec())),
+        )
+        .expect("certificate");
+    cfg.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    tokio_rustls::TlsAcceptor::from(Arc::new(cfg))
 }
 
 /// A loopback listener that runs `serve` on each connection in a task of
@@ -259,3 +264,6 @@ fn host_leaves_out_the_schemes_own_port() {
 
 #[path = "tests_idle.rs"]
 mod idle;
+
+#[path = "tests_unsent.rs"]
+mod unsent;

@@ -19,17 +19,22 @@ fn projected(r: &TestResponse) -> f64 {
         .unwrap_or_else(|| panic!("no projection: {}", r.text()))
 }
 
+/// `file` as a `POST /v3/assets` body: its content type and bytes.
+fn multipart(file: &[u8]) -> (String, Vec<u8>) {
+    let mut b = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; \
+         filename=\"narration.wav\"\r\nContent-Type: audio/wav\r\n\r\n"
+    )
+    .into_bytes();
+    b.extend_from_slice(file);
+    b.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={BOUNDARY}"), b)
+}
+
 /// Uploads `file` as `tenant`; the asset id HeyGen answered.
 async fn upload(rig: &Rig, tenant: &str, path: &str, file: &[u8]) -> String {
     let (content_type, body) = if path == "/v3/assets" {
-        let mut b = format!(
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; \
-             filename=\"narration.wav\"\r\nContent-Type: audio/wav\r\n\r\n"
-        )
-        .into_bytes();
-        b.extend_from_slice(file);
-        b.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
-        (format!("multipart/form-data; boundary={BOUNDARY}"), b)
+        multipart(file)
     } else {
         ("audio/wav".to_string(), file.to_vec())
     };
@@ -144,5 +149,41 @@ async fn an_org_wide_tenants_upload_is_recorded_and_an_image_is_not_media() {
             .await
             .0,
         "audio_default"
+    );
+}
+
+/// A v3 upload streams the client's file to HeyGen while the upstream
+/// timeout runs: one slower than `request_timeout_ms` (3 MB over ~3 s,
+/// against 1 s) still gets through under `upload_timeout_ms`, and its
+/// length is recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_v3_upload_slower_than_the_request_timeout_gets_the_upload_timeout() {
+    use futures_util::StreamExt;
+    use http_body_util::{BodyExt, StreamBody};
+
+    let rig = Rig::start(|c| c.set("upstream", "request_timeout_ms", "1000")).await;
+    // 190 s of 8 kHz 16-bit audio: 3 MB.
+    let (content_type, body) = multipart(&wav(190_000));
+    let pieces: Vec<bytes::Bytes> = body
+        .chunks(body.len().div_ceil(10))
+        .map(bytes::Bytes::copy_from_slice)
+        .collect();
+    let slow = futures_util::stream::iter(pieces).then(|p| async move {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        Ok::<_, std::io::Error>(hyper::body::Frame::data(p))
+    });
+    let token = tenant_token("alpha");
+    let r = send_body(
+        "POST",
+        &rig.gw.url("/v3/assets"),
+        &[("x-api-key", &token), ("content-type", &content_type)],
+        BodyExt::boxed(StreamBody::new(slow)),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let asset = r.json()["data"]["asset_id"].as_str().unwrap().to_string();
+    assert_eq!(
+        scene(&rig, "/v3/videos", &v3_narrated(&asset)).await,
+        ("recorded".to_string(), 190_000)
     );
 }

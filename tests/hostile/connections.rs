@@ -191,3 +191,37 @@ async fn a_head_trickled_past_the_head_timeout_is_cut_before_the_idle_timeout() 
     );
     trickle.abort();
 }
+
+/// A client that asks for a large answer and never reads it: hyper can
+/// write no more of the response, so its connection is closed after the
+/// write timeout (the idle and head timeouts, far longer, do not run
+/// while a request is in progress) and its slot is freed.
+#[tokio::test]
+async fn a_client_that_never_reads_its_answer_is_closed_after_the_write_timeout() {
+    let rig = Rig::start(&[
+        ("write_timeout_ms", "500"),
+        ("idle_timeout_ms", "60000"),
+        ("header_read_timeout_ms", "60000"),
+    ])
+    .await;
+    // 32 MiB streamed through: more than the socket buffers hold.
+    let big: &'static [u8] = Box::leak(vec![b'x'; 32 << 20].into_boxed_slice());
+    rig.mock
+        .on_path("/v3/large-download")
+        .answer_raw(Some((http::StatusCode::OK, big)));
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.set_recv_buffer_size(4096).unwrap();
+    let mut s = sock.connect(rig.gw.addr).await.unwrap();
+    let req = format!(
+        "GET /v3/large-download HTTP/1.1\r\nHost: gw\r\nX-Api-Key: {}\r\n\r\n",
+        tenant_token("alpha")
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    tenant_connections_reach(&rig, 1.0).await;
+    // Never read: the gateway gives up on the answer and closes.
+    tenant_connections_reach(&rig, 0.0).await;
+    let got = until_closed(&mut s, Duration::from_secs(10)).await;
+    let got = got.expect("the server closed the connection");
+    assert!(status_of(&got).starts_with("HTTP/1.1 200"), "{got:.100}");
+    assert!(got.len() < 32 << 20, "the whole answer was not sent");
+}

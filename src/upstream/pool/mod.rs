@@ -9,18 +9,19 @@
 //! the connection to be free again. Here a checkout is one uncontended lock
 //! and a pop, `Host` is made once per host, and an HTTP/1.1 connection goes
 //! back to the pool from its response body, when the body ends.
+//!
+//! Sending (connecting, handing a request to a connection, and what each
+//! failure means for whether HeyGen saw it) is in `exchange`.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use http::{HeaderValue, Request, Response, Uri};
+use http::HeaderValue;
 use hyper::client::conn::{http1, http2};
-use hyper_util::client::legacy::connect::{Connection, HttpConnector};
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper_util::client::legacy::connect::HttpConnector;
 
-use super::body::{GiveBack, UpBody};
 use crate::config::BaseUrl;
 use crate::http::{Body, BoxError};
 
@@ -62,6 +63,19 @@ pub(super) enum SendError {
     NotSent(BoxError),
     /// Written (maybe in part), then failed: HeyGen may have acted on it.
     Failed(hyper::Error),
+    /// Handed to a connection, and no response head within the request
+    /// timeout: HeyGen may have acted on it.
+    TimedOut,
+}
+
+/// How long a send may take: `connect` bounds making a connection (DNS,
+/// TCP, TLS, the HTTP/2 handshake), which nothing has been sent over yet;
+/// `request` runs from when the request is handed to a connection until
+/// the response head.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Limits {
+    pub(super) connect: Duration,
+    pub(super) request: Duration,
 }
 
 /// One keep-alive pool (see `Upstream`: one per I/O thread).
@@ -83,6 +97,8 @@ struct Slot {
     h2: Option<(http2::SendRequest<Body>, Instant)>,
 }
 
+mod exchange;
+
 enum Conn {
     H1(http1::SendRequest<Body>),
     H2(http2::SendRequest<Body>),
@@ -101,30 +117,6 @@ impl Pool {
     fn slots(&self) -> std::sync::MutexGuard<'_, Vec<Slot>> {
         // The lock guards no invariant a panic could break.
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Sends `req` (its URI only a path and query) to `t`. A request that
-    /// a reused connection refused before writing it (HeyGen closed the
-    /// connection while it was idle) is sent once more on a new one.
-    pub(super) async fn send(
-        self: &Arc<Self>,
-        t: &Target,
-        req: Request<Body>,
-    ) -> Result<Response<UpBody>, SendError> {
-        // Connecting is rare and its future large (the TLS and HTTP/2
-        // handshakes', ~6 KB): boxed, or every request's future, which holds
-        // this one and is allocated and copied whole, would carry it.
-        let (conn, reused) = match self.checkout(t.slot) {
-            Some(c) => (c, true),
-            None => (Box::pin(self.connect(t)).await?, false),
-        };
-        match self.try_send(t, conn, req).await {
-            Err((Some(req), _)) if reused => {
-                let conn = Box::pin(self.connect(t)).await?;
-                self.try_send(t, conn, req).await.map_err(|(_, e)| e)
-            }
-            r => r.map_err(|(_, e)| e),
-        }
     }
 
     fn checkout(&self, slot: usize) -> Option<Conn> {
@@ -199,80 +191,5 @@ impl Pool {
                 }
             }
         });
-    }
-
-    async fn connect(self: &Arc<Self>, t: &Target) -> Result<Conn, SendError> {
-        self.start_reaper();
-        let uri = Uri::builder()
-            .scheme(t.base.scheme.clone())
-            .authority(t.base.authority.clone())
-            .path_and_query("/")
-            .build()
-            .map_err(|e| SendError::NotSent(e.into()))?;
-        let io = tower::ServiceExt::oneshot(self.connector.clone(), uri)
-            .await
-            .map_err(SendError::NotSent)?;
-        let not_sent = |e: hyper::Error| SendError::NotSent(e.into());
-        if io.connected().is_negotiated_h2() {
-            let (tx, conn) = http2::Builder::new(TokioExecutor::new())
-                .timer(TokioTimer::new())
-                .handshake(io)
-                .await
-                .map_err(not_sent)?;
-            tokio::spawn(drive(conn));
-            if let Some(s) = self.slots().get_mut(t.slot) {
-                s.h2 = Some((tx.clone(), Instant::now()));
-            }
-            Ok(Conn::H2(tx))
-        } else {
-            let (tx, conn) = http1::handshake(io).await.map_err(not_sent)?;
-            tokio::spawn(drive(conn));
-            Ok(Conn::H1(tx))
-        }
-    }
-
-    /// Sends on one connection; the request comes back with the error when
-    /// it was not written.
-    async fn try_send(
-        self: &Arc<Self>,
-        t: &Target,
-        conn: Conn,
-        mut req: Request<Body>,
-    ) -> Result<Response<UpBody>, (Option<Request<Body>>, SendError)> {
-        let failed =
-            |mut e: hyper::client::conn::TrySendError<Request<Body>>| match e.take_message() {
-                Some(req) => (Some(req), SendError::NotSent(e.into_error().into())),
-                None => (None, SendError::Failed(e.into_error())),
-            };
-        match conn {
-            Conn::H1(mut tx) => {
-                req.headers_mut().insert(http::header::HOST, t.host.clone());
-                let resp = tx.try_send_request(req).await.map_err(failed)?;
-                let back = GiveBack {
-                    tx,
-                    pool: self.clone(),
-                    slot: t.slot,
-                };
-                Ok(resp.map(|body| UpBody::new(body, Some(back))))
-            }
-            Conn::H2(mut tx) => {
-                // HTTP/2 names the host in `:authority`, from an absolute URI.
-                let mut parts = std::mem::take(req.uri_mut()).into_parts();
-                parts.scheme = Some(t.base.scheme.clone());
-                parts.authority = Some(t.base.authority.clone());
-                *req.uri_mut() =
-                    Uri::from_parts(parts).map_err(|e| (None, SendError::NotSent(e.into())))?;
-                req.headers_mut().remove(http::header::HOST);
-                let resp = tx.try_send_request(req).await.map_err(failed)?;
-                Ok(resp.map(|body| UpBody::new(body, None)))
-            }
-        }
-    }
-}
-
-/// Runs one connection until it closes.
-async fn drive<F: std::future::Future<Output = hyper::Result<()>>>(conn: F) {
-    if let Err(e) = conn.await {
-        tracing::debug!(error = %e, "Upstream connection ended with an error.");
     }
 }

@@ -1,0 +1,182 @@
+//! One request's trip through the pool: a connection taken or made, the
+//! request handed to it, the response head awaited; and for each failure,
+//! whether HeyGen can have seen the request. That decides the tenant's
+//! hold (released only when HeyGen never saw it), so the two timeouts are
+//! kept apart: running out of time while connecting is `NotSent`, while
+//! waiting for the answer `TimedOut`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http::{Request, Response, Uri};
+use hyper::client::conn::{http1, http2, TrySendError};
+use hyper_util::client::legacy::connect::Connection;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+use super::{Conn, Limits, Pool, SendError, Target};
+use crate::http::Body;
+use crate::upstream::body::{GiveBack, UpBody};
+
+impl Pool {
+    /// Sends `req` (its URI only a path and query) to `t`. A request that
+    /// a reused connection refused before writing it (HeyGen closed the
+    /// connection while it was idle) is sent once more on a new one.
+    pub(in crate::upstream) async fn send(
+        self: &Arc<Self>,
+        t: &Target,
+        req: Request<Body>,
+        limits: Limits,
+    ) -> Result<Response<UpBody>, SendError> {
+        // Connecting is rare and its future large (the TLS and HTTP/2
+        // handshakes', ~6 KB): boxed, or every request's future, which holds
+        // this one and is allocated and copied whole, would carry it.
+        let (conn, reused) = match self.checkout(t.slot) {
+            Some(c) => (c, true),
+            None => (
+                Box::pin(self.connect_within(t, limits.connect)).await?,
+                false,
+            ),
+        };
+        match self.try_send_within(t, conn, req, limits.request).await {
+            Err((Some(req), _)) if reused => {
+                let conn = Box::pin(self.connect_within(t, limits.connect)).await?;
+                let sent = self.try_send_within(t, conn, req, limits.request);
+                sent.await.map_err(|(_, e)| e)
+            }
+            r => r.map_err(|(_, e)| e),
+        }
+    }
+
+    /// [`Pool::connect`] within `limit`. The connector's own timeout covers
+    /// only the TCP connect; a resolver or TLS peer that never answers
+    /// would otherwise hold the request until the request timeout, which
+    /// would call it sent.
+    async fn connect_within(
+        self: &Arc<Self>,
+        t: &Target,
+        limit: Duration,
+    ) -> Result<Conn, SendError> {
+        match tokio::time::timeout(limit, self.connect(t)).await {
+            Ok(conn) => conn,
+            Err(_) => Err(SendError::NotSent(
+                format!("connecting to {} timed out", t.base.authority).into(),
+            )),
+        }
+    }
+
+    async fn connect(self: &Arc<Self>, t: &Target) -> Result<Conn, SendError> {
+        self.start_reaper();
+        let uri = Uri::builder()
+            .scheme(t.base.scheme.clone())
+            .authority(t.base.authority.clone())
+            .path_and_query("/")
+            .build()
+            .map_err(|e| SendError::NotSent(e.into()))?;
+        let io = tower::ServiceExt::oneshot(self.connector.clone(), uri)
+            .await
+            .map_err(SendError::NotSent)?;
+        let not_sent = |e: hyper::Error| SendError::NotSent(e.into());
+        if io.connected().is_negotiated_h2() {
+            let (tx, conn) = http2::Builder::new(TokioExecutor::new())
+                .timer(TokioTimer::new())
+                .handshake(io)
+                .await
+                .map_err(not_sent)?;
+            tokio::spawn(drive(conn));
+            if let Some(s) = self.slots().get_mut(t.slot) {
+                s.h2 = Some((tx.clone(), Instant::now()));
+            }
+            Ok(Conn::H2(tx))
+        } else {
+            let (tx, conn) = http1::handshake(io).await.map_err(not_sent)?;
+            tokio::spawn(drive(conn));
+            Ok(Conn::H1(tx))
+        }
+    }
+
+    /// [`Pool::try_send`] within `limit`, counted from the hand-off.
+    async fn try_send_within(
+        self: &Arc<Self>,
+        t: &Target,
+        conn: Conn,
+        req: Request<Body>,
+        limit: Duration,
+    ) -> Result<Response<UpBody>, (Option<Request<Body>>, SendError)> {
+        match tokio::time::timeout(limit, self.try_send(t, conn, req)).await {
+            Ok(r) => r,
+            Err(_) => Err((None, SendError::TimedOut)),
+        }
+    }
+
+    /// Sends on one connection; the request comes back with the error when
+    /// it was not written.
+    async fn try_send(
+        self: &Arc<Self>,
+        t: &Target,
+        conn: Conn,
+        mut req: Request<Body>,
+    ) -> Result<Response<UpBody>, (Option<Request<Body>>, SendError)> {
+        match conn {
+            Conn::H1(mut tx) => {
+                req.headers_mut().insert(http::header::HOST, t.host.clone());
+                let resp = tx.try_send_request(req).await.map_err(failed)?;
+                let back = GiveBack {
+                    tx,
+                    pool: self.clone(),
+                    slot: t.slot,
+                };
+                Ok(resp.map(|body| UpBody::new(body, Some(back))))
+            }
+            Conn::H2(mut tx) => {
+                // HTTP/2 names the host in `:authority`, from an absolute URI.
+                let mut parts = std::mem::take(req.uri_mut()).into_parts();
+                parts.scheme = Some(t.base.scheme.clone());
+                parts.authority = Some(t.base.authority.clone());
+                *req.uri_mut() =
+                    Uri::from_parts(parts).map_err(|e| (None, SendError::NotSent(e.into())))?;
+                req.headers_mut().remove(http::header::HOST);
+                let resp = tx.try_send_request(req).await.map_err(failed)?;
+                Ok(resp.map(|body| UpBody::new(body, None)))
+            }
+        }
+    }
+}
+
+/// A failed hand-off: the request back when hyper did not write it, else
+/// `Failed` unless HTTP/2 says the server did not process it.
+fn failed(mut e: TrySendError<Request<Body>>) -> (Option<Request<Body>>, SendError) {
+    match e.take_message() {
+        Some(req) => (Some(req), SendError::NotSent(e.into_error().into())),
+        None => {
+            let e = e.into_error();
+            if unprocessed(&e) {
+                (None, SendError::NotSent(e.into()))
+            } else {
+                (None, SendError::Failed(e))
+            }
+        }
+    }
+}
+
+/// Whether an HTTP/2 stream's error says the server did no processing of
+/// it (RFC 9113 §8.7): a `REFUSED_STREAM` reset from the server, or the
+/// server's GOAWAY naming a last stream below this one (h2 fails only
+/// those streams with the GOAWAY's error; the ones it kept run on).
+fn unprocessed(e: &hyper::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(h2) = err.downcast_ref::<h2::Error>() {
+            let refused = h2.is_reset() && h2.reason() == Some(h2::Reason::REFUSED_STREAM);
+            return h2.is_remote() && (refused || h2.is_go_away());
+        }
+        cur = err.source();
+    }
+    false
+}
+
+/// Runs one connection until it closes.
+async fn drive<F: std::future::Future<Output = hyper::Result<()>>>(conn: F) {
+    if let Err(e) = conn.await {
+        tracing::debug!(error = %e, "Upstream connection ended with an error.");
+    }
+}
