@@ -30,6 +30,8 @@ mod contacts;
 mod cost_bound;
 #[path = "billing/delete.rs"]
 mod delete;
+#[path = "billing/encoding.rs"]
+mod encoding;
 #[path = "billing/failures.rs"]
 mod failures;
 #[path = "billing/headers.rs"]

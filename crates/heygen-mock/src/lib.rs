@@ -25,6 +25,7 @@ mod agents;
 mod control;
 mod envelope;
 mod faults;
+mod gzip;
 mod idem;
 mod lists;
 pub mod liveavatar;
@@ -120,6 +121,7 @@ impl MockHeygen {
                 voices: Vec::new(),
                 details: std::collections::HashMap::new(),
                 idem: Default::default(),
+                gzip: false,
             }),
             shutdown: shutdown_rx,
             faults_changed: tokio::sync::Notify::new(),
