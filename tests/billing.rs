@@ -26,6 +26,8 @@ mod chaos;
 mod cli;
 #[path = "billing/contacts.rs"]
 mod contacts;
+#[path = "billing/control_ids.rs"]
+mod control_ids;
 #[path = "billing/cost_bound.rs"]
 mod cost_bound;
 #[path = "billing/delete.rs"]

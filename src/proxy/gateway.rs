@@ -125,6 +125,11 @@ async fn dispatch(
     );
     let query = path_and_query.split_once('?').map(|(_, q)| q);
     let rules = ownership::access(req.method(), path, query);
+    // Checked for every tenant: settling before a delete and session
+    // metering look the ids up even for an org-wide one.
+    if let Access::Named(named) = &rules {
+        ownership::check_ids(&named.ids)?;
+    }
     // Org-wide tenants pass isolation; the rules still drive settling
     // before deletes and session metering below. Their streaming controls
     // take the body-named branch as anyone's (whose owner check lets them
