@@ -21,6 +21,8 @@ pub(crate) mod meter;
 mod pending;
 mod register;
 pub(crate) use register::{not_registered, open, Opened, Owed};
+#[cfg(test)]
+mod case_tests;
 pub(crate) mod stop;
 #[cfg(test)]
 mod test_rig;
@@ -87,15 +89,22 @@ pub(crate) async fn retry_kept_stops(state: &AppState) {
 
 /// The session a request acts on, if it is a metered session route:
 /// `POST /v1/streaming.{op}` (ids from the body) or `/v3/avatar-realtime/{id}…`.
+/// Letter case is folded as the catalog and isolation rules fold it.
 pub(crate) fn is_session_call(path: &str) -> bool {
-    (path.starts_with("/v1/streaming.") && path != "/v1/streaming.new")
-        || path.starts_with("/v3/avatar-realtime/")
+    (starts_with_ci(path, "/v1/streaming.") && !path.eq_ignore_ascii_case("/v1/streaming.new"))
+        || starts_with_ci(path, "/v3/avatar-realtime/")
 }
 
 /// Whether a call on a session stops it.
 fn is_stop(method: &http::Method, path: &str) -> bool {
-    path == "/v1/streaming.stop"
-        || (method == http::Method::DELETE && path.starts_with("/v3/avatar-realtime/"))
+    path.eq_ignore_ascii_case("/v1/streaming.stop")
+        || (method == http::Method::DELETE && starts_with_ci(path, "/v3/avatar-realtime/"))
+}
+
+/// `path` starts with `prefix` in any ASCII letter case.
+fn starts_with_ci(path: &str, prefix: &str) -> bool {
+    path.get(..prefix.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
 }
 
 /// Before a call on sessions is forwarded: a session the gateway stopped

@@ -41,9 +41,10 @@ pub enum Host {
 
 impl Host {
     /// The host a normalised path belongs to: only the legacy raw upload
-    /// goes to the upload host.
+    /// goes to the upload host. Its letter case is the catalog's (which
+    /// matches literal segments in any case): `/v1/Asset` is the upload too.
     pub fn for_request(method: &Method, path: &str) -> Host {
-        if method == Method::POST && path == "/v1/asset" {
+        if method == Method::POST && path.eq_ignore_ascii_case("/v1/asset") {
             Host::Upload
         } else {
             Host::Api
