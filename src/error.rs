@@ -165,10 +165,7 @@ pub enum GatewayError {
 /// [`GatewayError::ledger`], which labels the metric and the log line).
 impl From<LedgerError> for GatewayError {
     fn from(source: LedgerError) -> Self {
-        GatewayError::Ledger {
-            op: "ledger",
-            source,
-        }
+        GatewayError::ledger("ledger")(source)
     }
 }
 
@@ -207,9 +204,18 @@ fn ledger_message(e: &LedgerError) -> &'static str {
 }
 
 impl GatewayError {
-    /// A ledger failure of operation `op`, for `map_err`.
+    /// A ledger failure of operation `op`, for `map_err`. A value the
+    /// ledger refused as invalid data is the client's bad input: 400.
     pub fn ledger(op: &'static str) -> impl FnOnce(LedgerError) -> GatewayError {
-        move |source| GatewayError::Ledger { op, source }
+        move |source| match source {
+            LedgerError::BadInput(why) => {
+                tracing::info!(op, error = %why, "Ledger refused a request's value as invalid data.");
+                GatewayError::bad_request(
+                    "the request holds text with a character that cannot be stored (such as NUL)",
+                )
+            }
+            source => GatewayError::Ledger { op, source },
+        }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {

@@ -28,10 +28,14 @@ mod chaos;
 mod cli;
 #[path = "billing/contacts.rs"]
 mod contacts;
+#[path = "billing/control_ids.rs"]
+mod control_ids;
 #[path = "billing/cost_bound.rs"]
 mod cost_bound;
 #[path = "billing/delete.rs"]
 mod delete;
+#[path = "billing/encoding.rs"]
+mod encoding;
 #[path = "billing/failures.rs"]
 mod failures;
 #[path = "billing/hangups.rs"]

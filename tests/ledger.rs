@@ -222,6 +222,7 @@ both!(
     cases_endpoints::concurrent_adds_stop_at_the_cap,
     cases_registry::registry_survives_reopen,
     cases_registry::contact_videos_bind_to_placeholders,
+    cases_registry::text_the_store_cannot_keep_is_bad_input,
     cases_contacts::a_projects_open_contacts_are_one_tenants_at_a_time,
     cases_contacts::placeholders_of_two_tenants_bind_nothing,
     cases_contacts::racing_add_contacts_leave_the_project_to_one_tenant,

@@ -168,7 +168,7 @@ impl Alerts {
     /// `ledger_error` alert from memory.
     pub fn ledger_failed(&self, op: &str, e: &LedgerError) {
         if !e.is_failure() {
-            tracing::debug!(op, error = %e, "Ledger operation refused: this replica is behind the ledger's schema.");
+            tracing::debug!(op, error = %e, "Ledger operation refused, not failed (a replica behind the ledger's schema, or a value refused as invalid data).");
             return;
         }
         self.metrics.ledger_error(op);

@@ -292,3 +292,20 @@ fn envelopes_follow_the_path_generation() {
     assert_eq!(v3["error"]["code"], "unauthorized");
     assert_eq!(v3["error"]["gateway_reason"], "unauthenticated");
 }
+
+/// A value the ledger refused as invalid data is the client's bad input:
+/// 400 in the envelope, and no ledger failure to count or alert on.
+#[test]
+fn ledger_bad_input_is_a_400_not_a_ledger_failure() {
+    let source = LedgerError::BadInput("postgres: 22021: invalid byte sequence".into());
+    assert!(!source.is_failure() && !source.is_transient());
+    for err in [
+        GatewayError::ledger("owners_of")(source.clone()),
+        GatewayError::from(source),
+    ] {
+        assert!(matches!(err, GatewayError::BadRequest { .. }), "{err:?}");
+        let resp = err.to_response(Generation::V1, chrono::Utc::now());
+        assert_eq!(resp.status().as_u16(), 400);
+        assert_eq!(resp.headers()[HEADER_REJECTED], "invalid_request");
+    }
+}

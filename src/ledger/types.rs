@@ -202,6 +202,12 @@ pub enum LedgerError {
     /// ledger to come back (a kept session stop) does not wait for this.
     #[error("ledger refused the operation: {0}")]
     Refused(String),
+    /// The database refused text it cannot store (PostgreSQL's SQLSTATE
+    /// 22021 or 22P05: a NUL byte in text). Such text comes from a request
+    /// that got past the checks in front: the client gets 400, and the
+    /// ledger is not failing (not counted, no alert).
+    #[error("ledger refused a value as invalid data: {0}")]
+    BadInput(String),
 }
 
 impl LedgerError {
@@ -216,8 +222,13 @@ impl LedgerError {
     /// Not [`LedgerError::SchemaTooNew`]: a replica a newer build left
     /// behind refuses by design, and `schema_guard` reports that once (gauge
     /// and alert); counting each refused request would page on-call again
-    /// for every request until the replica is replaced.
+    /// for every request until the replica is replaced. Not
+    /// [`LedgerError::BadInput`] either: a client can send that at will,
+    /// and the ledger is working.
     pub fn is_failure(&self) -> bool {
-        !matches!(self, LedgerError::SchemaTooNew { .. })
+        !matches!(
+            self,
+            LedgerError::SchemaTooNew { .. } | LedgerError::BadInput(_)
+        )
     }
 }

@@ -45,6 +45,19 @@ impl Policy {
     }
 }
 
+/// Refuses ids holding a control character (a query's `%00`, a body's
+/// `"\u0000"`) with 400 before anything looks them up: no HeyGen id has
+/// one, and PostgreSQL refuses NUL in text, which would read as the ledger
+/// failing (503, counted, alerted) rather than as the client's bad input.
+pub(crate) fn check_ids(ids: &[String]) -> Result<(), GatewayError> {
+    if ids.iter().any(|id| id.chars().any(char::is_control)) {
+        return Err(GatewayError::bad_request(
+            "a resource id in the request contains a control character",
+        ));
+    }
+    Ok(())
+}
+
 /// Refuses a request that names resources the tenant does not own. `read`
 /// is whether the request only reads (for `unowned = "read"`).
 pub(crate) async fn check_named(
@@ -54,6 +67,7 @@ pub(crate) async fn check_named(
     named: &Named,
     read: bool,
 ) -> Result<(), GatewayError> {
+    check_ids(&named.ids)?;
     if policy.org_wide || named.ids.is_empty() {
         return Ok(());
     }
@@ -95,7 +109,9 @@ pub(crate) fn body_ids_checked(body: &[u8], fields: &[&str]) -> Result<Vec<Strin
             }
         }
     }
-    Ok(ids_in(&v, fields))
+    let ids = ids_in(&v, fields);
+    check_ids(&ids)?;
+    Ok(ids)
 }
 
 /// Keys that name an input a job is made from, wherever they appear in

@@ -4,6 +4,7 @@
 //! proxy: the branches call it, it calls only the upstream client.
 
 use crate::conn::ReqBody;
+use http::header::ACCEPT_ENCODING;
 use http::uri::PathAndQuery;
 use http::{HeaderMap, HeaderValue, Method, Request, Response};
 use tokio::time::Instant;
@@ -51,14 +52,40 @@ pub(super) struct Outbound<P = String> {
     pub parsed: Option<PathAndQuery>,
 }
 
-/// Sends one request with the org key; `max_body` is the limit a streamed
-/// body was cut at (for the 413 it becomes).
+/// Sends one request with the org key, for an answer the gateway reads
+/// (job ids, sessions, list items, uploaded assets): it asks for that
+/// answer uncompressed. `max_body` is the limit a streamed body was cut at
+/// (for the 413 it becomes).
 pub(super) async fn forward<P: AsRef<str>>(
     state: &AppState,
     origin: &Origin,
     out: Outbound<P>,
     body: Body,
     max_body: u64,
+) -> Result<Response<UpBody>, GatewayError> {
+    send(state, origin, out, body, max_body, Answer::Read).await
+}
+
+/// What the gateway does with HeyGen's answer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    /// Reads it: `Accept-Encoding: identity`, whatever the client asked
+    /// for. The gateway decompresses nothing, and a compressed answer would
+    /// hide the job id it bills by, the session it meters, the items it
+    /// filters. (A request without the header accepts any coding, RFC 9110
+    /// §12.5.3, so it is set, not only removed.)
+    Read,
+    /// Relays it untouched: the client's `Accept-Encoding` stands.
+    Relay,
+}
+
+async fn send<P: AsRef<str>>(
+    state: &AppState,
+    origin: &Origin,
+    out: Outbound<P>,
+    body: Body,
+    max_body: u64,
+    answer: Answer,
 ) -> Result<Response<UpBody>, GatewayError> {
     let Outbound {
         method,
@@ -75,6 +102,9 @@ pub(super) async fn forward<P: AsRef<str>>(
         &origin.client_ip,
         &origin.request_id,
     );
+    if answer == Answer::Read {
+        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+    }
     let start = Instant::now();
     let result = state
         .upstream
@@ -123,7 +153,8 @@ pub(super) async fn pass_through(
         path_and_query: to.path_and_query,
         parsed: to.parsed.cloned(),
     };
-    let resp = forward(state, origin, out, stream_limited(incoming, limit), limit).await?;
+    let body = stream_limited(incoming, limit);
+    let resp = send(state, origin, out, body, limit, Answer::Relay).await?;
     let (mut parts, incoming) = resp.into_parts();
     downstream_parts(&mut parts, origin);
     Ok(Response::from_parts(parts, boxed(incoming)))

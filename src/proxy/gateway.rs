@@ -17,7 +17,7 @@ use super::billable::{self, BillableRequest};
 use super::context::{Admitted, ClientAddr, RequestContext, Target};
 use super::forward::{pass_through, Origin, UpPath};
 use super::isolated::{self, Hop};
-use super::{delete, self_service, status};
+use super::{delete, lists, self_service, status};
 use crate::catalog::{Family, RouteKind};
 use crate::config::UnknownWrites;
 use crate::error::GatewayError;
@@ -125,6 +125,11 @@ async fn dispatch(
     );
     let query = path_and_query.split_once('?').map(|(_, q)| q);
     let rules = ownership::access(req.method(), path, query);
+    // Checked for every tenant: settling before a delete and session
+    // metering look the ids up even for an org-wide one.
+    if let Access::Named(named) = &rules {
+        ownership::check_ids(&named.ids)?;
+    }
     // Org-wide tenants pass isolation; the rules still drive settling
     // before deletes and session metering below. Their streaming controls
     // take the body-named branch as anyone's (whose owner check lets them
@@ -214,14 +219,14 @@ async fn dispatch(
             };
             Box::pin(delete::forward(state, to, req, owed)).await
         }
-        (_, Access::List(shape)) => isolated::list(hop, req, *shape, policy).await,
+        (_, Access::List(shape)) => lists::list(hop, req, *shape, policy).await,
         // Stock items are nobody's: kept like unowned ones under `read`.
         (_, Access::StockList(shape)) => {
             let stock = Policy {
                 unowned: crate::config::Unowned::Read,
                 ..policy
             };
-            isolated::list(hop, req, *shape, stock).await
+            lists::list(hop, req, *shape, stock).await
         }
         (_, Access::Create(fields)) => Box::pin(isolated::create(hop, req, fields, limit)).await,
         // An org-wide tenant's upload: no owner recorded, its length is.

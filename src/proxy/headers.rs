@@ -36,6 +36,12 @@ const METHOD_OVERRIDES: [HeaderName; 3] = [
 
 const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 
+/// End-to-end headers a `Connection` header may not name away: the gateway
+/// has acted on them before forwarding. An `Idempotency-Key` was claimed
+/// (and scoped for HeyGen); were HeyGen not to see it, a retry the gateway
+/// adopts as the same job would create a second, unbilled one.
+const KEPT_END_TO_END: [HeaderName; 1] = [IDEMPOTENCY_KEY];
+
 /// Removes method-override headers (see [`METHOD_OVERRIDES`]).
 pub(crate) fn strip_method_overrides(headers: &mut HeaderMap) {
     remove_present(
@@ -77,7 +83,8 @@ fn remove_present(headers: &mut HeaderMap, names: &[HeaderName], found: u32) {
     }
 }
 
-/// Removes the headers a `Connection` header names.
+/// Removes the headers a `Connection` header names, but for
+/// [`KEPT_END_TO_END`].
 fn strip_connection_named(headers: &mut HeaderMap) {
     let named: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
@@ -91,6 +98,7 @@ fn strip_connection_named(headers: &mut HeaderMap) {
             !name.eq_ignore_ascii_case("keep-alive") && !name.eq_ignore_ascii_case("close")
         })
         .filter_map(|name| HeaderName::from_bytes(name.as_bytes()).ok())
+        .filter(|name| !KEPT_END_TO_END.contains(name))
         .collect();
     for name in &named {
         headers.remove(name);

@@ -158,3 +158,28 @@ fn injects_org_key_and_drops_tenant_credentials() {
     assert_eq!(h.get(X_FORWARDED_FOR).unwrap(), "10.0.0.1");
     assert_eq!(h.get(X_REQUEST_ID).unwrap(), "rid-1");
 }
+
+#[test]
+fn a_connection_header_cannot_strip_the_idempotency_key() {
+    // As `forward` does: scope the key, then prepare the headers. The key
+    // was claimed by then, so HeyGen must see it, whatever `Connection` says.
+    let mut h = HeaderMap::new();
+    h.insert(
+        header::CONNECTION,
+        HeaderValue::from_static("Idempotency-Key, x-hop"),
+    );
+    h.insert("x-hop", HeaderValue::from_static("1"));
+    h.insert(IDEMPOTENCY_KEY, HeaderValue::from_static("order-1"));
+    scope_idempotency_key(&mut h, "alpha");
+    let scoped = h.get(IDEMPOTENCY_KEY).cloned().unwrap();
+    prepare_upstream(
+        &mut h,
+        &HeaderValue::from_static("org"),
+        &peer_ip("10.0.0.1".parse().unwrap()),
+        &HeaderValue::from_static("rid"),
+    );
+    assert_eq!(h.get(IDEMPOTENCY_KEY), Some(&scoped));
+    assert!(scoped.to_str().unwrap().starts_with("gw-"));
+    assert!(!h.contains_key("x-hop"), "other named headers still go");
+    assert!(!h.contains_key(header::CONNECTION));
+}

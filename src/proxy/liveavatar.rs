@@ -134,6 +134,7 @@ async fn session_call(
                 .ok()
                 .and_then(|v| v.get("session_id")?.as_str().map(str::to_string))
                 .ok_or_else(|| GatewayError::bad_request("session_id is required"))?;
+            crate::ownership::check_ids(std::slice::from_ref(&id))?;
             let found = liveavatar::lookup(state, TokenKey::Session(&id))
                 .await
                 .map_err(ledger)?;

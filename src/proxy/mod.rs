@@ -21,6 +21,7 @@ pub(crate) mod headers;
 mod hold;
 pub(crate) mod hygiene;
 mod isolated;
+mod lists;
 mod liveavatar;
 mod liveavatar_token;
 pub(crate) mod media;

@@ -11,7 +11,9 @@ use crate::ledger::AssetMedia;
 use crate::probe::tee::Tap;
 use crate::state::AppState;
 
-/// Whether a request is an upload whose file the gateway reads.
+/// Whether a request is an upload whose file the gateway reads. Letter
+/// case as the catalog matches it (any): a `/v1/Asset` it prices and
+/// routes as an upload is tapped as one.
 pub(super) fn is_upload(method: &Method, path: &str) -> bool {
     crate::upstream::is_upload(method, path)
 }
@@ -102,5 +104,10 @@ mod tests {
         assert!(!is_upload(&Method::GET, "/v3/assets"));
         assert!(!is_upload(&Method::POST, "/v3/assets/direct-uploads"));
         assert!(!is_upload(&Method::POST, "/v2/video/generate"));
+        // The catalog matches literal segments in any case: so does this.
+        for path in ["/v1/Asset", "/v1/ASSET", "/v3/Assets"] {
+            assert!(is_upload(&Method::POST, path), "{path}");
+        }
+        assert!(!is_upload(&Method::POST, "/v3/Assets/direct-uploads"));
     }
 }

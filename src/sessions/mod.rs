@@ -25,6 +25,8 @@ mod price;
 mod register;
 pub(crate) use register::{no_session, open, Opened, Owed};
 pub(crate) use unregistered::not_registered;
+#[cfg(test)]
+mod case_tests;
 pub(crate) mod stop;
 #[cfg(test)]
 mod test_rig;
@@ -92,22 +94,31 @@ pub(crate) async fn retry_kept_stops(state: &AppState) {
 
 /// The session a request acts on, if it is a metered session route:
 /// `POST /v1/streaming.{op}` (ids from the body) or `/v3/avatar-realtime/{id}…`.
+/// Letter case is folded as the catalog and isolation rules fold it.
 pub(crate) fn is_session_call(path: &str) -> bool {
-    (path.starts_with("/v1/streaming.") && path != "/v1/streaming.new")
-        || path.starts_with("/v3/avatar-realtime/")
+    (starts_with_ci(path, "/v1/streaming.") && !path.eq_ignore_ascii_case("/v1/streaming.new"))
+        || starts_with_ci(path, "/v3/avatar-realtime/")
 }
 
 /// Whether a call on a session is its stop: exactly `POST
 /// /v1/streaming.stop` or `DELETE /v3/avatar-realtime/{id}` (the route the
-/// gateway stops a realtime session with itself). Any other path under a
-/// session (`DELETE /v3/avatar-realtime/{id}/anything`) is no stop: HeyGen
-/// would answer it 404 and the session would run on.
+/// gateway stops a realtime session with itself), in any letter case. Any
+/// other path under a session (`DELETE /v3/avatar-realtime/{id}/anything`)
+/// is no stop: HeyGen would answer it 404 and the session would run on.
 pub(crate) fn is_stop(method: &http::Method, path: &str) -> bool {
-    let realtime = path
-        .strip_prefix("/v3/avatar-realtime/")
-        .is_some_and(|id| !id.is_empty() && !id.contains('/'));
-    (method == http::Method::POST && path == "/v1/streaming.stop")
+    const REALTIME: &str = "/v3/avatar-realtime/";
+    let realtime = starts_with_ci(path, REALTIME)
+        && path
+            .get(REALTIME.len()..)
+            .is_some_and(|id| !id.is_empty() && !id.contains('/'));
+    (method == http::Method::POST && path.eq_ignore_ascii_case("/v1/streaming.stop"))
         || (method == http::Method::DELETE && realtime)
+}
+
+/// `path` starts with `prefix` in any ASCII letter case.
+fn starts_with_ci(path: &str, prefix: &str) -> bool {
+    path.get(..prefix.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
 }
 
 /// Before a call on sessions is forwarded: a live one notes the activity;

@@ -28,6 +28,12 @@ impl Upstream {
             http::header::ACCEPT,
             http::HeaderValue::from_static("application/json"),
         );
+        // The answer is read, and nothing here decompresses; a request
+        // without the header would accept any coding (RFC 9110 §12.5.3).
+        headers.insert(
+            http::header::ACCEPT_ENCODING,
+            http::HeaderValue::from_static("identity"),
+        );
         let body = match json {
             Some(b) => {
                 headers.insert(

@@ -5,7 +5,7 @@
 //! travel to the other product's host.
 
 use bytes::Bytes;
-use http::header::{AUTHORIZATION, CONTENT_TYPE};
+use http::header::{ACCEPT_ENCODING, AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, Method, Response};
 
 use super::pool::Target;
@@ -77,6 +77,9 @@ impl Upstream {
                 headers.insert(AUTHORIZATION, v);
             }
         }
+        // Token and session answers are read (the session to meter), and
+        // nothing here decompresses: the whole product asks for them plain.
+        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
         let req = request(method, path_and_query, headers, body)?;
         self.send_to(&host.target, req, self.request_timeout).await
     }

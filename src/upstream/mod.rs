@@ -41,9 +41,10 @@ pub enum Host {
 
 impl Host {
     /// The host a normalised path belongs to: only the legacy raw upload
-    /// goes to the upload host.
+    /// goes to the upload host. Its letter case is the catalog's (which
+    /// matches literal segments in any case): `/v1/Asset` is the upload too.
     pub fn for_request(method: &Method, path: &str) -> Host {
-        if method == Method::POST && path == "/v1/asset" {
+        if method == Method::POST && path.eq_ignore_ascii_case("/v1/asset") {
             Host::Upload
         } else {
             Host::Api
@@ -56,8 +57,10 @@ impl Host {
 /// is `upload_timeout`, on either host: the timeout runs while the
 /// client's body (up to 32 MB) streams through, and giving up on a slow
 /// client mid-upload would answer 504 for an asset HeyGen may create.
+/// Letter case as the catalog matches it (any).
 pub fn is_upload(method: &Method, path: &str) -> bool {
-    method == Method::POST && (path == "/v1/asset" || path == "/v3/assets")
+    method == Method::POST
+        && (path.eq_ignore_ascii_case("/v1/asset") || path.eq_ignore_ascii_case("/v3/assets"))
 }
 
 #[derive(Debug, thiserror::Error)]

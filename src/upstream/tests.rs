@@ -262,6 +262,28 @@ fn host_leaves_out_the_schemes_own_port() {
     assert_eq!(host("http://[::1]:9000"), "[::1]:9000");
 }
 
+#[test]
+fn the_raw_upload_goes_to_the_upload_host_in_any_letter_case() {
+    for path in ["/v1/asset", "/v1/Asset", "/v1/ASSET"] {
+        assert_eq!(
+            Host::for_request(&Method::POST, path),
+            Host::Upload,
+            "{path}"
+        );
+    }
+    for (method, path) in [
+        (Method::GET, "/v1/Asset"),
+        (Method::POST, "/v3/assets"),
+        (Method::POST, "/v1/asset/x"),
+    ] {
+        assert_eq!(
+            Host::for_request(&method, path),
+            Host::Api,
+            "{method} {path}"
+        );
+    }
+}
+
 #[path = "tests_idle.rs"]
 mod idle;
 

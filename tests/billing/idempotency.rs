@@ -244,3 +244,29 @@ async fn upstream_4xx_is_stored_and_replayed_without_ledger_errors() {
 }
 
 use crate::SETTLE_WAIT;
+
+/// `Connection: Idempotency-Key` names the key as hop-by-hop, but the
+/// gateway has claimed it: HeyGen must still get it (scoped), or a retry
+/// the gateway adopts as the same job would create a second one unbilled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_named_by_connection_still_reaches_heygen_scoped() {
+    let rig = Rig::start(|c| c).await;
+    let headers = [
+        ("idempotency-key", "conn-1"),
+        ("connection", "Idempotency-Key, x-hop"),
+        ("x-hop", "1"),
+    ];
+    let body = crate::v3_video(json!({})).to_string();
+    let r = rig
+        .call("alpha", "POST", "/v3/videos", &headers, body.clone())
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let sent = rig.mock.requests_to("/v3/videos");
+    assert_eq!(sent.len(), 1);
+    let key = sent[0].header("idempotency-key").unwrap_or_default();
+    assert!(
+        key.starts_with("gw-") && key.len() == 67,
+        "scoped key expected, got {key:?}"
+    );
+    assert!(sent[0].header("x-hop").is_none(), "other named headers go");
+}

@@ -175,3 +175,29 @@ async fn the_v2_avatar_list_hides_other_tenants_avatars() {
         .await;
     assert_eq!(details.status, 404, "{}", details.text());
 }
+
+/// `HEAD` on a filtered list: the head of the filtered `GET` (200, JSON,
+/// the filtered page's length) and no body. HeyGen is asked the `GET`:
+/// its own `HEAD` would tell the unfiltered page's size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn head_on_a_filtered_list_answers_the_filtered_head() {
+    let rig = Rig::start().await;
+    rig.video("alpha").await;
+    rig.video("beta").await;
+    for path in ["/v3/videos", "/v1/video.list"] {
+        let get = rig.call("alpha", "GET", path, "").await;
+        assert_eq!(get.status, 200, "{path}: {}", get.text());
+        let before = rig.mock.requests_to(path).len();
+        let head = rig.call("alpha", "HEAD", path, "").await;
+        assert_eq!(head.status, 200, "{path}: {}", head.text());
+        assert!(head.body.is_empty(), "{path}");
+        assert_eq!(
+            head.header("content-length"),
+            Some(get.body.len().to_string().as_str()),
+            "{path}: the filtered page's length"
+        );
+        let asked = rig.mock.requests_to(path);
+        assert_eq!(asked.len(), before + 1, "{path}");
+        assert_eq!(asked[before].method, http::Method::GET, "{path}");
+    }
+}

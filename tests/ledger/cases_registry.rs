@@ -254,3 +254,20 @@ pub async fn contact_videos_bind_to_placeholders(f: Fixture) {
     let h = l.get_hold(&a).await.unwrap().unwrap();
     assert_eq!(h.captured, credits(1));
 }
+
+/// A NUL in a looked-up id: PostgreSQL cannot store it in text and refuses
+/// the value, which is the request's bad input, not the ledger failing
+/// (no 503, no ledger-error count or alert). SQLite keeps any text.
+pub async fn text_the_store_cannot_keep_is_bad_input(f: Fixture) {
+    let r = f.ledger.owners_of(&ids(&["vid\0"])).await;
+    match f.store {
+        crate::Store::Sqlite(_) => assert!(r.unwrap().is_empty()),
+        crate::Store::Postgres(_) => {
+            let e = r.unwrap_err();
+            assert!(matches!(e, LedgerError::BadInput(_)), "{e:?}");
+            assert!(!e.is_failure());
+        }
+    }
+    // The ledger works on.
+    assert!(f.ledger.owners_of(&ids(&["vid"])).await.unwrap().is_empty());
+}

@@ -124,6 +124,14 @@ impl MockControl {
         };
     }
 
+    /// JSON answers are gzip-compressed from now on for requests that
+    /// accept gzip, and for those sending no `Accept-Encoding` at all
+    /// (which accept any coding, RFC 9110 §12.5.3), as HeyGen or a CDN in
+    /// front of it may do; off by default.
+    pub fn set_gzip(&self, on: bool) {
+        self.shared.lock().gzip = on;
+    }
+
     /// What `GET /v2/user/remaining_quota` reports from now on.
     pub fn set_remaining_quota(&self, quota: u64) {
         self.shared.lock().remaining_quota = quota;

@@ -259,6 +259,11 @@ impl hyper::body::Body for CutBody {
 /// What the mock answers with: whole, or cut off after a part.
 pub(crate) type MockBody = Either<Full<Bytes>, CutBody>;
 
+/// Whether `resp` is marked to be cut off (its body is not the answer's).
+pub(crate) fn is_cut(resp: &Response<Full<Bytes>>) -> bool {
+    resp.extensions().get::<CutOff>().is_some()
+}
+
 /// The response as served: a marked one's body is cut off after its part.
 pub(crate) fn apply(mut resp: Response<Full<Bytes>>) -> Response<MockBody> {
     match resp.extensions_mut().remove::<CutOff>() {

@@ -26,6 +26,7 @@ mod batches;
 mod control;
 mod envelope;
 mod faults;
+mod gzip;
 mod idem;
 mod lists;
 pub mod liveavatar;
@@ -122,6 +123,7 @@ impl MockHeygen {
                 voices: Vec::new(),
                 details: std::collections::HashMap::new(),
                 idem: Default::default(),
+                gzip: false,
             }),
             shutdown: shutdown_rx,
             faults_changed: tokio::sync::Notify::new(),

@@ -229,12 +229,20 @@ async fn respond(
     Ok(Response::from_parts(head, Full::new(bytes)))
 }
 
-/// Serves one request: [`respond`]'s answer, its body cut off if marked.
+/// Serves one request: [`respond`]'s answer, gzip-encoded if so set and
+/// accepted, its body cut off if marked.
 async fn handle(
     shared: Arc<Shared>,
     req: Request<Incoming>,
 ) -> Result<Response<faults::MockBody>, ResetConnection> {
-    Ok(faults::apply(respond(shared, req).await?))
+    let gzip = shared.lock().gzip && crate::gzip::accepted(req.headers());
+    let resp = respond(shared, req).await?;
+    let resp = if gzip && !faults::is_cut(&resp) {
+        crate::gzip::encode(resp).await
+    } else {
+        resp
+    };
+    Ok(faults::apply(resp))
 }
 
 /// Exactly one `X-Api-Key` (any letter case: header names are case-insensitive)

@@ -156,6 +156,8 @@ pub(crate) struct Inner {
     pub(crate) details: std::collections::HashMap<String, serde_json::Value>,
     /// `Idempotency-Key`s of v3 POSTs and their answers.
     pub(crate) idem: crate::idem::Keys,
+    /// Gzip JSON answers for requests that accept it (`MockControl::set_gzip`).
+    pub(crate) gzip: bool,
 }
 
 /// A v3 batch (`crate::batches`).

@@ -51,14 +51,26 @@ pub(super) fn pg_err(e: tokio_postgres::Error) -> LedgerError {
         }
         Some(db) => {
             let what = format!("postgres: {}: {}", db.code().code(), db.message());
-            if transient(db.code()) {
-                LedgerError::Unavailable(what)
-            } else {
-                LedgerError::Refused(what)
-            }
+            refusal(db.code(), what)
         }
         // No SQLSTATE: the connection broke, timed out or never came up.
         None => LedgerError::Unavailable(format!("postgres: {e}")),
+    }
+}
+
+/// A statement the server refused with `code` (other than uniqueness).
+fn refusal(code: &SqlState, what: String) -> LedgerError {
+    // Text the statement carried that PostgreSQL cannot store (a NUL is
+    // 22021): a value from a request, not the statement or the server.
+    // Other data exceptions (class 22: a number out of range, a bad date)
+    // come from the gateway's own arithmetic and stay failures on-call sees.
+    if *code == SqlState::CHARACTER_NOT_IN_REPERTOIRE || *code == SqlState::UNTRANSLATABLE_CHARACTER
+    {
+        LedgerError::BadInput(what)
+    } else if transient(code) {
+        LedgerError::Unavailable(what)
+    } else {
+        LedgerError::Refused(what)
     }
 }
 
@@ -138,5 +150,30 @@ mod tests {
         ] {
             assert!(!transient(&code), "{}", code.code());
         }
+    }
+
+    /// Text PostgreSQL cannot store (a NUL above all) is the request's bad
+    /// input, not the ledger failing.
+    #[test]
+    fn data_exceptions_are_bad_input() {
+        for code in [
+            SqlState::CHARACTER_NOT_IN_REPERTOIRE,
+            SqlState::UNTRANSLATABLE_CHARACTER,
+        ] {
+            let e = refusal(&code, "x".into());
+            assert!(matches!(e, LedgerError::BadInput(_)), "{}", code.code());
+            assert!(!e.is_failure());
+        }
+        // The ledger's own numbers out of range are its failure, counted.
+        for code in [
+            SqlState::NUMERIC_VALUE_OUT_OF_RANGE,
+            SqlState::CHECK_VIOLATION,
+        ] {
+            let e = refusal(&code, "x".into());
+            assert!(matches!(e, LedgerError::Refused(_)), "{}", code.code());
+            assert!(e.is_failure());
+        }
+        let down = refusal(&SqlState::ADMIN_SHUTDOWN, "x".into());
+        assert!(matches!(down, LedgerError::Unavailable(_)));
     }
 }
