@@ -131,7 +131,7 @@ pub(super) async fn stop_upstream(state: &AppState, s: &SessionRow, reason: &str
         }
         Ok((status, _)) => {
             tracing::warn!(session_id = %id, status, "LiveAvatar refused to stop the session.");
-            status < 500
+            super::stop::refusal_is_final(status)
         }
         Err(e) => {
             tracing::warn!(session_id = %id, error = %e, "Stopping the session at LiveAvatar failed.");

@@ -257,13 +257,21 @@ pub(super) async fn stop_upstream(state: &AppState, s: &SessionRow, reason: &str
         }
         Ok((status, _)) => {
             tracing::warn!(session_id = %id, status, "HeyGen refused to stop the session.");
-            status < 500
+            refusal_is_final(status)
         }
         Err(e) => {
             tracing::warn!(session_id = %id, error = %e, "Stopping the session at HeyGen failed.");
             false
         }
     }
+}
+
+/// Whether HeyGen's non-2xx answer to the gateway's own stop settles it
+/// (a 4xx such as "not found": the session is gone or never will stop
+/// this way) or leaves it to be sent again: a 5xx, and a 429 or 408, which
+/// say "not now", not "no" — the session may still be running.
+pub(super) fn refusal_is_final(status: u16) -> bool {
+    status < 500 && status != 429 && status != 408
 }
 
 #[cfg(test)]

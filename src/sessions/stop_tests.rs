@@ -157,6 +157,30 @@ async fn on_postgres_a_stop_that_lost_to_the_minute_end_still_ends_it() {
 /// answers, then no more. The session is charged to 30 s once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gateway_stop_heygen_did_not_confirm_is_sent_again_until_it_is() {
+    unconfirmed_stop_is_sent_again(http::StatusCode::BAD_GATEWAY).await;
+}
+
+/// A 429 to the gateway's own stop is "not now": the session may still
+/// run on the org's account, so the stop is kept and sent again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_stop_heygen_rate_limited_is_sent_again() {
+    unconfirmed_stop_is_sent_again(http::StatusCode::TOO_MANY_REQUESTS).await;
+}
+
+#[test]
+fn only_a_definite_refusal_settles_a_stop() {
+    for (status, last) in [
+        (404, true),
+        (400, true),
+        (408, false),
+        (429, false),
+        (502, false),
+    ] {
+        assert_eq!(super::refusal_is_final(status), last, "{status}");
+    }
+}
+
+async fn unconfirmed_stop_is_sent_again(refusal: http::StatusCode) {
     let dir = tempfile::tempdir().expect("dir");
     let mock = heygen_mock::MockHeygen::start(heygen_mock::MockConfig::new("sk_org"))
         .await
@@ -167,9 +191,7 @@ async fn a_gateway_stop_heygen_did_not_confirm_is_sent_again_until_it_is() {
         crate::sessions::test_rig::state_with_upstream(&dir, ledger, clock.clone(), &mock.url());
     let first = start(&state, "s1").await;
     let path = "/v3/avatar-realtime/s1";
-    mock.control()
-        .on_path(path)
-        .fail_next(2, http::StatusCode::BAD_GATEWAY);
+    mock.control().on_path(path).fail_next(2, refusal);
     let stop_at = at(&clock, 30);
     let s = row(&state, "s1").await;
     close(&state, &s, stop_at, "idle", true).await;
