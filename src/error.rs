@@ -226,4 +226,6 @@ impl GatewayError {
 }
 
 #[cfg(test)]
+mod envelope_tests;
+#[cfg(test)]
 mod tests;

@@ -220,12 +220,11 @@ CREATE INDEX deliveries_tenant_log ON deliveries (tenant, id);
 CREATE INDEX deliveries_created ON deliveries (created_us);
 "#;
 
-/// Migration 14: each v3 batch item's feature and projected credits, in
-/// submission order (`JobItem`), on the batch's one job: HeyGen answers a
-/// batch with one id, yet its items may differ in feature (Avatar III and
-/// IV, speed and precision), so settlement prices each item at its own
-/// (`settlement::batch`). NULL for every other job, and for batches
-/// submitted before it (they settle every item at the job's feature).
+/// Migration 14: each v3 batch item's feature and projected credits in
+/// submission order (`JobItem`) on the batch's one job: its items may
+/// differ in feature (Avatar III and IV), and settlement prices each at its
+/// own (`settlement::batch`). NULL for other jobs and for older batches
+/// (they settle every item at the job's feature).
 const BATCH_ITEMS: &str = r#"
 ALTER TABLE jobs ADD COLUMN items TEXT;
 "#;

@@ -177,17 +177,7 @@ pub(crate) async fn end<T: Tx>(
         settled.released += more.released;
         settled.overage += more.overage;
     }
-    tx.exec(
-        "UPDATE sessions SET state = 'stopped', stop_reason = ?2, stopped_us = ?3, \
-         captured = captured + ?4, next_hold_id = NULL WHERE session_id = ?1",
-        &[
-            id.into(),
-            reason.into(),
-            end_us.into(),
-            settled.captured.into(),
-        ],
-    )
-    .await?;
+    mark_stopped(tx, id, reason, end_us, settled.captured).await?;
     Ok(Some(settled))
 }
 
@@ -245,17 +235,7 @@ async fn settled_elsewhere<T: Tx>(
             released = next.held_open;
         }
     }
-    tx.exec(
-        "UPDATE sessions SET state = 'stopped', stop_reason = ?2, stopped_us = ?3, \
-         captured = captured + ?4, next_hold_id = NULL WHERE session_id = ?1",
-        &[
-            id.into(),
-            reason.into(),
-            end_us.into(),
-            current.captured.into(),
-        ],
-    )
-    .await?;
+    mark_stopped(tx, id, reason, end_us, current.captured).await?;
     Ok(Settlement {
         hold_id: current.hold_id.clone(),
         tenant: current.tenant.clone(),
@@ -265,4 +245,22 @@ async fn settled_elsewhere<T: Tx>(
         overage: 0,
         hold_state: current.state,
     })
+}
+
+/// Marks a session stopped at `end_us`, adding `captured` to its total and
+/// forgetting the minute held ahead (settled by the caller).
+async fn mark_stopped<T: Tx>(
+    tx: &T,
+    id: &str,
+    reason: &str,
+    end_us: i64,
+    captured: Micros,
+) -> Result<(), T::Error> {
+    tx.exec(
+        "UPDATE sessions SET state = 'stopped', stop_reason = ?2, stopped_us = ?3, \
+         captured = captured + ?4, next_hold_id = NULL WHERE session_id = ?1",
+        &[id.into(), reason.into(), end_us.into(), captured.into()],
+    )
+    .await?;
+    Ok(())
 }
