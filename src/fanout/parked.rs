@@ -19,7 +19,6 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tokio::time::{interval, MissedTickBehavior};
 
 use crate::batch_items::Discovery;
 use crate::config::Config;
@@ -65,8 +64,7 @@ pub(crate) fn spawn(state: &Arc<AppState>, stop: watch::Receiver<bool>) -> JoinH
 }
 
 async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
-    let mut tick = interval(state.snapshot().config.webhooks.fanout_interval);
-    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut tick = crate::clock::Ticker::new(state.snapshot().config.webhooks.fanout_interval);
     let mut discovery = Discovery::default();
     loop {
         tokio::select! {
@@ -78,6 +76,7 @@ async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
             Ok(n) => state.metrics.set_webhook_parked(n),
             Err(e) => state.note_ledger_error("parked_event_count", &e),
         }
+        tick.follow(state.snapshot().config.webhooks.fanout_interval);
     }
 }
 

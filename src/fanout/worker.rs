@@ -59,6 +59,8 @@ async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
             Ok(n) => state.metrics.set_webhook_outbox_depth(n),
             Err(e) => state.note_ledger_error("outbox_depth", &e),
         }
+        // A reloaded period applies from the next tick.
+        tick.follow(state.snapshot().config.webhooks.fanout_interval);
     }
 }
 
