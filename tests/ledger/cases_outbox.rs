@@ -2,8 +2,6 @@
 //! lease, delivered rows never resent, failures retried then given up, and
 //! finished rows purged past their retention.
 
-use std::collections::HashSet;
-
 use chrono::Duration;
 use heygen_gateway::clock::Clock;
 use heygen_gateway::ledger::*;
@@ -157,27 +155,11 @@ pub async fn replicas_claim_disjoint_rows(f: Fixture) {
     }
     let other = f.open_again().await;
     // Eight claimers on two instances, all claiming at once until empty.
-    let tasks: Vec<_> = (0..8)
-        .map(|i| {
-            let l = if i % 2 == 0 { l.clone() } else { other.clone() };
-            tokio::spawn(async move {
-                let mut got = Vec::new();
-                loop {
-                    let batch = l.due_deliveries(t0(), 3).await.unwrap();
-                    if batch.is_empty() {
-                        return got;
-                    }
-                    got.extend(batch.into_iter().map(|d| d.id));
-                }
-            })
-        })
-        .collect();
-    let mut seen = HashSet::new();
-    for t in tasks {
-        for id in t.await.unwrap() {
-            assert!(seen.insert(id), "delivery {id} claimed twice");
-        }
-    }
+    let seen = claim_disjointly(l, other, 8, |l| async move {
+        let batch = l.due_deliveries(t0(), 3).await.unwrap();
+        batch.into_iter().map(|d| d.id).collect()
+    })
+    .await;
     assert_eq!(seen.len(), 120);
 }
 

@@ -4,8 +4,6 @@
 //! in the transaction that queues them for the owner (once), or given up.
 //! Also the open batch jobs read for their items' ids.
 
-use std::collections::HashSet;
-
 use chrono::Duration;
 use heygen_gateway::clock::Clock;
 use heygen_gateway::ledger::*;
@@ -144,27 +142,11 @@ pub async fn replicas_claim_disjoint_parked_events(f: Fixture) {
     }
     let other = f.open_again().await;
     // Six checkers on two instances, all claiming at once until empty.
-    let tasks: Vec<_> = (0..6)
-        .map(|i| {
-            let l = if i % 2 == 0 { l.clone() } else { other.clone() };
-            tokio::spawn(async move {
-                let mut got = Vec::new();
-                loop {
-                    let batch = l.due_parked_events(t0(), 4).await.unwrap();
-                    if batch.is_empty() {
-                        return got;
-                    }
-                    got.extend(batch.into_iter().map(|e| e.event_id));
-                }
-            })
-        })
-        .collect();
-    let mut seen = HashSet::new();
-    for t in tasks {
-        for id in t.await.unwrap() {
-            assert!(seen.insert(id.clone()), "{id} claimed twice");
-        }
-    }
+    let seen = claim_disjointly(l, other, 6, |l| async move {
+        let batch = l.due_parked_events(t0(), 4).await.unwrap();
+        batch.into_iter().map(|e| e.event_id).collect()
+    })
+    .await;
     assert_eq!(seen.len(), 60);
 }
 

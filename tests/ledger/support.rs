@@ -167,3 +167,44 @@ pub async fn session(l: &dyn Ledger, id: &str) -> SessionRow {
         .next()
         .unwrap_or_else(|| panic!("no session {id}"))
 }
+
+/// Runs `claimers` tasks, alternating between the instances `a` and `b` of
+/// one store, each calling `claim` until it comes back empty; returns every
+/// id claimed and fails on one claimed twice (leased claims must be
+/// disjoint across replicas).
+pub async fn claim_disjointly<T, F, Fut>(
+    a: std::sync::Arc<dyn Ledger>,
+    b: std::sync::Arc<dyn Ledger>,
+    claimers: usize,
+    claim: F,
+) -> std::collections::HashSet<T>
+where
+    T: std::hash::Hash + Eq + std::fmt::Debug + Send + 'static,
+    F: Fn(std::sync::Arc<dyn Ledger>) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Vec<T>> + Send,
+{
+    let tasks: Vec<_> = (0..claimers)
+        .map(|i| {
+            let l = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let claim = claim.clone();
+            tokio::spawn(async move {
+                let mut got = Vec::new();
+                loop {
+                    let batch = claim(l.clone()).await;
+                    if batch.is_empty() {
+                        return got;
+                    }
+                    got.extend(batch);
+                }
+            })
+        })
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    for t in tasks {
+        for id in t.await.unwrap() {
+            assert!(!seen.contains(&id), "{id:?} claimed twice");
+            seen.insert(id);
+        }
+    }
+    seen
+}
