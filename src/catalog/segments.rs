@@ -30,6 +30,11 @@ pub(crate) fn with_segments<R>(path: &str, f: impl FnOnce(&[&str], &[&str]) -> R
         n += 1;
         start = end + 1;
     }
+    // Paths are almost always sent in lower case already: then the
+    // segments as sent are the lower-cased ones, with no array of copies.
+    if !path.bytes().any(|b| b.is_ascii_uppercase()) {
+        return f(&raw[..n], &raw[..n]);
+    }
     let lower: [Cow<'_, str>; INLINE] = std::array::from_fn(|i| lower_case(raw[i]));
     let low: [&str; INLINE] = std::array::from_fn(|i| &*lower[i]);
     f(&low[..n], &raw[..n])
