@@ -84,6 +84,8 @@ mod session_ticks;
 mod sessions;
 #[path = "billing/sessions_org.rs"]
 mod sessions_org;
+#[path = "billing/sessions_play.rs"]
+mod sessions_play;
 #[path = "billing/sessions_starts.rs"]
 mod sessions_starts;
 #[path = "billing/sessions_unmetered.rs"]

@@ -25,6 +25,7 @@ pub mod learn;
 pub mod media;
 mod plan;
 mod quote;
+pub mod realtime;
 mod rules;
 mod rules_shared;
 mod rules_template;

@@ -10,7 +10,8 @@ use super::features::*;
 use super::json::{arr_opt, field, obj_opt};
 use super::json::{secs_opt, str_opt, str_req, Obj};
 pub(super) use super::rules_shared::{
-    check_resolution, languages, script_or_audio, translation_feature,
+    audio_key, check_resolution, languages, script_or_audio, translation_feature, voice_speed,
+    SPEECH_TEXT_KEYS,
 };
 use super::rules_v2_video::{check_dimension, studio, video_job, webm};
 use super::text::with_safety;

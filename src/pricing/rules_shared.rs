@@ -7,6 +7,7 @@ use super::draft::{Ctx, DraftScene};
 use super::features::*;
 use super::json::{arr_opt, bool_opt, field, obj_opt, path};
 use super::json::{speed_milli, str_opt, Obj, VIDEO_SPEED};
+use super::media::MediaKey;
 use super::text::script_ms;
 use super::PricingError;
 
@@ -35,10 +36,8 @@ pub(super) fn script_or_audio(
     let audio = ["audio_url", "audio_asset_id", "audio"]
         .iter()
         .any(|k| field(o, k).is_some());
-    let url = super::media::url_of(field(o, "audio_url"))
-        .or_else(|| super::media::url_of(field(o, "audio")))
-        .or_else(|| super::media::asset_of(field(o, "audio_asset_id")));
-    let (audio_ms, basis) = ctx.media_ms(url, ctx.proj().default_audio_ms, "audio_default");
+    let (audio_ms, basis) =
+        ctx.media_ms(audio_key(o), ctx.proj().default_audio_ms, "audio_default");
     // The longer of script and audio, when both are given.
     if audio && best.as_ref().is_none_or(|s| s.ms < audio_ms) {
         best = Some(DraftScene {
@@ -54,6 +53,23 @@ pub(super) fn script_or_audio(
         )
     })
 }
+
+/// Where a body's audio input is: `audio_url`, an `audio` input (a URL,
+/// `{type: "url"}` or `{type: "asset_id"}`), or `audio_asset_id`, the
+/// first given. One reading for every rule (and a realtime `audio`
+/// stream's play length), so the media the proxy read before pricing is
+/// looked up under the same key everywhere.
+pub(super) fn audio_key<'a>(o: &'a Obj<'_>) -> Option<MediaKey<'a>> {
+    super::media::url_of(field(o, "audio_url"))
+        .or_else(|| super::media::url_of(field(o, "audio")))
+        .or_else(|| super::media::asset_of(field(o, "audio_asset_id")))
+}
+
+/// Where a text-to-speech body carries its text: Starfish TTS (`POST
+/// /v3/voices/speech`) reads `text` (or `input_text`, `script`), and a v3
+/// realtime `tts` stream is started with its `text` too. The first given
+/// is what is spoken.
+pub(super) const SPEECH_TEXT_KEYS: &[&str] = &["text", "input_text", "script"];
 
 /// `voice_settings.speed` when given, else a flat `speed`.
 pub(super) fn voice_speed(o: &Obj<'_>, at: &str) -> Result<u64, PricingError> {

@@ -8,6 +8,7 @@ use super::json::{
 };
 use super::rules::{
     agent_job, check_resolution, languages, proofread_generate, translation_feature,
+    SPEECH_TEXT_KEYS,
 };
 use super::rules_v3_video::video;
 use super::text::script_ms;
@@ -73,7 +74,7 @@ pub(super) fn draft(ctx: &Ctx<'_>, b: &Billable, o: &Obj<'_>) -> Result<Draft, P
             Draft::new(jobs, SettleMode::PerJob)
         }
         Billable::V3Speech => {
-            let text = ["text", "input_text", "script"]
+            let text = SPEECH_TEXT_KEYS
                 .iter()
                 .find_map(|k| str_opt(o, k, "").transpose())
                 .transpose()?

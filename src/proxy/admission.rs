@@ -21,7 +21,7 @@ use crate::http::{full, Body};
 use crate::ledger::{HoldRequest, StoredResponse};
 use crate::money::format_credits;
 use crate::ownership;
-use crate::pricing::{Quote, SettleMode};
+use crate::pricing::{MediaLengths, Quote, SettleMode};
 use crate::sessions::Opened;
 use crate::state::AppState;
 
@@ -40,6 +40,9 @@ pub(super) struct Priced {
     /// The resource kind they are recorded as (`created`, or a proofread's
     /// mode, which its generate is later priced at).
     pub created_kind: String,
+    /// The media lengths the quote was priced from: a session start's idle
+    /// limit may follow them (a realtime `audio` stream's).
+    pub media: MediaLengths,
 }
 
 pub(super) struct Admission {
@@ -188,6 +191,7 @@ impl Admission {
                     feature: &q.feature,
                     rate: q.credits,
                     hold_id: hold.id(),
+                    media: &self.priced.media,
                 };
                 match crate::sessions::open(state, start, &self.body, &body).await {
                     Opened::Metered => hold.into_session(),

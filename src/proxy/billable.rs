@@ -107,6 +107,7 @@ pub(super) async fn handle(
             },
             created_kind: pricing::facts::proofread_kind(br.billable, &body)
                 .unwrap_or_else(|| ownership::CREATED.to_string()),
+            media: facts.media,
         },
         idem_key,
         outbound: Outbound {

@@ -18,6 +18,7 @@
 //! windows, journal and audit see sessions like any other spend. The
 //! request pipeline calls this module; it never calls the pipeline.
 
+mod idle;
 pub(crate) mod liveavatar;
 pub(crate) mod meter;
 mod pending;
@@ -39,6 +40,7 @@ use crate::catalog::Billable;
 use crate::error::GatewayError;
 use crate::ledger::SessionFilter;
 use crate::money::Micros;
+use crate::pricing::MediaLengths;
 use crate::state::AppState;
 
 /// What kind of session, which decides how the gateway stops it.
@@ -81,6 +83,9 @@ pub(crate) struct Start<'a> {
     /// Micro-credits per minute (what the start held for the first one).
     pub rate: Micros,
     pub hold_id: &'a str,
+    /// What the proxy read about the start's media before pricing it: a
+    /// realtime `audio` stream's length, which its idle limit follows.
+    pub media: &'a MediaLengths,
 }
 
 /// Work kept in memory until it gets through, done first each tick (and

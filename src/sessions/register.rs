@@ -55,6 +55,7 @@ pub(crate) async fn open(
         feature,
         rate,
         hold_id,
+        media,
     } = start;
     // A token's session is not known yet: its row waits under the hold's
     // id until the session shows in HeyGen's list.
@@ -71,7 +72,7 @@ pub(crate) async fn open(
     if let Some(stopped) = state.unregistered.get(&session_id) {
         return replayed(state, stopped).await;
     }
-    let idle = idle_seconds(state, kind, request);
+    let idle = super::idle::idle_seconds(state, kind, request, media);
     let now = state.clock.now().timestamp_micros();
     let row = SessionRow {
         session_id: session_id.clone(),
@@ -143,19 +144,4 @@ fn session_id_in(answer: &[u8]) -> Option<String> {
         .find_map(|k| d.get(*k).and_then(Value::as_str))
         .filter(|s| crate::pricing::jobs::safe_id(s))
         .map(str::to_string)
-}
-
-/// Idle limit: the body's `activity_idle_timeout` (HeyGen: 30-3600 s) for
-/// streaming; HeyGen's 30 s for a v3 `text_stream`; else the configured one.
-fn idle_seconds(state: &AppState, kind: Kind, request: &[u8]) -> i64 {
-    let body: Value = serde_json::from_slice(request).unwrap_or(Value::Null);
-    let configured = state.snapshot().config.settlement.session_idle.as_secs() as i64;
-    match kind {
-        Kind::Streaming | Kind::Token => body
-            .get("activity_idle_timeout")
-            .and_then(Value::as_i64)
-            .map_or(configured, |s| s.clamp(30, 3600)),
-        Kind::Realtime if body.get("type").and_then(Value::as_str) == Some("text_stream") => 30,
-        Kind::Realtime => configured,
-    }
 }

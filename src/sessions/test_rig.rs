@@ -93,6 +93,17 @@ keys = ["{}"]
 /// Starts realtime session `id` at t0, its first minute held (as a start
 /// request's admission does); returns that hold's id.
 pub(super) async fn start(state: &AppState, id: &str) -> String {
+    start_with(state, id, b"{}", &crate::pricing::MediaLengths::new()).await
+}
+
+/// [`start`] with the start request `body`, and `media` as the proxy read
+/// it before pricing.
+pub(super) async fn start_with(
+    state: &AppState,
+    id: &str,
+    body: &[u8],
+    media: &crate::pricing::MediaLengths,
+) -> String {
     let cfg = state.snapshot().config.clone();
     let tenant = cfg.tenant("t1").expect("tenant");
     let req = HoldRequest {
@@ -109,9 +120,10 @@ pub(super) async fn start(state: &AppState, id: &str) -> String {
         feature: "avatar_realtime",
         rate: RATE,
         hold_id: &hold_id,
+        media,
     };
     let answer = format!(r#"{{"data":{{"session_id":"{id}"}}}}"#);
-    let opened = super::open(state, start, b"{}", answer.as_bytes()).await;
+    let opened = super::open(state, start, body, answer.as_bytes()).await;
     assert!(matches!(opened, super::Opened::Metered), "not registered");
     hold_id
 }
