@@ -107,6 +107,9 @@ pub struct AppState {
     /// Set for good once a newer build migrated the ledger: not ready, no
     /// new holds, a gauge and an alert (`schema_guard`).
     pub schema: crate::schema_guard::SchemaGuard,
+    /// Whether `webhooks.max_parked_events` were waiting at the last look
+    /// (`fanout::parked`): while set, such events are dropped unasked.
+    pub(crate) parked_full: AtomicBool,
     ready: AtomicBool,
     draining: AtomicBool,
 }
@@ -175,6 +178,7 @@ impl AppState {
             config_path: p.config_path,
             tasks: tokio_util::task::TaskTracker::new(),
             schema,
+            parked_full: AtomicBool::new(false),
             ready: AtomicBool::new(false),
             draining: AtomicBool::new(false),
         }

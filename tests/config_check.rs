@@ -49,6 +49,26 @@ fn durations_out_of_range_are_named() {
     assert!(errors("[webhooks]\nowner_wait_seconds = 0\n").is_empty());
 }
 
+/// The cap on parked webhook events: a million at most (each park counts
+/// up to it), 0 parks none, and a typo is named with the range to use.
+#[test]
+fn max_parked_events_is_bounded_and_named() {
+    let errs = errors("[webhooks]\nmax_parked_events = 1000001\n");
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].starts_with("`webhooks.max_parked_events`"),
+        "{errs:?}"
+    );
+    assert!(errs[0].contains("use 0 to 1000000"), "the fix: {errs:?}");
+    for ok in ["0", "1", "1000000"] {
+        let toml = format!("[webhooks]\nmax_parked_events = {ok}\n");
+        let config = Config::from_toml(&toml).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        assert_eq!(config.webhooks.max_parked_events.to_string(), ok);
+    }
+    let default = Config::from_toml("").unwrap();
+    assert_eq!(default.webhooks.max_parked_events, 10_000);
+}
+
 #[test]
 fn unknown_key_is_named_with_its_path() {
     let errs = errors("[server]\nlisten = \"127.0.0.1:1\"\nlisen = 1\n");

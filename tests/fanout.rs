@@ -24,6 +24,8 @@ mod endpoints;
 #[path = "processes/harness.rs"]
 #[allow(dead_code)]
 mod harness;
+#[path = "fanout/parked_cap.rs"]
+mod parked_cap;
 #[path = "fanout/receiver.rs"]
 mod receiver;
 #[path = "fanout/tenants.rs"]

@@ -46,6 +46,8 @@ mod cases_outbox;
 mod cases_overflow;
 #[path = "ledger/cases_parked.rs"]
 mod cases_parked;
+#[path = "ledger/cases_parked_cap.rs"]
+mod cases_parked_cap;
 #[path = "ledger/cases_records.rs"]
 mod cases_records;
 #[path = "ledger/cases_registry.rs"]
@@ -251,6 +253,9 @@ both!(
     cases_parked::parked_events_survive_a_reopen,
     cases_parked::replicas_claim_disjoint_parked_events,
     cases_parked::open_batches_are_the_unsettled_batch_jobs,
+    cases_parked_cap::parking_stops_at_the_cap,
+    cases_parked_cap::a_cap_of_zero_parks_nothing,
+    cases_parked_cap::concurrent_parks_stop_at_the_cap,
     cases_alerts::alerts_are_queued_once_and_delivered_once,
     cases_alerts::failing_alerts_retry_then_fail,
     cases_alerts::replicas_claim_disjoint_alerts,

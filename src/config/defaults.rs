@@ -63,6 +63,11 @@ pub const DEFAULT_DELIVERY_RETENTION_DAYS: u64 = 7;
 /// status names its items' ids within minutes of the batch's creation, and
 /// the events of jobs the gateway never made are not kept for long.
 pub const DEFAULT_OWNER_WAIT_SECONDS: u64 = 3_600;
+/// At most this many such events wait at once: far above a batch's items
+/// in flight (a status page names 100), and a bound on what a burst of
+/// events of jobs the gateway never made (the org's own use of its key)
+/// can grow the ledger by within `owner_wait_seconds`.
+pub const DEFAULT_MAX_PARKED_EVENTS: u32 = 10_000;
 /// `drift` alerts fire when HeyGen and the ledger disagree by more than
 /// this many credits: above rounding of in-flight jobs, below a real leak.
 pub const DEFAULT_ALERT_DRIFT_CREDITS: f64 = 50.0;

@@ -157,8 +157,7 @@ impl std::fmt::Debug for StoreConfig {
     }
 }
 
-/// Pricing owns the tier (its policy reads it); re-exported so
-/// `config::Tier` keeps naming it.
+/// Pricing owns the tier (its policy reads it); re-exported so `config::Tier` keeps naming it.
 pub use crate::pricing::Tier;
 
 #[derive(Debug, Clone)]
@@ -201,6 +200,8 @@ pub struct WebhookConfig {
     pub delivery_retention: Duration,
     /// How long an event of a job with no known owner yet waits for one.
     pub owner_wait: Duration,
+    /// Such events kept at once (0: none); at the cap new ones are dropped.
+    pub max_parked_events: u32,
 }
 
 #[derive(Debug, Clone)]

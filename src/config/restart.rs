@@ -78,7 +78,7 @@ mod tests {
         let live = config(
             "[org.budgets]\nmonthly = 500\n\
              [settlement]\npoll_interval_seconds = 5\nsession_tick_seconds = 5\n\
-             [webhooks]\nfanout_interval_ms = 250\n\
+             [webhooks]\nfanout_interval_ms = 250\nmax_parked_events = 5\n\
              [metrics]\ngauge_interval_seconds = 30\nquota_poll_seconds = 600\n",
         );
         assert!(restart_only_changes(&old, &live).is_empty());

@@ -12,8 +12,13 @@
 //! bounded); one still without an owner is checked again after a growing
 //! delay (at most [`MAX_CHECK_DELAY`]) and given up once it has waited
 //! `webhooks.owner_wait_seconds`. Events of jobs the gateway never made
-//! end that way too, never passed on to anyone.
+//! end that way too, never passed on to anyone. At most
+//! `webhooks.max_parked_events` wait at once: past that, new ones are
+//! dropped (counted, logged once per change), as such a burst (the org's
+//! own use of its key, which HeyGen signs alike) could otherwise grow the
+//! table for a whole `owner_wait_seconds`.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,7 +27,7 @@ use tokio::task::JoinHandle;
 
 use crate::batch_items::Discovery;
 use crate::config::Config;
-use crate::ledger::{LedgerError, NewParkedEvent, ParkedEvent};
+use crate::ledger::{LedgerError, NewParkedEvent, ParkOutcome, ParkedEvent};
 use crate::pricing::WebhookEvent;
 use crate::state::AppState;
 
@@ -32,8 +37,11 @@ const CHECK_BATCH: u32 = 100;
 pub(crate) const MAX_CHECK_DELAY: Duration = Duration::from_secs(60);
 
 /// Parks an event whose job has no known owner (a redelivery of one parked
-/// already is a no-op). With `owner_wait_seconds = 0` it is dropped, as
-/// events of unknown jobs were before parking existed.
+/// already is a no-op). With `owner_wait_seconds = 0` or
+/// `max_parked_events = 0` it is dropped, as events of unknown jobs were
+/// before parking existed; once `max_parked_events` wait, it is dropped and
+/// counted (`dropped_full`), so a burst of events of jobs the gateway never
+/// made cannot grow the ledger without bound.
 pub(super) async fn park(
     state: &AppState,
     config: &Config,
@@ -41,7 +49,16 @@ pub(super) async fn park(
     event_id: &str,
     payload: &str,
 ) -> Result<(), LedgerError> {
-    if config.webhooks.owner_wait.is_zero() {
+    let max = config.webhooks.max_parked_events;
+    if config.webhooks.owner_wait.is_zero() || max == 0 {
+        return Ok(());
+    }
+    // Full at the last look: dropped without asking the ledger, so a burst
+    // at the cap costs nothing, until the checking task's count (every
+    // `fanout_interval_ms`) shows room. A redelivery of a parked event is
+    // counted as dropped meanwhile; it is parked all the same.
+    if state.parked_full.load(Ordering::Acquire) {
+        dropped(state, event);
         return Ok(());
     }
     let parked = NewParkedEvent {
@@ -51,11 +68,48 @@ pub(super) async fn park(
         payload: payload.to_owned(),
     };
     // Due at once: the first check reads the open batches.
-    if state.ledger.park_event(&parked, state.clock.now()).await? {
-        state.metrics.webhook_unowned("parked");
-        tracing::debug!(job_id = %event.job_id, event = %event.event_type, "Webhook of a job with no known owner parked.");
+    match state
+        .ledger
+        .park_event(&parked, state.clock.now(), max)
+        .await?
+    {
+        ParkOutcome::Parked => {
+            state.metrics.webhook_unowned("parked");
+            tracing::debug!(job_id = %event.job_id, event = %event.event_type, "Webhook of a job with no known owner parked.");
+        }
+        ParkOutcome::AlreadyParked => {}
+        ParkOutcome::Full => {
+            note_full(state, true, max);
+            dropped(state, event);
+        }
     }
     Ok(())
+}
+
+fn dropped(state: &AppState, event: &WebhookEvent) {
+    state.metrics.webhook_unowned("dropped_full");
+    tracing::debug!(job_id = %event.job_id, event = %event.event_type,
+        "Webhook of a job with no known owner dropped: webhooks.max_parked_events wait already.");
+}
+
+/// Records whether `max` events wait, logging only the changes: at the cap
+/// every event of a burst would log otherwise.
+fn note_full(state: &AppState, full: bool, max: u32) {
+    if state.parked_full.swap(full, Ordering::AcqRel) == full {
+        return;
+    }
+    if full {
+        tracing::warn!(max_parked_events = max,
+            "Parked webhook events reached webhooks.max_parked_events: events of jobs with no known owner \
+             are dropped, never passed on, until parked ones are resolved or given up. Events of jobs the \
+             gateway never made (the org's key used outside it) fill it: raise the cap or lower \
+             webhooks.owner_wait_seconds.");
+    } else {
+        tracing::info!(
+            max_parked_events = max,
+            "Parked webhook events are below webhooks.max_parked_events again: parking resumed."
+        );
+    }
 }
 
 /// Starts the checking task; it stops when `stop` changes.
@@ -72,11 +126,22 @@ async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
             _ = tick.tick() => {}
         }
         check(&state, &mut discovery).await;
+        let config = state.snapshot().config.clone();
+        let webhooks = &config.webhooks;
         match state.ledger.parked_event_count().await {
-            Ok(n) => state.metrics.set_webhook_parked(n),
+            Ok(n) => {
+                state.metrics.set_webhook_parked(n);
+                // Room again (given up, resolved, or a reload raised the
+                // cap), or filled by another replica. With the cap at 0
+                // nothing is parked and nothing is "full".
+                let max = webhooks.max_parked_events;
+                if max > 0 {
+                    note_full(&state, n >= u64::from(max), max);
+                }
+            }
             Err(e) => state.note_ledger_error("parked_event_count", &e),
         }
-        tick.follow(state.snapshot().config.webhooks.fanout_interval);
+        tick.follow(webhooks.fanout_interval);
     }
 }
 

@@ -48,7 +48,7 @@ pub use alert_outbox::*;
 pub use asset_media::{AssetLengths, AssetMedia, MAX_ASSET_LOOKUP};
 pub use ops::contacts::{placeholder_id, CONTACT_PREFIX};
 pub use ops::placeholders::{agent_placeholder_id, placeholder_key, AGENT_PREFIX};
-pub use parked_events::{NewParkedEvent, OpenBatch, ParkedEvent, ParkedEvents};
+pub use parked_events::{NewParkedEvent, OpenBatch, ParkOutcome, ParkedEvent, ParkedEvents};
 pub use postgres::PostgresLedger;
 pub use registry::Registry;
 pub use resources::*;

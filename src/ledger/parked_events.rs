@@ -32,6 +32,17 @@ pub struct NewParkedEvent {
     pub payload: String,
 }
 
+/// What [`ParkedEvents::park_event`] did with an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParkOutcome {
+    /// Parked now.
+    Parked,
+    /// Its event id was parked already (HeyGen's redelivery): nothing new.
+    AlreadyParked,
+    /// Not parked: the cap's worth of events wait already.
+    Full,
+}
+
 /// A parked event as the worker claims it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParkedEvent {
@@ -55,9 +66,17 @@ pub struct OpenBatch {
 /// Events waiting for their owner; both backends.
 #[async_trait]
 pub trait ParkedEvents: Send + Sync + 'static {
-    /// Parks `event`, first due at `check_at`. A repeat of its event id
-    /// (HeyGen's redelivery) is a no-op; returns whether it was new.
-    async fn park_event(&self, event: &NewParkedEvent, check_at: DateTime<Utc>) -> R<bool>;
+    /// Parks `event`, first due at `check_at`, unless `max` events are
+    /// parked already (then it is [`ParkOutcome::Full`]; with `max` 0,
+    /// always). Exact under concurrency, replicas included: parks count
+    /// and insert one at a time. A repeat of its event id (HeyGen's
+    /// redelivery) is a no-op.
+    async fn park_event(
+        &self,
+        event: &NewParkedEvent,
+        check_at: DateTime<Utc>,
+        max: u32,
+    ) -> R<ParkOutcome>;
 
     /// Claims up to `limit` parked events due at `now` for
     /// [`super::DELIVERY_LEASE`]: no other caller gets them until the lease

@@ -14,8 +14,9 @@ use super::Metrics;
 pub const DELIVERY_RESULTS: [&str; 4] = ["delivered", "failed", "dead", "refused"];
 
 /// What became of an event with no known owner, as the `result` label
-/// spells it: parked to wait, its owner found later, or given up.
-pub const UNOWNED_RESULTS: [&str; 3] = ["parked", "resolved", "given_up"];
+/// spells it: parked to wait, its owner found later, or given up; or not
+/// parked at all because `webhooks.max_parked_events` wait already.
+pub const UNOWNED_RESULTS: [&str; 4] = ["parked", "resolved", "given_up", "dropped_full"];
 
 /// Delivery attempts wait for a tenant's endpoint, not for HeyGen: 5 ms
 /// (a local receiver) to the egress guard's 10 s default timeout and beyond.
@@ -41,7 +42,8 @@ impl WebhookFamilies {
         let unowned = r.int_counter(
             "heygen_gateway_webhook_unowned_events_total",
             "HeyGen events whose job had no known owner when they arrived, by result \
-             (parked = waiting for it, resolved = owner found and passed on, given_up = none in time).",
+             (parked = waiting for it, resolved = owner found and passed on, given_up = none in time, \
+             dropped_full = not parked: webhooks.max_parked_events were waiting already).",
             &["result"],
         )?;
         // At 0 from the start, so the first give-up is an increase.

@@ -4,7 +4,7 @@
 //! in the transaction that queues them for the owner (once), or given up.
 //! Also the open batch jobs read for their items' ids.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use heygen_gateway::clock::Clock;
 use heygen_gateway::ledger::*;
 
@@ -12,13 +12,24 @@ use crate::cases_registry::ids;
 use crate::support::*;
 use crate::Fixture;
 
-fn parked(event_id: &str, resource: &str) -> NewParkedEvent {
+pub fn parked(event_id: &str, resource: &str) -> NewParkedEvent {
     NewParkedEvent {
         event_id: event_id.into(),
         resource_id: resource.into(),
         event_type: "avatar_video.success".into(),
         payload: format!(r#"{{"event_data":{{"video_id":"{resource}"}}}}"#),
     }
+}
+
+/// A cap no case here reaches (the cap has its own cases).
+const NO_CAP: u32 = 1_000;
+
+/// Parks event `id` of resource `v{n}` (`ev{n}`'s), due at `at`.
+async fn park(l: &dyn Ledger, id: &str, at: DateTime<Utc>) -> ParkOutcome {
+    let resource = id.replace("ev", "v");
+    l.park_event(&parked(id, &resource), at, NO_CAP)
+        .await
+        .unwrap()
 }
 
 async fn endpoint(l: &dyn Ledger, tenant: &str, url: &str) -> String {
@@ -42,11 +53,11 @@ fn batch_job(id: &str, status_path: &str) -> JobRecord {
 pub async fn parked_events_wait_then_go_to_the_owner_once(f: Fixture) {
     let l = f.ledger.as_ref();
     let now = t0();
-    assert!(l.park_event(&parked("ev1", "v1"), now).await.unwrap());
+    assert_eq!(park(l, "ev1", now).await, ParkOutcome::Parked);
     // HeyGen's redelivery parks nothing new.
-    assert!(!l.park_event(&parked("ev1", "v1"), now).await.unwrap());
+    assert_eq!(park(l, "ev1", now).await, ParkOutcome::AlreadyParked);
     let later = now + Duration::seconds(30);
-    assert!(l.park_event(&parked("ev2", "v2"), later).await.unwrap());
+    assert_eq!(park(l, "ev2", later).await, ParkOutcome::Parked);
     assert_eq!(l.parked_event_count().await.unwrap(), 2);
 
     // Only ev1 is due; claimed, it is leased.
@@ -122,23 +133,21 @@ pub async fn parked_events_wait_then_go_to_the_owner_once(f: Fixture) {
 
 pub async fn parked_events_survive_a_reopen(f: Fixture) {
     let l = f.ledger.clone();
-    assert!(l.park_event(&parked("ev1", "v1"), t0()).await.unwrap());
+    assert_eq!(park(l.as_ref(), "ev1", t0()).await, ParkOutcome::Parked);
     drop(l);
     let f = f.reopen().await;
     let due = f.ledger.due_parked_events(t0(), 10).await.unwrap();
     assert_eq!(due.len(), 1);
-    assert!(!f
-        .ledger
-        .park_event(&parked("ev1", "v1"), t0())
-        .await
-        .unwrap());
+    let again = park(f.ledger.as_ref(), "ev1", t0()).await;
+    assert_eq!(again, ParkOutcome::AlreadyParked);
 }
 
 pub async fn replicas_claim_disjoint_parked_events(f: Fixture) {
     let l = f.ledger.clone();
     for i in 0..60 {
         let e = parked(&format!("ev{i}"), &format!("v{i}"));
-        assert!(l.park_event(&e, t0()).await.unwrap());
+        let parked = l.park_event(&e, t0(), NO_CAP).await.unwrap();
+        assert_eq!(parked, ParkOutcome::Parked);
     }
     let other = f.open_again().await;
     // Six checkers on two instances, all claiming at once until empty.

@@ -121,4 +121,6 @@ pub struct FileWebhooks {
     pub delivery_retention_days: Option<u64>,
     /// Seconds an event whose job has no known owner yet is kept for it.
     pub owner_wait_seconds: Option<u64>,
+    /// Events kept waiting for their owner at once; more are dropped.
+    pub max_parked_events: Option<u64>,
 }

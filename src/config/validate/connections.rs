@@ -12,6 +12,10 @@ use crate::config::defaults::*;
 use crate::config::file::*;
 use crate::config::*;
 
+/// Parked events are ledger rows counted on each park: a million is far
+/// past any batch's items in flight; more is a typo.
+const MAX_PARKED_EVENTS: u64 = 1_000_000;
+
 pub(super) fn webhooks(w: &FileWebhooks, errs: &mut Errors) -> WebhookConfig {
     let interval_ms = w.fanout_interval_ms.unwrap_or(DEFAULT_FANOUT_INTERVAL_MS);
     if interval_ms == 0 {
@@ -52,6 +56,15 @@ pub(super) fn webhooks(w: &FileWebhooks, errs: &mut Errors) -> WebhookConfig {
             format!("is {owner_wait}; use 0 to 86400 (how long an event whose job has no known owner yet waits for one; 0 drops it at once)"),
         );
     }
+    let max_parked = w
+        .max_parked_events
+        .unwrap_or(u64::from(DEFAULT_MAX_PARKED_EVENTS));
+    if max_parked > MAX_PARKED_EVENTS {
+        errs.push(
+            "webhooks.max_parked_events",
+            format!("is {max_parked}; use 0 to {MAX_PARKED_EVENTS} (how many events whose job has no known owner yet wait at once; more are dropped; 0 parks none)"),
+        );
+    }
     if let Some(t) = w.tolerance_seconds {
         if !(30..=86_400).contains(&t) {
             errs.push(
@@ -77,6 +90,7 @@ pub(super) fn webhooks(w: &FileWebhooks, errs: &mut Errors) -> WebhookConfig {
         fanout_retry_base: Duration::from_millis(retry_ms.max(1)),
         delivery_retention: Duration::from_secs(retention_days.clamp(2, 3650) * 86_400),
         owner_wait: Duration::from_secs(owner_wait.min(86_400)),
+        max_parked_events: u32::try_from(max_parked.min(MAX_PARKED_EVENTS)).unwrap_or(0),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::outbox::{self, count};
 use super::{Param, Tx};
-use crate::ledger::parked_events::{NewParkedEvent, OpenBatch, ParkedEvent};
+use crate::ledger::parked_events::{NewParkedEvent, OpenBatch, ParkOutcome, ParkedEvent};
 use crate::ledger::resources::DELIVERY_LEASE;
 use crate::ledger::rows::{from_us, RowAccess, LATE_POLL_US};
 use crate::ledger::types::LedgerError;
@@ -24,15 +24,36 @@ fn parked_from(r: &dyn RowAccess) -> Result<ParkedEvent, LedgerError> {
     })
 }
 
-/// Parks `e` unless its event id is parked already; `true` when new.
+/// Parks `e` unless its event id is parked already or `max` rows are.
 pub(crate) async fn park<T: Tx>(
     tx: &T,
     e: &NewParkedEvent,
+    max: u32,
     check_us: i64,
     now_us: i64,
-) -> Result<bool, T::Error> {
+) -> Result<ParkOutcome, T::Error> {
     if e.event_id.is_empty() || e.resource_id.is_empty() {
         return Err(LedgerError::InvalidState("a parked event needs its ids".into()).into());
+    }
+    // One park at a time, so the count below sees every other park's row
+    // and concurrent parks (replicas included) cannot all slip in under the
+    // cap: on PostgreSQL a transaction-scoped lock, on SQLite the single
+    // writer already. Only parks take it; a row removed meanwhile can only
+    // make the count high, dropping one event at the edge of the cap.
+    tx.lock_name("parked_events").await?;
+    if parked_at_least(tx, max).await? {
+        let known = tx
+            .query(
+                "SELECT event_id FROM parked_events WHERE event_id = ?1",
+                &[e.event_id.as_str().into()],
+                |r| r.text(0),
+            )
+            .await?;
+        return Ok(if known.is_empty() {
+            ParkOutcome::Full
+        } else {
+            ParkOutcome::AlreadyParked
+        });
     }
     let n = tx
         .exec(
@@ -49,7 +70,27 @@ pub(crate) async fn park<T: Tx>(
             ],
         )
         .await?;
-    Ok(n > 0)
+    Ok(match n {
+        0 => ParkOutcome::AlreadyParked,
+        _ => ParkOutcome::Parked,
+    })
+}
+
+/// Whether `max` rows or more are parked. Counts at most `max` rows (SQLite
+/// scans its smallest index for them), so a park costs no more than the cap
+/// even when a lowered cap leaves more rows than that waiting.
+async fn parked_at_least<T: Tx>(tx: &T, max: u32) -> Result<bool, T::Error> {
+    if max == 0 {
+        return Ok(true);
+    }
+    let n = tx
+        .query(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM parked_events LIMIT ?1) AS capped",
+            &[i64::from(max).into()],
+            |r| r.int(0),
+        )
+        .await?;
+    Ok(n.into_iter().next().unwrap_or(0) >= i64::from(max))
 }
 
 /// Claims due rows until `now + DELIVERY_LEASE`.

@@ -8,15 +8,22 @@ use super::tx::PgTx;
 use super::{Fail, PostgresLedger, MAX_ATTEMPTS};
 use crate::ledger::ops::parked;
 use crate::ledger::rows::to_us;
-use crate::ledger::{LedgerError, NewParkedEvent, OpenBatch, ParkedEvent, ParkedEvents};
+use crate::ledger::{
+    LedgerError, NewParkedEvent, OpenBatch, ParkOutcome, ParkedEvent, ParkedEvents,
+};
 
 type R<T> = Result<T, LedgerError>;
 
 #[async_trait]
 impl ParkedEvents for PostgresLedger {
-    async fn park_event(&self, event: &NewParkedEvent, check_at: DateTime<Utc>) -> R<bool> {
+    async fn park_event(
+        &self,
+        event: &NewParkedEvent,
+        check_at: DateTime<Utc>,
+        max: u32,
+    ) -> R<ParkOutcome> {
         let (check, now) = (to_us(check_at), self.now_us());
-        in_tx!(self, |tx| parked::park(&PgTx(&tx), event, check, now))
+        in_tx!(self, |tx| parked::park(&PgTx(&tx), event, max, check, now))
     }
 
     async fn due_parked_events(&self, now: DateTime<Utc>, limit: u32) -> R<Vec<ParkedEvent>> {

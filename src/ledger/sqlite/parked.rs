@@ -9,16 +9,23 @@ use super::tx::SqliteTx;
 use super::SqliteLedger;
 use crate::ledger::ops::{parked, run_ready};
 use crate::ledger::rows::to_us;
-use crate::ledger::{LedgerError, NewParkedEvent, OpenBatch, ParkedEvent, ParkedEvents};
+use crate::ledger::{
+    LedgerError, NewParkedEvent, OpenBatch, ParkOutcome, ParkedEvent, ParkedEvents,
+};
 
 type R<T> = Result<T, LedgerError>;
 
 #[async_trait]
 impl ParkedEvents for SqliteLedger {
-    async fn park_event(&self, event: &NewParkedEvent, check_at: DateTime<Utc>) -> R<bool> {
+    async fn park_event(
+        &self,
+        event: &NewParkedEvent,
+        check_at: DateTime<Utc>,
+        max: u32,
+    ) -> R<ParkOutcome> {
         let (event, check, now) = (event.clone(), to_us(check_at), self.now_us());
         self.worker
-            .call(move |c| run_ready(parked::park(&SqliteTx(c), &event, check, now)))
+            .call(move |c| run_ready(parked::park(&SqliteTx(c), &event, max, check, now)))
             .await
     }
 
