@@ -84,7 +84,19 @@ fn is_normal(path: &str) -> bool {
     let odd = rest.iter().fold(false, |odd, &b| {
         odd | (b < 0x20) | (b == 0x7f) | (b == b'%')
     });
-    !odd && rest.split(|&b| b == b'/').all(segment_ok)
+    if odd {
+        return false;
+    }
+    // Segments found with `memchr`: a generic split looked at every byte
+    // again, twice per request (the error layer and admission ask).
+    let mut start = 0;
+    memchr::memchr_iter(b'/', rest)
+        .chain(std::iter::once(rest.len()))
+        .all(|end| {
+            let ok = rest.get(start..end).is_some_and(segment_ok);
+            start = end + 1;
+            ok
+        })
 }
 
 /// A segment of a path in normal form: not empty, `.` or `..`.
