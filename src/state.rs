@@ -237,7 +237,11 @@ impl AppState {
 impl AppState {
     /// Re-reads and validates the config file off the hot path, then swaps it
     /// in atomically. On failure the old config stays and the failure is counted.
-    pub fn reload(&self) -> Result<Vec<&'static str>, crate::config::ConfigErrors> {
+    /// A price book new to this process is recorded in the ledger first: a
+    /// version the ledger holds with other prices, or a ledger that cannot
+    /// record it (holds under it could not be settled at its prices after
+    /// a restart), refuses the reload.
+    pub async fn reload(&self) -> Result<Vec<&'static str>, crate::config::ConfigErrors> {
         let result = match &self.config_path {
             Some(path) => Config::load(path),
             None => Err(crate::config::ConfigErrors(vec![
@@ -249,7 +253,11 @@ impl AppState {
         };
         match result {
             Ok(new) => {
-                if let Err(e) = self.price_books.add(&new.pricing) {
+                let recorded = self
+                    .price_books
+                    .record_new(self.ledger.as_ref(), &new.pricing)
+                    .await;
+                if let Err(e) = recorded {
                     self.metrics.config_reload(false);
                     tracing::error!(error = %e, "Configuration reload refused; keeping the previous configuration.");
                     return Err(crate::config::ConfigErrors(vec![

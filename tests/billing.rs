@@ -54,6 +54,8 @@ mod liveavatar_keys;
 mod lookups;
 #[path = "billing/policy.rs"]
 mod policy;
+#[path = "billing/price_books.rs"]
+mod price_books;
 #[path = "billing/probing.rs"]
 mod probing;
 #[path = "billing/quote.rs"]

@@ -24,6 +24,8 @@ mod cases_alerts;
 mod cases_assets;
 #[path = "ledger/cases_batch.rs"]
 mod cases_batch;
+#[path = "ledger/cases_books.rs"]
+mod cases_books;
 #[path = "ledger/cases_contacts.rs"]
 mod cases_contacts;
 #[path = "ledger/cases_endpoints.rs"]
@@ -260,6 +262,8 @@ both!(
     cases_alerts::failing_alerts_retry_then_fail,
     cases_alerts::replicas_claim_disjoint_alerts,
     cases_assets::asset_lengths_are_recorded_once_and_survive_reopen,
+    cases_books::price_books_are_recorded_once_per_version,
+    cases_books::concurrent_records_of_one_version_keep_one_book,
     cases_schema::a_ledger_newer_than_the_build_is_refused,
     cases_job_items::a_batch_keeps_its_items_with_its_job,
 );

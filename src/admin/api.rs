@@ -63,7 +63,7 @@ pub(crate) async fn handle(
             )
             .await
         }
-        (Method::POST, "reload") => reload(&state, req.headers()),
+        (Method::POST, "reload") => reload(&state, req.headers()).await,
         (Method::GET, "reports/spend") => spend_report(&state, &query).await,
         (Method::GET, "sessions") => {
             crate::sessions::live_json(&state, param(&query, "tenant").as_deref())

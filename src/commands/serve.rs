@@ -75,6 +75,11 @@ pub(super) async fn serve(path: &std::path::Path) -> ExitCode {
         Err(e) => {
             tracing::error!(error = %format!("{e:#}"), "Gateway failed to start.");
             eprintln!("error: {e:#}");
+            // A price version reused with other prices is the config's
+            // fault, like any other invalid key: the config exit code.
+            if let Some(crate::price_books::RecordError::Reused(_)) = e.downcast_ref() {
+                return ExitCode::from(EXIT_CONFIG);
+            }
             return ExitCode::FAILURE;
         }
     };
@@ -107,7 +112,7 @@ impl Signals {
                 _ = self.term.recv() => break,
                 _ = self.int.recv() => break,
                 _ = self.hup.recv() => {
-                    let _ = gateway.state.reload();
+                    let _ = gateway.state.reload().await;
                 }
             }
         }

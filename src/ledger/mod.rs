@@ -20,6 +20,7 @@ mod agent_videos;
 mod alert_outbox;
 mod asset_media;
 pub mod audit;
+mod books;
 mod decide;
 mod lifecycle;
 mod ops;
@@ -46,6 +47,7 @@ use chrono_tz::Tz;
 pub use agent_videos::{AgentVideos, OpenSession, PlaceholderBind};
 pub use alert_outbox::*;
 pub use asset_media::{AssetLengths, AssetMedia, MAX_ASSET_LOOKUP};
+pub use books::{BookRecord, PriceBookHistory};
 pub use ops::contacts::{placeholder_id, CONTACT_PREFIX};
 pub use ops::placeholders::{agent_placeholder_id, placeholder_key, AGENT_PREFIX};
 pub use parked_events::{NewParkedEvent, OpenBatch, ParkOutcome, ParkedEvent, ParkedEvents};
@@ -73,8 +75,9 @@ pub const IDEMPOTENCY_TTL: chrono::Duration = chrono::Duration::hours(24);
 /// [`RetryHolds`] (the hold a retried idempotent request takes over),
 /// [`AgentVideos`] (Video Agent sessions' placeholders),
 /// [`SchemaVersions`] (whether a newer build migrated it since),
-/// [`UnconfirmedStops`] (session stops HeyGen did not confirm) and
-/// [`ParkedEvents`] (webhooks waiting for their job's owner).
+/// [`UnconfirmedStops`] (session stops HeyGen did not confirm),
+/// [`ParkedEvents`] (webhooks waiting for their job's owner) and
+/// [`PriceBookHistory`] (every price book run with, by version).
 /// Object-safe: the proxy holds an `Arc<dyn Ledger>`.
 #[async_trait]
 pub trait Ledger:
@@ -86,6 +89,7 @@ pub trait Ledger:
     + SchemaVersions
     + UnconfirmedStops
     + ParkedEvents
+    + PriceBookHistory
     + Send
     + Sync
     + 'static

@@ -2,6 +2,13 @@
 //! `{INT}` is a 64-bit integer column, `{SERIAL_PK}` an auto-numbered
 //! 64-bit primary key. (Migration 1 predates this and stays verbatim in each
 //! backend: an applied migration's text is never edited.)
+//!
+//! Migrations from 14 on live in `schema/recent.rs`, so each file stays
+//! short; the order is the one of [`SHARED`] below.
+
+mod recent;
+
+use recent::{BATCH_ITEMS, PARKED_EVENTS, PRICE_BOOKS};
 
 /// What differs between the backends' DDL.
 pub(crate) struct Dialect {
@@ -220,39 +227,8 @@ CREATE INDEX deliveries_tenant_log ON deliveries (tenant, id);
 CREATE INDEX deliveries_created ON deliveries (created_us);
 "#;
 
-/// Migration 14: each v3 batch item's feature and projected credits in
-/// submission order (`JobItem`) on the batch's one job: its items may
-/// differ in feature (Avatar III and IV), and settlement prices each at its
-/// own (`settlement::batch`). NULL for other jobs and for older batches
-/// (they settle every item at the job's feature).
-const BATCH_ITEMS: &str = r#"
-ALTER TABLE jobs ADD COLUMN items TEXT;
-"#;
-
-/// Migration 15: HeyGen webhooks whose job has no known owner yet
-/// (`ledger::parked_events`), such as an item of a v3 batch whose id the
-/// gateway learns only from the batch's status. One row per event id, so a
-/// redelivery parks nothing new; claimed under a lease like `deliveries`
-/// (`locked_until_us`) so replicas never check one row at once, and
-/// removed in the transaction that queues it for the owner. The resource
-/// index lets recording an owner make that id's parked events due at once.
-const PARKED_EVENTS: &str = r#"
-CREATE TABLE parked_events (
-    event_id        TEXT PRIMARY KEY,
-    resource_id     TEXT NOT NULL,
-    event_type      TEXT NOT NULL,
-    payload         TEXT NOT NULL,
-    created_us      {INT} NOT NULL,
-    next_check_us   {INT} NOT NULL,
-    locked_until_us {INT} NOT NULL DEFAULT 0,
-    checks          {INT} NOT NULL DEFAULT 0
-);
-CREATE INDEX parked_events_due ON parked_events (next_check_us);
-CREATE INDEX parked_events_resource ON parked_events (resource_id);
-"#;
-
 /// The shared migrations' templates, in order.
-const SHARED: [&str; 14] = [
+const SHARED: [&str; 15] = [
     REGISTRY,
     SESSIONS,
     CALIBRATION,
@@ -267,6 +243,7 @@ const SHARED: [&str; 14] = [
     DELIVERY_READS,
     BATCH_ITEMS,
     PARKED_EVENTS,
+    PRICE_BOOKS,
 ];
 
 /// How many shared migrations there are (this build knows one more: the first).

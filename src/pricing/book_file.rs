@@ -9,7 +9,7 @@ mod projection;
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::book::{Price, PriceBook};
 use super::features::{self, Unit, FEATURES};
@@ -18,7 +18,7 @@ use projection::{builtin_projection, projection};
 
 /// Raw `[pricing]` section. Every key is optional: built-in defaults cover
 /// the whole catalog unless `inherit_defaults = false`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FilePricing {
     pub version: Option<String>,
@@ -31,7 +31,7 @@ pub struct FilePricing {
 }
 
 /// Raw `[pricing.features.<name>]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileFeature {
     pub credits_per_minute: Option<f64>,
@@ -43,7 +43,7 @@ pub struct FileFeature {
 }
 
 /// Raw `[pricing.projection]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileProjection {
     pub words_per_minute: Option<f64>,

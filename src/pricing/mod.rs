@@ -9,6 +9,7 @@
 mod batch_page;
 pub(crate) mod batch_status;
 mod book;
+mod book_canonical;
 mod book_file;
 mod draft;
 pub mod facts;

@@ -52,6 +52,14 @@ impl RunningGateway {
     /// Starts listeners for `config` (use port 0 to let the OS pick).
     pub async fn start(config: Config, opts: StartOptions) -> anyhow::Result<RunningGateway> {
         let state = build_state(config, opts).await?;
+        // Before anything is priced: holds admitted under this book must
+        // settle at it after a restart or on another replica.
+        let book = state.snapshot().config.pricing.clone();
+        state
+            .price_books
+            .record(state.ledger.as_ref(), &book)
+            .await
+            .map_err(anyhow::Error::new)?;
         let config = state.snapshot().config.clone();
         let conn_metrics =
             ConnMetrics::register(&state.registry).context("registering connection metrics")?;

@@ -11,11 +11,15 @@ use crate::ledger::SessionRow;
 use crate::pricing::PriceBook;
 use crate::state::AppState;
 
-/// The book session `s` is priced with: its current minute's hold's, or the
-/// current book when the hold cannot be read or this process never ran
-/// with that version (logged).
+/// The book session `s` is priced with: its current minute's hold's (from
+/// memory or the ledger's record of books), or the current book when the
+/// hold or its book cannot be read or the version is unknown (logged).
 pub(super) async fn book_of(state: &AppState, s: &SessionRow) -> Arc<PriceBook> {
-    crate::settlement::book_of_hold(state, &s.hold_id).await
+    match crate::settlement::book_of_hold(state, &s.hold_id).await {
+        Ok(book) => book,
+        // A stop cannot wait for the ledger: its minute is charged now.
+        Err(_) => Arc::new(state.snapshot().config.pricing.clone()),
+    }
 }
 
 /// What the session owes beyond its captured minutes when it ends at

@@ -48,7 +48,7 @@ pub(crate) async fn before_delete(
     if super::refresh(state, job_id, &job.status_path, "delete").await? {
         return Ok(None);
     }
-    let book = super::book_of_hold(state, &job.hold_id).await;
+    let book = super::book_of_hold(state, &job.hold_id).await?;
     let max_ms = u64::from(state.snapshot().config.plan.max_video_seconds) * 1000;
     let gen = pricing::Generation::of_path(&job.status_path);
     let longest = pricing::settle_cost_in(&book, &job.feature, gen, max_ms).unwrap_or(0);

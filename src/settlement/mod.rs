@@ -55,7 +55,7 @@ pub(crate) async fn settle(
         JobOutcome::Completed {
             batch: Some(items), ..
         } => {
-            let book = book_of_hold(state, &job.hold_id).await;
+            let book = book_of_hold(state, &job.hold_id).await?;
             // A page of its items unread: settled by a later read or poll.
             let Some((cost, from)) = batch::cost(state, &job, &book, items, source).await else {
                 return Ok(None);
@@ -68,7 +68,7 @@ pub(crate) async fn settle(
             output_url,
             batch: None,
         } => {
-            let book = book_of_hold(state, &job.hold_id).await;
+            let book = book_of_hold(state, &job.hold_id).await?;
             let book = book.as_ref();
             let reported = length::Reported {
                 duration_ms,
@@ -149,21 +149,35 @@ fn count_credits(state: &AppState, s: &Settlement) {
 }
 
 /// The price book the job's hold was admitted under (settlement never
-/// re-prices admitted work), or the current one when this process has not
-/// run with that version (logged).
+/// re-prices admitted work): this process's, else the ledger's record of
+/// it (a book of an earlier run or another replica), else the current one,
+/// logged (a hold older than the ledger's record of books). An error
+/// reading the ledger's record is returned, so the job is settled by a
+/// later read or poll rather than at a price it was not admitted under.
 pub(crate) async fn book_of_hold(
     state: &AppState,
     hold_id: &str,
-) -> std::sync::Arc<crate::pricing::PriceBook> {
+) -> Result<std::sync::Arc<crate::pricing::PriceBook>, LedgerError> {
     let current = || std::sync::Arc::new(state.snapshot().config.pricing.clone());
     let version = match state.ledger.get_hold(hold_id).await {
         Ok(Some(h)) => h.price_version,
-        _ => return current(),
+        _ => return Ok(current()),
     };
-    state.price_books.get(&version).unwrap_or_else(|| {
-        tracing::warn!(hold_id, version = %version, "Price book of the hold unknown to this process; settling with the current one.");
-        current()
-    })
+    match state
+        .price_books
+        .load(state.ledger.as_ref(), &version)
+        .await
+    {
+        Ok(Some(book)) => Ok(book),
+        Ok(None) => {
+            tracing::warn!(hold_id, version = %version, "Price book of the hold unknown to this process and the ledger; settling with the current one.");
+            Ok(current())
+        }
+        Err(e) => {
+            state.note_ledger_error("price_book", &e);
+            Err(e)
+        }
+    }
 }
 
 /// Re-reads a job's status from HeyGen and settles it (webhooks and poller).

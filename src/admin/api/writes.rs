@@ -88,13 +88,13 @@ pub(super) async fn adjust(state: &AppState, req: Request<ReqBody>) -> AdminResu
     ))
 }
 
-pub(super) fn reload(state: &AppState, h: &HeaderMap) -> AdminResult {
+pub(super) async fn reload(state: &AppState, h: &HeaderMap) -> AdminResult {
     let actor = h
         .get("x-admin-actor")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("admin")
         .to_string();
-    match state.reload() {
+    match state.reload().await {
         Ok(restart_required) => {
             tracing::info!(audit = true, actor = %actor, action = "reload", result = "success", "Admin reloaded the configuration.");
             // Keys read only at start-up: applied after a restart, not now.

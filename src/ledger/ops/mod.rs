@@ -10,6 +10,7 @@
 
 pub(crate) mod alerts;
 pub(crate) mod asset_media;
+pub(crate) mod books;
 pub(crate) mod calibration;
 pub(crate) mod contacts;
 mod hold;

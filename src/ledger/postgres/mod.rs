@@ -83,6 +83,7 @@ macro_rules! on_client {
 mod agent_videos;
 mod alerts;
 mod asset_media;
+mod books;
 mod parked;
 mod registry;
 mod retry;

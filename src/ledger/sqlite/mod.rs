@@ -8,6 +8,7 @@ mod access;
 mod agent_videos;
 mod alerts;
 mod asset_media;
+mod books;
 mod idem;
 mod open;
 mod parked;
