@@ -41,11 +41,3 @@ mod upgrade;
 #[path = "fanout/receiver.rs"]
 #[allow(dead_code)]
 mod receiver;
-
-/// A fresh database on the shared PostgreSQL server of this binary (started
-/// on first use, off the async threads because `initdb` blocks for seconds).
-async fn pg_database() -> String {
-    tokio::task::spawn_blocking(|| pg::PgServer::shared().create_database())
-        .await
-        .expect("PostgreSQL setup panicked")
-}

@@ -34,9 +34,7 @@ pub async fn sqlite() -> Fixture {
 }
 
 pub async fn postgres() -> Fixture {
-    let url = tokio::task::spawn_blocking(|| crate::pg::PgServer::shared().create_database())
-        .await
-        .unwrap();
+    let url = crate::pg::database().await;
     let clock = Arc::new(ManualClock::new(t0()));
     let ledger = PostgresLedger::connect_with_clock(&url, 4, clock.clone())
         .await

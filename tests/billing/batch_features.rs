@@ -14,8 +14,7 @@ const C: Micros = 1_000_000;
 /// A rig on SQLite, or on a fresh database of the shared PostgreSQL.
 async fn rig(postgres: bool) -> Rig {
     let url = if postgres {
-        let db = tokio::task::spawn_blocking(|| crate::pg::PgServer::shared().create_database());
-        Some(db.await.expect("create a database"))
+        Some(crate::pg::database().await)
     } else {
         None
     };

@@ -181,9 +181,7 @@ async fn a_restart_mid_liveavatar_session_loses_no_minute_and_charges_none_twice
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_replicas_on_postgres_meter_one_liveavatar_session_once() {
-    let db = tokio::task::spawn_blocking(|| crate::pg::PgServer::shared().create_database())
-        .await
-        .expect("pg");
+    let db = crate::pg::database().await;
     let la = MockLiveAvatar::start(LIVEAVATAR_KEY).await.expect("LA");
     let mock = start_mock().await;
     let clock = manual_clock("2026-12-02T10:00:00Z");

@@ -12,9 +12,7 @@ use crate::{half_credit, Rig};
 /// (kept alive by the returned guard) that every gateway of a test opens.
 async fn store(postgres: bool) -> (String, Option<tempfile::TempDir>) {
     if postgres {
-        let url = tokio::task::spawn_blocking(|| crate::pg::PgServer::shared().create_database())
-            .await
-            .expect("pg");
+        let url = crate::pg::database().await;
         return (url, None);
     }
     let dir = tempfile::tempdir().expect("temp dir");

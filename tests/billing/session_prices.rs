@@ -93,8 +93,6 @@ async fn a_reload_mid_session_does_not_reprice_it_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reload_mid_session_does_not_reprice_it_on_postgres() {
-    let url = tokio::task::spawn_blocking(|| crate::pg::PgServer::shared().create_database())
-        .await
-        .expect("pg");
+    let url = crate::pg::database().await;
     a_reload_mid_session_does_not_reprice_it(Some(url)).await;
 }

@@ -95,9 +95,7 @@ async fn a_delete_below_a_realtime_stream_is_no_stop() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgres_a_delete_below_a_realtime_stream_is_no_stop() {
-    let url = tokio::task::spawn_blocking(|| crate::pg::PgServer::shared().create_database())
-        .await
-        .expect("pg");
+    let url = crate::pg::database().await;
     a_delete_below_a_stream_is_no_stop(Some(url)).await;
 }
 

@@ -147,9 +147,7 @@ async fn a_restart_across_the_minutes_end_captures_it_whole() {
 /// the first minute to the second.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn on_postgres_a_stop_through_another_replica_pays_to_the_second() {
-    let db = tokio::task::spawn_blocking(|| crate::pg::PgServer::shared().create_database())
-        .await
-        .expect("pg");
+    let db = crate::pg::database().await;
     let mock = start_mock().await;
     let clock = manual_clock(T0);
     let cfg = || {

@@ -118,9 +118,7 @@ async fn a_short_tts_stream_is_charged_its_speech_plus_grace() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgres_a_short_tts_stream_is_charged_its_speech_plus_grace() {
-    let url = tokio::task::spawn_blocking(|| crate::pg::PgServer::shared().create_database())
-        .await
-        .expect("pg");
+    let url = crate::pg::database().await;
     short_tts_stream(Some(url)).await;
 }
 

@@ -180,3 +180,11 @@ impl Drop for PgServer {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// A fresh database on the binary's shared server, made off the async
+/// threads (the first call starts the server: `initdb` blocks for seconds).
+pub async fn database() -> String {
+    tokio::task::spawn_blocking(|| PgServer::shared().create_database())
+        .await
+        .expect("PostgreSQL setup panicked")
+}

@@ -187,6 +187,6 @@ async fn crash_mid_load_on_sqlite_loses_and_doubles_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn crash_mid_load_on_postgres_loses_and_doubles_nothing() {
-    let url = crate::pg_database().await;
+    let url = crate::pg::database().await;
     crash(Some(url)).await;
 }

@@ -101,7 +101,7 @@ async fn race(store: Option<String>, processes: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn race_two_processes_share_one_postgres_ledger() {
-    let url = crate::pg_database().await;
+    let url = crate::pg::database().await;
     race(Some(url), 2).await;
 }
 

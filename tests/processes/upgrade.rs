@@ -117,7 +117,7 @@ fn run(args: &[&str], config: &Path) -> (Option<i32>, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_old_replica_steps_aside_once_a_newer_build_migrates_the_ledger() {
-    let url = crate::pg_database().await;
+    let url = crate::pg::database().await;
     let mock = start_mock().await;
     let ops = Receiver::start().await;
     let cfg = base_config(&mock, Some(&url))
