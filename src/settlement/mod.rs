@@ -151,17 +151,29 @@ fn count_credits(state: &AppState, s: &Settlement) {
 /// The price book the job's hold was admitted under (settlement never
 /// re-prices admitted work): this process's, else the ledger's record of
 /// it (a book of an earlier run or another replica), else the current one,
-/// logged (a hold older than the ledger's record of books). An error
-/// reading the ledger's record is returned, so the job is settled by a
-/// later read or poll rather than at a price it was not admitted under.
+/// logged (a hold older than the ledger's record of books, or one the
+/// ledger no longer has). An error reading the hold or the ledger's record
+/// is returned, so the job is settled by a later read or poll rather than
+/// at a price it was not admitted under.
 pub(crate) async fn book_of_hold(
     state: &AppState,
     hold_id: &str,
 ) -> Result<std::sync::Arc<crate::pricing::PriceBook>, LedgerError> {
     let current = || std::sync::Arc::new(state.snapshot().config.pricing.clone());
+    let noted = |what: &'static str, e: LedgerError| {
+        state.note_ledger_error(what, &e);
+        e
+    };
     let version = match state.ledger.get_hold(hold_id).await {
         Ok(Some(h)) => h.price_version,
-        _ => return Ok(current()),
+        Ok(None) => {
+            tracing::warn!(
+                hold_id,
+                "Hold of the job not in the ledger; settling with the current price book."
+            );
+            return Ok(current());
+        }
+        Err(e) => return Err(noted("get_hold", e)),
     };
     match state
         .price_books
@@ -173,10 +185,7 @@ pub(crate) async fn book_of_hold(
             tracing::warn!(hold_id, version = %version, "Price book of the hold unknown to this process and the ledger; settling with the current one.");
             Ok(current())
         }
-        Err(e) => {
-            state.note_ledger_error("price_book", &e);
-            Err(e)
-        }
+        Err(e) => Err(noted("price_book", e)),
     }
 }
 

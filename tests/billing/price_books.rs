@@ -160,3 +160,54 @@ async fn a_second_replica_settles_at_a_book_only_the_first_ran_with_on_postgres(
     second.shutdown().await;
     first.gw.shutdown().await;
 }
+
+/// The hold's row as SQLite has it at `db`: its state, and its captured
+/// micro-credits.
+fn hold_row(db: &std::path::Path, hold: &str) -> (String, i64) {
+    let conn = rusqlite::Connection::open(db).expect("open ledger");
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .expect("busy timeout");
+    conn.query_row(
+        "SELECT state, captured FROM holds WHERE hold_id = ?1",
+        [hold],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .expect("hold row")
+}
+
+/// Sets the hold's `price_version` column to `value` (an SQL expression).
+fn set_price_version(db: &std::path::Path, hold: &str, value: &str) {
+    let conn = rusqlite::Connection::open(db).expect("open ledger");
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .expect("busy timeout");
+    let sql = format!("UPDATE holds SET price_version = {value} WHERE hold_id = ?1");
+    assert_eq!(conn.execute(&sql, [hold]).expect("update"), 1);
+}
+
+/// A hold the ledger cannot read back (here a price version stored as
+/// bytes, which no backend decodes) defers the job's settlement: it is not
+/// priced at the current book, which is not the one it was admitted under.
+/// Once the hold reads again, the job settles at its own book.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hold_that_cannot_be_read_defers_settlement_on_sqlite() {
+    let (url, dir) = store(false).await;
+    let db = dir.as_ref().expect("sqlite dir").path().join("ledger.db");
+    let first = Rig::start(book(&url, "v1", "1.0")).await;
+    let (hold, video) = create(&first, &half_credit()).await;
+    let Rig { mock, gw } = first;
+    gw.shutdown().await;
+    set_price_version(&db, &hold, "X'ff'");
+    let gw = TestGateway::start(book(&url, "v2", "3.0")(TestConfig::for_mock(&mock))).await;
+    let rig = Rig { mock, gw };
+    assert!(rig.mock.complete(&video, 60.0));
+    read_status(&rig.gw, &video).await;
+    // The read does not settle it (nor does the poller, if it runs).
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(hold_row(&db, &hold), ("submitted".to_string(), 0));
+    set_price_version(&db, &hold, "'v1'");
+    read_status(&rig.gw, &video).await;
+    // 60 s at v1's 1 credit/min, not v2's 3.
+    let h = rig.wait_hold(&hold, "captured").await;
+    assert_eq!(h["captured"], "1", "{h}");
+    rig.gw.shutdown().await;
+}
