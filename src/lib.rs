@@ -50,6 +50,8 @@ pub(crate) mod settlement;
 pub mod signature;
 pub mod stack;
 pub mod state;
+#[cfg(test)]
+mod test_tls;
 pub(crate) mod unexplained_sessions;
 pub(crate) mod unregistered_sessions;
 pub mod upstream;

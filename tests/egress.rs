@@ -116,6 +116,7 @@ fn guard(allow: &[&str]) -> EgressGuard {
         connect_timeout_ms: 1_000,
         timeout_ms: 5_000,
         max_response_bytes: 1_000,
+        ca_file: None,
     };
     let mut errors: Vec<ConfigError> = Vec::new();
     let cfg = EgressConfig::from_file(&raw, &mut errors);

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::defaults::{
     DEFAULT_EGRESS_CONNECT_TIMEOUT_MS, DEFAULT_EGRESS_MAX_RESPONSE_BYTES, DEFAULT_EGRESS_TIMEOUT_MS,
 };
-use super::ConfigError;
+use super::{ConfigError, TrustRoots};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -19,6 +19,9 @@ pub struct FileEgress {
     pub connect_timeout_ms: u64,
     pub timeout_ms: u64,
     pub max_response_bytes: u64,
+    /// PEM CA certificates trusted besides the public roots (an internal
+    /// CA of receivers on `allow_cidrs`).
+    pub ca_file: Option<String>,
 }
 
 impl Default for FileEgress {
@@ -28,6 +31,7 @@ impl Default for FileEgress {
             connect_timeout_ms: DEFAULT_EGRESS_CONNECT_TIMEOUT_MS,
             timeout_ms: DEFAULT_EGRESS_TIMEOUT_MS,
             max_response_bytes: DEFAULT_EGRESS_MAX_RESPONSE_BYTES,
+            ca_file: None,
         }
     }
 }
@@ -40,6 +44,8 @@ pub struct EgressConfig {
     /// Whole exchange: resolve, connect, send, read the body.
     pub timeout: Duration,
     pub max_response_bytes: usize,
+    /// CAs trusted besides the public roots (`egress.ca_file`).
+    pub roots: TrustRoots,
 }
 
 impl Default for EgressConfig {
@@ -92,6 +98,7 @@ impl EgressConfig {
             connect_timeout: Duration::from_millis(raw.connect_timeout_ms.max(1)),
             timeout: Duration::from_millis(raw.timeout_ms.max(1)),
             max_response_bytes: raw.max_response_bytes.clamp(1, MAX) as usize,
+            roots: TrustRoots::load("egress.ca_file", raw.ca_file.as_deref(), errors),
         }
     }
 }
@@ -128,6 +135,7 @@ mod tests {
             connect_timeout_ms: 0,
             timeout_ms: 0,
             max_response_bytes: 0,
+            ca_file: None,
         };
         let mut errors = Vec::new();
         EgressConfig::from_file(&raw, &mut errors);

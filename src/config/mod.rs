@@ -11,6 +11,8 @@ mod conn;
 mod egress;
 mod probe;
 mod restart;
+mod roots;
+mod upstream;
 pub use alerts::{
     AlertEvent, AlertFormat, AlertWebhook, AlertsConfig, FileAlertWebhook, FileAlerts,
 };
@@ -19,6 +21,8 @@ pub use conn::ConnConfig;
 pub use egress::{EgressConfig, FileEgress};
 pub use probe::{FileProbe, ProbeConfig};
 pub use restart::restart_only_changes;
+pub use roots::TrustRoots;
+pub use upstream::UpstreamConfig;
 pub mod defaults;
 pub mod file;
 pub mod isolation;
@@ -87,35 +91,6 @@ pub struct BaseUrl {
 impl std::fmt::Display for BaseUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}://{}", self.scheme, self.authority)
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct UpstreamConfig {
-    pub api: BaseUrl,
-    pub upload: BaseUrl,
-    pub api_key: SecretSource,
-    /// LiveAvatar's host; only its own org key (`liveavatar_key`) goes there.
-    pub liveavatar: BaseUrl,
-    /// `None`: LiveAvatar is not configured and its routes answer 503.
-    pub liveavatar_key: Option<SecretSource>,
-    pub connect_timeout: Duration,
-    pub request_timeout: Duration,
-    pub upload_timeout: Duration,
-    pub pool_idle_timeout: Duration,
-}
-
-impl UpstreamConfig {
-    /// How long a pending `Idempotency-Key` claim may still belong to a
-    /// running request: the connect, the longest response-head wait and the
-    /// response-body read, plus a margin. Past it, the request that claimed
-    /// the key is gone (killed, or its `complete`/`abandon` write was lost)
-    /// and a retry may take the key over instead of getting 409 for 24 h.
-    pub fn idem_lease(&self) -> Duration {
-        self.connect_timeout
-            .saturating_add(self.request_timeout.max(self.upload_timeout))
-            .saturating_add(self.request_timeout)
-            .saturating_add(defaults::IDEM_LEASE_MARGIN)
     }
 }
 

@@ -34,6 +34,7 @@ pub fn restart_only_changes(old: &Config, new: &Config) -> Vec<&'static str> {
                 || ou.upload_timeout != nu.upload_timeout
                 || ou.pool_idle_timeout != nu.pool_idle_timeout,
         ),
+        ("upstream.ca_file", ou.roots != nu.roots),
         (
             "webhooks.secret_env / secret_file",
             old.webhooks.secret != new.webhooks.secret,
@@ -57,30 +58,33 @@ mod tests {
     fn names_every_start_up_setting_a_reload_changes() {
         let old = config("");
         assert!(restart_only_changes(&old, &old).is_empty());
-        let new = config(
+        let ca = crate::test_tls::CA_PEM;
+        let new = config(&format!(
             "[server]\nadmin_token_env = \"OTHER\"\n\
-             [upstream]\nrequest_timeout_ms = 5000\n\
+             [upstream]\nrequest_timeout_ms = 5000\nca_file = {ca:?}\n\
              [webhooks]\nsecret_env = \"OTHER_SECRET\"\n\
              [cluster]\nredis_url = \"redis://127.0.0.1:6379\"\n\
              [metrics]\ngauge_interval_seconds = 30\n",
-        );
+        ));
         assert_eq!(
             restart_only_changes(&old, &new),
             vec![
                 "server.admin_token_env",
                 "upstream timeouts",
+                "upstream.ca_file",
                 "webhooks.secret_env / secret_file",
                 "cluster",
             ]
         );
         // Budgets, tenants, prices and the background tasks' periods
         // (`clock::Ticker` follows them) are live: nothing to name.
-        let live = config(
+        let live = config(&format!(
             "[org.budgets]\nmonthly = 500\n\
+             [egress]\nca_file = {ca:?}\n\
              [settlement]\npoll_interval_seconds = 5\nsession_tick_seconds = 5\n\
              [webhooks]\nfanout_interval_ms = 250\nmax_parked_events = 5\n\
-             [metrics]\ngauge_interval_seconds = 30\nquota_poll_seconds = 600\n",
-        );
+             [metrics]\ngauge_interval_seconds = 30\nquota_poll_seconds = 600\n"
+        ));
         assert!(restart_only_changes(&old, &live).is_empty());
     }
 

@@ -12,24 +12,22 @@ use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Full};
-use hyper_rustls::{ConfigBuilderExt, HttpsConnector};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::dns::Name;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use super::{EgressError, EgressGuard, EgressRequest, EgressResponse};
+use crate::config::TrustRoots;
 
-/// rustls with ring and the webpki roots: independent of the host's CA
-/// store so a tenant URL is verified the same way on every machine.
-pub(super) fn tls_config() -> Result<rustls::ClientConfig, EgressError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let cfg = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| EgressError::Connect(format!("TLS setup: {e}")))?
-        .with_webpki_roots()
-        .with_no_client_auth();
-    Ok(cfg)
+/// rustls with ring and the webpki roots plus `egress.ca_file`'s:
+/// independent of the host's CA store so a tenant URL is verified the same
+/// way on every machine.
+pub(super) fn tls_config(roots: &TrustRoots) -> Result<rustls::ClientConfig, EgressError> {
+    roots
+        .client_config()
+        .map_err(|e| EgressError::Connect(format!("TLS setup: {e}")))
 }
 
 /// Answers name lookups for the one checked host with the checked addresses

@@ -131,7 +131,7 @@ impl std::fmt::Debug for EgressGuard {
 
 impl EgressGuard {
     pub fn new(cfg: &EgressConfig) -> Result<Self, EgressError> {
-        let tls = client::tls_config()?;
+        let tls = client::tls_config(&cfg.roots)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 allow: cfg.allow_cidrs.clone(),
@@ -247,3 +247,5 @@ fn literal_ip(host: &str) -> Option<IpAddr> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_tls;

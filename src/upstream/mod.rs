@@ -11,7 +11,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::HeaderName;
 use http::{HeaderMap, Method, Request, Response};
-use hyper_rustls::ConfigBuilderExt;
 use hyper_util::client::legacy::connect::HttpConnector;
 
 use crate::config::{Secret, UpstreamConfig};
@@ -129,13 +128,8 @@ impl Upstream {
         org_key: Secret,
         io_threads: usize,
     ) -> Result<Upstream, BoxError> {
-        let roots = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()?
-        .with_webpki_roots()
-        .with_no_client_auth();
-        Upstream::with_tls(cfg, org_key, io_threads, roots)
+        let tls = cfg.roots.client_config()?;
+        Upstream::with_tls(cfg, org_key, io_threads, tls)
     }
 
     /// [`Upstream::new`] over `tls` (tests trust their own CA with it).
@@ -274,6 +268,8 @@ impl Upstream {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_roots;
 
 /// Finds why the client failed by walking the error's sources.
 fn classify(err: &(dyn std::error::Error + 'static)) -> UpstreamError {

@@ -14,23 +14,17 @@ use http::{HeaderMap, Method, Request, Response};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::pki_types::CertificateDer;
 use tokio::net::{TcpListener, TcpStream};
 
 use super::{Host, Upstream, UpstreamError, X_API_KEY};
 use crate::config::{BaseUrl, Secret, SecretSource, UpstreamConfig};
 
-const CA: &[u8] = include_bytes!("../../tests/data/tls/ca.der");
-const LEAF: &[u8] = include_bytes!("../../tests/data/tls/leaf.der");
-const LEAF_KEY: &[u8] = include_bytes!("../../tests/data/tls/leaf.key.der");
-
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
+use crate::test_tls::{acceptor, provider, CA};
 
 /// A TLS server offering `alpn`; each answer says the request's version,
 /// the host it named, its key and its path. Counts connections.
-async fn server(alpn: &[&[u8]]) -> (u16, Arc<AtomicUsize>) {
+pub(super) async fn server(alpn: &[&[u8]]) -> (u16, Arc<AtomicUsize>) {
     let acceptor = acceptor(alpn);
     listen(move |tcp| {
         let acceptor = acceptor.clone();
@@ -74,21 +68,6 @@ async fn server(alpn: &[&[u8]]) -> (u16, Arc<AtomicUsize>) {
         }
     })
     .await
-}
-
-/// TLS for `localhost` (the test CA's leaf), offering `alpn`.
-fn acceptor(alpn: &[&[u8]]) -> tokio_rustls::TlsAcceptor {
-    let mut cfg = rustls::ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .expect("versions")
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![CertificateDer::from(LEAF.to_vec())],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(LEAF_KEY.to_vec())),
-        )
-        .expect("certificate");
-    cfg.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    tokio_rustls::TlsAcceptor::from(Arc::new(cfg))
 }
 
 /// A loopback listener that runs `serve` on each connection in a task of
@@ -137,7 +116,7 @@ fn client_tls() -> rustls::ClientConfig {
 }
 
 /// Every host at `https://localhost:port`.
-fn test_config(port: u16) -> UpstreamConfig {
+pub(super) fn test_config(port: u16) -> UpstreamConfig {
     let base = BaseUrl {
         scheme: http::uri::Scheme::HTTPS,
         authority: format!("localhost:{port}").parse().expect("authority"),
@@ -152,11 +131,12 @@ fn test_config(port: u16) -> UpstreamConfig {
         request_timeout: Duration::from_secs(5),
         upload_timeout: Duration::from_secs(5),
         pool_idle_timeout: Duration::from_secs(60),
+        roots: Default::default(),
     }
 }
 
 /// One GET with the org key; the answer's body.
-async fn get(up: &Upstream, path: String) -> String {
+pub(super) async fn get(up: &Upstream, path: String) -> String {
     send(up, Method::GET, path, crate::http::empty()).await
 }
 

@@ -68,6 +68,8 @@ pub struct FileUpstream {
     pub request_timeout_ms: u64,
     pub upload_timeout_ms: u64,
     pub pool_idle_timeout_seconds: u64,
+    /// PEM CA certificates trusted besides the public roots.
+    pub ca_file: Option<String>,
 }
 
 impl Default for FileUpstream {
@@ -84,6 +86,7 @@ impl Default for FileUpstream {
             request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
             upload_timeout_ms: DEFAULT_UPLOAD_TIMEOUT_MS,
             pool_idle_timeout_seconds: DEFAULT_POOL_IDLE_TIMEOUT_SECONDS,
+            ca_file: None,
         }
     }
 }

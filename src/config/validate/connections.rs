@@ -254,6 +254,7 @@ pub(super) fn upstream(u: &FileUpstream, errs: &mut Errors) -> UpstreamConfig {
         request_timeout: Duration::from_millis(u.request_timeout_ms),
         upload_timeout: Duration::from_millis(u.upload_timeout_ms),
         pool_idle_timeout: Duration::from_secs(u.pool_idle_timeout_seconds),
+        roots: TrustRoots::load("upstream.ca_file", u.ca_file.as_deref(), &mut errs.0),
     }
 }
 

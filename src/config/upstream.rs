@@ -1,0 +1,37 @@
+//! Validated `[upstream]`: HeyGen's hosts, the org keys, timeouts and the
+//! CAs its TLS client trusts.
+
+use std::time::Duration;
+
+use super::{defaults, BaseUrl, SecretSource, TrustRoots};
+
+#[derive(Debug, Clone)]
+pub struct UpstreamConfig {
+    pub api: BaseUrl,
+    pub upload: BaseUrl,
+    pub api_key: SecretSource,
+    /// LiveAvatar's host; only its own org key (`liveavatar_key`) goes there.
+    pub liveavatar: BaseUrl,
+    /// `None`: LiveAvatar is not configured and its routes answer 503.
+    pub liveavatar_key: Option<SecretSource>,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    pub upload_timeout: Duration,
+    pub pool_idle_timeout: Duration,
+    /// CAs trusted besides the public roots (`upstream.ca_file`).
+    pub roots: TrustRoots,
+}
+
+impl UpstreamConfig {
+    /// How long a pending `Idempotency-Key` claim may still belong to a
+    /// running request: the connect, the longest response-head wait and the
+    /// response-body read, plus a margin. Past it, the request that claimed
+    /// the key is gone (killed, or its `complete`/`abandon` write was lost)
+    /// and a retry may take the key over instead of getting 409 for 24 h.
+    pub fn idem_lease(&self) -> Duration {
+        self.connect_timeout
+            .saturating_add(self.request_timeout.max(self.upload_timeout))
+            .saturating_add(self.request_timeout)
+            .saturating_add(defaults::IDEM_LEASE_MARGIN)
+    }
+}
