@@ -17,6 +17,8 @@
 //!   webhook once, refuses billable requests with 503 without claiming
 //!   their idempotency keys, free reads pass, and neither its audit nor a
 //!   restart accepts the ledger.
+//! - price_book: a restart whose `pricing.version` the ledger already holds
+//!   with other prices exits 64 (the config exit code), naming the key.
 
 // A failed unwrap in a test helper is a failed assertion.
 #![allow(clippy::unwrap_used)]
@@ -31,6 +33,8 @@ mod crash;
 mod harness;
 #[path = "processes/ledger_view.rs"]
 mod ledger_view;
+#[path = "processes/price_book.rs"]
+mod price_book;
 #[path = "processes/race.rs"]
 mod race;
 #[path = "processes/sessions.rs"]

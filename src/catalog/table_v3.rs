@@ -185,6 +185,20 @@ fn v3_misc(m: M, s: &[&str]) -> Option<Route> {
         (Get | Post | Put | Patch | Delete, ["webhooks", ..]) => free(F::Webhook, "* /v3/webhooks"),
         (Get | Post | Put | Patch | Delete, ["folders", ..]) => free(F::Other, "* /v3/folders"),
         (Get, ["users", "me"]) => free(F::Account, "GET /v3/users/me"),
+        // Read-only discovery lists of workspace content made in HeyGen's
+        // web app (heygen-cli gen/brand.go), read by ordinary apps for the
+        // ids they pass to a job: each is in the family of the job that
+        // uses it, as translation languages and agent styles are, so a
+        // tenant allowed only that family can find them. Not `Account`
+        // (user and quota reads), and never owned by a tenant: isolation
+        // passes them unfiltered (`ownership::rules`, `Access::Public`).
+        // `brand_glossary_id` of a video translation (v2 and v3).
+        (Get, ["brand-glossaries"]) => free(F::Translation, "GET /v3/brand-glossaries"),
+        // `brand_kit_id` of `POST /v3/video-agents` and its messages.
+        (Get, ["brand-kits"]) => free(F::Agent, "GET /v3/brand-kits"),
+        // HeyGen's stock music and sound-effect search (gen/audio.go), not
+        // tied to one product: `Other`, the family it had as unknown_read.
+        (Get, ["audio", "sounds"]) => free(F::Other, "GET /v3/audio/sounds"),
         (Post, ["hyperframes", "renders"]) => bill(
             F::Video,
             "POST /v3/hyperframes/renders",

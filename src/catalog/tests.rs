@@ -178,3 +178,33 @@ fn every_billable_route_is_in_the_readme_price_table() {
         "billable routes without a README price row: {missing:?}"
     );
 }
+
+/// Read-only v3 lists heygen-cli calls (gen/brand.go, gen/audio.go) are
+/// named free routes in the family of the job that uses what they list,
+/// not `unknown_read` and not `account`; writes to them stay unknown.
+#[test]
+fn brand_and_audio_lists_are_named_free_reads() {
+    for (p, family, template) in [
+        (
+            "/v3/brand-glossaries",
+            Family::Translation,
+            "GET /v3/brand-glossaries",
+        ),
+        ("/v3/brand-kits", Family::Agent, "GET /v3/brand-kits"),
+        ("/v3/audio/sounds", Family::Other, "GET /v3/audio/sounds"),
+    ] {
+        let upper = p.to_uppercase().replace("/V3/", "/v3/") + "/";
+        for (m, path) in [(Method::GET, p), (Method::HEAD, p), (Method::GET, &upper)] {
+            let route = classify(&m, path);
+            assert_eq!(route.kind, RouteKind::Free, "{m} {path}");
+            assert_eq!(
+                (route.family, route.template),
+                (family, template),
+                "{m} {path}"
+            );
+        }
+        assert_eq!(kind(Method::POST, p), RouteKind::UnknownWrite, "{p}");
+        assert_eq!(kind(Method::DELETE, p), RouteKind::UnknownWrite, "{p}");
+    }
+    assert_eq!(kind(Method::GET, "/v3/audio"), RouteKind::UnknownRead);
+}

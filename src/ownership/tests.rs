@@ -97,3 +97,20 @@ fn a_jobs_inputs_are_found_wherever_its_body_names_them() {
     assert!(inputs.stock_if_unrecorded);
     assert!(super::job_inputs(b"not json").ids.is_empty());
 }
+
+/// Brand kits, brand glossaries (made in HeyGen's web app) and the stock
+/// audio catalog belong to no tenant: named in the catalog, they still
+/// pass unfiltered, as they did as unknown reads.
+#[test]
+fn workspace_brand_lists_and_stock_audio_are_public() {
+    for (path, query) in [
+        ("/v3/brand-glossaries", None),
+        ("/v3/brand-kits", Some("limit=10&token=t")),
+        ("/v3/audio/sounds", Some("query=lofi&type=music")),
+        ("/v3/Brand-Kits/", None),
+    ] {
+        for m in [Method::GET, Method::HEAD] {
+            assert_eq!(access(&m, path, query), Access::Public, "{m} {path}");
+        }
+    }
+}

@@ -14,7 +14,7 @@ use crate::common::{
 };
 
 /// The binary under test, built by cargo for this test target.
-const BIN: &str = env!("CARGO_BIN_EXE_heygen-gateway");
+pub const BIN: &str = env!("CARGO_BIN_EXE_heygen-gateway");
 
 /// A 3 s silence scene: 30 s billed at 1 credit/min = 0.5 credits, and the
 /// same 0.5 credits when settled at 10 s (also rounded up to 30 s).
@@ -51,6 +51,28 @@ impl GatewayProc {
     /// SIGKILL (`Child::kill` on Unix) and reap: no drain, no cleanup.
     pub fn kill(&mut self) {
         self.kill_now();
+    }
+
+    /// SIGTERM (with `kill(1)`), then waits up to 30 s for a clean exit.
+    pub fn stop(&mut self) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => break status,
+                _ if std::time::Instant::now() > deadline => {
+                    panic!("gateway did not stop within 30 s:\n{}", self.log_text())
+                }
+                _ => std::thread::sleep(Duration::from_millis(25)),
+            }
+        };
+        assert!(
+            status.success(),
+            "stopped with {status}:\n{}",
+            self.log_text()
+        );
     }
 
     /// What the child wrote to stdout and stderr so far.
@@ -128,6 +150,14 @@ impl Node {
     /// The config file `start` runs with (for CLI commands on its ledger).
     pub fn config_path(&self) -> PathBuf {
         self.dir().join("gateway.toml")
+    }
+
+    /// Changes the config and rewrites the file (same ports) for the next
+    /// start, or for a CLI command on [`Node::config_path`].
+    pub fn reconfigure(&mut self, f: impl FnOnce(TestConfig) -> TestConfig) {
+        let cfg = f(self.cfg.take().unwrap());
+        std::fs::write(cfg.dir.path().join("gateway.toml"), cfg.toml()).unwrap();
+        self.cfg = Some(cfg);
     }
 
     /// Runs `serve --config FILE` and waits for `/readyz`. A restart reuses

@@ -165,6 +165,10 @@ pub(super) const CASES: &[(&str, &str, Makes)] = &[
     // assumed.
     ("POST", "/v3/folders", Ids(r#"{"data":{"id":"f3"}}"#, &["f3"])),
     ("GET", "/v3/users/me", Nothing),
+    // cli gen/brand.go, gen/audio.go: read-only lists, public.
+    ("GET", "/v3/brand-glossaries", Nothing),
+    ("GET", "/v3/brand-kits?limit=10", Nothing),
+    ("GET", "/v3/audio/sounds?query=lofi&type=music", Nothing),
     // heygen-api.md §13 (HyperFrames: `render_id`).
     ("POST", "/v3/hyperframes/renders", Ids(r#"{"data":{"render_id":"hr1","status":"queued"}}"#, &["hr1"])),
     ("GET", "/v3/hyperframes/renders/hr1", Nothing),
