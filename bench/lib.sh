@@ -74,10 +74,16 @@ esac
 # answering GET /v2/avatars with one stock avatar and GET
 # /v2/video_translate/target_languages with three languages, 401 unless
 # X-Api-Key carries $ORG_KEY.
-static_upstream_conf() { # port
+static_upstream_conf() { # port [tls]
+    # With tls: HTTPS with $WORK/leaf.pem (a certificate for localhost),
+    # HTTP/2 offered over ALPN, as HeyGen serves.
+    local listen="listen 127.0.0.1:$1;"
+    [[ -z ${2:-} ]] || listen="listen 127.0.0.1:$1 ssl http2;
+        ssl_certificate $WORK/leaf.pem;
+        ssl_certificate_key $WORK/leaf.key;"
     nginx_conf upstream "
     server {
-        listen 127.0.0.1:$1;
+        $listen
         location = /v2/avatars {
             if (\$http_x_api_key != \"$ORG_KEY\") { return 401; }
             default_type application/json;
@@ -93,8 +99,9 @@ static_upstream_conf() { # port
 
 # $WORK/gateway.toml for a bench run: tenant "bench" (key $TENANT_TOKEN,
 # no practical rate limit), the poller and quota reads idle so they do not
-# run during the measurement. $6 is an extra line for [server].
-gateway_toml() { # port admin_port upstream_url store_url name [server_line]
+# run during the measurement. $6 and $7 are extra lines for [server] and
+# [upstream].
+gateway_toml() { # port admin_port upstream_url store_url name [server_line] [upstream_line]
     local hash
     hash=$(printf %s "$TENANT_TOKEN" | sha256sum | cut -d' ' -f1)
     cat >"$WORK/gateway.toml" <<EOF
@@ -106,6 +113,7 @@ ${6:-}
 [upstream]
 api_url = "$3"
 upload_url = "$3"
+${7:-}
 
 [store]
 url = "$4"
