@@ -67,10 +67,7 @@ NGX_UPSTREAM="proxy_pass http://heygen;"
 GW_UPSTREAM_LINE=
 UP_CURL=()
 if [[ -n ${CMP_TLS:-} ]]; then
-    command -v openssl >/dev/null || die "CMP_TLS needs openssl"
-    openssl x509 -inform der -in "$ROOT/tests/data/tls/leaf.der" -out "$WORK/leaf.pem"
-    openssl pkey -inform der -in "$ROOT/tests/data/tls/leaf.key.der" -out "$WORK/leaf.key"
-    cp "$ROOT/tests/data/tls/ca.pem" "$WORK/ca.pem"
+    tls_files
     UP_URL=https://localhost:$UP_PORT
     NGX_UPSTREAM="proxy_pass https://heygen;
             proxy_ssl_server_name on;

@@ -15,7 +15,9 @@
 # Knobs: CMP_BIN=path (gateway binary; default: a dist build),
 #        CMP_IR_REQUESTS=20000, CMP_IR_OUT=file (keep the callgrind report),
 #        CMP_PATH=/v2/video_translate/target_languages (default; passed
-#        through as is) or /v2/avatars (a list filtered to the tenant's own)
+#        through as is) or /v2/avatars (a list filtered to the tenant's own),
+#        CMP_TLS=1 (the upstream serves HTTPS with HTTP/2 offered, as in
+#        compare.sh: the gateway's HTTP/2 client path)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,9 +41,16 @@ UP_PORT=$(free_port 28190)
 GW_PORT=$(free_port $((UP_PORT + 1)))
 ADMIN_PORT=$(free_port $((GW_PORT + 1)))
 
-static_upstream_conf "$UP_PORT"
-gateway_toml "$GW_PORT" "$ADMIN_PORT" "http://127.0.0.1:$UP_PORT" "sqlite://$WORK/ledger.db" \
-    "Instruction count" "io_threads = 1"
+UP_URL=http://127.0.0.1:$UP_PORT
+CA_LINE=
+if [[ -n ${CMP_TLS:-} ]]; then
+    tls_files
+    UP_URL=https://localhost:$UP_PORT
+    CA_LINE="ca_file = \"$WORK/ca.pem\""
+fi
+static_upstream_conf "$UP_PORT" "${CMP_TLS:-}"
+gateway_toml "$GW_PORT" "$ADMIN_PORT" "$UP_URL" "sqlite://$WORK/ledger.db" \
+    "Instruction count" "io_threads = 1" "$CA_LINE"
 
 "$NGINX" -c "$WORK/upstream.conf" -p "$WORK" >"$WORK/upstream.log" 2>&1 &
 PIDS+=($!)

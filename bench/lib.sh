@@ -74,6 +74,15 @@ esac
 # answering GET /v2/avatars with one stock avatar and GET
 # /v2/video_translate/target_languages with three languages, 401 unless
 # X-Api-Key carries $ORG_KEY.
+# $WORK/leaf.pem, leaf.key and ca.pem from the test CA (tests/data/tls,
+# a certificate for localhost), for an upstream serving HTTPS (CMP_TLS).
+tls_files() {
+    command -v openssl >/dev/null || { echo "CMP_TLS needs openssl" >&2; exit 1; }
+    openssl x509 -inform der -in "$ROOT/tests/data/tls/leaf.der" -out "$WORK/leaf.pem"
+    openssl pkey -inform der -in "$ROOT/tests/data/tls/leaf.key.der" -out "$WORK/leaf.key"
+    cp "$ROOT/tests/data/tls/ca.pem" "$WORK/ca.pem"
+}
+
 static_upstream_conf() { # port [tls]
     # With tls: HTTPS with $WORK/leaf.pem (a certificate for localhost),
     # HTTP/2 offered over ALPN, as HeyGen serves.

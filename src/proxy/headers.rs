@@ -148,7 +148,13 @@ pub(crate) fn prepare_upstream(
     };
     headers.insert(X_FORWARDED_FOR, xff);
     headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
-    headers.insert(X_REQUEST_ID, request_id.clone());
+    // A value that never repeats gains nothing from HTTP/2's header table,
+    // and adding each one would evict what does repeat (path, authority,
+    // forwarding headers): sent as a literal never indexed, which is what
+    // h2 does with a value marked sensitive.
+    let mut id = request_id.clone();
+    id.set_sensitive(true);
+    headers.insert(X_REQUEST_ID, id);
 }
 
 /// The peer's address as a header value, made once per connection (the
