@@ -38,6 +38,17 @@ pub const WEBHOOK_SECRET: &str = "whsec_test_0123456789abcdef";
 /// The tenants every default [`TestConfig`] declares.
 pub const TENANTS: [&str; 3] = ["alpha", "beta", "gamma"];
 
+/// Sends `sig` (`HUP`, `TERM`, ...) to `pid` with `kill(1)`, as ops do to
+/// a running `serve`.
+pub fn signal(pid: u32, sig: &str) {
+    let ok = std::process::Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "kill -{sig} {pid} failed");
+}
+
 /// The org key (see [`ORG_KEY`]).
 pub fn org_key() -> &'static str {
     ORG_KEY

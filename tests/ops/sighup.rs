@@ -7,16 +7,6 @@ use tokio::process::Command;
 
 use super::*;
 
-/// Sends `signal` (`HUP`, `TERM`) to `pid` with `kill(1)`.
-async fn signal(pid: u32, signal: &str) {
-    let status = Command::new("kill")
-        .args([format!("-{signal}"), pid.to_string()])
-        .status()
-        .await
-        .expect("run kill");
-    assert!(status.success(), "kill -{signal} {pid}");
-}
-
 async fn read_as(gw: &str, tenant: &str) -> u16 {
     let token = tenant_token(tenant);
     send(
@@ -104,7 +94,7 @@ async fn sighup_reloads_the_config_file() {
         .add_tenant(TenantSpec::new("delta"))
         .disable_tenant("gamma");
     std::fs::write(&path, next.toml()).expect("rewrite config");
-    signal(pid, "HUP").await;
+    signal(pid, "HUP");
     eventually_async(|| async { read_as(&gw, "delta").await == 200 }, WAIT).await;
     assert_eq!(read_as(&gw, "gamma").await, 401);
     let addr: std::net::SocketAddr = admin.parse().expect("admin addr");
@@ -114,7 +104,7 @@ async fn sighup_reloads_the_config_file() {
         "heygen_gateway_config_reloads_total{result=\"success\"} 1",
     );
 
-    signal(pid, "TERM").await;
+    signal(pid, "TERM");
     let status = tokio::time::timeout(WAIT, child.wait())
         .await
         .expect("gateway did not stop in time")
@@ -147,7 +137,7 @@ async fn sigterm_drains_in_flight_requests_of_the_real_binary() {
     };
     let control = mock.control();
     eventually(|| control.count() == 1, WAIT).await;
-    signal(pid, "TERM").await;
+    signal(pid, "TERM");
 
     // Draining: not ready, the tenant listener closed, the process still up.
     eventually_async(

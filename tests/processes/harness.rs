@@ -55,9 +55,7 @@ impl GatewayProc {
 
     /// SIGTERM (with `kill(1)`), then waits up to 30 s for a clean exit.
     pub fn stop(&mut self) {
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status();
-        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+        crate::common::signal(self.child.id(), "TERM");
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         let status = loop {
             match self.child.try_wait() {

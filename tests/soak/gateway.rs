@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{TestConfig, ADMIN_TOKEN, ORG_KEY, WEBHOOK_SECRET};
+use crate::common::{signal, TestConfig, ADMIN_TOKEN, ORG_KEY, WEBHOOK_SECRET};
 
 pub struct GatewayProc {
     child: Child,
@@ -22,15 +22,6 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .unwrap_or_else(|e| panic!("cannot find a free port: {e}"))
-}
-
-fn signal(pid: u32, sig: &str) {
-    let ok = Command::new("kill")
-        .arg(format!("-{sig}"))
-        .arg(pid.to_string())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(ok, "kill -{sig} {pid} failed");
 }
 
 impl GatewayProc {
