@@ -207,6 +207,12 @@ async fn a_certificate_for_another_name_is_refused_before_anything_is_sent() {
     let mut up = upstream(port);
     // The same server under a name its certificate does not carry.
     up.api.base.authority = format!("127.0.0.1:{port}").parse().expect("authority");
+    assert_refused_unsent(&up, &accepted).await;
+}
+
+/// A GET through `up` fails as `Unreachable` (HeyGen never saw it) after
+/// the one TLS connection attempt the server `accepted`.
+pub(super) async fn assert_refused_unsent(up: &Upstream, accepted: &AtomicUsize) {
     let err = up
         .send(
             Host::Api,

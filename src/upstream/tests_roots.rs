@@ -3,12 +3,8 @@
 //! can be reached through a company's TLS-inspecting egress; without the
 //! file such a host is refused before anything is sent.
 
-use std::sync::atomic::Ordering;
-
-use http::{HeaderMap, Method};
-
-use super::tests::{get, server, test_config};
-use super::{Host, Upstream, UpstreamError};
+use super::tests::{assert_refused_unsent, get, server, test_config};
+use super::Upstream;
 use crate::config::{Secret, TrustRoots};
 use crate::test_tls::CA_PEM;
 
@@ -33,17 +29,5 @@ async fn a_ca_file_lets_the_client_reach_a_host_that_ca_signed() {
 #[tokio::test]
 async fn without_it_that_host_is_refused_before_anything_is_sent() {
     let (port, accepted) = server(&[b"h2", b"http/1.1"]).await;
-    let up = upstream(port, None);
-    let err = up
-        .send(
-            Host::Api,
-            Method::GET,
-            "/v2/avatars",
-            HeaderMap::new(),
-            crate::http::empty(),
-        )
-        .await
-        .expect_err("refused");
-    assert!(matches!(err, UpstreamError::Unreachable(_)), "{err:?}");
-    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    assert_refused_unsent(&upstream(port, None), &accepted).await;
 }
