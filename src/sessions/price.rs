@@ -18,7 +18,10 @@ pub(super) async fn book_of(state: &AppState, s: &SessionRow) -> Arc<PriceBook> 
     match crate::settlement::book_of_hold(state, &s.hold_id).await {
         Ok(book) => book,
         // A stop cannot wait for the ledger: its minute is charged now.
-        Err(_) => Arc::new(state.snapshot().config.pricing.clone()),
+        Err(e) => {
+            state.note_ledger_error("price_book", &e);
+            Arc::new(state.snapshot().config.pricing.clone())
+        }
     }
 }
 

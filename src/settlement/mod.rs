@@ -154,39 +154,28 @@ fn count_credits(state: &AppState, s: &Settlement) {
 /// logged (a hold older than the ledger's record of books, or one the
 /// ledger no longer has). An error reading the hold or the ledger's record
 /// is returned, so the job is settled by a later read or poll rather than
-/// at a price it was not admitted under.
+/// at a price it was not admitted under (the caller counts it, once, as
+/// its own operation's failure).
 pub(crate) async fn book_of_hold(
     state: &AppState,
     hold_id: &str,
 ) -> Result<std::sync::Arc<crate::pricing::PriceBook>, LedgerError> {
     let current = || std::sync::Arc::new(state.snapshot().config.pricing.clone());
-    let noted = |what: &'static str, e: LedgerError| {
-        state.note_ledger_error(what, &e);
-        e
-    };
-    let version = match state.ledger.get_hold(hold_id).await {
-        Ok(Some(h)) => h.price_version,
-        Ok(None) => {
+    let version = match state.ledger.get_hold(hold_id).await? {
+        Some(h) => h.price_version,
+        None => {
             tracing::warn!(
                 hold_id,
                 "Hold of the job not in the ledger; settling with the current price book."
             );
             return Ok(current());
         }
-        Err(e) => return Err(noted("get_hold", e)),
     };
-    match state
-        .price_books
-        .load(state.ledger.as_ref(), &version)
-        .await
-    {
-        Ok(Some(book)) => Ok(book),
-        Ok(None) => {
-            tracing::warn!(hold_id, version = %version, "Price book of the hold unknown to this process and the ledger; settling with the current one.");
-            Ok(current())
-        }
-        Err(e) => Err(noted("price_book", e)),
-    }
+    let found = state.price_books.load(state.ledger.as_ref(), &version);
+    Ok(found.await?.unwrap_or_else(|| {
+        tracing::warn!(hold_id, version = %version, "Price book of the hold unknown to this process and the ledger; settling with the current one.");
+        current()
+    }))
 }
 
 /// Re-reads a job's status from HeyGen and settles it (webhooks and poller).

@@ -187,7 +187,8 @@ fn set_price_version(db: &std::path::Path, hold: &str, value: &str) {
 /// A hold the ledger cannot read back (here a price version stored as
 /// bytes, which no backend decodes) defers the job's settlement: it is not
 /// priced at the current book, which is not the one it was admitted under.
-/// Once the hold reads again, the job settles at its own book.
+/// The failure is counted once, as the settlement's. Once the hold reads
+/// again, the job settles at its own book.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hold_that_cannot_be_read_defers_settlement_on_sqlite() {
     let (url, dir) = store(false).await;
@@ -204,6 +205,17 @@ async fn a_hold_that_cannot_be_read_defers_settlement_on_sqlite() {
     // The read does not settle it (nor does the poller, if it runs).
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     assert_eq!(hold_row(&db, &hold), ("submitted".to_string(), 0));
+    // Each failed settlement is counted once, as the settlement's.
+    let metrics = metrics_text(rig.gw.admin_addr).await;
+    let failed: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with("heygen_gateway_ledger_errors_total{") && !l.ends_with(" 0"))
+        .collect();
+    assert!(!failed.is_empty(), "no ledger failure counted");
+    assert!(
+        failed.iter().all(|l| l.contains("op=\"settle\"")),
+        "{failed:?}"
+    );
     set_price_version(&db, &hold, "'v1'");
     read_status(&rig.gw, &video).await;
     // 60 s at v1's 1 credit/min, not v2's 3.
