@@ -10,7 +10,7 @@ use crate::common::*;
 use crate::{assert_refused, half_credit, Rig};
 
 /// The `ledger_errors_total` series that moved off 0.
-fn ledger_failures(metrics: &str) -> Vec<String> {
+pub(crate) fn ledger_failures(metrics: &str) -> Vec<String> {
     metrics
         .lines()
         .filter(|l| l.starts_with("heygen_gateway_ledger_errors_total{") && !l.ends_with(" 0"))

@@ -5,6 +5,7 @@
 //! refused at startup and on reload. On SQLite and on PostgreSQL.
 
 use crate::common::*;
+use crate::rig::SETTLE_WAIT;
 use crate::settlement::create;
 use crate::{half_credit, Rig};
 
@@ -164,62 +165,81 @@ async fn a_second_replica_settles_at_a_book_only_the_first_ran_with_on_postgres(
 /// The hold's row as SQLite has it at `db`: its state, and its captured
 /// micro-credits.
 fn hold_row(db: &std::path::Path, hold: &str) -> (String, i64) {
+    sqlite(db)
+        .query_row(
+            "SELECT state, captured FROM holds WHERE hold_id = ?1",
+            [hold],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("hold row")
+}
+
+fn sqlite(db: &std::path::Path) -> rusqlite::Connection {
     let conn = rusqlite::Connection::open(db).expect("open ledger");
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .expect("busy timeout");
-    conn.query_row(
-        "SELECT state, captured FROM holds WHERE hold_id = ?1",
-        [hold],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )
-    .expect("hold row")
+    conn
 }
 
-/// Sets the hold's `price_version` column to `value` (an SQL expression).
-fn set_price_version(db: &std::path::Path, hold: &str, value: &str) {
-    let conn = rusqlite::Connection::open(db).expect("open ledger");
-    conn.busy_timeout(std::time::Duration::from_secs(10))
-        .expect("busy timeout");
-    let sql = format!("UPDATE holds SET price_version = {value} WHERE hold_id = ?1");
-    assert_eq!(conn.execute(&sql, [hold]).expect("update"), 1);
-}
-
-/// A hold the ledger cannot read back (here a price version stored as
-/// bytes, which no backend decodes) defers the job's settlement: it is not
-/// priced at the current book, which is not the one it was admitted under.
-/// The failure is counted once, as the settlement's. Once the hold reads
-/// again, the job settles at its own book.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hold_that_cannot_be_read_defers_settlement_on_sqlite() {
+/// A job whose hold or book the ledger cannot read back defers its
+/// settlement: it is not priced at the current book (v2, 3 credits/min),
+/// which is not the one it was admitted under (v1, 1 credit/min). The
+/// failure is counted once, as the settlement's. Once the row reads again
+/// (`mend`), the job settles at its own book. `break_sql` and `mend` are
+/// SQL batches with `{hold}` standing for the hold id.
+async fn an_unreadable_row_defers_settlement(break_sql: &str, mend: &str) {
     let (url, dir) = store(false).await;
     let db = dir.as_ref().expect("sqlite dir").path().join("ledger.db");
     let first = Rig::start(book(&url, "v1", "1.0")).await;
     let (hold, video) = create(&first, &half_credit()).await;
     let Rig { mock, gw } = first;
     gw.shutdown().await;
-    set_price_version(&db, &hold, "X'ff'");
+    let batch = |sql: &str| {
+        let sql = sql.replace("{hold}", &hold);
+        sqlite(&db).execute_batch(&sql).expect("sql");
+    };
+    batch(break_sql);
     let gw = TestGateway::start(book(&url, "v2", "3.0")(TestConfig::for_mock(&mock))).await;
     let rig = Rig { mock, gw };
     assert!(rig.mock.complete(&video, 60.0));
     read_status(&rig.gw, &video).await;
-    // The read does not settle it (nor does the poller, if it runs).
-    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    assert_eq!(hold_row(&db, &hold), ("submitted".to_string(), 0));
-    // Each failed settlement is counted once, as the settlement's.
-    let metrics = metrics_text(rig.gw.admin_addr).await;
-    let failed: Vec<&str> = metrics
-        .lines()
-        .filter(|l| l.starts_with("heygen_gateway_ledger_errors_total{") && !l.ends_with(" 0"))
-        .collect();
-    assert!(!failed.is_empty(), "no ledger failure counted");
+    // The read's settlement (in its own task) fails and is counted.
+    let addr = rig.gw.admin_addr;
+    let failed = || async { crate::control_ids::ledger_failures(&metrics_text(addr).await) };
+    eventually_async(|| async { !failed().await.is_empty() }, SETTLE_WAIT).await;
+    let failed = failed().await;
     assert!(
         failed.iter().all(|l| l.contains("op=\"settle\"")),
         "{failed:?}"
     );
-    set_price_version(&db, &hold, "'v1'");
+    assert_eq!(hold_row(&db, &hold), ("submitted".to_string(), 0));
+    batch(mend);
     read_status(&rig.gw, &video).await;
     // 60 s at v1's 1 credit/min, not v2's 3.
     let h = rig.wait_hold(&hold, "captured").await;
     assert_eq!(h["captured"], "1", "{h}");
     rig.gw.shutdown().await;
+}
+
+/// The hold's price version stored as bytes, which no backend decodes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hold_that_cannot_be_read_defers_settlement_on_sqlite() {
+    an_unreadable_row_defers_settlement(
+        "UPDATE holds SET price_version = X'ff' WHERE hold_id = '{hold}'",
+        "UPDATE holds SET price_version = 'v1' WHERE hold_id = '{hold}'",
+    )
+    .await;
+}
+
+/// v1's recorded book stored as bytes: settlement (which does not read
+/// the books itself) would otherwise price at the current one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_book_that_cannot_be_read_defers_settlement_on_sqlite() {
+    an_unreadable_row_defers_settlement(
+        "UPDATE price_books SET version = 'v1-kept' WHERE version = 'v1';
+         INSERT INTO price_books (version, book, created_us) VALUES ('v1', X'ff', 0);",
+        "DELETE FROM price_books WHERE version = 'v1';
+         UPDATE price_books SET version = 'v1' WHERE version = 'v1-kept';",
+    )
+    .await;
 }
