@@ -199,6 +199,7 @@ mod tests {
         .pricing;
         let fresh = PriceBooks::default();
         let err = fresh.record(&ledger, &changed).await.unwrap_err();
+        assert!(matches!(err, RecordError::Reused(_)), "{err}");
         assert!(err.to_string().contains("pricing.version"), "{err}");
         // Text written differently for the same book is the same book.
         ledger

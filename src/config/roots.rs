@@ -60,16 +60,21 @@ impl TrustRoots {
     /// A rustls client (ring, TLS 1.2 and 1.3) trusting the webpki roots
     /// and these.
     pub fn client_config(&self) -> Result<rustls::ClientConfig, rustls::Error> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        Ok(rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(self.root_store()?)
+            .with_no_client_auth())
+    }
+
+    /// The public roots, then the file's.
+    fn root_store(&self) -> Result<rustls::RootCertStore, rustls::Error> {
         let mut roots =
             rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         for cert in self.extra.iter() {
             roots.add(cert.clone())?;
         }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        Ok(rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()?
-            .with_root_certificates(roots)
-            .with_no_client_auth())
+        Ok(roots)
     }
 }
 
@@ -120,10 +125,17 @@ mod tests {
     }
 
     #[test]
-    fn a_pem_ca_is_added() {
+    fn a_pem_ca_is_added_to_the_public_roots() {
         let (roots, errors) = load(CA_PEM);
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(roots.extra_count(), 1);
+        let public = webpki_roots::TLS_SERVER_ROOTS.len();
+        assert!(public > 100, "{public} public roots");
+        assert_eq!(roots.root_store().expect("roots").len(), public + 1);
+        assert_eq!(
+            TrustRoots::default().root_store().expect("roots").len(),
+            public
+        );
         assert!(roots.client_config().is_ok());
     }
 

@@ -121,6 +121,37 @@ mod tests {
         assert_eq!(back.version(), "2027-01");
     }
 
+    /// Every value is written out, so a later build whose defaults
+    /// changed reads the same book from the text.
+    #[test]
+    fn the_text_leaves_nothing_to_defaults() {
+        let text = PriceBook::builtin().to_canonical();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let projection = v["projection"].as_object().unwrap();
+        assert!(!projection.is_empty());
+        for (key, value) in projection {
+            assert!(!value.is_null(), "projection.{key} left to defaults");
+        }
+        let features = v["features"].as_object().unwrap();
+        assert_eq!(features.len(), super::super::features::FEATURES.len());
+        for (name, f) in features {
+            let per_call = !f["credits_per_call"].is_null();
+            let keys: &[&str] = if per_call {
+                &["credits_per_call"]
+            } else {
+                &[
+                    "credits_per_minute",
+                    "increment_seconds",
+                    "increment_seconds_v3",
+                    "minimum_seconds",
+                ]
+            };
+            for key in keys {
+                assert!(!f[*key].is_null(), "features.{name}.{key} left to defaults");
+            }
+        }
+    }
+
     #[test]
     fn text_that_is_no_book_is_an_error() {
         assert!(PriceBook::from_canonical("{").is_err());

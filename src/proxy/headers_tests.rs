@@ -157,6 +157,10 @@ fn injects_org_key_and_drops_tenant_credentials() {
     }
     assert_eq!(h.get(X_FORWARDED_FOR).unwrap(), "10.0.0.1");
     assert_eq!(h.get(X_REQUEST_ID).unwrap(), "rid-1");
+    // Sent to HeyGen unindexed (HPACK), while the id the client and the
+    // logs see stays an ordinary value.
+    assert!(h.get(X_REQUEST_ID).unwrap().is_sensitive());
+    assert!(!rid.is_sensitive());
 }
 
 #[test]

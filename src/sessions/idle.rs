@@ -67,11 +67,10 @@ pub(super) fn idle_seconds(
 }
 
 /// The idle limit of a stream that plays for `ms`: whole seconds of play
-/// plus the grace, within HeyGen's bounds.
+/// plus the grace (so never below HeyGen's 30 s), at most HeyGen's hour.
 fn play_limit(ms: u64) -> i64 {
     let secs = i64::try_from(ms.div_ceil(1000)).unwrap_or(HEYGEN_MAX_S);
-    secs.saturating_add(PLAY_GRACE_S)
-        .clamp(HEYGEN_MIN_IDLE_S, HEYGEN_MAX_S)
+    secs.saturating_add(PLAY_GRACE_S).min(HEYGEN_MAX_S)
 }
 
 #[cfg(test)]
