@@ -3,6 +3,8 @@
 //! file names that CA, and refused (nothing sent) without it.
 
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -10,32 +12,31 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 
 use super::{EgressConfig, EgressError, EgressGuard, EgressRequest};
 use crate::config::FileEgress;
-use crate::test_tls::{acceptor, CA_PEM};
+use crate::test_tls::{acceptor, listen, CA_PEM};
 
-/// An HTTPS server for `localhost` on loopback answering "ok"; its port.
-async fn https_server() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let port = listener.local_addr().expect("addr").port();
+/// An HTTPS server for `localhost` on loopback answering "ok"; its port,
+/// and how many requests it answered.
+async fn https_server() -> (u16, Arc<AtomicUsize>) {
     let acceptor = acceptor(&[b"http/1.1"]);
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let Ok(tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let svc = hyper::service::service_fn(|_req| async {
-                    Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from("ok"))))
-                });
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(tls), svc)
-                    .await;
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counted = requests.clone();
+    let (port, _) = listen(move |tcp| {
+        let (acceptor, counted) = (acceptor.clone(), counted.clone());
+        async move {
+            let Ok(tls) = acceptor.accept(tcp).await else {
+                return;
+            };
+            let svc = hyper::service::service_fn(move |_req| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                async { Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from("ok")))) }
             });
+            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(tls), svc)
+                .await;
         }
-    });
-    port
+    })
+    .await;
+    (port, requests)
 }
 
 /// A guard allowing loopback, trusting `ca_file`'s CAs besides the public.
@@ -53,7 +54,7 @@ fn guard(ca_file: Option<&str>) -> EgressGuard {
 
 #[tokio::test]
 async fn a_receiver_signed_by_the_ca_file_is_reached() {
-    let port = https_server().await;
+    let (port, requests) = https_server().await;
     let url = format!("https://localhost:{port}/hook");
     let resp = guard(Some(CA_PEM))
         .send(EgressRequest::post(url, "{}"))
@@ -61,15 +62,21 @@ async fn a_receiver_signed_by_the_ca_file_is_reached() {
         .expect("delivered");
     assert_eq!(resp.status, 200);
     assert_eq!(resp.body, "ok");
+    assert_eq!(requests.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
 async fn without_the_file_its_certificate_is_refused() {
-    let port = https_server().await;
+    let (port, requests) = https_server().await;
     let url = format!("https://localhost:{port}/hook");
     let err = guard(None)
         .send(EgressRequest::post(url, "{}"))
         .await
         .expect_err("untrusted");
-    assert!(matches!(err, EgressError::Connect(_)), "{err:?}");
+    // Refused for the certificate, not for the connection.
+    let EgressError::Connect(why) = &err else {
+        panic!("{err:?}");
+    };
+    assert!(why.to_lowercase().contains("certificate"), "{why}");
+    assert_eq!(requests.load(Ordering::SeqCst), 0, "a request was sent");
 }

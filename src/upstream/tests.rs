@@ -15,12 +15,11 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::CertificateDer;
-use tokio::net::{TcpListener, TcpStream};
 
 use super::{Host, Upstream, UpstreamError, X_API_KEY};
 use crate::config::{BaseUrl, Secret, SecretSource, UpstreamConfig};
 
-use crate::test_tls::{acceptor, provider, CA};
+use crate::test_tls::{acceptor, listen, provider, CA};
 
 /// A TLS server offering `alpn`; each answer says the request's version,
 /// the host it named, its key and its path. Counts connections.
@@ -68,26 +67,6 @@ pub(super) async fn server(alpn: &[&[u8]]) -> (u16, Arc<AtomicUsize>) {
         }
     })
     .await
-}
-
-/// A loopback listener that runs `serve` on each connection in a task of
-/// its own; its port, and how many connections it accepted.
-async fn listen<F, Fut>(serve: F) -> (u16, Arc<AtomicUsize>)
-where
-    F: Fn(TcpStream) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let count = accepted.clone();
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            count.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(serve(tcp));
-        }
-    });
-    (port, accepted)
 }
 
 /// An upstream whose API host is `https://localhost:port`, trusting the
