@@ -14,7 +14,7 @@ use crate::common::{
 };
 
 /// The binary under test, built by cargo for this test target.
-pub const BIN: &str = env!("CARGO_BIN_EXE_heygen-gateway");
+const BIN: &str = env!("CARGO_BIN_EXE_heygen-gateway");
 
 /// A 3 s silence scene: 30 s billed at 1 credit/min = 0.5 credits, and the
 /// same 0.5 credits when settled at 10 s (also rounded up to 30 s).
@@ -256,4 +256,43 @@ pub async fn admin_get(gw: &GatewayProc, path_and_query: &str) -> TestResponse {
     .await;
     assert_eq!(r.status, 200, "GET {path_and_query}: {}", r.text());
     r
+}
+
+/// Runs the binary with `args` and the harness's environment; its exit code
+/// and everything it printed. Killed (and the test failed) if it does not
+/// exit within a minute: a `serve` that started would never end.
+pub fn run(args: &[&str], config: &Path) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let (out_path, err_path) = (dir.path().join("out"), dir.path().join("err"));
+    let mut child = Command::new(BIN)
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .env("HEYGEN_API_KEY", ORG_KEY)
+        .env("HEYGEN_GATEWAY_ADMIN_TOKEN", ADMIN_TOKEN)
+        .env("HEYGEN_WEBHOOK_SECRET", WEBHOOK_SECRET)
+        .env("HEYGEN_GATEWAY_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`{}` did not exit within a minute", args.join(" "));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let text = format!(
+        "{}{}",
+        std::fs::read_to_string(&out_path).unwrap_or_default(),
+        std::fs::read_to_string(&err_path).unwrap_or_default()
+    );
+    (status.code(), text)
 }

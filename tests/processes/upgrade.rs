@@ -12,19 +12,14 @@
 //! build refuses the ledger, and so does a restart of this build: `serve`
 //! exits non-zero with a message naming both versions.
 
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::common::{
-    self, eventually, eventually_async, full, metric_value, start_mock, tenant_token, ADMIN_TOKEN,
-    ORG_KEY, WEBHOOK_SECRET,
+    self, eventually, eventually_async, full, metric_value, start_mock, tenant_token,
 };
-use crate::harness::{base_config, generate, GatewayProc, Node, GENERATE, SILENCE_3S};
+use crate::harness::{base_config, generate, run, GatewayProc, Node, GENERATE, SILENCE_3S};
 use crate::receiver::Receiver;
 
-/// The binary under test.
-const BIN: &str = env!("CARGO_BIN_EXE_heygen-gateway");
 /// A free read the gateway forwards without asking the ledger.
 const FREE_READ: &str = "/v2/video_translate/target_languages";
 /// How long the running check may take to notice (its period is 1 s here).
@@ -74,45 +69,6 @@ async fn readyz(gw: &GatewayProc) -> u16 {
         .await
         .map(|r| r.status.as_u16())
         .unwrap_or(0)
-}
-
-/// Runs the binary with `args` and the harness's environment; its exit code
-/// and everything it printed. Killed (and the test failed) if it does not
-/// exit within a minute: a `serve` that started would never end.
-fn run(args: &[&str], config: &Path) -> (Option<i32>, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let (out_path, err_path) = (dir.path().join("out"), dir.path().join("err"));
-    let mut child = Command::new(BIN)
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .env("HEYGEN_API_KEY", ORG_KEY)
-        .env("HEYGEN_GATEWAY_ADMIN_TOKEN", ADMIN_TOKEN)
-        .env("HEYGEN_WEBHOOK_SECRET", WEBHOOK_SECRET)
-        .env("HEYGEN_GATEWAY_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out_path).unwrap())
-        .stderr(std::fs::File::create(&err_path).unwrap())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if std::time::Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("`{}` did not exit within a minute", args.join(" "));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let text = format!(
-        "{}{}",
-        std::fs::read_to_string(&out_path).unwrap_or_default(),
-        std::fs::read_to_string(&err_path).unwrap_or_default()
-    );
-    (status.code(), text)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
