@@ -79,14 +79,25 @@ mod tests {
     #[test]
     fn empty_segments_and_empty_paths_are_kept() {
         assert_eq!(split("").0, [""]);
-        assert_eq!(split("a//b").0, ["a", "", "b"]);
+        assert_eq!(
+            split("a//b"),
+            (
+                vec!["a".into(), "".into(), "b".into()],
+                vec!["a".into(), "".into(), "b".into()]
+            )
+        );
+        assert_eq!(split("/É/x/").1, ["", "É", "x", ""]);
     }
 
+    /// Both ways through: with upper case (lower-cased copies) and all
+    /// lower case already (the segments as sent), on either side of the
+    /// inline array's size.
     #[test]
     fn paths_longer_than_the_inline_array_split_alike() {
-        for n in [INLINE - 1, INLINE, INLINE + 1, 3 * INLINE] {
+        let sizes = [INLINE - 1, INLINE, INLINE + 1, 3 * INLINE];
+        for (n, seg) in sizes.into_iter().flat_map(|n| [(n, "S"), (n, "s")]) {
             let path = (0..n)
-                .map(|i| format!("S{i}"))
+                .map(|i| format!("{seg}{i}"))
                 .collect::<Vec<_>>()
                 .join("/");
             let (low, raw) = split(&path);
