@@ -11,19 +11,9 @@
 use serde_json::{json, Value};
 
 use super::liveavatar::{self as la, la_rig, mint, LaRig};
-use super::sessions::{at, metered, start_session, wait_all_settled, T0};
+use super::sessions::{at, live_ids, metered, start_session, start_stream, wait_all_settled, T0};
 use crate::common::*;
 use crate::{assert_refused, manual_clock, Rig, SETTLE_WAIT};
-
-/// Alpha's live sessions as `/gateway/v1/usage` lists them.
-async fn live_ids(rig: &Rig) -> Vec<String> {
-    let usage = rig.call("alpha", "GET", "/gateway/v1/usage", &[], "").await;
-    let sessions = usage.json()["data"]["sessions"].clone();
-    let ids = sessions.as_array().cloned().unwrap_or_default();
-    ids.iter()
-        .filter_map(|s| s["session_id"].as_str().map(str::to_string))
-        .collect()
-}
 
 async fn realtime_holds(rig: &Rig) -> Vec<Value> {
     let holds = rig.holds(None).await.into_iter();
@@ -50,12 +40,7 @@ async fn a_delete_below_a_stream_is_no_stop(store: Option<String>) {
     )
     .await;
     let body = json!({"type": "tts", "avatar_id": "a", "voice_id": "v"});
-    let r = rig.post("/v3/avatar-realtime", &body).await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    let stream = r.json()["data"]["stream_id"]
-        .as_str()
-        .expect("stream")
-        .to_string();
+    let stream = start_stream(&rig, body).await;
     let path = format!("/v3/avatar-realtime/{stream}");
     at(&clock, 10);
     let below = format!("{path}/anything");

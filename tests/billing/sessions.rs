@@ -68,12 +68,32 @@ pub(crate) async fn restart_at(
 }
 
 pub(crate) async fn start_session(rig: &Rig, body: Value) -> String {
-    let r = rig.post("/v1/streaming.new", &body).await;
+    started(rig, "/v1/streaming.new", body, "session_id").await
+}
+
+/// Starts a v3 realtime stream as alpha; its `stream_id`.
+pub(crate) async fn start_stream(rig: &Rig, body: Value) -> String {
+    started(rig, "/v3/avatar-realtime", body, "stream_id").await
+}
+
+async fn started(rig: &Rig, path: &str, body: Value, id: &str) -> String {
+    let r = rig.post(path, &body).await;
     assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["data"]["session_id"]
+    r.json()["data"][id]
         .as_str()
-        .expect("session_id")
+        .unwrap_or_else(|| panic!("no {id}: {}", r.text()))
         .to_string()
+}
+
+/// Alpha's live sessions as `/gateway/v1/usage` lists them.
+pub(crate) async fn live_ids(rig: &Rig) -> Vec<String> {
+    let usage = rig.call("alpha", "GET", "/gateway/v1/usage", &[], "").await;
+    assert_eq!(usage.status, 200, "{}", usage.text());
+    let sessions = usage.json()["data"]["sessions"].clone();
+    let ids = sessions.as_array().cloned().unwrap_or_default();
+    ids.iter()
+        .filter_map(|s| s["session_id"].as_str().map(str::to_string))
+        .collect()
 }
 
 /// `POST path` straight to HeyGen with the org key, past the gateway: what

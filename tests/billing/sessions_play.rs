@@ -5,9 +5,9 @@
 //! not the configured 120 s idle limit; an audio stream of probed length
 //! plays out past 120 s. Realtime: 3 credits/min, per second.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::sessions::{at, metered};
+use super::sessions::{at, live_ids, metered, start_stream};
 use crate::common::*;
 use crate::{manual_clock, Rig, SETTLE_WAIT};
 
@@ -36,43 +36,21 @@ async fn rig(store: Option<String>) -> (Rig, std::sync::Arc<heygen_gateway::cloc
     (rig, clock)
 }
 
-async fn start_stream(rig: &Rig, body: Value) -> String {
-    let r = rig.post("/v3/avatar-realtime", &body).await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["data"]["stream_id"]
-        .as_str()
-        .expect("stream_id")
-        .to_string()
-}
-
-/// Alpha's usage: its live sessions and its daily window.
-async fn usage(rig: &Rig) -> Value {
-    let r = rig.call("alpha", "GET", "/gateway/v1/usage", &[], "").await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["data"].clone()
-}
-
 /// Once alpha has no live session and nothing held, what its day spent
 /// (credits): every minute of its streams, captured.
 async fn spent_once_ended(rig: &Rig) -> f64 {
     eventually_async(
-        || async {
-            let u = usage(rig).await;
-            u["sessions"].as_array().is_some_and(Vec::is_empty) && u["windows"][0]["held"] == "0"
-        },
+        || async { live_ids(rig).await.is_empty() && rig.credits("alpha", "daily").await.0 == "0" },
         SETTLE_WAIT,
     )
     .await;
-    let u = usage(rig).await;
-    let spent = u["windows"][0]["spent"].as_str().unwrap_or_default();
-    spent.parse().unwrap_or_else(|_| panic!("spent: {u}"))
+    let (_, spent, _) = rig.credits("alpha", "daily").await;
+    spent.parse().unwrap_or_else(|_| panic!("spent: {spent}"))
 }
 
-/// Whether `stream` is metered (live) now.
+/// Whether `stream` is still metered.
 async fn live(rig: &Rig, stream: &str) -> bool {
-    let u = usage(rig).await;
-    let sessions = u["sessions"].as_array().cloned().unwrap_or_default();
-    sessions.iter().any(|s| s["session_id"] == stream)
+    live_ids(rig).await.iter().any(|id| id == stream)
 }
 
 /// The gateway's own stops of `stream` (with the org key) HeyGen received.

@@ -17,12 +17,7 @@ use crate::{Rig, SETTLE_WAIT};
 async fn realtime_streams_are_metered_per_second_and_stopped_by_delete() {
     let (rig, clock) = metered_rig("daily = 100").await;
     let body = json!({"type": "tts", "avatar_id": "a", "voice_id": "v"});
-    let r = rig.post("/v3/avatar-realtime", &body).await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    let stream = r.json()["data"]["stream_id"]
-        .as_str()
-        .expect("stream")
-        .to_string();
+    let stream = super::sessions::start_stream(&rig, body).await;
     at(&clock, 42);
     let del = rig
         .call(
