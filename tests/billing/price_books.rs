@@ -148,13 +148,17 @@ async fn a_reload_to_a_version_recorded_with_other_prices_is_refused_on_postgres
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_replica_settles_at_a_book_only_the_first_ran_with_on_postgres() {
     let (url, _dir) = store(true).await;
-    let first = Rig::start(book(&url, "v1", "1.0")).await;
+    // The first replica's poller waits an hour: only the second, which
+    // never ran with v1, can settle the hold in this test.
+    let first = Rig::start(|c| {
+        book(&url, "v1", "1.0")(c).set("settlement", "poll_interval_seconds", "3600")
+    })
+    .await;
     let (hold, video) = create(&first, &half_credit()).await;
     let second =
         TestGateway::start(book(&url, "v2", "3.0")(TestConfig::for_mock(&first.mock))).await;
     assert!(first.mock.complete(&video, 60.0));
-    // The second replica reads the status, so it settles the hold (the
-    // first's poller waits far longer than this test).
+    // The second replica reads the status, so it settles the hold.
     read_status(&second, &video).await;
     let h = first.wait_hold(&hold, "captured").await;
     assert_eq!(h["captured"], "1", "{h}");
