@@ -216,5 +216,19 @@ mod tests {
             .unwrap()
             .pricing;
         fresh.record(&ledger, &spaced).await.unwrap();
+        // A row that is no book, or a book under another name, is not used
+        // (settlement then takes the current book, logged).
+        ledger.record_price_book("garbled", "{").await.unwrap();
+        let misnamed = other.to_canonical();
+        ledger
+            .record_price_book("misnamed", &misnamed)
+            .await
+            .unwrap();
+        for version in ["garbled", "misnamed"] {
+            assert!(
+                later.load(&ledger, version).await.unwrap().is_none(),
+                "{version}"
+            );
+        }
     }
 }
