@@ -74,6 +74,11 @@ fn secrets(cfg: &Config, env: &dyn EnvSource, f: &mut Findings) {
             ),
         );
     }
+    // Without its proxy the gateway cannot reach HeyGen at all: an error,
+    // like the org key (serve would refuse to start anyway).
+    if let Some(Err(e)) = cfg.upstream.proxy.as_ref().map(|p| p.resolve(env)) {
+        f.error(&e.key, e.message);
+    }
     if let Some(src) = &cfg.webhooks.secret {
         if let Err(e) = src.resolve(env) {
             f.warn(

@@ -111,6 +111,7 @@ pub(super) fn test_config(port: u16) -> UpstreamConfig {
         upload_timeout: Duration::from_secs(5),
         pool_idle_timeout: Duration::from_secs(60),
         roots: Default::default(),
+        proxy: None,
     }
 }
 
