@@ -11,7 +11,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::HeaderName;
 use http::{HeaderMap, Method, Request, Response};
-use hyper_util::client::legacy::connect::HttpConnector;
 
 use crate::config::{EnvSource, Secret, UpstreamConfig, UpstreamProxy};
 use crate::http::{collect_limited, Body, BodyError, BoxError};
@@ -149,7 +148,7 @@ impl Upstream {
         tls: rustls::ClientConfig,
         proxy: Option<&UpstreamProxy>,
     ) -> Result<Upstream, BoxError> {
-        let connector = connector(cfg, tls, proxy)?;
+        let connector = tunnel::connector(cfg, tls, proxy)?;
         let pools = (0..=io_threads)
             .map(|_| Arc::new(Pool::new(connector.clone(), SLOTS, cfg.pool_idle_timeout)))
             .collect::<Vec<_>>();
@@ -202,27 +201,6 @@ pub type SendFuture<'a> = std::pin::Pin<
 
 /// Pool slots: the API host, the upload host, LiveAvatar's host.
 const SLOTS: usize = 3;
-
-/// The connector under every pool (all three slots): TLS (rustls; it sets
-/// ALPN to offer HTTP/2 and HTTP/1.1) or plain HTTP for tests, over TCP to
-/// the host or over a `CONNECT` tunnel through `proxy` (see `tunnel`).
-fn connector(
-    cfg: &UpstreamConfig,
-    tls: rustls::ClientConfig,
-    proxy: Option<&UpstreamProxy>,
-) -> Result<pool::Connector, BoxError> {
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_connect_timeout(Some(cfg.connect_timeout));
-    http.set_nodelay(true);
-    http.set_keepalive(Some(Duration::from_secs(60)));
-    Ok(hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_or_http()
-        .enable_http1()
-        .enable_http2()
-        .wrap_connector(tunnel::Dial::new(http, proxy)?))
-}
 
 impl Upstream {
     /// The org key as a ready `X-Api-Key` header value.

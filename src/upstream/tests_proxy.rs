@@ -27,12 +27,15 @@ enum Answer {
     Silent,
 }
 
+/// Each `CONNECT`'s target and `Proxy-Authorization`.
+type Asked = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
 /// A `CONNECT` proxy on loopback: its port, the tunnels it opened, and
 /// each request's target and `Proxy-Authorization`.
 struct TestProxy {
     port: u16,
     tunnels: Arc<AtomicUsize>,
-    asked: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    asked: Asked,
 }
 
 impl TestProxy {
@@ -57,12 +60,7 @@ impl TestProxy {
     }
 }
 
-async fn serve(
-    mut tcp: TcpStream,
-    answer: Answer,
-    tunnels: Arc<AtomicUsize>,
-    asked: Arc<Mutex<Vec<(String, Option<String>)>>>,
-) {
+async fn serve(mut tcp: TcpStream, answer: Answer, tunnels: Arc<AtomicUsize>, asked: Asked) {
     let mut head = Vec::new();
     while !head.ends_with(b"\r\n\r\n") {
         match tcp.read_u8().await {

@@ -18,6 +18,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use http::uri::Authority;
 use http::{HeaderValue, StatusCode, Uri};
@@ -31,6 +32,27 @@ use crate::http::BoxError;
 
 /// The longest `CONNECT` answer head read; a proxy's is a few lines.
 const MAX_HEAD: usize = 8 * 1024;
+
+/// The connector under every pool (all three slots): TLS (rustls; it sets
+/// ALPN to offer HTTP/2 and HTTP/1.1) or plain HTTP for tests, over TCP to
+/// the host or over a `CONNECT` tunnel through `proxy` (`Dial`).
+pub(super) fn connector(
+    cfg: &crate::config::UpstreamConfig,
+    tls: rustls::ClientConfig,
+    proxy: Option<&UpstreamProxy>,
+) -> Result<super::pool::Connector, BoxError> {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_connect_timeout(Some(cfg.connect_timeout));
+    http.set_nodelay(true);
+    http.set_keepalive(Some(Duration::from_secs(60)));
+    Ok(hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .enable_http2()
+        .wrap_connector(Dial::new(http, proxy)?))
+}
 
 /// The connector under TLS: direct, or through the proxy.
 #[derive(Clone)]
