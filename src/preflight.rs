@@ -204,6 +204,20 @@ mod tests {
     }
 
     #[test]
+    fn an_unresolved_proxy_url_env_is_an_error() {
+        let c = cfg("proxy_url_env = \"EGRESS_PROXY\"\n[server]\nlisten = \"127.0.0.1:8080\"");
+        let env = MapEnv::default().with("ORG", "k");
+        let f = check(&c, &env, false);
+        let e = f.errors.iter().find(|e| e.key == "upstream.proxy_url_env");
+        assert!(
+            e.is_some_and(|e| e.message.contains("EGRESS_PROXY")),
+            "{f:?}"
+        );
+        let ok = env.with("EGRESS_PROXY", "http://proxy.internal:3128");
+        assert!(check(&c, &ok, false).errors.is_empty());
+    }
+
+    #[test]
     fn an_alert_webhook_url_must_resolve_unless_offline() {
         let c = cfg("[server]\nlisten = \"127.0.0.1:8080\"\n[[alerts.webhooks]]\nname = \"ops\"\nurl_env = \"OPS_URL\"\nformat = \"slack\"");
         let env = MapEnv::default().with("ORG", "k");
