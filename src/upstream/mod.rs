@@ -136,6 +136,10 @@ impl Upstream {
             Some(src) => Some(src.resolve(env).map_err(|e| e.to_string())?),
             None => None,
         };
+        if let Some(p) = &proxy {
+            // Ops' first check when HeyGen is unreachable; never the credentials.
+            tracing::info!(proxy = %p.authority, "Reaching HeyGen through a CONNECT proxy.");
+        }
         Upstream::with_tls(cfg, org_key, io_threads, tls, proxy.as_ref())
     }
 
