@@ -74,6 +74,11 @@ fn secrets(cfg: &Config, env: &dyn EnvSource, f: &mut Findings) {
             ),
         );
     }
+    // Without its proxy the gateway cannot reach HeyGen at all: an error,
+    // like the org key (serve would refuse to start anyway).
+    if let Some(Err(e)) = cfg.upstream.proxy.as_ref().map(|p| p.resolve(env)) {
+        f.error(&e.key, e.message);
+    }
     if let Some(src) = &cfg.webhooks.secret {
         if let Err(e) = src.resolve(env) {
             f.warn(
@@ -196,6 +201,20 @@ mod tests {
             "{f:?}"
         );
         assert!(check(&c, &env, true).errors.is_empty());
+    }
+
+    #[test]
+    fn an_unresolved_proxy_url_env_is_an_error() {
+        let c = cfg("proxy_url_env = \"EGRESS_PROXY\"\n[server]\nlisten = \"127.0.0.1:8080\"");
+        let env = MapEnv::default().with("ORG", "k");
+        let f = check(&c, &env, false);
+        let e = f.errors.iter().find(|e| e.key == "upstream.proxy_url_env");
+        assert!(
+            e.is_some_and(|e| e.message.contains("EGRESS_PROXY")),
+            "{f:?}"
+        );
+        let ok = env.with("EGRESS_PROXY", "http://proxy.internal:3128");
+        assert!(check(&c, &ok, false).errors.is_empty());
     }
 
     #[test]

@@ -124,7 +124,13 @@ impl StateParts {
         clock: Arc<dyn Clock>,
     ) -> StateParts {
         let registry = prometheus::Registry::new();
-        let upstream = Upstream::new(&config.upstream, Secret::new("sk_org"), 0).expect("upstream");
+        let upstream = Upstream::new(
+            &config.upstream,
+            Secret::new("sk_org"),
+            0,
+            &crate::config::MapEnv::default(),
+        )
+        .expect("upstream");
         StateParts {
             config,
             upstream,

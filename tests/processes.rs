@@ -17,6 +17,9 @@
 //!   webhook once, refuses billable requests with 503 without claiming
 //!   their idempotency keys, free reads pass, and neither its audit nor a
 //!   restart accepts the ledger.
+//! - upstream_proxy: `upstream.proxy_url`: a `serve` process reaches the
+//!   mock only through a `CONNECT` proxy wanting Basic credentials; with
+//!   wrong ones the tenant gets 502 and HeyGen sees nothing.
 //! - price_book: a restart whose `pricing.version` the ledger already holds
 //!   with other prices exits 64 (the config exit code), naming the key.
 
@@ -41,6 +44,8 @@ mod race;
 mod sessions;
 #[path = "processes/upgrade.rs"]
 mod upgrade;
+#[path = "processes/upstream_proxy.rs"]
+mod upstream_proxy;
 
 #[path = "fanout/receiver.rs"]
 #[allow(dead_code)]

@@ -10,6 +10,7 @@ mod cluster;
 mod conn;
 mod egress;
 mod probe;
+mod proxy;
 mod restart;
 mod roots;
 mod upstream;
@@ -20,6 +21,7 @@ pub use cluster::{ClusterConfig, FileCluster, FileOrgLimits, RateQuota, RedisSou
 pub use conn::ConnConfig;
 pub use egress::{EgressConfig, FileEgress};
 pub use probe::{FileProbe, ProbeConfig};
+pub use proxy::{ProxySource, UpstreamProxy};
 pub use restart::restart_only_changes;
 pub use roots::TrustRoots;
 pub use upstream::UpstreamConfig;

@@ -35,6 +35,8 @@ pub fn restart_only_changes(old: &Config, new: &Config) -> Vec<&'static str> {
                 || ou.pool_idle_timeout != nu.pool_idle_timeout,
         ),
         ("upstream.ca_file", ou.roots != nu.roots),
+        // The connector is built once, at start-up, with the proxy in it.
+        ("upstream.proxy_url / proxy_url_env", ou.proxy != nu.proxy),
         (
             "webhooks.secret_env / secret_file",
             old.webhooks.secret != new.webhooks.secret,
@@ -62,6 +64,7 @@ mod tests {
         let new = config(&format!(
             "[server]\nadmin_token_env = \"OTHER\"\n\
              [upstream]\nrequest_timeout_ms = 5000\nca_file = {ca:?}\n\
+             proxy_url = \"http://proxy.internal:3128\"\n\
              [webhooks]\nsecret_env = \"OTHER_SECRET\"\n\
              [cluster]\nredis_url = \"redis://127.0.0.1:6379\"\n\
              [metrics]\ngauge_interval_seconds = 30\n",
@@ -72,6 +75,7 @@ mod tests {
                 "server.admin_token_env",
                 "upstream timeouts",
                 "upstream.ca_file",
+                "upstream.proxy_url / proxy_url_env",
                 "webhooks.secret_env / secret_file",
                 "cluster",
             ]

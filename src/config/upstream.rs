@@ -1,9 +1,9 @@
 //! Validated `[upstream]`: HeyGen's hosts, the org keys, timeouts and the
-//! CAs its TLS client trusts.
+//! CAs its TLS client trusts, and the proxy it may have to go through.
 
 use std::time::Duration;
 
-use super::{defaults, BaseUrl, SecretSource, TrustRoots};
+use super::{defaults, BaseUrl, ProxySource, SecretSource, TrustRoots};
 
 #[derive(Debug, Clone)]
 pub struct UpstreamConfig {
@@ -20,6 +20,9 @@ pub struct UpstreamConfig {
     pub pool_idle_timeout: Duration,
     /// CAs trusted besides the public roots (`upstream.ca_file`).
     pub roots: TrustRoots,
+    /// The forward proxy every HeyGen connection is tunnelled through
+    /// (`upstream.proxy_url` / `proxy_url_env`); `None`: direct.
+    pub proxy: Option<ProxySource>,
 }
 
 impl UpstreamConfig {

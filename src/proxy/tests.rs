@@ -173,7 +173,9 @@ upload_url = "http://127.0.0.1:9"
 "#;
     let config = crate::config::Config::from_toml(toml).expect("config");
     let bad = crate::config::Secret::new("sk_org\nX-Injected: 1");
-    let err = crate::upstream::Upstream::new(&config.upstream, bad, 0).unwrap_err();
+    let err =
+        crate::upstream::Upstream::new(&config.upstream, bad, 0, &crate::config::MapEnv::default())
+            .unwrap_err();
     assert!(err.to_string().contains("org key"), "{err}");
 }
 

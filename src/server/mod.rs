@@ -178,9 +178,14 @@ pub async fn build_state(config: Config, opts: StartOptions) -> anyhow::Result<A
         .liveavatar_key
         .as_ref()
         .and_then(|src| src.resolve(opts.env.as_ref()).ok());
-    let upstream = Upstream::new(&config.upstream, org_key, config.server.io_threads)
-        .map_err(|e| anyhow::anyhow!("building the upstream client: {e}"))?
-        .with_liveavatar(config.upstream.liveavatar.clone(), liveavatar_key);
+    let upstream = Upstream::new(
+        &config.upstream,
+        org_key,
+        config.server.io_threads,
+        opts.env.as_ref(),
+    )
+    .map_err(|e| anyhow::anyhow!("building the upstream client: {e}"))?
+    .with_liveavatar(config.upstream.liveavatar.clone(), liveavatar_key);
     let ledger = crate::ledger::open_ledger_with_clock(&config.store, opts.clock.clone())
         .await
         .map_err(|e| anyhow::anyhow!("opening the ledger ({}): {e}", config.store))?;

@@ -11,9 +11,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::HeaderName;
 use http::{HeaderMap, Method, Request, Response};
-use hyper_util::client::legacy::connect::HttpConnector;
 
-use crate::config::{Secret, UpstreamConfig};
+use crate::config::{EnvSource, Secret, UpstreamConfig, UpstreamProxy};
 use crate::http::{collect_limited, Body, BodyError, BoxError};
 
 /// HeyGen's API key header; the org key travels in it.
@@ -24,6 +23,7 @@ mod json;
 mod liveavatar;
 mod pool;
 mod request;
+mod tunnel;
 
 pub use body::UpBody;
 pub use liveavatar::LaAuth;
@@ -122,24 +122,37 @@ pub fn pin_pool(index: usize) {
 }
 
 impl Upstream {
-    /// A client with one pool for the shared runtime plus one per I/O thread.
+    /// A client with one pool for the shared runtime plus one per I/O
+    /// thread. `env` holds `upstream.proxy_url_env`'s variable, read here
+    /// so a client is never built without the proxy its config names.
     pub fn new(
         cfg: &UpstreamConfig,
         org_key: Secret,
         io_threads: usize,
+        env: &dyn EnvSource,
     ) -> Result<Upstream, BoxError> {
         let tls = cfg.roots.client_config()?;
-        Upstream::with_tls(cfg, org_key, io_threads, tls)
+        let proxy = match &cfg.proxy {
+            Some(src) => Some(src.resolve(env).map_err(|e| e.to_string())?),
+            None => None,
+        };
+        if let Some(p) = &proxy {
+            // Ops' first check when HeyGen is unreachable; never the credentials.
+            tracing::info!(proxy = %p.authority, "Reaching HeyGen through a CONNECT proxy.");
+        }
+        Upstream::with_tls(cfg, org_key, io_threads, tls, proxy.as_ref())
     }
 
-    /// [`Upstream::new`] over `tls` (tests trust their own CA with it).
+    /// [`Upstream::new`] over `tls` (tests trust their own CA with it)
+    /// and through `proxy` when one is given.
     fn with_tls(
         cfg: &UpstreamConfig,
         org_key: Secret,
         io_threads: usize,
         tls: rustls::ClientConfig,
+        proxy: Option<&UpstreamProxy>,
     ) -> Result<Upstream, BoxError> {
-        let connector = connector(cfg, tls);
+        let connector = tunnel::connector(cfg, tls, proxy)?;
         let pools = (0..=io_threads)
             .map(|_| Arc::new(Pool::new(connector.clone(), SLOTS, cfg.pool_idle_timeout)))
             .collect::<Vec<_>>();
@@ -192,22 +205,6 @@ pub type SendFuture<'a> = std::pin::Pin<
 
 /// Pool slots: the API host, the upload host, LiveAvatar's host.
 const SLOTS: usize = 3;
-
-/// The connector under every pool: TLS (rustls; it sets ALPN to offer
-/// HTTP/2 and HTTP/1.1) or plain HTTP for tests.
-fn connector(cfg: &UpstreamConfig, tls: rustls::ClientConfig) -> pool::Connector {
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_connect_timeout(Some(cfg.connect_timeout));
-    http.set_nodelay(true);
-    http.set_keepalive(Some(Duration::from_secs(60)));
-    hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_or_http()
-        .enable_http1()
-        .enable_http2()
-        .wrap_connector(http)
-}
 
 impl Upstream {
     /// The org key as a ready `X-Api-Key` header value.
@@ -268,6 +265,8 @@ impl Upstream {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_proxy;
 #[cfg(test)]
 mod tests_roots;
 

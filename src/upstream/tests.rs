@@ -78,11 +78,11 @@ fn upstream(port: u16) -> Upstream {
 fn upstream_at(scheme: http::uri::Scheme, port: u16) -> Upstream {
     let mut cfg = test_config(port);
     cfg.api.scheme = scheme;
-    Upstream::with_tls(&cfg, Secret::new("sk_org"), 0, client_tls()).expect("upstream")
+    Upstream::with_tls(&cfg, Secret::new("sk_org"), 0, client_tls(), None).expect("upstream")
 }
 
 /// Trusts the test CA only.
-fn client_tls() -> rustls::ClientConfig {
+pub(super) fn client_tls() -> rustls::ClientConfig {
     let mut roots = rustls::RootCertStore::empty();
     roots
         .add(CertificateDer::from(CA.to_vec()))
@@ -111,6 +111,7 @@ pub(super) fn test_config(port: u16) -> UpstreamConfig {
         upload_timeout: Duration::from_secs(5),
         pool_idle_timeout: Duration::from_secs(60),
         roots: Default::default(),
+        proxy: None,
     }
 }
 

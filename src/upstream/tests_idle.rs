@@ -84,7 +84,8 @@ async fn connections_idle_past_the_timeout_are_closed() {
     let mut cfg = test_config(port);
     cfg.api.scheme = http::uri::Scheme::HTTP;
     cfg.pool_idle_timeout = Duration::from_millis(50);
-    let up = Upstream::with_tls(&cfg, Secret::new("sk_org"), 0, client_tls()).expect("upstream");
+    let up =
+        Upstream::with_tls(&cfg, Secret::new("sk_org"), 0, client_tls(), None).expect("upstream");
     assert_eq!(get(&up, "/v1/a".into()).await, "ok");
     assert_eq!(closed.load(Ordering::SeqCst), 0, "kept alive");
     tokio::time::timeout(Duration::from_secs(10), async {

@@ -5,7 +5,7 @@
 
 use super::tests::{assert_refused_unsent, get, server, test_config};
 use super::Upstream;
-use crate::config::{Secret, TrustRoots};
+use crate::config::{MapEnv, Secret, TrustRoots};
 use crate::test_tls::CA_PEM;
 
 /// The gateway's own client for a test server on `port`, with `ca_file`.
@@ -14,7 +14,7 @@ fn upstream(port: u16, ca_file: Option<&str>) -> Upstream {
     let mut errors = Vec::new();
     cfg.roots = TrustRoots::load("upstream.ca_file", ca_file, &mut errors);
     assert!(errors.is_empty(), "{errors:?}");
-    Upstream::new(&cfg, Secret::new("sk_org"), 0).expect("upstream")
+    Upstream::new(&cfg, Secret::new("sk_org"), 0, &MapEnv::default()).expect("upstream")
 }
 
 #[tokio::test]

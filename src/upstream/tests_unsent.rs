@@ -17,7 +17,7 @@ fn upstream_with(port: u16, connect_ms: u64, request_ms: u64) -> Upstream {
     let mut cfg = test_config(port);
     cfg.connect_timeout = Duration::from_millis(connect_ms);
     cfg.request_timeout = Duration::from_millis(request_ms);
-    Upstream::with_tls(&cfg, Secret::new("sk_org"), 0, client_tls()).expect("upstream")
+    Upstream::with_tls(&cfg, Secret::new("sk_org"), 0, client_tls(), None).expect("upstream")
 }
 
 async fn post(up: &Upstream) -> Result<http::StatusCode, UpstreamError> {

@@ -70,6 +70,10 @@ pub struct FileUpstream {
     pub pool_idle_timeout_seconds: u64,
     /// PEM CA certificates trusted besides the public roots.
     pub ca_file: Option<String>,
+    /// `http://[user:pass@]host:port` of a forward proxy HeyGen is reached through.
+    pub proxy_url: Option<String>,
+    /// Environment variable holding `proxy_url` (when it carries a password).
+    pub proxy_url_env: Option<String>,
 }
 
 impl Default for FileUpstream {
@@ -87,6 +91,8 @@ impl Default for FileUpstream {
             upload_timeout_ms: DEFAULT_UPLOAD_TIMEOUT_MS,
             pool_idle_timeout_seconds: DEFAULT_POOL_IDLE_TIMEOUT_SECONDS,
             ca_file: None,
+            proxy_url: None,
+            proxy_url_env: None,
         }
     }
 }

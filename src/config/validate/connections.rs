@@ -255,6 +255,11 @@ pub(super) fn upstream(u: &FileUpstream, errs: &mut Errors) -> UpstreamConfig {
         upload_timeout: Duration::from_millis(u.upload_timeout_ms),
         pool_idle_timeout: Duration::from_secs(u.pool_idle_timeout_seconds),
         roots: TrustRoots::load("upstream.ca_file", u.ca_file.as_deref(), &mut errs.0),
+        proxy: ProxySource::from_file(
+            u.proxy_url.as_deref(),
+            u.proxy_url_env.as_deref(),
+            &mut errs.0,
+        ),
     }
 }
 

@@ -20,12 +20,11 @@ use std::time::{Duration, Instant};
 
 use http::HeaderValue;
 use hyper::client::conn::{http1, http2};
-use hyper_util::client::legacy::connect::HttpConnector;
 
 use crate::config::BaseUrl;
 use crate::http::{Body, BoxError};
 
-pub(super) type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+pub(super) type Connector = hyper_rustls::HttpsConnector<super::tunnel::Dial>;
 
 /// Idle HTTP/1.1 connections kept per host.
 const MAX_IDLE: usize = 256;
