@@ -167,3 +167,7 @@ async fn settled_elsewhere(state: &AppState, s: &SessionRow, settled: &Settlemen
 #[cfg(test)]
 #[path = "settled_tests.rs"]
 mod settled_tests;
+
+#[cfg(test)]
+#[path = "meter_count_tests.rs"]
+mod count_tests;
