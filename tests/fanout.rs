@@ -153,6 +153,28 @@ impl Rig {
     pub async fn metrics(&self) -> String {
         metrics_text(self.gw.admin_addr).await
     }
+
+    /// Writes a new config for the gateway (the fast fan-out defaults
+    /// adjusted by `f`) on the same ledger file, and reloads it through the
+    /// admin API; returns the reload's answer.
+    pub async fn reload(&self, f: impl FnOnce(TestConfig) -> TestConfig) -> TestResponse {
+        // The harness keeps the ledger next to the config file.
+        let dir = self.gw.config_path.parent().expect("config dir");
+        let store = format!("sqlite://{}", dir.join("ledger.db").display());
+        let cfg =
+            f(fast(TestConfig::for_mock(&self.mock))).set("store", "url", &format!("{store:?}"));
+        std::fs::write(&self.gw.config_path, cfg.toml()).expect("write config");
+        let auth = format!("Bearer {ADMIN_TOKEN}");
+        let r = send(
+            "POST",
+            &self.gw.admin_url("/admin/v1/reload"),
+            &[("authorization", auth.as_str())],
+            String::new(),
+        )
+        .await;
+        assert_eq!(r.status, 200, "reload: {}", r.text());
+        r
+    }
 }
 
 /// HeyGen's `avatar_video.success` for `video`, as sent.

@@ -1,5 +1,5 @@
 //! Live-session families: how many sessions are being metered, how long
-//! they ran, and why they stopped.
+//! they ran, why they stopped, and whether the meter is running at all.
 
 use prometheus::{CounterVec, IntCounter, IntCounterVec, IntGaugeVec};
 
@@ -27,6 +27,7 @@ pub const SESSION_UNMETERED_REASONS: [&str; 2] = ["no_session_id", "no_token"];
 
 pub(super) struct SessionFamilies {
     live: IntGaugeVec,
+    meter_ticks: IntCounter,
     seconds: CounterVec,
     stopped: IntCounterVec,
     unattributed: IntCounter,
@@ -41,6 +42,12 @@ impl SessionFamilies {
                 "Live sessions being metered, for the org and per tenant (scope).",
                 &["scope"],
             )?,
+            meter_ticks: r.add(IntCounter::new(
+                "heygen_gateway_session_meter_ticks_total",
+                "Passes of the session meter completed over every live session (one per \
+                 settlement.session_tick; a pass that could not read the live sessions from the \
+                 ledger is not counted). Flat while the replica runs: nothing meters its sessions.",
+            )?)?,
             seconds: r.counter(
                 "heygen_gateway_session_seconds_total",
                 "Seconds of ended sessions, by tenant and feature.",
@@ -87,6 +94,11 @@ impl Metrics {
         for (tenant, n) in per_tenant {
             live.with_label_values(&[tenant]).set(*n);
         }
+    }
+
+    /// Counts one completed pass of the session meter (`sessions::meter::tick`).
+    pub fn session_meter_tick(&self) {
+        self.inner.sessions.meter_ticks.inc();
     }
 
     /// Counts a session left to no tenant (`TokenClaim::Unattributed`).

@@ -60,6 +60,10 @@ pub(crate) async fn tick(state: &AppState) {
     }
     let per_tenant: Vec<(&str, i64)> = live.iter().map(|(t, n)| (t.as_str(), *n)).collect();
     state.metrics.sessions_live(&per_tenant);
+    // Counted only here, once every live session was judged at `now`: a
+    // flat counter means nothing meters this replica's sessions, and a
+    // reader that saw it move twice knows a whole pass began after it looked.
+    state.metrics.session_meter_tick();
 }
 
 /// Meters one session at `now` (µs); `true` while it stays live.
@@ -163,3 +167,7 @@ async fn settled_elsewhere(state: &AppState, s: &SessionRow, settled: &Settlemen
 #[cfg(test)]
 #[path = "settled_tests.rs"]
 mod settled_tests;
+
+#[cfg(test)]
+#[path = "meter_count_tests.rs"]
+mod count_tests;

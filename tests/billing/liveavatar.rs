@@ -217,7 +217,7 @@ async fn an_idle_liveavatar_session_is_charged_to_its_last_activity_plus_the_idl
         200
     );
     at(&clock, 45);
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    await_meter_passes(&[rig.gw.admin_addr], 2).await;
     assert_eq!(la_holds(&rig).await[0]["state"], "held", "live at 45 s");
     at(&clock, 55);
     let holds = wait_settled(&rig).await;

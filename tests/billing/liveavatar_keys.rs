@@ -199,7 +199,7 @@ async fn two_replicas_on_postgres_meter_one_liveavatar_session_once() {
     for minute in 1..=4 {
         at(&clock, 60 * minute - 1);
         wait_holds(&rig, minute as usize + 1).await;
-        tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+        await_meter_passes(&[rig.gw.admin_addr, b.admin_addr], 2).await;
     }
     assert_eq!(
         la_holds(&rig).await.len(),

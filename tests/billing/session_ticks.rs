@@ -164,7 +164,7 @@ async fn on_postgres_a_stop_through_another_replica_pays_to_the_second() {
     )
     .await;
     held_ahead(&rig, &clock).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    await_meter_passes(&[rig.gw.admin_addr, b.admin_addr], 2).await;
     assert_eq!(minute_holds(&rig).await.len(), 2, "one minute held ahead");
     let token = tenant_token("alpha");
     let r = send(

@@ -260,7 +260,7 @@ async fn an_idle_session_ends_at_its_last_activity_plus_the_idle_limit() {
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
     at(&clock, 45);
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    await_meter_passes(&[rig.gw.admin_addr], 2).await;
     assert_eq!(
         minute_holds(&rig).await[0]["state"],
         "held",

@@ -5,8 +5,6 @@
 //! `streaming.stop` ends the session at that moment. Streaming: 0.2
 //! credits/min, per second after 30 s; the meter ticks every second.
 
-use std::time::Duration;
-
 use heygen_gateway::clock::ManualClock;
 use serde_json::json;
 
@@ -60,7 +58,7 @@ async fn an_org_wide_tenants_streaming_calls_keep_its_session_from_going_idle() 
         assert_eq!(r.status, 200, "{op} at {secs} s: {}", r.text());
     }
     // Ticks at 100 s find it active since 100 s: not idle.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    await_meter_passes(&[rig.gw.admin_addr], 2).await;
     assert_eq!(live(&rig).await, [session.as_str()], "still metered");
     assert_eq!(stops_sent(&rig, &session), 0, "not stopped as idle");
     // Idle from 100 s: the limit ends it at 130 s, 130 s at 0.2/min.

@@ -63,10 +63,10 @@ fn gateway_stops(rig: &Rig, stream: &str) -> usize {
         .count()
 }
 
-/// Lets the gateway's one-second meter tick a few times at the current
+/// Waits for two whole passes of the gateway's meter at the current
 /// (manual) time.
-async fn let_the_meter_tick() {
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+async fn let_the_meter_tick(rig: &Rig) {
+    await_meter_passes(&[rig.gw.admin_addr], 2).await;
 }
 
 /// 20 words is 8.8 s of speech at the built-in 150 words a minute × 1.1:
@@ -78,7 +78,7 @@ async fn short_tts_stream(store: Option<String>) {
     let body = json!({"type": "tts", "avatar_id": "a", "voice_id": "v", "text": text});
     let stream = start_stream(&rig, body).await;
     at(&clock, 38);
-    let_the_meter_tick().await;
+    let_the_meter_tick(&rig).await;
     assert!(live(&rig, &stream).await, "playing at 38 s");
     at(&clock, 45);
     let charged = spent_once_ended(&rig).await;
@@ -110,7 +110,7 @@ async fn a_realtime_audio_stream_plays_out_its_probed_length() {
     let body = json!({"type": "audio", "avatar_id": "a", "audio_url": audio});
     let stream = start_stream(&rig, body).await;
     at(&clock, 125);
-    let_the_meter_tick().await;
+    let_the_meter_tick(&rig).await;
     assert!(live(&rig, &stream).await, "playing at 125 s");
     assert_eq!(gateway_stops(&rig, &stream), 0, "not stopped at 120 s");
     at(&clock, 240);
@@ -122,7 +122,7 @@ async fn a_realtime_audio_stream_plays_out_its_probed_length() {
     let body = json!({"type": "audio", "avatar_id": "a", "audio_url": missing});
     let unknown = start_stream(&rig, body).await;
     at(&clock, 240 + 119);
-    let_the_meter_tick().await;
+    let_the_meter_tick(&rig).await;
     assert!(live(&rig, &unknown).await, "live at 119 s");
     at(&clock, 240 + 125);
     let charged = spent_once_ended(&rig).await;

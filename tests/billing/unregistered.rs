@@ -113,9 +113,10 @@ fn realtime_stops(rig: &Rig) -> Vec<String> {
         .collect()
 }
 
-/// Lets a few meter ticks (one a second) run.
-async fn a_few_ticks() {
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+/// Waits for two whole passes of the meter (one a second) that began
+/// after the call.
+async fn a_few_ticks(rig: &Rig) {
+    await_meter_passes(&[rig.gw.admin_addr], 2).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -139,7 +140,7 @@ async fn a_realtime_session_the_ledger_cannot_register_is_stopped_and_its_start_
     assert!(live_sessions(&rig).await.is_empty());
     // Past the first minute no next minute is held for it.
     at(&clock, 61);
-    a_few_ticks().await;
+    a_few_ticks(&rig).await;
     assert_eq!(holds_of(&rig, "alpha", "avatar_realtime").await.len(), 1);
 
     fail_registrations(&db, false).await;
@@ -203,7 +204,7 @@ async fn a_streaming_session_whose_stop_heygen_fails_is_stopped_later_and_bound_
     let holds = holds_of(&rig, "alpha", "streaming").await;
     assert_eq!(states(&holds), [("captured", "0.2")], "{holds:?}");
     eventually(|| stops_sent(&rig, &session) == 4, SETTLE_WAIT).await;
-    a_few_ticks().await;
+    a_few_ticks(&rig).await;
     assert_eq!(stops_sent(&rig, &session), 4, "resent until answered");
     // It stayed in HeyGen's list for a tick or two: not bound to beta's token.
     let beta = holds_of(&rig, "beta", "streaming").await;

@@ -185,6 +185,45 @@ pub fn metric_value(text: &str, series: &str) -> Option<f64> {
     })
 }
 
+/// The session meter's completed passes on the gateway at `admin_addr`.
+async fn meter_ticks(admin_addr: SocketAddr) -> f64 {
+    let series = "heygen_gateway_session_meter_ticks_total";
+    let text = metrics_text(admin_addr).await;
+    metric_value(&text, series).unwrap_or_else(|| panic!("{series} not exported:\n{text}"))
+}
+
+/// Waits until the session meter of every gateway in `admin_addrs` has
+/// completed `passes` whole passes that began after this call, so a check
+/// that nothing happened (still live, still held) follows passes that
+/// judged the time set before it, however slow the machine. A pass under
+/// way when the counter is read may have read the time before; the one
+/// after it cannot have, hence `passes + 1` completions. Panics after 30 s.
+pub async fn await_meter_passes(admin_addrs: &[SocketAddr], passes: u32) {
+    let timeout = Duration::from_secs(30);
+    let mut from = Vec::new();
+    for addr in admin_addrs {
+        from.push(meter_ticks(*addr).await);
+    }
+    let deadline = tokio::time::Instant::now() + timeout;
+    for (addr, from) in admin_addrs.iter().zip(from) {
+        let want = from + f64::from(passes) + 1.0;
+        loop {
+            let now = meter_ticks(*addr).await;
+            if now >= want {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the session meter at {addr} completed {} passes in {timeout:?}, not {}: \
+                 it is not running, or cannot read the live sessions (ledger_errors_total)",
+                now - from,
+                want - from,
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
 /// Polls `cond` every 10 ms until it holds; panics after `timeout`.
 pub async fn eventually(mut cond: impl FnMut() -> bool, timeout: Duration) {
     let deadline = tokio::time::Instant::now() + timeout;

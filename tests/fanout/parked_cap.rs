@@ -2,6 +2,7 @@
 //! nobody owns past the cap are dropped and counted, with one warning when
 //! the table fills (not one per event), and parking resumes once parked
 //! ones are given up; a cap of 0 parks nothing, as before parking existed.
+//! The cap is live: a reload that raises it makes room at once.
 //!
 //! Plain `#[tokio::test]` (one thread) so the captured logs hold the
 //! gateway's.
@@ -10,6 +11,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use heygen_gateway::clock::ManualClock;
+use serde_json::json;
 
 use crate::common::*;
 use crate::{fast, success_event, Rig, WAIT};
@@ -74,6 +76,48 @@ async fn past_the_cap_events_are_dropped_counted_and_warned_once() {
     assert_eq!(metric_value(&text, &unowned("parked")), Some(3.0));
     assert_eq!(metric_value(&text, &unowned("dropped_full")), Some(3.0));
     assert_eq!(lines_with(&logs, FULL), 1, "{}", logs.contents());
+    rig.gw.shutdown().await;
+}
+
+/// `webhooks.max_parked_events` is not restart-only (`config::restart`):
+/// raised by a reload, the next event is parked, though nothing parked
+/// has gone (the clock stands still, so none is given up), and the new
+/// cap is enforced in turn.
+#[tokio::test]
+async fn a_cap_raised_by_reload_parks_the_next_event() {
+    let (_guard, logs) = capture_logs();
+    let rig = rig_with_cap("2", Arc::new(ManualClock::new(Utc::now()))).await;
+    for i in 0..3 {
+        rig.heygen_webhook(&success_event(&format!("stranger_{i}")))
+            .await;
+    }
+    let text = rig.metrics().await;
+    assert_eq!(metric_value(&text, &unowned("parked")), Some(2.0));
+    assert_eq!(metric_value(&text, &unowned("dropped_full")), Some(1.0));
+
+    let r = rig
+        .reload(|c| c.set("webhooks", "max_parked_events", "3"))
+        .await;
+    assert_eq!(
+        r.json()["data"]["restart_required"],
+        json!([]),
+        "applied by the reload itself: {}",
+        r.text()
+    );
+    // Events are dropped unasked while the last look found the table
+    // full; the checking task's next count (every `fanout_interval_ms`)
+    // sees the room the new cap makes.
+    eventually(|| lines_with(&logs, RESUMED) == 1, WAIT).await;
+    rig.heygen_webhook(&success_event("stranger_3")).await;
+    let text = rig.metrics().await;
+    assert_eq!(metric_value(&text, &unowned("parked")), Some(3.0));
+    assert_eq!(metric_value(&text, &unowned("dropped_full")), Some(1.0));
+    assert_eq!(metric_value(&text, &unowned("given_up")), Some(0.0));
+    // Three wait now: the raised cap holds in turn.
+    rig.heygen_webhook(&success_event("stranger_4")).await;
+    let text = rig.metrics().await;
+    assert_eq!(metric_value(&text, &unowned("parked")), Some(3.0));
+    assert_eq!(metric_value(&text, &unowned("dropped_full")), Some(2.0));
     rig.gw.shutdown().await;
 }
 

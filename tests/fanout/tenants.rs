@@ -12,25 +12,6 @@ use crate::common::*;
 use crate::receiver::Receiver;
 use crate::{fast, stays, success_event, Rig, WAIT};
 
-/// Writes a new config for `rig` (the fast fan-out defaults adjusted by
-/// `f`) on the same ledger file, and reloads it through the admin API.
-async fn reload(rig: &Rig, f: impl FnOnce(TestConfig) -> TestConfig) {
-    // The harness keeps the ledger next to the config file.
-    let dir = rig.gw.config_path.parent().expect("config dir");
-    let store = format!("sqlite://{}", dir.join("ledger.db").display());
-    let cfg = f(fast(TestConfig::for_mock(&rig.mock))).set("store", "url", &format!("{store:?}"));
-    std::fs::write(&rig.gw.config_path, cfg.toml()).expect("write config");
-    let auth = format!("Bearer {ADMIN_TOKEN}");
-    let r = send(
-        "POST",
-        &rig.gw.admin_url("/admin/v1/reload"),
-        &[("authorization", auth.as_str())],
-        String::new(),
-    )
-    .await;
-    assert_eq!(r.status, 200, "reload: {}", r.text());
-}
-
 fn without_beta(mut c: TestConfig) -> TestConfig {
     c.tenants.retain(|t| t.id != "beta");
     c
@@ -47,13 +28,13 @@ async fn event_while_barred(bar: fn(TestConfig) -> TestConfig) {
     let rx = Receiver::start().await;
     rig.register("beta", &rx.url("/beta"), None).await;
     let video = rig.finished_video("beta").await;
-    reload(&rig, bar).await;
+    rig.reload(bar).await;
 
     rig.heygen_webhook(&success_event(&video)).await;
     stays(0, || rx.count()).await;
     // The id configured and enabled again (or given to someone new) has
     // nothing queued from while it was not.
-    reload(&rig, |c| c).await;
+    rig.reload(|c| c).await;
     assert!(rig.deliveries("beta", None).await.is_empty());
     stays(0, || rx.count()).await;
 }
@@ -101,14 +82,14 @@ async fn queued_then_barred(bar: fn(TestConfig) -> TestConfig, reason: &str) {
         WAIT,
     )
     .await;
-    reload(&rig, |c| bar(slow_retry(c))).await;
+    rig.reload(|c| bar(slow_retry(c))).await;
     clock.advance(chrono::Duration::hours(3));
     eventually_async(
         || async { metric_value(&rig.metrics().await, depth) == Some(0.0) },
         WAIT,
     )
     .await;
-    reload(&rig, slow_retry).await;
+    rig.reload(slow_retry).await;
     let log = rig.wait_settled_log("beta", 1).await;
     assert_eq!(log[0]["state"], "dead", "{log:?}");
     assert_eq!(log[0]["last_error"], reason, "{log:?}");
