@@ -249,7 +249,7 @@ impl AppState {
     /// a restart), refuses the reload.
     pub async fn reload(&self) -> Result<Vec<&'static str>, crate::config::ConfigErrors> {
         let result = match &self.config_path {
-            Some(path) => load_off_runtime(path.clone()).await,
+            Some(path) => Config::load_off_runtime(path.clone()).await,
             None => Err(crate::config::ConfigErrors(vec![
                 crate::config::ConfigError::new(
                     "",
@@ -287,17 +287,4 @@ impl AppState {
             }
         }
     }
-}
-
-/// [`Config::load`] on tokio's blocking pool: it reads the config file and
-/// every file it names (secrets, `ca_file`s) with blocking calls, and a slow
-/// disk or network mount must not stall the I/O thread that serves requests.
-async fn load_off_runtime(path: std::path::PathBuf) -> Result<Config, crate::config::ConfigErrors> {
-    tokio::task::spawn_blocking(move || Config::load(&path))
-        .await
-        .unwrap_or_else(|e| {
-            Err(crate::config::ConfigErrors(vec![
-                crate::config::ConfigError::new("", format!("reading the config file failed: {e}")),
-            ]))
-        })
 }

@@ -108,6 +108,21 @@ impl Config {
         })?;
         Self::from_toml(&text)
     }
+
+    /// [`Config::load`] on tokio's blocking pool, for a reload: it reads the
+    /// config file and every file it names (secrets, `ca_file`s) with
+    /// blocking calls, and a slow disk or network mount must not stall the
+    /// I/O thread that serves requests.
+    pub async fn load_off_runtime(path: std::path::PathBuf) -> Result<Config, ConfigErrors> {
+        tokio::task::spawn_blocking(move || Config::load(&path))
+            .await
+            .unwrap_or_else(|e| {
+                Err(ConfigErrors(vec![ConfigError::new(
+                    "",
+                    format!("reading the config file failed: {e}"),
+                )]))
+            })
+    }
 }
 
 /// Removes the value at a serde path from a TOML table; false if not found.
