@@ -21,6 +21,8 @@ mod crash;
 mod delivery;
 #[path = "fanout/endpoints.rs"]
 mod endpoints;
+#[path = "fanout/fairness.rs"]
+mod fairness;
 #[path = "processes/harness.rs"]
 #[allow(dead_code)]
 mod harness;

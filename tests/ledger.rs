@@ -250,6 +250,7 @@ both!(
     cases_outbox::delivers_each_event_once,
     cases_outbox::failures_retry_then_die,
     cases_outbox::replicas_claim_disjoint_rows,
+    cases_outbox::claims_take_the_tenants_in_turn,
     cases_outbox::old_finished_deliveries_are_purged,
     cases_parked::parked_events_wait_then_go_to_the_owner_once,
     cases_parked::parked_events_survive_a_reopen,

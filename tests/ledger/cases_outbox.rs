@@ -163,6 +163,35 @@ pub async fn replicas_claim_disjoint_rows(f: Fixture) {
     assert_eq!(seen.len(), 120);
 }
 
+/// A batch takes the tenants in turn: one tenant's backlog (here five rows
+/// queued first) cannot fill it ahead of another tenant's due row.
+pub async fn claims_take_the_tenants_in_turn(f: Fixture) {
+    let l = f.ledger.as_ref();
+    let slow = endpoint(l, "acme", "https://a.example/slow").await;
+    let other = endpoint(l, "beta", "https://b.example/1").await;
+    for i in 0..5 {
+        l.enqueue_deliveries(&format!("a{i}"), "acme", "{}", std::slice::from_ref(&slow))
+            .await
+            .unwrap();
+    }
+    l.enqueue_deliveries("b0", "beta", "{}", std::slice::from_ref(&other))
+        .await
+        .unwrap();
+    let events = |due: Vec<Delivery>| {
+        let mut e: Vec<String> = due.into_iter().map(|d| d.event_id).collect();
+        e.sort();
+        e
+    };
+    let first = l.due_deliveries(t0(), 2).await.unwrap();
+    assert_eq!(events(first), ["a0", "b0"], "each tenant's oldest first");
+    let rest = l.due_deliveries(t0(), 10).await.unwrap();
+    assert_eq!(
+        events(rest),
+        ["a1", "a2", "a3", "a4"],
+        "then what is left, once"
+    );
+}
+
 /// Queues `event` for endpoint `e` and, unless `end` is `None`, finishes it
 /// at the ledger's clock: delivered (`Some(true)`) or given up.
 async fn finished(f: &Fixture, e: &str, event: &str, end: Option<bool>) {

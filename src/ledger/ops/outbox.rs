@@ -73,7 +73,14 @@ pub(crate) async fn enqueue<T: Tx>(
     Ok(queued)
 }
 
-/// Claims due rows until `now + DELIVERY_LEASE`.
+/// Claims due rows until `now + DELIVERY_LEASE`, taking the tenants in
+/// turn: each tenant's oldest due row first, then each one's second, and so
+/// on. Claimed oldest-first across all tenants, one tenant's backlog for
+/// endpoints that never answer (each attempt taking the whole egress
+/// timeout) would fill every batch ahead of the others' rows, delaying every
+/// tenant's webhooks by that backlog; taken in turn, another tenant's due
+/// row waits at most for the batch in flight. (The ranking is a subquery:
+/// PostgreSQL locks no rows of a query with window functions.)
 pub(crate) async fn claim<T: Tx>(
     tx: &T,
     now_us: i64,
@@ -82,8 +89,12 @@ pub(crate) async fn claim<T: Tx>(
     let sql = format!(
         "SELECT d.id, d.event_id, d.tenant, d.endpoint_id, e.url, e.secret, d.payload, d.attempts \
          FROM deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
-         WHERE d.state = 'pending' AND d.next_attempt_us <= ?1 AND d.locked_until_us <= ?1 \
-         ORDER BY d.next_attempt_us, d.id LIMIT ?2{}",
+         WHERE d.id IN (SELECT id FROM (SELECT id, next_attempt_us, ROW_NUMBER() OVER \
+         (PARTITION BY tenant ORDER BY next_attempt_us, id) AS turn FROM deliveries \
+         WHERE state = 'pending' AND next_attempt_us <= ?1 AND locked_until_us <= ?1) ranked \
+         ORDER BY turn, next_attempt_us, id LIMIT ?2) \
+         AND d.state = 'pending' AND d.locked_until_us <= ?1 \
+         ORDER BY d.next_attempt_us, d.id{}",
         tx.skip_locked("d")
     );
     let due = tx
