@@ -100,7 +100,10 @@ pub struct AppState {
     pub(crate) unregistered: crate::unregistered_sessions::UnregisteredSessions,
     /// Sessions in HeyGen's list nothing of the gateway explains, counted once.
     pub(crate) unexplained: crate::unexplained_sessions::UnexplainedSessions,
-    config_path: Option<std::path::PathBuf>,
+    /// The config file, locked for a whole reload: reloads (SIGHUP, the
+    /// admin API) run one at a time, so a slow earlier one can never
+    /// install an older file over a later one.
+    config_path: tokio::sync::Mutex<Option<std::path::PathBuf>>,
     /// Work that must finish before shutdown completes even when no client
     /// waits for it: billable admissions and settlements.
     pub tasks: tokio_util::task::TaskTracker,
@@ -181,7 +184,7 @@ impl AppState {
             limiter,
             clock: p.clock,
             secrets: p.secrets,
-            config_path: p.config_path,
+            config_path: tokio::sync::Mutex::new(p.config_path),
             tasks: tokio_util::task::TaskTracker::new(),
             schema,
             parked_full: AtomicBool::new(false),
@@ -248,7 +251,8 @@ impl AppState {
     /// record it (holds under it could not be settled at its prices after
     /// a restart), refuses the reload.
     pub async fn reload(&self) -> Result<Vec<&'static str>, crate::config::ConfigErrors> {
-        let result = match &self.config_path {
+        let path = self.config_path.lock().await;
+        let result = match path.as_ref() {
             Some(path) => Config::load_off_runtime(path.clone()).await,
             None => Err(crate::config::ConfigErrors(vec![
                 crate::config::ConfigError::new(
@@ -288,3 +292,7 @@ impl AppState {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "state_reload_tests.rs"]
+mod reload_tests;
