@@ -25,6 +25,8 @@ mod metrics_alerts;
 mod reload;
 #[path = "ops/shadow.rs"]
 mod shadow;
+#[path = "ops/shutdown.rs"]
+mod shutdown;
 #[path = "ops/sighup.rs"]
 mod sighup;
 

@@ -129,13 +129,30 @@ impl RunningGateway {
         }
         self.tenant.finish().await;
         let _ = self.admin_stop.send(true);
-        let _ = self.admin_task.await;
-        for t in self.background {
-            let _ = t.await;
+        // The background loops look at `stop` between passes; one pass (a
+        // poll of 200 status reads, a meter tick) against a slow HeyGen can
+        // outlast the grace. Past it plus a little, what still runs is cut
+        // as a crash would cut it (every ledger step is one transaction),
+        // rather than being killed by the orchestrator mid-exit.
+        let cut_at = deadline.max(tokio::time::Instant::now()) + BACKGROUND_OVERRUN;
+        let mut cut = 0;
+        for mut t in std::iter::once(self.admin_task).chain(self.background) {
+            if tokio::time::timeout_at(cut_at, &mut t).await.is_err() {
+                t.abort();
+                cut += 1;
+            }
+        }
+        if cut > 0 {
+            tracing::warn!(tasks = cut, "Background work still running past the shutdown grace was stopped; it resumes after restart.");
         }
         tracing::info!("Gateway stopped.");
     }
 }
+
+/// How long past `server.shutdown_grace_seconds` the admin listener and the
+/// background loops may take to stop (the deployment's termination grace
+/// leaves 15 s beyond the default 30 s).
+const BACKGROUND_OVERRUN: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The state `serve` runs with — org key, upstream client, ledger, metrics,
 /// cluster rate limiter — built without listening (`quote --online` prices
