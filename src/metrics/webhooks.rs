@@ -15,8 +15,11 @@ pub const DELIVERY_RESULTS: [&str; 4] = ["delivered", "failed", "dead", "refused
 
 /// What became of an event with no known owner, as the `result` label
 /// spells it: parked to wait, its owner found later, or given up; or not
-/// parked at all because `webhooks.max_parked_events` wait already.
-pub const UNOWNED_RESULTS: [&str; 4] = ["parked", "resolved", "given_up", "dropped_full"];
+/// parked at all because `webhooks.max_parked_events` wait already; or
+/// naming no job id the gateway reads (`unparsed`: an event type it does
+/// not know), so no owner can ever be found.
+pub const UNOWNED_RESULTS: [&str; 5] =
+    ["parked", "resolved", "given_up", "dropped_full", "unparsed"];
 
 /// Delivery attempts wait for a tenant's endpoint, not for HeyGen: 5 ms
 /// (a local receiver) to the egress guard's 10 s default timeout and beyond.
@@ -43,7 +46,8 @@ impl WebhookFamilies {
             "heygen_gateway_webhook_unowned_events_total",
             "HeyGen events whose job had no known owner when they arrived, by result \
              (parked = waiting for it, resolved = owner found and passed on, given_up = none in time, \
-             dropped_full = not parked: webhooks.max_parked_events were waiting already).",
+             dropped_full = not parked: webhooks.max_parked_events were waiting already, \
+             unparsed = names no job id the gateway reads: acknowledged, not passed on).",
             &["result"],
         )?;
         // At 0 from the start, so the first give-up is an increase.

@@ -188,3 +188,19 @@ async fn events_go_only_to_endpoints_subscribed_to_them() {
     stays(1, || rx.count()).await;
     assert_eq!(rx.to("/success").len(), 1);
 }
+
+/// A signed event naming no job id the gateway reads (here a proofread's
+/// event, whose payload HeyGen does not document) reaches no tenant, even
+/// one subscribed to everything: it is acknowledged and counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_naming_no_known_job_id_is_counted_not_passed_on() {
+    let rig = Rig::start(fast).await;
+    let rx = Receiver::start().await;
+    rig.register("alpha", &rx.url("/hook"), None).await;
+    let unknown =
+        r#"{"event_type":"proofread_creation.success","event_data":{"proofread_id":"p1"}}"#;
+    rig.heygen_webhook(unknown).await;
+    let counted = r#"heygen_gateway_webhook_unowned_events_total{result="unparsed"} 1"#;
+    assert_metric(&rig.metrics().await, counted);
+    stays(0, || rx.count()).await;
+}

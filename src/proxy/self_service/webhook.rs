@@ -46,7 +46,12 @@ pub(super) async fn receive(
         return Err(GatewayError::WebhookSignature);
     }
     let Some(event) = pricing::parse_webhook(&body) else {
-        // Signed but not an event we settle on (gif, caption, …): acknowledge.
+        // Signed, but naming no job id the gateway reads (an event type it
+        // does not know): nothing settles on it and no owner can be found,
+        // so no tenant gets it. Acknowledged (HeyGen would only resend
+        // it), and counted and logged, so a new event type is noticed.
+        state.metrics.webhook_unowned("unparsed");
+        tracing::info!(event = %unparsed_type(&body), "Signed HeyGen webhook names no job id the gateway reads; not passed on.");
         return Ok(json_response(
             StatusCode::OK,
             json!({"data": {"handled": false}}),
@@ -97,4 +102,15 @@ pub(super) async fn receive(
         StatusCode::OK,
         json!({"data": {"handled": true}}),
     ))
+}
+
+/// The `event_type` of an event `parse_webhook` could not read, for the
+/// log: at most 64 printable characters, `-` when there is none.
+fn unparsed_type(body: &[u8]) -> String {
+    let v: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    let t = v.as_ref().and_then(|v| v.get("event_type")?.as_str());
+    t.map_or_else(
+        || "-".to_owned(),
+        |t| t.chars().filter(char::is_ascii_graphic).take(64).collect(),
+    )
 }
