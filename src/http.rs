@@ -88,6 +88,19 @@ where
     Limited::new(body, limit).boxed()
 }
 
+/// An error and its sources, as one line (`a: b: c`): hyper's and the
+/// connectors' errors say what failed only in their sources.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    msg
+}
+
 /// The declared `Content-Length`, when present and well-formed.
 pub fn content_length(h: &http::HeaderMap) -> Option<u64> {
     h.get(http::header::CONTENT_LENGTH)?

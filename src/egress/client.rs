@@ -101,7 +101,7 @@ pub(super) async fn exchange(
         .map_err(|e| EgressError::InvalidUrl(e.to_string()))?;
 
     let response = client.request(request).await.map_err(|e| {
-        let msg = error_chain(&e);
+        let msg = crate::http::error_chain(&e);
         if e.is_connect() {
             EgressError::Connect(msg)
         } else {
@@ -135,7 +135,7 @@ async fn read_capped(
 ) -> Result<(Bytes, bool), EgressError> {
     let mut buf = BytesMut::new();
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| EgressError::Http(error_chain(&e)))?;
+        let frame = frame.map_err(|e| EgressError::Http(crate::http::error_chain(&e)))?;
         let Ok(data) = frame.into_data() else {
             continue;
         };
@@ -150,17 +150,6 @@ async fn read_capped(
         buf.extend_from_slice(&data);
     }
     Ok((buf.freeze(), false))
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut msg = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        source = s.source();
-    }
-    msg
 }
 
 #[cfg(test)]

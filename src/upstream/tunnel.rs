@@ -112,7 +112,7 @@ impl tower::Service<Uri> for Dial {
                 format!(
                     "cannot connect to the proxy {} (upstream.proxy_url): {}",
                     via.authority,
-                    chain(&e)
+                    crate::http::error_chain(&e)
                 )
             })?;
             let tcp = connect(io.into_inner(), &via, &target).await?;
@@ -232,18 +232,6 @@ fn status_line(head: &[u8]) -> Option<(StatusCode, String)> {
             .collect(),
     };
     Some((code, reason))
-}
-
-/// An error and its sources, as one line.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        cur = s.source();
-    }
-    out
 }
 
 #[cfg(test)]
