@@ -23,6 +23,7 @@
 
 mod agents;
 mod batches;
+pub mod connect_proxy;
 mod control;
 mod envelope;
 mod faults;
