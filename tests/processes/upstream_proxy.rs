@@ -1,5 +1,5 @@
 //! `upstream.proxy_url` end to end: a `serve` process whose only way to
-//! the mock HeyGen is a `CONNECT` proxy (below, on loopback) that wants
+//! the mock HeyGen is a `CONNECT` proxy (the mock crate's, on loopback) that wants
 //! Basic credentials. With the right ones a billable request goes through
 //! the tunnel; with wrong ones the proxy answers 407 and the tenant gets
 //! HeyGen's envelope with 502, its hold released, and HeyGen sees nothing.
