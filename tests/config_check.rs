@@ -187,3 +187,41 @@ fn the_store_is_printed_without_credentials() {
     };
     assert_eq!(format!("{sqlite:?}"), "sqlite data/ledger.db");
 }
+
+/// The PostgreSQL URL's TLS parameters are read as libpq reads them, and a
+/// mistake in them stops the start naming `store.url`, without the password.
+#[test]
+fn postgres_tls_parameters_are_checked_at_load() {
+    let store = |params: &str| {
+        errors(&format!(
+            "[store]\nurl = \"postgres://gw:s3cret@db.internal/ledger?{params}\"\n"
+        ))
+    };
+    let ca = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/tls/ca.pem");
+    for fine in [
+        String::new(),
+        "sslmode=disable".into(),
+        "sslmode=require".into(),
+        "sslrootcert=system".into(),
+        format!("sslmode=verify-full&sslrootcert={ca}"),
+    ] {
+        assert!(store(&fine).is_empty(), "{fine}: {:?}", store(&fine));
+    }
+    for (bad, says) in [
+        ("sslmode=verify_full", "verify-full"),
+        ("sslmode=verify-full", "sslrootcert=PATH"),
+        (
+            "sslmode=verify-ca&sslrootcert=/nonexistent.pem",
+            "cannot be read",
+        ),
+        ("sslcert=client.pem", "client certificates"),
+    ] {
+        let errs = store(bad);
+        assert_eq!(errs.len(), 1, "{bad}: {errs:?}");
+        assert!(errs[0].starts_with("`store.url`"), "{bad}: {errs:?}");
+        assert!(
+            errs[0].contains(says) && !errs[0].contains("s3cret"),
+            "{bad}: {errs:?}"
+        );
+    }
+}

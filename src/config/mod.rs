@@ -9,6 +9,7 @@ mod alerts;
 mod cluster;
 mod conn;
 mod egress;
+mod pg_url;
 mod probe;
 mod proxy;
 mod restart;
@@ -20,6 +21,7 @@ pub use alerts::{
 pub use cluster::{ClusterConfig, FileCluster, FileOrgLimits, RateQuota, RedisSource};
 pub use conn::ConnConfig;
 pub use egress::{EgressConfig, FileEgress};
+pub use pg_url::{PgRoots, PgTls, PgUrl};
 pub use probe::{FileProbe, ProbeConfig};
 pub use proxy::{ProxySource, UpstreamProxy};
 pub use restart::restart_only_changes;

@@ -78,8 +78,9 @@ impl TrustRoots {
     }
 }
 
-/// The file's certificates, each checked the way a root store takes it.
-fn read(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+/// The file's certificates, each checked the way a root store takes it
+/// (also the PostgreSQL URL's `sslrootcert`).
+pub(super) fn read(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
     let certs = CertificateDer::pem_file_iter(path)
         .map_err(|e| pem_error(&e))?
         .collect::<Result<Vec<_>, _>>()

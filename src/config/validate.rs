@@ -1,19 +1,20 @@
 //! `FileConfig` → `Config` in one pass that collects every error.
 //!
-//! The pass and the plan, settlement, metrics and routes sections live here;
-//! `connections` checks what the gateway listens on, calls and writes to
-//! (server, upstream, store, webhooks) and `tenants` the per-tenant and
-//! budget sections.
+//! The pass and the plan, settlement, store, metrics and routes sections
+//! live here; `connections` checks what the gateway listens on and calls
+//! (server, upstream, webhooks) and `tenants` the per-tenant and budget
+//! sections.
 
 mod connections;
 mod tenants;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::file::*;
 use super::*;
 use crate::pricing::TestMode;
-use connections::{server, store, upstream, webhooks};
+use connections::{server, upstream, webhooks};
 use tenants::{budgets, nonzero_opt, tenants};
 
 struct Errors(Vec<ConfigError>);
@@ -217,5 +218,43 @@ fn metrics(m: &FileMetrics, errs: &mut Errors) -> MetricsConfig {
         quota_poll: (m.quota_poll_seconds > 0).then(|| Duration::from_secs(m.quota_poll_seconds)),
         alert_thresholds: thresholds,
         gauge_interval: Duration::from_secs(m.gauge_interval_seconds.max(1)),
+    }
+}
+
+fn store(s: &FileStore, errs: &mut Errors) -> StoreConfig {
+    if let Some(path) = s.url.strip_prefix("sqlite://") {
+        if path.is_empty() {
+            errs.push(
+                "store.url",
+                "sqlite:// needs a file path, like \"sqlite://data/ledger.db\"",
+            );
+        }
+        StoreConfig::Sqlite {
+            path: PathBuf::from(path),
+        }
+    } else if s.url.starts_with("postgres://") || s.url.starts_with("postgresql://") {
+        if s.pool_size == 0 {
+            errs.push("store.pool_size", "must be at least 1");
+        }
+        // Checked now: a bad `sslmode` or root file stops the start naming the key.
+        if let Err(why) = PgUrl::parse(&s.url) {
+            errs.push("store.url", why);
+        }
+        StoreConfig::Postgres {
+            url: s.url.clone(),
+            pool_size: s.pool_size.max(1),
+        }
+    } else {
+        errs.push(
+            "store.url",
+            // Only the scheme: the rest may carry a password.
+            format!(
+                "{:?} is not a supported scheme; use \"sqlite://PATH\" or \"postgres://USER@HOST/DB\"",
+                s.url.split_once("://").map_or("(none)", |(scheme, _)| scheme)
+            ),
+        );
+        StoreConfig::Sqlite {
+            path: PathBuf::from("data/ledger.db"),
+        }
     }
 }

@@ -13,6 +13,10 @@
 
 #[path = "pg_process.rs"]
 mod pg_process;
+#[path = "pg_tls.rs"]
+mod pg_tls;
+#[allow(unused_imports)] // only the ledger suite logs in with SCRAM
+pub use pg_tls::{SCRAM_PASSWORD, SCRAM_ROLE};
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -46,6 +50,11 @@ impl PgServer {
 
     /// Starts a new server; `durable` keeps fsync on (benchmarks).
     pub fn start_with(durable: bool) -> PgServer {
+        PgServer::init(durable).launch()
+    }
+
+    /// A new data directory (`initdb`), not started yet.
+    fn init(durable: bool) -> PgServer {
         let bin = find_bin_dir().unwrap_or_else(|| {
             panic!(
                 "PostgreSQL tests need initdb and pg_ctl: not on PATH nor in \
@@ -58,7 +67,7 @@ impl PgServer {
             .tempdir()
             .unwrap_or_else(|e| panic!("cannot create a temp dir for PostgreSQL: {e}"))
             .keep();
-        let mut server = PgServer {
+        let server = PgServer {
             bin,
             dir,
             port: 0,
@@ -93,13 +102,18 @@ impl PgServer {
             "initdb",
         );
         server.spawn_watchdog();
+        server
+    }
+
+    /// Starts an initialised server on a free port.
+    fn launch(mut self) -> PgServer {
         let mut last_log = String::new();
         for _ in 0..5 {
-            server.port = free_port();
-            if server.try_start() {
-                return server;
+            self.port = free_port();
+            if self.try_start() {
+                return self;
             }
-            last_log = std::fs::read_to_string(server.dir.join("server.log")).unwrap_or_default();
+            last_log = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
         }
         panic!("PostgreSQL did not start (pg_ctl start failed 5 times); server log:\n{last_log}");
     }

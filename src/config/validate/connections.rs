@@ -1,7 +1,7 @@
 //! Validation of the sections that connect the gateway to the outside:
-//! where it listens (`server`), what it calls (`upstream`, with its secrets),
-//! where it keeps the ledger (`store`) and how it fans out `webhooks`. They
-//! share the address, URL and secret-source checks, so they sit together.
+//! where it listens (`server`), what it calls (`upstream`, with its secrets)
+//! and how it fans out `webhooks`. They share the address, URL and
+//! secret-source checks, so they sit together.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -260,39 +260,5 @@ pub(super) fn upstream(u: &FileUpstream, errs: &mut Errors) -> UpstreamConfig {
             u.proxy_url_env.as_deref(),
             &mut errs.0,
         ),
-    }
-}
-
-pub(super) fn store(s: &FileStore, errs: &mut Errors) -> StoreConfig {
-    if let Some(path) = s.url.strip_prefix("sqlite://") {
-        if path.is_empty() {
-            errs.push(
-                "store.url",
-                "sqlite:// needs a file path, like \"sqlite://data/ledger.db\"",
-            );
-        }
-        StoreConfig::Sqlite {
-            path: PathBuf::from(path),
-        }
-    } else if s.url.starts_with("postgres://") || s.url.starts_with("postgresql://") {
-        if s.pool_size == 0 {
-            errs.push("store.pool_size", "must be at least 1");
-        }
-        StoreConfig::Postgres {
-            url: s.url.clone(),
-            pool_size: s.pool_size.max(1),
-        }
-    } else {
-        errs.push(
-            "store.url",
-            // Only the scheme: the rest may carry a password.
-            format!(
-                "{:?} is not a supported scheme; use \"sqlite://PATH\" or \"postgres://USER@HOST/DB\"",
-                s.url.split_once("://").map_or("(none)", |(scheme, _)| scheme)
-            ),
-        );
-        StoreConfig::Sqlite {
-            path: PathBuf::from("data/ledger.db"),
-        }
     }
 }

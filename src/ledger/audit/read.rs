@@ -2,7 +2,6 @@
 //! The statements take no parameters, so one text serves both dialects.
 
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 
 use super::snapshot::{IdemRow, ResourceRow, Snapshot};
@@ -122,13 +121,8 @@ fn sqlite_blocking(path: &Path) -> Result<Snapshot, LedgerError> {
 /// the server refuses any write.
 pub(super) async fn postgres(url: &str) -> Result<Snapshot, LedgerError> {
     let err = |e: tokio_postgres::Error| LedgerError::Unavailable(format!("postgres: {e}"));
-    let mut config = tokio_postgres::Config::from_str(url)
-        .map_err(|e| LedgerError::Unavailable(format!("invalid postgres url: {e}")))?;
-    if config.get_connect_timeout().is_none() {
-        config.connect_timeout(TIMEOUT);
-    }
-    config.application_name("heygen-gateway-audit");
-    let (mut client, connection) = config.connect(tokio_postgres::NoTls).await.map_err(err)?;
+    let (config, tls) = crate::ledger::postgres::pg_config(url, "heygen-gateway-audit", TIMEOUT)?;
+    let (mut client, connection) = config.connect(tls).await.map_err(err)?;
     let driver = tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::warn!(error = %e, "ledger audit connection ended with an error");

@@ -12,7 +12,7 @@ use deadpool_postgres::Pool;
 use tokio::sync::{mpsc, oneshot};
 
 use super::tx::PgTx;
-use super::{Fail, MAX_ATTEMPTS};
+use super::{pool_err, Fail, MAX_ATTEMPTS};
 use crate::ledger::ops::{self, BatchItem};
 use crate::ledger::types::{HoldDecision, HoldRequest, LedgerError};
 use crate::ledger::window::Periods;
@@ -119,10 +119,7 @@ async fn attempt_group(
     pool: &Pool,
     items: &[BatchItem],
 ) -> Result<Vec<Result<HoldDecision, LedgerError>>, Fail> {
-    let mut client = pool
-        .get()
-        .await
-        .map_err(|e| Fail::Ledger(LedgerError::Unavailable(format!("postgres pool: {e}"))))?;
+    let mut client = pool.get().await.map_err(|e| Fail::Ledger(pool_err(e)))?;
     let tx = client.transaction().await?;
     let decisions = ops::hold_batch(&PgTx(&tx), items).await?;
     tx.commit().await?;

@@ -4,15 +4,15 @@
 //! Its own file because connection setup is apart from the `Ledger`
 //! operations in `mod.rs`, which only borrow a client from the pool.
 
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use tokio_postgres::NoTls;
 
-use super::{batch, pg_err, schema, PostgresLedger};
+use super::tls::MakeRustls;
+use super::{batch, pg_err, pool_err, schema, PostgresLedger};
 use crate::clock::{Clock, SystemClock};
+use crate::config::PgUrl;
 use crate::ledger::rows::to_us;
 use crate::ledger::types::LedgerError;
 
@@ -32,15 +32,10 @@ impl PostgresLedger {
         pool_size: u32,
         clock: Arc<dyn Clock>,
     ) -> Result<PostgresLedger, LedgerError> {
-        let mut config = tokio_postgres::Config::from_str(url)
-            .map_err(|e| LedgerError::Unavailable(format!("invalid postgres url: {e}")))?;
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(POOL_TIMEOUT);
-        }
-        config.application_name("heygen-gateway");
+        let (config, tls) = pg_config(url, "heygen-gateway", POOL_TIMEOUT)?;
         let manager = Manager::from_config(
             config,
-            NoTls,
+            tls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -64,13 +59,28 @@ impl PostgresLedger {
     }
 
     pub(super) async fn client(&self) -> Result<deadpool_postgres::Object, LedgerError> {
-        self.pool
-            .get()
-            .await
-            .map_err(|e| LedgerError::Unavailable(format!("postgres pool: {e}")))
+        self.pool.get().await.map_err(pool_err)
     }
 
     pub(super) fn now_us(&self) -> i64 {
         to_us(self.clock.now())
     }
+}
+
+/// `url` read as libpq reads it (`config::PgUrl`: `sslmode`, `sslrootcert`)
+/// with a connect timeout unless the URL sets one, and the TLS connector
+/// for its policy. Shared with the read-only `ledger verify`.
+pub(crate) fn pg_config(
+    url: &str,
+    application: &str,
+    timeout: Duration,
+) -> Result<(tokio_postgres::Config, MakeRustls), LedgerError> {
+    let invalid = |why: String| LedgerError::Unavailable(format!("invalid postgres url: {why}"));
+    let PgUrl { mut config, tls } = PgUrl::parse(url).map_err(invalid)?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(timeout);
+    }
+    config.application_name(application);
+    let tls = MakeRustls::new(&tls).map_err(|e| invalid(e.to_string()))?;
+    Ok((config, tls))
 }

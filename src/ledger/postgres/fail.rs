@@ -7,6 +7,7 @@
 
 use tokio_postgres::error::SqlState;
 
+use crate::http::error_chain;
 use crate::ledger::rows::RowAccess;
 use crate::ledger::types::LedgerError;
 
@@ -53,9 +54,21 @@ pub(super) fn pg_err(e: tokio_postgres::Error) -> LedgerError {
             let what = format!("postgres: {}: {}", db.code().code(), db.message());
             refusal(db.code(), what)
         }
-        // No SQLSTATE: the connection broke, timed out or never came up.
-        None => LedgerError::Unavailable(format!("postgres: {e}")),
+        // No SQLSTATE: the connection broke, timed out or never came up;
+        // what happened is in the error's sources.
+        None => LedgerError::Unavailable(format!("postgres: {}", error_chain(&e))),
     }
+}
+
+/// No pooled connection could be had. Why a new one failed (the server's
+/// `FATAL`, a certificate refused) is only in the backend error's sources,
+/// so they are all kept: on-call reads this at startup and in 503 logs.
+pub(super) fn pool_err(e: deadpool_postgres::PoolError) -> LedgerError {
+    let why = match &e {
+        deadpool_postgres::PoolError::Backend(pg) => format!("connecting: {}", error_chain(pg)),
+        other => other.to_string(),
+    };
+    LedgerError::Unavailable(format!("postgres pool: {why}"))
 }
 
 /// A statement the server refused with `code` (other than uniqueness).

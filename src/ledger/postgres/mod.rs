@@ -12,7 +12,10 @@ mod params;
 mod read;
 mod schema;
 pub(crate) use schema::CURRENT as SCHEMA_VERSION;
+mod tls;
 mod tx;
+mod verify;
+pub(crate) use connect::pg_config;
 
 use std::sync::Arc;
 
@@ -29,7 +32,7 @@ use crate::clock::Clock;
 use crate::config::Budgets;
 use crate::ledger::types::*;
 use crate::money::Micros;
-use fail::pg_err;
+use fail::{pg_err, pool_err};
 pub(super) use fail::{Fail, PgRow};
 use tx::PgTx;
 

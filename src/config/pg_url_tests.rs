@@ -1,0 +1,114 @@
+use tokio_postgres::config::SslMode;
+
+use super::*;
+use crate::test_tls::CA_PEM;
+
+fn parse(url: &str) -> PgUrl {
+    PgUrl::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"))
+}
+
+fn refused(url: &str) -> String {
+    match PgUrl::parse(url) {
+        Ok(_) => panic!("{url} was accepted"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn without_parameters_tls_is_preferred_and_unverified_as_libpq_does() {
+    let url = parse("postgres://gw:pw@db.internal:5432/ledger");
+    assert_eq!(url.tls, PgTls::Unverified);
+    assert_eq!(url.config.get_ssl_mode(), SslMode::Prefer);
+    assert_eq!(url.config.get_dbname(), Some("ledger"));
+    assert_eq!(url.config.get_password(), Some(&b"pw"[..]));
+}
+
+#[test]
+fn each_mode_maps_to_its_policy() {
+    let base = "postgresql://gw@db/ledger?application_name=x&sslmode=";
+    let disable = parse(&format!("{base}disable"));
+    assert_eq!(disable.tls, PgTls::Off);
+    assert_eq!(disable.config.get_ssl_mode(), SslMode::Disable);
+    let require = parse(&format!("{base}require"));
+    assert_eq!(require.tls, PgTls::Unverified);
+    assert_eq!(require.config.get_ssl_mode(), SslMode::Require);
+    let full = parse(&format!("{base}verify-full&sslrootcert={CA_PEM}"));
+    assert!(matches!(full.tls, PgTls::VerifyFull(PgRoots::File(ref c)) if c.len() == 1));
+    assert_eq!(full.config.get_ssl_mode(), SslMode::Require);
+    let ca = parse(&format!("{base}verify-ca&sslrootcert={CA_PEM}"));
+    assert!(matches!(ca.tls, PgTls::VerifyCa(PgRoots::File(_))));
+    // Other parameters still reach tokio-postgres.
+    assert_eq!(ca.config.get_application_name(), Some("x"));
+}
+
+#[test]
+fn require_with_a_root_file_verifies_the_chain_as_libpq_does() {
+    let url = parse(&format!(
+        "postgres://db/l?sslmode=require&sslrootcert={CA_PEM}"
+    ));
+    assert!(matches!(url.tls, PgTls::VerifyCa(PgRoots::File(_))));
+}
+
+#[test]
+fn system_roots_mean_verify_full_and_refuse_weaker_modes() {
+    let url = parse("postgres://db/l?sslrootcert=system");
+    assert_eq!(url.tls, PgTls::VerifyFull(PgRoots::Public));
+    let e = refused("postgres://db/l?sslrootcert=system&sslmode=verify-ca");
+    assert!(e.contains("verify-full"), "{e}");
+}
+
+#[test]
+fn verification_without_roots_is_an_error_naming_the_fix() {
+    for mode in ["verify-ca", "verify-full"] {
+        let e = refused(&format!("postgres://db/l?sslmode={mode}"));
+        assert!(e.contains("sslrootcert=PATH"), "{e}");
+    }
+}
+
+#[test]
+fn a_root_file_the_mode_never_reads_is_an_error() {
+    for mode in ["&sslmode=prefer", "&sslmode=disable", ""] {
+        let e = refused(&format!("postgres://db/l?sslrootcert={CA_PEM}{mode}"));
+        assert!(e.contains("sslmode=verify-full"), "{e}");
+    }
+}
+
+#[test]
+fn bad_values_are_errors_that_never_repeat_the_password() {
+    let cases = [
+        ("postgres://u:s3cret@db/l?sslmode=verify_full", "sslmode="),
+        (
+            "postgres://u:s3cret@db/l?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem",
+            "cannot be read",
+        ),
+        (
+            "postgres://u:s3cret@db/l?sslcert=/c.pem",
+            "client certificates",
+        ),
+        (
+            "postgres://u:s3cret@db/l?nonsense=1",
+            "not a valid PostgreSQL URL",
+        ),
+    ];
+    for (url, want) in cases {
+        let e = refused(url);
+        assert!(e.contains(want), "{url}: {e}");
+        assert!(!e.contains("s3cret"), "{url}: {e}");
+    }
+}
+
+#[test]
+fn a_question_mark_in_the_password_is_not_the_query() {
+    let url = parse("postgres://u:a?b@db/l?sslmode=disable");
+    assert_eq!(url.tls, PgTls::Off);
+    assert_eq!(url.config.get_password(), Some(&b"a?b"[..]));
+}
+
+#[test]
+fn a_percent_encoded_root_path_is_decoded() {
+    let encoded = CA_PEM.replace('/', "%2F");
+    let url = parse(&format!(
+        "postgres://db/l?sslmode=verify-full&sslrootcert={encoded}"
+    ));
+    assert!(matches!(url.tls, PgTls::VerifyFull(PgRoots::File(_))));
+}
