@@ -120,7 +120,10 @@ fn sqlite_blocking(path: &Path) -> Result<Snapshot, LedgerError> {
 /// ONLY` transaction: one snapshot for every table, no locks taken, and
 /// the server refuses any write.
 pub(super) async fn postgres(url: &str) -> Result<Snapshot, LedgerError> {
-    let err = |e: tokio_postgres::Error| LedgerError::Unavailable(format!("postgres: {e}"));
+    // The cause (the server's FATAL, a refused certificate) is in the sources.
+    let err = |e: tokio_postgres::Error| {
+        LedgerError::Unavailable(format!("postgres: {}", crate::http::error_chain(&e)))
+    };
     let (config, tls) = crate::ledger::postgres::pg_config(url, "heygen-gateway-audit", TIMEOUT)?;
     let (mut client, connection) = config.connect(tls).await.map_err(err)?;
     let driver = tokio::spawn(async move {
