@@ -149,6 +149,7 @@ fn the_store_is_printed_without_credentials() {
     let pg = StoreConfig::Postgres {
         url: "postgres://gw:s3cret@db.internal:5432/ledger?sslmode=require&password=x".into(),
         pool_size: 8,
+        password: None,
     };
     for shown in [pg.to_string(), format!("{pg:?}")] {
         assert_eq!(
@@ -166,6 +167,7 @@ fn the_store_is_printed_without_credentials() {
         let shown = StoreConfig::Postgres {
             url: url.into(),
             pool_size: 1,
+            password: None,
         }
         .to_string();
         assert!(
@@ -180,6 +182,7 @@ fn the_store_is_printed_without_credentials() {
     let kv = StoreConfig::Postgres {
         url: "host=db user=gw password=s3cret".into(),
         pool_size: 2,
+        password: None,
     };
     assert_eq!(kv.to_string(), "postgres (url redacted), pool 2");
     let sqlite = StoreConfig::Sqlite {
@@ -219,6 +222,40 @@ fn postgres_tls_parameters_are_checked_at_load() {
         let errs = store(bad);
         assert_eq!(errs.len(), 1, "{bad}: {errs:?}");
         assert!(errs[0].starts_with("`store.url`"), "{bad}: {errs:?}");
+        assert!(
+            errs[0].contains(says) && !errs[0].contains("s3cret"),
+            "{bad}: {errs:?}"
+        );
+    }
+}
+
+/// The PostgreSQL password may come from the environment or a file instead
+/// of the URL; conflicting or misplaced sources are named.
+#[test]
+fn the_store_password_has_one_source_and_only_for_postgres() {
+    let cfg = |store: &str| errors(&format!("[store]\n{store}\n"));
+    assert!(cfg("url = \"postgres://gw@db/l\"\npassword_env = \"PGPASS\"").is_empty());
+    assert!(cfg("url = \"postgres://gw@db/l\"\npassword_file = \"/run/secrets/pg\"").is_empty());
+    for (bad, says) in [
+        (
+            "url = \"postgres://gw@db/l\"\npassword_env = \"A\"\npassword_file = \"/f\"",
+            "only one",
+        ),
+        (
+            "url = \"sqlite://data/l.db\"\npassword_env = \"PGPASS\"",
+            "postgres://",
+        ),
+        (
+            "url = \"postgres://gw:s3cret@db/l\"\npassword_env = \"PGPASS\"",
+            "keep one",
+        ),
+    ] {
+        let errs = cfg(bad);
+        assert_eq!(errs.len(), 1, "{bad}: {errs:?}");
+        assert!(
+            errs[0].starts_with("`store.password_env`"),
+            "{bad}: {errs:?}"
+        );
         assert!(
             errs[0].contains(says) && !errs[0].contains("s3cret"),
             "{bad}: {errs:?}"

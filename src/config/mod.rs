@@ -100,8 +100,15 @@ impl std::fmt::Display for BaseUrl {
 
 #[derive(Clone, PartialEq, Eq)]
 pub enum StoreConfig {
-    Sqlite { path: PathBuf },
-    Postgres { url: String, pool_size: u32 },
+    Sqlite {
+        path: PathBuf,
+    },
+    Postgres {
+        url: String,
+        pool_size: u32,
+        /// `store.password_env` / `password_file`; `None`: the URL's, if any.
+        password: Option<SecretSource>,
+    },
 }
 
 /// Written without the PostgreSQL URL's user, password and parameters:
@@ -111,7 +118,7 @@ impl std::fmt::Display for StoreConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StoreConfig::Sqlite { path } => write!(f, "sqlite {}", path.display()),
-            StoreConfig::Postgres { url, pool_size } => {
+            StoreConfig::Postgres { url, pool_size, .. } => {
                 // `postgres://user:pass@host:port/db?params` → `postgres://host:port/db`.
                 // Everything up to the last `@` goes first: a password may
                 // hold `/`, `?` or `@` unencoded. The `key=value` form names

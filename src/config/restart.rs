@@ -18,7 +18,7 @@ pub fn restart_only_changes(old: &Config, new: &Config) -> Vec<&'static str> {
         ("server.io_threads", os.io_threads != ns.io_threads),
         ("server.log_json", os.log_json != ns.log_json),
         ("server connection limits and timeouts", os.conn != ns.conn),
-        ("store.url", old.store != new.store),
+        ("store (url, pool_size, password)", old.store != new.store),
         (
             "upstream base URLs",
             ou.api != nu.api || ou.upload != nu.upload || ou.liveavatar != nu.liveavatar,

@@ -222,11 +222,24 @@ fn metrics(m: &FileMetrics, errs: &mut Errors) -> MetricsConfig {
 }
 
 fn store(s: &FileStore, errs: &mut Errors) -> StoreConfig {
+    let password = connections::secret_source(
+        "store.password_env",
+        s.password_env.as_deref(),
+        s.password_file.as_deref(),
+        None,
+        errs,
+    );
     if let Some(path) = s.url.strip_prefix("sqlite://") {
         if path.is_empty() {
             errs.push(
                 "store.url",
                 "sqlite:// needs a file path, like \"sqlite://data/ledger.db\"",
+            );
+        }
+        if password.is_some() {
+            errs.push(
+                "store.password_env",
+                "a password is for a postgres:// store.url; remove it for SQLite",
             );
         }
         StoreConfig::Sqlite {
@@ -237,12 +250,18 @@ fn store(s: &FileStore, errs: &mut Errors) -> StoreConfig {
             errs.push("store.pool_size", "must be at least 1");
         }
         // Checked now: a bad `sslmode` or root file stops the start naming the key.
-        if let Err(why) = PgUrl::parse(&s.url) {
-            errs.push("store.url", why);
+        match PgUrl::parse(&s.url) {
+            Err(why) => errs.push("store.url", why),
+            Ok(url) if url.config.get_password().is_some() && password.is_some() => errs.push(
+                "store.password_env",
+                "store.url carries a password too; keep one (the URL's password out of the file is safer)",
+            ),
+            Ok(_) => {}
         }
         StoreConfig::Postgres {
             url: s.url.clone(),
             pool_size: s.pool_size.max(1),
+            password,
         }
     } else {
         errs.push(

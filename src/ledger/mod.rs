@@ -23,8 +23,11 @@ pub mod audit;
 mod books;
 mod decide;
 mod lifecycle;
+mod open;
 mod ops;
 mod parked_events;
+pub(crate) use open::store_password;
+pub use open::{open_ledger, open_ledger_in, open_ledger_with_clock};
 pub mod postgres;
 mod registry;
 mod resources;
@@ -37,8 +40,6 @@ pub mod sqlite;
 mod types;
 mod unconfirmed_stops;
 pub mod window;
-
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -62,8 +63,7 @@ pub use types::*;
 pub use unconfirmed_stops::UnconfirmedStops;
 pub use window::{Periods, Window};
 
-use crate::clock::{Clock, SystemClock};
-use crate::config::{Budgets, StoreConfig};
+use crate::config::Budgets;
 use crate::money::Micros;
 
 /// How long an idempotency key is remembered.
@@ -208,29 +208,6 @@ pub trait Ledger:
 
     /// Readiness: the store answers.
     async fn ping(&self) -> Result<(), LedgerError>;
-}
-
-/// Opens the configured backend with the system clock.
-pub async fn open_ledger(store: &StoreConfig) -> Result<Arc<dyn Ledger>, LedgerError> {
-    open_ledger_with_clock(store, Arc::new(SystemClock)).await
-}
-
-/// Opens the configured backend; `clock` timestamps settlements, submits
-/// and journal rows that take no explicit `now`.
-pub async fn open_ledger_with_clock(
-    store: &StoreConfig,
-    clock: Arc<dyn Clock>,
-) -> Result<Arc<dyn Ledger>, LedgerError> {
-    match store {
-        StoreConfig::Sqlite { path } => {
-            let l = SqliteLedger::open_with_clock(path, clock).await?;
-            Ok(Arc::new(l))
-        }
-        StoreConfig::Postgres { url, pool_size } => {
-            let l = PostgresLedger::connect_with_clock(url, *pool_size, clock).await?;
-            Ok(Arc::new(l))
-        }
-    }
 }
 
 /// Counter rows a usage report reads: every window of every scope, in the

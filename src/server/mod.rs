@@ -203,9 +203,10 @@ pub async fn build_state(config: Config, opts: StartOptions) -> anyhow::Result<A
     )
     .map_err(|e| anyhow::anyhow!("building the upstream client: {e}"))?
     .with_liveavatar(config.upstream.liveavatar.clone(), liveavatar_key);
-    let ledger = crate::ledger::open_ledger_with_clock(&config.store, opts.clock.clone())
-        .await
-        .map_err(|e| anyhow::anyhow!("opening the ledger ({}): {e}", config.store))?;
+    let ledger =
+        crate::ledger::open_ledger_in(&config.store, opts.clock.clone(), opts.env.as_ref())
+            .await
+            .map_err(|e| anyhow::anyhow!("opening the ledger ({}): {e}", config.store))?;
     // Resolved before the state is built so a missing variable stops
     // startup with a clear message (Redis being down does not).
     let redis_url = match &config.cluster.redis {

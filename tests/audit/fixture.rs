@@ -42,7 +42,11 @@ pub async fn postgres() -> Fixture {
     Fixture {
         ledger: Arc::new(ledger),
         clock,
-        store: StoreConfig::Postgres { url, pool_size: 4 },
+        store: StoreConfig::Postgres {
+            url,
+            pool_size: 4,
+            password: None,
+        },
         _dir: None,
     }
 }

@@ -206,3 +206,39 @@ fn check_config_checks_secrets_unless_offline_and_speaks_json() {
     assert_eq!(v["warnings"][0]["key"], "org.budgets.daily", "{v}");
     assert_eq!(v["store"], "sqlite data/ledger.db", "no Debug output: {v}");
 }
+
+/// `store.password_env` is one of the secrets `check-config` resolves:
+/// unset, the command exits 64 naming the key; set, the config passes.
+#[test]
+fn check_config_resolves_the_store_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("g.toml");
+    std::fs::write(
+        &f,
+        "[server]\nlisten = \"127.0.0.1:0\"\n[upstream]\napi_key_env = \"HGW_TEST_ORG_KEY\"\n\
+         [store]\nurl = \"postgres://gw@db.internal/ledger?sslmode=require\"\n\
+         password_env = \"HGW_TEST_PG_PASSWORD\"\n",
+    )
+    .unwrap();
+    let path = f.display().to_string();
+    let run = |password: Option<&str>| {
+        let mut cmd = bin();
+        cmd.args(["check-config", "--config", &path])
+            .env("HGW_TEST_ORG_KEY", "sk_org")
+            .env_remove("HGW_TEST_PG_PASSWORD");
+        if let Some(p) = password {
+            cmd.env("HGW_TEST_PG_PASSWORD", p);
+        }
+        cmd.output().unwrap()
+    };
+    let out = run(None);
+    assert_eq!(out.status.code(), Some(64), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("store.password_env") && err.contains("HGW_TEST_PG_PASSWORD"),
+        "{err}"
+    );
+    let out = run(Some("s3cret"));
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("s3cret"));
+}

@@ -74,6 +74,7 @@ pub async fn a_batch_keeps_its_items_with_its_job(f: Fixture) {
         Store::Postgres(url) => StoreConfig::Postgres {
             url: url.clone(),
             pool_size: 2,
+            password: None,
         },
     };
     let opts = AuditOptions {

@@ -46,6 +46,7 @@ async fn audit_ok(f: &Fixture, now: chrono::DateTime<chrono::Utc>) {
         Store::Postgres(url) => StoreConfig::Postgres {
             url: url.clone(),
             pool_size: 2,
+            password: None,
         },
     };
     let opts = AuditOptions {

@@ -49,6 +49,7 @@ fn config(store: &Store) -> StoreConfig {
         Store::Postgres(url) => StoreConfig::Postgres {
             url: url.clone(),
             pool_size: 2,
+            password: None,
         },
     }
 }

@@ -27,9 +27,13 @@ async fn open_ledger_picks_the_configured_backend() {
     assert!(path.exists());
     let url = crate::pg::PgServer::shared().create_database();
     smoke(
-        open_ledger(&StoreConfig::Postgres { url, pool_size: 4 })
-            .await
-            .unwrap(),
+        open_ledger(&StoreConfig::Postgres {
+            url,
+            pool_size: 4,
+            password: None,
+        })
+        .await
+        .unwrap(),
     )
     .await;
 }

@@ -3,11 +3,14 @@
 //! gateway's connections really are encrypted, and SCRAM binds to the
 //! TLS channel.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
-use heygen_gateway::config::StoreConfig;
+use heygen_gateway::clock::{Clock, SystemClock};
+use heygen_gateway::config::{MapEnv, SecretSource, StoreConfig};
 use heygen_gateway::ledger::audit::{verify, AuditOptions};
-use heygen_gateway::ledger::{open_ledger, HoldDecision, LedgerError, PostgresLedger};
+use heygen_gateway::ledger::{
+    open_ledger, open_ledger_in, HoldDecision, LedgerError, PostgresLedger,
+};
 
 use crate::pg::{PgServer, SCRAM_PASSWORD, SCRAM_ROLE};
 use crate::support::{credits, req, t0};
@@ -137,13 +140,50 @@ async fn scram_binds_the_login_to_the_tls_channel() {
     assert!(why.contains("password"), "{why}");
 }
 
+/// `store.password_env`: the password comes from the environment, the URL
+/// names none; an unset variable is named, never a value.
+#[tokio::test]
+async fn the_password_can_come_from_the_environment() {
+    tokio::task::spawn_blocking(server).await.unwrap();
+    let url = format!(
+        "postgres://{SCRAM_ROLE}@localhost:{}/{SCRAM_ROLE}?sslmode=verify-full&sslrootcert={CA}",
+        server().port()
+    );
+    let store = StoreConfig::Postgres {
+        url,
+        pool_size: 2,
+        password: Some(SecretSource::Env("LEDGER_PG_PASSWORD".into())),
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let env = MapEnv::default().with("LEDGER_PG_PASSWORD", SCRAM_PASSWORD);
+    let ledger = open_ledger_in(&store, clock.clone(), &env).await;
+    assert!(ledger.is_ok(), "{:?}", ledger.err());
+    let unset = open_ledger_in(&store, clock.clone(), &MapEnv::default()).await;
+    let why = unset.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(why.contains("LEDGER_PG_PASSWORD is not set"), "{why}");
+    let wrong = MapEnv::default().with("LEDGER_PG_PASSWORD", "not-it");
+    let why = open_ledger_in(&store, clock, &wrong)
+        .await
+        .err()
+        .map(|e| e.to_string());
+    let why = why.unwrap_or_default();
+    assert!(
+        why.contains("password authentication failed") && !why.contains("not-it"),
+        "{why}"
+    );
+}
+
 #[tokio::test]
 async fn the_audit_and_open_ledger_read_the_same_url() {
     let url = url(
         "localhost",
         &format!("sslmode=verify-full&sslrootcert={CA}"),
     );
-    let store = StoreConfig::Postgres { url, pool_size: 2 };
+    let store = StoreConfig::Postgres {
+        url,
+        pool_size: 2,
+        password: None,
+    };
     open_ledger(&store).await.unwrap();
     let opts = AuditOptions {
         tz: chrono_tz::UTC,

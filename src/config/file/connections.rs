@@ -102,6 +102,10 @@ impl Default for FileUpstream {
 pub struct FileStore {
     pub url: String,
     pub pool_size: u32,
+    /// The PostgreSQL password from an environment variable or a file, so
+    /// it need not sit in the URL of a config file (a ConfigMap).
+    pub password_env: Option<String>,
+    pub password_file: Option<String>,
 }
 
 impl Default for FileStore {
@@ -109,6 +113,8 @@ impl Default for FileStore {
         Self {
             url: DEFAULT_STORE_URL.into(),
             pool_size: DEFAULT_STORE_POOL_SIZE,
+            password_env: None,
+            password_file: None,
         }
     }
 }

@@ -195,7 +195,7 @@ fn base_url(key: &str, value: &str, errs: &mut Errors) -> BaseUrl {
     BaseUrl { scheme, authority }
 }
 
-fn secret_source(
+pub(super) fn secret_source(
     section: &str,
     env: Option<&str>,
     file: Option<&str>,

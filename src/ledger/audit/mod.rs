@@ -21,7 +21,7 @@ use chrono_tz::Tz;
 pub use report::{AtEstimate, Check, IdempotencyStats, Report, Stats, Violation, AT_ESTIMATE};
 
 use super::types::LedgerError;
-use crate::config::StoreConfig;
+use crate::config::{ProcessEnv, StoreConfig};
 
 /// Default tolerance past a hold's `expires_at` before an open hold counts
 /// as overdue: expiry runs periodically, not at the exact instant.
@@ -50,7 +50,10 @@ pub struct AuditOptions {
 pub async fn verify(store: &StoreConfig, opts: &AuditOptions) -> Result<Report, LedgerError> {
     let snap = match store {
         StoreConfig::Sqlite { path } => read::sqlite(path).await?,
-        StoreConfig::Postgres { url, .. } => read::postgres(url).await?,
+        StoreConfig::Postgres { url, password, .. } => {
+            let password = crate::ledger::store_password(password.as_ref(), &ProcessEnv)?;
+            read::postgres(url, password.as_ref()).await?
+        }
     };
     Ok(check::check(&snap, opts))
 }

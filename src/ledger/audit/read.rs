@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::snapshot::{IdemRow, ResourceRow, Snapshot};
+use crate::config::Secret;
 use crate::ledger::decide::Counter;
 use crate::ledger::postgres::PgRow;
 use crate::ledger::rows::{
@@ -119,12 +120,16 @@ fn sqlite_blocking(path: &Path) -> Result<Snapshot, LedgerError> {
 /// Reads PostgreSQL on one connection of its own in a `REPEATABLE READ READ
 /// ONLY` transaction: one snapshot for every table, no locks taken, and
 /// the server refuses any write.
-pub(super) async fn postgres(url: &str) -> Result<Snapshot, LedgerError> {
+pub(super) async fn postgres(
+    url: &str,
+    password: Option<&Secret>,
+) -> Result<Snapshot, LedgerError> {
     // The cause (the server's FATAL, a refused certificate) is in the sources.
     let err = |e: tokio_postgres::Error| {
         LedgerError::Unavailable(format!("postgres: {}", crate::http::error_chain(&e)))
     };
-    let (config, tls) = crate::ledger::postgres::pg_config(url, "heygen-gateway-audit", TIMEOUT)?;
+    let (config, tls) =
+        crate::ledger::postgres::pg_config(url, password, "heygen-gateway-audit", TIMEOUT)?;
     let (mut client, connection) = config.connect(tls).await.map_err(err)?;
     let driver = tokio::spawn(async move {
         if let Err(e) = connection.await {

@@ -12,7 +12,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use super::tls::MakeRustls;
 use super::{batch, pg_err, pool_err, schema, PostgresLedger};
 use crate::clock::{Clock, SystemClock};
-use crate::config::PgUrl;
+use crate::config::{PgUrl, Secret};
 use crate::ledger::rows::to_us;
 use crate::ledger::types::LedgerError;
 
@@ -32,7 +32,18 @@ impl PostgresLedger {
         pool_size: u32,
         clock: Arc<dyn Clock>,
     ) -> Result<PostgresLedger, LedgerError> {
-        let (config, tls) = pg_config(url, "heygen-gateway", POOL_TIMEOUT)?;
+        Self::connect_as(url, None, pool_size, clock).await
+    }
+
+    /// [`PostgresLedger::connect_with_clock`] logging in with `password`
+    /// (`store.password_env`) instead of the URL's.
+    pub async fn connect_as(
+        url: &str,
+        password: Option<Secret>,
+        pool_size: u32,
+        clock: Arc<dyn Clock>,
+    ) -> Result<PostgresLedger, LedgerError> {
+        let (config, tls) = pg_config(url, password.as_ref(), "heygen-gateway", POOL_TIMEOUT)?;
         let manager = Manager::from_config(
             config,
             tls,
@@ -68,10 +79,11 @@ impl PostgresLedger {
 }
 
 /// `url` read as libpq reads it (`config::PgUrl`: `sslmode`, `sslrootcert`)
-/// with a connect timeout unless the URL sets one, and the TLS connector
+/// with `password` if given, a connect timeout unless the URL sets one, and the TLS connector
 /// for its policy. Shared with the read-only `ledger verify`.
 pub(crate) fn pg_config(
     url: &str,
+    password: Option<&Secret>,
     application: &str,
     timeout: Duration,
 ) -> Result<(tokio_postgres::Config, MakeRustls), LedgerError> {
@@ -81,6 +93,9 @@ pub(crate) fn pg_config(
         config.connect_timeout(timeout);
     }
     config.application_name(application);
+    if let Some(password) = password {
+        config.password(password.expose());
+    }
     let tls = MakeRustls::new(&tls).map_err(|e| invalid(e.to_string()))?;
     Ok((config, tls))
 }
