@@ -64,3 +64,24 @@ async fn check_accepts_public_literal() {
     let t = guard.check("https://8.8.8.8/x").await.unwrap();
     assert_eq!(t.addrs, vec!["8.8.8.8:443".parse().unwrap()]);
 }
+
+#[tokio::test]
+async fn nat64_target_is_pinned_to_the_ipv6_address() {
+    // The connection must go to the translator's address, not to the IPv4
+    // one inside it (which an IPv6-only host cannot reach directly).
+    let guard = EgressGuard::new(&EgressConfig::default()).unwrap();
+    let t = guard
+        .check("https://[64:ff9b::808:808]:8443/x")
+        .await
+        .unwrap();
+    assert_eq!(t.addrs, vec!["[64:ff9b::808:808]:8443".parse().unwrap()]);
+    assert_eq!(t.host, "64:ff9b::808:808");
+    let err = guard.check("http://[64:ff9b::7f00:1]/").await.unwrap_err();
+    assert_eq!(
+        err,
+        EgressError::Forbidden {
+            addr: "64:ff9b::7f00:1".parse().unwrap(),
+            reason: "loopback (via NAT64)",
+        }
+    );
+}
