@@ -53,6 +53,7 @@ pub(crate) fn check(cfg: &Config, env: &dyn EnvSource, offline: bool) -> Finding
         budgets(&format!("tenants[{i}].budgets"), &t.budgets, &mut f);
     }
     liveavatar(cfg, env, offline, &mut f);
+    metadata_allowed(cfg, &mut f);
     if cfg.cluster.redis.is_none() && cfg.cluster.replicas.get() > 1 {
         f.warn(
             "cluster.replicas",
@@ -120,6 +121,32 @@ fn secrets(cfg: &Config, env: &dyn EnvSource, f: &mut Findings) {
             "server.admin_token_env",
             format!("${admin} is not set: the admin API will refuse every request"),
         );
+    }
+}
+
+/// An `egress.allow_cidrs` entry that covers a cloud metadata address lets
+/// a tenant's webhook or media URL read the instance's credentials. Often
+/// a wide entry written for something else (`169.254.0.0/16`, the whole
+/// NAT64 prefix older releases needed), so a warning, not a refusal.
+fn metadata_allowed(cfg: &Config, f: &mut Findings) {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    const METADATA: [IpAddr; 4] = [
+        IpAddr::V4(Ipv4Addr::new(169, 254, 169, 254)),
+        IpAddr::V4(Ipv4Addr::new(100, 100, 100, 200)),
+        IpAddr::V6(Ipv6Addr::new(0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0254)),
+        // 169.254.169.254 through NAT64, which the guard judges as that.
+        IpAddr::V6(Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, 0xa9fe, 0xa9fe)),
+    ];
+    for (i, net) in cfg.egress.allow_cidrs.iter().enumerate() {
+        if let Some(ip) = METADATA.iter().find(|ip| net.contains(*ip)) {
+            f.warn(
+                &format!("egress.allow_cidrs[{i}]"),
+                format!(
+                    "{net} includes the cloud metadata address {ip}: a tenant's webhook or \
+                     media URL could read the instance's credentials; narrow the entry"
+                ),
+            );
+        }
     }
 }
 

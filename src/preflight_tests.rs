@@ -114,3 +114,26 @@ fn an_unresolved_store_password_is_an_error_unless_offline() {
     assert!(ok.errors.is_empty(), "{ok:?}");
     assert!(check(&c, &env, true).errors.is_empty());
 }
+
+#[test]
+fn an_egress_entry_covering_a_metadata_address_is_warned() {
+    let listen = "[server]\nlisten = \"127.0.0.1:8080\"\n[egress]\nallow_cidrs = ";
+    let env = MapEnv::default().with("ORG", "k");
+    let warned = |cidrs: &str| {
+        check(&cfg(&format!("{listen}{cidrs}")), &env, true)
+            .warnings
+            .into_iter()
+            .filter(|w| w.key.starts_with("egress.allow_cidrs"))
+            .map(|w| (w.key, w.message))
+            .collect::<Vec<_>>()
+    };
+    let w = warned("[\"10.0.0.0/8\", \"64:ff9b::/96\", \"169.254.0.0/16\"]");
+    let keys: Vec<&str> = w.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["egress.allow_cidrs[1]", "egress.allow_cidrs[2]"],
+        "{w:?}"
+    );
+    assert!(w[1].1.contains("169.254.169.254"), "{w:?}");
+    assert!(warned("[\"10.0.0.0/8\", \"64:ff9b::a00:0/104\"]").is_empty());
+}
