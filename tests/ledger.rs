@@ -257,6 +257,7 @@ both!(
     cases_redeliver::a_dead_delivery_is_requeued_once_and_others_are_refused,
     cases_redeliver::a_dead_delivery_of_a_deleted_endpoint_is_not_requeued,
     cases_redeliver::concurrent_redeliveries_requeue_once,
+    cases_redeliver::concurrent_bulk_redeliveries_count_each_row_once,
     cases_redeliver::bulk_redelivery_takes_the_tenants_dead_rows_since_once,
     cases_parked::parked_events_wait_then_go_to_the_owner_once,
     cases_parked::parked_events_survive_a_reopen,

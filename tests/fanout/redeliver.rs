@@ -195,3 +195,39 @@ async fn ops_redeliver_a_tenants_dead_deliveries_since_a_time() {
         r#"heygen_gateway_webhook_redeliveries_total{source="admin",tenant="alpha"} 1"#,
     );
 }
+
+/// `heygen-gateway redeliver` does what the admin call does, on the
+/// config's ledger; the running gateway's worker sends what it re-queued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_redelivers_a_tenants_dead_deliveries() {
+    let rig = Rig::start(dies_fast).await;
+    let rx = Receiver::start().await;
+    let before = (chrono::Utc::now() - chrono::Duration::minutes(5)).to_rfc3339();
+    rig.register("alpha", &rx.url("/hook"), None).await;
+    let (event, _) = dead_event(&rig, &rx, 1).await;
+    let cli = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_heygen-gateway"))
+            .arg("redeliver")
+            .arg("--config")
+            .arg(&rig.gw.config_path)
+            .args(args)
+            .env("HEYGEN_API_KEY", ORG_KEY)
+            .output()
+            .expect("run redeliver")
+    };
+    let out = cli(&["--tenant", "nobody", "--since", &before]);
+    assert_eq!(out.status.code(), Some(64), "{out:?}");
+    let out = cli(&["--tenant", "alpha", "--since", "yesterday"]);
+    assert_eq!(out.status.code(), Some(64), "{out:?}");
+
+    rx.set_fallback(200);
+    let out = cli(&["--tenant", "alpha", "--since", &before]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("re-queued 1 "), "{stdout}");
+    eventually(|| rx.count() > 10, WAIT).await;
+    stays(11, || rx.count()).await;
+    assert_eq!(rx.received().pop().unwrap().body, event.as_bytes());
+    let log = rig.wait_settled_log("alpha", 1).await;
+    assert_eq!(log[0]["state"], "delivered", "{log:?}");
+}

@@ -214,3 +214,44 @@ pub async fn bulk_redelivery_takes_the_tenants_dead_rows_since_once(f: Fixture) 
     let log = l.delivery_log("beta", None, 10).await.unwrap();
     assert_eq!(log[0].state, DeliveryState::Dead, "another tenant's stay");
 }
+
+/// Eight bulk calls at once over two instances on 120 dead rows, then one
+/// for what is left: each row is re-queued, and counted, once.
+pub async fn concurrent_bulk_redeliveries_count_each_row_once(f: Fixture) {
+    let l = f.ledger.as_ref();
+    let e = endpoint(l, "acme", "https://a.example/1").await;
+    for i in 0..120 {
+        queue(&f, "acme", &e, &format!("ev{i}")).await;
+    }
+    // Given up unsent: dead in one step.
+    for d in l.due_deliveries(f.clock.now(), 1000).await.unwrap() {
+        assert!(l.abandon_delivery(d.id, "tenant disabled").await.unwrap());
+    }
+    let ledgers: [Arc<dyn Ledger>; 2] = [f.ledger.clone(), f.open_again().await];
+    let since = f.clock.now() - Duration::hours(1);
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let l = ledgers[i % 2].clone();
+            tokio::spawn(async move {
+                let all = DeadFilter {
+                    tenant: "acme",
+                    since,
+                    endpoint_id: None,
+                };
+                l.redeliver_dead(&all, 20).await.unwrap().requeued
+            })
+        })
+        .collect();
+    let mut requeued = 0;
+    for t in tasks {
+        requeued += t.await.unwrap();
+    }
+    let all = DeadFilter {
+        tenant: "acme",
+        since,
+        endpoint_id: None,
+    };
+    requeued += l.redeliver_dead(&all, 1000).await.unwrap().requeued;
+    assert_eq!(requeued, 120);
+    assert_eq!(l.outbox_depth().await.unwrap(), 120);
+}
