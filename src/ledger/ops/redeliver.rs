@@ -96,8 +96,10 @@ pub(crate) async fn bulk<T: Tx>(
     let (now_at, limit_at) = (params.len() + 1, params.len() + 2);
     let mut update_params = params.clone();
     update_params.extend([now_us.into(), i64::from(limit).into()]);
-    // `state = 'dead'` again outside the subquery: a row another call
-    // re-queued meanwhile is re-checked on its new version and skipped.
+    // `state = 'dead'` again outside the subquery: on PostgreSQL the
+    // subquery's ids come from the statement's snapshot, so a row another
+    // call re-queued meanwhile would still match them and be re-queued (and
+    // counted) twice; the outer condition is re-checked on its new version.
     let sql = format!(
         "{} WHERE id IN (SELECT id FROM deliveries WHERE {matching} ORDER BY id \
          LIMIT ?{limit_at}) AND state = 'dead'",
