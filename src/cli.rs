@@ -138,6 +138,22 @@ pub enum Command {
         #[arg(required = true)]
         resources: Vec<String>,
     },
+    /// Send a tenant's dead webhook deliveries again: re-queues those
+    /// queued since a time (at most 10,000 a run; run again while more
+    /// remain) for the running gateway's fan-out worker.
+    Redeliver {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The tenant whose deliveries are re-queued.
+        #[arg(long)]
+        tenant: String,
+        /// Deliveries queued at or after this time (RFC 3339).
+        #[arg(long)]
+        since: String,
+        /// Only this endpoint's deliveries.
+        #[arg(long)]
+        endpoint_id: Option<String>,
+    },
     /// Ledger maintenance.
     Ledger {
         #[command(subcommand)]

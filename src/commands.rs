@@ -1,8 +1,9 @@
 //! What each subcommand does.
 //!
 //! `run` dispatches; each group of subcommands has its own file: `serve`
-//! (the long-running servers), `ops` (check-config, assign, probe),
-//! `reports` (the commands that read the ledger and print) and `quote`.
+//! (the long-running servers), `ops` (check-config, assign, redeliver,
+//! probe), `reports` (the commands that read the ledger and print) and
+//! `quote`.
 
 mod ops;
 mod quote;
@@ -13,7 +14,7 @@ use std::process::ExitCode;
 
 use crate::cli::{Command, LedgerCommand};
 use crate::config::Config;
-use ops::{assign, check_config, probe};
+use ops::{assign, check_config, probe, redeliver};
 use reports::{calibrate, ledger_verify, report, usage};
 use serve::{mock_upstream, serve};
 
@@ -35,6 +36,12 @@ pub async fn run(command: Command) -> ExitCode {
             actor,
             resources,
         } => assign(&config.config, &tenant, &kind, &actor, &resources).await,
+        Command::Redeliver {
+            config,
+            tenant,
+            since,
+            endpoint_id,
+        } => redeliver(&config.config, &tenant, &since, endpoint_id.as_deref()).await,
         Command::Probe {
             config,
             timeout,

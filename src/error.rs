@@ -112,6 +112,10 @@ pub enum GatewayError {
          retry when they are done, or ask ops to assign the project to one tenant"
     )]
     ProjectInUse { project_id: String },
+    /// A webhook delivery that cannot be sent again: not `dead`, its
+    /// endpoint deleted, or its tenant disabled (nothing to deliver to).
+    #[error("{message}")]
+    NotRedeliverable { message: String },
     #[error("this Idempotency-Key was used with a different request body")]
     IdempotencyMismatch,
     /// HeyGen answered a session start with the session an earlier attempt

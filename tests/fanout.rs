@@ -30,6 +30,8 @@ mod harness;
 mod parked_cap;
 #[path = "fanout/receiver.rs"]
 mod receiver;
+#[path = "fanout/redeliver.rs"]
+mod redeliver;
 #[path = "fanout/tenants.rs"]
 mod tenants;
 

@@ -54,6 +54,8 @@ mod cases_parked;
 mod cases_parked_cap;
 #[path = "ledger/cases_records.rs"]
 mod cases_records;
+#[path = "ledger/cases_redeliver.rs"]
+mod cases_redeliver;
 #[path = "ledger/cases_registry.rs"]
 mod cases_registry;
 #[path = "ledger/cases_retry.rs"]
@@ -254,6 +256,11 @@ both!(
     cases_outbox::replicas_claim_disjoint_rows,
     cases_outbox::claims_take_the_tenants_in_turn,
     cases_outbox::old_finished_deliveries_are_purged,
+    cases_redeliver::a_dead_delivery_is_requeued_once_and_others_are_refused,
+    cases_redeliver::a_dead_delivery_of_a_deleted_endpoint_is_not_requeued,
+    cases_redeliver::concurrent_redeliveries_requeue_once,
+    cases_redeliver::concurrent_bulk_redeliveries_count_each_row_once,
+    cases_redeliver::bulk_redelivery_takes_the_tenants_dead_rows_since_once,
     cases_parked::parked_events_wait_then_go_to_the_owner_once,
     cases_parked::parked_events_survive_a_reopen,
     cases_parked::replicas_claim_disjoint_parked_events,

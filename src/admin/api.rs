@@ -1,6 +1,7 @@
 //! `/admin/v1/…`: tenants with usage, holds, the journal, the ledger audit,
-//! credit adjustments and reload. Bearer token from the environment; every write is an audit
-//! event in the log and (adjustments) a journal row with the actor.
+//! credit adjustments, reload and webhook redelivery. Bearer token from the
+//! environment; every write is an audit event in the log and (adjustments)
+//! a journal row with the actor.
 //!
 //! Routing, the bearer check, the query helpers and the tenants list live
 //! here; the read endpoints over the ledger are in `ledger_reads` and the
@@ -64,6 +65,13 @@ pub(crate) async fn handle(
             .await
         }
         (Method::POST, "reload") => reload(&state, req.headers()).await,
+        (Method::POST, "webhooks/redeliver") => {
+            let headers = req.headers().clone();
+            match collect_limited(req.into_body(), 64 * 1024).await {
+                Ok(body) => super::redeliver::handle(&state, &headers, body).await,
+                Err(e) => Err(e.into()),
+            }
+        }
         (Method::GET, "reports/spend") => spend_report(&state, &query).await,
         (Method::GET, "sessions") => {
             crate::sessions::live_json(&state, param(&query, "tenant").as_deref())
@@ -74,7 +82,7 @@ pub(crate) async fn handle(
         (
             _,
             "tenants" | "holds" | "ledger" | "ledger/verify" | "adjustments" | "reload"
-            | "resources" | "sessions" | "reports/spend",
+            | "resources" | "sessions" | "reports/spend" | "webhooks/redeliver",
         ) => Err(GatewayError::MethodNotAllowed),
         _ => Err(GatewayError::NotFound),
     };

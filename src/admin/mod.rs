@@ -2,6 +2,7 @@
 
 mod api;
 pub(crate) mod calibrate;
+pub(crate) mod redeliver;
 pub(crate) mod reports;
 mod resources;
 mod ui;

@@ -1,6 +1,7 @@
 //! The one-shot operator commands around a deployment: `check-config`
 //! (the same preflight `serve` runs), `assign` (adopting existing resources
-//! to a tenant) and `probe` (the admin listener's readiness, for container
+//! to a tenant), `redeliver` (re-queueing a tenant's dead webhook
+//! deliveries) and `probe` (the admin listener's readiness, for container
 //! health checks). Each runs and exits; none serves.
 
 use std::process::ExitCode;
@@ -83,6 +84,59 @@ pub(super) async fn assign(
         Ok(()) => {
             println!("assigned {} resource(s) to {tenant}", resources.len());
             ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `redeliver`: re-queues a tenant's dead deliveries queued since `since`,
+/// as `POST /admin/v1/webhooks/redeliver` does (the same check and ledger
+/// call), on the ledger directly like `assign`: the gateway's fan-out
+/// worker sends them. Counted in no metric (this process exports none).
+pub(super) async fn redeliver(
+    path: &std::path::Path,
+    tenant: &str,
+    since: &str,
+    endpoint_id: Option<&str>,
+) -> ExitCode {
+    use crate::admin::redeliver::{parse_since, requeue};
+    use crate::error::GatewayError;
+    let config = match load(path) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let since = match parse_since(since) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: --since: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let ledger = match crate::ledger::open_ledger(&config.store).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: opening the ledger: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match requeue(ledger.as_ref(), &config, tenant, since, endpoint_id).await {
+        Ok(done) => {
+            println!("re-queued {} dead delivery(ies) of {tenant}", done.requeued);
+            if done.more {
+                println!("more remain: run the command again");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e @ GatewayError::UnknownTenant { .. }) => {
+            eprintln!("error: {e} ({})", path.display());
+            ExitCode::from(EXIT_CONFIG)
+        }
+        Err(GatewayError::Ledger { source, .. }) => {
+            eprintln!("error: {source}");
+            ExitCode::FAILURE
         }
         Err(e) => {
             eprintln!("error: {e}");

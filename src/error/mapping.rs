@@ -29,9 +29,10 @@ impl GatewayError {
             RateLimited { .. } | RenderCap { .. } | SessionCap { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
             }
-            IdempotencyInProgress | ProjectInUse { .. } | SessionEnded { .. } => {
-                StatusCode::CONFLICT
-            }
+            IdempotencyInProgress
+            | ProjectInUse { .. }
+            | SessionEnded { .. }
+            | NotRedeliverable { .. } => StatusCode::CONFLICT,
             IdempotencyMismatch | SessionNotMetered => StatusCode::UNPROCESSABLE_ENTITY,
             Ledger { source, .. } if unavailable(source) => StatusCode::SERVICE_UNAVAILABLE,
             LiveAvatarNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
@@ -64,6 +65,7 @@ impl GatewayError {
             IdempotencyInProgress => "request_in_progress",
             ProjectInUse { .. } => "project_in_use",
             SessionEnded { .. } => "session_stopped",
+            NotRedeliverable { .. } => "not_redeliverable",
             IdempotencyMismatch | SessionNotMetered => "idempotency_key_reused",
             Ledger { source, .. } if unavailable(source) => "service_unavailable",
             LiveAvatarNotConfigured => "service_unavailable",
@@ -103,6 +105,7 @@ impl GatewayError {
             SessionCap { .. } => "sessions_in_flight",
             IdempotencyInProgress => "request_in_progress",
             ProjectInUse { .. } => "project_in_use",
+            NotRedeliverable { .. } => "not_redeliverable",
             IdempotencyMismatch => "idempotency_mismatch",
             SessionNotMetered => "session_not_metered",
             Ledger { source, .. } if unavailable(source) => "ledger_unavailable",

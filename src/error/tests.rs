@@ -164,6 +164,15 @@ fn every_variant_maps_to_status_code_reason_and_retry_after() {
             None,
         ),
         (
+            E::NotRedeliverable {
+                message: "m".into(),
+            },
+            409,
+            "not_redeliverable",
+            "not_redeliverable",
+            None,
+        ),
+        (
             E::IdempotencyMismatch,
             422,
             "idempotency_key_reused",

@@ -13,7 +13,10 @@
 //! tenant's secret in HeyGen's own scheme ([`signed_headers`]), and retries
 //! failures with exponentially growing, fully jittered delays ([`backoff`],
 //! shared with the alert outbox)
-//! until the ledger gives up after `MAX_DELIVERY_ATTEMPTS`.
+//! until the ledger gives up after `MAX_DELIVERY_ATTEMPTS`. A row given up
+//! (`dead`) is sent again only when the tenant or ops redeliver it: the
+//! ledger puts it back to `pending` and the worker sends it as a first
+//! delivery (see `ledger::Redeliveries`).
 //!
 //! Only a tenant the config in force names and enables receives anything
 //! ([`barred`]): checked when queueing and again before each send, since a

@@ -29,6 +29,7 @@ mod parked_events;
 pub(crate) use open::store_password;
 pub use open::{open_ledger, open_ledger_in, open_ledger_with_clock};
 pub mod postgres;
+mod redeliveries;
 mod registry;
 mod resources;
 mod retry;
@@ -53,6 +54,7 @@ pub use ops::contacts::{placeholder_id, CONTACT_PREFIX};
 pub use ops::placeholders::{agent_placeholder_id, placeholder_key, AGENT_PREFIX};
 pub use parked_events::{NewParkedEvent, OpenBatch, ParkOutcome, ParkedEvent, ParkedEvents};
 pub use postgres::PostgresLedger;
+pub use redeliveries::*;
 pub use registry::Registry;
 pub use resources::*;
 pub use retry::{RetryHolds, Takeover, RETRY_LOOKBACK};
@@ -76,7 +78,8 @@ pub const IDEMPOTENCY_TTL: chrono::Duration = chrono::Duration::hours(24);
 /// [`AgentVideos`] (Video Agent sessions' placeholders),
 /// [`SchemaVersions`] (whether a newer build migrated it since),
 /// [`UnconfirmedStops`] (session stops HeyGen did not confirm),
-/// [`ParkedEvents`] (webhooks waiting for their job's owner) and
+/// [`ParkedEvents`] (webhooks waiting for their job's owner),
+/// [`Redeliveries`] (dead webhook deliveries sent again) and
 /// [`PriceBookHistory`] (every price book run with, by version).
 /// Object-safe: the proxy holds an `Arc<dyn Ledger>`.
 #[async_trait]
@@ -89,6 +92,7 @@ pub trait Ledger:
     + SchemaVersions
     + UnconfirmedStops
     + ParkedEvents
+    + Redeliveries
     + PriceBookHistory
     + Send
     + Sync

@@ -82,7 +82,8 @@ pub enum DeliveryState {
     Pending,
     /// Acknowledged by the endpoint: never sent again.
     Delivered,
-    /// Given up after [`MAX_DELIVERY_ATTEMPTS`], or its endpoint was deleted.
+    /// Given up after [`MAX_DELIVERY_ATTEMPTS`], or its endpoint was deleted;
+    /// sent again only if redelivered (see [`crate::ledger::Redeliveries`]).
     Dead,
 }
 

@@ -40,7 +40,7 @@ pub use alerts::{ALERT_EVENTS, ALERT_RESULTS};
 pub use sessions::{SESSION_STOP_REASONS, SESSION_UNMETERED_REASONS};
 pub use settlement::SETTLEMENT_SOURCES;
 pub use threshold::ThresholdTracker;
-pub use webhooks::{DELIVERY_RESULTS, UNOWNED_RESULTS};
+pub use webhooks::{DELIVERY_RESULTS, REDELIVERY_SOURCES, UNOWNED_RESULTS};
 
 /// Latency buckets for a proxy: 1 ms (rejections, cached reads) to 60 s
 /// (the default upstream timeout; uploads beyond it land in `+Inf`).

@@ -13,6 +13,11 @@ use super::Metrics;
 /// Results of one delivery attempt, as the `result` label spells them.
 pub const DELIVERY_RESULTS: [&str; 4] = ["delivered", "failed", "dead", "refused"];
 
+/// Who re-queued a dead delivery, as the `source` label spells it: the
+/// tenant (`POST /gateway/v1/webhooks/deliveries/{id}/redeliver`) or ops
+/// (`POST /admin/v1/webhooks/redeliver`).
+pub const REDELIVERY_SOURCES: [&str; 2] = ["tenant", "admin"];
+
 /// What became of an event with no known owner, as the `result` label
 /// spells it: parked to wait, its owner found later, or given up; or not
 /// parked at all because `webhooks.max_parked_events` wait already; or
@@ -29,6 +34,7 @@ const DELIVERY_BUCKETS: &[f64] = &[
 
 pub(super) struct WebhookFamilies {
     deliveries: IntCounterVec,
+    redeliveries: IntCounterVec,
     delivery_seconds: Histogram,
     outbox_depth: IntGauge,
     unowned: IntCounterVec,
@@ -61,6 +67,12 @@ impl WebhookFamilies {
                  (delivered, failed = will retry, dead = gave up, refused = URL refused by the egress guard).",
                 &["tenant", "result"],
             )?,
+            redeliveries: r.int_counter(
+                "heygen_gateway_webhook_redeliveries_total",
+                "Dead deliveries put back to pending to be sent again, by tenant and source \
+                 (tenant = the tenant's own call, admin = the ops call).",
+                &["tenant", "source"],
+            )?,
             delivery_seconds: r.add(Histogram::with_opts(opts)?)?,
             outbox_depth: r.int_gauge(
                 "heygen_gateway_webhook_outbox_depth",
@@ -78,17 +90,28 @@ impl WebhookFamilies {
 // === impl Metrics (webhook fan-out) ===
 
 impl Metrics {
-    /// Creates the delivery counters of `tenants` at 0 so the first failure
-    /// is an increase, not a series appearing from nothing.
+    /// Creates the delivery and redelivery counters of `tenants` at 0 so
+    /// the first failure is an increase, not a series appearing from nothing.
     pub fn init_webhook_tenants<'a>(&self, tenants: impl IntoIterator<Item = &'a str>) {
+        let w = &self.inner.webhooks;
         for tenant in tenants {
             for result in DELIVERY_RESULTS {
-                self.inner
-                    .webhooks
-                    .deliveries
-                    .with_label_values(&[tenant, result]);
+                w.deliveries.with_label_values(&[tenant, result]);
+            }
+            for source in REDELIVERY_SOURCES {
+                w.redeliveries.with_label_values(&[tenant, source]);
             }
         }
+    }
+
+    /// Counts `n` dead deliveries of `tenant` re-queued; `source` is one of
+    /// [`REDELIVERY_SOURCES`].
+    pub fn webhook_redeliveries(&self, tenant: &str, source: &str, n: u64) {
+        self.inner
+            .webhooks
+            .redeliveries
+            .with_label_values(&[tenant, source])
+            .inc_by(n);
     }
 
     /// Counts one delivery attempt; `result` is one of [`DELIVERY_RESULTS`].

@@ -18,6 +18,7 @@ mod hold_batch;
 pub(crate) mod outbox;
 pub(crate) mod parked;
 pub(crate) mod placeholders;
+pub(crate) mod redeliver;
 pub(crate) mod registry;
 pub(crate) mod report;
 pub(crate) mod retry;

@@ -17,7 +17,7 @@ fn state_from(s: &str) -> Result<DeliveryState, LedgerError> {
     })
 }
 
-fn log_from(r: &dyn RowAccess) -> Result<DeliveryLogEntry, LedgerError> {
+pub(super) fn log_from(r: &dyn RowAccess) -> Result<DeliveryLogEntry, LedgerError> {
     Ok(DeliveryLogEntry {
         id: r.int(0)?,
         event_id: r.text(1)?,
@@ -32,7 +32,8 @@ fn log_from(r: &dyn RowAccess) -> Result<DeliveryLogEntry, LedgerError> {
     })
 }
 
-const LOG_COLS: &str = "id, event_id, endpoint_id, state, attempts, last_status, last_error, \
+pub(super) const LOG_COLS: &str =
+    "id, event_id, endpoint_id, state, attempts, last_status, last_error, \
      created_us, next_attempt_us, delivered_us";
 
 /// Queues one row per endpoint of `tenant` (ids of other tenants' endpoints

@@ -88,6 +88,7 @@ mod alerts;
 mod asset_media;
 mod books;
 mod parked;
+mod redeliveries;
 mod registry;
 mod retry;
 mod sessions;

@@ -13,6 +13,7 @@ mod idem;
 mod open;
 mod parked;
 mod read;
+mod redeliveries;
 mod registry;
 mod retry;
 mod schema;

@@ -1,6 +1,8 @@
 //! A tenant's own webhook endpoints (fan-out of HeyGen's callbacks):
 //! `POST|GET webhooks/endpoints`, `DELETE webhooks/endpoints/{id}`,
-//! `GET webhooks/deliveries?endpoint_id=&limit=`. Tenant key required.
+//! `GET webhooks/deliveries?endpoint_id=&limit=`,
+//! `POST webhooks/deliveries/{id}/redeliver` (in `redeliver`). Tenant key
+//! required.
 //! A URL must pass the egress guard at registration (and again at every
 //! delivery, since DNS may change); the signing secret is shown once.
 //! Creation counts against the tenant's request rate; the 20-endpoint cap
@@ -10,6 +12,7 @@
 //! names and the log query are checked in `input`.
 
 mod input;
+mod redeliver;
 
 use std::sync::Arc;
 
@@ -39,6 +42,8 @@ pub(super) enum Op {
     List,
     Delete(String),
     Log,
+    /// The delivery id as given (a non-number is no delivery: 404).
+    Redeliver(String),
 }
 
 /// `None` when `rest` is not one of these endpoints; `Some(Err)` for a
@@ -54,6 +59,18 @@ pub(super) fn route(method: &Method, rest: &str) -> Option<Result<Op, GatewayErr
             Method::GET => Ok(Op::Log),
             _ => Err(GatewayError::MethodNotAllowed),
         },
+        _ if rest.starts_with("webhooks/deliveries/") => {
+            let id = rest
+                .strip_prefix("webhooks/deliveries/")?
+                .strip_suffix("/redeliver")?;
+            if id.is_empty() || id.contains('/') {
+                return None;
+            }
+            match *method {
+                Method::POST => Ok(Op::Redeliver(id.to_owned())),
+                _ => Err(GatewayError::MethodNotAllowed),
+            }
+        }
         _ => {
             let id = rest.strip_prefix("webhooks/endpoints/")?;
             if id.is_empty() || id.contains('/') {
@@ -102,6 +119,7 @@ pub(super) async fn handle(
                 json!({"data": {"endpoint_id": id, "deleted": true}}),
             ))
         }
+        Op::Redeliver(id) => redeliver::redeliver(state, rt, tenant, &id).await,
         Op::Log => {
             let (endpoint_id, limit) = log_query(req.uri().query().unwrap_or(""))?;
             let log = ledger
@@ -186,7 +204,7 @@ fn endpoint_json(e: &EndpointInfo) -> Value {
     })
 }
 
-fn log_json(d: &DeliveryLogEntry) -> Value {
+pub(super) fn log_json(d: &DeliveryLogEntry) -> Value {
     json!({
         "delivery_id": d.id,
         "event_id": d.event_id,
@@ -202,53 +220,4 @@ fn log_json(d: &DeliveryLogEntry) -> Value {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn routes_split_404_from_405() {
-        assert!(matches!(
-            route(&Method::POST, "webhooks/endpoints"),
-            Some(Ok(Op::Add))
-        ));
-        assert!(matches!(
-            route(&Method::DELETE, "webhooks/endpoints/whe_1"),
-            Some(Ok(Op::Delete(id))) if id == "whe_1"
-        ));
-        assert!(matches!(
-            route(&Method::PUT, "webhooks/deliveries"),
-            Some(Err(GatewayError::MethodNotAllowed))
-        ));
-        assert!(route(&Method::DELETE, "webhooks/endpoints/a/b").is_none());
-        assert!(route(&Method::GET, "webhooks/other").is_none());
-    }
-
-    #[test]
-    fn events_default_to_all_and_are_validated() {
-        assert_eq!(events(None).unwrap(), ["*"]);
-        assert_eq!(
-            events(Some(vec!["a.success".into(), "a.success".into()])).unwrap(),
-            ["a.success"]
-        );
-        assert_eq!(
-            events(Some(vec!["a.fail".into(), "*".into()])).unwrap(),
-            ["*"]
-        );
-        assert!(events(Some(vec![])).is_err());
-        assert!(events(Some(vec!["a,b".into()])).is_err());
-        assert!(events(Some(vec!["".into()])).is_err());
-    }
-
-    #[test]
-    fn log_query_defaults_and_bounds() {
-        assert_eq!(log_query("").unwrap(), (None, DEFAULT_LOG_LIMIT));
-        assert_eq!(
-            log_query("endpoint_id=whe_ab&limit=5").unwrap(),
-            (Some("whe_ab".into()), 5)
-        );
-        assert!(log_query("limit=0").is_err());
-        assert!(log_query("limit=501").is_err());
-        assert!(log_query("limit=x").is_err());
-        assert!(log_query("endpoint_id=%27").is_err());
-    }
-}
+mod tests;
