@@ -231,3 +231,21 @@ async fn the_cli_redelivers_a_tenants_dead_deliveries() {
     let log = rig.wait_settled_log("alpha", 1).await;
     assert_eq!(log[0]["state"], "delivered", "{log:?}");
 }
+
+/// Each redelivery can make the gateway send ten attempts, so the calls
+/// count against the tenant's request rate (found or not), as endpoint
+/// creation does; another tenant's quota is its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redelivery_calls_are_rate_limited() {
+    let rig =
+        Rig::start(|c| fast(c).tenant_limits("alpha", "requests_per_minute = 1, burst = 1")).await;
+    let path = "/gateway/v1/webhooks/deliveries/999999/redeliver";
+    let r = rig.call("alpha", "POST", path, "").await;
+    assert_eq!(r.status, 404, "{}", r.text());
+    let r = rig.call("alpha", "POST", path, "").await;
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert_eq!(r.json()["error"]["code"], "rate_limit_exceeded");
+    assert!(r.header("retry-after").is_some(), "{:?}", r.headers);
+    let r = rig.call("beta", "POST", path, "").await;
+    assert_eq!(r.status, 404, "{}", r.text());
+}

@@ -5,7 +5,7 @@
 //! and two concurrent calls re-queue it once. Not the tenant's (or unknown)
 //! is a 404, as `DELETE webhooks/endpoints/{id}` answers a foreign id, so
 //! another tenant's ids cannot be probed; a row that cannot be sent again
-//! is a 409 naming why.
+//! is a 409 naming why. Counted against the tenant's request rate.
 
 use http::{Response, StatusCode};
 use serde_json::json;
@@ -24,6 +24,10 @@ pub(super) async fn redeliver(
     tenant: &TenantConfig,
     id: &str,
 ) -> Result<Response<Body>, GatewayError> {
+    // Each call can make the gateway send up to ten attempts to the
+    // tenant's URL: it counts against the tenant's request rate, as an
+    // endpoint's creation does, so redelivery cannot amplify traffic.
+    super::super::rate_limit(state, tenant).await?;
     // Ids are the log's integers; anything else names no delivery.
     let id: i64 = id.parse().map_err(|_| GatewayError::NotFound)?;
     // Authentication refuses a disabled tenant already; checked again
