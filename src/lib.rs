@@ -50,6 +50,7 @@ pub(crate) mod settlement;
 pub mod signature;
 pub mod stack;
 pub mod state;
+pub(crate) mod stopping_sessions;
 #[cfg(test)]
 mod test_tls;
 pub(crate) mod unexplained_sessions;

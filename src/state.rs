@@ -100,6 +100,8 @@ pub struct AppState {
     pub(crate) unregistered: crate::unregistered_sessions::UnregisteredSessions,
     /// Sessions in HeyGen's list nothing of the gateway explains, counted once.
     pub(crate) unexplained: crate::unexplained_sessions::UnexplainedSessions,
+    /// Sessions a client's stop is in flight for (the meter waits for it).
+    pub(crate) stopping: crate::stopping_sessions::StoppingSessions,
     /// The config file, locked for a whole reload: reloads (SIGHUP, the
     /// admin API) run one at a time, so a slow earlier one can never
     /// install an older file over a later one.
@@ -107,8 +109,7 @@ pub struct AppState {
     /// Work that must finish before shutdown completes even when no client
     /// waits for it: billable admissions and settlements.
     pub tasks: tokio_util::task::TaskTracker,
-    /// Set for good once a newer build migrated the ledger: not ready, no
-    /// new holds, a gauge and an alert (`schema_guard`).
+    /// Set for good once a newer build migrated the ledger (`schema_guard`).
     pub schema: crate::schema_guard::SchemaGuard,
     /// Whether `webhooks.max_parked_events` were waiting at the last look
     /// (`fanout::parked`): while set, such events are dropped unasked.
@@ -174,6 +175,7 @@ impl AppState {
             deferred_stops: Default::default(),
             unregistered: Default::default(),
             unexplained: Default::default(),
+            stopping: Default::default(),
             runtime: ArcSwap::from_pointee(runtime),
             alerts,
             upstream: p.upstream,

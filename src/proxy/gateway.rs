@@ -170,10 +170,12 @@ async fn dispatch(
         Access::Named(n) if !read && crate::sessions::is_session_call(path) => n.ids.clone(),
         _ => Vec::new(),
     };
-    if !realtime.is_empty() {
+    let stopping = if realtime.is_empty() {
+        None
+    } else {
         let stop = crate::sessions::is_stop(req.method(), path);
-        Box::pin(crate::sessions::before_call(state, &realtime, stop)).await?;
-    }
+        Box::pin(crate::sessions::before_call(state, &realtime, stop)).await?
+    };
     let method = req.method().clone();
     // A call on v3 realtime sessions: a stop HeyGen answered ends their
     // metering even if the client has gone by then, so the forward and
@@ -186,7 +188,8 @@ async fn dispatch(
             path_and_query: path_and_query.to_string(),
             limit: cfg.server.max_body_bytes,
         };
-        return Box::pin(realtime_call(state, to, req, owed, (method, realtime))).await;
+        let call = (method, realtime, stopping);
+        return Box::pin(super::realtime::call(state, to, req, owed, call)).await;
     }
     let hop = Hop {
         state,
@@ -265,32 +268,4 @@ async fn dispatch(
         .await;
     }
     resp
-}
-
-/// A call on the v3 realtime sessions `ids`, forwarded and metered in a
-/// task of its own (see `detached`).
-async fn realtime_call(
-    state: &Arc<AppState>,
-    to: delete::Delete,
-    req: Request<ReqBody>,
-    owed: Vec<crate::settlement::DeleteCapture>,
-    (method, ids): (http::Method, Vec<String>),
-) -> Result<Response<Body>, GatewayError> {
-    let st = state.clone();
-    super::detached::run(state, async move {
-        let path = to.path.clone();
-        let resp = if owed.is_empty() {
-            let up = UpPath {
-                path: &to.path,
-                path_and_query: &to.path_and_query,
-                parsed: None,
-            };
-            pass_through(&st, &to.origin, req, up, to.limit).await?
-        } else {
-            delete::forward(&st, to, req, owed).await?
-        };
-        crate::sessions::after_call(&st, &method, &path, &ids, resp.status()).await;
-        Ok(resp)
-    })
-    .await
 }

@@ -172,13 +172,14 @@ async fn session_call(
     // A session no longer live is refused (402 after a budget stop, else
     // 409) but for its stop; a live one notes the call as activity.
     let ids = std::slice::from_ref(&session_id);
-    sessions::before_call(state, ids, path == STOP).await?;
+    let stopping = sessions::before_call(state, ids, path == STOP).await?;
     let resp = if path == STOP {
         // A stop LiveAvatar confirmed ends the session's metering even if
         // the client has gone by then: detached. One it refused (a 4xx
         // too) may have left the session running, so it stays metered.
         let (st, ctx) = (state.clone(), ctx.clone());
         super::detached::run(state, async move {
+            let _stopping = stopping;
             let resp = send(&st, &ctx, STOP, parts.headers, auth, full(body)).await?;
             if resp.status().is_success() {
                 sessions::stop::end(&st, &session_id, "client").await;

@@ -26,6 +26,7 @@ mod liveavatar;
 mod liveavatar_token;
 pub(crate) mod media;
 pub mod path;
+mod realtime;
 mod refusal;
 pub(crate) mod render;
 pub(crate) mod request_log;

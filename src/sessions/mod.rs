@@ -42,6 +42,7 @@ use crate::ledger::SessionFilter;
 use crate::money::Micros;
 use crate::pricing::MediaLengths;
 use crate::state::AppState;
+use crate::stopping_sessions::StopInFlight;
 
 /// What kind of session, which decides how the gateway stops it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,12 +132,14 @@ fn starts_with_ci(path: &str, prefix: &str) -> bool {
 /// tenant) is refused, 402 after a budget stop and 409 `session_stopped`
 /// otherwise, since nothing would meter what the call does. A stop
 /// (`stop`) of such a session is let through: it costs nothing, and it may
-/// stop at HeyGen a session whose stop HeyGen has not confirmed yet.
+/// stop at HeyGen a session whose stop HeyGen has not confirmed yet. For a
+/// stop, the guard marks it in flight (`stopping_sessions`): keep it until
+/// [`after_call`] has acted on HeyGen's answer.
 pub(crate) async fn before_call(
     state: &AppState,
     ids: &[String],
     stop: bool,
-) -> Result<(), GatewayError> {
+) -> Result<Option<StopInFlight>, GatewayError> {
     for id in ids {
         let rows = state
             .ledger
@@ -161,7 +164,7 @@ pub(crate) async fn before_call(
             None => {}
         }
     }
-    Ok(())
+    Ok(stop.then(|| state.stopping.begin(ids)))
 }
 
 /// After a call was answered: a client's stop that HeyGen confirmed (2xx)

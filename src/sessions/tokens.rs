@@ -94,7 +94,10 @@ pub(super) async fn watch(state: &AppState, live: Vec<SessionRow>) -> Vec<Sessio
     let present: HashSet<&str> = listed.iter().map(|(id, _)| id.as_str()).collect();
     let mut out = Vec::new();
     for s in live.into_iter().chain(bound) {
-        if listed_kind(&s) && !present.contains(s.session_id.as_str()) {
+        // Gone from the list while the client's stop is in flight: the
+        // stop ends it (`stopping_sessions`), or the next tick if refused.
+        let stopping = state.stopping.contains(&s.session_id);
+        if listed_kind(&s) && !present.contains(s.session_id.as_str()) && !stopping {
             super::stop::close(state, &s, now, "ended", false).await;
         } else {
             out.push(s);

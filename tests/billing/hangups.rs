@@ -2,7 +2,8 @@
 //! still recorded. hyper drops a connection's request futures when the
 //! client goes; the forward and its bookkeeping run in a task of their own.
 //! The mock acts on each call at once and answers 500 ms later; the client
-//! closes its socket in between.
+//! closes its socket in between. And a stop HeyGen has acted on but not yet
+//! answered: its session is off HeyGen's list, yet the stop ends it.
 
 use std::time::Duration;
 
@@ -84,4 +85,34 @@ async fn an_upload_whose_client_hangs_up_is_still_recorded() {
         SETTLE_WAIT,
     )
     .await;
+}
+
+/// HeyGen takes a session off its list before it answers the stop: the
+/// meter, reading the list meanwhile, leaves the session to the stop in
+/// flight, which ends it as the client's, at the stop's time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_off_the_list_while_its_stop_is_in_flight_is_ended_by_the_stop() {
+    let (rig, clock) = metered_rig("daily = 100").await;
+    let session = start_session(&rig, json!({"quality": "medium", "avatar_id": "a"})).await;
+    at(&clock, 10);
+    let stop = "/v1/streaming.stop";
+    rig.mock.on_path(stop).delay_answers(Duration::from_secs(6));
+    let ended = r#"heygen_gateway_sessions_stopped_total{reason="ended"}"#;
+    let while_in_flight = async {
+        eventually(|| !rig.mock.requests_to(stop).is_empty(), SETTLE_WAIT).await;
+        // Two whole passes that read the list without the session.
+        await_meter_passes(&[rig.gw.admin_addr], 2).await;
+        let text = metrics_text(rig.gw.admin_addr).await;
+        (metric_value(&text, ended), rig.mock.requests_to(stop).len())
+    };
+    let body = json!({ "session_id": session }).to_string();
+    let (r, seen) = tokio::join!(rig.call("alpha", "POST", stop, &[], body), while_in_flight);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(seen, (Some(0.0), 1), "not ended by the list mid-stop");
+    let holds = wait_all_settled(&rig).await;
+    assert_eq!(captured(&holds), ["0.1"], "{holds:?}");
+    let text = metrics_text(rig.gw.admin_addr).await;
+    let client = r#"heygen_gateway_sessions_stopped_total{reason="client"}"#;
+    assert_eq!(metric_value(&text, client), Some(1.0), "{text}");
+    assert_eq!(metric_value(&text, ended), Some(0.0), "{text}");
 }

@@ -75,10 +75,12 @@ pub(in crate::proxy) async fn body_named(
     .await?;
     // Streaming controls act on a metered session.
     let session = crate::sessions::is_session_call(hop.path);
-    if session {
+    let stopping = if session {
         let stop = crate::sessions::is_stop(&parts.method, hop.path);
-        crate::sessions::before_call(hop.state, &named.ids, stop).await?;
-    }
+        crate::sessions::before_call(hop.state, &named.ids, stop).await?
+    } else {
+        None
+    };
     let len = body.len() as u64;
     if !session {
         let (head, answer) = hop.exchange(parts, full(body), len).await?;
@@ -88,6 +90,8 @@ pub(in crate::proxy) async fn body_named(
     // client has gone by then: detached.
     let owned = hop.owned();
     crate::proxy::detached::run(hop.state, async move {
+        // In flight until `after_call` has acted on the answer.
+        let _stopping = stopping;
         let (hop, method, ids) = (owned.hop(), parts.method.clone(), named.ids);
         let (head, answer) = hop.exchange(parts, full(body), len).await?;
         crate::sessions::after_call(hop.state, &method, hop.path, &ids, head.status).await;
