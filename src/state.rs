@@ -246,12 +246,11 @@ impl AppState {
 }
 
 impl AppState {
-    /// Re-reads and validates the config file off the hot path, then swaps it
-    /// in atomically. On failure the old config stays and the failure is counted.
-    /// A price book new to this process is recorded in the ledger first: a
-    /// version the ledger holds with other prices, or a ledger that cannot
-    /// record it (holds under it could not be settled at its prices after
-    /// a restart), refuses the reload.
+    /// Re-reads and validates the config file off the hot path, then swaps it in
+    /// atomically, restart-only keys at their running values (`config::restart`);
+    /// on failure the old config stays (counted). A price book new to this process
+    /// is recorded in the ledger first: one the ledger holds with other prices, or
+    /// a ledger that cannot record it (so could not settle at it), refuses it.
     pub async fn reload(&self) -> Result<Vec<&'static str>, crate::config::ConfigErrors> {
         let path = self.config_path.lock().await;
         let result = match path.as_ref() {
@@ -276,11 +275,12 @@ impl AppState {
                         crate::config::ConfigError::new("pricing.version", e.to_string()),
                     ]));
                 }
-                let old = self.snapshot();
+                let (old, mut new) = (self.snapshot(), new);
                 let restart = crate::config::restart_only_changes(&old.config, &new);
                 for key in &restart {
                     tracing::warn!(key, "Changed key takes effect only after a restart.");
                 }
+                crate::config::keep_restart_only(&old.config, &mut new);
                 self.install(new);
                 self.metrics.config_reload(true);
                 tracing::info!("Configuration reloaded.");

@@ -97,3 +97,35 @@ async fn a_reload_waits_for_the_one_before_it() {
         "the later reload's file is in force"
     );
 }
+
+/// A reload installs restart-only keys at their running values: a change
+/// it could not apply is named on every reload until the restart, and one
+/// undone in the file is no longer named (it was never in force).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pending_restart_is_named_until_the_file_matches_what_runs() {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("gateway.toml");
+    let text = |port: u16| {
+        format!(
+            "[server]\nlisten = \"127.0.0.1:{port}\"\n[store]\nurl = \"sqlite://{}/ledger.db\"\n",
+            dir.path().display()
+        )
+    };
+    let config = crate::config::Config::from_toml(&text(8080)).expect("config");
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let ledger = crate::ledger::open_ledger_with_clock(&config.store, clock.clone())
+        .await
+        .expect("ledger");
+    let mut parts = StateParts::for_tests(config, ledger, clock);
+    parts.config_path = Some(file.clone());
+    let state = AppState::new(parts);
+    let listen = |s: &AppState| s.snapshot().config.server.listen.port();
+
+    std::fs::write(&file, text(8081)).expect("write");
+    for _ in 0..2 {
+        assert_eq!(state.reload().await.expect("reload"), ["server.listen"]);
+        assert_eq!(listen(&state), 8080, "still what the process listens on");
+    }
+    std::fs::write(&file, text(8080)).expect("write");
+    assert!(state.reload().await.expect("reload").is_empty());
+}

@@ -24,7 +24,7 @@ pub use egress::{EgressConfig, FileEgress};
 pub use pg_url::{PgRoots, PgTls, PgUrl};
 pub use probe::{FileProbe, ProbeConfig};
 pub use proxy::{ProxySource, UpstreamProxy};
-pub use restart::restart_only_changes;
+pub use restart::{keep_restart_only, restart_only_changes};
 pub use roots::TrustRoots;
 pub use upstream::UpstreamConfig;
 pub mod defaults;

@@ -49,14 +49,14 @@ pub(crate) fn render(cfg: &Config) -> String {
             "server.admin_token",
             format!("from env var {} (redacted)", cfg.server.admin_token_env),
         ),
-        ("upstream.api", cfg.upstream.api.to_string()),
-        ("upstream.upload", cfg.upstream.upload.to_string()),
+        ("upstream.api_url", cfg.upstream.api.to_string()),
+        ("upstream.upload_url", cfg.upstream.upload.to_string()),
         (
             "upstream.api_key",
             format!("from {} (redacted)", cfg.upstream.api_key),
         ),
         ("store", store),
-        ("plan.tier", format!("{:?}", cfg.plan.tier)),
+        ("plan.tier", cfg.plan.tier.as_str().to_string()),
         (
             "plan.max_video_seconds",
             cfg.plan.max_video_seconds.to_string(),
@@ -64,8 +64,8 @@ pub(crate) fn render(cfg: &Config) -> String {
         ("plan.timezone", cfg.plan.timezone.name().to_string()),
         ("pricing.version", cfg.pricing.version().to_string()),
         (
-            "settlement.hold_ttl",
-            format!("{:?}", cfg.settlement.hold_ttl),
+            "settlement.hold_ttl_seconds",
+            cfg.settlement.hold_ttl.as_secs().to_string(),
         ),
         (
             "metrics.alert_thresholds",
@@ -115,10 +115,11 @@ pub(crate) fn render(cfg: &Config) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        "<p class=\"muted\">The configuration of the last load or reload. Keys read only at \
-         start-up (listeners, store, upstream URLs, keys and timeouts, webhook secret, cluster, \
-         metric intervals) take a changed value at the next restart; the reload's answer and log \
-         name them. Secrets are never shown: only where they are read from.</p>{}<h3>Tenants</h3>{}",
+        "<p class=\"muted\">The configuration in force. Keys read only at start-up (listeners, \
+         store, upstream URLs, keys and timeouts, webhook secret, cluster) show the values the \
+         process runs with until a restart, whatever a reload read; the reload's answer and log \
+         name the ones it could not apply. Secrets are never shown: only where they are read \
+         from.</p>{}<h3>Tenants</h3>{}",
         table("settings", &["key", "value"], &general),
         table(
             "tenants",
