@@ -21,16 +21,18 @@ use crate::state::AppState;
 /// The kernel's accept queue per listener (tokio's own default).
 const BACKLOG: u32 = 1024;
 
-/// Binds `n` listeners on `listen` (one when `n` is 0). The first one picks
-/// the port when `listen` says `:0`; the rest join it.
+/// Binds `n` listeners on `listen` (one when `n` is 0 or 1).
 pub(super) fn bind(listen: SocketAddr, n: usize) -> anyhow::Result<Vec<TcpListener>> {
-    let first = socket(listen, n > 1)?;
-    let addr = first.local_addr()?;
-    let mut all = vec![first];
-    for _ in 1..n {
-        all.push(socket(addr, true)?);
+    if n <= 1 {
+        return Ok(vec![socket(listen, false)?]);
     }
-    Ok(all)
+    // SO_REUSEPORT would let any process of this user join a group already
+    // on the port and take a share of its connections: a second gateway
+    // with its own ledger would split the budgets. A plain bind first fails
+    // when anything holds the port (and picks it for `:0`); it is closed
+    // before the group binds.
+    let addr = socket(listen, false)?.local_addr()?;
+    (0..n).map(|_| socket(addr, true)).collect()
 }
 
 fn socket(addr: SocketAddr, shared: bool) -> anyhow::Result<TcpListener> {
@@ -162,3 +164,27 @@ impl TenantServers {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A second gateway started on the port of a running one is refused,
+    /// not let into its SO_REUSEPORT group to take part of its traffic.
+    #[tokio::test]
+    async fn a_port_in_use_is_refused_even_to_a_reuseport_group() {
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        let running = bind(any, 2).expect("first group");
+        let addr = running[0].local_addr().expect("addr");
+        assert!(running.iter().all(|l| l.local_addr().ok() == Some(addr)));
+        let err = bind(addr, 2).err().map(|e| format!("{e:#}"));
+        assert!(
+            err.as_deref().is_some_and(|e| e.contains("in use")),
+            "{err:?}"
+        );
+        assert!(bind(addr, 1).is_err());
+        drop(running);
+        assert!(bind(addr, 2).is_ok(), "free again once the first is gone");
+    }
+}
+
