@@ -15,7 +15,7 @@ use super::forward::{Origin, Outbound};
 use super::headers::IDEMPOTENCY_KEY;
 use crate::catalog::{Billable, Route};
 use crate::error::GatewayError;
-use crate::http::{collect_limited, content_length, Body, BodyError};
+use crate::http::{collect_limited, Body, BodyError};
 use crate::metrics::CreditKind;
 use crate::ownership::{self, Access, Named, Policy};
 use crate::pricing::{self, PlanPolicy};
@@ -50,9 +50,7 @@ pub(super) async fn handle(
     let too_large = GatewayError::PayloadTooLarge {
         limit: limit as u64,
     };
-    if content_length(req.headers()).is_some_and(|n| n > limit as u64) {
-        return Err(too_large);
-    }
+    super::hygiene::declared_length_within(req.headers(), limit as u64)?;
     let (parts, incoming) = req.into_parts();
     let body = collect_limited(incoming, limit)
         .await

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use super::headers;
 use crate::error::GatewayError;
-use crate::http::{boxed, content_length, stream_limited, Body};
+use crate::http::{boxed, stream_limited, Body};
 use crate::state::AppState;
 use crate::upstream::{Host, UpBody, UpstreamError};
 
@@ -142,9 +142,7 @@ pub(super) async fn pass_through(
     to: UpPath<'_>,
     limit: u64,
 ) -> Result<Response<Body>, GatewayError> {
-    if content_length(req.headers()).is_some_and(|n| n > limit) {
-        return Err(GatewayError::PayloadTooLarge { limit });
-    }
+    super::hygiene::declared_length_within(req.headers(), limit)?;
     let (parts, incoming) = req.into_parts();
     let out = Outbound {
         method: parts.method,

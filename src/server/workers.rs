@@ -187,4 +187,3 @@ mod tests {
         assert!(bind(addr, 2).is_ok(), "free again once the first is gone");
     }
 }
-

@@ -102,6 +102,26 @@ async fn a_webhook_declaring_more_than_the_cap_gets_413_unread() {
     assert!(status_of(&got).starts_with("HTTP/1.1 413"), "{got}");
 }
 
+/// An upload (a creation the gateway records) declaring more than
+/// `server.max_body_bytes` is refused from its head, as a pass-through is:
+/// nothing reaches HeyGen and no body is waited for.
+#[tokio::test]
+async fn an_upload_declaring_more_than_the_limit_gets_413_unread() {
+    let rig = Rig::start(&[]).await;
+    for path in ["POST /v1/asset", "POST /v3/assets"] {
+        let mut s = connect_from([127, 0, 0, 1], rig.gw.addr).await;
+        let req = stalled(path, &alpha(), 999_999_999_999, "");
+        s.write_all(req.as_bytes()).await.unwrap();
+        let got = until_closed(&mut s, Duration::from_secs(5))
+            .await
+            .expect("answered without reading the body");
+        assert!(status_of(&got).starts_with("HTTP/1.1 413"), "{path}: {got}");
+        assert!(got.contains("payload_too_large"), "{path}: {got}");
+    }
+    assert!(rig.mock.uploads().is_empty(), "nothing reached HeyGen");
+    assert!(rig.mock.requests_to("/v3/assets").is_empty());
+}
+
 #[tokio::test]
 async fn a_trickle_below_the_minimum_rate_gets_408() {
     let rig = Rig::start(&[

@@ -25,6 +25,10 @@ pub(in crate::proxy) async fn create(
     fields: &'static [&'static str],
     limit: u64,
 ) -> Result<Response<Body>, GatewayError> {
+    // An upload declaring more than the limit is refused before a byte of
+    // it is read, as a pass-through is (not cut off mid-stream, or after
+    // waiting for a body the client may never send).
+    crate::proxy::hygiene::declared_length_within(req.headers(), limit)?;
     let (parts, body) = req.into_parts();
     let mut body = crate::http::stream_limited(body, limit);
     // Uploads: the file's ends are kept as it streams (`upload`).
