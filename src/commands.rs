@@ -5,6 +5,26 @@
 //! probe), `reports` (the commands that read the ledger and print) and
 //! `quote`.
 
+/// `println!` / `print!` for a command's output: a reader that went away
+/// (`usage | head -3`) ends the process quietly, as it ends `cat`, where
+/// `println!` would panic with a backtrace (Rust ignores SIGPIPE).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            $crate::commands::stdout_failed(e);
+        }
+    }};
+}
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = write!(std::io::stdout().lock(), $($arg)*) {
+            $crate::commands::stdout_failed(e);
+        }
+    }};
+}
+
 mod ops;
 mod quote;
 mod reports;
@@ -13,7 +33,8 @@ mod serve;
 use std::process::ExitCode;
 
 use crate::cli::{Command, LedgerCommand};
-use crate::config::Config;
+use crate::config::{Config, StoreConfig};
+use crate::ledger::{Ledger, LedgerError};
 use ops::{assign, check_config, probe, redeliver};
 use reports::{calibrate, ledger_verify, report, usage};
 use serve::{mock_upstream, serve};
@@ -49,11 +70,11 @@ pub async fn run(command: Command) -> ExitCode {
         } => probe(&config.config, admin, timeout).await,
         Command::Keygen { tenant } => {
             let token = crate::auth::generate_token();
-            println!("# Give this token to tenant {tenant:?} (shown once; store it as a secret):");
-            println!("{token}");
-            println!();
-            println!("# Add this line to the tenant's `keys` in the config:");
-            println!("\"{}\"", crate::auth::hash_line(&token));
+            outln!("# Give this token to tenant {tenant:?} (shown once; store it as a secret):");
+            outln!("{token}");
+            outln!();
+            outln!("# Add this line to the tenant's `keys` in the config:");
+            outln!("\"{}\"", crate::auth::hash_line(&token));
             ExitCode::SUCCESS
         }
         Command::MockUpstream {
@@ -113,4 +134,32 @@ fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
         }
         ExitCode::from(EXIT_CONFIG)
     })
+}
+
+/// The config's ledger for a command other than `serve`: a SQLite file that
+/// does not exist is an error, not a fresh empty ledger that would report
+/// zero spend (a relative `sqlite://` path is read from the directory the
+/// command runs in, which need not be the gateway's).
+async fn open_existing(config: &Config) -> Result<std::sync::Arc<dyn Ledger>, LedgerError> {
+    if let StoreConfig::Sqlite { path } = &config.store {
+        if !path.exists() {
+            let shown = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+            return Err(LedgerError::Unavailable(format!(
+                "no ledger at {} (store.url: a relative path is read from the directory the \
+                 command runs in; run it where the gateway runs, or make the path absolute)",
+                shown.display()
+            )));
+        }
+    }
+    crate::ledger::open_ledger(&config.store).await
+}
+
+/// Standard output failed: a closed pipe exits with the shell's status for
+/// a tool SIGPIPE ended (141), anything else says what failed.
+pub(crate) fn stdout_failed(e: std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(141);
+    }
+    eprintln!("error: writing the output: {e}");
+    std::process::exit(1);
 }

@@ -24,7 +24,7 @@ pub(super) fn check_config(path: &std::path::Path, offline: bool, json: bool) ->
             "price_book": cfg.pricing.version(), "store": store_name(&cfg.store),
             "listen": cfg.server.listen.to_string(), "admin_listen": cfg.server.admin_listen.to_string(),
         });
-        println!("{v:#}");
+        outln!("{v:#}");
     } else {
         for e in &found.errors {
             eprintln!("error: {}: {}", e.key, e.message);
@@ -33,13 +33,14 @@ pub(super) fn check_config(path: &std::path::Path, offline: bool, json: bool) ->
             eprintln!("warning: {}: {}", w.key, w.message);
         }
         let verdict = if ok { "ok" } else { "NOT OK" };
-        println!("{}: {verdict}", path.display());
-        println!("  tenants:     {}", cfg.tenants.len());
-        println!("  price book:  {}", cfg.pricing.version());
-        println!("  store:       {}", store_name(&cfg.store));
-        println!(
+        outln!("{}: {verdict}", path.display());
+        outln!("  tenants:     {}", cfg.tenants.len());
+        outln!("  price book:  {}", cfg.pricing.version());
+        outln!("  store:       {}", store_name(&cfg.store));
+        outln!(
             "  listen:      {} (admin {})",
-            cfg.server.listen, cfg.server.admin_listen
+            cfg.server.listen,
+            cfg.server.admin_listen
         );
     }
     if ok {
@@ -73,7 +74,7 @@ pub(super) async fn assign(
         eprintln!("error: no tenant {tenant:?} in {}", path.display());
         return ExitCode::from(EXIT_CONFIG);
     }
-    let ledger = match crate::ledger::open_ledger(&config.store).await {
+    let ledger = match super::open_existing(&config).await {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: opening the ledger: {e}");
@@ -82,7 +83,7 @@ pub(super) async fn assign(
     };
     match ledger.assign(resources, tenant, kind, actor).await {
         Ok(()) => {
-            println!("assigned {} resource(s) to {tenant}", resources.len());
+            outln!("assigned {} resource(s) to {tenant}", resources.len());
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -115,7 +116,7 @@ pub(super) async fn redeliver(
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let ledger = match crate::ledger::open_ledger(&config.store).await {
+    let ledger = match super::open_existing(&config).await {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: opening the ledger: {e}");
@@ -124,9 +125,9 @@ pub(super) async fn redeliver(
     };
     match requeue(ledger.as_ref(), &config, tenant, since, endpoint_id).await {
         Ok(done) => {
-            println!("re-queued {} dead delivery(ies) of {tenant}", done.requeued);
+            outln!("re-queued {} dead delivery(ies) of {tenant}", done.requeued);
             if done.more {
-                println!("more remain: run the command again");
+                outln!("more remain: run the command again");
             }
             ExitCode::SUCCESS
         }

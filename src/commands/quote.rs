@@ -67,7 +67,7 @@ pub(super) async fn quote(config_path: &Path, args: QuoteArgs) -> ExitCode {
     };
     match answer {
         Ok(v) => {
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             // Scripts can tell "priced and allowed" from "would be refused".
             if v["verdict"]["allowed"] == Value::Bool(false) {
                 ExitCode::from(EXIT_QUOTE_REFUSED)

@@ -23,7 +23,7 @@ pub(super) async fn calibrate(path: &std::path::Path, since: Option<&str>, json:
             }
         },
     };
-    let samples = match crate::ledger::open_ledger(&config.store).await {
+    let samples = match super::open_existing(&config).await {
         Ok(l) => l.calibration_samples(since).await,
         Err(e) => Err(e),
     };
@@ -36,17 +36,17 @@ pub(super) async fn calibrate(path: &std::path::Path, since: Option<&str>, json:
     };
     let report = calibrate::report(&samples, config.pricing.projection());
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&report).unwrap_or_default()
         );
     } else if samples.is_empty() {
-        println!(
+        outln!(
             "No job settled since {} with a known length yet.",
             since.to_rfc3339()
         );
     } else {
-        print!("{}", calibrate::table(&report));
+        out!("{}", calibrate::table(&report));
     }
     ExitCode::SUCCESS
 }
@@ -72,13 +72,13 @@ pub(super) async fn report(
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let rows = match crate::ledger::open_ledger(&config.store).await {
+    let rows = match super::open_existing(&config).await {
         Ok(l) => l.spend_report(from, to).await,
         Err(e) => Err(e),
     };
     match rows {
-        Ok(rows) if csv => print!("{}", reports::csv(&rows, by)),
-        Ok(rows) => println!(
+        Ok(rows) if csv => out!("{}", reports::csv(&rows, by)),
+        Ok(rows) => outln!(
             "{}",
             serde_json::to_string_pretty(&reports::json(&rows, by, from, to)).unwrap_or_default()
         ),
@@ -116,7 +116,7 @@ pub(super) async fn usage(path: &std::path::Path, tenant: Option<String>, json: 
             );
         }
     }
-    let ledger = match crate::ledger::open_ledger(&config.store).await {
+    let ledger = match super::open_existing(&config).await {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: cannot open the ledger: {e}");
@@ -142,16 +142,24 @@ pub(super) async fn usage(path: &std::path::Path, tenant: Option<String>, json: 
                     "windows": crate::proxy::self_service::usage_json(u)})
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return ExitCode::SUCCESS;
     }
     use crate::money::format_credits;
     let dash = || "-".to_string();
     // LIMIT is the period's effective limit: the configured one plus GRANTED.
     // MODE `shadow`: the scope's budgets only report, nothing is refused.
-    println!(
+    outln!(
         "{:<20} {:<8} {:<8} {:<11} {:>12} {:>10} {:>12} {:>12} {:>12}  RESETS",
-        "SCOPE", "MODE", "WINDOW", "PERIOD", "LIMIT", "GRANTED", "HELD", "SPENT", "REMAINING"
+        "SCOPE",
+        "MODE",
+        "WINDOW",
+        "PERIOD",
+        "LIMIT",
+        "GRANTED",
+        "HELD",
+        "SPENT",
+        "REMAINING"
     );
     for u in &usage {
         let mode = if config.is_shadow(u.scope.tenant()) {
@@ -160,7 +168,7 @@ pub(super) async fn usage(path: &std::path::Path, tenant: Option<String>, json: 
             "enforced"
         };
         for w in &u.windows {
-            println!(
+            outln!(
                 "{:<20} {:<8} {:<8} {:<11} {:>12} {:>10} {:>12} {:>12} {:>12}  {}",
                 u.scope.label(),
                 mode,
@@ -203,12 +211,12 @@ pub(super) async fn ledger_verify(
         }
     };
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&report.to_json()).unwrap_or_default()
         );
     } else {
-        print!("{}", report.to_text());
+        out!("{}", report.to_text());
     }
     if report.ok {
         ExitCode::SUCCESS

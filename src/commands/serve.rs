@@ -139,7 +139,7 @@ pub(super) async fn mock_upstream(
             return ExitCode::FAILURE;
         }
     };
-    println!("mock HeyGen listening on {}", mock.url());
+    outln!("mock HeyGen listening on {}", mock.url());
     let _ = tokio::signal::ctrl_c().await;
     mock.shutdown().await;
     ExitCode::SUCCESS
