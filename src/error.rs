@@ -155,6 +155,11 @@ pub enum GatewayError {
     /// is unset (or does not resolve).
     #[error("LiveAvatar is not configured on this gateway (upstream.liveavatar_key_env)")]
     LiveAvatarNotConfigured,
+    /// A surface whose secret the gateway does not hold (the webhook secret,
+    /// the admin token): 503 naming it, not a 401 that blames the caller's
+    /// signature or token for what ops have to set.
+    #[error("{message}")]
+    NotConfigured { message: String },
     #[error("HeyGen could not be reached")]
     UpstreamUnreachable,
     #[error("the connection to HeyGen failed before it answered")]

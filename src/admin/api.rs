@@ -34,6 +34,11 @@ pub(crate) async fn handle(
     req: Request<ReqBody>,
     rest: &str,
 ) -> Response<Body> {
+    if state.secrets.admin_token.is_none() {
+        let env = &state.snapshot().config.server.admin_token_env;
+        let message = format!("the admin API is off: ${env} was not set when the gateway started");
+        return render(&state, GatewayError::NotConfigured { message });
+    }
     if !authorized(&state, req.headers()) {
         return render(&state, GatewayError::AdminUnauthorized);
     }

@@ -173,6 +173,15 @@ fn every_variant_maps_to_status_code_reason_and_retry_after() {
             None,
         ),
         (
+            E::NotConfigured {
+                message: "m".into(),
+            },
+            503,
+            "service_unavailable",
+            "not_configured",
+            None,
+        ),
+        (
             E::IdempotencyMismatch,
             422,
             "idempotency_key_reused",

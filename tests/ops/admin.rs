@@ -99,6 +99,49 @@ async fn an_admin_token_with_a_trailing_newline_is_trimmed() {
     gw.shutdown().await;
 }
 
+/// Secrets the process does not hold switch their surface off with a 503
+/// naming what ops must set, not a 401 blaming the caller's token or
+/// HeyGen's signature.
+#[tokio::test]
+async fn without_its_secret_a_surface_answers_503_naming_it() {
+    let mock = start_mock().await;
+    let cfg = TestConfig::for_mock(&mock);
+    let mut env = test_env();
+    env.0.remove("HEYGEN_GATEWAY_ADMIN_TOKEN");
+    env.0.remove("HEYGEN_WEBHOOK_SECRET");
+    let opts = heygen_gateway::server::StartOptions {
+        env: Arc::new(env),
+        clock: Arc::new(heygen_gateway::clock::SystemClock),
+        registry: prometheus::Registry::new(),
+        config_path: None,
+    };
+    let gw = heygen_gateway::server::RunningGateway::start(cfg.config(), opts)
+        .await
+        .unwrap();
+    let auth = format!("Bearer {ADMIN_TOKEN}");
+    let url = format!("http://{}/admin/v1/tenants", gw.admin_addr);
+    let r = send("GET", &url, &[("authorization", &auth)], String::new()).await;
+    assert_eq!(r.status, 503, "{}", r.text());
+    let msg = r.json()["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(msg.contains("$HEYGEN_GATEWAY_ADMIN_TOKEN"), "{msg}");
+    let url = format!("http://{}/gateway/v1/webhooks/heygen", gw.addr);
+    let r = send(
+        "POST",
+        &url,
+        &[("content-type", "application/json")],
+        "{}".to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert_eq!(r.header("x-gateway-rejected"), Some("not_configured"));
+    let msg = r.text();
+    assert!(msg.contains("webhooks.secret_env"), "{msg}");
+    gw.shutdown().await;
+}
+
 #[tokio::test]
 async fn tenants_lists_budgets_limits_and_usage() {
     let rig = Rig::start(|c| {

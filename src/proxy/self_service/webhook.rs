@@ -31,8 +31,14 @@ pub(super) async fn receive(
     crate::proxy::hygiene::declared_length_within(req.headers(), MAX_WEBHOOK_BODY as u64)?;
     let (parts, incoming) = req.into_parts();
     let body: Bytes = collect_limited(incoming, MAX_WEBHOOK_BODY).await?;
+    // Without the secret no signature can be checked: HeyGen's retries
+    // (a 5xx) keep the event until ops set it, and the answer says so.
     let Some(secret) = &state.secrets.webhook_secret else {
-        return Err(GatewayError::WebhookSignature);
+        return Err(GatewayError::NotConfigured {
+            message: "the gateway holds no webhook secret (webhooks.secret_env / secret_file \
+                      is unset or did not resolve at start): it cannot verify HeyGen's webhooks"
+                .into(),
+        });
     };
     let rt = state.snapshot();
     let now = state.clock.now();
