@@ -104,6 +104,17 @@ async fn quote_endpoint_needs_a_tenant_key() {
         .call("alpha", "POST", "/gateway/v1/quote", &[], "{\"nope\": 1}")
         .await;
     assert_eq!(bad.status, 400, "{}", bad.text());
+    // Declaring more than the priced body's limit (plus its envelope): 413
+    // from the head, as the request itself would get, not a 400 after it.
+    let head = format!(
+        "POST /gateway/v1/quote HTTP/1.1\r\nHost: gw\r\nX-Api-Key: {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 50000000\r\n\
+         Connection: close\r\n\r\n",
+        tenant_token("alpha")
+    );
+    let got = raw_http(rig.gw.addr, &head).await;
+    assert!(got.starts_with("HTTP/1.1 413"), "{got}");
+    assert!(got.contains("payload_too_large"), "{got}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -66,13 +66,18 @@ pub(super) async fn handle(
             // so it counts against the tenant's request rate as a HeyGen
             // call does (the other endpoints read only the gateway's state).
             rate_limit(state, tenant).await?;
-            let body =
-                collect_limited(req.into_body(), rt.config.server.max_json_body_bytes + 4096)
-                    .await
-                    .map_err(|e| match e {
-                        BodyError::TimedOut => GatewayError::RequestTimeout,
-                        e => GatewayError::bad_request(format!("quote body: {e}")),
-                    })?;
+            // The priced body's limit plus room for the envelope around it.
+            let limit = rt.config.server.max_json_body_bytes + 4096;
+            crate::proxy::hygiene::declared_length_within(req.headers(), limit as u64)?;
+            let body = collect_limited(req.into_body(), limit)
+                .await
+                .map_err(|e| match e {
+                    BodyError::TimedOut => GatewayError::RequestTimeout,
+                    BodyError::TooLarge(_) => GatewayError::PayloadTooLarge {
+                        limit: limit as u64,
+                    },
+                    e => GatewayError::bad_request(format!("quote body: {e}")),
+                })?;
             let q: QuoteRequest = serde_json::from_slice(&body).map_err(|e| {
                 GatewayError::bad_request(format!(
                     "quote body must be {{\"method\", \"path\", \"body\"}}: {e}"
