@@ -18,6 +18,8 @@ mod pg_tls;
 #[path = "ledger/support.rs"]
 mod support;
 
+#[path = "ledger/cases_adjust_keys.rs"]
+mod cases_adjust_keys;
 #[path = "ledger/cases_agents.rs"]
 mod cases_agents;
 #[path = "ledger/cases_alerts.rs"]
@@ -205,6 +207,8 @@ both!(
     cases_settle::multi_job_translation,
     cases_settle::settlement_is_idempotent,
     cases_settle::unknown_job_and_invalid_transitions,
+    cases_adjust_keys::a_keyed_adjustment_applies_once,
+    cases_adjust_keys::concurrent_retries_of_a_key_apply_once,
     cases_expiry::ttl_expiry_captures_and_flags,
     cases_expiry::adjust_shows_in_usage,
     cases_expiry::a_sessions_current_minute_is_left_to_the_meter,

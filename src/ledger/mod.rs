@@ -128,7 +128,8 @@ pub trait Ledger:
     /// Grants (`amount > 0`, raises the period's effective limit) or debits
     /// credits in the current period of one window, or all four; journaled
     /// with the actor. Spend is never touched.
-    async fn adjust(&self, adj: Adjustment) -> Result<(), LedgerError>;
+    /// An adjustment with a `key` is applied once per key.
+    async fn adjust(&self, adj: Adjustment) -> Result<AdjustOutcome, LedgerError>;
 
     /// Claims an idempotency key atomically: of concurrent duplicates exactly
     /// one gets `New`. Entries older than [`IDEMPOTENCY_TTL`] count as absent.

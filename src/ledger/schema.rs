@@ -8,7 +8,7 @@
 
 mod recent;
 
-use recent::{BATCH_ITEMS, PARKED_EVENTS, PRICE_BOOKS};
+use recent::{ADJUSTMENT_KEYS, BATCH_ITEMS, PARKED_EVENTS, PRICE_BOOKS};
 
 /// What differs between the backends' DDL.
 pub(crate) struct Dialect {
@@ -228,7 +228,7 @@ CREATE INDEX deliveries_created ON deliveries (created_us);
 "#;
 
 /// The shared migrations' templates, in order.
-const SHARED: [&str; 15] = [
+const SHARED: [&str; 16] = [
     REGISTRY,
     SESSIONS,
     CALIBRATION,
@@ -244,6 +244,7 @@ const SHARED: [&str; 15] = [
     BATCH_ITEMS,
     PARKED_EVENTS,
     PRICE_BOOKS,
+    ADJUSTMENT_KEYS,
 ];
 
 /// How many shared migrations there are (this build knows one more: the first).

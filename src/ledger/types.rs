@@ -89,6 +89,19 @@ pub struct Adjustment {
     pub actor: String,
     pub tz: Tz,
     pub now: DateTime<Utc>,
+    /// The admin call's `Idempotency-Key`: a retry with it applies nothing
+    /// twice (`AdjustOutcome::Replayed`).
+    pub key: Option<String>,
+}
+
+/// What [`crate::ledger::Ledger::adjust`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdjustOutcome {
+    Applied,
+    /// Its key was already used for this very adjustment: nothing changed.
+    Replayed,
+    /// Its key was already used for another adjustment: nothing changed.
+    KeyReused,
 }
 
 /// A response stored under an `Idempotency-Key`.

@@ -130,8 +130,9 @@ pub(super) async fn handle(
     Ok(resp)
 }
 
-/// Validates an `Idempotency-Key` (HeyGen's rule: 1-255 of `[A-Za-z0-9_:.-]`).
-fn idempotency_key(h: &HeaderMap) -> Result<Option<String>, GatewayError> {
+/// Validates an `Idempotency-Key` (HeyGen's rule: 1-255 of `[A-Za-z0-9_:.-]`);
+/// the admin API's adjustments take the same.
+pub(crate) fn idempotency_key(h: &HeaderMap) -> Result<Option<String>, GatewayError> {
     let Some(v) = h.get(IDEMPOTENCY_KEY) else {
         return Ok(None);
     };

@@ -137,6 +137,7 @@ impl Fixture {
                 actor: "ops".into(),
                 tz: chrono_tz::UTC,
                 now: t0(),
+                key: None,
             })
             .await
             .unwrap();

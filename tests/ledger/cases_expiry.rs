@@ -102,6 +102,7 @@ pub async fn adjust_shows_in_usage(f: Fixture) {
         actor: "ops@example".into(),
         tz: chrono_tz::UTC,
         now: t0(),
+        key: None,
     };
     l.adjust(grant.clone()).await.unwrap();
     let u = window(

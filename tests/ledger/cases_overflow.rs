@@ -99,6 +99,7 @@ pub async fn captures_and_grants_past_a_counters_range_are_refused(f: Fixture) {
         actor: "test".into(),
         tz: chrono_tz::UTC,
         now,
+        key: None,
     };
     l.adjust(grant(i64::MAX)).await.unwrap();
     refused(l.adjust(grant(1)).await);

@@ -9,7 +9,7 @@ use super::AdminResult;
 use crate::conn::ReqBody;
 use crate::error::GatewayError;
 use crate::http::{collect_limited, json_response};
-use crate::ledger::{Adjustment, Scope, Window};
+use crate::ledger::{AdjustOutcome, Adjustment, Scope, Window};
 use crate::money::{credits_to_micros, format_credits};
 use crate::state::AppState;
 
@@ -27,6 +27,8 @@ struct AdjustRequest {
 }
 
 pub(super) async fn adjust(state: &AppState, req: Request<ReqBody>) -> AdminResult {
+    // A retry of a call whose answer was lost must not grant twice.
+    let key = crate::proxy::billable::idempotency_key(req.headers())?;
     let actor_header = req
         .headers()
         .get("x-admin-actor")
@@ -74,17 +76,24 @@ pub(super) async fn adjust(state: &AppState, req: Request<ReqBody>) -> AdminResu
         actor: actor.clone(),
         tz: rt.config.plan.timezone,
         now: state.clock.now(),
+        key: key.clone(),
     };
-    state
+    let outcome = state
         .ledger
         .adjust(adj)
         .await
         .map_err(GatewayError::ledger("adjust"))?;
+    let replayed = match outcome {
+        AdjustOutcome::Applied => false,
+        AdjustOutcome::Replayed => true,
+        AdjustOutcome::KeyReused => return Err(GatewayError::IdempotencyMismatch),
+    };
     tracing::info!(audit = true, actor = %actor, action = "adjust", scope = %scope, window = window.map_or("all", |w| w.as_str()),
-        credits = %format_credits(amount), reason = %a.reason, "Admin adjusted credits.");
+        credits = %format_credits(amount), reason = %a.reason, idempotency_key = key.as_deref().unwrap_or(""),
+        replayed, "Admin adjusted credits.");
     Ok(json_response(
         StatusCode::OK,
-        json!({"data": {"scope": scope.label(), "window": window.map(|w| w.as_str()), "credits": format_credits(amount), "actor": actor}}),
+        json!({"data": {"scope": scope.label(), "window": window.map(|w| w.as_str()), "credits": format_credits(amount), "actor": actor, "replayed": replayed}}),
     ))
 }
 

@@ -199,6 +199,7 @@ impl Mem {
             actor: "ops".into(),
             tz: chrono_tz::UTC,
             now: t0(),
+            key: None,
         };
         self.add_counter(
             adjust_keys(&adj.scope, window, &Periods::at(t0(), chrono_tz::UTC)),

@@ -153,7 +153,12 @@ pub(crate) async fn expire_one<T: Tx>(
 
 /// Grants or debits credits in the current period of one window, or all
 /// four: `granted` moves, spend stays what was really spent.
-pub(crate) async fn adjust<T: Tx>(tx: &T, adj: &Adjustment) -> Result<(), T::Error> {
+pub(crate) async fn adjust<T: Tx>(tx: &T, adj: &Adjustment) -> Result<AdjustOutcome, T::Error> {
+    if let Some(key) = &adj.key {
+        if let Some(done) = claim_adjustment_key(tx, key, adj).await? {
+            return Ok(done);
+        }
+    }
     let keys = adjust_keys(&adj.scope, adj.window, &Periods::at(adj.now, adj.tz));
     let counters = tx.counters_for_update(&keys).await?;
     // Refused rather than overflowed: SQLite would store a REAL no read of
@@ -185,5 +190,48 @@ pub(crate) async fn adjust<T: Tx>(tx: &T, adj: &Adjustment) -> Result<(), T::Err
         )
         .await?;
     }
-    tx.insert_journal(&adjust_journal(adj)).await
+    tx.insert_journal(&adjust_journal(adj)).await?;
+    Ok(AdjustOutcome::Applied)
+}
+
+/// Claims `key` for `adj` in its transaction (`None`: claimed, apply it),
+/// or says what an earlier use of the key was. Of concurrent calls with
+/// one key the second insert waits for the first's commit, then finds it.
+async fn claim_adjustment_key<T: Tx>(
+    tx: &T,
+    key: &str,
+    adj: &Adjustment,
+) -> Result<Option<AdjustOutcome>, T::Error> {
+    let (scope, window) = (adj.scope.key(), adj.window.map_or("all", |w| w.as_str()));
+    let claimed = tx
+        .exec(
+            "INSERT INTO adjustment_keys (key, scope, win, amount, created_us) \
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key) DO NOTHING",
+            &[
+                key.into(),
+                scope.as_str().into(),
+                window.into(),
+                adj.amount.into(),
+                crate::ledger::rows::to_us(adj.now).into(),
+            ],
+        )
+        .await?;
+    if claimed > 0 {
+        return Ok(None);
+    }
+    let earlier = tx
+        .query(
+            "SELECT scope, win, amount FROM adjustment_keys WHERE key = ?1",
+            &[key.into()],
+            |r| Ok((r.text(0)?, r.text(1)?, r.int(2)?)),
+        )
+        .await?;
+    let same = earlier
+        .first()
+        .is_some_and(|(s, w, a)| *s == scope && w == window && *a == adj.amount);
+    Ok(Some(if same {
+        AdjustOutcome::Replayed
+    } else {
+        AdjustOutcome::KeyReused
+    }))
 }

@@ -148,7 +148,7 @@ impl Ledger for PostgresLedger {
         Ok(out)
     }
 
-    async fn adjust(&self, adj: Adjustment) -> Result<(), LedgerError> {
+    async fn adjust(&self, adj: Adjustment) -> Result<AdjustOutcome, LedgerError> {
         in_tx!(self, |tx| ops::adjust(&PgTx(&tx), &adj))
     }
 

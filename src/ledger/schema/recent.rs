@@ -45,3 +45,17 @@ CREATE TABLE price_books (
     created_us {INT} NOT NULL
 );
 "#;
+
+/// Migration 17: the `Idempotency-Key` of each admin credit adjustment that
+/// named one, with what it did, so a retry of a call whose answer was lost
+/// grants nothing twice (`ops::transitions::adjust`). Kept for good: a row
+/// per adjustment, as the journal keeps.
+pub(super) const ADJUSTMENT_KEYS: &str = r#"
+CREATE TABLE adjustment_keys (
+    key        TEXT PRIMARY KEY,
+    scope      TEXT NOT NULL,
+    win        TEXT NOT NULL,
+    amount     {INT} NOT NULL,
+    created_us {INT} NOT NULL
+);
+"#;

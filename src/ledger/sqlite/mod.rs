@@ -126,7 +126,7 @@ impl Ledger for SqliteLedger {
             .await
     }
 
-    async fn adjust(&self, adj: Adjustment) -> Result<(), LedgerError> {
+    async fn adjust(&self, adj: Adjustment) -> Result<AdjustOutcome, LedgerError> {
         self.worker
             .call(move |c| run_ready(ops::adjust(&SqliteTx(c), &adj)))
             .await
