@@ -56,19 +56,13 @@ pub(crate) async fn handle(
                 Err(e) => Err(e.into()),
             }
         }
-        (Method::GET, "resources") => {
-            let limit = param(&query, "limit")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(1000)
-                .min(MAX_ROWS);
-            super::resources::list(
-                &state,
-                param(&query, "tenant"),
-                param(&query, "kind"),
-                limit,
-            )
-            .await
-        }
+        (Method::GET, "resources") => match limit_param(&query, 1000, MAX_ROWS) {
+            Ok(limit) => {
+                let (tenant, kind) = (param(&query, "tenant"), param(&query, "kind"));
+                super::resources::list(&state, tenant, kind, limit).await
+            }
+            Err(e) => Err(e),
+        },
         (Method::POST, "reload") => reload(&state, req.headers()).await,
         (Method::POST, "webhooks/redeliver") => {
             let headers = req.headers().clone();
@@ -112,9 +106,11 @@ fn authorized(state: &AppState, h: &HeaderMap) -> bool {
     let Some(given) = h
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
+        // The scheme is case-insensitive (RFC 9110 §11.1), as on the tenant listener.
         .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
+            v.get(..7)
+                .filter(|s| s.eq_ignore_ascii_case("bearer "))
+                .map(|_| &v[7..])
         })
     else {
         return false;
@@ -133,6 +129,21 @@ pub(crate) fn param(query: &str, name: &str) -> Option<String> {
         .filter_map(|kv| kv.split_once('='))
         .find(|(k, _)| *k == name)
         .and_then(|(_, v)| crate::http::percent_decode(v))
+}
+
+/// `limit` (1 to `max`; `default` when absent): a value that is not one is
+/// a 400, not silently the default.
+fn limit_param(query: &str, default: u32, max: u32) -> Result<u32, GatewayError> {
+    match param(query, "limit").as_deref() {
+        None | Some("") => Ok(default.min(max)),
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| {
+                GatewayError::bad_request(format!("`limit` must be a number from 1 to {max}"))
+            }),
+    }
 }
 
 fn time_param(query: &str, name: &str) -> Result<Option<DateTime<Utc>>, GatewayError> {

@@ -251,3 +251,35 @@ async fn probe_command_reports_readiness() {
         "a stopped gateway is not ready: {out:?}"
     );
 }
+
+/// Query parameters the admin API cannot use are 400s (an unknown tenant
+/// a 404), not silently ignored; the bearer scheme is case-insensitive.
+#[tokio::test]
+async fn bad_query_parameters_are_named_not_ignored() {
+    let rig = Rig::start(|c| c).await;
+    for (path, status) in [
+        ("holds?limit=abc", 400),
+        ("holds?limit=0", 400),
+        ("ledger?limit=-1", 400),
+        ("resources?limit=x", 400),
+        ("holds?tenant=nobody", 404),
+        (
+            "ledger?from=2026-12-02T00:00:00Z&to=2026-12-01T00:00:00Z",
+            400,
+        ),
+        ("holds?limit=5&tenant=alpha", 200),
+    ] {
+        let r = rig.admin("GET", path, "").await;
+        assert_eq!(r.status, status, "{path}: {}", r.text());
+    }
+    let url = rig.gw.admin_url("/admin/v1/tenants");
+    let auth = format!("BEARER {ADMIN_TOKEN}");
+    let r = send(
+        "GET",
+        &url,
+        &[("authorization", auth.as_str())],
+        String::new(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+}

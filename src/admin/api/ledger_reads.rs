@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use http::{header, HeaderValue, Response, StatusCode};
 use serde_json::{json, Value};
 
-use super::{param, time_param, AdminResult, MAX_ROWS};
+use super::{limit_param, param, time_param, AdminResult, MAX_ROWS};
 use crate::error::GatewayError;
 use crate::http::{full, json_response};
 use crate::ledger::{HoldFilter, HoldInfo, HoldState, JournalEntry};
@@ -34,13 +34,18 @@ pub(super) async fn holds(state: &AppState, query: &str) -> AdminResult {
             )
         })?),
     };
-    let limit = param(query, "limit")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1000)
-        .min(MAX_ROWS);
+    let limit = limit_param(query, 1000, MAX_ROWS)?;
+    let tenant = param(query, "tenant").filter(|t| !t.is_empty());
+    // A tenant the config does not name is a 404, as for adjustments, not
+    // an empty list that reads as "no holds".
+    if let Some(id) = &tenant {
+        if state.snapshot().config.tenant(id).is_none() {
+            return Err(GatewayError::UnknownTenant { id: id.clone() });
+        }
+    }
     let filter = HoldFilter {
         state: hold_state,
-        tenant: param(query, "tenant"),
+        tenant,
         limit,
         oldest_first: false,
     };
@@ -111,10 +116,10 @@ pub(super) async fn spend_report(state: &AppState, query: &str) -> AdminResult {
 pub(super) async fn ledger(state: &AppState, query: &str) -> AdminResult {
     let from = time_param(query, "from")?.unwrap_or(DateTime::<Utc>::MIN_UTC);
     let to = time_param(query, "to")?.unwrap_or(DateTime::<Utc>::MAX_UTC);
-    let limit = param(query, "limit")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(MAX_ROWS)
-        .min(MAX_ROWS);
+    if from > to {
+        return Err(GatewayError::bad_request("`from` must not be after `to`"));
+    }
+    let limit = limit_param(query, MAX_ROWS, MAX_ROWS)?;
     // Cursor: the last `seq` of the previous page (`X-Next-After`).
     let after = match param(query, "after").as_deref() {
         None | Some("") => 0,
