@@ -69,6 +69,11 @@ pub async fn run(command: Command) -> ExitCode {
             admin,
         } => probe(&config.config, admin, timeout).await,
         Command::Keygen { tenant } => {
+            // The snippet printed must be one the config accepts.
+            if let Some(why) = crate::config::tenant_id_problem(&tenant) {
+                eprintln!("error: --tenant {why}");
+                return ExitCode::from(EXIT_CONFIG);
+            }
             let token = crate::auth::generate_token();
             outln!("# Give this token to tenant {tenant:?} (shown once; store it as a secret):");
             outln!("{token}");

@@ -35,6 +35,7 @@ pub use isolation::{Isolation, Unowned};
 mod load;
 pub use load::{ConfigError, ConfigErrors, DEFAULT_CONFIG_PATH, ENV_CONFIG};
 mod validate;
+pub use validate::tenant_id_problem;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -15,6 +15,7 @@ use super::file::*;
 use super::*;
 use crate::pricing::TestMode;
 use connections::{server, upstream, webhooks};
+pub use tenants::tenant_id_problem;
 use tenants::{budgets, nonzero_opt, tenants};
 
 struct Errors(Vec<ConfigError>);

@@ -64,6 +64,16 @@ fn keygen_prints_a_token_and_its_hash_line() {
     assert!(token.len() >= 4 + 32, "at least 128 bits");
     let want = heygen_gateway::auth::hash_line(token);
     assert!(text.contains(&want), "{text}");
+    // A tenant id the config would refuse gets no token.
+    for bad in ["Bad Tenant!", "org", ""] {
+        let out = bin().args(["keygen", "--tenant", bad]).output().unwrap();
+        assert_eq!(out.status.code(), Some(64), "{bad:?}: {out:?}");
+        assert!(out.stdout.is_empty(), "{bad:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("--tenant"),
+            "{bad:?}"
+        );
+    }
 }
 
 /// The Kubernetes ConfigMap embeds a config file under `gateway.toml: |`.

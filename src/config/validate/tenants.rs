@@ -65,27 +65,28 @@ fn families(key: &str, names: &[String], errs: &mut Errors) -> Vec<Family> {
         .collect()
 }
 
+/// Why `id` cannot be a tenant id, if it cannot (`keygen` checks it too).
+pub fn tenant_id_problem(id: &str) -> Option<String> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !ok {
+        return Some(format!(
+            "{id:?} must be 1-64 characters of a-z, A-Z, 0-9, '-' or '_'"
+        ));
+    }
+    (id == "org").then(|| "\"org\" is reserved for the organisation scope".to_string())
+}
+
 pub(super) fn tenants(list: &[FileTenant], errs: &mut Errors) -> Vec<TenantConfig> {
     let mut out: Vec<TenantConfig> = Vec::new();
     let mut seen_hashes: Vec<([u8; 32], String)> = Vec::new();
     for (i, t) in list.iter().enumerate() {
         let key = format!("tenants[{i}]");
-        let id_ok = !t.id.is_empty()
-            && t.id.len() <= 64
-            && t.id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if !id_ok {
-            errs.push(
-                format!("{key}.id"),
-                format!("{:?} must be 1-64 characters of a-z, 0-9, '-' or '_'", t.id),
-            );
-        }
-        if t.id == "org" {
-            errs.push(
-                format!("{key}.id"),
-                "\"org\" is reserved for the organisation scope",
-            );
+        if let Some(why) = tenant_id_problem(&t.id) {
+            errs.push(format!("{key}.id"), why);
         }
         if out.iter().any(|o| o.id == t.id) {
             errs.push(
