@@ -262,3 +262,18 @@ fn the_store_password_has_one_source_and_only_for_postgres() {
         );
     }
 }
+
+/// A type error reads in the config's words: no Rust type names, and the
+/// key said once.
+#[test]
+fn type_errors_name_the_key_once_in_plain_words() {
+    let errs = errors("[plan]\nmax_video_seconds = \"x\"\n[settlement]\nhold_ttl_seconds = -1\n");
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    for e in &errs {
+        assert!(e.contains("expected a whole number"), "{e}");
+        assert!(
+            !e.contains("u32") && !e.contains("u64") && !e.contains('\n'),
+            "{e}"
+        );
+    }
+}

@@ -85,10 +85,7 @@ impl Config {
                     let path = e.path().clone();
                     let key = path.to_string();
                     let key = if key == "." { String::new() } else { key };
-                    errors.push(ConfigError::new(
-                        key,
-                        e.into_inner().to_string().trim().to_string(),
-                    ));
+                    errors.push(ConfigError::new(key, plain(&e.into_inner().to_string())));
                     if !remove_path(&mut table, &path) {
                         return Err(ConfigErrors(errors));
                     }
@@ -164,4 +161,27 @@ fn remove_path(table: &mut toml::Table, path: &serde_path_to_error::Path) -> boo
         }
         _ => false,
     }
+}
+/// The TOML library's message in ops' words: its trailing "in `key`" line
+/// repeats the key the error already starts with, and Rust's type names
+/// (`u32`, `f64`) mean nothing to someone editing a config file.
+fn plain(msg: &str) -> String {
+    let msg = msg.trim();
+    let msg = match msg.rsplit_once('\n') {
+        Some((head, last)) if last.trim_start().starts_with("in `") => head.trim_end(),
+        _ => msg,
+    };
+    let mut out = msg.to_string();
+    for (rust, words) in [
+        ("expected u8", "expected a whole number, 0 or more"),
+        ("expected u16", "expected a whole number, 0 or more"),
+        ("expected u32", "expected a whole number, 0 or more"),
+        ("expected u64", "expected a whole number, 0 or more"),
+        ("expected usize", "expected a whole number, 0 or more"),
+        ("expected i64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+    ] {
+        out = out.replace(rust, words);
+    }
+    out
 }
