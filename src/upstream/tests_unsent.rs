@@ -161,3 +161,19 @@ async fn an_http2_stream_reset_for_another_reason_may_have_been_processed() {
     let err = post(&up).await.expect_err("reset");
     assert!(matches!(err, UpstreamError::Failed(_)), "{err:?}");
 }
+
+/// Nothing listens on the port: the error names the host and the cause, not
+/// only the connector's "tcp connect error".
+#[tokio::test]
+async fn a_refused_connection_names_the_host_and_the_cause() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let up = upstream_with(port, 2_000, 2_000);
+    let Err(UpstreamError::Unreachable(msg)) = post(&up).await else {
+        panic!("not unreachable");
+    };
+    assert!(msg.contains(&format!("localhost:{port}")), "{msg}");
+    assert!(msg.to_lowercase().contains("refused"), "{msg}");
+}

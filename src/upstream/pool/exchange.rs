@@ -72,9 +72,14 @@ impl Pool {
             .path_and_query("/")
             .build()
             .map_err(|e| SendError::NotSent(e.into()))?;
+        // The connector's own error says only "tcp connect error": the
+        // host and the cause (refused, DNS, certificate) are what on-call needs.
         let io = tower::ServiceExt::oneshot(self.connector.clone(), uri)
             .await
-            .map_err(SendError::NotSent)?;
+            .map_err(|e| {
+                let why = crate::http::error_chain(&*e);
+                SendError::NotSent(format!("connecting to {}: {why}", t.base.authority).into())
+            })?;
         let not_sent = |e: hyper::Error| SendError::NotSent(e.into());
         if io.connected().is_negotiated_h2() {
             let (tx, conn) = http2::Builder::new(TokioExecutor::new())
