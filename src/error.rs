@@ -78,6 +78,10 @@ pub enum GatewayError {
     UnknownWrite,
     #[error("no such gateway endpoint")]
     NotFound,
+    /// A thing the tenant named on a gateway endpoint that is not there
+    /// (or not theirs: the two are not told apart).
+    #[error("{what} not found")]
+    NoSuch { what: String },
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("request body exceeds the limit of {limit} bytes")]

@@ -97,6 +97,15 @@ fn every_variant_maps_to_status_code_reason_and_retry_after() {
         (E::UnknownWrite, 403, "forbidden", "unknown_route", None),
         (E::NotFound, 404, "not_found", "not_found", None),
         (
+            E::NoSuch {
+                what: "delivery \"7\"".into(),
+            },
+            404,
+            "not_found",
+            "not_found",
+            None,
+        ),
+        (
             E::MethodNotAllowed,
             405,
             "method_not_allowed",

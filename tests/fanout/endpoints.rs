@@ -74,7 +74,14 @@ async fn register_list_delete_with_tenant_isolation() {
 
     // Another tenant cannot delete it; unknown ids are 404 too.
     let path = format!("{ENDPOINTS}/{id}");
-    assert_eq!(rig.call("beta", "DELETE", &path, "").await.status, 404);
+    let foreign = rig.call("beta", "DELETE", &path, "").await;
+    assert_eq!(foreign.status, 404);
+    // Says what was not found: not "no such gateway endpoint" (a route).
+    let msg = foreign.json()["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert_eq!(msg, format!("webhook endpoint {id:?} not found"));
     assert_eq!(
         rig.call("alpha", "DELETE", &format!("{ENDPOINTS}/whe_nope"), "")
             .await

@@ -112,7 +112,8 @@ pub(super) async fn handle(
                 .await
                 .map_err(GatewayError::ledger("delete_endpoint"))?;
             if !deleted {
-                return Err(GatewayError::NotFound);
+                let what = format!("webhook endpoint {id:?}");
+                return Err(GatewayError::NoSuch { what });
             }
             Ok(json_response(
                 StatusCode::OK,

@@ -29,7 +29,10 @@ pub(super) async fn redeliver(
     // endpoint's creation does, so redelivery cannot amplify traffic.
     super::super::rate_limit(state, tenant).await?;
     // Ids are the log's integers; anything else names no delivery.
-    let id: i64 = id.parse().map_err(|_| GatewayError::NotFound)?;
+    let missing = || GatewayError::NoSuch {
+        what: format!("delivery {id:?}"),
+    };
+    let id: i64 = id.parse().map_err(|_| missing())?;
     // Authentication refuses a disabled tenant already; checked again
     // against the config in force, as the worker would give the row up
     // unsent (`dead` again) rather than send it.
@@ -53,7 +56,7 @@ pub(super) async fn redeliver(
                 json!({ "data": log_json(&row) }),
             ))
         }
-        Redelivery::NotFound => Err(GatewayError::NotFound),
+        Redelivery::NotFound => Err(missing()),
         Redelivery::NotDead(s) => Err(GatewayError::NotRedeliverable {
             message: format!(
                 "delivery {id} is {}; only a dead delivery can be redelivered",
