@@ -80,13 +80,15 @@ pub(crate) fn table(report: &Value) -> String {
         "FEATURE", "TENANT", "JOBS", "P50", "P90", "P95", "MAX"
     );
     let num = |v: &Value, k: &str| v[k].as_f64().unwrap_or(0.0);
+    // A JSON value ignores width and alignment: counts go in as integers.
+    let jobs = |v: &Value| v["jobs"].as_u64().unwrap_or(0);
     for f in report["features"].as_array().into_iter().flatten() {
         let feature = f["feature"].as_str().unwrap_or("");
         out.push_str(&format!(
             "{:<28} {:<14} {:>6} {:>7.3} {:>7.3} {:>7.3} {:>7.3}  {} / {}\n",
             feature,
             "(all)",
-            f["jobs"],
+            jobs(f),
             num(f, "p50"),
             num(f, "p90"),
             num(f, "p95"),
@@ -99,7 +101,7 @@ pub(crate) fn table(report: &Value) -> String {
                 "{:<28} {:<14} {:>6} {:>7.3} {:>7.3} {:>7.3} {:>7.3}\n",
                 "",
                 t["tenant"].as_str().unwrap_or(""),
-                t["jobs"],
+                jobs(t),
                 num(t, "p50"),
                 num(t, "p90"),
                 num(t, "p95"),
@@ -153,5 +155,12 @@ mod tests {
         assert_eq!(r["features"][0]["tenants"][1]["tenant"], "b");
         assert_eq!(r["features"][0]["max"], 2.0);
         assert!(table(&r).contains("avatar_iv"));
+        // Every row's job count ends where the header's JOBS does.
+        let text = table(&r);
+        let end = text.find("JOBS").map_or(0, |i| i + 4);
+        for line in text.lines().skip(1) {
+            let b = line.as_bytes();
+            assert!(b[end - 1].is_ascii_digit() && b[end] == b' ', "{text}");
+        }
     }
 }
