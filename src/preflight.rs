@@ -52,6 +52,13 @@ pub(crate) fn check(cfg: &Config, env: &dyn EnvSource, offline: bool) -> Finding
     for (i, t) in cfg.tenants.iter().enumerate() {
         budgets(&format!("tenants[{i}].budgets"), &t.budgets, &mut f);
     }
+    if cfg.tenants.is_empty() {
+        f.warn(
+            "tenants",
+            "no [[tenants]]: every request on the tenant listener is refused (401); \
+             add one with a key from `heygen-gateway keygen --tenant ID`",
+        );
+    }
     liveavatar(cfg, env, offline, &mut f);
     metadata_allowed(cfg, &mut f);
     if cfg.cluster.redis.is_none() && cfg.cluster.replicas.get() > 1 {

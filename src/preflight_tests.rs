@@ -137,3 +137,13 @@ fn an_egress_entry_covering_a_metadata_address_is_warned() {
     assert!(w[1].1.contains("169.254.169.254"), "{w:?}");
     assert!(warned("[\"10.0.0.0/8\", \"64:ff9b::a00:0/104\"]").is_empty());
 }
+
+#[test]
+fn a_config_without_tenants_is_warned() {
+    let c = Config::from_toml("[upstream]\napi_key_env = \"ORG\"\n").unwrap();
+    let f = check(&c, &MapEnv::default().with("ORG", "k"), false);
+    assert!(f.warnings.iter().any(|w| w.key == "tenants"), "{f:?}");
+    let with = cfg("[server]\nlisten = \"127.0.0.1:8080\"");
+    let f = check(&with, &MapEnv::default().with("ORG", "k"), false);
+    assert!(!f.warnings.iter().any(|w| w.key == "tenants"), "{f:?}");
+}
