@@ -3,6 +3,8 @@
 
 #[path = "config_check/cli.rs"]
 mod cli;
+#[path = "config_check/commands.rs"]
+mod commands;
 
 use std::process::Command;
 

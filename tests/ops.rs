@@ -11,6 +11,8 @@ mod common;
 
 #[path = "ops/admin.rs"]
 mod admin;
+#[path = "ops/admin_adjust_keys.rs"]
+mod admin_adjust_keys;
 #[path = "ops/admin_ledger.rs"]
 mod admin_ledger;
 #[path = "ops/limits.rs"]

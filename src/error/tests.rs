@@ -1,5 +1,4 @@
-//! Tests of the error mapping and envelopes (moved out of `error.rs` to keep
-//! it short).
+//! Tests of the error mapping and envelopes (apart from `error.rs`).
 
 use super::*;
 use chrono::TimeZone;
@@ -97,9 +96,7 @@ fn every_variant_maps_to_status_code_reason_and_retry_after() {
         (E::UnknownWrite, 403, "forbidden", "unknown_route", None),
         (E::NotFound, 404, "not_found", "not_found", None),
         (
-            E::NoSuch {
-                what: "delivery \"7\"".into(),
-            },
+            E::NoSuch { what: "d".into() },
             404,
             "not_found",
             "not_found",

@@ -70,22 +70,30 @@ async fn every_admin_route_refuses_a_missing_or_wrong_token() {
     rig.gw.shutdown().await;
 }
 
-/// A token from a file-mounted secret ends in a newline: it is trimmed, as
-/// every other secret is, so the token itself is accepted.
-#[tokio::test]
-async fn an_admin_token_with_a_trailing_newline_is_trimmed() {
-    let mock = start_mock().await;
-    let cfg = TestConfig::for_mock(&mock);
-    let env = test_env().with("HEYGEN_GATEWAY_ADMIN_TOKEN", &format!("{ADMIN_TOKEN}\n"));
+/// A gateway in front of `mock` whose secrets come from `env`.
+async fn start_with_env(
+    mock: &heygen_mock::MockHeygen,
+    env: heygen_gateway::config::MapEnv,
+) -> heygen_gateway::server::RunningGateway {
     let opts = heygen_gateway::server::StartOptions {
         env: Arc::new(env),
         clock: Arc::new(heygen_gateway::clock::SystemClock),
         registry: prometheus::Registry::new(),
         config_path: None,
     };
-    let gw = heygen_gateway::server::RunningGateway::start(cfg.config(), opts)
+    let cfg = TestConfig::for_mock(mock);
+    heygen_gateway::server::RunningGateway::start(cfg.config(), opts)
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// A token from a file-mounted secret ends in a newline: it is trimmed, as
+/// every other secret is, so the token itself is accepted.
+#[tokio::test]
+async fn an_admin_token_with_a_trailing_newline_is_trimmed() {
+    let mock = start_mock().await;
+    let env = test_env().with("HEYGEN_GATEWAY_ADMIN_TOKEN", &format!("{ADMIN_TOKEN}\n"));
+    let gw = start_with_env(&mock, env).await;
     let url = format!("http://{}/admin/v1/tenants", gw.admin_addr);
     let auth = format!("Bearer {ADMIN_TOKEN}");
     let r = send(
@@ -105,19 +113,10 @@ async fn an_admin_token_with_a_trailing_newline_is_trimmed() {
 #[tokio::test]
 async fn without_its_secret_a_surface_answers_503_naming_it() {
     let mock = start_mock().await;
-    let cfg = TestConfig::for_mock(&mock);
     let mut env = test_env();
     env.0.remove("HEYGEN_GATEWAY_ADMIN_TOKEN");
     env.0.remove("HEYGEN_WEBHOOK_SECRET");
-    let opts = heygen_gateway::server::StartOptions {
-        env: Arc::new(env),
-        clock: Arc::new(heygen_gateway::clock::SystemClock),
-        registry: prometheus::Registry::new(),
-        config_path: None,
-    };
-    let gw = heygen_gateway::server::RunningGateway::start(cfg.config(), opts)
-        .await
-        .unwrap();
+    let gw = start_with_env(&mock, env).await;
     let auth = format!("Bearer {ADMIN_TOKEN}");
     let url = format!("http://{}/admin/v1/tenants", gw.admin_addr);
     let r = send("GET", &url, &[("authorization", &auth)], String::new()).await;
