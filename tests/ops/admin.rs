@@ -84,7 +84,7 @@ async fn start_with_env(
     let cfg = TestConfig::for_mock(mock);
     heygen_gateway::server::RunningGateway::start(cfg.config(), opts)
         .await
-        .unwrap()
+        .unwrap_or_else(|e| panic!("gateway failed to start: {e:#}"))
 }
 
 /// A token from a file-mounted secret ends in a newline: it is trimmed, as
