@@ -16,6 +16,19 @@ use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use crate::http::{full, Body};
 use crate::state::AppState;
 
+/// Who made an admin write, for its audit line: the body's `actor`, else
+/// the `X-Admin-Actor` header, else `admin`.
+pub(crate) fn actor(from_body: Option<String>, headers: &http::HeaderMap) -> String {
+    from_body
+        .or_else(|| {
+            headers
+                .get("x-admin-actor")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "admin".into())
+}
+
 /// The admin listener's service.
 pub(crate) fn service(
     state: Arc<AppState>,

@@ -89,15 +89,7 @@ pub(super) async fn handle(
     state
         .metrics
         .webhook_redeliveries(&r.tenant, "admin", done.requeued);
-    let actor = r
-        .actor
-        .or_else(|| {
-            headers
-                .get("x-admin-actor")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        })
-        .unwrap_or_else(|| "admin".into());
+    let actor = super::actor(r.actor, headers);
     tracing::info!(audit = true, actor = %actor, action = "redeliver", tenant = %r.tenant,
         since = %since.to_rfc3339(), endpoint_id = endpoint_id.unwrap_or(""),
         requeued = done.requeued, more = done.more, "Admin re-queued dead webhook deliveries.");

@@ -48,15 +48,7 @@ pub(super) async fn assign(
             "`resources` must list 1 to {MAX_RESOURCES} ids"
         )));
     }
-    let actor = a
-        .actor
-        .or_else(|| {
-            headers
-                .get("x-admin-actor")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        })
-        .unwrap_or_else(|| "admin".into());
+    let actor = super::actor(a.actor, headers);
     state
         .ledger
         .assign(&ids, &a.tenant, &a.kind, &actor)

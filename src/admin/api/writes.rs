@@ -29,11 +29,7 @@ struct AdjustRequest {
 pub(super) async fn adjust(state: &AppState, req: Request<ReqBody>) -> AdminResult {
     // A retry of a call whose answer was lost must not grant twice.
     let key = crate::proxy::billable::idempotency_key(req.headers())?;
-    let actor_header = req
-        .headers()
-        .get("x-admin-actor")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let headers = req.headers().clone();
     let body = collect_limited(req.into_body(), 64 * 1024)
         .await
         .map_err(|e| GatewayError::bad_request(e.to_string()))?;
@@ -64,10 +60,7 @@ pub(super) async fn adjust(state: &AppState, req: Request<ReqBody>) -> AdminResu
     if a.reason.trim().is_empty() {
         return Err(GatewayError::bad_request("`reason` is required"));
     }
-    let actor = a
-        .actor
-        .or(actor_header)
-        .unwrap_or_else(|| "admin".to_string());
+    let actor = crate::admin::actor(a.actor, &headers);
     let adj = Adjustment {
         scope: scope.clone(),
         window,
@@ -98,11 +91,7 @@ pub(super) async fn adjust(state: &AppState, req: Request<ReqBody>) -> AdminResu
 }
 
 pub(super) async fn reload(state: &AppState, h: &HeaderMap) -> AdminResult {
-    let actor = h
-        .get("x-admin-actor")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("admin")
-        .to_string();
+    let actor = crate::admin::actor(None, h);
     match state.reload().await {
         Ok(restart_required) => {
             tracing::info!(audit = true, actor = %actor, action = "reload", result = "success", "Admin reloaded the configuration.");

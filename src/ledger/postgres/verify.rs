@@ -1,8 +1,5 @@
 //! The rustls client configs behind the PostgreSQL `sslmode`s: webpki's
-//! verifier for `verify-full`, the same minus the name check for
-//! `verify-ca`, and for `prefer`/`require` one that takes any certificate
-//! but still checks the handshake's signatures against it (so the channel
-//! binding in `tls.rs` binds to the key the server really holds).
+//! verifier for `verify-full`, and [`Lenient`] for the weaker modes.
 
 use std::sync::Arc;
 
@@ -18,8 +15,14 @@ use crate::config::{PgRoots, PgTls};
 pub(super) fn client_config(tls: &PgTls) -> Result<rustls::ClientConfig, Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier: Arc<dyn ServerCertVerifier> = match tls {
-        PgTls::Off | PgTls::Unverified => Arc::new(AnyCertificate(provider.clone())),
-        PgTls::VerifyCa(roots) => Arc::new(ChainOnly(webpki(roots, &provider)?)),
+        PgTls::Off | PgTls::Unverified => Arc::new(Lenient {
+            chain: None,
+            provider: provider.clone(),
+        }),
+        PgTls::VerifyCa(roots) => Arc::new(Lenient {
+            chain: Some(webpki(roots, &provider)?),
+            provider: provider.clone(),
+        }),
         PgTls::VerifyFull(roots) => webpki(roots, &provider)?,
     };
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
@@ -51,12 +54,20 @@ fn webpki(
         .map_err(|e| Error::General(format!("PostgreSQL TLS roots: {e}")))
 }
 
-/// `verify-ca`: webpki checks the chain before the name, so an error about
-/// the name alone means the chain was good.
+/// The modes short of `verify-full`: `verify-ca` checks the `chain` and not
+/// the name (webpki checks the chain first, so an error about the name
+/// alone means the chain was good); `prefer` and `require` without roots
+/// (no `chain`) take any certificate, encryption against passive listeners
+/// only, as libpq gives. Either way the handshake's signatures are checked
+/// against the certificate, so the channel binding in `tls.rs` binds to the
+/// key the server really holds.
 #[derive(Debug)]
-struct ChainOnly(Arc<WebPkiServerVerifier>);
+struct Lenient {
+    chain: Option<Arc<WebPkiServerVerifier>>,
+    provider: Arc<CryptoProvider>,
+}
 
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for Lenient {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -65,10 +76,10 @@ impl ServerCertVerifier for ChainOnly {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
-        {
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
             Err(Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),
@@ -82,7 +93,8 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        let algorithms = &self.provider.signature_verification_algorithms;
+        verify_tls12_signature(message, cert, dss, algorithms)
     }
 
     fn verify_tls13_signature(
@@ -91,60 +103,13 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        let algorithms = &self.provider.signature_verification_algorithms;
+        verify_tls13_signature(message, cert, dss, algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
-    }
-}
-
-/// `prefer` and `require` without roots: encryption against passive
-/// listeners only, as libpq gives; the README says to use `verify-full`.
-#[derive(Debug)]
-struct AnyCertificate(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
