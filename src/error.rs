@@ -82,8 +82,11 @@ pub enum GatewayError {
     /// (or not theirs: the two are not told apart).
     #[error("{what} not found")]
     NoSuch { what: String },
-    #[error("method not allowed")]
-    MethodNotAllowed,
+    /// `allow`: the methods the path takes (the `Allow` header).
+    #[error("method not allowed here; this path takes {allow}")]
+    MethodNotAllowed {
+        allow: std::borrow::Cow<'static, str>,
+    },
     #[error("request body exceeds the limit of {limit} bytes")]
     PayloadTooLarge { limit: u64 },
     #[error(
@@ -217,6 +220,13 @@ fn ledger_message(e: &LedgerError) -> &'static str {
 }
 
 impl GatewayError {
+    /// 405 for a path that takes only `allow` (e.g. `"GET, POST"`).
+    pub fn not_allowed(allow: &'static str) -> GatewayError {
+        GatewayError::MethodNotAllowed {
+            allow: std::borrow::Cow::Borrowed(allow),
+        }
+    }
+
     /// A ledger failure of operation `op`, for `map_err`. A value the
     /// ledger refused as invalid data is the client's bad input: 400.
     pub fn ledger(op: &'static str) -> impl FnOnce(LedgerError) -> GatewayError {

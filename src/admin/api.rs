@@ -78,11 +78,13 @@ pub(crate) async fn handle(
                 .map(|v| json_response(StatusCode::OK, json!({ "data": v })))
                 .map_err(GatewayError::ledger("sessions"))
         }
-        (
-            _,
-            "tenants" | "holds" | "ledger" | "ledger/verify" | "adjustments" | "reload"
-            | "resources" | "sessions" | "reports/spend" | "webhooks/redeliver",
-        ) => Err(GatewayError::MethodNotAllowed),
+        (_, "tenants" | "holds" | "ledger" | "ledger/verify" | "sessions" | "reports/spend") => {
+            Err(GatewayError::not_allowed("GET"))
+        }
+        (_, "adjustments" | "reload" | "webhooks/redeliver") => {
+            Err(GatewayError::not_allowed("POST"))
+        }
+        (_, "resources") => Err(GatewayError::not_allowed("GET, POST")),
         _ => Err(GatewayError::NotFound),
     };
     result.unwrap_or_else(|e| render(&state, e))

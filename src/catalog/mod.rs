@@ -244,3 +244,27 @@ pub enum StatusRead {
 pub fn classify(method: &http::Method, path: &str) -> Route {
     table::classify(method, path)
 }
+
+/// The methods the catalog knows `path` under (`"GET, DELETE"`), or `None`
+/// when it knows none: a write refused as unknown on such a path is a
+/// wrong method, not an unknown route.
+pub fn methods_of(path: &str) -> Option<String> {
+    use http::Method;
+    let known: Vec<&str> = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+    ]
+    .iter()
+    .filter(|m| {
+        !matches!(
+            classify(m, path).kind,
+            RouteKind::UnknownRead | RouteKind::UnknownWrite
+        )
+    })
+    .map(Method::as_str)
+    .collect();
+    (!known.is_empty()).then(|| known.join(", "))
+}

@@ -88,6 +88,11 @@ impl GatewayError {
             HeaderValue::from_static("application/json"),
         );
         h.insert(HEADER_REJECTED, HeaderValue::from_static(self.reason()));
+        if let GatewayError::MethodNotAllowed { allow } = self {
+            if let Ok(v) = HeaderValue::from_str(allow) {
+                h.insert(http::header::ALLOW, v);
+            }
+        }
         if let Some(wait) = self.retry_after(now) {
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             h.insert(http::header::RETRY_AFTER, HeaderValue::from(secs.max(1)));

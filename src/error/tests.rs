@@ -103,7 +103,7 @@ fn every_variant_maps_to_status_code_reason_and_retry_after() {
             None,
         ),
         (
-            E::MethodNotAllowed,
+            E::not_allowed("GET"),
             405,
             "method_not_allowed",
             "method_not_allowed",

@@ -154,7 +154,13 @@ async fn dispatch(
     if matches!(route.kind, RouteKind::UnknownWrite)
         && cfg.routes.unknown_writes == UnknownWrites::Deny
     {
-        return Err(GatewayError::UnknownWrite);
+        // A path HeyGen serves under other methods: the method is wrong.
+        return Err(match crate::catalog::methods_of(path) {
+            Some(allow) => GatewayError::MethodNotAllowed {
+                allow: allow.into(),
+            },
+            None => GatewayError::UnknownWrite,
+        });
     }
     // A deleted job's status is gone: settle it first (issue 10); what is
     // still unknown is captured only once HeyGen confirms the delete.

@@ -73,7 +73,7 @@ pub(super) async fn handle(
         return Err(GatewayError::NotFound);
     }
     if req.method() != Method::POST {
-        return Err(GatewayError::MethodNotAllowed);
+        return Err(GatewayError::not_allowed("POST"));
     }
     if !state.upstream.liveavatar_configured() {
         return Err(GatewayError::LiveAvatarNotConfigured);

@@ -119,6 +119,17 @@ async fn unknown_writes_are_refused_by_default() {
     assert_v2_envelope(&resp.json());
     let v3 = rig.post("/v3/shiny-new-feature", &json!({})).await;
     assert_refused(&v3, 403, "forbidden", "unknown_route");
+    // A path HeyGen serves under other methods: a wrong method, named with
+    // the methods it takes, not an unknown route.
+    for (method, path, allow) in [
+        ("PUT", "/v2/video/generate", "POST"),
+        ("POST", "/v1/video_status.get", "GET"),
+        ("DELETE", "/v2/avatars", "GET"),
+    ] {
+        let r = rig.call("alpha", method, path, &[], "{}").await;
+        assert_refused(&r, 405, "method_not_allowed", "method_not_allowed");
+        assert_eq!(r.header("allow"), Some(allow), "{method} {path}");
+    }
     assert_untouched(&rig).await;
     // Unknown reads still pass (they cannot spend).
     let read = rig.get("/v2/brand_new_read").await;

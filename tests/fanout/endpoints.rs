@@ -88,7 +88,9 @@ async fn register_list_delete_with_tenant_isolation() {
             .status,
         404
     );
-    assert_eq!(rig.call("alpha", "PUT", &path, "").await.status, 405);
+    let put = rig.call("alpha", "PUT", &path, "").await;
+    assert_eq!(put.status, 405);
+    assert_eq!(put.header("allow"), Some("DELETE"));
     let del = rig.call("alpha", "DELETE", &path, "").await;
     assert_eq!(del.status, 200, "{}", del.text());
     assert_eq!(rig.call("alpha", "DELETE", &path, "").await.status, 404);

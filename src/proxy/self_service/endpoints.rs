@@ -53,11 +53,11 @@ pub(super) fn route(method: &Method, rest: &str) -> Option<Result<Op, GatewayErr
         "webhooks/endpoints" => match *method {
             Method::POST => Ok(Op::Add),
             Method::GET => Ok(Op::List),
-            _ => Err(GatewayError::MethodNotAllowed),
+            _ => Err(GatewayError::not_allowed("GET, POST")),
         },
         "webhooks/deliveries" => match *method {
             Method::GET => Ok(Op::Log),
-            _ => Err(GatewayError::MethodNotAllowed),
+            _ => Err(GatewayError::not_allowed("GET")),
         },
         _ if rest.starts_with("webhooks/deliveries/") => {
             let id = rest
@@ -68,7 +68,7 @@ pub(super) fn route(method: &Method, rest: &str) -> Option<Result<Op, GatewayErr
             }
             match *method {
                 Method::POST => Ok(Op::Redeliver(id.to_owned())),
-                _ => Err(GatewayError::MethodNotAllowed),
+                _ => Err(GatewayError::not_allowed("POST")),
             }
         }
         _ => {
@@ -78,7 +78,7 @@ pub(super) fn route(method: &Method, rest: &str) -> Option<Result<Op, GatewayErr
             }
             match *method {
                 Method::DELETE => Ok(Op::Delete(id.to_owned())),
-                _ => Err(GatewayError::MethodNotAllowed),
+                _ => Err(GatewayError::not_allowed("DELETE")),
             }
         }
     };

@@ -90,7 +90,8 @@ pub(super) async fn handle(
             let value = quote_json(rt, Some(tenant), &q, &facts)?;
             Ok(json_response(StatusCode::OK, json!({ "data": value })))
         }
-        (_, "webhooks/heygen" | "usage" | "quote") => Err(GatewayError::MethodNotAllowed),
+        (_, "webhooks/heygen" | "quote") => Err(GatewayError::not_allowed("POST")),
+        (_, "usage") => Err(GatewayError::not_allowed("GET")),
         _ => Err(GatewayError::NotFound),
     }
 }

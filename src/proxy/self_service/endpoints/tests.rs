@@ -15,7 +15,7 @@ fn routes_split_404_from_405() {
     ));
     assert!(matches!(
         route(&Method::PUT, "webhooks/deliveries"),
-        Some(Err(GatewayError::MethodNotAllowed))
+        Some(Err(GatewayError::MethodNotAllowed { .. }))
     ));
     assert!(matches!(
         route(&Method::POST, "webhooks/deliveries/42/redeliver"),
@@ -23,7 +23,7 @@ fn routes_split_404_from_405() {
     ));
     assert!(matches!(
         route(&Method::GET, "webhooks/deliveries/42/redeliver"),
-        Some(Err(GatewayError::MethodNotAllowed))
+        Some(Err(GatewayError::MethodNotAllowed { .. }))
     ));
     assert!(route(&Method::POST, "webhooks/deliveries/42").is_none());
     assert!(route(&Method::POST, "webhooks/deliveries//redeliver").is_none());
