@@ -15,6 +15,11 @@ pub(crate) fn stats(samples: &[&CalibrationSample]) -> Stats {
     Stats::of(samples.iter().map(|s| (s.projected_ms, s.actual_ms)))
 }
 
+/// Settled jobs a feature needs before its suggestions are more than a
+/// hint: below 20, the 95th percentile is simply the largest ratio seen,
+/// so one odd job would set the safety factor for everyone.
+pub(crate) const MIN_JOBS_FOR_SUGGESTIONS: u64 = 20;
+
 /// The safety factor that would have held 95 % of the jobs: the current
 /// one scaled by the 95th percentile ratio, never below 1.0 (the gateway
 /// never projects below the plain projection), to two decimals, up.
@@ -64,6 +69,7 @@ pub(crate) fn report(samples: &[CalibrationSample], projection: &Projection) -> 
         v["tenants"] = json!(per_tenant);
         v["suggested_safety_factor"] = json!(suggested_safety(safety, &st));
         v["suggested_words_per_minute"] = json!(suggested_wpm(wpm, &st));
+        v["suggestions_reliable"] = json!(st.jobs as u64 >= MIN_JOBS_FOR_SUGGESTIONS);
         out.push(v);
     }
     json!({
@@ -96,6 +102,13 @@ pub(crate) fn table(report: &Value) -> String {
             f["suggested_safety_factor"],
             f["suggested_words_per_minute"],
         ));
+        if f["suggestions_reliable"] == false {
+            out.pop();
+            out.push_str(&format!(
+                "  (only {} jobs: a hint, not a setting)\n",
+                jobs(f)
+            ));
+        }
         for t in f["tenants"].as_array().into_iter().flatten() {
             out.push_str(&format!(
                 "{:<28} {:<14} {:>6} {:>7.3} {:>7.3} {:>7.3} {:>7.3}\n",
@@ -154,6 +167,16 @@ mod tests {
         assert_eq!(r["features"][0]["jobs"], 2);
         assert_eq!(r["features"][0]["tenants"][1]["tenant"], "b");
         assert_eq!(r["features"][0]["max"], 2.0);
+        // Two jobs suggest, but say they are only a hint.
+        assert_eq!(r["features"][0]["suggestions_reliable"], false);
+        assert!(table(&r).contains("(only 2 jobs: a hint, not a setting)"));
+        let many: Vec<_> = (0..20)
+            .map(|_| sample("avatar_iv", "a", 100, 120))
+            .collect();
+        let r = report(&many, book.projection());
+        assert_eq!(r["features"][0]["suggestions_reliable"], true);
+        assert!(!table(&r).contains("a hint"));
+        let r = report(&all, book.projection());
         assert!(table(&r).contains("avatar_iv"));
         // Every row's job count ends where the header's JOBS does.
         let text = table(&r);
