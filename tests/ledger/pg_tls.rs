@@ -24,12 +24,15 @@ fn server() -> &'static PgServer {
 }
 
 async fn connect(url: String) -> Result<PostgresLedger, LedgerError> {
-    tokio::task::spawn_blocking(server).await.unwrap();
     PostgresLedger::connect(&url, 2).await
 }
 
-fn url(host: &str, params: &str) -> String {
-    let db = server().create_database();
+/// A fresh database's URL; the first call starts the server (`initdb`
+/// blocks for seconds), so off the async thread.
+async fn url(host: &str, params: &str) -> String {
+    let db = tokio::task::spawn_blocking(|| server().create_database())
+        .await
+        .unwrap();
     let name = db.rsplit('/').next().unwrap().to_owned();
     format!(
         "postgres://postgres@{host}:{}/{name}?{params}",
@@ -59,10 +62,13 @@ fn unavailable(result: Result<PostgresLedger, LedgerError>) -> String {
 
 #[tokio::test]
 async fn verify_full_with_the_ca_holds_on_encrypted_connections() {
-    let ledger = connect(url(
-        "localhost",
-        &format!("sslmode=verify-full&sslrootcert={CA}"),
-    ))
+    let ledger = connect(
+        url(
+            "localhost",
+            &format!("sslmode=verify-full&sslrootcert={CA}"),
+        )
+        .await,
+    )
     .await
     .unwrap();
     use heygen_gateway::ledger::Ledger;
@@ -78,7 +84,7 @@ async fn verify_full_with_the_ca_holds_on_encrypted_connections() {
 #[tokio::test]
 async fn prefer_and_require_encrypt_without_checking_the_certificate() {
     for mode in ["sslmode=prefer", "sslmode=require", "application_name=x"] {
-        let ledger = connect(url("127.0.0.1", mode)).await;
+        let ledger = connect(url("127.0.0.1", mode).await).await;
         assert!(ledger.is_ok(), "{mode}: {:?}", ledger.err());
     }
 }
@@ -86,19 +92,18 @@ async fn prefer_and_require_encrypt_without_checking_the_certificate() {
 #[tokio::test]
 async fn verify_full_refuses_a_host_the_certificate_does_not_name() {
     let why = unavailable(
-        connect(url(
-            "127.0.0.1",
-            &format!("sslmode=verify-full&sslrootcert={CA}"),
-        ))
+        connect(
+            url(
+                "127.0.0.1",
+                &format!("sslmode=verify-full&sslrootcert={CA}"),
+            )
+            .await,
+        )
         .await,
     );
     assert!(why.contains("not valid for name"), "{why}");
     // verify-ca checks the chain only, as libpq's does.
-    let ca = connect(url(
-        "127.0.0.1",
-        &format!("sslmode=verify-ca&sslrootcert={CA}"),
-    ))
-    .await;
+    let ca = connect(url("127.0.0.1", &format!("sslmode=verify-ca&sslrootcert={CA}")).await).await;
     assert!(ca.is_ok(), "{:?}", ca.err());
 }
 
@@ -106,7 +111,7 @@ async fn verify_full_refuses_a_host_the_certificate_does_not_name() {
 async fn verification_refuses_a_certificate_from_another_ca() {
     // The public roots do not include the test CA.
     for params in ["sslrootcert=system", "sslmode=verify-ca&sslrootcert=system"] {
-        let result = PostgresLedger::connect(&url("localhost", params), 2).await;
+        let result = PostgresLedger::connect(&url("localhost", params).await, 2).await;
         if params.contains("verify-ca") {
             // libpq's rule: the public roots vouch only with the name check.
             assert!(unavailable(result).contains("verify-full"), "{params}");
@@ -119,7 +124,7 @@ async fn verification_refuses_a_certificate_from_another_ca() {
 
 #[tokio::test]
 async fn a_plain_connection_is_refused_by_a_tls_only_server() {
-    let why = unavailable(connect(url("127.0.0.1", "sslmode=disable")).await);
+    let why = unavailable(connect(url("127.0.0.1", "sslmode=disable").await).await);
     assert!(why.contains("no encryption"), "{why}");
 }
 
@@ -178,7 +183,8 @@ async fn the_audit_and_open_ledger_read_the_same_url() {
     let url = url(
         "localhost",
         &format!("sslmode=verify-full&sslrootcert={CA}"),
-    );
+    )
+    .await;
     let store = StoreConfig::Postgres {
         url,
         pool_size: 2,
