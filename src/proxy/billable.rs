@@ -7,12 +7,11 @@
 use std::sync::Arc;
 
 use crate::conn::ReqBody;
-use http::{HeaderMap, HeaderValue, Request, Response};
+use http::{HeaderValue, Request, Response};
 
 use super::admission::{Admission, Priced};
 use super::context::{Admitted, Outcome, RequestContext};
 use super::forward::{Origin, Outbound};
-use super::headers::IDEMPOTENCY_KEY;
 use crate::catalog::{Billable, Route};
 use crate::error::GatewayError;
 use crate::http::{collect_limited, Body, BodyError};
@@ -82,7 +81,7 @@ pub(super) async fn handle(
     );
     let credits = quote.credits;
     ctx.tag(|t| t.credits = Some(credits));
-    let idem_key = idempotency_key(&parts.headers)?;
+    let idem_key = super::headers::idempotency_key(&parts.headers)?;
     let tenant = br
         .admitted
         .tenant()
@@ -128,23 +127,6 @@ pub(super) async fn handle(
         t.hold_id = hold_id;
     });
     Ok(resp)
-}
-
-/// Validates an `Idempotency-Key` (HeyGen's rule: 1-255 of `[A-Za-z0-9_:.-]`);
-/// the admin API's adjustments take the same.
-pub(crate) fn idempotency_key(h: &HeaderMap) -> Result<Option<String>, GatewayError> {
-    let Some(v) = h.get(IDEMPOTENCY_KEY) else {
-        return Ok(None);
-    };
-    let b = v.as_bytes();
-    let ok = !b.is_empty()
-        && b.len() <= 255
-        && b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || b"_:.-".contains(c));
-    if !ok {
-        return Err(GatewayError::IdempotencyKeyInvalid);
-    }
-    Ok(v.to_str().ok().map(str::to_string))
 }
 
 /// A stored answer, replayed with a marker header.

@@ -6,6 +6,8 @@ use std::net::IpAddr;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
+use crate::error::GatewayError;
+
 pub(crate) const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub(crate) const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
@@ -174,6 +176,23 @@ fn forwarded_for(prev: &HeaderValue, client_ip: &HeaderValue) -> HeaderValue {
     buf.extend_from_slice(b", ");
     buf.extend_from_slice(client_ip.as_bytes());
     HeaderValue::from_maybe_shared(buf.freeze()).unwrap_or_else(|_| client_ip.clone())
+}
+
+/// Validates an `Idempotency-Key` (HeyGen's rule: 1-255 of `[A-Za-z0-9_:.-]`);
+/// the admin API's adjustments take the same.
+pub(crate) fn idempotency_key(h: &HeaderMap) -> Result<Option<String>, GatewayError> {
+    let Some(v) = h.get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let b = v.as_bytes();
+    let ok = !b.is_empty()
+        && b.len() <= 255
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"_:.-".contains(c));
+    if !ok {
+        return Err(GatewayError::IdempotencyKeyInvalid);
+    }
+    Ok(v.to_str().ok().map(str::to_string))
 }
 
 /// HeyGen keeps idempotency keys per org key, and every tenant shares the

@@ -8,7 +8,7 @@
 mod accepted;
 mod admission;
 pub(crate) mod admit;
-pub(crate) mod billable;
+mod billable;
 pub(crate) mod catch_panic;
 mod claim;
 pub mod context;

@@ -28,7 +28,7 @@ struct AdjustRequest {
 
 pub(super) async fn adjust(state: &AppState, req: Request<ReqBody>) -> AdminResult {
     // A retry of a call whose answer was lost must not grant twice.
-    let key = crate::proxy::billable::idempotency_key(req.headers())?;
+    let key = crate::proxy::headers::idempotency_key(req.headers())?;
     let headers = req.headers().clone();
     let body = collect_limited(req.into_body(), 64 * 1024)
         .await
