@@ -27,6 +27,11 @@
 #        HTTP/2 to it, trusting the CA through upstream.ca_file; nginx, whose
 #        proxy module speaks HTTP/1.1 only, keeps TLS connections alive and
 #        verifies the certificate too; needs openssl),
+#        CMP_BASELINE="hyper raw" (also run bench/baseline, the smallest proxy
+#        doing the same key check and injection, in each mode listed: `hyper`
+#        is hyper's HTTP/1 server and client as the gateway uses them, `raw`
+#        its own HTTP/1 on both sides; the rows show what the HTTP library
+#        costs and what the gateway's stages add; needs cargo),
 #        CMP_ALLOCS=1 (then count the gateway's heap allocations per request in
 #        an extra 2 s run: uprobes on mimalloc's entry points, needs root; the
 #        count is exact where timings are noisy, but slows that run ~20×)
@@ -123,11 +128,33 @@ HEYGEN_API_KEY=$ORG_KEY HEYGEN_GATEWAY_ADMIN_TOKEN=$ADMIN_TOKEN HEYGEN_GATEWAY_L
 PIDS+=($!)
 gw_pid=$!
 
+# The baselines (bench/baseline) in front of the same upstream, one per mode.
+BASELINES=()
+if [[ -n ${CMP_BASELINE:-} ]]; then
+    [[ -z ${CMP_TLS:-} ]] || die "CMP_BASELINE speaks plain HTTP upstream only"
+    cargo build -q --release --manifest-path "$ROOT/bench/baseline/Cargo.toml" \
+        --target-dir "$ROOT/target/baseline" || die "building bench/baseline failed"
+    port=$((ADMIN_PORT + 1))
+    for mode in ${CMP_BASELINE//,/ }; do
+        port=$(free_port $((port + 1)))
+        HEYGEN_API_KEY=$ORG_KEY "$ROOT/target/baseline/release/heygen-baseline-proxy" \
+            --listen "127.0.0.1:$port" --upstream "127.0.0.1:$UP_PORT" --mode "$mode" \
+            --tenant-sha256 "$(printf %s "$TENANT_TOKEN" | sha256sum | cut -d' ' -f1)" \
+            >"$WORK/baseline-$mode.log" 2>&1 &
+        PIDS+=($!)
+        BASELINES+=("$mode:$port:$!")
+    done
+fi
+
 wait_ok "$UP_URL$READ_PATH" "$ORG_KEY" upstream "${UP_CURL[@]}"
 wait_ok "http://127.0.0.1:$NGX_PORT$READ_PATH" "$TENANT_TOKEN" "nginx proxy"
 wait_ok "http://127.0.0.1:$GW_PORT$READ_PATH" "$TENANT_TOKEN" gateway
-# Both proxies must refuse a wrong key, or the comparison is unfair.
-for port in "$NGX_PORT" "$GW_PORT"; do
+for b in "${BASELINES[@]}"; do
+    IFS=: read -r mode port _ <<<"$b"
+    wait_ok "http://127.0.0.1:$port$READ_PATH" "$TENANT_TOKEN" "baseline ($mode)"
+done
+# Every proxy must refuse a wrong key, or the comparison is unfair.
+for port in "$NGX_PORT" "$GW_PORT" $(for b in "${BASELINES[@]}"; do cut -d: -f2 <<<"$b"; done); do
     code=$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Api-Key: wrong' "http://127.0.0.1:$port$READ_PATH")
     [[ $code == 401 ]] || die "proxy on $port answered $code to a wrong key"
 done
@@ -184,6 +211,10 @@ results=$(
     fi
     run gateway "http://127.0.0.1:$GW_PORT" "$TENANT_TOKEN" "$gw_pid"
     [[ -z ${CMP_PERF:-} ]] || wait "$perf_pid"
+    for b in "${BASELINES[@]}"; do
+        IFS=: read -r mode port pid <<<"$b"
+        run "base-$mode" "http://127.0.0.1:$port" "$TENANT_TOKEN" "$pid"
+    done
 )
 rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$gw_pid/status")
 
@@ -210,6 +241,13 @@ awk -v n="$ngx" -v g="$gw" 'BEGIN {
         (b[7] / b[2]) / (a[7] / a[2]), (b[8] / b[2]) / (a[8] / a[2]),
         ((b[6] + b[9]) / b[2]) / ((a[6] + a[9]) / a[2]) }'
 echo "gateway peak RSS: $((rss_kib / 1024)) MiB"
+while read -r name rps _ p99 _ ticks _; do
+    [[ $name == base-* ]] || continue
+    awk -v n="$ngx" -v name="$name" -v r="$rps" -v p="$p99" -v t="$ticks" 'BEGIN {
+        split(n, a, " ");
+        printf "%s/nginx: throughput %.2fx, p99 %.2fx, CPU per request %.2fx\n",
+            name, r / a[2], p / a[4], (t / r) / (a[6] / a[2]) }'
+done <<<"$results"
 
 if [[ -n ${CMP_ALLOCS:-} ]]; then
     # The Rust allocator API reaches mimalloc through these three; every
