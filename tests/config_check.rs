@@ -219,7 +219,7 @@ fn postgres_tls_parameters_are_checked_at_load() {
             "sslmode=verify-ca&sslrootcert=/nonexistent.pem",
             "cannot be read",
         ),
-        ("sslcert=client.pem", "client certificates"),
+        ("sslcert=client.pem", "sslcert needs sslkey"),
     ] {
         let errs = store(bad);
         assert_eq!(errs.len(), 1, "{bad}: {errs:?}");

@@ -9,6 +9,7 @@ mod alerts;
 mod cluster;
 mod conn;
 mod egress;
+mod pg_client_cert;
 mod pg_url;
 mod probe;
 mod proxy;
@@ -21,7 +22,7 @@ pub use alerts::{
 pub use cluster::{ClusterConfig, FileCluster, FileOrgLimits, RateQuota, RedisSource};
 pub use conn::ConnConfig;
 pub use egress::{EgressConfig, FileEgress};
-pub use pg_url::{PgRoots, PgTls, PgUrl};
+pub use pg_url::{PgClientCert, PgRoots, PgTls, PgUrl};
 pub use probe::{FileProbe, ProbeConfig};
 pub use proxy::{ProxySource, UpstreamProxy};
 pub use restart::{keep_restart_only, restart_only_changes};

@@ -1,7 +1,9 @@
 //! The PostgreSQL ledger's `store.url` read the way libpq reads its TLS
 //! parameters, which tokio-postgres does not: `sslmode` takes libpq's five
-//! values (tokio-postgres knows three and never verifies anything itself)
-//! and `sslrootcert` names the CA file. Both are taken out of the URL here,
+//! values (tokio-postgres knows three and never verifies anything itself),
+//! `sslrootcert` names the CA file, and `sslcert`/`sslkey` a client
+//! certificate (databases that log roles in by certificate: `cert` in
+//! `pg_hba.conf`, Cloud SQL's enforced client certificates). They are taken out of the URL here,
 //! the rest is left to tokio-postgres, and the ledger's TLS connector
 //! (`ledger/postgres/tls.rs`) applies the [`PgTls`] this yields.
 //!
@@ -15,6 +17,8 @@ use std::sync::Arc;
 
 use percent_encoding::percent_decode_str;
 use rustls::pki_types::CertificateDer;
+
+pub use super::pg_client_cert::PgClientCert;
 
 /// Whom a TLS connection to PostgreSQL trusts, and how far.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,10 +44,11 @@ pub enum PgRoots {
 }
 
 /// A parsed `store.url`: tokio-postgres's config (its `ssl_mode` set to
-/// match) and the TLS policy.
+/// match), the TLS policy, and the client certificate to show if asked.
 pub struct PgUrl {
     pub config: tokio_postgres::Config,
     pub tls: PgTls,
+    pub client_cert: Option<PgClientCert>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -63,6 +68,7 @@ impl PgUrl {
         let (base, query) = split_query(url);
         let mut mode = None;
         let mut root = None;
+        let (mut sslcert, mut sslkey) = (None, None);
         let mut kept = Vec::new();
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -70,16 +76,24 @@ impl PgUrl {
             match key {
                 "sslmode" => mode = Some(parse_mode(&value)?),
                 "sslrootcert" => root = Some(value.into_owned()),
-                "sslcert" | "sslkey" | "sslpassword" => {
-                    return Err(format!(
-                        "{key}: client certificates are not supported; authenticate \
-                         with a password (SCRAM) over sslmode=verify-full instead"
-                    ))
+                "sslcert" => sslcert = Some(value.into_owned()),
+                "sslkey" => sslkey = Some(value.into_owned()),
+                "sslpassword" => {
+                    return Err("sslpassword: encrypted client keys are not supported; \
+                         give sslkey an unencrypted PKCS#8, PKCS#1 or SEC1 key file \
+                         readable only by the gateway (e.g. from a Kubernetes Secret)"
+                        .into())
                 }
                 _ => kept.push(pair),
             }
         }
         let tls = policy(mode, root.as_deref())?;
+        let client_cert = PgClientCert::from_url(sslcert.as_deref(), sslkey.as_deref())?;
+        if client_cert.is_some() && tls == PgTls::Off {
+            return Err("sslcert and sslkey are sent only over TLS; remove sslmode=disable \
+                 (sslmode=verify-full is the mode to use)"
+                .into());
+        }
         let rebuilt = if kept.is_empty() {
             base.to_owned()
         } else {
@@ -94,7 +108,11 @@ impl PgUrl {
             }
             _ => tokio_postgres::config::SslMode::Require,
         });
-        Ok(PgUrl { config, tls })
+        Ok(PgUrl {
+            config,
+            tls,
+            client_cert,
+        })
     }
 }
 

@@ -83,7 +83,11 @@ fn bad_values_are_errors_that_never_repeat_the_password() {
         ),
         (
             "postgres://u:s3cret@db/l?sslcert=/c.pem",
-            "client certificates",
+            "sslcert needs sslkey",
+        ),
+        (
+            "postgres://u:s3cret@db/l?sslpassword=p",
+            "encrypted client keys are not supported",
         ),
         (
             "postgres://u:s3cret@db/l?nonsense=1",
@@ -111,4 +115,60 @@ fn a_percent_encoded_root_path_is_decoded() {
         "postgres://db/l?sslmode=verify-full&sslrootcert={encoded}"
     ));
     assert!(matches!(url.tls, PgTls::VerifyFull(PgRoots::File(_))));
+}
+
+const TLS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/tls");
+
+fn with_client(cert: &str, key: &str, rest: &str) -> String {
+    format!("postgres://gw_cert@db/l?sslcert={TLS_DIR}/{cert}&sslkey={TLS_DIR}/{key}{rest}")
+}
+
+#[test]
+fn a_client_certificate_is_read_with_its_key() {
+    let url = parse(&with_client(
+        "client.pem",
+        "client.key.pem",
+        &format!("&sslmode=verify-full&sslrootcert={CA_PEM}"),
+    ));
+    assert!(matches!(url.tls, PgTls::VerifyFull(_)));
+    let cert = url.client_cert.expect("a client certificate");
+    assert_eq!(format!("{cert:?}"), "PgClientCert(1 certificates, key redacted)");
+    // Without a mode, `prefer`: sent whenever TLS is used.
+    let url = parse(&with_client("client.pem", "client.key.pem", ""));
+    assert!(url.client_cert.is_some());
+    assert!(parse("postgres://db/l").client_cert.is_none());
+}
+
+#[test]
+fn client_certificate_mistakes_are_named() {
+    let cases = [
+        (
+            with_client("client.pem", "leaf.key.pem", ""),
+            "does not go with sslcert",
+        ),
+        (
+            with_client("client.pem", "client.pem", ""),
+            "holds no PEM key",
+        ),
+        (
+            with_client("client.key.pem", "client.key.pem", ""),
+            "holds no PEM certificate",
+        ),
+        (
+            with_client("nonexistent.pem", "client.key.pem", ""),
+            "cannot be read",
+        ),
+        (
+            with_client("client.pem", "client.key.pem", "&sslmode=disable"),
+            "only over TLS",
+        ),
+        (
+            format!("postgres://db/l?sslkey={TLS_DIR}/client.key.pem"),
+            "sslkey needs sslcert",
+        ),
+    ];
+    for (url, want) in cases {
+        let e = refused(&url);
+        assert!(e.contains(want), "{url}: {e}");
+    }
 }

@@ -97,7 +97,7 @@ pub(super) fn read(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> 
     Ok(certs)
 }
 
-fn pem_error(e: &rustls::pki_types::pem::Error) -> String {
+pub(super) fn pem_error(e: &rustls::pki_types::pem::Error) -> String {
     match e {
         rustls::pki_types::pem::Error::Io(io) => format!("cannot be read ({io})"),
         other => format!("is not valid PEM ({other:?})"),

@@ -16,7 +16,7 @@ mod pg_process;
 #[path = "pg_tls.rs"]
 mod pg_tls;
 #[allow(unused_imports)] // only the ledger suite logs in with SCRAM
-pub use pg_tls::{SCRAM_PASSWORD, SCRAM_ROLE};
+pub use pg_tls::{CERT_ROLE, SCRAM_PASSWORD, SCRAM_ROLE};
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};

@@ -12,7 +12,7 @@ use heygen_gateway::ledger::{
     open_ledger, open_ledger_in, HoldDecision, LedgerError, PostgresLedger,
 };
 
-use crate::pg::{PgServer, SCRAM_PASSWORD, SCRAM_ROLE};
+use crate::pg::{PgServer, CERT_ROLE, SCRAM_PASSWORD, SCRAM_ROLE};
 use crate::support::{credits, req, t0};
 
 const CA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/tls/ca.pem");
@@ -198,4 +198,33 @@ async fn the_audit_and_open_ledger_read_the_same_url() {
     };
     let report = verify(&store, &opts).await;
     assert!(report.is_ok(), "{:?}", report.err());
+}
+
+/// `sslcert`/`sslkey`: a role the server logs in by certificate (`cert` in
+/// `pg_hba.conf`) holds with the client certificate, and is refused
+/// without it.
+#[tokio::test]
+async fn a_client_certificate_logs_in_a_cert_role() {
+    tokio::task::spawn_blocking(server).await.unwrap();
+    let tls = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/tls");
+    let base = format!(
+        "postgres://{CERT_ROLE}@localhost:{}/{CERT_ROLE}?sslmode=verify-full&sslrootcert={CA}",
+        server().port()
+    );
+    let with_cert = format!("{base}&sslcert={tls}/client.pem&sslkey={tls}/client.key.pem");
+    let ledger = connect(with_cert).await.unwrap();
+    use heygen_gateway::ledger::Ledger;
+    let d = ledger.hold(req("acme", credits(1), t0())).await.unwrap();
+    assert!(matches!(d, HoldDecision::Held { .. }), "{d:?}");
+    let dn = tokio::task::spawn_blocking(|| {
+        server().psql(&format!(
+            "SELECT DISTINCT s.client_dn FROM pg_stat_activity a JOIN pg_stat_ssl s \
+             USING (pid) WHERE a.usename = '{CERT_ROLE}'"
+        ))
+    })
+    .await
+    .unwrap();
+    assert_eq!(dn, "/CN=gw_cert", "the server saw the certificate");
+    let why = unavailable(connect(base).await);
+    assert!(why.contains("certificate"), "{why}");
 }

@@ -88,7 +88,11 @@ pub(crate) fn pg_config(
     timeout: Duration,
 ) -> Result<(tokio_postgres::Config, MakeRustls), LedgerError> {
     let invalid = |why: String| LedgerError::Unavailable(format!("invalid postgres url: {why}"));
-    let PgUrl { mut config, tls } = PgUrl::parse(url).map_err(invalid)?;
+    let PgUrl {
+        mut config,
+        tls,
+        client_cert,
+    } = PgUrl::parse(url).map_err(invalid)?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(timeout);
     }
@@ -96,6 +100,6 @@ pub(crate) fn pg_config(
     if let Some(password) = password {
         config.password(password.expose());
     }
-    let tls = MakeRustls::new(&tls).map_err(|e| invalid(e.to_string()))?;
+    let tls = MakeRustls::new(&tls, client_cert.as_ref()).map_err(|e| invalid(e.to_string()))?;
     Ok((config, tls))
 }

@@ -21,7 +21,7 @@ use tokio_postgres::Socket;
 use tokio_rustls::client::TlsStream as RustlsStream;
 
 use super::verify;
-use crate::config::PgTls;
+use crate::config::{PgClientCert, PgTls};
 
 /// What tokio-postgres is given to make TLS connections; cheap to clone.
 #[derive(Clone)]
@@ -31,10 +31,13 @@ pub(crate) struct MakeRustls {
 }
 
 impl MakeRustls {
-    pub(crate) fn new(tls: &PgTls) -> Result<MakeRustls, rustls::Error> {
+    pub(crate) fn new(
+        tls: &PgTls,
+        client_cert: Option<&PgClientCert>,
+    ) -> Result<MakeRustls, rustls::Error> {
         let config = match tls {
             PgTls::Off => None,
-            _ => Some(Arc::new(verify::client_config(tls)?)),
+            _ => Some(Arc::new(verify::client_config(tls, client_cert)?)),
         };
         Ok(MakeRustls { config })
     }

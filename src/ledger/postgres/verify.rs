@@ -9,10 +9,14 @@ use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvi
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, Error, RootCertStore, SignatureScheme};
 
-use crate::config::{PgRoots, PgTls};
+use crate::config::{PgClientCert, PgRoots, PgTls};
 
-/// A client config for `tls` (not [`PgTls::Off`], which makes none).
-pub(super) fn client_config(tls: &PgTls) -> Result<rustls::ClientConfig, Error> {
+/// A client config for `tls` (not [`PgTls::Off`], which makes none),
+/// showing `client_cert` when the server asks for one.
+pub(super) fn client_config(
+    tls: &PgTls,
+    client_cert: Option<&PgClientCert>,
+) -> Result<rustls::ClientConfig, Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier: Arc<dyn ServerCertVerifier> = match tls {
         PgTls::Off | PgTls::Unverified => Arc::new(Lenient {
@@ -25,11 +29,14 @@ pub(super) fn client_config(tls: &PgTls) -> Result<rustls::ClientConfig, Error> 
         }),
         PgTls::VerifyFull(roots) => webpki(roots, &provider)?,
     };
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
+        .with_custom_certificate_verifier(verifier);
+    let mut config = match client_cert {
+        Some(cert) => cert.apply(builder)?,
+        None => builder.with_no_client_auth(),
+    };
     // What libpq 17 sends; servers before 17 ignore it.
     config.alpn_protocols = vec![b"postgresql".to_vec()];
     Ok(config)
