@@ -21,7 +21,11 @@ pub struct PgClientCert {
 
 impl std::fmt::Debug for PgClientCert {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PgClientCert({} certificates, key redacted)", self.chain.len())
+        write!(
+            f,
+            "PgClientCert(chain of {}, key redacted)",
+            self.chain.len()
+        )
     }
 }
 
@@ -36,7 +40,9 @@ impl PgClientCert {
         let (cert, key) = match (cert, key) {
             (None, None) => return Ok(None),
             (Some(c), Some(k)) => (c, k),
-            (Some(_), None) => return Err("sslcert needs sslkey (the certificate's key file)".into()),
+            (Some(_), None) => {
+                return Err("sslcert needs sslkey (the certificate's key file)".into())
+            }
             (None, Some(_)) => {
                 return Err("sslkey needs sslcert (the client certificate file)".into())
             }

@@ -2,10 +2,11 @@
 //! parameters, which tokio-postgres does not: `sslmode` takes libpq's five
 //! values (tokio-postgres knows three and never verifies anything itself),
 //! `sslrootcert` names the CA file, and `sslcert`/`sslkey` a client
-//! certificate (databases that log roles in by certificate: `cert` in
-//! `pg_hba.conf`, Cloud SQL's enforced client certificates). They are taken out of the URL here,
-//! the rest is left to tokio-postgres, and the ledger's TLS connector
-//! (`ledger/postgres/tls.rs`) applies the [`PgTls`] this yields.
+//! certificate (for databases that log roles in by certificate: `cert` in
+//! `pg_hba.conf`, Cloud SQL's enforced client certificates). They are
+//! taken out of the URL here, the rest is left to tokio-postgres, and the
+//! ledger's TLS connector (`ledger/postgres/tls.rs`) applies the [`PgTls`]
+//! and [`PgClientCert`] this yields.
 //!
 //! Managed databases (RDS, Cloud SQL, Azure) refuse or warn on plain
 //! connections, and the ledger carries tenants' webhook signing secrets,
@@ -90,9 +91,11 @@ impl PgUrl {
         let tls = policy(mode, root.as_deref())?;
         let client_cert = PgClientCert::from_url(sslcert.as_deref(), sslkey.as_deref())?;
         if client_cert.is_some() && tls == PgTls::Off {
-            return Err("sslcert and sslkey are sent only over TLS; remove sslmode=disable \
+            return Err(
+                "sslcert and sslkey are sent only over TLS; remove sslmode=disable \
                  (sslmode=verify-full is the mode to use)"
-                .into());
+                    .into(),
+            );
         }
         let rebuilt = if kept.is_empty() {
             base.to_owned()

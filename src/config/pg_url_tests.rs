@@ -132,7 +132,10 @@ fn a_client_certificate_is_read_with_its_key() {
     ));
     assert!(matches!(url.tls, PgTls::VerifyFull(_)));
     let cert = url.client_cert.expect("a client certificate");
-    assert_eq!(format!("{cert:?}"), "PgClientCert(1 certificates, key redacted)");
+    assert_eq!(
+        format!("{cert:?}"),
+        "PgClientCert(chain of 1, key redacted)"
+    );
     // Without a mode, `prefer`: sent whenever TLS is used.
     let url = parse(&with_client("client.pem", "client.key.pem", ""));
     assert!(url.client_cert.is_some());
