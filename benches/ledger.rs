@@ -49,6 +49,7 @@ fn request(i: usize) -> HoldRequest {
         // Render caps are exercised by the suite; here open holds are never
         // settled, so counting them would measure an unrealistic backlog.
         render: false,
+        render_lease: std::time::Duration::ZERO,
         tenant_render_cap: None,
         org_render_cap: None,
         session_cap: None,

@@ -194,6 +194,7 @@ both!(
     cases_holds::race_admits_exactly_k,
     cases_holds::race_between_two_instances,
     cases_holds::render_caps_hold_under_concurrency,
+    cases_holds::render_caps_forget_holds_whose_request_is_gone,
     cases_holds::session_caps_hold_under_concurrency,
     cases_hold_state::shadow_scope_reports_but_admits,
     cases_hold_state::release_frees_budget,

@@ -74,8 +74,13 @@ pub(super) async fn gauges(state: &AppState) {
             state.note_ledger_error("open_holds", &e);
         }
     }
+    // The render caps' own count: a hold whose request is gone no longer
+    // counts (`HoldRequest::render_lease`).
+    let lease = chrono::Duration::from_std(rt.config.upstream.request_lease())
+        .unwrap_or(chrono::Duration::MAX);
+    let held_since = now.checked_sub_signed(lease).unwrap_or(now);
     for (scope, _) in scopes(state) {
-        if let Ok(n) = state.ledger.renders_in_flight(&scope).await {
+        if let Ok(n) = state.ledger.renders_in_flight(&scope, held_since).await {
             state
                 .metrics
                 .set_renders_in_flight(&scope.label(), u64::from(n));

@@ -21,9 +21,9 @@ pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 60_000;
 /// Uploads of hundreds of MB need longer than API calls.
 pub const DEFAULT_UPLOAD_TIMEOUT_MS: u64 = 600_000;
 /// Added to the upstream timeouts for an `Idempotency-Key` claim's lease
-/// (see `UpstreamConfig::idem_lease`): the ledger writes around the
+/// (see `UpstreamConfig::request_lease`): the ledger writes around the
 /// forward, their retries on PostgreSQL, and clock skew between replicas.
-pub const IDEM_LEASE_MARGIN: std::time::Duration = std::time::Duration::from_secs(300);
+pub const REQUEST_LEASE_MARGIN: std::time::Duration = std::time::Duration::from_secs(300);
 pub const DEFAULT_POOL_IDLE_TIMEOUT_SECONDS: u64 = 90;
 pub const DEFAULT_STORE_URL: &str = "sqlite://data/ledger.db";
 pub const DEFAULT_STORE_POOL_SIZE: u32 = 8;

@@ -145,7 +145,7 @@ mod tests {
     /// timeouts (restart-only, so replicas of one deployment agree on it).
     #[test]
     fn an_idempotency_claims_lease_follows_the_upstream_timeouts() {
-        let secs = |toml: &str| config(toml).upstream.idem_lease().as_secs();
+        let secs = |toml: &str| config(toml).upstream.request_lease().as_secs();
         // 5 s connect + 600 s upload + 60 s body read + 300 s margin.
         assert_eq!(secs(""), 965);
         let short = "[upstream]\nconnect_timeout_ms = 1000\n\

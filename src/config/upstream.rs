@@ -26,15 +26,16 @@ pub struct UpstreamConfig {
 }
 
 impl UpstreamConfig {
-    /// How long a pending `Idempotency-Key` claim may still belong to a
+    /// How long what a request left in the ledger may still belong to a
     /// running request: the connect, the longest response-head wait and the
-    /// response-body read, plus a margin. Past it, the request that claimed
-    /// the key is gone (killed, or its `complete`/`abandon` write was lost)
-    /// and a retry may take the key over instead of getting 409 for 24 h.
-    pub fn idem_lease(&self) -> Duration {
+    /// response-body read, plus a margin. Past it, the request is gone
+    /// (killed, or its closing write was lost): a retry may take over its
+    /// pending `Idempotency-Key` claim instead of getting 409 for 24 h, and
+    /// its render hold, if no job was recorded, stops taking a render slot.
+    pub fn request_lease(&self) -> Duration {
         self.connect_timeout
             .saturating_add(self.request_timeout.max(self.upload_timeout))
             .saturating_add(self.request_timeout)
-            .saturating_add(defaults::IDEM_LEASE_MARGIN)
+            .saturating_add(defaults::REQUEST_LEASE_MARGIN)
     }
 }

@@ -24,6 +24,7 @@ fn req(amount: Micros) -> HoldRequest {
         tenant_shadow: false,
         org_shadow: false,
         render: false,
+        render_lease: std::time::Duration::ZERO,
         tenant_render_cap: None,
         org_render_cap: None,
         session_cap: None,

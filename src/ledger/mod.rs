@@ -134,7 +134,7 @@ pub trait Ledger:
     /// Claims an idempotency key atomically: of concurrent duplicates exactly
     /// one gets `New`. Entries older than [`IDEMPOTENCY_TTL`] count as absent.
     /// A claim of this same request still pending `lease` after it was made
-    /// is stale (its request is gone, see `UpstreamConfig::idem_lease`) and
+    /// is stale (its request is gone, see `UpstreamConfig::request_lease`) and
     /// is taken over as `New`, again by exactly one of concurrent callers.
     /// `body_hash` is the request's digest (method, target and body; see
     /// `proxy::claim`): the name is the column's, from when only the body
@@ -198,8 +198,14 @@ pub trait Ledger:
     /// Number of open holds and the creation time of the oldest.
     async fn open_holds(&self) -> Result<(u64, Option<DateTime<Utc>>), LedgerError>;
 
-    /// Open render holds of a scope.
-    async fn renders_in_flight(&self, scope: &Scope) -> Result<u32, LedgerError>;
+    /// Renders in flight of a scope, as the render caps count them: open
+    /// render holds with a job recorded, and those without one created at
+    /// or after `held_since` (see [`HoldRequest::render_lease`]).
+    async fn renders_in_flight(
+        &self,
+        scope: &Scope,
+        held_since: DateTime<Utc>,
+    ) -> Result<u32, LedgerError>;
 
     /// Unsettled jobs submitted before `submitted_before`, oldest first:
     /// pending ones, and expired ones submitted less than

@@ -120,6 +120,7 @@ impl Admission {
             price_version: quote.version.clone(),
             request_id: self.origin.request_id.to_str().unwrap_or("-").to_string(),
             render: quote.settle == SettleMode::PerJob,
+            render_lease: cfg.upstream.request_lease(),
             tenant_render_cap: tenant.limits.renders_in_flight,
             org_render_cap: cfg.org.renders_in_flight,
             session_cap: crate::sessions::Kind::of(&self.priced.billable)

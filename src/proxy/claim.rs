@@ -56,7 +56,7 @@ impl IdemClaim {
         let now = state.clock.now();
         // The lease is read from the live config, but the upstream
         // timeouts it is made of only change with a restart.
-        let lease = state.snapshot().config.upstream.idem_lease();
+        let lease = state.snapshot().config.upstream.request_lease();
         match state
             .ledger
             .idem_begin(tenant, key, digest, now, lease)

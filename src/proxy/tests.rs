@@ -228,6 +228,7 @@ async fn take_hold(state: &AppState) -> String {
         tenant_shadow: false,
         org_shadow: false,
         render: true,
+        render_lease: std::time::Duration::from_secs(600),
         tenant_render_cap: None,
         org_render_cap: None,
         session_cap: None,

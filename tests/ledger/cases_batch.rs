@@ -102,10 +102,11 @@ pub async fn burst_respects_every_render_cap(f: Fixture) {
         .count();
     assert_eq!(held, 5);
     let l = f.ledger.as_ref();
-    assert_eq!(l.renders_in_flight(&Scope::Org).await.unwrap(), 5);
+    let since = t0() - chrono::Duration::from_std(LEASE).unwrap();
+    assert_eq!(l.renders_in_flight(&Scope::Org, since).await.unwrap(), 5);
     for t in 0..4 {
         assert!(
-            l.renders_in_flight(&tenant(&format!("t{t}")))
+            l.renders_in_flight(&tenant(&format!("t{t}")), since)
                 .await
                 .unwrap()
                 <= 2

@@ -131,8 +131,12 @@ pub async fn render_caps_hold_under_concurrency(f: Fixture) {
         HoldDecision::Held { .. } | HoldDecision::RenderCapReached { cap: 3, .. }
     )));
     let l = f.ledger.as_ref();
-    assert_eq!(l.renders_in_flight(&tenant("acme")).await.unwrap(), 3);
-    assert_eq!(l.renders_in_flight(&Scope::Org).await.unwrap(), 3);
+    let since = now - chrono::Duration::from_std(LEASE).unwrap();
+    assert_eq!(
+        l.renders_in_flight(&tenant("acme"), since).await.unwrap(),
+        3
+    );
+    assert_eq!(l.renders_in_flight(&Scope::Org, since).await.unwrap(), 3);
     // A non-render hold is not capped; the org cap counts every tenant.
     assert!(matches!(
         l.hold(req("acme", 1, now)).await.unwrap(),
@@ -207,4 +211,47 @@ pub async fn session_caps_hold_under_concurrency(f: Fixture) {
             cap: 2
         }
     ));
+}
+
+/// A render hold whose request is gone (no job recorded within the request
+/// lease: HeyGen timed out, the replica died) stops taking a render slot,
+/// though its credits stay held; one with a job keeps its slot.
+pub async fn render_caps_forget_holds_whose_request_is_gone(f: Fixture) {
+    let l = f.ledger.as_ref();
+    let render = |now| HoldRequest {
+        render: true,
+        tenant_render_cap: Some(2),
+        ..req("acme", credits(1), now)
+    };
+    let submitted = held(l.hold(render(t0())).await.unwrap());
+    let job = JobRecord {
+        job_id: "vid-kept".into(),
+        feature: "avatar_video".into(),
+        status_path: String::new(),
+        held: credits(1),
+        items: Vec::new(),
+    };
+    l.submit(&submitted, &[job]).await.unwrap();
+    let _unknown = held(l.hold(render(t0())).await.unwrap());
+    let within = t0() + chrono::Duration::from_std(LEASE).unwrap();
+    assert!(
+        matches!(
+            l.hold(render(within)).await.unwrap(),
+            HoldDecision::RenderCapReached { cap: 2, .. }
+        ),
+        "both count while the second's request may still run"
+    );
+    let after = within + chrono::Duration::seconds(1);
+    let since = after - chrono::Duration::from_std(LEASE).unwrap();
+    assert_eq!(
+        l.renders_in_flight(&tenant("acme"), since).await.unwrap(),
+        1
+    );
+    held(l.hold(render(after)).await.unwrap());
+    assert!(matches!(
+        l.hold(render(after)).await.unwrap(),
+        HoldDecision::RenderCapReached { cap: 2, .. }
+    ));
+    // The forgotten hold's credit is still held: 3 open holds in all.
+    assert_eq!(l.open_holds().await.unwrap().0, 3);
 }

@@ -7,7 +7,7 @@ use heygen_gateway::ledger::*;
 use heygen_gateway::money::{Micros, MICROS_PER_CREDIT};
 
 /// An `Idempotency-Key` claim's lease, as the default upstream timeouts
-/// make it (`UpstreamConfig::idem_lease`): 16 min 5 s.
+/// make it (`UpstreamConfig::request_lease`): 16 min 5 s.
 pub const LEASE: std::time::Duration = std::time::Duration::from_secs(965);
 
 /// A Tuesday noon, far from any boundary.
@@ -40,6 +40,7 @@ pub fn req(tenant: &str, amount: Micros, now: DateTime<Utc>) -> HoldRequest {
         tenant_shadow: false,
         org_shadow: false,
         render: false,
+        render_lease: LEASE,
         tenant_render_cap: None,
         org_render_cap: None,
         session_cap: None,

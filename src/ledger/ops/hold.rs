@@ -90,11 +90,12 @@ pub(super) fn fits(
 /// has no cap for stays 0 and is never compared).
 async fn count_renders<T: Tx>(tx: &T, req: &HoldRequest) -> Result<RenderCounts, T::Error> {
     let mut counts = RenderCounts::default();
+    let since = renders_held_since(req);
     if req.tenant_render_cap.is_some() {
-        counts.tenant = tx.count_renders(Some(&req.tenant)).await?;
+        counts.tenant = tx.count_renders(Some(&req.tenant), since).await?;
     }
     if req.org_render_cap.is_some() {
-        counts.org = tx.count_renders(None).await?;
+        counts.org = tx.count_renders(None, since).await?;
     }
     Ok(counts)
 }
@@ -155,4 +156,10 @@ async fn open_session_holds<T: Tx>(
     }
     let n = tx.query(&sql, &params, |r| r.int(0)).await?;
     Ok(n.first().copied().unwrap_or(0).max(0) as u64)
+}
+
+/// Where `req`'s render count starts for holds without a job yet.
+pub(super) fn renders_held_since(req: &HoldRequest) -> i64 {
+    let lease = chrono::Duration::from_std(req.render_lease).unwrap_or(chrono::Duration::MAX);
+    crate::ledger::rows::to_us(req.now.checked_sub_signed(lease).unwrap_or(req.now))
 }

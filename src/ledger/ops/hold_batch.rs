@@ -161,16 +161,21 @@ async fn batch_render_counts<T: Tx>(tx: &T, items: &[BatchItem]) -> Result<Batch
         .iter()
         .map(|i| &i.req)
         .filter(|r| needs_render_count(r));
-    let mut org_needed = false;
+    // The batch's requests were made moments apart: the first capped one's
+    // lease start stands for all.
+    let mut org_since = None;
     for req in capped {
+        let since = super::hold::renders_held_since(req);
         if req.tenant_render_cap.is_some() && !counts.tenants.contains_key(&req.tenant) {
-            let n = tx.count_renders(Some(&req.tenant)).await?;
+            let n = tx.count_renders(Some(&req.tenant), since).await?;
             counts.tenants.insert(req.tenant.clone(), n);
         }
-        org_needed |= req.org_render_cap.is_some();
+        if req.org_render_cap.is_some() {
+            org_since.get_or_insert(since);
+        }
     }
-    if org_needed {
-        counts.org = tx.count_renders(None).await?;
+    if let Some(since) = org_since {
+        counts.org = tx.count_renders(None, since).await?;
     }
     Ok(counts)
 }

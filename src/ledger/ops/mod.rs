@@ -68,8 +68,15 @@ pub(crate) trait Tx {
         spent: Micros,
     ) -> Result<(), Self::Error>;
 
-    /// Open render holds of one tenant, or of the whole org (`None`).
-    async fn count_renders(&self, tenant: Option<&str>) -> Result<u64, Self::Error>;
+    /// Renders in flight of one tenant, or of the whole org (`None`): open
+    /// render holds with a job recorded, and those without one created at
+    /// or after `held_since_us` (older ones' requests are gone, see
+    /// [`crate::ledger::HoldRequest::render_lease`]).
+    async fn count_renders(
+        &self,
+        tenant: Option<&str>,
+        held_since_us: i64,
+    ) -> Result<u64, Self::Error>;
 
     async fn insert_hold(&self, hold: &HoldRow) -> Result<(), Self::Error>;
 

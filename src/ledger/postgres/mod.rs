@@ -232,8 +232,13 @@ impl Ledger for PostgresLedger {
         Ok((n, oldest.map(from_us)))
     }
 
-    async fn renders_in_flight(&self, scope: &Scope) -> Result<u32, LedgerError> {
-        let n = on_client!(self, |c| tx::count_renders(&c, scope.tenant()))?;
+    async fn renders_in_flight(
+        &self,
+        scope: &Scope,
+        held_since: DateTime<Utc>,
+    ) -> Result<u32, LedgerError> {
+        let since = to_us(held_since);
+        let n = on_client!(self, |c| tx::count_renders(&c, scope.tenant(), since))?;
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 

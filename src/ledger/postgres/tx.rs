@@ -94,8 +94,8 @@ impl Tx for PgTx<'_, '_> {
         .await
     }
 
-    async fn count_renders(&self, tenant: Option<&str>) -> R<u64> {
-        count_renders(self.0, tenant).await
+    async fn count_renders(&self, tenant: Option<&str>, held_since_us: i64) -> R<u64> {
+        count_renders(self.0, tenant, held_since_us).await
     }
 
     async fn insert_hold(&self, h: &HoldRow) -> R<()> {

@@ -233,11 +233,16 @@ impl Ledger for SqliteLedger {
         Ok((n, oldest.map(from_us)))
     }
 
-    async fn renders_in_flight(&self, scope: &Scope) -> Result<u32, LedgerError> {
+    async fn renders_in_flight(
+        &self,
+        scope: &Scope,
+        held_since: DateTime<Utc>,
+    ) -> Result<u32, LedgerError> {
         let tenant = scope.tenant().map(str::to_string);
+        let since = to_us(held_since);
         self.worker
             .call(move |c| {
-                let n = run_ready(SqliteTx(c).count_renders(tenant.as_deref()))?;
+                let n = run_ready(SqliteTx(c).count_renders(tenant.as_deref(), since))?;
                 Ok(u32::try_from(n).unwrap_or(u32::MAX))
             })
             .await

@@ -94,7 +94,7 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    async fn count_renders(&self, tenant: Option<&str>) -> R<u64> {
+    async fn count_renders(&self, tenant: Option<&str>, held_since_us: i64) -> R<u64> {
         // Two statements rather than `?1 IS NULL OR …`, so each uses the
         // partial index on open renders.
         let n: i64 = match tenant {
@@ -102,16 +102,18 @@ impl Tx for SqliteTx<'_> {
                 .0
                 .prepare_cached(
                     "SELECT COUNT(*) FROM holds WHERE tenant = ?1 AND render = 1 \
-                     AND state IN ('held', 'submitted')",
+                     AND state IN ('held', 'submitted') \
+                     AND (state = 'submitted' OR created_us >= ?2)",
                 )
-                .and_then(|mut s| s.query_row([t], |r| r.get(0))),
+                .and_then(|mut s| s.query_row(rusqlite::params![t, held_since_us], |r| r.get(0))),
             None => self
                 .0
                 .prepare_cached(
                     "SELECT COUNT(*) FROM holds WHERE render = 1 \
-                     AND state IN ('held', 'submitted')",
+                     AND state IN ('held', 'submitted') \
+                     AND (state = 'submitted' OR created_us >= ?1)",
                 )
-                .and_then(|mut s| s.query_row([], |r| r.get(0))),
+                .and_then(|mut s| s.query_row([held_since_us], |r| r.get(0))),
         }
         .map_err(sql_err)?;
         Ok(n.max(0) as u64)

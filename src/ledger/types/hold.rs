@@ -33,6 +33,13 @@ pub struct HoldRequest {
     pub org_shadow: bool,
     /// Whether this hold is a render that counts against the in-flight caps.
     pub render: bool,
+    /// How long an open render hold with no job recorded yet still counts
+    /// as in flight: as long as the request that made it may still be
+    /// running (`UpstreamConfig::request_lease`). Past that its outcome is
+    /// unknown (HeyGen timed out, the replica died, the job's record was
+    /// lost): its credits stay held until settlement or expiry, but it no
+    /// longer takes one of the tenant's render slots for the hold's whole TTL.
+    pub render_lease: std::time::Duration,
     pub tenant_render_cap: Option<u32>,
     pub org_render_cap: Option<u32>,
     /// Set on a session start: the live-session caps this hold is checked
@@ -90,6 +97,7 @@ impl HoldRequest {
             tenant_shadow: tenant.shadow,
             org_shadow: cfg.org.shadow,
             render: false,
+            render_lease: std::time::Duration::ZERO,
             tenant_render_cap: None,
             org_render_cap: None,
             session_cap: None,

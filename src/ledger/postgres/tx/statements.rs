@@ -56,11 +56,12 @@ pub(super) async fn jobs_query(
     rows.iter().map(|r| Ok(job_from(&PgRow(r))?)).collect()
 }
 
-/// Open render holds of one tenant, or of the org (`None`); also the
-/// `renders_in_flight` report.
+/// Renders in flight of one tenant, or of the org (`None`), as
+/// `Tx::count_renders` defines them; also the `renders_in_flight` report.
 pub(in crate::ledger::postgres) async fn count_renders(
     tx: &impl GenericClient,
     tenant: Option<&str>,
+    held_since_us: i64,
 ) -> R<u64> {
     // Two statements rather than `$1 IS NULL OR …`, so each uses the
     // partial index on open renders.
@@ -69,19 +70,23 @@ pub(in crate::ledger::postgres) async fn count_renders(
             let stmt = tx
                 .prepare_cached(
                     "SELECT COUNT(*) FROM holds WHERE tenant = $1 AND render \
-                     AND state IN ('held', 'submitted')",
+                     AND state IN ('held', 'submitted') \
+                     AND (state = 'submitted' OR created_us >= $2)",
                 )
                 .await?;
-            tx.query_one(&stmt, &[&t]).await?.try_get(0)?
+            tx.query_one(&stmt, &[&t, &held_since_us])
+                .await?
+                .try_get(0)?
         }
         None => {
             let stmt = tx
                 .prepare_cached(
                     "SELECT COUNT(*) FROM holds WHERE render \
-                     AND state IN ('held', 'submitted')",
+                     AND state IN ('held', 'submitted') \
+                     AND (state = 'submitted' OR created_us >= $1)",
                 )
                 .await?;
-            tx.query_one(&stmt, &[]).await?.try_get(0)?
+            tx.query_one(&stmt, &[&held_since_us]).await?.try_get(0)?
         }
     };
     Ok(n.max(0) as u64)
