@@ -13,6 +13,8 @@ mod pg;
 
 #[path = "ledger/open.rs"]
 mod open;
+#[path = "ledger/pg_hang.rs"]
+mod pg_hang;
 #[path = "ledger/pg_tls.rs"]
 mod pg_tls;
 #[path = "ledger/support.rs"]

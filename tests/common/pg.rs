@@ -11,6 +11,8 @@
 //! process that started it exits, since statics are never dropped.
 #![allow(dead_code)]
 
+#[path = "pg_freeze.rs"]
+mod pg_freeze;
 #[path = "pg_process.rs"]
 mod pg_process;
 #[path = "pg_tls.rs"]

@@ -7,6 +7,17 @@
 //! One task per ledger drains the queue: while a batch commits, the next
 //! one gathers, so the batch size follows the load by itself (one hold when
 //! idle, up to [`MAX_BATCH`] under load) and adds no timer latency.
+//!
+//! A hold still waiting in the queue when its caller's patience runs out
+//! (PostgreSQL hung, not down: a batch's commit never returns) is
+//! withdrawn and reported unavailable, so billable requests are refused
+//! with 503 instead of waiting for as long as the database does. One
+//! already taken into a batch is not: it may commit, and a caller told
+//! "unavailable" while its hold exists would be charged for it at expiry.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use deadpool_postgres::Pool;
 use tokio::sync::{mpsc, oneshot};
@@ -26,19 +37,28 @@ type Reply = oneshot::Sender<Result<HoldDecision, LedgerError>>;
 struct Queued {
     item: BatchItem,
     reply: Reply,
+    /// Who has the hold: [`QUEUED`], then [`TAKEN`] by a batch or
+    /// [`WITHDRAWN`] by its caller, whichever comes first.
+    claim: Arc<AtomicU8>,
 }
+
+const QUEUED: u8 = 0;
+const TAKEN: u8 = 1;
+const WITHDRAWN: u8 = 2;
 
 /// The queue in front of the batching task.
 pub(super) struct HoldQueue {
     tx: mpsc::UnboundedSender<Queued>,
+    /// How long a hold may wait in the queue before it is withdrawn.
+    patience: Duration,
 }
 
 impl HoldQueue {
     /// Starts the batching task on the current runtime.
-    pub(super) fn start(pool: Pool) -> HoldQueue {
+    pub(super) fn start(pool: Pool, patience: Duration) -> HoldQueue {
         let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(serve(pool, rx));
-        HoldQueue { tx }
+        HoldQueue { tx, patience }
     }
 
     /// Queues a hold and waits for its batch to commit.
@@ -47,14 +67,29 @@ impl HoldQueue {
         req: HoldRequest,
         hold_id: String,
     ) -> Result<HoldDecision, LedgerError> {
-        let (reply, answer) = oneshot::channel();
+        let (reply, mut answer) = oneshot::channel();
+        let claim = Arc::new(AtomicU8::new(QUEUED));
         let stopped = || LedgerError::Unavailable("ledger batching task stopped".into());
         self.tx
             .send(Queued {
                 item: BatchItem { req, hold_id },
                 reply,
+                claim: claim.clone(),
             })
             .map_err(|_| stopped())?;
+        if let Ok(answered) = tokio::time::timeout(self.patience, &mut answer).await {
+            return answered.map_err(|_| stopped())?;
+        }
+        let withdrawn =
+            claim.compare_exchange(QUEUED, WITHDRAWN, Ordering::AcqRel, Ordering::Acquire);
+        if withdrawn.is_ok() {
+            return Err(LedgerError::Unavailable(format!(
+                "PostgreSQL took no hold for {} s (the batch before it has not committed); \
+                 nothing was held",
+                self.patience.as_secs()
+            )));
+        }
+        // In a batch already: only its commit or failure can answer.
         answer.await.map_err(|_| stopped())?
     }
 }
@@ -63,6 +98,13 @@ impl HoldQueue {
 async fn serve(pool: Pool, mut rx: mpsc::UnboundedReceiver<Queued>) {
     let mut queued = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut queued, MAX_BATCH).await > 0 {
+        // Holds their callers withdrew are dropped unsent: nobody waits
+        // for them, and nothing of them was written.
+        queued.retain(|q| {
+            q.claim
+                .compare_exchange(QUEUED, TAKEN, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+        });
         for group in by_periods(std::mem::take(&mut queued)) {
             run_group(&pool, group).await;
         }

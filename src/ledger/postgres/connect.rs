@@ -58,7 +58,7 @@ impl PostgresLedger {
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| LedgerError::Unavailable(format!("postgres pool: {e}")))?;
-        let holds = batch::HoldQueue::start(pool.clone());
+        let holds = batch::HoldQueue::start(pool.clone(), POOL_TIMEOUT);
         let ledger = PostgresLedger { pool, clock, holds };
         let mut client = ledger.client().await?;
         schema::migrate(&mut client)
