@@ -117,14 +117,22 @@ pub(super) async fn handle(
         body,
         origin: br.origin,
     };
-    let (resp, outcome) = state.tasks.spawn(admission.run()).await.map_err(|e| {
+    // What admission logs (a kept hold, a job left unrecorded) names the
+    // request: ERROR level, so the span is on whatever the log level.
+    let span = tracing::error_span!("admission", request_id = ctx.id_str());
+    let run = tracing::Instrument::instrument(admission.run(), span);
+    let (resp, outcome) = state.tasks.spawn(run).await.map_err(|e| {
         tracing::error!(error = %e, "Billable request task failed.");
         GatewayError::Internal
     })??;
     let hold_id = hold_id_of(&resp);
     ctx.tag(|t| {
         t.outcome = outcome;
-        t.hold_id = hold_id;
+        // A replayed answer names its hold; otherwise admission tagged the
+        // hold it took (kept when the answer names none, e.g. a 504).
+        if hold_id.is_some() {
+            t.hold_id = hold_id;
+        }
     });
     Ok(resp)
 }

@@ -42,6 +42,10 @@ pub(crate) enum Outcome {
     Rejected,
     /// Failed in the gateway or upstream with a 5xx of the gateway's own.
     Error,
+    /// The client went away before its answer was ready (logged as status
+    /// 499, nginx's "client closed request"); what admission started, such
+    /// as a hold or HeyGen's job, carries on without it.
+    Abandoned,
 }
 
 impl Outcome {
@@ -51,6 +55,7 @@ impl Outcome {
             Outcome::Replayed => "replayed",
             Outcome::Rejected => "rejected",
             Outcome::Error => "error",
+            Outcome::Abandoned => "abandoned",
         }
     }
 }

@@ -192,8 +192,10 @@ impl HoldGuard {
     pub(super) async fn submit(mut self, jobs: &[JobRecord]) {
         self.ended = true;
         if let Err(e) = self.state.ledger.submit(&self.hold_id, jobs).await {
-            // The job exists upstream; the hold stays and the TTL captures it.
+            // The job exists upstream: the record is retried; the hold
+            // stays, and the TTL captures it if every retry fails.
             self.state.note_ledger_error("submit", &e);
+            super::unrecorded::retry_submit(&self.state, &self.hold_id, &self.tenant, jobs, &e);
         }
     }
 

@@ -32,6 +32,7 @@ pub(crate) mod render;
 pub(crate) mod request_log;
 pub(crate) mod self_service;
 mod status;
+mod unrecorded;
 mod upload;
 
 #[cfg(test)]

@@ -98,24 +98,69 @@ where
         // The URI shares the buffer hyper parsed it from: no copy.
         let uri = req.uri().clone();
         let fut = self.inner.call(req);
-        let metrics = self.metrics.clone();
-        let alerts = self.alerts.clone();
+        let mut pending = Pending {
+            ctx,
+            trace_id,
+            method,
+            uri,
+            start,
+            metrics: self.metrics.clone(),
+            alerts: self.alerts.clone(),
+            answered: false,
+        };
         Box::pin(async move {
             let Ok(mut resp) = fut.await;
+            pending.answered = true;
             resp.headers_mut()
-                .insert(X_REQUEST_ID, ctx.request_id.clone());
-            RequestEvent {
-                ctx: &ctx,
-                trace_id: trace_id.as_deref(),
-                method: &method,
-                path: uri.path(),
-                status: resp.status().as_u16(),
-                rejection: resp.extensions().get::<Rejection>(),
-                elapsed: start.elapsed(),
-            }
-            .emit(&metrics, alerts.as_deref());
+                .insert(X_REQUEST_ID, pending.ctx.request_id.clone());
+            pending
+                .event(resp.status().as_u16(), resp.extensions().get::<Rejection>())
+                .emit(&pending.metrics, pending.alerts.as_deref());
             Ok(resp)
         })
+    }
+}
+
+/// A request between its call and its answer. Dropped unanswered (hyper
+/// drops the future when the client closes the connection), it still logs
+/// and counts the request, as status 499 with outcome `abandoned`: support
+/// must be able to find a billable request whose client timed out, since
+/// its hold, and HeyGen's job, may carry on.
+struct Pending {
+    ctx: RequestContext,
+    trace_id: Option<String>,
+    method: http::Method,
+    uri: http::Uri,
+    start: Instant,
+    metrics: Metrics,
+    alerts: Option<Arc<Alerts>>,
+    answered: bool,
+}
+
+/// nginx's status for a request whose client closed the connection first.
+const CLIENT_CLOSED: u16 = 499;
+
+impl Pending {
+    fn event<'a>(&'a self, status: u16, rejection: Option<&'a Rejection>) -> RequestEvent<'a> {
+        RequestEvent {
+            ctx: &self.ctx,
+            trace_id: self.trace_id.as_deref(),
+            method: &self.method,
+            path: self.uri.path(),
+            status,
+            rejection,
+            elapsed: self.start.elapsed(),
+        }
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if !self.answered {
+            self.ctx.tag(|t| t.outcome = Outcome::Abandoned);
+            self.event(CLIENT_CLOSED, None)
+                .emit(&self.metrics, self.alerts.as_deref());
+        }
     }
 }
 

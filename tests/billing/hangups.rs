@@ -116,3 +116,45 @@ async fn a_session_off_the_list_while_its_stop_is_in_flight_is_ended_by_the_stop
     assert_eq!(metric_value(&text, client), Some(1.0), "{text}");
     assert_eq!(metric_value(&text, ended), Some(0.0), "{text}");
 }
+
+/// A client that hangs up before its answer still gets its access-log line
+/// (status 499, outcome `abandoned`, its hold named) and its request count:
+/// support can answer "I timed out; was I charged?". Current-thread, so
+/// every gateway task logs into the capture.
+#[tokio::test]
+async fn a_render_whose_client_hangs_up_is_logged_and_counted() {
+    let (_guard, logs) = capture_logs();
+    let rig = Rig::start(|c| c).await;
+    let path = "/v2/video/generate";
+    rig.mock
+        .on_path(path)
+        .delay_answers(Duration::from_millis(500));
+    let body = json!({"video_inputs": [{"voice": {"type": "silence", "duration": 3.0}}]});
+    post_and_hang_up(
+        &rig,
+        path,
+        "application/json",
+        body.to_string().as_bytes(),
+        || !rig.mock.requests_to(path).is_empty(),
+    )
+    .await;
+    let abandoned = || {
+        logs.contents()
+            .lines()
+            .find(|l| l.contains("Request handled.") && l.contains("status=499"))
+            .map(str::to_string)
+    };
+    eventually(|| abandoned().is_some(), SETTLE_WAIT).await;
+    let line = abandoned().unwrap_or_default();
+    for field in [
+        "outcome=\"abandoned\"",
+        "tenant=\"alpha\"",
+        "hold_id=\"hold_",
+    ] {
+        assert!(line.contains(field), "{field} in {line}");
+    }
+    let text = metrics_text(rig.gw.admin_addr).await;
+    let series =
+        r#"heygen_gateway_requests_total{family="video",outcome="abandoned",status_class="4xx"}"#;
+    assert_eq!(metric_value(&text, series), Some(1.0), "{text}");
+}

@@ -244,3 +244,59 @@ async fn postgres_stopped_and_restarted_under_load_refuses_then_recovers_without
         view.holds.len(),
     );
 }
+
+/// HeyGen accepts a render, PostgreSQL stops before the gateway records
+/// the job, and starts again: the client has its 200 at once, and the
+/// record is retried until it lands, so the job is the tenant's (not an
+/// orphan settled at its projection when the hold expires).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_postgres_missed_is_recorded_once_it_is_back() {
+    let server = Arc::new(tokio::task::spawn_blocking(PgServer::start).await.unwrap());
+    let url = {
+        let s = server.clone();
+        tokio::task::spawn_blocking(move || s.create_database())
+            .await
+            .unwrap()
+    };
+    let mock = common::start_mock().await;
+    let mut node = Node::new(base_config(&mock, Some(&url)));
+    let gw = crate::start(&mut node, None).await;
+    mock.on_path(GENERATE)
+        .delay_answers(Duration::from_millis(1500));
+    let base = gw.url("");
+    let render = tokio::spawn(async move { generate(&base).await });
+    common::eventually(
+        || !mock.requests_to(GENERATE).is_empty(),
+        Duration::from_secs(10),
+    )
+    .await;
+    let s = server.clone();
+    tokio::task::spawn_blocking(move || s.stop()).await.unwrap();
+    let r = render.await.unwrap().unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    let hold = r.header("x-gateway-hold-id").expect("hold id").to_string();
+    let s = server.clone();
+    tokio::task::spawn_blocking(move || s.restart())
+        .await
+        .unwrap();
+    let jobs = accepted(&mock);
+    assert_eq!(jobs.len(), 1);
+    let mut view = LedgerView::read(&gw).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while view.holds.get(&hold).map(String::as_str) != Some("submitted") {
+        assert!(
+            Instant::now() < deadline,
+            "never recorded: {view:?}\n{}",
+            gw.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        view = LedgerView::read(&gw).await;
+    }
+    assert_eq!(view.assert_accounts_for(&jobs), 0);
+    let log = gw.log_text();
+    assert!(
+        log.contains("HeyGen created the job but the ledger did not record it")
+            && log.contains(&hold),
+        "{log}"
+    );
+}

@@ -77,3 +77,44 @@ async fn the_request_line_names_reason_credits_hold_and_upstream() {
         "{ok}"
     );
 }
+
+/// A render HeyGen does not answer in time: the client's 504 and the kept
+/// hold are joined in the logs by the request id and the hold id.
+#[tokio::test]
+async fn a_kept_hold_is_named_with_its_request() {
+    let (_guard, logs) = capture_logs();
+    let rig = Rig::start(|c| c.set("upstream", "request_timeout_ms", "300")).await;
+    rig.mock
+        .on_path("/v2/video/generate")
+        .delay_answers(std::time::Duration::from_secs(1));
+    let token = tenant_token("alpha");
+    let r = send(
+        "POST",
+        &rig.gw.url("/v2/video/generate"),
+        &[
+            ("x-api-key", token.as_str()),
+            ("content-type", "application/json"),
+            ("x-request-id", "req-kept-1"),
+        ],
+        serde_json::json!({"video_inputs": [{"voice": {"type": "silence", "duration": 3}}]})
+            .to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 504, "{}", r.text());
+    let text = logs.contents();
+    let kept = text
+        .lines()
+        .find(|l| l.contains("hold kept for TTL settlement"))
+        .unwrap_or_else(|| panic!("no kept-hold line: {text}"));
+    assert!(kept.contains("req-kept-1"), "{kept}");
+    let hold = kept
+        .split("hold_id=")
+        .nth(1)
+        .and_then(|v| v.split_whitespace().next())
+        .expect("hold id");
+    let line = request_lines(&logs)
+        .into_iter()
+        .find(|l| l.contains("req-kept-1"))
+        .expect("an access line");
+    assert!(line.contains("status=504") && line.contains(hold), "{line}");
+}
