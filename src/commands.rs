@@ -41,6 +41,9 @@ use serve::{mock_upstream, serve};
 
 /// Exit code for invalid configuration or usage (sysexits EX_USAGE).
 pub const EXIT_CONFIG: u8 = 64;
+/// Exit code when the ledger cannot be read at all (sysexits
+/// EX_UNAVAILABLE), so a cron job tells "database down" from "violations".
+pub const EXIT_UNAVAILABLE: u8 = 69;
 
 pub async fn run(command: Command) -> ExitCode {
     match command {

@@ -213,7 +213,8 @@ fn unavailable(e: &LedgerError) -> bool {
 
 fn ledger_message(e: &LedgerError) -> &'static str {
     if unavailable(e) {
-        "the credit ledger is unavailable; costed requests are refused until it is back"
+        "the gateway's ledger is unavailable; costed requests, and reads that name or list your own \
+         resources, are refused until it is back"
     } else {
         "internal error"
     }

@@ -47,6 +47,12 @@ fn durations_out_of_range_are_named() {
         "{errs:?}"
     );
     assert!(errors("[webhooks]\ntolerance_seconds = 30\n").is_empty());
+    let errs = errors("[server]\nshutdown_delay_seconds = 600\n");
+    assert!(
+        errs.len() == 1 && errs[0].contains("`server.shutdown_delay_seconds`"),
+        "{errs:?}"
+    );
+    assert!(errors("[server]\nshutdown_delay_seconds = 5\n").is_empty());
     // 0 is "do not wait": events of jobs with no known owner are dropped.
     assert!(errors("[webhooks]\nowner_wait_seconds = 0\n").is_empty());
 }

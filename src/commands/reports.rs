@@ -207,7 +207,7 @@ pub(super) async fn ledger_verify(
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot read the ledger: {e}");
-            return ExitCode::FAILURE;
+            return ExitCode::from(super::EXIT_UNAVAILABLE);
         }
     };
     if json {

@@ -78,6 +78,9 @@ pub struct ServerConfig {
     pub max_body_bytes: u64,
     pub max_json_body_bytes: usize,
     pub shutdown_grace: Duration,
+    /// How long the tenant listener keeps serving after SIGTERM with
+    /// readiness already failing, so load balancers stop sending first.
+    pub shutdown_delay: Duration,
     pub log_json: bool,
     /// Connection caps and timeouts (issue 12).
     pub conn: ConnConfig,

@@ -107,17 +107,27 @@ impl RunningGateway {
         })
     }
 
-    /// Graceful shutdown: readiness goes 503, the tenant listener stops
-    /// accepting, in-flight requests drain (bounded by
-    /// `server.shutdown_grace_seconds`), then the admin listener and
+    /// Graceful shutdown: readiness goes 503, the tenant listener keeps
+    /// serving for `server.shutdown_delay_seconds` (load balancers take a
+    /// moment to stop sending: closing at once refuses what they still
+    /// route here), then stops accepting, in-flight requests drain (bounded
+    /// by `server.shutdown_grace_seconds`), then the admin listener and
     /// background tasks stop. Admissions and settlements that outlive their
     /// request (client gone, webhook already answered) finish first, within
     /// the same grace, so a settlement is not cut between HeyGen's answer and
     /// the ledger write.
     pub async fn shutdown(mut self) {
+        self.state.set_draining();
+        let delay = self.state.snapshot().config.server.shutdown_delay;
+        if !delay.is_zero() {
+            tracing::info!(
+                delay_seconds = delay.as_secs(),
+                "Not ready; serving on until load balancers stop sending."
+            );
+            tokio::time::sleep(delay).await;
+        }
         let deadline =
             tokio::time::Instant::now() + self.state.snapshot().config.server.shutdown_grace;
-        self.state.set_draining();
         let _ = self.stop.send(true);
         self.tenant.drained().await;
         self.state.tasks.close();

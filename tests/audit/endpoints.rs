@@ -89,7 +89,8 @@ async fn cli_refuses_a_missing_ledger_file() {
         .arg(&path)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    // 69 (EX_UNAVAILABLE), not 1: a cron job tells "cannot read" from "violations".
+    assert_eq!(out.status.code(), Some(69));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read the ledger"));
     // Read-only: verifying did not create the file.
     assert!(!cfg.dir.path().join("ledger.db").exists());

@@ -208,3 +208,38 @@ async fn drain_with_io_threads(io_threads: Option<&str>) {
     // Once drained, the tenant listener is gone.
     assert!(tokio::net::TcpStream::connect(tenant_addr).await.is_err());
 }
+
+/// `server.shutdown_delay_seconds`: after SIGTERM readiness fails at once,
+/// but the tenant listener keeps serving for the delay (a load balancer
+/// still routing here gets answers, not refusals), then stops.
+#[tokio::test]
+async fn the_shutdown_delay_keeps_serving_while_not_ready() {
+    let rig = Rig::start_with(|c| c.set("server", "shutdown_delay_seconds", "2")).await;
+    let (admin, tenant_addr) = (rig.gw.admin_addr, rig.gw.addr);
+    let url = rig.gw.url("/v2/avatars");
+    let token = tenant_token("alpha");
+    let shutdown = tokio::spawn(rig.gw.shutdown());
+    let ready = || async {
+        try_send(
+            "GET",
+            &format!("http://{admin}/readyz"),
+            &[],
+            full(""),
+            false,
+        )
+        .await
+        .map(|r| r.status)
+    };
+    eventually_async(
+        || async { ready().await.is_ok_and(|s| s == 503) },
+        Duration::from_secs(10),
+    )
+    .await;
+    // Not ready, and still serving: a fresh connection is answered.
+    let r = try_send("GET", &url, &[("x-api-key", &token)], full(""), false)
+        .await
+        .expect("served during the delay");
+    assert_eq!(r.status, 200, "{}", r.text());
+    shutdown.await.expect("shutdown task");
+    assert!(tokio::net::TcpStream::connect(tenant_addr).await.is_err());
+}

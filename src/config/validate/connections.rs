@@ -107,6 +107,9 @@ fn addr(key: &str, value: &str, errs: &mut Errors) -> SocketAddr {
 /// More I/O threads than this is a typo, not a machine.
 const MAX_IO_THREADS: u64 = 256;
 
+/// Past this a delay only slows rollouts: endpoints update in seconds.
+const MAX_SHUTDOWN_DELAY_SECONDS: u64 = 120;
+
 pub(super) fn server(s: &FileServer, errs: &mut Errors) -> ServerConfig {
     if s.max_body_bytes == 0 {
         errs.push("server.max_body_bytes", "must be greater than 0");
@@ -145,6 +148,16 @@ pub(super) fn server(s: &FileServer, errs: &mut Errors) -> ServerConfig {
             0
         }
     };
+    if s.shutdown_delay_seconds > MAX_SHUTDOWN_DELAY_SECONDS {
+        errs.push(
+            "server.shutdown_delay_seconds",
+            format!(
+                "is {}; use at most {MAX_SHUTDOWN_DELAY_SECONDS} (a few seconds more than your load \
+                 balancer takes to stop sending: 5 to 15 on Kubernetes)",
+                s.shutdown_delay_seconds
+            ),
+        );
+    }
     ServerConfig {
         listen: addr("server.listen", &s.listen, errs),
         admin_listen: addr("server.admin_listen", &s.admin_listen, errs),
@@ -152,6 +165,9 @@ pub(super) fn server(s: &FileServer, errs: &mut Errors) -> ServerConfig {
         max_body_bytes: s.max_body_bytes,
         max_json_body_bytes: s.max_json_body_bytes as usize,
         shutdown_grace: Duration::from_secs(s.shutdown_grace_seconds),
+        shutdown_delay: Duration::from_secs(
+            s.shutdown_delay_seconds.min(MAX_SHUTDOWN_DELAY_SECONDS),
+        ),
         log_json,
         conn: crate::config::conn::conn(s, &mut errs.0),
         io_threads,
