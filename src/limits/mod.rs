@@ -142,6 +142,9 @@ impl RateLimiter {
         let redis = Arc::new(redis::RedisLimiter::new(url, redis_timeout)?);
         let connected = redis.connect_now().await;
         metrics.set_rate_limit_backend(connected);
+        for failure in redis::Failure::ALL {
+            metrics.rate_limit_fallback_series(failure.as_str());
+        }
         if !connected {
             tracing::warn!("Redis rate limiter unreachable at startup: each replica limits alone at rate / cluster.replicas until it connects.");
         }

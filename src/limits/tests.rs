@@ -80,3 +80,24 @@ fn without_redis_each_replica_admits_its_share() {
     assert_eq!(admitted(1), 10);
     assert_eq!(admitted(2), 5);
 }
+
+/// With Redis configured, every fallback reason is exported at 0 from the
+/// start, so an alert's `increase()` sees the first fallback as a rise.
+#[tokio::test]
+async fn fallback_series_exist_at_zero_once_redis_is_configured() {
+    let config = Config::from_toml("").expect("config");
+    let registry = prometheus::Registry::new();
+    let metrics = Metrics::register(&registry).expect("metrics");
+    let limiter = RateLimiter::new(&config);
+    limiter
+        .use_redis("redis://127.0.0.1:1", &config, metrics)
+        .await
+        .expect("redis url");
+    let text = prometheus::TextEncoder::new()
+        .encode_to_string(&registry.gather())
+        .expect("encode");
+    for reason in ["unreachable", "timeout", "error"] {
+        let line = format!("heygen_gateway_rate_limit_fallback_total{{reason=\"{reason}\"}} 0");
+        assert!(text.lines().any(|l| l == line), "{line} in {text}");
+    }
+}

@@ -115,6 +115,15 @@ impl Metrics {
             .inc();
     }
 
+    /// Creates `reason`'s fallback series at 0, so an alert's `increase()`
+    /// sees the first fallback as a rise (a series born at 1 shows none).
+    pub fn rate_limit_fallback_series(&self, reason: &'static str) {
+        self.inner
+            .rate_limit_fallback
+            .with_label_values(&[reason])
+            .inc_by(0);
+    }
+
     /// Marks `backend` (`redis` or `local`) as the one deciding now; both
     /// series always exist so a dashboard sees the switch as 1 → 0.
     pub fn set_rate_limit_backend(&self, redis: bool) {
