@@ -164,6 +164,11 @@ impl Metrics {
         build_info
             .with_label_values(&[env!("CARGO_PKG_VERSION"), GIT_REVISION])
             .set(1);
+        // Unknown until HeyGen's quota is first read (never, with
+        // `metrics.quota_poll_seconds = 0`): NaN, not a 0 that reads as an
+        // empty account, and that drift alerts ignore.
+        inner.org_balance.set(f64::NAN);
+        inner.ledger_drift.set(f64::NAN);
         // Alerts use `increase(ledger_errors_total[5m]) > 0`: every operation's
         // series exists at 0 from start, so the first error is a rise.
         for op in LEDGER_OPS {

@@ -171,6 +171,9 @@ fn forget_scope_removes_its_gauges_only() {
 #[test]
 fn plain_gauges() {
     let (reg, m) = setup();
+    // Unknown until the first quota poll, not an empty account.
+    assert_line(&reg, "heygen_gateway_org_balance_credits NaN");
+    assert_line(&reg, "heygen_gateway_ledger_drift_credits NaN");
     m.set_open_holds(4, 7200.5);
     m.set_org_balance(1234.5);
     m.set_ledger_drift(-2.25);
