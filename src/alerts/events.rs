@@ -8,7 +8,8 @@
 //!   a limit; never for shadow scopes (their budgets refuse nothing).
 //! - `drift:{date}` — once per day (in `plan.timezone`).
 //! - `session_stopped:{session_id}` — once per session.
-//! - `ledger_error:{op}:{hour}` — memory only (see `super::memory`).
+//! - `ledger_error:{op}:{hour}` — memory only (see `super::memory`): one
+//!   per outage and per hour it lasts, `op` the first that failed.
 //! - `ledger_schema_behind:{found}:{known}` — memory only, once per process
 //!   (the schema latch is one-way).
 
@@ -19,6 +20,9 @@ use super::Alerts;
 use crate::config::AlertEvent;
 use crate::ledger::{Scope, ScopeUsage};
 use crate::money::Micros;
+
+/// The in-memory slot every ledger operation's error shares.
+const LEDGER_ERROR_SLOT: &str = "ledger_error";
 
 // === impl Alerts (events) ===
 
@@ -124,7 +128,17 @@ impl Alerts {
             at,
             ..Alert::default()
         };
-        self.in_memory(op, alert);
+        // One slot for every operation: an outage fails them all at once
+        // (fourteen alerts per replica for one stop, before).
+        self.in_memory(LEDGER_ERROR_SLOT, alert);
+    }
+
+    /// The ledger answered again: the next `ledger_error` is a new outage
+    /// and goes out even within the hour of the last one.
+    pub fn ledger_answered(&self) {
+        if self.memory.rearm(LEDGER_ERROR_SLOT) {
+            tracing::info!("The ledger answers again; the next ledger error alerts anew.");
+        }
     }
 
     /// A newer heygen-gateway migrated the ledger to schema `found`, past

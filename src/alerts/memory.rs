@@ -2,8 +2,9 @@
 //! them: `ledger_error` (the ledger may be what failed) and
 //! `ledger_schema_behind` (a newer build migrated it, so this build's
 //! writes to its outbox may no longer mean what the newer replicas read).
-//! Deduplicated per slot and period in this process (a ledger operation per
-//! hour; the schema latch once), retried with the same backoff as the
+//! Deduplicated per slot and period in this process (one `ledger_error`
+//! per outage and per hour it lasts, whichever operation failed first; the
+//! schema latch once), retried with the same backoff as the
 //! outbox, bounded in number. The limit, as the README says: a crash loses
 //! the queue, and each replica sends its own.
 
@@ -83,6 +84,13 @@ impl Memory {
         u32::try_from(webhooks.len()).unwrap_or(u32::MAX)
     }
 
+    /// Forgets what `slot` raised, so its next alert goes out even within
+    /// the same period: a new outage after a recovery is news.
+    pub(crate) fn rearm(&self, slot: &str) -> bool {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.last.remove(slot).is_some()
+    }
+
     /// Takes the alerts due at `now` out of the queue.
     pub(crate) fn take_due(&self, now: DateTime<Utc>) -> Vec<MemAlert> {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
@@ -124,5 +132,9 @@ mod tests {
         assert_eq!(m.offer("hold", &alert("h2"), &hooks, now), 2);
         assert_eq!(m.take_due(now).len(), 6);
         assert!(m.take_due(now).is_empty());
+        // Re-armed: the same period raises again.
+        assert!(m.rearm("hold"));
+        assert!(!m.rearm("hold"), "nothing to re-arm twice");
+        assert_eq!(m.offer("hold", &alert("h2"), &hooks, now), 2);
     }
 }
