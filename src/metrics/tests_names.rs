@@ -39,6 +39,7 @@ fn deploy_files_use_only_exported_names() {
     m.set_budget("t", "daily", Some(1), 0, Some(1), Some(1));
     m.set_renders_in_flight("t", 1);
     m.set_budget_shadow("t", false);
+    m.rate_limit_fallback_series("timeout");
     ThresholdTracker::new(m.clone(), &[80]).observe("t", "daily", "p", 0.0);
     let exported: BTreeSet<String> = reg.gather().iter().map(|f| f.name().to_owned()).collect();
 
