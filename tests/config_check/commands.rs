@@ -78,14 +78,16 @@ fn reading_commands_refuse_a_ledger_that_does_not_exist() {
 /// as it ends `cat` (status 141, nothing on stderr), not with a panic.
 #[test]
 fn a_closed_output_pipe_ends_a_command_quietly() {
-    let mut child = bin()
+    // The reader is closed before the child starts: with a reader closed
+    // after the spawn, a quick child could write into the pipe's buffer first.
+    let (reader, writer) = rustix::pipe::pipe().unwrap();
+    drop(reader);
+    let out = bin()
         .args(["keygen", "--tenant", "alpha"])
-        .stdout(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::from(writer))
         .stderr(std::process::Stdio::piped())
-        .spawn()
+        .output()
         .unwrap();
-    drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(141), "{err}");
     assert!(!err.contains("panicked"), "{err}");
