@@ -7,6 +7,24 @@ use crate::Rig;
 
 const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
+/// Alpha renders an avatar over `seconds` of silence, with one more header.
+async fn render(rig: &Rig, extra: (&str, &str), seconds: u32) -> TestResponse {
+    let token = tenant_token("alpha");
+    send(
+        "POST",
+        &rig.gw.url("/v2/video/generate"),
+        &[
+            ("x-api-key", token.as_str()),
+            ("content-type", "application/json"),
+            extra,
+        ],
+        serde_json::json!({"video_inputs": [{"character": {"type": "avatar", "avatar_id": "a"},
+            "voice": {"type": "silence", "duration": seconds}}]})
+        .to_string(),
+    )
+    .await
+}
+
 fn request_lines(logs: &LogBuffer) -> Vec<String> {
     logs.contents()
         .lines()
@@ -19,20 +37,7 @@ fn request_lines(logs: &LogBuffer) -> Vec<String> {
 async fn the_request_line_names_reason_credits_hold_and_upstream() {
     let (_guard, logs) = capture_logs();
     let rig = Rig::start(|c| c.tenant_budgets("alpha", "daily = 0.5")).await;
-    let token = tenant_token("alpha");
-    let r = send(
-        "POST",
-        &rig.gw.url("/v2/video/generate"),
-        &[
-            ("x-api-key", token.as_str()),
-            ("content-type", "application/json"),
-            ("traceparent", TRACEPARENT),
-        ],
-        serde_json::json!({"video_inputs": [{"character": {"type": "avatar", "avatar_id": "a"},
-            "voice": {"type": "silence", "duration": 10}}]})
-        .to_string(),
-    )
-    .await;
+    let r = render(&rig, ("traceparent", TRACEPARENT), 10).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let hold = r.header("x-gateway-hold-id").expect("hold id").to_string();
     let seen = rig.mock.requests();
@@ -87,19 +92,7 @@ async fn a_kept_hold_is_named_with_its_request() {
     rig.mock
         .on_path("/v2/video/generate")
         .delay_answers(std::time::Duration::from_secs(1));
-    let token = tenant_token("alpha");
-    let r = send(
-        "POST",
-        &rig.gw.url("/v2/video/generate"),
-        &[
-            ("x-api-key", token.as_str()),
-            ("content-type", "application/json"),
-            ("x-request-id", "req-kept-1"),
-        ],
-        serde_json::json!({"video_inputs": [{"voice": {"type": "silence", "duration": 3}}]})
-            .to_string(),
-    )
-    .await;
+    let r = render(&rig, ("x-request-id", "req-kept-1"), 3).await;
     assert_eq!(r.status, 504, "{}", r.text());
     let text = logs.contents();
     let kept = text

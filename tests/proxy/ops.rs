@@ -185,21 +185,7 @@ async fn drain_with_io_threads(io_threads: Option<&str>) {
 
     let shutdown = tokio::spawn(rig.gw.shutdown());
     // While draining, readiness fails (503) so load balancers stop sending.
-    eventually_async(
-        || async {
-            try_send(
-                "GET",
-                &format!("http://{admin}/readyz"),
-                &[],
-                full(""),
-                false,
-            )
-            .await
-            .is_ok_and(|r| r.status == 503)
-        },
-        Duration::from_secs(10),
-    )
-    .await;
+    not_ready(admin).await;
 
     mock.hang(false);
     let r = in_flight.await.expect("request task");
@@ -219,22 +205,7 @@ async fn the_shutdown_delay_keeps_serving_while_not_ready() {
     let url = rig.gw.url("/v2/avatars");
     let token = tenant_token("alpha");
     let shutdown = tokio::spawn(rig.gw.shutdown());
-    let ready = || async {
-        try_send(
-            "GET",
-            &format!("http://{admin}/readyz"),
-            &[],
-            full(""),
-            false,
-        )
-        .await
-        .map(|r| r.status)
-    };
-    eventually_async(
-        || async { ready().await.is_ok_and(|s| s == 503) },
-        Duration::from_secs(10),
-    )
-    .await;
+    not_ready(admin).await;
     // Not ready, and still serving: a fresh connection is answered.
     let r = try_send("GET", &url, &[("x-api-key", &token)], full(""), false)
         .await
@@ -242,4 +213,18 @@ async fn the_shutdown_delay_keeps_serving_while_not_ready() {
     assert_eq!(r.status, 200, "{}", r.text());
     shutdown.await.expect("shutdown task");
     assert!(tokio::net::TcpStream::connect(tenant_addr).await.is_err());
+}
+
+/// Waits until the admin listener's `/readyz` answers 503.
+async fn not_ready(admin: std::net::SocketAddr) {
+    let url = format!("http://{admin}/readyz");
+    eventually_async(
+        || async {
+            try_send("GET", &url, &[], full(""), false)
+                .await
+                .is_ok_and(|r| r.status == 503)
+        },
+        Duration::from_secs(10),
+    )
+    .await;
 }
