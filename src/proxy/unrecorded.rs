@@ -16,7 +16,9 @@ use crate::state::AppState;
 /// How long the record is retried: past it the hold's TTL settles it.
 const RETRY_FOR: Duration = Duration::from_secs(600);
 const FIRST_WAIT: Duration = Duration::from_secs(1);
-const LONGEST_WAIT: Duration = Duration::from_secs(30);
+/// Short enough that a shutdown's drain, which waits for these retries,
+/// is not held up long by one.
+const LONGEST_WAIT: Duration = Duration::from_secs(10);
 
 /// Logs the failed record and starts its retries.
 pub(super) fn retry_submit(
@@ -38,7 +40,9 @@ pub(super) fn retry_submit(
     let job_ids = ids;
     super::guard::spawn_cleanup(state, async move {
         let (mut wait, mut waited) = (FIRST_WAIT, Duration::ZERO);
-        while waited < RETRY_FOR {
+        // A shutdown ends the retries (a drain waits for this task): the
+        // hold stays, and the log line below says what ops can do.
+        while waited < RETRY_FOR && !st.is_draining() {
             tokio::time::sleep(wait).await;
             waited += wait;
             match st.ledger.submit(&hold_id, &jobs).await {
