@@ -176,7 +176,8 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum LedgerCommand {
     /// Recompute every counter and hold from the journal and check the
-    /// ledger's invariants, read-only (exit 0 when all hold, 1 otherwise).
+    /// ledger's invariants, read-only (exit 0 when all hold, 1 with
+    /// violations, 69 when the ledger cannot be read).
     Verify {
         #[command(flatten)]
         config: ConfigArg,

@@ -186,8 +186,8 @@ pub(super) async fn usage(path: &std::path::Path, tenant: Option<String>, json: 
     ExitCode::SUCCESS
 }
 
-/// `ledger verify`: exit 0 when every invariant holds, 1 with the report
-/// (or when the ledger cannot be read), 64 for an invalid configuration.
+/// `ledger verify`: exit 0 when every invariant holds, 1 with the report,
+/// 69 when the ledger cannot be read, 64 for an invalid configuration.
 pub(super) async fn ledger_verify(
     path: &std::path::Path,
     json: bool,
