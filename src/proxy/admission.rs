@@ -145,8 +145,7 @@ impl Admission {
         } = super::hold::take(state, &self.config, &self.tenant, req, session).await?;
         // Named in the access log from here on, whatever the answer: a 502
         // or 504 that keeps the hold, or a client that hung up, included.
-        let id = hold.id().to_string();
-        self.origin.log.tag(|t| t.hold_id = Some(id));
+        hold.log_to(&self.origin.log);
         // An adopted hold keeps what its attempt was quoted (the same body,
         // so the same unless prices changed between): job shares and the
         // projected header follow the hold, so shares sum to what it holds.

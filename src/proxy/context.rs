@@ -71,6 +71,9 @@ pub(crate) struct Tags {
     /// Credits projected for a billable request (micro-credits).
     pub credits: Option<crate::money::Micros>,
     pub hold_id: Option<String>,
+    /// The hold stays for settlement though the answer is the gateway's
+    /// error (a 502 or 504 after HeyGen may have acted).
+    pub hold_kept: bool,
     /// HeyGen's status and how long HeyGen took to answer, when forwarded.
     pub upstream: Option<(u16, std::time::Duration)>,
 }
@@ -100,6 +103,13 @@ impl RequestContext {
     /// Updates the tags; the lock is never held across an await.
     pub(crate) fn tag(&self, f: impl FnOnce(&mut Tags)) {
         f(&mut self.tags.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+
+    /// The hold a refused answer leaves standing, if any: the client is
+    /// told its id, since it may be charged for it.
+    pub(crate) fn kept_hold(&self) -> Option<String> {
+        let tags = self.tags.lock().unwrap_or_else(PoisonError::into_inner);
+        tags.hold_kept.then(|| tags.hold_id.clone()).flatten()
     }
 
     /// Takes the tags for the access log.

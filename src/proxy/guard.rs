@@ -6,8 +6,9 @@
 
 use std::sync::Arc;
 
-use crate::error::{GatewayError, Shortfall as EdgeShortfall};
-use crate::ledger::{HoldDecision, HoldInfo, HoldState, JobRecord, Scope, Shortfall, Window};
+use super::context::RequestContext;
+use crate::error::GatewayError;
+use crate::ledger::{HoldInfo, HoldState, JobRecord};
 use crate::metrics::CreditKind;
 use crate::money::Micros;
 use crate::sessions::Owed;
@@ -26,6 +27,8 @@ pub(super) struct HoldGuard {
     sent: bool,
     whose: Whose,
     ended: bool,
+    /// The request's access-log tags, told when the hold is kept.
+    log: Option<RequestContext>,
 }
 
 /// Which request a guarded hold was taken for.
@@ -37,47 +40,6 @@ enum Whose {
     /// lost; this retry took it over (`proxy::hold`). `expired`: its TTL had
     /// already captured it in full.
     Adopted { expired: bool },
-}
-
-/// A hold the ledger granted: its id, the tightest window left after it,
-/// and what shadow scopes would have refused.
-pub(super) struct Granted {
-    pub hold_id: String,
-    pub remaining: Option<(Scope, Window, Micros)>,
-    pub shadow_shortfalls: Vec<Shortfall>,
-}
-
-/// The ledger's decision as the edge sees it: the granted hold, or the
-/// refusal as the error the client gets (402, or 429 at a cap).
-pub(super) fn granted(d: HoldDecision) -> Result<Granted, GatewayError> {
-    match d {
-        HoldDecision::Held {
-            hold_id,
-            remaining,
-            shadow_shortfalls,
-        } => Ok(Granted {
-            hold_id,
-            remaining,
-            shadow_shortfalls,
-        }),
-        HoldDecision::Insufficient(s) => Err(GatewayError::InsufficientCredit(EdgeShortfall {
-            scope: s.scope.label(),
-            window: s.window.as_str().to_string(),
-            required: s.required,
-            remaining: s.remaining,
-            resets_at: s.resets_at,
-            never_fits: s.never_fits,
-        })),
-        HoldDecision::RenderCapReached { scope, cap } => Err(GatewayError::RenderCap {
-            scope: scope.label(),
-            cap,
-        }),
-        HoldDecision::SessionCapReached { scope, cap } => Err(GatewayError::SessionCap {
-            scope: scope.label(),
-            cap,
-        }),
-        HoldDecision::ProjectInUse { project_id } => Err(GatewayError::ProjectInUse { project_id }),
-    }
 }
 
 // === impl HoldGuard ===
@@ -99,6 +61,7 @@ impl HoldGuard {
             sent: false,
             whose: Whose::Own,
             ended: false,
+            log: None,
         }
     }
 
@@ -117,7 +80,16 @@ impl HoldGuard {
                 expired: hold.state == HoldState::Expired,
             },
             ended: false,
+            log: None,
         }
+    }
+
+    /// Tags `log` with the hold: its id now, and whether it is kept if the
+    /// answer turns out to be an error.
+    pub(super) fn log_to(&mut self, log: &RequestContext) {
+        let id = self.hold_id.clone();
+        log.tag(|t| t.hold_id = Some(id));
+        self.log = Some(log.clone());
     }
 
     pub(super) fn id(&self) -> &str {
@@ -185,6 +157,9 @@ impl HoldGuard {
 
     pub(super) fn keep(mut self, why: &str) {
         self.ended = true;
+        if let Some(log) = &self.log {
+            log.tag(|t| t.hold_kept = true);
+        }
         tracing::warn!(hold_id = %self.hold_id, why, "Outcome upstream unknown; hold kept for TTL settlement.");
     }
 

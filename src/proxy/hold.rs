@@ -18,13 +18,13 @@
 use std::sync::Arc;
 
 use crate::config::{Config, TenantConfig};
-use crate::error::GatewayError;
-use crate::ledger::{HoldRequest, Scope, Takeover};
+use crate::error::{GatewayError, Shortfall as EdgeShortfall};
+use crate::ledger::{HoldDecision, HoldRequest, Scope, Shortfall, Takeover, Window};
 use crate::metrics::CreditKind;
-use crate::money::format_credits;
+use crate::money::{format_credits, Micros};
 use crate::state::AppState;
 
-use super::guard::{granted, HoldGuard};
+use super::guard::HoldGuard;
 
 /// A hold to forward under, and `X-Gateway-Credits-Remaining`: the tightest
 /// budget window left after it (`unlimited` when none is configured).
@@ -147,4 +147,45 @@ async fn remaining_now(
         .filter_map(|w| w.remaining)
         .min();
     Ok(tightest.map_or_else(|| "unlimited".to_string(), format_credits))
+}
+
+/// A hold the ledger granted: its id, the tightest window left after it,
+/// and what shadow scopes would have refused.
+pub(super) struct Granted {
+    pub hold_id: String,
+    pub remaining: Option<(Scope, Window, Micros)>,
+    pub shadow_shortfalls: Vec<Shortfall>,
+}
+
+/// The ledger's decision as the edge sees it: the granted hold, or the
+/// refusal as the error the client gets (402, or 429 at a cap).
+pub(super) fn granted(d: HoldDecision) -> Result<Granted, GatewayError> {
+    match d {
+        HoldDecision::Held {
+            hold_id,
+            remaining,
+            shadow_shortfalls,
+        } => Ok(Granted {
+            hold_id,
+            remaining,
+            shadow_shortfalls,
+        }),
+        HoldDecision::Insufficient(s) => Err(GatewayError::InsufficientCredit(EdgeShortfall {
+            scope: s.scope.label(),
+            window: s.window.as_str().to_string(),
+            required: s.required,
+            remaining: s.remaining,
+            resets_at: s.resets_at,
+            never_fits: s.never_fits,
+        })),
+        HoldDecision::RenderCapReached { scope, cap } => Err(GatewayError::RenderCap {
+            scope: scope.label(),
+            cap,
+        }),
+        HoldDecision::SessionCapReached { scope, cap } => Err(GatewayError::SessionCap {
+            scope: scope.label(),
+            cap,
+        }),
+        HoldDecision::ProjectInUse { project_id } => Err(GatewayError::ProjectInUse { project_id }),
+    }
 }

@@ -133,7 +133,7 @@ async fn hold(
         .hold(req)
         .await
         .map_err(GatewayError::ledger("hold"))?;
-    let granted = super::guard::granted(decision)?;
+    let granted = super::hold::granted(decision)?;
     state
         .metrics
         .credits(CreditKind::Held, &tenant.id, feature, rate);

@@ -113,6 +113,15 @@ where
             pending.answered = true;
             resp.headers_mut()
                 .insert(X_REQUEST_ID, pending.ctx.request_id.clone());
+            // A 502/504 after HeyGen may have acted keeps its hold: the
+            // client is told which, not left to read "refused, no charge".
+            if resp.extensions().get::<Rejection>().is_some() {
+                let kept = pending.ctx.kept_hold();
+                if let Some(v) = kept.and_then(|id| http::HeaderValue::from_str(&id).ok()) {
+                    resp.headers_mut()
+                        .insert(super::billable::HEADER_HOLD_ID, v);
+                }
+            }
             pending
                 .event(resp.status().as_u16(), resp.extensions().get::<Rejection>())
                 .emit(&pending.metrics, pending.alerts.as_deref());

@@ -83,8 +83,8 @@ async fn the_request_line_names_reason_credits_hold_and_upstream() {
     );
 }
 
-/// A render HeyGen does not answer in time: the client's 504 and the kept
-/// hold are joined in the logs by the request id and the hold id.
+/// A render HeyGen does not answer in time: the client's 504 names the kept
+/// hold, and the logs join the two by the request id and the hold id.
 #[tokio::test]
 async fn a_kept_hold_is_named_with_its_request() {
     let (_guard, logs) = capture_logs();
@@ -110,4 +110,7 @@ async fn a_kept_hold_is_named_with_its_request() {
         .find(|l| l.contains("req-kept-1"))
         .expect("an access line");
     assert!(line.contains("status=504") && line.contains(hold), "{line}");
+    // The client is told the hold too: HeyGen may have made the job.
+    let named = r.header("x-gateway-hold-id");
+    assert_eq!(named, Some(hold.trim_matches('"')), "{:?}", r.headers);
 }
