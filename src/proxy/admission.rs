@@ -61,8 +61,8 @@ struct Answered {
     parts: http::response::Parts,
     body: Bytes,
     /// `X-Gateway-Credits-Remaining`: not part of a stored answer, because a
-    /// replay does not hold again.
-    remaining: String,
+    /// replay does not hold again; `None` once the hold was released.
+    remaining: Option<String>,
 }
 
 // === impl Admission ===
@@ -106,7 +106,10 @@ impl Admission {
         }
         let answered = result?;
         let mut resp = Response::from_parts(answered.parts, full(answered.body));
-        if let Ok(v) = HeaderValue::from_str(&answered.remaining) {
+        if let Some(v) = answered
+            .remaining
+            .and_then(|r| HeaderValue::from_str(&r).ok())
+        {
             resp.headers_mut().insert(HEADER_REMAINING, v);
         }
         Ok((resp, Outcome::Forwarded))
@@ -143,6 +146,7 @@ impl Admission {
             mut hold,
             remaining,
         } = super::hold::take(state, &self.config, &self.tenant, req, session).await?;
+        let mut remaining = Some(remaining);
         // Named in the access log from here on, whatever the answer: a 502
         // or 504 that keeps the hold, or a client that hung up, included.
         hold.log_to(&self.origin.log);
@@ -212,8 +216,9 @@ impl Admission {
             } else {
                 record_accepted(state, hold, &self.priced, &self.body, &body).await;
             }
-        } else {
-            super::refusal::end_hold(hold, parts.status, &body).await;
+        } else if !super::refusal::end_hold(hold, parts.status, &body).await {
+            // Released: what remained after the hold is no longer so.
+            remaining = None;
         }
         Ok(Answered {
             parts,

@@ -18,13 +18,16 @@ use serde_json::Value;
 use super::guard::HoldGuard;
 
 /// Ends the hold of a request answered `status` (not 2xx) with `body`.
-pub(super) async fn end_hold(hold: HoldGuard, status: StatusCode, body: &[u8]) {
+/// Returns whether the hold was kept.
+pub(super) async fn end_hold(hold: HoldGuard, status: StatusCode, body: &[u8]) -> bool {
     let reason = format!("upstream_status_{}", status.as_u16());
-    if maybe_acted_on(status, body) {
+    let kept = maybe_acted_on(status, body);
+    if kept {
         hold.keep(&reason);
     } else {
         hold.release(&reason).await;
     }
+    kept
 }
 
 /// Whether HeyGen may have acted on a request answered `status` (not 2xx).

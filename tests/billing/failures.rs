@@ -30,6 +30,8 @@ async fn upstream_4xx_and_5xx_release_the_hold() {
             resp.header("x-gateway-rejected").is_none(),
             "HeyGen's refusal is not the gateway's"
         );
+        // Released: no "remaining after the hold" figure that no longer holds.
+        assert!(resp.header("x-gateway-credits-remaining").is_none());
         assert_released(&rig, &hold_id(&resp)).await;
     }
     assert_eq!(rig.holds(Some("released")).await.len(), 2);
@@ -55,6 +57,8 @@ async fn an_edge_5xx_keeps_the_hold_and_heygens_own_5xx_releases_it() {
     assert_eq!(resp.status, 504, "{}", resp.text());
     assert_eq!(resp.body, &b"upstream request timeout"[..], "passed on");
     assert!(resp.header("x-gateway-rejected").is_none());
+    // Kept: the remaining figure after the hold stands.
+    assert_eq!(resp.header("x-gateway-credits-remaining"), Some("9.5"));
     let kept = hold_id(&resp);
     let held = rig.holds(Some("held")).await;
     assert!(held.iter().any(|h| h["hold_id"] == kept), "{held:?}");
