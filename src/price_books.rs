@@ -27,7 +27,11 @@ pub struct PriceBooks {
 
 /// A reload would change prices but keep the version name.
 #[derive(Debug, thiserror::Error)]
-#[error("pricing.version {0:?} already names a different price book; give the changed book a new version")]
+#[error(
+    "pricing.version {0:?} already names a different price book (with no version set, the \
+     built-in book's name is used); give the changed book a new version in pricing.version, \
+     e.g. \"2026-12-prices\", so holds taken under the old prices still settle at them"
+)]
 pub struct VersionReused(pub String);
 
 /// Why a book could not be recorded in the ledger.
