@@ -133,10 +133,14 @@ impl Alerts {
         self.in_memory(LEDGER_ERROR_SLOT, alert);
     }
 
-    /// The ledger answered again: the next `ledger_error` is a new outage
-    /// and goes out even within the hour of the last one.
-    pub fn ledger_answered(&self) {
-        if self.memory.rearm(LEDGER_ERROR_SLOT) {
+    /// The ledger answered again, and no ledger error came for `quiet`:
+    /// the next `ledger_error` is a new outage and goes out even within
+    /// the hour of the last one.
+    pub fn ledger_answered(&self, quiet: std::time::Duration) {
+        let quiet = chrono::Duration::from_std(quiet).unwrap_or(chrono::Duration::MAX);
+        let now = self.clock.now();
+        let since = now.checked_sub_signed(quiet).unwrap_or(now);
+        if self.memory.rearm(LEDGER_ERROR_SLOT, since) {
             tracing::info!("The ledger answers again; the next ledger error alerts anew.");
         }
     }

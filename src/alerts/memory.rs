@@ -41,6 +41,8 @@ pub(crate) struct Memory {
 struct Inner {
     /// The period (the alert's, or none) each slot last raised one in.
     last: HashMap<String, String>,
+    /// When each slot was last offered an alert, raised or not.
+    offered: HashMap<String, DateTime<Utc>>,
     queue: VecDeque<MemAlert>,
 }
 
@@ -59,6 +61,7 @@ impl Memory {
     ) -> u32 {
         let hour = alert.period.clone().unwrap_or_default();
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.offered.insert(slot.to_string(), now);
         if inner.last.get(slot) == Some(&hour) {
             return 0;
         }
@@ -85,9 +88,14 @@ impl Memory {
     }
 
     /// Forgets what `slot` raised, so its next alert goes out even within
-    /// the same period: a new outage after a recovery is news.
-    pub(crate) fn rearm(&self, slot: &str) -> bool {
+    /// the same period (a new outage after a recovery is news), once the
+    /// slot has been offered nothing since `quiet_since`: a ledger that
+    /// reads but keeps failing writes is one outage, not one per check.
+    pub(crate) fn rearm(&self, slot: &str, quiet_since: DateTime<Utc>) -> bool {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if inner.offered.get(slot).is_some_and(|at| *at >= quiet_since) {
+            return false;
+        }
         inner.last.remove(slot).is_some()
     }
 
@@ -132,9 +140,12 @@ mod tests {
         assert_eq!(m.offer("hold", &alert("h2"), &hooks, now), 2);
         assert_eq!(m.take_due(now).len(), 6);
         assert!(m.take_due(now).is_empty());
-        // Re-armed: the same period raises again.
-        assert!(m.rearm("hold"));
-        assert!(!m.rearm("hold"), "nothing to re-arm twice");
-        assert_eq!(m.offer("hold", &alert("h2"), &hooks, now), 2);
+        // Not while offers keep coming; re-armed after a quiet spell, the
+        // same period raises again.
+        assert!(!m.rearm("hold", now), "offered at `now`: not quiet");
+        let later = now + chrono::Duration::seconds(30);
+        assert!(m.rearm("hold", later));
+        assert!(!m.rearm("hold", later), "nothing to re-arm twice");
+        assert_eq!(m.offer("hold", &alert("h2"), &hooks, later), 2);
     }
 }

@@ -67,7 +67,9 @@ pub(super) async fn gauges(state: &AppState) {
         .await;
     match state.ledger.open_holds().await {
         Ok((count, oldest)) => {
-            state.alerts.ledger_answered();
+            state
+                .alerts
+                .ledger_answered(rt.config.metrics.gauge_interval);
             let age = oldest.map_or(0.0, |t| (now - t).num_milliseconds().max(0) as f64 / 1000.0);
             state.metrics.set_open_holds(count, age);
         }

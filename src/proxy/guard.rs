@@ -109,9 +109,12 @@ impl HoldGuard {
     /// Frees the hold: HeyGen refused the request or never saw it. An
     /// adopted hold is kept instead: this answer says nothing certain about
     /// the earlier attempt, which may have made the job.
-    pub(super) async fn release(mut self, reason: &str) {
+    /// Returns whether the ledger released it (an adopted hold is kept,
+    /// and a failed release leaves it to the TTL).
+    pub(super) async fn release(mut self, reason: &str) -> bool {
         if self.whose != Whose::Own {
-            return self.keep(reason);
+            self.keep(reason);
+            return false;
         }
         self.ended = true;
         release(
@@ -122,7 +125,7 @@ impl HoldGuard {
             &self.feature,
             self.amount,
         )
-        .await;
+        .await
     }
 
     /// Leaves the hold open for the TTL to capture in full: HeyGen may have
@@ -208,12 +211,16 @@ impl HoldGuard {
     /// meter, as `owed` says (`sessions::Owed`).
     pub(super) async fn settle_unmetered(self, owed: Owed) {
         match owed {
-            Owed::Nothing => self.release("session_not_registered").await,
+            Owed::Nothing => {
+                self.release("session_not_registered").await;
+            }
             Owed::Ran(cost) => self.capture(cost).await,
             // HeyGen replayed an earlier attempt's session: only the hold of
             // that attempt, taken over, stands for it.
             Owed::Replayed(cost) if self.whose != Whose::Own => self.capture(cost).await,
-            Owed::Replayed(_) => self.release("session_replayed").await,
+            Owed::Replayed(_) => {
+                self.release("session_replayed").await;
+            }
             // The session's own stop settled it in the ledger.
             Owed::Settled => self.into_session(),
         }
@@ -249,12 +256,18 @@ async fn release(
     tenant: &str,
     feature: &str,
     amount: Micros,
-) {
+) -> bool {
     match state.ledger.release(hold_id, reason).await {
-        Ok(()) => state
-            .metrics
-            .credits(CreditKind::Released, tenant, feature, amount),
-        Err(e) => state.note_ledger_error("release", &e),
+        Ok(()) => {
+            state
+                .metrics
+                .credits(CreditKind::Released, tenant, feature, amount);
+            true
+        }
+        Err(e) => {
+            state.note_ledger_error("release", &e);
+            false
+        }
     }
 }
 

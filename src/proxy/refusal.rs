@@ -18,16 +18,15 @@ use serde_json::Value;
 use super::guard::HoldGuard;
 
 /// Ends the hold of a request answered `status` (not 2xx) with `body`.
-/// Returns whether the hold was kept.
+/// Returns whether the hold still stands (kept, adopted, or its release
+/// failed).
 pub(super) async fn end_hold(hold: HoldGuard, status: StatusCode, body: &[u8]) -> bool {
     let reason = format!("upstream_status_{}", status.as_u16());
-    let kept = maybe_acted_on(status, body);
-    if kept {
+    if maybe_acted_on(status, body) {
         hold.keep(&reason);
-    } else {
-        hold.release(&reason).await;
+        return true;
     }
-    kept
+    !hold.release(&reason).await
 }
 
 /// Whether HeyGen may have acted on a request answered `status` (not 2xx).

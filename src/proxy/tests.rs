@@ -17,7 +17,7 @@ use crate::state::{AppState, StateParts};
 
 const TOKEN: &str = "hgw_demo_marketing_do_not_use_in_production";
 
-async fn state(dir: &tempfile::TempDir) -> Arc<AppState> {
+pub(super) async fn state(dir: &tempfile::TempDir) -> Arc<AppState> {
     let toml = format!(
         r#"
 [upstream]
@@ -211,7 +211,7 @@ async fn request_log_sets_and_propagates_the_request_id() {
     );
 }
 
-async fn take_hold(state: &AppState) -> String {
+pub(super) async fn take_hold(state: &AppState) -> String {
     let now = state.clock.now();
     let req = crate::ledger::HoldRequest {
         tenant: "marketing".into(),
@@ -248,7 +248,7 @@ async fn hold_state(state: &AppState, id: &str) -> crate::ledger::HoldState {
     state.ledger.get_hold(id).await.unwrap().unwrap().state
 }
 
-fn guard(state: &Arc<AppState>, id: &str) -> super::guard::HoldGuard {
+pub(super) fn guard(state: &Arc<AppState>, id: &str) -> super::guard::HoldGuard {
     super::guard::HoldGuard::new(
         state.clone(),
         id.to_string(),

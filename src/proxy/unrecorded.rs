@@ -1,16 +1,17 @@
 //! Jobs HeyGen created whose record the ledger did not take (PostgreSQL
 //! down or failing between HeyGen's answer and the write). The tenant has
 //! its answer already; without the record the job is nobody's (the tenant
-//! cannot read it), it is settled at its projection when the hold expires,
-//! and it takes a render slot meanwhile. The write is idempotent (a repeat
-//! changes nothing), so it is retried in the background until it lands or
-//! [`RETRY_FOR`] has passed; each failure names the hold, the tenant and
-//! the job ids, so ops can `assign` the job if every retry fails.
+//! cannot read it) and it is settled at its projection when the hold
+//! expires. The write is idempotent (a repeat changes nothing), so while
+//! the ledger is unavailable it is retried in the background until it
+//! lands or [`RETRY_FOR`] has passed; a refusal (the hold released by
+//! hand, the job another hold's) is not retried. Each failure names the
+//! hold, the tenant and the job ids, so ops can `assign` the job.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::ledger::JobRecord;
+use crate::ledger::{JobRecord, LedgerError};
 use crate::state::AppState;
 
 /// How long the record is retried: past it the hold's TTL settles it.
@@ -26,9 +27,15 @@ pub(super) fn retry_submit(
     hold_id: &str,
     tenant: &str,
     jobs: &[JobRecord],
-    error: &crate::ledger::LedgerError,
+    error: &LedgerError,
 ) {
     let ids = job_ids(jobs);
+    if !matches!(error, LedgerError::Unavailable(_)) {
+        tracing::error!(hold_id, tenant, job_ids = %ids, error = %error,
+            "HeyGen created the job but the ledger refused its record; the tenant cannot read \
+             it until ops run `heygen-gateway assign --tenant TENANT JOB_ID`.");
+        return;
+    }
     tracing::error!(hold_id, tenant, job_ids = %ids, error = %error,
         "HeyGen created the job but the ledger did not record it; retrying the record.");
     let (st, hold_id, tenant, jobs) = (
@@ -40,9 +47,10 @@ pub(super) fn retry_submit(
     let job_ids = ids;
     super::guard::spawn_cleanup(state, async move {
         let (mut wait, mut waited) = (FIRST_WAIT, Duration::ZERO);
-        // A shutdown ends the retries (a drain waits for this task): the
-        // hold stays, and the log line below says what ops can do.
-        while waited < RETRY_FOR && !st.is_draining() {
+        // A shutdown ends the retries once its drain waits for this task
+        // (the tracker closes after the tenant listener's drain): the hold
+        // stays, and the log line below says what ops can do.
+        while waited < RETRY_FOR && !st.tasks.is_closed() {
             tokio::time::sleep(wait).await;
             waited += wait;
             match st.ledger.submit(&hold_id, &jobs).await {
@@ -55,7 +63,13 @@ pub(super) fn retry_submit(
                     );
                     return;
                 }
-                Err(e) => st.note_ledger_error("submit", &e),
+                Err(e @ LedgerError::Unavailable(_)) => st.note_ledger_error("submit", &e),
+                Err(e) => {
+                    tracing::error!(hold_id, tenant, job_ids, error = %e,
+                        "The ledger refused the job's record; not retried. The tenant cannot \
+                         read it until ops run `heygen-gateway assign --tenant TENANT JOB_ID`.");
+                    return;
+                }
             }
             wait = (wait * 2).min(LONGEST_WAIT);
         }
@@ -74,4 +88,41 @@ fn job_ids(jobs: &[JobRecord]) -> String {
         .map(|j| j.job_id.as_str())
         .collect::<Vec<_>>()
         .join(",")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::proxy::tests::{guard, state, take_hold};
+
+    fn job() -> Vec<JobRecord> {
+        vec![JobRecord {
+            job_id: "vid-1".into(),
+            feature: "avatar_iv".into(),
+            status_path: String::new(),
+            held: 1_000_000,
+            items: Vec::new(),
+        }]
+    }
+
+    /// A record the ledger refuses (here: the hold was released by hand)
+    /// is not retried; one it could not take is.
+    #[tokio::test]
+    async fn only_an_unavailable_ledger_is_retried() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state(&dir).await;
+        let id = take_hold(&state).await;
+        state.ledger.release(&id, "by hand").await.unwrap();
+        let mut g = guard(&state, &id);
+        g.mark_sent();
+        g.submit(&job()).await;
+        assert_eq!(state.tasks.len(), 0, "a refusal started retries");
+        let down = LedgerError::Unavailable("down".into());
+        retry_submit(&state, &id, "marketing", &job(), &down);
+        assert_eq!(state.tasks.len(), 1);
+        // A closed tracker (the shutdown's drain) ends the retries.
+        state.tasks.close();
+        state.tasks.wait().await;
+    }
 }
