@@ -231,3 +231,25 @@ async fn on_postgres_a_retry_takes_over_the_first_hold_too() {
     assert_eq!(holds[0]["state"], "submitted");
     audit(&rig).await;
 }
+
+/// A retry that HeyGen refuses leaves the first attempt's hold standing (it
+/// was sent, and may be a job): the answer still says what remains after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_retry_keeps_the_adopted_hold_and_its_remaining_figure() {
+    let (rig, _clock) = start("daily = 100").await;
+    let body = v3_video(json!({}));
+    rig.mock.on_path("/v3/videos").cut_answers(true);
+    let first = keyed(&rig, "/v3/videos", &body).await;
+    assert_eq!(first.status, 502, "{}", first.text());
+    rig.mock.on_path("/v3/videos").cut_answers(false);
+    rig.mock.fail_next(1, http::StatusCode::BAD_REQUEST);
+    let retry = keyed(&rig, "/v3/videos", &body).await;
+    assert_eq!(retry.status, 400, "{}", retry.text());
+    let (held, _, _) = rig.credits("alpha", "daily").await;
+    assert_ne!(held, "0", "the adopted hold was released");
+    assert!(
+        retry.header("x-gateway-credits-remaining").is_some(),
+        "{:?}",
+        retry.headers
+    );
+}
