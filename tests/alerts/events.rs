@@ -10,7 +10,6 @@ use heygen_gateway::ledger::SessionFilter;
 use serde_json::json;
 
 use crate::common::*;
-use crate::pg::PgServer;
 use crate::{
     bodies, manual_clock, stays_at, wait_count, webhook, Receiver, Rig, QUIET_POLLS, WAIT,
 };
@@ -168,10 +167,9 @@ async fn balance_drift_is_announced_once() {
 /// the ledger has answered in between.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ledger_failure_is_announced_from_memory() {
-    let pg = PgServer::start();
+    let (pg, url) = crate::pg::own_database().await;
     let r = Receiver::start().await;
     let hook = webhook("ops", "OPS_URL", "slack", Some(r#"["ledger_error"]"#));
-    let url = pg.create_database();
     let rig = Rig::start(
         |c| {
             c.set("store", "url", &format!("{url:?}"))

@@ -21,7 +21,6 @@ use tokio::time::Instant;
 use crate::common::{self, full, tenant_token, TestResponse};
 use crate::harness::{admin_get, base_config, generate, GatewayProc, Node, GENERATE};
 use crate::ledger_view::LedgerView;
-use crate::pg::PgServer;
 
 /// Clients sending billable requests, and clients sending free reads.
 const COSTED_WORKERS: usize = 6;
@@ -119,24 +118,13 @@ fn accepted(mock: &MockHeygen) -> BTreeSet<String> {
         .collect()
 }
 
-/// A server of the test's own (stopping it affects no other test) and a
-/// fresh database's URL on it, made off the async threads.
-async fn own_server() -> (Arc<PgServer>, String) {
-    let server = Arc::new(tokio::task::spawn_blocking(PgServer::start).await.unwrap());
-    let s = server.clone();
-    let url = tokio::task::spawn_blocking(move || s.create_database())
-        .await
-        .unwrap();
-    (server, url)
-}
-
 fn count(log: &[Sent], f: impl Fn(&Sent) -> bool) -> usize {
     log.iter().filter(|s| f(s)).count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_stopped_and_restarted_under_load_refuses_then_recovers_without_restart() {
-    let (server, url) = own_server().await;
+    let (server, url) = crate::pg::own_database().await;
     let mock = common::start_mock().await;
     let cfg = base_config(&mock, Some(&url)).set("store", "pool_size", "4");
     let mut node = Node::new(cfg);
@@ -255,7 +243,7 @@ async fn postgres_stopped_and_restarted_under_load_refuses_then_recovers_without
 /// orphan settled at its projection when the hold expires).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_postgres_missed_is_recorded_once_it_is_back() {
-    let (server, url) = own_server().await;
+    let (server, url) = crate::pg::own_database().await;
     let mock = common::start_mock().await;
     let mut node = Node::new(base_config(&mock, Some(&url)));
     let gw = crate::start(&mut node, None).await;

@@ -197,6 +197,18 @@ impl Drop for PgServer {
     }
 }
 
+/// A server of the test's own (stopping or freezing it affects no other
+/// test) and a fresh database's URL on it, made off the async threads.
+pub async fn own_database() -> (std::sync::Arc<PgServer>, String) {
+    tokio::task::spawn_blocking(|| {
+        let server = std::sync::Arc::new(PgServer::start());
+        let url = server.create_database();
+        (server, url)
+    })
+    .await
+    .expect("PostgreSQL setup panicked")
+}
+
 /// A fresh database on the binary's shared server, made off the async
 /// threads (the first call starts the server: `initdb` blocks for seconds).
 pub async fn database() -> String {

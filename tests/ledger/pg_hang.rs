@@ -8,13 +8,11 @@ use std::time::Duration;
 
 use heygen_gateway::ledger::{HoldDecision, Ledger, LedgerError, PostgresLedger};
 
-use crate::pg::PgServer;
 use crate::support::{credits, req, t0};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queued_holds_are_withdrawn_while_the_database_hangs() {
-    let server = tokio::task::spawn_blocking(PgServer::start).await.unwrap();
-    let url = server.create_database();
+    let (server, url) = crate::pg::own_database().await;
     let ledger = PostgresLedger::connect(&url, 2).await.unwrap();
     let hold = |tenant: &str| ledger.hold(req(tenant, credits(1), t0()));
     assert!(matches!(
