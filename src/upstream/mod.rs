@@ -19,6 +19,7 @@ use crate::http::{collect_limited, Body, BodyError, BoxError};
 pub const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 
 mod body;
+mod framing;
 mod json;
 mod liveavatar;
 mod pool;
@@ -193,7 +194,7 @@ impl Upstream {
             Ok(resp) => Ok(resp),
             Err(SendError::TimedOut) => Err(UpstreamError::Timeout),
             Err(SendError::NotSent(e)) => Err(UpstreamError::Unreachable(e.to_string())),
-            Err(SendError::Failed(e)) => Err(classify(&e)),
+            Err(SendError::Failed(e)) => Err(classify(&*e)),
         }
     }
 }

@@ -27,6 +27,9 @@ impl Pool {
         req: Request<Body>,
         limits: Limits,
     ) -> Result<Response<UpBody>, SendError> {
+        if super::plain::takes_plain(t, &req) {
+            return self.send_plain(t, req, limits).await;
+        }
         // Connecting is rare and its future large (the TLS and HTTP/2
         // handshakes', ~6 KB): boxed, or every request's future, which holds
         // this one and is allocated and copied whole, would carry it.
@@ -58,13 +61,13 @@ impl Pool {
     ) -> Result<Conn, SendError> {
         match tokio::time::timeout(limit, self.connect(t)).await {
             Ok(conn) => conn,
-            Err(_) => Err(SendError::NotSent(
-                format!("connecting to {} timed out", t.base.authority).into(),
-            )),
+            Err(_) => Err(connect_timed_out(t)),
         }
     }
 
-    async fn connect(self: &Arc<Self>, t: &Target) -> Result<Conn, SendError> {
+    /// A connection to `t`'s host, TLS when its scheme says so, made and
+    /// not yet spoken over.
+    pub(super) async fn dial(self: &Arc<Self>, t: &Target) -> Result<Dialled, SendError> {
         self.start_reaper();
         let uri = Uri::builder()
             .scheme(t.base.scheme.clone())
@@ -74,12 +77,16 @@ impl Pool {
             .map_err(|e| SendError::NotSent(e.into()))?;
         // The connector's own error says only "tcp connect error": the
         // host and the cause (refused, DNS, certificate) are what on-call needs.
-        let io = tower::ServiceExt::oneshot(self.connector.clone(), uri)
+        tower::ServiceExt::oneshot(self.connector.clone(), uri)
             .await
             .map_err(|e| {
                 let why = crate::http::error_chain(&*e);
                 SendError::NotSent(format!("connecting to {}: {why}", t.base.authority).into())
-            })?;
+            })
+    }
+
+    async fn connect(self: &Arc<Self>, t: &Target) -> Result<Conn, SendError> {
+        let io = self.dial(t).await?;
         let not_sent = |e: hyper::Error| SendError::NotSent(e.into());
         if io.connected().is_negotiated_h2() {
             let (tx, conn) = http2::Builder::new(TokioExecutor::new())
@@ -147,6 +154,15 @@ impl Pool {
     }
 }
 
+/// What the connector makes: TCP, or TLS over it.
+pub(super) type Dialled =
+    hyper_rustls::MaybeHttpsStream<hyper_util::rt::TokioIo<tokio::net::TcpStream>>;
+
+/// Making a connection to `t` took longer than the connect timeout.
+pub(super) fn connect_timed_out(t: &Target) -> SendError {
+    SendError::NotSent(format!("connecting to {} timed out", t.base.authority).into())
+}
+
 /// A failed hand-off: the request back when hyper did not write it, else
 /// `Failed` unless HTTP/2 says the server did not process it.
 fn failed(mut e: TrySendError<Request<Body>>) -> (Option<Request<Body>>, SendError) {
@@ -157,7 +173,7 @@ fn failed(mut e: TrySendError<Request<Body>>) -> (Option<Request<Body>>, SendErr
             if unprocessed(&e) {
                 (None, SendError::NotSent(e.into()))
             } else {
-                (None, SendError::Failed(e))
+                (None, SendError::Failed(e.into()))
             }
         }
     }

@@ -37,6 +37,8 @@ pub(super) struct Target {
     pub(super) host: HeaderValue,
     /// Which of the pool's slots keeps this host's connections.
     slot: usize,
+    /// Plain `http://`: reads take `plain`'s in-task exchange.
+    plain: bool,
 }
 
 impl Target {
@@ -49,6 +51,7 @@ impl Target {
         };
         Ok(Target {
             host: HeaderValue::from_str(host)?,
+            plain: base.scheme == http::uri::Scheme::HTTP,
             base: base.clone(),
             slot,
         })
@@ -61,7 +64,7 @@ pub(super) enum SendError {
     /// HeyGen never saw it.
     NotSent(BoxError),
     /// Written (maybe in part), then failed: HeyGen may have acted on it.
-    Failed(hyper::Error),
+    Failed(BoxError),
     /// Handed to a connection, and no response head within the request
     /// timeout: HeyGen may have acted on it.
     TimedOut,
@@ -94,9 +97,14 @@ struct Slot {
     /// The host's HTTP/2 connection, shared by concurrent requests, with
     /// when a request last took it.
     h2: Option<(http2::SendRequest<Body>, Instant)>,
+    /// Free plain connections for reads (`plain`), oldest first.
+    plain: VecDeque<(PlainConn, Instant)>,
 }
 
 mod exchange;
+mod plain;
+
+pub(super) use plain::PlainConn;
 
 enum Conn {
     H1(http1::SendRequest<Body>),
@@ -141,10 +149,27 @@ impl Pool {
         None
     }
 
+    /// A free plain connection HeyGen has not closed.
+    fn checkout_plain(&self, slot: usize) -> Option<PlainConn> {
+        let mut slots = self.slots();
+        let s = slots.get_mut(slot)?;
+        while let Some((conn, since)) = s.plain.pop_back() {
+            if since.elapsed() > self.idle_timeout {
+                s.plain.clear();
+                return None;
+            }
+            if conn.is_open() {
+                return Some(conn);
+            }
+        }
+        None
+    }
+
     /// Whether every idle HTTP/1.1 connection of `slot` has closed.
     #[cfg(test)]
     pub(super) fn idle_all_closed(&self, slot: usize) -> bool {
-        self.slots()[slot].h1.iter().all(|(tx, _)| tx.is_closed())
+        let s = &self.slots()[slot];
+        s.h1.iter().all(|(tx, _)| tx.is_closed()) && s.plain.iter().all(|(c, _)| !c.is_open())
     }
 
     /// Returns a free HTTP/1.1 connection.
@@ -155,12 +180,22 @@ impl Pool {
         }
     }
 
+    /// Returns a free plain connection.
+    pub(super) fn put_plain(&self, slot: usize, conn: PlainConn) {
+        let mut slots = self.slots();
+        if let Some(s) = slots.get_mut(slot).filter(|s| s.plain.len() < MAX_IDLE) {
+            s.plain.push_back((conn, Instant::now()));
+        }
+    }
+
     /// Drops connections idle past the timeout (closing them: HeyGen's
     /// end is not kept waiting) and those HeyGen closed.
     fn reap(&self) {
         let timeout = self.idle_timeout;
         for s in self.slots().iter_mut() {
             s.h1.retain(|(tx, since)| since.elapsed() <= timeout && !tx.is_closed());
+            s.plain
+                .retain(|(c, since)| since.elapsed() <= timeout && c.is_open());
             if s.h2
                 .as_ref()
                 .is_some_and(|(tx, used)| used.elapsed() > timeout || tx.is_closed())

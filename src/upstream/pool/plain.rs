@@ -1,0 +1,258 @@
+//! Reads over plain HTTP/1.1, exchanged in the request's own task.
+//!
+//! hyper's client runs each connection in a task of its own and hands it
+//! every request and response over channels: two task wake-ups and about
+//! 12,000 instructions per request, a quarter of a free read's
+//! (`bench/RESULTS.md`). A bodiless `GET` or `HEAD` to a plain `http://`
+//! host (a local HeyGen stand-in, a sidecar) is instead written and its
+//! answer read here, by the task that wants it; the connection rides in
+//! the response body and returns to the pool when the body ends
+//! (`super::super::body`). Everything else (bodies, TLS, HTTP/2) stays
+//! on hyper. Only safe methods take this path because of one race: an
+//! idle connection HeyGen closes as a request is written to it answers
+//! nothing, and only a request that may be repeated (RFC 9110 §9.2.2)
+//! can then be sent again without asking whether HeyGen saw it.
+
+use std::mem::MaybeUninit;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use http::header::{HeaderName, HeaderValue, HOST};
+use http::{Method, Request, Response, StatusCode, Version};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::{Limits, Pool, SendError, Target};
+use crate::http::{Body, BoxError};
+use crate::upstream::body::UpBody;
+use crate::upstream::framing::{framing, Decoder, FramingError};
+
+/// Headers a response head may have (hyper's limit too).
+const MAX_HEADERS: usize = 100;
+/// A response head larger than this is refused.
+const MAX_HEAD: usize = 64 * 1024;
+
+/// An idle or working plain connection and the bytes read from it that no
+/// response has taken yet.
+pub(in crate::upstream) struct PlainConn {
+    pub(in crate::upstream) io: TcpStream,
+    pub(in crate::upstream) buf: BytesMut,
+}
+
+impl PlainConn {
+    /// Whether HeyGen may still answer on it: nothing arrived while it
+    /// was idle, not even its close. Costs no system call unless the
+    /// runtime saw the socket become readable.
+    pub(super) fn is_open(&self) -> bool {
+        let mut probe = [0u8; 1];
+        matches!(self.io.try_read(&mut probe), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+    }
+}
+
+/// Whether `req` takes the plain path to `t` (see the module's comment).
+pub(super) fn takes_plain(t: &Target, req: &Request<Body>) -> bool {
+    t.plain
+        && (req.method() == Method::GET || req.method() == Method::HEAD)
+        && http_body::Body::is_end_stream(req.body())
+}
+
+/// Why one exchange got no response head.
+enum Lost {
+    /// The connection ended before any byte of an answer: a reused one
+    /// was closed under the request.
+    Closed,
+    Failed(BoxError),
+}
+
+impl Pool {
+    pub(super) async fn send_plain(
+        self: &Arc<Self>,
+        t: &Target,
+        req: Request<Body>,
+        limits: Limits,
+    ) -> Result<Response<UpBody>, SendError> {
+        let head_request = req.method() == Method::HEAD;
+        let head = request_head(t, &req);
+        if let Some(conn) = self.checkout_plain(t.slot) {
+            match self
+                .exchange(t, conn, &head, head_request, limits.request)
+                .await
+            {
+                Err(Some(Lost::Closed)) => {} // sent again below
+                r => return r.map_err(lost),
+            }
+        }
+        let conn = Box::pin(self.connect_plain(t, limits.connect)).await?;
+        let r = self.exchange(t, conn, &head, head_request, limits.request);
+        r.await.map_err(lost)
+    }
+
+    async fn connect_plain(
+        self: &Arc<Self>,
+        t: &Target,
+        limit: Duration,
+    ) -> Result<PlainConn, SendError> {
+        let io = match tokio::time::timeout(limit, self.dial(t)).await {
+            Ok(io) => io?,
+            Err(_) => return Err(super::exchange::connect_timed_out(t)),
+        };
+        match io {
+            hyper_rustls::MaybeHttpsStream::Http(io) => Ok(PlainConn {
+                io: io.into_inner(),
+                buf: BytesMut::new(),
+            }),
+            hyper_rustls::MaybeHttpsStream::Https(_) => Err(SendError::NotSent(
+                format!("{} was dialled as HTTPS", t.base.authority).into(),
+            )),
+        }
+    }
+
+    /// Writes `head`, then reads the response head within `limit`
+    /// (`None`: the limit ran out).
+    async fn exchange(
+        self: &Arc<Self>,
+        t: &Target,
+        mut conn: PlainConn,
+        head: &[u8],
+        head_request: bool,
+        limit: Duration,
+    ) -> Result<Response<UpBody>, Option<Lost>> {
+        let answered = async {
+            conn.io.write_all(head).await.map_err(|_| Lost::Closed)?;
+            let mut heard = false;
+            loop {
+                match take_head(&mut conn.buf, head_request).map_err(Lost::Failed)? {
+                    Some(h)
+                        if h.status.is_informational()
+                            && h.status != StatusCode::SWITCHING_PROTOCOLS =>
+                    {
+                        heard = true
+                    }
+                    Some(h) => return Ok(h),
+                    None if conn.buf.len() > MAX_HEAD => {
+                        return Err(Lost::Failed("HeyGen's response head is too large".into()))
+                    }
+                    None => {
+                        conn.buf.reserve(8192);
+                        heard |= !conn.buf.is_empty();
+                        match conn.io.read_buf(&mut conn.buf).await {
+                            Ok(0) | Err(_) if !heard && conn.buf.is_empty() => {
+                                return Err(Lost::Closed)
+                            }
+                            Ok(0) => return Err(Lost::Failed("HeyGen closed mid-answer".into())),
+                            Ok(_) => {}
+                            Err(e) => return Err(Lost::Failed(e.into())),
+                        }
+                    }
+                }
+            }
+        };
+        let h = match tokio::time::timeout(limit, answered).await {
+            Ok(h) => h.map_err(Some)?,
+            Err(_) => return Err(None),
+        };
+        if h.status == StatusCode::SWITCHING_PROTOCOLS {
+            return Err(Some(Lost::Failed(
+                "HeyGen switched protocols on a read".into(),
+            )));
+        }
+        let (decoder, keep) = h.framing.map_err(|e| Some(Lost::Failed(e.into())))?;
+        let body = UpBody::plain(conn, decoder, keep, self.clone(), t.slot);
+        let mut resp = Response::new(body);
+        *resp.status_mut() = h.status;
+        *resp.version_mut() = h.version;
+        *resp.headers_mut() = h.headers;
+        Ok(resp)
+    }
+}
+
+fn lost(e: Option<Lost>) -> SendError {
+    match e {
+        None => SendError::TimedOut,
+        Some(Lost::Closed) => {
+            SendError::Failed("HeyGen closed the connection without answering".into())
+        }
+        Some(Lost::Failed(e)) => SendError::Failed(e),
+    }
+}
+
+/// The request line and headers, with `Host` the target's.
+fn request_head(t: &Target, req: &Request<Body>) -> Vec<u8> {
+    let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let mut out = Vec::with_capacity(192 + 48 * req.headers().len());
+    for part in [req.method().as_str(), " ", target, " HTTP/1.1\r\nhost: "] {
+        out.extend_from_slice(part.as_bytes());
+    }
+    out.extend_from_slice(t.host.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for (name, value) in req.headers() {
+        if name != HOST {
+            out.extend_from_slice(name.as_str().as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+struct Head {
+    status: StatusCode,
+    version: Version,
+    headers: http::HeaderMap,
+    /// How its body is delimited (see `framing`).
+    framing: Result<(Decoder, bool), FramingError>,
+}
+
+/// A whole response head taken from the front of `buf`, its header
+/// values sharing the buffer's memory; `None` until it is whole.
+fn take_head(buf: &mut BytesMut, head_request: bool) -> Result<Option<Head>, BoxError> {
+    // Uninitialised: zeroing room for a hundred headers cost more than
+    // parsing the few an answer has.
+    let mut raw = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+    let mut parsed = httparse::Response::new(&mut []);
+    let config = httparse::ParserConfig::default();
+    let len = match config.parse_response_with_uninit_headers(&mut parsed, buf, &mut raw)? {
+        httparse::Status::Partial => return Ok(None),
+        httparse::Status::Complete(len) => len,
+    };
+    let status = StatusCode::from_u16(parsed.code.unwrap_or(0))?;
+    let version = match parsed.version {
+        Some(1) => Version::HTTP_11,
+        _ => Version::HTTP_10,
+    };
+    let raw_headers = parsed.headers.iter().map(|h| (h.name.as_bytes(), h.value));
+    let framing = framing(head_request, status, version, raw_headers);
+    // Where each name and value sits, so they can be cut from the frozen
+    // head without copying.
+    let base = buf.as_ptr() as usize;
+    let at = |s: &[u8]| {
+        (
+            s.as_ptr() as usize - base,
+            s.as_ptr() as usize - base + s.len(),
+        )
+    };
+    let spans: Vec<_> = parsed
+        .headers
+        .iter()
+        .map(|h| (at(h.name.as_bytes()), at(h.value)))
+        .collect();
+    let head = buf.split_to(len).freeze();
+    let mut headers = http::HeaderMap::with_capacity(spans.len());
+    for ((n0, n1), (v0, v1)) in spans {
+        let name = HeaderName::from_bytes(&head[n0..n1])?;
+        headers.append(name, HeaderValue::from_maybe_shared(head.slice(v0..v1))?);
+    }
+    Ok(Some(Head {
+        status,
+        version,
+        headers,
+        framing,
+    }))
+}
+
+#[cfg(test)]
+#[path = "plain_tests.rs"]
+mod tests;

@@ -1,0 +1,251 @@
+//! The plain client against a scripted server that answers each request
+//! it reads with the next of its answers, byte for byte: how answers are
+//! delimited, when a connection is reused, and what a lost answer means.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use http::{HeaderMap, Method};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::config::Secret;
+use crate::test_tls::listen;
+use crate::upstream::tests::{client_tls, get, test_config};
+use crate::upstream::{Host, Upstream, UpstreamError, X_API_KEY};
+
+/// The next request's answer, and whether the server then closes.
+type Answer = (&'static [u8], bool);
+const OK: Answer = (b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok", false);
+/// Closes the connection after reading the request, answering nothing.
+const HANG_UP: Answer = (b"", true);
+
+struct Scripted {
+    port: u16,
+    connections: Arc<AtomicUsize>,
+    heads: Arc<Mutex<Vec<String>>>,
+}
+
+async fn scripted(answers: Vec<Answer>) -> Scripted {
+    let answers = Arc::new(answers);
+    let next = Arc::new(AtomicUsize::new(0));
+    let heads = Arc::new(Mutex::new(Vec::new()));
+    let seen = heads.clone();
+    let (port, connections) = listen(move |mut tcp| {
+        let (answers, next, seen) = (answers.clone(), next.clone(), seen.clone());
+        async move {
+            let mut buf = Vec::new();
+            loop {
+                let end = loop {
+                    if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break at + 4;
+                    }
+                    let mut piece = [0u8; 1024];
+                    match tcp.read(&mut piece).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&piece[..n]),
+                    }
+                };
+                let head: Vec<u8> = buf.drain(..end).collect();
+                seen.lock()
+                    .expect("heads")
+                    .push(String::from_utf8_lossy(&head).into_owned());
+                let Some(&(bytes, close)) = answers.get(next.fetch_add(1, Ordering::SeqCst)) else {
+                    return;
+                };
+                if tcp.write_all(bytes).await.is_err() || close {
+                    return;
+                }
+            }
+        }
+    })
+    .await;
+    Scripted {
+        port,
+        connections,
+        heads,
+    }
+}
+
+fn plain_upstream(port: u16) -> Upstream {
+    let mut cfg = test_config(port);
+    cfg.api.scheme = http::uri::Scheme::HTTP;
+    Upstream::with_tls(&cfg, Secret::new("sk_org"), 0, client_tls(), None).expect("upstream")
+}
+
+async fn try_get(up: &Upstream, method: Method) -> Result<(u16, String), UpstreamError> {
+    let mut headers = HeaderMap::new();
+    headers.insert(X_API_KEY, up.org_key_header().clone());
+    let resp = up
+        .send(
+            Host::Api,
+            method,
+            "/v1/a?b=c",
+            headers,
+            crate::http::empty(),
+        )
+        .await?;
+    let status = resp.status().as_u16();
+    let body = up.read_body(resp.into_body(), 1 << 16).await.expect("body");
+    Ok((status, String::from_utf8(body.to_vec()).expect("utf-8")))
+}
+
+#[tokio::test]
+async fn reads_share_one_connection_and_name_the_host_and_the_org_key() {
+    let s = scripted(vec![OK; 3]).await;
+    let up = plain_upstream(s.port);
+    for _ in 0..3 {
+        assert_eq!(get(&up, "/v1/a?b=c".into()).await, "ok");
+    }
+    assert_eq!(s.connections.load(Ordering::SeqCst), 1);
+    let heads = s.heads.lock().expect("heads").clone();
+    let want = format!(
+        "GET /v1/a?b=c HTTP/1.1\r\nhost: localhost:{}\r\nx-api-key: sk_org\r\n\r\n",
+        s.port
+    );
+    assert_eq!(heads, vec![want; 3]);
+}
+
+#[tokio::test]
+async fn chunked_answers_are_decoded_and_informational_heads_skipped() {
+    let chunked: Answer = (
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n\
+          3\r\nabc\r\n4;x=y\r\ndefg\r\n0\r\nx-trailer: 1\r\n\r\n",
+        false,
+    );
+    let s = scripted(vec![chunked, OK]).await;
+    let up = plain_upstream(s.port);
+    assert_eq!(
+        try_get(&up, Method::GET).await.expect("answer"),
+        (200, "abcdefg".into())
+    );
+    assert_eq!(
+        try_get(&up, Method::GET).await.expect("answer"),
+        (200, "ok".into())
+    );
+    assert_eq!(
+        s.connections.load(Ordering::SeqCst),
+        1,
+        "reused after the chunked body"
+    );
+}
+
+#[tokio::test]
+async fn a_head_answer_has_no_body_whatever_its_length_says() {
+    let head: Answer = (b"HTTP/1.1 200 OK\r\ncontent-length: 50\r\n\r\n", false);
+    let s = scripted(vec![head, OK]).await;
+    let up = plain_upstream(s.port);
+    assert_eq!(
+        try_get(&up, Method::HEAD).await.expect("answer"),
+        (200, String::new())
+    );
+    assert_eq!(
+        try_get(&up, Method::GET).await.expect("answer"),
+        (200, "ok".into())
+    );
+    assert_eq!(s.connections.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn answers_that_close_or_run_to_the_close_are_not_followed_by_another_request() {
+    let closing: Answer = (
+        b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok",
+        false,
+    );
+    let until_close: Answer = (b"HTTP/1.1 200 OK\r\n\r\nall of it", true);
+    let s = scripted(vec![closing, until_close, OK]).await;
+    let up = plain_upstream(s.port);
+    assert_eq!(
+        try_get(&up, Method::GET).await.expect("answer"),
+        (200, "ok".into())
+    );
+    assert_eq!(
+        try_get(&up, Method::GET).await.expect("answer"),
+        (200, "all of it".into())
+    );
+    assert_eq!(
+        try_get(&up, Method::GET).await.expect("answer"),
+        (200, "ok".into())
+    );
+    assert_eq!(s.connections.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn a_body_left_unread_closes_its_connection() {
+    let long: Answer = (b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhel", false);
+    let s = scripted(vec![long, OK]).await;
+    let up = plain_upstream(s.port);
+    let mut headers = HeaderMap::new();
+    headers.insert(X_API_KEY, up.org_key_header().clone());
+    let resp = up
+        .send(
+            Host::Api,
+            Method::GET,
+            "/v1/a",
+            headers,
+            crate::http::empty(),
+        )
+        .await
+        .expect("head");
+    drop(resp);
+    assert_eq!(
+        try_get(&up, Method::GET).await.expect("answer"),
+        (200, "ok".into())
+    );
+    assert_eq!(s.connections.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_reused_connection_closed_under_a_read_sends_it_again() {
+    let s = scripted(vec![OK, HANG_UP, OK]).await;
+    let up = plain_upstream(s.port);
+    assert_eq!(
+        try_get(&up, Method::GET).await.expect("answer"),
+        (200, "ok".into())
+    );
+    assert_eq!(
+        try_get(&up, Method::GET).await.expect("answer"),
+        (200, "ok".into())
+    );
+    assert_eq!(s.connections.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        s.heads.lock().expect("heads").len(),
+        3,
+        "asked twice, answered once"
+    );
+}
+
+#[tokio::test]
+async fn a_new_connection_that_answers_nothing_or_garbage_has_failed_after_sending() {
+    let bad_length: Answer = (b"HTTP/1.1 200 OK\r\ncontent-length: 2, 3\r\n\r\nok", false);
+    let not_http: Answer = (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", false);
+    let cut: Answer = (b"HTTP/1.1 200 OK\r\ncontent-le", true);
+    for answer in [HANG_UP, bad_length, not_http, cut] {
+        let s = scripted(vec![answer]).await;
+        let up = plain_upstream(s.port);
+        let got = try_get(&up, Method::GET).await;
+        assert!(
+            matches!(got, Err(UpstreamError::Failed(_))),
+            "{:?}: {got:?}",
+            String::from_utf8_lossy(answer.0)
+        );
+        assert_eq!(s.heads.lock().expect("heads").len(), 1, "sent once");
+    }
+}
+
+#[tokio::test]
+async fn a_body_cut_short_is_an_error_to_its_reader() {
+    let cut: Answer = (b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhel", true);
+    let s = scripted(vec![cut]).await;
+    let up = plain_upstream(s.port);
+    let resp = up
+        .send(
+            Host::Api,
+            Method::GET,
+            "/v1/a",
+            HeaderMap::new(),
+            crate::http::empty(),
+        )
+        .await
+        .expect("head");
+    assert!(up.read_body(resp.into_body(), 1 << 16).await.is_err());
+}
