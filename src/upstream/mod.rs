@@ -1,5 +1,7 @@
 //! The upstream client: pooled keep-alive connections to the two HeyGen
-//! hosts (`pool`), TLS by rustls, HTTP/2 when the server offers it over ALPN. It can
+//! hosts (`pool`), TLS by rustls, HTTP/2 when the server offers it over ALPN;
+//! reads from a plain `http://` host exchanged in the request's own task
+//! (`pool::plain`, bodies delimited by `framing`). It can
 //! only build URLs for the configured hosts, so the org key it carries
 //! cannot be sent anywhere else. A leaf below the proxy: it knows hosts and
 //! transport errors, nothing about tenants or money.

@@ -11,7 +11,8 @@
 //! back to the pool from its response body, when the body ends.
 //!
 //! Sending (connecting, handing a request to a connection, and what each
-//! failure means for whether HeyGen saw it) is in `exchange`.
+//! failure means for whether HeyGen saw it) is in `exchange`; bodiless
+//! reads from a plain `http://` host skip hyper's connection task (`plain`).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};

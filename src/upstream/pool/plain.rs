@@ -11,7 +11,14 @@
 //! on hyper. Only safe methods take this path because of one race: an
 //! idle connection HeyGen closes as a request is written to it answers
 //! nothing, and only a request that may be repeated (RFC 9110 §9.2.2)
-//! can then be sent again without asking whether HeyGen saw it.
+//! can then be sent again without asking whether HeyGen saw it. The
+//! retry runs within the first attempt's request timeout.
+//!
+//! An idle connection is checked for a close (or stray bytes) only as far
+//! as the runtime has seen its socket become readable, without a system
+//! call per reuse; bytes a broken server sends after a complete answer,
+//! arriving just as the connection is reused, could be read as the next
+//! answer. hyper's client has the same window.
 
 use std::mem::MaybeUninit;
 use std::sync::Arc;
@@ -74,17 +81,22 @@ impl Pool {
     ) -> Result<Response<UpBody>, SendError> {
         let head_request = req.method() == Method::HEAD;
         let head = request_head(t, &req);
+        let mut deadline = None;
         if let Some(conn) = self.checkout_plain(t.slot) {
-            match self
-                .exchange(t, conn, &head, head_request, limits.request)
-                .await
-            {
-                Err(Some(Lost::Closed)) => {} // sent again below
+            let until = tokio::time::Instant::now() + limits.request;
+            match self.exchange(t, conn, &head, head_request, until).await {
+                Err(Some(Lost::Closed)) => deadline = Some(until), // sent again below
                 r => return r.map_err(lost),
             }
         }
-        let conn = Box::pin(self.connect_plain(t, limits.connect)).await?;
-        let r = self.exchange(t, conn, &head, head_request, limits.request);
+        let conn = match Box::pin(self.connect_plain(t, limits.connect)).await {
+            Ok(c) => c,
+            // The first attempt was written: HeyGen may have seen it.
+            Err(SendError::NotSent(e)) if deadline.is_some() => return Err(SendError::Failed(e)),
+            Err(e) => return Err(e),
+        };
+        let until = deadline.unwrap_or_else(|| tokio::time::Instant::now() + limits.request);
+        let r = self.exchange(t, conn, &head, head_request, until);
         r.await.map_err(lost)
     }
 
@@ -116,7 +128,7 @@ impl Pool {
         mut conn: PlainConn,
         head: &[u8],
         head_request: bool,
-        limit: Duration,
+        until: tokio::time::Instant,
     ) -> Result<Response<UpBody>, Option<Lost>> {
         let answered = async {
             conn.io.write_all(head).await.map_err(|_| Lost::Closed)?;
@@ -148,7 +160,7 @@ impl Pool {
                 }
             }
         };
-        let h = match tokio::time::timeout(limit, answered).await {
+        let h = match tokio::time::timeout_at(until, answered).await {
             Ok(h) => h.map_err(Some)?,
             Err(_) => return Err(None),
         };

@@ -4,6 +4,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use http::{HeaderMap, Method};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -34,18 +35,7 @@ async fn scripted(answers: Vec<Answer>) -> Scripted {
         let (answers, next, seen) = (answers.clone(), next.clone(), seen.clone());
         async move {
             let mut buf = Vec::new();
-            loop {
-                let end = loop {
-                    if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        break at + 4;
-                    }
-                    let mut piece = [0u8; 1024];
-                    match tcp.read(&mut piece).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&piece[..n]),
-                    }
-                };
-                let head: Vec<u8> = buf.drain(..end).collect();
+            while let Some(head) = read_head(&mut tcp, &mut buf).await {
                 seen.lock()
                     .expect("heads")
                     .push(String::from_utf8_lossy(&head).into_owned());
@@ -66,9 +56,30 @@ async fn scripted(answers: Vec<Answer>) -> Scripted {
     }
 }
 
+/// The next request head read off `tcp` (`None` at its end); what
+/// follows it stays in `buf`.
+async fn read_head(tcp: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) -> Option<Vec<u8>> {
+    loop {
+        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            return Some(buf.drain(..at + 4).collect());
+        }
+        let mut piece = [0u8; 1024];
+        match tcp.read(&mut piece).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(&piece[..n]),
+        }
+    }
+}
+
 fn plain_upstream(port: u16) -> Upstream {
+    plain_upstream_with(port, Duration::from_secs(5), Duration::from_secs(5))
+}
+
+fn plain_upstream_with(port: u16, connect: Duration, request: Duration) -> Upstream {
     let mut cfg = test_config(port);
     cfg.api.scheme = http::uri::Scheme::HTTP;
+    cfg.connect_timeout = connect;
+    cfg.request_timeout = request;
     Upstream::with_tls(&cfg, Secret::new("sk_org"), 0, client_tls(), None).expect("upstream")
 }
 
@@ -249,3 +260,6 @@ async fn a_body_cut_short_is_an_error_to_its_reader() {
         .expect("head");
     assert!(up.read_body(resp.into_body(), 1 << 16).await.is_err());
 }
+
+#[path = "plain_tests_retry.rs"]
+mod retry;
