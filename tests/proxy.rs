@@ -13,6 +13,8 @@ mod common;
 mod auth;
 #[path = "proxy/faults.rs"]
 mod faults;
+#[path = "proxy/framing.rs"]
+mod framing;
 #[path = "proxy/hygiene.rs"]
 mod hygiene;
 #[path = "proxy/ops.rs"]
