@@ -12,7 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::config::Secret;
 use crate::test_tls::listen;
 use crate::upstream::tests::{client_tls, get, test_config};
-use crate::upstream::{Host, Upstream, UpstreamError, X_API_KEY};
+use crate::upstream::{Host, UpBody, Upstream, UpstreamError, X_API_KEY};
 
 /// The next request's answer, and whether the server then closes.
 type Answer = (&'static [u8], bool);
@@ -83,21 +83,28 @@ fn plain_upstream_with(port: u16, connect: Duration, request: Duration) -> Upstr
     Upstream::with_tls(&cfg, Secret::new("sk_org"), 0, client_tls(), None).expect("upstream")
 }
 
-async fn try_get(up: &Upstream, method: Method) -> Result<(u16, String), UpstreamError> {
+/// A bodiless request with the org key; its answer, the body unread.
+async fn ask(up: &Upstream, method: Method) -> Result<http::Response<UpBody>, UpstreamError> {
     let mut headers = HeaderMap::new();
     headers.insert(X_API_KEY, up.org_key_header().clone());
-    let resp = up
-        .send(
-            Host::Api,
-            method,
-            "/v1/a?b=c",
-            headers,
-            crate::http::empty(),
-        )
-        .await?;
+    let empty = crate::http::empty();
+    up.send(Host::Api, method, "/v1/a?b=c", headers, empty)
+        .await
+}
+
+async fn try_get(up: &Upstream, method: Method) -> Result<(u16, String), UpstreamError> {
+    let resp = ask(up, method).await?;
     let status = resp.status().as_u16();
     let body = up.read_body(resp.into_body(), 1 << 16).await.expect("body");
     Ok((status, String::from_utf8(body.to_vec()).expect("utf-8")))
+}
+
+/// One read per body in `bodies`, each answered 200 with it.
+async fn assert_reads(up: &Upstream, bodies: &[&str]) {
+    for body in bodies {
+        let got = try_get(up, Method::GET).await.expect("answer");
+        assert_eq!(got, (200, body.to_string()));
+    }
 }
 
 #[tokio::test]
@@ -125,14 +132,7 @@ async fn chunked_answers_are_decoded_and_informational_heads_skipped() {
     );
     let s = scripted(vec![chunked, OK]).await;
     let up = plain_upstream(s.port);
-    assert_eq!(
-        try_get(&up, Method::GET).await.expect("answer"),
-        (200, "abcdefg".into())
-    );
-    assert_eq!(
-        try_get(&up, Method::GET).await.expect("answer"),
-        (200, "ok".into())
-    );
+    assert_reads(&up, &["abcdefg", "ok"]).await;
     assert_eq!(
         s.connections.load(Ordering::SeqCst),
         1,
@@ -149,10 +149,7 @@ async fn a_head_answer_has_no_body_whatever_its_length_says() {
         try_get(&up, Method::HEAD).await.expect("answer"),
         (200, String::new())
     );
-    assert_eq!(
-        try_get(&up, Method::GET).await.expect("answer"),
-        (200, "ok".into())
-    );
+    assert_reads(&up, &["ok"]).await;
     assert_eq!(s.connections.load(Ordering::SeqCst), 1);
 }
 
@@ -165,18 +162,7 @@ async fn answers_that_close_or_run_to_the_close_are_not_followed_by_another_requ
     let until_close: Answer = (b"HTTP/1.1 200 OK\r\n\r\nall of it", true);
     let s = scripted(vec![closing, until_close, OK]).await;
     let up = plain_upstream(s.port);
-    assert_eq!(
-        try_get(&up, Method::GET).await.expect("answer"),
-        (200, "ok".into())
-    );
-    assert_eq!(
-        try_get(&up, Method::GET).await.expect("answer"),
-        (200, "all of it".into())
-    );
-    assert_eq!(
-        try_get(&up, Method::GET).await.expect("answer"),
-        (200, "ok".into())
-    );
+    assert_reads(&up, &["ok", "all of it", "ok"]).await;
     assert_eq!(s.connections.load(Ordering::SeqCst), 3);
 }
 
@@ -185,23 +171,8 @@ async fn a_body_left_unread_closes_its_connection() {
     let long: Answer = (b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhel", false);
     let s = scripted(vec![long, OK]).await;
     let up = plain_upstream(s.port);
-    let mut headers = HeaderMap::new();
-    headers.insert(X_API_KEY, up.org_key_header().clone());
-    let resp = up
-        .send(
-            Host::Api,
-            Method::GET,
-            "/v1/a",
-            headers,
-            crate::http::empty(),
-        )
-        .await
-        .expect("head");
-    drop(resp);
-    assert_eq!(
-        try_get(&up, Method::GET).await.expect("answer"),
-        (200, "ok".into())
-    );
+    drop(ask(&up, Method::GET).await.expect("head"));
+    assert_reads(&up, &["ok"]).await;
     assert_eq!(s.connections.load(Ordering::SeqCst), 2);
 }
 
@@ -209,14 +180,7 @@ async fn a_body_left_unread_closes_its_connection() {
 async fn a_reused_connection_closed_under_a_read_sends_it_again() {
     let s = scripted(vec![OK, HANG_UP, OK]).await;
     let up = plain_upstream(s.port);
-    assert_eq!(
-        try_get(&up, Method::GET).await.expect("answer"),
-        (200, "ok".into())
-    );
-    assert_eq!(
-        try_get(&up, Method::GET).await.expect("answer"),
-        (200, "ok".into())
-    );
+    assert_reads(&up, &["ok", "ok"]).await;
     assert_eq!(s.connections.load(Ordering::SeqCst), 2);
     assert_eq!(
         s.heads.lock().expect("heads").len(),
@@ -248,16 +212,7 @@ async fn a_body_cut_short_is_an_error_to_its_reader() {
     let cut: Answer = (b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhel", true);
     let s = scripted(vec![cut]).await;
     let up = plain_upstream(s.port);
-    let resp = up
-        .send(
-            Host::Api,
-            Method::GET,
-            "/v1/a",
-            HeaderMap::new(),
-            crate::http::empty(),
-        )
-        .await
-        .expect("head");
+    let resp = ask(&up, Method::GET).await.expect("head");
     assert!(up.read_body(resp.into_body(), 1 << 16).await.is_err());
 }
 
