@@ -107,6 +107,32 @@ mod plain;
 
 pub(super) use plain::PlainConn;
 
+/// The newest idle connection `live` accepts, dropping the dead ones it
+/// passes; none if the newest has idled past `timeout` (so have the rest).
+fn newest_live<C>(
+    idle: &mut VecDeque<(C, Instant)>,
+    timeout: Duration,
+    live: impl Fn(&C) -> bool,
+) -> Option<C> {
+    while let Some((conn, since)) = idle.pop_back() {
+        if since.elapsed() > timeout {
+            idle.clear();
+            return None;
+        }
+        if live(&conn) {
+            return Some(conn);
+        }
+    }
+    None
+}
+
+/// Keeps a freed connection, up to [`MAX_IDLE`] per host.
+fn push_idle<C>(idle: &mut VecDeque<(C, Instant)>, conn: C) {
+    if idle.len() < MAX_IDLE {
+        idle.push_back((conn, Instant::now()));
+    }
+}
+
 enum Conn {
     H1(http1::SendRequest<Body>),
     H2(http2::SendRequest<Body>),
@@ -137,33 +163,17 @@ impl Pool {
             }
             s.h2 = None;
         }
-        // The newest first: if it has idled too long, so have the rest.
-        while let Some((tx, since)) = s.h1.pop_back() {
-            if since.elapsed() > self.idle_timeout {
-                s.h1.clear();
-                return None;
-            }
-            if tx.is_ready() {
-                return Some(Conn::H1(tx));
-            }
-        }
-        None
+        newest_live(&mut s.h1, self.idle_timeout, http1::SendRequest::is_ready).map(Conn::H1)
     }
 
     /// A free plain connection HeyGen has not closed.
     fn checkout_plain(&self, slot: usize) -> Option<PlainConn> {
         let mut slots = self.slots();
-        let s = slots.get_mut(slot)?;
-        while let Some((conn, since)) = s.plain.pop_back() {
-            if since.elapsed() > self.idle_timeout {
-                s.plain.clear();
-                return None;
-            }
-            if conn.is_open() {
-                return Some(conn);
-            }
-        }
-        None
+        newest_live(
+            &mut slots.get_mut(slot)?.plain,
+            self.idle_timeout,
+            PlainConn::is_open,
+        )
     }
 
     /// Whether every idle HTTP/1.1 connection of `slot` has closed.
@@ -175,17 +185,15 @@ impl Pool {
 
     /// Returns a free HTTP/1.1 connection.
     pub(super) fn put(&self, slot: usize, tx: http1::SendRequest<Body>) {
-        let mut slots = self.slots();
-        if let Some(s) = slots.get_mut(slot).filter(|s| s.h1.len() < MAX_IDLE) {
-            s.h1.push_back((tx, Instant::now()));
+        if let Some(s) = self.slots().get_mut(slot) {
+            push_idle(&mut s.h1, tx);
         }
     }
 
     /// Returns a free plain connection.
     pub(super) fn put_plain(&self, slot: usize, conn: PlainConn) {
-        let mut slots = self.slots();
-        if let Some(s) = slots.get_mut(slot).filter(|s| s.plain.len() < MAX_IDLE) {
-            s.plain.push_back((conn, Instant::now()));
+        if let Some(s) = self.slots().get_mut(slot) {
+            push_idle(&mut s.plain, conn);
         }
     }
 
