@@ -120,8 +120,8 @@ impl Pool {
         }
     }
 
-    /// Writes `head`, then reads the response head within `limit`
-    /// (`None`: the limit ran out).
+    /// Writes `head`, then reads the response head by `until` (`None`:
+    /// that deadline passed).
     async fn exchange(
         self: &Arc<Self>,
         t: &Target,
