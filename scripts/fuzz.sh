@@ -23,7 +23,7 @@ SECONDS_PER=${1:-300}
 shift || true
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 FUZZ=$ROOT/fuzz
-ALL=(path quote webhook config_toml http_head)
+ALL=(path quote webhook config_toml http_head upstream_answer)
 TARGETS=("$@")
 [[ ${#TARGETS[@]} -gt 0 ]] || TARGETS=("${ALL[@]}")
 

@@ -14,6 +14,8 @@ mod http_head;
 mod path;
 #[path = "../fuzz/harness/quote.rs"]
 mod quote;
+#[path = "../fuzz/harness/upstream_answer.rs"]
+mod upstream_answer;
 #[path = "../fuzz/harness/webhook.rs"]
 mod webhook;
 
@@ -132,4 +134,9 @@ fn http_head_target_drives_the_real_stack() {
     let out = String::from_utf8_lossy(&http_head::serve_bytes(b"GET /v2/avatars HTTP/1.1\r\nHo"))
         .into_owned();
     assert!(out.is_empty() || out.starts_with("HTTP/1.1 400"), "{out}");
+}
+
+#[test]
+fn upstream_answer_corpus() {
+    replay("upstream_answer", upstream_answer::run);
 }

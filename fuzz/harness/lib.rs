@@ -10,4 +10,5 @@ pub mod config_toml;
 pub mod http_head;
 pub mod path;
 pub mod quote;
+pub mod upstream_answer;
 pub mod webhook;

@@ -20,6 +20,7 @@ use crate::http::{collect_limited, Body, BodyError, BoxError};
 /// HeyGen's API key header; the org key travels in it.
 pub const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 
+mod answer;
 mod body;
 mod framing;
 mod json;
@@ -28,6 +29,7 @@ mod pool;
 mod request;
 mod tunnel;
 
+pub use answer::{read_answer, Answer};
 pub use body::UpBody;
 pub use liveavatar::LaAuth;
 use pool::{Limits, Pool, SendError, Target};

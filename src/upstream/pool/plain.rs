@@ -65,7 +65,7 @@ pub(super) fn takes_plain(t: &Target, req: &Request<Body>) -> bool {
 }
 
 /// Why one exchange got no response head.
-enum Lost {
+pub(in crate::upstream) enum Lost {
     /// The connection ended before any byte of an answer: a reused one
     /// was closed under the request.
     Closed,
@@ -134,29 +134,15 @@ impl Pool {
             conn.io.write_all(head).await.map_err(|_| Lost::Closed)?;
             let mut heard = false;
             loop {
-                match take_head(&mut conn.buf, head_request).map_err(Lost::Failed)? {
-                    Some(h)
-                        if h.status.is_informational()
-                            && h.status != StatusCode::SWITCHING_PROTOCOLS =>
-                    {
-                        heard = true
-                    }
-                    Some(h) => return Ok(h),
-                    None if conn.buf.len() > MAX_HEAD => {
-                        return Err(Lost::Failed("HeyGen's response head is too large".into()))
-                    }
-                    None => {
-                        conn.buf.reserve(8192);
-                        heard |= !conn.buf.is_empty();
-                        match conn.io.read_buf(&mut conn.buf).await {
-                            Ok(0) | Err(_) if !heard && conn.buf.is_empty() => {
-                                return Err(Lost::Closed)
-                            }
-                            Ok(0) => return Err(Lost::Failed("HeyGen closed mid-answer".into())),
-                            Ok(_) => {}
-                            Err(e) => return Err(Lost::Failed(e.into())),
-                        }
-                    }
+                if let Some(h) = final_head(&mut conn.buf, head_request, &mut heard)? {
+                    return Ok(h);
+                }
+                conn.buf.reserve(8192);
+                match conn.io.read_buf(&mut conn.buf).await {
+                    Ok(0) | Err(_) if !heard => return Err(Lost::Closed),
+                    Ok(0) => return Err(Lost::Failed("HeyGen closed mid-answer".into())),
+                    Ok(_) => {}
+                    Err(e) => return Err(Lost::Failed(e.into())),
                 }
             }
         };
@@ -164,11 +150,6 @@ impl Pool {
             Ok(h) => h.map_err(Some)?,
             Err(_) => return Err(None),
         };
-        if h.status == StatusCode::SWITCHING_PROTOCOLS {
-            return Err(Some(Lost::Failed(
-                "HeyGen switched protocols on a read".into(),
-            )));
-        }
         let (decoder, keep) = h.framing.map_err(|e| Some(Lost::Failed(e.into())))?;
         let body = UpBody::plain(conn, decoder, keep, self.clone(), t.slot);
         let mut resp = Response::new(body);
@@ -210,12 +191,41 @@ fn request_head(t: &Target, req: &Request<Body>) -> Vec<u8> {
     out
 }
 
-struct Head {
-    status: StatusCode,
+/// The final response head at the front of `buf` (informational ones
+/// skipped), `None` until it is whole. `heard` records that some answer
+/// has begun (a 1xx, or part of a head): the connection was not closed
+/// unanswered. Refused: a head past [`MAX_HEAD`], and 101 (a read
+/// switches no protocol).
+pub(in crate::upstream) fn final_head(
+    buf: &mut BytesMut,
+    head_request: bool,
+    heard: &mut bool,
+) -> Result<Option<Head>, Lost> {
+    loop {
+        let Some(h) = take_head(buf, head_request).map_err(Lost::Failed)? else {
+            *heard |= !buf.is_empty();
+            return match buf.len() > MAX_HEAD {
+                true => Err(Lost::Failed("HeyGen's response head is too large".into())),
+                false => Ok(None),
+            };
+        };
+        *heard = true;
+        match h.status {
+            StatusCode::SWITCHING_PROTOCOLS => {
+                return Err(Lost::Failed("HeyGen switched protocols on a read".into()))
+            }
+            s if s.is_informational() => {}
+            _ => return Ok(Some(h)),
+        }
+    }
+}
+
+pub(in crate::upstream) struct Head {
+    pub(in crate::upstream) status: StatusCode,
     version: Version,
     headers: http::HeaderMap,
     /// How its body is delimited (see `framing`).
-    framing: Result<(Decoder, bool), FramingError>,
+    pub(in crate::upstream) framing: Result<(Decoder, bool), FramingError>,
 }
 
 /// A whole response head taken from the front of `buf`, its header
