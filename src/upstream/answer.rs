@@ -8,7 +8,7 @@
 
 use bytes::BytesMut;
 
-use super::pool::{final_head, Lost};
+use super::pool::final_head;
 
 /// One answer as the plain client reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,8 +37,7 @@ pub fn read_answer(wire: &[u8], step: usize, head_request: bool) -> Result<Answe
                 None if heard => return Err("closed mid-answer".into()),
                 None => return Err("closed unanswered".into()),
             },
-            Err(Lost::Failed(e)) => return Err(e.to_string()),
-            Err(Lost::Closed) => return Err("closed unanswered".into()),
+            Err(e) => return Err(e.to_string()),
         }
     };
     let (mut decoder, keep) = head.framing.map_err(|e| e.to_string())?;

@@ -105,7 +105,7 @@ struct Slot {
 mod exchange;
 mod plain;
 
-pub(super) use plain::{final_head, Lost, PlainConn};
+pub(super) use plain::{final_head, PlainConn};
 
 /// The newest idle connection `live` accepts, dropping the dead ones it
 /// passes; none if the newest has idled past `timeout` (so have the rest).

@@ -65,7 +65,7 @@ pub(super) fn takes_plain(t: &Target, req: &Request<Body>) -> bool {
 }
 
 /// Why one exchange got no response head.
-pub(in crate::upstream) enum Lost {
+enum Lost {
     /// The connection ended before any byte of an answer: a reused one
     /// was closed under the request.
     Closed,
@@ -134,7 +134,8 @@ impl Pool {
             conn.io.write_all(head).await.map_err(|_| Lost::Closed)?;
             let mut heard = false;
             loop {
-                if let Some(h) = final_head(&mut conn.buf, head_request, &mut heard)? {
+                let next = final_head(&mut conn.buf, head_request, &mut heard);
+                if let Some(h) = next.map_err(Lost::Failed)? {
                     return Ok(h);
                 }
                 conn.buf.reserve(8192);
@@ -200,19 +201,19 @@ pub(in crate::upstream) fn final_head(
     buf: &mut BytesMut,
     head_request: bool,
     heard: &mut bool,
-) -> Result<Option<Head>, Lost> {
+) -> Result<Option<Head>, BoxError> {
     loop {
-        let Some(h) = take_head(buf, head_request).map_err(Lost::Failed)? else {
+        let Some(h) = take_head(buf, head_request)? else {
             *heard |= !buf.is_empty();
             return match buf.len() > MAX_HEAD {
-                true => Err(Lost::Failed("HeyGen's response head is too large".into())),
+                true => Err("HeyGen's response head is too large".into()),
                 false => Ok(None),
             };
         };
         *heard = true;
         match h.status {
             StatusCode::SWITCHING_PROTOCOLS => {
-                return Err(Lost::Failed("HeyGen switched protocols on a read".into()))
+                return Err("HeyGen switched protocols on a read".into())
             }
             s if s.is_informational() => {}
             _ => return Ok(Some(h)),
