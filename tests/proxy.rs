@@ -23,6 +23,8 @@ mod ops;
 mod passthrough;
 #[path = "proxy/paths.rs"]
 mod paths;
+#[path = "proxy/scripted.rs"]
+mod scripted;
 
 use common::*;
 use heygen_mock::MockHeygen;

@@ -2,9 +2,8 @@
 //! `Connection` names) never cross the proxy in either direction; the
 //! end-to-end ones do; `X-Forwarded-For` / `-Proto` are added.
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
 use crate::common::*;
+use crate::scripted::scripted;
 use crate::{status_line, Rig};
 
 /// Request headers that must never reach HeyGen.
@@ -81,44 +80,19 @@ async fn hop_by_hop_request_headers_never_reach_heygen() {
     assert_eq!(seen[1].header("x-forwarded-proto"), Some("http"));
 }
 
-/// A one-shot upstream that answers any request with hop-by-hop headers the
-/// mock cannot produce.
-async fn hop_emitting_upstream() -> std::net::SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let body = r#"{"data":{"ok":true},"error":null}"#;
-                let resp = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
-                     Content-Length: {}\r\nConnection: X-Resp-Hop\r\nX-Resp-Hop: secret\r\n\
-                     Keep-Alive: timeout=5, max=100\r\nProxy-Connection: keep-alive\r\n\
-                     Proxy-Authenticate: Basic realm=\"heygen\"\r\nX-End-To-End: kept\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(resp.as_bytes()).await;
-                let _ = stream.shutdown().await;
-            });
-        }
-    });
-    addr
-}
-
 #[tokio::test]
 async fn hop_by_hop_response_headers_never_reach_the_client() {
-    let upstream = hop_emitting_upstream().await;
-    let gw = TestGateway::start(TestConfig::new(&format!("http://{upstream}"))).await;
+    // Hop-by-hop headers the mock cannot produce.
+    let body = r#"{"data":{"ok":true},"error":null}"#;
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: X-Resp-Hop\r\nX-Resp-Hop: secret\r\n\
+         Keep-Alive: timeout=5, max=100\r\nProxy-Connection: keep-alive\r\n\
+         Proxy-Authenticate: Basic realm=\"heygen\"\r\nX-End-To-End: kept\r\n\r\n{body}",
+        body.len()
+    );
+    let (upstream, _, _) = scripted(vec![(answer, true)]).await;
+    let gw = TestGateway::start(TestConfig::new(&upstream)).await;
     let token = tenant_token("alpha");
     let r = send(
         "GET",
