@@ -19,8 +19,6 @@ mod framing;
 mod hygiene;
 #[path = "proxy/ops.rs"]
 mod ops;
-#[path = "proxy/own_h1.rs"]
-mod own_h1;
 #[path = "proxy/passthrough.rs"]
 mod passthrough;
 #[path = "proxy/paths.rs"]

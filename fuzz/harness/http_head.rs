@@ -1,7 +1,6 @@
 //! Target `http_head`: raw bytes as a client would send them on a tenant
 //! connection, served in-process (over `tokio::io::duplex`, no sockets) by
-//! the listener's connection loop (`server::h1`, which hands what it does
-//! not take to hyper) with the gateway's full tenant stack (`stack::tenant_service`:
+//! hyper with the gateway's full tenant stack (`stack::tenant_service`:
 //! admission, auth, limits, pricing, ledger, forwarding) in front of the
 //! in-process mock HeyGen. HTTP/1.1 and h2c prior knowledge, as the listener
 //! serves them.
@@ -17,10 +16,10 @@ use std::time::Duration;
 use heygen_gateway::clock::SystemClock;
 use heygen_gateway::config::{Config, MapEnv};
 use heygen_gateway::conn::{ConnConfig, IdleTracker};
-use heygen_gateway::server::{h1, per_connection, RunningGateway, StartOptions};
+use heygen_gateway::server::{per_connection, RunningGateway, StartOptions};
 use heygen_gateway::stack::tenant_service;
 use heygen_mock::{MockConfig, MockHeygen};
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -167,12 +166,7 @@ async fn exchange(service: TenantService, data: &[u8]) -> Vec<u8> {
         .http2()
         .timer(TokioTimer::new())
         .max_concurrent_streams(16);
-    let opts = h1::Options {
-        hyper: Arc::new(builder),
-        max_head: 16 * 1024,
-        half_close: true,
-    };
-    let conn = h1::serve(server, svc, opts);
+    let conn = builder.serve_connection(TokioIo::new(server), svc);
     let (mut rd, mut wr) = tokio::io::split(client);
     let write = async move {
         // The server may close early (e.g. after a 400); that is fine.

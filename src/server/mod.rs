@@ -3,9 +3,7 @@
 //! reported so tests (and `:0` configs) know where to connect. Each listener
 //! admits connections through `conn` (caps, idle and body timeouts).
 
-pub mod h1;
 mod listen;
-mod per_connection;
 mod workers;
 
 use std::net::SocketAddr;
@@ -22,8 +20,8 @@ use crate::conn::ConnMetrics;
 use crate::metrics::Metrics;
 use crate::state::{AppState, Secrets, StateParts};
 use crate::upstream::Upstream;
+pub use listen::{per_connection, PerConnection, TrackedFuture};
 use listen::{serve, ConnPolicy};
-pub use per_connection::{per_connection, PerConnection, TrackedFuture};
 use workers::TenantServers;
 
 /// Options for starting a gateway in-process (tests use all of them).
