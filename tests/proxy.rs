@@ -15,6 +15,8 @@ mod auth;
 mod faults;
 #[path = "proxy/framing.rs"]
 mod framing;
+#[path = "proxy/http1.rs"]
+mod http1;
 #[path = "proxy/hygiene.rs"]
 mod hygiene;
 #[path = "proxy/ops.rs"]
