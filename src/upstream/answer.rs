@@ -30,7 +30,12 @@ pub fn read_answer(wire: &[u8], step: usize, head_request: bool) -> Result<Answe
     let mut buf = BytesMut::new();
     let mut heard = false;
     let head = loop {
-        match final_head(&mut buf, head_request, &mut heard) {
+        match final_head(
+            &mut buf,
+            head_request,
+            &mut heard,
+            &mut http::HeaderMap::new(),
+        ) {
             Ok(Some(head)) => break head,
             Ok(None) => match pieces.next() {
                 Some(piece) => buf.extend_from_slice(piece),

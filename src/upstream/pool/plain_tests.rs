@@ -124,6 +124,34 @@ async fn reads_share_one_connection_and_name_the_host_and_the_org_key() {
 }
 
 #[tokio::test]
+async fn an_answer_carries_exactly_heygens_fields_never_the_requests() {
+    // The answer's fields go into the request's emptied map: nothing of
+    // the request (the org key above all) may be left in it.
+    let answer = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-a: 1\r\nx-a: 2\r\ncontent-length: 2\r\n\r\nok";
+    let s = scripted(vec![(answer, false), (answer, false)]).await;
+    let up = plain_upstream(s.port);
+    for _ in 0..2 {
+        let resp = ask(&up, Method::GET).await.expect("answer");
+        let fields: Vec<_> = resp
+            .headers()
+            .iter()
+            .map(|(n, v)| format!("{n}: {}", v.to_str().expect("ascii")))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "content-type: application/json",
+                "x-a: 1",
+                "x-a: 2",
+                "content-length: 2"
+            ]
+        );
+        let body = up.read_body(resp.into_body(), 64).await.expect("body");
+        assert_eq!(&body[..], b"ok");
+    }
+}
+
+#[tokio::test]
 async fn chunked_answers_are_decoded_and_informational_heads_skipped() {
     let chunked: Answer = (
         b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n\
