@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::common::*;
-use crate::scripted::scripted;
+use crate::scripted::{content_length, read_more, scripted, take_head};
 
 const PATH: &str = "/v2/video_translate/target_languages";
 
@@ -33,32 +33,25 @@ async fn gateway(bodies: &[&str]) -> TestGateway {
 /// One answer read off `tcp`: its head (lowercased) and body. Bodies are
 /// framed by `content-length` or chunked; `bodiless` for answers to HEAD.
 async fn read_answer(tcp: &mut TcpStream, buf: &mut Vec<u8>, bodiless: bool) -> (String, Vec<u8>) {
-    let end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
+    let head = loop {
+        if let Some(head) = take_head(buf) {
+            break String::from_utf8_lossy(&head).to_lowercase();
         }
         fill(tcp, buf).await;
     };
-    let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
-    buf.drain(..end);
     if bodiless {
         return (head, Vec::new());
     }
-    let field = |name: &str| {
-        head.lines()
-            .find_map(|l| l.strip_prefix(&format!("{name}: ")).map(str::to_string))
-    };
     let mut body = Vec::new();
-    if let Some(len) = field("content-length") {
-        let len: usize = len.parse().expect("length");
+    if head.contains("\r\ncontent-length: ") {
+        let len = content_length(&head);
         while buf.len() < len {
             fill(tcp, buf).await;
         }
         body.extend(buf.drain(..len));
     } else {
-        assert_eq!(
-            field("transfer-encoding").as_deref(),
-            Some("chunked"),
+        assert!(
+            head.contains("\r\ntransfer-encoding: chunked\r\n"),
             "{head}"
         );
         loop {
@@ -97,6 +90,14 @@ async fn fill(tcp: &mut TcpStream, buf: &mut Vec<u8>) {
     buf.extend_from_slice(&piece[..n]);
 }
 
+/// Sends a read of `PATH` on `tcp` and returns its answer's body.
+async fn read_on(tcp: &mut TcpStream, buf: &mut Vec<u8>) -> Vec<u8> {
+    tcp.write_all(get("GET", PATH, "").as_bytes())
+        .await
+        .expect("write");
+    read_answer(tcp, buf, false).await.1
+}
+
 fn get(method: &str, path: &str, extra: &str) -> String {
     format!(
         "{method} {path} HTTP/1.1\r\nhost: gw\r\nx-api-key: {}\r\n{extra}\r\n",
@@ -122,11 +123,7 @@ async fn pipelined_reads_and_head_are_answered_in_order_on_one_connection() {
     let (_, body) = read_answer(&mut tcp, &mut buf, false).await;
     assert_eq!(body, br#"{"n":3}"#, "the HEAD answer carried no body bytes");
     // The connection stays open for more.
-    tcp.write_all(get("GET", PATH, "").as_bytes())
-        .await
-        .expect("write");
-    let (_, body) = read_answer(&mut tcp, &mut buf, false).await;
-    assert_eq!(body, br#"{"n":4}"#);
+    assert_eq!(read_on(&mut tcp, &mut buf).await, br#"{"n":4}"#);
     assert!(buf.is_empty());
 }
 
@@ -147,13 +144,7 @@ async fn reads_and_a_request_with_a_body_share_one_connection() {
     let gw = gateway(&[r#"{"n":1}"#, r#"{"n":2}"#, r#"{"n":3}"#]).await;
     let mut tcp = TcpStream::connect(gw.addr).await.expect("connect");
     let mut buf = Vec::new();
-    tcp.write_all(get("GET", PATH, "").as_bytes())
-        .await
-        .expect("write");
-    assert_eq!(
-        read_answer(&mut tcp, &mut buf, false).await.1,
-        br#"{"n":1}"#
-    );
+    assert_eq!(read_on(&mut tcp, &mut buf).await, br#"{"n":1}"#);
     // A request with a body (a free upload route)...
     let post = get(
         "POST",
@@ -165,13 +156,7 @@ async fn reads_and_a_request_with_a_body_share_one_connection() {
     assert!(head.starts_with("http/1.1 200 ok\r\n"), "{head}");
     assert_eq!(body, br#"{"n":2}"#);
     // ...and a read after it, on the same connection.
-    tcp.write_all(get("GET", PATH, "").as_bytes())
-        .await
-        .expect("write");
-    assert_eq!(
-        read_answer(&mut tcp, &mut buf, false).await.1,
-        br#"{"n":3}"#
-    );
+    assert_eq!(read_on(&mut tcp, &mut buf).await, br#"{"n":3}"#);
 }
 
 #[tokio::test]
@@ -207,11 +192,18 @@ async fn a_client_that_leaves_cancels_its_read_upstream() {
         .await
         .expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let (arrived_tx, arrived_rx) = tokio::sync::oneshot::channel();
     let (gone_tx, gone_rx) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
         let (mut tcp, _) = listener.accept().await.expect("accept");
-        let mut sink = Vec::new();
-        let _ = tcp.read_to_end(&mut sink).await;
+        let mut buf = Vec::new();
+        while take_head(&mut buf).is_none() {
+            if !read_more(&mut tcp, &mut buf).await {
+                return;
+            }
+        }
+        let _ = arrived_tx.send(());
+        let _ = tcp.read_to_end(&mut buf).await;
         let _ = gone_tx.send(());
     });
     let cfg = TestConfig::new(&url).set("server", "io_threads", "1").set(
@@ -224,7 +216,11 @@ async fn a_client_that_leaves_cancels_its_read_upstream() {
     tcp.write_all(get("GET", PATH, "").as_bytes())
         .await
         .expect("write");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The client leaves once HeyGen has the read, not before.
+    tokio::time::timeout(Duration::from_secs(10), arrived_rx)
+        .await
+        .expect("the read reached HeyGen")
+        .expect("HeyGen stand-in");
     drop(tcp);
     tokio::time::timeout(Duration::from_secs(10), gone_rx)
         .await

@@ -33,17 +33,26 @@ pub async fn scripted(
             tokio::spawn(async move {
                 let mut buf = Vec::new();
                 loop {
-                    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                        let mut piece = [0u8; 2048];
-                        match tcp.read(&mut piece).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&piece[..n]),
+                    let head = loop {
+                        if let Some(head) = take_head(&mut buf) {
+                            break String::from_utf8_lossy(&head).into_owned();
+                        }
+                        if !read_more(&mut tcp, &mut buf).await {
+                            return;
+                        }
+                    };
+                    // A `Content-Length` body is read and dropped, so its bytes
+                    // are never taken for the next request's head.
+                    let mut body = content_length(&head);
+                    while body > buf.len() {
+                        body -= buf.len();
+                        buf.clear();
+                        if !read_more(&mut tcp, &mut buf).await {
+                            return;
                         }
                     }
-                    seen.lock()
-                        .expect("heads")
-                        .push(String::from_utf8_lossy(&buf).into_owned());
-                    buf.clear();
+                    buf.drain(..body);
+                    seen.lock().expect("heads").push(head);
                     let Some((answer, close)) = answers.get(next.fetch_add(1, Ordering::SeqCst))
                     else {
                         return;
@@ -56,4 +65,34 @@ pub async fn scripted(
         }
     });
     (url, accepted, heads)
+}
+
+/// The head at the front of `buf`, through its blank line, cut from it;
+/// `None` until it is whole. What follows stays in `buf`.
+pub fn take_head(buf: &mut Vec<u8>) -> Option<Vec<u8>> {
+    let at = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+    Some(buf.drain(..at + 4).collect())
+}
+
+/// The `content-length` a head declares (0 when it declares none).
+pub fn content_length(head: &str) -> usize {
+    head.lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse().ok())?
+        })
+        .unwrap_or(0)
+}
+
+/// Appends what `tcp` sends next to `buf`; false at its end.
+pub async fn read_more(tcp: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) -> bool {
+    let mut piece = [0u8; 2048];
+    match tcp.read(&mut piece).await {
+        Ok(0) | Err(_) => false,
+        Ok(n) => {
+            buf.extend_from_slice(&piece[..n]);
+            true
+        }
+    }
 }
