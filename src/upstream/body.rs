@@ -1,6 +1,7 @@
 //! A response body from HeyGen that returns its HTTP/1.1 connection to
 //! the pool (`super::pool`) when it has been read to its end: hyper's, or
-//! one the plain client (`pool::plain`) decodes from its connection.
+//! one the plain client (`pool::plain`) decodes from its connection; or
+//! an HTTP/2 stream's (`super::h2body`).
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use hyper::body::Incoming;
 use hyper::client::conn::http1;
 
 use super::framing::Decoder;
+use super::h2body::H2Body;
 use super::pool::{PlainConn, Pool};
 use crate::http::BoxError;
 
@@ -33,6 +35,7 @@ enum Kind {
         back: Option<GiveBack>,
     },
     Plain(Plain),
+    H2(H2Body),
 }
 
 /// A body read from its plain connection by whoever polls it.
@@ -59,6 +62,10 @@ impl std::fmt::Debug for UpBody {
                 .field("decoder", &p.decoder)
                 .field("pooled", &p.keep)
                 .finish(),
+            Kind::H2(b) => f
+                .debug_struct("UpBody")
+                .field("size_hint", &b.size_hint())
+                .finish(),
         }
     }
 }
@@ -66,6 +73,14 @@ impl std::fmt::Debug for UpBody {
 impl UpBody {
     pub(super) fn new(body: Incoming, back: Option<GiveBack>) -> UpBody {
         UpBody(Kind::Hyper { body, back })
+    }
+
+    pub(super) fn h2(
+        recv: h2::RecvStream,
+        head: &http::response::Parts,
+        head_only: bool,
+    ) -> UpBody {
+        UpBody(Kind::H2(H2Body::new(recv, head, head_only)))
     }
 
     pub(super) fn plain(
@@ -169,6 +184,7 @@ impl Drop for UpBody {
                     p.finish();
                 }
             }
+            Kind::H2(_) => {}
         }
     }
 }
@@ -183,6 +199,7 @@ impl Body for UpBody {
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let (body, back) = match &mut self.0 {
             Kind::Plain(p) => return p.poll_frame(cx),
+            Kind::H2(b) => return b.poll_frame(cx),
             Kind::Hyper { body, back } => (body, back),
         };
         let frame = std::task::ready!(Pin::new(&mut *body).poll_frame(cx));
@@ -204,12 +221,14 @@ impl Body for UpBody {
         match &self.0 {
             Kind::Hyper { body, .. } => Body::is_end_stream(body),
             Kind::Plain(p) => p.decoder.is_done(),
+            Kind::H2(b) => b.is_end_stream(),
         }
     }
 
     fn size_hint(&self) -> SizeHint {
         match &self.0 {
             Kind::Hyper { body, .. } => Body::size_hint(body),
+            Kind::H2(b) => b.size_hint(),
             Kind::Plain(p) => match p.decoder.remaining() {
                 Some(n) => SizeHint::with_exact(n),
                 None => SizeHint::default(),

@@ -23,6 +23,7 @@ pub const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 mod answer;
 mod body;
 mod framing;
+mod h2body;
 mod json;
 mod liveavatar;
 mod pool;

@@ -255,3 +255,6 @@ mod idle;
 
 #[path = "tests_unsent.rs"]
 mod unsent;
+
+#[path = "tests_h2.rs"]
+mod http2_conn;

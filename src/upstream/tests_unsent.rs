@@ -86,12 +86,26 @@ enum Refuse {
     GoAway,
 }
 
-/// An HTTP/2 server (raw frames over TLS) that answers the first request
+/// An HTTP/2 server (raw frames over TLS) that refuses the first request
 /// stream as `how` says and then keeps the connection open.
 async fn refusing_h2(how: Refuse) -> u16 {
+    raw_h2(move |stream| match how {
+        Refuse::Reset(code) => frame(3, 0, stream, &code.to_be_bytes()),
+        Refuse::GoAway => frame(7, 0, 0, &[0, 0, 0, 0, 0, 0, 0, 0]),
+    })
+    .await
+}
+
+/// An HTTP/2 server (raw frames over TLS) that writes what `answer` gives
+/// for each request stream as its HEADERS arrive, and keeps the connection
+/// open.
+pub(super) async fn raw_h2<F>(answer: F) -> u16
+where
+    F: Fn(u32) -> Vec<u8> + Clone + Send + Sync + 'static,
+{
     let tls = acceptor(&[b"h2"]);
     let (port, _) = listen(move |tcp| {
-        let tls = tls.clone();
+        let (tls, answer) = (tls.clone(), answer.clone());
         async move {
             let Ok(mut io) = tls.accept(tcp).await else {
                 return;
@@ -115,10 +129,9 @@ async fn refusing_h2(how: Refuse) -> u16 {
                 }
                 let (kind, flags) = (head[3], head[4]);
                 let stream = u32::from_be_bytes([head[5], head[6], head[7], head[8]]) & 0x7fff_ffff;
-                let reply = match (kind, how) {
-                    (4, _) if flags & 1 == 0 => frame(4, 1, 0, &[]),
-                    (1, Refuse::Reset(code)) => frame(3, 0, stream, &code.to_be_bytes()),
-                    (1, Refuse::GoAway) => frame(7, 0, 0, &[0, 0, 0, 0, 0, 0, 0, 0]),
+                let reply = match kind {
+                    4 if flags & 1 == 0 => frame(4, 1, 0, &[]),
+                    1 => answer(stream),
                     _ => continue,
                 };
                 if io.write_all(&reply).await.is_err() {
@@ -132,7 +145,7 @@ async fn refusing_h2(how: Refuse) -> u16 {
 }
 
 /// One HTTP/2 frame.
-fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+pub(super) fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
     let len = u32::try_from(payload.len()).expect("small").to_be_bytes();
     let mut f = vec![len[1], len[2], len[3], kind, flags];
     f.extend_from_slice(&stream.to_be_bytes());

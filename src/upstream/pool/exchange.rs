@@ -9,11 +9,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http::{Request, Response, Uri};
-use hyper::client::conn::{http1, http2, TrySendError};
+use hyper::client::conn::{http1, TrySendError};
 use hyper_util::client::legacy::connect::Connection;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-use super::{Conn, Limits, Pool, SendError, Target};
+use super::{Conn, H2Conn, Limits, Pool, SendError, Target};
 use crate::http::Body;
 use crate::upstream::body::{GiveBack, UpBody};
 
@@ -87,20 +86,18 @@ impl Pool {
 
     async fn connect(self: &Arc<Self>, t: &Target) -> Result<Conn, SendError> {
         let io = self.dial(t).await?;
-        let not_sent = |e: hyper::Error| SendError::NotSent(e.into());
         if io.connected().is_negotiated_h2() {
-            let (tx, conn) = http2::Builder::new(TokioExecutor::new())
-                .timer(TokioTimer::new())
-                .handshake(io)
+            let h2 = H2Conn::handshake(io)
                 .await
-                .map_err(not_sent)?;
-            tokio::spawn(drive(conn));
+                .map_err(|e| SendError::NotSent(e.into()))?;
             if let Some(s) = self.slots().get_mut(t.slot) {
-                s.h2 = Some((tx.clone(), Instant::now()));
+                s.h2 = Some((h2.clone(), Instant::now()));
             }
-            Ok(Conn::H2(tx))
+            Ok(Conn::H2(h2))
         } else {
-            let (tx, conn) = http1::handshake(io).await.map_err(not_sent)?;
+            let (tx, conn) = http1::handshake(io)
+                .await
+                .map_err(|e| SendError::NotSent(e.into()))?;
             tokio::spawn(drive(conn));
             Ok(Conn::H1(tx))
         }
@@ -139,17 +136,7 @@ impl Pool {
                 };
                 Ok(resp.map(|body| UpBody::new(body, Some(back))))
             }
-            Conn::H2(mut tx) => {
-                // HTTP/2 names the host in `:authority`, from an absolute URI.
-                let mut parts = std::mem::take(req.uri_mut()).into_parts();
-                parts.scheme = Some(t.base.scheme.clone());
-                parts.authority = Some(t.base.authority.clone());
-                *req.uri_mut() =
-                    Uri::from_parts(parts).map_err(|e| (None, SendError::NotSent(e.into())))?;
-                req.headers_mut().remove(http::header::HOST);
-                let resp = tx.try_send_request(req).await.map_err(failed)?;
-                Ok(resp.map(|body| UpBody::new(body, None)))
-            }
+            Conn::H2(h2) => h2.send(t, req).await,
         }
     }
 }
@@ -163,19 +150,12 @@ pub(super) fn connect_timed_out(t: &Target) -> SendError {
     SendError::NotSent(format!("connecting to {} timed out", t.base.authority).into())
 }
 
-/// A failed hand-off: the request back when hyper did not write it, else
-/// `Failed` unless HTTP/2 says the server did not process it.
+/// A failed hand-off to an HTTP/1.1 connection: the request back when
+/// hyper did not write it, else `Failed`.
 fn failed(mut e: TrySendError<Request<Body>>) -> (Option<Request<Body>>, SendError) {
     match e.take_message() {
         Some(req) => (Some(req), SendError::NotSent(e.into_error().into())),
-        None => {
-            let e = e.into_error();
-            if unprocessed(&e) {
-                (None, SendError::NotSent(e.into()))
-            } else {
-                (None, SendError::Failed(e.into()))
-            }
-        }
+        None => (None, SendError::Failed(e.into_error().into())),
     }
 }
 
@@ -183,7 +163,7 @@ fn failed(mut e: TrySendError<Request<Body>>) -> (Option<Request<Body>>, SendErr
 /// it (RFC 9113 §8.7): a `REFUSED_STREAM` reset from the server, or the
 /// server's GOAWAY naming a last stream below this one (h2 fails only
 /// those streams with the GOAWAY's error; the ones it kept run on).
-fn unprocessed(e: &hyper::Error) -> bool {
+pub(super) fn unprocessed(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
         if let Some(h2) = err.downcast_ref::<h2::Error>() {

@@ -1,6 +1,6 @@
-//! The keep-alive pool under the upstream client: hyper's own connections
-//! (`hyper::client::conn`), HTTP/1.1 or HTTP/2 as ALPN decides, reused per
-//! target host.
+//! The keep-alive pool under the upstream client: HTTP/1.1 (hyper's own
+//! connections, `hyper::client::conn`) or HTTP/2 (`h2conn`) as ALPN
+//! decides, reused per target host.
 //!
 //! Why not hyper-util's legacy `Client`: a profile of a free read spent a
 //! tenth of the gateway's CPU in it. Per request it clones the connector and
@@ -12,7 +12,8 @@
 //!
 //! Sending (connecting, handing a request to a connection, and what each
 //! failure means for whether HeyGen saw it) is in `exchange`; bodiless
-//! reads from a plain `http://` host skip hyper's connection task (`plain`).
+//! reads from a plain `http://` host skip hyper's connection task (`plain`),
+//! and HTTP/2 runs each request in its own task (`h2conn`).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,7 +21,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use http::HeaderValue;
-use hyper::client::conn::{http1, http2};
+use hyper::client::conn::http1;
 
 use crate::config::BaseUrl;
 use crate::http::{Body, BoxError};
@@ -97,13 +98,17 @@ struct Slot {
     h1: VecDeque<(http1::SendRequest<Body>, Instant)>,
     /// The host's HTTP/2 connection, shared by concurrent requests, with
     /// when a request last took it.
-    h2: Option<(http2::SendRequest<Body>, Instant)>,
+    h2: Option<(H2Conn, Instant)>,
     /// Free plain connections for reads (`plain`), oldest first.
     plain: VecDeque<(PlainConn, Instant)>,
 }
 
 mod exchange;
+mod h2conn;
+mod h2pipe;
 mod plain;
+
+use h2conn::H2Conn;
 
 pub(super) use plain::{final_head, PlainConn};
 
@@ -135,7 +140,7 @@ fn push_idle<C>(idle: &mut VecDeque<(C, Instant)>, conn: C) {
 
 enum Conn {
     H1(http1::SendRequest<Body>),
-    H2(http2::SendRequest<Body>),
+    H2(H2Conn),
 }
 
 impl Pool {
@@ -157,7 +162,7 @@ impl Pool {
         let mut slots = self.slots();
         let s = slots.get_mut(slot)?;
         if let Some((h2, used)) = &mut s.h2 {
-            if h2.is_ready() {
+            if h2.is_open() {
                 *used = Instant::now();
                 return Some(Conn::H2(h2.clone()));
             }
@@ -207,7 +212,7 @@ impl Pool {
                 .retain(|(c, since)| since.elapsed() <= timeout && c.is_open());
             if s.h2
                 .as_ref()
-                .is_some_and(|(tx, used)| used.elapsed() > timeout || tx.is_closed())
+                .is_some_and(|(h2, used)| used.elapsed() > timeout || !h2.is_open())
             {
                 // Requests still on it keep it open until they finish.
                 s.h2 = None;

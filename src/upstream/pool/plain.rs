@@ -7,8 +7,8 @@
 //! host (a local HeyGen stand-in, a sidecar) is instead written and its
 //! answer read here, by the task that wants it; the connection rides in
 //! the response body and returns to the pool when the body ends
-//! (`super::super::body`). Everything else (bodies, TLS, HTTP/2) stays
-//! on hyper. Only safe methods take this path because of one race: an
+//! (`super::super::body`). Everything else (bodies, TLS) takes
+//! `exchange`'s path (`h2conn` for HTTP/2). Only safe methods take this path because of one race: an
 //! idle connection HeyGen closes as a request is written to it answers
 //! nothing, and only a request that may be repeated (RFC 9110 §9.2.2)
 //! can then be sent again without asking whether HeyGen saw it. The
