@@ -42,6 +42,8 @@ mod failures;
 mod hangups;
 #[path = "billing/headers.rs"]
 mod headers;
+#[path = "billing/https_upstream.rs"]
+mod https_upstream;
 #[path = "billing/idempotency.rs"]
 mod idempotency;
 #[path = "billing/ledger_down.rs"]

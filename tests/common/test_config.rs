@@ -100,9 +100,16 @@ impl TestConfig {
         cfg
     }
 
-    /// Defaults pointing at `mock`.
+    /// Defaults pointing at `mock`, trusting the test CA (`tests/data/tls`)
+    /// when it serves HTTPS ([`start_mock_tls`](super::start_mock_tls)).
     pub fn for_mock(mock: &MockHeygen) -> Self {
-        Self::new(&mock.url())
+        let url = mock.url();
+        let cfg = Self::new(&url);
+        if !url.starts_with("https://") {
+            return cfg;
+        }
+        let ca = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/tls/ca.pem");
+        cfg.set("upstream", "ca_file", &format!("{ca:?}"))
     }
 
     /// Sets `key = value` (value is TOML, quote strings) in `[section]`

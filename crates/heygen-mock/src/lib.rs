@@ -70,6 +70,20 @@ pub struct MockConfig {
     /// memory with every request, and the growing list's reallocations,
     /// made under the state lock, stalled every request in flight.
     pub record_requests: bool,
+    /// Serve HTTPS instead, offering HTTP/2 and HTTP/1.1 over ALPN, as
+    /// HeyGen's hosts do (`None`: plain HTTP/1.1 and h2c).
+    pub tls: Option<MockTls>,
+}
+
+/// The certificate an HTTPS mock presents.
+#[derive(Debug, Clone)]
+pub struct MockTls {
+    /// DER certificates, the mock's own first.
+    pub cert_chain: Vec<Vec<u8>>,
+    /// The certificate's PKCS#8 private key, DER.
+    pub key: Vec<u8>,
+    /// The host name its certificate is for: what [`MockHeygen::url`] names.
+    pub host: String,
 }
 
 impl MockConfig {
@@ -81,6 +95,7 @@ impl MockConfig {
             remaining_quota: DEFAULT_REMAINING_QUOTA,
             auto_complete: None,
             record_requests: true,
+            tls: None,
         }
     }
 }
@@ -101,14 +116,22 @@ pub struct MockHeygen {
 }
 
 impl MockHeygen {
-    /// Binds `config.listen` and serves HTTP/1.1 and h2c in spawned tasks.
+    /// Binds `config.listen` and serves HTTP/1.1 and h2c (or HTTPS, see
+    /// [`MockConfig::tls`]) in spawned tasks.
     pub async fn start(config: MockConfig) -> std::io::Result<MockHeygen> {
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
+        let (acceptor, base) = match &config.tls {
+            Some(tls) => (
+                Some(server::tls_acceptor(tls)?),
+                format!("https://{}:{}", tls.host, addr.port()),
+            ),
+            None => (None, format!("http://{addr}")),
+        };
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let shared = Arc::new(state::Shared {
             org_key: config.org_key,
-            base: format!("http://{addr}"),
+            base,
             record_requests: config.record_requests,
             inner: std::sync::Mutex::new(state::Inner {
                 requests: Vec::new(),
@@ -129,7 +152,7 @@ impl MockHeygen {
             shutdown: shutdown_rx,
             faults_changed: tokio::sync::Notify::new(),
         });
-        let accept_task = tokio::spawn(server::accept_loop(listener, shared.clone()));
+        let accept_task = tokio::spawn(server::accept_loop(listener, acceptor, shared.clone()));
         Ok(MockHeygen {
             addr,
             control: MockControl { shared },
@@ -143,9 +166,10 @@ impl MockHeygen {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT` (no trailing slash).
+    /// `http://127.0.0.1:PORT`, or `https://HOST:PORT` when serving TLS
+    /// (no trailing slash).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.control.shared.base.clone()
     }
 
     /// A cloneable handle to the control API.

@@ -10,8 +10,10 @@ use http::{header, HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use sha2::{Digest, Sha256};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 
 use crate::envelope::{self, Generation};
 use crate::faults::{self, Fault};
@@ -34,7 +36,28 @@ impl std::fmt::Display for ResetConnection {
 
 impl std::error::Error for ResetConnection {}
 
-pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+/// TLS for `tls`'s certificate, offering HTTP/2 and HTTP/1.1.
+pub(crate) fn tls_acceptor(tls: &crate::MockTls) -> std::io::Result<TlsAcceptor> {
+    let certs = tls
+        .cert_chain
+        .iter()
+        .map(|c| CertificateDer::from(c.clone()))
+        .collect();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(tls.key.clone()));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
+        .map_err(std::io::Error::other)?;
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(cfg)))
+}
+
+pub(crate) async fn accept_loop(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    shared: Arc<Shared>,
+) {
     let mut shutdown = shared.shutdown.clone();
     loop {
         let accepted = tokio::select! {
@@ -44,7 +67,19 @@ pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         match accepted {
             Ok((stream, _)) => {
                 let _ = stream.set_nodelay(true);
-                tokio::spawn(serve_connection(stream, shared.clone()));
+                match &tls {
+                    Some(tls) => {
+                        let (tls, shared) = (tls.clone(), shared.clone());
+                        tokio::spawn(async move {
+                            if let Ok(stream) = tls.accept(stream).await {
+                                serve_connection(stream, shared).await;
+                            }
+                        });
+                    }
+                    None => {
+                        tokio::spawn(serve_connection(stream, shared.clone()));
+                    }
+                }
             }
             // Out of file descriptors and the like: back off instead of spinning.
             Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
@@ -52,7 +87,10 @@ pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     }
 }
 
-async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
+async fn serve_connection<S>(stream: S, shared: Arc<Shared>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let mut shutdown = shared.shutdown.clone();
     let svc = hyper::service::service_fn(move |req| handle(shared.clone(), req));
     let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
