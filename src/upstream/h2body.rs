@@ -79,7 +79,12 @@ impl H2Body {
     }
 
     pub(super) fn size_hint(&self) -> SizeHint {
-        self.remaining
-            .map_or_else(SizeHint::default, SizeHint::with_exact)
+        match self.remaining {
+            Some(n) => SizeHint::with_exact(n),
+            // No length named: exact only once the stream has ended (asked
+            // here, not for every answer: it takes the connection's lock).
+            None if self.recv.is_end_stream() => SizeHint::with_exact(0),
+            None => SizeHint::default(),
+        }
     }
 }

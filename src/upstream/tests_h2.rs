@@ -227,5 +227,45 @@ async fn an_answer_before_the_body_ends_is_returned_and_the_rest_still_sent() {
     assert_eq!(seen.recv().await.expect("read"), Ok(1500));
 }
 
+#[tokio::test]
+async fn the_rest_of_a_body_heygen_neither_reads_nor_resets_is_given_up() {
+    // HeyGen answers at once, then leaves the body unread: its 64 KB
+    // window fills and is never opened again, and the body's task waits
+    // for window with the tenant's next chunk. Past the request timeout
+    // it resets the stream instead of waiting forever.
+    let (seen_tx, mut seen) = mpsc::unbounded_channel();
+    let (port, _) = h2_server(move |req, mut respond| {
+        let seen_tx = seen_tx.clone();
+        async move {
+            let _ = respond.send_response(head(202, &[]), true);
+            let mut body = req.into_body();
+            // Read without giving window back.
+            let outcome = loop {
+                match body.data().await {
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => break Err(e.reason()),
+                    None => break Ok(()),
+                }
+            };
+            let _ = seen_tx.send(outcome);
+        }
+    })
+    .await;
+    let mut cfg = test_config(port);
+    cfg.request_timeout = std::time::Duration::from_millis(300);
+    let up =
+        Upstream::with_tls(&cfg, Secret::new("sk_org"), 0, client_tls(), None).expect("upstream");
+    // More than the window before the answer, and more after it.
+    let (tx, body) = chan();
+    tx.send(Ok(Bytes::from(vec![7u8; 100_000]))).expect("open");
+    let resp = post(&up, HeaderMap::new(), body).await.expect("answer");
+    assert_eq!(resp.status(), 202);
+    tx.send(Ok(Bytes::from(vec![8u8; 1_000]))).expect("open");
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(10), seen.recv())
+        .await
+        .expect("the stream ended");
+    assert_eq!(outcome, Some(Err(Some(h2::Reason::CANCEL))));
+}
+
 #[path = "tests_h2_ends.rs"]
 mod ends;

@@ -4,20 +4,27 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, Method};
 use http_body_util::BodyExt;
 use tokio::sync::mpsc;
 
-use super::super::unsent::{frame, raw_h2};
+use super::super::unsent::{frame, goaway, raw_h2};
 use super::{chan, h2_server, head, post, upstream};
+use crate::config::Secret;
 use crate::test_tls::{acceptor, listen};
-use crate::upstream::Host;
+use crate::upstream::{Host, Upstream};
 
 #[tokio::test]
 async fn trailers_reach_the_body_and_a_head_answer_has_none() {
     let (port, _) = h2_server(|req, mut respond| async move {
+        if req.uri().path() == "/v1/empty" {
+            // No length named; the head ends the stream.
+            let _ = respond.send_response(head(200, &[]), true);
+            return;
+        }
         if req.method() == Method::HEAD {
             let resp = head(200, &[("content-length", "42".into())]);
             let _ = respond.send_response(resp, true);
@@ -64,6 +71,18 @@ async fn trailers_reach_the_body_and_a_head_answer_has_none() {
     assert_eq!(resp.headers()["content-length"], "42");
     assert!(http_body::Body::is_end_stream(resp.body()));
     assert_eq!(http_body::Body::size_hint(resp.body()).exact(), Some(0));
+
+    let resp = up
+        .send(
+            Host::Api,
+            Method::GET,
+            "/v1/empty",
+            HeaderMap::new(),
+            crate::http::empty(),
+        )
+        .await
+        .expect("answer");
+    assert_eq!(http_body::Body::size_hint(resp.body()).exact(), Some(0));
 }
 
 #[tokio::test]
@@ -79,7 +98,7 @@ async fn a_reset_with_no_error_ends_a_whole_answer_and_fails_a_short_one() {
             let mut frames = frame(1, 0x4, stream, &head);
             frames.extend(frame(0, end, stream, data));
             frames.extend(frame(3, 0, stream, &[0, 0, 0, 0]));
-            frames
+            (frames, false)
         })
         .await;
         let up = upstream(port);
@@ -140,4 +159,100 @@ async fn a_connection_heygen_went_away_from_is_replaced_and_each_request_sent_on
         assert_eq!(accepted.load(Ordering::SeqCst), round);
         assert_eq!(streams.load(Ordering::SeqCst), round);
     }
+}
+
+#[tokio::test]
+async fn a_busy_connection_heygen_went_away_from_sends_the_next_request_on_a_new_one() {
+    // The first request's stream gets a GOAWAY naming it (it runs on, and
+    // keeps the connection open) and no answer; every later stream, on
+    // any connection, is answered 200.
+    let streams = Arc::new(AtomicUsize::new(0));
+    let count = streams.clone();
+    let port = raw_h2(move |stream| match count.fetch_add(1, Ordering::SeqCst) {
+        0 => (goaway(stream), false),
+        // `:status: 200`, ending the stream.
+        _ => (frame(1, 0x5, stream, &[0x88]), false),
+    })
+    .await;
+    let up = Arc::new(upstream(port));
+    let first = tokio::spawn({
+        let up = up.clone();
+        async move {
+            let empty = crate::http::empty();
+            let sent = up.send(Host::Api, Method::GET, "/v1/a", HeaderMap::new(), empty);
+            sent.await.map(|r| r.status())
+        }
+    });
+    // Until the pooled connection has seen the GOAWAY, while the first
+    // request keeps it open (so the pool still hands it out).
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while up.pool().h2_takes_streams(0) != Some(false) {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the GOAWAY is seen");
+    let resp = up
+        .send(
+            Host::Api,
+            Method::GET,
+            "/v1/b",
+            HeaderMap::new(),
+            crate::http::empty(),
+        )
+        .await
+        .expect("answered on a new connection");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(streams.load(Ordering::SeqCst), 2, "each request sent once");
+    first.abort();
+}
+
+#[tokio::test]
+async fn an_idle_http2_connection_is_closed_after_the_pools_timeout() {
+    let (closed_tx, mut closed) = mpsc::unbounded_channel();
+    let tls = acceptor(&[b"h2"]);
+    let (port, _) = listen(move |tcp| {
+        let (tls, closed_tx) = (tls.clone(), closed_tx.clone());
+        async move {
+            let Ok(io) = tls.accept(tcp).await else {
+                return;
+            };
+            let Ok(mut conn) = h2::server::handshake(io).await else {
+                return;
+            };
+            while let Some(Ok((_, mut respond))) = conn.accept().await {
+                let _ = respond.send_response(head(200, &[]), true);
+            }
+            // The client let go of the connection.
+            let _ = closed_tx.send(());
+        }
+    })
+    .await;
+    let mut cfg = super::super::test_config(port);
+    cfg.pool_idle_timeout = Duration::from_millis(200);
+    let up = Upstream::with_tls(
+        &cfg,
+        Secret::new("sk_org"),
+        0,
+        super::super::client_tls(),
+        None,
+    )
+    .expect("upstream");
+    let resp = up
+        .send(
+            Host::Api,
+            Method::GET,
+            "/v1/a",
+            HeaderMap::new(),
+            crate::http::empty(),
+        )
+        .await
+        .expect("answer");
+    assert_eq!(resp.status(), 200);
+    drop(resp);
+    tokio::time::timeout(Duration::from_secs(10), closed.recv())
+        .await
+        .expect("closed within the idle timeout and a reaper tick")
+        .expect("closed");
+    assert_eq!(up.pool().h2_takes_streams(0), None, "no longer pooled");
 }

@@ -29,6 +29,21 @@ async fn post(up: &Upstream) -> Result<http::StatusCode, UpstreamError> {
     Ok(resp.status())
 }
 
+/// A read (no body: HTTP/2 ends its stream with the head).
+async fn get(up: &Upstream) -> Result<http::StatusCode, UpstreamError> {
+    let body = crate::http::empty();
+    let resp = up
+        .send(
+            Host::Api,
+            Method::GET,
+            "/v2/avatars",
+            HeaderMap::new(),
+            body,
+        )
+        .await?;
+    Ok(resp.status())
+}
+
 #[tokio::test]
 async fn a_tls_handshake_that_never_answers_is_unreachable_within_the_connect_timeout() {
     let (port, _) = listen(|tcp| async move {
@@ -90,18 +105,18 @@ enum Refuse {
 /// stream as `how` says and then keeps the connection open.
 async fn refusing_h2(how: Refuse) -> u16 {
     raw_h2(move |stream| match how {
-        Refuse::Reset(code) => frame(3, 0, stream, &code.to_be_bytes()),
-        Refuse::GoAway => frame(7, 0, 0, &[0, 0, 0, 0, 0, 0, 0, 0]),
+        Refuse::Reset(code) => (frame(3, 0, stream, &code.to_be_bytes()), false),
+        Refuse::GoAway => (goaway(0), false),
     })
     .await
 }
 
 /// An HTTP/2 server (raw frames over TLS) that writes what `answer` gives
-/// for each request stream as its HEADERS arrive, and keeps the connection
-/// open.
+/// for each request stream as its HEADERS arrive, then closes the
+/// connection if it also said so, else keeps it open.
 pub(super) async fn raw_h2<F>(answer: F) -> u16
 where
-    F: Fn(u32) -> Vec<u8> + Clone + Send + Sync + 'static,
+    F: Fn(u32) -> (Vec<u8>, bool) + Clone + Send + Sync + 'static,
 {
     let tls = acceptor(&[b"h2"]);
     let (port, _) = listen(move |tcp| {
@@ -129,12 +144,12 @@ where
                 }
                 let (kind, flags) = (head[3], head[4]);
                 let stream = u32::from_be_bytes([head[5], head[6], head[7], head[8]]) & 0x7fff_ffff;
-                let reply = match kind {
-                    4 if flags & 1 == 0 => frame(4, 1, 0, &[]),
+                let (reply, close) = match kind {
+                    4 if flags & 1 == 0 => (frame(4, 1, 0, &[]), false),
                     1 => answer(stream),
                     _ => continue,
                 };
-                if io.write_all(&reply).await.is_err() {
+                if io.write_all(&reply).await.is_err() || close {
                     return;
                 }
             }
@@ -142,6 +157,13 @@ where
     })
     .await;
     port
+}
+
+/// A GOAWAY (`NO_ERROR`) naming `last` as the last stream processed.
+pub(super) fn goaway(last: u32) -> Vec<u8> {
+    let mut payload = last.to_be_bytes().to_vec();
+    payload.extend_from_slice(&[0, 0, 0, 0]);
+    frame(7, 0, 0, &payload)
 }
 
 /// One HTTP/2 frame.
@@ -160,6 +182,9 @@ async fn http2_streams_the_server_did_not_process_are_unreachable() {
         let up = upstream_with(refusing_h2(how).await, 5_000, 5_000);
         let err = post(&up).await.expect_err("refused");
         assert!(matches!(err, UpstreamError::Unreachable(_)), "{err:?}");
+        let up = upstream_with(refusing_h2(how).await, 5_000, 5_000);
+        let err = get(&up).await.expect_err("refused");
+        assert!(matches!(err, UpstreamError::Unreachable(_)), "{err:?}");
     }
 }
 
@@ -173,6 +198,22 @@ async fn an_http2_stream_reset_for_another_reason_may_have_been_processed() {
     );
     let err = post(&up).await.expect_err("reset");
     assert!(matches!(err, UpstreamError::Failed(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_stream_a_goaway_kept_and_the_connection_then_lost_may_have_been_processed() {
+    // HeyGen's GOAWAY names the request's stream as processed (or being
+    // processed), and the connection ends before the answer.
+    for read in [false, true] {
+        let up = upstream_with(raw_h2(|stream| (goaway(stream), true)).await, 5_000, 5_000);
+        let err = if read {
+            get(&up).await
+        } else {
+            post(&up).await
+        };
+        let err = err.expect_err("lost");
+        assert!(matches!(err, UpstreamError::Failed(_)), "{err:?}");
+    }
 }
 
 /// Nothing listens on the port: the error names the host and the cause, not

@@ -111,19 +111,21 @@ impl Pool {
         req: Request<Body>,
         limit: Duration,
     ) -> Result<Response<UpBody>, (Option<Request<Body>>, SendError)> {
-        match tokio::time::timeout(limit, self.try_send(t, conn, req)).await {
+        match tokio::time::timeout(limit, self.try_send(t, conn, req, limit)).await {
             Ok(r) => r,
             Err(_) => Err((None, SendError::TimedOut)),
         }
     }
 
     /// Sends on one connection; the request comes back with the error when
-    /// it was not written.
+    /// it was not written. `limit` also bounds an HTTP/2 body's rest after
+    /// an early answer.
     async fn try_send(
         self: &Arc<Self>,
         t: &Target,
         conn: Conn,
         mut req: Request<Body>,
+        limit: Duration,
     ) -> Result<Response<UpBody>, (Option<Request<Body>>, SendError)> {
         match conn {
             Conn::H1(mut tx) => {
@@ -136,7 +138,7 @@ impl Pool {
                 };
                 Ok(resp.map(|body| UpBody::new(body, Some(back))))
             }
-            Conn::H2(h2) => h2.send(t, req).await,
+            Conn::H2(h2) => h2.send(t, req, limit).await,
         }
     }
 }

@@ -18,6 +18,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
@@ -39,6 +40,10 @@ const MAX_FRAME: u32 = 16 * 1024;
 const MAX_SEND_BUFFER: usize = 1024 * 1024;
 const MAX_HEADER_LIST: u32 = 16 * 1024;
 const MAX_LOCAL_ERROR_RESETS: usize = 1024;
+/// Streams opened before HeyGen's SETTINGS name its limit (RFC 9113
+/// §6.5.2 suggests 100); `h2`'s own default is unlimited, and the streams
+/// past HeyGen's limit would be refused.
+const INITIAL_MAX_SEND_STREAMS: usize = 100;
 
 /// One HTTP/2 connection to a HeyGen host, shared by the requests on it.
 #[derive(Clone)]
@@ -60,6 +65,7 @@ impl H2Conn {
             .max_send_buffer_size(MAX_SEND_BUFFER)
             .max_header_list_size(MAX_HEADER_LIST)
             .max_local_error_reset_streams(Some(MAX_LOCAL_ERROR_RESETS))
+            .initial_max_send_streams(INITIAL_MAX_SEND_STREAMS)
             .enable_push(false)
             .handshake::<_, Bytes>(TokioIo::new(io))
             .await?;
@@ -81,13 +87,26 @@ impl H2Conn {
         self.open.load(Ordering::Relaxed)
     }
 
+    /// Whether the connection would open a stream now (not after a
+    /// GOAWAY), without marking it closed.
+    #[cfg(test)]
+    pub(super) fn takes_streams(&self) -> bool {
+        let ready = self
+            .tx
+            .clone()
+            .poll_ready(&mut Context::from_waker(Waker::noop()));
+        matches!(ready, Poll::Ready(Ok(())))
+    }
+
     /// Sends `req` (its URI a path and query) to `t` and waits for the
     /// answer's head. The request comes back with the error when the
     /// connection could not take it, so it may be sent on another.
+    /// `limit` bounds what is left of a body after an early answer.
     pub(super) async fn send(
         self,
         t: &Target,
         req: Request<Body>,
+        limit: Duration,
     ) -> Result<Response<UpBody>, (Option<Request<Body>>, SendError)> {
         // A clone of the connection's handle has no stream waiting to
         // open, so its readiness is known at once: whether the connection
@@ -113,7 +132,7 @@ impl H2Conn {
         } else {
             // Boxed: a read's future (which every request's holds) need
             // not carry a body's.
-            match Box::pin(Pipe::new(stream, body).race(answer)).await {
+            match Box::pin(Pipe::new(stream, body).race(answer, limit)).await {
                 Ok(resp) => resp,
                 Err(e) => return Err((None, SendError::Failed(e))),
             }

@@ -8,6 +8,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::Response;
@@ -39,8 +40,15 @@ impl Pipe {
     /// Writes the body while waiting for `answer`. A body that fails
     /// first fails the request with its own error (the stream is reset:
     /// HeyGen sees a cancelled request, never a truncated one). An answer
-    /// that comes first leaves what is left of the body to a task.
-    pub(super) async fn race(mut self, mut answer: h2::client::ResponseFuture) -> Raced {
+    /// that comes first leaves what is left of the body to a task, which
+    /// gives up (and resets the stream) after `limit`: a HeyGen that
+    /// answered but neither reads the rest nor resets the stream must not
+    /// keep the tenant's body, and a stream, forever.
+    pub(super) async fn race(
+        mut self,
+        mut answer: h2::client::ResponseFuture,
+        limit: Duration,
+    ) -> Raced {
         let mut sent = false;
         let resp = std::future::poll_fn(|cx| {
             if !sent {
@@ -55,8 +63,13 @@ impl Pipe {
         .await?;
         if !sent {
             tokio::spawn(async move {
-                if let Err(e) = std::future::poll_fn(|cx| self.poll_send(cx)).await {
-                    tracing::debug!(error = %e, "A request body failed after HeyGen answered.");
+                let rest = std::future::poll_fn(|cx| self.poll_send(cx));
+                match tokio::time::timeout(limit, rest).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        tracing::debug!(error = %e, "A request body failed after HeyGen answered.");
+                    }
+                    Err(_) => self.tx.send_reset(h2::Reason::CANCEL),
                 }
             });
         }

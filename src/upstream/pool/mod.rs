@@ -188,6 +188,15 @@ impl Pool {
         s.h1.iter().all(|(tx, _)| tx.is_closed()) && s.plain.iter().all(|(c, _)| !c.is_open())
     }
 
+    /// Whether `slot`'s HTTP/2 connection is pooled and would take a new
+    /// stream (`None`: no connection pooled).
+    #[cfg(test)]
+    pub(super) fn h2_takes_streams(&self, slot: usize) -> Option<bool> {
+        let s = &self.slots()[slot];
+        s.h2.as_ref()
+            .map(|(h2, _)| h2.is_open() && h2.takes_streams())
+    }
+
     /// Returns a free HTTP/1.1 connection.
     pub(super) fn put(&self, slot: usize, tx: http1::SendRequest<Body>) {
         if let Some(s) = self.slots().get_mut(slot) {
