@@ -17,6 +17,7 @@
 #   SOAK_BIN=path            gateway binary (default: cargo build --release)
 #   SOAK_REPORT_SECONDS=60   sampling interval
 #   SOAK_WORKERS=4           concurrent clients
+#   SOAK_TLS=1               HeyGen over HTTPS with HTTP/2 (the production path)
 set -euo pipefail
 
 MINUTES=${1:-30}

@@ -13,6 +13,9 @@
 //!   SOAK_REPORT_SECONDS  sampling interval (default: 60, at most a third of the run)
 //!   SOAK_BIN          the gateway binary (default: the one cargo built for this test)
 //!   SOAK_WORKERS      concurrent clients (default 4)
+//!   SOAK_TLS=1        HeyGen over HTTPS with HTTP/2, as in production
+//! A second test runs the soak over HTTPS for SOAK_HTTPS_SECONDS (default
+//! 30), one soak at a time.
 
 // A failed unwrap in a test is a failed assertion.
 #![allow(clippy::unwrap_used)]
@@ -86,9 +89,26 @@ async fn reloads_ok(admin_url: &str) -> Option<u64> {
         .ok()
 }
 
+/// One soak at a time: two at once would share the machine's two cores
+/// and each other's descriptors in `/proc` samples.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn soak_mixed_workload_keeps_memory_descriptors_and_ledger_sound() {
-    let total = Duration::from_secs(env_u64("SOAK_SECONDS", 90));
+    let _alone = ONE_AT_A_TIME.lock().await;
+    let tls = env_u64("SOAK_TLS", 0) == 1;
+    soak(Duration::from_secs(env_u64("SOAK_SECONDS", 90)), tls).await;
+}
+
+/// The same, shorter, with HeyGen over HTTPS and HTTP/2 (the production
+/// path; the one above reaches a plain-HTTP mock over HTTP/1.1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soak_over_https_keeps_memory_descriptors_and_ledger_sound() {
+    let _alone = ONE_AT_A_TIME.lock().await;
+    soak(Duration::from_secs(env_u64("SOAK_HTTPS_SECONDS", 30)), true).await;
+}
+
+async fn soak(total: Duration, tls: bool) {
     let report = Duration::from_secs(
         env_u64("SOAK_REPORT_SECONDS", 60)
             .min(total.as_secs() / 3)
@@ -103,12 +123,16 @@ async fn soak_mixed_workload_keeps_memory_descriptors_and_ledger_sound() {
     let mut mc = MockConfig::new(common::ORG_KEY);
     // Jobs complete at once: the status reads and webhooks settle them.
     mc.auto_complete = Some(10.0);
+    if tls {
+        mc.tls = Some(common::mock_tls());
+    }
     let mock = Arc::new(MockHeygen::start(mc).await.unwrap());
     let (mut gw, mut cfg) = gateway::GatewayProc::spawn(&bin, config(&mock));
     gw.wait_ready().await;
     println!(
-        "soak: {} for {total:?}, {workers} workers, report every {report:?}",
-        bin.display()
+        "soak: {} for {total:?}, {workers} workers, report every {report:?}, HeyGen at {}",
+        bin.display(),
+        mock.url()
     );
 
     let load = Arc::new(workload::Workload::new(gw.url(""), mock.clone()));

@@ -71,28 +71,32 @@ pub async fn start_mock() -> MockHeygen {
         .expect("start mock HeyGen")
 }
 
-/// A mock HeyGen serving HTTPS for `localhost` with the test CA's leaf
-/// (`tests/data/tls`), offering HTTP/2 as HeyGen's hosts do. A gateway
-/// reaches it with [`TestConfig::for_mock`] (which trusts the test CA for
-/// an `https://` mock).
+/// A mock HeyGen serving HTTPS (see [`mock_tls`]). A gateway reaches it
+/// with [`TestConfig::for_mock`], which trusts the test CA for an
+/// `https://` mock.
 pub async fn start_mock_tls() -> MockHeygen {
+    MockHeygen::start(MockConfig {
+        tls: Some(mock_tls()),
+        ..MockConfig::new(ORG_KEY)
+    })
+    .await
+    .expect("start mock HeyGen over HTTPS")
+}
+
+/// TLS for a mock: the test CA's leaf for `localhost` (`tests/data/tls`),
+/// HTTP/2 offered as HeyGen's hosts offer it.
+pub fn mock_tls() -> heygen_mock::MockTls {
     let file = |name: &str| {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("tests/data/tls")
             .join(name);
         std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     };
-    let tls = heygen_mock::MockTls {
+    heygen_mock::MockTls {
         cert_chain: vec![file("leaf.der")],
         key: file("leaf.key.der"),
         host: "localhost".into(),
-    };
-    MockHeygen::start(MockConfig {
-        tls: Some(tls),
-        ..MockConfig::new(ORG_KEY)
-    })
-    .await
-    .expect("start mock HeyGen over HTTPS")
+    }
 }
 
 /// Environment the gateway resolves secrets from.
