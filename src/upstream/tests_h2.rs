@@ -47,14 +47,23 @@ where
 }
 
 pub(super) fn upstream(port: u16) -> Upstream {
-    Upstream::with_tls(
-        &test_config(port),
-        Secret::new("sk_org"),
-        0,
-        client_tls(),
-        None,
-    )
-    .expect("upstream")
+    upstream_from(&test_config(port))
+}
+
+/// An upstream with `cfg`, trusting the test CA.
+pub(super) fn upstream_from(cfg: &crate::config::UpstreamConfig) -> Upstream {
+    Upstream::with_tls(cfg, Secret::new("sk_org"), 0, client_tls(), None).expect("upstream")
+}
+
+/// `method path` without a body: the answer's head.
+pub(super) async fn ask(
+    up: &Upstream,
+    method: Method,
+    path: &str,
+) -> Result<Response<crate::upstream::UpBody>, UpstreamError> {
+    let empty = crate::http::empty();
+    up.send(Host::Api, method, path, HeaderMap::new(), empty)
+        .await
 }
 
 /// The whole of a request body, its window given back as it is read.
@@ -253,8 +262,7 @@ async fn the_rest_of_a_body_heygen_neither_reads_nor_resets_is_given_up() {
     .await;
     let mut cfg = test_config(port);
     cfg.request_timeout = std::time::Duration::from_millis(300);
-    let up =
-        Upstream::with_tls(&cfg, Secret::new("sk_org"), 0, client_tls(), None).expect("upstream");
+    let up = upstream_from(&cfg);
     // More than the window before the answer, and more after it.
     let (tx, body) = chan();
     tx.send(Ok(Bytes::from(vec![7u8; 100_000]))).expect("open");

@@ -12,10 +12,8 @@ use http_body_util::BodyExt;
 use tokio::sync::mpsc;
 
 use super::super::unsent::{frame, goaway, raw_h2};
-use super::{chan, h2_server, head, post, upstream};
-use crate::config::Secret;
+use super::{ask, chan, h2_server, head, post, upstream, upstream_from};
 use crate::test_tls::{acceptor, listen};
-use crate::upstream::{Host, Upstream};
 
 #[tokio::test]
 async fn trailers_reach_the_body_and_a_head_answer_has_none() {
@@ -40,16 +38,7 @@ async fn trailers_reach_the_body_and_a_head_answer_has_none() {
     })
     .await;
     let up = upstream(port);
-    let resp = up
-        .send(
-            Host::Api,
-            Method::GET,
-            "/v1/t",
-            HeaderMap::new(),
-            crate::http::empty(),
-        )
-        .await
-        .expect("answer");
+    let resp = ask(&up, Method::GET, "/v1/t").await.expect("answer");
     assert_eq!(http_body::Body::size_hint(resp.body()).exact(), Some(2));
     let all = resp.into_body().collect().await.expect("body");
     assert_eq!(
@@ -58,30 +47,12 @@ async fn trailers_reach_the_body_and_a_head_answer_has_none() {
     );
     assert_eq!(&all.to_bytes()[..], b"ok");
 
-    let resp = up
-        .send(
-            Host::Api,
-            Method::HEAD,
-            "/v1/t",
-            HeaderMap::new(),
-            crate::http::empty(),
-        )
-        .await
-        .expect("answer");
+    let resp = ask(&up, Method::HEAD, "/v1/t").await.expect("answer");
     assert_eq!(resp.headers()["content-length"], "42");
     assert!(http_body::Body::is_end_stream(resp.body()));
     assert_eq!(http_body::Body::size_hint(resp.body()).exact(), Some(0));
 
-    let resp = up
-        .send(
-            Host::Api,
-            Method::GET,
-            "/v1/empty",
-            HeaderMap::new(),
-            crate::http::empty(),
-        )
-        .await
-        .expect("answer");
+    let resp = ask(&up, Method::GET, "/v1/empty").await.expect("answer");
     assert_eq!(http_body::Body::size_hint(resp.body()).exact(), Some(0));
 }
 
@@ -144,16 +115,7 @@ async fn a_connection_heygen_went_away_from_is_replaced_and_each_request_sent_on
     .await;
     let up = upstream(port);
     for round in 1..=3 {
-        let resp = up
-            .send(
-                Host::Api,
-                Method::GET,
-                "/v1/a",
-                HeaderMap::new(),
-                crate::http::empty(),
-            )
-            .await
-            .expect("answer");
+        let resp = ask(&up, Method::GET, "/v1/a").await.expect("answer");
         assert_eq!(resp.status(), 200);
         closed.recv().await.expect("closed");
         assert_eq!(accepted.load(Ordering::SeqCst), round);
@@ -177,11 +139,7 @@ async fn a_busy_connection_heygen_went_away_from_sends_the_next_request_on_a_new
     let up = Arc::new(upstream(port));
     let first = tokio::spawn({
         let up = up.clone();
-        async move {
-            let empty = crate::http::empty();
-            let sent = up.send(Host::Api, Method::GET, "/v1/a", HeaderMap::new(), empty);
-            sent.await.map(|r| r.status())
-        }
+        async move { ask(&up, Method::GET, "/v1/a").await.map(|r| r.status()) }
     });
     // Until the pooled connection has seen the GOAWAY, while the first
     // request keeps it open (so the pool still hands it out).
@@ -192,14 +150,7 @@ async fn a_busy_connection_heygen_went_away_from_sends_the_next_request_on_a_new
     })
     .await
     .expect("the GOAWAY is seen");
-    let resp = up
-        .send(
-            Host::Api,
-            Method::GET,
-            "/v1/b",
-            HeaderMap::new(),
-            crate::http::empty(),
-        )
+    let resp = ask(&up, Method::GET, "/v1/b")
         .await
         .expect("answered on a new connection");
     assert_eq!(resp.status(), 200);
@@ -230,24 +181,8 @@ async fn an_idle_http2_connection_is_closed_after_the_pools_timeout() {
     .await;
     let mut cfg = super::super::test_config(port);
     cfg.pool_idle_timeout = Duration::from_millis(200);
-    let up = Upstream::with_tls(
-        &cfg,
-        Secret::new("sk_org"),
-        0,
-        super::super::client_tls(),
-        None,
-    )
-    .expect("upstream");
-    let resp = up
-        .send(
-            Host::Api,
-            Method::GET,
-            "/v1/a",
-            HeaderMap::new(),
-            crate::http::empty(),
-        )
-        .await
-        .expect("answer");
+    let up = upstream_from(&cfg);
+    let resp = ask(&up, Method::GET, "/v1/a").await.expect("answer");
     assert_eq!(resp.status(), 200);
     drop(resp);
     tokio::time::timeout(Duration::from_secs(10), closed.recv())
