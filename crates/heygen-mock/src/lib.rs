@@ -29,6 +29,7 @@ mod envelope;
 mod faults;
 mod gzip;
 mod idem;
+mod listen;
 mod lists;
 pub mod liveavatar;
 pub mod media;
@@ -123,7 +124,7 @@ impl MockHeygen {
         let addr = listener.local_addr()?;
         let (acceptor, base) = match &config.tls {
             Some(tls) => (
-                Some(server::tls_acceptor(tls)?),
+                Some(listen::tls_acceptor(tls)?),
                 format!("https://{}:{}", tls.host, addr.port()),
             ),
             None => (None, format!("http://{addr}")),
@@ -152,7 +153,7 @@ impl MockHeygen {
             shutdown: shutdown_rx,
             faults_changed: tokio::sync::Notify::new(),
         });
-        let accept_task = tokio::spawn(server::accept_loop(listener, acceptor, shared.clone()));
+        let accept_task = tokio::spawn(listen::accept_loop(listener, acceptor, shared.clone()));
         Ok(MockHeygen {
             addr,
             control: MockControl { shared },

@@ -1,19 +1,14 @@
-//! Accept loop, per-connection serving (HTTP/1.1 and h2c via the hyper_util
-//! auto builder) and the request pipeline: record → faults → auth →
-//! idempotency key → route → faults on the answer.
+//! The request pipeline: record → faults → auth → idempotency key → route
+//! → faults on the answer. Connections are accepted and served in
+//! `listen`.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http::{header, HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use sha2::{Digest, Sha256};
-use tokio::net::TcpListener;
-use tokio_rustls::TlsAcceptor;
 
 use crate::envelope::{self, Generation};
 use crate::faults::{self, Fault};
@@ -26,7 +21,7 @@ pub(crate) const RECORDED_BODY_LIMIT: usize = 1024 * 1024;
 
 /// Returned by the service to make hyper drop the connection unanswered.
 #[derive(Debug)]
-struct ResetConnection;
+pub(crate) struct ResetConnection;
 
 impl std::fmt::Display for ResetConnection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -35,71 +30,6 @@ impl std::fmt::Display for ResetConnection {
 }
 
 impl std::error::Error for ResetConnection {}
-
-/// TLS for `tls`'s certificate, offering HTTP/2 and HTTP/1.1.
-pub(crate) fn tls_acceptor(tls: &crate::MockTls) -> std::io::Result<TlsAcceptor> {
-    let certs = tls
-        .cert_chain
-        .iter()
-        .map(|c| CertificateDer::from(c.clone()))
-        .collect();
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(tls.key.clone()));
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
-        .map_err(std::io::Error::other)?;
-    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(TlsAcceptor::from(Arc::new(cfg)))
-}
-
-pub(crate) async fn accept_loop(
-    listener: TcpListener,
-    tls: Option<TlsAcceptor>,
-    shared: Arc<Shared>,
-) {
-    let mut shutdown = shared.shutdown.clone();
-    loop {
-        let accepted = tokio::select! {
-            r = listener.accept() => r,
-            _ = shutdown.wait_for(|stop| *stop) => break,
-        };
-        match accepted {
-            Ok((stream, _)) => {
-                let _ = stream.set_nodelay(true);
-                match &tls {
-                    Some(tls) => {
-                        let (tls, shared) = (tls.clone(), shared.clone());
-                        tokio::spawn(async move {
-                            if let Ok(stream) = tls.accept(stream).await {
-                                serve_connection(stream, shared).await;
-                            }
-                        });
-                    }
-                    None => {
-                        tokio::spawn(serve_connection(stream, shared.clone()));
-                    }
-                }
-            }
-            // Out of file descriptors and the like: back off instead of spinning.
-            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-        }
-    }
-}
-
-async fn serve_connection<S>(stream: S, shared: Arc<Shared>)
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let mut shutdown = shared.shutdown.clone();
-    let svc = hyper::service::service_fn(move |req| handle(shared.clone(), req));
-    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    let conn = builder.serve_connection(TokioIo::new(stream), svc);
-    tokio::select! {
-        _ = conn => {}
-        _ = shutdown.wait_for(|stop| *stop) => {}
-    }
-}
 
 struct BodySummary {
     prefix: Bytes,
@@ -269,7 +199,7 @@ async fn respond(
 
 /// Serves one request: [`respond`]'s answer, gzip-encoded if so set and
 /// accepted, its body cut off if marked.
-async fn handle(
+pub(crate) async fn handle(
     shared: Arc<Shared>,
     req: Request<Incoming>,
 ) -> Result<Response<faults::MockBody>, ResetConnection> {
