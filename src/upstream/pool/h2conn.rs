@@ -1,10 +1,10 @@
 //! HTTP/2 to HeyGen, driven with the `h2` crate from the request's own
 //! task.
 //!
-//! hyper's HTTP/2 client hands every request to a future it spawns, which
-//! then hands it to the connection's task: a profile of a free read over
-//! HTTPS put that hand-off at about 8,000 of its 72,000 instructions
-//! (`bench/RESULTS.md`). Here the request's task opens the stream, writes
+//! hyper's HTTP/2 client hands every request over a channel to the
+//! connection's task, which spawns a task per request to await the answer
+//! and hand it back: a profile of a free read over HTTPS put that at about
+//! 8,000 of its 72,000 instructions (`bench/RESULTS.md`). Here the request's task opens the stream, writes
 //! the head and any body, and waits for the answer itself; only the
 //! connection (frames in and out, flow control, pings) runs in a task of
 //! its own, as under hyper. The settings are hyper's client defaults.
@@ -13,7 +13,7 @@
 //! (`super::h2pipe`), so a tenant's body failing (too large, too slow)
 //! fails the request with that error, as over HTTP/1.1. An answer that
 //! comes before the body is all sent (an early refusal) leaves the rest
-//! to a task.
+//! to a task, for at most the request timeout.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
