@@ -239,9 +239,11 @@ async fn an_answer_before_the_body_ends_is_returned_and_the_rest_still_sent() {
 #[tokio::test]
 async fn the_rest_of_a_body_heygen_neither_reads_nor_resets_is_given_up() {
     // HeyGen answers at once, then leaves the body unread: its 64 KB
-    // window fills and is never opened again, and the body's task waits
-    // for window with the tenant's next chunk. Past the request timeout
-    // it resets the stream instead of waiting forever.
+    // window fills and is never opened again, and what is left of the
+    // body waits for window. Past the request timeout the stream is reset
+    // instead of waiting forever: for a body in one piece past the window
+    // (the rest of the piece waits) and for one that goes on after the
+    // answer (its next piece waits).
     let (seen_tx, mut seen) = mpsc::unbounded_channel();
     let (port, _) = h2_server(move |req, mut respond| {
         let seen_tx = seen_tx.clone();
@@ -263,16 +265,18 @@ async fn the_rest_of_a_body_heygen_neither_reads_nor_resets_is_given_up() {
     let mut cfg = test_config(port);
     cfg.request_timeout = std::time::Duration::from_millis(300);
     let up = upstream_from(&cfg);
-    // More than the window before the answer, and more after it.
-    let (tx, body) = chan();
+    let (tx, streamed) = chan();
     tx.send(Ok(Bytes::from(vec![7u8; 100_000]))).expect("open");
-    let resp = post(&up, HeaderMap::new(), body).await.expect("answer");
-    assert_eq!(resp.status(), 202);
-    tx.send(Ok(Bytes::from(vec![8u8; 1_000]))).expect("open");
-    let outcome = tokio::time::timeout(std::time::Duration::from_secs(10), seen.recv())
-        .await
-        .expect("the stream ended");
-    assert_eq!(outcome, Some(Err(Some(h2::Reason::CANCEL))));
+    let whole = crate::http::full(vec![7u8; 200_000]);
+    for body in [whole, streamed] {
+        let resp = post(&up, HeaderMap::new(), body).await.expect("answer");
+        assert_eq!(resp.status(), 202);
+        let _ = tx.send(Ok(Bytes::from(vec![8u8; 1_000])));
+        let outcome = tokio::time::timeout(std::time::Duration::from_secs(10), seen.recv())
+            .await
+            .expect("the stream ended");
+        assert_eq!(outcome, Some(Err(Some(h2::Reason::CANCEL))));
+    }
 }
 
 #[path = "tests_h2_ends.rs"]

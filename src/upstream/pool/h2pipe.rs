@@ -1,9 +1,9 @@
 //! A request body written to its HTTP/2 stream as HTTP/2's flow control
 //! allows, by the request's own task while it waits for the answer
-//! (`super::h2conn`). The order of each step is hyper's client's: a chunk
-//! is read from the body before any send window is claimed for it (a
-//! claim held for a body with nothing to send can stall the connection's
-//! other streams), and a chunk waiting for window is kept across polls.
+//! (`super::h2conn`). As in hyper's client, a chunk is read from the body
+//! before any send window is claimed for it, and a chunk waiting for
+//! window is kept across polls; unlike it, a chunk is handed to `h2` only
+//! as far as the window reaches (see `poll_send`).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -86,19 +86,29 @@ impl Pipe {
             if self.tx.poll_reset(cx).is_ready() {
                 return Poll::Ready(Ok(()));
             }
-            if let Some((data, last)) = self.held.take() {
-                while self.tx.capacity() == 0 {
-                    match self.tx.poll_capacity(cx) {
-                        Poll::Pending => {
-                            self.held = Some((data, last));
-                            return Poll::Pending;
+            if let Some((mut data, last)) = self.held.take() {
+                // Only as much as HeyGen's window takes now goes to `h2`:
+                // the rest stays here, where a reset or the deadline drops
+                // it, not in `h2`'s buffer for as long as the connection
+                // lives.
+                while !data.is_empty() {
+                    let room = self.tx.capacity();
+                    if room == 0 {
+                        match self.tx.poll_capacity(cx) {
+                            Poll::Pending => {
+                                self.held = Some((data, last));
+                                return Poll::Pending;
+                            }
+                            Poll::Ready(Some(Ok(_))) => continue,
+                            Poll::Ready(Some(Err(_)) | None) => return Poll::Ready(Ok(())),
                         }
-                        Poll::Ready(Some(Ok(0))) => {}
-                        Poll::Ready(Some(Ok(_))) => break,
-                        Poll::Ready(Some(Err(_)) | None) => return Poll::Ready(Ok(())),
+                    }
+                    let part = data.split_to(room.min(data.len()));
+                    if self.tx.send_data(part, last && data.is_empty()).is_err() {
+                        return Poll::Ready(Ok(()));
                     }
                 }
-                if self.tx.send_data(data, last).is_err() || last {
+                if last {
                     return Poll::Ready(Ok(()));
                 }
                 continue;
@@ -113,9 +123,11 @@ impl Pipe {
                                 return Poll::Ready(Ok(()));
                             }
                         } else {
-                            // One byte claimed: `h2` raises the claim to
-                            // the chunk's length when it is sent.
-                            self.tx.reserve_capacity(1);
+                            // Window is claimed only for a chunk in hand
+                            // (a claim held for a body with nothing to send
+                            // can stall the connection's other streams);
+                            // `h2` lowers the claim as parts are sent.
+                            self.tx.reserve_capacity(data.len());
                             self.held = Some((data, last));
                         }
                     }
