@@ -161,22 +161,6 @@ fn failed(mut e: TrySendError<Request<Body>>) -> (Option<Request<Body>>, SendErr
     }
 }
 
-/// Whether an HTTP/2 stream's error says the server did no processing of
-/// it (RFC 9113 §8.7): a `REFUSED_STREAM` reset from the server, or the
-/// server's GOAWAY naming a last stream below this one (h2 fails only
-/// those streams with the GOAWAY's error; the ones it kept run on).
-pub(super) fn unprocessed(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if let Some(h2) = err.downcast_ref::<h2::Error>() {
-            let refused = h2.is_reset() && h2.reason() == Some(h2::Reason::REFUSED_STREAM);
-            return h2.is_remote() && (refused || h2.is_go_away());
-        }
-        cur = err.source();
-    }
-    false
-}
-
 /// Runs one connection until it closes.
 async fn drive<F: std::future::Future<Output = hyper::Result<()>>>(conn: F) {
     if let Err(e) = conn.await {

@@ -26,7 +26,7 @@ use http::{Method, Request, Response, Uri};
 use http_body::Body as _;
 use hyper_util::rt::TokioIo;
 
-use super::exchange::{unprocessed, Dialled};
+use super::exchange::Dialled;
 use super::h2pipe::Pipe;
 use super::{SendError, Target};
 use crate::http::{Body, BoxError};
@@ -147,6 +147,15 @@ impl H2Conn {
             Err(e) => Err((None, SendError::Failed(e.into()))),
         }
     }
+}
+
+/// Whether a stream's error says HeyGen did no processing of it (RFC 9113
+/// §8.7): a `REFUSED_STREAM` reset from HeyGen, or HeyGen's GOAWAY naming
+/// a last stream below this one (`h2` fails only those streams with the
+/// GOAWAY's error; the ones it kept run on).
+fn unprocessed(e: &h2::Error) -> bool {
+    let refused = e.is_reset() && e.reason() == Some(h2::Reason::REFUSED_STREAM);
+    e.is_remote() && (refused || e.is_go_away())
 }
 
 /// The request's head as HTTP/2 writes it: the host in `:authority`, from
