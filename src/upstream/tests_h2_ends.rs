@@ -12,8 +12,7 @@ use http_body_util::BodyExt;
 use tokio::sync::mpsc;
 
 use super::super::unsent::{frame, goaway, raw_h2};
-use super::{ask, chan, h2_server, head, post, upstream, upstream_from};
-use crate::test_tls::{acceptor, listen};
+use super::{ask, chan, h2_conns, h2_server, head, post, upstream, upstream_from};
 
 #[tokio::test]
 async fn trailers_reach_the_body_and_a_head_answer_has_none() {
@@ -89,17 +88,10 @@ async fn a_reset_with_no_error_ends_a_whole_answer_and_fails_a_short_one() {
 async fn a_connection_heygen_went_away_from_is_replaced_and_each_request_sent_once() {
     let streams = Arc::new(AtomicUsize::new(0));
     let (closed_tx, mut closed) = mpsc::unbounded_channel();
-    let tls = acceptor(&[b"h2"]);
     let count = streams.clone();
-    let (port, accepted) = listen(move |tcp| {
-        let (tls, count, closed_tx) = (tls.clone(), count.clone(), closed_tx.clone());
+    let (port, accepted) = h2_conns(move |mut conn| {
+        let (count, closed_tx) = (count.clone(), closed_tx.clone());
         async move {
-            let Ok(io) = tls.accept(tcp).await else {
-                return;
-            };
-            let Ok(mut conn) = h2::server::handshake(io).await else {
-                return;
-            };
             // One answer per connection, then a GOAWAY and the close.
             if let Some(Ok((_, mut respond))) = conn.accept().await {
                 count.fetch_add(1, Ordering::SeqCst);
@@ -161,16 +153,9 @@ async fn a_busy_connection_heygen_went_away_from_sends_the_next_request_on_a_new
 #[tokio::test]
 async fn an_idle_http2_connection_is_closed_after_the_pools_timeout() {
     let (closed_tx, mut closed) = mpsc::unbounded_channel();
-    let tls = acceptor(&[b"h2"]);
-    let (port, _) = listen(move |tcp| {
-        let (tls, closed_tx) = (tls.clone(), closed_tx.clone());
+    let (port, _) = h2_conns(move |mut conn| {
+        let closed_tx = closed_tx.clone();
         async move {
-            let Ok(io) = tls.accept(tcp).await else {
-                return;
-            };
-            let Ok(mut conn) = h2::server::handshake(io).await else {
-                return;
-            };
             while let Some(Ok((_, mut respond))) = conn.accept().await {
                 let _ = respond.send_response(head(200, &[]), true);
             }
