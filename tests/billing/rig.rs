@@ -39,6 +39,14 @@ impl Rig {
         Rig { mock, gw }
     }
 
+    /// Like [`Rig::start`] with the mock serving HTTPS with HTTP/2 offered,
+    /// as HeyGen does (`start_mock_tls`).
+    pub async fn start_tls(f: impl FnOnce(TestConfig) -> TestConfig) -> Rig {
+        let mock = start_mock_tls().await;
+        let gw = TestGateway::start(f(TestConfig::for_mock(&mock))).await;
+        Rig { mock, gw }
+    }
+
     /// `method path` as `tenant` with `extra` headers and a raw body.
     pub async fn call(
         &self,

@@ -17,7 +17,7 @@ pub(crate) async fn create(rig: &Rig, body: &Value) -> (String, String) {
 }
 
 /// Reads the job's status through the gateway (as a tenant would).
-async fn read_status(rig: &Rig, video: &str) -> Value {
+pub(crate) async fn read_status(rig: &Rig, video: &str) -> Value {
     let resp = rig
         .get(&format!("/v1/video_status.get?video_id={video}"))
         .await;

@@ -32,7 +32,7 @@ fn multipart(file: &[u8]) -> (String, Vec<u8>) {
 }
 
 /// Uploads `file` as `tenant`; the asset id HeyGen answered.
-async fn upload(rig: &Rig, tenant: &str, path: &str, file: &[u8]) -> String {
+pub(crate) async fn upload(rig: &Rig, tenant: &str, path: &str, file: &[u8]) -> String {
     let (content_type, body) = if path == "/v3/assets" {
         multipart(file)
     } else {
@@ -55,7 +55,7 @@ async fn upload(rig: &Rig, tenant: &str, path: &str, file: &[u8]) -> String {
         .to_string()
 }
 
-fn v2_narrated(asset_id: &str) -> Value {
+pub(crate) fn v2_narrated(asset_id: &str) -> Value {
     json!({"video_inputs": [{
         "character": {"type": "avatar", "avatar_id": "Daisy-inskirt-20220818"},
         "voice": {"type": "audio", "audio_asset_id": asset_id},
@@ -67,7 +67,7 @@ fn v3_narrated(asset_id: &str) -> Value {
 }
 
 /// The quote's first scene: (basis, projected ms).
-async fn scene(rig: &Rig, path: &str, body: &Value) -> (String, u64) {
+pub(crate) async fn scene(rig: &Rig, path: &str, body: &Value) -> (String, u64) {
     let q = rig.quote("POST", path, body).await;
     let s = &q["quote"]["scenes"][0];
     (
