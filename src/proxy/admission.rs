@@ -12,7 +12,7 @@ use super::accepted::record_accepted;
 use super::billable::{replay, HEADER_HOLD_ID, HEADER_PROJECTED, HEADER_REMAINING};
 use super::claim::{Claim, IdemClaim};
 use super::context::Outcome;
-use super::forward::{downstream_parts, forward, Origin, Outbound};
+use super::forward::{forward, Origin, Outbound};
 use super::hold::Held;
 use crate::catalog::Billable;
 use crate::config::{Config, TenantConfig};
@@ -175,7 +175,7 @@ impl Admission {
                 return Err(GatewayError::UpstreamFailed);
             }
         };
-        downstream_parts(&mut parts, &self.origin);
+        super::headers::prepare_downstream(&mut parts.headers);
         let h = &mut parts.headers;
         if let Ok(v) = HeaderValue::from_str(&format_credits(quote.credits)) {
             h.insert(HEADER_PROJECTED, v);

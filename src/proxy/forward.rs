@@ -3,6 +3,8 @@
 //! mapped to edge errors, and plain streaming pass-through. A leaf of the
 //! proxy: the branches call it, it calls only the upstream client.
 
+use std::future::Future;
+
 use crate::conn::ReqBody;
 use http::header::ACCEPT_ENCODING;
 use http::uri::PathAndQuery;
@@ -134,15 +136,18 @@ async fn send<P: AsRef<str>>(
     })
 }
 
-/// Streams a request through unchanged (apart from header hygiene).
-pub(super) async fn pass_through(
-    state: &AppState,
-    origin: &Origin,
+/// Streams a request through unchanged (apart from header hygiene). The
+/// request is taken apart before the future is made: an `async fn` would
+/// keep it (344 bytes) twice, and its parts once more, in the future of
+/// every plain read (`gateway::dispatch`).
+pub(super) fn pass_through<'a>(
+    state: &'a AppState,
+    origin: &'a Origin,
     req: Request<ReqBody>,
-    to: UpPath<'_>,
+    to: UpPath<'a>,
     limit: u64,
-) -> Result<Response<Body>, GatewayError> {
-    super::hygiene::declared_length_within(req.headers(), limit)?;
+) -> impl Future<Output = Result<Response<Body>, GatewayError>> + Send + 'a {
+    let within = super::hygiene::declared_length_within(req.headers(), limit);
     let (parts, incoming) = req.into_parts();
     let out = Outbound {
         method: parts.method,
@@ -152,13 +157,11 @@ pub(super) async fn pass_through(
         parsed: to.parsed.cloned(),
     };
     let body = stream_limited(incoming, limit);
-    let resp = send(state, origin, out, body, limit, Answer::Relay).await?;
-    let (mut parts, incoming) = resp.into_parts();
-    downstream_parts(&mut parts, origin);
-    Ok(Response::from_parts(parts, boxed(incoming)))
-}
-
-/// Header hygiene on an upstream response head.
-pub(super) fn downstream_parts(parts: &mut http::response::Parts, origin: &Origin) {
-    headers::prepare_downstream(&mut parts.headers, &origin.request_id);
+    async move {
+        within?;
+        let resp = send(state, origin, out, body, limit, Answer::Relay).await?;
+        let (mut parts, incoming) = resp.into_parts();
+        headers::prepare_downstream(&mut parts.headers);
+        Ok(Response::from_parts(parts, boxed(incoming)))
+    }
 }

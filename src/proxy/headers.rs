@@ -213,10 +213,10 @@ pub(crate) fn scope_idempotency_key(headers: &mut HeaderMap, tenant: &str) {
     }
 }
 
-/// Rewrites response headers for the tenant.
-pub(crate) fn prepare_downstream(headers: &mut HeaderMap, request_id: &HeaderValue) {
+/// Rewrites response headers for the tenant. (Its `X-Request-Id` is set
+/// on every answer, this one included, by `request_log`.)
+pub(crate) fn prepare_downstream(headers: &mut HeaderMap) {
     strip_hop_by_hop(headers);
-    headers.insert(X_REQUEST_ID, request_id.clone());
 }
 
 /// The trace id of a well-formed W3C `traceparent`

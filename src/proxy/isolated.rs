@@ -9,7 +9,7 @@ use std::sync::Arc;
 use http::uri::PathAndQuery;
 use http::Response;
 
-use super::forward::{downstream_parts, forward, Origin, Outbound};
+use super::forward::{forward, Origin, Outbound};
 use crate::error::GatewayError;
 use crate::http::{full, Body};
 use crate::state::AppState;
@@ -105,7 +105,7 @@ impl<'a> Hop<'a> {
         mut head: http::response::Parts,
         body: bytes::Bytes,
     ) -> Response<Body> {
-        downstream_parts(&mut head, self.origin);
+        super::headers::prepare_downstream(&mut head.headers);
         Response::from_parts(head, full(body))
     }
 }

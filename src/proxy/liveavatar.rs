@@ -194,7 +194,7 @@ async fn session_call(
         send(state, ctx, path, parts.headers, auth, full(body)).await?
     };
     let (mut parts, incoming) = resp.into_parts();
-    headers::prepare_downstream(&mut parts.headers, &ctx.request_id);
+    headers::prepare_downstream(&mut parts.headers);
     Ok(Response::from_parts(parts, boxed(incoming)))
 }
 

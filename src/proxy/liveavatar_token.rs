@@ -166,7 +166,7 @@ async fn forward(
         hold.keep("response body unreadable");
         return Err(GatewayError::UpstreamFailed);
     };
-    super::headers::prepare_downstream(&mut parts.headers, &ctx.request_id);
+    super::headers::prepare_downstream(&mut parts.headers);
     let rate = ask.rate;
     if let Ok(v) = HeaderValue::from_str(&format_credits(rate)) {
         parts.headers.insert(HEADER_PROJECTED, v);

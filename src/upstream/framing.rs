@@ -105,6 +105,22 @@ fn content_length(mut length: Option<u64>, value: &[u8]) -> Result<Option<u64>, 
 }
 
 /// A field value's comma-separated tokens, trimmed, empty ones skipped.
+/// Whether a response field describes this connection only (RFC 9110
+/// §7.6.1), so the plain client consumes it as the framing above does and
+/// leaves it out of the answer's head, as an HTTP/2 answer never carries
+/// it: `Keep-Alive`, `Transfer-Encoding`, and a `Connection` naming no more
+/// than `keep-alive` or `close`. A `Connection` that names other fields
+/// stays, for whoever relays the answer to strip those with it.
+pub(super) fn this_hop_only(name: &[u8], value: &[u8]) -> bool {
+    match name.len() {
+        10 if name.eq_ignore_ascii_case(b"keep-alive") => true,
+        10 if name.eq_ignore_ascii_case(b"connection") => tokens(value)
+            .all(|t| t.eq_ignore_ascii_case(b"keep-alive") || t.eq_ignore_ascii_case(b"close")),
+        17 => name.eq_ignore_ascii_case(b"transfer-encoding"),
+        _ => false,
+    }
+}
+
 fn tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
     value
         .split(|&b| b == b',')

@@ -202,3 +202,18 @@ fn bodiless_answers_and_closing_connections() {
         Ok((Decoder::Length(50), false))
     );
 }
+
+#[test]
+fn only_fields_of_this_connection_alone_are_consumed() {
+    let hop = |n: &str, v: &str| this_hop_only(n.as_bytes(), v.as_bytes());
+    assert!(hop("Connection", "keep-alive"));
+    assert!(hop("connection", "Keep-Alive, close"));
+    assert!(hop("keep-alive", "timeout=5"));
+    assert!(hop("Transfer-Encoding", "chunked"));
+    // A `Connection` naming another field stays, for the relay to strip
+    // that field too; everything else is end to end.
+    assert!(!hop("connection", "keep-alive, x-secret"));
+    assert!(!hop("content-length", "2"));
+    assert!(!hop("x-keep-alive", "1"));
+    assert!(!hop("content-encoding", "gzip"));
+}

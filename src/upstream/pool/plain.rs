@@ -8,11 +8,12 @@
 //! answer read here, by the task that wants it; the connection rides in
 //! the response body and returns to the pool when the body ends
 //! (`super::super::body`). Everything else (bodies, TLS) takes
-//! `exchange`'s path (`h2conn` for HTTP/2). Only safe methods take this path because of one race: an
-//! idle connection HeyGen closes as a request is written to it answers
-//! nothing, and only a request that may be repeated (RFC 9110 §9.2.2)
-//! can then be sent again without asking whether HeyGen saw it. The
-//! retry runs within the first attempt's request timeout.
+//! `exchange`'s path (`h2conn` for HTTP/2). Only safe methods take this
+//! path because of one race: an idle connection HeyGen closes as a
+//! request is written to it answers nothing, and only a request that may
+//! be repeated (RFC 9110 §9.2.2) can then be sent again without asking
+//! whether HeyGen saw it. The retry runs within the first attempt's
+//! request timeout.
 //!
 //! An idle connection is checked for a close (or stray bytes) only as far
 //! as the runtime has seen its socket become readable, without a system
@@ -33,7 +34,7 @@ use tokio::net::TcpStream;
 use super::{Limits, Pool, SendError, Target};
 use crate::http::{Body, BoxError};
 use crate::upstream::body::UpBody;
-use crate::upstream::framing::{framing, Decoder, FramingError};
+use crate::upstream::framing::{framing, this_hop_only, Decoder, FramingError};
 
 /// Headers a response head may have (hyper's limit too).
 const MAX_HEADERS: usize = 100;
@@ -160,10 +161,8 @@ impl Pool {
             Err(_) => return Err(None),
         };
         let (decoder, keep) = h.framing.map_err(|e| Some(Lost::Failed(e.into())))?;
-        let body = UpBody::plain(conn, decoder, keep, self.clone(), t.slot);
-        let mut resp = Response::new(body);
-        *resp.status_mut() = h.status;
-        *resp.version_mut() = h.version;
+        let mut resp = Response::new(UpBody::plain(conn, decoder, keep, self.clone(), t.slot));
+        (*resp.status_mut(), *resp.version_mut()) = (h.status, h.version);
         *resp.headers_mut() = h.headers;
         Ok(resp)
     }
@@ -239,8 +238,8 @@ pub(in crate::upstream) struct Head {
 }
 
 /// A whole response head taken from the front of `buf`, its header
-/// values sharing the buffer's memory, its fields in `spare` (emptied
-/// first); `None` until it is whole.
+/// values sharing the buffer's memory, its fields but this hop's in
+/// `spare` (emptied first); `None` until it is whole.
 fn take_head(
     buf: &mut BytesMut,
     head_request: bool,
@@ -277,6 +276,7 @@ fn take_head(
     let spans: Vec<_> = parsed
         .headers
         .iter()
+        .filter(|h| !this_hop_only(h.name.as_bytes(), h.value))
         .map(|h| (at(h.name.as_bytes()), at(h.value)))
         .collect();
     let head = buf.split_to(len).freeze();

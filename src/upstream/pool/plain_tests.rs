@@ -126,8 +126,9 @@ async fn reads_share_one_connection_and_name_the_host_and_the_org_key() {
 #[tokio::test]
 async fn an_answer_carries_exactly_heygens_fields_never_the_requests() {
     // The answer's fields go into the request's emptied map: nothing of
-    // the request (the org key above all) may be left in it.
-    let answer = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-a: 1\r\nx-a: 2\r\ncontent-length: 2\r\n\r\nok";
+    // the request (the org key above all) may be left in it. Nor may the
+    // fields that describe only this connection (`framing::this_hop_only`).
+    let answer = b"HTTP/1.1 200 OK\r\nconnection: keep-alive\r\ncontent-type: application/json\r\nx-a: 1\r\nKeep-Alive: timeout=5\r\nx-a: 2\r\ncontent-length: 2\r\n\r\nok";
     let s = scripted(vec![(answer, false), (answer, false)]).await;
     let up = plain_upstream(s.port);
     for _ in 0..2 {
