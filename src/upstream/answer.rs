@@ -1,5 +1,5 @@
 //! The plain client's reading of one answer from its bytes alone, without
-//! a connection: the same head parsing (`pool::plain::final_head`) and
+//! a connection: the same head parsing (`pool::plain_head::final_head`) and
 //! body framing (`framing`) as a real exchange, fed any number of bytes at
 //! a time. The fuzz target `upstream_answer` (`fuzz/harness/`) checks that
 //! how HeyGen's bytes arrive never changes what they are read as: a

@@ -185,29 +185,27 @@ impl Upstream {
     /// Sends `req` (its URI a path and query) to `target`, waiting `limit`
     /// for the response head once a connection has the request (making the
     /// connection has `connect_timeout` of its own: see `pool::Limits`).
-    async fn send_to(
-        &self,
-        target: &Target,
+    /// The pool is the calling thread's: the future is polled where it is
+    /// made (an I/O thread's runtime has one thread, and every thread of
+    /// the shared runtime uses pool 0).
+    fn send_to<'a>(
+        &'a self,
+        target: &'a Target,
         req: Request<Body>,
         limit: Duration,
-    ) -> Result<Response<UpBody>, UpstreamError> {
+    ) -> impl std::future::Future<Output = Result<Response<UpBody>, UpstreamError>> + Send + 'a
+    {
         let limits = Limits {
             connect: self.connect_timeout,
             request: limit,
         };
-        match self.pool().send(target, req, limits).await {
-            Ok(resp) => Ok(resp),
-            Err(SendError::TimedOut) => Err(UpstreamError::Timeout),
-            Err(SendError::NotSent(e)) => Err(UpstreamError::Unreachable(e.to_string())),
-            Err(SendError::Failed(e)) => Err(classify(&*e)),
-        }
+        futures_util::TryFutureExt::map_err(self.pool().send(target, req, limits), |e| match e {
+            SendError::TimedOut => UpstreamError::Timeout,
+            SendError::NotSent(e) => UpstreamError::Unreachable(e.to_string()),
+            SendError::Failed(e) => classify(&*e),
+        })
     }
 }
-
-/// [`Upstream::send`]'s future.
-pub type SendFuture<'a> = std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<Response<UpBody>, UpstreamError>> + Send + 'a>,
->;
 
 /// Pool slots: the API host, the upload host, LiveAvatar's host.
 const SLOTS: usize = 3;
@@ -232,11 +230,11 @@ impl Upstream {
     /// `request_timeout`. The headers must already be prepared (see
     /// `headers::prepare_upstream`).
     ///
-    /// The exchange's future (pool, timeout, hyper's send) is boxed here:
-    /// unboxed it made every caller's future ~2 KB larger, and each layer
-    /// above copies its callee's future in whole when it starts awaiting
-    /// it, so one allocation replaces several kilobytes of copying per
-    /// request.
+    /// The exchange's future (pool, timeout, hyper's send) is boxed, by
+    /// the pool (`PoolFuture`): unboxed it made every caller's future ~2 KB
+    /// larger, and each layer above copies its callee's future in whole
+    /// when it starts awaiting it, so one allocation replaces several
+    /// kilobytes of copying per request.
     ///
     /// The path may come parsed already (`(text, Some(parsed))`, the same
     /// target): then it is not copied or parsed again.
@@ -247,7 +245,8 @@ impl Upstream {
         path_and_query: impl Into<UpTarget<'a>>,
         headers: HeaderMap,
         body: Body,
-    ) -> SendFuture<'a> {
+    ) -> impl std::future::Future<Output = Result<Response<UpBody>, UpstreamError>> + Send + 'a
+    {
         let target = match host {
             Host::Api => &self.api,
             Host::Upload => &self.upload,
@@ -262,10 +261,8 @@ impl Upstream {
             UpTarget(_, Some(parsed)) => Ok(request_to(method, parsed, headers, body)),
             UpTarget(text, None) => request(method, text, headers, body),
         };
-        match built {
-            Ok(req) => Box::pin(self.send_to(target, req, limit)),
-            Err(e) => Box::pin(std::future::ready(Err(e))),
-        }
+        let req = built.map(|req| self.send_to(target, req, limit));
+        async move { req?.await }
     }
 }
 

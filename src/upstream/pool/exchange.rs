@@ -5,6 +5,8 @@
 //! kept apart: running out of time while connecting is `NotSent`, while
 //! waiting for the answer `TimedOut`.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,19 +18,36 @@ use super::{Conn, H2Conn, Limits, Pool, SendError, Target};
 use crate::http::Body;
 use crate::upstream::body::{GiveBack, UpBody};
 
+/// [`Pool::send`]'s future.
+pub(in crate::upstream) type PoolFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Response<UpBody>, SendError>> + Send + 'a>>;
+
 impl Pool {
     /// Sends `req` (its URI only a path and query) to `t`. A request that
     /// a reused connection refused before writing it (HeyGen closed the
     /// connection while it was idle) is sent once more on a new one.
-    pub(in crate::upstream) async fn send(
+    ///
+    /// Boxed here, each path at its own size: a plain read's exchange
+    /// (`plain`) is a fraction of the size of one over hyper or HTTP/2, and
+    /// a box under 1 KB is allocated on mimalloc's fast path.
+    pub(in crate::upstream) fn send<'a>(
+        self: &'a Arc<Self>,
+        t: &'a Target,
+        req: Request<Body>,
+        limits: Limits,
+    ) -> PoolFuture<'a> {
+        if super::plain::takes_plain(t, &req) {
+            return Box::pin(self.send_plain(t, req, limits));
+        }
+        Box::pin(self.send_pooled(t, req, limits))
+    }
+
+    async fn send_pooled(
         self: &Arc<Self>,
         t: &Target,
         req: Request<Body>,
         limits: Limits,
     ) -> Result<Response<UpBody>, SendError> {
-        if super::plain::takes_plain(t, &req) {
-            return self.send_plain(t, req, limits).await;
-        }
         // Connecting is rare and its future large (the TLS and HTTP/2
         // handshakes', ~6 KB): boxed, or every request's future, which holds
         // this one and is allocated and copied whole, would carry it.

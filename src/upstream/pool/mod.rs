@@ -107,10 +107,12 @@ mod exchange;
 mod h2conn;
 mod h2pipe;
 mod plain;
+mod plain_head;
 
 use h2conn::H2Conn;
 
-pub(super) use plain::{final_head, PlainConn};
+pub(super) use plain::PlainConn;
+pub(super) use plain_head::final_head;
 
 /// The newest idle connection `live` accepts, dropping the dead ones it
 /// passes; none if the newest has idled past `timeout` (so have the rest).
