@@ -1,7 +1,7 @@
 //! The heads of the plain client's exchange (`plain`): the request's
 //! written out, and HeyGen's answer's parsed, its values cut from the
-//! connection's buffer without copying. Also the head reader of answers
-//! the gateway reads off a connection itself (`upstream::answer`).
+//! connection's buffer without copying. `upstream::answer` (the fuzz
+//! target's reader of an answer from its bytes alone) parses with it too.
 
 use std::mem::MaybeUninit;
 
