@@ -105,17 +105,22 @@ fn content_length(mut length: Option<u64>, value: &[u8]) -> Result<Option<u64>, 
 }
 
 /// A field value's comma-separated tokens, trimmed, empty ones skipped.
-/// Whether a response field describes this connection only (RFC 9110
-/// §7.6.1), so the plain client consumes it as the framing above does and
-/// leaves it out of the answer's head, as an HTTP/2 answer never carries
-/// it: `Keep-Alive`, `Transfer-Encoding`, and a `Connection` naming no more
-/// than `keep-alive` or `close`. A `Connection` that names other fields
-/// stays, for whoever relays the answer to strip those with it.
-pub(super) fn this_hop_only(name: &[u8], value: &[u8]) -> bool {
+/// Whether the plain client consumes a response field, leaving it out of
+/// the answer's head: the fields that describe this connection only (RFC
+/// 9110 §7.6.1), which it acts on as the framing above does and which an
+/// HTTP/2 answer never carries (`Keep-Alive`, `Transfer-Encoding`, and a
+/// `Connection` naming no more than `keep-alive` or `close`), and, when
+/// the answer has a transfer coding (`coded`), its `Content-Length`: the
+/// coding delimits the body, so that length is not the body's, and an
+/// intermediary must not pass it on (RFC 9112 §6.3 ¶3). A `Connection`
+/// that names other fields stays, for whoever relays the answer to strip
+/// those with it.
+pub(super) fn consumed(name: &[u8], value: &[u8], coded: bool) -> bool {
     match name.len() {
         10 if name.eq_ignore_ascii_case(b"keep-alive") => true,
         10 if name.eq_ignore_ascii_case(b"connection") => tokens(value)
             .all(|t| t.eq_ignore_ascii_case(b"keep-alive") || t.eq_ignore_ascii_case(b"close")),
+        14 => coded && name.eq_ignore_ascii_case(b"content-length"),
         17 => name.eq_ignore_ascii_case(b"transfer-encoding"),
         _ => false,
     }

@@ -204,8 +204,8 @@ fn bodiless_answers_and_closing_connections() {
 }
 
 #[test]
-fn only_fields_of_this_connection_alone_are_consumed() {
-    let hop = |n: &str, v: &str| this_hop_only(n.as_bytes(), v.as_bytes());
+fn only_fields_of_this_connection_and_a_coded_answers_length_are_consumed() {
+    let hop = |n: &str, v: &str| consumed(n.as_bytes(), v.as_bytes(), false);
     assert!(hop("Connection", "keep-alive"));
     assert!(hop("connection", "Keep-Alive, close"));
     assert!(hop("keep-alive", "timeout=5"));
@@ -216,4 +216,7 @@ fn only_fields_of_this_connection_alone_are_consumed() {
     assert!(!hop("content-length", "2"));
     assert!(!hop("x-keep-alive", "1"));
     assert!(!hop("content-encoding", "gzip"));
+    // With a transfer coding, the length is not the body's.
+    assert!(consumed(b"Content-Length", b"3", true));
+    assert!(!consumed(b"content-type", b"text/plain", true));
 }

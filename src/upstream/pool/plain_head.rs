@@ -11,7 +11,7 @@ use http::{Request, StatusCode, Version};
 
 use super::Target;
 use crate::http::{Body, BoxError};
-use crate::upstream::framing::{framing, this_hop_only, Decoder, FramingError};
+use crate::upstream::framing::{consumed, framing, Decoder, FramingError};
 
 /// Headers a response head may have (hyper's limit too).
 const MAX_HEADERS: usize = 100;
@@ -113,10 +113,11 @@ fn take_head(
             s.as_ptr() as usize - base + s.len(),
         )
     };
+    let coded = (parsed.headers.iter()).any(|h| h.name.eq_ignore_ascii_case("transfer-encoding"));
     let spans: Vec<_> = parsed
         .headers
         .iter()
-        .filter(|h| !this_hop_only(h.name.as_bytes(), h.value))
+        .filter(|h| !consumed(h.name.as_bytes(), h.value, coded))
         .map(|h| (at(h.name.as_bytes()), at(h.value)))
         .collect();
     let head = buf.split_to(len).freeze();

@@ -127,7 +127,7 @@ async fn reads_share_one_connection_and_name_the_host_and_the_org_key() {
 async fn an_answer_carries_exactly_heygens_fields_never_the_requests() {
     // The answer's fields go into the request's emptied map: nothing of
     // the request (the org key above all) may be left in it. Nor may the
-    // fields that describe only this connection (`framing::this_hop_only`).
+    // fields that describe only this connection (`framing::consumed`).
     let answer = b"HTTP/1.1 200 OK\r\nconnection: keep-alive\r\ncontent-type: application/json\r\nx-a: 1\r\nKeep-Alive: timeout=5\r\nx-a: 2\r\ncontent-length: 2\r\n\r\nok";
     let s = scripted(vec![(answer, false), (answer, false)]).await;
     let up = plain_upstream(s.port);
@@ -167,6 +167,24 @@ async fn chunked_answers_are_decoded_and_informational_heads_skipped() {
         1,
         "reused after the chunked body"
     );
+}
+
+#[tokio::test]
+async fn a_coded_answer_loses_the_length_it_also_claims() {
+    // Chunked wins over the length (RFC 9112 §6.3): passed on, the 3 would
+    // make the tenant's side cut the 7-byte body short.
+    let both: Answer = (
+        b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\nx-a: 1\r\n\r\n\
+          7\r\nabcdefg\r\n0\r\n\r\n",
+        true,
+    );
+    let s = scripted(vec![both]).await;
+    let up = plain_upstream(s.port);
+    let resp = ask(&up, Method::GET).await.expect("answer");
+    let names: Vec<_> = resp.headers().keys().map(|n| n.as_str()).collect();
+    assert_eq!(names, ["x-a"]);
+    let body = up.read_body(resp.into_body(), 64).await.expect("body");
+    assert_eq!(&body[..], b"abcdefg");
 }
 
 #[tokio::test]
