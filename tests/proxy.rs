@@ -19,6 +19,8 @@ mod framing;
 mod http1;
 #[path = "proxy/hygiene.rs"]
 mod hygiene;
+#[path = "proxy/lane.rs"]
+mod lane;
 #[path = "proxy/ops.rs"]
 mod ops;
 #[path = "proxy/passthrough.rs"]

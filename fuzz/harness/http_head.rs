@@ -1,6 +1,7 @@
 //! Target `http_head`: raw bytes as a client would send them on a tenant
 //! connection, served in-process (over `tokio::io::duplex`, no sockets) by
-//! hyper with the gateway's full tenant stack (`stack::tenant_service`:
+//! the listener's connection loop (`server::h1`, which hands what it does
+//! not take to hyper) with the gateway's full tenant stack (`stack::tenant_service`:
 //! admission, auth, limits, pricing, ledger, forwarding) in front of the
 //! in-process mock HeyGen. HTTP/1.1 and h2c prior knowledge, as the listener
 //! serves them.
@@ -16,10 +17,11 @@ use std::time::Duration;
 use heygen_gateway::clock::SystemClock;
 use heygen_gateway::config::{Config, MapEnv};
 use heygen_gateway::conn::{ConnConfig, IdleTracker};
-use heygen_gateway::server::{per_connection, RunningGateway, StartOptions};
+use heygen_gateway::lane::Lane;
+use heygen_gateway::server::{h1, per_connection, RunningGateway, StartOptions};
 use heygen_gateway::stack::tenant_service;
 use heygen_mock::{MockConfig, MockHeygen};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -41,6 +43,8 @@ type TenantService = tower::util::BoxCloneSyncService<
 struct Fixture {
     rt: tokio::runtime::Runtime,
     service: TenantService,
+    /// The tenant listener's fast lane, as the listener offers it heads.
+    lane: Arc<Lane>,
     // Kept alive for the process: the listeners, the mock and the ledger.
     _gateway: RunningGateway,
     _mock: MockHeygen,
@@ -79,9 +83,11 @@ fn start() -> anyhow::Result<Fixture> {
         anyhow::Ok((mock, gateway))
     })?;
     let service = TenantService::new(tenant_service(gateway.state.clone()));
+    let lane = Arc::new(Lane::new(gateway.state.clone()));
     Ok(Fixture {
         rt,
         service,
+        lane,
         _gateway: gateway,
         _mock: mock,
         _dir: dir,
@@ -132,7 +138,11 @@ pub fn run(data: &[u8]) {
 pub fn serve_bytes(data: &[u8]) -> Vec<u8> {
     let f = fixture();
     let out = f.rt.block_on(async {
-        tokio::time::timeout(EXCHANGE_LIMIT, exchange(f.service.clone(), data)).await
+        tokio::time::timeout(
+            EXCHANGE_LIMIT,
+            exchange(f.service.clone(), f.lane.clone(), data),
+        )
+        .await
     });
     match out {
         Ok(out) => out,
@@ -144,7 +154,7 @@ pub fn serve_bytes(data: &[u8]) -> Vec<u8> {
 
 /// Serves one connection that receives `data` then a half-close, and
 /// returns every byte the server wrote.
-async fn exchange(service: TenantService, data: &[u8]) -> Vec<u8> {
+async fn exchange(service: TenantService, lane: Arc<Lane>, data: &[u8]) -> Vec<u8> {
     let (client, server) = tokio::io::duplex(64 * 1024);
     let peer = SocketAddr::from(([127, 0, 0, 1], 40_000));
     // The listener's own per-connection service: timed bodies, the peer
@@ -166,7 +176,13 @@ async fn exchange(service: TenantService, data: &[u8]) -> Vec<u8> {
         .http2()
         .timer(TokioTimer::new())
         .max_concurrent_streams(16);
-    let conn = builder.serve_connection(TokioIo::new(server), svc);
+    let opts = h1::Options {
+        hyper: Arc::new(builder),
+        max_head: 16 * 1024,
+        half_close: true,
+        lane: Some(lane),
+    };
+    let conn = h1::serve(server, svc, opts);
     let (mut rd, mut wr) = tokio::io::split(client);
     let write = async move {
         // The server may close early (e.g. after a 400); that is fine.

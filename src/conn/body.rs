@@ -19,7 +19,43 @@ use tokio::time::{Instant, Sleep};
 use crate::http::{BodyReadTimeout, BoxError};
 
 /// The request body every handler receives.
-pub type ReqBody = TimedBody<Incoming>;
+pub type ReqBody = TimedBody<Source>;
+
+/// Where a request body comes from: hyper's connection, or nothing (a
+/// bodiless request read by the gateway's own HTTP/1 loop, `server::h1`).
+pub enum Source {
+    Hyper(Incoming),
+    Empty,
+}
+
+impl HttpBody for Source {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        match self.get_mut() {
+            Source::Hyper(b) => Pin::new(b).poll_frame(cx),
+            Source::Empty => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Source::Hyper(b) => b.is_end_stream(),
+            Source::Empty => true,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Source::Hyper(b) => b.size_hint(),
+            Source::Empty => SizeHint::with_exact(0),
+        }
+    }
+}
 
 pin_project_lite::pin_project! {
     /// A body whose reads fail when the client stalls (see the module docs).

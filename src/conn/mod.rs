@@ -16,7 +16,7 @@ mod tracked;
 pub use crate::config::ConnConfig;
 pub use crate::http::BodyReadTimeout;
 pub use accept::{shed, AcceptBackoff};
-pub use body::{ReqBody, TimedBody};
+pub use body::{ReqBody, Source, TimedBody};
 pub use fd::{check_fd_budget, FdBudget};
 pub use guard::{guard, Ended, Guarded};
 pub use idle::{ActivityGuard, IdleTracker, Timeouts};

@@ -119,13 +119,30 @@ async fn send<P: AsRef<str>>(
         )
         .await;
     let took = start.elapsed();
-    state.metrics.upstream(origin.family, took);
+    let (log, id) = (&origin.log, &origin.request_id);
+    answered(state, origin.family, log, id, result, took, max_body)
+}
+
+/// HeyGen's answer (or the failure to get one) after `took`: timed in the
+/// upstream latency metric and the access log's tags, a failure logged
+/// and mapped to the edge's error. The fast lane (`src/lane`) sends
+/// through it too.
+pub(crate) fn answered<B>(
+    state: &AppState,
+    family: &'static str,
+    log: &super::context::RequestContext,
+    request_id: &HeaderValue,
+    result: Result<Response<B>, UpstreamError>,
+    took: std::time::Duration,
+    max_body: u64,
+) -> Result<Response<B>, GatewayError> {
+    state.metrics.upstream(family, took);
     if let Ok(resp) = &result {
         let status = resp.status().as_u16();
-        origin.log.tag(|t| t.upstream = Some((status, took)));
+        log.tag(|t| t.upstream = Some((status, took)));
     }
     result.map_err(|e| {
-        tracing::warn!(request_id = origin.request_id.to_str().unwrap_or("-"), error = %e, "Upstream request failed.");
+        tracing::warn!(request_id = request_id.to_str().unwrap_or("-"), error = %e, "Upstream request failed.");
         match e {
             UpstreamError::Timeout => GatewayError::UpstreamTimeout,
             UpstreamError::Unreachable(_) => GatewayError::UpstreamUnreachable,
@@ -160,8 +177,13 @@ pub(super) fn pass_through<'a>(
     async move {
         within?;
         let resp = send(state, origin, out, body, limit, Answer::Relay).await?;
-        let (mut parts, incoming) = resp.into_parts();
-        headers::prepare_downstream(&mut parts.headers);
-        Ok(Response::from_parts(parts, boxed(incoming)))
+        Ok(relayed(resp))
     }
+}
+
+/// HeyGen's answer as the tenant gets it when the gateway only relays it.
+pub(crate) fn relayed(resp: Response<UpBody>) -> Response<Body> {
+    let (mut parts, incoming) = resp.into_parts();
+    headers::prepare_downstream(&mut parts.headers);
+    Response::from_parts(parts, boxed(incoming))
 }

@@ -168,14 +168,24 @@ pub(crate) fn peer_ip(ip: IpAddr) -> HeaderValue {
 /// `X-Forwarded-For` with the peer appended to the chain the client sent;
 /// a chain that is no text is replaced by the peer alone.
 fn forwarded_for(prev: &HeaderValue, client_ip: &HeaderValue) -> HeaderValue {
-    let Ok(prev) = prev.to_str() else {
-        return client_ip.clone();
-    };
     let mut buf = bytes::BytesMut::with_capacity(prev.len() + 2 + client_ip.len());
-    buf.extend_from_slice(prev.as_bytes());
-    buf.extend_from_slice(b", ");
-    buf.extend_from_slice(client_ip.as_bytes());
+    write_forwarded_for(&mut buf, prev.as_bytes(), client_ip);
     HeaderValue::from_maybe_shared(buf.freeze()).unwrap_or_else(|_| client_ip.clone())
+}
+
+/// Writes the `X-Forwarded-For` value for a chain `prev` (the fast lane
+/// writes its heads as bytes).
+pub(crate) fn write_forwarded_for(
+    out: &mut impl bytes::BufMut,
+    prev: &[u8],
+    client_ip: &HeaderValue,
+) {
+    // `HeaderValue::to_str`'s rule: visible ASCII and tabs are text.
+    if prev.iter().all(|&b| b == b'\t' || (32..127).contains(&b)) {
+        out.put_slice(prev);
+        out.put_slice(b", ");
+    }
+    out.put_slice(client_ip.as_bytes());
 }
 
 /// Validates an `Idempotency-Key` (HeyGen's rule: 1-255 of `[A-Za-z0-9_:.-]`);
@@ -222,7 +232,12 @@ pub(crate) fn prepare_downstream(headers: &mut HeaderMap) {
 /// The trace id of a well-formed W3C `traceparent`
 /// (`00-<32 hex>-<16 hex>-<2 hex>`, ids not all zero).
 pub(crate) fn trace_id(headers: &HeaderMap) -> Option<String> {
-    let v = headers.get(TRACEPARENT)?.to_str().ok()?.trim();
+    trace_id_of(headers.get(TRACEPARENT)?.to_str().ok()?)
+}
+
+/// [`trace_id`] of a `traceparent` value.
+pub(crate) fn trace_id_of(v: &str) -> Option<String> {
+    let v = v.trim();
     let parts: Vec<&str> = v.split('-').collect();
     let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
     let ok = parts.len() >= 4
@@ -240,19 +255,21 @@ pub(crate) fn trace_id(headers: &HeaderMap) -> Option<String> {
 pub(crate) fn request_id(headers: &HeaderMap) -> HeaderValue {
     headers
         .get(X_REQUEST_ID)
-        .filter(|v| {
-            let b = v.as_bytes();
-            !b.is_empty() && b.len() <= 128 && b.iter().all(|c| c.is_ascii_graphic())
-        })
+        .filter(|v| sane_request_id(v.as_bytes()))
         .cloned()
         .unwrap_or_else(fresh_request_id)
+}
+
+/// Whether a client's `X-Request-Id` is kept (else the gateway makes one).
+pub(crate) fn sane_request_id(b: &[u8]) -> bool {
+    !b.is_empty() && b.len() <= 128 && b.iter().all(|c| c.is_ascii_graphic())
 }
 
 /// A random (v4) UUID from the thread's RNG: `Uuid::new_v4` would ask the
 /// OS for randomness (a syscall) on every request. The text is owned by the
 /// header value's buffer (`Bytes::from_owner`), so the clones the request
 /// makes (upstream header, response header) share it without copying.
-fn fresh_request_id() -> HeaderValue {
+pub(crate) fn fresh_request_id() -> HeaderValue {
     use rand::Rng;
     let id = uuid::Builder::from_random_bytes(rand::rng().random()).into_uuid();
     let mut buf = [0; uuid::fmt::Hyphenated::LENGTH];

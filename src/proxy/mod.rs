@@ -14,7 +14,7 @@ mod claim;
 pub mod context;
 mod delete;
 mod detached;
-mod forward;
+pub(crate) mod forward;
 pub(crate) mod gateway;
 mod guard;
 pub(crate) mod headers;
@@ -36,4 +36,4 @@ mod unrecorded;
 mod upload;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -76,7 +76,7 @@ fn decode_unreserved(path: &str) -> Result<String, PathError> {
 /// layer's envelope and admission; splitting on `/` cost ~900 instructions
 /// a call): every segment after the leading `/` is non-empty, not `.` or
 /// `..`, and free of control bytes and `%`.
-fn is_normal(path: &str) -> bool {
+pub(crate) fn is_normal(path: &str) -> bool {
     let Some(rest) = path.as_bytes().strip_prefix(b"/") else {
         return false;
     };

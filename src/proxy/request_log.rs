@@ -66,6 +66,8 @@ struct RequestEvent<'a> {
     trace_id: Option<&'a str>,
     method: &'a http::Method,
     path: &'a str,
+    /// `stack` or `lane` (`src/lane`): for whoever chases a difference.
+    served_by: &'static str,
     status: u16,
     rejection: Option<&'a Rejection>,
     elapsed: std::time::Duration,
@@ -98,11 +100,11 @@ where
         // The URI shares the buffer hyper parsed it from: no copy.
         let uri = req.uri().clone();
         let fut = self.inner.call(req);
-        let mut pending = Pending {
+        let pending = Pending {
             ctx,
             trace_id,
             method,
-            uri,
+            path: LoggedPath::Stack(uri),
             start,
             metrics: self.metrics.clone(),
             alerts: self.alerts.clone(),
@@ -110,21 +112,7 @@ where
         };
         Box::pin(async move {
             let Ok(mut resp) = fut.await;
-            pending.answered = true;
-            resp.headers_mut()
-                .insert(X_REQUEST_ID, pending.ctx.request_id.clone());
-            // A 502/504 after HeyGen may have acted keeps its hold: the
-            // client is told which, not left to read "refused, no charge".
-            if resp.extensions().get::<Rejection>().is_some() {
-                let kept = pending.ctx.kept_hold();
-                if let Some(v) = kept.and_then(|id| http::HeaderValue::from_str(&id).ok()) {
-                    resp.headers_mut()
-                        .insert(super::billable::HEADER_HOLD_ID, v);
-                }
-            }
-            pending
-                .event(resp.status().as_u16(), resp.extensions().get::<Rejection>())
-                .emit(&pending.metrics, pending.alerts.as_deref());
+            pending.answer(&mut resp);
             Ok(resp)
         })
     }
@@ -135,27 +123,88 @@ where
 /// and counts the request, as status 499 with outcome `abandoned`: support
 /// must be able to find a billable request whose client timed out, since
 /// its hold, and HeyGen's job, may carry on.
-struct Pending {
+///
+/// The fast lane (`src/lane`), which answers the plainest reads without
+/// this stack, logs and counts through it too.
+pub(crate) struct Pending {
     ctx: RequestContext,
     trace_id: Option<String>,
     method: http::Method,
-    uri: http::Uri,
+    path: LoggedPath,
     start: Instant,
     metrics: Metrics,
     alerts: Option<Arc<Alerts>>,
     answered: bool,
 }
 
+/// The path the access log shows, and who served the request: the stack
+/// (the request's URI, sharing the buffer it was parsed from), or the
+/// fast lane (its copy).
+pub(crate) enum LoggedPath {
+    Stack(http::Uri),
+    Lane(String),
+}
+
 /// nginx's status for a request whose client closed the connection first.
 const CLIENT_CLOSED: u16 = 499;
 
 impl Pending {
+    /// A request the fast lane has taken, from `start`.
+    #[allow(clippy::too_many_arguments)] // the access log's fields, each once
+    pub(crate) fn new(
+        ctx: RequestContext,
+        trace_id: Option<String>,
+        method: http::Method,
+        path: String,
+        start: Instant,
+        metrics: &Metrics,
+        alerts: Option<&Arc<Alerts>>,
+    ) -> Pending {
+        Pending {
+            ctx,
+            trace_id,
+            method,
+            path: LoggedPath::Lane(path),
+            start,
+            metrics: metrics.clone(),
+            alerts: alerts.cloned(),
+            answered: false,
+        }
+    }
+
+    /// The request's answer is ready: it gets the request id (and the id
+    /// of a hold a refused answer leaves standing), and the access line and
+    /// request metrics are emitted.
+    pub(crate) fn answer<B>(mut self, resp: &mut Response<B>) {
+        self.answered = true;
+        resp.headers_mut()
+            .insert(X_REQUEST_ID, self.ctx.request_id.clone());
+        // A 502/504 after HeyGen may have acted keeps its hold: the
+        // client is told which, not left to read "refused, no charge".
+        if resp.extensions().get::<Rejection>().is_some() {
+            let kept = self.ctx.kept_hold();
+            if let Some(v) = kept.and_then(|id| http::HeaderValue::from_str(&id).ok()) {
+                resp.headers_mut()
+                    .insert(super::billable::HEADER_HOLD_ID, v);
+            }
+        }
+        self.event(resp.status().as_u16(), resp.extensions().get::<Rejection>())
+            .emit(&self.metrics, self.alerts.as_deref());
+    }
+
     fn event<'a>(&'a self, status: u16, rejection: Option<&'a Rejection>) -> RequestEvent<'a> {
         RequestEvent {
             ctx: &self.ctx,
             trace_id: self.trace_id.as_deref(),
             method: &self.method,
-            path: self.uri.path(),
+            path: match &self.path {
+                LoggedPath::Stack(uri) => uri.path(),
+                LoggedPath::Lane(path) => path,
+            },
+            served_by: match &self.path {
+                LoggedPath::Stack(_) => "stack",
+                LoggedPath::Lane(_) => "lane",
+            },
             status,
             rejection,
             elapsed: self.start.elapsed(),
@@ -203,6 +252,7 @@ impl RequestEvent<'_> {
             family,
             method = %self.method,
             path = %self.path,
+            served_by = self.served_by,
             status = self.status,
             outcome = tags.outcome.as_str(),
             reason = self.rejection.map_or("-", |r| r.0.reason()),

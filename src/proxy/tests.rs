@@ -15,9 +15,9 @@ use crate::error::GatewayError;
 use crate::http::{full, Body};
 use crate::state::{AppState, StateParts};
 
-const TOKEN: &str = "hgw_demo_marketing_do_not_use_in_production";
+pub(crate) const TOKEN: &str = "hgw_demo_marketing_do_not_use_in_production";
 
-pub(super) async fn state(dir: &tempfile::TempDir) -> Arc<AppState> {
+pub(crate) async fn state(dir: &tempfile::TempDir) -> Arc<AppState> {
     let toml = format!(
         r#"
 [upstream]

@@ -1,31 +1,25 @@
-//! One listener's accept loop: connection caps and shedding, hyper's
-//! HTTP/1.1 + h2c settings against hostile clients, idle and body timeouts,
+//! One listener's accept loop: connection caps and shedding, the own
+//! HTTP/1 loop (`h1`) and hyper's HTTP/1.1 + h2c settings against hostile clients, idle and body timeouts,
 //! graceful drain. The same loop runs on the shared runtime or on each I/O
 //! thread (`workers`).
 
-use std::cell::RefCell;
 use std::convert::Infallible;
-use std::future::Future;
-use std::net::SocketAddr;
-use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::future::Either;
 use http::{Request, Response};
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tower::util::Oneshot;
 
+use super::h1;
+use super::per_connection::per_connection;
 use crate::conn::{
-    AcceptBackoff, ActivityGuard, ConnConfig, ConnLimiter, ConnMetrics, Ended, IdleTracker,
-    ReqBody, TimedBody, Timeouts, Tracked,
+    AcceptBackoff, ConnConfig, ConnLimiter, ConnMetrics, Ended, IdleTracker, ReqBody, Timeouts,
 };
 use crate::http::Body;
-use crate::proxy::context::ClientAddr;
+use crate::lane::Lane;
 
 /// Connection policy of one listener: caps, timeouts, metrics.
 #[derive(Clone)]
@@ -34,6 +28,8 @@ pub(super) struct ConnPolicy {
     cfg: ConnConfig,
     limiter: ConnLimiter,
     metrics: ConnMetrics,
+    /// The tenant listener's fast lane (`crate::lane`).
+    lane: Option<Arc<Lane>>,
 }
 
 impl ConnPolicy {
@@ -43,7 +39,14 @@ impl ConnPolicy {
             cfg: cfg.clone(),
             limiter: ConnLimiter::new(cfg.max_connections, cfg.max_connections_per_ip),
             metrics: metrics.clone(),
+            lane: None,
         }
+    }
+
+    /// Offers the plainest reads to `lane` before the listener's stack.
+    pub(super) fn with_lane(mut self, lane: Lane) -> ConnPolicy {
+        self.lane = Some(Arc::new(lane));
+        self
     }
 }
 
@@ -100,7 +103,12 @@ pub(super) async fn serve<S>(
         + 'static,
     S::Future: Send + 'static,
 {
-    let builder = builder(&policy.cfg);
+    let h1 = h1::Options {
+        hyper: Arc::new(builder(&policy.cfg)),
+        max_head: policy.cfg.max_header_bytes.max(8192),
+        half_close: false,
+        lane: policy.lane.clone(),
+    };
     // Each connection's watchdog holds a receiver until its connection
     // ends: the drain below waits for them all.
     let (drain, _) = watch::channel(());
@@ -129,7 +137,7 @@ pub(super) async fn serve<S>(
                 let _ = stream.set_nodelay(true);
                 let tracker = IdleTracker::new();
                 let svc = per_connection(service.clone(), remote, tracker.clone(), &policy.cfg);
-                let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
+                let conn = h1::serve(stream, svc, h1.clone());
                 let (conn, watchdog) = crate::conn::guard(
                     conn,
                     |c| c.graceful_shutdown(),
@@ -175,116 +183,5 @@ pub(super) async fn serve<S>(
             grace_seconds = grace.as_secs(),
             "Shutdown grace expired with requests still in flight."
         );
-    }
-}
-
-/// A response whose body ends the connection's activity when it is done.
-type TrackedResponse = Response<Tracked<Body>>;
-
-/// One connection's view of the listener's service: bodies get read
-/// deadlines, requests carry the peer address, and each request counts as
-/// activity until its response body is done.
-///
-/// hyper's `Service` takes `&self`, and the tower adapter
-/// (`TowerToHyperService`) clones the whole stack for every request: a
-/// reference count on each layer's shared state, taken and dropped again,
-/// on cache lines every I/O thread writes. Here the connection's own copy
-/// of the stack is called in place (its layers are always ready).
-pub struct PerConnection<S> {
-    service: RefCell<S>,
-    /// Copied for a request that cannot use `service` in place.
-    spare: S,
-    client: ClientAddr,
-    tracker: IdleTracker,
-    stall: Duration,
-    min_rate: u64,
-}
-
-/// The service one tenant connection serves: `service` behind the peer's
-/// address, body deadlines from `cfg` and `tracker`'s activity count. The
-/// listener uses it for every connection; the fuzz harness drives one
-/// connection with it, so what is fuzzed is what is served.
-pub fn per_connection<S: Clone>(
-    service: S,
-    remote: SocketAddr,
-    tracker: IdleTracker,
-    cfg: &ConnConfig,
-) -> PerConnection<S> {
-    PerConnection {
-        spare: service.clone(),
-        service: RefCell::new(service),
-        client: ClientAddr::new(remote),
-        tracker,
-        stall: cfg.body_read_timeout,
-        min_rate: cfg.body_min_rate,
-    }
-}
-
-impl<S> hyper::service::Service<Request<Incoming>> for PerConnection<S>
-where
-    S: tower::Service<Request<ReqBody>, Response = Response<Body>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-{
-    type Response = TrackedResponse;
-    type Error = Infallible;
-    type Future = TrackedFuture<Either<S::Future, Oneshot<S, Request<ReqBody>>>>;
-
-    fn call(&self, req: Request<Incoming>) -> Self::Future {
-        let activity = self.tracker.begin();
-        if req.version() == http::Version::HTTP_2 {
-            self.tracker.saw_http2();
-        }
-        let mut req = req.map(|b| TimedBody::new(b, self.stall, self.min_rate));
-        req.extensions_mut().insert(self.client.clone());
-        // hyper makes one call at a time per connection (HTTP/2 streams'
-        // futures run apart, their calls do not), so the borrow is free.
-        let inner = match self.service.try_borrow_mut() {
-            Ok(mut svc) => {
-                let mut cx = Context::from_waker(Waker::noop());
-                match svc.poll_ready(&mut cx) {
-                    Poll::Ready(Ok(())) => Either::Left(svc.call(req)),
-                    _ => Either::Right(Oneshot::new(self.spare.clone(), req)),
-                }
-            }
-            Err(_) => Either::Right(Oneshot::new(self.spare.clone(), req)),
-        };
-        TrackedFuture {
-            inner,
-            activity: Some(activity),
-        }
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// A request's response future; its response body carries the
-    /// connection's activity guard, which hyper drops once the last byte
-    /// is written (or the client goes away).
-    pub struct TrackedFuture<F> {
-        #[pin]
-        inner: F,
-        activity: Option<ActivityGuard>,
-    }
-}
-
-impl<F> Future for TrackedFuture<F>
-where
-    F: Future<Output = Result<Response<Body>, Infallible>>,
-{
-    type Output = Result<TrackedResponse, Infallible>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let Poll::Ready(Ok(resp)) = this.inner.poll(cx) else {
-            return Poll::Pending;
-        };
-        match this.activity.take() {
-            Some(activity) => Poll::Ready(Ok(resp.map(|b| Tracked::new(b, activity)))),
-            // Not reached: `inner` is polled first, and a completed future
-            // polled again panics there (hyper never does it).
-            None => Poll::Pending,
-        }
     }
 }

@@ -3,7 +3,9 @@
 //! reported so tests (and `:0` configs) know where to connect. Each listener
 //! admits connections through `conn` (caps, idle and body timeouts).
 
+pub mod h1;
 mod listen;
+mod per_connection;
 mod workers;
 
 use std::net::SocketAddr;
@@ -20,8 +22,8 @@ use crate::conn::ConnMetrics;
 use crate::metrics::Metrics;
 use crate::state::{AppState, Secrets, StateParts};
 use crate::upstream::Upstream;
-pub use listen::{per_connection, PerConnection, TrackedFuture};
 use listen::{serve, ConnPolicy};
+pub use per_connection::{per_connection, PerConnection, TrackedFuture};
 use workers::TenantServers;
 
 /// Options for starting a gateway in-process (tests use all of them).
@@ -64,7 +66,8 @@ impl RunningGateway {
         let conn_metrics =
             ConnMetrics::register(&state.registry).context("registering connection metrics")?;
         crate::conn::check_fd_budget(config.server.conn.max_connections);
-        let tenant_policy = ConnPolicy::new("tenant", &config.server.conn, &conn_metrics);
+        let tenant_policy = ConnPolicy::new("tenant", &config.server.conn, &conn_metrics)
+            .with_lane(crate::lane::Lane::new(state.clone()));
         let admin_policy = ConnPolicy::new("admin", &config.server.conn, &conn_metrics);
         let io_threads = config.server.io_threads;
         let listen = config.server.listen;

@@ -22,6 +22,7 @@ pub const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 
 mod answer;
 mod body;
+mod error;
 mod framing;
 mod h2body;
 mod json;
@@ -32,8 +33,10 @@ mod tunnel;
 
 pub use answer::{read_answer, Answer};
 pub use body::UpBody;
+use error::send_error;
+pub use error::UpstreamError;
 pub use liveavatar::LaAuth;
-use pool::{Limits, Pool, SendError, Target};
+use pool::{Limits, Pool, Target};
 pub use request::UpTarget;
 use request::{request, request_to};
 
@@ -66,23 +69,6 @@ impl Host {
 pub fn is_upload(method: &Method, path: &str) -> bool {
     method == Method::POST
         && (path.eq_ignore_ascii_case("/v1/asset") || path.eq_ignore_ascii_case("/v3/assets"))
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum UpstreamError {
-    /// No connection was made: HeyGen never saw the request.
-    #[error("upstream unreachable: {0}")]
-    Unreachable(String),
-    /// Connected, then failed: HeyGen may have acted on the request.
-    #[error("upstream failed after connecting: {0}")]
-    Failed(String),
-    #[error("upstream timed out")]
-    Timeout,
-    #[error("request body exceeded the limit")]
-    BodyTooLarge,
-    /// The tenant stalled while its body was streamed to HeyGen.
-    #[error("the client's request body stalled")]
-    ClientBodyTimeout,
 }
 
 /// A client bound to the configured HeyGen hosts and the org key. It can only
@@ -199,11 +185,7 @@ impl Upstream {
             connect: self.connect_timeout,
             request: limit,
         };
-        futures_util::TryFutureExt::map_err(self.pool().send(target, req, limits), |e| match e {
-            SendError::TimedOut => UpstreamError::Timeout,
-            SendError::NotSent(e) => UpstreamError::Unreachable(e.to_string()),
-            SendError::Failed(e) => classify(&*e),
-        })
+        futures_util::TryFutureExt::map_err(self.pool().send(target, req, limits), send_error)
     }
 }
 
@@ -214,6 +196,31 @@ impl Upstream {
     /// The org key as a ready `X-Api-Key` header value.
     pub fn org_key_header(&self) -> &http::HeaderValue {
         &self.org_key_header
+    }
+
+    /// The API host's `Host` value when it is reached over plain HTTP/1.1:
+    /// then a bodiless read may be written by the fast lane (`lane`) and
+    /// sent with [`Upstream::send_read`]. `None` over TLS.
+    pub fn plain_api_host(&self) -> Option<&http::HeaderValue> {
+        self.api.plain_host()
+    }
+
+    /// Sends a bodiless `GET` or `HEAD` to the API host whose head is
+    /// written already (`head`, with the org key and the API host's `Host`:
+    /// see [`Upstream::plain_api_host`]), within `request_timeout`, as
+    /// [`Upstream::send`] sends one it writes itself.
+    pub fn send_read(
+        &self,
+        head: Vec<u8>,
+        head_request: bool,
+    ) -> impl std::future::Future<Output = Result<Response<UpBody>, UpstreamError>> + Send + '_
+    {
+        let limits = Limits {
+            connect: self.connect_timeout,
+            request: self.request_timeout,
+        };
+        let sent = self.pool().send_head(&self.api, head, head_request, limits);
+        futures_util::TryFutureExt::map_err(sent, send_error)
     }
 
     /// Reads a response body the gateway must inspect, bounded in size and in
@@ -272,18 +279,3 @@ mod tests;
 mod tests_proxy;
 #[cfg(test)]
 mod tests_roots;
-
-/// Finds why the client failed by walking the error's sources.
-fn classify(err: &(dyn std::error::Error + 'static)) -> UpstreamError {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(e) = cur {
-        if e.is::<http_body_util::LengthLimitError>() {
-            return UpstreamError::BodyTooLarge;
-        }
-        if e.is::<crate::http::BodyReadTimeout>() {
-            return UpstreamError::ClientBodyTimeout;
-        }
-        cur = e.source();
-    }
-    UpstreamError::Failed(err.to_string())
-}

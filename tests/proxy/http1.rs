@@ -1,9 +1,10 @@
 //! The tenant listener's HTTP/1.1 on the wire, byte for byte: pipelined
 //! reads answered in order, `HEAD`, `Connection: close`, reads and bodies
 //! mixed on one connection, HTTP/1.0, bad and oversized heads, and a client
-//! that leaves mid-read (its exchange with HeyGen is dropped). Written to
-//! pin what any replacement of hyper's server must keep (one was tried:
-//! `bench/RESULTS.md`, stop 39).
+//! that leaves mid-read (its exchange with HeyGen is dropped). Bodiless
+//! reads are the gateway's own HTTP/1 loop's (`server/h1`, with the fast
+//! lane's reads among them), the rest hyper's, which the loop hands the
+//! connection to: both must answer as hyper alone did.
 
 use std::time::Duration;
 

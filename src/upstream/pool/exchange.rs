@@ -42,6 +42,19 @@ impl Pool {
         Box::pin(self.send_pooled(t, req, limits))
     }
 
+    /// Sends a bodiless read whose head `head` is written for `t` already
+    /// (the fast lane's); `t` must be plain (`Target::is_plain`).
+    pub(in crate::upstream) fn send_head<'a>(
+        self: &'a Arc<Self>,
+        t: &'a Target,
+        head: Vec<u8>,
+        head_request: bool,
+        limits: Limits,
+    ) -> PoolFuture<'a> {
+        let spare = http::HeaderMap::new();
+        Box::pin(self.send_plain_head(t, head, head_request, spare, limits))
+    }
+
     async fn send_pooled(
         self: &Arc<Self>,
         t: &Target,

@@ -58,6 +58,12 @@ impl Target {
             slot,
         })
     }
+
+    /// The `Host` value of a plain `http://` host, whose reads the fast
+    /// lane writes itself (`Pool::send_head`); `None` over TLS.
+    pub(super) fn plain_host(&self) -> Option<&HeaderValue> {
+        self.plain.then_some(&self.host)
+    }
 }
 
 /// Why a request got no response head.

@@ -83,31 +83,40 @@ impl Pool {
         // The request's map, written out, holds the answer's fields: it
         // has room for them (hyper's server built it in the previous
         // answer's map), and one allocation and free less a read.
-        let mut spare = req.into_parts().0.headers;
-        async move {
-            let mut deadline = None;
-            if let Some(conn) = self.checkout_plain(t.slot) {
-                let until = tokio::time::Instant::now() + limits.request;
-                match self
-                    .exchange(t, conn, &head, head_request, until, &mut spare)
-                    .await
-                {
-                    Err(Some(Lost::Closed)) => deadline = Some(until), // sent again below
-                    r => return r.map_err(lost),
-                }
+        let spare = req.into_parts().0.headers;
+        self.send_plain_head(t, head, head_request, spare, limits)
+    }
+
+    /// The exchange of a bodiless read whose head is written already
+    /// (`head`, for `t`); the answer's fields go into `spare`.
+    pub(super) async fn send_plain_head(
+        self: &Arc<Self>,
+        t: &Target,
+        head: Vec<u8>,
+        head_request: bool,
+        mut spare: http::HeaderMap,
+        limits: Limits,
+    ) -> Result<Response<UpBody>, SendError> {
+        let mut deadline = None;
+        if let Some(conn) = self.checkout_plain(t.slot) {
+            let until = tokio::time::Instant::now() + limits.request;
+            match self
+                .exchange(t, conn, &head, head_request, until, &mut spare)
+                .await
+            {
+                Err(Some(Lost::Closed)) => deadline = Some(until), // sent again below
+                r => return r.map_err(lost),
             }
-            let conn = match Box::pin(self.connect_plain(t, limits.connect)).await {
-                Ok(c) => c,
-                // The first attempt was written: HeyGen may have seen it.
-                Err(SendError::NotSent(e)) if deadline.is_some() => {
-                    return Err(SendError::Failed(e))
-                }
-                Err(e) => return Err(e),
-            };
-            let until = deadline.unwrap_or_else(|| tokio::time::Instant::now() + limits.request);
-            let r = self.exchange(t, conn, &head, head_request, until, &mut spare);
-            r.await.map_err(lost)
         }
+        let conn = match Box::pin(self.connect_plain(t, limits.connect)).await {
+            Ok(c) => c,
+            // The first attempt was written: HeyGen may have seen it.
+            Err(SendError::NotSent(e)) if deadline.is_some() => return Err(SendError::Failed(e)),
+            Err(e) => return Err(e),
+        };
+        let until = deadline.unwrap_or_else(|| tokio::time::Instant::now() + limits.request);
+        let r = self.exchange(t, conn, &head, head_request, until, &mut spare);
+        r.await.map_err(lost)
     }
 
     async fn connect_plain(
