@@ -34,7 +34,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 
-use http::{HeaderValue, Method, Response};
+use http::{HeaderMap, HeaderValue, Method, Response};
 use tokio::time::Instant;
 
 use crate::catalog::RouteKind;
@@ -92,6 +92,18 @@ impl Lane {
         if !under_api || !plain_target(target) || !path::is_normal(path) {
             return None;
         }
+        // The route before the key: a read the stack must serve (a list, a
+        // status read) is declined before its key is hashed, which the
+        // stack then does once.
+        let route = crate::catalog::classify(method, path);
+        let public = matches!(route.kind, RouteKind::Free | RouteKind::UnknownRead)
+            && matches!(
+                crate::ownership::access(method, path, query),
+                crate::ownership::Access::Public
+            );
+        if !public {
+            return None;
+        }
         let scan = fields::scan(fields)?;
         let runtime = self.state.snapshot();
         let token = fields::tenant_token(&scan)?;
@@ -100,14 +112,7 @@ impl Lane {
         else {
             return None;
         };
-        let route = crate::catalog::classify(method, path);
-        let passes = matches!(route.kind, RouteKind::Free | RouteKind::UnknownRead)
-            && runtime.config.tenants[tenant].may_use(route.family)
-            && matches!(
-                crate::ownership::access(method, path, query),
-                crate::ownership::Access::Public
-            );
-        if !passes {
+        if !runtime.config.tenants[tenant].may_use(route.family) {
             return None;
         }
         let request_id = match scan.request_id.filter(|v| headers::sane_request_id(v)) {
@@ -140,9 +145,11 @@ impl Lane {
 
     /// Serves a taken read: the rate limit, HeyGen's answer (or the error
     /// it became), the access line and metrics.
+    /// HeyGen's answer's fields go into `spare` (an emptied map with room).
     pub fn serve(
         &self,
         t: Ticket,
+        spare: HeaderMap,
     ) -> impl Future<Output = Result<Response<Body>, Infallible>> + Send + '_ {
         let state = &*self.state;
         let tenant = &t.runtime.config.tenants[t.tenant];
@@ -173,7 +180,7 @@ impl Lane {
                 };
                 allowed.map_err(|wait| GatewayError::RateLimited { retry_after: wait })?;
                 let sent = Instant::now();
-                let result = state.upstream.send_read(head, head_request).await;
+                let result = state.upstream.send_read(head, head_request, spare).await;
                 let took = sent.elapsed();
                 forward::answered(state, family, &ctx, &request_id, result, took, limit)
             };

@@ -208,18 +208,22 @@ impl Upstream {
     /// Sends a bodiless `GET` or `HEAD` to the API host whose head is
     /// written already (`head`, with the org key and the API host's `Host`:
     /// see [`Upstream::plain_api_host`]), within `request_timeout`, as
-    /// [`Upstream::send`] sends one it writes itself.
+    /// [`Upstream::send`] sends one it writes itself. The answer's fields
+    /// go into `spare` (an emptied map with room for them, or a new one).
     pub fn send_read(
         &self,
         head: Vec<u8>,
         head_request: bool,
+        spare: HeaderMap,
     ) -> impl std::future::Future<Output = Result<Response<UpBody>, UpstreamError>> + Send + '_
     {
         let limits = Limits {
             connect: self.connect_timeout,
             request: self.request_timeout,
         };
-        let sent = self.pool().send_head(&self.api, head, head_request, limits);
+        let sent = self
+            .pool()
+            .send_head(&self.api, head, head_request, spare, limits);
         futures_util::TryFutureExt::map_err(sent, send_error)
     }
 

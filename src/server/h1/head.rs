@@ -38,11 +38,13 @@ pub(super) enum Parsed<T> {
 }
 
 /// Parses the head at the start of `buf`, and cuts it off when it is taken:
-/// by `lane` (given the method, target and fields) when it takes it, else
-/// as a `Request`.
+/// by `lane` (given the method, target, fields and `spare`) when it takes
+/// it, else as a `Request` whose fields go into `spare` (the previous
+/// answer's emptied map: it has room, as hyper's server reuses it too).
 pub(super) fn parse<T>(
     buf: &mut BytesMut,
-    lane: impl FnOnce(&Method, &str, &[httparse::Header<'_>]) -> Option<T>,
+    spare: &mut HeaderMap,
+    lane: impl FnOnce(&Method, &str, &[httparse::Header<'_>], &mut HeaderMap) -> Option<T>,
 ) -> Parsed<T> {
     let mut raw = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
     let mut parsed = httparse::Request::new(&mut []);
@@ -71,7 +73,7 @@ pub(super) fn parse<T>(
         }
     }
     let target = parsed.path.unwrap_or_default();
-    if let Some(taken) = lane(&method, target, parsed.headers) {
+    if let Some(taken) = lane(&method, target, parsed.headers, spare) {
         let head_request = method == Method::HEAD;
         let _ = buf.split_to(len);
         return Parsed::Taken {
@@ -94,7 +96,7 @@ pub(super) fn parse<T>(
         .map(|h| (at(h.name.as_bytes()), at(h.value)))
         .collect();
     let head = buf.split_to(len).freeze();
-    let Some((uri, headers)) = build(&head, target, spans) else {
+    let Some((uri, headers)) = build(&head, target, spans, std::mem::take(spare)) else {
         // Rare (httparse lets through targets `Uri` refuses): put the head
         // back for hyper, which answers 400.
         let mut whole = BytesMut::with_capacity(head.len() + buf.len());
@@ -114,9 +116,15 @@ pub(super) fn parse<T>(
 type Span = (usize, usize);
 
 /// The target and fields of `head`, cut from it without copying.
-fn build(head: &Bytes, target: Span, spans: Vec<(Span, Span)>) -> Option<(Uri, HeaderMap)> {
+fn build(
+    head: &Bytes,
+    target: Span,
+    spans: Vec<(Span, Span)>,
+    mut headers: HeaderMap,
+) -> Option<(Uri, HeaderMap)> {
     let uri = Uri::from_maybe_shared(head.slice(target.0..target.1)).ok()?;
-    let mut headers = HeaderMap::with_capacity(spans.len());
+    headers.clear();
+    headers.reserve(spans.len());
     for ((n0, n1), (v0, v1)) in spans {
         let name = HeaderName::from_bytes(&head[n0..n1]).ok()?;
         headers.append(

@@ -33,7 +33,7 @@ use std::task::{Context, Poll};
 
 use bytes::BytesMut;
 use futures_util::future::Either;
-use http::{Method, Request, Response};
+use http::{HeaderMap, Method, Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
@@ -129,15 +129,18 @@ where
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let mut out = Vec::new();
     let mut watch = Watch::new(opts.max_head, opts.half_close);
+    // The previous answer's fields' map, emptied: the next request's
+    // fields (or the lane's next answer's) go into it.
+    let mut spare = HeaderMap::new();
     let (lane, client_ip) = (opts.lane.as_deref(), svc.client_ip().clone());
-    let take = |m: &Method, target: &str, fields: &[httparse::Header<'_>]| {
+    let take = |m: &Method, target: &str, fields: &[httparse::Header<'_>], spare: &mut _| {
         let lane = lane?;
         let ticket = lane.take(m, target, fields, &client_ip)?;
-        Some(lane.serve(ticket))
+        Some(lane.serve(ticket, std::mem::take(spare)))
     };
     loop {
         let (call, head_request, close) = loop {
-            match head::parse(&mut buf, take) {
+            match head::parse(&mut buf, &mut spare, take) {
                 Parsed::Simple { req, close } => {
                     let head_request = req.method() == Method::HEAD;
                     let call = svc.dispatch(req.map(|()| Source::Empty));
@@ -162,7 +165,7 @@ where
             return Ok(());
         };
         let close = close || draining.load(Ordering::Relaxed);
-        let keep = respond::write(
+        let (keep, answered) = respond::write(
             &mut io,
             &mut out,
             resp,
@@ -172,6 +175,9 @@ where
             &mut buf,
         )
         .await?;
+        spare = answered;
+        // Its values may share a HeyGen connection's buffer: let go of them.
+        spare.clear();
         if !keep {
             let _ = io.shutdown().await;
             return Ok(());

@@ -9,7 +9,7 @@ use std::task::Poll;
 
 use bytes::{Buf, BytesMut};
 use futures_util::FutureExt;
-use http::Response;
+use http::{HeaderMap, Response};
 use http_body::Body as _;
 use http_body_util::BodyExt;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
@@ -114,7 +114,8 @@ fn reserve(buf: &mut BytesMut) {
     }
 }
 
-/// Writes `resp`; true when the connection may carry another request.
+/// Writes `resp`; true when the connection may carry another request, and
+/// the answer's fields' map, for the next request.
 pub(super) async fn write<IO: AsyncRead + AsyncWrite + Unpin>(
     io: &mut IO,
     out: &mut Vec<u8>,
@@ -123,11 +124,11 @@ pub(super) async fn write<IO: AsyncRead + AsyncWrite + Unpin>(
     close: bool,
     watch: &mut Watch,
     buf: &mut BytesMut,
-) -> Result<bool, BoxError> {
+) -> Result<(bool, HeaderMap), BoxError> {
     let (parts, body) = resp.into_parts();
     out.clear();
     let (framing, close) = encode::head(&parts, &body, head_request, close, out);
-    drop(parts);
+    let fields = parts.headers;
     let whole = {
         let mut body = pin!(body);
         match framing {
@@ -143,7 +144,7 @@ pub(super) async fn write<IO: AsyncRead + AsyncWrite + Unpin>(
     if out.capacity() > 2 * FLUSH_AT {
         *out = Vec::new();
     }
-    Ok(whole && !close)
+    Ok((whole && !close, fields))
 }
 
 /// Streams the body after the head: `Some(n)` bytes exactly, or chunked.

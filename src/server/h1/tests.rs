@@ -7,7 +7,10 @@ use super::head::{parse, Parsed};
 
 fn parsed(wire: &str) -> (Parsed<()>, BytesMut) {
     let mut buf = BytesMut::from(wire);
-    (parse(&mut buf, |_, _, _| None), buf)
+    (
+        parse(&mut buf, &mut http::HeaderMap::new(), |_, _, _, _| None),
+        buf,
+    )
 }
 
 #[test]
@@ -16,7 +19,8 @@ fn a_read_the_lane_takes_is_cut_from_the_buffer_and_built_no_further() {
         "HEAD /v2/voices?x=1 HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\nGET /next",
     );
     let mut seen = None;
-    let p = parse(&mut buf, |m, target, fields| {
+    let mut spare = http::HeaderMap::new();
+    let p = parse(&mut buf, &mut spare, |m, target, fields, _| {
         seen = Some((m.clone(), target.to_string(), fields.len()));
         Some("taken")
     });
@@ -200,4 +204,20 @@ fn closing_is_said_once_and_a_handlers_close_is_kept() {
         .expect("r");
     let (head, _, _) = encoded(&dated, false, false);
     assert_eq!(head.matches("date: ").count(), 1, "{head}");
+}
+
+#[test]
+fn a_request_is_built_in_the_previous_answers_emptied_map() {
+    let mut buf = BytesMut::from("GET /v2/avatars HTTP/1.1\r\nHost: gw\r\n\r\n");
+    let mut spare = http::HeaderMap::with_capacity(40);
+    spare.insert(
+        "x-stale",
+        http::HeaderValue::from_static("from the last answer"),
+    );
+    let Parsed::Simple { req, .. } = parse(&mut buf, &mut spare, |_, _, _, _| None::<()>) else {
+        panic!("not taken")
+    };
+    assert!(req.headers().capacity() >= 40);
+    assert_eq!(req.headers().len(), 1);
+    assert_eq!(req.headers()["host"], "gw");
 }

@@ -49,9 +49,9 @@ impl Pool {
         t: &'a Target,
         head: Vec<u8>,
         head_request: bool,
+        spare: http::HeaderMap,
         limits: Limits,
     ) -> PoolFuture<'a> {
-        let spare = http::HeaderMap::new();
         Box::pin(self.send_plain_head(t, head, head_request, spare, limits))
     }
 
