@@ -82,17 +82,21 @@ fn field(name: &str) -> Field {
         .map_or(Field::Keep, |&(_, f)| f)
 }
 
+/// The longest field name `http` takes (`HeaderName`): hyper answers a
+/// longer one with 431, which the lane leaves to it.
+const MAX_NAME: usize = u16::MAX as usize;
+
 /// Reads `fields`; `None` declines the request.
 pub(super) fn scan<'h>(fields: &[httparse::Header<'h>]) -> Option<Scan<'h>> {
     let mut s = Scan::default();
     let mut chains = 0;
     for f in fields {
         // `HeaderValue`'s rule; hyper answers 400 for the others.
-        if !f
+        let valid = f
             .value
             .iter()
-            .all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f))
-        {
+            .all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f));
+        if !valid || f.name.len() > MAX_NAME {
             return None;
         }
         let first = |slot: &mut Option<&'h [u8]>| {
@@ -125,14 +129,16 @@ fn only_connection_options(value: &[u8]) -> bool {
     })
 }
 
+/// A value as text, as `HeaderValue::to_str` gives it: visible ASCII and
+/// tabs, else none.
+pub(super) fn text(v: &[u8]) -> Option<&str> {
+    let visible = v.iter().all(|&b| b == b'\t' || (32..127).contains(&b));
+    visible.then(|| std::str::from_utf8(v).ok()).flatten()
+}
+
 /// The tenant's key as `headers::tenant_token` finds it in a header map:
 /// `X-Api-Key`'s first value, else `Authorization: Bearer`.
 pub(super) fn tenant_token<'h>(s: &Scan<'h>) -> Option<&'h str> {
-    let text = |v: &'h [u8]| {
-        std::str::from_utf8(v)
-            .ok()
-            .filter(|t| t.bytes().all(|b| b == b'\t' || (32..127).contains(&b)))
-    };
     if let Some(v) = s.x_api_key.and_then(text).map(str::trim) {
         if !v.is_empty() {
             return Some(v);
@@ -156,6 +162,9 @@ pub(super) struct Added<'a> {
 
 /// The request head for HeyGen, as `upstream::pool::plain_head` writes a
 /// prepared request's: request line, `host` first, names in lower case.
+/// The same fields as the stack's, and values of one name in the same
+/// order; the fields themselves in the order the tenant sent them, the
+/// gateway's after them (a header map groups them by name instead).
 pub(super) fn write_head(
     method: &str,
     target: &str,

@@ -118,6 +118,9 @@ fn fields_the_stack_must_handle_decline_the_request() {
     ] {
         assert!(scan(&fields(raw)).is_none(), "{raw:?}");
     }
+    // A name `HeaderName` refuses for its length: hyper's 431.
+    let long = "x".repeat(usize::from(u16::MAX) + 1);
+    assert!(scan(&fields(&[(long.as_str(), "v")])).is_none());
     let options = [("Connection", "close, Keep-Alive"), ("X-Api-Key", "k")];
     assert!(scan(&fields(&options)).is_some());
 }
@@ -208,4 +211,13 @@ fn every_known_name_is_filed_under_its_length() {
     }
     assert_eq!(field("Accept"), Field::Keep);
     assert_eq!(field("x-custom-field-name-longer-than-all"), Field::Keep);
+}
+
+#[test]
+fn only_what_to_str_takes_is_text() {
+    assert_eq!(text(b"00-ab\tcd"), Some("00-ab\tcd"));
+    // Valid UTF-8, but not what `HeaderValue::to_str` gives: the stack
+    // logs no trace id for it, and neither does the lane.
+    assert_eq!(text("00-\u{fc}".as_bytes()), None);
+    assert_eq!(text(b"a\x7fb"), None);
 }

@@ -6,8 +6,7 @@
 //! five layers, rewrites the map for HeyGen and writes it out again; that
 //! machinery, not the decisions, was most of the gap to nginx on plain
 //! HTTP (`bench/RESULTS.md`, stops 38–41). The lane makes the same
-//! decisions in the same order, with the stack's own functions where they
-//! take text (path checks, the catalog, isolation rules, the tenant's key,
+//! decisions, with the stack's own functions where they take text (path checks, the catalog, isolation rules, the tenant's key,
 //! the rate limit, the access log and metrics, error rendering), and only
 //! for a request none of whose stages would do more than pass it through:
 //!
@@ -89,7 +88,10 @@ impl Lane {
             None => (target, None),
         };
         let under_api = ["/v1/", "/v2/", "/v3/"].iter().any(|p| path.starts_with(p));
-        if !under_api || !plain_target(target) || !path::is_normal(path) {
+        // `http::Uri` takes targets up to 65,534 bytes; hyper answers a
+        // longer one with 414, which the lane leaves to it.
+        let short = target.len() < usize::from(u16::MAX);
+        if !under_api || !short || !plain_target(target) || !path::is_normal(path) {
             return None;
         }
         // The route before the key: a read the stack must serve (a list, a
@@ -121,7 +123,7 @@ impl Lane {
         };
         let trace_id = scan
             .traceparent
-            .and_then(|v| std::str::from_utf8(v).ok())
+            .and_then(fields::text)
             .and_then(headers::trace_id_of);
         let added = fields::Added {
             host,
@@ -144,8 +146,8 @@ impl Lane {
     }
 
     /// Serves a taken read: the rate limit, HeyGen's answer (or the error
-    /// it became), the access line and metrics.
-    /// HeyGen's answer's fields go into `spare` (an emptied map with room).
+    /// it became), the access line and metrics. HeyGen's answer's fields
+    /// go into `spare` (an emptied map with room).
     pub fn serve(
         &self,
         t: Ticket,

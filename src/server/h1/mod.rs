@@ -176,8 +176,6 @@ where
         )
         .await?;
         spare = answered;
-        // Its values may share a HeyGen connection's buffer: let go of them.
-        spare.clear();
         if !keep {
             let _ = io.shutdown().await;
             return Ok(());

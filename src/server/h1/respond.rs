@@ -115,7 +115,7 @@ fn reserve(buf: &mut BytesMut) {
 }
 
 /// Writes `resp`; true when the connection may carry another request, and
-/// the answer's fields' map, for the next request.
+/// the answer's fields' map, emptied, for the next request.
 pub(super) async fn write<IO: AsyncRead + AsyncWrite + Unpin>(
     io: &mut IO,
     out: &mut Vec<u8>,
@@ -128,7 +128,12 @@ pub(super) async fn write<IO: AsyncRead + AsyncWrite + Unpin>(
     let (parts, body) = resp.into_parts();
     out.clear();
     let (framing, close) = encode::head(&parts, &body, head_request, close, out);
-    let fields = parts.headers;
+    // Emptied before the body is sent, as hyper drops a written head: its
+    // values may share a HeyGen connection's buffer, which the body's end
+    // hands back to the pool. The map's room stays, for the next request.
+    let mut fields = parts.headers;
+    fields.clear();
+    drop(parts.extensions);
     let whole = {
         let mut body = pin!(body);
         match framing {
