@@ -1,5 +1,6 @@
 //! One listener's accept loop: connection caps and shedding, the own
-//! HTTP/1 loop (`h1`) and hyper's HTTP/1.1 + h2c settings against hostile clients, idle and body timeouts,
+//! HTTP/1 loop (`h1`), hyper's HTTP/1.1 + h2c settings against hostile
+//! clients for the rest, idle and body timeouts,
 //! graceful drain. The same loop runs on the shared runtime or on each I/O
 //! thread (`workers`).
 
