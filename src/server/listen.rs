@@ -4,22 +4,19 @@
 //! graceful drain. The same loop runs on the shared runtime or on each I/O
 //! thread (`workers`).
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::h1;
-use super::per_connection::per_connection;
+use super::per_connection::{per_connection, Stack};
 use crate::conn::{
-    AcceptBackoff, ConnConfig, ConnLimiter, ConnMetrics, Ended, IdleTracker, ReqBody, Timeouts,
+    AcceptBackoff, ConnConfig, ConnLimiter, ConnMetrics, Ended, IdleTracker, Timeouts,
 };
-use crate::http::Body;
 use crate::lane::Lane;
 
 /// Connection policy of one listener: caps, timeouts, metrics.
@@ -98,11 +95,7 @@ pub(super) async fn serve<S>(
     policy: ConnPolicy,
     service: S,
 ) where
-    S: tower::Service<Request<ReqBody>, Response = Response<Body>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
+    S: Stack,
 {
     let h1 = h1::Options {
         hyper: Arc::new(builder(&policy.cfg)),

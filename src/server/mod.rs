@@ -23,7 +23,7 @@ use crate::metrics::Metrics;
 use crate::state::{AppState, Secrets, StateParts};
 use crate::upstream::Upstream;
 use listen::{serve, ConnPolicy};
-pub use per_connection::{per_connection, PerConnection, TrackedFuture};
+pub use per_connection::{per_connection, PerConnection, Stack, TrackedFuture};
 use workers::TenantServers;
 
 /// Options for starting a gateway in-process (tests use all of them).

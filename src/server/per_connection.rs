@@ -19,6 +19,32 @@ use crate::conn::{ActivityGuard, ConnConfig, IdleTracker, ReqBody, Source, Timed
 use crate::http::Body;
 use crate::proxy::context::ClientAddr;
 
+/// The listener's service as each connection calls it: the bounds the
+/// accept loop, the own HTTP/1 loop and `PerConnection` all need.
+pub trait Stack:
+    tower::Service<
+        Request<ReqBody>,
+        Response = Response<Body>,
+        Error = Infallible,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + 'static
+{
+}
+
+impl<S> Stack for S where
+    S: tower::Service<
+            Request<ReqBody>,
+            Response = Response<Body>,
+            Error = Infallible,
+            Future: Send + 'static,
+        > + Clone
+        + Send
+        + 'static
+{
+}
+
 /// What `PerConnection` returns for a request.
 pub(crate) type TrackedResponseFuture<S> = TrackedFuture<
     Either<<S as tower::Service<Request<ReqBody>>>::Future, Oneshot<S, Request<ReqBody>>>,
@@ -68,11 +94,7 @@ pub fn per_connection<S: Clone>(
 
 impl<S> hyper::service::Service<Request<Incoming>> for PerConnection<S>
 where
-    S: tower::Service<Request<ReqBody>, Response = Response<Body>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
+    S: Stack,
 {
     type Response = TrackedResponse;
     type Error = Infallible;
@@ -88,11 +110,7 @@ where
 
 impl<S> PerConnection<S>
 where
-    S: tower::Service<Request<ReqBody>, Response = Response<Body>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
+    S: Stack,
 {
     /// The peer's address as `X-Forwarded-For` text.
     pub(super) fn client_ip(&self) -> &http::HeaderValue {

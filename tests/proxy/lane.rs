@@ -97,13 +97,16 @@ async fn a_lane_read_reaches_heygen_and_the_tenant_as_a_stack_read_does() {
 
 #[tokio::test]
 async fn a_head_read_on_the_lane_is_answered_as_on_the_stack_without_a_body() {
+    let (_guard, logs) = capture_logs();
     let rig = Rig::start().await;
     let token = tenant_token("alpha");
     let head = |version: &str| {
-        format!("HEAD {READ} HTTP/{version}\r\nHost: gw\r\nX-Api-Key: {token}\r\nConnection: close\r\n\r\n")
+        format!("HEAD {READ} HTTP/{version}\r\nHost: gw\r\nX-Api-Key: {token}\r\nX-Request-Id: head-{version}\r\nConnection: close\r\n\r\n")
     };
     let lane = raw_http(rig.gw.addr, &head("1.1")).await;
     let stack = raw_http(rig.gw.addr, &head("1.0")).await;
+    assert!(access_line(&logs, "head-1.1").contains("served_by=\"lane\""));
+    assert!(access_line(&logs, "head-1.0").contains("served_by=\"stack\""));
     let status = |raw: &str| status_line(raw).split_once(' ').map(|(_, s)| s.to_string());
     let length = |raw: &str| {
         raw.lines()

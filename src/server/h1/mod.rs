@@ -24,7 +24,6 @@ mod head;
 mod respond;
 mod rewind;
 
-use std::convert::Infallible;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,14 +32,14 @@ use std::task::{Context, Poll};
 
 use bytes::BytesMut;
 use futures_util::future::Either;
-use http::{HeaderMap, Method, Request, Response};
+use http::{HeaderMap, Method};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
-use super::per_connection::PerConnection;
-use crate::conn::{ReqBody, Source};
-use crate::http::{Body, BoxError};
+use super::per_connection::{PerConnection, Stack};
+use crate::conn::Source;
+use crate::http::BoxError;
 use crate::lane::Lane;
 use head::Parsed;
 use respond::Watch;
@@ -99,11 +98,7 @@ pub fn serve<IO, S>(
 ) -> Connection<impl Future<Output = Result<(), BoxError>> + Send>
 where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    S: tower::Service<Request<ReqBody>, Response = Response<Body>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
+    S: Stack,
 {
     let draining = Arc::new(AtomicBool::new(false));
     Connection {
@@ -120,11 +115,7 @@ async fn run<IO, S>(
 ) -> Result<(), BoxError>
 where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    S: tower::Service<Request<ReqBody>, Response = Response<Body>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
+    S: Stack,
 {
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let mut out = Vec::new();
@@ -193,11 +184,7 @@ async fn handoff<IO, S>(
 ) -> Result<(), BoxError>
 where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    S: tower::Service<Request<ReqBody>, Response = Response<Body>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
+    S: Stack,
 {
     let io = TokioIo::new(rewind::Rewind::new(buf.freeze(), io));
     let conn = hyper.serve_connection(io, svc);
