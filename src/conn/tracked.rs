@@ -32,6 +32,22 @@ impl<B> Tracked<B> {
         guard.waiting = true;
         Tracked { inner, guard }
     }
+
+    /// What the body gave is being written to the client: the response
+    /// waits on the client until the body is polled again. hyper never
+    /// polls a body while it has bytes to write, so returning a frame is
+    /// enough there; the gateway's own HTTP/1 loop (`server::h1`) polls
+    /// ahead to join pieces into one write, and may write a body's last
+    /// piece while it still holds the body, so it says when it writes.
+    /// Unsaid, a client that stops reading during such a write would be
+    /// taken for a response waiting on HeyGen, and never closed.
+    pub fn writing(self: Pin<&mut Self>) {
+        let guard = self.project().guard;
+        if !guard.waiting {
+            guard.waiting = true;
+            guard.tracker.blocked();
+        }
+    }
 }
 
 impl<B: Body> Body for Tracked<B> {

@@ -168,6 +168,7 @@ async fn send_body<IO: AsyncRead + AsyncWrite + Unpin>(
         let frame = match body.frame().now_or_never() {
             Some(frame) => frame,
             None => {
+                body.as_mut().writing();
                 flush(io, out).await?;
                 match watch.until(io, buf, body.frame()).await {
                     Some(frame) => frame,
@@ -188,6 +189,7 @@ async fn send_body<IO: AsyncRead + AsyncWrite + Unpin>(
                 out.extend_from_slice(format!("{n:X}\r\n").as_bytes());
             }
             if n >= FLUSH_AT {
+                body.as_mut().writing();
                 flush(io, out).await?;
                 io.write_all_buf(&mut data).await?;
             } else {
@@ -197,6 +199,7 @@ async fn send_body<IO: AsyncRead + AsyncWrite + Unpin>(
                 out.extend_from_slice(b"\r\n");
             }
             if out.len() >= FLUSH_AT {
+                body.as_mut().writing();
                 flush(io, out).await?;
             }
         }

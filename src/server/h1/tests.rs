@@ -221,3 +221,61 @@ fn a_request_is_built_in_the_previous_answers_emptied_map() {
     assert_eq!(req.headers().len(), 1);
     assert_eq!(req.headers()["host"], "gw");
 }
+
+/// A client that stops reading while the loop writes is a stalled write,
+/// whether the body is still open (its next piece awaited from HeyGen)
+/// or its last piece is being written: the write timeout closes it. The
+/// idle and head timeouts do not run while a request is in progress.
+#[tokio::test(start_paused = true)]
+async fn a_client_that_stops_reading_mid_write_is_closed_by_the_write_timeout() {
+    use crate::conn::{IdleTracker, Timeouts, Tracked};
+    use futures_util::StreamExt;
+    use std::time::Duration;
+    let piece = |n: usize| {
+        Ok::<_, crate::http::BoxError>(http_body::Frame::data(Bytes::from(vec![b'x'; n])))
+    };
+    let open = || {
+        let s = futures_util::stream::iter([piece(1024)]).chain(futures_util::stream::pending());
+        crate::http::boxed(StreamBody::new(s))
+    };
+    let last = || {
+        crate::http::boxed(StreamBody::new(futures_util::stream::iter([piece(
+            64 << 10,
+        )])))
+    };
+    for body in [open(), last()] {
+        let tracker = IdleTracker::new();
+        let resp = Response::new(Tracked::new(body, tracker.begin()));
+        // The client's end is kept, never read: writes past 64 bytes wait.
+        let (_client, mut server) = tokio::io::duplex(64);
+        let writer = tokio::spawn(async move {
+            let (mut out, mut buf) = (Vec::new(), BytesMut::new());
+            let mut watch = super::respond::Watch::new(1024, false);
+            super::respond::write(
+                &mut server,
+                &mut out,
+                resp,
+                false,
+                false,
+                &mut watch,
+                &mut buf,
+            )
+            .await
+            .map(|_| ())
+        });
+        let hour = Duration::from_secs(3600);
+        let t = Timeouts {
+            idle: hour,
+            head: hour,
+            write: Duration::from_secs(5),
+        };
+        tokio::time::timeout(Duration::from_secs(60), tracker.expired(t))
+            .await
+            .expect("the stalled write expires by the write timeout");
+        assert!(
+            !writer.is_finished(),
+            "the write is still waiting on the client"
+        );
+        writer.abort();
+    }
+}
