@@ -15,6 +15,10 @@
 # Usage: bench/compare.sh   (builds `cargo build --profile dist` first; needs nginx and
 #                            wrk: apt-get install -y nginx wrk)
 # Knobs: CMP_DURATION=10 (s per run), CMP_CONNECTIONS=32, CMP_THREADS=2,
+#        CMP_ROUNDS=3 (nginx and the gateway are each run this many times,
+#        alternating, the first of a round taking turns; each round's
+#        ratios are printed and the verdict is their median: on shared
+#        cores one run of each is at the mercy of whatever else ran then),
 #        CMP_BIN=path (gateway binary), CMP_NGINX=path (nginx binary),
 #        CMP_PERF=file (record a perf profile of the gateway's run into file),
 #        CMP_IO_THREADS=n (the gateway's server.io_threads; default one per core),
@@ -39,6 +43,7 @@
 set -euo pipefail
 
 DURATION=${CMP_DURATION:-10}
+ROUNDS=${CMP_ROUNDS:-3}
 CONNS=${CMP_CONNECTIONS:-32}
 THREADS=${CMP_THREADS:-2}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,6 +53,7 @@ TENANT_TOKEN=hgw_bench_tenant_5f3c9a1e7d2b4c6a8e0f1d3b5a7c9e2f
 ADMIN_TOKEN=bench_admin_token_0123456789
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "CMP_ROUNDS must be a whole number of at least 1, not '$ROUNDS'"
 
 NGINX=${CMP_NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 [[ -x $NGINX ]] || die "no nginx: apt-get install -y nginx"
@@ -201,16 +207,28 @@ run() { # name base_url key pid
     echo "$1 ${out#RESULT } $((u1 - u0 + s1 - s0)) $((u1 - u0)) $((s1 - s0)) $((up1 - up0))"
 }
 
-echo "wrk -t$THREADS -c$CONNS -d${DURATION}s, free read GET $READ_PATH, upstream $UP_URL" >&2
-results=$(
-    run upstream "$UP_URL" "$ORG_KEY" "$up_pid"
-    run nginx "http://127.0.0.1:$NGX_PORT" "$TENANT_TOKEN" "$ngx_pid"
-    if [[ -n ${CMP_PERF:-} ]]; then
+echo "wrk -t$THREADS -c$CONNS -d${DURATION}s, free read GET $READ_PATH, upstream $UP_URL, $ROUNDS round(s)" >&2
+proxies() { # round -> runs nginx and the gateway, named name#round, first in turns
+    local ngx=(nginx "http://127.0.0.1:$NGX_PORT" "$TENANT_TOKEN" "$ngx_pid")
+    if (($1 % 2)); then
+        run "${ngx[@]}" | sed "s/^nginx /nginx#$1 /"
+        run_gateway "$1"
+    else
+        run_gateway "$1"
+        run "${ngx[@]}" | sed "s/^nginx /nginx#$1 /"
+    fi
+}
+run_gateway() { # round
+    if [[ -n ${CMP_PERF:-} && $1 == 1 ]]; then
         perf record -q -g -p "$gw_pid" -o "$CMP_PERF" -- sleep "$DURATION" >/dev/null 2>&1 &
         perf_pid=$!
     fi
-    run gateway "http://127.0.0.1:$GW_PORT" "$TENANT_TOKEN" "$gw_pid"
-    [[ -z ${CMP_PERF:-} ]] || wait "$perf_pid"
+    run gateway "http://127.0.0.1:$GW_PORT" "$TENANT_TOKEN" "$gw_pid" | sed "s/^gateway /gateway#$1 /"
+    [[ -z ${CMP_PERF:-} || $1 != 1 ]] || wait "$perf_pid"
+}
+results=$(
+    run upstream "$UP_URL" "$ORG_KEY" "$up_pid"
+    for round in $(seq 1 "$ROUNDS"); do proxies "$round"; done
     for b in "${BASELINES[@]}"; do
         IFS=: read -r mode port pid <<<"$b"
         run "base-$mode" "http://127.0.0.1:$port" "$TENANT_TOKEN" "$pid"
@@ -225,27 +243,51 @@ per_req() { # ticks rps
         'BEGIN { printf "%.1f", (r > 0 ? t * 1e6 / hz / (r * d) : 0) }'
 }
 # 'µ' is two bytes, so its column is one wider in the format.
-printf '%-9s %10s %8s %8s %7s %12s %6s %6s %13s\n' target 'req/s' 'p50 ms' 'p99 ms' errors \
+printf '%-10s %10s %8s %8s %7s %12s %6s %6s %13s\n' target 'req/s' 'p50 ms' 'p99 ms' errors \
     'CPU µs/req' user system 'upstream µs'
 while read -r name rps p50 p99 err ticks user sys up; do
-    printf '%-9s %10s %8s %8s %7s %11s %6s %6s %12s\n' "$name" "$rps" "$p50" "$p99" "$err" \
+    printf '%-10s %10s %8s %8s %7s %11s %6s %6s %12s\n' "$name" "$rps" "$p50" "$p99" "$err" \
         "$(per_req "$ticks" "$rps")" "$(per_req "$user" "$rps")" "$(per_req "$sys" "$rps")" \
         "$(per_req "$up" "$rps")"
 done <<<"$results"
-ngx=$(awk '$1 == "nginx"' <<<"$results")
-gw=$(awk '$1 == "gateway"' <<<"$results")
-awk -v n="$ngx" -v g="$gw" 'BEGIN {
-    split(n, a, " "); split(g, b, " ");
-    printf "gateway/nginx: throughput %.2fx, p99 %.2fx, CPU per request %.2fx (user %.2fx, system %.2fx; with the upstream'"'"'s %.2fx)\n",
-        b[2] / a[2], b[4] / a[4], (b[6] / b[2]) / (a[6] / a[2]),
-        (b[7] / b[2]) / (a[7] / a[2]), (b[8] / b[2]) / (a[8] / a[2]),
-        ((b[6] + b[9]) / b[2]) / ((a[6] + a[9]) / a[2]) }'
+# Each round's ratios, then their medians (the middle round's, or the mean
+# of the two middle ones): the verdict.
+awk -v rounds="$ROUNDS" '
+    function median(v, n,    i, j, t) {
+        for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
+            t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+        }
+        return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+    }
+    { split($1, who, "#"); r = who[2] }
+    who[1] == "nginx" { n[r] = $0 }
+    who[1] == "gateway" { g[r] = $0 }
+    END {
+        for (r = 1; r <= rounds; r++) {
+            split(n[r], a, " "); split(g[r], b, " ")
+            tp[r] = b[2] / a[2]; p99[r] = b[4] / a[4]
+            cpu[r] = (b[6] / b[2]) / (a[6] / a[2])
+            usr[r] = (b[7] / b[2]) / (a[7] / a[2]); sys[r] = (b[8] / b[2]) / (a[8] / a[2])
+            up[r] = ((b[6] + b[9]) / b[2]) / ((a[6] + a[9]) / a[2])
+            line = sprintf("throughput %.2fx, p99 %.2fx, CPU per request %.2fx (user %.2fx, system %.2fx; with the upstream'"'"'s %.2fx)",
+                tp[r], p99[r], cpu[r], usr[r], sys[r], up[r])
+            if (rounds > 1) printf "round %d, gateway/nginx: %s\n", r, line
+            ahead += tp[r] >= 1; below += p99[r] <= 1
+        }
+        if (rounds > 1)
+            printf "gateway/nginx, median of %d rounds: throughput %.2fx, p99 %.2fx, CPU per request %.2fx (user %.2fx, system %.2fx; with the upstream'"'"'s %.2fx); throughput at or above nginx'"'"'s in %d of %d rounds, p99 at or below in %d\n",
+                rounds, median(tp, rounds), median(p99, rounds), median(cpu, rounds),
+                median(usr, rounds), median(sys, rounds), median(up, rounds), ahead, rounds, below
+        else
+            printf "gateway/nginx: %s\n", line
+    }' <<<"$results"
 echo "gateway peak RSS: $((rss_kib / 1024)) MiB"
+ngx=$(awk '$1 == "nginx#1"' <<<"$results")
 while read -r name rps _ p99 _ ticks _; do
     [[ $name == base-* ]] || continue
     awk -v n="$ngx" -v name="$name" -v r="$rps" -v p="$p99" -v t="$ticks" 'BEGIN {
         split(n, a, " ");
-        printf "%s/nginx: throughput %.2fx, p99 %.2fx, CPU per request %.2fx\n",
+        printf "%s/nginx (round 1'"'"'s nginx): throughput %.2fx, p99 %.2fx, CPU per request %.2fx\n",
             name, r / a[2], p / a[4], (t / r) / (a[6] / a[2]) }'
 done <<<"$results"
 
