@@ -17,6 +17,8 @@ mod faults;
 mod framing;
 #[path = "proxy/http1.rs"]
 mod http1;
+#[path = "proxy/http1_drain.rs"]
+mod http1_drain;
 #[path = "proxy/hygiene.rs"]
 mod hygiene;
 #[path = "proxy/lane.rs"]

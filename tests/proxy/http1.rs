@@ -14,9 +14,9 @@ use tokio::net::TcpStream;
 use crate::common::*;
 use crate::scripted::{content_length, read_more, scripted, take_head};
 
-const PATH: &str = "/v2/video_translate/target_languages";
+pub(crate) const PATH: &str = "/v2/video_translate/target_languages";
 
-fn answer(body: &str) -> (String, bool) {
+pub(crate) fn answer(body: &str) -> (String, bool) {
     let head = format!(
         "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
         body.len()
@@ -99,7 +99,7 @@ async fn read_on(tcp: &mut TcpStream, buf: &mut Vec<u8>) -> Vec<u8> {
     read_answer(tcp, buf, false).await.1
 }
 
-fn get(method: &str, path: &str, extra: &str) -> String {
+pub(crate) fn get(method: &str, path: &str, extra: &str) -> String {
     format!(
         "{method} {path} HTTP/1.1\r\nhost: gw\r\nx-api-key: {}\r\n{extra}\r\n",
         tenant_token("alpha")

@@ -167,7 +167,10 @@ where
         )
         .await?;
         spare = answered;
-        if !keep {
+        // A drain that began during the answer ends the connection too: a
+        // request the client pipelined meanwhile is not started (hyper
+        // starts none once asked to shut down either).
+        if !keep || draining.load(Ordering::Relaxed) {
             let _ = io.shutdown().await;
             return Ok(());
         }

@@ -1,0 +1,134 @@
+//! Writing answers on the own loop (`respond::write`): what the client
+//! gets when a body does not end where its length says, and how a client
+//! that stops reading is seen by the connection's watchdog.
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use http::Response;
+use http_body_util::StreamBody;
+use tokio::io::AsyncReadExt;
+
+use super::{write, Watch};
+use crate::conn::{IdleTracker, Timeouts, Tracked};
+use crate::http::{boxed, Body, BoxError};
+
+fn piece(n: usize) -> Result<http_body::Frame<Bytes>, BoxError> {
+    Ok(http_body::Frame::data(Bytes::from(vec![b'x'; n])))
+}
+
+/// A body of `pieces` that then never ends (a HeyGen that neither sends
+/// more nor ends its stream).
+fn open(pieces: Vec<Result<http_body::Frame<Bytes>, BoxError>>) -> Body {
+    boxed(StreamBody::new(
+        futures_util::stream::iter(pieces).chain(futures_util::stream::pending()),
+    ))
+}
+
+/// Writes `resp` to a client that reads everything, and returns whether
+/// the connection may carry another request, and the bytes the client got.
+async fn written(resp: Response<Body>) -> (bool, Vec<u8>) {
+    let tracker = IdleTracker::new();
+    let resp = resp.map(|b| Tracked::new(b, tracker.begin()));
+    let (mut client, mut server) = tokio::io::duplex(1 << 20);
+    let (mut out, mut buf) = (Vec::new(), BytesMut::new());
+    let mut watch = Watch::new(1024, false);
+    let wrote = write(
+        &mut server,
+        &mut out,
+        resp,
+        false,
+        false,
+        &mut watch,
+        &mut buf,
+    );
+    let (keep, _) = tokio::time::timeout(Duration::from_secs(60), wrote)
+        .await
+        .expect("the answer is written without waiting for the body's end")
+        .expect("written");
+    drop(server);
+    let mut got = Vec::new();
+    client.read_to_end(&mut got).await.expect("read");
+    (keep, got)
+}
+
+/// A body that has given all its length is done with, whether or not it
+/// says it has ended (an HTTP/2 stream may end only with a later, empty
+/// frame): the client has its answer, and the connection goes on.
+#[tokio::test(start_paused = true)]
+async fn a_body_is_done_with_once_its_length_is_sent() {
+    let resp = Response::builder()
+        .header("content-length", "5")
+        .body(open(vec![Ok(http_body::Frame::data(Bytes::from_static(
+            b"hello",
+        )))]))
+        .expect("response");
+    let (keep, got) = written(resp).await;
+    assert!(keep, "the connection carries the next request");
+    let got = String::from_utf8(got).expect("ascii");
+    assert!(
+        got.starts_with("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n"),
+        "{got}"
+    );
+    assert!(got.ends_with("\r\n\r\nhello"), "{got}");
+}
+
+/// Bytes past the length are cut, as hyper's encoder cuts them: the
+/// client gets exactly what the head promised, and no error.
+#[tokio::test(start_paused = true)]
+async fn a_body_longer_than_its_length_is_cut_to_it() {
+    let resp = Response::builder()
+        .header("content-length", "4")
+        .body(open(vec![Ok(http_body::Frame::data(Bytes::from_static(
+            b"abcdefgh",
+        )))]))
+        .expect("response");
+    let (keep, got) = written(resp).await;
+    assert!(keep);
+    let got = String::from_utf8(got).expect("ascii");
+    assert!(got.ends_with("\r\n\r\nabcd"), "{got}");
+}
+
+/// A client that stops reading while the loop writes is a stalled write,
+/// whether the body is still open (its next piece awaited from HeyGen)
+/// or its last piece is being written: the write timeout closes it. The
+/// idle and head timeouts do not run while a request is in progress.
+#[tokio::test(start_paused = true)]
+async fn a_client_that_stops_reading_mid_write_is_closed_by_the_write_timeout() {
+    let last = boxed(StreamBody::new(futures_util::stream::iter([piece(
+        64 << 10,
+    )])));
+    for body in [open(vec![piece(1024)]), last] {
+        let tracker = IdleTracker::new();
+        let resp = Response::new(Tracked::new(body, tracker.begin()));
+        // The client's end is kept, never read: writes past 64 bytes wait.
+        let (_client, mut server) = tokio::io::duplex(64);
+        let writer = tokio::spawn(async move {
+            let (mut out, mut buf) = (Vec::new(), BytesMut::new());
+            let mut watch = Watch::new(1024, false);
+            let wrote = write(
+                &mut server,
+                &mut out,
+                resp,
+                false,
+                false,
+                &mut watch,
+                &mut buf,
+            );
+            wrote.await.map(|_| ())
+        });
+        let hour = Duration::from_secs(3600);
+        let write = Duration::from_secs(5);
+        let t = Timeouts {
+            idle: hour,
+            head: hour,
+            write,
+        };
+        tokio::time::timeout(Duration::from_secs(60), tracker.expired(t))
+            .await
+            .expect("the stalled write expires by the write timeout");
+        assert!(!writer.is_finished(), "the write still waits on the client");
+        writer.abort();
+    }
+}
