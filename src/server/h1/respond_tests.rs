@@ -2,13 +2,14 @@
 //! gets when a body does not end where its length says, and how a client
 //! that stops reading is seen by the connection's watchdog.
 
+use std::future::Future;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use http::Response;
 use http_body_util::StreamBody;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, DuplexStream};
 
 use super::{write, Watch};
 use crate::conn::{IdleTracker, Timeouts, Tracked};
@@ -26,28 +27,44 @@ fn open(pieces: Vec<Result<http_body::Frame<Bytes>, BoxError>>) -> Body {
     ))
 }
 
+/// Starts writing `resp`, its request counted on `tracker`, to a client
+/// whose socket holds `room` bytes: the client's end, and the write
+/// (whether the connection may carry another request).
+fn start(
+    resp: Response<Body>,
+    tracker: &IdleTracker,
+    room: usize,
+) -> (
+    DuplexStream,
+    impl Future<Output = Result<bool, BoxError>> + Send,
+) {
+    let resp = resp.map(|b| Tracked::new(b, tracker.begin()));
+    let (client, mut server) = tokio::io::duplex(room);
+    let wrote = async move {
+        let (mut out, mut buf) = (Vec::new(), BytesMut::new());
+        let mut watch = Watch::new(1024, false);
+        let wrote = write(
+            &mut server,
+            &mut out,
+            resp,
+            false,
+            false,
+            &mut watch,
+            &mut buf,
+        );
+        Ok(wrote.await?.0)
+    };
+    (client, wrote)
+}
+
 /// Writes `resp` to a client that reads everything, and returns whether
 /// the connection may carry another request, and the bytes the client got.
 async fn written(resp: Response<Body>) -> (bool, Vec<u8>) {
-    let tracker = IdleTracker::new();
-    let resp = resp.map(|b| Tracked::new(b, tracker.begin()));
-    let (mut client, mut server) = tokio::io::duplex(1 << 20);
-    let (mut out, mut buf) = (Vec::new(), BytesMut::new());
-    let mut watch = Watch::new(1024, false);
-    let wrote = write(
-        &mut server,
-        &mut out,
-        resp,
-        false,
-        false,
-        &mut watch,
-        &mut buf,
-    );
-    let (keep, _) = tokio::time::timeout(Duration::from_secs(60), wrote)
+    let (mut client, wrote) = start(resp, &IdleTracker::new(), 1 << 20);
+    let keep = tokio::time::timeout(Duration::from_secs(60), wrote)
         .await
         .expect("the answer is written without waiting for the body's end")
         .expect("written");
-    drop(server);
     let mut got = Vec::new();
     client.read_to_end(&mut got).await.expect("read");
     (keep, got)
@@ -101,23 +118,9 @@ async fn a_client_that_stops_reading_mid_write_is_closed_by_the_write_timeout() 
     )])));
     for body in [open(vec![piece(1024)]), last] {
         let tracker = IdleTracker::new();
-        let resp = Response::new(Tracked::new(body, tracker.begin()));
         // The client's end is kept, never read: writes past 64 bytes wait.
-        let (_client, mut server) = tokio::io::duplex(64);
-        let writer = tokio::spawn(async move {
-            let (mut out, mut buf) = (Vec::new(), BytesMut::new());
-            let mut watch = Watch::new(1024, false);
-            let wrote = write(
-                &mut server,
-                &mut out,
-                resp,
-                false,
-                false,
-                &mut watch,
-                &mut buf,
-            );
-            wrote.await.map(|_| ())
-        });
+        let (_client, wrote) = start(Response::new(body), &tracker, 64);
+        let writer = tokio::spawn(wrote);
         let hour = Duration::from_secs(3600);
         let write = Duration::from_secs(5);
         let t = Timeouts {
