@@ -27,6 +27,16 @@ fn open(pieces: Vec<Result<http_body::Frame<Bytes>, BoxError>>) -> Body {
     ))
 }
 
+/// An answer declaring `length` bytes whose body gives `bytes`, then
+/// never ends.
+fn declaring(length: usize, bytes: &'static [u8]) -> Response<Body> {
+    let piece = Ok(http_body::Frame::data(Bytes::from_static(bytes)));
+    Response::builder()
+        .header("content-length", length)
+        .body(open(vec![piece]))
+        .expect("response")
+}
+
 /// Starts writing `resp`, its request counted on `tracker`, to a client
 /// whose socket holds `room` bytes: the client's end, and the write
 /// (whether the connection may carry another request).
@@ -75,13 +85,7 @@ async fn written(resp: Response<Body>) -> (bool, Vec<u8>) {
 /// frame): the client has its answer, and the connection goes on.
 #[tokio::test(start_paused = true)]
 async fn a_body_is_done_with_once_its_length_is_sent() {
-    let resp = Response::builder()
-        .header("content-length", "5")
-        .body(open(vec![Ok(http_body::Frame::data(Bytes::from_static(
-            b"hello",
-        )))]))
-        .expect("response");
-    let (keep, got) = written(resp).await;
+    let (keep, got) = written(declaring(5, b"hello")).await;
     assert!(keep, "the connection carries the next request");
     let got = String::from_utf8(got).expect("ascii");
     assert!(
@@ -95,13 +99,7 @@ async fn a_body_is_done_with_once_its_length_is_sent() {
 /// client gets exactly what the head promised, and no error.
 #[tokio::test(start_paused = true)]
 async fn a_body_longer_than_its_length_is_cut_to_it() {
-    let resp = Response::builder()
-        .header("content-length", "4")
-        .body(open(vec![Ok(http_body::Frame::data(Bytes::from_static(
-            b"abcdefgh",
-        )))]))
-        .expect("response");
-    let (keep, got) = written(resp).await;
+    let (keep, got) = written(declaring(4, b"abcdefgh")).await;
     assert!(keep);
     let got = String::from_utf8(got).expect("ascii");
     assert!(got.ends_with("\r\n\r\nabcd"), "{got}");
