@@ -1,9 +1,11 @@
 //! Finding where a JSON string ends, for [`super::json_fast`]: the first
 //! `"`, `\` or control character. Request strings are mostly short (keys,
-//! ids, types), so they are read eight bytes at a time in a `u64` (SWAR):
-//! a vector search costs more to set up than such a string takes; long
-//! ones (scripts) go to memchr's vector search.
+//! ids, types): their first 16 bytes are read with one vector compare
+//! ([`super::blocks::string_stops`]), then eight bytes at a time in a
+//! `u64` (SWAR) — a search loop costs more to set up than such a string
+//! takes; long ones (scripts) go to memchr's vector search.
 
+use super::blocks::string_stops;
 use super::swar::{splat, word_at, zero_bytes, HIGH};
 
 /// High bit set in the lowest byte of `w` that is `"`, `\` or below 0x20
@@ -27,8 +29,8 @@ fn foldable_bytes(w: u64) -> u64 {
 
 /// The bytes before the first stop byte of a key, and whether any of them
 /// is a capital or not ASCII (see `strict_keys::foldable`); `None` if no
-/// stop byte is found before `limit` bytes (the caller takes its general
-/// path then).
+/// stop byte is found before `limit` (at least 16) bytes (the caller takes
+/// its general path then).
 #[inline(always)]
 pub(super) fn key_end(b: &[u8], limit: usize) -> Option<(usize, bool)> {
     scan::<true>(b, limit)
@@ -40,6 +42,16 @@ pub(super) fn key_end(b: &[u8], limit: usize) -> Option<(usize, bool)> {
 fn scan<const FOLD: bool>(b: &[u8], limit: usize) -> Option<(usize, bool)> {
     let mut at = 0;
     let mut fold = 0;
+    // Most keys and short values end within 16 bytes: one vector compare,
+    // then words (within the body's last 16 bytes, words from the start).
+    if let Some((stop, folds)) = string_stops(b) {
+        if stop != 0 {
+            let n = stop.trailing_zeros();
+            return Some((n as usize, FOLD && folds & ((1 << n) - 1) != 0));
+        }
+        fold = u64::from(FOLD && folds != 0);
+        at = 16;
+    }
     while at < limit {
         let Some(w) = word_at(b, at) else {
             break;
@@ -55,7 +67,11 @@ fn scan<const FOLD: bool>(b: &[u8], limit: usize) -> Option<(usize, bool)> {
         fold |= f;
         at += 8;
     }
-    for (i, &c) in b.get(at..)?.iter().enumerate().take(8) {
+    if at >= limit {
+        return None;
+    }
+    // Fewer than eight bytes left.
+    for (i, &c) in b.get(at..)?.iter().enumerate() {
         if c == b'"' || c == b'\\' || c < 0x20 {
             let fold = FOLD
                 && (fold != 0

@@ -8,6 +8,7 @@
 
 mod batch_page;
 pub(crate) mod batch_status;
+mod blocks;
 mod book;
 mod book_canonical;
 mod book_file;

@@ -1,6 +1,6 @@
 //! The prose fast path (`text_plain`) and the common `<break>` reader: what
 //! they take and what they leave to the byte-wise scanner, and that the
-//! scanner counts as the reference does wherever a chunk edge falls.
+//! scanner counts as the reference does wherever a block edge falls.
 
 use super::ssml::{self, Tag};
 use super::text::analyse;
@@ -22,7 +22,7 @@ fn plain_prose_is_taken_whole() {
     // Every separator it takes: controls, space, `!`, `"`, `,`, `.`.
     let text = "a\tb\nc d!e\"f,g.h\u{1}i";
     assert_eq!(take(text, 0), plain(text.len(), 9, 9));
-    // A stretch may start mid-text and end with the text, mid-chunk.
+    // A stretch may start mid-text and end with the text, mid-block.
     assert_eq!(take("12 ab cd", 3), plain(5, 2, 4));
 }
 
@@ -80,10 +80,10 @@ fn acronyms_and_abbreviations_are_read_out() {
 }
 
 #[test]
-fn chunk_edges_anywhere_count_as_the_reference() {
+fn block_edges_anywhere_count_as_the_reference() {
     // Each word at each offset from the start of a stretch, so its start,
-    // its second letter, its end and the byte after it each meet a chunk
-    // edge; followed by plain text, the text's end, or what is not plain.
+    // its second letter, its end and the byte after it each meet a block
+    // edge (every 64 bytes, `blocks::BLOCK`), the first and the second; followed by plain text, the text's end, or what is not plain.
     let words = [
         "a",
         "I",
@@ -103,7 +103,7 @@ fn chunk_edges_anywhere_count_as_the_reference() {
         "Straightforward",
         "abcdefghijklmnopq",
     ];
-    for pad in 0..20 {
+    for pad in 0..140 {
         for w in words {
             for after in [
                 "",

@@ -1,19 +1,19 @@
-//! The fast path of [`super::text::analyse`] for ordinary prose: eight
-//! bytes at a time (SWAR on a `u64`: portable, no `unsafe`) are classified
-//! into ASCII letters, silent separators and everything else, and words are
+//! The fast path of [`super::text::analyse`] for ordinary prose: 64 bytes
+//! at a time are classified into ASCII letters, silent separators and
+//! everything else ([`super::blocks`], one bit per byte), and words are
 //! counted by their first letters.
 //!
 //! A stretch taken here is what the byte-wise scanner would read as plain
 //! words and silent bytes: it ends before the first byte that is neither an
 //! ASCII letter nor a separator (controls, space, `!`, `"`, `,`, `.`) —
 //! digits, joiners `'`/`-`, spoken symbols, `<`, non-ASCII — and is then cut
-//! after its last separator, so no word is taken without its end. Chunks are
+//! after its last separator, so no word is taken without its end. Blocks are
 //! taken whole and carry their last byte's classes to the next, so the loop
 //! never waits on where a word ends. Acronyms and abbreviations (the words
 //! [`letters_words`] reads as more than one) are rare: a word that could be
 //! one is flagged by its first letters and looked at on its own.
 
-use super::swar::{splat, HIGH, LOW7, ONES};
+use super::blocks::{classify, Classes, BLOCK};
 use super::text_scan::ascii_letters;
 use super::verbal::letters_words;
 
@@ -27,55 +27,13 @@ pub(super) struct Plain {
 }
 
 /// A separator the fast path takes: silent, ends a word, joins nothing.
-/// Must agree with `sep` in [`Chunk::new`].
+/// Must agree with `sep` in [`super::blocks::Classes`].
 pub(super) fn is_sep(b: u8) -> bool {
     b < 0x23 || b == b',' || b == b'.'
 }
 
-/// Classes of the bytes of one chunk, as the high bit of each byte.
-struct Chunk {
-    letter: u64,
-    sep: u64,
-    /// Bytes that end the stretch: neither a letter nor a separator.
-    other: u64,
-    /// Where a word's second letter makes it worth a look: capitals (the
-    /// second letter of an acronym) and `p`/`t` in either case (of `etc`,
-    /// `mph`, `kph`, `rpm` and `approx`); meaningful where `letter` is.
-    suspect: u64,
-}
-
-impl Chunk {
-    #[inline(always)]
-    fn new(w: u64) -> Chunk {
-        // Classes are computed on the low 7 bits, so that adding to a byte
-        // never carries out of it; non-ASCII bytes are `other` whatever
-        // their low bits say. Adding `0x80 - c` sets the high bit iff the
-        // byte is >= c; a byte is zero iff adding 0x7F leaves it clear.
-        let x = w & LOW7;
-        let fold = x | splat(0x20);
-        let letter = (fold + splat(0x80 - b'a')) & !(fold + splat(0x80 - b'z' - 1)) & HIGH;
-        let below_23 = !(x + splat(0x80 - 0x23));
-        // `,` and `.` differ only in bit 1, `p` and `t` only in bit 2.
-        let comma_dot = !(((x | splat(2)) ^ splat(b'.')) + LOW7);
-        let sep = (below_23 | comma_dot) & HIGH;
-        let p_or_t = !(((fold & !splat(4)) ^ splat(b'p')) + LOW7);
-        Chunk {
-            letter,
-            sep,
-            other: (w | !(letter | sep)) & HIGH,
-            // Bit 5 is clear in capitals; `<< 2` brings it to the high bit.
-            suspect: !(w << 2) | p_or_t,
-        }
-    }
-}
-
-/// The bytes of a chunk before its first flagged one (all without flags).
-fn before_first(flags: u64) -> u64 {
-    ((flags & flags.wrapping_neg()) >> 7).wrapping_sub(1)
-}
-
 /// The running state of [`take`]: counts, and the classes of the previous
-/// chunk's last byte moved to where they continue this chunk.
+/// block's last byte moved to where they continue this block (bit 0).
 #[derive(Default)]
 struct State {
     words: u64,
@@ -89,22 +47,19 @@ struct State {
 }
 
 impl State {
-    /// Counts the bytes of chunk `c` (at `at` in `text`) that `keep` keeps.
+    /// Counts the bytes of block `c` (at `at` in `text`) that `keep` keeps.
     #[inline(always)]
-    fn add(&mut self, text: &str, at: usize, c: &Chunk, keep: u64) {
+    fn add(&mut self, text: &str, at: usize, c: &Classes, keep: u64) {
         let letter = c.letter & keep;
-        let first = letter & !((letter << 8) | self.letter);
-        // Both counts in one multiply: a chunk has at most 8 of each, so
-        // word starts fit the low nibble of the sum and letters the high.
-        let both = ((first >> 7) | (letter >> 3)).wrapping_mul(ONES) >> 56;
-        self.words += both & 15;
-        self.letters += both >> 4;
+        let first = letter & !((letter << 1) | self.letter);
+        self.words += u64::from(first.count_ones());
+        self.letters += u64::from(letter.count_ones());
         // A capital (an acronym?) or `p`/`t` (an abbreviation?) second in a
         // word: flagged, then looked at. Other words are read as one.
-        let second = letter & ((first << 8) | self.first);
+        let second = letter & ((first << 1) | self.first);
         let mut flags = second & c.suspect;
         while flags != 0 {
-            let flag = at + (flags.trailing_zeros() / 8) as usize;
+            let flag = at + flags.trailing_zeros() as usize;
             if flag >= self.checked {
                 let (extra, end) = look_at(text, self.start, flag);
                 self.words += extra;
@@ -112,8 +67,8 @@ impl State {
             }
             flags &= flags - 1;
         }
-        self.letter = letter >> 56;
-        self.first = first >> 56;
+        self.letter = letter >> (BLOCK - 1);
+        self.first = first >> (BLOCK - 1);
     }
 }
 
@@ -148,35 +103,35 @@ pub(super) fn take(text: &str, start: usize) -> Option<Plain> {
         start,
         ..State::default()
     };
-    let mut chunks = bytes[start..].chunks_exact(8);
+    let mut blocks = bytes[start..].chunks_exact(BLOCK);
     let mut at = start;
-    for c in chunks.by_ref() {
-        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        let c = Chunk::new(w);
+    for block in blocks.by_ref() {
+        let Ok(block) = <&[u8; BLOCK]>::try_from(block) else {
+            break; // never: the chunks are exact
+        };
+        let c = classify(block);
         if c.other != 0 {
-            // Classified again there: passing `c` kept it in memory.
-            return s.finish(text, start, at, w);
+            return s.finish(text, start, at, &c);
         }
         s.add(text, at, &c, u64::MAX);
-        at += 8;
+        at += BLOCK;
     }
     // The last bytes, padded with zeros: separators, as the end is.
-    let mut last = [0u8; 8];
-    for (d, b) in last.iter_mut().zip(chunks.remainder()) {
-        *d = *b;
-    }
-    s.finish(text, start, at, u64::from_le_bytes(last))
+    let mut last = [0u8; BLOCK];
+    let rest = blocks.remainder();
+    last[..rest.len()].copy_from_slice(rest);
+    s.finish(text, start, at, &classify(&last))
 }
 
 impl State {
-    /// Counts the last chunk `w` (at `at`) up to its first `other` byte,
+    /// Counts the last block `c` (at `at`) up to its first `other` byte,
     /// and cuts the stretch after its last separator.
-    fn finish(mut self, text: &str, start: usize, at: usize, w: u64) -> Option<Plain> {
+    fn finish(mut self, text: &str, start: usize, at: usize, c: &Classes) -> Option<Plain> {
         let bytes = text.as_bytes();
-        let c = &Chunk::new(w);
-        let keep = before_first(c.other);
+        // The bytes before the first `other` one (all when there is none).
+        let keep = (c.other & c.other.wrapping_neg()).wrapping_sub(1);
         self.add(text, at, c, keep);
-        let stop = (at + (c.other.trailing_zeros() / 8) as usize).min(bytes.len());
+        let stop = (at + c.other.trailing_zeros() as usize).min(bytes.len());
         if stop == bytes.len() {
             let len = stop - start;
             return Some(Plain {
@@ -187,7 +142,7 @@ impl State {
         }
         let seps = c.sep & keep;
         let cut = if seps != 0 {
-            at + (64 - seps.leading_zeros() as usize) / 8
+            at + BLOCK - seps.leading_zeros() as usize
         } else {
             start + bytes[start..at].iter().rposition(|&b| is_sep(b))? + 1
         };
