@@ -34,7 +34,7 @@ pub fn analyse(text: &str) -> TextStats {
             continue;
         }
         if b.is_ascii_alphabetic() {
-            // Plain prose is taken eight bytes at a time.
+            // Plain prose is taken 64 bytes at a time.
             if let Some(p) = text_plain::take(text, i) {
                 scan.plain(p);
                 i += p.len;
