@@ -20,8 +20,9 @@ pub(super) struct Classes {
     pub(super) sep: u64,
     /// Neither a letter nor a separator, or not ASCII: ends a stretch.
     pub(super) other: u64,
-    /// Capitals and `p`/`t` in either case (meaningful where `letter` is):
-    /// where a word's second letter makes it worth a look.
+    /// Where a word's second letter makes it worth a look: capitals (the
+    /// second letter of an acronym) and `p`/`t` in either case (of `etc`,
+    /// `mph`, `kph`, `rpm` and `approx`); meaningful where `letter` is.
     pub(super) suspect: u64,
 }
 
@@ -107,7 +108,7 @@ mod tests {
         /// Each mask says of each byte what a byte-wise test says.
         #[test]
         fn masks_match_bytes(bytes in prop::collection::vec(any::<u8>(), BLOCK)) {
-            let block: [u8; BLOCK] = bytes.clone().try_into().unwrap_or([0; BLOCK]);
+            let block: [u8; BLOCK] = bytes.try_into().unwrap_or([0; BLOCK]);
             let c = classify(&block);
             for (i, &b) in block.iter().enumerate() {
                 let letter = b.is_ascii_alphabetic();

@@ -1,7 +1,7 @@
 //! Byte-parallel arithmetic on a `u64` (SWAR: eight bytes per step,
 //! portable, no `unsafe`), shared by the scanners of request bodies
-//! ([`super::json_scan`]), prose ([`super::text_plain`],
-//! [`super::text_scan`]) and SSML tags ([`super::ssml`]).
+//! ([`super::json_scan`]), words ([`super::text_scan`]) and SSML tags
+//! ([`super::ssml`]). Sixteen bytes a step are in [`super::blocks`].
 
 /// `0x01` in every byte.
 pub(super) const ONES: u64 = 0x0101_0101_0101_0101;

@@ -83,7 +83,8 @@ fn acronyms_and_abbreviations_are_read_out() {
 fn block_edges_anywhere_count_as_the_reference() {
     // Each word at each offset from the start of a stretch, so its start,
     // its second letter, its end and the byte after it each meet a block
-    // edge (every 64 bytes, `blocks::BLOCK`), the first and the second; followed by plain text, the text's end, or what is not plain.
+    // edge (every 64 bytes, `blocks::BLOCK`), the first and the second;
+    // followed by plain text, the text's end, or what is not plain.
     let words = [
         "a",
         "I",
