@@ -2,7 +2,7 @@
 //! the prose fast path ([`super::text_plain`]), and of a string's first 16
 //! bytes for the body parser ([`super::json_scan`]). Sixteen bytes are
 //! compared at a step with `wide`'s safe vectors (SSE2 on x86-64, NEON on
-//! aarch64, plain arrays elsewhere) and their high bits gathered into
+//! aarch64, SIMD128 on wasm, plain arrays elsewhere) and their high bits gathered into
 //! masks, so sixteen bytes cost about what eight did with SWAR.
 
 use wide::i8x16;
@@ -15,8 +15,8 @@ pub(super) const BLOCK: usize = 64;
 pub(super) struct Classes {
     /// ASCII letters.
     pub(super) letter: u64,
-    /// Silent separators: controls, space, `!`, `"`, `,`, `.` (must agree
-    /// with [`super::text_plain::is_sep`]).
+    /// Silent separators: bytes below 0x20 (not DEL), space, `!`, `"`, `,`,
+    /// `.` (must agree with [`super::text_plain::is_sep`]).
     pub(super) sep: u64,
     /// Neither a letter nor a separator, or not ASCII: ends a stretch.
     pub(super) other: u64,

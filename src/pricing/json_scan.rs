@@ -3,7 +3,8 @@
 //! ids, types): their first 16 bytes are read with one vector compare
 //! ([`super::blocks::string_stops`]), then eight bytes at a time in a
 //! `u64` (SWAR) — a search loop costs more to set up than such a string
-//! takes; long ones (scripts) go to memchr's vector search.
+//! takes. A value not ended within 24 bytes (a script, a URL) goes to
+//! memchr's vector search; a key is read to its end this way.
 
 use super::blocks::string_stops;
 use super::swar::{splat, word_at, zero_bytes, HIGH};
@@ -29,8 +30,8 @@ fn foldable_bytes(w: u64) -> u64 {
 
 /// The bytes before the first stop byte of a key, and whether any of them
 /// is a capital or not ASCII (see `strict_keys::foldable`); `None` if no
-/// stop byte is found before `limit` (at least 16) bytes (the caller takes
-/// its general path then).
+/// stop byte is found before `limit` (at least 16) bytes, which are read
+/// in a vector and then words (the caller takes its general path then).
 #[inline(always)]
 pub(super) fn key_end(b: &[u8], limit: usize) -> Option<(usize, bool)> {
     scan::<true>(b, limit)
@@ -85,21 +86,21 @@ fn scan<const FOLD: bool>(b: &[u8], limit: usize) -> Option<(usize, bool)> {
 }
 
 /// Bytes before the first `"`, `\` or control character; `None` if there
-/// is none (an unterminated string). Short strings are read eight bytes at
-/// a time; past 16 bytes the quote or backslash is found with memchr's
-/// vector search, then the bytes before it are checked for a control
-/// character in one branch-free pass (rare in requests: only then is its
-/// place looked for).
+/// is none (an unterminated string). The first 24 bytes are read by
+/// [`scan`] (one vector compare, one word); past them the quote or
+/// backslash is found with memchr's vector search, then the bytes before
+/// it are checked for a control character in one branch-free pass (rare in
+/// requests: only then is its place looked for).
 #[inline(always)]
 pub(super) fn special(b: &[u8]) -> Option<usize> {
-    const SHORT: usize = 16;
+    const SHORT: usize = 24;
     if let Some((end, _)) = scan::<false>(b, SHORT) {
         return Some(end);
     }
     long_special(b)
 }
 
-/// [`special`] past its first 16 bytes (out of line: the short case is
+/// [`special`] past its first 24 bytes (out of line: the short case is
 /// the common one).
 #[inline(never)]
 fn long_special(b: &[u8]) -> Option<usize> {
@@ -142,8 +143,11 @@ mod tests {
         ]), 0..40)) {
             prop_assert_eq!(key_end(&b, usize::MAX), reference(&b));
             prop_assert_eq!(special(&b), reference(&b).map(|(n, _)| n));
-            if let Some((n, _)) = key_end(&b, 16) {
-                prop_assert_eq!(Some(n), reference(&b).map(|(n, _)| n));
+            // With a limit, a stop is found exactly when it is before it
+            // (what `special` leaves to memchr is past its 24 bytes).
+            for limit in [16, 24] {
+                let before = reference(&b).filter(|&(n, _)| n < limit);
+                prop_assert_eq!(key_end(&b, limit), before, "limit {}", limit);
             }
         }
     }
@@ -152,7 +156,7 @@ mod tests {
     fn long_strings_go_to_the_vector_search() {
         let mut b = vec![b'x'; 100];
         b[70] = b'"';
-        assert_eq!(key_end(&b, 16), None);
+        assert_eq!(key_end(&b, 24), None);
         assert_eq!(special(&b), Some(70));
         b[50] = 0x01;
         assert_eq!(special(&b), Some(50));
