@@ -8,15 +8,15 @@
 # `quote_with_facts`, and prints instructions per quote and the top
 # functions.
 #
-# Usage: bench/quote-instructions.sh   (needs valgrind)
+# Usage: bench/quote-instructions.sh   (needs valgrind, python3)
 # Knobs: QIR_SECONDS=1 (how long criterion runs the quote under callgrind),
 #        QIR_OUT=file (keep the callgrind report)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 die() { echo "quote-instructions.sh: $*" >&2; exit 1; }
-for tool in valgrind callgrind_annotate; do
-    command -v "$tool" >/dev/null || die "no $tool: apt-get install -y valgrind"
+for tool in valgrind callgrind_annotate python3; do
+    command -v "$tool" >/dev/null || die "no $tool: apt-get install -y valgrind python3"
 done
 SECONDS_RUN=${QIR_SECONDS:-1}
 [[ $SECONDS_RUN =~ ^[1-9][0-9]*$ ]] || die "QIR_SECONDS must be a whole number of seconds >= 1, not '$SECONDS_RUN'"
