@@ -167,7 +167,7 @@ impl IdleTracker {
             };
             let w = self.inner.writes.load(Ordering::Acquire);
             stalled = match stalled {
-                _ if w % PROGRESS == 0 => None,
+                _ if w.is_multiple_of(PROGRESS) => None,
                 Some((seen, since)) if seen == w / PROGRESS => {
                     if now >= since + write {
                         return Expiry::Write;
@@ -250,7 +250,7 @@ impl Drop for ActivityGuard {
         // Rounded up, so the connection never closes before a full timeout.
         let since = i.epoch.elapsed();
         let ms = u64::try_from(since.as_millis()).unwrap_or(u64::MAX);
-        let ms = ms.saturating_add(u64::from(since.subsec_nanos() % 1_000_000 != 0));
+        let ms = ms.saturating_add(u64::from(!since.subsec_nanos().is_multiple_of(1_000_000)));
         i.idle_since_ms.fetch_max(ms, Ordering::AcqRel);
         i.in_flight.fetch_sub(1, Ordering::AcqRel);
     }

@@ -103,12 +103,9 @@ pub(super) fn take(text: &str, start: usize) -> Option<Plain> {
         start,
         ..State::default()
     };
-    let mut blocks = bytes[start..].chunks_exact(BLOCK);
+    let (blocks, rest) = bytes[start..].as_chunks::<BLOCK>();
     let mut at = start;
-    for block in blocks.by_ref() {
-        let Ok(block) = <&[u8; BLOCK]>::try_from(block) else {
-            break; // never: the chunks are exact
-        };
+    for block in blocks {
         let c = classify(block);
         if c.other != 0 {
             return s.finish(text, start, at, &c);
@@ -118,7 +115,6 @@ pub(super) fn take(text: &str, start: usize) -> Option<Plain> {
     }
     // The last bytes, padded with zeros: separators, as the end is.
     let mut last = [0u8; BLOCK];
-    let rest = blocks.remainder();
     last[..rest.len()].copy_from_slice(rest);
     s.finish(text, start, at, &classify(&last))
 }

@@ -16,7 +16,7 @@ use crate::Fixture;
 async fn lifecycle(l: Arc<dyn Ledger>, i: usize) {
     let mut r = req(&format!("t{}", i % 3), credits(1 + (i % 4) as i64), t0());
     r.org_budgets = total(150);
-    if i % 5 == 0 {
+    if i.is_multiple_of(5) {
         r.expires_at = t0() + Duration::minutes(1);
     }
     let HoldDecision::Held { hold_id, .. } = l.hold(r).await.unwrap() else {
