@@ -77,6 +77,42 @@ where
     }
 }
 
+/// How much of a refused request body [`collect_or_drain`] still reads
+/// (and drops) before the refusal, and for how long at most.
+const DRAIN_BYTES: u64 = 1 << 20;
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// [`collect_limited`] for a tenant's request body: past `limit`, up to
+/// [`DRAIN_BYTES`] more are read and dropped (for at most [`DRAIN_TIME`])
+/// before the refusal is returned. The connection is closed on a body
+/// left unread, and a client still sending it then gets a broken pipe or
+/// a reset instead of the 413 that says why; nginx discards a refused
+/// body the same way. A larger or slower one is still cut off.
+pub async fn collect_or_drain<B>(body: B, limit: usize) -> Result<Bytes, BodyError>
+where
+    B: http_body::Body<Data = Bytes> + Send,
+    B::Error: Into<BoxError>,
+{
+    let mut body = std::pin::pin!(body);
+    let read = collect_limited(body.as_mut(), limit).await;
+    if let Err(BodyError::TooLarge(_)) = read {
+        let mut left = DRAIN_BYTES;
+        let drain = async {
+            while left > 0 {
+                match body.frame().await {
+                    Some(Ok(frame)) => {
+                        let n = frame.data_ref().map_or(0, |d| d.len());
+                        left = left.saturating_sub(n as u64);
+                    }
+                    _ => break,
+                }
+            }
+        };
+        let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
+    }
+    read
+}
+
 /// Streams a body through, failing the stream once it passes `limit` bytes
 /// (the upstream request is then aborted and the client gets a 413).
 pub fn stream_limited<B>(body: B, limit: u64) -> Body
@@ -157,3 +193,6 @@ pub fn hex_val(b: u8) -> Option<u8> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests;

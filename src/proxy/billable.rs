@@ -14,7 +14,7 @@ use super::context::{Admitted, Outcome, RequestContext};
 use super::forward::{Origin, Outbound};
 use crate::catalog::{Billable, Route};
 use crate::error::GatewayError;
-use crate::http::{collect_limited, Body, BodyError};
+use crate::http::{collect_or_drain, Body, BodyError};
 use crate::metrics::CreditKind;
 use crate::ownership::{self, Access, Named, Policy};
 use crate::pricing::{self, PlanPolicy};
@@ -51,7 +51,7 @@ pub(super) async fn handle(
     };
     super::hygiene::declared_length_within(req.headers(), limit as u64)?;
     let (parts, incoming) = req.into_parts();
-    let body = collect_limited(incoming, limit)
+    let body = collect_or_drain(incoming, limit)
         .await
         .map_err(|e| match e {
             BodyError::TooLarge(_) => too_large,

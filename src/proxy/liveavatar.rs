@@ -20,7 +20,7 @@ use crate::catalog::Family;
 use crate::config::TenantConfig;
 use crate::conn::ReqBody;
 use crate::error::GatewayError;
-use crate::http::{boxed, collect_limited, full, Body, BodyError};
+use crate::http::{boxed, collect_or_drain, full, Body, BodyError};
 use crate::ledger::TokenKey;
 use crate::sessions::{self, liveavatar};
 use crate::state::{AppState, Runtime};
@@ -106,7 +106,7 @@ pub(super) async fn read_body(
 ) -> Result<(http::request::Parts, bytes::Bytes), GatewayError> {
     let limit = admitted.runtime.config.server.max_json_body_bytes;
     let (parts, incoming) = req.into_parts();
-    let body = collect_limited(incoming, limit)
+    let body = collect_or_drain(incoming, limit)
         .await
         .map_err(|e| match e {
             BodyError::TooLarge(_) => GatewayError::PayloadTooLarge {

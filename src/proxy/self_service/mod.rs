@@ -19,7 +19,7 @@ use super::admit::authenticate;
 use super::context::{Admitted, RequestContext};
 use crate::config::TenantConfig;
 use crate::error::GatewayError;
-use crate::http::{collect_limited, json_response, Body, BodyError};
+use crate::http::{collect_or_drain, json_response, Body, BodyError};
 use crate::ledger::{Scope, ScopeUsage};
 use crate::money::format_credits;
 use crate::state::{AppState, Runtime};
@@ -69,7 +69,7 @@ pub(super) async fn handle(
             // The priced body's limit plus room for the envelope around it.
             let limit = rt.config.server.max_json_body_bytes + 4096;
             crate::proxy::hygiene::declared_length_within(req.headers(), limit as u64)?;
-            let body = collect_limited(req.into_body(), limit)
+            let body = collect_or_drain(req.into_body(), limit)
                 .await
                 .map_err(|e| match e {
                     BodyError::TimedOut => GatewayError::RequestTimeout,
