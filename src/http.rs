@@ -2,6 +2,8 @@
 //! branch. A leaf: it imports nothing from the rest of the crate, so the
 //! proxy, the admin listener and the server can all depend on it.
 
+pub mod raw_fields;
+
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode};
 use http_body_util::combinators::BoxBody;

@@ -3,6 +3,15 @@
 
 use super::*;
 
+/// The fast lane's answers drop hop-by-hop fields as bytes
+/// (`http::raw_fields`); they must be the ones stripped here.
+#[test]
+fn the_lanes_hop_by_hop_fields_are_these() {
+    let ours = HOP_BY_HOP;
+    let ours: Vec<&str> = ours.iter().map(HeaderName::as_str).collect();
+    assert_eq!(ours, crate::http::raw_fields::HOP_BY_HOP);
+}
+
 #[test]
 fn strips_hop_by_hop_and_connection_named_headers() {
     let mut h = HeaderMap::new();

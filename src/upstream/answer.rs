@@ -35,6 +35,7 @@ pub fn read_answer(wire: &[u8], step: usize, head_request: bool) -> Result<Answe
             head_request,
             &mut heard,
             &mut http::HeaderMap::new(),
+            false,
         ) {
             Ok(Some(head)) => break head,
             Ok(None) => match pieces.next() {
@@ -67,6 +68,36 @@ pub fn read_answer(wire: &[u8], step: usize, head_request: bool) -> Result<Answe
         reusable: keep && buf.is_empty(),
         rest: buf.to_vec(),
     })
+}
+
+/// The final head of the answer in `wire` to a `GET` (or a `HEAD`), as
+/// the plain client takes it: its status, its fields' map and, with `raw`
+/// (the fast lane's reads), its fields as bytes where they can be (the map
+/// then empty). The error says why the client would fail the read, its
+/// body's framing included. Tests compare the two ways with it.
+#[cfg(test)]
+pub(crate) fn head_fields(
+    wire: &[u8],
+    head_request: bool,
+    raw: bool,
+) -> Result<
+    (
+        u16,
+        http::HeaderMap,
+        Option<crate::http::raw_fields::RawFields>,
+    ),
+    String,
+> {
+    let mut buf = BytesMut::from(wire);
+    let mut spare = http::HeaderMap::new();
+    match final_head(&mut buf, head_request, &mut false, &mut spare, raw) {
+        Ok(Some(head)) => match head.framing {
+            Ok(_) => Ok((head.status.as_u16(), head.headers, head.raw)),
+            Err(e) => Err(e.to_string()),
+        },
+        Ok(None) => Err("no whole head".into()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 #[cfg(test)]

@@ -31,6 +31,8 @@ mod pool;
 mod request;
 mod tunnel;
 
+#[cfg(test)]
+pub(crate) use answer::head_fields;
 pub use answer::{read_answer, Answer};
 pub use body::UpBody;
 use error::send_error;

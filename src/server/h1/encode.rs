@@ -6,6 +6,8 @@
 //! never reach the wire beside the framing chosen here, so the two cannot
 //! disagree. `Date` is added when the handler set none, and
 //! `Connection: close` when the connection ends after this response.
+//! A fast-lane answer carries HeyGen's fields as bytes
+//! (`crate::http::raw_fields`), written after the map's.
 
 use std::cell::RefCell;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -16,6 +18,7 @@ use http::StatusCode;
 use http_body::Body;
 
 use super::head::has_token;
+use crate::http::raw_fields::{Lengths, RawFields};
 
 /// How the body follows the head.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +49,8 @@ pub(super) fn head<B: Body>(
     } else {
         body.size_hint().exact()
     };
-    let declared = declared_length(parts);
+    let raw = parts.extensions.get::<RawFields>();
+    let declared = declared_length(parts).or(raw.and_then(|r| r.length));
     dst.extend_from_slice(b"HTTP/1.1 ");
     dst.extend_from_slice(status.as_str().as_bytes());
     dst.push(b' ');
@@ -65,6 +69,10 @@ pub(super) fn head<B: Body>(
         }
         wrote_date |= name == DATE;
         line(dst, name.as_str().as_bytes(), value.as_bytes());
+    }
+    if let Some(raw) = raw {
+        dst.extend_from_slice(&raw.lines);
+        wrote_date |= raw.date;
     }
     let framing = if bodiless {
         // A HEAD answer says how long the body would have been, as hyper's
@@ -118,19 +126,11 @@ fn line(dst: &mut Vec<u8>, name: &[u8], value: &[u8]) {
 /// The handler's `Content-Length`, when it gave exactly one valid value
 /// (or repeated the same one); `None` otherwise (then the body decides).
 fn declared_length(parts: &Parts) -> Option<u64> {
-    let mut found = None;
+    let mut lengths = Lengths::default();
     for v in parts.headers.get_all(CONTENT_LENGTH) {
-        let s = v.to_str().ok()?;
-        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let n: u64 = s.parse().ok()?;
-        if found.is_some_and(|f| f != n) {
-            return None;
-        }
-        found = Some(n);
+        lengths.add(v.as_bytes());
     }
-    found
+    lengths.get()
 }
 
 thread_local! {

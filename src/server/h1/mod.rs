@@ -204,4 +204,6 @@ where
 }
 
 #[cfg(test)]
+mod raw_tests;
+#[cfg(test)]
 mod tests;

@@ -43,7 +43,9 @@ impl Pool {
     }
 
     /// Sends a bodiless read whose head `head` is written for `t` already
-    /// (the fast lane's); `t` must be plain (`Target::is_plain`).
+    /// (the fast lane's); `t` must be plain (`Target::is_plain`). The
+    /// answer's fields come as bytes where they can (`RawFields`, which
+    /// only the lane's writer, `server::h1`, writes).
     pub(in crate::upstream) fn send_head<'a>(
         self: &'a Arc<Self>,
         t: &'a Target,
@@ -52,7 +54,7 @@ impl Pool {
         spare: http::HeaderMap,
         limits: Limits,
     ) -> PoolFuture<'a> {
-        Box::pin(self.send_plain_head(t, head, head_request, spare, limits))
+        Box::pin(self.send_plain_head(t, head, head_request, spare, limits, true))
     }
 
     async fn send_pooled(

@@ -84,11 +84,13 @@ impl Pool {
         // has room for them (hyper's server built it in the previous
         // answer's map), and one allocation and free less a read.
         let spare = req.into_parts().0.headers;
-        self.send_plain_head(t, head, head_request, spare, limits)
+        self.send_plain_head(t, head, head_request, spare, limits, false)
     }
 
     /// The exchange of a bodiless read whose head is written already
-    /// (`head`, for `t`); the answer's fields go into `spare`.
+    /// (`head`, for `t`); the answer's fields go into `spare`, or with
+    /// `raw` into a `RawFields` extension where they can (the lane's:
+    /// `crate::http::raw_fields`).
     pub(super) async fn send_plain_head(
         self: &Arc<Self>,
         t: &Target,
@@ -96,12 +98,13 @@ impl Pool {
         head_request: bool,
         mut spare: http::HeaderMap,
         limits: Limits,
+        raw: bool,
     ) -> Result<Response<UpBody>, SendError> {
         let mut deadline = None;
         if let Some(conn) = self.checkout_plain(t.slot) {
             let until = tokio::time::Instant::now() + limits.request;
             match self
-                .exchange(t, conn, &head, head_request, until, &mut spare)
+                .exchange(t, conn, &head, (head_request, raw), until, &mut spare)
                 .await
             {
                 Err(Some(Lost::Closed)) => deadline = Some(until), // sent again below
@@ -115,7 +118,7 @@ impl Pool {
             Err(e) => return Err(e),
         };
         let until = deadline.unwrap_or_else(|| tokio::time::Instant::now() + limits.request);
-        let r = self.exchange(t, conn, &head, head_request, until, &mut spare);
+        let r = self.exchange(t, conn, &head, (head_request, raw), until, &mut spare);
         r.await.map_err(lost)
     }
 
@@ -140,13 +143,13 @@ impl Pool {
     }
 
     /// Writes `head`, then reads the response head by `until` (`None`:
-    /// that deadline passed).
+    /// that deadline passed); `(head_request, raw)` as `final_head` takes them.
     async fn exchange(
         self: &Arc<Self>,
         t: &Target,
         mut conn: PlainConn,
         head: &[u8],
-        head_request: bool,
+        (head_request, raw): (bool, bool),
         until: tokio::time::Instant,
         spare: &mut http::HeaderMap,
     ) -> Result<Response<UpBody>, Option<Lost>> {
@@ -154,7 +157,7 @@ impl Pool {
             conn.io.write_all(head).await.map_err(|_| Lost::Closed)?;
             let mut heard = false;
             loop {
-                let next = final_head(&mut conn.buf, head_request, &mut heard, spare);
+                let next = final_head(&mut conn.buf, head_request, &mut heard, spare, raw);
                 if let Some(h) = next.map_err(Lost::Failed)? {
                     return Ok(h);
                 }
@@ -175,6 +178,9 @@ impl Pool {
         let mut resp = Response::new(UpBody::plain(conn, decoder, keep, self.clone(), t.slot));
         (*resp.status_mut(), *resp.version_mut()) = (h.status, h.version);
         *resp.headers_mut() = h.headers;
+        if let Some(fields) = h.raw {
+            resp.extensions_mut().insert(fields);
+        }
         Ok(resp)
     }
 }

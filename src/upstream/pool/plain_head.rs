@@ -5,11 +5,12 @@
 
 use std::mem::MaybeUninit;
 
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 use http::header::{HeaderName, HeaderValue, HOST};
 use http::{Request, StatusCode, Version};
 
 use super::Target;
+use crate::http::raw_fields::RawFields;
 use crate::http::{Body, BoxError};
 use crate::upstream::framing::{consumed, framing, Decoder, FramingError};
 
@@ -43,15 +44,17 @@ pub(super) fn request_head(t: &Target, req: &Request<Body>) -> Vec<u8> {
 /// skipped), `None` until it is whole. `heard` records that some answer
 /// has begun (a 1xx, or part of a head): the connection was not closed
 /// unanswered. Refused: a head past [`MAX_HEAD`], and 101 (a read
-/// switches no protocol).
+/// switches no protocol). With `raw`, its fields come as [`RawFields`]
+/// where they can (see `Head::raw`).
 pub(in crate::upstream) fn final_head(
     buf: &mut BytesMut,
     head_request: bool,
     heard: &mut bool,
     spare: &mut http::HeaderMap,
+    raw: bool,
 ) -> Result<Option<Head>, BoxError> {
     loop {
-        let Some(h) = take_head(buf, head_request, spare)? else {
+        let Some(h) = take_head(buf, head_request, spare, raw)? else {
             *heard |= !buf.is_empty();
             return match buf.len() > MAX_HEAD {
                 true => Err("HeyGen's response head is too large".into()),
@@ -72,28 +75,33 @@ pub(in crate::upstream) fn final_head(
 pub(in crate::upstream) struct Head {
     pub(in crate::upstream) status: StatusCode,
     pub(super) version: Version,
-    pub(super) headers: http::HeaderMap,
+    pub(in crate::upstream) headers: http::HeaderMap,
+    /// The fields as bytes, `headers` left empty (asked for, and no
+    /// `Connection` names other fields).
+    pub(in crate::upstream) raw: Option<RawFields>,
     /// How its body is delimited (see `framing`).
     pub(in crate::upstream) framing: Result<(Decoder, bool), FramingError>,
 }
 
 /// A whole response head taken from the front of `buf`, its header
 /// values sharing the buffer's memory, its fields but this hop's in
-/// `spare` (emptied first); `None` until it is whole.
+/// `spare` (emptied first), or with `raw` as bytes where they can be;
+/// `None` until it is whole.
 fn take_head(
     buf: &mut BytesMut,
     head_request: bool,
     spare: &mut http::HeaderMap,
+    raw: bool,
 ) -> Result<Option<Head>, BoxError> {
     if buf.is_empty() {
         return Ok(None);
     }
     // Uninitialised: zeroing room for a hundred headers cost more than
     // parsing the few an answer has.
-    let mut raw = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+    let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
     let mut parsed = httparse::Response::new(&mut []);
     let config = httparse::ParserConfig::default();
-    let len = match config.parse_response_with_uninit_headers(&mut parsed, buf, &mut raw)? {
+    let len = match config.parse_response_with_uninit_headers(&mut parsed, buf, &mut slots)? {
         httparse::Status::Partial => return Ok(None),
         httparse::Status::Complete(len) => len,
     };
@@ -114,10 +122,31 @@ fn take_head(
         )
     };
     let coded = (parsed.headers.iter()).any(|h| h.name.eq_ignore_ascii_case("transfer-encoding"));
+    let kept = |h: &&httparse::Header<'_>| !consumed(h.name.as_bytes(), h.value, coded);
+    let relayed = match raw {
+        true => RawFields::relay(
+            (parsed.headers.iter())
+                .filter(kept)
+                .map(|h| (h.name.as_bytes(), h.value)),
+        ),
+        false => None,
+    };
+    if let Some(fields) = relayed {
+        buf.advance(len);
+        let mut headers = std::mem::take(spare);
+        headers.clear();
+        return Ok(Some(Head {
+            status,
+            version,
+            headers,
+            raw: Some(fields),
+            framing,
+        }));
+    }
     let spans: Vec<_> = parsed
         .headers
         .iter()
-        .filter(|h| !consumed(h.name.as_bytes(), h.value, coded))
+        .filter(kept)
         .map(|h| (at(h.name.as_bytes()), at(h.value)))
         .collect();
     let head = buf.split_to(len).freeze();
@@ -132,6 +161,7 @@ fn take_head(
         status,
         version,
         headers,
+        raw: None,
         framing,
     }))
 }
