@@ -3,8 +3,8 @@
 //! `HeaderMap` and hands them on as one block of lines, which the
 //! connection's own HTTP/1 loop (`server::h1`, the only writer of a lane
 //! answer) writes after the map's fields. Parsing each field into the map,
-//! cleaning the map and encoding it again was about a tenth of a relayed
-//! read's user-space work (`bench/RESULTS.md`, stops 42 and 45).
+//! cleaning the map and encoding it again was about 5 % of a relayed
+//! read's user-space instructions (`bench/RESULTS.md`, stop 45).
 //!
 //! What the tenant gets is what the map's way gives: the same fields but
 //! the hop-by-hop ones (`proxy::headers::strip_hop_by_hop`, whose list a
