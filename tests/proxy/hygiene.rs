@@ -80,9 +80,22 @@ async fn hop_by_hop_request_headers_never_reach_heygen() {
     assert_eq!(seen[1].header("x-forwarded-proto"), Some("http"));
 }
 
+/// Who served the one request logged (its access line's `served_by`).
+fn served_by(logs: &LogBuffer) -> String {
+    let line = logs.contents();
+    let line = line.lines().find(|l| l.contains("Request handled."));
+    line.and_then(|l| l.split("served_by=").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no access line:\n{}", logs.contents()))
+        .to_string()
+}
+
+// A current-thread runtime (the default) so the gateway logs into the capture.
 #[tokio::test]
 async fn hop_by_hop_response_headers_never_reach_the_client() {
-    // Hop-by-hop headers the mock cannot produce.
+    let (_guard, logs) = capture_logs();
+    // Hop-by-hop headers the mock cannot produce. A `Connection` naming a
+    // field keeps the lane's answer in a `HeaderMap` (its hygiene decides).
     let body = r#"{"data":{"ok":true},"error":null}"#;
     let answer = format!(
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
@@ -112,5 +125,49 @@ async fn hop_by_hop_response_headers_never_reach_the_client() {
         "proxy-authenticate",
     ] {
         assert!(r.headers.get(name).is_none(), "{name}: {:?}", r.headers);
+    }
+    assert_eq!(served_by(&logs), "\"lane\"");
+}
+
+#[tokio::test]
+async fn the_lanes_answer_fields_relayed_as_bytes_are_cleaned_as_the_maps() {
+    let (_guard, logs) = capture_logs();
+    // No `Connection` naming a field: the lane relays these as bytes
+    // (`http::raw_fields`), with the map's hygiene.
+    let body = r#"{"data":{"ok":true},"error":null}"#;
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nSet-Cookie: a=1\r\n\
+         Content-Length: {}\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n\
+         Proxy-Connection: keep-alive\r\nProxy-Authenticate: Basic realm=\"heygen\"\r\n\
+         TE: trailers\r\nTrailer: x-after\r\nUpgrade: h2c\r\nX-Request-Id: heygen-own\r\n\
+         X-End-To-End: kept\r\nSet-Cookie: b=2\r\n\r\n{body}",
+        body.len()
+    );
+    let (upstream, _, _) = scripted(vec![(answer, false)]).await;
+    let gw = TestGateway::start(TestConfig::new(&upstream)).await;
+    let token = tenant_token("alpha");
+    let r = send(
+        "GET",
+        &gw.url("/v2/templates"),
+        &[("x-api-key", &token), ("x-request-id", "tenant-id")],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text(), body);
+    assert_eq!(served_by(&logs), "\"lane\"");
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(
+        r.header("content-length"),
+        Some(body.len().to_string().as_str())
+    );
+    assert_eq!(r.header("x-end-to-end"), Some("kept"));
+    let cookies: Vec<_> = r.headers.get_all("set-cookie").iter().collect();
+    assert_eq!(cookies, ["a=1", "b=2"]);
+    // The gateway's request id, not HeyGen's.
+    let ids: Vec<_> = r.headers.get_all("x-request-id").iter().collect();
+    assert_eq!(ids, ["tenant-id"]);
+    for name in HOP.iter().chain(&["proxy-authenticate"]) {
+        assert!(r.headers.get(*name).is_none(), "{name}: {:?}", r.headers);
     }
 }
