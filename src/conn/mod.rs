@@ -31,6 +31,7 @@ pub struct ConnMetrics {
     shed: prometheus::IntCounterVec,
     accept_errors: prometheus::IntCounterVec,
     closed_idle: prometheus::IntCounterVec,
+    passed: prometheus::IntCounterVec,
 }
 
 impl ConnMetrics {
@@ -64,15 +65,24 @@ impl ConnMetrics {
             ),
             &["listener"],
         )?;
+        let passed = IntCounterVec::new(
+            Opts::new(
+                "heygen_gateway_connections_passed_total",
+                "Connections one I/O thread accepted and passed to a less busy one to serve.",
+            ),
+            &["listener"],
+        )?;
         registry.register(Box::new(open.clone()))?;
         registry.register(Box::new(shed.clone()))?;
         registry.register(Box::new(accept_errors.clone()))?;
         registry.register(Box::new(closed_idle.clone()))?;
+        registry.register(Box::new(passed.clone()))?;
         Ok(ConnMetrics {
             open,
             shed,
             accept_errors,
             closed_idle,
+            passed,
         })
     }
 
@@ -94,5 +104,9 @@ impl ConnMetrics {
 
     pub fn closed_idle(&self, listener: &str) {
         self.closed_idle.with_label_values(&[listener]).inc();
+    }
+
+    pub fn passed(&self, listener: &str) {
+        self.passed.with_label_values(&[listener]).inc();
     }
 }

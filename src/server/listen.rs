@@ -4,14 +4,16 @@
 //! graceful drain. The same loop runs on the shared runtime or on each I/O
 //! thread (`workers`).
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+use super::balance::{Place, Seat, Seated};
 use super::h1;
 use super::per_connection::{per_connection, Stack};
 use crate::conn::{
@@ -94,6 +96,7 @@ pub(super) async fn serve<S>(
     grace: Duration,
     policy: ConnPolicy,
     service: S,
+    mut place: Option<Place>,
 ) where
     S: Stack,
 {
@@ -108,6 +111,12 @@ pub(super) async fn serve<S>(
     let (drain, _) = watch::channel(());
     let mut backoff = AcceptBackoff::default();
     let name = policy.name;
+    let conns = Conns {
+        policy: &policy,
+        h1: &h1,
+        service: &service,
+        drain: &drain,
+    };
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -120,55 +129,21 @@ pub(super) async fn serve<S>(
                     }
                 };
                 backoff.succeeded(name);
-                let permit = match policy.limiter.try_acquire(remote.ip()) {
-                    Ok(p) => p,
-                    Err(why) => {
-                        policy.metrics.shed(name, why);
-                        crate::conn::shed(stream);
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                let tracker = IdleTracker::new();
-                let svc = per_connection(service.clone(), remote, tracker.clone(), &policy.cfg);
-                let conn = h1::serve(stream, svc, h1.clone());
-                let (conn, watchdog) = crate::conn::guard(
-                    conn,
-                    |c| c.graceful_shutdown(),
-                    tracker,
-                    Timeouts {
-                        idle: policy.cfg.idle_timeout,
-                        head: policy.cfg.header_read_timeout,
-                        write: policy.cfg.write_timeout,
+                match &place {
+                    None => conns.admit(stream, remote, None),
+                    Some(p) => match p.seat(stream, remote) {
+                        Seated::Here(stream, seat) => conns.admit(stream, remote, Some(seat)),
+                        Seated::Passed => policy.metrics.passed(name),
+                        Seated::Closed => {}
                     },
-                    drain.subscribe(),
-                );
-                tokio::spawn(watchdog);
-                let metrics = policy.metrics.clone();
-                metrics.opened(name);
-                tokio::spawn(async move {
-                    match conn.await {
-                        Ended::Done(Ok(())) => {}
-                        Ended::Done(Err(e)) => {
-                            tracing::debug!(error = %e, "Connection ended with an error.");
-                        }
-                        // Dropping the connection closes the socket; no
-                        // request is in progress on it by construction.
-                        Ended::Idle => metrics.closed_idle(name),
-                        Ended::HeadTimeout => tracing::debug!(
-                            "Connection closed: no request head within the head timeout."
-                        ),
-                        Ended::WriteTimeout => tracing::debug!(
-                            "Connection closed: the client stopped reading its response."
-                        ),
-                    }
-                    metrics.closed(name);
-                    drop(permit);
-                });
+                }
             }
+            (stream, remote, seat) = handed(&mut place) => conns.admit(stream, remote, Some(seat)),
             _ = stop.changed() => break,
         }
     }
+    // Connections passed here but not yet taken are closed with the inbox.
+    drop(place);
     drop(listener);
     // No receiver (no connection open) is no error: nothing to wait for.
     let _ = drain.send(());
@@ -177,5 +152,75 @@ pub(super) async fn serve<S>(
             grace_seconds = grace.as_secs(),
             "Shutdown grace expired with requests still in flight."
         );
+    }
+}
+
+/// What a listener's connections are served with.
+struct Conns<'a, S> {
+    policy: &'a ConnPolicy,
+    h1: &'a h1::Options,
+    service: &'a S,
+    drain: &'a watch::Sender<()>,
+}
+
+impl<S: Stack> Conns<'_, S> {
+    /// Admits a connection (or sheds it at a cap) and serves it in a task
+    /// of its own, which holds its `seat` on this thread until it ends.
+    fn admit(&self, stream: TcpStream, remote: SocketAddr, seat: Option<Seat>) {
+        let (policy, name) = (self.policy, self.policy.name);
+        let permit = match policy.limiter.try_acquire(remote.ip()) {
+            Ok(p) => p,
+            Err(why) => {
+                policy.metrics.shed(name, why);
+                crate::conn::shed(stream);
+                return;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let tracker = IdleTracker::new();
+        let svc = per_connection(self.service.clone(), remote, tracker.clone(), &policy.cfg);
+        let conn = h1::serve(stream, svc, self.h1.clone());
+        let (conn, watchdog) = crate::conn::guard(
+            conn,
+            |c| c.graceful_shutdown(),
+            tracker,
+            Timeouts {
+                idle: policy.cfg.idle_timeout,
+                head: policy.cfg.header_read_timeout,
+                write: policy.cfg.write_timeout,
+            },
+            self.drain.subscribe(),
+        );
+        tokio::spawn(watchdog);
+        let metrics = policy.metrics.clone();
+        metrics.opened(name);
+        tokio::spawn(async move {
+            match conn.await {
+                Ended::Done(Ok(())) => {}
+                Ended::Done(Err(e)) => {
+                    tracing::debug!(error = %e, "Connection ended with an error.");
+                }
+                // Dropping the connection closes the socket; no
+                // request is in progress on it by construction.
+                Ended::Idle => metrics.closed_idle(name),
+                Ended::HeadTimeout => {
+                    tracing::debug!("Connection closed: no request head within the head timeout.")
+                }
+                Ended::WriteTimeout => {
+                    tracing::debug!("Connection closed: the client stopped reading its response.")
+                }
+            }
+            metrics.closed(name);
+            drop((permit, seat));
+        });
+    }
+}
+
+/// The next connection another I/O thread passed to this one; never ready
+/// without a balance (one thread, or the shared runtime).
+async fn handed(place: &mut Option<Place>) -> (TcpStream, SocketAddr, Seat) {
+    match place {
+        Some(p) => p.handed().await,
+        None => std::future::pending().await,
     }
 }

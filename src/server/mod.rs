@@ -3,6 +3,7 @@
 //! reported so tests (and `:0` configs) know where to connect. Each listener
 //! admits connections through `conn` (caps, idle and body timeouts).
 
+mod balance;
 pub mod h1;
 mod listen;
 mod per_connection;
@@ -94,6 +95,7 @@ impl RunningGateway {
             grace,
             admin_policy,
             crate::admin::service(state.clone()),
+            None,
         ));
         let background = crate::background::spawn(&state, stop_rx);
         state.set_ready(true);

@@ -84,6 +84,7 @@ impl TenantServers {
                 grace,
                 policy.clone(),
                 service(),
+                None,
             ));
             return Ok(TenantServers::Shared(task));
         }
@@ -92,7 +93,8 @@ impl TenantServers {
         // global subscriber in the binary, a scoped one in tests).
         let dispatch = tracing::dispatcher::get_default(Clone::clone);
         let (mut drained, mut threads) = (Vec::new(), Vec::new());
-        for (i, listener) in listeners.into_iter().enumerate() {
+        let places = super::balance::places(listeners.len());
+        for (i, (listener, place)) in listeners.into_iter().zip(places).enumerate() {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -113,7 +115,7 @@ impl TenantServers {
                     let _logs = tracing::dispatcher::set_default(&dispatch);
                     crate::upstream::pin_pool(i + 1);
                     runtime.block_on(async move {
-                        serve(listener, stop, grace, policy, svc).await;
+                        serve(listener, stop, grace, policy, svc, Some(place)).await;
                         let _ = done.send(());
                         // Admissions and settlements these requests spawned
                         // run on this runtime: keep it until shutdown has

@@ -83,6 +83,32 @@ async fn connections_over_the_caps_are_shed_while_established_ones_are_served() 
     );
 }
 
+/// Held connections are spread over the I/O threads whatever the kernel's
+/// hash of their addresses says: a thread holding two more than the other
+/// passes the next one on, which is then served there. Forty arrive one at
+/// a time; that the hash never puts one thread two ahead has a chance of
+/// about one in a million.
+#[tokio::test]
+async fn held_connections_are_passed_to_the_less_busy_io_thread_and_served_there() {
+    let rig = Rig::start(&[("io_threads", "2"), ("max_connections_per_ip", "100")]).await;
+    let mut held = Vec::new();
+    for n in 1..=40u32 {
+        held.push(connect_from([127, 0, 0, 1], rig.gw.addr).await);
+        // Each is seated before the next arrives.
+        tenant_connections_reach(&rig, f64::from(n)).await;
+    }
+    let passed = metric_value(
+        &rig.metrics().await,
+        "heygen_gateway_connections_passed_total{listener=\"tenant\"}",
+    );
+    assert!(passed.is_some_and(|p| p >= 1.0), "{passed:?}");
+    for s in &mut held {
+        let got = exchange(s, tenant_get("/v2/avatars").as_bytes()).await;
+        assert!(status_of(&got).starts_with("HTTP/1.1 200"), "{got}");
+    }
+    tenant_connections_reach(&rig, 0.0).await;
+}
+
 /// How many idle sockets the flood test opens: 2,000, or fewer when the
 /// descriptor limit (two per connection in one process) is lower.
 fn flood_size() -> usize {
