@@ -86,8 +86,14 @@ tls_files() {
 static_upstream_conf() { # port [tls]
     # With tls: HTTPS with $WORK/leaf.pem (a certificate for localhost),
     # HTTP/2 offered over ALPN, as HeyGen serves.
-    local listen="listen 127.0.0.1:$1;"
-    [[ -z ${2:-} ]] || listen="listen 127.0.0.1:$1 ssl http2;
+    # `reuseport`: each worker its own listener, the kernel spreading
+    # connections by a hash. Without it, the worker that woke first took a
+    # proxy's burst of new connections nearly all (the gateway's 32 landed
+    # 31/1 while nginx-proxy's, opened more gradually, spread evenly), so
+    # one proxy's reads queued at the stand-in for HeyGen and the other's
+    # did not.
+    local listen="listen 127.0.0.1:$1 reuseport;"
+    [[ -z ${2:-} ]] || listen="listen 127.0.0.1:$1 ssl http2 reuseport;
         ssl_certificate $WORK/leaf.pem;
         ssl_certificate_key $WORK/leaf.key;"
     nginx_conf upstream "
