@@ -1,13 +1,13 @@
 //! Tenant connections spread evenly over the I/O threads (Envoy's "exact
 //! balance"). The kernel gives each new connection to one of the
-//! `SO_REUSEPORT` listeners by a hash of its addresses, blind to load: 32
-//! keep-alive connections land 19/13 or worse on two threads in about a
-//! third of starts, and the busier thread's reads then queue behind each
-//! other while the other thread has room. A thread that accepts a
-//! connection while it serves more than [`SLACK`] more than the least busy
-//! thread passes the socket to that one, which admits it as its own
-//! (caps, metrics, watchdog). Only at accept: a connection then stays on
-//! its thread for life, so a read never crosses threads.
+//! `SO_REUSEPORT` listeners by a hash of its addresses, blind to load:
+//! wrk's 32 keep-alive connections landed 11/21, 13/19 and 20/12 on two
+//! threads (`bench/RESULTS.md`, stop 46), and the busier thread's reads
+//! queue behind each other while the other thread has room. A thread that
+//! accepts a connection while it holds more than [`SLACK`] above the least
+//! busy thread's count passes the socket to that thread, which admits it
+//! as its own (caps, metrics, watchdog). Only at accept: a connection then
+//! stays on its thread for life, so a read never crosses threads.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
@@ -94,7 +94,7 @@ impl Place {
         let stream = match stream.into_std() {
             Ok(s) => s,
             Err(e) => {
-                tracing::debug!(error = %e, "A connection could not be passed on; closed.");
+                tracing::warn!(error = %e, "A connection could not be passed on; closed.");
                 return Seated::Closed;
             }
         };
@@ -117,8 +117,8 @@ impl Place {
     /// this thread's reactor; never ready while none comes.
     pub(super) async fn handed(&mut self) -> (TcpStream, SocketAddr, Seat) {
         loop {
-            // This thread's own sender lives in the balance: the channel
-            // never closes while the receiver does.
+            // The balance holds every thread's sender, so the channel does
+            // not close while this place exists.
             let Some(h) = self.inbox.recv().await else {
                 return std::future::pending().await;
             };
@@ -141,7 +141,7 @@ fn register(stream: std::net::TcpStream) -> Option<TcpStream> {
     match TcpStream::from_std(stream) {
         Ok(s) => Some(s),
         Err(e) => {
-            tracing::debug!(error = %e, "A passed connection could not be registered; closed.");
+            tracing::warn!(error = %e, "A passed connection could not be registered; closed.");
             None
         }
     }

@@ -217,7 +217,7 @@ impl<S: Stack> Conns<'_, S> {
 }
 
 /// The next connection another I/O thread passed to this one; never ready
-/// without a balance (one thread, or the shared runtime).
+/// where no balance runs (the shared runtime, the admin listener).
 async fn handed(place: &mut Option<Place>) -> (TcpStream, SocketAddr, Seat) {
     match place {
         Some(p) => p.handed().await,
