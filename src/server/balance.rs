@@ -84,11 +84,8 @@ impl Place {
     /// Where a connection this thread accepted is served.
     pub(super) fn seat(&self, stream: TcpStream, remote: SocketAddr) -> Seated {
         let b = &self.balance;
-        let mine = b.open[self.thread].load(Relaxed);
-        let least = (b.open.iter().map(|c| c.load(Relaxed)).enumerate()).min_by_key(|&(_, n)| n);
-        let to = match least {
-            Some((to, n)) if mine > n + SLACK => to,
-            _ => return Seated::Here(stream, self.take(self.thread)),
+        let Some(to) = elsewhere(b.open.iter().map(|c| c.load(Relaxed)), self.thread) else {
+            return Seated::Here(stream, self.take(self.thread));
         };
         // Deregistered from this thread's reactor, still non-blocking.
         let stream = match stream.into_std() {
@@ -135,6 +132,16 @@ impl Place {
             thread,
         }
     }
+}
+
+/// The thread a connection accepted by thread `here` goes to, given each
+/// thread's open connections: the least busy one when `here` holds more
+/// than [`SLACK`] above it, else none (it stays). Accepted connections alone
+/// (none closing) so never leave two threads more than `SLACK + 1` apart.
+fn elsewhere(open: impl Iterator<Item = usize> + Clone, here: usize) -> Option<usize> {
+    let mine = open.clone().nth(here)?;
+    let (to, least) = open.enumerate().min_by_key(|&(_, n)| n)?;
+    (mine > least + SLACK).then_some(to)
 }
 
 fn register(stream: std::net::TcpStream) -> Option<TcpStream> {

@@ -90,3 +90,30 @@ async fn one_thread_keeps_everything() {
     }
     assert_eq!(open(&only), [5]);
 }
+
+proptest::proptest! {
+    /// Whichever threads the kernel hands connections to, the counts stay
+    /// within `SLACK + 1` of each other, and a connection moves only when
+    /// its thread is past the slack.
+    #[test]
+    fn accepted_connections_stay_within_the_slack(
+        threads in 1usize..6,
+        arrivals in proptest::collection::vec(0usize..6, 0..200),
+    ) {
+        let mut open = vec![0usize; threads];
+        for at in arrivals.into_iter().map(|a| a % threads) {
+            let to = elsewhere(open.iter().copied(), at);
+            if let Some(to) = to {
+                proptest::prop_assert!(open[at] > open[to] + SLACK);
+            }
+            open[to.unwrap_or(at)] += 1;
+            let (max, min) = (open.iter().max(), open.iter().min());
+            proptest::prop_assert!(max.zip(min).is_some_and(|(a, b)| a - b <= SLACK + 1), "{open:?}");
+        }
+    }
+}
+
+#[test]
+fn a_thread_outside_the_balance_keeps_its_connection() {
+    assert_eq!(elsewhere([3, 0].into_iter(), 5), None);
+}
