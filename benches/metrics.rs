@@ -1,8 +1,12 @@
 //! What the request path pays for its metrics: one finished request (the
 //! request counter and latency histogram) plus the upstream latency, as
-//! `proxy::request_log` and `proxy::forward` record them.
+//! `proxy::request_log` and `proxy::forward` record them; alone, and while
+//! a second I/O thread records the same family (the serving case on more
+//! than one core, where shared cells would move between cores).
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
@@ -11,6 +15,11 @@ use criterion::{criterion_group, criterion_main, Criterion};
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use heygen_gateway::catalog::Family;
 use heygen_gateway::metrics::Metrics;
+
+fn free_read(metrics: &Metrics, took: Duration) {
+    metrics.upstream(Family::Avatar.as_str(), took);
+    metrics.request(Family::Avatar.as_str(), 200, "forwarded", took);
+}
 
 fn request_metrics(c: &mut Criterion) {
     let registry = prometheus::Registry::new();
@@ -21,9 +30,29 @@ fn request_metrics(c: &mut Criterion) {
     metrics.declare_request_families(&families);
     let took = Duration::from_micros(420);
     c.bench_function("metrics_free_read", |b| {
-        b.iter(|| {
-            metrics.upstream(Family::Avatar.as_str(), took);
-            metrics.request(Family::Avatar.as_str(), 200, "forwarded", took);
+        b.iter(|| free_read(&metrics, took))
+    });
+    c.bench_function("metrics_free_read_beside_another_thread", |b| {
+        b.iter_custom(|iters| {
+            let stop = Arc::new(AtomicBool::new(false));
+            let other = {
+                let (metrics, stop) = (metrics.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    heygen_gateway::io_slot::pin(2);
+                    while !stop.load(Ordering::Relaxed) {
+                        free_read(&metrics, took);
+                    }
+                })
+            };
+            heygen_gateway::io_slot::pin(1);
+            let start = Instant::now();
+            for _ in 0..iters {
+                free_read(&metrics, took);
+            }
+            let elapsed = start.elapsed();
+            stop.store(true, Ordering::Relaxed);
+            let _ = other.join();
+            elapsed
         })
     });
 }

@@ -32,6 +32,7 @@ pub mod error;
 pub(crate) mod fanout;
 pub mod faultpoint;
 pub mod http;
+pub mod io_slot;
 pub mod lane;
 pub mod ledger;
 pub mod limits;

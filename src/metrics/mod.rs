@@ -25,6 +25,7 @@ mod schema;
 mod scope;
 mod sessions;
 mod settlement;
+mod shards;
 mod threshold;
 mod webhooks;
 
@@ -141,3 +142,6 @@ mod tests_gauges;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests_names;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests_requests;

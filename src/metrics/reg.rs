@@ -1,11 +1,8 @@
 //! Registration helpers: build a family, register it, return it.
 
 use prometheus::{
-    CounterVec, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec,
-    Opts, Registry,
+    CounterVec, Gauge, GaugeVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
 };
-
-use super::LATENCY_BUCKETS;
 
 pub(super) struct Reg<'a>(pub(super) &'a Registry);
 
@@ -54,13 +51,5 @@ impl Reg<'_> {
     }
     pub(super) fn plain_gauge(&self, name: &str, help: &str) -> Result<Gauge, prometheus::Error> {
         self.add(Gauge::with_opts(Opts::new(name, help))?)
-    }
-    pub(super) fn histogram(
-        &self,
-        name: &str,
-        help: &str,
-    ) -> Result<HistogramVec, prometheus::Error> {
-        let opts = HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec());
-        self.add(HistogramVec::new(opts, &["family"])?)
     }
 }

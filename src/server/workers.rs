@@ -2,7 +2,7 @@
 //! `server.io_threads` per-core threads (nginx's worker model). Each I/O
 //! thread runs its own single-threaded runtime with its own listener on the
 //! same port (SO_REUSEPORT, so the kernel spreads connections) and its own
-//! upstream pool (`upstream::pin_pool`): a request is accepted, priced,
+//! upstream pool (`io_slot::pin`): a request is accepted, priced,
 //! forwarded and answered without crossing threads. The shared runtime keeps
 //! the admin listener, the poller and the ledger's background work.
 
@@ -113,7 +113,7 @@ impl TenantServers {
                 .name(format!("gateway-io-{i}"))
                 .spawn(move || {
                     let _logs = tracing::dispatcher::set_default(&dispatch);
-                    crate::upstream::pin_pool(i + 1);
+                    crate::io_slot::pin(i + 1);
                     runtime.block_on(async move {
                         serve(listener, stop, grace, policy, svc, Some(place)).await;
                         let _ = done.send(());

@@ -6,7 +6,6 @@
 //! cannot be sent anywhere else. A leaf below the proxy: it knows hosts and
 //! transport errors, nothing about tenants or money.
 
-use std::cell::Cell;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -104,17 +103,6 @@ impl std::fmt::Debug for Upstream {
     }
 }
 
-thread_local! {
-    /// Which pool this thread's requests use; set once by an I/O thread.
-    static POOL: Cell<usize> = const { Cell::new(0) };
-}
-
-/// Pins the calling thread to upstream pool `index` (an I/O thread calls
-/// this before it serves; other threads keep pool 0).
-pub fn pin_pool(index: usize) {
-    POOL.with(|p| p.set(index));
-}
-
 impl Upstream {
     /// A client with one pool for the shared runtime plus one per I/O
     /// thread. `env` holds `upstream.proxy_url_env`'s variable, read here
@@ -166,7 +154,8 @@ impl Upstream {
     }
 
     fn pool(&self) -> &Arc<Pool> {
-        let i = POOL.with(Cell::get);
+        // Pool `n` is I/O thread `n`'s (`io_slot`); 0 the shared runtime's.
+        let i = crate::io_slot::current();
         &self.pools[i.min(self.pools.len() - 1)]
     }
 
