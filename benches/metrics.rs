@@ -5,7 +5,7 @@
 //! than one core, where shared cells would move between cores).
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -35,16 +35,21 @@ fn request_metrics(c: &mut Criterion) {
     c.bench_function("metrics_free_read_beside_another_thread", |b| {
         b.iter_custom(|iters| {
             let stop = Arc::new(AtomicBool::new(false));
+            // Timing starts once the other thread is recording.
+            let started = Arc::new(Barrier::new(2));
             let other = {
-                let (metrics, stop) = (metrics.clone(), stop.clone());
+                let (metrics, stop, started) = (metrics.clone(), stop.clone(), started.clone());
                 std::thread::spawn(move || {
                     heygen_gateway::io_slot::pin(2);
+                    free_read(&metrics, took);
+                    started.wait();
                     while !stop.load(Ordering::Relaxed) {
                         free_read(&metrics, took);
                     }
                 })
             };
             heygen_gateway::io_slot::pin(1);
+            started.wait();
             let start = Instant::now();
             for _ in 0..iters {
                 free_read(&metrics, took);
@@ -52,6 +57,7 @@ fn request_metrics(c: &mut Criterion) {
             let elapsed = start.elapsed();
             stop.store(true, Ordering::Relaxed);
             let _ = other.join();
+            heygen_gateway::io_slot::pin(0);
             elapsed
         })
     });

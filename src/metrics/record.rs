@@ -15,7 +15,8 @@ impl Metrics {
     /// Creates the 5xx series of every route family at 0 (for both outcomes
     /// a 5xx can have), so the shipped 5xx-rate alert sees the first error
     /// as a rise instead of a new series `rate()` cannot read yet; and keeps
-    /// these families' series at hand for the request path.
+    /// these families' series at hand for the request path. The first call
+    /// decides the set; later calls change nothing.
     pub fn declare_request_families(&self, families: &[&'static str]) {
         self.inner.requests.declare(families);
     }

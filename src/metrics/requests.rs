@@ -8,8 +8,8 @@
 //! move between cores on every read (stop 46's profile: nearly all of
 //! `observe`, the largest of the gateway's own items, was those updates).
 //! So these three families are a collector of their own: a read adds to
-//! its thread's cells (`shards`, picked by `io_slot`) and a scrape sums
-//! them. What is exported is what prometheus's vectors exported: series
+//! its I/O thread's cells (`shards`, picked by `io_slot`) and a scrape
+//! sums them. What is exported is what prometheus's vectors exported: series
 //! appear on first use, and a declared family's 5xx series exist from the
 //! start.
 
@@ -32,15 +32,15 @@ pub(super) struct RequestFamilies(Arc<Shared>);
 struct Shared {
     /// Requests, request duration, upstream duration.
     descs: [Desc; 3],
-    /// Cells per family: one per I/O thread plus one for every other
-    /// thread. A slot past the end wraps and shares cells (more I/O
-    /// threads than cores), which is still exact.
+    /// Cells per family: one for each core's I/O thread and one that every
+    /// other thread shares (`server.io_threads = 0` serves there, as
+    /// contended as before). More I/O threads than cores share the last
+    /// cells, which is still exact.
     slots: usize,
     /// The route families the server declares, found without a lock.
     declared: OnceLock<Box<[Family]>>,
-    /// Off the request path: families recorded without being declared
-    /// (none in the gateway, some in tests) and outcomes outside
-    /// [`OUTCOMES`].
+    /// What the gateway never records (tests do): families that were not
+    /// declared and outcomes outside [`OUTCOMES`].
     others: Mutex<Others>,
 }
 
@@ -69,7 +69,8 @@ impl Family {
     }
 
     fn at(&self, slot: usize) -> &Cells {
-        &self.cells[slot % self.cells.len()]
+        // Not empty (`new`); a slot past the end shares the last cells.
+        &self.cells[slot.min(self.cells.len() - 1)]
     }
 }
 

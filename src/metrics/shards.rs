@@ -2,13 +2,16 @@
 //! thread slot, written with uncontended relaxed adds and summed when
 //! scraped (`requests` turns the sums into Prometheus families).
 //!
-//! Latencies are kept in integer nanoseconds: a bucket is chosen by
-//! comparing whole nanoseconds with the bounds (exactly where prometheus's
-//! `v <= bound` in seconds puts them, without its rounding), and the sum
-//! is an integer add where prometheus's f64 sum needs a compare-and-swap
-//! loop. A scrape reads each cell once: the count is the buckets' total,
-//! so buckets and count always agree; the sum may miss an observation
-//! that landed between the reads, which the next scrape has.
+//! A bucket is chosen by comparing whole nanoseconds with the bounds
+//! (where prometheus's `v <= bound` in seconds puts every value up to 60 s
+//! too), and the sum is kept as prometheus keeps it, f64 seconds, which
+//! never wrap (nanoseconds in a `u64` would, after 584 years of latency:
+//! weeks for a busy family of long uploads). Its compare-and-swap loop
+//! now runs on a line no other core writes. A scrape reads each cell
+//! once: the count is the buckets' total, so buckets and count always
+//! agree; the sum may be ahead or behind them by an observation landing
+//! between the reads (prometheus swaps hot and cold shards to avoid
+//! that; a mean off by one observation for one scrape is not worth it).
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
@@ -19,7 +22,7 @@ use super::LATENCY_BUCKETS;
 pub(super) const STATUS_CLASSES: [&str; 6] = ["1xx", "2xx", "3xx", "4xx", "5xx", "other"];
 
 /// The `outcome` values the request path records (`proxy::context`).
-pub(super) const OUTCOMES: [&str; 4] = ["forwarded", "replayed", "rejected", "error"];
+pub(super) const OUTCOMES: [&str; 5] = ["forwarded", "replayed", "rejected", "error", "abandoned"];
 
 /// Request counters per family: by `class * OUTCOMES.len() + outcome`.
 pub(super) const SLOTS: usize = STATUS_CLASSES.len() * OUTCOMES.len();
@@ -59,7 +62,8 @@ impl Cells {
 #[derive(Default)]
 pub(super) struct Hist {
     buckets: [AtomicU64; BOUNDS + 1],
-    sum_ns: AtomicU64,
+    /// f64 seconds, as bits.
+    sum: AtomicU64,
 }
 
 impl Hist {
@@ -69,7 +73,9 @@ impl Hist {
         if let Some(b) = self.buckets.get(i) {
             b.fetch_add(1, Relaxed);
         }
-        self.sum_ns.fetch_add(ns, Relaxed);
+        let add = |bits| Some((f64::from_bits(bits) + elapsed.as_secs_f64()).to_bits());
+        // Never `Err`: the closure always gives a value.
+        let _ = self.sum.fetch_update(Relaxed, Relaxed, add);
     }
 }
 
@@ -84,7 +90,7 @@ pub(super) struct Sums {
 #[derive(Default)]
 pub(super) struct HistSums {
     buckets: [u64; BOUNDS + 1],
-    sum_ns: u64,
+    sum: f64,
 }
 
 impl Sums {
@@ -102,7 +108,7 @@ impl HistSums {
         for (sum, b) in self.buckets.iter_mut().zip(&hist.buckets) {
             *sum = sum.wrapping_add(b.load(Relaxed));
         }
-        self.sum_ns = self.sum_ns.wrapping_add(hist.sum_ns.load(Relaxed));
+        self.sum += f64::from_bits(hist.sum.load(Relaxed));
     }
 
     pub(super) fn count(&self) -> u64 {
@@ -110,7 +116,7 @@ impl HistSums {
     }
 
     pub(super) fn sum_seconds(&self) -> f64 {
-        Duration::from_nanos(self.sum_ns).as_secs_f64()
+        self.sum
     }
 
     /// `(upper bound in seconds, cumulative count)` of each finite bucket.

@@ -10,7 +10,7 @@ use super::tests::setup;
 use super::*;
 
 /// One scrape's request lines, sums parsed so they can be compared with
-/// a tolerance (prometheus adds f64 seconds; the shards add nanoseconds).
+/// a tolerance (the shards' sums are added up in another order).
 fn request_lines(registry: &Registry) -> (Vec<String>, Vec<f64>) {
     let text = encode(registry);
     let ours = text.lines().filter(|l| {
@@ -38,6 +38,7 @@ fn exports_what_prometheus_vectors_export() {
         ("video", 402, "rejected", Duration::from_micros(10)),
         ("video", 503, "error", Duration::from_secs(61)),
         ("video", 999, "error", Duration::from_millis(250)),
+        ("video", 499, "abandoned", Duration::from_millis(40)),
         (
             "video",
             201,
@@ -127,9 +128,10 @@ fn every_thread_slot_is_summed_at_scrape() {
             let m = m.clone();
             std::thread::spawn(move || {
                 crate::io_slot::pin(slot * 7);
+                // Powers of two of a second, so the sums are exact.
                 for _ in 0..1000 {
-                    m.request("avatar", 200, "forwarded", Duration::from_millis(2));
-                    m.upstream("avatar", Duration::from_millis(1));
+                    m.request("avatar", 200, "forwarded", Duration::from_nanos(1_953_125));
+                    m.upstream("avatar", Duration::from_nanos(3_906_250));
                 }
             })
         })
@@ -140,9 +142,9 @@ fn every_thread_slot_is_summed_at_scrape() {
         r#"heygen_gateway_requests_total{family="avatar",outcome="forwarded",status_class="2xx"} 6000"#,
         r#"heygen_gateway_request_duration_seconds_bucket{family="avatar",le="0.0025"} 6000"#,
         r#"heygen_gateway_request_duration_seconds_bucket{family="avatar",le="0.001"} 0"#,
-        r#"heygen_gateway_request_duration_seconds_sum{family="avatar"} 12"#,
+        r#"heygen_gateway_request_duration_seconds_sum{family="avatar"} 11.71875"#,
         r#"heygen_gateway_upstream_duration_seconds_count{family="avatar"} 6000"#,
-        r#"heygen_gateway_upstream_duration_seconds_sum{family="avatar"} 6"#,
+        r#"heygen_gateway_upstream_duration_seconds_sum{family="avatar"} 23.4375"#,
     ] {
         assert!(
             text.lines().any(|l| l == line),
