@@ -186,9 +186,9 @@ impl Collector for RequestFamilies {
         }
         let (mut requests, mut request_duration, mut upstream_duration) = Default::default();
         for (name, (is_declared, sums)) in &by_name {
-            for (slot, n) in sums.requests.iter().enumerate() {
-                let class = STATUS_CLASSES[slot / OUTCOMES.len()];
-                let outcome = OUTCOMES[slot % OUTCOMES.len()];
+            for (counter, n) in sums.requests.iter().enumerate() {
+                let class = STATUS_CLASSES[counter / OUTCOMES.len()];
+                let outcome = OUTCOMES[counter % OUTCOMES.len()];
                 // The shipped 5xx-rate alert sees a first error as a rise
                 // only if the series was there at 0 before it.
                 let at_start =

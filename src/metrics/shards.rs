@@ -1,5 +1,5 @@
 //! The request families' storage: one block of cells per route family and
-//! thread slot, written with uncontended relaxed adds and summed when
+//! thread slot, written with relaxed atomics no other core writes, summed when
 //! scraped (`requests` turns the sums into Prometheus families).
 //!
 //! A bucket is chosen by comparing whole nanoseconds with the bounds
@@ -25,7 +25,7 @@ pub(super) const STATUS_CLASSES: [&str; 6] = ["1xx", "2xx", "3xx", "4xx", "5xx",
 pub(super) const OUTCOMES: [&str; 5] = ["forwarded", "replayed", "rejected", "error", "abandoned"];
 
 /// Request counters per family: by `class * OUTCOMES.len() + outcome`.
-pub(super) const SLOTS: usize = STATUS_CLASSES.len() * OUTCOMES.len();
+pub(super) const COUNTERS: usize = STATUS_CLASSES.len() * OUTCOMES.len();
 
 const BOUNDS: usize = LATENCY_BUCKETS.len();
 
@@ -46,14 +46,14 @@ const BOUNDS_NS: [u64; BOUNDS] = {
 #[repr(align(128))]
 #[derive(Default)]
 pub(super) struct Cells {
-    requests: [AtomicU64; SLOTS],
+    requests: [AtomicU64; COUNTERS],
     pub(super) request_duration: Hist,
     pub(super) upstream_duration: Hist,
 }
 
 impl Cells {
-    pub(super) fn count(&self, slot: usize) {
-        if let Some(c) = self.requests.get(slot) {
+    pub(super) fn count(&self, counter: usize) {
+        if let Some(c) = self.requests.get(counter) {
             c.fetch_add(1, Relaxed);
         }
     }
@@ -82,7 +82,7 @@ impl Hist {
 /// A family's cells summed over its slots.
 #[derive(Default)]
 pub(super) struct Sums {
-    pub(super) requests: [u64; SLOTS],
+    pub(super) requests: [u64; COUNTERS],
     pub(super) request_duration: HistSums,
     pub(super) upstream_duration: HistSums,
 }
