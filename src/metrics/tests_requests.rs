@@ -152,3 +152,28 @@ fn every_thread_slot_is_summed_at_scrape() {
         );
     }
 }
+
+/// A family recorded before it is declared (the gateway declares before it
+/// serves; a test or a future caller may not) stays one series.
+#[test]
+fn a_family_recorded_before_its_declaration_is_one_series() {
+    let (reg, m) = setup();
+    m.request("video", 200, "forwarded", Duration::from_millis(3));
+    m.upstream("video", Duration::from_millis(1));
+    m.declare_request_families(&["video"]);
+    m.request("video", 200, "forwarded", Duration::from_millis(3));
+    m.upstream("video", Duration::from_millis(1));
+    let text = encode(&reg);
+    let count = |prefix: &str| text.lines().filter(|l| l.starts_with(prefix)).count();
+    let ok =
+        r#"heygen_gateway_requests_total{family="video",outcome="forwarded",status_class="2xx"}"#;
+    assert_eq!(count(ok), 1, "{text}");
+    assert!(text.contains(&format!("{ok} 2")), "{text}");
+    let upstream = r#"heygen_gateway_upstream_duration_seconds_count{family="video"}"#;
+    assert!(text.contains(&format!("{upstream} 2")), "{text}");
+    assert_eq!(count(upstream), 1, "{text}");
+    // Declared now, so its 5xx series are there at 0.
+    assert!(text.contains(
+        r#"heygen_gateway_requests_total{family="video",outcome="error",status_class="5xx"} 0"#
+    ));
+}
