@@ -53,7 +53,10 @@ pub struct Lane {
 /// A read the lane has taken: all it needs once the head is gone.
 pub struct Ticket {
     start: Instant,
-    runtime: Arc<Runtime>,
+    /// The config the read was decided on, held without a reference
+    /// count (which every I/O thread would write): a ticket lives from
+    /// `take` to `serve`, which the connection calls back to back.
+    runtime: arc_swap::Guard<Arc<Runtime>>,
     tenant: usize,
     family: &'static str,
     request_id: HeaderValue,
@@ -107,7 +110,7 @@ impl Lane {
             return None;
         }
         let scan = fields::scan(fields)?;
-        let runtime = self.state.snapshot();
+        let runtime = self.state.runtime.load();
         let token = fields::tenant_token(&scan)?;
         let crate::auth::AuthOutcome::Tenant(tenant) =
             runtime.keys.authenticate(&runtime.config.tenants, token)

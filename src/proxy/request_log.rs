@@ -3,6 +3,7 @@
 //! response is ready, emits the access-log line and the request metrics as
 //! one event, so the two can never disagree.
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
@@ -106,8 +107,8 @@ where
             method,
             path: LoggedPath::Stack(uri),
             start,
-            metrics: self.metrics.clone(),
-            alerts: self.alerts.clone(),
+            metrics: Cow::Owned(self.metrics.clone()),
+            alerts: self.alerts.clone().map(Cow::Owned),
             answered: false,
         };
         Box::pin(async move {
@@ -126,14 +127,17 @@ where
 ///
 /// The fast lane (`src/lane`), which answers the plainest reads without
 /// this stack, logs and counts through it too.
-pub(crate) struct Pending {
+pub(crate) struct Pending<'a> {
     ctx: RequestContext,
     trace_id: Option<String>,
     method: http::Method,
     path: LoggedPath,
     start: Instant,
-    metrics: Metrics,
-    alerts: Option<Arc<Alerts>>,
+    // Borrowed by the lane, whose future borrows the gateway's state: a
+    // clone would take and drop a reference count that every I/O thread
+    // writes, twice a read. The stack's `'static` futures own theirs.
+    metrics: Cow<'a, Metrics>,
+    alerts: Option<Cow<'a, Arc<Alerts>>>,
     answered: bool,
 }
 
@@ -148,7 +152,7 @@ pub(crate) enum LoggedPath {
 /// nginx's status for a request whose client closed the connection first.
 const CLIENT_CLOSED: u16 = 499;
 
-impl Pending {
+impl<'a> Pending<'a> {
     /// A request the fast lane has taken, from `start`.
     #[allow(clippy::too_many_arguments)] // the access log's fields, each once
     pub(crate) fn new(
@@ -157,17 +161,17 @@ impl Pending {
         method: http::Method,
         path: String,
         start: Instant,
-        metrics: &Metrics,
-        alerts: Option<&Arc<Alerts>>,
-    ) -> Pending {
+        metrics: &'a Metrics,
+        alerts: Option<&'a Arc<Alerts>>,
+    ) -> Pending<'a> {
         Pending {
             ctx,
             trace_id,
             method,
             path: LoggedPath::Lane(path),
             start,
-            metrics: metrics.clone(),
-            alerts: alerts.cloned(),
+            metrics: Cow::Borrowed(metrics),
+            alerts: alerts.map(Cow::Borrowed),
             answered: false,
         }
     }
@@ -189,10 +193,14 @@ impl Pending {
             }
         }
         self.event(resp.status().as_u16(), resp.extensions().get::<Rejection>())
-            .emit(&self.metrics, self.alerts.as_deref());
+            .emit(&self.metrics, self.alerts());
     }
 
-    fn event<'a>(&'a self, status: u16, rejection: Option<&'a Rejection>) -> RequestEvent<'a> {
+    fn alerts(&self) -> Option<&Alerts> {
+        self.alerts.as_deref().map(|a| &**a)
+    }
+
+    fn event<'e>(&'e self, status: u16, rejection: Option<&'e Rejection>) -> RequestEvent<'e> {
         RequestEvent {
             ctx: &self.ctx,
             trace_id: self.trace_id.as_deref(),
@@ -212,12 +220,12 @@ impl Pending {
     }
 }
 
-impl Drop for Pending {
+impl Drop for Pending<'_> {
     fn drop(&mut self) {
         if !self.answered {
             self.ctx.tag(|t| t.outcome = Outcome::Abandoned);
             self.event(CLIENT_CLOSED, None)
-                .emit(&self.metrics, self.alerts.as_deref());
+                .emit(&self.metrics, self.alerts());
         }
     }
 }

@@ -46,8 +46,11 @@ impl<S> Stack for S where
 }
 
 /// What `PerConnection` returns for a request.
+// The rare `Oneshot` (a stack not ready in place) is boxed so that it
+// does not size every request's future: the own HTTP/1 loop moves that
+// future several times before polling it.
 pub(crate) type TrackedResponseFuture<S> = TrackedFuture<
-    Either<<S as tower::Service<Request<ReqBody>>>::Future, Oneshot<S, Request<ReqBody>>>,
+    Either<<S as tower::Service<Request<ReqBody>>>::Future, Pin<Box<Oneshot<S, Request<ReqBody>>>>>,
 >;
 
 /// A response whose body ends the connection's activity when it is done.
@@ -138,10 +141,10 @@ where
                 let mut cx = Context::from_waker(Waker::noop());
                 match svc.poll_ready(&mut cx) {
                     Poll::Ready(Ok(())) => Either::Left(svc.call(req)),
-                    _ => Either::Right(Oneshot::new(self.spare.clone(), req)),
+                    _ => Either::Right(Box::pin(Oneshot::new(self.spare.clone(), req))),
                 }
             }
-            Err(_) => Either::Right(Oneshot::new(self.spare.clone(), req)),
+            Err(_) => Either::Right(Box::pin(Oneshot::new(self.spare.clone(), req))),
         };
         TrackedFuture {
             inner,

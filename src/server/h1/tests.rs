@@ -221,3 +221,18 @@ fn a_request_is_built_in_the_previous_answers_emptied_map() {
     assert_eq!(req.headers().len(), 1);
     assert_eq!(req.headers()["host"], "gw");
 }
+
+/// The loop moves each request's call several times before it polls it
+/// (through `Parsed`, the tracker, `Either` and `until`), a `memcpy` each:
+/// the stack's call must stay a few words (its future boxed, and the rare
+/// `Oneshot`, ~400 bytes, too), as the lane's boxed read is.
+#[tokio::test]
+async fn the_call_the_loop_moves_is_a_few_words() {
+    use crate::server::per_connection::{Stack, TrackedResponseFuture};
+    fn call_size<S: Stack>(_: &S) -> usize {
+        std::mem::size_of::<TrackedResponseFuture<S>>()
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let svc = crate::stack::tenant_service(crate::proxy::tests::state(&dir).await);
+    assert!(call_size(&svc) <= 64, "{} bytes", call_size(&svc));
+}
