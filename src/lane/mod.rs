@@ -53,8 +53,9 @@ pub struct Lane {
 /// A read the lane has taken: all it needs once the head is gone.
 pub struct Ticket {
     start: Instant,
-    /// The config the read was decided on, held without a reference
-    /// count (which every I/O thread would write): a ticket lives from
+    /// The config the read was decided on, held by an `arc-swap` guard,
+    /// which takes no reference count (one every I/O thread would write)
+    /// while the thread has a free debt slot: a ticket lives only from
     /// `take` to `serve`, which the connection calls back to back.
     runtime: arc_swap::Guard<Arc<Runtime>>,
     tenant: usize,
