@@ -21,6 +21,9 @@
 #        cores one run of each is at the mercy of whatever else ran then),
 #        CMP_BIN=path (gateway binary), CMP_NGINX=path (nginx binary),
 #        CMP_PERF=file (record a perf profile of the gateway's run into file),
+#        CMP_PERF_CALL_GRAPH=fp (perf's --call-graph; the dist build keeps no
+#        frame pointers, so `fp` stacks stop at libc: `dwarf,16384` shows
+#        who called memmove or clock_gettime, at ~100x the file size),
 #        CMP_IO_THREADS=n (the gateway's server.io_threads; default one per core),
 #        CMP_PATH=/v2/video_translate/target_languages (default: names
 #        nothing a tenant owns, so both proxies do exactly the same work) or
@@ -220,7 +223,8 @@ proxies() { # round -> runs nginx and the gateway, named name#round, first in tu
 }
 run_gateway() { # round
     if [[ -n ${CMP_PERF:-} && $1 == 1 ]]; then
-        perf record -q -g -p "$gw_pid" -o "$CMP_PERF" -- sleep "$DURATION" >/dev/null 2>&1 &
+        perf record -q --call-graph "${CMP_PERF_CALL_GRAPH:-fp}" -p "$gw_pid" -o "$CMP_PERF" \
+            -- sleep "$DURATION" >/dev/null 2>&1 &
         perf_pid=$!
     fi
     run gateway "http://127.0.0.1:$GW_PORT" "$TENANT_TOKEN" "$gw_pid" | sed "s/^gateway /gateway#$1 /"
