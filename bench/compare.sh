@@ -23,7 +23,8 @@
 #        CMP_PERF=file (record a perf profile of the gateway's run into file),
 #        CMP_PERF_CALL_GRAPH=fp (perf's --call-graph; the dist build keeps no
 #        frame pointers, so `fp` stacks stop at libc: `dwarf,16384` shows
-#        who called memmove or clock_gettime, at ~100x the file size),
+#        who called memmove or clock_gettime, at ~100x the file size: 68 MB
+#        for a 2 s round),
 #        CMP_IO_THREADS=n (the gateway's server.io_threads; default one per core),
 #        CMP_PATH=/v2/video_translate/target_languages (default: names
 #        nothing a tenant owns, so both proxies do exactly the same work) or
@@ -224,11 +225,15 @@ proxies() { # round -> runs nginx and the gateway, named name#round, first in tu
 run_gateway() { # round
     if [[ -n ${CMP_PERF:-} && $1 == 1 ]]; then
         perf record -q --call-graph "${CMP_PERF_CALL_GRAPH:-fp}" -p "$gw_pid" -o "$CMP_PERF" \
-            -- sleep "$DURATION" >/dev/null 2>&1 &
+            -- sleep "$DURATION" >/dev/null 2>"$WORK/perf.err" &
         perf_pid=$!
     fi
     run gateway "http://127.0.0.1:$GW_PORT" "$TENANT_TOKEN" "$gw_pid" | sed "s/^gateway /gateway#$1 /"
-    [[ -z ${CMP_PERF:-} || $1 != 1 ]] || wait "$perf_pid"
+    # Said, not swallowed: this runs inside a command substitution, where
+    # `set -e` is off and perf's own message would be lost.
+    if [[ -n ${CMP_PERF:-} && $1 == 1 ]] && ! wait "$perf_pid"; then
+        echo "compare.sh: perf record failed: $(cat "$WORK/perf.err")" >&2
+    fi
 }
 results=$(
     run upstream "$UP_URL" "$ORG_KEY" "$up_pid"

@@ -111,8 +111,8 @@ impl Lane {
             return None;
         }
         let scan = fields::scan(fields)?;
-        let runtime = self.state.runtime.load();
         let token = fields::tenant_token(&scan)?;
+        let runtime = self.state.runtime.load();
         let crate::auth::AuthOutcome::Tenant(tenant) =
             runtime.keys.authenticate(&runtime.config.tenants, token)
         else {
@@ -178,6 +178,8 @@ impl Lane {
         let check = state.limiter.check(&tenant.id);
         let limit = t.runtime.config.server.max_body_bytes;
         let (head, family, request_id) = (t.head, t.family, t.request_id);
+        // `t.runtime`, the guard, stays out of the future: held across its
+        // awaits it would keep one of the thread's few debt slots.
         async move {
             let answer = async {
                 let allowed = match check {

@@ -225,7 +225,8 @@ fn a_request_is_built_in_the_previous_answers_emptied_map() {
 /// The loop moves each request's call several times before it polls it
 /// (through `Parsed`, the tracker, `Either` and `until`), a `memcpy` each:
 /// the stack's call must stay a few words (its future boxed, and the rare
-/// `Oneshot`, ~400 bytes, too), as the lane's boxed read is.
+/// `Oneshot`, ~400 bytes, too). The loop itself asserts the size of the
+/// lane's boxed read in every test that drives the lane.
 #[tokio::test]
 async fn the_call_the_loop_moves_is_a_few_words() {
     use crate::server::per_connection::{Stack, TrackedResponseFuture};
